@@ -1,0 +1,55 @@
+// Package derrors defines the categories of error the service reports, in the manner of
+// pkgsite's derrors: code deep in the data layer wraps a sentinel, and the GraphQL error
+// presenter maps the category to extensions.code once, at the edge.
+package derrors
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+var (
+	// InvalidArgument marks input the caller must fix (BAD_USER_INPUT).
+	InvalidArgument = errors.New("invalid argument")
+	// NotFound marks a missing row (NOT_FOUND).
+	NotFound = errors.New("not found")
+	// Conflict marks a write that clashes with stored state (CONFLICT).
+	Conflict = errors.New("conflict")
+	// Forbidden marks an authenticated caller acting outside its permissions (FORBIDDEN).
+	Forbidden = errors.New("forbidden")
+	// Unauthenticated marks a missing, unknown or expired credential (UNAUTHENTICATED).
+	Unauthenticated = errors.New("unauthenticated")
+	// Unavailable marks a dependency that is down, e.g. the database (UNAVAILABLE).
+	Unavailable = errors.New("unavailable")
+)
+
+// FieldError is invalid input in one field. Field is the GraphQL (camelCase) name of the field.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Msg) }
+
+// Unwrap makes a FieldError an InvalidArgument.
+func (e *FieldError) Unwrap() error { return InvalidArgument }
+
+// Field returns a FieldError for field with a formatted message.
+func Field(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// GraphQLName turns an ent (snake_case) field name into its GraphQL name, so errors raised in
+// the data layer name the field the caller sent (decision_date → decisionDate).
+func GraphQLName(f string) string {
+	parts := strings.Split(f, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] == "id" {
+			parts[i] = "ID"
+		} else if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}

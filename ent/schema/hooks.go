@@ -1,0 +1,365 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"entgo.io/ent"
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/shopspring/decimal"
+)
+
+// The hooks below keep derived fields and cross-field rules in the data layer, so every path
+// that writes (GraphQL, seeding, a CLI, a job) validates the same way. They fail with a
+// derrors.FieldError naming the GraphQL field, and since they run before the INSERT/UPDATE,
+// nothing is written.
+
+// chinaTZ is the zone in which "today" is judged for dates.
+var chinaTZ = time.FixedZone("CST", 8*3600)
+
+// today is the current calendar date in China, as midnight UTC like stored dates.
+func today() time.Time {
+	n := time.Now().In(chinaTZ)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// notFuture refuses a date field set to a day after today.
+func notFuture(m ent.Mutation, fields ...string) error {
+	for _, f := range fields {
+		v, ok := m.Field(f)
+		if !ok {
+			continue
+		}
+		if t, ok := v.(time.Time); ok && t.After(today()) {
+			return derrors.Field(derrors.GraphQLName(f), "%s is in the future", t.Format(time.DateOnly))
+		}
+	}
+	return nil
+}
+
+// nonNegative refuses a negative amount.
+func nonNegative(m ent.Mutation, fields ...string) error {
+	for _, f := range fields {
+		if v, ok := m.Field(f); ok {
+			if d, ok := v.(decimal.Decimal); ok && d.IsNegative() {
+				return derrors.Field(derrors.GraphQLName(f), "must not be negative, got %s", d)
+			}
+		}
+	}
+	return nil
+}
+
+// notBefore refuses an end date earlier than its start date, when both are being set.
+func notBefore(m ent.Mutation, start, end string) error {
+	s, ok1 := m.Field(start)
+	e, ok2 := m.Field(end)
+	if ok1 && ok2 {
+		if st, ok := s.(time.Time); ok {
+			if et, ok := e.(time.Time); ok && et.Before(st) {
+				return derrors.Field(derrors.GraphQLName(end), "%s is before %s %s", et.Format(time.DateOnly), derrors.GraphQLName(start), st.Format(time.DateOnly))
+			}
+		}
+	}
+	return nil
+}
+
+var industryCode = regexp.MustCompile(`^[A-T]([0-9]{2,4})?$`)
+
+// marketEntityHook normalises and validates the USCC and derives kind, organisation code and
+// division from it.
+func marketEntityHook(next ent.Mutator) ent.Mutator {
+	return hook.MarketEntityFunc(func(ctx context.Context, m *gen.MarketEntityMutation) (ent.Value, error) {
+		if raw, ok := m.Uscc(); ok {
+			code := ident.NormalizeUSCC(raw)
+			status, err := ident.ValidateUSCC(code, false)
+			if err != nil {
+				return nil, derrors.Field("uscc", "%s", err)
+			}
+			kind, _ := ident.EntityKindOf(code)
+			m.SetUscc(code)
+			m.SetUsccStatus(marketentity.UsccStatus(status))
+			m.SetOrgCode(ident.OrgCode(code))
+			m.SetEntityKind(kind)
+			div := code[2:8]
+			m.SetDivisionCode(div)
+			if d, ok := ident.LookupDivision(div); ok {
+				if d.CityCode != "" {
+					m.SetCityCode(d.CityCode)
+				}
+				id, err := m.Client().Division.Query().Where(division.Code(div)).OnlyID(ctx)
+				switch {
+				case err == nil:
+					m.SetDivisionID(id)
+				case !gen.IsNotFound(err):
+					return nil, err
+				}
+			}
+		}
+		if v, ok := m.IndustryCode(); ok && v != "" && !industryCode.MatchString(v) {
+			return nil, derrors.Field("industryCode", "%q is not a GB/T 4754 code (a letter A-T and 2 to 4 digits)", v)
+		}
+		if err := notFuture(m, "established_on"); err != nil {
+			return nil, err
+		}
+		if err := nonNegative(m, "registered_capital"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// naturalPersonHook validates the ID number for its type and derives gender, birth date and
+// address code from a resident ID.
+func naturalPersonHook(next ent.Mutator) ent.Mutator {
+	return hook.NaturalPersonFunc(func(ctx context.Context, m *gen.NaturalPersonMutation) (ent.Value, error) {
+		if raw, ok := m.IDNumber(); ok {
+			t, ok := m.IDType()
+			if !ok {
+				t = ident.IDResidentCard
+			}
+			number := ident.NormalizeIDNumber(raw)
+			facts, err := ident.ValidateIDNumber(t, number, time.Now())
+			if err != nil {
+				return nil, derrors.Field("idNumber", "%s", err)
+			}
+			m.SetIDNumber(number)
+			if !facts.BirthDate.IsZero() {
+				m.SetBirthDate(facts.BirthDate)
+				m.SetGender(facts.Gender)
+				m.SetDivisionCode(facts.DivisionCode)
+			}
+		}
+		if v, ok := m.Name(); ok && strings.TrimSpace(v) == "" {
+			return nil, derrors.Field("name", "must not be blank")
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// entityRoleHook checks a role's dates and keeps MarketEntity.legalRepresentative equal to the
+// current LEGAL_REPRESENTATIVE role (the latest started one that has not ended).
+func entityRoleHook(next ent.Mutator) ent.Mutator {
+	return hook.EntityRoleFunc(func(ctx context.Context, m *gen.EntityRoleMutation) (ent.Value, error) {
+		if err := notFuture(m, "started_on"); err != nil {
+			return nil, err
+		}
+		if err := notBefore(m, "started_on", "ended_on"); err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		role, ok := v.(*gen.EntityRole)
+		if !ok || role.Role != entityrole.RoleLEGAL_REPRESENTATIVE {
+			return v, err
+		}
+		c := m.Client()
+		current, err := c.EntityRole.Query().
+			Where(entityrole.EntityID(role.EntityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
+				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(today()))).
+			Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).
+			First(ctx)
+		upd := c.MarketEntity.UpdateOneID(role.EntityID)
+		switch {
+		case err == nil:
+			upd.SetLegalRepresentativeID(current.PersonID)
+		case gen.IsNotFound(err):
+			upd.ClearLegalRepresentative()
+		default:
+			return nil, err
+		}
+		if err := upd.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("updating legal representative: %w", err)
+		}
+		return v, nil
+	})
+}
+
+// recordMutation is what every generated record mutation offers; RecordMixin's hook works on
+// all of them through it.
+type recordMutation interface {
+	ent.Mutation
+	Client() *gen.Client
+	DepartmentID() (int, bool)
+	EntityID() (int, bool)
+	PersonID() (int, bool)
+	SetSector(sectors.Sector)
+}
+
+// recordRules are the per-type rules of RecordMixin: which dates may not lie in the future,
+// which amounts may not be negative, and whether a severity is required.
+type recordRules struct {
+	pastDates      []string
+	amounts        []string
+	severityNeeded bool
+	extra          func(ctx context.Context, m ent.Mutation) error
+}
+
+// recordHook derives the sector from the deciding department and applies the shared rules.
+func recordHook(rules recordRules) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
+			m, ok := mu.(recordMutation)
+			if !ok {
+				return nil, fmt.Errorf("unexpected mutation type %T", mu)
+			}
+			if m.Op().Is(ent.OpCreate) {
+				depID, ok := m.DepartmentID()
+				if !ok {
+					return nil, derrors.Field("departmentID", "the deciding department is required")
+				}
+				dep, err := m.Client().Department.Get(ctx, depID)
+				if gen.IsNotFound(err) {
+					return nil, derrors.Field("departmentID", "no department has ID %d", depID)
+				}
+				if err != nil {
+					return nil, err
+				}
+				m.SetSector(dep.Sector)
+				_, hasEntity := m.EntityID()
+				_, hasPerson := m.PersonID()
+				if !hasEntity && !hasPerson {
+					return nil, derrors.Field("entityID", "a record needs a subject: entityID, personID or both")
+				}
+				if _, ok := m.Field("severity"); rules.severityNeeded && !ok {
+					return nil, derrors.Field("severity", "is required: MINOR, GENERAL or SERIOUS")
+				}
+			}
+			if err := notFuture(m, rules.pastDates...); err != nil {
+				return nil, err
+			}
+			if err := nonNegative(m, rules.amounts...); err != nil {
+				return nil, err
+			}
+			if rules.extra != nil {
+				if err := rules.extra(ctx, m); err != nil {
+					return nil, err
+				}
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}
+
+// penaltyRules checks the national publication fields that depend on each other.
+func penaltyRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.AdministrativePenaltyMutation)
+	if raw, ok := m.CounterpartyUscc(); ok && raw != "" {
+		code := ident.NormalizeUSCC(raw)
+		status, err := ident.ValidateUSCC(code, true)
+		if err != nil {
+			return derrors.Field("counterpartyUscc", "%s", err)
+		}
+		if status == ident.USCCPlaceholder {
+			if no, _ := m.RegistrationNo(); strings.TrimSpace(no) == "" {
+				return derrors.Field("registrationNo", "is required when counterpartyUscc is the placeholder %s", ident.PlaceholderUSCC)
+			}
+		}
+		m.SetCounterpartyUscc(code)
+	}
+	if m.Op().Is(ent.OpCreate) {
+		if cat, _ := m.CounterpartyCategory(); cat == "LEGAL_PERSON" {
+			if v, _ := m.CounterpartyUscc(); v == "" {
+				return derrors.Field("counterpartyUscc", "is required for a legal person")
+			}
+		}
+		if _, ok := m.PenaltyCategories(); !ok {
+			return derrors.Field("penaltyCategories", "at least one penalty category is required")
+		}
+	}
+	if cats, ok := m.PenaltyCategories(); ok {
+		if len(cats) == 0 {
+			return derrors.Field("penaltyCategories", "at least one penalty category is required")
+		}
+		seen := map[sectors.PenaltyCategory]bool{}
+		for _, c := range cats {
+			if seen[c] {
+				return derrors.Field("penaltyCategories", "%s is listed twice", c)
+			}
+			seen[c] = true
+		}
+		if _, hasFine := m.FineAmount(); seen[sectors.Fine] && !hasFine && m.Op().Is(ent.OpCreate) {
+			return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
+		}
+	}
+	for _, f := range []string{"decision_no", "authority_uscc", "data_source_unit_uscc"} {
+		if v, ok := m.Field(f); ok && strings.TrimSpace(v.(string)) == "" {
+			return derrors.Field(derrors.GraphQLName(f), "must not be blank")
+		}
+	}
+	for _, f := range []string{"authority_uscc", "data_source_unit_uscc"} {
+		if v, ok := m.Field(f); ok {
+			code := ident.NormalizeUSCC(v.(string))
+			if _, err := ident.ValidateUSCC(code, false); err != nil {
+				return derrors.Field(derrors.GraphQLName(f), "%s", err)
+			}
+			_ = m.SetField(f, code)
+		}
+	}
+	return notBefore(m, "decision_date", "valid_until")
+}
+
+// listEntryRules checks that a listing's dates are in order and a removal has a reason.
+func listEntryRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.ListEntryMutation)
+	if v, ok := m.DecisionNo(); ok && strings.TrimSpace(v) == "" {
+		return derrors.Field("decisionNo", "must not be blank")
+	}
+	if err := notBefore(m, "listed_on", "planned_end_on"); err != nil {
+		return err
+	}
+	if err := notBefore(m, "listed_on", "removed_on"); err != nil {
+		return err
+	}
+	_, removed := m.RemovedOn()
+	_, reason := m.RemovalReason()
+	if removed && !reason {
+		return derrors.Field("removalReason", "is required when removedOn is set")
+	}
+	return nil
+}
+
+// ratingRules checks the grade against its scheme's scale.
+func ratingRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.SectorRatingMutation)
+	grade, ok := m.Grade()
+	if !ok {
+		return nil
+	}
+	scheme, ok := m.Scheme()
+	if !ok {
+		old, err := m.OldScheme(ctx)
+		if err != nil {
+			return err
+		}
+		scheme = old
+	}
+	grade = strings.ToUpper(strings.TrimSpace(grade))
+	scale := sectors.RatingGrades[string(scheme)]
+	for _, g := range scale {
+		if g == grade {
+			m.SetGrade(grade)
+			return notBefore(m, "valid_from", "valid_until")
+		}
+	}
+	return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
+}
+
+// licenseRules checks the validity period.
+func licenseRules(ctx context.Context, m ent.Mutation) error {
+	if v, ok := m.Field("decision_no"); ok && strings.TrimSpace(v.(string)) == "" {
+		return derrors.Field("decisionNo", "must not be blank")
+	}
+	return notBefore(m, "valid_from", "valid_to")
+}

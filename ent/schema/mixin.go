@@ -1,0 +1,102 @@
+// Package schema declares the credit graph: every entity, its fields, edges, indexes and the
+// annotations that decide its GraphQL shape (entgql). Everything else under ent/ is generated
+// from here by `go generate ./...`.
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+// dateType stores legal dates as DATE on MySQL (no 2038 limit of TIMESTAMP).
+var dateType = map[string]string{dialect.MySQL: "date"}
+
+// timeType stores instants as DATETIME on MySQL (no 2038 limit of TIMESTAMP).
+var timeType = map[string]string{dialect.MySQL: "datetime(6)"}
+
+// decimalType stores amounts in 10,000 CNY exactly on MySQL; SQLite keeps them as NUMERIC.
+var decimalType = map[string]string{dialect.MySQL: "decimal(18,6)", dialect.SQLite: "numeric"}
+
+// dateGQL shows a calendar-date field as the GraphQL scalar Date ("2006-01-02").
+var dateGQL = entgql.Type("Date")
+
+// noInput keeps a derived field out of the create and update inputs.
+var noInput = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+
+// TimeMixin records when a row was created and last changed.
+type TimeMixin struct{ mixin.Schema }
+
+// Fields of the TimeMixin.
+func (TimeMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("created_at").Comment("When the row was created.").
+			Default(time.Now).Immutable().SchemaType(timeType).
+			Annotations(entgql.OrderField("CREATED_AT"), noInput),
+		field.Time("updated_at").Comment("When the row last changed.").
+			Default(time.Now).UpdateDefault(time.Now).SchemaType(timeType).
+			Annotations(entgql.OrderField("UPDATED_AT"), noInput),
+	}
+}
+
+// RecordMixin is what every sector record shares (domain.md §2.2): the sector and department
+// that decided it, its subject (an entity, a person, or both), severity, publication status and
+// its key in the source system, which makes re-sending a record idempotent.
+type RecordMixin struct {
+	mixin.Schema
+	// Ref is the name of the edge back to this record type on MarketEntity, NaturalPerson and
+	// Department (e.g. "penalties").
+	Ref string
+}
+
+// Fields of the RecordMixin.
+func (RecordMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("sector").GoType(sectors.Sector("")).
+			Comment("Sector of the deciding department (所属领域); set from the department.").
+			Annotations(noInput),
+		field.Enum("severity").GoType(sectors.Severity("")).Optional().Nillable().
+			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重."),
+		field.Enum("status").GoType(sectors.RecordStatus("")).Default(string(sectors.Published)).
+			Comment("Publication status (公示状态)."),
+		field.String("source_system").NotEmpty().MaxLen(64).
+			Comment("System that sent the record (数据来源系统)."),
+		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().
+			Comment("The record's id in the source system; with sourceSystem unique, so re-sending is idempotent."),
+		field.Int("department_id").Immutable().
+			Comment("Deciding department (认定单位)."),
+		field.Int("entity_id").Optional().Immutable().
+			Comment("Market entity the record is about."),
+		field.Int("person_id").Optional().Immutable().
+			Comment("Natural person the record is about."),
+	}
+}
+
+// Edges of the RecordMixin.
+func (m RecordMixin) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("department", Department.Type).Ref(m.Ref).Field("department_id").Unique().Required().Immutable().
+			Comment("Deciding department (认定单位)."),
+		edge.From("entity", MarketEntity.Type).Ref(m.Ref).Field("entity_id").Unique().Immutable().
+			Comment("Market entity the record is about."),
+		edge.From("person", NaturalPerson.Type).Ref(m.Ref).Field("person_id").Unique().Immutable().
+			Comment("Natural person the record is about."),
+	}
+}
+
+// Indexes of the RecordMixin.
+func (RecordMixin) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("source_system", "source_record_id").Unique(),
+		index.Fields("entity_id", "sector"),
+		index.Fields("person_id"),
+		index.Fields("department_id"),
+	}
+}

@@ -1,0 +1,290 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/shopspring/decimal"
+)
+
+// recordAnnotations are the GraphQL annotations every record type shares.
+func recordAnnotations(doc string) []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(), entgql.MultiOrder(),
+		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
+		schema.Comment(doc),
+	}
+}
+
+// AdministrativePenalty is an administrative penalty decision (行政处罚) with the national
+// publication field set (双公示, CF_* columns; domain.md §2.2).
+type AdministrativePenalty struct{ ent.Schema }
+
+// Mixin of the AdministrativePenalty.
+func (AdministrativePenalty) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "penalties"}}
+}
+
+// Fields of the AdministrativePenalty.
+func (AdministrativePenalty) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("counterparty_name").NotEmpty().MaxLen(255).Comment("行政相对人名称 (CF_XDR_MC)."),
+		field.Enum("counterparty_category").Values("LEGAL_PERSON", "NATURAL_PERSON", "INDIVIDUAL_BUSINESS").
+			Comment("行政相对人类别 (CF_XDR_LB): LEGAL_PERSON 法人及非法人组织, NATURAL_PERSON 自然人, INDIVIDUAL_BUSINESS 个体工商户."),
+		field.String("counterparty_uscc").Optional().MaxLen(18).
+			Comment("统一社会信用代码 of the counterparty (CF_XDR_SHXYM); required for legal persons; 00000000000000000X for an individual business without one."),
+		field.String("registration_no").Optional().MaxLen(32).
+			Comment("工商注册号 (CF_XDR_GSZC); required when the USCC is the placeholder."),
+		field.String("org_code").Optional().MaxLen(9).Comment("组织机构代码 (CF_XDR_ZZJG)."),
+		field.String("tax_reg_no").Optional().MaxLen(32).Comment("税务登记号 (CF_XDR_SWDJ)."),
+		field.String("public_institution_cert_no").Optional().MaxLen(32).Comment("事业单位证书号 (CF_XDR_SYDW)."),
+		field.String("social_org_reg_no").Optional().MaxLen(32).Comment("社会组织登记证号 (CF_XDR_SHZZ)."),
+		field.String("legal_rep_name").Optional().MaxLen(128).Comment("法定代表人 (CF_FRDB)."),
+		field.String("decision_no").NotEmpty().MaxLen(128).
+			Comment("行政处罚决定书文号 (CF_WSH); unique per deciding department.").
+			Annotations(entgql.OrderField("DECISION_NO")),
+		field.String("violation_type").NotEmpty().MaxLen(255).Comment("违法行为类型 (CF_WFXW)."),
+		field.Text("violation_facts").NotEmpty().Comment("违法事实 (CF_SY)."),
+		field.Text("legal_basis").NotEmpty().Comment("处罚依据 (CF_YJ)."),
+		field.JSON("penalty_categories", []sectors.PenaltyCategory{}).
+			Comment("处罚类别 (CF_CFLB); one decision may impose several.").
+			Annotations(entgql.Type("[PenaltyCategory!]"), entgql.Skip(entgql.SkipWhereInput)),
+		field.Text("penalty_content").NotEmpty().Comment("处罚内容 (CF_NR)."),
+		field.Other("fine_amount", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
+			Comment("罚款金额, 10,000 CNY (CF_NR_FK).").
+			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),
+		field.Other("confiscated_amount", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
+			Comment("没收违法所得、没收非法财物的金额, 10,000 CNY (CF_NR_WFFF).").
+			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),
+		field.String("suspended_or_revoked_licence").Optional().MaxLen(255).
+			Comment("暂扣或吊销证照名称及编号 (CF_NR_ZKDX)."),
+		field.Enum("procedure").Values("SUMMARY", "ORDINARY").Default("ORDINARY").
+			Comment("Procedure: SUMMARY 简易程序, ORDINARY 普通程序."),
+		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("处罚决定日期 (CF_JDRQ).").
+			Annotations(entgql.OrderField("DECISION_DATE")),
+		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("处罚有效期 (CF_YXQ)."),
+		field.Time("publicity_deadline").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("公示截止期 (CF_GSJZQ), computed from the publicity rules.").Annotations(noInput),
+		field.String("authority_name").NotEmpty().MaxLen(255).Comment("处罚机关 (CF_CFJG)."),
+		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("处罚机关统一社会信用代码 (CF_CFJGDM)."),
+		field.String("data_source_unit").NotEmpty().MaxLen(255).Comment("数据来源单位 (CF_SJLY)."),
+		field.String("data_source_unit_uscc").NotEmpty().MaxLen(18).Comment("数据来源单位统一社会信用代码 (CF_SJLYDM)."),
+		field.Text("remark").Optional().Comment("备注 (BZ)."),
+	}
+}
+
+// Indexes of the AdministrativePenalty.
+func (AdministrativePenalty) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("department_id", "decision_no").Unique(),
+		index.Fields("decision_date"),
+		index.Fields("counterparty_uscc"),
+	}
+}
+
+// Hooks of the AdministrativePenalty.
+func (AdministrativePenalty) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: penaltyRules})}
+}
+
+// Annotations of the AdministrativePenalty.
+func (AdministrativePenalty) Annotations() []schema.Annotation {
+	return recordAnnotations("An administrative penalty decision (行政处罚) with the national publication field set (双公示).")
+}
+
+// AdministrativeLicense is an administrative licence decision (行政许可, XK_* columns).
+type AdministrativeLicense struct{ ent.Schema }
+
+// Mixin of the AdministrativeLicense.
+func (AdministrativeLicense) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "licenses"}}
+}
+
+// Fields of the AdministrativeLicense.
+func (AdministrativeLicense) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("decision_doc_name").NotEmpty().MaxLen(255).Comment("行政许可决定文书名称 (XK_XKWS)."),
+		field.String("decision_no").NotEmpty().MaxLen(128).Comment("行政许可决定文书号 (XK_WSH).").
+			Annotations(entgql.OrderField("DECISION_NO")),
+		field.Enum("license_category").Values("ORDINARY", "FRANCHISE", "RECOGNITION", "APPROVAL", "REGISTRATION", "OTHER").
+			Comment("许可类别 (XK_XKLB): ORDINARY 普通, FRANCHISE 特许, RECOGNITION 认可, APPROVAL 核准, REGISTRATION 登记, OTHER 其他."),
+		field.String("certificate_name").Optional().MaxLen(255).Comment("许可证书名称 (XK_XKZS)."),
+		field.String("license_no").Optional().MaxLen(128).Comment("许可编号 (XK_XKBH)."),
+		field.Text("content").NotEmpty().Comment("许可内容 (XK_NR)."),
+		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("许可决定日期 (XK_JDRQ).").Annotations(entgql.OrderField("DECISION_DATE")),
+		field.Time("valid_from").SchemaType(dateType).Annotations(dateGQL).Comment("有效期自 (XK_YXQZ)."),
+		field.Time("valid_to").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("有效期至 (XK_YXQZI); empty when indefinite."),
+		field.Enum("state").Values("VALID", "SUSPENDED", "REVOKED", "CANCELLED", "EXPIRED").Default("VALID").
+			Comment("当前状态: VALID 有效, SUSPENDED 暂扣, REVOKED 撤销/吊销, CANCELLED 注销, EXPIRED 过期."),
+		field.String("authority_name").NotEmpty().MaxLen(255).Comment("许可机关 (XK_XKJG)."),
+		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("许可机关统一社会信用代码 (XK_XKJGDM)."),
+	}
+}
+
+// Indexes of the AdministrativeLicense.
+func (AdministrativeLicense) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("department_id", "decision_no").Unique(), index.Fields("decision_date")}
+}
+
+// Hooks of the AdministrativeLicense.
+func (AdministrativeLicense) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules})}
+}
+
+// Annotations of the AdministrativeLicense.
+func (AdministrativeLicense) Annotations() []schema.Annotation {
+	return recordAnnotations("An administrative licence decision (行政许可).")
+}
+
+// ListEntry puts an entity or a person on a credit list (名单), from the abnormal-operations
+// directory to the wage-arrears blacklist (domain.md §2.2).
+type ListEntry struct{ ent.Schema }
+
+// Mixin of the ListEntry.
+func (ListEntry) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "list_entries"}}
+}
+
+// Fields of the ListEntry.
+func (ListEntry) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("list_type").Values(
+			"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST",
+			"HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION",
+			"EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST",
+			"TR_SERIOUS_DISHONEST", "TR_KEY_SUPERVISION",
+			"COURT_DISHONEST_JUDGMENT_DEBTOR").
+			Comment("List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人."),
+		field.Time("listed_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date listed (列入日期).").Annotations(entgql.OrderField("LISTED_ON")),
+		field.Text("reason").NotEmpty().Comment("Reason for listing (列入事由)."),
+		field.Text("basis").NotEmpty().Comment("Legal basis (列入依据)."),
+		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
+		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期)."),
+		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
+		field.Enum("removal_reason").Values("EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED").Optional().Nillable().
+			Comment("Why it was removed: EXPIRED 期满, EARLY_REPAIR 提前修复, DECISION_REVOKED 决定撤销, CORRECTED 更正."),
+	}
+}
+
+// Indexes of the ListEntry.
+func (ListEntry) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("list_type", "listed_on"), index.Fields("department_id", "decision_no")}
+}
+
+// Hooks of the ListEntry.
+func (ListEntry) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules})}
+}
+
+// Annotations of the ListEntry.
+func (ListEntry) Annotations() []schema.Annotation {
+	return recordAnnotations("An entry on a credit list (名单) for an entity or a person.")
+}
+
+// SectorRating is a sector's credit grade for an entity over a period (domain.md §3).
+type SectorRating struct{ ent.Schema }
+
+// Mixin of the SectorRating.
+func (SectorRating) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "ratings"}}
+}
+
+// Fields of the SectorRating.
+func (SectorRating) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("scheme").Values("ENV_CREDIT_JS", "LABOUR_INTEGRITY", "TRANSPORT_OPERATOR_JS",
+			"TRANSPORT_CONSTRUCTION", "MARKET_RISK_CLASS", "EIA_PROVIDER_POINTS").
+			Comment("Rating scheme: ENV_CREDIT_JS 江苏企事业环保信用 (GREEN/BLUE/YELLOW/RED/BLACK), LABOUR_INTEGRITY 劳动保障守法诚信等级 (A/B/C), TRANSPORT_OPERATOR_JS 道路水路运输经营者 (AA/A/B/C/D), TRANSPORT_CONSTRUCTION 公路施工企业 (AA/A/B/C/D), MARKET_RISK_CLASS 企业信用风险分类 (A/B/C/D), EIA_PROVIDER_POINTS 环评失信记分 (NORMAL/WARNING/RESTRICTED)."),
+		field.String("grade").NotEmpty().MaxLen(16).Comment("Grade on the scheme's scale.").
+			Annotations(entgql.OrderField("GRADE")),
+		field.Float("score").Optional().Nillable().Comment("Score behind the grade, where the scheme has one."),
+		field.String("period").NotEmpty().MaxLen(16).Comment("Period rated: 2025, 2025H2, 2025-10, or ROLLING."),
+		field.Time("valid_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day the grade applies.").Annotations(entgql.OrderField("VALID_FROM")),
+		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Last day the grade applies; empty until replaced."),
+	}
+}
+
+// Indexes of the SectorRating.
+func (SectorRating) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("scheme", "grade"), index.Fields("entity_id", "scheme", "valid_from")}
+}
+
+// Hooks of the SectorRating.
+func (SectorRating) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules})}
+}
+
+// Annotations of the SectorRating.
+func (SectorRating) Annotations() []schema.Annotation {
+	return recordAnnotations("A sector credit rating (行业信用评级) of an entity for a period.")
+}
+
+// SpotCheck is the result of a random inspection (双随机、一公开).
+type SpotCheck struct{ ent.Schema }
+
+// Mixin of the SpotCheck.
+func (SpotCheck) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "spot_checks"}}
+}
+
+// Fields of the SpotCheck.
+func (SpotCheck) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("task_id").NotEmpty().MaxLen(64).Comment("Inspection task number (抽查任务编号)."),
+		field.Text("check_items").NotEmpty().Comment("Items checked (检查事项)."),
+		field.Time("inspected_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date of inspection (检查日期).").Annotations(entgql.OrderField("INSPECTED_ON")),
+		field.Enum("result").Values("NO_PROBLEM", "PROBLEM_CORRECTED", "PROBLEM_FOUND", "NO_RELEVANT_ACTIVITY", "UNREACHABLE").
+			Comment("Result: NO_PROBLEM 未发现问题, PROBLEM_CORRECTED 发现问题已责令改正, PROBLEM_FOUND 发现问题待处理, NO_RELEVANT_ACTIVITY 未发现开展本次抽查涉及的经营活动, UNREACHABLE 通过登记的住所无法联系."),
+		field.Enum("risk_class_at_selection").Values("A", "B", "C", "D").Optional().Nillable().
+			Comment("Risk class of the entity when it was drawn."),
+	}
+}
+
+// Indexes of the SpotCheck.
+func (SpotCheck) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("task_id"), index.Fields("inspected_on")}
+}
+
+// Hooks of the SpotCheck.
+func (SpotCheck) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"inspected_on"}})}
+}
+
+// Annotations of the SpotCheck.
+func (SpotCheck) Annotations() []schema.Annotation {
+	return recordAnnotations("A random spot-check result (双随机、一公开抽查结果).")
+}
+
+// CreditCommitment is a written credit commitment (信用承诺) and whether it was kept.
+type CreditCommitment struct{ ent.Schema }
+
+// Mixin of the CreditCommitment.
+func (CreditCommitment) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "commitments"}}
+}
+
+// Fields of the CreditCommitment.
+func (CreditCommitment) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").Values("APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE").
+			Comment("Kind: APPLICATION_NOTIFY_COMMIT 审批告知承诺, REPAIR 修复承诺, VOLUNTARY 主动型承诺, INDUSTRY_SELF_DISCIPLINE 行业自律承诺."),
+		field.Text("text").NotEmpty().Comment("Text of the commitment (承诺内容)."),
+		field.Time("signed_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date signed (承诺日期).").Annotations(entgql.OrderField("SIGNED_ON")),
+		field.String("related_matter").NotEmpty().MaxLen(255).Comment("The matter it relates to (承诺事项)."),
+		field.Enum("fulfilment").Values("PENDING", "FULFILLED", "BREACHED").Default("PENDING").
+			Comment("Fulfilment (履约情况): PENDING 履约中, FULFILLED 已履约, BREACHED 失信."),
+	}
+}
+
+// Hooks of the CreditCommitment.
+func (CreditCommitment) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"signed_on"}})}
+}
+
+// Annotations of the CreditCommitment.
+func (CreditCommitment) Annotations() []schema.Annotation {
+	return recordAnnotations("A credit commitment (信用承诺) and its fulfilment.")
+}

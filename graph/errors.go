@@ -1,0 +1,164 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+)
+
+// Error codes written to extensions.code. Clients branch on these, never on messages.
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeInternal        = "INTERNAL"
+)
+
+// presentError is the one place errors are categorised for clients: it sets extensions.code
+// (and extensions.field for bad input) and makes sure no SQL text or internal detail leaves the
+// server; internal errors are logged with their path instead.
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
+		}
+		if _, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
+			return gqlErr // parser and validation errors already carry their code
+		}
+		var (
+			fieldErr   *derrors.FieldError
+			validErr   *ent.ValidationError
+			constraint *ent.ConstraintError
+			notFound   *ent.NotFoundError
+		)
+		switch {
+		case errors.As(err, &fieldErr):
+			set(gqlErr, CodeBadUserInput, fieldErr.Field, fieldErr.Error())
+		case errors.As(err, &validErr):
+			field := derrors.GraphQLName(validErr.Name)
+			set(gqlErr, CodeBadUserInput, field, field+": "+humanValidation(validErr.Unwrap()))
+		case errors.As(err, &constraint):
+			field, msg := describeConstraint(constraint.Error())
+			code := CodeConflict
+			if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
+				code = CodeBadUserInput
+			}
+			set(gqlErr, code, field, msg)
+		case errors.As(err, &notFound), errors.Is(err, derrors.NotFound):
+			set(gqlErr, CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
+		case errors.Is(err, derrors.InvalidArgument):
+			set(gqlErr, CodeBadUserInput, "", err.Error())
+		case errors.Is(err, derrors.Forbidden):
+			set(gqlErr, CodeForbidden, "", err.Error())
+		case errors.Is(err, derrors.Unauthenticated):
+			set(gqlErr, CodeUnauthenticated, "", err.Error())
+		case errors.Is(err, derrors.Conflict):
+			set(gqlErr, CodeConflict, "", err.Error())
+		case errors.Is(err, derrors.Unavailable):
+			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
+		case isInputCoercion(gqlErr):
+			gqlErr.Extensions["code"] = CodeBadUserInput
+			if n := len(gqlErr.Path); n > 0 {
+				if name, ok := gqlErr.Path[n-1].(ast.PathName); ok {
+					gqlErr.Extensions["field"] = string(name)
+					gqlErr.Message = string(name) + ": " + gqlErr.Message
+				}
+			}
+		default:
+			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+			set(gqlErr, CodeInternal, "", "internal error")
+		}
+		return gqlErr
+	}
+}
+
+func set(e *gqlerror.Error, code, field, msg string) {
+	e.Message = msg
+	e.Extensions["code"] = code
+	if field != "" {
+		e.Extensions["field"] = field
+	}
+}
+
+// isInputCoercion recognises gqlgen's errors for arguments that failed to decode (a bad Date or
+// enum in the input object), which name the argument path and are the caller's to fix.
+func isInputCoercion(e *gqlerror.Error) bool {
+	var inner error = e.Err
+	for inner != nil {
+		if _, ok := inner.(*gqlerror.Error); ok {
+			return true
+		}
+		inner = errors.Unwrap(inner)
+	}
+	return strings.Contains(e.Message, "is not a") || strings.Contains(e.Message, "must be a")
+}
+
+func notFoundLabel(err error) string {
+	var nf *ent.NotFoundError
+	if errors.As(err, &nf) {
+		return nf.Error()
+	}
+	return err.Error()
+}
+
+// humanValidation rewords ent's built-in validator messages for a department clerk.
+func humanValidation(err error) string {
+	if err == nil {
+		return "is invalid"
+	}
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "less than the required length"):
+		return "must not be empty or is too short"
+	case strings.Contains(msg, "greater than the required length"):
+		return "is too long"
+	case strings.Contains(msg, "missing required"):
+		return "is required"
+	case strings.Contains(msg, "invalid enum value"):
+		return "is not one of the allowed values"
+	default:
+		return msg
+	}
+}
+
+// uniqueKeys maps the columns of unique indexes to what a clerk should be told.
+var uniqueKeys = []struct{ match, field, msg string }{
+	{"uscc", "uscc", "an entity with this unified social credit code is already registered"},
+	{"id_number", "idNumber", "a person with this ID number is already recorded"},
+	{"decision_no", "decisionNo", "this department has already recorded a decision with this number"},
+	{"source_record_id", "sourceRecordId", "a record with this source key already exists"},
+	{"provider_id", "personID", "the person is already registered at this provider"},
+	{"entity_id", "entityID", "this entity already has one"},
+	{"code", "code", "the code is already used"},
+}
+
+var keyName = regexp.MustCompile(`(?i)(?:unique constraint failed: ([\w., ]+))|(?:for key '([\w.]+)')`)
+
+// describeConstraint names the field behind a unique-key clash without leaking SQL.
+func describeConstraint(raw string) (field, msg string) {
+	if strings.Contains(strings.ToLower(raw), "foreign key") {
+		return "", "the input refers to a row that does not exist"
+	}
+	m := keyName.FindStringSubmatch(raw)
+	if m != nil {
+		key := strings.ToLower(m[1] + m[2])
+		for _, k := range uniqueKeys {
+			if strings.Contains(key, k.match) {
+				return k.field, k.msg
+			}
+		}
+	}
+	return "", "the input conflicts with a stored record"
+}

@@ -1,0 +1,78 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/graph/playground"
+)
+
+// ServerConfig is what the HTTP surface needs from main.
+type ServerConfig struct {
+	Client *ent.Client
+	// Ready reports whether the database answers; /readyz calls it.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
+	// Playground serves GraphiQL at "/" when set.
+	Playground bool
+}
+
+// NewGraphQLHandler builds the GraphQL endpoint: POST and GET transports, introspection,
+// mutations in a transaction (entgql.Transactioner), and the one error presenter.
+func NewGraphQLHandler(client *ent.Client, logger *slog.Logger) http.Handler {
+	srv := handler.New(NewSchema(client))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.Introspection{})
+	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.SetErrorPresenter(presentError(logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String())
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+	})
+	return srv
+}
+
+// NewServer routes the service: /query (GraphQL), / (playground), /healthz (the process is
+// up) and /readyz (the database answers).
+func NewServer(cfg ServerConfig) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/query", NewGraphQLHandler(cfg.Client, cfg.Logger))
+	if cfg.Playground {
+		pg := playground.Handler("creditgraph", "/query")
+		mux.Handle("/{$}", pg)
+		mux.Handle(playground.AssetPrefix, pg)
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Ready(ctx); err != nil {
+			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

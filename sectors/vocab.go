@@ -1,0 +1,143 @@
+// Package sectors holds the vocabulary that every sector's records share: the sectors
+// themselves, severities, record states and penalty categories (shared/domain.md §2.2). The
+// sector rules live in sub-packages (environment, labour, transport, market) and the rules that
+// span sectors beside them; none of them imports another, they all speak these types.
+package sectors
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+)
+
+// Sector is a department's area of supervision. Its lower-case form is the department code
+// used in tokens and policies.
+type Sector string
+
+const (
+	Environment  Sector = "ENVIRONMENT"   // 生态环境
+	Labour       Sector = "LABOUR"        // 人力资源和社会保障
+	Transport    Sector = "TRANSPORT"     // 交通运输
+	Market       Sector = "MARKET"        // 市场监管
+	CreditOffice Sector = "CREDIT_OFFICE" // 发展改革委（省信用办）
+)
+
+// Values lists the sectors for ent's enum column.
+func (Sector) Values() []string {
+	return []string{string(Environment), string(Labour), string(Transport), string(Market), string(CreditOffice)}
+}
+
+// MarshalGQL writes the value as a GraphQL enum.
+func (s Sector) MarshalGQL(w io.Writer) { MarshalEnum(w, string(s)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (s *Sector) UnmarshalGQL(v any) error { return UnmarshalEnum(v, s, "sector") }
+
+// Severity classifies dishonest conduct (轻微 / 一般 / 严重); it selects publicity rules.
+type Severity string
+
+const (
+	Minor   Severity = "MINOR"   // 轻微
+	General Severity = "GENERAL" // 一般
+	Serious Severity = "SERIOUS" // 严重
+)
+
+// Values lists the severities for ent's enum column.
+func (Severity) Values() []string { return []string{string(Minor), string(General), string(Serious)} }
+
+// MarshalGQL writes the value as a GraphQL enum.
+func (s Severity) MarshalGQL(w io.Writer) { MarshalEnum(w, string(s)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (s *Severity) UnmarshalGQL(v any) error { return UnmarshalEnum(v, s, "severity") }
+
+// RecordStatus is where a record stands in its publication life cycle (domain.md §4).
+type RecordStatus string
+
+const (
+	Published RecordStatus = "PUBLISHED" // 公示中
+	Repaired  RecordStatus = "REPAIRED"  // 已修复
+	Expired   RecordStatus = "EXPIRED"   // 公示期满
+	Withdrawn RecordStatus = "WITHDRAWN" // 撤销
+	Corrected RecordStatus = "CORRECTED" // 已更正
+)
+
+// Values lists the states for ent's enum column.
+func (RecordStatus) Values() []string {
+	return []string{string(Published), string(Repaired), string(Expired), string(Withdrawn), string(Corrected)}
+}
+
+// MarshalGQL writes the value as a GraphQL enum.
+func (s RecordStatus) MarshalGQL(w io.Writer) { MarshalEnum(w, string(s)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (s *RecordStatus) UnmarshalGQL(v any) error { return UnmarshalEnum(v, s, "record status") }
+
+// PenaltyCategory is a kind of administrative penalty (Administrative Penalty Law 2021 art. 9);
+// one decision may impose several.
+type PenaltyCategory string
+
+const (
+	Warning                   PenaltyCategory = "WARNING"                     // 警告
+	CirculatedCriticism       PenaltyCategory = "CIRCULATED_CRITICISM"        // 通报批评
+	Fine                      PenaltyCategory = "FINE"                        // 罚款
+	ConfiscateIllegalGains    PenaltyCategory = "CONFISCATE_ILLEGAL_GAINS"    // 没收违法所得
+	ConfiscateIllegalProperty PenaltyCategory = "CONFISCATE_ILLEGAL_PROPERTY" // 没收非法财物
+	SuspendLicence            PenaltyCategory = "SUSPEND_LICENCE"             // 暂扣许可证件
+	LowerQualification        PenaltyCategory = "LOWER_QUALIFICATION"         // 降低资质等级
+	RevokeLicence             PenaltyCategory = "REVOKE_LICENCE"              // 吊销许可证件
+	RestrictBusiness          PenaltyCategory = "RESTRICT_BUSINESS"           // 限制开展生产经营活动
+	OrderSuspend              PenaltyCategory = "ORDER_SUSPEND"               // 责令停产停业
+	OrderClose                PenaltyCategory = "ORDER_CLOSE"                 // 责令关闭
+	RestrictEmployment        PenaltyCategory = "RESTRICT_EMPLOYMENT"         // 限制从业
+	Detention                 PenaltyCategory = "DETENTION"                   // 行政拘留
+	OtherPenalty              PenaltyCategory = "OTHER"                       // 其他
+)
+
+// Values lists the categories.
+func (PenaltyCategory) Values() []string {
+	return []string{string(Warning), string(CirculatedCriticism), string(Fine), string(ConfiscateIllegalGains),
+		string(ConfiscateIllegalProperty), string(SuspendLicence), string(LowerQualification), string(RevokeLicence),
+		string(RestrictBusiness), string(OrderSuspend), string(OrderClose), string(RestrictEmployment),
+		string(Detention), string(OtherPenalty)}
+}
+
+// MarshalGQL writes the value as a GraphQL enum.
+func (c PenaltyCategory) MarshalGQL(w io.Writer) { MarshalEnum(w, string(c)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (c *PenaltyCategory) UnmarshalGQL(v any) error { return UnmarshalEnum(v, c, "penalty category") }
+
+// Enum is what every vocabulary type is: a string with a fixed set of values.
+type Enum interface {
+	~string
+	Values() []string
+}
+
+// MarshalEnum writes an enum value for gqlgen.
+func MarshalEnum(w io.Writer, s string) { _, _ = io.WriteString(w, strconv.Quote(s)) }
+
+// UnmarshalEnum reads and checks an enum value for gqlgen; what names the type in the error.
+func UnmarshalEnum[T Enum](v any, dst *T, what string) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("%s must be a string, got %T", what, v)
+	}
+	if !slices.Contains((*dst).Values(), s) {
+		return fmt.Errorf("%q is not a valid %s (one of %v)", s, what, (*dst).Values())
+	}
+	*dst = T(s)
+	return nil
+}
+
+// RatingGrades are the grades of each rating scheme, best first (domain.md §3). A rating
+// whose grade is not on its scheme's scale is refused.
+var RatingGrades = map[string][]string{
+	"ENV_CREDIT_JS":          {"GREEN", "BLUE", "YELLOW", "RED", "BLACK"},
+	"LABOUR_INTEGRITY":       {"A", "B", "C"},
+	"TRANSPORT_OPERATOR_JS":  {"AA", "A", "B", "C", "D"},
+	"TRANSPORT_CONSTRUCTION": {"AA", "A", "B", "C", "D"},
+	"MARKET_RISK_CLASS":      {"A", "B", "C", "D"},
+	"EIA_PROVIDER_POINTS":    {"NORMAL", "WARNING", "RESTRICTED", "BLACKLISTED"},
+}

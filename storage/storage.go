@@ -1,0 +1,129 @@
+// Package storage opens the database behind the credit graph: an embedded SQLite file by
+// default (pure Go, modernc.org/sqlite), or MySQL/MariaDB in production. It turns the one
+// --db setting into a driver and DSN, applies the schema and reports readiness.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/go-sql-driver/mysql"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/creditgraph/creditgraph/ent"
+	_ "github.com/creditgraph/creditgraph/ent/runtime" // schema hooks and defaults
+)
+
+// DefaultPath is the embedded database file used when no --db is given.
+const DefaultPath = "./creditgraph.db"
+
+// Target is a parsed --db setting.
+type Target struct {
+	Dialect string // dialect.SQLite or dialect.MySQL
+	Driver  string // database/sql driver name
+	DSN     string // driver DSN
+	Path    string // the SQLite file, empty for MySQL
+}
+
+// ParseTarget reads a --db value: a SQLite file path (optionally file:…), or
+// mysql://user:pass@host:port/dbname[?params] for MySQL/MariaDB.
+func ParseTarget(db string) (Target, error) {
+	if db == "" {
+		db = DefaultPath
+	}
+	if strings.HasPrefix(db, "mysql://") {
+		u, err := url.Parse(db)
+		if err != nil {
+			return Target{}, fmt.Errorf("--db: %w", err)
+		}
+		name := strings.TrimPrefix(u.Path, "/")
+		if name == "" {
+			return Target{}, fmt.Errorf("--db: %q names no database (mysql://user:pass@host:3306/dbname)", db)
+		}
+		cfg := mysql.NewConfig()
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+		cfg.Net = "tcp"
+		cfg.Addr = u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+		cfg.DBName = name
+		cfg.ParseTime = true
+		cfg.Loc = time.UTC
+		cfg.Params = map[string]string{"charset": "utf8mb4"}
+		cfg.Collation = "utf8mb4_unicode_ci"
+		cfg.Timeout = 5 * time.Second
+		for k, v := range u.Query() {
+			cfg.Params[k] = v[0]
+		}
+		return Target{Dialect: dialect.MySQL, Driver: "mysql", DSN: cfg.FormatDSN()}, nil
+	}
+	path := strings.TrimPrefix(db, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	return Target{Dialect: dialect.SQLite, Driver: "sqlite", DSN: dsn, Path: path}, nil
+}
+
+// DB is an open database: the ent client and the *sql.DB under it.
+type DB struct {
+	Target Target
+	SQL    *sql.DB
+	Client *ent.Client
+}
+
+// Options tune Open.
+type Options struct {
+	// Debug, when set, receives every statement ent runs (tests count them with it).
+	Debug func(ctx context.Context, args ...any)
+}
+
+// Open connects to target and checks that the database answers.
+func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
+	db, err := sql.Open(t.Driver, t.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if t.Dialect == dialect.SQLite {
+		// One writer at a time is what SQLite allows; a small pool keeps readers concurrent
+		// under WAL while writers queue on the busy timeout.
+		db.SetMaxOpenConns(4)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(16)
+		db.SetConnMaxLifetime(30 * time.Minute)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to the %s database: %w", t.Dialect, err)
+	}
+	var drv dialect.Driver = entsql.OpenDB(t.Dialect, db)
+	if opts.Debug != nil {
+		drv = dialect.DebugWithContext(drv, opts.Debug)
+	}
+	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv))}, nil
+}
+
+// Migrate applies the ent schema (creating or altering tables and indexes); it is idempotent.
+func (d *DB) Migrate(ctx context.Context) error {
+	if err := d.Client.Schema.Create(ctx); err != nil {
+		return fmt.Errorf("applying the schema: %w", err)
+	}
+	return nil
+}
+
+// Ready reports whether the database answers within the context's deadline.
+func (d *DB) Ready(ctx context.Context) error { return d.SQL.PingContext(ctx) }
+
+// Close closes the client and the pool.
+func (d *DB) Close() error { return d.Client.Close() }
