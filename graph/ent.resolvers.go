@@ -14,7 +14,7 @@ import (
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	return r.client.Noder(ctx, id)
+	return nullIfNotFound(r.client.Noder(ctx, id))
 }
 
 // Nodes is the resolver for the nodes field.

@@ -35,7 +35,15 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}
-		if _, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
+		if code, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
+			if code == "GRAPHQL_VALIDATION_FAILED" && len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
+				// A variable of the wrong type or an unknown enum value is the caller's input.
+				gqlErr.Extensions["code"] = CodeBadUserInput
+				if name := lastName(gqlErr.Path); name != "" {
+					gqlErr.Extensions["field"] = name
+					gqlErr.Message = name + ": " + gqlErr.Message
+				}
+			}
 			return gqlErr // parser and validation errors already carry their code
 		}
 		var (
@@ -71,11 +79,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):
 			gqlErr.Extensions["code"] = CodeBadUserInput
-			if n := len(gqlErr.Path); n > 0 {
-				if name, ok := gqlErr.Path[n-1].(ast.PathName); ok {
-					gqlErr.Extensions["field"] = string(name)
-					gqlErr.Message = string(name) + ": " + gqlErr.Message
-				}
+			if name := lastName(gqlErr.Path); name != "" {
+				gqlErr.Extensions["field"] = name
+				gqlErr.Message = name + ": " + gqlErr.Message
 			}
 		default:
 			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
@@ -83,6 +89,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// lastName is the innermost field name of a path (skipping list indexes).
+func lastName(p ast.Path) string {
+	for i := len(p) - 1; i >= 0; i-- {
+		if name, ok := p[i].(ast.PathName); ok {
+			return string(name)
+		}
+	}
+	return ""
 }
 
 func set(e *gqlerror.Error, code, field, msg string) {

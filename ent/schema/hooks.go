@@ -59,16 +59,32 @@ func nonNegative(m ent.Mutation, fields ...string) error {
 	return nil
 }
 
-// notBefore refuses an end date earlier than its start date, when both are being set.
-func notBefore(m ent.Mutation, start, end string) error {
-	s, ok1 := m.Field(start)
-	e, ok2 := m.Field(end)
-	if ok1 && ok2 {
-		if st, ok := s.(time.Time); ok {
-			if et, ok := e.(time.Time); ok && et.Before(st) {
-				return derrors.Field(derrors.GraphQLName(end), "%s is before %s %s", et.Format(time.DateOnly), derrors.GraphQLName(start), st.Format(time.DateOnly))
+// notBefore refuses an end date earlier than its start date. On an update of one row the
+// stored value stands in for the one not being changed.
+func notBefore(ctx context.Context, m ent.Mutation, start, end string) error {
+	value := func(name string) (time.Time, bool) {
+		v, ok := m.Field(name)
+		if !ok && m.Op().Is(ent.OpUpdateOne) {
+			var err error
+			if v, err = m.OldField(ctx, name); err != nil {
+				return time.Time{}, false
+			}
+			ok = true
+		}
+		switch t := v.(type) {
+		case time.Time:
+			return t, ok
+		case *time.Time:
+			if t != nil {
+				return *t, ok
 			}
 		}
+		return time.Time{}, false
+	}
+	st, ok1 := value(start)
+	et, ok2 := value(end)
+	if ok1 && ok2 && et.Before(st) {
+		return derrors.Field(derrors.GraphQLName(end), "%s is before %s %s", et.Format(time.DateOnly), derrors.GraphQLName(start), st.Format(time.DateOnly))
 	}
 	return nil
 }
@@ -153,7 +169,7 @@ func entityRoleHook(next ent.Mutator) ent.Mutator {
 		if err := notFuture(m, "started_on"); err != nil {
 			return nil, err
 		}
-		if err := notBefore(m, "started_on", "ended_on"); err != nil {
+		if err := notBefore(ctx, m, "started_on", "ended_on"); err != nil {
 			return nil, err
 		}
 		v, err := next.Mutate(ctx, m)
@@ -307,7 +323,7 @@ func penaltyRules(ctx context.Context, mu ent.Mutation) error {
 			_ = m.SetField(f, code)
 		}
 	}
-	return notBefore(m, "decision_date", "valid_until")
+	return notBefore(ctx, m, "decision_date", "valid_until")
 }
 
 // listEntryRules checks that a listing's dates are in order and a removal has a reason.
@@ -316,10 +332,10 @@ func listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if v, ok := m.DecisionNo(); ok && strings.TrimSpace(v) == "" {
 		return derrors.Field("decisionNo", "must not be blank")
 	}
-	if err := notBefore(m, "listed_on", "planned_end_on"); err != nil {
+	if err := notBefore(ctx, m, "listed_on", "planned_end_on"); err != nil {
 		return err
 	}
-	if err := notBefore(m, "listed_on", "removed_on"); err != nil {
+	if err := notBefore(ctx, m, "listed_on", "removed_on"); err != nil {
 		return err
 	}
 	_, removed := m.RemovedOn()
@@ -350,7 +366,7 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	for _, g := range scale {
 		if g == grade {
 			m.SetGrade(grade)
-			return notBefore(m, "valid_from", "valid_until")
+			return notBefore(ctx, m, "valid_from", "valid_until")
 		}
 	}
 	return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
@@ -361,5 +377,5 @@ func licenseRules(ctx context.Context, m ent.Mutation) error {
 	if v, ok := m.Field("decision_no"); ok && strings.TrimSpace(v.(string)) == "" {
 		return derrors.Field("decisionNo", "must not be blank")
 	}
-	return notBefore(m, "valid_from", "valid_to")
+	return notBefore(ctx, m, "valid_from", "valid_to")
 }

@@ -1,0 +1,133 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// testEnv is a running server over a real database, as main wires it.
+type testEnv struct {
+	t     *testing.T
+	db    *storage.DB
+	srv   *httptest.Server
+	stmts atomic.Int64 // SQL statements run since the last reset
+}
+
+// newEnv opens a fresh database on engine e, loads demo data with the given number of
+// entities (none when 0) and starts the HTTP server.
+func newEnv(t *testing.T, e storagetest.Engine, entities int) *testEnv {
+	t.Helper()
+	env := &testEnv{t: t}
+	env.db = e.Open(t, storagetest.Options{Options: storage.Options{
+		Debug: func(context.Context, ...any) { env.stmts.Add(1) },
+	}})
+	ctx := context.Background()
+	if err := seed.Reference(ctx, env.db.Client); err != nil {
+		t.Fatal(err)
+	}
+	if entities > 0 {
+		o := seed.DefaultOptions()
+		o.Entities = entities
+		if _, err := seed.Demo(ctx, env.db.Client, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	env.srv = httptest.NewServer(graph.NewServer(graph.ServerConfig{
+		Client: env.db.Client, Ready: env.db.Ready, Logger: logger, Playground: true,
+	}))
+	t.Cleanup(env.srv.Close)
+	return env
+}
+
+// gqlError is one entry of a GraphQL response's errors.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// gqlResponse is a decoded GraphQL response.
+type gqlResponse struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []gqlError      `json:"errors"`
+}
+
+// post sends a GraphQL request over HTTP and decodes the answer.
+func (e *testEnv) post(query string, vars map[string]any) gqlResponse {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	res, err := http.Post(e.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r gqlResponse
+	raw, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(raw, &r); err != nil {
+		e.t.Fatalf("decoding %s: %v", raw, err)
+	}
+	r.Status = res.StatusCode
+	return r
+}
+
+// mustData posts and fails the test on any GraphQL error, decoding data into out.
+func (e *testEnv) mustData(query string, vars map[string]any, out any) {
+	e.t.Helper()
+	r := e.post(query, vars)
+	if len(r.Errors) > 0 {
+		e.t.Fatalf("query failed: %+v", r.Errors)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			e.t.Fatalf("decoding data %s: %v", r.Data, err)
+		}
+	}
+}
+
+// wantError posts and checks for exactly one error with the code (and field, if given).
+func (e *testEnv) wantError(query string, vars map[string]any, code, field string) gqlError {
+	e.t.Helper()
+	r := e.post(query, vars)
+	if len(r.Errors) != 1 {
+		e.t.Fatalf("want one %s error, got %+v (data %s)", code, r.Errors, r.Data)
+	}
+	got := r.Errors[0]
+	if got.Extensions["code"] != code || field != "" && got.Extensions["field"] != field {
+		e.t.Fatalf("error = %q %v, want code %s field %q", got.Message, got.Extensions, code, field)
+	}
+	if strings.Contains(strings.ToLower(got.Message), "insert into") || strings.Contains(got.Message, "SQL") {
+		e.t.Errorf("error message leaks SQL: %q", got.Message)
+	}
+	return got
+}
+
+// count is an independent SQL count.
+func (e *testEnv) count(table, where string, args ...any) int {
+	e.t.Helper()
+	return storagetest.Count(e.t, e.db, table, where, args...)
+}
+
+// departmentID returns the ID of the department with code.
+func (e *testEnv) departmentID(code string) int {
+	e.t.Helper()
+	var id int
+	if err := e.db.SQL.QueryRow("SELECT id FROM departments WHERE code = ?", code).Scan(&id); err != nil {
+		e.t.Fatalf("department %s: %v", code, err)
+	}
+	return id
+}

@@ -1,0 +1,79 @@
+package graph_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// The playground must work on a network without internet: the page and every script and
+// stylesheet it references come from the server itself.
+func TestPlaygroundServesItsOwnAssets(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	res, err := http.Get(env.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), "GraphiQL") {
+		t.Fatalf("GET / = %d, %.200s", res.StatusCode, page)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
+	if len(refs) < 4 {
+		t.Fatalf("the page references %d assets, want the 3 scripts and the stylesheet", len(refs))
+	}
+	for _, m := range refs {
+		ref := m[1]
+		if strings.Contains(ref, "://") || strings.HasPrefix(ref, "//") {
+			t.Errorf("asset %s is not served by creditgraph", ref)
+			continue
+		}
+		res, err := http.Get(env.srv.URL + ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || len(body) < 1000 {
+			t.Errorf("GET %s = %d, %d bytes", ref, res.StatusCode, len(body))
+		}
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(env.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s = %d, want 200", path, res.StatusCode)
+		}
+	}
+	// A database that does not answer makes /readyz fail while /healthz stays up.
+	down := httptest.NewServer(graph.NewServer(graph.ServerConfig{
+		Client: env.db.Client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready: func(context.Context) error { return errors.New("connection refused") },
+	}))
+	defer down.Close()
+	res, err := http.Get(down.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz with the database down = %d, want 503", res.StatusCode)
+	}
+}

@@ -1,0 +1,84 @@
+package seed_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+func load(t *testing.T, e storagetest.Engine, entities int) *ent.Client {
+	t.Helper()
+	db := e.Open(t, storagetest.Options{})
+	o := seed.DefaultOptions()
+	o.Entities = entities
+	loaded, err := seed.Demo(context.Background(), db.Client, o)
+	if err != nil || !loaded {
+		t.Fatalf("Demo = %v, %v", loaded, err)
+	}
+	// A second run loads nothing: the server calls it on every start.
+	if again, err := seed.Demo(context.Background(), db.Client, o); err != nil || again {
+		t.Fatalf("second Demo = %v, %v; want false, nil", again, err)
+	}
+	return db.Client
+}
+
+func TestDemoIsDeterministicAndPlausible(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		ctx := context.Background()
+		a, b := load(t, e, 1000), load(t, storagetest.Engines()[0], 1000)
+		codes := func(c *ent.Client) []string {
+			return c.MarketEntity.Query().Order(ent.Asc(marketentity.FieldID)).Select(marketentity.FieldUscc).StringsX(ctx)
+		}
+		ca, cb := codes(a), codes(b)
+		if len(ca) != 1000 || len(cb) != 1000 {
+			t.Fatalf("got %d and %d entities", len(ca), len(cb))
+		}
+		for i := range ca {
+			if ca[i] != cb[i] {
+				t.Fatalf("entity %d differs between two loads with the same seed: %s vs %s", i, ca[i], cb[i])
+			}
+			if st, err := ident.ValidateUSCC(ca[i], false); err != nil || st != ident.USCCOK {
+				t.Fatalf("demo USCC %s: %v", ca[i], err)
+			}
+			if _, err := ident.OrgCodeCheckChar(ca[i][8:16]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cities := map[string]bool{}
+		for _, c := range a.MarketEntity.Query().Select(marketentity.FieldCityCode).StringsX(ctx) {
+			cities[c] = true
+		}
+		if len(cities) != 13 {
+			t.Errorf("demo entities span %d cities, want all 13", len(cities))
+		}
+		persons := a.NaturalPerson.Query().CountX(ctx)
+		penalised := a.MarketEntity.Query().Where(marketentity.HasPenalties()).CountX(ctx)
+		serious := a.ListEntry.Query().CountX(ctx)
+		withRep := a.MarketEntity.Query().Where(marketentity.HasLegalRepresentative()).CountX(ctx)
+		sectorsSeen := map[string]bool{}
+		for _, r := range a.SectorRating.Query().AllX(ctx) {
+			sectorsSeen[string(r.Sector)] = true
+		}
+		for _, p := range a.AdministrativePenalty.Query().AllX(ctx) {
+			sectorsSeen[string(p.Sector)] = true
+		}
+		t.Logf("persons %d, penalised %d, list entries %d, with legal rep %d", persons, penalised, serious, withRep)
+		switch {
+		case persons < 1400:
+			t.Errorf("%d persons for 1000 entities, want about 1500", persons)
+		case penalised < 10 || penalised > 100:
+			t.Errorf("%d of 1000 entities penalised, want a few percent", penalised)
+		case serious == 0 || serious > 60:
+			t.Errorf("%d list entries, want a small share", serious)
+		case withRep != 1000:
+			t.Errorf("%d entities with a legal representative, want all", withRep)
+		case len(sectorsSeen) != 4:
+			t.Errorf("records from sectors %v, want all four", sectorsSeen)
+		}
+	})
+}
