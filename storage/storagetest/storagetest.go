@@ -80,7 +80,7 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 	}
 	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), counter.Add(1))
 	admin := *u
-	admin.Path = "/mysql"
+	admin.Path = "/information_schema" // any user may connect to it
 	target, err := storage.ParseTarget(admin.String())
 	if err != nil {
 		t.Fatal(err)
