@@ -11,7 +11,9 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
 		var ent struct {
-			MarketEntities struct{ Edges []struct{ Node struct{ ID, Uscc string } } }
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID, Uscc string } }
+			}
 		}
 		env.mustData(`{ marketEntities(first: 1) { edges { node { id uscc } } } }`, nil, &ent)
 		entity := ent.MarketEntities.Edges[0].Node
@@ -31,9 +33,9 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 		type result struct {
 			CreateAdministrativePenalty struct {
 				ID, Sector, FineAmount, ConfiscatedAmount string
-				PenaltyCategories                        []string
-				Department                               struct{ Code string }
-				Entity                                   struct{ Uscc string }
+				PenaltyCategories                         []string
+				Department                                struct{ Code string }
+				Entity                                    struct{ Uscc string }
 			}
 		}
 		var first, second result
@@ -119,8 +121,12 @@ func TestNodeLookup(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
 		var page struct {
-			MarketEntities struct{ Edges []struct{ Node struct{ ID string } } }
-			Departments    struct{ Edges []struct{ Node struct{ ID string } } }
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+			Departments struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } departments(first: 1) { edges { node { id } } } }`, nil, &page)
 		ids := []string{page.MarketEntities.Edges[0].Node.ID, page.Departments.Edges[0].Node.ID}

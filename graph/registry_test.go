@@ -58,7 +58,7 @@ func TestCreateMarketEntityDerivesFields(t *testing.T) {
 		var out struct {
 			CreateMarketEntity struct {
 				Uscc, OrgCode, EntityKind, DivisionCode, CityCode, UsccStatus, RegisteredCapital string
-				Division                                                                        struct{ Name string }
+				Division                                                                         struct{ Name string }
 			}
 		}
 		env.mustData(`mutation($in: CreateMarketEntityInput!) { createMarketEntity(input: $in) {
@@ -86,7 +86,9 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		env := newEnv(t, e, 20)
 		dep := env.departmentID("market-320500")
 		var ent struct {
-			MarketEntities struct{ Edges []struct{ Node struct{ ID string } } }
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } }`, nil, &ent)
 		entityID := ent.MarketEntities.Edges[0].Node.ID
