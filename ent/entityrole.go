@@ -41,9 +41,9 @@ type EntityRole struct {
 
 // EntityRoleEdges holds the relations/edges for other nodes in the graph.
 type EntityRoleEdges struct {
-	// Entity holds the value of the entity edge.
+	// The entity.
 	Entity *MarketEntity `json:"entity,omitempty"`
-	// Person holds the value of the person edge.
+	// The person in the role.
 	Person *NaturalPerson `json:"person,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

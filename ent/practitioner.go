@@ -44,9 +44,9 @@ type Practitioner struct {
 
 // PractitionerEdges holds the relations/edges for other nodes in the graph.
 type PractitionerEdges struct {
-	// Provider holds the value of the provider edge.
+	// The provider the practitioner works at.
 	Provider *ServiceProvider `json:"provider,omitempty"`
-	// Person holds the value of the person edge.
+	// The practitioner as a natural person.
 	Person *NaturalPerson `json:"person,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

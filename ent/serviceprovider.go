@@ -38,7 +38,7 @@ type ServiceProvider struct {
 
 // ServiceProviderEdges holds the relations/edges for other nodes in the graph.
 type ServiceProviderEdges struct {
-	// Entity holds the value of the entity edge.
+	// The provider's market entity.
 	Entity *MarketEntity `json:"entity,omitempty"`
 	// Its registered practitioners.
 	Practitioners []*Practitioner `json:"practitioners,omitempty"`

@@ -278,8 +278,10 @@ func (EntityRole) Fields() []ent.Field {
 // Edges of the EntityRole.
 func (EntityRole) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("entity", MarketEntity.Type).Ref("roles").Field("entity_id").Unique().Required().Immutable(),
-		edge.From("person", NaturalPerson.Type).Ref("roles").Field("person_id").Unique().Required().Immutable(),
+		edge.From("entity", MarketEntity.Type).Ref("roles").Field("entity_id").Unique().Required().Immutable().
+			Comment("The entity."),
+		edge.From("person", NaturalPerson.Type).Ref("roles").Field("person_id").Unique().Required().Immutable().
+			Comment("The person in the role."),
 	}
 }
 
@@ -323,7 +325,8 @@ func (ServiceProvider) Fields() []ent.Field {
 // Edges of the ServiceProvider.
 func (ServiceProvider) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("entity", MarketEntity.Type).Ref("service_provider").Field("entity_id").Unique().Required().Immutable(),
+		edge.From("entity", MarketEntity.Type).Ref("service_provider").Field("entity_id").Unique().Required().Immutable().
+			Comment("The provider's market entity."),
 		edge.To("practitioners", Practitioner.Type).Comment("Its registered practitioners.").
 			Annotations(noInput),
 	}
@@ -360,8 +363,10 @@ func (Practitioner) Fields() []ent.Field {
 // Edges of the Practitioner.
 func (Practitioner) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("provider", ServiceProvider.Type).Ref("practitioners").Field("provider_id").Unique().Required().Immutable(),
-		edge.From("person", NaturalPerson.Type).Ref("practices").Field("person_id").Unique().Required().Immutable(),
+		edge.From("provider", ServiceProvider.Type).Ref("practitioners").Field("provider_id").Unique().Required().Immutable().
+			Comment("The provider the practitioner works at."),
+		edge.From("person", NaturalPerson.Type).Ref("practices").Field("person_id").Unique().Required().Immutable().
+			Comment("The practitioner as a natural person."),
 	}
 }
 
