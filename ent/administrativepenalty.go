@@ -85,8 +85,16 @@ type AdministrativePenalty struct {
 	DecisionDate time.Time `json:"decision_date,omitempty"`
 	// 处罚有效期 (CF_YXQ).
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
-	// 公示截止期 (CF_GSJZQ), computed from the publicity rules.
+	// Start of publicity (the decision date).
+	PublicityStart *time.Time `json:"publicity_start,omitempty"`
+	// Earliest day repair may end publicity (最短公示期满).
+	PublicityMinEnd *time.Time `json:"publicity_min_end,omitempty"`
+	// 公示截止期 (CF_GSJZQ): last day of publicity, computed from the publicity rule in force at the decision date.
 	PublicityDeadline *time.Time `json:"publicity_deadline,omitempty"`
+	// Whether credit repair can end publicity early, from the publicity rule.
+	Repairable bool `json:"repairable,omitempty"`
+	// Rule set the publicity window was computed with.
+	PublicityRuleSet string `json:"publicity_rule_set,omitempty"`
 	// 处罚机关 (CF_CFJG).
 	AuthorityName string `json:"authority_name,omitempty"`
 	// 处罚机关统一社会信用代码 (CF_CFJGDM).
@@ -160,11 +168,13 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case administrativepenalty.FieldPenaltyCategories:
 			values[i] = new([]byte)
+		case administrativepenalty.FieldRepairable:
+			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
+		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
-		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityDeadline:
+		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -379,12 +389,38 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 				_m.ValidUntil = new(time.Time)
 				*_m.ValidUntil = value.Time
 			}
+		case administrativepenalty.FieldPublicityStart:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_start", values[i])
+			} else if value.Valid {
+				_m.PublicityStart = new(time.Time)
+				*_m.PublicityStart = value.Time
+			}
+		case administrativepenalty.FieldPublicityMinEnd:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_min_end", values[i])
+			} else if value.Valid {
+				_m.PublicityMinEnd = new(time.Time)
+				*_m.PublicityMinEnd = value.Time
+			}
 		case administrativepenalty.FieldPublicityDeadline:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field publicity_deadline", values[i])
 			} else if value.Valid {
 				_m.PublicityDeadline = new(time.Time)
 				*_m.PublicityDeadline = value.Time
+			}
+		case administrativepenalty.FieldRepairable:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field repairable", values[i])
+			} else if value.Valid {
+				_m.Repairable = value.Bool
+			}
+		case administrativepenalty.FieldPublicityRuleSet:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_rule_set", values[i])
+			} else if value.Valid {
+				_m.PublicityRuleSet = value.String
 			}
 		case administrativepenalty.FieldAuthorityName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -568,10 +604,26 @@ func (_m *AdministrativePenalty) String() string {
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
+	if v := _m.PublicityStart; v != nil {
+		builder.WriteString("publicity_start=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.PublicityMinEnd; v != nil {
+		builder.WriteString("publicity_min_end=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
 	if v := _m.PublicityDeadline; v != nil {
 		builder.WriteString("publicity_deadline=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("repairable=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Repairable))
+	builder.WriteString(", ")
+	builder.WriteString("publicity_rule_set=")
+	builder.WriteString(_m.PublicityRuleSet)
 	builder.WriteString(", ")
 	builder.WriteString("authority_name=")
 	builder.WriteString(_m.AuthorityName)

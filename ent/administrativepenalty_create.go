@@ -357,6 +357,34 @@ func (_c *AdministrativePenaltyCreate) SetNillableValidUntil(v *time.Time) *Admi
 	return _c
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (_c *AdministrativePenaltyCreate) SetPublicityStart(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublicityStart(v)
+	return _c
+}
+
+// SetNillablePublicityStart sets the "publicity_start" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublicityStart(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublicityStart(*v)
+	}
+	return _c
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_c *AdministrativePenaltyCreate) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublicityMinEnd(v)
+	return _c
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublicityMinEnd(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublicityMinEnd(*v)
+	}
+	return _c
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (_c *AdministrativePenaltyCreate) SetPublicityDeadline(v time.Time) *AdministrativePenaltyCreate {
 	_c.mutation.SetPublicityDeadline(v)
@@ -367,6 +395,34 @@ func (_c *AdministrativePenaltyCreate) SetPublicityDeadline(v time.Time) *Admini
 func (_c *AdministrativePenaltyCreate) SetNillablePublicityDeadline(v *time.Time) *AdministrativePenaltyCreate {
 	if v != nil {
 		_c.SetPublicityDeadline(*v)
+	}
+	return _c
+}
+
+// SetRepairable sets the "repairable" field.
+func (_c *AdministrativePenaltyCreate) SetRepairable(v bool) *AdministrativePenaltyCreate {
+	_c.mutation.SetRepairable(v)
+	return _c
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableRepairable(v *bool) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetRepairable(*v)
+	}
+	return _c
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_c *AdministrativePenaltyCreate) SetPublicityRuleSet(v string) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublicityRuleSet(v)
+	return _c
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublicityRuleSet(v *string) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublicityRuleSet(*v)
 	}
 	return _c
 }
@@ -482,6 +538,10 @@ func (_c *AdministrativePenaltyCreate) defaults() error {
 	if _, ok := _c.mutation.Procedure(); !ok {
 		v := administrativepenalty.DefaultProcedure
 		_c.mutation.SetProcedure(v)
+	}
+	if _, ok := _c.mutation.Repairable(); !ok {
+		v := administrativepenalty.DefaultRepairable
+		_c.mutation.SetRepairable(v)
 	}
 	return nil
 }
@@ -643,6 +703,14 @@ func (_c *AdministrativePenaltyCreate) check() error {
 	}
 	if _, ok := _c.mutation.DecisionDate(); !ok {
 		return &ValidationError{Name: "decision_date", err: errors.New(`ent: missing required field "AdministrativePenalty.decision_date"`)}
+	}
+	if _, ok := _c.mutation.Repairable(); !ok {
+		return &ValidationError{Name: "repairable", err: errors.New(`ent: missing required field "AdministrativePenalty.repairable"`)}
+	}
+	if v, ok := _c.mutation.PublicityRuleSet(); ok {
+		if err := administrativepenalty.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.AuthorityName(); !ok {
 		return &ValidationError{Name: "authority_name", err: errors.New(`ent: missing required field "AdministrativePenalty.authority_name"`)}
@@ -818,9 +886,25 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 		_spec.SetField(administrativepenalty.FieldValidUntil, field.TypeTime, value)
 		_node.ValidUntil = &value
 	}
+	if value, ok := _c.mutation.PublicityStart(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
+		_node.PublicityStart = &value
+	}
+	if value, ok := _c.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityMinEnd, field.TypeTime, value)
+		_node.PublicityMinEnd = &value
+	}
 	if value, ok := _c.mutation.PublicityDeadline(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityDeadline, field.TypeTime, value)
 		_node.PublicityDeadline = &value
+	}
+	if value, ok := _c.mutation.Repairable(); ok {
+		_spec.SetField(administrativepenalty.FieldRepairable, field.TypeBool, value)
+		_node.Repairable = value
+	}
+	if value, ok := _c.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityRuleSet, field.TypeString, value)
+		_node.PublicityRuleSet = value
 	}
 	if value, ok := _c.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
@@ -1329,6 +1413,42 @@ func (u *AdministrativePenaltyUpsert) ClearValidUntil() *AdministrativePenaltyUp
 	return u
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (u *AdministrativePenaltyUpsert) SetPublicityStart(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublicityStart, v)
+	return u
+}
+
+// UpdatePublicityStart sets the "publicity_start" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublicityStart() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublicityStart)
+	return u
+}
+
+// ClearPublicityStart clears the value of the "publicity_start" field.
+func (u *AdministrativePenaltyUpsert) ClearPublicityStart() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublicityStart)
+	return u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsert) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublicityMinEnd, v)
+	return u
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublicityMinEnd() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublicityMinEnd)
+	return u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsert) ClearPublicityMinEnd() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublicityMinEnd)
+	return u
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (u *AdministrativePenaltyUpsert) SetPublicityDeadline(v time.Time) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldPublicityDeadline, v)
@@ -1344,6 +1464,36 @@ func (u *AdministrativePenaltyUpsert) UpdatePublicityDeadline() *AdministrativeP
 // ClearPublicityDeadline clears the value of the "publicity_deadline" field.
 func (u *AdministrativePenaltyUpsert) ClearPublicityDeadline() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldPublicityDeadline)
+	return u
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *AdministrativePenaltyUpsert) SetRepairable(v bool) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldRepairable, v)
+	return u
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateRepairable() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldRepairable)
+	return u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsert) SetPublicityRuleSet(v string) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublicityRuleSet, v)
+	return u
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublicityRuleSet() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublicityRuleSet)
+	return u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsert) ClearPublicityRuleSet() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublicityRuleSet)
 	return u
 }
 
@@ -1918,6 +2068,48 @@ func (u *AdministrativePenaltyUpsertOne) ClearValidUntil() *AdministrativePenalt
 	})
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublicityStart(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityStart(v)
+	})
+}
+
+// UpdatePublicityStart sets the "publicity_start" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublicityStart() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityStart()
+	})
+}
+
+// ClearPublicityStart clears the value of the "publicity_start" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublicityStart() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityStart()
+	})
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityMinEnd(v)
+	})
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublicityMinEnd() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityMinEnd()
+	})
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublicityMinEnd() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityMinEnd()
+	})
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (u *AdministrativePenaltyUpsertOne) SetPublicityDeadline(v time.Time) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
@@ -1936,6 +2128,41 @@ func (u *AdministrativePenaltyUpsertOne) UpdatePublicityDeadline() *Administrati
 func (u *AdministrativePenaltyUpsertOne) ClearPublicityDeadline() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublicityDeadline()
+	})
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *AdministrativePenaltyUpsertOne) SetRepairable(v bool) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetRepairable(v)
+	})
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateRepairable() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateRepairable()
+	})
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublicityRuleSet(v string) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityRuleSet(v)
+	})
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublicityRuleSet() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityRuleSet()
+	})
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublicityRuleSet() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityRuleSet()
 	})
 }
 
@@ -2687,6 +2914,48 @@ func (u *AdministrativePenaltyUpsertBulk) ClearValidUntil() *AdministrativePenal
 	})
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublicityStart(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityStart(v)
+	})
+}
+
+// UpdatePublicityStart sets the "publicity_start" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityStart() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityStart()
+	})
+}
+
+// ClearPublicityStart clears the value of the "publicity_start" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublicityStart() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityStart()
+	})
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityMinEnd(v)
+	})
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityMinEnd() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityMinEnd()
+	})
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublicityMinEnd() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityMinEnd()
+	})
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (u *AdministrativePenaltyUpsertBulk) SetPublicityDeadline(v time.Time) *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
@@ -2705,6 +2974,41 @@ func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityDeadline() *Administrat
 func (u *AdministrativePenaltyUpsertBulk) ClearPublicityDeadline() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublicityDeadline()
+	})
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *AdministrativePenaltyUpsertBulk) SetRepairable(v bool) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetRepairable(v)
+	})
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateRepairable() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateRepairable()
+	})
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublicityRuleSet(v string) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityRuleSet(v)
+	})
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityRuleSet() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityRuleSet()
+	})
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublicityRuleSet() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityRuleSet()
 	})
 }
 

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -436,6 +437,12 @@ func (_q *AdministrativePenaltyQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if administrativepenalty.Policy == nil {
+		return errors.New("ent: uninitialized administrativepenalty.Policy (forgotten import ent/runtime?)")
+	}
+	if err := administrativepenalty.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

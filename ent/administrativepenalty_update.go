@@ -457,6 +457,46 @@ func (_u *AdministrativePenaltyUpdate) ClearValidUntil() *AdministrativePenaltyU
 	return _u
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (_u *AdministrativePenaltyUpdate) SetPublicityStart(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublicityStart(v)
+	return _u
+}
+
+// SetNillablePublicityStart sets the "publicity_start" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublicityStart(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublicityStart(*v)
+	}
+	return _u
+}
+
+// ClearPublicityStart clears the value of the "publicity_start" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublicityStart() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublicityStart()
+	return _u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_u *AdministrativePenaltyUpdate) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublicityMinEnd(v)
+	return _u
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublicityMinEnd(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublicityMinEnd(*v)
+	}
+	return _u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublicityMinEnd() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublicityMinEnd()
+	return _u
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (_u *AdministrativePenaltyUpdate) SetPublicityDeadline(v time.Time) *AdministrativePenaltyUpdate {
 	_u.mutation.SetPublicityDeadline(v)
@@ -474,6 +514,40 @@ func (_u *AdministrativePenaltyUpdate) SetNillablePublicityDeadline(v *time.Time
 // ClearPublicityDeadline clears the value of the "publicity_deadline" field.
 func (_u *AdministrativePenaltyUpdate) ClearPublicityDeadline() *AdministrativePenaltyUpdate {
 	_u.mutation.ClearPublicityDeadline()
+	return _u
+}
+
+// SetRepairable sets the "repairable" field.
+func (_u *AdministrativePenaltyUpdate) SetRepairable(v bool) *AdministrativePenaltyUpdate {
+	_u.mutation.SetRepairable(v)
+	return _u
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableRepairable(v *bool) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetRepairable(*v)
+	}
+	return _u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_u *AdministrativePenaltyUpdate) SetPublicityRuleSet(v string) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublicityRuleSet(v)
+	return _u
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublicityRuleSet(v *string) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublicityRuleSet(*v)
+	}
+	return _u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublicityRuleSet() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublicityRuleSet()
 	return _u
 }
 
@@ -702,6 +776,11 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 			return &ValidationError{Name: "procedure", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.procedure": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PublicityRuleSet(); ok {
+		if err := administrativepenalty.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AuthorityName(); ok {
 		if err := administrativepenalty.AuthorityNameValidator(v); err != nil {
 			return &ValidationError{Name: "authority_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.authority_name": %w`, err)}
@@ -859,11 +938,32 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(administrativepenalty.FieldValidUntil, field.TypeTime)
 	}
+	if value, ok := _u.mutation.PublicityStart(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityStartCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityStart, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityMinEnd, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityMinEndCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityMinEnd, field.TypeTime)
+	}
 	if value, ok := _u.mutation.PublicityDeadline(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityDeadline, field.TypeTime, value)
 	}
 	if _u.mutation.PublicityDeadlineCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Repairable(); ok {
+		_spec.SetField(administrativepenalty.FieldRepairable, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityRuleSet, field.TypeString, value)
+	}
+	if _u.mutation.PublicityRuleSetCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityRuleSet, field.TypeString)
 	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
@@ -1329,6 +1429,46 @@ func (_u *AdministrativePenaltyUpdateOne) ClearValidUntil() *AdministrativePenal
 	return _u
 }
 
+// SetPublicityStart sets the "publicity_start" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublicityStart(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublicityStart(v)
+	return _u
+}
+
+// SetNillablePublicityStart sets the "publicity_start" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublicityStart(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublicityStart(*v)
+	}
+	return _u
+}
+
+// ClearPublicityStart clears the value of the "publicity_start" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublicityStart() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublicityStart()
+	return _u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublicityMinEnd(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublicityMinEnd(v)
+	return _u
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublicityMinEnd(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublicityMinEnd(*v)
+	}
+	return _u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublicityMinEnd() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublicityMinEnd()
+	return _u
+}
+
 // SetPublicityDeadline sets the "publicity_deadline" field.
 func (_u *AdministrativePenaltyUpdateOne) SetPublicityDeadline(v time.Time) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetPublicityDeadline(v)
@@ -1346,6 +1486,40 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillablePublicityDeadline(v *time.T
 // ClearPublicityDeadline clears the value of the "publicity_deadline" field.
 func (_u *AdministrativePenaltyUpdateOne) ClearPublicityDeadline() *AdministrativePenaltyUpdateOne {
 	_u.mutation.ClearPublicityDeadline()
+	return _u
+}
+
+// SetRepairable sets the "repairable" field.
+func (_u *AdministrativePenaltyUpdateOne) SetRepairable(v bool) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetRepairable(v)
+	return _u
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableRepairable(v *bool) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetRepairable(*v)
+	}
+	return _u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublicityRuleSet(v string) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublicityRuleSet(v)
+	return _u
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublicityRuleSet(v *string) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublicityRuleSet(*v)
+	}
+	return _u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublicityRuleSet() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublicityRuleSet()
 	return _u
 }
 
@@ -1587,6 +1761,11 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 			return &ValidationError{Name: "procedure", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.procedure": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PublicityRuleSet(); ok {
+		if err := administrativepenalty.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.publicity_rule_set": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.AuthorityName(); ok {
 		if err := administrativepenalty.AuthorityNameValidator(v); err != nil {
 			return &ValidationError{Name: "authority_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.authority_name": %w`, err)}
@@ -1761,11 +1940,32 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(administrativepenalty.FieldValidUntil, field.TypeTime)
 	}
+	if value, ok := _u.mutation.PublicityStart(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStart, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityStartCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityStart, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityMinEnd, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityMinEndCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityMinEnd, field.TypeTime)
+	}
 	if value, ok := _u.mutation.PublicityDeadline(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityDeadline, field.TypeTime, value)
 	}
 	if _u.mutation.PublicityDeadlineCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Repairable(); ok {
+		_spec.SetField(administrativepenalty.FieldRepairable, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityRuleSet, field.TypeString, value)
+	}
+	if _u.mutation.PublicityRuleSetCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityRuleSet, field.TypeString)
 	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)

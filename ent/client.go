@@ -15,8 +15,12 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
+	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -25,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -35,10 +40,16 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
 	// AdministrativeLicense is the client for interacting with the AdministrativeLicense builders.
 	AdministrativeLicense *AdministrativeLicenseClient
 	// AdministrativePenalty is the client for interacting with the AdministrativePenalty builders.
 	AdministrativePenalty *AdministrativePenaltyClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
+	// CasbinRule is the client for interacting with the CasbinRule builders.
+	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
 	// Department is the client for interacting with the Department builders.
@@ -55,6 +66,8 @@ type Client struct {
 	NaturalPerson *NaturalPersonClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
+	// PublicityRule is the client for interacting with the PublicityRule builders.
+	PublicityRule *PublicityRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -72,8 +85,11 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIToken = NewAPITokenClient(c.config)
 	c.AdministrativeLicense = NewAdministrativeLicenseClient(c.config)
 	c.AdministrativePenalty = NewAdministrativePenaltyClient(c.config)
+	c.AuditLog = NewAuditLogClient(c.config)
+	c.CasbinRule = NewCasbinRuleClient(c.config)
 	c.CreditCommitment = NewCreditCommitmentClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
@@ -82,6 +98,7 @@ func (c *Client) init() {
 	c.MarketEntity = NewMarketEntityClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
 	c.Practitioner = NewPractitionerClient(c.config)
+	c.PublicityRule = NewPublicityRuleClient(c.config)
 	c.SectorRating = NewSectorRatingClient(c.config)
 	c.ServiceProvider = NewServiceProviderClient(c.config)
 	c.SpotCheck = NewSpotCheckClient(c.config)
@@ -100,6 +117,7 @@ type (
 		hooks *hooks
 		// interceptors to execute on queries.
 		inters *inters
+		Cipher *pii.Cipher
 	}
 	// Option function to configure the client.
 	Option func(*config)
@@ -143,6 +161,13 @@ func Driver(driver dialect.Driver) Option {
 	}
 }
 
+// Cipher configures the Cipher.
+func Cipher(v *pii.Cipher) Option {
+	return func(c *config) {
+		c.Cipher = v
+	}
+}
+
 // Open opens a database/sql.DB specified by the driver name and
 // the data source name, and returns a new client attached to it.
 // Optional parameters can be added for configuring the client.
@@ -177,8 +202,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:                   ctx,
 		config:                cfg,
+		APIToken:              NewAPITokenClient(cfg),
 		AdministrativeLicense: NewAdministrativeLicenseClient(cfg),
 		AdministrativePenalty: NewAdministrativePenaltyClient(cfg),
+		AuditLog:              NewAuditLogClient(cfg),
+		CasbinRule:            NewCasbinRuleClient(cfg),
 		CreditCommitment:      NewCreditCommitmentClient(cfg),
 		Department:            NewDepartmentClient(cfg),
 		Division:              NewDivisionClient(cfg),
@@ -187,6 +215,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MarketEntity:          NewMarketEntityClient(cfg),
 		NaturalPerson:         NewNaturalPersonClient(cfg),
 		Practitioner:          NewPractitionerClient(cfg),
+		PublicityRule:         NewPublicityRuleClient(cfg),
 		SectorRating:          NewSectorRatingClient(cfg),
 		ServiceProvider:       NewServiceProviderClient(cfg),
 		SpotCheck:             NewSpotCheckClient(cfg),
@@ -209,8 +238,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:                   ctx,
 		config:                cfg,
+		APIToken:              NewAPITokenClient(cfg),
 		AdministrativeLicense: NewAdministrativeLicenseClient(cfg),
 		AdministrativePenalty: NewAdministrativePenaltyClient(cfg),
+		AuditLog:              NewAuditLogClient(cfg),
+		CasbinRule:            NewCasbinRuleClient(cfg),
 		CreditCommitment:      NewCreditCommitmentClient(cfg),
 		Department:            NewDepartmentClient(cfg),
 		Division:              NewDivisionClient(cfg),
@@ -219,6 +251,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MarketEntity:          NewMarketEntityClient(cfg),
 		NaturalPerson:         NewNaturalPersonClient(cfg),
 		Practitioner:          NewPractitionerClient(cfg),
+		PublicityRule:         NewPublicityRuleClient(cfg),
 		SectorRating:          NewSectorRatingClient(cfg),
 		ServiceProvider:       NewServiceProviderClient(cfg),
 		SpotCheck:             NewSpotCheckClient(cfg),
@@ -228,7 +261,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AdministrativeLicense.
+//		APIToken.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -251,10 +284,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AdministrativeLicense, c.AdministrativePenalty, c.CreditCommitment,
-		c.Department, c.Division, c.EntityRole, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck,
+		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
+		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
+		c.ListEntry, c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
+		c.SectorRating, c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Use(hooks...)
 	}
@@ -264,10 +297,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AdministrativeLicense, c.AdministrativePenalty, c.CreditCommitment,
-		c.Department, c.Division, c.EntityRole, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck,
+		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
+		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
+		c.ListEntry, c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
+		c.SectorRating, c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -276,10 +309,16 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APITokenMutation:
+		return c.APIToken.mutate(ctx, m)
 	case *AdministrativeLicenseMutation:
 		return c.AdministrativeLicense.mutate(ctx, m)
 	case *AdministrativePenaltyMutation:
 		return c.AdministrativePenalty.mutate(ctx, m)
+	case *AuditLogMutation:
+		return c.AuditLog.mutate(ctx, m)
+	case *CasbinRuleMutation:
+		return c.CasbinRule.mutate(ctx, m)
 	case *CreditCommitmentMutation:
 		return c.CreditCommitment.mutate(ctx, m)
 	case *DepartmentMutation:
@@ -296,6 +335,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.NaturalPerson.mutate(ctx, m)
 	case *PractitionerMutation:
 		return c.Practitioner.mutate(ctx, m)
+	case *PublicityRuleMutation:
+		return c.PublicityRule.mutate(ctx, m)
 	case *SectorRatingMutation:
 		return c.SectorRating.mutate(ctx, m)
 	case *ServiceProviderMutation:
@@ -304,6 +345,140 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SpotCheck.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APITokenClient is a client for the APIToken schema.
+type APITokenClient struct {
+	config
+}
+
+// NewAPITokenClient returns a client for the APIToken from the given config.
+func NewAPITokenClient(c config) *APITokenClient {
+	return &APITokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apitoken.Hooks(f(g(h())))`.
+func (c *APITokenClient) Use(hooks ...Hook) {
+	c.hooks.APIToken = append(c.hooks.APIToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apitoken.Intercept(f(g(h())))`.
+func (c *APITokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIToken = append(c.inters.APIToken, interceptors...)
+}
+
+// Create returns a builder for creating a APIToken entity.
+func (c *APITokenClient) Create() *APITokenCreate {
+	mutation := newAPITokenMutation(c.config, OpCreate)
+	return &APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIToken entities.
+func (c *APITokenClient) CreateBulk(builders ...*APITokenCreate) *APITokenCreateBulk {
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APITokenClient) MapCreateBulk(slice any, setFunc func(*APITokenCreate, int)) *APITokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APITokenCreateBulk{err: fmt.Errorf("calling to APITokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APITokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIToken.
+func (c *APITokenClient) Update() *APITokenUpdate {
+	mutation := newAPITokenMutation(c.config, OpUpdate)
+	return &APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APITokenClient) UpdateOne(_m *APIToken) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPIToken(_m))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APITokenClient) UpdateOneID(id int) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPITokenID(id))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIToken.
+func (c *APITokenClient) Delete() *APITokenDelete {
+	mutation := newAPITokenMutation(c.config, OpDelete)
+	return &APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APITokenClient) DeleteOne(_m *APIToken) *APITokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APITokenClient) DeleteOneID(id int) *APITokenDeleteOne {
+	builder := c.Delete().Where(apitoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APITokenDeleteOne{builder}
+}
+
+// Query returns a query builder for APIToken.
+func (c *APITokenClient) Query() *APITokenQuery {
+	return &APITokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIToken entity by its id.
+func (c *APITokenClient) Get(ctx context.Context, id int) (*APIToken, error) {
+	return c.Query().Where(apitoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APITokenClient) GetX(ctx context.Context, id int) *APIToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *APITokenClient) Hooks() []Hook {
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APITokenClient) Interceptors() []Interceptor {
+	return c.inters.APIToken
+}
+
+func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
 	}
 }
 
@@ -653,7 +828,8 @@ func (c *AdministrativePenaltyClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AdministrativePenaltyClient) Interceptors() []Interceptor {
-	return c.inters.AdministrativePenalty
+	inters := c.inters.AdministrativePenalty
+	return append(inters[:len(inters):len(inters)], administrativepenalty.Interceptors[:]...)
 }
 
 func (c *AdministrativePenaltyClient) mutate(ctx context.Context, m *AdministrativePenaltyMutation) (Value, error) {
@@ -668,6 +844,274 @@ func (c *AdministrativePenaltyClient) mutate(ctx context.Context, m *Administrat
 		return (&AdministrativePenaltyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AdministrativePenalty mutation op: %q", m.Op())
+	}
+}
+
+// AuditLogClient is a client for the AuditLog schema.
+type AuditLogClient struct {
+	config
+}
+
+// NewAuditLogClient returns a client for the AuditLog from the given config.
+func NewAuditLogClient(c config) *AuditLogClient {
+	return &AuditLogClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditlog.Hooks(f(g(h())))`.
+func (c *AuditLogClient) Use(hooks ...Hook) {
+	c.hooks.AuditLog = append(c.hooks.AuditLog, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditlog.Intercept(f(g(h())))`.
+func (c *AuditLogClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditLog = append(c.inters.AuditLog, interceptors...)
+}
+
+// Create returns a builder for creating a AuditLog entity.
+func (c *AuditLogClient) Create() *AuditLogCreate {
+	mutation := newAuditLogMutation(c.config, OpCreate)
+	return &AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditLog entities.
+func (c *AuditLogClient) CreateBulk(builders ...*AuditLogCreate) *AuditLogCreateBulk {
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditLogClient) MapCreateBulk(slice any, setFunc func(*AuditLogCreate, int)) *AuditLogCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditLogCreateBulk{err: fmt.Errorf("calling to AuditLogClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditLogCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditLogCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditLog.
+func (c *AuditLogClient) Update() *AuditLogUpdate {
+	mutation := newAuditLogMutation(c.config, OpUpdate)
+	return &AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditLogClient) UpdateOne(_m *AuditLog) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLog(_m))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditLogClient) UpdateOneID(id int) *AuditLogUpdateOne {
+	mutation := newAuditLogMutation(c.config, OpUpdateOne, withAuditLogID(id))
+	return &AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditLog.
+func (c *AuditLogClient) Delete() *AuditLogDelete {
+	mutation := newAuditLogMutation(c.config, OpDelete)
+	return &AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditLogClient) DeleteOne(_m *AuditLog) *AuditLogDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditLogClient) DeleteOneID(id int) *AuditLogDeleteOne {
+	builder := c.Delete().Where(auditlog.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditLogDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditLog.
+func (c *AuditLogClient) Query() *AuditLogQuery {
+	return &AuditLogQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditLog},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditLog entity by its id.
+func (c *AuditLogClient) Get(ctx context.Context, id int) (*AuditLog, error) {
+	return c.Query().Where(auditlog.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditLogClient) GetX(ctx context.Context, id int) *AuditLog {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditLogClient) Hooks() []Hook {
+	hooks := c.hooks.AuditLog
+	return append(hooks[:len(hooks):len(hooks)], auditlog.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditLogClient) Interceptors() []Interceptor {
+	return c.inters.AuditLog
+}
+
+func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditLogCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditLogUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditLogUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditLog mutation op: %q", m.Op())
+	}
+}
+
+// CasbinRuleClient is a client for the CasbinRule schema.
+type CasbinRuleClient struct {
+	config
+}
+
+// NewCasbinRuleClient returns a client for the CasbinRule from the given config.
+func NewCasbinRuleClient(c config) *CasbinRuleClient {
+	return &CasbinRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `casbinrule.Hooks(f(g(h())))`.
+func (c *CasbinRuleClient) Use(hooks ...Hook) {
+	c.hooks.CasbinRule = append(c.hooks.CasbinRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `casbinrule.Intercept(f(g(h())))`.
+func (c *CasbinRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CasbinRule = append(c.inters.CasbinRule, interceptors...)
+}
+
+// Create returns a builder for creating a CasbinRule entity.
+func (c *CasbinRuleClient) Create() *CasbinRuleCreate {
+	mutation := newCasbinRuleMutation(c.config, OpCreate)
+	return &CasbinRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CasbinRule entities.
+func (c *CasbinRuleClient) CreateBulk(builders ...*CasbinRuleCreate) *CasbinRuleCreateBulk {
+	return &CasbinRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CasbinRuleClient) MapCreateBulk(slice any, setFunc func(*CasbinRuleCreate, int)) *CasbinRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CasbinRuleCreateBulk{err: fmt.Errorf("calling to CasbinRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CasbinRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CasbinRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CasbinRule.
+func (c *CasbinRuleClient) Update() *CasbinRuleUpdate {
+	mutation := newCasbinRuleMutation(c.config, OpUpdate)
+	return &CasbinRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CasbinRuleClient) UpdateOne(_m *CasbinRule) *CasbinRuleUpdateOne {
+	mutation := newCasbinRuleMutation(c.config, OpUpdateOne, withCasbinRule(_m))
+	return &CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CasbinRuleClient) UpdateOneID(id int) *CasbinRuleUpdateOne {
+	mutation := newCasbinRuleMutation(c.config, OpUpdateOne, withCasbinRuleID(id))
+	return &CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CasbinRule.
+func (c *CasbinRuleClient) Delete() *CasbinRuleDelete {
+	mutation := newCasbinRuleMutation(c.config, OpDelete)
+	return &CasbinRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CasbinRuleClient) DeleteOne(_m *CasbinRule) *CasbinRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CasbinRuleClient) DeleteOneID(id int) *CasbinRuleDeleteOne {
+	builder := c.Delete().Where(casbinrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CasbinRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for CasbinRule.
+func (c *CasbinRuleClient) Query() *CasbinRuleQuery {
+	return &CasbinRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCasbinRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CasbinRule entity by its id.
+func (c *CasbinRuleClient) Get(ctx context.Context, id int) (*CasbinRule, error) {
+	return c.Query().Where(casbinrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CasbinRuleClient) GetX(ctx context.Context, id int) *CasbinRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CasbinRuleClient) Hooks() []Hook {
+	hooks := c.hooks.CasbinRule
+	return append(hooks[:len(hooks):len(hooks)], casbinrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CasbinRuleClient) Interceptors() []Interceptor {
+	return c.inters.CasbinRule
+}
+
+func (c *CasbinRuleClient) mutate(ctx context.Context, m *CasbinRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CasbinRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CasbinRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CasbinRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CasbinRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CasbinRule mutation op: %q", m.Op())
 	}
 }
 
@@ -1059,7 +1503,8 @@ func (c *DepartmentClient) QueryCommitments(_m *Department) *CreditCommitmentQue
 
 // Hooks returns the client hooks.
 func (c *DepartmentClient) Hooks() []Hook {
-	return c.hooks.Department
+	hooks := c.hooks.Department
+	return append(hooks[:len(hooks):len(hooks)], department.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -1208,7 +1653,8 @@ func (c *DivisionClient) QueryEntities(_m *Division) *MarketEntityQuery {
 
 // Hooks returns the client hooks.
 func (c *DivisionClient) Hooks() []Hook {
-	return c.hooks.Division
+	hooks := c.hooks.Division
+	return append(hooks[:len(hooks):len(hooks)], division.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2293,7 +2739,8 @@ func (c *PractitionerClient) QueryPerson(_m *Practitioner) *NaturalPersonQuery {
 
 // Hooks returns the client hooks.
 func (c *PractitionerClient) Hooks() []Hook {
-	return c.hooks.Practitioner
+	hooks := c.hooks.Practitioner
+	return append(hooks[:len(hooks):len(hooks)], practitioner.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2313,6 +2760,140 @@ func (c *PractitionerClient) mutate(ctx context.Context, m *PractitionerMutation
 		return (&PractitionerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Practitioner mutation op: %q", m.Op())
+	}
+}
+
+// PublicityRuleClient is a client for the PublicityRule schema.
+type PublicityRuleClient struct {
+	config
+}
+
+// NewPublicityRuleClient returns a client for the PublicityRule from the given config.
+func NewPublicityRuleClient(c config) *PublicityRuleClient {
+	return &PublicityRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `publicityrule.Hooks(f(g(h())))`.
+func (c *PublicityRuleClient) Use(hooks ...Hook) {
+	c.hooks.PublicityRule = append(c.hooks.PublicityRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `publicityrule.Intercept(f(g(h())))`.
+func (c *PublicityRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PublicityRule = append(c.inters.PublicityRule, interceptors...)
+}
+
+// Create returns a builder for creating a PublicityRule entity.
+func (c *PublicityRuleClient) Create() *PublicityRuleCreate {
+	mutation := newPublicityRuleMutation(c.config, OpCreate)
+	return &PublicityRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PublicityRule entities.
+func (c *PublicityRuleClient) CreateBulk(builders ...*PublicityRuleCreate) *PublicityRuleCreateBulk {
+	return &PublicityRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PublicityRuleClient) MapCreateBulk(slice any, setFunc func(*PublicityRuleCreate, int)) *PublicityRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PublicityRuleCreateBulk{err: fmt.Errorf("calling to PublicityRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PublicityRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PublicityRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PublicityRule.
+func (c *PublicityRuleClient) Update() *PublicityRuleUpdate {
+	mutation := newPublicityRuleMutation(c.config, OpUpdate)
+	return &PublicityRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PublicityRuleClient) UpdateOne(_m *PublicityRule) *PublicityRuleUpdateOne {
+	mutation := newPublicityRuleMutation(c.config, OpUpdateOne, withPublicityRule(_m))
+	return &PublicityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PublicityRuleClient) UpdateOneID(id int) *PublicityRuleUpdateOne {
+	mutation := newPublicityRuleMutation(c.config, OpUpdateOne, withPublicityRuleID(id))
+	return &PublicityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PublicityRule.
+func (c *PublicityRuleClient) Delete() *PublicityRuleDelete {
+	mutation := newPublicityRuleMutation(c.config, OpDelete)
+	return &PublicityRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PublicityRuleClient) DeleteOne(_m *PublicityRule) *PublicityRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PublicityRuleClient) DeleteOneID(id int) *PublicityRuleDeleteOne {
+	builder := c.Delete().Where(publicityrule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PublicityRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for PublicityRule.
+func (c *PublicityRuleClient) Query() *PublicityRuleQuery {
+	return &PublicityRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePublicityRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PublicityRule entity by its id.
+func (c *PublicityRuleClient) Get(ctx context.Context, id int) (*PublicityRule, error) {
+	return c.Query().Where(publicityrule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PublicityRuleClient) GetX(ctx context.Context, id int) *PublicityRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PublicityRuleClient) Hooks() []Hook {
+	hooks := c.hooks.PublicityRule
+	return append(hooks[:len(hooks):len(hooks)], publicityrule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PublicityRuleClient) Interceptors() []Interceptor {
+	return c.inters.PublicityRule
+}
+
+func (c *PublicityRuleClient) mutate(ctx context.Context, m *PublicityRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PublicityRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PublicityRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PublicityRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PublicityRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PublicityRule mutation op: %q", m.Op())
 	}
 }
 
@@ -2640,7 +3221,8 @@ func (c *ServiceProviderClient) QueryPractitioners(_m *ServiceProvider) *Practit
 
 // Hooks returns the client hooks.
 func (c *ServiceProviderClient) Hooks() []Hook {
-	return c.hooks.ServiceProvider
+	hooks := c.hooks.ServiceProvider
+	return append(hooks[:len(hooks):len(hooks)], serviceprovider.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2848,13 +3430,15 @@ func (c *SpotCheckClient) mutate(ctx context.Context, m *SpotCheckMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AdministrativeLicense, AdministrativePenalty, CreditCommitment, Department,
-		Division, EntityRole, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		SectorRating, ServiceProvider, SpotCheck []ent.Hook
+		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
+		CreditCommitment, Department, Division, EntityRole, ListEntry, MarketEntity,
+		NaturalPerson, Practitioner, PublicityRule, SectorRating, ServiceProvider,
+		SpotCheck []ent.Hook
 	}
 	inters struct {
-		AdministrativeLicense, AdministrativePenalty, CreditCommitment, Department,
-		Division, EntityRole, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		SectorRating, ServiceProvider, SpotCheck []ent.Interceptor
+		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
+		CreditCommitment, Department, Division, EntityRole, ListEntry, MarketEntity,
+		NaturalPerson, Practitioner, PublicityRule, SectorRating, ServiceProvider,
+		SpotCheck []ent.Interceptor
 	}
 )

@@ -14,6 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
+	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -22,6 +25,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -85,8 +89,11 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apitoken.Table:              apitoken.ValidColumn,
 			administrativelicense.Table: administrativelicense.ValidColumn,
 			administrativepenalty.Table: administrativepenalty.ValidColumn,
+			auditlog.Table:              auditlog.ValidColumn,
+			casbinrule.Table:            casbinrule.ValidColumn,
 			creditcommitment.Table:      creditcommitment.ValidColumn,
 			department.Table:            department.ValidColumn,
 			division.Table:              division.ValidColumn,
@@ -95,6 +102,7 @@ func checkColumn(t, c string) error {
 			marketentity.Table:          marketentity.ValidColumn,
 			naturalperson.Table:         naturalperson.ValidColumn,
 			practitioner.Table:          practitioner.ValidColumn,
+			publicityrule.Table:         publicityrule.ValidColumn,
 			sectorrating.Table:          sectorrating.ValidColumn,
 			serviceprovider.Table:       serviceprovider.ValidColumn,
 			spotcheck.Table:             spotcheck.ValidColumn,

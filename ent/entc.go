@@ -12,6 +12,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -35,7 +36,10 @@ func main() {
 			gen.FeatureUpsert,
 			gen.FeatureGlobalID,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex),
+		// The personal-data cipher reaches the schema hooks through the client's config.
+		entc.Dependency(entc.DependencyName("Cipher"), entc.DependencyType(&pii.Cipher{})),
+	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -5,6 +5,9 @@ package ent
 import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
+	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -14,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -26,8 +30,29 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 13)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   apitoken.Table,
+			Columns: apitoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: apitoken.FieldID,
+			},
+		},
+		Type: "APIToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			apitoken.FieldName:       {Type: field.TypeString, Column: apitoken.FieldName},
+			apitoken.FieldSecretHash: {Type: field.TypeString, Column: apitoken.FieldSecretHash},
+			apitoken.FieldRole:       {Type: field.TypeString, Column: apitoken.FieldRole},
+			apitoken.FieldDepartment: {Type: field.TypeString, Column: apitoken.FieldDepartment},
+			apitoken.FieldScope:      {Type: field.TypeJSON, Column: apitoken.FieldScope},
+			apitoken.FieldCreatedAt:  {Type: field.TypeTime, Column: apitoken.FieldCreatedAt},
+			apitoken.FieldExpiresAt:  {Type: field.TypeTime, Column: apitoken.FieldExpiresAt},
+			apitoken.FieldRevokedAt:  {Type: field.TypeTime, Column: apitoken.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   administrativelicense.Table,
 			Columns: administrativelicense.Columns,
@@ -62,7 +87,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativelicense.FieldAuthorityUscc:   {Type: field.TypeString, Column: administrativelicense.FieldAuthorityUscc},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   administrativepenalty.Table,
 			Columns: administrativepenalty.Columns,
@@ -104,7 +129,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldProcedure:                 {Type: field.TypeEnum, Column: administrativepenalty.FieldProcedure},
 			administrativepenalty.FieldDecisionDate:              {Type: field.TypeTime, Column: administrativepenalty.FieldDecisionDate},
 			administrativepenalty.FieldValidUntil:                {Type: field.TypeTime, Column: administrativepenalty.FieldValidUntil},
+			administrativepenalty.FieldPublicityStart:            {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityStart},
+			administrativepenalty.FieldPublicityMinEnd:           {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityMinEnd},
 			administrativepenalty.FieldPublicityDeadline:         {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityDeadline},
+			administrativepenalty.FieldRepairable:                {Type: field.TypeBool, Column: administrativepenalty.FieldRepairable},
+			administrativepenalty.FieldPublicityRuleSet:          {Type: field.TypeString, Column: administrativepenalty.FieldPublicityRuleSet},
 			administrativepenalty.FieldAuthorityName:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityName},
 			administrativepenalty.FieldAuthorityUscc:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityUscc},
 			administrativepenalty.FieldDataSourceUnit:            {Type: field.TypeString, Column: administrativepenalty.FieldDataSourceUnit},
@@ -112,7 +141,50 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldRemark:                    {Type: field.TypeString, Column: administrativepenalty.FieldRemark},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditlog.Table,
+			Columns: auditlog.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: auditlog.FieldID,
+			},
+		},
+		Type: "AuditLog",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditlog.FieldAt:              {Type: field.TypeTime, Column: auditlog.FieldAt},
+			auditlog.FieldTokenName:       {Type: field.TypeString, Column: auditlog.FieldTokenName},
+			auditlog.FieldRole:            {Type: field.TypeString, Column: auditlog.FieldRole},
+			auditlog.FieldDepartment:      {Type: field.TypeString, Column: auditlog.FieldDepartment},
+			auditlog.FieldKind:            {Type: field.TypeEnum, Column: auditlog.FieldKind},
+			auditlog.FieldOperation:       {Type: field.TypeString, Column: auditlog.FieldOperation},
+			auditlog.FieldVariablesDigest: {Type: field.TypeString, Column: auditlog.FieldVariablesDigest},
+			auditlog.FieldPurpose:         {Type: field.TypeString, Column: auditlog.FieldPurpose},
+			auditlog.FieldOutcome:         {Type: field.TypeString, Column: auditlog.FieldOutcome},
+			auditlog.FieldDurationMs:      {Type: field.TypeInt, Column: auditlog.FieldDurationMs},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   casbinrule.Table,
+			Columns: casbinrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: casbinrule.FieldID,
+			},
+		},
+		Type: "CasbinRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			casbinrule.FieldPtype: {Type: field.TypeString, Column: casbinrule.FieldPtype},
+			casbinrule.FieldV0:    {Type: field.TypeString, Column: casbinrule.FieldV0},
+			casbinrule.FieldV1:    {Type: field.TypeString, Column: casbinrule.FieldV1},
+			casbinrule.FieldV2:    {Type: field.TypeString, Column: casbinrule.FieldV2},
+			casbinrule.FieldV3:    {Type: field.TypeString, Column: casbinrule.FieldV3},
+			casbinrule.FieldV4:    {Type: field.TypeString, Column: casbinrule.FieldV4},
+			casbinrule.FieldV5:    {Type: field.TypeString, Column: casbinrule.FieldV5},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   creditcommitment.Table,
 			Columns: creditcommitment.Columns,
@@ -140,7 +212,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			creditcommitment.FieldFulfilment:     {Type: field.TypeEnum, Column: creditcommitment.FieldFulfilment},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
@@ -159,7 +231,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldUscc:         {Type: field.TypeString, Column: department.FieldUscc},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   division.Table,
 			Columns: division.Columns,
@@ -178,7 +250,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			division.FieldCityCode:    {Type: field.TypeString, Column: division.FieldCityCode},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entityrole.Table,
 			Columns: entityrole.Columns,
@@ -198,7 +270,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entityrole.FieldPersonID:  {Type: field.TypeInt, Column: entityrole.FieldPersonID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -229,7 +301,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:  {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -260,7 +332,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldLegalRepresentativeID: {Type: field.TypeInt, Column: marketentity.FieldLegalRepresentativeID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -271,17 +343,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "NaturalPerson",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			naturalperson.FieldCreatedAt:    {Type: field.TypeTime, Column: naturalperson.FieldCreatedAt},
-			naturalperson.FieldUpdatedAt:    {Type: field.TypeTime, Column: naturalperson.FieldUpdatedAt},
-			naturalperson.FieldIDType:       {Type: field.TypeEnum, Column: naturalperson.FieldIDType},
-			naturalperson.FieldIDNumber:     {Type: field.TypeString, Column: naturalperson.FieldIDNumber},
-			naturalperson.FieldName:         {Type: field.TypeString, Column: naturalperson.FieldName},
-			naturalperson.FieldGender:       {Type: field.TypeEnum, Column: naturalperson.FieldGender},
-			naturalperson.FieldBirthDate:    {Type: field.TypeTime, Column: naturalperson.FieldBirthDate},
-			naturalperson.FieldDivisionCode: {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
+			naturalperson.FieldCreatedAt:      {Type: field.TypeTime, Column: naturalperson.FieldCreatedAt},
+			naturalperson.FieldUpdatedAt:      {Type: field.TypeTime, Column: naturalperson.FieldUpdatedAt},
+			naturalperson.FieldIDType:         {Type: field.TypeEnum, Column: naturalperson.FieldIDType},
+			naturalperson.FieldIDNumber:       {Type: field.TypeString, Column: naturalperson.FieldIDNumber},
+			naturalperson.FieldIDNumberHash:   {Type: field.TypeString, Column: naturalperson.FieldIDNumberHash},
+			naturalperson.FieldIDNumberMasked: {Type: field.TypeString, Column: naturalperson.FieldIDNumberMasked},
+			naturalperson.FieldName:           {Type: field.TypeString, Column: naturalperson.FieldName},
+			naturalperson.FieldGender:         {Type: field.TypeEnum, Column: naturalperson.FieldGender},
+			naturalperson.FieldBirthDate:      {Type: field.TypeTime, Column: naturalperson.FieldBirthDate},
+			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -302,7 +376,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   publicityrule.Table,
+			Columns: publicityrule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: publicityrule.FieldID,
+			},
+		},
+		Type: "PublicityRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			publicityrule.FieldRuleSet:       {Type: field.TypeString, Column: publicityrule.FieldRuleSet},
+			publicityrule.FieldEffectiveFrom: {Type: field.TypeTime, Column: publicityrule.FieldEffectiveFrom},
+			publicityrule.FieldEffectiveTo:   {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
+			publicityrule.FieldSector:        {Type: field.TypeString, Column: publicityrule.FieldSector},
+			publicityrule.FieldSeverity:      {Type: field.TypeString, Column: publicityrule.FieldSeverity},
+			publicityrule.FieldMinMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
+			publicityrule.FieldMaxMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
+			publicityrule.FieldRepairable:    {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
+			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -331,7 +427,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -350,7 +446,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -988,6 +1084,86 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *APITokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the APITokenQuery builder.
+func (_q *APITokenQuery) Filter() *APITokenFilter {
+	return &APITokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *APITokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the APITokenMutation builder.
+func (m *APITokenMutation) Filter() *APITokenFilter {
+	return &APITokenFilter{config: m.config, predicateAdder: m}
+}
+
+// APITokenFilter provides a generic filtering capability at runtime for APITokenQuery.
+type APITokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *APITokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *APITokenFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(apitoken.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *APITokenFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldName))
+}
+
+// WhereSecretHash applies the entql string predicate on the secret_hash field.
+func (f *APITokenFilter) WhereSecretHash(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldSecretHash))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *APITokenFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldRole))
+}
+
+// WhereDepartment applies the entql string predicate on the department field.
+func (f *APITokenFilter) WhereDepartment(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldDepartment))
+}
+
+// WhereScope applies the entql json.RawMessage predicate on the scope field.
+func (f *APITokenFilter) WhereScope(p entql.BytesP) {
+	f.Where(p.Field(apitoken.FieldScope))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *APITokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldCreatedAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *APITokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldExpiresAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *APITokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldRevokedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AdministrativeLicenseQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1016,7 +1192,7 @@ type AdministrativeLicenseFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AdministrativeLicenseFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1208,7 +1384,7 @@ type AdministrativePenaltyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AdministrativePenaltyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1374,9 +1550,29 @@ func (f *AdministrativePenaltyFilter) WhereValidUntil(p entql.TimeP) {
 	f.Where(p.Field(administrativepenalty.FieldValidUntil))
 }
 
+// WherePublicityStart applies the entql time.Time predicate on the publicity_start field.
+func (f *AdministrativePenaltyFilter) WherePublicityStart(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldPublicityStart))
+}
+
+// WherePublicityMinEnd applies the entql time.Time predicate on the publicity_min_end field.
+func (f *AdministrativePenaltyFilter) WherePublicityMinEnd(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldPublicityMinEnd))
+}
+
 // WherePublicityDeadline applies the entql time.Time predicate on the publicity_deadline field.
 func (f *AdministrativePenaltyFilter) WherePublicityDeadline(p entql.TimeP) {
 	f.Where(p.Field(administrativepenalty.FieldPublicityDeadline))
+}
+
+// WhereRepairable applies the entql bool predicate on the repairable field.
+func (f *AdministrativePenaltyFilter) WhereRepairable(p entql.BoolP) {
+	f.Where(p.Field(administrativepenalty.FieldRepairable))
+}
+
+// WherePublicityRuleSet applies the entql string predicate on the publicity_rule_set field.
+func (f *AdministrativePenaltyFilter) WherePublicityRuleSet(p entql.StringP) {
+	f.Where(p.Field(administrativepenalty.FieldPublicityRuleSet))
 }
 
 // WhereAuthorityName applies the entql string predicate on the authority_name field.
@@ -1447,6 +1643,171 @@ func (f *AdministrativePenaltyFilter) WhereHasPersonWith(preds ...predicate.Natu
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuditLogQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditLogQuery builder.
+func (_q *AuditLogQuery) Filter() *AuditLogFilter {
+	return &AuditLogFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditLogMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditLogMutation builder.
+func (m *AuditLogMutation) Filter() *AuditLogFilter {
+	return &AuditLogFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditLogFilter provides a generic filtering capability at runtime for AuditLogQuery.
+type AuditLogFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditLogFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AuditLogFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(auditlog.FieldID))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *AuditLogFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(auditlog.FieldAt))
+}
+
+// WhereTokenName applies the entql string predicate on the token_name field.
+func (f *AuditLogFilter) WhereTokenName(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldTokenName))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *AuditLogFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldRole))
+}
+
+// WhereDepartment applies the entql string predicate on the department field.
+func (f *AuditLogFilter) WhereDepartment(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldDepartment))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *AuditLogFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldKind))
+}
+
+// WhereOperation applies the entql string predicate on the operation field.
+func (f *AuditLogFilter) WhereOperation(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldOperation))
+}
+
+// WhereVariablesDigest applies the entql string predicate on the variables_digest field.
+func (f *AuditLogFilter) WhereVariablesDigest(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldVariablesDigest))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *AuditLogFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldPurpose))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *AuditLogFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(auditlog.FieldOutcome))
+}
+
+// WhereDurationMs applies the entql int predicate on the duration_ms field.
+func (f *AuditLogFilter) WhereDurationMs(p entql.IntP) {
+	f.Where(p.Field(auditlog.FieldDurationMs))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *CasbinRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CasbinRuleQuery builder.
+func (_q *CasbinRuleQuery) Filter() *CasbinRuleFilter {
+	return &CasbinRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CasbinRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CasbinRuleMutation builder.
+func (m *CasbinRuleMutation) Filter() *CasbinRuleFilter {
+	return &CasbinRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// CasbinRuleFilter provides a generic filtering capability at runtime for CasbinRuleQuery.
+type CasbinRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CasbinRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CasbinRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(casbinrule.FieldID))
+}
+
+// WherePtype applies the entql string predicate on the ptype field.
+func (f *CasbinRuleFilter) WherePtype(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldPtype))
+}
+
+// WhereV0 applies the entql string predicate on the v0 field.
+func (f *CasbinRuleFilter) WhereV0(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV0))
+}
+
+// WhereV1 applies the entql string predicate on the v1 field.
+func (f *CasbinRuleFilter) WhereV1(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV1))
+}
+
+// WhereV2 applies the entql string predicate on the v2 field.
+func (f *CasbinRuleFilter) WhereV2(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV2))
+}
+
+// WhereV3 applies the entql string predicate on the v3 field.
+func (f *CasbinRuleFilter) WhereV3(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV3))
+}
+
+// WhereV4 applies the entql string predicate on the v4 field.
+func (f *CasbinRuleFilter) WhereV4(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV4))
+}
+
+// WhereV5 applies the entql string predicate on the v5 field.
+func (f *CasbinRuleFilter) WhereV5(p entql.StringP) {
+	f.Where(p.Field(casbinrule.FieldV5))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CreditCommitmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1475,7 +1836,7 @@ type CreditCommitmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CreditCommitmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1632,7 +1993,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1786,7 +2147,7 @@ type DivisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DivisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1870,7 +2231,7 @@ type EntityRoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityRoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1973,7 +2334,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2145,7 +2506,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2415,7 +2776,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2444,6 +2805,16 @@ func (f *NaturalPersonFilter) WhereIDType(p entql.StringP) {
 // WhereIDNumber applies the entql string predicate on the id_number field.
 func (f *NaturalPersonFilter) WhereIDNumber(p entql.StringP) {
 	f.Where(p.Field(naturalperson.FieldIDNumber))
+}
+
+// WhereIDNumberHash applies the entql string predicate on the id_number_hash field.
+func (f *NaturalPersonFilter) WhereIDNumberHash(p entql.StringP) {
+	f.Where(p.Field(naturalperson.FieldIDNumberHash))
+}
+
+// WhereIDNumberMasked applies the entql string predicate on the id_number_masked field.
+func (f *NaturalPersonFilter) WhereIDNumberMasked(p entql.StringP) {
+	f.Where(p.Field(naturalperson.FieldIDNumberMasked))
 }
 
 // WhereName applies the entql string predicate on the name field.
@@ -2621,7 +2992,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2701,6 +3072,91 @@ func (f *PractitionerFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PublicityRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PublicityRuleQuery builder.
+func (_q *PublicityRuleQuery) Filter() *PublicityRuleFilter {
+	return &PublicityRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PublicityRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PublicityRuleMutation builder.
+func (m *PublicityRuleMutation) Filter() *PublicityRuleFilter {
+	return &PublicityRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// PublicityRuleFilter provides a generic filtering capability at runtime for PublicityRuleQuery.
+type PublicityRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PublicityRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PublicityRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(publicityrule.FieldID))
+}
+
+// WhereRuleSet applies the entql string predicate on the rule_set field.
+func (f *PublicityRuleFilter) WhereRuleSet(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldRuleSet))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *PublicityRuleFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(publicityrule.FieldEffectiveFrom))
+}
+
+// WhereEffectiveTo applies the entql time.Time predicate on the effective_to field.
+func (f *PublicityRuleFilter) WhereEffectiveTo(p entql.TimeP) {
+	f.Where(p.Field(publicityrule.FieldEffectiveTo))
+}
+
+// WhereSector applies the entql string predicate on the sector field.
+func (f *PublicityRuleFilter) WhereSector(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldSector))
+}
+
+// WhereSeverity applies the entql string predicate on the severity field.
+func (f *PublicityRuleFilter) WhereSeverity(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldSeverity))
+}
+
+// WhereMinMonths applies the entql int predicate on the min_months field.
+func (f *PublicityRuleFilter) WhereMinMonths(p entql.IntP) {
+	f.Where(p.Field(publicityrule.FieldMinMonths))
+}
+
+// WhereMaxMonths applies the entql int predicate on the max_months field.
+func (f *PublicityRuleFilter) WhereMaxMonths(p entql.IntP) {
+	f.Where(p.Field(publicityrule.FieldMaxMonths))
+}
+
+// WhereRepairable applies the entql bool predicate on the repairable field.
+func (f *PublicityRuleFilter) WhereRepairable(p entql.BoolP) {
+	f.Where(p.Field(publicityrule.FieldRepairable))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *PublicityRuleFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldBasis))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SectorRatingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2729,7 +3185,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2891,7 +3347,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2989,7 +3445,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

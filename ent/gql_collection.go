@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -20,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -491,10 +493,30 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldValidUntil)
 				fieldSeen[administrativepenalty.FieldValidUntil] = struct{}{}
 			}
+		case "publicityStart":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublicityStart]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityStart)
+				fieldSeen[administrativepenalty.FieldPublicityStart] = struct{}{}
+			}
+		case "publicityMinEnd":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublicityMinEnd]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityMinEnd)
+				fieldSeen[administrativepenalty.FieldPublicityMinEnd] = struct{}{}
+			}
 		case "publicityDeadline":
 			if _, ok := fieldSeen[administrativepenalty.FieldPublicityDeadline]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityDeadline)
 				fieldSeen[administrativepenalty.FieldPublicityDeadline] = struct{}{}
+			}
+		case "repairable":
+			if _, ok := fieldSeen[administrativepenalty.FieldRepairable]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldRepairable)
+				fieldSeen[administrativepenalty.FieldRepairable] = struct{}{}
+			}
+		case "publicityRuleSet":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublicityRuleSet]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityRuleSet)
+				fieldSeen[administrativepenalty.FieldPublicityRuleSet] = struct{}{}
 			}
 		case "authorityName":
 			if _, ok := fieldSeen[administrativepenalty.FieldAuthorityName]; !ok {
@@ -586,6 +608,140 @@ func newAdministrativePenaltyPaginateArgs(rv map[string]any) *administrativepena
 	}
 	if v, ok := rv[whereField].(*AdministrativePenaltyWhereInput); ok {
 		args.opts = append(args.opts, WithAdministrativePenaltyFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditLogQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditLogQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditLogQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditlog.Columns))
+		selectedFields = []string{auditlog.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "at":
+			if _, ok := fieldSeen[auditlog.FieldAt]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldAt)
+				fieldSeen[auditlog.FieldAt] = struct{}{}
+			}
+		case "tokenName":
+			if _, ok := fieldSeen[auditlog.FieldTokenName]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldTokenName)
+				fieldSeen[auditlog.FieldTokenName] = struct{}{}
+			}
+		case "role":
+			if _, ok := fieldSeen[auditlog.FieldRole]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldRole)
+				fieldSeen[auditlog.FieldRole] = struct{}{}
+			}
+		case "department":
+			if _, ok := fieldSeen[auditlog.FieldDepartment]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldDepartment)
+				fieldSeen[auditlog.FieldDepartment] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[auditlog.FieldKind]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldKind)
+				fieldSeen[auditlog.FieldKind] = struct{}{}
+			}
+		case "operation":
+			if _, ok := fieldSeen[auditlog.FieldOperation]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldOperation)
+				fieldSeen[auditlog.FieldOperation] = struct{}{}
+			}
+		case "variablesDigest":
+			if _, ok := fieldSeen[auditlog.FieldVariablesDigest]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldVariablesDigest)
+				fieldSeen[auditlog.FieldVariablesDigest] = struct{}{}
+			}
+		case "purpose":
+			if _, ok := fieldSeen[auditlog.FieldPurpose]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldPurpose)
+				fieldSeen[auditlog.FieldPurpose] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[auditlog.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldOutcome)
+				fieldSeen[auditlog.FieldOutcome] = struct{}{}
+			}
+		case "durationMs":
+			if _, ok := fieldSeen[auditlog.FieldDurationMs]; !ok {
+				selectedFields = append(selectedFields, auditlog.FieldDurationMs)
+				fieldSeen[auditlog.FieldDurationMs] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditlogPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditLogPaginateOption
+}
+
+func newAuditLogPaginateArgs(rv map[string]any) *auditlogPaginateArgs {
+	args := &auditlogPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditLogOrder{Field: &AuditLogOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditLogOrder(order))
+			}
+		case *AuditLogOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditLogOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AuditLogWhereInput); ok {
+		args.opts = append(args.opts, WithAuditLogFilter(v.Filter))
 	}
 	return args
 }
@@ -828,7 +984,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&AdministrativePenaltyClient{config: _q.config}).Query()
 			)
-			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, new(AdministrativePenaltyWhereInput), path...))
+			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -917,7 +1073,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&AdministrativeLicenseClient{config: _q.config}).Query()
 			)
-			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, new(AdministrativeLicenseWhereInput), path...))
+			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1006,7 +1162,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&ListEntryClient{config: _q.config}).Query()
 			)
-			args := newListEntryPaginateArgs(fieldArgs(ctx, new(ListEntryWhereInput), path...))
+			args := newListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1184,7 +1340,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&SpotCheckClient{config: _q.config}).Query()
 			)
-			args := newSpotCheckPaginateArgs(fieldArgs(ctx, new(SpotCheckWhereInput), path...))
+			args := newSpotCheckPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -1273,7 +1429,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&CreditCommitmentClient{config: _q.config}).Query()
 			)
-			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, new(CreditCommitmentWhereInput), path...))
+			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2053,7 +2209,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&AdministrativePenaltyClient{config: _q.config}).Query()
 			)
-			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, new(AdministrativePenaltyWhereInput), path...))
+			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2142,7 +2298,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&AdministrativeLicenseClient{config: _q.config}).Query()
 			)
-			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, new(AdministrativeLicenseWhereInput), path...))
+			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2231,7 +2387,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&ListEntryClient{config: _q.config}).Query()
 			)
-			args := newListEntryPaginateArgs(fieldArgs(ctx, new(ListEntryWhereInput), path...))
+			args := newListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2409,7 +2565,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&SpotCheckClient{config: _q.config}).Query()
 			)
-			args := newSpotCheckPaginateArgs(fieldArgs(ctx, new(SpotCheckWhereInput), path...))
+			args := newSpotCheckPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2498,7 +2654,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&CreditCommitmentClient{config: _q.config}).Query()
 			)
-			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, new(CreditCommitmentWhereInput), path...))
+			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2821,7 +2977,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&AdministrativePenaltyClient{config: _q.config}).Query()
 			)
-			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, new(AdministrativePenaltyWhereInput), path...))
+			args := newAdministrativePenaltyPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2910,7 +3066,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&AdministrativeLicenseClient{config: _q.config}).Query()
 			)
-			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, new(AdministrativeLicenseWhereInput), path...))
+			args := newAdministrativeLicensePaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -2999,7 +3155,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&ListEntryClient{config: _q.config}).Query()
 			)
-			args := newListEntryPaginateArgs(fieldArgs(ctx, new(ListEntryWhereInput), path...))
+			args := newListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3177,7 +3333,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&SpotCheckClient{config: _q.config}).Query()
 			)
-			args := newSpotCheckPaginateArgs(fieldArgs(ctx, new(SpotCheckWhereInput), path...))
+			args := newSpotCheckPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3266,7 +3422,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&CreditCommitmentClient{config: _q.config}).Query()
 			)
-			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, new(CreditCommitmentWhereInput), path...))
+			args := newCreditCommitmentPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3401,11 +3557,6 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[naturalperson.FieldIDType]; !ok {
 				selectedFields = append(selectedFields, naturalperson.FieldIDType)
 				fieldSeen[naturalperson.FieldIDType] = struct{}{}
-			}
-		case "idNumber":
-			if _, ok := fieldSeen[naturalperson.FieldIDNumber]; !ok {
-				selectedFields = append(selectedFields, naturalperson.FieldIDNumber)
-				fieldSeen[naturalperson.FieldIDNumber] = struct{}{}
 			}
 		case "name":
 			if _, ok := fieldSeen[naturalperson.FieldName]; !ok {
@@ -3640,6 +3791,113 @@ func newPractitionerPaginateArgs(rv map[string]any) *practitionerPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*PractitionerWhereInput); ok {
 		args.opts = append(args.opts, WithPractitionerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PublicityRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*PublicityRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(publicityrule.Columns))
+		selectedFields = []string{publicityrule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "ruleSet":
+			if _, ok := fieldSeen[publicityrule.FieldRuleSet]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldRuleSet)
+				fieldSeen[publicityrule.FieldRuleSet] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[publicityrule.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldEffectiveFrom)
+				fieldSeen[publicityrule.FieldEffectiveFrom] = struct{}{}
+			}
+		case "effectiveTo":
+			if _, ok := fieldSeen[publicityrule.FieldEffectiveTo]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldEffectiveTo)
+				fieldSeen[publicityrule.FieldEffectiveTo] = struct{}{}
+			}
+		case "sector":
+			if _, ok := fieldSeen[publicityrule.FieldSector]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldSector)
+				fieldSeen[publicityrule.FieldSector] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[publicityrule.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldSeverity)
+				fieldSeen[publicityrule.FieldSeverity] = struct{}{}
+			}
+		case "minMonths":
+			if _, ok := fieldSeen[publicityrule.FieldMinMonths]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldMinMonths)
+				fieldSeen[publicityrule.FieldMinMonths] = struct{}{}
+			}
+		case "maxMonths":
+			if _, ok := fieldSeen[publicityrule.FieldMaxMonths]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldMaxMonths)
+				fieldSeen[publicityrule.FieldMaxMonths] = struct{}{}
+			}
+		case "repairable":
+			if _, ok := fieldSeen[publicityrule.FieldRepairable]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldRepairable)
+				fieldSeen[publicityrule.FieldRepairable] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[publicityrule.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldBasis)
+				fieldSeen[publicityrule.FieldBasis] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type publicityrulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PublicityRulePaginateOption
+}
+
+func newPublicityRulePaginateArgs(rv map[string]any) *publicityrulePaginateArgs {
+	args := &publicityrulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*PublicityRuleWhereInput); ok {
+		args.opts = append(args.opts, WithPublicityRuleFilter(v.Filter))
 	}
 	return args
 }

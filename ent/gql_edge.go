@@ -81,11 +81,10 @@ func (_m *CreditCommitment) Person(ctx context.Context) (*NaturalPerson, error) 
 }
 
 func (_m *Department) Penalties(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder, where *AdministrativePenaltyWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder,
 ) (*AdministrativePenaltyConnection, error) {
 	opts := []AdministrativePenaltyPaginateOption{
 		WithAdministrativePenaltyOrder(orderBy),
-		WithAdministrativePenaltyFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
@@ -102,11 +101,10 @@ func (_m *Department) Penalties(
 }
 
 func (_m *Department) Licenses(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder, where *AdministrativeLicenseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder,
 ) (*AdministrativeLicenseConnection, error) {
 	opts := []AdministrativeLicensePaginateOption{
 		WithAdministrativeLicenseOrder(orderBy),
-		WithAdministrativeLicenseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -123,11 +121,10 @@ func (_m *Department) Licenses(
 }
 
 func (_m *Department) ListEntries(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder, where *ListEntryWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder,
 ) (*ListEntryConnection, error) {
 	opts := []ListEntryPaginateOption{
 		WithListEntryOrder(orderBy),
-		WithListEntryFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -165,11 +162,10 @@ func (_m *Department) Ratings(
 }
 
 func (_m *Department) SpotChecks(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder, where *SpotCheckWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder,
 ) (*SpotCheckConnection, error) {
 	opts := []SpotCheckPaginateOption{
 		WithSpotCheckOrder(orderBy),
-		WithSpotCheckFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -186,11 +182,10 @@ func (_m *Department) SpotChecks(
 }
 
 func (_m *Department) Commitments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder, where *CreditCommitmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder,
 ) (*CreditCommitmentConnection, error) {
 	opts := []CreditCommitmentPaginateOption{
 		WithCreditCommitmentOrder(orderBy),
-		WithCreditCommitmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
@@ -268,11 +263,10 @@ func (_m *ListEntry) Person(ctx context.Context) (*NaturalPerson, error) {
 }
 
 func (_m *MarketEntity) Penalties(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder, where *AdministrativePenaltyWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder,
 ) (*AdministrativePenaltyConnection, error) {
 	opts := []AdministrativePenaltyPaginateOption{
 		WithAdministrativePenaltyOrder(orderBy),
-		WithAdministrativePenaltyFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
@@ -289,11 +283,10 @@ func (_m *MarketEntity) Penalties(
 }
 
 func (_m *MarketEntity) Licenses(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder, where *AdministrativeLicenseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder,
 ) (*AdministrativeLicenseConnection, error) {
 	opts := []AdministrativeLicensePaginateOption{
 		WithAdministrativeLicenseOrder(orderBy),
-		WithAdministrativeLicenseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -310,11 +303,10 @@ func (_m *MarketEntity) Licenses(
 }
 
 func (_m *MarketEntity) ListEntries(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder, where *ListEntryWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder,
 ) (*ListEntryConnection, error) {
 	opts := []ListEntryPaginateOption{
 		WithListEntryOrder(orderBy),
-		WithListEntryFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -352,11 +344,10 @@ func (_m *MarketEntity) Ratings(
 }
 
 func (_m *MarketEntity) SpotChecks(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder, where *SpotCheckWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder,
 ) (*SpotCheckConnection, error) {
 	opts := []SpotCheckPaginateOption{
 		WithSpotCheckOrder(orderBy),
-		WithSpotCheckFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -373,11 +364,10 @@ func (_m *MarketEntity) SpotChecks(
 }
 
 func (_m *MarketEntity) Commitments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder, where *CreditCommitmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder,
 ) (*CreditCommitmentConnection, error) {
 	opts := []CreditCommitmentPaginateOption{
 		WithCreditCommitmentOrder(orderBy),
-		WithCreditCommitmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
@@ -430,11 +420,10 @@ func (_m *MarketEntity) ServiceProvider(ctx context.Context) (*ServiceProvider, 
 }
 
 func (_m *NaturalPerson) Penalties(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder, where *AdministrativePenaltyWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder,
 ) (*AdministrativePenaltyConnection, error) {
 	opts := []AdministrativePenaltyPaginateOption{
 		WithAdministrativePenaltyOrder(orderBy),
-		WithAdministrativePenaltyFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
@@ -451,11 +440,10 @@ func (_m *NaturalPerson) Penalties(
 }
 
 func (_m *NaturalPerson) Licenses(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder, where *AdministrativeLicenseWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativeLicenseOrder,
 ) (*AdministrativeLicenseConnection, error) {
 	opts := []AdministrativeLicensePaginateOption{
 		WithAdministrativeLicenseOrder(orderBy),
-		WithAdministrativeLicenseFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
@@ -472,11 +460,10 @@ func (_m *NaturalPerson) Licenses(
 }
 
 func (_m *NaturalPerson) ListEntries(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder, where *ListEntryWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*ListEntryOrder,
 ) (*ListEntryConnection, error) {
 	opts := []ListEntryPaginateOption{
 		WithListEntryOrder(orderBy),
-		WithListEntryFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -514,11 +501,10 @@ func (_m *NaturalPerson) Ratings(
 }
 
 func (_m *NaturalPerson) SpotChecks(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder, where *SpotCheckWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SpotCheckOrder,
 ) (*SpotCheckConnection, error) {
 	opts := []SpotCheckPaginateOption{
 		WithSpotCheckOrder(orderBy),
-		WithSpotCheckFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -535,11 +521,10 @@ func (_m *NaturalPerson) SpotChecks(
 }
 
 func (_m *NaturalPerson) Commitments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder, where *CreditCommitmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditCommitmentOrder,
 ) (*CreditCommitmentConnection, error) {
 	opts := []CreditCommitmentPaginateOption{
 		WithCreditCommitmentOrder(orderBy),
-		WithCreditCommitmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -20,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -40,6 +42,11 @@ var administrativepenaltyImplementors = []string{"AdministrativePenalty", "Node"
 
 // IsNode implements the Node interface check for GQLGen.
 func (*AdministrativePenalty) IsNode() {}
+
+var auditlogImplementors = []string{"AuditLog", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AuditLog) IsNode() {}
 
 var creditcommitmentImplementors = []string{"CreditCommitment", "Node"}
 
@@ -80,6 +87,11 @@ var practitionerImplementors = []string{"Practitioner", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Practitioner) IsNode() {}
+
+var publicityruleImplementors = []string{"PublicityRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PublicityRule) IsNode() {}
 
 var sectorratingImplementors = []string{"SectorRating", "Node"}
 
@@ -191,6 +203,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case auditlog.Table:
+		query := c.AuditLog.Query().
+			Where(auditlog.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, auditlogImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case creditcommitment.Table:
 		query := c.CreditCommitment.Query().
 			Where(creditcommitment.ID(id))
@@ -259,6 +280,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(practitioner.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, practitionerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case publicityrule.Table:
+		query := c.PublicityRule.Query().
+			Where(publicityrule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, publicityruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -395,6 +425,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case auditlog.Table:
+		query := c.AuditLog.Query().
+			Where(auditlog.IDIn(ids...))
+		query, err := query.CollectFields(ctx, auditlogImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case creditcommitment.Table:
 		query := c.CreditCommitment.Query().
 			Where(creditcommitment.IDIn(ids...))
@@ -511,6 +557,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Practitioner.Query().
 			Where(practitioner.IDIn(ids...))
 		query, err := query.CollectFields(ctx, practitionerImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case publicityrule.Table:
+		query := c.PublicityRule.Query().
+			Where(publicityrule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, publicityruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

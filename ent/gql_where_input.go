@@ -9,6 +9,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -18,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -1432,6 +1434,30 @@ type AdministrativePenaltyWhereInput struct {
 	ValidUntilIsNil  bool        `json:"validUntilIsNil,omitempty"`
 	ValidUntilNotNil bool        `json:"validUntilNotNil,omitempty"`
 
+	// "publicity_start" field predicates.
+	PublicityStart       *time.Time  `json:"publicityStart,omitempty"`
+	PublicityStartNEQ    *time.Time  `json:"publicityStartNEQ,omitempty"`
+	PublicityStartIn     []time.Time `json:"publicityStartIn,omitempty"`
+	PublicityStartNotIn  []time.Time `json:"publicityStartNotIn,omitempty"`
+	PublicityStartGT     *time.Time  `json:"publicityStartGT,omitempty"`
+	PublicityStartGTE    *time.Time  `json:"publicityStartGTE,omitempty"`
+	PublicityStartLT     *time.Time  `json:"publicityStartLT,omitempty"`
+	PublicityStartLTE    *time.Time  `json:"publicityStartLTE,omitempty"`
+	PublicityStartIsNil  bool        `json:"publicityStartIsNil,omitempty"`
+	PublicityStartNotNil bool        `json:"publicityStartNotNil,omitempty"`
+
+	// "publicity_min_end" field predicates.
+	PublicityMinEnd       *time.Time  `json:"publicityMinEnd,omitempty"`
+	PublicityMinEndNEQ    *time.Time  `json:"publicityMinEndNEQ,omitempty"`
+	PublicityMinEndIn     []time.Time `json:"publicityMinEndIn,omitempty"`
+	PublicityMinEndNotIn  []time.Time `json:"publicityMinEndNotIn,omitempty"`
+	PublicityMinEndGT     *time.Time  `json:"publicityMinEndGT,omitempty"`
+	PublicityMinEndGTE    *time.Time  `json:"publicityMinEndGTE,omitempty"`
+	PublicityMinEndLT     *time.Time  `json:"publicityMinEndLT,omitempty"`
+	PublicityMinEndLTE    *time.Time  `json:"publicityMinEndLTE,omitempty"`
+	PublicityMinEndIsNil  bool        `json:"publicityMinEndIsNil,omitempty"`
+	PublicityMinEndNotNil bool        `json:"publicityMinEndNotNil,omitempty"`
+
 	// "publicity_deadline" field predicates.
 	PublicityDeadline       *time.Time  `json:"publicityDeadline,omitempty"`
 	PublicityDeadlineNEQ    *time.Time  `json:"publicityDeadlineNEQ,omitempty"`
@@ -1443,6 +1469,27 @@ type AdministrativePenaltyWhereInput struct {
 	PublicityDeadlineLTE    *time.Time  `json:"publicityDeadlineLTE,omitempty"`
 	PublicityDeadlineIsNil  bool        `json:"publicityDeadlineIsNil,omitempty"`
 	PublicityDeadlineNotNil bool        `json:"publicityDeadlineNotNil,omitempty"`
+
+	// "repairable" field predicates.
+	Repairable    *bool `json:"repairable,omitempty"`
+	RepairableNEQ *bool `json:"repairableNEQ,omitempty"`
+
+	// "publicity_rule_set" field predicates.
+	PublicityRuleSet             *string  `json:"publicityRuleSet,omitempty"`
+	PublicityRuleSetNEQ          *string  `json:"publicityRuleSetNEQ,omitempty"`
+	PublicityRuleSetIn           []string `json:"publicityRuleSetIn,omitempty"`
+	PublicityRuleSetNotIn        []string `json:"publicityRuleSetNotIn,omitempty"`
+	PublicityRuleSetGT           *string  `json:"publicityRuleSetGT,omitempty"`
+	PublicityRuleSetGTE          *string  `json:"publicityRuleSetGTE,omitempty"`
+	PublicityRuleSetLT           *string  `json:"publicityRuleSetLT,omitempty"`
+	PublicityRuleSetLTE          *string  `json:"publicityRuleSetLTE,omitempty"`
+	PublicityRuleSetContains     *string  `json:"publicityRuleSetContains,omitempty"`
+	PublicityRuleSetHasPrefix    *string  `json:"publicityRuleSetHasPrefix,omitempty"`
+	PublicityRuleSetHasSuffix    *string  `json:"publicityRuleSetHasSuffix,omitempty"`
+	PublicityRuleSetIsNil        bool     `json:"publicityRuleSetIsNil,omitempty"`
+	PublicityRuleSetNotNil       bool     `json:"publicityRuleSetNotNil,omitempty"`
+	PublicityRuleSetEqualFold    *string  `json:"publicityRuleSetEqualFold,omitempty"`
+	PublicityRuleSetContainsFold *string  `json:"publicityRuleSetContainsFold,omitempty"`
 
 	// "authority_name" field predicates.
 	AuthorityName             *string  `json:"authorityName,omitempty"`
@@ -2517,6 +2564,66 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	if i.ValidUntilNotNil {
 		predicates = append(predicates, administrativepenalty.ValidUntilNotNil())
 	}
+	if i.PublicityStart != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartEQ(*i.PublicityStart))
+	}
+	if i.PublicityStartNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartNEQ(*i.PublicityStartNEQ))
+	}
+	if len(i.PublicityStartIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityStartIn(i.PublicityStartIn...))
+	}
+	if len(i.PublicityStartNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityStartNotIn(i.PublicityStartNotIn...))
+	}
+	if i.PublicityStartGT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartGT(*i.PublicityStartGT))
+	}
+	if i.PublicityStartGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartGTE(*i.PublicityStartGTE))
+	}
+	if i.PublicityStartLT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartLT(*i.PublicityStartLT))
+	}
+	if i.PublicityStartLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStartLTE(*i.PublicityStartLTE))
+	}
+	if i.PublicityStartIsNil {
+		predicates = append(predicates, administrativepenalty.PublicityStartIsNil())
+	}
+	if i.PublicityStartNotNil {
+		predicates = append(predicates, administrativepenalty.PublicityStartNotNil())
+	}
+	if i.PublicityMinEnd != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndEQ(*i.PublicityMinEnd))
+	}
+	if i.PublicityMinEndNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndNEQ(*i.PublicityMinEndNEQ))
+	}
+	if len(i.PublicityMinEndIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndIn(i.PublicityMinEndIn...))
+	}
+	if len(i.PublicityMinEndNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndNotIn(i.PublicityMinEndNotIn...))
+	}
+	if i.PublicityMinEndGT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndGT(*i.PublicityMinEndGT))
+	}
+	if i.PublicityMinEndGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndGTE(*i.PublicityMinEndGTE))
+	}
+	if i.PublicityMinEndLT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndLT(*i.PublicityMinEndLT))
+	}
+	if i.PublicityMinEndLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndLTE(*i.PublicityMinEndLTE))
+	}
+	if i.PublicityMinEndIsNil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndIsNil())
+	}
+	if i.PublicityMinEndNotNil {
+		predicates = append(predicates, administrativepenalty.PublicityMinEndNotNil())
+	}
 	if i.PublicityDeadline != nil {
 		predicates = append(predicates, administrativepenalty.PublicityDeadlineEQ(*i.PublicityDeadline))
 	}
@@ -2546,6 +2653,57 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.PublicityDeadlineNotNil {
 		predicates = append(predicates, administrativepenalty.PublicityDeadlineNotNil())
+	}
+	if i.Repairable != nil {
+		predicates = append(predicates, administrativepenalty.RepairableEQ(*i.Repairable))
+	}
+	if i.RepairableNEQ != nil {
+		predicates = append(predicates, administrativepenalty.RepairableNEQ(*i.RepairableNEQ))
+	}
+	if i.PublicityRuleSet != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetEQ(*i.PublicityRuleSet))
+	}
+	if i.PublicityRuleSetNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetNEQ(*i.PublicityRuleSetNEQ))
+	}
+	if len(i.PublicityRuleSetIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetIn(i.PublicityRuleSetIn...))
+	}
+	if len(i.PublicityRuleSetNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetNotIn(i.PublicityRuleSetNotIn...))
+	}
+	if i.PublicityRuleSetGT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetGT(*i.PublicityRuleSetGT))
+	}
+	if i.PublicityRuleSetGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetGTE(*i.PublicityRuleSetGTE))
+	}
+	if i.PublicityRuleSetLT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetLT(*i.PublicityRuleSetLT))
+	}
+	if i.PublicityRuleSetLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetLTE(*i.PublicityRuleSetLTE))
+	}
+	if i.PublicityRuleSetContains != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetContains(*i.PublicityRuleSetContains))
+	}
+	if i.PublicityRuleSetHasPrefix != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetHasPrefix(*i.PublicityRuleSetHasPrefix))
+	}
+	if i.PublicityRuleSetHasSuffix != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetHasSuffix(*i.PublicityRuleSetHasSuffix))
+	}
+	if i.PublicityRuleSetIsNil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetIsNil())
+	}
+	if i.PublicityRuleSetNotNil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetNotNil())
+	}
+	if i.PublicityRuleSetEqualFold != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetEqualFold(*i.PublicityRuleSetEqualFold))
+	}
+	if i.PublicityRuleSetContainsFold != nil {
+		predicates = append(predicates, administrativepenalty.PublicityRuleSetContainsFold(*i.PublicityRuleSetContainsFold))
 	}
 	if i.AuthorityName != nil {
 		predicates = append(predicates, administrativepenalty.AuthorityNameEQ(*i.AuthorityName))
@@ -2810,6 +2968,602 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 		return predicates[0], nil
 	default:
 		return administrativepenalty.And(predicates...), nil
+	}
+}
+
+// AuditLogWhereInput represents a where input for filtering AuditLog queries.
+type AuditLogWhereInput struct {
+	Predicates []predicate.AuditLog  `json:"-"`
+	Not        *AuditLogWhereInput   `json:"not,omitempty"`
+	Or         []*AuditLogWhereInput `json:"or,omitempty"`
+	And        []*AuditLogWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "at" field predicates.
+	At      *time.Time  `json:"at,omitempty"`
+	AtNEQ   *time.Time  `json:"atNEQ,omitempty"`
+	AtIn    []time.Time `json:"atIn,omitempty"`
+	AtNotIn []time.Time `json:"atNotIn,omitempty"`
+	AtGT    *time.Time  `json:"atGT,omitempty"`
+	AtGTE   *time.Time  `json:"atGTE,omitempty"`
+	AtLT    *time.Time  `json:"atLT,omitempty"`
+	AtLTE   *time.Time  `json:"atLTE,omitempty"`
+
+	// "token_name" field predicates.
+	TokenName             *string  `json:"tokenName,omitempty"`
+	TokenNameNEQ          *string  `json:"tokenNameNEQ,omitempty"`
+	TokenNameIn           []string `json:"tokenNameIn,omitempty"`
+	TokenNameNotIn        []string `json:"tokenNameNotIn,omitempty"`
+	TokenNameGT           *string  `json:"tokenNameGT,omitempty"`
+	TokenNameGTE          *string  `json:"tokenNameGTE,omitempty"`
+	TokenNameLT           *string  `json:"tokenNameLT,omitempty"`
+	TokenNameLTE          *string  `json:"tokenNameLTE,omitempty"`
+	TokenNameContains     *string  `json:"tokenNameContains,omitempty"`
+	TokenNameHasPrefix    *string  `json:"tokenNameHasPrefix,omitempty"`
+	TokenNameHasSuffix    *string  `json:"tokenNameHasSuffix,omitempty"`
+	TokenNameEqualFold    *string  `json:"tokenNameEqualFold,omitempty"`
+	TokenNameContainsFold *string  `json:"tokenNameContainsFold,omitempty"`
+
+	// "role" field predicates.
+	Role             *string  `json:"role,omitempty"`
+	RoleNEQ          *string  `json:"roleNEQ,omitempty"`
+	RoleIn           []string `json:"roleIn,omitempty"`
+	RoleNotIn        []string `json:"roleNotIn,omitempty"`
+	RoleGT           *string  `json:"roleGT,omitempty"`
+	RoleGTE          *string  `json:"roleGTE,omitempty"`
+	RoleLT           *string  `json:"roleLT,omitempty"`
+	RoleLTE          *string  `json:"roleLTE,omitempty"`
+	RoleContains     *string  `json:"roleContains,omitempty"`
+	RoleHasPrefix    *string  `json:"roleHasPrefix,omitempty"`
+	RoleHasSuffix    *string  `json:"roleHasSuffix,omitempty"`
+	RoleEqualFold    *string  `json:"roleEqualFold,omitempty"`
+	RoleContainsFold *string  `json:"roleContainsFold,omitempty"`
+
+	// "department" field predicates.
+	Department             *string  `json:"department,omitempty"`
+	DepartmentNEQ          *string  `json:"departmentNEQ,omitempty"`
+	DepartmentIn           []string `json:"departmentIn,omitempty"`
+	DepartmentNotIn        []string `json:"departmentNotIn,omitempty"`
+	DepartmentGT           *string  `json:"departmentGT,omitempty"`
+	DepartmentGTE          *string  `json:"departmentGTE,omitempty"`
+	DepartmentLT           *string  `json:"departmentLT,omitempty"`
+	DepartmentLTE          *string  `json:"departmentLTE,omitempty"`
+	DepartmentContains     *string  `json:"departmentContains,omitempty"`
+	DepartmentHasPrefix    *string  `json:"departmentHasPrefix,omitempty"`
+	DepartmentHasSuffix    *string  `json:"departmentHasSuffix,omitempty"`
+	DepartmentEqualFold    *string  `json:"departmentEqualFold,omitempty"`
+	DepartmentContainsFold *string  `json:"departmentContainsFold,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *auditlog.Kind  `json:"kind,omitempty"`
+	KindNEQ   *auditlog.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []auditlog.Kind `json:"kindIn,omitempty"`
+	KindNotIn []auditlog.Kind `json:"kindNotIn,omitempty"`
+
+	// "operation" field predicates.
+	Operation             *string  `json:"operation,omitempty"`
+	OperationNEQ          *string  `json:"operationNEQ,omitempty"`
+	OperationIn           []string `json:"operationIn,omitempty"`
+	OperationNotIn        []string `json:"operationNotIn,omitempty"`
+	OperationGT           *string  `json:"operationGT,omitempty"`
+	OperationGTE          *string  `json:"operationGTE,omitempty"`
+	OperationLT           *string  `json:"operationLT,omitempty"`
+	OperationLTE          *string  `json:"operationLTE,omitempty"`
+	OperationContains     *string  `json:"operationContains,omitempty"`
+	OperationHasPrefix    *string  `json:"operationHasPrefix,omitempty"`
+	OperationHasSuffix    *string  `json:"operationHasSuffix,omitempty"`
+	OperationEqualFold    *string  `json:"operationEqualFold,omitempty"`
+	OperationContainsFold *string  `json:"operationContainsFold,omitempty"`
+
+	// "variables_digest" field predicates.
+	VariablesDigest             *string  `json:"variablesDigest,omitempty"`
+	VariablesDigestNEQ          *string  `json:"variablesDigestNEQ,omitempty"`
+	VariablesDigestIn           []string `json:"variablesDigestIn,omitempty"`
+	VariablesDigestNotIn        []string `json:"variablesDigestNotIn,omitempty"`
+	VariablesDigestGT           *string  `json:"variablesDigestGT,omitempty"`
+	VariablesDigestGTE          *string  `json:"variablesDigestGTE,omitempty"`
+	VariablesDigestLT           *string  `json:"variablesDigestLT,omitempty"`
+	VariablesDigestLTE          *string  `json:"variablesDigestLTE,omitempty"`
+	VariablesDigestContains     *string  `json:"variablesDigestContains,omitempty"`
+	VariablesDigestHasPrefix    *string  `json:"variablesDigestHasPrefix,omitempty"`
+	VariablesDigestHasSuffix    *string  `json:"variablesDigestHasSuffix,omitempty"`
+	VariablesDigestEqualFold    *string  `json:"variablesDigestEqualFold,omitempty"`
+	VariablesDigestContainsFold *string  `json:"variablesDigestContainsFold,omitempty"`
+
+	// "purpose" field predicates.
+	Purpose             *string  `json:"purpose,omitempty"`
+	PurposeNEQ          *string  `json:"purposeNEQ,omitempty"`
+	PurposeIn           []string `json:"purposeIn,omitempty"`
+	PurposeNotIn        []string `json:"purposeNotIn,omitempty"`
+	PurposeGT           *string  `json:"purposeGT,omitempty"`
+	PurposeGTE          *string  `json:"purposeGTE,omitempty"`
+	PurposeLT           *string  `json:"purposeLT,omitempty"`
+	PurposeLTE          *string  `json:"purposeLTE,omitempty"`
+	PurposeContains     *string  `json:"purposeContains,omitempty"`
+	PurposeHasPrefix    *string  `json:"purposeHasPrefix,omitempty"`
+	PurposeHasSuffix    *string  `json:"purposeHasSuffix,omitempty"`
+	PurposeIsNil        bool     `json:"purposeIsNil,omitempty"`
+	PurposeNotNil       bool     `json:"purposeNotNil,omitempty"`
+	PurposeEqualFold    *string  `json:"purposeEqualFold,omitempty"`
+	PurposeContainsFold *string  `json:"purposeContainsFold,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome             *string  `json:"outcome,omitempty"`
+	OutcomeNEQ          *string  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn           []string `json:"outcomeIn,omitempty"`
+	OutcomeNotIn        []string `json:"outcomeNotIn,omitempty"`
+	OutcomeGT           *string  `json:"outcomeGT,omitempty"`
+	OutcomeGTE          *string  `json:"outcomeGTE,omitempty"`
+	OutcomeLT           *string  `json:"outcomeLT,omitempty"`
+	OutcomeLTE          *string  `json:"outcomeLTE,omitempty"`
+	OutcomeContains     *string  `json:"outcomeContains,omitempty"`
+	OutcomeHasPrefix    *string  `json:"outcomeHasPrefix,omitempty"`
+	OutcomeHasSuffix    *string  `json:"outcomeHasSuffix,omitempty"`
+	OutcomeEqualFold    *string  `json:"outcomeEqualFold,omitempty"`
+	OutcomeContainsFold *string  `json:"outcomeContainsFold,omitempty"`
+
+	// "duration_ms" field predicates.
+	DurationMs      *int  `json:"durationMs,omitempty"`
+	DurationMsNEQ   *int  `json:"durationMsNEQ,omitempty"`
+	DurationMsIn    []int `json:"durationMsIn,omitempty"`
+	DurationMsNotIn []int `json:"durationMsNotIn,omitempty"`
+	DurationMsGT    *int  `json:"durationMsGT,omitempty"`
+	DurationMsGTE   *int  `json:"durationMsGTE,omitempty"`
+	DurationMsLT    *int  `json:"durationMsLT,omitempty"`
+	DurationMsLTE   *int  `json:"durationMsLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AuditLogWhereInput) AddPredicates(predicates ...predicate.AuditLog) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AuditLogWhereInput filter on the AuditLogQuery builder.
+func (i *AuditLogWhereInput) Filter(q *AuditLogQuery) (*AuditLogQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAuditLogWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAuditLogWhereInput is returned in case the AuditLogWhereInput is empty.
+var ErrEmptyAuditLogWhereInput = errors.New("ent: empty predicate AuditLogWhereInput")
+
+// P returns a predicate for filtering auditlogs.
+// An error is returned if the input is empty or invalid.
+func (i *AuditLogWhereInput) P() (predicate.AuditLog, error) {
+	var predicates []predicate.AuditLog
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, auditlog.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AuditLog, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, auditlog.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AuditLog, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, auditlog.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, auditlog.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, auditlog.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, auditlog.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, auditlog.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, auditlog.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, auditlog.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, auditlog.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, auditlog.IDLTE(*i.IDLTE))
+	}
+	if i.At != nil {
+		predicates = append(predicates, auditlog.AtEQ(*i.At))
+	}
+	if i.AtNEQ != nil {
+		predicates = append(predicates, auditlog.AtNEQ(*i.AtNEQ))
+	}
+	if len(i.AtIn) > 0 {
+		predicates = append(predicates, auditlog.AtIn(i.AtIn...))
+	}
+	if len(i.AtNotIn) > 0 {
+		predicates = append(predicates, auditlog.AtNotIn(i.AtNotIn...))
+	}
+	if i.AtGT != nil {
+		predicates = append(predicates, auditlog.AtGT(*i.AtGT))
+	}
+	if i.AtGTE != nil {
+		predicates = append(predicates, auditlog.AtGTE(*i.AtGTE))
+	}
+	if i.AtLT != nil {
+		predicates = append(predicates, auditlog.AtLT(*i.AtLT))
+	}
+	if i.AtLTE != nil {
+		predicates = append(predicates, auditlog.AtLTE(*i.AtLTE))
+	}
+	if i.TokenName != nil {
+		predicates = append(predicates, auditlog.TokenNameEQ(*i.TokenName))
+	}
+	if i.TokenNameNEQ != nil {
+		predicates = append(predicates, auditlog.TokenNameNEQ(*i.TokenNameNEQ))
+	}
+	if len(i.TokenNameIn) > 0 {
+		predicates = append(predicates, auditlog.TokenNameIn(i.TokenNameIn...))
+	}
+	if len(i.TokenNameNotIn) > 0 {
+		predicates = append(predicates, auditlog.TokenNameNotIn(i.TokenNameNotIn...))
+	}
+	if i.TokenNameGT != nil {
+		predicates = append(predicates, auditlog.TokenNameGT(*i.TokenNameGT))
+	}
+	if i.TokenNameGTE != nil {
+		predicates = append(predicates, auditlog.TokenNameGTE(*i.TokenNameGTE))
+	}
+	if i.TokenNameLT != nil {
+		predicates = append(predicates, auditlog.TokenNameLT(*i.TokenNameLT))
+	}
+	if i.TokenNameLTE != nil {
+		predicates = append(predicates, auditlog.TokenNameLTE(*i.TokenNameLTE))
+	}
+	if i.TokenNameContains != nil {
+		predicates = append(predicates, auditlog.TokenNameContains(*i.TokenNameContains))
+	}
+	if i.TokenNameHasPrefix != nil {
+		predicates = append(predicates, auditlog.TokenNameHasPrefix(*i.TokenNameHasPrefix))
+	}
+	if i.TokenNameHasSuffix != nil {
+		predicates = append(predicates, auditlog.TokenNameHasSuffix(*i.TokenNameHasSuffix))
+	}
+	if i.TokenNameEqualFold != nil {
+		predicates = append(predicates, auditlog.TokenNameEqualFold(*i.TokenNameEqualFold))
+	}
+	if i.TokenNameContainsFold != nil {
+		predicates = append(predicates, auditlog.TokenNameContainsFold(*i.TokenNameContainsFold))
+	}
+	if i.Role != nil {
+		predicates = append(predicates, auditlog.RoleEQ(*i.Role))
+	}
+	if i.RoleNEQ != nil {
+		predicates = append(predicates, auditlog.RoleNEQ(*i.RoleNEQ))
+	}
+	if len(i.RoleIn) > 0 {
+		predicates = append(predicates, auditlog.RoleIn(i.RoleIn...))
+	}
+	if len(i.RoleNotIn) > 0 {
+		predicates = append(predicates, auditlog.RoleNotIn(i.RoleNotIn...))
+	}
+	if i.RoleGT != nil {
+		predicates = append(predicates, auditlog.RoleGT(*i.RoleGT))
+	}
+	if i.RoleGTE != nil {
+		predicates = append(predicates, auditlog.RoleGTE(*i.RoleGTE))
+	}
+	if i.RoleLT != nil {
+		predicates = append(predicates, auditlog.RoleLT(*i.RoleLT))
+	}
+	if i.RoleLTE != nil {
+		predicates = append(predicates, auditlog.RoleLTE(*i.RoleLTE))
+	}
+	if i.RoleContains != nil {
+		predicates = append(predicates, auditlog.RoleContains(*i.RoleContains))
+	}
+	if i.RoleHasPrefix != nil {
+		predicates = append(predicates, auditlog.RoleHasPrefix(*i.RoleHasPrefix))
+	}
+	if i.RoleHasSuffix != nil {
+		predicates = append(predicates, auditlog.RoleHasSuffix(*i.RoleHasSuffix))
+	}
+	if i.RoleEqualFold != nil {
+		predicates = append(predicates, auditlog.RoleEqualFold(*i.RoleEqualFold))
+	}
+	if i.RoleContainsFold != nil {
+		predicates = append(predicates, auditlog.RoleContainsFold(*i.RoleContainsFold))
+	}
+	if i.Department != nil {
+		predicates = append(predicates, auditlog.DepartmentEQ(*i.Department))
+	}
+	if i.DepartmentNEQ != nil {
+		predicates = append(predicates, auditlog.DepartmentNEQ(*i.DepartmentNEQ))
+	}
+	if len(i.DepartmentIn) > 0 {
+		predicates = append(predicates, auditlog.DepartmentIn(i.DepartmentIn...))
+	}
+	if len(i.DepartmentNotIn) > 0 {
+		predicates = append(predicates, auditlog.DepartmentNotIn(i.DepartmentNotIn...))
+	}
+	if i.DepartmentGT != nil {
+		predicates = append(predicates, auditlog.DepartmentGT(*i.DepartmentGT))
+	}
+	if i.DepartmentGTE != nil {
+		predicates = append(predicates, auditlog.DepartmentGTE(*i.DepartmentGTE))
+	}
+	if i.DepartmentLT != nil {
+		predicates = append(predicates, auditlog.DepartmentLT(*i.DepartmentLT))
+	}
+	if i.DepartmentLTE != nil {
+		predicates = append(predicates, auditlog.DepartmentLTE(*i.DepartmentLTE))
+	}
+	if i.DepartmentContains != nil {
+		predicates = append(predicates, auditlog.DepartmentContains(*i.DepartmentContains))
+	}
+	if i.DepartmentHasPrefix != nil {
+		predicates = append(predicates, auditlog.DepartmentHasPrefix(*i.DepartmentHasPrefix))
+	}
+	if i.DepartmentHasSuffix != nil {
+		predicates = append(predicates, auditlog.DepartmentHasSuffix(*i.DepartmentHasSuffix))
+	}
+	if i.DepartmentEqualFold != nil {
+		predicates = append(predicates, auditlog.DepartmentEqualFold(*i.DepartmentEqualFold))
+	}
+	if i.DepartmentContainsFold != nil {
+		predicates = append(predicates, auditlog.DepartmentContainsFold(*i.DepartmentContainsFold))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, auditlog.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, auditlog.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, auditlog.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, auditlog.KindNotIn(i.KindNotIn...))
+	}
+	if i.Operation != nil {
+		predicates = append(predicates, auditlog.OperationEQ(*i.Operation))
+	}
+	if i.OperationNEQ != nil {
+		predicates = append(predicates, auditlog.OperationNEQ(*i.OperationNEQ))
+	}
+	if len(i.OperationIn) > 0 {
+		predicates = append(predicates, auditlog.OperationIn(i.OperationIn...))
+	}
+	if len(i.OperationNotIn) > 0 {
+		predicates = append(predicates, auditlog.OperationNotIn(i.OperationNotIn...))
+	}
+	if i.OperationGT != nil {
+		predicates = append(predicates, auditlog.OperationGT(*i.OperationGT))
+	}
+	if i.OperationGTE != nil {
+		predicates = append(predicates, auditlog.OperationGTE(*i.OperationGTE))
+	}
+	if i.OperationLT != nil {
+		predicates = append(predicates, auditlog.OperationLT(*i.OperationLT))
+	}
+	if i.OperationLTE != nil {
+		predicates = append(predicates, auditlog.OperationLTE(*i.OperationLTE))
+	}
+	if i.OperationContains != nil {
+		predicates = append(predicates, auditlog.OperationContains(*i.OperationContains))
+	}
+	if i.OperationHasPrefix != nil {
+		predicates = append(predicates, auditlog.OperationHasPrefix(*i.OperationHasPrefix))
+	}
+	if i.OperationHasSuffix != nil {
+		predicates = append(predicates, auditlog.OperationHasSuffix(*i.OperationHasSuffix))
+	}
+	if i.OperationEqualFold != nil {
+		predicates = append(predicates, auditlog.OperationEqualFold(*i.OperationEqualFold))
+	}
+	if i.OperationContainsFold != nil {
+		predicates = append(predicates, auditlog.OperationContainsFold(*i.OperationContainsFold))
+	}
+	if i.VariablesDigest != nil {
+		predicates = append(predicates, auditlog.VariablesDigestEQ(*i.VariablesDigest))
+	}
+	if i.VariablesDigestNEQ != nil {
+		predicates = append(predicates, auditlog.VariablesDigestNEQ(*i.VariablesDigestNEQ))
+	}
+	if len(i.VariablesDigestIn) > 0 {
+		predicates = append(predicates, auditlog.VariablesDigestIn(i.VariablesDigestIn...))
+	}
+	if len(i.VariablesDigestNotIn) > 0 {
+		predicates = append(predicates, auditlog.VariablesDigestNotIn(i.VariablesDigestNotIn...))
+	}
+	if i.VariablesDigestGT != nil {
+		predicates = append(predicates, auditlog.VariablesDigestGT(*i.VariablesDigestGT))
+	}
+	if i.VariablesDigestGTE != nil {
+		predicates = append(predicates, auditlog.VariablesDigestGTE(*i.VariablesDigestGTE))
+	}
+	if i.VariablesDigestLT != nil {
+		predicates = append(predicates, auditlog.VariablesDigestLT(*i.VariablesDigestLT))
+	}
+	if i.VariablesDigestLTE != nil {
+		predicates = append(predicates, auditlog.VariablesDigestLTE(*i.VariablesDigestLTE))
+	}
+	if i.VariablesDigestContains != nil {
+		predicates = append(predicates, auditlog.VariablesDigestContains(*i.VariablesDigestContains))
+	}
+	if i.VariablesDigestHasPrefix != nil {
+		predicates = append(predicates, auditlog.VariablesDigestHasPrefix(*i.VariablesDigestHasPrefix))
+	}
+	if i.VariablesDigestHasSuffix != nil {
+		predicates = append(predicates, auditlog.VariablesDigestHasSuffix(*i.VariablesDigestHasSuffix))
+	}
+	if i.VariablesDigestEqualFold != nil {
+		predicates = append(predicates, auditlog.VariablesDigestEqualFold(*i.VariablesDigestEqualFold))
+	}
+	if i.VariablesDigestContainsFold != nil {
+		predicates = append(predicates, auditlog.VariablesDigestContainsFold(*i.VariablesDigestContainsFold))
+	}
+	if i.Purpose != nil {
+		predicates = append(predicates, auditlog.PurposeEQ(*i.Purpose))
+	}
+	if i.PurposeNEQ != nil {
+		predicates = append(predicates, auditlog.PurposeNEQ(*i.PurposeNEQ))
+	}
+	if len(i.PurposeIn) > 0 {
+		predicates = append(predicates, auditlog.PurposeIn(i.PurposeIn...))
+	}
+	if len(i.PurposeNotIn) > 0 {
+		predicates = append(predicates, auditlog.PurposeNotIn(i.PurposeNotIn...))
+	}
+	if i.PurposeGT != nil {
+		predicates = append(predicates, auditlog.PurposeGT(*i.PurposeGT))
+	}
+	if i.PurposeGTE != nil {
+		predicates = append(predicates, auditlog.PurposeGTE(*i.PurposeGTE))
+	}
+	if i.PurposeLT != nil {
+		predicates = append(predicates, auditlog.PurposeLT(*i.PurposeLT))
+	}
+	if i.PurposeLTE != nil {
+		predicates = append(predicates, auditlog.PurposeLTE(*i.PurposeLTE))
+	}
+	if i.PurposeContains != nil {
+		predicates = append(predicates, auditlog.PurposeContains(*i.PurposeContains))
+	}
+	if i.PurposeHasPrefix != nil {
+		predicates = append(predicates, auditlog.PurposeHasPrefix(*i.PurposeHasPrefix))
+	}
+	if i.PurposeHasSuffix != nil {
+		predicates = append(predicates, auditlog.PurposeHasSuffix(*i.PurposeHasSuffix))
+	}
+	if i.PurposeIsNil {
+		predicates = append(predicates, auditlog.PurposeIsNil())
+	}
+	if i.PurposeNotNil {
+		predicates = append(predicates, auditlog.PurposeNotNil())
+	}
+	if i.PurposeEqualFold != nil {
+		predicates = append(predicates, auditlog.PurposeEqualFold(*i.PurposeEqualFold))
+	}
+	if i.PurposeContainsFold != nil {
+		predicates = append(predicates, auditlog.PurposeContainsFold(*i.PurposeContainsFold))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, auditlog.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, auditlog.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, auditlog.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, auditlog.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeGT != nil {
+		predicates = append(predicates, auditlog.OutcomeGT(*i.OutcomeGT))
+	}
+	if i.OutcomeGTE != nil {
+		predicates = append(predicates, auditlog.OutcomeGTE(*i.OutcomeGTE))
+	}
+	if i.OutcomeLT != nil {
+		predicates = append(predicates, auditlog.OutcomeLT(*i.OutcomeLT))
+	}
+	if i.OutcomeLTE != nil {
+		predicates = append(predicates, auditlog.OutcomeLTE(*i.OutcomeLTE))
+	}
+	if i.OutcomeContains != nil {
+		predicates = append(predicates, auditlog.OutcomeContains(*i.OutcomeContains))
+	}
+	if i.OutcomeHasPrefix != nil {
+		predicates = append(predicates, auditlog.OutcomeHasPrefix(*i.OutcomeHasPrefix))
+	}
+	if i.OutcomeHasSuffix != nil {
+		predicates = append(predicates, auditlog.OutcomeHasSuffix(*i.OutcomeHasSuffix))
+	}
+	if i.OutcomeEqualFold != nil {
+		predicates = append(predicates, auditlog.OutcomeEqualFold(*i.OutcomeEqualFold))
+	}
+	if i.OutcomeContainsFold != nil {
+		predicates = append(predicates, auditlog.OutcomeContainsFold(*i.OutcomeContainsFold))
+	}
+	if i.DurationMs != nil {
+		predicates = append(predicates, auditlog.DurationMsEQ(*i.DurationMs))
+	}
+	if i.DurationMsNEQ != nil {
+		predicates = append(predicates, auditlog.DurationMsNEQ(*i.DurationMsNEQ))
+	}
+	if len(i.DurationMsIn) > 0 {
+		predicates = append(predicates, auditlog.DurationMsIn(i.DurationMsIn...))
+	}
+	if len(i.DurationMsNotIn) > 0 {
+		predicates = append(predicates, auditlog.DurationMsNotIn(i.DurationMsNotIn...))
+	}
+	if i.DurationMsGT != nil {
+		predicates = append(predicates, auditlog.DurationMsGT(*i.DurationMsGT))
+	}
+	if i.DurationMsGTE != nil {
+		predicates = append(predicates, auditlog.DurationMsGTE(*i.DurationMsGTE))
+	}
+	if i.DurationMsLT != nil {
+		predicates = append(predicates, auditlog.DurationMsLT(*i.DurationMsLT))
+	}
+	if i.DurationMsLTE != nil {
+		predicates = append(predicates, auditlog.DurationMsLTE(*i.DurationMsLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAuditLogWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return auditlog.And(predicates...), nil
 	}
 }
 
@@ -3580,29 +4334,9 @@ type DepartmentWhereInput struct {
 	UsccEqualFold    *string  `json:"usccEqualFold,omitempty"`
 	UsccContainsFold *string  `json:"usccContainsFold,omitempty"`
 
-	// "penalties" edge predicates.
-	HasPenalties     *bool                              `json:"hasPenalties,omitempty"`
-	HasPenaltiesWith []*AdministrativePenaltyWhereInput `json:"hasPenaltiesWith,omitempty"`
-
-	// "licenses" edge predicates.
-	HasLicenses     *bool                              `json:"hasLicenses,omitempty"`
-	HasLicensesWith []*AdministrativeLicenseWhereInput `json:"hasLicensesWith,omitempty"`
-
-	// "list_entries" edge predicates.
-	HasListEntries     *bool                  `json:"hasListEntries,omitempty"`
-	HasListEntriesWith []*ListEntryWhereInput `json:"hasListEntriesWith,omitempty"`
-
 	// "ratings" edge predicates.
 	HasRatings     *bool                     `json:"hasRatings,omitempty"`
 	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
-
-	// "spot_checks" edge predicates.
-	HasSpotChecks     *bool                  `json:"hasSpotChecks,omitempty"`
-	HasSpotChecksWith []*SpotCheckWhereInput `json:"hasSpotChecksWith,omitempty"`
-
-	// "commitments" edge predicates.
-	HasCommitments     *bool                         `json:"hasCommitments,omitempty"`
-	HasCommitmentsWith []*CreditCommitmentWhereInput `json:"hasCommitmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3887,60 +4621,6 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 		predicates = append(predicates, department.UsccContainsFold(*i.UsccContainsFold))
 	}
 
-	if i.HasPenalties != nil {
-		p := department.HasPenalties()
-		if !*i.HasPenalties {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPenaltiesWith) > 0 {
-		with := make([]predicate.AdministrativePenalty, 0, len(i.HasPenaltiesWith))
-		for _, w := range i.HasPenaltiesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPenaltiesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasPenaltiesWith(with...))
-	}
-	if i.HasLicenses != nil {
-		p := department.HasLicenses()
-		if !*i.HasLicenses {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLicensesWith) > 0 {
-		with := make([]predicate.AdministrativeLicense, 0, len(i.HasLicensesWith))
-		for _, w := range i.HasLicensesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLicensesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasLicensesWith(with...))
-	}
-	if i.HasListEntries != nil {
-		p := department.HasListEntries()
-		if !*i.HasListEntries {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasListEntriesWith) > 0 {
-		with := make([]predicate.ListEntry, 0, len(i.HasListEntriesWith))
-		for _, w := range i.HasListEntriesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasListEntriesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasListEntriesWith(with...))
-	}
 	if i.HasRatings != nil {
 		p := department.HasRatings()
 		if !*i.HasRatings {
@@ -3958,42 +4638,6 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, department.HasRatingsWith(with...))
-	}
-	if i.HasSpotChecks != nil {
-		p := department.HasSpotChecks()
-		if !*i.HasSpotChecks {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSpotChecksWith) > 0 {
-		with := make([]predicate.SpotCheck, 0, len(i.HasSpotChecksWith))
-		for _, w := range i.HasSpotChecksWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSpotChecksWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasSpotChecksWith(with...))
-	}
-	if i.HasCommitments != nil {
-		p := department.HasCommitments()
-		if !*i.HasCommitments {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCommitmentsWith) > 0 {
-		with := make([]predicate.CreditCommitment, 0, len(i.HasCommitmentsWith))
-		for _, w := range i.HasCommitmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCommitmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasCommitmentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -5797,41 +6441,13 @@ type MarketEntityWhereInput struct {
 	LegalRepresentativeIDIsNil  bool  `json:"legalRepresentativeIDIsNil,omitempty"`
 	LegalRepresentativeIDNotNil bool  `json:"legalRepresentativeIDNotNil,omitempty"`
 
-	// "penalties" edge predicates.
-	HasPenalties     *bool                              `json:"hasPenalties,omitempty"`
-	HasPenaltiesWith []*AdministrativePenaltyWhereInput `json:"hasPenaltiesWith,omitempty"`
-
-	// "licenses" edge predicates.
-	HasLicenses     *bool                              `json:"hasLicenses,omitempty"`
-	HasLicensesWith []*AdministrativeLicenseWhereInput `json:"hasLicensesWith,omitempty"`
-
-	// "list_entries" edge predicates.
-	HasListEntries     *bool                  `json:"hasListEntries,omitempty"`
-	HasListEntriesWith []*ListEntryWhereInput `json:"hasListEntriesWith,omitempty"`
-
 	// "ratings" edge predicates.
 	HasRatings     *bool                     `json:"hasRatings,omitempty"`
 	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
 
-	// "spot_checks" edge predicates.
-	HasSpotChecks     *bool                  `json:"hasSpotChecks,omitempty"`
-	HasSpotChecksWith []*SpotCheckWhereInput `json:"hasSpotChecksWith,omitempty"`
-
-	// "commitments" edge predicates.
-	HasCommitments     *bool                         `json:"hasCommitments,omitempty"`
-	HasCommitmentsWith []*CreditCommitmentWhereInput `json:"hasCommitmentsWith,omitempty"`
-
 	// "division" edge predicates.
 	HasDivision     *bool                 `json:"hasDivision,omitempty"`
 	HasDivisionWith []*DivisionWhereInput `json:"hasDivisionWith,omitempty"`
-
-	// "legal_representative" edge predicates.
-	HasLegalRepresentative     *bool                      `json:"hasLegalRepresentative,omitempty"`
-	HasLegalRepresentativeWith []*NaturalPersonWhereInput `json:"hasLegalRepresentativeWith,omitempty"`
-
-	// "roles" edge predicates.
-	HasRoles     *bool                   `json:"hasRoles,omitempty"`
-	HasRolesWith []*EntityRoleWhereInput `json:"hasRolesWith,omitempty"`
 
 	// "service_provider" edge predicates.
 	HasServiceProvider     *bool                        `json:"hasServiceProvider,omitempty"`
@@ -6465,60 +7081,6 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 		predicates = append(predicates, marketentity.LegalRepresentativeIDNotNil())
 	}
 
-	if i.HasPenalties != nil {
-		p := marketentity.HasPenalties()
-		if !*i.HasPenalties {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPenaltiesWith) > 0 {
-		with := make([]predicate.AdministrativePenalty, 0, len(i.HasPenaltiesWith))
-		for _, w := range i.HasPenaltiesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPenaltiesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasPenaltiesWith(with...))
-	}
-	if i.HasLicenses != nil {
-		p := marketentity.HasLicenses()
-		if !*i.HasLicenses {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLicensesWith) > 0 {
-		with := make([]predicate.AdministrativeLicense, 0, len(i.HasLicensesWith))
-		for _, w := range i.HasLicensesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLicensesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasLicensesWith(with...))
-	}
-	if i.HasListEntries != nil {
-		p := marketentity.HasListEntries()
-		if !*i.HasListEntries {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasListEntriesWith) > 0 {
-		with := make([]predicate.ListEntry, 0, len(i.HasListEntriesWith))
-		for _, w := range i.HasListEntriesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasListEntriesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasListEntriesWith(with...))
-	}
 	if i.HasRatings != nil {
 		p := marketentity.HasRatings()
 		if !*i.HasRatings {
@@ -6537,42 +7099,6 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 		}
 		predicates = append(predicates, marketentity.HasRatingsWith(with...))
 	}
-	if i.HasSpotChecks != nil {
-		p := marketentity.HasSpotChecks()
-		if !*i.HasSpotChecks {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSpotChecksWith) > 0 {
-		with := make([]predicate.SpotCheck, 0, len(i.HasSpotChecksWith))
-		for _, w := range i.HasSpotChecksWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSpotChecksWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasSpotChecksWith(with...))
-	}
-	if i.HasCommitments != nil {
-		p := marketentity.HasCommitments()
-		if !*i.HasCommitments {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCommitmentsWith) > 0 {
-		with := make([]predicate.CreditCommitment, 0, len(i.HasCommitmentsWith))
-		for _, w := range i.HasCommitmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCommitmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasCommitmentsWith(with...))
-	}
 	if i.HasDivision != nil {
 		p := marketentity.HasDivision()
 		if !*i.HasDivision {
@@ -6590,42 +7116,6 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, marketentity.HasDivisionWith(with...))
-	}
-	if i.HasLegalRepresentative != nil {
-		p := marketentity.HasLegalRepresentative()
-		if !*i.HasLegalRepresentative {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLegalRepresentativeWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasLegalRepresentativeWith))
-		for _, w := range i.HasLegalRepresentativeWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLegalRepresentativeWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasLegalRepresentativeWith(with...))
-	}
-	if i.HasRoles != nil {
-		p := marketentity.HasRoles()
-		if !*i.HasRoles {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRolesWith) > 0 {
-		with := make([]predicate.EntityRole, 0, len(i.HasRolesWith))
-		for _, w := range i.HasRolesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRolesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasRolesWith(with...))
 	}
 	if i.HasServiceProvider != nil {
 		p := marketentity.HasServiceProvider()
@@ -6698,21 +7188,6 @@ type NaturalPersonWhereInput struct {
 	IDTypeIn    []ident.IDType `json:"idTypeIn,omitempty"`
 	IDTypeNotIn []ident.IDType `json:"idTypeNotIn,omitempty"`
 
-	// "id_number" field predicates.
-	IDNumber             *string  `json:"idNumber,omitempty"`
-	IDNumberNEQ          *string  `json:"idNumberNEQ,omitempty"`
-	IDNumberIn           []string `json:"idNumberIn,omitempty"`
-	IDNumberNotIn        []string `json:"idNumberNotIn,omitempty"`
-	IDNumberGT           *string  `json:"idNumberGT,omitempty"`
-	IDNumberGTE          *string  `json:"idNumberGTE,omitempty"`
-	IDNumberLT           *string  `json:"idNumberLT,omitempty"`
-	IDNumberLTE          *string  `json:"idNumberLTE,omitempty"`
-	IDNumberContains     *string  `json:"idNumberContains,omitempty"`
-	IDNumberHasPrefix    *string  `json:"idNumberHasPrefix,omitempty"`
-	IDNumberHasSuffix    *string  `json:"idNumberHasSuffix,omitempty"`
-	IDNumberEqualFold    *string  `json:"idNumberEqualFold,omitempty"`
-	IDNumberContainsFold *string  `json:"idNumberContainsFold,omitempty"`
-
 	// "name" field predicates.
 	Name             *string  `json:"name,omitempty"`
 	NameNEQ          *string  `json:"nameNEQ,omitempty"`
@@ -6765,29 +7240,9 @@ type NaturalPersonWhereInput struct {
 	DivisionCodeEqualFold    *string  `json:"divisionCodeEqualFold,omitempty"`
 	DivisionCodeContainsFold *string  `json:"divisionCodeContainsFold,omitempty"`
 
-	// "penalties" edge predicates.
-	HasPenalties     *bool                              `json:"hasPenalties,omitempty"`
-	HasPenaltiesWith []*AdministrativePenaltyWhereInput `json:"hasPenaltiesWith,omitempty"`
-
-	// "licenses" edge predicates.
-	HasLicenses     *bool                              `json:"hasLicenses,omitempty"`
-	HasLicensesWith []*AdministrativeLicenseWhereInput `json:"hasLicensesWith,omitempty"`
-
-	// "list_entries" edge predicates.
-	HasListEntries     *bool                  `json:"hasListEntries,omitempty"`
-	HasListEntriesWith []*ListEntryWhereInput `json:"hasListEntriesWith,omitempty"`
-
 	// "ratings" edge predicates.
 	HasRatings     *bool                     `json:"hasRatings,omitempty"`
 	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
-
-	// "spot_checks" edge predicates.
-	HasSpotChecks     *bool                  `json:"hasSpotChecks,omitempty"`
-	HasSpotChecksWith []*SpotCheckWhereInput `json:"hasSpotChecksWith,omitempty"`
-
-	// "commitments" edge predicates.
-	HasCommitments     *bool                         `json:"hasCommitments,omitempty"`
-	HasCommitmentsWith []*CreditCommitmentWhereInput `json:"hasCommitmentsWith,omitempty"`
 
 	// "represents" edge predicates.
 	HasRepresents     *bool                     `json:"hasRepresents,omitempty"`
@@ -6957,45 +7412,6 @@ func (i *NaturalPersonWhereInput) P() (predicate.NaturalPerson, error) {
 	if len(i.IDTypeNotIn) > 0 {
 		predicates = append(predicates, naturalperson.IDTypeNotIn(i.IDTypeNotIn...))
 	}
-	if i.IDNumber != nil {
-		predicates = append(predicates, naturalperson.IDNumberEQ(*i.IDNumber))
-	}
-	if i.IDNumberNEQ != nil {
-		predicates = append(predicates, naturalperson.IDNumberNEQ(*i.IDNumberNEQ))
-	}
-	if len(i.IDNumberIn) > 0 {
-		predicates = append(predicates, naturalperson.IDNumberIn(i.IDNumberIn...))
-	}
-	if len(i.IDNumberNotIn) > 0 {
-		predicates = append(predicates, naturalperson.IDNumberNotIn(i.IDNumberNotIn...))
-	}
-	if i.IDNumberGT != nil {
-		predicates = append(predicates, naturalperson.IDNumberGT(*i.IDNumberGT))
-	}
-	if i.IDNumberGTE != nil {
-		predicates = append(predicates, naturalperson.IDNumberGTE(*i.IDNumberGTE))
-	}
-	if i.IDNumberLT != nil {
-		predicates = append(predicates, naturalperson.IDNumberLT(*i.IDNumberLT))
-	}
-	if i.IDNumberLTE != nil {
-		predicates = append(predicates, naturalperson.IDNumberLTE(*i.IDNumberLTE))
-	}
-	if i.IDNumberContains != nil {
-		predicates = append(predicates, naturalperson.IDNumberContains(*i.IDNumberContains))
-	}
-	if i.IDNumberHasPrefix != nil {
-		predicates = append(predicates, naturalperson.IDNumberHasPrefix(*i.IDNumberHasPrefix))
-	}
-	if i.IDNumberHasSuffix != nil {
-		predicates = append(predicates, naturalperson.IDNumberHasSuffix(*i.IDNumberHasSuffix))
-	}
-	if i.IDNumberEqualFold != nil {
-		predicates = append(predicates, naturalperson.IDNumberEqualFold(*i.IDNumberEqualFold))
-	}
-	if i.IDNumberContainsFold != nil {
-		predicates = append(predicates, naturalperson.IDNumberContainsFold(*i.IDNumberContainsFold))
-	}
 	if i.Name != nil {
 		predicates = append(predicates, naturalperson.NameEQ(*i.Name))
 	}
@@ -7129,60 +7545,6 @@ func (i *NaturalPersonWhereInput) P() (predicate.NaturalPerson, error) {
 		predicates = append(predicates, naturalperson.DivisionCodeContainsFold(*i.DivisionCodeContainsFold))
 	}
 
-	if i.HasPenalties != nil {
-		p := naturalperson.HasPenalties()
-		if !*i.HasPenalties {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPenaltiesWith) > 0 {
-		with := make([]predicate.AdministrativePenalty, 0, len(i.HasPenaltiesWith))
-		for _, w := range i.HasPenaltiesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPenaltiesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasPenaltiesWith(with...))
-	}
-	if i.HasLicenses != nil {
-		p := naturalperson.HasLicenses()
-		if !*i.HasLicenses {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLicensesWith) > 0 {
-		with := make([]predicate.AdministrativeLicense, 0, len(i.HasLicensesWith))
-		for _, w := range i.HasLicensesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLicensesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasLicensesWith(with...))
-	}
-	if i.HasListEntries != nil {
-		p := naturalperson.HasListEntries()
-		if !*i.HasListEntries {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasListEntriesWith) > 0 {
-		with := make([]predicate.ListEntry, 0, len(i.HasListEntriesWith))
-		for _, w := range i.HasListEntriesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasListEntriesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasListEntriesWith(with...))
-	}
 	if i.HasRatings != nil {
 		p := naturalperson.HasRatings()
 		if !*i.HasRatings {
@@ -7200,42 +7562,6 @@ func (i *NaturalPersonWhereInput) P() (predicate.NaturalPerson, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, naturalperson.HasRatingsWith(with...))
-	}
-	if i.HasSpotChecks != nil {
-		p := naturalperson.HasSpotChecks()
-		if !*i.HasSpotChecks {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSpotChecksWith) > 0 {
-		with := make([]predicate.SpotCheck, 0, len(i.HasSpotChecksWith))
-		for _, w := range i.HasSpotChecksWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSpotChecksWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasSpotChecksWith(with...))
-	}
-	if i.HasCommitments != nil {
-		p := naturalperson.HasCommitments()
-		if !*i.HasCommitments {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCommitmentsWith) > 0 {
-		with := make([]predicate.CreditCommitment, 0, len(i.HasCommitmentsWith))
-		for _, w := range i.HasCommitmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCommitmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasCommitmentsWith(with...))
 	}
 	if i.HasRepresents != nil {
 		p := naturalperson.HasRepresents()
@@ -7716,6 +8042,516 @@ func (i *PractitionerWhereInput) P() (predicate.Practitioner, error) {
 		return predicates[0], nil
 	default:
 		return practitioner.And(predicates...), nil
+	}
+}
+
+// PublicityRuleWhereInput represents a where input for filtering PublicityRule queries.
+type PublicityRuleWhereInput struct {
+	Predicates []predicate.PublicityRule  `json:"-"`
+	Not        *PublicityRuleWhereInput   `json:"not,omitempty"`
+	Or         []*PublicityRuleWhereInput `json:"or,omitempty"`
+	And        []*PublicityRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "rule_set" field predicates.
+	RuleSet             *string  `json:"ruleSet,omitempty"`
+	RuleSetNEQ          *string  `json:"ruleSetNEQ,omitempty"`
+	RuleSetIn           []string `json:"ruleSetIn,omitempty"`
+	RuleSetNotIn        []string `json:"ruleSetNotIn,omitempty"`
+	RuleSetGT           *string  `json:"ruleSetGT,omitempty"`
+	RuleSetGTE          *string  `json:"ruleSetGTE,omitempty"`
+	RuleSetLT           *string  `json:"ruleSetLT,omitempty"`
+	RuleSetLTE          *string  `json:"ruleSetLTE,omitempty"`
+	RuleSetContains     *string  `json:"ruleSetContains,omitempty"`
+	RuleSetHasPrefix    *string  `json:"ruleSetHasPrefix,omitempty"`
+	RuleSetHasSuffix    *string  `json:"ruleSetHasSuffix,omitempty"`
+	RuleSetEqualFold    *string  `json:"ruleSetEqualFold,omitempty"`
+	RuleSetContainsFold *string  `json:"ruleSetContainsFold,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "effective_to" field predicates.
+	EffectiveTo       *time.Time  `json:"effectiveTo,omitempty"`
+	EffectiveToNEQ    *time.Time  `json:"effectiveToNEQ,omitempty"`
+	EffectiveToIn     []time.Time `json:"effectiveToIn,omitempty"`
+	EffectiveToNotIn  []time.Time `json:"effectiveToNotIn,omitempty"`
+	EffectiveToGT     *time.Time  `json:"effectiveToGT,omitempty"`
+	EffectiveToGTE    *time.Time  `json:"effectiveToGTE,omitempty"`
+	EffectiveToLT     *time.Time  `json:"effectiveToLT,omitempty"`
+	EffectiveToLTE    *time.Time  `json:"effectiveToLTE,omitempty"`
+	EffectiveToIsNil  bool        `json:"effectiveToIsNil,omitempty"`
+	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
+
+	// "sector" field predicates.
+	Sector             *string  `json:"sector,omitempty"`
+	SectorNEQ          *string  `json:"sectorNEQ,omitempty"`
+	SectorIn           []string `json:"sectorIn,omitempty"`
+	SectorNotIn        []string `json:"sectorNotIn,omitempty"`
+	SectorGT           *string  `json:"sectorGT,omitempty"`
+	SectorGTE          *string  `json:"sectorGTE,omitempty"`
+	SectorLT           *string  `json:"sectorLT,omitempty"`
+	SectorLTE          *string  `json:"sectorLTE,omitempty"`
+	SectorContains     *string  `json:"sectorContains,omitempty"`
+	SectorHasPrefix    *string  `json:"sectorHasPrefix,omitempty"`
+	SectorHasSuffix    *string  `json:"sectorHasSuffix,omitempty"`
+	SectorIsNil        bool     `json:"sectorIsNil,omitempty"`
+	SectorNotNil       bool     `json:"sectorNotNil,omitempty"`
+	SectorEqualFold    *string  `json:"sectorEqualFold,omitempty"`
+	SectorContainsFold *string  `json:"sectorContainsFold,omitempty"`
+
+	// "severity" field predicates.
+	Severity             *string  `json:"severity,omitempty"`
+	SeverityNEQ          *string  `json:"severityNEQ,omitempty"`
+	SeverityIn           []string `json:"severityIn,omitempty"`
+	SeverityNotIn        []string `json:"severityNotIn,omitempty"`
+	SeverityGT           *string  `json:"severityGT,omitempty"`
+	SeverityGTE          *string  `json:"severityGTE,omitempty"`
+	SeverityLT           *string  `json:"severityLT,omitempty"`
+	SeverityLTE          *string  `json:"severityLTE,omitempty"`
+	SeverityContains     *string  `json:"severityContains,omitempty"`
+	SeverityHasPrefix    *string  `json:"severityHasPrefix,omitempty"`
+	SeverityHasSuffix    *string  `json:"severityHasSuffix,omitempty"`
+	SeverityEqualFold    *string  `json:"severityEqualFold,omitempty"`
+	SeverityContainsFold *string  `json:"severityContainsFold,omitempty"`
+
+	// "min_months" field predicates.
+	MinMonths      *int  `json:"minMonths,omitempty"`
+	MinMonthsNEQ   *int  `json:"minMonthsNEQ,omitempty"`
+	MinMonthsIn    []int `json:"minMonthsIn,omitempty"`
+	MinMonthsNotIn []int `json:"minMonthsNotIn,omitempty"`
+	MinMonthsGT    *int  `json:"minMonthsGT,omitempty"`
+	MinMonthsGTE   *int  `json:"minMonthsGTE,omitempty"`
+	MinMonthsLT    *int  `json:"minMonthsLT,omitempty"`
+	MinMonthsLTE   *int  `json:"minMonthsLTE,omitempty"`
+
+	// "max_months" field predicates.
+	MaxMonths      *int  `json:"maxMonths,omitempty"`
+	MaxMonthsNEQ   *int  `json:"maxMonthsNEQ,omitempty"`
+	MaxMonthsIn    []int `json:"maxMonthsIn,omitempty"`
+	MaxMonthsNotIn []int `json:"maxMonthsNotIn,omitempty"`
+	MaxMonthsGT    *int  `json:"maxMonthsGT,omitempty"`
+	MaxMonthsGTE   *int  `json:"maxMonthsGTE,omitempty"`
+	MaxMonthsLT    *int  `json:"maxMonthsLT,omitempty"`
+	MaxMonthsLTE   *int  `json:"maxMonthsLTE,omitempty"`
+
+	// "repairable" field predicates.
+	Repairable    *bool `json:"repairable,omitempty"`
+	RepairableNEQ *bool `json:"repairableNEQ,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisIsNil        bool     `json:"basisIsNil,omitempty"`
+	BasisNotNil       bool     `json:"basisNotNil,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PublicityRuleWhereInput) AddPredicates(predicates ...predicate.PublicityRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PublicityRuleWhereInput filter on the PublicityRuleQuery builder.
+func (i *PublicityRuleWhereInput) Filter(q *PublicityRuleQuery) (*PublicityRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPublicityRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPublicityRuleWhereInput is returned in case the PublicityRuleWhereInput is empty.
+var ErrEmptyPublicityRuleWhereInput = errors.New("ent: empty predicate PublicityRuleWhereInput")
+
+// P returns a predicate for filtering publicityrules.
+// An error is returned if the input is empty or invalid.
+func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
+	var predicates []predicate.PublicityRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, publicityrule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.PublicityRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, publicityrule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.PublicityRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, publicityrule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, publicityrule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, publicityrule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, publicityrule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, publicityrule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, publicityrule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, publicityrule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, publicityrule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, publicityrule.IDLTE(*i.IDLTE))
+	}
+	if i.RuleSet != nil {
+		predicates = append(predicates, publicityrule.RuleSetEQ(*i.RuleSet))
+	}
+	if i.RuleSetNEQ != nil {
+		predicates = append(predicates, publicityrule.RuleSetNEQ(*i.RuleSetNEQ))
+	}
+	if len(i.RuleSetIn) > 0 {
+		predicates = append(predicates, publicityrule.RuleSetIn(i.RuleSetIn...))
+	}
+	if len(i.RuleSetNotIn) > 0 {
+		predicates = append(predicates, publicityrule.RuleSetNotIn(i.RuleSetNotIn...))
+	}
+	if i.RuleSetGT != nil {
+		predicates = append(predicates, publicityrule.RuleSetGT(*i.RuleSetGT))
+	}
+	if i.RuleSetGTE != nil {
+		predicates = append(predicates, publicityrule.RuleSetGTE(*i.RuleSetGTE))
+	}
+	if i.RuleSetLT != nil {
+		predicates = append(predicates, publicityrule.RuleSetLT(*i.RuleSetLT))
+	}
+	if i.RuleSetLTE != nil {
+		predicates = append(predicates, publicityrule.RuleSetLTE(*i.RuleSetLTE))
+	}
+	if i.RuleSetContains != nil {
+		predicates = append(predicates, publicityrule.RuleSetContains(*i.RuleSetContains))
+	}
+	if i.RuleSetHasPrefix != nil {
+		predicates = append(predicates, publicityrule.RuleSetHasPrefix(*i.RuleSetHasPrefix))
+	}
+	if i.RuleSetHasSuffix != nil {
+		predicates = append(predicates, publicityrule.RuleSetHasSuffix(*i.RuleSetHasSuffix))
+	}
+	if i.RuleSetEqualFold != nil {
+		predicates = append(predicates, publicityrule.RuleSetEqualFold(*i.RuleSetEqualFold))
+	}
+	if i.RuleSetContainsFold != nil {
+		predicates = append(predicates, publicityrule.RuleSetContainsFold(*i.RuleSetContainsFold))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, publicityrule.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, publicityrule.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, publicityrule.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.EffectiveTo != nil {
+		predicates = append(predicates, publicityrule.EffectiveToEQ(*i.EffectiveTo))
+	}
+	if i.EffectiveToNEQ != nil {
+		predicates = append(predicates, publicityrule.EffectiveToNEQ(*i.EffectiveToNEQ))
+	}
+	if len(i.EffectiveToIn) > 0 {
+		predicates = append(predicates, publicityrule.EffectiveToIn(i.EffectiveToIn...))
+	}
+	if len(i.EffectiveToNotIn) > 0 {
+		predicates = append(predicates, publicityrule.EffectiveToNotIn(i.EffectiveToNotIn...))
+	}
+	if i.EffectiveToGT != nil {
+		predicates = append(predicates, publicityrule.EffectiveToGT(*i.EffectiveToGT))
+	}
+	if i.EffectiveToGTE != nil {
+		predicates = append(predicates, publicityrule.EffectiveToGTE(*i.EffectiveToGTE))
+	}
+	if i.EffectiveToLT != nil {
+		predicates = append(predicates, publicityrule.EffectiveToLT(*i.EffectiveToLT))
+	}
+	if i.EffectiveToLTE != nil {
+		predicates = append(predicates, publicityrule.EffectiveToLTE(*i.EffectiveToLTE))
+	}
+	if i.EffectiveToIsNil {
+		predicates = append(predicates, publicityrule.EffectiveToIsNil())
+	}
+	if i.EffectiveToNotNil {
+		predicates = append(predicates, publicityrule.EffectiveToNotNil())
+	}
+	if i.Sector != nil {
+		predicates = append(predicates, publicityrule.SectorEQ(*i.Sector))
+	}
+	if i.SectorNEQ != nil {
+		predicates = append(predicates, publicityrule.SectorNEQ(*i.SectorNEQ))
+	}
+	if len(i.SectorIn) > 0 {
+		predicates = append(predicates, publicityrule.SectorIn(i.SectorIn...))
+	}
+	if len(i.SectorNotIn) > 0 {
+		predicates = append(predicates, publicityrule.SectorNotIn(i.SectorNotIn...))
+	}
+	if i.SectorGT != nil {
+		predicates = append(predicates, publicityrule.SectorGT(*i.SectorGT))
+	}
+	if i.SectorGTE != nil {
+		predicates = append(predicates, publicityrule.SectorGTE(*i.SectorGTE))
+	}
+	if i.SectorLT != nil {
+		predicates = append(predicates, publicityrule.SectorLT(*i.SectorLT))
+	}
+	if i.SectorLTE != nil {
+		predicates = append(predicates, publicityrule.SectorLTE(*i.SectorLTE))
+	}
+	if i.SectorContains != nil {
+		predicates = append(predicates, publicityrule.SectorContains(*i.SectorContains))
+	}
+	if i.SectorHasPrefix != nil {
+		predicates = append(predicates, publicityrule.SectorHasPrefix(*i.SectorHasPrefix))
+	}
+	if i.SectorHasSuffix != nil {
+		predicates = append(predicates, publicityrule.SectorHasSuffix(*i.SectorHasSuffix))
+	}
+	if i.SectorIsNil {
+		predicates = append(predicates, publicityrule.SectorIsNil())
+	}
+	if i.SectorNotNil {
+		predicates = append(predicates, publicityrule.SectorNotNil())
+	}
+	if i.SectorEqualFold != nil {
+		predicates = append(predicates, publicityrule.SectorEqualFold(*i.SectorEqualFold))
+	}
+	if i.SectorContainsFold != nil {
+		predicates = append(predicates, publicityrule.SectorContainsFold(*i.SectorContainsFold))
+	}
+	if i.Severity != nil {
+		predicates = append(predicates, publicityrule.SeverityEQ(*i.Severity))
+	}
+	if i.SeverityNEQ != nil {
+		predicates = append(predicates, publicityrule.SeverityNEQ(*i.SeverityNEQ))
+	}
+	if len(i.SeverityIn) > 0 {
+		predicates = append(predicates, publicityrule.SeverityIn(i.SeverityIn...))
+	}
+	if len(i.SeverityNotIn) > 0 {
+		predicates = append(predicates, publicityrule.SeverityNotIn(i.SeverityNotIn...))
+	}
+	if i.SeverityGT != nil {
+		predicates = append(predicates, publicityrule.SeverityGT(*i.SeverityGT))
+	}
+	if i.SeverityGTE != nil {
+		predicates = append(predicates, publicityrule.SeverityGTE(*i.SeverityGTE))
+	}
+	if i.SeverityLT != nil {
+		predicates = append(predicates, publicityrule.SeverityLT(*i.SeverityLT))
+	}
+	if i.SeverityLTE != nil {
+		predicates = append(predicates, publicityrule.SeverityLTE(*i.SeverityLTE))
+	}
+	if i.SeverityContains != nil {
+		predicates = append(predicates, publicityrule.SeverityContains(*i.SeverityContains))
+	}
+	if i.SeverityHasPrefix != nil {
+		predicates = append(predicates, publicityrule.SeverityHasPrefix(*i.SeverityHasPrefix))
+	}
+	if i.SeverityHasSuffix != nil {
+		predicates = append(predicates, publicityrule.SeverityHasSuffix(*i.SeverityHasSuffix))
+	}
+	if i.SeverityEqualFold != nil {
+		predicates = append(predicates, publicityrule.SeverityEqualFold(*i.SeverityEqualFold))
+	}
+	if i.SeverityContainsFold != nil {
+		predicates = append(predicates, publicityrule.SeverityContainsFold(*i.SeverityContainsFold))
+	}
+	if i.MinMonths != nil {
+		predicates = append(predicates, publicityrule.MinMonthsEQ(*i.MinMonths))
+	}
+	if i.MinMonthsNEQ != nil {
+		predicates = append(predicates, publicityrule.MinMonthsNEQ(*i.MinMonthsNEQ))
+	}
+	if len(i.MinMonthsIn) > 0 {
+		predicates = append(predicates, publicityrule.MinMonthsIn(i.MinMonthsIn...))
+	}
+	if len(i.MinMonthsNotIn) > 0 {
+		predicates = append(predicates, publicityrule.MinMonthsNotIn(i.MinMonthsNotIn...))
+	}
+	if i.MinMonthsGT != nil {
+		predicates = append(predicates, publicityrule.MinMonthsGT(*i.MinMonthsGT))
+	}
+	if i.MinMonthsGTE != nil {
+		predicates = append(predicates, publicityrule.MinMonthsGTE(*i.MinMonthsGTE))
+	}
+	if i.MinMonthsLT != nil {
+		predicates = append(predicates, publicityrule.MinMonthsLT(*i.MinMonthsLT))
+	}
+	if i.MinMonthsLTE != nil {
+		predicates = append(predicates, publicityrule.MinMonthsLTE(*i.MinMonthsLTE))
+	}
+	if i.MaxMonths != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsEQ(*i.MaxMonths))
+	}
+	if i.MaxMonthsNEQ != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsNEQ(*i.MaxMonthsNEQ))
+	}
+	if len(i.MaxMonthsIn) > 0 {
+		predicates = append(predicates, publicityrule.MaxMonthsIn(i.MaxMonthsIn...))
+	}
+	if len(i.MaxMonthsNotIn) > 0 {
+		predicates = append(predicates, publicityrule.MaxMonthsNotIn(i.MaxMonthsNotIn...))
+	}
+	if i.MaxMonthsGT != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsGT(*i.MaxMonthsGT))
+	}
+	if i.MaxMonthsGTE != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsGTE(*i.MaxMonthsGTE))
+	}
+	if i.MaxMonthsLT != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsLT(*i.MaxMonthsLT))
+	}
+	if i.MaxMonthsLTE != nil {
+		predicates = append(predicates, publicityrule.MaxMonthsLTE(*i.MaxMonthsLTE))
+	}
+	if i.Repairable != nil {
+		predicates = append(predicates, publicityrule.RepairableEQ(*i.Repairable))
+	}
+	if i.RepairableNEQ != nil {
+		predicates = append(predicates, publicityrule.RepairableNEQ(*i.RepairableNEQ))
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, publicityrule.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, publicityrule.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, publicityrule.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, publicityrule.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, publicityrule.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, publicityrule.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, publicityrule.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, publicityrule.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, publicityrule.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, publicityrule.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, publicityrule.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisIsNil {
+		predicates = append(predicates, publicityrule.BasisIsNil())
+	}
+	if i.BasisNotNil {
+		predicates = append(predicates, publicityrule.BasisNotNil())
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, publicityrule.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, publicityrule.BasisContainsFold(*i.BasisContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPublicityRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return publicityrule.And(predicates...), nil
 	}
 }
 

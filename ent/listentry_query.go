@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
@@ -436,6 +437,12 @@ func (_q *ListEntryQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if listentry.Policy == nil {
+		return errors.New("ent: uninitialized listentry.Policy (forgotten import ent/runtime?)")
+	}
+	if err := listentry.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -696,6 +697,12 @@ func (_q *MarketEntityQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if marketentity.Policy == nil {
+		return errors.New("ent: uninitialized marketentity.Policy (forgotten import ent/runtime?)")
+	}
+	if err := marketentity.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

@@ -24,8 +24,12 @@ type NaturalPerson struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Type of identity document (证件类型).
 	IDType ident.IDType `json:"id_type,omitempty"`
-	// Identity document number (证件号码); resident IDs are validated per GB 11643.
-	IDNumber string `json:"id_number,omitempty"`
+	// Identity document number (证件号码); resident IDs are validated per GB 11643. Given in plain text on input, stored encrypted (AES-GCM); read it through idNumber(purpose:).
+	IDNumber string `json:"-"`
+	// Keyed hash of the ID number for exact-match lookup.
+	IDNumberHash string `json:"-"`
+	// The ID number masked: first and last four characters kept.
+	IDNumberMasked string `json:"id_number_masked,omitempty"`
 	// Name (姓名).
 	Name string `json:"name,omitempty"`
 	// Gender, derived from a resident identity number.
@@ -165,7 +169,7 @@ func (*NaturalPerson) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case naturalperson.FieldID:
 			values[i] = new(sql.NullInt64)
-		case naturalperson.FieldIDType, naturalperson.FieldIDNumber, naturalperson.FieldName, naturalperson.FieldGender, naturalperson.FieldDivisionCode:
+		case naturalperson.FieldIDType, naturalperson.FieldIDNumber, naturalperson.FieldIDNumberHash, naturalperson.FieldIDNumberMasked, naturalperson.FieldName, naturalperson.FieldGender, naturalperson.FieldDivisionCode:
 			values[i] = new(sql.NullString)
 		case naturalperson.FieldCreatedAt, naturalperson.FieldUpdatedAt, naturalperson.FieldBirthDate:
 			values[i] = new(sql.NullTime)
@@ -213,6 +217,18 @@ func (_m *NaturalPerson) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field id_number", values[i])
 			} else if value.Valid {
 				_m.IDNumber = value.String
+			}
+		case naturalperson.FieldIDNumberHash:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field id_number_hash", values[i])
+			} else if value.Valid {
+				_m.IDNumberHash = value.String
+			}
+		case naturalperson.FieldIDNumberMasked:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field id_number_masked", values[i])
+			} else if value.Valid {
+				_m.IDNumberMasked = value.String
 			}
 		case naturalperson.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -330,8 +346,12 @@ func (_m *NaturalPerson) String() string {
 	builder.WriteString("id_type=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IDType))
 	builder.WriteString(", ")
-	builder.WriteString("id_number=")
-	builder.WriteString(_m.IDNumber)
+	builder.WriteString("id_number=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("id_number_hash=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("id_number_masked=")
+	builder.WriteString(_m.IDNumberMasked)
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)

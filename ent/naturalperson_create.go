@@ -80,6 +80,18 @@ func (_c *NaturalPersonCreate) SetIDNumber(v string) *NaturalPersonCreate {
 	return _c
 }
 
+// SetIDNumberHash sets the "id_number_hash" field.
+func (_c *NaturalPersonCreate) SetIDNumberHash(v string) *NaturalPersonCreate {
+	_c.mutation.SetIDNumberHash(v)
+	return _c
+}
+
+// SetIDNumberMasked sets the "id_number_masked" field.
+func (_c *NaturalPersonCreate) SetIDNumberMasked(v string) *NaturalPersonCreate {
+	_c.mutation.SetIDNumberMasked(v)
+	return _c
+}
+
 // SetName sets the "name" field.
 func (_c *NaturalPersonCreate) SetName(v string) *NaturalPersonCreate {
 	_c.mutation.SetName(v)
@@ -345,6 +357,22 @@ func (_c *NaturalPersonCreate) check() error {
 			return &ValidationError{Name: "id_number", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.id_number": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.IDNumberHash(); !ok {
+		return &ValidationError{Name: "id_number_hash", err: errors.New(`ent: missing required field "NaturalPerson.id_number_hash"`)}
+	}
+	if v, ok := _c.mutation.IDNumberHash(); ok {
+		if err := naturalperson.IDNumberHashValidator(v); err != nil {
+			return &ValidationError{Name: "id_number_hash", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.id_number_hash": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.IDNumberMasked(); !ok {
+		return &ValidationError{Name: "id_number_masked", err: errors.New(`ent: missing required field "NaturalPerson.id_number_masked"`)}
+	}
+	if v, ok := _c.mutation.IDNumberMasked(); ok {
+		if err := naturalperson.IDNumberMaskedValidator(v); err != nil {
+			return &ValidationError{Name: "id_number_masked", err: fmt.Errorf(`ent: validator failed for field "NaturalPerson.id_number_masked": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "NaturalPerson.name"`)}
 	}
@@ -405,6 +433,14 @@ func (_c *NaturalPersonCreate) createSpec() (*NaturalPerson, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.IDNumber(); ok {
 		_spec.SetField(naturalperson.FieldIDNumber, field.TypeString, value)
 		_node.IDNumber = value
+	}
+	if value, ok := _c.mutation.IDNumberHash(); ok {
+		_spec.SetField(naturalperson.FieldIDNumberHash, field.TypeString, value)
+		_node.IDNumberHash = value
+	}
+	if value, ok := _c.mutation.IDNumberMasked(); ok {
+		_spec.SetField(naturalperson.FieldIDNumberMasked, field.TypeString, value)
+		_node.IDNumberMasked = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(naturalperson.FieldName, field.TypeString, value)
@@ -716,6 +752,12 @@ func (u *NaturalPersonUpsertOne) UpdateNewValues() *NaturalPersonUpsertOne {
 		if _, exists := u.create.mutation.IDNumber(); exists {
 			s.SetIgnore(naturalperson.FieldIDNumber)
 		}
+		if _, exists := u.create.mutation.IDNumberHash(); exists {
+			s.SetIgnore(naturalperson.FieldIDNumberHash)
+		}
+		if _, exists := u.create.mutation.IDNumberMasked(); exists {
+			s.SetIgnore(naturalperson.FieldIDNumberMasked)
+		}
 	}))
 	return u
 }
@@ -1022,6 +1064,12 @@ func (u *NaturalPersonUpsertBulk) UpdateNewValues() *NaturalPersonUpsertBulk {
 			}
 			if _, exists := b.mutation.IDNumber(); exists {
 				s.SetIgnore(naturalperson.FieldIDNumber)
+			}
+			if _, exists := b.mutation.IDNumberHash(); exists {
+				s.SetIgnore(naturalperson.FieldIDNumberHash)
+			}
+			if _, exists := b.mutation.IDNumberMasked(); exists {
+				s.SetIgnore(naturalperson.FieldIDNumberMasked)
 			}
 		}
 	}))

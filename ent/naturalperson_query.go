@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 
@@ -662,6 +663,12 @@ func (_q *NaturalPersonQuery) prepareQuery(ctx context.Context) error {
 			return err
 		}
 		_q.sql = prev
+	}
+	if naturalperson.Policy == nil {
+		return errors.New("ent: uninitialized naturalperson.Policy (forgotten import ent/runtime?)")
+	}
+	if err := naturalperson.Policy.EvalQuery(ctx, _q); err != nil {
+		return err
 	}
 	return nil
 }

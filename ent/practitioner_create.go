@@ -129,7 +129,9 @@ func (_c *PractitionerCreate) Mutation() *PractitionerMutation {
 
 // Save creates the Practitioner in the database.
 func (_c *PractitionerCreate) Save(ctx context.Context) (*Practitioner, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -156,15 +158,22 @@ func (_c *PractitionerCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *PractitionerCreate) defaults() {
+func (_c *PractitionerCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if practitioner.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized practitioner.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := practitioner.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if practitioner.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized practitioner.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := practitioner.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

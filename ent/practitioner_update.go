@@ -120,7 +120,9 @@ func (_u *PractitionerUpdate) Mutation() *PractitionerMutation {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *PractitionerUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -147,11 +149,15 @@ func (_u *PractitionerUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *PractitionerUpdate) defaults() {
+func (_u *PractitionerUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if practitioner.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized practitioner.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := practitioner.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -338,7 +344,9 @@ func (_u *PractitionerUpdateOne) Select(field string, fields ...string) *Practit
 
 // Save executes the query and returns the updated Practitioner entity.
 func (_u *PractitionerUpdateOne) Save(ctx context.Context) (*Practitioner, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -365,11 +373,15 @@ func (_u *PractitionerUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *PractitionerUpdateOne) defaults() {
+func (_u *PractitionerUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if practitioner.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized practitioner.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := practitioner.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

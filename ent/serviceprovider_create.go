@@ -119,7 +119,9 @@ func (_c *ServiceProviderCreate) Mutation() *ServiceProviderMutation {
 
 // Save creates the ServiceProvider in the database.
 func (_c *ServiceProviderCreate) Save(ctx context.Context) (*ServiceProvider, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -146,15 +148,22 @@ func (_c *ServiceProviderCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ServiceProviderCreate) defaults() {
+func (_c *ServiceProviderCreate) defaults() error {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if serviceprovider.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized serviceprovider.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := serviceprovider.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if serviceprovider.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized serviceprovider.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := serviceprovider.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

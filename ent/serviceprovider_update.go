@@ -132,7 +132,9 @@ func (_u *ServiceProviderUpdate) RemovePractitioners(v ...*Practitioner) *Servic
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ServiceProviderUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -159,11 +161,15 @@ func (_u *ServiceProviderUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ServiceProviderUpdate) defaults() {
+func (_u *ServiceProviderUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if serviceprovider.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized serviceprovider.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := serviceprovider.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -395,7 +401,9 @@ func (_u *ServiceProviderUpdateOne) Select(field string, fields ...string) *Serv
 
 // Save executes the query and returns the updated ServiceProvider entity.
 func (_u *ServiceProviderUpdateOne) Save(ctx context.Context) (*ServiceProvider, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -422,11 +430,15 @@ func (_u *ServiceProviderUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ServiceProviderUpdateOne) defaults() {
+func (_u *ServiceProviderUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if serviceprovider.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized serviceprovider.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := serviceprovider.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

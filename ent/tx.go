@@ -12,10 +12,16 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
 	// AdministrativeLicense is the client for interacting with the AdministrativeLicense builders.
 	AdministrativeLicense *AdministrativeLicenseClient
 	// AdministrativePenalty is the client for interacting with the AdministrativePenalty builders.
 	AdministrativePenalty *AdministrativePenaltyClient
+	// AuditLog is the client for interacting with the AuditLog builders.
+	AuditLog *AuditLogClient
+	// CasbinRule is the client for interacting with the CasbinRule builders.
+	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
 	// Department is the client for interacting with the Department builders.
@@ -32,6 +38,8 @@ type Tx struct {
 	NaturalPerson *NaturalPersonClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
+	// PublicityRule is the client for interacting with the PublicityRule builders.
+	PublicityRule *PublicityRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -169,8 +177,11 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.AdministrativeLicense = NewAdministrativeLicenseClient(tx.config)
 	tx.AdministrativePenalty = NewAdministrativePenaltyClient(tx.config)
+	tx.AuditLog = NewAuditLogClient(tx.config)
+	tx.CasbinRule = NewCasbinRuleClient(tx.config)
 	tx.CreditCommitment = NewCreditCommitmentClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
@@ -179,6 +190,7 @@ func (tx *Tx) init() {
 	tx.MarketEntity = NewMarketEntityClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)
 	tx.Practitioner = NewPractitionerClient(tx.config)
+	tx.PublicityRule = NewPublicityRuleClient(tx.config)
 	tx.SectorRating = NewSectorRatingClient(tx.config)
 	tx.ServiceProvider = NewServiceProviderClient(tx.config)
 	tx.SpotCheck = NewSpotCheckClient(tx.config)
@@ -191,7 +203,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AdministrativeLicense.QueryXXX(), the query will be executed
+// applies a query, for example: APIToken.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

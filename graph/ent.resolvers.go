@@ -34,6 +34,12 @@ func (r *queryResolver) AdministrativePenalties(ctx context.Context, after *entg
 		Paginate(ctx, after, first, before, last, ent.WithAdministrativePenaltyOrder(orderBy), ent.WithAdministrativePenaltyFilter(where.Filter))
 }
 
+// AuditLogs is the resolver for the auditLogs field.
+func (r *queryResolver) AuditLogs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) (*ent.AuditLogConnection, error) {
+	return r.client.AuditLog.Query().
+		Paginate(ctx, after, first, before, last, ent.WithAuditLogOrder(orderBy), ent.WithAuditLogFilter(where.Filter))
+}
+
 // CreditCommitments is the resolver for the creditCommitments field.
 func (r *queryResolver) CreditCommitments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) (*ent.CreditCommitmentConnection, error) {
 	return r.client.CreditCommitment.Query().
@@ -82,6 +88,12 @@ func (r *queryResolver) Practitioners(ctx context.Context, after *entgql.Cursor[
 		Paginate(ctx, after, first, before, last, ent.WithPractitionerOrder(orderBy), ent.WithPractitionerFilter(where.Filter))
 }
 
+// PublicityRules is the resolver for the publicityRules field.
+func (r *queryResolver) PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error) {
+	return r.client.PublicityRule.Query().
+		Paginate(ctx, after, first, before, last, ent.WithPublicityRuleFilter(where.Filter))
+}
+
 // SectorRatings is the resolver for the sectorRatings field.
 func (r *queryResolver) SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error) {
 	return r.client.SectorRating.Query().
@@ -100,7 +112,13 @@ func (r *queryResolver) SpotChecks(ctx context.Context, after *entgql.Cursor[int
 		Paginate(ctx, after, first, before, last, ent.WithSpotCheckOrder(orderBy), ent.WithSpotCheckFilter(where.Filter))
 }
 
+// NaturalPerson returns NaturalPersonResolver implementation.
+func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPersonResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	naturalPersonResolver struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 )
 
 // Error codes written to extensions.code. Clients branch on these, never on messages.
@@ -69,8 +70,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
 		case errors.Is(err, derrors.InvalidArgument):
 			set(gqlErr, CodeBadUserInput, "", err.Error())
-		case errors.Is(err, derrors.Forbidden):
-			set(gqlErr, CodeForbidden, "", err.Error())
+		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
+			msg := err.Error()
+			if i := strings.LastIndex(msg, "forbidden: "); i >= 0 {
+				msg = msg[i:]
+			}
+			set(gqlErr, CodeForbidden, "", msg)
 		case errors.Is(err, derrors.Unauthenticated):
 			set(gqlErr, CodeUnauthenticated, "", err.Error())
 		case errors.Is(err, derrors.Conflict):

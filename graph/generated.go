@@ -16,9 +16,11 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -47,10 +49,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Mutation() MutationResolver
+	NaturalPerson() NaturalPersonResolver
 	Query() QueryResolver
+	Viewer() ViewerResolver
 }
 
 type DirectiveRoot struct {
+	Requires func(ctx context.Context, obj any, next graphql.Resolver, permission Permission) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -122,8 +127,12 @@ type ComplexityRoot struct {
 		Procedure                 func(childComplexity int) int
 		PublicInstitutionCertNo   func(childComplexity int) int
 		PublicityDeadline         func(childComplexity int) int
+		PublicityMinEnd           func(childComplexity int) int
+		PublicityRuleSet          func(childComplexity int) int
+		PublicityStart            func(childComplexity int) int
 		RegistrationNo            func(childComplexity int) int
 		Remark                    func(childComplexity int) int
+		Repairable                func(childComplexity int) int
 		Sector                    func(childComplexity int) int
 		Severity                  func(childComplexity int) int
 		SocialOrgRegNo            func(childComplexity int) int
@@ -145,6 +154,31 @@ type ComplexityRoot struct {
 	}
 
 	AdministrativePenaltyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AuditLog struct {
+		At              func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DurationMs      func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		Operation       func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		Purpose         func(childComplexity int) int
+		Role            func(childComplexity int) int
+		TokenName       func(childComplexity int) int
+		VariablesDigest func(childComplexity int) int
+	}
+
+	AuditLogConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditLogEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -184,17 +218,17 @@ type ComplexityRoot struct {
 
 	Department struct {
 		Code         func(childComplexity int) int
-		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
+		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
 		DivisionCode func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Level        func(childComplexity int) int
-		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
-		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
+		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
 		Name         func(childComplexity int) int
-		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
+		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		Sector       func(childComplexity int) int
-		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		Uscc         func(childComplexity int) int
 	}
 
@@ -294,7 +328,7 @@ type ComplexityRoot struct {
 	MarketEntity struct {
 		BusinessScope         func(childComplexity int) int
 		CityCode              func(childComplexity int) int
-		Commitments           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
+		Commitments           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
 		CreatedAt             func(childComplexity int) int
 		Division              func(childComplexity int) int
 		DivisionCode          func(childComplexity int) int
@@ -305,18 +339,18 @@ type ComplexityRoot struct {
 		IndustryCode          func(childComplexity int) int
 		LegalRepresentative   func(childComplexity int) int
 		LegalRepresentativeID func(childComplexity int) int
-		Licenses              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
-		ListEntries           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
+		Licenses              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
 		Name                  func(childComplexity int) int
 		OrgCode               func(childComplexity int) int
-		Penalties             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
+		Penalties             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Ratings               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		RegisteredAddress     func(childComplexity int) int
 		RegisteredCapital     func(childComplexity int) int
 		RegistrationNo        func(childComplexity int) int
 		Roles                 func(childComplexity int) int
 		ServiceProvider       func(childComplexity int) int
-		SpotChecks            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		SpotChecks            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		Status                func(childComplexity int) int
 		UpdatedAt             func(childComplexity int) int
 		Uscc                  func(childComplexity int) int
@@ -335,6 +369,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddPolicyRule               func(childComplexity int, input PolicyRuleInput) int
 		CreateAdministrativeLicense func(childComplexity int, input ent.CreateAdministrativeLicenseInput) int
 		CreateAdministrativePenalty func(childComplexity int, input ent.CreateAdministrativePenaltyInput) int
 		CreateCreditCommitment      func(childComplexity int, input ent.CreateCreditCommitmentInput) int
@@ -347,6 +382,7 @@ type ComplexityRoot struct {
 		CreateSectorRating          func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider       func(childComplexity int, input ent.CreateServiceProviderInput) int
 		CreateSpotCheck             func(childComplexity int, input ent.CreateSpotCheckInput) int
+		RemovePolicyRule            func(childComplexity int, input PolicyRuleInput) int
 		UpdateAdministrativeLicense func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
 		UpdateAdministrativePenalty func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
 		UpdateCreditCommitment      func(childComplexity int, id int, input ent.UpdateCreditCommitmentInput) int
@@ -363,22 +399,22 @@ type ComplexityRoot struct {
 
 	NaturalPerson struct {
 		BirthDate    func(childComplexity int) int
-		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
+		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
 		CreatedAt    func(childComplexity int) int
 		DivisionCode func(childComplexity int) int
 		Gender       func(childComplexity int) int
 		ID           func(childComplexity int) int
-		IDNumber     func(childComplexity int) int
+		IDNumber     func(childComplexity int, purpose *string) int
 		IDType       func(childComplexity int) int
-		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
-		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
+		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
 		Name         func(childComplexity int) int
-		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
+		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Practices    func(childComplexity int) int
 		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		Represents   func(childComplexity int) int
 		Roles        func(childComplexity int) int
-		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		UpdatedAt    func(childComplexity int) int
 	}
 
@@ -398,6 +434,15 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PolicyRule struct {
+		Action     func(childComplexity int) int
+		Department func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Resource   func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Subject    func(childComplexity int) int
 	}
 
 	Practitioner struct {
@@ -425,9 +470,34 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PublicityRule struct {
+		Basis         func(childComplexity int) int
+		EffectiveFrom func(childComplexity int) int
+		EffectiveTo   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		MaxMonths     func(childComplexity int) int
+		MinMonths     func(childComplexity int) int
+		Repairable    func(childComplexity int) int
+		RuleSet       func(childComplexity int) int
+		Sector        func(childComplexity int) int
+		Severity      func(childComplexity int) int
+	}
+
+	PublicityRuleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PublicityRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		AdministrativeLicenses  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
 		AdministrativePenalties func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
+		AuditLogs               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
 		CreditCommitments       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
 		Departments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
@@ -437,10 +507,14 @@ type ComplexityRoot struct {
 		NaturalPersons          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) int
 		Node                    func(childComplexity int, id int) int
 		Nodes                   func(childComplexity int, ids []int) int
+		PersonByIDNumber        func(childComplexity int, idType ident.IDType, idNumber string) int
+		PolicyRules             func(childComplexity int) int
 		Practitioners           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
+		PublicityRules          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
 		SectorRatings           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		ServiceProviders        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
 		SpotChecks              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		Viewer                  func(childComplexity int) int
 	}
 
 	SectorRating struct {
@@ -532,6 +606,17 @@ type ComplexityRoot struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
+
+	Viewer struct {
+		Audited       func(childComplexity int) int
+		Department    func(childComplexity int) int
+		PersonalData  func(childComplexity int) int
+		PublicSectors func(childComplexity int) int
+		ReadSectors   func(childComplexity int) int
+		Role          func(childComplexity int) int
+		TokenName     func(childComplexity int) int
+		WriteSectors  func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
@@ -551,6 +636,8 @@ type MutationResolver interface {
 	UpdateServiceProvider(ctx context.Context, id int, input ent.UpdateServiceProviderInput) (*ent.ServiceProvider, error)
 	CreatePractitioner(ctx context.Context, input ent.CreatePractitionerInput) (*ent.Practitioner, error)
 	UpdatePractitioner(ctx context.Context, id int, input ent.UpdatePractitionerInput) (*ent.Practitioner, error)
+	AddPolicyRule(ctx context.Context, input PolicyRuleInput) (*PolicyRule, error)
+	RemovePolicyRule(ctx context.Context, input PolicyRuleInput) (*PolicyRule, error)
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
@@ -564,11 +651,15 @@ type MutationResolver interface {
 	CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
 }
+type NaturalPersonResolver interface {
+	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []int) ([]ent.Noder, error)
 	AdministrativeLicenses(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) (*ent.AdministrativeLicenseConnection, error)
 	AdministrativePenalties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) (*ent.AdministrativePenaltyConnection, error)
+	AuditLogs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) (*ent.AuditLogConnection, error)
 	CreditCommitments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) (*ent.CreditCommitmentConnection, error)
 	Departments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error)
 	Divisions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) (*ent.DivisionConnection, error)
@@ -577,9 +668,20 @@ type QueryResolver interface {
 	MarketEntities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) (*ent.MarketEntityConnection, error)
 	NaturalPersons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) (*ent.NaturalPersonConnection, error)
 	Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error)
+	PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error)
 	SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error)
 	ServiceProviders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) (*ent.ServiceProviderConnection, error)
 	SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error)
+	Viewer(ctx context.Context) (*authz.Viewer, error)
+	PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error)
+	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
+}
+type ViewerResolver interface {
+	ReadSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
+	PublicSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
+	WriteSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
+	PersonalData(ctx context.Context, obj *authz.Viewer) (bool, error)
+	Audited(ctx context.Context, obj *authz.Viewer) (bool, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -951,6 +1053,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.PublicityDeadline(childComplexity), true
+	case "AdministrativePenalty.publicityMinEnd":
+		if e.ComplexityRoot.AdministrativePenalty.PublicityMinEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublicityMinEnd(childComplexity), true
+	case "AdministrativePenalty.publicityRuleSet":
+		if e.ComplexityRoot.AdministrativePenalty.PublicityRuleSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublicityRuleSet(childComplexity), true
+	case "AdministrativePenalty.publicityStart":
+		if e.ComplexityRoot.AdministrativePenalty.PublicityStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublicityStart(childComplexity), true
 	case "AdministrativePenalty.registrationNo":
 		if e.ComplexityRoot.AdministrativePenalty.RegistrationNo == nil {
 			break
@@ -963,6 +1083,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.Remark(childComplexity), true
+	case "AdministrativePenalty.repairable":
+		if e.ComplexityRoot.AdministrativePenalty.Repairable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.Repairable(childComplexity), true
 	case "AdministrativePenalty.sector":
 		if e.ComplexityRoot.AdministrativePenalty.Sector == nil {
 			break
@@ -1067,6 +1193,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenaltyEdge.Node(childComplexity), true
+
+	case "AuditLog.at":
+		if e.ComplexityRoot.AuditLog.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.At(childComplexity), true
+	case "AuditLog.department":
+		if e.ComplexityRoot.AuditLog.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Department(childComplexity), true
+	case "AuditLog.durationMs":
+		if e.ComplexityRoot.AuditLog.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.DurationMs(childComplexity), true
+	case "AuditLog.id":
+		if e.ComplexityRoot.AuditLog.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.ID(childComplexity), true
+	case "AuditLog.kind":
+		if e.ComplexityRoot.AuditLog.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Kind(childComplexity), true
+	case "AuditLog.operation":
+		if e.ComplexityRoot.AuditLog.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Operation(childComplexity), true
+	case "AuditLog.outcome":
+		if e.ComplexityRoot.AuditLog.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Outcome(childComplexity), true
+	case "AuditLog.purpose":
+		if e.ComplexityRoot.AuditLog.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Purpose(childComplexity), true
+	case "AuditLog.role":
+		if e.ComplexityRoot.AuditLog.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.Role(childComplexity), true
+	case "AuditLog.tokenName":
+		if e.ComplexityRoot.AuditLog.TokenName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.TokenName(childComplexity), true
+	case "AuditLog.variablesDigest":
+		if e.ComplexityRoot.AuditLog.VariablesDigest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLog.VariablesDigest(childComplexity), true
+
+	case "AuditLogConnection.edges":
+		if e.ComplexityRoot.AuditLogConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.Edges(childComplexity), true
+	case "AuditLogConnection.pageInfo":
+		if e.ComplexityRoot.AuditLogConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.PageInfo(childComplexity), true
+	case "AuditLogConnection.totalCount":
+		if e.ComplexityRoot.AuditLogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogConnection.TotalCount(childComplexity), true
+
+	case "AuditLogEdge.cursor":
+		if e.ComplexityRoot.AuditLogEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Cursor(childComplexity), true
+	case "AuditLogEdge.node":
+		if e.ComplexityRoot.AuditLogEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditLogEdge.Node(childComplexity), true
 
 	case "CreditCommitment.createdAt":
 		if e.ComplexityRoot.CreditCommitment.CreatedAt == nil {
@@ -1231,7 +1456,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Department.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder), args["where"].(*ent.CreditCommitmentWhereInput)), true
+		return e.ComplexityRoot.Department.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder)), true
 	case "Department.divisionCode":
 		if e.ComplexityRoot.Department.DivisionCode == nil {
 			break
@@ -1260,7 +1485,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Department.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder), args["where"].(*ent.AdministrativeLicenseWhereInput)), true
+		return e.ComplexityRoot.Department.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder)), true
 	case "Department.listEntries":
 		if e.ComplexityRoot.Department.ListEntries == nil {
 			break
@@ -1271,7 +1496,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Department.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder), args["where"].(*ent.ListEntryWhereInput)), true
+		return e.ComplexityRoot.Department.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder)), true
 	case "Department.name":
 		if e.ComplexityRoot.Department.Name == nil {
 			break
@@ -1288,7 +1513,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Department.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder), args["where"].(*ent.AdministrativePenaltyWhereInput)), true
+		return e.ComplexityRoot.Department.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder)), true
 	case "Department.ratings":
 		if e.ComplexityRoot.Department.Ratings == nil {
 			break
@@ -1316,7 +1541,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Department.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder), args["where"].(*ent.SpotCheckWhereInput)), true
+		return e.ComplexityRoot.Department.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder)), true
 	case "Department.uscc":
 		if e.ComplexityRoot.Department.Uscc == nil {
 			break
@@ -1722,7 +1947,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.MarketEntity.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder), args["where"].(*ent.CreditCommitmentWhereInput)), true
+		return e.ComplexityRoot.MarketEntity.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder)), true
 	case "MarketEntity.createdAt":
 		if e.ComplexityRoot.MarketEntity.CreatedAt == nil {
 			break
@@ -1793,7 +2018,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.MarketEntity.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder), args["where"].(*ent.AdministrativeLicenseWhereInput)), true
+		return e.ComplexityRoot.MarketEntity.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder)), true
 	case "MarketEntity.listEntries":
 		if e.ComplexityRoot.MarketEntity.ListEntries == nil {
 			break
@@ -1804,7 +2029,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.MarketEntity.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder), args["where"].(*ent.ListEntryWhereInput)), true
+		return e.ComplexityRoot.MarketEntity.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder)), true
 	case "MarketEntity.name":
 		if e.ComplexityRoot.MarketEntity.Name == nil {
 			break
@@ -1827,7 +2052,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.MarketEntity.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder), args["where"].(*ent.AdministrativePenaltyWhereInput)), true
+		return e.ComplexityRoot.MarketEntity.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder)), true
 	case "MarketEntity.ratings":
 		if e.ComplexityRoot.MarketEntity.Ratings == nil {
 			break
@@ -1879,7 +2104,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.MarketEntity.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder), args["where"].(*ent.SpotCheckWhereInput)), true
+		return e.ComplexityRoot.MarketEntity.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder)), true
 	case "MarketEntity.status":
 		if e.ComplexityRoot.MarketEntity.Status == nil {
 			break
@@ -1937,6 +2162,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MarketEntityEdge.Node(childComplexity), true
 
+	case "Mutation.addPolicyRule":
+		if e.ComplexityRoot.Mutation.AddPolicyRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPolicyRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPolicyRule(childComplexity, args["input"].(PolicyRuleInput)), true
 	case "Mutation.createAdministrativeLicense":
 		if e.ComplexityRoot.Mutation.CreateAdministrativeLicense == nil {
 			break
@@ -2069,6 +2305,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSpotCheck(childComplexity, args["input"].(ent.CreateSpotCheckInput)), true
+	case "Mutation.removePolicyRule":
+		if e.ComplexityRoot.Mutation.RemovePolicyRule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePolicyRule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePolicyRule(childComplexity, args["input"].(PolicyRuleInput)), true
 	case "Mutation.updateAdministrativeLicense":
 		if e.ComplexityRoot.Mutation.UpdateAdministrativeLicense == nil {
 			break
@@ -2218,7 +2465,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.NaturalPerson.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder), args["where"].(*ent.CreditCommitmentWhereInput)), true
+		return e.ComplexityRoot.NaturalPerson.Commitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder)), true
 	case "NaturalPerson.createdAt":
 		if e.ComplexityRoot.NaturalPerson.CreatedAt == nil {
 			break
@@ -2248,7 +2495,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.NaturalPerson.IDNumber(childComplexity), true
+		args, err := ec.field_NaturalPerson_idNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.NaturalPerson.IDNumber(childComplexity, args["purpose"].(*string)), true
 	case "NaturalPerson.idType":
 		if e.ComplexityRoot.NaturalPerson.IDType == nil {
 			break
@@ -2265,7 +2517,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.NaturalPerson.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder), args["where"].(*ent.AdministrativeLicenseWhereInput)), true
+		return e.ComplexityRoot.NaturalPerson.Licenses(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativeLicenseOrder)), true
 	case "NaturalPerson.listEntries":
 		if e.ComplexityRoot.NaturalPerson.ListEntries == nil {
 			break
@@ -2276,7 +2528,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.NaturalPerson.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder), args["where"].(*ent.ListEntryWhereInput)), true
+		return e.ComplexityRoot.NaturalPerson.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder)), true
 	case "NaturalPerson.name":
 		if e.ComplexityRoot.NaturalPerson.Name == nil {
 			break
@@ -2293,7 +2545,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.NaturalPerson.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder), args["where"].(*ent.AdministrativePenaltyWhereInput)), true
+		return e.ComplexityRoot.NaturalPerson.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder)), true
 	case "NaturalPerson.practices":
 		if e.ComplexityRoot.NaturalPerson.Practices == nil {
 			break
@@ -2333,7 +2585,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.NaturalPerson.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder), args["where"].(*ent.SpotCheckWhereInput)), true
+		return e.ComplexityRoot.NaturalPerson.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder)), true
 	case "NaturalPerson.updatedAt":
 		if e.ComplexityRoot.NaturalPerson.UpdatedAt == nil {
 			break
@@ -2397,6 +2649,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PolicyRule.action":
+		if e.ComplexityRoot.PolicyRule.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Action(childComplexity), true
+	case "PolicyRule.department":
+		if e.ComplexityRoot.PolicyRule.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Department(childComplexity), true
+	case "PolicyRule.kind":
+		if e.ComplexityRoot.PolicyRule.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Kind(childComplexity), true
+	case "PolicyRule.resource":
+		if e.ComplexityRoot.PolicyRule.Resource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Resource(childComplexity), true
+	case "PolicyRule.role":
+		if e.ComplexityRoot.PolicyRule.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Role(childComplexity), true
+	case "PolicyRule.subject":
+		if e.ComplexityRoot.PolicyRule.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyRule.Subject(childComplexity), true
 
 	case "Practitioner.certificateNo":
 		if e.ComplexityRoot.Practitioner.CertificateNo == nil {
@@ -2497,6 +2786,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PractitionerEdge.Node(childComplexity), true
 
+	case "PublicityRule.basis":
+		if e.ComplexityRoot.PublicityRule.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Basis(childComplexity), true
+	case "PublicityRule.effectiveFrom":
+		if e.ComplexityRoot.PublicityRule.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.EffectiveFrom(childComplexity), true
+	case "PublicityRule.effectiveTo":
+		if e.ComplexityRoot.PublicityRule.EffectiveTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.EffectiveTo(childComplexity), true
+	case "PublicityRule.id":
+		if e.ComplexityRoot.PublicityRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.ID(childComplexity), true
+	case "PublicityRule.maxMonths":
+		if e.ComplexityRoot.PublicityRule.MaxMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.MaxMonths(childComplexity), true
+	case "PublicityRule.minMonths":
+		if e.ComplexityRoot.PublicityRule.MinMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.MinMonths(childComplexity), true
+	case "PublicityRule.repairable":
+		if e.ComplexityRoot.PublicityRule.Repairable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Repairable(childComplexity), true
+	case "PublicityRule.ruleSet":
+		if e.ComplexityRoot.PublicityRule.RuleSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.RuleSet(childComplexity), true
+	case "PublicityRule.sector":
+		if e.ComplexityRoot.PublicityRule.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Sector(childComplexity), true
+	case "PublicityRule.severity":
+		if e.ComplexityRoot.PublicityRule.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Severity(childComplexity), true
+
+	case "PublicityRuleConnection.edges":
+		if e.ComplexityRoot.PublicityRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRuleConnection.Edges(childComplexity), true
+	case "PublicityRuleConnection.pageInfo":
+		if e.ComplexityRoot.PublicityRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRuleConnection.PageInfo(childComplexity), true
+	case "PublicityRuleConnection.totalCount":
+		if e.ComplexityRoot.PublicityRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRuleConnection.TotalCount(childComplexity), true
+
+	case "PublicityRuleEdge.cursor":
+		if e.ComplexityRoot.PublicityRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRuleEdge.Cursor(childComplexity), true
+	case "PublicityRuleEdge.node":
+		if e.ComplexityRoot.PublicityRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRuleEdge.Node(childComplexity), true
+
 	case "Query.administrativeLicenses":
 		if e.ComplexityRoot.Query.AdministrativeLicenses == nil {
 			break
@@ -2519,6 +2901,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AdministrativePenalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder), args["where"].(*ent.AdministrativePenaltyWhereInput)), true
+	case "Query.auditLogs":
+		if e.ComplexityRoot.Query.AuditLogs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLogs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLogs(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.AuditLogOrder), args["where"].(*ent.AuditLogWhereInput)), true
 	case "Query.creditCommitments":
 		if e.ComplexityRoot.Query.CreditCommitments == nil {
 			break
@@ -2619,6 +3012,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.personByIdNumber":
+		if e.ComplexityRoot.Query.PersonByIDNumber == nil {
+			break
+		}
+
+		args, err := ec.field_Query_personByIdNumber_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PersonByIDNumber(childComplexity, args["idType"].(ident.IDType), args["idNumber"].(string)), true
+	case "Query.policyRules":
+		if e.ComplexityRoot.Query.PolicyRules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PolicyRules(childComplexity), true
 	case "Query.practitioners":
 		if e.ComplexityRoot.Query.Practitioners == nil {
 			break
@@ -2630,6 +3040,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Practitioners(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PractitionerOrder), args["where"].(*ent.PractitionerWhereInput)), true
+	case "Query.publicityRules":
+		if e.ComplexityRoot.Query.PublicityRules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicityRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicityRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.PublicityRuleWhereInput)), true
 	case "Query.sectorRatings":
 		if e.ComplexityRoot.Query.SectorRatings == nil {
 			break
@@ -2663,6 +3084,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder), args["where"].(*ent.SpotCheckWhereInput)), true
+	case "Query.viewer":
+		if e.ComplexityRoot.Query.Viewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Viewer(childComplexity), true
 
 	case "SectorRating.createdAt":
 		if e.ComplexityRoot.SectorRating.CreatedAt == nil {
@@ -3051,6 +3478,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SpotCheckEdge.Node(childComplexity), true
 
+	case "Viewer.audited":
+		if e.ComplexityRoot.Viewer.Audited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Audited(childComplexity), true
+	case "Viewer.department":
+		if e.ComplexityRoot.Viewer.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Department(childComplexity), true
+	case "Viewer.personalData":
+		if e.ComplexityRoot.Viewer.PersonalData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.PersonalData(childComplexity), true
+	case "Viewer.publicSectors":
+		if e.ComplexityRoot.Viewer.PublicSectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.PublicSectors(childComplexity), true
+	case "Viewer.readSectors":
+		if e.ComplexityRoot.Viewer.ReadSectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.ReadSectors(childComplexity), true
+	case "Viewer.role":
+		if e.ComplexityRoot.Viewer.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.Role(childComplexity), true
+	case "Viewer.tokenName":
+		if e.ComplexityRoot.Viewer.TokenName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.TokenName(childComplexity), true
+	case "Viewer.writeSectors":
+		if e.ComplexityRoot.Viewer.WriteSectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Viewer.WriteSectors(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3064,6 +3540,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AdministrativeLicenseWhereInput", ec.unmarshalInputAdministrativeLicenseWhereInput),
 			graphql.NewInputUnmarshaler("AdministrativePenaltyOrder", ec.unmarshalInputAdministrativePenaltyOrder),
 			graphql.NewInputUnmarshaler("AdministrativePenaltyWhereInput", ec.unmarshalInputAdministrativePenaltyWhereInput),
+			graphql.NewInputUnmarshaler("AuditLogOrder", ec.unmarshalInputAuditLogOrder),
+			graphql.NewInputUnmarshaler("AuditLogWhereInput", ec.unmarshalInputAuditLogWhereInput),
 			graphql.NewInputUnmarshaler("CreateAdministrativeLicenseInput", ec.unmarshalInputCreateAdministrativeLicenseInput),
 			graphql.NewInputUnmarshaler("CreateAdministrativePenaltyInput", ec.unmarshalInputCreateAdministrativePenaltyInput),
 			graphql.NewInputUnmarshaler("CreateCreditCommitmentInput", ec.unmarshalInputCreateCreditCommitmentInput),
@@ -3090,8 +3568,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MarketEntityWhereInput", ec.unmarshalInputMarketEntityWhereInput),
 			graphql.NewInputUnmarshaler("NaturalPersonOrder", ec.unmarshalInputNaturalPersonOrder),
 			graphql.NewInputUnmarshaler("NaturalPersonWhereInput", ec.unmarshalInputNaturalPersonWhereInput),
+			graphql.NewInputUnmarshaler("PolicyRuleInput", ec.unmarshalInputPolicyRuleInput),
 			graphql.NewInputUnmarshaler("PractitionerOrder", ec.unmarshalInputPractitionerOrder),
 			graphql.NewInputUnmarshaler("PractitionerWhereInput", ec.unmarshalInputPractitionerWhereInput),
+			graphql.NewInputUnmarshaler("PublicityRuleWhereInput", ec.unmarshalInputPublicityRuleWhereInput),
 			graphql.NewInputUnmarshaler("SectorRatingOrder", ec.unmarshalInputSectorRatingOrder),
 			graphql.NewInputUnmarshaler("SectorRatingWhereInput", ec.unmarshalInputSectorRatingWhereInput),
 			graphql.NewInputUnmarshaler("ServiceProviderOrder", ec.unmarshalInputServiceProviderOrder),
@@ -3185,7 +3665,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "ent.graphql" "records.graphql" "registry.graphql" "scalars.graphql"
+//go:embed "access.graphql" "ent.graphql" "records.graphql" "registry.graphql" "scalars.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3197,6 +3677,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "access.graphql", Input: sourceData("access.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
@@ -3354,8 +3835,16 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_decisionDate(ctx, field)
 	case "validUntil":
 		return ec.fieldContext_AdministrativePenalty_validUntil(ctx, field)
+	case "publicityStart":
+		return ec.fieldContext_AdministrativePenalty_publicityStart(ctx, field)
+	case "publicityMinEnd":
+		return ec.fieldContext_AdministrativePenalty_publicityMinEnd(ctx, field)
 	case "publicityDeadline":
 		return ec.fieldContext_AdministrativePenalty_publicityDeadline(ctx, field)
+	case "repairable":
+		return ec.fieldContext_AdministrativePenalty_repairable(ctx, field)
+	case "publicityRuleSet":
+		return ec.fieldContext_AdministrativePenalty_publicityRuleSet(ctx, field)
 	case "authorityName":
 		return ec.fieldContext_AdministrativePenalty_authorityName(ctx, field)
 	case "authorityUscc":
@@ -3396,6 +3885,56 @@ func (ec *executionContext) childFields_AdministrativePenaltyEdge(ctx context.Co
 		return ec.fieldContext_AdministrativePenaltyEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdministrativePenaltyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditLog_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditLog_at(ctx, field)
+	case "tokenName":
+		return ec.fieldContext_AuditLog_tokenName(ctx, field)
+	case "role":
+		return ec.fieldContext_AuditLog_role(ctx, field)
+	case "department":
+		return ec.fieldContext_AuditLog_department(ctx, field)
+	case "kind":
+		return ec.fieldContext_AuditLog_kind(ctx, field)
+	case "operation":
+		return ec.fieldContext_AuditLog_operation(ctx, field)
+	case "variablesDigest":
+		return ec.fieldContext_AuditLog_variablesDigest(ctx, field)
+	case "purpose":
+		return ec.fieldContext_AuditLog_purpose(ctx, field)
+	case "outcome":
+		return ec.fieldContext_AuditLog_outcome(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_AuditLog_durationMs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLog", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditLogConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditLogConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditLogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditLogEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AuditLogEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditLogEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3778,8 +4317,6 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_updatedAt(ctx, field)
 	case "idType":
 		return ec.fieldContext_NaturalPerson_idType(ctx, field)
-	case "idNumber":
-		return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
 	case "name":
 		return ec.fieldContext_NaturalPerson_name(ctx, field)
 	case "gender":
@@ -3806,6 +4343,8 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_roles(ctx, field)
 	case "practices":
 		return ec.fieldContext_NaturalPerson_practices(ctx, field)
+	case "idNumber":
+		return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NaturalPerson", field.Name)
 }
@@ -3844,6 +4383,24 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_PolicyRule_kind(ctx, field)
+	case "subject":
+		return ec.fieldContext_PolicyRule_subject(ctx, field)
+	case "role":
+		return ec.fieldContext_PolicyRule_role(ctx, field)
+	case "department":
+		return ec.fieldContext_PolicyRule_department(ctx, field)
+	case "resource":
+		return ec.fieldContext_PolicyRule_resource(ctx, field)
+	case "action":
+		return ec.fieldContext_PolicyRule_action(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyRule", field.Name)
 }
 
 func (ec *executionContext) childFields_Practitioner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3894,6 +4451,54 @@ func (ec *executionContext) childFields_PractitionerEdge(ctx context.Context, fi
 		return ec.fieldContext_PractitionerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PractitionerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PublicityRule_id(ctx, field)
+	case "ruleSet":
+		return ec.fieldContext_PublicityRule_ruleSet(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_PublicityRule_effectiveFrom(ctx, field)
+	case "effectiveTo":
+		return ec.fieldContext_PublicityRule_effectiveTo(ctx, field)
+	case "sector":
+		return ec.fieldContext_PublicityRule_sector(ctx, field)
+	case "severity":
+		return ec.fieldContext_PublicityRule_severity(ctx, field)
+	case "minMonths":
+		return ec.fieldContext_PublicityRule_minMonths(ctx, field)
+	case "maxMonths":
+		return ec.fieldContext_PublicityRule_maxMonths(ctx, field)
+	case "repairable":
+		return ec.fieldContext_PublicityRule_repairable(ctx, field)
+	case "basis":
+		return ec.fieldContext_PublicityRule_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicityRule", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicityRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicityRuleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicityRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublicityRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicityRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicityRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PublicityRuleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PublicityRuleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicityRuleEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_SectorRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4076,6 +4681,28 @@ func (ec *executionContext) childFields_SpotCheckEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SpotCheckEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tokenName":
+		return ec.fieldContext_Viewer_tokenName(ctx, field)
+	case "role":
+		return ec.fieldContext_Viewer_role(ctx, field)
+	case "department":
+		return ec.fieldContext_Viewer_department(ctx, field)
+	case "readSectors":
+		return ec.fieldContext_Viewer_readSectors(ctx, field)
+	case "publicSectors":
+		return ec.fieldContext_Viewer_publicSectors(ctx, field)
+	case "writeSectors":
+		return ec.fieldContext_Viewer_writeSectors(ctx, field)
+	case "personalData":
+		return ec.fieldContext_Viewer_personalData(ctx, field)
+	case "audited":
+		return ec.fieldContext_Viewer_audited(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -4192,6 +4819,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_requires_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "permission",
+		func(ctx context.Context, v any) (Permission, error) {
+			return ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["permission"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Department_commitments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4235,14 +4876,6 @@ func (ec *executionContext) field_Department_commitments_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CreditCommitmentWhereInput, error) {
-			return ec.unmarshalOCreditCommitmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4289,14 +4922,6 @@ func (ec *executionContext) field_Department_licenses_args(ctx context.Context, 
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativeLicenseWhereInput, error) {
-			return ec.unmarshalOAdministrativeLicenseWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4343,14 +4968,6 @@ func (ec *executionContext) field_Department_listEntries_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ListEntryWhereInput, error) {
-			return ec.unmarshalOListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4397,14 +5014,6 @@ func (ec *executionContext) field_Department_penalties_args(ctx context.Context,
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativePenaltyWhereInput, error) {
-			return ec.unmarshalOAdministrativePenaltyWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4505,14 +5114,6 @@ func (ec *executionContext) field_Department_spotChecks_args(ctx context.Context
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.SpotCheckWhereInput, error) {
-			return ec.unmarshalOSpotCheckWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4613,14 +5214,6 @@ func (ec *executionContext) field_MarketEntity_commitments_args(ctx context.Cont
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CreditCommitmentWhereInput, error) {
-			return ec.unmarshalOCreditCommitmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4667,14 +5260,6 @@ func (ec *executionContext) field_MarketEntity_licenses_args(ctx context.Context
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativeLicenseWhereInput, error) {
-			return ec.unmarshalOAdministrativeLicenseWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4721,14 +5306,6 @@ func (ec *executionContext) field_MarketEntity_listEntries_args(ctx context.Cont
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ListEntryWhereInput, error) {
-			return ec.unmarshalOListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4775,14 +5352,6 @@ func (ec *executionContext) field_MarketEntity_penalties_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativePenaltyWhereInput, error) {
-			return ec.unmarshalOAdministrativePenaltyWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -4883,14 +5452,20 @@ func (ec *executionContext) field_MarketEntity_spotChecks_args(ctx context.Conte
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.SpotCheckWhereInput, error) {
-			return ec.unmarshalOSpotCheckWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInput(ctx, v)
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addPolicyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PolicyRuleInput, error) {
+			return ec.unmarshalNPolicyRuleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["where"] = arg5
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5054,6 +5629,20 @@ func (ec *executionContext) field_Mutation_createSpotCheck_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateSpotCheckInput, error) {
 			return ec.unmarshalNCreateSpotCheckInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateSpotCheckInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removePolicyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PolicyRuleInput, error) {
+			return ec.unmarshalNPolicyRuleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRuleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5369,14 +5958,20 @@ func (ec *executionContext) field_NaturalPerson_commitments_args(ctx context.Con
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.CreditCommitmentWhereInput, error) {
-			return ec.unmarshalOCreditCommitmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInput(ctx, v)
+	return args, nil
+}
+
+func (ec *executionContext) field_NaturalPerson_idNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["where"] = arg5
+	args["purpose"] = arg0
 	return args, nil
 }
 
@@ -5423,14 +6018,6 @@ func (ec *executionContext) field_NaturalPerson_licenses_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativeLicenseWhereInput, error) {
-			return ec.unmarshalOAdministrativeLicenseWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5477,14 +6064,6 @@ func (ec *executionContext) field_NaturalPerson_listEntries_args(ctx context.Con
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.ListEntryWhereInput, error) {
-			return ec.unmarshalOListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5531,14 +6110,6 @@ func (ec *executionContext) field_NaturalPerson_penalties_args(ctx context.Conte
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.AdministrativePenaltyWhereInput, error) {
-			return ec.unmarshalOAdministrativePenaltyWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5639,14 +6210,6 @@ func (ec *executionContext) field_NaturalPerson_spotChecks_args(ctx context.Cont
 		return nil, err
 	}
 	args["orderBy"] = arg4
-	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
-		func(ctx context.Context, v any) (*ent.SpotCheckWhereInput, error) {
-			return ec.unmarshalOSpotCheckWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["where"] = arg5
 	return args, nil
 }
 
@@ -5764,6 +6327,60 @@ func (ec *executionContext) field_Query_administrativePenalties_args(ctx context
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.AdministrativePenaltyWhereInput, error) {
 			return ec.unmarshalOAdministrativePenaltyWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLogs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.AuditLogOrder, error) {
+			return ec.unmarshalOAuditLogOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AuditLogWhereInput, error) {
+			return ec.unmarshalOAuditLogWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6178,6 +6795,28 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_personByIdNumber_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idType",
+		func(ctx context.Context, v any) (ident.IDType, error) {
+			return ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "idNumber",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["idNumber"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_practitioners_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6229,6 +6868,52 @@ func (ec *executionContext) field_Query_practitioners_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.PublicityRuleWhereInput, error) {
+			return ec.unmarshalOPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
 	return args, nil
 }
 
@@ -6536,14 +7221,14 @@ func (ec *executionContext) _AdministrativeLicense_sector(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNAdministrativeLicenseSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativeLicense_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "AdministrativeLicenseSector")
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _AdministrativeLicense_severity(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
@@ -6559,14 +7244,14 @@ func (ec *executionContext) _AdministrativeLicense_severity(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativeLicense_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "AdministrativeLicenseSeverity")
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _AdministrativeLicense_status(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
@@ -6582,14 +7267,14 @@ func (ec *executionContext) _AdministrativeLicense_status(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNAdministrativeLicenseRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativeLicense_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "AdministrativeLicenseRecordStatus")
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _AdministrativeLicense_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
@@ -7303,14 +7988,14 @@ func (ec *executionContext) _AdministrativePenalty_sector(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNAdministrativePenaltySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "AdministrativePenaltySector")
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _AdministrativePenalty_severity(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -7326,14 +8011,14 @@ func (ec *executionContext) _AdministrativePenalty_severity(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "AdministrativePenaltySeverity")
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _AdministrativePenalty_status(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -7349,14 +8034,14 @@ func (ec *executionContext) _AdministrativePenalty_status(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNAdministrativePenaltyRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "AdministrativePenaltyRecordStatus")
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _AdministrativePenalty_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -7957,6 +8642,52 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_validUntil(_ cont
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
 }
 
+func (ec *executionContext) _AdministrativePenalty_publicityStart(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publicityStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publicityStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_publicityMinEnd(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publicityMinEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityMinEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publicityMinEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
 func (ec *executionContext) _AdministrativePenalty_publicityDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7978,6 +8709,52 @@ func (ec *executionContext) _AdministrativePenalty_publicityDeadline(ctx context
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_publicityDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _AdministrativePenalty_repairable(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_repairable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_repairable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativePenalty_publicityRuleSet(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publicityRuleSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityRuleSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publicityRuleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
 }
 
 func (ec *executionContext) _AdministrativePenalty_authorityName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -8333,6 +9110,401 @@ func (ec *executionContext) fieldContext_AdministrativePenaltyEdge_cursor(_ cont
 	return graphql.NewScalarFieldContext("AdministrativePenaltyEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _AuditLog_id(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditLog_at(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditLog_tokenName(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_tokenName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_tokenName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_role(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_department(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_kind(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auditlog.Kind) graphql.Marshaler {
+			return ec.marshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "AuditLogKind")
+}
+
+func (ec *executionContext) _AuditLog_operation(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_operation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Operation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_variablesDigest(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_variablesDigest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariablesDigest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_variablesDigest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_purpose(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditLog_durationMs(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLog) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLog_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DurationMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLog_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLog", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditLogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
+			return ec.marshalOAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditLogEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
+			return ec.marshalOAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditLogEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLog(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditLogEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AuditLogEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditLogEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditLogEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditLogEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _CreditCommitment_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8415,14 +9587,14 @@ func (ec *executionContext) _CreditCommitment_sector(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNCreditCommitmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditCommitment_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "CreditCommitmentSector")
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _CreditCommitment_severity(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
@@ -8438,14 +9610,14 @@ func (ec *executionContext) _CreditCommitment_severity(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreditCommitment_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "CreditCommitmentSeverity")
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _CreditCommitment_status(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
@@ -8461,14 +9633,14 @@ func (ec *executionContext) _CreditCommitment_status(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNCreditCommitmentRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditCommitment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "CreditCommitmentRecordStatus")
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _CreditCommitment_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
@@ -9021,14 +10193,14 @@ func (ec *executionContext) _Department_sector(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Department_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Department", field, false, false, "DepartmentSector")
+	return graphql.NewScalarFieldContext("Department", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _Department_divisionCode(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
@@ -9110,7 +10282,7 @@ func (ec *executionContext) _Department_penalties(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder), fc.Args["where"].(*ent.AdministrativePenaltyWhereInput))
+			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenaltyConnection) graphql.Marshaler {
@@ -9154,7 +10326,7 @@ func (ec *executionContext) _Department_licenses(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder), fc.Args["where"].(*ent.AdministrativeLicenseWhereInput))
+			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicenseConnection) graphql.Marshaler {
@@ -9198,7 +10370,7 @@ func (ec *executionContext) _Department_listEntries(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder), fc.Args["where"].(*ent.ListEntryWhereInput))
+			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntryConnection) graphql.Marshaler {
@@ -9286,7 +10458,7 @@ func (ec *executionContext) _Department_spotChecks(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder), fc.Args["where"].(*ent.SpotCheckWhereInput))
+			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheckConnection) graphql.Marshaler {
@@ -9330,7 +10502,7 @@ func (ec *executionContext) _Department_commitments(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder), fc.Args["where"].(*ent.CreditCommitmentWhereInput))
+			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitmentConnection) graphql.Marshaler {
@@ -10325,14 +11497,14 @@ func (ec *executionContext) _ListEntry_sector(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNListEntrySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntry_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "ListEntrySector")
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _ListEntry_severity(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
@@ -10348,14 +11520,14 @@ func (ec *executionContext) _ListEntry_severity(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntry_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "ListEntrySeverity")
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _ListEntry_status(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
@@ -10371,14 +11543,14 @@ func (ec *executionContext) _ListEntry_status(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNListEntryRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "ListEntryRecordStatus")
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _ListEntry_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
@@ -11115,14 +12287,14 @@ func (ec *executionContext) _MarketEntity_entityKind(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v ident.EntityKind) graphql.Marshaler {
-			return ec.marshalNMarketEntityEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, selections, v)
+			return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_MarketEntity_entityKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "MarketEntityEntityKind")
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "EntityKind")
 }
 
 func (ec *executionContext) _MarketEntity_divisionCode(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
@@ -11365,7 +12537,7 @@ func (ec *executionContext) _MarketEntity_penalties(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder), fc.Args["where"].(*ent.AdministrativePenaltyWhereInput))
+			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenaltyConnection) graphql.Marshaler {
@@ -11409,7 +12581,7 @@ func (ec *executionContext) _MarketEntity_licenses(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder), fc.Args["where"].(*ent.AdministrativeLicenseWhereInput))
+			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicenseConnection) graphql.Marshaler {
@@ -11453,7 +12625,7 @@ func (ec *executionContext) _MarketEntity_listEntries(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder), fc.Args["where"].(*ent.ListEntryWhereInput))
+			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntryConnection) graphql.Marshaler {
@@ -11541,7 +12713,7 @@ func (ec *executionContext) _MarketEntity_spotChecks(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder), fc.Args["where"].(*ent.SpotCheckWhereInput))
+			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheckConnection) graphql.Marshaler {
@@ -11585,7 +12757,7 @@ func (ec *executionContext) _MarketEntity_commitments(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder), fc.Args["where"].(*ent.CreditCommitmentWhereInput))
+			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitmentConnection) graphql.Marshaler {
@@ -11901,7 +13073,25 @@ func (ec *executionContext) _Mutation_createMarketEntity(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateMarketEntity(ctx, fc.Args["input"].(ent.CreateMarketEntityInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.MarketEntity
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.MarketEntity
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
 			return ec.marshalNMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
 		},
@@ -11945,7 +13135,25 @@ func (ec *executionContext) _Mutation_updateMarketEntity(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateMarketEntity(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateMarketEntityInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.MarketEntity
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.MarketEntity
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
 			return ec.marshalNMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
 		},
@@ -11989,7 +13197,25 @@ func (ec *executionContext) _Mutation_createNaturalPerson(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateNaturalPerson(ctx, fc.Args["input"].(ent.CreateNaturalPersonInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.NaturalPerson
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.NaturalPerson
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
 			return ec.marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
 		},
@@ -12033,7 +13259,25 @@ func (ec *executionContext) _Mutation_updateNaturalPerson(ctx context.Context, f
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateNaturalPerson(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateNaturalPersonInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.NaturalPerson
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.NaturalPerson
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
 			return ec.marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
 		},
@@ -12077,7 +13321,25 @@ func (ec *executionContext) _Mutation_createEntityRole(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateEntityRole(ctx, fc.Args["input"].(ent.CreateEntityRoleInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.EntityRole
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.EntityRole
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EntityRole) graphql.Marshaler {
 			return ec.marshalNEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx, selections, v)
 		},
@@ -12121,7 +13383,25 @@ func (ec *executionContext) _Mutation_updateEntityRole(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateEntityRole(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateEntityRoleInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.EntityRole
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.EntityRole
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EntityRole) graphql.Marshaler {
 			return ec.marshalNEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx, selections, v)
 		},
@@ -12165,7 +13445,25 @@ func (ec *executionContext) _Mutation_createDepartment(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateDepartment(ctx, fc.Args["input"].(ent.CreateDepartmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.Department
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.Department
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
 			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
 		},
@@ -12209,7 +13507,25 @@ func (ec *executionContext) _Mutation_updateDepartment(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateDepartment(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateDepartmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.Department
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.Department
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
 			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
 		},
@@ -12253,7 +13569,25 @@ func (ec *executionContext) _Mutation_createServiceProvider(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateServiceProvider(ctx, fc.Args["input"].(ent.CreateServiceProviderInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.ServiceProvider
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.ServiceProvider
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ServiceProvider) graphql.Marshaler {
 			return ec.marshalNServiceProvider2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProvider(ctx, selections, v)
 		},
@@ -12297,7 +13631,25 @@ func (ec *executionContext) _Mutation_updateServiceProvider(ctx context.Context,
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateServiceProvider(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateServiceProviderInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.ServiceProvider
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.ServiceProvider
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ServiceProvider) graphql.Marshaler {
 			return ec.marshalNServiceProvider2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProvider(ctx, selections, v)
 		},
@@ -12341,7 +13693,25 @@ func (ec *executionContext) _Mutation_createPractitioner(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreatePractitioner(ctx, fc.Args["input"].(ent.CreatePractitionerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.Practitioner
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.Practitioner
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Practitioner) graphql.Marshaler {
 			return ec.marshalNPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx, selections, v)
 		},
@@ -12385,7 +13755,25 @@ func (ec *executionContext) _Mutation_updatePractitioner(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdatePractitioner(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdatePractitionerInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.Practitioner
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.Practitioner
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Practitioner) graphql.Marshaler {
 			return ec.marshalNPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx, selections, v)
 		},
@@ -12417,6 +13805,130 @@ func (ec *executionContext) fieldContext_Mutation_updatePractitioner(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_addPolicyRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addPolicyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddPolicyRule(ctx, fc.Args["input"].(PolicyRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal *PolicyRule
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *PolicyRule
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *PolicyRule) graphql.Marshaler {
+			return ec.marshalNPolicyRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addPolicyRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addPolicyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removePolicyRule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removePolicyRule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemovePolicyRule(ctx, fc.Args["input"].(PolicyRuleInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal *PolicyRule
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *PolicyRule
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *PolicyRule) graphql.Marshaler {
+			return ec.marshalNPolicyRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removePolicyRule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyRule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removePolicyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createAdministrativePenalty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12429,7 +13941,25 @@ func (ec *executionContext) _Mutation_createAdministrativePenalty(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateAdministrativePenalty(ctx, fc.Args["input"].(ent.CreateAdministrativePenaltyInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
 			return ec.marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
 		},
@@ -12473,7 +14003,25 @@ func (ec *executionContext) _Mutation_updateAdministrativePenalty(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateAdministrativePenalty(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateAdministrativePenaltyInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.AdministrativePenalty
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
 			return ec.marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
 		},
@@ -12517,7 +14065,25 @@ func (ec *executionContext) _Mutation_createAdministrativeLicense(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateAdministrativeLicense(ctx, fc.Args["input"].(ent.CreateAdministrativeLicenseInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.AdministrativeLicense
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.AdministrativeLicense
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicense) graphql.Marshaler {
 			return ec.marshalNAdministrativeLicense2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicense(ctx, selections, v)
 		},
@@ -12561,7 +14127,25 @@ func (ec *executionContext) _Mutation_updateAdministrativeLicense(ctx context.Co
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateAdministrativeLicense(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateAdministrativeLicenseInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.AdministrativeLicense
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.AdministrativeLicense
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicense) graphql.Marshaler {
 			return ec.marshalNAdministrativeLicense2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicense(ctx, selections, v)
 		},
@@ -12605,7 +14189,25 @@ func (ec *executionContext) _Mutation_createListEntry(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateListEntry(ctx, fc.Args["input"].(ent.CreateListEntryInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.ListEntry
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.ListEntry
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
 			return ec.marshalNListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
 		},
@@ -12649,7 +14251,25 @@ func (ec *executionContext) _Mutation_updateListEntry(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateListEntry(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateListEntryInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.ListEntry
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.ListEntry
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
 			return ec.marshalNListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
 		},
@@ -12693,7 +14313,25 @@ func (ec *executionContext) _Mutation_createSectorRating(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateSectorRating(ctx, fc.Args["input"].(ent.CreateSectorRatingInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.SectorRating
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.SectorRating
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
 			return ec.marshalNSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx, selections, v)
 		},
@@ -12737,7 +14375,25 @@ func (ec *executionContext) _Mutation_updateSectorRating(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateSectorRating(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateSectorRatingInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.SectorRating
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.SectorRating
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
 			return ec.marshalNSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx, selections, v)
 		},
@@ -12781,7 +14437,25 @@ func (ec *executionContext) _Mutation_createSpotCheck(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateSpotCheck(ctx, fc.Args["input"].(ent.CreateSpotCheckInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.SpotCheck
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.SpotCheck
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
 			return ec.marshalNSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx, selections, v)
 		},
@@ -12825,7 +14499,25 @@ func (ec *executionContext) _Mutation_updateSpotCheck(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateSpotCheck(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateSpotCheckInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.SpotCheck
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.SpotCheck
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
 			return ec.marshalNSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx, selections, v)
 		},
@@ -12869,7 +14561,25 @@ func (ec *executionContext) _Mutation_createCreditCommitment(ctx context.Context
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateCreditCommitment(ctx, fc.Args["input"].(ent.CreateCreditCommitmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.CreditCommitment
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.CreditCommitment
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitment) graphql.Marshaler {
 			return ec.marshalNCreditCommitment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitment(ctx, selections, v)
 		},
@@ -12913,7 +14623,25 @@ func (ec *executionContext) _Mutation_updateCreditCommitment(ctx context.Context
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateCreditCommitment(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateCreditCommitmentInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.CreditCommitment
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.CreditCommitment
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitment) graphql.Marshaler {
 			return ec.marshalNCreditCommitment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitment(ctx, selections, v)
 		},
@@ -13027,37 +14755,14 @@ func (ec *executionContext) _NaturalPerson_idType(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v ident.IDType) graphql.Marshaler {
-			return ec.marshalNNaturalPersonIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, selections, v)
+			return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_NaturalPerson_idType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "NaturalPersonIDType")
-}
-
-func (ec *executionContext) _NaturalPerson_idNumber(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IDNumber, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_NaturalPerson_idNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "String")
+	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "IDType")
 }
 
 func (ec *executionContext) _NaturalPerson_name(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
@@ -13096,14 +14801,14 @@ func (ec *executionContext) _NaturalPerson_gender(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ident.Gender) graphql.Marshaler {
-			return ec.marshalONaturalPersonGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, selections, v)
+			return ec.marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_NaturalPerson_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "NaturalPersonGender")
+	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "Gender")
 }
 
 func (ec *executionContext) _NaturalPerson_birthDate(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
@@ -13162,7 +14867,7 @@ func (ec *executionContext) _NaturalPerson_penalties(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder), fc.Args["where"].(*ent.AdministrativePenaltyWhereInput))
+			return obj.Penalties(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativePenaltyOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenaltyConnection) graphql.Marshaler {
@@ -13206,7 +14911,7 @@ func (ec *executionContext) _NaturalPerson_licenses(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder), fc.Args["where"].(*ent.AdministrativeLicenseWhereInput))
+			return obj.Licenses(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AdministrativeLicenseOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicenseConnection) graphql.Marshaler {
@@ -13250,7 +14955,7 @@ func (ec *executionContext) _NaturalPerson_listEntries(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder), fc.Args["where"].(*ent.ListEntryWhereInput))
+			return obj.ListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ListEntryOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntryConnection) graphql.Marshaler {
@@ -13338,7 +15043,7 @@ func (ec *executionContext) _NaturalPerson_spotChecks(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder), fc.Args["where"].(*ent.SpotCheckWhereInput))
+			return obj.SpotChecks(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SpotCheckOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheckConnection) graphql.Marshaler {
@@ -13382,7 +15087,7 @@ func (ec *executionContext) _NaturalPerson_commitments(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder), fc.Args["where"].(*ent.CreditCommitmentWhereInput))
+			return obj.Commitments(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditCommitmentOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitmentConnection) graphql.Marshaler {
@@ -13508,6 +15213,50 @@ func (ec *executionContext) fieldContext_NaturalPerson_practices(_ context.Conte
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Practitioner(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_idNumber(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.NaturalPerson().IDNumber(ctx, obj, fc.Args["purpose"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_idNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NaturalPerson",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_NaturalPerson_idNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13744,6 +15493,144 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PolicyRule_kind(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v PolicyKind) graphql.Marshaler {
+			return ec.marshalNPolicyKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "PolicyKind")
+}
+
+func (ec *executionContext) _PolicyRule_subject(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyRule_role(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyRule_department(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyRule_resource(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_resource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Resource, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_resource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PolicyRule_action(ctx context.Context, field graphql.CollectedField, obj *PolicyRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PolicyRule_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PolicyRule_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PolicyRule", field, false, false, "String")
 }
 
 func (ec *executionContext) _Practitioner_id(ctx context.Context, field graphql.CollectedField, obj *ent.Practitioner) (ret graphql.Marshaler) {
@@ -14159,6 +16046,378 @@ func (ec *executionContext) fieldContext_PractitionerEdge_cursor(_ context.Conte
 	return graphql.NewScalarFieldContext("PractitionerEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _PublicityRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PublicityRule_ruleSet(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_ruleSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_ruleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityRule_effectiveTo(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_effectiveTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_effectiveTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityRule_sector(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_severity(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_minMonths(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_minMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_minMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicityRule_maxMonths(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_maxMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_maxMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicityRule_repairable(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_repairable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_repairable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PublicityRule_basis(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRuleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PublicityRuleEdge) graphql.Marshaler {
+			return ec.marshalOPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicityRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicityRuleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicityRuleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRuleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRuleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicityRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicityRuleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRuleConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRuleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRuleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRuleConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicityRuleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRuleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
+			return ec.marshalOPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PublicityRuleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicityRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PublicityRuleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRuleEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRuleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRuleEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14329,6 +16588,50 @@ func (ec *executionContext) fieldContext_Query_administrativePenalties(ctx conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_administrativePenalties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLogs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLogs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLogs(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.AuditLogOrder), fc.Args["where"].(*ent.AuditLogWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AuditLogConnection) graphql.Marshaler {
+			return ec.marshalNAuditLogConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLogs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditLogConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLogs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14687,6 +16990,50 @@ func (ec *executionContext) fieldContext_Query_practitioners(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_publicityRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicityRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicityRules(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.PublicityRuleWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PublicityRuleConnection) graphql.Marshaler {
+			return ec.marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicityRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicityRuleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicityRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_sectorRatings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14815,6 +17162,132 @@ func (ec *executionContext) fieldContext_Query_spotChecks(ctx context.Context, f
 	if fc.Args, err = ec.field_Query_spotChecks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_viewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Viewer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *authz.Viewer) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋauthzᚐViewer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_personByIdNumber(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_personByIdNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PersonByIDNumber(ctx, fc.Args["idType"].(ident.IDType), fc.Args["idNumber"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
+			return ec.marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_personByIdNumber(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_personByIdNumber_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_policyRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_policyRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PolicyRules(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal []*PolicyRule
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal []*PolicyRule
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*PolicyRule) graphql.Marshaler {
+			return ec.marshalNPolicyRule2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_policyRules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PolicyRule(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14977,14 +17450,14 @@ func (ec *executionContext) _SectorRating_sector(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSectorRatingSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SectorRating_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "SectorRatingSector")
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _SectorRating_severity(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
@@ -15000,14 +17473,14 @@ func (ec *executionContext) _SectorRating_severity(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SectorRating_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "SectorRatingSeverity")
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _SectorRating_status(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
@@ -15023,14 +17496,14 @@ func (ec *executionContext) _SectorRating_status(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNSectorRatingRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SectorRating_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "SectorRatingRecordStatus")
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _SectorRating_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
@@ -15973,14 +18446,14 @@ func (ec *executionContext) _SpotCheck_sector(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSpotCheckSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SpotCheck_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "SpotCheckSector")
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _SpotCheck_severity(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
@@ -15996,14 +18469,14 @@ func (ec *executionContext) _SpotCheck_severity(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_SpotCheck_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "SpotCheckSeverity")
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Severity")
 }
 
 func (ec *executionContext) _SpotCheck_status(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
@@ -16019,14 +18492,14 @@ func (ec *executionContext) _SpotCheck_status(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNSpotCheckRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SpotCheck_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "SpotCheckRecordStatus")
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "RecordStatus")
 }
 
 func (ec *executionContext) _SpotCheck_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
@@ -16495,6 +18968,190 @@ func (ec *executionContext) _SpotCheckEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SpotCheckEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpotCheckEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Viewer_tokenName(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_tokenName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TokenName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_tokenName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_department(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Viewer_readSectors(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_readSectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().ReadSectors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_readSectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Sector")
+}
+
+func (ec *executionContext) _Viewer_publicSectors(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_publicSectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().PublicSectors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_publicSectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Sector")
+}
+
+func (ec *executionContext) _Viewer_writeSectors(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_writeSectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().WriteSectors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_writeSectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Sector")
+}
+
+func (ec *executionContext) _Viewer_personalData(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_personalData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().PersonalData(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_personalData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Viewer_audited(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Viewer_audited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Viewer().Audited(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Viewer_audited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -17818,56 +20475,56 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOAdministrativeLicenseSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOAdministrativeLicenseSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17888,28 +20545,28 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19234,7 +21891,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyName", "counterpartyNameNEQ", "counterpartyNameIn", "counterpartyNameNotIn", "counterpartyNameGT", "counterpartyNameGTE", "counterpartyNameLT", "counterpartyNameLTE", "counterpartyNameContains", "counterpartyNameHasPrefix", "counterpartyNameHasSuffix", "counterpartyNameEqualFold", "counterpartyNameContainsFold", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "legalRepName", "legalRepNameNEQ", "legalRepNameIn", "legalRepNameNotIn", "legalRepNameGT", "legalRepNameGTE", "legalRepNameLT", "legalRepNameLTE", "legalRepNameContains", "legalRepNameHasPrefix", "legalRepNameHasSuffix", "legalRepNameIsNil", "legalRepNameNotNil", "legalRepNameEqualFold", "legalRepNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyName", "counterpartyNameNEQ", "counterpartyNameIn", "counterpartyNameNotIn", "counterpartyNameGT", "counterpartyNameGTE", "counterpartyNameLT", "counterpartyNameLTE", "counterpartyNameContains", "counterpartyNameHasPrefix", "counterpartyNameHasSuffix", "counterpartyNameEqualFold", "counterpartyNameContainsFold", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "legalRepName", "legalRepNameNEQ", "legalRepNameIn", "legalRepNameNotIn", "legalRepNameGT", "legalRepNameGTE", "legalRepNameLT", "legalRepNameLTE", "legalRepNameContains", "legalRepNameHasPrefix", "legalRepNameHasSuffix", "legalRepNameIsNil", "legalRepNameNotNil", "legalRepNameEqualFold", "legalRepNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -19432,56 +22089,56 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOAdministrativePenaltySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOAdministrativePenaltySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOAdministrativePenaltySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOAdministrativePenaltySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -19502,28 +22159,28 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -21390,6 +24047,146 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.ValidUntilNotNil = data
+		case "publicityStart":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStart"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStart = data
+		case "publicityStartNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartNEQ = data
+		case "publicityStartIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartIn = data
+		case "publicityStartNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartNotIn = data
+		case "publicityStartGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartGT = data
+		case "publicityStartGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartGTE = data
+		case "publicityStartLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartLT = data
+		case "publicityStartLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartLTE = data
+		case "publicityStartIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartIsNil = data
+		case "publicityStartNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStartNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStartNotNil = data
+		case "publicityMinEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEnd"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEnd = data
+		case "publicityMinEndNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNEQ = data
+		case "publicityMinEndIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndIn = data
+		case "publicityMinEndNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNotIn = data
+		case "publicityMinEndGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndGT = data
+		case "publicityMinEndGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndGTE = data
+		case "publicityMinEndLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndLT = data
+		case "publicityMinEndLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndLTE = data
+		case "publicityMinEndIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndIsNil = data
+		case "publicityMinEndNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNotNil = data
 		case "publicityDeadline":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadline"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -21460,6 +24257,125 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.PublicityDeadlineNotNil = data
+		case "repairable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairable"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repairable = data
+		case "repairableNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairableNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepairableNEQ = data
+		case "publicityRuleSet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSet"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSet = data
+		case "publicityRuleSetNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNEQ = data
+		case "publicityRuleSetIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetIn = data
+		case "publicityRuleSetNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNotIn = data
+		case "publicityRuleSetGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetGT = data
+		case "publicityRuleSetGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetGTE = data
+		case "publicityRuleSetLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetLT = data
+		case "publicityRuleSetLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetLTE = data
+		case "publicityRuleSetContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetContains = data
+		case "publicityRuleSetHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetHasPrefix = data
+		case "publicityRuleSetHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetHasSuffix = data
+		case "publicityRuleSetIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetIsNil = data
+		case "publicityRuleSetNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNotNil = data
+		case "publicityRuleSetEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetEqualFold = data
+		case "publicityRuleSetContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetContainsFold = data
 		case "authorityName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorityName"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -21988,6 +24904,962 @@ func UnmarshalAdministrativePenaltyWhereInput(ctx context.Context, raw any) (ent
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuditLogOrder(ctx context.Context, obj any) (ent.AuditLogOrder, error) {
+	var it ent.AuditLogOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAuditLogOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditLogOrder unmarshals raw into the AuditLogOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditLogOrder(ctx context.Context, raw any) (ent.AuditLogOrder, error) {
+	var out ent.AuditLogOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditLogOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAuditLogWhereInput(ctx context.Context, obj any) (ent.AuditLogWhereInput, error) {
+	var it ent.AuditLogWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "tokenName", "tokenNameNEQ", "tokenNameIn", "tokenNameNotIn", "tokenNameGT", "tokenNameGTE", "tokenNameLT", "tokenNameLTE", "tokenNameContains", "tokenNameHasPrefix", "tokenNameHasSuffix", "tokenNameEqualFold", "tokenNameContainsFold", "role", "roleNEQ", "roleIn", "roleNotIn", "roleGT", "roleGTE", "roleLT", "roleLTE", "roleContains", "roleHasPrefix", "roleHasSuffix", "roleEqualFold", "roleContainsFold", "department", "departmentNEQ", "departmentIn", "departmentNotIn", "departmentGT", "departmentGTE", "departmentLT", "departmentLTE", "departmentContains", "departmentHasPrefix", "departmentHasSuffix", "departmentEqualFold", "departmentContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "operation", "operationNEQ", "operationIn", "operationNotIn", "operationGT", "operationGTE", "operationLT", "operationLTE", "operationContains", "operationHasPrefix", "operationHasSuffix", "operationEqualFold", "operationContainsFold", "variablesDigest", "variablesDigestNEQ", "variablesDigestIn", "variablesDigestNotIn", "variablesDigestGT", "variablesDigestGTE", "variablesDigestLT", "variablesDigestLTE", "variablesDigestContains", "variablesDigestHasPrefix", "variablesDigestHasSuffix", "variablesDigestEqualFold", "variablesDigestContainsFold", "purpose", "purposeNEQ", "purposeIn", "purposeNotIn", "purposeGT", "purposeGTE", "purposeLT", "purposeLTE", "purposeContains", "purposeHasPrefix", "purposeHasSuffix", "purposeIsNil", "purposeNotNil", "purposeEqualFold", "purposeContainsFold", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeGT", "outcomeGTE", "outcomeLT", "outcomeLTE", "outcomeContains", "outcomeHasPrefix", "outcomeHasSuffix", "outcomeEqualFold", "outcomeContainsFold", "durationMs", "durationMsNEQ", "durationMsIn", "durationMsNotIn", "durationMsGT", "durationMsGTE", "durationMsLT", "durationMsLTE"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAuditLogWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAuditLogWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAuditLogWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		case "atNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtNEQ = data
+		case "atIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtIn = data
+		case "atNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtNotIn = data
+		case "atGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtGT = data
+		case "atGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtGTE = data
+		case "atLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLT = data
+		case "atLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLTE = data
+		case "tokenName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenName = data
+		case "tokenNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameNEQ = data
+		case "tokenNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameIn = data
+		case "tokenNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameNotIn = data
+		case "tokenNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameGT = data
+		case "tokenNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameGTE = data
+		case "tokenNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameLT = data
+		case "tokenNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameLTE = data
+		case "tokenNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameContains = data
+		case "tokenNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameHasPrefix = data
+		case "tokenNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameHasSuffix = data
+		case "tokenNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameEqualFold = data
+		case "tokenNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tokenNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TokenNameContainsFold = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "roleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleNEQ = data
+		case "roleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIn = data
+		case "roleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleNotIn = data
+		case "roleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleGT = data
+		case "roleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleGTE = data
+		case "roleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleLT = data
+		case "roleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleLTE = data
+		case "roleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleContains = data
+		case "roleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleHasPrefix = data
+		case "roleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleHasSuffix = data
+		case "roleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleEqualFold = data
+		case "roleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleContainsFold = data
+		case "department":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("department"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Department = data
+		case "departmentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentNEQ = data
+		case "departmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIn = data
+		case "departmentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentNotIn = data
+		case "departmentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentGT = data
+		case "departmentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentGTE = data
+		case "departmentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentLT = data
+		case "departmentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentLTE = data
+		case "departmentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentContains = data
+		case "departmentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentHasPrefix = data
+		case "departmentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentHasSuffix = data
+		case "departmentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentEqualFold = data
+		case "departmentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentContainsFold = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOAuditLogKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOAuditLogKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "operation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operation"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Operation = data
+		case "operationNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationNEQ = data
+		case "operationIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationIn = data
+		case "operationNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationNotIn = data
+		case "operationGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationGT = data
+		case "operationGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationGTE = data
+		case "operationLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationLT = data
+		case "operationLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationLTE = data
+		case "operationContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationContains = data
+		case "operationHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationHasPrefix = data
+		case "operationHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationHasSuffix = data
+		case "operationEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationEqualFold = data
+		case "operationContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("operationContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OperationContainsFold = data
+		case "variablesDigest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigest"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigest = data
+		case "variablesDigestNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestNEQ = data
+		case "variablesDigestIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestIn = data
+		case "variablesDigestNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestNotIn = data
+		case "variablesDigestGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestGT = data
+		case "variablesDigestGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestGTE = data
+		case "variablesDigestLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestLT = data
+		case "variablesDigestLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestLTE = data
+		case "variablesDigestContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestContains = data
+		case "variablesDigestHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestHasPrefix = data
+		case "variablesDigestHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestHasSuffix = data
+		case "variablesDigestEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestEqualFold = data
+		case "variablesDigestContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("variablesDigestContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VariablesDigestContainsFold = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "purposeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeNEQ = data
+		case "purposeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeIn = data
+		case "purposeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeNotIn = data
+		case "purposeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeGT = data
+		case "purposeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeGTE = data
+		case "purposeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeLT = data
+		case "purposeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeLTE = data
+		case "purposeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeContains = data
+		case "purposeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeHasPrefix = data
+		case "purposeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeHasSuffix = data
+		case "purposeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeIsNil = data
+		case "purposeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeNotNil = data
+		case "purposeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeEqualFold = data
+		case "purposeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purposeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PurposeContainsFold = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "outcomeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeGT = data
+		case "outcomeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeGTE = data
+		case "outcomeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeLT = data
+		case "outcomeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeLTE = data
+		case "outcomeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeContains = data
+		case "outcomeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeHasPrefix = data
+		case "outcomeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeHasSuffix = data
+		case "outcomeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeEqualFold = data
+		case "outcomeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeContainsFold = data
+		case "durationMs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMs"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMs = data
+		case "durationMsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsNEQ = data
+		case "durationMsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsIn = data
+		case "durationMsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsNotIn = data
+		case "durationMsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsGT = data
+		case "durationMsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsGTE = data
+		case "durationMsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsLT = data
+		case "durationMsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("durationMsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DurationMsLTE = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditLogWhereInput unmarshals raw into the AuditLogWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditLogWhereInput(ctx context.Context, raw any) (ent.AuditLogWhereInput, error) {
+	var out ent.AuditLogWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditLogWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx context.Context, obj any) (ent.CreateAdministrativeLicenseInput, error) {
 	var it ent.CreateAdministrativeLicenseInput
 	if obj == nil {
@@ -22008,14 +25880,14 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22176,14 +26048,14 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22442,14 +26314,14 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22575,7 +26447,7 @@ func (ec *executionContext) unmarshalInputCreateDepartmentInput(ctx context.Cont
 			it.Name = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22708,14 +26580,14 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -22946,7 +26818,7 @@ func (ec *executionContext) unmarshalInputCreateNaturalPersonInput(ctx context.C
 		switch k {
 		case "idType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idType"))
-			data, err := ec.unmarshalONaturalPersonIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -23079,14 +26951,14 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -23268,14 +27140,14 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -23629,56 +27501,56 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOCreditCommitmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOCreditCommitmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOCreditCommitmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOCreditCommitmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -23699,28 +27571,28 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -24436,7 +28308,7 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccIsNil", "usccNotNil", "usccEqualFold", "usccContainsFold", "hasPenalties", "hasPenaltiesWith", "hasLicenses", "hasLicensesWith", "hasListEntries", "hasListEntriesWith", "hasRatings", "hasRatingsWith", "hasSpotChecks", "hasSpotChecksWith", "hasCommitments", "hasCommitmentsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "level", "levelNEQ", "levelIn", "levelNotIn", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccIsNil", "usccNotNil", "usccEqualFold", "usccContainsFold", "hasRatings", "hasRatingsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24704,28 +28576,28 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 			it.NameContainsFold = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalODepartmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalODepartmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalODepartmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalODepartmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -24954,48 +28826,6 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.UsccContainsFold = data
-		case "hasPenalties":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenalties"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenalties = data
-		case "hasPenaltiesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenaltiesWith"))
-			data, err := ec.unmarshalOAdministrativePenaltyWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenaltiesWith = data
-		case "hasLicenses":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicenses"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicenses = data
-		case "hasLicensesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicensesWith"))
-			data, err := ec.unmarshalOAdministrativeLicenseWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicensesWith = data
-		case "hasListEntries":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntries"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntries = data
-		case "hasListEntriesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntriesWith"))
-			data, err := ec.unmarshalOListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntriesWith = data
 		case "hasRatings":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRatings"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -25010,34 +28840,6 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.HasRatingsWith = data
-		case "hasSpotChecks":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecks"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecks = data
-		case "hasSpotChecksWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecksWith"))
-			data, err := ec.unmarshalOSpotCheckWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecksWith = data
-		case "hasCommitments":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitments"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitments = data
-		case "hasCommitmentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitmentsWith"))
-			data, err := ec.unmarshalOCreditCommitmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitmentsWith = data
 		}
 	}
 	return it, nil
@@ -26396,56 +30198,56 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOListEntrySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOListEntrySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOListEntrySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOListEntrySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -26466,28 +30268,28 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -27448,7 +31250,7 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccEqualFold", "usccContainsFold", "usccStatus", "usccStatusNEQ", "usccStatusIn", "usccStatusNotIn", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeEqualFold", "orgCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "entityKind", "entityKindNEQ", "entityKindIn", "entityKindNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "cityCode", "cityCodeNEQ", "cityCodeIn", "cityCodeNotIn", "cityCodeGT", "cityCodeGTE", "cityCodeLT", "cityCodeLTE", "cityCodeContains", "cityCodeHasPrefix", "cityCodeHasSuffix", "cityCodeIsNil", "cityCodeNotNil", "cityCodeEqualFold", "cityCodeContainsFold", "divisionID", "divisionIDNEQ", "divisionIDIn", "divisionIDNotIn", "divisionIDIsNil", "divisionIDNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "establishedOn", "establishedOnNEQ", "establishedOnIn", "establishedOnNotIn", "establishedOnGT", "establishedOnGTE", "establishedOnLT", "establishedOnLTE", "establishedOnIsNil", "establishedOnNotNil", "registeredAddress", "registeredAddressNEQ", "registeredAddressIn", "registeredAddressNotIn", "registeredAddressGT", "registeredAddressGTE", "registeredAddressLT", "registeredAddressLTE", "registeredAddressContains", "registeredAddressHasPrefix", "registeredAddressHasSuffix", "registeredAddressIsNil", "registeredAddressNotNil", "registeredAddressEqualFold", "registeredAddressContainsFold", "businessScope", "businessScopeNEQ", "businessScopeIn", "businessScopeNotIn", "businessScopeGT", "businessScopeGTE", "businessScopeLT", "businessScopeLTE", "businessScopeContains", "businessScopeHasPrefix", "businessScopeHasSuffix", "businessScopeIsNil", "businessScopeNotNil", "businessScopeEqualFold", "businessScopeContainsFold", "industryCode", "industryCodeNEQ", "industryCodeIn", "industryCodeNotIn", "industryCodeGT", "industryCodeGTE", "industryCodeLT", "industryCodeLTE", "industryCodeContains", "industryCodeHasPrefix", "industryCodeHasSuffix", "industryCodeIsNil", "industryCodeNotNil", "industryCodeEqualFold", "industryCodeContainsFold", "legalRepresentativeID", "legalRepresentativeIDNEQ", "legalRepresentativeIDIn", "legalRepresentativeIDNotIn", "legalRepresentativeIDIsNil", "legalRepresentativeIDNotNil", "hasPenalties", "hasPenaltiesWith", "hasLicenses", "hasLicensesWith", "hasListEntries", "hasListEntriesWith", "hasRatings", "hasRatingsWith", "hasSpotChecks", "hasSpotChecksWith", "hasCommitments", "hasCommitmentsWith", "hasDivision", "hasDivisionWith", "hasLegalRepresentative", "hasLegalRepresentativeWith", "hasRoles", "hasRolesWith", "hasServiceProvider", "hasServiceProviderWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccEqualFold", "usccContainsFold", "usccStatus", "usccStatusNEQ", "usccStatusIn", "usccStatusNotIn", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeEqualFold", "orgCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "entityKind", "entityKindNEQ", "entityKindIn", "entityKindNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "cityCode", "cityCodeNEQ", "cityCodeIn", "cityCodeNotIn", "cityCodeGT", "cityCodeGTE", "cityCodeLT", "cityCodeLTE", "cityCodeContains", "cityCodeHasPrefix", "cityCodeHasSuffix", "cityCodeIsNil", "cityCodeNotNil", "cityCodeEqualFold", "cityCodeContainsFold", "divisionID", "divisionIDNEQ", "divisionIDIn", "divisionIDNotIn", "divisionIDIsNil", "divisionIDNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "establishedOn", "establishedOnNEQ", "establishedOnIn", "establishedOnNotIn", "establishedOnGT", "establishedOnGTE", "establishedOnLT", "establishedOnLTE", "establishedOnIsNil", "establishedOnNotNil", "registeredAddress", "registeredAddressNEQ", "registeredAddressIn", "registeredAddressNotIn", "registeredAddressGT", "registeredAddressGTE", "registeredAddressLT", "registeredAddressLTE", "registeredAddressContains", "registeredAddressHasPrefix", "registeredAddressHasSuffix", "registeredAddressIsNil", "registeredAddressNotNil", "registeredAddressEqualFold", "registeredAddressContainsFold", "businessScope", "businessScopeNEQ", "businessScopeIn", "businessScopeNotIn", "businessScopeGT", "businessScopeGTE", "businessScopeLT", "businessScopeLTE", "businessScopeContains", "businessScopeHasPrefix", "businessScopeHasSuffix", "businessScopeIsNil", "businessScopeNotNil", "businessScopeEqualFold", "businessScopeContainsFold", "industryCode", "industryCodeNEQ", "industryCodeIn", "industryCodeNotIn", "industryCodeGT", "industryCodeGTE", "industryCodeLT", "industryCodeLTE", "industryCodeContains", "industryCodeHasPrefix", "industryCodeHasSuffix", "industryCodeIsNil", "industryCodeNotNil", "industryCodeEqualFold", "industryCodeContainsFold", "legalRepresentativeID", "legalRepresentativeIDNEQ", "legalRepresentativeIDIn", "legalRepresentativeIDNotIn", "legalRepresentativeIDIsNil", "legalRepresentativeIDNotNil", "hasRatings", "hasRatingsWith", "hasDivision", "hasDivisionWith", "hasServiceProvider", "hasServiceProviderWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28052,28 +31854,28 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 			it.NameContainsFold = data
 		case "entityKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKind"))
-			data, err := ec.unmarshalOMarketEntityEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKind = data
 		case "entityKindNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindNEQ"))
-			data, err := ec.unmarshalOMarketEntityEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKindNEQ = data
 		case "entityKindIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindIn"))
-			data, err := ec.unmarshalOMarketEntityEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKindIn = data
 		case "entityKindNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindNotIn"))
-			data, err := ec.unmarshalOMarketEntityEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -28771,48 +32573,6 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 				return it, err
 			}
 			it.LegalRepresentativeIDNotNil = data
-		case "hasPenalties":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenalties"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenalties = data
-		case "hasPenaltiesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenaltiesWith"))
-			data, err := ec.unmarshalOAdministrativePenaltyWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenaltiesWith = data
-		case "hasLicenses":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicenses"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicenses = data
-		case "hasLicensesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicensesWith"))
-			data, err := ec.unmarshalOAdministrativeLicenseWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicensesWith = data
-		case "hasListEntries":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntries"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntries = data
-		case "hasListEntriesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntriesWith"))
-			data, err := ec.unmarshalOListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntriesWith = data
 		case "hasRatings":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRatings"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28827,34 +32587,6 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasRatingsWith = data
-		case "hasSpotChecks":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecks"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecks = data
-		case "hasSpotChecksWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecksWith"))
-			data, err := ec.unmarshalOSpotCheckWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecksWith = data
-		case "hasCommitments":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitments"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitments = data
-		case "hasCommitmentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitmentsWith"))
-			data, err := ec.unmarshalOCreditCommitmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitmentsWith = data
 		case "hasDivision":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDivision"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28869,34 +32601,6 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasDivisionWith = data
-		case "hasLegalRepresentative":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLegalRepresentative"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLegalRepresentative = data
-		case "hasLegalRepresentativeWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLegalRepresentativeWith"))
-			data, err := ec.unmarshalONaturalPersonWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLegalRepresentativeWith = data
-		case "hasRoles":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRoles"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRoles = data
-		case "hasRolesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRolesWith"))
-			data, err := ec.unmarshalOEntityRoleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasRolesWith = data
 		case "hasServiceProvider":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasServiceProvider"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -28992,7 +32696,7 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "idType", "idTypeNEQ", "idTypeIn", "idTypeNotIn", "idNumber", "idNumberNEQ", "idNumberIn", "idNumberNotIn", "idNumberGT", "idNumberGTE", "idNumberLT", "idNumberLTE", "idNumberContains", "idNumberHasPrefix", "idNumberHasSuffix", "idNumberEqualFold", "idNumberContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "birthDate", "birthDateNEQ", "birthDateIn", "birthDateNotIn", "birthDateGT", "birthDateGTE", "birthDateLT", "birthDateLTE", "birthDateIsNil", "birthDateNotNil", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeIsNil", "divisionCodeNotNil", "divisionCodeEqualFold", "divisionCodeContainsFold", "hasPenalties", "hasPenaltiesWith", "hasLicenses", "hasLicensesWith", "hasListEntries", "hasListEntriesWith", "hasRatings", "hasRatingsWith", "hasSpotChecks", "hasSpotChecksWith", "hasCommitments", "hasCommitmentsWith", "hasRepresents", "hasRepresentsWith", "hasRoles", "hasRolesWith", "hasPractices", "hasPracticesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "idType", "idTypeNEQ", "idTypeIn", "idTypeNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "birthDate", "birthDateNEQ", "birthDateIn", "birthDateNotIn", "birthDateGT", "birthDateGTE", "birthDateLT", "birthDateLTE", "birthDateIsNil", "birthDateNotNil", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeIsNil", "divisionCodeNotNil", "divisionCodeEqualFold", "divisionCodeContainsFold", "hasRatings", "hasRatingsWith", "hasRepresents", "hasRepresentsWith", "hasRoles", "hasRolesWith", "hasPractices", "hasPracticesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -29190,123 +32894,32 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 			it.UpdatedAtLTE = data
 		case "idType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idType"))
-			data, err := ec.unmarshalONaturalPersonIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDType = data
 		case "idTypeNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeNEQ"))
-			data, err := ec.unmarshalONaturalPersonIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDTypeNEQ = data
 		case "idTypeIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeIn"))
-			data, err := ec.unmarshalONaturalPersonIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDTypeIn = data
 		case "idTypeNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeNotIn"))
-			data, err := ec.unmarshalONaturalPersonIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDTypeNotIn = data
-		case "idNumber":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumber"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumber = data
-		case "idNumberNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberNEQ = data
-		case "idNumberIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberIn = data
-		case "idNumberNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberNotIn = data
-		case "idNumberGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberGT = data
-		case "idNumberGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberGTE = data
-		case "idNumberLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberLT = data
-		case "idNumberLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberLTE = data
-		case "idNumberContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberContains = data
-		case "idNumberHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberHasPrefix = data
-		case "idNumberHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberHasSuffix = data
-		case "idNumberEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberEqualFold = data
-		case "idNumberContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNumberContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.IDNumberContainsFold = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -29400,28 +33013,28 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 			it.NameContainsFold = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalONaturalPersonGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Gender = data
 		case "genderNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNEQ"))
-			data, err := ec.unmarshalONaturalPersonGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderNEQ = data
 		case "genderIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderIn"))
-			data, err := ec.unmarshalONaturalPersonGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderIn = data
 		case "genderNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNotIn"))
-			data, err := ec.unmarshalONaturalPersonGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -29615,48 +33228,6 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 				return it, err
 			}
 			it.DivisionCodeContainsFold = data
-		case "hasPenalties":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenalties"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenalties = data
-		case "hasPenaltiesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenaltiesWith"))
-			data, err := ec.unmarshalOAdministrativePenaltyWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasPenaltiesWith = data
-		case "hasLicenses":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicenses"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicenses = data
-		case "hasLicensesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasLicensesWith"))
-			data, err := ec.unmarshalOAdministrativeLicenseWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasLicensesWith = data
-		case "hasListEntries":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntries"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntries = data
-		case "hasListEntriesWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntriesWith"))
-			data, err := ec.unmarshalOListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasListEntriesWith = data
 		case "hasRatings":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRatings"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -29671,34 +33242,6 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 				return it, err
 			}
 			it.HasRatingsWith = data
-		case "hasSpotChecks":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecks"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecks = data
-		case "hasSpotChecksWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSpotChecksWith"))
-			data, err := ec.unmarshalOSpotCheckWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasSpotChecksWith = data
-		case "hasCommitments":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitments"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitments = data
-		case "hasCommitmentsWith":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitmentsWith"))
-			data, err := ec.unmarshalOCreditCommitmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInputᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HasCommitmentsWith = data
 		case "hasRepresents":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRepresents"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -29755,6 +33298,83 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 func UnmarshalNaturalPersonWhereInput(ctx context.Context, raw any) (ent.NaturalPersonWhereInput, error) {
 	var out ent.NaturalPersonWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "NaturalPersonWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPolicyRuleInput(ctx context.Context, obj any) (PolicyRuleInput, error) {
+	var it PolicyRuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "subject", "role", "department", "resource", "action"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNPolicyKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "department":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("department"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Department = data
+		case "resource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Resource = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPolicyRuleInput unmarshals raw into the PolicyRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPolicyRuleInput(ctx context.Context, raw any) (PolicyRuleInput, error) {
+	var out PolicyRuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PolicyRuleInput", raw, &out)
 	return out, err
 }
 
@@ -30364,6 +33984,762 @@ func UnmarshalPractitionerWhereInput(ctx context.Context, raw any) (ent.Practiti
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Context, obj any) (ent.PublicityRuleWhereInput, error) {
+	var it ent.PublicityRuleWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOPublicityRuleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOPublicityRuleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "ruleSet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSet"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSet = data
+		case "ruleSetNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetNEQ = data
+		case "ruleSetIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetIn = data
+		case "ruleSetNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetNotIn = data
+		case "ruleSetGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetGT = data
+		case "ruleSetGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetGTE = data
+		case "ruleSetLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetLT = data
+		case "ruleSetLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetLTE = data
+		case "ruleSetContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetContains = data
+		case "ruleSetHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetHasPrefix = data
+		case "ruleSetHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetHasSuffix = data
+		case "ruleSetEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetEqualFold = data
+		case "ruleSetContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSetContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSetContainsFold = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "effectiveTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveTo"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveTo = data
+		case "effectiveToNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNEQ = data
+		case "effectiveToIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIn = data
+		case "effectiveToNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotIn = data
+		case "effectiveToGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGT = data
+		case "effectiveToGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGTE = data
+		case "effectiveToLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLT = data
+		case "effectiveToLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLTE = data
+		case "effectiveToIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIsNil = data
+		case "effectiveToNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotNil = data
+		case "sector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sector = data
+		case "sectorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNEQ = data
+		case "sectorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorIn = data
+		case "sectorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNotIn = data
+		case "sectorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorGT = data
+		case "sectorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorGTE = data
+		case "sectorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorLT = data
+		case "sectorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorLTE = data
+		case "sectorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorContains = data
+		case "sectorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorHasPrefix = data
+		case "sectorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorHasSuffix = data
+		case "sectorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorIsNil = data
+		case "sectorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNotNil = data
+		case "sectorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorEqualFold = data
+		case "sectorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorContainsFold = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "severityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNEQ = data
+		case "severityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIn = data
+		case "severityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotIn = data
+		case "severityGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityGT = data
+		case "severityGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityGTE = data
+		case "severityLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityLT = data
+		case "severityLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityLTE = data
+		case "severityContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityContains = data
+		case "severityHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityHasPrefix = data
+		case "severityHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityHasSuffix = data
+		case "severityEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityEqualFold = data
+		case "severityContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityContainsFold = data
+		case "minMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonths = data
+		case "minMonthsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsNEQ = data
+		case "minMonthsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsIn = data
+		case "minMonthsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsNotIn = data
+		case "minMonthsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsGT = data
+		case "minMonthsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsGTE = data
+		case "minMonthsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsLT = data
+		case "minMonthsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonthsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinMonthsLTE = data
+		case "maxMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonths = data
+		case "maxMonthsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsNEQ = data
+		case "maxMonthsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsIn = data
+		case "maxMonthsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsNotIn = data
+		case "maxMonthsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsGT = data
+		case "maxMonthsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsGTE = data
+		case "maxMonthsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsLT = data
+		case "maxMonthsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonthsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxMonthsLTE = data
+		case "repairable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairable"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repairable = data
+		case "repairableNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairableNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepairableNEQ = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIsNil = data
+		case "basisNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotNil = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPublicityRuleWhereInput unmarshals raw into the PublicityRuleWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPublicityRuleWhereInput(ctx context.Context, raw any) (ent.PublicityRuleWhereInput, error) {
+	var out ent.PublicityRuleWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PublicityRuleWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSectorRatingOrder(ctx context.Context, obj any) (ent.SectorRatingOrder, error) {
 	var it ent.SectorRatingOrder
 	if obj == nil {
@@ -30626,56 +35002,56 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSectorRatingSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSectorRatingSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSectorRatingSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSectorRatingSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -30696,28 +35072,28 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -32279,56 +36655,56 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSpotCheckSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSpotCheckSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSpotCheckSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSpotCheckSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -32349,28 +36725,28 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33056,7 +37432,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33070,7 +37446,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33224,7 +37600,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33238,7 +37614,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33560,7 +37936,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33574,7 +37950,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33672,7 +38048,7 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 			it.Name = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalODepartmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33812,7 +38188,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33826,7 +38202,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -34225,7 +38601,7 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -34239,7 +38615,7 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -34414,7 +38790,7 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -34428,7 +38804,7 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -34522,6 +38898,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._SectorRating(ctx, sel, obj)
+	case *ent.PublicityRule:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PublicityRule(ctx, sel, obj)
 	case *ent.Practitioner:
 		if obj == nil {
 			return graphql.Null
@@ -34562,6 +38943,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._CreditCommitment(ctx, sel, obj)
+	case *ent.AuditLog:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AuditLog(ctx, sel, obj)
 	case *ent.AdministrativePenalty:
 		if obj == nil {
 			return graphql.Null
@@ -34998,8 +39384,28 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publicityStart":
+			out.Values[i] = ec._AdministrativePenalty_publicityStart(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publicityMinEnd":
+			out.Values[i] = ec._AdministrativePenalty_publicityMinEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "publicityDeadline":
 			out.Values[i] = ec._AdministrativePenalty_publicityDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "repairable":
+			out.Values[i] = ec._AdministrativePenalty_repairable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publicityRuleSet":
+			out.Values[i] = ec._AdministrativePenalty_publicityRuleSet(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -35124,6 +39530,170 @@ func (ec *executionContext) _AdministrativePenaltyEdge(ctx context.Context, sel 
 			}
 		case "cursor":
 			out.Values[i] = ec._AdministrativePenaltyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditLogImplementors = []string{"AuditLog", "Node"}
+
+func (ec *executionContext) _AuditLog(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditLog) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLog")
+		case "id":
+			out.Values[i] = ec._AuditLog_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._AuditLog_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tokenName":
+			out.Values[i] = ec._AuditLog_tokenName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._AuditLog_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._AuditLog_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._AuditLog_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "operation":
+			out.Values[i] = ec._AuditLog_operation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variablesDigest":
+			out.Values[i] = ec._AuditLog_variablesDigest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._AuditLog_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._AuditLog_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "durationMs":
+			out.Values[i] = ec._AuditLog_durationMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditLogConnectionImplementors = []string{"AuditLogConnection"}
+
+func (ec *executionContext) _AuditLogConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditLogConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLogConnection")
+		case "edges":
+			out.Values[i] = ec._AuditLogConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditLogConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AuditLogConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditLogEdgeImplementors = []string{"AuditLogEdge"}
+
+func (ec *executionContext) _AuditLogEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AuditLogEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditLogEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditLogEdge")
+		case "node":
+			out.Values[i] = ec._AuditLogEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AuditLogEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36431,6 +41001,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "addPolicyRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addPolicyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removePolicyRule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removePolicyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAdministrativePenalty":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAdministrativePenalty(ctx, field)
@@ -36563,11 +41147,6 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "idNumber":
-			out.Values[i] = ec._NaturalPerson_idNumber(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "name":
 			out.Values[i] = ec._NaturalPerson_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -36641,6 +41220,12 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_practices(ctx, field, obj)
+				})
+		case "idNumber":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_idNumber(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -36768,6 +41353,64 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var policyRuleImplementors = []string{"PolicyRule"}
+
+func (ec *executionContext) _PolicyRule(ctx context.Context, sel ast.SelectionSet, obj *PolicyRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, policyRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PolicyRule")
+		case "kind":
+			out.Values[i] = ec._PolicyRule_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._PolicyRule_subject(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "role":
+			out.Values[i] = ec._PolicyRule_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._PolicyRule_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resource":
+			out.Values[i] = ec._PolicyRule_resource(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._PolicyRule_action(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -36954,6 +41597,165 @@ func (ec *executionContext) _PractitionerEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var publicityRuleImplementors = []string{"PublicityRule", "Node"}
+
+func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.SelectionSet, obj *ent.PublicityRule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicityRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicityRule")
+		case "id":
+			out.Values[i] = ec._PublicityRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ruleSet":
+			out.Values[i] = ec._PublicityRule_ruleSet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveFrom":
+			out.Values[i] = ec._PublicityRule_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveTo":
+			out.Values[i] = ec._PublicityRule_effectiveTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sector":
+			out.Values[i] = ec._PublicityRule_sector(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "severity":
+			out.Values[i] = ec._PublicityRule_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minMonths":
+			out.Values[i] = ec._PublicityRule_minMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxMonths":
+			out.Values[i] = ec._PublicityRule_maxMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repairable":
+			out.Values[i] = ec._PublicityRule_repairable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._PublicityRule_basis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicityRuleConnectionImplementors = []string{"PublicityRuleConnection"}
+
+func (ec *executionContext) _PublicityRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PublicityRuleConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicityRuleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicityRuleConnection")
+		case "edges":
+			out.Values[i] = ec._PublicityRuleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PublicityRuleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PublicityRuleConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var publicityRuleEdgeImplementors = []string{"PublicityRuleEdge"}
+
+func (ec *executionContext) _PublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PublicityRuleEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicityRuleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicityRuleEdge")
+		case "node":
+			out.Values[i] = ec._PublicityRuleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PublicityRuleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -36996,6 +41798,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_administrativePenalties(ctx, field)
+				})
+		case "auditLogs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLogs(ctx, field)
 				})
 		case "creditCommitments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -37045,6 +41853,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_practitioners(ctx, field)
 				})
+		case "publicityRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicityRules(ctx, field)
+				})
 		case "sectorRatings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -37062,6 +41876,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_spotChecks(ctx, field)
+				})
+		case "viewer":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_viewer(ctx, field)
+				})
+		case "personByIdNumber":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_personByIdNumber(ctx, field)
+				})
+		case "policyRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_policyRules(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -37669,6 +42501,79 @@ func (ec *executionContext) _SpotCheckEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var viewerImplementors = []string{"Viewer"}
+
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *authz.Viewer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Viewer")
+		case "tokenName":
+			out.Values[i] = ec._Viewer_tokenName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._Viewer_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.Values[i] = ec._Viewer_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readSectors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_readSectors(ctx, field, obj)
+				})
+		case "publicSectors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_publicSectors(ctx, field, obj)
+				})
+		case "writeSectors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_writeSectors(ctx, field, obj)
+				})
+		case "personalData":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_personalData(ctx, field, obj)
+				})
+		case "audited":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Viewer_audited(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var __DirectiveImplementors = []string{"__Directive"}
 
 func (ec *executionContext) ___Directive(ctx context.Context, sel ast.SelectionSet, obj *introspection.Directive) graphql.Marshaler {
@@ -38076,36 +42981,6 @@ func (ec *executionContext) marshalNAdministrativeLicenseOrderField2ᚖgithubᚗ
 	return v
 }
 
-func (ec *executionContext) unmarshalNAdministrativeLicenseRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativeLicenseRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNAdministrativeLicenseSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativeLicenseSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNAdministrativeLicenseSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativeLicenseSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNAdministrativeLicenseState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativelicenseᚐState(ctx context.Context, v any) (administrativelicense.State, error) {
 	var res administrativelicense.State
 	err := res.UnmarshalGQL(v)
@@ -38176,38 +43051,45 @@ func (ec *executionContext) marshalNAdministrativePenaltyProcedure2githubᚗcom�
 	return v
 }
 
-func (ec *executionContext) unmarshalNAdministrativePenaltyRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativePenaltyRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNAdministrativePenaltySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativePenaltySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNAdministrativePenaltySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNAdministrativePenaltySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNAdministrativePenaltyWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInput(ctx context.Context, v any) (*ent.AdministrativePenaltyWhereInput, error) {
 	res, err := ec.unmarshalInputAdministrativePenaltyWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditLogConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLogConnection!")
+		return graphql.Null
+	}
+	return ec._AuditLogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx context.Context, v any) (auditlog.Kind, error) {
+	var res auditlog.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx context.Context, sel ast.SelectionSet, v auditlog.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNAuditLogOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogOrderField(ctx context.Context, v any) (*ent.AuditLogOrderField, error) {
+	var res = new(ent.AuditLogOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditLogOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLogOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAuditLogWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInput(ctx context.Context, v any) (*ent.AuditLogWhereInput, error) {
+	res, err := ec.unmarshalInputAuditLogWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38340,36 +43222,6 @@ func (ec *executionContext) marshalNCreditCommitmentOrderField2ᚖgithubᚗcom�
 	return v
 }
 
-func (ec *executionContext) unmarshalNCreditCommitmentRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreditCommitmentRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNCreditCommitmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreditCommitmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNCreditCommitmentSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNCreditCommitmentSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNCreditCommitmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInput(ctx context.Context, v any) (*ent.CreditCommitmentWhereInput, error) {
 	res, err := ec.unmarshalInputCreditCommitmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -38439,16 +43291,6 @@ func (ec *executionContext) marshalNDepartmentOrderField2ᚖgithubᚗcomᚋcredi
 	return v
 }
 
-func (ec *executionContext) unmarshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNDepartmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInput(ctx context.Context, v any) (*ent.DepartmentWhereInput, error) {
 	res, err := ec.unmarshalInputDepartmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -38489,6 +43331,16 @@ func (ec *executionContext) marshalNDivisionOrderField2ᚖgithubᚗcomᚋcreditg
 func (ec *executionContext) unmarshalNDivisionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionWhereInput(ctx context.Context, v any) (*ent.DivisionWhereInput, error) {
 	res, err := ec.unmarshalInputDivisionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (ident.EntityKind, error) {
+	var res ident.EntityKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v ident.EntityKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx context.Context, sel ast.SelectionSet, v *ent.EntityRole) graphql.Marshaler {
@@ -38550,6 +43402,16 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (ident.Gender, error) {
+	var res ident.Gender
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v ident.Gender) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38591,6 +43453,16 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (ident.IDType, error) {
+	var res ident.IDType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v ident.IDType) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -38652,16 +43524,6 @@ func (ec *executionContext) marshalNListEntryOrderField2ᚖgithubᚗcomᚋcredit
 	return v
 }
 
-func (ec *executionContext) unmarshalNListEntryRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNListEntryRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNListEntryRemovalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx context.Context, v any) (listentry.RemovalReason, error) {
 	var res listentry.RemovalReason
 	err := res.UnmarshalGQL(v)
@@ -38669,26 +43531,6 @@ func (ec *executionContext) unmarshalNListEntryRemovalReason2githubᚗcomᚋcred
 }
 
 func (ec *executionContext) marshalNListEntryRemovalReason2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx context.Context, sel ast.SelectionSet, v listentry.RemovalReason) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNListEntrySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNListEntrySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNListEntrySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNListEntrySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
 	return v
 }
 
@@ -38711,16 +43553,6 @@ func (ec *executionContext) marshalNMarketEntityConnection2ᚖgithubᚗcomᚋcre
 		return graphql.Null
 	}
 	return ec._MarketEntityConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNMarketEntityEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (ident.EntityKind, error) {
-	var res ident.EntityKind
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNMarketEntityEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v ident.EntityKind) graphql.Marshaler {
-	return v
 }
 
 func (ec *executionContext) unmarshalNMarketEntityOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityOrder(ctx context.Context, v any) (*ent.MarketEntityOrder, error) {
@@ -38781,26 +43613,6 @@ func (ec *executionContext) marshalNNaturalPersonConnection2ᚖgithubᚗcomᚋcr
 		return graphql.Null
 	}
 	return ec._NaturalPersonConnection(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalNNaturalPersonGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (ident.Gender, error) {
-	var res ident.Gender
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNaturalPersonGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v ident.Gender) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNNaturalPersonIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (ident.IDType, error) {
-	var res ident.IDType
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNNaturalPersonIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v ident.IDType) graphql.Marshaler {
-	return v
 }
 
 func (ec *executionContext) unmarshalNNaturalPersonOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonOrderField(ctx context.Context, v any) (*ent.NaturalPersonOrderField, error) {
@@ -38886,6 +43698,55 @@ func (ec *executionContext) marshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgrap
 	return ret
 }
 
+func (ec *executionContext) unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx context.Context, v any) (Permission, error) {
+	var res Permission
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx context.Context, sel ast.SelectionSet, v Permission) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPolicyKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyKind(ctx context.Context, v any) (PolicyKind, error) {
+	var res PolicyKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPolicyKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyKind(ctx context.Context, sel ast.SelectionSet, v PolicyKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPolicyRule2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []*PolicyRule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPolicyRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPolicyRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRule(ctx context.Context, sel ast.SelectionSet, v *PolicyRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PolicyRule!")
+		return graphql.Null
+	}
+	return ec._PolicyRule(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPolicyRuleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPolicyRuleInput(ctx context.Context, v any) (PolicyRuleInput, error) {
+	res, err := ec.unmarshalInputPolicyRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx context.Context, sel ast.SelectionSet, v *ent.Practitioner) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Practitioner!")
@@ -38919,6 +43780,69 @@ func (ec *executionContext) marshalNPractitionerOrderField2ᚖgithubᚗcomᚋcre
 func (ec *executionContext) unmarshalNPractitionerWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerWhereInput(ctx context.Context, v any) (*ent.PractitionerWhereInput, error) {
 	res, err := ec.unmarshalInputPractitionerWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicityRuleConnection!")
+		return graphql.Null
+	}
+	return ec._PublicityRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx context.Context, v any) (*ent.PublicityRuleWhereInput, error) {
+	res, err := ec.unmarshalInputPublicityRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
+	var res sectors.RecordStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
+	var res sectors.Sector
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sectors.Sector, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
@@ -38956,16 +43880,6 @@ func (ec *executionContext) marshalNSectorRatingOrderField2ᚖgithubᚗcomᚋcre
 	return v
 }
 
-func (ec *executionContext) unmarshalNSectorRatingRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSectorRatingRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNSectorRatingScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx context.Context, v any) (sectorrating.Scheme, error) {
 	var res sectorrating.Scheme
 	err := res.UnmarshalGQL(v)
@@ -38973,26 +43887,6 @@ func (ec *executionContext) unmarshalNSectorRatingScheme2githubᚗcomᚋcreditgr
 }
 
 func (ec *executionContext) marshalNSectorRatingScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx context.Context, sel ast.SelectionSet, v sectorrating.Scheme) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNSectorRatingSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSectorRatingSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNSectorRatingSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSectorRatingSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
 	return v
 }
 
@@ -39046,6 +43940,16 @@ func (ec *executionContext) unmarshalNServiceProviderWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
+	var res sectors.Severity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx context.Context, sel ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SpotCheck!")
@@ -39081,16 +43985,6 @@ func (ec *executionContext) marshalNSpotCheckOrderField2ᚖgithubᚗcomᚋcredit
 	return v
 }
 
-func (ec *executionContext) unmarshalNSpotCheckRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSpotCheckRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) unmarshalNSpotCheckResult2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋspotcheckᚐResult(ctx context.Context, v any) (spotcheck.Result, error) {
 	var res spotcheck.Result
 	err := res.UnmarshalGQL(v)
@@ -39108,26 +44002,6 @@ func (ec *executionContext) unmarshalNSpotCheckRiskClassAtSelection2githubᚗcom
 }
 
 func (ec *executionContext) marshalNSpotCheckRiskClassAtSelection2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋspotcheckᚐRiskClassAtSelection(ctx context.Context, sel ast.SelectionSet, v spotcheck.RiskClassAtSelection) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNSpotCheckSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSpotCheckSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-	return v
-}
-
-func (ec *executionContext) unmarshalNSpotCheckSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNSpotCheckSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
 	return v
 }
 
@@ -39222,6 +44096,14 @@ func (ec *executionContext) unmarshalNUpdateServiceProviderInput2githubᚗcomᚋ
 func (ec *executionContext) unmarshalNUpdateSpotCheckInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateSpotCheckInput(ctx context.Context, v any) (ent.UpdateSpotCheckInput, error) {
 	res, err := ec.unmarshalInputUpdateSpotCheckInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋauthzᚐViewer(ctx context.Context, sel ast.SelectionSet, v *authz.Viewer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Viewer!")
+		return graphql.Null
+	}
+	return ec._Viewer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -39462,162 +44344,6 @@ func (ec *executionContext) unmarshalOAdministrativeLicenseOrder2ᚕᚖgithubᚗ
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOAdministrativeLicenseRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativeLicenseRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativeLicenseRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOAdministrativeLicenseSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativeLicenseSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativeLicenseSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativeLicenseSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOAdministrativeLicenseSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativeLicenseSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativeLicenseSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalOAdministrativeLicenseState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativelicenseᚐStateᚄ(ctx context.Context, v any) ([]administrativelicense.State, error) {
 	if v == nil {
 		return nil, nil
@@ -39843,162 +44569,6 @@ func (ec *executionContext) marshalOAdministrativePenaltyProcedure2ᚖgithubᚗc
 	return v
 }
 
-func (ec *executionContext) unmarshalOAdministrativePenaltyRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativePenaltyRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltyRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativePenaltyRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltyRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOAdministrativePenaltySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativePenaltySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativePenaltySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativePenaltySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOAdministrativePenaltySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNAdministrativePenaltySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNAdministrativePenaltySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalOAdministrativePenaltyWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInputᚄ(ctx context.Context, v any) ([]*ent.AdministrativePenaltyWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -40021,6 +44591,118 @@ func (ec *executionContext) unmarshalOAdministrativePenaltyWhereInput2ᚖgithub�
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputAdministrativePenaltyWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditLog(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AuditLogEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx context.Context, v any) ([]auditlog.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]auditlog.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []auditlog.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAuditLogKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx context.Context, v any) (*auditlog.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(auditlog.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAuditLogKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx context.Context, sel ast.SelectionSet, v *auditlog.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAuditLogOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogOrder(ctx context.Context, v any) (*ent.AuditLogOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditLogOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAuditLogWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInputᚄ(ctx context.Context, v any) ([]*ent.AuditLogWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AuditLogWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditLogWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAuditLogWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogWhereInput(ctx context.Context, v any) (*ent.AuditLogWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditLogWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -40200,162 +44882,6 @@ func (ec *executionContext) unmarshalOCreditCommitmentOrder2ᚕᚖgithubᚗcom�
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCreditCommitmentRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOCreditCommitmentRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCreditCommitmentRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOCreditCommitmentRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCreditCommitmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOCreditCommitmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCreditCommitmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOCreditCommitmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCreditCommitmentSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOCreditCommitmentSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCreditCommitmentSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOCreditCommitmentSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalOCreditCommitmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInputᚄ(ctx context.Context, v any) ([]*ent.CreditCommitmentWhereInput, error) {
@@ -40557,58 +45083,6 @@ func (ec *executionContext) unmarshalODepartmentOrder2ᚖgithubᚗcomᚋcreditgr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalODepartmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalODepartmentSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNDepartmentSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalODepartmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalODepartmentSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx context.Context, v any) ([]*ent.DepartmentWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -40744,6 +45218,58 @@ func (ec *executionContext) unmarshalODivisionWhereInput2ᚖgithubᚗcomᚋcredi
 	}
 	res, err := ec.unmarshalInputDivisionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, v any) ([]ident.EntityKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ident.EntityKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.EntityKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (*ident.EntityKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(ident.EntityKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v *ident.EntityKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOEntityRole2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.EntityRole) graphql.Marshaler {
@@ -40929,6 +45455,58 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, v any) ([]ident.Gender, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ident.Gender, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.Gender) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (*ident.Gender, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(ident.Gender)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v *ident.Gender) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40992,6 +45570,58 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalIntID(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, v any) ([]ident.IDType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ident.IDType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.IDType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (*ident.IDType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(ident.IDType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v *ident.IDType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
@@ -41143,58 +45773,6 @@ func (ec *executionContext) unmarshalOListEntryOrder2ᚕᚖgithubᚗcomᚋcredit
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOListEntryRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNListEntryRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOListEntryRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNListEntryRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOListEntryRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalOListEntryRemovalReason2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReasonᚄ(ctx context.Context, v any) ([]listentry.RemovalReason, error) {
 	if v == nil {
 		return nil, nil
@@ -41241,110 +45819,6 @@ func (ec *executionContext) unmarshalOListEntryRemovalReason2ᚖgithubᚗcomᚋc
 }
 
 func (ec *executionContext) marshalOListEntryRemovalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx context.Context, sel ast.SelectionSet, v *listentry.RemovalReason) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOListEntrySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNListEntrySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOListEntrySector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNListEntrySector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOListEntrySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOListEntrySector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOListEntrySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNListEntrySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOListEntrySeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNListEntrySeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOListEntrySeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -41420,58 +45894,6 @@ func (ec *executionContext) marshalOMarketEntityEdge2ᚖgithubᚗcomᚋcreditgra
 		return graphql.Null
 	}
 	return ec._MarketEntityEdge(ctx, sel, v)
-}
-
-func (ec *executionContext) unmarshalOMarketEntityEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, v any) ([]ident.EntityKind, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]ident.EntityKind, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNMarketEntityEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOMarketEntityEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.EntityKind) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNMarketEntityEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOMarketEntityEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (*ident.EntityKind, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(ident.EntityKind)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOMarketEntityEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v *ident.EntityKind) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalOMarketEntityOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityOrderᚄ(ctx context.Context, v any) ([]*ent.MarketEntityOrder, error) {
@@ -41647,110 +46069,6 @@ func (ec *executionContext) marshalONaturalPersonEdge2ᚖgithubᚗcomᚋcreditgr
 	return ec._NaturalPersonEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalONaturalPersonGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, v any) ([]ident.Gender, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]ident.Gender, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNNaturalPersonGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalONaturalPersonGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.Gender) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNNaturalPersonGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalONaturalPersonGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (*ident.Gender, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(ident.Gender)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalONaturalPersonGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v *ident.Gender) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalONaturalPersonIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, v any) ([]ident.IDType, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]ident.IDType, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNNaturalPersonIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalONaturalPersonIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.IDType) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNNaturalPersonIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalONaturalPersonIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (*ident.IDType, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(ident.IDType)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalONaturalPersonIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v *ident.IDType) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
 func (ec *executionContext) unmarshalONaturalPersonOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonOrder(ctx context.Context, v any) (*ent.NaturalPersonOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -41906,6 +46224,162 @@ func (ec *executionContext) unmarshalOPractitionerWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicityRule(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PublicityRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicityRuleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInputᚄ(ctx context.Context, v any) ([]*ent.PublicityRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PublicityRuleWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx context.Context, v any) (*ent.PublicityRuleWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPublicityRuleWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sectors.RecordStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(sectors.RecordStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sectors.Sector, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(sectors.Sector)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -41948,58 +46422,6 @@ func (ec *executionContext) unmarshalOSectorRatingOrder2ᚕᚖgithubᚗcomᚋcre
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalOSectorRatingRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSectorRatingRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSectorRatingRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSectorRatingRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSectorRatingRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalOSectorRatingScheme2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐSchemeᚄ(ctx context.Context, v any) ([]sectorrating.Scheme, error) {
@@ -42048,110 +46470,6 @@ func (ec *executionContext) unmarshalOSectorRatingScheme2ᚖgithubᚗcomᚋcredi
 }
 
 func (ec *executionContext) marshalOSectorRatingScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx context.Context, sel ast.SelectionSet, v *sectorrating.Scheme) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOSectorRatingSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSectorRatingSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSectorRatingSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSectorRatingSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSectorRatingSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSectorRatingSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOSectorRatingSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSectorRatingSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSectorRatingSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSectorRatingSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSectorRatingSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -42295,6 +46613,58 @@ func (ec *executionContext) unmarshalOServiceProviderWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]sectors.Severity, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(sectors.Severity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx context.Context, sel ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -42337,58 +46707,6 @@ func (ec *executionContext) unmarshalOSpotCheckOrder2ᚕᚖgithubᚗcomᚋcredit
 		}
 	}
 	return res, nil
-}
-
-func (ec *executionContext) unmarshalOSpotCheckRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSpotCheckRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSpotCheckRecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSpotCheckRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.RecordStatus)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSpotCheckRecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
 }
 
 func (ec *executionContext) unmarshalOSpotCheckResult2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋspotcheckᚐResultᚄ(ctx context.Context, v any) ([]spotcheck.Result, error) {
@@ -42489,110 +46807,6 @@ func (ec *executionContext) unmarshalOSpotCheckRiskClassAtSelection2ᚖgithubᚗ
 }
 
 func (ec *executionContext) marshalOSpotCheckRiskClassAtSelection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋspotcheckᚐRiskClassAtSelection(ctx context.Context, sel ast.SelectionSet, v *spotcheck.RiskClassAtSelection) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOSpotCheckSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Sector, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSpotCheckSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSpotCheckSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSpotCheckSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSpotCheckSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Sector)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSpotCheckSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return v
-}
-
-func (ec *executionContext) unmarshalOSpotCheckSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]sectors.Severity, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSpotCheckSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOSpotCheckSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNSpotCheckSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
-}
-
-func (ec *executionContext) unmarshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
-	if v == nil {
-		return nil, nil
-	}
-	var res = new(sectors.Severity)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOSpotCheckSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -12,31 +12,58 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
-// testEnv is a running server over a real database, as main wires it.
+// testEnv is a running server over a real database, as main wires it, and the demo token a
+// request is sent with.
 type testEnv struct {
-	t     *testing.T
-	db    *storage.DB
-	srv   *httptest.Server
-	stmts atomic.Int64 // SQL statements run since the last reset
+	t          *testing.T
+	db         *storage.DB
+	srv        *httptest.Server
+	stmts      *atomic.Int64 // SQL statements run since the last reset
+	authorizer *authz.Authorizer
+	tokens     authz.TokenService
+	secrets    map[string]string // demo token name → secret
+	token      string            // name of the demo token requests carry; "" for the public
+}
+
+// as returns the environment sending requests with the named demo token ("" for none).
+func (e *testEnv) as(name string) *testEnv {
+	c := *e
+	c.token = name
+	return &c
 }
 
 // newEnv opens a fresh database on engine e, loads demo data with the given number of
 // entities (none when 0) and starts the HTTP server.
 func newEnv(t *testing.T, e storagetest.Engine, entities int) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t}
+	env := &testEnv{t: t, stmts: new(atomic.Int64), token: "demo-market-clerk"}
 	env.db = e.Open(t, storagetest.Options{Options: storage.Options{
 		Debug: func(context.Context, ...any) { env.stmts.Add(1) },
 	}})
 	ctx := context.Background()
 	if err := seed.Reference(ctx, env.db.Client); err != nil {
 		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var err error
+	if env.authorizer, err = authz.New(ctx, authz.EntStore{Client: env.db.Client}, logger); err != nil {
+		t.Fatal(err)
+	}
+	env.tokens = authz.TokenService{Client: env.db.Client, Authorizer: env.authorizer}
+	demo, err := seed.DemoTokens(ctx, env.tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.secrets = map[string]string{}
+	for _, d := range demo {
+		env.secrets[d.Name] = d.Token
 	}
 	if entities > 0 {
 		o := seed.DefaultOptions()
@@ -45,9 +72,9 @@ func newEnv(t *testing.T, e storagetest.Engine, entities int) *testEnv {
 			t.Fatal(err)
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	env.srv = httptest.NewServer(graph.NewServer(graph.ServerConfig{
-		Client: env.db.Client, Ready: env.db.Ready, Logger: logger, Playground: true,
+		Client: env.db.Client, Authorizer: env.authorizer, Tokens: env.tokens,
+		Ready: env.db.Ready, Logger: logger, Playground: true,
 	}))
 	t.Cleanup(env.srv.Close)
 	return env
@@ -71,7 +98,16 @@ type gqlResponse struct {
 func (e *testEnv) post(query string, vars map[string]any) gqlResponse {
 	e.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	res, err := http.Post(e.srv.URL+"/query", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if e.token != "" {
+		secret, ok := e.secrets[e.token]
+		if !ok {
+			secret = e.token // a raw header value, for authentication tests
+		}
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -219,9 +219,7 @@ func TestFilterAndCountAgreeWithSQL(t *testing.T) {
 				"id IN (SELECT entity_id FROM sector_ratings WHERE scheme = 'MARKET_RISK_CLASS' AND grade = 'D')", nil},
 			{"green environment in Nanjing", `{cityCode: "320100", hasRatingsWith: {scheme: ENV_CREDIT_JS, grade: "GREEN"}}`,
 				"city_code = '320100' AND id IN (SELECT entity_id FROM sector_ratings WHERE scheme = 'ENV_CREDIT_JS' AND grade = 'GREEN')", nil},
-			{"penalised", `{hasPenalties: true}`, "id IN (SELECT entity_id FROM administrative_penalties WHERE entity_id IS NOT NULL)", nil},
-			{"on the serious list", `{hasListEntriesWith: {listType: MS_SERIOUS_ILLEGAL_DISHONEST}}`,
-				"id IN (SELECT entity_id FROM list_entries WHERE list_type = 'MS_SERIOUS_ILLEGAL_DISHONEST')", nil},
+			{"farmers' cooperatives in Xuzhou", `{cityCode: "320300", entityKind: FARMERS_COOPERATIVE}`, "city_code = '320300' AND entity_kind = 'FARMERS_COOPERATIVE'", nil},
 		}
 		nonEmpty := 0
 		for _, tt := range tests {

@@ -5,15 +5,20 @@ package graph
 
 import (
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 )
 
 // Resolver is the root resolver and the one place its dependencies are injected.
 type Resolver struct {
-	client *ent.Client
+	client     *ent.Client
+	authorizer *authz.Authorizer
 }
 
-// NewSchema builds the executable schema over an ent client.
-func NewSchema(client *ent.Client) graphql.ExecutableSchema {
-	return NewExecutableSchema(Config{Resolvers: &Resolver{client: client}})
+// NewSchema builds the executable schema over an ent client and the authorizer.
+func NewSchema(client *ent.Client, authorizer *authz.Authorizer) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{
+		Resolvers:  &Resolver{client: client, authorizer: authorizer},
+		Directives: DirectiveRoot{Requires: requires},
+	})
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"github.com/creditgraph/creditgraph/authz"
 	"log/slog"
 	"net/http"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -20,7 +20,11 @@ import (
 
 // ServerConfig is what the HTTP surface needs from main.
 type ServerConfig struct {
-	Client *ent.Client
+	Client     *ent.Client
+	Authorizer *authz.Authorizer
+	Tokens     authz.TokenService
+	// PublicIntrospection lets callers without a token introspect the schema (development).
+	PublicIntrospection bool
 	// Ready reports whether the database answers; /readyz calls it.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
@@ -28,14 +32,17 @@ type ServerConfig struct {
 	Playground bool
 }
 
-// NewGraphQLHandler builds the GraphQL endpoint: POST and GET transports, introspection,
-// mutations in a transaction (entgql.Transactioner), and the one error presenter.
-func NewGraphQLHandler(client *ent.Client, logger *slog.Logger) http.Handler {
-	srv := handler.New(NewSchema(client))
+// NewGraphQLHandler builds the GraphQL endpoint: POST and GET transports, introspection for
+// authenticated callers, the audit trail, mutations in a transaction (entgql.Transactioner),
+// and the one error presenter. It expects a Viewer in the request context (Tokens.Middleware).
+func NewGraphQLHandler(cfg ServerConfig) http.Handler {
+	client, logger := cfg.Client, cfg.Logger
+	srv := handler.New(NewSchema(client, cfg.Authorizer))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.Use(extension.Introspection{})
+	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
+	srv.Use(auditTrail{client: client, logger: logger})
 	srv.Use(entgql.Transactioner{TxOpener: client})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -49,7 +56,7 @@ func NewGraphQLHandler(client *ent.Client, logger *slog.Logger) http.Handler {
 // up) and /readyz (the database answers).
 func NewServer(cfg ServerConfig) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/query", NewGraphQLHandler(cfg.Client, cfg.Logger))
+	mux.Handle("/query", cfg.Tokens.Middleware(NewGraphQLHandler(cfg)))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)

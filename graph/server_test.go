@@ -64,7 +64,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	// A database that does not answer makes /readyz fail while /healthz stays up.
 	down := httptest.NewServer(graph.NewServer(graph.ServerConfig{
-		Client: env.db.Client, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Client: env.db.Client, Authorizer: env.authorizer, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ready: func(context.Context) error { return errors.New("connection refused") },
 	}))
 	defer down.Close()

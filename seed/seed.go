@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/department"
@@ -46,8 +47,13 @@ func DefaultOptions() Options {
 // batch is how many rows go into one INSERT (SQLite allows 32,766 bound variables).
 const batch = 250
 
-// Reference loads the divisions and departments when they are missing; it is idempotent.
+// Reference loads the divisions, departments and publicity rules when they are missing; it is
+// idempotent. It runs as an internal job, whoever calls it.
 func Reference(ctx context.Context, c *ent.Client) error {
+	ctx = authz.SystemContext(ctx)
+	if err := publicityRules(ctx, c); err != nil {
+		return err
+	}
 	n, err := c.Division.Query().Count(ctx)
 	if err != nil {
 		return err
@@ -114,6 +120,7 @@ func authorityUSCC(divisionCode string, seq int) string {
 // Demo loads Reference and then the demo entities, persons and records, unless entities
 // exist already. It reports whether it loaded anything.
 func Demo(ctx context.Context, c *ent.Client, o Options) (bool, error) {
+	ctx = authz.SystemContext(ctx)
 	if err := Reference(ctx, c); err != nil {
 		return false, err
 	}

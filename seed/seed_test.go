@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -29,7 +30,7 @@ func load(t *testing.T, e storagetest.Engine, entities int) *ent.Client {
 
 func TestDemoIsDeterministicAndPlausible(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		ctx := context.Background()
+		ctx := authz.SystemContext(context.Background())
 		a, b := load(t, e, 1000), load(t, storagetest.Engines()[0], 1000)
 		codes := func(c *ent.Client) []string {
 			return c.MarketEntity.Query().Order(ent.Asc(marketentity.FieldID)).Select(marketentity.FieldUscc).StringsX(ctx)

@@ -16,6 +16,8 @@ import (
 	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	_ "github.com/creditgraph/creditgraph/ent/runtime" // schema hooks and defaults
 )
@@ -84,6 +86,8 @@ type DB struct {
 type Options struct {
 	// Debug, when set, receives every statement ent runs (tests count them with it).
 	Debug func(ctx context.Context, args ...any)
+	// Cipher seals personal data; without it, persons cannot be recorded.
+	Cipher *pii.Cipher
 }
 
 // Open connects to target and checks that the database answers.
@@ -111,12 +115,12 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	if opts.Debug != nil {
 		drv = dialect.DebugWithContext(drv, opts.Debug)
 	}
-	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv))}, nil
+	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv), ent.Cipher(opts.Cipher))}, nil
 }
 
 // Migrate applies the ent schema (creating or altering tables and indexes); it is idempotent.
 func (d *DB) Migrate(ctx context.Context) error {
-	if err := d.Client.Schema.Create(ctx); err != nil {
+	if err := d.Client.Schema.Create(authz.SystemContext(ctx)); err != nil {
 		return fmt.Errorf("applying the schema: %w", err)
 	}
 	return nil

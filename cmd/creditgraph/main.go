@@ -5,6 +5,12 @@
 //	creditgraph [serve] [--addr 127.0.0.1:8080] [--db PATH|mysql://…] [--migrate] [--demo]
 //	creditgraph migrate [--db …]
 //	creditgraph seed    [--db …] [--entities N] [--seed S]
+//	creditgraph token issue --name N --department D --role R [--scope a,b|all] [--expires 720h]
+//	creditgraph token list | token revoke --name N
+//	creditgraph policy check FILE
+//
+// Personal data is sealed with the key in CREDITGRAPH_DATA_KEY (32 bytes, base64); on the
+// embedded SQLite default a key file creditgraph.key beside the database is created instead.
 //
 // Every flag can also be set by an environment variable (CREDITGRAPH_ADDR, CREDITGRAPH_DB, …).
 // main only wires: configuration in, packages together, errors out.
@@ -12,6 +18,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,13 +27,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"entgo.io/ent/dialect"
 
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
@@ -42,13 +53,17 @@ func main() {
 
 // config is every setting, from flags or their environment variables.
 type config struct {
-	addr       string
-	db         string
-	migrate    bool
-	demo       string // "auto", "true" or "false"
-	playground bool
-	entities   int
-	seed       uint64
+	addr                string
+	db                  string
+	migrate             bool
+	demo                string // "auto", "true" or "false"
+	playground          bool
+	entities            int
+	seed                uint64
+	publicIntrospection bool
+	// token subcommands
+	name, department, role, scope string
+	expires                       time.Duration
 }
 
 func env(name, def string) string {
@@ -73,6 +88,15 @@ func parse(cmd string, args []string) (config, error) {
 		fs.BoolVar(&c.migrate, "migrate", envBool("CREDITGRAPH_MIGRATE", false), "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
 		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
+		fs.BoolVar(&c.publicIntrospection, "public-introspection", envBool("CREDITGRAPH_PUBLIC_INTROSPECTION", false), "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
+	case "token issue":
+		fs.StringVar(&c.name, "name", "", "unique token name, e.g. market-suzhou-clerk-1")
+		fs.StringVar(&c.department, "department", "", "department code: environment, labour, transport, market, credit_office")
+		fs.StringVar(&c.role, "role", "", "role: credit_office, supervisor, clerk, auditor")
+		fs.StringVar(&c.scope, "scope", "", "auditors: comma-separated departments, or all (default: --department)")
+		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; 0 for none")
+	case "token revoke":
+		fs.StringVar(&c.name, "name", "", "name of the token to revoke")
 	case "seed":
 		fs.IntVar(&c.entities, "entities", seed.DefaultOptions().Entities, "number of market entities to generate")
 		fs.Uint64Var(&c.seed, "seed", seed.DefaultOptions().Seed, "random seed; the same seed gives the same data")
@@ -80,7 +104,12 @@ func parse(cmd string, args []string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	if fs.NArg() > 0 {
+	if cmd == "policy check" {
+		if fs.NArg() != 1 {
+			return c, errors.New("policy check takes one file")
+		}
+		c.name = fs.Arg(0)
+	} else if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return c, nil
@@ -90,11 +119,14 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
+		if (cmd == "token" || cmd == "policy") && len(args) > 0 {
+			cmd, args = cmd+" "+args[0], args[1:]
+		}
 	}
 	switch cmd {
-	case "serve", "migrate", "seed":
+	case "serve", "migrate", "seed", "token issue", "token list", "token revoke", "policy check":
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, token issue|list|revoke, policy check)", cmd)
 	}
 	cfg, err := parse(cmd, args)
 	if err != nil {
@@ -103,26 +135,37 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 		return err
 	}
+	if cmd == "policy check" {
+		return checkPolicy(cfg.name)
+	}
 	target, err := storage.ParseTarget(cfg.db)
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, target, storage.Options{})
+	cipher, err := dataCipher(target, logger)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	switch cmd {
-	case "migrate":
+	if cmd == "migrate" || cmd == "seed" || target.Dialect == dialect.SQLite || cfg.migrate {
 		if err := db.Migrate(ctx); err != nil {
 			return err
 		}
+	}
+	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger)
+	if err != nil {
+		return fmt.Errorf("loading the policy: %w", err)
+	}
+	tokens := authz.TokenService{Client: db.Client, Authorizer: authorizer}
+	switch cmd {
+	case "migrate":
 		logger.Info("schema applied", "dialect", target.Dialect)
 		return nil
 	case "seed":
-		if err := db.Migrate(ctx); err != nil {
-			return err
-		}
 		o := seed.DefaultOptions()
 		o.Entities, o.Seed, o.Progress = cfg.entities, cfg.seed, os.Stderr
 		loaded, err := seed.Demo(ctx, db.Client, o)
@@ -133,17 +176,92 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 			logger.Info("the database already holds entities; nothing loaded")
 		}
 		return nil
-	}
-	return serve(ctx, cfg, db, logger)
-}
-
-func serve(ctx context.Context, cfg config, db *storage.DB, logger *slog.Logger) error {
-	sqlite := db.Target.Dialect == dialect.SQLite
-	if sqlite || cfg.migrate {
-		if err := db.Migrate(ctx); err != nil {
+	case "token issue":
+		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires}
+		if cfg.scope != "" {
+			req.Scope = strings.Split(cfg.scope, ",")
+		}
+		secret, err := tokens.Issue(ctx, req)
+		if err != nil {
 			return err
 		}
+		fmt.Println(secret)
+		fmt.Fprintln(os.Stderr, "Store this token now: only its hash is kept, it cannot be shown again.")
+		return nil
+	case "token list":
+		list, err := tokens.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tROLE\tDEPARTMENT\tSCOPE\tCREATED\tEXPIRES\tREVOKED")
+		for _, t := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, t.Role, t.Department, strings.Join(t.Scope, ","),
+				t.CreatedAt.Format(time.DateTime), when(t.ExpiresAt), when(t.RevokedAt))
+		}
+		return w.Flush()
+	case "token revoke":
+		if err := tokens.Revoke(ctx, cfg.name); err != nil {
+			return err
+		}
+		logger.Info("token revoked", "name", cfg.name)
+		return nil
 	}
+	return serve(ctx, cfg, db, authorizer, tokens, logger)
+}
+
+func when(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.Format(time.DateTime)
+}
+
+// checkPolicy validates a policy file offline: every line must parse and name known roles,
+// departments, resources and actions, and the model must load it.
+func checkPolicy(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rules, err := authz.ParsePolicy(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if _, err := authz.NewEnforcer(rules); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Printf("%s: %d rules, valid\n", path, len(rules))
+	return nil
+}
+
+// dataCipher builds the personal-data cipher from CREDITGRAPH_DATA_KEY or, for the embedded
+// SQLite default only, from a key file beside the database that it creates when missing.
+func dataCipher(t storage.Target, logger *slog.Logger) (*pii.Cipher, error) {
+	if k := os.Getenv("CREDITGRAPH_DATA_KEY"); k != "" {
+		key, err := pii.ParseKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("CREDITGRAPH_DATA_KEY: %w", err)
+		}
+		return pii.New(key)
+	}
+	if t.Dialect != dialect.SQLite {
+		return nil, errors.New("CREDITGRAPH_DATA_KEY is required with MySQL: 32 random bytes, base64 (openssl rand -base64 32)")
+	}
+	path := filepath.Join(filepath.Dir(t.Path), "creditgraph.key")
+	key, created, err := pii.LoadOrCreateKeyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("personal-data key file: %w", err)
+	}
+	if created {
+		logger.Warn("CREDITGRAPH_DATA_KEY is not set: created a local key file for personal data; keep it with the database, and set the variable in production", "file", path)
+	}
+	return pii.New(key)
+}
+
+func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Authorizer, tokens authz.TokenService, logger *slog.Logger) error {
+	sqlite := db.Target.Dialect == dialect.SQLite
 	if cfg.demo == "true" || cfg.demo == "auto" && sqlite {
 		start := time.Now()
 		loaded, err := seed.Demo(ctx, db.Client, seed.DefaultOptions())
@@ -152,6 +270,9 @@ func serve(ctx context.Context, cfg config, db *storage.DB, logger *slog.Logger)
 		}
 		if loaded {
 			logger.Info("demo data loaded", "entities", seed.DefaultOptions().Entities, "took", time.Since(start).Round(time.Millisecond).String())
+			if err := writeDemoTokens(ctx, db, tokens); err != nil {
+				return err
+			}
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -160,7 +281,8 @@ func serve(ctx context.Context, cfg config, db *storage.DB, logger *slog.Logger)
 	}
 	srv := &http.Server{
 		Handler: graph.NewServer(graph.ServerConfig{
-			Client: db.Client, Ready: db.Ready, Logger: logger, Playground: cfg.playground,
+			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
+			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -176,6 +298,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, logger *slog.Logger)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go authorizer.Watch(ctx, 2*time.Second) // policy changes from any instance apply within seconds
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -187,4 +310,23 @@ func serve(ctx context.Context, cfg config, db *storage.DB, logger *slog.Logger)
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// writeDemoTokens issues the demo tokens on first start and writes them beside the database,
+// so a newcomer can try every role in the playground.
+func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenService) error {
+	list, err := seed.DemoTokens(ctx, tokens)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(filepath.Dir(db.Target.Path), "creditgraph-demo-tokens.json")
+	b, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "demo tokens for every role written to %s; paste one into the playground's Headers as {\"Authorization\": \"Bearer <token>\"}\n", path)
+	return nil
 }

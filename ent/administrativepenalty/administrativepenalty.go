@@ -82,8 +82,16 @@ const (
 	FieldDecisionDate = "decision_date"
 	// FieldValidUntil holds the string denoting the valid_until field in the database.
 	FieldValidUntil = "valid_until"
+	// FieldPublicityStart holds the string denoting the publicity_start field in the database.
+	FieldPublicityStart = "publicity_start"
+	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
+	FieldPublicityMinEnd = "publicity_min_end"
 	// FieldPublicityDeadline holds the string denoting the publicity_deadline field in the database.
 	FieldPublicityDeadline = "publicity_deadline"
+	// FieldRepairable holds the string denoting the repairable field in the database.
+	FieldRepairable = "repairable"
+	// FieldPublicityRuleSet holds the string denoting the publicity_rule_set field in the database.
+	FieldPublicityRuleSet = "publicity_rule_set"
 	// FieldAuthorityName holds the string denoting the authority_name field in the database.
 	FieldAuthorityName = "authority_name"
 	// FieldAuthorityUscc holds the string denoting the authority_uscc field in the database.
@@ -159,7 +167,11 @@ var Columns = []string{
 	FieldProcedure,
 	FieldDecisionDate,
 	FieldValidUntil,
+	FieldPublicityStart,
+	FieldPublicityMinEnd,
 	FieldPublicityDeadline,
+	FieldRepairable,
+	FieldPublicityRuleSet,
 	FieldAuthorityName,
 	FieldAuthorityUscc,
 	FieldDataSourceUnit,
@@ -183,7 +195,9 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks        [2]ent.Hook
+	Interceptors [1]ent.Interceptor
+	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -222,6 +236,10 @@ var (
 	PenaltyContentValidator func(string) error
 	// SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	SuspendedOrRevokedLicenceValidator func(string) error
+	// DefaultRepairable holds the default value on creation for the "repairable" field.
+	DefaultRepairable bool
+	// PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
+	PublicityRuleSetValidator func(string) error
 	// AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	AuthorityNameValidator func(string) error
 	// AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
@@ -472,9 +490,29 @@ func ByValidUntil(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldValidUntil, opts...).ToFunc()
 }
 
+// ByPublicityStart orders the results by the publicity_start field.
+func ByPublicityStart(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityStart, opts...).ToFunc()
+}
+
+// ByPublicityMinEnd orders the results by the publicity_min_end field.
+func ByPublicityMinEnd(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityMinEnd, opts...).ToFunc()
+}
+
 // ByPublicityDeadline orders the results by the publicity_deadline field.
 func ByPublicityDeadline(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublicityDeadline, opts...).ToFunc()
+}
+
+// ByRepairable orders the results by the repairable field.
+func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRepairable, opts...).ToFunc()
+}
+
+// ByPublicityRuleSet orders the results by the publicity_rule_set field.
+func ByPublicityRuleSet(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityRuleSet, opts...).ToFunc()
 }
 
 // ByAuthorityName orders the results by the authority_name field.

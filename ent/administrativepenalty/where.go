@@ -182,9 +182,29 @@ func ValidUntil(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldValidUntil, v))
 }
 
+// PublicityStart applies equality check predicate on the "publicity_start" field. It's identical to PublicityStartEQ.
+func PublicityStart(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStart, v))
+}
+
+// PublicityMinEnd applies equality check predicate on the "publicity_min_end" field. It's identical to PublicityMinEndEQ.
+func PublicityMinEnd(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityMinEnd, v))
+}
+
 // PublicityDeadline applies equality check predicate on the "publicity_deadline" field. It's identical to PublicityDeadlineEQ.
 func PublicityDeadline(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityDeadline, v))
+}
+
+// Repairable applies equality check predicate on the "repairable" field. It's identical to RepairableEQ.
+func Repairable(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldRepairable, v))
+}
+
+// PublicityRuleSet applies equality check predicate on the "publicity_rule_set" field. It's identical to PublicityRuleSetEQ.
+func PublicityRuleSet(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityRuleSet, v))
 }
 
 // AuthorityName applies equality check predicate on the "authority_name" field. It's identical to AuthorityNameEQ.
@@ -1822,6 +1842,106 @@ func ValidUntilNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldValidUntil))
 }
 
+// PublicityStartEQ applies the EQ predicate on the "publicity_start" field.
+func PublicityStartEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStart, v))
+}
+
+// PublicityStartNEQ applies the NEQ predicate on the "publicity_start" field.
+func PublicityStartNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublicityStart, v))
+}
+
+// PublicityStartIn applies the In predicate on the "publicity_start" field.
+func PublicityStartIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublicityStart, vs...))
+}
+
+// PublicityStartNotIn applies the NotIn predicate on the "publicity_start" field.
+func PublicityStartNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublicityStart, vs...))
+}
+
+// PublicityStartGT applies the GT predicate on the "publicity_start" field.
+func PublicityStartGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublicityStart, v))
+}
+
+// PublicityStartGTE applies the GTE predicate on the "publicity_start" field.
+func PublicityStartGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublicityStart, v))
+}
+
+// PublicityStartLT applies the LT predicate on the "publicity_start" field.
+func PublicityStartLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublicityStart, v))
+}
+
+// PublicityStartLTE applies the LTE predicate on the "publicity_start" field.
+func PublicityStartLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublicityStart, v))
+}
+
+// PublicityStartIsNil applies the IsNil predicate on the "publicity_start" field.
+func PublicityStartIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublicityStart))
+}
+
+// PublicityStartNotNil applies the NotNil predicate on the "publicity_start" field.
+func PublicityStartNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityStart))
+}
+
+// PublicityMinEndEQ applies the EQ predicate on the "publicity_min_end" field.
+func PublicityMinEndEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndNEQ applies the NEQ predicate on the "publicity_min_end" field.
+func PublicityMinEndNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndIn applies the In predicate on the "publicity_min_end" field.
+func PublicityMinEndIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublicityMinEnd, vs...))
+}
+
+// PublicityMinEndNotIn applies the NotIn predicate on the "publicity_min_end" field.
+func PublicityMinEndNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublicityMinEnd, vs...))
+}
+
+// PublicityMinEndGT applies the GT predicate on the "publicity_min_end" field.
+func PublicityMinEndGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndGTE applies the GTE predicate on the "publicity_min_end" field.
+func PublicityMinEndGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndLT applies the LT predicate on the "publicity_min_end" field.
+func PublicityMinEndLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndLTE applies the LTE predicate on the "publicity_min_end" field.
+func PublicityMinEndLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndIsNil applies the IsNil predicate on the "publicity_min_end" field.
+func PublicityMinEndIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublicityMinEnd))
+}
+
+// PublicityMinEndNotNil applies the NotNil predicate on the "publicity_min_end" field.
+func PublicityMinEndNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityMinEnd))
+}
+
 // PublicityDeadlineEQ applies the EQ predicate on the "publicity_deadline" field.
 func PublicityDeadlineEQ(v time.Time) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityDeadline, v))
@@ -1870,6 +1990,91 @@ func PublicityDeadlineIsNil() predicate.AdministrativePenalty {
 // PublicityDeadlineNotNil applies the NotNil predicate on the "publicity_deadline" field.
 func PublicityDeadlineNotNil() predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityDeadline))
+}
+
+// RepairableEQ applies the EQ predicate on the "repairable" field.
+func RepairableEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldRepairable, v))
+}
+
+// RepairableNEQ applies the NEQ predicate on the "repairable" field.
+func RepairableNEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldRepairable, v))
+}
+
+// PublicityRuleSetEQ applies the EQ predicate on the "publicity_rule_set" field.
+func PublicityRuleSetEQ(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetNEQ applies the NEQ predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNEQ(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetIn applies the In predicate on the "publicity_rule_set" field.
+func PublicityRuleSetIn(vs ...string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublicityRuleSet, vs...))
+}
+
+// PublicityRuleSetNotIn applies the NotIn predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNotIn(vs ...string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublicityRuleSet, vs...))
+}
+
+// PublicityRuleSetGT applies the GT predicate on the "publicity_rule_set" field.
+func PublicityRuleSetGT(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetGTE applies the GTE predicate on the "publicity_rule_set" field.
+func PublicityRuleSetGTE(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetLT applies the LT predicate on the "publicity_rule_set" field.
+func PublicityRuleSetLT(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetLTE applies the LTE predicate on the "publicity_rule_set" field.
+func PublicityRuleSetLTE(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetContains applies the Contains predicate on the "publicity_rule_set" field.
+func PublicityRuleSetContains(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldContains(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetHasPrefix applies the HasPrefix predicate on the "publicity_rule_set" field.
+func PublicityRuleSetHasPrefix(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldHasPrefix(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetHasSuffix applies the HasSuffix predicate on the "publicity_rule_set" field.
+func PublicityRuleSetHasSuffix(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldHasSuffix(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetIsNil applies the IsNil predicate on the "publicity_rule_set" field.
+func PublicityRuleSetIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublicityRuleSet))
+}
+
+// PublicityRuleSetNotNil applies the NotNil predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityRuleSet))
+}
+
+// PublicityRuleSetEqualFold applies the EqualFold predicate on the "publicity_rule_set" field.
+func PublicityRuleSetEqualFold(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEqualFold(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetContainsFold applies the ContainsFold predicate on the "publicity_rule_set" field.
+func PublicityRuleSetContainsFold(v string) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldContainsFold(FieldPublicityRuleSet, v))
 }
 
 // AuthorityNameEQ applies the EQ predicate on the "authority_name" field.

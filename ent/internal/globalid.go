@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"administrative_licenses\":0,\"administrative_penalties\":4294967296,\"credit_commitments\":8589934592,\"departments\":12884901888,\"divisions\":17179869184,\"entity_roles\":21474836480,\"list_entries\":25769803776,\"market_entities\":30064771072,\"natural_persons\":34359738368,\"practitioners\":38654705664,\"sector_ratings\":42949672960,\"service_providers\":47244640256,\"spot_checks\":51539607552}"
+const IncrementStarts = "{\"administrative_licenses\":0,\"administrative_penalties\":4294967296,\"api_tokens\":55834574848,\"audit_logs\":60129542144,\"casbin_rules\":64424509440,\"credit_commitments\":8589934592,\"departments\":12884901888,\"divisions\":17179869184,\"entity_roles\":21474836480,\"list_entries\":25769803776,\"market_entities\":30064771072,\"natural_persons\":34359738368,\"practitioners\":38654705664,\"publicity_rules\":68719476736,\"sector_ratings\":42949672960,\"service_providers\":47244640256,\"spot_checks\":51539607552}"

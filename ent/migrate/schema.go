@@ -9,6 +9,24 @@ import (
 )
 
 var (
+	// APITokensColumns holds the columns for the "api_tokens" table.
+	APITokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "secret_hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "department", Type: field.TypeString, Size: 32},
+		{Name: "scope", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// APITokensTable holds the schema information for the "api_tokens" table.
+	APITokensTable = &schema.Table{
+		Name:       "api_tokens",
+		Columns:    APITokensColumns,
+		PrimaryKey: []*schema.Column{APITokensColumns[0]},
+	}
 	// AdministrativeLicensesColumns holds the columns for the "administrative_licenses" table.
 	AdministrativeLicensesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -124,7 +142,11 @@ var (
 		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"SUMMARY", "ORDINARY"}, Default: "ORDINARY"},
 		{Name: "decision_date", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "publicity_start", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "repairable", Type: field.TypeBool, Default: true},
+		{Name: "publicity_rule_set", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "authority_name", Type: field.TypeString, Size: 255},
 		{Name: "authority_uscc", Type: field.TypeString, Size: 18},
 		{Name: "data_source_unit", Type: field.TypeString, Size: 255},
@@ -142,19 +164,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[35]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[39]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[36]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[40]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[37]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[41]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -168,22 +190,22 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[36], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[40], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[37]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[41]},
 			},
 			{
 				Name:    "administrativepenalty_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[35]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[39]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[35], AdministrativePenaltiesColumns[17]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[39], AdministrativePenaltiesColumns[17]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
@@ -194,6 +216,67 @@ var (
 				Name:    "administrativepenalty_counterparty_uscc",
 				Unique:  false,
 				Columns: []*schema.Column{AdministrativePenaltiesColumns[10]},
+			},
+			{
+				Name:    "administrativepenalty_publicity_deadline",
+				Unique:  false,
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[31]},
+			},
+		},
+	}
+	// AuditLogsColumns holds the columns for the "audit_logs" table.
+	AuditLogsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "token_name", Type: field.TypeString, Size: 64},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "department", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ"}},
+		{Name: "operation", Type: field.TypeString, Size: 128},
+		{Name: "variables_digest", Type: field.TypeString, Size: 64},
+		{Name: "purpose", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "outcome", Type: field.TypeString, Size: 32},
+		{Name: "duration_ms", Type: field.TypeInt},
+	}
+	// AuditLogsTable holds the schema information for the "audit_logs" table.
+	AuditLogsTable = &schema.Table{
+		Name:       "audit_logs",
+		Columns:    AuditLogsColumns,
+		PrimaryKey: []*schema.Column{AuditLogsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditlog_department_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[4], AuditLogsColumns[1]},
+			},
+			{
+				Name:    "auditlog_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[1]},
+			},
+		},
+	}
+	// CasbinRulesColumns holds the columns for the "casbin_rules" table.
+	CasbinRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "ptype", Type: field.TypeString, Size: 8},
+		{Name: "v0", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "v1", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "v2", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "v3", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "v4", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "v5", Type: field.TypeString, Size: 128, Default: ""},
+	}
+	// CasbinRulesTable holds the schema information for the "casbin_rules" table.
+	CasbinRulesTable = &schema.Table{
+		Name:       "casbin_rules",
+		Columns:    CasbinRulesColumns,
+		PrimaryKey: []*schema.Column{CasbinRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "casbinrule_ptype_v0_v1_v2_v3",
+				Unique:  true,
+				Columns: []*schema.Column{CasbinRulesColumns[1], CasbinRulesColumns[2], CasbinRulesColumns[3], CasbinRulesColumns[4], CasbinRulesColumns[5]},
 			},
 		},
 	}
@@ -503,7 +586,9 @@ var (
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "id_type", Type: field.TypeEnum, Enums: []string{"RESIDENT_ID", "HMT_RESIDENCE_PERMIT", "PASSPORT", "HK_MACAO_TRAVEL_PERMIT", "TAIWAN_TRAVEL_PERMIT", "FOREIGN_PERMANENT_RESIDENCE", "OTHER"}, Default: "RESIDENT_ID"},
-		{Name: "id_number", Type: field.TypeString, Size: 32},
+		{Name: "id_number", Type: field.TypeString, Size: 255},
+		{Name: "id_number_hash", Type: field.TypeString, Size: 64},
+		{Name: "id_number_masked", Type: field.TypeString, Size: 32},
 		{Name: "name", Type: field.TypeString, Size: 128},
 		{Name: "gender", Type: field.TypeEnum, Nullable: true, Enums: []string{"MALE", "FEMALE"}},
 		{Name: "birth_date", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
@@ -516,14 +601,14 @@ var (
 		PrimaryKey: []*schema.Column{NaturalPersonsColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "naturalperson_id_type_id_number",
+				Name:    "naturalperson_id_type_id_number_hash",
 				Unique:  true,
-				Columns: []*schema.Column{NaturalPersonsColumns[3], NaturalPersonsColumns[4]},
+				Columns: []*schema.Column{NaturalPersonsColumns[3], NaturalPersonsColumns[5]},
 			},
 			{
 				Name:    "naturalperson_name",
 				Unique:  false,
-				Columns: []*schema.Column{NaturalPersonsColumns[5]},
+				Columns: []*schema.Column{NaturalPersonsColumns[7]},
 			},
 		},
 	}
@@ -570,6 +655,25 @@ var (
 				Columns: []*schema.Column{PractitionersColumns[7]},
 			},
 		},
+	}
+	// PublicityRulesColumns holds the columns for the "publicity_rules" table.
+	PublicityRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "rule_set", Type: field.TypeString, Size: 64},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "sector", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "severity", Type: field.TypeString, Size: 16},
+		{Name: "min_months", Type: field.TypeInt},
+		{Name: "max_months", Type: field.TypeInt},
+		{Name: "repairable", Type: field.TypeBool, Default: true},
+		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},
+	}
+	// PublicityRulesTable holds the schema information for the "publicity_rules" table.
+	PublicityRulesTable = &schema.Table{
+		Name:       "publicity_rules",
+		Columns:    PublicityRulesColumns,
+		PrimaryKey: []*schema.Column{PublicityRulesColumns[0]},
 	}
 	// SectorRatingsColumns holds the columns for the "sector_ratings" table.
 	SectorRatingsColumns = []*schema.Column{
@@ -752,8 +856,11 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APITokensTable,
 		AdministrativeLicensesTable,
 		AdministrativePenaltiesTable,
+		AuditLogsTable,
+		CasbinRulesTable,
 		CreditCommitmentsTable,
 		DepartmentsTable,
 		DivisionsTable,
@@ -762,6 +869,7 @@ var (
 		MarketEntitiesTable,
 		NaturalPersonsTable,
 		PractitionersTable,
+		PublicityRulesTable,
 		SectorRatingsTable,
 		ServiceProvidersTable,
 		SpotChecksTable,
@@ -769,6 +877,9 @@ var (
 )
 
 func init() {
+	APITokensTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
 	AdministrativeLicensesTable.ForeignKeys[0].RefTable = DepartmentsTable
 	AdministrativeLicensesTable.ForeignKeys[1].RefTable = MarketEntitiesTable
 	AdministrativeLicensesTable.ForeignKeys[2].RefTable = NaturalPersonsTable
@@ -780,6 +891,12 @@ func init() {
 	AdministrativePenaltiesTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	AdministrativePenaltiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(4294967296),
+	}
+	AuditLogsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
+	}
+	CasbinRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	CreditCommitmentsTable.ForeignKeys[0].RefTable = DepartmentsTable
 	CreditCommitmentsTable.ForeignKeys[1].RefTable = MarketEntitiesTable
@@ -816,6 +933,9 @@ func init() {
 	PractitionersTable.ForeignKeys[1].RefTable = ServiceProvidersTable
 	PractitionersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
+	PublicityRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	SectorRatingsTable.ForeignKeys[0].RefTable = DepartmentsTable
 	SectorRatingsTable.ForeignKeys[1].RefTable = MarketEntitiesTable

@@ -26,6 +26,10 @@ const (
 	FieldIDType = "id_type"
 	// FieldIDNumber holds the string denoting the id_number field in the database.
 	FieldIDNumber = "id_number"
+	// FieldIDNumberHash holds the string denoting the id_number_hash field in the database.
+	FieldIDNumberHash = "id_number_hash"
+	// FieldIDNumberMasked holds the string denoting the id_number_masked field in the database.
+	FieldIDNumberMasked = "id_number_masked"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
 	// FieldGender holds the string denoting the gender field in the database.
@@ -126,6 +130,8 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldIDType,
 	FieldIDNumber,
+	FieldIDNumberHash,
+	FieldIDNumberMasked,
 	FieldName,
 	FieldGender,
 	FieldBirthDate,
@@ -148,7 +154,8 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks [1]ent.Hook
+	Hooks  [2]ent.Hook
+	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
@@ -157,6 +164,10 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// IDNumberValidator is a validator for the "id_number" field. It is called by the builders before save.
 	IDNumberValidator func(string) error
+	// IDNumberHashValidator is a validator for the "id_number_hash" field. It is called by the builders before save.
+	IDNumberHashValidator func(string) error
+	// IDNumberMaskedValidator is a validator for the "id_number_masked" field. It is called by the builders before save.
+	IDNumberMaskedValidator func(string) error
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
 	// DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
@@ -211,6 +222,16 @@ func ByIDType(opts ...sql.OrderTermOption) OrderOption {
 // ByIDNumber orders the results by the id_number field.
 func ByIDNumber(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIDNumber, opts...).ToFunc()
+}
+
+// ByIDNumberHash orders the results by the id_number_hash field.
+func ByIDNumberHash(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIDNumberHash, opts...).ToFunc()
+}
+
+// ByIDNumberMasked orders the results by the id_number_masked field.
+func ByIDNumberMasked(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIDNumberMasked, opts...).ToFunc()
 }
 
 // ByName orders the results by the name field.

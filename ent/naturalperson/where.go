@@ -71,6 +71,16 @@ func IDNumber(v string) predicate.NaturalPerson {
 	return predicate.NaturalPerson(sql.FieldEQ(FieldIDNumber, v))
 }
 
+// IDNumberHash applies equality check predicate on the "id_number_hash" field. It's identical to IDNumberHashEQ.
+func IDNumberHash(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEQ(FieldIDNumberHash, v))
+}
+
+// IDNumberMasked applies equality check predicate on the "id_number_masked" field. It's identical to IDNumberMaskedEQ.
+func IDNumberMasked(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEQ(FieldIDNumberMasked, v))
+}
+
 // Name applies equality check predicate on the "name" field. It's identical to NameEQ.
 func Name(v string) predicate.NaturalPerson {
 	return predicate.NaturalPerson(sql.FieldEQ(FieldName, v))
@@ -259,6 +269,136 @@ func IDNumberEqualFold(v string) predicate.NaturalPerson {
 // IDNumberContainsFold applies the ContainsFold predicate on the "id_number" field.
 func IDNumberContainsFold(v string) predicate.NaturalPerson {
 	return predicate.NaturalPerson(sql.FieldContainsFold(FieldIDNumber, v))
+}
+
+// IDNumberHashEQ applies the EQ predicate on the "id_number_hash" field.
+func IDNumberHashEQ(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEQ(FieldIDNumberHash, v))
+}
+
+// IDNumberHashNEQ applies the NEQ predicate on the "id_number_hash" field.
+func IDNumberHashNEQ(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldNEQ(FieldIDNumberHash, v))
+}
+
+// IDNumberHashIn applies the In predicate on the "id_number_hash" field.
+func IDNumberHashIn(vs ...string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldIn(FieldIDNumberHash, vs...))
+}
+
+// IDNumberHashNotIn applies the NotIn predicate on the "id_number_hash" field.
+func IDNumberHashNotIn(vs ...string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldNotIn(FieldIDNumberHash, vs...))
+}
+
+// IDNumberHashGT applies the GT predicate on the "id_number_hash" field.
+func IDNumberHashGT(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldGT(FieldIDNumberHash, v))
+}
+
+// IDNumberHashGTE applies the GTE predicate on the "id_number_hash" field.
+func IDNumberHashGTE(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldGTE(FieldIDNumberHash, v))
+}
+
+// IDNumberHashLT applies the LT predicate on the "id_number_hash" field.
+func IDNumberHashLT(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldLT(FieldIDNumberHash, v))
+}
+
+// IDNumberHashLTE applies the LTE predicate on the "id_number_hash" field.
+func IDNumberHashLTE(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldLTE(FieldIDNumberHash, v))
+}
+
+// IDNumberHashContains applies the Contains predicate on the "id_number_hash" field.
+func IDNumberHashContains(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldContains(FieldIDNumberHash, v))
+}
+
+// IDNumberHashHasPrefix applies the HasPrefix predicate on the "id_number_hash" field.
+func IDNumberHashHasPrefix(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldHasPrefix(FieldIDNumberHash, v))
+}
+
+// IDNumberHashHasSuffix applies the HasSuffix predicate on the "id_number_hash" field.
+func IDNumberHashHasSuffix(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldHasSuffix(FieldIDNumberHash, v))
+}
+
+// IDNumberHashEqualFold applies the EqualFold predicate on the "id_number_hash" field.
+func IDNumberHashEqualFold(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEqualFold(FieldIDNumberHash, v))
+}
+
+// IDNumberHashContainsFold applies the ContainsFold predicate on the "id_number_hash" field.
+func IDNumberHashContainsFold(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldContainsFold(FieldIDNumberHash, v))
+}
+
+// IDNumberMaskedEQ applies the EQ predicate on the "id_number_masked" field.
+func IDNumberMaskedEQ(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEQ(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedNEQ applies the NEQ predicate on the "id_number_masked" field.
+func IDNumberMaskedNEQ(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldNEQ(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedIn applies the In predicate on the "id_number_masked" field.
+func IDNumberMaskedIn(vs ...string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldIn(FieldIDNumberMasked, vs...))
+}
+
+// IDNumberMaskedNotIn applies the NotIn predicate on the "id_number_masked" field.
+func IDNumberMaskedNotIn(vs ...string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldNotIn(FieldIDNumberMasked, vs...))
+}
+
+// IDNumberMaskedGT applies the GT predicate on the "id_number_masked" field.
+func IDNumberMaskedGT(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldGT(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedGTE applies the GTE predicate on the "id_number_masked" field.
+func IDNumberMaskedGTE(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldGTE(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedLT applies the LT predicate on the "id_number_masked" field.
+func IDNumberMaskedLT(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldLT(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedLTE applies the LTE predicate on the "id_number_masked" field.
+func IDNumberMaskedLTE(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldLTE(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedContains applies the Contains predicate on the "id_number_masked" field.
+func IDNumberMaskedContains(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldContains(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedHasPrefix applies the HasPrefix predicate on the "id_number_masked" field.
+func IDNumberMaskedHasPrefix(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldHasPrefix(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedHasSuffix applies the HasSuffix predicate on the "id_number_masked" field.
+func IDNumberMaskedHasSuffix(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldHasSuffix(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedEqualFold applies the EqualFold predicate on the "id_number_masked" field.
+func IDNumberMaskedEqualFold(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldEqualFold(FieldIDNumberMasked, v))
+}
+
+// IDNumberMaskedContainsFold applies the ContainsFold predicate on the "id_number_masked" field.
+func IDNumberMaskedContainsFold(v string) predicate.NaturalPerson {
+	return predicate.NaturalPerson(sql.FieldContainsFold(FieldIDNumberMasked, v))
 }
 
 // NameEQ applies the EQ predicate on the "name" field.

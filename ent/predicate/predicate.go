@@ -6,11 +6,20 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIToken is the predicate function for apitoken builders.
+type APIToken func(*sql.Selector)
+
 // AdministrativeLicense is the predicate function for administrativelicense builders.
 type AdministrativeLicense func(*sql.Selector)
 
 // AdministrativePenalty is the predicate function for administrativepenalty builders.
 type AdministrativePenalty func(*sql.Selector)
+
+// AuditLog is the predicate function for auditlog builders.
+type AuditLog func(*sql.Selector)
+
+// CasbinRule is the predicate function for casbinrule builders.
+type CasbinRule func(*sql.Selector)
 
 // CreditCommitment is the predicate function for creditcommitment builders.
 type CreditCommitment func(*sql.Selector)
@@ -35,6 +44,9 @@ type NaturalPerson func(*sql.Selector)
 
 // Practitioner is the predicate function for practitioner builders.
 type Practitioner func(*sql.Selector)
+
+// PublicityRule is the predicate function for publicityrule builders.
+type PublicityRule func(*sql.Selector)
 
 // SectorRating is the predicate function for sectorrating builders.
 type SectorRating func(*sql.Selector)

@@ -111,6 +111,30 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The APITokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type APITokenQueryRuleFunc func(context.Context, *ent.APITokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f APITokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.APITokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.APITokenQuery", q)
+}
+
+// The APITokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type APITokenMutationRuleFunc func(context.Context, *ent.APITokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.APITokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
+}
+
 // The AdministrativeLicenseQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AdministrativeLicenseQueryRuleFunc func(context.Context, *ent.AdministrativeLicenseQuery) error
@@ -157,6 +181,54 @@ func (f AdministrativePenaltyMutationRuleFunc) EvalMutation(ctx context.Context,
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AdministrativePenaltyMutation", m)
+}
+
+// The AuditLogQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditLogQueryRuleFunc func(context.Context, *ent.AuditLogQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditLogQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditLogQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditLogQuery", q)
+}
+
+// The AuditLogMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditLogMutationRuleFunc func(context.Context, *ent.AuditLogMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditLogMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditLogMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditLogMutation", m)
+}
+
+// The CasbinRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CasbinRuleQueryRuleFunc func(context.Context, *ent.CasbinRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CasbinRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CasbinRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CasbinRuleQuery", q)
+}
+
+// The CasbinRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CasbinRuleMutationRuleFunc func(context.Context, *ent.CasbinRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CasbinRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CasbinRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CasbinRuleMutation", m)
 }
 
 // The CreditCommitmentQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -351,6 +423,30 @@ func (f PractitionerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PractitionerMutation", m)
 }
 
+// The PublicityRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PublicityRuleQueryRuleFunc func(context.Context, *ent.PublicityRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PublicityRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PublicityRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PublicityRuleQuery", q)
+}
+
+// The PublicityRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PublicityRuleMutationRuleFunc func(context.Context, *ent.PublicityRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PublicityRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PublicityRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PublicityRuleMutation", m)
+}
+
 // The SectorRatingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SectorRatingQueryRuleFunc func(context.Context, *ent.SectorRatingQuery) error
@@ -458,9 +554,15 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.APITokenQuery:
+		return q.Filter(), nil
 	case *ent.AdministrativeLicenseQuery:
 		return q.Filter(), nil
 	case *ent.AdministrativePenaltyQuery:
+		return q.Filter(), nil
+	case *ent.AuditLogQuery:
+		return q.Filter(), nil
+	case *ent.CasbinRuleQuery:
 		return q.Filter(), nil
 	case *ent.CreditCommitmentQuery:
 		return q.Filter(), nil
@@ -478,6 +580,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PractitionerQuery:
 		return q.Filter(), nil
+	case *ent.PublicityRuleQuery:
+		return q.Filter(), nil
 	case *ent.SectorRatingQuery:
 		return q.Filter(), nil
 	case *ent.ServiceProviderQuery:
@@ -491,9 +595,15 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.APITokenMutation:
+		return m.Filter(), nil
 	case *ent.AdministrativeLicenseMutation:
 		return m.Filter(), nil
 	case *ent.AdministrativePenaltyMutation:
+		return m.Filter(), nil
+	case *ent.AuditLogMutation:
+		return m.Filter(), nil
+	case *ent.CasbinRuleMutation:
 		return m.Filter(), nil
 	case *ent.CreditCommitmentMutation:
 		return m.Filter(), nil
@@ -510,6 +620,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.NaturalPersonMutation:
 		return m.Filter(), nil
 	case *ent.PractitionerMutation:
+		return m.Filter(), nil
+	case *ent.PublicityRuleMutation:
 		return m.Filter(), nil
 	case *ent.SectorRatingMutation:
 		return m.Filter(), nil

@@ -3,10 +3,14 @@
 package runtime
 
 import (
+	"context"
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/auditlog"
+	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -15,19 +19,106 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/schema"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
 )
 
 // The init function reads all schema descriptors with runtime code
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apitoken.Policy = privacy.NewPolicies(schema.APIToken{})
+	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apitoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apitokenFields := schema.APIToken{}.Fields()
+	_ = apitokenFields
+	// apitokenDescName is the schema descriptor for name field.
+	apitokenDescName := apitokenFields[0].Descriptor()
+	// apitoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apitoken.NameValidator = func() func(string) error {
+		validators := apitokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescSecretHash is the schema descriptor for secret_hash field.
+	apitokenDescSecretHash := apitokenFields[1].Descriptor()
+	// apitoken.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	apitoken.SecretHashValidator = apitokenDescSecretHash.Validators[0].(func(string) error)
+	// apitokenDescRole is the schema descriptor for role field.
+	apitokenDescRole := apitokenFields[2].Descriptor()
+	// apitoken.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	apitoken.RoleValidator = func() func(string) error {
+		validators := apitokenDescRole.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(role string) error {
+			for _, fn := range fns {
+				if err := fn(role); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescDepartment is the schema descriptor for department field.
+	apitokenDescDepartment := apitokenFields[3].Descriptor()
+	// apitoken.DepartmentValidator is a validator for the "department" field. It is called by the builders before save.
+	apitoken.DepartmentValidator = func() func(string) error {
+		validators := apitokenDescDepartment.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(department string) error {
+			for _, fn := range fns {
+				if err := fn(department); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescCreatedAt is the schema descriptor for created_at field.
+	apitokenDescCreatedAt := apitokenFields[5].Descriptor()
+	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
 	administrativelicenseMixin := schema.AdministrativeLicense{}.Mixin()
+	administrativelicense.Policy = privacy.NewPolicies(schema.AdministrativeLicense{})
+	administrativelicense.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := administrativelicense.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	administrativelicenseHooks := schema.AdministrativeLicense{}.Hooks()
-	administrativelicense.Hooks[0] = administrativelicenseHooks[0]
+
+	administrativelicense.Hooks[1] = administrativelicenseHooks[0]
 	administrativelicenseMixinFields0 := administrativelicenseMixin[0].Fields()
 	_ = administrativelicenseMixinFields0
 	administrativelicenseMixinFields1 := administrativelicenseMixin[1].Fields()
@@ -165,8 +256,20 @@ func init() {
 		}
 	}()
 	administrativepenaltyMixin := schema.AdministrativePenalty{}.Mixin()
+	administrativepenalty.Policy = privacy.NewPolicies(schema.AdministrativePenalty{})
+	administrativepenalty.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := administrativepenalty.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	administrativepenaltyHooks := schema.AdministrativePenalty{}.Hooks()
-	administrativepenalty.Hooks[0] = administrativepenaltyHooks[0]
+
+	administrativepenalty.Hooks[1] = administrativepenaltyHooks[0]
+	administrativepenaltyInters := schema.AdministrativePenalty{}.Interceptors()
+	administrativepenalty.Interceptors[0] = administrativepenaltyInters[0]
 	administrativepenaltyMixinFields0 := administrativepenaltyMixin[0].Fields()
 	_ = administrativepenaltyMixinFields0
 	administrativepenaltyMixinFields1 := administrativepenaltyMixin[1].Fields()
@@ -317,8 +420,16 @@ func init() {
 	administrativepenaltyDescSuspendedOrRevokedLicence := administrativepenaltyFields[17].Descriptor()
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	administrativepenalty.SuspendedOrRevokedLicenceValidator = administrativepenaltyDescSuspendedOrRevokedLicence.Validators[0].(func(string) error)
+	// administrativepenaltyDescRepairable is the schema descriptor for repairable field.
+	administrativepenaltyDescRepairable := administrativepenaltyFields[24].Descriptor()
+	// administrativepenalty.DefaultRepairable holds the default value on creation for the repairable field.
+	administrativepenalty.DefaultRepairable = administrativepenaltyDescRepairable.Default.(bool)
+	// administrativepenaltyDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
+	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[25].Descriptor()
+	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
+	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[22].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[26].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -336,7 +447,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[23].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[27].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -354,7 +465,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[24].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[28].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -372,7 +483,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[25].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[29].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -389,9 +500,113 @@ func init() {
 			return nil
 		}
 	}()
+	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})
+	auditlog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditlog.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditlogFields := schema.AuditLog{}.Fields()
+	_ = auditlogFields
+	// auditlogDescAt is the schema descriptor for at field.
+	auditlogDescAt := auditlogFields[0].Descriptor()
+	// auditlog.DefaultAt holds the default value on creation for the at field.
+	auditlog.DefaultAt = auditlogDescAt.Default.(func() time.Time)
+	// auditlogDescTokenName is the schema descriptor for token_name field.
+	auditlogDescTokenName := auditlogFields[1].Descriptor()
+	// auditlog.TokenNameValidator is a validator for the "token_name" field. It is called by the builders before save.
+	auditlog.TokenNameValidator = auditlogDescTokenName.Validators[0].(func(string) error)
+	// auditlogDescRole is the schema descriptor for role field.
+	auditlogDescRole := auditlogFields[2].Descriptor()
+	// auditlog.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	auditlog.RoleValidator = auditlogDescRole.Validators[0].(func(string) error)
+	// auditlogDescDepartment is the schema descriptor for department field.
+	auditlogDescDepartment := auditlogFields[3].Descriptor()
+	// auditlog.DepartmentValidator is a validator for the "department" field. It is called by the builders before save.
+	auditlog.DepartmentValidator = auditlogDescDepartment.Validators[0].(func(string) error)
+	// auditlogDescOperation is the schema descriptor for operation field.
+	auditlogDescOperation := auditlogFields[5].Descriptor()
+	// auditlog.OperationValidator is a validator for the "operation" field. It is called by the builders before save.
+	auditlog.OperationValidator = auditlogDescOperation.Validators[0].(func(string) error)
+	// auditlogDescVariablesDigest is the schema descriptor for variables_digest field.
+	auditlogDescVariablesDigest := auditlogFields[6].Descriptor()
+	// auditlog.VariablesDigestValidator is a validator for the "variables_digest" field. It is called by the builders before save.
+	auditlog.VariablesDigestValidator = auditlogDescVariablesDigest.Validators[0].(func(string) error)
+	// auditlogDescPurpose is the schema descriptor for purpose field.
+	auditlogDescPurpose := auditlogFields[7].Descriptor()
+	// auditlog.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	auditlog.PurposeValidator = auditlogDescPurpose.Validators[0].(func(string) error)
+	// auditlogDescOutcome is the schema descriptor for outcome field.
+	auditlogDescOutcome := auditlogFields[8].Descriptor()
+	// auditlog.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	auditlog.OutcomeValidator = auditlogDescOutcome.Validators[0].(func(string) error)
+	casbinrule.Policy = privacy.NewPolicies(schema.CasbinRule{})
+	casbinrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := casbinrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	casbinruleFields := schema.CasbinRule{}.Fields()
+	_ = casbinruleFields
+	// casbinruleDescPtype is the schema descriptor for ptype field.
+	casbinruleDescPtype := casbinruleFields[0].Descriptor()
+	// casbinrule.PtypeValidator is a validator for the "ptype" field. It is called by the builders before save.
+	casbinrule.PtypeValidator = casbinruleDescPtype.Validators[0].(func(string) error)
+	// casbinruleDescV0 is the schema descriptor for v0 field.
+	casbinruleDescV0 := casbinruleFields[1].Descriptor()
+	// casbinrule.DefaultV0 holds the default value on creation for the v0 field.
+	casbinrule.DefaultV0 = casbinruleDescV0.Default.(string)
+	// casbinrule.V0Validator is a validator for the "v0" field. It is called by the builders before save.
+	casbinrule.V0Validator = casbinruleDescV0.Validators[0].(func(string) error)
+	// casbinruleDescV1 is the schema descriptor for v1 field.
+	casbinruleDescV1 := casbinruleFields[2].Descriptor()
+	// casbinrule.DefaultV1 holds the default value on creation for the v1 field.
+	casbinrule.DefaultV1 = casbinruleDescV1.Default.(string)
+	// casbinrule.V1Validator is a validator for the "v1" field. It is called by the builders before save.
+	casbinrule.V1Validator = casbinruleDescV1.Validators[0].(func(string) error)
+	// casbinruleDescV2 is the schema descriptor for v2 field.
+	casbinruleDescV2 := casbinruleFields[3].Descriptor()
+	// casbinrule.DefaultV2 holds the default value on creation for the v2 field.
+	casbinrule.DefaultV2 = casbinruleDescV2.Default.(string)
+	// casbinrule.V2Validator is a validator for the "v2" field. It is called by the builders before save.
+	casbinrule.V2Validator = casbinruleDescV2.Validators[0].(func(string) error)
+	// casbinruleDescV3 is the schema descriptor for v3 field.
+	casbinruleDescV3 := casbinruleFields[4].Descriptor()
+	// casbinrule.DefaultV3 holds the default value on creation for the v3 field.
+	casbinrule.DefaultV3 = casbinruleDescV3.Default.(string)
+	// casbinrule.V3Validator is a validator for the "v3" field. It is called by the builders before save.
+	casbinrule.V3Validator = casbinruleDescV3.Validators[0].(func(string) error)
+	// casbinruleDescV4 is the schema descriptor for v4 field.
+	casbinruleDescV4 := casbinruleFields[5].Descriptor()
+	// casbinrule.DefaultV4 holds the default value on creation for the v4 field.
+	casbinrule.DefaultV4 = casbinruleDescV4.Default.(string)
+	// casbinrule.V4Validator is a validator for the "v4" field. It is called by the builders before save.
+	casbinrule.V4Validator = casbinruleDescV4.Validators[0].(func(string) error)
+	// casbinruleDescV5 is the schema descriptor for v5 field.
+	casbinruleDescV5 := casbinruleFields[6].Descriptor()
+	// casbinrule.DefaultV5 holds the default value on creation for the v5 field.
+	casbinrule.DefaultV5 = casbinruleDescV5.Default.(string)
+	// casbinrule.V5Validator is a validator for the "v5" field. It is called by the builders before save.
+	casbinrule.V5Validator = casbinruleDescV5.Validators[0].(func(string) error)
 	creditcommitmentMixin := schema.CreditCommitment{}.Mixin()
+	creditcommitment.Policy = privacy.NewPolicies(schema.CreditCommitment{})
+	creditcommitment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := creditcommitment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	creditcommitmentHooks := schema.CreditCommitment{}.Hooks()
-	creditcommitment.Hooks[0] = creditcommitmentHooks[0]
+
+	creditcommitment.Hooks[1] = creditcommitmentHooks[0]
 	creditcommitmentMixinFields0 := creditcommitmentMixin[0].Fields()
 	_ = creditcommitmentMixinFields0
 	creditcommitmentMixinFields1 := creditcommitmentMixin[1].Fields()
@@ -466,6 +681,15 @@ func init() {
 			return nil
 		}
 	}()
+	department.Policy = privacy.NewPolicies(schema.Department{})
+	department.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := department.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	departmentFields := schema.Department{}.Fields()
 	_ = departmentFields
 	// departmentDescCode is the schema descriptor for code field.
@@ -512,6 +736,15 @@ func init() {
 	departmentDescUscc := departmentFields[5].Descriptor()
 	// department.UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
 	department.UsccValidator = departmentDescUscc.Validators[0].(func(string) error)
+	division.Policy = privacy.NewPolicies(schema.Division{})
+	division.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := division.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	divisionFields := schema.Division{}.Fields()
 	_ = divisionFields
 	// divisionDescCode is the schema descriptor for code field.
@@ -541,8 +774,18 @@ func init() {
 	// division.CityCodeValidator is a validator for the "city_code" field. It is called by the builders before save.
 	division.CityCodeValidator = divisionDescCityCode.Validators[0].(func(string) error)
 	entityroleMixin := schema.EntityRole{}.Mixin()
+	entityrole.Policy = privacy.NewPolicies(schema.EntityRole{})
+	entityrole.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := entityrole.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	entityroleHooks := schema.EntityRole{}.Hooks()
-	entityrole.Hooks[0] = entityroleHooks[0]
+
+	entityrole.Hooks[1] = entityroleHooks[0]
 	entityroleMixinFields0 := entityroleMixin[0].Fields()
 	_ = entityroleMixinFields0
 	entityroleFields := schema.EntityRole{}.Fields()
@@ -558,8 +801,18 @@ func init() {
 	// entityrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	entityrole.UpdateDefaultUpdatedAt = entityroleDescUpdatedAt.UpdateDefault.(func() time.Time)
 	listentryMixin := schema.ListEntry{}.Mixin()
+	listentry.Policy = privacy.NewPolicies(schema.ListEntry{})
+	listentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := listentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	listentryHooks := schema.ListEntry{}.Hooks()
-	listentry.Hooks[0] = listentryHooks[0]
+
+	listentry.Hooks[1] = listentryHooks[0]
 	listentryMixinFields0 := listentryMixin[0].Fields()
 	_ = listentryMixinFields0
 	listentryMixinFields1 := listentryMixin[1].Fields()
@@ -639,8 +892,18 @@ func init() {
 		}
 	}()
 	marketentityMixin := schema.MarketEntity{}.Mixin()
+	marketentity.Policy = privacy.NewPolicies(schema.MarketEntity{})
+	marketentity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := marketentity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	marketentityHooks := schema.MarketEntity{}.Hooks()
-	marketentity.Hooks[0] = marketentityHooks[0]
+
+	marketentity.Hooks[1] = marketentityHooks[0]
 	marketentityMixinFields0 := marketentityMixin[0].Fields()
 	_ = marketentityMixinFields0
 	marketentityFields := schema.MarketEntity{}.Fields()
@@ -716,8 +979,18 @@ func init() {
 	// marketentity.IndustryCodeValidator is a validator for the "industry_code" field. It is called by the builders before save.
 	marketentity.IndustryCodeValidator = marketentityDescIndustryCode.Validators[0].(func(string) error)
 	naturalpersonMixin := schema.NaturalPerson{}.Mixin()
+	naturalperson.Policy = privacy.NewPolicies(schema.NaturalPerson{})
+	naturalperson.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := naturalperson.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	naturalpersonHooks := schema.NaturalPerson{}.Hooks()
-	naturalperson.Hooks[0] = naturalpersonHooks[0]
+
+	naturalperson.Hooks[1] = naturalpersonHooks[0]
 	naturalpersonMixinFields0 := naturalpersonMixin[0].Fields()
 	_ = naturalpersonMixinFields0
 	naturalpersonFields := schema.NaturalPerson{}.Fields()
@@ -750,8 +1023,16 @@ func init() {
 			return nil
 		}
 	}()
+	// naturalpersonDescIDNumberHash is the schema descriptor for id_number_hash field.
+	naturalpersonDescIDNumberHash := naturalpersonFields[2].Descriptor()
+	// naturalperson.IDNumberHashValidator is a validator for the "id_number_hash" field. It is called by the builders before save.
+	naturalperson.IDNumberHashValidator = naturalpersonDescIDNumberHash.Validators[0].(func(string) error)
+	// naturalpersonDescIDNumberMasked is the schema descriptor for id_number_masked field.
+	naturalpersonDescIDNumberMasked := naturalpersonFields[3].Descriptor()
+	// naturalperson.IDNumberMaskedValidator is a validator for the "id_number_masked" field. It is called by the builders before save.
+	naturalperson.IDNumberMaskedValidator = naturalpersonDescIDNumberMasked.Validators[0].(func(string) error)
 	// naturalpersonDescName is the schema descriptor for name field.
-	naturalpersonDescName := naturalpersonFields[2].Descriptor()
+	naturalpersonDescName := naturalpersonFields[4].Descriptor()
 	// naturalperson.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	naturalperson.NameValidator = func() func(string) error {
 		validators := naturalpersonDescName.Validators
@@ -769,10 +1050,19 @@ func init() {
 		}
 	}()
 	// naturalpersonDescDivisionCode is the schema descriptor for division_code field.
-	naturalpersonDescDivisionCode := naturalpersonFields[5].Descriptor()
+	naturalpersonDescDivisionCode := naturalpersonFields[7].Descriptor()
 	// naturalperson.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
 	naturalperson.DivisionCodeValidator = naturalpersonDescDivisionCode.Validators[0].(func(string) error)
 	practitionerMixin := schema.Practitioner{}.Mixin()
+	practitioner.Policy = privacy.NewPolicies(schema.Practitioner{})
+	practitioner.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := practitioner.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	practitionerMixinFields0 := practitionerMixin[0].Fields()
 	_ = practitionerMixinFields0
 	practitionerFields := schema.Practitioner{}.Fields()
@@ -791,9 +1081,72 @@ func init() {
 	practitionerDescCertificateNo := practitionerFields[1].Descriptor()
 	// practitioner.CertificateNoValidator is a validator for the "certificate_no" field. It is called by the builders before save.
 	practitioner.CertificateNoValidator = practitionerDescCertificateNo.Validators[0].(func(string) error)
+	publicityrule.Policy = privacy.NewPolicies(schema.PublicityRule{})
+	publicityrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := publicityrule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	publicityruleFields := schema.PublicityRule{}.Fields()
+	_ = publicityruleFields
+	// publicityruleDescRuleSet is the schema descriptor for rule_set field.
+	publicityruleDescRuleSet := publicityruleFields[0].Descriptor()
+	// publicityrule.RuleSetValidator is a validator for the "rule_set" field. It is called by the builders before save.
+	publicityrule.RuleSetValidator = func() func(string) error {
+		validators := publicityruleDescRuleSet.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(rule_set string) error {
+			for _, fn := range fns {
+				if err := fn(rule_set); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// publicityruleDescSector is the schema descriptor for sector field.
+	publicityruleDescSector := publicityruleFields[3].Descriptor()
+	// publicityrule.SectorValidator is a validator for the "sector" field. It is called by the builders before save.
+	publicityrule.SectorValidator = publicityruleDescSector.Validators[0].(func(string) error)
+	// publicityruleDescSeverity is the schema descriptor for severity field.
+	publicityruleDescSeverity := publicityruleFields[4].Descriptor()
+	// publicityrule.SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
+	publicityrule.SeverityValidator = publicityruleDescSeverity.Validators[0].(func(string) error)
+	// publicityruleDescMinMonths is the schema descriptor for min_months field.
+	publicityruleDescMinMonths := publicityruleFields[5].Descriptor()
+	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
+	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
+	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
+	publicityruleDescMaxMonths := publicityruleFields[6].Descriptor()
+	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
+	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
+	// publicityruleDescRepairable is the schema descriptor for repairable field.
+	publicityruleDescRepairable := publicityruleFields[7].Descriptor()
+	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
+	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
+	// publicityruleDescBasis is the schema descriptor for basis field.
+	publicityruleDescBasis := publicityruleFields[8].Descriptor()
+	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	sectorratingMixin := schema.SectorRating{}.Mixin()
+	sectorrating.Policy = privacy.NewPolicies(schema.SectorRating{})
+	sectorrating.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := sectorrating.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	sectorratingHooks := schema.SectorRating{}.Hooks()
-	sectorrating.Hooks[0] = sectorratingHooks[0]
+
+	sectorrating.Hooks[1] = sectorratingHooks[0]
 	sectorratingMixinFields0 := sectorratingMixin[0].Fields()
 	_ = sectorratingMixinFields0
 	sectorratingMixinFields1 := sectorratingMixin[1].Fields()
@@ -883,6 +1236,15 @@ func init() {
 		}
 	}()
 	serviceproviderMixin := schema.ServiceProvider{}.Mixin()
+	serviceprovider.Policy = privacy.NewPolicies(schema.ServiceProvider{})
+	serviceprovider.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := serviceprovider.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	serviceproviderMixinFields0 := serviceproviderMixin[0].Fields()
 	_ = serviceproviderMixinFields0
 	serviceproviderFields := schema.ServiceProvider{}.Fields()
@@ -902,8 +1264,18 @@ func init() {
 	// serviceprovider.CreditFileNoValidator is a validator for the "credit_file_no" field. It is called by the builders before save.
 	serviceprovider.CreditFileNoValidator = serviceproviderDescCreditFileNo.Validators[0].(func(string) error)
 	spotcheckMixin := schema.SpotCheck{}.Mixin()
+	spotcheck.Policy = privacy.NewPolicies(schema.SpotCheck{})
+	spotcheck.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := spotcheck.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	spotcheckHooks := schema.SpotCheck{}.Hooks()
-	spotcheck.Hooks[0] = spotcheckHooks[0]
+
+	spotcheck.Hooks[1] = spotcheckHooks[0]
 	spotcheckMixinFields0 := spotcheckMixin[0].Fields()
 	_ = spotcheckMixinFields0
 	spotcheckMixinFields1 := spotcheckMixin[1].Fields()

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
@@ -31,6 +34,12 @@ var chinaTZ = time.FixedZone("CST", 8*3600)
 func today() time.Time {
 	n := time.Now().In(chinaTZ)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// internal lets a hook read and maintain derived data whatever the caller may see: the
+// caller's own write has passed its privacy check already.
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
 }
 
 // notFuture refuses a date field set to a day after today.
@@ -112,7 +121,7 @@ func marketEntityHook(next ent.Mutator) ent.Mutator {
 				if d.CityCode != "" {
 					m.SetCityCode(d.CityCode)
 				}
-				id, err := m.Client().Division.Query().Where(division.Code(div)).OnlyID(ctx)
+				id, err := m.Client().Division.Query().Where(division.Code(div)).OnlyID(internal(ctx))
 				switch {
 				case err == nil:
 					m.SetDivisionID(id)
@@ -148,7 +157,17 @@ func naturalPersonHook(next ent.Mutator) ent.Mutator {
 			if err != nil {
 				return nil, derrors.Field("idNumber", "%s", err)
 			}
-			m.SetIDNumber(number)
+			if m.Cipher == nil {
+				return nil, errors.New("no personal-data key is configured (CREDITGRAPH_DATA_KEY)")
+			}
+			sealed, err := m.Cipher.Seal(number)
+			if err != nil {
+				return nil, err
+			}
+			// At rest the number exists only sealed, hashed for lookup, and masked.
+			m.SetIDNumber(sealed)
+			m.SetIDNumberHash(m.Cipher.Hash(string(t), number))
+			m.SetIDNumberMasked(ident.MaskIDNumber(number))
 			if !facts.BirthDate.IsZero() {
 				m.SetBirthDate(facts.BirthDate)
 				m.SetGender(facts.Gender)
@@ -181,6 +200,7 @@ func entityRoleHook(next ent.Mutator) ent.Mutator {
 			return v, err
 		}
 		c := m.Client()
+		ctx = internal(ctx) // maintaining a derived field, not a read or write of the caller's
 		current, err := c.EntityRole.Query().
 			Where(entityrole.EntityID(role.EntityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
 				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(today()))).
@@ -235,7 +255,7 @@ func recordHook(rules recordRules) ent.Hook {
 				if !ok {
 					return nil, derrors.Field("departmentID", "the deciding department is required")
 				}
-				dep, err := m.Client().Department.Get(ctx, depID)
+				dep, err := m.Client().Department.Get(internal(ctx), depID)
 				if gen.IsNotFound(err) {
 					return nil, derrors.Field("departmentID", "no department has ID %d", depID)
 				}
@@ -323,7 +343,70 @@ func penaltyRules(ctx context.Context, mu ent.Mutation) error {
 			_ = m.SetField(f, code)
 		}
 	}
-	return notBefore(ctx, m, "decision_date", "valid_until")
+	if err := notBefore(ctx, m, "decision_date", "valid_until"); err != nil {
+		return err
+	}
+	return setPublicity(ctx, m)
+}
+
+// setPublicity computes a penalty's publicity window from the rule in force at its decision
+// date (domain.md §4): the rule set whose dates cover the decision date, for the penalty's
+// severity, preferring a rule limited to its sector. Without a matching rule the window stays
+// empty and the penalty is not public.
+func setPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) error {
+	decided, okDate := m.DecisionDate()
+	severity, okSev := m.Severity()
+	if !okDate && !okSev {
+		return nil
+	}
+	if !m.Op().Is(ent.OpCreate) {
+		if !okDate {
+			old, err := m.OldDecisionDate(ctx)
+			if err != nil {
+				return err
+			}
+			decided = old
+		}
+		if !okSev {
+			old, err := m.OldSeverity(ctx)
+			if err != nil {
+				return err
+			}
+			if old == nil {
+				return nil
+			}
+			severity = *old
+		}
+	}
+	sector, _ := m.Sector()
+	allow := internal(ctx) // rules are reference data for every caller
+	rules, err := m.Client().PublicityRule.Query().
+		Where(publicityrule.SeverityEQ(string(severity)), publicityrule.EffectiveFromLTE(decided),
+			publicityrule.Or(publicityrule.EffectiveToIsNil(), publicityrule.EffectiveToGT(decided)),
+			publicityrule.Or(publicityrule.SectorEQ(""), publicityrule.SectorIsNil(), publicityrule.SectorEQ(string(sector)))).
+		All(allow)
+	if err != nil {
+		return err
+	}
+	var rule *gen.PublicityRule
+	for _, r := range rules {
+		if rule == nil || r.Sector != "" && rule.Sector == "" {
+			rule = r
+		}
+	}
+	if rule == nil {
+		m.ClearPublicityStart()
+		m.ClearPublicityMinEnd()
+		m.ClearPublicityDeadline()
+		m.ClearPublicityRuleSet()
+		return nil
+	}
+	m.SetPublicityStart(decided)
+	m.SetPublicityMinEnd(decided.AddDate(0, rule.MinMonths, 0))
+	m.SetPublicityDeadline(decided.AddDate(0, rule.MaxMonths, -1))
+	m.SetRepairable(rule.Repairable)
+	m.SetPublicityRuleSet(rule.RuleSet)
+	return nil
 }
 
 // listEntryRules checks that a listing's dates are in order and a removal has a reason.

@@ -61,11 +61,12 @@ func (RecordMixin) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("sector").GoType(sectors.Sector("")).
 			Comment("Sector of the deciding department (所属领域); set from the department.").
-			Annotations(noInput),
+			Annotations(noInput, entgql.Type("Sector")),
 		field.Enum("severity").GoType(sectors.Severity("")).Optional().Nillable().
-			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重."),
+			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.").
+			Annotations(entgql.Type("Severity")),
 		field.Enum("status").GoType(sectors.RecordStatus("")).Default(string(sectors.Published)).
-			Comment("Publication status (公示状态)."),
+			Comment("Publication status (公示状态).").Annotations(entgql.Type("RecordStatus")),
 		field.String("source_system").NotEmpty().MaxLen(64).
 			Comment("System that sent the record (数据来源系统)."),
 		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().

@@ -6,9 +6,19 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/creditgraph/creditgraph/authz/rule"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/shopspring/decimal"
 )
+
+// recordPolicy is the privacy policy every record type shares.
+func recordPolicy(public rule.PublicPredicate, lists bool) ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRecords(public)},
+		Mutation: privacy.MutationPolicy{rule.WriteRecords(lists)},
+	}
+}
 
 // recordAnnotations are the GraphQL annotations every record type shares.
 func recordAnnotations(doc string) []schema.Annotation {
@@ -17,6 +27,11 @@ func recordAnnotations(doc string) []schema.Annotation {
 		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
 		schema.Comment(doc),
 	}
+}
+
+// Interceptors of the AdministrativePenalty mask persons' names for the public.
+func (AdministrativePenalty) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{rule.MaskPenaltyNames()}
 }
 
 // AdministrativePenalty is an administrative penalty decision (行政处罚) with the national
@@ -66,8 +81,16 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("处罚决定日期 (CF_JDRQ).").
 			Annotations(entgql.OrderField("DECISION_DATE")),
 		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("处罚有效期 (CF_YXQ)."),
+		field.Time("publicity_start").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Start of publicity (the decision date).").Annotations(noInput),
+		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Earliest day repair may end publicity (最短公示期满).").Annotations(noInput),
 		field.Time("publicity_deadline").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("公示截止期 (CF_GSJZQ), computed from the publicity rules.").Annotations(noInput),
+			Comment("公示截止期 (CF_GSJZQ): last day of publicity, computed from the publicity rule in force at the decision date.").Annotations(noInput),
+		field.Bool("repairable").Default(true).
+			Comment("Whether credit repair can end publicity early, from the publicity rule.").Annotations(noInput),
+		field.String("publicity_rule_set").Optional().MaxLen(64).
+			Comment("Rule set the publicity window was computed with.").Annotations(noInput),
 		field.String("authority_name").NotEmpty().MaxLen(255).Comment("处罚机关 (CF_CFJG)."),
 		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("处罚机关统一社会信用代码 (CF_CFJGDM)."),
 		field.String("data_source_unit").NotEmpty().MaxLen(255).Comment("数据来源单位 (CF_SJLY)."),
@@ -82,8 +105,13 @@ func (AdministrativePenalty) Indexes() []ent.Index {
 		index.Fields("department_id", "decision_no").Unique(),
 		index.Fields("decision_date"),
 		index.Fields("counterparty_uscc"),
+		index.Fields("publicity_deadline"),
 	}
 }
+
+// Policy of the AdministrativePenalty: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (AdministrativePenalty) Policy() ent.Policy { return recordPolicy(rule.PenaltyInPublicity, false) }
 
 // Hooks of the AdministrativePenalty.
 func (AdministrativePenalty) Hooks() []ent.Hook {
@@ -128,6 +156,10 @@ func (AdministrativeLicense) Fields() []ent.Field {
 func (AdministrativeLicense) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("department_id", "decision_no").Unique(), index.Fields("decision_date")}
 }
+
+// Policy of the AdministrativeLicense: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (AdministrativeLicense) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
 
 // Hooks of the AdministrativeLicense.
 func (AdministrativeLicense) Hooks() []ent.Hook {
@@ -174,6 +206,10 @@ func (ListEntry) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("list_type", "listed_on"), index.Fields("department_id", "decision_no")}
 }
 
+// Policy of the ListEntry: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (ListEntry) Policy() ent.Policy { return recordPolicy(rule.ListEntryInPublicity, true) }
+
 // Hooks of the ListEntry.
 func (ListEntry) Hooks() []ent.Hook {
 	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules})}
@@ -212,6 +248,10 @@ func (SectorRating) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("scheme", "grade"), index.Fields("entity_id", "scheme", "valid_from")}
 }
 
+// Policy of the SectorRating: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (SectorRating) Policy() ent.Policy { return recordPolicy(rule.RatingInForce, false) }
+
 // Hooks of the SectorRating.
 func (SectorRating) Hooks() []ent.Hook {
 	return []ent.Hook{recordHook(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules})}
@@ -248,6 +288,10 @@ func (SpotCheck) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("task_id"), index.Fields("inspected_on")}
 }
 
+// Policy of the SpotCheck: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (SpotCheck) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
+
 // Hooks of the SpotCheck.
 func (SpotCheck) Hooks() []ent.Hook {
 	return []ent.Hook{recordHook(recordRules{pastDates: []string{"inspected_on"}})}
@@ -278,6 +322,10 @@ func (CreditCommitment) Fields() []ent.Field {
 			Comment("Fulfilment (履约情况): PENDING 履约中, FULFILLED 已履约, BREACHED 失信."),
 	}
 }
+
+// Policy of the CreditCommitment: readable per sector (public rows to public readers), writable by the
+// deciding department's sector.
+func (CreditCommitment) Policy() ent.Policy { return recordPolicy(rule.NeverPublic, false) }
 
 // Hooks of the CreditCommitment.
 func (CreditCommitment) Hooks() []ent.Hook {

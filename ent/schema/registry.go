@@ -7,10 +7,20 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/creditgraph/creditgraph/authz/rule"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
+
+// registryPolicy is the privacy policy of the registry types: who sees them, who changes them.
+func registryPolicy(read rule.Reader, write rule.Writer) ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRegistry(read)},
+		Mutation: privacy.MutationPolicy{rule.Write(write)},
+	}
+}
 
 // Division is a GB/T 2260 administrative division code of Jiangsu (行政区划), with the names it
 // has had; entities and persons are filtered by city and county through it.
@@ -45,6 +55,9 @@ func (Division) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("city_code")}
 }
 
+// Policy of the Division.
+func (Division) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.SystemOnly) }
+
 // Annotations of the Division.
 func (Division) Annotations() []schema.Annotation {
 	return []schema.Annotation{
@@ -65,7 +78,8 @@ func (Department) Fields() []ent.Field {
 			Annotations(entgql.OrderField("CODE")),
 		field.String("name").NotEmpty().Comment("Official name (部门名称).").
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("sector").GoType(sectors.Sector("")).Comment("Sector the department supervises."),
+		field.Enum("sector").GoType(sectors.Sector("")).Comment("Sector the department supervises.").
+			Annotations(entgql.Type("Sector")),
 		field.String("division_code").MinLen(6).MaxLen(6).Comment("GB/T 2260 code of the division it serves."),
 		field.Enum("level").Values("PROVINCE", "CITY", "COUNTY").Comment("Administrative level."),
 		field.String("uscc").Optional().MaxLen(18).Comment("The department's own unified social credit code."),
@@ -81,6 +95,9 @@ func (Department) Edges() []ent.Edge {
 func (Department) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("sector", "division_code")}
 }
+
+// Policy of the Department.
+func (Department) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.DepartmentWriter) }
 
 // Annotations of the Department.
 func (Department) Annotations() []schema.Annotation {
@@ -106,8 +123,13 @@ func recordEdges() []ent.Edge {
 		{"spot_checks", SpotCheck.Type, "Random spot-check results (双随机抽查结果)."},
 		{"commitments", CreditCommitment.Type, "Credit commitments (信用承诺)."},
 	} {
-		edges = append(edges, edge.To(e.name, e.typ).Comment(e.doc).
-			Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)))
+		skip := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
+		if e.name != "ratings" {
+			// No where-predicates across these edges: an EXISTS subquery is not filtered by
+			// the records' privacy rules, so it would reveal records the caller cannot see.
+			skip = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)
+		}
+		edges = append(edges, edge.To(e.name, e.typ).Comment(e.doc).Annotations(entgql.RelayConnection(), skip))
 	}
 	return edges
 }
@@ -136,7 +158,7 @@ func (MarketEntity) Fields() []ent.Field {
 			Comment("Registered name (名称).").
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("entity_kind").GoType(ident.EntityKind("")).
-			Comment("Kind of entity (机构类别), derived from USCC positions 1-2.").Annotations(noInput),
+			Comment("Kind of entity (机构类别), derived from USCC positions 1-2.").Annotations(noInput, entgql.Type("EntityKind")),
 		field.String("division_code").MaxLen(6).
 			Comment("GB/T 2260 code of the registering authority (登记管理机关行政区划码), USCC positions 3-8.").
 			Annotations(noInput, entgql.OrderField("DIVISION_CODE")),
@@ -168,9 +190,10 @@ func (MarketEntity) Edges() []ent.Edge {
 		edge.From("division", Division.Type).Ref("entities").Field("division_id").Unique().
 			Comment("Jiangsu division of the registering authority.").Annotations(noInput),
 		edge.From("legal_representative", NaturalPerson.Type).Ref("represents").Field("legal_representative_id").Unique().
-			Comment("Current legal representative (法定代表人); set by creating a LEGAL_REPRESENTATIVE role.").Annotations(noInput),
+			Comment("Current legal representative (法定代表人); set by creating a LEGAL_REPRESENTATIVE role.").
+			Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)), // persons are not for every caller
 		edge.To("roles", EntityRole.Type).Comment("Persons in roles at this entity, past and present.").
-			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("service_provider", ServiceProvider.Type).Unique().
 			Comment("Its registration as a third-party service provider, if any.").Annotations(noInput),
 	)
@@ -188,6 +211,11 @@ func (MarketEntity) Indexes() []ent.Index {
 
 // Hooks of the MarketEntity.
 func (MarketEntity) Hooks() []ent.Hook { return []ent.Hook{marketEntityHook} }
+
+// Policy of the MarketEntity.
+func (MarketEntity) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOrPublic, rule.RegistryWriter)
+}
 
 // Annotations of the MarketEntity.
 func (MarketEntity) Annotations() []schema.Annotation {
@@ -209,13 +237,18 @@ func (NaturalPerson) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 func (NaturalPerson) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("id_type").GoType(ident.IDType("")).Default(string(ident.IDResidentCard)).Immutable().
-			Comment("Type of identity document (证件类型)."),
-		field.String("id_number").NotEmpty().MaxLen(32).Immutable().
-			Comment("Identity document number (证件号码); resident IDs are validated per GB 11643."),
+			Comment("Type of identity document (证件类型).").Annotations(entgql.Type("IDType")),
+		field.String("id_number").NotEmpty().MaxLen(255).Immutable().Sensitive().
+			Comment("Identity document number (证件号码); resident IDs are validated per GB 11643. Given in plain text on input, stored encrypted (AES-GCM); read it through idNumber(purpose:).").
+			Annotations(entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)),
+		field.String("id_number_hash").MaxLen(64).Immutable().Sensitive().
+			Comment("Keyed hash of the ID number for exact-match lookup.").Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("id_number_masked").MaxLen(32).Immutable().
+			Comment("The ID number masked: first and last four characters kept.").Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").NotEmpty().MaxLen(128).Comment("Name (姓名).").
 			Annotations(entgql.OrderField("NAME")),
 		field.Enum("gender").GoType(ident.Gender("")).Optional().Nillable().
-			Comment("Gender, derived from a resident identity number.").Annotations(noInput),
+			Comment("Gender, derived from a resident identity number.").Annotations(noInput, entgql.Type("Gender")),
 		field.Time("birth_date").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Birth date, derived from a resident identity number.").Annotations(noInput),
 		field.String("division_code").Optional().MaxLen(6).
@@ -238,13 +271,18 @@ func (NaturalPerson) Edges() []ent.Edge {
 // Indexes of the NaturalPerson.
 func (NaturalPerson) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("id_type", "id_number").Unique(),
+		index.Fields("id_type", "id_number_hash").Unique(),
 		index.Fields("name"),
 	}
 }
 
 // Hooks of the NaturalPerson.
 func (NaturalPerson) Hooks() []ent.Hook { return []ent.Hook{naturalPersonHook} }
+
+// Policy of the NaturalPerson.
+func (NaturalPerson) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOnly, rule.RegistryWriter)
+}
 
 // Annotations of the NaturalPerson.
 func (NaturalPerson) Annotations() []schema.Annotation {
@@ -293,6 +331,9 @@ func (EntityRole) Indexes() []ent.Index {
 // Hooks of the EntityRole.
 func (EntityRole) Hooks() []ent.Hook { return []ent.Hook{entityRoleHook} }
 
+// Policy of the EntityRole.
+func (EntityRole) Policy() ent.Policy { return registryPolicy(rule.RegistryOnly, rule.RegistryWriter) }
+
 // Annotations of the EntityRole.
 func (EntityRole) Annotations() []schema.Annotation {
 	return []schema.Annotation{
@@ -330,6 +371,11 @@ func (ServiceProvider) Edges() []ent.Edge {
 		edge.To("practitioners", Practitioner.Type).Comment("Its registered practitioners.").
 			Annotations(noInput),
 	}
+}
+
+// Policy of the ServiceProvider.
+func (ServiceProvider) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOrPublic, rule.RegistryWriter)
 }
 
 // Annotations of the ServiceProvider.
@@ -373,6 +419,11 @@ func (Practitioner) Edges() []ent.Edge {
 // Indexes of the Practitioner.
 func (Practitioner) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("provider_id", "person_id").Unique(), index.Fields("person_id")}
+}
+
+// Policy of the Practitioner.
+func (Practitioner) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOnly, rule.RegistryWriter)
 }
 
 // Annotations of the Practitioner.

@@ -162,3 +162,12 @@ func MaskIDNumber(s string) string {
 	}
 	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
 }
+
+// MaskName keeps a person's surname (the first character) and stars the rest: 张三丰 → 张**.
+func MaskName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[0]) + strings.Repeat("*", max(len(r)-1, 1))
+}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/storage"
 )
 
@@ -107,9 +108,21 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 	return open(t, target, o)
 }
 
+// TestCipher seals personal data in tests with a fixed key.
+func TestCipher() *pii.Cipher {
+	c, err := pii.New([]byte("creditgraph-test-key-32-bytes!!!"))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
 func open(t testing.TB, target storage.Target, o Options) *storage.DB {
 	t.Helper()
 	ctx := context.Background()
+	if o.Cipher == nil {
+		o.Cipher = TestCipher()
+	}
 	db, err := storage.Open(ctx, target, o.Options)
 	if err != nil {
 		t.Fatal(err)

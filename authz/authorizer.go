@@ -1,0 +1,297 @@
+package authz
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/util"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var builtinPolicy string
+
+// Rule is one policy line: P ("p", role, domain, resource, action) or G ("g", subject, role,
+// domain).
+type Rule struct {
+	PType string
+	V     [4]string
+}
+
+func (r Rule) String() string {
+	return strings.Join(append([]string{r.PType}, r.V[:]...), ", ")
+}
+
+// Values are the rule's fields without the type, as Casbin takes them.
+func (r Rule) Values() []string { return slices.Clone(r.V[:]) }
+
+// Validate refuses a rule that names an unknown resource, action, role or department, so a
+// typo cannot silently grant or withdraw access.
+func (r Rule) Validate() error {
+	domainOK := func(d string) bool {
+		if d == AllDomains {
+			return true
+		}
+		_, err := SectorOf(d)
+		return err == nil
+	}
+	n := len(r.V)
+	if r.PType == "g" {
+		n = 3
+	}
+	for i, v := range r.V[:n] {
+		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, ",\n") {
+			return fmt.Errorf("%s: field %d is empty or contains a comma", r, i+1)
+		}
+	}
+	switch r.PType {
+	case "p":
+		switch {
+		case !slices.Contains(Roles, r.V[0]):
+			return fmt.Errorf("%s: unknown role %q (one of %s)", r, r.V[0], strings.Join(Roles, ", "))
+		case !domainOK(r.V[1]):
+			return fmt.Errorf("%s: unknown department %q", r, r.V[1])
+		case !validResource(r.V[2]):
+			return fmt.Errorf("%s: unknown resource %q", r, r.V[2])
+		case !validAction(r.V[3]):
+			return fmt.Errorf("%s: unknown action %q (read, read_public, write, manage)", r, r.V[3])
+		}
+	case "g":
+		switch {
+		case !slices.Contains(Roles, r.V[1]):
+			return fmt.Errorf("%s: unknown role %q (one of %s)", r, r.V[1], strings.Join(Roles, ", "))
+		case !domainOK(r.V[2]):
+			return fmt.Errorf("%s: unknown department %q", r, r.V[2])
+		case r.V[3] != "":
+			return fmt.Errorf("%s: a role binding has three fields", r)
+		}
+	default:
+		return fmt.Errorf("%s: a rule starts with p or g", r)
+	}
+	return nil
+}
+
+// ParsePolicy reads policy lines (CSV as in policy.csv; # starts a comment) and validates each.
+func ParsePolicy(r io.Reader) ([]Rule, error) {
+	var rules []Rule
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		parts := strings.Split(line, ",")
+		if len(parts) < 4 || len(parts) > 5 {
+			return nil, fmt.Errorf("line %d: %q: want p, role, domain, resource, action or g, subject, role, domain", n, line)
+		}
+		var rule Rule
+		rule.PType = strings.TrimSpace(parts[0])
+		for i, p := range parts[1:] {
+			rule.V[i] = strings.TrimSpace(p)
+		}
+		if err := rule.Validate(); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		rules = append(rules, rule)
+	}
+	return rules, sc.Err()
+}
+
+// BuiltinPolicy is the embedded policy.csv.
+func BuiltinPolicy() []Rule {
+	rules, err := ParsePolicy(strings.NewReader(builtinPolicy))
+	if err != nil {
+		panic(fmt.Sprintf("embedded policy.csv: %v", err)) // a build defect, caught by tests
+	}
+	return rules
+}
+
+// Store persists policy rules; the ent-backed adapter implements it.
+type Store interface {
+	LoadRules(ctx context.Context) ([]Rule, error)
+	AddRule(ctx context.Context, r Rule) error
+	RemoveRule(ctx context.Context, r Rule) error
+}
+
+// Authorizer answers what a subject may do. It keeps a Casbin enforcer built from the stored
+// rules and, per subject, the Permissions derived from it; Reload rebuilds both when the stored
+// rules change (Watch polls for that).
+type Authorizer struct {
+	store    Store
+	logger   *slog.Logger
+	mu       sync.Mutex // serialises reloads and writes
+	enforcer atomic.Pointer[casbin.Enforcer]
+	digest   string
+	cache    sync.Map // subject → *Permissions, for the current enforcer
+}
+
+// New builds an Authorizer over store; it seeds the store with the built-in policy when empty.
+func New(ctx context.Context, store Store, logger *slog.Logger) (*Authorizer, error) {
+	a := &Authorizer{store: store, logger: logger}
+	rules, err := store.LoadRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(rules) == 0 {
+		for _, r := range BuiltinPolicy() {
+			if err := store.AddRule(ctx, r); err != nil {
+				return nil, fmt.Errorf("seeding the built-in policy: %w", err)
+			}
+		}
+	}
+	if err := a.Reload(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// NewEnforcer builds a Casbin enforcer over rules with creditgraph's model.
+func NewEnforcer(rules []Rule) (*casbin.Enforcer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, err
+	}
+	e, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, err
+	}
+	e.AddFunction("objMatch", func(args ...any) (any, error) {
+		return objMatch(args[0].(string), args[1].(string), args[2].(string)), nil
+	})
+	e.AddNamedDomainMatchingFunc("g", "keyMatch", util.KeyMatch)
+	for _, r := range rules {
+		if r.PType == "p" {
+			_, err = e.AddPolicy(r.V[0], r.V[1], r.V[2], r.V[3])
+		} else {
+			_, err = e.AddGroupingPolicy(r.V[0], r.V[1], r.V[2])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", r, err)
+		}
+	}
+	return e, nil
+}
+
+// Reload rebuilds the enforcer from the store when the stored rules changed.
+func (a *Authorizer) Reload(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	rules, err := a.store.LoadRules(ctx)
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	for _, r := range rules {
+		fmt.Fprintln(h, r.String())
+	}
+	digest := hex.EncodeToString(h.Sum(nil))
+	if digest == a.digest {
+		return nil
+	}
+	e, err := NewEnforcer(rules)
+	if err != nil {
+		return err
+	}
+	a.enforcer.Store(e)
+	a.digest = digest
+	a.cache.Clear()
+	return nil
+}
+
+// Watch reloads the policy every interval until ctx ends, so a change made through any
+// instance reaches this one within that interval.
+func (a *Authorizer) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Reload(ctx); err != nil && ctx.Err() == nil {
+				a.logger.WarnContext(ctx, "reloading the policy failed; keeping the previous one", "err", err)
+			}
+		}
+	}
+}
+
+// Rules lists the current policy.
+func (a *Authorizer) Rules(ctx context.Context) ([]Rule, error) { return a.store.LoadRules(ctx) }
+
+// AddRule validates and stores a rule, and applies it here at once.
+func (a *Authorizer) AddRule(ctx context.Context, r Rule) error {
+	if err := r.Validate(); err != nil {
+		return derrors.Field("rule", "%s", err)
+	}
+	if err := a.store.AddRule(ctx, r); err != nil {
+		return err
+	}
+	return a.Reload(ctx)
+}
+
+// RemoveRule deletes a stored rule, and applies that here at once.
+func (a *Authorizer) RemoveRule(ctx context.Context, r Rule) error {
+	if err := a.store.RemoveRule(ctx, r); err != nil {
+		return err
+	}
+	return a.Reload(ctx)
+}
+
+// Enforce is the raw Casbin decision; the rest of the code asks Permissions instead.
+func (a *Authorizer) Enforce(sub, dom string, obj Resource, act Action) bool {
+	ok, err := a.enforcer.Load().Enforce(sub, dom, string(obj), string(act))
+	return err == nil && ok
+}
+
+// Permissions derives, once per subject and policy version, everything a subject may do.
+func (a *Authorizer) Permissions(sub string) *Permissions {
+	if p, ok := a.cache.Load(sub); ok {
+		return p.(*Permissions)
+	}
+	p := &Permissions{Subject: sub, read: map[sectors.Sector]bool{}, public: map[sectors.Sector]bool{},
+		write: map[sectors.Sector]bool{}, audit: map[string]bool{}}
+	for _, home := range AllSectors {
+		dom := DepartmentCode(home)
+		for _, s := range AllSectors {
+			res := RecordsOf(s)
+			p.read[s] = p.read[s] || a.Enforce(sub, dom, res, Read)
+			p.public[s] = p.public[s] || a.Enforce(sub, dom, res, ReadPublic)
+			p.write[s] = p.write[s] || a.Enforce(sub, dom, res, Write)
+		}
+		p.RegistryRead = p.RegistryRead || a.Enforce(sub, dom, Registry, Read)
+		p.RegistryReadPublic = p.RegistryReadPublic || a.Enforce(sub, dom, Registry, ReadPublic)
+		p.RegistryWrite = p.RegistryWrite || a.Enforce(sub, dom, Registry, Write)
+		p.ManageDepartments = p.ManageDepartments || a.Enforce(sub, dom, Departments, Manage)
+		p.ManageLists = p.ManageLists || a.Enforce(sub, dom, Lists, Manage)
+		p.PersonalData = p.PersonalData || a.Enforce(sub, dom, PersonalData, Read)
+		p.ManagePolicy = p.ManagePolicy || a.Enforce(sub, dom, Policy, Manage)
+		p.ManageTokens = p.ManageTokens || a.Enforce(sub, dom, Tokens, Manage)
+		if a.Enforce(sub, dom, AuditLog, Read) {
+			p.audit[dom] = true
+		}
+		roles, _ := a.enforcer.Load().GetRolesForUser(sub, dom)
+		if slices.Contains(roles, RoleAuditor) {
+			p.Auditor = true
+		}
+	}
+	a.cache.Store(sub, p)
+	return p
+}

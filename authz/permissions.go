@@ -1,0 +1,169 @@
+package authz
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/creditgraph/creditgraph/authz/pii"
+	"slices"
+	"sync"
+
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+// Permissions is what one subject may do, derived from the policy. The data-layer rules read
+// it; nothing else decides access.
+type Permissions struct {
+	Subject string
+	read    map[sectors.Sector]bool // every record of the sector
+	public  map[sectors.Sector]bool // the sector's records in publicity
+	write   map[sectors.Sector]bool
+	audit   map[string]bool // departments whose audit-log entries are visible
+
+	RegistryRead       bool // entities, persons (masked), roles, providers
+	RegistryReadPublic bool // entities' registration data only
+	RegistryWrite      bool
+	ManageDepartments  bool
+	ManageLists        bool // list entries of any sector
+	PersonalData       bool // unmasked ID numbers, with a stated purpose
+	ManagePolicy       bool
+	ManageTokens       bool
+	Auditor            bool // every query is logged
+	System             bool // internal jobs: everything allowed
+}
+
+// SystemPermissions allow everything; seeding, migrations and CLI jobs run with them.
+var SystemPermissions = &Permissions{Subject: "system", System: true}
+
+// ReadSectors are the sectors whose records are all visible.
+func (p *Permissions) ReadSectors() []sectors.Sector { return p.sectorsWhere(p.read) }
+
+// PublicOnlySectors are the sectors whose public records only are visible.
+func (p *Permissions) PublicOnlySectors() []sectors.Sector {
+	var out []sectors.Sector
+	for _, s := range AllSectors {
+		if p.public[s] && !p.read[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// WriteSectors are the sectors whose records may be created and changed.
+func (p *Permissions) WriteSectors() []sectors.Sector { return p.sectorsWhere(p.write) }
+
+// CanWrite reports whether records of sector s may be created or changed.
+func (p *Permissions) CanWrite(s sectors.Sector) bool { return p.System || p.write[s] }
+
+// CanWriteAnything reports whether any mutation at all is open to the subject.
+func (p *Permissions) CanWriteAnything() bool {
+	return p.System || p.RegistryWrite || p.ManageDepartments || p.ManageLists || p.ManagePolicy ||
+		len(p.sectorsWhere(p.write)) > 0
+}
+
+// AuditDepartments are the departments whose audit-log entries are visible; all reports
+// whether that is every department.
+func (p *Permissions) AuditDepartments() (deps []string, all bool) {
+	if p.System {
+		return nil, true
+	}
+	for _, s := range AllSectors {
+		if p.audit[DepartmentCode(s)] {
+			deps = append(deps, DepartmentCode(s))
+		}
+	}
+	return deps, len(deps) == len(AllSectors)
+}
+
+// CanReadAudit reports whether any audit-log entry is visible.
+func (p *Permissions) CanReadAudit() bool {
+	deps, all := p.AuditDepartments()
+	return all || len(deps) > 0
+}
+
+func (p *Permissions) sectorsWhere(m map[sectors.Sector]bool) []sectors.Sector {
+	if p.System {
+		return slices.Clone(AllSectors)
+	}
+	var out []sectors.Sector
+	for _, s := range AllSectors {
+		if m[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Viewer is who is asking: the authenticated token (or the public) and its permissions.
+type Viewer struct {
+	TokenName  string // "public" without a token
+	Role       string // role the token was issued with
+	Department string // department code of the token
+	Perms      *Permissions
+
+	mu      sync.Mutex // resolvers run concurrently
+	reveals map[string]int
+}
+
+// NoteReveal records that the request read unmasked personal data for purpose; the audit
+// log writes it down.
+func (v *Viewer) NoteReveal(purpose string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.reveals == nil {
+		v.reveals = map[string]int{}
+	}
+	v.reveals[purpose]++
+}
+
+// Reveals returns the purposes personal data was unmasked for in this request.
+func (v *Viewer) Reveals() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]string, 0, len(v.reveals))
+	for p := range v.reveals {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+type viewerKey struct{}
+
+// NewContext returns ctx carrying v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// FromContext returns the viewer of ctx, or nil when there is none; the data layer then
+// denies everything (fail closed).
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(viewerKey{}).(*Viewer)
+	return v
+}
+
+// SystemContext marks ctx as an internal job with every permission (seeding, migrations,
+// CLI commands). Never use it for a caller's request.
+func SystemContext(ctx context.Context) context.Context {
+	return NewContext(ctx, &Viewer{TokenName: "system", Role: "system", Perms: SystemPermissions})
+}
+
+// IDNumber returns a person's identity number as the viewer may see it: whole when the viewer
+// holds the personal-data permission and states a purpose — the read is then noted for the
+// audit log — and masked (3205**********123X) otherwise.
+func IDNumber(ctx context.Context, c *pii.Cipher, sealed, masked string, purpose *string) (string, error) {
+	v := FromContext(ctx)
+	if v == nil || v.Perms == nil || !v.Perms.PersonalData && !v.Perms.System || purpose == nil || strings.TrimSpace(*purpose) == "" {
+		return masked, nil
+	}
+	if c == nil {
+		return "", errors.New("no personal-data key is configured")
+	}
+	plain, err := c.Open(sealed)
+	if err != nil {
+		return "", err
+	}
+	v.NoteReveal(strings.TrimSpace(*purpose))
+	return plain, nil
+}

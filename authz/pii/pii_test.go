@@ -1,0 +1,51 @@
+package pii
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+func TestSealOpenHash(t *testing.T) {
+	key := make([]byte, KeySize)
+	key[0] = 7
+	c, err := New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := c.Seal("11010519491231002X")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed == "11010519491231002X" {
+		t.Fatal("Seal returned the plain text")
+	}
+	again, _ := c.Seal("11010519491231002X")
+	if again == sealed {
+		t.Error("two seals of the same value are equal: the nonce is not random")
+	}
+	if got, err := c.Open(sealed); err != nil || got != "11010519491231002X" {
+		t.Errorf("Open = %q, %v", got, err)
+	}
+	other, _ := New(make([]byte, KeySize))
+	if _, err := other.Open(sealed); err == nil {
+		t.Error("a different key opened the value")
+	}
+	if c.Hash("RESIDENT_ID", "1") != c.Hash("RESIDENT_ID", "1") || c.Hash("RESIDENT_ID", "1") == other.Hash("RESIDENT_ID", "1") {
+		t.Error("Hash is not deterministic per key, or not keyed")
+	}
+}
+
+func TestKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k")
+	k1, created, err := LoadOrCreateKeyFile(path)
+	if err != nil || !created || len(k1) != KeySize {
+		t.Fatalf("first load = %d bytes, %v, %v", len(k1), created, err)
+	}
+	k2, created, err := LoadOrCreateKeyFile(path)
+	if err != nil || created || string(k1) != string(k2) {
+		t.Fatalf("second load = %v, %v; want the same key", created, err)
+	}
+	if _, err := ParseKey("short"); err == nil {
+		t.Error("ParseKey accepted a short key")
+	}
+}

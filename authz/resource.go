@@ -1,0 +1,115 @@
+// Package authz decides who may see and change what. The Casbin model and built-in policy are
+// files embedded here (model.conf, policy.csv); resources and actions are typed constants;
+// Authorizer turns a caller's role bindings into Permissions once per request, and the rules
+// in authz/rule apply those permissions in the data layer as SQL filters and write checks, so
+// every path — GraphQL, CLI, jobs — is governed the same way. Policies live in the database
+// (casbin_rule) and every instance reloads them within seconds of a change.
+package authz
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+// Resource is what a permission is about.
+type Resource string
+
+// The resources. Records are per sector: RecordsOf(s).
+const (
+	Registry     Resource = "registry"      // entities, persons, roles, divisions, providers
+	Departments  Resource = "departments"   // the department directory
+	Lists        Resource = "lists"         // list entries of any sector (credit office)
+	PersonalData Resource = "personal_data" // unmasked ID numbers
+	AuditLog     Resource = "audit_log"
+	Policy       Resource = "policy"
+	Tokens       Resource = "tokens"
+)
+
+// RecordsOf is the resource of one sector's records.
+func RecordsOf(s sectors.Sector) Resource {
+	return Resource("records:" + strings.ToLower(string(s)))
+}
+
+// Action is what a permission allows.
+type Action string
+
+// The actions.
+const (
+	Read       Action = "read"
+	ReadPublic Action = "read_public"
+	Write      Action = "write"
+	Manage     Action = "manage"
+)
+
+// Role names of the built-in policy.
+const (
+	RoleCreditOffice = "credit_office"
+	RoleSupervisor   = "supervisor"
+	RoleClerk        = "clerk"
+	RoleAuditor      = "auditor"
+	RolePublic       = "public"
+)
+
+// Roles are the roles the built-in policy knows.
+var Roles = []string{RoleCreditOffice, RoleSupervisor, RoleClerk, RoleAuditor, RolePublic}
+
+// PublicSubject is the subject of callers without a token.
+const PublicSubject = "public"
+
+// AllDomains is the binding domain that stands for every department.
+const AllDomains = "*"
+
+// Department codes are the lower-case sector names, used in tokens and policies.
+func DepartmentCode(s sectors.Sector) string { return strings.ToLower(string(s)) }
+
+// AllSectors are the departments' sectors in a fixed order.
+var AllSectors = []sectors.Sector{sectors.Environment, sectors.Labour, sectors.Transport, sectors.Market, sectors.CreditOffice}
+
+// SectorOf parses a department code.
+func SectorOf(code string) (sectors.Sector, error) {
+	for _, s := range AllSectors {
+		if DepartmentCode(s) == code {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("unknown department %q (one of environment, labour, transport, market, credit_office)", code)
+}
+
+var resourceNames = []Resource{Registry, Departments, Lists, PersonalData, AuditLog, Policy, Tokens}
+
+// validResource accepts a resource name as it may appear in a policy line.
+func validResource(obj string) bool {
+	if slices.Contains(resourceNames, Resource(obj)) {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(obj, "records:"); ok {
+		if rest == "*" || rest == "own" {
+			return true
+		}
+		_, err := SectorOf(rest)
+		return err == nil
+	}
+	return false
+}
+
+func validAction(act string) bool {
+	return slices.Contains([]Action{Read, ReadPublic, Write, Manage}, Action(act))
+}
+
+// objMatch is the model's object matcher: "records:own" stands for the domain's own sector,
+// "x:*" for every x.
+func objMatch(reqObj, polObj, dom string) bool {
+	if polObj == reqObj {
+		return true
+	}
+	if polObj == "records:own" {
+		return reqObj == "records:"+dom
+	}
+	if prefix, ok := strings.CutSuffix(polObj, "*"); ok {
+		return strings.HasPrefix(reqObj, prefix)
+	}
+	return false
+}

@@ -1,0 +1,277 @@
+// Package rule holds the ent privacy rules and interceptors that enforce authz.Permissions in
+// the data layer. Read rules add WHERE clauses, so lists, totalCount, cursors, eager-loaded
+// edges and node(id) all agree: a row the caller may not see is simply absent. Write rules
+// refuse mutations outside the caller's permissions with FORBIDDEN before anything is written.
+// Every rule fails closed: a context without a viewer sees and changes nothing.
+package rule
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+)
+
+// chinaTZ is where "today" is judged for publicity windows.
+var chinaTZ = time.FixedZone("CST", 8*3600)
+
+// Today is the current calendar date in China as midnight UTC, like stored dates.
+func Today() time.Time {
+	n := time.Now().In(chinaTZ)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+func perms(ctx context.Context) *authz.Permissions {
+	if v := authz.FromContext(ctx); v != nil && v.Perms != nil {
+		return v.Perms
+	}
+	return nil
+}
+
+// nothing is a predicate no row satisfies.
+var nothing = entql.FieldEQ("id", -1)
+
+// forbidden is the denial returned to writers; it wraps privacy.Deny so ent stops, and
+// derrors.Forbidden so the API answers FORBIDDEN.
+func forbidden(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: %s", privacy.Deny, derrors.Forbidden, fmt.Sprintf(format, args...))
+}
+
+// PublicPredicate says which rows of a record type are "in publicity" at a day.
+type PublicPredicate func(today time.Time) entql.P
+
+// Public predicates of the record types (domain.md §4, §10): what a public credit website and
+// other departments may see.
+var (
+	PenaltyInPublicity PublicPredicate = func(today time.Time) entql.P {
+		return entql.And(entql.FieldEQ("status", string(sectors.Published)), entql.FieldGTE("publicity_deadline", today))
+	}
+	ListEntryInPublicity PublicPredicate = func(today time.Time) entql.P {
+		return entql.And(entql.FieldEQ("status", string(sectors.Published)), entql.FieldNil("removed_on"),
+			entql.Or(entql.FieldNil("planned_end_on"), entql.FieldGTE("planned_end_on", today)))
+	}
+	RatingInForce PublicPredicate = func(today time.Time) entql.P {
+		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", today))
+	}
+	Published PublicPredicate = func(time.Time) entql.P {
+		return entql.FieldEQ("status", string(sectors.Published))
+	}
+	NeverPublic PublicPredicate = func(time.Time) entql.P { return nothing }
+)
+
+func anyOf(ss []sectors.Sector) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// FilterRecords shows a record type's rows of the sectors the caller reads in full, and the
+// rows in publicity of the sectors it may read publicly.
+func FilterRecords(public PublicPredicate) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return privacy.Denyf("no viewer")
+		case p.System:
+			return privacy.Skip
+		}
+		var ors []entql.P
+		if full := p.ReadSectors(); len(full) > 0 {
+			ors = append(ors, entql.FieldIn("sector", anyOf(full)...))
+		}
+		if pub := p.PublicOnlySectors(); len(pub) > 0 {
+			ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), public(Today())))
+		}
+		switch len(ors) {
+		case 0:
+			f.Where(nothing)
+		case 1:
+			f.Where(ors[0])
+		default:
+			f.Where(entql.Or(ors[0], ors[1], ors[2:]...))
+		}
+		return privacy.Skip
+	})
+}
+
+// recordMutation is what the generated record mutations share.
+type recordMutation interface {
+	ent.Mutation
+	DepartmentID() (int, bool)
+	Client() *gen.Client
+}
+
+// WriteRecords lets a caller create and change records of the sectors it may write (and, with
+// lists true, list entries of any sector when it manages lists). The sector is the deciding
+// department's; bulk updates and deletes are for internal jobs only.
+func WriteRecords(lists bool) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, mu ent.Mutation) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return forbidden("no caller")
+		case p.System:
+			return privacy.Skip
+		}
+		m, ok := mu.(recordMutation)
+		if !ok {
+			return forbidden("unexpected mutation %T", mu)
+		}
+		var sector sectors.Sector
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			depID, ok := m.DepartmentID()
+			if !ok {
+				return privacy.Skip // the schema hook reports the missing department
+			}
+			dep, err := m.Client().Department.Get(privacy.DecisionContext(ctx, privacy.Allow), depID)
+			if gen.IsNotFound(err) {
+				return privacy.Skip // reported as bad input by the schema hook
+			}
+			if err != nil {
+				return err
+			}
+			sector = dep.Sector
+		case m.Op().Is(ent.OpUpdateOne):
+			old, err := m.OldField(ctx, "sector")
+			if err != nil {
+				return err
+			}
+			sector = old.(sectors.Sector)
+		default:
+			return forbidden("bulk changes of records are not allowed")
+		}
+		if p.CanWrite(sector) || lists && p.ManageLists {
+			return privacy.Skip
+		}
+		return forbidden("%s may not record or change %s records", p.Subject, authz.DepartmentCode(sector))
+	})
+}
+
+// Reader says which viewers may see a registry type at all.
+type Reader func(p *authz.Permissions) bool
+
+// Registry readers.
+var (
+	// RegistryOrPublic: entities' registration data and providers are public.
+	RegistryOrPublic Reader = func(p *authz.Permissions) bool { return p.RegistryRead || p.RegistryReadPublic }
+	// RegistryOnly: persons, roles and practitioners are for departments, not the public.
+	RegistryOnly Reader = func(p *authz.Permissions) bool { return p.RegistryRead }
+	// Everyone: reference data such as divisions, departments and publicity rules.
+	Everyone Reader = func(*authz.Permissions) bool { return true }
+)
+
+// FilterRegistry shows a registry type to the viewers read allows, and hides it otherwise.
+func FilterRegistry(read Reader) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return privacy.Denyf("no viewer")
+		case p.System || read(p):
+			return privacy.Skip
+		}
+		f.Where(nothing)
+		return privacy.Skip
+	})
+}
+
+// Writer says which viewers may change a type.
+type Writer func(p *authz.Permissions) bool
+
+// Registry writers.
+var (
+	RegistryWriter   Writer = func(p *authz.Permissions) bool { return p.RegistryWrite }
+	DepartmentWriter Writer = func(p *authz.Permissions) bool { return p.ManageDepartments }
+	PolicyWriter     Writer = func(p *authz.Permissions) bool { return p.ManagePolicy }
+	SystemOnly       Writer = func(p *authz.Permissions) bool { return false }
+)
+
+// Write lets the viewers w allows create and update one row at a time; bulk updates and
+// deletes are for internal jobs only.
+func Write(w Writer) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return forbidden("no caller")
+		case p.System:
+			return privacy.Skip
+		case !m.Op().Is(ent.OpCreate | ent.OpUpdateOne):
+			return forbidden("bulk changes are not allowed")
+		case w(p):
+			return privacy.Skip
+		}
+		return forbidden("%s may not change %s", p.Subject, m.Type())
+	})
+}
+
+// AppendOnly refuses every update and delete, even internal ones.
+func AppendOnly() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		return forbidden("%s is append-only", m.Type())
+	})
+}
+
+// FilterAudit shows audit-log entries of the departments the viewer may audit.
+func FilterAudit() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		p := perms(ctx)
+		if p == nil {
+			return privacy.Denyf("no viewer")
+		}
+		deps, all := p.AuditDepartments()
+		switch {
+		case all:
+		case len(deps) == 0:
+			f.Where(nothing)
+		default:
+			in := make([]any, len(deps))
+			for i, d := range deps {
+				in[i] = d
+			}
+			f.Where(entql.FieldIn("department", in...))
+		}
+		return privacy.Skip
+	})
+}
+
+// MaskPenaltyNames hides natural persons' names on penalties from callers who may not read the
+// registry (the public): they see 张** instead. It is the one place names are masked.
+func MaskPenaltyNames() ent.Interceptor {
+	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			p := perms(ctx)
+			if err != nil || p == nil || p.System || p.RegistryRead {
+				return v, err
+			}
+			if rows, ok := v.([]*gen.AdministrativePenalty); ok {
+				for _, r := range rows {
+					if r.CounterpartyCategory == "NATURAL_PERSON" {
+						r.CounterpartyName = ident.MaskName(r.CounterpartyName)
+					}
+					if r.LegalRepName != "" {
+						r.LegalRepName = ident.MaskName(r.LegalRepName)
+					}
+				}
+			}
+			return v, nil
+		})
+	})
+}

@@ -1,0 +1,177 @@
+package authz
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/apitoken"
+)
+
+// tokenPrefix marks creditgraph secrets so they are recognisable in logs and secret scanners.
+const tokenPrefix = "cg_"
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+var tokenName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,62}$`)
+
+// IssueRequest describes a token to issue.
+type IssueRequest struct {
+	Name       string
+	Department string   // department code
+	Role       string   // one of Roles, not public
+	Scope      []string // auditors: departments (or "*"); default the token's department
+	Expires    time.Duration
+}
+
+// TokenService issues, lists and revokes bearer tokens. Users and tokens live in our own table;
+// the role bindings they receive live in the Casbin policy.
+type TokenService struct {
+	Client     *ent.Client
+	Authorizer *Authorizer
+	Now        func() time.Time
+}
+
+// Issue stores a new token and binds its role, returning the secret, which is shown only once.
+func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, error) {
+	ctx = SystemContext(ctx)
+	if !tokenName.MatchString(req.Name) {
+		return "", derrors.Field("name", "%q: use 2-63 lower-case letters, digits, dots, dashes or underscores", req.Name)
+	}
+	if _, err := SectorOf(req.Department); err != nil {
+		return "", derrors.Field("department", "%s", err)
+	}
+	if !slices.Contains(Roles, req.Role) || req.Role == RolePublic {
+		return "", derrors.Field("role", "unknown role %q (credit_office, supervisor, clerk, auditor)", req.Role)
+	}
+	domains := []string{req.Department}
+	switch req.Role {
+	case RoleCreditOffice:
+		domains = []string{AllDomains}
+	case RoleAuditor:
+		if len(req.Scope) > 0 {
+			domains = nil
+			for _, s := range req.Scope {
+				if s == "all" || s == AllDomains {
+					domains = []string{AllDomains}
+					break
+				}
+				if _, err := SectorOf(s); err != nil {
+					return "", derrors.Field("scope", "%s", err)
+				}
+				domains = append(domains, s)
+			}
+		}
+	default:
+		if len(req.Scope) > 0 {
+			return "", derrors.Field("scope", "only auditor tokens take a scope")
+		}
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	create := t.Client.APIToken.Create().SetName(req.Name).SetSecretHash(hashSecret(secret)).
+		SetRole(req.Role).SetDepartment(req.Department).SetScope(domains)
+	if req.Expires > 0 {
+		create.SetExpiresAt(t.now().Add(req.Expires))
+	}
+	if err := create.Exec(ctx); err != nil {
+		if ent.IsConstraintError(err) {
+			return "", derrors.Field("name", "a token named %q exists already", req.Name)
+		}
+		return "", err
+	}
+	for _, d := range domains {
+		if err := t.Authorizer.AddRule(ctx, Rule{PType: "g", V: [4]string{req.Name, req.Role, d}}); err != nil {
+			return "", err
+		}
+	}
+	return secret, nil
+}
+
+// List returns every token, newest first; secrets are never shown again.
+func (t TokenService) List(ctx context.Context) ([]*ent.APIToken, error) {
+	return t.Client.APIToken.Query().Order(ent.Desc(apitoken.FieldID)).All(SystemContext(ctx))
+}
+
+// Revoke stops a token from working at once.
+func (t TokenService) Revoke(ctx context.Context, name string) error {
+	n, err := t.Client.APIToken.Update().Where(apitoken.Name(name), apitoken.RevokedAtIsNil()).
+		SetRevokedAt(t.now()).Save(SystemContext(ctx))
+	if err == nil && n == 0 {
+		return fmt.Errorf("%w: no active token named %q", derrors.NotFound, name)
+	}
+	return err
+}
+
+func (t TokenService) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// ErrBadToken is what every authentication failure says, whatever the reason, so a caller
+// cannot probe which tokens exist.
+var ErrBadToken = fmt.Errorf("%w: the bearer token is malformed, unknown, expired or revoked", derrors.Unauthenticated)
+
+// Authenticate turns an Authorization header into a Viewer: none means the public; anything
+// else must be a valid, unexpired, unrevoked bearer token.
+func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer, error) {
+	if header == "" {
+		return &Viewer{TokenName: PublicSubject, Role: RolePublic, Perms: t.Authorizer.Permissions(PublicSubject)}, nil
+	}
+	scheme, secret, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
+		return nil, ErrBadToken
+	}
+	tok, err := t.Client.APIToken.Query().Where(apitoken.SecretHash(hashSecret(strings.TrimSpace(secret)))).Only(SystemContext(ctx))
+	switch {
+	case ent.IsNotFound(err):
+		return nil, ErrBadToken
+	case err != nil:
+		return nil, fmt.Errorf("%w: checking the token: %w", derrors.Unavailable, err)
+	case tok.RevokedAt != nil, tok.ExpiresAt != nil && !tok.ExpiresAt.After(t.now()):
+		return nil, ErrBadToken
+	}
+	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Perms: t.Authorizer.Permissions(tok.Name)}, nil
+}
+
+// Middleware authenticates every request and puts its Viewer in the context. It decides
+// nothing else; a failed authentication is answered with HTTP 401 and a GraphQL error
+// UNAUTHENTICATED, and no data.
+func (t TokenService) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := t.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			status, code := http.StatusUnauthorized, "UNAUTHENTICATED"
+			if errors.Is(err, derrors.Unavailable) {
+				status, code = http.StatusServiceUnavailable, "UNAVAILABLE"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="creditgraph"`)
+			}
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`, strings.SplitN(err.Error(), ": ", 2)[1], code)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), v)))
+	})
+}

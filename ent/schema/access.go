@@ -1,0 +1,154 @@
+package schema
+
+import (
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/rule"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// APIToken is a caller's bearer token. Only a hash of the secret is stored; the secret is shown
+// once, when the token is issued. Its role bindings live in the Casbin policy.
+type APIToken struct{ ent.Schema }
+
+// Fields of the APIToken.
+func (APIToken) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").Unique().NotEmpty().MaxLen(64).Comment("Unique name; the Casbin subject."),
+		field.String("secret_hash").Unique().Sensitive().MaxLen(64).Comment("SHA-256 of the secret, hex."),
+		field.String("role").NotEmpty().MaxLen(32).Comment("Role the token was issued with."),
+		field.String("department").NotEmpty().MaxLen(32).Comment("Department code the token was issued for."),
+		field.Strings("scope").Optional().Comment("Departments an auditor token is scoped to; * for all."),
+		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType),
+		field.Time("expires_at").Optional().Nillable().SchemaType(timeType).Comment("When it stops working; empty for never."),
+		field.Time("revoked_at").Optional().Nillable().SchemaType(timeType).Comment("When it was revoked."),
+	}
+}
+
+// Policy of the APIToken: only internal jobs (the CLI and the authenticator) touch tokens.
+func (APIToken) Policy() ent.Policy { return systemOnly() }
+
+// Annotations of the APIToken: not part of the GraphQL API.
+func (APIToken) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// CasbinRule is one line of the Casbin policy (p or g), persisted so every instance shares it.
+type CasbinRule struct{ ent.Schema }
+
+// Fields of the CasbinRule.
+func (CasbinRule) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("ptype").MaxLen(8),
+		field.String("v0").Default("").MaxLen(128),
+		field.String("v1").Default("").MaxLen(128),
+		field.String("v2").Default("").MaxLen(128),
+		field.String("v3").Default("").MaxLen(128),
+		field.String("v4").Default("").MaxLen(128),
+		field.String("v5").Default("").MaxLen(128),
+	}
+}
+
+// Indexes of the CasbinRule.
+func (CasbinRule) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("ptype", "v0", "v1", "v2", "v3").Unique()}
+}
+
+// Policy of the CasbinRule: read and written through authz.EntStore only.
+func (CasbinRule) Policy() ent.Policy { return systemOnly() }
+
+// Annotations of the CasbinRule: exposed through the policy queries, not directly.
+func (CasbinRule) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}
+}
+
+// AuditLog is the append-only record of every mutation and every auditor or personal-data read.
+type AuditLog struct{ ent.Schema }
+
+// Fields of the AuditLog.
+func (AuditLog) Fields() []ent.Field {
+	return []ent.Field{
+		field.Time("at").Default(time.Now).Immutable().SchemaType(timeType).
+			Comment("When the operation finished.").Annotations(entgql.OrderField("AT")),
+		field.String("token_name").Immutable().MaxLen(64).Comment("Name of the caller's token; public for none."),
+		field.String("role").Immutable().MaxLen(32).Comment("Role the token was issued with."),
+		field.String("department").Immutable().MaxLen(32).Comment("Department code of the caller."),
+		field.Enum("kind").Values("MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ").Immutable().
+			Comment("Why it was logged: a mutation, a query by an auditor, or a read of unmasked personal data."),
+		field.String("operation").Immutable().MaxLen(128).Comment("GraphQL operation name (or the first field)."),
+		field.String("variables_digest").Immutable().MaxLen(64).
+			Comment("SHA-256 of the operation's variables; the variables themselves are never stored."),
+		field.String("purpose").Optional().Immutable().MaxLen(255).Comment("Purpose stated for unmasked personal data."),
+		field.String("outcome").Immutable().MaxLen(32).Comment("OK, or the first error code."),
+		field.Int("duration_ms").Immutable().Comment("Time taken, in milliseconds."),
+	}
+}
+
+// Indexes of the AuditLog.
+func (AuditLog) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("department", "at"), index.Fields("at")}
+}
+
+// Policy of the AuditLog: visible per audited department; written only by the audit logger
+// (an internal job); never updated or deleted.
+func (AuditLog) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterAudit()},
+		Mutation: privacy.MutationPolicy{rule.AppendOnly(), rule.Write(rule.SystemOnly)},
+	}
+}
+
+// Annotations of the AuditLog.
+func (AuditLog) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(),
+		schema.Comment("An audit-log entry (审计日志): a mutation, an auditor's query or a read of unmasked personal data. Append-only."),
+	}
+}
+
+// PublicityRule is one row of a publicity-period rule set (公示期规则, domain.md §4): for records
+// decided between effectiveFrom and effectiveTo, of a severity (and optionally a sector), how
+// long they are published at least (before repair may end it) and at most. Rules that change by
+// law are data, with dates, never constants.
+type PublicityRule struct{ ent.Schema }
+
+// Fields of the PublicityRule.
+func (PublicityRule) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("rule_set").NotEmpty().MaxLen(64).Comment("Rule set, e.g. NDRC-527-2019, NDRC-ORDER-58, NDRC-ORDER-36."),
+		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First decision date the rule applies to."),
+		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First decision date it no longer applies to; empty while in force."),
+		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all."),
+		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS."),
+		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
+		field.Int("max_months").Min(0).Comment("Maximum publicity, after which it stops automatically, in months."),
+		field.Bool("repairable").Default(true).Comment("Whether repair can end publicity early."),
+		field.String("basis").Optional().MaxLen(255).Comment("Legal basis of the rule."),
+	}
+}
+
+// Policy of the PublicityRule: reference data for all; changed by the policy managers.
+func (PublicityRule) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
+
+// Annotations of the PublicityRule.
+func (PublicityRule) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(),
+		schema.Comment("A publicity-period rule (公示期规则) with its effective dates."),
+	}
+}
+
+// systemOnly hides a type from every caller and lets only internal jobs change it.
+func systemOnly() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRegistry(func(*authz.Permissions) bool { return false })},
+		Mutation: privacy.MutationPolicy{rule.Write(rule.SystemOnly)},
+	}
+}
