@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/sectors/ident"
 	"slices"
 	"sync"
 
@@ -166,4 +167,15 @@ func IDNumber(ctx context.Context, c *pii.Cipher, sealed, masked string, purpose
 	}
 	v.NoteReveal(strings.TrimSpace(*purpose))
 	return plain, nil
+}
+
+// PersonName returns a name on a record as the viewer may see it: whole for callers who read
+// the registry, masked (张**) for the others when it is a natural person's. It is the one place
+// names on records are masked.
+func PersonName(ctx context.Context, name string, naturalPerson bool) string {
+	v := FromContext(ctx)
+	if !naturalPerson || v != nil && v.Perms != nil && (v.Perms.RegistryRead || v.Perms.System) {
+		return name
+	}
+	return ident.MaskName(name)
 }

@@ -828,8 +828,7 @@ func (c *AdministrativePenaltyClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *AdministrativePenaltyClient) Interceptors() []Interceptor {
-	inters := c.inters.AdministrativePenalty
-	return append(inters[:len(inters):len(inters)], administrativepenalty.Interceptors[:]...)
+	return c.inters.AdministrativePenalty
 }
 
 func (c *AdministrativePenaltyClient) mutate(ctx context.Context, m *AdministrativePenaltyMutation) (Value, error) {

@@ -388,11 +388,6 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldPersonID)
 				fieldSeen[administrativepenalty.FieldPersonID] = struct{}{}
 			}
-		case "counterpartyName":
-			if _, ok := fieldSeen[administrativepenalty.FieldCounterpartyName]; !ok {
-				selectedFields = append(selectedFields, administrativepenalty.FieldCounterpartyName)
-				fieldSeen[administrativepenalty.FieldCounterpartyName] = struct{}{}
-			}
 		case "counterpartyCategory":
 			if _, ok := fieldSeen[administrativepenalty.FieldCounterpartyCategory]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldCounterpartyCategory)
@@ -427,11 +422,6 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[administrativepenalty.FieldSocialOrgRegNo]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldSocialOrgRegNo)
 				fieldSeen[administrativepenalty.FieldSocialOrgRegNo] = struct{}{}
-			}
-		case "legalRepName":
-			if _, ok := fieldSeen[administrativepenalty.FieldLegalRepName]; !ok {
-				selectedFields = append(selectedFields, administrativepenalty.FieldLegalRepName)
-				fieldSeen[administrativepenalty.FieldLegalRepName] = struct{}{}
 			}
 		case "decisionNo":
 			if _, ok := fieldSeen[administrativepenalty.FieldDecisionNo]; !ok {

@@ -1174,21 +1174,6 @@ type AdministrativePenaltyWhereInput struct {
 	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
 	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
 
-	// "counterparty_name" field predicates.
-	CounterpartyName             *string  `json:"counterpartyName,omitempty"`
-	CounterpartyNameNEQ          *string  `json:"counterpartyNameNEQ,omitempty"`
-	CounterpartyNameIn           []string `json:"counterpartyNameIn,omitempty"`
-	CounterpartyNameNotIn        []string `json:"counterpartyNameNotIn,omitempty"`
-	CounterpartyNameGT           *string  `json:"counterpartyNameGT,omitempty"`
-	CounterpartyNameGTE          *string  `json:"counterpartyNameGTE,omitempty"`
-	CounterpartyNameLT           *string  `json:"counterpartyNameLT,omitempty"`
-	CounterpartyNameLTE          *string  `json:"counterpartyNameLTE,omitempty"`
-	CounterpartyNameContains     *string  `json:"counterpartyNameContains,omitempty"`
-	CounterpartyNameHasPrefix    *string  `json:"counterpartyNameHasPrefix,omitempty"`
-	CounterpartyNameHasSuffix    *string  `json:"counterpartyNameHasSuffix,omitempty"`
-	CounterpartyNameEqualFold    *string  `json:"counterpartyNameEqualFold,omitempty"`
-	CounterpartyNameContainsFold *string  `json:"counterpartyNameContainsFold,omitempty"`
-
 	// "counterparty_category" field predicates.
 	CounterpartyCategory      *administrativepenalty.CounterpartyCategory  `json:"counterpartyCategory,omitempty"`
 	CounterpartyCategoryNEQ   *administrativepenalty.CounterpartyCategory  `json:"counterpartyCategoryNEQ,omitempty"`
@@ -1296,23 +1281,6 @@ type AdministrativePenaltyWhereInput struct {
 	SocialOrgRegNoNotNil       bool     `json:"socialOrgRegNoNotNil,omitempty"`
 	SocialOrgRegNoEqualFold    *string  `json:"socialOrgRegNoEqualFold,omitempty"`
 	SocialOrgRegNoContainsFold *string  `json:"socialOrgRegNoContainsFold,omitempty"`
-
-	// "legal_rep_name" field predicates.
-	LegalRepName             *string  `json:"legalRepName,omitempty"`
-	LegalRepNameNEQ          *string  `json:"legalRepNameNEQ,omitempty"`
-	LegalRepNameIn           []string `json:"legalRepNameIn,omitempty"`
-	LegalRepNameNotIn        []string `json:"legalRepNameNotIn,omitempty"`
-	LegalRepNameGT           *string  `json:"legalRepNameGT,omitempty"`
-	LegalRepNameGTE          *string  `json:"legalRepNameGTE,omitempty"`
-	LegalRepNameLT           *string  `json:"legalRepNameLT,omitempty"`
-	LegalRepNameLTE          *string  `json:"legalRepNameLTE,omitempty"`
-	LegalRepNameContains     *string  `json:"legalRepNameContains,omitempty"`
-	LegalRepNameHasPrefix    *string  `json:"legalRepNameHasPrefix,omitempty"`
-	LegalRepNameHasSuffix    *string  `json:"legalRepNameHasSuffix,omitempty"`
-	LegalRepNameIsNil        bool     `json:"legalRepNameIsNil,omitempty"`
-	LegalRepNameNotNil       bool     `json:"legalRepNameNotNil,omitempty"`
-	LegalRepNameEqualFold    *string  `json:"legalRepNameEqualFold,omitempty"`
-	LegalRepNameContainsFold *string  `json:"legalRepNameContainsFold,omitempty"`
 
 	// "decision_no" field predicates.
 	DecisionNo             *string  `json:"decisionNo,omitempty"`
@@ -1892,45 +1860,6 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	if i.PersonIDNotNil {
 		predicates = append(predicates, administrativepenalty.PersonIDNotNil())
 	}
-	if i.CounterpartyName != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameEQ(*i.CounterpartyName))
-	}
-	if i.CounterpartyNameNEQ != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameNEQ(*i.CounterpartyNameNEQ))
-	}
-	if len(i.CounterpartyNameIn) > 0 {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameIn(i.CounterpartyNameIn...))
-	}
-	if len(i.CounterpartyNameNotIn) > 0 {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameNotIn(i.CounterpartyNameNotIn...))
-	}
-	if i.CounterpartyNameGT != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameGT(*i.CounterpartyNameGT))
-	}
-	if i.CounterpartyNameGTE != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameGTE(*i.CounterpartyNameGTE))
-	}
-	if i.CounterpartyNameLT != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameLT(*i.CounterpartyNameLT))
-	}
-	if i.CounterpartyNameLTE != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameLTE(*i.CounterpartyNameLTE))
-	}
-	if i.CounterpartyNameContains != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameContains(*i.CounterpartyNameContains))
-	}
-	if i.CounterpartyNameHasPrefix != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameHasPrefix(*i.CounterpartyNameHasPrefix))
-	}
-	if i.CounterpartyNameHasSuffix != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameHasSuffix(*i.CounterpartyNameHasSuffix))
-	}
-	if i.CounterpartyNameEqualFold != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameEqualFold(*i.CounterpartyNameEqualFold))
-	}
-	if i.CounterpartyNameContainsFold != nil {
-		predicates = append(predicates, administrativepenalty.CounterpartyNameContainsFold(*i.CounterpartyNameContainsFold))
-	}
 	if i.CounterpartyCategory != nil {
 		predicates = append(predicates, administrativepenalty.CounterpartyCategoryEQ(*i.CounterpartyCategory))
 	}
@@ -2212,51 +2141,6 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.SocialOrgRegNoContainsFold != nil {
 		predicates = append(predicates, administrativepenalty.SocialOrgRegNoContainsFold(*i.SocialOrgRegNoContainsFold))
-	}
-	if i.LegalRepName != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameEQ(*i.LegalRepName))
-	}
-	if i.LegalRepNameNEQ != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameNEQ(*i.LegalRepNameNEQ))
-	}
-	if len(i.LegalRepNameIn) > 0 {
-		predicates = append(predicates, administrativepenalty.LegalRepNameIn(i.LegalRepNameIn...))
-	}
-	if len(i.LegalRepNameNotIn) > 0 {
-		predicates = append(predicates, administrativepenalty.LegalRepNameNotIn(i.LegalRepNameNotIn...))
-	}
-	if i.LegalRepNameGT != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameGT(*i.LegalRepNameGT))
-	}
-	if i.LegalRepNameGTE != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameGTE(*i.LegalRepNameGTE))
-	}
-	if i.LegalRepNameLT != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameLT(*i.LegalRepNameLT))
-	}
-	if i.LegalRepNameLTE != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameLTE(*i.LegalRepNameLTE))
-	}
-	if i.LegalRepNameContains != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameContains(*i.LegalRepNameContains))
-	}
-	if i.LegalRepNameHasPrefix != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameHasPrefix(*i.LegalRepNameHasPrefix))
-	}
-	if i.LegalRepNameHasSuffix != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameHasSuffix(*i.LegalRepNameHasSuffix))
-	}
-	if i.LegalRepNameIsNil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameIsNil())
-	}
-	if i.LegalRepNameNotNil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameNotNil())
-	}
-	if i.LegalRepNameEqualFold != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameEqualFold(*i.LegalRepNameEqualFold))
-	}
-	if i.LegalRepNameContainsFold != nil {
-		predicates = append(predicates, administrativepenalty.LegalRepNameContainsFold(*i.LegalRepNameContainsFold))
 	}
 	if i.DecisionNo != nil {
 		predicates = append(predicates, administrativepenalty.DecisionNoEQ(*i.DecisionNo))

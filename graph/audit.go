@@ -77,8 +77,8 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 
 // operationName is the operation's name, or its first field when it has none.
 func operationName(oc *graphql.OperationContext) string {
-	if oc.OperationName != "" {
-		return truncate(oc.OperationName, 128)
+	if oc.Operation != nil && oc.Operation.Name != "" {
+		return truncate(oc.Operation.Name, 128)
 	}
 	if oc.Operation != nil && len(oc.Operation.SelectionSet) > 0 {
 		if f, ok := oc.Operation.SelectionSet[0].(*ast.Field); ok {

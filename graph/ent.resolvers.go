@@ -112,6 +112,11 @@ func (r *queryResolver) SpotChecks(ctx context.Context, after *entgql.Cursor[int
 		Paginate(ctx, after, first, before, last, ent.WithSpotCheckOrder(orderBy), ent.WithSpotCheckFilter(where.Filter))
 }
 
+// AdministrativePenalty returns AdministrativePenaltyResolver implementation.
+func (r *Resolver) AdministrativePenalty() AdministrativePenaltyResolver {
+	return &administrativePenaltyResolver{r}
+}
+
 // NaturalPerson returns NaturalPersonResolver implementation.
 func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPersonResolver{r} }
 
@@ -119,6 +124,7 @@ func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPerson
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	naturalPersonResolver struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
+	administrativePenaltyResolver struct{ *Resolver }
+	naturalPersonResolver         struct{ *Resolver }
+	queryResolver                 struct{ *Resolver }
 )

@@ -48,6 +48,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AdministrativePenalty() AdministrativePenaltyResolver
 	Mutation() MutationResolver
 	NaturalPerson() NaturalPersonResolver
 	Query() QueryResolver
@@ -623,6 +624,10 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AdministrativePenaltyResolver interface {
+	CounterpartyName(ctx context.Context, obj *ent.AdministrativePenalty) (string, error)
+	LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error)
+}
 type MutationResolver interface {
 	CreateMarketEntity(ctx context.Context, input ent.CreateMarketEntityInput) (*ent.MarketEntity, error)
 	UpdateMarketEntity(ctx context.Context, id int, input ent.UpdateMarketEntityInput) (*ent.MarketEntity, error)
@@ -3793,8 +3798,6 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_entityID(ctx, field)
 	case "personID":
 		return ec.fieldContext_AdministrativePenalty_personID(ctx, field)
-	case "counterpartyName":
-		return ec.fieldContext_AdministrativePenalty_counterpartyName(ctx, field)
 	case "counterpartyCategory":
 		return ec.fieldContext_AdministrativePenalty_counterpartyCategory(ctx, field)
 	case "counterpartyUscc":
@@ -3809,8 +3812,6 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_publicInstitutionCertNo(ctx, field)
 	case "socialOrgRegNo":
 		return ec.fieldContext_AdministrativePenalty_socialOrgRegNo(ctx, field)
-	case "legalRepName":
-		return ec.fieldContext_AdministrativePenalty_legalRepName(ctx, field)
 	case "decisionNo":
 		return ec.fieldContext_AdministrativePenalty_decisionNo(ctx, field)
 	case "violationType":
@@ -3861,6 +3862,10 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_AdministrativePenalty_person(ctx, field)
+	case "counterpartyName":
+		return ec.fieldContext_AdministrativePenalty_counterpartyName(ctx, field)
+	case "legalRepName":
+		return ec.fieldContext_AdministrativePenalty_legalRepName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AdministrativePenalty", field.Name)
 }
@@ -8159,29 +8164,6 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_personID(_ contex
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "ID")
 }
 
-func (ec *executionContext) _AdministrativePenalty_counterpartyName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AdministrativePenalty_counterpartyName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CounterpartyName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_AdministrativePenalty_counterpartyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
-}
-
 func (ec *executionContext) _AdministrativePenalty_counterpartyCategory(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8340,29 +8322,6 @@ func (ec *executionContext) _AdministrativePenalty_socialOrgRegNo(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_socialOrgRegNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
-}
-
-func (ec *executionContext) _AdministrativePenalty_legalRepName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AdministrativePenalty_legalRepName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LegalRepName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_AdministrativePenalty_legalRepName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
 }
 
@@ -8966,6 +8925,52 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_person(_ context.
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AdministrativePenalty_counterpartyName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_counterpartyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AdministrativePenalty().CounterpartyName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_counterpartyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, true, true, "String")
+}
+
+func (ec *executionContext) _AdministrativePenalty_legalRepName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_legalRepName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AdministrativePenalty().LegalRepName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_legalRepName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, true, true, "String")
 }
 
 func (ec *executionContext) _AdministrativePenaltyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenaltyConnection) (ret graphql.Marshaler) {
@@ -21891,7 +21896,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyName", "counterpartyNameNEQ", "counterpartyNameIn", "counterpartyNameNotIn", "counterpartyNameGT", "counterpartyNameGTE", "counterpartyNameLT", "counterpartyNameLTE", "counterpartyNameContains", "counterpartyNameHasPrefix", "counterpartyNameHasSuffix", "counterpartyNameEqualFold", "counterpartyNameContainsFold", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "legalRepName", "legalRepNameNEQ", "legalRepNameIn", "legalRepNameNotIn", "legalRepNameGT", "legalRepNameGTE", "legalRepNameLT", "legalRepNameLTE", "legalRepNameContains", "legalRepNameHasPrefix", "legalRepNameHasSuffix", "legalRepNameIsNil", "legalRepNameNotNil", "legalRepNameEqualFold", "legalRepNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22479,97 +22484,6 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.PersonIDNotNil = data
-		case "counterpartyName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyName"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyName = data
-		case "counterpartyNameNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameNEQ = data
-		case "counterpartyNameIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameIn = data
-		case "counterpartyNameNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameNotIn = data
-		case "counterpartyNameGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameGT = data
-		case "counterpartyNameGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameGTE = data
-		case "counterpartyNameLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameLT = data
-		case "counterpartyNameLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameLTE = data
-		case "counterpartyNameContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameContains = data
-		case "counterpartyNameHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameHasPrefix = data
-		case "counterpartyNameHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameHasSuffix = data
-		case "counterpartyNameEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameEqualFold = data
-		case "counterpartyNameContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyNameContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CounterpartyNameContainsFold = data
 		case "counterpartyCategory":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyCategory"))
 			data, err := ec.unmarshalOAdministrativePenaltyCounterpartyCategory2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐCounterpartyCategory(ctx, v)
@@ -23228,111 +23142,6 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.SocialOrgRegNoContainsFold = data
-		case "legalRepName":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepName"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepName = data
-		case "legalRepNameNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameNEQ = data
-		case "legalRepNameIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameIn = data
-		case "legalRepNameNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameNotIn = data
-		case "legalRepNameGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameGT = data
-		case "legalRepNameGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameGTE = data
-		case "legalRepNameLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameLT = data
-		case "legalRepNameLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameLTE = data
-		case "legalRepNameContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameContains = data
-		case "legalRepNameHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameHasPrefix = data
-		case "legalRepNameHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameHasSuffix = data
-		case "legalRepNameIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameIsNil = data
-		case "legalRepNameNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameNotNil = data
-		case "legalRepNameEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameEqualFold = data
-		case "legalRepNameContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalRepNameContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.LegalRepNameContainsFold = data
 		case "decisionNo":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNo"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -39279,11 +39088,6 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "counterpartyName":
-			out.Values[i] = ec._AdministrativePenalty_counterpartyName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "counterpartyCategory":
 			out.Values[i] = ec._AdministrativePenalty_counterpartyCategory(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39316,11 +39120,6 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "socialOrgRegNo":
 			out.Values[i] = ec._AdministrativePenalty_socialOrgRegNo(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "legalRepName":
-			out.Values[i] = ec._AdministrativePenalty_legalRepName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39451,6 +39250,18 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AdministrativePenalty_person(ctx, field, obj)
+				})
+		case "counterpartyName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AdministrativePenalty_counterpartyName(ctx, field, obj)
+				})
+		case "legalRepName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AdministrativePenalty_legalRepName(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
@@ -16,6 +17,20 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
+
+// CounterpartyName is the resolver for the counterpartyName field.
+func (r *administrativePenaltyResolver) CounterpartyName(ctx context.Context, obj *ent.AdministrativePenalty) (string, error) {
+	return authz.PersonName(ctx, obj.CounterpartyName, obj.CounterpartyCategory == administrativepenalty.CounterpartyCategoryNATURAL_PERSON), nil
+}
+
+// LegalRepName is the resolver for the legalRepName field.
+func (r *administrativePenaltyResolver) LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error) {
+	if obj.LegalRepName == "" {
+		return nil, nil // not recorded
+	}
+	name := authz.PersonName(ctx, obj.LegalRepName, true)
+	return &name, nil
+}
 
 // CreateAdministrativePenalty is the resolver for the createAdministrativePenalty field.
 func (r *mutationResolver) CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error) {

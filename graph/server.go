@@ -43,7 +43,12 @@ func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
 	srv.Use(auditTrail{client: client, logger: logger})
-	srv.Use(entgql.Transactioner{TxOpener: client})
+	srv.Use(entgql.Transactioner{
+		TxOpener: client,
+		// Policy changes go through the authorizer's own store and apply at once; they are
+		// one row each and need no request transaction (which SQLite would make them wait on).
+		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule"),
+	})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String())

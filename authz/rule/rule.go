@@ -18,7 +18,6 @@ import (
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 )
 
 // chinaTZ is where "today" is judged for publicity windows.
@@ -248,30 +247,5 @@ func FilterAudit() privacy.QueryMutationRule {
 			f.Where(entql.FieldIn("department", in...))
 		}
 		return privacy.Skip
-	})
-}
-
-// MaskPenaltyNames hides natural persons' names on penalties from callers who may not read the
-// registry (the public): they see 张** instead. It is the one place names are masked.
-func MaskPenaltyNames() ent.Interceptor {
-	return ent.InterceptFunc(func(next ent.Querier) ent.Querier {
-		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
-			v, err := next.Query(ctx, q)
-			p := perms(ctx)
-			if err != nil || p == nil || p.System || p.RegistryRead {
-				return v, err
-			}
-			if rows, ok := v.([]*gen.AdministrativePenalty); ok {
-				for _, r := range rows {
-					if r.CounterpartyCategory == "NATURAL_PERSON" {
-						r.CounterpartyName = ident.MaskName(r.CounterpartyName)
-					}
-					if r.LegalRepName != "" {
-						r.LegalRepName = ident.MaskName(r.LegalRepName)
-					}
-				}
-			}
-			return v, nil
-		})
 	})
 }

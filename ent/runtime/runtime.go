@@ -268,8 +268,6 @@ func init() {
 	administrativepenaltyHooks := schema.AdministrativePenalty{}.Hooks()
 
 	administrativepenalty.Hooks[1] = administrativepenaltyHooks[0]
-	administrativepenaltyInters := schema.AdministrativePenalty{}.Interceptors()
-	administrativepenalty.Interceptors[0] = administrativepenaltyInters[0]
 	administrativepenaltyMixinFields0 := administrativepenaltyMixin[0].Fields()
 	_ = administrativepenaltyMixinFields0
 	administrativepenaltyMixinFields1 := administrativepenaltyMixin[1].Fields()

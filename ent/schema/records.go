@@ -12,6 +12,11 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// personName marks a field that may hold a natural person's name: graph/records.graphql
+// exposes it through a resolver that masks it for callers who may not read persons, and it
+// cannot be filtered on, which would reveal names to them.
+var personName = entgql.Skip(entgql.SkipType, entgql.SkipWhereInput)
+
 // recordPolicy is the privacy policy every record type shares.
 func recordPolicy(public rule.PublicPredicate, lists bool) ent.Policy {
 	return privacy.Policy{
@@ -29,11 +34,6 @@ func recordAnnotations(doc string) []schema.Annotation {
 	}
 }
 
-// Interceptors of the AdministrativePenalty mask persons' names for the public.
-func (AdministrativePenalty) Interceptors() []ent.Interceptor {
-	return []ent.Interceptor{rule.MaskPenaltyNames()}
-}
-
 // AdministrativePenalty is an administrative penalty decision (行政处罚) with the national
 // publication field set (双公示, CF_* columns; domain.md §2.2).
 type AdministrativePenalty struct{ ent.Schema }
@@ -46,7 +46,8 @@ func (AdministrativePenalty) Mixin() []ent.Mixin {
 // Fields of the AdministrativePenalty.
 func (AdministrativePenalty) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("counterparty_name").NotEmpty().MaxLen(255).Comment("行政相对人名称 (CF_XDR_MC)."),
+		field.String("counterparty_name").NotEmpty().MaxLen(255).Comment("行政相对人名称 (CF_XDR_MC).").
+			Annotations(personName),
 		field.Enum("counterparty_category").Values("LEGAL_PERSON", "NATURAL_PERSON", "INDIVIDUAL_BUSINESS").
 			Comment("行政相对人类别 (CF_XDR_LB): LEGAL_PERSON 法人及非法人组织, NATURAL_PERSON 自然人, INDIVIDUAL_BUSINESS 个体工商户."),
 		field.String("counterparty_uscc").Optional().MaxLen(18).
@@ -57,7 +58,8 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.String("tax_reg_no").Optional().MaxLen(32).Comment("税务登记号 (CF_XDR_SWDJ)."),
 		field.String("public_institution_cert_no").Optional().MaxLen(32).Comment("事业单位证书号 (CF_XDR_SYDW)."),
 		field.String("social_org_reg_no").Optional().MaxLen(32).Comment("社会组织登记证号 (CF_XDR_SHZZ)."),
-		field.String("legal_rep_name").Optional().MaxLen(128).Comment("法定代表人 (CF_FRDB)."),
+		field.String("legal_rep_name").Optional().MaxLen(128).Comment("法定代表人 (CF_FRDB).").
+			Annotations(personName),
 		field.String("decision_no").NotEmpty().MaxLen(128).
 			Comment("行政处罚决定书文号 (CF_WSH); unique per deciding department.").
 			Annotations(entgql.OrderField("DECISION_NO")),
