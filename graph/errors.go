@@ -47,6 +47,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr // parser and validation errors already carry their code
 		}
+		if gqlErr.Err == nil && gqlErr.Extensions["code"] == nil {
+			// gqlgen's own protocol errors (an undecodable body, an unknown operation) are
+			// the caller's to fix and say what is wrong.
+			gqlErr.Extensions["code"] = CodeBadUserInput
+			return gqlErr
+		}
 		var (
 			fieldErr   *derrors.FieldError
 			validErr   *ent.ValidationError

@@ -77,3 +77,17 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("GET /readyz with the database down = %d, want 503", res.StatusCode)
 	}
 }
+
+// A body that is not JSON is the caller's mistake: a clear error, not an internal one.
+func TestUndecodableBody(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	res, err := http.Post(env.srv.URL+"/query", "application/json", strings.NewReader(`{"query": "{ marketEntities { totalCount } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "BAD_USER_INPUT") || !strings.Contains(string(body), "could not be decoded") {
+		t.Errorf("undecodable body: %d %s", res.StatusCode, body)
+	}
+}

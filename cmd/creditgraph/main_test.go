@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -71,7 +72,78 @@ func TestServeAnswersOnAFreshDatabase(t *testing.T) {
 	if !strings.Contains(answer, `"totalCount":2000`) {
 		t.Fatalf("answer %.300s, want the 2000 demo entities", answer)
 	}
+	// The demo tokens file lists a token per demo role, and each one works.
+	raw, err := os.ReadFile(filepath.Join(dir, "creditgraph-demo-tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens []struct{ Name, Role, Department, Token string }
+	if err := json.Unmarshal(raw, &tokens); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[string]int{}
+	for _, tok := range tokens {
+		roles[tok.Role]++
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/query", strings.NewReader(`{"query":"{ viewer { tokenName role } }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), `"tokenName":"`+tok.Name+`"`) {
+			t.Errorf("token %s: %d %s", tok.Name, res.StatusCode, b)
+		}
+	}
+	if roles["credit_office"] != 1 || roles["supervisor"] != 4 || roles["clerk"] != 4 || roles["auditor"] != 2 {
+		t.Errorf("demo tokens per role = %v", roles)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "creditgraph.db")); err != nil {
 		t.Errorf("database file: %v", err)
+	}
+}
+
+func TestTokenAndPolicyCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cg.db")
+	ctx := context.Background()
+	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "suzhou-clerk", "--department", "market", "--role", "clerk", "--expires", "720h"}, quiet()); err != nil {
+		t.Fatalf("token issue: %v", err)
+	}
+	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "suzhou-clerk", "--department", "market", "--role", "clerk"}, quiet()); err == nil {
+		t.Error("a second token with the same name was issued")
+	}
+	for _, bad := range [][]string{
+		{"--name", "x1", "--department", "finance", "--role", "clerk"},
+		{"--name", "x2", "--department", "market", "--role", "root"},
+		{"--name", "x3", "--department", "market", "--role", "clerk", "--scope", "labour"},
+	} {
+		if err := run(ctx, append([]string{"token", "issue", "--db", db}, bad...), quiet()); err == nil {
+			t.Errorf("token issue %v succeeded", bad)
+		}
+	}
+	if err := run(ctx, []string{"token", "list", "--db", db}, quiet()); err != nil {
+		t.Errorf("token list: %v", err)
+	}
+	if err := run(ctx, []string{"token", "revoke", "--db", db, "--name", "suzhou-clerk"}, quiet()); err != nil {
+		t.Errorf("token revoke: %v", err)
+	}
+	if err := run(ctx, []string{"token", "revoke", "--db", db, "--name", "suzhou-clerk"}, quiet()); err == nil {
+		t.Error("revoking a revoked token succeeded")
+	}
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(good, []byte("p, clerk, market, records:own, write\ng, alice, clerk, market\n"), 0o600)
+	os.WriteFile(bad, []byte("p, clerk, market, records:own, write\np, clerk, *, everything, read\n"), 0o600)
+	if err := run(ctx, []string{"policy", "check", good}, quiet()); err != nil {
+		t.Errorf("policy check of a valid file: %v", err)
+	}
+	if err := run(ctx, []string{"policy", "check", bad}, quiet()); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("policy check of an invalid file = %v, want an error naming line 2", err)
+	}
+	if err := run(ctx, []string{"policy", "check", "../../authz/policy.csv"}, quiet()); err != nil {
+		t.Errorf("the built-in policy does not check: %v", err)
 	}
 }
