@@ -6,6 +6,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -43,15 +44,15 @@ func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 	srv.AddTransport(transport.POST{})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
 	srv.Use(auditTrail{client: client, logger: logger})
-	srv.Use(entgql.Transactioner{
+	srv.Use(transactioner{entgql.Transactioner{
 		TxOpener: client,
 		// Policy changes go through the authorizer's own store and apply at once; they are
 		// one row each and need no request transaction (which SQLite would make them wait on).
 		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule"),
-	})
+	}})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String())
+		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String(), "stack", string(debug.Stack()))
 		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
 	})
 	return srv
@@ -87,4 +88,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// transactioner is entgql.Transactioner made safe for requests that fail before an operation
+// exists (an undecodable body): entgql's InterceptResponse panics without an operation context.
+type transactioner struct{ entgql.Transactioner }
+
+func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	return t.Transactioner.InterceptResponse(ctx, next)
 }
