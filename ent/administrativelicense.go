@@ -35,6 +35,8 @@ type AdministrativeLicense struct {
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
 	SourceRecordID string `json:"source_record_id,omitempty"`
+	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
+	UnderObjection bool `json:"under_objection,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -124,6 +126,8 @@ func (*AdministrativeLicense) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case administrativelicense.FieldUnderObjection:
+			values[i] = new(sql.NullBool)
 		case administrativelicense.FieldID, administrativelicense.FieldDepartmentID, administrativelicense.FieldEntityID, administrativelicense.FieldPersonID:
 			values[i] = new(sql.NullInt64)
 		case administrativelicense.FieldSector, administrativelicense.FieldSeverity, administrativelicense.FieldStatus, administrativelicense.FieldSourceSystem, administrativelicense.FieldSourceRecordID, administrativelicense.FieldDecisionDocName, administrativelicense.FieldDecisionNo, administrativelicense.FieldLicenseCategory, administrativelicense.FieldCertificateName, administrativelicense.FieldLicenseNo, administrativelicense.FieldContent, administrativelicense.FieldState, administrativelicense.FieldAuthorityName, administrativelicense.FieldAuthorityUscc:
@@ -193,6 +197,12 @@ func (_m *AdministrativeLicense) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field source_record_id", values[i])
 			} else if value.Valid {
 				_m.SourceRecordID = value.String
+			}
+		case administrativelicense.FieldUnderObjection:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
+			} else if value.Valid {
+				_m.UnderObjection = value.Bool
 			}
 		case administrativelicense.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -358,6 +368,9 @@ func (_m *AdministrativeLicense) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source_record_id=")
 	builder.WriteString(_m.SourceRecordID)
+	builder.WriteString(", ")
+	builder.WriteString("under_objection=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

@@ -100,6 +100,20 @@ func (_c *AdministrativeLicenseCreate) SetSourceRecordID(v string) *Administrati
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *AdministrativeLicenseCreate) SetUnderObjection(v bool) *AdministrativeLicenseCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *AdministrativeLicenseCreate) SetNillableUnderObjection(v *bool) *AdministrativeLicenseCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *AdministrativeLicenseCreate) SetDepartmentID(v int) *AdministrativeLicenseCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -308,6 +322,10 @@ func (_c *AdministrativeLicenseCreate) defaults() error {
 		v := administrativelicense.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := administrativelicense.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := administrativelicense.DefaultState
 		_c.mutation.SetState(v)
@@ -359,6 +377,9 @@ func (_c *AdministrativeLicenseCreate) check() error {
 		if err := administrativelicense.SourceRecordIDValidator(v); err != nil {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.source_record_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "AdministrativeLicense.under_objection"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "AdministrativeLicense.department_id"`)}
@@ -492,6 +513,10 @@ func (_c *AdministrativeLicenseCreate) createSpec() (*AdministrativeLicense, *sq
 	if value, ok := _c.mutation.SourceRecordID(); ok {
 		_spec.SetField(administrativelicense.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
+	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
 	}
 	if value, ok := _c.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)
@@ -707,6 +732,18 @@ func (u *AdministrativeLicenseUpsert) SetSourceSystem(v string) *AdministrativeL
 // UpdateSourceSystem sets the "source_system" field to the value that was provided on create.
 func (u *AdministrativeLicenseUpsert) UpdateSourceSystem() *AdministrativeLicenseUpsert {
 	u.SetExcluded(administrativelicense.FieldSourceSystem)
+	return u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativeLicenseUpsert) SetUnderObjection(v bool) *AdministrativeLicenseUpsert {
+	u.Set(administrativelicense.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsert) UpdateUnderObjection() *AdministrativeLicenseUpsert {
+	u.SetExcluded(administrativelicense.FieldUnderObjection)
 	return u
 }
 
@@ -1003,6 +1040,20 @@ func (u *AdministrativeLicenseUpsertOne) SetSourceSystem(v string) *Administrati
 func (u *AdministrativeLicenseUpsertOne) UpdateSourceSystem() *AdministrativeLicenseUpsertOne {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativeLicenseUpsertOne) SetUnderObjection(v bool) *AdministrativeLicenseUpsertOne {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsertOne) UpdateUnderObjection() *AdministrativeLicenseUpsertOne {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -1492,6 +1543,20 @@ func (u *AdministrativeLicenseUpsertBulk) SetSourceSystem(v string) *Administrat
 func (u *AdministrativeLicenseUpsertBulk) UpdateSourceSystem() *AdministrativeLicenseUpsertBulk {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativeLicenseUpsertBulk) SetUnderObjection(v bool) *AdministrativeLicenseUpsertBulk {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsertBulk) UpdateUnderObjection() *AdministrativeLicenseUpsertBulk {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 

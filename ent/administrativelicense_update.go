@@ -97,6 +97,20 @@ func (_u *AdministrativeLicenseUpdate) SetNillableSourceSystem(v *string) *Admin
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *AdministrativeLicenseUpdate) SetUnderObjection(v bool) *AdministrativeLicenseUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *AdministrativeLicenseUpdate) SetNillableUnderObjection(v *bool) *AdministrativeLicenseUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetDecisionDocName sets the "decision_doc_name" field.
 func (_u *AdministrativeLicenseUpdate) SetDecisionDocName(v string) *AdministrativeLicenseUpdate {
 	_u.mutation.SetDecisionDocName(v)
@@ -433,6 +447,9 @@ func (_u *AdministrativeLicenseUpdate) sqlSave(ctx context.Context) (_node int, 
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(administrativelicense.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)
 	}
@@ -562,6 +579,20 @@ func (_u *AdministrativeLicenseUpdateOne) SetSourceSystem(v string) *Administrat
 func (_u *AdministrativeLicenseUpdateOne) SetNillableSourceSystem(v *string) *AdministrativeLicenseUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *AdministrativeLicenseUpdateOne) SetUnderObjection(v bool) *AdministrativeLicenseUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *AdministrativeLicenseUpdateOne) SetNillableUnderObjection(v *bool) *AdministrativeLicenseUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -931,6 +962,9 @@ func (_u *AdministrativeLicenseUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(administrativelicense.FieldSourceSystem, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)

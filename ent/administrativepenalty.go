@@ -37,6 +37,8 @@ type AdministrativePenalty struct {
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
 	SourceRecordID string `json:"source_record_id,omitempty"`
+	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
+	UnderObjection bool `json:"under_objection,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -95,6 +97,8 @@ type AdministrativePenalty struct {
 	Repairable bool `json:"repairable,omitempty"`
 	// Rule set the publicity window was computed with.
 	PublicityRuleSet string `json:"publicity_rule_set,omitempty"`
+	// Day publicity stopped early (repair, withdrawal).
+	PublicityStoppedOn *time.Time `json:"publicity_stopped_on,omitempty"`
 	// 处罚机关 (CF_CFJG).
 	AuthorityName string `json:"authority_name,omitempty"`
 	// 处罚机关统一社会信用代码 (CF_CFJGDM).
@@ -168,13 +172,13 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case administrativepenalty.FieldPenaltyCategories:
 			values[i] = new([]byte)
-		case administrativepenalty.FieldRepairable:
+		case administrativepenalty.FieldUnderObjection, administrativepenalty.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
 		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
-		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline:
+		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -239,6 +243,12 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field source_record_id", values[i])
 			} else if value.Valid {
 				_m.SourceRecordID = value.String
+			}
+		case administrativepenalty.FieldUnderObjection:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
+			} else if value.Valid {
+				_m.UnderObjection = value.Bool
 			}
 		case administrativepenalty.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -422,6 +432,13 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			} else if value.Valid {
 				_m.PublicityRuleSet = value.String
 			}
+		case administrativepenalty.FieldPublicityStoppedOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_stopped_on", values[i])
+			} else if value.Valid {
+				_m.PublicityStoppedOn = new(time.Time)
+				*_m.PublicityStoppedOn = value.Time
+			}
 		case administrativepenalty.FieldAuthorityName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field authority_name", values[i])
@@ -526,6 +543,9 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString("source_record_id=")
 	builder.WriteString(_m.SourceRecordID)
 	builder.WriteString(", ")
+	builder.WriteString("under_objection=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))
 	builder.WriteString(", ")
@@ -624,6 +644,11 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("publicity_rule_set=")
 	builder.WriteString(_m.PublicityRuleSet)
+	builder.WriteString(", ")
+	if v := _m.PublicityStoppedOn; v != nil {
+		builder.WriteString("publicity_stopped_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("authority_name=")
 	builder.WriteString(_m.AuthorityName)

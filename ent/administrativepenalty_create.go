@@ -101,6 +101,20 @@ func (_c *AdministrativePenaltyCreate) SetSourceRecordID(v string) *Administrati
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *AdministrativePenaltyCreate) SetUnderObjection(v bool) *AdministrativePenaltyCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableUnderObjection(v *bool) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *AdministrativePenaltyCreate) SetDepartmentID(v int) *AdministrativePenaltyCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -427,6 +441,20 @@ func (_c *AdministrativePenaltyCreate) SetNillablePublicityRuleSet(v *string) *A
 	return _c
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (_c *AdministrativePenaltyCreate) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyCreate {
+	_c.mutation.SetPublicityStoppedOn(v)
+	return _c
+}
+
+// SetNillablePublicityStoppedOn sets the "publicity_stopped_on" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillablePublicityStoppedOn(v *time.Time) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetPublicityStoppedOn(*v)
+	}
+	return _c
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_c *AdministrativePenaltyCreate) SetAuthorityName(v string) *AdministrativePenaltyCreate {
 	_c.mutation.SetAuthorityName(v)
@@ -535,6 +563,10 @@ func (_c *AdministrativePenaltyCreate) defaults() error {
 		v := administrativepenalty.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := administrativepenalty.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
 	if _, ok := _c.mutation.Procedure(); !ok {
 		v := administrativepenalty.DefaultProcedure
 		_c.mutation.SetProcedure(v)
@@ -590,6 +622,9 @@ func (_c *AdministrativePenaltyCreate) check() error {
 		if err := administrativepenalty.SourceRecordIDValidator(v); err != nil {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.source_record_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "AdministrativePenalty.under_objection"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "AdministrativePenalty.department_id"`)}
@@ -802,6 +837,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 		_spec.SetField(administrativepenalty.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
 	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
+	}
 	if value, ok := _c.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)
 		_node.CounterpartyName = value
@@ -905,6 +944,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	if value, ok := _c.mutation.PublicityRuleSet(); ok {
 		_spec.SetField(administrativepenalty.FieldPublicityRuleSet, field.TypeString, value)
 		_node.PublicityRuleSet = value
+	}
+	if value, ok := _c.mutation.PublicityStoppedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime, value)
+		_node.PublicityStoppedOn = &value
 	}
 	if value, ok := _c.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
@@ -1092,6 +1135,18 @@ func (u *AdministrativePenaltyUpsert) SetSourceSystem(v string) *AdministrativeP
 // UpdateSourceSystem sets the "source_system" field to the value that was provided on create.
 func (u *AdministrativePenaltyUpsert) UpdateSourceSystem() *AdministrativePenaltyUpsert {
 	u.SetExcluded(administrativepenalty.FieldSourceSystem)
+	return u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativePenaltyUpsert) SetUnderObjection(v bool) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateUnderObjection() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldUnderObjection)
 	return u
 }
 
@@ -1497,6 +1552,24 @@ func (u *AdministrativePenaltyUpsert) ClearPublicityRuleSet() *AdministrativePen
 	return u
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsert) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldPublicityStoppedOn, v)
+	return u
+}
+
+// UpdatePublicityStoppedOn sets the "publicity_stopped_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdatePublicityStoppedOn() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldPublicityStoppedOn)
+	return u
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsert) ClearPublicityStoppedOn() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldPublicityStoppedOn)
+	return u
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (u *AdministrativePenaltyUpsert) SetAuthorityName(v string) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldAuthorityName, v)
@@ -1694,6 +1767,20 @@ func (u *AdministrativePenaltyUpsertOne) SetSourceSystem(v string) *Administrati
 func (u *AdministrativePenaltyUpsertOne) UpdateSourceSystem() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativePenaltyUpsertOne) SetUnderObjection(v bool) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateUnderObjection() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -2166,6 +2253,27 @@ func (u *AdministrativePenaltyUpsertOne) ClearPublicityRuleSet() *Administrative
 	})
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsertOne) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityStoppedOn(v)
+	})
+}
+
+// UpdatePublicityStoppedOn sets the "publicity_stopped_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdatePublicityStoppedOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityStoppedOn()
+	})
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsertOne) ClearPublicityStoppedOn() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityStoppedOn()
+	})
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (u *AdministrativePenaltyUpsertOne) SetAuthorityName(v string) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
@@ -2540,6 +2648,20 @@ func (u *AdministrativePenaltyUpsertBulk) SetSourceSystem(v string) *Administrat
 func (u *AdministrativePenaltyUpsertBulk) UpdateSourceSystem() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *AdministrativePenaltyUpsertBulk) SetUnderObjection(v bool) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateUnderObjection() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -3009,6 +3131,27 @@ func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityRuleSet() *Administrati
 func (u *AdministrativePenaltyUpsertBulk) ClearPublicityRuleSet() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearPublicityRuleSet()
+	})
+}
+
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsertBulk) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetPublicityStoppedOn(v)
+	})
+}
+
+// UpdatePublicityStoppedOn sets the "publicity_stopped_on" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdatePublicityStoppedOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdatePublicityStoppedOn()
+	})
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearPublicityStoppedOn() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearPublicityStoppedOn()
 	})
 }
 

@@ -99,6 +99,20 @@ func (_u *AdministrativePenaltyUpdate) SetNillableSourceSystem(v *string) *Admin
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *AdministrativePenaltyUpdate) SetUnderObjection(v bool) *AdministrativePenaltyUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableUnderObjection(v *bool) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetCounterpartyName sets the "counterparty_name" field.
 func (_u *AdministrativePenaltyUpdate) SetCounterpartyName(v string) *AdministrativePenaltyUpdate {
 	_u.mutation.SetCounterpartyName(v)
@@ -551,6 +565,26 @@ func (_u *AdministrativePenaltyUpdate) ClearPublicityRuleSet() *AdministrativePe
 	return _u
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (_u *AdministrativePenaltyUpdate) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyUpdate {
+	_u.mutation.SetPublicityStoppedOn(v)
+	return _u
+}
+
+// SetNillablePublicityStoppedOn sets the "publicity_stopped_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillablePublicityStoppedOn(v *time.Time) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetPublicityStoppedOn(*v)
+	}
+	return _u
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (_u *AdministrativePenaltyUpdate) ClearPublicityStoppedOn() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearPublicityStoppedOn()
+	return _u
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_u *AdministrativePenaltyUpdate) SetAuthorityName(v string) *AdministrativePenaltyUpdate {
 	_u.mutation.SetAuthorityName(v)
@@ -837,6 +871,9 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(administrativepenalty.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)
 	}
@@ -965,6 +1002,12 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if _u.mutation.PublicityRuleSetCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityRuleSet, field.TypeString)
 	}
+	if value, ok := _u.mutation.PublicityStoppedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityStoppedOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime)
+	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)
 	}
@@ -1067,6 +1110,20 @@ func (_u *AdministrativePenaltyUpdateOne) SetSourceSystem(v string) *Administrat
 func (_u *AdministrativePenaltyUpdateOne) SetNillableSourceSystem(v *string) *AdministrativePenaltyUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *AdministrativePenaltyUpdateOne) SetUnderObjection(v bool) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableUnderObjection(v *bool) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -1523,6 +1580,26 @@ func (_u *AdministrativePenaltyUpdateOne) ClearPublicityRuleSet() *Administrativ
 	return _u
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (_u *AdministrativePenaltyUpdateOne) SetPublicityStoppedOn(v time.Time) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetPublicityStoppedOn(v)
+	return _u
+}
+
+// SetNillablePublicityStoppedOn sets the "publicity_stopped_on" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillablePublicityStoppedOn(v *time.Time) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetPublicityStoppedOn(*v)
+	}
+	return _u
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearPublicityStoppedOn() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearPublicityStoppedOn()
+	return _u
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (_u *AdministrativePenaltyUpdateOne) SetAuthorityName(v string) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetAuthorityName(v)
@@ -1839,6 +1916,9 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(administrativepenalty.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)
 	}
@@ -1966,6 +2046,12 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.PublicityRuleSetCleared() {
 		_spec.ClearField(administrativepenalty.FieldPublicityRuleSet, field.TypeString)
+	}
+	if value, ok := _u.mutation.PublicityStoppedOn(); ok {
+		_spec.SetField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityStoppedOnCleared() {
+		_spec.ClearField(administrativepenalty.FieldPublicityStoppedOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.AuthorityName(); ok {
 		_spec.SetField(administrativepenalty.FieldAuthorityName, field.TypeString, value)

@@ -25,6 +25,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -58,6 +61,12 @@ type Client struct {
 	Division *DivisionClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
+	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
+	EvaluationRuleSet *EvaluationRuleSetClient
+	// InspectionPlan is the client for interacting with the InspectionPlan builders.
+	InspectionPlan *InspectionPlanClient
+	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
+	JointPunishmentMeasure *JointPunishmentMeasureClient
 	// ListEntry is the client for interacting with the ListEntry builders.
 	ListEntry *ListEntryClient
 	// MarketEntity is the client for interacting with the MarketEntity builders.
@@ -94,6 +103,9 @@ func (c *Client) init() {
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
 	c.EntityRole = NewEntityRoleClient(c.config)
+	c.EvaluationRuleSet = NewEvaluationRuleSetClient(c.config)
+	c.InspectionPlan = NewInspectionPlanClient(c.config)
+	c.JointPunishmentMeasure = NewJointPunishmentMeasureClient(c.config)
 	c.ListEntry = NewListEntryClient(c.config)
 	c.MarketEntity = NewMarketEntityClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
@@ -200,25 +212,28 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                   ctx,
-		config:                cfg,
-		APIToken:              NewAPITokenClient(cfg),
-		AdministrativeLicense: NewAdministrativeLicenseClient(cfg),
-		AdministrativePenalty: NewAdministrativePenaltyClient(cfg),
-		AuditLog:              NewAuditLogClient(cfg),
-		CasbinRule:            NewCasbinRuleClient(cfg),
-		CreditCommitment:      NewCreditCommitmentClient(cfg),
-		Department:            NewDepartmentClient(cfg),
-		Division:              NewDivisionClient(cfg),
-		EntityRole:            NewEntityRoleClient(cfg),
-		ListEntry:             NewListEntryClient(cfg),
-		MarketEntity:          NewMarketEntityClient(cfg),
-		NaturalPerson:         NewNaturalPersonClient(cfg),
-		Practitioner:          NewPractitionerClient(cfg),
-		PublicityRule:         NewPublicityRuleClient(cfg),
-		SectorRating:          NewSectorRatingClient(cfg),
-		ServiceProvider:       NewServiceProviderClient(cfg),
-		SpotCheck:             NewSpotCheckClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		APIToken:               NewAPITokenClient(cfg),
+		AdministrativeLicense:  NewAdministrativeLicenseClient(cfg),
+		AdministrativePenalty:  NewAdministrativePenaltyClient(cfg),
+		AuditLog:               NewAuditLogClient(cfg),
+		CasbinRule:             NewCasbinRuleClient(cfg),
+		CreditCommitment:       NewCreditCommitmentClient(cfg),
+		Department:             NewDepartmentClient(cfg),
+		Division:               NewDivisionClient(cfg),
+		EntityRole:             NewEntityRoleClient(cfg),
+		EvaluationRuleSet:      NewEvaluationRuleSetClient(cfg),
+		InspectionPlan:         NewInspectionPlanClient(cfg),
+		JointPunishmentMeasure: NewJointPunishmentMeasureClient(cfg),
+		ListEntry:              NewListEntryClient(cfg),
+		MarketEntity:           NewMarketEntityClient(cfg),
+		NaturalPerson:          NewNaturalPersonClient(cfg),
+		Practitioner:           NewPractitionerClient(cfg),
+		PublicityRule:          NewPublicityRuleClient(cfg),
+		SectorRating:           NewSectorRatingClient(cfg),
+		ServiceProvider:        NewServiceProviderClient(cfg),
+		SpotCheck:              NewSpotCheckClient(cfg),
 	}, nil
 }
 
@@ -236,25 +251,28 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                   ctx,
-		config:                cfg,
-		APIToken:              NewAPITokenClient(cfg),
-		AdministrativeLicense: NewAdministrativeLicenseClient(cfg),
-		AdministrativePenalty: NewAdministrativePenaltyClient(cfg),
-		AuditLog:              NewAuditLogClient(cfg),
-		CasbinRule:            NewCasbinRuleClient(cfg),
-		CreditCommitment:      NewCreditCommitmentClient(cfg),
-		Department:            NewDepartmentClient(cfg),
-		Division:              NewDivisionClient(cfg),
-		EntityRole:            NewEntityRoleClient(cfg),
-		ListEntry:             NewListEntryClient(cfg),
-		MarketEntity:          NewMarketEntityClient(cfg),
-		NaturalPerson:         NewNaturalPersonClient(cfg),
-		Practitioner:          NewPractitionerClient(cfg),
-		PublicityRule:         NewPublicityRuleClient(cfg),
-		SectorRating:          NewSectorRatingClient(cfg),
-		ServiceProvider:       NewServiceProviderClient(cfg),
-		SpotCheck:             NewSpotCheckClient(cfg),
+		ctx:                    ctx,
+		config:                 cfg,
+		APIToken:               NewAPITokenClient(cfg),
+		AdministrativeLicense:  NewAdministrativeLicenseClient(cfg),
+		AdministrativePenalty:  NewAdministrativePenaltyClient(cfg),
+		AuditLog:               NewAuditLogClient(cfg),
+		CasbinRule:             NewCasbinRuleClient(cfg),
+		CreditCommitment:       NewCreditCommitmentClient(cfg),
+		Department:             NewDepartmentClient(cfg),
+		Division:               NewDivisionClient(cfg),
+		EntityRole:             NewEntityRoleClient(cfg),
+		EvaluationRuleSet:      NewEvaluationRuleSetClient(cfg),
+		InspectionPlan:         NewInspectionPlanClient(cfg),
+		JointPunishmentMeasure: NewJointPunishmentMeasureClient(cfg),
+		ListEntry:              NewListEntryClient(cfg),
+		MarketEntity:           NewMarketEntityClient(cfg),
+		NaturalPerson:          NewNaturalPersonClient(cfg),
+		Practitioner:           NewPractitionerClient(cfg),
+		PublicityRule:          NewPublicityRuleClient(cfg),
+		SectorRating:           NewSectorRatingClient(cfg),
+		ServiceProvider:        NewServiceProviderClient(cfg),
+		SpotCheck:              NewSpotCheckClient(cfg),
 	}, nil
 }
 
@@ -286,7 +304,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
-		c.ListEntry, c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
+		c.EvaluationRuleSet, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
+		c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
 		c.SectorRating, c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Use(hooks...)
@@ -299,7 +318,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
-		c.ListEntry, c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
+		c.EvaluationRuleSet, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
+		c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
 		c.SectorRating, c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Intercept(interceptors...)
@@ -327,6 +347,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Division.mutate(ctx, m)
 	case *EntityRoleMutation:
 		return c.EntityRole.mutate(ctx, m)
+	case *EvaluationRuleSetMutation:
+		return c.EvaluationRuleSet.mutate(ctx, m)
+	case *InspectionPlanMutation:
+		return c.InspectionPlan.mutate(ctx, m)
+	case *JointPunishmentMeasureMutation:
+		return c.JointPunishmentMeasure.mutate(ctx, m)
 	case *ListEntryMutation:
 		return c.ListEntry.mutate(ctx, m)
 	case *MarketEntityMutation:
@@ -1500,6 +1526,22 @@ func (c *DepartmentClient) QueryCommitments(_m *Department) *CreditCommitmentQue
 	return query
 }
 
+// QueryInspectionPlans queries the inspection_plans edge of a Department.
+func (c *DepartmentClient) QueryInspectionPlans(_m *Department) *InspectionPlanQuery {
+	query := (&InspectionPlanClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(inspectionplan.Table, inspectionplan.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.InspectionPlansTable, department.InspectionPlansColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *DepartmentClient) Hooks() []Hook {
 	hooks := c.hooks.Department
@@ -1839,6 +1881,424 @@ func (c *EntityRoleClient) mutate(ctx context.Context, m *EntityRoleMutation) (V
 		return (&EntityRoleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EntityRole mutation op: %q", m.Op())
+	}
+}
+
+// EvaluationRuleSetClient is a client for the EvaluationRuleSet schema.
+type EvaluationRuleSetClient struct {
+	config
+}
+
+// NewEvaluationRuleSetClient returns a client for the EvaluationRuleSet from the given config.
+func NewEvaluationRuleSetClient(c config) *EvaluationRuleSetClient {
+	return &EvaluationRuleSetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `evaluationruleset.Hooks(f(g(h())))`.
+func (c *EvaluationRuleSetClient) Use(hooks ...Hook) {
+	c.hooks.EvaluationRuleSet = append(c.hooks.EvaluationRuleSet, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `evaluationruleset.Intercept(f(g(h())))`.
+func (c *EvaluationRuleSetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EvaluationRuleSet = append(c.inters.EvaluationRuleSet, interceptors...)
+}
+
+// Create returns a builder for creating a EvaluationRuleSet entity.
+func (c *EvaluationRuleSetClient) Create() *EvaluationRuleSetCreate {
+	mutation := newEvaluationRuleSetMutation(c.config, OpCreate)
+	return &EvaluationRuleSetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EvaluationRuleSet entities.
+func (c *EvaluationRuleSetClient) CreateBulk(builders ...*EvaluationRuleSetCreate) *EvaluationRuleSetCreateBulk {
+	return &EvaluationRuleSetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EvaluationRuleSetClient) MapCreateBulk(slice any, setFunc func(*EvaluationRuleSetCreate, int)) *EvaluationRuleSetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EvaluationRuleSetCreateBulk{err: fmt.Errorf("calling to EvaluationRuleSetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EvaluationRuleSetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EvaluationRuleSetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EvaluationRuleSet.
+func (c *EvaluationRuleSetClient) Update() *EvaluationRuleSetUpdate {
+	mutation := newEvaluationRuleSetMutation(c.config, OpUpdate)
+	return &EvaluationRuleSetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EvaluationRuleSetClient) UpdateOne(_m *EvaluationRuleSet) *EvaluationRuleSetUpdateOne {
+	mutation := newEvaluationRuleSetMutation(c.config, OpUpdateOne, withEvaluationRuleSet(_m))
+	return &EvaluationRuleSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EvaluationRuleSetClient) UpdateOneID(id int) *EvaluationRuleSetUpdateOne {
+	mutation := newEvaluationRuleSetMutation(c.config, OpUpdateOne, withEvaluationRuleSetID(id))
+	return &EvaluationRuleSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EvaluationRuleSet.
+func (c *EvaluationRuleSetClient) Delete() *EvaluationRuleSetDelete {
+	mutation := newEvaluationRuleSetMutation(c.config, OpDelete)
+	return &EvaluationRuleSetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EvaluationRuleSetClient) DeleteOne(_m *EvaluationRuleSet) *EvaluationRuleSetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EvaluationRuleSetClient) DeleteOneID(id int) *EvaluationRuleSetDeleteOne {
+	builder := c.Delete().Where(evaluationruleset.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EvaluationRuleSetDeleteOne{builder}
+}
+
+// Query returns a query builder for EvaluationRuleSet.
+func (c *EvaluationRuleSetClient) Query() *EvaluationRuleSetQuery {
+	return &EvaluationRuleSetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvaluationRuleSet},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EvaluationRuleSet entity by its id.
+func (c *EvaluationRuleSetClient) Get(ctx context.Context, id int) (*EvaluationRuleSet, error) {
+	return c.Query().Where(evaluationruleset.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EvaluationRuleSetClient) GetX(ctx context.Context, id int) *EvaluationRuleSet {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EvaluationRuleSetClient) Hooks() []Hook {
+	hooks := c.hooks.EvaluationRuleSet
+	return append(hooks[:len(hooks):len(hooks)], evaluationruleset.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EvaluationRuleSetClient) Interceptors() []Interceptor {
+	return c.inters.EvaluationRuleSet
+}
+
+func (c *EvaluationRuleSetClient) mutate(ctx context.Context, m *EvaluationRuleSetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EvaluationRuleSetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EvaluationRuleSetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EvaluationRuleSetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EvaluationRuleSetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EvaluationRuleSet mutation op: %q", m.Op())
+	}
+}
+
+// InspectionPlanClient is a client for the InspectionPlan schema.
+type InspectionPlanClient struct {
+	config
+}
+
+// NewInspectionPlanClient returns a client for the InspectionPlan from the given config.
+func NewInspectionPlanClient(c config) *InspectionPlanClient {
+	return &InspectionPlanClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `inspectionplan.Hooks(f(g(h())))`.
+func (c *InspectionPlanClient) Use(hooks ...Hook) {
+	c.hooks.InspectionPlan = append(c.hooks.InspectionPlan, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `inspectionplan.Intercept(f(g(h())))`.
+func (c *InspectionPlanClient) Intercept(interceptors ...Interceptor) {
+	c.inters.InspectionPlan = append(c.inters.InspectionPlan, interceptors...)
+}
+
+// Create returns a builder for creating a InspectionPlan entity.
+func (c *InspectionPlanClient) Create() *InspectionPlanCreate {
+	mutation := newInspectionPlanMutation(c.config, OpCreate)
+	return &InspectionPlanCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of InspectionPlan entities.
+func (c *InspectionPlanClient) CreateBulk(builders ...*InspectionPlanCreate) *InspectionPlanCreateBulk {
+	return &InspectionPlanCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InspectionPlanClient) MapCreateBulk(slice any, setFunc func(*InspectionPlanCreate, int)) *InspectionPlanCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InspectionPlanCreateBulk{err: fmt.Errorf("calling to InspectionPlanClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InspectionPlanCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InspectionPlanCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for InspectionPlan.
+func (c *InspectionPlanClient) Update() *InspectionPlanUpdate {
+	mutation := newInspectionPlanMutation(c.config, OpUpdate)
+	return &InspectionPlanUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InspectionPlanClient) UpdateOne(_m *InspectionPlan) *InspectionPlanUpdateOne {
+	mutation := newInspectionPlanMutation(c.config, OpUpdateOne, withInspectionPlan(_m))
+	return &InspectionPlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InspectionPlanClient) UpdateOneID(id int) *InspectionPlanUpdateOne {
+	mutation := newInspectionPlanMutation(c.config, OpUpdateOne, withInspectionPlanID(id))
+	return &InspectionPlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for InspectionPlan.
+func (c *InspectionPlanClient) Delete() *InspectionPlanDelete {
+	mutation := newInspectionPlanMutation(c.config, OpDelete)
+	return &InspectionPlanDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InspectionPlanClient) DeleteOne(_m *InspectionPlan) *InspectionPlanDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InspectionPlanClient) DeleteOneID(id int) *InspectionPlanDeleteOne {
+	builder := c.Delete().Where(inspectionplan.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InspectionPlanDeleteOne{builder}
+}
+
+// Query returns a query builder for InspectionPlan.
+func (c *InspectionPlanClient) Query() *InspectionPlanQuery {
+	return &InspectionPlanQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInspectionPlan},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a InspectionPlan entity by its id.
+func (c *InspectionPlanClient) Get(ctx context.Context, id int) (*InspectionPlan, error) {
+	return c.Query().Where(inspectionplan.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InspectionPlanClient) GetX(ctx context.Context, id int) *InspectionPlan {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDepartment queries the department edge of a InspectionPlan.
+func (c *InspectionPlanClient) QueryDepartment(_m *InspectionPlan) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(inspectionplan.Table, inspectionplan.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, inspectionplan.DepartmentTable, inspectionplan.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *InspectionPlanClient) Hooks() []Hook {
+	hooks := c.hooks.InspectionPlan
+	return append(hooks[:len(hooks):len(hooks)], inspectionplan.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *InspectionPlanClient) Interceptors() []Interceptor {
+	return c.inters.InspectionPlan
+}
+
+func (c *InspectionPlanClient) mutate(ctx context.Context, m *InspectionPlanMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InspectionPlanCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InspectionPlanUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InspectionPlanUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InspectionPlanDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown InspectionPlan mutation op: %q", m.Op())
+	}
+}
+
+// JointPunishmentMeasureClient is a client for the JointPunishmentMeasure schema.
+type JointPunishmentMeasureClient struct {
+	config
+}
+
+// NewJointPunishmentMeasureClient returns a client for the JointPunishmentMeasure from the given config.
+func NewJointPunishmentMeasureClient(c config) *JointPunishmentMeasureClient {
+	return &JointPunishmentMeasureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jointpunishmentmeasure.Hooks(f(g(h())))`.
+func (c *JointPunishmentMeasureClient) Use(hooks ...Hook) {
+	c.hooks.JointPunishmentMeasure = append(c.hooks.JointPunishmentMeasure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jointpunishmentmeasure.Intercept(f(g(h())))`.
+func (c *JointPunishmentMeasureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JointPunishmentMeasure = append(c.inters.JointPunishmentMeasure, interceptors...)
+}
+
+// Create returns a builder for creating a JointPunishmentMeasure entity.
+func (c *JointPunishmentMeasureClient) Create() *JointPunishmentMeasureCreate {
+	mutation := newJointPunishmentMeasureMutation(c.config, OpCreate)
+	return &JointPunishmentMeasureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JointPunishmentMeasure entities.
+func (c *JointPunishmentMeasureClient) CreateBulk(builders ...*JointPunishmentMeasureCreate) *JointPunishmentMeasureCreateBulk {
+	return &JointPunishmentMeasureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JointPunishmentMeasureClient) MapCreateBulk(slice any, setFunc func(*JointPunishmentMeasureCreate, int)) *JointPunishmentMeasureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JointPunishmentMeasureCreateBulk{err: fmt.Errorf("calling to JointPunishmentMeasureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JointPunishmentMeasureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JointPunishmentMeasureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JointPunishmentMeasure.
+func (c *JointPunishmentMeasureClient) Update() *JointPunishmentMeasureUpdate {
+	mutation := newJointPunishmentMeasureMutation(c.config, OpUpdate)
+	return &JointPunishmentMeasureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JointPunishmentMeasureClient) UpdateOne(_m *JointPunishmentMeasure) *JointPunishmentMeasureUpdateOne {
+	mutation := newJointPunishmentMeasureMutation(c.config, OpUpdateOne, withJointPunishmentMeasure(_m))
+	return &JointPunishmentMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JointPunishmentMeasureClient) UpdateOneID(id int) *JointPunishmentMeasureUpdateOne {
+	mutation := newJointPunishmentMeasureMutation(c.config, OpUpdateOne, withJointPunishmentMeasureID(id))
+	return &JointPunishmentMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JointPunishmentMeasure.
+func (c *JointPunishmentMeasureClient) Delete() *JointPunishmentMeasureDelete {
+	mutation := newJointPunishmentMeasureMutation(c.config, OpDelete)
+	return &JointPunishmentMeasureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JointPunishmentMeasureClient) DeleteOne(_m *JointPunishmentMeasure) *JointPunishmentMeasureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JointPunishmentMeasureClient) DeleteOneID(id int) *JointPunishmentMeasureDeleteOne {
+	builder := c.Delete().Where(jointpunishmentmeasure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JointPunishmentMeasureDeleteOne{builder}
+}
+
+// Query returns a query builder for JointPunishmentMeasure.
+func (c *JointPunishmentMeasureClient) Query() *JointPunishmentMeasureQuery {
+	return &JointPunishmentMeasureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJointPunishmentMeasure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JointPunishmentMeasure entity by its id.
+func (c *JointPunishmentMeasureClient) Get(ctx context.Context, id int) (*JointPunishmentMeasure, error) {
+	return c.Query().Where(jointpunishmentmeasure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JointPunishmentMeasureClient) GetX(ctx context.Context, id int) *JointPunishmentMeasure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JointPunishmentMeasureClient) Hooks() []Hook {
+	hooks := c.hooks.JointPunishmentMeasure
+	return append(hooks[:len(hooks):len(hooks)], jointpunishmentmeasure.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *JointPunishmentMeasureClient) Interceptors() []Interceptor {
+	return c.inters.JointPunishmentMeasure
+}
+
+func (c *JointPunishmentMeasureClient) mutate(ctx context.Context, m *JointPunishmentMeasureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JointPunishmentMeasureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JointPunishmentMeasureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JointPunishmentMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JointPunishmentMeasureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JointPunishmentMeasure mutation op: %q", m.Op())
 	}
 }
 
@@ -3430,14 +3890,16 @@ func (c *SpotCheckClient) mutate(ctx context.Context, m *SpotCheckMutation) (Val
 type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, Department, Division, EntityRole, ListEntry, MarketEntity,
-		NaturalPerson, Practitioner, PublicityRule, SectorRating, ServiceProvider,
+		CreditCommitment, Department, Division, EntityRole, EvaluationRuleSet,
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
+		Practitioner, PublicityRule, SectorRating, ServiceProvider,
 		SpotCheck []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, Department, Division, EntityRole, ListEntry, MarketEntity,
-		NaturalPerson, Practitioner, PublicityRule, SectorRating, ServiceProvider,
+		CreditCommitment, Department, Division, EntityRole, EvaluationRuleSet,
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
+		Practitioner, PublicityRule, SectorRating, ServiceProvider,
 		SpotCheck []ent.Interceptor
 	}
 )

@@ -100,6 +100,20 @@ func (_c *CreditCommitmentCreate) SetSourceRecordID(v string) *CreditCommitmentC
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *CreditCommitmentCreate) SetUnderObjection(v bool) *CreditCommitmentCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillableUnderObjection(v *bool) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *CreditCommitmentCreate) SetDepartmentID(v int) *CreditCommitmentCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -242,6 +256,10 @@ func (_c *CreditCommitmentCreate) defaults() error {
 		v := creditcommitment.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := creditcommitment.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
 	if _, ok := _c.mutation.Fulfilment(); !ok {
 		v := creditcommitment.DefaultFulfilment
 		_c.mutation.SetFulfilment(v)
@@ -293,6 +311,9 @@ func (_c *CreditCommitmentCreate) check() error {
 		if err := creditcommitment.SourceRecordIDValidator(v); err != nil {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.source_record_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "CreditCommitment.under_objection"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "CreditCommitment.department_id"`)}
@@ -389,6 +410,10 @@ func (_c *CreditCommitmentCreate) createSpec() (*CreditCommitment, *sqlgraph.Cre
 	if value, ok := _c.mutation.SourceRecordID(); ok {
 		_spec.SetField(creditcommitment.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
+	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
 	}
 	if value, ok := _c.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)
@@ -576,6 +601,18 @@ func (u *CreditCommitmentUpsert) SetSourceSystem(v string) *CreditCommitmentUpse
 // UpdateSourceSystem sets the "source_system" field to the value that was provided on create.
 func (u *CreditCommitmentUpsert) UpdateSourceSystem() *CreditCommitmentUpsert {
 	u.SetExcluded(creditcommitment.FieldSourceSystem)
+	return u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *CreditCommitmentUpsert) SetUnderObjection(v bool) *CreditCommitmentUpsert {
+	u.Set(creditcommitment.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *CreditCommitmentUpsert) UpdateUnderObjection() *CreditCommitmentUpsert {
+	u.SetExcluded(creditcommitment.FieldUnderObjection)
 	return u
 }
 
@@ -770,6 +807,20 @@ func (u *CreditCommitmentUpsertOne) SetSourceSystem(v string) *CreditCommitmentU
 func (u *CreditCommitmentUpsertOne) UpdateSourceSystem() *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *CreditCommitmentUpsertOne) SetUnderObjection(v bool) *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertOne) UpdateUnderObjection() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -1140,6 +1191,20 @@ func (u *CreditCommitmentUpsertBulk) SetSourceSystem(v string) *CreditCommitment
 func (u *CreditCommitmentUpsertBulk) UpdateSourceSystem() *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *CreditCommitmentUpsertBulk) SetUnderObjection(v bool) *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertBulk) UpdateUnderObjection() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 

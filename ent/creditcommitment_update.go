@@ -97,6 +97,20 @@ func (_u *CreditCommitmentUpdate) SetNillableSourceSystem(v *string) *CreditComm
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *CreditCommitmentUpdate) SetUnderObjection(v bool) *CreditCommitmentUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *CreditCommitmentUpdate) SetNillableUnderObjection(v *bool) *CreditCommitmentUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetKind sets the "kind" field.
 func (_u *CreditCommitmentUpdate) SetKind(v creditcommitment.Kind) *CreditCommitmentUpdate {
 	_u.mutation.SetKind(v)
@@ -292,6 +306,9 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(creditcommitment.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)
 	}
@@ -391,6 +408,20 @@ func (_u *CreditCommitmentUpdateOne) SetSourceSystem(v string) *CreditCommitment
 func (_u *CreditCommitmentUpdateOne) SetNillableSourceSystem(v *string) *CreditCommitmentUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *CreditCommitmentUpdateOne) SetUnderObjection(v bool) *CreditCommitmentUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *CreditCommitmentUpdateOne) SetNillableUnderObjection(v *bool) *CreditCommitmentUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -619,6 +650,9 @@ func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(creditcommitment.FieldSourceSystem, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)

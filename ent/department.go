@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,8 @@ type Department struct {
 	Level department.Level `json:"level,omitempty"`
 	// The department's own unified social credit code.
 	Uscc string `json:"uscc,omitempty"`
+	// The department's pool of inspectors for random inspections (执法检查人员名录).
+	Inspectors []string `json:"inspectors,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DepartmentQuery when eager-loading is set.
 	Edges        DepartmentEdges `json:"edges"`
@@ -49,18 +52,21 @@ type DepartmentEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Random inspection plans the department drew.
+	InspectionPlans []*InspectionPlan `json:"inspection_plans,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [6]map[string]int
+	totalCount [7]map[string]int
 
-	namedPenalties   map[string][]*AdministrativePenalty
-	namedLicenses    map[string][]*AdministrativeLicense
-	namedListEntries map[string][]*ListEntry
-	namedRatings     map[string][]*SectorRating
-	namedSpotChecks  map[string][]*SpotCheck
-	namedCommitments map[string][]*CreditCommitment
+	namedPenalties       map[string][]*AdministrativePenalty
+	namedLicenses        map[string][]*AdministrativeLicense
+	namedListEntries     map[string][]*ListEntry
+	namedRatings         map[string][]*SectorRating
+	namedSpotChecks      map[string][]*SpotCheck
+	namedCommitments     map[string][]*CreditCommitment
+	namedInspectionPlans map[string][]*InspectionPlan
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -117,11 +123,22 @@ func (e DepartmentEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// InspectionPlansOrErr returns the InspectionPlans value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) InspectionPlansOrErr() ([]*InspectionPlan, error) {
+	if e.loadedTypes[6] {
+		return e.InspectionPlans, nil
+	}
+	return nil, &NotLoadedError{edge: "inspection_plans"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Department) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case department.FieldInspectors:
+			values[i] = new([]byte)
 		case department.FieldID:
 			values[i] = new(sql.NullInt64)
 		case department.FieldCode, department.FieldName, department.FieldSector, department.FieldDivisionCode, department.FieldLevel, department.FieldUscc:
@@ -183,6 +200,14 @@ func (_m *Department) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Uscc = value.String
 			}
+		case department.FieldInspectors:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field inspectors", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Inspectors); err != nil {
+					return fmt.Errorf("unmarshal field inspectors: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -226,6 +251,11 @@ func (_m *Department) QueryCommitments() *CreditCommitmentQuery {
 	return NewDepartmentClient(_m.config).QueryCommitments(_m)
 }
 
+// QueryInspectionPlans queries the "inspection_plans" edge of the Department entity.
+func (_m *Department) QueryInspectionPlans() *InspectionPlanQuery {
+	return NewDepartmentClient(_m.config).QueryInspectionPlans(_m)
+}
+
 // Update returns a builder for updating this Department.
 // Note that you need to call Department.Unwrap() before calling this method if this Department
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -266,6 +296,9 @@ func (_m *Department) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("uscc=")
 	builder.WriteString(_m.Uscc)
+	builder.WriteString(", ")
+	builder.WriteString("inspectors=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Inspectors))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -411,6 +444,30 @@ func (_m *Department) appendNamedCommitments(name string, edges ...*CreditCommit
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedInspectionPlans returns the InspectionPlans named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedInspectionPlans(name string) ([]*InspectionPlan, error) {
+	if _m.Edges.namedInspectionPlans == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedInspectionPlans[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedInspectionPlans(name string, edges ...*InspectionPlan) {
+	if _m.Edges.namedInspectionPlans == nil {
+		_m.Edges.namedInspectionPlans = make(map[string][]*InspectionPlan)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedInspectionPlans[name] = []*InspectionPlan{}
+	} else {
+		_m.Edges.namedInspectionPlans[name] = append(_m.Edges.namedInspectionPlans[name], edges...)
 	}
 }
 

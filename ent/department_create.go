@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -69,6 +70,12 @@ func (_c *DepartmentCreate) SetNillableUscc(v *string) *DepartmentCreate {
 	if v != nil {
 		_c.SetUscc(*v)
 	}
+	return _c
+}
+
+// SetInspectors sets the "inspectors" field.
+func (_c *DepartmentCreate) SetInspectors(v []string) *DepartmentCreate {
+	_c.mutation.SetInspectors(v)
 	return _c
 }
 
@@ -160,6 +167,21 @@ func (_c *DepartmentCreate) AddCommitments(v ...*CreditCommitment) *DepartmentCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
+func (_c *DepartmentCreate) AddInspectionPlanIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddInspectionPlanIDs(ids...)
+	return _c
+}
+
+// AddInspectionPlans adds the "inspection_plans" edges to the InspectionPlan entity.
+func (_c *DepartmentCreate) AddInspectionPlans(v ...*InspectionPlan) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddInspectionPlanIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -292,6 +314,10 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 		_spec.SetField(department.FieldUscc, field.TypeString, value)
 		_node.Uscc = value
 	}
+	if value, ok := _c.mutation.Inspectors(); ok {
+		_spec.SetField(department.FieldInspectors, field.TypeJSON, value)
+		_node.Inspectors = value
+	}
 	if nodes := _c.mutation.PenaltiesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -381,6 +407,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.InspectionPlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -518,6 +560,24 @@ func (u *DepartmentUpsert) ClearUscc() *DepartmentUpsert {
 	return u
 }
 
+// SetInspectors sets the "inspectors" field.
+func (u *DepartmentUpsert) SetInspectors(v []string) *DepartmentUpsert {
+	u.Set(department.FieldInspectors, v)
+	return u
+}
+
+// UpdateInspectors sets the "inspectors" field to the value that was provided on create.
+func (u *DepartmentUpsert) UpdateInspectors() *DepartmentUpsert {
+	u.SetExcluded(department.FieldInspectors)
+	return u
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (u *DepartmentUpsert) ClearInspectors() *DepartmentUpsert {
+	u.SetNull(department.FieldInspectors)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -646,6 +706,27 @@ func (u *DepartmentUpsertOne) UpdateUscc() *DepartmentUpsertOne {
 func (u *DepartmentUpsertOne) ClearUscc() *DepartmentUpsertOne {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.ClearUscc()
+	})
+}
+
+// SetInspectors sets the "inspectors" field.
+func (u *DepartmentUpsertOne) SetInspectors(v []string) *DepartmentUpsertOne {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.SetInspectors(v)
+	})
+}
+
+// UpdateInspectors sets the "inspectors" field to the value that was provided on create.
+func (u *DepartmentUpsertOne) UpdateInspectors() *DepartmentUpsertOne {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.UpdateInspectors()
+	})
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (u *DepartmentUpsertOne) ClearInspectors() *DepartmentUpsertOne {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.ClearInspectors()
 	})
 }
 
@@ -940,6 +1021,27 @@ func (u *DepartmentUpsertBulk) UpdateUscc() *DepartmentUpsertBulk {
 func (u *DepartmentUpsertBulk) ClearUscc() *DepartmentUpsertBulk {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.ClearUscc()
+	})
+}
+
+// SetInspectors sets the "inspectors" field.
+func (u *DepartmentUpsertBulk) SetInspectors(v []string) *DepartmentUpsertBulk {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.SetInspectors(v)
+	})
+}
+
+// UpdateInspectors sets the "inspectors" field to the value that was provided on create.
+func (u *DepartmentUpsertBulk) UpdateInspectors() *DepartmentUpsertBulk {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.UpdateInspectors()
+	})
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (u *DepartmentUpsertBulk) ClearInspectors() *DepartmentUpsertBulk {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.ClearInspectors()
 	})
 }
 

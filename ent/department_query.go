@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -26,24 +27,26 @@ import (
 // DepartmentQuery is the builder for querying Department entities.
 type DepartmentQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []department.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Department
-	withPenalties        *AdministrativePenaltyQuery
-	withLicenses         *AdministrativeLicenseQuery
-	withListEntries      *ListEntryQuery
-	withRatings          *SectorRatingQuery
-	withSpotChecks       *SpotCheckQuery
-	withCommitments      *CreditCommitmentQuery
-	modifiers            []func(*sql.Selector)
-	loadTotal            []func(context.Context, []*Department) error
-	withNamedPenalties   map[string]*AdministrativePenaltyQuery
-	withNamedLicenses    map[string]*AdministrativeLicenseQuery
-	withNamedListEntries map[string]*ListEntryQuery
-	withNamedRatings     map[string]*SectorRatingQuery
-	withNamedSpotChecks  map[string]*SpotCheckQuery
-	withNamedCommitments map[string]*CreditCommitmentQuery
+	ctx                      *QueryContext
+	order                    []department.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.Department
+	withPenalties            *AdministrativePenaltyQuery
+	withLicenses             *AdministrativeLicenseQuery
+	withListEntries          *ListEntryQuery
+	withRatings              *SectorRatingQuery
+	withSpotChecks           *SpotCheckQuery
+	withCommitments          *CreditCommitmentQuery
+	withInspectionPlans      *InspectionPlanQuery
+	modifiers                []func(*sql.Selector)
+	loadTotal                []func(context.Context, []*Department) error
+	withNamedPenalties       map[string]*AdministrativePenaltyQuery
+	withNamedLicenses        map[string]*AdministrativeLicenseQuery
+	withNamedListEntries     map[string]*ListEntryQuery
+	withNamedRatings         map[string]*SectorRatingQuery
+	withNamedSpotChecks      map[string]*SpotCheckQuery
+	withNamedCommitments     map[string]*CreditCommitmentQuery
+	withNamedInspectionPlans map[string]*InspectionPlanQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -205,6 +208,28 @@ func (_q *DepartmentQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(department.Table, department.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.CommitmentsTable, department.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryInspectionPlans chains the current query on the "inspection_plans" edge.
+func (_q *DepartmentQuery) QueryInspectionPlans() *InspectionPlanQuery {
+	query := (&InspectionPlanClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(inspectionplan.Table, inspectionplan.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.InspectionPlansTable, department.InspectionPlansColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -399,17 +424,18 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		return nil
 	}
 	return &DepartmentQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]department.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.Department{}, _q.predicates...),
-		withPenalties:   _q.withPenalties.Clone(),
-		withLicenses:    _q.withLicenses.Clone(),
-		withListEntries: _q.withListEntries.Clone(),
-		withRatings:     _q.withRatings.Clone(),
-		withSpotChecks:  _q.withSpotChecks.Clone(),
-		withCommitments: _q.withCommitments.Clone(),
+		config:              _q.config,
+		ctx:                 _q.ctx.Clone(),
+		order:               append([]department.OrderOption{}, _q.order...),
+		inters:              append([]Interceptor{}, _q.inters...),
+		predicates:          append([]predicate.Department{}, _q.predicates...),
+		withPenalties:       _q.withPenalties.Clone(),
+		withLicenses:        _q.withLicenses.Clone(),
+		withListEntries:     _q.withListEntries.Clone(),
+		withRatings:         _q.withRatings.Clone(),
+		withSpotChecks:      _q.withSpotChecks.Clone(),
+		withCommitments:     _q.withCommitments.Clone(),
+		withInspectionPlans: _q.withInspectionPlans.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -479,6 +505,17 @@ func (_q *DepartmentQuery) WithCommitments(opts ...func(*CreditCommitmentQuery))
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithInspectionPlans tells the query-builder to eager-load the nodes that are connected to
+// the "inspection_plans" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithInspectionPlans(opts ...func(*InspectionPlanQuery)) *DepartmentQuery {
+	query := (&InspectionPlanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withInspectionPlans = query
 	return _q
 }
 
@@ -566,13 +603,14 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withInspectionPlans != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -638,6 +676,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withInspectionPlans; query != nil {
+		if err := _q.loadInspectionPlans(ctx, query, nodes,
+			func(n *Department) { n.Edges.InspectionPlans = []*InspectionPlan{} },
+			func(n *Department, e *InspectionPlan) { n.Edges.InspectionPlans = append(n.Edges.InspectionPlans, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *Department) { n.appendNamedPenalties(name) },
@@ -677,6 +722,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *Department) { n.appendNamedCommitments(name) },
 			func(n *Department, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedInspectionPlans {
+		if err := _q.loadInspectionPlans(ctx, query, nodes,
+			func(n *Department) { n.appendNamedInspectionPlans(name) },
+			func(n *Department, e *InspectionPlan) { n.appendNamedInspectionPlans(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -868,6 +920,36 @@ func (_q *DepartmentQuery) loadCommitments(ctx context.Context, query *CreditCom
 	}
 	return nil
 }
+func (_q *DepartmentQuery) loadInspectionPlans(ctx context.Context, query *InspectionPlanQuery, nodes []*Department, init func(*Department), assign func(*Department, *InspectionPlan)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(inspectionplan.FieldDepartmentID)
+	}
+	query.Where(predicate.InspectionPlan(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.InspectionPlansColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1034,6 +1116,20 @@ func (_q *DepartmentQuery) WithNamedCommitments(name string, opts ...func(*Credi
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedInspectionPlans tells the query-builder to eager-load the nodes that are connected to the "inspection_plans"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedInspectionPlans(name string, opts ...func(*InspectionPlanQuery)) *DepartmentQuery {
+	query := (&InspectionPlanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedInspectionPlans == nil {
+		_q.withNamedInspectionPlans = make(map[string]*InspectionPlanQuery)
+	}
+	_q.withNamedInspectionPlans[name] = query
 	return _q
 }
 

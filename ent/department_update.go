@@ -9,11 +9,13 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -124,6 +126,24 @@ func (_u *DepartmentUpdate) ClearUscc() *DepartmentUpdate {
 	return _u
 }
 
+// SetInspectors sets the "inspectors" field.
+func (_u *DepartmentUpdate) SetInspectors(v []string) *DepartmentUpdate {
+	_u.mutation.SetInspectors(v)
+	return _u
+}
+
+// AppendInspectors appends value to the "inspectors" field.
+func (_u *DepartmentUpdate) AppendInspectors(v []string) *DepartmentUpdate {
+	_u.mutation.AppendInspectors(v)
+	return _u
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (_u *DepartmentUpdate) ClearInspectors() *DepartmentUpdate {
+	_u.mutation.ClearInspectors()
+	return _u
+}
+
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by IDs.
 func (_u *DepartmentUpdate) AddPenaltyIDs(ids ...int) *DepartmentUpdate {
 	_u.mutation.AddPenaltyIDs(ids...)
@@ -212,6 +232,21 @@ func (_u *DepartmentUpdate) AddCommitments(v ...*CreditCommitment) *DepartmentUp
 		ids[i] = v[i].ID
 	}
 	return _u.AddCommitmentIDs(ids...)
+}
+
+// AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
+func (_u *DepartmentUpdate) AddInspectionPlanIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddInspectionPlanIDs(ids...)
+	return _u
+}
+
+// AddInspectionPlans adds the "inspection_plans" edges to the InspectionPlan entity.
+func (_u *DepartmentUpdate) AddInspectionPlans(v ...*InspectionPlan) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddInspectionPlanIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -345,6 +380,27 @@ func (_u *DepartmentUpdate) RemoveCommitments(v ...*CreditCommitment) *Departmen
 	return _u.RemoveCommitmentIDs(ids...)
 }
 
+// ClearInspectionPlans clears all "inspection_plans" edges to the InspectionPlan entity.
+func (_u *DepartmentUpdate) ClearInspectionPlans() *DepartmentUpdate {
+	_u.mutation.ClearInspectionPlans()
+	return _u
+}
+
+// RemoveInspectionPlanIDs removes the "inspection_plans" edge to InspectionPlan entities by IDs.
+func (_u *DepartmentUpdate) RemoveInspectionPlanIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemoveInspectionPlanIDs(ids...)
+	return _u
+}
+
+// RemoveInspectionPlans removes "inspection_plans" edges to InspectionPlan entities.
+func (_u *DepartmentUpdate) RemoveInspectionPlans(v ...*InspectionPlan) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveInspectionPlanIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *DepartmentUpdate) Save(ctx context.Context) (int, error) {
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
@@ -439,6 +495,17 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if _u.mutation.UsccCleared() {
 		_spec.ClearField(department.FieldUscc, field.TypeString)
+	}
+	if value, ok := _u.mutation.Inspectors(); ok {
+		_spec.SetField(department.FieldInspectors, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedInspectors(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, department.FieldInspectors, value)
+		})
+	}
+	if _u.mutation.InspectorsCleared() {
+		_spec.ClearField(department.FieldInspectors, field.TypeJSON)
 	}
 	if _u.mutation.PenaltiesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -710,6 +777,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.InspectionPlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedInspectionPlansIDs(); len(nodes) > 0 && !_u.mutation.InspectionPlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InspectionPlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{department.Label}
@@ -820,6 +932,24 @@ func (_u *DepartmentUpdateOne) ClearUscc() *DepartmentUpdateOne {
 	return _u
 }
 
+// SetInspectors sets the "inspectors" field.
+func (_u *DepartmentUpdateOne) SetInspectors(v []string) *DepartmentUpdateOne {
+	_u.mutation.SetInspectors(v)
+	return _u
+}
+
+// AppendInspectors appends value to the "inspectors" field.
+func (_u *DepartmentUpdateOne) AppendInspectors(v []string) *DepartmentUpdateOne {
+	_u.mutation.AppendInspectors(v)
+	return _u
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (_u *DepartmentUpdateOne) ClearInspectors() *DepartmentUpdateOne {
+	_u.mutation.ClearInspectors()
+	return _u
+}
+
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by IDs.
 func (_u *DepartmentUpdateOne) AddPenaltyIDs(ids ...int) *DepartmentUpdateOne {
 	_u.mutation.AddPenaltyIDs(ids...)
@@ -908,6 +1038,21 @@ func (_u *DepartmentUpdateOne) AddCommitments(v ...*CreditCommitment) *Departmen
 		ids[i] = v[i].ID
 	}
 	return _u.AddCommitmentIDs(ids...)
+}
+
+// AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
+func (_u *DepartmentUpdateOne) AddInspectionPlanIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddInspectionPlanIDs(ids...)
+	return _u
+}
+
+// AddInspectionPlans adds the "inspection_plans" edges to the InspectionPlan entity.
+func (_u *DepartmentUpdateOne) AddInspectionPlans(v ...*InspectionPlan) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddInspectionPlanIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -1041,6 +1186,27 @@ func (_u *DepartmentUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Depart
 	return _u.RemoveCommitmentIDs(ids...)
 }
 
+// ClearInspectionPlans clears all "inspection_plans" edges to the InspectionPlan entity.
+func (_u *DepartmentUpdateOne) ClearInspectionPlans() *DepartmentUpdateOne {
+	_u.mutation.ClearInspectionPlans()
+	return _u
+}
+
+// RemoveInspectionPlanIDs removes the "inspection_plans" edge to InspectionPlan entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveInspectionPlanIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemoveInspectionPlanIDs(ids...)
+	return _u
+}
+
+// RemoveInspectionPlans removes "inspection_plans" edges to InspectionPlan entities.
+func (_u *DepartmentUpdateOne) RemoveInspectionPlans(v ...*InspectionPlan) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveInspectionPlanIDs(ids...)
+}
+
 // Where appends a list predicates to the DepartmentUpdate builder.
 func (_u *DepartmentUpdateOne) Where(ps ...predicate.Department) *DepartmentUpdateOne {
 	_u.mutation.Where(ps...)
@@ -1165,6 +1331,17 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 	}
 	if _u.mutation.UsccCleared() {
 		_spec.ClearField(department.FieldUscc, field.TypeString)
+	}
+	if value, ok := _u.mutation.Inspectors(); ok {
+		_spec.SetField(department.FieldInspectors, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedInspectors(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, department.FieldInspectors, value)
+		})
+	}
+	if _u.mutation.InspectorsCleared() {
+		_spec.ClearField(department.FieldInspectors, field.TypeJSON)
 	}
 	if _u.mutation.PenaltiesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1429,6 +1606,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.InspectionPlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedInspectionPlansIDs(); len(nodes) > 0 && !_u.mutation.InspectionPlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.InspectionPlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -12,6 +12,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -30,7 +33,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 17)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -70,6 +73,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativelicense.FieldStatus:          {Type: field.TypeEnum, Column: administrativelicense.FieldStatus},
 			administrativelicense.FieldSourceSystem:    {Type: field.TypeString, Column: administrativelicense.FieldSourceSystem},
 			administrativelicense.FieldSourceRecordID:  {Type: field.TypeString, Column: administrativelicense.FieldSourceRecordID},
+			administrativelicense.FieldUnderObjection:  {Type: field.TypeBool, Column: administrativelicense.FieldUnderObjection},
 			administrativelicense.FieldDepartmentID:    {Type: field.TypeInt, Column: administrativelicense.FieldDepartmentID},
 			administrativelicense.FieldEntityID:        {Type: field.TypeInt, Column: administrativelicense.FieldEntityID},
 			administrativelicense.FieldPersonID:        {Type: field.TypeInt, Column: administrativelicense.FieldPersonID},
@@ -105,6 +109,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldStatus:                    {Type: field.TypeEnum, Column: administrativepenalty.FieldStatus},
 			administrativepenalty.FieldSourceSystem:              {Type: field.TypeString, Column: administrativepenalty.FieldSourceSystem},
 			administrativepenalty.FieldSourceRecordID:            {Type: field.TypeString, Column: administrativepenalty.FieldSourceRecordID},
+			administrativepenalty.FieldUnderObjection:            {Type: field.TypeBool, Column: administrativepenalty.FieldUnderObjection},
 			administrativepenalty.FieldDepartmentID:              {Type: field.TypeInt, Column: administrativepenalty.FieldDepartmentID},
 			administrativepenalty.FieldEntityID:                  {Type: field.TypeInt, Column: administrativepenalty.FieldEntityID},
 			administrativepenalty.FieldPersonID:                  {Type: field.TypeInt, Column: administrativepenalty.FieldPersonID},
@@ -134,6 +139,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldPublicityDeadline:         {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityDeadline},
 			administrativepenalty.FieldRepairable:                {Type: field.TypeBool, Column: administrativepenalty.FieldRepairable},
 			administrativepenalty.FieldPublicityRuleSet:          {Type: field.TypeString, Column: administrativepenalty.FieldPublicityRuleSet},
+			administrativepenalty.FieldPublicityStoppedOn:        {Type: field.TypeTime, Column: administrativepenalty.FieldPublicityStoppedOn},
 			administrativepenalty.FieldAuthorityName:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityName},
 			administrativepenalty.FieldAuthorityUscc:             {Type: field.TypeString, Column: administrativepenalty.FieldAuthorityUscc},
 			administrativepenalty.FieldDataSourceUnit:            {Type: field.TypeString, Column: administrativepenalty.FieldDataSourceUnit},
@@ -202,6 +208,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			creditcommitment.FieldStatus:         {Type: field.TypeEnum, Column: creditcommitment.FieldStatus},
 			creditcommitment.FieldSourceSystem:   {Type: field.TypeString, Column: creditcommitment.FieldSourceSystem},
 			creditcommitment.FieldSourceRecordID: {Type: field.TypeString, Column: creditcommitment.FieldSourceRecordID},
+			creditcommitment.FieldUnderObjection: {Type: field.TypeBool, Column: creditcommitment.FieldUnderObjection},
 			creditcommitment.FieldDepartmentID:   {Type: field.TypeInt, Column: creditcommitment.FieldDepartmentID},
 			creditcommitment.FieldEntityID:       {Type: field.TypeInt, Column: creditcommitment.FieldEntityID},
 			creditcommitment.FieldPersonID:       {Type: field.TypeInt, Column: creditcommitment.FieldPersonID},
@@ -229,6 +236,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldDivisionCode: {Type: field.TypeString, Column: department.FieldDivisionCode},
 			department.FieldLevel:        {Type: field.TypeEnum, Column: department.FieldLevel},
 			department.FieldUscc:         {Type: field.TypeString, Column: department.FieldUscc},
+			department.FieldInspectors:   {Type: field.TypeJSON, Column: department.FieldInspectors},
 		},
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
@@ -272,6 +280,65 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   evaluationruleset.Table,
+			Columns: evaluationruleset.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: evaluationruleset.FieldID,
+			},
+		},
+		Type: "EvaluationRuleSet",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			evaluationruleset.FieldName:          {Type: field.TypeString, Column: evaluationruleset.FieldName},
+			evaluationruleset.FieldEffectiveFrom: {Type: field.TypeTime, Column: evaluationruleset.FieldEffectiveFrom},
+			evaluationruleset.FieldEffectiveTo:   {Type: field.TypeTime, Column: evaluationruleset.FieldEffectiveTo},
+			evaluationruleset.FieldRules:         {Type: field.TypeJSON, Column: evaluationruleset.FieldRules},
+			evaluationruleset.FieldCreatedAt:     {Type: field.TypeTime, Column: evaluationruleset.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   inspectionplan.Table,
+			Columns: inspectionplan.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: inspectionplan.FieldID,
+			},
+		},
+		Type: "InspectionPlan",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			inspectionplan.FieldCode:         {Type: field.TypeString, Column: inspectionplan.FieldCode},
+			inspectionplan.FieldDivisionCode: {Type: field.TypeString, Column: inspectionplan.FieldDivisionCode},
+			inspectionplan.FieldSeed:         {Type: field.TypeInt64, Column: inspectionplan.FieldSeed},
+			inspectionplan.FieldRatios:       {Type: field.TypeJSON, Column: inspectionplan.FieldRatios},
+			inspectionplan.FieldCandidates:   {Type: field.TypeInt, Column: inspectionplan.FieldCandidates},
+			inspectionplan.FieldAssignments:  {Type: field.TypeJSON, Column: inspectionplan.FieldAssignments},
+			inspectionplan.FieldDrawnAt:      {Type: field.TypeTime, Column: inspectionplan.FieldDrawnAt},
+			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   jointpunishmentmeasure.Table,
+			Columns: jointpunishmentmeasure.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: jointpunishmentmeasure.FieldID,
+			},
+		},
+		Type: "JointPunishmentMeasure",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			jointpunishmentmeasure.FieldCode:                   {Type: field.TypeString, Column: jointpunishmentmeasure.FieldCode},
+			jointpunishmentmeasure.FieldName:                   {Type: field.TypeString, Column: jointpunishmentmeasure.FieldName},
+			jointpunishmentmeasure.FieldImplementingDepartment: {Type: field.TypeString, Column: jointpunishmentmeasure.FieldImplementingDepartment},
+			jointpunishmentmeasure.FieldLegalBasis:             {Type: field.TypeString, Column: jointpunishmentmeasure.FieldLegalBasis},
+			jointpunishmentmeasure.FieldListTypes:              {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldListTypes},
+			jointpunishmentmeasure.FieldExtendsToRoles:         {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldExtendsToRoles},
+			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -281,27 +348,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ListEntry",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			listentry.FieldCreatedAt:      {Type: field.TypeTime, Column: listentry.FieldCreatedAt},
-			listentry.FieldUpdatedAt:      {Type: field.TypeTime, Column: listentry.FieldUpdatedAt},
-			listentry.FieldSector:         {Type: field.TypeEnum, Column: listentry.FieldSector},
-			listentry.FieldSeverity:       {Type: field.TypeEnum, Column: listentry.FieldSeverity},
-			listentry.FieldStatus:         {Type: field.TypeEnum, Column: listentry.FieldStatus},
-			listentry.FieldSourceSystem:   {Type: field.TypeString, Column: listentry.FieldSourceSystem},
-			listentry.FieldSourceRecordID: {Type: field.TypeString, Column: listentry.FieldSourceRecordID},
-			listentry.FieldDepartmentID:   {Type: field.TypeInt, Column: listentry.FieldDepartmentID},
-			listentry.FieldEntityID:       {Type: field.TypeInt, Column: listentry.FieldEntityID},
-			listentry.FieldPersonID:       {Type: field.TypeInt, Column: listentry.FieldPersonID},
-			listentry.FieldListType:       {Type: field.TypeEnum, Column: listentry.FieldListType},
-			listentry.FieldListedOn:       {Type: field.TypeTime, Column: listentry.FieldListedOn},
-			listentry.FieldReason:         {Type: field.TypeString, Column: listentry.FieldReason},
-			listentry.FieldBasis:          {Type: field.TypeString, Column: listentry.FieldBasis},
-			listentry.FieldDecisionNo:     {Type: field.TypeString, Column: listentry.FieldDecisionNo},
-			listentry.FieldPlannedEndOn:   {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
-			listentry.FieldRemovedOn:      {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
-			listentry.FieldRemovalReason:  {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
+			listentry.FieldCreatedAt:       {Type: field.TypeTime, Column: listentry.FieldCreatedAt},
+			listentry.FieldUpdatedAt:       {Type: field.TypeTime, Column: listentry.FieldUpdatedAt},
+			listentry.FieldSector:          {Type: field.TypeEnum, Column: listentry.FieldSector},
+			listentry.FieldSeverity:        {Type: field.TypeEnum, Column: listentry.FieldSeverity},
+			listentry.FieldStatus:          {Type: field.TypeEnum, Column: listentry.FieldStatus},
+			listentry.FieldSourceSystem:    {Type: field.TypeString, Column: listentry.FieldSourceSystem},
+			listentry.FieldSourceRecordID:  {Type: field.TypeString, Column: listentry.FieldSourceRecordID},
+			listentry.FieldUnderObjection:  {Type: field.TypeBool, Column: listentry.FieldUnderObjection},
+			listentry.FieldDepartmentID:    {Type: field.TypeInt, Column: listentry.FieldDepartmentID},
+			listentry.FieldEntityID:        {Type: field.TypeInt, Column: listentry.FieldEntityID},
+			listentry.FieldPersonID:        {Type: field.TypeInt, Column: listentry.FieldPersonID},
+			listentry.FieldListType:        {Type: field.TypeEnum, Column: listentry.FieldListType},
+			listentry.FieldListedOn:        {Type: field.TypeTime, Column: listentry.FieldListedOn},
+			listentry.FieldReason:          {Type: field.TypeString, Column: listentry.FieldReason},
+			listentry.FieldBasis:           {Type: field.TypeString, Column: listentry.FieldBasis},
+			listentry.FieldDecisionNo:      {Type: field.TypeString, Column: listentry.FieldDecisionNo},
+			listentry.FieldPlannedEndOn:    {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
+			listentry.FieldRemovedOn:       {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
+			listentry.FieldPublicityMinEnd: {Type: field.TypeTime, Column: listentry.FieldPublicityMinEnd},
+			listentry.FieldRepairable:      {Type: field.TypeBool, Column: listentry.FieldRepairable},
+			listentry.FieldRemovalReason:   {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -330,9 +400,15 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldRegisteredCapital:     {Type: field.TypeOther, Column: marketentity.FieldRegisteredCapital},
 			marketentity.FieldIndustryCode:          {Type: field.TypeString, Column: marketentity.FieldIndustryCode},
 			marketentity.FieldLegalRepresentativeID: {Type: field.TypeInt, Column: marketentity.FieldLegalRepresentativeID},
+			marketentity.FieldRiskTier:              {Type: field.TypeEnum, Column: marketentity.FieldRiskTier},
+			marketentity.FieldCreditScore:           {Type: field.TypeInt, Column: marketentity.FieldCreditScore},
+			marketentity.FieldCreditGrade:           {Type: field.TypeEnum, Column: marketentity.FieldCreditGrade},
+			marketentity.FieldEvaluation:            {Type: field.TypeJSON, Column: marketentity.FieldEvaluation},
+			marketentity.FieldEvaluatedAt:           {Type: field.TypeTime, Column: marketentity.FieldEvaluatedAt},
+			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -355,7 +431,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -376,7 +452,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -392,13 +468,14 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldEffectiveTo:   {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
 			publicityrule.FieldSector:        {Type: field.TypeString, Column: publicityrule.FieldSector},
 			publicityrule.FieldSeverity:      {Type: field.TypeString, Column: publicityrule.FieldSeverity},
+			publicityrule.FieldListType:      {Type: field.TypeString, Column: publicityrule.FieldListType},
 			publicityrule.FieldMinMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
 			publicityrule.FieldMaxMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
 			publicityrule.FieldRepairable:    {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -416,6 +493,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldStatus:         {Type: field.TypeEnum, Column: sectorrating.FieldStatus},
 			sectorrating.FieldSourceSystem:   {Type: field.TypeString, Column: sectorrating.FieldSourceSystem},
 			sectorrating.FieldSourceRecordID: {Type: field.TypeString, Column: sectorrating.FieldSourceRecordID},
+			sectorrating.FieldUnderObjection: {Type: field.TypeBool, Column: sectorrating.FieldUnderObjection},
 			sectorrating.FieldDepartmentID:   {Type: field.TypeInt, Column: sectorrating.FieldDepartmentID},
 			sectorrating.FieldEntityID:       {Type: field.TypeInt, Column: sectorrating.FieldEntityID},
 			sectorrating.FieldPersonID:       {Type: field.TypeInt, Column: sectorrating.FieldPersonID},
@@ -427,7 +505,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -446,7 +524,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -464,6 +542,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldStatus:               {Type: field.TypeEnum, Column: spotcheck.FieldStatus},
 			spotcheck.FieldSourceSystem:         {Type: field.TypeString, Column: spotcheck.FieldSourceSystem},
 			spotcheck.FieldSourceRecordID:       {Type: field.TypeString, Column: spotcheck.FieldSourceRecordID},
+			spotcheck.FieldUnderObjection:       {Type: field.TypeBool, Column: spotcheck.FieldUnderObjection},
 			spotcheck.FieldDepartmentID:         {Type: field.TypeInt, Column: spotcheck.FieldDepartmentID},
 			spotcheck.FieldEntityID:             {Type: field.TypeInt, Column: spotcheck.FieldEntityID},
 			spotcheck.FieldPersonID:             {Type: field.TypeInt, Column: spotcheck.FieldPersonID},
@@ -655,6 +734,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CreditCommitment",
 	)
 	graph.MustAddE(
+		"inspection_plans",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.InspectionPlansTable,
+			Columns: []string{department.InspectionPlansColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"InspectionPlan",
+	)
+	graph.MustAddE(
 		"entities",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -689,6 +780,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"EntityRole",
 		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   inspectionplan.DepartmentTable,
+			Columns: []string{inspectionplan.DepartmentColumn},
+			Bidi:    false,
+		},
+		"InspectionPlan",
+		"Department",
 	)
 	graph.MustAddE(
 		"department",
@@ -1238,6 +1341,11 @@ func (f *AdministrativeLicenseFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(administrativelicense.FieldSourceRecordID))
 }
 
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *AdministrativeLicenseFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(administrativelicense.FieldUnderObjection))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *AdministrativeLicenseFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(administrativelicense.FieldDepartmentID))
@@ -1430,6 +1538,11 @@ func (f *AdministrativePenaltyFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(administrativepenalty.FieldSourceRecordID))
 }
 
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *AdministrativePenaltyFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(administrativepenalty.FieldUnderObjection))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *AdministrativePenaltyFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(administrativepenalty.FieldDepartmentID))
@@ -1573,6 +1686,11 @@ func (f *AdministrativePenaltyFilter) WhereRepairable(p entql.BoolP) {
 // WherePublicityRuleSet applies the entql string predicate on the publicity_rule_set field.
 func (f *AdministrativePenaltyFilter) WherePublicityRuleSet(p entql.StringP) {
 	f.Where(p.Field(administrativepenalty.FieldPublicityRuleSet))
+}
+
+// WherePublicityStoppedOn applies the entql time.Time predicate on the publicity_stopped_on field.
+func (f *AdministrativePenaltyFilter) WherePublicityStoppedOn(p entql.TimeP) {
+	f.Where(p.Field(administrativepenalty.FieldPublicityStoppedOn))
 }
 
 // WhereAuthorityName applies the entql string predicate on the authority_name field.
@@ -1882,6 +2000,11 @@ func (f *CreditCommitmentFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(creditcommitment.FieldSourceRecordID))
 }
 
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *CreditCommitmentFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(creditcommitment.FieldUnderObjection))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *CreditCommitmentFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(creditcommitment.FieldDepartmentID))
@@ -2034,6 +2157,11 @@ func (f *DepartmentFilter) WhereUscc(p entql.StringP) {
 	f.Where(p.Field(department.FieldUscc))
 }
 
+// WhereInspectors applies the entql json.RawMessage predicate on the inspectors field.
+func (f *DepartmentFilter) WhereInspectors(p entql.BytesP) {
+	f.Where(p.Field(department.FieldInspectors))
+}
+
 // WhereHasPenalties applies a predicate to check if query has an edge penalties.
 func (f *DepartmentFilter) WhereHasPenalties() {
 	f.Where(entql.HasEdge("penalties"))
@@ -2112,6 +2240,20 @@ func (f *DepartmentFilter) WhereHasCommitments() {
 // WhereHasCommitmentsWith applies a predicate to check if query has an edge commitments with a given conditions (other predicates).
 func (f *DepartmentFilter) WhereHasCommitmentsWith(preds ...predicate.CreditCommitment) {
 	f.Where(entql.HasEdgeWith("commitments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasInspectionPlans applies a predicate to check if query has an edge inspection_plans.
+func (f *DepartmentFilter) WhereHasInspectionPlans() {
+	f.Where(entql.HasEdge("inspection_plans"))
+}
+
+// WhereHasInspectionPlansWith applies a predicate to check if query has an edge inspection_plans with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasInspectionPlansWith(preds ...predicate.InspectionPlan) {
+	f.Where(entql.HasEdgeWith("inspection_plans", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2306,6 +2448,240 @@ func (f *EntityRoleFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EvaluationRuleSetQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EvaluationRuleSetQuery builder.
+func (_q *EvaluationRuleSetQuery) Filter() *EvaluationRuleSetFilter {
+	return &EvaluationRuleSetFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EvaluationRuleSetMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EvaluationRuleSetMutation builder.
+func (m *EvaluationRuleSetMutation) Filter() *EvaluationRuleSetFilter {
+	return &EvaluationRuleSetFilter{config: m.config, predicateAdder: m}
+}
+
+// EvaluationRuleSetFilter provides a generic filtering capability at runtime for EvaluationRuleSetQuery.
+type EvaluationRuleSetFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EvaluationRuleSetFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EvaluationRuleSetFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(evaluationruleset.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *EvaluationRuleSetFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(evaluationruleset.FieldName))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *EvaluationRuleSetFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(evaluationruleset.FieldEffectiveFrom))
+}
+
+// WhereEffectiveTo applies the entql time.Time predicate on the effective_to field.
+func (f *EvaluationRuleSetFilter) WhereEffectiveTo(p entql.TimeP) {
+	f.Where(p.Field(evaluationruleset.FieldEffectiveTo))
+}
+
+// WhereRules applies the entql json.RawMessage predicate on the rules field.
+func (f *EvaluationRuleSetFilter) WhereRules(p entql.BytesP) {
+	f.Where(p.Field(evaluationruleset.FieldRules))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EvaluationRuleSetFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(evaluationruleset.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *InspectionPlanQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the InspectionPlanQuery builder.
+func (_q *InspectionPlanQuery) Filter() *InspectionPlanFilter {
+	return &InspectionPlanFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *InspectionPlanMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the InspectionPlanMutation builder.
+func (m *InspectionPlanMutation) Filter() *InspectionPlanFilter {
+	return &InspectionPlanFilter{config: m.config, predicateAdder: m}
+}
+
+// InspectionPlanFilter provides a generic filtering capability at runtime for InspectionPlanQuery.
+type InspectionPlanFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *InspectionPlanFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *InspectionPlanFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(inspectionplan.FieldID))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *InspectionPlanFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(inspectionplan.FieldCode))
+}
+
+// WhereDivisionCode applies the entql string predicate on the division_code field.
+func (f *InspectionPlanFilter) WhereDivisionCode(p entql.StringP) {
+	f.Where(p.Field(inspectionplan.FieldDivisionCode))
+}
+
+// WhereSeed applies the entql int64 predicate on the seed field.
+func (f *InspectionPlanFilter) WhereSeed(p entql.Int64P) {
+	f.Where(p.Field(inspectionplan.FieldSeed))
+}
+
+// WhereRatios applies the entql json.RawMessage predicate on the ratios field.
+func (f *InspectionPlanFilter) WhereRatios(p entql.BytesP) {
+	f.Where(p.Field(inspectionplan.FieldRatios))
+}
+
+// WhereCandidates applies the entql int predicate on the candidates field.
+func (f *InspectionPlanFilter) WhereCandidates(p entql.IntP) {
+	f.Where(p.Field(inspectionplan.FieldCandidates))
+}
+
+// WhereAssignments applies the entql json.RawMessage predicate on the assignments field.
+func (f *InspectionPlanFilter) WhereAssignments(p entql.BytesP) {
+	f.Where(p.Field(inspectionplan.FieldAssignments))
+}
+
+// WhereDrawnAt applies the entql time.Time predicate on the drawn_at field.
+func (f *InspectionPlanFilter) WhereDrawnAt(p entql.TimeP) {
+	f.Where(p.Field(inspectionplan.FieldDrawnAt))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *InspectionPlanFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(inspectionplan.FieldDepartmentID))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *InspectionPlanFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *InspectionPlanFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *JointPunishmentMeasureQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the JointPunishmentMeasureQuery builder.
+func (_q *JointPunishmentMeasureQuery) Filter() *JointPunishmentMeasureFilter {
+	return &JointPunishmentMeasureFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *JointPunishmentMeasureMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the JointPunishmentMeasureMutation builder.
+func (m *JointPunishmentMeasureMutation) Filter() *JointPunishmentMeasureFilter {
+	return &JointPunishmentMeasureFilter{config: m.config, predicateAdder: m}
+}
+
+// JointPunishmentMeasureFilter provides a generic filtering capability at runtime for JointPunishmentMeasureQuery.
+type JointPunishmentMeasureFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *JointPunishmentMeasureFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldID))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *JointPunishmentMeasureFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldCode))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *JointPunishmentMeasureFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldName))
+}
+
+// WhereImplementingDepartment applies the entql string predicate on the implementing_department field.
+func (f *JointPunishmentMeasureFilter) WhereImplementingDepartment(p entql.StringP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldImplementingDepartment))
+}
+
+// WhereLegalBasis applies the entql string predicate on the legal_basis field.
+func (f *JointPunishmentMeasureFilter) WhereLegalBasis(p entql.StringP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldLegalBasis))
+}
+
+// WhereListTypes applies the entql json.RawMessage predicate on the list_types field.
+func (f *JointPunishmentMeasureFilter) WhereListTypes(p entql.BytesP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldListTypes))
+}
+
+// WhereExtendsToRoles applies the entql json.RawMessage predicate on the extends_to_roles field.
+func (f *JointPunishmentMeasureFilter) WhereExtendsToRoles(p entql.BytesP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldExtendsToRoles))
+}
+
+// WherePurposes applies the entql json.RawMessage predicate on the purposes field.
+func (f *JointPunishmentMeasureFilter) WherePurposes(p entql.BytesP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldPurposes))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ListEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2334,7 +2710,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2378,6 +2754,11 @@ func (f *ListEntryFilter) WhereSourceSystem(p entql.StringP) {
 // WhereSourceRecordID applies the entql string predicate on the source_record_id field.
 func (f *ListEntryFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(listentry.FieldSourceRecordID))
+}
+
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *ListEntryFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(listentry.FieldUnderObjection))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -2428,6 +2809,16 @@ func (f *ListEntryFilter) WherePlannedEndOn(p entql.TimeP) {
 // WhereRemovedOn applies the entql time.Time predicate on the removed_on field.
 func (f *ListEntryFilter) WhereRemovedOn(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldRemovedOn))
+}
+
+// WherePublicityMinEnd applies the entql time.Time predicate on the publicity_min_end field.
+func (f *ListEntryFilter) WherePublicityMinEnd(p entql.TimeP) {
+	f.Where(p.Field(listentry.FieldPublicityMinEnd))
+}
+
+// WhereRepairable applies the entql bool predicate on the repairable field.
+func (f *ListEntryFilter) WhereRepairable(p entql.BoolP) {
+	f.Where(p.Field(listentry.FieldRepairable))
 }
 
 // WhereRemovalReason applies the entql string predicate on the removal_reason field.
@@ -2506,7 +2897,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2605,6 +2996,36 @@ func (f *MarketEntityFilter) WhereIndustryCode(p entql.StringP) {
 // WhereLegalRepresentativeID applies the entql int predicate on the legal_representative_id field.
 func (f *MarketEntityFilter) WhereLegalRepresentativeID(p entql.IntP) {
 	f.Where(p.Field(marketentity.FieldLegalRepresentativeID))
+}
+
+// WhereRiskTier applies the entql string predicate on the risk_tier field.
+func (f *MarketEntityFilter) WhereRiskTier(p entql.StringP) {
+	f.Where(p.Field(marketentity.FieldRiskTier))
+}
+
+// WhereCreditScore applies the entql int predicate on the credit_score field.
+func (f *MarketEntityFilter) WhereCreditScore(p entql.IntP) {
+	f.Where(p.Field(marketentity.FieldCreditScore))
+}
+
+// WhereCreditGrade applies the entql string predicate on the credit_grade field.
+func (f *MarketEntityFilter) WhereCreditGrade(p entql.StringP) {
+	f.Where(p.Field(marketentity.FieldCreditGrade))
+}
+
+// WhereEvaluation applies the entql json.RawMessage predicate on the evaluation field.
+func (f *MarketEntityFilter) WhereEvaluation(p entql.BytesP) {
+	f.Where(p.Field(marketentity.FieldEvaluation))
+}
+
+// WhereEvaluatedAt applies the entql time.Time predicate on the evaluated_at field.
+func (f *MarketEntityFilter) WhereEvaluatedAt(p entql.TimeP) {
+	f.Where(p.Field(marketentity.FieldEvaluatedAt))
+}
+
+// WhereEvaluationDueOn applies the entql time.Time predicate on the evaluation_due_on field.
+func (f *MarketEntityFilter) WhereEvaluationDueOn(p entql.TimeP) {
+	f.Where(p.Field(marketentity.FieldEvaluationDueOn))
 }
 
 // WhereHasPenalties applies a predicate to check if query has an edge penalties.
@@ -2776,7 +3197,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2992,7 +3413,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3100,7 +3521,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3134,6 +3555,11 @@ func (f *PublicityRuleFilter) WhereSector(p entql.StringP) {
 // WhereSeverity applies the entql string predicate on the severity field.
 func (f *PublicityRuleFilter) WhereSeverity(p entql.StringP) {
 	f.Where(p.Field(publicityrule.FieldSeverity))
+}
+
+// WhereListType applies the entql string predicate on the list_type field.
+func (f *PublicityRuleFilter) WhereListType(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldListType))
 }
 
 // WhereMinMonths applies the entql int predicate on the min_months field.
@@ -3185,7 +3611,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3229,6 +3655,11 @@ func (f *SectorRatingFilter) WhereSourceSystem(p entql.StringP) {
 // WhereSourceRecordID applies the entql string predicate on the source_record_id field.
 func (f *SectorRatingFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(sectorrating.FieldSourceRecordID))
+}
+
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *SectorRatingFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(sectorrating.FieldUnderObjection))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -3347,7 +3778,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3445,7 +3876,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3489,6 +3920,11 @@ func (f *SpotCheckFilter) WhereSourceSystem(p entql.StringP) {
 // WhereSourceRecordID applies the entql string predicate on the source_record_id field.
 func (f *SpotCheckFilter) WhereSourceRecordID(p entql.StringP) {
 	f.Where(p.Field(spotcheck.FieldSourceRecordID))
+}
+
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *SpotCheckFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(spotcheck.FieldUnderObjection))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.

@@ -17,6 +17,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -127,6 +130,11 @@ func (_q *AdministrativeLicenseQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[administrativelicense.FieldSourceRecordID]; !ok {
 				selectedFields = append(selectedFields, administrativelicense.FieldSourceRecordID)
 				fieldSeen[administrativelicense.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[administrativelicense.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, administrativelicense.FieldUnderObjection)
+				fieldSeen[administrativelicense.FieldUnderObjection] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[administrativelicense.FieldDepartmentID]; !ok {
@@ -373,6 +381,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldSourceRecordID)
 				fieldSeen[administrativepenalty.FieldSourceRecordID] = struct{}{}
 			}
+		case "underObjection":
+			if _, ok := fieldSeen[administrativepenalty.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldUnderObjection)
+				fieldSeen[administrativepenalty.FieldUnderObjection] = struct{}{}
+			}
 		case "departmentID":
 			if _, ok := fieldSeen[administrativepenalty.FieldDepartmentID]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldDepartmentID)
@@ -507,6 +520,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[administrativepenalty.FieldPublicityRuleSet]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityRuleSet)
 				fieldSeen[administrativepenalty.FieldPublicityRuleSet] = struct{}{}
+			}
+		case "publicityStoppedOn":
+			if _, ok := fieldSeen[administrativepenalty.FieldPublicityStoppedOn]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldPublicityStoppedOn)
+				fieldSeen[administrativepenalty.FieldPublicityStoppedOn] = struct{}{}
 			}
 		case "authorityName":
 			if _, ok := fieldSeen[administrativepenalty.FieldAuthorityName]; !ok {
@@ -836,6 +854,11 @@ func (_q *CreditCommitmentQuery) collectField(ctx context.Context, oneNode bool,
 			if _, ok := fieldSeen[creditcommitment.FieldSourceRecordID]; !ok {
 				selectedFields = append(selectedFields, creditcommitment.FieldSourceRecordID)
 				fieldSeen[creditcommitment.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[creditcommitment.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldUnderObjection)
+				fieldSeen[creditcommitment.FieldUnderObjection] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[creditcommitment.FieldDepartmentID]; !ok {
@@ -1501,6 +1524,95 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			_q.WithNamedCommitments(alias, func(wq *CreditCommitmentQuery) {
 				*wq = *query
 			})
+
+		case "inspectionPlans":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&InspectionPlanClient{config: _q.config}).Query()
+			)
+			args := newInspectionPlanPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newInspectionPlanPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Department) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"department_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(department.InspectionPlansColumn), ids...))
+						})
+						if err := query.GroupBy(department.InspectionPlansColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.InspectionPlans)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, inspectionplanImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(department.InspectionPlansColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedInspectionPlans(alias, func(wq *InspectionPlanQuery) {
+				*wq = *query
+			})
 		case "code":
 			if _, ok := fieldSeen[department.FieldCode]; !ok {
 				selectedFields = append(selectedFields, department.FieldCode)
@@ -1530,6 +1642,11 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[department.FieldUscc]; !ok {
 				selectedFields = append(selectedFields, department.FieldUscc)
 				fieldSeen[department.FieldUscc] = struct{}{}
+			}
+		case "inspectors":
+			if _, ok := fieldSeen[department.FieldInspectors]; !ok {
+				selectedFields = append(selectedFields, department.FieldInspectors)
+				fieldSeen[department.FieldInspectors] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -1947,6 +2064,297 @@ func newEntityRolePaginateArgs(rv map[string]any) *entityrolePaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *EvaluationRuleSetQuery) CollectFields(ctx context.Context, satisfies ...string) (*EvaluationRuleSetQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *EvaluationRuleSetQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(evaluationruleset.Columns))
+		selectedFields = []string{evaluationruleset.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "name":
+			if _, ok := fieldSeen[evaluationruleset.FieldName]; !ok {
+				selectedFields = append(selectedFields, evaluationruleset.FieldName)
+				fieldSeen[evaluationruleset.FieldName] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[evaluationruleset.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, evaluationruleset.FieldEffectiveFrom)
+				fieldSeen[evaluationruleset.FieldEffectiveFrom] = struct{}{}
+			}
+		case "effectiveTo":
+			if _, ok := fieldSeen[evaluationruleset.FieldEffectiveTo]; !ok {
+				selectedFields = append(selectedFields, evaluationruleset.FieldEffectiveTo)
+				fieldSeen[evaluationruleset.FieldEffectiveTo] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[evaluationruleset.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, evaluationruleset.FieldCreatedAt)
+				fieldSeen[evaluationruleset.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type evaluationrulesetPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []EvaluationRuleSetPaginateOption
+}
+
+func newEvaluationRuleSetPaginateArgs(rv map[string]any) *evaluationrulesetPaginateArgs {
+	args := &evaluationrulesetPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*EvaluationRuleSetWhereInput); ok {
+		args.opts = append(args.opts, WithEvaluationRuleSetFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *InspectionPlanQuery) CollectFields(ctx context.Context, satisfies ...string) (*InspectionPlanQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *InspectionPlanQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(inspectionplan.Columns))
+		selectedFields = []string{inspectionplan.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[inspectionplan.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldDepartmentID)
+				fieldSeen[inspectionplan.FieldDepartmentID] = struct{}{}
+			}
+		case "code":
+			if _, ok := fieldSeen[inspectionplan.FieldCode]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldCode)
+				fieldSeen[inspectionplan.FieldCode] = struct{}{}
+			}
+		case "divisionCode":
+			if _, ok := fieldSeen[inspectionplan.FieldDivisionCode]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldDivisionCode)
+				fieldSeen[inspectionplan.FieldDivisionCode] = struct{}{}
+			}
+		case "seed":
+			if _, ok := fieldSeen[inspectionplan.FieldSeed]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldSeed)
+				fieldSeen[inspectionplan.FieldSeed] = struct{}{}
+			}
+		case "candidates":
+			if _, ok := fieldSeen[inspectionplan.FieldCandidates]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldCandidates)
+				fieldSeen[inspectionplan.FieldCandidates] = struct{}{}
+			}
+		case "assignments":
+			if _, ok := fieldSeen[inspectionplan.FieldAssignments]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldAssignments)
+				fieldSeen[inspectionplan.FieldAssignments] = struct{}{}
+			}
+		case "drawnAt":
+			if _, ok := fieldSeen[inspectionplan.FieldDrawnAt]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldDrawnAt)
+				fieldSeen[inspectionplan.FieldDrawnAt] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[inspectionplan.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, inspectionplan.FieldDepartmentID)
+				fieldSeen[inspectionplan.FieldDepartmentID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type inspectionplanPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []InspectionPlanPaginateOption
+}
+
+func newInspectionPlanPaginateArgs(rv map[string]any) *inspectionplanPaginateArgs {
+	args := &inspectionplanPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*InspectionPlanWhereInput); ok {
+		args.opts = append(args.opts, WithInspectionPlanFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *JointPunishmentMeasureQuery) CollectFields(ctx context.Context, satisfies ...string) (*JointPunishmentMeasureQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *JointPunishmentMeasureQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(jointpunishmentmeasure.Columns))
+		selectedFields = []string{jointpunishmentmeasure.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "code":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldCode]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldCode)
+				fieldSeen[jointpunishmentmeasure.FieldCode] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldName]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldName)
+				fieldSeen[jointpunishmentmeasure.FieldName] = struct{}{}
+			}
+		case "implementingDepartment":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldImplementingDepartment]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldImplementingDepartment)
+				fieldSeen[jointpunishmentmeasure.FieldImplementingDepartment] = struct{}{}
+			}
+		case "legalBasis":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldLegalBasis]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldLegalBasis)
+				fieldSeen[jointpunishmentmeasure.FieldLegalBasis] = struct{}{}
+			}
+		case "listTypes":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldListTypes]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldListTypes)
+				fieldSeen[jointpunishmentmeasure.FieldListTypes] = struct{}{}
+			}
+		case "extendsToRoles":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldExtendsToRoles]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldExtendsToRoles)
+				fieldSeen[jointpunishmentmeasure.FieldExtendsToRoles] = struct{}{}
+			}
+		case "purposes":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldPurposes]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldPurposes)
+				fieldSeen[jointpunishmentmeasure.FieldPurposes] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type jointpunishmentmeasurePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []JointPunishmentMeasurePaginateOption
+}
+
+func newJointPunishmentMeasurePaginateArgs(rv map[string]any) *jointpunishmentmeasurePaginateArgs {
+	args := &jointpunishmentmeasurePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*JointPunishmentMeasureWhereInput); ok {
+		args.opts = append(args.opts, WithJointPunishmentMeasureFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *ListEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*ListEntryQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2047,6 +2455,11 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, listentry.FieldSourceRecordID)
 				fieldSeen[listentry.FieldSourceRecordID] = struct{}{}
 			}
+		case "underObjection":
+			if _, ok := fieldSeen[listentry.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldUnderObjection)
+				fieldSeen[listentry.FieldUnderObjection] = struct{}{}
+			}
 		case "departmentID":
 			if _, ok := fieldSeen[listentry.FieldDepartmentID]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldDepartmentID)
@@ -2096,6 +2509,16 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[listentry.FieldRemovedOn]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldRemovedOn)
 				fieldSeen[listentry.FieldRemovedOn] = struct{}{}
+			}
+		case "publicityMinEnd":
+			if _, ok := fieldSeen[listentry.FieldPublicityMinEnd]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldPublicityMinEnd)
+				fieldSeen[listentry.FieldPublicityMinEnd] = struct{}{}
+			}
+		case "repairable":
+			if _, ok := fieldSeen[listentry.FieldRepairable]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldRepairable)
+				fieldSeen[listentry.FieldRepairable] = struct{}{}
 			}
 		case "removalReason":
 			if _, ok := fieldSeen[listentry.FieldRemovalReason]; !ok {
@@ -2869,6 +3292,36 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[marketentity.FieldLegalRepresentativeID]; !ok {
 				selectedFields = append(selectedFields, marketentity.FieldLegalRepresentativeID)
 				fieldSeen[marketentity.FieldLegalRepresentativeID] = struct{}{}
+			}
+		case "riskTier":
+			if _, ok := fieldSeen[marketentity.FieldRiskTier]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldRiskTier)
+				fieldSeen[marketentity.FieldRiskTier] = struct{}{}
+			}
+		case "creditScore":
+			if _, ok := fieldSeen[marketentity.FieldCreditScore]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldCreditScore)
+				fieldSeen[marketentity.FieldCreditScore] = struct{}{}
+			}
+		case "creditGrade":
+			if _, ok := fieldSeen[marketentity.FieldCreditGrade]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldCreditGrade)
+				fieldSeen[marketentity.FieldCreditGrade] = struct{}{}
+			}
+		case "evaluation":
+			if _, ok := fieldSeen[marketentity.FieldEvaluation]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldEvaluation)
+				fieldSeen[marketentity.FieldEvaluation] = struct{}{}
+			}
+		case "evaluatedAt":
+			if _, ok := fieldSeen[marketentity.FieldEvaluatedAt]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldEvaluatedAt)
+				fieldSeen[marketentity.FieldEvaluatedAt] = struct{}{}
+			}
+		case "evaluationDueOn":
+			if _, ok := fieldSeen[marketentity.FieldEvaluationDueOn]; !ok {
+				selectedFields = append(selectedFields, marketentity.FieldEvaluationDueOn)
+				fieldSeen[marketentity.FieldEvaluationDueOn] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -3831,6 +4284,11 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, publicityrule.FieldSeverity)
 				fieldSeen[publicityrule.FieldSeverity] = struct{}{}
 			}
+		case "listType":
+			if _, ok := fieldSeen[publicityrule.FieldListType]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldListType)
+				fieldSeen[publicityrule.FieldListType] = struct{}{}
+			}
 		case "minMonths":
 			if _, ok := fieldSeen[publicityrule.FieldMinMonths]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldMinMonths)
@@ -3992,6 +4450,11 @@ func (_q *SectorRatingQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[sectorrating.FieldSourceRecordID]; !ok {
 				selectedFields = append(selectedFields, sectorrating.FieldSourceRecordID)
 				fieldSeen[sectorrating.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[sectorrating.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, sectorrating.FieldUnderObjection)
+				fieldSeen[sectorrating.FieldUnderObjection] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[sectorrating.FieldDepartmentID]; !ok {
@@ -4349,6 +4812,11 @@ func (_q *SpotCheckQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[spotcheck.FieldSourceRecordID]; !ok {
 				selectedFields = append(selectedFields, spotcheck.FieldSourceRecordID)
 				fieldSeen[spotcheck.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[spotcheck.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, spotcheck.FieldUnderObjection)
+				fieldSeen[spotcheck.FieldUnderObjection] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[spotcheck.FieldDepartmentID]; !ok {

@@ -201,6 +201,24 @@ func (_m *Department) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Department) InspectionPlans(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int,
+) (*InspectionPlanConnection, error) {
+	opts := []InspectionPlanPaginateOption{}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedInspectionPlans(alias); err == nil || hasTotalCount {
+		pager, err := newInspectionPlanPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &InspectionPlanConnection{Edges: []*InspectionPlanEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryInspectionPlans().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Division) Entities(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*MarketEntityOrder, where *MarketEntityWhereInput,
 ) (*MarketEntityConnection, error) {
@@ -234,6 +252,14 @@ func (_m *EntityRole) Person(ctx context.Context) (*NaturalPerson, error) {
 	result, err := _m.Edges.PersonOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *InspectionPlan) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
 	}
 	return result, err
 }

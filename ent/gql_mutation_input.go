@@ -604,6 +604,7 @@ type CreateDepartmentInput struct {
 	DivisionCode string
 	Level        department.Level
 	Uscc         *string
+	Inspectors   []string
 }
 
 // Mutate applies the CreateDepartmentInput on the DepartmentMutation builder.
@@ -616,6 +617,9 @@ func (i *CreateDepartmentInput) Mutate(m *DepartmentMutation) {
 	if v := i.Uscc; v != nil {
 		m.SetUscc(*v)
 	}
+	if v := i.Inspectors; v != nil {
+		m.SetInspectors(v)
+	}
 }
 
 // SetInput applies the change-set in the CreateDepartmentInput on the DepartmentCreate builder.
@@ -626,13 +630,16 @@ func (c *DepartmentCreate) SetInput(i CreateDepartmentInput) *DepartmentCreate {
 
 // UpdateDepartmentInput represents a mutation input for updating departments.
 type UpdateDepartmentInput struct {
-	Code         *string
-	Name         *string
-	Sector       *sectors.Sector
-	DivisionCode *string
-	Level        *department.Level
-	ClearUscc    bool
-	Uscc         *string
+	Code             *string
+	Name             *string
+	Sector           *sectors.Sector
+	DivisionCode     *string
+	Level            *department.Level
+	ClearUscc        bool
+	Uscc             *string
+	ClearInspectors  bool
+	Inspectors       []string
+	AppendInspectors []string
 }
 
 // Mutate applies the UpdateDepartmentInput on the DepartmentMutation builder.
@@ -657,6 +664,15 @@ func (i *UpdateDepartmentInput) Mutate(m *DepartmentMutation) {
 	}
 	if v := i.Uscc; v != nil {
 		m.SetUscc(*v)
+	}
+	if i.ClearInspectors {
+		m.ClearInspectors()
+	}
+	if v := i.Inspectors; v != nil {
+		m.SetInspectors(v)
+	}
+	if i.AppendInspectors != nil {
+		m.AppendInspectors(i.Inspectors)
 	}
 }
 

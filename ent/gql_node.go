@@ -16,7 +16,10 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/internal"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -67,6 +70,21 @@ var entityroleImplementors = []string{"EntityRole", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*EntityRole) IsNode() {}
+
+var evaluationrulesetImplementors = []string{"EvaluationRuleSet", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*EvaluationRuleSet) IsNode() {}
+
+var inspectionplanImplementors = []string{"InspectionPlan", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*InspectionPlan) IsNode() {}
+
+var jointpunishmentmeasureImplementors = []string{"JointPunishmentMeasure", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*JointPunishmentMeasure) IsNode() {}
 
 var listentryImplementors = []string{"ListEntry", "Node"}
 
@@ -244,6 +262,33 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(entityrole.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, entityroleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case evaluationruleset.Table:
+		query := c.EvaluationRuleSet.Query().
+			Where(evaluationruleset.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, evaluationrulesetImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case inspectionplan.Table:
+		query := c.InspectionPlan.Query().
+			Where(inspectionplan.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, inspectionplanImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case jointpunishmentmeasure.Table:
+		query := c.JointPunishmentMeasure.Query().
+			Where(jointpunishmentmeasure.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, jointpunishmentmeasureImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -493,6 +538,54 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.EntityRole.Query().
 			Where(entityrole.IDIn(ids...))
 		query, err := query.CollectFields(ctx, entityroleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case evaluationruleset.Table:
+		query := c.EvaluationRuleSet.Query().
+			Where(evaluationruleset.IDIn(ids...))
+		query, err := query.CollectFields(ctx, evaluationrulesetImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case inspectionplan.Table:
+		query := c.InspectionPlan.Query().
+			Where(inspectionplan.IDIn(ids...))
+		query, err := query.CollectFields(ctx, inspectionplanImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case jointpunishmentmeasure.Table:
+		query := c.JointPunishmentMeasure.Query().
+			Where(jointpunishmentmeasure.IDIn(ids...))
+		query, err := query.CollectFields(ctx, jointpunishmentmeasureImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -2472,6 +2475,753 @@ func (_m *EntityRole) ToEdge(order *EntityRoleOrder) *EntityRoleEdge {
 	}
 }
 
+// EvaluationRuleSetEdge is the edge representation of EvaluationRuleSet.
+type EvaluationRuleSetEdge struct {
+	Node   *EvaluationRuleSet `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// EvaluationRuleSetConnection is the connection containing edges to EvaluationRuleSet.
+type EvaluationRuleSetConnection struct {
+	Edges      []*EvaluationRuleSetEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *EvaluationRuleSetConnection) build(nodes []*EvaluationRuleSet, pager *evaluationrulesetPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *EvaluationRuleSet
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *EvaluationRuleSet {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *EvaluationRuleSet {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*EvaluationRuleSetEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &EvaluationRuleSetEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// EvaluationRuleSetPaginateOption enables pagination customization.
+type EvaluationRuleSetPaginateOption func(*evaluationrulesetPager) error
+
+// WithEvaluationRuleSetOrder configures pagination ordering.
+func WithEvaluationRuleSetOrder(order *EvaluationRuleSetOrder) EvaluationRuleSetPaginateOption {
+	if order == nil {
+		order = DefaultEvaluationRuleSetOrder
+	}
+	o := *order
+	return func(pager *evaluationrulesetPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultEvaluationRuleSetOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithEvaluationRuleSetFilter configures pagination filter.
+func WithEvaluationRuleSetFilter(filter func(*EvaluationRuleSetQuery) (*EvaluationRuleSetQuery, error)) EvaluationRuleSetPaginateOption {
+	return func(pager *evaluationrulesetPager) error {
+		if filter == nil {
+			return errors.New("EvaluationRuleSetQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type evaluationrulesetPager struct {
+	reverse bool
+	order   *EvaluationRuleSetOrder
+	filter  func(*EvaluationRuleSetQuery) (*EvaluationRuleSetQuery, error)
+}
+
+func newEvaluationRuleSetPager(opts []EvaluationRuleSetPaginateOption, reverse bool) (*evaluationrulesetPager, error) {
+	pager := &evaluationrulesetPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultEvaluationRuleSetOrder
+	}
+	return pager, nil
+}
+
+func (p *evaluationrulesetPager) applyFilter(query *EvaluationRuleSetQuery) (*EvaluationRuleSetQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *evaluationrulesetPager) toCursor(_m *EvaluationRuleSet) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *evaluationrulesetPager) applyCursors(query *EvaluationRuleSetQuery, after, before *Cursor) (*EvaluationRuleSetQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultEvaluationRuleSetOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *evaluationrulesetPager) applyOrder(query *EvaluationRuleSetQuery) *EvaluationRuleSetQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultEvaluationRuleSetOrder.Field {
+		query = query.Order(DefaultEvaluationRuleSetOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *evaluationrulesetPager) orderExpr(query *EvaluationRuleSetQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultEvaluationRuleSetOrder.Field {
+			b.Comma().Ident(DefaultEvaluationRuleSetOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to EvaluationRuleSet.
+func (_m *EvaluationRuleSetQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...EvaluationRuleSetPaginateOption,
+) (*EvaluationRuleSetConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newEvaluationRuleSetPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &EvaluationRuleSetConnection{Edges: []*EvaluationRuleSetEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// EvaluationRuleSetOrderField defines the ordering field of EvaluationRuleSet.
+type EvaluationRuleSetOrderField struct {
+	// Value extracts the ordering value from the given EvaluationRuleSet.
+	Value    func(*EvaluationRuleSet) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) evaluationruleset.OrderOption
+	toCursor func(*EvaluationRuleSet) Cursor
+}
+
+// EvaluationRuleSetOrder defines the ordering of EvaluationRuleSet.
+type EvaluationRuleSetOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *EvaluationRuleSetOrderField `json:"field"`
+}
+
+// DefaultEvaluationRuleSetOrder is the default ordering of EvaluationRuleSet.
+var DefaultEvaluationRuleSetOrder = &EvaluationRuleSetOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &EvaluationRuleSetOrderField{
+		Value: func(_m *EvaluationRuleSet) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: evaluationruleset.FieldID,
+		toTerm: evaluationruleset.ByID,
+		toCursor: func(_m *EvaluationRuleSet) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts EvaluationRuleSet into EvaluationRuleSetEdge.
+func (_m *EvaluationRuleSet) ToEdge(order *EvaluationRuleSetOrder) *EvaluationRuleSetEdge {
+	if order == nil {
+		order = DefaultEvaluationRuleSetOrder
+	}
+	return &EvaluationRuleSetEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// InspectionPlanEdge is the edge representation of InspectionPlan.
+type InspectionPlanEdge struct {
+	Node   *InspectionPlan `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// InspectionPlanConnection is the connection containing edges to InspectionPlan.
+type InspectionPlanConnection struct {
+	Edges      []*InspectionPlanEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *InspectionPlanConnection) build(nodes []*InspectionPlan, pager *inspectionplanPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *InspectionPlan
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *InspectionPlan {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *InspectionPlan {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*InspectionPlanEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &InspectionPlanEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// InspectionPlanPaginateOption enables pagination customization.
+type InspectionPlanPaginateOption func(*inspectionplanPager) error
+
+// WithInspectionPlanOrder configures pagination ordering.
+func WithInspectionPlanOrder(order *InspectionPlanOrder) InspectionPlanPaginateOption {
+	if order == nil {
+		order = DefaultInspectionPlanOrder
+	}
+	o := *order
+	return func(pager *inspectionplanPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultInspectionPlanOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithInspectionPlanFilter configures pagination filter.
+func WithInspectionPlanFilter(filter func(*InspectionPlanQuery) (*InspectionPlanQuery, error)) InspectionPlanPaginateOption {
+	return func(pager *inspectionplanPager) error {
+		if filter == nil {
+			return errors.New("InspectionPlanQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type inspectionplanPager struct {
+	reverse bool
+	order   *InspectionPlanOrder
+	filter  func(*InspectionPlanQuery) (*InspectionPlanQuery, error)
+}
+
+func newInspectionPlanPager(opts []InspectionPlanPaginateOption, reverse bool) (*inspectionplanPager, error) {
+	pager := &inspectionplanPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultInspectionPlanOrder
+	}
+	return pager, nil
+}
+
+func (p *inspectionplanPager) applyFilter(query *InspectionPlanQuery) (*InspectionPlanQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *inspectionplanPager) toCursor(_m *InspectionPlan) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *inspectionplanPager) applyCursors(query *InspectionPlanQuery, after, before *Cursor) (*InspectionPlanQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultInspectionPlanOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *inspectionplanPager) applyOrder(query *InspectionPlanQuery) *InspectionPlanQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultInspectionPlanOrder.Field {
+		query = query.Order(DefaultInspectionPlanOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *inspectionplanPager) orderExpr(query *InspectionPlanQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultInspectionPlanOrder.Field {
+			b.Comma().Ident(DefaultInspectionPlanOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to InspectionPlan.
+func (_m *InspectionPlanQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...InspectionPlanPaginateOption,
+) (*InspectionPlanConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newInspectionPlanPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &InspectionPlanConnection{Edges: []*InspectionPlanEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// InspectionPlanOrderField defines the ordering field of InspectionPlan.
+type InspectionPlanOrderField struct {
+	// Value extracts the ordering value from the given InspectionPlan.
+	Value    func(*InspectionPlan) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) inspectionplan.OrderOption
+	toCursor func(*InspectionPlan) Cursor
+}
+
+// InspectionPlanOrder defines the ordering of InspectionPlan.
+type InspectionPlanOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *InspectionPlanOrderField `json:"field"`
+}
+
+// DefaultInspectionPlanOrder is the default ordering of InspectionPlan.
+var DefaultInspectionPlanOrder = &InspectionPlanOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &InspectionPlanOrderField{
+		Value: func(_m *InspectionPlan) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: inspectionplan.FieldID,
+		toTerm: inspectionplan.ByID,
+		toCursor: func(_m *InspectionPlan) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts InspectionPlan into InspectionPlanEdge.
+func (_m *InspectionPlan) ToEdge(order *InspectionPlanOrder) *InspectionPlanEdge {
+	if order == nil {
+		order = DefaultInspectionPlanOrder
+	}
+	return &InspectionPlanEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// JointPunishmentMeasureEdge is the edge representation of JointPunishmentMeasure.
+type JointPunishmentMeasureEdge struct {
+	Node   *JointPunishmentMeasure `json:"node"`
+	Cursor Cursor                  `json:"cursor"`
+}
+
+// JointPunishmentMeasureConnection is the connection containing edges to JointPunishmentMeasure.
+type JointPunishmentMeasureConnection struct {
+	Edges      []*JointPunishmentMeasureEdge `json:"edges"`
+	PageInfo   PageInfo                      `json:"pageInfo"`
+	TotalCount int                           `json:"totalCount"`
+}
+
+func (c *JointPunishmentMeasureConnection) build(nodes []*JointPunishmentMeasure, pager *jointpunishmentmeasurePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *JointPunishmentMeasure
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *JointPunishmentMeasure {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *JointPunishmentMeasure {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*JointPunishmentMeasureEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &JointPunishmentMeasureEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// JointPunishmentMeasurePaginateOption enables pagination customization.
+type JointPunishmentMeasurePaginateOption func(*jointpunishmentmeasurePager) error
+
+// WithJointPunishmentMeasureOrder configures pagination ordering.
+func WithJointPunishmentMeasureOrder(order *JointPunishmentMeasureOrder) JointPunishmentMeasurePaginateOption {
+	if order == nil {
+		order = DefaultJointPunishmentMeasureOrder
+	}
+	o := *order
+	return func(pager *jointpunishmentmeasurePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultJointPunishmentMeasureOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithJointPunishmentMeasureFilter configures pagination filter.
+func WithJointPunishmentMeasureFilter(filter func(*JointPunishmentMeasureQuery) (*JointPunishmentMeasureQuery, error)) JointPunishmentMeasurePaginateOption {
+	return func(pager *jointpunishmentmeasurePager) error {
+		if filter == nil {
+			return errors.New("JointPunishmentMeasureQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type jointpunishmentmeasurePager struct {
+	reverse bool
+	order   *JointPunishmentMeasureOrder
+	filter  func(*JointPunishmentMeasureQuery) (*JointPunishmentMeasureQuery, error)
+}
+
+func newJointPunishmentMeasurePager(opts []JointPunishmentMeasurePaginateOption, reverse bool) (*jointpunishmentmeasurePager, error) {
+	pager := &jointpunishmentmeasurePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultJointPunishmentMeasureOrder
+	}
+	return pager, nil
+}
+
+func (p *jointpunishmentmeasurePager) applyFilter(query *JointPunishmentMeasureQuery) (*JointPunishmentMeasureQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *jointpunishmentmeasurePager) toCursor(_m *JointPunishmentMeasure) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *jointpunishmentmeasurePager) applyCursors(query *JointPunishmentMeasureQuery, after, before *Cursor) (*JointPunishmentMeasureQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultJointPunishmentMeasureOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *jointpunishmentmeasurePager) applyOrder(query *JointPunishmentMeasureQuery) *JointPunishmentMeasureQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultJointPunishmentMeasureOrder.Field {
+		query = query.Order(DefaultJointPunishmentMeasureOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *jointpunishmentmeasurePager) orderExpr(query *JointPunishmentMeasureQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultJointPunishmentMeasureOrder.Field {
+			b.Comma().Ident(DefaultJointPunishmentMeasureOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to JointPunishmentMeasure.
+func (_m *JointPunishmentMeasureQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...JointPunishmentMeasurePaginateOption,
+) (*JointPunishmentMeasureConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newJointPunishmentMeasurePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &JointPunishmentMeasureConnection{Edges: []*JointPunishmentMeasureEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// JointPunishmentMeasureOrderField defines the ordering field of JointPunishmentMeasure.
+type JointPunishmentMeasureOrderField struct {
+	// Value extracts the ordering value from the given JointPunishmentMeasure.
+	Value    func(*JointPunishmentMeasure) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) jointpunishmentmeasure.OrderOption
+	toCursor func(*JointPunishmentMeasure) Cursor
+}
+
+// JointPunishmentMeasureOrder defines the ordering of JointPunishmentMeasure.
+type JointPunishmentMeasureOrder struct {
+	Direction OrderDirection                    `json:"direction"`
+	Field     *JointPunishmentMeasureOrderField `json:"field"`
+}
+
+// DefaultJointPunishmentMeasureOrder is the default ordering of JointPunishmentMeasure.
+var DefaultJointPunishmentMeasureOrder = &JointPunishmentMeasureOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &JointPunishmentMeasureOrderField{
+		Value: func(_m *JointPunishmentMeasure) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: jointpunishmentmeasure.FieldID,
+		toTerm: jointpunishmentmeasure.ByID,
+		toCursor: func(_m *JointPunishmentMeasure) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts JointPunishmentMeasure into JointPunishmentMeasureEdge.
+func (_m *JointPunishmentMeasure) ToEdge(order *JointPunishmentMeasureOrder) *JointPunishmentMeasureEdge {
+	if order == nil {
+		order = DefaultJointPunishmentMeasureOrder
+	}
+	return &JointPunishmentMeasureEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // ListEntryEdge is the edge representation of ListEntry.
 type ListEntryEdge struct {
 	Node   *ListEntry `json:"node"`
@@ -3183,6 +3933,34 @@ var (
 			}
 		},
 	}
+	// MarketEntityOrderFieldRiskTier orders MarketEntity by risk_tier.
+	MarketEntityOrderFieldRiskTier = &MarketEntityOrderField{
+		Value: func(_m *MarketEntity) (ent.Value, error) {
+			return _m.RiskTier, nil
+		},
+		column: marketentity.FieldRiskTier,
+		toTerm: marketentity.ByRiskTier,
+		toCursor: func(_m *MarketEntity) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RiskTier,
+			}
+		},
+	}
+	// MarketEntityOrderFieldCreditScore orders MarketEntity by credit_score.
+	MarketEntityOrderFieldCreditScore = &MarketEntityOrderField{
+		Value: func(_m *MarketEntity) (ent.Value, error) {
+			return _m.CreditScore, nil
+		},
+		column: marketentity.FieldCreditScore,
+		toTerm: marketentity.ByCreditScore,
+		toCursor: func(_m *MarketEntity) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreditScore,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -3203,6 +3981,10 @@ func (f MarketEntityOrderField) String() string {
 		str = "STATUS"
 	case MarketEntityOrderFieldEstablishedOn.column:
 		str = "ESTABLISHED_ON"
+	case MarketEntityOrderFieldRiskTier.column:
+		str = "RISK_TIER"
+	case MarketEntityOrderFieldCreditScore.column:
+		str = "CREDIT_SCORE"
 	}
 	return str
 }
@@ -3233,6 +4015,10 @@ func (f *MarketEntityOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *MarketEntityOrderFieldStatus
 	case "ESTABLISHED_ON":
 		*f = *MarketEntityOrderFieldEstablishedOn
+	case "RISK_TIER":
+		*f = *MarketEntityOrderFieldRiskTier
+	case "CREDIT_SCORE":
+		*f = *MarketEntityOrderFieldCreditScore
 	default:
 		return fmt.Errorf("%s is not a valid MarketEntityOrderField", str)
 	}

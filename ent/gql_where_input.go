@@ -14,6 +14,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -24,6 +27,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 )
 
@@ -113,6 +117,10 @@ type AdministrativeLicenseWhereInput struct {
 	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -564,6 +572,12 @@ func (i *AdministrativeLicenseWhereInput) P() (predicate.AdministrativeLicense, 
 	}
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, administrativelicense.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, administrativelicense.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, administrativelicense.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, administrativelicense.DepartmentIDEQ(*i.DepartmentID))
@@ -1152,6 +1166,10 @@ type AdministrativePenaltyWhereInput struct {
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
 
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -1458,6 +1476,18 @@ type AdministrativePenaltyWhereInput struct {
 	PublicityRuleSetNotNil       bool     `json:"publicityRuleSetNotNil,omitempty"`
 	PublicityRuleSetEqualFold    *string  `json:"publicityRuleSetEqualFold,omitempty"`
 	PublicityRuleSetContainsFold *string  `json:"publicityRuleSetContainsFold,omitempty"`
+
+	// "publicity_stopped_on" field predicates.
+	PublicityStoppedOn       *time.Time  `json:"publicityStoppedOn,omitempty"`
+	PublicityStoppedOnNEQ    *time.Time  `json:"publicityStoppedOnNEQ,omitempty"`
+	PublicityStoppedOnIn     []time.Time `json:"publicityStoppedOnIn,omitempty"`
+	PublicityStoppedOnNotIn  []time.Time `json:"publicityStoppedOnNotIn,omitempty"`
+	PublicityStoppedOnGT     *time.Time  `json:"publicityStoppedOnGT,omitempty"`
+	PublicityStoppedOnGTE    *time.Time  `json:"publicityStoppedOnGTE,omitempty"`
+	PublicityStoppedOnLT     *time.Time  `json:"publicityStoppedOnLT,omitempty"`
+	PublicityStoppedOnLTE    *time.Time  `json:"publicityStoppedOnLTE,omitempty"`
+	PublicityStoppedOnIsNil  bool        `json:"publicityStoppedOnIsNil,omitempty"`
+	PublicityStoppedOnNotNil bool        `json:"publicityStoppedOnNotNil,omitempty"`
 
 	// "authority_name" field predicates.
 	AuthorityName             *string  `json:"authorityName,omitempty"`
@@ -1811,6 +1841,12 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, administrativepenalty.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, administrativepenalty.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, administrativepenalty.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, administrativepenalty.DepartmentIDEQ(*i.DepartmentID))
@@ -2588,6 +2624,36 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.PublicityRuleSetContainsFold != nil {
 		predicates = append(predicates, administrativepenalty.PublicityRuleSetContainsFold(*i.PublicityRuleSetContainsFold))
+	}
+	if i.PublicityStoppedOn != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnEQ(*i.PublicityStoppedOn))
+	}
+	if i.PublicityStoppedOnNEQ != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnNEQ(*i.PublicityStoppedOnNEQ))
+	}
+	if len(i.PublicityStoppedOnIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnIn(i.PublicityStoppedOnIn...))
+	}
+	if len(i.PublicityStoppedOnNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnNotIn(i.PublicityStoppedOnNotIn...))
+	}
+	if i.PublicityStoppedOnGT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnGT(*i.PublicityStoppedOnGT))
+	}
+	if i.PublicityStoppedOnGTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnGTE(*i.PublicityStoppedOnGTE))
+	}
+	if i.PublicityStoppedOnLT != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnLT(*i.PublicityStoppedOnLT))
+	}
+	if i.PublicityStoppedOnLTE != nil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnLTE(*i.PublicityStoppedOnLTE))
+	}
+	if i.PublicityStoppedOnIsNil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnIsNil())
+	}
+	if i.PublicityStoppedOnNotNil {
+		predicates = append(predicates, administrativepenalty.PublicityStoppedOnNotNil())
 	}
 	if i.AuthorityName != nil {
 		predicates = append(predicates, administrativepenalty.AuthorityNameEQ(*i.AuthorityName))
@@ -3538,6 +3604,10 @@ type CreditCommitmentWhereInput struct {
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
 
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -3887,6 +3957,12 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 	}
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, creditcommitment.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, creditcommitment.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, creditcommitment.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, creditcommitment.DepartmentIDEQ(*i.DepartmentID))
@@ -5275,6 +5351,1008 @@ func (i *EntityRoleWhereInput) P() (predicate.EntityRole, error) {
 	}
 }
 
+// EvaluationRuleSetWhereInput represents a where input for filtering EvaluationRuleSet queries.
+type EvaluationRuleSetWhereInput struct {
+	Predicates []predicate.EvaluationRuleSet  `json:"-"`
+	Not        *EvaluationRuleSetWhereInput   `json:"not,omitempty"`
+	Or         []*EvaluationRuleSetWhereInput `json:"or,omitempty"`
+	And        []*EvaluationRuleSetWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "effective_to" field predicates.
+	EffectiveTo       *time.Time  `json:"effectiveTo,omitempty"`
+	EffectiveToNEQ    *time.Time  `json:"effectiveToNEQ,omitempty"`
+	EffectiveToIn     []time.Time `json:"effectiveToIn,omitempty"`
+	EffectiveToNotIn  []time.Time `json:"effectiveToNotIn,omitempty"`
+	EffectiveToGT     *time.Time  `json:"effectiveToGT,omitempty"`
+	EffectiveToGTE    *time.Time  `json:"effectiveToGTE,omitempty"`
+	EffectiveToLT     *time.Time  `json:"effectiveToLT,omitempty"`
+	EffectiveToLTE    *time.Time  `json:"effectiveToLTE,omitempty"`
+	EffectiveToIsNil  bool        `json:"effectiveToIsNil,omitempty"`
+	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *EvaluationRuleSetWhereInput) AddPredicates(predicates ...predicate.EvaluationRuleSet) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the EvaluationRuleSetWhereInput filter on the EvaluationRuleSetQuery builder.
+func (i *EvaluationRuleSetWhereInput) Filter(q *EvaluationRuleSetQuery) (*EvaluationRuleSetQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyEvaluationRuleSetWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyEvaluationRuleSetWhereInput is returned in case the EvaluationRuleSetWhereInput is empty.
+var ErrEmptyEvaluationRuleSetWhereInput = errors.New("ent: empty predicate EvaluationRuleSetWhereInput")
+
+// P returns a predicate for filtering evaluationrulesets.
+// An error is returned if the input is empty or invalid.
+func (i *EvaluationRuleSetWhereInput) P() (predicate.EvaluationRuleSet, error) {
+	var predicates []predicate.EvaluationRuleSet
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, evaluationruleset.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.EvaluationRuleSet, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, evaluationruleset.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.EvaluationRuleSet, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, evaluationruleset.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, evaluationruleset.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, evaluationruleset.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, evaluationruleset.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, evaluationruleset.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, evaluationruleset.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, evaluationruleset.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, evaluationruleset.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, evaluationruleset.IDLTE(*i.IDLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, evaluationruleset.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, evaluationruleset.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, evaluationruleset.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, evaluationruleset.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, evaluationruleset.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, evaluationruleset.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, evaluationruleset.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, evaluationruleset.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, evaluationruleset.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, evaluationruleset.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, evaluationruleset.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, evaluationruleset.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, evaluationruleset.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, evaluationruleset.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, evaluationruleset.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.EffectiveTo != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToEQ(*i.EffectiveTo))
+	}
+	if i.EffectiveToNEQ != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToNEQ(*i.EffectiveToNEQ))
+	}
+	if len(i.EffectiveToIn) > 0 {
+		predicates = append(predicates, evaluationruleset.EffectiveToIn(i.EffectiveToIn...))
+	}
+	if len(i.EffectiveToNotIn) > 0 {
+		predicates = append(predicates, evaluationruleset.EffectiveToNotIn(i.EffectiveToNotIn...))
+	}
+	if i.EffectiveToGT != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToGT(*i.EffectiveToGT))
+	}
+	if i.EffectiveToGTE != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToGTE(*i.EffectiveToGTE))
+	}
+	if i.EffectiveToLT != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToLT(*i.EffectiveToLT))
+	}
+	if i.EffectiveToLTE != nil {
+		predicates = append(predicates, evaluationruleset.EffectiveToLTE(*i.EffectiveToLTE))
+	}
+	if i.EffectiveToIsNil {
+		predicates = append(predicates, evaluationruleset.EffectiveToIsNil())
+	}
+	if i.EffectiveToNotNil {
+		predicates = append(predicates, evaluationruleset.EffectiveToNotNil())
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, evaluationruleset.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, evaluationruleset.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, evaluationruleset.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyEvaluationRuleSetWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return evaluationruleset.And(predicates...), nil
+	}
+}
+
+// InspectionPlanWhereInput represents a where input for filtering InspectionPlan queries.
+type InspectionPlanWhereInput struct {
+	Predicates []predicate.InspectionPlan  `json:"-"`
+	Not        *InspectionPlanWhereInput   `json:"not,omitempty"`
+	Or         []*InspectionPlanWhereInput `json:"or,omitempty"`
+	And        []*InspectionPlanWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "code" field predicates.
+	Code             *string  `json:"code,omitempty"`
+	CodeNEQ          *string  `json:"codeNEQ,omitempty"`
+	CodeIn           []string `json:"codeIn,omitempty"`
+	CodeNotIn        []string `json:"codeNotIn,omitempty"`
+	CodeGT           *string  `json:"codeGT,omitempty"`
+	CodeGTE          *string  `json:"codeGTE,omitempty"`
+	CodeLT           *string  `json:"codeLT,omitempty"`
+	CodeLTE          *string  `json:"codeLTE,omitempty"`
+	CodeContains     *string  `json:"codeContains,omitempty"`
+	CodeHasPrefix    *string  `json:"codeHasPrefix,omitempty"`
+	CodeHasSuffix    *string  `json:"codeHasSuffix,omitempty"`
+	CodeEqualFold    *string  `json:"codeEqualFold,omitempty"`
+	CodeContainsFold *string  `json:"codeContainsFold,omitempty"`
+
+	// "division_code" field predicates.
+	DivisionCode             *string  `json:"divisionCode,omitempty"`
+	DivisionCodeNEQ          *string  `json:"divisionCodeNEQ,omitempty"`
+	DivisionCodeIn           []string `json:"divisionCodeIn,omitempty"`
+	DivisionCodeNotIn        []string `json:"divisionCodeNotIn,omitempty"`
+	DivisionCodeGT           *string  `json:"divisionCodeGT,omitempty"`
+	DivisionCodeGTE          *string  `json:"divisionCodeGTE,omitempty"`
+	DivisionCodeLT           *string  `json:"divisionCodeLT,omitempty"`
+	DivisionCodeLTE          *string  `json:"divisionCodeLTE,omitempty"`
+	DivisionCodeContains     *string  `json:"divisionCodeContains,omitempty"`
+	DivisionCodeHasPrefix    *string  `json:"divisionCodeHasPrefix,omitempty"`
+	DivisionCodeHasSuffix    *string  `json:"divisionCodeHasSuffix,omitempty"`
+	DivisionCodeEqualFold    *string  `json:"divisionCodeEqualFold,omitempty"`
+	DivisionCodeContainsFold *string  `json:"divisionCodeContainsFold,omitempty"`
+
+	// "seed" field predicates.
+	Seed      *int64  `json:"seed,omitempty"`
+	SeedNEQ   *int64  `json:"seedNEQ,omitempty"`
+	SeedIn    []int64 `json:"seedIn,omitempty"`
+	SeedNotIn []int64 `json:"seedNotIn,omitempty"`
+	SeedGT    *int64  `json:"seedGT,omitempty"`
+	SeedGTE   *int64  `json:"seedGTE,omitempty"`
+	SeedLT    *int64  `json:"seedLT,omitempty"`
+	SeedLTE   *int64  `json:"seedLTE,omitempty"`
+
+	// "candidates" field predicates.
+	Candidates      *int  `json:"candidates,omitempty"`
+	CandidatesNEQ   *int  `json:"candidatesNEQ,omitempty"`
+	CandidatesIn    []int `json:"candidatesIn,omitempty"`
+	CandidatesNotIn []int `json:"candidatesNotIn,omitempty"`
+	CandidatesGT    *int  `json:"candidatesGT,omitempty"`
+	CandidatesGTE   *int  `json:"candidatesGTE,omitempty"`
+	CandidatesLT    *int  `json:"candidatesLT,omitempty"`
+	CandidatesLTE   *int  `json:"candidatesLTE,omitempty"`
+
+	// "drawn_at" field predicates.
+	DrawnAt      *time.Time  `json:"drawnAt,omitempty"`
+	DrawnAtNEQ   *time.Time  `json:"drawnAtNEQ,omitempty"`
+	DrawnAtIn    []time.Time `json:"drawnAtIn,omitempty"`
+	DrawnAtNotIn []time.Time `json:"drawnAtNotIn,omitempty"`
+	DrawnAtGT    *time.Time  `json:"drawnAtGT,omitempty"`
+	DrawnAtGTE   *time.Time  `json:"drawnAtGTE,omitempty"`
+	DrawnAtLT    *time.Time  `json:"drawnAtLT,omitempty"`
+	DrawnAtLTE   *time.Time  `json:"drawnAtLTE,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *InspectionPlanWhereInput) AddPredicates(predicates ...predicate.InspectionPlan) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the InspectionPlanWhereInput filter on the InspectionPlanQuery builder.
+func (i *InspectionPlanWhereInput) Filter(q *InspectionPlanQuery) (*InspectionPlanQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyInspectionPlanWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyInspectionPlanWhereInput is returned in case the InspectionPlanWhereInput is empty.
+var ErrEmptyInspectionPlanWhereInput = errors.New("ent: empty predicate InspectionPlanWhereInput")
+
+// P returns a predicate for filtering inspectionplans.
+// An error is returned if the input is empty or invalid.
+func (i *InspectionPlanWhereInput) P() (predicate.InspectionPlan, error) {
+	var predicates []predicate.InspectionPlan
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, inspectionplan.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.InspectionPlan, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, inspectionplan.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.InspectionPlan, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, inspectionplan.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, inspectionplan.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, inspectionplan.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, inspectionplan.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, inspectionplan.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, inspectionplan.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, inspectionplan.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, inspectionplan.IDLTE(*i.IDLTE))
+	}
+	if i.Code != nil {
+		predicates = append(predicates, inspectionplan.CodeEQ(*i.Code))
+	}
+	if i.CodeNEQ != nil {
+		predicates = append(predicates, inspectionplan.CodeNEQ(*i.CodeNEQ))
+	}
+	if len(i.CodeIn) > 0 {
+		predicates = append(predicates, inspectionplan.CodeIn(i.CodeIn...))
+	}
+	if len(i.CodeNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.CodeNotIn(i.CodeNotIn...))
+	}
+	if i.CodeGT != nil {
+		predicates = append(predicates, inspectionplan.CodeGT(*i.CodeGT))
+	}
+	if i.CodeGTE != nil {
+		predicates = append(predicates, inspectionplan.CodeGTE(*i.CodeGTE))
+	}
+	if i.CodeLT != nil {
+		predicates = append(predicates, inspectionplan.CodeLT(*i.CodeLT))
+	}
+	if i.CodeLTE != nil {
+		predicates = append(predicates, inspectionplan.CodeLTE(*i.CodeLTE))
+	}
+	if i.CodeContains != nil {
+		predicates = append(predicates, inspectionplan.CodeContains(*i.CodeContains))
+	}
+	if i.CodeHasPrefix != nil {
+		predicates = append(predicates, inspectionplan.CodeHasPrefix(*i.CodeHasPrefix))
+	}
+	if i.CodeHasSuffix != nil {
+		predicates = append(predicates, inspectionplan.CodeHasSuffix(*i.CodeHasSuffix))
+	}
+	if i.CodeEqualFold != nil {
+		predicates = append(predicates, inspectionplan.CodeEqualFold(*i.CodeEqualFold))
+	}
+	if i.CodeContainsFold != nil {
+		predicates = append(predicates, inspectionplan.CodeContainsFold(*i.CodeContainsFold))
+	}
+	if i.DivisionCode != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeEQ(*i.DivisionCode))
+	}
+	if i.DivisionCodeNEQ != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeNEQ(*i.DivisionCodeNEQ))
+	}
+	if len(i.DivisionCodeIn) > 0 {
+		predicates = append(predicates, inspectionplan.DivisionCodeIn(i.DivisionCodeIn...))
+	}
+	if len(i.DivisionCodeNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.DivisionCodeNotIn(i.DivisionCodeNotIn...))
+	}
+	if i.DivisionCodeGT != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeGT(*i.DivisionCodeGT))
+	}
+	if i.DivisionCodeGTE != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeGTE(*i.DivisionCodeGTE))
+	}
+	if i.DivisionCodeLT != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeLT(*i.DivisionCodeLT))
+	}
+	if i.DivisionCodeLTE != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeLTE(*i.DivisionCodeLTE))
+	}
+	if i.DivisionCodeContains != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeContains(*i.DivisionCodeContains))
+	}
+	if i.DivisionCodeHasPrefix != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeHasPrefix(*i.DivisionCodeHasPrefix))
+	}
+	if i.DivisionCodeHasSuffix != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeHasSuffix(*i.DivisionCodeHasSuffix))
+	}
+	if i.DivisionCodeEqualFold != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeEqualFold(*i.DivisionCodeEqualFold))
+	}
+	if i.DivisionCodeContainsFold != nil {
+		predicates = append(predicates, inspectionplan.DivisionCodeContainsFold(*i.DivisionCodeContainsFold))
+	}
+	if i.Seed != nil {
+		predicates = append(predicates, inspectionplan.SeedEQ(*i.Seed))
+	}
+	if i.SeedNEQ != nil {
+		predicates = append(predicates, inspectionplan.SeedNEQ(*i.SeedNEQ))
+	}
+	if len(i.SeedIn) > 0 {
+		predicates = append(predicates, inspectionplan.SeedIn(i.SeedIn...))
+	}
+	if len(i.SeedNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.SeedNotIn(i.SeedNotIn...))
+	}
+	if i.SeedGT != nil {
+		predicates = append(predicates, inspectionplan.SeedGT(*i.SeedGT))
+	}
+	if i.SeedGTE != nil {
+		predicates = append(predicates, inspectionplan.SeedGTE(*i.SeedGTE))
+	}
+	if i.SeedLT != nil {
+		predicates = append(predicates, inspectionplan.SeedLT(*i.SeedLT))
+	}
+	if i.SeedLTE != nil {
+		predicates = append(predicates, inspectionplan.SeedLTE(*i.SeedLTE))
+	}
+	if i.Candidates != nil {
+		predicates = append(predicates, inspectionplan.CandidatesEQ(*i.Candidates))
+	}
+	if i.CandidatesNEQ != nil {
+		predicates = append(predicates, inspectionplan.CandidatesNEQ(*i.CandidatesNEQ))
+	}
+	if len(i.CandidatesIn) > 0 {
+		predicates = append(predicates, inspectionplan.CandidatesIn(i.CandidatesIn...))
+	}
+	if len(i.CandidatesNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.CandidatesNotIn(i.CandidatesNotIn...))
+	}
+	if i.CandidatesGT != nil {
+		predicates = append(predicates, inspectionplan.CandidatesGT(*i.CandidatesGT))
+	}
+	if i.CandidatesGTE != nil {
+		predicates = append(predicates, inspectionplan.CandidatesGTE(*i.CandidatesGTE))
+	}
+	if i.CandidatesLT != nil {
+		predicates = append(predicates, inspectionplan.CandidatesLT(*i.CandidatesLT))
+	}
+	if i.CandidatesLTE != nil {
+		predicates = append(predicates, inspectionplan.CandidatesLTE(*i.CandidatesLTE))
+	}
+	if i.DrawnAt != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtEQ(*i.DrawnAt))
+	}
+	if i.DrawnAtNEQ != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtNEQ(*i.DrawnAtNEQ))
+	}
+	if len(i.DrawnAtIn) > 0 {
+		predicates = append(predicates, inspectionplan.DrawnAtIn(i.DrawnAtIn...))
+	}
+	if len(i.DrawnAtNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.DrawnAtNotIn(i.DrawnAtNotIn...))
+	}
+	if i.DrawnAtGT != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtGT(*i.DrawnAtGT))
+	}
+	if i.DrawnAtGTE != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtGTE(*i.DrawnAtGTE))
+	}
+	if i.DrawnAtLT != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtLT(*i.DrawnAtLT))
+	}
+	if i.DrawnAtLTE != nil {
+		predicates = append(predicates, inspectionplan.DrawnAtLTE(*i.DrawnAtLTE))
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, inspectionplan.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, inspectionplan.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, inspectionplan.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, inspectionplan.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+
+	if i.HasDepartment != nil {
+		p := inspectionplan.HasDepartment()
+		if !*i.HasDepartment {
+			p = inspectionplan.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, inspectionplan.HasDepartmentWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyInspectionPlanWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return inspectionplan.And(predicates...), nil
+	}
+}
+
+// JointPunishmentMeasureWhereInput represents a where input for filtering JointPunishmentMeasure queries.
+type JointPunishmentMeasureWhereInput struct {
+	Predicates []predicate.JointPunishmentMeasure  `json:"-"`
+	Not        *JointPunishmentMeasureWhereInput   `json:"not,omitempty"`
+	Or         []*JointPunishmentMeasureWhereInput `json:"or,omitempty"`
+	And        []*JointPunishmentMeasureWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "code" field predicates.
+	Code             *string  `json:"code,omitempty"`
+	CodeNEQ          *string  `json:"codeNEQ,omitempty"`
+	CodeIn           []string `json:"codeIn,omitempty"`
+	CodeNotIn        []string `json:"codeNotIn,omitempty"`
+	CodeGT           *string  `json:"codeGT,omitempty"`
+	CodeGTE          *string  `json:"codeGTE,omitempty"`
+	CodeLT           *string  `json:"codeLT,omitempty"`
+	CodeLTE          *string  `json:"codeLTE,omitempty"`
+	CodeContains     *string  `json:"codeContains,omitempty"`
+	CodeHasPrefix    *string  `json:"codeHasPrefix,omitempty"`
+	CodeHasSuffix    *string  `json:"codeHasSuffix,omitempty"`
+	CodeEqualFold    *string  `json:"codeEqualFold,omitempty"`
+	CodeContainsFold *string  `json:"codeContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "implementing_department" field predicates.
+	ImplementingDepartment             *string  `json:"implementingDepartment,omitempty"`
+	ImplementingDepartmentNEQ          *string  `json:"implementingDepartmentNEQ,omitempty"`
+	ImplementingDepartmentIn           []string `json:"implementingDepartmentIn,omitempty"`
+	ImplementingDepartmentNotIn        []string `json:"implementingDepartmentNotIn,omitempty"`
+	ImplementingDepartmentGT           *string  `json:"implementingDepartmentGT,omitempty"`
+	ImplementingDepartmentGTE          *string  `json:"implementingDepartmentGTE,omitempty"`
+	ImplementingDepartmentLT           *string  `json:"implementingDepartmentLT,omitempty"`
+	ImplementingDepartmentLTE          *string  `json:"implementingDepartmentLTE,omitempty"`
+	ImplementingDepartmentContains     *string  `json:"implementingDepartmentContains,omitempty"`
+	ImplementingDepartmentHasPrefix    *string  `json:"implementingDepartmentHasPrefix,omitempty"`
+	ImplementingDepartmentHasSuffix    *string  `json:"implementingDepartmentHasSuffix,omitempty"`
+	ImplementingDepartmentEqualFold    *string  `json:"implementingDepartmentEqualFold,omitempty"`
+	ImplementingDepartmentContainsFold *string  `json:"implementingDepartmentContainsFold,omitempty"`
+
+	// "legal_basis" field predicates.
+	LegalBasis             *string  `json:"legalBasis,omitempty"`
+	LegalBasisNEQ          *string  `json:"legalBasisNEQ,omitempty"`
+	LegalBasisIn           []string `json:"legalBasisIn,omitempty"`
+	LegalBasisNotIn        []string `json:"legalBasisNotIn,omitempty"`
+	LegalBasisGT           *string  `json:"legalBasisGT,omitempty"`
+	LegalBasisGTE          *string  `json:"legalBasisGTE,omitempty"`
+	LegalBasisLT           *string  `json:"legalBasisLT,omitempty"`
+	LegalBasisLTE          *string  `json:"legalBasisLTE,omitempty"`
+	LegalBasisContains     *string  `json:"legalBasisContains,omitempty"`
+	LegalBasisHasPrefix    *string  `json:"legalBasisHasPrefix,omitempty"`
+	LegalBasisHasSuffix    *string  `json:"legalBasisHasSuffix,omitempty"`
+	LegalBasisEqualFold    *string  `json:"legalBasisEqualFold,omitempty"`
+	LegalBasisContainsFold *string  `json:"legalBasisContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *JointPunishmentMeasureWhereInput) AddPredicates(predicates ...predicate.JointPunishmentMeasure) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the JointPunishmentMeasureWhereInput filter on the JointPunishmentMeasureQuery builder.
+func (i *JointPunishmentMeasureWhereInput) Filter(q *JointPunishmentMeasureQuery) (*JointPunishmentMeasureQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyJointPunishmentMeasureWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyJointPunishmentMeasureWhereInput is returned in case the JointPunishmentMeasureWhereInput is empty.
+var ErrEmptyJointPunishmentMeasureWhereInput = errors.New("ent: empty predicate JointPunishmentMeasureWhereInput")
+
+// P returns a predicate for filtering jointpunishmentmeasures.
+// An error is returned if the input is empty or invalid.
+func (i *JointPunishmentMeasureWhereInput) P() (predicate.JointPunishmentMeasure, error) {
+	var predicates []predicate.JointPunishmentMeasure
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, jointpunishmentmeasure.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.JointPunishmentMeasure, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, jointpunishmentmeasure.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.JointPunishmentMeasure, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, jointpunishmentmeasure.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.IDLTE(*i.IDLTE))
+	}
+	if i.Code != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeEQ(*i.Code))
+	}
+	if i.CodeNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeNEQ(*i.CodeNEQ))
+	}
+	if len(i.CodeIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.CodeIn(i.CodeIn...))
+	}
+	if len(i.CodeNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.CodeNotIn(i.CodeNotIn...))
+	}
+	if i.CodeGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeGT(*i.CodeGT))
+	}
+	if i.CodeGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeGTE(*i.CodeGTE))
+	}
+	if i.CodeLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeLT(*i.CodeLT))
+	}
+	if i.CodeLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeLTE(*i.CodeLTE))
+	}
+	if i.CodeContains != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeContains(*i.CodeContains))
+	}
+	if i.CodeHasPrefix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeHasPrefix(*i.CodeHasPrefix))
+	}
+	if i.CodeHasSuffix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeHasSuffix(*i.CodeHasSuffix))
+	}
+	if i.CodeEqualFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeEqualFold(*i.CodeEqualFold))
+	}
+	if i.CodeContainsFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.CodeContainsFold(*i.CodeContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.ImplementingDepartment != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentEQ(*i.ImplementingDepartment))
+	}
+	if i.ImplementingDepartmentNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentNEQ(*i.ImplementingDepartmentNEQ))
+	}
+	if len(i.ImplementingDepartmentIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentIn(i.ImplementingDepartmentIn...))
+	}
+	if len(i.ImplementingDepartmentNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentNotIn(i.ImplementingDepartmentNotIn...))
+	}
+	if i.ImplementingDepartmentGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentGT(*i.ImplementingDepartmentGT))
+	}
+	if i.ImplementingDepartmentGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentGTE(*i.ImplementingDepartmentGTE))
+	}
+	if i.ImplementingDepartmentLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentLT(*i.ImplementingDepartmentLT))
+	}
+	if i.ImplementingDepartmentLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentLTE(*i.ImplementingDepartmentLTE))
+	}
+	if i.ImplementingDepartmentContains != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentContains(*i.ImplementingDepartmentContains))
+	}
+	if i.ImplementingDepartmentHasPrefix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentHasPrefix(*i.ImplementingDepartmentHasPrefix))
+	}
+	if i.ImplementingDepartmentHasSuffix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentHasSuffix(*i.ImplementingDepartmentHasSuffix))
+	}
+	if i.ImplementingDepartmentEqualFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentEqualFold(*i.ImplementingDepartmentEqualFold))
+	}
+	if i.ImplementingDepartmentContainsFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.ImplementingDepartmentContainsFold(*i.ImplementingDepartmentContainsFold))
+	}
+	if i.LegalBasis != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisEQ(*i.LegalBasis))
+	}
+	if i.LegalBasisNEQ != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisNEQ(*i.LegalBasisNEQ))
+	}
+	if len(i.LegalBasisIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisIn(i.LegalBasisIn...))
+	}
+	if len(i.LegalBasisNotIn) > 0 {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisNotIn(i.LegalBasisNotIn...))
+	}
+	if i.LegalBasisGT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisGT(*i.LegalBasisGT))
+	}
+	if i.LegalBasisGTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisGTE(*i.LegalBasisGTE))
+	}
+	if i.LegalBasisLT != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisLT(*i.LegalBasisLT))
+	}
+	if i.LegalBasisLTE != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisLTE(*i.LegalBasisLTE))
+	}
+	if i.LegalBasisContains != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisContains(*i.LegalBasisContains))
+	}
+	if i.LegalBasisHasPrefix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisHasPrefix(*i.LegalBasisHasPrefix))
+	}
+	if i.LegalBasisHasSuffix != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisHasSuffix(*i.LegalBasisHasSuffix))
+	}
+	if i.LegalBasisEqualFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisEqualFold(*i.LegalBasisEqualFold))
+	}
+	if i.LegalBasisContainsFold != nil {
+		predicates = append(predicates, jointpunishmentmeasure.LegalBasisContainsFold(*i.LegalBasisContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyJointPunishmentMeasureWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return jointpunishmentmeasure.And(predicates...), nil
+	}
+}
+
 // ListEntryWhereInput represents a where input for filtering ListEntry queries.
 type ListEntryWhereInput struct {
 	Predicates []predicate.ListEntry  `json:"-"`
@@ -5361,6 +6439,10 @@ type ListEntryWhereInput struct {
 	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -5468,6 +6550,22 @@ type ListEntryWhereInput struct {
 	RemovedOnLTE    *time.Time  `json:"removedOnLTE,omitempty"`
 	RemovedOnIsNil  bool        `json:"removedOnIsNil,omitempty"`
 	RemovedOnNotNil bool        `json:"removedOnNotNil,omitempty"`
+
+	// "publicity_min_end" field predicates.
+	PublicityMinEnd       *time.Time  `json:"publicityMinEnd,omitempty"`
+	PublicityMinEndNEQ    *time.Time  `json:"publicityMinEndNEQ,omitempty"`
+	PublicityMinEndIn     []time.Time `json:"publicityMinEndIn,omitempty"`
+	PublicityMinEndNotIn  []time.Time `json:"publicityMinEndNotIn,omitempty"`
+	PublicityMinEndGT     *time.Time  `json:"publicityMinEndGT,omitempty"`
+	PublicityMinEndGTE    *time.Time  `json:"publicityMinEndGTE,omitempty"`
+	PublicityMinEndLT     *time.Time  `json:"publicityMinEndLT,omitempty"`
+	PublicityMinEndLTE    *time.Time  `json:"publicityMinEndLTE,omitempty"`
+	PublicityMinEndIsNil  bool        `json:"publicityMinEndIsNil,omitempty"`
+	PublicityMinEndNotNil bool        `json:"publicityMinEndNotNil,omitempty"`
+
+	// "repairable" field predicates.
+	Repairable    *bool `json:"repairable,omitempty"`
+	RepairableNEQ *bool `json:"repairableNEQ,omitempty"`
 
 	// "removal_reason" field predicates.
 	RemovalReason       *listentry.RemovalReason  `json:"removalReason,omitempty"`
@@ -5753,6 +6851,12 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, listentry.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
 	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, listentry.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, listentry.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, listentry.DepartmentIDEQ(*i.DepartmentID))
 	}
@@ -6013,6 +7117,42 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.RemovedOnNotNil {
 		predicates = append(predicates, listentry.RemovedOnNotNil())
+	}
+	if i.PublicityMinEnd != nil {
+		predicates = append(predicates, listentry.PublicityMinEndEQ(*i.PublicityMinEnd))
+	}
+	if i.PublicityMinEndNEQ != nil {
+		predicates = append(predicates, listentry.PublicityMinEndNEQ(*i.PublicityMinEndNEQ))
+	}
+	if len(i.PublicityMinEndIn) > 0 {
+		predicates = append(predicates, listentry.PublicityMinEndIn(i.PublicityMinEndIn...))
+	}
+	if len(i.PublicityMinEndNotIn) > 0 {
+		predicates = append(predicates, listentry.PublicityMinEndNotIn(i.PublicityMinEndNotIn...))
+	}
+	if i.PublicityMinEndGT != nil {
+		predicates = append(predicates, listentry.PublicityMinEndGT(*i.PublicityMinEndGT))
+	}
+	if i.PublicityMinEndGTE != nil {
+		predicates = append(predicates, listentry.PublicityMinEndGTE(*i.PublicityMinEndGTE))
+	}
+	if i.PublicityMinEndLT != nil {
+		predicates = append(predicates, listentry.PublicityMinEndLT(*i.PublicityMinEndLT))
+	}
+	if i.PublicityMinEndLTE != nil {
+		predicates = append(predicates, listentry.PublicityMinEndLTE(*i.PublicityMinEndLTE))
+	}
+	if i.PublicityMinEndIsNil {
+		predicates = append(predicates, listentry.PublicityMinEndIsNil())
+	}
+	if i.PublicityMinEndNotNil {
+		predicates = append(predicates, listentry.PublicityMinEndNotNil())
+	}
+	if i.Repairable != nil {
+		predicates = append(predicates, listentry.RepairableEQ(*i.Repairable))
+	}
+	if i.RepairableNEQ != nil {
+		predicates = append(predicates, listentry.RepairableNEQ(*i.RepairableNEQ))
 	}
 	if i.RemovalReason != nil {
 		predicates = append(predicates, listentry.RemovalReasonEQ(*i.RemovalReason))
@@ -6324,6 +7464,58 @@ type MarketEntityWhereInput struct {
 	LegalRepresentativeIDNotIn  []int `json:"legalRepresentativeIDNotIn,omitempty"`
 	LegalRepresentativeIDIsNil  bool  `json:"legalRepresentativeIDIsNil,omitempty"`
 	LegalRepresentativeIDNotNil bool  `json:"legalRepresentativeIDNotNil,omitempty"`
+
+	// "risk_tier" field predicates.
+	RiskTier       *evaluation.Tier  `json:"riskTier,omitempty"`
+	RiskTierNEQ    *evaluation.Tier  `json:"riskTierNEQ,omitempty"`
+	RiskTierIn     []evaluation.Tier `json:"riskTierIn,omitempty"`
+	RiskTierNotIn  []evaluation.Tier `json:"riskTierNotIn,omitempty"`
+	RiskTierIsNil  bool              `json:"riskTierIsNil,omitempty"`
+	RiskTierNotNil bool              `json:"riskTierNotNil,omitempty"`
+
+	// "credit_score" field predicates.
+	CreditScore       *int  `json:"creditScore,omitempty"`
+	CreditScoreNEQ    *int  `json:"creditScoreNEQ,omitempty"`
+	CreditScoreIn     []int `json:"creditScoreIn,omitempty"`
+	CreditScoreNotIn  []int `json:"creditScoreNotIn,omitempty"`
+	CreditScoreGT     *int  `json:"creditScoreGT,omitempty"`
+	CreditScoreGTE    *int  `json:"creditScoreGTE,omitempty"`
+	CreditScoreLT     *int  `json:"creditScoreLT,omitempty"`
+	CreditScoreLTE    *int  `json:"creditScoreLTE,omitempty"`
+	CreditScoreIsNil  bool  `json:"creditScoreIsNil,omitempty"`
+	CreditScoreNotNil bool  `json:"creditScoreNotNil,omitempty"`
+
+	// "credit_grade" field predicates.
+	CreditGrade       *evaluation.Grade  `json:"creditGrade,omitempty"`
+	CreditGradeNEQ    *evaluation.Grade  `json:"creditGradeNEQ,omitempty"`
+	CreditGradeIn     []evaluation.Grade `json:"creditGradeIn,omitempty"`
+	CreditGradeNotIn  []evaluation.Grade `json:"creditGradeNotIn,omitempty"`
+	CreditGradeIsNil  bool               `json:"creditGradeIsNil,omitempty"`
+	CreditGradeNotNil bool               `json:"creditGradeNotNil,omitempty"`
+
+	// "evaluated_at" field predicates.
+	EvaluatedAt       *time.Time  `json:"evaluatedAt,omitempty"`
+	EvaluatedAtNEQ    *time.Time  `json:"evaluatedAtNEQ,omitempty"`
+	EvaluatedAtIn     []time.Time `json:"evaluatedAtIn,omitempty"`
+	EvaluatedAtNotIn  []time.Time `json:"evaluatedAtNotIn,omitempty"`
+	EvaluatedAtGT     *time.Time  `json:"evaluatedAtGT,omitempty"`
+	EvaluatedAtGTE    *time.Time  `json:"evaluatedAtGTE,omitempty"`
+	EvaluatedAtLT     *time.Time  `json:"evaluatedAtLT,omitempty"`
+	EvaluatedAtLTE    *time.Time  `json:"evaluatedAtLTE,omitempty"`
+	EvaluatedAtIsNil  bool        `json:"evaluatedAtIsNil,omitempty"`
+	EvaluatedAtNotNil bool        `json:"evaluatedAtNotNil,omitempty"`
+
+	// "evaluation_due_on" field predicates.
+	EvaluationDueOn       *time.Time  `json:"evaluationDueOn,omitempty"`
+	EvaluationDueOnNEQ    *time.Time  `json:"evaluationDueOnNEQ,omitempty"`
+	EvaluationDueOnIn     []time.Time `json:"evaluationDueOnIn,omitempty"`
+	EvaluationDueOnNotIn  []time.Time `json:"evaluationDueOnNotIn,omitempty"`
+	EvaluationDueOnGT     *time.Time  `json:"evaluationDueOnGT,omitempty"`
+	EvaluationDueOnGTE    *time.Time  `json:"evaluationDueOnGTE,omitempty"`
+	EvaluationDueOnLT     *time.Time  `json:"evaluationDueOnLT,omitempty"`
+	EvaluationDueOnLTE    *time.Time  `json:"evaluationDueOnLTE,omitempty"`
+	EvaluationDueOnIsNil  bool        `json:"evaluationDueOnIsNil,omitempty"`
+	EvaluationDueOnNotNil bool        `json:"evaluationDueOnNotNil,omitempty"`
 
 	// "ratings" edge predicates.
 	HasRatings     *bool                     `json:"hasRatings,omitempty"`
@@ -6963,6 +8155,132 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 	}
 	if i.LegalRepresentativeIDNotNil {
 		predicates = append(predicates, marketentity.LegalRepresentativeIDNotNil())
+	}
+	if i.RiskTier != nil {
+		predicates = append(predicates, marketentity.RiskTierEQ(*i.RiskTier))
+	}
+	if i.RiskTierNEQ != nil {
+		predicates = append(predicates, marketentity.RiskTierNEQ(*i.RiskTierNEQ))
+	}
+	if len(i.RiskTierIn) > 0 {
+		predicates = append(predicates, marketentity.RiskTierIn(i.RiskTierIn...))
+	}
+	if len(i.RiskTierNotIn) > 0 {
+		predicates = append(predicates, marketentity.RiskTierNotIn(i.RiskTierNotIn...))
+	}
+	if i.RiskTierIsNil {
+		predicates = append(predicates, marketentity.RiskTierIsNil())
+	}
+	if i.RiskTierNotNil {
+		predicates = append(predicates, marketentity.RiskTierNotNil())
+	}
+	if i.CreditScore != nil {
+		predicates = append(predicates, marketentity.CreditScoreEQ(*i.CreditScore))
+	}
+	if i.CreditScoreNEQ != nil {
+		predicates = append(predicates, marketentity.CreditScoreNEQ(*i.CreditScoreNEQ))
+	}
+	if len(i.CreditScoreIn) > 0 {
+		predicates = append(predicates, marketentity.CreditScoreIn(i.CreditScoreIn...))
+	}
+	if len(i.CreditScoreNotIn) > 0 {
+		predicates = append(predicates, marketentity.CreditScoreNotIn(i.CreditScoreNotIn...))
+	}
+	if i.CreditScoreGT != nil {
+		predicates = append(predicates, marketentity.CreditScoreGT(*i.CreditScoreGT))
+	}
+	if i.CreditScoreGTE != nil {
+		predicates = append(predicates, marketentity.CreditScoreGTE(*i.CreditScoreGTE))
+	}
+	if i.CreditScoreLT != nil {
+		predicates = append(predicates, marketentity.CreditScoreLT(*i.CreditScoreLT))
+	}
+	if i.CreditScoreLTE != nil {
+		predicates = append(predicates, marketentity.CreditScoreLTE(*i.CreditScoreLTE))
+	}
+	if i.CreditScoreIsNil {
+		predicates = append(predicates, marketentity.CreditScoreIsNil())
+	}
+	if i.CreditScoreNotNil {
+		predicates = append(predicates, marketentity.CreditScoreNotNil())
+	}
+	if i.CreditGrade != nil {
+		predicates = append(predicates, marketentity.CreditGradeEQ(*i.CreditGrade))
+	}
+	if i.CreditGradeNEQ != nil {
+		predicates = append(predicates, marketentity.CreditGradeNEQ(*i.CreditGradeNEQ))
+	}
+	if len(i.CreditGradeIn) > 0 {
+		predicates = append(predicates, marketentity.CreditGradeIn(i.CreditGradeIn...))
+	}
+	if len(i.CreditGradeNotIn) > 0 {
+		predicates = append(predicates, marketentity.CreditGradeNotIn(i.CreditGradeNotIn...))
+	}
+	if i.CreditGradeIsNil {
+		predicates = append(predicates, marketentity.CreditGradeIsNil())
+	}
+	if i.CreditGradeNotNil {
+		predicates = append(predicates, marketentity.CreditGradeNotNil())
+	}
+	if i.EvaluatedAt != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtEQ(*i.EvaluatedAt))
+	}
+	if i.EvaluatedAtNEQ != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtNEQ(*i.EvaluatedAtNEQ))
+	}
+	if len(i.EvaluatedAtIn) > 0 {
+		predicates = append(predicates, marketentity.EvaluatedAtIn(i.EvaluatedAtIn...))
+	}
+	if len(i.EvaluatedAtNotIn) > 0 {
+		predicates = append(predicates, marketentity.EvaluatedAtNotIn(i.EvaluatedAtNotIn...))
+	}
+	if i.EvaluatedAtGT != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtGT(*i.EvaluatedAtGT))
+	}
+	if i.EvaluatedAtGTE != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtGTE(*i.EvaluatedAtGTE))
+	}
+	if i.EvaluatedAtLT != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtLT(*i.EvaluatedAtLT))
+	}
+	if i.EvaluatedAtLTE != nil {
+		predicates = append(predicates, marketentity.EvaluatedAtLTE(*i.EvaluatedAtLTE))
+	}
+	if i.EvaluatedAtIsNil {
+		predicates = append(predicates, marketentity.EvaluatedAtIsNil())
+	}
+	if i.EvaluatedAtNotNil {
+		predicates = append(predicates, marketentity.EvaluatedAtNotNil())
+	}
+	if i.EvaluationDueOn != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnEQ(*i.EvaluationDueOn))
+	}
+	if i.EvaluationDueOnNEQ != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnNEQ(*i.EvaluationDueOnNEQ))
+	}
+	if len(i.EvaluationDueOnIn) > 0 {
+		predicates = append(predicates, marketentity.EvaluationDueOnIn(i.EvaluationDueOnIn...))
+	}
+	if len(i.EvaluationDueOnNotIn) > 0 {
+		predicates = append(predicates, marketentity.EvaluationDueOnNotIn(i.EvaluationDueOnNotIn...))
+	}
+	if i.EvaluationDueOnGT != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnGT(*i.EvaluationDueOnGT))
+	}
+	if i.EvaluationDueOnGTE != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnGTE(*i.EvaluationDueOnGTE))
+	}
+	if i.EvaluationDueOnLT != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnLT(*i.EvaluationDueOnLT))
+	}
+	if i.EvaluationDueOnLTE != nil {
+		predicates = append(predicates, marketentity.EvaluationDueOnLTE(*i.EvaluationDueOnLTE))
+	}
+	if i.EvaluationDueOnIsNil {
+		predicates = append(predicates, marketentity.EvaluationDueOnIsNil())
+	}
+	if i.EvaluationDueOnNotNil {
+		predicates = append(predicates, marketentity.EvaluationDueOnNotNil())
 	}
 
 	if i.HasRatings != nil {
@@ -8015,6 +9333,23 @@ type PublicityRuleWhereInput struct {
 	SeverityEqualFold    *string  `json:"severityEqualFold,omitempty"`
 	SeverityContainsFold *string  `json:"severityContainsFold,omitempty"`
 
+	// "list_type" field predicates.
+	ListType             *string  `json:"listType,omitempty"`
+	ListTypeNEQ          *string  `json:"listTypeNEQ,omitempty"`
+	ListTypeIn           []string `json:"listTypeIn,omitempty"`
+	ListTypeNotIn        []string `json:"listTypeNotIn,omitempty"`
+	ListTypeGT           *string  `json:"listTypeGT,omitempty"`
+	ListTypeGTE          *string  `json:"listTypeGTE,omitempty"`
+	ListTypeLT           *string  `json:"listTypeLT,omitempty"`
+	ListTypeLTE          *string  `json:"listTypeLTE,omitempty"`
+	ListTypeContains     *string  `json:"listTypeContains,omitempty"`
+	ListTypeHasPrefix    *string  `json:"listTypeHasPrefix,omitempty"`
+	ListTypeHasSuffix    *string  `json:"listTypeHasSuffix,omitempty"`
+	ListTypeIsNil        bool     `json:"listTypeIsNil,omitempty"`
+	ListTypeNotNil       bool     `json:"listTypeNotNil,omitempty"`
+	ListTypeEqualFold    *string  `json:"listTypeEqualFold,omitempty"`
+	ListTypeContainsFold *string  `json:"listTypeContainsFold,omitempty"`
+
 	// "min_months" field predicates.
 	MinMonths      *int  `json:"minMonths,omitempty"`
 	MinMonthsNEQ   *int  `json:"minMonthsNEQ,omitempty"`
@@ -8329,6 +9664,51 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	if i.SeverityContainsFold != nil {
 		predicates = append(predicates, publicityrule.SeverityContainsFold(*i.SeverityContainsFold))
 	}
+	if i.ListType != nil {
+		predicates = append(predicates, publicityrule.ListTypeEQ(*i.ListType))
+	}
+	if i.ListTypeNEQ != nil {
+		predicates = append(predicates, publicityrule.ListTypeNEQ(*i.ListTypeNEQ))
+	}
+	if len(i.ListTypeIn) > 0 {
+		predicates = append(predicates, publicityrule.ListTypeIn(i.ListTypeIn...))
+	}
+	if len(i.ListTypeNotIn) > 0 {
+		predicates = append(predicates, publicityrule.ListTypeNotIn(i.ListTypeNotIn...))
+	}
+	if i.ListTypeGT != nil {
+		predicates = append(predicates, publicityrule.ListTypeGT(*i.ListTypeGT))
+	}
+	if i.ListTypeGTE != nil {
+		predicates = append(predicates, publicityrule.ListTypeGTE(*i.ListTypeGTE))
+	}
+	if i.ListTypeLT != nil {
+		predicates = append(predicates, publicityrule.ListTypeLT(*i.ListTypeLT))
+	}
+	if i.ListTypeLTE != nil {
+		predicates = append(predicates, publicityrule.ListTypeLTE(*i.ListTypeLTE))
+	}
+	if i.ListTypeContains != nil {
+		predicates = append(predicates, publicityrule.ListTypeContains(*i.ListTypeContains))
+	}
+	if i.ListTypeHasPrefix != nil {
+		predicates = append(predicates, publicityrule.ListTypeHasPrefix(*i.ListTypeHasPrefix))
+	}
+	if i.ListTypeHasSuffix != nil {
+		predicates = append(predicates, publicityrule.ListTypeHasSuffix(*i.ListTypeHasSuffix))
+	}
+	if i.ListTypeIsNil {
+		predicates = append(predicates, publicityrule.ListTypeIsNil())
+	}
+	if i.ListTypeNotNil {
+		predicates = append(predicates, publicityrule.ListTypeNotNil())
+	}
+	if i.ListTypeEqualFold != nil {
+		predicates = append(predicates, publicityrule.ListTypeEqualFold(*i.ListTypeEqualFold))
+	}
+	if i.ListTypeContainsFold != nil {
+		predicates = append(predicates, publicityrule.ListTypeContainsFold(*i.ListTypeContainsFold))
+	}
 	if i.MinMonths != nil {
 		predicates = append(predicates, publicityrule.MinMonthsEQ(*i.MinMonths))
 	}
@@ -8525,6 +9905,10 @@ type SectorRatingWhereInput struct {
 	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -8893,6 +10277,12 @@ func (i *SectorRatingWhereInput) P() (predicate.SectorRating, error) {
 	}
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, sectorrating.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, sectorrating.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, sectorrating.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, sectorrating.DepartmentIDEQ(*i.DepartmentID))
@@ -9644,6 +11034,10 @@ type SpotCheckWhereInput struct {
 	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
 	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
 
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -9995,6 +11389,12 @@ func (i *SpotCheckWhereInput) P() (predicate.SpotCheck, error) {
 	}
 	if i.SourceRecordIDContainsFold != nil {
 		predicates = append(predicates, spotcheck.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, spotcheck.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, spotcheck.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, spotcheck.DepartmentIDEQ(*i.DepartmentID))

@@ -35,6 +35,8 @@ type ListEntry struct {
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
 	SourceRecordID string `json:"source_record_id,omitempty"`
+	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
+	UnderObjection bool `json:"under_objection,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -55,6 +57,10 @@ type ListEntry struct {
 	PlannedEndOn *time.Time `json:"planned_end_on,omitempty"`
 	// Date removed (移出日期).
 	RemovedOn *time.Time `json:"removed_on,omitempty"`
+	// Earliest day early removal (repair) may be applied for, from the list's publicity rule.
+	PublicityMinEnd *time.Time `json:"publicity_min_end,omitempty"`
+	// Whether the listing may end early through credit repair, from the list's publicity rule.
+	Repairable bool `json:"repairable,omitempty"`
 	// Why it was removed: EXPIRED 期满, EARLY_REPAIR 提前修复, DECISION_REVOKED 决定撤销, CORRECTED 更正.
 	RemovalReason *listentry.RemovalReason `json:"removal_reason,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -116,11 +122,13 @@ func (*ListEntry) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case listentry.FieldUnderObjection, listentry.FieldRepairable:
+			values[i] = new(sql.NullBool)
 		case listentry.FieldID, listentry.FieldDepartmentID, listentry.FieldEntityID, listentry.FieldPersonID:
 			values[i] = new(sql.NullInt64)
 		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
 			values[i] = new(sql.NullString)
-		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn:
+		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldPublicityMinEnd:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -186,6 +194,12 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SourceRecordID = value.String
 			}
+		case listentry.FieldUnderObjection:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
+			} else if value.Valid {
+				_m.UnderObjection = value.Bool
+			}
 		case listentry.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field department_id", values[i])
@@ -247,6 +261,19 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RemovedOn = new(time.Time)
 				*_m.RemovedOn = value.Time
+			}
+		case listentry.FieldPublicityMinEnd:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_min_end", values[i])
+			} else if value.Valid {
+				_m.PublicityMinEnd = new(time.Time)
+				*_m.PublicityMinEnd = value.Time
+			}
+		case listentry.FieldRepairable:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field repairable", values[i])
+			} else if value.Valid {
+				_m.Repairable = value.Bool
 			}
 		case listentry.FieldRemovalReason:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -329,6 +356,9 @@ func (_m *ListEntry) String() string {
 	builder.WriteString("source_record_id=")
 	builder.WriteString(_m.SourceRecordID)
 	builder.WriteString(", ")
+	builder.WriteString("under_objection=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))
 	builder.WriteString(", ")
@@ -362,6 +392,14 @@ func (_m *ListEntry) String() string {
 		builder.WriteString("removed_on=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.PublicityMinEnd; v != nil {
+		builder.WriteString("publicity_min_end=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("repairable=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Repairable))
 	builder.WriteString(", ")
 	if v := _m.RemovalReason; v != nil {
 		builder.WriteString("removal_reason=")

@@ -100,6 +100,20 @@ func (_c *ListEntryCreate) SetSourceRecordID(v string) *ListEntryCreate {
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *ListEntryCreate) SetUnderObjection(v bool) *ListEntryCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableUnderObjection(v *bool) *ListEntryCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *ListEntryCreate) SetDepartmentID(v int) *ListEntryCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -192,6 +206,34 @@ func (_c *ListEntryCreate) SetNillableRemovedOn(v *time.Time) *ListEntryCreate {
 	return _c
 }
 
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_c *ListEntryCreate) SetPublicityMinEnd(v time.Time) *ListEntryCreate {
+	_c.mutation.SetPublicityMinEnd(v)
+	return _c
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillablePublicityMinEnd(v *time.Time) *ListEntryCreate {
+	if v != nil {
+		_c.SetPublicityMinEnd(*v)
+	}
+	return _c
+}
+
+// SetRepairable sets the "repairable" field.
+func (_c *ListEntryCreate) SetRepairable(v bool) *ListEntryCreate {
+	_c.mutation.SetRepairable(v)
+	return _c
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableRepairable(v *bool) *ListEntryCreate {
+	if v != nil {
+		_c.SetRepairable(*v)
+	}
+	return _c
+}
+
 // SetRemovalReason sets the "removal_reason" field.
 func (_c *ListEntryCreate) SetRemovalReason(v listentry.RemovalReason) *ListEntryCreate {
 	_c.mutation.SetRemovalReason(v)
@@ -276,6 +318,14 @@ func (_c *ListEntryCreate) defaults() error {
 		v := listentry.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := listentry.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
+	if _, ok := _c.mutation.Repairable(); !ok {
+		v := listentry.DefaultRepairable
+		_c.mutation.SetRepairable(v)
+	}
 	return nil
 }
 
@@ -324,6 +374,9 @@ func (_c *ListEntryCreate) check() error {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "ListEntry.source_record_id": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "ListEntry.under_objection"`)}
+	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "ListEntry.department_id"`)}
 	}
@@ -361,6 +414,9 @@ func (_c *ListEntryCreate) check() error {
 		if err := listentry.DecisionNoValidator(v); err != nil {
 			return &ValidationError{Name: "decision_no", err: fmt.Errorf(`ent: validator failed for field "ListEntry.decision_no": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Repairable(); !ok {
+		return &ValidationError{Name: "repairable", err: errors.New(`ent: missing required field "ListEntry.repairable"`)}
 	}
 	if v, ok := _c.mutation.RemovalReason(); ok {
 		if err := listentry.RemovalReasonValidator(v); err != nil {
@@ -425,6 +481,10 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(listentry.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
 	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
+	}
 	if value, ok := _c.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)
 		_node.ListType = value
@@ -452,6 +512,14 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RemovedOn(); ok {
 		_spec.SetField(listentry.FieldRemovedOn, field.TypeTime, value)
 		_node.RemovedOn = &value
+	}
+	if value, ok := _c.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)
+		_node.PublicityMinEnd = &value
+	}
+	if value, ok := _c.mutation.Repairable(); ok {
+		_spec.SetField(listentry.FieldRepairable, field.TypeBool, value)
+		_node.Repairable = value
 	}
 	if value, ok := _c.mutation.RemovalReason(); ok {
 		_spec.SetField(listentry.FieldRemovalReason, field.TypeEnum, value)
@@ -626,6 +694,18 @@ func (u *ListEntryUpsert) UpdateSourceSystem() *ListEntryUpsert {
 	return u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (u *ListEntryUpsert) SetUnderObjection(v bool) *ListEntryUpsert {
+	u.Set(listentry.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateUnderObjection() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldUnderObjection)
+	return u
+}
+
 // SetListType sets the "list_type" field.
 func (u *ListEntryUpsert) SetListType(v listentry.ListType) *ListEntryUpsert {
 	u.Set(listentry.FieldListType, v)
@@ -719,6 +799,36 @@ func (u *ListEntryUpsert) UpdateRemovedOn() *ListEntryUpsert {
 // ClearRemovedOn clears the value of the "removed_on" field.
 func (u *ListEntryUpsert) ClearRemovedOn() *ListEntryUpsert {
 	u.SetNull(listentry.FieldRemovedOn)
+	return u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *ListEntryUpsert) SetPublicityMinEnd(v time.Time) *ListEntryUpsert {
+	u.Set(listentry.FieldPublicityMinEnd, v)
+	return u
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdatePublicityMinEnd() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldPublicityMinEnd)
+	return u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *ListEntryUpsert) ClearPublicityMinEnd() *ListEntryUpsert {
+	u.SetNull(listentry.FieldPublicityMinEnd)
+	return u
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *ListEntryUpsert) SetRepairable(v bool) *ListEntryUpsert {
+	u.Set(listentry.FieldRepairable, v)
+	return u
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateRepairable() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldRepairable)
 	return u
 }
 
@@ -874,6 +984,20 @@ func (u *ListEntryUpsertOne) UpdateSourceSystem() *ListEntryUpsertOne {
 	})
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (u *ListEntryUpsertOne) SetUnderObjection(v bool) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateUnderObjection() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateUnderObjection()
+	})
+}
+
 // SetListType sets the "list_type" field.
 func (u *ListEntryUpsertOne) SetListType(v listentry.ListType) *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
@@ -983,6 +1107,41 @@ func (u *ListEntryUpsertOne) UpdateRemovedOn() *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) ClearRemovedOn() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *ListEntryUpsertOne) SetPublicityMinEnd(v time.Time) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetPublicityMinEnd(v)
+	})
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdatePublicityMinEnd() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdatePublicityMinEnd()
+	})
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *ListEntryUpsertOne) ClearPublicityMinEnd() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearPublicityMinEnd()
+	})
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *ListEntryUpsertOne) SetRepairable(v bool) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetRepairable(v)
+	})
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateRepairable() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateRepairable()
 	})
 }
 
@@ -1307,6 +1466,20 @@ func (u *ListEntryUpsertBulk) UpdateSourceSystem() *ListEntryUpsertBulk {
 	})
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (u *ListEntryUpsertBulk) SetUnderObjection(v bool) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateUnderObjection() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateUnderObjection()
+	})
+}
+
 // SetListType sets the "list_type" field.
 func (u *ListEntryUpsertBulk) SetListType(v listentry.ListType) *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
@@ -1416,6 +1589,41 @@ func (u *ListEntryUpsertBulk) UpdateRemovedOn() *ListEntryUpsertBulk {
 func (u *ListEntryUpsertBulk) ClearRemovedOn() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (u *ListEntryUpsertBulk) SetPublicityMinEnd(v time.Time) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetPublicityMinEnd(v)
+	})
+}
+
+// UpdatePublicityMinEnd sets the "publicity_min_end" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdatePublicityMinEnd() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdatePublicityMinEnd()
+	})
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (u *ListEntryUpsertBulk) ClearPublicityMinEnd() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearPublicityMinEnd()
+	})
+}
+
+// SetRepairable sets the "repairable" field.
+func (u *ListEntryUpsertBulk) SetRepairable(v bool) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetRepairable(v)
+	})
+}
+
+// UpdateRepairable sets the "repairable" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateRepairable() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateRepairable()
 	})
 }
 

@@ -97,6 +97,20 @@ func (_u *ListEntryUpdate) SetNillableSourceSystem(v *string) *ListEntryUpdate {
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *ListEntryUpdate) SetUnderObjection(v bool) *ListEntryUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableUnderObjection(v *bool) *ListEntryUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetListType sets the "list_type" field.
 func (_u *ListEntryUpdate) SetListType(v listentry.ListType) *ListEntryUpdate {
 	_u.mutation.SetListType(v)
@@ -204,6 +218,40 @@ func (_u *ListEntryUpdate) SetNillableRemovedOn(v *time.Time) *ListEntryUpdate {
 // ClearRemovedOn clears the value of the "removed_on" field.
 func (_u *ListEntryUpdate) ClearRemovedOn() *ListEntryUpdate {
 	_u.mutation.ClearRemovedOn()
+	return _u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_u *ListEntryUpdate) SetPublicityMinEnd(v time.Time) *ListEntryUpdate {
+	_u.mutation.SetPublicityMinEnd(v)
+	return _u
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillablePublicityMinEnd(v *time.Time) *ListEntryUpdate {
+	if v != nil {
+		_u.SetPublicityMinEnd(*v)
+	}
+	return _u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (_u *ListEntryUpdate) ClearPublicityMinEnd() *ListEntryUpdate {
+	_u.mutation.ClearPublicityMinEnd()
+	return _u
+}
+
+// SetRepairable sets the "repairable" field.
+func (_u *ListEntryUpdate) SetRepairable(v bool) *ListEntryUpdate {
+	_u.mutation.SetRepairable(v)
+	return _u
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableRepairable(v *bool) *ListEntryUpdate {
+	if v != nil {
+		_u.SetRepairable(*v)
+	}
 	return _u
 }
 
@@ -357,6 +405,9 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(listentry.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)
 	}
@@ -383,6 +434,15 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityMinEndCleared() {
+		_spec.ClearField(listentry.FieldPublicityMinEnd, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Repairable(); ok {
+		_spec.SetField(listentry.FieldRepairable, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.RemovalReason(); ok {
 		_spec.SetField(listentry.FieldRemovalReason, field.TypeEnum, value)
@@ -474,6 +534,20 @@ func (_u *ListEntryUpdateOne) SetSourceSystem(v string) *ListEntryUpdateOne {
 func (_u *ListEntryUpdateOne) SetNillableSourceSystem(v *string) *ListEntryUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *ListEntryUpdateOne) SetUnderObjection(v bool) *ListEntryUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableUnderObjection(v *bool) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -585,6 +659,40 @@ func (_u *ListEntryUpdateOne) SetNillableRemovedOn(v *time.Time) *ListEntryUpdat
 // ClearRemovedOn clears the value of the "removed_on" field.
 func (_u *ListEntryUpdateOne) ClearRemovedOn() *ListEntryUpdateOne {
 	_u.mutation.ClearRemovedOn()
+	return _u
+}
+
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (_u *ListEntryUpdateOne) SetPublicityMinEnd(v time.Time) *ListEntryUpdateOne {
+	_u.mutation.SetPublicityMinEnd(v)
+	return _u
+}
+
+// SetNillablePublicityMinEnd sets the "publicity_min_end" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillablePublicityMinEnd(v *time.Time) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetPublicityMinEnd(*v)
+	}
+	return _u
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (_u *ListEntryUpdateOne) ClearPublicityMinEnd() *ListEntryUpdateOne {
+	_u.mutation.ClearPublicityMinEnd()
+	return _u
+}
+
+// SetRepairable sets the "repairable" field.
+func (_u *ListEntryUpdateOne) SetRepairable(v bool) *ListEntryUpdateOne {
+	_u.mutation.SetRepairable(v)
+	return _u
+}
+
+// SetNillableRepairable sets the "repairable" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableRepairable(v *bool) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetRepairable(*v)
+	}
 	return _u
 }
 
@@ -768,6 +876,9 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(listentry.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)
 	}
@@ -794,6 +905,15 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityMinEnd(); ok {
+		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityMinEndCleared() {
+		_spec.ClearField(listentry.FieldPublicityMinEnd, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Repairable(); ok {
+		_spec.SetField(listentry.FieldRepairable, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.RemovalReason(); ok {
 		_spec.SetField(listentry.FieldRemovalReason, field.TypeEnum, value)

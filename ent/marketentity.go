@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -58,6 +60,18 @@ type MarketEntity struct {
 	IndustryCode string `json:"industry_code,omitempty"`
 	// Current legal representative; maintained from LEGAL_REPRESENTATIVE roles.
 	LegalRepresentativeID int `json:"legal_representative_id,omitempty"`
+	// Risk tier from the composite evaluation: A low risk, B general, C higher, D high (信用风险分类). Recomputed in the same transaction as every write that changes it.
+	RiskTier *evaluation.Tier `json:"risk_tier,omitempty"`
+	// Composite credit score, 0–1000.
+	CreditScore *int `json:"credit_score,omitempty"`
+	// Composite grade: EXCELLENT 优, GOOD 良, MEDIUM 中, POOR 差.
+	CreditGrade *evaluation.Grade `json:"credit_grade,omitempty"`
+	// The composite evaluation with its explanation: components with weights, gates that fired, the rule set.
+	Evaluation *evaluation.Result `json:"evaluation,omitempty"`
+	// When the evaluation was last computed.
+	EvaluatedAt *time.Time `json:"evaluated_at,omitempty"`
+	// First day an input of the evaluation lapses (a listing or publicity ends); the evaluation is recomputed then.
+	EvaluationDueOn *time.Time `json:"evaluation_due_on,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the MarketEntityQuery when eager-loading is set.
 	Edges        MarketEntityEdges `json:"edges"`
@@ -204,11 +218,13 @@ func (*MarketEntity) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case marketentity.FieldRegisteredCapital:
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
-		case marketentity.FieldID, marketentity.FieldDivisionID, marketentity.FieldLegalRepresentativeID:
+		case marketentity.FieldEvaluation:
+			values[i] = new([]byte)
+		case marketentity.FieldID, marketentity.FieldDivisionID, marketentity.FieldLegalRepresentativeID, marketentity.FieldCreditScore:
 			values[i] = new(sql.NullInt64)
-		case marketentity.FieldUscc, marketentity.FieldUsccStatus, marketentity.FieldRegistrationNo, marketentity.FieldOrgCode, marketentity.FieldName, marketentity.FieldEntityKind, marketentity.FieldDivisionCode, marketentity.FieldCityCode, marketentity.FieldStatus, marketentity.FieldRegisteredAddress, marketentity.FieldBusinessScope, marketentity.FieldIndustryCode:
+		case marketentity.FieldUscc, marketentity.FieldUsccStatus, marketentity.FieldRegistrationNo, marketentity.FieldOrgCode, marketentity.FieldName, marketentity.FieldEntityKind, marketentity.FieldDivisionCode, marketentity.FieldCityCode, marketentity.FieldStatus, marketentity.FieldRegisteredAddress, marketentity.FieldBusinessScope, marketentity.FieldIndustryCode, marketentity.FieldRiskTier, marketentity.FieldCreditGrade:
 			values[i] = new(sql.NullString)
-		case marketentity.FieldCreatedAt, marketentity.FieldUpdatedAt, marketentity.FieldEstablishedOn:
+		case marketentity.FieldCreatedAt, marketentity.FieldUpdatedAt, marketentity.FieldEstablishedOn, marketentity.FieldEvaluatedAt, marketentity.FieldEvaluationDueOn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -340,6 +356,49 @@ func (_m *MarketEntity) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field legal_representative_id", values[i])
 			} else if value.Valid {
 				_m.LegalRepresentativeID = int(value.Int64)
+			}
+		case marketentity.FieldRiskTier:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field risk_tier", values[i])
+			} else if value.Valid {
+				_m.RiskTier = new(evaluation.Tier)
+				*_m.RiskTier = evaluation.Tier(value.String)
+			}
+		case marketentity.FieldCreditScore:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field credit_score", values[i])
+			} else if value.Valid {
+				_m.CreditScore = new(int)
+				*_m.CreditScore = int(value.Int64)
+			}
+		case marketentity.FieldCreditGrade:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field credit_grade", values[i])
+			} else if value.Valid {
+				_m.CreditGrade = new(evaluation.Grade)
+				*_m.CreditGrade = evaluation.Grade(value.String)
+			}
+		case marketentity.FieldEvaluation:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field evaluation", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Evaluation); err != nil {
+					return fmt.Errorf("unmarshal field evaluation: %w", err)
+				}
+			}
+		case marketentity.FieldEvaluatedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field evaluated_at", values[i])
+			} else if value.Valid {
+				_m.EvaluatedAt = new(time.Time)
+				*_m.EvaluatedAt = value.Time
+			}
+		case marketentity.FieldEvaluationDueOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field evaluation_due_on", values[i])
+			} else if value.Valid {
+				_m.EvaluationDueOn = new(time.Time)
+				*_m.EvaluationDueOn = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -484,6 +543,34 @@ func (_m *MarketEntity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("legal_representative_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.LegalRepresentativeID))
+	builder.WriteString(", ")
+	if v := _m.RiskTier; v != nil {
+		builder.WriteString("risk_tier=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditScore; v != nil {
+		builder.WriteString("credit_score=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CreditGrade; v != nil {
+		builder.WriteString("credit_grade=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("evaluation=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Evaluation))
+	builder.WriteString(", ")
+	if v := _m.EvaluatedAt; v != nil {
+		builder.WriteString("evaluated_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.EvaluationDueOn; v != nil {
+		builder.WriteString("evaluation_due_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

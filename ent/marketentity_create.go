@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -242,6 +243,82 @@ func (_c *MarketEntityCreate) SetLegalRepresentativeID(v int) *MarketEntityCreat
 func (_c *MarketEntityCreate) SetNillableLegalRepresentativeID(v *int) *MarketEntityCreate {
 	if v != nil {
 		_c.SetLegalRepresentativeID(*v)
+	}
+	return _c
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (_c *MarketEntityCreate) SetRiskTier(v evaluation.Tier) *MarketEntityCreate {
+	_c.mutation.SetRiskTier(v)
+	return _c
+}
+
+// SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
+func (_c *MarketEntityCreate) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityCreate {
+	if v != nil {
+		_c.SetRiskTier(*v)
+	}
+	return _c
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (_c *MarketEntityCreate) SetCreditScore(v int) *MarketEntityCreate {
+	_c.mutation.SetCreditScore(v)
+	return _c
+}
+
+// SetNillableCreditScore sets the "credit_score" field if the given value is not nil.
+func (_c *MarketEntityCreate) SetNillableCreditScore(v *int) *MarketEntityCreate {
+	if v != nil {
+		_c.SetCreditScore(*v)
+	}
+	return _c
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (_c *MarketEntityCreate) SetCreditGrade(v evaluation.Grade) *MarketEntityCreate {
+	_c.mutation.SetCreditGrade(v)
+	return _c
+}
+
+// SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
+func (_c *MarketEntityCreate) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityCreate {
+	if v != nil {
+		_c.SetCreditGrade(*v)
+	}
+	return _c
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_c *MarketEntityCreate) SetEvaluation(v *evaluation.Result) *MarketEntityCreate {
+	_c.mutation.SetEvaluation(v)
+	return _c
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (_c *MarketEntityCreate) SetEvaluatedAt(v time.Time) *MarketEntityCreate {
+	_c.mutation.SetEvaluatedAt(v)
+	return _c
+}
+
+// SetNillableEvaluatedAt sets the "evaluated_at" field if the given value is not nil.
+func (_c *MarketEntityCreate) SetNillableEvaluatedAt(v *time.Time) *MarketEntityCreate {
+	if v != nil {
+		_c.SetEvaluatedAt(*v)
+	}
+	return _c
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (_c *MarketEntityCreate) SetEvaluationDueOn(v time.Time) *MarketEntityCreate {
+	_c.mutation.SetEvaluationDueOn(v)
+	return _c
+}
+
+// SetNillableEvaluationDueOn sets the "evaluation_due_on" field if the given value is not nil.
+func (_c *MarketEntityCreate) SetNillableEvaluationDueOn(v *time.Time) *MarketEntityCreate {
+	if v != nil {
+		_c.SetEvaluationDueOn(*v)
 	}
 	return _c
 }
@@ -526,6 +603,16 @@ func (_c *MarketEntityCreate) check() error {
 			return &ValidationError{Name: "industry_code", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.industry_code": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.RiskTier(); ok {
+		if err := marketentity.RiskTierValidator(v); err != nil {
+			return &ValidationError{Name: "risk_tier", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.risk_tier": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.CreditGrade(); ok {
+		if err := marketentity.CreditGradeValidator(v); err != nil {
+			return &ValidationError{Name: "credit_grade", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.credit_grade": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -616,6 +703,30 @@ func (_c *MarketEntityCreate) createSpec() (*MarketEntity, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.IndustryCode(); ok {
 		_spec.SetField(marketentity.FieldIndustryCode, field.TypeString, value)
 		_node.IndustryCode = value
+	}
+	if value, ok := _c.mutation.RiskTier(); ok {
+		_spec.SetField(marketentity.FieldRiskTier, field.TypeEnum, value)
+		_node.RiskTier = &value
+	}
+	if value, ok := _c.mutation.CreditScore(); ok {
+		_spec.SetField(marketentity.FieldCreditScore, field.TypeInt, value)
+		_node.CreditScore = &value
+	}
+	if value, ok := _c.mutation.CreditGrade(); ok {
+		_spec.SetField(marketentity.FieldCreditGrade, field.TypeEnum, value)
+		_node.CreditGrade = &value
+	}
+	if value, ok := _c.mutation.Evaluation(); ok {
+		_spec.SetField(marketentity.FieldEvaluation, field.TypeJSON, value)
+		_node.Evaluation = value
+	}
+	if value, ok := _c.mutation.EvaluatedAt(); ok {
+		_spec.SetField(marketentity.FieldEvaluatedAt, field.TypeTime, value)
+		_node.EvaluatedAt = &value
+	}
+	if value, ok := _c.mutation.EvaluationDueOn(); ok {
+		_spec.SetField(marketentity.FieldEvaluationDueOn, field.TypeTime, value)
+		_node.EvaluationDueOn = &value
 	}
 	if nodes := _c.mutation.PenaltiesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1077,6 +1188,120 @@ func (u *MarketEntityUpsert) ClearLegalRepresentativeID() *MarketEntityUpsert {
 	return u
 }
 
+// SetRiskTier sets the "risk_tier" field.
+func (u *MarketEntityUpsert) SetRiskTier(v evaluation.Tier) *MarketEntityUpsert {
+	u.Set(marketentity.FieldRiskTier, v)
+	return u
+}
+
+// UpdateRiskTier sets the "risk_tier" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateRiskTier() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldRiskTier)
+	return u
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (u *MarketEntityUpsert) ClearRiskTier() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldRiskTier)
+	return u
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (u *MarketEntityUpsert) SetCreditScore(v int) *MarketEntityUpsert {
+	u.Set(marketentity.FieldCreditScore, v)
+	return u
+}
+
+// UpdateCreditScore sets the "credit_score" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateCreditScore() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldCreditScore)
+	return u
+}
+
+// AddCreditScore adds v to the "credit_score" field.
+func (u *MarketEntityUpsert) AddCreditScore(v int) *MarketEntityUpsert {
+	u.Add(marketentity.FieldCreditScore, v)
+	return u
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (u *MarketEntityUpsert) ClearCreditScore() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldCreditScore)
+	return u
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (u *MarketEntityUpsert) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsert {
+	u.Set(marketentity.FieldCreditGrade, v)
+	return u
+}
+
+// UpdateCreditGrade sets the "credit_grade" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateCreditGrade() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldCreditGrade)
+	return u
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (u *MarketEntityUpsert) ClearCreditGrade() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldCreditGrade)
+	return u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *MarketEntityUpsert) SetEvaluation(v *evaluation.Result) *MarketEntityUpsert {
+	u.Set(marketentity.FieldEvaluation, v)
+	return u
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateEvaluation() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldEvaluation)
+	return u
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (u *MarketEntityUpsert) ClearEvaluation() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldEvaluation)
+	return u
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (u *MarketEntityUpsert) SetEvaluatedAt(v time.Time) *MarketEntityUpsert {
+	u.Set(marketentity.FieldEvaluatedAt, v)
+	return u
+}
+
+// UpdateEvaluatedAt sets the "evaluated_at" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateEvaluatedAt() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldEvaluatedAt)
+	return u
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (u *MarketEntityUpsert) ClearEvaluatedAt() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldEvaluatedAt)
+	return u
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (u *MarketEntityUpsert) SetEvaluationDueOn(v time.Time) *MarketEntityUpsert {
+	u.Set(marketentity.FieldEvaluationDueOn, v)
+	return u
+}
+
+// UpdateEvaluationDueOn sets the "evaluation_due_on" field to the value that was provided on create.
+func (u *MarketEntityUpsert) UpdateEvaluationDueOn() *MarketEntityUpsert {
+	u.SetExcluded(marketentity.FieldEvaluationDueOn)
+	return u
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (u *MarketEntityUpsert) ClearEvaluationDueOn() *MarketEntityUpsert {
+	u.SetNull(marketentity.FieldEvaluationDueOn)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1409,6 +1634,139 @@ func (u *MarketEntityUpsertOne) UpdateLegalRepresentativeID() *MarketEntityUpser
 func (u *MarketEntityUpsertOne) ClearLegalRepresentativeID() *MarketEntityUpsertOne {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.ClearLegalRepresentativeID()
+	})
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (u *MarketEntityUpsertOne) SetRiskTier(v evaluation.Tier) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetRiskTier(v)
+	})
+}
+
+// UpdateRiskTier sets the "risk_tier" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateRiskTier() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateRiskTier()
+	})
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (u *MarketEntityUpsertOne) ClearRiskTier() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearRiskTier()
+	})
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (u *MarketEntityUpsertOne) SetCreditScore(v int) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetCreditScore(v)
+	})
+}
+
+// AddCreditScore adds v to the "credit_score" field.
+func (u *MarketEntityUpsertOne) AddCreditScore(v int) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.AddCreditScore(v)
+	})
+}
+
+// UpdateCreditScore sets the "credit_score" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateCreditScore() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateCreditScore()
+	})
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (u *MarketEntityUpsertOne) ClearCreditScore() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearCreditScore()
+	})
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (u *MarketEntityUpsertOne) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetCreditGrade(v)
+	})
+}
+
+// UpdateCreditGrade sets the "credit_grade" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateCreditGrade() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateCreditGrade()
+	})
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (u *MarketEntityUpsertOne) ClearCreditGrade() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearCreditGrade()
+	})
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *MarketEntityUpsertOne) SetEvaluation(v *evaluation.Result) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluation(v)
+	})
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateEvaluation() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluation()
+	})
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (u *MarketEntityUpsertOne) ClearEvaluation() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluation()
+	})
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (u *MarketEntityUpsertOne) SetEvaluatedAt(v time.Time) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluatedAt(v)
+	})
+}
+
+// UpdateEvaluatedAt sets the "evaluated_at" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateEvaluatedAt() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluatedAt()
+	})
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (u *MarketEntityUpsertOne) ClearEvaluatedAt() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluatedAt()
+	})
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (u *MarketEntityUpsertOne) SetEvaluationDueOn(v time.Time) *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluationDueOn(v)
+	})
+}
+
+// UpdateEvaluationDueOn sets the "evaluation_due_on" field to the value that was provided on create.
+func (u *MarketEntityUpsertOne) UpdateEvaluationDueOn() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluationDueOn()
+	})
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (u *MarketEntityUpsertOne) ClearEvaluationDueOn() *MarketEntityUpsertOne {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluationDueOn()
 	})
 }
 
@@ -1910,6 +2268,139 @@ func (u *MarketEntityUpsertBulk) UpdateLegalRepresentativeID() *MarketEntityUpse
 func (u *MarketEntityUpsertBulk) ClearLegalRepresentativeID() *MarketEntityUpsertBulk {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.ClearLegalRepresentativeID()
+	})
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (u *MarketEntityUpsertBulk) SetRiskTier(v evaluation.Tier) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetRiskTier(v)
+	})
+}
+
+// UpdateRiskTier sets the "risk_tier" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateRiskTier() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateRiskTier()
+	})
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (u *MarketEntityUpsertBulk) ClearRiskTier() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearRiskTier()
+	})
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (u *MarketEntityUpsertBulk) SetCreditScore(v int) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetCreditScore(v)
+	})
+}
+
+// AddCreditScore adds v to the "credit_score" field.
+func (u *MarketEntityUpsertBulk) AddCreditScore(v int) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.AddCreditScore(v)
+	})
+}
+
+// UpdateCreditScore sets the "credit_score" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateCreditScore() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateCreditScore()
+	})
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (u *MarketEntityUpsertBulk) ClearCreditScore() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearCreditScore()
+	})
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (u *MarketEntityUpsertBulk) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetCreditGrade(v)
+	})
+}
+
+// UpdateCreditGrade sets the "credit_grade" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateCreditGrade() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateCreditGrade()
+	})
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (u *MarketEntityUpsertBulk) ClearCreditGrade() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearCreditGrade()
+	})
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (u *MarketEntityUpsertBulk) SetEvaluation(v *evaluation.Result) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluation(v)
+	})
+}
+
+// UpdateEvaluation sets the "evaluation" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateEvaluation() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluation()
+	})
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (u *MarketEntityUpsertBulk) ClearEvaluation() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluation()
+	})
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (u *MarketEntityUpsertBulk) SetEvaluatedAt(v time.Time) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluatedAt(v)
+	})
+}
+
+// UpdateEvaluatedAt sets the "evaluated_at" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateEvaluatedAt() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluatedAt()
+	})
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (u *MarketEntityUpsertBulk) ClearEvaluatedAt() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluatedAt()
+	})
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (u *MarketEntityUpsertBulk) SetEvaluationDueOn(v time.Time) *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.SetEvaluationDueOn(v)
+	})
+}
+
+// UpdateEvaluationDueOn sets the "evaluation_due_on" field to the value that was provided on create.
+func (u *MarketEntityUpsertBulk) UpdateEvaluationDueOn() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.UpdateEvaluationDueOn()
+	})
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (u *MarketEntityUpsertBulk) ClearEvaluationDueOn() *MarketEntityUpsertBulk {
+	return u.Update(func(s *MarketEntityUpsert) {
+		s.ClearEvaluationDueOn()
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -307,6 +308,125 @@ func (_u *MarketEntityUpdate) SetNillableLegalRepresentativeID(v *int) *MarketEn
 // ClearLegalRepresentativeID clears the value of the "legal_representative_id" field.
 func (_u *MarketEntityUpdate) ClearLegalRepresentativeID() *MarketEntityUpdate {
 	_u.mutation.ClearLegalRepresentativeID()
+	return _u
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (_u *MarketEntityUpdate) SetRiskTier(v evaluation.Tier) *MarketEntityUpdate {
+	_u.mutation.SetRiskTier(v)
+	return _u
+}
+
+// SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
+func (_u *MarketEntityUpdate) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityUpdate {
+	if v != nil {
+		_u.SetRiskTier(*v)
+	}
+	return _u
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (_u *MarketEntityUpdate) ClearRiskTier() *MarketEntityUpdate {
+	_u.mutation.ClearRiskTier()
+	return _u
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (_u *MarketEntityUpdate) SetCreditScore(v int) *MarketEntityUpdate {
+	_u.mutation.ResetCreditScore()
+	_u.mutation.SetCreditScore(v)
+	return _u
+}
+
+// SetNillableCreditScore sets the "credit_score" field if the given value is not nil.
+func (_u *MarketEntityUpdate) SetNillableCreditScore(v *int) *MarketEntityUpdate {
+	if v != nil {
+		_u.SetCreditScore(*v)
+	}
+	return _u
+}
+
+// AddCreditScore adds value to the "credit_score" field.
+func (_u *MarketEntityUpdate) AddCreditScore(v int) *MarketEntityUpdate {
+	_u.mutation.AddCreditScore(v)
+	return _u
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (_u *MarketEntityUpdate) ClearCreditScore() *MarketEntityUpdate {
+	_u.mutation.ClearCreditScore()
+	return _u
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (_u *MarketEntityUpdate) SetCreditGrade(v evaluation.Grade) *MarketEntityUpdate {
+	_u.mutation.SetCreditGrade(v)
+	return _u
+}
+
+// SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
+func (_u *MarketEntityUpdate) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityUpdate {
+	if v != nil {
+		_u.SetCreditGrade(*v)
+	}
+	return _u
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (_u *MarketEntityUpdate) ClearCreditGrade() *MarketEntityUpdate {
+	_u.mutation.ClearCreditGrade()
+	return _u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_u *MarketEntityUpdate) SetEvaluation(v *evaluation.Result) *MarketEntityUpdate {
+	_u.mutation.SetEvaluation(v)
+	return _u
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (_u *MarketEntityUpdate) ClearEvaluation() *MarketEntityUpdate {
+	_u.mutation.ClearEvaluation()
+	return _u
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (_u *MarketEntityUpdate) SetEvaluatedAt(v time.Time) *MarketEntityUpdate {
+	_u.mutation.SetEvaluatedAt(v)
+	return _u
+}
+
+// SetNillableEvaluatedAt sets the "evaluated_at" field if the given value is not nil.
+func (_u *MarketEntityUpdate) SetNillableEvaluatedAt(v *time.Time) *MarketEntityUpdate {
+	if v != nil {
+		_u.SetEvaluatedAt(*v)
+	}
+	return _u
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (_u *MarketEntityUpdate) ClearEvaluatedAt() *MarketEntityUpdate {
+	_u.mutation.ClearEvaluatedAt()
+	return _u
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (_u *MarketEntityUpdate) SetEvaluationDueOn(v time.Time) *MarketEntityUpdate {
+	_u.mutation.SetEvaluationDueOn(v)
+	return _u
+}
+
+// SetNillableEvaluationDueOn sets the "evaluation_due_on" field if the given value is not nil.
+func (_u *MarketEntityUpdate) SetNillableEvaluationDueOn(v *time.Time) *MarketEntityUpdate {
+	if v != nil {
+		_u.SetEvaluationDueOn(*v)
+	}
+	return _u
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (_u *MarketEntityUpdate) ClearEvaluationDueOn() *MarketEntityUpdate {
+	_u.mutation.ClearEvaluationDueOn()
 	return _u
 }
 
@@ -708,6 +828,16 @@ func (_u *MarketEntityUpdate) check() error {
 			return &ValidationError{Name: "industry_code", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.industry_code": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RiskTier(); ok {
+		if err := marketentity.RiskTierValidator(v); err != nil {
+			return &ValidationError{Name: "risk_tier", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.risk_tier": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreditGrade(); ok {
+		if err := marketentity.CreditGradeValidator(v); err != nil {
+			return &ValidationError{Name: "credit_grade", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.credit_grade": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -785,6 +915,45 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.IndustryCodeCleared() {
 		_spec.ClearField(marketentity.FieldIndustryCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.RiskTier(); ok {
+		_spec.SetField(marketentity.FieldRiskTier, field.TypeEnum, value)
+	}
+	if _u.mutation.RiskTierCleared() {
+		_spec.ClearField(marketentity.FieldRiskTier, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.CreditScore(); ok {
+		_spec.SetField(marketentity.FieldCreditScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCreditScore(); ok {
+		_spec.AddField(marketentity.FieldCreditScore, field.TypeInt, value)
+	}
+	if _u.mutation.CreditScoreCleared() {
+		_spec.ClearField(marketentity.FieldCreditScore, field.TypeInt)
+	}
+	if value, ok := _u.mutation.CreditGrade(); ok {
+		_spec.SetField(marketentity.FieldCreditGrade, field.TypeEnum, value)
+	}
+	if _u.mutation.CreditGradeCleared() {
+		_spec.ClearField(marketentity.FieldCreditGrade, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.Evaluation(); ok {
+		_spec.SetField(marketentity.FieldEvaluation, field.TypeJSON, value)
+	}
+	if _u.mutation.EvaluationCleared() {
+		_spec.ClearField(marketentity.FieldEvaluation, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EvaluatedAt(); ok {
+		_spec.SetField(marketentity.FieldEvaluatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EvaluatedAtCleared() {
+		_spec.ClearField(marketentity.FieldEvaluatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EvaluationDueOn(); ok {
+		_spec.SetField(marketentity.FieldEvaluationDueOn, field.TypeTime, value)
+	}
+	if _u.mutation.EvaluationDueOnCleared() {
+		_spec.ClearField(marketentity.FieldEvaluationDueOn, field.TypeTime)
 	}
 	if _u.mutation.PenaltiesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1478,6 +1647,125 @@ func (_u *MarketEntityUpdateOne) ClearLegalRepresentativeID() *MarketEntityUpdat
 	return _u
 }
 
+// SetRiskTier sets the "risk_tier" field.
+func (_u *MarketEntityUpdateOne) SetRiskTier(v evaluation.Tier) *MarketEntityUpdateOne {
+	_u.mutation.SetRiskTier(v)
+	return _u
+}
+
+// SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
+func (_u *MarketEntityUpdateOne) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityUpdateOne {
+	if v != nil {
+		_u.SetRiskTier(*v)
+	}
+	return _u
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (_u *MarketEntityUpdateOne) ClearRiskTier() *MarketEntityUpdateOne {
+	_u.mutation.ClearRiskTier()
+	return _u
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (_u *MarketEntityUpdateOne) SetCreditScore(v int) *MarketEntityUpdateOne {
+	_u.mutation.ResetCreditScore()
+	_u.mutation.SetCreditScore(v)
+	return _u
+}
+
+// SetNillableCreditScore sets the "credit_score" field if the given value is not nil.
+func (_u *MarketEntityUpdateOne) SetNillableCreditScore(v *int) *MarketEntityUpdateOne {
+	if v != nil {
+		_u.SetCreditScore(*v)
+	}
+	return _u
+}
+
+// AddCreditScore adds value to the "credit_score" field.
+func (_u *MarketEntityUpdateOne) AddCreditScore(v int) *MarketEntityUpdateOne {
+	_u.mutation.AddCreditScore(v)
+	return _u
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (_u *MarketEntityUpdateOne) ClearCreditScore() *MarketEntityUpdateOne {
+	_u.mutation.ClearCreditScore()
+	return _u
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (_u *MarketEntityUpdateOne) SetCreditGrade(v evaluation.Grade) *MarketEntityUpdateOne {
+	_u.mutation.SetCreditGrade(v)
+	return _u
+}
+
+// SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
+func (_u *MarketEntityUpdateOne) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityUpdateOne {
+	if v != nil {
+		_u.SetCreditGrade(*v)
+	}
+	return _u
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (_u *MarketEntityUpdateOne) ClearCreditGrade() *MarketEntityUpdateOne {
+	_u.mutation.ClearCreditGrade()
+	return _u
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (_u *MarketEntityUpdateOne) SetEvaluation(v *evaluation.Result) *MarketEntityUpdateOne {
+	_u.mutation.SetEvaluation(v)
+	return _u
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (_u *MarketEntityUpdateOne) ClearEvaluation() *MarketEntityUpdateOne {
+	_u.mutation.ClearEvaluation()
+	return _u
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (_u *MarketEntityUpdateOne) SetEvaluatedAt(v time.Time) *MarketEntityUpdateOne {
+	_u.mutation.SetEvaluatedAt(v)
+	return _u
+}
+
+// SetNillableEvaluatedAt sets the "evaluated_at" field if the given value is not nil.
+func (_u *MarketEntityUpdateOne) SetNillableEvaluatedAt(v *time.Time) *MarketEntityUpdateOne {
+	if v != nil {
+		_u.SetEvaluatedAt(*v)
+	}
+	return _u
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (_u *MarketEntityUpdateOne) ClearEvaluatedAt() *MarketEntityUpdateOne {
+	_u.mutation.ClearEvaluatedAt()
+	return _u
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (_u *MarketEntityUpdateOne) SetEvaluationDueOn(v time.Time) *MarketEntityUpdateOne {
+	_u.mutation.SetEvaluationDueOn(v)
+	return _u
+}
+
+// SetNillableEvaluationDueOn sets the "evaluation_due_on" field if the given value is not nil.
+func (_u *MarketEntityUpdateOne) SetNillableEvaluationDueOn(v *time.Time) *MarketEntityUpdateOne {
+	if v != nil {
+		_u.SetEvaluationDueOn(*v)
+	}
+	return _u
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (_u *MarketEntityUpdateOne) ClearEvaluationDueOn() *MarketEntityUpdateOne {
+	_u.mutation.ClearEvaluationDueOn()
+	return _u
+}
+
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by IDs.
 func (_u *MarketEntityUpdateOne) AddPenaltyIDs(ids ...int) *MarketEntityUpdateOne {
 	_u.mutation.AddPenaltyIDs(ids...)
@@ -1889,6 +2177,16 @@ func (_u *MarketEntityUpdateOne) check() error {
 			return &ValidationError{Name: "industry_code", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.industry_code": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RiskTier(); ok {
+		if err := marketentity.RiskTierValidator(v); err != nil {
+			return &ValidationError{Name: "risk_tier", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.risk_tier": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CreditGrade(); ok {
+		if err := marketentity.CreditGradeValidator(v); err != nil {
+			return &ValidationError{Name: "credit_grade", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.credit_grade": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1983,6 +2281,45 @@ func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEnti
 	}
 	if _u.mutation.IndustryCodeCleared() {
 		_spec.ClearField(marketentity.FieldIndustryCode, field.TypeString)
+	}
+	if value, ok := _u.mutation.RiskTier(); ok {
+		_spec.SetField(marketentity.FieldRiskTier, field.TypeEnum, value)
+	}
+	if _u.mutation.RiskTierCleared() {
+		_spec.ClearField(marketentity.FieldRiskTier, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.CreditScore(); ok {
+		_spec.SetField(marketentity.FieldCreditScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedCreditScore(); ok {
+		_spec.AddField(marketentity.FieldCreditScore, field.TypeInt, value)
+	}
+	if _u.mutation.CreditScoreCleared() {
+		_spec.ClearField(marketentity.FieldCreditScore, field.TypeInt)
+	}
+	if value, ok := _u.mutation.CreditGrade(); ok {
+		_spec.SetField(marketentity.FieldCreditGrade, field.TypeEnum, value)
+	}
+	if _u.mutation.CreditGradeCleared() {
+		_spec.ClearField(marketentity.FieldCreditGrade, field.TypeEnum)
+	}
+	if value, ok := _u.mutation.Evaluation(); ok {
+		_spec.SetField(marketentity.FieldEvaluation, field.TypeJSON, value)
+	}
+	if _u.mutation.EvaluationCleared() {
+		_spec.ClearField(marketentity.FieldEvaluation, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EvaluatedAt(); ok {
+		_spec.SetField(marketentity.FieldEvaluatedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EvaluatedAtCleared() {
+		_spec.ClearField(marketentity.FieldEvaluatedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.EvaluationDueOn(); ok {
+		_spec.SetField(marketentity.FieldEvaluationDueOn, field.TypeTime, value)
+	}
+	if _u.mutation.EvaluationDueOnCleared() {
+		_spec.ClearField(marketentity.FieldEvaluationDueOn, field.TypeTime)
 	}
 	if _u.mutation.PenaltiesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -20,6 +20,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -30,7 +33,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/sampling"
 	"github.com/shopspring/decimal"
 )
 
@@ -43,23 +48,26 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken              = "APIToken"
-	TypeAdministrativeLicense = "AdministrativeLicense"
-	TypeAdministrativePenalty = "AdministrativePenalty"
-	TypeAuditLog              = "AuditLog"
-	TypeCasbinRule            = "CasbinRule"
-	TypeCreditCommitment      = "CreditCommitment"
-	TypeDepartment            = "Department"
-	TypeDivision              = "Division"
-	TypeEntityRole            = "EntityRole"
-	TypeListEntry             = "ListEntry"
-	TypeMarketEntity          = "MarketEntity"
-	TypeNaturalPerson         = "NaturalPerson"
-	TypePractitioner          = "Practitioner"
-	TypePublicityRule         = "PublicityRule"
-	TypeSectorRating          = "SectorRating"
-	TypeServiceProvider       = "ServiceProvider"
-	TypeSpotCheck             = "SpotCheck"
+	TypeAPIToken               = "APIToken"
+	TypeAdministrativeLicense  = "AdministrativeLicense"
+	TypeAdministrativePenalty  = "AdministrativePenalty"
+	TypeAuditLog               = "AuditLog"
+	TypeCasbinRule             = "CasbinRule"
+	TypeCreditCommitment       = "CreditCommitment"
+	TypeDepartment             = "Department"
+	TypeDivision               = "Division"
+	TypeEntityRole             = "EntityRole"
+	TypeEvaluationRuleSet      = "EvaluationRuleSet"
+	TypeInspectionPlan         = "InspectionPlan"
+	TypeJointPunishmentMeasure = "JointPunishmentMeasure"
+	TypeListEntry              = "ListEntry"
+	TypeMarketEntity           = "MarketEntity"
+	TypeNaturalPerson          = "NaturalPerson"
+	TypePractitioner           = "Practitioner"
+	TypePublicityRule          = "PublicityRule"
+	TypeSectorRating           = "SectorRating"
+	TypeServiceProvider        = "ServiceProvider"
+	TypeSpotCheck              = "SpotCheck"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -856,6 +864,7 @@ type AdministrativeLicenseMutation struct {
 	status            *sectors.RecordStatus
 	source_system     *string
 	source_record_id  *string
+	under_objection   *bool
 	decision_doc_name *string
 	decision_no       *string
 	license_category  *administrativelicense.LicenseCategory
@@ -1241,6 +1250,42 @@ func (m *AdministrativeLicenseMutation) OldSourceRecordID(ctx context.Context) (
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *AdministrativeLicenseMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *AdministrativeLicenseMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *AdministrativeLicenseMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the AdministrativeLicense entity.
+// If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativeLicenseMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *AdministrativeLicenseMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -1963,7 +2008,7 @@ func (m *AdministrativeLicenseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativeLicenseMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 23)
 	if m.created_at != nil {
 		fields = append(fields, administrativelicense.FieldCreatedAt)
 	}
@@ -1984,6 +2029,9 @@ func (m *AdministrativeLicenseMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, administrativelicense.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, administrativelicense.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, administrativelicense.FieldDepartmentID)
@@ -2052,6 +2100,8 @@ func (m *AdministrativeLicenseMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case administrativelicense.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case administrativelicense.FieldUnderObjection:
+		return m.UnderObjection()
 	case administrativelicense.FieldDepartmentID:
 		return m.DepartmentID()
 	case administrativelicense.FieldEntityID:
@@ -2105,6 +2155,8 @@ func (m *AdministrativeLicenseMutation) OldField(ctx context.Context, name strin
 		return m.OldSourceSystem(ctx)
 	case administrativelicense.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case administrativelicense.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case administrativelicense.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case administrativelicense.FieldEntityID:
@@ -2192,6 +2244,13 @@ func (m *AdministrativeLicenseMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case administrativelicense.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case administrativelicense.FieldDepartmentID:
 		v, ok := value.(int)
@@ -2410,6 +2469,9 @@ func (m *AdministrativeLicenseMutation) ResetField(name string) error {
 	case administrativelicense.FieldSourceRecordID:
 		m.ResetSourceRecordID()
 		return nil
+	case administrativelicense.FieldUnderObjection:
+		m.ResetUnderObjection()
+		return nil
 	case administrativelicense.FieldDepartmentID:
 		m.ResetDepartmentID()
 		return nil
@@ -2582,6 +2644,7 @@ type AdministrativePenaltyMutation struct {
 	status                       *sectors.RecordStatus
 	source_system                *string
 	source_record_id             *string
+	under_objection              *bool
 	counterparty_name            *string
 	counterparty_category        *administrativepenalty.CounterpartyCategory
 	counterparty_uscc            *string
@@ -2609,6 +2672,7 @@ type AdministrativePenaltyMutation struct {
 	publicity_deadline           *time.Time
 	repairable                   *bool
 	publicity_rule_set           *string
+	publicity_stopped_on         *time.Time
 	authority_name               *string
 	authority_uscc               *string
 	data_source_unit             *string
@@ -2987,6 +3051,42 @@ func (m *AdministrativePenaltyMutation) OldSourceRecordID(ctx context.Context) (
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *AdministrativePenaltyMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *AdministrativePenaltyMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *AdministrativePenaltyMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *AdministrativePenaltyMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -4269,6 +4369,55 @@ func (m *AdministrativePenaltyMutation) ResetPublicityRuleSet() {
 	delete(m.clearedFields, administrativepenalty.FieldPublicityRuleSet)
 }
 
+// SetPublicityStoppedOn sets the "publicity_stopped_on" field.
+func (m *AdministrativePenaltyMutation) SetPublicityStoppedOn(t time.Time) {
+	m.publicity_stopped_on = &t
+}
+
+// PublicityStoppedOn returns the value of the "publicity_stopped_on" field in the mutation.
+func (m *AdministrativePenaltyMutation) PublicityStoppedOn() (r time.Time, exists bool) {
+	v := m.publicity_stopped_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicityStoppedOn returns the old "publicity_stopped_on" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldPublicityStoppedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicityStoppedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicityStoppedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicityStoppedOn: %w", err)
+	}
+	return oldValue.PublicityStoppedOn, nil
+}
+
+// ClearPublicityStoppedOn clears the value of the "publicity_stopped_on" field.
+func (m *AdministrativePenaltyMutation) ClearPublicityStoppedOn() {
+	m.publicity_stopped_on = nil
+	m.clearedFields[administrativepenalty.FieldPublicityStoppedOn] = struct{}{}
+}
+
+// PublicityStoppedOnCleared returns if the "publicity_stopped_on" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) PublicityStoppedOnCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldPublicityStoppedOn]
+	return ok
+}
+
+// ResetPublicityStoppedOn resets all changes to the "publicity_stopped_on" field.
+func (m *AdministrativePenaltyMutation) ResetPublicityStoppedOn() {
+	m.publicity_stopped_on = nil
+	delete(m.clearedFields, administrativepenalty.FieldPublicityStoppedOn)
+}
+
 // SetAuthorityName sets the "authority_name" field.
 func (m *AdministrativePenaltyMutation) SetAuthorityName(s string) {
 	m.authority_name = &s
@@ -4577,7 +4726,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 41)
+	fields := make([]string, 0, 43)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -4598,6 +4747,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, administrativepenalty.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, administrativepenalty.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, administrativepenalty.FieldDepartmentID)
@@ -4686,6 +4838,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	if m.publicity_rule_set != nil {
 		fields = append(fields, administrativepenalty.FieldPublicityRuleSet)
 	}
+	if m.publicity_stopped_on != nil {
+		fields = append(fields, administrativepenalty.FieldPublicityStoppedOn)
+	}
 	if m.authority_name != nil {
 		fields = append(fields, administrativepenalty.FieldAuthorityName)
 	}
@@ -4723,6 +4878,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case administrativepenalty.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case administrativepenalty.FieldUnderObjection:
+		return m.UnderObjection()
 	case administrativepenalty.FieldDepartmentID:
 		return m.DepartmentID()
 	case administrativepenalty.FieldEntityID:
@@ -4781,6 +4938,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.Repairable()
 	case administrativepenalty.FieldPublicityRuleSet:
 		return m.PublicityRuleSet()
+	case administrativepenalty.FieldPublicityStoppedOn:
+		return m.PublicityStoppedOn()
 	case administrativepenalty.FieldAuthorityName:
 		return m.AuthorityName()
 	case administrativepenalty.FieldAuthorityUscc:
@@ -4814,6 +4973,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldSourceSystem(ctx)
 	case administrativepenalty.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case administrativepenalty.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case administrativepenalty.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case administrativepenalty.FieldEntityID:
@@ -4872,6 +5033,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldRepairable(ctx)
 	case administrativepenalty.FieldPublicityRuleSet:
 		return m.OldPublicityRuleSet(ctx)
+	case administrativepenalty.FieldPublicityStoppedOn:
+		return m.OldPublicityStoppedOn(ctx)
 	case administrativepenalty.FieldAuthorityName:
 		return m.OldAuthorityName(ctx)
 	case administrativepenalty.FieldAuthorityUscc:
@@ -4939,6 +5102,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case administrativepenalty.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case administrativepenalty.FieldDepartmentID:
 		v, ok := value.(int)
@@ -5143,6 +5313,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		}
 		m.SetPublicityRuleSet(v)
 		return nil
+	case administrativepenalty.FieldPublicityStoppedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicityStoppedOn(v)
+		return nil
 	case administrativepenalty.FieldAuthorityName:
 		v, ok := value.(string)
 		if !ok {
@@ -5265,6 +5442,9 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldPublicityRuleSet) {
 		fields = append(fields, administrativepenalty.FieldPublicityRuleSet)
 	}
+	if m.FieldCleared(administrativepenalty.FieldPublicityStoppedOn) {
+		fields = append(fields, administrativepenalty.FieldPublicityStoppedOn)
+	}
 	if m.FieldCleared(administrativepenalty.FieldRemark) {
 		fields = append(fields, administrativepenalty.FieldRemark)
 	}
@@ -5336,6 +5516,9 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 	case administrativepenalty.FieldPublicityRuleSet:
 		m.ClearPublicityRuleSet()
 		return nil
+	case administrativepenalty.FieldPublicityStoppedOn:
+		m.ClearPublicityStoppedOn()
+		return nil
 	case administrativepenalty.FieldRemark:
 		m.ClearRemark()
 		return nil
@@ -5367,6 +5550,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldSourceRecordID:
 		m.ResetSourceRecordID()
+		return nil
+	case administrativepenalty.FieldUnderObjection:
+		m.ResetUnderObjection()
 		return nil
 	case administrativepenalty.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -5454,6 +5640,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldPublicityRuleSet:
 		m.ResetPublicityRuleSet()
+		return nil
+	case administrativepenalty.FieldPublicityStoppedOn:
+		m.ResetPublicityStoppedOn()
 		return nil
 	case administrativepenalty.FieldAuthorityName:
 		m.ResetAuthorityName()
@@ -7117,6 +7306,7 @@ type CreditCommitmentMutation struct {
 	status            *sectors.RecordStatus
 	source_system     *string
 	source_record_id  *string
+	under_objection   *bool
 	kind              *creditcommitment.Kind
 	text              *string
 	signed_on         *time.Time
@@ -7495,6 +7685,42 @@ func (m *CreditCommitmentMutation) OldSourceRecordID(ctx context.Context) (v str
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *CreditCommitmentMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *CreditCommitmentMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *CreditCommitmentMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *CreditCommitmentMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -7926,7 +8152,7 @@ func (m *CreditCommitmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CreditCommitmentMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, creditcommitment.FieldCreatedAt)
 	}
@@ -7947,6 +8173,9 @@ func (m *CreditCommitmentMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, creditcommitment.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, creditcommitment.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, creditcommitment.FieldDepartmentID)
@@ -7994,6 +8223,8 @@ func (m *CreditCommitmentMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case creditcommitment.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case creditcommitment.FieldUnderObjection:
+		return m.UnderObjection()
 	case creditcommitment.FieldDepartmentID:
 		return m.DepartmentID()
 	case creditcommitment.FieldEntityID:
@@ -8033,6 +8264,8 @@ func (m *CreditCommitmentMutation) OldField(ctx context.Context, name string) (e
 		return m.OldSourceSystem(ctx)
 	case creditcommitment.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case creditcommitment.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case creditcommitment.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case creditcommitment.FieldEntityID:
@@ -8106,6 +8339,13 @@ func (m *CreditCommitmentMutation) SetField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case creditcommitment.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case creditcommitment.FieldDepartmentID:
 		v, ok := value.(int)
@@ -8257,6 +8497,9 @@ func (m *CreditCommitmentMutation) ResetField(name string) error {
 	case creditcommitment.FieldSourceRecordID:
 		m.ResetSourceRecordID()
 		return nil
+	case creditcommitment.FieldUnderObjection:
+		m.ResetUnderObjection()
+		return nil
 	case creditcommitment.FieldDepartmentID:
 		m.ResetDepartmentID()
 		return nil
@@ -8398,37 +8641,42 @@ func (m *CreditCommitmentMutation) ResetEdge(name string) error {
 // DepartmentMutation represents an operation that mutates the Department nodes in the graph.
 type DepartmentMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	code                *string
-	name                *string
-	sector              *sectors.Sector
-	division_code       *string
-	level               *department.Level
-	uscc                *string
-	clearedFields       map[string]struct{}
-	penalties           map[int]struct{}
-	removedpenalties    map[int]struct{}
-	clearedpenalties    bool
-	licenses            map[int]struct{}
-	removedlicenses     map[int]struct{}
-	clearedlicenses     bool
-	list_entries        map[int]struct{}
-	removedlist_entries map[int]struct{}
-	clearedlist_entries bool
-	ratings             map[int]struct{}
-	removedratings      map[int]struct{}
-	clearedratings      bool
-	spot_checks         map[int]struct{}
-	removedspot_checks  map[int]struct{}
-	clearedspot_checks  bool
-	commitments         map[int]struct{}
-	removedcommitments  map[int]struct{}
-	clearedcommitments  bool
-	done                bool
-	oldValue            func(context.Context) (*Department, error)
-	predicates          []predicate.Department
+	op                      Op
+	typ                     string
+	id                      *int
+	code                    *string
+	name                    *string
+	sector                  *sectors.Sector
+	division_code           *string
+	level                   *department.Level
+	uscc                    *string
+	inspectors              *[]string
+	appendinspectors        []string
+	clearedFields           map[string]struct{}
+	penalties               map[int]struct{}
+	removedpenalties        map[int]struct{}
+	clearedpenalties        bool
+	licenses                map[int]struct{}
+	removedlicenses         map[int]struct{}
+	clearedlicenses         bool
+	list_entries            map[int]struct{}
+	removedlist_entries     map[int]struct{}
+	clearedlist_entries     bool
+	ratings                 map[int]struct{}
+	removedratings          map[int]struct{}
+	clearedratings          bool
+	spot_checks             map[int]struct{}
+	removedspot_checks      map[int]struct{}
+	clearedspot_checks      bool
+	commitments             map[int]struct{}
+	removedcommitments      map[int]struct{}
+	clearedcommitments      bool
+	inspection_plans        map[int]struct{}
+	removedinspection_plans map[int]struct{}
+	clearedinspection_plans bool
+	done                    bool
+	oldValue                func(context.Context) (*Department, error)
+	predicates              []predicate.Department
 }
 
 var _ ent.Mutation = (*DepartmentMutation)(nil)
@@ -8758,6 +9006,71 @@ func (m *DepartmentMutation) ResetUscc() {
 	delete(m.clearedFields, department.FieldUscc)
 }
 
+// SetInspectors sets the "inspectors" field.
+func (m *DepartmentMutation) SetInspectors(s []string) {
+	m.inspectors = &s
+	m.appendinspectors = nil
+}
+
+// Inspectors returns the value of the "inspectors" field in the mutation.
+func (m *DepartmentMutation) Inspectors() (r []string, exists bool) {
+	v := m.inspectors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInspectors returns the old "inspectors" field's value of the Department entity.
+// If the Department object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DepartmentMutation) OldInspectors(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInspectors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInspectors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInspectors: %w", err)
+	}
+	return oldValue.Inspectors, nil
+}
+
+// AppendInspectors adds s to the "inspectors" field.
+func (m *DepartmentMutation) AppendInspectors(s []string) {
+	m.appendinspectors = append(m.appendinspectors, s...)
+}
+
+// AppendedInspectors returns the list of values that were appended to the "inspectors" field in this mutation.
+func (m *DepartmentMutation) AppendedInspectors() ([]string, bool) {
+	if len(m.appendinspectors) == 0 {
+		return nil, false
+	}
+	return m.appendinspectors, true
+}
+
+// ClearInspectors clears the value of the "inspectors" field.
+func (m *DepartmentMutation) ClearInspectors() {
+	m.inspectors = nil
+	m.appendinspectors = nil
+	m.clearedFields[department.FieldInspectors] = struct{}{}
+}
+
+// InspectorsCleared returns if the "inspectors" field was cleared in this mutation.
+func (m *DepartmentMutation) InspectorsCleared() bool {
+	_, ok := m.clearedFields[department.FieldInspectors]
+	return ok
+}
+
+// ResetInspectors resets all changes to the "inspectors" field.
+func (m *DepartmentMutation) ResetInspectors() {
+	m.inspectors = nil
+	m.appendinspectors = nil
+	delete(m.clearedFields, department.FieldInspectors)
+}
+
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by ids.
 func (m *DepartmentMutation) AddPenaltyIDs(ids ...int) {
 	if m.penalties == nil {
@@ -9082,6 +9395,60 @@ func (m *DepartmentMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by ids.
+func (m *DepartmentMutation) AddInspectionPlanIDs(ids ...int) {
+	if m.inspection_plans == nil {
+		m.inspection_plans = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.inspection_plans[ids[i]] = struct{}{}
+	}
+}
+
+// ClearInspectionPlans clears the "inspection_plans" edge to the InspectionPlan entity.
+func (m *DepartmentMutation) ClearInspectionPlans() {
+	m.clearedinspection_plans = true
+}
+
+// InspectionPlansCleared reports if the "inspection_plans" edge to the InspectionPlan entity was cleared.
+func (m *DepartmentMutation) InspectionPlansCleared() bool {
+	return m.clearedinspection_plans
+}
+
+// RemoveInspectionPlanIDs removes the "inspection_plans" edge to the InspectionPlan entity by IDs.
+func (m *DepartmentMutation) RemoveInspectionPlanIDs(ids ...int) {
+	if m.removedinspection_plans == nil {
+		m.removedinspection_plans = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.inspection_plans, ids[i])
+		m.removedinspection_plans[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedInspectionPlans returns the removed IDs of the "inspection_plans" edge to the InspectionPlan entity.
+func (m *DepartmentMutation) RemovedInspectionPlansIDs() (ids []int) {
+	for id := range m.removedinspection_plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// InspectionPlansIDs returns the "inspection_plans" edge IDs in the mutation.
+func (m *DepartmentMutation) InspectionPlansIDs() (ids []int) {
+	for id := range m.inspection_plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetInspectionPlans resets all changes to the "inspection_plans" edge.
+func (m *DepartmentMutation) ResetInspectionPlans() {
+	m.inspection_plans = nil
+	m.clearedinspection_plans = false
+	m.removedinspection_plans = nil
+}
+
 // Where appends a list predicates to the DepartmentMutation builder.
 func (m *DepartmentMutation) Where(ps ...predicate.Department) {
 	m.predicates = append(m.predicates, ps...)
@@ -9116,7 +9483,7 @@ func (m *DepartmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DepartmentMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.code != nil {
 		fields = append(fields, department.FieldCode)
 	}
@@ -9134,6 +9501,9 @@ func (m *DepartmentMutation) Fields() []string {
 	}
 	if m.uscc != nil {
 		fields = append(fields, department.FieldUscc)
+	}
+	if m.inspectors != nil {
+		fields = append(fields, department.FieldInspectors)
 	}
 	return fields
 }
@@ -9155,6 +9525,8 @@ func (m *DepartmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Level()
 	case department.FieldUscc:
 		return m.Uscc()
+	case department.FieldInspectors:
+		return m.Inspectors()
 	}
 	return nil, false
 }
@@ -9176,6 +9548,8 @@ func (m *DepartmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldLevel(ctx)
 	case department.FieldUscc:
 		return m.OldUscc(ctx)
+	case department.FieldInspectors:
+		return m.OldInspectors(ctx)
 	}
 	return nil, fmt.Errorf("unknown Department field %s", name)
 }
@@ -9227,6 +9601,13 @@ func (m *DepartmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUscc(v)
 		return nil
+	case department.FieldInspectors:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInspectors(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Department field %s", name)
 }
@@ -9260,6 +9641,9 @@ func (m *DepartmentMutation) ClearedFields() []string {
 	if m.FieldCleared(department.FieldUscc) {
 		fields = append(fields, department.FieldUscc)
 	}
+	if m.FieldCleared(department.FieldInspectors) {
+		fields = append(fields, department.FieldInspectors)
+	}
 	return fields
 }
 
@@ -9276,6 +9660,9 @@ func (m *DepartmentMutation) ClearField(name string) error {
 	switch name {
 	case department.FieldUscc:
 		m.ClearUscc()
+		return nil
+	case department.FieldInspectors:
+		m.ClearInspectors()
 		return nil
 	}
 	return fmt.Errorf("unknown Department nullable field %s", name)
@@ -9303,13 +9690,16 @@ func (m *DepartmentMutation) ResetField(name string) error {
 	case department.FieldUscc:
 		m.ResetUscc()
 		return nil
+	case department.FieldInspectors:
+		m.ResetInspectors()
+		return nil
 	}
 	return fmt.Errorf("unknown Department field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9327,6 +9717,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.inspection_plans != nil {
+		edges = append(edges, department.EdgeInspectionPlans)
 	}
 	return edges
 }
@@ -9371,13 +9764,19 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeInspectionPlans:
+		ids := make([]ent.Value, 0, len(m.inspection_plans))
+		for id := range m.inspection_plans {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9395,6 +9794,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.removedinspection_plans != nil {
+		edges = append(edges, department.EdgeInspectionPlans)
 	}
 	return edges
 }
@@ -9439,13 +9841,19 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeInspectionPlans:
+		ids := make([]ent.Value, 0, len(m.removedinspection_plans))
+		for id := range m.removedinspection_plans {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9463,6 +9871,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.clearedinspection_plans {
+		edges = append(edges, department.EdgeInspectionPlans)
 	}
 	return edges
 }
@@ -9483,6 +9894,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case department.EdgeCommitments:
 		return m.clearedcommitments
+	case department.EdgeInspectionPlans:
+		return m.clearedinspection_plans
 	}
 	return false
 }
@@ -9516,6 +9929,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case department.EdgeInspectionPlans:
+		m.ResetInspectionPlans()
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
@@ -11098,6 +11514,2134 @@ func (m *EntityRoleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EntityRole edge %s", name)
 }
 
+// EvaluationRuleSetMutation represents an operation that mutates the EvaluationRuleSet nodes in the graph.
+type EvaluationRuleSetMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	name           *string
+	effective_from *time.Time
+	effective_to   *time.Time
+	rules          *evaluation.RuleSet
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*EvaluationRuleSet, error)
+	predicates     []predicate.EvaluationRuleSet
+}
+
+var _ ent.Mutation = (*EvaluationRuleSetMutation)(nil)
+
+// evaluationrulesetOption allows management of the mutation configuration using functional options.
+type evaluationrulesetOption func(*EvaluationRuleSetMutation)
+
+// newEvaluationRuleSetMutation creates new mutation for the EvaluationRuleSet entity.
+func newEvaluationRuleSetMutation(c config, op Op, opts ...evaluationrulesetOption) *EvaluationRuleSetMutation {
+	m := &EvaluationRuleSetMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEvaluationRuleSet,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEvaluationRuleSetID sets the ID field of the mutation.
+func withEvaluationRuleSetID(id int) evaluationrulesetOption {
+	return func(m *EvaluationRuleSetMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EvaluationRuleSet
+		)
+		m.oldValue = func(ctx context.Context) (*EvaluationRuleSet, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EvaluationRuleSet.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEvaluationRuleSet sets the old EvaluationRuleSet of the mutation.
+func withEvaluationRuleSet(node *EvaluationRuleSet) evaluationrulesetOption {
+	return func(m *EvaluationRuleSetMutation) {
+		m.oldValue = func(context.Context) (*EvaluationRuleSet, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EvaluationRuleSetMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EvaluationRuleSetMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EvaluationRuleSetMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EvaluationRuleSetMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EvaluationRuleSet.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *EvaluationRuleSetMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *EvaluationRuleSetMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the EvaluationRuleSet entity.
+// If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationRuleSetMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *EvaluationRuleSetMutation) ResetName() {
+	m.name = nil
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *EvaluationRuleSetMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *EvaluationRuleSetMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the EvaluationRuleSet entity.
+// If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationRuleSetMutation) OldEffectiveFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *EvaluationRuleSetMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (m *EvaluationRuleSetMutation) SetEffectiveTo(t time.Time) {
+	m.effective_to = &t
+}
+
+// EffectiveTo returns the value of the "effective_to" field in the mutation.
+func (m *EvaluationRuleSetMutation) EffectiveTo() (r time.Time, exists bool) {
+	v := m.effective_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveTo returns the old "effective_to" field's value of the EvaluationRuleSet entity.
+// If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationRuleSetMutation) OldEffectiveTo(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveTo: %w", err)
+	}
+	return oldValue.EffectiveTo, nil
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (m *EvaluationRuleSetMutation) ClearEffectiveTo() {
+	m.effective_to = nil
+	m.clearedFields[evaluationruleset.FieldEffectiveTo] = struct{}{}
+}
+
+// EffectiveToCleared returns if the "effective_to" field was cleared in this mutation.
+func (m *EvaluationRuleSetMutation) EffectiveToCleared() bool {
+	_, ok := m.clearedFields[evaluationruleset.FieldEffectiveTo]
+	return ok
+}
+
+// ResetEffectiveTo resets all changes to the "effective_to" field.
+func (m *EvaluationRuleSetMutation) ResetEffectiveTo() {
+	m.effective_to = nil
+	delete(m.clearedFields, evaluationruleset.FieldEffectiveTo)
+}
+
+// SetRules sets the "rules" field.
+func (m *EvaluationRuleSetMutation) SetRules(es evaluation.RuleSet) {
+	m.rules = &es
+}
+
+// Rules returns the value of the "rules" field in the mutation.
+func (m *EvaluationRuleSetMutation) Rules() (r evaluation.RuleSet, exists bool) {
+	v := m.rules
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRules returns the old "rules" field's value of the EvaluationRuleSet entity.
+// If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationRuleSetMutation) OldRules(ctx context.Context) (v evaluation.RuleSet, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRules is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRules requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRules: %w", err)
+	}
+	return oldValue.Rules, nil
+}
+
+// ResetRules resets all changes to the "rules" field.
+func (m *EvaluationRuleSetMutation) ResetRules() {
+	m.rules = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EvaluationRuleSetMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EvaluationRuleSetMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EvaluationRuleSet entity.
+// If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EvaluationRuleSetMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EvaluationRuleSetMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the EvaluationRuleSetMutation builder.
+func (m *EvaluationRuleSetMutation) Where(ps ...predicate.EvaluationRuleSet) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EvaluationRuleSetMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EvaluationRuleSetMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EvaluationRuleSet, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EvaluationRuleSetMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EvaluationRuleSetMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EvaluationRuleSet).
+func (m *EvaluationRuleSetMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EvaluationRuleSetMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.name != nil {
+		fields = append(fields, evaluationruleset.FieldName)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, evaluationruleset.FieldEffectiveFrom)
+	}
+	if m.effective_to != nil {
+		fields = append(fields, evaluationruleset.FieldEffectiveTo)
+	}
+	if m.rules != nil {
+		fields = append(fields, evaluationruleset.FieldRules)
+	}
+	if m.created_at != nil {
+		fields = append(fields, evaluationruleset.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EvaluationRuleSetMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case evaluationruleset.FieldName:
+		return m.Name()
+	case evaluationruleset.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case evaluationruleset.FieldEffectiveTo:
+		return m.EffectiveTo()
+	case evaluationruleset.FieldRules:
+		return m.Rules()
+	case evaluationruleset.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EvaluationRuleSetMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case evaluationruleset.FieldName:
+		return m.OldName(ctx)
+	case evaluationruleset.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case evaluationruleset.FieldEffectiveTo:
+		return m.OldEffectiveTo(ctx)
+	case evaluationruleset.FieldRules:
+		return m.OldRules(ctx)
+	case evaluationruleset.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown EvaluationRuleSet field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EvaluationRuleSetMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case evaluationruleset.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case evaluationruleset.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case evaluationruleset.FieldEffectiveTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveTo(v)
+		return nil
+	case evaluationruleset.FieldRules:
+		v, ok := value.(evaluation.RuleSet)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRules(v)
+		return nil
+	case evaluationruleset.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EvaluationRuleSet field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EvaluationRuleSetMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EvaluationRuleSetMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EvaluationRuleSetMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown EvaluationRuleSet numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EvaluationRuleSetMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(evaluationruleset.FieldEffectiveTo) {
+		fields = append(fields, evaluationruleset.FieldEffectiveTo)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EvaluationRuleSetMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EvaluationRuleSetMutation) ClearField(name string) error {
+	switch name {
+	case evaluationruleset.FieldEffectiveTo:
+		m.ClearEffectiveTo()
+		return nil
+	}
+	return fmt.Errorf("unknown EvaluationRuleSet nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EvaluationRuleSetMutation) ResetField(name string) error {
+	switch name {
+	case evaluationruleset.FieldName:
+		m.ResetName()
+		return nil
+	case evaluationruleset.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case evaluationruleset.FieldEffectiveTo:
+		m.ResetEffectiveTo()
+		return nil
+	case evaluationruleset.FieldRules:
+		m.ResetRules()
+		return nil
+	case evaluationruleset.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown EvaluationRuleSet field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EvaluationRuleSetMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EvaluationRuleSetMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EvaluationRuleSetMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EvaluationRuleSetMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EvaluationRuleSetMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EvaluationRuleSetMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EvaluationRuleSetMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EvaluationRuleSet unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EvaluationRuleSetMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EvaluationRuleSet edge %s", name)
+}
+
+// InspectionPlanMutation represents an operation that mutates the InspectionPlan nodes in the graph.
+type InspectionPlanMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	code              *string
+	division_code     *string
+	seed              *int64
+	addseed           *int64
+	ratios            *map[evaluation.Tier]float64
+	candidates        *int
+	addcandidates     *int
+	assignments       *[]sampling.Assignment
+	appendassignments []sampling.Assignment
+	drawn_at          *time.Time
+	clearedFields     map[string]struct{}
+	department        *int
+	cleareddepartment bool
+	done              bool
+	oldValue          func(context.Context) (*InspectionPlan, error)
+	predicates        []predicate.InspectionPlan
+}
+
+var _ ent.Mutation = (*InspectionPlanMutation)(nil)
+
+// inspectionplanOption allows management of the mutation configuration using functional options.
+type inspectionplanOption func(*InspectionPlanMutation)
+
+// newInspectionPlanMutation creates new mutation for the InspectionPlan entity.
+func newInspectionPlanMutation(c config, op Op, opts ...inspectionplanOption) *InspectionPlanMutation {
+	m := &InspectionPlanMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeInspectionPlan,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withInspectionPlanID sets the ID field of the mutation.
+func withInspectionPlanID(id int) inspectionplanOption {
+	return func(m *InspectionPlanMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *InspectionPlan
+		)
+		m.oldValue = func(ctx context.Context) (*InspectionPlan, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().InspectionPlan.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withInspectionPlan sets the old InspectionPlan of the mutation.
+func withInspectionPlan(node *InspectionPlan) inspectionplanOption {
+	return func(m *InspectionPlanMutation) {
+		m.oldValue = func(context.Context) (*InspectionPlan, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m InspectionPlanMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m InspectionPlanMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *InspectionPlanMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *InspectionPlanMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().InspectionPlan.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCode sets the "code" field.
+func (m *InspectionPlanMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *InspectionPlanMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *InspectionPlanMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetDivisionCode sets the "division_code" field.
+func (m *InspectionPlanMutation) SetDivisionCode(s string) {
+	m.division_code = &s
+}
+
+// DivisionCode returns the value of the "division_code" field in the mutation.
+func (m *InspectionPlanMutation) DivisionCode() (r string, exists bool) {
+	v := m.division_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDivisionCode returns the old "division_code" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldDivisionCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDivisionCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDivisionCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDivisionCode: %w", err)
+	}
+	return oldValue.DivisionCode, nil
+}
+
+// ResetDivisionCode resets all changes to the "division_code" field.
+func (m *InspectionPlanMutation) ResetDivisionCode() {
+	m.division_code = nil
+}
+
+// SetSeed sets the "seed" field.
+func (m *InspectionPlanMutation) SetSeed(i int64) {
+	m.seed = &i
+	m.addseed = nil
+}
+
+// Seed returns the value of the "seed" field in the mutation.
+func (m *InspectionPlanMutation) Seed() (r int64, exists bool) {
+	v := m.seed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeed returns the old "seed" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldSeed(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeed: %w", err)
+	}
+	return oldValue.Seed, nil
+}
+
+// AddSeed adds i to the "seed" field.
+func (m *InspectionPlanMutation) AddSeed(i int64) {
+	if m.addseed != nil {
+		*m.addseed += i
+	} else {
+		m.addseed = &i
+	}
+}
+
+// AddedSeed returns the value that was added to the "seed" field in this mutation.
+func (m *InspectionPlanMutation) AddedSeed() (r int64, exists bool) {
+	v := m.addseed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeed resets all changes to the "seed" field.
+func (m *InspectionPlanMutation) ResetSeed() {
+	m.seed = nil
+	m.addseed = nil
+}
+
+// SetRatios sets the "ratios" field.
+func (m *InspectionPlanMutation) SetRatios(value map[evaluation.Tier]float64) {
+	m.ratios = &value
+}
+
+// Ratios returns the value of the "ratios" field in the mutation.
+func (m *InspectionPlanMutation) Ratios() (r map[evaluation.Tier]float64, exists bool) {
+	v := m.ratios
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRatios returns the old "ratios" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldRatios(ctx context.Context) (v map[evaluation.Tier]float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRatios is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRatios requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRatios: %w", err)
+	}
+	return oldValue.Ratios, nil
+}
+
+// ResetRatios resets all changes to the "ratios" field.
+func (m *InspectionPlanMutation) ResetRatios() {
+	m.ratios = nil
+}
+
+// SetCandidates sets the "candidates" field.
+func (m *InspectionPlanMutation) SetCandidates(i int) {
+	m.candidates = &i
+	m.addcandidates = nil
+}
+
+// Candidates returns the value of the "candidates" field in the mutation.
+func (m *InspectionPlanMutation) Candidates() (r int, exists bool) {
+	v := m.candidates
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCandidates returns the old "candidates" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldCandidates(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCandidates is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCandidates requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCandidates: %w", err)
+	}
+	return oldValue.Candidates, nil
+}
+
+// AddCandidates adds i to the "candidates" field.
+func (m *InspectionPlanMutation) AddCandidates(i int) {
+	if m.addcandidates != nil {
+		*m.addcandidates += i
+	} else {
+		m.addcandidates = &i
+	}
+}
+
+// AddedCandidates returns the value that was added to the "candidates" field in this mutation.
+func (m *InspectionPlanMutation) AddedCandidates() (r int, exists bool) {
+	v := m.addcandidates
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCandidates resets all changes to the "candidates" field.
+func (m *InspectionPlanMutation) ResetCandidates() {
+	m.candidates = nil
+	m.addcandidates = nil
+}
+
+// SetAssignments sets the "assignments" field.
+func (m *InspectionPlanMutation) SetAssignments(s []sampling.Assignment) {
+	m.assignments = &s
+	m.appendassignments = nil
+}
+
+// Assignments returns the value of the "assignments" field in the mutation.
+func (m *InspectionPlanMutation) Assignments() (r []sampling.Assignment, exists bool) {
+	v := m.assignments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAssignments returns the old "assignments" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldAssignments(ctx context.Context) (v []sampling.Assignment, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAssignments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAssignments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAssignments: %w", err)
+	}
+	return oldValue.Assignments, nil
+}
+
+// AppendAssignments adds s to the "assignments" field.
+func (m *InspectionPlanMutation) AppendAssignments(s []sampling.Assignment) {
+	m.appendassignments = append(m.appendassignments, s...)
+}
+
+// AppendedAssignments returns the list of values that were appended to the "assignments" field in this mutation.
+func (m *InspectionPlanMutation) AppendedAssignments() ([]sampling.Assignment, bool) {
+	if len(m.appendassignments) == 0 {
+		return nil, false
+	}
+	return m.appendassignments, true
+}
+
+// ResetAssignments resets all changes to the "assignments" field.
+func (m *InspectionPlanMutation) ResetAssignments() {
+	m.assignments = nil
+	m.appendassignments = nil
+}
+
+// SetDrawnAt sets the "drawn_at" field.
+func (m *InspectionPlanMutation) SetDrawnAt(t time.Time) {
+	m.drawn_at = &t
+}
+
+// DrawnAt returns the value of the "drawn_at" field in the mutation.
+func (m *InspectionPlanMutation) DrawnAt() (r time.Time, exists bool) {
+	v := m.drawn_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDrawnAt returns the old "drawn_at" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldDrawnAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDrawnAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDrawnAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDrawnAt: %w", err)
+	}
+	return oldValue.DrawnAt, nil
+}
+
+// ResetDrawnAt resets all changes to the "drawn_at" field.
+func (m *InspectionPlanMutation) ResetDrawnAt() {
+	m.drawn_at = nil
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *InspectionPlanMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *InspectionPlanMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the InspectionPlan entity.
+// If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InspectionPlanMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *InspectionPlanMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *InspectionPlanMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[inspectionplan.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *InspectionPlanMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *InspectionPlanMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *InspectionPlanMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// Where appends a list predicates to the InspectionPlanMutation builder.
+func (m *InspectionPlanMutation) Where(ps ...predicate.InspectionPlan) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the InspectionPlanMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *InspectionPlanMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.InspectionPlan, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *InspectionPlanMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *InspectionPlanMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (InspectionPlan).
+func (m *InspectionPlanMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *InspectionPlanMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.code != nil {
+		fields = append(fields, inspectionplan.FieldCode)
+	}
+	if m.division_code != nil {
+		fields = append(fields, inspectionplan.FieldDivisionCode)
+	}
+	if m.seed != nil {
+		fields = append(fields, inspectionplan.FieldSeed)
+	}
+	if m.ratios != nil {
+		fields = append(fields, inspectionplan.FieldRatios)
+	}
+	if m.candidates != nil {
+		fields = append(fields, inspectionplan.FieldCandidates)
+	}
+	if m.assignments != nil {
+		fields = append(fields, inspectionplan.FieldAssignments)
+	}
+	if m.drawn_at != nil {
+		fields = append(fields, inspectionplan.FieldDrawnAt)
+	}
+	if m.department != nil {
+		fields = append(fields, inspectionplan.FieldDepartmentID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *InspectionPlanMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case inspectionplan.FieldCode:
+		return m.Code()
+	case inspectionplan.FieldDivisionCode:
+		return m.DivisionCode()
+	case inspectionplan.FieldSeed:
+		return m.Seed()
+	case inspectionplan.FieldRatios:
+		return m.Ratios()
+	case inspectionplan.FieldCandidates:
+		return m.Candidates()
+	case inspectionplan.FieldAssignments:
+		return m.Assignments()
+	case inspectionplan.FieldDrawnAt:
+		return m.DrawnAt()
+	case inspectionplan.FieldDepartmentID:
+		return m.DepartmentID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *InspectionPlanMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case inspectionplan.FieldCode:
+		return m.OldCode(ctx)
+	case inspectionplan.FieldDivisionCode:
+		return m.OldDivisionCode(ctx)
+	case inspectionplan.FieldSeed:
+		return m.OldSeed(ctx)
+	case inspectionplan.FieldRatios:
+		return m.OldRatios(ctx)
+	case inspectionplan.FieldCandidates:
+		return m.OldCandidates(ctx)
+	case inspectionplan.FieldAssignments:
+		return m.OldAssignments(ctx)
+	case inspectionplan.FieldDrawnAt:
+		return m.OldDrawnAt(ctx)
+	case inspectionplan.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	}
+	return nil, fmt.Errorf("unknown InspectionPlan field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InspectionPlanMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case inspectionplan.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case inspectionplan.FieldDivisionCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDivisionCode(v)
+		return nil
+	case inspectionplan.FieldSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeed(v)
+		return nil
+	case inspectionplan.FieldRatios:
+		v, ok := value.(map[evaluation.Tier]float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRatios(v)
+		return nil
+	case inspectionplan.FieldCandidates:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCandidates(v)
+		return nil
+	case inspectionplan.FieldAssignments:
+		v, ok := value.([]sampling.Assignment)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAssignments(v)
+		return nil
+	case inspectionplan.FieldDrawnAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDrawnAt(v)
+		return nil
+	case inspectionplan.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown InspectionPlan field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *InspectionPlanMutation) AddedFields() []string {
+	var fields []string
+	if m.addseed != nil {
+		fields = append(fields, inspectionplan.FieldSeed)
+	}
+	if m.addcandidates != nil {
+		fields = append(fields, inspectionplan.FieldCandidates)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *InspectionPlanMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case inspectionplan.FieldSeed:
+		return m.AddedSeed()
+	case inspectionplan.FieldCandidates:
+		return m.AddedCandidates()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *InspectionPlanMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case inspectionplan.FieldSeed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeed(v)
+		return nil
+	case inspectionplan.FieldCandidates:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCandidates(v)
+		return nil
+	}
+	return fmt.Errorf("unknown InspectionPlan numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *InspectionPlanMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *InspectionPlanMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *InspectionPlanMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown InspectionPlan nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *InspectionPlanMutation) ResetField(name string) error {
+	switch name {
+	case inspectionplan.FieldCode:
+		m.ResetCode()
+		return nil
+	case inspectionplan.FieldDivisionCode:
+		m.ResetDivisionCode()
+		return nil
+	case inspectionplan.FieldSeed:
+		m.ResetSeed()
+		return nil
+	case inspectionplan.FieldRatios:
+		m.ResetRatios()
+		return nil
+	case inspectionplan.FieldCandidates:
+		m.ResetCandidates()
+		return nil
+	case inspectionplan.FieldAssignments:
+		m.ResetAssignments()
+		return nil
+	case inspectionplan.FieldDrawnAt:
+		m.ResetDrawnAt()
+		return nil
+	case inspectionplan.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	}
+	return fmt.Errorf("unknown InspectionPlan field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *InspectionPlanMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.department != nil {
+		edges = append(edges, inspectionplan.EdgeDepartment)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *InspectionPlanMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case inspectionplan.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *InspectionPlanMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *InspectionPlanMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *InspectionPlanMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.cleareddepartment {
+		edges = append(edges, inspectionplan.EdgeDepartment)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *InspectionPlanMutation) EdgeCleared(name string) bool {
+	switch name {
+	case inspectionplan.EdgeDepartment:
+		return m.cleareddepartment
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *InspectionPlanMutation) ClearEdge(name string) error {
+	switch name {
+	case inspectionplan.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown InspectionPlan unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *InspectionPlanMutation) ResetEdge(name string) error {
+	switch name {
+	case inspectionplan.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown InspectionPlan edge %s", name)
+}
+
+// JointPunishmentMeasureMutation represents an operation that mutates the JointPunishmentMeasure nodes in the graph.
+type JointPunishmentMeasureMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	code                    *string
+	name                    *string
+	implementing_department *string
+	legal_basis             *string
+	list_types              *[]string
+	appendlist_types        []string
+	extends_to_roles        *[]string
+	appendextends_to_roles  []string
+	purposes                *[]string
+	appendpurposes          []string
+	clearedFields           map[string]struct{}
+	done                    bool
+	oldValue                func(context.Context) (*JointPunishmentMeasure, error)
+	predicates              []predicate.JointPunishmentMeasure
+}
+
+var _ ent.Mutation = (*JointPunishmentMeasureMutation)(nil)
+
+// jointpunishmentmeasureOption allows management of the mutation configuration using functional options.
+type jointpunishmentmeasureOption func(*JointPunishmentMeasureMutation)
+
+// newJointPunishmentMeasureMutation creates new mutation for the JointPunishmentMeasure entity.
+func newJointPunishmentMeasureMutation(c config, op Op, opts ...jointpunishmentmeasureOption) *JointPunishmentMeasureMutation {
+	m := &JointPunishmentMeasureMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeJointPunishmentMeasure,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withJointPunishmentMeasureID sets the ID field of the mutation.
+func withJointPunishmentMeasureID(id int) jointpunishmentmeasureOption {
+	return func(m *JointPunishmentMeasureMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *JointPunishmentMeasure
+		)
+		m.oldValue = func(ctx context.Context) (*JointPunishmentMeasure, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().JointPunishmentMeasure.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withJointPunishmentMeasure sets the old JointPunishmentMeasure of the mutation.
+func withJointPunishmentMeasure(node *JointPunishmentMeasure) jointpunishmentmeasureOption {
+	return func(m *JointPunishmentMeasureMutation) {
+		m.oldValue = func(context.Context) (*JointPunishmentMeasure, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m JointPunishmentMeasureMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m JointPunishmentMeasureMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *JointPunishmentMeasureMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *JointPunishmentMeasureMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().JointPunishmentMeasure.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCode sets the "code" field.
+func (m *JointPunishmentMeasureMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *JointPunishmentMeasureMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *JointPunishmentMeasureMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetName sets the "name" field.
+func (m *JointPunishmentMeasureMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *JointPunishmentMeasureMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *JointPunishmentMeasureMutation) ResetName() {
+	m.name = nil
+}
+
+// SetImplementingDepartment sets the "implementing_department" field.
+func (m *JointPunishmentMeasureMutation) SetImplementingDepartment(s string) {
+	m.implementing_department = &s
+}
+
+// ImplementingDepartment returns the value of the "implementing_department" field in the mutation.
+func (m *JointPunishmentMeasureMutation) ImplementingDepartment() (r string, exists bool) {
+	v := m.implementing_department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImplementingDepartment returns the old "implementing_department" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldImplementingDepartment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImplementingDepartment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImplementingDepartment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImplementingDepartment: %w", err)
+	}
+	return oldValue.ImplementingDepartment, nil
+}
+
+// ResetImplementingDepartment resets all changes to the "implementing_department" field.
+func (m *JointPunishmentMeasureMutation) ResetImplementingDepartment() {
+	m.implementing_department = nil
+}
+
+// SetLegalBasis sets the "legal_basis" field.
+func (m *JointPunishmentMeasureMutation) SetLegalBasis(s string) {
+	m.legal_basis = &s
+}
+
+// LegalBasis returns the value of the "legal_basis" field in the mutation.
+func (m *JointPunishmentMeasureMutation) LegalBasis() (r string, exists bool) {
+	v := m.legal_basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLegalBasis returns the old "legal_basis" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldLegalBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLegalBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLegalBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLegalBasis: %w", err)
+	}
+	return oldValue.LegalBasis, nil
+}
+
+// ResetLegalBasis resets all changes to the "legal_basis" field.
+func (m *JointPunishmentMeasureMutation) ResetLegalBasis() {
+	m.legal_basis = nil
+}
+
+// SetListTypes sets the "list_types" field.
+func (m *JointPunishmentMeasureMutation) SetListTypes(s []string) {
+	m.list_types = &s
+	m.appendlist_types = nil
+}
+
+// ListTypes returns the value of the "list_types" field in the mutation.
+func (m *JointPunishmentMeasureMutation) ListTypes() (r []string, exists bool) {
+	v := m.list_types
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListTypes returns the old "list_types" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldListTypes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListTypes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListTypes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListTypes: %w", err)
+	}
+	return oldValue.ListTypes, nil
+}
+
+// AppendListTypes adds s to the "list_types" field.
+func (m *JointPunishmentMeasureMutation) AppendListTypes(s []string) {
+	m.appendlist_types = append(m.appendlist_types, s...)
+}
+
+// AppendedListTypes returns the list of values that were appended to the "list_types" field in this mutation.
+func (m *JointPunishmentMeasureMutation) AppendedListTypes() ([]string, bool) {
+	if len(m.appendlist_types) == 0 {
+		return nil, false
+	}
+	return m.appendlist_types, true
+}
+
+// ResetListTypes resets all changes to the "list_types" field.
+func (m *JointPunishmentMeasureMutation) ResetListTypes() {
+	m.list_types = nil
+	m.appendlist_types = nil
+}
+
+// SetExtendsToRoles sets the "extends_to_roles" field.
+func (m *JointPunishmentMeasureMutation) SetExtendsToRoles(s []string) {
+	m.extends_to_roles = &s
+	m.appendextends_to_roles = nil
+}
+
+// ExtendsToRoles returns the value of the "extends_to_roles" field in the mutation.
+func (m *JointPunishmentMeasureMutation) ExtendsToRoles() (r []string, exists bool) {
+	v := m.extends_to_roles
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExtendsToRoles returns the old "extends_to_roles" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldExtendsToRoles(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExtendsToRoles is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExtendsToRoles requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExtendsToRoles: %w", err)
+	}
+	return oldValue.ExtendsToRoles, nil
+}
+
+// AppendExtendsToRoles adds s to the "extends_to_roles" field.
+func (m *JointPunishmentMeasureMutation) AppendExtendsToRoles(s []string) {
+	m.appendextends_to_roles = append(m.appendextends_to_roles, s...)
+}
+
+// AppendedExtendsToRoles returns the list of values that were appended to the "extends_to_roles" field in this mutation.
+func (m *JointPunishmentMeasureMutation) AppendedExtendsToRoles() ([]string, bool) {
+	if len(m.appendextends_to_roles) == 0 {
+		return nil, false
+	}
+	return m.appendextends_to_roles, true
+}
+
+// ClearExtendsToRoles clears the value of the "extends_to_roles" field.
+func (m *JointPunishmentMeasureMutation) ClearExtendsToRoles() {
+	m.extends_to_roles = nil
+	m.appendextends_to_roles = nil
+	m.clearedFields[jointpunishmentmeasure.FieldExtendsToRoles] = struct{}{}
+}
+
+// ExtendsToRolesCleared returns if the "extends_to_roles" field was cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) ExtendsToRolesCleared() bool {
+	_, ok := m.clearedFields[jointpunishmentmeasure.FieldExtendsToRoles]
+	return ok
+}
+
+// ResetExtendsToRoles resets all changes to the "extends_to_roles" field.
+func (m *JointPunishmentMeasureMutation) ResetExtendsToRoles() {
+	m.extends_to_roles = nil
+	m.appendextends_to_roles = nil
+	delete(m.clearedFields, jointpunishmentmeasure.FieldExtendsToRoles)
+}
+
+// SetPurposes sets the "purposes" field.
+func (m *JointPunishmentMeasureMutation) SetPurposes(s []string) {
+	m.purposes = &s
+	m.appendpurposes = nil
+}
+
+// Purposes returns the value of the "purposes" field in the mutation.
+func (m *JointPunishmentMeasureMutation) Purposes() (r []string, exists bool) {
+	v := m.purposes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurposes returns the old "purposes" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldPurposes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurposes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurposes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurposes: %w", err)
+	}
+	return oldValue.Purposes, nil
+}
+
+// AppendPurposes adds s to the "purposes" field.
+func (m *JointPunishmentMeasureMutation) AppendPurposes(s []string) {
+	m.appendpurposes = append(m.appendpurposes, s...)
+}
+
+// AppendedPurposes returns the list of values that were appended to the "purposes" field in this mutation.
+func (m *JointPunishmentMeasureMutation) AppendedPurposes() ([]string, bool) {
+	if len(m.appendpurposes) == 0 {
+		return nil, false
+	}
+	return m.appendpurposes, true
+}
+
+// ResetPurposes resets all changes to the "purposes" field.
+func (m *JointPunishmentMeasureMutation) ResetPurposes() {
+	m.purposes = nil
+	m.appendpurposes = nil
+}
+
+// Where appends a list predicates to the JointPunishmentMeasureMutation builder.
+func (m *JointPunishmentMeasureMutation) Where(ps ...predicate.JointPunishmentMeasure) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the JointPunishmentMeasureMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *JointPunishmentMeasureMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.JointPunishmentMeasure, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *JointPunishmentMeasureMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *JointPunishmentMeasureMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (JointPunishmentMeasure).
+func (m *JointPunishmentMeasureMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *JointPunishmentMeasureMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.code != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldCode)
+	}
+	if m.name != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldName)
+	}
+	if m.implementing_department != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldImplementingDepartment)
+	}
+	if m.legal_basis != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldLegalBasis)
+	}
+	if m.list_types != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldListTypes)
+	}
+	if m.extends_to_roles != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldExtendsToRoles)
+	}
+	if m.purposes != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldPurposes)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *JointPunishmentMeasureMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case jointpunishmentmeasure.FieldCode:
+		return m.Code()
+	case jointpunishmentmeasure.FieldName:
+		return m.Name()
+	case jointpunishmentmeasure.FieldImplementingDepartment:
+		return m.ImplementingDepartment()
+	case jointpunishmentmeasure.FieldLegalBasis:
+		return m.LegalBasis()
+	case jointpunishmentmeasure.FieldListTypes:
+		return m.ListTypes()
+	case jointpunishmentmeasure.FieldExtendsToRoles:
+		return m.ExtendsToRoles()
+	case jointpunishmentmeasure.FieldPurposes:
+		return m.Purposes()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *JointPunishmentMeasureMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case jointpunishmentmeasure.FieldCode:
+		return m.OldCode(ctx)
+	case jointpunishmentmeasure.FieldName:
+		return m.OldName(ctx)
+	case jointpunishmentmeasure.FieldImplementingDepartment:
+		return m.OldImplementingDepartment(ctx)
+	case jointpunishmentmeasure.FieldLegalBasis:
+		return m.OldLegalBasis(ctx)
+	case jointpunishmentmeasure.FieldListTypes:
+		return m.OldListTypes(ctx)
+	case jointpunishmentmeasure.FieldExtendsToRoles:
+		return m.OldExtendsToRoles(ctx)
+	case jointpunishmentmeasure.FieldPurposes:
+		return m.OldPurposes(ctx)
+	}
+	return nil, fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JointPunishmentMeasureMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case jointpunishmentmeasure.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case jointpunishmentmeasure.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case jointpunishmentmeasure.FieldImplementingDepartment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImplementingDepartment(v)
+		return nil
+	case jointpunishmentmeasure.FieldLegalBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLegalBasis(v)
+		return nil
+	case jointpunishmentmeasure.FieldListTypes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListTypes(v)
+		return nil
+	case jointpunishmentmeasure.FieldExtendsToRoles:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExtendsToRoles(v)
+		return nil
+	case jointpunishmentmeasure.FieldPurposes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurposes(v)
+		return nil
+	}
+	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *JointPunishmentMeasureMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *JointPunishmentMeasureMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *JointPunishmentMeasureMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown JointPunishmentMeasure numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *JointPunishmentMeasureMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(jointpunishmentmeasure.FieldExtendsToRoles) {
+		fields = append(fields, jointpunishmentmeasure.FieldExtendsToRoles)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *JointPunishmentMeasureMutation) ClearField(name string) error {
+	switch name {
+	case jointpunishmentmeasure.FieldExtendsToRoles:
+		m.ClearExtendsToRoles()
+		return nil
+	}
+	return fmt.Errorf("unknown JointPunishmentMeasure nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *JointPunishmentMeasureMutation) ResetField(name string) error {
+	switch name {
+	case jointpunishmentmeasure.FieldCode:
+		m.ResetCode()
+		return nil
+	case jointpunishmentmeasure.FieldName:
+		m.ResetName()
+		return nil
+	case jointpunishmentmeasure.FieldImplementingDepartment:
+		m.ResetImplementingDepartment()
+		return nil
+	case jointpunishmentmeasure.FieldLegalBasis:
+		m.ResetLegalBasis()
+		return nil
+	case jointpunishmentmeasure.FieldListTypes:
+		m.ResetListTypes()
+		return nil
+	case jointpunishmentmeasure.FieldExtendsToRoles:
+		m.ResetExtendsToRoles()
+		return nil
+	case jointpunishmentmeasure.FieldPurposes:
+		m.ResetPurposes()
+		return nil
+	}
+	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *JointPunishmentMeasureMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *JointPunishmentMeasureMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *JointPunishmentMeasureMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *JointPunishmentMeasureMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *JointPunishmentMeasureMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown JointPunishmentMeasure unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *JointPunishmentMeasureMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown JointPunishmentMeasure edge %s", name)
+}
+
 // ListEntryMutation represents an operation that mutates the ListEntry nodes in the graph.
 type ListEntryMutation struct {
 	config
@@ -11111,6 +13655,7 @@ type ListEntryMutation struct {
 	status            *sectors.RecordStatus
 	source_system     *string
 	source_record_id  *string
+	under_objection   *bool
 	list_type         *listentry.ListType
 	listed_on         *time.Time
 	reason            *string
@@ -11118,6 +13663,8 @@ type ListEntryMutation struct {
 	decision_no       *string
 	planned_end_on    *time.Time
 	removed_on        *time.Time
+	publicity_min_end *time.Time
+	repairable        *bool
 	removal_reason    *listentry.RemovalReason
 	clearedFields     map[string]struct{}
 	department        *int
@@ -11492,6 +14039,42 @@ func (m *ListEntryMutation) OldSourceRecordID(ctx context.Context) (v string, er
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *ListEntryMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *ListEntryMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *ListEntryMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *ListEntryMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -11906,6 +14489,91 @@ func (m *ListEntryMutation) ResetRemovedOn() {
 	delete(m.clearedFields, listentry.FieldRemovedOn)
 }
 
+// SetPublicityMinEnd sets the "publicity_min_end" field.
+func (m *ListEntryMutation) SetPublicityMinEnd(t time.Time) {
+	m.publicity_min_end = &t
+}
+
+// PublicityMinEnd returns the value of the "publicity_min_end" field in the mutation.
+func (m *ListEntryMutation) PublicityMinEnd() (r time.Time, exists bool) {
+	v := m.publicity_min_end
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicityMinEnd returns the old "publicity_min_end" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldPublicityMinEnd(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicityMinEnd is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicityMinEnd requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicityMinEnd: %w", err)
+	}
+	return oldValue.PublicityMinEnd, nil
+}
+
+// ClearPublicityMinEnd clears the value of the "publicity_min_end" field.
+func (m *ListEntryMutation) ClearPublicityMinEnd() {
+	m.publicity_min_end = nil
+	m.clearedFields[listentry.FieldPublicityMinEnd] = struct{}{}
+}
+
+// PublicityMinEndCleared returns if the "publicity_min_end" field was cleared in this mutation.
+func (m *ListEntryMutation) PublicityMinEndCleared() bool {
+	_, ok := m.clearedFields[listentry.FieldPublicityMinEnd]
+	return ok
+}
+
+// ResetPublicityMinEnd resets all changes to the "publicity_min_end" field.
+func (m *ListEntryMutation) ResetPublicityMinEnd() {
+	m.publicity_min_end = nil
+	delete(m.clearedFields, listentry.FieldPublicityMinEnd)
+}
+
+// SetRepairable sets the "repairable" field.
+func (m *ListEntryMutation) SetRepairable(b bool) {
+	m.repairable = &b
+}
+
+// Repairable returns the value of the "repairable" field in the mutation.
+func (m *ListEntryMutation) Repairable() (r bool, exists bool) {
+	v := m.repairable
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepairable returns the old "repairable" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldRepairable(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepairable is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepairable requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepairable: %w", err)
+	}
+	return oldValue.Repairable, nil
+}
+
+// ResetRepairable resets all changes to the "repairable" field.
+func (m *ListEntryMutation) ResetRepairable() {
+	m.repairable = nil
+}
+
 // SetRemovalReason sets the "removal_reason" field.
 func (m *ListEntryMutation) SetRemovalReason(lr listentry.RemovalReason) {
 	m.removal_reason = &lr
@@ -12070,7 +14738,7 @@ func (m *ListEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ListEntryMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, listentry.FieldCreatedAt)
 	}
@@ -12091,6 +14759,9 @@ func (m *ListEntryMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, listentry.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, listentry.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, listentry.FieldDepartmentID)
@@ -12122,6 +14793,12 @@ func (m *ListEntryMutation) Fields() []string {
 	if m.removed_on != nil {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.publicity_min_end != nil {
+		fields = append(fields, listentry.FieldPublicityMinEnd)
+	}
+	if m.repairable != nil {
+		fields = append(fields, listentry.FieldRepairable)
+	}
 	if m.removal_reason != nil {
 		fields = append(fields, listentry.FieldRemovalReason)
 	}
@@ -12147,6 +14824,8 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case listentry.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case listentry.FieldUnderObjection:
+		return m.UnderObjection()
 	case listentry.FieldDepartmentID:
 		return m.DepartmentID()
 	case listentry.FieldEntityID:
@@ -12167,6 +14846,10 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.PlannedEndOn()
 	case listentry.FieldRemovedOn:
 		return m.RemovedOn()
+	case listentry.FieldPublicityMinEnd:
+		return m.PublicityMinEnd()
+	case listentry.FieldRepairable:
+		return m.Repairable()
 	case listentry.FieldRemovalReason:
 		return m.RemovalReason()
 	}
@@ -12192,6 +14875,8 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSourceSystem(ctx)
 	case listentry.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case listentry.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case listentry.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case listentry.FieldEntityID:
@@ -12212,6 +14897,10 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldPlannedEndOn(ctx)
 	case listentry.FieldRemovedOn:
 		return m.OldRemovedOn(ctx)
+	case listentry.FieldPublicityMinEnd:
+		return m.OldPublicityMinEnd(ctx)
+	case listentry.FieldRepairable:
+		return m.OldRepairable(ctx)
 	case listentry.FieldRemovalReason:
 		return m.OldRemovalReason(ctx)
 	}
@@ -12271,6 +14960,13 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case listentry.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case listentry.FieldDepartmentID:
 		v, ok := value.(int)
@@ -12342,6 +15038,20 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRemovedOn(v)
 		return nil
+	case listentry.FieldPublicityMinEnd:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicityMinEnd(v)
+		return nil
+	case listentry.FieldRepairable:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepairable(v)
+		return nil
 	case listentry.FieldRemovalReason:
 		v, ok := value.(listentry.RemovalReason)
 		if !ok {
@@ -12397,6 +15107,9 @@ func (m *ListEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(listentry.FieldRemovedOn) {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.FieldCleared(listentry.FieldPublicityMinEnd) {
+		fields = append(fields, listentry.FieldPublicityMinEnd)
+	}
 	if m.FieldCleared(listentry.FieldRemovalReason) {
 		fields = append(fields, listentry.FieldRemovalReason)
 	}
@@ -12428,6 +15141,9 @@ func (m *ListEntryMutation) ClearField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ClearRemovedOn()
+		return nil
+	case listentry.FieldPublicityMinEnd:
+		m.ClearPublicityMinEnd()
 		return nil
 	case listentry.FieldRemovalReason:
 		m.ClearRemovalReason()
@@ -12461,6 +15177,9 @@ func (m *ListEntryMutation) ResetField(name string) error {
 	case listentry.FieldSourceRecordID:
 		m.ResetSourceRecordID()
 		return nil
+	case listentry.FieldUnderObjection:
+		m.ResetUnderObjection()
+		return nil
 	case listentry.FieldDepartmentID:
 		m.ResetDepartmentID()
 		return nil
@@ -12490,6 +15209,12 @@ func (m *ListEntryMutation) ResetField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ResetRemovedOn()
+		return nil
+	case listentry.FieldPublicityMinEnd:
+		m.ResetPublicityMinEnd()
+		return nil
+	case listentry.FieldRepairable:
+		m.ResetRepairable()
 		return nil
 	case listentry.FieldRemovalReason:
 		m.ResetRemovalReason()
@@ -12630,6 +15355,13 @@ type MarketEntityMutation struct {
 	business_scope              *string
 	registered_capital          *decimal.Decimal
 	industry_code               *string
+	risk_tier                   *evaluation.Tier
+	credit_score                *int
+	addcredit_score             *int
+	credit_grade                *evaluation.Grade
+	evaluation                  **evaluation.Result
+	evaluated_at                *time.Time
+	evaluation_due_on           *time.Time
 	clearedFields               map[string]struct{}
 	penalties                   map[int]struct{}
 	removedpenalties            map[int]struct{}
@@ -13526,6 +16258,321 @@ func (m *MarketEntityMutation) ResetLegalRepresentativeID() {
 	delete(m.clearedFields, marketentity.FieldLegalRepresentativeID)
 }
 
+// SetRiskTier sets the "risk_tier" field.
+func (m *MarketEntityMutation) SetRiskTier(e evaluation.Tier) {
+	m.risk_tier = &e
+}
+
+// RiskTier returns the value of the "risk_tier" field in the mutation.
+func (m *MarketEntityMutation) RiskTier() (r evaluation.Tier, exists bool) {
+	v := m.risk_tier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRiskTier returns the old "risk_tier" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldRiskTier(ctx context.Context) (v *evaluation.Tier, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRiskTier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRiskTier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRiskTier: %w", err)
+	}
+	return oldValue.RiskTier, nil
+}
+
+// ClearRiskTier clears the value of the "risk_tier" field.
+func (m *MarketEntityMutation) ClearRiskTier() {
+	m.risk_tier = nil
+	m.clearedFields[marketentity.FieldRiskTier] = struct{}{}
+}
+
+// RiskTierCleared returns if the "risk_tier" field was cleared in this mutation.
+func (m *MarketEntityMutation) RiskTierCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldRiskTier]
+	return ok
+}
+
+// ResetRiskTier resets all changes to the "risk_tier" field.
+func (m *MarketEntityMutation) ResetRiskTier() {
+	m.risk_tier = nil
+	delete(m.clearedFields, marketentity.FieldRiskTier)
+}
+
+// SetCreditScore sets the "credit_score" field.
+func (m *MarketEntityMutation) SetCreditScore(i int) {
+	m.credit_score = &i
+	m.addcredit_score = nil
+}
+
+// CreditScore returns the value of the "credit_score" field in the mutation.
+func (m *MarketEntityMutation) CreditScore() (r int, exists bool) {
+	v := m.credit_score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditScore returns the old "credit_score" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldCreditScore(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditScore: %w", err)
+	}
+	return oldValue.CreditScore, nil
+}
+
+// AddCreditScore adds i to the "credit_score" field.
+func (m *MarketEntityMutation) AddCreditScore(i int) {
+	if m.addcredit_score != nil {
+		*m.addcredit_score += i
+	} else {
+		m.addcredit_score = &i
+	}
+}
+
+// AddedCreditScore returns the value that was added to the "credit_score" field in this mutation.
+func (m *MarketEntityMutation) AddedCreditScore() (r int, exists bool) {
+	v := m.addcredit_score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreditScore clears the value of the "credit_score" field.
+func (m *MarketEntityMutation) ClearCreditScore() {
+	m.credit_score = nil
+	m.addcredit_score = nil
+	m.clearedFields[marketentity.FieldCreditScore] = struct{}{}
+}
+
+// CreditScoreCleared returns if the "credit_score" field was cleared in this mutation.
+func (m *MarketEntityMutation) CreditScoreCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldCreditScore]
+	return ok
+}
+
+// ResetCreditScore resets all changes to the "credit_score" field.
+func (m *MarketEntityMutation) ResetCreditScore() {
+	m.credit_score = nil
+	m.addcredit_score = nil
+	delete(m.clearedFields, marketentity.FieldCreditScore)
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (m *MarketEntityMutation) SetCreditGrade(e evaluation.Grade) {
+	m.credit_grade = &e
+}
+
+// CreditGrade returns the value of the "credit_grade" field in the mutation.
+func (m *MarketEntityMutation) CreditGrade() (r evaluation.Grade, exists bool) {
+	v := m.credit_grade
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditGrade returns the old "credit_grade" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldCreditGrade(ctx context.Context) (v *evaluation.Grade, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditGrade is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditGrade requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditGrade: %w", err)
+	}
+	return oldValue.CreditGrade, nil
+}
+
+// ClearCreditGrade clears the value of the "credit_grade" field.
+func (m *MarketEntityMutation) ClearCreditGrade() {
+	m.credit_grade = nil
+	m.clearedFields[marketentity.FieldCreditGrade] = struct{}{}
+}
+
+// CreditGradeCleared returns if the "credit_grade" field was cleared in this mutation.
+func (m *MarketEntityMutation) CreditGradeCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldCreditGrade]
+	return ok
+}
+
+// ResetCreditGrade resets all changes to the "credit_grade" field.
+func (m *MarketEntityMutation) ResetCreditGrade() {
+	m.credit_grade = nil
+	delete(m.clearedFields, marketentity.FieldCreditGrade)
+}
+
+// SetEvaluation sets the "evaluation" field.
+func (m *MarketEntityMutation) SetEvaluation(e *evaluation.Result) {
+	m.evaluation = &e
+}
+
+// Evaluation returns the value of the "evaluation" field in the mutation.
+func (m *MarketEntityMutation) Evaluation() (r *evaluation.Result, exists bool) {
+	v := m.evaluation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvaluation returns the old "evaluation" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldEvaluation(ctx context.Context) (v *evaluation.Result, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvaluation is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvaluation requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvaluation: %w", err)
+	}
+	return oldValue.Evaluation, nil
+}
+
+// ClearEvaluation clears the value of the "evaluation" field.
+func (m *MarketEntityMutation) ClearEvaluation() {
+	m.evaluation = nil
+	m.clearedFields[marketentity.FieldEvaluation] = struct{}{}
+}
+
+// EvaluationCleared returns if the "evaluation" field was cleared in this mutation.
+func (m *MarketEntityMutation) EvaluationCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldEvaluation]
+	return ok
+}
+
+// ResetEvaluation resets all changes to the "evaluation" field.
+func (m *MarketEntityMutation) ResetEvaluation() {
+	m.evaluation = nil
+	delete(m.clearedFields, marketentity.FieldEvaluation)
+}
+
+// SetEvaluatedAt sets the "evaluated_at" field.
+func (m *MarketEntityMutation) SetEvaluatedAt(t time.Time) {
+	m.evaluated_at = &t
+}
+
+// EvaluatedAt returns the value of the "evaluated_at" field in the mutation.
+func (m *MarketEntityMutation) EvaluatedAt() (r time.Time, exists bool) {
+	v := m.evaluated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvaluatedAt returns the old "evaluated_at" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldEvaluatedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvaluatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvaluatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvaluatedAt: %w", err)
+	}
+	return oldValue.EvaluatedAt, nil
+}
+
+// ClearEvaluatedAt clears the value of the "evaluated_at" field.
+func (m *MarketEntityMutation) ClearEvaluatedAt() {
+	m.evaluated_at = nil
+	m.clearedFields[marketentity.FieldEvaluatedAt] = struct{}{}
+}
+
+// EvaluatedAtCleared returns if the "evaluated_at" field was cleared in this mutation.
+func (m *MarketEntityMutation) EvaluatedAtCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldEvaluatedAt]
+	return ok
+}
+
+// ResetEvaluatedAt resets all changes to the "evaluated_at" field.
+func (m *MarketEntityMutation) ResetEvaluatedAt() {
+	m.evaluated_at = nil
+	delete(m.clearedFields, marketentity.FieldEvaluatedAt)
+}
+
+// SetEvaluationDueOn sets the "evaluation_due_on" field.
+func (m *MarketEntityMutation) SetEvaluationDueOn(t time.Time) {
+	m.evaluation_due_on = &t
+}
+
+// EvaluationDueOn returns the value of the "evaluation_due_on" field in the mutation.
+func (m *MarketEntityMutation) EvaluationDueOn() (r time.Time, exists bool) {
+	v := m.evaluation_due_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEvaluationDueOn returns the old "evaluation_due_on" field's value of the MarketEntity entity.
+// If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MarketEntityMutation) OldEvaluationDueOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEvaluationDueOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEvaluationDueOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEvaluationDueOn: %w", err)
+	}
+	return oldValue.EvaluationDueOn, nil
+}
+
+// ClearEvaluationDueOn clears the value of the "evaluation_due_on" field.
+func (m *MarketEntityMutation) ClearEvaluationDueOn() {
+	m.evaluation_due_on = nil
+	m.clearedFields[marketentity.FieldEvaluationDueOn] = struct{}{}
+}
+
+// EvaluationDueOnCleared returns if the "evaluation_due_on" field was cleared in this mutation.
+func (m *MarketEntityMutation) EvaluationDueOnCleared() bool {
+	_, ok := m.clearedFields[marketentity.FieldEvaluationDueOn]
+	return ok
+}
+
+// ResetEvaluationDueOn resets all changes to the "evaluation_due_on" field.
+func (m *MarketEntityMutation) ResetEvaluationDueOn() {
+	m.evaluation_due_on = nil
+	delete(m.clearedFields, marketentity.FieldEvaluationDueOn)
+}
+
 // AddPenaltyIDs adds the "penalties" edge to the AdministrativePenalty entity by ids.
 func (m *MarketEntityMutation) AddPenaltyIDs(ids ...int) {
 	if m.penalties == nil {
@@ -14031,7 +17078,7 @@ func (m *MarketEntityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MarketEntityMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, marketentity.FieldCreatedAt)
 	}
@@ -14086,6 +17133,24 @@ func (m *MarketEntityMutation) Fields() []string {
 	if m.legal_representative != nil {
 		fields = append(fields, marketentity.FieldLegalRepresentativeID)
 	}
+	if m.risk_tier != nil {
+		fields = append(fields, marketentity.FieldRiskTier)
+	}
+	if m.credit_score != nil {
+		fields = append(fields, marketentity.FieldCreditScore)
+	}
+	if m.credit_grade != nil {
+		fields = append(fields, marketentity.FieldCreditGrade)
+	}
+	if m.evaluation != nil {
+		fields = append(fields, marketentity.FieldEvaluation)
+	}
+	if m.evaluated_at != nil {
+		fields = append(fields, marketentity.FieldEvaluatedAt)
+	}
+	if m.evaluation_due_on != nil {
+		fields = append(fields, marketentity.FieldEvaluationDueOn)
+	}
 	return fields
 }
 
@@ -14130,6 +17195,18 @@ func (m *MarketEntityMutation) Field(name string) (ent.Value, bool) {
 		return m.IndustryCode()
 	case marketentity.FieldLegalRepresentativeID:
 		return m.LegalRepresentativeID()
+	case marketentity.FieldRiskTier:
+		return m.RiskTier()
+	case marketentity.FieldCreditScore:
+		return m.CreditScore()
+	case marketentity.FieldCreditGrade:
+		return m.CreditGrade()
+	case marketentity.FieldEvaluation:
+		return m.Evaluation()
+	case marketentity.FieldEvaluatedAt:
+		return m.EvaluatedAt()
+	case marketentity.FieldEvaluationDueOn:
+		return m.EvaluationDueOn()
 	}
 	return nil, false
 }
@@ -14175,6 +17252,18 @@ func (m *MarketEntityMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldIndustryCode(ctx)
 	case marketentity.FieldLegalRepresentativeID:
 		return m.OldLegalRepresentativeID(ctx)
+	case marketentity.FieldRiskTier:
+		return m.OldRiskTier(ctx)
+	case marketentity.FieldCreditScore:
+		return m.OldCreditScore(ctx)
+	case marketentity.FieldCreditGrade:
+		return m.OldCreditGrade(ctx)
+	case marketentity.FieldEvaluation:
+		return m.OldEvaluation(ctx)
+	case marketentity.FieldEvaluatedAt:
+		return m.OldEvaluatedAt(ctx)
+	case marketentity.FieldEvaluationDueOn:
+		return m.OldEvaluationDueOn(ctx)
 	}
 	return nil, fmt.Errorf("unknown MarketEntity field %s", name)
 }
@@ -14310,6 +17399,48 @@ func (m *MarketEntityMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLegalRepresentativeID(v)
 		return nil
+	case marketentity.FieldRiskTier:
+		v, ok := value.(evaluation.Tier)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRiskTier(v)
+		return nil
+	case marketentity.FieldCreditScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditScore(v)
+		return nil
+	case marketentity.FieldCreditGrade:
+		v, ok := value.(evaluation.Grade)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditGrade(v)
+		return nil
+	case marketentity.FieldEvaluation:
+		v, ok := value.(*evaluation.Result)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvaluation(v)
+		return nil
+	case marketentity.FieldEvaluatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvaluatedAt(v)
+		return nil
+	case marketentity.FieldEvaluationDueOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEvaluationDueOn(v)
+		return nil
 	}
 	return fmt.Errorf("unknown MarketEntity field %s", name)
 }
@@ -14318,6 +17449,9 @@ func (m *MarketEntityMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *MarketEntityMutation) AddedFields() []string {
 	var fields []string
+	if m.addcredit_score != nil {
+		fields = append(fields, marketentity.FieldCreditScore)
+	}
 	return fields
 }
 
@@ -14326,6 +17460,8 @@ func (m *MarketEntityMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *MarketEntityMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case marketentity.FieldCreditScore:
+		return m.AddedCreditScore()
 	}
 	return nil, false
 }
@@ -14335,6 +17471,13 @@ func (m *MarketEntityMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *MarketEntityMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case marketentity.FieldCreditScore:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreditScore(v)
+		return nil
 	}
 	return fmt.Errorf("unknown MarketEntity numeric field %s", name)
 }
@@ -14369,6 +17512,24 @@ func (m *MarketEntityMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(marketentity.FieldLegalRepresentativeID) {
 		fields = append(fields, marketentity.FieldLegalRepresentativeID)
+	}
+	if m.FieldCleared(marketentity.FieldRiskTier) {
+		fields = append(fields, marketentity.FieldRiskTier)
+	}
+	if m.FieldCleared(marketentity.FieldCreditScore) {
+		fields = append(fields, marketentity.FieldCreditScore)
+	}
+	if m.FieldCleared(marketentity.FieldCreditGrade) {
+		fields = append(fields, marketentity.FieldCreditGrade)
+	}
+	if m.FieldCleared(marketentity.FieldEvaluation) {
+		fields = append(fields, marketentity.FieldEvaluation)
+	}
+	if m.FieldCleared(marketentity.FieldEvaluatedAt) {
+		fields = append(fields, marketentity.FieldEvaluatedAt)
+	}
+	if m.FieldCleared(marketentity.FieldEvaluationDueOn) {
+		fields = append(fields, marketentity.FieldEvaluationDueOn)
 	}
 	return fields
 }
@@ -14410,6 +17571,24 @@ func (m *MarketEntityMutation) ClearField(name string) error {
 		return nil
 	case marketentity.FieldLegalRepresentativeID:
 		m.ClearLegalRepresentativeID()
+		return nil
+	case marketentity.FieldRiskTier:
+		m.ClearRiskTier()
+		return nil
+	case marketentity.FieldCreditScore:
+		m.ClearCreditScore()
+		return nil
+	case marketentity.FieldCreditGrade:
+		m.ClearCreditGrade()
+		return nil
+	case marketentity.FieldEvaluation:
+		m.ClearEvaluation()
+		return nil
+	case marketentity.FieldEvaluatedAt:
+		m.ClearEvaluatedAt()
+		return nil
+	case marketentity.FieldEvaluationDueOn:
+		m.ClearEvaluationDueOn()
 		return nil
 	}
 	return fmt.Errorf("unknown MarketEntity nullable field %s", name)
@@ -14472,6 +17651,24 @@ func (m *MarketEntityMutation) ResetField(name string) error {
 		return nil
 	case marketentity.FieldLegalRepresentativeID:
 		m.ResetLegalRepresentativeID()
+		return nil
+	case marketentity.FieldRiskTier:
+		m.ResetRiskTier()
+		return nil
+	case marketentity.FieldCreditScore:
+		m.ResetCreditScore()
+		return nil
+	case marketentity.FieldCreditGrade:
+		m.ResetCreditGrade()
+		return nil
+	case marketentity.FieldEvaluation:
+		m.ResetEvaluation()
+		return nil
+	case marketentity.FieldEvaluatedAt:
+		m.ResetEvaluatedAt()
+		return nil
+	case marketentity.FieldEvaluationDueOn:
+		m.ResetEvaluationDueOn()
 		return nil
 	}
 	return fmt.Errorf("unknown MarketEntity field %s", name)
@@ -17314,6 +20511,7 @@ type PublicityRuleMutation struct {
 	effective_to   *time.Time
 	sector         *string
 	severity       *string
+	list_type      *string
 	min_months     *int
 	addmin_months  *int
 	max_months     *int
@@ -17630,6 +20828,55 @@ func (m *PublicityRuleMutation) ResetSeverity() {
 	m.severity = nil
 }
 
+// SetListType sets the "list_type" field.
+func (m *PublicityRuleMutation) SetListType(s string) {
+	m.list_type = &s
+}
+
+// ListType returns the value of the "list_type" field in the mutation.
+func (m *PublicityRuleMutation) ListType() (r string, exists bool) {
+	v := m.list_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListType returns the old "list_type" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldListType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListType: %w", err)
+	}
+	return oldValue.ListType, nil
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (m *PublicityRuleMutation) ClearListType() {
+	m.list_type = nil
+	m.clearedFields[publicityrule.FieldListType] = struct{}{}
+}
+
+// ListTypeCleared returns if the "list_type" field was cleared in this mutation.
+func (m *PublicityRuleMutation) ListTypeCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldListType]
+	return ok
+}
+
+// ResetListType resets all changes to the "list_type" field.
+func (m *PublicityRuleMutation) ResetListType() {
+	m.list_type = nil
+	delete(m.clearedFields, publicityrule.FieldListType)
+}
+
 // SetMinMonths sets the "min_months" field.
 func (m *PublicityRuleMutation) SetMinMonths(i int) {
 	m.min_months = &i
@@ -17861,7 +21108,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -17876,6 +21123,9 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.severity != nil {
 		fields = append(fields, publicityrule.FieldSeverity)
+	}
+	if m.list_type != nil {
+		fields = append(fields, publicityrule.FieldListType)
 	}
 	if m.min_months != nil {
 		fields = append(fields, publicityrule.FieldMinMonths)
@@ -17907,6 +21157,8 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.Sector()
 	case publicityrule.FieldSeverity:
 		return m.Severity()
+	case publicityrule.FieldListType:
+		return m.ListType()
 	case publicityrule.FieldMinMonths:
 		return m.MinMonths()
 	case publicityrule.FieldMaxMonths:
@@ -17934,6 +21186,8 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldSector(ctx)
 	case publicityrule.FieldSeverity:
 		return m.OldSeverity(ctx)
+	case publicityrule.FieldListType:
+		return m.OldListType(ctx)
 	case publicityrule.FieldMinMonths:
 		return m.OldMinMonths(ctx)
 	case publicityrule.FieldMaxMonths:
@@ -17985,6 +21239,13 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
+		return nil
+	case publicityrule.FieldListType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListType(v)
 		return nil
 	case publicityrule.FieldMinMonths:
 		v, ok := value.(int)
@@ -18077,6 +21338,9 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldSector) {
 		fields = append(fields, publicityrule.FieldSector)
 	}
+	if m.FieldCleared(publicityrule.FieldListType) {
+		fields = append(fields, publicityrule.FieldListType)
+	}
 	if m.FieldCleared(publicityrule.FieldBasis) {
 		fields = append(fields, publicityrule.FieldBasis)
 	}
@@ -18099,6 +21363,9 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldSector:
 		m.ClearSector()
+		return nil
+	case publicityrule.FieldListType:
+		m.ClearListType()
 		return nil
 	case publicityrule.FieldBasis:
 		m.ClearBasis()
@@ -18125,6 +21392,9 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldSeverity:
 		m.ResetSeverity()
+		return nil
+	case publicityrule.FieldListType:
+		m.ResetListType()
 		return nil
 	case publicityrule.FieldMinMonths:
 		m.ResetMinMonths()
@@ -18203,6 +21473,7 @@ type SectorRatingMutation struct {
 	status            *sectors.RecordStatus
 	source_system     *string
 	source_record_id  *string
+	under_objection   *bool
 	scheme            *sectorrating.Scheme
 	grade             *string
 	score             *float64
@@ -18583,6 +21854,42 @@ func (m *SectorRatingMutation) OldSourceRecordID(ctx context.Context) (v string,
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *SectorRatingMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *SectorRatingMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *SectorRatingMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the SectorRating entity.
+// If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SectorRatingMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *SectorRatingMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -19097,7 +22404,7 @@ func (m *SectorRatingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SectorRatingMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, sectorrating.FieldCreatedAt)
 	}
@@ -19118,6 +22425,9 @@ func (m *SectorRatingMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, sectorrating.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, sectorrating.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, sectorrating.FieldDepartmentID)
@@ -19168,6 +22478,8 @@ func (m *SectorRatingMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case sectorrating.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case sectorrating.FieldUnderObjection:
+		return m.UnderObjection()
 	case sectorrating.FieldDepartmentID:
 		return m.DepartmentID()
 	case sectorrating.FieldEntityID:
@@ -19209,6 +22521,8 @@ func (m *SectorRatingMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldSourceSystem(ctx)
 	case sectorrating.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case sectorrating.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case sectorrating.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case sectorrating.FieldEntityID:
@@ -19284,6 +22598,13 @@ func (m *SectorRatingMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case sectorrating.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case sectorrating.FieldDepartmentID:
 		v, ok := value.(int)
@@ -19465,6 +22786,9 @@ func (m *SectorRatingMutation) ResetField(name string) error {
 		return nil
 	case sectorrating.FieldSourceRecordID:
 		m.ResetSourceRecordID()
+		return nil
+	case sectorrating.FieldUnderObjection:
+		m.ResetUnderObjection()
 		return nil
 	case sectorrating.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -20399,6 +23723,7 @@ type SpotCheckMutation struct {
 	status                  *sectors.RecordStatus
 	source_system           *string
 	source_record_id        *string
+	under_objection         *bool
 	task_id                 *string
 	check_items             *string
 	inspected_on            *time.Time
@@ -20777,6 +24102,42 @@ func (m *SpotCheckMutation) OldSourceRecordID(ctx context.Context) (v string, er
 // ResetSourceRecordID resets all changes to the "source_record_id" field.
 func (m *SpotCheckMutation) ResetSourceRecordID() {
 	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *SpotCheckMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *SpotCheckMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the SpotCheck entity.
+// If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SpotCheckMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *SpotCheckMutation) ResetUnderObjection() {
+	m.under_objection = nil
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -21221,7 +24582,7 @@ func (m *SpotCheckMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SpotCheckMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, spotcheck.FieldCreatedAt)
 	}
@@ -21242,6 +24603,9 @@ func (m *SpotCheckMutation) Fields() []string {
 	}
 	if m.source_record_id != nil {
 		fields = append(fields, spotcheck.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, spotcheck.FieldUnderObjection)
 	}
 	if m.department != nil {
 		fields = append(fields, spotcheck.FieldDepartmentID)
@@ -21289,6 +24653,8 @@ func (m *SpotCheckMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceSystem()
 	case spotcheck.FieldSourceRecordID:
 		return m.SourceRecordID()
+	case spotcheck.FieldUnderObjection:
+		return m.UnderObjection()
 	case spotcheck.FieldDepartmentID:
 		return m.DepartmentID()
 	case spotcheck.FieldEntityID:
@@ -21328,6 +24694,8 @@ func (m *SpotCheckMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSourceSystem(ctx)
 	case spotcheck.FieldSourceRecordID:
 		return m.OldSourceRecordID(ctx)
+	case spotcheck.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
 	case spotcheck.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case spotcheck.FieldEntityID:
@@ -21401,6 +24769,13 @@ func (m *SpotCheckMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSourceRecordID(v)
+		return nil
+	case spotcheck.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
 		return nil
 	case spotcheck.FieldDepartmentID:
 		v, ok := value.(int)
@@ -21557,6 +24932,9 @@ func (m *SpotCheckMutation) ResetField(name string) error {
 		return nil
 	case spotcheck.FieldSourceRecordID:
 		m.ResetSourceRecordID()
+		return nil
+	case spotcheck.FieldUnderObjection:
+		m.ResetUnderObjection()
 		return nil
 	case spotcheck.FieldDepartmentID:
 		m.ResetDepartmentID()

@@ -25,8 +25,10 @@ type PublicityRule struct {
 	EffectiveTo *time.Time `json:"effective_to,omitempty"`
 	// Sector it is limited to; empty for all.
 	Sector string `json:"sector,omitempty"`
-	// Severity it applies to: MINOR, GENERAL or SERIOUS.
+	// Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY.
 	Severity string `json:"severity,omitempty"`
+	// List type the rule governs; empty for penalty rules.
+	ListType string `json:"list_type,omitempty"`
 	// Minimum publicity before repair can end it early, in months.
 	MinMonths int `json:"min_months,omitempty"`
 	// Maximum publicity, after which it stops automatically, in months.
@@ -47,7 +49,7 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
-		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldBasis:
+		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldBasis:
 			values[i] = new(sql.NullString)
 		case publicityrule.FieldEffectiveFrom, publicityrule.FieldEffectiveTo:
 			values[i] = new(sql.NullTime)
@@ -102,6 +104,12 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
 				_m.Severity = value.String
+			}
+		case publicityrule.FieldListType:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field list_type", values[i])
+			} else if value.Valid {
+				_m.ListType = value.String
 			}
 		case publicityrule.FieldMinMonths:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -179,6 +187,9 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("severity=")
 	builder.WriteString(_m.Severity)
+	builder.WriteString(", ")
+	builder.WriteString("list_type=")
+	builder.WriteString(_m.ListType)
 	builder.WriteString(", ")
 	builder.WriteString("min_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MinMonths))

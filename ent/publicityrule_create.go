@@ -68,6 +68,20 @@ func (_c *PublicityRuleCreate) SetSeverity(v string) *PublicityRuleCreate {
 	return _c
 }
 
+// SetListType sets the "list_type" field.
+func (_c *PublicityRuleCreate) SetListType(v string) *PublicityRuleCreate {
+	_c.mutation.SetListType(v)
+	return _c
+}
+
+// SetNillableListType sets the "list_type" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableListType(v *string) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetListType(*v)
+	}
+	return _c
+}
+
 // SetMinMonths sets the "min_months" field.
 func (_c *PublicityRuleCreate) SetMinMonths(v int) *PublicityRuleCreate {
 	_c.mutation.SetMinMonths(v)
@@ -178,6 +192,11 @@ func (_c *PublicityRuleCreate) check() error {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.severity": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.ListType(); ok {
+		if err := publicityrule.ListTypeValidator(v); err != nil {
+			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.MinMonths(); !ok {
 		return &ValidationError{Name: "min_months", err: errors.New(`ent: missing required field "PublicityRule.min_months"`)}
 	}
@@ -248,6 +267,10 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Severity(); ok {
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
 		_node.Severity = value
+	}
+	if value, ok := _c.mutation.ListType(); ok {
+		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
+		_node.ListType = value
 	}
 	if value, ok := _c.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)
@@ -386,6 +409,24 @@ func (u *PublicityRuleUpsert) SetSeverity(v string) *PublicityRuleUpsert {
 // UpdateSeverity sets the "severity" field to the value that was provided on create.
 func (u *PublicityRuleUpsert) UpdateSeverity() *PublicityRuleUpsert {
 	u.SetExcluded(publicityrule.FieldSeverity)
+	return u
+}
+
+// SetListType sets the "list_type" field.
+func (u *PublicityRuleUpsert) SetListType(v string) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldListType, v)
+	return u
+}
+
+// UpdateListType sets the "list_type" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateListType() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldListType)
+	return u
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (u *PublicityRuleUpsert) ClearListType() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldListType)
 	return u
 }
 
@@ -576,6 +617,27 @@ func (u *PublicityRuleUpsertOne) SetSeverity(v string) *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) UpdateSeverity() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateSeverity()
+	})
+}
+
+// SetListType sets the "list_type" field.
+func (u *PublicityRuleUpsertOne) SetListType(v string) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetListType(v)
+	})
+}
+
+// UpdateListType sets the "list_type" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateListType() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateListType()
+	})
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (u *PublicityRuleUpsertOne) ClearListType() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearListType()
 	})
 }
 
@@ -941,6 +1003,27 @@ func (u *PublicityRuleUpsertBulk) SetSeverity(v string) *PublicityRuleUpsertBulk
 func (u *PublicityRuleUpsertBulk) UpdateSeverity() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateSeverity()
+	})
+}
+
+// SetListType sets the "list_type" field.
+func (u *PublicityRuleUpsertBulk) SetListType(v string) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetListType(v)
+	})
+}
+
+// UpdateListType sets the "list_type" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateListType() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateListType()
+	})
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (u *PublicityRuleUpsertBulk) ClearListType() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearListType()
 	})
 }
 

@@ -110,6 +110,26 @@ func (_u *PublicityRuleUpdate) SetNillableSeverity(v *string) *PublicityRuleUpda
 	return _u
 }
 
+// SetListType sets the "list_type" field.
+func (_u *PublicityRuleUpdate) SetListType(v string) *PublicityRuleUpdate {
+	_u.mutation.SetListType(v)
+	return _u
+}
+
+// SetNillableListType sets the "list_type" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableListType(v *string) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetListType(*v)
+	}
+	return _u
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (_u *PublicityRuleUpdate) ClearListType() *PublicityRuleUpdate {
+	_u.mutation.ClearListType()
+	return _u
+}
+
 // SetMinMonths sets the "min_months" field.
 func (_u *PublicityRuleUpdate) SetMinMonths(v int) *PublicityRuleUpdate {
 	_u.mutation.ResetMinMonths()
@@ -235,6 +255,11 @@ func (_u *PublicityRuleUpdate) check() error {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.severity": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ListType(); ok {
+		if err := publicityrule.ListTypeValidator(v); err != nil {
+			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MinMonths(); ok {
 		if err := publicityrule.MinMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
@@ -285,6 +310,12 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ListType(); ok {
+		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
+	}
+	if _u.mutation.ListTypeCleared() {
+		_spec.ClearField(publicityrule.FieldListType, field.TypeString)
 	}
 	if value, ok := _u.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)
@@ -406,6 +437,26 @@ func (_u *PublicityRuleUpdateOne) SetNillableSeverity(v *string) *PublicityRuleU
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
+	return _u
+}
+
+// SetListType sets the "list_type" field.
+func (_u *PublicityRuleUpdateOne) SetListType(v string) *PublicityRuleUpdateOne {
+	_u.mutation.SetListType(v)
+	return _u
+}
+
+// SetNillableListType sets the "list_type" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableListType(v *string) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetListType(*v)
+	}
+	return _u
+}
+
+// ClearListType clears the value of the "list_type" field.
+func (_u *PublicityRuleUpdateOne) ClearListType() *PublicityRuleUpdateOne {
+	_u.mutation.ClearListType()
 	return _u
 }
 
@@ -547,6 +598,11 @@ func (_u *PublicityRuleUpdateOne) check() error {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.severity": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ListType(); ok {
+		if err := publicityrule.ListTypeValidator(v); err != nil {
+			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MinMonths(); ok {
 		if err := publicityrule.MinMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
@@ -614,6 +670,12 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.ListType(); ok {
+		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
+	}
+	if _u.mutation.ListTypeCleared() {
+		_spec.ClearField(publicityrule.FieldListType, field.TypeString)
 	}
 	if value, ok := _u.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)

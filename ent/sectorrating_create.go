@@ -100,6 +100,20 @@ func (_c *SectorRatingCreate) SetSourceRecordID(v string) *SectorRatingCreate {
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *SectorRatingCreate) SetUnderObjection(v bool) *SectorRatingCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *SectorRatingCreate) SetNillableUnderObjection(v *bool) *SectorRatingCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *SectorRatingCreate) SetDepartmentID(v int) *SectorRatingCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -256,6 +270,10 @@ func (_c *SectorRatingCreate) defaults() error {
 		v := sectorrating.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := sectorrating.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
 	return nil
 }
 
@@ -303,6 +321,9 @@ func (_c *SectorRatingCreate) check() error {
 		if err := sectorrating.SourceRecordIDValidator(v); err != nil {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "SectorRating.source_record_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "SectorRating.under_objection"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "SectorRating.department_id"`)}
@@ -391,6 +412,10 @@ func (_c *SectorRatingCreate) createSpec() (*SectorRating, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.SourceRecordID(); ok {
 		_spec.SetField(sectorrating.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
+	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
 	}
 	if value, ok := _c.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)
@@ -582,6 +607,18 @@ func (u *SectorRatingUpsert) SetSourceSystem(v string) *SectorRatingUpsert {
 // UpdateSourceSystem sets the "source_system" field to the value that was provided on create.
 func (u *SectorRatingUpsert) UpdateSourceSystem() *SectorRatingUpsert {
 	u.SetExcluded(sectorrating.FieldSourceSystem)
+	return u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SectorRatingUpsert) SetUnderObjection(v bool) *SectorRatingUpsert {
+	u.Set(sectorrating.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SectorRatingUpsert) UpdateUnderObjection() *SectorRatingUpsert {
+	u.SetExcluded(sectorrating.FieldUnderObjection)
 	return u
 }
 
@@ -806,6 +843,20 @@ func (u *SectorRatingUpsertOne) SetSourceSystem(v string) *SectorRatingUpsertOne
 func (u *SectorRatingUpsertOne) UpdateSourceSystem() *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SectorRatingUpsertOne) SetUnderObjection(v bool) *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SectorRatingUpsertOne) UpdateUnderObjection() *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -1211,6 +1262,20 @@ func (u *SectorRatingUpsertBulk) SetSourceSystem(v string) *SectorRatingUpsertBu
 func (u *SectorRatingUpsertBulk) UpdateSourceSystem() *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SectorRatingUpsertBulk) SetUnderObjection(v bool) *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SectorRatingUpsertBulk) UpdateUnderObjection() *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 

@@ -97,6 +97,20 @@ func (_u *SectorRatingUpdate) SetNillableSourceSystem(v *string) *SectorRatingUp
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *SectorRatingUpdate) SetUnderObjection(v bool) *SectorRatingUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *SectorRatingUpdate) SetNillableUnderObjection(v *bool) *SectorRatingUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetScheme sets the "scheme" field.
 func (_u *SectorRatingUpdate) SetScheme(v sectorrating.Scheme) *SectorRatingUpdate {
 	_u.mutation.SetScheme(v)
@@ -320,6 +334,9 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(sectorrating.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)
 	}
@@ -431,6 +448,20 @@ func (_u *SectorRatingUpdateOne) SetSourceSystem(v string) *SectorRatingUpdateOn
 func (_u *SectorRatingUpdateOne) SetNillableSourceSystem(v *string) *SectorRatingUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *SectorRatingUpdateOne) SetUnderObjection(v bool) *SectorRatingUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *SectorRatingUpdateOne) SetNillableUnderObjection(v *bool) *SectorRatingUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -687,6 +718,9 @@ func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRati
 	}
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(sectorrating.FieldSourceSystem, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)

@@ -35,6 +35,8 @@ type SpotCheck struct {
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
 	SourceRecordID string `json:"source_record_id,omitempty"`
+	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
+	UnderObjection bool `json:"under_objection,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -110,6 +112,8 @@ func (*SpotCheck) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case spotcheck.FieldUnderObjection:
+			values[i] = new(sql.NullBool)
 		case spotcheck.FieldID, spotcheck.FieldDepartmentID, spotcheck.FieldEntityID, spotcheck.FieldPersonID:
 			values[i] = new(sql.NullInt64)
 		case spotcheck.FieldSector, spotcheck.FieldSeverity, spotcheck.FieldStatus, spotcheck.FieldSourceSystem, spotcheck.FieldSourceRecordID, spotcheck.FieldTaskID, spotcheck.FieldCheckItems, spotcheck.FieldResult, spotcheck.FieldRiskClassAtSelection:
@@ -179,6 +183,12 @@ func (_m *SpotCheck) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field source_record_id", values[i])
 			} else if value.Valid {
 				_m.SourceRecordID = value.String
+			}
+		case spotcheck.FieldUnderObjection:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
+			} else if value.Valid {
+				_m.UnderObjection = value.Bool
 			}
 		case spotcheck.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -302,6 +312,9 @@ func (_m *SpotCheck) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source_record_id=")
 	builder.WriteString(_m.SourceRecordID)
+	builder.WriteString(", ")
+	builder.WriteString("under_objection=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

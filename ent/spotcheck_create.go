@@ -100,6 +100,20 @@ func (_c *SpotCheckCreate) SetSourceRecordID(v string) *SpotCheckCreate {
 	return _c
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_c *SpotCheckCreate) SetUnderObjection(v bool) *SpotCheckCreate {
+	_c.mutation.SetUnderObjection(v)
+	return _c
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_c *SpotCheckCreate) SetNillableUnderObjection(v *bool) *SpotCheckCreate {
+	if v != nil {
+		_c.SetUnderObjection(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *SpotCheckCreate) SetDepartmentID(v int) *SpotCheckCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -242,6 +256,10 @@ func (_c *SpotCheckCreate) defaults() error {
 		v := spotcheck.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		v := spotcheck.DefaultUnderObjection
+		_c.mutation.SetUnderObjection(v)
+	}
 	return nil
 }
 
@@ -289,6 +307,9 @@ func (_c *SpotCheckCreate) check() error {
 		if err := spotcheck.SourceRecordIDValidator(v); err != nil {
 			return &ValidationError{Name: "source_record_id", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.source_record_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.UnderObjection(); !ok {
+		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "SpotCheck.under_objection"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "SpotCheck.department_id"`)}
@@ -382,6 +403,10 @@ func (_c *SpotCheckCreate) createSpec() (*SpotCheck, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.SourceRecordID(); ok {
 		_spec.SetField(spotcheck.FieldSourceRecordID, field.TypeString, value)
 		_node.SourceRecordID = value
+	}
+	if value, ok := _c.mutation.UnderObjection(); ok {
+		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
+		_node.UnderObjection = value
 	}
 	if value, ok := _c.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)
@@ -569,6 +594,18 @@ func (u *SpotCheckUpsert) SetSourceSystem(v string) *SpotCheckUpsert {
 // UpdateSourceSystem sets the "source_system" field to the value that was provided on create.
 func (u *SpotCheckUpsert) UpdateSourceSystem() *SpotCheckUpsert {
 	u.SetExcluded(spotcheck.FieldSourceSystem)
+	return u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SpotCheckUpsert) SetUnderObjection(v bool) *SpotCheckUpsert {
+	u.Set(spotcheck.FieldUnderObjection, v)
+	return u
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SpotCheckUpsert) UpdateUnderObjection() *SpotCheckUpsert {
+	u.SetExcluded(spotcheck.FieldUnderObjection)
 	return u
 }
 
@@ -769,6 +806,20 @@ func (u *SpotCheckUpsertOne) SetSourceSystem(v string) *SpotCheckUpsertOne {
 func (u *SpotCheckUpsertOne) UpdateSourceSystem() *SpotCheckUpsertOne {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SpotCheckUpsertOne) SetUnderObjection(v bool) *SpotCheckUpsertOne {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SpotCheckUpsertOne) UpdateUnderObjection() *SpotCheckUpsertOne {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 
@@ -1146,6 +1197,20 @@ func (u *SpotCheckUpsertBulk) SetSourceSystem(v string) *SpotCheckUpsertBulk {
 func (u *SpotCheckUpsertBulk) UpdateSourceSystem() *SpotCheckUpsertBulk {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.UpdateSourceSystem()
+	})
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (u *SpotCheckUpsertBulk) SetUnderObjection(v bool) *SpotCheckUpsertBulk {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.SetUnderObjection(v)
+	})
+}
+
+// UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
+func (u *SpotCheckUpsertBulk) UpdateUnderObjection() *SpotCheckUpsertBulk {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.UpdateUnderObjection()
 	})
 }
 

@@ -97,6 +97,20 @@ func (_u *SpotCheckUpdate) SetNillableSourceSystem(v *string) *SpotCheckUpdate {
 	return _u
 }
 
+// SetUnderObjection sets the "under_objection" field.
+func (_u *SpotCheckUpdate) SetUnderObjection(v bool) *SpotCheckUpdate {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *SpotCheckUpdate) SetNillableUnderObjection(v *bool) *SpotCheckUpdate {
+	if v != nil {
+		_u.SetUnderObjection(*v)
+	}
+	return _u
+}
+
 // SetTaskID sets the "task_id" field.
 func (_u *SpotCheckUpdate) SetTaskID(v string) *SpotCheckUpdate {
 	_u.mutation.SetTaskID(v)
@@ -298,6 +312,9 @@ func (_u *SpotCheckUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(spotcheck.FieldSourceSystem, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)
 	}
@@ -400,6 +417,20 @@ func (_u *SpotCheckUpdateOne) SetSourceSystem(v string) *SpotCheckUpdateOne {
 func (_u *SpotCheckUpdateOne) SetNillableSourceSystem(v *string) *SpotCheckUpdateOne {
 	if v != nil {
 		_u.SetSourceSystem(*v)
+	}
+	return _u
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (_u *SpotCheckUpdateOne) SetUnderObjection(v bool) *SpotCheckUpdateOne {
+	_u.mutation.SetUnderObjection(v)
+	return _u
+}
+
+// SetNillableUnderObjection sets the "under_objection" field if the given value is not nil.
+func (_u *SpotCheckUpdateOne) SetNillableUnderObjection(v *bool) *SpotCheckUpdateOne {
+	if v != nil {
+		_u.SetUnderObjection(*v)
 	}
 	return _u
 }
@@ -634,6 +665,9 @@ func (_u *SpotCheckUpdateOne) sqlSave(ctx context.Context) (_node *SpotCheck, er
 	}
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(spotcheck.FieldSourceSystem, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.UnderObjection(); ok {
+		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)

@@ -30,6 +30,12 @@ type Tx struct {
 	Division *DivisionClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
+	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
+	EvaluationRuleSet *EvaluationRuleSetClient
+	// InspectionPlan is the client for interacting with the InspectionPlan builders.
+	InspectionPlan *InspectionPlanClient
+	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
+	JointPunishmentMeasure *JointPunishmentMeasureClient
 	// ListEntry is the client for interacting with the ListEntry builders.
 	ListEntry *ListEntryClient
 	// MarketEntity is the client for interacting with the MarketEntity builders.
@@ -186,6 +192,9 @@ func (tx *Tx) init() {
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
 	tx.EntityRole = NewEntityRoleClient(tx.config)
+	tx.EvaluationRuleSet = NewEvaluationRuleSetClient(tx.config)
+	tx.InspectionPlan = NewInspectionPlanClient(tx.config)
+	tx.JointPunishmentMeasure = NewJointPunishmentMeasureClient(tx.config)
 	tx.ListEntry = NewListEntryClient(tx.config)
 	tx.MarketEntity = NewMarketEntityClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)

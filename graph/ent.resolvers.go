@@ -64,6 +64,24 @@ func (r *queryResolver) EntityRoles(ctx context.Context, after *entgql.Cursor[in
 		Paginate(ctx, after, first, before, last, ent.WithEntityRoleOrder(orderBy), ent.WithEntityRoleFilter(where.Filter))
 }
 
+// EvaluationRuleSets is the resolver for the evaluationRuleSets field.
+func (r *queryResolver) EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error) {
+	return r.client.EvaluationRuleSet.Query().
+		Paginate(ctx, after, first, before, last, ent.WithEvaluationRuleSetFilter(where.Filter))
+}
+
+// InspectionPlans is the resolver for the inspectionPlans field.
+func (r *queryResolver) InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error) {
+	return r.client.InspectionPlan.Query().
+		Paginate(ctx, after, first, before, last, ent.WithInspectionPlanFilter(where.Filter))
+}
+
+// JointPunishmentMeasures is the resolver for the jointPunishmentMeasures field.
+func (r *queryResolver) JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error) {
+	return r.client.JointPunishmentMeasure.Query().
+		Paginate(ctx, after, first, before, last, ent.WithJointPunishmentMeasureFilter(where.Filter))
+}
+
 // ListEntries is the resolver for the listEntries field.
 func (r *queryResolver) ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error) {
 	return r.client.ListEntry.Query().
@@ -117,6 +135,9 @@ func (r *Resolver) AdministrativePenalty() AdministrativePenaltyResolver {
 	return &administrativePenaltyResolver{r}
 }
 
+// ListEntry returns ListEntryResolver implementation.
+func (r *Resolver) ListEntry() ListEntryResolver { return &listEntryResolver{r} }
+
 // NaturalPerson returns NaturalPersonResolver implementation.
 func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPersonResolver{r} }
 
@@ -125,6 +146,7 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
 	administrativePenaltyResolver struct{ *Resolver }
+	listEntryResolver             struct{ *Resolver }
 	naturalPersonResolver         struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
 )

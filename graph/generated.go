@@ -32,7 +32,11 @@ import (
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/graph/scalars"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/sampling"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -49,9 +53,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AdministrativePenalty() AdministrativePenaltyResolver
+	ListEntry() ListEntryResolver
 	Mutation() MutationResolver
 	NaturalPerson() NaturalPersonResolver
 	Query() QueryResolver
+	Restriction() RestrictionResolver
 	Viewer() ViewerResolver
 }
 
@@ -84,6 +90,7 @@ type ComplexityRoot struct {
 		SourceSystem    func(childComplexity int) int
 		State           func(childComplexity int) int
 		Status          func(childComplexity int) int
+		UnderObjection  func(childComplexity int) int
 		UpdatedAt       func(childComplexity int) int
 		ValidFrom       func(childComplexity int) int
 		ValidTo         func(childComplexity int) int
@@ -127,10 +134,12 @@ type ComplexityRoot struct {
 		PersonID                  func(childComplexity int) int
 		Procedure                 func(childComplexity int) int
 		PublicInstitutionCertNo   func(childComplexity int) int
+		Publicity                 func(childComplexity int) int
 		PublicityDeadline         func(childComplexity int) int
 		PublicityMinEnd           func(childComplexity int) int
 		PublicityRuleSet          func(childComplexity int) int
 		PublicityStart            func(childComplexity int) int
+		PublicityStoppedOn        func(childComplexity int) int
 		RegistrationNo            func(childComplexity int) int
 		Remark                    func(childComplexity int) int
 		Repairable                func(childComplexity int) int
@@ -142,6 +151,7 @@ type ComplexityRoot struct {
 		Status                    func(childComplexity int) int
 		SuspendedOrRevokedLicence func(childComplexity int) int
 		TaxRegNo                  func(childComplexity int) int
+		UnderObjection            func(childComplexity int) int
 		UpdatedAt                 func(childComplexity int) int
 		ValidUntil                func(childComplexity int) int
 		ViolationFacts            func(childComplexity int) int
@@ -203,6 +213,7 @@ type ComplexityRoot struct {
 		SourceSystem   func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Text           func(childComplexity int) int
+		UnderObjection func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 	}
 
@@ -218,19 +229,21 @@ type ComplexityRoot struct {
 	}
 
 	Department struct {
-		Code         func(childComplexity int) int
-		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
-		DivisionCode func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Level        func(childComplexity int) int
-		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
-		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
-		Name         func(childComplexity int) int
-		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
-		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
-		Sector       func(childComplexity int) int
-		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
-		Uscc         func(childComplexity int) int
+		Code            func(childComplexity int) int
+		Commitments     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
+		DivisionCode    func(childComplexity int) int
+		ID              func(childComplexity int) int
+		InspectionPlans func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Inspectors      func(childComplexity int) int
+		Level           func(childComplexity int) int
+		Licenses        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
+		Name            func(childComplexity int) int
+		Penalties       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
+		Ratings         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
+		Sector          func(childComplexity int) int
+		SpotChecks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
+		Uscc            func(childComplexity int) int
 	}
 
 	DepartmentConnection struct {
@@ -290,29 +303,121 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Evaluation struct {
+		Components func(childComplexity int) int
+		Gates      func(childComplexity int) int
+		Grade      func(childComplexity int) int
+		RuleSet    func(childComplexity int) int
+		Score      func(childComplexity int) int
+		ScoreTier  func(childComplexity int) int
+		Tier       func(childComplexity int) int
+	}
+
+	EvaluationComponent struct {
+		NormalisedScore func(childComplexity int) int
+		Scheme          func(childComplexity int) int
+		Sector          func(childComplexity int) int
+		SourceGrade     func(childComplexity int) int
+		Weight          func(childComplexity int) int
+	}
+
+	EvaluationRuleSet struct {
+		CreatedAt     func(childComplexity int) int
+		EffectiveFrom func(childComplexity int) int
+		EffectiveTo   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+	}
+
+	EvaluationRuleSetConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EvaluationRuleSetEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InspectionAssignment struct {
+		EntityID  func(childComplexity int) int
+		Inspector func(childComplexity int) int
+		Tier      func(childComplexity int) int
+	}
+
+	InspectionPlan struct {
+		Assignments  func(childComplexity int) int
+		Candidates   func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Department   func(childComplexity int) int
+		DepartmentID func(childComplexity int) int
+		DivisionCode func(childComplexity int) int
+		DrawnAt      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Seed         func(childComplexity int) int
+	}
+
+	InspectionPlanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InspectionPlanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	JointPunishmentMeasure struct {
+		Code                   func(childComplexity int) int
+		ExtendsToRoles         func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		ImplementingDepartment func(childComplexity int) int
+		LegalBasis             func(childComplexity int) int
+		ListTypes              func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		Purposes               func(childComplexity int) int
+	}
+
+	JointPunishmentMeasureConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	JointPunishmentMeasureEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ListEntry struct {
-		Basis          func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		DecisionNo     func(childComplexity int) int
-		Department     func(childComplexity int) int
-		DepartmentID   func(childComplexity int) int
-		Entity         func(childComplexity int) int
-		EntityID       func(childComplexity int) int
-		ID             func(childComplexity int) int
-		ListType       func(childComplexity int) int
-		ListedOn       func(childComplexity int) int
-		Person         func(childComplexity int) int
-		PersonID       func(childComplexity int) int
-		PlannedEndOn   func(childComplexity int) int
-		Reason         func(childComplexity int) int
-		RemovalReason  func(childComplexity int) int
-		RemovedOn      func(childComplexity int) int
-		Sector         func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		SourceRecordID func(childComplexity int) int
-		SourceSystem   func(childComplexity int) int
-		Status         func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		Basis           func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		DecisionNo      func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentID    func(childComplexity int) int
+		Entity          func(childComplexity int) int
+		EntityID        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ListType        func(childComplexity int) int
+		ListedOn        func(childComplexity int) int
+		Person          func(childComplexity int) int
+		PersonID        func(childComplexity int) int
+		PlannedEndOn    func(childComplexity int) int
+		Publicity       func(childComplexity int) int
+		PublicityMinEnd func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		RemovalReason   func(childComplexity int) int
+		RemovedOn       func(childComplexity int) int
+		Repairable      func(childComplexity int) int
+		Sector          func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		SourceRecordID  func(childComplexity int) int
+		SourceSystem    func(childComplexity int) int
+		Status          func(childComplexity int) int
+		UnderObjection  func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	ListEntryConnection struct {
@@ -331,11 +436,16 @@ type ComplexityRoot struct {
 		CityCode              func(childComplexity int) int
 		Commitments           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
 		CreatedAt             func(childComplexity int) int
+		CreditGrade           func(childComplexity int) int
+		CreditScore           func(childComplexity int) int
 		Division              func(childComplexity int) int
 		DivisionCode          func(childComplexity int) int
 		DivisionID            func(childComplexity int) int
 		EntityKind            func(childComplexity int) int
 		EstablishedOn         func(childComplexity int) int
+		EvaluatedAt           func(childComplexity int) int
+		Evaluation            func(childComplexity int) int
+		EvaluationDueOn       func(childComplexity int) int
 		ID                    func(childComplexity int) int
 		IndustryCode          func(childComplexity int) int
 		LegalRepresentative   func(childComplexity int) int
@@ -349,6 +459,7 @@ type ComplexityRoot struct {
 		RegisteredAddress     func(childComplexity int) int
 		RegisteredCapital     func(childComplexity int) int
 		RegistrationNo        func(childComplexity int) int
+		RiskTier              func(childComplexity int) int
 		Roles                 func(childComplexity int) int
 		ServiceProvider       func(childComplexity int) int
 		SpotChecks            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
@@ -383,6 +494,8 @@ type ComplexityRoot struct {
 		CreateSectorRating          func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider       func(childComplexity int, input ent.CreateServiceProviderInput) int
 		CreateSpotCheck             func(childComplexity int, input ent.CreateSpotCheckInput) int
+		DrawInspectionPlan          func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
+		RecomputeEvaluations        func(childComplexity int) int
 		RemovePolicyRule            func(childComplexity int, input PolicyRuleInput) int
 		UpdateAdministrativeLicense func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
 		UpdateAdministrativePenalty func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
@@ -476,6 +589,7 @@ type ComplexityRoot struct {
 		EffectiveFrom func(childComplexity int) int
 		EffectiveTo   func(childComplexity int) int
 		ID            func(childComplexity int) int
+		ListType      func(childComplexity int) int
 		MaxMonths     func(childComplexity int) int
 		MinMonths     func(childComplexity int) int
 		Repairable    func(childComplexity int) int
@@ -495,6 +609,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PublicityWindow struct {
+		MaxEnd     func(childComplexity int) int
+		MinEnd     func(childComplexity int) int
+		Repairable func(childComplexity int) int
+		Start      func(childComplexity int) int
+		StoppedOn  func(childComplexity int) int
+	}
+
 	Query struct {
 		AdministrativeLicenses  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
 		AdministrativePenalties func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
@@ -503,6 +625,9 @@ type ComplexityRoot struct {
 		Departments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
 		EntityRoles             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
+		EvaluationRuleSets      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
+		InspectionPlans         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
+		JointPunishmentMeasures func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
 		ListEntries             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
 		MarketEntities          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) int
 		NaturalPersons          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) int
@@ -512,10 +637,23 @@ type ComplexityRoot struct {
 		PolicyRules             func(childComplexity int) int
 		Practitioners           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PublicityRules          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
+		Restrictions            func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
 		SectorRatings           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		ServiceProviders        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
 		SpotChecks              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
 		Viewer                  func(childComplexity int) int
+	}
+
+	Restriction struct {
+		DecisionNo func(childComplexity int) int
+		Department func(childComplexity int) int
+		Entity     func(childComplexity int) int
+		ListType   func(childComplexity int) int
+		ListedOn   func(childComplexity int) int
+		Measure    func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		Until      func(childComplexity int) int
+		Via        func(childComplexity int) int
 	}
 
 	SectorRating struct {
@@ -536,6 +674,7 @@ type ComplexityRoot struct {
 		SourceRecordID func(childComplexity int) int
 		SourceSystem   func(childComplexity int) int
 		Status         func(childComplexity int) int
+		UnderObjection func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
 		ValidFrom      func(childComplexity int) int
 		ValidUntil     func(childComplexity int) int
@@ -594,6 +733,7 @@ type ComplexityRoot struct {
 		SourceSystem         func(childComplexity int) int
 		Status               func(childComplexity int) int
 		TaskID               func(childComplexity int) int
+		UnderObjection       func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
 	}
 
@@ -625,8 +765,12 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type AdministrativePenaltyResolver interface {
+	Publicity(ctx context.Context, obj *ent.AdministrativePenalty) (*publicity.Window, error)
 	CounterpartyName(ctx context.Context, obj *ent.AdministrativePenalty) (string, error)
 	LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error)
+}
+type ListEntryResolver interface {
+	Publicity(ctx context.Context, obj *ent.ListEntry) (*publicity.Window, error)
 }
 type MutationResolver interface {
 	CreateMarketEntity(ctx context.Context, input ent.CreateMarketEntityInput) (*ent.MarketEntity, error)
@@ -643,6 +787,8 @@ type MutationResolver interface {
 	UpdatePractitioner(ctx context.Context, id int, input ent.UpdatePractitionerInput) (*ent.Practitioner, error)
 	AddPolicyRule(ctx context.Context, input PolicyRuleInput) (*PolicyRule, error)
 	RemovePolicyRule(ctx context.Context, input PolicyRuleInput) (*PolicyRule, error)
+	RecomputeEvaluations(ctx context.Context) (int, error)
+	DrawInspectionPlan(ctx context.Context, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) (*ent.InspectionPlan, error)
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
@@ -669,6 +815,9 @@ type QueryResolver interface {
 	Departments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error)
 	Divisions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) (*ent.DivisionConnection, error)
 	EntityRoles(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) (*ent.EntityRoleConnection, error)
+	EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error)
+	InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error)
+	JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error)
 	ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error)
 	MarketEntities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) (*ent.MarketEntityConnection, error)
 	NaturalPersons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) (*ent.NaturalPersonConnection, error)
@@ -680,6 +829,10 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*authz.Viewer, error)
 	PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
+	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
+}
+type RestrictionResolver interface {
+	Purpose(ctx context.Context, obj *jointpunishment.Restriction) (Purpose, error)
 }
 type ViewerResolver interface {
 	ReadSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
@@ -845,6 +998,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativeLicense.Status(childComplexity), true
+	case "AdministrativeLicense.underObjection":
+		if e.ComplexityRoot.AdministrativeLicense.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativeLicense.UnderObjection(childComplexity), true
 	case "AdministrativeLicense.updatedAt":
 		if e.ComplexityRoot.AdministrativeLicense.UpdatedAt == nil {
 			break
@@ -1052,6 +1211,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.PublicInstitutionCertNo(childComplexity), true
+	case "AdministrativePenalty.publicity":
+		if e.ComplexityRoot.AdministrativePenalty.Publicity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.Publicity(childComplexity), true
 	case "AdministrativePenalty.publicityDeadline":
 		if e.ComplexityRoot.AdministrativePenalty.PublicityDeadline == nil {
 			break
@@ -1076,6 +1241,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.PublicityStart(childComplexity), true
+	case "AdministrativePenalty.publicityStoppedOn":
+		if e.ComplexityRoot.AdministrativePenalty.PublicityStoppedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.PublicityStoppedOn(childComplexity), true
 	case "AdministrativePenalty.registrationNo":
 		if e.ComplexityRoot.AdministrativePenalty.RegistrationNo == nil {
 			break
@@ -1142,6 +1313,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.TaxRegNo(childComplexity), true
+	case "AdministrativePenalty.underObjection":
+		if e.ComplexityRoot.AdministrativePenalty.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.UnderObjection(childComplexity), true
 	case "AdministrativePenalty.updatedAt":
 		if e.ComplexityRoot.AdministrativePenalty.UpdatedAt == nil {
 			break
@@ -1406,6 +1583,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitment.Text(childComplexity), true
+	case "CreditCommitment.underObjection":
+		if e.ComplexityRoot.CreditCommitment.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.UnderObjection(childComplexity), true
 	case "CreditCommitment.updatedAt":
 		if e.ComplexityRoot.CreditCommitment.UpdatedAt == nil {
 			break
@@ -1474,6 +1657,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.ID(childComplexity), true
+	case "Department.inspectionPlans":
+		if e.ComplexityRoot.Department.InspectionPlans == nil {
+			break
+		}
+
+		args, err := ec.field_Department_inspectionPlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Department.InspectionPlans(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int)), true
+	case "Department.inspectors":
+		if e.ComplexityRoot.Department.Inspectors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.Inspectors(childComplexity), true
 	case "Department.level":
 		if e.ComplexityRoot.Department.Level == nil {
 			break
@@ -1765,6 +1965,330 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EntityRoleEdge.Node(childComplexity), true
 
+	case "Evaluation.components":
+		if e.ComplexityRoot.Evaluation.Components == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Components(childComplexity), true
+	case "Evaluation.gates":
+		if e.ComplexityRoot.Evaluation.Gates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Gates(childComplexity), true
+	case "Evaluation.grade":
+		if e.ComplexityRoot.Evaluation.Grade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Grade(childComplexity), true
+	case "Evaluation.ruleSet":
+		if e.ComplexityRoot.Evaluation.RuleSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.RuleSet(childComplexity), true
+	case "Evaluation.score":
+		if e.ComplexityRoot.Evaluation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Score(childComplexity), true
+	case "Evaluation.scoreTier":
+		if e.ComplexityRoot.Evaluation.ScoreTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.ScoreTier(childComplexity), true
+	case "Evaluation.tier":
+		if e.ComplexityRoot.Evaluation.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.Tier(childComplexity), true
+
+	case "EvaluationComponent.normalisedScore":
+		if e.ComplexityRoot.EvaluationComponent.NormalisedScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.NormalisedScore(childComplexity), true
+	case "EvaluationComponent.scheme":
+		if e.ComplexityRoot.EvaluationComponent.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.Scheme(childComplexity), true
+	case "EvaluationComponent.sector":
+		if e.ComplexityRoot.EvaluationComponent.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.Sector(childComplexity), true
+	case "EvaluationComponent.sourceGrade":
+		if e.ComplexityRoot.EvaluationComponent.SourceGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.SourceGrade(childComplexity), true
+	case "EvaluationComponent.weight":
+		if e.ComplexityRoot.EvaluationComponent.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.Weight(childComplexity), true
+
+	case "EvaluationRuleSet.createdAt":
+		if e.ComplexityRoot.EvaluationRuleSet.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSet.CreatedAt(childComplexity), true
+	case "EvaluationRuleSet.effectiveFrom":
+		if e.ComplexityRoot.EvaluationRuleSet.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSet.EffectiveFrom(childComplexity), true
+	case "EvaluationRuleSet.effectiveTo":
+		if e.ComplexityRoot.EvaluationRuleSet.EffectiveTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSet.EffectiveTo(childComplexity), true
+	case "EvaluationRuleSet.id":
+		if e.ComplexityRoot.EvaluationRuleSet.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSet.ID(childComplexity), true
+	case "EvaluationRuleSet.name":
+		if e.ComplexityRoot.EvaluationRuleSet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSet.Name(childComplexity), true
+
+	case "EvaluationRuleSetConnection.edges":
+		if e.ComplexityRoot.EvaluationRuleSetConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSetConnection.Edges(childComplexity), true
+	case "EvaluationRuleSetConnection.pageInfo":
+		if e.ComplexityRoot.EvaluationRuleSetConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSetConnection.PageInfo(childComplexity), true
+	case "EvaluationRuleSetConnection.totalCount":
+		if e.ComplexityRoot.EvaluationRuleSetConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSetConnection.TotalCount(childComplexity), true
+
+	case "EvaluationRuleSetEdge.cursor":
+		if e.ComplexityRoot.EvaluationRuleSetEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSetEdge.Cursor(childComplexity), true
+	case "EvaluationRuleSetEdge.node":
+		if e.ComplexityRoot.EvaluationRuleSetEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationRuleSetEdge.Node(childComplexity), true
+
+	case "InspectionAssignment.entityID":
+		if e.ComplexityRoot.InspectionAssignment.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionAssignment.EntityID(childComplexity), true
+	case "InspectionAssignment.inspector":
+		if e.ComplexityRoot.InspectionAssignment.Inspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionAssignment.Inspector(childComplexity), true
+	case "InspectionAssignment.tier":
+		if e.ComplexityRoot.InspectionAssignment.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionAssignment.Tier(childComplexity), true
+
+	case "InspectionPlan.assignments":
+		if e.ComplexityRoot.InspectionPlan.Assignments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.Assignments(childComplexity), true
+	case "InspectionPlan.candidates":
+		if e.ComplexityRoot.InspectionPlan.Candidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.Candidates(childComplexity), true
+	case "InspectionPlan.code":
+		if e.ComplexityRoot.InspectionPlan.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.Code(childComplexity), true
+	case "InspectionPlan.department":
+		if e.ComplexityRoot.InspectionPlan.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.Department(childComplexity), true
+	case "InspectionPlan.departmentID":
+		if e.ComplexityRoot.InspectionPlan.DepartmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.DepartmentID(childComplexity), true
+	case "InspectionPlan.divisionCode":
+		if e.ComplexityRoot.InspectionPlan.DivisionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.DivisionCode(childComplexity), true
+	case "InspectionPlan.drawnAt":
+		if e.ComplexityRoot.InspectionPlan.DrawnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.DrawnAt(childComplexity), true
+	case "InspectionPlan.id":
+		if e.ComplexityRoot.InspectionPlan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.ID(childComplexity), true
+	case "InspectionPlan.seed":
+		if e.ComplexityRoot.InspectionPlan.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlan.Seed(childComplexity), true
+
+	case "InspectionPlanConnection.edges":
+		if e.ComplexityRoot.InspectionPlanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlanConnection.Edges(childComplexity), true
+	case "InspectionPlanConnection.pageInfo":
+		if e.ComplexityRoot.InspectionPlanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlanConnection.PageInfo(childComplexity), true
+	case "InspectionPlanConnection.totalCount":
+		if e.ComplexityRoot.InspectionPlanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlanConnection.TotalCount(childComplexity), true
+
+	case "InspectionPlanEdge.cursor":
+		if e.ComplexityRoot.InspectionPlanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlanEdge.Cursor(childComplexity), true
+	case "InspectionPlanEdge.node":
+		if e.ComplexityRoot.InspectionPlanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionPlanEdge.Node(childComplexity), true
+
+	case "JointPunishmentMeasure.code":
+		if e.ComplexityRoot.JointPunishmentMeasure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.Code(childComplexity), true
+	case "JointPunishmentMeasure.extendsToRoles":
+		if e.ComplexityRoot.JointPunishmentMeasure.ExtendsToRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.ExtendsToRoles(childComplexity), true
+	case "JointPunishmentMeasure.id":
+		if e.ComplexityRoot.JointPunishmentMeasure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.ID(childComplexity), true
+	case "JointPunishmentMeasure.implementingDepartment":
+		if e.ComplexityRoot.JointPunishmentMeasure.ImplementingDepartment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.ImplementingDepartment(childComplexity), true
+	case "JointPunishmentMeasure.legalBasis":
+		if e.ComplexityRoot.JointPunishmentMeasure.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.LegalBasis(childComplexity), true
+	case "JointPunishmentMeasure.listTypes":
+		if e.ComplexityRoot.JointPunishmentMeasure.ListTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.ListTypes(childComplexity), true
+	case "JointPunishmentMeasure.name":
+		if e.ComplexityRoot.JointPunishmentMeasure.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.Name(childComplexity), true
+	case "JointPunishmentMeasure.purposes":
+		if e.ComplexityRoot.JointPunishmentMeasure.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.Purposes(childComplexity), true
+
+	case "JointPunishmentMeasureConnection.edges":
+		if e.ComplexityRoot.JointPunishmentMeasureConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasureConnection.Edges(childComplexity), true
+	case "JointPunishmentMeasureConnection.pageInfo":
+		if e.ComplexityRoot.JointPunishmentMeasureConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasureConnection.PageInfo(childComplexity), true
+	case "JointPunishmentMeasureConnection.totalCount":
+		if e.ComplexityRoot.JointPunishmentMeasureConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasureConnection.TotalCount(childComplexity), true
+
+	case "JointPunishmentMeasureEdge.cursor":
+		if e.ComplexityRoot.JointPunishmentMeasureEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasureEdge.Cursor(childComplexity), true
+	case "JointPunishmentMeasureEdge.node":
+		if e.ComplexityRoot.JointPunishmentMeasureEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasureEdge.Node(childComplexity), true
+
 	case "ListEntry.basis":
 		if e.ComplexityRoot.ListEntry.Basis == nil {
 			break
@@ -1843,6 +2367,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.PlannedEndOn(childComplexity), true
+	case "ListEntry.publicity":
+		if e.ComplexityRoot.ListEntry.Publicity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Publicity(childComplexity), true
+	case "ListEntry.publicityMinEnd":
+		if e.ComplexityRoot.ListEntry.PublicityMinEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.PublicityMinEnd(childComplexity), true
 	case "ListEntry.reason":
 		if e.ComplexityRoot.ListEntry.Reason == nil {
 			break
@@ -1861,6 +2397,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.RemovedOn(childComplexity), true
+	case "ListEntry.repairable":
+		if e.ComplexityRoot.ListEntry.Repairable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Repairable(childComplexity), true
 	case "ListEntry.sector":
 		if e.ComplexityRoot.ListEntry.Sector == nil {
 			break
@@ -1891,6 +2433,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.Status(childComplexity), true
+	case "ListEntry.underObjection":
+		if e.ComplexityRoot.ListEntry.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.UnderObjection(childComplexity), true
 	case "ListEntry.updatedAt":
 		if e.ComplexityRoot.ListEntry.UpdatedAt == nil {
 			break
@@ -1959,6 +2507,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.CreatedAt(childComplexity), true
+	case "MarketEntity.creditGrade":
+		if e.ComplexityRoot.MarketEntity.CreditGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.CreditGrade(childComplexity), true
+	case "MarketEntity.creditScore":
+		if e.ComplexityRoot.MarketEntity.CreditScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.CreditScore(childComplexity), true
 	case "MarketEntity.division":
 		if e.ComplexityRoot.MarketEntity.Division == nil {
 			break
@@ -1989,6 +2549,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.EstablishedOn(childComplexity), true
+	case "MarketEntity.evaluatedAt":
+		if e.ComplexityRoot.MarketEntity.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.EvaluatedAt(childComplexity), true
+	case "MarketEntity.evaluation":
+		if e.ComplexityRoot.MarketEntity.Evaluation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.Evaluation(childComplexity), true
+	case "MarketEntity.evaluationDueOn":
+		if e.ComplexityRoot.MarketEntity.EvaluationDueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.EvaluationDueOn(childComplexity), true
 	case "MarketEntity.id":
 		if e.ComplexityRoot.MarketEntity.ID == nil {
 			break
@@ -2087,6 +2665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.RegistrationNo(childComplexity), true
+	case "MarketEntity.riskTier":
+		if e.ComplexityRoot.MarketEntity.RiskTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.RiskTier(childComplexity), true
 	case "MarketEntity.roles":
 		if e.ComplexityRoot.MarketEntity.Roles == nil {
 			break
@@ -2310,6 +2894,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSpotCheck(childComplexity, args["input"].(ent.CreateSpotCheckInput)), true
+	case "Mutation.drawInspectionPlan":
+		if e.ComplexityRoot.Mutation.DrawInspectionPlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_drawInspectionPlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DrawInspectionPlan(childComplexity, args["departmentID"].(int), args["divisionCode"].(string), args["ratios"].(*TierRatiosInput), args["seed"].(int)), true
+	case "Mutation.recomputeEvaluations":
+		if e.ComplexityRoot.Mutation.RecomputeEvaluations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RecomputeEvaluations(childComplexity), true
 	case "Mutation.removePolicyRule":
 		if e.ComplexityRoot.Mutation.RemovePolicyRule == nil {
 			break
@@ -2815,6 +3416,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.ID(childComplexity), true
+	case "PublicityRule.listType":
+		if e.ComplexityRoot.PublicityRule.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.ListType(childComplexity), true
 	case "PublicityRule.maxMonths":
 		if e.ComplexityRoot.PublicityRule.MaxMonths == nil {
 			break
@@ -2883,6 +3490,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRuleEdge.Node(childComplexity), true
+
+	case "PublicityWindow.maxEnd":
+		if e.ComplexityRoot.PublicityWindow.MaxEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityWindow.MaxEnd(childComplexity), true
+	case "PublicityWindow.minEnd":
+		if e.ComplexityRoot.PublicityWindow.MinEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityWindow.MinEnd(childComplexity), true
+	case "PublicityWindow.repairable":
+		if e.ComplexityRoot.PublicityWindow.Repairable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityWindow.Repairable(childComplexity), true
+	case "PublicityWindow.start":
+		if e.ComplexityRoot.PublicityWindow.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityWindow.Start(childComplexity), true
+	case "PublicityWindow.stoppedOn":
+		if e.ComplexityRoot.PublicityWindow.StoppedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityWindow.StoppedOn(childComplexity), true
 
 	case "Query.administrativeLicenses":
 		if e.ComplexityRoot.Query.AdministrativeLicenses == nil {
@@ -2961,7 +3599,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EntityRoles(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.EntityRoleOrder), args["where"].(*ent.EntityRoleWhereInput)), true
+	case "Query.evaluationRuleSets":
+		if e.ComplexityRoot.Query.EvaluationRuleSets == nil {
+			break
+		}
 
+		args, err := ec.field_Query_evaluationRuleSets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EvaluationRuleSets(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.EvaluationRuleSetWhereInput)), true
+	case "Query.inspectionPlans":
+		if e.ComplexityRoot.Query.InspectionPlans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionPlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionPlans(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.InspectionPlanWhereInput)), true
+
+	case "Query.jointPunishmentMeasures":
+		if e.ComplexityRoot.Query.JointPunishmentMeasures == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jointPunishmentMeasures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JointPunishmentMeasures(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.JointPunishmentMeasureWhereInput)), true
 	case "Query.listEntries":
 		if e.ComplexityRoot.Query.ListEntries == nil {
 			break
@@ -3056,6 +3727,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicityRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.PublicityRuleWhereInput)), true
+	case "Query.restrictions":
+		if e.ComplexityRoot.Query.Restrictions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_restrictions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Restrictions(childComplexity, args["uscc"].(*string), args["personId"].(*int), args["purpose"].(Purpose)), true
 	case "Query.sectorRatings":
 		if e.ComplexityRoot.Query.SectorRatings == nil {
 			break
@@ -3095,6 +3777,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Restriction.decisionNo":
+		if e.ComplexityRoot.Restriction.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.DecisionNo(childComplexity), true
+	case "Restriction.department":
+		if e.ComplexityRoot.Restriction.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Department(childComplexity), true
+	case "Restriction.entity":
+		if e.ComplexityRoot.Restriction.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Entity(childComplexity), true
+	case "Restriction.listType":
+		if e.ComplexityRoot.Restriction.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.ListType(childComplexity), true
+	case "Restriction.listedOn":
+		if e.ComplexityRoot.Restriction.ListedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.ListedOn(childComplexity), true
+	case "Restriction.measure":
+		if e.ComplexityRoot.Restriction.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Measure(childComplexity), true
+	case "Restriction.purpose":
+		if e.ComplexityRoot.Restriction.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Purpose(childComplexity), true
+	case "Restriction.until":
+		if e.ComplexityRoot.Restriction.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Until(childComplexity), true
+	case "Restriction.via":
+		if e.ComplexityRoot.Restriction.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Via(childComplexity), true
 
 	case "SectorRating.createdAt":
 		if e.ComplexityRoot.SectorRating.CreatedAt == nil {
@@ -3198,6 +3935,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SectorRating.Status(childComplexity), true
+	case "SectorRating.underObjection":
+		if e.ComplexityRoot.SectorRating.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorRating.UnderObjection(childComplexity), true
 	case "SectorRating.updatedAt":
 		if e.ComplexityRoot.SectorRating.UpdatedAt == nil {
 			break
@@ -3444,6 +4187,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SpotCheck.TaskID(childComplexity), true
+	case "SpotCheck.underObjection":
+		if e.ComplexityRoot.SpotCheck.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpotCheck.UnderObjection(childComplexity), true
 	case "SpotCheck.updatedAt":
 		if e.ComplexityRoot.SpotCheck.UpdatedAt == nil {
 			break
@@ -3567,6 +4316,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DivisionWhereInput", ec.unmarshalInputDivisionWhereInput),
 			graphql.NewInputUnmarshaler("EntityRoleOrder", ec.unmarshalInputEntityRoleOrder),
 			graphql.NewInputUnmarshaler("EntityRoleWhereInput", ec.unmarshalInputEntityRoleWhereInput),
+			graphql.NewInputUnmarshaler("EvaluationRuleSetWhereInput", ec.unmarshalInputEvaluationRuleSetWhereInput),
+			graphql.NewInputUnmarshaler("InspectionPlanWhereInput", ec.unmarshalInputInspectionPlanWhereInput),
+			graphql.NewInputUnmarshaler("JointPunishmentMeasureWhereInput", ec.unmarshalInputJointPunishmentMeasureWhereInput),
 			graphql.NewInputUnmarshaler("ListEntryOrder", ec.unmarshalInputListEntryOrder),
 			graphql.NewInputUnmarshaler("ListEntryWhereInput", ec.unmarshalInputListEntryWhereInput),
 			graphql.NewInputUnmarshaler("MarketEntityOrder", ec.unmarshalInputMarketEntityOrder),
@@ -3583,6 +4335,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ServiceProviderWhereInput", ec.unmarshalInputServiceProviderWhereInput),
 			graphql.NewInputUnmarshaler("SpotCheckOrder", ec.unmarshalInputSpotCheckOrder),
 			graphql.NewInputUnmarshaler("SpotCheckWhereInput", ec.unmarshalInputSpotCheckWhereInput),
+			graphql.NewInputUnmarshaler("TierRatiosInput", ec.unmarshalInputTierRatiosInput),
 			graphql.NewInputUnmarshaler("UpdateAdministrativeLicenseInput", ec.unmarshalInputUpdateAdministrativeLicenseInput),
 			graphql.NewInputUnmarshaler("UpdateAdministrativePenaltyInput", ec.unmarshalInputUpdateAdministrativePenaltyInput),
 			graphql.NewInputUnmarshaler("UpdateCreditCommitmentInput", ec.unmarshalInputUpdateCreditCommitmentInput),
@@ -3670,7 +4423,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "ent.graphql" "records.graphql" "registry.graphql" "scalars.graphql"
+//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "records.graphql" "registry.graphql" "scalars.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3684,6 +4437,7 @@ func sourceData(filename string) string {
 var sources = []*ast.Source{
 	{Name: "access.graphql", Input: sourceData("access.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
+	{Name: "evaluation.graphql", Input: sourceData("evaluation.graphql"), BuiltIn: false},
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
 	{Name: "scalars.graphql", Input: sourceData("scalars.graphql"), BuiltIn: false},
@@ -3712,6 +4466,8 @@ func (ec *executionContext) childFields_AdministrativeLicense(ctx context.Contex
 		return ec.fieldContext_AdministrativeLicense_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_AdministrativeLicense_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_AdministrativeLicense_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_AdministrativeLicense_departmentID(ctx, field)
 	case "entityID":
@@ -3792,6 +4548,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_AdministrativePenalty_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_AdministrativePenalty_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_AdministrativePenalty_departmentID(ctx, field)
 	case "entityID":
@@ -3846,6 +4604,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_repairable(ctx, field)
 	case "publicityRuleSet":
 		return ec.fieldContext_AdministrativePenalty_publicityRuleSet(ctx, field)
+	case "publicityStoppedOn":
+		return ec.fieldContext_AdministrativePenalty_publicityStoppedOn(ctx, field)
 	case "authorityName":
 		return ec.fieldContext_AdministrativePenalty_authorityName(ctx, field)
 	case "authorityUscc":
@@ -3862,6 +4622,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_AdministrativePenalty_person(ctx, field)
+	case "publicity":
+		return ec.fieldContext_AdministrativePenalty_publicity(ctx, field)
 	case "counterpartyName":
 		return ec.fieldContext_AdministrativePenalty_counterpartyName(ctx, field)
 	case "legalRepName":
@@ -3960,6 +4722,8 @@ func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, fi
 		return ec.fieldContext_CreditCommitment_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_CreditCommitment_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_CreditCommitment_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_CreditCommitment_departmentID(ctx, field)
 	case "entityID":
@@ -4024,6 +4788,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_level(ctx, field)
 	case "uscc":
 		return ec.fieldContext_Department_uscc(ctx, field)
+	case "inspectors":
+		return ec.fieldContext_Department_inspectors(ctx, field)
 	case "penalties":
 		return ec.fieldContext_Department_penalties(ctx, field)
 	case "licenses":
@@ -4036,6 +4802,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_Department_commitments(ctx, field)
+	case "inspectionPlans":
+		return ec.fieldContext_Department_inspectionPlans(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
@@ -4154,6 +4922,182 @@ func (ec *executionContext) childFields_EntityRoleEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type EntityRoleEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Evaluation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_Evaluation_tier(ctx, field)
+	case "grade":
+		return ec.fieldContext_Evaluation_grade(ctx, field)
+	case "score":
+		return ec.fieldContext_Evaluation_score(ctx, field)
+	case "scoreTier":
+		return ec.fieldContext_Evaluation_scoreTier(ctx, field)
+	case "components":
+		return ec.fieldContext_Evaluation_components(ctx, field)
+	case "gates":
+		return ec.fieldContext_Evaluation_gates(ctx, field)
+	case "ruleSet":
+		return ec.fieldContext_Evaluation_ruleSet(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Evaluation", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationComponent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_EvaluationComponent_sector(ctx, field)
+	case "scheme":
+		return ec.fieldContext_EvaluationComponent_scheme(ctx, field)
+	case "sourceGrade":
+		return ec.fieldContext_EvaluationComponent_sourceGrade(ctx, field)
+	case "normalisedScore":
+		return ec.fieldContext_EvaluationComponent_normalisedScore(ctx, field)
+	case "weight":
+		return ec.fieldContext_EvaluationComponent_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationComponent", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationRuleSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EvaluationRuleSet_id(ctx, field)
+	case "name":
+		return ec.fieldContext_EvaluationRuleSet_name(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_EvaluationRuleSet_effectiveFrom(ctx, field)
+	case "effectiveTo":
+		return ec.fieldContext_EvaluationRuleSet_effectiveTo(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EvaluationRuleSet_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationRuleSet", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationRuleSetConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EvaluationRuleSetConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EvaluationRuleSetConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EvaluationRuleSetConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationRuleSetConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EvaluationRuleSetEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_EvaluationRuleSetEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EvaluationRuleSetEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EvaluationRuleSetEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "entityID":
+		return ec.fieldContext_InspectionAssignment_entityID(ctx, field)
+	case "tier":
+		return ec.fieldContext_InspectionAssignment_tier(ctx, field)
+	case "inspector":
+		return ec.fieldContext_InspectionAssignment_inspector(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionAssignment", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionPlan_id(ctx, field)
+	case "code":
+		return ec.fieldContext_InspectionPlan_code(ctx, field)
+	case "divisionCode":
+		return ec.fieldContext_InspectionPlan_divisionCode(ctx, field)
+	case "seed":
+		return ec.fieldContext_InspectionPlan_seed(ctx, field)
+	case "candidates":
+		return ec.fieldContext_InspectionPlan_candidates(ctx, field)
+	case "assignments":
+		return ec.fieldContext_InspectionPlan_assignments(ctx, field)
+	case "drawnAt":
+		return ec.fieldContext_InspectionPlan_drawnAt(ctx, field)
+	case "departmentID":
+		return ec.fieldContext_InspectionPlan_departmentID(ctx, field)
+	case "department":
+		return ec.fieldContext_InspectionPlan_department(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionPlan", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionPlanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionPlanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionPlanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionPlanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionPlanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionPlanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InspectionPlanEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_InspectionPlanEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionPlanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_JointPunishmentMeasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_JointPunishmentMeasure_id(ctx, field)
+	case "code":
+		return ec.fieldContext_JointPunishmentMeasure_code(ctx, field)
+	case "name":
+		return ec.fieldContext_JointPunishmentMeasure_name(ctx, field)
+	case "implementingDepartment":
+		return ec.fieldContext_JointPunishmentMeasure_implementingDepartment(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_JointPunishmentMeasure_legalBasis(ctx, field)
+	case "listTypes":
+		return ec.fieldContext_JointPunishmentMeasure_listTypes(ctx, field)
+	case "extendsToRoles":
+		return ec.fieldContext_JointPunishmentMeasure_extendsToRoles(ctx, field)
+	case "purposes":
+		return ec.fieldContext_JointPunishmentMeasure_purposes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointPunishmentMeasure", field.Name)
+}
+
+func (ec *executionContext) childFields_JointPunishmentMeasureConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_JointPunishmentMeasureConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_JointPunishmentMeasureConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_JointPunishmentMeasureConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointPunishmentMeasureConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_JointPunishmentMeasureEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_JointPunishmentMeasureEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_JointPunishmentMeasureEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointPunishmentMeasureEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ListEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4172,6 +5116,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_ListEntry_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_ListEntry_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_ListEntry_departmentID(ctx, field)
 	case "entityID":
@@ -4192,6 +5138,10 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_plannedEndOn(ctx, field)
 	case "removedOn":
 		return ec.fieldContext_ListEntry_removedOn(ctx, field)
+	case "publicityMinEnd":
+		return ec.fieldContext_ListEntry_publicityMinEnd(ctx, field)
+	case "repairable":
+		return ec.fieldContext_ListEntry_repairable(ctx, field)
 	case "removalReason":
 		return ec.fieldContext_ListEntry_removalReason(ctx, field)
 	case "department":
@@ -4200,6 +5150,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_ListEntry_person(ctx, field)
+	case "publicity":
+		return ec.fieldContext_ListEntry_publicity(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ListEntry", field.Name)
 }
@@ -4266,6 +5218,18 @@ func (ec *executionContext) childFields_MarketEntity(ctx context.Context, field 
 		return ec.fieldContext_MarketEntity_industryCode(ctx, field)
 	case "legalRepresentativeID":
 		return ec.fieldContext_MarketEntity_legalRepresentativeID(ctx, field)
+	case "riskTier":
+		return ec.fieldContext_MarketEntity_riskTier(ctx, field)
+	case "creditScore":
+		return ec.fieldContext_MarketEntity_creditScore(ctx, field)
+	case "creditGrade":
+		return ec.fieldContext_MarketEntity_creditGrade(ctx, field)
+	case "evaluation":
+		return ec.fieldContext_MarketEntity_evaluation(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_MarketEntity_evaluatedAt(ctx, field)
+	case "evaluationDueOn":
+		return ec.fieldContext_MarketEntity_evaluationDueOn(ctx, field)
 	case "penalties":
 		return ec.fieldContext_MarketEntity_penalties(ctx, field)
 	case "licenses":
@@ -4472,6 +5436,8 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_sector(ctx, field)
 	case "severity":
 		return ec.fieldContext_PublicityRule_severity(ctx, field)
+	case "listType":
+		return ec.fieldContext_PublicityRule_listType(ctx, field)
 	case "minMonths":
 		return ec.fieldContext_PublicityRule_minMonths(ctx, field)
 	case "maxMonths":
@@ -4506,6 +5472,46 @@ func (ec *executionContext) childFields_PublicityRuleEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type PublicityRuleEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PublicityWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_PublicityWindow_start(ctx, field)
+	case "minEnd":
+		return ec.fieldContext_PublicityWindow_minEnd(ctx, field)
+	case "maxEnd":
+		return ec.fieldContext_PublicityWindow_maxEnd(ctx, field)
+	case "stoppedOn":
+		return ec.fieldContext_PublicityWindow_stoppedOn(ctx, field)
+	case "repairable":
+		return ec.fieldContext_PublicityWindow_repairable(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicityWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_Restriction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measure":
+		return ec.fieldContext_Restriction_measure(ctx, field)
+	case "purpose":
+		return ec.fieldContext_Restriction_purpose(ctx, field)
+	case "via":
+		return ec.fieldContext_Restriction_via(ctx, field)
+	case "entity":
+		return ec.fieldContext_Restriction_entity(ctx, field)
+	case "listType":
+		return ec.fieldContext_Restriction_listType(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_Restriction_decisionNo(ctx, field)
+	case "department":
+		return ec.fieldContext_Restriction_department(ctx, field)
+	case "listedOn":
+		return ec.fieldContext_Restriction_listedOn(ctx, field)
+	case "until":
+		return ec.fieldContext_Restriction_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Restriction", field.Name)
+}
+
 func (ec *executionContext) childFields_SectorRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4524,6 +5530,8 @@ func (ec *executionContext) childFields_SectorRating(ctx context.Context, field 
 		return ec.fieldContext_SectorRating_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_SectorRating_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_SectorRating_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_SectorRating_departmentID(ctx, field)
 	case "entityID":
@@ -4638,6 +5646,8 @@ func (ec *executionContext) childFields_SpotCheck(ctx context.Context, field gra
 		return ec.fieldContext_SpotCheck_sourceSystem(ctx, field)
 	case "sourceRecordID":
 		return ec.fieldContext_SpotCheck_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_SpotCheck_underObjection(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_SpotCheck_departmentID(ctx, field)
 	case "entityID":
@@ -4881,6 +5891,44 @@ func (ec *executionContext) field_Department_commitments_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Department_inspectionPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
 	return args, nil
 }
 
@@ -5639,6 +6687,44 @@ func (ec *executionContext) field_Mutation_createSpotCheck_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_drawInspectionPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "departmentID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "divisionCode",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["divisionCode"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "ratios",
+		func(ctx context.Context, v any) (*TierRatiosInput, error) {
+			return ec.unmarshalOTierRatiosInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐTierRatiosInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ratios"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "seed",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["seed"] = arg3
 	return args, nil
 }
 
@@ -6610,6 +7696,144 @@ func (ec *executionContext) field_Query_entityRoles_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_evaluationRuleSets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.EvaluationRuleSetWhereInput, error) {
+			return ec.unmarshalOEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_inspectionPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.InspectionPlanWhereInput, error) {
+			return ec.unmarshalOInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_jointPunishmentMeasures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.JointPunishmentMeasureWhereInput, error) {
+			return ec.unmarshalOJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_listEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6919,6 +8143,36 @@ func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_restrictions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "uscc",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["uscc"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (Purpose, error) {
+			return ec.unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg2
 	return args, nil
 }
 
@@ -7326,6 +8580,29 @@ func (ec *executionContext) _AdministrativeLicense_sourceRecordID(ctx context.Co
 }
 func (ec *executionContext) fieldContext_AdministrativeLicense_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdministrativeLicense_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativeLicense_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativeLicense_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AdministrativeLicense_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
@@ -8095,6 +9372,29 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_sourceRecordID(_ 
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
 }
 
+func (ec *executionContext) _AdministrativePenalty_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _AdministrativePenalty_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8716,6 +10016,29 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_publicityRuleSet(
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
 }
 
+func (ec *executionContext) _AdministrativePenalty_publicityStoppedOn(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publicityStoppedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityStoppedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publicityStoppedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Date")
+}
+
 func (ec *executionContext) _AdministrativePenalty_authorityName(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8922,6 +10245,38 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_person(_ context.
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdministrativePenalty_publicity(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_publicity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AdministrativePenalty().Publicity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *publicity.Window) graphql.Marshaler {
+			return ec.marshalOPublicityWindow2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋpublicityᚐWindow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_publicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdministrativePenalty",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicityWindow(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9694,6 +11049,29 @@ func (ec *executionContext) fieldContext_CreditCommitment_sourceRecordID(_ conte
 	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "String")
 }
 
+func (ec *executionContext) _CreditCommitment_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _CreditCommitment_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10277,6 +11655,29 @@ func (ec *executionContext) fieldContext_Department_uscc(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
 }
 
+func (ec *executionContext) _Department_inspectors(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_inspectors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inspectors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Department_inspectors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
+}
+
 func (ec *executionContext) _Department_penalties(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10535,6 +11936,50 @@ func (ec *executionContext) fieldContext_Department_commitments(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Department_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Department_inspectionPlans(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_inspectionPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.InspectionPlans(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InspectionPlanConnection) graphql.Marshaler {
+			return ec.marshalNInspectionPlanConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_inspectionPlans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionPlanConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Department_inspectionPlans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11420,6 +12865,1310 @@ func (ec *executionContext) fieldContext_EntityRoleEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("EntityRoleEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Evaluation_tier(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "RiskTier")
+}
+
+func (ec *executionContext) _Evaluation_grade(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_grade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Grade) graphql.Marshaler {
+			return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_grade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "CreditGrade")
+}
+
+func (ec *executionContext) _Evaluation_score(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Evaluation_scoreTier(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_scoreTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScoreTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_scoreTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "RiskTier")
+}
+
+func (ec *executionContext) _Evaluation_components(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_components(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Components, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []evaluation.Component) graphql.Marshaler {
+			return ec.marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_components(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Evaluation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationComponent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Evaluation_gates(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_gates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_gates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Evaluation_ruleSet(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_ruleSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_ruleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvaluationComponent_sector(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _EvaluationComponent_scheme(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvaluationComponent_sourceGrade(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_sourceGrade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceGrade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_sourceGrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvaluationComponent_normalisedScore(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_normalisedScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NormalisedScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_normalisedScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EvaluationComponent_weight(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "Float")
+}
+
+func (ec *executionContext) _EvaluationRuleSet_id(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSet_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSet_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSet", field, false, false, "ID")
+}
+
+func (ec *executionContext) _EvaluationRuleSet_name(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSet_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSet", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvaluationRuleSet_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSet_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSet_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSet", field, false, false, "Date")
+}
+
+func (ec *executionContext) _EvaluationRuleSet_effectiveTo(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSet_effectiveTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSet_effectiveTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSet", field, false, false, "Date")
+}
+
+func (ec *executionContext) _EvaluationRuleSet_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSet_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSet_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSet", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EvaluationRuleSetConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSetConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSetConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EvaluationRuleSetEdge) graphql.Marshaler {
+			return ec.marshalOEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSetConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvaluationRuleSetConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationRuleSetEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvaluationRuleSetConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSetConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSetConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSetConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvaluationRuleSetConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvaluationRuleSetConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSetConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSetConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSetConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSetConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EvaluationRuleSetEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSetEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSetEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EvaluationRuleSet) graphql.Marshaler {
+			return ec.marshalOEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSetEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EvaluationRuleSetEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationRuleSet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EvaluationRuleSetEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.EvaluationRuleSetEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationRuleSetEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationRuleSetEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationRuleSetEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionAssignment_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionAssignment_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionAssignment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InspectionAssignment_tier(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionAssignment_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionAssignment_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionAssignment", field, false, false, "RiskTier")
+}
+
+func (ec *executionContext) _InspectionAssignment_inspector(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionAssignment_inspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inspector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionAssignment_inspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionAssignment", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionPlan_id(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InspectionPlan_code(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionPlan_divisionCode(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_divisionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DivisionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_divisionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "String")
+}
+
+func (ec *executionContext) _InspectionPlan_seed(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_seed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_seed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionPlan_candidates(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_candidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_candidates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionPlan_assignments(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_assignments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Assignments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []sampling.Assignment) graphql.Marshaler {
+			return ec.marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_assignments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionPlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionAssignment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionPlan_drawnAt(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_drawnAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DrawnAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_drawnAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InspectionPlan_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_departmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _InspectionPlan_department(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlan_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlan_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionPlan",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionPlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlanConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InspectionPlanEdge) graphql.Marshaler {
+			return ec.marshalOInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionPlanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionPlanEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionPlanConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlanConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlanConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionPlanConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionPlanConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlanConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlanConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlanConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InspectionPlanEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlanEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
+			return ec.marshalOInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionPlanEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionPlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionPlanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.InspectionPlanEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionPlanEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionPlanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InspectionPlanEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_id(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "ID")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_code(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_name(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_implementingDepartment(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_implementingDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImplementingDepartment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_implementingDepartment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_legalBasis(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_listTypes(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_listTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_listTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_extendsToRoles(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_extendsToRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExtendsToRoles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_extendsToRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasure_purposes(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purposes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointPunishmentMeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasureConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+			return ec.marshalOJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasureConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointPunishmentMeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointPunishmentMeasureEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointPunishmentMeasureConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasureConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasureConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointPunishmentMeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointPunishmentMeasureConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasureConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasureConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JointPunishmentMeasureEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasureEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
+			return ec.marshalOJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasureEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointPunishmentMeasureEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointPunishmentMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JointPunishmentMeasureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasureEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasureEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _ListEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11602,6 +14351,29 @@ func (ec *executionContext) _ListEntry_sourceRecordID(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ListEntry_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ListEntry_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ListEntry_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
@@ -11834,6 +14606,52 @@ func (ec *executionContext) fieldContext_ListEntry_removedOn(_ context.Context, 
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
 }
 
+func (ec *executionContext) _ListEntry_publicityMinEnd(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_publicityMinEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityMinEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_publicityMinEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ListEntry_repairable(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_repairable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_repairable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ListEntry_removalReason(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11948,6 +14766,38 @@ func (ec *executionContext) fieldContext_ListEntry_person(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ListEntry_publicity(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_publicity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ListEntry().Publicity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *publicity.Window) graphql.Marshaler {
+			return ec.marshalOPublicityWindow2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋpublicityᚐWindow(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_publicity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicityWindow(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12530,6 +15380,153 @@ func (ec *executionContext) _MarketEntity_legalRepresentativeID(ctx context.Cont
 }
 func (ec *executionContext) fieldContext_MarketEntity_legalRepresentativeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MarketEntity_riskTier(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_riskTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Tier) graphql.Marshaler {
+			return ec.marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_riskTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "RiskTier")
+}
+
+func (ec *executionContext) _MarketEntity_creditScore(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_creditScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_creditScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MarketEntity_creditGrade(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_creditGrade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditGrade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Grade) graphql.Marshaler {
+			return ec.marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_creditGrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "CreditGrade")
+}
+
+func (ec *executionContext) _MarketEntity_evaluation(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_evaluation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evaluation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Result) graphql.Marshaler {
+			return ec.marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_evaluation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketEntity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evaluation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarketEntity_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MarketEntity_evaluationDueOn(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_evaluationDueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluationDueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_evaluationDueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MarketEntity", field, false, false, "Date")
 }
 
 func (ec *executionContext) _MarketEntity_penalties(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
@@ -13928,6 +16925,109 @@ func (ec *executionContext) fieldContext_Mutation_removePolicyRule(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_removePolicyRule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recomputeEvaluations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recomputeEvaluations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RecomputeEvaluations(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recomputeEvaluations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mutation_drawInspectionPlan(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_drawInspectionPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DrawInspectionPlan(ctx, fc.Args["departmentID"].(int), fc.Args["divisionCode"].(string), fc.Args["ratios"].(*TierRatiosInput), fc.Args["seed"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.InspectionPlan
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.InspectionPlan
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
+			return ec.marshalNInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_drawInspectionPlan(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionPlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_drawInspectionPlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16189,6 +19289,29 @@ func (ec *executionContext) fieldContext_PublicityRule_severity(_ context.Contex
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublicityRule_listType(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
 func (ec *executionContext) _PublicityRule_minMonths(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16421,6 +19544,121 @@ func (ec *executionContext) _PublicityRuleEdge_cursor(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_PublicityRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicityRuleEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PublicityWindow_start(ctx context.Context, field graphql.CollectedField, obj *publicity.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityWindow_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityWindow_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityWindow", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityWindow_minEnd(ctx context.Context, field graphql.CollectedField, obj *publicity.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityWindow_minEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityWindow_minEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityWindow", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityWindow_maxEnd(ctx context.Context, field graphql.CollectedField, obj *publicity.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityWindow_maxEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityWindow_maxEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityWindow", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityWindow_stoppedOn(ctx context.Context, field graphql.CollectedField, obj *publicity.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityWindow_stoppedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoppedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityWindow_stoppedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityWindow", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PublicityWindow_repairable(ctx context.Context, field graphql.CollectedField, obj *publicity.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityWindow_repairable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityWindow_repairable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityWindow", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -16813,6 +20051,138 @@ func (ec *executionContext) fieldContext_Query_entityRoles(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_entityRoles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_evaluationRuleSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_evaluationRuleSets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EvaluationRuleSets(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.EvaluationRuleSetWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.EvaluationRuleSetConnection) graphql.Marshaler {
+			return ec.marshalNEvaluationRuleSetConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_evaluationRuleSets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EvaluationRuleSetConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_evaluationRuleSets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_inspectionPlans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_inspectionPlans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InspectionPlans(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.InspectionPlanWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.InspectionPlanConnection) graphql.Marshaler {
+			return ec.marshalNInspectionPlanConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_inspectionPlans(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionPlanConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_inspectionPlans_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_jointPunishmentMeasures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_jointPunishmentMeasures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().JointPunishmentMeasures(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.JointPunishmentMeasureWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JointPunishmentMeasureConnection) graphql.Marshaler {
+			return ec.marshalNJointPunishmentMeasureConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_jointPunishmentMeasures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointPunishmentMeasureConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_jointPunishmentMeasures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17297,6 +20667,50 @@ func (ec *executionContext) fieldContext_Query_policyRules(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_restrictions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_restrictions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Restrictions(ctx, fc.Args["uscc"].(*string), fc.Args["personId"].(*int), fc.Args["purpose"].(Purpose))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*jointpunishment.Restriction) graphql.Marshaler {
+			return ec.marshalNRestriction2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestrictionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_restrictions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Restriction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_restrictions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17371,6 +20785,231 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Restriction_measure(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
+			return ec.marshalNJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Restriction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointPunishmentMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Restriction_purpose(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Restriction().Purpose(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Purpose) graphql.Marshaler {
+			return ec.marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, true, true, "Purpose")
+}
+
+func (ec *executionContext) _Restriction_via(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Restriction_entity(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
+			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Restriction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarketEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Restriction_listType(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Restriction_decisionNo(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Restriction_department(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _Restriction_listedOn(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_listedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_listedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Restriction_until(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "Date")
 }
 
 func (ec *executionContext) _SectorRating_id(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
@@ -17555,6 +21194,29 @@ func (ec *executionContext) _SectorRating_sourceRecordID(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_SectorRating_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "String")
+}
+
+func (ec *executionContext) _SectorRating_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorRating_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorRating_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SectorRating_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
@@ -18551,6 +22213,29 @@ func (ec *executionContext) _SpotCheck_sourceRecordID(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SpotCheck_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _SpotCheck_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpotCheck_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpotCheck_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SpotCheck_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
@@ -20282,7 +23967,7 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "decisionDocName", "decisionDocNameNEQ", "decisionDocNameIn", "decisionDocNameNotIn", "decisionDocNameGT", "decisionDocNameGTE", "decisionDocNameLT", "decisionDocNameLTE", "decisionDocNameContains", "decisionDocNameHasPrefix", "decisionDocNameHasSuffix", "decisionDocNameEqualFold", "decisionDocNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "licenseCategory", "licenseCategoryNEQ", "licenseCategoryIn", "licenseCategoryNotIn", "certificateName", "certificateNameNEQ", "certificateNameIn", "certificateNameNotIn", "certificateNameGT", "certificateNameGTE", "certificateNameLT", "certificateNameLTE", "certificateNameContains", "certificateNameHasPrefix", "certificateNameHasSuffix", "certificateNameIsNil", "certificateNameNotNil", "certificateNameEqualFold", "certificateNameContainsFold", "licenseNo", "licenseNoNEQ", "licenseNoIn", "licenseNoNotIn", "licenseNoGT", "licenseNoGTE", "licenseNoLT", "licenseNoLTE", "licenseNoContains", "licenseNoHasPrefix", "licenseNoHasSuffix", "licenseNoIsNil", "licenseNoNotNil", "licenseNoEqualFold", "licenseNoContainsFold", "content", "contentNEQ", "contentIn", "contentNotIn", "contentGT", "contentGTE", "contentLT", "contentLTE", "contentContains", "contentHasPrefix", "contentHasSuffix", "contentEqualFold", "contentContainsFold", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validTo", "validToNEQ", "validToIn", "validToNotIn", "validToGT", "validToGTE", "validToLT", "validToLTE", "validToIsNil", "validToNotNil", "state", "stateNEQ", "stateIn", "stateNotIn", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "decisionDocName", "decisionDocNameNEQ", "decisionDocNameIn", "decisionDocNameNotIn", "decisionDocNameGT", "decisionDocNameGTE", "decisionDocNameLT", "decisionDocNameLTE", "decisionDocNameContains", "decisionDocNameHasPrefix", "decisionDocNameHasSuffix", "decisionDocNameEqualFold", "decisionDocNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "licenseCategory", "licenseCategoryNEQ", "licenseCategoryIn", "licenseCategoryNotIn", "certificateName", "certificateNameNEQ", "certificateNameIn", "certificateNameNotIn", "certificateNameGT", "certificateNameGTE", "certificateNameLT", "certificateNameLTE", "certificateNameContains", "certificateNameHasPrefix", "certificateNameHasSuffix", "certificateNameIsNil", "certificateNameNotNil", "certificateNameEqualFold", "certificateNameContainsFold", "licenseNo", "licenseNoNEQ", "licenseNoIn", "licenseNoNotIn", "licenseNoGT", "licenseNoGTE", "licenseNoLT", "licenseNoLTE", "licenseNoContains", "licenseNoHasPrefix", "licenseNoHasSuffix", "licenseNoIsNil", "licenseNoNotNil", "licenseNoEqualFold", "licenseNoContainsFold", "content", "contentNEQ", "contentIn", "contentNotIn", "contentGT", "contentGTE", "contentLT", "contentLTE", "contentContains", "contentHasPrefix", "contentHasSuffix", "contentEqualFold", "contentContainsFold", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validTo", "validToNEQ", "validToIn", "validToNotIn", "validToGT", "validToGTE", "validToLT", "validToLTE", "validToIsNil", "validToNotNil", "state", "stateNEQ", "stateIn", "stateNotIn", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20758,6 +24443,20 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -21896,7 +25595,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22372,6 +26071,20 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -24185,6 +27898,76 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.PublicityRuleSetContainsFold = data
+		case "publicityStoppedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOn = data
+		case "publicityStoppedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnNEQ = data
+		case "publicityStoppedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnIn = data
+		case "publicityStoppedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnNotIn = data
+		case "publicityStoppedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnGT = data
+		case "publicityStoppedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnGTE = data
+		case "publicityStoppedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnLT = data
+		case "publicityStoppedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnLTE = data
+		case "publicityStoppedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnIsNil = data
+		case "publicityStoppedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityStoppedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityStoppedOnNotNil = data
 		case "authorityName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("authorityName"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -26233,7 +30016,7 @@ func (ec *executionContext) unmarshalInputCreateDepartmentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc"}
+	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc", "inspectors"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26282,6 +30065,13 @@ func (ec *executionContext) unmarshalInputCreateDepartmentInput(ctx context.Cont
 				return it, err
 			}
 			it.Uscc = data
+		case "inspectors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectors"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inspectors = data
 		}
 	}
 	return it, nil
@@ -27112,7 +30902,7 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -27588,6 +31378,20 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -29745,6 +33549,1371 @@ func UnmarshalEntityRoleWhereInput(ctx context.Context, raw any) (ent.EntityRole
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputEvaluationRuleSetWhereInput(ctx context.Context, obj any) (ent.EvaluationRuleSetWhereInput, error) {
+	var it ent.EvaluationRuleSetWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOEvaluationRuleSetWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOEvaluationRuleSetWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "effectiveTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveTo"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveTo = data
+		case "effectiveToNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNEQ = data
+		case "effectiveToIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIn = data
+		case "effectiveToNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotIn = data
+		case "effectiveToGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGT = data
+		case "effectiveToGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGTE = data
+		case "effectiveToLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLT = data
+		case "effectiveToLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLTE = data
+		case "effectiveToIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIsNil = data
+		case "effectiveToNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotNil = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEvaluationRuleSetWhereInput unmarshals raw into the EvaluationRuleSetWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEvaluationRuleSetWhereInput(ctx context.Context, raw any) (ent.EvaluationRuleSetWhereInput, error) {
+	var out ent.EvaluationRuleSetWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EvaluationRuleSetWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInspectionPlanWhereInput(ctx context.Context, obj any) (ent.InspectionPlanWhereInput, error) {
+	var it ent.InspectionPlanWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "seed", "seedNEQ", "seedIn", "seedNotIn", "seedGT", "seedGTE", "seedLT", "seedLTE", "candidates", "candidatesNEQ", "candidatesIn", "candidatesNotIn", "candidatesGT", "candidatesGTE", "candidatesLT", "candidatesLTE", "drawnAt", "drawnAtNEQ", "drawnAtIn", "drawnAtNotIn", "drawnAtGT", "drawnAtGTE", "drawnAtLT", "drawnAtLTE", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "hasDepartment", "hasDepartmentWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOInspectionPlanWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOInspectionPlanWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "codeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNEQ = data
+		case "codeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeIn = data
+		case "codeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNotIn = data
+		case "codeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGT = data
+		case "codeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGTE = data
+		case "codeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLT = data
+		case "codeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLTE = data
+		case "codeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContains = data
+		case "codeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasPrefix = data
+		case "codeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasSuffix = data
+		case "codeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeEqualFold = data
+		case "codeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContainsFold = data
+		case "divisionCode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCode"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCode = data
+		case "divisionCodeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeNEQ = data
+		case "divisionCodeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeIn = data
+		case "divisionCodeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeNotIn = data
+		case "divisionCodeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeGT = data
+		case "divisionCodeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeGTE = data
+		case "divisionCodeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeLT = data
+		case "divisionCodeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeLTE = data
+		case "divisionCodeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeContains = data
+		case "divisionCodeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeHasPrefix = data
+		case "divisionCodeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeHasSuffix = data
+		case "divisionCodeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeEqualFold = data
+		case "divisionCodeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DivisionCodeContainsFold = data
+		case "seed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seed"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Seed = data
+		case "seedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedNEQ = data
+		case "seedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedIn = data
+		case "seedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕint64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedNotIn = data
+		case "seedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedGT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedGT = data
+		case "seedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedGTE = data
+		case "seedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedLT"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedLT = data
+		case "seedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("seedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeedLTE = data
+		case "candidates":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidates"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Candidates = data
+		case "candidatesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesNEQ = data
+		case "candidatesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesIn = data
+		case "candidatesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesNotIn = data
+		case "candidatesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesGT = data
+		case "candidatesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesGTE = data
+		case "candidatesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesLT = data
+		case "candidatesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("candidatesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CandidatesLTE = data
+		case "drawnAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAt = data
+		case "drawnAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtNEQ = data
+		case "drawnAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtIn = data
+		case "drawnAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtNotIn = data
+		case "drawnAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtGT = data
+		case "drawnAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtGTE = data
+		case "drawnAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtLT = data
+		case "drawnAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("drawnAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DrawnAtLTE = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "departmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNEQ = data
+		case "departmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDIn = data
+		case "departmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNotIn = data
+		case "hasDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartment = data
+		case "hasDepartmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartmentWith"))
+			data, err := ec.unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartmentWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInspectionPlanWhereInput unmarshals raw into the InspectionPlanWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInspectionPlanWhereInput(ctx context.Context, raw any) (ent.InspectionPlanWhereInput, error) {
+	var out ent.InspectionPlanWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InspectionPlanWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputJointPunishmentMeasureWhereInput(ctx context.Context, obj any) (ent.JointPunishmentMeasureWhereInput, error) {
+	var it ent.JointPunishmentMeasureWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "implementingDepartment", "implementingDepartmentNEQ", "implementingDepartmentIn", "implementingDepartmentNotIn", "implementingDepartmentGT", "implementingDepartmentGTE", "implementingDepartmentLT", "implementingDepartmentLTE", "implementingDepartmentContains", "implementingDepartmentHasPrefix", "implementingDepartmentHasSuffix", "implementingDepartmentEqualFold", "implementingDepartmentContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOJointPunishmentMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOJointPunishmentMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "codeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNEQ = data
+		case "codeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeIn = data
+		case "codeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNotIn = data
+		case "codeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGT = data
+		case "codeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGTE = data
+		case "codeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLT = data
+		case "codeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLTE = data
+		case "codeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContains = data
+		case "codeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasPrefix = data
+		case "codeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasSuffix = data
+		case "codeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeEqualFold = data
+		case "codeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContainsFold = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "implementingDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartment = data
+		case "implementingDepartmentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentNEQ = data
+		case "implementingDepartmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentIn = data
+		case "implementingDepartmentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentNotIn = data
+		case "implementingDepartmentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentGT = data
+		case "implementingDepartmentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentGTE = data
+		case "implementingDepartmentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentLT = data
+		case "implementingDepartmentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentLTE = data
+		case "implementingDepartmentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentContains = data
+		case "implementingDepartmentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentHasPrefix = data
+		case "implementingDepartmentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentHasSuffix = data
+		case "implementingDepartmentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentEqualFold = data
+		case "implementingDepartmentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentContainsFold = data
+		case "legalBasis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasis = data
+		case "legalBasisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisNEQ = data
+		case "legalBasisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisIn = data
+		case "legalBasisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisNotIn = data
+		case "legalBasisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisGT = data
+		case "legalBasisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisGTE = data
+		case "legalBasisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisLT = data
+		case "legalBasisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisLTE = data
+		case "legalBasisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisContains = data
+		case "legalBasisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisHasPrefix = data
+		case "legalBasisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisHasSuffix = data
+		case "legalBasisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisEqualFold = data
+		case "legalBasisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalJointPunishmentMeasureWhereInput unmarshals raw into the JointPunishmentMeasureWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalJointPunishmentMeasureWhereInput(ctx context.Context, raw any) (ent.JointPunishmentMeasureWhereInput, error) {
+	var out ent.JointPunishmentMeasureWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "JointPunishmentMeasureWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputListEntryOrder(ctx context.Context, obj any) (ent.ListEntryOrder, error) {
 	var it ent.ListEntryOrder
 	if obj == nil {
@@ -29809,7 +34978,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -30285,6 +35454,20 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -30894,6 +36077,90 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.RemovedOnNotNil = data
+		case "publicityMinEnd":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEnd"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEnd = data
+		case "publicityMinEndNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNEQ = data
+		case "publicityMinEndIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndIn = data
+		case "publicityMinEndNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNotIn = data
+		case "publicityMinEndGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndGT = data
+		case "publicityMinEndGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndGTE = data
+		case "publicityMinEndLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndLT = data
+		case "publicityMinEndLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndLTE = data
+		case "publicityMinEndIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndIsNil = data
+		case "publicityMinEndNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEndNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityMinEndNotNil = data
+		case "repairable":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairable"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Repairable = data
+		case "repairableNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairableNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepairableNEQ = data
 		case "removalReason":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removalReason"))
 			data, err := ec.unmarshalOListEntryRemovalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx, v)
@@ -31059,7 +36326,7 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccEqualFold", "usccContainsFold", "usccStatus", "usccStatusNEQ", "usccStatusIn", "usccStatusNotIn", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeEqualFold", "orgCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "entityKind", "entityKindNEQ", "entityKindIn", "entityKindNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "cityCode", "cityCodeNEQ", "cityCodeIn", "cityCodeNotIn", "cityCodeGT", "cityCodeGTE", "cityCodeLT", "cityCodeLTE", "cityCodeContains", "cityCodeHasPrefix", "cityCodeHasSuffix", "cityCodeIsNil", "cityCodeNotNil", "cityCodeEqualFold", "cityCodeContainsFold", "divisionID", "divisionIDNEQ", "divisionIDIn", "divisionIDNotIn", "divisionIDIsNil", "divisionIDNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "establishedOn", "establishedOnNEQ", "establishedOnIn", "establishedOnNotIn", "establishedOnGT", "establishedOnGTE", "establishedOnLT", "establishedOnLTE", "establishedOnIsNil", "establishedOnNotNil", "registeredAddress", "registeredAddressNEQ", "registeredAddressIn", "registeredAddressNotIn", "registeredAddressGT", "registeredAddressGTE", "registeredAddressLT", "registeredAddressLTE", "registeredAddressContains", "registeredAddressHasPrefix", "registeredAddressHasSuffix", "registeredAddressIsNil", "registeredAddressNotNil", "registeredAddressEqualFold", "registeredAddressContainsFold", "businessScope", "businessScopeNEQ", "businessScopeIn", "businessScopeNotIn", "businessScopeGT", "businessScopeGTE", "businessScopeLT", "businessScopeLTE", "businessScopeContains", "businessScopeHasPrefix", "businessScopeHasSuffix", "businessScopeIsNil", "businessScopeNotNil", "businessScopeEqualFold", "businessScopeContainsFold", "industryCode", "industryCodeNEQ", "industryCodeIn", "industryCodeNotIn", "industryCodeGT", "industryCodeGTE", "industryCodeLT", "industryCodeLTE", "industryCodeContains", "industryCodeHasPrefix", "industryCodeHasSuffix", "industryCodeIsNil", "industryCodeNotNil", "industryCodeEqualFold", "industryCodeContainsFold", "legalRepresentativeID", "legalRepresentativeIDNEQ", "legalRepresentativeIDIn", "legalRepresentativeIDNotIn", "legalRepresentativeIDIsNil", "legalRepresentativeIDNotNil", "hasRatings", "hasRatingsWith", "hasDivision", "hasDivisionWith", "hasServiceProvider", "hasServiceProviderWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "uscc", "usccNEQ", "usccIn", "usccNotIn", "usccGT", "usccGTE", "usccLT", "usccLTE", "usccContains", "usccHasPrefix", "usccHasSuffix", "usccEqualFold", "usccContainsFold", "usccStatus", "usccStatusNEQ", "usccStatusIn", "usccStatusNotIn", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeEqualFold", "orgCodeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "entityKind", "entityKindNEQ", "entityKindIn", "entityKindNotIn", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeEqualFold", "divisionCodeContainsFold", "cityCode", "cityCodeNEQ", "cityCodeIn", "cityCodeNotIn", "cityCodeGT", "cityCodeGTE", "cityCodeLT", "cityCodeLTE", "cityCodeContains", "cityCodeHasPrefix", "cityCodeHasSuffix", "cityCodeIsNil", "cityCodeNotNil", "cityCodeEqualFold", "cityCodeContainsFold", "divisionID", "divisionIDNEQ", "divisionIDIn", "divisionIDNotIn", "divisionIDIsNil", "divisionIDNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "establishedOn", "establishedOnNEQ", "establishedOnIn", "establishedOnNotIn", "establishedOnGT", "establishedOnGTE", "establishedOnLT", "establishedOnLTE", "establishedOnIsNil", "establishedOnNotNil", "registeredAddress", "registeredAddressNEQ", "registeredAddressIn", "registeredAddressNotIn", "registeredAddressGT", "registeredAddressGTE", "registeredAddressLT", "registeredAddressLTE", "registeredAddressContains", "registeredAddressHasPrefix", "registeredAddressHasSuffix", "registeredAddressIsNil", "registeredAddressNotNil", "registeredAddressEqualFold", "registeredAddressContainsFold", "businessScope", "businessScopeNEQ", "businessScopeIn", "businessScopeNotIn", "businessScopeGT", "businessScopeGTE", "businessScopeLT", "businessScopeLTE", "businessScopeContains", "businessScopeHasPrefix", "businessScopeHasSuffix", "businessScopeIsNil", "businessScopeNotNil", "businessScopeEqualFold", "businessScopeContainsFold", "industryCode", "industryCodeNEQ", "industryCodeIn", "industryCodeNotIn", "industryCodeGT", "industryCodeGTE", "industryCodeLT", "industryCodeLTE", "industryCodeContains", "industryCodeHasPrefix", "industryCodeHasSuffix", "industryCodeIsNil", "industryCodeNotNil", "industryCodeEqualFold", "industryCodeContainsFold", "legalRepresentativeID", "legalRepresentativeIDNEQ", "legalRepresentativeIDIn", "legalRepresentativeIDNotIn", "legalRepresentativeIDIsNil", "legalRepresentativeIDNotNil", "riskTier", "riskTierNEQ", "riskTierIn", "riskTierNotIn", "riskTierIsNil", "riskTierNotNil", "creditScore", "creditScoreNEQ", "creditScoreIn", "creditScoreNotIn", "creditScoreGT", "creditScoreGTE", "creditScoreLT", "creditScoreLTE", "creditScoreIsNil", "creditScoreNotNil", "creditGrade", "creditGradeNEQ", "creditGradeIn", "creditGradeNotIn", "creditGradeIsNil", "creditGradeNotNil", "evaluatedAt", "evaluatedAtNEQ", "evaluatedAtIn", "evaluatedAtNotIn", "evaluatedAtGT", "evaluatedAtGTE", "evaluatedAtLT", "evaluatedAtLTE", "evaluatedAtIsNil", "evaluatedAtNotNil", "evaluationDueOn", "evaluationDueOnNEQ", "evaluationDueOnIn", "evaluationDueOnNotIn", "evaluationDueOnGT", "evaluationDueOnGTE", "evaluationDueOnLT", "evaluationDueOnLTE", "evaluationDueOnIsNil", "evaluationDueOnNotNil", "hasRatings", "hasRatingsWith", "hasDivision", "hasDivisionWith", "hasServiceProvider", "hasServiceProviderWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32382,6 +37649,300 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 				return it, err
 			}
 			it.LegalRepresentativeIDNotNil = data
+		case "riskTier":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTier"))
+			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTier = data
+		case "riskTierNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierNEQ"))
+			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTierNEQ = data
+		case "riskTierIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierIn"))
+			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTierIn = data
+		case "riskTierNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierNotIn"))
+			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTierNotIn = data
+		case "riskTierIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTierIsNil = data
+		case "riskTierNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RiskTierNotNil = data
+		case "creditScore":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScore"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScore = data
+		case "creditScoreNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreNEQ = data
+		case "creditScoreIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreIn = data
+		case "creditScoreNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreNotIn = data
+		case "creditScoreGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreGT = data
+		case "creditScoreGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreGTE = data
+		case "creditScoreLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreLT = data
+		case "creditScoreLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreLTE = data
+		case "creditScoreIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreIsNil = data
+		case "creditScoreNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditScoreNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditScoreNotNil = data
+		case "creditGrade":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGrade"))
+			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGrade = data
+		case "creditGradeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeNEQ"))
+			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGradeNEQ = data
+		case "creditGradeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeIn"))
+			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGradeIn = data
+		case "creditGradeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeNotIn"))
+			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGradeNotIn = data
+		case "creditGradeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGradeIsNil = data
+		case "creditGradeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditGradeNotNil = data
+		case "evaluatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAt = data
+		case "evaluatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtNEQ = data
+		case "evaluatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtIn = data
+		case "evaluatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtNotIn = data
+		case "evaluatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtGT = data
+		case "evaluatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtGTE = data
+		case "evaluatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtLT = data
+		case "evaluatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtLTE = data
+		case "evaluatedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtIsNil = data
+		case "evaluatedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluatedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluatedAtNotNil = data
+		case "evaluationDueOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOn = data
+		case "evaluationDueOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnNEQ = data
+		case "evaluationDueOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnIn = data
+		case "evaluationDueOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnNotIn = data
+		case "evaluationDueOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnGT = data
+		case "evaluationDueOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnGTE = data
+		case "evaluationDueOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnLT = data
+		case "evaluationDueOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnLTE = data
+		case "evaluationDueOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnIsNil = data
+		case "evaluationDueOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evaluationDueOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EvaluationDueOnNotNil = data
 		case "hasRatings":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRatings"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -33804,7 +39365,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34301,6 +39862,111 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.SeverityContainsFold = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "listTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNEQ = data
+		case "listTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeIn = data
+		case "listTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNotIn = data
+		case "listTypeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeGT = data
+		case "listTypeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeGTE = data
+		case "listTypeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeLT = data
+		case "listTypeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeLTE = data
+		case "listTypeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeContains = data
+		case "listTypeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeHasPrefix = data
+		case "listTypeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeHasSuffix = data
+		case "listTypeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeIsNil = data
+		case "listTypeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNotNil = data
+		case "listTypeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeEqualFold = data
+		case "listTypeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeContainsFold = data
 		case "minMonths":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonths"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -34613,7 +40279,7 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "grade", "gradeNEQ", "gradeIn", "gradeNotIn", "gradeGT", "gradeGTE", "gradeLT", "gradeLTE", "gradeContains", "gradeHasPrefix", "gradeHasSuffix", "gradeEqualFold", "gradeContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "scoreIsNil", "scoreNotNil", "period", "periodNEQ", "periodIn", "periodNotIn", "periodGT", "periodGTE", "periodLT", "periodLTE", "periodContains", "periodHasPrefix", "periodHasSuffix", "periodEqualFold", "periodContainsFold", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "grade", "gradeNEQ", "gradeIn", "gradeNotIn", "gradeGT", "gradeGTE", "gradeLT", "gradeLTE", "gradeContains", "gradeHasPrefix", "gradeHasSuffix", "gradeEqualFold", "gradeContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "scoreIsNil", "scoreNotNil", "period", "periodNEQ", "periodIn", "periodNotIn", "periodGT", "periodGTE", "periodLT", "periodLTE", "periodContains", "periodHasPrefix", "periodHasSuffix", "periodEqualFold", "periodContainsFold", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -35089,6 +40755,20 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -36266,7 +41946,7 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDGT", "taskIDGTE", "taskIDLT", "taskIDLTE", "taskIDContains", "taskIDHasPrefix", "taskIDHasSuffix", "taskIDEqualFold", "taskIDContainsFold", "checkItems", "checkItemsNEQ", "checkItemsIn", "checkItemsNotIn", "checkItemsGT", "checkItemsGTE", "checkItemsLT", "checkItemsLTE", "checkItemsContains", "checkItemsHasPrefix", "checkItemsHasSuffix", "checkItemsEqualFold", "checkItemsContainsFold", "inspectedOn", "inspectedOnNEQ", "inspectedOnIn", "inspectedOnNotIn", "inspectedOnGT", "inspectedOnGTE", "inspectedOnLT", "inspectedOnLTE", "result", "resultNEQ", "resultIn", "resultNotIn", "riskClassAtSelection", "riskClassAtSelectionNEQ", "riskClassAtSelectionIn", "riskClassAtSelectionNotIn", "riskClassAtSelectionIsNil", "riskClassAtSelectionNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDGT", "taskIDGTE", "taskIDLT", "taskIDLTE", "taskIDContains", "taskIDHasPrefix", "taskIDHasSuffix", "taskIDEqualFold", "taskIDContainsFold", "checkItems", "checkItemsNEQ", "checkItemsIn", "checkItemsNotIn", "checkItemsGT", "checkItemsGTE", "checkItemsLT", "checkItemsLTE", "checkItemsContains", "checkItemsHasPrefix", "checkItemsHasSuffix", "checkItemsEqualFold", "checkItemsContainsFold", "inspectedOn", "inspectedOnNEQ", "inspectedOnIn", "inspectedOnNotIn", "inspectedOnGT", "inspectedOnGTE", "inspectedOnLT", "inspectedOnLTE", "result", "resultNEQ", "resultIn", "resultNotIn", "riskClassAtSelection", "riskClassAtSelectionNEQ", "riskClassAtSelectionIn", "riskClassAtSelectionNotIn", "riskClassAtSelectionIsNil", "riskClassAtSelectionNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36742,6 +42422,20 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -37218,6 +42912,82 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 func UnmarshalSpotCheckWhereInput(ctx context.Context, raw any) (ent.SpotCheckWhereInput, error) {
 	var out ent.SpotCheckWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SpotCheckWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputTierRatiosInput(ctx context.Context, obj any) (TierRatiosInput, error) {
+	var it TierRatiosInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["A"]; !present {
+		asMap["A"] = 0.020000
+	}
+	if _, present := asMap["B"]; !present {
+		asMap["B"] = 0.050000
+	}
+	if _, present := asMap["C"]; !present {
+		asMap["C"] = 1
+	}
+	if _, present := asMap["D"]; !present {
+		asMap["D"] = 1
+	}
+
+	fieldsInOrder := [...]string{"A", "B", "C", "D"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "A":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("A"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.A = data
+		case "B":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("B"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.B = data
+		case "C":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("C"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.C = data
+		case "D":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("D"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.D = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTierRatiosInput unmarshals raw into the TierRatiosInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTierRatiosInput(ctx context.Context, raw any) (TierRatiosInput, error) {
+	var out TierRatiosInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TierRatiosInput", raw, &out)
 	return out, err
 }
 
@@ -37834,7 +43604,7 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc", "clearUscc"}
+	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc", "clearUscc", "inspectors", "appendInspectors", "clearInspectors"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37890,6 +43660,27 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 				return it, err
 			}
 			it.ClearUscc = data
+		case "inspectors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectors"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inspectors = data
+		case "appendInspectors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendInspectors"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AppendInspectors = data
+		case "clearInspectors":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearInspectors"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearInspectors = data
 		}
 	}
 	return it, nil
@@ -38732,6 +44523,21 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._ListEntry(ctx, sel, obj)
+	case *ent.JointPunishmentMeasure:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._JointPunishmentMeasure(ctx, sel, obj)
+	case *ent.InspectionPlan:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InspectionPlan(ctx, sel, obj)
+	case *ent.EvaluationRuleSet:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._EvaluationRuleSet(ctx, sel, obj)
 	case *ent.EntityRole:
 		if obj == nil {
 			return graphql.Null
@@ -38828,6 +44634,11 @@ func (ec *executionContext) _AdministrativeLicense(ctx context.Context, sel ast.
 			}
 		case "sourceRecordID":
 			out.Values[i] = ec._AdministrativeLicense_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._AdministrativeLicense_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -39073,6 +44884,11 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "underObjection":
+			out.Values[i] = ec._AdministrativePenalty_underObjection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "departmentID":
 			out.Values[i] = ec._AdministrativePenalty_departmentID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39208,6 +45024,11 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publicityStoppedOn":
+			out.Values[i] = ec._AdministrativePenalty_publicityStoppedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "authorityName":
 			out.Values[i] = ec._AdministrativePenalty_authorityName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39250,6 +45071,12 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AdministrativePenalty_person(ctx, field, obj)
+				})
+		case "publicity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AdministrativePenalty_publicity(ctx, field, obj)
 				})
 		case "counterpartyName":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -39576,6 +45403,11 @@ func (ec *executionContext) _CreditCommitment(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "underObjection":
+			out.Values[i] = ec._CreditCommitment_underObjection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "departmentID":
 			out.Values[i] = ec._CreditCommitment_departmentID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -39778,6 +45610,11 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "inspectors":
+			out.Values[i] = ec._Department_inspectors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "penalties":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -39813,6 +45650,12 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_commitments(ctx, field, obj)
+				})
+		case "inspectionPlans":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_inspectionPlans(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -40223,6 +46066,603 @@ func (ec *executionContext) _EntityRoleEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var evaluationImplementors = []string{"Evaluation"}
+
+func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSet, obj *evaluation.Result) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Evaluation")
+		case "tier":
+			out.Values[i] = ec._Evaluation_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grade":
+			out.Values[i] = ec._Evaluation_grade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._Evaluation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoreTier":
+			out.Values[i] = ec._Evaluation_scoreTier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "components":
+			out.Values[i] = ec._Evaluation_components(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gates":
+			out.Values[i] = ec._Evaluation_gates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ruleSet":
+			out.Values[i] = ec._Evaluation_ruleSet(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evaluationComponentImplementors = []string{"EvaluationComponent"}
+
+func (ec *executionContext) _EvaluationComponent(ctx context.Context, sel ast.SelectionSet, obj *evaluation.Component) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationComponentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvaluationComponent")
+		case "sector":
+			out.Values[i] = ec._EvaluationComponent_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scheme":
+			out.Values[i] = ec._EvaluationComponent_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sourceGrade":
+			out.Values[i] = ec._EvaluationComponent_sourceGrade(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "normalisedScore":
+			out.Values[i] = ec._EvaluationComponent_normalisedScore(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._EvaluationComponent_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evaluationRuleSetImplementors = []string{"EvaluationRuleSet", "Node"}
+
+func (ec *executionContext) _EvaluationRuleSet(ctx context.Context, sel ast.SelectionSet, obj *ent.EvaluationRuleSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationRuleSetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvaluationRuleSet")
+		case "id":
+			out.Values[i] = ec._EvaluationRuleSet_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._EvaluationRuleSet_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveFrom":
+			out.Values[i] = ec._EvaluationRuleSet_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveTo":
+			out.Values[i] = ec._EvaluationRuleSet_effectiveTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._EvaluationRuleSet_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evaluationRuleSetConnectionImplementors = []string{"EvaluationRuleSetConnection"}
+
+func (ec *executionContext) _EvaluationRuleSetConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.EvaluationRuleSetConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationRuleSetConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvaluationRuleSetConnection")
+		case "edges":
+			out.Values[i] = ec._EvaluationRuleSetConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EvaluationRuleSetConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._EvaluationRuleSetConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var evaluationRuleSetEdgeImplementors = []string{"EvaluationRuleSetEdge"}
+
+func (ec *executionContext) _EvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.EvaluationRuleSetEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationRuleSetEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EvaluationRuleSetEdge")
+		case "node":
+			out.Values[i] = ec._EvaluationRuleSetEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._EvaluationRuleSetEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionAssignmentImplementors = []string{"InspectionAssignment"}
+
+func (ec *executionContext) _InspectionAssignment(ctx context.Context, sel ast.SelectionSet, obj *sampling.Assignment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionAssignmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionAssignment")
+		case "entityID":
+			out.Values[i] = ec._InspectionAssignment_entityID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._InspectionAssignment_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inspector":
+			out.Values[i] = ec._InspectionAssignment_inspector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionPlanImplementors = []string{"InspectionPlan", "Node"}
+
+func (ec *executionContext) _InspectionPlan(ctx context.Context, sel ast.SelectionSet, obj *ent.InspectionPlan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionPlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionPlan")
+		case "id":
+			out.Values[i] = ec._InspectionPlan_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._InspectionPlan_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "divisionCode":
+			out.Values[i] = ec._InspectionPlan_divisionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seed":
+			out.Values[i] = ec._InspectionPlan_seed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "candidates":
+			out.Values[i] = ec._InspectionPlan_candidates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "assignments":
+			out.Values[i] = ec._InspectionPlan_assignments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "drawnAt":
+			out.Values[i] = ec._InspectionPlan_drawnAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentID":
+			out.Values[i] = ec._InspectionPlan_departmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InspectionPlan_department(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionPlanConnectionImplementors = []string{"InspectionPlanConnection"}
+
+func (ec *executionContext) _InspectionPlanConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.InspectionPlanConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionPlanConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionPlanConnection")
+		case "edges":
+			out.Values[i] = ec._InspectionPlanConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._InspectionPlanConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._InspectionPlanConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inspectionPlanEdgeImplementors = []string{"InspectionPlanEdge"}
+
+func (ec *executionContext) _InspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.InspectionPlanEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionPlanEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InspectionPlanEdge")
+		case "node":
+			out.Values[i] = ec._InspectionPlanEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._InspectionPlanEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointPunishmentMeasureImplementors = []string{"JointPunishmentMeasure", "Node"}
+
+func (ec *executionContext) _JointPunishmentMeasure(ctx context.Context, sel ast.SelectionSet, obj *ent.JointPunishmentMeasure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointPunishmentMeasureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointPunishmentMeasure")
+		case "id":
+			out.Values[i] = ec._JointPunishmentMeasure_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "code":
+			out.Values[i] = ec._JointPunishmentMeasure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._JointPunishmentMeasure_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "implementingDepartment":
+			out.Values[i] = ec._JointPunishmentMeasure_implementingDepartment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legalBasis":
+			out.Values[i] = ec._JointPunishmentMeasure_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listTypes":
+			out.Values[i] = ec._JointPunishmentMeasure_listTypes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extendsToRoles":
+			out.Values[i] = ec._JointPunishmentMeasure_extendsToRoles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "purposes":
+			out.Values[i] = ec._JointPunishmentMeasure_purposes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointPunishmentMeasureConnectionImplementors = []string{"JointPunishmentMeasureConnection"}
+
+func (ec *executionContext) _JointPunishmentMeasureConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.JointPunishmentMeasureConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointPunishmentMeasureConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointPunishmentMeasureConnection")
+		case "edges":
+			out.Values[i] = ec._JointPunishmentMeasureConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._JointPunishmentMeasureConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._JointPunishmentMeasureConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jointPunishmentMeasureEdgeImplementors = []string{"JointPunishmentMeasureEdge"}
+
+func (ec *executionContext) _JointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jointPunishmentMeasureEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JointPunishmentMeasureEdge")
+		case "node":
+			out.Values[i] = ec._JointPunishmentMeasureEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._JointPunishmentMeasureEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var listEntryImplementors = []string{"ListEntry", "Node"}
 
 func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.ListEntry) graphql.Marshaler {
@@ -40271,6 +46711,11 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			}
 		case "sourceRecordID":
 			out.Values[i] = ec._ListEntry_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._ListEntry_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -40324,6 +46769,16 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publicityMinEnd":
+			out.Values[i] = ec._ListEntry_publicityMinEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "repairable":
+			out.Values[i] = ec._ListEntry_repairable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "removalReason":
 			out.Values[i] = ec._ListEntry_removalReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -40346,6 +46801,12 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ListEntry_person(ctx, field, obj)
+				})
+		case "publicity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ListEntry_publicity(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -40548,6 +47009,36 @@ func (ec *executionContext) _MarketEntity(ctx context.Context, sel ast.Selection
 			}
 		case "legalRepresentativeID":
 			out.Values[i] = ec._MarketEntity_legalRepresentativeID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "riskTier":
+			out.Values[i] = ec._MarketEntity_riskTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditScore":
+			out.Values[i] = ec._MarketEntity_creditScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "creditGrade":
+			out.Values[i] = ec._MarketEntity_creditGrade(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evaluation":
+			out.Values[i] = ec._MarketEntity_evaluation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._MarketEntity_evaluatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evaluationDueOn":
+			out.Values[i] = ec._MarketEntity_evaluationDueOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -40822,6 +47313,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "removePolicyRule":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removePolicyRule(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recomputeEvaluations":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recomputeEvaluations(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "drawInspectionPlan":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_drawInspectionPlan(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -41449,6 +47954,11 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "listType":
+			out.Values[i] = ec._PublicityRule_listType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "minMonths":
 			out.Values[i] = ec._PublicityRule_minMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -41567,6 +48077,59 @@ func (ec *executionContext) _PublicityRuleEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var publicityWindowImplementors = []string{"PublicityWindow"}
+
+func (ec *executionContext) _PublicityWindow(ctx context.Context, sel ast.SelectionSet, obj *publicity.Window) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, publicityWindowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PublicityWindow")
+		case "start":
+			out.Values[i] = ec._PublicityWindow_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minEnd":
+			out.Values[i] = ec._PublicityWindow_minEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxEnd":
+			out.Values[i] = ec._PublicityWindow_maxEnd(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stoppedOn":
+			out.Values[i] = ec._PublicityWindow_stoppedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "repairable":
+			out.Values[i] = ec._PublicityWindow_repairable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -41640,6 +48203,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_entityRoles(ctx, field)
 				})
+		case "evaluationRuleSets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_evaluationRuleSets(ctx, field)
+				})
+		case "inspectionPlans":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_inspectionPlans(ctx, field)
+				})
+		case "jointPunishmentMeasures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_jointPunishmentMeasures(ctx, field)
+				})
 		case "listEntries":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -41706,6 +48287,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policyRules(ctx, field)
 				})
+		case "restrictions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_restrictions(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -41718,6 +48305,80 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				return ec._Query___schema(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var restrictionImplementors = []string{"Restriction"}
+
+func (ec *executionContext) _Restriction(ctx context.Context, sel ast.SelectionSet, obj *jointpunishment.Restriction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, restrictionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Restriction")
+		case "measure":
+			out.Values[i] = ec._Restriction_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "purpose":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Restriction_purpose(ctx, field, obj)
+				})
+		case "via":
+			out.Values[i] = ec._Restriction_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entity":
+			out.Values[i] = ec._Restriction_entity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listType":
+			out.Values[i] = ec._Restriction_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionNo":
+			out.Values[i] = ec._Restriction_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.Values[i] = ec._Restriction_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listedOn":
+			out.Values[i] = ec._Restriction_listedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._Restriction_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -41785,6 +48446,11 @@ func (ec *executionContext) _SectorRating(ctx context.Context, sel ast.Selection
 			}
 		case "sourceRecordID":
 			out.Values[i] = ec._SectorRating_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._SectorRating_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -42153,6 +48819,11 @@ func (ec *executionContext) _SpotCheck(ctx context.Context, sel ast.SelectionSet
 			}
 		case "sourceRecordID":
 			out.Values[i] = ec._SpotCheck_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._SpotCheck_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -43038,6 +49709,16 @@ func (ec *executionContext) unmarshalNCreditCommitmentWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, v any) (evaluation.Grade, error) {
+	var res evaluation.Grade
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, sel ast.SelectionSet, v evaluation.Grade) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
 	var res entgql.Cursor[int]
 	err := res.UnmarshalGQL(v)
@@ -43199,6 +49880,39 @@ func (ec *executionContext) unmarshalNEntityRoleWhereInput2ᚖgithubᚗcomᚋcre
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponent(ctx context.Context, sel ast.SelectionSet, v evaluation.Component) graphql.Marshaler {
+	return ec._EvaluationComponent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Component) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvaluationRuleSetConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSetConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvaluationRuleSetConnection!")
+		return graphql.Null
+	}
+	return ec._EvaluationRuleSetConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx context.Context, v any) (*ent.EvaluationRuleSetWhereInput, error) {
+	res, err := ec.unmarshalInputEvaluationRuleSetWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -43276,6 +49990,47 @@ func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgr
 	return v
 }
 
+func (ec *executionContext) marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignment(ctx context.Context, sel ast.SelectionSet, v sampling.Assignment) graphql.Marshaler {
+	return ec._InspectionAssignment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []sampling.Assignment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionPlan!")
+		return graphql.Null
+	}
+	return ec._InspectionPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionPlanConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanConnection(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlanConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionPlanConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionPlanConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx context.Context, v any) (*ent.InspectionPlanWhereInput, error) {
+	res, err := ec.unmarshalInputInspectionPlanWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -43288,6 +50043,41 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointPunishmentMeasure!")
+		return graphql.Null
+	}
+	return ec._JointPunishmentMeasure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJointPunishmentMeasureConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureConnection(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasureConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointPunishmentMeasureConnection!")
+		return graphql.Null
+	}
+	return ec._JointPunishmentMeasureConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx context.Context, v any) (*ent.JointPunishmentMeasureWhereInput, error) {
+	res, err := ec.unmarshalInputJointPunishmentMeasureWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx context.Context, sel ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
@@ -43606,6 +50396,16 @@ func (ec *executionContext) unmarshalNPublicityRuleWhereInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx context.Context, v any) (Purpose, error) {
+	var res Purpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx context.Context, sel ast.SelectionSet, v Purpose) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
 	var res sectors.RecordStatus
 	err := res.UnmarshalGQL(v)
@@ -43613,6 +50413,40 @@ func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋ
 }
 
 func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRestriction2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestrictionᚄ(ctx context.Context, sel ast.SelectionSet, v []*jointpunishment.Restriction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRestriction2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestriction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRestriction2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestriction(ctx context.Context, sel ast.SelectionSet, v *jointpunishment.Restriction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Restriction!")
+		return graphql.Null
+	}
+	return ec._Restriction(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, v any) (evaluation.Tier, error) {
+	var res evaluation.Tier
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, sel ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
 	return v
 }
 
@@ -43833,6 +50667,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -44720,6 +51583,58 @@ func (ec *executionContext) unmarshalOCreditCommitmentWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx context.Context, v any) ([]evaluation.Grade, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]evaluation.Grade, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Grade) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, v any) (*evaluation.Grade, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(evaluation.Grade)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, sel ast.SelectionSet, v *evaluation.Grade) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 	if v == nil {
 		return nil, nil
@@ -45214,6 +52129,65 @@ func (ec *executionContext) unmarshalOEntityRoleWhereInput2ᚖgithubᚗcomᚋcre
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐResult(ctx context.Context, sel ast.SelectionSet, v *evaluation.Result) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Evaluation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSet) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EvaluationRuleSet(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EvaluationRuleSetEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSetEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._EvaluationRuleSetEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOEvaluationRuleSetWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInputᚄ(ctx context.Context, v any) ([]*ent.EvaluationRuleSetWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.EvaluationRuleSetWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx context.Context, v any) (*ent.EvaluationRuleSetWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputEvaluationRuleSetWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
 	if v == nil {
 		return nil, nil
@@ -45435,6 +52409,93 @@ func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 	return v
 }
 
+func (ec *executionContext) marshalOInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InspectionPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.InspectionPlanEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlanEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._InspectionPlanEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOInspectionPlanWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInputᚄ(ctx context.Context, v any) ([]*ent.InspectionPlanWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.InspectionPlanWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx context.Context, v any) (*ent.InspectionPlanWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputInspectionPlanWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕint64ᚄ(ctx context.Context, sel ast.SelectionSet, v []int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
 	if v == nil {
 		return nil, nil
@@ -45486,6 +52547,76 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := graphql.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JointPunishmentMeasure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JointPunishmentMeasureEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOJointPunishmentMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInputᚄ(ctx context.Context, v any) ([]*ent.JointPunishmentMeasureWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.JointPunishmentMeasureWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx context.Context, v any) (*ent.JointPunishmentMeasureWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputJointPunishmentMeasureWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx context.Context, sel ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
@@ -46087,6 +53218,13 @@ func (ec *executionContext) unmarshalOPublicityRuleWhereInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOPublicityWindow2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋpublicityᚐWindow(ctx context.Context, sel ast.SelectionSet, v *publicity.Window) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PublicityWindow(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
 	if v == nil {
 		return nil, nil
@@ -46133,6 +53271,58 @@ func (ec *executionContext) unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraph
 }
 
 func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx context.Context, v any) ([]evaluation.Tier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]evaluation.Tier, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Tier) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, v any) (*evaluation.Tier, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(evaluation.Tier)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, sel ast.SelectionSet, v *evaluation.Tier) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -46712,6 +53902,14 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTierRatiosInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐTierRatiosInput(ctx context.Context, v any) (*TierRatiosInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTierRatiosInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx context.Context, v any) ([]time.Time, error) {

@@ -41,6 +41,18 @@ type PolicyRuleInput struct {
 	Action *string `json:"action,omitempty"`
 }
 
+// Share of entities to draw per risk tier, each between 0 and 1.
+type TierRatiosInput struct {
+	// Share of A-tier entities (default 0.02).
+	A float64 `json:"A"`
+	// Share of B-tier entities (default 0.05).
+	B float64 `json:"B"`
+	// Share of C-tier entities (default 1).
+	C float64 `json:"C"`
+	// Share of D-tier entities (default 1).
+	D float64 `json:"D"`
+}
+
 // A permission checked by @requires.
 type Permission string
 
@@ -152,6 +164,82 @@ func (e *PolicyKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e PolicyKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a restriction check is for.
+type Purpose string
+
+const (
+	// Bidding for government-invested projects (招标投标).
+	PurposeBidding Purpose = "BIDDING"
+	// Government funding and subsidies (财政补贴).
+	PurposeSubsidy Purpose = "SUBSIDY"
+	// Administrative licensing (行政许可).
+	PurposeLicensing Purpose = "LICENSING"
+	// Serving as legal representative or principal (任职资格).
+	PurposeOfficeHolding Purpose = "OFFICE_HOLDING"
+	// Notify-and-commit approval (告知承诺).
+	PurposeNotifyAndCommit Purpose = "NOTIFY_AND_COMMIT"
+	// Government procurement (政府采购).
+	PurposeProcurement Purpose = "PROCUREMENT"
+	// Honours and awards (评优评先).
+	PurposeHonours Purpose = "HONOURS"
+	// Financing and loans (融资信贷).
+	PurposeFinancing Purpose = "FINANCING"
+)
+
+var AllPurpose = []Purpose{
+	PurposeBidding,
+	PurposeSubsidy,
+	PurposeLicensing,
+	PurposeOfficeHolding,
+	PurposeNotifyAndCommit,
+	PurposeProcurement,
+	PurposeHonours,
+	PurposeFinancing,
+}
+
+func (e Purpose) IsValid() bool {
+	switch e {
+	case PurposeBidding, PurposeSubsidy, PurposeLicensing, PurposeOfficeHolding, PurposeNotifyAndCommit, PurposeProcurement, PurposeHonours, PurposeFinancing:
+		return true
+	}
+	return false
+}
+
+func (e Purpose) String() string {
+	return string(e)
+}
+
+func (e *Purpose) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Purpose(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Purpose", str)
+	}
+	return nil
+}
+
+func (e Purpose) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Purpose) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Purpose) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -48,7 +48,8 @@ func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 		TxOpener: client,
 		// Policy changes go through the authorizer's own store and apply at once; they are
 		// one row each and need no request transaction (which SQLite would make them wait on).
-		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule"),
+		// recomputeEvaluations commits batch by batch.
+		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations"),
 	}})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

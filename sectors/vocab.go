@@ -9,6 +9,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Sector is a department's area of supervision. Its lower-case form is the department code
@@ -140,4 +141,16 @@ var RatingGrades = map[string][]string{
 	"TRANSPORT_CONSTRUCTION": {"AA", "A", "B", "C", "D"},
 	"MARKET_RISK_CLASS":      {"A", "B", "C", "D"},
 	"EIA_PROVIDER_POINTS":    {"NORMAL", "WARNING", "RESTRICTED", "BLACKLISTED"},
+}
+
+// chinaTZ is where calendar days are judged.
+var chinaTZ = time.FixedZone("CST", 8*3600)
+
+// Today is the current calendar date in China as midnight UTC, the form dates are stored in.
+func Today() time.Time { return DateOf(time.Now()) }
+
+// DateOf is the calendar date in China of an instant, as midnight UTC.
+func DateOf(t time.Time) time.Time {
+	n := t.In(chinaTZ)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }

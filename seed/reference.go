@@ -7,6 +7,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 )
 
 func day(s string) time.Time {
@@ -36,6 +37,26 @@ var publicityRuleRows = []struct {
 	{"NDRC-ORDER-36", "2026-04-01", "", "SERIOUS", 12, 36, true, "国办发〔2025〕22号；国家发展改革委令第36号（严重）"},
 }
 
+// listRuleRows are the publicity rules of the lists (domain.md §4, §3.5): how long an entry
+// stays at least before early removal can be applied for, and at most.
+var listRuleRows = []struct {
+	listType   string
+	min, max   int
+	repairable bool
+	basis      string
+}{
+	{"MS_ABNORMAL_OPERATION", 0, 36, true, "《企业经营异常名录管理暂行办法》: removal once the cause is corrected; 3 years leads to the serious list"},
+	{"MS_SERIOUS_ILLEGAL_DISHONEST", 12, 36, true, "《市场监督管理严重违法失信名单管理办法》(总局令第44号): early removal after 1 year"},
+	{"HR_WAGE_ARREARS", 6, 36, true, "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》(人社部令第45号): 6 months after the arrears are paid; 3 years"},
+	{"HR_SOCIAL_INSURANCE_SERIOUS", 12, 36, true, "社会保险领域严重失信人名单管理 (2019) [R]"},
+	{"HR_MAJOR_VIOLATION_PUBLICATION", 6, 36, true, "《重大劳动保障违法行为社会公布办法》(人社部令第29号) [R]"},
+	{"EE_EIA_RECTIFICATION", 6, 60, true, "环评失信记分: six-month rectification; public for 5 years"},
+	{"EE_EIA_BLACKLIST", 60, 60, false, "环评失信黑名单: public for 5 years, not repairable"},
+	{"TR_SERIOUS_DISHONEST", 12, 36, true, "交通运输严重失信名单 [R]"},
+	{"TR_KEY_SUPERVISION", 6, 12, true, "交通运输重点关注名单 [R]"},
+	{"COURT_DISHONEST_JUDGMENT_DEBTOR", 0, 36, false, "失信被执行人 (external feed; removed by the court)"},
+}
+
 // publicityRules loads the publicity rules when there are none.
 func publicityRules(ctx context.Context, c *ent.Client) error {
 	n, err := c.PublicityRule.Query().Count(ctx)
@@ -51,10 +72,64 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 		}
 		bulk = append(bulk, b)
 	}
+	for _, r := range listRuleRows {
+		bulk = append(bulk, c.PublicityRule.Create().SetRuleSet("LISTS-2021").SetEffectiveFrom(day("2019-07-01")).
+			SetSeverity("ANY").SetListType(r.listType).SetMinMonths(r.min).SetMaxMonths(r.max).
+			SetRepairable(r.repairable).SetBasis(r.basis))
+	}
 	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading publicity rules: %w", err)
 	}
 	return nil
+}
+
+// measureRows are the joint-punishment catalogue of domain.md §8, as data.
+var measureRows = []struct {
+	code, name, dept, basis string
+	lists, roles, purposes  []string
+}{
+	{"JP-BID-01", "限制参与政府投资项目招标投标", "省发展改革委、住房城乡建设厅、交通运输厅",
+		"《关于对失信被执行人实施联合惩戒的合作备忘录》; 《市场监督管理严重违法失信名单管理办法》第十八条",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "TR_SERIOUS_DISHONEST", "EE_EIA_BLACKLIST", "COURT_DISHONEST_JUDGMENT_DEBTOR"},
+		[]string{"LEGAL_REPRESENTATIVE", "PRINCIPAL"}, []string{"BIDDING", "PROCUREMENT"}},
+	{"JP-SUB-01", "限制申请政府资金、财政补贴和社会保障资金支持", "省财政厅及各资金主管部门",
+		"《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第十二条",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "COURT_DISHONEST_JUDGMENT_DEBTOR"},
+		nil, []string{"SUBSIDY"}},
+	{"JP-NCC-01", "不适用告知承诺制审批，列为行政许可重点审查对象", "各行政许可机关",
+		"国办发〔2019〕35号; 《上海市社会信用条例》第三十条（参照）",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "MS_ABNORMAL_OPERATION", "HR_WAGE_ARREARS", "TR_SERIOUS_DISHONEST", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST"},
+		nil, []string{"NOTIFY_AND_COMMIT", "LICENSING"}},
+	{"JP-OFF-01", "限制担任其他企业的法定代表人、负责人", "市场监管部门",
+		"《企业信息公示暂行条例》第十七条; 原工商总局令第83号（参照）",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST"}, []string{"LEGAL_REPRESENTATIVE", "PRINCIPAL"}, []string{"OFFICE_HOLDING"}},
+	{"JP-HON-01", "取消评优评先资格，限制授予荣誉称号", "各级评比表彰主管部门",
+		"《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第十二条",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION"},
+		[]string{"LEGAL_REPRESENTATIVE", "PRINCIPAL", "DIRECTLY_RESPONSIBLE_MANAGER", "OTHER_DIRECT_RESPONSIBLE"}, []string{"HONOURS"}},
+	{"JP-FIN-01", "作为融资授信的重要参考，从严审核", "人民银行南京分行、金融监管部门",
+		"《关于对失信被执行人实施联合惩戒的合作备忘录》",
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "COURT_DISHONEST_JUDGMENT_DEBTOR"},
+		[]string{"LEGAL_REPRESENTATIVE"}, []string{"FINANCING"}},
+}
+
+// measures loads the joint-punishment catalogue and the first evaluation rule set when absent.
+func measures(ctx context.Context, c *ent.Client) error {
+	n, err := c.JointPunishmentMeasure.Query().Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	bulk := make([]*ent.JointPunishmentMeasureCreate, 0, len(measureRows))
+	for _, m := range measureRows {
+		bulk = append(bulk, c.JointPunishmentMeasure.Create().SetCode(m.code).SetName(m.name).
+			SetImplementingDepartment(m.dept).SetLegalBasis(m.basis).SetListTypes(m.lists).
+			SetExtendsToRoles(m.roles).SetPurposes(m.purposes))
+	}
+	if err := c.JointPunishmentMeasure.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("loading the joint-punishment catalogue: %w", err)
+	}
+	rs := evaluation.DefaultRuleSet()
+	return c.EvaluationRuleSet.Create().SetName(rs.Name).SetEffectiveFrom(day("2020-01-01")).SetRules(rs).Exec(ctx)
 }
 
 // DemoToken is one entry of creditgraph-demo-tokens.json.

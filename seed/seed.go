@@ -25,6 +25,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 )
 
@@ -54,6 +55,9 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	if err := publicityRules(ctx, c); err != nil {
 		return err
 	}
+	if err := measures(ctx, c); err != nil {
+		return err
+	}
 	n, err := c.Division.Query().Count(ctx)
 	if err != nil {
 		return err
@@ -81,9 +85,13 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	}
 	var bulk []*ent.DepartmentCreate
 	add := func(s sectors.Sector, code, name string, level department.Level, seq int) {
+		inspectors := make([]string, 6)
+		for i := range inspectors {
+			inspectors[i] = fmt.Sprintf("%s执法%02d", strings.TrimSuffix(name, "局"), i+1)
+		}
 		bulk = append(bulk, c.Department.Create().
 			SetCode(strings.ToLower(string(s))+"-"+code).SetName(name).SetSector(s).
-			SetDivisionCode(code).SetLevel(level).SetUscc(authorityUSCC(code, seq)))
+			SetDivisionCode(code).SetLevel(level).SetUscc(authorityUSCC(code, seq)).SetInspectors(inspectors))
 	}
 	provinceNames := map[sectors.Sector]string{
 		sectors.Environment: "江苏省生态环境厅", sectors.Labour: "江苏省人力资源和社会保障厅",
@@ -245,11 +253,17 @@ func (g *generator) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := g.load(ctx, tx.Client()); err != nil {
+	// A bulk load: evaluate every entity once at the end, not on every record.
+	if err := g.load(evaluator.Deferred(ctx), tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	n, err := evaluator.RecomputeAll(ctx, g.c, sectors.Today(), false, 500, nil)
+	g.progress("seed: %d evaluations", n)
+	return err
 }
 
 type entitySpec struct {

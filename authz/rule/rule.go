@@ -195,6 +195,7 @@ var (
 	RegistryWriter   Writer = func(p *authz.Permissions) bool { return p.RegistryWrite }
 	DepartmentWriter Writer = func(p *authz.Permissions) bool { return p.ManageDepartments }
 	PolicyWriter     Writer = func(p *authz.Permissions) bool { return p.ManagePolicy }
+	ListWriter       Writer = func(p *authz.Permissions) bool { return p.ManageLists }
 	SystemOnly       Writer = func(p *authz.Permissions) bool { return false }
 )
 

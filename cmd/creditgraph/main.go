@@ -8,6 +8,7 @@
 //	creditgraph token issue --name N --department D --role R [--scope a,b|all] [--expires 720h]
 //	creditgraph token list | token revoke --name N
 //	creditgraph policy check FILE
+//	creditgraph recompute [--db …] [--due]
 //
 // Personal data is sealed with the key in CREDITGRAPH_DATA_KEY (32 bytes, base64); on the
 // embedded SQLite default a key file creditgraph.key beside the database is created instead.
@@ -39,6 +40,8 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 )
@@ -64,6 +67,7 @@ type config struct {
 	// token subcommands
 	name, department, role, scope string
 	expires                       time.Duration
+	due                           bool
 }
 
 func env(name, def string) string {
@@ -97,6 +101,8 @@ func parse(cmd string, args []string) (config, error) {
 		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; 0 for none")
 	case "token revoke":
 		fs.StringVar(&c.name, "name", "", "name of the token to revoke")
+	case "recompute":
+		fs.BoolVar(&c.due, "due", false, "only entities whose evaluation lapsed (the daily job); default all (after a rule-set change)")
 	case "seed":
 		fs.IntVar(&c.entities, "entities", seed.DefaultOptions().Entities, "number of market entities to generate")
 		fs.Uint64Var(&c.seed, "seed", seed.DefaultOptions().Seed, "random seed; the same seed gives the same data")
@@ -124,9 +130,9 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "token issue", "token list", "token revoke", "policy check":
+	case "serve", "migrate", "seed", "recompute", "token issue", "token list", "token revoke", "policy check":
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, token issue|list|revoke, policy check)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, recompute, token issue|list|revoke, policy check)", cmd)
 	}
 	cfg, err := parse(cmd, args)
 	if err != nil {
@@ -175,6 +181,13 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		if !loaded {
 			logger.Info("the database already holds entities; nothing loaded")
 		}
+		return nil
+	case "recompute":
+		n, err := evaluator.RecomputeAll(ctx, db.Client, sectors.Today(), cfg.due, 1000, os.Stderr)
+		if err != nil {
+			return err
+		}
+		logger.Info("evaluations recomputed", "entities", n)
 		return nil
 	case "token issue":
 		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires}
@@ -299,6 +312,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go authorizer.Watch(ctx, 2*time.Second) // policy changes from any instance apply within seconds
+	go recomputeDue(ctx, db, logger, 10*time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -329,4 +343,26 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	}
 	fmt.Fprintf(os.Stderr, "demo tokens for every role written to %s; paste one into the playground's Headers as {\"Authorization\": \"Bearer <token>\"}\n", path)
 	return nil
+}
+
+// recomputeDue re-evaluates, at start and then every interval, the entities whose evaluation
+// lapsed (a listing or a publicity window ended), so stored tiers follow the calendar as well
+// as the writes.
+func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := evaluator.RecomputeAll(ctx, db.Client, sectors.Today(), true, 500, nil)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("recomputing lapsed evaluations failed", "err", err)
+		case n > 0:
+			logger.Info("lapsed evaluations recomputed", "entities", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -34,6 +34,8 @@ const (
 	FieldSourceSystem = "source_system"
 	// FieldSourceRecordID holds the string denoting the source_record_id field in the database.
 	FieldSourceRecordID = "source_record_id"
+	// FieldUnderObjection holds the string denoting the under_objection field in the database.
+	FieldUnderObjection = "under_objection"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -105,6 +107,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldSourceSystem,
 	FieldSourceRecordID,
+	FieldUnderObjection,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -150,6 +153,8 @@ var (
 	SourceSystemValidator func(string) error
 	// SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
 	SourceRecordIDValidator func(string) error
+	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
+	DefaultUnderObjection bool
 	// DecisionDocNameValidator is a validator for the "decision_doc_name" field. It is called by the builders before save.
 	DecisionDocNameValidator func(string) error
 	// DecisionNoValidator is a validator for the "decision_no" field. It is called by the builders before save.
@@ -295,6 +300,11 @@ func BySourceSystem(opts ...sql.OrderTermOption) OrderOption {
 // BySourceRecordID orders the results by the source_record_id field.
 func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSourceRecordID, opts...).ToFunc()
+}
+
+// ByUnderObjection orders the results by the under_objection field.
+func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

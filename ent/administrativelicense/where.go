@@ -76,6 +76,11 @@ func SourceRecordID(v string) predicate.AdministrativeLicense {
 	return predicate.AdministrativeLicense(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.AdministrativeLicense {
+	return predicate.AdministrativeLicense(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.AdministrativeLicense {
 	return predicate.AdministrativeLicense(sql.FieldEQ(FieldDepartmentID, v))
@@ -449,6 +454,16 @@ func SourceRecordIDEqualFold(v string) predicate.AdministrativeLicense {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.AdministrativeLicense {
 	return predicate.AdministrativeLicense(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.AdministrativeLicense {
+	return predicate.AdministrativeLicense(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.AdministrativeLicense {
+	return predicate.AdministrativeLicense(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

@@ -34,6 +34,8 @@ const (
 	FieldSourceSystem = "source_system"
 	// FieldSourceRecordID holds the string denoting the source_record_id field in the database.
 	FieldSourceRecordID = "source_record_id"
+	// FieldUnderObjection holds the string denoting the under_objection field in the database.
+	FieldUnderObjection = "under_objection"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -92,6 +94,8 @@ const (
 	FieldRepairable = "repairable"
 	// FieldPublicityRuleSet holds the string denoting the publicity_rule_set field in the database.
 	FieldPublicityRuleSet = "publicity_rule_set"
+	// FieldPublicityStoppedOn holds the string denoting the publicity_stopped_on field in the database.
+	FieldPublicityStoppedOn = "publicity_stopped_on"
 	// FieldAuthorityName holds the string denoting the authority_name field in the database.
 	FieldAuthorityName = "authority_name"
 	// FieldAuthorityUscc holds the string denoting the authority_uscc field in the database.
@@ -143,6 +147,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldSourceSystem,
 	FieldSourceRecordID,
+	FieldUnderObjection,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -172,6 +177,7 @@ var Columns = []string{
 	FieldPublicityDeadline,
 	FieldRepairable,
 	FieldPublicityRuleSet,
+	FieldPublicityStoppedOn,
 	FieldAuthorityName,
 	FieldAuthorityUscc,
 	FieldDataSourceUnit,
@@ -207,6 +213,8 @@ var (
 	SourceSystemValidator func(string) error
 	// SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
 	SourceRecordIDValidator func(string) error
+	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
+	DefaultUnderObjection bool
 	// CounterpartyNameValidator is a validator for the "counterparty_name" field. It is called by the builders before save.
 	CounterpartyNameValidator func(string) error
 	// CounterpartyUsccValidator is a validator for the "counterparty_uscc" field. It is called by the builders before save.
@@ -374,6 +382,11 @@ func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSourceRecordID, opts...).ToFunc()
 }
 
+// ByUnderObjection orders the results by the under_objection field.
+func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
+}
+
 // ByDepartmentID orders the results by the department_id field.
 func ByDepartmentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDepartmentID, opts...).ToFunc()
@@ -512,6 +525,11 @@ func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
 // ByPublicityRuleSet orders the results by the publicity_rule_set field.
 func ByPublicityRuleSet(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPublicityRuleSet, opts...).ToFunc()
+}
+
+// ByPublicityStoppedOn orders the results by the publicity_stopped_on field.
+func ByPublicityStoppedOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityStoppedOn, opts...).ToFunc()
 }
 
 // ByAuthorityName orders the results by the authority_name field.

@@ -77,6 +77,11 @@ func SourceRecordID(v string) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldDepartmentID, v))
@@ -205,6 +210,11 @@ func Repairable(v bool) predicate.AdministrativePenalty {
 // PublicityRuleSet applies equality check predicate on the "publicity_rule_set" field. It's identical to PublicityRuleSetEQ.
 func PublicityRuleSet(v string) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityRuleSet, v))
+}
+
+// PublicityStoppedOn applies equality check predicate on the "publicity_stopped_on" field. It's identical to PublicityStoppedOnEQ.
+func PublicityStoppedOn(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStoppedOn, v))
 }
 
 // AuthorityName applies equality check predicate on the "authority_name" field. It's identical to AuthorityNameEQ.
@@ -540,6 +550,16 @@ func SourceRecordIDEqualFold(v string) predicate.AdministrativePenalty {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.
@@ -2075,6 +2095,56 @@ func PublicityRuleSetEqualFold(v string) predicate.AdministrativePenalty {
 // PublicityRuleSetContainsFold applies the ContainsFold predicate on the "publicity_rule_set" field.
 func PublicityRuleSetContainsFold(v string) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldContainsFold(FieldPublicityRuleSet, v))
+}
+
+// PublicityStoppedOnEQ applies the EQ predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldEQ(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnNEQ applies the NEQ predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnNEQ(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnIn applies the In predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIn(FieldPublicityStoppedOn, vs...))
+}
+
+// PublicityStoppedOnNotIn applies the NotIn predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnNotIn(vs ...time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldPublicityStoppedOn, vs...))
+}
+
+// PublicityStoppedOnGT applies the GT predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnGT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGT(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnGTE applies the GTE predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnGTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldGTE(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnLT applies the LT predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnLT(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLT(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnLTE applies the LTE predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnLTE(v time.Time) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldLTE(FieldPublicityStoppedOn, v))
+}
+
+// PublicityStoppedOnIsNil applies the IsNil predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnIsNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldPublicityStoppedOn))
+}
+
+// PublicityStoppedOnNotNil applies the NotNil predicate on the "publicity_stopped_on" field.
+func PublicityStoppedOnNotNil() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldPublicityStoppedOn))
 }
 
 // AuthorityNameEQ applies the EQ predicate on the "authority_name" field.

@@ -76,6 +76,11 @@ func SourceRecordID(v string) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldEQ(FieldDepartmentID, v))
@@ -414,6 +419,16 @@ func SourceRecordIDEqualFold(v string) predicate.CreditCommitment {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

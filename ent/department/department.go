@@ -31,6 +31,8 @@ const (
 	FieldLevel = "level"
 	// FieldUscc holds the string denoting the uscc field in the database.
 	FieldUscc = "uscc"
+	// FieldInspectors holds the string denoting the inspectors field in the database.
+	FieldInspectors = "inspectors"
 	// EdgePenalties holds the string denoting the penalties edge name in mutations.
 	EdgePenalties = "penalties"
 	// EdgeLicenses holds the string denoting the licenses edge name in mutations.
@@ -43,6 +45,8 @@ const (
 	EdgeSpotChecks = "spot_checks"
 	// EdgeCommitments holds the string denoting the commitments edge name in mutations.
 	EdgeCommitments = "commitments"
+	// EdgeInspectionPlans holds the string denoting the inspection_plans edge name in mutations.
+	EdgeInspectionPlans = "inspection_plans"
 	// Table holds the table name of the department in the database.
 	Table = "departments"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -87,6 +91,13 @@ const (
 	CommitmentsInverseTable = "credit_commitments"
 	// CommitmentsColumn is the table column denoting the commitments relation/edge.
 	CommitmentsColumn = "department_id"
+	// InspectionPlansTable is the table that holds the inspection_plans relation/edge.
+	InspectionPlansTable = "inspection_plans"
+	// InspectionPlansInverseTable is the table name for the InspectionPlan entity.
+	// It exists in this package in order to avoid circular dependency with the "inspectionplan" package.
+	InspectionPlansInverseTable = "inspection_plans"
+	// InspectionPlansColumn is the table column denoting the inspection_plans relation/edge.
+	InspectionPlansColumn = "department_id"
 )
 
 // Columns holds all SQL columns for department fields.
@@ -98,6 +109,7 @@ var Columns = []string{
 	FieldDivisionCode,
 	FieldLevel,
 	FieldUscc,
+	FieldInspectors,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -283,6 +295,20 @@ func ByCommitments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newCommitmentsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByInspectionPlansCount orders the results by inspection_plans count.
+func ByInspectionPlansCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newInspectionPlansStep(), opts...)
+	}
+}
+
+// ByInspectionPlans orders the results by inspection_plans terms.
+func ByInspectionPlans(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newInspectionPlansStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -323,6 +349,13 @@ func newCommitmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommitmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommitmentsTable, CommitmentsColumn),
+	)
+}
+func newInspectionPlansStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(InspectionPlansInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, InspectionPlansTable, InspectionPlansColumn),
 	)
 }
 

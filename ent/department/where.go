@@ -394,6 +394,16 @@ func UsccContainsFold(v string) predicate.Department {
 	return predicate.Department(sql.FieldContainsFold(FieldUscc, v))
 }
 
+// InspectorsIsNil applies the IsNil predicate on the "inspectors" field.
+func InspectorsIsNil() predicate.Department {
+	return predicate.Department(sql.FieldIsNull(FieldInspectors))
+}
+
+// InspectorsNotNil applies the NotNil predicate on the "inspectors" field.
+func InspectorsNotNil() predicate.Department {
+	return predicate.Department(sql.FieldNotNull(FieldInspectors))
+}
+
 // HasPenalties applies the HasEdge predicate on the "penalties" edge.
 func HasPenalties() predicate.Department {
 	return predicate.Department(func(s *sql.Selector) {
@@ -524,6 +534,29 @@ func HasCommitments() predicate.Department {
 func HasCommitmentsWith(preds ...predicate.CreditCommitment) predicate.Department {
 	return predicate.Department(func(s *sql.Selector) {
 		step := newCommitmentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasInspectionPlans applies the HasEdge predicate on the "inspection_plans" edge.
+func HasInspectionPlans() predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, InspectionPlansTable, InspectionPlansColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasInspectionPlansWith applies the HasEdge predicate on the "inspection_plans" edge with a given conditions (other predicates).
+func HasInspectionPlansWith(preds ...predicate.InspectionPlan) predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := newInspectionPlansStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -117,6 +117,42 @@ func (f EntityRoleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntityRoleMutation", m)
 }
 
+// The EvaluationRuleSetFunc type is an adapter to allow the use of ordinary
+// function as EvaluationRuleSet mutator.
+type EvaluationRuleSetFunc func(context.Context, *ent.EvaluationRuleSetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EvaluationRuleSetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EvaluationRuleSetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EvaluationRuleSetMutation", m)
+}
+
+// The InspectionPlanFunc type is an adapter to allow the use of ordinary
+// function as InspectionPlan mutator.
+type InspectionPlanFunc func(context.Context, *ent.InspectionPlanMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f InspectionPlanFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.InspectionPlanMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.InspectionPlanMutation", m)
+}
+
+// The JointPunishmentMeasureFunc type is an adapter to allow the use of ordinary
+// function as JointPunishmentMeasure mutator.
+type JointPunishmentMeasureFunc func(context.Context, *ent.JointPunishmentMeasureMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f JointPunishmentMeasureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.JointPunishmentMeasureMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.JointPunishmentMeasureMutation", m)
+}
+
 // The ListEntryFunc type is an adapter to allow the use of ordinary
 // function as ListEntry mutator.
 type ListEntryFunc func(context.Context, *ent.ListEntryMutation) (ent.Value, error)

@@ -17,6 +17,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -327,6 +330,87 @@ func (f TraverseEntityRole) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.EntityRoleQuery", q)
 }
 
+// The EvaluationRuleSetFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EvaluationRuleSetFunc func(context.Context, *ent.EvaluationRuleSetQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EvaluationRuleSetFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EvaluationRuleSetQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EvaluationRuleSetQuery", q)
+}
+
+// The TraverseEvaluationRuleSet type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEvaluationRuleSet func(context.Context, *ent.EvaluationRuleSetQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEvaluationRuleSet) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEvaluationRuleSet) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EvaluationRuleSetQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EvaluationRuleSetQuery", q)
+}
+
+// The InspectionPlanFunc type is an adapter to allow the use of ordinary function as a Querier.
+type InspectionPlanFunc func(context.Context, *ent.InspectionPlanQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f InspectionPlanFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.InspectionPlanQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.InspectionPlanQuery", q)
+}
+
+// The TraverseInspectionPlan type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseInspectionPlan func(context.Context, *ent.InspectionPlanQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseInspectionPlan) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseInspectionPlan) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.InspectionPlanQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.InspectionPlanQuery", q)
+}
+
+// The JointPunishmentMeasureFunc type is an adapter to allow the use of ordinary function as a Querier.
+type JointPunishmentMeasureFunc func(context.Context, *ent.JointPunishmentMeasureQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f JointPunishmentMeasureFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.JointPunishmentMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.JointPunishmentMeasureQuery", q)
+}
+
+// The TraverseJointPunishmentMeasure type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseJointPunishmentMeasure func(context.Context, *ent.JointPunishmentMeasureQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseJointPunishmentMeasure) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseJointPunishmentMeasure) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.JointPunishmentMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.JointPunishmentMeasureQuery", q)
+}
+
 // The ListEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ListEntryFunc func(context.Context, *ent.ListEntryQuery) (ent.Value, error)
 
@@ -564,6 +648,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DivisionQuery, predicate.Division, division.OrderOption]{typ: ent.TypeDivision, tq: q}, nil
 	case *ent.EntityRoleQuery:
 		return &query[*ent.EntityRoleQuery, predicate.EntityRole, entityrole.OrderOption]{typ: ent.TypeEntityRole, tq: q}, nil
+	case *ent.EvaluationRuleSetQuery:
+		return &query[*ent.EvaluationRuleSetQuery, predicate.EvaluationRuleSet, evaluationruleset.OrderOption]{typ: ent.TypeEvaluationRuleSet, tq: q}, nil
+	case *ent.InspectionPlanQuery:
+		return &query[*ent.InspectionPlanQuery, predicate.InspectionPlan, inspectionplan.OrderOption]{typ: ent.TypeInspectionPlan, tq: q}, nil
+	case *ent.JointPunishmentMeasureQuery:
+		return &query[*ent.JointPunishmentMeasureQuery, predicate.JointPunishmentMeasure, jointpunishmentmeasure.OrderOption]{typ: ent.TypeJointPunishmentMeasure, tq: q}, nil
 	case *ent.ListEntryQuery:
 		return &query[*ent.ListEntryQuery, predicate.ListEntry, listentry.OrderOption]{typ: ent.TypeListEntry, tq: q}, nil
 	case *ent.MarketEntityQuery:

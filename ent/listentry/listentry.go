@@ -34,6 +34,8 @@ const (
 	FieldSourceSystem = "source_system"
 	// FieldSourceRecordID holds the string denoting the source_record_id field in the database.
 	FieldSourceRecordID = "source_record_id"
+	// FieldUnderObjection holds the string denoting the under_objection field in the database.
+	FieldUnderObjection = "under_objection"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -54,6 +56,10 @@ const (
 	FieldPlannedEndOn = "planned_end_on"
 	// FieldRemovedOn holds the string denoting the removed_on field in the database.
 	FieldRemovedOn = "removed_on"
+	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
+	FieldPublicityMinEnd = "publicity_min_end"
+	// FieldRepairable holds the string denoting the repairable field in the database.
+	FieldRepairable = "repairable"
 	// FieldRemovalReason holds the string denoting the removal_reason field in the database.
 	FieldRemovalReason = "removal_reason"
 	// EdgeDepartment holds the string denoting the department edge name in mutations.
@@ -97,6 +103,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldSourceSystem,
 	FieldSourceRecordID,
+	FieldUnderObjection,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -107,6 +114,8 @@ var Columns = []string{
 	FieldDecisionNo,
 	FieldPlannedEndOn,
 	FieldRemovedOn,
+	FieldPublicityMinEnd,
+	FieldRepairable,
 	FieldRemovalReason,
 }
 
@@ -138,12 +147,16 @@ var (
 	SourceSystemValidator func(string) error
 	// SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
 	SourceRecordIDValidator func(string) error
+	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
+	DefaultUnderObjection bool
 	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	ReasonValidator func(string) error
 	// BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	BasisValidator func(string) error
 	// DecisionNoValidator is a validator for the "decision_no" field. It is called by the builders before save.
 	DecisionNoValidator func(string) error
+	// DefaultRepairable holds the default value on creation for the "repairable" field.
+	DefaultRepairable bool
 )
 
 // SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.
@@ -277,6 +290,11 @@ func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSourceRecordID, opts...).ToFunc()
 }
 
+// ByUnderObjection orders the results by the under_objection field.
+func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
+}
+
 // ByDepartmentID orders the results by the department_id field.
 func ByDepartmentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDepartmentID, opts...).ToFunc()
@@ -325,6 +343,16 @@ func ByPlannedEndOn(opts ...sql.OrderTermOption) OrderOption {
 // ByRemovedOn orders the results by the removed_on field.
 func ByRemovedOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRemovedOn, opts...).ToFunc()
+}
+
+// ByPublicityMinEnd orders the results by the publicity_min_end field.
+func ByPublicityMinEnd(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityMinEnd, opts...).ToFunc()
+}
+
+// ByRepairable orders the results by the repairable field.
+func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRepairable, opts...).ToFunc()
 }
 
 // ByRemovalReason orders the results by the removal_reason field.

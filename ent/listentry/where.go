@@ -76,6 +76,11 @@ func SourceRecordID(v string) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldDepartmentID, v))
@@ -119,6 +124,16 @@ func PlannedEndOn(v time.Time) predicate.ListEntry {
 // RemovedOn applies equality check predicate on the "removed_on" field. It's identical to RemovedOnEQ.
 func RemovedOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldRemovedOn, v))
+}
+
+// PublicityMinEnd applies equality check predicate on the "publicity_min_end" field. It's identical to PublicityMinEndEQ.
+func PublicityMinEnd(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldPublicityMinEnd, v))
+}
+
+// Repairable applies equality check predicate on the "repairable" field. It's identical to RepairableEQ.
+func Repairable(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldRepairable, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -429,6 +444,16 @@ func SourceRecordIDEqualFold(v string) predicate.ListEntry {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.
@@ -864,6 +889,66 @@ func RemovedOnIsNil() predicate.ListEntry {
 // RemovedOnNotNil applies the NotNil predicate on the "removed_on" field.
 func RemovedOnNotNil() predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldNotNull(FieldRemovedOn))
+}
+
+// PublicityMinEndEQ applies the EQ predicate on the "publicity_min_end" field.
+func PublicityMinEndEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndNEQ applies the NEQ predicate on the "publicity_min_end" field.
+func PublicityMinEndNEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndIn applies the In predicate on the "publicity_min_end" field.
+func PublicityMinEndIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIn(FieldPublicityMinEnd, vs...))
+}
+
+// PublicityMinEndNotIn applies the NotIn predicate on the "publicity_min_end" field.
+func PublicityMinEndNotIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotIn(FieldPublicityMinEnd, vs...))
+}
+
+// PublicityMinEndGT applies the GT predicate on the "publicity_min_end" field.
+func PublicityMinEndGT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGT(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndGTE applies the GTE predicate on the "publicity_min_end" field.
+func PublicityMinEndGTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGTE(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndLT applies the LT predicate on the "publicity_min_end" field.
+func PublicityMinEndLT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLT(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndLTE applies the LTE predicate on the "publicity_min_end" field.
+func PublicityMinEndLTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLTE(FieldPublicityMinEnd, v))
+}
+
+// PublicityMinEndIsNil applies the IsNil predicate on the "publicity_min_end" field.
+func PublicityMinEndIsNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIsNull(FieldPublicityMinEnd))
+}
+
+// PublicityMinEndNotNil applies the NotNil predicate on the "publicity_min_end" field.
+func PublicityMinEndNotNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotNull(FieldPublicityMinEnd))
+}
+
+// RepairableEQ applies the EQ predicate on the "repairable" field.
+func RepairableEQ(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldRepairable, v))
+}
+
+// RepairableNEQ applies the NEQ predicate on the "repairable" field.
+func RepairableNEQ(v bool) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldRepairable, v))
 }
 
 // RemovalReasonEQ applies the EQ predicate on the "removal_reason" field.

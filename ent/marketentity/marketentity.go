@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 )
 
@@ -56,6 +57,18 @@ const (
 	FieldIndustryCode = "industry_code"
 	// FieldLegalRepresentativeID holds the string denoting the legal_representative_id field in the database.
 	FieldLegalRepresentativeID = "legal_representative_id"
+	// FieldRiskTier holds the string denoting the risk_tier field in the database.
+	FieldRiskTier = "risk_tier"
+	// FieldCreditScore holds the string denoting the credit_score field in the database.
+	FieldCreditScore = "credit_score"
+	// FieldCreditGrade holds the string denoting the credit_grade field in the database.
+	FieldCreditGrade = "credit_grade"
+	// FieldEvaluation holds the string denoting the evaluation field in the database.
+	FieldEvaluation = "evaluation"
+	// FieldEvaluatedAt holds the string denoting the evaluated_at field in the database.
+	FieldEvaluatedAt = "evaluated_at"
+	// FieldEvaluationDueOn holds the string denoting the evaluation_due_on field in the database.
+	FieldEvaluationDueOn = "evaluation_due_on"
 	// EdgePenalties holds the string denoting the penalties edge name in mutations.
 	EdgePenalties = "penalties"
 	// EdgeLicenses holds the string denoting the licenses edge name in mutations.
@@ -171,6 +184,12 @@ var Columns = []string{
 	FieldRegisteredCapital,
 	FieldIndustryCode,
 	FieldLegalRepresentativeID,
+	FieldRiskTier,
+	FieldCreditScore,
+	FieldCreditGrade,
+	FieldEvaluation,
+	FieldEvaluatedAt,
+	FieldEvaluationDueOn,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -280,6 +299,26 @@ func StatusValidator(s Status) error {
 	}
 }
 
+// RiskTierValidator is a validator for the "risk_tier" field enum values. It is called by the builders before save.
+func RiskTierValidator(rt evaluation.Tier) error {
+	switch rt {
+	case "A", "B", "C", "D":
+		return nil
+	default:
+		return fmt.Errorf("marketentity: invalid enum value for risk_tier field: %q", rt)
+	}
+}
+
+// CreditGradeValidator is a validator for the "credit_grade" field enum values. It is called by the builders before save.
+func CreditGradeValidator(cg evaluation.Grade) error {
+	switch cg {
+	case "EXCELLENT", "GOOD", "MEDIUM", "POOR":
+		return nil
+	default:
+		return fmt.Errorf("marketentity: invalid enum value for credit_grade field: %q", cg)
+	}
+}
+
 // OrderOption defines the ordering options for the MarketEntity queries.
 type OrderOption func(*sql.Selector)
 
@@ -376,6 +415,31 @@ func ByIndustryCode(opts ...sql.OrderTermOption) OrderOption {
 // ByLegalRepresentativeID orders the results by the legal_representative_id field.
 func ByLegalRepresentativeID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLegalRepresentativeID, opts...).ToFunc()
+}
+
+// ByRiskTier orders the results by the risk_tier field.
+func ByRiskTier(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRiskTier, opts...).ToFunc()
+}
+
+// ByCreditScore orders the results by the credit_score field.
+func ByCreditScore(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditScore, opts...).ToFunc()
+}
+
+// ByCreditGrade orders the results by the credit_grade field.
+func ByCreditGrade(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCreditGrade, opts...).ToFunc()
+}
+
+// ByEvaluatedAt orders the results by the evaluated_at field.
+func ByEvaluatedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEvaluatedAt, opts...).ToFunc()
+}
+
+// ByEvaluationDueOn orders the results by the evaluation_due_on field.
+func ByEvaluationDueOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEvaluationDueOn, opts...).ToFunc()
 }
 
 // ByPenaltiesCount orders the results by penalties count.
@@ -609,3 +673,17 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 	}
 	return nil
 }
+
+var (
+	// evaluation.Tier must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*evaluation.Tier)(nil)
+	// evaluation.Tier must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*evaluation.Tier)(nil)
+)
+
+var (
+	// evaluation.Grade must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*evaluation.Grade)(nil)
+	// evaluation.Grade must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*evaluation.Grade)(nil)
+)

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -130,6 +131,21 @@ func IndustryCode(v string) predicate.MarketEntity {
 // LegalRepresentativeID applies equality check predicate on the "legal_representative_id" field. It's identical to LegalRepresentativeIDEQ.
 func LegalRepresentativeID(v int) predicate.MarketEntity {
 	return predicate.MarketEntity(sql.FieldEQ(FieldLegalRepresentativeID, v))
+}
+
+// CreditScore applies equality check predicate on the "credit_score" field. It's identical to CreditScoreEQ.
+func CreditScore(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldCreditScore, v))
+}
+
+// EvaluatedAt applies equality check predicate on the "evaluated_at" field. It's identical to EvaluatedAtEQ.
+func EvaluatedAt(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldEvaluatedAt, v))
+}
+
+// EvaluationDueOn applies equality check predicate on the "evaluation_due_on" field. It's identical to EvaluationDueOnEQ.
+func EvaluationDueOn(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldEvaluationDueOn, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -1075,6 +1091,246 @@ func LegalRepresentativeIDIsNil() predicate.MarketEntity {
 // LegalRepresentativeIDNotNil applies the NotNil predicate on the "legal_representative_id" field.
 func LegalRepresentativeIDNotNil() predicate.MarketEntity {
 	return predicate.MarketEntity(sql.FieldNotNull(FieldLegalRepresentativeID))
+}
+
+// RiskTierEQ applies the EQ predicate on the "risk_tier" field.
+func RiskTierEQ(v evaluation.Tier) predicate.MarketEntity {
+	vc := v
+	return predicate.MarketEntity(sql.FieldEQ(FieldRiskTier, vc))
+}
+
+// RiskTierNEQ applies the NEQ predicate on the "risk_tier" field.
+func RiskTierNEQ(v evaluation.Tier) predicate.MarketEntity {
+	vc := v
+	return predicate.MarketEntity(sql.FieldNEQ(FieldRiskTier, vc))
+}
+
+// RiskTierIn applies the In predicate on the "risk_tier" field.
+func RiskTierIn(vs ...evaluation.Tier) predicate.MarketEntity {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.MarketEntity(sql.FieldIn(FieldRiskTier, v...))
+}
+
+// RiskTierNotIn applies the NotIn predicate on the "risk_tier" field.
+func RiskTierNotIn(vs ...evaluation.Tier) predicate.MarketEntity {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.MarketEntity(sql.FieldNotIn(FieldRiskTier, v...))
+}
+
+// RiskTierIsNil applies the IsNil predicate on the "risk_tier" field.
+func RiskTierIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldRiskTier))
+}
+
+// RiskTierNotNil applies the NotNil predicate on the "risk_tier" field.
+func RiskTierNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldRiskTier))
+}
+
+// CreditScoreEQ applies the EQ predicate on the "credit_score" field.
+func CreditScoreEQ(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldCreditScore, v))
+}
+
+// CreditScoreNEQ applies the NEQ predicate on the "credit_score" field.
+func CreditScoreNEQ(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNEQ(FieldCreditScore, v))
+}
+
+// CreditScoreIn applies the In predicate on the "credit_score" field.
+func CreditScoreIn(vs ...int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIn(FieldCreditScore, vs...))
+}
+
+// CreditScoreNotIn applies the NotIn predicate on the "credit_score" field.
+func CreditScoreNotIn(vs ...int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotIn(FieldCreditScore, vs...))
+}
+
+// CreditScoreGT applies the GT predicate on the "credit_score" field.
+func CreditScoreGT(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGT(FieldCreditScore, v))
+}
+
+// CreditScoreGTE applies the GTE predicate on the "credit_score" field.
+func CreditScoreGTE(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGTE(FieldCreditScore, v))
+}
+
+// CreditScoreLT applies the LT predicate on the "credit_score" field.
+func CreditScoreLT(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLT(FieldCreditScore, v))
+}
+
+// CreditScoreLTE applies the LTE predicate on the "credit_score" field.
+func CreditScoreLTE(v int) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLTE(FieldCreditScore, v))
+}
+
+// CreditScoreIsNil applies the IsNil predicate on the "credit_score" field.
+func CreditScoreIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldCreditScore))
+}
+
+// CreditScoreNotNil applies the NotNil predicate on the "credit_score" field.
+func CreditScoreNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldCreditScore))
+}
+
+// CreditGradeEQ applies the EQ predicate on the "credit_grade" field.
+func CreditGradeEQ(v evaluation.Grade) predicate.MarketEntity {
+	vc := v
+	return predicate.MarketEntity(sql.FieldEQ(FieldCreditGrade, vc))
+}
+
+// CreditGradeNEQ applies the NEQ predicate on the "credit_grade" field.
+func CreditGradeNEQ(v evaluation.Grade) predicate.MarketEntity {
+	vc := v
+	return predicate.MarketEntity(sql.FieldNEQ(FieldCreditGrade, vc))
+}
+
+// CreditGradeIn applies the In predicate on the "credit_grade" field.
+func CreditGradeIn(vs ...evaluation.Grade) predicate.MarketEntity {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.MarketEntity(sql.FieldIn(FieldCreditGrade, v...))
+}
+
+// CreditGradeNotIn applies the NotIn predicate on the "credit_grade" field.
+func CreditGradeNotIn(vs ...evaluation.Grade) predicate.MarketEntity {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.MarketEntity(sql.FieldNotIn(FieldCreditGrade, v...))
+}
+
+// CreditGradeIsNil applies the IsNil predicate on the "credit_grade" field.
+func CreditGradeIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldCreditGrade))
+}
+
+// CreditGradeNotNil applies the NotNil predicate on the "credit_grade" field.
+func CreditGradeNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldCreditGrade))
+}
+
+// EvaluationIsNil applies the IsNil predicate on the "evaluation" field.
+func EvaluationIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldEvaluation))
+}
+
+// EvaluationNotNil applies the NotNil predicate on the "evaluation" field.
+func EvaluationNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldEvaluation))
+}
+
+// EvaluatedAtEQ applies the EQ predicate on the "evaluated_at" field.
+func EvaluatedAtEQ(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtNEQ applies the NEQ predicate on the "evaluated_at" field.
+func EvaluatedAtNEQ(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNEQ(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtIn applies the In predicate on the "evaluated_at" field.
+func EvaluatedAtIn(vs ...time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIn(FieldEvaluatedAt, vs...))
+}
+
+// EvaluatedAtNotIn applies the NotIn predicate on the "evaluated_at" field.
+func EvaluatedAtNotIn(vs ...time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotIn(FieldEvaluatedAt, vs...))
+}
+
+// EvaluatedAtGT applies the GT predicate on the "evaluated_at" field.
+func EvaluatedAtGT(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGT(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtGTE applies the GTE predicate on the "evaluated_at" field.
+func EvaluatedAtGTE(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGTE(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtLT applies the LT predicate on the "evaluated_at" field.
+func EvaluatedAtLT(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLT(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtLTE applies the LTE predicate on the "evaluated_at" field.
+func EvaluatedAtLTE(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLTE(FieldEvaluatedAt, v))
+}
+
+// EvaluatedAtIsNil applies the IsNil predicate on the "evaluated_at" field.
+func EvaluatedAtIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldEvaluatedAt))
+}
+
+// EvaluatedAtNotNil applies the NotNil predicate on the "evaluated_at" field.
+func EvaluatedAtNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldEvaluatedAt))
+}
+
+// EvaluationDueOnEQ applies the EQ predicate on the "evaluation_due_on" field.
+func EvaluationDueOnEQ(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldEQ(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnNEQ applies the NEQ predicate on the "evaluation_due_on" field.
+func EvaluationDueOnNEQ(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNEQ(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnIn applies the In predicate on the "evaluation_due_on" field.
+func EvaluationDueOnIn(vs ...time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIn(FieldEvaluationDueOn, vs...))
+}
+
+// EvaluationDueOnNotIn applies the NotIn predicate on the "evaluation_due_on" field.
+func EvaluationDueOnNotIn(vs ...time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotIn(FieldEvaluationDueOn, vs...))
+}
+
+// EvaluationDueOnGT applies the GT predicate on the "evaluation_due_on" field.
+func EvaluationDueOnGT(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGT(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnGTE applies the GTE predicate on the "evaluation_due_on" field.
+func EvaluationDueOnGTE(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldGTE(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnLT applies the LT predicate on the "evaluation_due_on" field.
+func EvaluationDueOnLT(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLT(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnLTE applies the LTE predicate on the "evaluation_due_on" field.
+func EvaluationDueOnLTE(v time.Time) predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldLTE(FieldEvaluationDueOn, v))
+}
+
+// EvaluationDueOnIsNil applies the IsNil predicate on the "evaluation_due_on" field.
+func EvaluationDueOnIsNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldIsNull(FieldEvaluationDueOn))
+}
+
+// EvaluationDueOnNotNil applies the NotNil predicate on the "evaluation_due_on" field.
+func EvaluationDueOnNotNil() predicate.MarketEntity {
+	return predicate.MarketEntity(sql.FieldNotNull(FieldEvaluationDueOn))
 }
 
 // HasPenalties applies the HasEdge predicate on the "penalties" edge.

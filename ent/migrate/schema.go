@@ -37,6 +37,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "decision_doc_name", Type: field.TypeString, Size: 255},
 		{Name: "decision_no", Type: field.TypeString, Size: 128},
 		{Name: "license_category", Type: field.TypeEnum, Enums: []string{"ORDINARY", "FRANCHISE", "RECOGNITION", "APPROVAL", "REGISTRATION", "OTHER"}},
@@ -61,19 +62,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_licenses_departments_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[20]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[21]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_licenses_market_entities_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[21]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[22]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_licenses_natural_persons_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[22]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[23]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -87,27 +88,27 @@ var (
 			{
 				Name:    "administrativelicense_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[21], AdministrativeLicensesColumns[3]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[22], AdministrativeLicensesColumns[3]},
 			},
 			{
 				Name:    "administrativelicense_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[22]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[23]},
 			},
 			{
 				Name:    "administrativelicense_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[20]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[21]},
 			},
 			{
 				Name:    "administrativelicense_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[20], AdministrativeLicensesColumns[9]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[21], AdministrativeLicensesColumns[10]},
 			},
 			{
 				Name:    "administrativelicense_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[14]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[15]},
 			},
 		},
 	}
@@ -121,6 +122,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "counterparty_name", Type: field.TypeString, Size: 255},
 		{Name: "counterparty_category", Type: field.TypeEnum, Enums: []string{"LEGAL_PERSON", "NATURAL_PERSON", "INDIVIDUAL_BUSINESS"}},
 		{Name: "counterparty_uscc", Type: field.TypeString, Nullable: true, Size: 18},
@@ -147,6 +149,7 @@ var (
 		{Name: "publicity_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "publicity_rule_set", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "publicity_stopped_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "authority_name", Type: field.TypeString, Size: 255},
 		{Name: "authority_uscc", Type: field.TypeString, Size: 18},
 		{Name: "data_source_unit", Type: field.TypeString, Size: 255},
@@ -164,19 +167,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[39]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[41]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[40]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[42]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[41]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[43]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -190,37 +193,37 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[40], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[42], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[41]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[43]},
 			},
 			{
 				Name:    "administrativepenalty_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[39]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[41]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[39], AdministrativePenaltiesColumns[17]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[41], AdministrativePenaltiesColumns[18]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[27]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[28]},
 			},
 			{
 				Name:    "administrativepenalty_counterparty_uscc",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[10]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[11]},
 			},
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[31]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[32]},
 			},
 		},
 	}
@@ -290,6 +293,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE"}},
 		{Name: "text", Type: field.TypeString, Size: 2147483647},
 		{Name: "signed_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
@@ -307,19 +311,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "credit_commitments_departments_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[13]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[14]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "credit_commitments_market_entities_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[14]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[15]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "credit_commitments_natural_persons_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[15]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[16]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -333,17 +337,17 @@ var (
 			{
 				Name:    "creditcommitment_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[14], CreditCommitmentsColumns[3]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[15], CreditCommitmentsColumns[3]},
 			},
 			{
 				Name:    "creditcommitment_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[15]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[16]},
 			},
 			{
 				Name:    "creditcommitment_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[13]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[14]},
 			},
 		},
 	}
@@ -356,6 +360,7 @@ var (
 		{Name: "division_code", Type: field.TypeString, Size: 6},
 		{Name: "level", Type: field.TypeEnum, Enums: []string{"PROVINCE", "CITY", "COUNTY"}},
 		{Name: "uscc", Type: field.TypeString, Nullable: true, Size: 18},
+		{Name: "inspectors", Type: field.TypeJSON, Nullable: true},
 	}
 	// DepartmentsTable holds the schema information for the "departments" table.
 	DepartmentsTable = &schema.Table{
@@ -436,6 +441,64 @@ var (
 			},
 		},
 	}
+	// EvaluationRuleSetsColumns holds the columns for the "evaluation_rule_sets" table.
+	EvaluationRuleSetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "rules", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// EvaluationRuleSetsTable holds the schema information for the "evaluation_rule_sets" table.
+	EvaluationRuleSetsTable = &schema.Table{
+		Name:       "evaluation_rule_sets",
+		Columns:    EvaluationRuleSetsColumns,
+		PrimaryKey: []*schema.Column{EvaluationRuleSetsColumns[0]},
+	}
+	// InspectionPlansColumns holds the columns for the "inspection_plans" table.
+	InspectionPlansColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "division_code", Type: field.TypeString, Size: 6},
+		{Name: "seed", Type: field.TypeInt64},
+		{Name: "ratios", Type: field.TypeJSON},
+		{Name: "candidates", Type: field.TypeInt},
+		{Name: "assignments", Type: field.TypeJSON},
+		{Name: "drawn_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "department_id", Type: field.TypeInt},
+	}
+	// InspectionPlansTable holds the schema information for the "inspection_plans" table.
+	InspectionPlansTable = &schema.Table{
+		Name:       "inspection_plans",
+		Columns:    InspectionPlansColumns,
+		PrimaryKey: []*schema.Column{InspectionPlansColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "inspection_plans_departments_inspection_plans",
+				Columns:    []*schema.Column{InspectionPlansColumns[8]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
+	// JointPunishmentMeasuresColumns holds the columns for the "joint_punishment_measures" table.
+	JointPunishmentMeasuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "implementing_department", Type: field.TypeString, Size: 255},
+		{Name: "legal_basis", Type: field.TypeString, Size: 2147483647},
+		{Name: "list_types", Type: field.TypeJSON},
+		{Name: "extends_to_roles", Type: field.TypeJSON, Nullable: true},
+		{Name: "purposes", Type: field.TypeJSON},
+	}
+	// JointPunishmentMeasuresTable holds the schema information for the "joint_punishment_measures" table.
+	JointPunishmentMeasuresTable = &schema.Table{
+		Name:       "joint_punishment_measures",
+		Columns:    JointPunishmentMeasuresColumns,
+		PrimaryKey: []*schema.Column{JointPunishmentMeasuresColumns[0]},
+	}
 	// ListEntriesColumns holds the columns for the "list_entries" table.
 	ListEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -446,6 +509,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "list_type", Type: field.TypeEnum, Enums: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST", "TR_SERIOUS_DISHONEST", "TR_KEY_SUPERVISION", "COURT_DISHONEST_JUDGMENT_DEBTOR"}},
 		{Name: "listed_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "reason", Type: field.TypeString, Size: 2147483647},
@@ -453,6 +517,8 @@ var (
 		{Name: "decision_no", Type: field.TypeString, Size: 128},
 		{Name: "planned_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "removed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "removal_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED"}},
 		{Name: "department_id", Type: field.TypeInt},
 		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
@@ -466,19 +532,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "list_entries_departments_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[16]},
+				Columns:    []*schema.Column{ListEntriesColumns[19]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "list_entries_market_entities_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[17]},
+				Columns:    []*schema.Column{ListEntriesColumns[20]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "list_entries_natural_persons_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[18]},
+				Columns:    []*schema.Column{ListEntriesColumns[21]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -492,27 +558,27 @@ var (
 			{
 				Name:    "listentry_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[17], ListEntriesColumns[3]},
+				Columns: []*schema.Column{ListEntriesColumns[20], ListEntriesColumns[3]},
 			},
 			{
 				Name:    "listentry_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[18]},
+				Columns: []*schema.Column{ListEntriesColumns[21]},
 			},
 			{
 				Name:    "listentry_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[16]},
+				Columns: []*schema.Column{ListEntriesColumns[19]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[8], ListEntriesColumns[9]},
+				Columns: []*schema.Column{ListEntriesColumns[9], ListEntriesColumns[10]},
 			},
 			{
 				Name:    "listentry_department_id_decision_no",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[16], ListEntriesColumns[12]},
+				Columns: []*schema.Column{ListEntriesColumns[19], ListEntriesColumns[13]},
 			},
 		},
 	}
@@ -535,6 +601,12 @@ var (
 		{Name: "business_scope", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "registered_capital", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"mysql": "decimal(18,6)", "sqlite3": "numeric"}},
 		{Name: "industry_code", Type: field.TypeString, Nullable: true, Size: 5},
+		{Name: "risk_tier", Type: field.TypeEnum, Nullable: true, Enums: []string{"A", "B", "C", "D"}},
+		{Name: "credit_score", Type: field.TypeInt, Nullable: true},
+		{Name: "credit_grade", Type: field.TypeEnum, Nullable: true, Enums: []string{"EXCELLENT", "GOOD", "MEDIUM", "POOR"}},
+		{Name: "evaluation", Type: field.TypeJSON, Nullable: true},
+		{Name: "evaluated_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "evaluation_due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "division_id", Type: field.TypeInt, Nullable: true},
 		{Name: "legal_representative_id", Type: field.TypeInt, Nullable: true},
 	}
@@ -546,13 +618,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "market_entities_divisions_entities",
-				Columns:    []*schema.Column{MarketEntitiesColumns[17]},
+				Columns:    []*schema.Column{MarketEntitiesColumns[23]},
 				RefColumns: []*schema.Column{DivisionsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "market_entities_natural_persons_represents",
-				Columns:    []*schema.Column{MarketEntitiesColumns[18]},
+				Columns:    []*schema.Column{MarketEntitiesColumns[24]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -567,6 +639,21 @@ var (
 				Name:    "marketentity_city_code_status",
 				Unique:  false,
 				Columns: []*schema.Column{MarketEntitiesColumns[10], MarketEntitiesColumns[11]},
+			},
+			{
+				Name:    "marketentity_city_code_risk_tier",
+				Unique:  false,
+				Columns: []*schema.Column{MarketEntitiesColumns[10], MarketEntitiesColumns[17]},
+			},
+			{
+				Name:    "marketentity_risk_tier_credit_score",
+				Unique:  false,
+				Columns: []*schema.Column{MarketEntitiesColumns[17], MarketEntitiesColumns[18]},
+			},
+			{
+				Name:    "marketentity_evaluation_due_on",
+				Unique:  false,
+				Columns: []*schema.Column{MarketEntitiesColumns[22]},
 			},
 			{
 				Name:    "marketentity_name",
@@ -664,6 +751,7 @@ var (
 		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "sector", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "severity", Type: field.TypeString, Size: 16},
+		{Name: "list_type", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "min_months", Type: field.TypeInt},
 		{Name: "max_months", Type: field.TypeInt},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
@@ -685,6 +773,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "scheme", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "LABOUR_INTEGRITY", "TRANSPORT_OPERATOR_JS", "TRANSPORT_CONSTRUCTION", "MARKET_RISK_CLASS", "EIA_PROVIDER_POINTS"}},
 		{Name: "grade", Type: field.TypeString, Size: 16},
 		{Name: "score", Type: field.TypeFloat64, Nullable: true},
@@ -703,19 +792,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sector_ratings_departments_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[14]},
+				Columns:    []*schema.Column{SectorRatingsColumns[15]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sector_ratings_market_entities_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[15]},
+				Columns:    []*schema.Column{SectorRatingsColumns[16]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "sector_ratings_natural_persons_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[16]},
+				Columns:    []*schema.Column{SectorRatingsColumns[17]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -729,27 +818,27 @@ var (
 			{
 				Name:    "sectorrating_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[15], SectorRatingsColumns[3]},
+				Columns: []*schema.Column{SectorRatingsColumns[16], SectorRatingsColumns[3]},
 			},
 			{
 				Name:    "sectorrating_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[16]},
+				Columns: []*schema.Column{SectorRatingsColumns[17]},
 			},
 			{
 				Name:    "sectorrating_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[14]},
+				Columns: []*schema.Column{SectorRatingsColumns[15]},
 			},
 			{
 				Name:    "sectorrating_scheme_grade",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[8], SectorRatingsColumns[9]},
+				Columns: []*schema.Column{SectorRatingsColumns[9], SectorRatingsColumns[10]},
 			},
 			{
 				Name:    "sectorrating_entity_id_scheme_valid_from",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[15], SectorRatingsColumns[8], SectorRatingsColumns[12]},
+				Columns: []*schema.Column{SectorRatingsColumns[16], SectorRatingsColumns[9], SectorRatingsColumns[13]},
 			},
 		},
 	}
@@ -787,6 +876,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
 		{Name: "task_id", Type: field.TypeString, Size: 64},
 		{Name: "check_items", Type: field.TypeString, Size: 2147483647},
 		{Name: "inspected_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
@@ -804,19 +894,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "spot_checks_departments_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[13]},
+				Columns:    []*schema.Column{SpotChecksColumns[14]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "spot_checks_market_entities_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[14]},
+				Columns:    []*schema.Column{SpotChecksColumns[15]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "spot_checks_natural_persons_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[15]},
+				Columns:    []*schema.Column{SpotChecksColumns[16]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -830,27 +920,27 @@ var (
 			{
 				Name:    "spotcheck_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[14], SpotChecksColumns[3]},
+				Columns: []*schema.Column{SpotChecksColumns[15], SpotChecksColumns[3]},
 			},
 			{
 				Name:    "spotcheck_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[15]},
+				Columns: []*schema.Column{SpotChecksColumns[16]},
 			},
 			{
 				Name:    "spotcheck_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[13]},
+				Columns: []*schema.Column{SpotChecksColumns[14]},
 			},
 			{
 				Name:    "spotcheck_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[8]},
+				Columns: []*schema.Column{SpotChecksColumns[9]},
 			},
 			{
 				Name:    "spotcheck_inspected_on",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[10]},
+				Columns: []*schema.Column{SpotChecksColumns[11]},
 			},
 		},
 	}
@@ -865,6 +955,9 @@ var (
 		DepartmentsTable,
 		DivisionsTable,
 		EntityRolesTable,
+		EvaluationRuleSetsTable,
+		InspectionPlansTable,
+		JointPunishmentMeasuresTable,
 		ListEntriesTable,
 		MarketEntitiesTable,
 		NaturalPersonsTable,
@@ -914,6 +1007,16 @@ func init() {
 	EntityRolesTable.ForeignKeys[1].RefTable = NaturalPersonsTable
 	EntityRolesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	EvaluationRuleSetsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	InspectionPlansTable.ForeignKeys[0].RefTable = DepartmentsTable
+	InspectionPlansTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(77309411328),
+	}
+	JointPunishmentMeasuresTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(81604378624),
 	}
 	ListEntriesTable.ForeignKeys[0].RefTable = DepartmentsTable
 	ListEntriesTable.ForeignKeys[1].RefTable = MarketEntitiesTable

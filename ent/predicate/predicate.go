@@ -33,6 +33,15 @@ type Division func(*sql.Selector)
 // EntityRole is the predicate function for entityrole builders.
 type EntityRole func(*sql.Selector)
 
+// EvaluationRuleSet is the predicate function for evaluationruleset builders.
+type EvaluationRuleSet func(*sql.Selector)
+
+// InspectionPlan is the predicate function for inspectionplan builders.
+type InspectionPlan func(*sql.Selector)
+
+// JointPunishmentMeasure is the predicate function for jointpunishmentmeasure builders.
+type JointPunishmentMeasure func(*sql.Selector)
+
 // ListEntry is the predicate function for listentry builders.
 type ListEntry func(*sql.Selector)
 

@@ -327,6 +327,78 @@ func (f EntityRoleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EntityRoleMutation", m)
 }
 
+// The EvaluationRuleSetQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EvaluationRuleSetQueryRuleFunc func(context.Context, *ent.EvaluationRuleSetQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EvaluationRuleSetQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EvaluationRuleSetQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EvaluationRuleSetQuery", q)
+}
+
+// The EvaluationRuleSetMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EvaluationRuleSetMutationRuleFunc func(context.Context, *ent.EvaluationRuleSetMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EvaluationRuleSetMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EvaluationRuleSetMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EvaluationRuleSetMutation", m)
+}
+
+// The InspectionPlanQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type InspectionPlanQueryRuleFunc func(context.Context, *ent.InspectionPlanQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f InspectionPlanQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.InspectionPlanQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.InspectionPlanQuery", q)
+}
+
+// The InspectionPlanMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type InspectionPlanMutationRuleFunc func(context.Context, *ent.InspectionPlanMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f InspectionPlanMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.InspectionPlanMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.InspectionPlanMutation", m)
+}
+
+// The JointPunishmentMeasureQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type JointPunishmentMeasureQueryRuleFunc func(context.Context, *ent.JointPunishmentMeasureQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f JointPunishmentMeasureQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.JointPunishmentMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.JointPunishmentMeasureQuery", q)
+}
+
+// The JointPunishmentMeasureMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type JointPunishmentMeasureMutationRuleFunc func(context.Context, *ent.JointPunishmentMeasureMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f JointPunishmentMeasureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.JointPunishmentMeasureMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.JointPunishmentMeasureMutation", m)
+}
+
 // The ListEntryQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ListEntryQueryRuleFunc func(context.Context, *ent.ListEntryQuery) error
@@ -572,6 +644,12 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EntityRoleQuery:
 		return q.Filter(), nil
+	case *ent.EvaluationRuleSetQuery:
+		return q.Filter(), nil
+	case *ent.InspectionPlanQuery:
+		return q.Filter(), nil
+	case *ent.JointPunishmentMeasureQuery:
+		return q.Filter(), nil
 	case *ent.ListEntryQuery:
 		return q.Filter(), nil
 	case *ent.MarketEntityQuery:
@@ -612,6 +690,12 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DivisionMutation:
 		return m.Filter(), nil
 	case *ent.EntityRoleMutation:
+		return m.Filter(), nil
+	case *ent.EvaluationRuleSetMutation:
+		return m.Filter(), nil
+	case *ent.InspectionPlanMutation:
+		return m.Filter(), nil
+	case *ent.JointPunishmentMeasureMutation:
 		return m.Filter(), nil
 	case *ent.ListEntryMutation:
 		return m.Filter(), nil

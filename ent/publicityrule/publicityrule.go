@@ -22,6 +22,8 @@ const (
 	FieldSector = "sector"
 	// FieldSeverity holds the string denoting the severity field in the database.
 	FieldSeverity = "severity"
+	// FieldListType holds the string denoting the list_type field in the database.
+	FieldListType = "list_type"
 	// FieldMinMonths holds the string denoting the min_months field in the database.
 	FieldMinMonths = "min_months"
 	// FieldMaxMonths holds the string denoting the max_months field in the database.
@@ -42,6 +44,7 @@ var Columns = []string{
 	FieldEffectiveTo,
 	FieldSector,
 	FieldSeverity,
+	FieldListType,
 	FieldMinMonths,
 	FieldMaxMonths,
 	FieldRepairable,
@@ -72,6 +75,8 @@ var (
 	SectorValidator func(string) error
 	// SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
 	SeverityValidator func(string) error
+	// ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
+	ListTypeValidator func(string) error
 	// MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	MinMonthsValidator func(int) error
 	// MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
@@ -113,6 +118,11 @@ func BySector(opts ...sql.OrderTermOption) OrderOption {
 // BySeverity orders the results by the severity field.
 func BySeverity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeverity, opts...).ToFunc()
+}
+
+// ByListType orders the results by the list_type field.
+func ByListType(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldListType, opts...).ToFunc()
 }
 
 // ByMinMonths orders the results by the min_months field.

@@ -79,6 +79,11 @@ func Severity(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldSeverity, v))
 }
 
+// ListType applies equality check predicate on the "list_type" field. It's identical to ListTypeEQ.
+func ListType(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldListType, v))
+}
+
 // MinMonths applies equality check predicate on the "min_months" field. It's identical to MinMonthsEQ.
 func MinMonths(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldMinMonths, v))
@@ -392,6 +397,81 @@ func SeverityEqualFold(v string) predicate.PublicityRule {
 // SeverityContainsFold applies the ContainsFold predicate on the "severity" field.
 func SeverityContainsFold(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldContainsFold(FieldSeverity, v))
+}
+
+// ListTypeEQ applies the EQ predicate on the "list_type" field.
+func ListTypeEQ(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldListType, v))
+}
+
+// ListTypeNEQ applies the NEQ predicate on the "list_type" field.
+func ListTypeNEQ(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldListType, v))
+}
+
+// ListTypeIn applies the In predicate on the "list_type" field.
+func ListTypeIn(vs ...string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIn(FieldListType, vs...))
+}
+
+// ListTypeNotIn applies the NotIn predicate on the "list_type" field.
+func ListTypeNotIn(vs ...string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotIn(FieldListType, vs...))
+}
+
+// ListTypeGT applies the GT predicate on the "list_type" field.
+func ListTypeGT(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldGT(FieldListType, v))
+}
+
+// ListTypeGTE applies the GTE predicate on the "list_type" field.
+func ListTypeGTE(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldGTE(FieldListType, v))
+}
+
+// ListTypeLT applies the LT predicate on the "list_type" field.
+func ListTypeLT(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldLT(FieldListType, v))
+}
+
+// ListTypeLTE applies the LTE predicate on the "list_type" field.
+func ListTypeLTE(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldLTE(FieldListType, v))
+}
+
+// ListTypeContains applies the Contains predicate on the "list_type" field.
+func ListTypeContains(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldContains(FieldListType, v))
+}
+
+// ListTypeHasPrefix applies the HasPrefix predicate on the "list_type" field.
+func ListTypeHasPrefix(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldHasPrefix(FieldListType, v))
+}
+
+// ListTypeHasSuffix applies the HasSuffix predicate on the "list_type" field.
+func ListTypeHasSuffix(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldHasSuffix(FieldListType, v))
+}
+
+// ListTypeIsNil applies the IsNil predicate on the "list_type" field.
+func ListTypeIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldListType))
+}
+
+// ListTypeNotNil applies the NotNil predicate on the "list_type" field.
+func ListTypeNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldListType))
+}
+
+// ListTypeEqualFold applies the EqualFold predicate on the "list_type" field.
+func ListTypeEqualFold(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEqualFold(FieldListType, v))
+}
+
+// ListTypeContainsFold applies the ContainsFold predicate on the "list_type" field.
+func ListTypeContainsFold(v string) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldContainsFold(FieldListType, v))
 }
 
 // MinMonthsEQ applies the EQ predicate on the "min_months" field.

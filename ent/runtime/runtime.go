@@ -15,6 +15,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
@@ -171,6 +174,10 @@ func init() {
 			return nil
 		}
 	}()
+	// administrativelicenseDescUnderObjection is the schema descriptor for under_objection field.
+	administrativelicenseDescUnderObjection := administrativelicenseMixinFields1[5].Descriptor()
+	// administrativelicense.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	administrativelicense.DefaultUnderObjection = administrativelicenseDescUnderObjection.Default.(bool)
 	// administrativelicenseDescDecisionDocName is the schema descriptor for decision_doc_name field.
 	administrativelicenseDescDecisionDocName := administrativelicenseFields[0].Descriptor()
 	// administrativelicense.DecisionDocNameValidator is a validator for the "decision_doc_name" field. It is called by the builders before save.
@@ -320,6 +327,10 @@ func init() {
 			return nil
 		}
 	}()
+	// administrativepenaltyDescUnderObjection is the schema descriptor for under_objection field.
+	administrativepenaltyDescUnderObjection := administrativepenaltyMixinFields1[5].Descriptor()
+	// administrativepenalty.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	administrativepenalty.DefaultUnderObjection = administrativepenaltyDescUnderObjection.Default.(bool)
 	// administrativepenaltyDescCounterpartyName is the schema descriptor for counterparty_name field.
 	administrativepenaltyDescCounterpartyName := administrativepenaltyFields[0].Descriptor()
 	// administrativepenalty.CounterpartyNameValidator is a validator for the "counterparty_name" field. It is called by the builders before save.
@@ -427,7 +438,7 @@ func init() {
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[26].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[27].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -445,7 +456,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[27].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[28].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -463,7 +474,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[28].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[29].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -481,7 +492,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[29].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[30].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -657,6 +668,10 @@ func init() {
 			return nil
 		}
 	}()
+	// creditcommitmentDescUnderObjection is the schema descriptor for under_objection field.
+	creditcommitmentDescUnderObjection := creditcommitmentMixinFields1[5].Descriptor()
+	// creditcommitment.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	creditcommitment.DefaultUnderObjection = creditcommitmentDescUnderObjection.Default.(bool)
 	// creditcommitmentDescText is the schema descriptor for text field.
 	creditcommitmentDescText := creditcommitmentFields[1].Descriptor()
 	// creditcommitment.TextValidator is a validator for the "text" field. It is called by the builders before save.
@@ -798,6 +813,145 @@ func init() {
 	entityrole.DefaultUpdatedAt = entityroleDescUpdatedAt.Default.(func() time.Time)
 	// entityrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	entityrole.UpdateDefaultUpdatedAt = entityroleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	evaluationruleset.Policy = privacy.NewPolicies(schema.EvaluationRuleSet{})
+	evaluationruleset.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := evaluationruleset.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	evaluationrulesetFields := schema.EvaluationRuleSet{}.Fields()
+	_ = evaluationrulesetFields
+	// evaluationrulesetDescName is the schema descriptor for name field.
+	evaluationrulesetDescName := evaluationrulesetFields[0].Descriptor()
+	// evaluationruleset.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	evaluationruleset.NameValidator = func() func(string) error {
+		validators := evaluationrulesetDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// evaluationrulesetDescCreatedAt is the schema descriptor for created_at field.
+	evaluationrulesetDescCreatedAt := evaluationrulesetFields[4].Descriptor()
+	// evaluationruleset.DefaultCreatedAt holds the default value on creation for the created_at field.
+	evaluationruleset.DefaultCreatedAt = evaluationrulesetDescCreatedAt.Default.(func() time.Time)
+	inspectionplan.Policy = privacy.NewPolicies(schema.InspectionPlan{})
+	inspectionplan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := inspectionplan.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	inspectionplanFields := schema.InspectionPlan{}.Fields()
+	_ = inspectionplanFields
+	// inspectionplanDescCode is the schema descriptor for code field.
+	inspectionplanDescCode := inspectionplanFields[0].Descriptor()
+	// inspectionplan.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	inspectionplan.CodeValidator = func() func(string) error {
+		validators := inspectionplanDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// inspectionplanDescDivisionCode is the schema descriptor for division_code field.
+	inspectionplanDescDivisionCode := inspectionplanFields[1].Descriptor()
+	// inspectionplan.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
+	inspectionplan.DivisionCodeValidator = inspectionplanDescDivisionCode.Validators[0].(func(string) error)
+	// inspectionplanDescDrawnAt is the schema descriptor for drawn_at field.
+	inspectionplanDescDrawnAt := inspectionplanFields[6].Descriptor()
+	// inspectionplan.DefaultDrawnAt holds the default value on creation for the drawn_at field.
+	inspectionplan.DefaultDrawnAt = inspectionplanDescDrawnAt.Default.(func() time.Time)
+	jointpunishmentmeasure.Policy = privacy.NewPolicies(schema.JointPunishmentMeasure{})
+	jointpunishmentmeasure.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := jointpunishmentmeasure.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	jointpunishmentmeasureFields := schema.JointPunishmentMeasure{}.Fields()
+	_ = jointpunishmentmeasureFields
+	// jointpunishmentmeasureDescCode is the schema descriptor for code field.
+	jointpunishmentmeasureDescCode := jointpunishmentmeasureFields[0].Descriptor()
+	// jointpunishmentmeasure.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	jointpunishmentmeasure.CodeValidator = func() func(string) error {
+		validators := jointpunishmentmeasureDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jointpunishmentmeasureDescName is the schema descriptor for name field.
+	jointpunishmentmeasureDescName := jointpunishmentmeasureFields[1].Descriptor()
+	// jointpunishmentmeasure.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	jointpunishmentmeasure.NameValidator = func() func(string) error {
+		validators := jointpunishmentmeasureDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jointpunishmentmeasureDescImplementingDepartment is the schema descriptor for implementing_department field.
+	jointpunishmentmeasureDescImplementingDepartment := jointpunishmentmeasureFields[2].Descriptor()
+	// jointpunishmentmeasure.ImplementingDepartmentValidator is a validator for the "implementing_department" field. It is called by the builders before save.
+	jointpunishmentmeasure.ImplementingDepartmentValidator = func() func(string) error {
+		validators := jointpunishmentmeasureDescImplementingDepartment.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(implementing_department string) error {
+			for _, fn := range fns {
+				if err := fn(implementing_department); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jointpunishmentmeasureDescLegalBasis is the schema descriptor for legal_basis field.
+	jointpunishmentmeasureDescLegalBasis := jointpunishmentmeasureFields[3].Descriptor()
+	// jointpunishmentmeasure.LegalBasisValidator is a validator for the "legal_basis" field. It is called by the builders before save.
+	jointpunishmentmeasure.LegalBasisValidator = jointpunishmentmeasureDescLegalBasis.Validators[0].(func(string) error)
 	listentryMixin := schema.ListEntry{}.Mixin()
 	listentry.Policy = privacy.NewPolicies(schema.ListEntry{})
 	listentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -863,6 +1017,10 @@ func init() {
 			return nil
 		}
 	}()
+	// listentryDescUnderObjection is the schema descriptor for under_objection field.
+	listentryDescUnderObjection := listentryMixinFields1[5].Descriptor()
+	// listentry.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	listentry.DefaultUnderObjection = listentryDescUnderObjection.Default.(bool)
 	// listentryDescReason is the schema descriptor for reason field.
 	listentryDescReason := listentryFields[2].Descriptor()
 	// listentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
@@ -889,6 +1047,10 @@ func init() {
 			return nil
 		}
 	}()
+	// listentryDescRepairable is the schema descriptor for repairable field.
+	listentryDescRepairable := listentryFields[8].Descriptor()
+	// listentry.DefaultRepairable holds the default value on creation for the repairable field.
+	listentry.DefaultRepairable = listentryDescRepairable.Default.(bool)
 	marketentityMixin := schema.MarketEntity{}.Mixin()
 	marketentity.Policy = privacy.NewPolicies(schema.MarketEntity{})
 	marketentity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1116,20 +1278,24 @@ func init() {
 	publicityruleDescSeverity := publicityruleFields[4].Descriptor()
 	// publicityrule.SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
 	publicityrule.SeverityValidator = publicityruleDescSeverity.Validators[0].(func(string) error)
+	// publicityruleDescListType is the schema descriptor for list_type field.
+	publicityruleDescListType := publicityruleFields[5].Descriptor()
+	// publicityrule.ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
+	publicityrule.ListTypeValidator = publicityruleDescListType.Validators[0].(func(string) error)
 	// publicityruleDescMinMonths is the schema descriptor for min_months field.
-	publicityruleDescMinMonths := publicityruleFields[5].Descriptor()
+	publicityruleDescMinMonths := publicityruleFields[6].Descriptor()
 	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
 	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
-	publicityruleDescMaxMonths := publicityruleFields[6].Descriptor()
+	publicityruleDescMaxMonths := publicityruleFields[7].Descriptor()
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[7].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[8].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[8].Descriptor()
+	publicityruleDescBasis := publicityruleFields[9].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	sectorratingMixin := schema.SectorRating{}.Mixin()
@@ -1197,6 +1363,10 @@ func init() {
 			return nil
 		}
 	}()
+	// sectorratingDescUnderObjection is the schema descriptor for under_objection field.
+	sectorratingDescUnderObjection := sectorratingMixinFields1[5].Descriptor()
+	// sectorrating.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	sectorrating.DefaultUnderObjection = sectorratingDescUnderObjection.Default.(bool)
 	// sectorratingDescGrade is the schema descriptor for grade field.
 	sectorratingDescGrade := sectorratingFields[1].Descriptor()
 	// sectorrating.GradeValidator is a validator for the "grade" field. It is called by the builders before save.
@@ -1326,6 +1496,10 @@ func init() {
 			return nil
 		}
 	}()
+	// spotcheckDescUnderObjection is the schema descriptor for under_objection field.
+	spotcheckDescUnderObjection := spotcheckMixinFields1[5].Descriptor()
+	// spotcheck.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	spotcheck.DefaultUnderObjection = spotcheckDescUnderObjection.Default.(bool)
 	// spotcheckDescTaskID is the schema descriptor for task_id field.
 	spotcheckDescTaskID := spotcheckFields[0].Descriptor()
 	// spotcheck.TaskIDValidator is a validator for the "task_id" field. It is called by the builders before save.

@@ -126,7 +126,8 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
 			Comment("First decision date it no longer applies to; empty while in force."),
 		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all."),
-		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS."),
+		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY."),
+		field.String("list_type").Optional().MaxLen(64).Comment("List type the rule governs; empty for penalty rules."),
 		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
 		field.Int("max_months").Min(0).Comment("Maximum publicity, after which it stops automatically, in months."),
 		field.Bool("repairable").Default(true).Comment("Whether repair can end publicity early."),

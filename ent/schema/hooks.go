@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -240,6 +241,9 @@ type recordRules struct {
 	amounts        []string
 	severityNeeded bool
 	extra          func(ctx context.Context, m ent.Mutation) error
+	// evaluates marks record types the composite evaluation reads: writing one recomputes
+	// its entity's evaluation in the same transaction.
+	evaluates bool
 }
 
 // recordHook derives the sector from the deciding department and applies the shared rules.
@@ -283,7 +287,20 @@ func recordHook(rules recordRules) ent.Hook {
 					return nil, err
 				}
 			}
-			return next.Mutate(ctx, m)
+			entityID, hasEntity := m.EntityID()
+			if !hasEntity && m.Op().Is(ent.OpUpdateOne) && rules.evaluates {
+				if v, err := m.OldField(ctx, "entity_id"); err == nil {
+					entityID, hasEntity = v.(int), v.(int) != 0
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil || !rules.evaluates || !hasEntity || evaluator.IsDeferred(ctx) {
+				return v, err
+			}
+			if err := evaluator.Recompute(ctx, m.Client(), sectors.Today(), entityID); err != nil {
+				return nil, fmt.Errorf("recomputing the evaluation: %w", err)
+			}
+			return v, nil
 		})
 	}
 }
@@ -381,7 +398,8 @@ func setPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) err
 	sector, _ := m.Sector()
 	allow := internal(ctx) // rules are reference data for every caller
 	rules, err := m.Client().PublicityRule.Query().
-		Where(publicityrule.SeverityEQ(string(severity)), publicityrule.EffectiveFromLTE(decided),
+		Where(publicityrule.SeverityEQ(string(severity)), publicityrule.Or(publicityrule.ListTypeIsNil(), publicityrule.ListType("")),
+			publicityrule.EffectiveFromLTE(decided),
 			publicityrule.Or(publicityrule.EffectiveToIsNil(), publicityrule.EffectiveToGT(decided)),
 			publicityrule.Or(publicityrule.SectorEQ(""), publicityrule.SectorIsNil(), publicityrule.SectorEQ(string(sector)))).
 		All(allow)
@@ -425,6 +443,28 @@ func listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	_, reason := m.RemovalReason()
 	if removed && !reason {
 		return derrors.Field("removalReason", "is required when removedOn is set")
+	}
+	if !m.Op().Is(ent.OpCreate) {
+		return nil
+	}
+	// The list's publicity rule in force at the listing date sets the earliest repair and,
+	// when the department gave none, the planned end.
+	listed, _ := m.ListedOn()
+	listType, _ := m.ListType()
+	r, err := m.Client().PublicityRule.Query().
+		Where(publicityrule.ListType(string(listType)), publicityrule.EffectiveFromLTE(listed),
+			publicityrule.Or(publicityrule.EffectiveToIsNil(), publicityrule.EffectiveToGT(listed))).
+		Order(gen.Desc(publicityrule.FieldEffectiveFrom)).First(internal(ctx))
+	switch {
+	case gen.IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	}
+	m.SetPublicityMinEnd(listed.AddDate(0, r.MinMonths, 0))
+	m.SetRepairable(r.Repairable)
+	if _, ok := m.PlannedEndOn(); !ok {
+		m.SetPlannedEndOn(listed.AddDate(0, r.MaxMonths, -1))
 	}
 	return nil
 }

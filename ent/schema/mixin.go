@@ -71,6 +71,9 @@ func (RecordMixin) Fields() []ent.Field {
 			Comment("System that sent the record (数据来源系统)."),
 		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().
 			Comment("The record's id in the source system; with sourceSystem unique, so re-sending is idempotent."),
+		field.Bool("under_objection").Default(false).
+			Comment("Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.").
+			Annotations(noInput),
 		field.Int("department_id").Immutable().
 			Comment("Deciding department (认定单位)."),
 		field.Int("entity_id").Optional().Immutable().

@@ -93,6 +93,8 @@ func (AdministrativePenalty) Fields() []ent.Field {
 			Comment("Whether credit repair can end publicity early, from the publicity rule.").Annotations(noInput),
 		field.String("publicity_rule_set").Optional().MaxLen(64).
 			Comment("Rule set the publicity window was computed with.").Annotations(noInput),
+		field.Time("publicity_stopped_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Day publicity stopped early (repair, withdrawal).").Annotations(noInput),
 		field.String("authority_name").NotEmpty().MaxLen(255).Comment("处罚机关 (CF_CFJG)."),
 		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("处罚机关统一社会信用代码 (CF_CFJGDM)."),
 		field.String("data_source_unit").NotEmpty().MaxLen(255).Comment("数据来源单位 (CF_SJLY)."),
@@ -117,7 +119,7 @@ func (AdministrativePenalty) Policy() ent.Policy { return recordPolicy(rule.Pena
 
 // Hooks of the AdministrativePenalty.
 func (AdministrativePenalty) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: penaltyRules})}
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: penaltyRules, evaluates: true})}
 }
 
 // Annotations of the AdministrativePenalty.
@@ -198,6 +200,10 @@ func (ListEntry) Fields() []ent.Field {
 		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
 		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期)."),
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
+		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Earliest day early removal (repair) may be applied for, from the list's publicity rule.").Annotations(noInput),
+		field.Bool("repairable").Default(true).
+			Comment("Whether the listing may end early through credit repair, from the list's publicity rule.").Annotations(noInput),
 		field.Enum("removal_reason").Values("EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED").Optional().Nillable().
 			Comment("Why it was removed: EXPIRED 期满, EARLY_REPAIR 提前修复, DECISION_REVOKED 决定撤销, CORRECTED 更正."),
 	}
@@ -214,7 +220,7 @@ func (ListEntry) Policy() ent.Policy { return recordPolicy(rule.ListEntryInPubli
 
 // Hooks of the ListEntry.
 func (ListEntry) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules})}
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules, evaluates: true})}
 }
 
 // Annotations of the ListEntry.
@@ -256,7 +262,7 @@ func (SectorRating) Policy() ent.Policy { return recordPolicy(rule.RatingInForce
 
 // Hooks of the SectorRating.
 func (SectorRating) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules})}
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true})}
 }
 
 // Annotations of the SectorRating.

@@ -10,6 +10,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -83,12 +84,15 @@ func (Department) Fields() []ent.Field {
 		field.String("division_code").MinLen(6).MaxLen(6).Comment("GB/T 2260 code of the division it serves."),
 		field.Enum("level").Values("PROVINCE", "CITY", "COUNTY").Comment("Administrative level."),
 		field.String("uscc").Optional().MaxLen(18).Comment("The department's own unified social credit code."),
+		field.Strings("inspectors").Optional().Comment("The department's pool of inspectors for random inspections (执法检查人员名录)."),
 	}
 }
 
 // Edges of the Department.
 func (Department) Edges() []ent.Edge {
-	return recordEdges()
+	return append(recordEdges(), edge.To("inspection_plans", InspectionPlan.Type).
+		Comment("Random inspection plans the department drew.").
+		Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)))
 }
 
 // Indexes of the Department.
@@ -181,6 +185,23 @@ func (MarketEntity) Fields() []ent.Field {
 			Comment("Industry code (国民经济行业代码, GB/T 4754): a section letter and up to four digits."),
 		field.Int("legal_representative_id").Optional().
 			Comment("Current legal representative; maintained from LEGAL_REPRESENTATIVE roles.").Annotations(noInput),
+		field.Enum("risk_tier").GoType(evaluation.Tier("")).Optional().Nillable().
+			Comment("Risk tier from the composite evaluation: A low risk, B general, C higher, D high (信用风险分类). Recomputed in the same transaction as every write that changes it.").
+			Annotations(noInput, entgql.Type("RiskTier"), entgql.OrderField("RISK_TIER")),
+		field.Int("credit_score").Optional().Nillable().
+			Comment("Composite credit score, 0–1000.").
+			Annotations(noInput, entgql.OrderField("CREDIT_SCORE")),
+		field.Enum("credit_grade").GoType(evaluation.Grade("")).Optional().Nillable().
+			Comment("Composite grade: EXCELLENT 优, GOOD 良, MEDIUM 中, POOR 差.").
+			Annotations(noInput, entgql.Type("CreditGrade")),
+		field.JSON("evaluation", &evaluation.Result{}).Optional().
+			Comment("The composite evaluation with its explanation: components with weights, gates that fired, the rule set.").
+			Annotations(noInput, entgql.Type("Evaluation"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
+		field.Time("evaluated_at").Optional().Nillable().SchemaType(timeType).
+			Comment("When the evaluation was last computed.").Annotations(noInput),
+		field.Time("evaluation_due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day an input of the evaluation lapses (a listing or publicity ends); the evaluation is recomputed then.").
+			Annotations(noInput),
 	}
 }
 
@@ -204,6 +225,9 @@ func (MarketEntity) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("division_code", "status"),
 		index.Fields("city_code", "status"),
+		index.Fields("city_code", "risk_tier"),
+		index.Fields("risk_tier", "credit_score"),
+		index.Fields("evaluation_due_on"),
 		index.Fields("name"),
 		index.Fields("registration_no"),
 	}

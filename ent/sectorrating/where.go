@@ -76,6 +76,11 @@ func SourceRecordID(v string) predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldEQ(FieldDepartmentID, v))
@@ -424,6 +429,16 @@ func SourceRecordIDEqualFold(v string) predicate.SectorRating {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

@@ -34,6 +34,8 @@ const (
 	FieldSourceSystem = "source_system"
 	// FieldSourceRecordID holds the string denoting the source_record_id field in the database.
 	FieldSourceRecordID = "source_record_id"
+	// FieldUnderObjection holds the string denoting the under_objection field in the database.
+	FieldUnderObjection = "under_objection"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -91,6 +93,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldSourceSystem,
 	FieldSourceRecordID,
+	FieldUnderObjection,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -129,6 +132,8 @@ var (
 	SourceSystemValidator func(string) error
 	// SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
 	SourceRecordIDValidator func(string) error
+	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
+	DefaultUnderObjection bool
 	// TaskIDValidator is a validator for the "task_id" field. It is called by the builders before save.
 	TaskIDValidator func(string) error
 	// CheckItemsValidator is a validator for the "check_items" field. It is called by the builders before save.
@@ -259,6 +264,11 @@ func BySourceSystem(opts ...sql.OrderTermOption) OrderOption {
 // BySourceRecordID orders the results by the source_record_id field.
 func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSourceRecordID, opts...).ToFunc()
+}
+
+// ByUnderObjection orders the results by the under_objection field.
+func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

@@ -76,6 +76,11 @@ func SourceRecordID(v string) predicate.SpotCheck {
 	return predicate.SpotCheck(sql.FieldEQ(FieldSourceRecordID, v))
 }
 
+// UnderObjection applies equality check predicate on the "under_objection" field. It's identical to UnderObjectionEQ.
+func UnderObjection(v bool) predicate.SpotCheck {
+	return predicate.SpotCheck(sql.FieldEQ(FieldUnderObjection, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.SpotCheck {
 	return predicate.SpotCheck(sql.FieldEQ(FieldDepartmentID, v))
@@ -414,6 +419,16 @@ func SourceRecordIDEqualFold(v string) predicate.SpotCheck {
 // SourceRecordIDContainsFold applies the ContainsFold predicate on the "source_record_id" field.
 func SourceRecordIDContainsFold(v string) predicate.SpotCheck {
 	return predicate.SpotCheck(sql.FieldContainsFold(FieldSourceRecordID, v))
+}
+
+// UnderObjectionEQ applies the EQ predicate on the "under_objection" field.
+func UnderObjectionEQ(v bool) predicate.SpotCheck {
+	return predicate.SpotCheck(sql.FieldEQ(FieldUnderObjection, v))
+}
+
+// UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
+func UnderObjectionNEQ(v bool) predicate.SpotCheck {
+	return predicate.SpotCheck(sql.FieldNEQ(FieldUnderObjection, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

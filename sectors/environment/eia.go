@@ -1,0 +1,81 @@
+package environment
+
+import "time"
+
+// EIA integrity scoring of environmental-impact-assessment compilers and practitioners
+// (环评失信记分, domain.md §3.5): points accumulate over a one-year cycle that starts when the
+// integrity file is opened; 10 points bring a warning, 20 a six-month rectification list (and a
+// new cycle); a ban puts the unit on the blacklist, where no points are scored. Listings are
+// public for five years, and reports from a listed unit or person are refused while listed.
+
+// EIA thresholds and periods.
+const (
+	EIAWarningPoints     = 10
+	EIARestrictionPoints = 20
+	EIARectifyMonths     = 6
+	EIAPublicYears       = 5
+)
+
+// EIAStatus is where a provider or practitioner stands.
+type EIAStatus string
+
+// The statuses.
+const (
+	EIANormal      EIAStatus = "NORMAL"
+	EIAWarning     EIAStatus = "WARNING"
+	EIARestricted  EIAStatus = "RESTRICTED"  // on the rectification list
+	EIABlacklisted EIAStatus = "BLACKLISTED" // banned from compiling reports
+)
+
+// EIAPoints is one scored act.
+type EIAPoints struct {
+	Points int
+	On     time.Time
+}
+
+// EIAState is the outcome of scoring at a day.
+type EIAState struct {
+	Status          EIAStatus
+	CyclePoints     int       // points in the current cycle
+	CycleStart      time.Time // start of the current cycle
+	RestrictedUntil time.Time // end of the rectification listing, if any
+}
+
+// EvaluateEIA scores a unit's acts up to at. fileOpened starts the first cycle; banUntil, when
+// after at, means a ban is in force.
+func EvaluateEIA(fileOpened time.Time, acts []EIAPoints, banUntil, at time.Time) EIAState {
+	if banUntil.After(at) {
+		return EIAState{Status: EIABlacklisted}
+	}
+	st := EIAState{CycleStart: fileOpened}
+	for _, a := range acts { // acts in date order
+		if a.On.After(at) {
+			break
+		}
+		for !a.On.Before(st.CycleStart.AddDate(1, 0, 0)) {
+			st.CycleStart, st.CyclePoints = st.CycleStart.AddDate(1, 0, 0), 0
+		}
+		st.CyclePoints += a.Points
+		if st.CyclePoints >= EIARestrictionPoints {
+			st.RestrictedUntil = a.On.AddDate(0, EIARectifyMonths, 0)
+			st.CycleStart, st.CyclePoints = a.On, 0 // the cycle restarts with the listing
+		}
+	}
+	for !at.Before(st.CycleStart.AddDate(1, 0, 0)) {
+		st.CycleStart, st.CyclePoints = st.CycleStart.AddDate(1, 0, 0), 0
+	}
+	switch {
+	case st.RestrictedUntil.After(at):
+		st.Status = EIARestricted
+	case st.CyclePoints >= EIAWarningPoints:
+		st.Status = EIAWarning
+	default:
+		st.Status = EIANormal
+	}
+	return st
+}
+
+// AcceptsReports reports whether an EIA report from the unit may be accepted at the day.
+func (s EIAState) AcceptsReports() bool {
+	return s.Status != EIARestricted && s.Status != EIABlacklisted
+}

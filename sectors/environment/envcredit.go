@@ -1,0 +1,78 @@
+// Package environment holds the ecology & environment sector's rules: Jiangsu's 12-point
+// dynamic enterprise environmental credit score (江苏省企事业环保信用评价, domain.md §3.1) and
+// the EIA integrity scoring of third-party service providers and practitioners (§3.5).
+package environment
+
+import (
+	"time"
+)
+
+// Colour is the environmental credit colour of a score.
+type Colour string
+
+// The colours, best first.
+const (
+	Green  Colour = "GREEN"  // 11–12 环保诚信
+	Blue   Colour = "BLUE"   // 6–10 环保良好
+	Yellow Colour = "YELLOW" // 3–5 警示
+	Red    Colour = "RED"    // 1–2 较重失信
+	Black  Colour = "BLACK"  // ≤ 0 严重失信
+)
+
+// InitialScore is where every unit starts (blue).
+const InitialScore = 9
+
+// MaxScore is the top of the scale.
+const MaxScore = 12
+
+// ColourOf maps a score to its colour.
+func ColourOf(score int) Colour {
+	switch {
+	case score >= 11:
+		return Green
+	case score >= 6:
+		return Blue
+	case score >= 3:
+		return Yellow
+	case score >= 1:
+		return Red
+	}
+	return Black
+}
+
+// Event changes a score for a period: a deduction (negative points, 1 for a warning up to 12
+// for an environmental crime) or a bonus (a credit commitment kept, front-runner status).
+type Event struct {
+	Points        int
+	EffectiveFrom time.Time
+	// ExpiresOn is the first day the event no longer counts; zero for never.
+	ExpiresOn time.Time
+}
+
+// Score is the dynamic score at a day: the initial 9 plus every event in effect, capped at 12.
+func Score(events []Event, at time.Time) int {
+	s := InitialScore
+	for _, e := range events {
+		if e.EffectiveFrom.After(at) || !e.ExpiresOn.IsZero() && !e.ExpiresOn.After(at) {
+			continue
+		}
+		s += e.Points
+	}
+	return min(s, MaxScore)
+}
+
+// HalfYear is the snapshot period of a day (2026H1, 2026H2): the price levers (electricity and
+// sewage surcharges for RED and BLACK) are settled on the last day of each half-year.
+func HalfYear(at time.Time) (label string, last time.Time) {
+	if at.Month() <= 6 {
+		return at.Format("2006") + "H1", time.Date(at.Year(), 6, 30, 0, 0, 0, 0, time.UTC)
+	}
+	return at.Format("2006") + "H2", time.Date(at.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+}
+
+// Snapshot is the score and colour a unit had on the last day of the half-year containing at.
+func Snapshot(events []Event, at time.Time) (label string, score int, colour Colour) {
+	label, last := HalfYear(at)
+	score = Score(events, last)
+	return label, score, ColourOf(score)
+}

@@ -1,0 +1,83 @@
+package environment
+
+import (
+	"testing"
+	"time"
+)
+
+func d(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestColourAtEveryThreshold(t *testing.T) {
+	want := map[int]Colour{12: Green, 11: Green, 10: Blue, 6: Blue, 5: Yellow, 3: Yellow, 2: Red, 1: Red, 0: Black, -3: Black}
+	for score, c := range want {
+		if got := ColourOf(score); got != c {
+			t.Errorf("ColourOf(%d) = %s, want %s", score, got, c)
+		}
+	}
+}
+
+func TestScoreEvents(t *testing.T) {
+	events := []Event{
+		{Points: -3, EffectiveFrom: d("2026-01-10"), ExpiresOn: d("2026-07-10")}, // 扣3分（有效期半年）
+		{Points: -1, EffectiveFrom: d("2026-03-01"), ExpiresOn: d("2027-03-01")},
+		{Points: +2, EffectiveFrom: d("2026-05-01")}, // commitment kept
+	}
+	tests := []struct {
+		at   string
+		want int
+	}{
+		{"2026-01-09", 9}, {"2026-01-10", 6}, {"2026-03-01", 5}, {"2026-05-01", 7}, {"2026-07-09", 7}, {"2026-07-10", 10},
+		{"2027-03-01", 11},
+	}
+	for _, tt := range tests {
+		if got := Score(events, d(tt.at)); got != tt.want {
+			t.Errorf("Score at %s = %d, want %d", tt.at, got, tt.want)
+		}
+	}
+	if got := Score([]Event{{Points: 5, EffectiveFrom: d("2020-01-01")}}, d("2026-01-01")); got != MaxScore {
+		t.Errorf("score above 12 = %d", got)
+	}
+	if got := Score([]Event{{Points: -12, EffectiveFrom: d("2026-01-01")}}, d("2026-01-02")); ColourOf(got) != Black {
+		t.Errorf("an environmental crime leaves %d (%s)", got, ColourOf(got))
+	}
+	label, score, colour := Snapshot(events, d("2026-06-15"))
+	if label != "2026H1" || score != 7 || colour != Blue {
+		t.Errorf("snapshot = %s %d %s, want 2026H1 7 BLUE (as of 06-30: 9 -3 -1 +2)", label, score, colour)
+	}
+}
+
+func TestEIAScoring(t *testing.T) {
+	opened := d("2025-01-01")
+	tests := []struct {
+		name   string
+		acts   []EIAPoints
+		ban    time.Time
+		at     string
+		status EIAStatus
+		points int
+	}{
+		{"clean", nil, time.Time{}, "2025-06-01", EIANormal, 0},
+		{"9 points", []EIAPoints{{9, d("2025-02-01")}}, time.Time{}, "2025-06-01", EIANormal, 9},
+		{"10 points warns", []EIAPoints{{5, d("2025-02-01")}, {5, d("2025-03-01")}}, time.Time{}, "2025-06-01", EIAWarning, 10},
+		{"20 points restricts for 6 months", []EIAPoints{{12, d("2025-02-01")}, {8, d("2025-03-01")}}, time.Time{}, "2025-08-31", EIARestricted, 0},
+		{"restriction ends after 6 months", []EIAPoints{{20, d("2025-03-01")}}, time.Time{}, "2025-09-01", EIANormal, 0},
+		{"points expire with the cycle", []EIAPoints{{15, d("2025-02-01")}}, time.Time{}, "2026-01-01", EIANormal, 0},
+		{"new cycle counts afresh", []EIAPoints{{15, d("2025-02-01")}, {10, d("2026-02-01")}}, time.Time{}, "2026-03-01", EIAWarning, 10},
+		{"ban blacklists", []EIAPoints{{1, d("2025-02-01")}}, d("2027-01-01"), "2025-06-01", EIABlacklisted, 0},
+	}
+	for _, tt := range tests {
+		st := EvaluateEIA(opened, tt.acts, tt.ban, d(tt.at))
+		if st.Status != tt.status || st.CyclePoints != tt.points {
+			t.Errorf("%s: %s with %d points, want %s with %d", tt.name, st.Status, st.CyclePoints, tt.status, tt.points)
+		}
+		if st.AcceptsReports() != (tt.status == EIANormal || tt.status == EIAWarning) {
+			t.Errorf("%s: AcceptsReports = %v", tt.name, st.AcceptsReports())
+		}
+	}
+}

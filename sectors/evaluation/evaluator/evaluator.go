@@ -1,0 +1,176 @@
+// Package evaluator keeps every entity's stored evaluation (risk tier, grade, score,
+// explanation) equal to evaluation.Evaluate of its current records. The record hooks call
+// Recompute inside the writing transaction, so the tier is never stale after a commit;
+// RecomputeAll serves rule-set changes and the daily lapse of publicity windows and listings.
+package evaluator
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
+)
+
+type deferredKey struct{}
+
+// Deferred marks ctx as a bulk load: record hooks skip the per-write recompute, and the loader
+// calls RecomputeAll when it is done.
+func Deferred(ctx context.Context) context.Context { return context.WithValue(ctx, deferredKey{}, true) }
+
+// IsDeferred reports whether ctx is a bulk load.
+func IsDeferred(ctx context.Context) bool { v, _ := ctx.Value(deferredKey{}).(bool); return v }
+
+// RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
+func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (evaluation.RuleSet, error) {
+	rs, err := c.EvaluationRuleSet.Query().
+		Where(evaluationruleset.EffectiveFromLTE(day),
+			evaluationruleset.Or(evaluationruleset.EffectiveToIsNil(), evaluationruleset.EffectiveToGT(day))).
+		Order(ent.Desc(evaluationruleset.FieldEffectiveFrom)).First(internal(ctx))
+	switch {
+	case ent.IsNotFound(err):
+		return evaluation.DefaultRuleSet(), nil
+	case err != nil:
+		return evaluation.RuleSet{}, err
+	}
+	return rs.Rules, nil
+}
+
+func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+
+// Recompute evaluates the given entities on day with the rule set in force and stores the
+// results, using c — inside a transaction, the transaction's client.
+func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx = internal(ctx) // maintaining a derived field; the caller's own write passed its checks
+	rs, err := RuleSetAt(ctx, c, day)
+	if err != nil {
+		return err
+	}
+	inputs := make(map[int]*evaluation.Input, len(ids))
+	due := make(map[int]time.Time, len(ids))
+	for _, id := range ids {
+		inputs[id] = &evaluation.Input{}
+	}
+	lapse := func(id int, last *time.Time) { // the evaluation changes the day after last
+		if last == nil {
+			return
+		}
+		next := last.AddDate(0, 0, 1)
+		if d, ok := due[id]; !ok || next.Before(d) {
+			due[id] = next
+		}
+	}
+	ratings, err := c.SectorRating.Query().Where(sectorrating.EntityIDIn(ids...),
+		sectorrating.StatusEQ(sectors.Published), sectorrating.UnderObjection(false),
+		sectorrating.ValidFromLTE(day), sectorrating.Or(sectorrating.ValidUntilIsNil(), sectorrating.ValidUntilGTE(day))).
+		Order(ent.Asc(sectorrating.FieldValidFrom), ent.Asc(sectorrating.FieldID)).All(ctx)
+	if err != nil {
+		return err
+	}
+	latest := map[int]map[sectorrating.Scheme]int{} // entity → scheme → index of its newest rating
+	for _, r := range ratings {
+		in := inputs[r.EntityID]
+		if latest[r.EntityID] == nil {
+			latest[r.EntityID] = map[sectorrating.Scheme]int{}
+		}
+		rating := evaluation.Rating{Scheme: string(r.Scheme), Grade: r.Grade, Sector: r.Sector}
+		if i, ok := latest[r.EntityID][r.Scheme]; ok {
+			in.Ratings[i] = rating // a newer rating of the scheme replaces the older
+		} else {
+			latest[r.EntityID][r.Scheme] = len(in.Ratings)
+			in.Ratings = append(in.Ratings, rating)
+		}
+		lapse(r.EntityID, r.ValidUntil)
+	}
+	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), listentry.StatusEQ(sectors.Published),
+		listentry.UnderObjection(false), listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
+		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day))).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range lists {
+		sev := sectors.General
+		if l.Severity != nil {
+			sev = *l.Severity
+		}
+		inputs[l.EntityID].Listings = append(inputs[l.EntityID].Listings, evaluation.Listing{ListType: string(l.ListType), Severity: sev})
+		lapse(l.EntityID, l.PlannedEndOn)
+	}
+	pens, err := c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
+		administrativepenalty.StatusEQ(sectors.Published), administrativepenalty.UnderObjection(false),
+		administrativepenalty.PublicityDeadlineGTE(day)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range pens {
+		if p.Severity != nil {
+			inputs[p.EntityID].Penalties = append(inputs[p.EntityID].Penalties, evaluation.Penalty{Severity: *p.Severity})
+		}
+		lapse(p.EntityID, p.PublicityDeadline)
+	}
+	now := time.Now()
+	for _, id := range ids {
+		res := evaluation.Evaluate(rs, *inputs[id])
+		upd := c.MarketEntity.UpdateOneID(id).SetRiskTier(res.Tier).SetCreditScore(res.Score).
+			SetCreditGrade(res.Grade).SetEvaluation(&res).SetEvaluatedAt(now)
+		if d, ok := due[id]; ok {
+			upd.SetEvaluationDueOn(d)
+		} else {
+			upd.ClearEvaluationDueOn()
+		}
+		if err := upd.Exec(ctx); err != nil && !ent.IsNotFound(err) {
+			return fmt.Errorf("storing the evaluation of entity %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// RecomputeAll re-evaluates entities in batches of size, each batch in its own transaction,
+// reporting progress to w: all of them (after a rule-set change) or, with dueOnly, those whose
+// evaluation lapses by day (the daily job). It returns how many it evaluated.
+func RecomputeAll(ctx context.Context, c *ent.Client, day time.Time, dueOnly bool, size int, w io.Writer) (int, error) {
+	ctx = internal(ctx)
+	q := c.MarketEntity.Query()
+	if dueOnly {
+		q = q.Where(marketentity.Or(marketentity.EvaluationDueOnLTE(day), marketentity.EvaluatedAtIsNil()))
+	}
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return 0, err
+	}
+	done, after := 0, 0
+	for {
+		ids, err := q.Clone().Where(marketentity.IDGT(after)).Order(ent.Asc(marketentity.FieldID)).Limit(size).IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			return done, err
+		}
+		tx, err := c.Tx(ctx)
+		if err != nil {
+			return done, err
+		}
+		if err := Recompute(ctx, tx.Client(), day, ids...); err != nil {
+			_ = tx.Rollback()
+			return done, err
+		}
+		if err := tx.Commit(); err != nil {
+			return done, err
+		}
+		done += len(ids)
+		after = ids[len(ids)-1]
+		if w != nil {
+			fmt.Fprintf(w, "recompute: %d/%d entities\n", done, total)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+// Package jointpunishment answers "what restricts this subject?" (一处失信、处处受限, domain.md §8):
+// for an entity, the catalogue measures that follow its active listings; for a person, the
+// measures of their own listings and those that extend to their role at a listed entity. It
+// is computed from the listings at the day asked, so a measure applies exactly while its
+// listing is active and lifts when the listing expires, is repaired or is revoked, in the same
+// transaction that changes the listing. A listing under objection triggers nothing.
+//
+// The check serves every department (a licensing desk must see another sector's blacklist), so
+// it reads listings across departments and returns the basis of each restriction, not the
+// listing records themselves.
+package jointpunishment
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+)
+
+// Purposes a department checks restrictions for.
+var Purposes = []string{"BIDDING", "SUBSIDY", "LICENSING", "OFFICE_HOLDING", "NOTIFY_AND_COMMIT", "PROCUREMENT", "HONOURS", "FINANCING"}
+
+// Restriction is one measure that applies, with its basis.
+type Restriction struct {
+	Measure *ent.JointPunishmentMeasure
+	Purpose string
+	// Via is SELF when the subject itself is listed, or the role through which a listing of
+	// an entity reaches a person (LEGAL_REPRESENTATIVE, PRINCIPAL, …).
+	Via        string
+	Entity     *ent.MarketEntity // the listed entity, when the listing is an entity's
+	ListType   string
+	DecisionNo string
+	Department string // name of the listing department
+	ListedOn   time.Time
+	Until      *time.Time // planned end of the listing
+}
+
+func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+
+func activeListing(day time.Time) predicate.ListEntry {
+	return listentry.And(listentry.StatusEQ(sectors.Published), listentry.UnderObjection(false),
+		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
+		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)))
+}
+
+func checkPurpose(purpose string) error {
+	if !slices.Contains(Purposes, purpose) {
+		return derrors.Field("purpose", "unknown purpose %q (one of %v)", purpose, Purposes)
+	}
+	return nil
+}
+
+// ForEntity lists the restrictions on the entity with the USCC for purpose on day.
+func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day time.Time) ([]*Restriction, error) {
+	if err := checkPurpose(purpose); err != nil {
+		return nil, err
+	}
+	ctx = internal(ctx)
+	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lists, err := e.QueryListEntries().Where(activeListing(day)).WithDepartment().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Restriction
+	for _, l := range lists {
+		out = append(out, matches(measures, l, e, purpose, "SELF")...)
+	}
+	return out, nil
+}
+
+// ForPerson lists the restrictions on a natural person for purpose on day: the person's own
+// listings, and listings of entities where the person holds a role the measure extends to.
+func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string, day time.Time) ([]*Restriction, error) {
+	if err := checkPurpose(purpose); err != nil {
+		return nil, err
+	}
+	ctx = internal(ctx)
+	if ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx); err != nil || !ok {
+		if err == nil {
+			err = fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
+		}
+		return nil, err
+	}
+	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), activeListing(day)).WithDepartment().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Restriction
+	for _, l := range own {
+		out = append(out, matches(measures, l, nil, purpose, "SELF")...)
+	}
+	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID), entityrole.Or(entityrole.StartedOnIsNil(), entityrole.StartedOnLTE(day)),
+		entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(day))).
+		WithEntity(func(q *ent.MarketEntityQuery) {
+			q.WithListEntries(func(q *ent.ListEntryQuery) { q.Where(activeListing(day)).WithDepartment() })
+		}).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roles {
+		for _, l := range r.Edges.Entity.Edges.ListEntries {
+			out = append(out, matches(measures, l, r.Edges.Entity, purpose, string(r.Role))...)
+		}
+	}
+	return out, nil
+}
+
+// matches are the measures a listing triggers for purpose, reaching the subject via.
+func matches(measures []*ent.JointPunishmentMeasure, l *ent.ListEntry, e *ent.MarketEntity, purpose, via string) []*Restriction {
+	var out []*Restriction
+	for _, m := range measures {
+		if !slices.Contains(m.ListTypes, string(l.ListType)) || !slices.Contains(m.Purposes, purpose) {
+			continue
+		}
+		if via != "SELF" && !slices.Contains(m.ExtendsToRoles, via) {
+			continue
+		}
+		r := Restriction{Measure: m, Purpose: purpose, Via: via, Entity: e, ListType: string(l.ListType),
+			DecisionNo: l.DecisionNo, ListedOn: l.ListedOn, Until: l.PlannedEndOn}
+		if l.Edges.Department != nil {
+			r.Department = l.Edges.Department.Name
+		}
+		out = append(out, &r)
+	}
+	return out
+}

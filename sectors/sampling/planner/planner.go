@@ -1,0 +1,72 @@
+// Package planner draws and stores inspection plans over the stored risk tiers.
+package planner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/inspectionplan"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/sampling"
+)
+
+// Draw draws a plan for the department over the operating entities registered in a division
+// (a city code covers its counties) and stores it. The same department, division, ratios and
+// seed return the stored plan: a draw is reproducible and recorded once. Writing the plan is
+// subject to the department's write permission (the data layer checks it).
+func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode string, ratios map[evaluation.Tier]float64, seed int64) (*ent.InspectionPlan, error) {
+	div, ok := ident.LookupDivision(divisionCode)
+	if !ok {
+		return nil, derrors.Field("divisionCode", "%q is not a Jiangsu division code", divisionCode)
+	}
+	dep, err := c.Department.Get(ctx, departmentID)
+	if ent.IsNotFound(err) {
+		return nil, derrors.Field("departmentID", "no department has ID %d", departmentID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(dep.Inspectors) == 0 {
+		return nil, derrors.Field("departmentID", "department %s has no inspectors to assign", dep.Code)
+	}
+	if ratios == nil {
+		ratios = sampling.DefaultRatios
+	}
+	code := fmt.Sprintf("SSLM-%s-%s-%d", dep.Code, div.Code, seed)
+	if p, err := c.InspectionPlan.Query().Where(inspectionplan.Code(code)).Only(ctx); err == nil {
+		return p, nil
+	} else if !ent.IsNotFound(err) {
+		return nil, err
+	}
+	q := c.MarketEntity.Query().Where(marketentity.RiskTierNotNil(),
+		marketentity.StatusIn(marketentity.StatusEXISTING, marketentity.StatusOPERATING))
+	switch div.Level {
+	case ident.LevelCity:
+		q = q.Where(marketentity.CityCode(div.Code))
+	case ident.LevelCounty:
+		q = q.Where(marketentity.DivisionCode(div.Code))
+	}
+	var rows []struct {
+		ID       int              `json:"id"`
+		RiskTier evaluation.Tier `json:"risk_tier"`
+	}
+	// Registration data and tiers are visible to every department; read them whoever asks.
+	if err := q.Select(marketentity.FieldID, marketentity.FieldRiskTier).Scan(privacy.DecisionContext(ctx, privacy.Allow), &rows); err != nil {
+		return nil, err
+	}
+	cands := make([]sampling.Candidate, len(rows))
+	for i, r := range rows {
+		cands[i] = sampling.Candidate{ID: r.ID, Tier: r.RiskTier}
+	}
+	drawn, err := sampling.Draw(cands, ratios, dep.Inspectors, uint64(seed))
+	if err != nil {
+		return nil, derrors.Field("ratios", "%s", err)
+	}
+	return c.InspectionPlan.Create().SetCode(code).SetDepartmentID(dep.ID).SetDivisionCode(div.Code).SetSeed(seed).
+		SetRatios(ratios).SetCandidates(len(cands)).SetAssignments(drawn).Save(ctx)
+}
