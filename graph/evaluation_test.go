@@ -89,8 +89,8 @@ func TestRiskTierFilterAndOrder(t *testing.T) {
 type restrictionsOut struct {
 	Restrictions []struct {
 		Via, ListType, DecisionNo, Department, Purpose string
-		Measure                                       struct{ Code string }
-		Entity                                        *struct{ Uscc string }
+		Measure                                        struct{ Code string }
+		Entity                                         *struct{ Uscc string }
 	}
 }
 

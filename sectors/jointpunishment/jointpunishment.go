@@ -46,7 +46,9 @@ type Restriction struct {
 	Until      *time.Time // planned end of the listing
 }
 
-func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
 
 func activeListing(day time.Time) predicate.ListEntry {
 	return listentry.And(listentry.StatusEQ(sectors.Published), listentry.UnderObjection(false),

@@ -25,7 +25,9 @@ type deferredKey struct{}
 
 // Deferred marks ctx as a bulk load: record hooks skip the per-write recompute, and the loader
 // calls RecomputeAll when it is done.
-func Deferred(ctx context.Context) context.Context { return context.WithValue(ctx, deferredKey{}, true) }
+func Deferred(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deferredKey{}, true)
+}
 
 // IsDeferred reports whether ctx is a bulk load.
 func IsDeferred(ctx context.Context) bool { v, _ := ctx.Value(deferredKey{}).(bool); return v }
@@ -45,7 +47,9 @@ func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (evaluation.Ru
 	return rs.Rules, nil
 }
 
-func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
 
 // Recompute evaluates the given entities on day with the rule set in force and stores the
 // results, using c — inside a transaction, the transaction's client.

@@ -52,7 +52,7 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 		q = q.Where(marketentity.DivisionCode(div.Code))
 	}
 	var rows []struct {
-		ID       int              `json:"id"`
+		ID       int             `json:"id"`
 		RiskTier evaluation.Tier `json:"risk_tier"`
 	}
 	// Registration data and tiers are visible to every department; read them whoever asks.
