@@ -22,10 +22,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -55,6 +57,8 @@ type Client struct {
 	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
+	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
+	CreditScoreEvent *CreditScoreEventClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
@@ -63,6 +67,8 @@ type Client struct {
 	EntityRole *EntityRoleClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
+	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
+	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -100,10 +106,12 @@ func (c *Client) init() {
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.CasbinRule = NewCasbinRuleClient(c.config)
 	c.CreditCommitment = NewCreditCommitmentClient(c.config)
+	c.CreditScoreEvent = NewCreditScoreEventClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
 	c.EntityRole = NewEntityRoleClient(c.config)
 	c.EvaluationRuleSet = NewEvaluationRuleSetClient(c.config)
+	c.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(c.config)
 	c.InspectionPlan = NewInspectionPlanClient(c.config)
 	c.JointPunishmentMeasure = NewJointPunishmentMeasureClient(c.config)
 	c.ListEntry = NewListEntryClient(c.config)
@@ -212,28 +220,30 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                    ctx,
-		config:                 cfg,
-		APIToken:               NewAPITokenClient(cfg),
-		AdministrativeLicense:  NewAdministrativeLicenseClient(cfg),
-		AdministrativePenalty:  NewAdministrativePenaltyClient(cfg),
-		AuditLog:               NewAuditLogClient(cfg),
-		CasbinRule:             NewCasbinRuleClient(cfg),
-		CreditCommitment:       NewCreditCommitmentClient(cfg),
-		Department:             NewDepartmentClient(cfg),
-		Division:               NewDivisionClient(cfg),
-		EntityRole:             NewEntityRoleClient(cfg),
-		EvaluationRuleSet:      NewEvaluationRuleSetClient(cfg),
-		InspectionPlan:         NewInspectionPlanClient(cfg),
-		JointPunishmentMeasure: NewJointPunishmentMeasureClient(cfg),
-		ListEntry:              NewListEntryClient(cfg),
-		MarketEntity:           NewMarketEntityClient(cfg),
-		NaturalPerson:          NewNaturalPersonClient(cfg),
-		Practitioner:           NewPractitionerClient(cfg),
-		PublicityRule:          NewPublicityRuleClient(cfg),
-		SectorRating:           NewSectorRatingClient(cfg),
-		ServiceProvider:        NewServiceProviderClient(cfg),
-		SpotCheck:              NewSpotCheckClient(cfg),
+		ctx:                       ctx,
+		config:                    cfg,
+		APIToken:                  NewAPITokenClient(cfg),
+		AdministrativeLicense:     NewAdministrativeLicenseClient(cfg),
+		AdministrativePenalty:     NewAdministrativePenaltyClient(cfg),
+		AuditLog:                  NewAuditLogClient(cfg),
+		CasbinRule:                NewCasbinRuleClient(cfg),
+		CreditCommitment:          NewCreditCommitmentClient(cfg),
+		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
+		Department:                NewDepartmentClient(cfg),
+		Division:                  NewDivisionClient(cfg),
+		EntityRole:                NewEntityRoleClient(cfg),
+		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
+		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
+		InspectionPlan:            NewInspectionPlanClient(cfg),
+		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
+		ListEntry:                 NewListEntryClient(cfg),
+		MarketEntity:              NewMarketEntityClient(cfg),
+		NaturalPerson:             NewNaturalPersonClient(cfg),
+		Practitioner:              NewPractitionerClient(cfg),
+		PublicityRule:             NewPublicityRuleClient(cfg),
+		SectorRating:              NewSectorRatingClient(cfg),
+		ServiceProvider:           NewServiceProviderClient(cfg),
+		SpotCheck:                 NewSpotCheckClient(cfg),
 	}, nil
 }
 
@@ -251,28 +261,30 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                    ctx,
-		config:                 cfg,
-		APIToken:               NewAPITokenClient(cfg),
-		AdministrativeLicense:  NewAdministrativeLicenseClient(cfg),
-		AdministrativePenalty:  NewAdministrativePenaltyClient(cfg),
-		AuditLog:               NewAuditLogClient(cfg),
-		CasbinRule:             NewCasbinRuleClient(cfg),
-		CreditCommitment:       NewCreditCommitmentClient(cfg),
-		Department:             NewDepartmentClient(cfg),
-		Division:               NewDivisionClient(cfg),
-		EntityRole:             NewEntityRoleClient(cfg),
-		EvaluationRuleSet:      NewEvaluationRuleSetClient(cfg),
-		InspectionPlan:         NewInspectionPlanClient(cfg),
-		JointPunishmentMeasure: NewJointPunishmentMeasureClient(cfg),
-		ListEntry:              NewListEntryClient(cfg),
-		MarketEntity:           NewMarketEntityClient(cfg),
-		NaturalPerson:          NewNaturalPersonClient(cfg),
-		Practitioner:           NewPractitionerClient(cfg),
-		PublicityRule:          NewPublicityRuleClient(cfg),
-		SectorRating:           NewSectorRatingClient(cfg),
-		ServiceProvider:        NewServiceProviderClient(cfg),
-		SpotCheck:              NewSpotCheckClient(cfg),
+		ctx:                       ctx,
+		config:                    cfg,
+		APIToken:                  NewAPITokenClient(cfg),
+		AdministrativeLicense:     NewAdministrativeLicenseClient(cfg),
+		AdministrativePenalty:     NewAdministrativePenaltyClient(cfg),
+		AuditLog:                  NewAuditLogClient(cfg),
+		CasbinRule:                NewCasbinRuleClient(cfg),
+		CreditCommitment:          NewCreditCommitmentClient(cfg),
+		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
+		Department:                NewDepartmentClient(cfg),
+		Division:                  NewDivisionClient(cfg),
+		EntityRole:                NewEntityRoleClient(cfg),
+		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
+		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
+		InspectionPlan:            NewInspectionPlanClient(cfg),
+		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
+		ListEntry:                 NewListEntryClient(cfg),
+		MarketEntity:              NewMarketEntityClient(cfg),
+		NaturalPerson:             NewNaturalPersonClient(cfg),
+		Practitioner:              NewPractitionerClient(cfg),
+		PublicityRule:             NewPublicityRuleClient(cfg),
+		SectorRating:              NewSectorRatingClient(cfg),
+		ServiceProvider:           NewServiceProviderClient(cfg),
+		SpotCheck:                 NewSpotCheckClient(cfg),
 	}, nil
 }
 
@@ -303,10 +315,11 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
-		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
-		c.EvaluationRuleSet, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
-		c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
-		c.SectorRating, c.ServiceProvider, c.SpotCheck,
+		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
+		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord,
+		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
+		c.NaturalPerson, c.Practitioner, c.PublicityRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Use(hooks...)
 	}
@@ -317,10 +330,11 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
-		c.CasbinRule, c.CreditCommitment, c.Department, c.Division, c.EntityRole,
-		c.EvaluationRuleSet, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
-		c.MarketEntity, c.NaturalPerson, c.Practitioner, c.PublicityRule,
-		c.SectorRating, c.ServiceProvider, c.SpotCheck,
+		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
+		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord,
+		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
+		c.NaturalPerson, c.Practitioner, c.PublicityRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -341,6 +355,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CasbinRule.mutate(ctx, m)
 	case *CreditCommitmentMutation:
 		return c.CreditCommitment.mutate(ctx, m)
+	case *CreditScoreEventMutation:
+		return c.CreditScoreEvent.mutate(ctx, m)
 	case *DepartmentMutation:
 		return c.Department.mutate(ctx, m)
 	case *DivisionMutation:
@@ -349,6 +365,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EntityRole.mutate(ctx, m)
 	case *EvaluationRuleSetMutation:
 		return c.EvaluationRuleSet.mutate(ctx, m)
+	case *GovernmentIntegrityRecordMutation:
+		return c.GovernmentIntegrityRecord.mutate(ctx, m)
 	case *InspectionPlanMutation:
 		return c.InspectionPlan.mutate(ctx, m)
 	case *JointPunishmentMeasureMutation:
@@ -1322,6 +1340,188 @@ func (c *CreditCommitmentClient) mutate(ctx context.Context, m *CreditCommitment
 	}
 }
 
+// CreditScoreEventClient is a client for the CreditScoreEvent schema.
+type CreditScoreEventClient struct {
+	config
+}
+
+// NewCreditScoreEventClient returns a client for the CreditScoreEvent from the given config.
+func NewCreditScoreEventClient(c config) *CreditScoreEventClient {
+	return &CreditScoreEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `creditscoreevent.Hooks(f(g(h())))`.
+func (c *CreditScoreEventClient) Use(hooks ...Hook) {
+	c.hooks.CreditScoreEvent = append(c.hooks.CreditScoreEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `creditscoreevent.Intercept(f(g(h())))`.
+func (c *CreditScoreEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CreditScoreEvent = append(c.inters.CreditScoreEvent, interceptors...)
+}
+
+// Create returns a builder for creating a CreditScoreEvent entity.
+func (c *CreditScoreEventClient) Create() *CreditScoreEventCreate {
+	mutation := newCreditScoreEventMutation(c.config, OpCreate)
+	return &CreditScoreEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CreditScoreEvent entities.
+func (c *CreditScoreEventClient) CreateBulk(builders ...*CreditScoreEventCreate) *CreditScoreEventCreateBulk {
+	return &CreditScoreEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CreditScoreEventClient) MapCreateBulk(slice any, setFunc func(*CreditScoreEventCreate, int)) *CreditScoreEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CreditScoreEventCreateBulk{err: fmt.Errorf("calling to CreditScoreEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CreditScoreEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CreditScoreEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CreditScoreEvent.
+func (c *CreditScoreEventClient) Update() *CreditScoreEventUpdate {
+	mutation := newCreditScoreEventMutation(c.config, OpUpdate)
+	return &CreditScoreEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CreditScoreEventClient) UpdateOne(_m *CreditScoreEvent) *CreditScoreEventUpdateOne {
+	mutation := newCreditScoreEventMutation(c.config, OpUpdateOne, withCreditScoreEvent(_m))
+	return &CreditScoreEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CreditScoreEventClient) UpdateOneID(id int) *CreditScoreEventUpdateOne {
+	mutation := newCreditScoreEventMutation(c.config, OpUpdateOne, withCreditScoreEventID(id))
+	return &CreditScoreEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CreditScoreEvent.
+func (c *CreditScoreEventClient) Delete() *CreditScoreEventDelete {
+	mutation := newCreditScoreEventMutation(c.config, OpDelete)
+	return &CreditScoreEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CreditScoreEventClient) DeleteOne(_m *CreditScoreEvent) *CreditScoreEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CreditScoreEventClient) DeleteOneID(id int) *CreditScoreEventDeleteOne {
+	builder := c.Delete().Where(creditscoreevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CreditScoreEventDeleteOne{builder}
+}
+
+// Query returns a query builder for CreditScoreEvent.
+func (c *CreditScoreEventClient) Query() *CreditScoreEventQuery {
+	return &CreditScoreEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCreditScoreEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CreditScoreEvent entity by its id.
+func (c *CreditScoreEventClient) Get(ctx context.Context, id int) (*CreditScoreEvent, error) {
+	return c.Query().Where(creditscoreevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CreditScoreEventClient) GetX(ctx context.Context, id int) *CreditScoreEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDepartment queries the department edge of a CreditScoreEvent.
+func (c *CreditScoreEventClient) QueryDepartment(_m *CreditScoreEvent) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditscoreevent.Table, creditscoreevent.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, creditscoreevent.DepartmentTable, creditscoreevent.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntity queries the entity edge of a CreditScoreEvent.
+func (c *CreditScoreEventClient) QueryEntity(_m *CreditScoreEvent) *MarketEntityQuery {
+	query := (&MarketEntityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditscoreevent.Table, creditscoreevent.FieldID, id),
+			sqlgraph.To(marketentity.Table, marketentity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, creditscoreevent.EntityTable, creditscoreevent.EntityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a CreditScoreEvent.
+func (c *CreditScoreEventClient) QueryPerson(_m *CreditScoreEvent) *NaturalPersonQuery {
+	query := (&NaturalPersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditscoreevent.Table, creditscoreevent.FieldID, id),
+			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, creditscoreevent.PersonTable, creditscoreevent.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *CreditScoreEventClient) Hooks() []Hook {
+	hooks := c.hooks.CreditScoreEvent
+	return append(hooks[:len(hooks):len(hooks)], creditscoreevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CreditScoreEventClient) Interceptors() []Interceptor {
+	return c.inters.CreditScoreEvent
+}
+
+func (c *CreditScoreEventClient) mutate(ctx context.Context, m *CreditScoreEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CreditScoreEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CreditScoreEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CreditScoreEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CreditScoreEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CreditScoreEvent mutation op: %q", m.Op())
+	}
+}
+
 // DepartmentClient is a client for the Department schema.
 type DepartmentClient struct {
 	config
@@ -1519,6 +1719,22 @@ func (c *DepartmentClient) QueryCommitments(_m *Department) *CreditCommitmentQue
 			sqlgraph.From(department.Table, department.FieldID, id),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.CommitmentsTable, department.CommitmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryScoreEvents queries the score_events edge of a Department.
+func (c *DepartmentClient) QueryScoreEvents(_m *Department) *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.ScoreEventsTable, department.ScoreEventsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2015,6 +2231,140 @@ func (c *EvaluationRuleSetClient) mutate(ctx context.Context, m *EvaluationRuleS
 		return (&EvaluationRuleSetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EvaluationRuleSet mutation op: %q", m.Op())
+	}
+}
+
+// GovernmentIntegrityRecordClient is a client for the GovernmentIntegrityRecord schema.
+type GovernmentIntegrityRecordClient struct {
+	config
+}
+
+// NewGovernmentIntegrityRecordClient returns a client for the GovernmentIntegrityRecord from the given config.
+func NewGovernmentIntegrityRecordClient(c config) *GovernmentIntegrityRecordClient {
+	return &GovernmentIntegrityRecordClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `governmentintegrityrecord.Hooks(f(g(h())))`.
+func (c *GovernmentIntegrityRecordClient) Use(hooks ...Hook) {
+	c.hooks.GovernmentIntegrityRecord = append(c.hooks.GovernmentIntegrityRecord, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `governmentintegrityrecord.Intercept(f(g(h())))`.
+func (c *GovernmentIntegrityRecordClient) Intercept(interceptors ...Interceptor) {
+	c.inters.GovernmentIntegrityRecord = append(c.inters.GovernmentIntegrityRecord, interceptors...)
+}
+
+// Create returns a builder for creating a GovernmentIntegrityRecord entity.
+func (c *GovernmentIntegrityRecordClient) Create() *GovernmentIntegrityRecordCreate {
+	mutation := newGovernmentIntegrityRecordMutation(c.config, OpCreate)
+	return &GovernmentIntegrityRecordCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of GovernmentIntegrityRecord entities.
+func (c *GovernmentIntegrityRecordClient) CreateBulk(builders ...*GovernmentIntegrityRecordCreate) *GovernmentIntegrityRecordCreateBulk {
+	return &GovernmentIntegrityRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *GovernmentIntegrityRecordClient) MapCreateBulk(slice any, setFunc func(*GovernmentIntegrityRecordCreate, int)) *GovernmentIntegrityRecordCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &GovernmentIntegrityRecordCreateBulk{err: fmt.Errorf("calling to GovernmentIntegrityRecordClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*GovernmentIntegrityRecordCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &GovernmentIntegrityRecordCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for GovernmentIntegrityRecord.
+func (c *GovernmentIntegrityRecordClient) Update() *GovernmentIntegrityRecordUpdate {
+	mutation := newGovernmentIntegrityRecordMutation(c.config, OpUpdate)
+	return &GovernmentIntegrityRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *GovernmentIntegrityRecordClient) UpdateOne(_m *GovernmentIntegrityRecord) *GovernmentIntegrityRecordUpdateOne {
+	mutation := newGovernmentIntegrityRecordMutation(c.config, OpUpdateOne, withGovernmentIntegrityRecord(_m))
+	return &GovernmentIntegrityRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *GovernmentIntegrityRecordClient) UpdateOneID(id int) *GovernmentIntegrityRecordUpdateOne {
+	mutation := newGovernmentIntegrityRecordMutation(c.config, OpUpdateOne, withGovernmentIntegrityRecordID(id))
+	return &GovernmentIntegrityRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for GovernmentIntegrityRecord.
+func (c *GovernmentIntegrityRecordClient) Delete() *GovernmentIntegrityRecordDelete {
+	mutation := newGovernmentIntegrityRecordMutation(c.config, OpDelete)
+	return &GovernmentIntegrityRecordDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *GovernmentIntegrityRecordClient) DeleteOne(_m *GovernmentIntegrityRecord) *GovernmentIntegrityRecordDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *GovernmentIntegrityRecordClient) DeleteOneID(id int) *GovernmentIntegrityRecordDeleteOne {
+	builder := c.Delete().Where(governmentintegrityrecord.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &GovernmentIntegrityRecordDeleteOne{builder}
+}
+
+// Query returns a query builder for GovernmentIntegrityRecord.
+func (c *GovernmentIntegrityRecordClient) Query() *GovernmentIntegrityRecordQuery {
+	return &GovernmentIntegrityRecordQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeGovernmentIntegrityRecord},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a GovernmentIntegrityRecord entity by its id.
+func (c *GovernmentIntegrityRecordClient) Get(ctx context.Context, id int) (*GovernmentIntegrityRecord, error) {
+	return c.Query().Where(governmentintegrityrecord.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *GovernmentIntegrityRecordClient) GetX(ctx context.Context, id int) *GovernmentIntegrityRecord {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *GovernmentIntegrityRecordClient) Hooks() []Hook {
+	hooks := c.hooks.GovernmentIntegrityRecord
+	return append(hooks[:len(hooks):len(hooks)], governmentintegrityrecord.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *GovernmentIntegrityRecordClient) Interceptors() []Interceptor {
+	return c.inters.GovernmentIntegrityRecord
+}
+
+func (c *GovernmentIntegrityRecordClient) mutate(ctx context.Context, m *GovernmentIntegrityRecordMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&GovernmentIntegrityRecordCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&GovernmentIntegrityRecordUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&GovernmentIntegrityRecordUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&GovernmentIntegrityRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown GovernmentIntegrityRecord mutation op: %q", m.Op())
 	}
 }
 
@@ -2688,6 +3038,22 @@ func (c *MarketEntityClient) QueryCommitments(_m *MarketEntity) *CreditCommitmen
 	return query
 }
 
+// QueryScoreEvents queries the score_events edge of a MarketEntity.
+func (c *MarketEntityClient) QueryScoreEvents(_m *MarketEntity) *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, id),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.ScoreEventsTable, marketentity.ScoreEventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDivision queries the division edge of a MarketEntity.
 func (c *MarketEntityClient) QueryDivision(_m *MarketEntity) *DivisionQuery {
 	query := (&DivisionClient{config: c.config}).Query()
@@ -2975,6 +3341,22 @@ func (c *NaturalPersonClient) QueryCommitments(_m *NaturalPerson) *CreditCommitm
 			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.CommitmentsTable, naturalperson.CommitmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryScoreEvents queries the score_events edge of a NaturalPerson.
+func (c *NaturalPersonClient) QueryScoreEvents(_m *NaturalPerson) *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.ScoreEventsTable, naturalperson.ScoreEventsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3890,16 +4272,16 @@ func (c *SpotCheckClient) mutate(ctx context.Context, m *SpotCheckMutation) (Val
 type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, Department, Division, EntityRole, EvaluationRuleSet,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
-		Practitioner, PublicityRule, SectorRating, ServiceProvider,
-		SpotCheck []ent.Hook
+		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
+		EvaluationRuleSet, GovernmentIntegrityRecord, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
+		PublicityRule, SectorRating, ServiceProvider, SpotCheck []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, Department, Division, EntityRole, EvaluationRuleSet,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
-		Practitioner, PublicityRule, SectorRating, ServiceProvider,
-		SpotCheck []ent.Interceptor
+		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
+		EvaluationRuleSet, GovernmentIntegrityRecord, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
+		PublicityRule, SectorRating, ServiceProvider, SpotCheck []ent.Interceptor
 	}
 )

@@ -52,13 +52,15 @@ type DepartmentEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Scored events of the environmental and EIA credit scores (记分事件).
+	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Random inspection plans the department drew.
 	InspectionPlans []*InspectionPlan `json:"inspection_plans,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
-	totalCount [7]map[string]int
+	totalCount [8]map[string]int
 
 	namedPenalties       map[string][]*AdministrativePenalty
 	namedLicenses        map[string][]*AdministrativeLicense
@@ -66,6 +68,7 @@ type DepartmentEdges struct {
 	namedRatings         map[string][]*SectorRating
 	namedSpotChecks      map[string][]*SpotCheck
 	namedCommitments     map[string][]*CreditCommitment
+	namedScoreEvents     map[string][]*CreditScoreEvent
 	namedInspectionPlans map[string][]*InspectionPlan
 }
 
@@ -123,10 +126,19 @@ func (e DepartmentEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
+	if e.loadedTypes[6] {
+		return e.ScoreEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "score_events"}
+}
+
 // InspectionPlansOrErr returns the InspectionPlans value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) InspectionPlansOrErr() ([]*InspectionPlan, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.InspectionPlans, nil
 	}
 	return nil, &NotLoadedError{edge: "inspection_plans"}
@@ -249,6 +261,11 @@ func (_m *Department) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the Department entity.
 func (_m *Department) QueryCommitments() *CreditCommitmentQuery {
 	return NewDepartmentClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryScoreEvents queries the "score_events" edge of the Department entity.
+func (_m *Department) QueryScoreEvents() *CreditScoreEventQuery {
+	return NewDepartmentClient(_m.config).QueryScoreEvents(_m)
 }
 
 // QueryInspectionPlans queries the "inspection_plans" edge of the Department entity.
@@ -444,6 +461,30 @@ func (_m *Department) appendNamedCommitments(name string, edges ...*CreditCommit
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedScoreEvents returns the ScoreEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedScoreEvents(name string) ([]*CreditScoreEvent, error) {
+	if _m.Edges.namedScoreEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedScoreEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedScoreEvents(name string, edges ...*CreditScoreEvent) {
+	if _m.Edges.namedScoreEvents == nil {
+		_m.Edges.namedScoreEvents = make(map[string][]*CreditScoreEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedScoreEvents[name] = []*CreditScoreEvent{}
+	} else {
+		_m.Edges.namedScoreEvents[name] = append(_m.Edges.namedScoreEvents[name], edges...)
 	}
 }
 

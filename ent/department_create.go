@@ -13,6 +13,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -167,6 +168,21 @@ func (_c *DepartmentCreate) AddCommitments(v ...*CreditCommitment) *DepartmentCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_c *DepartmentCreate) AddScoreEventIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddScoreEventIDs(ids...)
+	return _c
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_c *DepartmentCreate) AddScoreEvents(v ...*CreditScoreEvent) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScoreEventIDs(ids...)
 }
 
 // AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
@@ -407,6 +423,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

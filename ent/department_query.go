@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -37,6 +38,7 @@ type DepartmentQuery struct {
 	withRatings              *SectorRatingQuery
 	withSpotChecks           *SpotCheckQuery
 	withCommitments          *CreditCommitmentQuery
+	withScoreEvents          *CreditScoreEventQuery
 	withInspectionPlans      *InspectionPlanQuery
 	modifiers                []func(*sql.Selector)
 	loadTotal                []func(context.Context, []*Department) error
@@ -46,6 +48,7 @@ type DepartmentQuery struct {
 	withNamedRatings         map[string]*SectorRatingQuery
 	withNamedSpotChecks      map[string]*SpotCheckQuery
 	withNamedCommitments     map[string]*CreditCommitmentQuery
+	withNamedScoreEvents     map[string]*CreditScoreEventQuery
 	withNamedInspectionPlans map[string]*InspectionPlanQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -208,6 +211,28 @@ func (_q *DepartmentQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(department.Table, department.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.CommitmentsTable, department.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryScoreEvents chains the current query on the "score_events" edge.
+func (_q *DepartmentQuery) QueryScoreEvents() *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.ScoreEventsTable, department.ScoreEventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -435,6 +460,7 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		withRatings:         _q.withRatings.Clone(),
 		withSpotChecks:      _q.withSpotChecks.Clone(),
 		withCommitments:     _q.withCommitments.Clone(),
+		withScoreEvents:     _q.withScoreEvents.Clone(),
 		withInspectionPlans: _q.withInspectionPlans.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
@@ -505,6 +531,17 @@ func (_q *DepartmentQuery) WithCommitments(opts ...func(*CreditCommitmentQuery))
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithScoreEvents tells the query-builder to eager-load the nodes that are connected to
+// the "score_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithScoreEvents(opts ...func(*CreditScoreEventQuery)) *DepartmentQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withScoreEvents = query
 	return _q
 }
 
@@ -603,13 +640,14 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withScoreEvents != nil,
 			_q.withInspectionPlans != nil,
 		}
 	)
@@ -676,6 +714,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withScoreEvents; query != nil {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *Department) { n.Edges.ScoreEvents = []*CreditScoreEvent{} },
+			func(n *Department, e *CreditScoreEvent) { n.Edges.ScoreEvents = append(n.Edges.ScoreEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withInspectionPlans; query != nil {
 		if err := _q.loadInspectionPlans(ctx, query, nodes,
 			func(n *Department) { n.Edges.InspectionPlans = []*InspectionPlan{} },
@@ -722,6 +767,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *Department) { n.appendNamedCommitments(name) },
 			func(n *Department, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedScoreEvents {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *Department) { n.appendNamedScoreEvents(name) },
+			func(n *Department, e *CreditScoreEvent) { n.appendNamedScoreEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -905,6 +957,36 @@ func (_q *DepartmentQuery) loadCommitments(ctx context.Context, query *CreditCom
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(department.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *DepartmentQuery) loadScoreEvents(ctx context.Context, query *CreditScoreEventQuery, nodes []*Department, init func(*Department), assign func(*Department, *CreditScoreEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(creditscoreevent.FieldDepartmentID)
+	}
+	query.Where(predicate.CreditScoreEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.ScoreEventsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1116,6 +1198,20 @@ func (_q *DepartmentQuery) WithNamedCommitments(name string, opts ...func(*Credi
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedScoreEvents tells the query-builder to eager-load the nodes that are connected to the "score_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedScoreEvents(name string, opts ...func(*CreditScoreEventQuery)) *DepartmentQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedScoreEvents == nil {
+		_q.withNamedScoreEvents = make(map[string]*CreditScoreEventQuery)
+	}
+	_q.withNamedScoreEvents[name] = query
 	return _q
 }
 

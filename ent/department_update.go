@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -234,6 +235,21 @@ func (_u *DepartmentUpdate) AddCommitments(v ...*CreditCommitment) *DepartmentUp
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *DepartmentUpdate) AddScoreEventIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *DepartmentUpdate) AddScoreEvents(v ...*CreditScoreEvent) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
 func (_u *DepartmentUpdate) AddInspectionPlanIDs(ids ...int) *DepartmentUpdate {
 	_u.mutation.AddInspectionPlanIDs(ids...)
@@ -378,6 +394,27 @@ func (_u *DepartmentUpdate) RemoveCommitments(v ...*CreditCommitment) *Departmen
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *DepartmentUpdate) ClearScoreEvents() *DepartmentUpdate {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *DepartmentUpdate) RemoveScoreEventIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *DepartmentUpdate) RemoveScoreEvents(v ...*CreditScoreEvent) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearInspectionPlans clears all "inspection_plans" edges to the InspectionPlan entity.
@@ -777,6 +814,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.InspectionPlansCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1040,6 +1122,21 @@ func (_u *DepartmentUpdateOne) AddCommitments(v ...*CreditCommitment) *Departmen
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *DepartmentUpdateOne) AddScoreEventIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *DepartmentUpdateOne) AddScoreEvents(v ...*CreditScoreEvent) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by IDs.
 func (_u *DepartmentUpdateOne) AddInspectionPlanIDs(ids ...int) *DepartmentUpdateOne {
 	_u.mutation.AddInspectionPlanIDs(ids...)
@@ -1184,6 +1281,27 @@ func (_u *DepartmentUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Depart
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *DepartmentUpdateOne) ClearScoreEvents() *DepartmentUpdateOne {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveScoreEventIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *DepartmentUpdateOne) RemoveScoreEvents(v ...*CreditScoreEvent) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearInspectionPlans clears all "inspection_plans" edges to the InspectionPlan entity.
@@ -1606,6 +1724,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -18,10 +18,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -92,26 +94,28 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:               apitoken.ValidColumn,
-			administrativelicense.Table:  administrativelicense.ValidColumn,
-			administrativepenalty.Table:  administrativepenalty.ValidColumn,
-			auditlog.Table:               auditlog.ValidColumn,
-			casbinrule.Table:             casbinrule.ValidColumn,
-			creditcommitment.Table:       creditcommitment.ValidColumn,
-			department.Table:             department.ValidColumn,
-			division.Table:               division.ValidColumn,
-			entityrole.Table:             entityrole.ValidColumn,
-			evaluationruleset.Table:      evaluationruleset.ValidColumn,
-			inspectionplan.Table:         inspectionplan.ValidColumn,
-			jointpunishmentmeasure.Table: jointpunishmentmeasure.ValidColumn,
-			listentry.Table:              listentry.ValidColumn,
-			marketentity.Table:           marketentity.ValidColumn,
-			naturalperson.Table:          naturalperson.ValidColumn,
-			practitioner.Table:           practitioner.ValidColumn,
-			publicityrule.Table:          publicityrule.ValidColumn,
-			sectorrating.Table:           sectorrating.ValidColumn,
-			serviceprovider.Table:        serviceprovider.ValidColumn,
-			spotcheck.Table:              spotcheck.ValidColumn,
+			apitoken.Table:                  apitoken.ValidColumn,
+			administrativelicense.Table:     administrativelicense.ValidColumn,
+			administrativepenalty.Table:     administrativepenalty.ValidColumn,
+			auditlog.Table:                  auditlog.ValidColumn,
+			casbinrule.Table:                casbinrule.ValidColumn,
+			creditcommitment.Table:          creditcommitment.ValidColumn,
+			creditscoreevent.Table:          creditscoreevent.ValidColumn,
+			department.Table:                department.ValidColumn,
+			division.Table:                  division.ValidColumn,
+			entityrole.Table:                entityrole.ValidColumn,
+			evaluationruleset.Table:         evaluationruleset.ValidColumn,
+			governmentintegrityrecord.Table: governmentintegrityrecord.ValidColumn,
+			inspectionplan.Table:            inspectionplan.ValidColumn,
+			jointpunishmentmeasure.Table:    jointpunishmentmeasure.ValidColumn,
+			listentry.Table:                 listentry.ValidColumn,
+			marketentity.Table:              marketentity.ValidColumn,
+			naturalperson.Table:             naturalperson.ValidColumn,
+			practitioner.Table:              practitioner.ValidColumn,
+			publicityrule.Table:             publicityrule.ValidColumn,
+			sectorrating.Table:              sectorrating.ValidColumn,
+			serviceprovider.Table:           serviceprovider.ValidColumn,
+			spotcheck.Table:                 spotcheck.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

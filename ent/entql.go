@@ -9,10 +9,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -33,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -221,6 +223,35 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   creditscoreevent.Table,
+			Columns: creditscoreevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: creditscoreevent.FieldID,
+			},
+		},
+		Type: "CreditScoreEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			creditscoreevent.FieldCreatedAt:      {Type: field.TypeTime, Column: creditscoreevent.FieldCreatedAt},
+			creditscoreevent.FieldUpdatedAt:      {Type: field.TypeTime, Column: creditscoreevent.FieldUpdatedAt},
+			creditscoreevent.FieldSector:         {Type: field.TypeEnum, Column: creditscoreevent.FieldSector},
+			creditscoreevent.FieldSeverity:       {Type: field.TypeEnum, Column: creditscoreevent.FieldSeverity},
+			creditscoreevent.FieldStatus:         {Type: field.TypeEnum, Column: creditscoreevent.FieldStatus},
+			creditscoreevent.FieldSourceSystem:   {Type: field.TypeString, Column: creditscoreevent.FieldSourceSystem},
+			creditscoreevent.FieldSourceRecordID: {Type: field.TypeString, Column: creditscoreevent.FieldSourceRecordID},
+			creditscoreevent.FieldUnderObjection: {Type: field.TypeBool, Column: creditscoreevent.FieldUnderObjection},
+			creditscoreevent.FieldDepartmentID:   {Type: field.TypeInt, Column: creditscoreevent.FieldDepartmentID},
+			creditscoreevent.FieldEntityID:       {Type: field.TypeInt, Column: creditscoreevent.FieldEntityID},
+			creditscoreevent.FieldPersonID:       {Type: field.TypeInt, Column: creditscoreevent.FieldPersonID},
+			creditscoreevent.FieldScheme:         {Type: field.TypeEnum, Column: creditscoreevent.FieldScheme},
+			creditscoreevent.FieldPoints:         {Type: field.TypeInt, Column: creditscoreevent.FieldPoints},
+			creditscoreevent.FieldCategory:       {Type: field.TypeString, Column: creditscoreevent.FieldCategory},
+			creditscoreevent.FieldEffectiveFrom:  {Type: field.TypeTime, Column: creditscoreevent.FieldEffectiveFrom},
+			creditscoreevent.FieldExpiresOn:      {Type: field.TypeTime, Column: creditscoreevent.FieldExpiresOn},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -239,7 +270,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldInspectors:   {Type: field.TypeJSON, Column: department.FieldInspectors},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   division.Table,
 			Columns: division.Columns,
@@ -258,7 +289,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			division.FieldCityCode:    {Type: field.TypeString, Column: division.FieldCityCode},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   entityrole.Table,
 			Columns: entityrole.Columns,
@@ -278,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			entityrole.FieldPersonID:  {Type: field.TypeInt, Column: entityrole.FieldPersonID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   evaluationruleset.Table,
 			Columns: evaluationruleset.Columns,
@@ -296,7 +327,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			evaluationruleset.FieldCreatedAt:     {Type: field.TypeTime, Column: evaluationruleset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   governmentintegrityrecord.Table,
+			Columns: governmentintegrityrecord.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: governmentintegrityrecord.FieldID,
+			},
+		},
+		Type: "GovernmentIntegrityRecord",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			governmentintegrityrecord.FieldCreatedAt:      {Type: field.TypeTime, Column: governmentintegrityrecord.FieldCreatedAt},
+			governmentintegrityrecord.FieldUpdatedAt:      {Type: field.TypeTime, Column: governmentintegrityrecord.FieldUpdatedAt},
+			governmentintegrityrecord.FieldBodyName:       {Type: field.TypeString, Column: governmentintegrityrecord.FieldBodyName},
+			governmentintegrityrecord.FieldBodyUscc:       {Type: field.TypeString, Column: governmentintegrityrecord.FieldBodyUscc},
+			governmentintegrityrecord.FieldOfficialName:   {Type: field.TypeString, Column: governmentintegrityrecord.FieldOfficialName},
+			governmentintegrityrecord.FieldDescription:    {Type: field.TypeString, Column: governmentintegrityrecord.FieldDescription},
+			governmentintegrityrecord.FieldBasis:          {Type: field.TypeString, Column: governmentintegrityrecord.FieldBasis},
+			governmentintegrityrecord.FieldRecordedOn:     {Type: field.TypeTime, Column: governmentintegrityrecord.FieldRecordedOn},
+			governmentintegrityrecord.FieldSourceSystem:   {Type: field.TypeString, Column: governmentintegrityrecord.FieldSourceSystem},
+			governmentintegrityrecord.FieldSourceRecordID: {Type: field.TypeString, Column: governmentintegrityrecord.FieldSourceRecordID},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
@@ -317,7 +371,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -337,7 +391,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -371,7 +425,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:   {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -408,7 +462,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -431,7 +485,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -452,7 +506,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -475,7 +529,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -505,7 +559,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -524,7 +578,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -662,6 +716,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"NaturalPerson",
 	)
 	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   creditscoreevent.DepartmentTable,
+			Columns: []string{creditscoreevent.DepartmentColumn},
+			Bidi:    false,
+		},
+		"CreditScoreEvent",
+		"Department",
+	)
+	graph.MustAddE(
+		"entity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   creditscoreevent.EntityTable,
+			Columns: []string{creditscoreevent.EntityColumn},
+			Bidi:    false,
+		},
+		"CreditScoreEvent",
+		"MarketEntity",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   creditscoreevent.PersonTable,
+			Columns: []string{creditscoreevent.PersonColumn},
+			Bidi:    false,
+		},
+		"CreditScoreEvent",
+		"NaturalPerson",
+	)
+	graph.MustAddE(
 		"penalties",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -732,6 +822,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Department",
 		"CreditCommitment",
+	)
+	graph.MustAddE(
+		"score_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ScoreEventsTable,
+			Columns: []string{department.ScoreEventsColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"CreditScoreEvent",
 	)
 	graph.MustAddE(
 		"inspection_plans",
@@ -902,6 +1004,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CreditCommitment",
 	)
 	graph.MustAddE(
+		"score_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+		},
+		"MarketEntity",
+		"CreditScoreEvent",
+	)
+	graph.MustAddE(
 		"division",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1020,6 +1134,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"NaturalPerson",
 		"CreditCommitment",
+	)
+	graph.MustAddE(
+		"score_events",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+		},
+		"NaturalPerson",
+		"CreditScoreEvent",
 	)
 	graph.MustAddE(
 		"represents",
@@ -2088,6 +2214,168 @@ func (f *CreditCommitmentFilter) WhereHasPersonWith(preds ...predicate.NaturalPe
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *CreditScoreEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the CreditScoreEventQuery builder.
+func (_q *CreditScoreEventQuery) Filter() *CreditScoreEventFilter {
+	return &CreditScoreEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *CreditScoreEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the CreditScoreEventMutation builder.
+func (m *CreditScoreEventMutation) Filter() *CreditScoreEventFilter {
+	return &CreditScoreEventFilter{config: m.config, predicateAdder: m}
+}
+
+// CreditScoreEventFilter provides a generic filtering capability at runtime for CreditScoreEventQuery.
+type CreditScoreEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *CreditScoreEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *CreditScoreEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(creditscoreevent.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *CreditScoreEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(creditscoreevent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *CreditScoreEventFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(creditscoreevent.FieldUpdatedAt))
+}
+
+// WhereSector applies the entql string predicate on the sector field.
+func (f *CreditScoreEventFilter) WhereSector(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldSector))
+}
+
+// WhereSeverity applies the entql string predicate on the severity field.
+func (f *CreditScoreEventFilter) WhereSeverity(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldSeverity))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *CreditScoreEventFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldStatus))
+}
+
+// WhereSourceSystem applies the entql string predicate on the source_system field.
+func (f *CreditScoreEventFilter) WhereSourceSystem(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldSourceSystem))
+}
+
+// WhereSourceRecordID applies the entql string predicate on the source_record_id field.
+func (f *CreditScoreEventFilter) WhereSourceRecordID(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldSourceRecordID))
+}
+
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *CreditScoreEventFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(creditscoreevent.FieldUnderObjection))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *CreditScoreEventFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(creditscoreevent.FieldDepartmentID))
+}
+
+// WhereEntityID applies the entql int predicate on the entity_id field.
+func (f *CreditScoreEventFilter) WhereEntityID(p entql.IntP) {
+	f.Where(p.Field(creditscoreevent.FieldEntityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *CreditScoreEventFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(creditscoreevent.FieldPersonID))
+}
+
+// WhereScheme applies the entql string predicate on the scheme field.
+func (f *CreditScoreEventFilter) WhereScheme(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldScheme))
+}
+
+// WherePoints applies the entql int predicate on the points field.
+func (f *CreditScoreEventFilter) WherePoints(p entql.IntP) {
+	f.Where(p.Field(creditscoreevent.FieldPoints))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *CreditScoreEventFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldCategory))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *CreditScoreEventFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(creditscoreevent.FieldEffectiveFrom))
+}
+
+// WhereExpiresOn applies the entql time.Time predicate on the expires_on field.
+func (f *CreditScoreEventFilter) WhereExpiresOn(p entql.TimeP) {
+	f.Where(p.Field(creditscoreevent.FieldExpiresOn))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *CreditScoreEventFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *CreditScoreEventFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEntity applies a predicate to check if query has an edge entity.
+func (f *CreditScoreEventFilter) WhereHasEntity() {
+	f.Where(entql.HasEdge("entity"))
+}
+
+// WhereHasEntityWith applies a predicate to check if query has an edge entity with a given conditions (other predicates).
+func (f *CreditScoreEventFilter) WhereHasEntityWith(preds ...predicate.MarketEntity) {
+	f.Where(entql.HasEdgeWith("entity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *CreditScoreEventFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *CreditScoreEventFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *DepartmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2116,7 +2404,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2246,6 +2534,20 @@ func (f *DepartmentFilter) WhereHasCommitmentsWith(preds ...predicate.CreditComm
 	})))
 }
 
+// WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
+func (f *DepartmentFilter) WhereHasScoreEvents() {
+	f.Where(entql.HasEdge("score_events"))
+}
+
+// WhereHasScoreEventsWith applies a predicate to check if query has an edge score_events with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasScoreEventsWith(preds ...predicate.CreditScoreEvent) {
+	f.Where(entql.HasEdgeWith("score_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasInspectionPlans applies a predicate to check if query has an edge inspection_plans.
 func (f *DepartmentFilter) WhereHasInspectionPlans() {
 	f.Where(entql.HasEdge("inspection_plans"))
@@ -2289,7 +2591,7 @@ type DivisionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DivisionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2373,7 +2675,7 @@ type EntityRoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EntityRoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2476,7 +2778,7 @@ type EvaluationRuleSetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EvaluationRuleSetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2513,6 +2815,96 @@ func (f *EvaluationRuleSetFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *GovernmentIntegrityRecordQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the GovernmentIntegrityRecordQuery builder.
+func (_q *GovernmentIntegrityRecordQuery) Filter() *GovernmentIntegrityRecordFilter {
+	return &GovernmentIntegrityRecordFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *GovernmentIntegrityRecordMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the GovernmentIntegrityRecordMutation builder.
+func (m *GovernmentIntegrityRecordMutation) Filter() *GovernmentIntegrityRecordFilter {
+	return &GovernmentIntegrityRecordFilter{config: m.config, predicateAdder: m}
+}
+
+// GovernmentIntegrityRecordFilter provides a generic filtering capability at runtime for GovernmentIntegrityRecordQuery.
+type GovernmentIntegrityRecordFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *GovernmentIntegrityRecordFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *GovernmentIntegrityRecordFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *GovernmentIntegrityRecordFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *GovernmentIntegrityRecordFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldUpdatedAt))
+}
+
+// WhereBodyName applies the entql string predicate on the body_name field.
+func (f *GovernmentIntegrityRecordFilter) WhereBodyName(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldBodyName))
+}
+
+// WhereBodyUscc applies the entql string predicate on the body_uscc field.
+func (f *GovernmentIntegrityRecordFilter) WhereBodyUscc(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldBodyUscc))
+}
+
+// WhereOfficialName applies the entql string predicate on the official_name field.
+func (f *GovernmentIntegrityRecordFilter) WhereOfficialName(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldOfficialName))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *GovernmentIntegrityRecordFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldDescription))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *GovernmentIntegrityRecordFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldBasis))
+}
+
+// WhereRecordedOn applies the entql time.Time predicate on the recorded_on field.
+func (f *GovernmentIntegrityRecordFilter) WhereRecordedOn(p entql.TimeP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldRecordedOn))
+}
+
+// WhereSourceSystem applies the entql string predicate on the source_system field.
+func (f *GovernmentIntegrityRecordFilter) WhereSourceSystem(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldSourceSystem))
+}
+
+// WhereSourceRecordID applies the entql string predicate on the source_record_id field.
+func (f *GovernmentIntegrityRecordFilter) WhereSourceRecordID(p entql.StringP) {
+	f.Where(p.Field(governmentintegrityrecord.FieldSourceRecordID))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InspectionPlanQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2541,7 +2933,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2635,7 +3027,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2710,7 +3102,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2897,7 +3289,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3112,6 +3504,20 @@ func (f *MarketEntityFilter) WhereHasCommitmentsWith(preds ...predicate.CreditCo
 	})))
 }
 
+// WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
+func (f *MarketEntityFilter) WhereHasScoreEvents() {
+	f.Where(entql.HasEdge("score_events"))
+}
+
+// WhereHasScoreEventsWith applies a predicate to check if query has an edge score_events with a given conditions (other predicates).
+func (f *MarketEntityFilter) WhereHasScoreEventsWith(preds ...predicate.CreditScoreEvent) {
+	f.Where(entql.HasEdgeWith("score_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasDivision applies a predicate to check if query has an edge division.
 func (f *MarketEntityFilter) WhereHasDivision() {
 	f.Where(entql.HasEdge("division"))
@@ -3197,7 +3603,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3342,6 +3748,20 @@ func (f *NaturalPersonFilter) WhereHasCommitmentsWith(preds ...predicate.CreditC
 	})))
 }
 
+// WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
+func (f *NaturalPersonFilter) WhereHasScoreEvents() {
+	f.Where(entql.HasEdge("score_events"))
+}
+
+// WhereHasScoreEventsWith applies a predicate to check if query has an edge score_events with a given conditions (other predicates).
+func (f *NaturalPersonFilter) WhereHasScoreEventsWith(preds ...predicate.CreditScoreEvent) {
+	f.Where(entql.HasEdgeWith("score_events", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasRepresents applies a predicate to check if query has an edge represents.
 func (f *NaturalPersonFilter) WhereHasRepresents() {
 	f.Where(entql.HasEdge("represents"))
@@ -3413,7 +3833,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3521,7 +3941,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3611,7 +4031,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3778,7 +4198,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3876,7 +4296,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

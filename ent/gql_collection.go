@@ -14,10 +14,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -970,6 +972,221 @@ func newCreditCommitmentPaginateArgs(rv map[string]any) *creditcommitmentPaginat
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *CreditScoreEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*CreditScoreEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *CreditScoreEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(creditscoreevent.Columns))
+		selectedFields = []string{creditscoreevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[creditscoreevent.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldDepartmentID)
+				fieldSeen[creditscoreevent.FieldDepartmentID] = struct{}{}
+			}
+
+		case "entity":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MarketEntityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, marketentityImplementors)...); err != nil {
+				return err
+			}
+			_q.withEntity = query
+			if _, ok := fieldSeen[creditscoreevent.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldEntityID)
+				fieldSeen[creditscoreevent.FieldEntityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NaturalPersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, naturalpersonImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[creditscoreevent.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldPersonID)
+				fieldSeen[creditscoreevent.FieldPersonID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[creditscoreevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldCreatedAt)
+				fieldSeen[creditscoreevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[creditscoreevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldUpdatedAt)
+				fieldSeen[creditscoreevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "sector":
+			if _, ok := fieldSeen[creditscoreevent.FieldSector]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldSector)
+				fieldSeen[creditscoreevent.FieldSector] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[creditscoreevent.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldSeverity)
+				fieldSeen[creditscoreevent.FieldSeverity] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[creditscoreevent.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldStatus)
+				fieldSeen[creditscoreevent.FieldStatus] = struct{}{}
+			}
+		case "sourceSystem":
+			if _, ok := fieldSeen[creditscoreevent.FieldSourceSystem]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldSourceSystem)
+				fieldSeen[creditscoreevent.FieldSourceSystem] = struct{}{}
+			}
+		case "sourceRecordID":
+			if _, ok := fieldSeen[creditscoreevent.FieldSourceRecordID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldSourceRecordID)
+				fieldSeen[creditscoreevent.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[creditscoreevent.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldUnderObjection)
+				fieldSeen[creditscoreevent.FieldUnderObjection] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[creditscoreevent.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldDepartmentID)
+				fieldSeen[creditscoreevent.FieldDepartmentID] = struct{}{}
+			}
+		case "entityID":
+			if _, ok := fieldSeen[creditscoreevent.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldEntityID)
+				fieldSeen[creditscoreevent.FieldEntityID] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[creditscoreevent.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldPersonID)
+				fieldSeen[creditscoreevent.FieldPersonID] = struct{}{}
+			}
+		case "scheme":
+			if _, ok := fieldSeen[creditscoreevent.FieldScheme]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldScheme)
+				fieldSeen[creditscoreevent.FieldScheme] = struct{}{}
+			}
+		case "points":
+			if _, ok := fieldSeen[creditscoreevent.FieldPoints]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldPoints)
+				fieldSeen[creditscoreevent.FieldPoints] = struct{}{}
+			}
+		case "category":
+			if _, ok := fieldSeen[creditscoreevent.FieldCategory]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldCategory)
+				fieldSeen[creditscoreevent.FieldCategory] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[creditscoreevent.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldEffectiveFrom)
+				fieldSeen[creditscoreevent.FieldEffectiveFrom] = struct{}{}
+			}
+		case "expiresOn":
+			if _, ok := fieldSeen[creditscoreevent.FieldExpiresOn]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldExpiresOn)
+				fieldSeen[creditscoreevent.FieldExpiresOn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type creditscoreeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []CreditScoreEventPaginateOption
+}
+
+func newCreditScoreEventPaginateArgs(rv map[string]any) *creditscoreeventPaginateArgs {
+	args := &creditscoreeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*CreditScoreEventOrder:
+			args.opts = append(args.opts, WithCreditScoreEventOrder(v))
+		case []any:
+			var orders []*CreditScoreEventOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &CreditScoreEventOrder{Field: &CreditScoreEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithCreditScoreEventOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*CreditScoreEventWhereInput); ok {
+		args.opts = append(args.opts, WithCreditScoreEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *DepartmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*DepartmentQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1525,6 +1742,95 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				*wq = *query
 			})
 
+		case "scoreEvents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CreditScoreEventClient{config: _q.config}).Query()
+			)
+			args := newCreditScoreEventPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newCreditScoreEventPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Department) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"department_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(department.ScoreEventsColumn), ids...))
+						})
+						if err := query.GroupBy(department.ScoreEventsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.ScoreEvents)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, creditscoreeventImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(department.ScoreEventsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedScoreEvents(alias, func(wq *CreditScoreEventQuery) {
+				*wq = *query
+			})
+
 		case "inspectionPlans":
 			var (
 				alias = field.Alias
@@ -1568,10 +1874,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -1579,10 +1885,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.InspectionPlans)
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -2141,6 +2447,140 @@ func newEvaluationRuleSetPaginateArgs(rv map[string]any) *evaluationrulesetPagin
 	}
 	if v, ok := rv[whereField].(*EvaluationRuleSetWhereInput); ok {
 		args.opts = append(args.opts, WithEvaluationRuleSetFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *GovernmentIntegrityRecordQuery) CollectFields(ctx context.Context, satisfies ...string) (*GovernmentIntegrityRecordQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *GovernmentIntegrityRecordQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(governmentintegrityrecord.Columns))
+		selectedFields = []string{governmentintegrityrecord.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldCreatedAt)
+				fieldSeen[governmentintegrityrecord.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldUpdatedAt)
+				fieldSeen[governmentintegrityrecord.FieldUpdatedAt] = struct{}{}
+			}
+		case "bodyName":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldBodyName]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldBodyName)
+				fieldSeen[governmentintegrityrecord.FieldBodyName] = struct{}{}
+			}
+		case "bodyUscc":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldBodyUscc]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldBodyUscc)
+				fieldSeen[governmentintegrityrecord.FieldBodyUscc] = struct{}{}
+			}
+		case "officialName":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldOfficialName]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldOfficialName)
+				fieldSeen[governmentintegrityrecord.FieldOfficialName] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldDescription)
+				fieldSeen[governmentintegrityrecord.FieldDescription] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldBasis)
+				fieldSeen[governmentintegrityrecord.FieldBasis] = struct{}{}
+			}
+		case "recordedOn":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldRecordedOn]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldRecordedOn)
+				fieldSeen[governmentintegrityrecord.FieldRecordedOn] = struct{}{}
+			}
+		case "sourceSystem":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldSourceSystem]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldSourceSystem)
+				fieldSeen[governmentintegrityrecord.FieldSourceSystem] = struct{}{}
+			}
+		case "sourceRecordID":
+			if _, ok := fieldSeen[governmentintegrityrecord.FieldSourceRecordID]; !ok {
+				selectedFields = append(selectedFields, governmentintegrityrecord.FieldSourceRecordID)
+				fieldSeen[governmentintegrityrecord.FieldSourceRecordID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type governmentintegrityrecordPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []GovernmentIntegrityRecordPaginateOption
+}
+
+func newGovernmentIntegrityRecordPaginateArgs(rv map[string]any) *governmentintegrityrecordPaginateArgs {
+	args := &governmentintegrityrecordPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &GovernmentIntegrityRecordOrder{Field: &GovernmentIntegrityRecordOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithGovernmentIntegrityRecordOrder(order))
+			}
+		case *GovernmentIntegrityRecordOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithGovernmentIntegrityRecordOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*GovernmentIntegrityRecordWhereInput); ok {
+		args.opts = append(args.opts, WithGovernmentIntegrityRecordFilter(v.Filter))
 	}
 	return args
 }
@@ -3150,6 +3590,95 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				*wq = *query
 			})
 
+		case "scoreEvents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CreditScoreEventClient{config: _q.config}).Query()
+			)
+			args := newCreditScoreEventPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newCreditScoreEventPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*MarketEntity) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"entity_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(marketentity.ScoreEventsColumn), ids...))
+						})
+						if err := query.GroupBy(marketentity.ScoreEventsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*MarketEntity) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.ScoreEvents)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, creditscoreeventImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(marketentity.ScoreEventsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedScoreEvents(alias, func(wq *CreditScoreEventQuery) {
+				*wq = *query
+			})
+
 		case "division":
 			var (
 				alias = field.Alias
@@ -3945,6 +4474,95 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				query = pager.applyOrder(query)
 			}
 			_q.WithNamedCommitments(alias, func(wq *CreditCommitmentQuery) {
+				*wq = *query
+			})
+
+		case "scoreEvents":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CreditScoreEventClient{config: _q.config}).Query()
+			)
+			args := newCreditScoreEventPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newCreditScoreEventPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*NaturalPerson) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"person_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(naturalperson.ScoreEventsColumn), ids...))
+						})
+						if err := query.GroupBy(naturalperson.ScoreEventsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*NaturalPerson) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.ScoreEvents)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, creditscoreeventImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(naturalperson.ScoreEventsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedScoreEvents(alias, func(wq *CreditScoreEventQuery) {
 				*wq = *query
 			})
 

@@ -80,6 +80,30 @@ func (_m *CreditCommitment) Person(ctx context.Context) (*NaturalPerson, error) 
 	return result, MaskNotFound(err)
 }
 
+func (_m *CreditScoreEvent) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CreditScoreEvent) Entity(ctx context.Context) (*MarketEntity, error) {
+	result, err := _m.Edges.EntityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryEntity().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CreditScoreEvent) Person(ctx context.Context) (*NaturalPerson, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Department) Penalties(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder,
 ) (*AdministrativePenaltyConnection, error) {
@@ -201,12 +225,32 @@ func (_m *Department) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Department) ScoreEvents(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
+) (*CreditScoreEventConnection, error) {
+	opts := []CreditScoreEventPaginateOption{
+		WithCreditScoreEventOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
+		pager, err := newCreditScoreEventPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CreditScoreEventConnection{Edges: []*CreditScoreEventEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryScoreEvents().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Department) InspectionPlans(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int,
 ) (*InspectionPlanConnection, error) {
 	opts := []InspectionPlanPaginateOption{}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
 	if nodes, err := _m.NamedInspectionPlans(alias); err == nil || hasTotalCount {
 		pager, err := newInspectionPlanPager(opts, last != nil)
 		if err != nil {
@@ -409,6 +453,26 @@ func (_m *MarketEntity) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *MarketEntity) ScoreEvents(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
+) (*CreditScoreEventConnection, error) {
+	opts := []CreditScoreEventPaginateOption{
+		WithCreditScoreEventOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
+		pager, err := newCreditScoreEventPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CreditScoreEventConnection{Edges: []*CreditScoreEventEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryScoreEvents().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *MarketEntity) Division(ctx context.Context) (*Division, error) {
 	result, err := _m.Edges.DivisionOrErr()
 	if IsNotLoaded(err) {
@@ -564,6 +628,26 @@ func (_m *NaturalPerson) Commitments(
 		return conn, nil
 	}
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *NaturalPerson) ScoreEvents(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
+) (*CreditScoreEventConnection, error) {
+	opts := []CreditScoreEventPaginateOption{
+		WithCreditScoreEventOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
+		pager, err := newCreditScoreEventPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CreditScoreEventConnection{Edges: []*CreditScoreEventEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryScoreEvents().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *NaturalPerson) Represents(ctx context.Context) (result []*MarketEntity, err error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -596,6 +597,114 @@ func (c *CreditCommitmentUpdateOne) SetInput(i UpdateCreditCommitmentInput) *Cre
 	return c
 }
 
+// CreateCreditScoreEventInput represents a mutation input for creating creditscoreevents.
+type CreateCreditScoreEventInput struct {
+	Severity       *sectors.Severity
+	Status         *sectors.RecordStatus
+	SourceSystem   string
+	SourceRecordID string
+	Scheme         creditscoreevent.Scheme
+	Points         int
+	Category       string
+	EffectiveFrom  time.Time
+	ExpiresOn      *time.Time
+	DepartmentID   int
+	EntityID       *int
+	PersonID       *int
+}
+
+// Mutate applies the CreateCreditScoreEventInput on the CreditScoreEventMutation builder.
+func (i *CreateCreditScoreEventInput) Mutate(m *CreditScoreEventMutation) {
+	if v := i.Severity; v != nil {
+		m.SetSeverity(*v)
+	}
+	if v := i.Status; v != nil {
+		m.SetStatus(*v)
+	}
+	m.SetSourceSystem(i.SourceSystem)
+	m.SetSourceRecordID(i.SourceRecordID)
+	m.SetScheme(i.Scheme)
+	m.SetPoints(i.Points)
+	m.SetCategory(i.Category)
+	m.SetEffectiveFrom(i.EffectiveFrom)
+	if v := i.ExpiresOn; v != nil {
+		m.SetExpiresOn(*v)
+	}
+	m.SetDepartmentID(i.DepartmentID)
+	if v := i.EntityID; v != nil {
+		m.SetEntityID(*v)
+	}
+	if v := i.PersonID; v != nil {
+		m.SetPersonID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateCreditScoreEventInput on the CreditScoreEventCreate builder.
+func (c *CreditScoreEventCreate) SetInput(i CreateCreditScoreEventInput) *CreditScoreEventCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateCreditScoreEventInput represents a mutation input for updating creditscoreevents.
+type UpdateCreditScoreEventInput struct {
+	ClearSeverity  bool
+	Severity       *sectors.Severity
+	Status         *sectors.RecordStatus
+	SourceSystem   *string
+	Scheme         *creditscoreevent.Scheme
+	Points         *int
+	Category       *string
+	EffectiveFrom  *time.Time
+	ClearExpiresOn bool
+	ExpiresOn      *time.Time
+}
+
+// Mutate applies the UpdateCreditScoreEventInput on the CreditScoreEventMutation builder.
+func (i *UpdateCreditScoreEventInput) Mutate(m *CreditScoreEventMutation) {
+	if i.ClearSeverity {
+		m.ClearSeverity()
+	}
+	if v := i.Severity; v != nil {
+		m.SetSeverity(*v)
+	}
+	if v := i.Status; v != nil {
+		m.SetStatus(*v)
+	}
+	if v := i.SourceSystem; v != nil {
+		m.SetSourceSystem(*v)
+	}
+	if v := i.Scheme; v != nil {
+		m.SetScheme(*v)
+	}
+	if v := i.Points; v != nil {
+		m.SetPoints(*v)
+	}
+	if v := i.Category; v != nil {
+		m.SetCategory(*v)
+	}
+	if v := i.EffectiveFrom; v != nil {
+		m.SetEffectiveFrom(*v)
+	}
+	if i.ClearExpiresOn {
+		m.ClearExpiresOn()
+	}
+	if v := i.ExpiresOn; v != nil {
+		m.SetExpiresOn(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateCreditScoreEventInput on the CreditScoreEventUpdate builder.
+func (c *CreditScoreEventUpdate) SetInput(i UpdateCreditScoreEventInput) *CreditScoreEventUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateCreditScoreEventInput on the CreditScoreEventUpdateOne builder.
+func (c *CreditScoreEventUpdateOne) SetInput(i UpdateCreditScoreEventInput) *CreditScoreEventUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateDepartmentInput represents a mutation input for creating departments.
 type CreateDepartmentInput struct {
 	Code         string
@@ -752,6 +861,38 @@ func (c *EntityRoleUpdate) SetInput(i UpdateEntityRoleInput) *EntityRoleUpdate {
 
 // SetInput applies the change-set in the UpdateEntityRoleInput on the EntityRoleUpdateOne builder.
 func (c *EntityRoleUpdateOne) SetInput(i UpdateEntityRoleInput) *EntityRoleUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateGovernmentIntegrityRecordInput represents a mutation input for creating governmentintegrityrecords.
+type CreateGovernmentIntegrityRecordInput struct {
+	BodyName       string
+	BodyUscc       string
+	OfficialName   *string
+	Description    string
+	Basis          string
+	RecordedOn     time.Time
+	SourceSystem   string
+	SourceRecordID string
+}
+
+// Mutate applies the CreateGovernmentIntegrityRecordInput on the GovernmentIntegrityRecordMutation builder.
+func (i *CreateGovernmentIntegrityRecordInput) Mutate(m *GovernmentIntegrityRecordMutation) {
+	m.SetBodyName(i.BodyName)
+	m.SetBodyUscc(i.BodyUscc)
+	if v := i.OfficialName; v != nil {
+		m.SetOfficialName(*v)
+	}
+	m.SetDescription(i.Description)
+	m.SetBasis(i.Basis)
+	m.SetRecordedOn(i.RecordedOn)
+	m.SetSourceSystem(i.SourceSystem)
+	m.SetSourceRecordID(i.SourceRecordID)
+}
+
+// SetInput applies the change-set in the CreateGovernmentIntegrityRecordInput on the GovernmentIntegrityRecordCreate builder.
+func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRecordInput) *GovernmentIntegrityRecordCreate {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -13,10 +13,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/internal"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
@@ -56,6 +58,11 @@ var creditcommitmentImplementors = []string{"CreditCommitment", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*CreditCommitment) IsNode() {}
 
+var creditscoreeventImplementors = []string{"CreditScoreEvent", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*CreditScoreEvent) IsNode() {}
+
 var departmentImplementors = []string{"Department", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -75,6 +82,11 @@ var evaluationrulesetImplementors = []string{"EvaluationRuleSet", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*EvaluationRuleSet) IsNode() {}
+
+var governmentintegrityrecordImplementors = []string{"GovernmentIntegrityRecord", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*GovernmentIntegrityRecord) IsNode() {}
 
 var inspectionplanImplementors = []string{"InspectionPlan", "Node"}
 
@@ -239,6 +251,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case creditscoreevent.Table:
+		query := c.CreditScoreEvent.Query().
+			Where(creditscoreevent.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, creditscoreeventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case department.Table:
 		query := c.Department.Query().
 			Where(department.ID(id))
@@ -271,6 +292,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(evaluationruleset.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, evaluationrulesetImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case governmentintegrityrecord.Table:
+		query := c.GovernmentIntegrityRecord.Query().
+			Where(governmentintegrityrecord.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, governmentintegrityrecordImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -502,6 +532,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case creditscoreevent.Table:
+		query := c.CreditScoreEvent.Query().
+			Where(creditscoreevent.IDIn(ids...))
+		query, err := query.CollectFields(ctx, creditscoreeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case department.Table:
 		query := c.Department.Query().
 			Where(department.IDIn(ids...))
@@ -554,6 +600,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.EvaluationRuleSet.Query().
 			Where(evaluationruleset.IDIn(ids...))
 		query, err := query.CollectFields(ctx, evaluationrulesetImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case governmentintegrityrecord.Table:
+		query := c.GovernmentIntegrityRecord.Query().
+			Where(governmentintegrityrecord.IDIn(ids...))
+		query, err := query.CollectFields(ctx, governmentintegrityrecordImplementors...)
 		if err != nil {
 			return nil, err
 		}

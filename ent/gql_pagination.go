@@ -18,10 +18,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -1551,6 +1553,374 @@ func (_m *CreditCommitment) ToEdge(order *CreditCommitmentOrder) *CreditCommitme
 	}
 }
 
+// CreditScoreEventEdge is the edge representation of CreditScoreEvent.
+type CreditScoreEventEdge struct {
+	Node   *CreditScoreEvent `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// CreditScoreEventConnection is the connection containing edges to CreditScoreEvent.
+type CreditScoreEventConnection struct {
+	Edges      []*CreditScoreEventEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *CreditScoreEventConnection) build(nodes []*CreditScoreEvent, pager *creditscoreeventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *CreditScoreEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *CreditScoreEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *CreditScoreEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*CreditScoreEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &CreditScoreEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// CreditScoreEventPaginateOption enables pagination customization.
+type CreditScoreEventPaginateOption func(*creditscoreeventPager) error
+
+// WithCreditScoreEventOrder configures pagination ordering.
+func WithCreditScoreEventOrder(order []*CreditScoreEventOrder) CreditScoreEventPaginateOption {
+	return func(pager *creditscoreeventPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithCreditScoreEventFilter configures pagination filter.
+func WithCreditScoreEventFilter(filter func(*CreditScoreEventQuery) (*CreditScoreEventQuery, error)) CreditScoreEventPaginateOption {
+	return func(pager *creditscoreeventPager) error {
+		if filter == nil {
+			return errors.New("CreditScoreEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type creditscoreeventPager struct {
+	reverse bool
+	order   []*CreditScoreEventOrder
+	filter  func(*CreditScoreEventQuery) (*CreditScoreEventQuery, error)
+}
+
+func newCreditScoreEventPager(opts []CreditScoreEventPaginateOption, reverse bool) (*creditscoreeventPager, error) {
+	pager := &creditscoreeventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *creditscoreeventPager) applyFilter(query *CreditScoreEventQuery) (*CreditScoreEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *creditscoreeventPager) toCursor(_m *CreditScoreEvent) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *creditscoreeventPager) applyCursors(query *CreditScoreEventQuery, after, before *Cursor) (*CreditScoreEventQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultCreditScoreEventOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *creditscoreeventPager) applyOrder(query *CreditScoreEventQuery) *CreditScoreEventQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultCreditScoreEventOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultCreditScoreEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *creditscoreeventPager) orderExpr(query *CreditScoreEventQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultCreditScoreEventOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to CreditScoreEvent.
+func (_m *CreditScoreEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...CreditScoreEventPaginateOption,
+) (*CreditScoreEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newCreditScoreEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &CreditScoreEventConnection{Edges: []*CreditScoreEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// CreditScoreEventOrderFieldCreatedAt orders CreditScoreEvent by created_at.
+	CreditScoreEventOrderFieldCreatedAt = &CreditScoreEventOrderField{
+		Value: func(_m *CreditScoreEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: creditscoreevent.FieldCreatedAt,
+		toTerm: creditscoreevent.ByCreatedAt,
+		toCursor: func(_m *CreditScoreEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// CreditScoreEventOrderFieldUpdatedAt orders CreditScoreEvent by updated_at.
+	CreditScoreEventOrderFieldUpdatedAt = &CreditScoreEventOrderField{
+		Value: func(_m *CreditScoreEvent) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: creditscoreevent.FieldUpdatedAt,
+		toTerm: creditscoreevent.ByUpdatedAt,
+		toCursor: func(_m *CreditScoreEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// CreditScoreEventOrderFieldEffectiveFrom orders CreditScoreEvent by effective_from.
+	CreditScoreEventOrderFieldEffectiveFrom = &CreditScoreEventOrderField{
+		Value: func(_m *CreditScoreEvent) (ent.Value, error) {
+			return _m.EffectiveFrom, nil
+		},
+		column: creditscoreevent.FieldEffectiveFrom,
+		toTerm: creditscoreevent.ByEffectiveFrom,
+		toCursor: func(_m *CreditScoreEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.EffectiveFrom,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f CreditScoreEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case CreditScoreEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case CreditScoreEventOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case CreditScoreEventOrderFieldEffectiveFrom.column:
+		str = "EFFECTIVE_FROM"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f CreditScoreEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *CreditScoreEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("CreditScoreEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *CreditScoreEventOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *CreditScoreEventOrderFieldUpdatedAt
+	case "EFFECTIVE_FROM":
+		*f = *CreditScoreEventOrderFieldEffectiveFrom
+	default:
+		return fmt.Errorf("%s is not a valid CreditScoreEventOrderField", str)
+	}
+	return nil
+}
+
+// CreditScoreEventOrderField defines the ordering field of CreditScoreEvent.
+type CreditScoreEventOrderField struct {
+	// Value extracts the ordering value from the given CreditScoreEvent.
+	Value    func(*CreditScoreEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) creditscoreevent.OrderOption
+	toCursor func(*CreditScoreEvent) Cursor
+}
+
+// CreditScoreEventOrder defines the ordering of CreditScoreEvent.
+type CreditScoreEventOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *CreditScoreEventOrderField `json:"field"`
+}
+
+// DefaultCreditScoreEventOrder is the default ordering of CreditScoreEvent.
+var DefaultCreditScoreEventOrder = &CreditScoreEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &CreditScoreEventOrderField{
+		Value: func(_m *CreditScoreEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: creditscoreevent.FieldID,
+		toTerm: creditscoreevent.ByID,
+		toCursor: func(_m *CreditScoreEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts CreditScoreEvent into CreditScoreEventEdge.
+func (_m *CreditScoreEvent) ToEdge(order *CreditScoreEventOrder) *CreditScoreEventEdge {
+	if order == nil {
+		order = DefaultCreditScoreEventOrder
+	}
+	return &CreditScoreEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // DepartmentEdge is the edge representation of Department.
 type DepartmentEdge struct {
 	Node   *Department `json:"node"`
@@ -2719,6 +3089,338 @@ func (_m *EvaluationRuleSet) ToEdge(order *EvaluationRuleSetOrder) *EvaluationRu
 		order = DefaultEvaluationRuleSetOrder
 	}
 	return &EvaluationRuleSetEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// GovernmentIntegrityRecordEdge is the edge representation of GovernmentIntegrityRecord.
+type GovernmentIntegrityRecordEdge struct {
+	Node   *GovernmentIntegrityRecord `json:"node"`
+	Cursor Cursor                     `json:"cursor"`
+}
+
+// GovernmentIntegrityRecordConnection is the connection containing edges to GovernmentIntegrityRecord.
+type GovernmentIntegrityRecordConnection struct {
+	Edges      []*GovernmentIntegrityRecordEdge `json:"edges"`
+	PageInfo   PageInfo                         `json:"pageInfo"`
+	TotalCount int                              `json:"totalCount"`
+}
+
+func (c *GovernmentIntegrityRecordConnection) build(nodes []*GovernmentIntegrityRecord, pager *governmentintegrityrecordPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *GovernmentIntegrityRecord
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *GovernmentIntegrityRecord {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *GovernmentIntegrityRecord {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*GovernmentIntegrityRecordEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &GovernmentIntegrityRecordEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// GovernmentIntegrityRecordPaginateOption enables pagination customization.
+type GovernmentIntegrityRecordPaginateOption func(*governmentintegrityrecordPager) error
+
+// WithGovernmentIntegrityRecordOrder configures pagination ordering.
+func WithGovernmentIntegrityRecordOrder(order *GovernmentIntegrityRecordOrder) GovernmentIntegrityRecordPaginateOption {
+	if order == nil {
+		order = DefaultGovernmentIntegrityRecordOrder
+	}
+	o := *order
+	return func(pager *governmentintegrityrecordPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultGovernmentIntegrityRecordOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithGovernmentIntegrityRecordFilter configures pagination filter.
+func WithGovernmentIntegrityRecordFilter(filter func(*GovernmentIntegrityRecordQuery) (*GovernmentIntegrityRecordQuery, error)) GovernmentIntegrityRecordPaginateOption {
+	return func(pager *governmentintegrityrecordPager) error {
+		if filter == nil {
+			return errors.New("GovernmentIntegrityRecordQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type governmentintegrityrecordPager struct {
+	reverse bool
+	order   *GovernmentIntegrityRecordOrder
+	filter  func(*GovernmentIntegrityRecordQuery) (*GovernmentIntegrityRecordQuery, error)
+}
+
+func newGovernmentIntegrityRecordPager(opts []GovernmentIntegrityRecordPaginateOption, reverse bool) (*governmentintegrityrecordPager, error) {
+	pager := &governmentintegrityrecordPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultGovernmentIntegrityRecordOrder
+	}
+	return pager, nil
+}
+
+func (p *governmentintegrityrecordPager) applyFilter(query *GovernmentIntegrityRecordQuery) (*GovernmentIntegrityRecordQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *governmentintegrityrecordPager) toCursor(_m *GovernmentIntegrityRecord) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *governmentintegrityrecordPager) applyCursors(query *GovernmentIntegrityRecordQuery, after, before *Cursor) (*GovernmentIntegrityRecordQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultGovernmentIntegrityRecordOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *governmentintegrityrecordPager) applyOrder(query *GovernmentIntegrityRecordQuery) *GovernmentIntegrityRecordQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultGovernmentIntegrityRecordOrder.Field {
+		query = query.Order(DefaultGovernmentIntegrityRecordOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *governmentintegrityrecordPager) orderExpr(query *GovernmentIntegrityRecordQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultGovernmentIntegrityRecordOrder.Field {
+			b.Comma().Ident(DefaultGovernmentIntegrityRecordOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to GovernmentIntegrityRecord.
+func (_m *GovernmentIntegrityRecordQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...GovernmentIntegrityRecordPaginateOption,
+) (*GovernmentIntegrityRecordConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newGovernmentIntegrityRecordPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &GovernmentIntegrityRecordConnection{Edges: []*GovernmentIntegrityRecordEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// GovernmentIntegrityRecordOrderFieldCreatedAt orders GovernmentIntegrityRecord by created_at.
+	GovernmentIntegrityRecordOrderFieldCreatedAt = &GovernmentIntegrityRecordOrderField{
+		Value: func(_m *GovernmentIntegrityRecord) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: governmentintegrityrecord.FieldCreatedAt,
+		toTerm: governmentintegrityrecord.ByCreatedAt,
+		toCursor: func(_m *GovernmentIntegrityRecord) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// GovernmentIntegrityRecordOrderFieldUpdatedAt orders GovernmentIntegrityRecord by updated_at.
+	GovernmentIntegrityRecordOrderFieldUpdatedAt = &GovernmentIntegrityRecordOrderField{
+		Value: func(_m *GovernmentIntegrityRecord) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: governmentintegrityrecord.FieldUpdatedAt,
+		toTerm: governmentintegrityrecord.ByUpdatedAt,
+		toCursor: func(_m *GovernmentIntegrityRecord) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// GovernmentIntegrityRecordOrderFieldRecordedOn orders GovernmentIntegrityRecord by recorded_on.
+	GovernmentIntegrityRecordOrderFieldRecordedOn = &GovernmentIntegrityRecordOrderField{
+		Value: func(_m *GovernmentIntegrityRecord) (ent.Value, error) {
+			return _m.RecordedOn, nil
+		},
+		column: governmentintegrityrecord.FieldRecordedOn,
+		toTerm: governmentintegrityrecord.ByRecordedOn,
+		toCursor: func(_m *GovernmentIntegrityRecord) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RecordedOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f GovernmentIntegrityRecordOrderField) String() string {
+	var str string
+	switch f.column {
+	case GovernmentIntegrityRecordOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case GovernmentIntegrityRecordOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case GovernmentIntegrityRecordOrderFieldRecordedOn.column:
+		str = "RECORDED_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f GovernmentIntegrityRecordOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *GovernmentIntegrityRecordOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("GovernmentIntegrityRecordOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *GovernmentIntegrityRecordOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *GovernmentIntegrityRecordOrderFieldUpdatedAt
+	case "RECORDED_ON":
+		*f = *GovernmentIntegrityRecordOrderFieldRecordedOn
+	default:
+		return fmt.Errorf("%s is not a valid GovernmentIntegrityRecordOrderField", str)
+	}
+	return nil
+}
+
+// GovernmentIntegrityRecordOrderField defines the ordering field of GovernmentIntegrityRecord.
+type GovernmentIntegrityRecordOrderField struct {
+	// Value extracts the ordering value from the given GovernmentIntegrityRecord.
+	Value    func(*GovernmentIntegrityRecord) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) governmentintegrityrecord.OrderOption
+	toCursor func(*GovernmentIntegrityRecord) Cursor
+}
+
+// GovernmentIntegrityRecordOrder defines the ordering of GovernmentIntegrityRecord.
+type GovernmentIntegrityRecordOrder struct {
+	Direction OrderDirection                       `json:"direction"`
+	Field     *GovernmentIntegrityRecordOrderField `json:"field"`
+}
+
+// DefaultGovernmentIntegrityRecordOrder is the default ordering of GovernmentIntegrityRecord.
+var DefaultGovernmentIntegrityRecordOrder = &GovernmentIntegrityRecordOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &GovernmentIntegrityRecordOrderField{
+		Value: func(_m *GovernmentIntegrityRecord) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: governmentintegrityrecord.FieldID,
+		toTerm: governmentintegrityrecord.ByID,
+		toCursor: func(_m *GovernmentIntegrityRecord) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts GovernmentIntegrityRecord into GovernmentIntegrityRecordEdge.
+func (_m *GovernmentIntegrityRecord) ToEdge(order *GovernmentIntegrityRecordOrder) *GovernmentIntegrityRecordEdge {
+	if order == nil {
+		order = DefaultGovernmentIntegrityRecordOrder
+	}
+	return &GovernmentIntegrityRecordEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -11,10 +11,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -4203,6 +4205,696 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 	}
 }
 
+// CreditScoreEventWhereInput represents a where input for filtering CreditScoreEvent queries.
+type CreditScoreEventWhereInput struct {
+	Predicates []predicate.CreditScoreEvent  `json:"-"`
+	Not        *CreditScoreEventWhereInput   `json:"not,omitempty"`
+	Or         []*CreditScoreEventWhereInput `json:"or,omitempty"`
+	And        []*CreditScoreEventWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "sector" field predicates.
+	Sector      *sectors.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+
+	// "severity" field predicates.
+	Severity       *sectors.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+
+	// "status" field predicates.
+	Status      *sectors.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+
+	// "source_system" field predicates.
+	SourceSystem             *string  `json:"sourceSystem,omitempty"`
+	SourceSystemNEQ          *string  `json:"sourceSystemNEQ,omitempty"`
+	SourceSystemIn           []string `json:"sourceSystemIn,omitempty"`
+	SourceSystemNotIn        []string `json:"sourceSystemNotIn,omitempty"`
+	SourceSystemGT           *string  `json:"sourceSystemGT,omitempty"`
+	SourceSystemGTE          *string  `json:"sourceSystemGTE,omitempty"`
+	SourceSystemLT           *string  `json:"sourceSystemLT,omitempty"`
+	SourceSystemLTE          *string  `json:"sourceSystemLTE,omitempty"`
+	SourceSystemContains     *string  `json:"sourceSystemContains,omitempty"`
+	SourceSystemHasPrefix    *string  `json:"sourceSystemHasPrefix,omitempty"`
+	SourceSystemHasSuffix    *string  `json:"sourceSystemHasSuffix,omitempty"`
+	SourceSystemEqualFold    *string  `json:"sourceSystemEqualFold,omitempty"`
+	SourceSystemContainsFold *string  `json:"sourceSystemContainsFold,omitempty"`
+
+	// "source_record_id" field predicates.
+	SourceRecordID             *string  `json:"sourceRecordID,omitempty"`
+	SourceRecordIDNEQ          *string  `json:"sourceRecordIDNEQ,omitempty"`
+	SourceRecordIDIn           []string `json:"sourceRecordIDIn,omitempty"`
+	SourceRecordIDNotIn        []string `json:"sourceRecordIDNotIn,omitempty"`
+	SourceRecordIDGT           *string  `json:"sourceRecordIDGT,omitempty"`
+	SourceRecordIDGTE          *string  `json:"sourceRecordIDGTE,omitempty"`
+	SourceRecordIDLT           *string  `json:"sourceRecordIDLT,omitempty"`
+	SourceRecordIDLTE          *string  `json:"sourceRecordIDLTE,omitempty"`
+	SourceRecordIDContains     *string  `json:"sourceRecordIDContains,omitempty"`
+	SourceRecordIDHasPrefix    *string  `json:"sourceRecordIDHasPrefix,omitempty"`
+	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
+	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
+	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "entity_id" field predicates.
+	EntityID       *int  `json:"entityID,omitempty"`
+	EntityIDNEQ    *int  `json:"entityIDNEQ,omitempty"`
+	EntityIDIn     []int `json:"entityIDIn,omitempty"`
+	EntityIDNotIn  []int `json:"entityIDNotIn,omitempty"`
+	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
+	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
+
+	// "person_id" field predicates.
+	PersonID       *int  `json:"personID,omitempty"`
+	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
+	PersonIDIn     []int `json:"personIDIn,omitempty"`
+	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
+	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
+	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
+
+	// "scheme" field predicates.
+	Scheme      *creditscoreevent.Scheme  `json:"scheme,omitempty"`
+	SchemeNEQ   *creditscoreevent.Scheme  `json:"schemeNEQ,omitempty"`
+	SchemeIn    []creditscoreevent.Scheme `json:"schemeIn,omitempty"`
+	SchemeNotIn []creditscoreevent.Scheme `json:"schemeNotIn,omitempty"`
+
+	// "points" field predicates.
+	Points      *int  `json:"points,omitempty"`
+	PointsNEQ   *int  `json:"pointsNEQ,omitempty"`
+	PointsIn    []int `json:"pointsIn,omitempty"`
+	PointsNotIn []int `json:"pointsNotIn,omitempty"`
+	PointsGT    *int  `json:"pointsGT,omitempty"`
+	PointsGTE   *int  `json:"pointsGTE,omitempty"`
+	PointsLT    *int  `json:"pointsLT,omitempty"`
+	PointsLTE   *int  `json:"pointsLTE,omitempty"`
+
+	// "category" field predicates.
+	Category             *string  `json:"category,omitempty"`
+	CategoryNEQ          *string  `json:"categoryNEQ,omitempty"`
+	CategoryIn           []string `json:"categoryIn,omitempty"`
+	CategoryNotIn        []string `json:"categoryNotIn,omitempty"`
+	CategoryGT           *string  `json:"categoryGT,omitempty"`
+	CategoryGTE          *string  `json:"categoryGTE,omitempty"`
+	CategoryLT           *string  `json:"categoryLT,omitempty"`
+	CategoryLTE          *string  `json:"categoryLTE,omitempty"`
+	CategoryContains     *string  `json:"categoryContains,omitempty"`
+	CategoryHasPrefix    *string  `json:"categoryHasPrefix,omitempty"`
+	CategoryHasSuffix    *string  `json:"categoryHasSuffix,omitempty"`
+	CategoryEqualFold    *string  `json:"categoryEqualFold,omitempty"`
+	CategoryContainsFold *string  `json:"categoryContainsFold,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "expires_on" field predicates.
+	ExpiresOn       *time.Time  `json:"expiresOn,omitempty"`
+	ExpiresOnNEQ    *time.Time  `json:"expiresOnNEQ,omitempty"`
+	ExpiresOnIn     []time.Time `json:"expiresOnIn,omitempty"`
+	ExpiresOnNotIn  []time.Time `json:"expiresOnNotIn,omitempty"`
+	ExpiresOnGT     *time.Time  `json:"expiresOnGT,omitempty"`
+	ExpiresOnGTE    *time.Time  `json:"expiresOnGTE,omitempty"`
+	ExpiresOnLT     *time.Time  `json:"expiresOnLT,omitempty"`
+	ExpiresOnLTE    *time.Time  `json:"expiresOnLTE,omitempty"`
+	ExpiresOnIsNil  bool        `json:"expiresOnIsNil,omitempty"`
+	ExpiresOnNotNil bool        `json:"expiresOnNotNil,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+
+	// "entity" edge predicates.
+	HasEntity     *bool                     `json:"hasEntity,omitempty"`
+	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
+
+	// "person" edge predicates.
+	HasPerson     *bool                      `json:"hasPerson,omitempty"`
+	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CreditScoreEventWhereInput) AddPredicates(predicates ...predicate.CreditScoreEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CreditScoreEventWhereInput filter on the CreditScoreEventQuery builder.
+func (i *CreditScoreEventWhereInput) Filter(q *CreditScoreEventQuery) (*CreditScoreEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCreditScoreEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCreditScoreEventWhereInput is returned in case the CreditScoreEventWhereInput is empty.
+var ErrEmptyCreditScoreEventWhereInput = errors.New("ent: empty predicate CreditScoreEventWhereInput")
+
+// P returns a predicate for filtering creditscoreevents.
+// An error is returned if the input is empty or invalid.
+func (i *CreditScoreEventWhereInput) P() (predicate.CreditScoreEvent, error) {
+	var predicates []predicate.CreditScoreEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, creditscoreevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CreditScoreEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, creditscoreevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CreditScoreEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, creditscoreevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, creditscoreevent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, creditscoreevent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, creditscoreevent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, creditscoreevent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, creditscoreevent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, creditscoreevent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, creditscoreevent.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, creditscoreevent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, creditscoreevent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, creditscoreevent.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, creditscoreevent.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Sector != nil {
+		predicates = append(predicates, creditscoreevent.SectorEQ(*i.Sector))
+	}
+	if i.SectorNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SectorNEQ(*i.SectorNEQ))
+	}
+	if len(i.SectorIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SectorIn(i.SectorIn...))
+	}
+	if len(i.SectorNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SectorNotIn(i.SectorNotIn...))
+	}
+	if i.Severity != nil {
+		predicates = append(predicates, creditscoreevent.SeverityEQ(*i.Severity))
+	}
+	if i.SeverityNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SeverityNEQ(*i.SeverityNEQ))
+	}
+	if len(i.SeverityIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SeverityIn(i.SeverityIn...))
+	}
+	if len(i.SeverityNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SeverityNotIn(i.SeverityNotIn...))
+	}
+	if i.SeverityIsNil {
+		predicates = append(predicates, creditscoreevent.SeverityIsNil())
+	}
+	if i.SeverityNotNil {
+		predicates = append(predicates, creditscoreevent.SeverityNotNil())
+	}
+	if i.Status != nil {
+		predicates = append(predicates, creditscoreevent.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, creditscoreevent.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, creditscoreevent.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.SourceSystem != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemEQ(*i.SourceSystem))
+	}
+	if i.SourceSystemNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemNEQ(*i.SourceSystemNEQ))
+	}
+	if len(i.SourceSystemIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SourceSystemIn(i.SourceSystemIn...))
+	}
+	if len(i.SourceSystemNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SourceSystemNotIn(i.SourceSystemNotIn...))
+	}
+	if i.SourceSystemGT != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemGT(*i.SourceSystemGT))
+	}
+	if i.SourceSystemGTE != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemGTE(*i.SourceSystemGTE))
+	}
+	if i.SourceSystemLT != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemLT(*i.SourceSystemLT))
+	}
+	if i.SourceSystemLTE != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemLTE(*i.SourceSystemLTE))
+	}
+	if i.SourceSystemContains != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemContains(*i.SourceSystemContains))
+	}
+	if i.SourceSystemHasPrefix != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemHasPrefix(*i.SourceSystemHasPrefix))
+	}
+	if i.SourceSystemHasSuffix != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemHasSuffix(*i.SourceSystemHasSuffix))
+	}
+	if i.SourceSystemEqualFold != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemEqualFold(*i.SourceSystemEqualFold))
+	}
+	if i.SourceSystemContainsFold != nil {
+		predicates = append(predicates, creditscoreevent.SourceSystemContainsFold(*i.SourceSystemContainsFold))
+	}
+	if i.SourceRecordID != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDEQ(*i.SourceRecordID))
+	}
+	if i.SourceRecordIDNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDNEQ(*i.SourceRecordIDNEQ))
+	}
+	if len(i.SourceRecordIDIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDIn(i.SourceRecordIDIn...))
+	}
+	if len(i.SourceRecordIDNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDNotIn(i.SourceRecordIDNotIn...))
+	}
+	if i.SourceRecordIDGT != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDGT(*i.SourceRecordIDGT))
+	}
+	if i.SourceRecordIDGTE != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDGTE(*i.SourceRecordIDGTE))
+	}
+	if i.SourceRecordIDLT != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDLT(*i.SourceRecordIDLT))
+	}
+	if i.SourceRecordIDLTE != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDLTE(*i.SourceRecordIDLTE))
+	}
+	if i.SourceRecordIDContains != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDContains(*i.SourceRecordIDContains))
+	}
+	if i.SourceRecordIDHasPrefix != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDHasPrefix(*i.SourceRecordIDHasPrefix))
+	}
+	if i.SourceRecordIDHasSuffix != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDHasSuffix(*i.SourceRecordIDHasSuffix))
+	}
+	if i.SourceRecordIDEqualFold != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDEqualFold(*i.SourceRecordIDEqualFold))
+	}
+	if i.SourceRecordIDContainsFold != nil {
+		predicates = append(predicates, creditscoreevent.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, creditscoreevent.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, creditscoreevent.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, creditscoreevent.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, creditscoreevent.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, creditscoreevent.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+	if i.EntityID != nil {
+		predicates = append(predicates, creditscoreevent.EntityIDEQ(*i.EntityID))
+	}
+	if i.EntityIDNEQ != nil {
+		predicates = append(predicates, creditscoreevent.EntityIDNEQ(*i.EntityIDNEQ))
+	}
+	if len(i.EntityIDIn) > 0 {
+		predicates = append(predicates, creditscoreevent.EntityIDIn(i.EntityIDIn...))
+	}
+	if len(i.EntityIDNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.EntityIDNotIn(i.EntityIDNotIn...))
+	}
+	if i.EntityIDIsNil {
+		predicates = append(predicates, creditscoreevent.EntityIDIsNil())
+	}
+	if i.EntityIDNotNil {
+		predicates = append(predicates, creditscoreevent.EntityIDNotNil())
+	}
+	if i.PersonID != nil {
+		predicates = append(predicates, creditscoreevent.PersonIDEQ(*i.PersonID))
+	}
+	if i.PersonIDNEQ != nil {
+		predicates = append(predicates, creditscoreevent.PersonIDNEQ(*i.PersonIDNEQ))
+	}
+	if len(i.PersonIDIn) > 0 {
+		predicates = append(predicates, creditscoreevent.PersonIDIn(i.PersonIDIn...))
+	}
+	if len(i.PersonIDNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.PersonIDNotIn(i.PersonIDNotIn...))
+	}
+	if i.PersonIDIsNil {
+		predicates = append(predicates, creditscoreevent.PersonIDIsNil())
+	}
+	if i.PersonIDNotNil {
+		predicates = append(predicates, creditscoreevent.PersonIDNotNil())
+	}
+	if i.Scheme != nil {
+		predicates = append(predicates, creditscoreevent.SchemeEQ(*i.Scheme))
+	}
+	if i.SchemeNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SchemeNEQ(*i.SchemeNEQ))
+	}
+	if len(i.SchemeIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SchemeIn(i.SchemeIn...))
+	}
+	if len(i.SchemeNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.SchemeNotIn(i.SchemeNotIn...))
+	}
+	if i.Points != nil {
+		predicates = append(predicates, creditscoreevent.PointsEQ(*i.Points))
+	}
+	if i.PointsNEQ != nil {
+		predicates = append(predicates, creditscoreevent.PointsNEQ(*i.PointsNEQ))
+	}
+	if len(i.PointsIn) > 0 {
+		predicates = append(predicates, creditscoreevent.PointsIn(i.PointsIn...))
+	}
+	if len(i.PointsNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.PointsNotIn(i.PointsNotIn...))
+	}
+	if i.PointsGT != nil {
+		predicates = append(predicates, creditscoreevent.PointsGT(*i.PointsGT))
+	}
+	if i.PointsGTE != nil {
+		predicates = append(predicates, creditscoreevent.PointsGTE(*i.PointsGTE))
+	}
+	if i.PointsLT != nil {
+		predicates = append(predicates, creditscoreevent.PointsLT(*i.PointsLT))
+	}
+	if i.PointsLTE != nil {
+		predicates = append(predicates, creditscoreevent.PointsLTE(*i.PointsLTE))
+	}
+	if i.Category != nil {
+		predicates = append(predicates, creditscoreevent.CategoryEQ(*i.Category))
+	}
+	if i.CategoryNEQ != nil {
+		predicates = append(predicates, creditscoreevent.CategoryNEQ(*i.CategoryNEQ))
+	}
+	if len(i.CategoryIn) > 0 {
+		predicates = append(predicates, creditscoreevent.CategoryIn(i.CategoryIn...))
+	}
+	if len(i.CategoryNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.CategoryNotIn(i.CategoryNotIn...))
+	}
+	if i.CategoryGT != nil {
+		predicates = append(predicates, creditscoreevent.CategoryGT(*i.CategoryGT))
+	}
+	if i.CategoryGTE != nil {
+		predicates = append(predicates, creditscoreevent.CategoryGTE(*i.CategoryGTE))
+	}
+	if i.CategoryLT != nil {
+		predicates = append(predicates, creditscoreevent.CategoryLT(*i.CategoryLT))
+	}
+	if i.CategoryLTE != nil {
+		predicates = append(predicates, creditscoreevent.CategoryLTE(*i.CategoryLTE))
+	}
+	if i.CategoryContains != nil {
+		predicates = append(predicates, creditscoreevent.CategoryContains(*i.CategoryContains))
+	}
+	if i.CategoryHasPrefix != nil {
+		predicates = append(predicates, creditscoreevent.CategoryHasPrefix(*i.CategoryHasPrefix))
+	}
+	if i.CategoryHasSuffix != nil {
+		predicates = append(predicates, creditscoreevent.CategoryHasSuffix(*i.CategoryHasSuffix))
+	}
+	if i.CategoryEqualFold != nil {
+		predicates = append(predicates, creditscoreevent.CategoryEqualFold(*i.CategoryEqualFold))
+	}
+	if i.CategoryContainsFold != nil {
+		predicates = append(predicates, creditscoreevent.CategoryContainsFold(*i.CategoryContainsFold))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, creditscoreevent.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, creditscoreevent.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.ExpiresOn != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnEQ(*i.ExpiresOn))
+	}
+	if i.ExpiresOnNEQ != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnNEQ(*i.ExpiresOnNEQ))
+	}
+	if len(i.ExpiresOnIn) > 0 {
+		predicates = append(predicates, creditscoreevent.ExpiresOnIn(i.ExpiresOnIn...))
+	}
+	if len(i.ExpiresOnNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.ExpiresOnNotIn(i.ExpiresOnNotIn...))
+	}
+	if i.ExpiresOnGT != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnGT(*i.ExpiresOnGT))
+	}
+	if i.ExpiresOnGTE != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnGTE(*i.ExpiresOnGTE))
+	}
+	if i.ExpiresOnLT != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnLT(*i.ExpiresOnLT))
+	}
+	if i.ExpiresOnLTE != nil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnLTE(*i.ExpiresOnLTE))
+	}
+	if i.ExpiresOnIsNil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnIsNil())
+	}
+	if i.ExpiresOnNotNil {
+		predicates = append(predicates, creditscoreevent.ExpiresOnNotNil())
+	}
+
+	if i.HasDepartment != nil {
+		p := creditscoreevent.HasDepartment()
+		if !*i.HasDepartment {
+			p = creditscoreevent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, creditscoreevent.HasDepartmentWith(with...))
+	}
+	if i.HasEntity != nil {
+		p := creditscoreevent.HasEntity()
+		if !*i.HasEntity {
+			p = creditscoreevent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEntityWith) > 0 {
+		with := make([]predicate.MarketEntity, 0, len(i.HasEntityWith))
+		for _, w := range i.HasEntityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEntityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, creditscoreevent.HasEntityWith(with...))
+	}
+	if i.HasPerson != nil {
+		p := creditscoreevent.HasPerson()
+		if !*i.HasPerson {
+			p = creditscoreevent.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPersonWith) > 0 {
+		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
+		for _, w := range i.HasPersonWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, creditscoreevent.HasPersonWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCreditScoreEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return creditscoreevent.And(predicates...), nil
+	}
+}
+
 // DepartmentWhereInput represents a where input for filtering Department queries.
 type DepartmentWhereInput struct {
 	Predicates []predicate.Department  `json:"-"`
@@ -5636,6 +6328,618 @@ func (i *EvaluationRuleSetWhereInput) P() (predicate.EvaluationRuleSet, error) {
 		return predicates[0], nil
 	default:
 		return evaluationruleset.And(predicates...), nil
+	}
+}
+
+// GovernmentIntegrityRecordWhereInput represents a where input for filtering GovernmentIntegrityRecord queries.
+type GovernmentIntegrityRecordWhereInput struct {
+	Predicates []predicate.GovernmentIntegrityRecord  `json:"-"`
+	Not        *GovernmentIntegrityRecordWhereInput   `json:"not,omitempty"`
+	Or         []*GovernmentIntegrityRecordWhereInput `json:"or,omitempty"`
+	And        []*GovernmentIntegrityRecordWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "body_name" field predicates.
+	BodyName             *string  `json:"bodyName,omitempty"`
+	BodyNameNEQ          *string  `json:"bodyNameNEQ,omitempty"`
+	BodyNameIn           []string `json:"bodyNameIn,omitempty"`
+	BodyNameNotIn        []string `json:"bodyNameNotIn,omitempty"`
+	BodyNameGT           *string  `json:"bodyNameGT,omitempty"`
+	BodyNameGTE          *string  `json:"bodyNameGTE,omitempty"`
+	BodyNameLT           *string  `json:"bodyNameLT,omitempty"`
+	BodyNameLTE          *string  `json:"bodyNameLTE,omitempty"`
+	BodyNameContains     *string  `json:"bodyNameContains,omitempty"`
+	BodyNameHasPrefix    *string  `json:"bodyNameHasPrefix,omitempty"`
+	BodyNameHasSuffix    *string  `json:"bodyNameHasSuffix,omitempty"`
+	BodyNameEqualFold    *string  `json:"bodyNameEqualFold,omitempty"`
+	BodyNameContainsFold *string  `json:"bodyNameContainsFold,omitempty"`
+
+	// "body_uscc" field predicates.
+	BodyUscc             *string  `json:"bodyUscc,omitempty"`
+	BodyUsccNEQ          *string  `json:"bodyUsccNEQ,omitempty"`
+	BodyUsccIn           []string `json:"bodyUsccIn,omitempty"`
+	BodyUsccNotIn        []string `json:"bodyUsccNotIn,omitempty"`
+	BodyUsccGT           *string  `json:"bodyUsccGT,omitempty"`
+	BodyUsccGTE          *string  `json:"bodyUsccGTE,omitempty"`
+	BodyUsccLT           *string  `json:"bodyUsccLT,omitempty"`
+	BodyUsccLTE          *string  `json:"bodyUsccLTE,omitempty"`
+	BodyUsccContains     *string  `json:"bodyUsccContains,omitempty"`
+	BodyUsccHasPrefix    *string  `json:"bodyUsccHasPrefix,omitempty"`
+	BodyUsccHasSuffix    *string  `json:"bodyUsccHasSuffix,omitempty"`
+	BodyUsccEqualFold    *string  `json:"bodyUsccEqualFold,omitempty"`
+	BodyUsccContainsFold *string  `json:"bodyUsccContainsFold,omitempty"`
+
+	// "official_name" field predicates.
+	OfficialName             *string  `json:"officialName,omitempty"`
+	OfficialNameNEQ          *string  `json:"officialNameNEQ,omitempty"`
+	OfficialNameIn           []string `json:"officialNameIn,omitempty"`
+	OfficialNameNotIn        []string `json:"officialNameNotIn,omitempty"`
+	OfficialNameGT           *string  `json:"officialNameGT,omitempty"`
+	OfficialNameGTE          *string  `json:"officialNameGTE,omitempty"`
+	OfficialNameLT           *string  `json:"officialNameLT,omitempty"`
+	OfficialNameLTE          *string  `json:"officialNameLTE,omitempty"`
+	OfficialNameContains     *string  `json:"officialNameContains,omitempty"`
+	OfficialNameHasPrefix    *string  `json:"officialNameHasPrefix,omitempty"`
+	OfficialNameHasSuffix    *string  `json:"officialNameHasSuffix,omitempty"`
+	OfficialNameIsNil        bool     `json:"officialNameIsNil,omitempty"`
+	OfficialNameNotNil       bool     `json:"officialNameNotNil,omitempty"`
+	OfficialNameEqualFold    *string  `json:"officialNameEqualFold,omitempty"`
+	OfficialNameContainsFold *string  `json:"officialNameContainsFold,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+
+	// "recorded_on" field predicates.
+	RecordedOn      *time.Time  `json:"recordedOn,omitempty"`
+	RecordedOnNEQ   *time.Time  `json:"recordedOnNEQ,omitempty"`
+	RecordedOnIn    []time.Time `json:"recordedOnIn,omitempty"`
+	RecordedOnNotIn []time.Time `json:"recordedOnNotIn,omitempty"`
+	RecordedOnGT    *time.Time  `json:"recordedOnGT,omitempty"`
+	RecordedOnGTE   *time.Time  `json:"recordedOnGTE,omitempty"`
+	RecordedOnLT    *time.Time  `json:"recordedOnLT,omitempty"`
+	RecordedOnLTE   *time.Time  `json:"recordedOnLTE,omitempty"`
+
+	// "source_system" field predicates.
+	SourceSystem             *string  `json:"sourceSystem,omitempty"`
+	SourceSystemNEQ          *string  `json:"sourceSystemNEQ,omitempty"`
+	SourceSystemIn           []string `json:"sourceSystemIn,omitempty"`
+	SourceSystemNotIn        []string `json:"sourceSystemNotIn,omitempty"`
+	SourceSystemGT           *string  `json:"sourceSystemGT,omitempty"`
+	SourceSystemGTE          *string  `json:"sourceSystemGTE,omitempty"`
+	SourceSystemLT           *string  `json:"sourceSystemLT,omitempty"`
+	SourceSystemLTE          *string  `json:"sourceSystemLTE,omitempty"`
+	SourceSystemContains     *string  `json:"sourceSystemContains,omitempty"`
+	SourceSystemHasPrefix    *string  `json:"sourceSystemHasPrefix,omitempty"`
+	SourceSystemHasSuffix    *string  `json:"sourceSystemHasSuffix,omitempty"`
+	SourceSystemEqualFold    *string  `json:"sourceSystemEqualFold,omitempty"`
+	SourceSystemContainsFold *string  `json:"sourceSystemContainsFold,omitempty"`
+
+	// "source_record_id" field predicates.
+	SourceRecordID             *string  `json:"sourceRecordID,omitempty"`
+	SourceRecordIDNEQ          *string  `json:"sourceRecordIDNEQ,omitempty"`
+	SourceRecordIDIn           []string `json:"sourceRecordIDIn,omitempty"`
+	SourceRecordIDNotIn        []string `json:"sourceRecordIDNotIn,omitempty"`
+	SourceRecordIDGT           *string  `json:"sourceRecordIDGT,omitempty"`
+	SourceRecordIDGTE          *string  `json:"sourceRecordIDGTE,omitempty"`
+	SourceRecordIDLT           *string  `json:"sourceRecordIDLT,omitempty"`
+	SourceRecordIDLTE          *string  `json:"sourceRecordIDLTE,omitempty"`
+	SourceRecordIDContains     *string  `json:"sourceRecordIDContains,omitempty"`
+	SourceRecordIDHasPrefix    *string  `json:"sourceRecordIDHasPrefix,omitempty"`
+	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
+	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
+	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *GovernmentIntegrityRecordWhereInput) AddPredicates(predicates ...predicate.GovernmentIntegrityRecord) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the GovernmentIntegrityRecordWhereInput filter on the GovernmentIntegrityRecordQuery builder.
+func (i *GovernmentIntegrityRecordWhereInput) Filter(q *GovernmentIntegrityRecordQuery) (*GovernmentIntegrityRecordQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyGovernmentIntegrityRecordWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyGovernmentIntegrityRecordWhereInput is returned in case the GovernmentIntegrityRecordWhereInput is empty.
+var ErrEmptyGovernmentIntegrityRecordWhereInput = errors.New("ent: empty predicate GovernmentIntegrityRecordWhereInput")
+
+// P returns a predicate for filtering governmentintegrityrecords.
+// An error is returned if the input is empty or invalid.
+func (i *GovernmentIntegrityRecordWhereInput) P() (predicate.GovernmentIntegrityRecord, error) {
+	var predicates []predicate.GovernmentIntegrityRecord
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, governmentintegrityrecord.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.GovernmentIntegrityRecord, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, governmentintegrityrecord.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.GovernmentIntegrityRecord, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, governmentintegrityrecord.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.BodyName != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameEQ(*i.BodyName))
+	}
+	if i.BodyNameNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameNEQ(*i.BodyNameNEQ))
+	}
+	if len(i.BodyNameIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameIn(i.BodyNameIn...))
+	}
+	if len(i.BodyNameNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameNotIn(i.BodyNameNotIn...))
+	}
+	if i.BodyNameGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameGT(*i.BodyNameGT))
+	}
+	if i.BodyNameGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameGTE(*i.BodyNameGTE))
+	}
+	if i.BodyNameLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameLT(*i.BodyNameLT))
+	}
+	if i.BodyNameLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameLTE(*i.BodyNameLTE))
+	}
+	if i.BodyNameContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameContains(*i.BodyNameContains))
+	}
+	if i.BodyNameHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameHasPrefix(*i.BodyNameHasPrefix))
+	}
+	if i.BodyNameHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameHasSuffix(*i.BodyNameHasSuffix))
+	}
+	if i.BodyNameEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameEqualFold(*i.BodyNameEqualFold))
+	}
+	if i.BodyNameContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyNameContainsFold(*i.BodyNameContainsFold))
+	}
+	if i.BodyUscc != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccEQ(*i.BodyUscc))
+	}
+	if i.BodyUsccNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccNEQ(*i.BodyUsccNEQ))
+	}
+	if len(i.BodyUsccIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccIn(i.BodyUsccIn...))
+	}
+	if len(i.BodyUsccNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccNotIn(i.BodyUsccNotIn...))
+	}
+	if i.BodyUsccGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccGT(*i.BodyUsccGT))
+	}
+	if i.BodyUsccGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccGTE(*i.BodyUsccGTE))
+	}
+	if i.BodyUsccLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccLT(*i.BodyUsccLT))
+	}
+	if i.BodyUsccLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccLTE(*i.BodyUsccLTE))
+	}
+	if i.BodyUsccContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccContains(*i.BodyUsccContains))
+	}
+	if i.BodyUsccHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccHasPrefix(*i.BodyUsccHasPrefix))
+	}
+	if i.BodyUsccHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccHasSuffix(*i.BodyUsccHasSuffix))
+	}
+	if i.BodyUsccEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccEqualFold(*i.BodyUsccEqualFold))
+	}
+	if i.BodyUsccContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BodyUsccContainsFold(*i.BodyUsccContainsFold))
+	}
+	if i.OfficialName != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameEQ(*i.OfficialName))
+	}
+	if i.OfficialNameNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameNEQ(*i.OfficialNameNEQ))
+	}
+	if len(i.OfficialNameIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameIn(i.OfficialNameIn...))
+	}
+	if len(i.OfficialNameNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameNotIn(i.OfficialNameNotIn...))
+	}
+	if i.OfficialNameGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameGT(*i.OfficialNameGT))
+	}
+	if i.OfficialNameGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameGTE(*i.OfficialNameGTE))
+	}
+	if i.OfficialNameLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameLT(*i.OfficialNameLT))
+	}
+	if i.OfficialNameLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameLTE(*i.OfficialNameLTE))
+	}
+	if i.OfficialNameContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameContains(*i.OfficialNameContains))
+	}
+	if i.OfficialNameHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameHasPrefix(*i.OfficialNameHasPrefix))
+	}
+	if i.OfficialNameHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameHasSuffix(*i.OfficialNameHasSuffix))
+	}
+	if i.OfficialNameIsNil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameIsNil())
+	}
+	if i.OfficialNameNotNil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameNotNil())
+	}
+	if i.OfficialNameEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameEqualFold(*i.OfficialNameEqualFold))
+	}
+	if i.OfficialNameContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.OfficialNameContainsFold(*i.OfficialNameContainsFold))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.BasisContainsFold(*i.BasisContainsFold))
+	}
+	if i.RecordedOn != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnEQ(*i.RecordedOn))
+	}
+	if i.RecordedOnNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnNEQ(*i.RecordedOnNEQ))
+	}
+	if len(i.RecordedOnIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnIn(i.RecordedOnIn...))
+	}
+	if len(i.RecordedOnNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnNotIn(i.RecordedOnNotIn...))
+	}
+	if i.RecordedOnGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnGT(*i.RecordedOnGT))
+	}
+	if i.RecordedOnGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnGTE(*i.RecordedOnGTE))
+	}
+	if i.RecordedOnLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnLT(*i.RecordedOnLT))
+	}
+	if i.RecordedOnLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.RecordedOnLTE(*i.RecordedOnLTE))
+	}
+	if i.SourceSystem != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemEQ(*i.SourceSystem))
+	}
+	if i.SourceSystemNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemNEQ(*i.SourceSystemNEQ))
+	}
+	if len(i.SourceSystemIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemIn(i.SourceSystemIn...))
+	}
+	if len(i.SourceSystemNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemNotIn(i.SourceSystemNotIn...))
+	}
+	if i.SourceSystemGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemGT(*i.SourceSystemGT))
+	}
+	if i.SourceSystemGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemGTE(*i.SourceSystemGTE))
+	}
+	if i.SourceSystemLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemLT(*i.SourceSystemLT))
+	}
+	if i.SourceSystemLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemLTE(*i.SourceSystemLTE))
+	}
+	if i.SourceSystemContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemContains(*i.SourceSystemContains))
+	}
+	if i.SourceSystemHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemHasPrefix(*i.SourceSystemHasPrefix))
+	}
+	if i.SourceSystemHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemHasSuffix(*i.SourceSystemHasSuffix))
+	}
+	if i.SourceSystemEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemEqualFold(*i.SourceSystemEqualFold))
+	}
+	if i.SourceSystemContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceSystemContainsFold(*i.SourceSystemContainsFold))
+	}
+	if i.SourceRecordID != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDEQ(*i.SourceRecordID))
+	}
+	if i.SourceRecordIDNEQ != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDNEQ(*i.SourceRecordIDNEQ))
+	}
+	if len(i.SourceRecordIDIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDIn(i.SourceRecordIDIn...))
+	}
+	if len(i.SourceRecordIDNotIn) > 0 {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDNotIn(i.SourceRecordIDNotIn...))
+	}
+	if i.SourceRecordIDGT != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDGT(*i.SourceRecordIDGT))
+	}
+	if i.SourceRecordIDGTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDGTE(*i.SourceRecordIDGTE))
+	}
+	if i.SourceRecordIDLT != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDLT(*i.SourceRecordIDLT))
+	}
+	if i.SourceRecordIDLTE != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDLTE(*i.SourceRecordIDLTE))
+	}
+	if i.SourceRecordIDContains != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDContains(*i.SourceRecordIDContains))
+	}
+	if i.SourceRecordIDHasPrefix != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDHasPrefix(*i.SourceRecordIDHasPrefix))
+	}
+	if i.SourceRecordIDHasSuffix != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDHasSuffix(*i.SourceRecordIDHasSuffix))
+	}
+	if i.SourceRecordIDEqualFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDEqualFold(*i.SourceRecordIDEqualFold))
+	}
+	if i.SourceRecordIDContainsFold != nil {
+		predicates = append(predicates, governmentintegrityrecord.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyGovernmentIntegrityRecordWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return governmentintegrityrecord.And(predicates...), nil
 	}
 }
 

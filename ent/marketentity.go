@@ -92,6 +92,8 @@ type MarketEntityEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Scored events of the environmental and EIA credit scores (记分事件).
+	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Jiangsu division of the registering authority.
 	Division *Division `json:"division,omitempty"`
 	// Current legal representative (法定代表人); set by creating a LEGAL_REPRESENTATIVE role.
@@ -102,9 +104,9 @@ type MarketEntityEdges struct {
 	ServiceProvider *ServiceProvider `json:"service_provider,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [10]map[string]int
+	totalCount [11]map[string]int
 
 	namedPenalties   map[string][]*AdministrativePenalty
 	namedLicenses    map[string][]*AdministrativeLicense
@@ -112,6 +114,7 @@ type MarketEntityEdges struct {
 	namedRatings     map[string][]*SectorRating
 	namedSpotChecks  map[string][]*SpotCheck
 	namedCommitments map[string][]*CreditCommitment
+	namedScoreEvents map[string][]*CreditScoreEvent
 	namedRoles       map[string][]*EntityRole
 }
 
@@ -169,12 +172,21 @@ func (e MarketEntityEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e MarketEntityEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
+	if e.loadedTypes[6] {
+		return e.ScoreEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "score_events"}
+}
+
 // DivisionOrErr returns the Division value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e MarketEntityEdges) DivisionOrErr() (*Division, error) {
 	if e.Division != nil {
 		return e.Division, nil
-	} else if e.loadedTypes[6] {
+	} else if e.loadedTypes[7] {
 		return nil, &NotFoundError{label: division.Label}
 	}
 	return nil, &NotLoadedError{edge: "division"}
@@ -185,7 +197,7 @@ func (e MarketEntityEdges) DivisionOrErr() (*Division, error) {
 func (e MarketEntityEdges) LegalRepresentativeOrErr() (*NaturalPerson, error) {
 	if e.LegalRepresentative != nil {
 		return e.LegalRepresentative, nil
-	} else if e.loadedTypes[7] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: naturalperson.Label}
 	}
 	return nil, &NotLoadedError{edge: "legal_representative"}
@@ -194,7 +206,7 @@ func (e MarketEntityEdges) LegalRepresentativeOrErr() (*NaturalPerson, error) {
 // RolesOrErr returns the Roles value or an error if the edge
 // was not loaded in eager-loading.
 func (e MarketEntityEdges) RolesOrErr() ([]*EntityRole, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.Roles, nil
 	}
 	return nil, &NotLoadedError{edge: "roles"}
@@ -205,7 +217,7 @@ func (e MarketEntityEdges) RolesOrErr() ([]*EntityRole, error) {
 func (e MarketEntityEdges) ServiceProviderOrErr() (*ServiceProvider, error) {
 	if e.ServiceProvider != nil {
 		return e.ServiceProvider, nil
-	} else if e.loadedTypes[9] {
+	} else if e.loadedTypes[10] {
 		return nil, &NotFoundError{label: serviceprovider.Label}
 	}
 	return nil, &NotLoadedError{edge: "service_provider"}
@@ -441,6 +453,11 @@ func (_m *MarketEntity) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the MarketEntity entity.
 func (_m *MarketEntity) QueryCommitments() *CreditCommitmentQuery {
 	return NewMarketEntityClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryScoreEvents queries the "score_events" edge of the MarketEntity entity.
+func (_m *MarketEntity) QueryScoreEvents() *CreditScoreEventQuery {
+	return NewMarketEntityClient(_m.config).QueryScoreEvents(_m)
 }
 
 // QueryDivision queries the "division" edge of the MarketEntity entity.
@@ -716,6 +733,30 @@ func (_m *MarketEntity) appendNamedCommitments(name string, edges ...*CreditComm
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedScoreEvents returns the ScoreEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *MarketEntity) NamedScoreEvents(name string) ([]*CreditScoreEvent, error) {
+	if _m.Edges.namedScoreEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedScoreEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *MarketEntity) appendNamedScoreEvents(name string, edges ...*CreditScoreEvent) {
+	if _m.Edges.namedScoreEvents == nil {
+		_m.Edges.namedScoreEvents = make(map[string][]*CreditScoreEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedScoreEvents[name] = []*CreditScoreEvent{}
+	} else {
+		_m.Edges.namedScoreEvents[name] = append(_m.Edges.namedScoreEvents[name], edges...)
 	}
 }
 

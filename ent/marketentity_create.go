@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -411,6 +412,21 @@ func (_c *MarketEntityCreate) AddCommitments(v ...*CreditCommitment) *MarketEnti
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_c *MarketEntityCreate) AddScoreEventIDs(ids ...int) *MarketEntityCreate {
+	_c.mutation.AddScoreEventIDs(ids...)
+	return _c
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_c *MarketEntityCreate) AddScoreEvents(v ...*CreditScoreEvent) *MarketEntityCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScoreEventIDs(ids...)
 }
 
 // SetDivision sets the "division" edge to the Division entity.
@@ -817,6 +833,22 @@ func (_c *MarketEntityCreate) createSpec() (*MarketEntity, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

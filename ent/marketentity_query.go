@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -40,6 +41,7 @@ type MarketEntityQuery struct {
 	withRatings             *SectorRatingQuery
 	withSpotChecks          *SpotCheckQuery
 	withCommitments         *CreditCommitmentQuery
+	withScoreEvents         *CreditScoreEventQuery
 	withDivision            *DivisionQuery
 	withLegalRepresentative *NaturalPersonQuery
 	withRoles               *EntityRoleQuery
@@ -52,6 +54,7 @@ type MarketEntityQuery struct {
 	withNamedRatings        map[string]*SectorRatingQuery
 	withNamedSpotChecks     map[string]*SpotCheckQuery
 	withNamedCommitments    map[string]*CreditCommitmentQuery
+	withNamedScoreEvents    map[string]*CreditScoreEventQuery
 	withNamedRoles          map[string]*EntityRoleQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -214,6 +217,28 @@ func (_q *MarketEntityQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(marketentity.Table, marketentity.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.CommitmentsTable, marketentity.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryScoreEvents chains the current query on the "score_events" edge.
+func (_q *MarketEntityQuery) QueryScoreEvents() *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, selector),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.ScoreEventsTable, marketentity.ScoreEventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -507,6 +532,7 @@ func (_q *MarketEntityQuery) Clone() *MarketEntityQuery {
 		withRatings:             _q.withRatings.Clone(),
 		withSpotChecks:          _q.withSpotChecks.Clone(),
 		withCommitments:         _q.withCommitments.Clone(),
+		withScoreEvents:         _q.withScoreEvents.Clone(),
 		withDivision:            _q.withDivision.Clone(),
 		withLegalRepresentative: _q.withLegalRepresentative.Clone(),
 		withRoles:               _q.withRoles.Clone(),
@@ -580,6 +606,17 @@ func (_q *MarketEntityQuery) WithCommitments(opts ...func(*CreditCommitmentQuery
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithScoreEvents tells the query-builder to eager-load the nodes that are connected to
+// the "score_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithScoreEvents(opts ...func(*CreditScoreEventQuery)) *MarketEntityQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withScoreEvents = query
 	return _q
 }
 
@@ -711,13 +748,14 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*MarketEntity{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withScoreEvents != nil,
 			_q.withDivision != nil,
 			_q.withLegalRepresentative != nil,
 			_q.withRoles != nil,
@@ -787,6 +825,13 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withScoreEvents; query != nil {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *MarketEntity) { n.Edges.ScoreEvents = []*CreditScoreEvent{} },
+			func(n *MarketEntity, e *CreditScoreEvent) { n.Edges.ScoreEvents = append(n.Edges.ScoreEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withDivision; query != nil {
 		if err := _q.loadDivision(ctx, query, nodes, nil,
 			func(n *MarketEntity, e *Division) { n.Edges.Division = e }); err != nil {
@@ -851,6 +896,13 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *MarketEntity) { n.appendNamedCommitments(name) },
 			func(n *MarketEntity, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedScoreEvents {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *MarketEntity) { n.appendNamedScoreEvents(name) },
+			func(n *MarketEntity, e *CreditScoreEvent) { n.appendNamedScoreEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1034,6 +1086,36 @@ func (_q *MarketEntityQuery) loadCommitments(ctx context.Context, query *CreditC
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(marketentity.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EntityID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "entity_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *MarketEntityQuery) loadScoreEvents(ctx context.Context, query *CreditScoreEventQuery, nodes []*MarketEntity, init func(*MarketEntity), assign func(*MarketEntity, *CreditScoreEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*MarketEntity)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(creditscoreevent.FieldEntityID)
+	}
+	query.Where(predicate.CreditScoreEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(marketentity.ScoreEventsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1336,6 +1418,20 @@ func (_q *MarketEntityQuery) WithNamedCommitments(name string, opts ...func(*Cre
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedScoreEvents tells the query-builder to eager-load the nodes that are connected to the "score_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithNamedScoreEvents(name string, opts ...func(*CreditScoreEventQuery)) *MarketEntityQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedScoreEvents == nil {
+		_q.withNamedScoreEvents = make(map[string]*CreditScoreEventQuery)
+	}
+	_q.withNamedScoreEvents[name] = query
 	return _q
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -520,6 +521,21 @@ func (_u *MarketEntityUpdate) AddCommitments(v ...*CreditCommitment) *MarketEnti
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *MarketEntityUpdate) AddScoreEventIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *MarketEntityUpdate) AddScoreEvents(v ...*CreditScoreEvent) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // SetDivision sets the "division" edge to the Division entity.
 func (_u *MarketEntityUpdate) SetDivision(v *Division) *MarketEntityUpdate {
 	return _u.SetDivisionID(v.ID)
@@ -693,6 +709,27 @@ func (_u *MarketEntityUpdate) RemoveCommitments(v ...*CreditCommitment) *MarketE
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *MarketEntityUpdate) ClearScoreEvents() *MarketEntityUpdate {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *MarketEntityUpdate) RemoveScoreEventIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *MarketEntityUpdate) RemoveScoreEvents(v ...*CreditScoreEvent) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearDivision clears the "division" edge to the Division entity.
@@ -1218,6 +1255,51 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1856,6 +1938,21 @@ func (_u *MarketEntityUpdateOne) AddCommitments(v ...*CreditCommitment) *MarketE
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *MarketEntityUpdateOne) AddScoreEventIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *MarketEntityUpdateOne) AddScoreEvents(v ...*CreditScoreEvent) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // SetDivision sets the "division" edge to the Division entity.
 func (_u *MarketEntityUpdateOne) SetDivision(v *Division) *MarketEntityUpdateOne {
 	return _u.SetDivisionID(v.ID)
@@ -2029,6 +2126,27 @@ func (_u *MarketEntityUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Mark
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *MarketEntityUpdateOne) ClearScoreEvents() *MarketEntityUpdateOne {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *MarketEntityUpdateOne) RemoveScoreEventIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *MarketEntityUpdateOne) RemoveScoreEvents(v ...*CreditScoreEvent) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearDivision clears the "division" edge to the Division entity.
@@ -2584,6 +2702,51 @@ func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEnti
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.ScoreEventsTable,
+			Columns: []string{marketentity.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -17,10 +17,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -48,26 +50,28 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIToken               = "APIToken"
-	TypeAdministrativeLicense  = "AdministrativeLicense"
-	TypeAdministrativePenalty  = "AdministrativePenalty"
-	TypeAuditLog               = "AuditLog"
-	TypeCasbinRule             = "CasbinRule"
-	TypeCreditCommitment       = "CreditCommitment"
-	TypeDepartment             = "Department"
-	TypeDivision               = "Division"
-	TypeEntityRole             = "EntityRole"
-	TypeEvaluationRuleSet      = "EvaluationRuleSet"
-	TypeInspectionPlan         = "InspectionPlan"
-	TypeJointPunishmentMeasure = "JointPunishmentMeasure"
-	TypeListEntry              = "ListEntry"
-	TypeMarketEntity           = "MarketEntity"
-	TypeNaturalPerson          = "NaturalPerson"
-	TypePractitioner           = "Practitioner"
-	TypePublicityRule          = "PublicityRule"
-	TypeSectorRating           = "SectorRating"
-	TypeServiceProvider        = "ServiceProvider"
-	TypeSpotCheck              = "SpotCheck"
+	TypeAPIToken                  = "APIToken"
+	TypeAdministrativeLicense     = "AdministrativeLicense"
+	TypeAdministrativePenalty     = "AdministrativePenalty"
+	TypeAuditLog                  = "AuditLog"
+	TypeCasbinRule                = "CasbinRule"
+	TypeCreditCommitment          = "CreditCommitment"
+	TypeCreditScoreEvent          = "CreditScoreEvent"
+	TypeDepartment                = "Department"
+	TypeDivision                  = "Division"
+	TypeEntityRole                = "EntityRole"
+	TypeEvaluationRuleSet         = "EvaluationRuleSet"
+	TypeGovernmentIntegrityRecord = "GovernmentIntegrityRecord"
+	TypeInspectionPlan            = "InspectionPlan"
+	TypeJointPunishmentMeasure    = "JointPunishmentMeasure"
+	TypeListEntry                 = "ListEntry"
+	TypeMarketEntity              = "MarketEntity"
+	TypeNaturalPerson             = "NaturalPerson"
+	TypePractitioner              = "Practitioner"
+	TypePublicityRule             = "PublicityRule"
+	TypeSectorRating              = "SectorRating"
+	TypeServiceProvider           = "ServiceProvider"
+	TypeSpotCheck                 = "SpotCheck"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -8638,6 +8642,1403 @@ func (m *CreditCommitmentMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CreditCommitment edge %s", name)
 }
 
+// CreditScoreEventMutation represents an operation that mutates the CreditScoreEvent nodes in the graph.
+type CreditScoreEventMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	sector            *sectors.Sector
+	severity          *sectors.Severity
+	status            *sectors.RecordStatus
+	source_system     *string
+	source_record_id  *string
+	under_objection   *bool
+	scheme            *creditscoreevent.Scheme
+	points            *int
+	addpoints         *int
+	category          *string
+	effective_from    *time.Time
+	expires_on        *time.Time
+	clearedFields     map[string]struct{}
+	department        *int
+	cleareddepartment bool
+	entity            *int
+	clearedentity     bool
+	person            *int
+	clearedperson     bool
+	done              bool
+	oldValue          func(context.Context) (*CreditScoreEvent, error)
+	predicates        []predicate.CreditScoreEvent
+}
+
+var _ ent.Mutation = (*CreditScoreEventMutation)(nil)
+
+// creditscoreeventOption allows management of the mutation configuration using functional options.
+type creditscoreeventOption func(*CreditScoreEventMutation)
+
+// newCreditScoreEventMutation creates new mutation for the CreditScoreEvent entity.
+func newCreditScoreEventMutation(c config, op Op, opts ...creditscoreeventOption) *CreditScoreEventMutation {
+	m := &CreditScoreEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCreditScoreEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCreditScoreEventID sets the ID field of the mutation.
+func withCreditScoreEventID(id int) creditscoreeventOption {
+	return func(m *CreditScoreEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CreditScoreEvent
+		)
+		m.oldValue = func(ctx context.Context) (*CreditScoreEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CreditScoreEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCreditScoreEvent sets the old CreditScoreEvent of the mutation.
+func withCreditScoreEvent(node *CreditScoreEvent) creditscoreeventOption {
+	return func(m *CreditScoreEventMutation) {
+		m.oldValue = func(context.Context) (*CreditScoreEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CreditScoreEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CreditScoreEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CreditScoreEventMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CreditScoreEventMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CreditScoreEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CreditScoreEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CreditScoreEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CreditScoreEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CreditScoreEventMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CreditScoreEventMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CreditScoreEventMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSector sets the "sector" field.
+func (m *CreditScoreEventMutation) SetSector(s sectors.Sector) {
+	m.sector = &s
+}
+
+// Sector returns the value of the "sector" field in the mutation.
+func (m *CreditScoreEventMutation) Sector() (r sectors.Sector, exists bool) {
+	v := m.sector
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSector returns the old "sector" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSector is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSector requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSector: %w", err)
+	}
+	return oldValue.Sector, nil
+}
+
+// ResetSector resets all changes to the "sector" field.
+func (m *CreditScoreEventMutation) ResetSector() {
+	m.sector = nil
+}
+
+// SetSeverity sets the "severity" field.
+func (m *CreditScoreEventMutation) SetSeverity(s sectors.Severity) {
+	m.severity = &s
+}
+
+// Severity returns the value of the "severity" field in the mutation.
+func (m *CreditScoreEventMutation) Severity() (r sectors.Severity, exists bool) {
+	v := m.severity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverity returns the old "severity" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverity: %w", err)
+	}
+	return oldValue.Severity, nil
+}
+
+// ClearSeverity clears the value of the "severity" field.
+func (m *CreditScoreEventMutation) ClearSeverity() {
+	m.severity = nil
+	m.clearedFields[creditscoreevent.FieldSeverity] = struct{}{}
+}
+
+// SeverityCleared returns if the "severity" field was cleared in this mutation.
+func (m *CreditScoreEventMutation) SeverityCleared() bool {
+	_, ok := m.clearedFields[creditscoreevent.FieldSeverity]
+	return ok
+}
+
+// ResetSeverity resets all changes to the "severity" field.
+func (m *CreditScoreEventMutation) ResetSeverity() {
+	m.severity = nil
+	delete(m.clearedFields, creditscoreevent.FieldSeverity)
+}
+
+// SetStatus sets the "status" field.
+func (m *CreditScoreEventMutation) SetStatus(ss sectors.RecordStatus) {
+	m.status = &ss
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CreditScoreEventMutation) Status() (r sectors.RecordStatus, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CreditScoreEventMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSourceSystem sets the "source_system" field.
+func (m *CreditScoreEventMutation) SetSourceSystem(s string) {
+	m.source_system = &s
+}
+
+// SourceSystem returns the value of the "source_system" field in the mutation.
+func (m *CreditScoreEventMutation) SourceSystem() (r string, exists bool) {
+	v := m.source_system
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceSystem returns the old "source_system" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldSourceSystem(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceSystem is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceSystem requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceSystem: %w", err)
+	}
+	return oldValue.SourceSystem, nil
+}
+
+// ResetSourceSystem resets all changes to the "source_system" field.
+func (m *CreditScoreEventMutation) ResetSourceSystem() {
+	m.source_system = nil
+}
+
+// SetSourceRecordID sets the "source_record_id" field.
+func (m *CreditScoreEventMutation) SetSourceRecordID(s string) {
+	m.source_record_id = &s
+}
+
+// SourceRecordID returns the value of the "source_record_id" field in the mutation.
+func (m *CreditScoreEventMutation) SourceRecordID() (r string, exists bool) {
+	v := m.source_record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceRecordID returns the old "source_record_id" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldSourceRecordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceRecordID: %w", err)
+	}
+	return oldValue.SourceRecordID, nil
+}
+
+// ResetSourceRecordID resets all changes to the "source_record_id" field.
+func (m *CreditScoreEventMutation) ResetSourceRecordID() {
+	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *CreditScoreEventMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *CreditScoreEventMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *CreditScoreEventMutation) ResetUnderObjection() {
+	m.under_objection = nil
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *CreditScoreEventMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *CreditScoreEventMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *CreditScoreEventMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// SetEntityID sets the "entity_id" field.
+func (m *CreditScoreEventMutation) SetEntityID(i int) {
+	m.entity = &i
+}
+
+// EntityID returns the value of the "entity_id" field in the mutation.
+func (m *CreditScoreEventMutation) EntityID() (r int, exists bool) {
+	v := m.entity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityID returns the old "entity_id" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldEntityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityID: %w", err)
+	}
+	return oldValue.EntityID, nil
+}
+
+// ClearEntityID clears the value of the "entity_id" field.
+func (m *CreditScoreEventMutation) ClearEntityID() {
+	m.entity = nil
+	m.clearedFields[creditscoreevent.FieldEntityID] = struct{}{}
+}
+
+// EntityIDCleared returns if the "entity_id" field was cleared in this mutation.
+func (m *CreditScoreEventMutation) EntityIDCleared() bool {
+	_, ok := m.clearedFields[creditscoreevent.FieldEntityID]
+	return ok
+}
+
+// ResetEntityID resets all changes to the "entity_id" field.
+func (m *CreditScoreEventMutation) ResetEntityID() {
+	m.entity = nil
+	delete(m.clearedFields, creditscoreevent.FieldEntityID)
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *CreditScoreEventMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *CreditScoreEventMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ClearPersonID clears the value of the "person_id" field.
+func (m *CreditScoreEventMutation) ClearPersonID() {
+	m.person = nil
+	m.clearedFields[creditscoreevent.FieldPersonID] = struct{}{}
+}
+
+// PersonIDCleared returns if the "person_id" field was cleared in this mutation.
+func (m *CreditScoreEventMutation) PersonIDCleared() bool {
+	_, ok := m.clearedFields[creditscoreevent.FieldPersonID]
+	return ok
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *CreditScoreEventMutation) ResetPersonID() {
+	m.person = nil
+	delete(m.clearedFields, creditscoreevent.FieldPersonID)
+}
+
+// SetScheme sets the "scheme" field.
+func (m *CreditScoreEventMutation) SetScheme(c creditscoreevent.Scheme) {
+	m.scheme = &c
+}
+
+// Scheme returns the value of the "scheme" field in the mutation.
+func (m *CreditScoreEventMutation) Scheme() (r creditscoreevent.Scheme, exists bool) {
+	v := m.scheme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheme returns the old "scheme" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldScheme(ctx context.Context) (v creditscoreevent.Scheme, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheme: %w", err)
+	}
+	return oldValue.Scheme, nil
+}
+
+// ResetScheme resets all changes to the "scheme" field.
+func (m *CreditScoreEventMutation) ResetScheme() {
+	m.scheme = nil
+}
+
+// SetPoints sets the "points" field.
+func (m *CreditScoreEventMutation) SetPoints(i int) {
+	m.points = &i
+	m.addpoints = nil
+}
+
+// Points returns the value of the "points" field in the mutation.
+func (m *CreditScoreEventMutation) Points() (r int, exists bool) {
+	v := m.points
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoints returns the old "points" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldPoints(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoints is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoints requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoints: %w", err)
+	}
+	return oldValue.Points, nil
+}
+
+// AddPoints adds i to the "points" field.
+func (m *CreditScoreEventMutation) AddPoints(i int) {
+	if m.addpoints != nil {
+		*m.addpoints += i
+	} else {
+		m.addpoints = &i
+	}
+}
+
+// AddedPoints returns the value that was added to the "points" field in this mutation.
+func (m *CreditScoreEventMutation) AddedPoints() (r int, exists bool) {
+	v := m.addpoints
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPoints resets all changes to the "points" field.
+func (m *CreditScoreEventMutation) ResetPoints() {
+	m.points = nil
+	m.addpoints = nil
+}
+
+// SetCategory sets the "category" field.
+func (m *CreditScoreEventMutation) SetCategory(s string) {
+	m.category = &s
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *CreditScoreEventMutation) Category() (r string, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldCategory(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *CreditScoreEventMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *CreditScoreEventMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *CreditScoreEventMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldEffectiveFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *CreditScoreEventMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+}
+
+// SetExpiresOn sets the "expires_on" field.
+func (m *CreditScoreEventMutation) SetExpiresOn(t time.Time) {
+	m.expires_on = &t
+}
+
+// ExpiresOn returns the value of the "expires_on" field in the mutation.
+func (m *CreditScoreEventMutation) ExpiresOn() (r time.Time, exists bool) {
+	v := m.expires_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresOn returns the old "expires_on" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldExpiresOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresOn: %w", err)
+	}
+	return oldValue.ExpiresOn, nil
+}
+
+// ClearExpiresOn clears the value of the "expires_on" field.
+func (m *CreditScoreEventMutation) ClearExpiresOn() {
+	m.expires_on = nil
+	m.clearedFields[creditscoreevent.FieldExpiresOn] = struct{}{}
+}
+
+// ExpiresOnCleared returns if the "expires_on" field was cleared in this mutation.
+func (m *CreditScoreEventMutation) ExpiresOnCleared() bool {
+	_, ok := m.clearedFields[creditscoreevent.FieldExpiresOn]
+	return ok
+}
+
+// ResetExpiresOn resets all changes to the "expires_on" field.
+func (m *CreditScoreEventMutation) ResetExpiresOn() {
+	m.expires_on = nil
+	delete(m.clearedFields, creditscoreevent.FieldExpiresOn)
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *CreditScoreEventMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[creditscoreevent.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *CreditScoreEventMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *CreditScoreEventMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *CreditScoreEventMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// ClearEntity clears the "entity" edge to the MarketEntity entity.
+func (m *CreditScoreEventMutation) ClearEntity() {
+	m.clearedentity = true
+	m.clearedFields[creditscoreevent.FieldEntityID] = struct{}{}
+}
+
+// EntityCleared reports if the "entity" edge to the MarketEntity entity was cleared.
+func (m *CreditScoreEventMutation) EntityCleared() bool {
+	return m.EntityIDCleared() || m.clearedentity
+}
+
+// EntityIDs returns the "entity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EntityID instead. It exists only for internal usage by the builders.
+func (m *CreditScoreEventMutation) EntityIDs() (ids []int) {
+	if id := m.entity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEntity resets all changes to the "entity" edge.
+func (m *CreditScoreEventMutation) ResetEntity() {
+	m.entity = nil
+	m.clearedentity = false
+}
+
+// ClearPerson clears the "person" edge to the NaturalPerson entity.
+func (m *CreditScoreEventMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[creditscoreevent.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the NaturalPerson entity was cleared.
+func (m *CreditScoreEventMutation) PersonCleared() bool {
+	return m.PersonIDCleared() || m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *CreditScoreEventMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *CreditScoreEventMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// Where appends a list predicates to the CreditScoreEventMutation builder.
+func (m *CreditScoreEventMutation) Where(ps ...predicate.CreditScoreEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CreditScoreEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CreditScoreEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CreditScoreEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CreditScoreEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CreditScoreEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CreditScoreEvent).
+func (m *CreditScoreEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CreditScoreEventMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.created_at != nil {
+		fields = append(fields, creditscoreevent.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, creditscoreevent.FieldUpdatedAt)
+	}
+	if m.sector != nil {
+		fields = append(fields, creditscoreevent.FieldSector)
+	}
+	if m.severity != nil {
+		fields = append(fields, creditscoreevent.FieldSeverity)
+	}
+	if m.status != nil {
+		fields = append(fields, creditscoreevent.FieldStatus)
+	}
+	if m.source_system != nil {
+		fields = append(fields, creditscoreevent.FieldSourceSystem)
+	}
+	if m.source_record_id != nil {
+		fields = append(fields, creditscoreevent.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, creditscoreevent.FieldUnderObjection)
+	}
+	if m.department != nil {
+		fields = append(fields, creditscoreevent.FieldDepartmentID)
+	}
+	if m.entity != nil {
+		fields = append(fields, creditscoreevent.FieldEntityID)
+	}
+	if m.person != nil {
+		fields = append(fields, creditscoreevent.FieldPersonID)
+	}
+	if m.scheme != nil {
+		fields = append(fields, creditscoreevent.FieldScheme)
+	}
+	if m.points != nil {
+		fields = append(fields, creditscoreevent.FieldPoints)
+	}
+	if m.category != nil {
+		fields = append(fields, creditscoreevent.FieldCategory)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, creditscoreevent.FieldEffectiveFrom)
+	}
+	if m.expires_on != nil {
+		fields = append(fields, creditscoreevent.FieldExpiresOn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CreditScoreEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case creditscoreevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case creditscoreevent.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case creditscoreevent.FieldSector:
+		return m.Sector()
+	case creditscoreevent.FieldSeverity:
+		return m.Severity()
+	case creditscoreevent.FieldStatus:
+		return m.Status()
+	case creditscoreevent.FieldSourceSystem:
+		return m.SourceSystem()
+	case creditscoreevent.FieldSourceRecordID:
+		return m.SourceRecordID()
+	case creditscoreevent.FieldUnderObjection:
+		return m.UnderObjection()
+	case creditscoreevent.FieldDepartmentID:
+		return m.DepartmentID()
+	case creditscoreevent.FieldEntityID:
+		return m.EntityID()
+	case creditscoreevent.FieldPersonID:
+		return m.PersonID()
+	case creditscoreevent.FieldScheme:
+		return m.Scheme()
+	case creditscoreevent.FieldPoints:
+		return m.Points()
+	case creditscoreevent.FieldCategory:
+		return m.Category()
+	case creditscoreevent.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case creditscoreevent.FieldExpiresOn:
+		return m.ExpiresOn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CreditScoreEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case creditscoreevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case creditscoreevent.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case creditscoreevent.FieldSector:
+		return m.OldSector(ctx)
+	case creditscoreevent.FieldSeverity:
+		return m.OldSeverity(ctx)
+	case creditscoreevent.FieldStatus:
+		return m.OldStatus(ctx)
+	case creditscoreevent.FieldSourceSystem:
+		return m.OldSourceSystem(ctx)
+	case creditscoreevent.FieldSourceRecordID:
+		return m.OldSourceRecordID(ctx)
+	case creditscoreevent.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
+	case creditscoreevent.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	case creditscoreevent.FieldEntityID:
+		return m.OldEntityID(ctx)
+	case creditscoreevent.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case creditscoreevent.FieldScheme:
+		return m.OldScheme(ctx)
+	case creditscoreevent.FieldPoints:
+		return m.OldPoints(ctx)
+	case creditscoreevent.FieldCategory:
+		return m.OldCategory(ctx)
+	case creditscoreevent.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case creditscoreevent.FieldExpiresOn:
+		return m.OldExpiresOn(ctx)
+	}
+	return nil, fmt.Errorf("unknown CreditScoreEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CreditScoreEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case creditscoreevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case creditscoreevent.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case creditscoreevent.FieldSector:
+		v, ok := value.(sectors.Sector)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSector(v)
+		return nil
+	case creditscoreevent.FieldSeverity:
+		v, ok := value.(sectors.Severity)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverity(v)
+		return nil
+	case creditscoreevent.FieldStatus:
+		v, ok := value.(sectors.RecordStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case creditscoreevent.FieldSourceSystem:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceSystem(v)
+		return nil
+	case creditscoreevent.FieldSourceRecordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceRecordID(v)
+		return nil
+	case creditscoreevent.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
+		return nil
+	case creditscoreevent.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	case creditscoreevent.FieldEntityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityID(v)
+		return nil
+	case creditscoreevent.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case creditscoreevent.FieldScheme:
+		v, ok := value.(creditscoreevent.Scheme)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheme(v)
+		return nil
+	case creditscoreevent.FieldPoints:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoints(v)
+		return nil
+	case creditscoreevent.FieldCategory:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case creditscoreevent.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case creditscoreevent.FieldExpiresOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresOn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CreditScoreEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addpoints != nil {
+		fields = append(fields, creditscoreevent.FieldPoints)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CreditScoreEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case creditscoreevent.FieldPoints:
+		return m.AddedPoints()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CreditScoreEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case creditscoreevent.FieldPoints:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPoints(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CreditScoreEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(creditscoreevent.FieldSeverity) {
+		fields = append(fields, creditscoreevent.FieldSeverity)
+	}
+	if m.FieldCleared(creditscoreevent.FieldEntityID) {
+		fields = append(fields, creditscoreevent.FieldEntityID)
+	}
+	if m.FieldCleared(creditscoreevent.FieldPersonID) {
+		fields = append(fields, creditscoreevent.FieldPersonID)
+	}
+	if m.FieldCleared(creditscoreevent.FieldExpiresOn) {
+		fields = append(fields, creditscoreevent.FieldExpiresOn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CreditScoreEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CreditScoreEventMutation) ClearField(name string) error {
+	switch name {
+	case creditscoreevent.FieldSeverity:
+		m.ClearSeverity()
+		return nil
+	case creditscoreevent.FieldEntityID:
+		m.ClearEntityID()
+		return nil
+	case creditscoreevent.FieldPersonID:
+		m.ClearPersonID()
+		return nil
+	case creditscoreevent.FieldExpiresOn:
+		m.ClearExpiresOn()
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CreditScoreEventMutation) ResetField(name string) error {
+	switch name {
+	case creditscoreevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case creditscoreevent.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case creditscoreevent.FieldSector:
+		m.ResetSector()
+		return nil
+	case creditscoreevent.FieldSeverity:
+		m.ResetSeverity()
+		return nil
+	case creditscoreevent.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case creditscoreevent.FieldSourceSystem:
+		m.ResetSourceSystem()
+		return nil
+	case creditscoreevent.FieldSourceRecordID:
+		m.ResetSourceRecordID()
+		return nil
+	case creditscoreevent.FieldUnderObjection:
+		m.ResetUnderObjection()
+		return nil
+	case creditscoreevent.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	case creditscoreevent.FieldEntityID:
+		m.ResetEntityID()
+		return nil
+	case creditscoreevent.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case creditscoreevent.FieldScheme:
+		m.ResetScheme()
+		return nil
+	case creditscoreevent.FieldPoints:
+		m.ResetPoints()
+		return nil
+	case creditscoreevent.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case creditscoreevent.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case creditscoreevent.FieldExpiresOn:
+		m.ResetExpiresOn()
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CreditScoreEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.department != nil {
+		edges = append(edges, creditscoreevent.EdgeDepartment)
+	}
+	if m.entity != nil {
+		edges = append(edges, creditscoreevent.EdgeEntity)
+	}
+	if m.person != nil {
+		edges = append(edges, creditscoreevent.EdgePerson)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CreditScoreEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case creditscoreevent.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	case creditscoreevent.EdgeEntity:
+		if id := m.entity; id != nil {
+			return []ent.Value{*id}
+		}
+	case creditscoreevent.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CreditScoreEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CreditScoreEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CreditScoreEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.cleareddepartment {
+		edges = append(edges, creditscoreevent.EdgeDepartment)
+	}
+	if m.clearedentity {
+		edges = append(edges, creditscoreevent.EdgeEntity)
+	}
+	if m.clearedperson {
+		edges = append(edges, creditscoreevent.EdgePerson)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CreditScoreEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case creditscoreevent.EdgeDepartment:
+		return m.cleareddepartment
+	case creditscoreevent.EdgeEntity:
+		return m.clearedentity
+	case creditscoreevent.EdgePerson:
+		return m.clearedperson
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CreditScoreEventMutation) ClearEdge(name string) error {
+	switch name {
+	case creditscoreevent.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	case creditscoreevent.EdgeEntity:
+		m.ClearEntity()
+		return nil
+	case creditscoreevent.EdgePerson:
+		m.ClearPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CreditScoreEventMutation) ResetEdge(name string) error {
+	switch name {
+	case creditscoreevent.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	case creditscoreevent.EdgeEntity:
+		m.ResetEntity()
+		return nil
+	case creditscoreevent.EdgePerson:
+		m.ResetPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown CreditScoreEvent edge %s", name)
+}
+
 // DepartmentMutation represents an operation that mutates the Department nodes in the graph.
 type DepartmentMutation struct {
 	config
@@ -8671,6 +10072,9 @@ type DepartmentMutation struct {
 	commitments             map[int]struct{}
 	removedcommitments      map[int]struct{}
 	clearedcommitments      bool
+	score_events            map[int]struct{}
+	removedscore_events     map[int]struct{}
+	clearedscore_events     bool
 	inspection_plans        map[int]struct{}
 	removedinspection_plans map[int]struct{}
 	clearedinspection_plans bool
@@ -9395,6 +10799,60 @@ func (m *DepartmentMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
+func (m *DepartmentMutation) AddScoreEventIDs(ids ...int) {
+	if m.score_events == nil {
+		m.score_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.score_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearScoreEvents clears the "score_events" edge to the CreditScoreEvent entity.
+func (m *DepartmentMutation) ClearScoreEvents() {
+	m.clearedscore_events = true
+}
+
+// ScoreEventsCleared reports if the "score_events" edge to the CreditScoreEvent entity was cleared.
+func (m *DepartmentMutation) ScoreEventsCleared() bool {
+	return m.clearedscore_events
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (m *DepartmentMutation) RemoveScoreEventIDs(ids ...int) {
+	if m.removedscore_events == nil {
+		m.removedscore_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.score_events, ids[i])
+		m.removedscore_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedScoreEvents returns the removed IDs of the "score_events" edge to the CreditScoreEvent entity.
+func (m *DepartmentMutation) RemovedScoreEventsIDs() (ids []int) {
+	for id := range m.removedscore_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ScoreEventsIDs returns the "score_events" edge IDs in the mutation.
+func (m *DepartmentMutation) ScoreEventsIDs() (ids []int) {
+	for id := range m.score_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetScoreEvents resets all changes to the "score_events" edge.
+func (m *DepartmentMutation) ResetScoreEvents() {
+	m.score_events = nil
+	m.clearedscore_events = false
+	m.removedscore_events = nil
+}
+
 // AddInspectionPlanIDs adds the "inspection_plans" edge to the InspectionPlan entity by ids.
 func (m *DepartmentMutation) AddInspectionPlanIDs(ids ...int) {
 	if m.inspection_plans == nil {
@@ -9699,7 +11157,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9717,6 +11175,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.score_events != nil {
+		edges = append(edges, department.EdgeScoreEvents)
 	}
 	if m.inspection_plans != nil {
 		edges = append(edges, department.EdgeInspectionPlans)
@@ -9764,6 +11225,12 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.score_events))
+		for id := range m.score_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case department.EdgeInspectionPlans:
 		ids := make([]ent.Value, 0, len(m.inspection_plans))
 		for id := range m.inspection_plans {
@@ -9776,7 +11243,7 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9794,6 +11261,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.removedscore_events != nil {
+		edges = append(edges, department.EdgeScoreEvents)
 	}
 	if m.removedinspection_plans != nil {
 		edges = append(edges, department.EdgeInspectionPlans)
@@ -9841,6 +11311,12 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.removedscore_events))
+		for id := range m.removedscore_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case department.EdgeInspectionPlans:
 		ids := make([]ent.Value, 0, len(m.removedinspection_plans))
 		for id := range m.removedinspection_plans {
@@ -9853,7 +11329,7 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -9871,6 +11347,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.clearedscore_events {
+		edges = append(edges, department.EdgeScoreEvents)
 	}
 	if m.clearedinspection_plans {
 		edges = append(edges, department.EdgeInspectionPlans)
@@ -9894,6 +11373,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case department.EdgeCommitments:
 		return m.clearedcommitments
+	case department.EdgeScoreEvents:
+		return m.clearedscore_events
 	case department.EdgeInspectionPlans:
 		return m.clearedinspection_plans
 	}
@@ -9929,6 +11410,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case department.EdgeScoreEvents:
+		m.ResetScoreEvents()
 		return nil
 	case department.EdgeInspectionPlans:
 		m.ResetInspectionPlans()
@@ -12076,6 +13560,840 @@ func (m *EvaluationRuleSetMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *EvaluationRuleSetMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EvaluationRuleSet edge %s", name)
+}
+
+// GovernmentIntegrityRecordMutation represents an operation that mutates the GovernmentIntegrityRecord nodes in the graph.
+type GovernmentIntegrityRecordMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *int
+	created_at       *time.Time
+	updated_at       *time.Time
+	body_name        *string
+	body_uscc        *string
+	official_name    *string
+	description      *string
+	basis            *string
+	recorded_on      *time.Time
+	source_system    *string
+	source_record_id *string
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*GovernmentIntegrityRecord, error)
+	predicates       []predicate.GovernmentIntegrityRecord
+}
+
+var _ ent.Mutation = (*GovernmentIntegrityRecordMutation)(nil)
+
+// governmentintegrityrecordOption allows management of the mutation configuration using functional options.
+type governmentintegrityrecordOption func(*GovernmentIntegrityRecordMutation)
+
+// newGovernmentIntegrityRecordMutation creates new mutation for the GovernmentIntegrityRecord entity.
+func newGovernmentIntegrityRecordMutation(c config, op Op, opts ...governmentintegrityrecordOption) *GovernmentIntegrityRecordMutation {
+	m := &GovernmentIntegrityRecordMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGovernmentIntegrityRecord,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGovernmentIntegrityRecordID sets the ID field of the mutation.
+func withGovernmentIntegrityRecordID(id int) governmentintegrityrecordOption {
+	return func(m *GovernmentIntegrityRecordMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *GovernmentIntegrityRecord
+		)
+		m.oldValue = func(ctx context.Context) (*GovernmentIntegrityRecord, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().GovernmentIntegrityRecord.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGovernmentIntegrityRecord sets the old GovernmentIntegrityRecord of the mutation.
+func withGovernmentIntegrityRecord(node *GovernmentIntegrityRecord) governmentintegrityrecordOption {
+	return func(m *GovernmentIntegrityRecordMutation) {
+		m.oldValue = func(context.Context) (*GovernmentIntegrityRecord, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GovernmentIntegrityRecordMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GovernmentIntegrityRecordMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GovernmentIntegrityRecordMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GovernmentIntegrityRecordMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().GovernmentIntegrityRecord.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GovernmentIntegrityRecordMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GovernmentIntegrityRecordMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *GovernmentIntegrityRecordMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *GovernmentIntegrityRecordMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetBodyName sets the "body_name" field.
+func (m *GovernmentIntegrityRecordMutation) SetBodyName(s string) {
+	m.body_name = &s
+}
+
+// BodyName returns the value of the "body_name" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) BodyName() (r string, exists bool) {
+	v := m.body_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyName returns the old "body_name" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldBodyName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyName: %w", err)
+	}
+	return oldValue.BodyName, nil
+}
+
+// ResetBodyName resets all changes to the "body_name" field.
+func (m *GovernmentIntegrityRecordMutation) ResetBodyName() {
+	m.body_name = nil
+}
+
+// SetBodyUscc sets the "body_uscc" field.
+func (m *GovernmentIntegrityRecordMutation) SetBodyUscc(s string) {
+	m.body_uscc = &s
+}
+
+// BodyUscc returns the value of the "body_uscc" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) BodyUscc() (r string, exists bool) {
+	v := m.body_uscc
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBodyUscc returns the old "body_uscc" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldBodyUscc(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBodyUscc is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBodyUscc requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBodyUscc: %w", err)
+	}
+	return oldValue.BodyUscc, nil
+}
+
+// ResetBodyUscc resets all changes to the "body_uscc" field.
+func (m *GovernmentIntegrityRecordMutation) ResetBodyUscc() {
+	m.body_uscc = nil
+}
+
+// SetOfficialName sets the "official_name" field.
+func (m *GovernmentIntegrityRecordMutation) SetOfficialName(s string) {
+	m.official_name = &s
+}
+
+// OfficialName returns the value of the "official_name" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) OfficialName() (r string, exists bool) {
+	v := m.official_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfficialName returns the old "official_name" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldOfficialName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfficialName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfficialName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfficialName: %w", err)
+	}
+	return oldValue.OfficialName, nil
+}
+
+// ClearOfficialName clears the value of the "official_name" field.
+func (m *GovernmentIntegrityRecordMutation) ClearOfficialName() {
+	m.official_name = nil
+	m.clearedFields[governmentintegrityrecord.FieldOfficialName] = struct{}{}
+}
+
+// OfficialNameCleared returns if the "official_name" field was cleared in this mutation.
+func (m *GovernmentIntegrityRecordMutation) OfficialNameCleared() bool {
+	_, ok := m.clearedFields[governmentintegrityrecord.FieldOfficialName]
+	return ok
+}
+
+// ResetOfficialName resets all changes to the "official_name" field.
+func (m *GovernmentIntegrityRecordMutation) ResetOfficialName() {
+	m.official_name = nil
+	delete(m.clearedFields, governmentintegrityrecord.FieldOfficialName)
+}
+
+// SetDescription sets the "description" field.
+func (m *GovernmentIntegrityRecordMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *GovernmentIntegrityRecordMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetBasis sets the "basis" field.
+func (m *GovernmentIntegrityRecordMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *GovernmentIntegrityRecordMutation) ResetBasis() {
+	m.basis = nil
+}
+
+// SetRecordedOn sets the "recorded_on" field.
+func (m *GovernmentIntegrityRecordMutation) SetRecordedOn(t time.Time) {
+	m.recorded_on = &t
+}
+
+// RecordedOn returns the value of the "recorded_on" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) RecordedOn() (r time.Time, exists bool) {
+	v := m.recorded_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordedOn returns the old "recorded_on" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldRecordedOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordedOn: %w", err)
+	}
+	return oldValue.RecordedOn, nil
+}
+
+// ResetRecordedOn resets all changes to the "recorded_on" field.
+func (m *GovernmentIntegrityRecordMutation) ResetRecordedOn() {
+	m.recorded_on = nil
+}
+
+// SetSourceSystem sets the "source_system" field.
+func (m *GovernmentIntegrityRecordMutation) SetSourceSystem(s string) {
+	m.source_system = &s
+}
+
+// SourceSystem returns the value of the "source_system" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) SourceSystem() (r string, exists bool) {
+	v := m.source_system
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceSystem returns the old "source_system" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldSourceSystem(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceSystem is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceSystem requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceSystem: %w", err)
+	}
+	return oldValue.SourceSystem, nil
+}
+
+// ResetSourceSystem resets all changes to the "source_system" field.
+func (m *GovernmentIntegrityRecordMutation) ResetSourceSystem() {
+	m.source_system = nil
+}
+
+// SetSourceRecordID sets the "source_record_id" field.
+func (m *GovernmentIntegrityRecordMutation) SetSourceRecordID(s string) {
+	m.source_record_id = &s
+}
+
+// SourceRecordID returns the value of the "source_record_id" field in the mutation.
+func (m *GovernmentIntegrityRecordMutation) SourceRecordID() (r string, exists bool) {
+	v := m.source_record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceRecordID returns the old "source_record_id" field's value of the GovernmentIntegrityRecord entity.
+// If the GovernmentIntegrityRecord object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GovernmentIntegrityRecordMutation) OldSourceRecordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceRecordID: %w", err)
+	}
+	return oldValue.SourceRecordID, nil
+}
+
+// ResetSourceRecordID resets all changes to the "source_record_id" field.
+func (m *GovernmentIntegrityRecordMutation) ResetSourceRecordID() {
+	m.source_record_id = nil
+}
+
+// Where appends a list predicates to the GovernmentIntegrityRecordMutation builder.
+func (m *GovernmentIntegrityRecordMutation) Where(ps ...predicate.GovernmentIntegrityRecord) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GovernmentIntegrityRecordMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GovernmentIntegrityRecordMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.GovernmentIntegrityRecord, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GovernmentIntegrityRecordMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GovernmentIntegrityRecordMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (GovernmentIntegrityRecord).
+func (m *GovernmentIntegrityRecordMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GovernmentIntegrityRecordMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, governmentintegrityrecord.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, governmentintegrityrecord.FieldUpdatedAt)
+	}
+	if m.body_name != nil {
+		fields = append(fields, governmentintegrityrecord.FieldBodyName)
+	}
+	if m.body_uscc != nil {
+		fields = append(fields, governmentintegrityrecord.FieldBodyUscc)
+	}
+	if m.official_name != nil {
+		fields = append(fields, governmentintegrityrecord.FieldOfficialName)
+	}
+	if m.description != nil {
+		fields = append(fields, governmentintegrityrecord.FieldDescription)
+	}
+	if m.basis != nil {
+		fields = append(fields, governmentintegrityrecord.FieldBasis)
+	}
+	if m.recorded_on != nil {
+		fields = append(fields, governmentintegrityrecord.FieldRecordedOn)
+	}
+	if m.source_system != nil {
+		fields = append(fields, governmentintegrityrecord.FieldSourceSystem)
+	}
+	if m.source_record_id != nil {
+		fields = append(fields, governmentintegrityrecord.FieldSourceRecordID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GovernmentIntegrityRecordMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case governmentintegrityrecord.FieldCreatedAt:
+		return m.CreatedAt()
+	case governmentintegrityrecord.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case governmentintegrityrecord.FieldBodyName:
+		return m.BodyName()
+	case governmentintegrityrecord.FieldBodyUscc:
+		return m.BodyUscc()
+	case governmentintegrityrecord.FieldOfficialName:
+		return m.OfficialName()
+	case governmentintegrityrecord.FieldDescription:
+		return m.Description()
+	case governmentintegrityrecord.FieldBasis:
+		return m.Basis()
+	case governmentintegrityrecord.FieldRecordedOn:
+		return m.RecordedOn()
+	case governmentintegrityrecord.FieldSourceSystem:
+		return m.SourceSystem()
+	case governmentintegrityrecord.FieldSourceRecordID:
+		return m.SourceRecordID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GovernmentIntegrityRecordMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case governmentintegrityrecord.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case governmentintegrityrecord.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case governmentintegrityrecord.FieldBodyName:
+		return m.OldBodyName(ctx)
+	case governmentintegrityrecord.FieldBodyUscc:
+		return m.OldBodyUscc(ctx)
+	case governmentintegrityrecord.FieldOfficialName:
+		return m.OldOfficialName(ctx)
+	case governmentintegrityrecord.FieldDescription:
+		return m.OldDescription(ctx)
+	case governmentintegrityrecord.FieldBasis:
+		return m.OldBasis(ctx)
+	case governmentintegrityrecord.FieldRecordedOn:
+		return m.OldRecordedOn(ctx)
+	case governmentintegrityrecord.FieldSourceSystem:
+		return m.OldSourceSystem(ctx)
+	case governmentintegrityrecord.FieldSourceRecordID:
+		return m.OldSourceRecordID(ctx)
+	}
+	return nil, fmt.Errorf("unknown GovernmentIntegrityRecord field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GovernmentIntegrityRecordMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case governmentintegrityrecord.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case governmentintegrityrecord.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case governmentintegrityrecord.FieldBodyName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyName(v)
+		return nil
+	case governmentintegrityrecord.FieldBodyUscc:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBodyUscc(v)
+		return nil
+	case governmentintegrityrecord.FieldOfficialName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfficialName(v)
+		return nil
+	case governmentintegrityrecord.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case governmentintegrityrecord.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	case governmentintegrityrecord.FieldRecordedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordedOn(v)
+		return nil
+	case governmentintegrityrecord.FieldSourceSystem:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceSystem(v)
+		return nil
+	case governmentintegrityrecord.FieldSourceRecordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceRecordID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown GovernmentIntegrityRecord field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GovernmentIntegrityRecordMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GovernmentIntegrityRecordMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GovernmentIntegrityRecordMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown GovernmentIntegrityRecord numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GovernmentIntegrityRecordMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(governmentintegrityrecord.FieldOfficialName) {
+		fields = append(fields, governmentintegrityrecord.FieldOfficialName)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GovernmentIntegrityRecordMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GovernmentIntegrityRecordMutation) ClearField(name string) error {
+	switch name {
+	case governmentintegrityrecord.FieldOfficialName:
+		m.ClearOfficialName()
+		return nil
+	}
+	return fmt.Errorf("unknown GovernmentIntegrityRecord nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GovernmentIntegrityRecordMutation) ResetField(name string) error {
+	switch name {
+	case governmentintegrityrecord.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case governmentintegrityrecord.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case governmentintegrityrecord.FieldBodyName:
+		m.ResetBodyName()
+		return nil
+	case governmentintegrityrecord.FieldBodyUscc:
+		m.ResetBodyUscc()
+		return nil
+	case governmentintegrityrecord.FieldOfficialName:
+		m.ResetOfficialName()
+		return nil
+	case governmentintegrityrecord.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case governmentintegrityrecord.FieldBasis:
+		m.ResetBasis()
+		return nil
+	case governmentintegrityrecord.FieldRecordedOn:
+		m.ResetRecordedOn()
+		return nil
+	case governmentintegrityrecord.FieldSourceSystem:
+		m.ResetSourceSystem()
+		return nil
+	case governmentintegrityrecord.FieldSourceRecordID:
+		m.ResetSourceRecordID()
+		return nil
+	}
+	return fmt.Errorf("unknown GovernmentIntegrityRecord field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GovernmentIntegrityRecordMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GovernmentIntegrityRecordMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GovernmentIntegrityRecordMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GovernmentIntegrityRecordMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GovernmentIntegrityRecordMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GovernmentIntegrityRecordMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GovernmentIntegrityRecordMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown GovernmentIntegrityRecord unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GovernmentIntegrityRecordMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown GovernmentIntegrityRecord edge %s", name)
 }
 
 // InspectionPlanMutation represents an operation that mutates the InspectionPlan nodes in the graph.
@@ -15381,6 +17699,9 @@ type MarketEntityMutation struct {
 	commitments                 map[int]struct{}
 	removedcommitments          map[int]struct{}
 	clearedcommitments          bool
+	score_events                map[int]struct{}
+	removedscore_events         map[int]struct{}
+	clearedscore_events         bool
 	division                    *int
 	cleareddivision             bool
 	legal_representative        *int
@@ -16897,6 +19218,60 @@ func (m *MarketEntityMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
+func (m *MarketEntityMutation) AddScoreEventIDs(ids ...int) {
+	if m.score_events == nil {
+		m.score_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.score_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearScoreEvents clears the "score_events" edge to the CreditScoreEvent entity.
+func (m *MarketEntityMutation) ClearScoreEvents() {
+	m.clearedscore_events = true
+}
+
+// ScoreEventsCleared reports if the "score_events" edge to the CreditScoreEvent entity was cleared.
+func (m *MarketEntityMutation) ScoreEventsCleared() bool {
+	return m.clearedscore_events
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (m *MarketEntityMutation) RemoveScoreEventIDs(ids ...int) {
+	if m.removedscore_events == nil {
+		m.removedscore_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.score_events, ids[i])
+		m.removedscore_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedScoreEvents returns the removed IDs of the "score_events" edge to the CreditScoreEvent entity.
+func (m *MarketEntityMutation) RemovedScoreEventsIDs() (ids []int) {
+	for id := range m.removedscore_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ScoreEventsIDs returns the "score_events" edge IDs in the mutation.
+func (m *MarketEntityMutation) ScoreEventsIDs() (ids []int) {
+	for id := range m.score_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetScoreEvents resets all changes to the "score_events" edge.
+func (m *MarketEntityMutation) ResetScoreEvents() {
+	m.score_events = nil
+	m.clearedscore_events = false
+	m.removedscore_events = nil
+}
+
 // ClearDivision clears the "division" edge to the Division entity.
 func (m *MarketEntityMutation) ClearDivision() {
 	m.cleareddivision = true
@@ -17676,7 +20051,7 @@ func (m *MarketEntityMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MarketEntityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.penalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -17694,6 +20069,9 @@ func (m *MarketEntityMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.score_events != nil {
+		edges = append(edges, marketentity.EdgeScoreEvents)
 	}
 	if m.division != nil {
 		edges = append(edges, marketentity.EdgeDivision)
@@ -17750,6 +20128,12 @@ func (m *MarketEntityMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case marketentity.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.score_events))
+		for id := range m.score_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case marketentity.EdgeDivision:
 		if id := m.division; id != nil {
 			return []ent.Value{*id}
@@ -17774,7 +20158,7 @@ func (m *MarketEntityMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MarketEntityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedpenalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -17792,6 +20176,9 @@ func (m *MarketEntityMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.removedscore_events != nil {
+		edges = append(edges, marketentity.EdgeScoreEvents)
 	}
 	if m.removedroles != nil {
 		edges = append(edges, marketentity.EdgeRoles)
@@ -17839,6 +20226,12 @@ func (m *MarketEntityMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case marketentity.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.removedscore_events))
+		for id := range m.removedscore_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case marketentity.EdgeRoles:
 		ids := make([]ent.Value, 0, len(m.removedroles))
 		for id := range m.removedroles {
@@ -17851,7 +20244,7 @@ func (m *MarketEntityMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MarketEntityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedpenalties {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -17869,6 +20262,9 @@ func (m *MarketEntityMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.clearedscore_events {
+		edges = append(edges, marketentity.EdgeScoreEvents)
 	}
 	if m.cleareddivision {
 		edges = append(edges, marketentity.EdgeDivision)
@@ -17901,6 +20297,8 @@ func (m *MarketEntityMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case marketentity.EdgeCommitments:
 		return m.clearedcommitments
+	case marketentity.EdgeScoreEvents:
+		return m.clearedscore_events
 	case marketentity.EdgeDivision:
 		return m.cleareddivision
 	case marketentity.EdgeLegalRepresentative:
@@ -17951,6 +20349,9 @@ func (m *MarketEntityMutation) ResetEdge(name string) error {
 		return nil
 	case marketentity.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case marketentity.EdgeScoreEvents:
+		m.ResetScoreEvents()
 		return nil
 	case marketentity.EdgeDivision:
 		m.ResetDivision()
@@ -18003,6 +20404,9 @@ type NaturalPersonMutation struct {
 	commitments         map[int]struct{}
 	removedcommitments  map[int]struct{}
 	clearedcommitments  bool
+	score_events        map[int]struct{}
+	removedscore_events map[int]struct{}
+	clearedscore_events bool
 	represents          map[int]struct{}
 	removedrepresents   map[int]struct{}
 	clearedrepresents   bool
@@ -18838,6 +21242,60 @@ func (m *NaturalPersonMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
+func (m *NaturalPersonMutation) AddScoreEventIDs(ids ...int) {
+	if m.score_events == nil {
+		m.score_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.score_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearScoreEvents clears the "score_events" edge to the CreditScoreEvent entity.
+func (m *NaturalPersonMutation) ClearScoreEvents() {
+	m.clearedscore_events = true
+}
+
+// ScoreEventsCleared reports if the "score_events" edge to the CreditScoreEvent entity was cleared.
+func (m *NaturalPersonMutation) ScoreEventsCleared() bool {
+	return m.clearedscore_events
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (m *NaturalPersonMutation) RemoveScoreEventIDs(ids ...int) {
+	if m.removedscore_events == nil {
+		m.removedscore_events = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.score_events, ids[i])
+		m.removedscore_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedScoreEvents returns the removed IDs of the "score_events" edge to the CreditScoreEvent entity.
+func (m *NaturalPersonMutation) RemovedScoreEventsIDs() (ids []int) {
+	for id := range m.removedscore_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ScoreEventsIDs returns the "score_events" edge IDs in the mutation.
+func (m *NaturalPersonMutation) ScoreEventsIDs() (ids []int) {
+	for id := range m.score_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetScoreEvents resets all changes to the "score_events" edge.
+func (m *NaturalPersonMutation) ResetScoreEvents() {
+	m.score_events = nil
+	m.clearedscore_events = false
+	m.removedscore_events = nil
+}
+
 // AddRepresentIDs adds the "represents" edge to the MarketEntity entity by ids.
 func (m *NaturalPersonMutation) AddRepresentIDs(ids ...int) {
 	if m.represents == nil {
@@ -19307,7 +21765,7 @@ func (m *NaturalPersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *NaturalPersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.penalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -19325,6 +21783,9 @@ func (m *NaturalPersonMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.score_events != nil {
+		edges = append(edges, naturalperson.EdgeScoreEvents)
 	}
 	if m.represents != nil {
 		edges = append(edges, naturalperson.EdgeRepresents)
@@ -19378,6 +21839,12 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.score_events))
+		for id := range m.score_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case naturalperson.EdgeRepresents:
 		ids := make([]ent.Value, 0, len(m.represents))
 		for id := range m.represents {
@@ -19402,7 +21869,7 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *NaturalPersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.removedpenalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -19420,6 +21887,9 @@ func (m *NaturalPersonMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.removedscore_events != nil {
+		edges = append(edges, naturalperson.EdgeScoreEvents)
 	}
 	if m.removedrepresents != nil {
 		edges = append(edges, naturalperson.EdgeRepresents)
@@ -19473,6 +21943,12 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeScoreEvents:
+		ids := make([]ent.Value, 0, len(m.removedscore_events))
+		for id := range m.removedscore_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case naturalperson.EdgeRepresents:
 		ids := make([]ent.Value, 0, len(m.removedrepresents))
 		for id := range m.removedrepresents {
@@ -19497,7 +21973,7 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *NaturalPersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.clearedpenalties {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -19515,6 +21991,9 @@ func (m *NaturalPersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.clearedscore_events {
+		edges = append(edges, naturalperson.EdgeScoreEvents)
 	}
 	if m.clearedrepresents {
 		edges = append(edges, naturalperson.EdgeRepresents)
@@ -19544,6 +22023,8 @@ func (m *NaturalPersonMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case naturalperson.EdgeCommitments:
 		return m.clearedcommitments
+	case naturalperson.EdgeScoreEvents:
+		return m.clearedscore_events
 	case naturalperson.EdgeRepresents:
 		return m.clearedrepresents
 	case naturalperson.EdgeRoles:
@@ -19583,6 +22064,9 @@ func (m *NaturalPersonMutation) ResetEdge(name string) error {
 		return nil
 	case naturalperson.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case naturalperson.EdgeScoreEvents:
+		m.ResetScoreEvents()
 		return nil
 	case naturalperson.EdgeRepresents:
 		m.ResetRepresents()

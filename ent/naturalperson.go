@@ -58,6 +58,8 @@ type NaturalPersonEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Scored events of the environmental and EIA credit scores (记分事件).
+	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Entities of which the person is the current legal representative.
 	Represents []*MarketEntity `json:"represents,omitempty"`
 	// Roles the person holds or held at entities.
@@ -66,9 +68,9 @@ type NaturalPersonEdges struct {
 	Practices []*Practitioner `json:"practices,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
-	totalCount [9]map[string]int
+	totalCount [10]map[string]int
 
 	namedPenalties   map[string][]*AdministrativePenalty
 	namedLicenses    map[string][]*AdministrativeLicense
@@ -76,6 +78,7 @@ type NaturalPersonEdges struct {
 	namedRatings     map[string][]*SectorRating
 	namedSpotChecks  map[string][]*SpotCheck
 	namedCommitments map[string][]*CreditCommitment
+	namedScoreEvents map[string][]*CreditScoreEvent
 	namedRepresents  map[string][]*MarketEntity
 	namedRoles       map[string][]*EntityRole
 	namedPractices   map[string][]*Practitioner
@@ -135,10 +138,19 @@ func (e NaturalPersonEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e NaturalPersonEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
+	if e.loadedTypes[6] {
+		return e.ScoreEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "score_events"}
+}
+
 // RepresentsOrErr returns the Represents value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) RepresentsOrErr() ([]*MarketEntity, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.Represents, nil
 	}
 	return nil, &NotLoadedError{edge: "represents"}
@@ -147,7 +159,7 @@ func (e NaturalPersonEdges) RepresentsOrErr() ([]*MarketEntity, error) {
 // RolesOrErr returns the Roles value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) RolesOrErr() ([]*EntityRole, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.Roles, nil
 	}
 	return nil, &NotLoadedError{edge: "roles"}
@@ -156,7 +168,7 @@ func (e NaturalPersonEdges) RolesOrErr() ([]*EntityRole, error) {
 // PracticesOrErr returns the Practices value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) PracticesOrErr() ([]*Practitioner, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.Practices, nil
 	}
 	return nil, &NotLoadedError{edge: "practices"}
@@ -297,6 +309,11 @@ func (_m *NaturalPerson) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the NaturalPerson entity.
 func (_m *NaturalPerson) QueryCommitments() *CreditCommitmentQuery {
 	return NewNaturalPersonClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryScoreEvents queries the "score_events" edge of the NaturalPerson entity.
+func (_m *NaturalPerson) QueryScoreEvents() *CreditScoreEventQuery {
+	return NewNaturalPersonClient(_m.config).QueryScoreEvents(_m)
 }
 
 // QueryRepresents queries the "represents" edge of the NaturalPerson entity.
@@ -513,6 +530,30 @@ func (_m *NaturalPerson) appendNamedCommitments(name string, edges ...*CreditCom
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedScoreEvents returns the ScoreEvents named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *NaturalPerson) NamedScoreEvents(name string) ([]*CreditScoreEvent, error) {
+	if _m.Edges.namedScoreEvents == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedScoreEvents[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *NaturalPerson) appendNamedScoreEvents(name string, edges ...*CreditScoreEvent) {
+	if _m.Edges.namedScoreEvents == nil {
+		_m.Edges.namedScoreEvents = make(map[string][]*CreditScoreEvent)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedScoreEvents[name] = []*CreditScoreEvent{}
+	} else {
+		_m.Edges.namedScoreEvents[name] = append(_m.Edges.namedScoreEvents[name], edges...)
 	}
 }
 

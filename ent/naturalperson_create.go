@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
@@ -228,6 +229,21 @@ func (_c *NaturalPersonCreate) AddCommitments(v ...*CreditCommitment) *NaturalPe
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_c *NaturalPersonCreate) AddScoreEventIDs(ids ...int) *NaturalPersonCreate {
+	_c.mutation.AddScoreEventIDs(ids...)
+	return _c
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_c *NaturalPersonCreate) AddScoreEvents(v ...*CreditScoreEvent) *NaturalPersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScoreEventIDs(ids...)
 }
 
 // AddRepresentIDs adds the "represents" edge to the MarketEntity entity by IDs.
@@ -547,6 +563,22 @@ func (_c *NaturalPersonCreate) createSpec() (*NaturalPerson, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
@@ -39,6 +40,7 @@ type NaturalPersonQuery struct {
 	withRatings          *SectorRatingQuery
 	withSpotChecks       *SpotCheckQuery
 	withCommitments      *CreditCommitmentQuery
+	withScoreEvents      *CreditScoreEventQuery
 	withRepresents       *MarketEntityQuery
 	withRoles            *EntityRoleQuery
 	withPractices        *PractitionerQuery
@@ -50,6 +52,7 @@ type NaturalPersonQuery struct {
 	withNamedRatings     map[string]*SectorRatingQuery
 	withNamedSpotChecks  map[string]*SpotCheckQuery
 	withNamedCommitments map[string]*CreditCommitmentQuery
+	withNamedScoreEvents map[string]*CreditScoreEventQuery
 	withNamedRepresents  map[string]*MarketEntityQuery
 	withNamedRoles       map[string]*EntityRoleQuery
 	withNamedPractices   map[string]*PractitionerQuery
@@ -214,6 +217,28 @@ func (_q *NaturalPersonQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.CommitmentsTable, naturalperson.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryScoreEvents chains the current query on the "score_events" edge.
+func (_q *NaturalPersonQuery) QueryScoreEvents() *CreditScoreEventQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
+			sqlgraph.To(creditscoreevent.Table, creditscoreevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.ScoreEventsTable, naturalperson.ScoreEventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -485,6 +510,7 @@ func (_q *NaturalPersonQuery) Clone() *NaturalPersonQuery {
 		withRatings:     _q.withRatings.Clone(),
 		withSpotChecks:  _q.withSpotChecks.Clone(),
 		withCommitments: _q.withCommitments.Clone(),
+		withScoreEvents: _q.withScoreEvents.Clone(),
 		withRepresents:  _q.withRepresents.Clone(),
 		withRoles:       _q.withRoles.Clone(),
 		withPractices:   _q.withPractices.Clone(),
@@ -557,6 +583,17 @@ func (_q *NaturalPersonQuery) WithCommitments(opts ...func(*CreditCommitmentQuer
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithScoreEvents tells the query-builder to eager-load the nodes that are connected to
+// the "score_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithScoreEvents(opts ...func(*CreditScoreEventQuery)) *NaturalPersonQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withScoreEvents = query
 	return _q
 }
 
@@ -677,13 +714,14 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*NaturalPerson{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [10]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withScoreEvents != nil,
 			_q.withRepresents != nil,
 			_q.withRoles != nil,
 			_q.withPractices != nil,
@@ -752,6 +790,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withScoreEvents; query != nil {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *NaturalPerson) { n.Edges.ScoreEvents = []*CreditScoreEvent{} },
+			func(n *NaturalPerson, e *CreditScoreEvent) { n.Edges.ScoreEvents = append(n.Edges.ScoreEvents, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withRepresents; query != nil {
 		if err := _q.loadRepresents(ctx, query, nodes,
 			func(n *NaturalPerson) { n.Edges.Represents = []*MarketEntity{} },
@@ -812,6 +857,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedCommitments(name) },
 			func(n *NaturalPerson, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedScoreEvents {
+		if err := _q.loadScoreEvents(ctx, query, nodes,
+			func(n *NaturalPerson) { n.appendNamedScoreEvents(name) },
+			func(n *NaturalPerson, e *CreditScoreEvent) { n.appendNamedScoreEvents(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1009,6 +1061,36 @@ func (_q *NaturalPersonQuery) loadCommitments(ctx context.Context, query *Credit
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(naturalperson.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "person_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *NaturalPersonQuery) loadScoreEvents(ctx context.Context, query *CreditScoreEventQuery, nodes []*NaturalPerson, init func(*NaturalPerson), assign func(*NaturalPerson, *CreditScoreEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*NaturalPerson)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(creditscoreevent.FieldPersonID)
+	}
+	query.Where(predicate.CreditScoreEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(naturalperson.ScoreEventsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1280,6 +1362,20 @@ func (_q *NaturalPersonQuery) WithNamedCommitments(name string, opts ...func(*Cr
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedScoreEvents tells the query-builder to eager-load the nodes that are connected to the "score_events"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithNamedScoreEvents(name string, opts ...func(*CreditScoreEventQuery)) *NaturalPersonQuery {
+	query := (&CreditScoreEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedScoreEvents == nil {
+		_q.withNamedScoreEvents = make(map[string]*CreditScoreEventQuery)
+	}
+	_q.withNamedScoreEvents[name] = query
 	return _q
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
@@ -208,6 +209,21 @@ func (_u *NaturalPersonUpdate) AddCommitments(v ...*CreditCommitment) *NaturalPe
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *NaturalPersonUpdate) AddScoreEventIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *NaturalPersonUpdate) AddScoreEvents(v ...*CreditScoreEvent) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // AddRepresentIDs adds the "represents" edge to the MarketEntity entity by IDs.
 func (_u *NaturalPersonUpdate) AddRepresentIDs(ids ...int) *NaturalPersonUpdate {
 	_u.mutation.AddRepresentIDs(ids...)
@@ -382,6 +398,27 @@ func (_u *NaturalPersonUpdate) RemoveCommitments(v ...*CreditCommitment) *Natura
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *NaturalPersonUpdate) ClearScoreEvents() *NaturalPersonUpdate {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *NaturalPersonUpdate) RemoveScoreEventIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *NaturalPersonUpdate) RemoveScoreEvents(v ...*CreditScoreEvent) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearRepresents clears all "represents" edges to the MarketEntity entity.
@@ -815,6 +852,51 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.RepresentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1140,6 +1222,21 @@ func (_u *NaturalPersonUpdateOne) AddCommitments(v ...*CreditCommitment) *Natura
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
+func (_u *NaturalPersonUpdateOne) AddScoreEventIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.AddScoreEventIDs(ids...)
+	return _u
+}
+
+// AddScoreEvents adds the "score_events" edges to the CreditScoreEvent entity.
+func (_u *NaturalPersonUpdateOne) AddScoreEvents(v ...*CreditScoreEvent) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScoreEventIDs(ids...)
+}
+
 // AddRepresentIDs adds the "represents" edge to the MarketEntity entity by IDs.
 func (_u *NaturalPersonUpdateOne) AddRepresentIDs(ids ...int) *NaturalPersonUpdateOne {
 	_u.mutation.AddRepresentIDs(ids...)
@@ -1314,6 +1411,27 @@ func (_u *NaturalPersonUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Nat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
+func (_u *NaturalPersonUpdateOne) ClearScoreEvents() *NaturalPersonUpdateOne {
+	_u.mutation.ClearScoreEvents()
+	return _u
+}
+
+// RemoveScoreEventIDs removes the "score_events" edge to CreditScoreEvent entities by IDs.
+func (_u *NaturalPersonUpdateOne) RemoveScoreEventIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.RemoveScoreEventIDs(ids...)
+	return _u
+}
+
+// RemoveScoreEvents removes "score_events" edges to CreditScoreEvent entities.
+func (_u *NaturalPersonUpdateOne) RemoveScoreEvents(v ...*CreditScoreEvent) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScoreEventIDs(ids...)
 }
 
 // ClearRepresents clears all "represents" edges to the MarketEntity entity.
@@ -1770,6 +1888,51 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedScoreEventsIDs(); len(nodes) > 0 && !_u.mutation.ScoreEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ScoreEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.ScoreEventsTable,
+			Columns: []string{naturalperson.ScoreEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(creditscoreevent.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

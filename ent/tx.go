@@ -24,6 +24,8 @@ type Tx struct {
 	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
+	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
+	CreditScoreEvent *CreditScoreEventClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
 	// Division is the client for interacting with the Division builders.
@@ -32,6 +34,8 @@ type Tx struct {
 	EntityRole *EntityRoleClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
+	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
+	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -189,10 +193,12 @@ func (tx *Tx) init() {
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.CasbinRule = NewCasbinRuleClient(tx.config)
 	tx.CreditCommitment = NewCreditCommitmentClient(tx.config)
+	tx.CreditScoreEvent = NewCreditScoreEventClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
 	tx.EntityRole = NewEntityRoleClient(tx.config)
 	tx.EvaluationRuleSet = NewEvaluationRuleSetClient(tx.config)
+	tx.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(tx.config)
 	tx.InspectionPlan = NewInspectionPlanClient(tx.config)
 	tx.JointPunishmentMeasure = NewJointPunishmentMeasureClient(tx.config)
 	tx.ListEntry = NewListEntryClient(tx.config)

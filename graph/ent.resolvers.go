@@ -46,6 +46,12 @@ func (r *queryResolver) CreditCommitments(ctx context.Context, after *entgql.Cur
 		Paginate(ctx, after, first, before, last, ent.WithCreditCommitmentOrder(orderBy), ent.WithCreditCommitmentFilter(where.Filter))
 }
 
+// CreditScoreEvents is the resolver for the creditScoreEvents field.
+func (r *queryResolver) CreditScoreEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder, where *ent.CreditScoreEventWhereInput) (*ent.CreditScoreEventConnection, error) {
+	return r.client.CreditScoreEvent.Query().
+		Paginate(ctx, after, first, before, last, ent.WithCreditScoreEventOrder(orderBy), ent.WithCreditScoreEventFilter(where.Filter))
+}
+
 // Departments is the resolver for the departments field.
 func (r *queryResolver) Departments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error) {
 	return r.client.Department.Query().
@@ -68,6 +74,12 @@ func (r *queryResolver) EntityRoles(ctx context.Context, after *entgql.Cursor[in
 func (r *queryResolver) EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error) {
 	return r.client.EvaluationRuleSet.Query().
 		Paginate(ctx, after, first, before, last, ent.WithEvaluationRuleSetFilter(where.Filter))
+}
+
+// GovernmentIntegrityRecords is the resolver for the governmentIntegrityRecords field.
+func (r *queryResolver) GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error) {
+	return r.client.GovernmentIntegrityRecord.Query().
+		Paginate(ctx, after, first, before, last, ent.WithGovernmentIntegrityRecordOrder(orderBy), ent.WithGovernmentIntegrityRecordFilter(where.Filter))
 }
 
 // InspectionPlans is the resolver for the inspectionPlans field.

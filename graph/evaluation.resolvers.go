@@ -7,9 +7,13 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/environment"
+	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
@@ -19,6 +23,26 @@ import (
 // Publicity is the resolver for the publicity field.
 func (r *administrativePenaltyResolver) Publicity(ctx context.Context, obj *ent.AdministrativePenalty) (*publicity.Window, error) {
 	return publicity.OfPenalty(obj), nil
+}
+
+// Status is the resolver for the status field.
+func (r *eIAStatusResolver) Status(ctx context.Context, obj *environment.EIAState) (string, error) {
+	return string(obj.Status), nil
+}
+
+// CycleStart is the resolver for the cycleStart field.
+func (r *eIAStatusResolver) CycleStart(ctx context.Context, obj *environment.EIAState) (*time.Time, error) {
+	return nonZero(obj.CycleStart), nil
+}
+
+// RestrictedUntil is the resolver for the restrictedUntil field.
+func (r *eIAStatusResolver) RestrictedUntil(ctx context.Context, obj *environment.EIAState) (*time.Time, error) {
+	return nonZero(obj.RestrictedUntil), nil
+}
+
+// AcceptsReports is the resolver for the acceptsReports field.
+func (r *eIAStatusResolver) AcceptsReports(ctx context.Context, obj *environment.EIAState) (bool, error) {
+	return obj.AcceptsReports(), nil
 }
 
 // Publicity is the resolver for the publicity field.
@@ -36,9 +60,32 @@ func (r *mutationResolver) DrawInspectionPlan(ctx context.Context, departmentID 
 	return planner.Draw(ctx, ent.FromContext(ctx), departmentID, divisionCode, ratiosOf(ratios), int64(seed))
 }
 
+// CreateCreditScoreEvent is the resolver for the createCreditScoreEvent field.
+func (r *mutationResolver) CreateCreditScoreEvent(ctx context.Context, input ent.CreateCreditScoreEventInput) (*ent.CreditScoreEvent, error) {
+	c := ent.FromContext(ctx).CreditScoreEvent
+	return createOnce(ctx,
+		c.Query().Where(creditscoreevent.SourceSystem(input.SourceSystem), creditscoreevent.SourceRecordID(input.SourceRecordID)).Only,
+		c.Create().SetInput(input).Save)
+}
+
+// SnapshotEnvironmentalCredit is the resolver for the snapshotEnvironmentalCredit field.
+func (r *mutationResolver) SnapshotEnvironmentalCredit(ctx context.Context, departmentID int, halfYear string) (int, error) {
+	return scorer.Snapshot(ctx, ent.FromContext(ctx), departmentID, halfYear, sectors.Today())
+}
+
+// CreateGovernmentIntegrityRecord is the resolver for the createGovernmentIntegrityRecord field.
+func (r *mutationResolver) CreateGovernmentIntegrityRecord(ctx context.Context, input ent.CreateGovernmentIntegrityRecordInput) (*ent.GovernmentIntegrityRecord, error) {
+	return ent.FromContext(ctx).GovernmentIntegrityRecord.Create().SetInput(input).Save(ctx)
+}
+
 // Restrictions is the resolver for the restrictions field.
 func (r *queryResolver) Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error) {
 	return restrictions(ctx, r.client, uscc, personID, string(purpose))
+}
+
+// EiaStatus is the resolver for the eiaStatus field.
+func (r *queryResolver) EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error) {
+	return eiaStatus(ctx, r.client, entityID, personID)
 }
 
 // Purpose is the resolver for the purpose field.
@@ -46,7 +93,13 @@ func (r *restrictionResolver) Purpose(ctx context.Context, obj *jointpunishment.
 	return Purpose(obj.Purpose), nil
 }
 
+// EIAStatus returns EIAStatusResolver implementation.
+func (r *Resolver) EIAStatus() EIAStatusResolver { return &eIAStatusResolver{r} }
+
 // Restriction returns RestrictionResolver implementation.
 func (r *Resolver) Restriction() RestrictionResolver { return &restrictionResolver{r} }
 
-type restrictionResolver struct{ *Resolver }
+type (
+	eIAStatusResolver   struct{ *Resolver }
+	restrictionResolver struct{ *Resolver }
+)

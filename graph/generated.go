@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
@@ -32,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/graph/scalars"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
@@ -53,6 +55,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AdministrativePenalty() AdministrativePenaltyResolver
+	EIAStatus() EIAStatusResolver
 	ListEntry() ListEntryResolver
 	Mutation() MutationResolver
 	NaturalPerson() NaturalPersonResolver
@@ -228,6 +231,40 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CreditScoreEvent struct {
+		Category       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Department     func(childComplexity int) int
+		DepartmentID   func(childComplexity int) int
+		EffectiveFrom  func(childComplexity int) int
+		Entity         func(childComplexity int) int
+		EntityID       func(childComplexity int) int
+		ExpiresOn      func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Person         func(childComplexity int) int
+		PersonID       func(childComplexity int) int
+		Points         func(childComplexity int) int
+		Scheme         func(childComplexity int) int
+		Sector         func(childComplexity int) int
+		Severity       func(childComplexity int) int
+		SourceRecordID func(childComplexity int) int
+		SourceSystem   func(childComplexity int) int
+		Status         func(childComplexity int) int
+		UnderObjection func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	CreditScoreEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CreditScoreEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Department struct {
 		Code            func(childComplexity int) int
 		Commitments     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
@@ -241,6 +278,7 @@ type ComplexityRoot struct {
 		Name            func(childComplexity int) int
 		Penalties       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Ratings         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
+		ScoreEvents     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
 		Sector          func(childComplexity int) int
 		SpotChecks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		Uscc            func(childComplexity int) int
@@ -277,6 +315,14 @@ type ComplexityRoot struct {
 	DivisionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	EIAStatus struct {
+		AcceptsReports  func(childComplexity int) int
+		CyclePoints     func(childComplexity int) int
+		CycleStart      func(childComplexity int) int
+		RestrictedUntil func(childComplexity int) int
+		Status          func(childComplexity int) int
 	}
 
 	EntityRole struct {
@@ -336,6 +382,31 @@ type ComplexityRoot struct {
 	}
 
 	EvaluationRuleSetEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	GovernmentIntegrityRecord struct {
+		Basis          func(childComplexity int) int
+		BodyName       func(childComplexity int) int
+		BodyUscc       func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OfficialName   func(childComplexity int) int
+		RecordedOn     func(childComplexity int) int
+		SourceRecordID func(childComplexity int) int
+		SourceSystem   func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	GovernmentIntegrityRecordConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	GovernmentIntegrityRecordEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -461,6 +532,7 @@ type ComplexityRoot struct {
 		RegistrationNo        func(childComplexity int) int
 		RiskTier              func(childComplexity int) int
 		Roles                 func(childComplexity int) int
+		ScoreEvents           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
 		ServiceProvider       func(childComplexity int) int
 		SpotChecks            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		Status                func(childComplexity int) int
@@ -481,34 +553,37 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddPolicyRule               func(childComplexity int, input PolicyRuleInput) int
-		CreateAdministrativeLicense func(childComplexity int, input ent.CreateAdministrativeLicenseInput) int
-		CreateAdministrativePenalty func(childComplexity int, input ent.CreateAdministrativePenaltyInput) int
-		CreateCreditCommitment      func(childComplexity int, input ent.CreateCreditCommitmentInput) int
-		CreateDepartment            func(childComplexity int, input ent.CreateDepartmentInput) int
-		CreateEntityRole            func(childComplexity int, input ent.CreateEntityRoleInput) int
-		CreateListEntry             func(childComplexity int, input ent.CreateListEntryInput) int
-		CreateMarketEntity          func(childComplexity int, input ent.CreateMarketEntityInput) int
-		CreateNaturalPerson         func(childComplexity int, input ent.CreateNaturalPersonInput) int
-		CreatePractitioner          func(childComplexity int, input ent.CreatePractitionerInput) int
-		CreateSectorRating          func(childComplexity int, input ent.CreateSectorRatingInput) int
-		CreateServiceProvider       func(childComplexity int, input ent.CreateServiceProviderInput) int
-		CreateSpotCheck             func(childComplexity int, input ent.CreateSpotCheckInput) int
-		DrawInspectionPlan          func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
-		RecomputeEvaluations        func(childComplexity int) int
-		RemovePolicyRule            func(childComplexity int, input PolicyRuleInput) int
-		UpdateAdministrativeLicense func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
-		UpdateAdministrativePenalty func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
-		UpdateCreditCommitment      func(childComplexity int, id int, input ent.UpdateCreditCommitmentInput) int
-		UpdateDepartment            func(childComplexity int, id int, input ent.UpdateDepartmentInput) int
-		UpdateEntityRole            func(childComplexity int, id int, input ent.UpdateEntityRoleInput) int
-		UpdateListEntry             func(childComplexity int, id int, input ent.UpdateListEntryInput) int
-		UpdateMarketEntity          func(childComplexity int, id int, input ent.UpdateMarketEntityInput) int
-		UpdateNaturalPerson         func(childComplexity int, id int, input ent.UpdateNaturalPersonInput) int
-		UpdatePractitioner          func(childComplexity int, id int, input ent.UpdatePractitionerInput) int
-		UpdateSectorRating          func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
-		UpdateServiceProvider       func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
-		UpdateSpotCheck             func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
+		AddPolicyRule                   func(childComplexity int, input PolicyRuleInput) int
+		CreateAdministrativeLicense     func(childComplexity int, input ent.CreateAdministrativeLicenseInput) int
+		CreateAdministrativePenalty     func(childComplexity int, input ent.CreateAdministrativePenaltyInput) int
+		CreateCreditCommitment          func(childComplexity int, input ent.CreateCreditCommitmentInput) int
+		CreateCreditScoreEvent          func(childComplexity int, input ent.CreateCreditScoreEventInput) int
+		CreateDepartment                func(childComplexity int, input ent.CreateDepartmentInput) int
+		CreateEntityRole                func(childComplexity int, input ent.CreateEntityRoleInput) int
+		CreateGovernmentIntegrityRecord func(childComplexity int, input ent.CreateGovernmentIntegrityRecordInput) int
+		CreateListEntry                 func(childComplexity int, input ent.CreateListEntryInput) int
+		CreateMarketEntity              func(childComplexity int, input ent.CreateMarketEntityInput) int
+		CreateNaturalPerson             func(childComplexity int, input ent.CreateNaturalPersonInput) int
+		CreatePractitioner              func(childComplexity int, input ent.CreatePractitionerInput) int
+		CreateSectorRating              func(childComplexity int, input ent.CreateSectorRatingInput) int
+		CreateServiceProvider           func(childComplexity int, input ent.CreateServiceProviderInput) int
+		CreateSpotCheck                 func(childComplexity int, input ent.CreateSpotCheckInput) int
+		DrawInspectionPlan              func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
+		RecomputeEvaluations            func(childComplexity int) int
+		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
+		SnapshotEnvironmentalCredit     func(childComplexity int, departmentID int, halfYear string) int
+		UpdateAdministrativeLicense     func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
+		UpdateAdministrativePenalty     func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
+		UpdateCreditCommitment          func(childComplexity int, id int, input ent.UpdateCreditCommitmentInput) int
+		UpdateDepartment                func(childComplexity int, id int, input ent.UpdateDepartmentInput) int
+		UpdateEntityRole                func(childComplexity int, id int, input ent.UpdateEntityRoleInput) int
+		UpdateListEntry                 func(childComplexity int, id int, input ent.UpdateListEntryInput) int
+		UpdateMarketEntity              func(childComplexity int, id int, input ent.UpdateMarketEntityInput) int
+		UpdateNaturalPerson             func(childComplexity int, id int, input ent.UpdateNaturalPersonInput) int
+		UpdatePractitioner              func(childComplexity int, id int, input ent.UpdatePractitionerInput) int
+		UpdateSectorRating              func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
+		UpdateServiceProvider           func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
+		UpdateSpotCheck                 func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
 	}
 
 	NaturalPerson struct {
@@ -528,6 +603,7 @@ type ComplexityRoot struct {
 		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		Represents   func(childComplexity int) int
 		Roles        func(childComplexity int) int
+		ScoreEvents  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
 		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
 		UpdatedAt    func(childComplexity int) int
 	}
@@ -618,30 +694,33 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AdministrativeLicenses  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
-		AdministrativePenalties func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
-		AuditLogs               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
-		CreditCommitments       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
-		Departments             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
-		Divisions               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
-		EntityRoles             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
-		EvaluationRuleSets      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
-		InspectionPlans         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
-		JointPunishmentMeasures func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
-		ListEntries             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
-		MarketEntities          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) int
-		NaturalPersons          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) int
-		Node                    func(childComplexity int, id int) int
-		Nodes                   func(childComplexity int, ids []int) int
-		PersonByIDNumber        func(childComplexity int, idType ident.IDType, idNumber string) int
-		PolicyRules             func(childComplexity int) int
-		Practitioners           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
-		PublicityRules          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
-		Restrictions            func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
-		SectorRatings           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
-		ServiceProviders        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
-		SpotChecks              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
-		Viewer                  func(childComplexity int) int
+		AdministrativeLicenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder, where *ent.AdministrativeLicenseWhereInput) int
+		AdministrativePenalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
+		AuditLogs                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
+		CreditCommitments          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
+		CreditScoreEvents          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder, where *ent.CreditScoreEventWhereInput) int
+		Departments                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
+		Divisions                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
+		EiaStatus                  func(childComplexity int, entityID *int, personID *int) int
+		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
+		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
+		GovernmentIntegrityRecords func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) int
+		InspectionPlans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
+		JointPunishmentMeasures    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
+		ListEntries                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
+		MarketEntities             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) int
+		NaturalPersons             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) int
+		Node                       func(childComplexity int, id int) int
+		Nodes                      func(childComplexity int, ids []int) int
+		PersonByIDNumber           func(childComplexity int, idType ident.IDType, idNumber string) int
+		PolicyRules                func(childComplexity int) int
+		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
+		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
+		Restrictions               func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
+		SectorRatings              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
+		ServiceProviders           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
+		SpotChecks                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		Viewer                     func(childComplexity int) int
 	}
 
 	Restriction struct {
@@ -769,6 +848,13 @@ type AdministrativePenaltyResolver interface {
 	CounterpartyName(ctx context.Context, obj *ent.AdministrativePenalty) (string, error)
 	LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error)
 }
+type EIAStatusResolver interface {
+	Status(ctx context.Context, obj *environment.EIAState) (string, error)
+
+	CycleStart(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
+	RestrictedUntil(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
+	AcceptsReports(ctx context.Context, obj *environment.EIAState) (bool, error)
+}
 type ListEntryResolver interface {
 	Publicity(ctx context.Context, obj *ent.ListEntry) (*publicity.Window, error)
 }
@@ -789,6 +875,9 @@ type MutationResolver interface {
 	RemovePolicyRule(ctx context.Context, input PolicyRuleInput) (*PolicyRule, error)
 	RecomputeEvaluations(ctx context.Context) (int, error)
 	DrawInspectionPlan(ctx context.Context, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) (*ent.InspectionPlan, error)
+	CreateCreditScoreEvent(ctx context.Context, input ent.CreateCreditScoreEventInput) (*ent.CreditScoreEvent, error)
+	SnapshotEnvironmentalCredit(ctx context.Context, departmentID int, halfYear string) (int, error)
+	CreateGovernmentIntegrityRecord(ctx context.Context, input ent.CreateGovernmentIntegrityRecordInput) (*ent.GovernmentIntegrityRecord, error)
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
@@ -812,10 +901,12 @@ type QueryResolver interface {
 	AdministrativePenalties(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) (*ent.AdministrativePenaltyConnection, error)
 	AuditLogs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) (*ent.AuditLogConnection, error)
 	CreditCommitments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) (*ent.CreditCommitmentConnection, error)
+	CreditScoreEvents(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder, where *ent.CreditScoreEventWhereInput) (*ent.CreditScoreEventConnection, error)
 	Departments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error)
 	Divisions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) (*ent.DivisionConnection, error)
 	EntityRoles(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) (*ent.EntityRoleConnection, error)
 	EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error)
+	GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error)
 	InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error)
 	JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error)
 	ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error)
@@ -830,6 +921,7 @@ type QueryResolver interface {
 	PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
+	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
 }
 type RestrictionResolver interface {
 	Purpose(ctx context.Context, obj *jointpunishment.Restriction) (Purpose, error)
@@ -1628,6 +1720,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreditCommitmentEdge.Node(childComplexity), true
 
+	case "CreditScoreEvent.category":
+		if e.ComplexityRoot.CreditScoreEvent.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Category(childComplexity), true
+	case "CreditScoreEvent.createdAt":
+		if e.ComplexityRoot.CreditScoreEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.CreatedAt(childComplexity), true
+	case "CreditScoreEvent.department":
+		if e.ComplexityRoot.CreditScoreEvent.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Department(childComplexity), true
+	case "CreditScoreEvent.departmentID":
+		if e.ComplexityRoot.CreditScoreEvent.DepartmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.DepartmentID(childComplexity), true
+	case "CreditScoreEvent.effectiveFrom":
+		if e.ComplexityRoot.CreditScoreEvent.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.EffectiveFrom(childComplexity), true
+	case "CreditScoreEvent.entity":
+		if e.ComplexityRoot.CreditScoreEvent.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Entity(childComplexity), true
+	case "CreditScoreEvent.entityID":
+		if e.ComplexityRoot.CreditScoreEvent.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.EntityID(childComplexity), true
+	case "CreditScoreEvent.expiresOn":
+		if e.ComplexityRoot.CreditScoreEvent.ExpiresOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.ExpiresOn(childComplexity), true
+	case "CreditScoreEvent.id":
+		if e.ComplexityRoot.CreditScoreEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.ID(childComplexity), true
+	case "CreditScoreEvent.person":
+		if e.ComplexityRoot.CreditScoreEvent.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Person(childComplexity), true
+	case "CreditScoreEvent.personID":
+		if e.ComplexityRoot.CreditScoreEvent.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.PersonID(childComplexity), true
+	case "CreditScoreEvent.points":
+		if e.ComplexityRoot.CreditScoreEvent.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Points(childComplexity), true
+	case "CreditScoreEvent.scheme":
+		if e.ComplexityRoot.CreditScoreEvent.Scheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Scheme(childComplexity), true
+	case "CreditScoreEvent.sector":
+		if e.ComplexityRoot.CreditScoreEvent.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Sector(childComplexity), true
+	case "CreditScoreEvent.severity":
+		if e.ComplexityRoot.CreditScoreEvent.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Severity(childComplexity), true
+	case "CreditScoreEvent.sourceRecordID":
+		if e.ComplexityRoot.CreditScoreEvent.SourceRecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.SourceRecordID(childComplexity), true
+	case "CreditScoreEvent.sourceSystem":
+		if e.ComplexityRoot.CreditScoreEvent.SourceSystem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.SourceSystem(childComplexity), true
+	case "CreditScoreEvent.status":
+		if e.ComplexityRoot.CreditScoreEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Status(childComplexity), true
+	case "CreditScoreEvent.underObjection":
+		if e.ComplexityRoot.CreditScoreEvent.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.UnderObjection(childComplexity), true
+	case "CreditScoreEvent.updatedAt":
+		if e.ComplexityRoot.CreditScoreEvent.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.UpdatedAt(childComplexity), true
+
+	case "CreditScoreEventConnection.edges":
+		if e.ComplexityRoot.CreditScoreEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEventConnection.Edges(childComplexity), true
+	case "CreditScoreEventConnection.pageInfo":
+		if e.ComplexityRoot.CreditScoreEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEventConnection.PageInfo(childComplexity), true
+	case "CreditScoreEventConnection.totalCount":
+		if e.ComplexityRoot.CreditScoreEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEventConnection.TotalCount(childComplexity), true
+
+	case "CreditScoreEventEdge.cursor":
+		if e.ComplexityRoot.CreditScoreEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEventEdge.Cursor(childComplexity), true
+	case "CreditScoreEventEdge.node":
+		if e.ComplexityRoot.CreditScoreEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEventEdge.Node(childComplexity), true
+
 	case "Department.code":
 		if e.ComplexityRoot.Department.Code == nil {
 			break
@@ -1730,6 +1975,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Ratings(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SectorRatingOrder), args["where"].(*ent.SectorRatingWhereInput)), true
+	case "Department.scoreEvents":
+		if e.ComplexityRoot.Department.ScoreEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Department_scoreEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Department.ScoreEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditScoreEventOrder)), true
 	case "Department.sector":
 		if e.ComplexityRoot.Department.Sector == nil {
 			break
@@ -1871,6 +2127,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DivisionEdge.Node(childComplexity), true
+
+	case "EIAStatus.acceptsReports":
+		if e.ComplexityRoot.EIAStatus.AcceptsReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EIAStatus.AcceptsReports(childComplexity), true
+	case "EIAStatus.cyclePoints":
+		if e.ComplexityRoot.EIAStatus.CyclePoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EIAStatus.CyclePoints(childComplexity), true
+	case "EIAStatus.cycleStart":
+		if e.ComplexityRoot.EIAStatus.CycleStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EIAStatus.CycleStart(childComplexity), true
+	case "EIAStatus.restrictedUntil":
+		if e.ComplexityRoot.EIAStatus.RestrictedUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EIAStatus.RestrictedUntil(childComplexity), true
+	case "EIAStatus.status":
+		if e.ComplexityRoot.EIAStatus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EIAStatus.Status(childComplexity), true
 
 	case "EntityRole.createdAt":
 		if e.ComplexityRoot.EntityRole.CreatedAt == nil {
@@ -2101,6 +2388,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EvaluationRuleSetEdge.Node(childComplexity), true
+
+	case "GovernmentIntegrityRecord.basis":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.Basis(childComplexity), true
+	case "GovernmentIntegrityRecord.bodyName":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.BodyName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.BodyName(childComplexity), true
+	case "GovernmentIntegrityRecord.bodyUscc":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.BodyUscc == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.BodyUscc(childComplexity), true
+	case "GovernmentIntegrityRecord.createdAt":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.CreatedAt(childComplexity), true
+	case "GovernmentIntegrityRecord.description":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.Description(childComplexity), true
+	case "GovernmentIntegrityRecord.id":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.ID(childComplexity), true
+	case "GovernmentIntegrityRecord.officialName":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.OfficialName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.OfficialName(childComplexity), true
+	case "GovernmentIntegrityRecord.recordedOn":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.RecordedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.RecordedOn(childComplexity), true
+	case "GovernmentIntegrityRecord.sourceRecordID":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.SourceRecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.SourceRecordID(childComplexity), true
+	case "GovernmentIntegrityRecord.sourceSystem":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.SourceSystem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.SourceSystem(childComplexity), true
+	case "GovernmentIntegrityRecord.updatedAt":
+		if e.ComplexityRoot.GovernmentIntegrityRecord.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecord.UpdatedAt(childComplexity), true
+
+	case "GovernmentIntegrityRecordConnection.edges":
+		if e.ComplexityRoot.GovernmentIntegrityRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecordConnection.Edges(childComplexity), true
+	case "GovernmentIntegrityRecordConnection.pageInfo":
+		if e.ComplexityRoot.GovernmentIntegrityRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecordConnection.PageInfo(childComplexity), true
+	case "GovernmentIntegrityRecordConnection.totalCount":
+		if e.ComplexityRoot.GovernmentIntegrityRecordConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecordConnection.TotalCount(childComplexity), true
+
+	case "GovernmentIntegrityRecordEdge.cursor":
+		if e.ComplexityRoot.GovernmentIntegrityRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecordEdge.Cursor(childComplexity), true
+	case "GovernmentIntegrityRecordEdge.node":
+		if e.ComplexityRoot.GovernmentIntegrityRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GovernmentIntegrityRecordEdge.Node(childComplexity), true
 
 	case "InspectionAssignment.entityID":
 		if e.ComplexityRoot.InspectionAssignment.EntityID == nil {
@@ -2677,6 +3063,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.Roles(childComplexity), true
+	case "MarketEntity.scoreEvents":
+		if e.ComplexityRoot.MarketEntity.ScoreEvents == nil {
+			break
+		}
+
+		args, err := ec.field_MarketEntity_scoreEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MarketEntity.ScoreEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditScoreEventOrder)), true
 	case "MarketEntity.serviceProvider":
 		if e.ComplexityRoot.MarketEntity.ServiceProvider == nil {
 			break
@@ -2795,6 +3192,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCreditCommitment(childComplexity, args["input"].(ent.CreateCreditCommitmentInput)), true
+	case "Mutation.createCreditScoreEvent":
+		if e.ComplexityRoot.Mutation.CreateCreditScoreEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCreditScoreEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCreditScoreEvent(childComplexity, args["input"].(ent.CreateCreditScoreEventInput)), true
 	case "Mutation.createDepartment":
 		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
 			break
@@ -2817,6 +3225,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateEntityRole(childComplexity, args["input"].(ent.CreateEntityRoleInput)), true
+	case "Mutation.createGovernmentIntegrityRecord":
+		if e.ComplexityRoot.Mutation.CreateGovernmentIntegrityRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createGovernmentIntegrityRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateGovernmentIntegrityRecord(childComplexity, args["input"].(ent.CreateGovernmentIntegrityRecordInput)), true
 	case "Mutation.createListEntry":
 		if e.ComplexityRoot.Mutation.CreateListEntry == nil {
 			break
@@ -2922,6 +3341,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePolicyRule(childComplexity, args["input"].(PolicyRuleInput)), true
+	case "Mutation.snapshotEnvironmentalCredit":
+		if e.ComplexityRoot.Mutation.SnapshotEnvironmentalCredit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_snapshotEnvironmentalCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SnapshotEnvironmentalCredit(childComplexity, args["departmentID"].(int), args["halfYear"].(string)), true
 	case "Mutation.updateAdministrativeLicense":
 		if e.ComplexityRoot.Mutation.UpdateAdministrativeLicense == nil {
 			break
@@ -3181,6 +3611,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NaturalPerson.Roles(childComplexity), true
+	case "NaturalPerson.scoreEvents":
+		if e.ComplexityRoot.NaturalPerson.ScoreEvents == nil {
+			break
+		}
+
+		args, err := ec.field_NaturalPerson_scoreEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.NaturalPerson.ScoreEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditScoreEventOrder)), true
 	case "NaturalPerson.spotChecks":
 		if e.ComplexityRoot.NaturalPerson.SpotChecks == nil {
 			break
@@ -3566,6 +4007,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CreditCommitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder), args["where"].(*ent.CreditCommitmentWhereInput)), true
+	case "Query.creditScoreEvents":
+		if e.ComplexityRoot.Query.CreditScoreEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditScoreEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditScoreEvents(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditScoreEventOrder), args["where"].(*ent.CreditScoreEventWhereInput)), true
 	case "Query.departments":
 		if e.ComplexityRoot.Query.Departments == nil {
 			break
@@ -3588,6 +4040,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Divisions(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.DivisionOrder), args["where"].(*ent.DivisionWhereInput)), true
+	case "Query.eiaStatus":
+		if e.ComplexityRoot.Query.EiaStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Query_eiaStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EiaStatus(childComplexity, args["entityID"].(*int), args["personID"].(*int)), true
 	case "Query.entityRoles":
 		if e.ComplexityRoot.Query.EntityRoles == nil {
 			break
@@ -3610,6 +4073,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EvaluationRuleSets(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.EvaluationRuleSetWhereInput)), true
+	case "Query.governmentIntegrityRecords":
+		if e.ComplexityRoot.Query.GovernmentIntegrityRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Query_governmentIntegrityRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GovernmentIntegrityRecords(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.GovernmentIntegrityRecordOrder), args["where"].(*ent.GovernmentIntegrityRecordWhereInput)), true
 	case "Query.inspectionPlans":
 		if e.ComplexityRoot.Query.InspectionPlans == nil {
 			break
@@ -4299,8 +4773,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateAdministrativeLicenseInput", ec.unmarshalInputCreateAdministrativeLicenseInput),
 			graphql.NewInputUnmarshaler("CreateAdministrativePenaltyInput", ec.unmarshalInputCreateAdministrativePenaltyInput),
 			graphql.NewInputUnmarshaler("CreateCreditCommitmentInput", ec.unmarshalInputCreateCreditCommitmentInput),
+			graphql.NewInputUnmarshaler("CreateCreditScoreEventInput", ec.unmarshalInputCreateCreditScoreEventInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
 			graphql.NewInputUnmarshaler("CreateEntityRoleInput", ec.unmarshalInputCreateEntityRoleInput),
+			graphql.NewInputUnmarshaler("CreateGovernmentIntegrityRecordInput", ec.unmarshalInputCreateGovernmentIntegrityRecordInput),
 			graphql.NewInputUnmarshaler("CreateListEntryInput", ec.unmarshalInputCreateListEntryInput),
 			graphql.NewInputUnmarshaler("CreateMarketEntityInput", ec.unmarshalInputCreateMarketEntityInput),
 			graphql.NewInputUnmarshaler("CreateNaturalPersonInput", ec.unmarshalInputCreateNaturalPersonInput),
@@ -4310,6 +4786,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSpotCheckInput", ec.unmarshalInputCreateSpotCheckInput),
 			graphql.NewInputUnmarshaler("CreditCommitmentOrder", ec.unmarshalInputCreditCommitmentOrder),
 			graphql.NewInputUnmarshaler("CreditCommitmentWhereInput", ec.unmarshalInputCreditCommitmentWhereInput),
+			graphql.NewInputUnmarshaler("CreditScoreEventOrder", ec.unmarshalInputCreditScoreEventOrder),
+			graphql.NewInputUnmarshaler("CreditScoreEventWhereInput", ec.unmarshalInputCreditScoreEventWhereInput),
 			graphql.NewInputUnmarshaler("DepartmentOrder", ec.unmarshalInputDepartmentOrder),
 			graphql.NewInputUnmarshaler("DepartmentWhereInput", ec.unmarshalInputDepartmentWhereInput),
 			graphql.NewInputUnmarshaler("DivisionOrder", ec.unmarshalInputDivisionOrder),
@@ -4317,6 +4795,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EntityRoleOrder", ec.unmarshalInputEntityRoleOrder),
 			graphql.NewInputUnmarshaler("EntityRoleWhereInput", ec.unmarshalInputEntityRoleWhereInput),
 			graphql.NewInputUnmarshaler("EvaluationRuleSetWhereInput", ec.unmarshalInputEvaluationRuleSetWhereInput),
+			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordOrder", ec.unmarshalInputGovernmentIntegrityRecordOrder),
+			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordWhereInput", ec.unmarshalInputGovernmentIntegrityRecordWhereInput),
 			graphql.NewInputUnmarshaler("InspectionPlanWhereInput", ec.unmarshalInputInspectionPlanWhereInput),
 			graphql.NewInputUnmarshaler("JointPunishmentMeasureWhereInput", ec.unmarshalInputJointPunishmentMeasureWhereInput),
 			graphql.NewInputUnmarshaler("ListEntryOrder", ec.unmarshalInputListEntryOrder),
@@ -4339,6 +4819,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAdministrativeLicenseInput", ec.unmarshalInputUpdateAdministrativeLicenseInput),
 			graphql.NewInputUnmarshaler("UpdateAdministrativePenaltyInput", ec.unmarshalInputUpdateAdministrativePenaltyInput),
 			graphql.NewInputUnmarshaler("UpdateCreditCommitmentInput", ec.unmarshalInputUpdateCreditCommitmentInput),
+			graphql.NewInputUnmarshaler("UpdateCreditScoreEventInput", ec.unmarshalInputUpdateCreditScoreEventInput),
 			graphql.NewInputUnmarshaler("UpdateDepartmentInput", ec.unmarshalInputUpdateDepartmentInput),
 			graphql.NewInputUnmarshaler("UpdateEntityRoleInput", ec.unmarshalInputUpdateEntityRoleInput),
 			graphql.NewInputUnmarshaler("UpdateListEntryInput", ec.unmarshalInputUpdateListEntryInput),
@@ -4772,6 +5253,74 @@ func (ec *executionContext) childFields_CreditCommitmentEdge(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type CreditCommitmentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CreditScoreEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditScoreEvent_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CreditScoreEvent_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CreditScoreEvent_updatedAt(ctx, field)
+	case "sector":
+		return ec.fieldContext_CreditScoreEvent_sector(ctx, field)
+	case "severity":
+		return ec.fieldContext_CreditScoreEvent_severity(ctx, field)
+	case "status":
+		return ec.fieldContext_CreditScoreEvent_status(ctx, field)
+	case "sourceSystem":
+		return ec.fieldContext_CreditScoreEvent_sourceSystem(ctx, field)
+	case "sourceRecordID":
+		return ec.fieldContext_CreditScoreEvent_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_CreditScoreEvent_underObjection(ctx, field)
+	case "departmentID":
+		return ec.fieldContext_CreditScoreEvent_departmentID(ctx, field)
+	case "entityID":
+		return ec.fieldContext_CreditScoreEvent_entityID(ctx, field)
+	case "personID":
+		return ec.fieldContext_CreditScoreEvent_personID(ctx, field)
+	case "scheme":
+		return ec.fieldContext_CreditScoreEvent_scheme(ctx, field)
+	case "points":
+		return ec.fieldContext_CreditScoreEvent_points(ctx, field)
+	case "category":
+		return ec.fieldContext_CreditScoreEvent_category(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_CreditScoreEvent_effectiveFrom(ctx, field)
+	case "expiresOn":
+		return ec.fieldContext_CreditScoreEvent_expiresOn(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditScoreEvent_department(ctx, field)
+	case "entity":
+		return ec.fieldContext_CreditScoreEvent_entity(ctx, field)
+	case "person":
+		return ec.fieldContext_CreditScoreEvent_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditScoreEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditScoreEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CreditScoreEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CreditScoreEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CreditScoreEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditScoreEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditScoreEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CreditScoreEventEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CreditScoreEventEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditScoreEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Department(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4802,6 +5351,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_Department_commitments(ctx, field)
+	case "scoreEvents":
+		return ec.fieldContext_Department_scoreEvents(ctx, field)
 	case "inspectionPlans":
 		return ec.fieldContext_Department_inspectionPlans(ctx, field)
 	}
@@ -4872,6 +5423,22 @@ func (ec *executionContext) childFields_DivisionEdge(ctx context.Context, field 
 		return ec.fieldContext_DivisionEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DivisionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EIAStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_EIAStatus_status(ctx, field)
+	case "cyclePoints":
+		return ec.fieldContext_EIAStatus_cyclePoints(ctx, field)
+	case "cycleStart":
+		return ec.fieldContext_EIAStatus_cycleStart(ctx, field)
+	case "restrictedUntil":
+		return ec.fieldContext_EIAStatus_restrictedUntil(ctx, field)
+	case "acceptsReports":
+		return ec.fieldContext_EIAStatus_acceptsReports(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EIAStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_EntityRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4994,6 +5561,56 @@ func (ec *executionContext) childFields_EvaluationRuleSetEdge(ctx context.Contex
 		return ec.fieldContext_EvaluationRuleSetEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationRuleSetEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GovernmentIntegrityRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GovernmentIntegrityRecord_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_GovernmentIntegrityRecord_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_GovernmentIntegrityRecord_updatedAt(ctx, field)
+	case "bodyName":
+		return ec.fieldContext_GovernmentIntegrityRecord_bodyName(ctx, field)
+	case "bodyUscc":
+		return ec.fieldContext_GovernmentIntegrityRecord_bodyUscc(ctx, field)
+	case "officialName":
+		return ec.fieldContext_GovernmentIntegrityRecord_officialName(ctx, field)
+	case "description":
+		return ec.fieldContext_GovernmentIntegrityRecord_description(ctx, field)
+	case "basis":
+		return ec.fieldContext_GovernmentIntegrityRecord_basis(ctx, field)
+	case "recordedOn":
+		return ec.fieldContext_GovernmentIntegrityRecord_recordedOn(ctx, field)
+	case "sourceSystem":
+		return ec.fieldContext_GovernmentIntegrityRecord_sourceSystem(ctx, field)
+	case "sourceRecordID":
+		return ec.fieldContext_GovernmentIntegrityRecord_sourceRecordID(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GovernmentIntegrityRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_GovernmentIntegrityRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_GovernmentIntegrityRecordConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GovernmentIntegrityRecordConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_GovernmentIntegrityRecordConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GovernmentIntegrityRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GovernmentIntegrityRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_GovernmentIntegrityRecordEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_GovernmentIntegrityRecordEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GovernmentIntegrityRecordEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_InspectionAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5242,6 +5859,8 @@ func (ec *executionContext) childFields_MarketEntity(ctx context.Context, field 
 		return ec.fieldContext_MarketEntity_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_MarketEntity_commitments(ctx, field)
+	case "scoreEvents":
+		return ec.fieldContext_MarketEntity_scoreEvents(ctx, field)
 	case "division":
 		return ec.fieldContext_MarketEntity_division(ctx, field)
 	case "legalRepresentative":
@@ -5306,6 +5925,8 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_NaturalPerson_commitments(ctx, field)
+	case "scoreEvents":
+		return ec.fieldContext_NaturalPerson_scoreEvents(ctx, field)
 	case "represents":
 		return ec.fieldContext_NaturalPerson_represents(ctx, field)
 	case "roles":
@@ -6124,6 +6745,52 @@ func (ec *executionContext) field_Department_ratings_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Department_scoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
+			return ec.unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Department_spotChecks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6462,6 +7129,52 @@ func (ec *executionContext) field_MarketEntity_ratings_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_MarketEntity_scoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
+			return ec.unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_MarketEntity_spotChecks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6564,6 +7277,20 @@ func (ec *executionContext) field_Mutation_createCreditCommitment_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCreditScoreEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateCreditScoreEventInput, error) {
+			return ec.unmarshalNCreateCreditScoreEventInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateCreditScoreEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createDepartment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6584,6 +7311,20 @@ func (ec *executionContext) field_Mutation_createEntityRole_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateEntityRoleInput, error) {
 			return ec.unmarshalNCreateEntityRoleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateEntityRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createGovernmentIntegrityRecord_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateGovernmentIntegrityRecordInput, error) {
+			return ec.unmarshalNCreateGovernmentIntegrityRecordInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateGovernmentIntegrityRecordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6739,6 +7480,28 @@ func (ec *executionContext) field_Mutation_removePolicyRule_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_snapshotEnvironmentalCredit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "departmentID",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departmentID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "halfYear",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["halfYear"] = arg1
 	return args, nil
 }
 
@@ -7258,6 +8021,52 @@ func (ec *executionContext) field_NaturalPerson_ratings_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_NaturalPerson_scoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
+			return ec.unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_NaturalPerson_spotChecks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7534,6 +8343,60 @@ func (ec *executionContext) field_Query_creditCommitments_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_creditScoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
+			return ec.unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.CreditScoreEventWhereInput, error) {
+			return ec.unmarshalOCreditScoreEventWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_departments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7642,6 +8505,28 @@ func (ec *executionContext) field_Query_divisions_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_eiaStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "entityID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entityID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "personID",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOID2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personID"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_entityRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7739,6 +8624,60 @@ func (ec *executionContext) field_Query_evaluationRuleSets_args(ctx context.Cont
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_governmentIntegrityRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordOrder, error) {
+			return ec.unmarshalOGovernmentIntegrityRecordOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordWhereInput, error) {
+			return ec.unmarshalOGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -11494,6 +12433,635 @@ func (ec *executionContext) fieldContext_CreditCommitmentEdge_cursor(_ context.C
 	return graphql.NewScalarFieldContext("CreditCommitmentEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _CreditScoreEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditScoreEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditScoreEvent_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditScoreEvent_sector(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _CreditScoreEvent_severity(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _CreditScoreEvent_status(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "RecordStatus")
+}
+
+func (ec *executionContext) _CreditScoreEvent_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_sourceSystem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceSystem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_sourceSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditScoreEvent_sourceRecordID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_sourceRecordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceRecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditScoreEvent_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditScoreEvent_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_departmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditScoreEvent_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditScoreEvent_personID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_personID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_personID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditScoreEvent_scheme(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_scheme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scheme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v creditscoreevent.Scheme) graphql.Marshaler {
+			return ec.marshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "CreditScoreEventScheme")
+}
+
+func (ec *executionContext) _CreditScoreEvent_points(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditScoreEvent_category(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditScoreEvent_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditScoreEvent_expiresOn(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_expiresOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_expiresOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditScoreEvent_department(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEvent_entity(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
+			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarketEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEvent_person(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
+			return ec.marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CreditScoreEventEdge) graphql.Marshaler {
+			return ec.marshalOCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditScoreEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
+			return ec.marshalOCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditScoreEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditScoreEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEventEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11936,6 +13504,50 @@ func (ec *executionContext) fieldContext_Department_commitments(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Department_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Department_scoreEvents(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_scoreEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ScoreEvents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditScoreEventOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEventConnection) graphql.Marshaler {
+			return ec.marshalNCreditScoreEventConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_scoreEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Department_scoreEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12473,6 +14085,121 @@ func (ec *executionContext) _DivisionEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_DivisionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DivisionEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _EIAStatus_status(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EIAStatus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EIAStatus().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EIAStatus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "String")
+}
+
+func (ec *executionContext) _EIAStatus_cyclePoints(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EIAStatus_cyclePoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CyclePoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EIAStatus_cyclePoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EIAStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EIAStatus_cycleStart(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EIAStatus_cycleStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EIAStatus().CycleStart(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EIAStatus_cycleStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "Date")
+}
+
+func (ec *executionContext) _EIAStatus_restrictedUntil(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EIAStatus_restrictedUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EIAStatus().RestrictedUntil(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EIAStatus_restrictedUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "Date")
+}
+
+func (ec *executionContext) _EIAStatus_acceptsReports(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EIAStatus_acceptsReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EIAStatus().AcceptsReports(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EIAStatus_acceptsReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _EntityRole_id(ctx context.Context, field graphql.CollectedField, obj *ent.EntityRole) (ret graphql.Marshaler) {
@@ -13405,6 +15132,401 @@ func (ec *executionContext) _EvaluationRuleSetEdge_cursor(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_EvaluationRuleSetEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EvaluationRuleSetEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_id(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "ID")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_bodyName(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_bodyName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_bodyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_bodyUscc(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_bodyUscc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BodyUscc, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_bodyUscc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_officialName(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_officialName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OfficialName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_officialName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_description(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_basis(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_recordedOn(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_recordedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_recordedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_sourceSystem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceSystem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_sourceSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecord_sourceRecordID(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecord_sourceRecordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceRecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecord_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecordConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecordConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+			return ec.marshalOGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GovernmentIntegrityRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GovernmentIntegrityRecordEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecordConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecordConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecordConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GovernmentIntegrityRecordConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecordConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecordConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecordConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecordConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecordConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecordEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecordEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
+			return ec.marshalOGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GovernmentIntegrityRecordEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GovernmentIntegrityRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GovernmentIntegrityRecordEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecordEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GovernmentIntegrityRecordEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GovernmentIntegrityRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GovernmentIntegrityRecordEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
@@ -15793,6 +17915,50 @@ func (ec *executionContext) fieldContext_MarketEntity_commitments(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _MarketEntity_scoreEvents(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_scoreEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ScoreEvents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditScoreEventOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEventConnection) graphql.Marshaler {
+			return ec.marshalNCreditScoreEventConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_scoreEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MarketEntity_scoreEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MarketEntity_division(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17034,6 +19200,192 @@ func (ec *executionContext) fieldContext_Mutation_drawInspectionPlan(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createCreditScoreEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCreditScoreEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCreditScoreEvent(ctx, fc.Args["input"].(ent.CreateCreditScoreEventInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.CreditScoreEvent
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.CreditScoreEvent
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
+			return ec.marshalNCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCreditScoreEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCreditScoreEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_snapshotEnvironmentalCredit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_snapshotEnvironmentalCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SnapshotEnvironmentalCredit(ctx, fc.Args["departmentID"].(int), fc.Args["halfYear"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal int
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal int
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_snapshotEnvironmentalCredit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_snapshotEnvironmentalCredit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createGovernmentIntegrityRecord(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createGovernmentIntegrityRecord(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateGovernmentIntegrityRecord(ctx, fc.Args["input"].(ent.CreateGovernmentIntegrityRecordInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal *ent.GovernmentIntegrityRecord
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.GovernmentIntegrityRecord
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
+			return ec.marshalNGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createGovernmentIntegrityRecord(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GovernmentIntegrityRecord(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createGovernmentIntegrityRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createAdministrativePenalty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18220,6 +20572,50 @@ func (ec *executionContext) fieldContext_NaturalPerson_commitments(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_NaturalPerson_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_scoreEvents(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_scoreEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.ScoreEvents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditScoreEventOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEventConnection) graphql.Marshaler {
+			return ec.marshalNCreditScoreEventConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_scoreEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NaturalPerson",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_NaturalPerson_scoreEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19925,6 +22321,50 @@ func (ec *executionContext) fieldContext_Query_creditCommitments(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_creditScoreEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditScoreEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CreditScoreEvents(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.CreditScoreEventOrder), fc.Args["where"].(*ent.CreditScoreEventWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEventConnection) graphql.Marshaler {
+			return ec.marshalNCreditScoreEventConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditScoreEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditScoreEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_creditScoreEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_departments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20095,6 +22535,50 @@ func (ec *executionContext) fieldContext_Query_evaluationRuleSets(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_evaluationRuleSets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_governmentIntegrityRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_governmentIntegrityRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().GovernmentIntegrityRecords(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.GovernmentIntegrityRecordOrder), fc.Args["where"].(*ent.GovernmentIntegrityRecordWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.GovernmentIntegrityRecordConnection) graphql.Marshaler {
+			return ec.marshalNGovernmentIntegrityRecordConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_governmentIntegrityRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GovernmentIntegrityRecordConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_governmentIntegrityRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -20705,6 +23189,50 @@ func (ec *executionContext) fieldContext_Query_restrictions(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_restrictions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_eiaStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_eiaStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EiaStatus(ctx, fc.Args["entityID"].(*int), fc.Args["personID"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *environment.EIAState) graphql.Marshaler {
+			return ec.marshalNEIAStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋenvironmentᚐEIAState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_eiaStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EIAStatus(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_eiaStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30005,6 +32533,125 @@ func UnmarshalCreateCreditCommitmentInput(ctx context.Context, raw any) (ent.Cre
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx context.Context, obj any) (ent.CreateCreditScoreEventInput, error) {
+	var it ent.CreateCreditScoreEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "scheme", "points", "category", "effectiveFrom", "expiresOn", "departmentID", "entityID", "personID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		case "scheme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
+			data, err := ec.unmarshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scheme = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "expiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOn = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "entityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateCreditScoreEventInput unmarshals raw into the CreateCreditScoreEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateCreditScoreEventInput(ctx context.Context, raw any) (ent.CreateCreditScoreEventInput, error) {
+	var out ent.CreateCreditScoreEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateCreditScoreEventInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateDepartmentInput(ctx context.Context, obj any) (ent.CreateDepartmentInput, error) {
 	var it ent.CreateDepartmentInput
 	if obj == nil {
@@ -30156,6 +32803,97 @@ func (ec *executionContext) unmarshalInputCreateEntityRoleInput(ctx context.Cont
 func UnmarshalCreateEntityRoleInput(ctx context.Context, raw any) (ent.CreateEntityRoleInput, error) {
 	var out ent.CreateEntityRoleInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEntityRoleInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateGovernmentIntegrityRecordInput(ctx context.Context, obj any) (ent.CreateGovernmentIntegrityRecordInput, error) {
+	var it ent.CreateGovernmentIntegrityRecordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"bodyName", "bodyUscc", "officialName", "description", "basis", "recordedOn", "sourceSystem", "sourceRecordID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "bodyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyName = data
+		case "bodyUscc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUscc"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUscc = data
+		case "officialName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialName = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "recordedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOn = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateGovernmentIntegrityRecordInput unmarshals raw into the CreateGovernmentIntegrityRecordInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateGovernmentIntegrityRecordInput(ctx context.Context, raw any) (ent.CreateGovernmentIntegrityRecordInput, error) {
+	var out ent.CreateGovernmentIntegrityRecordInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateGovernmentIntegrityRecordInput", raw, &out)
 	return out, err
 }
 
@@ -31854,6 +34592,1032 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 func UnmarshalCreditCommitmentWhereInput(ctx context.Context, raw any) (ent.CreditCommitmentWhereInput, error) {
 	var out ent.CreditCommitmentWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreditCommitmentWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreditScoreEventOrder(ctx context.Context, obj any) (ent.CreditScoreEventOrder, error) {
+	var it ent.CreditScoreEventOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCreditScoreEventOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreditScoreEventOrder unmarshals raw into the CreditScoreEventOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreditScoreEventOrder(ctx context.Context, raw any) (ent.CreditScoreEventOrder, error) {
+	var out ent.CreditScoreEventOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreditScoreEventOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreditScoreEventWhereInput(ctx context.Context, obj any) (ent.CreditScoreEventWhereInput, error) {
+	var it ent.CreditScoreEventWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "points", "pointsNEQ", "pointsIn", "pointsNotIn", "pointsGT", "pointsGTE", "pointsLT", "pointsLTE", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "expiresOn", "expiresOnNEQ", "expiresOnIn", "expiresOnNotIn", "expiresOnGT", "expiresOnGTE", "expiresOnLT", "expiresOnLTE", "expiresOnIsNil", "expiresOnNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOCreditScoreEventWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOCreditScoreEventWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOCreditScoreEventWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "sector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sector = data
+		case "sectorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNEQ = data
+		case "sectorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorIn = data
+		case "sectorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNotIn = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "severityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNEQ = data
+		case "severityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIn = data
+		case "severityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotIn = data
+		case "severityIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIsNil = data
+		case "severityNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotNil = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceSystemNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNEQ = data
+		case "sourceSystemIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemIn = data
+		case "sourceSystemNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNotIn = data
+		case "sourceSystemGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGT = data
+		case "sourceSystemGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGTE = data
+		case "sourceSystemLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLT = data
+		case "sourceSystemLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLTE = data
+		case "sourceSystemContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContains = data
+		case "sourceSystemHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasPrefix = data
+		case "sourceSystemHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasSuffix = data
+		case "sourceSystemEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemEqualFold = data
+		case "sourceSystemContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContainsFold = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		case "sourceRecordIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNEQ = data
+		case "sourceRecordIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDIn = data
+		case "sourceRecordIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNotIn = data
+		case "sourceRecordIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGT = data
+		case "sourceRecordIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGTE = data
+		case "sourceRecordIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLT = data
+		case "sourceRecordIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLTE = data
+		case "sourceRecordIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContains = data
+		case "sourceRecordIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasPrefix = data
+		case "sourceRecordIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasSuffix = data
+		case "sourceRecordIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDEqualFold = data
+		case "sourceRecordIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "departmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNEQ = data
+		case "departmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDIn = data
+		case "departmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNotIn = data
+		case "entityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "entityIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNEQ = data
+		case "entityIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIn = data
+		case "entityIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotIn = data
+		case "entityIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIsNil = data
+		case "entityIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotNil = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "personIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNEQ = data
+		case "personIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDIn = data
+		case "personIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNotIn = data
+		case "personIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDIsNil = data
+		case "personIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNotNil = data
+		case "scheme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
+			data, err := ec.unmarshalOCreditScoreEventScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scheme = data
+		case "schemeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schemeNEQ"))
+			data, err := ec.unmarshalOCreditScoreEventScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SchemeNEQ = data
+		case "schemeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schemeIn"))
+			data, err := ec.unmarshalOCreditScoreEventScheme2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐSchemeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SchemeIn = data
+		case "schemeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("schemeNotIn"))
+			data, err := ec.unmarshalOCreditScoreEventScheme2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐSchemeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SchemeNotIn = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "pointsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsNEQ = data
+		case "pointsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsIn = data
+		case "pointsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsNotIn = data
+		case "pointsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsGT = data
+		case "pointsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsGTE = data
+		case "pointsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsLT = data
+		case "pointsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsLTE = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "categoryNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryNEQ = data
+		case "categoryIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryIn = data
+		case "categoryNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryNotIn = data
+		case "categoryGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryGT = data
+		case "categoryGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryGTE = data
+		case "categoryLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryLT = data
+		case "categoryLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryLTE = data
+		case "categoryContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryContains = data
+		case "categoryHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryHasPrefix = data
+		case "categoryHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryHasSuffix = data
+		case "categoryEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryEqualFold = data
+		case "categoryContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryContainsFold = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "expiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOn = data
+		case "expiresOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnNEQ = data
+		case "expiresOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnIn = data
+		case "expiresOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnNotIn = data
+		case "expiresOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnGT = data
+		case "expiresOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnGTE = data
+		case "expiresOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnLT = data
+		case "expiresOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnLTE = data
+		case "expiresOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnIsNil = data
+		case "expiresOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOnNotNil = data
+		case "hasDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartment = data
+		case "hasDepartmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartmentWith"))
+			data, err := ec.unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartmentWith = data
+		case "hasEntity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntity"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntity = data
+		case "hasEntityWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntityWith"))
+			data, err := ec.unmarshalOMarketEntityWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntityWith = data
+		case "hasPerson":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPerson"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPerson = data
+		case "hasPersonWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPersonWith"))
+			data, err := ec.unmarshalONaturalPersonWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPersonWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreditScoreEventWhereInput unmarshals raw into the CreditScoreEventWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreditScoreEventWhereInput(ctx context.Context, raw any) (ent.CreditScoreEventWhereInput, error) {
+	var out ent.CreditScoreEventWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreditScoreEventWhereInput", raw, &out)
 	return out, err
 }
 
@@ -33931,6 +37695,990 @@ func (ec *executionContext) unmarshalInputEvaluationRuleSetWhereInput(ctx contex
 func UnmarshalEvaluationRuleSetWhereInput(ctx context.Context, raw any) (ent.EvaluationRuleSetWhereInput, error) {
 	var out ent.EvaluationRuleSetWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EvaluationRuleSetWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGovernmentIntegrityRecordOrder(ctx context.Context, obj any) (ent.GovernmentIntegrityRecordOrder, error) {
+	var it ent.GovernmentIntegrityRecordOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNGovernmentIntegrityRecordOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGovernmentIntegrityRecordOrder unmarshals raw into the GovernmentIntegrityRecordOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGovernmentIntegrityRecordOrder(ctx context.Context, raw any) (ent.GovernmentIntegrityRecordOrder, error) {
+	var out ent.GovernmentIntegrityRecordOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GovernmentIntegrityRecordOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGovernmentIntegrityRecordWhereInput(ctx context.Context, obj any) (ent.GovernmentIntegrityRecordWhereInput, error) {
+	var it ent.GovernmentIntegrityRecordWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "bodyName", "bodyNameNEQ", "bodyNameIn", "bodyNameNotIn", "bodyNameGT", "bodyNameGTE", "bodyNameLT", "bodyNameLTE", "bodyNameContains", "bodyNameHasPrefix", "bodyNameHasSuffix", "bodyNameEqualFold", "bodyNameContainsFold", "bodyUscc", "bodyUsccNEQ", "bodyUsccIn", "bodyUsccNotIn", "bodyUsccGT", "bodyUsccGTE", "bodyUsccLT", "bodyUsccLTE", "bodyUsccContains", "bodyUsccHasPrefix", "bodyUsccHasSuffix", "bodyUsccEqualFold", "bodyUsccContainsFold", "officialName", "officialNameNEQ", "officialNameIn", "officialNameNotIn", "officialNameGT", "officialNameGTE", "officialNameLT", "officialNameLTE", "officialNameContains", "officialNameHasPrefix", "officialNameHasSuffix", "officialNameIsNil", "officialNameNotNil", "officialNameEqualFold", "officialNameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "recordedOn", "recordedOnNEQ", "recordedOnIn", "recordedOnNotIn", "recordedOnGT", "recordedOnGTE", "recordedOnLT", "recordedOnLTE", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOGovernmentIntegrityRecordWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOGovernmentIntegrityRecordWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "bodyName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyName = data
+		case "bodyNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameNEQ = data
+		case "bodyNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameIn = data
+		case "bodyNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameNotIn = data
+		case "bodyNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameGT = data
+		case "bodyNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameGTE = data
+		case "bodyNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameLT = data
+		case "bodyNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameLTE = data
+		case "bodyNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameContains = data
+		case "bodyNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameHasPrefix = data
+		case "bodyNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameHasSuffix = data
+		case "bodyNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameEqualFold = data
+		case "bodyNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyNameContainsFold = data
+		case "bodyUscc":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUscc"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUscc = data
+		case "bodyUsccNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccNEQ = data
+		case "bodyUsccIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccIn = data
+		case "bodyUsccNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccNotIn = data
+		case "bodyUsccGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccGT = data
+		case "bodyUsccGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccGTE = data
+		case "bodyUsccLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccLT = data
+		case "bodyUsccLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccLTE = data
+		case "bodyUsccContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccContains = data
+		case "bodyUsccHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccHasPrefix = data
+		case "bodyUsccHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccHasSuffix = data
+		case "bodyUsccEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccEqualFold = data
+		case "bodyUsccContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bodyUsccContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BodyUsccContainsFold = data
+		case "officialName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialName = data
+		case "officialNameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameNEQ = data
+		case "officialNameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameIn = data
+		case "officialNameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameNotIn = data
+		case "officialNameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameGT = data
+		case "officialNameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameGTE = data
+		case "officialNameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameLT = data
+		case "officialNameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameLTE = data
+		case "officialNameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameContains = data
+		case "officialNameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameHasPrefix = data
+		case "officialNameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameHasSuffix = data
+		case "officialNameIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameIsNil = data
+		case "officialNameNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameNotNil = data
+		case "officialNameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameEqualFold = data
+		case "officialNameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("officialNameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OfficialNameContainsFold = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "descriptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionNEQ = data
+		case "descriptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionIn = data
+		case "descriptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionNotIn = data
+		case "descriptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionGT = data
+		case "descriptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionGTE = data
+		case "descriptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionLT = data
+		case "descriptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionLTE = data
+		case "descriptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionContains = data
+		case "descriptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHasPrefix = data
+		case "descriptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionHasSuffix = data
+		case "descriptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionEqualFold = data
+		case "descriptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("descriptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DescriptionContainsFold = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		case "recordedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOn = data
+		case "recordedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnNEQ = data
+		case "recordedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnIn = data
+		case "recordedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnNotIn = data
+		case "recordedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnGT = data
+		case "recordedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnGTE = data
+		case "recordedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnLT = data
+		case "recordedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordedOnLTE = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceSystemNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNEQ = data
+		case "sourceSystemIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemIn = data
+		case "sourceSystemNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNotIn = data
+		case "sourceSystemGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGT = data
+		case "sourceSystemGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGTE = data
+		case "sourceSystemLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLT = data
+		case "sourceSystemLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLTE = data
+		case "sourceSystemContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContains = data
+		case "sourceSystemHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasPrefix = data
+		case "sourceSystemHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasSuffix = data
+		case "sourceSystemEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemEqualFold = data
+		case "sourceSystemContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContainsFold = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		case "sourceRecordIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNEQ = data
+		case "sourceRecordIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDIn = data
+		case "sourceRecordIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNotIn = data
+		case "sourceRecordIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGT = data
+		case "sourceRecordIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGTE = data
+		case "sourceRecordIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLT = data
+		case "sourceRecordIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLTE = data
+		case "sourceRecordIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContains = data
+		case "sourceRecordIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasPrefix = data
+		case "sourceRecordIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasSuffix = data
+		case "sourceRecordIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDEqualFold = data
+		case "sourceRecordIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGovernmentIntegrityRecordWhereInput unmarshals raw into the GovernmentIntegrityRecordWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGovernmentIntegrityRecordWhereInput(ctx context.Context, raw any) (ent.GovernmentIntegrityRecordWhereInput, error) {
+	var out ent.GovernmentIntegrityRecordWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GovernmentIntegrityRecordWhereInput", raw, &out)
 	return out, err
 }
 
@@ -43593,6 +48341,111 @@ func UnmarshalUpdateCreditCommitmentInput(ctx context.Context, raw any) (ent.Upd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateCreditScoreEventInput(ctx context.Context, obj any) (ent.UpdateCreditScoreEventInput, error) {
+	var it ent.UpdateCreditScoreEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "scheme", "points", "category", "effectiveFrom", "expiresOn", "clearExpiresOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "clearSeverity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearSeverity"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearSeverity = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "scheme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
+			data, err := ec.unmarshalOCreditScoreEventScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scheme = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "expiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresOn = data
+		case "clearExpiresOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearExpiresOn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearExpiresOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCreditScoreEventInput unmarshals raw into the UpdateCreditScoreEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCreditScoreEventInput(ctx context.Context, raw any) (ent.UpdateCreditScoreEventInput, error) {
+	var out ent.UpdateCreditScoreEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCreditScoreEventInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Context, obj any) (ent.UpdateDepartmentInput, error) {
 	var it ent.UpdateDepartmentInput
 	if obj == nil {
@@ -44533,6 +49386,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InspectionPlan(ctx, sel, obj)
+	case *ent.GovernmentIntegrityRecord:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._GovernmentIntegrityRecord(ctx, sel, obj)
 	case *ent.EvaluationRuleSet:
 		if obj == nil {
 			return graphql.Null
@@ -44553,6 +49411,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Department(ctx, sel, obj)
+	case *ent.CreditScoreEvent:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._CreditScoreEvent(ctx, sel, obj)
 	case *ent.CreditCommitment:
 		if obj == nil {
 			return graphql.Null
@@ -45564,6 +50427,218 @@ func (ec *executionContext) _CreditCommitmentEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var creditScoreEventImplementors = []string{"CreditScoreEvent", "Node"}
+
+func (ec *executionContext) _CreditScoreEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditScoreEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditScoreEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditScoreEvent")
+		case "id":
+			out.Values[i] = ec._CreditScoreEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CreditScoreEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CreditScoreEvent_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sector":
+			out.Values[i] = ec._CreditScoreEvent_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "severity":
+			out.Values[i] = ec._CreditScoreEvent_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._CreditScoreEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceSystem":
+			out.Values[i] = ec._CreditScoreEvent_sourceSystem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceRecordID":
+			out.Values[i] = ec._CreditScoreEvent_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._CreditScoreEvent_underObjection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentID":
+			out.Values[i] = ec._CreditScoreEvent_departmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityID":
+			out.Values[i] = ec._CreditScoreEvent_entityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "personID":
+			out.Values[i] = ec._CreditScoreEvent_personID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scheme":
+			out.Values[i] = ec._CreditScoreEvent_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "points":
+			out.Values[i] = ec._CreditScoreEvent_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._CreditScoreEvent_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveFrom":
+			out.Values[i] = ec._CreditScoreEvent_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresOn":
+			out.Values[i] = ec._CreditScoreEvent_expiresOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditScoreEvent_department(ctx, field, obj)
+				})
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditScoreEvent_entity(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditScoreEvent_person(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditScoreEventConnectionImplementors = []string{"CreditScoreEventConnection"}
+
+func (ec *executionContext) _CreditScoreEventConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditScoreEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditScoreEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditScoreEventConnection")
+		case "edges":
+			out.Values[i] = ec._CreditScoreEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CreditScoreEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CreditScoreEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditScoreEventEdgeImplementors = []string{"CreditScoreEventEdge"}
+
+func (ec *executionContext) _CreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditScoreEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditScoreEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditScoreEventEdge")
+		case "node":
+			out.Values[i] = ec._CreditScoreEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._CreditScoreEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var departmentImplementors = []string{"Department", "Node"}
 
 func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *ent.Department) graphql.Marshaler {
@@ -45650,6 +50725,12 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_commitments(ctx, field, obj)
+				})
+		case "scoreEvents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_scoreEvents(ctx, field, obj)
 				})
 		case "inspectionPlans":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -45888,6 +50969,63 @@ func (ec *executionContext) _DivisionEdge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eIAStatusImplementors = []string{"EIAStatus"}
+
+func (ec *executionContext) _EIAStatus(ctx context.Context, sel ast.SelectionSet, obj *environment.EIAState) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eIAStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EIAStatus")
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EIAStatus_status(ctx, field, obj)
+				})
+		case "cyclePoints":
+			out.Values[i] = ec._EIAStatus_cyclePoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cycleStart":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EIAStatus_cycleStart(ctx, field, obj)
+				})
+		case "restrictedUntil":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EIAStatus_restrictedUntil(ctx, field, obj)
+				})
+		case "acceptsReports":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EIAStatus_acceptsReports(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -46296,6 +51434,170 @@ func (ec *executionContext) _EvaluationRuleSetEdge(ctx context.Context, sel ast.
 			}
 		case "cursor":
 			out.Values[i] = ec._EvaluationRuleSetEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var governmentIntegrityRecordImplementors = []string{"GovernmentIntegrityRecord", "Node"}
+
+func (ec *executionContext) _GovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, obj *ent.GovernmentIntegrityRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, governmentIntegrityRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GovernmentIntegrityRecord")
+		case "id":
+			out.Values[i] = ec._GovernmentIntegrityRecord_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._GovernmentIntegrityRecord_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._GovernmentIntegrityRecord_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bodyName":
+			out.Values[i] = ec._GovernmentIntegrityRecord_bodyName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bodyUscc":
+			out.Values[i] = ec._GovernmentIntegrityRecord_bodyUscc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "officialName":
+			out.Values[i] = ec._GovernmentIntegrityRecord_officialName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._GovernmentIntegrityRecord_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._GovernmentIntegrityRecord_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordedOn":
+			out.Values[i] = ec._GovernmentIntegrityRecord_recordedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sourceSystem":
+			out.Values[i] = ec._GovernmentIntegrityRecord_sourceSystem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sourceRecordID":
+			out.Values[i] = ec._GovernmentIntegrityRecord_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var governmentIntegrityRecordConnectionImplementors = []string{"GovernmentIntegrityRecordConnection"}
+
+func (ec *executionContext) _GovernmentIntegrityRecordConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.GovernmentIntegrityRecordConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, governmentIntegrityRecordConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GovernmentIntegrityRecordConnection")
+		case "edges":
+			out.Values[i] = ec._GovernmentIntegrityRecordConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._GovernmentIntegrityRecordConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._GovernmentIntegrityRecordConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var governmentIntegrityRecordEdgeImplementors = []string{"GovernmentIntegrityRecordEdge"}
+
+func (ec *executionContext) _GovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, governmentIntegrityRecordEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GovernmentIntegrityRecordEdge")
+		case "node":
+			out.Values[i] = ec._GovernmentIntegrityRecordEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._GovernmentIntegrityRecordEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -47078,6 +52380,12 @@ func (ec *executionContext) _MarketEntity(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MarketEntity_commitments(ctx, field, obj)
 				})
+		case "scoreEvents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MarketEntity_scoreEvents(ctx, field, obj)
+				})
 		case "division":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -47331,6 +52639,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createCreditScoreEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCreditScoreEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "snapshotEnvironmentalCredit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_snapshotEnvironmentalCredit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createGovernmentIntegrityRecord":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createGovernmentIntegrityRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createAdministrativePenalty":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createAdministrativePenalty(ctx, field)
@@ -47518,6 +52847,12 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_commitments(ctx, field, obj)
+				})
+		case "scoreEvents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_scoreEvents(ctx, field, obj)
 				})
 		case "represents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -48185,6 +53520,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_creditCommitments(ctx, field)
 				})
+		case "creditScoreEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditScoreEvents(ctx, field)
+				})
 		case "departments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -48208,6 +53549,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_evaluationRuleSets(ctx, field)
+				})
+		case "governmentIntegrityRecords":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_governmentIntegrityRecords(ctx, field)
 				})
 		case "inspectionPlans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -48292,6 +53639,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_restrictions(ctx, field)
+				})
+		case "eiaStatus":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_eiaStatus(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -49604,6 +54957,11 @@ func (ec *executionContext) unmarshalNCreateCreditCommitmentInput2githubᚗcom�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateCreditScoreEventInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateCreditScoreEventInput(ctx context.Context, v any) (ent.CreateCreditScoreEventInput, error) {
+	res, err := ec.unmarshalInputCreateCreditScoreEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateDepartmentInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateDepartmentInput(ctx context.Context, v any) (ent.CreateDepartmentInput, error) {
 	res, err := ec.unmarshalInputCreateDepartmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49611,6 +54969,11 @@ func (ec *executionContext) unmarshalNCreateDepartmentInput2githubᚗcomᚋcredi
 
 func (ec *executionContext) unmarshalNCreateEntityRoleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateEntityRoleInput(ctx context.Context, v any) (ent.CreateEntityRoleInput, error) {
 	res, err := ec.unmarshalInputCreateEntityRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateGovernmentIntegrityRecordInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateGovernmentIntegrityRecordInput(ctx context.Context, v any) (ent.CreateGovernmentIntegrityRecordInput, error) {
+	res, err := ec.unmarshalInputCreateGovernmentIntegrityRecordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -49719,6 +55082,56 @@ func (ec *executionContext) marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcre
 	return v
 }
 
+func (ec *executionContext) marshalNCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditScoreEvent!")
+		return graphql.Null
+	}
+	return ec._CreditScoreEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditScoreEventConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditScoreEventConnection!")
+		return graphql.Null
+	}
+	return ec._CreditScoreEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreditScoreEventOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrder(ctx context.Context, v any) (*ent.CreditScoreEventOrder, error) {
+	res, err := ec.unmarshalInputCreditScoreEventOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreditScoreEventOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderField(ctx context.Context, v any) (*ent.CreditScoreEventOrderField, error) {
+	var res = new(ent.CreditScoreEventOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditScoreEventOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEventOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditScoreEventOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx context.Context, v any) (creditscoreevent.Scheme, error) {
+	var res creditscoreevent.Scheme
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx context.Context, sel ast.SelectionSet, v creditscoreevent.Scheme) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCreditScoreEventWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInput(ctx context.Context, v any) (*ent.CreditScoreEventWhereInput, error) {
+	res, err := ec.unmarshalInputCreditScoreEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[int], error) {
 	var res entgql.Cursor[int]
 	err := res.UnmarshalGQL(v)
@@ -49823,6 +55236,14 @@ func (ec *executionContext) marshalNDivisionOrderField2ᚖgithubᚗcomᚋcreditg
 func (ec *executionContext) unmarshalNDivisionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionWhereInput(ctx context.Context, v any) (*ent.DivisionWhereInput, error) {
 	res, err := ec.unmarshalInputDivisionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEIAStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋenvironmentᚐEIAState(ctx context.Context, sel ast.SelectionSet, v *environment.EIAState) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EIAStatus!")
+		return graphql.Null
+	}
+	return ec._EIAStatus(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (ident.EntityKind, error) {
@@ -49935,6 +55356,41 @@ func (ec *executionContext) unmarshalNGender2githubᚗcomᚋcreditgraphᚋcredit
 
 func (ec *executionContext) marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v ident.Gender) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GovernmentIntegrityRecord!")
+		return graphql.Null
+	}
+	return ec._GovernmentIntegrityRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGovernmentIntegrityRecordConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordConnection(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecordConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GovernmentIntegrityRecordConnection!")
+		return graphql.Null
+	}
+	return ec._GovernmentIntegrityRecordConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGovernmentIntegrityRecordOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrderField(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordOrderField, error) {
+	var res = new(ent.GovernmentIntegrityRecordOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGovernmentIntegrityRecordOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecordOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GovernmentIntegrityRecordOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordWhereInput, error) {
+	res, err := ec.unmarshalInputGovernmentIntegrityRecordWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNID2int(ctx context.Context, v any) (int, error) {
@@ -51635,6 +57091,127 @@ func (ec *executionContext) marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditScoreEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CreditScoreEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEventEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditScoreEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CreditScoreEventOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreditScoreEventOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCreditScoreEventScheme2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐSchemeᚄ(ctx context.Context, v any) ([]creditscoreevent.Scheme, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]creditscoreevent.Scheme, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCreditScoreEventScheme2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐSchemeᚄ(ctx context.Context, sel ast.SelectionSet, v []creditscoreevent.Scheme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOCreditScoreEventScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx context.Context, v any) (*creditscoreevent.Scheme, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(creditscoreevent.Scheme)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCreditScoreEventScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx context.Context, sel ast.SelectionSet, v *creditscoreevent.Scheme) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOCreditScoreEventWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInputᚄ(ctx context.Context, v any) ([]*ent.CreditScoreEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CreditScoreEventWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreditScoreEventWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOCreditScoreEventWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventWhereInput(ctx context.Context, v any) (*ent.CreditScoreEventWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCreditScoreEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (*entgql.Cursor[int], error) {
 	if v == nil {
 		return nil, nil
@@ -52290,6 +57867,66 @@ func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GovernmentIntegrityRecord(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GovernmentIntegrityRecordEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOGovernmentIntegrityRecordOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrder(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGovernmentIntegrityRecordOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOGovernmentIntegrityRecordWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInputᚄ(ctx context.Context, v any) ([]*ent.GovernmentIntegrityRecordWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.GovernmentIntegrityRecordWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputGovernmentIntegrityRecordWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOID2int(ctx context.Context, v any) (int, error) {

@@ -168,6 +168,8 @@ var (
 	RegistryOrPublic Reader = func(p *authz.Permissions) bool { return p.RegistryRead || p.RegistryReadPublic }
 	// RegistryOnly: persons, roles and practitioners are for departments, not the public.
 	RegistryOnly Reader = func(p *authz.Permissions) bool { return p.RegistryRead }
+	// CreditOfficeOrAuditor: records about government itself.
+	CreditOfficeOrAuditor Reader = func(p *authz.Permissions) bool { return p.ManagePolicy || p.Auditor }
 	// Everyone: reference data such as divisions, departments and publicity rules.
 	Everyone Reader = func(*authz.Permissions) bool { return true }
 )

@@ -25,6 +25,11 @@ func TestMigrateAndSeedSubcommands(t *testing.T) {
 	if err := run(ctx, []string{"seed", "--db", db, "--entities", "50"}, quiet()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	for _, args := range [][]string{{"recompute", "--db", db}, {"recompute", "--db", db, "--due"}} {
+		if err := run(ctx, args, quiet()); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
 	for _, args := range [][]string{{"frobnicate"}, {"migrate", "extra"}, {"seed", "--entities", "x"}} {
 		if err := run(ctx, args, quiet()); err == nil {
 			t.Errorf("run(%q) succeeded, want an error", args)

@@ -45,6 +45,8 @@ const (
 	EdgeSpotChecks = "spot_checks"
 	// EdgeCommitments holds the string denoting the commitments edge name in mutations.
 	EdgeCommitments = "commitments"
+	// EdgeScoreEvents holds the string denoting the score_events edge name in mutations.
+	EdgeScoreEvents = "score_events"
 	// EdgeInspectionPlans holds the string denoting the inspection_plans edge name in mutations.
 	EdgeInspectionPlans = "inspection_plans"
 	// Table holds the table name of the department in the database.
@@ -91,6 +93,13 @@ const (
 	CommitmentsInverseTable = "credit_commitments"
 	// CommitmentsColumn is the table column denoting the commitments relation/edge.
 	CommitmentsColumn = "department_id"
+	// ScoreEventsTable is the table that holds the score_events relation/edge.
+	ScoreEventsTable = "credit_score_events"
+	// ScoreEventsInverseTable is the table name for the CreditScoreEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "creditscoreevent" package.
+	ScoreEventsInverseTable = "credit_score_events"
+	// ScoreEventsColumn is the table column denoting the score_events relation/edge.
+	ScoreEventsColumn = "department_id"
 	// InspectionPlansTable is the table that holds the inspection_plans relation/edge.
 	InspectionPlansTable = "inspection_plans"
 	// InspectionPlansInverseTable is the table name for the InspectionPlan entity.
@@ -296,6 +305,20 @@ func ByCommitments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByScoreEventsCount orders the results by score_events count.
+func ByScoreEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newScoreEventsStep(), opts...)
+	}
+}
+
+// ByScoreEvents orders the results by score_events terms.
+func ByScoreEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newScoreEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByInspectionPlansCount orders the results by inspection_plans count.
 func ByInspectionPlansCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -349,6 +372,13 @@ func newCommitmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommitmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommitmentsTable, CommitmentsColumn),
+	)
+}
+func newScoreEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ScoreEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
 	)
 }
 func newInspectionPlansStep() *sqlgraph.Step {

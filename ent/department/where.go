@@ -542,6 +542,29 @@ func HasCommitmentsWith(preds ...predicate.CreditCommitment) predicate.Departmen
 	})
 }
 
+// HasScoreEvents applies the HasEdge predicate on the "score_events" edge.
+func HasScoreEvents() predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasScoreEventsWith applies the HasEdge predicate on the "score_events" edge with a given conditions (other predicates).
+func HasScoreEventsWith(preds ...predicate.CreditScoreEvent) predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := newScoreEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasInspectionPlans applies the HasEdge predicate on the "inspection_plans" edge.
 func HasInspectionPlans() predicate.Department {
 	return predicate.Department(func(s *sql.Selector) {

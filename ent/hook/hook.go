@@ -81,6 +81,18 @@ func (f CreditCommitmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CreditCommitmentMutation", m)
 }
 
+// The CreditScoreEventFunc type is an adapter to allow the use of ordinary
+// function as CreditScoreEvent mutator.
+type CreditScoreEventFunc func(context.Context, *ent.CreditScoreEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CreditScoreEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CreditScoreEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CreditScoreEventMutation", m)
+}
+
 // The DepartmentFunc type is an adapter to allow the use of ordinary
 // function as Department mutator.
 type DepartmentFunc func(context.Context, *ent.DepartmentMutation) (ent.Value, error)
@@ -127,6 +139,18 @@ func (f EvaluationRuleSetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EvaluationRuleSetMutation", m)
+}
+
+// The GovernmentIntegrityRecordFunc type is an adapter to allow the use of ordinary
+// function as GovernmentIntegrityRecord mutator.
+type GovernmentIntegrityRecordFunc func(context.Context, *ent.GovernmentIntegrityRecordMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f GovernmentIntegrityRecordFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.GovernmentIntegrityRecordMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GovernmentIntegrityRecordMutation", m)
 }
 
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary

@@ -14,10 +14,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -249,6 +251,33 @@ func (f TraverseCreditCommitment) Traverse(ctx context.Context, q ent.Query) err
 	return fmt.Errorf("unexpected query type %T. expect *ent.CreditCommitmentQuery", q)
 }
 
+// The CreditScoreEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CreditScoreEventFunc func(context.Context, *ent.CreditScoreEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CreditScoreEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CreditScoreEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CreditScoreEventQuery", q)
+}
+
+// The TraverseCreditScoreEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCreditScoreEvent func(context.Context, *ent.CreditScoreEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCreditScoreEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCreditScoreEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CreditScoreEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CreditScoreEventQuery", q)
+}
+
 // The DepartmentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type DepartmentFunc func(context.Context, *ent.DepartmentQuery) (ent.Value, error)
 
@@ -355,6 +384,33 @@ func (f TraverseEvaluationRuleSet) Traverse(ctx context.Context, q ent.Query) er
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.EvaluationRuleSetQuery", q)
+}
+
+// The GovernmentIntegrityRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
+type GovernmentIntegrityRecordFunc func(context.Context, *ent.GovernmentIntegrityRecordQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f GovernmentIntegrityRecordFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.GovernmentIntegrityRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.GovernmentIntegrityRecordQuery", q)
+}
+
+// The TraverseGovernmentIntegrityRecord type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseGovernmentIntegrityRecord func(context.Context, *ent.GovernmentIntegrityRecordQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseGovernmentIntegrityRecord) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseGovernmentIntegrityRecord) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GovernmentIntegrityRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.GovernmentIntegrityRecordQuery", q)
 }
 
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -642,6 +698,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CasbinRuleQuery, predicate.CasbinRule, casbinrule.OrderOption]{typ: ent.TypeCasbinRule, tq: q}, nil
 	case *ent.CreditCommitmentQuery:
 		return &query[*ent.CreditCommitmentQuery, predicate.CreditCommitment, creditcommitment.OrderOption]{typ: ent.TypeCreditCommitment, tq: q}, nil
+	case *ent.CreditScoreEventQuery:
+		return &query[*ent.CreditScoreEventQuery, predicate.CreditScoreEvent, creditscoreevent.OrderOption]{typ: ent.TypeCreditScoreEvent, tq: q}, nil
 	case *ent.DepartmentQuery:
 		return &query[*ent.DepartmentQuery, predicate.Department, department.OrderOption]{typ: ent.TypeDepartment, tq: q}, nil
 	case *ent.DivisionQuery:
@@ -650,6 +708,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EntityRoleQuery, predicate.EntityRole, entityrole.OrderOption]{typ: ent.TypeEntityRole, tq: q}, nil
 	case *ent.EvaluationRuleSetQuery:
 		return &query[*ent.EvaluationRuleSetQuery, predicate.EvaluationRuleSet, evaluationruleset.OrderOption]{typ: ent.TypeEvaluationRuleSet, tq: q}, nil
+	case *ent.GovernmentIntegrityRecordQuery:
+		return &query[*ent.GovernmentIntegrityRecordQuery, predicate.GovernmentIntegrityRecord, governmentintegrityrecord.OrderOption]{typ: ent.TypeGovernmentIntegrityRecord, tq: q}, nil
 	case *ent.InspectionPlanQuery:
 		return &query[*ent.InspectionPlanQuery, predicate.InspectionPlan, inspectionplan.OrderOption]{typ: ent.TypeInspectionPlan, tq: q}, nil
 	case *ent.JointPunishmentMeasureQuery:

@@ -81,6 +81,8 @@ const (
 	EdgeSpotChecks = "spot_checks"
 	// EdgeCommitments holds the string denoting the commitments edge name in mutations.
 	EdgeCommitments = "commitments"
+	// EdgeScoreEvents holds the string denoting the score_events edge name in mutations.
+	EdgeScoreEvents = "score_events"
 	// EdgeDivision holds the string denoting the division edge name in mutations.
 	EdgeDivision = "division"
 	// EdgeLegalRepresentative holds the string denoting the legal_representative edge name in mutations.
@@ -133,6 +135,13 @@ const (
 	CommitmentsInverseTable = "credit_commitments"
 	// CommitmentsColumn is the table column denoting the commitments relation/edge.
 	CommitmentsColumn = "entity_id"
+	// ScoreEventsTable is the table that holds the score_events relation/edge.
+	ScoreEventsTable = "credit_score_events"
+	// ScoreEventsInverseTable is the table name for the CreditScoreEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "creditscoreevent" package.
+	ScoreEventsInverseTable = "credit_score_events"
+	// ScoreEventsColumn is the table column denoting the score_events relation/edge.
+	ScoreEventsColumn = "entity_id"
 	// DivisionTable is the table that holds the division relation/edge.
 	DivisionTable = "market_entities"
 	// DivisionInverseTable is the table name for the Division entity.
@@ -526,6 +535,20 @@ func ByCommitments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByScoreEventsCount orders the results by score_events count.
+func ByScoreEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newScoreEventsStep(), opts...)
+	}
+}
+
+// ByScoreEvents orders the results by score_events terms.
+func ByScoreEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newScoreEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByDivisionField orders the results by division field.
 func ByDivisionField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -600,6 +623,13 @@ func newCommitmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommitmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommitmentsTable, CommitmentsColumn),
+	)
+}
+func newScoreEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ScoreEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
 	)
 }
 func newDivisionStep() *sqlgraph.Step {

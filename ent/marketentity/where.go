@@ -1471,6 +1471,29 @@ func HasCommitmentsWith(preds ...predicate.CreditCommitment) predicate.MarketEnt
 	})
 }
 
+// HasScoreEvents applies the HasEdge predicate on the "score_events" edge.
+func HasScoreEvents() predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasScoreEventsWith applies the HasEdge predicate on the "score_events" edge with a given conditions (other predicates).
+func HasScoreEventsWith(preds ...predicate.CreditScoreEvent) predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := newScoreEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasDivision applies the HasEdge predicate on the "division" edge.
 func HasDivision() predicate.MarketEntity {
 	return predicate.MarketEntity(func(s *sql.Selector) {

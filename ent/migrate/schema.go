@@ -351,6 +351,74 @@ var (
 			},
 		},
 	}
+	// CreditScoreEventsColumns holds the columns for the "credit_score_events" table.
+	CreditScoreEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "sector", Type: field.TypeEnum, Enums: []string{"ENVIRONMENT", "LABOUR", "TRANSPORT", "MARKET", "CREDIT_OFFICE"}},
+		{Name: "severity", Type: field.TypeEnum, Nullable: true, Enums: []string{"MINOR", "GENERAL", "SERIOUS"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
+		{Name: "source_system", Type: field.TypeString, Size: 64},
+		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "scheme", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "EIA_POINTS"}},
+		{Name: "points", Type: field.TypeInt},
+		{Name: "category", Type: field.TypeString, Size: 64},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "expires_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "department_id", Type: field.TypeInt},
+		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "person_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CreditScoreEventsTable holds the schema information for the "credit_score_events" table.
+	CreditScoreEventsTable = &schema.Table{
+		Name:       "credit_score_events",
+		Columns:    CreditScoreEventsColumns,
+		PrimaryKey: []*schema.Column{CreditScoreEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "credit_score_events_departments_score_events",
+				Columns:    []*schema.Column{CreditScoreEventsColumns[14]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "credit_score_events_market_entities_score_events",
+				Columns:    []*schema.Column{CreditScoreEventsColumns[15]},
+				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "credit_score_events_natural_persons_score_events",
+				Columns:    []*schema.Column{CreditScoreEventsColumns[16]},
+				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "creditscoreevent_source_system_source_record_id",
+				Unique:  true,
+				Columns: []*schema.Column{CreditScoreEventsColumns[6], CreditScoreEventsColumns[7]},
+			},
+			{
+				Name:    "creditscoreevent_entity_id_sector",
+				Unique:  false,
+				Columns: []*schema.Column{CreditScoreEventsColumns[15], CreditScoreEventsColumns[3]},
+			},
+			{
+				Name:    "creditscoreevent_person_id",
+				Unique:  false,
+				Columns: []*schema.Column{CreditScoreEventsColumns[16]},
+			},
+			{
+				Name:    "creditscoreevent_department_id",
+				Unique:  false,
+				Columns: []*schema.Column{CreditScoreEventsColumns[14]},
+			},
+		},
+	}
 	// DepartmentsColumns holds the columns for the "departments" table.
 	DepartmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -455,6 +523,38 @@ var (
 		Name:       "evaluation_rule_sets",
 		Columns:    EvaluationRuleSetsColumns,
 		PrimaryKey: []*schema.Column{EvaluationRuleSetsColumns[0]},
+	}
+	// GovernmentIntegrityRecordsColumns holds the columns for the "government_integrity_records" table.
+	GovernmentIntegrityRecordsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "body_name", Type: field.TypeString, Size: 255},
+		{Name: "body_uscc", Type: field.TypeString, Size: 18},
+		{Name: "official_name", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "description", Type: field.TypeString, Size: 2147483647},
+		{Name: "basis", Type: field.TypeString, Size: 2147483647},
+		{Name: "recorded_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "source_system", Type: field.TypeString, Size: 64},
+		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+	}
+	// GovernmentIntegrityRecordsTable holds the schema information for the "government_integrity_records" table.
+	GovernmentIntegrityRecordsTable = &schema.Table{
+		Name:       "government_integrity_records",
+		Columns:    GovernmentIntegrityRecordsColumns,
+		PrimaryKey: []*schema.Column{GovernmentIntegrityRecordsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "governmentintegrityrecord_source_system_source_record_id",
+				Unique:  true,
+				Columns: []*schema.Column{GovernmentIntegrityRecordsColumns[9], GovernmentIntegrityRecordsColumns[10]},
+			},
+			{
+				Name:    "governmentintegrityrecord_body_uscc",
+				Unique:  false,
+				Columns: []*schema.Column{GovernmentIntegrityRecordsColumns[4]},
+			},
+		},
 	}
 	// InspectionPlansColumns holds the columns for the "inspection_plans" table.
 	InspectionPlansColumns = []*schema.Column{
@@ -952,10 +1052,12 @@ var (
 		AuditLogsTable,
 		CasbinRulesTable,
 		CreditCommitmentsTable,
+		CreditScoreEventsTable,
 		DepartmentsTable,
 		DivisionsTable,
 		EntityRolesTable,
 		EvaluationRuleSetsTable,
+		GovernmentIntegrityRecordsTable,
 		InspectionPlansTable,
 		JointPunishmentMeasuresTable,
 		ListEntriesTable,
@@ -997,6 +1099,12 @@ func init() {
 	CreditCommitmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
 	}
+	CreditScoreEventsTable.ForeignKeys[0].RefTable = DepartmentsTable
+	CreditScoreEventsTable.ForeignKeys[1].RefTable = MarketEntitiesTable
+	CreditScoreEventsTable.ForeignKeys[2].RefTable = NaturalPersonsTable
+	CreditScoreEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(85899345920),
+	}
 	DepartmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(12884901888),
 	}
@@ -1010,6 +1118,9 @@ func init() {
 	}
 	EvaluationRuleSetsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	GovernmentIntegrityRecordsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}
 	InspectionPlansTable.ForeignKeys[0].RefTable = DepartmentsTable
 	InspectionPlansTable.Annotation = &entsql.Annotation{

@@ -50,6 +50,8 @@ const (
 	EdgeSpotChecks = "spot_checks"
 	// EdgeCommitments holds the string denoting the commitments edge name in mutations.
 	EdgeCommitments = "commitments"
+	// EdgeScoreEvents holds the string denoting the score_events edge name in mutations.
+	EdgeScoreEvents = "score_events"
 	// EdgeRepresents holds the string denoting the represents edge name in mutations.
 	EdgeRepresents = "represents"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
@@ -100,6 +102,13 @@ const (
 	CommitmentsInverseTable = "credit_commitments"
 	// CommitmentsColumn is the table column denoting the commitments relation/edge.
 	CommitmentsColumn = "person_id"
+	// ScoreEventsTable is the table that holds the score_events relation/edge.
+	ScoreEventsTable = "credit_score_events"
+	// ScoreEventsInverseTable is the table name for the CreditScoreEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "creditscoreevent" package.
+	ScoreEventsInverseTable = "credit_score_events"
+	// ScoreEventsColumn is the table column denoting the score_events relation/edge.
+	ScoreEventsColumn = "person_id"
 	// RepresentsTable is the table that holds the represents relation/edge.
 	RepresentsTable = "market_entities"
 	// RepresentsInverseTable is the table name for the MarketEntity entity.
@@ -338,6 +347,20 @@ func ByCommitments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByScoreEventsCount orders the results by score_events count.
+func ByScoreEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newScoreEventsStep(), opts...)
+	}
+}
+
+// ByScoreEvents orders the results by score_events terms.
+func ByScoreEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newScoreEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByRepresentsCount orders the results by represents count.
 func ByRepresentsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -419,6 +442,13 @@ func newCommitmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommitmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommitmentsTable, CommitmentsColumn),
+	)
+}
+func newScoreEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ScoreEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
 	)
 }
 func newRepresentsStep() *sqlgraph.Step {

@@ -769,6 +769,29 @@ func HasCommitmentsWith(preds ...predicate.CreditCommitment) predicate.NaturalPe
 	})
 }
 
+// HasScoreEvents applies the HasEdge predicate on the "score_events" edge.
+func HasScoreEvents() predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ScoreEventsTable, ScoreEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasScoreEventsWith applies the HasEdge predicate on the "score_events" edge with a given conditions (other predicates).
+func HasScoreEventsWith(preds ...predicate.CreditScoreEvent) predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := newScoreEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasRepresents applies the HasEdge predicate on the "represents" edge.
 func HasRepresents() predicate.NaturalPerson {
 	return predicate.NaturalPerson(func(s *sql.Selector) {

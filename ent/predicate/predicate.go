@@ -24,6 +24,9 @@ type CasbinRule func(*sql.Selector)
 // CreditCommitment is the predicate function for creditcommitment builders.
 type CreditCommitment func(*sql.Selector)
 
+// CreditScoreEvent is the predicate function for creditscoreevent builders.
+type CreditScoreEvent func(*sql.Selector)
+
 // Department is the predicate function for department builders.
 type Department func(*sql.Selector)
 
@@ -35,6 +38,9 @@ type EntityRole func(*sql.Selector)
 
 // EvaluationRuleSet is the predicate function for evaluationruleset builders.
 type EvaluationRuleSet func(*sql.Selector)
+
+// GovernmentIntegrityRecord is the predicate function for governmentintegrityrecord builders.
+type GovernmentIntegrityRecord func(*sql.Selector)
 
 // InspectionPlan is the predicate function for inspectionplan builders.
 type InspectionPlan func(*sql.Selector)

@@ -255,6 +255,30 @@ func (f CreditCommitmentMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CreditCommitmentMutation", m)
 }
 
+// The CreditScoreEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CreditScoreEventQueryRuleFunc func(context.Context, *ent.CreditScoreEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CreditScoreEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CreditScoreEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CreditScoreEventQuery", q)
+}
+
+// The CreditScoreEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CreditScoreEventMutationRuleFunc func(context.Context, *ent.CreditScoreEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CreditScoreEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CreditScoreEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CreditScoreEventMutation", m)
+}
+
 // The DepartmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type DepartmentQueryRuleFunc func(context.Context, *ent.DepartmentQuery) error
@@ -349,6 +373,30 @@ func (f EvaluationRuleSetMutationRuleFunc) EvalMutation(ctx context.Context, m e
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EvaluationRuleSetMutation", m)
+}
+
+// The GovernmentIntegrityRecordQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type GovernmentIntegrityRecordQueryRuleFunc func(context.Context, *ent.GovernmentIntegrityRecordQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f GovernmentIntegrityRecordQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.GovernmentIntegrityRecordQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.GovernmentIntegrityRecordQuery", q)
+}
+
+// The GovernmentIntegrityRecordMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type GovernmentIntegrityRecordMutationRuleFunc func(context.Context, *ent.GovernmentIntegrityRecordMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f GovernmentIntegrityRecordMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.GovernmentIntegrityRecordMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GovernmentIntegrityRecordMutation", m)
 }
 
 // The InspectionPlanQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -638,6 +686,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CreditCommitmentQuery:
 		return q.Filter(), nil
+	case *ent.CreditScoreEventQuery:
+		return q.Filter(), nil
 	case *ent.DepartmentQuery:
 		return q.Filter(), nil
 	case *ent.DivisionQuery:
@@ -645,6 +695,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.EntityRoleQuery:
 		return q.Filter(), nil
 	case *ent.EvaluationRuleSetQuery:
+		return q.Filter(), nil
+	case *ent.GovernmentIntegrityRecordQuery:
 		return q.Filter(), nil
 	case *ent.InspectionPlanQuery:
 		return q.Filter(), nil
@@ -685,6 +737,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.CreditCommitmentMutation:
 		return m.Filter(), nil
+	case *ent.CreditScoreEventMutation:
+		return m.Filter(), nil
 	case *ent.DepartmentMutation:
 		return m.Filter(), nil
 	case *ent.DivisionMutation:
@@ -692,6 +746,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.EntityRoleMutation:
 		return m.Filter(), nil
 	case *ent.EvaluationRuleSetMutation:
+		return m.Filter(), nil
+	case *ent.GovernmentIntegrityRecordMutation:
 		return m.Filter(), nil
 	case *ent.InspectionPlanMutation:
 		return m.Filter(), nil

@@ -12,10 +12,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -694,6 +696,99 @@ func init() {
 			return nil
 		}
 	}()
+	creditscoreeventMixin := schema.CreditScoreEvent{}.Mixin()
+	creditscoreevent.Policy = privacy.NewPolicies(schema.CreditScoreEvent{})
+	creditscoreevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := creditscoreevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	creditscoreeventHooks := schema.CreditScoreEvent{}.Hooks()
+
+	creditscoreevent.Hooks[1] = creditscoreeventHooks[0]
+
+	creditscoreevent.Hooks[2] = creditscoreeventHooks[1]
+	creditscoreeventMixinFields0 := creditscoreeventMixin[0].Fields()
+	_ = creditscoreeventMixinFields0
+	creditscoreeventMixinFields1 := creditscoreeventMixin[1].Fields()
+	_ = creditscoreeventMixinFields1
+	creditscoreeventFields := schema.CreditScoreEvent{}.Fields()
+	_ = creditscoreeventFields
+	// creditscoreeventDescCreatedAt is the schema descriptor for created_at field.
+	creditscoreeventDescCreatedAt := creditscoreeventMixinFields0[0].Descriptor()
+	// creditscoreevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	creditscoreevent.DefaultCreatedAt = creditscoreeventDescCreatedAt.Default.(func() time.Time)
+	// creditscoreeventDescUpdatedAt is the schema descriptor for updated_at field.
+	creditscoreeventDescUpdatedAt := creditscoreeventMixinFields0[1].Descriptor()
+	// creditscoreevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	creditscoreevent.DefaultUpdatedAt = creditscoreeventDescUpdatedAt.Default.(func() time.Time)
+	// creditscoreevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	creditscoreevent.UpdateDefaultUpdatedAt = creditscoreeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// creditscoreeventDescSourceSystem is the schema descriptor for source_system field.
+	creditscoreeventDescSourceSystem := creditscoreeventMixinFields1[3].Descriptor()
+	// creditscoreevent.SourceSystemValidator is a validator for the "source_system" field. It is called by the builders before save.
+	creditscoreevent.SourceSystemValidator = func() func(string) error {
+		validators := creditscoreeventDescSourceSystem.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_system string) error {
+			for _, fn := range fns {
+				if err := fn(source_system); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// creditscoreeventDescSourceRecordID is the schema descriptor for source_record_id field.
+	creditscoreeventDescSourceRecordID := creditscoreeventMixinFields1[4].Descriptor()
+	// creditscoreevent.SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
+	creditscoreevent.SourceRecordIDValidator = func() func(string) error {
+		validators := creditscoreeventDescSourceRecordID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_record_id string) error {
+			for _, fn := range fns {
+				if err := fn(source_record_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// creditscoreeventDescUnderObjection is the schema descriptor for under_objection field.
+	creditscoreeventDescUnderObjection := creditscoreeventMixinFields1[5].Descriptor()
+	// creditscoreevent.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	creditscoreevent.DefaultUnderObjection = creditscoreeventDescUnderObjection.Default.(bool)
+	// creditscoreeventDescPoints is the schema descriptor for points field.
+	creditscoreeventDescPoints := creditscoreeventFields[1].Descriptor()
+	// creditscoreevent.PointsValidator is a validator for the "points" field. It is called by the builders before save.
+	creditscoreevent.PointsValidator = creditscoreeventDescPoints.Validators[0].(func(int) error)
+	// creditscoreeventDescCategory is the schema descriptor for category field.
+	creditscoreeventDescCategory := creditscoreeventFields[2].Descriptor()
+	// creditscoreevent.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	creditscoreevent.CategoryValidator = func() func(string) error {
+		validators := creditscoreeventDescCategory.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(category string) error {
+			for _, fn := range fns {
+				if err := fn(category); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	department.Policy = privacy.NewPolicies(schema.Department{})
 	department.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -846,6 +941,117 @@ func init() {
 	evaluationrulesetDescCreatedAt := evaluationrulesetFields[4].Descriptor()
 	// evaluationruleset.DefaultCreatedAt holds the default value on creation for the created_at field.
 	evaluationruleset.DefaultCreatedAt = evaluationrulesetDescCreatedAt.Default.(func() time.Time)
+	governmentintegrityrecordMixin := schema.GovernmentIntegrityRecord{}.Mixin()
+	governmentintegrityrecord.Policy = privacy.NewPolicies(schema.GovernmentIntegrityRecord{})
+	governmentintegrityrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := governmentintegrityrecord.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	governmentintegrityrecordHooks := schema.GovernmentIntegrityRecord{}.Hooks()
+
+	governmentintegrityrecord.Hooks[1] = governmentintegrityrecordHooks[0]
+	governmentintegrityrecordMixinFields0 := governmentintegrityrecordMixin[0].Fields()
+	_ = governmentintegrityrecordMixinFields0
+	governmentintegrityrecordFields := schema.GovernmentIntegrityRecord{}.Fields()
+	_ = governmentintegrityrecordFields
+	// governmentintegrityrecordDescCreatedAt is the schema descriptor for created_at field.
+	governmentintegrityrecordDescCreatedAt := governmentintegrityrecordMixinFields0[0].Descriptor()
+	// governmentintegrityrecord.DefaultCreatedAt holds the default value on creation for the created_at field.
+	governmentintegrityrecord.DefaultCreatedAt = governmentintegrityrecordDescCreatedAt.Default.(func() time.Time)
+	// governmentintegrityrecordDescUpdatedAt is the schema descriptor for updated_at field.
+	governmentintegrityrecordDescUpdatedAt := governmentintegrityrecordMixinFields0[1].Descriptor()
+	// governmentintegrityrecord.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	governmentintegrityrecord.DefaultUpdatedAt = governmentintegrityrecordDescUpdatedAt.Default.(func() time.Time)
+	// governmentintegrityrecord.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	governmentintegrityrecord.UpdateDefaultUpdatedAt = governmentintegrityrecordDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// governmentintegrityrecordDescBodyName is the schema descriptor for body_name field.
+	governmentintegrityrecordDescBodyName := governmentintegrityrecordFields[0].Descriptor()
+	// governmentintegrityrecord.BodyNameValidator is a validator for the "body_name" field. It is called by the builders before save.
+	governmentintegrityrecord.BodyNameValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescBodyName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(body_name string) error {
+			for _, fn := range fns {
+				if err := fn(body_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// governmentintegrityrecordDescBodyUscc is the schema descriptor for body_uscc field.
+	governmentintegrityrecordDescBodyUscc := governmentintegrityrecordFields[1].Descriptor()
+	// governmentintegrityrecord.BodyUsccValidator is a validator for the "body_uscc" field. It is called by the builders before save.
+	governmentintegrityrecord.BodyUsccValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescBodyUscc.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(body_uscc string) error {
+			for _, fn := range fns {
+				if err := fn(body_uscc); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// governmentintegrityrecordDescOfficialName is the schema descriptor for official_name field.
+	governmentintegrityrecordDescOfficialName := governmentintegrityrecordFields[2].Descriptor()
+	// governmentintegrityrecord.OfficialNameValidator is a validator for the "official_name" field. It is called by the builders before save.
+	governmentintegrityrecord.OfficialNameValidator = governmentintegrityrecordDescOfficialName.Validators[0].(func(string) error)
+	// governmentintegrityrecordDescDescription is the schema descriptor for description field.
+	governmentintegrityrecordDescDescription := governmentintegrityrecordFields[3].Descriptor()
+	// governmentintegrityrecord.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	governmentintegrityrecord.DescriptionValidator = governmentintegrityrecordDescDescription.Validators[0].(func(string) error)
+	// governmentintegrityrecordDescBasis is the schema descriptor for basis field.
+	governmentintegrityrecordDescBasis := governmentintegrityrecordFields[4].Descriptor()
+	// governmentintegrityrecord.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	governmentintegrityrecord.BasisValidator = governmentintegrityrecordDescBasis.Validators[0].(func(string) error)
+	// governmentintegrityrecordDescSourceSystem is the schema descriptor for source_system field.
+	governmentintegrityrecordDescSourceSystem := governmentintegrityrecordFields[6].Descriptor()
+	// governmentintegrityrecord.SourceSystemValidator is a validator for the "source_system" field. It is called by the builders before save.
+	governmentintegrityrecord.SourceSystemValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescSourceSystem.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_system string) error {
+			for _, fn := range fns {
+				if err := fn(source_system); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// governmentintegrityrecordDescSourceRecordID is the schema descriptor for source_record_id field.
+	governmentintegrityrecordDescSourceRecordID := governmentintegrityrecordFields[7].Descriptor()
+	// governmentintegrityrecord.SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
+	governmentintegrityrecord.SourceRecordIDValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescSourceRecordID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_record_id string) error {
+			for _, fn := range fns {
+				if err := fn(source_record_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	inspectionplan.Policy = privacy.NewPolicies(schema.InspectionPlan{})
 	inspectionplan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

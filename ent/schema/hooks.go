@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
@@ -18,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
@@ -501,4 +503,51 @@ func licenseRules(ctx context.Context, m ent.Mutation) error {
 		return derrors.Field("decisionNo", "must not be blank")
 	}
 	return notBefore(ctx, m, "valid_from", "valid_to")
+}
+
+// scoreEventRules checks the sign of the points for the scheme.
+func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.CreditScoreEventMutation)
+	scheme, _ := m.Scheme()
+	points, ok := m.Points()
+	switch {
+	case !ok:
+	case scheme == creditscoreevent.SchemeENV_CREDIT_JS && (points == 0 || points > 2):
+		return derrors.Field("points", "an environmental credit event deducts 1 to 12 points or adds 1 or 2, got %d", points)
+	case scheme == creditscoreevent.SchemeEIA_POINTS && points < 0:
+		return derrors.Field("points", "EIA points are positive, got %d", points)
+	}
+	return notBefore(ctx, m, "effective_from", "expires_on")
+}
+
+// scoreEventEffects derives a new score event's consequences — rating, listings, evaluation —
+// in the transaction that records it.
+func scoreEventEffects(next ent.Mutator) ent.Mutator {
+	return hook.CreditScoreEventFunc(func(ctx context.Context, m *gen.CreditScoreEventMutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil || !m.Op().Is(ent.OpCreate) {
+			return v, err
+		}
+		if err := scorer.Apply(ctx, m.Client(), v.(*gen.CreditScoreEvent), sectors.Today()); err != nil {
+			return nil, err
+		}
+		return v, nil
+	})
+}
+
+// governmentRecordHook validates a government integrity record.
+func governmentRecordHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if v, ok := m.Field("body_uscc"); ok {
+			code := ident.NormalizeUSCC(v.(string))
+			if _, err := ident.ValidateUSCC(code, false); err != nil {
+				return nil, derrors.Field("bodyUscc", "%s", err)
+			}
+			_ = m.SetField("body_uscc", code)
+		}
+		if err := notFuture(m, "recorded_on"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
 }

@@ -344,3 +344,87 @@ func (CreditCommitment) Hooks() []ent.Hook {
 func (CreditCommitment) Annotations() []schema.Annotation {
 	return recordAnnotations("A credit commitment (信用承诺) and its fulfilment.")
 }
+
+// CreditScoreEvent is one scored event of a points-based scheme: a deduction or bonus of the
+// Jiangsu environmental credit score of an entity (domain.md §3.1), or EIA integrity points of
+// a third-party provider or practitioner (§3.5). Recording one recomputes the subject's score,
+// its rating and, at the thresholds, its listings, in the same transaction.
+type CreditScoreEvent struct{ ent.Schema }
+
+// Mixin of the CreditScoreEvent.
+func (CreditScoreEvent) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "score_events"}}
+}
+
+// Fields of the CreditScoreEvent.
+func (CreditScoreEvent) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("scheme").Values("ENV_CREDIT_JS", "EIA_POINTS").
+			Comment("Scheme: ENV_CREDIT_JS 江苏企事业环保信用 12-point score; EIA_POINTS 环评失信记分."),
+		field.Int("points").Range(-12, 20).
+			Comment("Points: for ENV_CREDIT_JS a deduction (negative, -1 to -12) or bonus (+1, +2); for EIA_POINTS the points scored (positive)."),
+		field.String("category").NotEmpty().MaxLen(64).Comment("What was scored, e.g. 超标排放, 领跑者, 环评文件质量问题; BAN for an EIA compiling ban."),
+		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("EFFECTIVE_FROM")).
+			Comment("Day the event takes effect."),
+		field.Time("expires_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("First day the event no longer counts (e.g. 扣3分有效期半年); for a BAN, its end."),
+	}
+}
+
+// Policy of the CreditScoreEvent: like any record of its department's sector.
+func (CreditScoreEvent) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
+
+// Hooks of the CreditScoreEvent: validation, then the score, rating and listings follow.
+func (CreditScoreEvent) Hooks() []ent.Hook {
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), scoreEventEffects}
+}
+
+// Annotations of the CreditScoreEvent.
+func (CreditScoreEvent) Annotations() []schema.Annotation {
+	return recordAnnotations("A scored event (记分事件) of the environmental credit score or of EIA integrity points.")
+}
+
+// GovernmentIntegrityRecord is a dishonesty record of a government body or official in
+// environmental governance (政务失信记录, domain.md §0): e.g. failing to perform a contract with
+// an enterprise or an unfulfilled commitment. Visible to the credit office and auditors only.
+type GovernmentIntegrityRecord struct{ ent.Schema }
+
+// Mixin of the GovernmentIntegrityRecord.
+func (GovernmentIntegrityRecord) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the GovernmentIntegrityRecord.
+func (GovernmentIntegrityRecord) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("body_name").NotEmpty().MaxLen(255).Comment("Government body concerned (失信政府机构)."),
+		field.String("body_uscc").NotEmpty().MaxLen(18).Comment("Its unified social credit code."),
+		field.String("official_name").Optional().MaxLen(128).Comment("Official responsible, where one is named (责任人)."),
+		field.Text("description").NotEmpty().Comment("What happened (失信行为)."),
+		field.Text("basis").NotEmpty().Comment("Basis of the finding (认定依据)."),
+		field.Time("recorded_on").SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("RECORDED_ON")).Comment("Day recorded (认定日期)."),
+		field.String("source_system").NotEmpty().MaxLen(64).Comment("System that sent the record."),
+		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().Comment("Its id in the source system."),
+	}
+}
+
+// Indexes of the GovernmentIntegrityRecord.
+func (GovernmentIntegrityRecord) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("source_system", "source_record_id").Unique(), index.Fields("body_uscc")}
+}
+
+// Policy of the GovernmentIntegrityRecord: the credit office and auditors read; the credit
+// office records.
+func (GovernmentIntegrityRecord) Policy() ent.Policy {
+	return registryPolicy(rule.CreditOfficeOrAuditor, rule.PolicyWriter)
+}
+
+// Hooks of the GovernmentIntegrityRecord.
+func (GovernmentIntegrityRecord) Hooks() []ent.Hook { return []ent.Hook{governmentRecordHook} }
+
+// Annotations of the GovernmentIntegrityRecord.
+func (GovernmentIntegrityRecord) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(),
+		entgql.Mutations(entgql.MutationCreate()),
+		schema.Comment("A government integrity record (政务失信记录) in environmental governance; visible to the credit office and auditors."),
+	}
+}

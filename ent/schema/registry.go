@@ -126,6 +126,7 @@ func recordEdges() []ent.Edge {
 		{"ratings", SectorRating.Type, "Sector credit ratings (行业信用评级)."},
 		{"spot_checks", SpotCheck.Type, "Random spot-check results (双随机抽查结果)."},
 		{"commitments", CreditCommitment.Type, "Credit commitments (信用承诺)."},
+		{"score_events", CreditScoreEvent.Type, "Scored events of the environmental and EIA credit scores (记分事件)."},
 	} {
 		skip := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
 		if e.name != "ratings" {

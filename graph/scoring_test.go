@@ -1,0 +1,170 @@
+package graph_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+const createEvent = `mutation($in: CreateCreditScoreEventInput!) { createCreditScoreEvent(input: $in) { id sector } }`
+
+// Environmental credit events move the 12-point score, the colour rating and the tier in the
+// same transaction; a half-year snapshot stores the colour of the period's last day.
+func TestEnvironmentalScoreEvents(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-environment-clerk")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某化工有限公司"}) { id } }`, nil, &ent)
+		today := sectors.Today()
+		dep := env.departmentID("environment-320500")
+		event := func(src string, points int, from time.Time, expires *time.Time) {
+			in := map[string]any{"departmentID": dep, "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env", "sourceRecordID": src,
+				"scheme": "ENV_CREDIT_JS", "points": points, "category": "超标排放", "effectiveFrom": from.Format(time.DateOnly)}
+			if expires != nil {
+				in["expiresOn"] = expires.Format(time.DateOnly)
+			}
+			clerk.mustData(createEvent, map[string]any{"in": in}, nil)
+		}
+		colour := func() (string, float64, string) {
+			var out struct {
+				Node struct {
+					RiskTier string
+					Ratings  struct {
+						Edges []struct {
+							Node struct {
+								Grade  string
+								Score  float64
+								Period string
+							}
+						}
+					}
+				}
+			}
+			clerk.mustData(`query($id: ID!) { node(id: $id) { ... on MarketEntity { riskTier ratings(where: {scheme: ENV_CREDIT_JS, period: "ROLLING"}) {
+				edges { node { grade score period } } } } } }`, map[string]any{"id": ent.CreateMarketEntity.ID}, &out)
+			if len(out.Node.Ratings.Edges) != 1 {
+				t.Fatalf("%d rolling environmental ratings", len(out.Node.Ratings.Edges))
+			}
+			r := out.Node.Ratings.Edges[0].Node
+			return r.Grade, r.Score, out.Node.RiskTier
+		}
+		expiry := today.AddDate(0, 6, 0)
+		event("E1", -3, today.AddDate(0, -1, 0), &expiry) // 9 − 3 = 6: BLUE
+		if g, s, _ := colour(); g != "BLUE" || s != 6 {
+			t.Errorf("after −3: %s %v, want BLUE 6", g, s)
+		}
+		event("E2", -5, today, nil) // 6 − 5 = 1: RED
+		g, s, tier := colour()
+		if g != "RED" || s != 1 {
+			t.Errorf("after −5: %s %v, want RED 1", g, s)
+		}
+		if tier != "D" { // RED (30) is its only rating: score 300, in the D band, in the same transaction
+			t.Errorf("tier with a RED colour only = %s, want D", tier)
+		}
+		env.as("demo-environment-clerk").wantError(createEvent, map[string]any{"in": map[string]any{"departmentID": dep,
+			"entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env", "sourceRecordID": "E3", "scheme": "ENV_CREDIT_JS",
+			"points": 3, "category": "奖励", "effectiveFrom": today.Format(time.DateOnly)}}, "BAD_USER_INPUT", "points")
+		// The snapshot of a past half-year; the current one is refused.
+		label, _ := halfYearBefore(today)
+		var snap struct{ SnapshotEnvironmentalCredit int }
+		clerk.mustData(`mutation($d: ID!, $h: String!) { snapshotEnvironmentalCredit(departmentID: $d, halfYear: $h) }`,
+			map[string]any{"d": dep, "h": label}, &snap)
+		if snap.SnapshotEnvironmentalCredit != 1 {
+			t.Errorf("snapshot stored %d ratings, want 1", snap.SnapshotEnvironmentalCredit)
+		}
+		clerk.mustData(`mutation($d: ID!, $h: String!) { snapshotEnvironmentalCredit(departmentID: $d, halfYear: $h) }`,
+			map[string]any{"d": dep, "h": label}, &snap)
+		if snap.SnapshotEnvironmentalCredit != 0 {
+			t.Error("a second snapshot of the same half-year stored ratings again")
+		}
+		clerk.wantError(`mutation($d: ID!) { snapshotEnvironmentalCredit(departmentID: $d, halfYear: "2099H1") }`, map[string]any{"d": dep}, "BAD_USER_INPUT", "halfYear")
+		env.as("demo-market-clerk").wantError(createEvent, map[string]any{"in": map[string]any{"departmentID": dep,
+			"entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env", "sourceRecordID": "E4", "scheme": "ENV_CREDIT_JS",
+			"points": -1, "category": "警告", "effectiveFrom": today.Format(time.DateOnly)}}, "FORBIDDEN", "")
+	})
+}
+
+// halfYearBefore is the label of the last half-year that ended before day.
+func halfYearBefore(day time.Time) (string, time.Time) {
+	if day.Month() > 6 {
+		return fmt.Sprintf("%dH1", day.Year()), time.Date(day.Year(), 6, 30, 0, 0, 0, 0, time.UTC)
+	}
+	return fmt.Sprintf("%dH2", day.Year()-1), time.Date(day.Year()-1, 12, 31, 0, 0, 0, 0, time.UTC)
+}
+
+// EIA points: a warning at 10, the rectification list at 20 (reports refused while listed), the
+// blacklist on a ban.
+func TestEIAPointsListAndRefuseReports(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-environment-clerk")
+		var setup struct {
+			E struct{ ID string }
+			P struct{ ID string }
+		}
+		clerk.mustData(`mutation { e: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡某环评有限公司"}) { id }
+			p: createNaturalPerson(input: {idNumber: "360426199101010071", name: "吴某"}) { id } }`, nil, &setup)
+		today := sectors.Today()
+		dep := env.departmentID("environment-320000")
+		score := func(src, subjectKey, subject string, points int, category string, from time.Time, expires *time.Time) {
+			in := map[string]any{"departmentID": dep, subjectKey: subject, "sourceSystem": "eia", "sourceRecordID": src,
+				"scheme": "EIA_POINTS", "points": points, "category": category, "effectiveFrom": from.Format(time.DateOnly)}
+			if expires != nil {
+				in["expiresOn"] = expires.Format(time.DateOnly)
+			}
+			clerk.mustData(createEvent, map[string]any{"in": in}, nil)
+		}
+		status := func(key, id string) (string, int, bool) {
+			var out struct {
+				EiaStatus struct {
+					Status         string
+					CyclePoints    int
+					AcceptsReports bool
+				}
+			}
+			env.as("").mustData(fmt.Sprintf(`query($id: ID!) { eiaStatus(%s: $id) { status cyclePoints acceptsReports } }`, key), map[string]any{"id": id}, &out)
+			return out.EiaStatus.Status, out.EiaStatus.CyclePoints, out.EiaStatus.AcceptsReports
+		}
+		score("P1", "entityID", setup.E.ID, 10, "环评文件存在严重质量问题", today.AddDate(0, -2, 0), nil)
+		if st, pts, ok := status("entityID", setup.E.ID); st != "WARNING" || pts != 10 || !ok {
+			t.Errorf("after 10 points: %s %d accepts=%v", st, pts, ok)
+		}
+		score("P2", "entityID", setup.E.ID, 10, "弄虚作假", today.AddDate(0, -1, 0), nil)
+		if st, _, ok := status("entityID", setup.E.ID); st != "RESTRICTED" || ok {
+			t.Errorf("after 20 points: %s accepts=%v, want RESTRICTED and refused", st, ok)
+		}
+		if n := env.count("list_entries", "list_type = 'EE_EIA_RECTIFICATION' AND entity_id IS NOT NULL"); n != 1 {
+			t.Errorf("%d rectification listings, want 1", n)
+		}
+		banEnd := today.AddDate(1, 0, 0)
+		score("B1", "personID", setup.P.ID, 0, "BAN", today.AddDate(0, 0, -1), &banEnd)
+		if st, _, ok := status("personID", setup.P.ID); st != "BLACKLISTED" || ok {
+			t.Errorf("after a ban: %s accepts=%v", st, ok)
+		}
+		if n := env.count("list_entries", "list_type = 'EE_EIA_BLACKLIST' AND person_id IS NOT NULL"); n != 1 {
+			t.Errorf("%d blacklist listings, want 1", n)
+		}
+	})
+}
+
+// Government integrity records are visible to the credit office and auditors only.
+func TestGovernmentIntegrityRecords(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	in := map[string]any{"in": map[string]any{"bodyName": "某县人民政府", "bodyUscc": validUSCC("11320000", "01400000"),
+		"description": "未履行与企业签订的环保设施建设补助协议", "basis": "《江苏省公共信用信息管理办法》", "recordedOn": "2026-03-01",
+		"sourceSystem": "gov", "sourceRecordID": "G1"}}
+	const create = `mutation($in: CreateGovernmentIntegrityRecordInput!) { createGovernmentIntegrityRecord(input: $in) { id } }`
+	env.as("demo-environment-supervisor").wantError(create, in, "FORBIDDEN", "")
+	env.as("demo-credit-office").mustData(create, in, nil)
+	for token, want := range map[string]int{"demo-credit-office": 1, "demo-auditor-market": 1, "demo-environment-supervisor": 0, "": 0} {
+		var out struct{ GovernmentIntegrityRecords struct{ TotalCount int } }
+		env.as(token).mustData(`{ governmentIntegrityRecords { totalCount } }`, nil, &out)
+		if out.GovernmentIntegrityRecords.TotalCount != want {
+			t.Errorf("%s sees %d government records, want %d", token, out.GovernmentIntegrityRecords.TotalCount, want)
+		}
+	}
+}

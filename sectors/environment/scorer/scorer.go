@@ -1,0 +1,204 @@
+// Package scorer turns recorded score events into their consequences, inside the transaction
+// that records them: the environmental credit score becomes the entity's ENV_CREDIT_JS rating
+// (and so its evaluation), and EIA points at the thresholds put the provider or practitioner on
+// the rectification list or, on a ban, the blacklist.
+package scorer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
+	"github.com/creditgraph/creditgraph/ent/serviceprovider"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/environment"
+)
+
+// Source system of the records the scorer derives.
+const source = "creditgraph-scoring"
+
+func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+
+// Apply derives the consequences of a recorded event on day.
+func Apply(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
+	ctx = internal(ctx) // derived records; the event's own write passed its checks
+	switch ev.Scheme {
+	case creditscoreevent.SchemeENV_CREDIT_JS:
+		if ev.EntityID == 0 {
+			return derrors.Field("entityID", "an environmental credit event is about an entity")
+		}
+		return applyEnv(ctx, c, ev, day)
+	case creditscoreevent.SchemeEIA_POINTS:
+		return applyEIA(ctx, c, ev, day)
+	}
+	return nil
+}
+
+func counted() predicate.CreditScoreEvent {
+	return creditscoreevent.And(creditscoreevent.StatusEQ(sectors.Published), creditscoreevent.UnderObjection(false))
+}
+
+// EnvScore is the entity's environmental credit score and colour on day.
+func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (int, environment.Colour, error) {
+	rows, err := c.CreditScoreEvent.Query().Where(creditscoreevent.EntityID(entityID),
+		creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), counted()).All(internal(ctx))
+	if err != nil {
+		return 0, "", err
+	}
+	events := make([]environment.Event, len(rows))
+	for i, r := range rows {
+		events[i] = environment.Event{Points: r.Points, EffectiveFrom: r.EffectiveFrom}
+		if r.ExpiresOn != nil {
+			events[i].ExpiresOn = *r.ExpiresOn
+		}
+	}
+	s := environment.Score(events, day)
+	return s, environment.ColourOf(s), nil
+}
+
+func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
+	score, colour, err := EnvScore(ctx, c, ev.EntityID, day)
+	if err != nil {
+		return err
+	}
+	key := fmt.Sprintf("ENV-ROLLING-%d", ev.EntityID)
+	existing, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return c.SectorRating.Create().SetDepartmentID(ev.DepartmentID).SetEntityID(ev.EntityID).
+			SetSourceSystem(source).SetSourceRecordID(key).SetScheme(sectorrating.SchemeENV_CREDIT_JS).
+			SetGrade(string(colour)).SetScore(float64(score)).SetPeriod("ROLLING").SetValidFrom(day).Exec(ctx)
+	case err != nil:
+		return err
+	}
+	return existing.Update().SetGrade(string(colour)).SetScore(float64(score)).SetValidFrom(day).Exec(ctx)
+}
+
+// EIA is a provider's or practitioner's EIA integrity state on day; subject names one of them.
+func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Time) (environment.EIAState, error) {
+	ctx = internal(ctx)
+	q := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeEIA_POINTS), counted())
+	if entityID != 0 {
+		q = q.Where(creditscoreevent.EntityID(entityID))
+	} else {
+		q = q.Where(creditscoreevent.PersonID(personID))
+	}
+	rows, err := q.Order(ent.Asc(creditscoreevent.FieldEffectiveFrom), ent.Asc(creditscoreevent.FieldID)).All(ctx)
+	if err != nil {
+		return environment.EIAState{}, err
+	}
+	var opened, banUntil time.Time
+	if entityID != 0 {
+		sp, err := c.ServiceProvider.Query().Where(serviceprovider.EntityID(entityID)).Only(ctx)
+		if err == nil && sp.FileOpenedOn != nil {
+			opened = *sp.FileOpenedOn
+		}
+	}
+	var acts []environment.EIAPoints
+	for _, r := range rows {
+		if opened.IsZero() {
+			opened = r.EffectiveFrom
+		}
+		if r.Category == "BAN" {
+			if r.ExpiresOn != nil && r.ExpiresOn.After(banUntil) && !r.EffectiveFrom.After(day) {
+				banUntil = *r.ExpiresOn
+			}
+			continue
+		}
+		acts = append(acts, environment.EIAPoints{Points: r.Points, On: r.EffectiveFrom})
+	}
+	return environment.EvaluateEIA(opened, acts, banUntil, day), nil
+}
+
+func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
+	st, err := EIA(ctx, c, ev.EntityID, ev.PersonID, day)
+	if err != nil {
+		return err
+	}
+	var listType listentry.ListType
+	var listed, end time.Time
+	switch st.Status {
+	case environment.EIARestricted:
+		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedUntil.AddDate(0, -environment.EIARectifyMonths, 0), st.RestrictedUntil.AddDate(0, 0, -1)
+	case environment.EIABlacklisted:
+		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, ev.EffectiveFrom
+	default:
+		return nil
+	}
+	key := fmt.Sprintf("EIA-%s-%d-%d-%s", listType, ev.EntityID, ev.PersonID, listed.Format("20060102"))
+	exists, err := c.ListEntry.Query().Where(listentry.SourceSystem(source), listentry.SourceRecordID(key)).Exist(ctx)
+	if err != nil || exists {
+		return err
+	}
+	sev, reason := sectors.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", environment.EIARestrictionPoints)
+	if listType == listentry.ListTypeEE_EIA_BLACKLIST {
+		sev, reason = sectors.Serious, "被禁止从事环境影响报告书（表）编制工作"
+	}
+	create := c.ListEntry.Create().SetDepartmentID(ev.DepartmentID).SetSourceSystem(source).SetSourceRecordID(key).
+		SetSeverity(sev).SetListType(listType).SetListedOn(listed).SetReason(reason).
+		SetBasis("《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》").
+		SetDecisionNo(fmt.Sprintf("环评记分〔%d〕%s", listed.Year(), key))
+	if !end.IsZero() {
+		create.SetPlannedEndOn(end)
+	}
+	if ev.EntityID != 0 {
+		create.SetEntityID(ev.EntityID)
+	} else {
+		create.SetPersonID(ev.PersonID)
+	}
+	return create.Exec(ctx)
+}
+
+// Snapshot stores, for every entity with environmental credit events, its score and colour on
+// the last day of a past half-year (label 2026H1 or 2026H2) as a rating of that period: the
+// basis of the half-yearly electricity and sewage surcharges for RED and BLACK. It is
+// idempotent per entity and period and returns how many ratings it stored.
+func Snapshot(ctx context.Context, c *ent.Client, departmentID int, label string, today time.Time) (int, error) {
+	var year, half int
+	if _, err := fmt.Sscanf(label, "%4dH%1d", &year, &half); err != nil || half < 1 || half > 2 || fmt.Sprintf("%dH%d", year, half) != label {
+		return 0, derrors.Field("halfYear", "%q is not a half-year such as 2026H1", label)
+	}
+	last := time.Date(year, 6, 30, 0, 0, 0, 0, time.UTC)
+	if half == 2 {
+		last = time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC)
+	}
+	if !last.Before(today) {
+		return 0, derrors.Field("halfYear", "%s has not ended yet", label)
+	}
+	var ids []int
+	if err := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), creditscoreevent.EntityIDNotNil()).
+		Unique(true).Select(creditscoreevent.FieldEntityID).Scan(internal(ctx), &ids); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		key := fmt.Sprintf("ENV-SNAP-%d-%s", id, label)
+		exists, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key)).Exist(internal(ctx))
+		if err != nil {
+			return n, err
+		}
+		if exists {
+			continue
+		}
+		score, colour, err := EnvScore(ctx, c, id, last)
+		if err != nil {
+			return n, err
+		}
+		// Written as the caller: the data layer checks it may record environment ratings.
+		err = c.SectorRating.Create().SetDepartmentID(departmentID).SetEntityID(id).SetSourceSystem(source).SetSourceRecordID(key).
+			SetScheme(sectorrating.SchemeENV_CREDIT_JS).SetGrade(string(colour)).SetScore(float64(score)).SetPeriod(label).
+			SetValidFrom(last).SetValidUntil(last).Exec(ctx)
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
