@@ -24,7 +24,9 @@ import (
 // Source system of the records the scorer derives.
 const source = "creditgraph-scoring"
 
-func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
 
 // Apply derives the consequences of a recorded event on day.
 func Apply(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
