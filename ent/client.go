@@ -28,16 +28,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
 // Client is the client that holds all ent builders.
@@ -69,6 +72,8 @@ type Client struct {
 	EvaluationRuleSet *EvaluationRuleSetClient
 	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
+	// Holiday is the client for interacting with the Holiday builders.
+	Holiday *HolidayClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -81,6 +86,8 @@ type Client struct {
 	NaturalPerson *NaturalPersonClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
+	// PriorNotice is the client for interacting with the PriorNotice builders.
+	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
@@ -89,6 +96,8 @@ type Client struct {
 	ServiceProvider *ServiceProviderClient
 	// SpotCheck is the client for interacting with the SpotCheck builders.
 	SpotCheck *SpotCheckClient
+	// TimeLimit is the client for interacting with the TimeLimit builders.
+	TimeLimit *TimeLimitClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -112,16 +121,19 @@ func (c *Client) init() {
 	c.EntityRole = NewEntityRoleClient(c.config)
 	c.EvaluationRuleSet = NewEvaluationRuleSetClient(c.config)
 	c.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(c.config)
+	c.Holiday = NewHolidayClient(c.config)
 	c.InspectionPlan = NewInspectionPlanClient(c.config)
 	c.JointPunishmentMeasure = NewJointPunishmentMeasureClient(c.config)
 	c.ListEntry = NewListEntryClient(c.config)
 	c.MarketEntity = NewMarketEntityClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
 	c.Practitioner = NewPractitionerClient(c.config)
+	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
 	c.SectorRating = NewSectorRatingClient(c.config)
 	c.ServiceProvider = NewServiceProviderClient(c.config)
 	c.SpotCheck = NewSpotCheckClient(c.config)
+	c.TimeLimit = NewTimeLimitClient(c.config)
 }
 
 type (
@@ -234,16 +246,19 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		EntityRole:                NewEntityRoleClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
+		Holiday:                   NewHolidayClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
+		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
+		TimeLimit:                 NewTimeLimitClient(cfg),
 	}, nil
 }
 
@@ -275,16 +290,19 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		EntityRole:                NewEntityRoleClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
+		Holiday:                   NewHolidayClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
+		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
+		TimeLimit:                 NewTimeLimitClient(cfg),
 	}, nil
 }
 
@@ -316,10 +334,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord,
+		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.PublicityRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck,
+		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -331,10 +349,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord,
+		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.PublicityRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck,
+		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -367,6 +385,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EvaluationRuleSet.mutate(ctx, m)
 	case *GovernmentIntegrityRecordMutation:
 		return c.GovernmentIntegrityRecord.mutate(ctx, m)
+	case *HolidayMutation:
+		return c.Holiday.mutate(ctx, m)
 	case *InspectionPlanMutation:
 		return c.InspectionPlan.mutate(ctx, m)
 	case *JointPunishmentMeasureMutation:
@@ -379,6 +399,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.NaturalPerson.mutate(ctx, m)
 	case *PractitionerMutation:
 		return c.Practitioner.mutate(ctx, m)
+	case *PriorNoticeMutation:
+		return c.PriorNotice.mutate(ctx, m)
 	case *PublicityRuleMutation:
 		return c.PublicityRule.mutate(ctx, m)
 	case *SectorRatingMutation:
@@ -387,6 +409,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ServiceProvider.mutate(ctx, m)
 	case *SpotCheckMutation:
 		return c.SpotCheck.mutate(ctx, m)
+	case *TimeLimitMutation:
+		return c.TimeLimit.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1758,6 +1782,22 @@ func (c *DepartmentClient) QueryInspectionPlans(_m *Department) *InspectionPlanQ
 	return query
 }
 
+// QueryPriorNotices queries the prior_notices edge of a Department.
+func (c *DepartmentClient) QueryPriorNotices(_m *Department) *PriorNoticeQuery {
+	query := (&PriorNoticeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(priornotice.Table, priornotice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.PriorNoticesTable, department.PriorNoticesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *DepartmentClient) Hooks() []Hook {
 	hooks := c.hooks.Department
@@ -2365,6 +2405,140 @@ func (c *GovernmentIntegrityRecordClient) mutate(ctx context.Context, m *Governm
 		return (&GovernmentIntegrityRecordDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown GovernmentIntegrityRecord mutation op: %q", m.Op())
+	}
+}
+
+// HolidayClient is a client for the Holiday schema.
+type HolidayClient struct {
+	config
+}
+
+// NewHolidayClient returns a client for the Holiday from the given config.
+func NewHolidayClient(c config) *HolidayClient {
+	return &HolidayClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `holiday.Hooks(f(g(h())))`.
+func (c *HolidayClient) Use(hooks ...Hook) {
+	c.hooks.Holiday = append(c.hooks.Holiday, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `holiday.Intercept(f(g(h())))`.
+func (c *HolidayClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Holiday = append(c.inters.Holiday, interceptors...)
+}
+
+// Create returns a builder for creating a Holiday entity.
+func (c *HolidayClient) Create() *HolidayCreate {
+	mutation := newHolidayMutation(c.config, OpCreate)
+	return &HolidayCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Holiday entities.
+func (c *HolidayClient) CreateBulk(builders ...*HolidayCreate) *HolidayCreateBulk {
+	return &HolidayCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *HolidayClient) MapCreateBulk(slice any, setFunc func(*HolidayCreate, int)) *HolidayCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &HolidayCreateBulk{err: fmt.Errorf("calling to HolidayClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*HolidayCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &HolidayCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Holiday.
+func (c *HolidayClient) Update() *HolidayUpdate {
+	mutation := newHolidayMutation(c.config, OpUpdate)
+	return &HolidayUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *HolidayClient) UpdateOne(_m *Holiday) *HolidayUpdateOne {
+	mutation := newHolidayMutation(c.config, OpUpdateOne, withHoliday(_m))
+	return &HolidayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *HolidayClient) UpdateOneID(id int) *HolidayUpdateOne {
+	mutation := newHolidayMutation(c.config, OpUpdateOne, withHolidayID(id))
+	return &HolidayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Holiday.
+func (c *HolidayClient) Delete() *HolidayDelete {
+	mutation := newHolidayMutation(c.config, OpDelete)
+	return &HolidayDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *HolidayClient) DeleteOne(_m *Holiday) *HolidayDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *HolidayClient) DeleteOneID(id int) *HolidayDeleteOne {
+	builder := c.Delete().Where(holiday.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &HolidayDeleteOne{builder}
+}
+
+// Query returns a query builder for Holiday.
+func (c *HolidayClient) Query() *HolidayQuery {
+	return &HolidayQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeHoliday},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Holiday entity by its id.
+func (c *HolidayClient) Get(ctx context.Context, id int) (*Holiday, error) {
+	return c.Query().Where(holiday.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *HolidayClient) GetX(ctx context.Context, id int) *Holiday {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *HolidayClient) Hooks() []Hook {
+	hooks := c.hooks.Holiday
+	return append(hooks[:len(hooks):len(hooks)], holiday.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *HolidayClient) Interceptors() []Interceptor {
+	return c.inters.Holiday
+}
+
+func (c *HolidayClient) mutate(ctx context.Context, m *HolidayMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&HolidayCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&HolidayUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&HolidayUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&HolidayDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Holiday mutation op: %q", m.Op())
 	}
 }
 
@@ -3412,6 +3586,22 @@ func (c *NaturalPersonClient) QueryPractices(_m *NaturalPerson) *PractitionerQue
 	return query
 }
 
+// QueryPriorNotices queries the prior_notices edge of a NaturalPerson.
+func (c *NaturalPersonClient) QueryPriorNotices(_m *NaturalPerson) *PriorNoticeQuery {
+	query := (&PriorNoticeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
+			sqlgraph.To(priornotice.Table, priornotice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.PriorNoticesTable, naturalperson.PriorNoticesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *NaturalPersonClient) Hooks() []Hook {
 	hooks := c.hooks.NaturalPerson
@@ -3601,6 +3791,172 @@ func (c *PractitionerClient) mutate(ctx context.Context, m *PractitionerMutation
 		return (&PractitionerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Practitioner mutation op: %q", m.Op())
+	}
+}
+
+// PriorNoticeClient is a client for the PriorNotice schema.
+type PriorNoticeClient struct {
+	config
+}
+
+// NewPriorNoticeClient returns a client for the PriorNotice from the given config.
+func NewPriorNoticeClient(c config) *PriorNoticeClient {
+	return &PriorNoticeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `priornotice.Hooks(f(g(h())))`.
+func (c *PriorNoticeClient) Use(hooks ...Hook) {
+	c.hooks.PriorNotice = append(c.hooks.PriorNotice, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `priornotice.Intercept(f(g(h())))`.
+func (c *PriorNoticeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PriorNotice = append(c.inters.PriorNotice, interceptors...)
+}
+
+// Create returns a builder for creating a PriorNotice entity.
+func (c *PriorNoticeClient) Create() *PriorNoticeCreate {
+	mutation := newPriorNoticeMutation(c.config, OpCreate)
+	return &PriorNoticeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PriorNotice entities.
+func (c *PriorNoticeClient) CreateBulk(builders ...*PriorNoticeCreate) *PriorNoticeCreateBulk {
+	return &PriorNoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PriorNoticeClient) MapCreateBulk(slice any, setFunc func(*PriorNoticeCreate, int)) *PriorNoticeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PriorNoticeCreateBulk{err: fmt.Errorf("calling to PriorNoticeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PriorNoticeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PriorNoticeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PriorNotice.
+func (c *PriorNoticeClient) Update() *PriorNoticeUpdate {
+	mutation := newPriorNoticeMutation(c.config, OpUpdate)
+	return &PriorNoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PriorNoticeClient) UpdateOne(_m *PriorNotice) *PriorNoticeUpdateOne {
+	mutation := newPriorNoticeMutation(c.config, OpUpdateOne, withPriorNotice(_m))
+	return &PriorNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PriorNoticeClient) UpdateOneID(id int) *PriorNoticeUpdateOne {
+	mutation := newPriorNoticeMutation(c.config, OpUpdateOne, withPriorNoticeID(id))
+	return &PriorNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PriorNotice.
+func (c *PriorNoticeClient) Delete() *PriorNoticeDelete {
+	mutation := newPriorNoticeMutation(c.config, OpDelete)
+	return &PriorNoticeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PriorNoticeClient) DeleteOne(_m *PriorNotice) *PriorNoticeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PriorNoticeClient) DeleteOneID(id int) *PriorNoticeDeleteOne {
+	builder := c.Delete().Where(priornotice.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PriorNoticeDeleteOne{builder}
+}
+
+// Query returns a query builder for PriorNotice.
+func (c *PriorNoticeClient) Query() *PriorNoticeQuery {
+	return &PriorNoticeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePriorNotice},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PriorNotice entity by its id.
+func (c *PriorNoticeClient) Get(ctx context.Context, id int) (*PriorNotice, error) {
+	return c.Query().Where(priornotice.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PriorNoticeClient) GetX(ctx context.Context, id int) *PriorNotice {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPerson queries the person edge of a PriorNotice.
+func (c *PriorNoticeClient) QueryPerson(_m *PriorNotice) *NaturalPersonQuery {
+	query := (&NaturalPersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(priornotice.Table, priornotice.FieldID, id),
+			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, priornotice.PersonTable, priornotice.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDepartment queries the department edge of a PriorNotice.
+func (c *PriorNoticeClient) QueryDepartment(_m *PriorNotice) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(priornotice.Table, priornotice.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, priornotice.DepartmentTable, priornotice.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PriorNoticeClient) Hooks() []Hook {
+	hooks := c.hooks.PriorNotice
+	return append(hooks[:len(hooks):len(hooks)], priornotice.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PriorNoticeClient) Interceptors() []Interceptor {
+	return c.inters.PriorNotice
+}
+
+func (c *PriorNoticeClient) mutate(ctx context.Context, m *PriorNoticeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PriorNoticeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PriorNoticeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PriorNoticeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PriorNoticeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PriorNotice mutation op: %q", m.Op())
 	}
 }
 
@@ -4268,20 +4624,156 @@ func (c *SpotCheckClient) mutate(ctx context.Context, m *SpotCheckMutation) (Val
 	}
 }
 
+// TimeLimitClient is a client for the TimeLimit schema.
+type TimeLimitClient struct {
+	config
+}
+
+// NewTimeLimitClient returns a client for the TimeLimit from the given config.
+func NewTimeLimitClient(c config) *TimeLimitClient {
+	return &TimeLimitClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `timelimit.Hooks(f(g(h())))`.
+func (c *TimeLimitClient) Use(hooks ...Hook) {
+	c.hooks.TimeLimit = append(c.hooks.TimeLimit, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `timelimit.Intercept(f(g(h())))`.
+func (c *TimeLimitClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TimeLimit = append(c.inters.TimeLimit, interceptors...)
+}
+
+// Create returns a builder for creating a TimeLimit entity.
+func (c *TimeLimitClient) Create() *TimeLimitCreate {
+	mutation := newTimeLimitMutation(c.config, OpCreate)
+	return &TimeLimitCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TimeLimit entities.
+func (c *TimeLimitClient) CreateBulk(builders ...*TimeLimitCreate) *TimeLimitCreateBulk {
+	return &TimeLimitCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TimeLimitClient) MapCreateBulk(slice any, setFunc func(*TimeLimitCreate, int)) *TimeLimitCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TimeLimitCreateBulk{err: fmt.Errorf("calling to TimeLimitClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TimeLimitCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TimeLimitCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TimeLimit.
+func (c *TimeLimitClient) Update() *TimeLimitUpdate {
+	mutation := newTimeLimitMutation(c.config, OpUpdate)
+	return &TimeLimitUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TimeLimitClient) UpdateOne(_m *TimeLimit) *TimeLimitUpdateOne {
+	mutation := newTimeLimitMutation(c.config, OpUpdateOne, withTimeLimit(_m))
+	return &TimeLimitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TimeLimitClient) UpdateOneID(id int) *TimeLimitUpdateOne {
+	mutation := newTimeLimitMutation(c.config, OpUpdateOne, withTimeLimitID(id))
+	return &TimeLimitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TimeLimit.
+func (c *TimeLimitClient) Delete() *TimeLimitDelete {
+	mutation := newTimeLimitMutation(c.config, OpDelete)
+	return &TimeLimitDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TimeLimitClient) DeleteOne(_m *TimeLimit) *TimeLimitDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TimeLimitClient) DeleteOneID(id int) *TimeLimitDeleteOne {
+	builder := c.Delete().Where(timelimit.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TimeLimitDeleteOne{builder}
+}
+
+// Query returns a query builder for TimeLimit.
+func (c *TimeLimitClient) Query() *TimeLimitQuery {
+	return &TimeLimitQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTimeLimit},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TimeLimit entity by its id.
+func (c *TimeLimitClient) Get(ctx context.Context, id int) (*TimeLimit, error) {
+	return c.Query().Where(timelimit.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TimeLimitClient) GetX(ctx context.Context, id int) *TimeLimit {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TimeLimitClient) Hooks() []Hook {
+	hooks := c.hooks.TimeLimit
+	return append(hooks[:len(hooks):len(hooks)], timelimit.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TimeLimitClient) Interceptors() []Interceptor {
+	return c.inters.TimeLimit
+}
+
+func (c *TimeLimitClient) mutate(ctx context.Context, m *TimeLimitMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TimeLimitCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TimeLimitUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TimeLimitUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TimeLimitDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TimeLimit mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, GovernmentIntegrityRecord, InspectionPlan,
+		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PublicityRule, SectorRating, ServiceProvider, SpotCheck []ent.Hook
+		PriorNotice, PublicityRule, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, GovernmentIntegrityRecord, InspectionPlan,
+		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PublicityRule, SectorRating, ServiceProvider, SpotCheck []ent.Interceptor
+		PriorNotice, PublicityRule, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Interceptor
 	}
 )

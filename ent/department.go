@@ -56,11 +56,13 @@ type DepartmentEdges struct {
 	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Random inspection plans the department drew.
 	InspectionPlans []*InspectionPlan `json:"inspection_plans,omitempty"`
+	// Prior notices the department served.
+	PriorNotices []*PriorNotice `json:"prior_notices,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [9]bool
 	// totalCount holds the count of the edges above.
-	totalCount [8]map[string]int
+	totalCount [9]map[string]int
 
 	namedPenalties       map[string][]*AdministrativePenalty
 	namedLicenses        map[string][]*AdministrativeLicense
@@ -70,6 +72,7 @@ type DepartmentEdges struct {
 	namedCommitments     map[string][]*CreditCommitment
 	namedScoreEvents     map[string][]*CreditScoreEvent
 	namedInspectionPlans map[string][]*InspectionPlan
+	namedPriorNotices    map[string][]*PriorNotice
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -142,6 +145,15 @@ func (e DepartmentEdges) InspectionPlansOrErr() ([]*InspectionPlan, error) {
 		return e.InspectionPlans, nil
 	}
 	return nil, &NotLoadedError{edge: "inspection_plans"}
+}
+
+// PriorNoticesOrErr returns the PriorNotices value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
+	if e.loadedTypes[8] {
+		return e.PriorNotices, nil
+	}
+	return nil, &NotLoadedError{edge: "prior_notices"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -271,6 +283,11 @@ func (_m *Department) QueryScoreEvents() *CreditScoreEventQuery {
 // QueryInspectionPlans queries the "inspection_plans" edge of the Department entity.
 func (_m *Department) QueryInspectionPlans() *InspectionPlanQuery {
 	return NewDepartmentClient(_m.config).QueryInspectionPlans(_m)
+}
+
+// QueryPriorNotices queries the "prior_notices" edge of the Department entity.
+func (_m *Department) QueryPriorNotices() *PriorNoticeQuery {
+	return NewDepartmentClient(_m.config).QueryPriorNotices(_m)
 }
 
 // Update returns a builder for updating this Department.
@@ -509,6 +526,30 @@ func (_m *Department) appendNamedInspectionPlans(name string, edges ...*Inspecti
 		_m.Edges.namedInspectionPlans[name] = []*InspectionPlan{}
 	} else {
 		_m.Edges.namedInspectionPlans[name] = append(_m.Edges.namedInspectionPlans[name], edges...)
+	}
+}
+
+// NamedPriorNotices returns the PriorNotices named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedPriorNotices(name string) ([]*PriorNotice, error) {
+	if _m.Edges.namedPriorNotices == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPriorNotices[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedPriorNotices(name string, edges ...*PriorNotice) {
+	if _m.Edges.namedPriorNotices == nil {
+		_m.Edges.namedPriorNotices = make(map[string][]*PriorNotice)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPriorNotices[name] = []*PriorNotice{}
+	} else {
+		_m.Edges.namedPriorNotices[name] = append(_m.Edges.namedPriorNotices[name], edges...)
 	}
 }
 

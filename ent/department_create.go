@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -198,6 +199,21 @@ func (_c *DepartmentCreate) AddInspectionPlans(v ...*InspectionPlan) *Department
 		ids[i] = v[i].ID
 	}
 	return _c.AddInspectionPlanIDs(ids...)
+}
+
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_c *DepartmentCreate) AddPriorNoticeIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddPriorNoticeIDs(ids...)
+	return _c
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_c *DepartmentCreate) AddPriorNotices(v ...*PriorNotice) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPriorNoticeIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -455,6 +471,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
@@ -40,6 +41,7 @@ type DepartmentQuery struct {
 	withCommitments          *CreditCommitmentQuery
 	withScoreEvents          *CreditScoreEventQuery
 	withInspectionPlans      *InspectionPlanQuery
+	withPriorNotices         *PriorNoticeQuery
 	modifiers                []func(*sql.Selector)
 	loadTotal                []func(context.Context, []*Department) error
 	withNamedPenalties       map[string]*AdministrativePenaltyQuery
@@ -50,6 +52,7 @@ type DepartmentQuery struct {
 	withNamedCommitments     map[string]*CreditCommitmentQuery
 	withNamedScoreEvents     map[string]*CreditScoreEventQuery
 	withNamedInspectionPlans map[string]*InspectionPlanQuery
+	withNamedPriorNotices    map[string]*PriorNoticeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -262,6 +265,28 @@ func (_q *DepartmentQuery) QueryInspectionPlans() *InspectionPlanQuery {
 	return query
 }
 
+// QueryPriorNotices chains the current query on the "prior_notices" edge.
+func (_q *DepartmentQuery) QueryPriorNotices() *PriorNoticeQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(priornotice.Table, priornotice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.PriorNoticesTable, department.PriorNoticesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Department entity from the query.
 // Returns a *NotFoundError when no Department was found.
 func (_q *DepartmentQuery) First(ctx context.Context) (*Department, error) {
@@ -462,6 +487,7 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		withCommitments:     _q.withCommitments.Clone(),
 		withScoreEvents:     _q.withScoreEvents.Clone(),
 		withInspectionPlans: _q.withInspectionPlans.Clone(),
+		withPriorNotices:    _q.withPriorNotices.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -556,6 +582,17 @@ func (_q *DepartmentQuery) WithInspectionPlans(opts ...func(*InspectionPlanQuery
 	return _q
 }
 
+// WithPriorNotices tells the query-builder to eager-load the nodes that are connected to
+// the "prior_notices" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithPriorNotices(opts ...func(*PriorNoticeQuery)) *DepartmentQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPriorNotices = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -640,7 +677,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [9]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -649,6 +686,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			_q.withCommitments != nil,
 			_q.withScoreEvents != nil,
 			_q.withInspectionPlans != nil,
+			_q.withPriorNotices != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -728,6 +766,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withPriorNotices; query != nil {
+		if err := _q.loadPriorNotices(ctx, query, nodes,
+			func(n *Department) { n.Edges.PriorNotices = []*PriorNotice{} },
+			func(n *Department, e *PriorNotice) { n.Edges.PriorNotices = append(n.Edges.PriorNotices, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *Department) { n.appendNamedPenalties(name) },
@@ -781,6 +826,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadInspectionPlans(ctx, query, nodes,
 			func(n *Department) { n.appendNamedInspectionPlans(name) },
 			func(n *Department, e *InspectionPlan) { n.appendNamedInspectionPlans(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPriorNotices {
+		if err := _q.loadPriorNotices(ctx, query, nodes,
+			func(n *Department) { n.appendNamedPriorNotices(name) },
+			func(n *Department, e *PriorNotice) { n.appendNamedPriorNotices(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1032,6 +1084,36 @@ func (_q *DepartmentQuery) loadInspectionPlans(ctx context.Context, query *Inspe
 	}
 	return nil
 }
+func (_q *DepartmentQuery) loadPriorNotices(ctx context.Context, query *PriorNoticeQuery, nodes []*Department, init func(*Department), assign func(*Department, *PriorNotice)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(priornotice.FieldDepartmentID)
+	}
+	query.Where(predicate.PriorNotice(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.PriorNoticesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1226,6 +1308,20 @@ func (_q *DepartmentQuery) WithNamedInspectionPlans(name string, opts ...func(*I
 		_q.withNamedInspectionPlans = make(map[string]*InspectionPlanQuery)
 	}
 	_q.withNamedInspectionPlans[name] = query
+	return _q
+}
+
+// WithNamedPriorNotices tells the query-builder to eager-load the nodes that are connected to the "prior_notices"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedPriorNotices(name string, opts ...func(*PriorNoticeQuery)) *DepartmentQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPriorNotices == nil {
+		_q.withNamedPriorNotices = make(map[string]*PriorNoticeQuery)
+	}
+	_q.withNamedPriorNotices[name] = query
 	return _q
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -265,6 +266,21 @@ func (_u *DepartmentUpdate) AddInspectionPlans(v ...*InspectionPlan) *Department
 	return _u.AddInspectionPlanIDs(ids...)
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_u *DepartmentUpdate) AddPriorNoticeIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddPriorNoticeIDs(ids...)
+	return _u
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_u *DepartmentUpdate) AddPriorNotices(v ...*PriorNotice) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriorNoticeIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdate) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -436,6 +452,27 @@ func (_u *DepartmentUpdate) RemoveInspectionPlans(v ...*InspectionPlan) *Departm
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveInspectionPlanIDs(ids...)
+}
+
+// ClearPriorNotices clears all "prior_notices" edges to the PriorNotice entity.
+func (_u *DepartmentUpdate) ClearPriorNotices() *DepartmentUpdate {
+	_u.mutation.ClearPriorNotices()
+	return _u
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to PriorNotice entities by IDs.
+func (_u *DepartmentUpdate) RemovePriorNoticeIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemovePriorNoticeIDs(ids...)
+	return _u
+}
+
+// RemovePriorNotices removes "prior_notices" edges to PriorNotice entities.
+func (_u *DepartmentUpdate) RemovePriorNotices(v ...*PriorNotice) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriorNoticeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -904,6 +941,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriorNoticesIDs(); len(nodes) > 0 && !_u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{department.Label}
@@ -1152,6 +1234,21 @@ func (_u *DepartmentUpdateOne) AddInspectionPlans(v ...*InspectionPlan) *Departm
 	return _u.AddInspectionPlanIDs(ids...)
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_u *DepartmentUpdateOne) AddPriorNoticeIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddPriorNoticeIDs(ids...)
+	return _u
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_u *DepartmentUpdateOne) AddPriorNotices(v ...*PriorNotice) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriorNoticeIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdateOne) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -1323,6 +1420,27 @@ func (_u *DepartmentUpdateOne) RemoveInspectionPlans(v ...*InspectionPlan) *Depa
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveInspectionPlanIDs(ids...)
+}
+
+// ClearPriorNotices clears all "prior_notices" edges to the PriorNotice entity.
+func (_u *DepartmentUpdateOne) ClearPriorNotices() *DepartmentUpdateOne {
+	_u.mutation.ClearPriorNotices()
+	return _u
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to PriorNotice entities by IDs.
+func (_u *DepartmentUpdateOne) RemovePriorNoticeIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemovePriorNoticeIDs(ids...)
+	return _u
+}
+
+// RemovePriorNotices removes "prior_notices" edges to PriorNotice entities.
+func (_u *DepartmentUpdateOne) RemovePriorNotices(v ...*PriorNotice) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriorNoticeIDs(ids...)
 }
 
 // Where appends a list predicates to the DepartmentUpdate builder.
@@ -1814,6 +1932,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(inspectionplan.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriorNoticesIDs(); len(nodes) > 0 && !_u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -24,16 +24,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -106,16 +109,19 @@ func checkColumn(t, c string) error {
 			entityrole.Table:                entityrole.ValidColumn,
 			evaluationruleset.Table:         evaluationruleset.ValidColumn,
 			governmentintegrityrecord.Table: governmentintegrityrecord.ValidColumn,
+			holiday.Table:                   holiday.ValidColumn,
 			inspectionplan.Table:            inspectionplan.ValidColumn,
 			jointpunishmentmeasure.Table:    jointpunishmentmeasure.ValidColumn,
 			listentry.Table:                 listentry.ValidColumn,
 			marketentity.Table:              marketentity.ValidColumn,
 			naturalperson.Table:             naturalperson.ValidColumn,
 			practitioner.Table:              practitioner.ValidColumn,
+			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,
 			sectorrating.Table:              sectorrating.ValidColumn,
 			serviceprovider.Table:           serviceprovider.ValidColumn,
 			spotcheck.Table:                 spotcheck.ValidColumn,
+			timelimit.Table:                 timelimit.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

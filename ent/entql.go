@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -22,10 +23,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -35,7 +38,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -352,6 +355,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   holiday.Table,
+			Columns: holiday.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: holiday.FieldID,
+			},
+		},
+		Type: "Holiday",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			holiday.FieldDay:     {Type: field.TypeTime, Column: holiday.FieldDay},
+			holiday.FieldWorking: {Type: field.TypeBool, Column: holiday.FieldWorking},
+			holiday.FieldName:    {Type: field.TypeString, Column: holiday.FieldName},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -371,7 +390,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -391,7 +410,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -425,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:   {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -462,7 +481,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -485,7 +504,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -506,7 +525,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   priornotice.Table,
+			Columns: priornotice.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: priornotice.FieldID,
+			},
+		},
+		Type: "PriorNotice",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			priornotice.FieldCreatedAt:        {Type: field.TypeTime, Column: priornotice.FieldCreatedAt},
+			priornotice.FieldUpdatedAt:        {Type: field.TypeTime, Column: priornotice.FieldUpdatedAt},
+			priornotice.FieldNoticeNo:         {Type: field.TypeString, Column: priornotice.FieldNoticeNo},
+			priornotice.FieldListType:         {Type: field.TypeString, Column: priornotice.FieldListType},
+			priornotice.FieldFacts:            {Type: field.TypeString, Column: priornotice.FieldFacts},
+			priornotice.FieldServedOn:         {Type: field.TypeTime, Column: priornotice.FieldServedOn},
+			priornotice.FieldServiceMethod:    {Type: field.TypeEnum, Column: priornotice.FieldServiceMethod},
+			priornotice.FieldReplyDeadline:    {Type: field.TypeTime, Column: priornotice.FieldReplyDeadline},
+			priornotice.FieldHearingRequested: {Type: field.TypeBool, Column: priornotice.FieldHearingRequested},
+			priornotice.FieldStatements:       {Type: field.TypeString, Column: priornotice.FieldStatements},
+			priornotice.FieldReplyHandled:     {Type: field.TypeBool, Column: priornotice.FieldReplyHandled},
+			priornotice.FieldOutcome:          {Type: field.TypeString, Column: priornotice.FieldOutcome},
+			priornotice.FieldPersonID:         {Type: field.TypeInt, Column: priornotice.FieldPersonID},
+			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
+		},
+	}
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -529,7 +575,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -559,7 +605,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -578,7 +624,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -605,6 +651,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldInspectedOn:          {Type: field.TypeTime, Column: spotcheck.FieldInspectedOn},
 			spotcheck.FieldResult:               {Type: field.TypeEnum, Column: spotcheck.FieldResult},
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
+		},
+	}
+	graph.Nodes[24] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   timelimit.Table,
+			Columns: timelimit.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: timelimit.FieldID,
+			},
+		},
+		Type: "TimeLimit",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			timelimit.FieldProcedure:     {Type: field.TypeString, Column: timelimit.FieldProcedure},
+			timelimit.FieldStep:          {Type: field.TypeString, Column: timelimit.FieldStep},
+			timelimit.FieldWorkingDays:   {Type: field.TypeInt, Column: timelimit.FieldWorkingDays},
+			timelimit.FieldEffectiveFrom: {Type: field.TypeTime, Column: timelimit.FieldEffectiveFrom},
+			timelimit.FieldBasis:         {Type: field.TypeString, Column: timelimit.FieldBasis},
+			timelimit.FieldCreatedAt:     {Type: field.TypeTime, Column: timelimit.FieldCreatedAt},
 		},
 	}
 	graph.MustAddE(
@@ -846,6 +911,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Department",
 		"InspectionPlan",
+	)
+	graph.MustAddE(
+		"prior_notices",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.PriorNoticesTable,
+			Columns: []string{department.PriorNoticesColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"PriorNotice",
 	)
 	graph.MustAddE(
 		"entities",
@@ -1184,6 +1261,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Practitioner",
 	)
 	graph.MustAddE(
+		"prior_notices",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+		},
+		"NaturalPerson",
+		"PriorNotice",
+	)
+	graph.MustAddE(
 		"provider",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1206,6 +1295,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Practitioner",
 		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   priornotice.PersonTable,
+			Columns: []string{priornotice.PersonColumn},
+			Bidi:    false,
+		},
+		"PriorNotice",
+		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   priornotice.DepartmentTable,
+			Columns: []string{priornotice.DepartmentColumn},
+			Bidi:    false,
+		},
+		"PriorNotice",
+		"Department",
 	)
 	graph.MustAddE(
 		"department",
@@ -2562,6 +2675,20 @@ func (f *DepartmentFilter) WhereHasInspectionPlansWith(preds ...predicate.Inspec
 	})))
 }
 
+// WhereHasPriorNotices applies a predicate to check if query has an edge prior_notices.
+func (f *DepartmentFilter) WhereHasPriorNotices() {
+	f.Where(entql.HasEdge("prior_notices"))
+}
+
+// WhereHasPriorNoticesWith applies a predicate to check if query has an edge prior_notices with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasPriorNoticesWith(preds ...predicate.PriorNotice) {
+	f.Where(entql.HasEdgeWith("prior_notices", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *DivisionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2905,6 +3032,61 @@ func (f *GovernmentIntegrityRecordFilter) WhereSourceRecordID(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *HolidayQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the HolidayQuery builder.
+func (_q *HolidayQuery) Filter() *HolidayFilter {
+	return &HolidayFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *HolidayMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the HolidayMutation builder.
+func (m *HolidayMutation) Filter() *HolidayFilter {
+	return &HolidayFilter{config: m.config, predicateAdder: m}
+}
+
+// HolidayFilter provides a generic filtering capability at runtime for HolidayQuery.
+type HolidayFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *HolidayFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *HolidayFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(holiday.FieldID))
+}
+
+// WhereDay applies the entql time.Time predicate on the day field.
+func (f *HolidayFilter) WhereDay(p entql.TimeP) {
+	f.Where(p.Field(holiday.FieldDay))
+}
+
+// WhereWorking applies the entql bool predicate on the working field.
+func (f *HolidayFilter) WhereWorking(p entql.BoolP) {
+	f.Where(p.Field(holiday.FieldWorking))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *HolidayFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(holiday.FieldName))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InspectionPlanQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2933,7 +3115,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3027,7 +3209,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3102,7 +3284,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3289,7 +3471,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3603,7 +3785,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3804,6 +3986,20 @@ func (f *NaturalPersonFilter) WhereHasPracticesWith(preds ...predicate.Practitio
 	})))
 }
 
+// WhereHasPriorNotices applies a predicate to check if query has an edge prior_notices.
+func (f *NaturalPersonFilter) WhereHasPriorNotices() {
+	f.Where(entql.HasEdge("prior_notices"))
+}
+
+// WhereHasPriorNoticesWith applies a predicate to check if query has an edge prior_notices with a given conditions (other predicates).
+func (f *NaturalPersonFilter) WhereHasPriorNoticesWith(preds ...predicate.PriorNotice) {
+	f.Where(entql.HasEdgeWith("prior_notices", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *PractitionerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -3833,7 +4029,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3913,6 +4109,144 @@ func (f *PractitionerFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *PriorNoticeQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PriorNoticeQuery builder.
+func (_q *PriorNoticeQuery) Filter() *PriorNoticeFilter {
+	return &PriorNoticeFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PriorNoticeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PriorNoticeMutation builder.
+func (m *PriorNoticeMutation) Filter() *PriorNoticeFilter {
+	return &PriorNoticeFilter{config: m.config, predicateAdder: m}
+}
+
+// PriorNoticeFilter provides a generic filtering capability at runtime for PriorNoticeQuery.
+type PriorNoticeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PriorNoticeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *PriorNoticeFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(priornotice.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PriorNoticeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PriorNoticeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldUpdatedAt))
+}
+
+// WhereNoticeNo applies the entql string predicate on the notice_no field.
+func (f *PriorNoticeFilter) WhereNoticeNo(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldNoticeNo))
+}
+
+// WhereListType applies the entql string predicate on the list_type field.
+func (f *PriorNoticeFilter) WhereListType(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldListType))
+}
+
+// WhereFacts applies the entql string predicate on the facts field.
+func (f *PriorNoticeFilter) WhereFacts(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldFacts))
+}
+
+// WhereServedOn applies the entql time.Time predicate on the served_on field.
+func (f *PriorNoticeFilter) WhereServedOn(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldServedOn))
+}
+
+// WhereServiceMethod applies the entql string predicate on the service_method field.
+func (f *PriorNoticeFilter) WhereServiceMethod(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldServiceMethod))
+}
+
+// WhereReplyDeadline applies the entql time.Time predicate on the reply_deadline field.
+func (f *PriorNoticeFilter) WhereReplyDeadline(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldReplyDeadline))
+}
+
+// WhereHearingRequested applies the entql bool predicate on the hearing_requested field.
+func (f *PriorNoticeFilter) WhereHearingRequested(p entql.BoolP) {
+	f.Where(p.Field(priornotice.FieldHearingRequested))
+}
+
+// WhereStatements applies the entql string predicate on the statements field.
+func (f *PriorNoticeFilter) WhereStatements(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldStatements))
+}
+
+// WhereReplyHandled applies the entql bool predicate on the reply_handled field.
+func (f *PriorNoticeFilter) WhereReplyHandled(p entql.BoolP) {
+	f.Where(p.Field(priornotice.FieldReplyHandled))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *PriorNoticeFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(priornotice.FieldOutcome))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *PriorNoticeFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(priornotice.FieldPersonID))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *PriorNoticeFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(priornotice.FieldDepartmentID))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *PriorNoticeFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *PriorNoticeFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *PriorNoticeFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *PriorNoticeFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PublicityRuleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3941,7 +4275,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4031,7 +4365,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4198,7 +4532,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4296,7 +4630,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4427,4 +4761,74 @@ func (f *SpotCheckFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
 			p(s)
 		}
 	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TimeLimitQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TimeLimitQuery builder.
+func (_q *TimeLimitQuery) Filter() *TimeLimitFilter {
+	return &TimeLimitFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TimeLimitMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TimeLimitMutation builder.
+func (m *TimeLimitMutation) Filter() *TimeLimitFilter {
+	return &TimeLimitFilter{config: m.config, predicateAdder: m}
+}
+
+// TimeLimitFilter provides a generic filtering capability at runtime for TimeLimitQuery.
+type TimeLimitFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TimeLimitFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *TimeLimitFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(timelimit.FieldID))
+}
+
+// WhereProcedure applies the entql string predicate on the procedure field.
+func (f *TimeLimitFilter) WhereProcedure(p entql.StringP) {
+	f.Where(p.Field(timelimit.FieldProcedure))
+}
+
+// WhereStep applies the entql string predicate on the step field.
+func (f *TimeLimitFilter) WhereStep(p entql.StringP) {
+	f.Where(p.Field(timelimit.FieldStep))
+}
+
+// WhereWorkingDays applies the entql int predicate on the working_days field.
+func (f *TimeLimitFilter) WhereWorkingDays(p entql.IntP) {
+	f.Where(p.Field(timelimit.FieldWorkingDays))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *TimeLimitFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(timelimit.FieldEffectiveFrom))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *TimeLimitFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(timelimit.FieldBasis))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TimeLimitFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(timelimit.FieldCreatedAt))
 }

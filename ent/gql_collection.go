@@ -20,16 +20,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -1919,6 +1922,19 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			_q.WithNamedInspectionPlans(alias, func(wq *InspectionPlanQuery) {
 				*wq = *query
 			})
+
+		case "priorNotices":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PriorNoticeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, priornoticeImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedPriorNotices(alias, func(wq *PriorNoticeQuery) {
+				*wq = *query
+			})
 		case "code":
 			if _, ok := fieldSeen[department.FieldCode]; !ok {
 				selectedFields = append(selectedFields, department.FieldCode)
@@ -2581,6 +2597,105 @@ func newGovernmentIntegrityRecordPaginateArgs(rv map[string]any) *governmentinte
 	}
 	if v, ok := rv[whereField].(*GovernmentIntegrityRecordWhereInput); ok {
 		args.opts = append(args.opts, WithGovernmentIntegrityRecordFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *HolidayQuery) CollectFields(ctx context.Context, satisfies ...string) (*HolidayQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *HolidayQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(holiday.Columns))
+		selectedFields = []string{holiday.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "day":
+			if _, ok := fieldSeen[holiday.FieldDay]; !ok {
+				selectedFields = append(selectedFields, holiday.FieldDay)
+				fieldSeen[holiday.FieldDay] = struct{}{}
+			}
+		case "working":
+			if _, ok := fieldSeen[holiday.FieldWorking]; !ok {
+				selectedFields = append(selectedFields, holiday.FieldWorking)
+				fieldSeen[holiday.FieldWorking] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[holiday.FieldName]; !ok {
+				selectedFields = append(selectedFields, holiday.FieldName)
+				fieldSeen[holiday.FieldName] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type holidayPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []HolidayPaginateOption
+}
+
+func newHolidayPaginateArgs(rv map[string]any) *holidayPaginateArgs {
+	args := &holidayPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &HolidayOrder{Field: &HolidayOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithHolidayOrder(order))
+			}
+		case *HolidayOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithHolidayOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*HolidayWhereInput); ok {
+		args.opts = append(args.opts, WithHolidayFilter(v.Filter))
 	}
 	return args
 }
@@ -4604,6 +4719,19 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 			_q.WithNamedPractices(alias, func(wq *PractitionerQuery) {
 				*wq = *query
 			})
+
+		case "priorNotices":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&PriorNoticeClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, priornoticeImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedPriorNotices(alias, func(wq *PriorNoticeQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[naturalperson.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, naturalperson.FieldCreatedAt)
@@ -4852,6 +4980,190 @@ func newPractitionerPaginateArgs(rv map[string]any) *practitionerPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*PractitionerWhereInput); ok {
 		args.opts = append(args.opts, WithPractitionerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PriorNoticeQuery) CollectFields(ctx context.Context, satisfies ...string) (*PriorNoticeQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PriorNoticeQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(priornotice.Columns))
+		selectedFields = []string{priornotice.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NaturalPersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, naturalpersonImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[priornotice.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldPersonID)
+				fieldSeen[priornotice.FieldPersonID] = struct{}{}
+			}
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[priornotice.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldDepartmentID)
+				fieldSeen[priornotice.FieldDepartmentID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[priornotice.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldCreatedAt)
+				fieldSeen[priornotice.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[priornotice.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldUpdatedAt)
+				fieldSeen[priornotice.FieldUpdatedAt] = struct{}{}
+			}
+		case "noticeNo":
+			if _, ok := fieldSeen[priornotice.FieldNoticeNo]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldNoticeNo)
+				fieldSeen[priornotice.FieldNoticeNo] = struct{}{}
+			}
+		case "listType":
+			if _, ok := fieldSeen[priornotice.FieldListType]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldListType)
+				fieldSeen[priornotice.FieldListType] = struct{}{}
+			}
+		case "facts":
+			if _, ok := fieldSeen[priornotice.FieldFacts]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldFacts)
+				fieldSeen[priornotice.FieldFacts] = struct{}{}
+			}
+		case "servedOn":
+			if _, ok := fieldSeen[priornotice.FieldServedOn]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldServedOn)
+				fieldSeen[priornotice.FieldServedOn] = struct{}{}
+			}
+		case "serviceMethod":
+			if _, ok := fieldSeen[priornotice.FieldServiceMethod]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldServiceMethod)
+				fieldSeen[priornotice.FieldServiceMethod] = struct{}{}
+			}
+		case "replyDeadline":
+			if _, ok := fieldSeen[priornotice.FieldReplyDeadline]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldReplyDeadline)
+				fieldSeen[priornotice.FieldReplyDeadline] = struct{}{}
+			}
+		case "hearingRequested":
+			if _, ok := fieldSeen[priornotice.FieldHearingRequested]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldHearingRequested)
+				fieldSeen[priornotice.FieldHearingRequested] = struct{}{}
+			}
+		case "statements":
+			if _, ok := fieldSeen[priornotice.FieldStatements]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldStatements)
+				fieldSeen[priornotice.FieldStatements] = struct{}{}
+			}
+		case "replyHandled":
+			if _, ok := fieldSeen[priornotice.FieldReplyHandled]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldReplyHandled)
+				fieldSeen[priornotice.FieldReplyHandled] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[priornotice.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldOutcome)
+				fieldSeen[priornotice.FieldOutcome] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[priornotice.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldPersonID)
+				fieldSeen[priornotice.FieldPersonID] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[priornotice.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldDepartmentID)
+				fieldSeen[priornotice.FieldDepartmentID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type priornoticePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PriorNoticePaginateOption
+}
+
+func newPriorNoticePaginateArgs(rv map[string]any) *priornoticePaginateArgs {
+	args := &priornoticePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PriorNoticeOrder{Field: &PriorNoticeOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPriorNoticeOrder(order))
+			}
+		case *PriorNoticeOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPriorNoticeOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PriorNoticeWhereInput); ok {
+		args.opts = append(args.opts, WithPriorNoticeFilter(v.Filter))
 	}
 	return args
 }
@@ -5541,6 +5853,98 @@ func newSpotCheckPaginateArgs(rv map[string]any) *spotcheckPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*SpotCheckWhereInput); ok {
 		args.opts = append(args.opts, WithSpotCheckFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TimeLimitQuery) CollectFields(ctx context.Context, satisfies ...string) (*TimeLimitQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TimeLimitQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(timelimit.Columns))
+		selectedFields = []string{timelimit.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "procedure":
+			if _, ok := fieldSeen[timelimit.FieldProcedure]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldProcedure)
+				fieldSeen[timelimit.FieldProcedure] = struct{}{}
+			}
+		case "step":
+			if _, ok := fieldSeen[timelimit.FieldStep]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldStep)
+				fieldSeen[timelimit.FieldStep] = struct{}{}
+			}
+		case "workingDays":
+			if _, ok := fieldSeen[timelimit.FieldWorkingDays]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldWorkingDays)
+				fieldSeen[timelimit.FieldWorkingDays] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[timelimit.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldEffectiveFrom)
+				fieldSeen[timelimit.FieldEffectiveFrom] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[timelimit.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldBasis)
+				fieldSeen[timelimit.FieldBasis] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[timelimit.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, timelimit.FieldCreatedAt)
+				fieldSeen[timelimit.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type timelimitPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TimeLimitPaginateOption
+}
+
+func newTimeLimitPaginateArgs(rv map[string]any) *timelimitPaginateArgs {
+	args := &timelimitPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*TimeLimitWhereInput); ok {
+		args.opts = append(args.opts, WithTimeLimitFilter(v.Filter))
 	}
 	return args
 }

@@ -263,6 +263,18 @@ func (_m *Department) InspectionPlans(
 	return _m.QueryInspectionPlans().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Department) PriorNotices(ctx context.Context) (result []*PriorNotice, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedPriorNotices(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.PriorNoticesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPriorNotices().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Division) Entities(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*MarketEntityOrder, where *MarketEntityWhereInput,
 ) (*MarketEntityConnection, error) {
@@ -686,6 +698,18 @@ func (_m *NaturalPerson) Practices(ctx context.Context) (result []*Practitioner,
 	return result, err
 }
 
+func (_m *NaturalPerson) PriorNotices(ctx context.Context) (result []*PriorNotice, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedPriorNotices(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.PriorNoticesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPriorNotices().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Practitioner) Provider(ctx context.Context) (*ServiceProvider, error) {
 	result, err := _m.Edges.ProviderOrErr()
 	if IsNotLoaded(err) {
@@ -698,6 +722,22 @@ func (_m *Practitioner) Person(ctx context.Context) (*NaturalPerson, error) {
 	result, err := _m.Edges.PersonOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *PriorNotice) Person(ctx context.Context) (*NaturalPerson, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *PriorNotice) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
 	}
 	return result, err
 }

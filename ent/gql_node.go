@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/internal"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
@@ -26,10 +27,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -88,6 +91,11 @@ var governmentintegrityrecordImplementors = []string{"GovernmentIntegrityRecord"
 // IsNode implements the Node interface check for GQLGen.
 func (*GovernmentIntegrityRecord) IsNode() {}
 
+var holidayImplementors = []string{"Holiday", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Holiday) IsNode() {}
+
 var inspectionplanImplementors = []string{"InspectionPlan", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -118,6 +126,11 @@ var practitionerImplementors = []string{"Practitioner", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Practitioner) IsNode() {}
 
+var priornoticeImplementors = []string{"PriorNotice", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*PriorNotice) IsNode() {}
+
 var publicityruleImplementors = []string{"PublicityRule", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -137,6 +150,11 @@ var spotcheckImplementors = []string{"SpotCheck", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*SpotCheck) IsNode() {}
+
+var timelimitImplementors = []string{"TimeLimit", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*TimeLimit) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -305,6 +323,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case holiday.Table:
+		query := c.Holiday.Query().
+			Where(holiday.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, holidayImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case inspectionplan.Table:
 		query := c.InspectionPlan.Query().
 			Where(inspectionplan.ID(id))
@@ -359,6 +386,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case priornotice.Table:
+		query := c.PriorNotice.Query().
+			Where(priornotice.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, priornoticeImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case publicityrule.Table:
 		query := c.PublicityRule.Query().
 			Where(publicityrule.ID(id))
@@ -391,6 +427,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(spotcheck.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, spotcheckImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case timelimit.Table:
+		query := c.TimeLimit.Query().
+			Where(timelimit.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, timelimitImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -628,6 +673,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case holiday.Table:
+		query := c.Holiday.Query().
+			Where(holiday.IDIn(ids...))
+		query, err := query.CollectFields(ctx, holidayImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case inspectionplan.Table:
 		query := c.InspectionPlan.Query().
 			Where(inspectionplan.IDIn(ids...))
@@ -724,6 +785,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case priornotice.Table:
+		query := c.PriorNotice.Query().
+			Where(priornotice.IDIn(ids...))
+		query, err := query.CollectFields(ctx, priornoticeImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case publicityrule.Table:
 		query := c.PublicityRule.Query().
 			Where(publicityrule.IDIn(ids...))
@@ -776,6 +853,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.SpotCheck.Query().
 			Where(spotcheck.IDIn(ids...))
 		query, err := query.CollectFields(ctx, spotcheckImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case timelimit.Table:
+		query := c.TimeLimit.Query().
+			Where(timelimit.IDIn(ids...))
+		query, err := query.CollectFields(ctx, timelimitImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -24,16 +24,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -3426,6 +3429,302 @@ func (_m *GovernmentIntegrityRecord) ToEdge(order *GovernmentIntegrityRecordOrde
 	}
 }
 
+// HolidayEdge is the edge representation of Holiday.
+type HolidayEdge struct {
+	Node   *Holiday `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// HolidayConnection is the connection containing edges to Holiday.
+type HolidayConnection struct {
+	Edges      []*HolidayEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *HolidayConnection) build(nodes []*Holiday, pager *holidayPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Holiday
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Holiday {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Holiday {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*HolidayEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &HolidayEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// HolidayPaginateOption enables pagination customization.
+type HolidayPaginateOption func(*holidayPager) error
+
+// WithHolidayOrder configures pagination ordering.
+func WithHolidayOrder(order *HolidayOrder) HolidayPaginateOption {
+	if order == nil {
+		order = DefaultHolidayOrder
+	}
+	o := *order
+	return func(pager *holidayPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultHolidayOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithHolidayFilter configures pagination filter.
+func WithHolidayFilter(filter func(*HolidayQuery) (*HolidayQuery, error)) HolidayPaginateOption {
+	return func(pager *holidayPager) error {
+		if filter == nil {
+			return errors.New("HolidayQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type holidayPager struct {
+	reverse bool
+	order   *HolidayOrder
+	filter  func(*HolidayQuery) (*HolidayQuery, error)
+}
+
+func newHolidayPager(opts []HolidayPaginateOption, reverse bool) (*holidayPager, error) {
+	pager := &holidayPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultHolidayOrder
+	}
+	return pager, nil
+}
+
+func (p *holidayPager) applyFilter(query *HolidayQuery) (*HolidayQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *holidayPager) toCursor(_m *Holiday) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *holidayPager) applyCursors(query *HolidayQuery, after, before *Cursor) (*HolidayQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultHolidayOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *holidayPager) applyOrder(query *HolidayQuery) *HolidayQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultHolidayOrder.Field {
+		query = query.Order(DefaultHolidayOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *holidayPager) orderExpr(query *HolidayQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultHolidayOrder.Field {
+			b.Comma().Ident(DefaultHolidayOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Holiday.
+func (_m *HolidayQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...HolidayPaginateOption,
+) (*HolidayConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newHolidayPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &HolidayConnection{Edges: []*HolidayEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// HolidayOrderFieldDay orders Holiday by day.
+	HolidayOrderFieldDay = &HolidayOrderField{
+		Value: func(_m *Holiday) (ent.Value, error) {
+			return _m.Day, nil
+		},
+		column: holiday.FieldDay,
+		toTerm: holiday.ByDay,
+		toCursor: func(_m *Holiday) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Day,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f HolidayOrderField) String() string {
+	var str string
+	switch f.column {
+	case HolidayOrderFieldDay.column:
+		str = "DAY"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f HolidayOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *HolidayOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("HolidayOrderField %T must be a string", v)
+	}
+	switch str {
+	case "DAY":
+		*f = *HolidayOrderFieldDay
+	default:
+		return fmt.Errorf("%s is not a valid HolidayOrderField", str)
+	}
+	return nil
+}
+
+// HolidayOrderField defines the ordering field of Holiday.
+type HolidayOrderField struct {
+	// Value extracts the ordering value from the given Holiday.
+	Value    func(*Holiday) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) holiday.OrderOption
+	toCursor func(*Holiday) Cursor
+}
+
+// HolidayOrder defines the ordering of Holiday.
+type HolidayOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *HolidayOrderField `json:"field"`
+}
+
+// DefaultHolidayOrder is the default ordering of Holiday.
+var DefaultHolidayOrder = &HolidayOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &HolidayOrderField{
+		Value: func(_m *Holiday) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: holiday.FieldID,
+		toTerm: holiday.ByID,
+		toCursor: func(_m *Holiday) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Holiday into HolidayEdge.
+func (_m *Holiday) ToEdge(order *HolidayOrder) *HolidayEdge {
+	if order == nil {
+		order = DefaultHolidayOrder
+	}
+	return &HolidayEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // InspectionPlanEdge is the edge representation of InspectionPlan.
 type InspectionPlanEdge struct {
 	Node   *InspectionPlan `json:"node"`
@@ -5414,6 +5713,320 @@ func (_m *Practitioner) ToEdge(order *PractitionerOrder) *PractitionerEdge {
 	}
 }
 
+// PriorNoticeEdge is the edge representation of PriorNotice.
+type PriorNoticeEdge struct {
+	Node   *PriorNotice `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// PriorNoticeConnection is the connection containing edges to PriorNotice.
+type PriorNoticeConnection struct {
+	Edges      []*PriorNoticeEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *PriorNoticeConnection) build(nodes []*PriorNotice, pager *priornoticePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *PriorNotice
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *PriorNotice {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *PriorNotice {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PriorNoticeEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PriorNoticeEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PriorNoticePaginateOption enables pagination customization.
+type PriorNoticePaginateOption func(*priornoticePager) error
+
+// WithPriorNoticeOrder configures pagination ordering.
+func WithPriorNoticeOrder(order *PriorNoticeOrder) PriorNoticePaginateOption {
+	if order == nil {
+		order = DefaultPriorNoticeOrder
+	}
+	o := *order
+	return func(pager *priornoticePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPriorNoticeOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPriorNoticeFilter configures pagination filter.
+func WithPriorNoticeFilter(filter func(*PriorNoticeQuery) (*PriorNoticeQuery, error)) PriorNoticePaginateOption {
+	return func(pager *priornoticePager) error {
+		if filter == nil {
+			return errors.New("PriorNoticeQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type priornoticePager struct {
+	reverse bool
+	order   *PriorNoticeOrder
+	filter  func(*PriorNoticeQuery) (*PriorNoticeQuery, error)
+}
+
+func newPriorNoticePager(opts []PriorNoticePaginateOption, reverse bool) (*priornoticePager, error) {
+	pager := &priornoticePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPriorNoticeOrder
+	}
+	return pager, nil
+}
+
+func (p *priornoticePager) applyFilter(query *PriorNoticeQuery) (*PriorNoticeQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *priornoticePager) toCursor(_m *PriorNotice) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *priornoticePager) applyCursors(query *PriorNoticeQuery, after, before *Cursor) (*PriorNoticeQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPriorNoticeOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *priornoticePager) applyOrder(query *PriorNoticeQuery) *PriorNoticeQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPriorNoticeOrder.Field {
+		query = query.Order(DefaultPriorNoticeOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *priornoticePager) orderExpr(query *PriorNoticeQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPriorNoticeOrder.Field {
+			b.Comma().Ident(DefaultPriorNoticeOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to PriorNotice.
+func (_m *PriorNoticeQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PriorNoticePaginateOption,
+) (*PriorNoticeConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPriorNoticePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PriorNoticeConnection{Edges: []*PriorNoticeEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PriorNoticeOrderFieldCreatedAt orders PriorNotice by created_at.
+	PriorNoticeOrderFieldCreatedAt = &PriorNoticeOrderField{
+		Value: func(_m *PriorNotice) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: priornotice.FieldCreatedAt,
+		toTerm: priornotice.ByCreatedAt,
+		toCursor: func(_m *PriorNotice) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PriorNoticeOrderFieldUpdatedAt orders PriorNotice by updated_at.
+	PriorNoticeOrderFieldUpdatedAt = &PriorNoticeOrderField{
+		Value: func(_m *PriorNotice) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: priornotice.FieldUpdatedAt,
+		toTerm: priornotice.ByUpdatedAt,
+		toCursor: func(_m *PriorNotice) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PriorNoticeOrderField) String() string {
+	var str string
+	switch f.column {
+	case PriorNoticeOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PriorNoticeOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PriorNoticeOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PriorNoticeOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PriorNoticeOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PriorNoticeOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *PriorNoticeOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PriorNoticeOrderField", str)
+	}
+	return nil
+}
+
+// PriorNoticeOrderField defines the ordering field of PriorNotice.
+type PriorNoticeOrderField struct {
+	// Value extracts the ordering value from the given PriorNotice.
+	Value    func(*PriorNotice) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) priornotice.OrderOption
+	toCursor func(*PriorNotice) Cursor
+}
+
+// PriorNoticeOrder defines the ordering of PriorNotice.
+type PriorNoticeOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *PriorNoticeOrderField `json:"field"`
+}
+
+// DefaultPriorNoticeOrder is the default ordering of PriorNotice.
+var DefaultPriorNoticeOrder = &PriorNoticeOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PriorNoticeOrderField{
+		Value: func(_m *PriorNotice) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: priornotice.FieldID,
+		toTerm: priornotice.ByID,
+		toCursor: func(_m *PriorNotice) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts PriorNotice into PriorNoticeEdge.
+func (_m *PriorNotice) ToEdge(order *PriorNoticeOrder) *PriorNoticeEdge {
+	if order == nil {
+		order = DefaultPriorNoticeOrder
+	}
+	return &PriorNoticeEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // PublicityRuleEdge is the edge representation of PublicityRule.
 type PublicityRuleEdge struct {
 	Node   *PublicityRule `json:"node"`
@@ -6726,6 +7339,255 @@ func (_m *SpotCheck) ToEdge(order *SpotCheckOrder) *SpotCheckEdge {
 		order = DefaultSpotCheckOrder
 	}
 	return &SpotCheckEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TimeLimitEdge is the edge representation of TimeLimit.
+type TimeLimitEdge struct {
+	Node   *TimeLimit `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// TimeLimitConnection is the connection containing edges to TimeLimit.
+type TimeLimitConnection struct {
+	Edges      []*TimeLimitEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *TimeLimitConnection) build(nodes []*TimeLimit, pager *timelimitPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *TimeLimit
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *TimeLimit {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *TimeLimit {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TimeLimitEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TimeLimitEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TimeLimitPaginateOption enables pagination customization.
+type TimeLimitPaginateOption func(*timelimitPager) error
+
+// WithTimeLimitOrder configures pagination ordering.
+func WithTimeLimitOrder(order *TimeLimitOrder) TimeLimitPaginateOption {
+	if order == nil {
+		order = DefaultTimeLimitOrder
+	}
+	o := *order
+	return func(pager *timelimitPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTimeLimitOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTimeLimitFilter configures pagination filter.
+func WithTimeLimitFilter(filter func(*TimeLimitQuery) (*TimeLimitQuery, error)) TimeLimitPaginateOption {
+	return func(pager *timelimitPager) error {
+		if filter == nil {
+			return errors.New("TimeLimitQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type timelimitPager struct {
+	reverse bool
+	order   *TimeLimitOrder
+	filter  func(*TimeLimitQuery) (*TimeLimitQuery, error)
+}
+
+func newTimeLimitPager(opts []TimeLimitPaginateOption, reverse bool) (*timelimitPager, error) {
+	pager := &timelimitPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTimeLimitOrder
+	}
+	return pager, nil
+}
+
+func (p *timelimitPager) applyFilter(query *TimeLimitQuery) (*TimeLimitQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *timelimitPager) toCursor(_m *TimeLimit) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *timelimitPager) applyCursors(query *TimeLimitQuery, after, before *Cursor) (*TimeLimitQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTimeLimitOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *timelimitPager) applyOrder(query *TimeLimitQuery) *TimeLimitQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTimeLimitOrder.Field {
+		query = query.Order(DefaultTimeLimitOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *timelimitPager) orderExpr(query *TimeLimitQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTimeLimitOrder.Field {
+			b.Comma().Ident(DefaultTimeLimitOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to TimeLimit.
+func (_m *TimeLimitQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TimeLimitPaginateOption,
+) (*TimeLimitConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTimeLimitPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TimeLimitConnection{Edges: []*TimeLimitEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// TimeLimitOrderField defines the ordering field of TimeLimit.
+type TimeLimitOrderField struct {
+	// Value extracts the ordering value from the given TimeLimit.
+	Value    func(*TimeLimit) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) timelimit.OrderOption
+	toCursor func(*TimeLimit) Cursor
+}
+
+// TimeLimitOrder defines the ordering of TimeLimit.
+type TimeLimitOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *TimeLimitOrderField `json:"field"`
+}
+
+// DefaultTimeLimitOrder is the default ordering of TimeLimit.
+var DefaultTimeLimitOrder = &TimeLimitOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TimeLimitOrderField{
+		Value: func(_m *TimeLimit) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: timelimit.FieldID,
+		toTerm: timelimit.ByID,
+		toCursor: func(_m *TimeLimit) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts TimeLimit into TimeLimitEdge.
+func (_m *TimeLimit) ToEdge(order *TimeLimitOrder) *TimeLimitEdge {
+	if order == nil {
+		order = DefaultTimeLimitOrder
+	}
+	return &TimeLimitEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -24,10 +25,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -6943,6 +6946,228 @@ func (i *GovernmentIntegrityRecordWhereInput) P() (predicate.GovernmentIntegrity
 	}
 }
 
+// HolidayWhereInput represents a where input for filtering Holiday queries.
+type HolidayWhereInput struct {
+	Predicates []predicate.Holiday  `json:"-"`
+	Not        *HolidayWhereInput   `json:"not,omitempty"`
+	Or         []*HolidayWhereInput `json:"or,omitempty"`
+	And        []*HolidayWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "day" field predicates.
+	Day      *time.Time  `json:"day,omitempty"`
+	DayNEQ   *time.Time  `json:"dayNEQ,omitempty"`
+	DayIn    []time.Time `json:"dayIn,omitempty"`
+	DayNotIn []time.Time `json:"dayNotIn,omitempty"`
+	DayGT    *time.Time  `json:"dayGT,omitempty"`
+	DayGTE   *time.Time  `json:"dayGTE,omitempty"`
+	DayLT    *time.Time  `json:"dayLT,omitempty"`
+	DayLTE   *time.Time  `json:"dayLTE,omitempty"`
+
+	// "working" field predicates.
+	Working    *bool `json:"working,omitempty"`
+	WorkingNEQ *bool `json:"workingNEQ,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *HolidayWhereInput) AddPredicates(predicates ...predicate.Holiday) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the HolidayWhereInput filter on the HolidayQuery builder.
+func (i *HolidayWhereInput) Filter(q *HolidayQuery) (*HolidayQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyHolidayWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyHolidayWhereInput is returned in case the HolidayWhereInput is empty.
+var ErrEmptyHolidayWhereInput = errors.New("ent: empty predicate HolidayWhereInput")
+
+// P returns a predicate for filtering holidays.
+// An error is returned if the input is empty or invalid.
+func (i *HolidayWhereInput) P() (predicate.Holiday, error) {
+	var predicates []predicate.Holiday
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, holiday.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Holiday, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, holiday.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Holiday, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, holiday.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, holiday.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, holiday.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, holiday.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, holiday.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, holiday.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, holiday.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, holiday.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, holiday.IDLTE(*i.IDLTE))
+	}
+	if i.Day != nil {
+		predicates = append(predicates, holiday.DayEQ(*i.Day))
+	}
+	if i.DayNEQ != nil {
+		predicates = append(predicates, holiday.DayNEQ(*i.DayNEQ))
+	}
+	if len(i.DayIn) > 0 {
+		predicates = append(predicates, holiday.DayIn(i.DayIn...))
+	}
+	if len(i.DayNotIn) > 0 {
+		predicates = append(predicates, holiday.DayNotIn(i.DayNotIn...))
+	}
+	if i.DayGT != nil {
+		predicates = append(predicates, holiday.DayGT(*i.DayGT))
+	}
+	if i.DayGTE != nil {
+		predicates = append(predicates, holiday.DayGTE(*i.DayGTE))
+	}
+	if i.DayLT != nil {
+		predicates = append(predicates, holiday.DayLT(*i.DayLT))
+	}
+	if i.DayLTE != nil {
+		predicates = append(predicates, holiday.DayLTE(*i.DayLTE))
+	}
+	if i.Working != nil {
+		predicates = append(predicates, holiday.WorkingEQ(*i.Working))
+	}
+	if i.WorkingNEQ != nil {
+		predicates = append(predicates, holiday.WorkingNEQ(*i.WorkingNEQ))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, holiday.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, holiday.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, holiday.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, holiday.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, holiday.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, holiday.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, holiday.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, holiday.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, holiday.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, holiday.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, holiday.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, holiday.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, holiday.NameContainsFold(*i.NameContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyHolidayWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return holiday.And(predicates...), nil
+	}
+}
+
 // InspectionPlanWhereInput represents a where input for filtering InspectionPlan queries.
 type InspectionPlanWhereInput struct {
 	Predicates []predicate.InspectionPlan  `json:"-"`
@@ -10551,6 +10776,670 @@ func (i *PractitionerWhereInput) P() (predicate.Practitioner, error) {
 	}
 }
 
+// PriorNoticeWhereInput represents a where input for filtering PriorNotice queries.
+type PriorNoticeWhereInput struct {
+	Predicates []predicate.PriorNotice  `json:"-"`
+	Not        *PriorNoticeWhereInput   `json:"not,omitempty"`
+	Or         []*PriorNoticeWhereInput `json:"or,omitempty"`
+	And        []*PriorNoticeWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "notice_no" field predicates.
+	NoticeNo             *string  `json:"noticeNo,omitempty"`
+	NoticeNoNEQ          *string  `json:"noticeNoNEQ,omitempty"`
+	NoticeNoIn           []string `json:"noticeNoIn,omitempty"`
+	NoticeNoNotIn        []string `json:"noticeNoNotIn,omitempty"`
+	NoticeNoGT           *string  `json:"noticeNoGT,omitempty"`
+	NoticeNoGTE          *string  `json:"noticeNoGTE,omitempty"`
+	NoticeNoLT           *string  `json:"noticeNoLT,omitempty"`
+	NoticeNoLTE          *string  `json:"noticeNoLTE,omitempty"`
+	NoticeNoContains     *string  `json:"noticeNoContains,omitempty"`
+	NoticeNoHasPrefix    *string  `json:"noticeNoHasPrefix,omitempty"`
+	NoticeNoHasSuffix    *string  `json:"noticeNoHasSuffix,omitempty"`
+	NoticeNoEqualFold    *string  `json:"noticeNoEqualFold,omitempty"`
+	NoticeNoContainsFold *string  `json:"noticeNoContainsFold,omitempty"`
+
+	// "list_type" field predicates.
+	ListType             *string  `json:"listType,omitempty"`
+	ListTypeNEQ          *string  `json:"listTypeNEQ,omitempty"`
+	ListTypeIn           []string `json:"listTypeIn,omitempty"`
+	ListTypeNotIn        []string `json:"listTypeNotIn,omitempty"`
+	ListTypeGT           *string  `json:"listTypeGT,omitempty"`
+	ListTypeGTE          *string  `json:"listTypeGTE,omitempty"`
+	ListTypeLT           *string  `json:"listTypeLT,omitempty"`
+	ListTypeLTE          *string  `json:"listTypeLTE,omitempty"`
+	ListTypeContains     *string  `json:"listTypeContains,omitempty"`
+	ListTypeHasPrefix    *string  `json:"listTypeHasPrefix,omitempty"`
+	ListTypeHasSuffix    *string  `json:"listTypeHasSuffix,omitempty"`
+	ListTypeEqualFold    *string  `json:"listTypeEqualFold,omitempty"`
+	ListTypeContainsFold *string  `json:"listTypeContainsFold,omitempty"`
+
+	// "facts" field predicates.
+	Facts             *string  `json:"facts,omitempty"`
+	FactsNEQ          *string  `json:"factsNEQ,omitempty"`
+	FactsIn           []string `json:"factsIn,omitempty"`
+	FactsNotIn        []string `json:"factsNotIn,omitempty"`
+	FactsGT           *string  `json:"factsGT,omitempty"`
+	FactsGTE          *string  `json:"factsGTE,omitempty"`
+	FactsLT           *string  `json:"factsLT,omitempty"`
+	FactsLTE          *string  `json:"factsLTE,omitempty"`
+	FactsContains     *string  `json:"factsContains,omitempty"`
+	FactsHasPrefix    *string  `json:"factsHasPrefix,omitempty"`
+	FactsHasSuffix    *string  `json:"factsHasSuffix,omitempty"`
+	FactsEqualFold    *string  `json:"factsEqualFold,omitempty"`
+	FactsContainsFold *string  `json:"factsContainsFold,omitempty"`
+
+	// "served_on" field predicates.
+	ServedOn      *time.Time  `json:"servedOn,omitempty"`
+	ServedOnNEQ   *time.Time  `json:"servedOnNEQ,omitempty"`
+	ServedOnIn    []time.Time `json:"servedOnIn,omitempty"`
+	ServedOnNotIn []time.Time `json:"servedOnNotIn,omitempty"`
+	ServedOnGT    *time.Time  `json:"servedOnGT,omitempty"`
+	ServedOnGTE   *time.Time  `json:"servedOnGTE,omitempty"`
+	ServedOnLT    *time.Time  `json:"servedOnLT,omitempty"`
+	ServedOnLTE   *time.Time  `json:"servedOnLTE,omitempty"`
+
+	// "service_method" field predicates.
+	ServiceMethod      *priornotice.ServiceMethod  `json:"serviceMethod,omitempty"`
+	ServiceMethodNEQ   *priornotice.ServiceMethod  `json:"serviceMethodNEQ,omitempty"`
+	ServiceMethodIn    []priornotice.ServiceMethod `json:"serviceMethodIn,omitempty"`
+	ServiceMethodNotIn []priornotice.ServiceMethod `json:"serviceMethodNotIn,omitempty"`
+
+	// "reply_deadline" field predicates.
+	ReplyDeadline      *time.Time  `json:"replyDeadline,omitempty"`
+	ReplyDeadlineNEQ   *time.Time  `json:"replyDeadlineNEQ,omitempty"`
+	ReplyDeadlineIn    []time.Time `json:"replyDeadlineIn,omitempty"`
+	ReplyDeadlineNotIn []time.Time `json:"replyDeadlineNotIn,omitempty"`
+	ReplyDeadlineGT    *time.Time  `json:"replyDeadlineGT,omitempty"`
+	ReplyDeadlineGTE   *time.Time  `json:"replyDeadlineGTE,omitempty"`
+	ReplyDeadlineLT    *time.Time  `json:"replyDeadlineLT,omitempty"`
+	ReplyDeadlineLTE   *time.Time  `json:"replyDeadlineLTE,omitempty"`
+
+	// "hearing_requested" field predicates.
+	HearingRequested    *bool `json:"hearingRequested,omitempty"`
+	HearingRequestedNEQ *bool `json:"hearingRequestedNEQ,omitempty"`
+
+	// "statements" field predicates.
+	Statements             *string  `json:"statements,omitempty"`
+	StatementsNEQ          *string  `json:"statementsNEQ,omitempty"`
+	StatementsIn           []string `json:"statementsIn,omitempty"`
+	StatementsNotIn        []string `json:"statementsNotIn,omitempty"`
+	StatementsGT           *string  `json:"statementsGT,omitempty"`
+	StatementsGTE          *string  `json:"statementsGTE,omitempty"`
+	StatementsLT           *string  `json:"statementsLT,omitempty"`
+	StatementsLTE          *string  `json:"statementsLTE,omitempty"`
+	StatementsContains     *string  `json:"statementsContains,omitempty"`
+	StatementsHasPrefix    *string  `json:"statementsHasPrefix,omitempty"`
+	StatementsHasSuffix    *string  `json:"statementsHasSuffix,omitempty"`
+	StatementsIsNil        bool     `json:"statementsIsNil,omitempty"`
+	StatementsNotNil       bool     `json:"statementsNotNil,omitempty"`
+	StatementsEqualFold    *string  `json:"statementsEqualFold,omitempty"`
+	StatementsContainsFold *string  `json:"statementsContainsFold,omitempty"`
+
+	// "reply_handled" field predicates.
+	ReplyHandled    *bool `json:"replyHandled,omitempty"`
+	ReplyHandledNEQ *bool `json:"replyHandledNEQ,omitempty"`
+
+	// "outcome" field predicates.
+	Outcome             *string  `json:"outcome,omitempty"`
+	OutcomeNEQ          *string  `json:"outcomeNEQ,omitempty"`
+	OutcomeIn           []string `json:"outcomeIn,omitempty"`
+	OutcomeNotIn        []string `json:"outcomeNotIn,omitempty"`
+	OutcomeGT           *string  `json:"outcomeGT,omitempty"`
+	OutcomeGTE          *string  `json:"outcomeGTE,omitempty"`
+	OutcomeLT           *string  `json:"outcomeLT,omitempty"`
+	OutcomeLTE          *string  `json:"outcomeLTE,omitempty"`
+	OutcomeContains     *string  `json:"outcomeContains,omitempty"`
+	OutcomeHasPrefix    *string  `json:"outcomeHasPrefix,omitempty"`
+	OutcomeHasSuffix    *string  `json:"outcomeHasSuffix,omitempty"`
+	OutcomeIsNil        bool     `json:"outcomeIsNil,omitempty"`
+	OutcomeNotNil       bool     `json:"outcomeNotNil,omitempty"`
+	OutcomeEqualFold    *string  `json:"outcomeEqualFold,omitempty"`
+	OutcomeContainsFold *string  `json:"outcomeContainsFold,omitempty"`
+
+	// "person_id" field predicates.
+	PersonID      *int  `json:"personID,omitempty"`
+	PersonIDNEQ   *int  `json:"personIDNEQ,omitempty"`
+	PersonIDIn    []int `json:"personIDIn,omitempty"`
+	PersonIDNotIn []int `json:"personIDNotIn,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "person" edge predicates.
+	HasPerson     *bool                      `json:"hasPerson,omitempty"`
+	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PriorNoticeWhereInput) AddPredicates(predicates ...predicate.PriorNotice) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PriorNoticeWhereInput filter on the PriorNoticeQuery builder.
+func (i *PriorNoticeWhereInput) Filter(q *PriorNoticeQuery) (*PriorNoticeQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPriorNoticeWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPriorNoticeWhereInput is returned in case the PriorNoticeWhereInput is empty.
+var ErrEmptyPriorNoticeWhereInput = errors.New("ent: empty predicate PriorNoticeWhereInput")
+
+// P returns a predicate for filtering priornotices.
+// An error is returned if the input is empty or invalid.
+func (i *PriorNoticeWhereInput) P() (predicate.PriorNotice, error) {
+	var predicates []predicate.PriorNotice
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, priornotice.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.PriorNotice, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, priornotice.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.PriorNotice, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, priornotice.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, priornotice.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, priornotice.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, priornotice.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, priornotice.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, priornotice.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, priornotice.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, priornotice.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, priornotice.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, priornotice.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, priornotice.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, priornotice.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, priornotice.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, priornotice.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, priornotice.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, priornotice.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, priornotice.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, priornotice.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, priornotice.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, priornotice.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, priornotice.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, priornotice.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, priornotice.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, priornotice.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, priornotice.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.NoticeNo != nil {
+		predicates = append(predicates, priornotice.NoticeNoEQ(*i.NoticeNo))
+	}
+	if i.NoticeNoNEQ != nil {
+		predicates = append(predicates, priornotice.NoticeNoNEQ(*i.NoticeNoNEQ))
+	}
+	if len(i.NoticeNoIn) > 0 {
+		predicates = append(predicates, priornotice.NoticeNoIn(i.NoticeNoIn...))
+	}
+	if len(i.NoticeNoNotIn) > 0 {
+		predicates = append(predicates, priornotice.NoticeNoNotIn(i.NoticeNoNotIn...))
+	}
+	if i.NoticeNoGT != nil {
+		predicates = append(predicates, priornotice.NoticeNoGT(*i.NoticeNoGT))
+	}
+	if i.NoticeNoGTE != nil {
+		predicates = append(predicates, priornotice.NoticeNoGTE(*i.NoticeNoGTE))
+	}
+	if i.NoticeNoLT != nil {
+		predicates = append(predicates, priornotice.NoticeNoLT(*i.NoticeNoLT))
+	}
+	if i.NoticeNoLTE != nil {
+		predicates = append(predicates, priornotice.NoticeNoLTE(*i.NoticeNoLTE))
+	}
+	if i.NoticeNoContains != nil {
+		predicates = append(predicates, priornotice.NoticeNoContains(*i.NoticeNoContains))
+	}
+	if i.NoticeNoHasPrefix != nil {
+		predicates = append(predicates, priornotice.NoticeNoHasPrefix(*i.NoticeNoHasPrefix))
+	}
+	if i.NoticeNoHasSuffix != nil {
+		predicates = append(predicates, priornotice.NoticeNoHasSuffix(*i.NoticeNoHasSuffix))
+	}
+	if i.NoticeNoEqualFold != nil {
+		predicates = append(predicates, priornotice.NoticeNoEqualFold(*i.NoticeNoEqualFold))
+	}
+	if i.NoticeNoContainsFold != nil {
+		predicates = append(predicates, priornotice.NoticeNoContainsFold(*i.NoticeNoContainsFold))
+	}
+	if i.ListType != nil {
+		predicates = append(predicates, priornotice.ListTypeEQ(*i.ListType))
+	}
+	if i.ListTypeNEQ != nil {
+		predicates = append(predicates, priornotice.ListTypeNEQ(*i.ListTypeNEQ))
+	}
+	if len(i.ListTypeIn) > 0 {
+		predicates = append(predicates, priornotice.ListTypeIn(i.ListTypeIn...))
+	}
+	if len(i.ListTypeNotIn) > 0 {
+		predicates = append(predicates, priornotice.ListTypeNotIn(i.ListTypeNotIn...))
+	}
+	if i.ListTypeGT != nil {
+		predicates = append(predicates, priornotice.ListTypeGT(*i.ListTypeGT))
+	}
+	if i.ListTypeGTE != nil {
+		predicates = append(predicates, priornotice.ListTypeGTE(*i.ListTypeGTE))
+	}
+	if i.ListTypeLT != nil {
+		predicates = append(predicates, priornotice.ListTypeLT(*i.ListTypeLT))
+	}
+	if i.ListTypeLTE != nil {
+		predicates = append(predicates, priornotice.ListTypeLTE(*i.ListTypeLTE))
+	}
+	if i.ListTypeContains != nil {
+		predicates = append(predicates, priornotice.ListTypeContains(*i.ListTypeContains))
+	}
+	if i.ListTypeHasPrefix != nil {
+		predicates = append(predicates, priornotice.ListTypeHasPrefix(*i.ListTypeHasPrefix))
+	}
+	if i.ListTypeHasSuffix != nil {
+		predicates = append(predicates, priornotice.ListTypeHasSuffix(*i.ListTypeHasSuffix))
+	}
+	if i.ListTypeEqualFold != nil {
+		predicates = append(predicates, priornotice.ListTypeEqualFold(*i.ListTypeEqualFold))
+	}
+	if i.ListTypeContainsFold != nil {
+		predicates = append(predicates, priornotice.ListTypeContainsFold(*i.ListTypeContainsFold))
+	}
+	if i.Facts != nil {
+		predicates = append(predicates, priornotice.FactsEQ(*i.Facts))
+	}
+	if i.FactsNEQ != nil {
+		predicates = append(predicates, priornotice.FactsNEQ(*i.FactsNEQ))
+	}
+	if len(i.FactsIn) > 0 {
+		predicates = append(predicates, priornotice.FactsIn(i.FactsIn...))
+	}
+	if len(i.FactsNotIn) > 0 {
+		predicates = append(predicates, priornotice.FactsNotIn(i.FactsNotIn...))
+	}
+	if i.FactsGT != nil {
+		predicates = append(predicates, priornotice.FactsGT(*i.FactsGT))
+	}
+	if i.FactsGTE != nil {
+		predicates = append(predicates, priornotice.FactsGTE(*i.FactsGTE))
+	}
+	if i.FactsLT != nil {
+		predicates = append(predicates, priornotice.FactsLT(*i.FactsLT))
+	}
+	if i.FactsLTE != nil {
+		predicates = append(predicates, priornotice.FactsLTE(*i.FactsLTE))
+	}
+	if i.FactsContains != nil {
+		predicates = append(predicates, priornotice.FactsContains(*i.FactsContains))
+	}
+	if i.FactsHasPrefix != nil {
+		predicates = append(predicates, priornotice.FactsHasPrefix(*i.FactsHasPrefix))
+	}
+	if i.FactsHasSuffix != nil {
+		predicates = append(predicates, priornotice.FactsHasSuffix(*i.FactsHasSuffix))
+	}
+	if i.FactsEqualFold != nil {
+		predicates = append(predicates, priornotice.FactsEqualFold(*i.FactsEqualFold))
+	}
+	if i.FactsContainsFold != nil {
+		predicates = append(predicates, priornotice.FactsContainsFold(*i.FactsContainsFold))
+	}
+	if i.ServedOn != nil {
+		predicates = append(predicates, priornotice.ServedOnEQ(*i.ServedOn))
+	}
+	if i.ServedOnNEQ != nil {
+		predicates = append(predicates, priornotice.ServedOnNEQ(*i.ServedOnNEQ))
+	}
+	if len(i.ServedOnIn) > 0 {
+		predicates = append(predicates, priornotice.ServedOnIn(i.ServedOnIn...))
+	}
+	if len(i.ServedOnNotIn) > 0 {
+		predicates = append(predicates, priornotice.ServedOnNotIn(i.ServedOnNotIn...))
+	}
+	if i.ServedOnGT != nil {
+		predicates = append(predicates, priornotice.ServedOnGT(*i.ServedOnGT))
+	}
+	if i.ServedOnGTE != nil {
+		predicates = append(predicates, priornotice.ServedOnGTE(*i.ServedOnGTE))
+	}
+	if i.ServedOnLT != nil {
+		predicates = append(predicates, priornotice.ServedOnLT(*i.ServedOnLT))
+	}
+	if i.ServedOnLTE != nil {
+		predicates = append(predicates, priornotice.ServedOnLTE(*i.ServedOnLTE))
+	}
+	if i.ServiceMethod != nil {
+		predicates = append(predicates, priornotice.ServiceMethodEQ(*i.ServiceMethod))
+	}
+	if i.ServiceMethodNEQ != nil {
+		predicates = append(predicates, priornotice.ServiceMethodNEQ(*i.ServiceMethodNEQ))
+	}
+	if len(i.ServiceMethodIn) > 0 {
+		predicates = append(predicates, priornotice.ServiceMethodIn(i.ServiceMethodIn...))
+	}
+	if len(i.ServiceMethodNotIn) > 0 {
+		predicates = append(predicates, priornotice.ServiceMethodNotIn(i.ServiceMethodNotIn...))
+	}
+	if i.ReplyDeadline != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineEQ(*i.ReplyDeadline))
+	}
+	if i.ReplyDeadlineNEQ != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineNEQ(*i.ReplyDeadlineNEQ))
+	}
+	if len(i.ReplyDeadlineIn) > 0 {
+		predicates = append(predicates, priornotice.ReplyDeadlineIn(i.ReplyDeadlineIn...))
+	}
+	if len(i.ReplyDeadlineNotIn) > 0 {
+		predicates = append(predicates, priornotice.ReplyDeadlineNotIn(i.ReplyDeadlineNotIn...))
+	}
+	if i.ReplyDeadlineGT != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineGT(*i.ReplyDeadlineGT))
+	}
+	if i.ReplyDeadlineGTE != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineGTE(*i.ReplyDeadlineGTE))
+	}
+	if i.ReplyDeadlineLT != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineLT(*i.ReplyDeadlineLT))
+	}
+	if i.ReplyDeadlineLTE != nil {
+		predicates = append(predicates, priornotice.ReplyDeadlineLTE(*i.ReplyDeadlineLTE))
+	}
+	if i.HearingRequested != nil {
+		predicates = append(predicates, priornotice.HearingRequestedEQ(*i.HearingRequested))
+	}
+	if i.HearingRequestedNEQ != nil {
+		predicates = append(predicates, priornotice.HearingRequestedNEQ(*i.HearingRequestedNEQ))
+	}
+	if i.Statements != nil {
+		predicates = append(predicates, priornotice.StatementsEQ(*i.Statements))
+	}
+	if i.StatementsNEQ != nil {
+		predicates = append(predicates, priornotice.StatementsNEQ(*i.StatementsNEQ))
+	}
+	if len(i.StatementsIn) > 0 {
+		predicates = append(predicates, priornotice.StatementsIn(i.StatementsIn...))
+	}
+	if len(i.StatementsNotIn) > 0 {
+		predicates = append(predicates, priornotice.StatementsNotIn(i.StatementsNotIn...))
+	}
+	if i.StatementsGT != nil {
+		predicates = append(predicates, priornotice.StatementsGT(*i.StatementsGT))
+	}
+	if i.StatementsGTE != nil {
+		predicates = append(predicates, priornotice.StatementsGTE(*i.StatementsGTE))
+	}
+	if i.StatementsLT != nil {
+		predicates = append(predicates, priornotice.StatementsLT(*i.StatementsLT))
+	}
+	if i.StatementsLTE != nil {
+		predicates = append(predicates, priornotice.StatementsLTE(*i.StatementsLTE))
+	}
+	if i.StatementsContains != nil {
+		predicates = append(predicates, priornotice.StatementsContains(*i.StatementsContains))
+	}
+	if i.StatementsHasPrefix != nil {
+		predicates = append(predicates, priornotice.StatementsHasPrefix(*i.StatementsHasPrefix))
+	}
+	if i.StatementsHasSuffix != nil {
+		predicates = append(predicates, priornotice.StatementsHasSuffix(*i.StatementsHasSuffix))
+	}
+	if i.StatementsIsNil {
+		predicates = append(predicates, priornotice.StatementsIsNil())
+	}
+	if i.StatementsNotNil {
+		predicates = append(predicates, priornotice.StatementsNotNil())
+	}
+	if i.StatementsEqualFold != nil {
+		predicates = append(predicates, priornotice.StatementsEqualFold(*i.StatementsEqualFold))
+	}
+	if i.StatementsContainsFold != nil {
+		predicates = append(predicates, priornotice.StatementsContainsFold(*i.StatementsContainsFold))
+	}
+	if i.ReplyHandled != nil {
+		predicates = append(predicates, priornotice.ReplyHandledEQ(*i.ReplyHandled))
+	}
+	if i.ReplyHandledNEQ != nil {
+		predicates = append(predicates, priornotice.ReplyHandledNEQ(*i.ReplyHandledNEQ))
+	}
+	if i.Outcome != nil {
+		predicates = append(predicates, priornotice.OutcomeEQ(*i.Outcome))
+	}
+	if i.OutcomeNEQ != nil {
+		predicates = append(predicates, priornotice.OutcomeNEQ(*i.OutcomeNEQ))
+	}
+	if len(i.OutcomeIn) > 0 {
+		predicates = append(predicates, priornotice.OutcomeIn(i.OutcomeIn...))
+	}
+	if len(i.OutcomeNotIn) > 0 {
+		predicates = append(predicates, priornotice.OutcomeNotIn(i.OutcomeNotIn...))
+	}
+	if i.OutcomeGT != nil {
+		predicates = append(predicates, priornotice.OutcomeGT(*i.OutcomeGT))
+	}
+	if i.OutcomeGTE != nil {
+		predicates = append(predicates, priornotice.OutcomeGTE(*i.OutcomeGTE))
+	}
+	if i.OutcomeLT != nil {
+		predicates = append(predicates, priornotice.OutcomeLT(*i.OutcomeLT))
+	}
+	if i.OutcomeLTE != nil {
+		predicates = append(predicates, priornotice.OutcomeLTE(*i.OutcomeLTE))
+	}
+	if i.OutcomeContains != nil {
+		predicates = append(predicates, priornotice.OutcomeContains(*i.OutcomeContains))
+	}
+	if i.OutcomeHasPrefix != nil {
+		predicates = append(predicates, priornotice.OutcomeHasPrefix(*i.OutcomeHasPrefix))
+	}
+	if i.OutcomeHasSuffix != nil {
+		predicates = append(predicates, priornotice.OutcomeHasSuffix(*i.OutcomeHasSuffix))
+	}
+	if i.OutcomeIsNil {
+		predicates = append(predicates, priornotice.OutcomeIsNil())
+	}
+	if i.OutcomeNotNil {
+		predicates = append(predicates, priornotice.OutcomeNotNil())
+	}
+	if i.OutcomeEqualFold != nil {
+		predicates = append(predicates, priornotice.OutcomeEqualFold(*i.OutcomeEqualFold))
+	}
+	if i.OutcomeContainsFold != nil {
+		predicates = append(predicates, priornotice.OutcomeContainsFold(*i.OutcomeContainsFold))
+	}
+	if i.PersonID != nil {
+		predicates = append(predicates, priornotice.PersonIDEQ(*i.PersonID))
+	}
+	if i.PersonIDNEQ != nil {
+		predicates = append(predicates, priornotice.PersonIDNEQ(*i.PersonIDNEQ))
+	}
+	if len(i.PersonIDIn) > 0 {
+		predicates = append(predicates, priornotice.PersonIDIn(i.PersonIDIn...))
+	}
+	if len(i.PersonIDNotIn) > 0 {
+		predicates = append(predicates, priornotice.PersonIDNotIn(i.PersonIDNotIn...))
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, priornotice.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, priornotice.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, priornotice.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, priornotice.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+
+	if i.HasPerson != nil {
+		p := priornotice.HasPerson()
+		if !*i.HasPerson {
+			p = priornotice.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPersonWith) > 0 {
+		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
+		for _, w := range i.HasPersonWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, priornotice.HasPersonWith(with...))
+	}
+	if i.HasDepartment != nil {
+		p := priornotice.HasDepartment()
+		if !*i.HasDepartment {
+			p = priornotice.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, priornotice.HasDepartmentWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPriorNoticeWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return priornotice.And(predicates...), nil
+	}
+}
+
 // PublicityRuleWhereInput represents a where input for filtering PublicityRule queries.
 type PublicityRuleWhereInput struct {
 	Predicates []predicate.PublicityRule  `json:"-"`
@@ -12942,5 +13831,401 @@ func (i *SpotCheckWhereInput) P() (predicate.SpotCheck, error) {
 		return predicates[0], nil
 	default:
 		return spotcheck.And(predicates...), nil
+	}
+}
+
+// TimeLimitWhereInput represents a where input for filtering TimeLimit queries.
+type TimeLimitWhereInput struct {
+	Predicates []predicate.TimeLimit  `json:"-"`
+	Not        *TimeLimitWhereInput   `json:"not,omitempty"`
+	Or         []*TimeLimitWhereInput `json:"or,omitempty"`
+	And        []*TimeLimitWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "procedure" field predicates.
+	Procedure             *string  `json:"procedure,omitempty"`
+	ProcedureNEQ          *string  `json:"procedureNEQ,omitempty"`
+	ProcedureIn           []string `json:"procedureIn,omitempty"`
+	ProcedureNotIn        []string `json:"procedureNotIn,omitempty"`
+	ProcedureGT           *string  `json:"procedureGT,omitempty"`
+	ProcedureGTE          *string  `json:"procedureGTE,omitempty"`
+	ProcedureLT           *string  `json:"procedureLT,omitempty"`
+	ProcedureLTE          *string  `json:"procedureLTE,omitempty"`
+	ProcedureContains     *string  `json:"procedureContains,omitempty"`
+	ProcedureHasPrefix    *string  `json:"procedureHasPrefix,omitempty"`
+	ProcedureHasSuffix    *string  `json:"procedureHasSuffix,omitempty"`
+	ProcedureEqualFold    *string  `json:"procedureEqualFold,omitempty"`
+	ProcedureContainsFold *string  `json:"procedureContainsFold,omitempty"`
+
+	// "step" field predicates.
+	Step             *string  `json:"step,omitempty"`
+	StepNEQ          *string  `json:"stepNEQ,omitempty"`
+	StepIn           []string `json:"stepIn,omitempty"`
+	StepNotIn        []string `json:"stepNotIn,omitempty"`
+	StepGT           *string  `json:"stepGT,omitempty"`
+	StepGTE          *string  `json:"stepGTE,omitempty"`
+	StepLT           *string  `json:"stepLT,omitempty"`
+	StepLTE          *string  `json:"stepLTE,omitempty"`
+	StepContains     *string  `json:"stepContains,omitempty"`
+	StepHasPrefix    *string  `json:"stepHasPrefix,omitempty"`
+	StepHasSuffix    *string  `json:"stepHasSuffix,omitempty"`
+	StepEqualFold    *string  `json:"stepEqualFold,omitempty"`
+	StepContainsFold *string  `json:"stepContainsFold,omitempty"`
+
+	// "working_days" field predicates.
+	WorkingDays      *int  `json:"workingDays,omitempty"`
+	WorkingDaysNEQ   *int  `json:"workingDaysNEQ,omitempty"`
+	WorkingDaysIn    []int `json:"workingDaysIn,omitempty"`
+	WorkingDaysNotIn []int `json:"workingDaysNotIn,omitempty"`
+	WorkingDaysGT    *int  `json:"workingDaysGT,omitempty"`
+	WorkingDaysGTE   *int  `json:"workingDaysGTE,omitempty"`
+	WorkingDaysLT    *int  `json:"workingDaysLT,omitempty"`
+	WorkingDaysLTE   *int  `json:"workingDaysLTE,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisIsNil        bool     `json:"basisIsNil,omitempty"`
+	BasisNotNil       bool     `json:"basisNotNil,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *TimeLimitWhereInput) AddPredicates(predicates ...predicate.TimeLimit) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the TimeLimitWhereInput filter on the TimeLimitQuery builder.
+func (i *TimeLimitWhereInput) Filter(q *TimeLimitQuery) (*TimeLimitQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyTimeLimitWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyTimeLimitWhereInput is returned in case the TimeLimitWhereInput is empty.
+var ErrEmptyTimeLimitWhereInput = errors.New("ent: empty predicate TimeLimitWhereInput")
+
+// P returns a predicate for filtering timelimits.
+// An error is returned if the input is empty or invalid.
+func (i *TimeLimitWhereInput) P() (predicate.TimeLimit, error) {
+	var predicates []predicate.TimeLimit
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, timelimit.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.TimeLimit, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, timelimit.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.TimeLimit, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, timelimit.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, timelimit.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, timelimit.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, timelimit.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, timelimit.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, timelimit.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, timelimit.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, timelimit.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, timelimit.IDLTE(*i.IDLTE))
+	}
+	if i.Procedure != nil {
+		predicates = append(predicates, timelimit.ProcedureEQ(*i.Procedure))
+	}
+	if i.ProcedureNEQ != nil {
+		predicates = append(predicates, timelimit.ProcedureNEQ(*i.ProcedureNEQ))
+	}
+	if len(i.ProcedureIn) > 0 {
+		predicates = append(predicates, timelimit.ProcedureIn(i.ProcedureIn...))
+	}
+	if len(i.ProcedureNotIn) > 0 {
+		predicates = append(predicates, timelimit.ProcedureNotIn(i.ProcedureNotIn...))
+	}
+	if i.ProcedureGT != nil {
+		predicates = append(predicates, timelimit.ProcedureGT(*i.ProcedureGT))
+	}
+	if i.ProcedureGTE != nil {
+		predicates = append(predicates, timelimit.ProcedureGTE(*i.ProcedureGTE))
+	}
+	if i.ProcedureLT != nil {
+		predicates = append(predicates, timelimit.ProcedureLT(*i.ProcedureLT))
+	}
+	if i.ProcedureLTE != nil {
+		predicates = append(predicates, timelimit.ProcedureLTE(*i.ProcedureLTE))
+	}
+	if i.ProcedureContains != nil {
+		predicates = append(predicates, timelimit.ProcedureContains(*i.ProcedureContains))
+	}
+	if i.ProcedureHasPrefix != nil {
+		predicates = append(predicates, timelimit.ProcedureHasPrefix(*i.ProcedureHasPrefix))
+	}
+	if i.ProcedureHasSuffix != nil {
+		predicates = append(predicates, timelimit.ProcedureHasSuffix(*i.ProcedureHasSuffix))
+	}
+	if i.ProcedureEqualFold != nil {
+		predicates = append(predicates, timelimit.ProcedureEqualFold(*i.ProcedureEqualFold))
+	}
+	if i.ProcedureContainsFold != nil {
+		predicates = append(predicates, timelimit.ProcedureContainsFold(*i.ProcedureContainsFold))
+	}
+	if i.Step != nil {
+		predicates = append(predicates, timelimit.StepEQ(*i.Step))
+	}
+	if i.StepNEQ != nil {
+		predicates = append(predicates, timelimit.StepNEQ(*i.StepNEQ))
+	}
+	if len(i.StepIn) > 0 {
+		predicates = append(predicates, timelimit.StepIn(i.StepIn...))
+	}
+	if len(i.StepNotIn) > 0 {
+		predicates = append(predicates, timelimit.StepNotIn(i.StepNotIn...))
+	}
+	if i.StepGT != nil {
+		predicates = append(predicates, timelimit.StepGT(*i.StepGT))
+	}
+	if i.StepGTE != nil {
+		predicates = append(predicates, timelimit.StepGTE(*i.StepGTE))
+	}
+	if i.StepLT != nil {
+		predicates = append(predicates, timelimit.StepLT(*i.StepLT))
+	}
+	if i.StepLTE != nil {
+		predicates = append(predicates, timelimit.StepLTE(*i.StepLTE))
+	}
+	if i.StepContains != nil {
+		predicates = append(predicates, timelimit.StepContains(*i.StepContains))
+	}
+	if i.StepHasPrefix != nil {
+		predicates = append(predicates, timelimit.StepHasPrefix(*i.StepHasPrefix))
+	}
+	if i.StepHasSuffix != nil {
+		predicates = append(predicates, timelimit.StepHasSuffix(*i.StepHasSuffix))
+	}
+	if i.StepEqualFold != nil {
+		predicates = append(predicates, timelimit.StepEqualFold(*i.StepEqualFold))
+	}
+	if i.StepContainsFold != nil {
+		predicates = append(predicates, timelimit.StepContainsFold(*i.StepContainsFold))
+	}
+	if i.WorkingDays != nil {
+		predicates = append(predicates, timelimit.WorkingDaysEQ(*i.WorkingDays))
+	}
+	if i.WorkingDaysNEQ != nil {
+		predicates = append(predicates, timelimit.WorkingDaysNEQ(*i.WorkingDaysNEQ))
+	}
+	if len(i.WorkingDaysIn) > 0 {
+		predicates = append(predicates, timelimit.WorkingDaysIn(i.WorkingDaysIn...))
+	}
+	if len(i.WorkingDaysNotIn) > 0 {
+		predicates = append(predicates, timelimit.WorkingDaysNotIn(i.WorkingDaysNotIn...))
+	}
+	if i.WorkingDaysGT != nil {
+		predicates = append(predicates, timelimit.WorkingDaysGT(*i.WorkingDaysGT))
+	}
+	if i.WorkingDaysGTE != nil {
+		predicates = append(predicates, timelimit.WorkingDaysGTE(*i.WorkingDaysGTE))
+	}
+	if i.WorkingDaysLT != nil {
+		predicates = append(predicates, timelimit.WorkingDaysLT(*i.WorkingDaysLT))
+	}
+	if i.WorkingDaysLTE != nil {
+		predicates = append(predicates, timelimit.WorkingDaysLTE(*i.WorkingDaysLTE))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, timelimit.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, timelimit.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, timelimit.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, timelimit.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, timelimit.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, timelimit.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, timelimit.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, timelimit.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, timelimit.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, timelimit.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, timelimit.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, timelimit.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, timelimit.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, timelimit.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, timelimit.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, timelimit.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, timelimit.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, timelimit.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, timelimit.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisIsNil {
+		predicates = append(predicates, timelimit.BasisIsNil())
+	}
+	if i.BasisNotNil {
+		predicates = append(predicates, timelimit.BasisNotNil())
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, timelimit.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, timelimit.BasisContainsFold(*i.BasisContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, timelimit.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, timelimit.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, timelimit.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, timelimit.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, timelimit.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, timelimit.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, timelimit.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, timelimit.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyTimeLimitWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return timelimit.And(predicates...), nil
 	}
 }

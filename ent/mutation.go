@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -30,10 +31,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -62,16 +65,19 @@ const (
 	TypeEntityRole                = "EntityRole"
 	TypeEvaluationRuleSet         = "EvaluationRuleSet"
 	TypeGovernmentIntegrityRecord = "GovernmentIntegrityRecord"
+	TypeHoliday                   = "Holiday"
 	TypeInspectionPlan            = "InspectionPlan"
 	TypeJointPunishmentMeasure    = "JointPunishmentMeasure"
 	TypeListEntry                 = "ListEntry"
 	TypeMarketEntity              = "MarketEntity"
 	TypeNaturalPerson             = "NaturalPerson"
 	TypePractitioner              = "Practitioner"
+	TypePriorNotice               = "PriorNotice"
 	TypePublicityRule             = "PublicityRule"
 	TypeSectorRating              = "SectorRating"
 	TypeServiceProvider           = "ServiceProvider"
 	TypeSpotCheck                 = "SpotCheck"
+	TypeTimeLimit                 = "TimeLimit"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -10078,6 +10084,9 @@ type DepartmentMutation struct {
 	inspection_plans        map[int]struct{}
 	removedinspection_plans map[int]struct{}
 	clearedinspection_plans bool
+	prior_notices           map[int]struct{}
+	removedprior_notices    map[int]struct{}
+	clearedprior_notices    bool
 	done                    bool
 	oldValue                func(context.Context) (*Department, error)
 	predicates              []predicate.Department
@@ -10907,6 +10916,60 @@ func (m *DepartmentMutation) ResetInspectionPlans() {
 	m.removedinspection_plans = nil
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by ids.
+func (m *DepartmentMutation) AddPriorNoticeIDs(ids ...int) {
+	if m.prior_notices == nil {
+		m.prior_notices = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.prior_notices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPriorNotices clears the "prior_notices" edge to the PriorNotice entity.
+func (m *DepartmentMutation) ClearPriorNotices() {
+	m.clearedprior_notices = true
+}
+
+// PriorNoticesCleared reports if the "prior_notices" edge to the PriorNotice entity was cleared.
+func (m *DepartmentMutation) PriorNoticesCleared() bool {
+	return m.clearedprior_notices
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to the PriorNotice entity by IDs.
+func (m *DepartmentMutation) RemovePriorNoticeIDs(ids ...int) {
+	if m.removedprior_notices == nil {
+		m.removedprior_notices = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.prior_notices, ids[i])
+		m.removedprior_notices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPriorNotices returns the removed IDs of the "prior_notices" edge to the PriorNotice entity.
+func (m *DepartmentMutation) RemovedPriorNoticesIDs() (ids []int) {
+	for id := range m.removedprior_notices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PriorNoticesIDs returns the "prior_notices" edge IDs in the mutation.
+func (m *DepartmentMutation) PriorNoticesIDs() (ids []int) {
+	for id := range m.prior_notices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPriorNotices resets all changes to the "prior_notices" edge.
+func (m *DepartmentMutation) ResetPriorNotices() {
+	m.prior_notices = nil
+	m.clearedprior_notices = false
+	m.removedprior_notices = nil
+}
+
 // Where appends a list predicates to the DepartmentMutation builder.
 func (m *DepartmentMutation) Where(ps ...predicate.Department) {
 	m.predicates = append(m.predicates, ps...)
@@ -11157,7 +11220,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11181,6 +11244,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.inspection_plans != nil {
 		edges = append(edges, department.EdgeInspectionPlans)
+	}
+	if m.prior_notices != nil {
+		edges = append(edges, department.EdgePriorNotices)
 	}
 	return edges
 }
@@ -11237,13 +11303,19 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgePriorNotices:
+		ids := make([]ent.Value, 0, len(m.prior_notices))
+		for id := range m.prior_notices {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11267,6 +11339,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedinspection_plans != nil {
 		edges = append(edges, department.EdgeInspectionPlans)
+	}
+	if m.removedprior_notices != nil {
+		edges = append(edges, department.EdgePriorNotices)
 	}
 	return edges
 }
@@ -11323,13 +11398,19 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgePriorNotices:
+		ids := make([]ent.Value, 0, len(m.removedprior_notices))
+		for id := range m.removedprior_notices {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 9)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11354,6 +11435,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	if m.clearedinspection_plans {
 		edges = append(edges, department.EdgeInspectionPlans)
 	}
+	if m.clearedprior_notices {
+		edges = append(edges, department.EdgePriorNotices)
+	}
 	return edges
 }
 
@@ -11377,6 +11461,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedscore_events
 	case department.EdgeInspectionPlans:
 		return m.clearedinspection_plans
+	case department.EdgePriorNotices:
+		return m.clearedprior_notices
 	}
 	return false
 }
@@ -11416,6 +11502,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeInspectionPlans:
 		m.ResetInspectionPlans()
+		return nil
+	case department.EdgePriorNotices:
+		m.ResetPriorNotices()
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
@@ -14394,6 +14483,440 @@ func (m *GovernmentIntegrityRecordMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *GovernmentIntegrityRecordMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown GovernmentIntegrityRecord edge %s", name)
+}
+
+// HolidayMutation represents an operation that mutates the Holiday nodes in the graph.
+type HolidayMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	day           *time.Time
+	working       *bool
+	name          *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Holiday, error)
+	predicates    []predicate.Holiday
+}
+
+var _ ent.Mutation = (*HolidayMutation)(nil)
+
+// holidayOption allows management of the mutation configuration using functional options.
+type holidayOption func(*HolidayMutation)
+
+// newHolidayMutation creates new mutation for the Holiday entity.
+func newHolidayMutation(c config, op Op, opts ...holidayOption) *HolidayMutation {
+	m := &HolidayMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeHoliday,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withHolidayID sets the ID field of the mutation.
+func withHolidayID(id int) holidayOption {
+	return func(m *HolidayMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Holiday
+		)
+		m.oldValue = func(ctx context.Context) (*Holiday, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Holiday.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withHoliday sets the old Holiday of the mutation.
+func withHoliday(node *Holiday) holidayOption {
+	return func(m *HolidayMutation) {
+		m.oldValue = func(context.Context) (*Holiday, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m HolidayMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m HolidayMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *HolidayMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *HolidayMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Holiday.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDay sets the "day" field.
+func (m *HolidayMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *HolidayMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the Holiday entity.
+// If the Holiday object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HolidayMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *HolidayMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetWorking sets the "working" field.
+func (m *HolidayMutation) SetWorking(b bool) {
+	m.working = &b
+}
+
+// Working returns the value of the "working" field in the mutation.
+func (m *HolidayMutation) Working() (r bool, exists bool) {
+	v := m.working
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorking returns the old "working" field's value of the Holiday entity.
+// If the Holiday object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HolidayMutation) OldWorking(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorking is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorking requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorking: %w", err)
+	}
+	return oldValue.Working, nil
+}
+
+// ResetWorking resets all changes to the "working" field.
+func (m *HolidayMutation) ResetWorking() {
+	m.working = nil
+}
+
+// SetName sets the "name" field.
+func (m *HolidayMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *HolidayMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Holiday entity.
+// If the Holiday object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HolidayMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *HolidayMutation) ResetName() {
+	m.name = nil
+}
+
+// Where appends a list predicates to the HolidayMutation builder.
+func (m *HolidayMutation) Where(ps ...predicate.Holiday) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the HolidayMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *HolidayMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Holiday, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *HolidayMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *HolidayMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Holiday).
+func (m *HolidayMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *HolidayMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.day != nil {
+		fields = append(fields, holiday.FieldDay)
+	}
+	if m.working != nil {
+		fields = append(fields, holiday.FieldWorking)
+	}
+	if m.name != nil {
+		fields = append(fields, holiday.FieldName)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *HolidayMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case holiday.FieldDay:
+		return m.Day()
+	case holiday.FieldWorking:
+		return m.Working()
+	case holiday.FieldName:
+		return m.Name()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *HolidayMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case holiday.FieldDay:
+		return m.OldDay(ctx)
+	case holiday.FieldWorking:
+		return m.OldWorking(ctx)
+	case holiday.FieldName:
+		return m.OldName(ctx)
+	}
+	return nil, fmt.Errorf("unknown Holiday field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HolidayMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case holiday.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case holiday.FieldWorking:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorking(v)
+		return nil
+	case holiday.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Holiday field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *HolidayMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *HolidayMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *HolidayMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Holiday numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *HolidayMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *HolidayMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *HolidayMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Holiday nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *HolidayMutation) ResetField(name string) error {
+	switch name {
+	case holiday.FieldDay:
+		m.ResetDay()
+		return nil
+	case holiday.FieldWorking:
+		m.ResetWorking()
+		return nil
+	case holiday.FieldName:
+		m.ResetName()
+		return nil
+	}
+	return fmt.Errorf("unknown Holiday field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *HolidayMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *HolidayMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *HolidayMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *HolidayMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *HolidayMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *HolidayMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *HolidayMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Holiday unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *HolidayMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Holiday edge %s", name)
 }
 
 // InspectionPlanMutation represents an operation that mutates the InspectionPlan nodes in the graph.
@@ -20372,53 +20895,56 @@ func (m *MarketEntityMutation) ResetEdge(name string) error {
 // NaturalPersonMutation represents an operation that mutates the NaturalPerson nodes in the graph.
 type NaturalPersonMutation struct {
 	config
-	op                  Op
-	typ                 string
-	id                  *int
-	created_at          *time.Time
-	updated_at          *time.Time
-	id_type             *ident.IDType
-	id_number           *string
-	id_number_hash      *string
-	id_number_masked    *string
-	name                *string
-	gender              *ident.Gender
-	birth_date          *time.Time
-	division_code       *string
-	clearedFields       map[string]struct{}
-	penalties           map[int]struct{}
-	removedpenalties    map[int]struct{}
-	clearedpenalties    bool
-	licenses            map[int]struct{}
-	removedlicenses     map[int]struct{}
-	clearedlicenses     bool
-	list_entries        map[int]struct{}
-	removedlist_entries map[int]struct{}
-	clearedlist_entries bool
-	ratings             map[int]struct{}
-	removedratings      map[int]struct{}
-	clearedratings      bool
-	spot_checks         map[int]struct{}
-	removedspot_checks  map[int]struct{}
-	clearedspot_checks  bool
-	commitments         map[int]struct{}
-	removedcommitments  map[int]struct{}
-	clearedcommitments  bool
-	score_events        map[int]struct{}
-	removedscore_events map[int]struct{}
-	clearedscore_events bool
-	represents          map[int]struct{}
-	removedrepresents   map[int]struct{}
-	clearedrepresents   bool
-	roles               map[int]struct{}
-	removedroles        map[int]struct{}
-	clearedroles        bool
-	practices           map[int]struct{}
-	removedpractices    map[int]struct{}
-	clearedpractices    bool
-	done                bool
-	oldValue            func(context.Context) (*NaturalPerson, error)
-	predicates          []predicate.NaturalPerson
+	op                   Op
+	typ                  string
+	id                   *int
+	created_at           *time.Time
+	updated_at           *time.Time
+	id_type              *ident.IDType
+	id_number            *string
+	id_number_hash       *string
+	id_number_masked     *string
+	name                 *string
+	gender               *ident.Gender
+	birth_date           *time.Time
+	division_code        *string
+	clearedFields        map[string]struct{}
+	penalties            map[int]struct{}
+	removedpenalties     map[int]struct{}
+	clearedpenalties     bool
+	licenses             map[int]struct{}
+	removedlicenses      map[int]struct{}
+	clearedlicenses      bool
+	list_entries         map[int]struct{}
+	removedlist_entries  map[int]struct{}
+	clearedlist_entries  bool
+	ratings              map[int]struct{}
+	removedratings       map[int]struct{}
+	clearedratings       bool
+	spot_checks          map[int]struct{}
+	removedspot_checks   map[int]struct{}
+	clearedspot_checks   bool
+	commitments          map[int]struct{}
+	removedcommitments   map[int]struct{}
+	clearedcommitments   bool
+	score_events         map[int]struct{}
+	removedscore_events  map[int]struct{}
+	clearedscore_events  bool
+	represents           map[int]struct{}
+	removedrepresents    map[int]struct{}
+	clearedrepresents    bool
+	roles                map[int]struct{}
+	removedroles         map[int]struct{}
+	clearedroles         bool
+	practices            map[int]struct{}
+	removedpractices     map[int]struct{}
+	clearedpractices     bool
+	prior_notices        map[int]struct{}
+	removedprior_notices map[int]struct{}
+	clearedprior_notices bool
+	done                 bool
+	oldValue             func(context.Context) (*NaturalPerson, error)
+	predicates           []predicate.NaturalPerson
 }
 
 var _ ent.Mutation = (*NaturalPersonMutation)(nil)
@@ -21458,6 +21984,60 @@ func (m *NaturalPersonMutation) ResetPractices() {
 	m.removedpractices = nil
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by ids.
+func (m *NaturalPersonMutation) AddPriorNoticeIDs(ids ...int) {
+	if m.prior_notices == nil {
+		m.prior_notices = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.prior_notices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPriorNotices clears the "prior_notices" edge to the PriorNotice entity.
+func (m *NaturalPersonMutation) ClearPriorNotices() {
+	m.clearedprior_notices = true
+}
+
+// PriorNoticesCleared reports if the "prior_notices" edge to the PriorNotice entity was cleared.
+func (m *NaturalPersonMutation) PriorNoticesCleared() bool {
+	return m.clearedprior_notices
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to the PriorNotice entity by IDs.
+func (m *NaturalPersonMutation) RemovePriorNoticeIDs(ids ...int) {
+	if m.removedprior_notices == nil {
+		m.removedprior_notices = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.prior_notices, ids[i])
+		m.removedprior_notices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPriorNotices returns the removed IDs of the "prior_notices" edge to the PriorNotice entity.
+func (m *NaturalPersonMutation) RemovedPriorNoticesIDs() (ids []int) {
+	for id := range m.removedprior_notices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PriorNoticesIDs returns the "prior_notices" edge IDs in the mutation.
+func (m *NaturalPersonMutation) PriorNoticesIDs() (ids []int) {
+	for id := range m.prior_notices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPriorNotices resets all changes to the "prior_notices" edge.
+func (m *NaturalPersonMutation) ResetPriorNotices() {
+	m.prior_notices = nil
+	m.clearedprior_notices = false
+	m.removedprior_notices = nil
+}
+
 // Where appends a list predicates to the NaturalPersonMutation builder.
 func (m *NaturalPersonMutation) Where(ps ...predicate.NaturalPerson) {
 	m.predicates = append(m.predicates, ps...)
@@ -21765,7 +22345,7 @@ func (m *NaturalPersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *NaturalPersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.penalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -21795,6 +22375,9 @@ func (m *NaturalPersonMutation) AddedEdges() []string {
 	}
 	if m.practices != nil {
 		edges = append(edges, naturalperson.EdgePractices)
+	}
+	if m.prior_notices != nil {
+		edges = append(edges, naturalperson.EdgePriorNotices)
 	}
 	return edges
 }
@@ -21863,13 +22446,19 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgePriorNotices:
+		ids := make([]ent.Value, 0, len(m.prior_notices))
+		for id := range m.prior_notices {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *NaturalPersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedpenalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -21899,6 +22488,9 @@ func (m *NaturalPersonMutation) RemovedEdges() []string {
 	}
 	if m.removedpractices != nil {
 		edges = append(edges, naturalperson.EdgePractices)
+	}
+	if m.removedprior_notices != nil {
+		edges = append(edges, naturalperson.EdgePriorNotices)
 	}
 	return edges
 }
@@ -21967,13 +22559,19 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgePriorNotices:
+		ids := make([]ent.Value, 0, len(m.removedprior_notices))
+		for id := range m.removedprior_notices {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *NaturalPersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedpenalties {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -22004,6 +22602,9 @@ func (m *NaturalPersonMutation) ClearedEdges() []string {
 	if m.clearedpractices {
 		edges = append(edges, naturalperson.EdgePractices)
 	}
+	if m.clearedprior_notices {
+		edges = append(edges, naturalperson.EdgePriorNotices)
+	}
 	return edges
 }
 
@@ -22031,6 +22632,8 @@ func (m *NaturalPersonMutation) EdgeCleared(name string) bool {
 		return m.clearedroles
 	case naturalperson.EdgePractices:
 		return m.clearedpractices
+	case naturalperson.EdgePriorNotices:
+		return m.clearedprior_notices
 	}
 	return false
 }
@@ -22076,6 +22679,9 @@ func (m *NaturalPersonMutation) ResetEdge(name string) error {
 		return nil
 	case naturalperson.EdgePractices:
 		m.ResetPractices()
+		return nil
+	case naturalperson.EdgePriorNotices:
+		m.ResetPriorNotices()
 		return nil
 	}
 	return fmt.Errorf("unknown NaturalPerson edge %s", name)
@@ -22982,6 +23588,1178 @@ func (m *PractitionerMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Practitioner edge %s", name)
+}
+
+// PriorNoticeMutation represents an operation that mutates the PriorNotice nodes in the graph.
+type PriorNoticeMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	notice_no         *string
+	list_type         *string
+	facts             *string
+	served_on         *time.Time
+	service_method    *priornotice.ServiceMethod
+	reply_deadline    *time.Time
+	hearing_requested *bool
+	statements        *string
+	reply_handled     *bool
+	outcome           *string
+	clearedFields     map[string]struct{}
+	person            *int
+	clearedperson     bool
+	department        *int
+	cleareddepartment bool
+	done              bool
+	oldValue          func(context.Context) (*PriorNotice, error)
+	predicates        []predicate.PriorNotice
+}
+
+var _ ent.Mutation = (*PriorNoticeMutation)(nil)
+
+// priornoticeOption allows management of the mutation configuration using functional options.
+type priornoticeOption func(*PriorNoticeMutation)
+
+// newPriorNoticeMutation creates new mutation for the PriorNotice entity.
+func newPriorNoticeMutation(c config, op Op, opts ...priornoticeOption) *PriorNoticeMutation {
+	m := &PriorNoticeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePriorNotice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPriorNoticeID sets the ID field of the mutation.
+func withPriorNoticeID(id int) priornoticeOption {
+	return func(m *PriorNoticeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PriorNotice
+		)
+		m.oldValue = func(ctx context.Context) (*PriorNotice, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PriorNotice.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPriorNotice sets the old PriorNotice of the mutation.
+func withPriorNotice(node *PriorNotice) priornoticeOption {
+	return func(m *PriorNoticeMutation) {
+		m.oldValue = func(context.Context) (*PriorNotice, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PriorNoticeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PriorNoticeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PriorNoticeMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PriorNoticeMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PriorNotice.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PriorNoticeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PriorNoticeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PriorNoticeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PriorNoticeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PriorNoticeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PriorNoticeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetNoticeNo sets the "notice_no" field.
+func (m *PriorNoticeMutation) SetNoticeNo(s string) {
+	m.notice_no = &s
+}
+
+// NoticeNo returns the value of the "notice_no" field in the mutation.
+func (m *PriorNoticeMutation) NoticeNo() (r string, exists bool) {
+	v := m.notice_no
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNoticeNo returns the old "notice_no" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldNoticeNo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNoticeNo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNoticeNo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNoticeNo: %w", err)
+	}
+	return oldValue.NoticeNo, nil
+}
+
+// ResetNoticeNo resets all changes to the "notice_no" field.
+func (m *PriorNoticeMutation) ResetNoticeNo() {
+	m.notice_no = nil
+}
+
+// SetListType sets the "list_type" field.
+func (m *PriorNoticeMutation) SetListType(s string) {
+	m.list_type = &s
+}
+
+// ListType returns the value of the "list_type" field in the mutation.
+func (m *PriorNoticeMutation) ListType() (r string, exists bool) {
+	v := m.list_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListType returns the old "list_type" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldListType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListType: %w", err)
+	}
+	return oldValue.ListType, nil
+}
+
+// ResetListType resets all changes to the "list_type" field.
+func (m *PriorNoticeMutation) ResetListType() {
+	m.list_type = nil
+}
+
+// SetFacts sets the "facts" field.
+func (m *PriorNoticeMutation) SetFacts(s string) {
+	m.facts = &s
+}
+
+// Facts returns the value of the "facts" field in the mutation.
+func (m *PriorNoticeMutation) Facts() (r string, exists bool) {
+	v := m.facts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacts returns the old "facts" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldFacts(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacts: %w", err)
+	}
+	return oldValue.Facts, nil
+}
+
+// ResetFacts resets all changes to the "facts" field.
+func (m *PriorNoticeMutation) ResetFacts() {
+	m.facts = nil
+}
+
+// SetServedOn sets the "served_on" field.
+func (m *PriorNoticeMutation) SetServedOn(t time.Time) {
+	m.served_on = &t
+}
+
+// ServedOn returns the value of the "served_on" field in the mutation.
+func (m *PriorNoticeMutation) ServedOn() (r time.Time, exists bool) {
+	v := m.served_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServedOn returns the old "served_on" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldServedOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServedOn: %w", err)
+	}
+	return oldValue.ServedOn, nil
+}
+
+// ResetServedOn resets all changes to the "served_on" field.
+func (m *PriorNoticeMutation) ResetServedOn() {
+	m.served_on = nil
+}
+
+// SetServiceMethod sets the "service_method" field.
+func (m *PriorNoticeMutation) SetServiceMethod(pm priornotice.ServiceMethod) {
+	m.service_method = &pm
+}
+
+// ServiceMethod returns the value of the "service_method" field in the mutation.
+func (m *PriorNoticeMutation) ServiceMethod() (r priornotice.ServiceMethod, exists bool) {
+	v := m.service_method
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldServiceMethod returns the old "service_method" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldServiceMethod(ctx context.Context) (v priornotice.ServiceMethod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldServiceMethod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldServiceMethod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldServiceMethod: %w", err)
+	}
+	return oldValue.ServiceMethod, nil
+}
+
+// ResetServiceMethod resets all changes to the "service_method" field.
+func (m *PriorNoticeMutation) ResetServiceMethod() {
+	m.service_method = nil
+}
+
+// SetReplyDeadline sets the "reply_deadline" field.
+func (m *PriorNoticeMutation) SetReplyDeadline(t time.Time) {
+	m.reply_deadline = &t
+}
+
+// ReplyDeadline returns the value of the "reply_deadline" field in the mutation.
+func (m *PriorNoticeMutation) ReplyDeadline() (r time.Time, exists bool) {
+	v := m.reply_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyDeadline returns the old "reply_deadline" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldReplyDeadline(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyDeadline: %w", err)
+	}
+	return oldValue.ReplyDeadline, nil
+}
+
+// ResetReplyDeadline resets all changes to the "reply_deadline" field.
+func (m *PriorNoticeMutation) ResetReplyDeadline() {
+	m.reply_deadline = nil
+}
+
+// SetHearingRequested sets the "hearing_requested" field.
+func (m *PriorNoticeMutation) SetHearingRequested(b bool) {
+	m.hearing_requested = &b
+}
+
+// HearingRequested returns the value of the "hearing_requested" field in the mutation.
+func (m *PriorNoticeMutation) HearingRequested() (r bool, exists bool) {
+	v := m.hearing_requested
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHearingRequested returns the old "hearing_requested" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldHearingRequested(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHearingRequested is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHearingRequested requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHearingRequested: %w", err)
+	}
+	return oldValue.HearingRequested, nil
+}
+
+// ResetHearingRequested resets all changes to the "hearing_requested" field.
+func (m *PriorNoticeMutation) ResetHearingRequested() {
+	m.hearing_requested = nil
+}
+
+// SetStatements sets the "statements" field.
+func (m *PriorNoticeMutation) SetStatements(s string) {
+	m.statements = &s
+}
+
+// Statements returns the value of the "statements" field in the mutation.
+func (m *PriorNoticeMutation) Statements() (r string, exists bool) {
+	v := m.statements
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatements returns the old "statements" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldStatements(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatements is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatements requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatements: %w", err)
+	}
+	return oldValue.Statements, nil
+}
+
+// ClearStatements clears the value of the "statements" field.
+func (m *PriorNoticeMutation) ClearStatements() {
+	m.statements = nil
+	m.clearedFields[priornotice.FieldStatements] = struct{}{}
+}
+
+// StatementsCleared returns if the "statements" field was cleared in this mutation.
+func (m *PriorNoticeMutation) StatementsCleared() bool {
+	_, ok := m.clearedFields[priornotice.FieldStatements]
+	return ok
+}
+
+// ResetStatements resets all changes to the "statements" field.
+func (m *PriorNoticeMutation) ResetStatements() {
+	m.statements = nil
+	delete(m.clearedFields, priornotice.FieldStatements)
+}
+
+// SetReplyHandled sets the "reply_handled" field.
+func (m *PriorNoticeMutation) SetReplyHandled(b bool) {
+	m.reply_handled = &b
+}
+
+// ReplyHandled returns the value of the "reply_handled" field in the mutation.
+func (m *PriorNoticeMutation) ReplyHandled() (r bool, exists bool) {
+	v := m.reply_handled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReplyHandled returns the old "reply_handled" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldReplyHandled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReplyHandled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReplyHandled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReplyHandled: %w", err)
+	}
+	return oldValue.ReplyHandled, nil
+}
+
+// ResetReplyHandled resets all changes to the "reply_handled" field.
+func (m *PriorNoticeMutation) ResetReplyHandled() {
+	m.reply_handled = nil
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *PriorNoticeMutation) SetOutcome(s string) {
+	m.outcome = &s
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *PriorNoticeMutation) Outcome() (r string, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldOutcome(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ClearOutcome clears the value of the "outcome" field.
+func (m *PriorNoticeMutation) ClearOutcome() {
+	m.outcome = nil
+	m.clearedFields[priornotice.FieldOutcome] = struct{}{}
+}
+
+// OutcomeCleared returns if the "outcome" field was cleared in this mutation.
+func (m *PriorNoticeMutation) OutcomeCleared() bool {
+	_, ok := m.clearedFields[priornotice.FieldOutcome]
+	return ok
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *PriorNoticeMutation) ResetOutcome() {
+	m.outcome = nil
+	delete(m.clearedFields, priornotice.FieldOutcome)
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *PriorNoticeMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *PriorNoticeMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *PriorNoticeMutation) ResetPersonID() {
+	m.person = nil
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *PriorNoticeMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *PriorNoticeMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *PriorNoticeMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// ClearPerson clears the "person" edge to the NaturalPerson entity.
+func (m *PriorNoticeMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[priornotice.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the NaturalPerson entity was cleared.
+func (m *PriorNoticeMutation) PersonCleared() bool {
+	return m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *PriorNoticeMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *PriorNoticeMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *PriorNoticeMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[priornotice.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *PriorNoticeMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *PriorNoticeMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *PriorNoticeMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// Where appends a list predicates to the PriorNoticeMutation builder.
+func (m *PriorNoticeMutation) Where(ps ...predicate.PriorNotice) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PriorNoticeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PriorNoticeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PriorNotice, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PriorNoticeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PriorNoticeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PriorNotice).
+func (m *PriorNoticeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PriorNoticeMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, priornotice.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, priornotice.FieldUpdatedAt)
+	}
+	if m.notice_no != nil {
+		fields = append(fields, priornotice.FieldNoticeNo)
+	}
+	if m.list_type != nil {
+		fields = append(fields, priornotice.FieldListType)
+	}
+	if m.facts != nil {
+		fields = append(fields, priornotice.FieldFacts)
+	}
+	if m.served_on != nil {
+		fields = append(fields, priornotice.FieldServedOn)
+	}
+	if m.service_method != nil {
+		fields = append(fields, priornotice.FieldServiceMethod)
+	}
+	if m.reply_deadline != nil {
+		fields = append(fields, priornotice.FieldReplyDeadline)
+	}
+	if m.hearing_requested != nil {
+		fields = append(fields, priornotice.FieldHearingRequested)
+	}
+	if m.statements != nil {
+		fields = append(fields, priornotice.FieldStatements)
+	}
+	if m.reply_handled != nil {
+		fields = append(fields, priornotice.FieldReplyHandled)
+	}
+	if m.outcome != nil {
+		fields = append(fields, priornotice.FieldOutcome)
+	}
+	if m.person != nil {
+		fields = append(fields, priornotice.FieldPersonID)
+	}
+	if m.department != nil {
+		fields = append(fields, priornotice.FieldDepartmentID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PriorNoticeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case priornotice.FieldCreatedAt:
+		return m.CreatedAt()
+	case priornotice.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case priornotice.FieldNoticeNo:
+		return m.NoticeNo()
+	case priornotice.FieldListType:
+		return m.ListType()
+	case priornotice.FieldFacts:
+		return m.Facts()
+	case priornotice.FieldServedOn:
+		return m.ServedOn()
+	case priornotice.FieldServiceMethod:
+		return m.ServiceMethod()
+	case priornotice.FieldReplyDeadline:
+		return m.ReplyDeadline()
+	case priornotice.FieldHearingRequested:
+		return m.HearingRequested()
+	case priornotice.FieldStatements:
+		return m.Statements()
+	case priornotice.FieldReplyHandled:
+		return m.ReplyHandled()
+	case priornotice.FieldOutcome:
+		return m.Outcome()
+	case priornotice.FieldPersonID:
+		return m.PersonID()
+	case priornotice.FieldDepartmentID:
+		return m.DepartmentID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PriorNoticeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case priornotice.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case priornotice.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case priornotice.FieldNoticeNo:
+		return m.OldNoticeNo(ctx)
+	case priornotice.FieldListType:
+		return m.OldListType(ctx)
+	case priornotice.FieldFacts:
+		return m.OldFacts(ctx)
+	case priornotice.FieldServedOn:
+		return m.OldServedOn(ctx)
+	case priornotice.FieldServiceMethod:
+		return m.OldServiceMethod(ctx)
+	case priornotice.FieldReplyDeadline:
+		return m.OldReplyDeadline(ctx)
+	case priornotice.FieldHearingRequested:
+		return m.OldHearingRequested(ctx)
+	case priornotice.FieldStatements:
+		return m.OldStatements(ctx)
+	case priornotice.FieldReplyHandled:
+		return m.OldReplyHandled(ctx)
+	case priornotice.FieldOutcome:
+		return m.OldOutcome(ctx)
+	case priornotice.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case priornotice.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	}
+	return nil, fmt.Errorf("unknown PriorNotice field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PriorNoticeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case priornotice.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case priornotice.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case priornotice.FieldNoticeNo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNoticeNo(v)
+		return nil
+	case priornotice.FieldListType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListType(v)
+		return nil
+	case priornotice.FieldFacts:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacts(v)
+		return nil
+	case priornotice.FieldServedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServedOn(v)
+		return nil
+	case priornotice.FieldServiceMethod:
+		v, ok := value.(priornotice.ServiceMethod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetServiceMethod(v)
+		return nil
+	case priornotice.FieldReplyDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyDeadline(v)
+		return nil
+	case priornotice.FieldHearingRequested:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHearingRequested(v)
+		return nil
+	case priornotice.FieldStatements:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatements(v)
+		return nil
+	case priornotice.FieldReplyHandled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReplyHandled(v)
+		return nil
+	case priornotice.FieldOutcome:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	case priornotice.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case priornotice.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PriorNotice field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PriorNoticeMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PriorNoticeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PriorNoticeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PriorNotice numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PriorNoticeMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(priornotice.FieldStatements) {
+		fields = append(fields, priornotice.FieldStatements)
+	}
+	if m.FieldCleared(priornotice.FieldOutcome) {
+		fields = append(fields, priornotice.FieldOutcome)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PriorNoticeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PriorNoticeMutation) ClearField(name string) error {
+	switch name {
+	case priornotice.FieldStatements:
+		m.ClearStatements()
+		return nil
+	case priornotice.FieldOutcome:
+		m.ClearOutcome()
+		return nil
+	}
+	return fmt.Errorf("unknown PriorNotice nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PriorNoticeMutation) ResetField(name string) error {
+	switch name {
+	case priornotice.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case priornotice.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case priornotice.FieldNoticeNo:
+		m.ResetNoticeNo()
+		return nil
+	case priornotice.FieldListType:
+		m.ResetListType()
+		return nil
+	case priornotice.FieldFacts:
+		m.ResetFacts()
+		return nil
+	case priornotice.FieldServedOn:
+		m.ResetServedOn()
+		return nil
+	case priornotice.FieldServiceMethod:
+		m.ResetServiceMethod()
+		return nil
+	case priornotice.FieldReplyDeadline:
+		m.ResetReplyDeadline()
+		return nil
+	case priornotice.FieldHearingRequested:
+		m.ResetHearingRequested()
+		return nil
+	case priornotice.FieldStatements:
+		m.ResetStatements()
+		return nil
+	case priornotice.FieldReplyHandled:
+		m.ResetReplyHandled()
+		return nil
+	case priornotice.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	case priornotice.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case priornotice.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	}
+	return fmt.Errorf("unknown PriorNotice field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PriorNoticeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.person != nil {
+		edges = append(edges, priornotice.EdgePerson)
+	}
+	if m.department != nil {
+		edges = append(edges, priornotice.EdgeDepartment)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PriorNoticeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case priornotice.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	case priornotice.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PriorNoticeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PriorNoticeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PriorNoticeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedperson {
+		edges = append(edges, priornotice.EdgePerson)
+	}
+	if m.cleareddepartment {
+		edges = append(edges, priornotice.EdgeDepartment)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PriorNoticeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case priornotice.EdgePerson:
+		return m.clearedperson
+	case priornotice.EdgeDepartment:
+		return m.cleareddepartment
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PriorNoticeMutation) ClearEdge(name string) error {
+	switch name {
+	case priornotice.EdgePerson:
+		m.ClearPerson()
+		return nil
+	case priornotice.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown PriorNotice unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PriorNoticeMutation) ResetEdge(name string) error {
+	switch name {
+	case priornotice.EdgePerson:
+		m.ResetPerson()
+		return nil
+	case priornotice.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown PriorNotice edge %s", name)
 }
 
 // PublicityRuleMutation represents an operation that mutates the PublicityRule nodes in the graph.
@@ -27556,4 +29334,658 @@ func (m *SpotCheckMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SpotCheck edge %s", name)
+}
+
+// TimeLimitMutation represents an operation that mutates the TimeLimit nodes in the graph.
+type TimeLimitMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	procedure       *string
+	step            *string
+	working_days    *int
+	addworking_days *int
+	effective_from  *time.Time
+	basis           *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*TimeLimit, error)
+	predicates      []predicate.TimeLimit
+}
+
+var _ ent.Mutation = (*TimeLimitMutation)(nil)
+
+// timelimitOption allows management of the mutation configuration using functional options.
+type timelimitOption func(*TimeLimitMutation)
+
+// newTimeLimitMutation creates new mutation for the TimeLimit entity.
+func newTimeLimitMutation(c config, op Op, opts ...timelimitOption) *TimeLimitMutation {
+	m := &TimeLimitMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTimeLimit,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTimeLimitID sets the ID field of the mutation.
+func withTimeLimitID(id int) timelimitOption {
+	return func(m *TimeLimitMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TimeLimit
+		)
+		m.oldValue = func(ctx context.Context) (*TimeLimit, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TimeLimit.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTimeLimit sets the old TimeLimit of the mutation.
+func withTimeLimit(node *TimeLimit) timelimitOption {
+	return func(m *TimeLimitMutation) {
+		m.oldValue = func(context.Context) (*TimeLimit, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TimeLimitMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TimeLimitMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TimeLimitMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TimeLimitMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TimeLimit.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetProcedure sets the "procedure" field.
+func (m *TimeLimitMutation) SetProcedure(s string) {
+	m.procedure = &s
+}
+
+// Procedure returns the value of the "procedure" field in the mutation.
+func (m *TimeLimitMutation) Procedure() (r string, exists bool) {
+	v := m.procedure
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProcedure returns the old "procedure" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldProcedure(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProcedure is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProcedure requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProcedure: %w", err)
+	}
+	return oldValue.Procedure, nil
+}
+
+// ResetProcedure resets all changes to the "procedure" field.
+func (m *TimeLimitMutation) ResetProcedure() {
+	m.procedure = nil
+}
+
+// SetStep sets the "step" field.
+func (m *TimeLimitMutation) SetStep(s string) {
+	m.step = &s
+}
+
+// Step returns the value of the "step" field in the mutation.
+func (m *TimeLimitMutation) Step() (r string, exists bool) {
+	v := m.step
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStep returns the old "step" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldStep(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStep is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStep requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStep: %w", err)
+	}
+	return oldValue.Step, nil
+}
+
+// ResetStep resets all changes to the "step" field.
+func (m *TimeLimitMutation) ResetStep() {
+	m.step = nil
+}
+
+// SetWorkingDays sets the "working_days" field.
+func (m *TimeLimitMutation) SetWorkingDays(i int) {
+	m.working_days = &i
+	m.addworking_days = nil
+}
+
+// WorkingDays returns the value of the "working_days" field in the mutation.
+func (m *TimeLimitMutation) WorkingDays() (r int, exists bool) {
+	v := m.working_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkingDays returns the old "working_days" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldWorkingDays(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkingDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkingDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkingDays: %w", err)
+	}
+	return oldValue.WorkingDays, nil
+}
+
+// AddWorkingDays adds i to the "working_days" field.
+func (m *TimeLimitMutation) AddWorkingDays(i int) {
+	if m.addworking_days != nil {
+		*m.addworking_days += i
+	} else {
+		m.addworking_days = &i
+	}
+}
+
+// AddedWorkingDays returns the value that was added to the "working_days" field in this mutation.
+func (m *TimeLimitMutation) AddedWorkingDays() (r int, exists bool) {
+	v := m.addworking_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWorkingDays resets all changes to the "working_days" field.
+func (m *TimeLimitMutation) ResetWorkingDays() {
+	m.working_days = nil
+	m.addworking_days = nil
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *TimeLimitMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *TimeLimitMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldEffectiveFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *TimeLimitMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+}
+
+// SetBasis sets the "basis" field.
+func (m *TimeLimitMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *TimeLimitMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ClearBasis clears the value of the "basis" field.
+func (m *TimeLimitMutation) ClearBasis() {
+	m.basis = nil
+	m.clearedFields[timelimit.FieldBasis] = struct{}{}
+}
+
+// BasisCleared returns if the "basis" field was cleared in this mutation.
+func (m *TimeLimitMutation) BasisCleared() bool {
+	_, ok := m.clearedFields[timelimit.FieldBasis]
+	return ok
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *TimeLimitMutation) ResetBasis() {
+	m.basis = nil
+	delete(m.clearedFields, timelimit.FieldBasis)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TimeLimitMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TimeLimitMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TimeLimit entity.
+// If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TimeLimitMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TimeLimitMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the TimeLimitMutation builder.
+func (m *TimeLimitMutation) Where(ps ...predicate.TimeLimit) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TimeLimitMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TimeLimitMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TimeLimit, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TimeLimitMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TimeLimitMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TimeLimit).
+func (m *TimeLimitMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TimeLimitMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.procedure != nil {
+		fields = append(fields, timelimit.FieldProcedure)
+	}
+	if m.step != nil {
+		fields = append(fields, timelimit.FieldStep)
+	}
+	if m.working_days != nil {
+		fields = append(fields, timelimit.FieldWorkingDays)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, timelimit.FieldEffectiveFrom)
+	}
+	if m.basis != nil {
+		fields = append(fields, timelimit.FieldBasis)
+	}
+	if m.created_at != nil {
+		fields = append(fields, timelimit.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TimeLimitMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case timelimit.FieldProcedure:
+		return m.Procedure()
+	case timelimit.FieldStep:
+		return m.Step()
+	case timelimit.FieldWorkingDays:
+		return m.WorkingDays()
+	case timelimit.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case timelimit.FieldBasis:
+		return m.Basis()
+	case timelimit.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TimeLimitMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case timelimit.FieldProcedure:
+		return m.OldProcedure(ctx)
+	case timelimit.FieldStep:
+		return m.OldStep(ctx)
+	case timelimit.FieldWorkingDays:
+		return m.OldWorkingDays(ctx)
+	case timelimit.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case timelimit.FieldBasis:
+		return m.OldBasis(ctx)
+	case timelimit.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TimeLimit field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TimeLimitMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case timelimit.FieldProcedure:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProcedure(v)
+		return nil
+	case timelimit.FieldStep:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStep(v)
+		return nil
+	case timelimit.FieldWorkingDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkingDays(v)
+		return nil
+	case timelimit.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case timelimit.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	case timelimit.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TimeLimit field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TimeLimitMutation) AddedFields() []string {
+	var fields []string
+	if m.addworking_days != nil {
+		fields = append(fields, timelimit.FieldWorkingDays)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TimeLimitMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case timelimit.FieldWorkingDays:
+		return m.AddedWorkingDays()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TimeLimitMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case timelimit.FieldWorkingDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWorkingDays(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TimeLimit numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TimeLimitMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(timelimit.FieldBasis) {
+		fields = append(fields, timelimit.FieldBasis)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TimeLimitMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TimeLimitMutation) ClearField(name string) error {
+	switch name {
+	case timelimit.FieldBasis:
+		m.ClearBasis()
+		return nil
+	}
+	return fmt.Errorf("unknown TimeLimit nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TimeLimitMutation) ResetField(name string) error {
+	switch name {
+	case timelimit.FieldProcedure:
+		m.ResetProcedure()
+		return nil
+	case timelimit.FieldStep:
+		m.ResetStep()
+		return nil
+	case timelimit.FieldWorkingDays:
+		m.ResetWorkingDays()
+		return nil
+	case timelimit.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case timelimit.FieldBasis:
+		m.ResetBasis()
+		return nil
+	case timelimit.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TimeLimit field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TimeLimitMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TimeLimitMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TimeLimitMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TimeLimitMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TimeLimitMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TimeLimitMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TimeLimitMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TimeLimit unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TimeLimitMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TimeLimit edge %s", name)
 }

@@ -66,22 +66,25 @@ type NaturalPersonEdges struct {
 	Roles []*EntityRole `json:"roles,omitempty"`
 	// Registrations as a practitioner of a service provider.
 	Practices []*Practitioner `json:"practices,omitempty"`
+	// Prior notices served on the person before listing.
+	PriorNotices []*PriorNotice `json:"prior_notices,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [10]map[string]int
+	totalCount [11]map[string]int
 
-	namedPenalties   map[string][]*AdministrativePenalty
-	namedLicenses    map[string][]*AdministrativeLicense
-	namedListEntries map[string][]*ListEntry
-	namedRatings     map[string][]*SectorRating
-	namedSpotChecks  map[string][]*SpotCheck
-	namedCommitments map[string][]*CreditCommitment
-	namedScoreEvents map[string][]*CreditScoreEvent
-	namedRepresents  map[string][]*MarketEntity
-	namedRoles       map[string][]*EntityRole
-	namedPractices   map[string][]*Practitioner
+	namedPenalties    map[string][]*AdministrativePenalty
+	namedLicenses     map[string][]*AdministrativeLicense
+	namedListEntries  map[string][]*ListEntry
+	namedRatings      map[string][]*SectorRating
+	namedSpotChecks   map[string][]*SpotCheck
+	namedCommitments  map[string][]*CreditCommitment
+	namedScoreEvents  map[string][]*CreditScoreEvent
+	namedRepresents   map[string][]*MarketEntity
+	namedRoles        map[string][]*EntityRole
+	namedPractices    map[string][]*Practitioner
+	namedPriorNotices map[string][]*PriorNotice
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -172,6 +175,15 @@ func (e NaturalPersonEdges) PracticesOrErr() ([]*Practitioner, error) {
 		return e.Practices, nil
 	}
 	return nil, &NotLoadedError{edge: "practices"}
+}
+
+// PriorNoticesOrErr returns the PriorNotices value or an error if the edge
+// was not loaded in eager-loading.
+func (e NaturalPersonEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
+	if e.loadedTypes[10] {
+		return e.PriorNotices, nil
+	}
+	return nil, &NotLoadedError{edge: "prior_notices"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -329,6 +341,11 @@ func (_m *NaturalPerson) QueryRoles() *EntityRoleQuery {
 // QueryPractices queries the "practices" edge of the NaturalPerson entity.
 func (_m *NaturalPerson) QueryPractices() *PractitionerQuery {
 	return NewNaturalPersonClient(_m.config).QueryPractices(_m)
+}
+
+// QueryPriorNotices queries the "prior_notices" edge of the NaturalPerson entity.
+func (_m *NaturalPerson) QueryPriorNotices() *PriorNoticeQuery {
+	return NewNaturalPersonClient(_m.config).QueryPriorNotices(_m)
 }
 
 // Update returns a builder for updating this NaturalPerson.
@@ -626,6 +643,30 @@ func (_m *NaturalPerson) appendNamedPractices(name string, edges ...*Practitione
 		_m.Edges.namedPractices[name] = []*Practitioner{}
 	} else {
 		_m.Edges.namedPractices[name] = append(_m.Edges.namedPractices[name], edges...)
+	}
+}
+
+// NamedPriorNotices returns the PriorNotices named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *NaturalPerson) NamedPriorNotices(name string) ([]*PriorNotice, error) {
+	if _m.Edges.namedPriorNotices == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedPriorNotices[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *NaturalPerson) appendNamedPriorNotices(name string, edges ...*PriorNotice) {
+	if _m.Edges.namedPriorNotices == nil {
+		_m.Edges.namedPriorNotices = make(map[string][]*PriorNotice)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedPriorNotices[name] = []*PriorNotice{}
+	} else {
+		_m.Edges.namedPriorNotices[name] = append(_m.Edges.namedPriorNotices[name], edges...)
 	}
 }
 

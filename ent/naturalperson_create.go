@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -289,6 +290,21 @@ func (_c *NaturalPersonCreate) AddPractices(v ...*Practitioner) *NaturalPersonCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddPracticeIDs(ids...)
+}
+
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_c *NaturalPersonCreate) AddPriorNoticeIDs(ids ...int) *NaturalPersonCreate {
+	_c.mutation.AddPriorNoticeIDs(ids...)
+	return _c
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_c *NaturalPersonCreate) AddPriorNotices(v ...*PriorNotice) *NaturalPersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPriorNoticeIDs(ids...)
 }
 
 // Mutation returns the NaturalPersonMutation object of the builder.
@@ -627,6 +643,22 @@ func (_c *NaturalPersonCreate) createSpec() (*NaturalPerson, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(practitioner.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
@@ -30,32 +31,34 @@ import (
 // NaturalPersonQuery is the builder for querying NaturalPerson entities.
 type NaturalPersonQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []naturalperson.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.NaturalPerson
-	withPenalties        *AdministrativePenaltyQuery
-	withLicenses         *AdministrativeLicenseQuery
-	withListEntries      *ListEntryQuery
-	withRatings          *SectorRatingQuery
-	withSpotChecks       *SpotCheckQuery
-	withCommitments      *CreditCommitmentQuery
-	withScoreEvents      *CreditScoreEventQuery
-	withRepresents       *MarketEntityQuery
-	withRoles            *EntityRoleQuery
-	withPractices        *PractitionerQuery
-	modifiers            []func(*sql.Selector)
-	loadTotal            []func(context.Context, []*NaturalPerson) error
-	withNamedPenalties   map[string]*AdministrativePenaltyQuery
-	withNamedLicenses    map[string]*AdministrativeLicenseQuery
-	withNamedListEntries map[string]*ListEntryQuery
-	withNamedRatings     map[string]*SectorRatingQuery
-	withNamedSpotChecks  map[string]*SpotCheckQuery
-	withNamedCommitments map[string]*CreditCommitmentQuery
-	withNamedScoreEvents map[string]*CreditScoreEventQuery
-	withNamedRepresents  map[string]*MarketEntityQuery
-	withNamedRoles       map[string]*EntityRoleQuery
-	withNamedPractices   map[string]*PractitionerQuery
+	ctx                   *QueryContext
+	order                 []naturalperson.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.NaturalPerson
+	withPenalties         *AdministrativePenaltyQuery
+	withLicenses          *AdministrativeLicenseQuery
+	withListEntries       *ListEntryQuery
+	withRatings           *SectorRatingQuery
+	withSpotChecks        *SpotCheckQuery
+	withCommitments       *CreditCommitmentQuery
+	withScoreEvents       *CreditScoreEventQuery
+	withRepresents        *MarketEntityQuery
+	withRoles             *EntityRoleQuery
+	withPractices         *PractitionerQuery
+	withPriorNotices      *PriorNoticeQuery
+	modifiers             []func(*sql.Selector)
+	loadTotal             []func(context.Context, []*NaturalPerson) error
+	withNamedPenalties    map[string]*AdministrativePenaltyQuery
+	withNamedLicenses     map[string]*AdministrativeLicenseQuery
+	withNamedListEntries  map[string]*ListEntryQuery
+	withNamedRatings      map[string]*SectorRatingQuery
+	withNamedSpotChecks   map[string]*SpotCheckQuery
+	withNamedCommitments  map[string]*CreditCommitmentQuery
+	withNamedScoreEvents  map[string]*CreditScoreEventQuery
+	withNamedRepresents   map[string]*MarketEntityQuery
+	withNamedRoles        map[string]*EntityRoleQuery
+	withNamedPractices    map[string]*PractitionerQuery
+	withNamedPriorNotices map[string]*PriorNoticeQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -312,6 +315,28 @@ func (_q *NaturalPersonQuery) QueryPractices() *PractitionerQuery {
 	return query
 }
 
+// QueryPriorNotices chains the current query on the "prior_notices" edge.
+func (_q *NaturalPersonQuery) QueryPriorNotices() *PriorNoticeQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
+			sqlgraph.To(priornotice.Table, priornotice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.PriorNoticesTable, naturalperson.PriorNoticesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first NaturalPerson entity from the query.
 // Returns a *NotFoundError when no NaturalPerson was found.
 func (_q *NaturalPersonQuery) First(ctx context.Context) (*NaturalPerson, error) {
@@ -499,21 +524,22 @@ func (_q *NaturalPersonQuery) Clone() *NaturalPersonQuery {
 		return nil
 	}
 	return &NaturalPersonQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]naturalperson.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.NaturalPerson{}, _q.predicates...),
-		withPenalties:   _q.withPenalties.Clone(),
-		withLicenses:    _q.withLicenses.Clone(),
-		withListEntries: _q.withListEntries.Clone(),
-		withRatings:     _q.withRatings.Clone(),
-		withSpotChecks:  _q.withSpotChecks.Clone(),
-		withCommitments: _q.withCommitments.Clone(),
-		withScoreEvents: _q.withScoreEvents.Clone(),
-		withRepresents:  _q.withRepresents.Clone(),
-		withRoles:       _q.withRoles.Clone(),
-		withPractices:   _q.withPractices.Clone(),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]naturalperson.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.NaturalPerson{}, _q.predicates...),
+		withPenalties:    _q.withPenalties.Clone(),
+		withLicenses:     _q.withLicenses.Clone(),
+		withListEntries:  _q.withListEntries.Clone(),
+		withRatings:      _q.withRatings.Clone(),
+		withSpotChecks:   _q.withSpotChecks.Clone(),
+		withCommitments:  _q.withCommitments.Clone(),
+		withScoreEvents:  _q.withScoreEvents.Clone(),
+		withRepresents:   _q.withRepresents.Clone(),
+		withRoles:        _q.withRoles.Clone(),
+		withPractices:    _q.withPractices.Clone(),
+		withPriorNotices: _q.withPriorNotices.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -630,6 +656,17 @@ func (_q *NaturalPersonQuery) WithPractices(opts ...func(*PractitionerQuery)) *N
 	return _q
 }
 
+// WithPriorNotices tells the query-builder to eager-load the nodes that are connected to
+// the "prior_notices" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithPriorNotices(opts ...func(*PriorNoticeQuery)) *NaturalPersonQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPriorNotices = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -714,7 +751,7 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*NaturalPerson{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -725,6 +762,7 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withRepresents != nil,
 			_q.withRoles != nil,
 			_q.withPractices != nil,
+			_q.withPriorNotices != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -818,6 +856,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withPriorNotices; query != nil {
+		if err := _q.loadPriorNotices(ctx, query, nodes,
+			func(n *NaturalPerson) { n.Edges.PriorNotices = []*PriorNotice{} },
+			func(n *NaturalPerson, e *PriorNotice) { n.Edges.PriorNotices = append(n.Edges.PriorNotices, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedPenalties(name) },
@@ -885,6 +930,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadPractices(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedPractices(name) },
 			func(n *NaturalPerson, e *Practitioner) { n.appendNamedPractices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedPriorNotices {
+		if err := _q.loadPriorNotices(ctx, query, nodes,
+			func(n *NaturalPerson) { n.appendNamedPriorNotices(name) },
+			func(n *NaturalPerson, e *PriorNotice) { n.appendNamedPriorNotices(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1196,6 +1248,36 @@ func (_q *NaturalPersonQuery) loadPractices(ctx context.Context, query *Practiti
 	}
 	return nil
 }
+func (_q *NaturalPersonQuery) loadPriorNotices(ctx context.Context, query *PriorNoticeQuery, nodes []*NaturalPerson, init func(*NaturalPerson), assign func(*NaturalPerson, *PriorNotice)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*NaturalPerson)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(priornotice.FieldPersonID)
+	}
+	query.Where(predicate.PriorNotice(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(naturalperson.PriorNoticesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "person_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *NaturalPersonQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1418,6 +1500,20 @@ func (_q *NaturalPersonQuery) WithNamedPractices(name string, opts ...func(*Prac
 		_q.withNamedPractices = make(map[string]*PractitionerQuery)
 	}
 	_q.withNamedPractices[name] = query
+	return _q
+}
+
+// WithNamedPriorNotices tells the query-builder to eager-load the nodes that are connected to the "prior_notices"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithNamedPriorNotices(name string, opts ...func(*PriorNoticeQuery)) *NaturalPersonQuery {
+	query := (&PriorNoticeClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedPriorNotices == nil {
+		_q.withNamedPriorNotices = make(map[string]*PriorNoticeQuery)
+	}
+	_q.withNamedPriorNotices[name] = query
 	return _q
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -269,6 +270,21 @@ func (_u *NaturalPersonUpdate) AddPractices(v ...*Practitioner) *NaturalPersonUp
 	return _u.AddPracticeIDs(ids...)
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_u *NaturalPersonUpdate) AddPriorNoticeIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.AddPriorNoticeIDs(ids...)
+	return _u
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_u *NaturalPersonUpdate) AddPriorNotices(v ...*PriorNotice) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriorNoticeIDs(ids...)
+}
+
 // Mutation returns the NaturalPersonMutation object of the builder.
 func (_u *NaturalPersonUpdate) Mutation() *NaturalPersonMutation {
 	return _u.mutation
@@ -482,6 +498,27 @@ func (_u *NaturalPersonUpdate) RemovePractices(v ...*Practitioner) *NaturalPerso
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePracticeIDs(ids...)
+}
+
+// ClearPriorNotices clears all "prior_notices" edges to the PriorNotice entity.
+func (_u *NaturalPersonUpdate) ClearPriorNotices() *NaturalPersonUpdate {
+	_u.mutation.ClearPriorNotices()
+	return _u
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to PriorNotice entities by IDs.
+func (_u *NaturalPersonUpdate) RemovePriorNoticeIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.RemovePriorNoticeIDs(ids...)
+	return _u
+}
+
+// RemovePriorNotices removes "prior_notices" edges to PriorNotice entities.
+func (_u *NaturalPersonUpdate) RemovePriorNotices(v ...*PriorNotice) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriorNoticeIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1032,6 +1069,51 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriorNoticesIDs(); len(nodes) > 0 && !_u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{naturalperson.Label}
@@ -1282,6 +1364,21 @@ func (_u *NaturalPersonUpdateOne) AddPractices(v ...*Practitioner) *NaturalPerso
 	return _u.AddPracticeIDs(ids...)
 }
 
+// AddPriorNoticeIDs adds the "prior_notices" edge to the PriorNotice entity by IDs.
+func (_u *NaturalPersonUpdateOne) AddPriorNoticeIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.AddPriorNoticeIDs(ids...)
+	return _u
+}
+
+// AddPriorNotices adds the "prior_notices" edges to the PriorNotice entity.
+func (_u *NaturalPersonUpdateOne) AddPriorNotices(v ...*PriorNotice) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriorNoticeIDs(ids...)
+}
+
 // Mutation returns the NaturalPersonMutation object of the builder.
 func (_u *NaturalPersonUpdateOne) Mutation() *NaturalPersonMutation {
 	return _u.mutation
@@ -1495,6 +1592,27 @@ func (_u *NaturalPersonUpdateOne) RemovePractices(v ...*Practitioner) *NaturalPe
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePracticeIDs(ids...)
+}
+
+// ClearPriorNotices clears all "prior_notices" edges to the PriorNotice entity.
+func (_u *NaturalPersonUpdateOne) ClearPriorNotices() *NaturalPersonUpdateOne {
+	_u.mutation.ClearPriorNotices()
+	return _u
+}
+
+// RemovePriorNoticeIDs removes the "prior_notices" edge to PriorNotice entities by IDs.
+func (_u *NaturalPersonUpdateOne) RemovePriorNoticeIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.RemovePriorNoticeIDs(ids...)
+	return _u
+}
+
+// RemovePriorNotices removes "prior_notices" edges to PriorNotice entities.
+func (_u *NaturalPersonUpdateOne) RemovePriorNotices(v ...*PriorNotice) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriorNoticeIDs(ids...)
 }
 
 // Where appends a list predicates to the NaturalPersonUpdate builder.
@@ -2068,6 +2186,51 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(practitioner.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriorNoticesIDs(); len(nodes) > 0 && !_u.mutation.PriorNoticesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriorNoticesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.PriorNoticesTable,
+			Columns: []string{naturalperson.PriorNoticesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -36,6 +36,8 @@ type Tx struct {
 	EvaluationRuleSet *EvaluationRuleSetClient
 	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
+	// Holiday is the client for interacting with the Holiday builders.
+	Holiday *HolidayClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -48,6 +50,8 @@ type Tx struct {
 	NaturalPerson *NaturalPersonClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
+	// PriorNotice is the client for interacting with the PriorNotice builders.
+	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
@@ -56,6 +60,8 @@ type Tx struct {
 	ServiceProvider *ServiceProviderClient
 	// SpotCheck is the client for interacting with the SpotCheck builders.
 	SpotCheck *SpotCheckClient
+	// TimeLimit is the client for interacting with the TimeLimit builders.
+	TimeLimit *TimeLimitClient
 
 	// lazily loaded.
 	client     *Client
@@ -199,16 +205,19 @@ func (tx *Tx) init() {
 	tx.EntityRole = NewEntityRoleClient(tx.config)
 	tx.EvaluationRuleSet = NewEvaluationRuleSetClient(tx.config)
 	tx.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(tx.config)
+	tx.Holiday = NewHolidayClient(tx.config)
 	tx.InspectionPlan = NewInspectionPlanClient(tx.config)
 	tx.JointPunishmentMeasure = NewJointPunishmentMeasureClient(tx.config)
 	tx.ListEntry = NewListEntryClient(tx.config)
 	tx.MarketEntity = NewMarketEntityClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)
 	tx.Practitioner = NewPractitionerClient(tx.config)
+	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)
 	tx.SectorRating = NewSectorRatingClient(tx.config)
 	tx.ServiceProvider = NewServiceProviderClient(tx.config)
 	tx.SpotCheck = NewSpotCheckClient(tx.config)
+	tx.TimeLimit = NewTimeLimitClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

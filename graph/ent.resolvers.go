@@ -82,6 +82,12 @@ func (r *queryResolver) GovernmentIntegrityRecords(ctx context.Context, after *e
 		Paginate(ctx, after, first, before, last, ent.WithGovernmentIntegrityRecordOrder(orderBy), ent.WithGovernmentIntegrityRecordFilter(where.Filter))
 }
 
+// Holidays is the resolver for the holidays field.
+func (r *queryResolver) Holidays(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) (*ent.HolidayConnection, error) {
+	return r.client.Holiday.Query().
+		Paginate(ctx, after, first, before, last, ent.WithHolidayOrder(orderBy), ent.WithHolidayFilter(where.Filter))
+}
+
 // InspectionPlans is the resolver for the inspectionPlans field.
 func (r *queryResolver) InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error) {
 	return r.client.InspectionPlan.Query().
@@ -118,6 +124,12 @@ func (r *queryResolver) Practitioners(ctx context.Context, after *entgql.Cursor[
 		Paginate(ctx, after, first, before, last, ent.WithPractitionerOrder(orderBy), ent.WithPractitionerFilter(where.Filter))
 }
 
+// PriorNotices is the resolver for the priorNotices field.
+func (r *queryResolver) PriorNotices(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) (*ent.PriorNoticeConnection, error) {
+	return r.client.PriorNotice.Query().
+		Paginate(ctx, after, first, before, last, ent.WithPriorNoticeOrder(orderBy), ent.WithPriorNoticeFilter(where.Filter))
+}
+
 // PublicityRules is the resolver for the publicityRules field.
 func (r *queryResolver) PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error) {
 	return r.client.PublicityRule.Query().
@@ -140,6 +152,12 @@ func (r *queryResolver) ServiceProviders(ctx context.Context, after *entgql.Curs
 func (r *queryResolver) SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error) {
 	return r.client.SpotCheck.Query().
 		Paginate(ctx, after, first, before, last, ent.WithSpotCheckOrder(orderBy), ent.WithSpotCheckFilter(where.Filter))
+}
+
+// TimeLimits is the resolver for the timeLimits field.
+func (r *queryResolver) TimeLimits(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) (*ent.TimeLimitConnection, error) {
+	return r.client.TimeLimit.Query().
+		Paginate(ctx, after, first, before, last, ent.WithTimeLimitFilter(where.Filter))
 }
 
 // AdministrativePenalty returns AdministrativePenaltyResolver implementation.

@@ -53,6 +53,10 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gqlErr.Extensions["code"] = CodeBadUserInput
 			return gqlErr
 		}
+		msg := err.Error()
+		if gqlErr.Err != nil {
+			msg = gqlErr.Err.Error() // without gqlgen's location and path prefix
+		}
 		var (
 			fieldErr   *derrors.FieldError
 			validErr   *ent.ValidationError
@@ -75,17 +79,16 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.As(err, &notFound), errors.Is(err, derrors.NotFound):
 			set(gqlErr, CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
 		case errors.Is(err, derrors.InvalidArgument):
-			set(gqlErr, CodeBadUserInput, "", err.Error())
+			set(gqlErr, CodeBadUserInput, "", msg)
 		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
-			msg := err.Error()
 			if i := strings.LastIndex(msg, "forbidden: "); i >= 0 {
 				msg = msg[i:]
 			}
 			set(gqlErr, CodeForbidden, "", msg)
 		case errors.Is(err, derrors.Unauthenticated):
-			set(gqlErr, CodeUnauthenticated, "", err.Error())
+			set(gqlErr, CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):
-			set(gqlErr, CodeConflict, "", err.Error())
+			set(gqlErr, CodeConflict, "", msg)
 		case errors.Is(err, derrors.Unavailable):
 			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):

@@ -28,6 +28,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -277,6 +278,7 @@ type ComplexityRoot struct {
 		ListEntries     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
 		Name            func(childComplexity int) int
 		Penalties       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
+		PriorNotices    func(childComplexity int) int
 		Ratings         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		ScoreEvents     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
 		Sector          func(childComplexity int) int
@@ -407,6 +409,24 @@ type ComplexityRoot struct {
 	}
 
 	GovernmentIntegrityRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Holiday struct {
+		Day     func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Working func(childComplexity int) int
+	}
+
+	HolidayConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	HolidayEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -565,6 +585,7 @@ type ComplexityRoot struct {
 		CreateMarketEntity              func(childComplexity int, input ent.CreateMarketEntityInput) int
 		CreateNaturalPerson             func(childComplexity int, input ent.CreateNaturalPersonInput) int
 		CreatePractitioner              func(childComplexity int, input ent.CreatePractitionerInput) int
+		CreatePriorNotice               func(childComplexity int, input ent.CreatePriorNoticeInput) int
 		CreateSectorRating              func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider           func(childComplexity int, input ent.CreateServiceProviderInput) int
 		CreateSpotCheck                 func(childComplexity int, input ent.CreateSpotCheckInput) int
@@ -581,6 +602,7 @@ type ComplexityRoot struct {
 		UpdateMarketEntity              func(childComplexity int, id int, input ent.UpdateMarketEntityInput) int
 		UpdateNaturalPerson             func(childComplexity int, id int, input ent.UpdateNaturalPersonInput) int
 		UpdatePractitioner              func(childComplexity int, id int, input ent.UpdatePractitionerInput) int
+		UpdatePriorNotice               func(childComplexity int, id int, input ent.UpdatePriorNoticeInput) int
 		UpdateSectorRating              func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
 		UpdateServiceProvider           func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
 		UpdateSpotCheck                 func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
@@ -600,6 +622,7 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Practices    func(childComplexity int) int
+		PriorNotices func(childComplexity int) int
 		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		Represents   func(childComplexity int) int
 		Roles        func(childComplexity int) int
@@ -660,6 +683,37 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PriorNotice struct {
+		CreatedAt        func(childComplexity int) int
+		Department       func(childComplexity int) int
+		DepartmentID     func(childComplexity int) int
+		Facts            func(childComplexity int) int
+		HearingRequested func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ListType         func(childComplexity int) int
+		NoticeNo         func(childComplexity int) int
+		Outcome          func(childComplexity int) int
+		Person           func(childComplexity int) int
+		PersonID         func(childComplexity int) int
+		ReplyDeadline    func(childComplexity int) int
+		ReplyHandled     func(childComplexity int) int
+		ServedOn         func(childComplexity int) int
+		ServiceMethod    func(childComplexity int) int
+		Statements       func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+	}
+
+	PriorNoticeConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PriorNoticeEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PublicityRule struct {
 		Basis         func(childComplexity int) int
 		EffectiveFrom func(childComplexity int) int
@@ -705,6 +759,7 @@ type ComplexityRoot struct {
 		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
 		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
 		GovernmentIntegrityRecords func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) int
+		Holidays                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) int
 		InspectionPlans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
 		JointPunishmentMeasures    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
 		ListEntries                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
@@ -715,11 +770,13 @@ type ComplexityRoot struct {
 		PersonByIDNumber           func(childComplexity int, idType ident.IDType, idNumber string) int
 		PolicyRules                func(childComplexity int) int
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
+		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
 		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
 		Restrictions               func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
 		SectorRatings              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		ServiceProviders           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
 		SpotChecks                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
+		TimeLimits                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) int
 		Viewer                     func(childComplexity int) int
 	}
 
@@ -827,6 +884,27 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TimeLimit struct {
+		Basis         func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		EffectiveFrom func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Procedure     func(childComplexity int) int
+		Step          func(childComplexity int) int
+		WorkingDays   func(childComplexity int) int
+	}
+
+	TimeLimitConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TimeLimitEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Audited       func(childComplexity int) int
 		Department    func(childComplexity int) int
@@ -890,6 +968,8 @@ type MutationResolver interface {
 	UpdateSpotCheck(ctx context.Context, id int, input ent.UpdateSpotCheckInput) (*ent.SpotCheck, error)
 	CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
+	CreatePriorNotice(ctx context.Context, input ent.CreatePriorNoticeInput) (*ent.PriorNotice, error)
+	UpdatePriorNotice(ctx context.Context, id int, input ent.UpdatePriorNoticeInput) (*ent.PriorNotice, error)
 }
 type NaturalPersonResolver interface {
 	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
@@ -907,16 +987,19 @@ type QueryResolver interface {
 	EntityRoles(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) (*ent.EntityRoleConnection, error)
 	EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error)
 	GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error)
+	Holidays(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) (*ent.HolidayConnection, error)
 	InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error)
 	JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error)
 	ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error)
 	MarketEntities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) (*ent.MarketEntityConnection, error)
 	NaturalPersons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) (*ent.NaturalPersonConnection, error)
 	Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error)
+	PriorNotices(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) (*ent.PriorNoticeConnection, error)
 	PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error)
 	SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error)
 	ServiceProviders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) (*ent.ServiceProviderConnection, error)
 	SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error)
+	TimeLimits(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) (*ent.TimeLimitConnection, error)
 	Viewer(ctx context.Context) (*authz.Viewer, error)
 	PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
@@ -1964,6 +2047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Penalties(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.AdministrativePenaltyOrder)), true
+	case "Department.priorNotices":
+		if e.ComplexityRoot.Department.PriorNotices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.PriorNotices(childComplexity), true
 	case "Department.ratings":
 		if e.ComplexityRoot.Department.Ratings == nil {
 			break
@@ -2487,6 +2576,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GovernmentIntegrityRecordEdge.Node(childComplexity), true
+
+	case "Holiday.day":
+		if e.ComplexityRoot.Holiday.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holiday.Day(childComplexity), true
+	case "Holiday.id":
+		if e.ComplexityRoot.Holiday.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holiday.ID(childComplexity), true
+	case "Holiday.name":
+		if e.ComplexityRoot.Holiday.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holiday.Name(childComplexity), true
+	case "Holiday.working":
+		if e.ComplexityRoot.Holiday.Working == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holiday.Working(childComplexity), true
+
+	case "HolidayConnection.edges":
+		if e.ComplexityRoot.HolidayConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolidayConnection.Edges(childComplexity), true
+	case "HolidayConnection.pageInfo":
+		if e.ComplexityRoot.HolidayConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolidayConnection.PageInfo(childComplexity), true
+	case "HolidayConnection.totalCount":
+		if e.ComplexityRoot.HolidayConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolidayConnection.TotalCount(childComplexity), true
+
+	case "HolidayEdge.cursor":
+		if e.ComplexityRoot.HolidayEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolidayEdge.Cursor(childComplexity), true
+	case "HolidayEdge.node":
+		if e.ComplexityRoot.HolidayEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HolidayEdge.Node(childComplexity), true
 
 	case "InspectionAssignment.entityID":
 		if e.ComplexityRoot.InspectionAssignment.EntityID == nil {
@@ -3280,6 +3426,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePractitioner(childComplexity, args["input"].(ent.CreatePractitionerInput)), true
+	case "Mutation.createPriorNotice":
+		if e.ComplexityRoot.Mutation.CreatePriorNotice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPriorNotice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePriorNotice(childComplexity, args["input"].(ent.CreatePriorNoticeInput)), true
 	case "Mutation.createSectorRating":
 		if e.ComplexityRoot.Mutation.CreateSectorRating == nil {
 			break
@@ -3451,6 +3608,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePractitioner(childComplexity, args["id"].(int), args["input"].(ent.UpdatePractitionerInput)), true
+	case "Mutation.updatePriorNotice":
+		if e.ComplexityRoot.Mutation.UpdatePriorNotice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePriorNotice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePriorNotice(childComplexity, args["id"].(int), args["input"].(ent.UpdatePriorNoticeInput)), true
 	case "Mutation.updateSectorRating":
 		if e.ComplexityRoot.Mutation.UpdateSectorRating == nil {
 			break
@@ -3588,6 +3756,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NaturalPerson.Practices(childComplexity), true
+	case "NaturalPerson.priorNotices":
+		if e.ComplexityRoot.NaturalPerson.PriorNotices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NaturalPerson.PriorNotices(childComplexity), true
 	case "NaturalPerson.ratings":
 		if e.ComplexityRoot.NaturalPerson.Ratings == nil {
 			break
@@ -3832,6 +4006,141 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PractitionerEdge.Node(childComplexity), true
+
+	case "PriorNotice.createdAt":
+		if e.ComplexityRoot.PriorNotice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.CreatedAt(childComplexity), true
+	case "PriorNotice.department":
+		if e.ComplexityRoot.PriorNotice.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.Department(childComplexity), true
+	case "PriorNotice.departmentID":
+		if e.ComplexityRoot.PriorNotice.DepartmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.DepartmentID(childComplexity), true
+	case "PriorNotice.facts":
+		if e.ComplexityRoot.PriorNotice.Facts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.Facts(childComplexity), true
+	case "PriorNotice.hearingRequested":
+		if e.ComplexityRoot.PriorNotice.HearingRequested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.HearingRequested(childComplexity), true
+	case "PriorNotice.id":
+		if e.ComplexityRoot.PriorNotice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ID(childComplexity), true
+	case "PriorNotice.listType":
+		if e.ComplexityRoot.PriorNotice.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ListType(childComplexity), true
+	case "PriorNotice.noticeNo":
+		if e.ComplexityRoot.PriorNotice.NoticeNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.NoticeNo(childComplexity), true
+	case "PriorNotice.outcome":
+		if e.ComplexityRoot.PriorNotice.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.Outcome(childComplexity), true
+	case "PriorNotice.person":
+		if e.ComplexityRoot.PriorNotice.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.Person(childComplexity), true
+	case "PriorNotice.personID":
+		if e.ComplexityRoot.PriorNotice.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.PersonID(childComplexity), true
+	case "PriorNotice.replyDeadline":
+		if e.ComplexityRoot.PriorNotice.ReplyDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ReplyDeadline(childComplexity), true
+	case "PriorNotice.replyHandled":
+		if e.ComplexityRoot.PriorNotice.ReplyHandled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ReplyHandled(childComplexity), true
+	case "PriorNotice.servedOn":
+		if e.ComplexityRoot.PriorNotice.ServedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ServedOn(childComplexity), true
+	case "PriorNotice.serviceMethod":
+		if e.ComplexityRoot.PriorNotice.ServiceMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.ServiceMethod(childComplexity), true
+	case "PriorNotice.statements":
+		if e.ComplexityRoot.PriorNotice.Statements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.Statements(childComplexity), true
+	case "PriorNotice.updatedAt":
+		if e.ComplexityRoot.PriorNotice.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.UpdatedAt(childComplexity), true
+
+	case "PriorNoticeConnection.edges":
+		if e.ComplexityRoot.PriorNoticeConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNoticeConnection.Edges(childComplexity), true
+	case "PriorNoticeConnection.pageInfo":
+		if e.ComplexityRoot.PriorNoticeConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNoticeConnection.PageInfo(childComplexity), true
+	case "PriorNoticeConnection.totalCount":
+		if e.ComplexityRoot.PriorNoticeConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNoticeConnection.TotalCount(childComplexity), true
+
+	case "PriorNoticeEdge.cursor":
+		if e.ComplexityRoot.PriorNoticeEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNoticeEdge.Cursor(childComplexity), true
+	case "PriorNoticeEdge.node":
+		if e.ComplexityRoot.PriorNoticeEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNoticeEdge.Node(childComplexity), true
 
 	case "PublicityRule.basis":
 		if e.ComplexityRoot.PublicityRule.Basis == nil {
@@ -4084,6 +4393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.GovernmentIntegrityRecords(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.GovernmentIntegrityRecordOrder), args["where"].(*ent.GovernmentIntegrityRecordWhereInput)), true
+	case "Query.holidays":
+		if e.ComplexityRoot.Query.Holidays == nil {
+			break
+		}
+
+		args, err := ec.field_Query_holidays_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Holidays(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.HolidayOrder), args["where"].(*ent.HolidayWhereInput)), true
 	case "Query.inspectionPlans":
 		if e.ComplexityRoot.Query.InspectionPlans == nil {
 			break
@@ -4190,6 +4510,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Practitioners(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PractitionerOrder), args["where"].(*ent.PractitionerWhereInput)), true
+	case "Query.priorNotices":
+		if e.ComplexityRoot.Query.PriorNotices == nil {
+			break
+		}
+
+		args, err := ec.field_Query_priorNotices_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PriorNotices(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.PriorNoticeOrder), args["where"].(*ent.PriorNoticeWhereInput)), true
 	case "Query.publicityRules":
 		if e.ComplexityRoot.Query.PublicityRules == nil {
 			break
@@ -4245,6 +4576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SpotChecks(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SpotCheckOrder), args["where"].(*ent.SpotCheckWhereInput)), true
+	case "Query.timeLimits":
+		if e.ComplexityRoot.Query.TimeLimits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_timeLimits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TimeLimits(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.TimeLimitWhereInput)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -4706,6 +5048,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SpotCheckEdge.Node(childComplexity), true
 
+	case "TimeLimit.basis":
+		if e.ComplexityRoot.TimeLimit.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.Basis(childComplexity), true
+	case "TimeLimit.createdAt":
+		if e.ComplexityRoot.TimeLimit.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.CreatedAt(childComplexity), true
+	case "TimeLimit.effectiveFrom":
+		if e.ComplexityRoot.TimeLimit.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.EffectiveFrom(childComplexity), true
+	case "TimeLimit.id":
+		if e.ComplexityRoot.TimeLimit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.ID(childComplexity), true
+	case "TimeLimit.procedure":
+		if e.ComplexityRoot.TimeLimit.Procedure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.Procedure(childComplexity), true
+	case "TimeLimit.step":
+		if e.ComplexityRoot.TimeLimit.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.Step(childComplexity), true
+	case "TimeLimit.workingDays":
+		if e.ComplexityRoot.TimeLimit.WorkingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimit.WorkingDays(childComplexity), true
+
+	case "TimeLimitConnection.edges":
+		if e.ComplexityRoot.TimeLimitConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimitConnection.Edges(childComplexity), true
+	case "TimeLimitConnection.pageInfo":
+		if e.ComplexityRoot.TimeLimitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimitConnection.PageInfo(childComplexity), true
+	case "TimeLimitConnection.totalCount":
+		if e.ComplexityRoot.TimeLimitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimitConnection.TotalCount(childComplexity), true
+
+	case "TimeLimitEdge.cursor":
+		if e.ComplexityRoot.TimeLimitEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimitEdge.Cursor(childComplexity), true
+	case "TimeLimitEdge.node":
+		if e.ComplexityRoot.TimeLimitEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimeLimitEdge.Node(childComplexity), true
+
 	case "Viewer.audited":
 		if e.ComplexityRoot.Viewer.Audited == nil {
 			break
@@ -4781,6 +5198,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateMarketEntityInput", ec.unmarshalInputCreateMarketEntityInput),
 			graphql.NewInputUnmarshaler("CreateNaturalPersonInput", ec.unmarshalInputCreateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("CreatePractitionerInput", ec.unmarshalInputCreatePractitionerInput),
+			graphql.NewInputUnmarshaler("CreatePriorNoticeInput", ec.unmarshalInputCreatePriorNoticeInput),
 			graphql.NewInputUnmarshaler("CreateSectorRatingInput", ec.unmarshalInputCreateSectorRatingInput),
 			graphql.NewInputUnmarshaler("CreateServiceProviderInput", ec.unmarshalInputCreateServiceProviderInput),
 			graphql.NewInputUnmarshaler("CreateSpotCheckInput", ec.unmarshalInputCreateSpotCheckInput),
@@ -4797,6 +5215,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EvaluationRuleSetWhereInput", ec.unmarshalInputEvaluationRuleSetWhereInput),
 			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordOrder", ec.unmarshalInputGovernmentIntegrityRecordOrder),
 			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordWhereInput", ec.unmarshalInputGovernmentIntegrityRecordWhereInput),
+			graphql.NewInputUnmarshaler("HolidayOrder", ec.unmarshalInputHolidayOrder),
+			graphql.NewInputUnmarshaler("HolidayWhereInput", ec.unmarshalInputHolidayWhereInput),
 			graphql.NewInputUnmarshaler("InspectionPlanWhereInput", ec.unmarshalInputInspectionPlanWhereInput),
 			graphql.NewInputUnmarshaler("JointPunishmentMeasureWhereInput", ec.unmarshalInputJointPunishmentMeasureWhereInput),
 			graphql.NewInputUnmarshaler("ListEntryOrder", ec.unmarshalInputListEntryOrder),
@@ -4808,6 +5228,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PolicyRuleInput", ec.unmarshalInputPolicyRuleInput),
 			graphql.NewInputUnmarshaler("PractitionerOrder", ec.unmarshalInputPractitionerOrder),
 			graphql.NewInputUnmarshaler("PractitionerWhereInput", ec.unmarshalInputPractitionerWhereInput),
+			graphql.NewInputUnmarshaler("PriorNoticeOrder", ec.unmarshalInputPriorNoticeOrder),
+			graphql.NewInputUnmarshaler("PriorNoticeWhereInput", ec.unmarshalInputPriorNoticeWhereInput),
 			graphql.NewInputUnmarshaler("PublicityRuleWhereInput", ec.unmarshalInputPublicityRuleWhereInput),
 			graphql.NewInputUnmarshaler("SectorRatingOrder", ec.unmarshalInputSectorRatingOrder),
 			graphql.NewInputUnmarshaler("SectorRatingWhereInput", ec.unmarshalInputSectorRatingWhereInput),
@@ -4816,6 +5238,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SpotCheckOrder", ec.unmarshalInputSpotCheckOrder),
 			graphql.NewInputUnmarshaler("SpotCheckWhereInput", ec.unmarshalInputSpotCheckWhereInput),
 			graphql.NewInputUnmarshaler("TierRatiosInput", ec.unmarshalInputTierRatiosInput),
+			graphql.NewInputUnmarshaler("TimeLimitWhereInput", ec.unmarshalInputTimeLimitWhereInput),
 			graphql.NewInputUnmarshaler("UpdateAdministrativeLicenseInput", ec.unmarshalInputUpdateAdministrativeLicenseInput),
 			graphql.NewInputUnmarshaler("UpdateAdministrativePenaltyInput", ec.unmarshalInputUpdateAdministrativePenaltyInput),
 			graphql.NewInputUnmarshaler("UpdateCreditCommitmentInput", ec.unmarshalInputUpdateCreditCommitmentInput),
@@ -4826,6 +5249,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMarketEntityInput", ec.unmarshalInputUpdateMarketEntityInput),
 			graphql.NewInputUnmarshaler("UpdateNaturalPersonInput", ec.unmarshalInputUpdateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("UpdatePractitionerInput", ec.unmarshalInputUpdatePractitionerInput),
+			graphql.NewInputUnmarshaler("UpdatePriorNoticeInput", ec.unmarshalInputUpdatePriorNoticeInput),
 			graphql.NewInputUnmarshaler("UpdateSectorRatingInput", ec.unmarshalInputUpdateSectorRatingInput),
 			graphql.NewInputUnmarshaler("UpdateServiceProviderInput", ec.unmarshalInputUpdateServiceProviderInput),
 			graphql.NewInputUnmarshaler("UpdateSpotCheckInput", ec.unmarshalInputUpdateSpotCheckInput),
@@ -4904,7 +5328,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "records.graphql" "registry.graphql" "scalars.graphql"
+//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4922,6 +5346,7 @@ var sources = []*ast.Source{
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
 	{Name: "scalars.graphql", Input: sourceData("scalars.graphql"), BuiltIn: false},
+	{Name: "workflow.graphql", Input: sourceData("workflow.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5355,6 +5780,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_scoreEvents(ctx, field)
 	case "inspectionPlans":
 		return ec.fieldContext_Department_inspectionPlans(ctx, field)
+	case "priorNotices":
+		return ec.fieldContext_Department_priorNotices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
@@ -5611,6 +6038,42 @@ func (ec *executionContext) childFields_GovernmentIntegrityRecordEdge(ctx contex
 		return ec.fieldContext_GovernmentIntegrityRecordEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GovernmentIntegrityRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Holiday(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Holiday_id(ctx, field)
+	case "day":
+		return ec.fieldContext_Holiday_day(ctx, field)
+	case "working":
+		return ec.fieldContext_Holiday_working(ctx, field)
+	case "name":
+		return ec.fieldContext_Holiday_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Holiday", field.Name)
+}
+
+func (ec *executionContext) childFields_HolidayConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_HolidayConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_HolidayConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_HolidayConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HolidayConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_HolidayEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_HolidayEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_HolidayEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HolidayEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_InspectionAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5933,6 +6396,8 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_roles(ctx, field)
 	case "practices":
 		return ec.fieldContext_NaturalPerson_practices(ctx, field)
+	case "priorNotices":
+		return ec.fieldContext_NaturalPerson_priorNotices(ctx, field)
 	case "idNumber":
 		return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
 	}
@@ -6041,6 +6506,68 @@ func (ec *executionContext) childFields_PractitionerEdge(ctx context.Context, fi
 		return ec.fieldContext_PractitionerEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PractitionerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PriorNotice_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PriorNotice_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PriorNotice_updatedAt(ctx, field)
+	case "noticeNo":
+		return ec.fieldContext_PriorNotice_noticeNo(ctx, field)
+	case "listType":
+		return ec.fieldContext_PriorNotice_listType(ctx, field)
+	case "facts":
+		return ec.fieldContext_PriorNotice_facts(ctx, field)
+	case "servedOn":
+		return ec.fieldContext_PriorNotice_servedOn(ctx, field)
+	case "serviceMethod":
+		return ec.fieldContext_PriorNotice_serviceMethod(ctx, field)
+	case "replyDeadline":
+		return ec.fieldContext_PriorNotice_replyDeadline(ctx, field)
+	case "hearingRequested":
+		return ec.fieldContext_PriorNotice_hearingRequested(ctx, field)
+	case "statements":
+		return ec.fieldContext_PriorNotice_statements(ctx, field)
+	case "replyHandled":
+		return ec.fieldContext_PriorNotice_replyHandled(ctx, field)
+	case "outcome":
+		return ec.fieldContext_PriorNotice_outcome(ctx, field)
+	case "personID":
+		return ec.fieldContext_PriorNotice_personID(ctx, field)
+	case "departmentID":
+		return ec.fieldContext_PriorNotice_departmentID(ctx, field)
+	case "person":
+		return ec.fieldContext_PriorNotice_person(ctx, field)
+	case "department":
+		return ec.fieldContext_PriorNotice_department(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorNoticeConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PriorNoticeConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PriorNoticeConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PriorNoticeConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorNoticeConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PriorNoticeEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_PriorNoticeEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_PriorNoticeEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriorNoticeEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6315,6 +6842,48 @@ func (ec *executionContext) childFields_SpotCheckEdge(ctx context.Context, field
 		return ec.fieldContext_SpotCheckEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SpotCheckEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TimeLimit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TimeLimit_id(ctx, field)
+	case "procedure":
+		return ec.fieldContext_TimeLimit_procedure(ctx, field)
+	case "step":
+		return ec.fieldContext_TimeLimit_step(ctx, field)
+	case "workingDays":
+		return ec.fieldContext_TimeLimit_workingDays(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_TimeLimit_effectiveFrom(ctx, field)
+	case "basis":
+		return ec.fieldContext_TimeLimit_basis(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TimeLimit_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimeLimit", field.Name)
+}
+
+func (ec *executionContext) childFields_TimeLimitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TimeLimitConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TimeLimitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TimeLimitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimeLimitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TimeLimitEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_TimeLimitEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_TimeLimitEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimeLimitEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7389,6 +7958,20 @@ func (ec *executionContext) field_Mutation_createPractitioner_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createPriorNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreatePriorNoticeInput, error) {
+			return ec.unmarshalNCreatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreatePriorNoticeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createSectorRating_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7695,6 +8278,28 @@ func (ec *executionContext) field_Mutation_updatePractitioner_args(ctx context.C
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdatePractitionerInput, error) {
 			return ec.unmarshalNUpdatePractitionerInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePractitionerInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePriorNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdatePriorNoticeInput, error) {
+			return ec.unmarshalNUpdatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePriorNoticeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8681,6 +9286,60 @@ func (ec *executionContext) field_Query_governmentIntegrityRecords_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_holidays_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.HolidayOrder, error) {
+			return ec.unmarshalOHolidayOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.HolidayWhereInput, error) {
+			return ec.unmarshalOHolidayWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_inspectionPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9039,6 +9698,60 @@ func (ec *executionContext) field_Query_practitioners_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_priorNotices_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.PriorNoticeOrder, error) {
+			return ec.unmarshalOPriorNoticeOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.PriorNoticeWhereInput, error) {
+			return ec.unmarshalOPriorNoticeWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9274,6 +9987,52 @@ func (ec *executionContext) field_Query_spotChecks_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_timeLimits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.TimeLimitWhereInput, error) {
+			return ec.unmarshalOTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
 	return args, nil
 }
 
@@ -13598,6 +14357,38 @@ func (ec *executionContext) fieldContext_Department_inspectionPlans(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Department_priorNotices(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_priorNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriorNotices(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalOPriorNotice2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Department_priorNotices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DepartmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DepartmentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15527,6 +16318,240 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge_cursor(ctx context.Co
 }
 func (ec *executionContext) fieldContext_GovernmentIntegrityRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GovernmentIntegrityRecordEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Holiday_id(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holiday_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holiday_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holiday", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Holiday_day(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holiday_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Day, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holiday_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holiday", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Holiday_working(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holiday_working(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Working, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holiday_working(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holiday", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Holiday_name(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holiday_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holiday_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holiday", field, false, false, "String")
+}
+
+func (ec *executionContext) _HolidayConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HolidayConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HolidayEdge) graphql.Marshaler {
+			return ec.marshalOHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HolidayConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HolidayConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HolidayEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HolidayConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HolidayConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HolidayConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HolidayConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HolidayConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HolidayConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HolidayConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HolidayConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HolidayEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HolidayEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Holiday) graphql.Marshaler {
+			return ec.marshalOHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HolidayEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HolidayEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Holiday(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HolidayEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HolidayEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HolidayEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HolidayEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
@@ -20130,6 +21155,130 @@ func (ec *executionContext) fieldContext_Mutation_updateCreditCommitment(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createPriorNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPriorNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePriorNotice(ctx, fc.Args["input"].(ent.CreatePriorNoticeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPriorNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPriorNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePriorNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePriorNotice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePriorNotice(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdatePriorNoticeInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePriorNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePriorNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NaturalPerson_id(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20713,6 +21862,38 @@ func (ec *executionContext) fieldContext_NaturalPerson_practices(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Practitioner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_priorNotices(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_priorNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriorNotices(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalOPriorNotice2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_priorNotices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NaturalPerson",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21545,6 +22726,557 @@ func (ec *executionContext) _PractitionerEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PractitionerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PractitionerEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _PriorNotice_id(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PriorNotice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PriorNotice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _PriorNotice_noticeNo(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_noticeNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoticeNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_noticeNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_listType(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_facts(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_facts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_facts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_servedOn(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_servedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_servedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PriorNotice_serviceMethod(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_serviceMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v priornotice.ServiceMethod) graphql.Marshaler {
+			return ec.marshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_serviceMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "PriorNoticeServiceMethod")
+}
+
+func (ec *executionContext) _PriorNotice_replyDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_replyDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_replyDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PriorNotice_hearingRequested(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_hearingRequested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HearingRequested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_hearingRequested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PriorNotice_statements(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_statements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Statements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_statements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_replyHandled(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_replyHandled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyHandled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_replyHandled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PriorNotice_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_personID(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_personID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_personID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PriorNotice_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_departmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PriorNotice_person(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
+			return ec.marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriorNotice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriorNotice_department(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriorNotice",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriorNoticeConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNoticeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNoticeConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PriorNoticeEdge) graphql.Marshaler {
+			return ec.marshalOPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNoticeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriorNoticeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNoticeEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriorNoticeConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNoticeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNoticeConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNoticeConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriorNoticeConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriorNoticeConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNoticeConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNoticeConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNoticeConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNoticeConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PriorNoticeEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNoticeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNoticeEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalOPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNoticeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriorNoticeEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriorNoticeEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNoticeEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNoticeEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNoticeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNoticeEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _PublicityRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -22585,6 +24317,50 @@ func (ec *executionContext) fieldContext_Query_governmentIntegrityRecords(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_holidays(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_holidays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Holidays(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.HolidayOrder), fc.Args["where"].(*ent.HolidayWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.HolidayConnection) graphql.Marshaler {
+			return ec.marshalNHolidayConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_holidays(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HolidayConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_holidays_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_inspectionPlans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22849,6 +24625,50 @@ func (ec *executionContext) fieldContext_Query_practitioners(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_priorNotices(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_priorNotices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PriorNotices(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.PriorNoticeOrder), fc.Args["where"].(*ent.PriorNoticeWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNoticeConnection) graphql.Marshaler {
+			return ec.marshalNPriorNoticeConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_priorNotices(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNoticeConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_priorNotices_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_publicityRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23019,6 +24839,50 @@ func (ec *executionContext) fieldContext_Query_spotChecks(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_spotChecks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_timeLimits(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_timeLimits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TimeLimits(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.TimeLimitWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TimeLimitConnection) graphql.Marshaler {
+			return ec.marshalNTimeLimitConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_timeLimits(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimeLimitConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_timeLimits_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -25186,6 +27050,309 @@ func (ec *executionContext) _SpotCheckEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SpotCheckEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpotCheckEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _TimeLimit_id(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TimeLimit_procedure(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_procedure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Procedure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_procedure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimeLimit_step(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_step(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Step, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimeLimit_workingDays(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_workingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_workingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimeLimit_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "Date")
+}
+
+func (ec *executionContext) _TimeLimit_basis(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimeLimit_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimit_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimit_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TimeLimitConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimitConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimitConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TimeLimitEdge) graphql.Marshaler {
+			return ec.marshalOTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimitConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimeLimitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimeLimitEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimeLimitConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimitConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimitConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimitConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimeLimitConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimeLimitConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimitConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimitConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimitConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimitConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimeLimitEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimitEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimitEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TimeLimit) graphql.Marshaler {
+			return ec.marshalOTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimitEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimeLimitEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimeLimit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimeLimitEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimitEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimeLimitEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimeLimitEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimeLimitEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Viewer_tokenName(ctx context.Context, field graphql.CollectedField, obj *authz.Viewer) (ret graphql.Marshaler) {
@@ -33268,6 +35435,125 @@ func UnmarshalCreatePractitionerInput(ctx context.Context, raw any) (ent.CreateP
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreatePriorNoticeInput(ctx context.Context, obj any) (ent.CreatePriorNoticeInput, error) {
+	var it ent.CreatePriorNoticeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"noticeNo", "listType", "facts", "servedOn", "serviceMethod", "replyDeadline", "hearingRequested", "statements", "replyHandled", "outcome", "personID", "departmentID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "noticeNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNo = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "facts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facts"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facts = data
+		case "servedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOn = data
+		case "serviceMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethod"))
+			data, err := ec.unmarshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethod = data
+		case "replyDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadline"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadline = data
+		case "hearingRequested":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HearingRequested = data
+		case "statements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statements = data
+		case "replyHandled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyHandled = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreatePriorNoticeInput unmarshals raw into the CreatePriorNoticeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreatePriorNoticeInput(ctx context.Context, raw any) (ent.CreatePriorNoticeInput, error) {
+	var out ent.CreatePriorNoticeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePriorNoticeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Context, obj any) (ent.CreateSectorRatingInput, error) {
 	var it ent.CreateSectorRatingInput
 	if obj == nil {
@@ -38679,6 +40965,332 @@ func (ec *executionContext) unmarshalInputGovernmentIntegrityRecordWhereInput(ct
 func UnmarshalGovernmentIntegrityRecordWhereInput(ctx context.Context, raw any) (ent.GovernmentIntegrityRecordWhereInput, error) {
 	var out ent.GovernmentIntegrityRecordWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GovernmentIntegrityRecordWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHolidayOrder(ctx context.Context, obj any) (ent.HolidayOrder, error) {
+	var it ent.HolidayOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNHolidayOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHolidayOrder unmarshals raw into the HolidayOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHolidayOrder(ctx context.Context, raw any) (ent.HolidayOrder, error) {
+	var out ent.HolidayOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HolidayOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputHolidayWhereInput(ctx context.Context, obj any) (ent.HolidayWhereInput, error) {
+	var it ent.HolidayWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "day", "dayNEQ", "dayIn", "dayNotIn", "dayGT", "dayGTE", "dayLT", "dayLTE", "working", "workingNEQ", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOHolidayWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOHolidayWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOHolidayWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "dayNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayNEQ = data
+		case "dayIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayIn = data
+		case "dayNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayNotIn = data
+		case "dayGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayGT = data
+		case "dayGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayGTE = data
+		case "dayLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayLT = data
+		case "dayLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dayLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DayLTE = data
+		case "working":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("working"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Working = data
+		case "workingNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingNEQ = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalHolidayWhereInput unmarshals raw into the HolidayWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalHolidayWhereInput(ctx context.Context, raw any) (ent.HolidayWhereInput, error) {
+	var out ent.HolidayWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "HolidayWhereInput", raw, &out)
 	return out, err
 }
 
@@ -44102,6 +46714,1018 @@ func UnmarshalPractitionerWhereInput(ctx context.Context, raw any) (ent.Practiti
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPriorNoticeOrder(ctx context.Context, obj any) (ent.PriorNoticeOrder, error) {
+	var it ent.PriorNoticeOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNPriorNoticeOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPriorNoticeOrder unmarshals raw into the PriorNoticeOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPriorNoticeOrder(ctx context.Context, raw any) (ent.PriorNoticeOrder, error) {
+	var out ent.PriorNoticeOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PriorNoticeOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPriorNoticeWhereInput(ctx context.Context, obj any) (ent.PriorNoticeWhereInput, error) {
+	var it ent.PriorNoticeWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "noticeNo", "noticeNoNEQ", "noticeNoIn", "noticeNoNotIn", "noticeNoGT", "noticeNoGTE", "noticeNoLT", "noticeNoLTE", "noticeNoContains", "noticeNoHasPrefix", "noticeNoHasSuffix", "noticeNoEqualFold", "noticeNoContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeEqualFold", "listTypeContainsFold", "facts", "factsNEQ", "factsIn", "factsNotIn", "factsGT", "factsGTE", "factsLT", "factsLTE", "factsContains", "factsHasPrefix", "factsHasSuffix", "factsEqualFold", "factsContainsFold", "servedOn", "servedOnNEQ", "servedOnIn", "servedOnNotIn", "servedOnGT", "servedOnGTE", "servedOnLT", "servedOnLTE", "serviceMethod", "serviceMethodNEQ", "serviceMethodIn", "serviceMethodNotIn", "replyDeadline", "replyDeadlineNEQ", "replyDeadlineIn", "replyDeadlineNotIn", "replyDeadlineGT", "replyDeadlineGTE", "replyDeadlineLT", "replyDeadlineLTE", "hearingRequested", "hearingRequestedNEQ", "statements", "statementsNEQ", "statementsIn", "statementsNotIn", "statementsGT", "statementsGTE", "statementsLT", "statementsLTE", "statementsContains", "statementsHasPrefix", "statementsHasSuffix", "statementsIsNil", "statementsNotNil", "statementsEqualFold", "statementsContainsFold", "replyHandled", "replyHandledNEQ", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeGT", "outcomeGTE", "outcomeLT", "outcomeLTE", "outcomeContains", "outcomeHasPrefix", "outcomeHasSuffix", "outcomeIsNil", "outcomeNotNil", "outcomeEqualFold", "outcomeContainsFold", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "hasPerson", "hasPersonWith", "hasDepartment", "hasDepartmentWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOPriorNoticeWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOPriorNoticeWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOPriorNoticeWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "noticeNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNo = data
+		case "noticeNoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoNEQ = data
+		case "noticeNoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoIn = data
+		case "noticeNoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoNotIn = data
+		case "noticeNoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoGT = data
+		case "noticeNoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoGTE = data
+		case "noticeNoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoLT = data
+		case "noticeNoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoLTE = data
+		case "noticeNoContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoContains = data
+		case "noticeNoHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoHasPrefix = data
+		case "noticeNoHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoHasSuffix = data
+		case "noticeNoEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoEqualFold = data
+		case "noticeNoContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNoContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNoContainsFold = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "listTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNEQ = data
+		case "listTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeIn = data
+		case "listTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNotIn = data
+		case "listTypeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeGT = data
+		case "listTypeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeGTE = data
+		case "listTypeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeLT = data
+		case "listTypeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeLTE = data
+		case "listTypeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeContains = data
+		case "listTypeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeHasPrefix = data
+		case "listTypeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeHasSuffix = data
+		case "listTypeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeEqualFold = data
+		case "listTypeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeContainsFold = data
+		case "facts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facts"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facts = data
+		case "factsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsNEQ = data
+		case "factsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsIn = data
+		case "factsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsNotIn = data
+		case "factsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsGT = data
+		case "factsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsGTE = data
+		case "factsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsLT = data
+		case "factsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsLTE = data
+		case "factsContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsContains = data
+		case "factsHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsHasPrefix = data
+		case "factsHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsHasSuffix = data
+		case "factsEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsEqualFold = data
+		case "factsContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factsContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactsContainsFold = data
+		case "servedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOn = data
+		case "servedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnNEQ = data
+		case "servedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnIn = data
+		case "servedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnNotIn = data
+		case "servedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnGT = data
+		case "servedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnGTE = data
+		case "servedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnLT = data
+		case "servedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOnLTE = data
+		case "serviceMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethod"))
+			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethod = data
+		case "serviceMethodNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethodNEQ"))
+			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethodNEQ = data
+		case "serviceMethodIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethodIn"))
+			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethodᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethodIn = data
+		case "serviceMethodNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethodNotIn"))
+			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethodᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethodNotIn = data
+		case "replyDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadline = data
+		case "replyDeadlineNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineNEQ = data
+		case "replyDeadlineIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineIn = data
+		case "replyDeadlineNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineNotIn = data
+		case "replyDeadlineGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineGT = data
+		case "replyDeadlineGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineGTE = data
+		case "replyDeadlineLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineLT = data
+		case "replyDeadlineLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadlineLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadlineLTE = data
+		case "hearingRequested":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HearingRequested = data
+		case "hearingRequestedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequestedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HearingRequestedNEQ = data
+		case "statements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statements = data
+		case "statementsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsNEQ = data
+		case "statementsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsIn = data
+		case "statementsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsNotIn = data
+		case "statementsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsGT = data
+		case "statementsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsGTE = data
+		case "statementsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsLT = data
+		case "statementsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsLTE = data
+		case "statementsContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsContains = data
+		case "statementsHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsHasPrefix = data
+		case "statementsHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsHasSuffix = data
+		case "statementsIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsIsNil = data
+		case "statementsNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsNotNil = data
+		case "statementsEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsEqualFold = data
+		case "statementsContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statementsContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatementsContainsFold = data
+		case "replyHandled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyHandled = data
+		case "replyHandledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyHandledNEQ = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "outcomeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNEQ = data
+		case "outcomeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIn = data
+		case "outcomeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotIn = data
+		case "outcomeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeGT = data
+		case "outcomeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeGTE = data
+		case "outcomeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeLT = data
+		case "outcomeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeLTE = data
+		case "outcomeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeContains = data
+		case "outcomeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeHasPrefix = data
+		case "outcomeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeHasSuffix = data
+		case "outcomeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeIsNil = data
+		case "outcomeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeNotNil = data
+		case "outcomeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeEqualFold = data
+		case "outcomeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcomeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OutcomeContainsFold = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "personIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNEQ = data
+		case "personIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDIn = data
+		case "personIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNotIn = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "departmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNEQ = data
+		case "departmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDIn = data
+		case "departmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNotIn = data
+		case "hasPerson":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPerson"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPerson = data
+		case "hasPersonWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPersonWith"))
+			data, err := ec.unmarshalONaturalPersonWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPersonWith = data
+		case "hasDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartment = data
+		case "hasDepartmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartmentWith"))
+			data, err := ec.unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartmentWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPriorNoticeWhereInput unmarshals raw into the PriorNoticeWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPriorNoticeWhereInput(ctx context.Context, raw any) (ent.PriorNoticeWhereInput, error) {
+	var out ent.PriorNoticeWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PriorNoticeWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Context, obj any) (ent.PublicityRuleWhereInput, error) {
 	var it ent.PublicityRuleWhereInput
 	if obj == nil {
@@ -47739,6 +51363,573 @@ func UnmarshalTierRatiosInput(ctx context.Context, raw any) (TierRatiosInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTimeLimitWhereInput(ctx context.Context, obj any) (ent.TimeLimitWhereInput, error) {
+	var it ent.TimeLimitWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "procedureGT", "procedureGTE", "procedureLT", "procedureLTE", "procedureContains", "procedureHasPrefix", "procedureHasSuffix", "procedureEqualFold", "procedureContainsFold", "step", "stepNEQ", "stepIn", "stepNotIn", "stepGT", "stepGTE", "stepLT", "stepLTE", "stepContains", "stepHasPrefix", "stepHasSuffix", "stepEqualFold", "stepContainsFold", "workingDays", "workingDaysNEQ", "workingDaysIn", "workingDaysNotIn", "workingDaysGT", "workingDaysGTE", "workingDaysLT", "workingDaysLTE", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOTimeLimitWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOTimeLimitWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "procedure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Procedure = data
+		case "procedureNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureNEQ = data
+		case "procedureIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureIn = data
+		case "procedureNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureNotIn = data
+		case "procedureGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureGT = data
+		case "procedureGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureGTE = data
+		case "procedureLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureLT = data
+		case "procedureLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureLTE = data
+		case "procedureContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureContains = data
+		case "procedureHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureHasPrefix = data
+		case "procedureHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureHasSuffix = data
+		case "procedureEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureEqualFold = data
+		case "procedureContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProcedureContainsFold = data
+		case "step":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Step = data
+		case "stepNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepNEQ = data
+		case "stepIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepIn = data
+		case "stepNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepNotIn = data
+		case "stepGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepGT = data
+		case "stepGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepGTE = data
+		case "stepLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepLT = data
+		case "stepLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepLTE = data
+		case "stepContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepContains = data
+		case "stepHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepHasPrefix = data
+		case "stepHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepHasSuffix = data
+		case "stepEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepEqualFold = data
+		case "stepContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StepContainsFold = data
+		case "workingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDays = data
+		case "workingDaysNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysNEQ = data
+		case "workingDaysIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysIn = data
+		case "workingDaysNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysNotIn = data
+		case "workingDaysGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysGT = data
+		case "workingDaysGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysGTE = data
+		case "workingDaysLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysLT = data
+		case "workingDaysLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDaysLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingDaysLTE = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIsNil = data
+		case "basisNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotNil = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTimeLimitWhereInput unmarshals raw into the TimeLimitWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTimeLimitWhereInput(ctx context.Context, raw any) (ent.TimeLimitWhereInput, error) {
+	var out ent.TimeLimitWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TimeLimitWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx context.Context, obj any) (ent.UpdateAdministrativeLicenseInput, error) {
 	var it ent.UpdateAdministrativeLicenseInput
 	if obj == nil {
@@ -49034,6 +53225,125 @@ func UnmarshalUpdatePractitionerInput(ctx context.Context, raw any) (ent.UpdateP
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdatePriorNoticeInput(ctx context.Context, obj any) (ent.UpdatePriorNoticeInput, error) {
+	var it ent.UpdatePriorNoticeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"noticeNo", "listType", "facts", "servedOn", "serviceMethod", "replyDeadline", "hearingRequested", "statements", "clearStatements", "replyHandled", "outcome", "clearOutcome"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "noticeNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoticeNo = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "facts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facts"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Facts = data
+		case "servedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServedOn = data
+		case "serviceMethod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethod"))
+			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ServiceMethod = data
+		case "replyDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyDeadline = data
+		case "hearingRequested":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HearingRequested = data
+		case "statements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statements = data
+		case "clearStatements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearStatements"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearStatements = data
+		case "replyHandled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReplyHandled = data
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = data
+		case "clearOutcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearOutcome"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearOutcome = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePriorNoticeInput unmarshals raw into the UpdatePriorNoticeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePriorNoticeInput(ctx context.Context, raw any) (ent.UpdatePriorNoticeInput, error) {
+	var out ent.UpdatePriorNoticeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePriorNoticeInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Context, obj any) (ent.UpdateSectorRatingInput, error) {
 	var it ent.UpdateSectorRatingInput
 	if obj == nil {
@@ -49336,6 +53646,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.TimeLimit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._TimeLimit(ctx, sel, obj)
 	case *ent.SpotCheck:
 		if obj == nil {
 			return graphql.Null
@@ -49356,6 +53671,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._PublicityRule(ctx, sel, obj)
+	case *ent.PriorNotice:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PriorNotice(ctx, sel, obj)
 	case *ent.Practitioner:
 		if obj == nil {
 			return graphql.Null
@@ -49386,6 +53706,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InspectionPlan(ctx, sel, obj)
+	case *ent.Holiday:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Holiday(ctx, sel, obj)
 	case *ent.GovernmentIntegrityRecord:
 		if obj == nil {
 			return graphql.Null
@@ -50738,6 +55063,12 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_inspectionPlans(ctx, field, obj)
 				})
+		case "priorNotices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_priorNotices(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -51598,6 +55929,135 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge(ctx context.Context, 
 			}
 		case "cursor":
 			out.Values[i] = ec._GovernmentIntegrityRecordEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holidayImplementors = []string{"Holiday", "Node"}
+
+func (ec *executionContext) _Holiday(ctx context.Context, sel ast.SelectionSet, obj *ent.Holiday) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holidayImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Holiday")
+		case "id":
+			out.Values[i] = ec._Holiday_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "day":
+			out.Values[i] = ec._Holiday_day(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "working":
+			out.Values[i] = ec._Holiday_working(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Holiday_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holidayConnectionImplementors = []string{"HolidayConnection"}
+
+func (ec *executionContext) _HolidayConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.HolidayConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holidayConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HolidayConnection")
+		case "edges":
+			out.Values[i] = ec._HolidayConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._HolidayConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._HolidayConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var holidayEdgeImplementors = []string{"HolidayEdge"}
+
+func (ec *executionContext) _HolidayEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.HolidayEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, holidayEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HolidayEdge")
+		case "node":
+			out.Values[i] = ec._HolidayEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._HolidayEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -52744,6 +57204,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createPriorNotice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPriorNotice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePriorNotice":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePriorNotice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -52871,6 +57345,12 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_practices(ctx, field, obj)
+				})
+		case "priorNotices":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_priorNotices(ctx, field, obj)
 				})
 		case "idNumber":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -53248,6 +57728,202 @@ func (ec *executionContext) _PractitionerEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var priorNoticeImplementors = []string{"PriorNotice", "Node"}
+
+func (ec *executionContext) _PriorNotice(ctx context.Context, sel ast.SelectionSet, obj *ent.PriorNotice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorNotice")
+		case "id":
+			out.Values[i] = ec._PriorNotice_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._PriorNotice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PriorNotice_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "noticeNo":
+			out.Values[i] = ec._PriorNotice_noticeNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listType":
+			out.Values[i] = ec._PriorNotice_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "facts":
+			out.Values[i] = ec._PriorNotice_facts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "servedOn":
+			out.Values[i] = ec._PriorNotice_servedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "serviceMethod":
+			out.Values[i] = ec._PriorNotice_serviceMethod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replyDeadline":
+			out.Values[i] = ec._PriorNotice_replyDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "hearingRequested":
+			out.Values[i] = ec._PriorNotice_hearingRequested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "statements":
+			out.Values[i] = ec._PriorNotice_statements(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "replyHandled":
+			out.Values[i] = ec._PriorNotice_replyHandled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outcome":
+			out.Values[i] = ec._PriorNotice_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "personID":
+			out.Values[i] = ec._PriorNotice_personID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentID":
+			out.Values[i] = ec._PriorNotice_departmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PriorNotice_person(ctx, field, obj)
+				})
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PriorNotice_department(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var priorNoticeConnectionImplementors = []string{"PriorNoticeConnection"}
+
+func (ec *executionContext) _PriorNoticeConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PriorNoticeConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorNoticeConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorNoticeConnection")
+		case "edges":
+			out.Values[i] = ec._PriorNoticeConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PriorNoticeConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PriorNoticeConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var priorNoticeEdgeImplementors = []string{"PriorNoticeEdge"}
+
+func (ec *executionContext) _PriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PriorNoticeEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priorNoticeEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriorNoticeEdge")
+		case "node":
+			out.Values[i] = ec._PriorNoticeEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._PriorNoticeEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var publicityRuleImplementors = []string{"PublicityRule", "Node"}
 
 func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.SelectionSet, obj *ent.PublicityRule) graphql.Marshaler {
@@ -53556,6 +58232,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_governmentIntegrityRecords(ctx, field)
 				})
+		case "holidays":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_holidays(ctx, field)
+				})
 		case "inspectionPlans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -53592,6 +58274,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_practitioners(ctx, field)
 				})
+		case "priorNotices":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_priorNotices(ctx, field)
+				})
 		case "publicityRules":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -53615,6 +58303,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_spotChecks(ctx, field)
+				})
+		case "timeLimits":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_timeLimits(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -54336,6 +59030,150 @@ func (ec *executionContext) _SpotCheckEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var timeLimitImplementors = []string{"TimeLimit", "Node"}
+
+func (ec *executionContext) _TimeLimit(ctx context.Context, sel ast.SelectionSet, obj *ent.TimeLimit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timeLimitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimeLimit")
+		case "id":
+			out.Values[i] = ec._TimeLimit_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "procedure":
+			out.Values[i] = ec._TimeLimit_procedure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "step":
+			out.Values[i] = ec._TimeLimit_step(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workingDays":
+			out.Values[i] = ec._TimeLimit_workingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "effectiveFrom":
+			out.Values[i] = ec._TimeLimit_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._TimeLimit_basis(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._TimeLimit_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timeLimitConnectionImplementors = []string{"TimeLimitConnection"}
+
+func (ec *executionContext) _TimeLimitConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TimeLimitConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timeLimitConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimeLimitConnection")
+		case "edges":
+			out.Values[i] = ec._TimeLimitConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TimeLimitConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TimeLimitConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timeLimitEdgeImplementors = []string{"TimeLimitEdge"}
+
+func (ec *executionContext) _TimeLimitEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TimeLimitEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timeLimitEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimeLimitEdge")
+		case "node":
+			out.Values[i] = ec._TimeLimitEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._TimeLimitEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *authz.Viewer) graphql.Marshaler {
@@ -54997,6 +59835,11 @@ func (ec *executionContext) unmarshalNCreatePractitionerInput2githubᚗcomᚋcre
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreatePriorNoticeInput(ctx context.Context, v any) (ent.CreatePriorNoticeInput, error) {
+	res, err := ec.unmarshalInputCreatePriorNoticeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateSectorRatingInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateSectorRatingInput(ctx context.Context, v any) (ent.CreateSectorRatingInput, error) {
 	res, err := ec.unmarshalInputCreateSectorRatingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -55390,6 +60233,33 @@ func (ec *executionContext) marshalNGovernmentIntegrityRecordOrderField2ᚖgithu
 
 func (ec *executionContext) unmarshalNGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordWhereInput, error) {
 	res, err := ec.unmarshalInputGovernmentIntegrityRecordWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHolidayConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HolidayConnection!")
+		return graphql.Null
+	}
+	return ec._HolidayConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNHolidayOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrderField(ctx context.Context, v any) (*ent.HolidayOrderField, error) {
+	var res = new(ent.HolidayOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNHolidayOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HolidayOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNHolidayWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInput(ctx context.Context, v any) (*ent.HolidayWhereInput, error) {
+	res, err := ec.unmarshalInputHolidayWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -55839,6 +60709,51 @@ func (ec *executionContext) unmarshalNPractitionerWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriorNotice!")
+		return graphql.Null
+	}
+	return ec._PriorNotice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPriorNoticeConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNoticeConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriorNoticeConnection!")
+		return graphql.Null
+	}
+	return ec._PriorNoticeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriorNoticeOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrderField(ctx context.Context, v any) (*ent.PriorNoticeOrderField, error) {
+	var res = new(ent.PriorNoticeOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriorNoticeOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNoticeOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriorNoticeOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx context.Context, v any) (priornotice.ServiceMethod, error) {
+	var res priornotice.ServiceMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx context.Context, sel ast.SelectionSet, v priornotice.ServiceMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPriorNoticeWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInput(ctx context.Context, v any) (*ent.PriorNoticeWhereInput, error) {
+	res, err := ec.unmarshalInputPriorNoticeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PublicityRuleConnection!")
@@ -56168,6 +61083,19 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNTimeLimitConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimitConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimeLimitConnection!")
+		return graphql.Null
+	}
+	return ec._TimeLimitConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx context.Context, v any) (*ent.TimeLimitWhereInput, error) {
+	res, err := ec.unmarshalInputTimeLimitWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdateAdministrativeLicenseInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateAdministrativeLicenseInput(ctx context.Context, v any) (ent.UpdateAdministrativeLicenseInput, error) {
 	res, err := ec.unmarshalInputUpdateAdministrativeLicenseInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56210,6 +61138,11 @@ func (ec *executionContext) unmarshalNUpdateNaturalPersonInput2githubᚗcomᚋcr
 
 func (ec *executionContext) unmarshalNUpdatePractitionerInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePractitionerInput(ctx context.Context, v any) (ent.UpdatePractitionerInput, error) {
 	res, err := ec.unmarshalInputUpdatePractitionerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePriorNoticeInput(ctx context.Context, v any) (ent.UpdatePriorNoticeInput, error) {
+	res, err := ec.unmarshalInputUpdatePriorNoticeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -57929,6 +62862,66 @@ func (ec *executionContext) unmarshalOGovernmentIntegrityRecordWhereInput2ᚖgit
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx context.Context, sel ast.SelectionSet, v *ent.Holiday) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Holiday(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.HolidayEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HolidayEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOHolidayOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrder(ctx context.Context, v any) (*ent.HolidayOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHolidayOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOHolidayWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInputᚄ(ctx context.Context, v any) ([]*ent.HolidayWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.HolidayWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNHolidayWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOHolidayWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayWhereInput(ctx context.Context, v any) (*ent.HolidayWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputHolidayWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOID2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalIntID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -58803,6 +63796,137 @@ func (ec *executionContext) unmarshalOPractitionerWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOPriorNotice2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PriorNotice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PriorNotice(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PriorNoticeEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNoticeEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PriorNoticeEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPriorNoticeOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrder(ctx context.Context, v any) (*ent.PriorNoticeOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPriorNoticeOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPriorNoticeServiceMethod2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethodᚄ(ctx context.Context, v any) ([]priornotice.ServiceMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]priornotice.ServiceMethod, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPriorNoticeServiceMethod2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethodᚄ(ctx context.Context, sel ast.SelectionSet, v []priornotice.ServiceMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx context.Context, v any) (*priornotice.ServiceMethod, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(priornotice.ServiceMethod)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx context.Context, sel ast.SelectionSet, v *priornotice.ServiceMethod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPriorNoticeWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInputᚄ(ctx context.Context, v any) ([]*ent.PriorNoticeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.PriorNoticeWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPriorNoticeWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOPriorNoticeWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeWhereInput(ctx context.Context, v any) (*ent.PriorNoticeWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPriorNoticeWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -59600,6 +64724,58 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TimeLimit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.TimeLimitEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimitEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TimeLimitEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTimeLimitWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInputᚄ(ctx context.Context, v any) ([]*ent.TimeLimitWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.TimeLimitWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx context.Context, v any) (*ent.TimeLimitWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTimeLimitWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

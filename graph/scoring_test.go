@@ -141,6 +141,16 @@ func TestEIAPointsListAndRefuseReports(t *testing.T) {
 			t.Errorf("%d rectification listings, want 1", n)
 		}
 		banEnd := today.AddDate(1, 0, 0)
+		// Blacklisting a person needs a prior notice first: without one the ban is refused whole.
+		r := clerk.post(createEvent, map[string]any{"in": map[string]any{"departmentID": dep, "personID": setup.P.ID, "sourceSystem": "eia",
+			"sourceRecordID": "B0", "scheme": "EIA_POINTS", "points": 0, "category": "BAN", "effectiveFrom": today.Format(time.DateOnly),
+			"expiresOn": banEnd.Format(time.DateOnly)}})
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "CONFLICT" {
+			t.Fatalf("a ban without prior notice: %+v", r.Errors)
+		}
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p, noticeNo: "EIA-N1",
+			listType: "EE_EIA_BLACKLIST", facts: "弄虚作假编制环评文件", servedOn: $s, serviceMethod: ELECTRONIC, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": dep, "p": setup.P.ID, "s": today.AddDate(0, 0, -20).Format(time.DateOnly), "r": today.AddDate(0, 0, -5).Format(time.DateOnly)}, nil)
 		score("B1", "personID", setup.P.ID, 0, "BAN", today.AddDate(0, 0, -1), &banEnd)
 		if st, _, ok := status("personID", setup.P.ID); st != "BLACKLISTED" || ok {
 			t.Errorf("after a ban: %s accepts=%v", st, ok)

@@ -144,11 +144,20 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			}
 			sector = dep.Sector
 		case m.Op().Is(ent.OpUpdateOne):
-			old, err := m.OldField(ctx, "sector")
+			if old, err := m.OldField(ctx, "sector"); err == nil {
+				sector = old.(sectors.Sector)
+				break
+			}
+			// Types without a sector of their own belong to their department's.
+			old, err := m.OldField(ctx, "department_id")
 			if err != nil {
 				return err
 			}
-			sector = old.(sectors.Sector)
+			dep, err := m.Client().Department.Get(privacy.DecisionContext(ctx, privacy.Allow), old.(int))
+			if err != nil {
+				return err
+			}
+			sector = dep.Sector
 		default:
 			return forbidden("bulk changes of records are not allowed")
 		}

@@ -49,6 +49,8 @@ const (
 	EdgeScoreEvents = "score_events"
 	// EdgeInspectionPlans holds the string denoting the inspection_plans edge name in mutations.
 	EdgeInspectionPlans = "inspection_plans"
+	// EdgePriorNotices holds the string denoting the prior_notices edge name in mutations.
+	EdgePriorNotices = "prior_notices"
 	// Table holds the table name of the department in the database.
 	Table = "departments"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -107,6 +109,13 @@ const (
 	InspectionPlansInverseTable = "inspection_plans"
 	// InspectionPlansColumn is the table column denoting the inspection_plans relation/edge.
 	InspectionPlansColumn = "department_id"
+	// PriorNoticesTable is the table that holds the prior_notices relation/edge.
+	PriorNoticesTable = "prior_notices"
+	// PriorNoticesInverseTable is the table name for the PriorNotice entity.
+	// It exists in this package in order to avoid circular dependency with the "priornotice" package.
+	PriorNoticesInverseTable = "prior_notices"
+	// PriorNoticesColumn is the table column denoting the prior_notices relation/edge.
+	PriorNoticesColumn = "department_id"
 )
 
 // Columns holds all SQL columns for department fields.
@@ -332,6 +341,20 @@ func ByInspectionPlans(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newInspectionPlansStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPriorNoticesCount orders the results by prior_notices count.
+func ByPriorNoticesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPriorNoticesStep(), opts...)
+	}
+}
+
+// ByPriorNotices orders the results by prior_notices terms.
+func ByPriorNotices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPriorNoticesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -386,6 +409,13 @@ func newInspectionPlansStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(InspectionPlansInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, InspectionPlansTable, InspectionPlansColumn),
+	)
+}
+func newPriorNoticesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PriorNoticesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
 	)
 }
 

@@ -588,6 +588,29 @@ func HasInspectionPlansWith(preds ...predicate.InspectionPlan) predicate.Departm
 	})
 }
 
+// HasPriorNotices applies the HasEdge predicate on the "prior_notices" edge.
+func HasPriorNotices() predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPriorNoticesWith applies the HasEdge predicate on the "prior_notices" edge with a given conditions (other predicates).
+func HasPriorNoticesWith(preds ...predicate.PriorNotice) predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := newPriorNoticesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Department) predicate.Department {
 	return predicate.Department(sql.AndPredicates(predicates...))

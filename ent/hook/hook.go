@@ -153,6 +153,18 @@ func (f GovernmentIntegrityRecordFunc) Mutate(ctx context.Context, m ent.Mutatio
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.GovernmentIntegrityRecordMutation", m)
 }
 
+// The HolidayFunc type is an adapter to allow the use of ordinary
+// function as Holiday mutator.
+type HolidayFunc func(context.Context, *ent.HolidayMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f HolidayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.HolidayMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HolidayMutation", m)
+}
+
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary
 // function as InspectionPlan mutator.
 type InspectionPlanFunc func(context.Context, *ent.InspectionPlanMutation) (ent.Value, error)
@@ -225,6 +237,18 @@ func (f PractitionerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PractitionerMutation", m)
 }
 
+// The PriorNoticeFunc type is an adapter to allow the use of ordinary
+// function as PriorNotice mutator.
+type PriorNoticeFunc func(context.Context, *ent.PriorNoticeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PriorNoticeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PriorNoticeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PriorNoticeMutation", m)
+}
+
 // The PublicityRuleFunc type is an adapter to allow the use of ordinary
 // function as PublicityRule mutator.
 type PublicityRuleFunc func(context.Context, *ent.PublicityRuleMutation) (ent.Value, error)
@@ -271,6 +295,18 @@ func (f SpotCheckFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SpotCheckMutation", m)
+}
+
+// The TimeLimitFunc type is an adapter to allow the use of ordinary
+// function as TimeLimit mutator.
+type TimeLimitFunc func(context.Context, *ent.TimeLimitMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TimeLimitFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TimeLimitMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TimeLimitMutation", m)
 }
 
 // Condition is a hook condition function.

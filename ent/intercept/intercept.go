@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -27,10 +28,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -413,6 +416,33 @@ func (f TraverseGovernmentIntegrityRecord) Traverse(ctx context.Context, q ent.Q
 	return fmt.Errorf("unexpected query type %T. expect *ent.GovernmentIntegrityRecordQuery", q)
 }
 
+// The HolidayFunc type is an adapter to allow the use of ordinary function as a Querier.
+type HolidayFunc func(context.Context, *ent.HolidayQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f HolidayFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.HolidayQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.HolidayQuery", q)
+}
+
+// The TraverseHoliday type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseHoliday func(context.Context, *ent.HolidayQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseHoliday) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseHoliday) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HolidayQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.HolidayQuery", q)
+}
+
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary function as a Querier.
 type InspectionPlanFunc func(context.Context, *ent.InspectionPlanQuery) (ent.Value, error)
 
@@ -575,6 +605,33 @@ func (f TraversePractitioner) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PractitionerQuery", q)
 }
 
+// The PriorNoticeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PriorNoticeFunc func(context.Context, *ent.PriorNoticeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PriorNoticeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PriorNoticeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PriorNoticeQuery", q)
+}
+
+// The TraversePriorNotice type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePriorNotice func(context.Context, *ent.PriorNoticeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePriorNotice) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePriorNotice) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PriorNoticeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PriorNoticeQuery", q)
+}
+
 // The PublicityRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PublicityRuleFunc func(context.Context, *ent.PublicityRuleQuery) (ent.Value, error)
 
@@ -683,6 +740,33 @@ func (f TraverseSpotCheck) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.SpotCheckQuery", q)
 }
 
+// The TimeLimitFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TimeLimitFunc func(context.Context, *ent.TimeLimitQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TimeLimitFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TimeLimitQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TimeLimitQuery", q)
+}
+
+// The TraverseTimeLimit type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTimeLimit func(context.Context, *ent.TimeLimitQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTimeLimit) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTimeLimit) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TimeLimitQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TimeLimitQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -710,6 +794,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EvaluationRuleSetQuery, predicate.EvaluationRuleSet, evaluationruleset.OrderOption]{typ: ent.TypeEvaluationRuleSet, tq: q}, nil
 	case *ent.GovernmentIntegrityRecordQuery:
 		return &query[*ent.GovernmentIntegrityRecordQuery, predicate.GovernmentIntegrityRecord, governmentintegrityrecord.OrderOption]{typ: ent.TypeGovernmentIntegrityRecord, tq: q}, nil
+	case *ent.HolidayQuery:
+		return &query[*ent.HolidayQuery, predicate.Holiday, holiday.OrderOption]{typ: ent.TypeHoliday, tq: q}, nil
 	case *ent.InspectionPlanQuery:
 		return &query[*ent.InspectionPlanQuery, predicate.InspectionPlan, inspectionplan.OrderOption]{typ: ent.TypeInspectionPlan, tq: q}, nil
 	case *ent.JointPunishmentMeasureQuery:
@@ -722,6 +808,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.NaturalPersonQuery, predicate.NaturalPerson, naturalperson.OrderOption]{typ: ent.TypeNaturalPerson, tq: q}, nil
 	case *ent.PractitionerQuery:
 		return &query[*ent.PractitionerQuery, predicate.Practitioner, practitioner.OrderOption]{typ: ent.TypePractitioner, tq: q}, nil
+	case *ent.PriorNoticeQuery:
+		return &query[*ent.PriorNoticeQuery, predicate.PriorNotice, priornotice.OrderOption]{typ: ent.TypePriorNotice, tq: q}, nil
 	case *ent.PublicityRuleQuery:
 		return &query[*ent.PublicityRuleQuery, predicate.PublicityRule, publicityrule.OrderOption]{typ: ent.TypePublicityRule, tq: q}, nil
 	case *ent.SectorRatingQuery:
@@ -730,6 +818,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ServiceProviderQuery, predicate.ServiceProvider, serviceprovider.OrderOption]{typ: ent.TypeServiceProvider, tq: q}, nil
 	case *ent.SpotCheckQuery:
 		return &query[*ent.SpotCheckQuery, predicate.SpotCheck, spotcheck.OrderOption]{typ: ent.TypeSpotCheck, tq: q}, nil
+	case *ent.TimeLimitQuery:
+		return &query[*ent.TimeLimitQuery, predicate.TimeLimit, timelimit.OrderOption]{typ: ent.TypeTimeLimit, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

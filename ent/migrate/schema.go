@@ -556,6 +556,19 @@ var (
 			},
 		},
 	}
+	// HolidaysColumns holds the columns for the "holidays" table.
+	HolidaysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "day", Type: field.TypeTime, Unique: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "working", Type: field.TypeBool},
+		{Name: "name", Type: field.TypeString, Size: 64},
+	}
+	// HolidaysTable holds the schema information for the "holidays" table.
+	HolidaysTable = &schema.Table{
+		Name:       "holidays",
+		Columns:    HolidaysColumns,
+		PrimaryKey: []*schema.Column{HolidaysColumns[0]},
+	}
 	// InspectionPlansColumns holds the columns for the "inspection_plans" table.
 	InspectionPlansColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -843,6 +856,56 @@ var (
 			},
 		},
 	}
+	// PriorNoticesColumns holds the columns for the "prior_notices" table.
+	PriorNoticesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "notice_no", Type: field.TypeString, Size: 128},
+		{Name: "list_type", Type: field.TypeString, Size: 64},
+		{Name: "facts", Type: field.TypeString, Size: 2147483647},
+		{Name: "served_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "service_method", Type: field.TypeEnum, Enums: []string{"IN_PERSON", "POST", "ELECTRONIC", "PUBLIC_ANNOUNCEMENT"}},
+		{Name: "reply_deadline", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "hearing_requested", Type: field.TypeBool, Default: false},
+		{Name: "statements", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "reply_handled", Type: field.TypeBool, Default: false},
+		{Name: "outcome", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "department_id", Type: field.TypeInt},
+		{Name: "person_id", Type: field.TypeInt},
+	}
+	// PriorNoticesTable holds the schema information for the "prior_notices" table.
+	PriorNoticesTable = &schema.Table{
+		Name:       "prior_notices",
+		Columns:    PriorNoticesColumns,
+		PrimaryKey: []*schema.Column{PriorNoticesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "prior_notices_departments_prior_notices",
+				Columns:    []*schema.Column{PriorNoticesColumns[13]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "prior_notices_natural_persons_prior_notices",
+				Columns:    []*schema.Column{PriorNoticesColumns[14]},
+				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "priornotice_person_id_list_type",
+				Unique:  false,
+				Columns: []*schema.Column{PriorNoticesColumns[14], PriorNoticesColumns[4]},
+			},
+			{
+				Name:    "priornotice_department_id_notice_no",
+				Unique:  true,
+				Columns: []*schema.Column{PriorNoticesColumns[13], PriorNoticesColumns[3]},
+			},
+		},
+	}
 	// PublicityRulesColumns holds the columns for the "publicity_rules" table.
 	PublicityRulesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1044,6 +1107,22 @@ var (
 			},
 		},
 	}
+	// TimeLimitsColumns holds the columns for the "time_limits" table.
+	TimeLimitsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "procedure", Type: field.TypeString, Size: 32},
+		{Name: "step", Type: field.TypeString, Size: 32},
+		{Name: "working_days", Type: field.TypeInt},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TimeLimitsTable holds the schema information for the "time_limits" table.
+	TimeLimitsTable = &schema.Table{
+		Name:       "time_limits",
+		Columns:    TimeLimitsColumns,
+		PrimaryKey: []*schema.Column{TimeLimitsColumns[0]},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -1058,16 +1137,19 @@ var (
 		EntityRolesTable,
 		EvaluationRuleSetsTable,
 		GovernmentIntegrityRecordsTable,
+		HolidaysTable,
 		InspectionPlansTable,
 		JointPunishmentMeasuresTable,
 		ListEntriesTable,
 		MarketEntitiesTable,
 		NaturalPersonsTable,
 		PractitionersTable,
+		PriorNoticesTable,
 		PublicityRulesTable,
 		SectorRatingsTable,
 		ServiceProvidersTable,
 		SpotChecksTable,
+		TimeLimitsTable,
 	}
 )
 
@@ -1122,6 +1204,9 @@ func init() {
 	GovernmentIntegrityRecordsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(90194313216),
 	}
+	HolidaysTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(94489280512),
+	}
 	InspectionPlansTable.ForeignKeys[0].RefTable = DepartmentsTable
 	InspectionPlansTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
@@ -1148,6 +1233,11 @@ func init() {
 	PractitionersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(38654705664),
 	}
+	PriorNoticesTable.ForeignKeys[0].RefTable = DepartmentsTable
+	PriorNoticesTable.ForeignKeys[1].RefTable = NaturalPersonsTable
+	PriorNoticesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(98784247808),
+	}
 	PublicityRulesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
@@ -1166,5 +1256,8 @@ func init() {
 	SpotChecksTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	SpotChecksTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(51539607552),
+	}
+	TimeLimitsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(103079215104),
 	}
 }

@@ -58,6 +58,8 @@ const (
 	EdgeRoles = "roles"
 	// EdgePractices holds the string denoting the practices edge name in mutations.
 	EdgePractices = "practices"
+	// EdgePriorNotices holds the string denoting the prior_notices edge name in mutations.
+	EdgePriorNotices = "prior_notices"
 	// Table holds the table name of the naturalperson in the database.
 	Table = "natural_persons"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -130,6 +132,13 @@ const (
 	PracticesInverseTable = "practitioners"
 	// PracticesColumn is the table column denoting the practices relation/edge.
 	PracticesColumn = "person_id"
+	// PriorNoticesTable is the table that holds the prior_notices relation/edge.
+	PriorNoticesTable = "prior_notices"
+	// PriorNoticesInverseTable is the table name for the PriorNotice entity.
+	// It exists in this package in order to avoid circular dependency with the "priornotice" package.
+	PriorNoticesInverseTable = "prior_notices"
+	// PriorNoticesColumn is the table column denoting the prior_notices relation/edge.
+	PriorNoticesColumn = "person_id"
 )
 
 // Columns holds all SQL columns for naturalperson fields.
@@ -402,6 +411,20 @@ func ByPractices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPracticesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByPriorNoticesCount orders the results by prior_notices count.
+func ByPriorNoticesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPriorNoticesStep(), opts...)
+	}
+}
+
+// ByPriorNotices orders the results by prior_notices terms.
+func ByPriorNotices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPriorNoticesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -470,6 +493,13 @@ func newPracticesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PracticesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PracticesTable, PracticesColumn),
+	)
+}
+func newPriorNoticesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PriorNoticesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
 	)
 }
 

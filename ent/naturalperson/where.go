@@ -861,6 +861,29 @@ func HasPracticesWith(preds ...predicate.Practitioner) predicate.NaturalPerson {
 	})
 }
 
+// HasPriorNotices applies the HasEdge predicate on the "prior_notices" edge.
+func HasPriorNotices() predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPriorNoticesWith applies the HasEdge predicate on the "prior_notices" edge with a given conditions (other predicates).
+func HasPriorNoticesWith(preds ...predicate.PriorNotice) predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := newPriorNoticesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.NaturalPerson) predicate.NaturalPerson {
 	return predicate.NaturalPerson(sql.AndPredicates(predicates...))

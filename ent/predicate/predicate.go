@@ -42,6 +42,9 @@ type EvaluationRuleSet func(*sql.Selector)
 // GovernmentIntegrityRecord is the predicate function for governmentintegrityrecord builders.
 type GovernmentIntegrityRecord func(*sql.Selector)
 
+// Holiday is the predicate function for holiday builders.
+type Holiday func(*sql.Selector)
+
 // InspectionPlan is the predicate function for inspectionplan builders.
 type InspectionPlan func(*sql.Selector)
 
@@ -60,6 +63,9 @@ type NaturalPerson func(*sql.Selector)
 // Practitioner is the predicate function for practitioner builders.
 type Practitioner func(*sql.Selector)
 
+// PriorNotice is the predicate function for priornotice builders.
+type PriorNotice func(*sql.Selector)
+
 // PublicityRule is the predicate function for publicityrule builders.
 type PublicityRule func(*sql.Selector)
 
@@ -71,3 +77,6 @@ type ServiceProvider func(*sql.Selector)
 
 // SpotCheck is the predicate function for spotcheck builders.
 type SpotCheck func(*sql.Selector)
+
+// TimeLimit is the predicate function for timelimit builders.
+type TimeLimit func(*sql.Selector)

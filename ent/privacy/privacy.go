@@ -399,6 +399,30 @@ func (f GovernmentIntegrityRecordMutationRuleFunc) EvalMutation(ctx context.Cont
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.GovernmentIntegrityRecordMutation", m)
 }
 
+// The HolidayQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type HolidayQueryRuleFunc func(context.Context, *ent.HolidayQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f HolidayQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.HolidayQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.HolidayQuery", q)
+}
+
+// The HolidayMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type HolidayMutationRuleFunc func(context.Context, *ent.HolidayMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f HolidayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.HolidayMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HolidayMutation", m)
+}
+
 // The InspectionPlanQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InspectionPlanQueryRuleFunc func(context.Context, *ent.InspectionPlanQuery) error
@@ -543,6 +567,30 @@ func (f PractitionerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PractitionerMutation", m)
 }
 
+// The PriorNoticeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PriorNoticeQueryRuleFunc func(context.Context, *ent.PriorNoticeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PriorNoticeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PriorNoticeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PriorNoticeQuery", q)
+}
+
+// The PriorNoticeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PriorNoticeMutationRuleFunc func(context.Context, *ent.PriorNoticeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PriorNoticeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PriorNoticeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PriorNoticeMutation", m)
+}
+
 // The PublicityRuleQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PublicityRuleQueryRuleFunc func(context.Context, *ent.PublicityRuleQuery) error
@@ -639,6 +687,30 @@ func (f SpotCheckMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SpotCheckMutation", m)
 }
 
+// The TimeLimitQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TimeLimitQueryRuleFunc func(context.Context, *ent.TimeLimitQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TimeLimitQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TimeLimitQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TimeLimitQuery", q)
+}
+
+// The TimeLimitMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TimeLimitMutationRuleFunc func(context.Context, *ent.TimeLimitMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TimeLimitMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TimeLimitMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TimeLimitMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -698,6 +770,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.GovernmentIntegrityRecordQuery:
 		return q.Filter(), nil
+	case *ent.HolidayQuery:
+		return q.Filter(), nil
 	case *ent.InspectionPlanQuery:
 		return q.Filter(), nil
 	case *ent.JointPunishmentMeasureQuery:
@@ -710,6 +784,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PractitionerQuery:
 		return q.Filter(), nil
+	case *ent.PriorNoticeQuery:
+		return q.Filter(), nil
 	case *ent.PublicityRuleQuery:
 		return q.Filter(), nil
 	case *ent.SectorRatingQuery:
@@ -717,6 +793,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.ServiceProviderQuery:
 		return q.Filter(), nil
 	case *ent.SpotCheckQuery:
+		return q.Filter(), nil
+	case *ent.TimeLimitQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -749,6 +827,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.GovernmentIntegrityRecordMutation:
 		return m.Filter(), nil
+	case *ent.HolidayMutation:
+		return m.Filter(), nil
 	case *ent.InspectionPlanMutation:
 		return m.Filter(), nil
 	case *ent.JointPunishmentMeasureMutation:
@@ -761,6 +841,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.PractitionerMutation:
 		return m.Filter(), nil
+	case *ent.PriorNoticeMutation:
+		return m.Filter(), nil
 	case *ent.PublicityRuleMutation:
 		return m.Filter(), nil
 	case *ent.SectorRatingMutation:
@@ -768,6 +850,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ServiceProviderMutation:
 		return m.Filter(), nil
 	case *ent.SpotCheckMutation:
+		return m.Filter(), nil
+	case *ent.TimeLimitMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -18,17 +18,20 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
+	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/schema"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -1052,6 +1055,35 @@ func init() {
 			return nil
 		}
 	}()
+	holiday.Policy = privacy.NewPolicies(schema.Holiday{})
+	holiday.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := holiday.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	holidayFields := schema.Holiday{}.Fields()
+	_ = holidayFields
+	// holidayDescName is the schema descriptor for name field.
+	holidayDescName := holidayFields[2].Descriptor()
+	// holiday.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	holiday.NameValidator = func() func(string) error {
+		validators := holidayDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	inspectionplan.Policy = privacy.NewPolicies(schema.InspectionPlan{})
 	inspectionplan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1447,6 +1479,81 @@ func init() {
 	practitionerDescCertificateNo := practitionerFields[1].Descriptor()
 	// practitioner.CertificateNoValidator is a validator for the "certificate_no" field. It is called by the builders before save.
 	practitioner.CertificateNoValidator = practitionerDescCertificateNo.Validators[0].(func(string) error)
+	priornoticeMixin := schema.PriorNotice{}.Mixin()
+	priornotice.Policy = privacy.NewPolicies(schema.PriorNotice{})
+	priornotice.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := priornotice.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	priornoticeHooks := schema.PriorNotice{}.Hooks()
+
+	priornotice.Hooks[1] = priornoticeHooks[0]
+	priornoticeMixinFields0 := priornoticeMixin[0].Fields()
+	_ = priornoticeMixinFields0
+	priornoticeFields := schema.PriorNotice{}.Fields()
+	_ = priornoticeFields
+	// priornoticeDescCreatedAt is the schema descriptor for created_at field.
+	priornoticeDescCreatedAt := priornoticeMixinFields0[0].Descriptor()
+	// priornotice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	priornotice.DefaultCreatedAt = priornoticeDescCreatedAt.Default.(func() time.Time)
+	// priornoticeDescUpdatedAt is the schema descriptor for updated_at field.
+	priornoticeDescUpdatedAt := priornoticeMixinFields0[1].Descriptor()
+	// priornotice.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	priornotice.DefaultUpdatedAt = priornoticeDescUpdatedAt.Default.(func() time.Time)
+	// priornotice.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	priornotice.UpdateDefaultUpdatedAt = priornoticeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// priornoticeDescNoticeNo is the schema descriptor for notice_no field.
+	priornoticeDescNoticeNo := priornoticeFields[0].Descriptor()
+	// priornotice.NoticeNoValidator is a validator for the "notice_no" field. It is called by the builders before save.
+	priornotice.NoticeNoValidator = func() func(string) error {
+		validators := priornoticeDescNoticeNo.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(notice_no string) error {
+			for _, fn := range fns {
+				if err := fn(notice_no); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// priornoticeDescListType is the schema descriptor for list_type field.
+	priornoticeDescListType := priornoticeFields[1].Descriptor()
+	// priornotice.ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
+	priornotice.ListTypeValidator = func() func(string) error {
+		validators := priornoticeDescListType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(list_type string) error {
+			for _, fn := range fns {
+				if err := fn(list_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// priornoticeDescFacts is the schema descriptor for facts field.
+	priornoticeDescFacts := priornoticeFields[2].Descriptor()
+	// priornotice.FactsValidator is a validator for the "facts" field. It is called by the builders before save.
+	priornotice.FactsValidator = priornoticeDescFacts.Validators[0].(func(string) error)
+	// priornoticeDescHearingRequested is the schema descriptor for hearing_requested field.
+	priornoticeDescHearingRequested := priornoticeFields[6].Descriptor()
+	// priornotice.DefaultHearingRequested holds the default value on creation for the hearing_requested field.
+	priornotice.DefaultHearingRequested = priornoticeDescHearingRequested.Default.(bool)
+	// priornoticeDescReplyHandled is the schema descriptor for reply_handled field.
+	priornoticeDescReplyHandled := priornoticeFields[8].Descriptor()
+	// priornotice.DefaultReplyHandled holds the default value on creation for the reply_handled field.
+	priornotice.DefaultReplyHandled = priornoticeDescReplyHandled.Default.(bool)
 	publicityrule.Policy = privacy.NewPolicies(schema.PublicityRule{})
 	publicityrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1728,6 +1835,65 @@ func init() {
 	spotcheckDescCheckItems := spotcheckFields[1].Descriptor()
 	// spotcheck.CheckItemsValidator is a validator for the "check_items" field. It is called by the builders before save.
 	spotcheck.CheckItemsValidator = spotcheckDescCheckItems.Validators[0].(func(string) error)
+	timelimit.Policy = privacy.NewPolicies(schema.TimeLimit{})
+	timelimit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := timelimit.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	timelimitFields := schema.TimeLimit{}.Fields()
+	_ = timelimitFields
+	// timelimitDescProcedure is the schema descriptor for procedure field.
+	timelimitDescProcedure := timelimitFields[0].Descriptor()
+	// timelimit.ProcedureValidator is a validator for the "procedure" field. It is called by the builders before save.
+	timelimit.ProcedureValidator = func() func(string) error {
+		validators := timelimitDescProcedure.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(procedure string) error {
+			for _, fn := range fns {
+				if err := fn(procedure); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// timelimitDescStep is the schema descriptor for step field.
+	timelimitDescStep := timelimitFields[1].Descriptor()
+	// timelimit.StepValidator is a validator for the "step" field. It is called by the builders before save.
+	timelimit.StepValidator = func() func(string) error {
+		validators := timelimitDescStep.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(step string) error {
+			for _, fn := range fns {
+				if err := fn(step); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// timelimitDescWorkingDays is the schema descriptor for working_days field.
+	timelimitDescWorkingDays := timelimitFields[2].Descriptor()
+	// timelimit.WorkingDaysValidator is a validator for the "working_days" field. It is called by the builders before save.
+	timelimit.WorkingDaysValidator = timelimitDescWorkingDays.Validators[0].(func(int) error)
+	// timelimitDescBasis is the schema descriptor for basis field.
+	timelimitDescBasis := timelimitFields[4].Descriptor()
+	// timelimit.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	timelimit.BasisValidator = timelimitDescBasis.Validators[0].(func(string) error)
+	// timelimitDescCreatedAt is the schema descriptor for created_at field.
+	timelimitDescCreatedAt := timelimitFields[5].Descriptor()
+	// timelimit.DefaultCreatedAt holds the default value on creation for the created_at field.
+	timelimit.DefaultCreatedAt = timelimitDescCreatedAt.Default.(func() time.Time)
 }
 
 const (

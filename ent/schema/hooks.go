@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"entgo.io/ent"
+	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -449,6 +452,9 @@ func listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if !m.Op().Is(ent.OpCreate) {
 		return nil
 	}
+	if err := priorNoticeServed(ctx, m); err != nil {
+		return err
+	}
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
 	// when the department gave none, the planned end.
 	listed, _ := m.ListedOn()
@@ -550,4 +556,56 @@ func governmentRecordHook(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// workflowPolicy governs workflow documents tied to a department: departments (not the
+// public) read them; writers of the department's sector create and change them.
+func workflowPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRegistry(rule.RegistryOnly)},
+		Mutation: privacy.MutationPolicy{rule.WriteRecords(false)},
+	}
+}
+
+// priorNoticeHook checks a notice's dates.
+func priorNoticeHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if err := notFuture(m, "served_on"); err != nil {
+			return nil, err
+		}
+		if err := notBefore(ctx, m, "served_on", "reply_deadline"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// priorNoticeServed refuses to list a natural person unless a department of the listing
+// department's sector served a notice for the list before the listing date, and its reply
+// deadline passed or its reply was handled (domain.md §7). It runs for every writer: API,
+// imports, CLI and derived listings alike.
+func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
+	personID, ok := m.PersonID()
+	if !ok {
+		return nil
+	}
+	listed, _ := m.ListedOn()
+	listType, _ := m.ListType()
+	depID, _ := m.DepartmentID()
+	ctx = internal(ctx)
+	dep, err := m.Client().Department.Get(ctx, depID)
+	if err != nil {
+		return err
+	}
+	served, err := m.Client().PriorNotice.Query().Where(
+		priornotice.PersonID(personID), priornotice.ListType(string(listType)), priornotice.ServedOnLTE(listed),
+		priornotice.Or(priornotice.ReplyDeadlineLT(listed), priornotice.ReplyHandled(true)),
+		priornotice.HasDepartmentWith(department.SectorEQ(dep.Sector))).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !served {
+		return fmt.Errorf("%w: personID: a natural person can be put on %s only after a prior notice was served and its reply deadline passed or its reply was handled", derrors.Conflict, listType)
+	}
+	return nil
 }

@@ -92,7 +92,9 @@ func (Department) Fields() []ent.Field {
 func (Department) Edges() []ent.Edge {
 	return append(recordEdges(), edge.To("inspection_plans", InspectionPlan.Type).
 		Comment("Random inspection plans the department drew.").
-		Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)))
+		Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		edge.To("prior_notices", PriorNotice.Type).Comment("Prior notices the department served.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)))
 }
 
 // Indexes of the Department.
@@ -290,6 +292,8 @@ func (NaturalPerson) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("practices", Practitioner.Type).Comment("Registrations as a practitioner of a service provider.").
 			Annotations(noInput),
+		edge.To("prior_notices", PriorNotice.Type).Comment("Prior notices served on the person before listing.").
+			Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 	)
 }
 

@@ -1,0 +1,75 @@
+package graph_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// A person cannot be listed without a served notice whose deadline passed or whose reply was
+// handled — through the API, and through the data layer directly (an import or CLI path).
+func TestPriorNoticeCannotBeSkipped(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-labour-clerk")
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation { createNaturalPerson(input: {idNumber: "440524188001010014", name: "欠薪负责人"}) { id } }`, nil, &p)
+		person := p.CreateNaturalPerson.ID
+		today := sectors.Today()
+		dep := env.departmentID("labour-320200")
+		list := func(src string) gqlResponse {
+			return clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!, $src: String!) { createListEntry(input: {departmentID: $d, personID: $p,
+				sourceSystem: "hr", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: $on,
+				reason: "拖欠农民工工资", basis: "人社部令第45号第五条", decisionNo: $src}) { id } }`,
+				map[string]any{"d": dep, "p": person, "on": today.Format(time.DateOnly), "src": src})
+		}
+		expectRefused := func(r gqlResponse) {
+			t.Helper()
+			if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "prior notice") {
+				t.Fatalf("listing without a valid notice: %+v", r.Errors)
+			}
+		}
+		expectRefused(list("L1"))
+		// Directly through the data layer, as an import would: refused too.
+		_, err := env.db.Client.ListEntry.Create().SetDepartmentID(dep).SetPersonID(idOf(t, person)).SetSourceSystem("import").
+			SetSourceRecordID("I1").SetSeverity(sectors.Serious).SetListType(listentry.ListTypeHR_WAGE_ARREARS).SetListedOn(today).
+			SetReason("r").SetBasis("b").SetDecisionNo("I1").Save(authz.SystemContext(context.Background()))
+		if err == nil || !strings.Contains(err.Error(), "prior notice") {
+			t.Fatalf("a direct insert skipped the notice: %v", err)
+		}
+		notice := func(no string, served, deadline time.Time) string {
+			var out struct{ CreatePriorNotice struct{ ID string } }
+			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+				noticeNo: $no, listType: "HR_WAGE_ARREARS", facts: "拖欠工资12万元，经责令限期支付逾期未付", servedOn: $s,
+				serviceMethod: IN_PERSON, replyDeadline: $r}) { id } }`,
+				map[string]any{"d": dep, "p": person, "no": no, "s": served.Format(time.DateOnly), "r": deadline.Format(time.DateOnly)}, &out)
+			return out.CreatePriorNotice.ID
+		}
+		// Served, but the reply deadline has not passed and the reply is not handled: refused.
+		pending := notice("N1", today.AddDate(0, 0, -3), today.AddDate(0, 0, 7))
+		expectRefused(list("L2"))
+		if n := env.count("list_entries", ""); n != 0 {
+			t.Fatalf("%d list entries after refusals", n)
+		}
+		// Once the reply is handled the listing may proceed.
+		clerk.mustData(`mutation($id: ID!) { updatePriorNotice(id: $id, input: {statements: "已筹款", replyHandled: true, outcome: "申辩理由不成立"}) { id } }`,
+			map[string]any{"id": pending}, nil)
+		if r := list("L3"); len(r.Errors) != 0 {
+			t.Fatalf("listing after a handled reply: %+v", r.Errors)
+		}
+		// A notice of another sector does not count.
+		env.as("demo-market-clerk").mustData(`mutation($d: ID!, $p: ID!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "M1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: "2026-01-01", serviceMethod: POST, replyDeadline: "2026-01-10"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320200"), "p": person}, nil)
+		r := env.as("demo-labour-clerk").post(`mutation($d: ID!, $p: ID!) { createListEntry(input: {departmentID: $d, personID: $p, sourceSystem: "hr",
+			sourceRecordID: "L4", severity: SERIOUS, listType: HR_SOCIAL_INSURANCE_SERIOUS, listedOn: "2026-02-01", reason: "r", basis: "b", decisionNo: "L4"}) { id } }`,
+			map[string]any{"d": dep, "p": person})
+		expectRefused(r)
+	})
+}
