@@ -123,11 +123,15 @@ type AdministrativePenaltyEdges struct {
 	Entity *MarketEntity `json:"entity,omitempty"`
 	// Natural person the record is about.
 	Person *NaturalPerson `json:"person,omitempty"`
+	// Credit repair applications for it.
+	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
+
+	namedRepairApplications map[string][]*RepairApplication
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -161,6 +165,15 @@ func (e AdministrativePenaltyEdges) PersonOrErr() (*NaturalPerson, error) {
 		return nil, &NotFoundError{label: naturalperson.Label}
 	}
 	return nil, &NotLoadedError{edge: "person"}
+}
+
+// RepairApplicationsOrErr returns the RepairApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e AdministrativePenaltyEdges) RepairApplicationsOrErr() ([]*RepairApplication, error) {
+	if e.loadedTypes[3] {
+		return e.RepairApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "repair_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -497,6 +510,11 @@ func (_m *AdministrativePenalty) QueryPerson() *NaturalPersonQuery {
 	return NewAdministrativePenaltyClient(_m.config).QueryPerson(_m)
 }
 
+// QueryRepairApplications queries the "repair_applications" edge of the AdministrativePenalty entity.
+func (_m *AdministrativePenalty) QueryRepairApplications() *RepairApplicationQuery {
+	return NewAdministrativePenaltyClient(_m.config).QueryRepairApplications(_m)
+}
+
 // Update returns a builder for updating this AdministrativePenalty.
 // Note that you need to call AdministrativePenalty.Unwrap() before calling this method if this AdministrativePenalty
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -666,6 +684,30 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(_m.Remark)
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedRepairApplications returns the RepairApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *AdministrativePenalty) NamedRepairApplications(name string) ([]*RepairApplication, error) {
+	if _m.Edges.namedRepairApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRepairApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *AdministrativePenalty) appendNamedRepairApplications(name string, edges ...*RepairApplication) {
+	if _m.Edges.namedRepairApplications == nil {
+		_m.Edges.namedRepairApplications = make(map[string][]*RepairApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
+	} else {
+		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
+	}
 }
 
 // AdministrativePenalties is a parsable slice of AdministrativePenalty.

@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/shopspring/decimal"
 )
@@ -506,6 +507,21 @@ func (_c *AdministrativePenaltyCreate) SetEntity(v *MarketEntity) *Administrativ
 // SetPerson sets the "person" edge to the NaturalPerson entity.
 func (_c *AdministrativePenaltyCreate) SetPerson(v *NaturalPerson) *AdministrativePenaltyCreate {
 	return _c.SetPersonID(v.ID)
+}
+
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_c *AdministrativePenaltyCreate) AddRepairApplicationIDs(ids ...int) *AdministrativePenaltyCreate {
+	_c.mutation.AddRepairApplicationIDs(ids...)
+	return _c
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_c *AdministrativePenaltyCreate) AddRepairApplications(v ...*RepairApplication) *AdministrativePenaltyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepairApplicationIDs(ids...)
 }
 
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
@@ -1018,6 +1034,22 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PersonID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

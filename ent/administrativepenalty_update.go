@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/shopspring/decimal"
 )
@@ -661,9 +662,45 @@ func (_u *AdministrativePenaltyUpdate) ClearRemark() *AdministrativePenaltyUpdat
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *AdministrativePenaltyUpdate) AddRepairApplicationIDs(ids ...int) *AdministrativePenaltyUpdate {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *AdministrativePenaltyUpdate) AddRepairApplications(v ...*RepairApplication) *AdministrativePenaltyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
 func (_u *AdministrativePenaltyUpdate) Mutation() *AdministrativePenaltyMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *AdministrativePenaltyUpdate) ClearRepairApplications() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *AdministrativePenaltyUpdate) RemoveRepairApplicationIDs(ids ...int) *AdministrativePenaltyUpdate {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *AdministrativePenaltyUpdate) RemoveRepairApplications(v ...*RepairApplication) *AdministrativePenaltyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1025,6 +1062,51 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if _u.mutation.RemarkCleared() {
 		_spec.ClearField(administrativepenalty.FieldRemark, field.TypeString)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1676,9 +1758,45 @@ func (_u *AdministrativePenaltyUpdateOne) ClearRemark() *AdministrativePenaltyUp
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *AdministrativePenaltyUpdateOne) AddRepairApplicationIDs(ids ...int) *AdministrativePenaltyUpdateOne {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *AdministrativePenaltyUpdateOne) AddRepairApplications(v ...*RepairApplication) *AdministrativePenaltyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
 func (_u *AdministrativePenaltyUpdateOne) Mutation() *AdministrativePenaltyMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *AdministrativePenaltyUpdateOne) ClearRepairApplications() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *AdministrativePenaltyUpdateOne) RemoveRepairApplicationIDs(ids ...int) *AdministrativePenaltyUpdateOne {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *AdministrativePenaltyUpdateOne) RemoveRepairApplications(v ...*RepairApplication) *AdministrativePenaltyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the AdministrativePenaltyUpdate builder.
@@ -2070,6 +2188,51 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.RemarkCleared() {
 		_spec.ClearField(administrativepenalty.FieldRemark, field.TypeString)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &AdministrativePenalty{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -37,6 +37,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -90,6 +92,10 @@ type Client struct {
 	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
+	// RepairApplication is the client for interacting with the RepairApplication builders.
+	RepairApplication *RepairApplicationClient
+	// RepairTransition is the client for interacting with the RepairTransition builders.
+	RepairTransition *RepairTransitionClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -130,6 +136,8 @@ func (c *Client) init() {
 	c.Practitioner = NewPractitionerClient(c.config)
 	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
+	c.RepairApplication = NewRepairApplicationClient(c.config)
+	c.RepairTransition = NewRepairTransitionClient(c.config)
 	c.SectorRating = NewSectorRatingClient(c.config)
 	c.ServiceProvider = NewServiceProviderClient(c.config)
 	c.SpotCheck = NewSpotCheckClient(c.config)
@@ -255,6 +263,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
+		RepairApplication:         NewRepairApplicationClient(cfg),
+		RepairTransition:          NewRepairTransitionClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
@@ -299,6 +309,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
+		RepairApplication:         NewRepairApplicationClient(cfg),
+		RepairTransition:          NewRepairTransitionClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
@@ -337,7 +349,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
 		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
+		c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -352,7 +365,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
 		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
+		c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -403,6 +417,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PriorNotice.mutate(ctx, m)
 	case *PublicityRuleMutation:
 		return c.PublicityRule.mutate(ctx, m)
+	case *RepairApplicationMutation:
+		return c.RepairApplication.mutate(ctx, m)
+	case *RepairTransitionMutation:
+		return c.RepairTransition.mutate(ctx, m)
 	case *SectorRatingMutation:
 		return c.SectorRating.mutate(ctx, m)
 	case *ServiceProviderMutation:
@@ -888,6 +906,22 @@ func (c *AdministrativePenaltyClient) QueryPerson(_m *AdministrativePenalty) *Na
 	return query
 }
 
+// QueryRepairApplications queries the repair_applications edge of a AdministrativePenalty.
+func (c *AdministrativePenaltyClient) QueryRepairApplications(_m *AdministrativePenalty) *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(administrativepenalty.Table, administrativepenalty.FieldID, id),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, administrativepenalty.RepairApplicationsTable, administrativepenalty.RepairApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AdministrativePenaltyClient) Hooks() []Hook {
 	hooks := c.hooks.AdministrativePenalty
@@ -1331,6 +1365,22 @@ func (c *CreditCommitmentClient) QueryPerson(_m *CreditCommitment) *NaturalPerso
 			sqlgraph.From(creditcommitment.Table, creditcommitment.FieldID, id),
 			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, creditcommitment.PersonTable, creditcommitment.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRepairApplications queries the repair_applications edge of a CreditCommitment.
+func (c *CreditCommitmentClient) QueryRepairApplications(_m *CreditCommitment) *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditcommitment.Table, creditcommitment.FieldID, id),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, creditcommitment.RepairApplicationsTable, creditcommitment.RepairApplicationsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1791,6 +1841,22 @@ func (c *DepartmentClient) QueryPriorNotices(_m *Department) *PriorNoticeQuery {
 			sqlgraph.From(department.Table, department.FieldID, id),
 			sqlgraph.To(priornotice.Table, priornotice.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.PriorNoticesTable, department.PriorNoticesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRepairApplications queries the repair_applications edge of a Department.
+func (c *DepartmentClient) QueryRepairApplications(_m *Department) *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.RepairApplicationsTable, department.RepairApplicationsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2982,6 +3048,22 @@ func (c *ListEntryClient) QueryPerson(_m *ListEntry) *NaturalPersonQuery {
 	return query
 }
 
+// QueryRepairApplications queries the repair_applications edge of a ListEntry.
+func (c *ListEntryClient) QueryRepairApplications(_m *ListEntry) *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(listentry.Table, listentry.FieldID, id),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, listentry.RepairApplicationsTable, listentry.RepairApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ListEntryClient) Hooks() []Hook {
 	hooks := c.hooks.ListEntry
@@ -4094,6 +4176,370 @@ func (c *PublicityRuleClient) mutate(ctx context.Context, m *PublicityRuleMutati
 	}
 }
 
+// RepairApplicationClient is a client for the RepairApplication schema.
+type RepairApplicationClient struct {
+	config
+}
+
+// NewRepairApplicationClient returns a client for the RepairApplication from the given config.
+func NewRepairApplicationClient(c config) *RepairApplicationClient {
+	return &RepairApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `repairapplication.Hooks(f(g(h())))`.
+func (c *RepairApplicationClient) Use(hooks ...Hook) {
+	c.hooks.RepairApplication = append(c.hooks.RepairApplication, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `repairapplication.Intercept(f(g(h())))`.
+func (c *RepairApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RepairApplication = append(c.inters.RepairApplication, interceptors...)
+}
+
+// Create returns a builder for creating a RepairApplication entity.
+func (c *RepairApplicationClient) Create() *RepairApplicationCreate {
+	mutation := newRepairApplicationMutation(c.config, OpCreate)
+	return &RepairApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RepairApplication entities.
+func (c *RepairApplicationClient) CreateBulk(builders ...*RepairApplicationCreate) *RepairApplicationCreateBulk {
+	return &RepairApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RepairApplicationClient) MapCreateBulk(slice any, setFunc func(*RepairApplicationCreate, int)) *RepairApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RepairApplicationCreateBulk{err: fmt.Errorf("calling to RepairApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RepairApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RepairApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RepairApplication.
+func (c *RepairApplicationClient) Update() *RepairApplicationUpdate {
+	mutation := newRepairApplicationMutation(c.config, OpUpdate)
+	return &RepairApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RepairApplicationClient) UpdateOne(_m *RepairApplication) *RepairApplicationUpdateOne {
+	mutation := newRepairApplicationMutation(c.config, OpUpdateOne, withRepairApplication(_m))
+	return &RepairApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RepairApplicationClient) UpdateOneID(id int) *RepairApplicationUpdateOne {
+	mutation := newRepairApplicationMutation(c.config, OpUpdateOne, withRepairApplicationID(id))
+	return &RepairApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RepairApplication.
+func (c *RepairApplicationClient) Delete() *RepairApplicationDelete {
+	mutation := newRepairApplicationMutation(c.config, OpDelete)
+	return &RepairApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RepairApplicationClient) DeleteOne(_m *RepairApplication) *RepairApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RepairApplicationClient) DeleteOneID(id int) *RepairApplicationDeleteOne {
+	builder := c.Delete().Where(repairapplication.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RepairApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for RepairApplication.
+func (c *RepairApplicationClient) Query() *RepairApplicationQuery {
+	return &RepairApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRepairApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RepairApplication entity by its id.
+func (c *RepairApplicationClient) Get(ctx context.Context, id int) (*RepairApplication, error) {
+	return c.Query().Where(repairapplication.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RepairApplicationClient) GetX(ctx context.Context, id int) *RepairApplication {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPenalty queries the penalty edge of a RepairApplication.
+func (c *RepairApplicationClient) QueryPenalty(_m *RepairApplication) *AdministrativePenaltyQuery {
+	query := (&AdministrativePenaltyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairapplication.Table, repairapplication.FieldID, id),
+			sqlgraph.To(administrativepenalty.Table, administrativepenalty.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repairapplication.PenaltyTable, repairapplication.PenaltyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryListEntry queries the list_entry edge of a RepairApplication.
+func (c *RepairApplicationClient) QueryListEntry(_m *RepairApplication) *ListEntryQuery {
+	query := (&ListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairapplication.Table, repairapplication.FieldID, id),
+			sqlgraph.To(listentry.Table, listentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repairapplication.ListEntryTable, repairapplication.ListEntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCommitment queries the commitment edge of a RepairApplication.
+func (c *RepairApplicationClient) QueryCommitment(_m *RepairApplication) *CreditCommitmentQuery {
+	query := (&CreditCommitmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairapplication.Table, repairapplication.FieldID, id),
+			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repairapplication.CommitmentTable, repairapplication.CommitmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDepartment queries the department edge of a RepairApplication.
+func (c *RepairApplicationClient) QueryDepartment(_m *RepairApplication) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairapplication.Table, repairapplication.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repairapplication.DepartmentTable, repairapplication.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryTransitions queries the transitions edge of a RepairApplication.
+func (c *RepairApplicationClient) QueryTransitions(_m *RepairApplication) *RepairTransitionQuery {
+	query := (&RepairTransitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairapplication.Table, repairapplication.FieldID, id),
+			sqlgraph.To(repairtransition.Table, repairtransition.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, repairapplication.TransitionsTable, repairapplication.TransitionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RepairApplicationClient) Hooks() []Hook {
+	hooks := c.hooks.RepairApplication
+	return append(hooks[:len(hooks):len(hooks)], repairapplication.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RepairApplicationClient) Interceptors() []Interceptor {
+	return c.inters.RepairApplication
+}
+
+func (c *RepairApplicationClient) mutate(ctx context.Context, m *RepairApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RepairApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RepairApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RepairApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RepairApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RepairApplication mutation op: %q", m.Op())
+	}
+}
+
+// RepairTransitionClient is a client for the RepairTransition schema.
+type RepairTransitionClient struct {
+	config
+}
+
+// NewRepairTransitionClient returns a client for the RepairTransition from the given config.
+func NewRepairTransitionClient(c config) *RepairTransitionClient {
+	return &RepairTransitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `repairtransition.Hooks(f(g(h())))`.
+func (c *RepairTransitionClient) Use(hooks ...Hook) {
+	c.hooks.RepairTransition = append(c.hooks.RepairTransition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `repairtransition.Intercept(f(g(h())))`.
+func (c *RepairTransitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RepairTransition = append(c.inters.RepairTransition, interceptors...)
+}
+
+// Create returns a builder for creating a RepairTransition entity.
+func (c *RepairTransitionClient) Create() *RepairTransitionCreate {
+	mutation := newRepairTransitionMutation(c.config, OpCreate)
+	return &RepairTransitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RepairTransition entities.
+func (c *RepairTransitionClient) CreateBulk(builders ...*RepairTransitionCreate) *RepairTransitionCreateBulk {
+	return &RepairTransitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RepairTransitionClient) MapCreateBulk(slice any, setFunc func(*RepairTransitionCreate, int)) *RepairTransitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RepairTransitionCreateBulk{err: fmt.Errorf("calling to RepairTransitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RepairTransitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RepairTransitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RepairTransition.
+func (c *RepairTransitionClient) Update() *RepairTransitionUpdate {
+	mutation := newRepairTransitionMutation(c.config, OpUpdate)
+	return &RepairTransitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RepairTransitionClient) UpdateOne(_m *RepairTransition) *RepairTransitionUpdateOne {
+	mutation := newRepairTransitionMutation(c.config, OpUpdateOne, withRepairTransition(_m))
+	return &RepairTransitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RepairTransitionClient) UpdateOneID(id int) *RepairTransitionUpdateOne {
+	mutation := newRepairTransitionMutation(c.config, OpUpdateOne, withRepairTransitionID(id))
+	return &RepairTransitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RepairTransition.
+func (c *RepairTransitionClient) Delete() *RepairTransitionDelete {
+	mutation := newRepairTransitionMutation(c.config, OpDelete)
+	return &RepairTransitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RepairTransitionClient) DeleteOne(_m *RepairTransition) *RepairTransitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RepairTransitionClient) DeleteOneID(id int) *RepairTransitionDeleteOne {
+	builder := c.Delete().Where(repairtransition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RepairTransitionDeleteOne{builder}
+}
+
+// Query returns a query builder for RepairTransition.
+func (c *RepairTransitionClient) Query() *RepairTransitionQuery {
+	return &RepairTransitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRepairTransition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RepairTransition entity by its id.
+func (c *RepairTransitionClient) Get(ctx context.Context, id int) (*RepairTransition, error) {
+	return c.Query().Where(repairtransition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RepairTransitionClient) GetX(ctx context.Context, id int) *RepairTransition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryApplication queries the application edge of a RepairTransition.
+func (c *RepairTransitionClient) QueryApplication(_m *RepairTransition) *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(repairtransition.Table, repairtransition.FieldID, id),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, repairtransition.ApplicationTable, repairtransition.ApplicationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RepairTransitionClient) Hooks() []Hook {
+	hooks := c.hooks.RepairTransition
+	return append(hooks[:len(hooks):len(hooks)], repairtransition.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RepairTransitionClient) Interceptors() []Interceptor {
+	return c.inters.RepairTransition
+}
+
+func (c *RepairTransitionClient) mutate(ctx context.Context, m *RepairTransitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RepairTransitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RepairTransitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RepairTransitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RepairTransitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RepairTransition mutation op: %q", m.Op())
+	}
+}
+
 // SectorRatingClient is a client for the SectorRating schema.
 type SectorRatingClient struct {
 	config
@@ -4765,15 +5211,15 @@ type (
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PriorNotice, PublicityRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Hook
+		PriorNotice, PublicityRule, RepairApplication, RepairTransition, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PriorNotice, PublicityRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Interceptor
+		PriorNotice, PublicityRule, RepairApplication, RepairTransition, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
 	}
 )

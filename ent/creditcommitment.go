@@ -67,11 +67,15 @@ type CreditCommitmentEdges struct {
 	Entity *MarketEntity `json:"entity,omitempty"`
 	// Natural person the record is about.
 	Person *NaturalPerson `json:"person,omitempty"`
+	// Credit repair applications for it.
+	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
+
+	namedRepairApplications map[string][]*RepairApplication
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -105,6 +109,15 @@ func (e CreditCommitmentEdges) PersonOrErr() (*NaturalPerson, error) {
 		return nil, &NotFoundError{label: naturalperson.Label}
 	}
 	return nil, &NotLoadedError{edge: "person"}
+}
+
+// RepairApplicationsOrErr returns the RepairApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e CreditCommitmentEdges) RepairApplicationsOrErr() ([]*RepairApplication, error) {
+	if e.loadedTypes[3] {
+		return e.RepairApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "repair_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -266,6 +279,11 @@ func (_m *CreditCommitment) QueryPerson() *NaturalPersonQuery {
 	return NewCreditCommitmentClient(_m.config).QueryPerson(_m)
 }
 
+// QueryRepairApplications queries the "repair_applications" edge of the CreditCommitment entity.
+func (_m *CreditCommitment) QueryRepairApplications() *RepairApplicationQuery {
+	return NewCreditCommitmentClient(_m.config).QueryRepairApplications(_m)
+}
+
 // Update returns a builder for updating this CreditCommitment.
 // Note that you need to call CreditCommitment.Unwrap() before calling this method if this CreditCommitment
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -340,6 +358,30 @@ func (_m *CreditCommitment) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.Fulfilment))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedRepairApplications returns the RepairApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *CreditCommitment) NamedRepairApplications(name string) ([]*RepairApplication, error) {
+	if _m.Edges.namedRepairApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRepairApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *CreditCommitment) appendNamedRepairApplications(name string, edges ...*RepairApplication) {
+	if _m.Edges.namedRepairApplications == nil {
+		_m.Edges.namedRepairApplications = make(map[string][]*RepairApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
+	} else {
+		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
+	}
 }
 
 // CreditCommitments is a parsable slice of CreditCommitment.

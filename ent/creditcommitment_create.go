@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 )
 
@@ -199,6 +200,21 @@ func (_c *CreditCommitmentCreate) SetEntity(v *MarketEntity) *CreditCommitmentCr
 // SetPerson sets the "person" edge to the NaturalPerson entity.
 func (_c *CreditCommitmentCreate) SetPerson(v *NaturalPerson) *CreditCommitmentCreate {
 	return _c.SetPersonID(v.ID)
+}
+
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_c *CreditCommitmentCreate) AddRepairApplicationIDs(ids ...int) *CreditCommitmentCreate {
+	_c.mutation.AddRepairApplicationIDs(ids...)
+	return _c
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_c *CreditCommitmentCreate) AddRepairApplications(v ...*RepairApplication) *CreditCommitmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepairApplicationIDs(ids...)
 }
 
 // Mutation returns the CreditCommitmentMutation object of the builder.
@@ -484,6 +500,22 @@ func (_c *CreditCommitmentCreate) createSpec() (*CreditCommitment, *sqlgraph.Cre
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PersonID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -17,20 +18,23 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 )
 
 // CreditCommitmentQuery is the builder for querying CreditCommitment entities.
 type CreditCommitmentQuery struct {
 	config
-	ctx            *QueryContext
-	order          []creditcommitment.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.CreditCommitment
-	withDepartment *DepartmentQuery
-	withEntity     *MarketEntityQuery
-	withPerson     *NaturalPersonQuery
-	modifiers      []func(*sql.Selector)
-	loadTotal      []func(context.Context, []*CreditCommitment) error
+	ctx                         *QueryContext
+	order                       []creditcommitment.OrderOption
+	inters                      []Interceptor
+	predicates                  []predicate.CreditCommitment
+	withDepartment              *DepartmentQuery
+	withEntity                  *MarketEntityQuery
+	withPerson                  *NaturalPersonQuery
+	withRepairApplications      *RepairApplicationQuery
+	modifiers                   []func(*sql.Selector)
+	loadTotal                   []func(context.Context, []*CreditCommitment) error
+	withNamedRepairApplications map[string]*RepairApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -126,6 +130,28 @@ func (_q *CreditCommitmentQuery) QueryPerson() *NaturalPersonQuery {
 			sqlgraph.From(creditcommitment.Table, creditcommitment.FieldID, selector),
 			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, creditcommitment.PersonTable, creditcommitment.PersonColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRepairApplications chains the current query on the "repair_applications" edge.
+func (_q *CreditCommitmentQuery) QueryRepairApplications() *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditcommitment.Table, creditcommitment.FieldID, selector),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, creditcommitment.RepairApplicationsTable, creditcommitment.RepairApplicationsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -320,14 +346,15 @@ func (_q *CreditCommitmentQuery) Clone() *CreditCommitmentQuery {
 		return nil
 	}
 	return &CreditCommitmentQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]creditcommitment.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.CreditCommitment{}, _q.predicates...),
-		withDepartment: _q.withDepartment.Clone(),
-		withEntity:     _q.withEntity.Clone(),
-		withPerson:     _q.withPerson.Clone(),
+		config:                 _q.config,
+		ctx:                    _q.ctx.Clone(),
+		order:                  append([]creditcommitment.OrderOption{}, _q.order...),
+		inters:                 append([]Interceptor{}, _q.inters...),
+		predicates:             append([]predicate.CreditCommitment{}, _q.predicates...),
+		withDepartment:         _q.withDepartment.Clone(),
+		withEntity:             _q.withEntity.Clone(),
+		withPerson:             _q.withPerson.Clone(),
+		withRepairApplications: _q.withRepairApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -364,6 +391,17 @@ func (_q *CreditCommitmentQuery) WithPerson(opts ...func(*NaturalPersonQuery)) *
 		opt(query)
 	}
 	_q.withPerson = query
+	return _q
+}
+
+// WithRepairApplications tells the query-builder to eager-load the nodes that are connected to
+// the "repair_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CreditCommitmentQuery) WithRepairApplications(opts ...func(*RepairApplicationQuery)) *CreditCommitmentQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRepairApplications = query
 	return _q
 }
 
@@ -451,10 +489,11 @@ func (_q *CreditCommitmentQuery) sqlAll(ctx context.Context, hooks ...queryHook)
 	var (
 		nodes       = []*CreditCommitment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [4]bool{
 			_q.withDepartment != nil,
 			_q.withEntity != nil,
 			_q.withPerson != nil,
+			_q.withRepairApplications != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -493,6 +532,22 @@ func (_q *CreditCommitmentQuery) sqlAll(ctx context.Context, hooks ...queryHook)
 	if query := _q.withPerson; query != nil {
 		if err := _q.loadPerson(ctx, query, nodes, nil,
 			func(n *CreditCommitment, e *NaturalPerson) { n.Edges.Person = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRepairApplications; query != nil {
+		if err := _q.loadRepairApplications(ctx, query, nodes,
+			func(n *CreditCommitment) { n.Edges.RepairApplications = []*RepairApplication{} },
+			func(n *CreditCommitment, e *RepairApplication) {
+				n.Edges.RepairApplications = append(n.Edges.RepairApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRepairApplications {
+		if err := _q.loadRepairApplications(ctx, query, nodes,
+			func(n *CreditCommitment) { n.appendNamedRepairApplications(name) },
+			func(n *CreditCommitment, e *RepairApplication) { n.appendNamedRepairApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -591,6 +646,36 @@ func (_q *CreditCommitmentQuery) loadPerson(ctx context.Context, query *NaturalP
 	}
 	return nil
 }
+func (_q *CreditCommitmentQuery) loadRepairApplications(ctx context.Context, query *RepairApplicationQuery, nodes []*CreditCommitment, init func(*CreditCommitment), assign func(*CreditCommitment, *RepairApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*CreditCommitment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(repairapplication.FieldCommitmentID)
+	}
+	query.Where(predicate.RepairApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(creditcommitment.RepairApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CommitmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "commitment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CreditCommitmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -683,6 +768,20 @@ func (_q *CreditCommitmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// WithNamedRepairApplications tells the query-builder to eager-load the nodes that are connected to the "repair_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CreditCommitmentQuery) WithNamedRepairApplications(name string, opts ...func(*RepairApplicationQuery)) *CreditCommitmentQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRepairApplications == nil {
+		_q.withNamedRepairApplications = make(map[string]*RepairApplicationQuery)
+	}
+	_q.withNamedRepairApplications[name] = query
+	return _q
 }
 
 // CreditCommitmentGroupBy is the group-by builder for CreditCommitment entities.

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 )
 
@@ -181,9 +182,45 @@ func (_u *CreditCommitmentUpdate) SetNillableFulfilment(v *creditcommitment.Fulf
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *CreditCommitmentUpdate) AddRepairApplicationIDs(ids ...int) *CreditCommitmentUpdate {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *CreditCommitmentUpdate) AddRepairApplications(v ...*RepairApplication) *CreditCommitmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the CreditCommitmentMutation object of the builder.
 func (_u *CreditCommitmentUpdate) Mutation() *CreditCommitmentMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *CreditCommitmentUpdate) ClearRepairApplications() *CreditCommitmentUpdate {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *CreditCommitmentUpdate) RemoveRepairApplicationIDs(ids ...int) *CreditCommitmentUpdate {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *CreditCommitmentUpdate) RemoveRepairApplications(v ...*RepairApplication) *CreditCommitmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -323,6 +360,51 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if value, ok := _u.mutation.Fulfilment(); ok {
 		_spec.SetField(creditcommitment.FieldFulfilment, field.TypeEnum, value)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -496,9 +578,45 @@ func (_u *CreditCommitmentUpdateOne) SetNillableFulfilment(v *creditcommitment.F
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *CreditCommitmentUpdateOne) AddRepairApplicationIDs(ids ...int) *CreditCommitmentUpdateOne {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *CreditCommitmentUpdateOne) AddRepairApplications(v ...*RepairApplication) *CreditCommitmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the CreditCommitmentMutation object of the builder.
 func (_u *CreditCommitmentUpdateOne) Mutation() *CreditCommitmentMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *CreditCommitmentUpdateOne) ClearRepairApplications() *CreditCommitmentUpdateOne {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *CreditCommitmentUpdateOne) RemoveRepairApplicationIDs(ids ...int) *CreditCommitmentUpdateOne {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *CreditCommitmentUpdateOne) RemoveRepairApplications(v ...*RepairApplication) *CreditCommitmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the CreditCommitmentUpdate builder.
@@ -668,6 +786,51 @@ func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if value, ok := _u.mutation.Fulfilment(); ok {
 		_spec.SetField(creditcommitment.FieldFulfilment, field.TypeEnum, value)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &CreditCommitment{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -58,21 +58,24 @@ type DepartmentEdges struct {
 	InspectionPlans []*InspectionPlan `json:"inspection_plans,omitempty"`
 	// Prior notices the department served.
 	PriorNotices []*PriorNotice `json:"prior_notices,omitempty"`
+	// Repair applications of records the department determined.
+	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [9]bool
+	loadedTypes [10]bool
 	// totalCount holds the count of the edges above.
-	totalCount [9]map[string]int
+	totalCount [10]map[string]int
 
-	namedPenalties       map[string][]*AdministrativePenalty
-	namedLicenses        map[string][]*AdministrativeLicense
-	namedListEntries     map[string][]*ListEntry
-	namedRatings         map[string][]*SectorRating
-	namedSpotChecks      map[string][]*SpotCheck
-	namedCommitments     map[string][]*CreditCommitment
-	namedScoreEvents     map[string][]*CreditScoreEvent
-	namedInspectionPlans map[string][]*InspectionPlan
-	namedPriorNotices    map[string][]*PriorNotice
+	namedPenalties          map[string][]*AdministrativePenalty
+	namedLicenses           map[string][]*AdministrativeLicense
+	namedListEntries        map[string][]*ListEntry
+	namedRatings            map[string][]*SectorRating
+	namedSpotChecks         map[string][]*SpotCheck
+	namedCommitments        map[string][]*CreditCommitment
+	namedScoreEvents        map[string][]*CreditScoreEvent
+	namedInspectionPlans    map[string][]*InspectionPlan
+	namedPriorNotices       map[string][]*PriorNotice
+	namedRepairApplications map[string][]*RepairApplication
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -154,6 +157,15 @@ func (e DepartmentEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
 		return e.PriorNotices, nil
 	}
 	return nil, &NotLoadedError{edge: "prior_notices"}
+}
+
+// RepairApplicationsOrErr returns the RepairApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) RepairApplicationsOrErr() ([]*RepairApplication, error) {
+	if e.loadedTypes[9] {
+		return e.RepairApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "repair_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -288,6 +300,11 @@ func (_m *Department) QueryInspectionPlans() *InspectionPlanQuery {
 // QueryPriorNotices queries the "prior_notices" edge of the Department entity.
 func (_m *Department) QueryPriorNotices() *PriorNoticeQuery {
 	return NewDepartmentClient(_m.config).QueryPriorNotices(_m)
+}
+
+// QueryRepairApplications queries the "repair_applications" edge of the Department entity.
+func (_m *Department) QueryRepairApplications() *RepairApplicationQuery {
+	return NewDepartmentClient(_m.config).QueryRepairApplications(_m)
 }
 
 // Update returns a builder for updating this Department.
@@ -550,6 +567,30 @@ func (_m *Department) appendNamedPriorNotices(name string, edges ...*PriorNotice
 		_m.Edges.namedPriorNotices[name] = []*PriorNotice{}
 	} else {
 		_m.Edges.namedPriorNotices[name] = append(_m.Edges.namedPriorNotices[name], edges...)
+	}
+}
+
+// NamedRepairApplications returns the RepairApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedRepairApplications(name string) ([]*RepairApplication, error) {
+	if _m.Edges.namedRepairApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRepairApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedRepairApplications(name string, edges ...*RepairApplication) {
+	if _m.Edges.namedRepairApplications == nil {
+		_m.Edges.namedRepairApplications = make(map[string][]*RepairApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
+	} else {
+		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -214,6 +215,21 @@ func (_c *DepartmentCreate) AddPriorNotices(v ...*PriorNotice) *DepartmentCreate
 		ids[i] = v[i].ID
 	}
 	return _c.AddPriorNoticeIDs(ids...)
+}
+
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_c *DepartmentCreate) AddRepairApplicationIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddRepairApplicationIDs(ids...)
+	return _c
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_c *DepartmentCreate) AddRepairApplications(v ...*RepairApplication) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepairApplicationIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -487,6 +503,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
@@ -29,30 +30,32 @@ import (
 // DepartmentQuery is the builder for querying Department entities.
 type DepartmentQuery struct {
 	config
-	ctx                      *QueryContext
-	order                    []department.OrderOption
-	inters                   []Interceptor
-	predicates               []predicate.Department
-	withPenalties            *AdministrativePenaltyQuery
-	withLicenses             *AdministrativeLicenseQuery
-	withListEntries          *ListEntryQuery
-	withRatings              *SectorRatingQuery
-	withSpotChecks           *SpotCheckQuery
-	withCommitments          *CreditCommitmentQuery
-	withScoreEvents          *CreditScoreEventQuery
-	withInspectionPlans      *InspectionPlanQuery
-	withPriorNotices         *PriorNoticeQuery
-	modifiers                []func(*sql.Selector)
-	loadTotal                []func(context.Context, []*Department) error
-	withNamedPenalties       map[string]*AdministrativePenaltyQuery
-	withNamedLicenses        map[string]*AdministrativeLicenseQuery
-	withNamedListEntries     map[string]*ListEntryQuery
-	withNamedRatings         map[string]*SectorRatingQuery
-	withNamedSpotChecks      map[string]*SpotCheckQuery
-	withNamedCommitments     map[string]*CreditCommitmentQuery
-	withNamedScoreEvents     map[string]*CreditScoreEventQuery
-	withNamedInspectionPlans map[string]*InspectionPlanQuery
-	withNamedPriorNotices    map[string]*PriorNoticeQuery
+	ctx                         *QueryContext
+	order                       []department.OrderOption
+	inters                      []Interceptor
+	predicates                  []predicate.Department
+	withPenalties               *AdministrativePenaltyQuery
+	withLicenses                *AdministrativeLicenseQuery
+	withListEntries             *ListEntryQuery
+	withRatings                 *SectorRatingQuery
+	withSpotChecks              *SpotCheckQuery
+	withCommitments             *CreditCommitmentQuery
+	withScoreEvents             *CreditScoreEventQuery
+	withInspectionPlans         *InspectionPlanQuery
+	withPriorNotices            *PriorNoticeQuery
+	withRepairApplications      *RepairApplicationQuery
+	modifiers                   []func(*sql.Selector)
+	loadTotal                   []func(context.Context, []*Department) error
+	withNamedPenalties          map[string]*AdministrativePenaltyQuery
+	withNamedLicenses           map[string]*AdministrativeLicenseQuery
+	withNamedListEntries        map[string]*ListEntryQuery
+	withNamedRatings            map[string]*SectorRatingQuery
+	withNamedSpotChecks         map[string]*SpotCheckQuery
+	withNamedCommitments        map[string]*CreditCommitmentQuery
+	withNamedScoreEvents        map[string]*CreditScoreEventQuery
+	withNamedInspectionPlans    map[string]*InspectionPlanQuery
+	withNamedPriorNotices       map[string]*PriorNoticeQuery
+	withNamedRepairApplications map[string]*RepairApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -287,6 +290,28 @@ func (_q *DepartmentQuery) QueryPriorNotices() *PriorNoticeQuery {
 	return query
 }
 
+// QueryRepairApplications chains the current query on the "repair_applications" edge.
+func (_q *DepartmentQuery) QueryRepairApplications() *RepairApplicationQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.RepairApplicationsTable, department.RepairApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Department entity from the query.
 // Returns a *NotFoundError when no Department was found.
 func (_q *DepartmentQuery) First(ctx context.Context) (*Department, error) {
@@ -474,20 +499,21 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		return nil
 	}
 	return &DepartmentQuery{
-		config:              _q.config,
-		ctx:                 _q.ctx.Clone(),
-		order:               append([]department.OrderOption{}, _q.order...),
-		inters:              append([]Interceptor{}, _q.inters...),
-		predicates:          append([]predicate.Department{}, _q.predicates...),
-		withPenalties:       _q.withPenalties.Clone(),
-		withLicenses:        _q.withLicenses.Clone(),
-		withListEntries:     _q.withListEntries.Clone(),
-		withRatings:         _q.withRatings.Clone(),
-		withSpotChecks:      _q.withSpotChecks.Clone(),
-		withCommitments:     _q.withCommitments.Clone(),
-		withScoreEvents:     _q.withScoreEvents.Clone(),
-		withInspectionPlans: _q.withInspectionPlans.Clone(),
-		withPriorNotices:    _q.withPriorNotices.Clone(),
+		config:                 _q.config,
+		ctx:                    _q.ctx.Clone(),
+		order:                  append([]department.OrderOption{}, _q.order...),
+		inters:                 append([]Interceptor{}, _q.inters...),
+		predicates:             append([]predicate.Department{}, _q.predicates...),
+		withPenalties:          _q.withPenalties.Clone(),
+		withLicenses:           _q.withLicenses.Clone(),
+		withListEntries:        _q.withListEntries.Clone(),
+		withRatings:            _q.withRatings.Clone(),
+		withSpotChecks:         _q.withSpotChecks.Clone(),
+		withCommitments:        _q.withCommitments.Clone(),
+		withScoreEvents:        _q.withScoreEvents.Clone(),
+		withInspectionPlans:    _q.withInspectionPlans.Clone(),
+		withPriorNotices:       _q.withPriorNotices.Clone(),
+		withRepairApplications: _q.withRepairApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -593,6 +619,17 @@ func (_q *DepartmentQuery) WithPriorNotices(opts ...func(*PriorNoticeQuery)) *De
 	return _q
 }
 
+// WithRepairApplications tells the query-builder to eager-load the nodes that are connected to
+// the "repair_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithRepairApplications(opts ...func(*RepairApplicationQuery)) *DepartmentQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRepairApplications = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -677,7 +714,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [9]bool{
+		loadedTypes = [10]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -687,6 +724,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			_q.withScoreEvents != nil,
 			_q.withInspectionPlans != nil,
 			_q.withPriorNotices != nil,
+			_q.withRepairApplications != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -773,6 +811,15 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withRepairApplications; query != nil {
+		if err := _q.loadRepairApplications(ctx, query, nodes,
+			func(n *Department) { n.Edges.RepairApplications = []*RepairApplication{} },
+			func(n *Department, e *RepairApplication) {
+				n.Edges.RepairApplications = append(n.Edges.RepairApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *Department) { n.appendNamedPenalties(name) },
@@ -833,6 +880,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadPriorNotices(ctx, query, nodes,
 			func(n *Department) { n.appendNamedPriorNotices(name) },
 			func(n *Department, e *PriorNotice) { n.appendNamedPriorNotices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRepairApplications {
+		if err := _q.loadRepairApplications(ctx, query, nodes,
+			func(n *Department) { n.appendNamedRepairApplications(name) },
+			func(n *Department, e *RepairApplication) { n.appendNamedRepairApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1114,6 +1168,36 @@ func (_q *DepartmentQuery) loadPriorNotices(ctx context.Context, query *PriorNot
 	}
 	return nil
 }
+func (_q *DepartmentQuery) loadRepairApplications(ctx context.Context, query *RepairApplicationQuery, nodes []*Department, init func(*Department), assign func(*Department, *RepairApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(repairapplication.FieldDepartmentID)
+	}
+	query.Where(predicate.RepairApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.RepairApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1322,6 +1406,20 @@ func (_q *DepartmentQuery) WithNamedPriorNotices(name string, opts ...func(*Prio
 		_q.withNamedPriorNotices = make(map[string]*PriorNoticeQuery)
 	}
 	_q.withNamedPriorNotices[name] = query
+	return _q
+}
+
+// WithNamedRepairApplications tells the query-builder to eager-load the nodes that are connected to the "repair_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedRepairApplications(name string, opts ...func(*RepairApplicationQuery)) *DepartmentQuery {
+	query := (&RepairApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRepairApplications == nil {
+		_q.withNamedRepairApplications = make(map[string]*RepairApplicationQuery)
+	}
+	_q.withNamedRepairApplications[name] = query
 	return _q
 }
 

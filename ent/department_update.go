@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -281,6 +282,21 @@ func (_u *DepartmentUpdate) AddPriorNotices(v ...*PriorNotice) *DepartmentUpdate
 	return _u.AddPriorNoticeIDs(ids...)
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *DepartmentUpdate) AddRepairApplicationIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *DepartmentUpdate) AddRepairApplications(v ...*RepairApplication) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdate) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -473,6 +489,27 @@ func (_u *DepartmentUpdate) RemovePriorNotices(v ...*PriorNotice) *DepartmentUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriorNoticeIDs(ids...)
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *DepartmentUpdate) ClearRepairApplications() *DepartmentUpdate {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *DepartmentUpdate) RemoveRepairApplicationIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *DepartmentUpdate) RemoveRepairApplications(v ...*RepairApplication) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -986,6 +1023,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{department.Label}
@@ -1249,6 +1331,21 @@ func (_u *DepartmentUpdateOne) AddPriorNotices(v ...*PriorNotice) *DepartmentUpd
 	return _u.AddPriorNoticeIDs(ids...)
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *DepartmentUpdateOne) AddRepairApplicationIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *DepartmentUpdateOne) AddRepairApplications(v ...*RepairApplication) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdateOne) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -1441,6 +1538,27 @@ func (_u *DepartmentUpdateOne) RemovePriorNotices(v ...*PriorNotice) *Department
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriorNoticeIDs(ids...)
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *DepartmentUpdateOne) ClearRepairApplications() *DepartmentUpdateOne {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveRepairApplicationIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *DepartmentUpdateOne) RemoveRepairApplications(v ...*RepairApplication) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the DepartmentUpdate builder.
@@ -1977,6 +2095,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -33,6 +33,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -118,6 +120,8 @@ func checkColumn(t, c string) error {
 			practitioner.Table:              practitioner.ValidColumn,
 			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,
+			repairapplication.Table:         repairapplication.ValidColumn,
+			repairtransition.Table:          repairtransition.ValidColumn,
 			sectorrating.Table:              sectorrating.ValidColumn,
 			serviceprovider.Table:           serviceprovider.ValidColumn,
 			spotcheck.Table:                 spotcheck.ValidColumn,

@@ -25,6 +25,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -38,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 25)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -577,6 +579,57 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   repairapplication.Table,
+			Columns: repairapplication.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: repairapplication.FieldID,
+			},
+		},
+		Type: "RepairApplication",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			repairapplication.FieldCreatedAt:            {Type: field.TypeTime, Column: repairapplication.FieldCreatedAt},
+			repairapplication.FieldUpdatedAt:            {Type: field.TypeTime, Column: repairapplication.FieldUpdatedAt},
+			repairapplication.FieldState:                {Type: field.TypeEnum, Column: repairapplication.FieldState},
+			repairapplication.FieldPenaltyID:            {Type: field.TypeInt, Column: repairapplication.FieldPenaltyID},
+			repairapplication.FieldListEntryID:          {Type: field.TypeInt, Column: repairapplication.FieldListEntryID},
+			repairapplication.FieldCommitmentID:         {Type: field.TypeInt, Column: repairapplication.FieldCommitmentID},
+			repairapplication.FieldDepartmentID:         {Type: field.TypeInt, Column: repairapplication.FieldDepartmentID},
+			repairapplication.FieldObligationsFulfilled: {Type: field.TypeBool, Column: repairapplication.FieldObligationsFulfilled},
+			repairapplication.FieldMitigatingFlags:      {Type: field.TypeJSON, Column: repairapplication.FieldMitigatingFlags},
+			repairapplication.FieldMaterials:            {Type: field.TypeString, Column: repairapplication.FieldMaterials},
+			repairapplication.FieldSubmittedOn:          {Type: field.TypeTime, Column: repairapplication.FieldSubmittedOn},
+			repairapplication.FieldAcceptBy:             {Type: field.TypeTime, Column: repairapplication.FieldAcceptBy},
+			repairapplication.FieldDecideBy:             {Type: field.TypeTime, Column: repairapplication.FieldDecideBy},
+			repairapplication.FieldSyncBy:               {Type: field.TypeTime, Column: repairapplication.FieldSyncBy},
+			repairapplication.FieldDueOn:                {Type: field.TypeTime, Column: repairapplication.FieldDueOn},
+			repairapplication.FieldCompletedOn:          {Type: field.TypeTime, Column: repairapplication.FieldCompletedOn},
+			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   repairtransition.Table,
+			Columns: repairtransition.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: repairtransition.FieldID,
+			},
+		},
+		Type: "RepairTransition",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			repairtransition.FieldFromState:       {Type: field.TypeString, Column: repairtransition.FieldFromState},
+			repairtransition.FieldToState:         {Type: field.TypeString, Column: repairtransition.FieldToState},
+			repairtransition.FieldActor:           {Type: field.TypeString, Column: repairtransition.FieldActor},
+			repairtransition.FieldActorRole:       {Type: field.TypeString, Column: repairtransition.FieldActorRole},
+			repairtransition.FieldActorDepartment: {Type: field.TypeString, Column: repairtransition.FieldActorDepartment},
+			repairtransition.FieldReason:          {Type: field.TypeString, Column: repairtransition.FieldReason},
+			repairtransition.FieldAt:              {Type: field.TypeTime, Column: repairtransition.FieldAt},
+			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
+		},
+	}
+	graph.Nodes[23] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -605,7 +658,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -624,7 +677,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -653,7 +706,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -745,6 +798,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"NaturalPerson",
 	)
 	graph.MustAddE(
+		"repair_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.RepairApplicationsTable,
+			Columns: []string{administrativepenalty.RepairApplicationsColumn},
+			Bidi:    false,
+		},
+		"AdministrativePenalty",
+		"RepairApplication",
+	)
+	graph.MustAddE(
 		"department",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -779,6 +844,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"CreditCommitment",
 		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"repair_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   creditcommitment.RepairApplicationsTable,
+			Columns: []string{creditcommitment.RepairApplicationsColumn},
+			Bidi:    false,
+		},
+		"CreditCommitment",
+		"RepairApplication",
 	)
 	graph.MustAddE(
 		"department",
@@ -925,6 +1002,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"PriorNotice",
 	)
 	graph.MustAddE(
+		"repair_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RepairApplicationsTable,
+			Columns: []string{department.RepairApplicationsColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"RepairApplication",
+	)
+	graph.MustAddE(
 		"entities",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1007,6 +1096,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ListEntry",
 		"NaturalPerson",
+	)
+	graph.MustAddE(
+		"repair_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+		},
+		"ListEntry",
+		"RepairApplication",
 	)
 	graph.MustAddE(
 		"penalties",
@@ -1319,6 +1420,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"PriorNotice",
 		"Department",
+	)
+	graph.MustAddE(
+		"penalty",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   repairapplication.PenaltyTable,
+			Columns: []string{repairapplication.PenaltyColumn},
+			Bidi:    false,
+		},
+		"RepairApplication",
+		"AdministrativePenalty",
+	)
+	graph.MustAddE(
+		"list_entry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   repairapplication.ListEntryTable,
+			Columns: []string{repairapplication.ListEntryColumn},
+			Bidi:    false,
+		},
+		"RepairApplication",
+		"ListEntry",
+	)
+	graph.MustAddE(
+		"commitment",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   repairapplication.CommitmentTable,
+			Columns: []string{repairapplication.CommitmentColumn},
+			Bidi:    false,
+		},
+		"RepairApplication",
+		"CreditCommitment",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   repairapplication.DepartmentTable,
+			Columns: []string{repairapplication.DepartmentColumn},
+			Bidi:    false,
+		},
+		"RepairApplication",
+		"Department",
+	)
+	graph.MustAddE(
+		"transitions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   repairapplication.TransitionsTable,
+			Columns: []string{repairapplication.TransitionsColumn},
+			Bidi:    false,
+		},
+		"RepairApplication",
+		"RepairTransition",
+	)
+	graph.MustAddE(
+		"application",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   repairtransition.ApplicationTable,
+			Columns: []string{repairtransition.ApplicationColumn},
+			Bidi:    false,
+		},
+		"RepairTransition",
+		"RepairApplication",
 	)
 	graph.MustAddE(
 		"department",
@@ -1999,6 +2172,20 @@ func (f *AdministrativePenaltyFilter) WhereHasPersonWith(preds ...predicate.Natu
 	})))
 }
 
+// WhereHasRepairApplications applies a predicate to check if query has an edge repair_applications.
+func (f *AdministrativePenaltyFilter) WhereHasRepairApplications() {
+	f.Where(entql.HasEdge("repair_applications"))
+}
+
+// WhereHasRepairApplicationsWith applies a predicate to check if query has an edge repair_applications with a given conditions (other predicates).
+func (f *AdministrativePenaltyFilter) WhereHasRepairApplicationsWith(preds ...predicate.RepairApplication) {
+	f.Where(entql.HasEdgeWith("repair_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AuditLogQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2320,6 +2507,20 @@ func (f *CreditCommitmentFilter) WhereHasPerson() {
 // WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
 func (f *CreditCommitmentFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
 	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRepairApplications applies a predicate to check if query has an edge repair_applications.
+func (f *CreditCommitmentFilter) WhereHasRepairApplications() {
+	f.Where(entql.HasEdge("repair_applications"))
+}
+
+// WhereHasRepairApplicationsWith applies a predicate to check if query has an edge repair_applications with a given conditions (other predicates).
+func (f *CreditCommitmentFilter) WhereHasRepairApplicationsWith(preds ...predicate.RepairApplication) {
+	f.Where(entql.HasEdgeWith("repair_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -2683,6 +2884,20 @@ func (f *DepartmentFilter) WhereHasPriorNotices() {
 // WhereHasPriorNoticesWith applies a predicate to check if query has an edge prior_notices with a given conditions (other predicates).
 func (f *DepartmentFilter) WhereHasPriorNoticesWith(preds ...predicate.PriorNotice) {
 	f.Where(entql.HasEdgeWith("prior_notices", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRepairApplications applies a predicate to check if query has an edge repair_applications.
+func (f *DepartmentFilter) WhereHasRepairApplications() {
+	f.Where(entql.HasEdge("repair_applications"))
+}
+
+// WhereHasRepairApplicationsWith applies a predicate to check if query has an edge repair_applications with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasRepairApplicationsWith(preds ...predicate.RepairApplication) {
+	f.Where(entql.HasEdgeWith("repair_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3436,6 +3651,20 @@ func (f *ListEntryFilter) WhereHasPerson() {
 // WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
 func (f *ListEntryFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
 	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRepairApplications applies a predicate to check if query has an edge repair_applications.
+func (f *ListEntryFilter) WhereHasRepairApplications() {
+	f.Where(entql.HasEdge("repair_applications"))
+}
+
+// WhereHasRepairApplicationsWith applies a predicate to check if query has an edge repair_applications with a given conditions (other predicates).
+func (f *ListEntryFilter) WhereHasRepairApplicationsWith(preds ...predicate.RepairApplication) {
+	f.Where(entql.HasEdgeWith("repair_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -4337,6 +4566,295 @@ func (f *PublicityRuleFilter) WhereBasis(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RepairApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RepairApplicationQuery builder.
+func (_q *RepairApplicationQuery) Filter() *RepairApplicationFilter {
+	return &RepairApplicationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RepairApplicationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RepairApplicationMutation builder.
+func (m *RepairApplicationMutation) Filter() *RepairApplicationFilter {
+	return &RepairApplicationFilter{config: m.config, predicateAdder: m}
+}
+
+// RepairApplicationFilter provides a generic filtering capability at runtime for RepairApplicationQuery.
+type RepairApplicationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RepairApplicationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RepairApplicationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(repairapplication.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RepairApplicationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RepairApplicationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldUpdatedAt))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *RepairApplicationFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(repairapplication.FieldState))
+}
+
+// WherePenaltyID applies the entql int predicate on the penalty_id field.
+func (f *RepairApplicationFilter) WherePenaltyID(p entql.IntP) {
+	f.Where(p.Field(repairapplication.FieldPenaltyID))
+}
+
+// WhereListEntryID applies the entql int predicate on the list_entry_id field.
+func (f *RepairApplicationFilter) WhereListEntryID(p entql.IntP) {
+	f.Where(p.Field(repairapplication.FieldListEntryID))
+}
+
+// WhereCommitmentID applies the entql int predicate on the commitment_id field.
+func (f *RepairApplicationFilter) WhereCommitmentID(p entql.IntP) {
+	f.Where(p.Field(repairapplication.FieldCommitmentID))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *RepairApplicationFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(repairapplication.FieldDepartmentID))
+}
+
+// WhereObligationsFulfilled applies the entql bool predicate on the obligations_fulfilled field.
+func (f *RepairApplicationFilter) WhereObligationsFulfilled(p entql.BoolP) {
+	f.Where(p.Field(repairapplication.FieldObligationsFulfilled))
+}
+
+// WhereMitigatingFlags applies the entql json.RawMessage predicate on the mitigating_flags field.
+func (f *RepairApplicationFilter) WhereMitigatingFlags(p entql.BytesP) {
+	f.Where(p.Field(repairapplication.FieldMitigatingFlags))
+}
+
+// WhereMaterials applies the entql string predicate on the materials field.
+func (f *RepairApplicationFilter) WhereMaterials(p entql.StringP) {
+	f.Where(p.Field(repairapplication.FieldMaterials))
+}
+
+// WhereSubmittedOn applies the entql time.Time predicate on the submitted_on field.
+func (f *RepairApplicationFilter) WhereSubmittedOn(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldSubmittedOn))
+}
+
+// WhereAcceptBy applies the entql time.Time predicate on the accept_by field.
+func (f *RepairApplicationFilter) WhereAcceptBy(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldAcceptBy))
+}
+
+// WhereDecideBy applies the entql time.Time predicate on the decide_by field.
+func (f *RepairApplicationFilter) WhereDecideBy(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldDecideBy))
+}
+
+// WhereSyncBy applies the entql time.Time predicate on the sync_by field.
+func (f *RepairApplicationFilter) WhereSyncBy(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldSyncBy))
+}
+
+// WhereDueOn applies the entql time.Time predicate on the due_on field.
+func (f *RepairApplicationFilter) WhereDueOn(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldDueOn))
+}
+
+// WhereCompletedOn applies the entql time.Time predicate on the completed_on field.
+func (f *RepairApplicationFilter) WhereCompletedOn(p entql.TimeP) {
+	f.Where(p.Field(repairapplication.FieldCompletedOn))
+}
+
+// WhereLastReason applies the entql string predicate on the last_reason field.
+func (f *RepairApplicationFilter) WhereLastReason(p entql.StringP) {
+	f.Where(p.Field(repairapplication.FieldLastReason))
+}
+
+// WhereHasPenalty applies a predicate to check if query has an edge penalty.
+func (f *RepairApplicationFilter) WhereHasPenalty() {
+	f.Where(entql.HasEdge("penalty"))
+}
+
+// WhereHasPenaltyWith applies a predicate to check if query has an edge penalty with a given conditions (other predicates).
+func (f *RepairApplicationFilter) WhereHasPenaltyWith(preds ...predicate.AdministrativePenalty) {
+	f.Where(entql.HasEdgeWith("penalty", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasListEntry applies a predicate to check if query has an edge list_entry.
+func (f *RepairApplicationFilter) WhereHasListEntry() {
+	f.Where(entql.HasEdge("list_entry"))
+}
+
+// WhereHasListEntryWith applies a predicate to check if query has an edge list_entry with a given conditions (other predicates).
+func (f *RepairApplicationFilter) WhereHasListEntryWith(preds ...predicate.ListEntry) {
+	f.Where(entql.HasEdgeWith("list_entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCommitment applies a predicate to check if query has an edge commitment.
+func (f *RepairApplicationFilter) WhereHasCommitment() {
+	f.Where(entql.HasEdge("commitment"))
+}
+
+// WhereHasCommitmentWith applies a predicate to check if query has an edge commitment with a given conditions (other predicates).
+func (f *RepairApplicationFilter) WhereHasCommitmentWith(preds ...predicate.CreditCommitment) {
+	f.Where(entql.HasEdgeWith("commitment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *RepairApplicationFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *RepairApplicationFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTransitions applies a predicate to check if query has an edge transitions.
+func (f *RepairApplicationFilter) WhereHasTransitions() {
+	f.Where(entql.HasEdge("transitions"))
+}
+
+// WhereHasTransitionsWith applies a predicate to check if query has an edge transitions with a given conditions (other predicates).
+func (f *RepairApplicationFilter) WhereHasTransitionsWith(preds ...predicate.RepairTransition) {
+	f.Where(entql.HasEdgeWith("transitions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *RepairTransitionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RepairTransitionQuery builder.
+func (_q *RepairTransitionQuery) Filter() *RepairTransitionFilter {
+	return &RepairTransitionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RepairTransitionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RepairTransitionMutation builder.
+func (m *RepairTransitionMutation) Filter() *RepairTransitionFilter {
+	return &RepairTransitionFilter{config: m.config, predicateAdder: m}
+}
+
+// RepairTransitionFilter provides a generic filtering capability at runtime for RepairTransitionQuery.
+type RepairTransitionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RepairTransitionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RepairTransitionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(repairtransition.FieldID))
+}
+
+// WhereFromState applies the entql string predicate on the from_state field.
+func (f *RepairTransitionFilter) WhereFromState(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldFromState))
+}
+
+// WhereToState applies the entql string predicate on the to_state field.
+func (f *RepairTransitionFilter) WhereToState(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldToState))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *RepairTransitionFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldActor))
+}
+
+// WhereActorRole applies the entql string predicate on the actor_role field.
+func (f *RepairTransitionFilter) WhereActorRole(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldActorRole))
+}
+
+// WhereActorDepartment applies the entql string predicate on the actor_department field.
+func (f *RepairTransitionFilter) WhereActorDepartment(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldActorDepartment))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *RepairTransitionFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(repairtransition.FieldReason))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *RepairTransitionFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(repairtransition.FieldAt))
+}
+
+// WhereApplicationID applies the entql int predicate on the application_id field.
+func (f *RepairTransitionFilter) WhereApplicationID(p entql.IntP) {
+	f.Where(p.Field(repairtransition.FieldApplicationID))
+}
+
+// WhereHasApplication applies a predicate to check if query has an edge application.
+func (f *RepairTransitionFilter) WhereHasApplication() {
+	f.Where(entql.HasEdge("application"))
+}
+
+// WhereHasApplicationWith applies a predicate to check if query has an edge application with a given conditions (other predicates).
+func (f *RepairTransitionFilter) WhereHasApplicationWith(preds ...predicate.RepairApplication) {
+	f.Where(entql.HasEdgeWith("application", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SectorRatingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4365,7 +4883,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4532,7 +5050,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4630,7 +5148,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4792,7 +5310,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

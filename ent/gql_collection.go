@@ -29,6 +29,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -351,6 +353,19 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldPersonID)
 				fieldSeen[administrativepenalty.FieldPersonID] = struct{}{}
 			}
+
+		case "repairApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, repairapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[administrativepenalty.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldCreatedAt)
@@ -825,6 +840,19 @@ func (_q *CreditCommitmentQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, creditcommitment.FieldPersonID)
 				fieldSeen[creditcommitment.FieldPersonID] = struct{}{}
 			}
+
+		case "repairApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, repairapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[creditcommitment.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, creditcommitment.FieldCreatedAt)
@@ -1935,6 +1963,19 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			_q.WithNamedPriorNotices(alias, func(wq *PriorNoticeQuery) {
 				*wq = *query
 			})
+
+		case "repairApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, repairapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
 		case "code":
 			if _, ok := fieldSeen[department.FieldCode]; !ok {
 				selectedFields = append(selectedFields, department.FieldCode)
@@ -2975,6 +3016,19 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, listentry.FieldPersonID)
 				fieldSeen[listentry.FieldPersonID] = struct{}{}
 			}
+
+		case "repairApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, repairapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[listentry.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldCreatedAt)
@@ -5276,6 +5330,371 @@ func newPublicityRulePaginateArgs(rv map[string]any) *publicityrulePaginateArgs 
 	}
 	if v, ok := rv[whereField].(*PublicityRuleWhereInput); ok {
 		args.opts = append(args.opts, WithPublicityRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RepairApplicationQuery) CollectFields(ctx context.Context, satisfies ...string) (*RepairApplicationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RepairApplicationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(repairapplication.Columns))
+		selectedFields = []string{repairapplication.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "penalty":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AdministrativePenaltyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, administrativepenaltyImplementors)...); err != nil {
+				return err
+			}
+			_q.withPenalty = query
+			if _, ok := fieldSeen[repairapplication.FieldPenaltyID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldPenaltyID)
+				fieldSeen[repairapplication.FieldPenaltyID] = struct{}{}
+			}
+
+		case "listEntry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ListEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, listentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withListEntry = query
+			if _, ok := fieldSeen[repairapplication.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldListEntryID)
+				fieldSeen[repairapplication.FieldListEntryID] = struct{}{}
+			}
+
+		case "commitment":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CreditCommitmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, creditcommitmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withCommitment = query
+			if _, ok := fieldSeen[repairapplication.FieldCommitmentID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldCommitmentID)
+				fieldSeen[repairapplication.FieldCommitmentID] = struct{}{}
+			}
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[repairapplication.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldDepartmentID)
+				fieldSeen[repairapplication.FieldDepartmentID] = struct{}{}
+			}
+
+		case "transitions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairTransitionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, repairtransitionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedTransitions(alias, func(wq *RepairTransitionQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[repairapplication.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldCreatedAt)
+				fieldSeen[repairapplication.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[repairapplication.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldUpdatedAt)
+				fieldSeen[repairapplication.FieldUpdatedAt] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[repairapplication.FieldState]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldState)
+				fieldSeen[repairapplication.FieldState] = struct{}{}
+			}
+		case "penaltyID":
+			if _, ok := fieldSeen[repairapplication.FieldPenaltyID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldPenaltyID)
+				fieldSeen[repairapplication.FieldPenaltyID] = struct{}{}
+			}
+		case "listEntryID":
+			if _, ok := fieldSeen[repairapplication.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldListEntryID)
+				fieldSeen[repairapplication.FieldListEntryID] = struct{}{}
+			}
+		case "commitmentID":
+			if _, ok := fieldSeen[repairapplication.FieldCommitmentID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldCommitmentID)
+				fieldSeen[repairapplication.FieldCommitmentID] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[repairapplication.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldDepartmentID)
+				fieldSeen[repairapplication.FieldDepartmentID] = struct{}{}
+			}
+		case "obligationsFulfilled":
+			if _, ok := fieldSeen[repairapplication.FieldObligationsFulfilled]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldObligationsFulfilled)
+				fieldSeen[repairapplication.FieldObligationsFulfilled] = struct{}{}
+			}
+		case "mitigatingFlags":
+			if _, ok := fieldSeen[repairapplication.FieldMitigatingFlags]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldMitigatingFlags)
+				fieldSeen[repairapplication.FieldMitigatingFlags] = struct{}{}
+			}
+		case "materials":
+			if _, ok := fieldSeen[repairapplication.FieldMaterials]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldMaterials)
+				fieldSeen[repairapplication.FieldMaterials] = struct{}{}
+			}
+		case "submittedOn":
+			if _, ok := fieldSeen[repairapplication.FieldSubmittedOn]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldSubmittedOn)
+				fieldSeen[repairapplication.FieldSubmittedOn] = struct{}{}
+			}
+		case "acceptBy":
+			if _, ok := fieldSeen[repairapplication.FieldAcceptBy]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldAcceptBy)
+				fieldSeen[repairapplication.FieldAcceptBy] = struct{}{}
+			}
+		case "decideBy":
+			if _, ok := fieldSeen[repairapplication.FieldDecideBy]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldDecideBy)
+				fieldSeen[repairapplication.FieldDecideBy] = struct{}{}
+			}
+		case "syncBy":
+			if _, ok := fieldSeen[repairapplication.FieldSyncBy]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldSyncBy)
+				fieldSeen[repairapplication.FieldSyncBy] = struct{}{}
+			}
+		case "dueOn":
+			if _, ok := fieldSeen[repairapplication.FieldDueOn]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldDueOn)
+				fieldSeen[repairapplication.FieldDueOn] = struct{}{}
+			}
+		case "completedOn":
+			if _, ok := fieldSeen[repairapplication.FieldCompletedOn]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldCompletedOn)
+				fieldSeen[repairapplication.FieldCompletedOn] = struct{}{}
+			}
+		case "lastReason":
+			if _, ok := fieldSeen[repairapplication.FieldLastReason]; !ok {
+				selectedFields = append(selectedFields, repairapplication.FieldLastReason)
+				fieldSeen[repairapplication.FieldLastReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type repairapplicationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RepairApplicationPaginateOption
+}
+
+func newRepairApplicationPaginateArgs(rv map[string]any) *repairapplicationPaginateArgs {
+	args := &repairapplicationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*RepairApplicationOrder:
+			args.opts = append(args.opts, WithRepairApplicationOrder(v))
+		case []any:
+			var orders []*RepairApplicationOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &RepairApplicationOrder{Field: &RepairApplicationOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithRepairApplicationOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*RepairApplicationWhereInput); ok {
+		args.opts = append(args.opts, WithRepairApplicationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RepairTransitionQuery) CollectFields(ctx context.Context, satisfies ...string) (*RepairTransitionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RepairTransitionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(repairtransition.Columns))
+		selectedFields = []string{repairtransition.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "application":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RepairApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, repairapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.withApplication = query
+			if _, ok := fieldSeen[repairtransition.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldApplicationID)
+				fieldSeen[repairtransition.FieldApplicationID] = struct{}{}
+			}
+		case "fromState":
+			if _, ok := fieldSeen[repairtransition.FieldFromState]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldFromState)
+				fieldSeen[repairtransition.FieldFromState] = struct{}{}
+			}
+		case "toState":
+			if _, ok := fieldSeen[repairtransition.FieldToState]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldToState)
+				fieldSeen[repairtransition.FieldToState] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[repairtransition.FieldActor]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldActor)
+				fieldSeen[repairtransition.FieldActor] = struct{}{}
+			}
+		case "actorRole":
+			if _, ok := fieldSeen[repairtransition.FieldActorRole]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldActorRole)
+				fieldSeen[repairtransition.FieldActorRole] = struct{}{}
+			}
+		case "actorDepartment":
+			if _, ok := fieldSeen[repairtransition.FieldActorDepartment]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldActorDepartment)
+				fieldSeen[repairtransition.FieldActorDepartment] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[repairtransition.FieldReason]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldReason)
+				fieldSeen[repairtransition.FieldReason] = struct{}{}
+			}
+		case "at":
+			if _, ok := fieldSeen[repairtransition.FieldAt]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldAt)
+				fieldSeen[repairtransition.FieldAt] = struct{}{}
+			}
+		case "applicationID":
+			if _, ok := fieldSeen[repairtransition.FieldApplicationID]; !ok {
+				selectedFields = append(selectedFields, repairtransition.FieldApplicationID)
+				fieldSeen[repairtransition.FieldApplicationID] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type repairtransitionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RepairTransitionPaginateOption
+}
+
+func newRepairTransitionPaginateArgs(rv map[string]any) *repairtransitionPaginateArgs {
+	args := &repairtransitionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*RepairTransitionWhereInput); ok {
+		args.opts = append(args.opts, WithRepairTransitionFilter(v.Filter))
 	}
 	return args
 }

@@ -56,6 +56,18 @@ func (_m *AdministrativePenalty) Person(ctx context.Context) (*NaturalPerson, er
 	return result, MaskNotFound(err)
 }
 
+func (_m *AdministrativePenalty) RepairApplications(ctx context.Context) (result []*RepairApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRepairApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RepairApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRepairApplications().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *CreditCommitment) Department(ctx context.Context) (*Department, error) {
 	result, err := _m.Edges.DepartmentOrErr()
 	if IsNotLoaded(err) {
@@ -78,6 +90,18 @@ func (_m *CreditCommitment) Person(ctx context.Context) (*NaturalPerson, error) 
 		result, err = _m.QueryPerson().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *CreditCommitment) RepairApplications(ctx context.Context) (result []*RepairApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRepairApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RepairApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRepairApplications().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *CreditScoreEvent) Department(ctx context.Context) (*Department, error) {
@@ -275,6 +299,18 @@ func (_m *Department) PriorNotices(ctx context.Context) (result []*PriorNotice, 
 	return result, err
 }
 
+func (_m *Department) RepairApplications(ctx context.Context) (result []*RepairApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRepairApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RepairApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRepairApplications().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Division) Entities(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*MarketEntityOrder, where *MarketEntityWhereInput,
 ) (*MarketEntityConnection, error) {
@@ -342,6 +378,18 @@ func (_m *ListEntry) Person(ctx context.Context) (*NaturalPerson, error) {
 		result, err = _m.QueryPerson().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *ListEntry) RepairApplications(ctx context.Context) (result []*RepairApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedRepairApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.RepairApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRepairApplications().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *MarketEntity) Penalties(
@@ -738,6 +786,58 @@ func (_m *PriorNotice) Department(ctx context.Context) (*Department, error) {
 	result, err := _m.Edges.DepartmentOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryDepartment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RepairApplication) Penalty(ctx context.Context) (*AdministrativePenalty, error) {
+	result, err := _m.Edges.PenaltyOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPenalty().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *RepairApplication) ListEntry(ctx context.Context) (*ListEntry, error) {
+	result, err := _m.Edges.ListEntryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryListEntry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *RepairApplication) Commitment(ctx context.Context) (*CreditCommitment, error) {
+	result, err := _m.Edges.CommitmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCommitment().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *RepairApplication) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RepairApplication) Transitions(ctx context.Context) (result []*RepairTransition, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedTransitions(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.TransitionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTransitions().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *RepairTransition) Application(ctx context.Context) (*RepairApplication, error) {
+	result, err := _m.Edges.ApplicationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApplication().Only(ctx)
 	}
 	return result, err
 }

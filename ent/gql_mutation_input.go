@@ -1408,6 +1408,46 @@ func (c *PriorNoticeUpdateOne) SetInput(i UpdatePriorNoticeInput) *PriorNoticeUp
 	return c
 }
 
+// CreateRepairApplicationInput represents a mutation input for creating repairapplications.
+type CreateRepairApplicationInput struct {
+	ObligationsFulfilled *bool
+	MitigatingFlags      []string
+	Materials            *string
+	PenaltyID            *int
+	ListEntryID          *int
+	CommitmentID         *int
+	DepartmentID         int
+}
+
+// Mutate applies the CreateRepairApplicationInput on the RepairApplicationMutation builder.
+func (i *CreateRepairApplicationInput) Mutate(m *RepairApplicationMutation) {
+	if v := i.ObligationsFulfilled; v != nil {
+		m.SetObligationsFulfilled(*v)
+	}
+	if v := i.MitigatingFlags; v != nil {
+		m.SetMitigatingFlags(v)
+	}
+	if v := i.Materials; v != nil {
+		m.SetMaterials(*v)
+	}
+	if v := i.PenaltyID; v != nil {
+		m.SetPenaltyID(*v)
+	}
+	if v := i.ListEntryID; v != nil {
+		m.SetListEntryID(*v)
+	}
+	if v := i.CommitmentID; v != nil {
+		m.SetCommitmentID(*v)
+	}
+	m.SetDepartmentID(i.DepartmentID)
+}
+
+// SetInput applies the change-set in the CreateRepairApplicationInput on the RepairApplicationCreate builder.
+func (c *RepairApplicationCreate) SetInput(i CreateRepairApplicationInput) *RepairApplicationCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateSectorRatingInput represents a mutation input for creating sectorratings.
 type CreateSectorRatingInput struct {
 	Severity       *sectors.Severity

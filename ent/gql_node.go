@@ -29,6 +29,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -135,6 +137,16 @@ var publicityruleImplementors = []string{"PublicityRule", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*PublicityRule) IsNode() {}
+
+var repairapplicationImplementors = []string{"RepairApplication", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RepairApplication) IsNode() {}
+
+var repairtransitionImplementors = []string{"RepairTransition", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RepairTransition) IsNode() {}
 
 var sectorratingImplementors = []string{"SectorRating", "Node"}
 
@@ -400,6 +412,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(publicityrule.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, publicityruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case repairapplication.Table:
+		query := c.RepairApplication.Query().
+			Where(repairapplication.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, repairapplicationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case repairtransition.Table:
+		query := c.RepairTransition.Query().
+			Where(repairtransition.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, repairtransitionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -805,6 +835,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.PublicityRule.Query().
 			Where(publicityrule.IDIn(ids...))
 		query, err := query.CollectFields(ctx, publicityruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case repairapplication.Table:
+		query := c.RepairApplication.Query().
+			Where(repairapplication.IDIn(ids...))
+		query, err := query.CollectFields(ctx, repairapplicationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case repairtransition.Table:
+		query := c.RepairTransition.Query().
+			Where(repairtransition.IDIn(ids...))
+		query, err := query.CollectFields(ctx, repairtransitionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -6271,6 +6273,641 @@ func (_m *PublicityRule) ToEdge(order *PublicityRuleOrder) *PublicityRuleEdge {
 		order = DefaultPublicityRuleOrder
 	}
 	return &PublicityRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RepairApplicationEdge is the edge representation of RepairApplication.
+type RepairApplicationEdge struct {
+	Node   *RepairApplication `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// RepairApplicationConnection is the connection containing edges to RepairApplication.
+type RepairApplicationConnection struct {
+	Edges      []*RepairApplicationEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *RepairApplicationConnection) build(nodes []*RepairApplication, pager *repairapplicationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RepairApplication
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RepairApplication {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RepairApplication {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RepairApplicationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RepairApplicationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RepairApplicationPaginateOption enables pagination customization.
+type RepairApplicationPaginateOption func(*repairapplicationPager) error
+
+// WithRepairApplicationOrder configures pagination ordering.
+func WithRepairApplicationOrder(order []*RepairApplicationOrder) RepairApplicationPaginateOption {
+	return func(pager *repairapplicationPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithRepairApplicationFilter configures pagination filter.
+func WithRepairApplicationFilter(filter func(*RepairApplicationQuery) (*RepairApplicationQuery, error)) RepairApplicationPaginateOption {
+	return func(pager *repairapplicationPager) error {
+		if filter == nil {
+			return errors.New("RepairApplicationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type repairapplicationPager struct {
+	reverse bool
+	order   []*RepairApplicationOrder
+	filter  func(*RepairApplicationQuery) (*RepairApplicationQuery, error)
+}
+
+func newRepairApplicationPager(opts []RepairApplicationPaginateOption, reverse bool) (*repairapplicationPager, error) {
+	pager := &repairapplicationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *repairapplicationPager) applyFilter(query *RepairApplicationQuery) (*RepairApplicationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *repairapplicationPager) toCursor(_m *RepairApplication) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *repairapplicationPager) applyCursors(query *RepairApplicationQuery, after, before *Cursor) (*RepairApplicationQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultRepairApplicationOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *repairapplicationPager) applyOrder(query *RepairApplicationQuery) *RepairApplicationQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultRepairApplicationOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultRepairApplicationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *repairapplicationPager) orderExpr(query *RepairApplicationQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultRepairApplicationOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RepairApplication.
+func (_m *RepairApplicationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RepairApplicationPaginateOption,
+) (*RepairApplicationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRepairApplicationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RepairApplicationConnection{Edges: []*RepairApplicationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RepairApplicationOrderFieldCreatedAt orders RepairApplication by created_at.
+	RepairApplicationOrderFieldCreatedAt = &RepairApplicationOrderField{
+		Value: func(_m *RepairApplication) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: repairapplication.FieldCreatedAt,
+		toTerm: repairapplication.ByCreatedAt,
+		toCursor: func(_m *RepairApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RepairApplicationOrderFieldUpdatedAt orders RepairApplication by updated_at.
+	RepairApplicationOrderFieldUpdatedAt = &RepairApplicationOrderField{
+		Value: func(_m *RepairApplication) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: repairapplication.FieldUpdatedAt,
+		toTerm: repairapplication.ByUpdatedAt,
+		toCursor: func(_m *RepairApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RepairApplicationOrderFieldState orders RepairApplication by state.
+	RepairApplicationOrderFieldState = &RepairApplicationOrderField{
+		Value: func(_m *RepairApplication) (ent.Value, error) {
+			return _m.State, nil
+		},
+		column: repairapplication.FieldState,
+		toTerm: repairapplication.ByState,
+		toCursor: func(_m *RepairApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.State,
+			}
+		},
+	}
+	// RepairApplicationOrderFieldDueOn orders RepairApplication by due_on.
+	RepairApplicationOrderFieldDueOn = &RepairApplicationOrderField{
+		Value: func(_m *RepairApplication) (ent.Value, error) {
+			return _m.DueOn, nil
+		},
+		column: repairapplication.FieldDueOn,
+		toTerm: repairapplication.ByDueOn,
+		toCursor: func(_m *RepairApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RepairApplicationOrderField) String() string {
+	var str string
+	switch f.column {
+	case RepairApplicationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RepairApplicationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RepairApplicationOrderFieldState.column:
+		str = "STATE"
+	case RepairApplicationOrderFieldDueOn.column:
+		str = "DUE_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RepairApplicationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RepairApplicationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RepairApplicationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RepairApplicationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RepairApplicationOrderFieldUpdatedAt
+	case "STATE":
+		*f = *RepairApplicationOrderFieldState
+	case "DUE_ON":
+		*f = *RepairApplicationOrderFieldDueOn
+	default:
+		return fmt.Errorf("%s is not a valid RepairApplicationOrderField", str)
+	}
+	return nil
+}
+
+// RepairApplicationOrderField defines the ordering field of RepairApplication.
+type RepairApplicationOrderField struct {
+	// Value extracts the ordering value from the given RepairApplication.
+	Value    func(*RepairApplication) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) repairapplication.OrderOption
+	toCursor func(*RepairApplication) Cursor
+}
+
+// RepairApplicationOrder defines the ordering of RepairApplication.
+type RepairApplicationOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *RepairApplicationOrderField `json:"field"`
+}
+
+// DefaultRepairApplicationOrder is the default ordering of RepairApplication.
+var DefaultRepairApplicationOrder = &RepairApplicationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RepairApplicationOrderField{
+		Value: func(_m *RepairApplication) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: repairapplication.FieldID,
+		toTerm: repairapplication.ByID,
+		toCursor: func(_m *RepairApplication) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RepairApplication into RepairApplicationEdge.
+func (_m *RepairApplication) ToEdge(order *RepairApplicationOrder) *RepairApplicationEdge {
+	if order == nil {
+		order = DefaultRepairApplicationOrder
+	}
+	return &RepairApplicationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RepairTransitionEdge is the edge representation of RepairTransition.
+type RepairTransitionEdge struct {
+	Node   *RepairTransition `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// RepairTransitionConnection is the connection containing edges to RepairTransition.
+type RepairTransitionConnection struct {
+	Edges      []*RepairTransitionEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *RepairTransitionConnection) build(nodes []*RepairTransition, pager *repairtransitionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RepairTransition
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RepairTransition {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RepairTransition {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RepairTransitionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RepairTransitionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RepairTransitionPaginateOption enables pagination customization.
+type RepairTransitionPaginateOption func(*repairtransitionPager) error
+
+// WithRepairTransitionOrder configures pagination ordering.
+func WithRepairTransitionOrder(order *RepairTransitionOrder) RepairTransitionPaginateOption {
+	if order == nil {
+		order = DefaultRepairTransitionOrder
+	}
+	o := *order
+	return func(pager *repairtransitionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultRepairTransitionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithRepairTransitionFilter configures pagination filter.
+func WithRepairTransitionFilter(filter func(*RepairTransitionQuery) (*RepairTransitionQuery, error)) RepairTransitionPaginateOption {
+	return func(pager *repairtransitionPager) error {
+		if filter == nil {
+			return errors.New("RepairTransitionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type repairtransitionPager struct {
+	reverse bool
+	order   *RepairTransitionOrder
+	filter  func(*RepairTransitionQuery) (*RepairTransitionQuery, error)
+}
+
+func newRepairTransitionPager(opts []RepairTransitionPaginateOption, reverse bool) (*repairtransitionPager, error) {
+	pager := &repairtransitionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultRepairTransitionOrder
+	}
+	return pager, nil
+}
+
+func (p *repairtransitionPager) applyFilter(query *RepairTransitionQuery) (*RepairTransitionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *repairtransitionPager) toCursor(_m *RepairTransition) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *repairtransitionPager) applyCursors(query *RepairTransitionQuery, after, before *Cursor) (*RepairTransitionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultRepairTransitionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *repairtransitionPager) applyOrder(query *RepairTransitionQuery) *RepairTransitionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultRepairTransitionOrder.Field {
+		query = query.Order(DefaultRepairTransitionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *repairtransitionPager) orderExpr(query *RepairTransitionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultRepairTransitionOrder.Field {
+			b.Comma().Ident(DefaultRepairTransitionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RepairTransition.
+func (_m *RepairTransitionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RepairTransitionPaginateOption,
+) (*RepairTransitionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRepairTransitionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RepairTransitionConnection{Edges: []*RepairTransitionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// RepairTransitionOrderField defines the ordering field of RepairTransition.
+type RepairTransitionOrderField struct {
+	// Value extracts the ordering value from the given RepairTransition.
+	Value    func(*RepairTransition) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) repairtransition.OrderOption
+	toCursor func(*RepairTransition) Cursor
+}
+
+// RepairTransitionOrder defines the ordering of RepairTransition.
+type RepairTransitionOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *RepairTransitionOrderField `json:"field"`
+}
+
+// DefaultRepairTransitionOrder is the default ordering of RepairTransition.
+var DefaultRepairTransitionOrder = &RepairTransitionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RepairTransitionOrderField{
+		Value: func(_m *RepairTransition) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: repairtransition.FieldID,
+		toTerm: repairtransition.ByID,
+		toCursor: func(_m *RepairTransition) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RepairTransition into RepairTransitionEdge.
+func (_m *RepairTransition) ToEdge(order *RepairTransitionOrder) *RepairTransitionEdge {
+	if order == nil {
+		order = DefaultRepairTransitionOrder
+	}
+	return &RepairTransitionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -27,6 +27,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -12009,6 +12011,1338 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 		return predicates[0], nil
 	default:
 		return publicityrule.And(predicates...), nil
+	}
+}
+
+// RepairApplicationWhereInput represents a where input for filtering RepairApplication queries.
+type RepairApplicationWhereInput struct {
+	Predicates []predicate.RepairApplication  `json:"-"`
+	Not        *RepairApplicationWhereInput   `json:"not,omitempty"`
+	Or         []*RepairApplicationWhereInput `json:"or,omitempty"`
+	And        []*RepairApplicationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "state" field predicates.
+	State      *repairapplication.State  `json:"state,omitempty"`
+	StateNEQ   *repairapplication.State  `json:"stateNEQ,omitempty"`
+	StateIn    []repairapplication.State `json:"stateIn,omitempty"`
+	StateNotIn []repairapplication.State `json:"stateNotIn,omitempty"`
+
+	// "penalty_id" field predicates.
+	PenaltyID       *int  `json:"penaltyID,omitempty"`
+	PenaltyIDNEQ    *int  `json:"penaltyIDNEQ,omitempty"`
+	PenaltyIDIn     []int `json:"penaltyIDIn,omitempty"`
+	PenaltyIDNotIn  []int `json:"penaltyIDNotIn,omitempty"`
+	PenaltyIDIsNil  bool  `json:"penaltyIDIsNil,omitempty"`
+	PenaltyIDNotNil bool  `json:"penaltyIDNotNil,omitempty"`
+
+	// "list_entry_id" field predicates.
+	ListEntryID       *int  `json:"listEntryID,omitempty"`
+	ListEntryIDNEQ    *int  `json:"listEntryIDNEQ,omitempty"`
+	ListEntryIDIn     []int `json:"listEntryIDIn,omitempty"`
+	ListEntryIDNotIn  []int `json:"listEntryIDNotIn,omitempty"`
+	ListEntryIDIsNil  bool  `json:"listEntryIDIsNil,omitempty"`
+	ListEntryIDNotNil bool  `json:"listEntryIDNotNil,omitempty"`
+
+	// "commitment_id" field predicates.
+	CommitmentID       *int  `json:"commitmentID,omitempty"`
+	CommitmentIDNEQ    *int  `json:"commitmentIDNEQ,omitempty"`
+	CommitmentIDIn     []int `json:"commitmentIDIn,omitempty"`
+	CommitmentIDNotIn  []int `json:"commitmentIDNotIn,omitempty"`
+	CommitmentIDIsNil  bool  `json:"commitmentIDIsNil,omitempty"`
+	CommitmentIDNotNil bool  `json:"commitmentIDNotNil,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "obligations_fulfilled" field predicates.
+	ObligationsFulfilled    *bool `json:"obligationsFulfilled,omitempty"`
+	ObligationsFulfilledNEQ *bool `json:"obligationsFulfilledNEQ,omitempty"`
+
+	// "materials" field predicates.
+	Materials             *string  `json:"materials,omitempty"`
+	MaterialsNEQ          *string  `json:"materialsNEQ,omitempty"`
+	MaterialsIn           []string `json:"materialsIn,omitempty"`
+	MaterialsNotIn        []string `json:"materialsNotIn,omitempty"`
+	MaterialsGT           *string  `json:"materialsGT,omitempty"`
+	MaterialsGTE          *string  `json:"materialsGTE,omitempty"`
+	MaterialsLT           *string  `json:"materialsLT,omitempty"`
+	MaterialsLTE          *string  `json:"materialsLTE,omitempty"`
+	MaterialsContains     *string  `json:"materialsContains,omitempty"`
+	MaterialsHasPrefix    *string  `json:"materialsHasPrefix,omitempty"`
+	MaterialsHasSuffix    *string  `json:"materialsHasSuffix,omitempty"`
+	MaterialsIsNil        bool     `json:"materialsIsNil,omitempty"`
+	MaterialsNotNil       bool     `json:"materialsNotNil,omitempty"`
+	MaterialsEqualFold    *string  `json:"materialsEqualFold,omitempty"`
+	MaterialsContainsFold *string  `json:"materialsContainsFold,omitempty"`
+
+	// "submitted_on" field predicates.
+	SubmittedOn       *time.Time  `json:"submittedOn,omitempty"`
+	SubmittedOnNEQ    *time.Time  `json:"submittedOnNEQ,omitempty"`
+	SubmittedOnIn     []time.Time `json:"submittedOnIn,omitempty"`
+	SubmittedOnNotIn  []time.Time `json:"submittedOnNotIn,omitempty"`
+	SubmittedOnGT     *time.Time  `json:"submittedOnGT,omitempty"`
+	SubmittedOnGTE    *time.Time  `json:"submittedOnGTE,omitempty"`
+	SubmittedOnLT     *time.Time  `json:"submittedOnLT,omitempty"`
+	SubmittedOnLTE    *time.Time  `json:"submittedOnLTE,omitempty"`
+	SubmittedOnIsNil  bool        `json:"submittedOnIsNil,omitempty"`
+	SubmittedOnNotNil bool        `json:"submittedOnNotNil,omitempty"`
+
+	// "accept_by" field predicates.
+	AcceptBy       *time.Time  `json:"acceptBy,omitempty"`
+	AcceptByNEQ    *time.Time  `json:"acceptByNEQ,omitempty"`
+	AcceptByIn     []time.Time `json:"acceptByIn,omitempty"`
+	AcceptByNotIn  []time.Time `json:"acceptByNotIn,omitempty"`
+	AcceptByGT     *time.Time  `json:"acceptByGT,omitempty"`
+	AcceptByGTE    *time.Time  `json:"acceptByGTE,omitempty"`
+	AcceptByLT     *time.Time  `json:"acceptByLT,omitempty"`
+	AcceptByLTE    *time.Time  `json:"acceptByLTE,omitempty"`
+	AcceptByIsNil  bool        `json:"acceptByIsNil,omitempty"`
+	AcceptByNotNil bool        `json:"acceptByNotNil,omitempty"`
+
+	// "decide_by" field predicates.
+	DecideBy       *time.Time  `json:"decideBy,omitempty"`
+	DecideByNEQ    *time.Time  `json:"decideByNEQ,omitempty"`
+	DecideByIn     []time.Time `json:"decideByIn,omitempty"`
+	DecideByNotIn  []time.Time `json:"decideByNotIn,omitempty"`
+	DecideByGT     *time.Time  `json:"decideByGT,omitempty"`
+	DecideByGTE    *time.Time  `json:"decideByGTE,omitempty"`
+	DecideByLT     *time.Time  `json:"decideByLT,omitempty"`
+	DecideByLTE    *time.Time  `json:"decideByLTE,omitempty"`
+	DecideByIsNil  bool        `json:"decideByIsNil,omitempty"`
+	DecideByNotNil bool        `json:"decideByNotNil,omitempty"`
+
+	// "sync_by" field predicates.
+	SyncBy       *time.Time  `json:"syncBy,omitempty"`
+	SyncByNEQ    *time.Time  `json:"syncByNEQ,omitempty"`
+	SyncByIn     []time.Time `json:"syncByIn,omitempty"`
+	SyncByNotIn  []time.Time `json:"syncByNotIn,omitempty"`
+	SyncByGT     *time.Time  `json:"syncByGT,omitempty"`
+	SyncByGTE    *time.Time  `json:"syncByGTE,omitempty"`
+	SyncByLT     *time.Time  `json:"syncByLT,omitempty"`
+	SyncByLTE    *time.Time  `json:"syncByLTE,omitempty"`
+	SyncByIsNil  bool        `json:"syncByIsNil,omitempty"`
+	SyncByNotNil bool        `json:"syncByNotNil,omitempty"`
+
+	// "due_on" field predicates.
+	DueOn       *time.Time  `json:"dueOn,omitempty"`
+	DueOnNEQ    *time.Time  `json:"dueOnNEQ,omitempty"`
+	DueOnIn     []time.Time `json:"dueOnIn,omitempty"`
+	DueOnNotIn  []time.Time `json:"dueOnNotIn,omitempty"`
+	DueOnGT     *time.Time  `json:"dueOnGT,omitempty"`
+	DueOnGTE    *time.Time  `json:"dueOnGTE,omitempty"`
+	DueOnLT     *time.Time  `json:"dueOnLT,omitempty"`
+	DueOnLTE    *time.Time  `json:"dueOnLTE,omitempty"`
+	DueOnIsNil  bool        `json:"dueOnIsNil,omitempty"`
+	DueOnNotNil bool        `json:"dueOnNotNil,omitempty"`
+
+	// "completed_on" field predicates.
+	CompletedOn       *time.Time  `json:"completedOn,omitempty"`
+	CompletedOnNEQ    *time.Time  `json:"completedOnNEQ,omitempty"`
+	CompletedOnIn     []time.Time `json:"completedOnIn,omitempty"`
+	CompletedOnNotIn  []time.Time `json:"completedOnNotIn,omitempty"`
+	CompletedOnGT     *time.Time  `json:"completedOnGT,omitempty"`
+	CompletedOnGTE    *time.Time  `json:"completedOnGTE,omitempty"`
+	CompletedOnLT     *time.Time  `json:"completedOnLT,omitempty"`
+	CompletedOnLTE    *time.Time  `json:"completedOnLTE,omitempty"`
+	CompletedOnIsNil  bool        `json:"completedOnIsNil,omitempty"`
+	CompletedOnNotNil bool        `json:"completedOnNotNil,omitempty"`
+
+	// "last_reason" field predicates.
+	LastReason             *string  `json:"lastReason,omitempty"`
+	LastReasonNEQ          *string  `json:"lastReasonNEQ,omitempty"`
+	LastReasonIn           []string `json:"lastReasonIn,omitempty"`
+	LastReasonNotIn        []string `json:"lastReasonNotIn,omitempty"`
+	LastReasonGT           *string  `json:"lastReasonGT,omitempty"`
+	LastReasonGTE          *string  `json:"lastReasonGTE,omitempty"`
+	LastReasonLT           *string  `json:"lastReasonLT,omitempty"`
+	LastReasonLTE          *string  `json:"lastReasonLTE,omitempty"`
+	LastReasonContains     *string  `json:"lastReasonContains,omitempty"`
+	LastReasonHasPrefix    *string  `json:"lastReasonHasPrefix,omitempty"`
+	LastReasonHasSuffix    *string  `json:"lastReasonHasSuffix,omitempty"`
+	LastReasonIsNil        bool     `json:"lastReasonIsNil,omitempty"`
+	LastReasonNotNil       bool     `json:"lastReasonNotNil,omitempty"`
+	LastReasonEqualFold    *string  `json:"lastReasonEqualFold,omitempty"`
+	LastReasonContainsFold *string  `json:"lastReasonContainsFold,omitempty"`
+
+	// "penalty" edge predicates.
+	HasPenalty     *bool                              `json:"hasPenalty,omitempty"`
+	HasPenaltyWith []*AdministrativePenaltyWhereInput `json:"hasPenaltyWith,omitempty"`
+
+	// "list_entry" edge predicates.
+	HasListEntry     *bool                  `json:"hasListEntry,omitempty"`
+	HasListEntryWith []*ListEntryWhereInput `json:"hasListEntryWith,omitempty"`
+
+	// "commitment" edge predicates.
+	HasCommitment     *bool                         `json:"hasCommitment,omitempty"`
+	HasCommitmentWith []*CreditCommitmentWhereInput `json:"hasCommitmentWith,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+
+	// "transitions" edge predicates.
+	HasTransitions     *bool                         `json:"hasTransitions,omitempty"`
+	HasTransitionsWith []*RepairTransitionWhereInput `json:"hasTransitionsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RepairApplicationWhereInput) AddPredicates(predicates ...predicate.RepairApplication) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RepairApplicationWhereInput filter on the RepairApplicationQuery builder.
+func (i *RepairApplicationWhereInput) Filter(q *RepairApplicationQuery) (*RepairApplicationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRepairApplicationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRepairApplicationWhereInput is returned in case the RepairApplicationWhereInput is empty.
+var ErrEmptyRepairApplicationWhereInput = errors.New("ent: empty predicate RepairApplicationWhereInput")
+
+// P returns a predicate for filtering repairapplications.
+// An error is returned if the input is empty or invalid.
+func (i *RepairApplicationWhereInput) P() (predicate.RepairApplication, error) {
+	var predicates []predicate.RepairApplication
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, repairapplication.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.RepairApplication, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, repairapplication.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.RepairApplication, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, repairapplication.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, repairapplication.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, repairapplication.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, repairapplication.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, repairapplication.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, repairapplication.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, repairapplication.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, repairapplication.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, repairapplication.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, repairapplication.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, repairapplication.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, repairapplication.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, repairapplication.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, repairapplication.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, repairapplication.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, repairapplication.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, repairapplication.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, repairapplication.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, repairapplication.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, repairapplication.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.State != nil {
+		predicates = append(predicates, repairapplication.StateEQ(*i.State))
+	}
+	if i.StateNEQ != nil {
+		predicates = append(predicates, repairapplication.StateNEQ(*i.StateNEQ))
+	}
+	if len(i.StateIn) > 0 {
+		predicates = append(predicates, repairapplication.StateIn(i.StateIn...))
+	}
+	if len(i.StateNotIn) > 0 {
+		predicates = append(predicates, repairapplication.StateNotIn(i.StateNotIn...))
+	}
+	if i.PenaltyID != nil {
+		predicates = append(predicates, repairapplication.PenaltyIDEQ(*i.PenaltyID))
+	}
+	if i.PenaltyIDNEQ != nil {
+		predicates = append(predicates, repairapplication.PenaltyIDNEQ(*i.PenaltyIDNEQ))
+	}
+	if len(i.PenaltyIDIn) > 0 {
+		predicates = append(predicates, repairapplication.PenaltyIDIn(i.PenaltyIDIn...))
+	}
+	if len(i.PenaltyIDNotIn) > 0 {
+		predicates = append(predicates, repairapplication.PenaltyIDNotIn(i.PenaltyIDNotIn...))
+	}
+	if i.PenaltyIDIsNil {
+		predicates = append(predicates, repairapplication.PenaltyIDIsNil())
+	}
+	if i.PenaltyIDNotNil {
+		predicates = append(predicates, repairapplication.PenaltyIDNotNil())
+	}
+	if i.ListEntryID != nil {
+		predicates = append(predicates, repairapplication.ListEntryIDEQ(*i.ListEntryID))
+	}
+	if i.ListEntryIDNEQ != nil {
+		predicates = append(predicates, repairapplication.ListEntryIDNEQ(*i.ListEntryIDNEQ))
+	}
+	if len(i.ListEntryIDIn) > 0 {
+		predicates = append(predicates, repairapplication.ListEntryIDIn(i.ListEntryIDIn...))
+	}
+	if len(i.ListEntryIDNotIn) > 0 {
+		predicates = append(predicates, repairapplication.ListEntryIDNotIn(i.ListEntryIDNotIn...))
+	}
+	if i.ListEntryIDIsNil {
+		predicates = append(predicates, repairapplication.ListEntryIDIsNil())
+	}
+	if i.ListEntryIDNotNil {
+		predicates = append(predicates, repairapplication.ListEntryIDNotNil())
+	}
+	if i.CommitmentID != nil {
+		predicates = append(predicates, repairapplication.CommitmentIDEQ(*i.CommitmentID))
+	}
+	if i.CommitmentIDNEQ != nil {
+		predicates = append(predicates, repairapplication.CommitmentIDNEQ(*i.CommitmentIDNEQ))
+	}
+	if len(i.CommitmentIDIn) > 0 {
+		predicates = append(predicates, repairapplication.CommitmentIDIn(i.CommitmentIDIn...))
+	}
+	if len(i.CommitmentIDNotIn) > 0 {
+		predicates = append(predicates, repairapplication.CommitmentIDNotIn(i.CommitmentIDNotIn...))
+	}
+	if i.CommitmentIDIsNil {
+		predicates = append(predicates, repairapplication.CommitmentIDIsNil())
+	}
+	if i.CommitmentIDNotNil {
+		predicates = append(predicates, repairapplication.CommitmentIDNotNil())
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, repairapplication.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, repairapplication.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, repairapplication.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, repairapplication.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+	if i.ObligationsFulfilled != nil {
+		predicates = append(predicates, repairapplication.ObligationsFulfilledEQ(*i.ObligationsFulfilled))
+	}
+	if i.ObligationsFulfilledNEQ != nil {
+		predicates = append(predicates, repairapplication.ObligationsFulfilledNEQ(*i.ObligationsFulfilledNEQ))
+	}
+	if i.Materials != nil {
+		predicates = append(predicates, repairapplication.MaterialsEQ(*i.Materials))
+	}
+	if i.MaterialsNEQ != nil {
+		predicates = append(predicates, repairapplication.MaterialsNEQ(*i.MaterialsNEQ))
+	}
+	if len(i.MaterialsIn) > 0 {
+		predicates = append(predicates, repairapplication.MaterialsIn(i.MaterialsIn...))
+	}
+	if len(i.MaterialsNotIn) > 0 {
+		predicates = append(predicates, repairapplication.MaterialsNotIn(i.MaterialsNotIn...))
+	}
+	if i.MaterialsGT != nil {
+		predicates = append(predicates, repairapplication.MaterialsGT(*i.MaterialsGT))
+	}
+	if i.MaterialsGTE != nil {
+		predicates = append(predicates, repairapplication.MaterialsGTE(*i.MaterialsGTE))
+	}
+	if i.MaterialsLT != nil {
+		predicates = append(predicates, repairapplication.MaterialsLT(*i.MaterialsLT))
+	}
+	if i.MaterialsLTE != nil {
+		predicates = append(predicates, repairapplication.MaterialsLTE(*i.MaterialsLTE))
+	}
+	if i.MaterialsContains != nil {
+		predicates = append(predicates, repairapplication.MaterialsContains(*i.MaterialsContains))
+	}
+	if i.MaterialsHasPrefix != nil {
+		predicates = append(predicates, repairapplication.MaterialsHasPrefix(*i.MaterialsHasPrefix))
+	}
+	if i.MaterialsHasSuffix != nil {
+		predicates = append(predicates, repairapplication.MaterialsHasSuffix(*i.MaterialsHasSuffix))
+	}
+	if i.MaterialsIsNil {
+		predicates = append(predicates, repairapplication.MaterialsIsNil())
+	}
+	if i.MaterialsNotNil {
+		predicates = append(predicates, repairapplication.MaterialsNotNil())
+	}
+	if i.MaterialsEqualFold != nil {
+		predicates = append(predicates, repairapplication.MaterialsEqualFold(*i.MaterialsEqualFold))
+	}
+	if i.MaterialsContainsFold != nil {
+		predicates = append(predicates, repairapplication.MaterialsContainsFold(*i.MaterialsContainsFold))
+	}
+	if i.SubmittedOn != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnEQ(*i.SubmittedOn))
+	}
+	if i.SubmittedOnNEQ != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnNEQ(*i.SubmittedOnNEQ))
+	}
+	if len(i.SubmittedOnIn) > 0 {
+		predicates = append(predicates, repairapplication.SubmittedOnIn(i.SubmittedOnIn...))
+	}
+	if len(i.SubmittedOnNotIn) > 0 {
+		predicates = append(predicates, repairapplication.SubmittedOnNotIn(i.SubmittedOnNotIn...))
+	}
+	if i.SubmittedOnGT != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnGT(*i.SubmittedOnGT))
+	}
+	if i.SubmittedOnGTE != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnGTE(*i.SubmittedOnGTE))
+	}
+	if i.SubmittedOnLT != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnLT(*i.SubmittedOnLT))
+	}
+	if i.SubmittedOnLTE != nil {
+		predicates = append(predicates, repairapplication.SubmittedOnLTE(*i.SubmittedOnLTE))
+	}
+	if i.SubmittedOnIsNil {
+		predicates = append(predicates, repairapplication.SubmittedOnIsNil())
+	}
+	if i.SubmittedOnNotNil {
+		predicates = append(predicates, repairapplication.SubmittedOnNotNil())
+	}
+	if i.AcceptBy != nil {
+		predicates = append(predicates, repairapplication.AcceptByEQ(*i.AcceptBy))
+	}
+	if i.AcceptByNEQ != nil {
+		predicates = append(predicates, repairapplication.AcceptByNEQ(*i.AcceptByNEQ))
+	}
+	if len(i.AcceptByIn) > 0 {
+		predicates = append(predicates, repairapplication.AcceptByIn(i.AcceptByIn...))
+	}
+	if len(i.AcceptByNotIn) > 0 {
+		predicates = append(predicates, repairapplication.AcceptByNotIn(i.AcceptByNotIn...))
+	}
+	if i.AcceptByGT != nil {
+		predicates = append(predicates, repairapplication.AcceptByGT(*i.AcceptByGT))
+	}
+	if i.AcceptByGTE != nil {
+		predicates = append(predicates, repairapplication.AcceptByGTE(*i.AcceptByGTE))
+	}
+	if i.AcceptByLT != nil {
+		predicates = append(predicates, repairapplication.AcceptByLT(*i.AcceptByLT))
+	}
+	if i.AcceptByLTE != nil {
+		predicates = append(predicates, repairapplication.AcceptByLTE(*i.AcceptByLTE))
+	}
+	if i.AcceptByIsNil {
+		predicates = append(predicates, repairapplication.AcceptByIsNil())
+	}
+	if i.AcceptByNotNil {
+		predicates = append(predicates, repairapplication.AcceptByNotNil())
+	}
+	if i.DecideBy != nil {
+		predicates = append(predicates, repairapplication.DecideByEQ(*i.DecideBy))
+	}
+	if i.DecideByNEQ != nil {
+		predicates = append(predicates, repairapplication.DecideByNEQ(*i.DecideByNEQ))
+	}
+	if len(i.DecideByIn) > 0 {
+		predicates = append(predicates, repairapplication.DecideByIn(i.DecideByIn...))
+	}
+	if len(i.DecideByNotIn) > 0 {
+		predicates = append(predicates, repairapplication.DecideByNotIn(i.DecideByNotIn...))
+	}
+	if i.DecideByGT != nil {
+		predicates = append(predicates, repairapplication.DecideByGT(*i.DecideByGT))
+	}
+	if i.DecideByGTE != nil {
+		predicates = append(predicates, repairapplication.DecideByGTE(*i.DecideByGTE))
+	}
+	if i.DecideByLT != nil {
+		predicates = append(predicates, repairapplication.DecideByLT(*i.DecideByLT))
+	}
+	if i.DecideByLTE != nil {
+		predicates = append(predicates, repairapplication.DecideByLTE(*i.DecideByLTE))
+	}
+	if i.DecideByIsNil {
+		predicates = append(predicates, repairapplication.DecideByIsNil())
+	}
+	if i.DecideByNotNil {
+		predicates = append(predicates, repairapplication.DecideByNotNil())
+	}
+	if i.SyncBy != nil {
+		predicates = append(predicates, repairapplication.SyncByEQ(*i.SyncBy))
+	}
+	if i.SyncByNEQ != nil {
+		predicates = append(predicates, repairapplication.SyncByNEQ(*i.SyncByNEQ))
+	}
+	if len(i.SyncByIn) > 0 {
+		predicates = append(predicates, repairapplication.SyncByIn(i.SyncByIn...))
+	}
+	if len(i.SyncByNotIn) > 0 {
+		predicates = append(predicates, repairapplication.SyncByNotIn(i.SyncByNotIn...))
+	}
+	if i.SyncByGT != nil {
+		predicates = append(predicates, repairapplication.SyncByGT(*i.SyncByGT))
+	}
+	if i.SyncByGTE != nil {
+		predicates = append(predicates, repairapplication.SyncByGTE(*i.SyncByGTE))
+	}
+	if i.SyncByLT != nil {
+		predicates = append(predicates, repairapplication.SyncByLT(*i.SyncByLT))
+	}
+	if i.SyncByLTE != nil {
+		predicates = append(predicates, repairapplication.SyncByLTE(*i.SyncByLTE))
+	}
+	if i.SyncByIsNil {
+		predicates = append(predicates, repairapplication.SyncByIsNil())
+	}
+	if i.SyncByNotNil {
+		predicates = append(predicates, repairapplication.SyncByNotNil())
+	}
+	if i.DueOn != nil {
+		predicates = append(predicates, repairapplication.DueOnEQ(*i.DueOn))
+	}
+	if i.DueOnNEQ != nil {
+		predicates = append(predicates, repairapplication.DueOnNEQ(*i.DueOnNEQ))
+	}
+	if len(i.DueOnIn) > 0 {
+		predicates = append(predicates, repairapplication.DueOnIn(i.DueOnIn...))
+	}
+	if len(i.DueOnNotIn) > 0 {
+		predicates = append(predicates, repairapplication.DueOnNotIn(i.DueOnNotIn...))
+	}
+	if i.DueOnGT != nil {
+		predicates = append(predicates, repairapplication.DueOnGT(*i.DueOnGT))
+	}
+	if i.DueOnGTE != nil {
+		predicates = append(predicates, repairapplication.DueOnGTE(*i.DueOnGTE))
+	}
+	if i.DueOnLT != nil {
+		predicates = append(predicates, repairapplication.DueOnLT(*i.DueOnLT))
+	}
+	if i.DueOnLTE != nil {
+		predicates = append(predicates, repairapplication.DueOnLTE(*i.DueOnLTE))
+	}
+	if i.DueOnIsNil {
+		predicates = append(predicates, repairapplication.DueOnIsNil())
+	}
+	if i.DueOnNotNil {
+		predicates = append(predicates, repairapplication.DueOnNotNil())
+	}
+	if i.CompletedOn != nil {
+		predicates = append(predicates, repairapplication.CompletedOnEQ(*i.CompletedOn))
+	}
+	if i.CompletedOnNEQ != nil {
+		predicates = append(predicates, repairapplication.CompletedOnNEQ(*i.CompletedOnNEQ))
+	}
+	if len(i.CompletedOnIn) > 0 {
+		predicates = append(predicates, repairapplication.CompletedOnIn(i.CompletedOnIn...))
+	}
+	if len(i.CompletedOnNotIn) > 0 {
+		predicates = append(predicates, repairapplication.CompletedOnNotIn(i.CompletedOnNotIn...))
+	}
+	if i.CompletedOnGT != nil {
+		predicates = append(predicates, repairapplication.CompletedOnGT(*i.CompletedOnGT))
+	}
+	if i.CompletedOnGTE != nil {
+		predicates = append(predicates, repairapplication.CompletedOnGTE(*i.CompletedOnGTE))
+	}
+	if i.CompletedOnLT != nil {
+		predicates = append(predicates, repairapplication.CompletedOnLT(*i.CompletedOnLT))
+	}
+	if i.CompletedOnLTE != nil {
+		predicates = append(predicates, repairapplication.CompletedOnLTE(*i.CompletedOnLTE))
+	}
+	if i.CompletedOnIsNil {
+		predicates = append(predicates, repairapplication.CompletedOnIsNil())
+	}
+	if i.CompletedOnNotNil {
+		predicates = append(predicates, repairapplication.CompletedOnNotNil())
+	}
+	if i.LastReason != nil {
+		predicates = append(predicates, repairapplication.LastReasonEQ(*i.LastReason))
+	}
+	if i.LastReasonNEQ != nil {
+		predicates = append(predicates, repairapplication.LastReasonNEQ(*i.LastReasonNEQ))
+	}
+	if len(i.LastReasonIn) > 0 {
+		predicates = append(predicates, repairapplication.LastReasonIn(i.LastReasonIn...))
+	}
+	if len(i.LastReasonNotIn) > 0 {
+		predicates = append(predicates, repairapplication.LastReasonNotIn(i.LastReasonNotIn...))
+	}
+	if i.LastReasonGT != nil {
+		predicates = append(predicates, repairapplication.LastReasonGT(*i.LastReasonGT))
+	}
+	if i.LastReasonGTE != nil {
+		predicates = append(predicates, repairapplication.LastReasonGTE(*i.LastReasonGTE))
+	}
+	if i.LastReasonLT != nil {
+		predicates = append(predicates, repairapplication.LastReasonLT(*i.LastReasonLT))
+	}
+	if i.LastReasonLTE != nil {
+		predicates = append(predicates, repairapplication.LastReasonLTE(*i.LastReasonLTE))
+	}
+	if i.LastReasonContains != nil {
+		predicates = append(predicates, repairapplication.LastReasonContains(*i.LastReasonContains))
+	}
+	if i.LastReasonHasPrefix != nil {
+		predicates = append(predicates, repairapplication.LastReasonHasPrefix(*i.LastReasonHasPrefix))
+	}
+	if i.LastReasonHasSuffix != nil {
+		predicates = append(predicates, repairapplication.LastReasonHasSuffix(*i.LastReasonHasSuffix))
+	}
+	if i.LastReasonIsNil {
+		predicates = append(predicates, repairapplication.LastReasonIsNil())
+	}
+	if i.LastReasonNotNil {
+		predicates = append(predicates, repairapplication.LastReasonNotNil())
+	}
+	if i.LastReasonEqualFold != nil {
+		predicates = append(predicates, repairapplication.LastReasonEqualFold(*i.LastReasonEqualFold))
+	}
+	if i.LastReasonContainsFold != nil {
+		predicates = append(predicates, repairapplication.LastReasonContainsFold(*i.LastReasonContainsFold))
+	}
+
+	if i.HasPenalty != nil {
+		p := repairapplication.HasPenalty()
+		if !*i.HasPenalty {
+			p = repairapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPenaltyWith) > 0 {
+		with := make([]predicate.AdministrativePenalty, 0, len(i.HasPenaltyWith))
+		for _, w := range i.HasPenaltyWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPenaltyWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairapplication.HasPenaltyWith(with...))
+	}
+	if i.HasListEntry != nil {
+		p := repairapplication.HasListEntry()
+		if !*i.HasListEntry {
+			p = repairapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasListEntryWith) > 0 {
+		with := make([]predicate.ListEntry, 0, len(i.HasListEntryWith))
+		for _, w := range i.HasListEntryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasListEntryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairapplication.HasListEntryWith(with...))
+	}
+	if i.HasCommitment != nil {
+		p := repairapplication.HasCommitment()
+		if !*i.HasCommitment {
+			p = repairapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCommitmentWith) > 0 {
+		with := make([]predicate.CreditCommitment, 0, len(i.HasCommitmentWith))
+		for _, w := range i.HasCommitmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCommitmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairapplication.HasCommitmentWith(with...))
+	}
+	if i.HasDepartment != nil {
+		p := repairapplication.HasDepartment()
+		if !*i.HasDepartment {
+			p = repairapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairapplication.HasDepartmentWith(with...))
+	}
+	if i.HasTransitions != nil {
+		p := repairapplication.HasTransitions()
+		if !*i.HasTransitions {
+			p = repairapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTransitionsWith) > 0 {
+		with := make([]predicate.RepairTransition, 0, len(i.HasTransitionsWith))
+		for _, w := range i.HasTransitionsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTransitionsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairapplication.HasTransitionsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRepairApplicationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return repairapplication.And(predicates...), nil
+	}
+}
+
+// RepairTransitionWhereInput represents a where input for filtering RepairTransition queries.
+type RepairTransitionWhereInput struct {
+	Predicates []predicate.RepairTransition  `json:"-"`
+	Not        *RepairTransitionWhereInput   `json:"not,omitempty"`
+	Or         []*RepairTransitionWhereInput `json:"or,omitempty"`
+	And        []*RepairTransitionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "from_state" field predicates.
+	FromState             *string  `json:"fromState,omitempty"`
+	FromStateNEQ          *string  `json:"fromStateNEQ,omitempty"`
+	FromStateIn           []string `json:"fromStateIn,omitempty"`
+	FromStateNotIn        []string `json:"fromStateNotIn,omitempty"`
+	FromStateGT           *string  `json:"fromStateGT,omitempty"`
+	FromStateGTE          *string  `json:"fromStateGTE,omitempty"`
+	FromStateLT           *string  `json:"fromStateLT,omitempty"`
+	FromStateLTE          *string  `json:"fromStateLTE,omitempty"`
+	FromStateContains     *string  `json:"fromStateContains,omitempty"`
+	FromStateHasPrefix    *string  `json:"fromStateHasPrefix,omitempty"`
+	FromStateHasSuffix    *string  `json:"fromStateHasSuffix,omitempty"`
+	FromStateEqualFold    *string  `json:"fromStateEqualFold,omitempty"`
+	FromStateContainsFold *string  `json:"fromStateContainsFold,omitempty"`
+
+	// "to_state" field predicates.
+	ToState             *string  `json:"toState,omitempty"`
+	ToStateNEQ          *string  `json:"toStateNEQ,omitempty"`
+	ToStateIn           []string `json:"toStateIn,omitempty"`
+	ToStateNotIn        []string `json:"toStateNotIn,omitempty"`
+	ToStateGT           *string  `json:"toStateGT,omitempty"`
+	ToStateGTE          *string  `json:"toStateGTE,omitempty"`
+	ToStateLT           *string  `json:"toStateLT,omitempty"`
+	ToStateLTE          *string  `json:"toStateLTE,omitempty"`
+	ToStateContains     *string  `json:"toStateContains,omitempty"`
+	ToStateHasPrefix    *string  `json:"toStateHasPrefix,omitempty"`
+	ToStateHasSuffix    *string  `json:"toStateHasSuffix,omitempty"`
+	ToStateEqualFold    *string  `json:"toStateEqualFold,omitempty"`
+	ToStateContainsFold *string  `json:"toStateContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "actor_role" field predicates.
+	ActorRole             *string  `json:"actorRole,omitempty"`
+	ActorRoleNEQ          *string  `json:"actorRoleNEQ,omitempty"`
+	ActorRoleIn           []string `json:"actorRoleIn,omitempty"`
+	ActorRoleNotIn        []string `json:"actorRoleNotIn,omitempty"`
+	ActorRoleGT           *string  `json:"actorRoleGT,omitempty"`
+	ActorRoleGTE          *string  `json:"actorRoleGTE,omitempty"`
+	ActorRoleLT           *string  `json:"actorRoleLT,omitempty"`
+	ActorRoleLTE          *string  `json:"actorRoleLTE,omitempty"`
+	ActorRoleContains     *string  `json:"actorRoleContains,omitempty"`
+	ActorRoleHasPrefix    *string  `json:"actorRoleHasPrefix,omitempty"`
+	ActorRoleHasSuffix    *string  `json:"actorRoleHasSuffix,omitempty"`
+	ActorRoleEqualFold    *string  `json:"actorRoleEqualFold,omitempty"`
+	ActorRoleContainsFold *string  `json:"actorRoleContainsFold,omitempty"`
+
+	// "actor_department" field predicates.
+	ActorDepartment             *string  `json:"actorDepartment,omitempty"`
+	ActorDepartmentNEQ          *string  `json:"actorDepartmentNEQ,omitempty"`
+	ActorDepartmentIn           []string `json:"actorDepartmentIn,omitempty"`
+	ActorDepartmentNotIn        []string `json:"actorDepartmentNotIn,omitempty"`
+	ActorDepartmentGT           *string  `json:"actorDepartmentGT,omitempty"`
+	ActorDepartmentGTE          *string  `json:"actorDepartmentGTE,omitempty"`
+	ActorDepartmentLT           *string  `json:"actorDepartmentLT,omitempty"`
+	ActorDepartmentLTE          *string  `json:"actorDepartmentLTE,omitempty"`
+	ActorDepartmentContains     *string  `json:"actorDepartmentContains,omitempty"`
+	ActorDepartmentHasPrefix    *string  `json:"actorDepartmentHasPrefix,omitempty"`
+	ActorDepartmentHasSuffix    *string  `json:"actorDepartmentHasSuffix,omitempty"`
+	ActorDepartmentEqualFold    *string  `json:"actorDepartmentEqualFold,omitempty"`
+	ActorDepartmentContainsFold *string  `json:"actorDepartmentContainsFold,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonIsNil        bool     `json:"reasonIsNil,omitempty"`
+	ReasonNotNil       bool     `json:"reasonNotNil,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "at" field predicates.
+	At      *time.Time  `json:"at,omitempty"`
+	AtNEQ   *time.Time  `json:"atNEQ,omitempty"`
+	AtIn    []time.Time `json:"atIn,omitempty"`
+	AtNotIn []time.Time `json:"atNotIn,omitempty"`
+	AtGT    *time.Time  `json:"atGT,omitempty"`
+	AtGTE   *time.Time  `json:"atGTE,omitempty"`
+	AtLT    *time.Time  `json:"atLT,omitempty"`
+	AtLTE   *time.Time  `json:"atLTE,omitempty"`
+
+	// "application_id" field predicates.
+	ApplicationID      *int  `json:"applicationID,omitempty"`
+	ApplicationIDNEQ   *int  `json:"applicationIDNEQ,omitempty"`
+	ApplicationIDIn    []int `json:"applicationIDIn,omitempty"`
+	ApplicationIDNotIn []int `json:"applicationIDNotIn,omitempty"`
+
+	// "application" edge predicates.
+	HasApplication     *bool                          `json:"hasApplication,omitempty"`
+	HasApplicationWith []*RepairApplicationWhereInput `json:"hasApplicationWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RepairTransitionWhereInput) AddPredicates(predicates ...predicate.RepairTransition) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RepairTransitionWhereInput filter on the RepairTransitionQuery builder.
+func (i *RepairTransitionWhereInput) Filter(q *RepairTransitionQuery) (*RepairTransitionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRepairTransitionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRepairTransitionWhereInput is returned in case the RepairTransitionWhereInput is empty.
+var ErrEmptyRepairTransitionWhereInput = errors.New("ent: empty predicate RepairTransitionWhereInput")
+
+// P returns a predicate for filtering repairtransitions.
+// An error is returned if the input is empty or invalid.
+func (i *RepairTransitionWhereInput) P() (predicate.RepairTransition, error) {
+	var predicates []predicate.RepairTransition
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, repairtransition.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.RepairTransition, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, repairtransition.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.RepairTransition, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, repairtransition.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, repairtransition.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, repairtransition.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, repairtransition.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, repairtransition.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, repairtransition.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, repairtransition.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, repairtransition.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, repairtransition.IDLTE(*i.IDLTE))
+	}
+	if i.FromState != nil {
+		predicates = append(predicates, repairtransition.FromStateEQ(*i.FromState))
+	}
+	if i.FromStateNEQ != nil {
+		predicates = append(predicates, repairtransition.FromStateNEQ(*i.FromStateNEQ))
+	}
+	if len(i.FromStateIn) > 0 {
+		predicates = append(predicates, repairtransition.FromStateIn(i.FromStateIn...))
+	}
+	if len(i.FromStateNotIn) > 0 {
+		predicates = append(predicates, repairtransition.FromStateNotIn(i.FromStateNotIn...))
+	}
+	if i.FromStateGT != nil {
+		predicates = append(predicates, repairtransition.FromStateGT(*i.FromStateGT))
+	}
+	if i.FromStateGTE != nil {
+		predicates = append(predicates, repairtransition.FromStateGTE(*i.FromStateGTE))
+	}
+	if i.FromStateLT != nil {
+		predicates = append(predicates, repairtransition.FromStateLT(*i.FromStateLT))
+	}
+	if i.FromStateLTE != nil {
+		predicates = append(predicates, repairtransition.FromStateLTE(*i.FromStateLTE))
+	}
+	if i.FromStateContains != nil {
+		predicates = append(predicates, repairtransition.FromStateContains(*i.FromStateContains))
+	}
+	if i.FromStateHasPrefix != nil {
+		predicates = append(predicates, repairtransition.FromStateHasPrefix(*i.FromStateHasPrefix))
+	}
+	if i.FromStateHasSuffix != nil {
+		predicates = append(predicates, repairtransition.FromStateHasSuffix(*i.FromStateHasSuffix))
+	}
+	if i.FromStateEqualFold != nil {
+		predicates = append(predicates, repairtransition.FromStateEqualFold(*i.FromStateEqualFold))
+	}
+	if i.FromStateContainsFold != nil {
+		predicates = append(predicates, repairtransition.FromStateContainsFold(*i.FromStateContainsFold))
+	}
+	if i.ToState != nil {
+		predicates = append(predicates, repairtransition.ToStateEQ(*i.ToState))
+	}
+	if i.ToStateNEQ != nil {
+		predicates = append(predicates, repairtransition.ToStateNEQ(*i.ToStateNEQ))
+	}
+	if len(i.ToStateIn) > 0 {
+		predicates = append(predicates, repairtransition.ToStateIn(i.ToStateIn...))
+	}
+	if len(i.ToStateNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ToStateNotIn(i.ToStateNotIn...))
+	}
+	if i.ToStateGT != nil {
+		predicates = append(predicates, repairtransition.ToStateGT(*i.ToStateGT))
+	}
+	if i.ToStateGTE != nil {
+		predicates = append(predicates, repairtransition.ToStateGTE(*i.ToStateGTE))
+	}
+	if i.ToStateLT != nil {
+		predicates = append(predicates, repairtransition.ToStateLT(*i.ToStateLT))
+	}
+	if i.ToStateLTE != nil {
+		predicates = append(predicates, repairtransition.ToStateLTE(*i.ToStateLTE))
+	}
+	if i.ToStateContains != nil {
+		predicates = append(predicates, repairtransition.ToStateContains(*i.ToStateContains))
+	}
+	if i.ToStateHasPrefix != nil {
+		predicates = append(predicates, repairtransition.ToStateHasPrefix(*i.ToStateHasPrefix))
+	}
+	if i.ToStateHasSuffix != nil {
+		predicates = append(predicates, repairtransition.ToStateHasSuffix(*i.ToStateHasSuffix))
+	}
+	if i.ToStateEqualFold != nil {
+		predicates = append(predicates, repairtransition.ToStateEqualFold(*i.ToStateEqualFold))
+	}
+	if i.ToStateContainsFold != nil {
+		predicates = append(predicates, repairtransition.ToStateContainsFold(*i.ToStateContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, repairtransition.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, repairtransition.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, repairtransition.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, repairtransition.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, repairtransition.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, repairtransition.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, repairtransition.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, repairtransition.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, repairtransition.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, repairtransition.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, repairtransition.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.ActorRole != nil {
+		predicates = append(predicates, repairtransition.ActorRoleEQ(*i.ActorRole))
+	}
+	if i.ActorRoleNEQ != nil {
+		predicates = append(predicates, repairtransition.ActorRoleNEQ(*i.ActorRoleNEQ))
+	}
+	if len(i.ActorRoleIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorRoleIn(i.ActorRoleIn...))
+	}
+	if len(i.ActorRoleNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorRoleNotIn(i.ActorRoleNotIn...))
+	}
+	if i.ActorRoleGT != nil {
+		predicates = append(predicates, repairtransition.ActorRoleGT(*i.ActorRoleGT))
+	}
+	if i.ActorRoleGTE != nil {
+		predicates = append(predicates, repairtransition.ActorRoleGTE(*i.ActorRoleGTE))
+	}
+	if i.ActorRoleLT != nil {
+		predicates = append(predicates, repairtransition.ActorRoleLT(*i.ActorRoleLT))
+	}
+	if i.ActorRoleLTE != nil {
+		predicates = append(predicates, repairtransition.ActorRoleLTE(*i.ActorRoleLTE))
+	}
+	if i.ActorRoleContains != nil {
+		predicates = append(predicates, repairtransition.ActorRoleContains(*i.ActorRoleContains))
+	}
+	if i.ActorRoleHasPrefix != nil {
+		predicates = append(predicates, repairtransition.ActorRoleHasPrefix(*i.ActorRoleHasPrefix))
+	}
+	if i.ActorRoleHasSuffix != nil {
+		predicates = append(predicates, repairtransition.ActorRoleHasSuffix(*i.ActorRoleHasSuffix))
+	}
+	if i.ActorRoleEqualFold != nil {
+		predicates = append(predicates, repairtransition.ActorRoleEqualFold(*i.ActorRoleEqualFold))
+	}
+	if i.ActorRoleContainsFold != nil {
+		predicates = append(predicates, repairtransition.ActorRoleContainsFold(*i.ActorRoleContainsFold))
+	}
+	if i.ActorDepartment != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentEQ(*i.ActorDepartment))
+	}
+	if i.ActorDepartmentNEQ != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentNEQ(*i.ActorDepartmentNEQ))
+	}
+	if len(i.ActorDepartmentIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorDepartmentIn(i.ActorDepartmentIn...))
+	}
+	if len(i.ActorDepartmentNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ActorDepartmentNotIn(i.ActorDepartmentNotIn...))
+	}
+	if i.ActorDepartmentGT != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentGT(*i.ActorDepartmentGT))
+	}
+	if i.ActorDepartmentGTE != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentGTE(*i.ActorDepartmentGTE))
+	}
+	if i.ActorDepartmentLT != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentLT(*i.ActorDepartmentLT))
+	}
+	if i.ActorDepartmentLTE != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentLTE(*i.ActorDepartmentLTE))
+	}
+	if i.ActorDepartmentContains != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentContains(*i.ActorDepartmentContains))
+	}
+	if i.ActorDepartmentHasPrefix != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentHasPrefix(*i.ActorDepartmentHasPrefix))
+	}
+	if i.ActorDepartmentHasSuffix != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentHasSuffix(*i.ActorDepartmentHasSuffix))
+	}
+	if i.ActorDepartmentEqualFold != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentEqualFold(*i.ActorDepartmentEqualFold))
+	}
+	if i.ActorDepartmentContainsFold != nil {
+		predicates = append(predicates, repairtransition.ActorDepartmentContainsFold(*i.ActorDepartmentContainsFold))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, repairtransition.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, repairtransition.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, repairtransition.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, repairtransition.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, repairtransition.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, repairtransition.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, repairtransition.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, repairtransition.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, repairtransition.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, repairtransition.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonIsNil {
+		predicates = append(predicates, repairtransition.ReasonIsNil())
+	}
+	if i.ReasonNotNil {
+		predicates = append(predicates, repairtransition.ReasonNotNil())
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, repairtransition.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, repairtransition.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.At != nil {
+		predicates = append(predicates, repairtransition.AtEQ(*i.At))
+	}
+	if i.AtNEQ != nil {
+		predicates = append(predicates, repairtransition.AtNEQ(*i.AtNEQ))
+	}
+	if len(i.AtIn) > 0 {
+		predicates = append(predicates, repairtransition.AtIn(i.AtIn...))
+	}
+	if len(i.AtNotIn) > 0 {
+		predicates = append(predicates, repairtransition.AtNotIn(i.AtNotIn...))
+	}
+	if i.AtGT != nil {
+		predicates = append(predicates, repairtransition.AtGT(*i.AtGT))
+	}
+	if i.AtGTE != nil {
+		predicates = append(predicates, repairtransition.AtGTE(*i.AtGTE))
+	}
+	if i.AtLT != nil {
+		predicates = append(predicates, repairtransition.AtLT(*i.AtLT))
+	}
+	if i.AtLTE != nil {
+		predicates = append(predicates, repairtransition.AtLTE(*i.AtLTE))
+	}
+	if i.ApplicationID != nil {
+		predicates = append(predicates, repairtransition.ApplicationIDEQ(*i.ApplicationID))
+	}
+	if i.ApplicationIDNEQ != nil {
+		predicates = append(predicates, repairtransition.ApplicationIDNEQ(*i.ApplicationIDNEQ))
+	}
+	if len(i.ApplicationIDIn) > 0 {
+		predicates = append(predicates, repairtransition.ApplicationIDIn(i.ApplicationIDIn...))
+	}
+	if len(i.ApplicationIDNotIn) > 0 {
+		predicates = append(predicates, repairtransition.ApplicationIDNotIn(i.ApplicationIDNotIn...))
+	}
+
+	if i.HasApplication != nil {
+		p := repairtransition.HasApplication()
+		if !*i.HasApplication {
+			p = repairtransition.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApplicationWith) > 0 {
+		with := make([]predicate.RepairApplication, 0, len(i.HasApplicationWith))
+		for _, w := range i.HasApplicationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApplicationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, repairtransition.HasApplicationWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRepairTransitionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return repairtransition.And(predicates...), nil
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 )
 
@@ -261,6 +262,21 @@ func (_c *ListEntryCreate) SetEntity(v *MarketEntity) *ListEntryCreate {
 // SetPerson sets the "person" edge to the NaturalPerson entity.
 func (_c *ListEntryCreate) SetPerson(v *NaturalPerson) *ListEntryCreate {
 	return _c.SetPersonID(v.ID)
+}
+
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_c *ListEntryCreate) AddRepairApplicationIDs(ids ...int) *ListEntryCreate {
+	_c.mutation.AddRepairApplicationIDs(ids...)
+	return _c
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_c *ListEntryCreate) AddRepairApplications(v ...*RepairApplication) *ListEntryCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRepairApplicationIDs(ids...)
 }
 
 // Mutation returns the ListEntryMutation object of the builder.
@@ -574,6 +590,22 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PersonID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 )
 
@@ -275,9 +276,45 @@ func (_u *ListEntryUpdate) ClearRemovalReason() *ListEntryUpdate {
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *ListEntryUpdate) AddRepairApplicationIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *ListEntryUpdate) AddRepairApplications(v ...*RepairApplication) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdate) Mutation() *ListEntryMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *ListEntryUpdate) ClearRepairApplications() *ListEntryUpdate {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *ListEntryUpdate) RemoveRepairApplicationIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *ListEntryUpdate) RemoveRepairApplications(v ...*RepairApplication) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -449,6 +486,51 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RemovalReasonCleared() {
 		_spec.ClearField(listentry.FieldRemovalReason, field.TypeEnum)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -716,9 +798,45 @@ func (_u *ListEntryUpdateOne) ClearRemovalReason() *ListEntryUpdateOne {
 	return _u
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
+func (_u *ListEntryUpdateOne) AddRepairApplicationIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.AddRepairApplicationIDs(ids...)
+	return _u
+}
+
+// AddRepairApplications adds the "repair_applications" edges to the RepairApplication entity.
+func (_u *ListEntryUpdateOne) AddRepairApplications(v ...*RepairApplication) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRepairApplicationIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdateOne) Mutation() *ListEntryMutation {
 	return _u.mutation
+}
+
+// ClearRepairApplications clears all "repair_applications" edges to the RepairApplication entity.
+func (_u *ListEntryUpdateOne) ClearRepairApplications() *ListEntryUpdateOne {
+	_u.mutation.ClearRepairApplications()
+	return _u
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to RepairApplication entities by IDs.
+func (_u *ListEntryUpdateOne) RemoveRepairApplicationIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.RemoveRepairApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveRepairApplications removes "repair_applications" edges to RepairApplication entities.
+func (_u *ListEntryUpdateOne) RemoveRepairApplications(v ...*RepairApplication) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRepairApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the ListEntryUpdate builder.
@@ -920,6 +1038,51 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if _u.mutation.RemovalReasonCleared() {
 		_spec.ClearField(listentry.FieldRemovalReason, field.TypeEnum)
+	}
+	if _u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRepairApplicationsIDs(); len(nodes) > 0 && !_u.mutation.RepairApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RepairApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.RepairApplicationsTable,
+			Columns: []string{listentry.RepairApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &ListEntry{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -33,6 +33,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -74,6 +76,8 @@ const (
 	TypePractitioner              = "Practitioner"
 	TypePriorNotice               = "PriorNotice"
 	TypePublicityRule             = "PublicityRule"
+	TypeRepairApplication         = "RepairApplication"
+	TypeRepairTransition          = "RepairTransition"
 	TypeSectorRating              = "SectorRating"
 	TypeServiceProvider           = "ServiceProvider"
 	TypeSpotCheck                 = "SpotCheck"
@@ -2695,6 +2699,9 @@ type AdministrativePenaltyMutation struct {
 	clearedentity                bool
 	person                       *int
 	clearedperson                bool
+	repair_applications          map[int]struct{}
+	removedrepair_applications   map[int]struct{}
+	clearedrepair_applications   bool
 	done                         bool
 	oldValue                     func(context.Context) (*AdministrativePenalty, error)
 	predicates                   []predicate.AdministrativePenalty
@@ -4702,6 +4709,60 @@ func (m *AdministrativePenaltyMutation) ResetPerson() {
 	m.clearedperson = false
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by ids.
+func (m *AdministrativePenaltyMutation) AddRepairApplicationIDs(ids ...int) {
+	if m.repair_applications == nil {
+		m.repair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepairApplications clears the "repair_applications" edge to the RepairApplication entity.
+func (m *AdministrativePenaltyMutation) ClearRepairApplications() {
+	m.clearedrepair_applications = true
+}
+
+// RepairApplicationsCleared reports if the "repair_applications" edge to the RepairApplication entity was cleared.
+func (m *AdministrativePenaltyMutation) RepairApplicationsCleared() bool {
+	return m.clearedrepair_applications
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to the RepairApplication entity by IDs.
+func (m *AdministrativePenaltyMutation) RemoveRepairApplicationIDs(ids ...int) {
+	if m.removedrepair_applications == nil {
+		m.removedrepair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repair_applications, ids[i])
+		m.removedrepair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepairApplications returns the removed IDs of the "repair_applications" edge to the RepairApplication entity.
+func (m *AdministrativePenaltyMutation) RemovedRepairApplicationsIDs() (ids []int) {
+	for id := range m.removedrepair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepairApplicationsIDs returns the "repair_applications" edge IDs in the mutation.
+func (m *AdministrativePenaltyMutation) RepairApplicationsIDs() (ids []int) {
+	for id := range m.repair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepairApplications resets all changes to the "repair_applications" edge.
+func (m *AdministrativePenaltyMutation) ResetRepairApplications() {
+	m.repair_applications = nil
+	m.clearedrepair_applications = false
+	m.removedrepair_applications = nil
+}
+
 // Where appends a list predicates to the AdministrativePenaltyMutation builder.
 func (m *AdministrativePenaltyMutation) Where(ps ...predicate.AdministrativePenalty) {
 	m.predicates = append(m.predicates, ps...)
@@ -5675,7 +5736,7 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AdministrativePenaltyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.department != nil {
 		edges = append(edges, administrativepenalty.EdgeDepartment)
 	}
@@ -5684,6 +5745,9 @@ func (m *AdministrativePenaltyMutation) AddedEdges() []string {
 	}
 	if m.person != nil {
 		edges = append(edges, administrativepenalty.EdgePerson)
+	}
+	if m.repair_applications != nil {
+		edges = append(edges, administrativepenalty.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -5704,25 +5768,42 @@ func (m *AdministrativePenaltyMutation) AddedIDs(name string) []ent.Value {
 		if id := m.person; id != nil {
 			return []ent.Value{*id}
 		}
+	case administrativepenalty.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.repair_applications))
+		for id := range m.repair_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AdministrativePenaltyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
+	if m.removedrepair_applications != nil {
+		edges = append(edges, administrativepenalty.EdgeRepairApplications)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *AdministrativePenaltyMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case administrativepenalty.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.removedrepair_applications))
+		for id := range m.removedrepair_applications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AdministrativePenaltyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cleareddepartment {
 		edges = append(edges, administrativepenalty.EdgeDepartment)
 	}
@@ -5731,6 +5812,9 @@ func (m *AdministrativePenaltyMutation) ClearedEdges() []string {
 	}
 	if m.clearedperson {
 		edges = append(edges, administrativepenalty.EdgePerson)
+	}
+	if m.clearedrepair_applications {
+		edges = append(edges, administrativepenalty.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -5745,6 +5829,8 @@ func (m *AdministrativePenaltyMutation) EdgeCleared(name string) bool {
 		return m.clearedentity
 	case administrativepenalty.EdgePerson:
 		return m.clearedperson
+	case administrativepenalty.EdgeRepairApplications:
+		return m.clearedrepair_applications
 	}
 	return false
 }
@@ -5778,6 +5864,9 @@ func (m *AdministrativePenaltyMutation) ResetEdge(name string) error {
 		return nil
 	case administrativepenalty.EdgePerson:
 		m.ResetPerson()
+		return nil
+	case administrativepenalty.EdgeRepairApplications:
+		m.ResetRepairApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown AdministrativePenalty edge %s", name)
@@ -7306,32 +7395,35 @@ func (m *CasbinRuleMutation) ResetEdge(name string) error {
 // CreditCommitmentMutation represents an operation that mutates the CreditCommitment nodes in the graph.
 type CreditCommitmentMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	created_at        *time.Time
-	updated_at        *time.Time
-	sector            *sectors.Sector
-	severity          *sectors.Severity
-	status            *sectors.RecordStatus
-	source_system     *string
-	source_record_id  *string
-	under_objection   *bool
-	kind              *creditcommitment.Kind
-	text              *string
-	signed_on         *time.Time
-	related_matter    *string
-	fulfilment        *creditcommitment.Fulfilment
-	clearedFields     map[string]struct{}
-	department        *int
-	cleareddepartment bool
-	entity            *int
-	clearedentity     bool
-	person            *int
-	clearedperson     bool
-	done              bool
-	oldValue          func(context.Context) (*CreditCommitment, error)
-	predicates        []predicate.CreditCommitment
+	op                         Op
+	typ                        string
+	id                         *int
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	sector                     *sectors.Sector
+	severity                   *sectors.Severity
+	status                     *sectors.RecordStatus
+	source_system              *string
+	source_record_id           *string
+	under_objection            *bool
+	kind                       *creditcommitment.Kind
+	text                       *string
+	signed_on                  *time.Time
+	related_matter             *string
+	fulfilment                 *creditcommitment.Fulfilment
+	clearedFields              map[string]struct{}
+	department                 *int
+	cleareddepartment          bool
+	entity                     *int
+	clearedentity              bool
+	person                     *int
+	clearedperson              bool
+	repair_applications        map[int]struct{}
+	removedrepair_applications map[int]struct{}
+	clearedrepair_applications bool
+	done                       bool
+	oldValue                   func(context.Context) (*CreditCommitment, error)
+	predicates                 []predicate.CreditCommitment
 }
 
 var _ ent.Mutation = (*CreditCommitmentMutation)(nil)
@@ -8128,6 +8220,60 @@ func (m *CreditCommitmentMutation) ResetPerson() {
 	m.clearedperson = false
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by ids.
+func (m *CreditCommitmentMutation) AddRepairApplicationIDs(ids ...int) {
+	if m.repair_applications == nil {
+		m.repair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepairApplications clears the "repair_applications" edge to the RepairApplication entity.
+func (m *CreditCommitmentMutation) ClearRepairApplications() {
+	m.clearedrepair_applications = true
+}
+
+// RepairApplicationsCleared reports if the "repair_applications" edge to the RepairApplication entity was cleared.
+func (m *CreditCommitmentMutation) RepairApplicationsCleared() bool {
+	return m.clearedrepair_applications
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to the RepairApplication entity by IDs.
+func (m *CreditCommitmentMutation) RemoveRepairApplicationIDs(ids ...int) {
+	if m.removedrepair_applications == nil {
+		m.removedrepair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repair_applications, ids[i])
+		m.removedrepair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepairApplications returns the removed IDs of the "repair_applications" edge to the RepairApplication entity.
+func (m *CreditCommitmentMutation) RemovedRepairApplicationsIDs() (ids []int) {
+	for id := range m.removedrepair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepairApplicationsIDs returns the "repair_applications" edge IDs in the mutation.
+func (m *CreditCommitmentMutation) RepairApplicationsIDs() (ids []int) {
+	for id := range m.repair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepairApplications resets all changes to the "repair_applications" edge.
+func (m *CreditCommitmentMutation) ResetRepairApplications() {
+	m.repair_applications = nil
+	m.clearedrepair_applications = false
+	m.removedrepair_applications = nil
+}
+
 // Where appends a list predicates to the CreditCommitmentMutation builder.
 func (m *CreditCommitmentMutation) Where(ps ...predicate.CreditCommitment) {
 	m.predicates = append(m.predicates, ps...)
@@ -8540,7 +8686,7 @@ func (m *CreditCommitmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CreditCommitmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.department != nil {
 		edges = append(edges, creditcommitment.EdgeDepartment)
 	}
@@ -8549,6 +8695,9 @@ func (m *CreditCommitmentMutation) AddedEdges() []string {
 	}
 	if m.person != nil {
 		edges = append(edges, creditcommitment.EdgePerson)
+	}
+	if m.repair_applications != nil {
+		edges = append(edges, creditcommitment.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -8569,25 +8718,42 @@ func (m *CreditCommitmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.person; id != nil {
 			return []ent.Value{*id}
 		}
+	case creditcommitment.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.repair_applications))
+		for id := range m.repair_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CreditCommitmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
+	if m.removedrepair_applications != nil {
+		edges = append(edges, creditcommitment.EdgeRepairApplications)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *CreditCommitmentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case creditcommitment.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.removedrepair_applications))
+		for id := range m.removedrepair_applications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CreditCommitmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cleareddepartment {
 		edges = append(edges, creditcommitment.EdgeDepartment)
 	}
@@ -8596,6 +8762,9 @@ func (m *CreditCommitmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedperson {
 		edges = append(edges, creditcommitment.EdgePerson)
+	}
+	if m.clearedrepair_applications {
+		edges = append(edges, creditcommitment.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -8610,6 +8779,8 @@ func (m *CreditCommitmentMutation) EdgeCleared(name string) bool {
 		return m.clearedentity
 	case creditcommitment.EdgePerson:
 		return m.clearedperson
+	case creditcommitment.EdgeRepairApplications:
+		return m.clearedrepair_applications
 	}
 	return false
 }
@@ -8643,6 +8814,9 @@ func (m *CreditCommitmentMutation) ResetEdge(name string) error {
 		return nil
 	case creditcommitment.EdgePerson:
 		m.ResetPerson()
+		return nil
+	case creditcommitment.EdgeRepairApplications:
+		m.ResetRepairApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown CreditCommitment edge %s", name)
@@ -10048,48 +10222,51 @@ func (m *CreditScoreEventMutation) ResetEdge(name string) error {
 // DepartmentMutation represents an operation that mutates the Department nodes in the graph.
 type DepartmentMutation struct {
 	config
-	op                      Op
-	typ                     string
-	id                      *int
-	code                    *string
-	name                    *string
-	sector                  *sectors.Sector
-	division_code           *string
-	level                   *department.Level
-	uscc                    *string
-	inspectors              *[]string
-	appendinspectors        []string
-	clearedFields           map[string]struct{}
-	penalties               map[int]struct{}
-	removedpenalties        map[int]struct{}
-	clearedpenalties        bool
-	licenses                map[int]struct{}
-	removedlicenses         map[int]struct{}
-	clearedlicenses         bool
-	list_entries            map[int]struct{}
-	removedlist_entries     map[int]struct{}
-	clearedlist_entries     bool
-	ratings                 map[int]struct{}
-	removedratings          map[int]struct{}
-	clearedratings          bool
-	spot_checks             map[int]struct{}
-	removedspot_checks      map[int]struct{}
-	clearedspot_checks      bool
-	commitments             map[int]struct{}
-	removedcommitments      map[int]struct{}
-	clearedcommitments      bool
-	score_events            map[int]struct{}
-	removedscore_events     map[int]struct{}
-	clearedscore_events     bool
-	inspection_plans        map[int]struct{}
-	removedinspection_plans map[int]struct{}
-	clearedinspection_plans bool
-	prior_notices           map[int]struct{}
-	removedprior_notices    map[int]struct{}
-	clearedprior_notices    bool
-	done                    bool
-	oldValue                func(context.Context) (*Department, error)
-	predicates              []predicate.Department
+	op                         Op
+	typ                        string
+	id                         *int
+	code                       *string
+	name                       *string
+	sector                     *sectors.Sector
+	division_code              *string
+	level                      *department.Level
+	uscc                       *string
+	inspectors                 *[]string
+	appendinspectors           []string
+	clearedFields              map[string]struct{}
+	penalties                  map[int]struct{}
+	removedpenalties           map[int]struct{}
+	clearedpenalties           bool
+	licenses                   map[int]struct{}
+	removedlicenses            map[int]struct{}
+	clearedlicenses            bool
+	list_entries               map[int]struct{}
+	removedlist_entries        map[int]struct{}
+	clearedlist_entries        bool
+	ratings                    map[int]struct{}
+	removedratings             map[int]struct{}
+	clearedratings             bool
+	spot_checks                map[int]struct{}
+	removedspot_checks         map[int]struct{}
+	clearedspot_checks         bool
+	commitments                map[int]struct{}
+	removedcommitments         map[int]struct{}
+	clearedcommitments         bool
+	score_events               map[int]struct{}
+	removedscore_events        map[int]struct{}
+	clearedscore_events        bool
+	inspection_plans           map[int]struct{}
+	removedinspection_plans    map[int]struct{}
+	clearedinspection_plans    bool
+	prior_notices              map[int]struct{}
+	removedprior_notices       map[int]struct{}
+	clearedprior_notices       bool
+	repair_applications        map[int]struct{}
+	removedrepair_applications map[int]struct{}
+	clearedrepair_applications bool
+	done                       bool
+	oldValue                   func(context.Context) (*Department, error)
+	predicates                 []predicate.Department
 }
 
 var _ ent.Mutation = (*DepartmentMutation)(nil)
@@ -10970,6 +11147,60 @@ func (m *DepartmentMutation) ResetPriorNotices() {
 	m.removedprior_notices = nil
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by ids.
+func (m *DepartmentMutation) AddRepairApplicationIDs(ids ...int) {
+	if m.repair_applications == nil {
+		m.repair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepairApplications clears the "repair_applications" edge to the RepairApplication entity.
+func (m *DepartmentMutation) ClearRepairApplications() {
+	m.clearedrepair_applications = true
+}
+
+// RepairApplicationsCleared reports if the "repair_applications" edge to the RepairApplication entity was cleared.
+func (m *DepartmentMutation) RepairApplicationsCleared() bool {
+	return m.clearedrepair_applications
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to the RepairApplication entity by IDs.
+func (m *DepartmentMutation) RemoveRepairApplicationIDs(ids ...int) {
+	if m.removedrepair_applications == nil {
+		m.removedrepair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repair_applications, ids[i])
+		m.removedrepair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepairApplications returns the removed IDs of the "repair_applications" edge to the RepairApplication entity.
+func (m *DepartmentMutation) RemovedRepairApplicationsIDs() (ids []int) {
+	for id := range m.removedrepair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepairApplicationsIDs returns the "repair_applications" edge IDs in the mutation.
+func (m *DepartmentMutation) RepairApplicationsIDs() (ids []int) {
+	for id := range m.repair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepairApplications resets all changes to the "repair_applications" edge.
+func (m *DepartmentMutation) ResetRepairApplications() {
+	m.repair_applications = nil
+	m.clearedrepair_applications = false
+	m.removedrepair_applications = nil
+}
+
 // Where appends a list predicates to the DepartmentMutation builder.
 func (m *DepartmentMutation) Where(ps ...predicate.Department) {
 	m.predicates = append(m.predicates, ps...)
@@ -11220,7 +11451,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11247,6 +11478,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.prior_notices != nil {
 		edges = append(edges, department.EdgePriorNotices)
+	}
+	if m.repair_applications != nil {
+		edges = append(edges, department.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -11309,13 +11543,19 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.repair_applications))
+		for id := range m.repair_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11342,6 +11582,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedprior_notices != nil {
 		edges = append(edges, department.EdgePriorNotices)
+	}
+	if m.removedrepair_applications != nil {
+		edges = append(edges, department.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -11404,13 +11647,19 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.removedrepair_applications))
+		for id := range m.removedrepair_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 9)
+	edges := make([]string, 0, 10)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11438,6 +11687,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	if m.clearedprior_notices {
 		edges = append(edges, department.EdgePriorNotices)
 	}
+	if m.clearedrepair_applications {
+		edges = append(edges, department.EdgeRepairApplications)
+	}
 	return edges
 }
 
@@ -11463,6 +11715,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedinspection_plans
 	case department.EdgePriorNotices:
 		return m.clearedprior_notices
+	case department.EdgeRepairApplications:
+		return m.clearedrepair_applications
 	}
 	return false
 }
@@ -11505,6 +11759,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgePriorNotices:
 		m.ResetPriorNotices()
+		return nil
+	case department.EdgeRepairApplications:
+		m.ResetRepairApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
@@ -16486,37 +16743,40 @@ func (m *JointPunishmentMeasureMutation) ResetEdge(name string) error {
 // ListEntryMutation represents an operation that mutates the ListEntry nodes in the graph.
 type ListEntryMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	created_at        *time.Time
-	updated_at        *time.Time
-	sector            *sectors.Sector
-	severity          *sectors.Severity
-	status            *sectors.RecordStatus
-	source_system     *string
-	source_record_id  *string
-	under_objection   *bool
-	list_type         *listentry.ListType
-	listed_on         *time.Time
-	reason            *string
-	basis             *string
-	decision_no       *string
-	planned_end_on    *time.Time
-	removed_on        *time.Time
-	publicity_min_end *time.Time
-	repairable        *bool
-	removal_reason    *listentry.RemovalReason
-	clearedFields     map[string]struct{}
-	department        *int
-	cleareddepartment bool
-	entity            *int
-	clearedentity     bool
-	person            *int
-	clearedperson     bool
-	done              bool
-	oldValue          func(context.Context) (*ListEntry, error)
-	predicates        []predicate.ListEntry
+	op                         Op
+	typ                        string
+	id                         *int
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	sector                     *sectors.Sector
+	severity                   *sectors.Severity
+	status                     *sectors.RecordStatus
+	source_system              *string
+	source_record_id           *string
+	under_objection            *bool
+	list_type                  *listentry.ListType
+	listed_on                  *time.Time
+	reason                     *string
+	basis                      *string
+	decision_no                *string
+	planned_end_on             *time.Time
+	removed_on                 *time.Time
+	publicity_min_end          *time.Time
+	repairable                 *bool
+	removal_reason             *listentry.RemovalReason
+	clearedFields              map[string]struct{}
+	department                 *int
+	cleareddepartment          bool
+	entity                     *int
+	clearedentity              bool
+	person                     *int
+	clearedperson              bool
+	repair_applications        map[int]struct{}
+	removedrepair_applications map[int]struct{}
+	clearedrepair_applications bool
+	done                       bool
+	oldValue                   func(context.Context) (*ListEntry, error)
+	predicates                 []predicate.ListEntry
 }
 
 var _ ent.Mutation = (*ListEntryMutation)(nil)
@@ -17545,6 +17805,60 @@ func (m *ListEntryMutation) ResetPerson() {
 	m.clearedperson = false
 }
 
+// AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by ids.
+func (m *ListEntryMutation) AddRepairApplicationIDs(ids ...int) {
+	if m.repair_applications == nil {
+		m.repair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.repair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRepairApplications clears the "repair_applications" edge to the RepairApplication entity.
+func (m *ListEntryMutation) ClearRepairApplications() {
+	m.clearedrepair_applications = true
+}
+
+// RepairApplicationsCleared reports if the "repair_applications" edge to the RepairApplication entity was cleared.
+func (m *ListEntryMutation) RepairApplicationsCleared() bool {
+	return m.clearedrepair_applications
+}
+
+// RemoveRepairApplicationIDs removes the "repair_applications" edge to the RepairApplication entity by IDs.
+func (m *ListEntryMutation) RemoveRepairApplicationIDs(ids ...int) {
+	if m.removedrepair_applications == nil {
+		m.removedrepair_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.repair_applications, ids[i])
+		m.removedrepair_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRepairApplications returns the removed IDs of the "repair_applications" edge to the RepairApplication entity.
+func (m *ListEntryMutation) RemovedRepairApplicationsIDs() (ids []int) {
+	for id := range m.removedrepair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RepairApplicationsIDs returns the "repair_applications" edge IDs in the mutation.
+func (m *ListEntryMutation) RepairApplicationsIDs() (ids []int) {
+	for id := range m.repair_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRepairApplications resets all changes to the "repair_applications" edge.
+func (m *ListEntryMutation) ResetRepairApplications() {
+	m.repair_applications = nil
+	m.clearedrepair_applications = false
+	m.removedrepair_applications = nil
+}
+
 // Where appends a list predicates to the ListEntryMutation builder.
 func (m *ListEntryMutation) Where(ps ...predicate.ListEntry) {
 	m.predicates = append(m.predicates, ps...)
@@ -18066,7 +18380,7 @@ func (m *ListEntryMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ListEntryMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.department != nil {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -18075,6 +18389,9 @@ func (m *ListEntryMutation) AddedEdges() []string {
 	}
 	if m.person != nil {
 		edges = append(edges, listentry.EdgePerson)
+	}
+	if m.repair_applications != nil {
+		edges = append(edges, listentry.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -18095,25 +18412,42 @@ func (m *ListEntryMutation) AddedIDs(name string) []ent.Value {
 		if id := m.person; id != nil {
 			return []ent.Value{*id}
 		}
+	case listentry.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.repair_applications))
+		for id := range m.repair_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ListEntryMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
+	if m.removedrepair_applications != nil {
+		edges = append(edges, listentry.EdgeRepairApplications)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ListEntryMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case listentry.EdgeRepairApplications:
+		ids := make([]ent.Value, 0, len(m.removedrepair_applications))
+		for id := range m.removedrepair_applications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ListEntryMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 4)
 	if m.cleareddepartment {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -18122,6 +18456,9 @@ func (m *ListEntryMutation) ClearedEdges() []string {
 	}
 	if m.clearedperson {
 		edges = append(edges, listentry.EdgePerson)
+	}
+	if m.clearedrepair_applications {
+		edges = append(edges, listentry.EdgeRepairApplications)
 	}
 	return edges
 }
@@ -18136,6 +18473,8 @@ func (m *ListEntryMutation) EdgeCleared(name string) bool {
 		return m.clearedentity
 	case listentry.EdgePerson:
 		return m.clearedperson
+	case listentry.EdgeRepairApplications:
+		return m.clearedrepair_applications
 	}
 	return false
 }
@@ -18169,6 +18508,9 @@ func (m *ListEntryMutation) ResetEdge(name string) error {
 		return nil
 	case listentry.EdgePerson:
 		m.ResetPerson()
+		return nil
+	case listentry.EdgeRepairApplications:
+		m.ResetRepairApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown ListEntry edge %s", name)
@@ -25720,6 +26062,2507 @@ func (m *PublicityRuleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PublicityRuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PublicityRule edge %s", name)
+}
+
+// RepairApplicationMutation represents an operation that mutates the RepairApplication nodes in the graph.
+type RepairApplicationMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *int
+	created_at             *time.Time
+	updated_at             *time.Time
+	state                  *repairapplication.State
+	obligations_fulfilled  *bool
+	mitigating_flags       *[]string
+	appendmitigating_flags []string
+	materials              *string
+	submitted_on           *time.Time
+	accept_by              *time.Time
+	decide_by              *time.Time
+	sync_by                *time.Time
+	due_on                 *time.Time
+	completed_on           *time.Time
+	last_reason            *string
+	clearedFields          map[string]struct{}
+	penalty                *int
+	clearedpenalty         bool
+	list_entry             *int
+	clearedlist_entry      bool
+	commitment             *int
+	clearedcommitment      bool
+	department             *int
+	cleareddepartment      bool
+	transitions            map[int]struct{}
+	removedtransitions     map[int]struct{}
+	clearedtransitions     bool
+	done                   bool
+	oldValue               func(context.Context) (*RepairApplication, error)
+	predicates             []predicate.RepairApplication
+}
+
+var _ ent.Mutation = (*RepairApplicationMutation)(nil)
+
+// repairapplicationOption allows management of the mutation configuration using functional options.
+type repairapplicationOption func(*RepairApplicationMutation)
+
+// newRepairApplicationMutation creates new mutation for the RepairApplication entity.
+func newRepairApplicationMutation(c config, op Op, opts ...repairapplicationOption) *RepairApplicationMutation {
+	m := &RepairApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRepairApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRepairApplicationID sets the ID field of the mutation.
+func withRepairApplicationID(id int) repairapplicationOption {
+	return func(m *RepairApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RepairApplication
+		)
+		m.oldValue = func(ctx context.Context) (*RepairApplication, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RepairApplication.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRepairApplication sets the old RepairApplication of the mutation.
+func withRepairApplication(node *RepairApplication) repairapplicationOption {
+	return func(m *RepairApplicationMutation) {
+		m.oldValue = func(context.Context) (*RepairApplication, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RepairApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RepairApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RepairApplicationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RepairApplicationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RepairApplication.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RepairApplicationMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RepairApplicationMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RepairApplicationMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RepairApplicationMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RepairApplicationMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RepairApplicationMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetState sets the "state" field.
+func (m *RepairApplicationMutation) SetState(r repairapplication.State) {
+	m.state = &r
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *RepairApplicationMutation) State() (r repairapplication.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldState(ctx context.Context) (v repairapplication.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *RepairApplicationMutation) ResetState() {
+	m.state = nil
+}
+
+// SetPenaltyID sets the "penalty_id" field.
+func (m *RepairApplicationMutation) SetPenaltyID(i int) {
+	m.penalty = &i
+}
+
+// PenaltyID returns the value of the "penalty_id" field in the mutation.
+func (m *RepairApplicationMutation) PenaltyID() (r int, exists bool) {
+	v := m.penalty
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPenaltyID returns the old "penalty_id" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldPenaltyID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPenaltyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPenaltyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPenaltyID: %w", err)
+	}
+	return oldValue.PenaltyID, nil
+}
+
+// ClearPenaltyID clears the value of the "penalty_id" field.
+func (m *RepairApplicationMutation) ClearPenaltyID() {
+	m.penalty = nil
+	m.clearedFields[repairapplication.FieldPenaltyID] = struct{}{}
+}
+
+// PenaltyIDCleared returns if the "penalty_id" field was cleared in this mutation.
+func (m *RepairApplicationMutation) PenaltyIDCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldPenaltyID]
+	return ok
+}
+
+// ResetPenaltyID resets all changes to the "penalty_id" field.
+func (m *RepairApplicationMutation) ResetPenaltyID() {
+	m.penalty = nil
+	delete(m.clearedFields, repairapplication.FieldPenaltyID)
+}
+
+// SetListEntryID sets the "list_entry_id" field.
+func (m *RepairApplicationMutation) SetListEntryID(i int) {
+	m.list_entry = &i
+}
+
+// ListEntryID returns the value of the "list_entry_id" field in the mutation.
+func (m *RepairApplicationMutation) ListEntryID() (r int, exists bool) {
+	v := m.list_entry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListEntryID returns the old "list_entry_id" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldListEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListEntryID: %w", err)
+	}
+	return oldValue.ListEntryID, nil
+}
+
+// ClearListEntryID clears the value of the "list_entry_id" field.
+func (m *RepairApplicationMutation) ClearListEntryID() {
+	m.list_entry = nil
+	m.clearedFields[repairapplication.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryIDCleared returns if the "list_entry_id" field was cleared in this mutation.
+func (m *RepairApplicationMutation) ListEntryIDCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldListEntryID]
+	return ok
+}
+
+// ResetListEntryID resets all changes to the "list_entry_id" field.
+func (m *RepairApplicationMutation) ResetListEntryID() {
+	m.list_entry = nil
+	delete(m.clearedFields, repairapplication.FieldListEntryID)
+}
+
+// SetCommitmentID sets the "commitment_id" field.
+func (m *RepairApplicationMutation) SetCommitmentID(i int) {
+	m.commitment = &i
+}
+
+// CommitmentID returns the value of the "commitment_id" field in the mutation.
+func (m *RepairApplicationMutation) CommitmentID() (r int, exists bool) {
+	v := m.commitment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommitmentID returns the old "commitment_id" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldCommitmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommitmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommitmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommitmentID: %w", err)
+	}
+	return oldValue.CommitmentID, nil
+}
+
+// ClearCommitmentID clears the value of the "commitment_id" field.
+func (m *RepairApplicationMutation) ClearCommitmentID() {
+	m.commitment = nil
+	m.clearedFields[repairapplication.FieldCommitmentID] = struct{}{}
+}
+
+// CommitmentIDCleared returns if the "commitment_id" field was cleared in this mutation.
+func (m *RepairApplicationMutation) CommitmentIDCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldCommitmentID]
+	return ok
+}
+
+// ResetCommitmentID resets all changes to the "commitment_id" field.
+func (m *RepairApplicationMutation) ResetCommitmentID() {
+	m.commitment = nil
+	delete(m.clearedFields, repairapplication.FieldCommitmentID)
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *RepairApplicationMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *RepairApplicationMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *RepairApplicationMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// SetObligationsFulfilled sets the "obligations_fulfilled" field.
+func (m *RepairApplicationMutation) SetObligationsFulfilled(b bool) {
+	m.obligations_fulfilled = &b
+}
+
+// ObligationsFulfilled returns the value of the "obligations_fulfilled" field in the mutation.
+func (m *RepairApplicationMutation) ObligationsFulfilled() (r bool, exists bool) {
+	v := m.obligations_fulfilled
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObligationsFulfilled returns the old "obligations_fulfilled" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldObligationsFulfilled(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObligationsFulfilled is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObligationsFulfilled requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObligationsFulfilled: %w", err)
+	}
+	return oldValue.ObligationsFulfilled, nil
+}
+
+// ResetObligationsFulfilled resets all changes to the "obligations_fulfilled" field.
+func (m *RepairApplicationMutation) ResetObligationsFulfilled() {
+	m.obligations_fulfilled = nil
+}
+
+// SetMitigatingFlags sets the "mitigating_flags" field.
+func (m *RepairApplicationMutation) SetMitigatingFlags(s []string) {
+	m.mitigating_flags = &s
+	m.appendmitigating_flags = nil
+}
+
+// MitigatingFlags returns the value of the "mitigating_flags" field in the mutation.
+func (m *RepairApplicationMutation) MitigatingFlags() (r []string, exists bool) {
+	v := m.mitigating_flags
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMitigatingFlags returns the old "mitigating_flags" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldMitigatingFlags(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMitigatingFlags is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMitigatingFlags requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMitigatingFlags: %w", err)
+	}
+	return oldValue.MitigatingFlags, nil
+}
+
+// AppendMitigatingFlags adds s to the "mitigating_flags" field.
+func (m *RepairApplicationMutation) AppendMitigatingFlags(s []string) {
+	m.appendmitigating_flags = append(m.appendmitigating_flags, s...)
+}
+
+// AppendedMitigatingFlags returns the list of values that were appended to the "mitigating_flags" field in this mutation.
+func (m *RepairApplicationMutation) AppendedMitigatingFlags() ([]string, bool) {
+	if len(m.appendmitigating_flags) == 0 {
+		return nil, false
+	}
+	return m.appendmitigating_flags, true
+}
+
+// ClearMitigatingFlags clears the value of the "mitigating_flags" field.
+func (m *RepairApplicationMutation) ClearMitigatingFlags() {
+	m.mitigating_flags = nil
+	m.appendmitigating_flags = nil
+	m.clearedFields[repairapplication.FieldMitigatingFlags] = struct{}{}
+}
+
+// MitigatingFlagsCleared returns if the "mitigating_flags" field was cleared in this mutation.
+func (m *RepairApplicationMutation) MitigatingFlagsCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldMitigatingFlags]
+	return ok
+}
+
+// ResetMitigatingFlags resets all changes to the "mitigating_flags" field.
+func (m *RepairApplicationMutation) ResetMitigatingFlags() {
+	m.mitigating_flags = nil
+	m.appendmitigating_flags = nil
+	delete(m.clearedFields, repairapplication.FieldMitigatingFlags)
+}
+
+// SetMaterials sets the "materials" field.
+func (m *RepairApplicationMutation) SetMaterials(s string) {
+	m.materials = &s
+}
+
+// Materials returns the value of the "materials" field in the mutation.
+func (m *RepairApplicationMutation) Materials() (r string, exists bool) {
+	v := m.materials
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaterials returns the old "materials" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldMaterials(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaterials is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaterials requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaterials: %w", err)
+	}
+	return oldValue.Materials, nil
+}
+
+// ClearMaterials clears the value of the "materials" field.
+func (m *RepairApplicationMutation) ClearMaterials() {
+	m.materials = nil
+	m.clearedFields[repairapplication.FieldMaterials] = struct{}{}
+}
+
+// MaterialsCleared returns if the "materials" field was cleared in this mutation.
+func (m *RepairApplicationMutation) MaterialsCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldMaterials]
+	return ok
+}
+
+// ResetMaterials resets all changes to the "materials" field.
+func (m *RepairApplicationMutation) ResetMaterials() {
+	m.materials = nil
+	delete(m.clearedFields, repairapplication.FieldMaterials)
+}
+
+// SetSubmittedOn sets the "submitted_on" field.
+func (m *RepairApplicationMutation) SetSubmittedOn(t time.Time) {
+	m.submitted_on = &t
+}
+
+// SubmittedOn returns the value of the "submitted_on" field in the mutation.
+func (m *RepairApplicationMutation) SubmittedOn() (r time.Time, exists bool) {
+	v := m.submitted_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmittedOn returns the old "submitted_on" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldSubmittedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmittedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmittedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmittedOn: %w", err)
+	}
+	return oldValue.SubmittedOn, nil
+}
+
+// ClearSubmittedOn clears the value of the "submitted_on" field.
+func (m *RepairApplicationMutation) ClearSubmittedOn() {
+	m.submitted_on = nil
+	m.clearedFields[repairapplication.FieldSubmittedOn] = struct{}{}
+}
+
+// SubmittedOnCleared returns if the "submitted_on" field was cleared in this mutation.
+func (m *RepairApplicationMutation) SubmittedOnCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldSubmittedOn]
+	return ok
+}
+
+// ResetSubmittedOn resets all changes to the "submitted_on" field.
+func (m *RepairApplicationMutation) ResetSubmittedOn() {
+	m.submitted_on = nil
+	delete(m.clearedFields, repairapplication.FieldSubmittedOn)
+}
+
+// SetAcceptBy sets the "accept_by" field.
+func (m *RepairApplicationMutation) SetAcceptBy(t time.Time) {
+	m.accept_by = &t
+}
+
+// AcceptBy returns the value of the "accept_by" field in the mutation.
+func (m *RepairApplicationMutation) AcceptBy() (r time.Time, exists bool) {
+	v := m.accept_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAcceptBy returns the old "accept_by" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldAcceptBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAcceptBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAcceptBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAcceptBy: %w", err)
+	}
+	return oldValue.AcceptBy, nil
+}
+
+// ClearAcceptBy clears the value of the "accept_by" field.
+func (m *RepairApplicationMutation) ClearAcceptBy() {
+	m.accept_by = nil
+	m.clearedFields[repairapplication.FieldAcceptBy] = struct{}{}
+}
+
+// AcceptByCleared returns if the "accept_by" field was cleared in this mutation.
+func (m *RepairApplicationMutation) AcceptByCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldAcceptBy]
+	return ok
+}
+
+// ResetAcceptBy resets all changes to the "accept_by" field.
+func (m *RepairApplicationMutation) ResetAcceptBy() {
+	m.accept_by = nil
+	delete(m.clearedFields, repairapplication.FieldAcceptBy)
+}
+
+// SetDecideBy sets the "decide_by" field.
+func (m *RepairApplicationMutation) SetDecideBy(t time.Time) {
+	m.decide_by = &t
+}
+
+// DecideBy returns the value of the "decide_by" field in the mutation.
+func (m *RepairApplicationMutation) DecideBy() (r time.Time, exists bool) {
+	v := m.decide_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecideBy returns the old "decide_by" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldDecideBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecideBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecideBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecideBy: %w", err)
+	}
+	return oldValue.DecideBy, nil
+}
+
+// ClearDecideBy clears the value of the "decide_by" field.
+func (m *RepairApplicationMutation) ClearDecideBy() {
+	m.decide_by = nil
+	m.clearedFields[repairapplication.FieldDecideBy] = struct{}{}
+}
+
+// DecideByCleared returns if the "decide_by" field was cleared in this mutation.
+func (m *RepairApplicationMutation) DecideByCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldDecideBy]
+	return ok
+}
+
+// ResetDecideBy resets all changes to the "decide_by" field.
+func (m *RepairApplicationMutation) ResetDecideBy() {
+	m.decide_by = nil
+	delete(m.clearedFields, repairapplication.FieldDecideBy)
+}
+
+// SetSyncBy sets the "sync_by" field.
+func (m *RepairApplicationMutation) SetSyncBy(t time.Time) {
+	m.sync_by = &t
+}
+
+// SyncBy returns the value of the "sync_by" field in the mutation.
+func (m *RepairApplicationMutation) SyncBy() (r time.Time, exists bool) {
+	v := m.sync_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSyncBy returns the old "sync_by" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldSyncBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSyncBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSyncBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSyncBy: %w", err)
+	}
+	return oldValue.SyncBy, nil
+}
+
+// ClearSyncBy clears the value of the "sync_by" field.
+func (m *RepairApplicationMutation) ClearSyncBy() {
+	m.sync_by = nil
+	m.clearedFields[repairapplication.FieldSyncBy] = struct{}{}
+}
+
+// SyncByCleared returns if the "sync_by" field was cleared in this mutation.
+func (m *RepairApplicationMutation) SyncByCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldSyncBy]
+	return ok
+}
+
+// ResetSyncBy resets all changes to the "sync_by" field.
+func (m *RepairApplicationMutation) ResetSyncBy() {
+	m.sync_by = nil
+	delete(m.clearedFields, repairapplication.FieldSyncBy)
+}
+
+// SetDueOn sets the "due_on" field.
+func (m *RepairApplicationMutation) SetDueOn(t time.Time) {
+	m.due_on = &t
+}
+
+// DueOn returns the value of the "due_on" field in the mutation.
+func (m *RepairApplicationMutation) DueOn() (r time.Time, exists bool) {
+	v := m.due_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueOn returns the old "due_on" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldDueOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueOn: %w", err)
+	}
+	return oldValue.DueOn, nil
+}
+
+// ClearDueOn clears the value of the "due_on" field.
+func (m *RepairApplicationMutation) ClearDueOn() {
+	m.due_on = nil
+	m.clearedFields[repairapplication.FieldDueOn] = struct{}{}
+}
+
+// DueOnCleared returns if the "due_on" field was cleared in this mutation.
+func (m *RepairApplicationMutation) DueOnCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldDueOn]
+	return ok
+}
+
+// ResetDueOn resets all changes to the "due_on" field.
+func (m *RepairApplicationMutation) ResetDueOn() {
+	m.due_on = nil
+	delete(m.clearedFields, repairapplication.FieldDueOn)
+}
+
+// SetCompletedOn sets the "completed_on" field.
+func (m *RepairApplicationMutation) SetCompletedOn(t time.Time) {
+	m.completed_on = &t
+}
+
+// CompletedOn returns the value of the "completed_on" field in the mutation.
+func (m *RepairApplicationMutation) CompletedOn() (r time.Time, exists bool) {
+	v := m.completed_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedOn returns the old "completed_on" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldCompletedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedOn: %w", err)
+	}
+	return oldValue.CompletedOn, nil
+}
+
+// ClearCompletedOn clears the value of the "completed_on" field.
+func (m *RepairApplicationMutation) ClearCompletedOn() {
+	m.completed_on = nil
+	m.clearedFields[repairapplication.FieldCompletedOn] = struct{}{}
+}
+
+// CompletedOnCleared returns if the "completed_on" field was cleared in this mutation.
+func (m *RepairApplicationMutation) CompletedOnCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldCompletedOn]
+	return ok
+}
+
+// ResetCompletedOn resets all changes to the "completed_on" field.
+func (m *RepairApplicationMutation) ResetCompletedOn() {
+	m.completed_on = nil
+	delete(m.clearedFields, repairapplication.FieldCompletedOn)
+}
+
+// SetLastReason sets the "last_reason" field.
+func (m *RepairApplicationMutation) SetLastReason(s string) {
+	m.last_reason = &s
+}
+
+// LastReason returns the value of the "last_reason" field in the mutation.
+func (m *RepairApplicationMutation) LastReason() (r string, exists bool) {
+	v := m.last_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastReason returns the old "last_reason" field's value of the RepairApplication entity.
+// If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairApplicationMutation) OldLastReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastReason: %w", err)
+	}
+	return oldValue.LastReason, nil
+}
+
+// ClearLastReason clears the value of the "last_reason" field.
+func (m *RepairApplicationMutation) ClearLastReason() {
+	m.last_reason = nil
+	m.clearedFields[repairapplication.FieldLastReason] = struct{}{}
+}
+
+// LastReasonCleared returns if the "last_reason" field was cleared in this mutation.
+func (m *RepairApplicationMutation) LastReasonCleared() bool {
+	_, ok := m.clearedFields[repairapplication.FieldLastReason]
+	return ok
+}
+
+// ResetLastReason resets all changes to the "last_reason" field.
+func (m *RepairApplicationMutation) ResetLastReason() {
+	m.last_reason = nil
+	delete(m.clearedFields, repairapplication.FieldLastReason)
+}
+
+// ClearPenalty clears the "penalty" edge to the AdministrativePenalty entity.
+func (m *RepairApplicationMutation) ClearPenalty() {
+	m.clearedpenalty = true
+	m.clearedFields[repairapplication.FieldPenaltyID] = struct{}{}
+}
+
+// PenaltyCleared reports if the "penalty" edge to the AdministrativePenalty entity was cleared.
+func (m *RepairApplicationMutation) PenaltyCleared() bool {
+	return m.PenaltyIDCleared() || m.clearedpenalty
+}
+
+// PenaltyIDs returns the "penalty" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PenaltyID instead. It exists only for internal usage by the builders.
+func (m *RepairApplicationMutation) PenaltyIDs() (ids []int) {
+	if id := m.penalty; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPenalty resets all changes to the "penalty" edge.
+func (m *RepairApplicationMutation) ResetPenalty() {
+	m.penalty = nil
+	m.clearedpenalty = false
+}
+
+// ClearListEntry clears the "list_entry" edge to the ListEntry entity.
+func (m *RepairApplicationMutation) ClearListEntry() {
+	m.clearedlist_entry = true
+	m.clearedFields[repairapplication.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryCleared reports if the "list_entry" edge to the ListEntry entity was cleared.
+func (m *RepairApplicationMutation) ListEntryCleared() bool {
+	return m.ListEntryIDCleared() || m.clearedlist_entry
+}
+
+// ListEntryIDs returns the "list_entry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ListEntryID instead. It exists only for internal usage by the builders.
+func (m *RepairApplicationMutation) ListEntryIDs() (ids []int) {
+	if id := m.list_entry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetListEntry resets all changes to the "list_entry" edge.
+func (m *RepairApplicationMutation) ResetListEntry() {
+	m.list_entry = nil
+	m.clearedlist_entry = false
+}
+
+// ClearCommitment clears the "commitment" edge to the CreditCommitment entity.
+func (m *RepairApplicationMutation) ClearCommitment() {
+	m.clearedcommitment = true
+	m.clearedFields[repairapplication.FieldCommitmentID] = struct{}{}
+}
+
+// CommitmentCleared reports if the "commitment" edge to the CreditCommitment entity was cleared.
+func (m *RepairApplicationMutation) CommitmentCleared() bool {
+	return m.CommitmentIDCleared() || m.clearedcommitment
+}
+
+// CommitmentIDs returns the "commitment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CommitmentID instead. It exists only for internal usage by the builders.
+func (m *RepairApplicationMutation) CommitmentIDs() (ids []int) {
+	if id := m.commitment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCommitment resets all changes to the "commitment" edge.
+func (m *RepairApplicationMutation) ResetCommitment() {
+	m.commitment = nil
+	m.clearedcommitment = false
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *RepairApplicationMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[repairapplication.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *RepairApplicationMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *RepairApplicationMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *RepairApplicationMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// AddTransitionIDs adds the "transitions" edge to the RepairTransition entity by ids.
+func (m *RepairApplicationMutation) AddTransitionIDs(ids ...int) {
+	if m.transitions == nil {
+		m.transitions = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.transitions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearTransitions clears the "transitions" edge to the RepairTransition entity.
+func (m *RepairApplicationMutation) ClearTransitions() {
+	m.clearedtransitions = true
+}
+
+// TransitionsCleared reports if the "transitions" edge to the RepairTransition entity was cleared.
+func (m *RepairApplicationMutation) TransitionsCleared() bool {
+	return m.clearedtransitions
+}
+
+// RemoveTransitionIDs removes the "transitions" edge to the RepairTransition entity by IDs.
+func (m *RepairApplicationMutation) RemoveTransitionIDs(ids ...int) {
+	if m.removedtransitions == nil {
+		m.removedtransitions = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.transitions, ids[i])
+		m.removedtransitions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedTransitions returns the removed IDs of the "transitions" edge to the RepairTransition entity.
+func (m *RepairApplicationMutation) RemovedTransitionsIDs() (ids []int) {
+	for id := range m.removedtransitions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// TransitionsIDs returns the "transitions" edge IDs in the mutation.
+func (m *RepairApplicationMutation) TransitionsIDs() (ids []int) {
+	for id := range m.transitions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetTransitions resets all changes to the "transitions" edge.
+func (m *RepairApplicationMutation) ResetTransitions() {
+	m.transitions = nil
+	m.clearedtransitions = false
+	m.removedtransitions = nil
+}
+
+// Where appends a list predicates to the RepairApplicationMutation builder.
+func (m *RepairApplicationMutation) Where(ps ...predicate.RepairApplication) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RepairApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RepairApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RepairApplication, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RepairApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RepairApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RepairApplication).
+func (m *RepairApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RepairApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, repairapplication.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, repairapplication.FieldUpdatedAt)
+	}
+	if m.state != nil {
+		fields = append(fields, repairapplication.FieldState)
+	}
+	if m.penalty != nil {
+		fields = append(fields, repairapplication.FieldPenaltyID)
+	}
+	if m.list_entry != nil {
+		fields = append(fields, repairapplication.FieldListEntryID)
+	}
+	if m.commitment != nil {
+		fields = append(fields, repairapplication.FieldCommitmentID)
+	}
+	if m.department != nil {
+		fields = append(fields, repairapplication.FieldDepartmentID)
+	}
+	if m.obligations_fulfilled != nil {
+		fields = append(fields, repairapplication.FieldObligationsFulfilled)
+	}
+	if m.mitigating_flags != nil {
+		fields = append(fields, repairapplication.FieldMitigatingFlags)
+	}
+	if m.materials != nil {
+		fields = append(fields, repairapplication.FieldMaterials)
+	}
+	if m.submitted_on != nil {
+		fields = append(fields, repairapplication.FieldSubmittedOn)
+	}
+	if m.accept_by != nil {
+		fields = append(fields, repairapplication.FieldAcceptBy)
+	}
+	if m.decide_by != nil {
+		fields = append(fields, repairapplication.FieldDecideBy)
+	}
+	if m.sync_by != nil {
+		fields = append(fields, repairapplication.FieldSyncBy)
+	}
+	if m.due_on != nil {
+		fields = append(fields, repairapplication.FieldDueOn)
+	}
+	if m.completed_on != nil {
+		fields = append(fields, repairapplication.FieldCompletedOn)
+	}
+	if m.last_reason != nil {
+		fields = append(fields, repairapplication.FieldLastReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RepairApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case repairapplication.FieldCreatedAt:
+		return m.CreatedAt()
+	case repairapplication.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case repairapplication.FieldState:
+		return m.State()
+	case repairapplication.FieldPenaltyID:
+		return m.PenaltyID()
+	case repairapplication.FieldListEntryID:
+		return m.ListEntryID()
+	case repairapplication.FieldCommitmentID:
+		return m.CommitmentID()
+	case repairapplication.FieldDepartmentID:
+		return m.DepartmentID()
+	case repairapplication.FieldObligationsFulfilled:
+		return m.ObligationsFulfilled()
+	case repairapplication.FieldMitigatingFlags:
+		return m.MitigatingFlags()
+	case repairapplication.FieldMaterials:
+		return m.Materials()
+	case repairapplication.FieldSubmittedOn:
+		return m.SubmittedOn()
+	case repairapplication.FieldAcceptBy:
+		return m.AcceptBy()
+	case repairapplication.FieldDecideBy:
+		return m.DecideBy()
+	case repairapplication.FieldSyncBy:
+		return m.SyncBy()
+	case repairapplication.FieldDueOn:
+		return m.DueOn()
+	case repairapplication.FieldCompletedOn:
+		return m.CompletedOn()
+	case repairapplication.FieldLastReason:
+		return m.LastReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RepairApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case repairapplication.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case repairapplication.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case repairapplication.FieldState:
+		return m.OldState(ctx)
+	case repairapplication.FieldPenaltyID:
+		return m.OldPenaltyID(ctx)
+	case repairapplication.FieldListEntryID:
+		return m.OldListEntryID(ctx)
+	case repairapplication.FieldCommitmentID:
+		return m.OldCommitmentID(ctx)
+	case repairapplication.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	case repairapplication.FieldObligationsFulfilled:
+		return m.OldObligationsFulfilled(ctx)
+	case repairapplication.FieldMitigatingFlags:
+		return m.OldMitigatingFlags(ctx)
+	case repairapplication.FieldMaterials:
+		return m.OldMaterials(ctx)
+	case repairapplication.FieldSubmittedOn:
+		return m.OldSubmittedOn(ctx)
+	case repairapplication.FieldAcceptBy:
+		return m.OldAcceptBy(ctx)
+	case repairapplication.FieldDecideBy:
+		return m.OldDecideBy(ctx)
+	case repairapplication.FieldSyncBy:
+		return m.OldSyncBy(ctx)
+	case repairapplication.FieldDueOn:
+		return m.OldDueOn(ctx)
+	case repairapplication.FieldCompletedOn:
+		return m.OldCompletedOn(ctx)
+	case repairapplication.FieldLastReason:
+		return m.OldLastReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown RepairApplication field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepairApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case repairapplication.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case repairapplication.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case repairapplication.FieldState:
+		v, ok := value.(repairapplication.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case repairapplication.FieldPenaltyID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPenaltyID(v)
+		return nil
+	case repairapplication.FieldListEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListEntryID(v)
+		return nil
+	case repairapplication.FieldCommitmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommitmentID(v)
+		return nil
+	case repairapplication.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	case repairapplication.FieldObligationsFulfilled:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObligationsFulfilled(v)
+		return nil
+	case repairapplication.FieldMitigatingFlags:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMitigatingFlags(v)
+		return nil
+	case repairapplication.FieldMaterials:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaterials(v)
+		return nil
+	case repairapplication.FieldSubmittedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmittedOn(v)
+		return nil
+	case repairapplication.FieldAcceptBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAcceptBy(v)
+		return nil
+	case repairapplication.FieldDecideBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecideBy(v)
+		return nil
+	case repairapplication.FieldSyncBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSyncBy(v)
+		return nil
+	case repairapplication.FieldDueOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueOn(v)
+		return nil
+	case repairapplication.FieldCompletedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedOn(v)
+		return nil
+	case repairapplication.FieldLastReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RepairApplication field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RepairApplicationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RepairApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepairApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RepairApplication numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RepairApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(repairapplication.FieldPenaltyID) {
+		fields = append(fields, repairapplication.FieldPenaltyID)
+	}
+	if m.FieldCleared(repairapplication.FieldListEntryID) {
+		fields = append(fields, repairapplication.FieldListEntryID)
+	}
+	if m.FieldCleared(repairapplication.FieldCommitmentID) {
+		fields = append(fields, repairapplication.FieldCommitmentID)
+	}
+	if m.FieldCleared(repairapplication.FieldMitigatingFlags) {
+		fields = append(fields, repairapplication.FieldMitigatingFlags)
+	}
+	if m.FieldCleared(repairapplication.FieldMaterials) {
+		fields = append(fields, repairapplication.FieldMaterials)
+	}
+	if m.FieldCleared(repairapplication.FieldSubmittedOn) {
+		fields = append(fields, repairapplication.FieldSubmittedOn)
+	}
+	if m.FieldCleared(repairapplication.FieldAcceptBy) {
+		fields = append(fields, repairapplication.FieldAcceptBy)
+	}
+	if m.FieldCleared(repairapplication.FieldDecideBy) {
+		fields = append(fields, repairapplication.FieldDecideBy)
+	}
+	if m.FieldCleared(repairapplication.FieldSyncBy) {
+		fields = append(fields, repairapplication.FieldSyncBy)
+	}
+	if m.FieldCleared(repairapplication.FieldDueOn) {
+		fields = append(fields, repairapplication.FieldDueOn)
+	}
+	if m.FieldCleared(repairapplication.FieldCompletedOn) {
+		fields = append(fields, repairapplication.FieldCompletedOn)
+	}
+	if m.FieldCleared(repairapplication.FieldLastReason) {
+		fields = append(fields, repairapplication.FieldLastReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RepairApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RepairApplicationMutation) ClearField(name string) error {
+	switch name {
+	case repairapplication.FieldPenaltyID:
+		m.ClearPenaltyID()
+		return nil
+	case repairapplication.FieldListEntryID:
+		m.ClearListEntryID()
+		return nil
+	case repairapplication.FieldCommitmentID:
+		m.ClearCommitmentID()
+		return nil
+	case repairapplication.FieldMitigatingFlags:
+		m.ClearMitigatingFlags()
+		return nil
+	case repairapplication.FieldMaterials:
+		m.ClearMaterials()
+		return nil
+	case repairapplication.FieldSubmittedOn:
+		m.ClearSubmittedOn()
+		return nil
+	case repairapplication.FieldAcceptBy:
+		m.ClearAcceptBy()
+		return nil
+	case repairapplication.FieldDecideBy:
+		m.ClearDecideBy()
+		return nil
+	case repairapplication.FieldSyncBy:
+		m.ClearSyncBy()
+		return nil
+	case repairapplication.FieldDueOn:
+		m.ClearDueOn()
+		return nil
+	case repairapplication.FieldCompletedOn:
+		m.ClearCompletedOn()
+		return nil
+	case repairapplication.FieldLastReason:
+		m.ClearLastReason()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairApplication nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RepairApplicationMutation) ResetField(name string) error {
+	switch name {
+	case repairapplication.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case repairapplication.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case repairapplication.FieldState:
+		m.ResetState()
+		return nil
+	case repairapplication.FieldPenaltyID:
+		m.ResetPenaltyID()
+		return nil
+	case repairapplication.FieldListEntryID:
+		m.ResetListEntryID()
+		return nil
+	case repairapplication.FieldCommitmentID:
+		m.ResetCommitmentID()
+		return nil
+	case repairapplication.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	case repairapplication.FieldObligationsFulfilled:
+		m.ResetObligationsFulfilled()
+		return nil
+	case repairapplication.FieldMitigatingFlags:
+		m.ResetMitigatingFlags()
+		return nil
+	case repairapplication.FieldMaterials:
+		m.ResetMaterials()
+		return nil
+	case repairapplication.FieldSubmittedOn:
+		m.ResetSubmittedOn()
+		return nil
+	case repairapplication.FieldAcceptBy:
+		m.ResetAcceptBy()
+		return nil
+	case repairapplication.FieldDecideBy:
+		m.ResetDecideBy()
+		return nil
+	case repairapplication.FieldSyncBy:
+		m.ResetSyncBy()
+		return nil
+	case repairapplication.FieldDueOn:
+		m.ResetDueOn()
+		return nil
+	case repairapplication.FieldCompletedOn:
+		m.ResetCompletedOn()
+		return nil
+	case repairapplication.FieldLastReason:
+		m.ResetLastReason()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairApplication field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RepairApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.penalty != nil {
+		edges = append(edges, repairapplication.EdgePenalty)
+	}
+	if m.list_entry != nil {
+		edges = append(edges, repairapplication.EdgeListEntry)
+	}
+	if m.commitment != nil {
+		edges = append(edges, repairapplication.EdgeCommitment)
+	}
+	if m.department != nil {
+		edges = append(edges, repairapplication.EdgeDepartment)
+	}
+	if m.transitions != nil {
+		edges = append(edges, repairapplication.EdgeTransitions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RepairApplicationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case repairapplication.EdgePenalty:
+		if id := m.penalty; id != nil {
+			return []ent.Value{*id}
+		}
+	case repairapplication.EdgeListEntry:
+		if id := m.list_entry; id != nil {
+			return []ent.Value{*id}
+		}
+	case repairapplication.EdgeCommitment:
+		if id := m.commitment; id != nil {
+			return []ent.Value{*id}
+		}
+	case repairapplication.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	case repairapplication.EdgeTransitions:
+		ids := make([]ent.Value, 0, len(m.transitions))
+		for id := range m.transitions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RepairApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedtransitions != nil {
+		edges = append(edges, repairapplication.EdgeTransitions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RepairApplicationMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case repairapplication.EdgeTransitions:
+		ids := make([]ent.Value, 0, len(m.removedtransitions))
+		for id := range m.removedtransitions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RepairApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedpenalty {
+		edges = append(edges, repairapplication.EdgePenalty)
+	}
+	if m.clearedlist_entry {
+		edges = append(edges, repairapplication.EdgeListEntry)
+	}
+	if m.clearedcommitment {
+		edges = append(edges, repairapplication.EdgeCommitment)
+	}
+	if m.cleareddepartment {
+		edges = append(edges, repairapplication.EdgeDepartment)
+	}
+	if m.clearedtransitions {
+		edges = append(edges, repairapplication.EdgeTransitions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RepairApplicationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case repairapplication.EdgePenalty:
+		return m.clearedpenalty
+	case repairapplication.EdgeListEntry:
+		return m.clearedlist_entry
+	case repairapplication.EdgeCommitment:
+		return m.clearedcommitment
+	case repairapplication.EdgeDepartment:
+		return m.cleareddepartment
+	case repairapplication.EdgeTransitions:
+		return m.clearedtransitions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RepairApplicationMutation) ClearEdge(name string) error {
+	switch name {
+	case repairapplication.EdgePenalty:
+		m.ClearPenalty()
+		return nil
+	case repairapplication.EdgeListEntry:
+		m.ClearListEntry()
+		return nil
+	case repairapplication.EdgeCommitment:
+		m.ClearCommitment()
+		return nil
+	case repairapplication.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairApplication unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RepairApplicationMutation) ResetEdge(name string) error {
+	switch name {
+	case repairapplication.EdgePenalty:
+		m.ResetPenalty()
+		return nil
+	case repairapplication.EdgeListEntry:
+		m.ResetListEntry()
+		return nil
+	case repairapplication.EdgeCommitment:
+		m.ResetCommitment()
+		return nil
+	case repairapplication.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	case repairapplication.EdgeTransitions:
+		m.ResetTransitions()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairApplication edge %s", name)
+}
+
+// RepairTransitionMutation represents an operation that mutates the RepairTransition nodes in the graph.
+type RepairTransitionMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	from_state         *string
+	to_state           *string
+	actor              *string
+	actor_role         *string
+	actor_department   *string
+	reason             *string
+	at                 *time.Time
+	clearedFields      map[string]struct{}
+	application        *int
+	clearedapplication bool
+	done               bool
+	oldValue           func(context.Context) (*RepairTransition, error)
+	predicates         []predicate.RepairTransition
+}
+
+var _ ent.Mutation = (*RepairTransitionMutation)(nil)
+
+// repairtransitionOption allows management of the mutation configuration using functional options.
+type repairtransitionOption func(*RepairTransitionMutation)
+
+// newRepairTransitionMutation creates new mutation for the RepairTransition entity.
+func newRepairTransitionMutation(c config, op Op, opts ...repairtransitionOption) *RepairTransitionMutation {
+	m := &RepairTransitionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRepairTransition,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRepairTransitionID sets the ID field of the mutation.
+func withRepairTransitionID(id int) repairtransitionOption {
+	return func(m *RepairTransitionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RepairTransition
+		)
+		m.oldValue = func(ctx context.Context) (*RepairTransition, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RepairTransition.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRepairTransition sets the old RepairTransition of the mutation.
+func withRepairTransition(node *RepairTransition) repairtransitionOption {
+	return func(m *RepairTransitionMutation) {
+		m.oldValue = func(context.Context) (*RepairTransition, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RepairTransitionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RepairTransitionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RepairTransitionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RepairTransitionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RepairTransition.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetFromState sets the "from_state" field.
+func (m *RepairTransitionMutation) SetFromState(s string) {
+	m.from_state = &s
+}
+
+// FromState returns the value of the "from_state" field in the mutation.
+func (m *RepairTransitionMutation) FromState() (r string, exists bool) {
+	v := m.from_state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromState returns the old "from_state" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldFromState(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromState: %w", err)
+	}
+	return oldValue.FromState, nil
+}
+
+// ResetFromState resets all changes to the "from_state" field.
+func (m *RepairTransitionMutation) ResetFromState() {
+	m.from_state = nil
+}
+
+// SetToState sets the "to_state" field.
+func (m *RepairTransitionMutation) SetToState(s string) {
+	m.to_state = &s
+}
+
+// ToState returns the value of the "to_state" field in the mutation.
+func (m *RepairTransitionMutation) ToState() (r string, exists bool) {
+	v := m.to_state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToState returns the old "to_state" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldToState(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToState: %w", err)
+	}
+	return oldValue.ToState, nil
+}
+
+// ResetToState resets all changes to the "to_state" field.
+func (m *RepairTransitionMutation) ResetToState() {
+	m.to_state = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *RepairTransitionMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *RepairTransitionMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *RepairTransitionMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetActorRole sets the "actor_role" field.
+func (m *RepairTransitionMutation) SetActorRole(s string) {
+	m.actor_role = &s
+}
+
+// ActorRole returns the value of the "actor_role" field in the mutation.
+func (m *RepairTransitionMutation) ActorRole() (r string, exists bool) {
+	v := m.actor_role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorRole returns the old "actor_role" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldActorRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorRole: %w", err)
+	}
+	return oldValue.ActorRole, nil
+}
+
+// ResetActorRole resets all changes to the "actor_role" field.
+func (m *RepairTransitionMutation) ResetActorRole() {
+	m.actor_role = nil
+}
+
+// SetActorDepartment sets the "actor_department" field.
+func (m *RepairTransitionMutation) SetActorDepartment(s string) {
+	m.actor_department = &s
+}
+
+// ActorDepartment returns the value of the "actor_department" field in the mutation.
+func (m *RepairTransitionMutation) ActorDepartment() (r string, exists bool) {
+	v := m.actor_department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorDepartment returns the old "actor_department" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldActorDepartment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorDepartment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorDepartment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorDepartment: %w", err)
+	}
+	return oldValue.ActorDepartment, nil
+}
+
+// ResetActorDepartment resets all changes to the "actor_department" field.
+func (m *RepairTransitionMutation) ResetActorDepartment() {
+	m.actor_department = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *RepairTransitionMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *RepairTransitionMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ClearReason clears the value of the "reason" field.
+func (m *RepairTransitionMutation) ClearReason() {
+	m.reason = nil
+	m.clearedFields[repairtransition.FieldReason] = struct{}{}
+}
+
+// ReasonCleared returns if the "reason" field was cleared in this mutation.
+func (m *RepairTransitionMutation) ReasonCleared() bool {
+	_, ok := m.clearedFields[repairtransition.FieldReason]
+	return ok
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *RepairTransitionMutation) ResetReason() {
+	m.reason = nil
+	delete(m.clearedFields, repairtransition.FieldReason)
+}
+
+// SetAt sets the "at" field.
+func (m *RepairTransitionMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *RepairTransitionMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *RepairTransitionMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetApplicationID sets the "application_id" field.
+func (m *RepairTransitionMutation) SetApplicationID(i int) {
+	m.application = &i
+}
+
+// ApplicationID returns the value of the "application_id" field in the mutation.
+func (m *RepairTransitionMutation) ApplicationID() (r int, exists bool) {
+	v := m.application
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApplicationID returns the old "application_id" field's value of the RepairTransition entity.
+// If the RepairTransition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RepairTransitionMutation) OldApplicationID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApplicationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApplicationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApplicationID: %w", err)
+	}
+	return oldValue.ApplicationID, nil
+}
+
+// ResetApplicationID resets all changes to the "application_id" field.
+func (m *RepairTransitionMutation) ResetApplicationID() {
+	m.application = nil
+}
+
+// ClearApplication clears the "application" edge to the RepairApplication entity.
+func (m *RepairTransitionMutation) ClearApplication() {
+	m.clearedapplication = true
+	m.clearedFields[repairtransition.FieldApplicationID] = struct{}{}
+}
+
+// ApplicationCleared reports if the "application" edge to the RepairApplication entity was cleared.
+func (m *RepairTransitionMutation) ApplicationCleared() bool {
+	return m.clearedapplication
+}
+
+// ApplicationIDs returns the "application" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApplicationID instead. It exists only for internal usage by the builders.
+func (m *RepairTransitionMutation) ApplicationIDs() (ids []int) {
+	if id := m.application; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApplication resets all changes to the "application" edge.
+func (m *RepairTransitionMutation) ResetApplication() {
+	m.application = nil
+	m.clearedapplication = false
+}
+
+// Where appends a list predicates to the RepairTransitionMutation builder.
+func (m *RepairTransitionMutation) Where(ps ...predicate.RepairTransition) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RepairTransitionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RepairTransitionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RepairTransition, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RepairTransitionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RepairTransitionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RepairTransition).
+func (m *RepairTransitionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RepairTransitionMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.from_state != nil {
+		fields = append(fields, repairtransition.FieldFromState)
+	}
+	if m.to_state != nil {
+		fields = append(fields, repairtransition.FieldToState)
+	}
+	if m.actor != nil {
+		fields = append(fields, repairtransition.FieldActor)
+	}
+	if m.actor_role != nil {
+		fields = append(fields, repairtransition.FieldActorRole)
+	}
+	if m.actor_department != nil {
+		fields = append(fields, repairtransition.FieldActorDepartment)
+	}
+	if m.reason != nil {
+		fields = append(fields, repairtransition.FieldReason)
+	}
+	if m.at != nil {
+		fields = append(fields, repairtransition.FieldAt)
+	}
+	if m.application != nil {
+		fields = append(fields, repairtransition.FieldApplicationID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RepairTransitionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case repairtransition.FieldFromState:
+		return m.FromState()
+	case repairtransition.FieldToState:
+		return m.ToState()
+	case repairtransition.FieldActor:
+		return m.Actor()
+	case repairtransition.FieldActorRole:
+		return m.ActorRole()
+	case repairtransition.FieldActorDepartment:
+		return m.ActorDepartment()
+	case repairtransition.FieldReason:
+		return m.Reason()
+	case repairtransition.FieldAt:
+		return m.At()
+	case repairtransition.FieldApplicationID:
+		return m.ApplicationID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RepairTransitionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case repairtransition.FieldFromState:
+		return m.OldFromState(ctx)
+	case repairtransition.FieldToState:
+		return m.OldToState(ctx)
+	case repairtransition.FieldActor:
+		return m.OldActor(ctx)
+	case repairtransition.FieldActorRole:
+		return m.OldActorRole(ctx)
+	case repairtransition.FieldActorDepartment:
+		return m.OldActorDepartment(ctx)
+	case repairtransition.FieldReason:
+		return m.OldReason(ctx)
+	case repairtransition.FieldAt:
+		return m.OldAt(ctx)
+	case repairtransition.FieldApplicationID:
+		return m.OldApplicationID(ctx)
+	}
+	return nil, fmt.Errorf("unknown RepairTransition field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepairTransitionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case repairtransition.FieldFromState:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromState(v)
+		return nil
+	case repairtransition.FieldToState:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToState(v)
+		return nil
+	case repairtransition.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case repairtransition.FieldActorRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorRole(v)
+		return nil
+	case repairtransition.FieldActorDepartment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorDepartment(v)
+		return nil
+	case repairtransition.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case repairtransition.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case repairtransition.FieldApplicationID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApplicationID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RepairTransition field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RepairTransitionMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RepairTransitionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RepairTransitionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RepairTransition numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RepairTransitionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(repairtransition.FieldReason) {
+		fields = append(fields, repairtransition.FieldReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RepairTransitionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RepairTransitionMutation) ClearField(name string) error {
+	switch name {
+	case repairtransition.FieldReason:
+		m.ClearReason()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairTransition nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RepairTransitionMutation) ResetField(name string) error {
+	switch name {
+	case repairtransition.FieldFromState:
+		m.ResetFromState()
+		return nil
+	case repairtransition.FieldToState:
+		m.ResetToState()
+		return nil
+	case repairtransition.FieldActor:
+		m.ResetActor()
+		return nil
+	case repairtransition.FieldActorRole:
+		m.ResetActorRole()
+		return nil
+	case repairtransition.FieldActorDepartment:
+		m.ResetActorDepartment()
+		return nil
+	case repairtransition.FieldReason:
+		m.ResetReason()
+		return nil
+	case repairtransition.FieldAt:
+		m.ResetAt()
+		return nil
+	case repairtransition.FieldApplicationID:
+		m.ResetApplicationID()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairTransition field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RepairTransitionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.application != nil {
+		edges = append(edges, repairtransition.EdgeApplication)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RepairTransitionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case repairtransition.EdgeApplication:
+		if id := m.application; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RepairTransitionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RepairTransitionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RepairTransitionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedapplication {
+		edges = append(edges, repairtransition.EdgeApplication)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RepairTransitionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case repairtransition.EdgeApplication:
+		return m.clearedapplication
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RepairTransitionMutation) ClearEdge(name string) error {
+	switch name {
+	case repairtransition.EdgeApplication:
+		m.ClearApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairTransition unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RepairTransitionMutation) ResetEdge(name string) error {
+	switch name {
+	case repairtransition.EdgeApplication:
+		m.ResetApplication()
+		return nil
+	}
+	return fmt.Errorf("unknown RepairTransition edge %s", name)
 }
 
 // SectorRatingMutation represents an operation that mutates the SectorRating nodes in the graph.

@@ -54,6 +54,10 @@ type Tx struct {
 	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
+	// RepairApplication is the client for interacting with the RepairApplication builders.
+	RepairApplication *RepairApplicationClient
+	// RepairTransition is the client for interacting with the RepairTransition builders.
+	RepairTransition *RepairTransitionClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -214,6 +218,8 @@ func (tx *Tx) init() {
 	tx.Practitioner = NewPractitionerClient(tx.config)
 	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)
+	tx.RepairApplication = NewRepairApplicationClient(tx.config)
+	tx.RepairTransition = NewRepairTransitionClient(tx.config)
 	tx.SectorRating = NewSectorRatingClient(tx.config)
 	tx.ServiceProvider = NewServiceProviderClient(tx.config)
 	tx.SpotCheck = NewSpotCheckClient(tx.config)

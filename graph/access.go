@@ -57,3 +57,11 @@ func personByIDNumber(ctx context.Context, c *ent.Client, t ident.IDType, number
 	}
 	return p, err
 }
+
+// deref reads an optional string argument.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

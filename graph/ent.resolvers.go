@@ -136,6 +136,12 @@ func (r *queryResolver) PublicityRules(ctx context.Context, after *entgql.Cursor
 		Paginate(ctx, after, first, before, last, ent.WithPublicityRuleFilter(where.Filter))
 }
 
+// RepairApplications is the resolver for the repairApplications field.
+func (r *queryResolver) RepairApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) (*ent.RepairApplicationConnection, error) {
+	return r.client.RepairApplication.Query().
+		Paginate(ctx, after, first, before, last, ent.WithRepairApplicationOrder(orderBy), ent.WithRepairApplicationFilter(where.Filter))
+}
+
 // SectorRatings is the resolver for the sectorRatings field.
 func (r *queryResolver) SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error) {
 	return r.client.SectorRating.Query().
@@ -174,9 +180,15 @@ func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPerson
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// RepairApplication returns RepairApplicationResolver implementation.
+func (r *Resolver) RepairApplication() RepairApplicationResolver {
+	return &repairApplicationResolver{r}
+}
+
 type (
 	administrativePenaltyResolver struct{ *Resolver }
 	listEntryResolver             struct{ *Resolver }
 	naturalPersonResolver         struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
+	repairApplicationResolver     struct{ *Resolver }
 )

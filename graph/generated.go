@@ -29,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -39,6 +40,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/repair"
 	"github.com/creditgraph/creditgraph/sectors/sampling"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -61,6 +63,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	NaturalPerson() NaturalPersonResolver
 	Query() QueryResolver
+	RepairApplication() RepairApplicationResolver
 	Restriction() RestrictionResolver
 	Viewer() ViewerResolver
 }
@@ -146,6 +149,7 @@ type ComplexityRoot struct {
 		PublicityStoppedOn        func(childComplexity int) int
 		RegistrationNo            func(childComplexity int) int
 		Remark                    func(childComplexity int) int
+		RepairApplications        func(childComplexity int) int
 		Repairable                func(childComplexity int) int
 		Sector                    func(childComplexity int) int
 		Severity                  func(childComplexity int) int
@@ -199,26 +203,27 @@ type ComplexityRoot struct {
 	}
 
 	CreditCommitment struct {
-		CreatedAt      func(childComplexity int) int
-		Department     func(childComplexity int) int
-		DepartmentID   func(childComplexity int) int
-		Entity         func(childComplexity int) int
-		EntityID       func(childComplexity int) int
-		Fulfilment     func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		Person         func(childComplexity int) int
-		PersonID       func(childComplexity int) int
-		RelatedMatter  func(childComplexity int) int
-		Sector         func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		SignedOn       func(childComplexity int) int
-		SourceRecordID func(childComplexity int) int
-		SourceSystem   func(childComplexity int) int
-		Status         func(childComplexity int) int
-		Text           func(childComplexity int) int
-		UnderObjection func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		Department         func(childComplexity int) int
+		DepartmentID       func(childComplexity int) int
+		Entity             func(childComplexity int) int
+		EntityID           func(childComplexity int) int
+		Fulfilment         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Kind               func(childComplexity int) int
+		Person             func(childComplexity int) int
+		PersonID           func(childComplexity int) int
+		RelatedMatter      func(childComplexity int) int
+		RepairApplications func(childComplexity int) int
+		Sector             func(childComplexity int) int
+		Severity           func(childComplexity int) int
+		SignedOn           func(childComplexity int) int
+		SourceRecordID     func(childComplexity int) int
+		SourceSystem       func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Text               func(childComplexity int) int
+		UnderObjection     func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	CreditCommitmentConnection struct {
@@ -267,23 +272,24 @@ type ComplexityRoot struct {
 	}
 
 	Department struct {
-		Code            func(childComplexity int) int
-		Commitments     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
-		DivisionCode    func(childComplexity int) int
-		ID              func(childComplexity int) int
-		InspectionPlans func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
-		Inspectors      func(childComplexity int) int
-		Level           func(childComplexity int) int
-		Licenses        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
-		ListEntries     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
-		Name            func(childComplexity int) int
-		Penalties       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
-		PriorNotices    func(childComplexity int) int
-		Ratings         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
-		ScoreEvents     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
-		Sector          func(childComplexity int) int
-		SpotChecks      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
-		Uscc            func(childComplexity int) int
+		Code               func(childComplexity int) int
+		Commitments        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
+		DivisionCode       func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		InspectionPlans    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int) int
+		Inspectors         func(childComplexity int) int
+		Level              func(childComplexity int) int
+		Licenses           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
+		Name               func(childComplexity int) int
+		Penalties          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
+		PriorNotices       func(childComplexity int) int
+		Ratings            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
+		RepairApplications func(childComplexity int) int
+		ScoreEvents        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
+		Sector             func(childComplexity int) int
+		SpotChecks         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
+		Uscc               func(childComplexity int) int
 	}
 
 	DepartmentConnection struct {
@@ -483,32 +489,33 @@ type ComplexityRoot struct {
 	}
 
 	ListEntry struct {
-		Basis           func(childComplexity int) int
-		CreatedAt       func(childComplexity int) int
-		DecisionNo      func(childComplexity int) int
-		Department      func(childComplexity int) int
-		DepartmentID    func(childComplexity int) int
-		Entity          func(childComplexity int) int
-		EntityID        func(childComplexity int) int
-		ID              func(childComplexity int) int
-		ListType        func(childComplexity int) int
-		ListedOn        func(childComplexity int) int
-		Person          func(childComplexity int) int
-		PersonID        func(childComplexity int) int
-		PlannedEndOn    func(childComplexity int) int
-		Publicity       func(childComplexity int) int
-		PublicityMinEnd func(childComplexity int) int
-		Reason          func(childComplexity int) int
-		RemovalReason   func(childComplexity int) int
-		RemovedOn       func(childComplexity int) int
-		Repairable      func(childComplexity int) int
-		Sector          func(childComplexity int) int
-		Severity        func(childComplexity int) int
-		SourceRecordID  func(childComplexity int) int
-		SourceSystem    func(childComplexity int) int
-		Status          func(childComplexity int) int
-		UnderObjection  func(childComplexity int) int
-		UpdatedAt       func(childComplexity int) int
+		Basis              func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		DecisionNo         func(childComplexity int) int
+		Department         func(childComplexity int) int
+		DepartmentID       func(childComplexity int) int
+		Entity             func(childComplexity int) int
+		EntityID           func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		ListType           func(childComplexity int) int
+		ListedOn           func(childComplexity int) int
+		Person             func(childComplexity int) int
+		PersonID           func(childComplexity int) int
+		PlannedEndOn       func(childComplexity int) int
+		Publicity          func(childComplexity int) int
+		PublicityMinEnd    func(childComplexity int) int
+		Reason             func(childComplexity int) int
+		RemovalReason      func(childComplexity int) int
+		RemovedOn          func(childComplexity int) int
+		RepairApplications func(childComplexity int) int
+		Repairable         func(childComplexity int) int
+		Sector             func(childComplexity int) int
+		Severity           func(childComplexity int) int
+		SourceRecordID     func(childComplexity int) int
+		SourceSystem       func(childComplexity int) int
+		Status             func(childComplexity int) int
+		UnderObjection     func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	ListEntryConnection struct {
@@ -586,6 +593,7 @@ type ComplexityRoot struct {
 		CreateNaturalPerson             func(childComplexity int, input ent.CreateNaturalPersonInput) int
 		CreatePractitioner              func(childComplexity int, input ent.CreatePractitionerInput) int
 		CreatePriorNotice               func(childComplexity int, input ent.CreatePriorNoticeInput) int
+		CreateRepairApplication         func(childComplexity int, input ent.CreateRepairApplicationInput) int
 		CreateSectorRating              func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider           func(childComplexity int, input ent.CreateServiceProviderInput) int
 		CreateSpotCheck                 func(childComplexity int, input ent.CreateSpotCheckInput) int
@@ -593,6 +601,7 @@ type ComplexityRoot struct {
 		RecomputeEvaluations            func(childComplexity int) int
 		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
 		SnapshotEnvironmentalCredit     func(childComplexity int, departmentID int, halfYear string) int
+		TransitionRepair                func(childComplexity int, id int, to repairapplication.State, reason *string) int
 		UpdateAdministrativeLicense     func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
 		UpdateAdministrativePenalty     func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
 		UpdateCreditCommitment          func(childComplexity int, id int, input ent.UpdateCreditCommitmentInput) int
@@ -772,12 +781,72 @@ type ComplexityRoot struct {
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
 		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
+		RepairApplications         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) int
+		RepairReport               func(childComplexity int, from time.Time, to time.Time) int
 		Restrictions               func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
 		SectorRatings              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) int
 		ServiceProviders           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
 		SpotChecks                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
 		TimeLimits                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) int
 		Viewer                     func(childComplexity int) int
+	}
+
+	RepairApplication struct {
+		AcceptBy             func(childComplexity int) int
+		AllowedNextStates    func(childComplexity int) int
+		Commitment           func(childComplexity int) int
+		CommitmentID         func(childComplexity int) int
+		CompletedOn          func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		DecideBy             func(childComplexity int) int
+		Department           func(childComplexity int) int
+		DepartmentID         func(childComplexity int) int
+		DueOn                func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LastReason           func(childComplexity int) int
+		ListEntry            func(childComplexity int) int
+		ListEntryID          func(childComplexity int) int
+		Materials            func(childComplexity int) int
+		MitigatingFlags      func(childComplexity int) int
+		ObligationsFulfilled func(childComplexity int) int
+		Overdue              func(childComplexity int) int
+		Penalty              func(childComplexity int) int
+		PenaltyID            func(childComplexity int) int
+		State                func(childComplexity int) int
+		SubmittedOn          func(childComplexity int) int
+		SyncBy               func(childComplexity int) int
+		Transitions          func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
+	}
+
+	RepairApplicationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RepairApplicationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RepairReportRow struct {
+		Count      func(childComplexity int) int
+		Department func(childComplexity int) int
+		State      func(childComplexity int) int
+	}
+
+	RepairTransition struct {
+		Actor           func(childComplexity int) int
+		ActorDepartment func(childComplexity int) int
+		ActorRole       func(childComplexity int) int
+		Application     func(childComplexity int) int
+		ApplicationID   func(childComplexity int) int
+		At              func(childComplexity int) int
+		FromState       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		ToState         func(childComplexity int) int
 	}
 
 	Restriction struct {
@@ -970,6 +1039,8 @@ type MutationResolver interface {
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	CreatePriorNotice(ctx context.Context, input ent.CreatePriorNoticeInput) (*ent.PriorNotice, error)
 	UpdatePriorNotice(ctx context.Context, id int, input ent.UpdatePriorNoticeInput) (*ent.PriorNotice, error)
+	CreateRepairApplication(ctx context.Context, input ent.CreateRepairApplicationInput) (*ent.RepairApplication, error)
+	TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error)
 }
 type NaturalPersonResolver interface {
 	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
@@ -996,6 +1067,7 @@ type QueryResolver interface {
 	Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error)
 	PriorNotices(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) (*ent.PriorNoticeConnection, error)
 	PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error)
+	RepairApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) (*ent.RepairApplicationConnection, error)
 	SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error)
 	ServiceProviders(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) (*ent.ServiceProviderConnection, error)
 	SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error)
@@ -1005,6 +1077,11 @@ type QueryResolver interface {
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
+	RepairReport(ctx context.Context, from time.Time, to time.Time) ([]*repair.ReportRow, error)
+}
+type RepairApplicationResolver interface {
+	Overdue(ctx context.Context, obj *ent.RepairApplication) (bool, error)
+	AllowedNextStates(ctx context.Context, obj *ent.RepairApplication) ([]repairapplication.State, error)
 }
 type RestrictionResolver interface {
 	Purpose(ctx context.Context, obj *jointpunishment.Restriction) (Purpose, error)
@@ -1434,6 +1511,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.Remark(childComplexity), true
+	case "AdministrativePenalty.repairApplications":
+		if e.ComplexityRoot.AdministrativePenalty.RepairApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.RepairApplications(childComplexity), true
 	case "AdministrativePenalty.repairable":
 		if e.ComplexityRoot.AdministrativePenalty.Repairable == nil {
 			break
@@ -1716,6 +1799,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitment.RelatedMatter(childComplexity), true
+	case "CreditCommitment.repairApplications":
+		if e.ComplexityRoot.CreditCommitment.RepairApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.RepairApplications(childComplexity), true
 	case "CreditCommitment.sector":
 		if e.ComplexityRoot.CreditCommitment.Sector == nil {
 			break
@@ -2064,6 +2153,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Ratings(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SectorRatingOrder), args["where"].(*ent.SectorRatingWhereInput)), true
+	case "Department.repairApplications":
+		if e.ComplexityRoot.Department.RepairApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.RepairApplications(childComplexity), true
 	case "Department.scoreEvents":
 		if e.ComplexityRoot.Department.ScoreEvents == nil {
 			break
@@ -2929,6 +3024,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.RemovedOn(childComplexity), true
+	case "ListEntry.repairApplications":
+		if e.ComplexityRoot.ListEntry.RepairApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.RepairApplications(childComplexity), true
 	case "ListEntry.repairable":
 		if e.ComplexityRoot.ListEntry.Repairable == nil {
 			break
@@ -3437,6 +3538,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePriorNotice(childComplexity, args["input"].(ent.CreatePriorNoticeInput)), true
+	case "Mutation.createRepairApplication":
+		if e.ComplexityRoot.Mutation.CreateRepairApplication == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRepairApplication_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRepairApplication(childComplexity, args["input"].(ent.CreateRepairApplicationInput)), true
 	case "Mutation.createSectorRating":
 		if e.ComplexityRoot.Mutation.CreateSectorRating == nil {
 			break
@@ -3509,6 +3621,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SnapshotEnvironmentalCredit(childComplexity, args["departmentID"].(int), args["halfYear"].(string)), true
+	case "Mutation.transitionRepair":
+		if e.ComplexityRoot.Mutation.TransitionRepair == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_transitionRepair_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TransitionRepair(childComplexity, args["id"].(int), args["to"].(repairapplication.State), args["reason"].(*string)), true
 	case "Mutation.updateAdministrativeLicense":
 		if e.ComplexityRoot.Mutation.UpdateAdministrativeLicense == nil {
 			break
@@ -4532,6 +4655,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicityRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.PublicityRuleWhereInput)), true
+	case "Query.repairApplications":
+		if e.ComplexityRoot.Query.RepairApplications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairApplications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairApplications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RepairApplicationOrder), args["where"].(*ent.RepairApplicationWhereInput)), true
+	case "Query.repairReport":
+		if e.ComplexityRoot.Query.RepairReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairReport(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.restrictions":
 		if e.ComplexityRoot.Query.Restrictions == nil {
 			break
@@ -4593,6 +4738,269 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RepairApplication.acceptBy":
+		if e.ComplexityRoot.RepairApplication.AcceptBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.AcceptBy(childComplexity), true
+	case "RepairApplication.allowedNextStates":
+		if e.ComplexityRoot.RepairApplication.AllowedNextStates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.AllowedNextStates(childComplexity), true
+	case "RepairApplication.commitment":
+		if e.ComplexityRoot.RepairApplication.Commitment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Commitment(childComplexity), true
+	case "RepairApplication.commitmentID":
+		if e.ComplexityRoot.RepairApplication.CommitmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.CommitmentID(childComplexity), true
+	case "RepairApplication.completedOn":
+		if e.ComplexityRoot.RepairApplication.CompletedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.CompletedOn(childComplexity), true
+	case "RepairApplication.createdAt":
+		if e.ComplexityRoot.RepairApplication.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.CreatedAt(childComplexity), true
+	case "RepairApplication.decideBy":
+		if e.ComplexityRoot.RepairApplication.DecideBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.DecideBy(childComplexity), true
+	case "RepairApplication.department":
+		if e.ComplexityRoot.RepairApplication.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Department(childComplexity), true
+	case "RepairApplication.departmentID":
+		if e.ComplexityRoot.RepairApplication.DepartmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.DepartmentID(childComplexity), true
+	case "RepairApplication.dueOn":
+		if e.ComplexityRoot.RepairApplication.DueOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.DueOn(childComplexity), true
+	case "RepairApplication.id":
+		if e.ComplexityRoot.RepairApplication.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.ID(childComplexity), true
+	case "RepairApplication.lastReason":
+		if e.ComplexityRoot.RepairApplication.LastReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.LastReason(childComplexity), true
+	case "RepairApplication.listEntry":
+		if e.ComplexityRoot.RepairApplication.ListEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.ListEntry(childComplexity), true
+	case "RepairApplication.listEntryID":
+		if e.ComplexityRoot.RepairApplication.ListEntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.ListEntryID(childComplexity), true
+	case "RepairApplication.materials":
+		if e.ComplexityRoot.RepairApplication.Materials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Materials(childComplexity), true
+	case "RepairApplication.mitigatingFlags":
+		if e.ComplexityRoot.RepairApplication.MitigatingFlags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.MitigatingFlags(childComplexity), true
+	case "RepairApplication.obligationsFulfilled":
+		if e.ComplexityRoot.RepairApplication.ObligationsFulfilled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.ObligationsFulfilled(childComplexity), true
+	case "RepairApplication.overdue":
+		if e.ComplexityRoot.RepairApplication.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Overdue(childComplexity), true
+	case "RepairApplication.penalty":
+		if e.ComplexityRoot.RepairApplication.Penalty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Penalty(childComplexity), true
+	case "RepairApplication.penaltyID":
+		if e.ComplexityRoot.RepairApplication.PenaltyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.PenaltyID(childComplexity), true
+	case "RepairApplication.state":
+		if e.ComplexityRoot.RepairApplication.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.State(childComplexity), true
+	case "RepairApplication.submittedOn":
+		if e.ComplexityRoot.RepairApplication.SubmittedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.SubmittedOn(childComplexity), true
+	case "RepairApplication.syncBy":
+		if e.ComplexityRoot.RepairApplication.SyncBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.SyncBy(childComplexity), true
+	case "RepairApplication.transitions":
+		if e.ComplexityRoot.RepairApplication.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.Transitions(childComplexity), true
+	case "RepairApplication.updatedAt":
+		if e.ComplexityRoot.RepairApplication.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplication.UpdatedAt(childComplexity), true
+
+	case "RepairApplicationConnection.edges":
+		if e.ComplexityRoot.RepairApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationConnection.Edges(childComplexity), true
+	case "RepairApplicationConnection.pageInfo":
+		if e.ComplexityRoot.RepairApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationConnection.PageInfo(childComplexity), true
+	case "RepairApplicationConnection.totalCount":
+		if e.ComplexityRoot.RepairApplicationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationConnection.TotalCount(childComplexity), true
+
+	case "RepairApplicationEdge.cursor":
+		if e.ComplexityRoot.RepairApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationEdge.Cursor(childComplexity), true
+	case "RepairApplicationEdge.node":
+		if e.ComplexityRoot.RepairApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairApplicationEdge.Node(childComplexity), true
+
+	case "RepairReportRow.count":
+		if e.ComplexityRoot.RepairReportRow.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairReportRow.Count(childComplexity), true
+	case "RepairReportRow.department":
+		if e.ComplexityRoot.RepairReportRow.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairReportRow.Department(childComplexity), true
+	case "RepairReportRow.state":
+		if e.ComplexityRoot.RepairReportRow.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairReportRow.State(childComplexity), true
+
+	case "RepairTransition.actor":
+		if e.ComplexityRoot.RepairTransition.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.Actor(childComplexity), true
+	case "RepairTransition.actorDepartment":
+		if e.ComplexityRoot.RepairTransition.ActorDepartment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.ActorDepartment(childComplexity), true
+	case "RepairTransition.actorRole":
+		if e.ComplexityRoot.RepairTransition.ActorRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.ActorRole(childComplexity), true
+	case "RepairTransition.application":
+		if e.ComplexityRoot.RepairTransition.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.Application(childComplexity), true
+	case "RepairTransition.applicationID":
+		if e.ComplexityRoot.RepairTransition.ApplicationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.ApplicationID(childComplexity), true
+	case "RepairTransition.at":
+		if e.ComplexityRoot.RepairTransition.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.At(childComplexity), true
+	case "RepairTransition.fromState":
+		if e.ComplexityRoot.RepairTransition.FromState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.FromState(childComplexity), true
+	case "RepairTransition.id":
+		if e.ComplexityRoot.RepairTransition.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.ID(childComplexity), true
+	case "RepairTransition.reason":
+		if e.ComplexityRoot.RepairTransition.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.Reason(childComplexity), true
+	case "RepairTransition.toState":
+		if e.ComplexityRoot.RepairTransition.ToState == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairTransition.ToState(childComplexity), true
 
 	case "Restriction.decisionNo":
 		if e.ComplexityRoot.Restriction.DecisionNo == nil {
@@ -5199,6 +5607,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateNaturalPersonInput", ec.unmarshalInputCreateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("CreatePractitionerInput", ec.unmarshalInputCreatePractitionerInput),
 			graphql.NewInputUnmarshaler("CreatePriorNoticeInput", ec.unmarshalInputCreatePriorNoticeInput),
+			graphql.NewInputUnmarshaler("CreateRepairApplicationInput", ec.unmarshalInputCreateRepairApplicationInput),
 			graphql.NewInputUnmarshaler("CreateSectorRatingInput", ec.unmarshalInputCreateSectorRatingInput),
 			graphql.NewInputUnmarshaler("CreateServiceProviderInput", ec.unmarshalInputCreateServiceProviderInput),
 			graphql.NewInputUnmarshaler("CreateSpotCheckInput", ec.unmarshalInputCreateSpotCheckInput),
@@ -5231,6 +5640,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PriorNoticeOrder", ec.unmarshalInputPriorNoticeOrder),
 			graphql.NewInputUnmarshaler("PriorNoticeWhereInput", ec.unmarshalInputPriorNoticeWhereInput),
 			graphql.NewInputUnmarshaler("PublicityRuleWhereInput", ec.unmarshalInputPublicityRuleWhereInput),
+			graphql.NewInputUnmarshaler("RepairApplicationOrder", ec.unmarshalInputRepairApplicationOrder),
+			graphql.NewInputUnmarshaler("RepairApplicationWhereInput", ec.unmarshalInputRepairApplicationWhereInput),
+			graphql.NewInputUnmarshaler("RepairTransitionWhereInput", ec.unmarshalInputRepairTransitionWhereInput),
 			graphql.NewInputUnmarshaler("SectorRatingOrder", ec.unmarshalInputSectorRatingOrder),
 			graphql.NewInputUnmarshaler("SectorRatingWhereInput", ec.unmarshalInputSectorRatingWhereInput),
 			graphql.NewInputUnmarshaler("ServiceProviderOrder", ec.unmarshalInputServiceProviderOrder),
@@ -5528,6 +5940,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_AdministrativePenalty_person(ctx, field)
+	case "repairApplications":
+		return ec.fieldContext_AdministrativePenalty_repairApplications(ctx, field)
 	case "publicity":
 		return ec.fieldContext_AdministrativePenalty_publicity(ctx, field)
 	case "counterpartyName":
@@ -5652,6 +6066,8 @@ func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, fi
 		return ec.fieldContext_CreditCommitment_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_CreditCommitment_person(ctx, field)
+	case "repairApplications":
+		return ec.fieldContext_CreditCommitment_repairApplications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditCommitment", field.Name)
 }
@@ -5782,6 +6198,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_inspectionPlans(ctx, field)
 	case "priorNotices":
 		return ec.fieldContext_Department_priorNotices(ctx, field)
+	case "repairApplications":
+		return ec.fieldContext_Department_repairApplications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
@@ -6230,6 +6648,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_entity(ctx, field)
 	case "person":
 		return ec.fieldContext_ListEntry_person(ctx, field)
+	case "repairApplications":
+		return ec.fieldContext_ListEntry_repairApplications(ctx, field)
 	case "publicity":
 		return ec.fieldContext_ListEntry_publicity(ctx, field)
 	}
@@ -6634,6 +7054,122 @@ func (ec *executionContext) childFields_PublicityWindow(ctx context.Context, fie
 		return ec.fieldContext_PublicityWindow_repairable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicityWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RepairApplication_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RepairApplication_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RepairApplication_updatedAt(ctx, field)
+	case "state":
+		return ec.fieldContext_RepairApplication_state(ctx, field)
+	case "penaltyID":
+		return ec.fieldContext_RepairApplication_penaltyID(ctx, field)
+	case "listEntryID":
+		return ec.fieldContext_RepairApplication_listEntryID(ctx, field)
+	case "commitmentID":
+		return ec.fieldContext_RepairApplication_commitmentID(ctx, field)
+	case "departmentID":
+		return ec.fieldContext_RepairApplication_departmentID(ctx, field)
+	case "obligationsFulfilled":
+		return ec.fieldContext_RepairApplication_obligationsFulfilled(ctx, field)
+	case "mitigatingFlags":
+		return ec.fieldContext_RepairApplication_mitigatingFlags(ctx, field)
+	case "materials":
+		return ec.fieldContext_RepairApplication_materials(ctx, field)
+	case "submittedOn":
+		return ec.fieldContext_RepairApplication_submittedOn(ctx, field)
+	case "acceptBy":
+		return ec.fieldContext_RepairApplication_acceptBy(ctx, field)
+	case "decideBy":
+		return ec.fieldContext_RepairApplication_decideBy(ctx, field)
+	case "syncBy":
+		return ec.fieldContext_RepairApplication_syncBy(ctx, field)
+	case "dueOn":
+		return ec.fieldContext_RepairApplication_dueOn(ctx, field)
+	case "completedOn":
+		return ec.fieldContext_RepairApplication_completedOn(ctx, field)
+	case "lastReason":
+		return ec.fieldContext_RepairApplication_lastReason(ctx, field)
+	case "penalty":
+		return ec.fieldContext_RepairApplication_penalty(ctx, field)
+	case "listEntry":
+		return ec.fieldContext_RepairApplication_listEntry(ctx, field)
+	case "commitment":
+		return ec.fieldContext_RepairApplication_commitment(ctx, field)
+	case "department":
+		return ec.fieldContext_RepairApplication_department(ctx, field)
+	case "transitions":
+		return ec.fieldContext_RepairApplication_transitions(ctx, field)
+	case "overdue":
+		return ec.fieldContext_RepairApplication_overdue(ctx, field)
+	case "allowedNextStates":
+		return ec.fieldContext_RepairApplication_allowedNextStates(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairApplication", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RepairApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RepairApplicationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RepairApplicationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RepairApplicationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RepairApplicationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairApplicationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairReportRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "department":
+		return ec.fieldContext_RepairReportRow_department(ctx, field)
+	case "state":
+		return ec.fieldContext_RepairReportRow_state(ctx, field)
+	case "count":
+		return ec.fieldContext_RepairReportRow_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairReportRow", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RepairTransition_id(ctx, field)
+	case "fromState":
+		return ec.fieldContext_RepairTransition_fromState(ctx, field)
+	case "toState":
+		return ec.fieldContext_RepairTransition_toState(ctx, field)
+	case "actor":
+		return ec.fieldContext_RepairTransition_actor(ctx, field)
+	case "actorRole":
+		return ec.fieldContext_RepairTransition_actorRole(ctx, field)
+	case "actorDepartment":
+		return ec.fieldContext_RepairTransition_actorDepartment(ctx, field)
+	case "reason":
+		return ec.fieldContext_RepairTransition_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_RepairTransition_at(ctx, field)
+	case "applicationID":
+		return ec.fieldContext_RepairTransition_applicationID(ctx, field)
+	case "application":
+		return ec.fieldContext_RepairTransition_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairTransition", field.Name)
 }
 
 func (ec *executionContext) childFields_Restriction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7972,6 +8508,20 @@ func (ec *executionContext) field_Mutation_createPriorNotice_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createRepairApplication_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateRepairApplicationInput, error) {
+			return ec.unmarshalNCreateRepairApplicationInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateRepairApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createSectorRating_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8085,6 +8635,36 @@ func (ec *executionContext) field_Mutation_snapshotEnvironmentalCredit_args(ctx 
 		return nil, err
 	}
 	args["halfYear"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_transitionRepair_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (repairapplication.State, error) {
+			return ec.unmarshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -9795,6 +10375,82 @@ func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairApplications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.RepairApplicationOrder, error) {
+			return ec.unmarshalORepairApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.RepairApplicationWhereInput, error) {
+			return ec.unmarshalORepairApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
 	return args, nil
 }
 
@@ -11948,6 +12604,38 @@ func (ec *executionContext) fieldContext_AdministrativePenalty_person(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _AdministrativePenalty_repairApplications(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_repairApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdministrativePenalty",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AdministrativePenalty_publicity(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13045,6 +13733,38 @@ func (ec *executionContext) fieldContext_CreditCommitment_person(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditCommitment_repairApplications(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_repairApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditCommitment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14384,6 +15104,38 @@ func (ec *executionContext) fieldContext_Department_priorNotices(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Department_repairApplications(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Department_repairApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17918,6 +18670,38 @@ func (ec *executionContext) fieldContext_ListEntry_person(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _ListEntry_repairApplications(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_repairApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ListEntry_publicity(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21273,6 +22057,130 @@ func (ec *executionContext) fieldContext_Mutation_updatePriorNotice(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updatePriorNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createRepairApplication(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRepairApplication(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRepairApplication(ctx, fc.Args["input"].(ent.CreateRepairApplicationInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.RepairApplication
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.RepairApplication
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRepairApplication(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRepairApplication_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_transitionRepair(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_transitionRepair(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TransitionRepair(ctx, fc.Args["id"].(int), fc.Args["to"].(repairapplication.State), fc.Args["reason"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.RepairApplication
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.RepairApplication
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_transitionRepair(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_transitionRepair_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24713,6 +25621,50 @@ func (ec *executionContext) fieldContext_Query_publicityRules(ctx context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_repairApplications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairApplications(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.RepairApplicationOrder), fc.Args["where"].(*ent.RepairApplicationWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplicationConnection) graphql.Marshaler {
+			return ec.marshalNRepairApplicationConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairApplications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairApplications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_sectorRatings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25103,6 +26055,50 @@ func (ec *executionContext) fieldContext_Query_eiaStatus(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_repairReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairReport(ctx, fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*repair.ReportRow) graphql.Marshaler {
+			return ec.marshalNRepairReportRow2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋrepairᚐReportRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairReportRow(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25174,6 +26170,1076 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_id(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplication_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RepairApplication_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RepairApplication_state(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repairapplication.State) graphql.Marshaler {
+			return ec.marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "RepairApplicationState")
+}
+
+func (ec *executionContext) _RepairApplication_penaltyID(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_penaltyID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PenaltyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_penaltyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplication_listEntryID(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_listEntryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListEntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_listEntryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplication_commitmentID(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_commitmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommitmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_commitmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplication_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_departmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairApplication_obligationsFulfilled(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_obligationsFulfilled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObligationsFulfilled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_obligationsFulfilled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RepairApplication_mitigatingFlags(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_mitigatingFlags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MitigatingFlags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_mitigatingFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairApplication_materials(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_materials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Materials, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_materials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairApplication_submittedOn(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_submittedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_submittedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_acceptBy(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_acceptBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_acceptBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_decideBy(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_decideBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecideBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_decideBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_syncBy(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_syncBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SyncBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_syncBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_dueOn(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_dueOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_completedOn(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_completedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_completedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RepairApplication_lastReason(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_lastReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_lastReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairApplication_penalty(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_penalty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Penalty(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
+			return ec.marshalOAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_penalty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdministrativePenalty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_listEntry(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_listEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListEntry(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
+			return ec.marshalOListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_listEntry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ListEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_commitment(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_commitment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Commitment(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitment) graphql.Marshaler {
+			return ec.marshalOCreditCommitment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_commitment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditCommitment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_department(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_transitions(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairTransition) graphql.Marshaler {
+			return ec.marshalORepairTransition2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairTransition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplication_overdue(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairApplication().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _RepairApplication_allowedNextStates(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplication_allowedNextStates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairApplication().AllowedNextStates(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []repairapplication.State) graphql.Marshaler {
+			return ec.marshalNRepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplication_allowedNextStates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplication", field, true, true, "RepairApplicationState")
+}
+
+func (ec *executionContext) _RepairApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplicationEdge) graphql.Marshaler {
+			return ec.marshalORepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplicationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RepairApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalORepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairApplicationEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _RepairReportRow_department(ctx context.Context, field graphql.CollectedField, obj *repair.ReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairReportRow_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairReportRow_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairReportRow", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairReportRow_state(ctx context.Context, field graphql.CollectedField, obj *repair.ReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairReportRow_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repairapplication.State) graphql.Marshaler {
+			return ec.marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairReportRow_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairReportRow", field, false, false, "RepairApplicationState")
+}
+
+func (ec *executionContext) _RepairReportRow_count(ctx context.Context, field graphql.CollectedField, obj *repair.ReportRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairReportRow_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairReportRow_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairReportRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RepairTransition_id(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairTransition_fromState(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_fromState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_fromState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_toState(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_toState(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToState, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_toState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_actor(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_actorRole(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_actorRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorRole, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_actorRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_actorDepartment(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_actorDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActorDepartment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_actorDepartment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_reason(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _RepairTransition_at(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RepairTransition_applicationID(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_applicationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApplicationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_applicationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairTransition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RepairTransition_application(ctx context.Context, field graphql.CollectedField, obj *ent.RepairTransition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairTransition_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+			return ec.marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairTransition_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairTransition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairApplication(ctx, field)
 		},
 	}
 	return fc, nil
@@ -35551,6 +37617,90 @@ func (ec *executionContext) unmarshalInputCreatePriorNoticeInput(ctx context.Con
 func UnmarshalCreatePriorNoticeInput(ctx context.Context, raw any) (ent.CreatePriorNoticeInput, error) {
 	var out ent.CreatePriorNoticeInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreatePriorNoticeInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateRepairApplicationInput(ctx context.Context, obj any) (ent.CreateRepairApplicationInput, error) {
+	var it ent.CreateRepairApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"obligationsFulfilled", "mitigatingFlags", "materials", "penaltyID", "listEntryID", "commitmentID", "departmentID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "obligationsFulfilled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsFulfilled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsFulfilled = data
+		case "mitigatingFlags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mitigatingFlags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MitigatingFlags = data
+		case "materials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materials"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Materials = data
+		case "penaltyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyID = data
+		case "listEntryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryID = data
+		case "commitmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentID = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateRepairApplicationInput unmarshals raw into the CreateRepairApplicationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateRepairApplicationInput(ctx context.Context, raw any) (ent.CreateRepairApplicationInput, error) {
+	var out ent.CreateRepairApplicationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRepairApplicationInput", raw, &out)
 	return out, err
 }
 
@@ -48587,6 +50737,1949 @@ func UnmarshalPublicityRuleWhereInput(ctx context.Context, raw any) (ent.Publici
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRepairApplicationOrder(ctx context.Context, obj any) (ent.RepairApplicationOrder, error) {
+	var it ent.RepairApplicationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRepairApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRepairApplicationOrder unmarshals raw into the RepairApplicationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRepairApplicationOrder(ctx context.Context, raw any) (ent.RepairApplicationOrder, error) {
+	var out ent.RepairApplicationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RepairApplicationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRepairApplicationWhereInput(ctx context.Context, obj any) (ent.RepairApplicationWhereInput, error) {
+	var it ent.RepairApplicationWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "commitmentID", "commitmentIDNEQ", "commitmentIDIn", "commitmentIDNotIn", "commitmentIDIsNil", "commitmentIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "obligationsFulfilled", "obligationsFulfilledNEQ", "materials", "materialsNEQ", "materialsIn", "materialsNotIn", "materialsGT", "materialsGTE", "materialsLT", "materialsLTE", "materialsContains", "materialsHasPrefix", "materialsHasSuffix", "materialsIsNil", "materialsNotNil", "materialsEqualFold", "materialsContainsFold", "submittedOn", "submittedOnNEQ", "submittedOnIn", "submittedOnNotIn", "submittedOnGT", "submittedOnGTE", "submittedOnLT", "submittedOnLTE", "submittedOnIsNil", "submittedOnNotNil", "acceptBy", "acceptByNEQ", "acceptByIn", "acceptByNotIn", "acceptByGT", "acceptByGTE", "acceptByLT", "acceptByLTE", "acceptByIsNil", "acceptByNotNil", "decideBy", "decideByNEQ", "decideByIn", "decideByNotIn", "decideByGT", "decideByGTE", "decideByLT", "decideByLTE", "decideByIsNil", "decideByNotNil", "syncBy", "syncByNEQ", "syncByIn", "syncByNotIn", "syncByGT", "syncByGTE", "syncByLT", "syncByLTE", "syncByIsNil", "syncByNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "completedOn", "completedOnNEQ", "completedOnIn", "completedOnNotIn", "completedOnGT", "completedOnGTE", "completedOnLT", "completedOnLTE", "completedOnIsNil", "completedOnNotNil", "lastReason", "lastReasonNEQ", "lastReasonIn", "lastReasonNotIn", "lastReasonGT", "lastReasonGTE", "lastReasonLT", "lastReasonLTE", "lastReasonContains", "lastReasonHasPrefix", "lastReasonHasSuffix", "lastReasonIsNil", "lastReasonNotNil", "lastReasonEqualFold", "lastReasonContainsFold", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasCommitment", "hasCommitmentWith", "hasDepartment", "hasDepartmentWith", "hasTransitions", "hasTransitionsWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORepairApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORepairApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORepairApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "state":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("state"))
+			data, err := ec.unmarshalORepairApplicationState2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.State = data
+		case "stateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateNEQ"))
+			data, err := ec.unmarshalORepairApplicationState2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateNEQ = data
+		case "stateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateIn"))
+			data, err := ec.unmarshalORepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateIn = data
+		case "stateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stateNotIn"))
+			data, err := ec.unmarshalORepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StateNotIn = data
+		case "penaltyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyID = data
+		case "penaltyIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyIDNEQ = data
+		case "penaltyIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyIDIn = data
+		case "penaltyIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyIDNotIn = data
+		case "penaltyIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyIDIsNil = data
+		case "penaltyIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PenaltyIDNotNil = data
+		case "listEntryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryID = data
+		case "listEntryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNEQ = data
+		case "listEntryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDIn = data
+		case "listEntryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNotIn = data
+		case "listEntryIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDIsNil = data
+		case "listEntryIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNotNil = data
+		case "commitmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentID = data
+		case "commitmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentIDNEQ = data
+		case "commitmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentIDIn = data
+		case "commitmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentIDNotIn = data
+		case "commitmentIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentIDIsNil = data
+		case "commitmentIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentIDNotNil = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "departmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNEQ = data
+		case "departmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDIn = data
+		case "departmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNotIn = data
+		case "obligationsFulfilled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsFulfilled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsFulfilled = data
+		case "obligationsFulfilledNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsFulfilledNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsFulfilledNEQ = data
+		case "materials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materials"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Materials = data
+		case "materialsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsNEQ = data
+		case "materialsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsIn = data
+		case "materialsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsNotIn = data
+		case "materialsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsGT = data
+		case "materialsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsGTE = data
+		case "materialsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsLT = data
+		case "materialsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsLTE = data
+		case "materialsContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsContains = data
+		case "materialsHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsHasPrefix = data
+		case "materialsHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsHasSuffix = data
+		case "materialsIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsIsNil = data
+		case "materialsNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsNotNil = data
+		case "materialsEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsEqualFold = data
+		case "materialsContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materialsContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaterialsContainsFold = data
+		case "submittedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOn = data
+		case "submittedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnNEQ = data
+		case "submittedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnIn = data
+		case "submittedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnNotIn = data
+		case "submittedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnGT = data
+		case "submittedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnGTE = data
+		case "submittedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnLT = data
+		case "submittedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnLTE = data
+		case "submittedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnIsNil = data
+		case "submittedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedOnNotNil = data
+		case "acceptBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptBy = data
+		case "acceptByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByNEQ = data
+		case "acceptByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByIn = data
+		case "acceptByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByNotIn = data
+		case "acceptByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByGT = data
+		case "acceptByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByGTE = data
+		case "acceptByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByLT = data
+		case "acceptByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByLTE = data
+		case "acceptByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByIsNil = data
+		case "acceptByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acceptByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcceptByNotNil = data
+		case "decideBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideBy = data
+		case "decideByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByNEQ = data
+		case "decideByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByIn = data
+		case "decideByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByNotIn = data
+		case "decideByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByGT = data
+		case "decideByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByGTE = data
+		case "decideByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByLT = data
+		case "decideByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByLTE = data
+		case "decideByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByIsNil = data
+		case "decideByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decideByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecideByNotNil = data
+		case "syncBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncBy = data
+		case "syncByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByNEQ = data
+		case "syncByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByIn = data
+		case "syncByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByNotIn = data
+		case "syncByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByGT = data
+		case "syncByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByGTE = data
+		case "syncByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByLT = data
+		case "syncByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByLTE = data
+		case "syncByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByIsNil = data
+		case "syncByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SyncByNotNil = data
+		case "dueOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOn = data
+		case "dueOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNEQ = data
+		case "dueOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnIn = data
+		case "dueOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNotIn = data
+		case "dueOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnGT = data
+		case "dueOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnGTE = data
+		case "dueOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnLT = data
+		case "dueOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnLTE = data
+		case "dueOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnIsNil = data
+		case "dueOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOnNotNil = data
+		case "completedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOn = data
+		case "completedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnNEQ = data
+		case "completedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnIn = data
+		case "completedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnNotIn = data
+		case "completedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnGT = data
+		case "completedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnGTE = data
+		case "completedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnLT = data
+		case "completedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnLTE = data
+		case "completedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnIsNil = data
+		case "completedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("completedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CompletedOnNotNil = data
+		case "lastReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReason = data
+		case "lastReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonNEQ = data
+		case "lastReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonIn = data
+		case "lastReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonNotIn = data
+		case "lastReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonGT = data
+		case "lastReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonGTE = data
+		case "lastReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonLT = data
+		case "lastReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonLTE = data
+		case "lastReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonContains = data
+		case "lastReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonHasPrefix = data
+		case "lastReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonHasSuffix = data
+		case "lastReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonIsNil = data
+		case "lastReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonNotNil = data
+		case "lastReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonEqualFold = data
+		case "lastReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastReasonContainsFold = data
+		case "hasPenalty":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenalty"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPenalty = data
+		case "hasPenaltyWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenaltyWith"))
+			data, err := ec.unmarshalOAdministrativePenaltyWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasPenaltyWith = data
+		case "hasListEntry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntry"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasListEntry = data
+		case "hasListEntryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntryWith"))
+			data, err := ec.unmarshalOListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasListEntryWith = data
+		case "hasCommitment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCommitment = data
+		case "hasCommitmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasCommitmentWith"))
+			data, err := ec.unmarshalOCreditCommitmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasCommitmentWith = data
+		case "hasDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartment = data
+		case "hasDepartmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartmentWith"))
+			data, err := ec.unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartmentWith = data
+		case "hasTransitions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTransitions"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTransitions = data
+		case "hasTransitionsWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasTransitionsWith"))
+			data, err := ec.unmarshalORepairTransitionWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasTransitionsWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRepairApplicationWhereInput unmarshals raw into the RepairApplicationWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRepairApplicationWhereInput(ctx context.Context, raw any) (ent.RepairApplicationWhereInput, error) {
+	var out ent.RepairApplicationWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RepairApplicationWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRepairTransitionWhereInput(ctx context.Context, obj any) (ent.RepairTransitionWhereInput, error) {
+	var it ent.RepairTransitionWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "fromState", "fromStateNEQ", "fromStateIn", "fromStateNotIn", "fromStateGT", "fromStateGTE", "fromStateLT", "fromStateLTE", "fromStateContains", "fromStateHasPrefix", "fromStateHasSuffix", "fromStateEqualFold", "fromStateContainsFold", "toState", "toStateNEQ", "toStateIn", "toStateNotIn", "toStateGT", "toStateGTE", "toStateLT", "toStateLTE", "toStateContains", "toStateHasPrefix", "toStateHasSuffix", "toStateEqualFold", "toStateContainsFold", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "actorRole", "actorRoleNEQ", "actorRoleIn", "actorRoleNotIn", "actorRoleGT", "actorRoleGTE", "actorRoleLT", "actorRoleLTE", "actorRoleContains", "actorRoleHasPrefix", "actorRoleHasSuffix", "actorRoleEqualFold", "actorRoleContainsFold", "actorDepartment", "actorDepartmentNEQ", "actorDepartmentIn", "actorDepartmentNotIn", "actorDepartmentGT", "actorDepartmentGTE", "actorDepartmentLT", "actorDepartmentLTE", "actorDepartmentContains", "actorDepartmentHasPrefix", "actorDepartmentHasSuffix", "actorDepartmentEqualFold", "actorDepartmentContainsFold", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonIsNil", "reasonNotNil", "reasonEqualFold", "reasonContainsFold", "at", "atNEQ", "atIn", "atNotIn", "atGT", "atGTE", "atLT", "atLTE", "applicationID", "applicationIDNEQ", "applicationIDIn", "applicationIDNotIn", "hasApplication", "hasApplicationWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORepairTransitionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORepairTransitionWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORepairTransitionWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "fromState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromState"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromState = data
+		case "fromStateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateNEQ = data
+		case "fromStateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateIn = data
+		case "fromStateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateNotIn = data
+		case "fromStateGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateGT = data
+		case "fromStateGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateGTE = data
+		case "fromStateLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateLT = data
+		case "fromStateLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateLTE = data
+		case "fromStateContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateContains = data
+		case "fromStateHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateHasPrefix = data
+		case "fromStateHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateHasSuffix = data
+		case "fromStateEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateEqualFold = data
+		case "fromStateContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromStateContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromStateContainsFold = data
+		case "toState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toState"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToState = data
+		case "toStateNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateNEQ = data
+		case "toStateIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateIn = data
+		case "toStateNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateNotIn = data
+		case "toStateGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateGT = data
+		case "toStateGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateGTE = data
+		case "toStateLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateLT = data
+		case "toStateLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateLTE = data
+		case "toStateContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateContains = data
+		case "toStateHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateHasPrefix = data
+		case "toStateHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateHasSuffix = data
+		case "toStateEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateEqualFold = data
+		case "toStateContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toStateContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToStateContainsFold = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "actorRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRole"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRole = data
+		case "actorRoleNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNEQ = data
+		case "actorRoleIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleIn = data
+		case "actorRoleNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleNotIn = data
+		case "actorRoleGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleGT = data
+		case "actorRoleGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleGTE = data
+		case "actorRoleLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleLT = data
+		case "actorRoleLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleLTE = data
+		case "actorRoleContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleContains = data
+		case "actorRoleHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleHasPrefix = data
+		case "actorRoleHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleHasSuffix = data
+		case "actorRoleEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleEqualFold = data
+		case "actorRoleContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorRoleContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorRoleContainsFold = data
+		case "actorDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartment = data
+		case "actorDepartmentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentNEQ = data
+		case "actorDepartmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentIn = data
+		case "actorDepartmentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentNotIn = data
+		case "actorDepartmentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentGT = data
+		case "actorDepartmentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentGTE = data
+		case "actorDepartmentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentLT = data
+		case "actorDepartmentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentLTE = data
+		case "actorDepartmentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentContains = data
+		case "actorDepartmentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentHasPrefix = data
+		case "actorDepartmentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentHasSuffix = data
+		case "actorDepartmentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentEqualFold = data
+		case "actorDepartmentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorDepartmentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorDepartmentContainsFold = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "reasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNEQ = data
+		case "reasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIn = data
+		case "reasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotIn = data
+		case "reasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGT = data
+		case "reasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonGTE = data
+		case "reasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLT = data
+		case "reasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonLTE = data
+		case "reasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContains = data
+		case "reasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasPrefix = data
+		case "reasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonHasSuffix = data
+		case "reasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonIsNil = data
+		case "reasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonNotNil = data
+		case "reasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonEqualFold = data
+		case "reasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReasonContainsFold = data
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		case "atNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtNEQ = data
+		case "atIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtIn = data
+		case "atNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtNotIn = data
+		case "atGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtGT = data
+		case "atGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtGTE = data
+		case "atLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLT = data
+		case "atLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("atLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AtLTE = data
+		case "applicationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationID = data
+		case "applicationIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIDNEQ = data
+		case "applicationIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIDIn = data
+		case "applicationIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("applicationIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ApplicationIDNotIn = data
+		case "hasApplication":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplication"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplication = data
+		case "hasApplicationWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasApplicationWith"))
+			data, err := ec.unmarshalORepairApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasApplicationWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRepairTransitionWhereInput unmarshals raw into the RepairTransitionWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRepairTransitionWhereInput(ctx context.Context, raw any) (ent.RepairTransitionWhereInput, error) {
+	var out ent.RepairTransitionWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RepairTransitionWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSectorRatingOrder(ctx context.Context, obj any) (ent.SectorRatingOrder, error) {
 	var it ent.SectorRatingOrder
 	if obj == nil {
@@ -53666,6 +57759,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._SectorRating(ctx, sel, obj)
+	case *ent.RepairTransition:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RepairTransition(ctx, sel, obj)
+	case *ent.RepairApplication:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RepairApplication(ctx, sel, obj)
 	case *ent.PublicityRule:
 		if obj == nil {
 			return graphql.Null
@@ -54260,6 +58363,12 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AdministrativePenalty_person(ctx, field, obj)
 				})
+		case "repairApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AdministrativePenalty_repairApplications(ctx, field, obj)
+				})
 		case "publicity":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -54653,6 +58762,12 @@ func (ec *executionContext) _CreditCommitment(ctx context.Context, sel ast.Selec
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditCommitment_person(ctx, field, obj)
+				})
+		case "repairApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditCommitment_repairApplications(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -55068,6 +59183,12 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_priorNotices(ctx, field, obj)
+				})
+		case "repairApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_repairApplications(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -56564,6 +60685,12 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ListEntry_person(ctx, field, obj)
 				})
+		case "repairApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ListEntry_repairApplications(ctx, field, obj)
+				})
 		case "publicity":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -57214,6 +61341,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updatePriorNotice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updatePriorNotice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createRepairApplication":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRepairApplication(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transitionRepair":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_transitionRepair(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -58286,6 +62427,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_publicityRules(ctx, field)
 				})
+		case "repairApplications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_repairApplications(ctx, field)
+				})
 		case "sectorRatings":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -58340,6 +62487,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eiaStatus(ctx, field)
 				})
+		case "repairReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_repairReport(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -58354,6 +62507,369 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairApplicationImplementors = []string{"RepairApplication", "Node"}
+
+func (ec *executionContext) _RepairApplication(ctx context.Context, sel ast.SelectionSet, obj *ent.RepairApplication) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairApplicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairApplication")
+		case "id":
+			out.Values[i] = ec._RepairApplication_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._RepairApplication_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RepairApplication_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._RepairApplication_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "penaltyID":
+			out.Values[i] = ec._RepairApplication_penaltyID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listEntryID":
+			out.Values[i] = ec._RepairApplication_listEntryID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "commitmentID":
+			out.Values[i] = ec._RepairApplication_commitmentID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentID":
+			out.Values[i] = ec._RepairApplication_departmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "obligationsFulfilled":
+			out.Values[i] = ec._RepairApplication_obligationsFulfilled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mitigatingFlags":
+			out.Values[i] = ec._RepairApplication_mitigatingFlags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "materials":
+			out.Values[i] = ec._RepairApplication_materials(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedOn":
+			out.Values[i] = ec._RepairApplication_submittedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptBy":
+			out.Values[i] = ec._RepairApplication_acceptBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decideBy":
+			out.Values[i] = ec._RepairApplication_decideBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "syncBy":
+			out.Values[i] = ec._RepairApplication_syncBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dueOn":
+			out.Values[i] = ec._RepairApplication_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedOn":
+			out.Values[i] = ec._RepairApplication_completedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastReason":
+			out.Values[i] = ec._RepairApplication_lastReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "penalty":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_penalty(ctx, field, obj)
+				})
+		case "listEntry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_listEntry(ctx, field, obj)
+				})
+		case "commitment":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_commitment(ctx, field, obj)
+				})
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_department(ctx, field, obj)
+				})
+		case "transitions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_transitions(ctx, field, obj)
+				})
+		case "overdue":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_overdue(ctx, field, obj)
+				})
+		case "allowedNextStates":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairApplication_allowedNextStates(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairApplicationConnectionImplementors = []string{"RepairApplicationConnection"}
+
+func (ec *executionContext) _RepairApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.RepairApplicationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairApplicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairApplicationConnection")
+		case "edges":
+			out.Values[i] = ec._RepairApplicationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RepairApplicationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RepairApplicationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairApplicationEdgeImplementors = []string{"RepairApplicationEdge"}
+
+func (ec *executionContext) _RepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.RepairApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairApplicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairApplicationEdge")
+		case "node":
+			out.Values[i] = ec._RepairApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RepairApplicationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairReportRowImplementors = []string{"RepairReportRow"}
+
+func (ec *executionContext) _RepairReportRow(ctx context.Context, sel ast.SelectionSet, obj *repair.ReportRow) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairReportRowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairReportRow")
+		case "department":
+			out.Values[i] = ec._RepairReportRow_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._RepairReportRow_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._RepairReportRow_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var repairTransitionImplementors = []string{"RepairTransition", "Node"}
+
+func (ec *executionContext) _RepairTransition(ctx context.Context, sel ast.SelectionSet, obj *ent.RepairTransition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairTransitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairTransition")
+		case "id":
+			out.Values[i] = ec._RepairTransition_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromState":
+			out.Values[i] = ec._RepairTransition_fromState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toState":
+			out.Values[i] = ec._RepairTransition_toState(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._RepairTransition_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorRole":
+			out.Values[i] = ec._RepairTransition_actorRole(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actorDepartment":
+			out.Values[i] = ec._RepairTransition_actorDepartment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._RepairTransition_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._RepairTransition_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "applicationID":
+			out.Values[i] = ec._RepairTransition_applicationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "application":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RepairTransition_application(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59840,6 +64356,11 @@ func (ec *executionContext) unmarshalNCreatePriorNoticeInput2githubᚗcomᚋcred
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateRepairApplicationInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateRepairApplicationInput(ctx context.Context, v any) (ent.CreateRepairApplicationInput, error) {
+	res, err := ec.unmarshalInputCreateRepairApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateSectorRatingInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateSectorRatingInput(ctx context.Context, v any) (ent.CreateSectorRatingInput, error) {
 	res, err := ec.unmarshalInputCreateSectorRatingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -60785,6 +65306,123 @@ func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋ
 
 func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplication!")
+		return graphql.Null
+	}
+	return ec._RepairApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairApplicationConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplicationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplicationConnection!")
+		return graphql.Null
+	}
+	return ec._RepairApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRepairApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrder(ctx context.Context, v any) (*ent.RepairApplicationOrder, error) {
+	res, err := ec.unmarshalInputRepairApplicationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRepairApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderField(ctx context.Context, v any) (*ent.RepairApplicationOrderField, error) {
+	var res = new(ent.RepairApplicationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepairApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplicationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplicationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx context.Context, v any) (repairapplication.State, error) {
+	var res repairapplication.State
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx context.Context, sel ast.SelectionSet, v repairapplication.State) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx context.Context, v any) ([]repairapplication.State, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]repairapplication.State, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx context.Context, sel ast.SelectionSet, v []repairapplication.State) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRepairApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInput(ctx context.Context, v any) (*ent.RepairApplicationWhereInput, error) {
+	res, err := ec.unmarshalInputRepairApplicationWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepairReportRow2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋrepairᚐReportRowᚄ(ctx context.Context, sel ast.SelectionSet, v []*repair.ReportRow) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairReportRow2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋrepairᚐReportRow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairReportRow2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋrepairᚐReportRow(ctx context.Context, sel ast.SelectionSet, v *repair.ReportRow) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairReportRow!")
+		return graphql.Null
+	}
+	return ec._RepairReportRow(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairTransition2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransition(ctx context.Context, sel ast.SelectionSet, v *ent.RepairTransition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairTransition!")
+		return graphql.Null
+	}
+	return ec._RepairTransition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRepairTransitionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInput(ctx context.Context, v any) (*ent.RepairTransitionWhereInput, error) {
+	res, err := ec.unmarshalInputRepairTransitionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRestriction2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestrictionᚄ(ctx context.Context, sel ast.SelectionSet, v []*jointpunishment.Restriction) graphql.Marshaler {
@@ -64036,6 +68674,190 @@ func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraph�
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalORepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RepairApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalORepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalORepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RepairApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORepairApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderᚄ(ctx context.Context, v any) ([]*ent.RepairApplicationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RepairApplicationOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx context.Context, v any) ([]repairapplication.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]repairapplication.State, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORepairApplicationState2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐStateᚄ(ctx context.Context, sel ast.SelectionSet, v []repairapplication.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORepairApplicationState2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx context.Context, v any) (*repairapplication.State, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(repairapplication.State)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORepairApplicationState2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx context.Context, sel ast.SelectionSet, v *repairapplication.State) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORepairApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInputᚄ(ctx context.Context, v any) ([]*ent.RepairApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RepairApplicationWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORepairApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationWhereInput(ctx context.Context, v any) (*ent.RepairApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRepairApplicationWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORepairTransition2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairTransition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairTransition2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORepairTransitionWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInputᚄ(ctx context.Context, v any) ([]*ent.RepairTransitionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RepairTransitionWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairTransitionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORepairTransitionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInput(ctx context.Context, v any) (*ent.RepairTransitionWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRepairTransitionWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx context.Context, v any) ([]evaluation.Tier, error) {

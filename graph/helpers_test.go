@@ -10,10 +10,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"time"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -166,4 +168,9 @@ func (e *testEnv) departmentID(code string) int {
 		e.t.Fatalf("department %s: %v", code, err)
 	}
 	return id
+}
+
+// todayMinus is the date n days before today, as GraphQL writes it.
+func todayMinus(n int) string {
+	return sectors.Today().AddDate(0, 0, -n).Format(time.DateOnly)
 }

@@ -7,8 +7,12 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/repair"
 )
 
 // CreatePriorNotice is the resolver for the createPriorNotice field.
@@ -19,4 +23,29 @@ func (r *mutationResolver) CreatePriorNotice(ctx context.Context, input ent.Crea
 // UpdatePriorNotice is the resolver for the updatePriorNotice field.
 func (r *mutationResolver) UpdatePriorNotice(ctx context.Context, id int, input ent.UpdatePriorNoticeInput) (*ent.PriorNotice, error) {
 	return ent.FromContext(ctx).PriorNotice.UpdateOneID(id).SetInput(input).Save(ctx)
+}
+
+// CreateRepairApplication is the resolver for the createRepairApplication field.
+func (r *mutationResolver) CreateRepairApplication(ctx context.Context, input ent.CreateRepairApplicationInput) (*ent.RepairApplication, error) {
+	return ent.FromContext(ctx).RepairApplication.Create().SetInput(input).Save(ctx)
+}
+
+// TransitionRepair is the resolver for the transitionRepair field.
+func (r *mutationResolver) TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error) {
+	return repair.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
+}
+
+// RepairReport is the resolver for the repairReport field.
+func (r *queryResolver) RepairReport(ctx context.Context, from time.Time, to time.Time) ([]*repair.ReportRow, error) {
+	return repair.Report(ctx, r.client, from, to)
+}
+
+// Overdue is the resolver for the overdue field.
+func (r *repairApplicationResolver) Overdue(ctx context.Context, obj *ent.RepairApplication) (bool, error) {
+	return obj.DueOn != nil && obj.DueOn.Before(sectors.Today()) && len(repair.Next(obj.State)) > 0, nil
+}
+
+// AllowedNextStates is the resolver for the allowedNextStates field.
+func (r *repairApplicationResolver) AllowedNextStates(ctx context.Context, obj *ent.RepairApplication) ([]repairapplication.State, error) {
+	return repair.Next(obj.State), nil
 }

@@ -113,6 +113,60 @@ var measureRows = []struct {
 		[]string{"LEGAL_REPRESENTATIVE"}, []string{"FINANCING"}},
 }
 
+// holidayRows is the 2026 official calendar's exceptions (国务院办公厅关于2026年部分节假日安排的通知
+// [R]: verify against the published notice; it is data, corrected without code).
+var holidayRows = []struct {
+	day     string
+	working bool
+	name    string
+}{
+	{"2026-01-01", false, "元旦"}, {"2026-01-02", false, "元旦"}, {"2026-01-04", true, "元旦调休"},
+	{"2026-02-16", false, "春节"}, {"2026-02-17", false, "春节"}, {"2026-02-18", false, "春节"}, {"2026-02-19", false, "春节"},
+	{"2026-02-20", false, "春节"}, {"2026-02-23", false, "春节"}, {"2026-02-14", true, "春节调休"}, {"2026-02-28", true, "春节调休"},
+	{"2026-04-06", false, "清明节"},
+	{"2026-05-01", false, "劳动节"}, {"2026-05-04", false, "劳动节"}, {"2026-05-05", false, "劳动节"}, {"2026-05-09", true, "劳动节调休"},
+	{"2026-06-19", false, "端午节"},
+	{"2026-09-25", false, "中秋节"},
+	{"2026-10-01", false, "国庆节"}, {"2026-10-02", false, "国庆节"}, {"2026-10-05", false, "国庆节"}, {"2026-10-06", false, "国庆节"},
+	{"2026-10-07", false, "国庆节"}, {"2026-09-20", true, "国庆节调休"}, {"2026-10-10", true, "国庆节调休"},
+}
+
+// timeLimitRows are the procedural time limits in working days (domain.md §5.2, §6).
+var timeLimitRows = []struct {
+	procedure, step string
+	days            int
+	basis           string
+}{
+	{"REPAIR", "ACCEPT", 2, "SAMR practice [R]: acceptance in about 2 working days"},
+	{"REPAIR", "DECIDE", 15, "SAMR practice [R]: decision within about 15 working days"},
+	{"REPAIR", "SYNC", 3, "Credit China: stop publication within 3 working days of the decision"},
+	{"OBJECTION", "MARK", 1, "《上海市社会信用条例》第三十六条: mark within 1 working day"},
+	{"OBJECTION", "PLATFORM_CHECK", 5, "同上: platform decides within 5 working days"},
+	{"OBJECTION", "FORWARD", 2, "同上: forward within 2 working days"},
+	{"OBJECTION", "PROVIDER_CHECK", 5, "同上: provider decides within 5 working days"},
+}
+
+// calendar loads holidays and time limits when absent.
+func calendar(ctx context.Context, c *ent.Client) error {
+	n, err := c.TimeLimit.Query().Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	hs := make([]*ent.HolidayCreate, 0, len(holidayRows))
+	for _, h := range holidayRows {
+		hs = append(hs, c.Holiday.Create().SetDay(day(h.day)).SetWorking(h.working).SetName(h.name))
+	}
+	if err := c.Holiday.CreateBulk(hs...).Exec(ctx); err != nil {
+		return fmt.Errorf("loading the calendar: %w", err)
+	}
+	ls := make([]*ent.TimeLimitCreate, 0, len(timeLimitRows))
+	for _, l := range timeLimitRows {
+		ls = append(ls, c.TimeLimit.Create().SetProcedure(l.procedure).SetStep(l.step).SetWorkingDays(l.days).
+			SetEffectiveFrom(day("2020-01-01")).SetBasis(l.basis))
+	}
+	return c.TimeLimit.CreateBulk(ls...).Exec(ctx)
+}
+
 // measures loads the joint-punishment catalogue and the first evaluation rule set when absent.
 func measures(ctx context.Context, c *ent.Client) error {
 	n, err := c.JointPunishmentMeasure.Query().Count(ctx)

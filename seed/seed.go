@@ -58,6 +58,9 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	if err := measures(ctx, c); err != nil {
 		return err
 	}
+	if err := calendar(ctx, c); err != nil {
+		return err
+	}
 	n, err := c.Division.Query().Count(ctx)
 	if err != nil {
 		return err

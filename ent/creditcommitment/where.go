@@ -790,6 +790,29 @@ func HasPersonWith(preds ...predicate.NaturalPerson) predicate.CreditCommitment 
 	})
 }
 
+// HasRepairApplications applies the HasEdge predicate on the "repair_applications" edge.
+func HasRepairApplications() predicate.CreditCommitment {
+	return predicate.CreditCommitment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRepairApplicationsWith applies the HasEdge predicate on the "repair_applications" edge with a given conditions (other predicates).
+func HasRepairApplicationsWith(preds ...predicate.RepairApplication) predicate.CreditCommitment {
+	return predicate.CreditCommitment(func(s *sql.Selector) {
+		step := newRepairApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.CreditCommitment) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.AndPredicates(predicates...))

@@ -51,6 +51,8 @@ const (
 	EdgeInspectionPlans = "inspection_plans"
 	// EdgePriorNotices holds the string denoting the prior_notices edge name in mutations.
 	EdgePriorNotices = "prior_notices"
+	// EdgeRepairApplications holds the string denoting the repair_applications edge name in mutations.
+	EdgeRepairApplications = "repair_applications"
 	// Table holds the table name of the department in the database.
 	Table = "departments"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -116,6 +118,13 @@ const (
 	PriorNoticesInverseTable = "prior_notices"
 	// PriorNoticesColumn is the table column denoting the prior_notices relation/edge.
 	PriorNoticesColumn = "department_id"
+	// RepairApplicationsTable is the table that holds the repair_applications relation/edge.
+	RepairApplicationsTable = "repair_applications"
+	// RepairApplicationsInverseTable is the table name for the RepairApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "repairapplication" package.
+	RepairApplicationsInverseTable = "repair_applications"
+	// RepairApplicationsColumn is the table column denoting the repair_applications relation/edge.
+	RepairApplicationsColumn = "department_id"
 )
 
 // Columns holds all SQL columns for department fields.
@@ -355,6 +364,20 @@ func ByPriorNotices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPriorNoticesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRepairApplicationsCount orders the results by repair_applications count.
+func ByRepairApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRepairApplicationsStep(), opts...)
+	}
+}
+
+// ByRepairApplications orders the results by repair_applications terms.
+func ByRepairApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRepairApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -416,6 +439,13 @@ func newPriorNoticesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PriorNoticesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
+	)
+}
+func newRepairApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RepairApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
 	)
 }
 

@@ -261,6 +261,30 @@ func (f PublicityRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PublicityRuleMutation", m)
 }
 
+// The RepairApplicationFunc type is an adapter to allow the use of ordinary
+// function as RepairApplication mutator.
+type RepairApplicationFunc func(context.Context, *ent.RepairApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RepairApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RepairApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RepairApplicationMutation", m)
+}
+
+// The RepairTransitionFunc type is an adapter to allow the use of ordinary
+// function as RepairTransition mutator.
+type RepairTransitionFunc func(context.Context, *ent.RepairTransitionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RepairTransitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RepairTransitionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RepairTransitionMutation", m)
+}
+
 // The SectorRatingFunc type is an adapter to allow the use of ordinary
 // function as SectorRating mutator.
 type SectorRatingFunc func(context.Context, *ent.SectorRatingMutation) (ent.Value, error)

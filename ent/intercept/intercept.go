@@ -30,6 +30,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -659,6 +661,60 @@ func (f TraversePublicityRule) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.PublicityRuleQuery", q)
 }
 
+// The RepairApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RepairApplicationFunc func(context.Context, *ent.RepairApplicationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RepairApplicationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RepairApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RepairApplicationQuery", q)
+}
+
+// The TraverseRepairApplication type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRepairApplication func(context.Context, *ent.RepairApplicationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRepairApplication) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRepairApplication) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RepairApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RepairApplicationQuery", q)
+}
+
+// The RepairTransitionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RepairTransitionFunc func(context.Context, *ent.RepairTransitionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RepairTransitionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RepairTransitionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RepairTransitionQuery", q)
+}
+
+// The TraverseRepairTransition type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRepairTransition func(context.Context, *ent.RepairTransitionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRepairTransition) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRepairTransition) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RepairTransitionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RepairTransitionQuery", q)
+}
+
 // The SectorRatingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SectorRatingFunc func(context.Context, *ent.SectorRatingQuery) (ent.Value, error)
 
@@ -812,6 +868,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PriorNoticeQuery, predicate.PriorNotice, priornotice.OrderOption]{typ: ent.TypePriorNotice, tq: q}, nil
 	case *ent.PublicityRuleQuery:
 		return &query[*ent.PublicityRuleQuery, predicate.PublicityRule, publicityrule.OrderOption]{typ: ent.TypePublicityRule, tq: q}, nil
+	case *ent.RepairApplicationQuery:
+		return &query[*ent.RepairApplicationQuery, predicate.RepairApplication, repairapplication.OrderOption]{typ: ent.TypeRepairApplication, tq: q}, nil
+	case *ent.RepairTransitionQuery:
+		return &query[*ent.RepairTransitionQuery, predicate.RepairTransition, repairtransition.OrderOption]{typ: ent.TypeRepairTransition, tq: q}, nil
 	case *ent.SectorRatingQuery:
 		return &query[*ent.SectorRatingQuery, predicate.SectorRating, sectorrating.OrderOption]{typ: ent.TypeSectorRating, tq: q}, nil
 	case *ent.ServiceProviderQuery:

@@ -68,6 +68,8 @@ const (
 	EdgeEntity = "entity"
 	// EdgePerson holds the string denoting the person edge name in mutations.
 	EdgePerson = "person"
+	// EdgeRepairApplications holds the string denoting the repair_applications edge name in mutations.
+	EdgeRepairApplications = "repair_applications"
 	// Table holds the table name of the listentry in the database.
 	Table = "list_entries"
 	// DepartmentTable is the table that holds the department relation/edge.
@@ -91,6 +93,13 @@ const (
 	PersonInverseTable = "natural_persons"
 	// PersonColumn is the table column denoting the person relation/edge.
 	PersonColumn = "person_id"
+	// RepairApplicationsTable is the table that holds the repair_applications relation/edge.
+	RepairApplicationsTable = "repair_applications"
+	// RepairApplicationsInverseTable is the table name for the RepairApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "repairapplication" package.
+	RepairApplicationsInverseTable = "repair_applications"
+	// RepairApplicationsColumn is the table column denoting the repair_applications relation/edge.
+	RepairApplicationsColumn = "list_entry_id"
 )
 
 // Columns holds all SQL columns for listentry fields.
@@ -380,6 +389,20 @@ func ByPersonField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPersonStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByRepairApplicationsCount orders the results by repair_applications count.
+func ByRepairApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRepairApplicationsStep(), opts...)
+	}
+}
+
+// ByRepairApplications orders the results by repair_applications terms.
+func ByRepairApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRepairApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -399,6 +422,13 @@ func newPersonStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PersonInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, PersonTable, PersonColumn),
+	)
+}
+func newRepairApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RepairApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
 	)
 }
 

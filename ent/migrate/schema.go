@@ -926,6 +926,97 @@ var (
 		Columns:    PublicityRulesColumns,
 		PrimaryKey: []*schema.Column{PublicityRulesColumns[0]},
 	}
+	// RepairApplicationsColumns holds the columns for the "repair_applications" table.
+	RepairApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"DRAFT", "SUBMITTED", "NEEDS_SUPPLEMENT", "NOT_ACCEPTED", "ACCEPTED", "INITIAL_APPROVED", "INITIAL_REJECTED", "UNDER_AUTHORITY_REVIEW", "APPROVED", "DENIED", "COMPLETED", "WITHDRAWN", "REVOKED"}, Default: "DRAFT"},
+		{Name: "obligations_fulfilled", Type: field.TypeBool, Default: false},
+		{Name: "mitigating_flags", Type: field.TypeJSON, Nullable: true},
+		{Name: "materials", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "submitted_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "accept_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "decide_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "sync_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "completed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "last_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "penalty_id", Type: field.TypeInt, Nullable: true},
+		{Name: "commitment_id", Type: field.TypeInt, Nullable: true},
+		{Name: "department_id", Type: field.TypeInt},
+		{Name: "list_entry_id", Type: field.TypeInt, Nullable: true},
+	}
+	// RepairApplicationsTable holds the schema information for the "repair_applications" table.
+	RepairApplicationsTable = &schema.Table{
+		Name:       "repair_applications",
+		Columns:    RepairApplicationsColumns,
+		PrimaryKey: []*schema.Column{RepairApplicationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "repair_applications_administrative_penalties_repair_applications",
+				Columns:    []*schema.Column{RepairApplicationsColumns[14]},
+				RefColumns: []*schema.Column{AdministrativePenaltiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "repair_applications_credit_commitments_repair_applications",
+				Columns:    []*schema.Column{RepairApplicationsColumns[15]},
+				RefColumns: []*schema.Column{CreditCommitmentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "repair_applications_departments_repair_applications",
+				Columns:    []*schema.Column{RepairApplicationsColumns[16]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "repair_applications_list_entries_repair_applications",
+				Columns:    []*schema.Column{RepairApplicationsColumns[17]},
+				RefColumns: []*schema.Column{ListEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "repairapplication_state_due_on",
+				Unique:  false,
+				Columns: []*schema.Column{RepairApplicationsColumns[3], RepairApplicationsColumns[11]},
+			},
+			{
+				Name:    "repairapplication_department_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{RepairApplicationsColumns[16], RepairApplicationsColumns[3]},
+			},
+		},
+	}
+	// RepairTransitionsColumns holds the columns for the "repair_transitions" table.
+	RepairTransitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "from_state", Type: field.TypeString, Size: 32},
+		{Name: "to_state", Type: field.TypeString, Size: 32},
+		{Name: "actor", Type: field.TypeString, Size: 64},
+		{Name: "actor_role", Type: field.TypeString, Size: 32},
+		{Name: "actor_department", Type: field.TypeString, Size: 32},
+		{Name: "reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "application_id", Type: field.TypeInt},
+	}
+	// RepairTransitionsTable holds the schema information for the "repair_transitions" table.
+	RepairTransitionsTable = &schema.Table{
+		Name:       "repair_transitions",
+		Columns:    RepairTransitionsColumns,
+		PrimaryKey: []*schema.Column{RepairTransitionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "repair_transitions_repair_applications_transitions",
+				Columns:    []*schema.Column{RepairTransitionsColumns[8]},
+				RefColumns: []*schema.Column{RepairApplicationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// SectorRatingsColumns holds the columns for the "sector_ratings" table.
 	SectorRatingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1146,6 +1237,8 @@ var (
 		PractitionersTable,
 		PriorNoticesTable,
 		PublicityRulesTable,
+		RepairApplicationsTable,
+		RepairTransitionsTable,
 		SectorRatingsTable,
 		ServiceProvidersTable,
 		SpotChecksTable,
@@ -1240,6 +1333,17 @@ func init() {
 	}
 	PublicityRulesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	RepairApplicationsTable.ForeignKeys[0].RefTable = AdministrativePenaltiesTable
+	RepairApplicationsTable.ForeignKeys[1].RefTable = CreditCommitmentsTable
+	RepairApplicationsTable.ForeignKeys[2].RefTable = DepartmentsTable
+	RepairApplicationsTable.ForeignKeys[3].RefTable = ListEntriesTable
+	RepairApplicationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(107374182400),
+	}
+	RepairTransitionsTable.ForeignKeys[0].RefTable = RepairApplicationsTable
+	RepairTransitionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(111669149696),
 	}
 	SectorRatingsTable.ForeignKeys[0].RefTable = DepartmentsTable
 	SectorRatingsTable.ForeignKeys[1].RefTable = MarketEntitiesTable

@@ -69,6 +69,12 @@ type PriorNotice func(*sql.Selector)
 // PublicityRule is the predicate function for publicityrule builders.
 type PublicityRule func(*sql.Selector)
 
+// RepairApplication is the predicate function for repairapplication builders.
+type RepairApplication func(*sql.Selector)
+
+// RepairTransition is the predicate function for repairtransition builders.
+type RepairTransition func(*sql.Selector)
+
 // SectorRating is the predicate function for sectorrating builders.
 type SectorRating func(*sql.Selector)
 

@@ -615,6 +615,54 @@ func (f PublicityRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PublicityRuleMutation", m)
 }
 
+// The RepairApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RepairApplicationQueryRuleFunc func(context.Context, *ent.RepairApplicationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RepairApplicationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RepairApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RepairApplicationQuery", q)
+}
+
+// The RepairApplicationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RepairApplicationMutationRuleFunc func(context.Context, *ent.RepairApplicationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RepairApplicationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RepairApplicationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RepairApplicationMutation", m)
+}
+
+// The RepairTransitionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RepairTransitionQueryRuleFunc func(context.Context, *ent.RepairTransitionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RepairTransitionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RepairTransitionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RepairTransitionQuery", q)
+}
+
+// The RepairTransitionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RepairTransitionMutationRuleFunc func(context.Context, *ent.RepairTransitionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RepairTransitionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RepairTransitionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RepairTransitionMutation", m)
+}
+
 // The SectorRatingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SectorRatingQueryRuleFunc func(context.Context, *ent.SectorRatingQuery) error
@@ -788,6 +836,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.PublicityRuleQuery:
 		return q.Filter(), nil
+	case *ent.RepairApplicationQuery:
+		return q.Filter(), nil
+	case *ent.RepairTransitionQuery:
+		return q.Filter(), nil
 	case *ent.SectorRatingQuery:
 		return q.Filter(), nil
 	case *ent.ServiceProviderQuery:
@@ -844,6 +896,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PriorNoticeMutation:
 		return m.Filter(), nil
 	case *ent.PublicityRuleMutation:
+		return m.Filter(), nil
+	case *ent.RepairApplicationMutation:
+		return m.Filter(), nil
+	case *ent.RepairTransitionMutation:
 		return m.Filter(), nil
 	case *ent.SectorRatingMutation:
 		return m.Filter(), nil

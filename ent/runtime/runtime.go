@@ -27,6 +27,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/schema"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
@@ -1611,6 +1613,72 @@ func init() {
 	publicityruleDescBasis := publicityruleFields[9].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
+	repairapplicationMixin := schema.RepairApplication{}.Mixin()
+	repairapplication.Policy = privacy.NewPolicies(schema.RepairApplication{})
+	repairapplication.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := repairapplication.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	repairapplicationHooks := schema.RepairApplication{}.Hooks()
+
+	repairapplication.Hooks[1] = repairapplicationHooks[0]
+	repairapplicationMixinFields0 := repairapplicationMixin[0].Fields()
+	_ = repairapplicationMixinFields0
+	repairapplicationFields := schema.RepairApplication{}.Fields()
+	_ = repairapplicationFields
+	// repairapplicationDescCreatedAt is the schema descriptor for created_at field.
+	repairapplicationDescCreatedAt := repairapplicationMixinFields0[0].Descriptor()
+	// repairapplication.DefaultCreatedAt holds the default value on creation for the created_at field.
+	repairapplication.DefaultCreatedAt = repairapplicationDescCreatedAt.Default.(func() time.Time)
+	// repairapplicationDescUpdatedAt is the schema descriptor for updated_at field.
+	repairapplicationDescUpdatedAt := repairapplicationMixinFields0[1].Descriptor()
+	// repairapplication.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	repairapplication.DefaultUpdatedAt = repairapplicationDescUpdatedAt.Default.(func() time.Time)
+	// repairapplication.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	repairapplication.UpdateDefaultUpdatedAt = repairapplicationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// repairapplicationDescObligationsFulfilled is the schema descriptor for obligations_fulfilled field.
+	repairapplicationDescObligationsFulfilled := repairapplicationFields[5].Descriptor()
+	// repairapplication.DefaultObligationsFulfilled holds the default value on creation for the obligations_fulfilled field.
+	repairapplication.DefaultObligationsFulfilled = repairapplicationDescObligationsFulfilled.Default.(bool)
+	repairtransition.Policy = privacy.NewPolicies(schema.RepairTransition{})
+	repairtransition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := repairtransition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	repairtransitionFields := schema.RepairTransition{}.Fields()
+	_ = repairtransitionFields
+	// repairtransitionDescFromState is the schema descriptor for from_state field.
+	repairtransitionDescFromState := repairtransitionFields[0].Descriptor()
+	// repairtransition.FromStateValidator is a validator for the "from_state" field. It is called by the builders before save.
+	repairtransition.FromStateValidator = repairtransitionDescFromState.Validators[0].(func(string) error)
+	// repairtransitionDescToState is the schema descriptor for to_state field.
+	repairtransitionDescToState := repairtransitionFields[1].Descriptor()
+	// repairtransition.ToStateValidator is a validator for the "to_state" field. It is called by the builders before save.
+	repairtransition.ToStateValidator = repairtransitionDescToState.Validators[0].(func(string) error)
+	// repairtransitionDescActor is the schema descriptor for actor field.
+	repairtransitionDescActor := repairtransitionFields[2].Descriptor()
+	// repairtransition.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	repairtransition.ActorValidator = repairtransitionDescActor.Validators[0].(func(string) error)
+	// repairtransitionDescActorRole is the schema descriptor for actor_role field.
+	repairtransitionDescActorRole := repairtransitionFields[3].Descriptor()
+	// repairtransition.ActorRoleValidator is a validator for the "actor_role" field. It is called by the builders before save.
+	repairtransition.ActorRoleValidator = repairtransitionDescActorRole.Validators[0].(func(string) error)
+	// repairtransitionDescActorDepartment is the schema descriptor for actor_department field.
+	repairtransitionDescActorDepartment := repairtransitionFields[4].Descriptor()
+	// repairtransition.ActorDepartmentValidator is a validator for the "actor_department" field. It is called by the builders before save.
+	repairtransition.ActorDepartmentValidator = repairtransitionDescActorDepartment.Validators[0].(func(string) error)
+	// repairtransitionDescAt is the schema descriptor for at field.
+	repairtransitionDescAt := repairtransitionFields[6].Descriptor()
+	// repairtransition.DefaultAt holds the default value on creation for the at field.
+	repairtransition.DefaultAt = repairtransitionDescAt.Default.(func() time.Time)
 	sectorratingMixin := schema.SectorRating{}.Mixin()
 	sectorrating.Policy = privacy.NewPolicies(schema.SectorRating{})
 	sectorrating.Hooks[0] = func(next ent.Mutator) ent.Mutator {

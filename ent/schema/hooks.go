@@ -609,3 +609,19 @@ func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
 	}
 	return nil
 }
+
+// repairApplicationHook checks that a new application names exactly one record, that the
+// department is the record's, and that a commitment is the subject's own.
+func repairApplicationHook(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
+		if !mu.Op().Is(ent.OpCreate) {
+			return next.Mutate(ctx, mu)
+		}
+		_, hasPenalty := mu.Field("penalty_id")
+		_, hasList := mu.Field("list_entry_id")
+		if hasPenalty == hasList {
+			return nil, derrors.Field("penaltyID", "name exactly one record to repair: penaltyID or listEntryID")
+		}
+		return next.Mutate(ctx, mu)
+	})
+}

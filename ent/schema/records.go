@@ -4,6 +4,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"github.com/creditgraph/creditgraph/authz/rule"
@@ -101,6 +102,12 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.String("data_source_unit_uscc").NotEmpty().MaxLen(18).Comment("数据来源单位统一社会信用代码 (CF_SJLYDM)."),
 		field.Text("remark").Optional().Comment("备注 (BZ)."),
 	}
+}
+
+// Edges of the AdministrativePenalty.
+func (AdministrativePenalty) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("repair_applications", RepairApplication.Type).
+		Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput))}
 }
 
 // Indexes of the AdministrativePenalty.
@@ -207,6 +214,12 @@ func (ListEntry) Fields() []ent.Field {
 		field.Enum("removal_reason").Values("EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED").Optional().Nillable().
 			Comment("Why it was removed: EXPIRED 期满, EARLY_REPAIR 提前修复, DECISION_REVOKED 决定撤销, CORRECTED 更正."),
 	}
+}
+
+// Edges of the ListEntry.
+func (ListEntry) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("repair_applications", RepairApplication.Type).
+		Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput))}
 }
 
 // Indexes of the ListEntry.
@@ -329,6 +342,12 @@ func (CreditCommitment) Fields() []ent.Field {
 		field.Enum("fulfilment").Values("PENDING", "FULFILLED", "BREACHED").Default("PENDING").
 			Comment("Fulfilment (履约情况): PENDING 履约中, FULFILLED 已履约, BREACHED 失信."),
 	}
+}
+
+// Edges of the CreditCommitment.
+func (CreditCommitment) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("repair_applications", RepairApplication.Type).
+		Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput))}
 }
 
 // Policy of the CreditCommitment: readable per sector (public rows to public readers), writable by the

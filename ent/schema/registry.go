@@ -94,6 +94,8 @@ func (Department) Edges() []ent.Edge {
 		Comment("Random inspection plans the department drew.").
 		Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("prior_notices", PriorNotice.Type).Comment("Prior notices the department served.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		edge.To("repair_applications", RepairApplication.Type).Comment("Repair applications of records the department determined.").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)))
 }
 

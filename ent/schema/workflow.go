@@ -122,3 +122,110 @@ func (TimeLimit) Annotations() []schema.Annotation {
 		schema.Comment("A procedural time limit in working days (办理时限)."),
 	}
 }
+
+// RepairApplication is an application for credit repair (信用修复申请, domain.md §5) of one
+// penalty or listing, moved through its states by sectors/repair: a clerk of the determining
+// sector submits on the subject's behalf, the credit office accepts and reviews first, the
+// determining department re-reviews, and the credit office executes.
+type RepairApplication struct{ ent.Schema }
+
+// Mixin of the RepairApplication.
+func (RepairApplication) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the RepairApplication.
+func (RepairApplication) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("state").Values("DRAFT", "SUBMITTED", "NEEDS_SUPPLEMENT", "NOT_ACCEPTED", "ACCEPTED", "INITIAL_APPROVED",
+			"INITIAL_REJECTED", "UNDER_AUTHORITY_REVIEW", "APPROVED", "DENIED", "COMPLETED", "WITHDRAWN", "REVOKED").
+			Default("DRAFT").Annotations(noInput, entgql.OrderField("STATE")).
+			Comment("State: DRAFT 草稿, SUBMITTED 已提交, NEEDS_SUPPLEMENT 待补正, NOT_ACCEPTED 不予受理, ACCEPTED 已受理, INITIAL_APPROVED 初审通过, INITIAL_REJECTED 初审不通过, UNDER_AUTHORITY_REVIEW 认定单位复审中, APPROVED 准予修复, DENIED 不予修复, COMPLETED 修复完成, WITHDRAWN 已撤回, REVOKED 修复撤销."),
+		field.Int("penalty_id").Optional().Immutable().Comment("The penalty to repair."),
+		field.Int("list_entry_id").Optional().Immutable().Comment("The listing to repair."),
+		field.Int("commitment_id").Optional().Comment("The repair commitment (信用修复承诺); required to submit."),
+		field.Int("department_id").Immutable().Comment("The determining department (认定单位): the record's."),
+		field.Bool("obligations_fulfilled").Default(false).Comment("Whether the obligations are fulfilled (fine paid, rectified, arrears repaid)."),
+		field.Strings("mitigating_flags").Optional().
+			Comment("Mitigating circumstances: FIRST_OFFENCE, NO_SUBJECTIVE_INTENT, SME, EPIDEMIC, BANKRUPTCY_RESTRUCTURING, ACTIVE_REMEDIATION."),
+		field.Text("materials").Optional().Comment("Materials provided (申请材料)."),
+		field.Time("submitted_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day submitted."),
+		field.Time("accept_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to accept, in working days from submission."),
+		field.Time("decide_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to decide, in working days from acceptance."),
+		field.Time("sync_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to execute and share, in working days from approval."),
+		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
+			Comment("Deadline of the current step; an open application past it is overdue."),
+		field.Time("completed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day repair was executed."),
+		field.Text("last_reason").Optional().Annotations(noInput).Comment("Reason given with the last transition."),
+	}
+}
+
+// Edges of the RepairApplication.
+func (RepairApplication) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("penalty", AdministrativePenalty.Type).Ref("repair_applications").Field("penalty_id").Unique().Immutable().
+			Comment("The penalty to repair."),
+		edge.From("list_entry", ListEntry.Type).Ref("repair_applications").Field("list_entry_id").Unique().Immutable().
+			Comment("The listing to repair."),
+		edge.From("commitment", CreditCommitment.Type).Ref("repair_applications").Field("commitment_id").Unique().
+			Comment("The repair commitment."),
+		edge.From("department", Department.Type).Ref("repair_applications").Field("department_id").Unique().Required().Immutable().
+			Comment("The determining department."),
+		edge.To("transitions", RepairTransition.Type).Comment("Every transition, with actor, time and reason.").
+			Annotations(noInput),
+	}
+}
+
+// Indexes of the RepairApplication.
+func (RepairApplication) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("state", "due_on"), index.Fields("department_id", "state")}
+}
+
+// Policy of the RepairApplication: departments read; writers of the determining sector create
+// drafts; transitions are made by sectors/repair after its own role table.
+func (RepairApplication) Policy() ent.Policy { return workflowPolicy() }
+
+// Hooks of the RepairApplication.
+func (RepairApplication) Hooks() []ent.Hook { return []ent.Hook{repairApplicationHook} }
+
+// Annotations of the RepairApplication.
+func (RepairApplication) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(), entgql.MultiOrder(),
+		entgql.Mutations(entgql.MutationCreate()),
+		schema.Comment("A credit repair application (信用修复申请) and its state."),
+	}
+}
+
+// RepairTransition is one step of a repair application, kept for the record.
+type RepairTransition struct{ ent.Schema }
+
+// Fields of the RepairTransition.
+func (RepairTransition) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("from_state").MaxLen(32).Immutable().Comment("State before."),
+		field.String("to_state").MaxLen(32).Immutable().Comment("State after."),
+		field.String("actor").MaxLen(64).Immutable().Comment("Token name of who made it."),
+		field.String("actor_role").MaxLen(32).Immutable().Comment("Role of who made it."),
+		field.String("actor_department").MaxLen(32).Immutable().Comment("Department code of who made it."),
+		field.Text("reason").Optional().Immutable().Comment("Reason given."),
+		field.Time("at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When."),
+		field.Int("application_id").Immutable().Comment("The application."),
+	}
+}
+
+// Edges of the RepairTransition.
+func (RepairTransition) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("application", RepairApplication.Type).Ref("transitions").Field("application_id").Unique().Required().Immutable().
+			Comment("The application."),
+	}
+}
+
+// Policy of the RepairTransition: read with the applications; written by the workflow only.
+func (RepairTransition) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOnly, rule.SystemOnly)
+}
+
+// Annotations of the RepairTransition.
+func (RepairTransition) Annotations() []schema.Annotation {
+	return []schema.Annotation{schema.Comment("A transition of a repair application (修复流程记录).")}
+}
