@@ -75,7 +75,9 @@ func Next(s State) []State {
 	return out
 }
 
-func internal(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
 
 // may reports whether the viewer acts as actor for a record of sector.
 func may(v *authz.Viewer, actor Actor, sector sectors.Sector) bool {
