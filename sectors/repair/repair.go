@@ -16,105 +16,40 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
-	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
-	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/workdays"
+	"github.com/creditgraph/creditgraph/sectors/workflow"
 )
 
 // State is a repair application's state.
 type State = repairapplication.State
 
-// Actor is who may make a transition.
-type Actor string
-
-const (
-	// Applicant is a writer of the determining sector acting for the subject (a clerk submits
-	// on the subject's behalf).
-	Applicant Actor = "APPLICANT"
-	// CreditOffice accepts, reviews first and executes.
-	CreditOffice Actor = "CREDIT_OFFICE"
-	// Determining is the department that made the determination (谁认定、谁修复).
-	Determining Actor = "DETERMINING_DEPARTMENT"
-)
-
-type edge struct {
-	to     State
-	actor  Actor
-	reason bool // a reason is required
-}
-
 // Transitions is the state machine of domain.md §5.3 with who may make each step.
-var Transitions = map[State][]edge{
-	repairapplication.StateDRAFT: {{repairapplication.StateSUBMITTED, Applicant, false}, {repairapplication.StateWITHDRAWN, Applicant, false}},
+var Transitions = workflow.Machine[State]{
+	repairapplication.StateDRAFT: {{To: repairapplication.StateSUBMITTED, Actor: workflow.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
 	repairapplication.StateSUBMITTED: {
-		{repairapplication.StateACCEPTED, CreditOffice, false}, {repairapplication.StateNEEDS_SUPPLEMENT, CreditOffice, true},
-		{repairapplication.StateNOT_ACCEPTED, CreditOffice, true}, {repairapplication.StateWITHDRAWN, Applicant, false}},
-	repairapplication.StateNEEDS_SUPPLEMENT: {{repairapplication.StateSUBMITTED, Applicant, false}, {repairapplication.StateWITHDRAWN, Applicant, false}},
+		{To: repairapplication.StateACCEPTED, Actor: workflow.CreditOffice}, {To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: workflow.CreditOffice, Reason: true},
+		{To: repairapplication.StateNOT_ACCEPTED, Actor: workflow.CreditOffice, Reason: true}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+	repairapplication.StateNEEDS_SUPPLEMENT: {{To: repairapplication.StateSUBMITTED, Actor: workflow.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
 	repairapplication.StateACCEPTED: {
-		{repairapplication.StateINITIAL_APPROVED, CreditOffice, false}, {repairapplication.StateINITIAL_REJECTED, CreditOffice, true},
-		{repairapplication.StateWITHDRAWN, Applicant, false}},
-	repairapplication.StateINITIAL_APPROVED: {{repairapplication.StateUNDER_AUTHORITY_REVIEW, CreditOffice, false}, {repairapplication.StateWITHDRAWN, Applicant, false}},
+		{To: repairapplication.StateINITIAL_APPROVED, Actor: workflow.CreditOffice}, {To: repairapplication.StateINITIAL_REJECTED, Actor: workflow.CreditOffice, Reason: true},
+		{To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+	repairapplication.StateINITIAL_APPROVED: {{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: workflow.CreditOffice}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
 	repairapplication.StateUNDER_AUTHORITY_REVIEW: {
-		{repairapplication.StateAPPROVED, Determining, false}, {repairapplication.StateDENIED, Determining, true},
-		{repairapplication.StateWITHDRAWN, Applicant, false}},
-	repairapplication.StateAPPROVED:  {{repairapplication.StateCOMPLETED, CreditOffice, false}},
-	repairapplication.StateCOMPLETED: {{repairapplication.StateREVOKED, CreditOffice, true}},
+		{To: repairapplication.StateAPPROVED, Actor: workflow.Determining}, {To: repairapplication.StateDENIED, Actor: workflow.Determining, Reason: true},
+		{To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: workflow.CreditOffice}},
+	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: workflow.CreditOffice, Reason: true}},
 }
 
 // Next lists the states reachable from s.
-func Next(s State) []State {
-	var out []State
-	for _, e := range Transitions[s] {
-		out = append(out, e.to)
-	}
-	return out
-}
+func Next(s State) []State { return Transitions.Next(s) }
 
 func internal(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
-// may reports whether the viewer acts as actor for a record of sector.
-func may(v *authz.Viewer, actor Actor, sector sectors.Sector) bool {
-	if v == nil || v.Perms == nil {
-		return false
-	}
-	p := v.Perms
-	switch actor {
-	case CreditOffice:
-		return p.System || p.ManagePolicy
-	case Applicant, Determining:
-		return p.CanWrite(sector)
-	}
-	return false
-}
-
-// Calendar loads the official calendar.
-func Calendar(ctx context.Context, c *ent.Client) (workdays.Calendar, error) {
-	rows, err := c.Holiday.Query().Order(ent.Asc(holiday.FieldDay)).All(internal(ctx))
-	if err != nil {
-		return workdays.Calendar{}, err
-	}
-	days := make([]workdays.Day, len(rows))
-	for i, r := range rows {
-		days[i] = workdays.Day{Date: r.Day, Working: r.Working}
-	}
-	return workdays.New(days), nil
-}
-
-// limit is the time limit of a step in force on day, in working days.
-func limit(ctx context.Context, c *ent.Client, step string, day time.Time) (int, error) {
-	l, err := c.TimeLimit.Query().Where(timelimit.Procedure("REPAIR"), timelimit.Step(step), timelimit.EffectiveFromLTE(day)).
-		Order(ent.Desc(timelimit.FieldEffectiveFrom)).First(internal(ctx))
-	if err != nil {
-		return 0, fmt.Errorf("time limit REPAIR/%s: %w", step, err)
-	}
-	return l.WorkingDays, nil
 }
 
 // record is the penalty or listing an application is about.
@@ -158,36 +93,18 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	if err != nil {
 		return nil, err
 	}
-	var step *edge
-	for _, e := range Transitions[app.State] {
-		if e.to == to {
-			step = &e
-			break
-		}
-	}
-	if step == nil {
-		next := Next(app.State)
-		names := make([]string, len(next))
-		for i, s := range next {
-			names[i] = string(s)
-		}
-		return nil, fmt.Errorf("%w: a %s application cannot become %s; allowed next states: [%s]", derrors.Conflict, app.State, to, strings.Join(names, ", "))
-	}
 	v := authz.FromContext(ctx)
-	if !may(v, step.actor, rec.sector) {
-		return nil, fmt.Errorf("%w: %s to %s is for the %s", derrors.Forbidden, app.State, to, strings.ToLower(strings.ReplaceAll(string(step.actor), "_", " ")))
+	if _, err := Transitions.Step("a repair application", app.State, to, v, rec.sector, reason); err != nil {
+		return nil, err
 	}
-	if step.reason && strings.TrimSpace(reason) == "" {
-		return nil, derrors.Field("reason", "a reason is required to move an application to %s", to)
-	}
-	cal, err := Calendar(ctx, c)
+	cal, err := workflow.Calendar(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	ictx := internal(ctx) // the role table above is the authorization of this step
 	upd := c.RepairApplication.UpdateOneID(id).SetState(to).SetLastReason(reason)
 	deadline := func(step string) (time.Time, error) {
-		n, err := limit(ctx, c, step, today)
+		n, err := workflow.Limit(ctx, c, "REPAIR", step, today)
 		return cal.Add(today, n), err
 	}
 	switch to {
@@ -226,8 +143,8 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 		// the applicant's turn: no deadline of the office runs
 		upd.ClearDueOn()
 	default:
-		if len(Next(to)) == 0 {
-			upd.ClearDueOn() // a final state
+		if Transitions.Final(to) {
+			upd.ClearDueOn()
 		}
 	}
 	if _, err := upd.Save(ictx); err != nil {

@@ -1,0 +1,89 @@
+// Package workflow is the small state-machine engine behind the credit workflows (repair,
+// objections): each state lists the states it may move to and who may make each step. A step
+// that the current state does not allow is a CONFLICT naming the allowed next states; a step by
+// the wrong actor is FORBIDDEN; refusals need a reason.
+package workflow
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+// Actor is who may make a step.
+type Actor string
+
+const (
+	// Applicant is a writer of the record's sector acting for the subject.
+	Applicant Actor = "APPLICANT"
+	// CreditOffice is the provincial credit office (the platform).
+	CreditOffice Actor = "CREDIT_OFFICE"
+	// Determining is the department that made the determination (谁认定、谁修复).
+	Determining Actor = "DETERMINING_DEPARTMENT"
+	// Filer is anyone who may act for the credit office or the record's sector.
+	Filer Actor = "FILER"
+)
+
+// Edge is an allowed step.
+type Edge[S ~string] struct {
+	To     S
+	Actor  Actor
+	Reason bool // a reason is required
+}
+
+// Machine maps each state to its allowed steps.
+type Machine[S ~string] map[S][]Edge[S]
+
+// Next lists the states reachable from s.
+func (m Machine[S]) Next(s S) []S {
+	var out []S
+	for _, e := range m[s] {
+		out = append(out, e.To)
+	}
+	return out
+}
+
+// May reports whether the viewer acts as actor for a record of sector.
+func May(v *authz.Viewer, actor Actor, sector sectors.Sector) bool {
+	if v == nil || v.Perms == nil {
+		return false
+	}
+	p := v.Perms
+	switch actor {
+	case CreditOffice:
+		return p.System || p.ManagePolicy
+	case Applicant, Determining:
+		return p.CanWrite(sector)
+	case Filer:
+		return p.System || p.ManagePolicy || p.CanWrite(sector)
+	}
+	return false
+}
+
+// Step checks a step from one state to another by the viewer, for a record of sector.
+func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, sector sectors.Sector, reason string) (Edge[S], error) {
+	for _, e := range m[from] {
+		if e.To != to {
+			continue
+		}
+		if !May(v, e.Actor, sector) {
+			return e, fmt.Errorf("%w: %s to %s is for the %s", derrors.Forbidden, from, to, strings.ToLower(strings.ReplaceAll(string(e.Actor), "_", " ")))
+		}
+		if e.Reason && strings.TrimSpace(reason) == "" {
+			return e, derrors.Field("reason", "a reason is required to move %s to %s", what, to)
+		}
+		return e, nil
+	}
+	next := m.Next(from)
+	names := make([]string, len(next))
+	for i, s := range next {
+		names[i] = string(s)
+	}
+	return Edge[S]{}, fmt.Errorf("%w: %s %s cannot become %s; allowed next states: [%s]", derrors.Conflict, what, from, to, strings.Join(names, ", "))
+}
+
+// Final reports whether s has no next state.
+func (m Machine[S]) Final(s S) bool { return len(m[s]) == 0 }
