@@ -125,13 +125,16 @@ type AdministrativePenaltyEdges struct {
 	Person *NaturalPerson `json:"person,omitempty"`
 	// Credit repair applications for it.
 	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
+	// Objections against it.
+	Objections []*Objection `json:"objections,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedRepairApplications map[string][]*RepairApplication
+	namedObjections         map[string][]*Objection
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -174,6 +177,15 @@ func (e AdministrativePenaltyEdges) RepairApplicationsOrErr() ([]*RepairApplicat
 		return e.RepairApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "repair_applications"}
+}
+
+// ObjectionsOrErr returns the Objections value or an error if the edge
+// was not loaded in eager-loading.
+func (e AdministrativePenaltyEdges) ObjectionsOrErr() ([]*Objection, error) {
+	if e.loadedTypes[4] {
+		return e.Objections, nil
+	}
+	return nil, &NotLoadedError{edge: "objections"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -515,6 +527,11 @@ func (_m *AdministrativePenalty) QueryRepairApplications() *RepairApplicationQue
 	return NewAdministrativePenaltyClient(_m.config).QueryRepairApplications(_m)
 }
 
+// QueryObjections queries the "objections" edge of the AdministrativePenalty entity.
+func (_m *AdministrativePenalty) QueryObjections() *ObjectionQuery {
+	return NewAdministrativePenaltyClient(_m.config).QueryObjections(_m)
+}
+
 // Update returns a builder for updating this AdministrativePenalty.
 // Note that you need to call AdministrativePenalty.Unwrap() before calling this method if this AdministrativePenalty
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -707,6 +724,30 @@ func (_m *AdministrativePenalty) appendNamedRepairApplications(name string, edge
 		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
 	} else {
 		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
+	}
+}
+
+// NamedObjections returns the Objections named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *AdministrativePenalty) NamedObjections(name string) ([]*Objection, error) {
+	if _m.Edges.namedObjections == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedObjections[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *AdministrativePenalty) appendNamedObjections(name string, edges ...*Objection) {
+	if _m.Edges.namedObjections == nil {
+		_m.Edges.namedObjections = make(map[string][]*Objection)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedObjections[name] = []*Objection{}
+	} else {
+		_m.Edges.namedObjections[name] = append(_m.Edges.namedObjections[name], edges...)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/shopspring/decimal"
@@ -522,6 +523,21 @@ func (_c *AdministrativePenaltyCreate) AddRepairApplications(v ...*RepairApplica
 		ids[i] = v[i].ID
 	}
 	return _c.AddRepairApplicationIDs(ids...)
+}
+
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_c *AdministrativePenaltyCreate) AddObjectionIDs(ids ...int) *AdministrativePenaltyCreate {
+	_c.mutation.AddObjectionIDs(ids...)
+	return _c
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_c *AdministrativePenaltyCreate) AddObjections(v ...*Objection) *AdministrativePenaltyCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddObjectionIDs(ids...)
 }
 
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
@@ -1045,6 +1061,22 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

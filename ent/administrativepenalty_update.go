@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -677,6 +678,21 @@ func (_u *AdministrativePenaltyUpdate) AddRepairApplications(v ...*RepairApplica
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *AdministrativePenaltyUpdate) AddObjectionIDs(ids ...int) *AdministrativePenaltyUpdate {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *AdministrativePenaltyUpdate) AddObjections(v ...*Objection) *AdministrativePenaltyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
 func (_u *AdministrativePenaltyUpdate) Mutation() *AdministrativePenaltyMutation {
 	return _u.mutation
@@ -701,6 +717,27 @@ func (_u *AdministrativePenaltyUpdate) RemoveRepairApplications(v ...*RepairAppl
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *AdministrativePenaltyUpdate) ClearObjections() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *AdministrativePenaltyUpdate) RemoveObjectionIDs(ids ...int) *AdministrativePenaltyUpdate {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *AdministrativePenaltyUpdate) RemoveObjections(v ...*Objection) *AdministrativePenaltyUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1101,6 +1138,51 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1773,6 +1855,21 @@ func (_u *AdministrativePenaltyUpdateOne) AddRepairApplications(v ...*RepairAppl
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *AdministrativePenaltyUpdateOne) AddObjectionIDs(ids ...int) *AdministrativePenaltyUpdateOne {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *AdministrativePenaltyUpdateOne) AddObjections(v ...*Objection) *AdministrativePenaltyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the AdministrativePenaltyMutation object of the builder.
 func (_u *AdministrativePenaltyUpdateOne) Mutation() *AdministrativePenaltyMutation {
 	return _u.mutation
@@ -1797,6 +1894,27 @@ func (_u *AdministrativePenaltyUpdateOne) RemoveRepairApplications(v ...*RepairA
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *AdministrativePenaltyUpdateOne) ClearObjections() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *AdministrativePenaltyUpdateOne) RemoveObjectionIDs(ids ...int) *AdministrativePenaltyUpdateOne {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *AdministrativePenaltyUpdateOne) RemoveObjections(v ...*Objection) *AdministrativePenaltyUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Where appends a list predicates to the AdministrativePenaltyUpdate builder.
@@ -2227,6 +2345,51 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

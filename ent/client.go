@@ -34,6 +34,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -86,6 +87,8 @@ type Client struct {
 	MarketEntity *MarketEntityClient
 	// NaturalPerson is the client for interacting with the NaturalPerson builders.
 	NaturalPerson *NaturalPersonClient
+	// Objection is the client for interacting with the Objection builders.
+	Objection *ObjectionClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
 	// PriorNotice is the client for interacting with the PriorNotice builders.
@@ -133,6 +136,7 @@ func (c *Client) init() {
 	c.ListEntry = NewListEntryClient(c.config)
 	c.MarketEntity = NewMarketEntityClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
+	c.Objection = NewObjectionClient(c.config)
 	c.Practitioner = NewPractitionerClient(c.config)
 	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
@@ -260,6 +264,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
+		Objection:                 NewObjectionClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
@@ -306,6 +311,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
+		Objection:                 NewObjectionClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
@@ -348,7 +354,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
 		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
 		c.SpotCheck, c.TimeLimit,
 	} {
@@ -364,7 +370,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
 		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
 		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
 		c.SpotCheck, c.TimeLimit,
 	} {
@@ -411,6 +417,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.MarketEntity.mutate(ctx, m)
 	case *NaturalPersonMutation:
 		return c.NaturalPerson.mutate(ctx, m)
+	case *ObjectionMutation:
+		return c.Objection.mutate(ctx, m)
 	case *PractitionerMutation:
 		return c.Practitioner.mutate(ctx, m)
 	case *PriorNoticeMutation:
@@ -915,6 +923,22 @@ func (c *AdministrativePenaltyClient) QueryRepairApplications(_m *Administrative
 			sqlgraph.From(administrativepenalty.Table, administrativepenalty.FieldID, id),
 			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, administrativepenalty.RepairApplicationsTable, administrativepenalty.RepairApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryObjections queries the objections edge of a AdministrativePenalty.
+func (c *AdministrativePenaltyClient) QueryObjections(_m *AdministrativePenalty) *ObjectionQuery {
+	query := (&ObjectionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(administrativepenalty.Table, administrativepenalty.FieldID, id),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, administrativepenalty.ObjectionsTable, administrativepenalty.ObjectionsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -1857,6 +1881,22 @@ func (c *DepartmentClient) QueryRepairApplications(_m *Department) *RepairApplic
 			sqlgraph.From(department.Table, department.FieldID, id),
 			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.RepairApplicationsTable, department.RepairApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryObjections queries the objections edge of a Department.
+func (c *DepartmentClient) QueryObjections(_m *Department) *ObjectionQuery {
+	query := (&ObjectionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.ObjectionsTable, department.ObjectionsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3064,6 +3104,22 @@ func (c *ListEntryClient) QueryRepairApplications(_m *ListEntry) *RepairApplicat
 	return query
 }
 
+// QueryObjections queries the objections edge of a ListEntry.
+func (c *ListEntryClient) QueryObjections(_m *ListEntry) *ObjectionQuery {
+	query := (&ObjectionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(listentry.Table, listentry.FieldID, id),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, listentry.ObjectionsTable, listentry.ObjectionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *ListEntryClient) Hooks() []Hook {
 	hooks := c.hooks.ListEntry
@@ -3707,6 +3763,188 @@ func (c *NaturalPersonClient) mutate(ctx context.Context, m *NaturalPersonMutati
 		return (&NaturalPersonDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown NaturalPerson mutation op: %q", m.Op())
+	}
+}
+
+// ObjectionClient is a client for the Objection schema.
+type ObjectionClient struct {
+	config
+}
+
+// NewObjectionClient returns a client for the Objection from the given config.
+func NewObjectionClient(c config) *ObjectionClient {
+	return &ObjectionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `objection.Hooks(f(g(h())))`.
+func (c *ObjectionClient) Use(hooks ...Hook) {
+	c.hooks.Objection = append(c.hooks.Objection, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `objection.Intercept(f(g(h())))`.
+func (c *ObjectionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Objection = append(c.inters.Objection, interceptors...)
+}
+
+// Create returns a builder for creating a Objection entity.
+func (c *ObjectionClient) Create() *ObjectionCreate {
+	mutation := newObjectionMutation(c.config, OpCreate)
+	return &ObjectionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Objection entities.
+func (c *ObjectionClient) CreateBulk(builders ...*ObjectionCreate) *ObjectionCreateBulk {
+	return &ObjectionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ObjectionClient) MapCreateBulk(slice any, setFunc func(*ObjectionCreate, int)) *ObjectionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ObjectionCreateBulk{err: fmt.Errorf("calling to ObjectionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ObjectionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ObjectionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Objection.
+func (c *ObjectionClient) Update() *ObjectionUpdate {
+	mutation := newObjectionMutation(c.config, OpUpdate)
+	return &ObjectionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ObjectionClient) UpdateOne(_m *Objection) *ObjectionUpdateOne {
+	mutation := newObjectionMutation(c.config, OpUpdateOne, withObjection(_m))
+	return &ObjectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ObjectionClient) UpdateOneID(id int) *ObjectionUpdateOne {
+	mutation := newObjectionMutation(c.config, OpUpdateOne, withObjectionID(id))
+	return &ObjectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Objection.
+func (c *ObjectionClient) Delete() *ObjectionDelete {
+	mutation := newObjectionMutation(c.config, OpDelete)
+	return &ObjectionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ObjectionClient) DeleteOne(_m *Objection) *ObjectionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ObjectionClient) DeleteOneID(id int) *ObjectionDeleteOne {
+	builder := c.Delete().Where(objection.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ObjectionDeleteOne{builder}
+}
+
+// Query returns a query builder for Objection.
+func (c *ObjectionClient) Query() *ObjectionQuery {
+	return &ObjectionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeObjection},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Objection entity by its id.
+func (c *ObjectionClient) Get(ctx context.Context, id int) (*Objection, error) {
+	return c.Query().Where(objection.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ObjectionClient) GetX(ctx context.Context, id int) *Objection {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryPenalty queries the penalty edge of a Objection.
+func (c *ObjectionClient) QueryPenalty(_m *Objection) *AdministrativePenaltyQuery {
+	query := (&AdministrativePenaltyClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(objection.Table, objection.FieldID, id),
+			sqlgraph.To(administrativepenalty.Table, administrativepenalty.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, objection.PenaltyTable, objection.PenaltyColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryListEntry queries the list_entry edge of a Objection.
+func (c *ObjectionClient) QueryListEntry(_m *Objection) *ListEntryQuery {
+	query := (&ListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(objection.Table, objection.FieldID, id),
+			sqlgraph.To(listentry.Table, listentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, objection.ListEntryTable, objection.ListEntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDepartment queries the department edge of a Objection.
+func (c *ObjectionClient) QueryDepartment(_m *Objection) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(objection.Table, objection.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, objection.DepartmentTable, objection.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ObjectionClient) Hooks() []Hook {
+	hooks := c.hooks.Objection
+	return append(hooks[:len(hooks):len(hooks)], objection.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ObjectionClient) Interceptors() []Interceptor {
+	return c.inters.Objection
+}
+
+func (c *ObjectionClient) mutate(ctx context.Context, m *ObjectionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ObjectionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ObjectionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ObjectionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ObjectionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Objection mutation op: %q", m.Op())
 	}
 }
 
@@ -5210,16 +5448,16 @@ type (
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PriorNotice, PublicityRule, RepairApplication, RepairTransition, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Objection,
+		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
+		SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Practitioner,
-		PriorNotice, PublicityRule, RepairApplication, RepairTransition, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
+		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Objection,
+		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
+		SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
 	}
 )

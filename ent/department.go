@@ -60,11 +60,13 @@ type DepartmentEdges struct {
 	PriorNotices []*PriorNotice `json:"prior_notices,omitempty"`
 	// Repair applications of records the department determined.
 	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
+	// Objections against records the department provided.
+	Objections []*Objection `json:"objections,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [11]bool
 	// totalCount holds the count of the edges above.
-	totalCount [10]map[string]int
+	totalCount [11]map[string]int
 
 	namedPenalties          map[string][]*AdministrativePenalty
 	namedLicenses           map[string][]*AdministrativeLicense
@@ -76,6 +78,7 @@ type DepartmentEdges struct {
 	namedInspectionPlans    map[string][]*InspectionPlan
 	namedPriorNotices       map[string][]*PriorNotice
 	namedRepairApplications map[string][]*RepairApplication
+	namedObjections         map[string][]*Objection
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -166,6 +169,15 @@ func (e DepartmentEdges) RepairApplicationsOrErr() ([]*RepairApplication, error)
 		return e.RepairApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "repair_applications"}
+}
+
+// ObjectionsOrErr returns the Objections value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) ObjectionsOrErr() ([]*Objection, error) {
+	if e.loadedTypes[10] {
+		return e.Objections, nil
+	}
+	return nil, &NotLoadedError{edge: "objections"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -305,6 +317,11 @@ func (_m *Department) QueryPriorNotices() *PriorNoticeQuery {
 // QueryRepairApplications queries the "repair_applications" edge of the Department entity.
 func (_m *Department) QueryRepairApplications() *RepairApplicationQuery {
 	return NewDepartmentClient(_m.config).QueryRepairApplications(_m)
+}
+
+// QueryObjections queries the "objections" edge of the Department entity.
+func (_m *Department) QueryObjections() *ObjectionQuery {
+	return NewDepartmentClient(_m.config).QueryObjections(_m)
 }
 
 // Update returns a builder for updating this Department.
@@ -591,6 +608,30 @@ func (_m *Department) appendNamedRepairApplications(name string, edges ...*Repai
 		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
 	} else {
 		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
+	}
+}
+
+// NamedObjections returns the Objections named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedObjections(name string) ([]*Objection, error) {
+	if _m.Edges.namedObjections == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedObjections[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedObjections(name string, edges ...*Objection) {
+	if _m.Edges.namedObjections == nil {
+		_m.Edges.namedObjections = make(map[string][]*Objection)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedObjections[name] = []*Objection{}
+	} else {
+		_m.Edges.namedObjections[name] = append(_m.Edges.namedObjections[name], edges...)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -230,6 +231,21 @@ func (_c *DepartmentCreate) AddRepairApplications(v ...*RepairApplication) *Depa
 		ids[i] = v[i].ID
 	}
 	return _c.AddRepairApplicationIDs(ids...)
+}
+
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_c *DepartmentCreate) AddObjectionIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddObjectionIDs(ids...)
+	return _c
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_c *DepartmentCreate) AddObjections(v ...*Objection) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddObjectionIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -519,6 +535,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -44,6 +45,7 @@ type DepartmentQuery struct {
 	withInspectionPlans         *InspectionPlanQuery
 	withPriorNotices            *PriorNoticeQuery
 	withRepairApplications      *RepairApplicationQuery
+	withObjections              *ObjectionQuery
 	modifiers                   []func(*sql.Selector)
 	loadTotal                   []func(context.Context, []*Department) error
 	withNamedPenalties          map[string]*AdministrativePenaltyQuery
@@ -56,6 +58,7 @@ type DepartmentQuery struct {
 	withNamedInspectionPlans    map[string]*InspectionPlanQuery
 	withNamedPriorNotices       map[string]*PriorNoticeQuery
 	withNamedRepairApplications map[string]*RepairApplicationQuery
+	withNamedObjections         map[string]*ObjectionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -312,6 +315,28 @@ func (_q *DepartmentQuery) QueryRepairApplications() *RepairApplicationQuery {
 	return query
 }
 
+// QueryObjections chains the current query on the "objections" edge.
+func (_q *DepartmentQuery) QueryObjections() *ObjectionQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.ObjectionsTable, department.ObjectionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Department entity from the query.
 // Returns a *NotFoundError when no Department was found.
 func (_q *DepartmentQuery) First(ctx context.Context) (*Department, error) {
@@ -514,6 +539,7 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		withInspectionPlans:    _q.withInspectionPlans.Clone(),
 		withPriorNotices:       _q.withPriorNotices.Clone(),
 		withRepairApplications: _q.withRepairApplications.Clone(),
+		withObjections:         _q.withObjections.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -630,6 +656,17 @@ func (_q *DepartmentQuery) WithRepairApplications(opts ...func(*RepairApplicatio
 	return _q
 }
 
+// WithObjections tells the query-builder to eager-load the nodes that are connected to
+// the "objections" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithObjections(opts ...func(*ObjectionQuery)) *DepartmentQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withObjections = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -714,7 +751,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [11]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -725,6 +762,7 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			_q.withInspectionPlans != nil,
 			_q.withPriorNotices != nil,
 			_q.withRepairApplications != nil,
+			_q.withObjections != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -820,6 +858,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			return nil, err
 		}
 	}
+	if query := _q.withObjections; query != nil {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *Department) { n.Edges.Objections = []*Objection{} },
+			func(n *Department, e *Objection) { n.Edges.Objections = append(n.Edges.Objections, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *Department) { n.appendNamedPenalties(name) },
@@ -887,6 +932,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadRepairApplications(ctx, query, nodes,
 			func(n *Department) { n.appendNamedRepairApplications(name) },
 			func(n *Department, e *RepairApplication) { n.appendNamedRepairApplications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedObjections {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *Department) { n.appendNamedObjections(name) },
+			func(n *Department, e *Objection) { n.appendNamedObjections(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1198,6 +1250,36 @@ func (_q *DepartmentQuery) loadRepairApplications(ctx context.Context, query *Re
 	}
 	return nil
 }
+func (_q *DepartmentQuery) loadObjections(ctx context.Context, query *ObjectionQuery, nodes []*Department, init func(*Department), assign func(*Department, *Objection)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(objection.FieldDepartmentID)
+	}
+	query.Where(predicate.Objection(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.ObjectionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1420,6 +1502,20 @@ func (_q *DepartmentQuery) WithNamedRepairApplications(name string, opts ...func
 		_q.withNamedRepairApplications = make(map[string]*RepairApplicationQuery)
 	}
 	_q.withNamedRepairApplications[name] = query
+	return _q
+}
+
+// WithNamedObjections tells the query-builder to eager-load the nodes that are connected to the "objections"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedObjections(name string, opts ...func(*ObjectionQuery)) *DepartmentQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedObjections == nil {
+		_q.withNamedObjections = make(map[string]*ObjectionQuery)
+	}
+	_q.withNamedObjections[name] = query
 	return _q
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -297,6 +298,21 @@ func (_u *DepartmentUpdate) AddRepairApplications(v ...*RepairApplication) *Depa
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *DepartmentUpdate) AddObjectionIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *DepartmentUpdate) AddObjections(v ...*Objection) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdate) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -510,6 +526,27 @@ func (_u *DepartmentUpdate) RemoveRepairApplications(v ...*RepairApplication) *D
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *DepartmentUpdate) ClearObjections() *DepartmentUpdate {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *DepartmentUpdate) RemoveObjectionIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *DepartmentUpdate) RemoveObjections(v ...*Objection) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1068,6 +1105,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{department.Label}
@@ -1346,6 +1428,21 @@ func (_u *DepartmentUpdateOne) AddRepairApplications(v ...*RepairApplication) *D
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *DepartmentUpdateOne) AddObjectionIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *DepartmentUpdateOne) AddObjections(v ...*Objection) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdateOne) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -1559,6 +1656,27 @@ func (_u *DepartmentUpdateOne) RemoveRepairApplications(v ...*RepairApplication)
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *DepartmentUpdateOne) ClearObjections() *DepartmentUpdateOne {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveObjectionIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *DepartmentUpdateOne) RemoveObjections(v ...*Objection) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Where appends a list predicates to the DepartmentUpdate builder.
@@ -2140,6 +2258,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -117,6 +118,7 @@ func checkColumn(t, c string) error {
 			listentry.Table:                 listentry.ValidColumn,
 			marketentity.Table:              marketentity.ValidColumn,
 			naturalperson.Table:             naturalperson.ValidColumn,
+			objection.Table:                 objection.ValidColumn,
 			practitioner.Table:              practitioner.ValidColumn,
 			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,

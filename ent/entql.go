@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -40,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -508,6 +509,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   objection.Table,
+			Columns: objection.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: objection.FieldID,
+			},
+		},
+		Type: "Objection",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			objection.FieldCreatedAt:      {Type: field.TypeTime, Column: objection.FieldCreatedAt},
+			objection.FieldUpdatedAt:      {Type: field.TypeTime, Column: objection.FieldUpdatedAt},
+			objection.FieldState:          {Type: field.TypeEnum, Column: objection.FieldState},
+			objection.FieldGrounds:        {Type: field.TypeEnum, Column: objection.FieldGrounds},
+			objection.FieldDescription:    {Type: field.TypeString, Column: objection.FieldDescription},
+			objection.FieldPenaltyID:      {Type: field.TypeInt, Column: objection.FieldPenaltyID},
+			objection.FieldListEntryID:    {Type: field.TypeInt, Column: objection.FieldListEntryID},
+			objection.FieldDepartmentID:   {Type: field.TypeInt, Column: objection.FieldDepartmentID},
+			objection.FieldFiledOn:        {Type: field.TypeTime, Column: objection.FieldFiledOn},
+			objection.FieldDueOn:          {Type: field.TypeTime, Column: objection.FieldDueOn},
+			objection.FieldDecisionReason: {Type: field.TypeString, Column: objection.FieldDecisionReason},
+			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -527,7 +553,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -554,7 +580,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -577,7 +603,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -607,7 +633,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -628,7 +654,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -658,7 +684,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -677,7 +703,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -706,7 +732,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -808,6 +834,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AdministrativePenalty",
 		"RepairApplication",
+	)
+	graph.MustAddE(
+		"objections",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   administrativepenalty.ObjectionsTable,
+			Columns: []string{administrativepenalty.ObjectionsColumn},
+			Bidi:    false,
+		},
+		"AdministrativePenalty",
+		"Objection",
 	)
 	graph.MustAddE(
 		"department",
@@ -1014,6 +1052,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"RepairApplication",
 	)
 	graph.MustAddE(
+		"objections",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.ObjectionsTable,
+			Columns: []string{department.ObjectionsColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"Objection",
+	)
+	graph.MustAddE(
 		"entities",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1108,6 +1158,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ListEntry",
 		"RepairApplication",
+	)
+	graph.MustAddE(
+		"objections",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+		},
+		"ListEntry",
+		"Objection",
 	)
 	graph.MustAddE(
 		"penalties",
@@ -1372,6 +1434,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"NaturalPerson",
 		"PriorNotice",
+	)
+	graph.MustAddE(
+		"penalty",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   objection.PenaltyTable,
+			Columns: []string{objection.PenaltyColumn},
+			Bidi:    false,
+		},
+		"Objection",
+		"AdministrativePenalty",
+	)
+	graph.MustAddE(
+		"list_entry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   objection.ListEntryTable,
+			Columns: []string{objection.ListEntryColumn},
+			Bidi:    false,
+		},
+		"Objection",
+		"ListEntry",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   objection.DepartmentTable,
+			Columns: []string{objection.DepartmentColumn},
+			Bidi:    false,
+		},
+		"Objection",
+		"Department",
 	)
 	graph.MustAddE(
 		"provider",
@@ -2186,6 +2284,20 @@ func (f *AdministrativePenaltyFilter) WhereHasRepairApplicationsWith(preds ...pr
 	})))
 }
 
+// WhereHasObjections applies a predicate to check if query has an edge objections.
+func (f *AdministrativePenaltyFilter) WhereHasObjections() {
+	f.Where(entql.HasEdge("objections"))
+}
+
+// WhereHasObjectionsWith applies a predicate to check if query has an edge objections with a given conditions (other predicates).
+func (f *AdministrativePenaltyFilter) WhereHasObjectionsWith(preds ...predicate.Objection) {
+	f.Where(entql.HasEdgeWith("objections", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *AuditLogQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -2898,6 +3010,20 @@ func (f *DepartmentFilter) WhereHasRepairApplications() {
 // WhereHasRepairApplicationsWith applies a predicate to check if query has an edge repair_applications with a given conditions (other predicates).
 func (f *DepartmentFilter) WhereHasRepairApplicationsWith(preds ...predicate.RepairApplication) {
 	f.Where(entql.HasEdgeWith("repair_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasObjections applies a predicate to check if query has an edge objections.
+func (f *DepartmentFilter) WhereHasObjections() {
+	f.Where(entql.HasEdge("objections"))
+}
+
+// WhereHasObjectionsWith applies a predicate to check if query has an edge objections with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasObjectionsWith(preds ...predicate.Objection) {
+	f.Where(entql.HasEdgeWith("objections", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -3671,6 +3797,20 @@ func (f *ListEntryFilter) WhereHasRepairApplicationsWith(preds ...predicate.Repa
 	})))
 }
 
+// WhereHasObjections applies a predicate to check if query has an edge objections.
+func (f *ListEntryFilter) WhereHasObjections() {
+	f.Where(entql.HasEdge("objections"))
+}
+
+// WhereHasObjectionsWith applies a predicate to check if query has an edge objections with a given conditions (other predicates).
+func (f *ListEntryFilter) WhereHasObjectionsWith(preds ...predicate.Objection) {
+	f.Where(entql.HasEdgeWith("objections", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *MarketEntityQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -4230,6 +4370,148 @@ func (f *NaturalPersonFilter) WhereHasPriorNoticesWith(preds ...predicate.PriorN
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ObjectionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ObjectionQuery builder.
+func (_q *ObjectionQuery) Filter() *ObjectionFilter {
+	return &ObjectionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ObjectionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ObjectionMutation builder.
+func (m *ObjectionMutation) Filter() *ObjectionFilter {
+	return &ObjectionFilter{config: m.config, predicateAdder: m}
+}
+
+// ObjectionFilter provides a generic filtering capability at runtime for ObjectionQuery.
+type ObjectionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ObjectionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ObjectionFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(objection.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ObjectionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ObjectionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldUpdatedAt))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *ObjectionFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(objection.FieldState))
+}
+
+// WhereGrounds applies the entql string predicate on the grounds field.
+func (f *ObjectionFilter) WhereGrounds(p entql.StringP) {
+	f.Where(p.Field(objection.FieldGrounds))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *ObjectionFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(objection.FieldDescription))
+}
+
+// WherePenaltyID applies the entql int predicate on the penalty_id field.
+func (f *ObjectionFilter) WherePenaltyID(p entql.IntP) {
+	f.Where(p.Field(objection.FieldPenaltyID))
+}
+
+// WhereListEntryID applies the entql int predicate on the list_entry_id field.
+func (f *ObjectionFilter) WhereListEntryID(p entql.IntP) {
+	f.Where(p.Field(objection.FieldListEntryID))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *ObjectionFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(objection.FieldDepartmentID))
+}
+
+// WhereFiledOn applies the entql time.Time predicate on the filed_on field.
+func (f *ObjectionFilter) WhereFiledOn(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldFiledOn))
+}
+
+// WhereDueOn applies the entql time.Time predicate on the due_on field.
+func (f *ObjectionFilter) WhereDueOn(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldDueOn))
+}
+
+// WhereDecisionReason applies the entql string predicate on the decision_reason field.
+func (f *ObjectionFilter) WhereDecisionReason(p entql.StringP) {
+	f.Where(p.Field(objection.FieldDecisionReason))
+}
+
+// WhereHistory applies the entql json.RawMessage predicate on the history field.
+func (f *ObjectionFilter) WhereHistory(p entql.BytesP) {
+	f.Where(p.Field(objection.FieldHistory))
+}
+
+// WhereHasPenalty applies a predicate to check if query has an edge penalty.
+func (f *ObjectionFilter) WhereHasPenalty() {
+	f.Where(entql.HasEdge("penalty"))
+}
+
+// WhereHasPenaltyWith applies a predicate to check if query has an edge penalty with a given conditions (other predicates).
+func (f *ObjectionFilter) WhereHasPenaltyWith(preds ...predicate.AdministrativePenalty) {
+	f.Where(entql.HasEdgeWith("penalty", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasListEntry applies a predicate to check if query has an edge list_entry.
+func (f *ObjectionFilter) WhereHasListEntry() {
+	f.Where(entql.HasEdge("list_entry"))
+}
+
+// WhereHasListEntryWith applies a predicate to check if query has an edge list_entry with a given conditions (other predicates).
+func (f *ObjectionFilter) WhereHasListEntryWith(preds ...predicate.ListEntry) {
+	f.Where(entql.HasEdgeWith("list_entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *ObjectionFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *ObjectionFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PractitionerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4258,7 +4540,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4366,7 +4648,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4504,7 +4786,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4594,7 +4876,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4789,7 +5071,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4883,7 +5165,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5050,7 +5332,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5148,7 +5430,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5310,7 +5592,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

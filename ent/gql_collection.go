@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -364,6 +365,19 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				return err
 			}
 			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
+
+		case "objections":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ObjectionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, objectionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedObjections(alias, func(wq *ObjectionQuery) {
 				*wq = *query
 			})
 		case "createdAt":
@@ -1976,6 +1990,19 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
 				*wq = *query
 			})
+
+		case "objections":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ObjectionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, objectionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedObjections(alias, func(wq *ObjectionQuery) {
+				*wq = *query
+			})
 		case "code":
 			if _, ok := fieldSeen[department.FieldCode]; !ok {
 				selectedFields = append(selectedFields, department.FieldCode)
@@ -3027,6 +3054,19 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				return err
 			}
 			_q.WithNamedRepairApplications(alias, func(wq *RepairApplicationQuery) {
+				*wq = *query
+			})
+
+		case "objections":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ObjectionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, objectionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedObjections(alias, func(wq *ObjectionQuery) {
 				*wq = *query
 			})
 		case "createdAt":
@@ -4880,6 +4920,190 @@ func newNaturalPersonPaginateArgs(rv map[string]any) *naturalpersonPaginateArgs 
 	}
 	if v, ok := rv[whereField].(*NaturalPersonWhereInput); ok {
 		args.opts = append(args.opts, WithNaturalPersonFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ObjectionQuery) CollectFields(ctx context.Context, satisfies ...string) (*ObjectionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ObjectionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(objection.Columns))
+		selectedFields = []string{objection.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "penalty":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AdministrativePenaltyClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, administrativepenaltyImplementors)...); err != nil {
+				return err
+			}
+			_q.withPenalty = query
+			if _, ok := fieldSeen[objection.FieldPenaltyID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldPenaltyID)
+				fieldSeen[objection.FieldPenaltyID] = struct{}{}
+			}
+
+		case "listEntry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ListEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, listentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withListEntry = query
+			if _, ok := fieldSeen[objection.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldListEntryID)
+				fieldSeen[objection.FieldListEntryID] = struct{}{}
+			}
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[objection.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldDepartmentID)
+				fieldSeen[objection.FieldDepartmentID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[objection.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, objection.FieldCreatedAt)
+				fieldSeen[objection.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[objection.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, objection.FieldUpdatedAt)
+				fieldSeen[objection.FieldUpdatedAt] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[objection.FieldState]; !ok {
+				selectedFields = append(selectedFields, objection.FieldState)
+				fieldSeen[objection.FieldState] = struct{}{}
+			}
+		case "grounds":
+			if _, ok := fieldSeen[objection.FieldGrounds]; !ok {
+				selectedFields = append(selectedFields, objection.FieldGrounds)
+				fieldSeen[objection.FieldGrounds] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[objection.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, objection.FieldDescription)
+				fieldSeen[objection.FieldDescription] = struct{}{}
+			}
+		case "penaltyID":
+			if _, ok := fieldSeen[objection.FieldPenaltyID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldPenaltyID)
+				fieldSeen[objection.FieldPenaltyID] = struct{}{}
+			}
+		case "listEntryID":
+			if _, ok := fieldSeen[objection.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldListEntryID)
+				fieldSeen[objection.FieldListEntryID] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[objection.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, objection.FieldDepartmentID)
+				fieldSeen[objection.FieldDepartmentID] = struct{}{}
+			}
+		case "filedOn":
+			if _, ok := fieldSeen[objection.FieldFiledOn]; !ok {
+				selectedFields = append(selectedFields, objection.FieldFiledOn)
+				fieldSeen[objection.FieldFiledOn] = struct{}{}
+			}
+		case "dueOn":
+			if _, ok := fieldSeen[objection.FieldDueOn]; !ok {
+				selectedFields = append(selectedFields, objection.FieldDueOn)
+				fieldSeen[objection.FieldDueOn] = struct{}{}
+			}
+		case "decisionReason":
+			if _, ok := fieldSeen[objection.FieldDecisionReason]; !ok {
+				selectedFields = append(selectedFields, objection.FieldDecisionReason)
+				fieldSeen[objection.FieldDecisionReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type objectionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ObjectionPaginateOption
+}
+
+func newObjectionPaginateArgs(rv map[string]any) *objectionPaginateArgs {
+	args := &objectionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ObjectionOrder{Field: &ObjectionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithObjectionOrder(order))
+			}
+		case *ObjectionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithObjectionOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ObjectionWhereInput); ok {
+		args.opts = append(args.opts, WithObjectionFilter(v.Filter))
 	}
 	return args
 }

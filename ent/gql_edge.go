@@ -68,6 +68,18 @@ func (_m *AdministrativePenalty) RepairApplications(ctx context.Context) (result
 	return result, err
 }
 
+func (_m *AdministrativePenalty) Objections(ctx context.Context) (result []*Objection, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedObjections(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ObjectionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryObjections().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *CreditCommitment) Department(ctx context.Context) (*Department, error) {
 	result, err := _m.Edges.DepartmentOrErr()
 	if IsNotLoaded(err) {
@@ -311,6 +323,18 @@ func (_m *Department) RepairApplications(ctx context.Context) (result []*RepairA
 	return result, err
 }
 
+func (_m *Department) Objections(ctx context.Context) (result []*Objection, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedObjections(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ObjectionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryObjections().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Division) Entities(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*MarketEntityOrder, where *MarketEntityWhereInput,
 ) (*MarketEntityConnection, error) {
@@ -388,6 +412,18 @@ func (_m *ListEntry) RepairApplications(ctx context.Context) (result []*RepairAp
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryRepairApplications().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *ListEntry) Objections(ctx context.Context) (result []*Objection, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedObjections(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.ObjectionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryObjections().All(ctx)
 	}
 	return result, err
 }
@@ -754,6 +790,30 @@ func (_m *NaturalPerson) PriorNotices(ctx context.Context) (result []*PriorNotic
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryPriorNotices().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *Objection) Penalty(ctx context.Context) (*AdministrativePenalty, error) {
+	result, err := _m.Edges.PenaltyOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPenalty().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Objection) ListEntry(ctx context.Context) (*ListEntry, error) {
+	result, err := _m.Edges.ListEntryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryListEntry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Objection) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
 	}
 	return result, err
 }

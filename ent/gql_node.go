@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -122,6 +123,11 @@ var naturalpersonImplementors = []string{"NaturalPerson", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*NaturalPerson) IsNode() {}
+
+var objectionImplementors = []string{"Objection", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Objection) IsNode() {}
 
 var practitionerImplementors = []string{"Practitioner", "Node"}
 
@@ -385,6 +391,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(naturalperson.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, naturalpersonImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case objection.Table:
+		query := c.Objection.Query().
+			Where(objection.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, objectionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -787,6 +802,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.NaturalPerson.Query().
 			Where(naturalperson.IDIn(ids...))
 		query, err := query.CollectFields(ctx, naturalpersonImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case objection.Table:
+		query := c.Objection.Query().
+			Where(objection.IDIn(ids...))
+		query, err := query.CollectFields(ctx, objectionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -5396,6 +5397,356 @@ func (_m *NaturalPerson) ToEdge(order *NaturalPersonOrder) *NaturalPersonEdge {
 		order = DefaultNaturalPersonOrder
 	}
 	return &NaturalPersonEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ObjectionEdge is the edge representation of Objection.
+type ObjectionEdge struct {
+	Node   *Objection `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// ObjectionConnection is the connection containing edges to Objection.
+type ObjectionConnection struct {
+	Edges      []*ObjectionEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *ObjectionConnection) build(nodes []*Objection, pager *objectionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Objection
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Objection {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Objection {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ObjectionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ObjectionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ObjectionPaginateOption enables pagination customization.
+type ObjectionPaginateOption func(*objectionPager) error
+
+// WithObjectionOrder configures pagination ordering.
+func WithObjectionOrder(order *ObjectionOrder) ObjectionPaginateOption {
+	if order == nil {
+		order = DefaultObjectionOrder
+	}
+	o := *order
+	return func(pager *objectionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultObjectionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithObjectionFilter configures pagination filter.
+func WithObjectionFilter(filter func(*ObjectionQuery) (*ObjectionQuery, error)) ObjectionPaginateOption {
+	return func(pager *objectionPager) error {
+		if filter == nil {
+			return errors.New("ObjectionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type objectionPager struct {
+	reverse bool
+	order   *ObjectionOrder
+	filter  func(*ObjectionQuery) (*ObjectionQuery, error)
+}
+
+func newObjectionPager(opts []ObjectionPaginateOption, reverse bool) (*objectionPager, error) {
+	pager := &objectionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultObjectionOrder
+	}
+	return pager, nil
+}
+
+func (p *objectionPager) applyFilter(query *ObjectionQuery) (*ObjectionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *objectionPager) toCursor(_m *Objection) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *objectionPager) applyCursors(query *ObjectionQuery, after, before *Cursor) (*ObjectionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultObjectionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *objectionPager) applyOrder(query *ObjectionQuery) *ObjectionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultObjectionOrder.Field {
+		query = query.Order(DefaultObjectionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *objectionPager) orderExpr(query *ObjectionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultObjectionOrder.Field {
+			b.Comma().Ident(DefaultObjectionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Objection.
+func (_m *ObjectionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ObjectionPaginateOption,
+) (*ObjectionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newObjectionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ObjectionConnection{Edges: []*ObjectionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ObjectionOrderFieldCreatedAt orders Objection by created_at.
+	ObjectionOrderFieldCreatedAt = &ObjectionOrderField{
+		Value: func(_m *Objection) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: objection.FieldCreatedAt,
+		toTerm: objection.ByCreatedAt,
+		toCursor: func(_m *Objection) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ObjectionOrderFieldUpdatedAt orders Objection by updated_at.
+	ObjectionOrderFieldUpdatedAt = &ObjectionOrderField{
+		Value: func(_m *Objection) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: objection.FieldUpdatedAt,
+		toTerm: objection.ByUpdatedAt,
+		toCursor: func(_m *Objection) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ObjectionOrderFieldState orders Objection by state.
+	ObjectionOrderFieldState = &ObjectionOrderField{
+		Value: func(_m *Objection) (ent.Value, error) {
+			return _m.State, nil
+		},
+		column: objection.FieldState,
+		toTerm: objection.ByState,
+		toCursor: func(_m *Objection) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.State,
+			}
+		},
+	}
+	// ObjectionOrderFieldDueOn orders Objection by due_on.
+	ObjectionOrderFieldDueOn = &ObjectionOrderField{
+		Value: func(_m *Objection) (ent.Value, error) {
+			return _m.DueOn, nil
+		},
+		column: objection.FieldDueOn,
+		toTerm: objection.ByDueOn,
+		toCursor: func(_m *Objection) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ObjectionOrderField) String() string {
+	var str string
+	switch f.column {
+	case ObjectionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ObjectionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ObjectionOrderFieldState.column:
+		str = "STATE"
+	case ObjectionOrderFieldDueOn.column:
+		str = "DUE_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ObjectionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ObjectionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ObjectionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ObjectionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ObjectionOrderFieldUpdatedAt
+	case "STATE":
+		*f = *ObjectionOrderFieldState
+	case "DUE_ON":
+		*f = *ObjectionOrderFieldDueOn
+	default:
+		return fmt.Errorf("%s is not a valid ObjectionOrderField", str)
+	}
+	return nil
+}
+
+// ObjectionOrderField defines the ordering field of Objection.
+type ObjectionOrderField struct {
+	// Value extracts the ordering value from the given Objection.
+	Value    func(*Objection) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) objection.OrderOption
+	toCursor func(*Objection) Cursor
+}
+
+// ObjectionOrder defines the ordering of Objection.
+type ObjectionOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *ObjectionOrderField `json:"field"`
+}
+
+// DefaultObjectionOrder is the default ordering of Objection.
+var DefaultObjectionOrder = &ObjectionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ObjectionOrderField{
+		Value: func(_m *Objection) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: objection.FieldID,
+		toTerm: objection.ByID,
+		toCursor: func(_m *Objection) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Objection into ObjectionEdge.
+func (_m *Objection) ToEdge(order *ObjectionOrder) *ObjectionEdge {
+	if order == nil {
+		order = DefaultObjectionOrder
+	}
+	return &ObjectionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

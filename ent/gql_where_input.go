@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -10357,6 +10358,570 @@ func (i *NaturalPersonWhereInput) P() (predicate.NaturalPerson, error) {
 		return predicates[0], nil
 	default:
 		return naturalperson.And(predicates...), nil
+	}
+}
+
+// ObjectionWhereInput represents a where input for filtering Objection queries.
+type ObjectionWhereInput struct {
+	Predicates []predicate.Objection  `json:"-"`
+	Not        *ObjectionWhereInput   `json:"not,omitempty"`
+	Or         []*ObjectionWhereInput `json:"or,omitempty"`
+	And        []*ObjectionWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "state" field predicates.
+	State      *objection.State  `json:"state,omitempty"`
+	StateNEQ   *objection.State  `json:"stateNEQ,omitempty"`
+	StateIn    []objection.State `json:"stateIn,omitempty"`
+	StateNotIn []objection.State `json:"stateNotIn,omitempty"`
+
+	// "grounds" field predicates.
+	Grounds      *objection.Grounds  `json:"grounds,omitempty"`
+	GroundsNEQ   *objection.Grounds  `json:"groundsNEQ,omitempty"`
+	GroundsIn    []objection.Grounds `json:"groundsIn,omitempty"`
+	GroundsNotIn []objection.Grounds `json:"groundsNotIn,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "penalty_id" field predicates.
+	PenaltyID       *int  `json:"penaltyID,omitempty"`
+	PenaltyIDNEQ    *int  `json:"penaltyIDNEQ,omitempty"`
+	PenaltyIDIn     []int `json:"penaltyIDIn,omitempty"`
+	PenaltyIDNotIn  []int `json:"penaltyIDNotIn,omitempty"`
+	PenaltyIDIsNil  bool  `json:"penaltyIDIsNil,omitempty"`
+	PenaltyIDNotNil bool  `json:"penaltyIDNotNil,omitempty"`
+
+	// "list_entry_id" field predicates.
+	ListEntryID       *int  `json:"listEntryID,omitempty"`
+	ListEntryIDNEQ    *int  `json:"listEntryIDNEQ,omitempty"`
+	ListEntryIDIn     []int `json:"listEntryIDIn,omitempty"`
+	ListEntryIDNotIn  []int `json:"listEntryIDNotIn,omitempty"`
+	ListEntryIDIsNil  bool  `json:"listEntryIDIsNil,omitempty"`
+	ListEntryIDNotNil bool  `json:"listEntryIDNotNil,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "filed_on" field predicates.
+	FiledOn       *time.Time  `json:"filedOn,omitempty"`
+	FiledOnNEQ    *time.Time  `json:"filedOnNEQ,omitempty"`
+	FiledOnIn     []time.Time `json:"filedOnIn,omitempty"`
+	FiledOnNotIn  []time.Time `json:"filedOnNotIn,omitempty"`
+	FiledOnGT     *time.Time  `json:"filedOnGT,omitempty"`
+	FiledOnGTE    *time.Time  `json:"filedOnGTE,omitempty"`
+	FiledOnLT     *time.Time  `json:"filedOnLT,omitempty"`
+	FiledOnLTE    *time.Time  `json:"filedOnLTE,omitempty"`
+	FiledOnIsNil  bool        `json:"filedOnIsNil,omitempty"`
+	FiledOnNotNil bool        `json:"filedOnNotNil,omitempty"`
+
+	// "due_on" field predicates.
+	DueOn       *time.Time  `json:"dueOn,omitempty"`
+	DueOnNEQ    *time.Time  `json:"dueOnNEQ,omitempty"`
+	DueOnIn     []time.Time `json:"dueOnIn,omitempty"`
+	DueOnNotIn  []time.Time `json:"dueOnNotIn,omitempty"`
+	DueOnGT     *time.Time  `json:"dueOnGT,omitempty"`
+	DueOnGTE    *time.Time  `json:"dueOnGTE,omitempty"`
+	DueOnLT     *time.Time  `json:"dueOnLT,omitempty"`
+	DueOnLTE    *time.Time  `json:"dueOnLTE,omitempty"`
+	DueOnIsNil  bool        `json:"dueOnIsNil,omitempty"`
+	DueOnNotNil bool        `json:"dueOnNotNil,omitempty"`
+
+	// "decision_reason" field predicates.
+	DecisionReason             *string  `json:"decisionReason,omitempty"`
+	DecisionReasonNEQ          *string  `json:"decisionReasonNEQ,omitempty"`
+	DecisionReasonIn           []string `json:"decisionReasonIn,omitempty"`
+	DecisionReasonNotIn        []string `json:"decisionReasonNotIn,omitempty"`
+	DecisionReasonGT           *string  `json:"decisionReasonGT,omitempty"`
+	DecisionReasonGTE          *string  `json:"decisionReasonGTE,omitempty"`
+	DecisionReasonLT           *string  `json:"decisionReasonLT,omitempty"`
+	DecisionReasonLTE          *string  `json:"decisionReasonLTE,omitempty"`
+	DecisionReasonContains     *string  `json:"decisionReasonContains,omitempty"`
+	DecisionReasonHasPrefix    *string  `json:"decisionReasonHasPrefix,omitempty"`
+	DecisionReasonHasSuffix    *string  `json:"decisionReasonHasSuffix,omitempty"`
+	DecisionReasonIsNil        bool     `json:"decisionReasonIsNil,omitempty"`
+	DecisionReasonNotNil       bool     `json:"decisionReasonNotNil,omitempty"`
+	DecisionReasonEqualFold    *string  `json:"decisionReasonEqualFold,omitempty"`
+	DecisionReasonContainsFold *string  `json:"decisionReasonContainsFold,omitempty"`
+
+	// "penalty" edge predicates.
+	HasPenalty     *bool                              `json:"hasPenalty,omitempty"`
+	HasPenaltyWith []*AdministrativePenaltyWhereInput `json:"hasPenaltyWith,omitempty"`
+
+	// "list_entry" edge predicates.
+	HasListEntry     *bool                  `json:"hasListEntry,omitempty"`
+	HasListEntryWith []*ListEntryWhereInput `json:"hasListEntryWith,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ObjectionWhereInput) AddPredicates(predicates ...predicate.Objection) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ObjectionWhereInput filter on the ObjectionQuery builder.
+func (i *ObjectionWhereInput) Filter(q *ObjectionQuery) (*ObjectionQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyObjectionWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyObjectionWhereInput is returned in case the ObjectionWhereInput is empty.
+var ErrEmptyObjectionWhereInput = errors.New("ent: empty predicate ObjectionWhereInput")
+
+// P returns a predicate for filtering objections.
+// An error is returned if the input is empty or invalid.
+func (i *ObjectionWhereInput) P() (predicate.Objection, error) {
+	var predicates []predicate.Objection
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, objection.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Objection, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, objection.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Objection, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, objection.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, objection.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, objection.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, objection.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, objection.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, objection.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, objection.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, objection.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, objection.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, objection.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, objection.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, objection.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, objection.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, objection.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, objection.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, objection.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, objection.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, objection.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, objection.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, objection.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, objection.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, objection.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, objection.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, objection.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, objection.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.State != nil {
+		predicates = append(predicates, objection.StateEQ(*i.State))
+	}
+	if i.StateNEQ != nil {
+		predicates = append(predicates, objection.StateNEQ(*i.StateNEQ))
+	}
+	if len(i.StateIn) > 0 {
+		predicates = append(predicates, objection.StateIn(i.StateIn...))
+	}
+	if len(i.StateNotIn) > 0 {
+		predicates = append(predicates, objection.StateNotIn(i.StateNotIn...))
+	}
+	if i.Grounds != nil {
+		predicates = append(predicates, objection.GroundsEQ(*i.Grounds))
+	}
+	if i.GroundsNEQ != nil {
+		predicates = append(predicates, objection.GroundsNEQ(*i.GroundsNEQ))
+	}
+	if len(i.GroundsIn) > 0 {
+		predicates = append(predicates, objection.GroundsIn(i.GroundsIn...))
+	}
+	if len(i.GroundsNotIn) > 0 {
+		predicates = append(predicates, objection.GroundsNotIn(i.GroundsNotIn...))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, objection.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, objection.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, objection.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, objection.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, objection.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, objection.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, objection.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, objection.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, objection.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, objection.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, objection.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, objection.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, objection.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.PenaltyID != nil {
+		predicates = append(predicates, objection.PenaltyIDEQ(*i.PenaltyID))
+	}
+	if i.PenaltyIDNEQ != nil {
+		predicates = append(predicates, objection.PenaltyIDNEQ(*i.PenaltyIDNEQ))
+	}
+	if len(i.PenaltyIDIn) > 0 {
+		predicates = append(predicates, objection.PenaltyIDIn(i.PenaltyIDIn...))
+	}
+	if len(i.PenaltyIDNotIn) > 0 {
+		predicates = append(predicates, objection.PenaltyIDNotIn(i.PenaltyIDNotIn...))
+	}
+	if i.PenaltyIDIsNil {
+		predicates = append(predicates, objection.PenaltyIDIsNil())
+	}
+	if i.PenaltyIDNotNil {
+		predicates = append(predicates, objection.PenaltyIDNotNil())
+	}
+	if i.ListEntryID != nil {
+		predicates = append(predicates, objection.ListEntryIDEQ(*i.ListEntryID))
+	}
+	if i.ListEntryIDNEQ != nil {
+		predicates = append(predicates, objection.ListEntryIDNEQ(*i.ListEntryIDNEQ))
+	}
+	if len(i.ListEntryIDIn) > 0 {
+		predicates = append(predicates, objection.ListEntryIDIn(i.ListEntryIDIn...))
+	}
+	if len(i.ListEntryIDNotIn) > 0 {
+		predicates = append(predicates, objection.ListEntryIDNotIn(i.ListEntryIDNotIn...))
+	}
+	if i.ListEntryIDIsNil {
+		predicates = append(predicates, objection.ListEntryIDIsNil())
+	}
+	if i.ListEntryIDNotNil {
+		predicates = append(predicates, objection.ListEntryIDNotNil())
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, objection.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, objection.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, objection.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, objection.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+	if i.FiledOn != nil {
+		predicates = append(predicates, objection.FiledOnEQ(*i.FiledOn))
+	}
+	if i.FiledOnNEQ != nil {
+		predicates = append(predicates, objection.FiledOnNEQ(*i.FiledOnNEQ))
+	}
+	if len(i.FiledOnIn) > 0 {
+		predicates = append(predicates, objection.FiledOnIn(i.FiledOnIn...))
+	}
+	if len(i.FiledOnNotIn) > 0 {
+		predicates = append(predicates, objection.FiledOnNotIn(i.FiledOnNotIn...))
+	}
+	if i.FiledOnGT != nil {
+		predicates = append(predicates, objection.FiledOnGT(*i.FiledOnGT))
+	}
+	if i.FiledOnGTE != nil {
+		predicates = append(predicates, objection.FiledOnGTE(*i.FiledOnGTE))
+	}
+	if i.FiledOnLT != nil {
+		predicates = append(predicates, objection.FiledOnLT(*i.FiledOnLT))
+	}
+	if i.FiledOnLTE != nil {
+		predicates = append(predicates, objection.FiledOnLTE(*i.FiledOnLTE))
+	}
+	if i.FiledOnIsNil {
+		predicates = append(predicates, objection.FiledOnIsNil())
+	}
+	if i.FiledOnNotNil {
+		predicates = append(predicates, objection.FiledOnNotNil())
+	}
+	if i.DueOn != nil {
+		predicates = append(predicates, objection.DueOnEQ(*i.DueOn))
+	}
+	if i.DueOnNEQ != nil {
+		predicates = append(predicates, objection.DueOnNEQ(*i.DueOnNEQ))
+	}
+	if len(i.DueOnIn) > 0 {
+		predicates = append(predicates, objection.DueOnIn(i.DueOnIn...))
+	}
+	if len(i.DueOnNotIn) > 0 {
+		predicates = append(predicates, objection.DueOnNotIn(i.DueOnNotIn...))
+	}
+	if i.DueOnGT != nil {
+		predicates = append(predicates, objection.DueOnGT(*i.DueOnGT))
+	}
+	if i.DueOnGTE != nil {
+		predicates = append(predicates, objection.DueOnGTE(*i.DueOnGTE))
+	}
+	if i.DueOnLT != nil {
+		predicates = append(predicates, objection.DueOnLT(*i.DueOnLT))
+	}
+	if i.DueOnLTE != nil {
+		predicates = append(predicates, objection.DueOnLTE(*i.DueOnLTE))
+	}
+	if i.DueOnIsNil {
+		predicates = append(predicates, objection.DueOnIsNil())
+	}
+	if i.DueOnNotNil {
+		predicates = append(predicates, objection.DueOnNotNil())
+	}
+	if i.DecisionReason != nil {
+		predicates = append(predicates, objection.DecisionReasonEQ(*i.DecisionReason))
+	}
+	if i.DecisionReasonNEQ != nil {
+		predicates = append(predicates, objection.DecisionReasonNEQ(*i.DecisionReasonNEQ))
+	}
+	if len(i.DecisionReasonIn) > 0 {
+		predicates = append(predicates, objection.DecisionReasonIn(i.DecisionReasonIn...))
+	}
+	if len(i.DecisionReasonNotIn) > 0 {
+		predicates = append(predicates, objection.DecisionReasonNotIn(i.DecisionReasonNotIn...))
+	}
+	if i.DecisionReasonGT != nil {
+		predicates = append(predicates, objection.DecisionReasonGT(*i.DecisionReasonGT))
+	}
+	if i.DecisionReasonGTE != nil {
+		predicates = append(predicates, objection.DecisionReasonGTE(*i.DecisionReasonGTE))
+	}
+	if i.DecisionReasonLT != nil {
+		predicates = append(predicates, objection.DecisionReasonLT(*i.DecisionReasonLT))
+	}
+	if i.DecisionReasonLTE != nil {
+		predicates = append(predicates, objection.DecisionReasonLTE(*i.DecisionReasonLTE))
+	}
+	if i.DecisionReasonContains != nil {
+		predicates = append(predicates, objection.DecisionReasonContains(*i.DecisionReasonContains))
+	}
+	if i.DecisionReasonHasPrefix != nil {
+		predicates = append(predicates, objection.DecisionReasonHasPrefix(*i.DecisionReasonHasPrefix))
+	}
+	if i.DecisionReasonHasSuffix != nil {
+		predicates = append(predicates, objection.DecisionReasonHasSuffix(*i.DecisionReasonHasSuffix))
+	}
+	if i.DecisionReasonIsNil {
+		predicates = append(predicates, objection.DecisionReasonIsNil())
+	}
+	if i.DecisionReasonNotNil {
+		predicates = append(predicates, objection.DecisionReasonNotNil())
+	}
+	if i.DecisionReasonEqualFold != nil {
+		predicates = append(predicates, objection.DecisionReasonEqualFold(*i.DecisionReasonEqualFold))
+	}
+	if i.DecisionReasonContainsFold != nil {
+		predicates = append(predicates, objection.DecisionReasonContainsFold(*i.DecisionReasonContainsFold))
+	}
+
+	if i.HasPenalty != nil {
+		p := objection.HasPenalty()
+		if !*i.HasPenalty {
+			p = objection.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasPenaltyWith) > 0 {
+		with := make([]predicate.AdministrativePenalty, 0, len(i.HasPenaltyWith))
+		for _, w := range i.HasPenaltyWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasPenaltyWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, objection.HasPenaltyWith(with...))
+	}
+	if i.HasListEntry != nil {
+		p := objection.HasListEntry()
+		if !*i.HasListEntry {
+			p = objection.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasListEntryWith) > 0 {
+		with := make([]predicate.ListEntry, 0, len(i.HasListEntryWith))
+		for _, w := range i.HasListEntryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasListEntryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, objection.HasListEntryWith(with...))
+	}
+	if i.HasDepartment != nil {
+		p := objection.HasDepartment()
+		if !*i.HasDepartment {
+			p = objection.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, objection.HasDepartmentWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyObjectionWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return objection.And(predicates...), nil
 	}
 }
 

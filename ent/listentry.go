@@ -79,13 +79,16 @@ type ListEntryEdges struct {
 	Person *NaturalPerson `json:"person,omitempty"`
 	// Credit repair applications for it.
 	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
+	// Objections against it.
+	Objections []*Objection `json:"objections,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
 	namedRepairApplications map[string][]*RepairApplication
+	namedObjections         map[string][]*Objection
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -128,6 +131,15 @@ func (e ListEntryEdges) RepairApplicationsOrErr() ([]*RepairApplication, error) 
 		return e.RepairApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "repair_applications"}
+}
+
+// ObjectionsOrErr returns the Objections value or an error if the edge
+// was not loaded in eager-loading.
+func (e ListEntryEdges) ObjectionsOrErr() ([]*Objection, error) {
+	if e.loadedTypes[4] {
+		return e.Objections, nil
+	}
+	return nil, &NotLoadedError{edge: "objections"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -328,6 +340,11 @@ func (_m *ListEntry) QueryRepairApplications() *RepairApplicationQuery {
 	return NewListEntryClient(_m.config).QueryRepairApplications(_m)
 }
 
+// QueryObjections queries the "objections" edge of the ListEntry entity.
+func (_m *ListEntry) QueryObjections() *ObjectionQuery {
+	return NewListEntryClient(_m.config).QueryObjections(_m)
+}
+
 // Update returns a builder for updating this ListEntry.
 // Note that you need to call ListEntry.Unwrap() before calling this method if this ListEntry
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -448,6 +465,30 @@ func (_m *ListEntry) appendNamedRepairApplications(name string, edges ...*Repair
 		_m.Edges.namedRepairApplications[name] = []*RepairApplication{}
 	} else {
 		_m.Edges.namedRepairApplications[name] = append(_m.Edges.namedRepairApplications[name], edges...)
+	}
+}
+
+// NamedObjections returns the Objections named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ListEntry) NamedObjections(name string) ([]*Objection, error) {
+	if _m.Edges.namedObjections == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedObjections[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ListEntry) appendNamedObjections(name string, edges ...*Objection) {
+	if _m.Edges.namedObjections == nil {
+		_m.Edges.namedObjections = make(map[string][]*Objection)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedObjections[name] = []*Objection{}
+	} else {
+		_m.Edges.namedObjections[name] = append(_m.Edges.namedObjections[name], edges...)
 	}
 }
 

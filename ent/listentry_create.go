@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
 )
@@ -277,6 +278,21 @@ func (_c *ListEntryCreate) AddRepairApplications(v ...*RepairApplication) *ListE
 		ids[i] = v[i].ID
 	}
 	return _c.AddRepairApplicationIDs(ids...)
+}
+
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_c *ListEntryCreate) AddObjectionIDs(ids ...int) *ListEntryCreate {
+	_c.mutation.AddObjectionIDs(ids...)
+	return _c
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_c *ListEntryCreate) AddObjections(v ...*Objection) *ListEntryCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddObjectionIDs(ids...)
 }
 
 // Mutation returns the ListEntryMutation object of the builder.
@@ -601,6 +617,22 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

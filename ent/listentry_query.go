@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 )
@@ -32,9 +33,11 @@ type ListEntryQuery struct {
 	withEntity                  *MarketEntityQuery
 	withPerson                  *NaturalPersonQuery
 	withRepairApplications      *RepairApplicationQuery
+	withObjections              *ObjectionQuery
 	modifiers                   []func(*sql.Selector)
 	loadTotal                   []func(context.Context, []*ListEntry) error
 	withNamedRepairApplications map[string]*RepairApplicationQuery
+	withNamedObjections         map[string]*ObjectionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -152,6 +155,28 @@ func (_q *ListEntryQuery) QueryRepairApplications() *RepairApplicationQuery {
 			sqlgraph.From(listentry.Table, listentry.FieldID, selector),
 			sqlgraph.To(repairapplication.Table, repairapplication.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, listentry.RepairApplicationsTable, listentry.RepairApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryObjections chains the current query on the "objections" edge.
+func (_q *ListEntryQuery) QueryObjections() *ObjectionQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(listentry.Table, listentry.FieldID, selector),
+			sqlgraph.To(objection.Table, objection.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, listentry.ObjectionsTable, listentry.ObjectionsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -355,6 +380,7 @@ func (_q *ListEntryQuery) Clone() *ListEntryQuery {
 		withEntity:             _q.withEntity.Clone(),
 		withPerson:             _q.withPerson.Clone(),
 		withRepairApplications: _q.withRepairApplications.Clone(),
+		withObjections:         _q.withObjections.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -402,6 +428,17 @@ func (_q *ListEntryQuery) WithRepairApplications(opts ...func(*RepairApplication
 		opt(query)
 	}
 	_q.withRepairApplications = query
+	return _q
+}
+
+// WithObjections tells the query-builder to eager-load the nodes that are connected to
+// the "objections" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ListEntryQuery) WithObjections(opts ...func(*ObjectionQuery)) *ListEntryQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withObjections = query
 	return _q
 }
 
@@ -489,11 +526,12 @@ func (_q *ListEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Li
 	var (
 		nodes       = []*ListEntry{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withDepartment != nil,
 			_q.withEntity != nil,
 			_q.withPerson != nil,
 			_q.withRepairApplications != nil,
+			_q.withObjections != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -544,10 +582,24 @@ func (_q *ListEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Li
 			return nil, err
 		}
 	}
+	if query := _q.withObjections; query != nil {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *ListEntry) { n.Edges.Objections = []*Objection{} },
+			func(n *ListEntry, e *Objection) { n.Edges.Objections = append(n.Edges.Objections, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedRepairApplications {
 		if err := _q.loadRepairApplications(ctx, query, nodes,
 			func(n *ListEntry) { n.appendNamedRepairApplications(name) },
 			func(n *ListEntry, e *RepairApplication) { n.appendNamedRepairApplications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedObjections {
+		if err := _q.loadObjections(ctx, query, nodes,
+			func(n *ListEntry) { n.appendNamedObjections(name) },
+			func(n *ListEntry, e *Objection) { n.appendNamedObjections(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -676,6 +728,36 @@ func (_q *ListEntryQuery) loadRepairApplications(ctx context.Context, query *Rep
 	}
 	return nil
 }
+func (_q *ListEntryQuery) loadObjections(ctx context.Context, query *ObjectionQuery, nodes []*ListEntry, init func(*ListEntry), assign func(*ListEntry, *Objection)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ListEntry)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(objection.FieldListEntryID)
+	}
+	query.Where(predicate.Objection(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(listentry.ObjectionsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ListEntryID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "list_entry_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ListEntryQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -781,6 +863,20 @@ func (_q *ListEntryQuery) WithNamedRepairApplications(name string, opts ...func(
 		_q.withNamedRepairApplications = make(map[string]*RepairApplicationQuery)
 	}
 	_q.withNamedRepairApplications[name] = query
+	return _q
+}
+
+// WithNamedObjections tells the query-builder to eager-load the nodes that are connected to the "objections"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ListEntryQuery) WithNamedObjections(name string, opts ...func(*ObjectionQuery)) *ListEntryQuery {
+	query := (&ObjectionClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedObjections == nil {
+		_q.withNamedObjections = make(map[string]*ObjectionQuery)
+	}
+	_q.withNamedObjections[name] = query
 	return _q
 }
 

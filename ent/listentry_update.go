@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
@@ -291,6 +292,21 @@ func (_u *ListEntryUpdate) AddRepairApplications(v ...*RepairApplication) *ListE
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *ListEntryUpdate) AddObjectionIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *ListEntryUpdate) AddObjections(v ...*Objection) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdate) Mutation() *ListEntryMutation {
 	return _u.mutation
@@ -315,6 +331,27 @@ func (_u *ListEntryUpdate) RemoveRepairApplications(v ...*RepairApplication) *Li
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *ListEntryUpdate) ClearObjections() *ListEntryUpdate {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *ListEntryUpdate) RemoveObjectionIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *ListEntryUpdate) RemoveObjections(v ...*Objection) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -525,6 +562,51 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -813,6 +895,21 @@ func (_u *ListEntryUpdateOne) AddRepairApplications(v ...*RepairApplication) *Li
 	return _u.AddRepairApplicationIDs(ids...)
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by IDs.
+func (_u *ListEntryUpdateOne) AddObjectionIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.AddObjectionIDs(ids...)
+	return _u
+}
+
+// AddObjections adds the "objections" edges to the Objection entity.
+func (_u *ListEntryUpdateOne) AddObjections(v ...*Objection) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddObjectionIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdateOne) Mutation() *ListEntryMutation {
 	return _u.mutation
@@ -837,6 +934,27 @@ func (_u *ListEntryUpdateOne) RemoveRepairApplications(v ...*RepairApplication) 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveRepairApplicationIDs(ids...)
+}
+
+// ClearObjections clears all "objections" edges to the Objection entity.
+func (_u *ListEntryUpdateOne) ClearObjections() *ListEntryUpdateOne {
+	_u.mutation.ClearObjections()
+	return _u
+}
+
+// RemoveObjectionIDs removes the "objections" edge to Objection entities by IDs.
+func (_u *ListEntryUpdateOne) RemoveObjectionIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.RemoveObjectionIDs(ids...)
+	return _u
+}
+
+// RemoveObjections removes "objections" edges to Objection entities.
+func (_u *ListEntryUpdateOne) RemoveObjections(v ...*Objection) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveObjectionIDs(ids...)
 }
 
 // Where appends a list predicates to the ListEntryUpdate builder.
@@ -1077,6 +1195,51 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(repairapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedObjectionsIDs(); len(nodes) > 0 && !_u.mutation.ObjectionsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ObjectionsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.ObjectionsTable,
+			Columns: []string{listentry.ObjectionsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -29,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -73,6 +74,7 @@ const (
 	TypeListEntry                 = "ListEntry"
 	TypeMarketEntity              = "MarketEntity"
 	TypeNaturalPerson             = "NaturalPerson"
+	TypeObjection                 = "Objection"
 	TypePractitioner              = "Practitioner"
 	TypePriorNotice               = "PriorNotice"
 	TypePublicityRule             = "PublicityRule"
@@ -2702,6 +2704,9 @@ type AdministrativePenaltyMutation struct {
 	repair_applications          map[int]struct{}
 	removedrepair_applications   map[int]struct{}
 	clearedrepair_applications   bool
+	objections                   map[int]struct{}
+	removedobjections            map[int]struct{}
+	clearedobjections            bool
 	done                         bool
 	oldValue                     func(context.Context) (*AdministrativePenalty, error)
 	predicates                   []predicate.AdministrativePenalty
@@ -4763,6 +4768,60 @@ func (m *AdministrativePenaltyMutation) ResetRepairApplications() {
 	m.removedrepair_applications = nil
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by ids.
+func (m *AdministrativePenaltyMutation) AddObjectionIDs(ids ...int) {
+	if m.objections == nil {
+		m.objections = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.objections[ids[i]] = struct{}{}
+	}
+}
+
+// ClearObjections clears the "objections" edge to the Objection entity.
+func (m *AdministrativePenaltyMutation) ClearObjections() {
+	m.clearedobjections = true
+}
+
+// ObjectionsCleared reports if the "objections" edge to the Objection entity was cleared.
+func (m *AdministrativePenaltyMutation) ObjectionsCleared() bool {
+	return m.clearedobjections
+}
+
+// RemoveObjectionIDs removes the "objections" edge to the Objection entity by IDs.
+func (m *AdministrativePenaltyMutation) RemoveObjectionIDs(ids ...int) {
+	if m.removedobjections == nil {
+		m.removedobjections = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.objections, ids[i])
+		m.removedobjections[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedObjections returns the removed IDs of the "objections" edge to the Objection entity.
+func (m *AdministrativePenaltyMutation) RemovedObjectionsIDs() (ids []int) {
+	for id := range m.removedobjections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ObjectionsIDs returns the "objections" edge IDs in the mutation.
+func (m *AdministrativePenaltyMutation) ObjectionsIDs() (ids []int) {
+	for id := range m.objections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetObjections resets all changes to the "objections" edge.
+func (m *AdministrativePenaltyMutation) ResetObjections() {
+	m.objections = nil
+	m.clearedobjections = false
+	m.removedobjections = nil
+}
+
 // Where appends a list predicates to the AdministrativePenaltyMutation builder.
 func (m *AdministrativePenaltyMutation) Where(ps ...predicate.AdministrativePenalty) {
 	m.predicates = append(m.predicates, ps...)
@@ -5736,7 +5795,7 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AdministrativePenaltyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.department != nil {
 		edges = append(edges, administrativepenalty.EdgeDepartment)
 	}
@@ -5748,6 +5807,9 @@ func (m *AdministrativePenaltyMutation) AddedEdges() []string {
 	}
 	if m.repair_applications != nil {
 		edges = append(edges, administrativepenalty.EdgeRepairApplications)
+	}
+	if m.objections != nil {
+		edges = append(edges, administrativepenalty.EdgeObjections)
 	}
 	return edges
 }
@@ -5774,15 +5836,24 @@ func (m *AdministrativePenaltyMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case administrativepenalty.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.objections))
+		for id := range m.objections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AdministrativePenaltyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedrepair_applications != nil {
 		edges = append(edges, administrativepenalty.EdgeRepairApplications)
+	}
+	if m.removedobjections != nil {
+		edges = append(edges, administrativepenalty.EdgeObjections)
 	}
 	return edges
 }
@@ -5797,13 +5868,19 @@ func (m *AdministrativePenaltyMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case administrativepenalty.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.removedobjections))
+		for id := range m.removedobjections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AdministrativePenaltyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.cleareddepartment {
 		edges = append(edges, administrativepenalty.EdgeDepartment)
 	}
@@ -5815,6 +5892,9 @@ func (m *AdministrativePenaltyMutation) ClearedEdges() []string {
 	}
 	if m.clearedrepair_applications {
 		edges = append(edges, administrativepenalty.EdgeRepairApplications)
+	}
+	if m.clearedobjections {
+		edges = append(edges, administrativepenalty.EdgeObjections)
 	}
 	return edges
 }
@@ -5831,6 +5911,8 @@ func (m *AdministrativePenaltyMutation) EdgeCleared(name string) bool {
 		return m.clearedperson
 	case administrativepenalty.EdgeRepairApplications:
 		return m.clearedrepair_applications
+	case administrativepenalty.EdgeObjections:
+		return m.clearedobjections
 	}
 	return false
 }
@@ -5867,6 +5949,9 @@ func (m *AdministrativePenaltyMutation) ResetEdge(name string) error {
 		return nil
 	case administrativepenalty.EdgeRepairApplications:
 		m.ResetRepairApplications()
+		return nil
+	case administrativepenalty.EdgeObjections:
+		m.ResetObjections()
 		return nil
 	}
 	return fmt.Errorf("unknown AdministrativePenalty edge %s", name)
@@ -10264,6 +10349,9 @@ type DepartmentMutation struct {
 	repair_applications        map[int]struct{}
 	removedrepair_applications map[int]struct{}
 	clearedrepair_applications bool
+	objections                 map[int]struct{}
+	removedobjections          map[int]struct{}
+	clearedobjections          bool
 	done                       bool
 	oldValue                   func(context.Context) (*Department, error)
 	predicates                 []predicate.Department
@@ -11201,6 +11289,60 @@ func (m *DepartmentMutation) ResetRepairApplications() {
 	m.removedrepair_applications = nil
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by ids.
+func (m *DepartmentMutation) AddObjectionIDs(ids ...int) {
+	if m.objections == nil {
+		m.objections = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.objections[ids[i]] = struct{}{}
+	}
+}
+
+// ClearObjections clears the "objections" edge to the Objection entity.
+func (m *DepartmentMutation) ClearObjections() {
+	m.clearedobjections = true
+}
+
+// ObjectionsCleared reports if the "objections" edge to the Objection entity was cleared.
+func (m *DepartmentMutation) ObjectionsCleared() bool {
+	return m.clearedobjections
+}
+
+// RemoveObjectionIDs removes the "objections" edge to the Objection entity by IDs.
+func (m *DepartmentMutation) RemoveObjectionIDs(ids ...int) {
+	if m.removedobjections == nil {
+		m.removedobjections = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.objections, ids[i])
+		m.removedobjections[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedObjections returns the removed IDs of the "objections" edge to the Objection entity.
+func (m *DepartmentMutation) RemovedObjectionsIDs() (ids []int) {
+	for id := range m.removedobjections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ObjectionsIDs returns the "objections" edge IDs in the mutation.
+func (m *DepartmentMutation) ObjectionsIDs() (ids []int) {
+	for id := range m.objections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetObjections resets all changes to the "objections" edge.
+func (m *DepartmentMutation) ResetObjections() {
+	m.objections = nil
+	m.clearedobjections = false
+	m.removedobjections = nil
+}
+
 // Where appends a list predicates to the DepartmentMutation builder.
 func (m *DepartmentMutation) Where(ps ...predicate.Department) {
 	m.predicates = append(m.predicates, ps...)
@@ -11451,7 +11593,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11481,6 +11623,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.repair_applications != nil {
 		edges = append(edges, department.EdgeRepairApplications)
+	}
+	if m.objections != nil {
+		edges = append(edges, department.EdgeObjections)
 	}
 	return edges
 }
@@ -11549,13 +11694,19 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.objections))
+		for id := range m.objections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11585,6 +11736,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedrepair_applications != nil {
 		edges = append(edges, department.EdgeRepairApplications)
+	}
+	if m.removedobjections != nil {
+		edges = append(edges, department.EdgeObjections)
 	}
 	return edges
 }
@@ -11653,13 +11807,19 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.removedobjections))
+		for id := range m.removedobjections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 11)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -11690,6 +11850,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	if m.clearedrepair_applications {
 		edges = append(edges, department.EdgeRepairApplications)
 	}
+	if m.clearedobjections {
+		edges = append(edges, department.EdgeObjections)
+	}
 	return edges
 }
 
@@ -11717,6 +11880,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedprior_notices
 	case department.EdgeRepairApplications:
 		return m.clearedrepair_applications
+	case department.EdgeObjections:
+		return m.clearedobjections
 	}
 	return false
 }
@@ -11762,6 +11927,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeRepairApplications:
 		m.ResetRepairApplications()
+		return nil
+	case department.EdgeObjections:
+		m.ResetObjections()
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
@@ -16774,6 +16942,9 @@ type ListEntryMutation struct {
 	repair_applications        map[int]struct{}
 	removedrepair_applications map[int]struct{}
 	clearedrepair_applications bool
+	objections                 map[int]struct{}
+	removedobjections          map[int]struct{}
+	clearedobjections          bool
 	done                       bool
 	oldValue                   func(context.Context) (*ListEntry, error)
 	predicates                 []predicate.ListEntry
@@ -17859,6 +18030,60 @@ func (m *ListEntryMutation) ResetRepairApplications() {
 	m.removedrepair_applications = nil
 }
 
+// AddObjectionIDs adds the "objections" edge to the Objection entity by ids.
+func (m *ListEntryMutation) AddObjectionIDs(ids ...int) {
+	if m.objections == nil {
+		m.objections = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.objections[ids[i]] = struct{}{}
+	}
+}
+
+// ClearObjections clears the "objections" edge to the Objection entity.
+func (m *ListEntryMutation) ClearObjections() {
+	m.clearedobjections = true
+}
+
+// ObjectionsCleared reports if the "objections" edge to the Objection entity was cleared.
+func (m *ListEntryMutation) ObjectionsCleared() bool {
+	return m.clearedobjections
+}
+
+// RemoveObjectionIDs removes the "objections" edge to the Objection entity by IDs.
+func (m *ListEntryMutation) RemoveObjectionIDs(ids ...int) {
+	if m.removedobjections == nil {
+		m.removedobjections = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.objections, ids[i])
+		m.removedobjections[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedObjections returns the removed IDs of the "objections" edge to the Objection entity.
+func (m *ListEntryMutation) RemovedObjectionsIDs() (ids []int) {
+	for id := range m.removedobjections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ObjectionsIDs returns the "objections" edge IDs in the mutation.
+func (m *ListEntryMutation) ObjectionsIDs() (ids []int) {
+	for id := range m.objections {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetObjections resets all changes to the "objections" edge.
+func (m *ListEntryMutation) ResetObjections() {
+	m.objections = nil
+	m.clearedobjections = false
+	m.removedobjections = nil
+}
+
 // Where appends a list predicates to the ListEntryMutation builder.
 func (m *ListEntryMutation) Where(ps ...predicate.ListEntry) {
 	m.predicates = append(m.predicates, ps...)
@@ -18380,7 +18605,7 @@ func (m *ListEntryMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ListEntryMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.department != nil {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -18392,6 +18617,9 @@ func (m *ListEntryMutation) AddedEdges() []string {
 	}
 	if m.repair_applications != nil {
 		edges = append(edges, listentry.EdgeRepairApplications)
+	}
+	if m.objections != nil {
+		edges = append(edges, listentry.EdgeObjections)
 	}
 	return edges
 }
@@ -18418,15 +18646,24 @@ func (m *ListEntryMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case listentry.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.objections))
+		for id := range m.objections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ListEntryMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.removedrepair_applications != nil {
 		edges = append(edges, listentry.EdgeRepairApplications)
+	}
+	if m.removedobjections != nil {
+		edges = append(edges, listentry.EdgeObjections)
 	}
 	return edges
 }
@@ -18441,13 +18678,19 @@ func (m *ListEntryMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case listentry.EdgeObjections:
+		ids := make([]ent.Value, 0, len(m.removedobjections))
+		for id := range m.removedobjections {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ListEntryMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.cleareddepartment {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -18459,6 +18702,9 @@ func (m *ListEntryMutation) ClearedEdges() []string {
 	}
 	if m.clearedrepair_applications {
 		edges = append(edges, listentry.EdgeRepairApplications)
+	}
+	if m.clearedobjections {
+		edges = append(edges, listentry.EdgeObjections)
 	}
 	return edges
 }
@@ -18475,6 +18721,8 @@ func (m *ListEntryMutation) EdgeCleared(name string) bool {
 		return m.clearedperson
 	case listentry.EdgeRepairApplications:
 		return m.clearedrepair_applications
+	case listentry.EdgeObjections:
+		return m.clearedobjections
 	}
 	return false
 }
@@ -18511,6 +18759,9 @@ func (m *ListEntryMutation) ResetEdge(name string) error {
 		return nil
 	case listentry.EdgeRepairApplications:
 		m.ResetRepairApplications()
+		return nil
+	case listentry.EdgeObjections:
+		m.ResetObjections()
 		return nil
 	}
 	return fmt.Errorf("unknown ListEntry edge %s", name)
@@ -23027,6 +23278,1209 @@ func (m *NaturalPersonMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown NaturalPerson edge %s", name)
+}
+
+// ObjectionMutation represents an operation that mutates the Objection nodes in the graph.
+type ObjectionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	state             *objection.State
+	grounds           *objection.Grounds
+	description       *string
+	filed_on          *time.Time
+	due_on            *time.Time
+	decision_reason   *string
+	history           *[]sectors.WorkflowStep
+	appendhistory     []sectors.WorkflowStep
+	clearedFields     map[string]struct{}
+	penalty           *int
+	clearedpenalty    bool
+	list_entry        *int
+	clearedlist_entry bool
+	department        *int
+	cleareddepartment bool
+	done              bool
+	oldValue          func(context.Context) (*Objection, error)
+	predicates        []predicate.Objection
+}
+
+var _ ent.Mutation = (*ObjectionMutation)(nil)
+
+// objectionOption allows management of the mutation configuration using functional options.
+type objectionOption func(*ObjectionMutation)
+
+// newObjectionMutation creates new mutation for the Objection entity.
+func newObjectionMutation(c config, op Op, opts ...objectionOption) *ObjectionMutation {
+	m := &ObjectionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeObjection,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withObjectionID sets the ID field of the mutation.
+func withObjectionID(id int) objectionOption {
+	return func(m *ObjectionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Objection
+		)
+		m.oldValue = func(ctx context.Context) (*Objection, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Objection.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withObjection sets the old Objection of the mutation.
+func withObjection(node *Objection) objectionOption {
+	return func(m *ObjectionMutation) {
+		m.oldValue = func(context.Context) (*Objection, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ObjectionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ObjectionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ObjectionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ObjectionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Objection.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ObjectionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ObjectionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ObjectionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ObjectionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ObjectionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ObjectionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetState sets the "state" field.
+func (m *ObjectionMutation) SetState(o objection.State) {
+	m.state = &o
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *ObjectionMutation) State() (r objection.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldState(ctx context.Context) (v objection.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *ObjectionMutation) ResetState() {
+	m.state = nil
+}
+
+// SetGrounds sets the "grounds" field.
+func (m *ObjectionMutation) SetGrounds(o objection.Grounds) {
+	m.grounds = &o
+}
+
+// Grounds returns the value of the "grounds" field in the mutation.
+func (m *ObjectionMutation) Grounds() (r objection.Grounds, exists bool) {
+	v := m.grounds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGrounds returns the old "grounds" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldGrounds(ctx context.Context) (v objection.Grounds, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGrounds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGrounds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGrounds: %w", err)
+	}
+	return oldValue.Grounds, nil
+}
+
+// ResetGrounds resets all changes to the "grounds" field.
+func (m *ObjectionMutation) ResetGrounds() {
+	m.grounds = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *ObjectionMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ObjectionMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ObjectionMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetPenaltyID sets the "penalty_id" field.
+func (m *ObjectionMutation) SetPenaltyID(i int) {
+	m.penalty = &i
+}
+
+// PenaltyID returns the value of the "penalty_id" field in the mutation.
+func (m *ObjectionMutation) PenaltyID() (r int, exists bool) {
+	v := m.penalty
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPenaltyID returns the old "penalty_id" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldPenaltyID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPenaltyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPenaltyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPenaltyID: %w", err)
+	}
+	return oldValue.PenaltyID, nil
+}
+
+// ClearPenaltyID clears the value of the "penalty_id" field.
+func (m *ObjectionMutation) ClearPenaltyID() {
+	m.penalty = nil
+	m.clearedFields[objection.FieldPenaltyID] = struct{}{}
+}
+
+// PenaltyIDCleared returns if the "penalty_id" field was cleared in this mutation.
+func (m *ObjectionMutation) PenaltyIDCleared() bool {
+	_, ok := m.clearedFields[objection.FieldPenaltyID]
+	return ok
+}
+
+// ResetPenaltyID resets all changes to the "penalty_id" field.
+func (m *ObjectionMutation) ResetPenaltyID() {
+	m.penalty = nil
+	delete(m.clearedFields, objection.FieldPenaltyID)
+}
+
+// SetListEntryID sets the "list_entry_id" field.
+func (m *ObjectionMutation) SetListEntryID(i int) {
+	m.list_entry = &i
+}
+
+// ListEntryID returns the value of the "list_entry_id" field in the mutation.
+func (m *ObjectionMutation) ListEntryID() (r int, exists bool) {
+	v := m.list_entry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListEntryID returns the old "list_entry_id" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldListEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListEntryID: %w", err)
+	}
+	return oldValue.ListEntryID, nil
+}
+
+// ClearListEntryID clears the value of the "list_entry_id" field.
+func (m *ObjectionMutation) ClearListEntryID() {
+	m.list_entry = nil
+	m.clearedFields[objection.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryIDCleared returns if the "list_entry_id" field was cleared in this mutation.
+func (m *ObjectionMutation) ListEntryIDCleared() bool {
+	_, ok := m.clearedFields[objection.FieldListEntryID]
+	return ok
+}
+
+// ResetListEntryID resets all changes to the "list_entry_id" field.
+func (m *ObjectionMutation) ResetListEntryID() {
+	m.list_entry = nil
+	delete(m.clearedFields, objection.FieldListEntryID)
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *ObjectionMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *ObjectionMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *ObjectionMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// SetFiledOn sets the "filed_on" field.
+func (m *ObjectionMutation) SetFiledOn(t time.Time) {
+	m.filed_on = &t
+}
+
+// FiledOn returns the value of the "filed_on" field in the mutation.
+func (m *ObjectionMutation) FiledOn() (r time.Time, exists bool) {
+	v := m.filed_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFiledOn returns the old "filed_on" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldFiledOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFiledOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFiledOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFiledOn: %w", err)
+	}
+	return oldValue.FiledOn, nil
+}
+
+// ClearFiledOn clears the value of the "filed_on" field.
+func (m *ObjectionMutation) ClearFiledOn() {
+	m.filed_on = nil
+	m.clearedFields[objection.FieldFiledOn] = struct{}{}
+}
+
+// FiledOnCleared returns if the "filed_on" field was cleared in this mutation.
+func (m *ObjectionMutation) FiledOnCleared() bool {
+	_, ok := m.clearedFields[objection.FieldFiledOn]
+	return ok
+}
+
+// ResetFiledOn resets all changes to the "filed_on" field.
+func (m *ObjectionMutation) ResetFiledOn() {
+	m.filed_on = nil
+	delete(m.clearedFields, objection.FieldFiledOn)
+}
+
+// SetDueOn sets the "due_on" field.
+func (m *ObjectionMutation) SetDueOn(t time.Time) {
+	m.due_on = &t
+}
+
+// DueOn returns the value of the "due_on" field in the mutation.
+func (m *ObjectionMutation) DueOn() (r time.Time, exists bool) {
+	v := m.due_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDueOn returns the old "due_on" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldDueOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDueOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDueOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDueOn: %w", err)
+	}
+	return oldValue.DueOn, nil
+}
+
+// ClearDueOn clears the value of the "due_on" field.
+func (m *ObjectionMutation) ClearDueOn() {
+	m.due_on = nil
+	m.clearedFields[objection.FieldDueOn] = struct{}{}
+}
+
+// DueOnCleared returns if the "due_on" field was cleared in this mutation.
+func (m *ObjectionMutation) DueOnCleared() bool {
+	_, ok := m.clearedFields[objection.FieldDueOn]
+	return ok
+}
+
+// ResetDueOn resets all changes to the "due_on" field.
+func (m *ObjectionMutation) ResetDueOn() {
+	m.due_on = nil
+	delete(m.clearedFields, objection.FieldDueOn)
+}
+
+// SetDecisionReason sets the "decision_reason" field.
+func (m *ObjectionMutation) SetDecisionReason(s string) {
+	m.decision_reason = &s
+}
+
+// DecisionReason returns the value of the "decision_reason" field in the mutation.
+func (m *ObjectionMutation) DecisionReason() (r string, exists bool) {
+	v := m.decision_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecisionReason returns the old "decision_reason" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldDecisionReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecisionReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecisionReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecisionReason: %w", err)
+	}
+	return oldValue.DecisionReason, nil
+}
+
+// ClearDecisionReason clears the value of the "decision_reason" field.
+func (m *ObjectionMutation) ClearDecisionReason() {
+	m.decision_reason = nil
+	m.clearedFields[objection.FieldDecisionReason] = struct{}{}
+}
+
+// DecisionReasonCleared returns if the "decision_reason" field was cleared in this mutation.
+func (m *ObjectionMutation) DecisionReasonCleared() bool {
+	_, ok := m.clearedFields[objection.FieldDecisionReason]
+	return ok
+}
+
+// ResetDecisionReason resets all changes to the "decision_reason" field.
+func (m *ObjectionMutation) ResetDecisionReason() {
+	m.decision_reason = nil
+	delete(m.clearedFields, objection.FieldDecisionReason)
+}
+
+// SetHistory sets the "history" field.
+func (m *ObjectionMutation) SetHistory(ss []sectors.WorkflowStep) {
+	m.history = &ss
+	m.appendhistory = nil
+}
+
+// History returns the value of the "history" field in the mutation.
+func (m *ObjectionMutation) History() (r []sectors.WorkflowStep, exists bool) {
+	v := m.history
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHistory returns the old "history" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldHistory(ctx context.Context) (v []sectors.WorkflowStep, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHistory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHistory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHistory: %w", err)
+	}
+	return oldValue.History, nil
+}
+
+// AppendHistory adds ss to the "history" field.
+func (m *ObjectionMutation) AppendHistory(ss []sectors.WorkflowStep) {
+	m.appendhistory = append(m.appendhistory, ss...)
+}
+
+// AppendedHistory returns the list of values that were appended to the "history" field in this mutation.
+func (m *ObjectionMutation) AppendedHistory() ([]sectors.WorkflowStep, bool) {
+	if len(m.appendhistory) == 0 {
+		return nil, false
+	}
+	return m.appendhistory, true
+}
+
+// ClearHistory clears the value of the "history" field.
+func (m *ObjectionMutation) ClearHistory() {
+	m.history = nil
+	m.appendhistory = nil
+	m.clearedFields[objection.FieldHistory] = struct{}{}
+}
+
+// HistoryCleared returns if the "history" field was cleared in this mutation.
+func (m *ObjectionMutation) HistoryCleared() bool {
+	_, ok := m.clearedFields[objection.FieldHistory]
+	return ok
+}
+
+// ResetHistory resets all changes to the "history" field.
+func (m *ObjectionMutation) ResetHistory() {
+	m.history = nil
+	m.appendhistory = nil
+	delete(m.clearedFields, objection.FieldHistory)
+}
+
+// ClearPenalty clears the "penalty" edge to the AdministrativePenalty entity.
+func (m *ObjectionMutation) ClearPenalty() {
+	m.clearedpenalty = true
+	m.clearedFields[objection.FieldPenaltyID] = struct{}{}
+}
+
+// PenaltyCleared reports if the "penalty" edge to the AdministrativePenalty entity was cleared.
+func (m *ObjectionMutation) PenaltyCleared() bool {
+	return m.PenaltyIDCleared() || m.clearedpenalty
+}
+
+// PenaltyIDs returns the "penalty" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PenaltyID instead. It exists only for internal usage by the builders.
+func (m *ObjectionMutation) PenaltyIDs() (ids []int) {
+	if id := m.penalty; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPenalty resets all changes to the "penalty" edge.
+func (m *ObjectionMutation) ResetPenalty() {
+	m.penalty = nil
+	m.clearedpenalty = false
+}
+
+// ClearListEntry clears the "list_entry" edge to the ListEntry entity.
+func (m *ObjectionMutation) ClearListEntry() {
+	m.clearedlist_entry = true
+	m.clearedFields[objection.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryCleared reports if the "list_entry" edge to the ListEntry entity was cleared.
+func (m *ObjectionMutation) ListEntryCleared() bool {
+	return m.ListEntryIDCleared() || m.clearedlist_entry
+}
+
+// ListEntryIDs returns the "list_entry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ListEntryID instead. It exists only for internal usage by the builders.
+func (m *ObjectionMutation) ListEntryIDs() (ids []int) {
+	if id := m.list_entry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetListEntry resets all changes to the "list_entry" edge.
+func (m *ObjectionMutation) ResetListEntry() {
+	m.list_entry = nil
+	m.clearedlist_entry = false
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *ObjectionMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[objection.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *ObjectionMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *ObjectionMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *ObjectionMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// Where appends a list predicates to the ObjectionMutation builder.
+func (m *ObjectionMutation) Where(ps ...predicate.Objection) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ObjectionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ObjectionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Objection, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ObjectionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ObjectionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Objection).
+func (m *ObjectionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ObjectionMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, objection.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, objection.FieldUpdatedAt)
+	}
+	if m.state != nil {
+		fields = append(fields, objection.FieldState)
+	}
+	if m.grounds != nil {
+		fields = append(fields, objection.FieldGrounds)
+	}
+	if m.description != nil {
+		fields = append(fields, objection.FieldDescription)
+	}
+	if m.penalty != nil {
+		fields = append(fields, objection.FieldPenaltyID)
+	}
+	if m.list_entry != nil {
+		fields = append(fields, objection.FieldListEntryID)
+	}
+	if m.department != nil {
+		fields = append(fields, objection.FieldDepartmentID)
+	}
+	if m.filed_on != nil {
+		fields = append(fields, objection.FieldFiledOn)
+	}
+	if m.due_on != nil {
+		fields = append(fields, objection.FieldDueOn)
+	}
+	if m.decision_reason != nil {
+		fields = append(fields, objection.FieldDecisionReason)
+	}
+	if m.history != nil {
+		fields = append(fields, objection.FieldHistory)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ObjectionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case objection.FieldCreatedAt:
+		return m.CreatedAt()
+	case objection.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case objection.FieldState:
+		return m.State()
+	case objection.FieldGrounds:
+		return m.Grounds()
+	case objection.FieldDescription:
+		return m.Description()
+	case objection.FieldPenaltyID:
+		return m.PenaltyID()
+	case objection.FieldListEntryID:
+		return m.ListEntryID()
+	case objection.FieldDepartmentID:
+		return m.DepartmentID()
+	case objection.FieldFiledOn:
+		return m.FiledOn()
+	case objection.FieldDueOn:
+		return m.DueOn()
+	case objection.FieldDecisionReason:
+		return m.DecisionReason()
+	case objection.FieldHistory:
+		return m.History()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ObjectionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case objection.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case objection.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case objection.FieldState:
+		return m.OldState(ctx)
+	case objection.FieldGrounds:
+		return m.OldGrounds(ctx)
+	case objection.FieldDescription:
+		return m.OldDescription(ctx)
+	case objection.FieldPenaltyID:
+		return m.OldPenaltyID(ctx)
+	case objection.FieldListEntryID:
+		return m.OldListEntryID(ctx)
+	case objection.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	case objection.FieldFiledOn:
+		return m.OldFiledOn(ctx)
+	case objection.FieldDueOn:
+		return m.OldDueOn(ctx)
+	case objection.FieldDecisionReason:
+		return m.OldDecisionReason(ctx)
+	case objection.FieldHistory:
+		return m.OldHistory(ctx)
+	}
+	return nil, fmt.Errorf("unknown Objection field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ObjectionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case objection.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case objection.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case objection.FieldState:
+		v, ok := value.(objection.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case objection.FieldGrounds:
+		v, ok := value.(objection.Grounds)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGrounds(v)
+		return nil
+	case objection.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case objection.FieldPenaltyID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPenaltyID(v)
+		return nil
+	case objection.FieldListEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListEntryID(v)
+		return nil
+	case objection.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	case objection.FieldFiledOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFiledOn(v)
+		return nil
+	case objection.FieldDueOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDueOn(v)
+		return nil
+	case objection.FieldDecisionReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecisionReason(v)
+		return nil
+	case objection.FieldHistory:
+		v, ok := value.([]sectors.WorkflowStep)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHistory(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Objection field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ObjectionMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ObjectionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ObjectionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Objection numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ObjectionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(objection.FieldPenaltyID) {
+		fields = append(fields, objection.FieldPenaltyID)
+	}
+	if m.FieldCleared(objection.FieldListEntryID) {
+		fields = append(fields, objection.FieldListEntryID)
+	}
+	if m.FieldCleared(objection.FieldFiledOn) {
+		fields = append(fields, objection.FieldFiledOn)
+	}
+	if m.FieldCleared(objection.FieldDueOn) {
+		fields = append(fields, objection.FieldDueOn)
+	}
+	if m.FieldCleared(objection.FieldDecisionReason) {
+		fields = append(fields, objection.FieldDecisionReason)
+	}
+	if m.FieldCleared(objection.FieldHistory) {
+		fields = append(fields, objection.FieldHistory)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ObjectionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ObjectionMutation) ClearField(name string) error {
+	switch name {
+	case objection.FieldPenaltyID:
+		m.ClearPenaltyID()
+		return nil
+	case objection.FieldListEntryID:
+		m.ClearListEntryID()
+		return nil
+	case objection.FieldFiledOn:
+		m.ClearFiledOn()
+		return nil
+	case objection.FieldDueOn:
+		m.ClearDueOn()
+		return nil
+	case objection.FieldDecisionReason:
+		m.ClearDecisionReason()
+		return nil
+	case objection.FieldHistory:
+		m.ClearHistory()
+		return nil
+	}
+	return fmt.Errorf("unknown Objection nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ObjectionMutation) ResetField(name string) error {
+	switch name {
+	case objection.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case objection.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case objection.FieldState:
+		m.ResetState()
+		return nil
+	case objection.FieldGrounds:
+		m.ResetGrounds()
+		return nil
+	case objection.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case objection.FieldPenaltyID:
+		m.ResetPenaltyID()
+		return nil
+	case objection.FieldListEntryID:
+		m.ResetListEntryID()
+		return nil
+	case objection.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	case objection.FieldFiledOn:
+		m.ResetFiledOn()
+		return nil
+	case objection.FieldDueOn:
+		m.ResetDueOn()
+		return nil
+	case objection.FieldDecisionReason:
+		m.ResetDecisionReason()
+		return nil
+	case objection.FieldHistory:
+		m.ResetHistory()
+		return nil
+	}
+	return fmt.Errorf("unknown Objection field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ObjectionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.penalty != nil {
+		edges = append(edges, objection.EdgePenalty)
+	}
+	if m.list_entry != nil {
+		edges = append(edges, objection.EdgeListEntry)
+	}
+	if m.department != nil {
+		edges = append(edges, objection.EdgeDepartment)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ObjectionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case objection.EdgePenalty:
+		if id := m.penalty; id != nil {
+			return []ent.Value{*id}
+		}
+	case objection.EdgeListEntry:
+		if id := m.list_entry; id != nil {
+			return []ent.Value{*id}
+		}
+	case objection.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ObjectionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ObjectionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ObjectionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedpenalty {
+		edges = append(edges, objection.EdgePenalty)
+	}
+	if m.clearedlist_entry {
+		edges = append(edges, objection.EdgeListEntry)
+	}
+	if m.cleareddepartment {
+		edges = append(edges, objection.EdgeDepartment)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ObjectionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case objection.EdgePenalty:
+		return m.clearedpenalty
+	case objection.EdgeListEntry:
+		return m.clearedlist_entry
+	case objection.EdgeDepartment:
+		return m.cleareddepartment
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ObjectionMutation) ClearEdge(name string) error {
+	switch name {
+	case objection.EdgePenalty:
+		m.ClearPenalty()
+		return nil
+	case objection.EdgeListEntry:
+		m.ClearListEntry()
+		return nil
+	case objection.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown Objection unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ObjectionMutation) ResetEdge(name string) error {
+	switch name {
+	case objection.EdgePenalty:
+		m.ResetPenalty()
+		return nil
+	case objection.EdgeListEntry:
+		m.ResetListEntry()
+		return nil
+	case objection.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	}
+	return fmt.Errorf("unknown Objection edge %s", name)
 }
 
 // PractitionerMutation represents an operation that mutates the Practitioner nodes in the graph.

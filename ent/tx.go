@@ -48,6 +48,8 @@ type Tx struct {
 	MarketEntity *MarketEntityClient
 	// NaturalPerson is the client for interacting with the NaturalPerson builders.
 	NaturalPerson *NaturalPersonClient
+	// Objection is the client for interacting with the Objection builders.
+	Objection *ObjectionClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
 	// PriorNotice is the client for interacting with the PriorNotice builders.
@@ -215,6 +217,7 @@ func (tx *Tx) init() {
 	tx.ListEntry = NewListEntryClient(tx.config)
 	tx.MarketEntity = NewMarketEntityClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)
+	tx.Objection = NewObjectionClient(tx.config)
 	tx.Practitioner = NewPractitionerClient(tx.config)
 	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)

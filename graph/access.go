@@ -9,6 +9,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/objection"
 )
 
 // toRule reads a policy rule from its GraphQL input; authz validates it.
@@ -64,4 +65,16 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// filing reads a new objection from its GraphQL input.
+func filing(in FileObjectionInput) objection.Filing {
+	f := objection.Filing{Grounds: in.Grounds, Description: in.Description}
+	if in.PenaltyID != nil {
+		f.PenaltyID = *in.PenaltyID
+	}
+	if in.ListEntryID != nil {
+		f.ListEntryID = *in.ListEntryID
+	}
+	return f
 }

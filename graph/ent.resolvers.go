@@ -118,6 +118,12 @@ func (r *queryResolver) NaturalPersons(ctx context.Context, after *entgql.Cursor
 		Paginate(ctx, after, first, before, last, ent.WithNaturalPersonOrder(orderBy), ent.WithNaturalPersonFilter(where.Filter))
 }
 
+// Objections is the resolver for the objections field.
+func (r *queryResolver) Objections(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ObjectionOrder, where *ent.ObjectionWhereInput) (*ent.ObjectionConnection, error) {
+	return r.client.Objection.Query().
+		Paginate(ctx, after, first, before, last, ent.WithObjectionOrder(orderBy), ent.WithObjectionFilter(where.Filter))
+}
+
 // Practitioners is the resolver for the practitioners field.
 func (r *queryResolver) Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error) {
 	return r.client.Practitioner.Query().
@@ -177,6 +183,9 @@ func (r *Resolver) ListEntry() ListEntryResolver { return &listEntryResolver{r} 
 // NaturalPerson returns NaturalPersonResolver implementation.
 func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPersonResolver{r} }
 
+// Objection returns ObjectionResolver implementation.
+func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -189,6 +198,7 @@ type (
 	administrativePenaltyResolver struct{ *Resolver }
 	listEntryResolver             struct{ *Resolver }
 	naturalPersonResolver         struct{ *Resolver }
+	objectionResolver             struct{ *Resolver }
 	queryResolver                 struct{ *Resolver }
 	repairApplicationResolver     struct{ *Resolver }
 )

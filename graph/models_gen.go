@@ -7,7 +7,21 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/creditgraph/creditgraph/ent/objection"
 )
+
+// A new objection against one penalty or listing.
+type FileObjectionInput struct {
+	// The penalty objected to.
+	PenaltyID *int `json:"penaltyID,omitempty"`
+	// The listing objected to.
+	ListEntryID *int `json:"listEntryID,omitempty"`
+	// Grounds of the objection.
+	Grounds objection.Grounds `json:"grounds"`
+	// What is objected to and why.
+	Description string `json:"description"`
+}
 
 // A rule of the Casbin policy.
 type PolicyRule struct {

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/sectors"
+	objectionpkg "github.com/creditgraph/creditgraph/sectors/objection"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 )
 
@@ -33,6 +35,21 @@ func (r *mutationResolver) CreateRepairApplication(ctx context.Context, input en
 // TransitionRepair is the resolver for the transitionRepair field.
 func (r *mutationResolver) TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error) {
 	return repair.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
+}
+
+// FileObjection is the resolver for the fileObjection field.
+func (r *mutationResolver) FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error) {
+	return objectionpkg.File(ctx, ent.FromContext(ctx), filing(input), sectors.Today())
+}
+
+// TransitionObjection is the resolver for the transitionObjection field.
+func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to objection.State, reason *string) (*ent.Objection, error) {
+	return objectionpkg.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
+}
+
+// AllowedNextStates is the resolver for the allowedNextStates field.
+func (r *objectionResolver) AllowedNextStates(ctx context.Context, obj *ent.Objection) ([]objection.State, error) {
+	return objectionpkg.Transitions.Next(obj.State), nil
 }
 
 // RepairReport is the resolver for the repairReport field.

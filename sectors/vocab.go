@@ -154,3 +154,15 @@ func DateOf(t time.Time) time.Time {
 	n := t.In(chinaTZ)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }
+
+// WorkflowStep is one step of a workflow's history (an objection's, say): who moved it from
+// which state to which, when and why.
+type WorkflowStep struct {
+	From       string    `json:"from"`
+	To         string    `json:"to"`
+	Actor      string    `json:"actor"`
+	Role       string    `json:"role"`
+	Department string    `json:"department"`
+	Reason     string    `json:"reason,omitempty"`
+	At         time.Time `json:"at"`
+}

@@ -114,6 +114,8 @@ const (
 	EdgePerson = "person"
 	// EdgeRepairApplications holds the string denoting the repair_applications edge name in mutations.
 	EdgeRepairApplications = "repair_applications"
+	// EdgeObjections holds the string denoting the objections edge name in mutations.
+	EdgeObjections = "objections"
 	// Table holds the table name of the administrativepenalty in the database.
 	Table = "administrative_penalties"
 	// DepartmentTable is the table that holds the department relation/edge.
@@ -144,6 +146,13 @@ const (
 	RepairApplicationsInverseTable = "repair_applications"
 	// RepairApplicationsColumn is the table column denoting the repair_applications relation/edge.
 	RepairApplicationsColumn = "penalty_id"
+	// ObjectionsTable is the table that holds the objections relation/edge.
+	ObjectionsTable = "objections"
+	// ObjectionsInverseTable is the table name for the Objection entity.
+	// It exists in this package in order to avoid circular dependency with the "objection" package.
+	ObjectionsInverseTable = "objections"
+	// ObjectionsColumn is the table column denoting the objections relation/edge.
+	ObjectionsColumn = "penalty_id"
 )
 
 // Columns holds all SQL columns for administrativepenalty fields.
@@ -600,6 +609,20 @@ func ByRepairApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newRepairApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByObjectionsCount orders the results by objections count.
+func ByObjectionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newObjectionsStep(), opts...)
+	}
+}
+
+// ByObjections orders the results by objections terms.
+func ByObjections(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newObjectionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -626,6 +649,13 @@ func newRepairApplicationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RepairApplicationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
+	)
+}
+func newObjectionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ObjectionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
 	)
 }
 

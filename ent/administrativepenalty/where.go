@@ -2574,6 +2574,29 @@ func HasRepairApplicationsWith(preds ...predicate.RepairApplication) predicate.A
 	})
 }
 
+// HasObjections applies the HasEdge predicate on the "objections" edge.
+func HasObjections() predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasObjectionsWith applies the HasEdge predicate on the "objections" edge with a given conditions (other predicates).
+func HasObjectionsWith(preds ...predicate.Objection) predicate.AdministrativePenalty {
+	return predicate.AdministrativePenalty(func(s *sql.Selector) {
+		step := newObjectionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.AdministrativePenalty) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.AndPredicates(predicates...))

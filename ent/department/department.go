@@ -53,6 +53,8 @@ const (
 	EdgePriorNotices = "prior_notices"
 	// EdgeRepairApplications holds the string denoting the repair_applications edge name in mutations.
 	EdgeRepairApplications = "repair_applications"
+	// EdgeObjections holds the string denoting the objections edge name in mutations.
+	EdgeObjections = "objections"
 	// Table holds the table name of the department in the database.
 	Table = "departments"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -125,6 +127,13 @@ const (
 	RepairApplicationsInverseTable = "repair_applications"
 	// RepairApplicationsColumn is the table column denoting the repair_applications relation/edge.
 	RepairApplicationsColumn = "department_id"
+	// ObjectionsTable is the table that holds the objections relation/edge.
+	ObjectionsTable = "objections"
+	// ObjectionsInverseTable is the table name for the Objection entity.
+	// It exists in this package in order to avoid circular dependency with the "objection" package.
+	ObjectionsInverseTable = "objections"
+	// ObjectionsColumn is the table column denoting the objections relation/edge.
+	ObjectionsColumn = "department_id"
 )
 
 // Columns holds all SQL columns for department fields.
@@ -378,6 +387,20 @@ func ByRepairApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newRepairApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByObjectionsCount orders the results by objections count.
+func ByObjectionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newObjectionsStep(), opts...)
+	}
+}
+
+// ByObjections orders the results by objections terms.
+func ByObjections(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newObjectionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -446,6 +469,13 @@ func newRepairApplicationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RepairApplicationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
+	)
+}
+func newObjectionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ObjectionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
 	)
 }
 

@@ -634,6 +634,29 @@ func HasRepairApplicationsWith(preds ...predicate.RepairApplication) predicate.D
 	})
 }
 
+// HasObjections applies the HasEdge predicate on the "objections" edge.
+func HasObjections() predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasObjectionsWith applies the HasEdge predicate on the "objections" edge with a given conditions (other predicates).
+func HasObjectionsWith(preds ...predicate.Objection) predicate.Department {
+	return predicate.Department(func(s *sql.Selector) {
+		step := newObjectionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Department) predicate.Department {
 	return predicate.Department(sql.AndPredicates(predicates...))

@@ -225,6 +225,18 @@ func (f NaturalPersonFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.NaturalPersonMutation", m)
 }
 
+// The ObjectionFunc type is an adapter to allow the use of ordinary
+// function as Objection mutator.
+type ObjectionFunc func(context.Context, *ent.ObjectionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ObjectionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ObjectionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ObjectionMutation", m)
+}
+
 // The PractitionerFunc type is an adapter to allow the use of ordinary
 // function as Practitioner mutator.
 type PractitionerFunc func(context.Context, *ent.PractitionerMutation) (ent.Value, error)

@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -580,6 +581,33 @@ func (f TraverseNaturalPerson) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.NaturalPersonQuery", q)
 }
 
+// The ObjectionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ObjectionFunc func(context.Context, *ent.ObjectionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ObjectionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ObjectionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ObjectionQuery", q)
+}
+
+// The TraverseObjection type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseObjection func(context.Context, *ent.ObjectionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseObjection) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseObjection) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ObjectionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ObjectionQuery", q)
+}
+
 // The PractitionerFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PractitionerFunc func(context.Context, *ent.PractitionerQuery) (ent.Value, error)
 
@@ -862,6 +890,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.MarketEntityQuery, predicate.MarketEntity, marketentity.OrderOption]{typ: ent.TypeMarketEntity, tq: q}, nil
 	case *ent.NaturalPersonQuery:
 		return &query[*ent.NaturalPersonQuery, predicate.NaturalPerson, naturalperson.OrderOption]{typ: ent.TypeNaturalPerson, tq: q}, nil
+	case *ent.ObjectionQuery:
+		return &query[*ent.ObjectionQuery, predicate.Objection, objection.OrderOption]{typ: ent.TypeObjection, tq: q}, nil
 	case *ent.PractitionerQuery:
 		return &query[*ent.PractitionerQuery, predicate.Practitioner, practitioner.OrderOption]{typ: ent.TypePractitioner, tq: q}, nil
 	case *ent.PriorNoticeQuery:

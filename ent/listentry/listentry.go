@@ -70,6 +70,8 @@ const (
 	EdgePerson = "person"
 	// EdgeRepairApplications holds the string denoting the repair_applications edge name in mutations.
 	EdgeRepairApplications = "repair_applications"
+	// EdgeObjections holds the string denoting the objections edge name in mutations.
+	EdgeObjections = "objections"
 	// Table holds the table name of the listentry in the database.
 	Table = "list_entries"
 	// DepartmentTable is the table that holds the department relation/edge.
@@ -100,6 +102,13 @@ const (
 	RepairApplicationsInverseTable = "repair_applications"
 	// RepairApplicationsColumn is the table column denoting the repair_applications relation/edge.
 	RepairApplicationsColumn = "list_entry_id"
+	// ObjectionsTable is the table that holds the objections relation/edge.
+	ObjectionsTable = "objections"
+	// ObjectionsInverseTable is the table name for the Objection entity.
+	// It exists in this package in order to avoid circular dependency with the "objection" package.
+	ObjectionsInverseTable = "objections"
+	// ObjectionsColumn is the table column denoting the objections relation/edge.
+	ObjectionsColumn = "list_entry_id"
 )
 
 // Columns holds all SQL columns for listentry fields.
@@ -403,6 +412,20 @@ func ByRepairApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOptio
 		sqlgraph.OrderByNeighborTerms(s, newRepairApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByObjectionsCount orders the results by objections count.
+func ByObjectionsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newObjectionsStep(), opts...)
+	}
+}
+
+// ByObjections orders the results by objections terms.
+func ByObjections(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newObjectionsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -429,6 +452,13 @@ func newRepairApplicationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(RepairApplicationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, RepairApplicationsTable, RepairApplicationsColumn),
+	)
+}
+func newObjectionsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ObjectionsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
 	)
 }
 

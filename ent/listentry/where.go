@@ -1073,6 +1073,29 @@ func HasRepairApplicationsWith(preds ...predicate.RepairApplication) predicate.L
 	})
 }
 
+// HasObjections applies the HasEdge predicate on the "objections" edge.
+func HasObjections() predicate.ListEntry {
+	return predicate.ListEntry(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasObjectionsWith applies the HasEdge predicate on the "objections" edge with a given conditions (other predicates).
+func HasObjectionsWith(preds ...predicate.Objection) predicate.ListEntry {
+	return predicate.ListEntry(func(s *sql.Selector) {
+		step := newObjectionsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ListEntry) predicate.ListEntry {
 	return predicate.ListEntry(sql.AndPredicates(predicates...))

@@ -812,6 +812,48 @@ var (
 			},
 		},
 	}
+	// ObjectionsColumns holds the columns for the "objections" table.
+	ObjectionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"SUBMITTED", "NOT_ACCEPTED", "ACCEPTED", "PLATFORM_CHECK", "FORWARDED", "PROVIDER_CHECK", "UPHELD", "REJECTED", "CLOSED"}, Default: "SUBMITTED"},
+		{Name: "grounds", Type: field.TypeEnum, Enums: []string{"WRONG", "MISSING", "DUPLICATE", "SHOULD_NOT_PUBLISH", "PAST_PERIOD", "DIFFERS_FROM_SOURCE", "PRIVACY"}},
+		{Name: "description", Type: field.TypeString, Size: 2147483647},
+		{Name: "filed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "decision_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "history", Type: field.TypeJSON, Nullable: true},
+		{Name: "penalty_id", Type: field.TypeInt, Nullable: true},
+		{Name: "department_id", Type: field.TypeInt},
+		{Name: "list_entry_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ObjectionsTable holds the schema information for the "objections" table.
+	ObjectionsTable = &schema.Table{
+		Name:       "objections",
+		Columns:    ObjectionsColumns,
+		PrimaryKey: []*schema.Column{ObjectionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "objections_administrative_penalties_objections",
+				Columns:    []*schema.Column{ObjectionsColumns[10]},
+				RefColumns: []*schema.Column{AdministrativePenaltiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "objections_departments_objections",
+				Columns:    []*schema.Column{ObjectionsColumns[11]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "objections_list_entries_objections",
+				Columns:    []*schema.Column{ObjectionsColumns[12]},
+				RefColumns: []*schema.Column{ListEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+	}
 	// PractitionersColumns holds the columns for the "practitioners" table.
 	PractitionersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1234,6 +1276,7 @@ var (
 		ListEntriesTable,
 		MarketEntitiesTable,
 		NaturalPersonsTable,
+		ObjectionsTable,
 		PractitionersTable,
 		PriorNoticesTable,
 		PublicityRulesTable,
@@ -1320,6 +1363,12 @@ func init() {
 	}
 	NaturalPersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	ObjectionsTable.ForeignKeys[0].RefTable = AdministrativePenaltiesTable
+	ObjectionsTable.ForeignKeys[1].RefTable = DepartmentsTable
+	ObjectionsTable.ForeignKeys[2].RefTable = ListEntriesTable
+	ObjectionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(115964116992),
 	}
 	PractitionersTable.ForeignKeys[0].RefTable = NaturalPersonsTable
 	PractitionersTable.ForeignKeys[1].RefTable = ServiceProvidersTable

@@ -60,6 +60,9 @@ type MarketEntity func(*sql.Selector)
 // NaturalPerson is the predicate function for naturalperson builders.
 type NaturalPerson func(*sql.Selector)
 
+// Objection is the predicate function for objection builders.
+type Objection func(*sql.Selector)
+
 // Practitioner is the predicate function for practitioner builders.
 type Practitioner func(*sql.Selector)
 

@@ -543,6 +543,30 @@ func (f NaturalPersonMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.NaturalPersonMutation", m)
 }
 
+// The ObjectionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ObjectionQueryRuleFunc func(context.Context, *ent.ObjectionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ObjectionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ObjectionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ObjectionQuery", q)
+}
+
+// The ObjectionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ObjectionMutationRuleFunc func(context.Context, *ent.ObjectionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ObjectionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ObjectionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ObjectionMutation", m)
+}
+
 // The PractitionerQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PractitionerQueryRuleFunc func(context.Context, *ent.PractitionerQuery) error
@@ -830,6 +854,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.NaturalPersonQuery:
 		return q.Filter(), nil
+	case *ent.ObjectionQuery:
+		return q.Filter(), nil
 	case *ent.PractitionerQuery:
 		return q.Filter(), nil
 	case *ent.PriorNoticeQuery:
@@ -890,6 +916,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.MarketEntityMutation:
 		return m.Filter(), nil
 	case *ent.NaturalPersonMutation:
+		return m.Filter(), nil
+	case *ent.ObjectionMutation:
 		return m.Filter(), nil
 	case *ent.PractitionerMutation:
 		return m.Filter(), nil

@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -1453,6 +1454,37 @@ func init() {
 	naturalpersonDescDivisionCode := naturalpersonFields[7].Descriptor()
 	// naturalperson.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
 	naturalperson.DivisionCodeValidator = naturalpersonDescDivisionCode.Validators[0].(func(string) error)
+	objectionMixin := schema.Objection{}.Mixin()
+	objection.Policy = privacy.NewPolicies(schema.Objection{})
+	objection.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := objection.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	objectionHooks := schema.Objection{}.Hooks()
+
+	objection.Hooks[1] = objectionHooks[0]
+	objectionMixinFields0 := objectionMixin[0].Fields()
+	_ = objectionMixinFields0
+	objectionFields := schema.Objection{}.Fields()
+	_ = objectionFields
+	// objectionDescCreatedAt is the schema descriptor for created_at field.
+	objectionDescCreatedAt := objectionMixinFields0[0].Descriptor()
+	// objection.DefaultCreatedAt holds the default value on creation for the created_at field.
+	objection.DefaultCreatedAt = objectionDescCreatedAt.Default.(func() time.Time)
+	// objectionDescUpdatedAt is the schema descriptor for updated_at field.
+	objectionDescUpdatedAt := objectionMixinFields0[1].Descriptor()
+	// objection.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	objection.DefaultUpdatedAt = objectionDescUpdatedAt.Default.(func() time.Time)
+	// objection.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	objection.UpdateDefaultUpdatedAt = objectionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// objectionDescDescription is the schema descriptor for description field.
+	objectionDescDescription := objectionFields[2].Descriptor()
+	// objection.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	objection.DescriptionValidator = objectionDescDescription.Validators[0].(func(string) error)
 	practitionerMixin := schema.Practitioner{}.Mixin()
 	practitioner.Policy = privacy.NewPolicies(schema.Practitioner{})
 	practitioner.Hooks[0] = func(next ent.Mutator) ent.Mutator {

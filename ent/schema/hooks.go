@@ -610,9 +610,8 @@ func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
 	return nil
 }
 
-// repairApplicationHook checks that a new application names exactly one record, that the
-// department is the record's, and that a commitment is the subject's own.
-func repairApplicationHook(next ent.Mutator) ent.Mutator {
+// oneRecordHook checks that a new repair application or objection names exactly one record.
+func oneRecordHook(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
 		if !mu.Op().Is(ent.OpCreate) {
 			return next.Mutate(ctx, mu)
@@ -620,7 +619,7 @@ func repairApplicationHook(next ent.Mutator) ent.Mutator {
 		_, hasPenalty := mu.Field("penalty_id")
 		_, hasList := mu.Field("list_entry_id")
 		if hasPenalty == hasList {
-			return nil, derrors.Field("penaltyID", "name exactly one record to repair: penaltyID or listEntryID")
+			return nil, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
 		}
 		return next.Mutate(ctx, mu)
 	})

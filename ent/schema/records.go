@@ -106,8 +106,12 @@ func (AdministrativePenalty) Fields() []ent.Field {
 
 // Edges of the AdministrativePenalty.
 func (AdministrativePenalty) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("repair_applications", RepairApplication.Type).
-		Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput))}
+	return []ent.Edge{
+		edge.To("repair_applications", RepairApplication.Type).
+			Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("objections", Objection.Type).
+			Comment("Objections against it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+	}
 }
 
 // Indexes of the AdministrativePenalty.
@@ -218,8 +222,12 @@ func (ListEntry) Fields() []ent.Field {
 
 // Edges of the ListEntry.
 func (ListEntry) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("repair_applications", RepairApplication.Type).
-		Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput))}
+	return []ent.Edge{
+		edge.To("repair_applications", RepairApplication.Type).
+			Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("objections", Objection.Type).
+			Comment("Objections against it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+	}
 }
 
 // Indexes of the ListEntry.

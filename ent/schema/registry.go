@@ -96,6 +96,8 @@ func (Department) Edges() []ent.Edge {
 		edge.To("prior_notices", PriorNotice.Type).Comment("Prior notices the department served.").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("repair_applications", RepairApplication.Type).Comment("Repair applications of records the department determined.").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		edge.To("objections", Objection.Type).Comment("Objections against records the department provided.").
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)))
 }
 

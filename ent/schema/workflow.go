@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/creditgraph/creditgraph/authz/rule"
+	"github.com/creditgraph/creditgraph/sectors"
 )
 
 // PriorNotice is the written notice served on a natural person before they are put on a list
@@ -184,7 +185,7 @@ func (RepairApplication) Indexes() []ent.Index {
 func (RepairApplication) Policy() ent.Policy { return workflowPolicy() }
 
 // Hooks of the RepairApplication.
-func (RepairApplication) Hooks() []ent.Hook { return []ent.Hook{repairApplicationHook} }
+func (RepairApplication) Hooks() []ent.Hook { return []ent.Hook{oneRecordHook} }
 
 // Annotations of the RepairApplication.
 func (RepairApplication) Annotations() []schema.Annotation {
@@ -228,4 +229,60 @@ func (RepairTransition) Policy() ent.Policy {
 // Annotations of the RepairTransition.
 func (RepairTransition) Annotations() []schema.Annotation {
 	return []schema.Annotation{schema.Comment("A transition of a repair application (修复流程记录).")}
+}
+
+// Objection is an objection (异议) against a record (domain.md §6): filing marks the record
+// "under objection" for everyone who can see it; the platform checks it or forwards it to the
+// providing department, which decides with reasons; an upheld objection corrects or withdraws
+// the record. While open, the record triggers no joint punishment and no evaluation gate.
+type Objection struct{ ent.Schema }
+
+// Mixin of the Objection.
+func (Objection) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Fields of the Objection.
+func (Objection) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("state").Values("SUBMITTED", "NOT_ACCEPTED", "ACCEPTED", "PLATFORM_CHECK", "FORWARDED", "PROVIDER_CHECK",
+			"UPHELD", "REJECTED", "CLOSED").Default("SUBMITTED").Annotations(noInput, entgql.OrderField("STATE")).
+			Comment("State: SUBMITTED 已提交, NOT_ACCEPTED 不予受理, ACCEPTED 已受理, PLATFORM_CHECK 平台核查, FORWARDED 已转数据提供单位, PROVIDER_CHECK 提供单位核查, UPHELD 异议成立, REJECTED 异议不成立, CLOSED 已办结."),
+		field.Enum("grounds").Values("WRONG", "MISSING", "DUPLICATE", "SHOULD_NOT_PUBLISH", "PAST_PERIOD", "DIFFERS_FROM_SOURCE", "PRIVACY").
+			Comment("Grounds: WRONG 信息错误, MISSING 信息遗漏, DUPLICATE 重复, SHOULD_NOT_PUBLISH 不应公开, PAST_PERIOD 超期公示, DIFFERS_FROM_SOURCE 与提供单位不一致, PRIVACY 侵犯隐私或商业秘密."),
+		field.Text("description").NotEmpty().Comment("What is objected to and why."),
+		field.Int("penalty_id").Optional().Immutable().Comment("The penalty objected to."),
+		field.Int("list_entry_id").Optional().Immutable().Comment("The listing objected to."),
+		field.Int("department_id").Immutable().Comment("The providing department: the record's."),
+		field.Time("filed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day filed."),
+		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
+			Comment("Deadline of the current step, in working days."),
+		field.Text("decision_reason").Optional().Annotations(noInput).Comment("Reasons of the last decision."),
+		field.JSON("history", []sectors.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
+			Comment("Every step with actor, time and reason."),
+	}
+}
+
+// Edges of the Objection.
+func (Objection) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("penalty", AdministrativePenalty.Type).Ref("objections").Field("penalty_id").Unique().Immutable().
+			Comment("The penalty objected to."),
+		edge.From("list_entry", ListEntry.Type).Ref("objections").Field("list_entry_id").Unique().Immutable().
+			Comment("The listing objected to."),
+		edge.From("department", Department.Type).Ref("objections").Field("department_id").Unique().Required().Immutable().
+			Comment("The providing department."),
+	}
+}
+
+// Policy of the Objection: departments read; filed and moved by sectors/objection.
+func (Objection) Policy() ent.Policy { return workflowPolicy() }
+
+// Hooks of the Objection.
+func (Objection) Hooks() []ent.Hook { return []ent.Hook{oneRecordHook} }
+
+// Annotations of the Objection.
+func (Objection) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(),
+		schema.Comment("An objection (异议) against a penalty or listing, and its handling."),
+	}
 }

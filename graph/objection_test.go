@@ -1,0 +1,109 @@
+package graph_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// Filing marks the record for everyone and suspends its measures; the platform forwards, the
+// provider decides; upheld withdraws the record and recomputes the tier, rejected restores it.
+func TestObjectionWorkflow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk, co, sup := env.as("demo-market-clerk"), env.as("demo-credit-office"), env.as("demo-market-supervisor")
+		var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州异议某公司"}) { id uscc } }`, nil, &ent)
+		listing := func(src string) string {
+			var l struct{ CreateListEntry struct{ ID string } }
+			clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!, $src: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "obj", sourceRecordID: $src, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+				reason: "r", basis: "b", decisionNo: $src}) { id } }`,
+				map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID,
+					"on": sectors.Today().AddDate(0, -1, 0).Format(time.DateOnly), "src": src}, &l)
+			return l.CreateListEntry.ID
+		}
+		restricted := func() bool {
+			var out restrictionsOut
+			env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: BIDDING) { via } }`, map[string]any{"u": ent.CreateMarketEntity.Uscc}, &out)
+			return len(out.Restrictions) > 0
+		}
+		tier := func() string {
+			var s string
+			_ = env.db.SQL.QueryRow("SELECT risk_tier FROM market_entities WHERE uscc = ?", ent.CreateMarketEntity.Uscc).Scan(&s)
+			return s
+		}
+		l1 := listing("OBJ-1")
+		if !restricted() || tier() != "D" {
+			t.Fatal("the listing does not restrict")
+		}
+		const file = `mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "决定已被行政复议撤销"}) {
+			id state dueOn allowedNextStates } }`
+		const move = `mutation($id: ID!, $to: ObjectionState!, $r: String) { transitionObjection(id: $id, to: $to, reason: $r) { state } }`
+		var o struct {
+			FileObjection struct {
+				ID, State, DueOn  string
+				AllowedNextStates []string
+			}
+		}
+		co.mustData(file, map[string]any{"l": l1}, &o)
+		if o.FileObjection.State != "SUBMITTED" || o.FileObjection.DueOn == "" {
+			t.Errorf("filed objection: %+v", o.FileObjection)
+		}
+		co.wantError(file, map[string]any{"l": l1}, "CONFLICT", "") // one objection at a time
+		var seen struct {
+			Node struct{ UnderObjection bool }
+		}
+		sup.mustData(`query($id: ID!) { node(id: $id) { ... on ListEntry { underObjection } } }`, map[string]any{"id": l1}, &seen)
+		if !seen.Node.UnderObjection {
+			t.Error("the record is not shown as under objection")
+		}
+		if restricted() {
+			t.Error("a listing under objection still restricts")
+		}
+		if tier() == "D" {
+			t.Error("a listing under objection still gates the tier")
+		}
+		step := func(c *testEnv, to, reason string) {
+			t.Helper()
+			vars := map[string]any{"id": o.FileObjection.ID, "to": to}
+			if reason != "" {
+				vars["r"] = reason
+			}
+			c.mustData(move, vars, nil)
+		}
+		got := clerk.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "ACCEPTED"}, "FORBIDDEN", "")
+		if !strings.Contains(got.Message, "credit office") {
+			t.Errorf("message %q", got.Message)
+		}
+		co.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD", "r": "x"}, "CONFLICT", "")
+		step(co, "ACCEPTED", "")
+		step(co, "PLATFORM_CHECK", "")
+		step(co, "FORWARDED", "")
+		step(sup, "PROVIDER_CHECK", "")
+		sup.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD"}, "BAD_USER_INPUT", "reason")
+		step(sup, "UPHELD", "复议决定撤销了列入决定")
+		step(co, "CLOSED", "")
+		if n := env.count("list_entries", "id = ? AND status = 'WITHDRAWN' AND under_objection = ?", idOf(t, l1), false); n != 1 {
+			t.Error("the upheld objection did not withdraw the listing")
+		}
+		if restricted() || tier() == "D" {
+			t.Error("the withdrawn listing still counts")
+		}
+		// A rejected objection restores the listing's effect.
+		l2 := listing("OBJ-2")
+		co.mustData(file, map[string]any{"l": l2}, &o)
+		for _, st := range []struct {
+			c      *testEnv
+			to, re string
+		}{{co, "ACCEPTED", ""}, {co, "PLATFORM_CHECK", ""}, {co, "FORWARDED", ""}, {sup, "PROVIDER_CHECK", ""}, {sup, "REJECTED", "列入事实清楚"}} {
+			step(st.c, st.to, st.re)
+		}
+		if !restricted() || tier() != "D" {
+			t.Error("after a rejected objection the listing does not restrict again")
+		}
+	})
+}

@@ -1,0 +1,194 @@
+// Package objection handles objections (异议, domain.md §6): filing marks the record "under
+// objection" at once, for everyone who can see it (and takes it out of automatic joint
+// punishment and the evaluation's gates); the credit office checks it or forwards it to the
+// providing department, which decides with reasons; an upheld objection corrects or withdraws
+// the record. Each step is in the request's transaction, with its time limit in working days.
+package objection
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/workflow"
+)
+
+// State is an objection's state.
+type State = objection.State
+
+// Transitions is the state machine of domain.md §6 with who may make each step.
+var Transitions = workflow.Machine[State]{
+	objection.StateSUBMITTED: {{To: objection.StateACCEPTED, Actor: workflow.CreditOffice}, {To: objection.StateNOT_ACCEPTED, Actor: workflow.CreditOffice, Reason: true}},
+	objection.StateACCEPTED:  {{To: objection.StatePLATFORM_CHECK, Actor: workflow.CreditOffice}},
+	objection.StatePLATFORM_CHECK: {
+		{To: objection.StateUPHELD, Actor: workflow.CreditOffice, Reason: true}, {To: objection.StateFORWARDED, Actor: workflow.CreditOffice}},
+	objection.StateFORWARDED: {{To: objection.StatePROVIDER_CHECK, Actor: workflow.Determining}},
+	objection.StatePROVIDER_CHECK: {
+		{To: objection.StateUPHELD, Actor: workflow.Determining, Reason: true}, {To: objection.StateREJECTED, Actor: workflow.Determining, Reason: true}},
+	objection.StateUPHELD:   {{To: objection.StateCLOSED, Actor: workflow.CreditOffice}},
+	objection.StateREJECTED: {{To: objection.StateCLOSED, Actor: workflow.CreditOffice}},
+}
+
+// step limits: the time limit that starts when an objection enters a state.
+var stepLimit = map[State]string{
+	objection.StateSUBMITTED:      "MARK",
+	objection.StateACCEPTED:       "PLATFORM_CHECK",
+	objection.StateFORWARDED:      "FORWARD",
+	objection.StatePROVIDER_CHECK: "PROVIDER_CHECK",
+}
+
+func internal(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
+// Filing is a new objection.
+type Filing struct {
+	PenaltyID, ListEntryID int
+	Grounds                objection.Grounds
+	Description            string
+}
+
+type record struct {
+	sector       sectors.Sector
+	departmentID int
+	underObj     bool
+}
+
+func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
+	switch {
+	case penaltyID != 0 && listEntryID == 0:
+		p, err := c.AdministrativePenalty.Get(ctx, penaltyID)
+		if err != nil {
+			return record{}, err
+		}
+		return record{p.Sector, p.DepartmentID, p.UnderObjection}, nil
+	case listEntryID != 0 && penaltyID == 0:
+		l, err := c.ListEntry.Get(ctx, listEntryID)
+		if err != nil {
+			return record{}, err
+		}
+		return record{l.Sector, l.DepartmentID, l.UnderObjection}, nil
+	}
+	return record{}, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
+}
+
+// mark sets or clears the record's objection mark; the record hooks recompute the evaluation.
+func mark(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, on bool, status *sectors.RecordStatus) error {
+	if penaltyID != 0 {
+		u := c.AdministrativePenalty.UpdateOneID(penaltyID).SetUnderObjection(on)
+		if status != nil {
+			u.SetStatus(*status)
+		}
+		return u.Exec(internal(ctx))
+	}
+	u := c.ListEntry.UpdateOneID(listEntryID).SetUnderObjection(on)
+	if status != nil {
+		u.SetStatus(*status)
+	}
+	return u.Exec(internal(ctx))
+}
+
+func actor(ctx context.Context) *authz.Viewer {
+	if v := authz.FromContext(ctx); v != nil {
+		return v
+	}
+	return &authz.Viewer{TokenName: "system", Role: "system"}
+}
+
+// File records an objection against a record the caller can see and marks the record.
+func File(ctx context.Context, c *ent.Client, f Filing, today time.Time) (*ent.Objection, error) {
+	rec, err := load(ctx, c, f.PenaltyID, f.ListEntryID) // not found when the caller cannot see it
+	if err != nil {
+		return nil, err
+	}
+	v := actor(ctx)
+	if !workflow.May(v, workflow.Filer, rec.sector) {
+		return nil, fmt.Errorf("%w: objections are filed through the credit office or the record's sector", derrors.Forbidden)
+	}
+	if rec.underObj {
+		return nil, fmt.Errorf("%w: an objection against this record is already being handled", derrors.Conflict)
+	}
+	cal, err := workflow.Calendar(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	n, err := workflow.Limit(ctx, c, "OBJECTION", stepLimit[objection.StateSUBMITTED], today)
+	if err != nil {
+		return nil, err
+	}
+	create := c.Objection.Create().SetDepartmentID(rec.departmentID).SetGrounds(f.Grounds).SetDescription(f.Description).
+		SetFiledOn(today).SetDueOn(cal.Add(today, n)).
+		SetHistory([]sectors.WorkflowStep{{To: string(objection.StateSUBMITTED), Actor: v.TokenName, Role: v.Role, Department: v.Department, At: time.Now()}})
+	if f.PenaltyID != 0 {
+		create.SetPenaltyID(f.PenaltyID)
+	} else {
+		create.SetListEntryID(f.ListEntryID)
+	}
+	o, err := create.Save(internal(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := mark(ctx, c, f.PenaltyID, f.ListEntryID, true, nil); err != nil {
+		return nil, err
+	}
+	return c.Objection.Get(ctx, o.ID)
+}
+
+// Transition moves an objection to state to with its effects on the record.
+func Transition(ctx context.Context, c *ent.Client, id int, to State, reason string, today time.Time) (*ent.Objection, error) {
+	if err := objection.StateValidator(to); err != nil {
+		return nil, derrors.Field("to", "unknown state %q", to)
+	}
+	o, err := c.Objection.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := load(internal(ctx), c, o.PenaltyID, o.ListEntryID)
+	if err != nil {
+		return nil, err
+	}
+	v := actor(ctx)
+	if _, err := Transitions.Step("an objection", o.State, to, v, rec.sector, reason); err != nil {
+		return nil, err
+	}
+	upd := c.Objection.UpdateOneID(id).SetState(to).SetDecisionReason(reason).
+		SetHistory(append(o.History, sectors.WorkflowStep{From: string(o.State), To: string(to), Actor: v.TokenName, Role: v.Role,
+			Department: v.Department, Reason: reason, At: time.Now()}))
+	if step, ok := stepLimit[to]; ok {
+		cal, err := workflow.Calendar(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		n, err := workflow.Limit(ctx, c, "OBJECTION", step, today)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetDueOn(cal.Add(today, n))
+	} else {
+		upd.ClearDueOn()
+	}
+	switch to {
+	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
+		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil)
+	case objection.StateUPHELD:
+		status := sectors.Corrected
+		switch o.Grounds {
+		case objection.GroundsSHOULD_NOT_PUBLISH, objection.GroundsPAST_PERIOD, objection.GroundsDUPLICATE, objection.GroundsPRIVACY:
+			status = sectors.Withdrawn
+		}
+		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, &status)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, err := upd.Save(internal(ctx)); err != nil {
+		return nil, err
+	}
+	return c.Objection.Get(ctx, id)
+}
