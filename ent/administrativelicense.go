@@ -37,6 +37,12 @@ type AdministrativeLicense struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -126,11 +132,11 @@ func (*AdministrativeLicense) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case administrativelicense.FieldUnderObjection:
+		case administrativelicense.FieldUnderObjection, administrativelicense.FieldEpidemicRelated, administrativelicense.FieldSme:
 			values[i] = new(sql.NullBool)
 		case administrativelicense.FieldID, administrativelicense.FieldDepartmentID, administrativelicense.FieldEntityID, administrativelicense.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case administrativelicense.FieldSector, administrativelicense.FieldSeverity, administrativelicense.FieldStatus, administrativelicense.FieldSourceSystem, administrativelicense.FieldSourceRecordID, administrativelicense.FieldDecisionDocName, administrativelicense.FieldDecisionNo, administrativelicense.FieldLicenseCategory, administrativelicense.FieldCertificateName, administrativelicense.FieldLicenseNo, administrativelicense.FieldContent, administrativelicense.FieldState, administrativelicense.FieldAuthorityName, administrativelicense.FieldAuthorityUscc:
+		case administrativelicense.FieldSector, administrativelicense.FieldSeverity, administrativelicense.FieldStatus, administrativelicense.FieldSourceSystem, administrativelicense.FieldSourceRecordID, administrativelicense.FieldExemption, administrativelicense.FieldDecisionDocName, administrativelicense.FieldDecisionNo, administrativelicense.FieldLicenseCategory, administrativelicense.FieldCertificateName, administrativelicense.FieldLicenseNo, administrativelicense.FieldContent, administrativelicense.FieldState, administrativelicense.FieldAuthorityName, administrativelicense.FieldAuthorityUscc:
 			values[i] = new(sql.NullString)
 		case administrativelicense.FieldCreatedAt, administrativelicense.FieldUpdatedAt, administrativelicense.FieldDecisionDate, administrativelicense.FieldValidFrom, administrativelicense.FieldValidTo:
 			values[i] = new(sql.NullTime)
@@ -203,6 +209,24 @@ func (_m *AdministrativeLicense) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case administrativelicense.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case administrativelicense.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case administrativelicense.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case administrativelicense.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -371,6 +395,15 @@ func (_m *AdministrativeLicense) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

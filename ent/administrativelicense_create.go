@@ -114,6 +114,48 @@ func (_c *AdministrativeLicenseCreate) SetNillableUnderObjection(v *bool) *Admin
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *AdministrativeLicenseCreate) SetEpidemicRelated(v bool) *AdministrativeLicenseCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *AdministrativeLicenseCreate) SetNillableEpidemicRelated(v *bool) *AdministrativeLicenseCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *AdministrativeLicenseCreate) SetSme(v bool) *AdministrativeLicenseCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *AdministrativeLicenseCreate) SetNillableSme(v *bool) *AdministrativeLicenseCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *AdministrativeLicenseCreate) SetExemption(v string) *AdministrativeLicenseCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *AdministrativeLicenseCreate) SetNillableExemption(v *string) *AdministrativeLicenseCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *AdministrativeLicenseCreate) SetDepartmentID(v int) *AdministrativeLicenseCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -326,6 +368,14 @@ func (_c *AdministrativeLicenseCreate) defaults() error {
 		v := administrativelicense.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := administrativelicense.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := administrativelicense.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := administrativelicense.DefaultState
 		_c.mutation.SetState(v)
@@ -380,6 +430,17 @@ func (_c *AdministrativeLicenseCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "AdministrativeLicense.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "AdministrativeLicense.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "AdministrativeLicense.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := administrativelicense.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "AdministrativeLicense.department_id"`)}
@@ -517,6 +578,18 @@ func (_c *AdministrativeLicenseCreate) createSpec() (*AdministrativeLicense, *sq
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(administrativelicense.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(administrativelicense.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(administrativelicense.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)
@@ -747,6 +820,24 @@ func (u *AdministrativeLicenseUpsert) UpdateUnderObjection() *AdministrativeLice
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *AdministrativeLicenseUpsert) SetExemption(v string) *AdministrativeLicenseUpsert {
+	u.Set(administrativelicense.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsert) UpdateExemption() *AdministrativeLicenseUpsert {
+	u.SetExcluded(administrativelicense.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativeLicenseUpsert) ClearExemption() *AdministrativeLicenseUpsert {
+	u.SetNull(administrativelicense.FieldExemption)
+	return u
+}
+
 // SetDecisionDocName sets the "decision_doc_name" field.
 func (u *AdministrativeLicenseUpsert) SetDecisionDocName(v string) *AdministrativeLicenseUpsert {
 	u.Set(administrativelicense.FieldDecisionDocName, v)
@@ -926,6 +1017,12 @@ func (u *AdministrativeLicenseUpsertOne) UpdateNewValues() *AdministrativeLicens
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(administrativelicense.FieldSourceRecordID)
 		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(administrativelicense.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(administrativelicense.FieldSme)
+		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(administrativelicense.FieldDepartmentID)
 		}
@@ -1054,6 +1151,27 @@ func (u *AdministrativeLicenseUpsertOne) SetUnderObjection(v bool) *Administrati
 func (u *AdministrativeLicenseUpsertOne) UpdateUnderObjection() *AdministrativeLicenseUpsertOne {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *AdministrativeLicenseUpsertOne) SetExemption(v string) *AdministrativeLicenseUpsertOne {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsertOne) UpdateExemption() *AdministrativeLicenseUpsertOne {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativeLicenseUpsertOne) ClearExemption() *AdministrativeLicenseUpsertOne {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1428,6 +1546,12 @@ func (u *AdministrativeLicenseUpsertBulk) UpdateNewValues() *AdministrativeLicen
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(administrativelicense.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(administrativelicense.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(administrativelicense.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(administrativelicense.FieldDepartmentID)
 			}
@@ -1557,6 +1681,27 @@ func (u *AdministrativeLicenseUpsertBulk) SetUnderObjection(v bool) *Administrat
 func (u *AdministrativeLicenseUpsertBulk) UpdateUnderObjection() *AdministrativeLicenseUpsertBulk {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *AdministrativeLicenseUpsertBulk) SetExemption(v string) *AdministrativeLicenseUpsertBulk {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativeLicenseUpsertBulk) UpdateExemption() *AdministrativeLicenseUpsertBulk {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativeLicenseUpsertBulk) ClearExemption() *AdministrativeLicenseUpsertBulk {
+	return u.Update(func(s *AdministrativeLicenseUpsert) {
+		s.ClearExemption()
 	})
 }
 

@@ -111,6 +111,26 @@ func (_u *AdministrativeLicenseUpdate) SetNillableUnderObjection(v *bool) *Admin
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *AdministrativeLicenseUpdate) SetExemption(v string) *AdministrativeLicenseUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *AdministrativeLicenseUpdate) SetNillableExemption(v *string) *AdministrativeLicenseUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *AdministrativeLicenseUpdate) ClearExemption() *AdministrativeLicenseUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetDecisionDocName sets the "decision_doc_name" field.
 func (_u *AdministrativeLicenseUpdate) SetDecisionDocName(v string) *AdministrativeLicenseUpdate {
 	_u.mutation.SetDecisionDocName(v)
@@ -366,6 +386,11 @@ func (_u *AdministrativeLicenseUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := administrativelicense.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DecisionDocName(); ok {
 		if err := administrativelicense.DecisionDocNameValidator(v); err != nil {
 			return &ValidationError{Name: "decision_doc_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.decision_doc_name": %w`, err)}
@@ -449,6 +474,12 @@ func (_u *AdministrativeLicenseUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(administrativelicense.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(administrativelicense.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)
@@ -594,6 +625,26 @@ func (_u *AdministrativeLicenseUpdateOne) SetNillableUnderObjection(v *bool) *Ad
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *AdministrativeLicenseUpdateOne) SetExemption(v string) *AdministrativeLicenseUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *AdministrativeLicenseUpdateOne) SetNillableExemption(v *string) *AdministrativeLicenseUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *AdministrativeLicenseUpdateOne) ClearExemption() *AdministrativeLicenseUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -865,6 +916,11 @@ func (_u *AdministrativeLicenseUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := administrativelicense.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.DecisionDocName(); ok {
 		if err := administrativelicense.DecisionDocNameValidator(v); err != nil {
 			return &ValidationError{Name: "decision_doc_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativeLicense.decision_doc_name": %w`, err)}
@@ -965,6 +1021,12 @@ func (_u *AdministrativeLicenseUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativelicense.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(administrativelicense.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(administrativelicense.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.DecisionDocName(); ok {
 		_spec.SetField(administrativelicense.FieldDecisionDocName, field.TypeString, value)

@@ -39,6 +39,12 @@ type AdministrativePenalty struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -197,11 +203,11 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
 		case administrativepenalty.FieldPenaltyCategories:
 			values[i] = new([]byte)
-		case administrativepenalty.FieldUnderObjection, administrativepenalty.FieldRepairable:
+		case administrativepenalty.FieldUnderObjection, administrativepenalty.FieldEpidemicRelated, administrativepenalty.FieldSme, administrativepenalty.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
+		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
 		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
 			values[i] = new(sql.NullTime)
@@ -274,6 +280,24 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case administrativepenalty.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case administrativepenalty.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case administrativepenalty.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case administrativepenalty.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -580,6 +604,15 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

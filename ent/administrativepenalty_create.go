@@ -117,6 +117,48 @@ func (_c *AdministrativePenaltyCreate) SetNillableUnderObjection(v *bool) *Admin
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *AdministrativePenaltyCreate) SetEpidemicRelated(v bool) *AdministrativePenaltyCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableEpidemicRelated(v *bool) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *AdministrativePenaltyCreate) SetSme(v bool) *AdministrativePenaltyCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableSme(v *bool) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *AdministrativePenaltyCreate) SetExemption(v string) *AdministrativePenaltyCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableExemption(v *string) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *AdministrativePenaltyCreate) SetDepartmentID(v int) *AdministrativePenaltyCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -599,6 +641,14 @@ func (_c *AdministrativePenaltyCreate) defaults() error {
 		v := administrativepenalty.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := administrativepenalty.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := administrativepenalty.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	if _, ok := _c.mutation.Procedure(); !ok {
 		v := administrativepenalty.DefaultProcedure
 		_c.mutation.SetProcedure(v)
@@ -657,6 +707,17 @@ func (_c *AdministrativePenaltyCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "AdministrativePenalty.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "AdministrativePenalty.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "AdministrativePenalty.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := administrativepenalty.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "AdministrativePenalty.department_id"`)}
@@ -872,6 +933,18 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(administrativepenalty.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(administrativepenalty.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(administrativepenalty.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)
@@ -1211,6 +1284,24 @@ func (u *AdministrativePenaltyUpsert) SetUnderObjection(v bool) *AdministrativeP
 // UpdateUnderObjection sets the "under_objection" field to the value that was provided on create.
 func (u *AdministrativePenaltyUpsert) UpdateUnderObjection() *AdministrativePenaltyUpsert {
 	u.SetExcluded(administrativepenalty.FieldUnderObjection)
+	return u
+}
+
+// SetExemption sets the "exemption" field.
+func (u *AdministrativePenaltyUpsert) SetExemption(v string) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateExemption() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativePenaltyUpsert) ClearExemption() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldExemption)
 	return u
 }
 
@@ -1717,6 +1808,12 @@ func (u *AdministrativePenaltyUpsertOne) UpdateNewValues() *AdministrativePenalt
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(administrativepenalty.FieldSourceRecordID)
 		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(administrativepenalty.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(administrativepenalty.FieldSme)
+		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(administrativepenalty.FieldDepartmentID)
 		}
@@ -1845,6 +1942,27 @@ func (u *AdministrativePenaltyUpsertOne) SetUnderObjection(v bool) *Administrati
 func (u *AdministrativePenaltyUpsertOne) UpdateUnderObjection() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *AdministrativePenaltyUpsertOne) SetExemption(v string) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateExemption() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativePenaltyUpsertOne) ClearExemption() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -2597,6 +2715,12 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateNewValues() *AdministrativePenal
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(administrativepenalty.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(administrativepenalty.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(administrativepenalty.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(administrativepenalty.FieldDepartmentID)
 			}
@@ -2726,6 +2850,27 @@ func (u *AdministrativePenaltyUpsertBulk) SetUnderObjection(v bool) *Administrat
 func (u *AdministrativePenaltyUpsertBulk) UpdateUnderObjection() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *AdministrativePenaltyUpsertBulk) SetExemption(v string) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateExemption() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearExemption() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearExemption()
 	})
 }
 

@@ -115,6 +115,26 @@ func (_u *AdministrativePenaltyUpdate) SetNillableUnderObjection(v *bool) *Admin
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *AdministrativePenaltyUpdate) SetExemption(v string) *AdministrativePenaltyUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableExemption(v *string) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *AdministrativePenaltyUpdate) ClearExemption() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetCounterpartyName sets the "counterparty_name" field.
 func (_u *AdministrativePenaltyUpdate) SetCounterpartyName(v string) *AdministrativePenaltyUpdate {
 	_u.mutation.SetCounterpartyName(v)
@@ -804,6 +824,11 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := administrativepenalty.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.CounterpartyName(); ok {
 		if err := administrativepenalty.CounterpartyNameValidator(v); err != nil {
 			return &ValidationError{Name: "counterparty_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.counterparty_name": %w`, err)}
@@ -947,6 +972,12 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(administrativepenalty.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(administrativepenalty.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)
@@ -1289,6 +1320,26 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillableUnderObjection(v *bool) *Ad
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *AdministrativePenaltyUpdateOne) SetExemption(v string) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableExemption(v *string) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearExemption() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -1994,6 +2045,11 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := administrativepenalty.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.CounterpartyName(); ok {
 		if err := administrativepenalty.CounterpartyNameValidator(v); err != nil {
 			return &ValidationError{Name: "counterparty_name", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.counterparty_name": %w`, err)}
@@ -2154,6 +2210,12 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(administrativepenalty.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(administrativepenalty.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(administrativepenalty.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.CounterpartyName(); ok {
 		_spec.SetField(administrativepenalty.FieldCounterpartyName, field.TypeString, value)

@@ -27,6 +27,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -73,6 +74,8 @@ type Client struct {
 	EntityRole *EntityRoleClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
+	// ExemptionPeriod is the client for interacting with the ExemptionPeriod builders.
+	ExemptionPeriod *ExemptionPeriodClient
 	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// Holiday is the client for interacting with the Holiday builders.
@@ -129,6 +132,7 @@ func (c *Client) init() {
 	c.Division = NewDivisionClient(c.config)
 	c.EntityRole = NewEntityRoleClient(c.config)
 	c.EvaluationRuleSet = NewEvaluationRuleSetClient(c.config)
+	c.ExemptionPeriod = NewExemptionPeriodClient(c.config)
 	c.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(c.config)
 	c.Holiday = NewHolidayClient(c.config)
 	c.InspectionPlan = NewInspectionPlanClient(c.config)
@@ -257,6 +261,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Division:                  NewDivisionClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
+		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
 		Holiday:                   NewHolidayClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
@@ -304,6 +309,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Division:                  NewDivisionClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
+		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
 		Holiday:                   NewHolidayClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
@@ -352,9 +358,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
-		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
+		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
 		c.SpotCheck, c.TimeLimit,
 	} {
@@ -368,9 +375,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.GovernmentIntegrityRecord, c.Holiday,
-		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
+		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
+		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
 		c.SpotCheck, c.TimeLimit,
 	} {
@@ -403,6 +411,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.EntityRole.mutate(ctx, m)
 	case *EvaluationRuleSetMutation:
 		return c.EvaluationRuleSet.mutate(ctx, m)
+	case *ExemptionPeriodMutation:
+		return c.ExemptionPeriod.mutate(ctx, m)
 	case *GovernmentIntegrityRecordMutation:
 		return c.GovernmentIntegrityRecord.mutate(ctx, m)
 	case *HolidayMutation:
@@ -2377,6 +2387,140 @@ func (c *EvaluationRuleSetClient) mutate(ctx context.Context, m *EvaluationRuleS
 		return (&EvaluationRuleSetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EvaluationRuleSet mutation op: %q", m.Op())
+	}
+}
+
+// ExemptionPeriodClient is a client for the ExemptionPeriod schema.
+type ExemptionPeriodClient struct {
+	config
+}
+
+// NewExemptionPeriodClient returns a client for the ExemptionPeriod from the given config.
+func NewExemptionPeriodClient(c config) *ExemptionPeriodClient {
+	return &ExemptionPeriodClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `exemptionperiod.Hooks(f(g(h())))`.
+func (c *ExemptionPeriodClient) Use(hooks ...Hook) {
+	c.hooks.ExemptionPeriod = append(c.hooks.ExemptionPeriod, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `exemptionperiod.Intercept(f(g(h())))`.
+func (c *ExemptionPeriodClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ExemptionPeriod = append(c.inters.ExemptionPeriod, interceptors...)
+}
+
+// Create returns a builder for creating a ExemptionPeriod entity.
+func (c *ExemptionPeriodClient) Create() *ExemptionPeriodCreate {
+	mutation := newExemptionPeriodMutation(c.config, OpCreate)
+	return &ExemptionPeriodCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ExemptionPeriod entities.
+func (c *ExemptionPeriodClient) CreateBulk(builders ...*ExemptionPeriodCreate) *ExemptionPeriodCreateBulk {
+	return &ExemptionPeriodCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ExemptionPeriodClient) MapCreateBulk(slice any, setFunc func(*ExemptionPeriodCreate, int)) *ExemptionPeriodCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ExemptionPeriodCreateBulk{err: fmt.Errorf("calling to ExemptionPeriodClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ExemptionPeriodCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ExemptionPeriodCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ExemptionPeriod.
+func (c *ExemptionPeriodClient) Update() *ExemptionPeriodUpdate {
+	mutation := newExemptionPeriodMutation(c.config, OpUpdate)
+	return &ExemptionPeriodUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ExemptionPeriodClient) UpdateOne(_m *ExemptionPeriod) *ExemptionPeriodUpdateOne {
+	mutation := newExemptionPeriodMutation(c.config, OpUpdateOne, withExemptionPeriod(_m))
+	return &ExemptionPeriodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ExemptionPeriodClient) UpdateOneID(id int) *ExemptionPeriodUpdateOne {
+	mutation := newExemptionPeriodMutation(c.config, OpUpdateOne, withExemptionPeriodID(id))
+	return &ExemptionPeriodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ExemptionPeriod.
+func (c *ExemptionPeriodClient) Delete() *ExemptionPeriodDelete {
+	mutation := newExemptionPeriodMutation(c.config, OpDelete)
+	return &ExemptionPeriodDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ExemptionPeriodClient) DeleteOne(_m *ExemptionPeriod) *ExemptionPeriodDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ExemptionPeriodClient) DeleteOneID(id int) *ExemptionPeriodDeleteOne {
+	builder := c.Delete().Where(exemptionperiod.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ExemptionPeriodDeleteOne{builder}
+}
+
+// Query returns a query builder for ExemptionPeriod.
+func (c *ExemptionPeriodClient) Query() *ExemptionPeriodQuery {
+	return &ExemptionPeriodQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeExemptionPeriod},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ExemptionPeriod entity by its id.
+func (c *ExemptionPeriodClient) Get(ctx context.Context, id int) (*ExemptionPeriod, error) {
+	return c.Query().Where(exemptionperiod.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ExemptionPeriodClient) GetX(ctx context.Context, id int) *ExemptionPeriod {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ExemptionPeriodClient) Hooks() []Hook {
+	hooks := c.hooks.ExemptionPeriod
+	return append(hooks[:len(hooks):len(hooks)], exemptionperiod.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ExemptionPeriodClient) Interceptors() []Interceptor {
+	return c.inters.ExemptionPeriod
+}
+
+func (c *ExemptionPeriodClient) mutate(ctx context.Context, m *ExemptionPeriodMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ExemptionPeriodCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ExemptionPeriodUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ExemptionPeriodUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ExemptionPeriodDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ExemptionPeriod mutation op: %q", m.Op())
 	}
 }
 
@@ -5447,17 +5591,19 @@ type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Objection,
-		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
-		SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
+		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
+		RepairTransition, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, GovernmentIntegrityRecord, Holiday, InspectionPlan,
-		JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson, Objection,
-		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
-		SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
+		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
+		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
+		RepairTransition, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Interceptor
 	}
 )

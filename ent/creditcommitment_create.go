@@ -115,6 +115,48 @@ func (_c *CreditCommitmentCreate) SetNillableUnderObjection(v *bool) *CreditComm
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *CreditCommitmentCreate) SetEpidemicRelated(v bool) *CreditCommitmentCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillableEpidemicRelated(v *bool) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *CreditCommitmentCreate) SetSme(v bool) *CreditCommitmentCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillableSme(v *bool) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *CreditCommitmentCreate) SetExemption(v string) *CreditCommitmentCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillableExemption(v *string) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *CreditCommitmentCreate) SetDepartmentID(v int) *CreditCommitmentCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -276,6 +318,14 @@ func (_c *CreditCommitmentCreate) defaults() error {
 		v := creditcommitment.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := creditcommitment.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := creditcommitment.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	if _, ok := _c.mutation.Fulfilment(); !ok {
 		v := creditcommitment.DefaultFulfilment
 		_c.mutation.SetFulfilment(v)
@@ -330,6 +380,17 @@ func (_c *CreditCommitmentCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "CreditCommitment.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "CreditCommitment.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "CreditCommitment.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := creditcommitment.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "CreditCommitment.department_id"`)}
@@ -430,6 +491,18 @@ func (_c *CreditCommitmentCreate) createSpec() (*CreditCommitment, *sqlgraph.Cre
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(creditcommitment.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(creditcommitment.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(creditcommitment.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)
@@ -648,6 +721,24 @@ func (u *CreditCommitmentUpsert) UpdateUnderObjection() *CreditCommitmentUpsert 
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *CreditCommitmentUpsert) SetExemption(v string) *CreditCommitmentUpsert {
+	u.Set(creditcommitment.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditCommitmentUpsert) UpdateExemption() *CreditCommitmentUpsert {
+	u.SetExcluded(creditcommitment.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditCommitmentUpsert) ClearExemption() *CreditCommitmentUpsert {
+	u.SetNull(creditcommitment.FieldExemption)
+	return u
+}
+
 // SetKind sets the "kind" field.
 func (u *CreditCommitmentUpsert) SetKind(v creditcommitment.Kind) *CreditCommitmentUpsert {
 	u.Set(creditcommitment.FieldKind, v)
@@ -724,6 +815,12 @@ func (u *CreditCommitmentUpsertOne) UpdateNewValues() *CreditCommitmentUpsertOne
 		}
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(creditcommitment.FieldSourceRecordID)
+		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(creditcommitment.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(creditcommitment.FieldSme)
 		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(creditcommitment.FieldDepartmentID)
@@ -853,6 +950,27 @@ func (u *CreditCommitmentUpsertOne) SetUnderObjection(v bool) *CreditCommitmentU
 func (u *CreditCommitmentUpsertOne) UpdateUnderObjection() *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *CreditCommitmentUpsertOne) SetExemption(v string) *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertOne) UpdateExemption() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditCommitmentUpsertOne) ClearExemption() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1108,6 +1226,12 @@ func (u *CreditCommitmentUpsertBulk) UpdateNewValues() *CreditCommitmentUpsertBu
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(creditcommitment.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(creditcommitment.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(creditcommitment.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(creditcommitment.FieldDepartmentID)
 			}
@@ -1237,6 +1361,27 @@ func (u *CreditCommitmentUpsertBulk) SetUnderObjection(v bool) *CreditCommitment
 func (u *CreditCommitmentUpsertBulk) UpdateUnderObjection() *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *CreditCommitmentUpsertBulk) SetExemption(v string) *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertBulk) UpdateExemption() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditCommitmentUpsertBulk) ClearExemption() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearExemption()
 	})
 }
 

@@ -112,6 +112,26 @@ func (_u *CreditCommitmentUpdate) SetNillableUnderObjection(v *bool) *CreditComm
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *CreditCommitmentUpdate) SetExemption(v string) *CreditCommitmentUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *CreditCommitmentUpdate) SetNillableExemption(v *string) *CreditCommitmentUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *CreditCommitmentUpdate) ClearExemption() *CreditCommitmentUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetKind sets the "kind" field.
 func (_u *CreditCommitmentUpdate) SetKind(v creditcommitment.Kind) *CreditCommitmentUpdate {
 	_u.mutation.SetKind(v)
@@ -287,6 +307,11 @@ func (_u *CreditCommitmentUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := creditcommitment.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Kind(); ok {
 		if err := creditcommitment.KindValidator(v); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.kind": %w`, err)}
@@ -345,6 +370,12 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(creditcommitment.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(creditcommitment.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)
@@ -505,6 +536,26 @@ func (_u *CreditCommitmentUpdateOne) SetNillableUnderObjection(v *bool) *CreditC
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *CreditCommitmentUpdateOne) SetExemption(v string) *CreditCommitmentUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *CreditCommitmentUpdateOne) SetNillableExemption(v *string) *CreditCommitmentUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *CreditCommitmentUpdateOne) ClearExemption() *CreditCommitmentUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -696,6 +747,11 @@ func (_u *CreditCommitmentUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := creditcommitment.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Kind(); ok {
 		if err := creditcommitment.KindValidator(v); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.kind": %w`, err)}
@@ -771,6 +827,12 @@ func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(creditcommitment.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(creditcommitment.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(creditcommitment.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Kind(); ok {
 		_spec.SetField(creditcommitment.FieldKind, field.TypeEnum, value)

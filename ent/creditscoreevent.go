@@ -37,6 +37,12 @@ type CreditScoreEvent struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -112,11 +118,11 @@ func (*CreditScoreEvent) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case creditscoreevent.FieldUnderObjection:
+		case creditscoreevent.FieldUnderObjection, creditscoreevent.FieldEpidemicRelated, creditscoreevent.FieldSme:
 			values[i] = new(sql.NullBool)
 		case creditscoreevent.FieldID, creditscoreevent.FieldDepartmentID, creditscoreevent.FieldEntityID, creditscoreevent.FieldPersonID, creditscoreevent.FieldPoints:
 			values[i] = new(sql.NullInt64)
-		case creditscoreevent.FieldSector, creditscoreevent.FieldSeverity, creditscoreevent.FieldStatus, creditscoreevent.FieldSourceSystem, creditscoreevent.FieldSourceRecordID, creditscoreevent.FieldScheme, creditscoreevent.FieldCategory:
+		case creditscoreevent.FieldSector, creditscoreevent.FieldSeverity, creditscoreevent.FieldStatus, creditscoreevent.FieldSourceSystem, creditscoreevent.FieldSourceRecordID, creditscoreevent.FieldExemption, creditscoreevent.FieldScheme, creditscoreevent.FieldCategory:
 			values[i] = new(sql.NullString)
 		case creditscoreevent.FieldCreatedAt, creditscoreevent.FieldUpdatedAt, creditscoreevent.FieldEffectiveFrom, creditscoreevent.FieldExpiresOn:
 			values[i] = new(sql.NullTime)
@@ -189,6 +195,24 @@ func (_m *CreditScoreEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case creditscoreevent.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case creditscoreevent.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case creditscoreevent.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case creditscoreevent.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -315,6 +339,15 @@ func (_m *CreditScoreEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

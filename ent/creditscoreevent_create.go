@@ -114,6 +114,48 @@ func (_c *CreditScoreEventCreate) SetNillableUnderObjection(v *bool) *CreditScor
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *CreditScoreEventCreate) SetEpidemicRelated(v bool) *CreditScoreEventCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *CreditScoreEventCreate) SetNillableEpidemicRelated(v *bool) *CreditScoreEventCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *CreditScoreEventCreate) SetSme(v bool) *CreditScoreEventCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *CreditScoreEventCreate) SetNillableSme(v *bool) *CreditScoreEventCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *CreditScoreEventCreate) SetExemption(v string) *CreditScoreEventCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *CreditScoreEventCreate) SetNillableExemption(v *string) *CreditScoreEventCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *CreditScoreEventCreate) SetDepartmentID(v int) *CreditScoreEventCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -260,6 +302,14 @@ func (_c *CreditScoreEventCreate) defaults() error {
 		v := creditscoreevent.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := creditscoreevent.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := creditscoreevent.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	return nil
 }
 
@@ -310,6 +360,17 @@ func (_c *CreditScoreEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "CreditScoreEvent.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "CreditScoreEvent.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "CreditScoreEvent.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := creditscoreevent.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "CreditScoreEvent.department_id"`)}
@@ -402,6 +463,18 @@ func (_c *CreditScoreEventCreate) createSpec() (*CreditScoreEvent, *sqlgraph.Cre
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(creditscoreevent.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(creditscoreevent.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(creditscoreevent.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(creditscoreevent.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.Scheme(); ok {
 		_spec.SetField(creditscoreevent.FieldScheme, field.TypeEnum, value)
@@ -604,6 +677,24 @@ func (u *CreditScoreEventUpsert) UpdateUnderObjection() *CreditScoreEventUpsert 
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *CreditScoreEventUpsert) SetExemption(v string) *CreditScoreEventUpsert {
+	u.Set(creditscoreevent.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditScoreEventUpsert) UpdateExemption() *CreditScoreEventUpsert {
+	u.SetExcluded(creditscoreevent.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditScoreEventUpsert) ClearExemption() *CreditScoreEventUpsert {
+	u.SetNull(creditscoreevent.FieldExemption)
+	return u
+}
+
 // SetScheme sets the "scheme" field.
 func (u *CreditScoreEventUpsert) SetScheme(v creditscoreevent.Scheme) *CreditScoreEventUpsert {
 	u.Set(creditscoreevent.FieldScheme, v)
@@ -692,6 +783,12 @@ func (u *CreditScoreEventUpsertOne) UpdateNewValues() *CreditScoreEventUpsertOne
 		}
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(creditscoreevent.FieldSourceRecordID)
+		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(creditscoreevent.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(creditscoreevent.FieldSme)
 		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(creditscoreevent.FieldDepartmentID)
@@ -821,6 +918,27 @@ func (u *CreditScoreEventUpsertOne) SetUnderObjection(v bool) *CreditScoreEventU
 func (u *CreditScoreEventUpsertOne) UpdateUnderObjection() *CreditScoreEventUpsertOne {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *CreditScoreEventUpsertOne) SetExemption(v string) *CreditScoreEventUpsertOne {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditScoreEventUpsertOne) UpdateExemption() *CreditScoreEventUpsertOne {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditScoreEventUpsertOne) ClearExemption() *CreditScoreEventUpsertOne {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1090,6 +1208,12 @@ func (u *CreditScoreEventUpsertBulk) UpdateNewValues() *CreditScoreEventUpsertBu
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(creditscoreevent.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(creditscoreevent.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(creditscoreevent.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(creditscoreevent.FieldDepartmentID)
 			}
@@ -1219,6 +1343,27 @@ func (u *CreditScoreEventUpsertBulk) SetUnderObjection(v bool) *CreditScoreEvent
 func (u *CreditScoreEventUpsertBulk) UpdateUnderObjection() *CreditScoreEventUpsertBulk {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *CreditScoreEventUpsertBulk) SetExemption(v string) *CreditScoreEventUpsertBulk {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *CreditScoreEventUpsertBulk) UpdateExemption() *CreditScoreEventUpsertBulk {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *CreditScoreEventUpsertBulk) ClearExemption() *CreditScoreEventUpsertBulk {
+	return u.Update(func(s *CreditScoreEventUpsert) {
+		s.ClearExemption()
 	})
 }
 

@@ -111,6 +111,26 @@ func (_u *CreditScoreEventUpdate) SetNillableUnderObjection(v *bool) *CreditScor
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *CreditScoreEventUpdate) SetExemption(v string) *CreditScoreEventUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *CreditScoreEventUpdate) SetNillableExemption(v *string) *CreditScoreEventUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *CreditScoreEventUpdate) ClearExemption() *CreditScoreEventUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetScheme sets the "scheme" field.
 func (_u *CreditScoreEventUpdate) SetScheme(v creditscoreevent.Scheme) *CreditScoreEventUpdate {
 	_u.mutation.SetScheme(v)
@@ -263,6 +283,11 @@ func (_u *CreditScoreEventUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := creditscoreevent.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Scheme(); ok {
 		if err := creditscoreevent.SchemeValidator(v); err != nil {
 			return &ValidationError{Name: "scheme", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.scheme": %w`, err)}
@@ -316,6 +341,12 @@ func (_u *CreditScoreEventUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(creditscoreevent.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(creditscoreevent.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(creditscoreevent.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(creditscoreevent.FieldScheme, field.TypeEnum, value)
@@ -437,6 +468,26 @@ func (_u *CreditScoreEventUpdateOne) SetNillableUnderObjection(v *bool) *CreditS
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *CreditScoreEventUpdateOne) SetExemption(v string) *CreditScoreEventUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *CreditScoreEventUpdateOne) SetNillableExemption(v *string) *CreditScoreEventUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *CreditScoreEventUpdateOne) ClearExemption() *CreditScoreEventUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -605,6 +656,11 @@ func (_u *CreditScoreEventUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := creditscoreevent.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Scheme(); ok {
 		if err := creditscoreevent.SchemeValidator(v); err != nil {
 			return &ValidationError{Name: "scheme", err: fmt.Errorf(`ent: validator failed for field "CreditScoreEvent.scheme": %w`, err)}
@@ -675,6 +731,12 @@ func (_u *CreditScoreEventUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(creditscoreevent.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(creditscoreevent.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(creditscoreevent.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(creditscoreevent.FieldScheme, field.TypeEnum, value)

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -111,6 +112,7 @@ func checkColumn(t, c string) error {
 			division.Table:                  division.ValidColumn,
 			entityrole.Table:                entityrole.ValidColumn,
 			evaluationruleset.Table:         evaluationruleset.ValidColumn,
+			exemptionperiod.Table:           exemptionperiod.ValidColumn,
 			governmentintegrityrecord.Table: governmentintegrityrecord.ValidColumn,
 			holiday.Table:                   holiday.ValidColumn,
 			inspectionplan.Table:            inspectionplan.ValidColumn,

@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -41,7 +42,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 29)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -82,6 +83,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativelicense.FieldSourceSystem:    {Type: field.TypeString, Column: administrativelicense.FieldSourceSystem},
 			administrativelicense.FieldSourceRecordID:  {Type: field.TypeString, Column: administrativelicense.FieldSourceRecordID},
 			administrativelicense.FieldUnderObjection:  {Type: field.TypeBool, Column: administrativelicense.FieldUnderObjection},
+			administrativelicense.FieldEpidemicRelated: {Type: field.TypeBool, Column: administrativelicense.FieldEpidemicRelated},
+			administrativelicense.FieldSme:             {Type: field.TypeBool, Column: administrativelicense.FieldSme},
+			administrativelicense.FieldExemption:       {Type: field.TypeString, Column: administrativelicense.FieldExemption},
 			administrativelicense.FieldDepartmentID:    {Type: field.TypeInt, Column: administrativelicense.FieldDepartmentID},
 			administrativelicense.FieldEntityID:        {Type: field.TypeInt, Column: administrativelicense.FieldEntityID},
 			administrativelicense.FieldPersonID:        {Type: field.TypeInt, Column: administrativelicense.FieldPersonID},
@@ -118,6 +122,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldSourceSystem:              {Type: field.TypeString, Column: administrativepenalty.FieldSourceSystem},
 			administrativepenalty.FieldSourceRecordID:            {Type: field.TypeString, Column: administrativepenalty.FieldSourceRecordID},
 			administrativepenalty.FieldUnderObjection:            {Type: field.TypeBool, Column: administrativepenalty.FieldUnderObjection},
+			administrativepenalty.FieldEpidemicRelated:           {Type: field.TypeBool, Column: administrativepenalty.FieldEpidemicRelated},
+			administrativepenalty.FieldSme:                       {Type: field.TypeBool, Column: administrativepenalty.FieldSme},
+			administrativepenalty.FieldExemption:                 {Type: field.TypeString, Column: administrativepenalty.FieldExemption},
 			administrativepenalty.FieldDepartmentID:              {Type: field.TypeInt, Column: administrativepenalty.FieldDepartmentID},
 			administrativepenalty.FieldEntityID:                  {Type: field.TypeInt, Column: administrativepenalty.FieldEntityID},
 			administrativepenalty.FieldPersonID:                  {Type: field.TypeInt, Column: administrativepenalty.FieldPersonID},
@@ -209,22 +216,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "CreditCommitment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			creditcommitment.FieldCreatedAt:      {Type: field.TypeTime, Column: creditcommitment.FieldCreatedAt},
-			creditcommitment.FieldUpdatedAt:      {Type: field.TypeTime, Column: creditcommitment.FieldUpdatedAt},
-			creditcommitment.FieldSector:         {Type: field.TypeEnum, Column: creditcommitment.FieldSector},
-			creditcommitment.FieldSeverity:       {Type: field.TypeEnum, Column: creditcommitment.FieldSeverity},
-			creditcommitment.FieldStatus:         {Type: field.TypeEnum, Column: creditcommitment.FieldStatus},
-			creditcommitment.FieldSourceSystem:   {Type: field.TypeString, Column: creditcommitment.FieldSourceSystem},
-			creditcommitment.FieldSourceRecordID: {Type: field.TypeString, Column: creditcommitment.FieldSourceRecordID},
-			creditcommitment.FieldUnderObjection: {Type: field.TypeBool, Column: creditcommitment.FieldUnderObjection},
-			creditcommitment.FieldDepartmentID:   {Type: field.TypeInt, Column: creditcommitment.FieldDepartmentID},
-			creditcommitment.FieldEntityID:       {Type: field.TypeInt, Column: creditcommitment.FieldEntityID},
-			creditcommitment.FieldPersonID:       {Type: field.TypeInt, Column: creditcommitment.FieldPersonID},
-			creditcommitment.FieldKind:           {Type: field.TypeEnum, Column: creditcommitment.FieldKind},
-			creditcommitment.FieldText:           {Type: field.TypeString, Column: creditcommitment.FieldText},
-			creditcommitment.FieldSignedOn:       {Type: field.TypeTime, Column: creditcommitment.FieldSignedOn},
-			creditcommitment.FieldRelatedMatter:  {Type: field.TypeString, Column: creditcommitment.FieldRelatedMatter},
-			creditcommitment.FieldFulfilment:     {Type: field.TypeEnum, Column: creditcommitment.FieldFulfilment},
+			creditcommitment.FieldCreatedAt:       {Type: field.TypeTime, Column: creditcommitment.FieldCreatedAt},
+			creditcommitment.FieldUpdatedAt:       {Type: field.TypeTime, Column: creditcommitment.FieldUpdatedAt},
+			creditcommitment.FieldSector:          {Type: field.TypeEnum, Column: creditcommitment.FieldSector},
+			creditcommitment.FieldSeverity:        {Type: field.TypeEnum, Column: creditcommitment.FieldSeverity},
+			creditcommitment.FieldStatus:          {Type: field.TypeEnum, Column: creditcommitment.FieldStatus},
+			creditcommitment.FieldSourceSystem:    {Type: field.TypeString, Column: creditcommitment.FieldSourceSystem},
+			creditcommitment.FieldSourceRecordID:  {Type: field.TypeString, Column: creditcommitment.FieldSourceRecordID},
+			creditcommitment.FieldUnderObjection:  {Type: field.TypeBool, Column: creditcommitment.FieldUnderObjection},
+			creditcommitment.FieldEpidemicRelated: {Type: field.TypeBool, Column: creditcommitment.FieldEpidemicRelated},
+			creditcommitment.FieldSme:             {Type: field.TypeBool, Column: creditcommitment.FieldSme},
+			creditcommitment.FieldExemption:       {Type: field.TypeString, Column: creditcommitment.FieldExemption},
+			creditcommitment.FieldDepartmentID:    {Type: field.TypeInt, Column: creditcommitment.FieldDepartmentID},
+			creditcommitment.FieldEntityID:        {Type: field.TypeInt, Column: creditcommitment.FieldEntityID},
+			creditcommitment.FieldPersonID:        {Type: field.TypeInt, Column: creditcommitment.FieldPersonID},
+			creditcommitment.FieldKind:            {Type: field.TypeEnum, Column: creditcommitment.FieldKind},
+			creditcommitment.FieldText:            {Type: field.TypeString, Column: creditcommitment.FieldText},
+			creditcommitment.FieldSignedOn:        {Type: field.TypeTime, Column: creditcommitment.FieldSignedOn},
+			creditcommitment.FieldRelatedMatter:   {Type: field.TypeString, Column: creditcommitment.FieldRelatedMatter},
+			creditcommitment.FieldFulfilment:      {Type: field.TypeEnum, Column: creditcommitment.FieldFulfilment},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -238,22 +248,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "CreditScoreEvent",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			creditscoreevent.FieldCreatedAt:      {Type: field.TypeTime, Column: creditscoreevent.FieldCreatedAt},
-			creditscoreevent.FieldUpdatedAt:      {Type: field.TypeTime, Column: creditscoreevent.FieldUpdatedAt},
-			creditscoreevent.FieldSector:         {Type: field.TypeEnum, Column: creditscoreevent.FieldSector},
-			creditscoreevent.FieldSeverity:       {Type: field.TypeEnum, Column: creditscoreevent.FieldSeverity},
-			creditscoreevent.FieldStatus:         {Type: field.TypeEnum, Column: creditscoreevent.FieldStatus},
-			creditscoreevent.FieldSourceSystem:   {Type: field.TypeString, Column: creditscoreevent.FieldSourceSystem},
-			creditscoreevent.FieldSourceRecordID: {Type: field.TypeString, Column: creditscoreevent.FieldSourceRecordID},
-			creditscoreevent.FieldUnderObjection: {Type: field.TypeBool, Column: creditscoreevent.FieldUnderObjection},
-			creditscoreevent.FieldDepartmentID:   {Type: field.TypeInt, Column: creditscoreevent.FieldDepartmentID},
-			creditscoreevent.FieldEntityID:       {Type: field.TypeInt, Column: creditscoreevent.FieldEntityID},
-			creditscoreevent.FieldPersonID:       {Type: field.TypeInt, Column: creditscoreevent.FieldPersonID},
-			creditscoreevent.FieldScheme:         {Type: field.TypeEnum, Column: creditscoreevent.FieldScheme},
-			creditscoreevent.FieldPoints:         {Type: field.TypeInt, Column: creditscoreevent.FieldPoints},
-			creditscoreevent.FieldCategory:       {Type: field.TypeString, Column: creditscoreevent.FieldCategory},
-			creditscoreevent.FieldEffectiveFrom:  {Type: field.TypeTime, Column: creditscoreevent.FieldEffectiveFrom},
-			creditscoreevent.FieldExpiresOn:      {Type: field.TypeTime, Column: creditscoreevent.FieldExpiresOn},
+			creditscoreevent.FieldCreatedAt:       {Type: field.TypeTime, Column: creditscoreevent.FieldCreatedAt},
+			creditscoreevent.FieldUpdatedAt:       {Type: field.TypeTime, Column: creditscoreevent.FieldUpdatedAt},
+			creditscoreevent.FieldSector:          {Type: field.TypeEnum, Column: creditscoreevent.FieldSector},
+			creditscoreevent.FieldSeverity:        {Type: field.TypeEnum, Column: creditscoreevent.FieldSeverity},
+			creditscoreevent.FieldStatus:          {Type: field.TypeEnum, Column: creditscoreevent.FieldStatus},
+			creditscoreevent.FieldSourceSystem:    {Type: field.TypeString, Column: creditscoreevent.FieldSourceSystem},
+			creditscoreevent.FieldSourceRecordID:  {Type: field.TypeString, Column: creditscoreevent.FieldSourceRecordID},
+			creditscoreevent.FieldUnderObjection:  {Type: field.TypeBool, Column: creditscoreevent.FieldUnderObjection},
+			creditscoreevent.FieldEpidemicRelated: {Type: field.TypeBool, Column: creditscoreevent.FieldEpidemicRelated},
+			creditscoreevent.FieldSme:             {Type: field.TypeBool, Column: creditscoreevent.FieldSme},
+			creditscoreevent.FieldExemption:       {Type: field.TypeString, Column: creditscoreevent.FieldExemption},
+			creditscoreevent.FieldDepartmentID:    {Type: field.TypeInt, Column: creditscoreevent.FieldDepartmentID},
+			creditscoreevent.FieldEntityID:        {Type: field.TypeInt, Column: creditscoreevent.FieldEntityID},
+			creditscoreevent.FieldPersonID:        {Type: field.TypeInt, Column: creditscoreevent.FieldPersonID},
+			creditscoreevent.FieldScheme:          {Type: field.TypeEnum, Column: creditscoreevent.FieldScheme},
+			creditscoreevent.FieldPoints:          {Type: field.TypeInt, Column: creditscoreevent.FieldPoints},
+			creditscoreevent.FieldCategory:        {Type: field.TypeString, Column: creditscoreevent.FieldCategory},
+			creditscoreevent.FieldEffectiveFrom:   {Type: field.TypeTime, Column: creditscoreevent.FieldEffectiveFrom},
+			creditscoreevent.FieldExpiresOn:       {Type: field.TypeTime, Column: creditscoreevent.FieldExpiresOn},
 		},
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
@@ -335,6 +348,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   exemptionperiod.Table,
+			Columns: exemptionperiod.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: exemptionperiod.FieldID,
+			},
+		},
+		Type: "ExemptionPeriod",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			exemptionperiod.FieldName:     {Type: field.TypeString, Column: exemptionperiod.FieldName},
+			exemptionperiod.FieldStartsOn: {Type: field.TypeTime, Column: exemptionperiod.FieldStartsOn},
+			exemptionperiod.FieldEndsOn:   {Type: field.TypeTime, Column: exemptionperiod.FieldEndsOn},
+			exemptionperiod.FieldBasis:    {Type: field.TypeString, Column: exemptionperiod.FieldBasis},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   governmentintegrityrecord.Table,
 			Columns: governmentintegrityrecord.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -356,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			governmentintegrityrecord.FieldSourceRecordID: {Type: field.TypeString, Column: governmentintegrityrecord.FieldSourceRecordID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   holiday.Table,
 			Columns: holiday.Columns,
@@ -372,7 +402,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			holiday.FieldName:    {Type: field.TypeString, Column: holiday.FieldName},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
@@ -393,7 +423,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -413,7 +443,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -432,6 +462,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldSourceSystem:    {Type: field.TypeString, Column: listentry.FieldSourceSystem},
 			listentry.FieldSourceRecordID:  {Type: field.TypeString, Column: listentry.FieldSourceRecordID},
 			listentry.FieldUnderObjection:  {Type: field.TypeBool, Column: listentry.FieldUnderObjection},
+			listentry.FieldEpidemicRelated: {Type: field.TypeBool, Column: listentry.FieldEpidemicRelated},
+			listentry.FieldSme:             {Type: field.TypeBool, Column: listentry.FieldSme},
+			listentry.FieldExemption:       {Type: field.TypeString, Column: listentry.FieldExemption},
 			listentry.FieldDepartmentID:    {Type: field.TypeInt, Column: listentry.FieldDepartmentID},
 			listentry.FieldEntityID:        {Type: field.TypeInt, Column: listentry.FieldEntityID},
 			listentry.FieldPersonID:        {Type: field.TypeInt, Column: listentry.FieldPersonID},
@@ -447,7 +480,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:   {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -484,7 +517,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -507,7 +540,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   objection.Table,
 			Columns: objection.Columns,
@@ -532,7 +565,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -553,7 +586,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -580,7 +613,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -603,7 +636,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -633,7 +666,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -654,7 +687,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -665,26 +698,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "SectorRating",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			sectorrating.FieldCreatedAt:      {Type: field.TypeTime, Column: sectorrating.FieldCreatedAt},
-			sectorrating.FieldUpdatedAt:      {Type: field.TypeTime, Column: sectorrating.FieldUpdatedAt},
-			sectorrating.FieldSector:         {Type: field.TypeEnum, Column: sectorrating.FieldSector},
-			sectorrating.FieldSeverity:       {Type: field.TypeEnum, Column: sectorrating.FieldSeverity},
-			sectorrating.FieldStatus:         {Type: field.TypeEnum, Column: sectorrating.FieldStatus},
-			sectorrating.FieldSourceSystem:   {Type: field.TypeString, Column: sectorrating.FieldSourceSystem},
-			sectorrating.FieldSourceRecordID: {Type: field.TypeString, Column: sectorrating.FieldSourceRecordID},
-			sectorrating.FieldUnderObjection: {Type: field.TypeBool, Column: sectorrating.FieldUnderObjection},
-			sectorrating.FieldDepartmentID:   {Type: field.TypeInt, Column: sectorrating.FieldDepartmentID},
-			sectorrating.FieldEntityID:       {Type: field.TypeInt, Column: sectorrating.FieldEntityID},
-			sectorrating.FieldPersonID:       {Type: field.TypeInt, Column: sectorrating.FieldPersonID},
-			sectorrating.FieldScheme:         {Type: field.TypeEnum, Column: sectorrating.FieldScheme},
-			sectorrating.FieldGrade:          {Type: field.TypeString, Column: sectorrating.FieldGrade},
-			sectorrating.FieldScore:          {Type: field.TypeFloat64, Column: sectorrating.FieldScore},
-			sectorrating.FieldPeriod:         {Type: field.TypeString, Column: sectorrating.FieldPeriod},
-			sectorrating.FieldValidFrom:      {Type: field.TypeTime, Column: sectorrating.FieldValidFrom},
-			sectorrating.FieldValidUntil:     {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
+			sectorrating.FieldCreatedAt:       {Type: field.TypeTime, Column: sectorrating.FieldCreatedAt},
+			sectorrating.FieldUpdatedAt:       {Type: field.TypeTime, Column: sectorrating.FieldUpdatedAt},
+			sectorrating.FieldSector:          {Type: field.TypeEnum, Column: sectorrating.FieldSector},
+			sectorrating.FieldSeverity:        {Type: field.TypeEnum, Column: sectorrating.FieldSeverity},
+			sectorrating.FieldStatus:          {Type: field.TypeEnum, Column: sectorrating.FieldStatus},
+			sectorrating.FieldSourceSystem:    {Type: field.TypeString, Column: sectorrating.FieldSourceSystem},
+			sectorrating.FieldSourceRecordID:  {Type: field.TypeString, Column: sectorrating.FieldSourceRecordID},
+			sectorrating.FieldUnderObjection:  {Type: field.TypeBool, Column: sectorrating.FieldUnderObjection},
+			sectorrating.FieldEpidemicRelated: {Type: field.TypeBool, Column: sectorrating.FieldEpidemicRelated},
+			sectorrating.FieldSme:             {Type: field.TypeBool, Column: sectorrating.FieldSme},
+			sectorrating.FieldExemption:       {Type: field.TypeString, Column: sectorrating.FieldExemption},
+			sectorrating.FieldDepartmentID:    {Type: field.TypeInt, Column: sectorrating.FieldDepartmentID},
+			sectorrating.FieldEntityID:        {Type: field.TypeInt, Column: sectorrating.FieldEntityID},
+			sectorrating.FieldPersonID:        {Type: field.TypeInt, Column: sectorrating.FieldPersonID},
+			sectorrating.FieldScheme:          {Type: field.TypeEnum, Column: sectorrating.FieldScheme},
+			sectorrating.FieldGrade:           {Type: field.TypeString, Column: sectorrating.FieldGrade},
+			sectorrating.FieldScore:           {Type: field.TypeFloat64, Column: sectorrating.FieldScore},
+			sectorrating.FieldPeriod:          {Type: field.TypeString, Column: sectorrating.FieldPeriod},
+			sectorrating.FieldValidFrom:       {Type: field.TypeTime, Column: sectorrating.FieldValidFrom},
+			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -703,7 +739,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -722,6 +758,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldSourceSystem:         {Type: field.TypeString, Column: spotcheck.FieldSourceSystem},
 			spotcheck.FieldSourceRecordID:       {Type: field.TypeString, Column: spotcheck.FieldSourceRecordID},
 			spotcheck.FieldUnderObjection:       {Type: field.TypeBool, Column: spotcheck.FieldUnderObjection},
+			spotcheck.FieldEpidemicRelated:      {Type: field.TypeBool, Column: spotcheck.FieldEpidemicRelated},
+			spotcheck.FieldSme:                  {Type: field.TypeBool, Column: spotcheck.FieldSme},
+			spotcheck.FieldExemption:            {Type: field.TypeString, Column: spotcheck.FieldExemption},
 			spotcheck.FieldDepartmentID:         {Type: field.TypeInt, Column: spotcheck.FieldDepartmentID},
 			spotcheck.FieldEntityID:             {Type: field.TypeInt, Column: spotcheck.FieldEntityID},
 			spotcheck.FieldPersonID:             {Type: field.TypeInt, Column: spotcheck.FieldPersonID},
@@ -732,7 +771,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -1856,6 +1895,21 @@ func (f *AdministrativeLicenseFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(administrativelicense.FieldUnderObjection))
 }
 
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *AdministrativeLicenseFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(administrativelicense.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *AdministrativeLicenseFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(administrativelicense.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *AdministrativeLicenseFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(administrativelicense.FieldExemption))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *AdministrativeLicenseFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(administrativelicense.FieldDepartmentID))
@@ -2051,6 +2105,21 @@ func (f *AdministrativePenaltyFilter) WhereSourceRecordID(p entql.StringP) {
 // WhereUnderObjection applies the entql bool predicate on the under_objection field.
 func (f *AdministrativePenaltyFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(administrativepenalty.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *AdministrativePenaltyFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(administrativepenalty.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *AdministrativePenaltyFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(administrativepenalty.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *AdministrativePenaltyFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(administrativepenalty.FieldExemption))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -2543,6 +2612,21 @@ func (f *CreditCommitmentFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(creditcommitment.FieldUnderObjection))
 }
 
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *CreditCommitmentFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(creditcommitment.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *CreditCommitmentFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(creditcommitment.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *CreditCommitmentFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(creditcommitment.FieldExemption))
+}
+
 // WhereDepartmentID applies the entql int predicate on the department_id field.
 func (f *CreditCommitmentFilter) WhereDepartmentID(p entql.IntP) {
 	f.Where(p.Field(creditcommitment.FieldDepartmentID))
@@ -2717,6 +2801,21 @@ func (f *CreditScoreEventFilter) WhereSourceRecordID(p entql.StringP) {
 // WhereUnderObjection applies the entql bool predicate on the under_objection field.
 func (f *CreditScoreEventFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(creditscoreevent.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *CreditScoreEventFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(creditscoreevent.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *CreditScoreEventFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(creditscoreevent.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *CreditScoreEventFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(creditscoreevent.FieldExemption))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -3283,6 +3382,66 @@ func (f *EvaluationRuleSetFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ExemptionPeriodQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ExemptionPeriodQuery builder.
+func (_q *ExemptionPeriodQuery) Filter() *ExemptionPeriodFilter {
+	return &ExemptionPeriodFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ExemptionPeriodMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ExemptionPeriodMutation builder.
+func (m *ExemptionPeriodMutation) Filter() *ExemptionPeriodFilter {
+	return &ExemptionPeriodFilter{config: m.config, predicateAdder: m}
+}
+
+// ExemptionPeriodFilter provides a generic filtering capability at runtime for ExemptionPeriodQuery.
+type ExemptionPeriodFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ExemptionPeriodFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ExemptionPeriodFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(exemptionperiod.FieldID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ExemptionPeriodFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(exemptionperiod.FieldName))
+}
+
+// WhereStartsOn applies the entql time.Time predicate on the starts_on field.
+func (f *ExemptionPeriodFilter) WhereStartsOn(p entql.TimeP) {
+	f.Where(p.Field(exemptionperiod.FieldStartsOn))
+}
+
+// WhereEndsOn applies the entql time.Time predicate on the ends_on field.
+func (f *ExemptionPeriodFilter) WhereEndsOn(p entql.TimeP) {
+	f.Where(p.Field(exemptionperiod.FieldEndsOn))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *ExemptionPeriodFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(exemptionperiod.FieldBasis))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *GovernmentIntegrityRecordQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3311,7 +3470,7 @@ type GovernmentIntegrityRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GovernmentIntegrityRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3401,7 +3560,7 @@ type HolidayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HolidayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3456,7 +3615,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3550,7 +3709,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3625,7 +3784,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3674,6 +3833,21 @@ func (f *ListEntryFilter) WhereSourceRecordID(p entql.StringP) {
 // WhereUnderObjection applies the entql bool predicate on the under_objection field.
 func (f *ListEntryFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(listentry.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *ListEntryFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(listentry.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *ListEntryFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(listentry.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *ListEntryFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(listentry.FieldExemption))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -3840,7 +4014,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4154,7 +4328,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4398,7 +4572,7 @@ type ObjectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObjectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4540,7 +4714,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4648,7 +4822,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4786,7 +4960,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4876,7 +5050,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5071,7 +5245,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5165,7 +5339,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5214,6 +5388,21 @@ func (f *SectorRatingFilter) WhereSourceRecordID(p entql.StringP) {
 // WhereUnderObjection applies the entql bool predicate on the under_objection field.
 func (f *SectorRatingFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(sectorrating.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *SectorRatingFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(sectorrating.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *SectorRatingFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(sectorrating.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *SectorRatingFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(sectorrating.FieldExemption))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -5332,7 +5521,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5430,7 +5619,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5479,6 +5668,21 @@ func (f *SpotCheckFilter) WhereSourceRecordID(p entql.StringP) {
 // WhereUnderObjection applies the entql bool predicate on the under_objection field.
 func (f *SpotCheckFilter) WhereUnderObjection(p entql.BoolP) {
 	f.Where(p.Field(spotcheck.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *SpotCheckFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(spotcheck.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *SpotCheckFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(spotcheck.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *SpotCheckFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(spotcheck.FieldExemption))
 }
 
 // WhereDepartmentID applies the entql int predicate on the department_id field.
@@ -5592,7 +5796,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -143,6 +144,21 @@ func (_q *AdministrativeLicenseQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[administrativelicense.FieldUnderObjection]; !ok {
 				selectedFields = append(selectedFields, administrativelicense.FieldUnderObjection)
 				fieldSeen[administrativelicense.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[administrativelicense.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, administrativelicense.FieldEpidemicRelated)
+				fieldSeen[administrativelicense.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[administrativelicense.FieldSme]; !ok {
+				selectedFields = append(selectedFields, administrativelicense.FieldSme)
+				fieldSeen[administrativelicense.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[administrativelicense.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, administrativelicense.FieldExemption)
+				fieldSeen[administrativelicense.FieldExemption] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[administrativelicense.FieldDepartmentID]; !ok {
@@ -419,6 +435,21 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 			if _, ok := fieldSeen[administrativepenalty.FieldUnderObjection]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldUnderObjection)
 				fieldSeen[administrativepenalty.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[administrativepenalty.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldEpidemicRelated)
+				fieldSeen[administrativepenalty.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[administrativepenalty.FieldSme]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldSme)
+				fieldSeen[administrativepenalty.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[administrativepenalty.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldExemption)
+				fieldSeen[administrativepenalty.FieldExemption] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[administrativepenalty.FieldDepartmentID]; !ok {
@@ -907,6 +938,21 @@ func (_q *CreditCommitmentQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, creditcommitment.FieldUnderObjection)
 				fieldSeen[creditcommitment.FieldUnderObjection] = struct{}{}
 			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[creditcommitment.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldEpidemicRelated)
+				fieldSeen[creditcommitment.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[creditcommitment.FieldSme]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldSme)
+				fieldSeen[creditcommitment.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[creditcommitment.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldExemption)
+				fieldSeen[creditcommitment.FieldExemption] = struct{}{}
+			}
 		case "departmentID":
 			if _, ok := fieldSeen[creditcommitment.FieldDepartmentID]; !ok {
 				selectedFields = append(selectedFields, creditcommitment.FieldDepartmentID)
@@ -1121,6 +1167,21 @@ func (_q *CreditScoreEventQuery) collectField(ctx context.Context, oneNode bool,
 			if _, ok := fieldSeen[creditscoreevent.FieldUnderObjection]; !ok {
 				selectedFields = append(selectedFields, creditscoreevent.FieldUnderObjection)
 				fieldSeen[creditscoreevent.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[creditscoreevent.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldEpidemicRelated)
+				fieldSeen[creditscoreevent.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[creditscoreevent.FieldSme]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldSme)
+				fieldSeen[creditscoreevent.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[creditscoreevent.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, creditscoreevent.FieldExemption)
+				fieldSeen[creditscoreevent.FieldExemption] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[creditscoreevent.FieldDepartmentID]; !ok {
@@ -2536,6 +2597,88 @@ func newEvaluationRuleSetPaginateArgs(rv map[string]any) *evaluationrulesetPagin
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ExemptionPeriodQuery) CollectFields(ctx context.Context, satisfies ...string) (*ExemptionPeriodQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ExemptionPeriodQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(exemptionperiod.Columns))
+		selectedFields = []string{exemptionperiod.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "name":
+			if _, ok := fieldSeen[exemptionperiod.FieldName]; !ok {
+				selectedFields = append(selectedFields, exemptionperiod.FieldName)
+				fieldSeen[exemptionperiod.FieldName] = struct{}{}
+			}
+		case "startsOn":
+			if _, ok := fieldSeen[exemptionperiod.FieldStartsOn]; !ok {
+				selectedFields = append(selectedFields, exemptionperiod.FieldStartsOn)
+				fieldSeen[exemptionperiod.FieldStartsOn] = struct{}{}
+			}
+		case "endsOn":
+			if _, ok := fieldSeen[exemptionperiod.FieldEndsOn]; !ok {
+				selectedFields = append(selectedFields, exemptionperiod.FieldEndsOn)
+				fieldSeen[exemptionperiod.FieldEndsOn] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[exemptionperiod.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, exemptionperiod.FieldBasis)
+				fieldSeen[exemptionperiod.FieldBasis] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type exemptionperiodPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ExemptionPeriodPaginateOption
+}
+
+func newExemptionPeriodPaginateArgs(rv map[string]any) *exemptionperiodPaginateArgs {
+	args := &exemptionperiodPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*ExemptionPeriodWhereInput); ok {
+		args.opts = append(args.opts, WithExemptionPeriodFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *GovernmentIntegrityRecordQuery) CollectFields(ctx context.Context, satisfies ...string) (*GovernmentIntegrityRecordQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -3108,6 +3251,21 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[listentry.FieldUnderObjection]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldUnderObjection)
 				fieldSeen[listentry.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[listentry.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldEpidemicRelated)
+				fieldSeen[listentry.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[listentry.FieldSme]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldSme)
+				fieldSeen[listentry.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[listentry.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldExemption)
+				fieldSeen[listentry.FieldExemption] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[listentry.FieldDepartmentID]; !ok {
@@ -6029,6 +6187,21 @@ func (_q *SectorRatingQuery) collectField(ctx context.Context, oneNode bool, opC
 				selectedFields = append(selectedFields, sectorrating.FieldUnderObjection)
 				fieldSeen[sectorrating.FieldUnderObjection] = struct{}{}
 			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[sectorrating.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, sectorrating.FieldEpidemicRelated)
+				fieldSeen[sectorrating.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[sectorrating.FieldSme]; !ok {
+				selectedFields = append(selectedFields, sectorrating.FieldSme)
+				fieldSeen[sectorrating.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[sectorrating.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, sectorrating.FieldExemption)
+				fieldSeen[sectorrating.FieldExemption] = struct{}{}
+			}
 		case "departmentID":
 			if _, ok := fieldSeen[sectorrating.FieldDepartmentID]; !ok {
 				selectedFields = append(selectedFields, sectorrating.FieldDepartmentID)
@@ -6390,6 +6563,21 @@ func (_q *SpotCheckQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			if _, ok := fieldSeen[spotcheck.FieldUnderObjection]; !ok {
 				selectedFields = append(selectedFields, spotcheck.FieldUnderObjection)
 				fieldSeen[spotcheck.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[spotcheck.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, spotcheck.FieldEpidemicRelated)
+				fieldSeen[spotcheck.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[spotcheck.FieldSme]; !ok {
+				selectedFields = append(selectedFields, spotcheck.FieldSme)
+				fieldSeen[spotcheck.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[spotcheck.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, spotcheck.FieldExemption)
+				fieldSeen[spotcheck.FieldExemption] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[spotcheck.FieldDepartmentID]; !ok {

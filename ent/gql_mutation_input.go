@@ -28,6 +28,8 @@ type CreateAdministrativeLicenseInput struct {
 	Status          *sectors.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
 	DecisionDocName string
 	DecisionNo      string
 	LicenseCategory administrativelicense.LicenseCategory
@@ -55,6 +57,12 @@ func (i *CreateAdministrativeLicenseInput) Mutate(m *AdministrativeLicenseMutati
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetDecisionDocName(i.DecisionDocName)
 	m.SetDecisionNo(i.DecisionNo)
 	m.SetLicenseCategory(i.LicenseCategory)
@@ -192,6 +200,8 @@ type CreateAdministrativePenaltyInput struct {
 	Status                    *sectors.RecordStatus
 	SourceSystem              string
 	SourceRecordID            string
+	EpidemicRelated           *bool
+	Sme                       *bool
 	CounterpartyName          string
 	CounterpartyCategory      administrativepenalty.CounterpartyCategory
 	CounterpartyUscc          *string
@@ -233,6 +243,12 @@ func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetCounterpartyName(i.CounterpartyName)
 	m.SetCounterpartyCategory(i.CounterpartyCategory)
 	if v := i.CounterpartyUscc; v != nil {
@@ -496,18 +512,20 @@ func (c *AdministrativePenaltyUpdateOne) SetInput(i UpdateAdministrativePenaltyI
 
 // CreateCreditCommitmentInput represents a mutation input for creating creditcommitments.
 type CreateCreditCommitmentInput struct {
-	Severity       *sectors.Severity
-	Status         *sectors.RecordStatus
-	SourceSystem   string
-	SourceRecordID string
-	Kind           creditcommitment.Kind
-	Text           string
-	SignedOn       time.Time
-	RelatedMatter  string
-	Fulfilment     *creditcommitment.Fulfilment
-	DepartmentID   int
-	EntityID       *int
-	PersonID       *int
+	Severity        *sectors.Severity
+	Status          *sectors.RecordStatus
+	SourceSystem    string
+	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
+	Kind            creditcommitment.Kind
+	Text            string
+	SignedOn        time.Time
+	RelatedMatter   string
+	Fulfilment      *creditcommitment.Fulfilment
+	DepartmentID    int
+	EntityID        *int
+	PersonID        *int
 }
 
 // Mutate applies the CreateCreditCommitmentInput on the CreditCommitmentMutation builder.
@@ -520,6 +538,12 @@ func (i *CreateCreditCommitmentInput) Mutate(m *CreditCommitmentMutation) {
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetKind(i.Kind)
 	m.SetText(i.Text)
 	m.SetSignedOn(i.SignedOn)
@@ -600,18 +624,20 @@ func (c *CreditCommitmentUpdateOne) SetInput(i UpdateCreditCommitmentInput) *Cre
 
 // CreateCreditScoreEventInput represents a mutation input for creating creditscoreevents.
 type CreateCreditScoreEventInput struct {
-	Severity       *sectors.Severity
-	Status         *sectors.RecordStatus
-	SourceSystem   string
-	SourceRecordID string
-	Scheme         creditscoreevent.Scheme
-	Points         int
-	Category       string
-	EffectiveFrom  time.Time
-	ExpiresOn      *time.Time
-	DepartmentID   int
-	EntityID       *int
-	PersonID       *int
+	Severity        *sectors.Severity
+	Status          *sectors.RecordStatus
+	SourceSystem    string
+	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
+	Scheme          creditscoreevent.Scheme
+	Points          int
+	Category        string
+	EffectiveFrom   time.Time
+	ExpiresOn       *time.Time
+	DepartmentID    int
+	EntityID        *int
+	PersonID        *int
 }
 
 // Mutate applies the CreateCreditScoreEventInput on the CreditScoreEventMutation builder.
@@ -624,6 +650,12 @@ func (i *CreateCreditScoreEventInput) Mutate(m *CreditScoreEventMutation) {
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetScheme(i.Scheme)
 	m.SetPoints(i.Points)
 	m.SetCategory(i.Category)
@@ -866,6 +898,28 @@ func (c *EntityRoleUpdateOne) SetInput(i UpdateEntityRoleInput) *EntityRoleUpdat
 	return c
 }
 
+// CreateExemptionPeriodInput represents a mutation input for creating exemptionperiods.
+type CreateExemptionPeriodInput struct {
+	Name     string
+	StartsOn time.Time
+	EndsOn   time.Time
+	Basis    string
+}
+
+// Mutate applies the CreateExemptionPeriodInput on the ExemptionPeriodMutation builder.
+func (i *CreateExemptionPeriodInput) Mutate(m *ExemptionPeriodMutation) {
+	m.SetName(i.Name)
+	m.SetStartsOn(i.StartsOn)
+	m.SetEndsOn(i.EndsOn)
+	m.SetBasis(i.Basis)
+}
+
+// SetInput applies the change-set in the CreateExemptionPeriodInput on the ExemptionPeriodCreate builder.
+func (c *ExemptionPeriodCreate) SetInput(i CreateExemptionPeriodInput) *ExemptionPeriodCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateGovernmentIntegrityRecordInput represents a mutation input for creating governmentintegrityrecords.
 type CreateGovernmentIntegrityRecordInput struct {
 	BodyName       string
@@ -900,21 +954,23 @@ func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRe
 
 // CreateListEntryInput represents a mutation input for creating listentries.
 type CreateListEntryInput struct {
-	Severity       *sectors.Severity
-	Status         *sectors.RecordStatus
-	SourceSystem   string
-	SourceRecordID string
-	ListType       listentry.ListType
-	ListedOn       time.Time
-	Reason         string
-	Basis          string
-	DecisionNo     string
-	PlannedEndOn   *time.Time
-	RemovedOn      *time.Time
-	RemovalReason  *listentry.RemovalReason
-	DepartmentID   int
-	EntityID       *int
-	PersonID       *int
+	Severity        *sectors.Severity
+	Status          *sectors.RecordStatus
+	SourceSystem    string
+	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
+	ListType        listentry.ListType
+	ListedOn        time.Time
+	Reason          string
+	Basis           string
+	DecisionNo      string
+	PlannedEndOn    *time.Time
+	RemovedOn       *time.Time
+	RemovalReason   *listentry.RemovalReason
+	DepartmentID    int
+	EntityID        *int
+	PersonID        *int
 }
 
 // Mutate applies the CreateListEntryInput on the ListEntryMutation builder.
@@ -927,6 +983,12 @@ func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetListType(i.ListType)
 	m.SetListedOn(i.ListedOn)
 	m.SetReason(i.Reason)
@@ -1450,19 +1512,21 @@ func (c *RepairApplicationCreate) SetInput(i CreateRepairApplicationInput) *Repa
 
 // CreateSectorRatingInput represents a mutation input for creating sectorratings.
 type CreateSectorRatingInput struct {
-	Severity       *sectors.Severity
-	Status         *sectors.RecordStatus
-	SourceSystem   string
-	SourceRecordID string
-	Scheme         sectorrating.Scheme
-	Grade          string
-	Score          *float64
-	Period         string
-	ValidFrom      time.Time
-	ValidUntil     *time.Time
-	DepartmentID   int
-	EntityID       *int
-	PersonID       *int
+	Severity        *sectors.Severity
+	Status          *sectors.RecordStatus
+	SourceSystem    string
+	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
+	Scheme          sectorrating.Scheme
+	Grade           string
+	Score           *float64
+	Period          string
+	ValidFrom       time.Time
+	ValidUntil      *time.Time
+	DepartmentID    int
+	EntityID        *int
+	PersonID        *int
 }
 
 // Mutate applies the CreateSectorRatingInput on the SectorRatingMutation builder.
@@ -1475,6 +1539,12 @@ func (i *CreateSectorRatingInput) Mutate(m *SectorRatingMutation) {
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetScheme(i.Scheme)
 	m.SetGrade(i.Grade)
 	if v := i.Score; v != nil {
@@ -1640,6 +1710,8 @@ type CreateSpotCheckInput struct {
 	Status               *sectors.RecordStatus
 	SourceSystem         string
 	SourceRecordID       string
+	EpidemicRelated      *bool
+	Sme                  *bool
 	TaskID               string
 	CheckItems           string
 	InspectedOn          time.Time
@@ -1660,6 +1732,12 @@ func (i *CreateSpotCheckInput) Mutate(m *SpotCheckMutation) {
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
 	m.SetTaskID(i.TaskID)
 	m.SetCheckItems(i.CheckItems)
 	m.SetInspectedOn(i.InspectedOn)

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -88,6 +89,11 @@ var evaluationrulesetImplementors = []string{"EvaluationRuleSet", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*EvaluationRuleSet) IsNode() {}
+
+var exemptionperiodImplementors = []string{"ExemptionPeriod", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ExemptionPeriod) IsNode() {}
 
 var governmentintegrityrecordImplementors = []string{"GovernmentIntegrityRecord", "Node"}
 
@@ -328,6 +334,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(evaluationruleset.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, evaluationrulesetImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case exemptionperiod.Table:
+		query := c.ExemptionPeriod.Query().
+			Where(exemptionperiod.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, exemptionperiodImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -690,6 +705,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.EvaluationRuleSet.Query().
 			Where(evaluationruleset.IDIn(ids...))
 		query, err := query.CollectFields(ctx, evaluationrulesetImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case exemptionperiod.Table:
+		query := c.ExemptionPeriod.Query().
+			Where(exemptionperiod.IDIn(ids...))
+		query, err := query.CollectFields(ctx, exemptionperiodImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -3095,6 +3096,255 @@ func (_m *EvaluationRuleSet) ToEdge(order *EvaluationRuleSetOrder) *EvaluationRu
 		order = DefaultEvaluationRuleSetOrder
 	}
 	return &EvaluationRuleSetEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ExemptionPeriodEdge is the edge representation of ExemptionPeriod.
+type ExemptionPeriodEdge struct {
+	Node   *ExemptionPeriod `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// ExemptionPeriodConnection is the connection containing edges to ExemptionPeriod.
+type ExemptionPeriodConnection struct {
+	Edges      []*ExemptionPeriodEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *ExemptionPeriodConnection) build(nodes []*ExemptionPeriod, pager *exemptionperiodPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ExemptionPeriod
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ExemptionPeriod {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ExemptionPeriod {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ExemptionPeriodEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ExemptionPeriodEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ExemptionPeriodPaginateOption enables pagination customization.
+type ExemptionPeriodPaginateOption func(*exemptionperiodPager) error
+
+// WithExemptionPeriodOrder configures pagination ordering.
+func WithExemptionPeriodOrder(order *ExemptionPeriodOrder) ExemptionPeriodPaginateOption {
+	if order == nil {
+		order = DefaultExemptionPeriodOrder
+	}
+	o := *order
+	return func(pager *exemptionperiodPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultExemptionPeriodOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithExemptionPeriodFilter configures pagination filter.
+func WithExemptionPeriodFilter(filter func(*ExemptionPeriodQuery) (*ExemptionPeriodQuery, error)) ExemptionPeriodPaginateOption {
+	return func(pager *exemptionperiodPager) error {
+		if filter == nil {
+			return errors.New("ExemptionPeriodQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type exemptionperiodPager struct {
+	reverse bool
+	order   *ExemptionPeriodOrder
+	filter  func(*ExemptionPeriodQuery) (*ExemptionPeriodQuery, error)
+}
+
+func newExemptionPeriodPager(opts []ExemptionPeriodPaginateOption, reverse bool) (*exemptionperiodPager, error) {
+	pager := &exemptionperiodPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultExemptionPeriodOrder
+	}
+	return pager, nil
+}
+
+func (p *exemptionperiodPager) applyFilter(query *ExemptionPeriodQuery) (*ExemptionPeriodQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *exemptionperiodPager) toCursor(_m *ExemptionPeriod) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *exemptionperiodPager) applyCursors(query *ExemptionPeriodQuery, after, before *Cursor) (*ExemptionPeriodQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultExemptionPeriodOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *exemptionperiodPager) applyOrder(query *ExemptionPeriodQuery) *ExemptionPeriodQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultExemptionPeriodOrder.Field {
+		query = query.Order(DefaultExemptionPeriodOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *exemptionperiodPager) orderExpr(query *ExemptionPeriodQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultExemptionPeriodOrder.Field {
+			b.Comma().Ident(DefaultExemptionPeriodOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ExemptionPeriod.
+func (_m *ExemptionPeriodQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ExemptionPeriodPaginateOption,
+) (*ExemptionPeriodConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newExemptionPeriodPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ExemptionPeriodConnection{Edges: []*ExemptionPeriodEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ExemptionPeriodOrderField defines the ordering field of ExemptionPeriod.
+type ExemptionPeriodOrderField struct {
+	// Value extracts the ordering value from the given ExemptionPeriod.
+	Value    func(*ExemptionPeriod) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) exemptionperiod.OrderOption
+	toCursor func(*ExemptionPeriod) Cursor
+}
+
+// ExemptionPeriodOrder defines the ordering of ExemptionPeriod.
+type ExemptionPeriodOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *ExemptionPeriodOrderField `json:"field"`
+}
+
+// DefaultExemptionPeriodOrder is the default ordering of ExemptionPeriod.
+var DefaultExemptionPeriodOrder = &ExemptionPeriodOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ExemptionPeriodOrderField{
+		Value: func(_m *ExemptionPeriod) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: exemptionperiod.FieldID,
+		toTerm: exemptionperiod.ByID,
+		toCursor: func(_m *ExemptionPeriod) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ExemptionPeriod into ExemptionPeriodEdge.
+func (_m *ExemptionPeriod) ToEdge(order *ExemptionPeriodOrder) *ExemptionPeriodEdge {
+	if order == nil {
+		order = DefaultExemptionPeriodOrder
+	}
+	return &ExemptionPeriodEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

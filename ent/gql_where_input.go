@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -129,6 +130,31 @@ type AdministrativeLicenseWhereInput struct {
 	// "under_objection" field predicates.
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -586,6 +612,63 @@ func (i *AdministrativeLicenseWhereInput) P() (predicate.AdministrativeLicense, 
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, administrativelicense.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, administrativelicense.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, administrativelicense.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, administrativelicense.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, administrativelicense.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, administrativelicense.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, administrativelicense.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, administrativelicense.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, administrativelicense.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, administrativelicense.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, administrativelicense.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, administrativelicense.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, administrativelicense.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, administrativelicense.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, administrativelicense.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, administrativelicense.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, administrativelicense.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, administrativelicense.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, administrativelicense.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, administrativelicense.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, administrativelicense.DepartmentIDEQ(*i.DepartmentID))
@@ -1177,6 +1260,31 @@ type AdministrativePenaltyWhereInput struct {
 	// "under_objection" field predicates.
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -1855,6 +1963,63 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, administrativepenalty.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, administrativepenalty.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, administrativepenalty.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, administrativepenalty.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, administrativepenalty.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, administrativepenalty.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, administrativepenalty.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, administrativepenalty.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, administrativepenalty.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, administrativepenalty.DepartmentIDEQ(*i.DepartmentID))
@@ -3616,6 +3781,31 @@ type CreditCommitmentWhereInput struct {
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -3972,6 +4162,63 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, creditcommitment.UnderObjectionNEQ(*i.UnderObjectionNEQ))
 	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, creditcommitment.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, creditcommitment.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, creditcommitment.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, creditcommitment.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, creditcommitment.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, creditcommitment.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, creditcommitment.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, creditcommitment.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, creditcommitment.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, creditcommitment.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, creditcommitment.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, creditcommitment.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, creditcommitment.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, creditcommitment.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, creditcommitment.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, creditcommitment.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, creditcommitment.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, creditcommitment.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, creditcommitment.ExemptionContainsFold(*i.ExemptionContainsFold))
+	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, creditcommitment.DepartmentIDEQ(*i.DepartmentID))
 	}
@@ -4301,6 +4548,31 @@ type CreditScoreEventWhereInput struct {
 	// "under_objection" field predicates.
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
 
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
@@ -4658,6 +4930,63 @@ func (i *CreditScoreEventWhereInput) P() (predicate.CreditScoreEvent, error) {
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, creditscoreevent.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, creditscoreevent.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, creditscoreevent.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, creditscoreevent.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, creditscoreevent.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, creditscoreevent.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, creditscoreevent.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, creditscoreevent.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, creditscoreevent.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, creditscoreevent.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, creditscoreevent.DepartmentIDEQ(*i.DepartmentID))
@@ -6337,6 +6666,306 @@ func (i *EvaluationRuleSetWhereInput) P() (predicate.EvaluationRuleSet, error) {
 	}
 }
 
+// ExemptionPeriodWhereInput represents a where input for filtering ExemptionPeriod queries.
+type ExemptionPeriodWhereInput struct {
+	Predicates []predicate.ExemptionPeriod  `json:"-"`
+	Not        *ExemptionPeriodWhereInput   `json:"not,omitempty"`
+	Or         []*ExemptionPeriodWhereInput `json:"or,omitempty"`
+	And        []*ExemptionPeriodWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "starts_on" field predicates.
+	StartsOn      *time.Time  `json:"startsOn,omitempty"`
+	StartsOnNEQ   *time.Time  `json:"startsOnNEQ,omitempty"`
+	StartsOnIn    []time.Time `json:"startsOnIn,omitempty"`
+	StartsOnNotIn []time.Time `json:"startsOnNotIn,omitempty"`
+	StartsOnGT    *time.Time  `json:"startsOnGT,omitempty"`
+	StartsOnGTE   *time.Time  `json:"startsOnGTE,omitempty"`
+	StartsOnLT    *time.Time  `json:"startsOnLT,omitempty"`
+	StartsOnLTE   *time.Time  `json:"startsOnLTE,omitempty"`
+
+	// "ends_on" field predicates.
+	EndsOn      *time.Time  `json:"endsOn,omitempty"`
+	EndsOnNEQ   *time.Time  `json:"endsOnNEQ,omitempty"`
+	EndsOnIn    []time.Time `json:"endsOnIn,omitempty"`
+	EndsOnNotIn []time.Time `json:"endsOnNotIn,omitempty"`
+	EndsOnGT    *time.Time  `json:"endsOnGT,omitempty"`
+	EndsOnGTE   *time.Time  `json:"endsOnGTE,omitempty"`
+	EndsOnLT    *time.Time  `json:"endsOnLT,omitempty"`
+	EndsOnLTE   *time.Time  `json:"endsOnLTE,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ExemptionPeriodWhereInput) AddPredicates(predicates ...predicate.ExemptionPeriod) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ExemptionPeriodWhereInput filter on the ExemptionPeriodQuery builder.
+func (i *ExemptionPeriodWhereInput) Filter(q *ExemptionPeriodQuery) (*ExemptionPeriodQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyExemptionPeriodWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyExemptionPeriodWhereInput is returned in case the ExemptionPeriodWhereInput is empty.
+var ErrEmptyExemptionPeriodWhereInput = errors.New("ent: empty predicate ExemptionPeriodWhereInput")
+
+// P returns a predicate for filtering exemptionperiods.
+// An error is returned if the input is empty or invalid.
+func (i *ExemptionPeriodWhereInput) P() (predicate.ExemptionPeriod, error) {
+	var predicates []predicate.ExemptionPeriod
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, exemptionperiod.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ExemptionPeriod, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, exemptionperiod.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ExemptionPeriod, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, exemptionperiod.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, exemptionperiod.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, exemptionperiod.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, exemptionperiod.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, exemptionperiod.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, exemptionperiod.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, exemptionperiod.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, exemptionperiod.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, exemptionperiod.IDLTE(*i.IDLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, exemptionperiod.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, exemptionperiod.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, exemptionperiod.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, exemptionperiod.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, exemptionperiod.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, exemptionperiod.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, exemptionperiod.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, exemptionperiod.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, exemptionperiod.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, exemptionperiod.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, exemptionperiod.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, exemptionperiod.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, exemptionperiod.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.StartsOn != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnEQ(*i.StartsOn))
+	}
+	if i.StartsOnNEQ != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnNEQ(*i.StartsOnNEQ))
+	}
+	if len(i.StartsOnIn) > 0 {
+		predicates = append(predicates, exemptionperiod.StartsOnIn(i.StartsOnIn...))
+	}
+	if len(i.StartsOnNotIn) > 0 {
+		predicates = append(predicates, exemptionperiod.StartsOnNotIn(i.StartsOnNotIn...))
+	}
+	if i.StartsOnGT != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnGT(*i.StartsOnGT))
+	}
+	if i.StartsOnGTE != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnGTE(*i.StartsOnGTE))
+	}
+	if i.StartsOnLT != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnLT(*i.StartsOnLT))
+	}
+	if i.StartsOnLTE != nil {
+		predicates = append(predicates, exemptionperiod.StartsOnLTE(*i.StartsOnLTE))
+	}
+	if i.EndsOn != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnEQ(*i.EndsOn))
+	}
+	if i.EndsOnNEQ != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnNEQ(*i.EndsOnNEQ))
+	}
+	if len(i.EndsOnIn) > 0 {
+		predicates = append(predicates, exemptionperiod.EndsOnIn(i.EndsOnIn...))
+	}
+	if len(i.EndsOnNotIn) > 0 {
+		predicates = append(predicates, exemptionperiod.EndsOnNotIn(i.EndsOnNotIn...))
+	}
+	if i.EndsOnGT != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnGT(*i.EndsOnGT))
+	}
+	if i.EndsOnGTE != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnGTE(*i.EndsOnGTE))
+	}
+	if i.EndsOnLT != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnLT(*i.EndsOnLT))
+	}
+	if i.EndsOnLTE != nil {
+		predicates = append(predicates, exemptionperiod.EndsOnLTE(*i.EndsOnLTE))
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, exemptionperiod.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, exemptionperiod.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, exemptionperiod.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, exemptionperiod.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, exemptionperiod.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, exemptionperiod.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, exemptionperiod.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, exemptionperiod.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, exemptionperiod.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, exemptionperiod.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, exemptionperiod.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, exemptionperiod.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, exemptionperiod.BasisContainsFold(*i.BasisContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyExemptionPeriodWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return exemptionperiod.And(predicates...), nil
+	}
+}
+
 // GovernmentIntegrityRecordWhereInput represents a where input for filtering GovernmentIntegrityRecord queries.
 type GovernmentIntegrityRecordWhereInput struct {
 	Predicates []predicate.GovernmentIntegrityRecord  `json:"-"`
@@ -7976,6 +8605,31 @@ type ListEntryWhereInput struct {
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -8388,6 +9042,63 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, listentry.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, listentry.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, listentry.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, listentry.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, listentry.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, listentry.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, listentry.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, listentry.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, listentry.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, listentry.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, listentry.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, listentry.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, listentry.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, listentry.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, listentry.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, listentry.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, listentry.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, listentry.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, listentry.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, listentry.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, listentry.DepartmentIDEQ(*i.DepartmentID))
@@ -14002,6 +14713,31 @@ type SectorRatingWhereInput struct {
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -14375,6 +15111,63 @@ func (i *SectorRatingWhereInput) P() (predicate.SectorRating, error) {
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, sectorrating.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, sectorrating.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, sectorrating.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, sectorrating.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, sectorrating.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, sectorrating.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, sectorrating.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, sectorrating.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, sectorrating.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, sectorrating.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, sectorrating.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, sectorrating.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, sectorrating.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, sectorrating.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, sectorrating.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, sectorrating.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, sectorrating.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, sectorrating.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, sectorrating.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, sectorrating.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, sectorrating.DepartmentIDEQ(*i.DepartmentID))
@@ -15130,6 +15923,31 @@ type SpotCheckWhereInput struct {
 	UnderObjection    *bool `json:"underObjection,omitempty"`
 	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
 
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
+
 	// "department_id" field predicates.
 	DepartmentID      *int  `json:"departmentID,omitempty"`
 	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
@@ -15487,6 +16305,63 @@ func (i *SpotCheckWhereInput) P() (predicate.SpotCheck, error) {
 	}
 	if i.UnderObjectionNEQ != nil {
 		predicates = append(predicates, spotcheck.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, spotcheck.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, spotcheck.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, spotcheck.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, spotcheck.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, spotcheck.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, spotcheck.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, spotcheck.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, spotcheck.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, spotcheck.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, spotcheck.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, spotcheck.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, spotcheck.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, spotcheck.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, spotcheck.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, spotcheck.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, spotcheck.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, spotcheck.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, spotcheck.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, spotcheck.ExemptionContainsFold(*i.ExemptionContainsFold))
 	}
 	if i.DepartmentID != nil {
 		predicates = append(predicates, spotcheck.DepartmentIDEQ(*i.DepartmentID))

@@ -37,13 +37,19 @@ type ListEntry struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
 	// Natural person the record is about.
 	PersonID int `json:"person_id,omitempty"`
-	// List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人.
+	// List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人, COMMITMENT_BREACH 违背信用承诺记录.
 	ListType listentry.ListType `json:"list_type,omitempty"`
 	// Date listed (列入日期).
 	ListedOn time.Time `json:"listed_on,omitempty"`
@@ -147,11 +153,11 @@ func (*ListEntry) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case listentry.FieldUnderObjection, listentry.FieldRepairable:
+		case listentry.FieldUnderObjection, listentry.FieldEpidemicRelated, listentry.FieldSme, listentry.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case listentry.FieldID, listentry.FieldDepartmentID, listentry.FieldEntityID, listentry.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
+		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldExemption, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
 			values[i] = new(sql.NullString)
 		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldPublicityMinEnd:
 			values[i] = new(sql.NullTime)
@@ -224,6 +230,24 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case listentry.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case listentry.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case listentry.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case listentry.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -393,6 +417,15 @@ func (_m *ListEntry) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

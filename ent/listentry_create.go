@@ -116,6 +116,48 @@ func (_c *ListEntryCreate) SetNillableUnderObjection(v *bool) *ListEntryCreate {
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *ListEntryCreate) SetEpidemicRelated(v bool) *ListEntryCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableEpidemicRelated(v *bool) *ListEntryCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *ListEntryCreate) SetSme(v bool) *ListEntryCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableSme(v *bool) *ListEntryCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *ListEntryCreate) SetExemption(v string) *ListEntryCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableExemption(v *string) *ListEntryCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *ListEntryCreate) SetDepartmentID(v int) *ListEntryCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -354,6 +396,14 @@ func (_c *ListEntryCreate) defaults() error {
 		v := listentry.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := listentry.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := listentry.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	if _, ok := _c.mutation.Repairable(); !ok {
 		v := listentry.DefaultRepairable
 		_c.mutation.SetRepairable(v)
@@ -408,6 +458,17 @@ func (_c *ListEntryCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "ListEntry.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "ListEntry.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "ListEntry.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := listentry.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "ListEntry.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "ListEntry.department_id"`)}
@@ -516,6 +577,18 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(listentry.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(listentry.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(listentry.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)
@@ -770,6 +843,24 @@ func (u *ListEntryUpsert) UpdateUnderObjection() *ListEntryUpsert {
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *ListEntryUpsert) SetExemption(v string) *ListEntryUpsert {
+	u.Set(listentry.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateExemption() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *ListEntryUpsert) ClearExemption() *ListEntryUpsert {
+	u.SetNull(listentry.FieldExemption)
+	return u
+}
+
 // SetListType sets the "list_type" field.
 func (u *ListEntryUpsert) SetListType(v listentry.ListType) *ListEntryUpsert {
 	u.Set(listentry.FieldListType, v)
@@ -931,6 +1022,12 @@ func (u *ListEntryUpsertOne) UpdateNewValues() *ListEntryUpsertOne {
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(listentry.FieldSourceRecordID)
 		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(listentry.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(listentry.FieldSme)
+		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(listentry.FieldDepartmentID)
 		}
@@ -1059,6 +1156,27 @@ func (u *ListEntryUpsertOne) SetUnderObjection(v bool) *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) UpdateUnderObjection() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *ListEntryUpsertOne) SetExemption(v string) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateExemption() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *ListEntryUpsertOne) ClearExemption() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1412,6 +1530,12 @@ func (u *ListEntryUpsertBulk) UpdateNewValues() *ListEntryUpsertBulk {
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(listentry.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(listentry.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(listentry.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(listentry.FieldDepartmentID)
 			}
@@ -1541,6 +1665,27 @@ func (u *ListEntryUpsertBulk) SetUnderObjection(v bool) *ListEntryUpsertBulk {
 func (u *ListEntryUpsertBulk) UpdateUnderObjection() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *ListEntryUpsertBulk) SetExemption(v string) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateExemption() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *ListEntryUpsertBulk) ClearExemption() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearExemption()
 	})
 }
 

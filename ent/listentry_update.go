@@ -113,6 +113,26 @@ func (_u *ListEntryUpdate) SetNillableUnderObjection(v *bool) *ListEntryUpdate {
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *ListEntryUpdate) SetExemption(v string) *ListEntryUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableExemption(v *string) *ListEntryUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *ListEntryUpdate) ClearExemption() *ListEntryUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetListType sets the "list_type" field.
 func (_u *ListEntryUpdate) SetListType(v listentry.ListType) *ListEntryUpdate {
 	_u.mutation.SetListType(v)
@@ -418,6 +438,11 @@ func (_u *ListEntryUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "ListEntry.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := listentry.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "ListEntry.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.ListType(); ok {
 		if err := listentry.ListTypeValidator(v); err != nil {
 			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "ListEntry.list_type": %w`, err)}
@@ -481,6 +506,12 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(listentry.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(listentry.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)
@@ -713,6 +744,26 @@ func (_u *ListEntryUpdateOne) SetNillableUnderObjection(v *bool) *ListEntryUpdat
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *ListEntryUpdateOne) SetExemption(v string) *ListEntryUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableExemption(v *string) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *ListEntryUpdateOne) ClearExemption() *ListEntryUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -1034,6 +1085,11 @@ func (_u *ListEntryUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "ListEntry.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := listentry.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "ListEntry.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.ListType(); ok {
 		if err := listentry.ListTypeValidator(v); err != nil {
 			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "ListEntry.list_type": %w`, err)}
@@ -1114,6 +1170,12 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(listentry.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(listentry.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(listentry.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(listentry.FieldListType, field.TypeEnum, value)

@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -67,6 +68,7 @@ const (
 	TypeDivision                  = "Division"
 	TypeEntityRole                = "EntityRole"
 	TypeEvaluationRuleSet         = "EvaluationRuleSet"
+	TypeExemptionPeriod           = "ExemptionPeriod"
 	TypeGovernmentIntegrityRecord = "GovernmentIntegrityRecord"
 	TypeHoliday                   = "Holiday"
 	TypeInspectionPlan            = "InspectionPlan"
@@ -881,6 +883,9 @@ type AdministrativeLicenseMutation struct {
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
+	epidemic_related  *bool
+	sme               *bool
+	exemption         *string
 	decision_doc_name *string
 	decision_no       *string
 	license_category  *administrativelicense.LicenseCategory
@@ -1302,6 +1307,127 @@ func (m *AdministrativeLicenseMutation) OldUnderObjection(ctx context.Context) (
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *AdministrativeLicenseMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *AdministrativeLicenseMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *AdministrativeLicenseMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the AdministrativeLicense entity.
+// If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativeLicenseMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *AdministrativeLicenseMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *AdministrativeLicenseMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *AdministrativeLicenseMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the AdministrativeLicense entity.
+// If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativeLicenseMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *AdministrativeLicenseMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *AdministrativeLicenseMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *AdministrativeLicenseMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the AdministrativeLicense entity.
+// If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativeLicenseMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *AdministrativeLicenseMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[administrativelicense.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *AdministrativeLicenseMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[administrativelicense.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *AdministrativeLicenseMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, administrativelicense.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -2024,7 +2150,7 @@ func (m *AdministrativeLicenseMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativeLicenseMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, administrativelicense.FieldCreatedAt)
 	}
@@ -2048,6 +2174,15 @@ func (m *AdministrativeLicenseMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, administrativelicense.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, administrativelicense.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, administrativelicense.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, administrativelicense.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, administrativelicense.FieldDepartmentID)
@@ -2118,6 +2253,12 @@ func (m *AdministrativeLicenseMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case administrativelicense.FieldUnderObjection:
 		return m.UnderObjection()
+	case administrativelicense.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case administrativelicense.FieldSme:
+		return m.Sme()
+	case administrativelicense.FieldExemption:
+		return m.Exemption()
 	case administrativelicense.FieldDepartmentID:
 		return m.DepartmentID()
 	case administrativelicense.FieldEntityID:
@@ -2173,6 +2314,12 @@ func (m *AdministrativeLicenseMutation) OldField(ctx context.Context, name strin
 		return m.OldSourceRecordID(ctx)
 	case administrativelicense.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case administrativelicense.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case administrativelicense.FieldSme:
+		return m.OldSme(ctx)
+	case administrativelicense.FieldExemption:
+		return m.OldExemption(ctx)
 	case administrativelicense.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case administrativelicense.FieldEntityID:
@@ -2267,6 +2414,27 @@ func (m *AdministrativeLicenseMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case administrativelicense.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case administrativelicense.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case administrativelicense.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case administrativelicense.FieldDepartmentID:
 		v, ok := value.(int)
@@ -2409,6 +2577,9 @@ func (m *AdministrativeLicenseMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativelicense.FieldSeverity) {
 		fields = append(fields, administrativelicense.FieldSeverity)
 	}
+	if m.FieldCleared(administrativelicense.FieldExemption) {
+		fields = append(fields, administrativelicense.FieldExemption)
+	}
 	if m.FieldCleared(administrativelicense.FieldEntityID) {
 		fields = append(fields, administrativelicense.FieldEntityID)
 	}
@@ -2440,6 +2611,9 @@ func (m *AdministrativeLicenseMutation) ClearField(name string) error {
 	switch name {
 	case administrativelicense.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case administrativelicense.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case administrativelicense.FieldEntityID:
 		m.ClearEntityID()
@@ -2487,6 +2661,15 @@ func (m *AdministrativeLicenseMutation) ResetField(name string) error {
 		return nil
 	case administrativelicense.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case administrativelicense.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case administrativelicense.FieldSme:
+		m.ResetSme()
+		return nil
+	case administrativelicense.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case administrativelicense.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -2661,6 +2844,9 @@ type AdministrativePenaltyMutation struct {
 	source_system                *string
 	source_record_id             *string
 	under_objection              *bool
+	epidemic_related             *bool
+	sme                          *bool
+	exemption                    *string
 	counterparty_name            *string
 	counterparty_category        *administrativepenalty.CounterpartyCategory
 	counterparty_uscc            *string
@@ -3109,6 +3295,127 @@ func (m *AdministrativePenaltyMutation) OldUnderObjection(ctx context.Context) (
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *AdministrativePenaltyMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *AdministrativePenaltyMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *AdministrativePenaltyMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *AdministrativePenaltyMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *AdministrativePenaltyMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *AdministrativePenaltyMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *AdministrativePenaltyMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *AdministrativePenaltyMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *AdministrativePenaltyMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *AdministrativePenaltyMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[administrativepenalty.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *AdministrativePenaltyMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, administrativepenalty.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -4856,7 +5163,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 43)
+	fields := make([]string, 0, 46)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -4880,6 +5187,15 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, administrativepenalty.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, administrativepenalty.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, administrativepenalty.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, administrativepenalty.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, administrativepenalty.FieldDepartmentID)
@@ -5010,6 +5326,12 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case administrativepenalty.FieldUnderObjection:
 		return m.UnderObjection()
+	case administrativepenalty.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case administrativepenalty.FieldSme:
+		return m.Sme()
+	case administrativepenalty.FieldExemption:
+		return m.Exemption()
 	case administrativepenalty.FieldDepartmentID:
 		return m.DepartmentID()
 	case administrativepenalty.FieldEntityID:
@@ -5105,6 +5427,12 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldSourceRecordID(ctx)
 	case administrativepenalty.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case administrativepenalty.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case administrativepenalty.FieldSme:
+		return m.OldSme(ctx)
+	case administrativepenalty.FieldExemption:
+		return m.OldExemption(ctx)
 	case administrativepenalty.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case administrativepenalty.FieldEntityID:
@@ -5239,6 +5567,27 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case administrativepenalty.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case administrativepenalty.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case administrativepenalty.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case administrativepenalty.FieldDepartmentID:
 		v, ok := value.(int)
@@ -5521,6 +5870,9 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldSeverity) {
 		fields = append(fields, administrativepenalty.FieldSeverity)
 	}
+	if m.FieldCleared(administrativepenalty.FieldExemption) {
+		fields = append(fields, administrativepenalty.FieldExemption)
+	}
 	if m.FieldCleared(administrativepenalty.FieldEntityID) {
 		fields = append(fields, administrativepenalty.FieldEntityID)
 	}
@@ -5594,6 +5946,9 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 	switch name {
 	case administrativepenalty.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case administrativepenalty.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case administrativepenalty.FieldEntityID:
 		m.ClearEntityID()
@@ -5683,6 +6038,15 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case administrativepenalty.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case administrativepenalty.FieldSme:
+		m.ResetSme()
+		return nil
+	case administrativepenalty.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case administrativepenalty.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -7491,6 +7855,9 @@ type CreditCommitmentMutation struct {
 	source_system              *string
 	source_record_id           *string
 	under_objection            *bool
+	epidemic_related           *bool
+	sme                        *bool
+	exemption                  *string
 	kind                       *creditcommitment.Kind
 	text                       *string
 	signed_on                  *time.Time
@@ -7908,6 +8275,127 @@ func (m *CreditCommitmentMutation) OldUnderObjection(ctx context.Context) (v boo
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *CreditCommitmentMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *CreditCommitmentMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *CreditCommitmentMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *CreditCommitmentMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *CreditCommitmentMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *CreditCommitmentMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *CreditCommitmentMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *CreditCommitmentMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *CreditCommitmentMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *CreditCommitmentMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[creditcommitment.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *CreditCommitmentMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[creditcommitment.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *CreditCommitmentMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, creditcommitment.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -8393,7 +8881,7 @@ func (m *CreditCommitmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CreditCommitmentMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, creditcommitment.FieldCreatedAt)
 	}
@@ -8417,6 +8905,15 @@ func (m *CreditCommitmentMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, creditcommitment.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, creditcommitment.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, creditcommitment.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, creditcommitment.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, creditcommitment.FieldDepartmentID)
@@ -8466,6 +8963,12 @@ func (m *CreditCommitmentMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case creditcommitment.FieldUnderObjection:
 		return m.UnderObjection()
+	case creditcommitment.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case creditcommitment.FieldSme:
+		return m.Sme()
+	case creditcommitment.FieldExemption:
+		return m.Exemption()
 	case creditcommitment.FieldDepartmentID:
 		return m.DepartmentID()
 	case creditcommitment.FieldEntityID:
@@ -8507,6 +9010,12 @@ func (m *CreditCommitmentMutation) OldField(ctx context.Context, name string) (e
 		return m.OldSourceRecordID(ctx)
 	case creditcommitment.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case creditcommitment.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case creditcommitment.FieldSme:
+		return m.OldSme(ctx)
+	case creditcommitment.FieldExemption:
+		return m.OldExemption(ctx)
 	case creditcommitment.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case creditcommitment.FieldEntityID:
@@ -8587,6 +9096,27 @@ func (m *CreditCommitmentMutation) SetField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case creditcommitment.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case creditcommitment.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case creditcommitment.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case creditcommitment.FieldDepartmentID:
 		v, ok := value.(int)
@@ -8680,6 +9210,9 @@ func (m *CreditCommitmentMutation) ClearedFields() []string {
 	if m.FieldCleared(creditcommitment.FieldSeverity) {
 		fields = append(fields, creditcommitment.FieldSeverity)
 	}
+	if m.FieldCleared(creditcommitment.FieldExemption) {
+		fields = append(fields, creditcommitment.FieldExemption)
+	}
 	if m.FieldCleared(creditcommitment.FieldEntityID) {
 		fields = append(fields, creditcommitment.FieldEntityID)
 	}
@@ -8702,6 +9235,9 @@ func (m *CreditCommitmentMutation) ClearField(name string) error {
 	switch name {
 	case creditcommitment.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case creditcommitment.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case creditcommitment.FieldEntityID:
 		m.ClearEntityID()
@@ -8740,6 +9276,15 @@ func (m *CreditCommitmentMutation) ResetField(name string) error {
 		return nil
 	case creditcommitment.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case creditcommitment.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case creditcommitment.FieldSme:
+		m.ResetSme()
+		return nil
+	case creditcommitment.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case creditcommitment.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -8921,6 +9466,9 @@ type CreditScoreEventMutation struct {
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
+	epidemic_related  *bool
+	sme               *bool
+	exemption         *string
 	scheme            *creditscoreevent.Scheme
 	points            *int
 	addpoints         *int
@@ -9336,6 +9884,127 @@ func (m *CreditScoreEventMutation) OldUnderObjection(ctx context.Context) (v boo
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *CreditScoreEventMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *CreditScoreEventMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *CreditScoreEventMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *CreditScoreEventMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *CreditScoreEventMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *CreditScoreEventMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *CreditScoreEventMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *CreditScoreEventMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *CreditScoreEventMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the CreditScoreEvent entity.
+// If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditScoreEventMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *CreditScoreEventMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[creditscoreevent.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *CreditScoreEventMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[creditscoreevent.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *CreditScoreEventMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, creditscoreevent.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -9800,7 +10469,7 @@ func (m *CreditScoreEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CreditScoreEventMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, creditscoreevent.FieldCreatedAt)
 	}
@@ -9824,6 +10493,15 @@ func (m *CreditScoreEventMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, creditscoreevent.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, creditscoreevent.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, creditscoreevent.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, creditscoreevent.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, creditscoreevent.FieldDepartmentID)
@@ -9873,6 +10551,12 @@ func (m *CreditScoreEventMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case creditscoreevent.FieldUnderObjection:
 		return m.UnderObjection()
+	case creditscoreevent.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case creditscoreevent.FieldSme:
+		return m.Sme()
+	case creditscoreevent.FieldExemption:
+		return m.Exemption()
 	case creditscoreevent.FieldDepartmentID:
 		return m.DepartmentID()
 	case creditscoreevent.FieldEntityID:
@@ -9914,6 +10598,12 @@ func (m *CreditScoreEventMutation) OldField(ctx context.Context, name string) (e
 		return m.OldSourceRecordID(ctx)
 	case creditscoreevent.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case creditscoreevent.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case creditscoreevent.FieldSme:
+		return m.OldSme(ctx)
+	case creditscoreevent.FieldExemption:
+		return m.OldExemption(ctx)
 	case creditscoreevent.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case creditscoreevent.FieldEntityID:
@@ -9994,6 +10684,27 @@ func (m *CreditScoreEventMutation) SetField(name string, value ent.Value) error 
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case creditscoreevent.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case creditscoreevent.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case creditscoreevent.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case creditscoreevent.FieldDepartmentID:
 		v, ok := value.(int)
@@ -10099,6 +10810,9 @@ func (m *CreditScoreEventMutation) ClearedFields() []string {
 	if m.FieldCleared(creditscoreevent.FieldSeverity) {
 		fields = append(fields, creditscoreevent.FieldSeverity)
 	}
+	if m.FieldCleared(creditscoreevent.FieldExemption) {
+		fields = append(fields, creditscoreevent.FieldExemption)
+	}
 	if m.FieldCleared(creditscoreevent.FieldEntityID) {
 		fields = append(fields, creditscoreevent.FieldEntityID)
 	}
@@ -10124,6 +10838,9 @@ func (m *CreditScoreEventMutation) ClearField(name string) error {
 	switch name {
 	case creditscoreevent.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case creditscoreevent.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case creditscoreevent.FieldEntityID:
 		m.ClearEntityID()
@@ -10165,6 +10882,15 @@ func (m *CreditScoreEventMutation) ResetField(name string) error {
 		return nil
 	case creditscoreevent.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case creditscoreevent.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case creditscoreevent.FieldSme:
+		m.ResetSme()
+		return nil
+	case creditscoreevent.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case creditscoreevent.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -14076,6 +14802,494 @@ func (m *EvaluationRuleSetMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EvaluationRuleSet edge %s", name)
 }
 
+// ExemptionPeriodMutation represents an operation that mutates the ExemptionPeriod nodes in the graph.
+type ExemptionPeriodMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	name          *string
+	starts_on     *time.Time
+	ends_on       *time.Time
+	basis         *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ExemptionPeriod, error)
+	predicates    []predicate.ExemptionPeriod
+}
+
+var _ ent.Mutation = (*ExemptionPeriodMutation)(nil)
+
+// exemptionperiodOption allows management of the mutation configuration using functional options.
+type exemptionperiodOption func(*ExemptionPeriodMutation)
+
+// newExemptionPeriodMutation creates new mutation for the ExemptionPeriod entity.
+func newExemptionPeriodMutation(c config, op Op, opts ...exemptionperiodOption) *ExemptionPeriodMutation {
+	m := &ExemptionPeriodMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeExemptionPeriod,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withExemptionPeriodID sets the ID field of the mutation.
+func withExemptionPeriodID(id int) exemptionperiodOption {
+	return func(m *ExemptionPeriodMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ExemptionPeriod
+		)
+		m.oldValue = func(ctx context.Context) (*ExemptionPeriod, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ExemptionPeriod.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withExemptionPeriod sets the old ExemptionPeriod of the mutation.
+func withExemptionPeriod(node *ExemptionPeriod) exemptionperiodOption {
+	return func(m *ExemptionPeriodMutation) {
+		m.oldValue = func(context.Context) (*ExemptionPeriod, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ExemptionPeriodMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ExemptionPeriodMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ExemptionPeriodMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ExemptionPeriodMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ExemptionPeriod.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *ExemptionPeriodMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ExemptionPeriodMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ExemptionPeriod entity.
+// If the ExemptionPeriod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExemptionPeriodMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ExemptionPeriodMutation) ResetName() {
+	m.name = nil
+}
+
+// SetStartsOn sets the "starts_on" field.
+func (m *ExemptionPeriodMutation) SetStartsOn(t time.Time) {
+	m.starts_on = &t
+}
+
+// StartsOn returns the value of the "starts_on" field in the mutation.
+func (m *ExemptionPeriodMutation) StartsOn() (r time.Time, exists bool) {
+	v := m.starts_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsOn returns the old "starts_on" field's value of the ExemptionPeriod entity.
+// If the ExemptionPeriod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExemptionPeriodMutation) OldStartsOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsOn: %w", err)
+	}
+	return oldValue.StartsOn, nil
+}
+
+// ResetStartsOn resets all changes to the "starts_on" field.
+func (m *ExemptionPeriodMutation) ResetStartsOn() {
+	m.starts_on = nil
+}
+
+// SetEndsOn sets the "ends_on" field.
+func (m *ExemptionPeriodMutation) SetEndsOn(t time.Time) {
+	m.ends_on = &t
+}
+
+// EndsOn returns the value of the "ends_on" field in the mutation.
+func (m *ExemptionPeriodMutation) EndsOn() (r time.Time, exists bool) {
+	v := m.ends_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsOn returns the old "ends_on" field's value of the ExemptionPeriod entity.
+// If the ExemptionPeriod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExemptionPeriodMutation) OldEndsOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsOn: %w", err)
+	}
+	return oldValue.EndsOn, nil
+}
+
+// ResetEndsOn resets all changes to the "ends_on" field.
+func (m *ExemptionPeriodMutation) ResetEndsOn() {
+	m.ends_on = nil
+}
+
+// SetBasis sets the "basis" field.
+func (m *ExemptionPeriodMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *ExemptionPeriodMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the ExemptionPeriod entity.
+// If the ExemptionPeriod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExemptionPeriodMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *ExemptionPeriodMutation) ResetBasis() {
+	m.basis = nil
+}
+
+// Where appends a list predicates to the ExemptionPeriodMutation builder.
+func (m *ExemptionPeriodMutation) Where(ps ...predicate.ExemptionPeriod) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ExemptionPeriodMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ExemptionPeriodMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ExemptionPeriod, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ExemptionPeriodMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ExemptionPeriodMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ExemptionPeriod).
+func (m *ExemptionPeriodMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ExemptionPeriodMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.name != nil {
+		fields = append(fields, exemptionperiod.FieldName)
+	}
+	if m.starts_on != nil {
+		fields = append(fields, exemptionperiod.FieldStartsOn)
+	}
+	if m.ends_on != nil {
+		fields = append(fields, exemptionperiod.FieldEndsOn)
+	}
+	if m.basis != nil {
+		fields = append(fields, exemptionperiod.FieldBasis)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ExemptionPeriodMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case exemptionperiod.FieldName:
+		return m.Name()
+	case exemptionperiod.FieldStartsOn:
+		return m.StartsOn()
+	case exemptionperiod.FieldEndsOn:
+		return m.EndsOn()
+	case exemptionperiod.FieldBasis:
+		return m.Basis()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ExemptionPeriodMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case exemptionperiod.FieldName:
+		return m.OldName(ctx)
+	case exemptionperiod.FieldStartsOn:
+		return m.OldStartsOn(ctx)
+	case exemptionperiod.FieldEndsOn:
+		return m.OldEndsOn(ctx)
+	case exemptionperiod.FieldBasis:
+		return m.OldBasis(ctx)
+	}
+	return nil, fmt.Errorf("unknown ExemptionPeriod field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExemptionPeriodMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case exemptionperiod.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case exemptionperiod.FieldStartsOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsOn(v)
+		return nil
+	case exemptionperiod.FieldEndsOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsOn(v)
+		return nil
+	case exemptionperiod.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ExemptionPeriod field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ExemptionPeriodMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ExemptionPeriodMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExemptionPeriodMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ExemptionPeriod numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ExemptionPeriodMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ExemptionPeriodMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ExemptionPeriodMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ExemptionPeriod nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ExemptionPeriodMutation) ResetField(name string) error {
+	switch name {
+	case exemptionperiod.FieldName:
+		m.ResetName()
+		return nil
+	case exemptionperiod.FieldStartsOn:
+		m.ResetStartsOn()
+		return nil
+	case exemptionperiod.FieldEndsOn:
+		m.ResetEndsOn()
+		return nil
+	case exemptionperiod.FieldBasis:
+		m.ResetBasis()
+		return nil
+	}
+	return fmt.Errorf("unknown ExemptionPeriod field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ExemptionPeriodMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ExemptionPeriodMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ExemptionPeriodMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ExemptionPeriodMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ExemptionPeriodMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ExemptionPeriodMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ExemptionPeriodMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ExemptionPeriod unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ExemptionPeriodMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ExemptionPeriod edge %s", name)
+}
+
 // GovernmentIntegrityRecordMutation represents an operation that mutates the GovernmentIntegrityRecord nodes in the graph.
 type GovernmentIntegrityRecordMutation struct {
 	config
@@ -16922,6 +18136,9 @@ type ListEntryMutation struct {
 	source_system              *string
 	source_record_id           *string
 	under_objection            *bool
+	epidemic_related           *bool
+	sme                        *bool
+	exemption                  *string
 	list_type                  *listentry.ListType
 	listed_on                  *time.Time
 	reason                     *string
@@ -17347,6 +18564,127 @@ func (m *ListEntryMutation) OldUnderObjection(ctx context.Context) (v bool, err 
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *ListEntryMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *ListEntryMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *ListEntryMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *ListEntryMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *ListEntryMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *ListEntryMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *ListEntryMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *ListEntryMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *ListEntryMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *ListEntryMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[listentry.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *ListEntryMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[listentry.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *ListEntryMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, listentry.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -18118,7 +19456,7 @@ func (m *ListEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ListEntryMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, listentry.FieldCreatedAt)
 	}
@@ -18142,6 +19480,15 @@ func (m *ListEntryMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, listentry.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, listentry.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, listentry.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, listentry.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, listentry.FieldDepartmentID)
@@ -18206,6 +19553,12 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case listentry.FieldUnderObjection:
 		return m.UnderObjection()
+	case listentry.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case listentry.FieldSme:
+		return m.Sme()
+	case listentry.FieldExemption:
+		return m.Exemption()
 	case listentry.FieldDepartmentID:
 		return m.DepartmentID()
 	case listentry.FieldEntityID:
@@ -18257,6 +19610,12 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSourceRecordID(ctx)
 	case listentry.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case listentry.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case listentry.FieldSme:
+		return m.OldSme(ctx)
+	case listentry.FieldExemption:
+		return m.OldExemption(ctx)
 	case listentry.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case listentry.FieldEntityID:
@@ -18347,6 +19706,27 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case listentry.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case listentry.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case listentry.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case listentry.FieldDepartmentID:
 		v, ok := value.(int)
@@ -18475,6 +19855,9 @@ func (m *ListEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(listentry.FieldSeverity) {
 		fields = append(fields, listentry.FieldSeverity)
 	}
+	if m.FieldCleared(listentry.FieldExemption) {
+		fields = append(fields, listentry.FieldExemption)
+	}
 	if m.FieldCleared(listentry.FieldEntityID) {
 		fields = append(fields, listentry.FieldEntityID)
 	}
@@ -18509,6 +19892,9 @@ func (m *ListEntryMutation) ClearField(name string) error {
 	switch name {
 	case listentry.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case listentry.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case listentry.FieldEntityID:
 		m.ClearEntityID()
@@ -18559,6 +19945,15 @@ func (m *ListEntryMutation) ResetField(name string) error {
 		return nil
 	case listentry.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case listentry.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case listentry.FieldSme:
+		m.ResetSme()
+		return nil
+	case listentry.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case listentry.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -30033,6 +31428,9 @@ type SectorRatingMutation struct {
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
+	epidemic_related  *bool
+	sme               *bool
+	exemption         *string
 	scheme            *sectorrating.Scheme
 	grade             *string
 	score             *float64
@@ -30449,6 +31847,127 @@ func (m *SectorRatingMutation) OldUnderObjection(ctx context.Context) (v bool, e
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *SectorRatingMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *SectorRatingMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *SectorRatingMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the SectorRating entity.
+// If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SectorRatingMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *SectorRatingMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *SectorRatingMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *SectorRatingMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the SectorRating entity.
+// If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SectorRatingMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *SectorRatingMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *SectorRatingMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *SectorRatingMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the SectorRating entity.
+// If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SectorRatingMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *SectorRatingMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[sectorrating.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *SectorRatingMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[sectorrating.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *SectorRatingMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, sectorrating.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -30963,7 +32482,7 @@ func (m *SectorRatingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SectorRatingMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, sectorrating.FieldCreatedAt)
 	}
@@ -30987,6 +32506,15 @@ func (m *SectorRatingMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, sectorrating.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, sectorrating.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, sectorrating.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, sectorrating.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, sectorrating.FieldDepartmentID)
@@ -31039,6 +32567,12 @@ func (m *SectorRatingMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case sectorrating.FieldUnderObjection:
 		return m.UnderObjection()
+	case sectorrating.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case sectorrating.FieldSme:
+		return m.Sme()
+	case sectorrating.FieldExemption:
+		return m.Exemption()
 	case sectorrating.FieldDepartmentID:
 		return m.DepartmentID()
 	case sectorrating.FieldEntityID:
@@ -31082,6 +32616,12 @@ func (m *SectorRatingMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldSourceRecordID(ctx)
 	case sectorrating.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case sectorrating.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case sectorrating.FieldSme:
+		return m.OldSme(ctx)
+	case sectorrating.FieldExemption:
+		return m.OldExemption(ctx)
 	case sectorrating.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case sectorrating.FieldEntityID:
@@ -31164,6 +32704,27 @@ func (m *SectorRatingMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case sectorrating.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case sectorrating.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case sectorrating.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case sectorrating.FieldDepartmentID:
 		v, ok := value.(int)
@@ -31276,6 +32837,9 @@ func (m *SectorRatingMutation) ClearedFields() []string {
 	if m.FieldCleared(sectorrating.FieldSeverity) {
 		fields = append(fields, sectorrating.FieldSeverity)
 	}
+	if m.FieldCleared(sectorrating.FieldExemption) {
+		fields = append(fields, sectorrating.FieldExemption)
+	}
 	if m.FieldCleared(sectorrating.FieldEntityID) {
 		fields = append(fields, sectorrating.FieldEntityID)
 	}
@@ -31304,6 +32868,9 @@ func (m *SectorRatingMutation) ClearField(name string) error {
 	switch name {
 	case sectorrating.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case sectorrating.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case sectorrating.FieldEntityID:
 		m.ClearEntityID()
@@ -31348,6 +32915,15 @@ func (m *SectorRatingMutation) ResetField(name string) error {
 		return nil
 	case sectorrating.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case sectorrating.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case sectorrating.FieldSme:
+		m.ResetSme()
+		return nil
+	case sectorrating.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case sectorrating.FieldDepartmentID:
 		m.ResetDepartmentID()
@@ -32283,6 +33859,9 @@ type SpotCheckMutation struct {
 	source_system           *string
 	source_record_id        *string
 	under_objection         *bool
+	epidemic_related        *bool
+	sme                     *bool
+	exemption               *string
 	task_id                 *string
 	check_items             *string
 	inspected_on            *time.Time
@@ -32697,6 +34276,127 @@ func (m *SpotCheckMutation) OldUnderObjection(ctx context.Context) (v bool, err 
 // ResetUnderObjection resets all changes to the "under_objection" field.
 func (m *SpotCheckMutation) ResetUnderObjection() {
 	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *SpotCheckMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *SpotCheckMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the SpotCheck entity.
+// If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SpotCheckMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *SpotCheckMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *SpotCheckMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *SpotCheckMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the SpotCheck entity.
+// If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SpotCheckMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *SpotCheckMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *SpotCheckMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *SpotCheckMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the SpotCheck entity.
+// If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SpotCheckMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *SpotCheckMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[spotcheck.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *SpotCheckMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[spotcheck.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *SpotCheckMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, spotcheck.FieldExemption)
 }
 
 // SetDepartmentID sets the "department_id" field.
@@ -33141,7 +34841,7 @@ func (m *SpotCheckMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SpotCheckMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, spotcheck.FieldCreatedAt)
 	}
@@ -33165,6 +34865,15 @@ func (m *SpotCheckMutation) Fields() []string {
 	}
 	if m.under_objection != nil {
 		fields = append(fields, spotcheck.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, spotcheck.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, spotcheck.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, spotcheck.FieldExemption)
 	}
 	if m.department != nil {
 		fields = append(fields, spotcheck.FieldDepartmentID)
@@ -33214,6 +34923,12 @@ func (m *SpotCheckMutation) Field(name string) (ent.Value, bool) {
 		return m.SourceRecordID()
 	case spotcheck.FieldUnderObjection:
 		return m.UnderObjection()
+	case spotcheck.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case spotcheck.FieldSme:
+		return m.Sme()
+	case spotcheck.FieldExemption:
+		return m.Exemption()
 	case spotcheck.FieldDepartmentID:
 		return m.DepartmentID()
 	case spotcheck.FieldEntityID:
@@ -33255,6 +34970,12 @@ func (m *SpotCheckMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldSourceRecordID(ctx)
 	case spotcheck.FieldUnderObjection:
 		return m.OldUnderObjection(ctx)
+	case spotcheck.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case spotcheck.FieldSme:
+		return m.OldSme(ctx)
+	case spotcheck.FieldExemption:
+		return m.OldExemption(ctx)
 	case spotcheck.FieldDepartmentID:
 		return m.OldDepartmentID(ctx)
 	case spotcheck.FieldEntityID:
@@ -33335,6 +35056,27 @@ func (m *SpotCheckMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetUnderObjection(v)
+		return nil
+	case spotcheck.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case spotcheck.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case spotcheck.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
 		return nil
 	case spotcheck.FieldDepartmentID:
 		v, ok := value.(int)
@@ -33428,6 +35170,9 @@ func (m *SpotCheckMutation) ClearedFields() []string {
 	if m.FieldCleared(spotcheck.FieldSeverity) {
 		fields = append(fields, spotcheck.FieldSeverity)
 	}
+	if m.FieldCleared(spotcheck.FieldExemption) {
+		fields = append(fields, spotcheck.FieldExemption)
+	}
 	if m.FieldCleared(spotcheck.FieldEntityID) {
 		fields = append(fields, spotcheck.FieldEntityID)
 	}
@@ -33453,6 +35198,9 @@ func (m *SpotCheckMutation) ClearField(name string) error {
 	switch name {
 	case spotcheck.FieldSeverity:
 		m.ClearSeverity()
+		return nil
+	case spotcheck.FieldExemption:
+		m.ClearExemption()
 		return nil
 	case spotcheck.FieldEntityID:
 		m.ClearEntityID()
@@ -33494,6 +35242,15 @@ func (m *SpotCheckMutation) ResetField(name string) error {
 		return nil
 	case spotcheck.FieldUnderObjection:
 		m.ResetUnderObjection()
+		return nil
+	case spotcheck.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case spotcheck.FieldSme:
+		m.ResetSme()
+		return nil
+	case spotcheck.FieldExemption:
+		m.ResetExemption()
 		return nil
 	case spotcheck.FieldDepartmentID:
 		m.ResetDepartmentID()

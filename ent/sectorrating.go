@@ -37,6 +37,12 @@ type SectorRating struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -114,13 +120,13 @@ func (*SectorRating) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case sectorrating.FieldUnderObjection:
+		case sectorrating.FieldUnderObjection, sectorrating.FieldEpidemicRelated, sectorrating.FieldSme:
 			values[i] = new(sql.NullBool)
 		case sectorrating.FieldScore:
 			values[i] = new(sql.NullFloat64)
 		case sectorrating.FieldID, sectorrating.FieldDepartmentID, sectorrating.FieldEntityID, sectorrating.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case sectorrating.FieldSector, sectorrating.FieldSeverity, sectorrating.FieldStatus, sectorrating.FieldSourceSystem, sectorrating.FieldSourceRecordID, sectorrating.FieldScheme, sectorrating.FieldGrade, sectorrating.FieldPeriod:
+		case sectorrating.FieldSector, sectorrating.FieldSeverity, sectorrating.FieldStatus, sectorrating.FieldSourceSystem, sectorrating.FieldSourceRecordID, sectorrating.FieldExemption, sectorrating.FieldScheme, sectorrating.FieldGrade, sectorrating.FieldPeriod:
 			values[i] = new(sql.NullString)
 		case sectorrating.FieldCreatedAt, sectorrating.FieldUpdatedAt, sectorrating.FieldValidFrom, sectorrating.FieldValidUntil:
 			values[i] = new(sql.NullTime)
@@ -193,6 +199,24 @@ func (_m *SectorRating) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case sectorrating.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case sectorrating.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case sectorrating.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case sectorrating.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -326,6 +350,15 @@ func (_m *SectorRating) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

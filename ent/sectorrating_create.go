@@ -114,6 +114,48 @@ func (_c *SectorRatingCreate) SetNillableUnderObjection(v *bool) *SectorRatingCr
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *SectorRatingCreate) SetEpidemicRelated(v bool) *SectorRatingCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *SectorRatingCreate) SetNillableEpidemicRelated(v *bool) *SectorRatingCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *SectorRatingCreate) SetSme(v bool) *SectorRatingCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *SectorRatingCreate) SetNillableSme(v *bool) *SectorRatingCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *SectorRatingCreate) SetExemption(v string) *SectorRatingCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *SectorRatingCreate) SetNillableExemption(v *string) *SectorRatingCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *SectorRatingCreate) SetDepartmentID(v int) *SectorRatingCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -274,6 +316,14 @@ func (_c *SectorRatingCreate) defaults() error {
 		v := sectorrating.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := sectorrating.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := sectorrating.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	return nil
 }
 
@@ -324,6 +374,17 @@ func (_c *SectorRatingCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "SectorRating.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "SectorRating.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "SectorRating.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := sectorrating.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SectorRating.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "SectorRating.department_id"`)}
@@ -416,6 +477,18 @@ func (_c *SectorRatingCreate) createSpec() (*SectorRating, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(sectorrating.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(sectorrating.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(sectorrating.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)
@@ -622,6 +695,24 @@ func (u *SectorRatingUpsert) UpdateUnderObjection() *SectorRatingUpsert {
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *SectorRatingUpsert) SetExemption(v string) *SectorRatingUpsert {
+	u.Set(sectorrating.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SectorRatingUpsert) UpdateExemption() *SectorRatingUpsert {
+	u.SetExcluded(sectorrating.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SectorRatingUpsert) ClearExemption() *SectorRatingUpsert {
+	u.SetNull(sectorrating.FieldExemption)
+	return u
+}
+
 // SetScheme sets the "scheme" field.
 func (u *SectorRatingUpsert) SetScheme(v sectorrating.Scheme) *SectorRatingUpsert {
 	u.Set(sectorrating.FieldScheme, v)
@@ -728,6 +819,12 @@ func (u *SectorRatingUpsertOne) UpdateNewValues() *SectorRatingUpsertOne {
 		}
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(sectorrating.FieldSourceRecordID)
+		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(sectorrating.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(sectorrating.FieldSme)
 		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(sectorrating.FieldDepartmentID)
@@ -857,6 +954,27 @@ func (u *SectorRatingUpsertOne) SetUnderObjection(v bool) *SectorRatingUpsertOne
 func (u *SectorRatingUpsertOne) UpdateUnderObjection() *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *SectorRatingUpsertOne) SetExemption(v string) *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SectorRatingUpsertOne) UpdateExemption() *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SectorRatingUpsertOne) ClearExemption() *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1147,6 +1265,12 @@ func (u *SectorRatingUpsertBulk) UpdateNewValues() *SectorRatingUpsertBulk {
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(sectorrating.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(sectorrating.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(sectorrating.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(sectorrating.FieldDepartmentID)
 			}
@@ -1276,6 +1400,27 @@ func (u *SectorRatingUpsertBulk) SetUnderObjection(v bool) *SectorRatingUpsertBu
 func (u *SectorRatingUpsertBulk) UpdateUnderObjection() *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *SectorRatingUpsertBulk) SetExemption(v string) *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SectorRatingUpsertBulk) UpdateExemption() *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SectorRatingUpsertBulk) ClearExemption() *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.ClearExemption()
 	})
 }
 

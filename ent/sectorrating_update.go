@@ -111,6 +111,26 @@ func (_u *SectorRatingUpdate) SetNillableUnderObjection(v *bool) *SectorRatingUp
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *SectorRatingUpdate) SetExemption(v string) *SectorRatingUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *SectorRatingUpdate) SetNillableExemption(v *string) *SectorRatingUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *SectorRatingUpdate) ClearExemption() *SectorRatingUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetScheme sets the "scheme" field.
 func (_u *SectorRatingUpdate) SetScheme(v sectorrating.Scheme) *SectorRatingUpdate {
 	_u.mutation.SetScheme(v)
@@ -283,6 +303,11 @@ func (_u *SectorRatingUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "SectorRating.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := sectorrating.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SectorRating.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Scheme(); ok {
 		if err := sectorrating.SchemeValidator(v); err != nil {
 			return &ValidationError{Name: "scheme", err: fmt.Errorf(`ent: validator failed for field "SectorRating.scheme": %w`, err)}
@@ -336,6 +361,12 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(sectorrating.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(sectorrating.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)
@@ -463,6 +494,26 @@ func (_u *SectorRatingUpdateOne) SetNillableUnderObjection(v *bool) *SectorRatin
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *SectorRatingUpdateOne) SetExemption(v string) *SectorRatingUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *SectorRatingUpdateOne) SetNillableExemption(v *string) *SectorRatingUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *SectorRatingUpdateOne) ClearExemption() *SectorRatingUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -651,6 +702,11 @@ func (_u *SectorRatingUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "SectorRating.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := sectorrating.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SectorRating.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Scheme(); ok {
 		if err := sectorrating.SchemeValidator(v); err != nil {
 			return &ValidationError{Name: "scheme", err: fmt.Errorf(`ent: validator failed for field "SectorRating.scheme": %w`, err)}
@@ -721,6 +777,12 @@ func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRati
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(sectorrating.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(sectorrating.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(sectorrating.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scheme(); ok {
 		_spec.SetField(sectorrating.FieldScheme, field.TypeEnum, value)

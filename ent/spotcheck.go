@@ -37,6 +37,12 @@ type SpotCheck struct {
 	SourceRecordID string `json:"source_record_id,omitempty"`
 	// Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.
 	UnderObjection bool `json:"under_objection,omitempty"`
+	// The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures.
+	EpidemicRelated bool `json:"epidemic_related,omitempty"`
+	// The subject is a small or medium-sized enterprise (中小企业).
+	Sme bool `json:"sme,omitempty"`
+	// Name of the exemption period that exempts the record from measures and gates, if any.
+	Exemption string `json:"exemption,omitempty"`
 	// Deciding department (认定单位).
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
@@ -112,11 +118,11 @@ func (*SpotCheck) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case spotcheck.FieldUnderObjection:
+		case spotcheck.FieldUnderObjection, spotcheck.FieldEpidemicRelated, spotcheck.FieldSme:
 			values[i] = new(sql.NullBool)
 		case spotcheck.FieldID, spotcheck.FieldDepartmentID, spotcheck.FieldEntityID, spotcheck.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case spotcheck.FieldSector, spotcheck.FieldSeverity, spotcheck.FieldStatus, spotcheck.FieldSourceSystem, spotcheck.FieldSourceRecordID, spotcheck.FieldTaskID, spotcheck.FieldCheckItems, spotcheck.FieldResult, spotcheck.FieldRiskClassAtSelection:
+		case spotcheck.FieldSector, spotcheck.FieldSeverity, spotcheck.FieldStatus, spotcheck.FieldSourceSystem, spotcheck.FieldSourceRecordID, spotcheck.FieldExemption, spotcheck.FieldTaskID, spotcheck.FieldCheckItems, spotcheck.FieldResult, spotcheck.FieldRiskClassAtSelection:
 			values[i] = new(sql.NullString)
 		case spotcheck.FieldCreatedAt, spotcheck.FieldUpdatedAt, spotcheck.FieldInspectedOn:
 			values[i] = new(sql.NullTime)
@@ -189,6 +195,24 @@ func (_m *SpotCheck) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field under_objection", values[i])
 			} else if value.Valid {
 				_m.UnderObjection = value.Bool
+			}
+		case spotcheck.FieldEpidemicRelated:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field epidemic_related", values[i])
+			} else if value.Valid {
+				_m.EpidemicRelated = value.Bool
+			}
+		case spotcheck.FieldSme:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field sme", values[i])
+			} else if value.Valid {
+				_m.Sme = value.Bool
+			}
+		case spotcheck.FieldExemption:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field exemption", values[i])
+			} else if value.Valid {
+				_m.Exemption = value.String
 			}
 		case spotcheck.FieldDepartmentID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -315,6 +339,15 @@ func (_m *SpotCheck) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("under_objection=")
 	builder.WriteString(fmt.Sprintf("%v", _m.UnderObjection))
+	builder.WriteString(", ")
+	builder.WriteString("epidemic_related=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EpidemicRelated))
+	builder.WriteString(", ")
+	builder.WriteString("sme=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Sme))
+	builder.WriteString(", ")
+	builder.WriteString("exemption=")
+	builder.WriteString(_m.Exemption)
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

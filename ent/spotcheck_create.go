@@ -114,6 +114,48 @@ func (_c *SpotCheckCreate) SetNillableUnderObjection(v *bool) *SpotCheckCreate {
 	return _c
 }
 
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (_c *SpotCheckCreate) SetEpidemicRelated(v bool) *SpotCheckCreate {
+	_c.mutation.SetEpidemicRelated(v)
+	return _c
+}
+
+// SetNillableEpidemicRelated sets the "epidemic_related" field if the given value is not nil.
+func (_c *SpotCheckCreate) SetNillableEpidemicRelated(v *bool) *SpotCheckCreate {
+	if v != nil {
+		_c.SetEpidemicRelated(*v)
+	}
+	return _c
+}
+
+// SetSme sets the "sme" field.
+func (_c *SpotCheckCreate) SetSme(v bool) *SpotCheckCreate {
+	_c.mutation.SetSme(v)
+	return _c
+}
+
+// SetNillableSme sets the "sme" field if the given value is not nil.
+func (_c *SpotCheckCreate) SetNillableSme(v *bool) *SpotCheckCreate {
+	if v != nil {
+		_c.SetSme(*v)
+	}
+	return _c
+}
+
+// SetExemption sets the "exemption" field.
+func (_c *SpotCheckCreate) SetExemption(v string) *SpotCheckCreate {
+	_c.mutation.SetExemption(v)
+	return _c
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_c *SpotCheckCreate) SetNillableExemption(v *string) *SpotCheckCreate {
+	if v != nil {
+		_c.SetExemption(*v)
+	}
+	return _c
+}
+
 // SetDepartmentID sets the "department_id" field.
 func (_c *SpotCheckCreate) SetDepartmentID(v int) *SpotCheckCreate {
 	_c.mutation.SetDepartmentID(v)
@@ -260,6 +302,14 @@ func (_c *SpotCheckCreate) defaults() error {
 		v := spotcheck.DefaultUnderObjection
 		_c.mutation.SetUnderObjection(v)
 	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		v := spotcheck.DefaultEpidemicRelated
+		_c.mutation.SetEpidemicRelated(v)
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		v := spotcheck.DefaultSme
+		_c.mutation.SetSme(v)
+	}
 	return nil
 }
 
@@ -310,6 +360,17 @@ func (_c *SpotCheckCreate) check() error {
 	}
 	if _, ok := _c.mutation.UnderObjection(); !ok {
 		return &ValidationError{Name: "under_objection", err: errors.New(`ent: missing required field "SpotCheck.under_objection"`)}
+	}
+	if _, ok := _c.mutation.EpidemicRelated(); !ok {
+		return &ValidationError{Name: "epidemic_related", err: errors.New(`ent: missing required field "SpotCheck.epidemic_related"`)}
+	}
+	if _, ok := _c.mutation.Sme(); !ok {
+		return &ValidationError{Name: "sme", err: errors.New(`ent: missing required field "SpotCheck.sme"`)}
+	}
+	if v, ok := _c.mutation.Exemption(); ok {
+		if err := spotcheck.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.exemption": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "SpotCheck.department_id"`)}
@@ -407,6 +468,18 @@ func (_c *SpotCheckCreate) createSpec() (*SpotCheck, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UnderObjection(); ok {
 		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
 		_node.UnderObjection = value
+	}
+	if value, ok := _c.mutation.EpidemicRelated(); ok {
+		_spec.SetField(spotcheck.FieldEpidemicRelated, field.TypeBool, value)
+		_node.EpidemicRelated = value
+	}
+	if value, ok := _c.mutation.Sme(); ok {
+		_spec.SetField(spotcheck.FieldSme, field.TypeBool, value)
+		_node.Sme = value
+	}
+	if value, ok := _c.mutation.Exemption(); ok {
+		_spec.SetField(spotcheck.FieldExemption, field.TypeString, value)
+		_node.Exemption = value
 	}
 	if value, ok := _c.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)
@@ -609,6 +682,24 @@ func (u *SpotCheckUpsert) UpdateUnderObjection() *SpotCheckUpsert {
 	return u
 }
 
+// SetExemption sets the "exemption" field.
+func (u *SpotCheckUpsert) SetExemption(v string) *SpotCheckUpsert {
+	u.Set(spotcheck.FieldExemption, v)
+	return u
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SpotCheckUpsert) UpdateExemption() *SpotCheckUpsert {
+	u.SetExcluded(spotcheck.FieldExemption)
+	return u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SpotCheckUpsert) ClearExemption() *SpotCheckUpsert {
+	u.SetNull(spotcheck.FieldExemption)
+	return u
+}
+
 // SetTaskID sets the "task_id" field.
 func (u *SpotCheckUpsert) SetTaskID(v string) *SpotCheckUpsert {
 	u.Set(spotcheck.FieldTaskID, v)
@@ -691,6 +782,12 @@ func (u *SpotCheckUpsertOne) UpdateNewValues() *SpotCheckUpsertOne {
 		}
 		if _, exists := u.create.mutation.SourceRecordID(); exists {
 			s.SetIgnore(spotcheck.FieldSourceRecordID)
+		}
+		if _, exists := u.create.mutation.EpidemicRelated(); exists {
+			s.SetIgnore(spotcheck.FieldEpidemicRelated)
+		}
+		if _, exists := u.create.mutation.Sme(); exists {
+			s.SetIgnore(spotcheck.FieldSme)
 		}
 		if _, exists := u.create.mutation.DepartmentID(); exists {
 			s.SetIgnore(spotcheck.FieldDepartmentID)
@@ -820,6 +917,27 @@ func (u *SpotCheckUpsertOne) SetUnderObjection(v bool) *SpotCheckUpsertOne {
 func (u *SpotCheckUpsertOne) UpdateUnderObjection() *SpotCheckUpsertOne {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *SpotCheckUpsertOne) SetExemption(v string) *SpotCheckUpsertOne {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SpotCheckUpsertOne) UpdateExemption() *SpotCheckUpsertOne {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SpotCheckUpsertOne) ClearExemption() *SpotCheckUpsertOne {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.ClearExemption()
 	})
 }
 
@@ -1082,6 +1200,12 @@ func (u *SpotCheckUpsertBulk) UpdateNewValues() *SpotCheckUpsertBulk {
 			if _, exists := b.mutation.SourceRecordID(); exists {
 				s.SetIgnore(spotcheck.FieldSourceRecordID)
 			}
+			if _, exists := b.mutation.EpidemicRelated(); exists {
+				s.SetIgnore(spotcheck.FieldEpidemicRelated)
+			}
+			if _, exists := b.mutation.Sme(); exists {
+				s.SetIgnore(spotcheck.FieldSme)
+			}
 			if _, exists := b.mutation.DepartmentID(); exists {
 				s.SetIgnore(spotcheck.FieldDepartmentID)
 			}
@@ -1211,6 +1335,27 @@ func (u *SpotCheckUpsertBulk) SetUnderObjection(v bool) *SpotCheckUpsertBulk {
 func (u *SpotCheckUpsertBulk) UpdateUnderObjection() *SpotCheckUpsertBulk {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.UpdateUnderObjection()
+	})
+}
+
+// SetExemption sets the "exemption" field.
+func (u *SpotCheckUpsertBulk) SetExemption(v string) *SpotCheckUpsertBulk {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.SetExemption(v)
+	})
+}
+
+// UpdateExemption sets the "exemption" field to the value that was provided on create.
+func (u *SpotCheckUpsertBulk) UpdateExemption() *SpotCheckUpsertBulk {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.UpdateExemption()
+	})
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (u *SpotCheckUpsertBulk) ClearExemption() *SpotCheckUpsertBulk {
+	return u.Update(func(s *SpotCheckUpsert) {
+		s.ClearExemption()
 	})
 }
 

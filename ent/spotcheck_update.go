@@ -111,6 +111,26 @@ func (_u *SpotCheckUpdate) SetNillableUnderObjection(v *bool) *SpotCheckUpdate {
 	return _u
 }
 
+// SetExemption sets the "exemption" field.
+func (_u *SpotCheckUpdate) SetExemption(v string) *SpotCheckUpdate {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *SpotCheckUpdate) SetNillableExemption(v *string) *SpotCheckUpdate {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *SpotCheckUpdate) ClearExemption() *SpotCheckUpdate {
+	_u.mutation.ClearExemption()
+	return _u
+}
+
 // SetTaskID sets the "task_id" field.
 func (_u *SpotCheckUpdate) SetTaskID(v string) *SpotCheckUpdate {
 	_u.mutation.SetTaskID(v)
@@ -256,6 +276,11 @@ func (_u *SpotCheckUpdate) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := spotcheck.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TaskID(); ok {
 		if err := spotcheck.TaskIDValidator(v); err != nil {
 			return &ValidationError{Name: "task_id", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.task_id": %w`, err)}
@@ -314,6 +339,12 @@ func (_u *SpotCheckUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(spotcheck.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(spotcheck.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)
@@ -432,6 +463,26 @@ func (_u *SpotCheckUpdateOne) SetNillableUnderObjection(v *bool) *SpotCheckUpdat
 	if v != nil {
 		_u.SetUnderObjection(*v)
 	}
+	return _u
+}
+
+// SetExemption sets the "exemption" field.
+func (_u *SpotCheckUpdateOne) SetExemption(v string) *SpotCheckUpdateOne {
+	_u.mutation.SetExemption(v)
+	return _u
+}
+
+// SetNillableExemption sets the "exemption" field if the given value is not nil.
+func (_u *SpotCheckUpdateOne) SetNillableExemption(v *string) *SpotCheckUpdateOne {
+	if v != nil {
+		_u.SetExemption(*v)
+	}
+	return _u
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (_u *SpotCheckUpdateOne) ClearExemption() *SpotCheckUpdateOne {
+	_u.mutation.ClearExemption()
 	return _u
 }
 
@@ -593,6 +644,11 @@ func (_u *SpotCheckUpdateOne) check() error {
 			return &ValidationError{Name: "source_system", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.source_system": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Exemption(); ok {
+		if err := spotcheck.ExemptionValidator(v); err != nil {
+			return &ValidationError{Name: "exemption", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.exemption": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.TaskID(); ok {
 		if err := spotcheck.TaskIDValidator(v); err != nil {
 			return &ValidationError{Name: "task_id", err: fmt.Errorf(`ent: validator failed for field "SpotCheck.task_id": %w`, err)}
@@ -668,6 +724,12 @@ func (_u *SpotCheckUpdateOne) sqlSave(ctx context.Context) (_node *SpotCheck, er
 	}
 	if value, ok := _u.mutation.UnderObjection(); ok {
 		_spec.SetField(spotcheck.FieldUnderObjection, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Exemption(); ok {
+		_spec.SetField(spotcheck.FieldExemption, field.TypeString, value)
+	}
+	if _u.mutation.ExemptionCleared() {
+		_spec.ClearField(spotcheck.FieldExemption, field.TypeString)
 	}
 	if value, ok := _u.mutation.TaskID(); ok {
 		_spec.SetField(spotcheck.FieldTaskID, field.TypeString, value)

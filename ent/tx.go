@@ -34,6 +34,8 @@ type Tx struct {
 	EntityRole *EntityRoleClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
+	// ExemptionPeriod is the client for interacting with the ExemptionPeriod builders.
+	ExemptionPeriod *ExemptionPeriodClient
 	// GovernmentIntegrityRecord is the client for interacting with the GovernmentIntegrityRecord builders.
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// Holiday is the client for interacting with the Holiday builders.
@@ -210,6 +212,7 @@ func (tx *Tx) init() {
 	tx.Division = NewDivisionClient(tx.config)
 	tx.EntityRole = NewEntityRoleClient(tx.config)
 	tx.EvaluationRuleSet = NewEvaluationRuleSetClient(tx.config)
+	tx.ExemptionPeriod = NewExemptionPeriodClient(tx.config)
 	tx.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(tx.config)
 	tx.Holiday = NewHolidayClient(tx.config)
 	tx.InspectionPlan = NewInspectionPlanClient(tx.config)

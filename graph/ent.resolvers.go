@@ -76,6 +76,12 @@ func (r *queryResolver) EvaluationRuleSets(ctx context.Context, after *entgql.Cu
 		Paginate(ctx, after, first, before, last, ent.WithEvaluationRuleSetFilter(where.Filter))
 }
 
+// ExemptionPeriods is the resolver for the exemptionPeriods field.
+func (r *queryResolver) ExemptionPeriods(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) (*ent.ExemptionPeriodConnection, error) {
+	return r.client.ExemptionPeriod.Query().
+		Paginate(ctx, after, first, before, last, ent.WithExemptionPeriodFilter(where.Filter))
+}
+
 // GovernmentIntegrityRecords is the resolver for the governmentIntegrityRecords field.
 func (r *queryResolver) GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error) {
 	return r.client.GovernmentIntegrityRecord.Query().

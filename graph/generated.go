@@ -88,6 +88,8 @@ type ComplexityRoot struct {
 		DepartmentID    func(childComplexity int) int
 		Entity          func(childComplexity int) int
 		EntityID        func(childComplexity int) int
+		EpidemicRelated func(childComplexity int) int
+		Exemption       func(childComplexity int) int
 		ID              func(childComplexity int) int
 		LicenseCategory func(childComplexity int) int
 		LicenseNo       func(childComplexity int) int
@@ -95,6 +97,7 @@ type ComplexityRoot struct {
 		PersonID        func(childComplexity int) int
 		Sector          func(childComplexity int) int
 		Severity        func(childComplexity int) int
+		Sme             func(childComplexity int) int
 		SourceRecordID  func(childComplexity int) int
 		SourceSystem    func(childComplexity int) int
 		State           func(childComplexity int) int
@@ -132,6 +135,8 @@ type ComplexityRoot struct {
 		DepartmentID              func(childComplexity int) int
 		Entity                    func(childComplexity int) int
 		EntityID                  func(childComplexity int) int
+		EpidemicRelated           func(childComplexity int) int
+		Exemption                 func(childComplexity int) int
 		FineAmount                func(childComplexity int) int
 		ID                        func(childComplexity int) int
 		LegalBasis                func(childComplexity int) int
@@ -156,6 +161,7 @@ type ComplexityRoot struct {
 		Repairable                func(childComplexity int) int
 		Sector                    func(childComplexity int) int
 		Severity                  func(childComplexity int) int
+		Sme                       func(childComplexity int) int
 		SocialOrgRegNo            func(childComplexity int) int
 		SourceRecordID            func(childComplexity int) int
 		SourceSystem              func(childComplexity int) int
@@ -211,6 +217,8 @@ type ComplexityRoot struct {
 		DepartmentID       func(childComplexity int) int
 		Entity             func(childComplexity int) int
 		EntityID           func(childComplexity int) int
+		EpidemicRelated    func(childComplexity int) int
+		Exemption          func(childComplexity int) int
 		Fulfilment         func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		Kind               func(childComplexity int) int
@@ -221,6 +229,7 @@ type ComplexityRoot struct {
 		Sector             func(childComplexity int) int
 		Severity           func(childComplexity int) int
 		SignedOn           func(childComplexity int) int
+		Sme                func(childComplexity int) int
 		SourceRecordID     func(childComplexity int) int
 		SourceSystem       func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -241,26 +250,29 @@ type ComplexityRoot struct {
 	}
 
 	CreditScoreEvent struct {
-		Category       func(childComplexity int) int
-		CreatedAt      func(childComplexity int) int
-		Department     func(childComplexity int) int
-		DepartmentID   func(childComplexity int) int
-		EffectiveFrom  func(childComplexity int) int
-		Entity         func(childComplexity int) int
-		EntityID       func(childComplexity int) int
-		ExpiresOn      func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Person         func(childComplexity int) int
-		PersonID       func(childComplexity int) int
-		Points         func(childComplexity int) int
-		Scheme         func(childComplexity int) int
-		Sector         func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		SourceRecordID func(childComplexity int) int
-		SourceSystem   func(childComplexity int) int
-		Status         func(childComplexity int) int
-		UnderObjection func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
+		Category        func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentID    func(childComplexity int) int
+		EffectiveFrom   func(childComplexity int) int
+		Entity          func(childComplexity int) int
+		EntityID        func(childComplexity int) int
+		EpidemicRelated func(childComplexity int) int
+		Exemption       func(childComplexity int) int
+		ExpiresOn       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Person          func(childComplexity int) int
+		PersonID        func(childComplexity int) int
+		Points          func(childComplexity int) int
+		Scheme          func(childComplexity int) int
+		Sector          func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Sme             func(childComplexity int) int
+		SourceRecordID  func(childComplexity int) int
+		SourceSystem    func(childComplexity int) int
+		Status          func(childComplexity int) int
+		UnderObjection  func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	CreditScoreEventConnection struct {
@@ -398,6 +410,25 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ExemptionPeriod struct {
+		Basis    func(childComplexity int) int
+		EndsOn   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Name     func(childComplexity int) int
+		StartsOn func(childComplexity int) int
+	}
+
+	ExemptionPeriodConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ExemptionPeriodEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	GovernmentIntegrityRecord struct {
 		Basis          func(childComplexity int) int
 		BodyName       func(childComplexity int) int
@@ -500,6 +531,8 @@ type ComplexityRoot struct {
 		DepartmentID       func(childComplexity int) int
 		Entity             func(childComplexity int) int
 		EntityID           func(childComplexity int) int
+		EpidemicRelated    func(childComplexity int) int
+		Exemption          func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		ListType           func(childComplexity int) int
 		ListedOn           func(childComplexity int) int
@@ -516,6 +549,7 @@ type ComplexityRoot struct {
 		Repairable         func(childComplexity int) int
 		Sector             func(childComplexity int) int
 		Severity           func(childComplexity int) int
+		Sme                func(childComplexity int) int
 		SourceRecordID     func(childComplexity int) int
 		SourceSystem       func(childComplexity int) int
 		Status             func(childComplexity int) int
@@ -592,6 +626,7 @@ type ComplexityRoot struct {
 		CreateCreditScoreEvent          func(childComplexity int, input ent.CreateCreditScoreEventInput) int
 		CreateDepartment                func(childComplexity int, input ent.CreateDepartmentInput) int
 		CreateEntityRole                func(childComplexity int, input ent.CreateEntityRoleInput) int
+		CreateExemptionPeriod           func(childComplexity int, input ent.CreateExemptionPeriodInput) int
 		CreateGovernmentIntegrityRecord func(childComplexity int, input ent.CreateGovernmentIntegrityRecordInput) int
 		CreateListEntry                 func(childComplexity int, input ent.CreateListEntryInput) int
 		CreateMarketEntity              func(childComplexity int, input ent.CreateMarketEntityInput) int
@@ -804,6 +839,7 @@ type ComplexityRoot struct {
 		EiaStatus                  func(childComplexity int, entityID *int, personID *int) int
 		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
 		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
+		ExemptionPeriods           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) int
 		GovernmentIntegrityRecords func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) int
 		Holidays                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) int
 		InspectionPlans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
@@ -900,27 +936,30 @@ type ComplexityRoot struct {
 	}
 
 	SectorRating struct {
-		CreatedAt      func(childComplexity int) int
-		Department     func(childComplexity int) int
-		DepartmentID   func(childComplexity int) int
-		Entity         func(childComplexity int) int
-		EntityID       func(childComplexity int) int
-		Grade          func(childComplexity int) int
-		ID             func(childComplexity int) int
-		Period         func(childComplexity int) int
-		Person         func(childComplexity int) int
-		PersonID       func(childComplexity int) int
-		Scheme         func(childComplexity int) int
-		Score          func(childComplexity int) int
-		Sector         func(childComplexity int) int
-		Severity       func(childComplexity int) int
-		SourceRecordID func(childComplexity int) int
-		SourceSystem   func(childComplexity int) int
-		Status         func(childComplexity int) int
-		UnderObjection func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		ValidFrom      func(childComplexity int) int
-		ValidUntil     func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentID    func(childComplexity int) int
+		Entity          func(childComplexity int) int
+		EntityID        func(childComplexity int) int
+		EpidemicRelated func(childComplexity int) int
+		Exemption       func(childComplexity int) int
+		Grade           func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Period          func(childComplexity int) int
+		Person          func(childComplexity int) int
+		PersonID        func(childComplexity int) int
+		Scheme          func(childComplexity int) int
+		Score           func(childComplexity int) int
+		Sector          func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Sme             func(childComplexity int) int
+		SourceRecordID  func(childComplexity int) int
+		SourceSystem    func(childComplexity int) int
+		Status          func(childComplexity int) int
+		UnderObjection  func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		ValidFrom       func(childComplexity int) int
+		ValidUntil      func(childComplexity int) int
 	}
 
 	SectorRatingConnection struct {
@@ -964,6 +1003,8 @@ type ComplexityRoot struct {
 		DepartmentID         func(childComplexity int) int
 		Entity               func(childComplexity int) int
 		EntityID             func(childComplexity int) int
+		EpidemicRelated      func(childComplexity int) int
+		Exemption            func(childComplexity int) int
 		ID                   func(childComplexity int) int
 		InspectedOn          func(childComplexity int) int
 		Person               func(childComplexity int) int
@@ -972,6 +1013,7 @@ type ComplexityRoot struct {
 		RiskClassAtSelection func(childComplexity int) int
 		Sector               func(childComplexity int) int
 		Severity             func(childComplexity int) int
+		Sme                  func(childComplexity int) int
 		SourceRecordID       func(childComplexity int) int
 		SourceSystem         func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -1081,6 +1123,7 @@ type MutationResolver interface {
 	TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error)
 	FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error)
 	TransitionObjection(ctx context.Context, id int, to objection.State, reason *string) (*ent.Objection, error)
+	CreateExemptionPeriod(ctx context.Context, input ent.CreateExemptionPeriodInput) (*ent.ExemptionPeriod, error)
 }
 type NaturalPersonResolver interface {
 	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
@@ -1100,6 +1143,7 @@ type QueryResolver interface {
 	Divisions(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) (*ent.DivisionConnection, error)
 	EntityRoles(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) (*ent.EntityRoleConnection, error)
 	EvaluationRuleSets(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) (*ent.EvaluationRuleSetConnection, error)
+	ExemptionPeriods(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) (*ent.ExemptionPeriodConnection, error)
 	GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error)
 	Holidays(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) (*ent.HolidayConnection, error)
 	InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error)
@@ -1228,6 +1272,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativeLicense.EntityID(childComplexity), true
+	case "AdministrativeLicense.epidemicRelated":
+		if e.ComplexityRoot.AdministrativeLicense.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativeLicense.EpidemicRelated(childComplexity), true
+	case "AdministrativeLicense.exemption":
+		if e.ComplexityRoot.AdministrativeLicense.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativeLicense.Exemption(childComplexity), true
 	case "AdministrativeLicense.id":
 		if e.ComplexityRoot.AdministrativeLicense.ID == nil {
 			break
@@ -1270,6 +1326,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativeLicense.Severity(childComplexity), true
+	case "AdministrativeLicense.sme":
+		if e.ComplexityRoot.AdministrativeLicense.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativeLicense.Sme(childComplexity), true
 	case "AdministrativeLicense.sourceRecordID":
 		if e.ComplexityRoot.AdministrativeLicense.SourceRecordID == nil {
 			break
@@ -1441,6 +1503,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.EntityID(childComplexity), true
+	case "AdministrativePenalty.epidemicRelated":
+		if e.ComplexityRoot.AdministrativePenalty.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.EpidemicRelated(childComplexity), true
+	case "AdministrativePenalty.exemption":
+		if e.ComplexityRoot.AdministrativePenalty.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.Exemption(childComplexity), true
 	case "AdministrativePenalty.fineAmount":
 		if e.ComplexityRoot.AdministrativePenalty.FineAmount == nil {
 			break
@@ -1585,6 +1659,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.Severity(childComplexity), true
+	case "AdministrativePenalty.sme":
+		if e.ComplexityRoot.AdministrativePenalty.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.Sme(childComplexity), true
 	case "AdministrativePenalty.socialOrgRegNo":
 		if e.ComplexityRoot.AdministrativePenalty.SocialOrgRegNo == nil {
 			break
@@ -1813,6 +1893,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitment.EntityID(childComplexity), true
+	case "CreditCommitment.epidemicRelated":
+		if e.ComplexityRoot.CreditCommitment.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.EpidemicRelated(childComplexity), true
+	case "CreditCommitment.exemption":
+		if e.ComplexityRoot.CreditCommitment.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.Exemption(childComplexity), true
 	case "CreditCommitment.fulfilment":
 		if e.ComplexityRoot.CreditCommitment.Fulfilment == nil {
 			break
@@ -1873,6 +1965,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitment.SignedOn(childComplexity), true
+	case "CreditCommitment.sme":
+		if e.ComplexityRoot.CreditCommitment.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.Sme(childComplexity), true
 	case "CreditCommitment.sourceRecordID":
 		if e.ComplexityRoot.CreditCommitment.SourceRecordID == nil {
 			break
@@ -1984,6 +2082,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditScoreEvent.EntityID(childComplexity), true
+	case "CreditScoreEvent.epidemicRelated":
+		if e.ComplexityRoot.CreditScoreEvent.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.EpidemicRelated(childComplexity), true
+	case "CreditScoreEvent.exemption":
+		if e.ComplexityRoot.CreditScoreEvent.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Exemption(childComplexity), true
 	case "CreditScoreEvent.expiresOn":
 		if e.ComplexityRoot.CreditScoreEvent.ExpiresOn == nil {
 			break
@@ -2032,6 +2142,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditScoreEvent.Severity(childComplexity), true
+	case "CreditScoreEvent.sme":
+		if e.ComplexityRoot.CreditScoreEvent.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditScoreEvent.Sme(childComplexity), true
 	case "CreditScoreEvent.sourceRecordID":
 		if e.ComplexityRoot.CreditScoreEvent.SourceRecordID == nil {
 			break
@@ -2629,6 +2745,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EvaluationRuleSetEdge.Node(childComplexity), true
 
+	case "ExemptionPeriod.basis":
+		if e.ComplexityRoot.ExemptionPeriod.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriod.Basis(childComplexity), true
+	case "ExemptionPeriod.endsOn":
+		if e.ComplexityRoot.ExemptionPeriod.EndsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriod.EndsOn(childComplexity), true
+	case "ExemptionPeriod.id":
+		if e.ComplexityRoot.ExemptionPeriod.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriod.ID(childComplexity), true
+	case "ExemptionPeriod.name":
+		if e.ComplexityRoot.ExemptionPeriod.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriod.Name(childComplexity), true
+	case "ExemptionPeriod.startsOn":
+		if e.ComplexityRoot.ExemptionPeriod.StartsOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriod.StartsOn(childComplexity), true
+
+	case "ExemptionPeriodConnection.edges":
+		if e.ComplexityRoot.ExemptionPeriodConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriodConnection.Edges(childComplexity), true
+	case "ExemptionPeriodConnection.pageInfo":
+		if e.ComplexityRoot.ExemptionPeriodConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriodConnection.PageInfo(childComplexity), true
+	case "ExemptionPeriodConnection.totalCount":
+		if e.ComplexityRoot.ExemptionPeriodConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriodConnection.TotalCount(childComplexity), true
+
+	case "ExemptionPeriodEdge.cursor":
+		if e.ComplexityRoot.ExemptionPeriodEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriodEdge.Cursor(childComplexity), true
+	case "ExemptionPeriodEdge.node":
+		if e.ComplexityRoot.ExemptionPeriodEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExemptionPeriodEdge.Node(childComplexity), true
+
 	case "GovernmentIntegrityRecord.basis":
 		if e.ComplexityRoot.GovernmentIntegrityRecord.Basis == nil {
 			break
@@ -3014,6 +3193,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.EntityID(childComplexity), true
+	case "ListEntry.epidemicRelated":
+		if e.ComplexityRoot.ListEntry.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.EpidemicRelated(childComplexity), true
+	case "ListEntry.exemption":
+		if e.ComplexityRoot.ListEntry.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Exemption(childComplexity), true
 	case "ListEntry.id":
 		if e.ComplexityRoot.ListEntry.ID == nil {
 			break
@@ -3110,6 +3301,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.Severity(childComplexity), true
+	case "ListEntry.sme":
+		if e.ComplexityRoot.ListEntry.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Sme(childComplexity), true
 	case "ListEntry.sourceRecordID":
 		if e.ComplexityRoot.ListEntry.SourceRecordID == nil {
 			break
@@ -3534,6 +3731,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateEntityRole(childComplexity, args["input"].(ent.CreateEntityRoleInput)), true
+	case "Mutation.createExemptionPeriod":
+		if e.ComplexityRoot.Mutation.CreateExemptionPeriod == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createExemptionPeriod_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateExemptionPeriod(childComplexity, args["input"].(ent.CreateExemptionPeriodInput)), true
 	case "Mutation.createGovernmentIntegrityRecord":
 		if e.ComplexityRoot.Mutation.CreateGovernmentIntegrityRecord == nil {
 			break
@@ -4718,6 +4926,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EvaluationRuleSets(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.EvaluationRuleSetWhereInput)), true
+	case "Query.exemptionPeriods":
+		if e.ComplexityRoot.Query.ExemptionPeriods == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exemptionPeriods_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExemptionPeriods(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.ExemptionPeriodWhereInput)), true
 	case "Query.governmentIntegrityRecords":
 		if e.ComplexityRoot.Query.GovernmentIntegrityRecords == nil {
 			break
@@ -5311,6 +5530,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SectorRating.EntityID(childComplexity), true
+	case "SectorRating.epidemicRelated":
+		if e.ComplexityRoot.SectorRating.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorRating.EpidemicRelated(childComplexity), true
+	case "SectorRating.exemption":
+		if e.ComplexityRoot.SectorRating.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorRating.Exemption(childComplexity), true
 	case "SectorRating.grade":
 		if e.ComplexityRoot.SectorRating.Grade == nil {
 			break
@@ -5365,6 +5596,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SectorRating.Severity(childComplexity), true
+	case "SectorRating.sme":
+		if e.ComplexityRoot.SectorRating.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SectorRating.Sme(childComplexity), true
 	case "SectorRating.sourceRecordID":
 		if e.ComplexityRoot.SectorRating.SourceRecordID == nil {
 			break
@@ -5563,6 +5800,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SpotCheck.EntityID(childComplexity), true
+	case "SpotCheck.epidemicRelated":
+		if e.ComplexityRoot.SpotCheck.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpotCheck.EpidemicRelated(childComplexity), true
+	case "SpotCheck.exemption":
+		if e.ComplexityRoot.SpotCheck.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpotCheck.Exemption(childComplexity), true
 	case "SpotCheck.id":
 		if e.ComplexityRoot.SpotCheck.ID == nil {
 			break
@@ -5611,6 +5860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SpotCheck.Severity(childComplexity), true
+	case "SpotCheck.sme":
+		if e.ComplexityRoot.SpotCheck.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SpotCheck.Sme(childComplexity), true
 	case "SpotCheck.sourceRecordID":
 		if e.ComplexityRoot.SpotCheck.SourceRecordID == nil {
 			break
@@ -5825,6 +6080,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCreditScoreEventInput", ec.unmarshalInputCreateCreditScoreEventInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
 			graphql.NewInputUnmarshaler("CreateEntityRoleInput", ec.unmarshalInputCreateEntityRoleInput),
+			graphql.NewInputUnmarshaler("CreateExemptionPeriodInput", ec.unmarshalInputCreateExemptionPeriodInput),
 			graphql.NewInputUnmarshaler("CreateGovernmentIntegrityRecordInput", ec.unmarshalInputCreateGovernmentIntegrityRecordInput),
 			graphql.NewInputUnmarshaler("CreateListEntryInput", ec.unmarshalInputCreateListEntryInput),
 			graphql.NewInputUnmarshaler("CreateMarketEntityInput", ec.unmarshalInputCreateMarketEntityInput),
@@ -5846,6 +6102,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("EntityRoleOrder", ec.unmarshalInputEntityRoleOrder),
 			graphql.NewInputUnmarshaler("EntityRoleWhereInput", ec.unmarshalInputEntityRoleWhereInput),
 			graphql.NewInputUnmarshaler("EvaluationRuleSetWhereInput", ec.unmarshalInputEvaluationRuleSetWhereInput),
+			graphql.NewInputUnmarshaler("ExemptionPeriodWhereInput", ec.unmarshalInputExemptionPeriodWhereInput),
 			graphql.NewInputUnmarshaler("FileObjectionInput", ec.unmarshalInputFileObjectionInput),
 			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordOrder", ec.unmarshalInputGovernmentIntegrityRecordOrder),
 			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordWhereInput", ec.unmarshalInputGovernmentIntegrityRecordWhereInput),
@@ -6013,6 +6270,12 @@ func (ec *executionContext) childFields_AdministrativeLicense(ctx context.Contex
 		return ec.fieldContext_AdministrativeLicense_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_AdministrativeLicense_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_AdministrativeLicense_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_AdministrativeLicense_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_AdministrativeLicense_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_AdministrativeLicense_departmentID(ctx, field)
 	case "entityID":
@@ -6095,6 +6358,12 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_AdministrativePenalty_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_AdministrativePenalty_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_AdministrativePenalty_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_AdministrativePenalty_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_AdministrativePenalty_departmentID(ctx, field)
 	case "entityID":
@@ -6273,6 +6542,12 @@ func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, fi
 		return ec.fieldContext_CreditCommitment_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_CreditCommitment_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_CreditCommitment_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_CreditCommitment_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_CreditCommitment_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_CreditCommitment_departmentID(ctx, field)
 	case "entityID":
@@ -6343,6 +6618,12 @@ func (ec *executionContext) childFields_CreditScoreEvent(ctx context.Context, fi
 		return ec.fieldContext_CreditScoreEvent_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_CreditScoreEvent_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_CreditScoreEvent_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_CreditScoreEvent_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_CreditScoreEvent_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_CreditScoreEvent_departmentID(ctx, field)
 	case "entityID":
@@ -6639,6 +6920,44 @@ func (ec *executionContext) childFields_EvaluationRuleSetEdge(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type EvaluationRuleSetEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ExemptionPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ExemptionPeriod_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ExemptionPeriod_name(ctx, field)
+	case "startsOn":
+		return ec.fieldContext_ExemptionPeriod_startsOn(ctx, field)
+	case "endsOn":
+		return ec.fieldContext_ExemptionPeriod_endsOn(ctx, field)
+	case "basis":
+		return ec.fieldContext_ExemptionPeriod_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExemptionPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_ExemptionPeriodConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ExemptionPeriodConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ExemptionPeriodConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ExemptionPeriodConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExemptionPeriodConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ExemptionPeriodEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ExemptionPeriodEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ExemptionPeriodEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExemptionPeriodEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_GovernmentIntegrityRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6847,6 +7166,12 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_ListEntry_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_ListEntry_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_ListEntry_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_ListEntry_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_ListEntry_departmentID(ctx, field)
 	case "entityID":
@@ -7509,6 +7834,12 @@ func (ec *executionContext) childFields_SectorRating(ctx context.Context, field 
 		return ec.fieldContext_SectorRating_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_SectorRating_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_SectorRating_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_SectorRating_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_SectorRating_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_SectorRating_departmentID(ctx, field)
 	case "entityID":
@@ -7625,6 +7956,12 @@ func (ec *executionContext) childFields_SpotCheck(ctx context.Context, field gra
 		return ec.fieldContext_SpotCheck_sourceRecordID(ctx, field)
 	case "underObjection":
 		return ec.fieldContext_SpotCheck_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_SpotCheck_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_SpotCheck_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_SpotCheck_exemption(ctx, field)
 	case "departmentID":
 		return ec.fieldContext_SpotCheck_departmentID(ctx, field)
 	case "entityID":
@@ -8709,6 +9046,20 @@ func (ec *executionContext) field_Mutation_createEntityRole_args(ctx context.Con
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateEntityRoleInput, error) {
 			return ec.unmarshalNCreateEntityRoleInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateEntityRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createExemptionPeriod_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateExemptionPeriodInput, error) {
+			return ec.unmarshalNCreateExemptionPeriodInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateExemptionPeriodInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -10149,6 +10500,52 @@ func (ec *executionContext) field_Query_evaluationRuleSets_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_exemptionPeriods_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ExemptionPeriodWhereInput, error) {
+			return ec.unmarshalOExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_governmentIntegrityRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11350,6 +11747,75 @@ func (ec *executionContext) fieldContext_AdministrativeLicense_underObjection(_ 
 	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _AdministrativeLicense_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativeLicense_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativeLicense_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativeLicense_sme(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativeLicense_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativeLicense_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativeLicense_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativeLicense_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativeLicense_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativeLicense", field, false, false, "String")
+}
+
 func (ec *executionContext) _AdministrativeLicense_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativeLicense) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12138,6 +12604,75 @@ func (ec *executionContext) _AdministrativePenalty_underObjection(ctx context.Co
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativePenalty_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativePenalty_sme(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AdministrativePenalty_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
 }
 
 func (ec *executionContext) _AdministrativePenalty_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -13881,6 +14416,75 @@ func (ec *executionContext) fieldContext_CreditCommitment_underObjection(_ conte
 	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _CreditCommitment_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditCommitment_sme(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditCommitment_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreditCommitment_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14540,6 +15144,75 @@ func (ec *executionContext) _CreditScoreEvent_underObjection(ctx context.Context
 }
 func (ec *executionContext) fieldContext_CreditScoreEvent_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditScoreEvent_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditScoreEvent_sme(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditScoreEvent_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditScoreEvent_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditScoreEvent_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditScoreEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditScoreEvent_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
@@ -17132,6 +17805,263 @@ func (ec *executionContext) fieldContext_EvaluationRuleSetEdge_cursor(_ context.
 	return graphql.NewScalarFieldContext("EvaluationRuleSetEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ExemptionPeriod_id(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriod_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriod_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriod", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ExemptionPeriod_name(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriod_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriod_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExemptionPeriod_startsOn(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriod_startsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriod_startsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ExemptionPeriod_endsOn(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriod_endsOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriod_endsOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriod", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ExemptionPeriod_basis(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriod_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriod_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExemptionPeriodConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriodConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriodConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ExemptionPeriodEdge) graphql.Marshaler {
+			return ec.marshalOExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriodConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExemptionPeriodConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExemptionPeriodEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExemptionPeriodConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriodConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriodConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriodConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExemptionPeriodConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExemptionPeriodConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriodConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriodConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriodConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriodConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExemptionPeriodEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriodEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriodEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
+			return ec.marshalOExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriodEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExemptionPeriodEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExemptionPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExemptionPeriodEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.ExemptionPeriodEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExemptionPeriodEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExemptionPeriodEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExemptionPeriodEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _GovernmentIntegrityRecord_id(ctx context.Context, field graphql.CollectedField, obj *ent.GovernmentIntegrityRecord) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18728,6 +19658,75 @@ func (ec *executionContext) _ListEntry_underObjection(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ListEntry_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ListEntry_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ListEntry_sme(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ListEntry_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _ListEntry_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
@@ -22798,6 +23797,68 @@ func (ec *executionContext) fieldContext_Mutation_transitionObjection(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createExemptionPeriod(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createExemptionPeriod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateExemptionPeriod(ctx, fc.Args["input"].(ent.CreateExemptionPeriodInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "MANAGE_POLICY")
+				if err != nil {
+					var zeroVal *ent.ExemptionPeriod
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.ExemptionPeriod
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
+			return ec.marshalNExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createExemptionPeriod(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExemptionPeriod(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createExemptionPeriod_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NaturalPerson_id(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26329,6 +27390,50 @@ func (ec *executionContext) fieldContext_Query_evaluationRuleSets(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exemptionPeriods(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exemptionPeriods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExemptionPeriods(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.ExemptionPeriodWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExemptionPeriodConnection) graphql.Marshaler {
+			return ec.marshalNExemptionPeriodConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exemptionPeriods(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExemptionPeriodConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exemptionPeriods_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_governmentIntegrityRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28869,6 +29974,75 @@ func (ec *executionContext) fieldContext_SectorRating_underObjection(_ context.C
 	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _SectorRating_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorRating_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorRating_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SectorRating_sme(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorRating_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SectorRating_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SectorRating_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SectorRating_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SectorRating_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SectorRating", field, false, false, "String")
+}
+
 func (ec *executionContext) _SectorRating_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.SectorRating) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29886,6 +31060,75 @@ func (ec *executionContext) _SpotCheck_underObjection(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_SpotCheck_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SpotCheck_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpotCheck_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpotCheck_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SpotCheck_sme(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpotCheck_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SpotCheck_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SpotCheck_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SpotCheck_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SpotCheck_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SpotCheck", field, false, false, "String")
 }
 
 func (ec *executionContext) _SpotCheck_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.SpotCheck) (ret graphql.Marshaler) {
@@ -31920,7 +33163,7 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "decisionDocName", "decisionDocNameNEQ", "decisionDocNameIn", "decisionDocNameNotIn", "decisionDocNameGT", "decisionDocNameGTE", "decisionDocNameLT", "decisionDocNameLTE", "decisionDocNameContains", "decisionDocNameHasPrefix", "decisionDocNameHasSuffix", "decisionDocNameEqualFold", "decisionDocNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "licenseCategory", "licenseCategoryNEQ", "licenseCategoryIn", "licenseCategoryNotIn", "certificateName", "certificateNameNEQ", "certificateNameIn", "certificateNameNotIn", "certificateNameGT", "certificateNameGTE", "certificateNameLT", "certificateNameLTE", "certificateNameContains", "certificateNameHasPrefix", "certificateNameHasSuffix", "certificateNameIsNil", "certificateNameNotNil", "certificateNameEqualFold", "certificateNameContainsFold", "licenseNo", "licenseNoNEQ", "licenseNoIn", "licenseNoNotIn", "licenseNoGT", "licenseNoGTE", "licenseNoLT", "licenseNoLTE", "licenseNoContains", "licenseNoHasPrefix", "licenseNoHasSuffix", "licenseNoIsNil", "licenseNoNotNil", "licenseNoEqualFold", "licenseNoContainsFold", "content", "contentNEQ", "contentIn", "contentNotIn", "contentGT", "contentGTE", "contentLT", "contentLTE", "contentContains", "contentHasPrefix", "contentHasSuffix", "contentEqualFold", "contentContainsFold", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validTo", "validToNEQ", "validToIn", "validToNotIn", "validToGT", "validToGTE", "validToLT", "validToLTE", "validToIsNil", "validToNotNil", "state", "stateNEQ", "stateIn", "stateNotIn", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "decisionDocName", "decisionDocNameNEQ", "decisionDocNameIn", "decisionDocNameNotIn", "decisionDocNameGT", "decisionDocNameGTE", "decisionDocNameLT", "decisionDocNameLTE", "decisionDocNameContains", "decisionDocNameHasPrefix", "decisionDocNameHasSuffix", "decisionDocNameEqualFold", "decisionDocNameContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "licenseCategory", "licenseCategoryNEQ", "licenseCategoryIn", "licenseCategoryNotIn", "certificateName", "certificateNameNEQ", "certificateNameIn", "certificateNameNotIn", "certificateNameGT", "certificateNameGTE", "certificateNameLT", "certificateNameLTE", "certificateNameContains", "certificateNameHasPrefix", "certificateNameHasSuffix", "certificateNameIsNil", "certificateNameNotNil", "certificateNameEqualFold", "certificateNameContainsFold", "licenseNo", "licenseNoNEQ", "licenseNoIn", "licenseNoNotIn", "licenseNoGT", "licenseNoGTE", "licenseNoLT", "licenseNoLTE", "licenseNoContains", "licenseNoHasPrefix", "licenseNoHasSuffix", "licenseNoIsNil", "licenseNoNotNil", "licenseNoEqualFold", "licenseNoContainsFold", "content", "contentNEQ", "contentIn", "contentNotIn", "contentGT", "contentGTE", "contentLT", "contentLTE", "contentContains", "contentHasPrefix", "contentHasSuffix", "contentEqualFold", "contentContainsFold", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validTo", "validToNEQ", "validToIn", "validToNotIn", "validToGT", "validToGTE", "validToLT", "validToLTE", "validToIsNil", "validToNotNil", "state", "stateNEQ", "stateIn", "stateNotIn", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32410,6 +33653,139 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -33548,7 +34924,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -34038,6 +35414,139 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -37416,7 +38925,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "licenseNo", "content", "decisionDate", "validFrom", "validTo", "state", "authorityName", "authorityUscc", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "licenseNo", "content", "decisionDate", "validFrom", "validTo", "state", "authorityName", "authorityUscc", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37451,6 +38960,20 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "decisionDocName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionDocName"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -37584,7 +39107,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37619,6 +39142,20 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "counterpartyName":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counterpartyName"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -37850,7 +39387,7 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "kind", "text", "signedOn", "relatedMatter", "fulfilment", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "kind", "text", "signedOn", "relatedMatter", "fulfilment", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -37885,6 +39422,20 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "kind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
 			data, err := ec.unmarshalNCreditCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditcommitmentᚐKind(ctx, v)
@@ -37969,7 +39520,7 @@ func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "scheme", "points", "category", "effectiveFrom", "expiresOn", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "points", "category", "effectiveFrom", "expiresOn", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38004,6 +39555,20 @@ func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx contex
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "scheme":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
 			data, err := ec.unmarshalNCreditScoreEventScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditscoreeventᚐScheme(ctx, v)
@@ -38231,6 +39796,69 @@ func UnmarshalCreateEntityRoleInput(ctx context.Context, raw any) (ent.CreateEnt
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateExemptionPeriodInput(ctx context.Context, obj any) (ent.CreateExemptionPeriodInput, error) {
+	var it ent.CreateExemptionPeriodInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "startsOn", "endsOn", "basis"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "startsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOn = data
+		case "endsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOn = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateExemptionPeriodInput unmarshals raw into the CreateExemptionPeriodInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateExemptionPeriodInput(ctx context.Context, raw any) (ent.CreateExemptionPeriodInput, error) {
+	var out ent.CreateExemptionPeriodInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateExemptionPeriodInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateGovernmentIntegrityRecordInput(ctx context.Context, obj any) (ent.CreateGovernmentIntegrityRecordInput, error) {
 	var it ent.CreateGovernmentIntegrityRecordInput
 	if obj == nil {
@@ -38333,7 +39961,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "removalReason", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "removalReason", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38368,6 +39996,20 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "listType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
 			data, err := ec.unmarshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx, v)
@@ -38907,7 +40549,7 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "scheme", "grade", "score", "period", "validFrom", "validUntil", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "grade", "score", "period", "validFrom", "validUntil", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38942,6 +40584,20 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "scheme":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scheme"))
 			data, err := ec.unmarshalNSectorRatingScheme2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx, v)
@@ -39096,7 +40752,7 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39131,6 +40787,20 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 				return it, err
 			}
 			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
 		case "taskID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("taskID"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -39268,7 +40938,7 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39758,6 +41428,139 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -40287,7 +42090,7 @@ func (ec *executionContext) unmarshalInputCreditScoreEventWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "points", "pointsNEQ", "pointsIn", "pointsNotIn", "pointsGT", "pointsGTE", "pointsLT", "pointsLTE", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "expiresOn", "expiresOnNEQ", "expiresOnIn", "expiresOnNotIn", "expiresOnGT", "expiresOnGTE", "expiresOnLT", "expiresOnLTE", "expiresOnIsNil", "expiresOnNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "points", "pointsNEQ", "pointsIn", "pointsNotIn", "pointsGT", "pointsGTE", "pointsLT", "pointsLTE", "category", "categoryNEQ", "categoryIn", "categoryNotIn", "categoryGT", "categoryGTE", "categoryLT", "categoryLTE", "categoryContains", "categoryHasPrefix", "categoryHasSuffix", "categoryEqualFold", "categoryContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "expiresOn", "expiresOnNEQ", "expiresOnIn", "expiresOnNotIn", "expiresOnGT", "expiresOnGTE", "expiresOnLT", "expiresOnLTE", "expiresOnIsNil", "expiresOnNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40777,6 +42580,139 @@ func (ec *executionContext) unmarshalInputCreditScoreEventWhereInput(ctx context
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -43326,6 +45262,412 @@ func UnmarshalEvaluationRuleSetWhereInput(ctx context.Context, raw any) (ent.Eva
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputExemptionPeriodWhereInput(ctx context.Context, obj any) (ent.ExemptionPeriodWhereInput, error) {
+	var it ent.ExemptionPeriodWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "startsOn", "startsOnNEQ", "startsOnIn", "startsOnNotIn", "startsOnGT", "startsOnGTE", "startsOnLT", "startsOnLTE", "endsOn", "endsOnNEQ", "endsOnIn", "endsOnNotIn", "endsOnGT", "endsOnGTE", "endsOnLT", "endsOnLTE", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOExemptionPeriodWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOExemptionPeriodWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "startsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOn = data
+		case "startsOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnNEQ = data
+		case "startsOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnIn = data
+		case "startsOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnNotIn = data
+		case "startsOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnGT = data
+		case "startsOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnGTE = data
+		case "startsOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnLT = data
+		case "startsOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsOnLTE = data
+		case "endsOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOn = data
+		case "endsOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnNEQ = data
+		case "endsOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnIn = data
+		case "endsOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnNotIn = data
+		case "endsOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnGT = data
+		case "endsOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnGTE = data
+		case "endsOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnLT = data
+		case "endsOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsOnLTE = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExemptionPeriodWhereInput unmarshals raw into the ExemptionPeriodWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExemptionPeriodWhereInput(ctx context.Context, raw any) (ent.ExemptionPeriodWhereInput, error) {
+	var out ent.ExemptionPeriodWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExemptionPeriodWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputFileObjectionInput(ctx context.Context, obj any) (FileObjectionInput, error) {
 	var it FileObjectionInput
 	if obj == nil {
@@ -45743,7 +48085,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -46233,6 +48575,139 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -54822,7 +57297,7 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "grade", "gradeNEQ", "gradeIn", "gradeNotIn", "gradeGT", "gradeGTE", "gradeLT", "gradeLTE", "gradeContains", "gradeHasPrefix", "gradeHasSuffix", "gradeEqualFold", "gradeContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "scoreIsNil", "scoreNotNil", "period", "periodNEQ", "periodIn", "periodNotIn", "periodGT", "periodGTE", "periodLT", "periodLTE", "periodContains", "periodHasPrefix", "periodHasSuffix", "periodEqualFold", "periodContainsFold", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "scheme", "schemeNEQ", "schemeIn", "schemeNotIn", "grade", "gradeNEQ", "gradeIn", "gradeNotIn", "gradeGT", "gradeGTE", "gradeLT", "gradeLTE", "gradeContains", "gradeHasPrefix", "gradeHasSuffix", "gradeEqualFold", "gradeContainsFold", "score", "scoreNEQ", "scoreIn", "scoreNotIn", "scoreGT", "scoreGTE", "scoreLT", "scoreLTE", "scoreIsNil", "scoreNotNil", "period", "periodNEQ", "periodIn", "periodNotIn", "periodGT", "periodGTE", "periodLT", "periodLTE", "periodContains", "periodHasPrefix", "periodHasSuffix", "periodEqualFold", "periodContainsFold", "validFrom", "validFromNEQ", "validFromIn", "validFromNotIn", "validFromGT", "validFromGTE", "validFromLT", "validFromLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -55312,6 +57787,139 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -56489,7 +59097,7 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDGT", "taskIDGTE", "taskIDLT", "taskIDLTE", "taskIDContains", "taskIDHasPrefix", "taskIDHasSuffix", "taskIDEqualFold", "taskIDContainsFold", "checkItems", "checkItemsNEQ", "checkItemsIn", "checkItemsNotIn", "checkItemsGT", "checkItemsGTE", "checkItemsLT", "checkItemsLTE", "checkItemsContains", "checkItemsHasPrefix", "checkItemsHasSuffix", "checkItemsEqualFold", "checkItemsContainsFold", "inspectedOn", "inspectedOnNEQ", "inspectedOnIn", "inspectedOnNotIn", "inspectedOnGT", "inspectedOnGTE", "inspectedOnLT", "inspectedOnLTE", "result", "resultNEQ", "resultIn", "resultNotIn", "riskClassAtSelection", "riskClassAtSelectionNEQ", "riskClassAtSelectionIn", "riskClassAtSelectionNotIn", "riskClassAtSelectionIsNil", "riskClassAtSelectionNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "taskID", "taskIDNEQ", "taskIDIn", "taskIDNotIn", "taskIDGT", "taskIDGTE", "taskIDLT", "taskIDLTE", "taskIDContains", "taskIDHasPrefix", "taskIDHasSuffix", "taskIDEqualFold", "taskIDContainsFold", "checkItems", "checkItemsNEQ", "checkItemsIn", "checkItemsNotIn", "checkItemsGT", "checkItemsGTE", "checkItemsLT", "checkItemsLTE", "checkItemsContains", "checkItemsHasPrefix", "checkItemsHasSuffix", "checkItemsEqualFold", "checkItemsContainsFold", "inspectedOn", "inspectedOnNEQ", "inspectedOnIn", "inspectedOnNotIn", "inspectedOnGT", "inspectedOnGTE", "inspectedOnLT", "inspectedOnLTE", "result", "resultNEQ", "resultIn", "resultNotIn", "riskClassAtSelection", "riskClassAtSelectionNEQ", "riskClassAtSelectionIn", "riskClassAtSelectionNotIn", "riskClassAtSelectionIsNil", "riskClassAtSelectionNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith", "hasPerson", "hasPersonWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -56979,6 +59587,139 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
 		case "departmentID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -59902,6 +62643,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._GovernmentIntegrityRecord(ctx, sel, obj)
+	case *ent.ExemptionPeriod:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ExemptionPeriod(ctx, sel, obj)
 	case *ent.EvaluationRuleSet:
 		if obj == nil {
 			return graphql.Null
@@ -60014,6 +62760,21 @@ func (ec *executionContext) _AdministrativeLicense(ctx context.Context, sel ast.
 		case "underObjection":
 			out.Values[i] = ec._AdministrativeLicense_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._AdministrativeLicense_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._AdministrativeLicense_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._AdministrativeLicense_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departmentID":
@@ -60261,6 +63022,21 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 		case "underObjection":
 			out.Values[i] = ec._AdministrativePenalty_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._AdministrativePenalty_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._AdministrativePenalty_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._AdministrativePenalty_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departmentID":
@@ -60794,6 +63570,21 @@ func (ec *executionContext) _CreditCommitment(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "epidemicRelated":
+			out.Values[i] = ec._CreditCommitment_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._CreditCommitment_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._CreditCommitment_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "departmentID":
 			out.Values[i] = ec._CreditCommitment_departmentID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61010,6 +63801,21 @@ func (ec *executionContext) _CreditScoreEvent(ctx context.Context, sel ast.Selec
 		case "underObjection":
 			out.Values[i] = ec._CreditScoreEvent_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._CreditScoreEvent_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._CreditScoreEvent_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._CreditScoreEvent_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departmentID":
@@ -62001,6 +64807,140 @@ func (ec *executionContext) _EvaluationRuleSetEdge(ctx context.Context, sel ast.
 	return out
 }
 
+var exemptionPeriodImplementors = []string{"ExemptionPeriod", "Node"}
+
+func (ec *executionContext) _ExemptionPeriod(ctx context.Context, sel ast.SelectionSet, obj *ent.ExemptionPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exemptionPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExemptionPeriod")
+		case "id":
+			out.Values[i] = ec._ExemptionPeriod_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ExemptionPeriod_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startsOn":
+			out.Values[i] = ec._ExemptionPeriod_startsOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endsOn":
+			out.Values[i] = ec._ExemptionPeriod_endsOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._ExemptionPeriod_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exemptionPeriodConnectionImplementors = []string{"ExemptionPeriodConnection"}
+
+func (ec *executionContext) _ExemptionPeriodConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ExemptionPeriodConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exemptionPeriodConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExemptionPeriodConnection")
+		case "edges":
+			out.Values[i] = ec._ExemptionPeriodConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ExemptionPeriodConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ExemptionPeriodConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var exemptionPeriodEdgeImplementors = []string{"ExemptionPeriodEdge"}
+
+func (ec *executionContext) _ExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ExemptionPeriodEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, exemptionPeriodEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExemptionPeriodEdge")
+		case "node":
+			out.Values[i] = ec._ExemptionPeriodEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._ExemptionPeriodEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var governmentIntegrityRecordImplementors = []string{"GovernmentIntegrityRecord", "Node"}
 
 func (ec *executionContext) _GovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, obj *ent.GovernmentIntegrityRecord) graphql.Marshaler {
@@ -62695,6 +65635,21 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 		case "underObjection":
 			out.Values[i] = ec._ListEntry_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._ListEntry_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._ListEntry_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._ListEntry_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departmentID":
@@ -63470,6 +66425,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "transitionObjection":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_transitionObjection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createExemptionPeriod":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createExemptionPeriod(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -64675,6 +67637,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_evaluationRuleSets(ctx, field)
 				})
+		case "exemptionPeriods":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exemptionPeriods(ctx, field)
+				})
 		case "governmentIntegrityRecords":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -65331,6 +68299,21 @@ func (ec *executionContext) _SectorRating(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "epidemicRelated":
+			out.Values[i] = ec._SectorRating_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._SectorRating_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._SectorRating_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "departmentID":
 			out.Values[i] = ec._SectorRating_departmentID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65702,6 +68685,21 @@ func (ec *executionContext) _SpotCheck(ctx context.Context, sel ast.SelectionSet
 		case "underObjection":
 			out.Values[i] = ec._SpotCheck_underObjection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._SpotCheck_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._SpotCheck_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._SpotCheck_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departmentID":
@@ -66640,6 +69638,11 @@ func (ec *executionContext) unmarshalNCreateEntityRoleInput2githubᚗcomᚋcredi
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateExemptionPeriodInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateExemptionPeriodInput(ctx context.Context, v any) (ent.CreateExemptionPeriodInput, error) {
+	res, err := ec.unmarshalInputCreateExemptionPeriodInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateGovernmentIntegrityRecordInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateGovernmentIntegrityRecordInput(ctx context.Context, v any) (ent.CreateGovernmentIntegrityRecordInput, error) {
 	res, err := ec.unmarshalInputCreateGovernmentIntegrityRecordInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -67009,6 +70012,27 @@ func (ec *executionContext) marshalNEvaluationRuleSetConnection2ᚖgithubᚗcom�
 
 func (ec *executionContext) unmarshalNEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx context.Context, v any) (*ent.EvaluationRuleSetWhereInput, error) {
 	res, err := ec.unmarshalInputEvaluationRuleSetWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExemptionPeriod!")
+		return graphql.Null
+	}
+	return ec._ExemptionPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExemptionPeriodConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriodConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExemptionPeriodConnection!")
+		return graphql.Null
+	}
+	return ec._ExemptionPeriodConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx context.Context, v any) (*ent.ExemptionPeriodWhereInput, error) {
+	res, err := ec.unmarshalInputExemptionPeriodWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -69737,6 +72761,58 @@ func (ec *executionContext) unmarshalOEvaluationRuleSetWhereInput2ᚖgithubᚗco
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputEvaluationRuleSetWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ExemptionPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ExemptionPeriodEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriodEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ExemptionPeriodEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOExemptionPeriodWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInputᚄ(ctx context.Context, v any) ([]*ent.ExemptionPeriodWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ExemptionPeriodWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx context.Context, v any) (*ent.ExemptionPeriodWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputExemptionPeriodWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

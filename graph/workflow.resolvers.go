@@ -47,6 +47,11 @@ func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to o
 	return objectionpkg.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
 }
 
+// CreateExemptionPeriod is the resolver for the createExemptionPeriod field.
+func (r *mutationResolver) CreateExemptionPeriod(ctx context.Context, input ent.CreateExemptionPeriodInput) (*ent.ExemptionPeriod, error) {
+	return ent.FromContext(ctx).ExemptionPeriod.Create().SetInput(input).Save(ctx)
+}
+
 // AllowedNextStates is the resolver for the allowedNextStates field.
 func (r *objectionResolver) AllowedNextStates(ctx context.Context, obj *ent.Objection) ([]objection.State, error) {
 	return objectionpkg.Transitions.Next(obj.State), nil

@@ -73,3 +73,59 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 		expectRefused(r)
 	})
 }
+
+// A breached commitment becomes a record of the sector that takes the subject out of
+// notify-and-commit approvals; an SME's epidemic-caused conduct in the declared period is
+// recorded but exempt.
+func TestCommitmentBreachAndEpidemicExemption(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-market-clerk")
+		var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州承诺某公司"}) { id uscc } }`, nil, &ent)
+		dep := env.departmentID("market-320500")
+		var cm struct{ CreateCreditCommitment struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "cm", sourceRecordID: "CM1",
+			kind: APPLICATION_NOTIFY_COMMIT, text: "承诺三个月内补齐消防验收材料", signedOn: "2026-03-01", relatedMatter: "食品经营许可告知承诺"}) { id } }`,
+			map[string]any{"d": dep, "e": ent.CreateMarketEntity.ID}, &cm)
+		nccRestricted := func() int {
+			var out restrictionsOut
+			env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: NOTIFY_AND_COMMIT) { listType } }`, map[string]any{"u": ent.CreateMarketEntity.Uscc}, &out)
+			return len(out.Restrictions)
+		}
+		if nccRestricted() != 0 {
+			t.Fatal("restricted before any breach")
+		}
+		clerk.mustData(`mutation($id: ID!) { updateCreditCommitment(id: $id, input: {fulfilment: BREACHED}) { id } }`, map[string]any{"id": cm.CreateCreditCommitment.ID}, nil)
+		if n := env.count("list_entries", "list_type = 'COMMITMENT_BREACH' AND sector = 'MARKET'"); n != 1 {
+			t.Fatalf("%d breach records, want 1", n)
+		}
+		if nccRestricted() != 1 {
+			t.Error("a breached commitment does not restrict notify-and-commit approvals")
+		}
+		// Epidemic exemption: flagged SME conduct dated inside the declared period.
+		listIn := func(src, on string, epidemic bool) string {
+			var l struct{ CreateListEntry struct{ ID, Exemption string } }
+			clerk.mustData(`mutation($d: ID!, $e: ID!, $src: String!, $on: Date!, $epi: Boolean!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "epi", sourceRecordID: $src, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, plannedEndOn: "2099-01-01",
+				reason: "r", basis: "b", decisionNo: $src, epidemicRelated: $epi, sme: true}) { id exemption } }`,
+				map[string]any{"d": dep, "e": ent.CreateMarketEntity.ID, "src": src, "on": on, "epi": epidemic}, &l)
+			return l.CreateListEntry.Exemption
+		}
+		if ex := listIn("EPI-1", "2020-03-01", true); ex != "COVID-19-SME" {
+			t.Errorf("exemption = %q, want COVID-19-SME", ex)
+		}
+		var bid restrictionsOut
+		env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: BIDDING) { listType } }`, map[string]any{"u": ent.CreateMarketEntity.Uscc}, &bid)
+		if len(bid.Restrictions) != 0 {
+			t.Errorf("an exempt listing restricts bidding: %+v", bid)
+		}
+		if ex := listIn("EPI-2", "2021-03-01", true); ex != "" {
+			t.Errorf("a listing outside the period is exempt (%q)", ex)
+		}
+		env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: BIDDING) { listType } }`, map[string]any{"u": ent.CreateMarketEntity.Uscc}, &bid)
+		if len(bid.Restrictions) != 1 {
+			t.Errorf("the listing outside the period does not restrict: %+v", bid)
+		}
+	})
+}

@@ -55,6 +55,7 @@ var listRuleRows = []struct {
 	{"TR_SERIOUS_DISHONEST", 12, 36, true, "交通运输严重失信名单 [R]"},
 	{"TR_KEY_SUPERVISION", 6, 12, true, "交通运输重点关注名单 [R]"},
 	{"COURT_DISHONEST_JUDGMENT_DEBTOR", 0, 36, false, "失信被执行人 (external feed; removed by the court)"},
+	{"COMMITMENT_BREACH", 6, 12, true, "国办发〔2019〕35号: breaches of credit commitments enter the credit record [R: periods ours]"},
 }
 
 // publicityRules loads the publicity rules when there are none.
@@ -98,7 +99,7 @@ var measureRows = []struct {
 		nil, []string{"SUBSIDY"}},
 	{"JP-NCC-01", "不适用告知承诺制审批，列为行政许可重点审查对象", "各行政许可机关",
 		"国办发〔2019〕35号; 《上海市社会信用条例》第三十条（参照）",
-		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "MS_ABNORMAL_OPERATION", "HR_WAGE_ARREARS", "TR_SERIOUS_DISHONEST", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST"},
+		[]string{"MS_SERIOUS_ILLEGAL_DISHONEST", "MS_ABNORMAL_OPERATION", "HR_WAGE_ARREARS", "TR_SERIOUS_DISHONEST", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST", "COMMITMENT_BREACH"},
 		nil, []string{"NOTIFY_AND_COMMIT", "LICENSING"}},
 	{"JP-OFF-01", "限制担任其他企业的法定代表人、负责人", "市场监管部门",
 		"《企业信息公示暂行条例》第十七条; 原工商总局令第83号（参照）",
@@ -164,7 +165,11 @@ func calendar(ctx context.Context, c *ent.Client) error {
 		ls = append(ls, c.TimeLimit.Create().SetProcedure(l.procedure).SetStep(l.step).SetWorkingDays(l.days).
 			SetEffectiveFrom(day("2020-01-01")).SetBasis(l.basis))
 	}
-	return c.TimeLimit.CreateBulk(ls...).Exec(ctx)
+	if err := c.TimeLimit.CreateBulk(ls...).Exec(ctx); err != nil {
+		return err
+	}
+	return c.ExemptionPeriod.Create().SetName("COVID-19-SME").SetStartsOn(day("2020-01-24")).SetEndsOn(day("2020-12-31")).
+		SetBasis("江苏省 2020 疫情防控期间: 中小企业因疫情导致的失信行为予以免责 (source §0) [R: period dates to confirm]").Exec(ctx)
 }
 
 // measures loads the joint-punishment catalogue and the first evaluation rule set when absent.

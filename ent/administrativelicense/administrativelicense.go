@@ -36,6 +36,12 @@ const (
 	FieldSourceRecordID = "source_record_id"
 	// FieldUnderObjection holds the string denoting the under_objection field in the database.
 	FieldUnderObjection = "under_objection"
+	// FieldEpidemicRelated holds the string denoting the epidemic_related field in the database.
+	FieldEpidemicRelated = "epidemic_related"
+	// FieldSme holds the string denoting the sme field in the database.
+	FieldSme = "sme"
+	// FieldExemption holds the string denoting the exemption field in the database.
+	FieldExemption = "exemption"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -108,6 +114,9 @@ var Columns = []string{
 	FieldSourceSystem,
 	FieldSourceRecordID,
 	FieldUnderObjection,
+	FieldEpidemicRelated,
+	FieldSme,
+	FieldExemption,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -155,6 +164,12 @@ var (
 	SourceRecordIDValidator func(string) error
 	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
 	DefaultUnderObjection bool
+	// DefaultEpidemicRelated holds the default value on creation for the "epidemic_related" field.
+	DefaultEpidemicRelated bool
+	// DefaultSme holds the default value on creation for the "sme" field.
+	DefaultSme bool
+	// ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	ExemptionValidator func(string) error
 	// DecisionDocNameValidator is a validator for the "decision_doc_name" field. It is called by the builders before save.
 	DecisionDocNameValidator func(string) error
 	// DecisionNoValidator is a validator for the "decision_no" field. It is called by the builders before save.
@@ -305,6 +320,21 @@ func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 // ByUnderObjection orders the results by the under_objection field.
 func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
+}
+
+// ByEpidemicRelated orders the results by the epidemic_related field.
+func ByEpidemicRelated(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEpidemicRelated, opts...).ToFunc()
+}
+
+// BySme orders the results by the sme field.
+func BySme(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSme, opts...).ToFunc()
+}
+
+// ByExemption orders the results by the exemption field.
+func ByExemption(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExemption, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

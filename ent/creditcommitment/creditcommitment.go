@@ -36,6 +36,12 @@ const (
 	FieldSourceRecordID = "source_record_id"
 	// FieldUnderObjection holds the string denoting the under_objection field in the database.
 	FieldUnderObjection = "under_objection"
+	// FieldEpidemicRelated holds the string denoting the epidemic_related field in the database.
+	FieldEpidemicRelated = "epidemic_related"
+	// FieldSme holds the string denoting the sme field in the database.
+	FieldSme = "sme"
+	// FieldExemption holds the string denoting the exemption field in the database.
+	FieldExemption = "exemption"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -103,6 +109,9 @@ var Columns = []string{
 	FieldSourceSystem,
 	FieldSourceRecordID,
 	FieldUnderObjection,
+	FieldEpidemicRelated,
+	FieldSme,
+	FieldExemption,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -129,7 +138,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [3]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -143,6 +152,12 @@ var (
 	SourceRecordIDValidator func(string) error
 	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
 	DefaultUnderObjection bool
+	// DefaultEpidemicRelated holds the default value on creation for the "epidemic_related" field.
+	DefaultEpidemicRelated bool
+	// DefaultSme holds the default value on creation for the "sme" field.
+	DefaultSme bool
+	// ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	ExemptionValidator func(string) error
 	// TextValidator is a validator for the "text" field. It is called by the builders before save.
 	TextValidator func(string) error
 	// RelatedMatterValidator is a validator for the "related_matter" field. It is called by the builders before save.
@@ -279,6 +294,21 @@ func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 // ByUnderObjection orders the results by the under_objection field.
 func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
+}
+
+// ByEpidemicRelated orders the results by the epidemic_related field.
+func ByEpidemicRelated(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEpidemicRelated, opts...).ToFunc()
+}
+
+// BySme orders the results by the sme field.
+func BySme(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSme, opts...).ToFunc()
+}
+
+// ByExemption orders the results by the exemption field.
+func ByExemption(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExemption, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

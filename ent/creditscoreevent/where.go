@@ -81,6 +81,21 @@ func UnderObjection(v bool) predicate.CreditScoreEvent {
 	return predicate.CreditScoreEvent(sql.FieldEQ(FieldUnderObjection, v))
 }
 
+// EpidemicRelated applies equality check predicate on the "epidemic_related" field. It's identical to EpidemicRelatedEQ.
+func EpidemicRelated(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldEpidemicRelated, v))
+}
+
+// Sme applies equality check predicate on the "sme" field. It's identical to SmeEQ.
+func Sme(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldSme, v))
+}
+
+// Exemption applies equality check predicate on the "exemption" field. It's identical to ExemptionEQ.
+func Exemption(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldExemption, v))
+}
+
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
 func DepartmentID(v int) predicate.CreditScoreEvent {
 	return predicate.CreditScoreEvent(sql.FieldEQ(FieldDepartmentID, v))
@@ -434,6 +449,101 @@ func UnderObjectionEQ(v bool) predicate.CreditScoreEvent {
 // UnderObjectionNEQ applies the NEQ predicate on the "under_objection" field.
 func UnderObjectionNEQ(v bool) predicate.CreditScoreEvent {
 	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldUnderObjection, v))
+}
+
+// EpidemicRelatedEQ applies the EQ predicate on the "epidemic_related" field.
+func EpidemicRelatedEQ(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldEpidemicRelated, v))
+}
+
+// EpidemicRelatedNEQ applies the NEQ predicate on the "epidemic_related" field.
+func EpidemicRelatedNEQ(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldEpidemicRelated, v))
+}
+
+// SmeEQ applies the EQ predicate on the "sme" field.
+func SmeEQ(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldSme, v))
+}
+
+// SmeNEQ applies the NEQ predicate on the "sme" field.
+func SmeNEQ(v bool) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldSme, v))
+}
+
+// ExemptionEQ applies the EQ predicate on the "exemption" field.
+func ExemptionEQ(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEQ(FieldExemption, v))
+}
+
+// ExemptionNEQ applies the NEQ predicate on the "exemption" field.
+func ExemptionNEQ(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldExemption, v))
+}
+
+// ExemptionIn applies the In predicate on the "exemption" field.
+func ExemptionIn(vs ...string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldIn(FieldExemption, vs...))
+}
+
+// ExemptionNotIn applies the NotIn predicate on the "exemption" field.
+func ExemptionNotIn(vs ...string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldNotIn(FieldExemption, vs...))
+}
+
+// ExemptionGT applies the GT predicate on the "exemption" field.
+func ExemptionGT(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldGT(FieldExemption, v))
+}
+
+// ExemptionGTE applies the GTE predicate on the "exemption" field.
+func ExemptionGTE(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldGTE(FieldExemption, v))
+}
+
+// ExemptionLT applies the LT predicate on the "exemption" field.
+func ExemptionLT(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldLT(FieldExemption, v))
+}
+
+// ExemptionLTE applies the LTE predicate on the "exemption" field.
+func ExemptionLTE(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldLTE(FieldExemption, v))
+}
+
+// ExemptionContains applies the Contains predicate on the "exemption" field.
+func ExemptionContains(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldContains(FieldExemption, v))
+}
+
+// ExemptionHasPrefix applies the HasPrefix predicate on the "exemption" field.
+func ExemptionHasPrefix(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldHasPrefix(FieldExemption, v))
+}
+
+// ExemptionHasSuffix applies the HasSuffix predicate on the "exemption" field.
+func ExemptionHasSuffix(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldHasSuffix(FieldExemption, v))
+}
+
+// ExemptionIsNil applies the IsNil predicate on the "exemption" field.
+func ExemptionIsNil() predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldIsNull(FieldExemption))
+}
+
+// ExemptionNotNil applies the NotNil predicate on the "exemption" field.
+func ExemptionNotNil() predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldNotNull(FieldExemption))
+}
+
+// ExemptionEqualFold applies the EqualFold predicate on the "exemption" field.
+func ExemptionEqualFold(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldEqualFold(FieldExemption, v))
+}
+
+// ExemptionContainsFold applies the ContainsFold predicate on the "exemption" field.
+func ExemptionContainsFold(v string) predicate.CreditScoreEvent {
+	return predicate.CreditScoreEvent(sql.FieldContainsFold(FieldExemption, v))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

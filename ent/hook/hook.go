@@ -141,6 +141,18 @@ func (f EvaluationRuleSetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EvaluationRuleSetMutation", m)
 }
 
+// The ExemptionPeriodFunc type is an adapter to allow the use of ordinary
+// function as ExemptionPeriod mutator.
+type ExemptionPeriodFunc func(context.Context, *ent.ExemptionPeriodMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ExemptionPeriodFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ExemptionPeriodMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ExemptionPeriodMutation", m)
+}
+
 // The GovernmentIntegrityRecordFunc type is an adapter to allow the use of ordinary
 // function as GovernmentIntegrityRecord mutator.
 type GovernmentIntegrityRecordFunc func(context.Context, *ent.GovernmentIntegrityRecordMutation) (ent.Value, error)

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -390,6 +391,33 @@ func (f TraverseEvaluationRuleSet) Traverse(ctx context.Context, q ent.Query) er
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.EvaluationRuleSetQuery", q)
+}
+
+// The ExemptionPeriodFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ExemptionPeriodFunc func(context.Context, *ent.ExemptionPeriodQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ExemptionPeriodFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ExemptionPeriodQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ExemptionPeriodQuery", q)
+}
+
+// The TraverseExemptionPeriod type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseExemptionPeriod func(context.Context, *ent.ExemptionPeriodQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseExemptionPeriod) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseExemptionPeriod) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExemptionPeriodQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ExemptionPeriodQuery", q)
 }
 
 // The GovernmentIntegrityRecordFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -876,6 +904,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.EntityRoleQuery, predicate.EntityRole, entityrole.OrderOption]{typ: ent.TypeEntityRole, tq: q}, nil
 	case *ent.EvaluationRuleSetQuery:
 		return &query[*ent.EvaluationRuleSetQuery, predicate.EvaluationRuleSet, evaluationruleset.OrderOption]{typ: ent.TypeEvaluationRuleSet, tq: q}, nil
+	case *ent.ExemptionPeriodQuery:
+		return &query[*ent.ExemptionPeriodQuery, predicate.ExemptionPeriod, exemptionperiod.OrderOption]{typ: ent.TypeExemptionPeriod, tq: q}, nil
 	case *ent.GovernmentIntegrityRecordQuery:
 		return &query[*ent.GovernmentIntegrityRecordQuery, predicate.GovernmentIntegrityRecord, governmentintegrityrecord.OrderOption]{typ: ent.TypeGovernmentIntegrityRecord, tq: q}, nil
 	case *ent.HolidayQuery:

@@ -36,6 +36,12 @@ const (
 	FieldSourceRecordID = "source_record_id"
 	// FieldUnderObjection holds the string denoting the under_objection field in the database.
 	FieldUnderObjection = "under_objection"
+	// FieldEpidemicRelated holds the string denoting the epidemic_related field in the database.
+	FieldEpidemicRelated = "epidemic_related"
+	// FieldSme holds the string denoting the sme field in the database.
+	FieldSme = "sme"
+	// FieldExemption holds the string denoting the exemption field in the database.
+	FieldExemption = "exemption"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldEntityID holds the string denoting the entity_id field in the database.
@@ -122,6 +128,9 @@ var Columns = []string{
 	FieldSourceSystem,
 	FieldSourceRecordID,
 	FieldUnderObjection,
+	FieldEpidemicRelated,
+	FieldSme,
+	FieldExemption,
 	FieldDepartmentID,
 	FieldEntityID,
 	FieldPersonID,
@@ -167,6 +176,12 @@ var (
 	SourceRecordIDValidator func(string) error
 	// DefaultUnderObjection holds the default value on creation for the "under_objection" field.
 	DefaultUnderObjection bool
+	// DefaultEpidemicRelated holds the default value on creation for the "epidemic_related" field.
+	DefaultEpidemicRelated bool
+	// DefaultSme holds the default value on creation for the "sme" field.
+	DefaultSme bool
+	// ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	ExemptionValidator func(string) error
 	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
 	ReasonValidator func(string) error
 	// BasisValidator is a validator for the "basis" field. It is called by the builders before save.
@@ -224,6 +239,7 @@ const (
 	ListTypeTR_SERIOUS_DISHONEST            ListType = "TR_SERIOUS_DISHONEST"
 	ListTypeTR_KEY_SUPERVISION              ListType = "TR_KEY_SUPERVISION"
 	ListTypeCOURT_DISHONEST_JUDGMENT_DEBTOR ListType = "COURT_DISHONEST_JUDGMENT_DEBTOR"
+	ListTypeCOMMITMENT_BREACH               ListType = "COMMITMENT_BREACH"
 )
 
 func (lt ListType) String() string {
@@ -233,7 +249,7 @@ func (lt ListType) String() string {
 // ListTypeValidator is a validator for the "list_type" field enum values. It is called by the builders before save.
 func ListTypeValidator(lt ListType) error {
 	switch lt {
-	case ListTypeMS_ABNORMAL_OPERATION, ListTypeMS_SERIOUS_ILLEGAL_DISHONEST, ListTypeHR_WAGE_ARREARS, ListTypeHR_SOCIAL_INSURANCE_SERIOUS, ListTypeHR_MAJOR_VIOLATION_PUBLICATION, ListTypeEE_EIA_RECTIFICATION, ListTypeEE_EIA_BLACKLIST, ListTypeTR_SERIOUS_DISHONEST, ListTypeTR_KEY_SUPERVISION, ListTypeCOURT_DISHONEST_JUDGMENT_DEBTOR:
+	case ListTypeMS_ABNORMAL_OPERATION, ListTypeMS_SERIOUS_ILLEGAL_DISHONEST, ListTypeHR_WAGE_ARREARS, ListTypeHR_SOCIAL_INSURANCE_SERIOUS, ListTypeHR_MAJOR_VIOLATION_PUBLICATION, ListTypeEE_EIA_RECTIFICATION, ListTypeEE_EIA_BLACKLIST, ListTypeTR_SERIOUS_DISHONEST, ListTypeTR_KEY_SUPERVISION, ListTypeCOURT_DISHONEST_JUDGMENT_DEBTOR, ListTypeCOMMITMENT_BREACH:
 		return nil
 	default:
 		return fmt.Errorf("listentry: invalid enum value for list_type field: %q", lt)
@@ -311,6 +327,21 @@ func BySourceRecordID(opts ...sql.OrderTermOption) OrderOption {
 // ByUnderObjection orders the results by the under_objection field.
 func ByUnderObjection(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnderObjection, opts...).ToFunc()
+}
+
+// ByEpidemicRelated orders the results by the epidemic_related field.
+func ByEpidemicRelated(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEpidemicRelated, opts...).ToFunc()
+}
+
+// BySme orders the results by the sme field.
+func BySme(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSme, opts...).ToFunc()
+}
+
+// ByExemption orders the results by the exemption field.
+func ByExemption(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExemption, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

@@ -38,6 +38,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "decision_doc_name", Type: field.TypeString, Size: 255},
 		{Name: "decision_no", Type: field.TypeString, Size: 128},
 		{Name: "license_category", Type: field.TypeEnum, Enums: []string{"ORDINARY", "FRANCHISE", "RECOGNITION", "APPROVAL", "REGISTRATION", "OTHER"}},
@@ -62,19 +65,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_licenses_departments_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[21]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[24]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_licenses_market_entities_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[22]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[25]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_licenses_natural_persons_licenses",
-				Columns:    []*schema.Column{AdministrativeLicensesColumns[23]},
+				Columns:    []*schema.Column{AdministrativeLicensesColumns[26]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -88,27 +91,27 @@ var (
 			{
 				Name:    "administrativelicense_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[22], AdministrativeLicensesColumns[3]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[25], AdministrativeLicensesColumns[3]},
 			},
 			{
 				Name:    "administrativelicense_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[23]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[26]},
 			},
 			{
 				Name:    "administrativelicense_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[21]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[24]},
 			},
 			{
 				Name:    "administrativelicense_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[21], AdministrativeLicensesColumns[10]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[24], AdministrativeLicensesColumns[13]},
 			},
 			{
 				Name:    "administrativelicense_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[15]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[18]},
 			},
 		},
 	}
@@ -123,6 +126,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "counterparty_name", Type: field.TypeString, Size: 255},
 		{Name: "counterparty_category", Type: field.TypeEnum, Enums: []string{"LEGAL_PERSON", "NATURAL_PERSON", "INDIVIDUAL_BUSINESS"}},
 		{Name: "counterparty_uscc", Type: field.TypeString, Nullable: true, Size: 18},
@@ -167,19 +173,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[41]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[44]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[42]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[45]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[43]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -193,37 +199,37 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[42], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[43]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[46]},
 			},
 			{
 				Name:    "administrativepenalty_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[41]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[44]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[41], AdministrativePenaltiesColumns[18]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[44], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[28]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[31]},
 			},
 			{
 				Name:    "administrativepenalty_counterparty_uscc",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[11]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[14]},
 			},
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[32]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[35]},
 			},
 		},
 	}
@@ -294,6 +300,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE"}},
 		{Name: "text", Type: field.TypeString, Size: 2147483647},
 		{Name: "signed_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
@@ -311,19 +320,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "credit_commitments_departments_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[14]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[17]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "credit_commitments_market_entities_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[15]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[18]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "credit_commitments_natural_persons_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[16]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[19]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -337,17 +346,17 @@ var (
 			{
 				Name:    "creditcommitment_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[15], CreditCommitmentsColumns[3]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[18], CreditCommitmentsColumns[3]},
 			},
 			{
 				Name:    "creditcommitment_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[16]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[19]},
 			},
 			{
 				Name:    "creditcommitment_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[14]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[17]},
 			},
 		},
 	}
@@ -362,6 +371,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "scheme", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "EIA_POINTS"}},
 		{Name: "points", Type: field.TypeInt},
 		{Name: "category", Type: field.TypeString, Size: 64},
@@ -379,19 +391,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "credit_score_events_departments_score_events",
-				Columns:    []*schema.Column{CreditScoreEventsColumns[14]},
+				Columns:    []*schema.Column{CreditScoreEventsColumns[17]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "credit_score_events_market_entities_score_events",
-				Columns:    []*schema.Column{CreditScoreEventsColumns[15]},
+				Columns:    []*schema.Column{CreditScoreEventsColumns[18]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "credit_score_events_natural_persons_score_events",
-				Columns:    []*schema.Column{CreditScoreEventsColumns[16]},
+				Columns:    []*schema.Column{CreditScoreEventsColumns[19]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -405,17 +417,17 @@ var (
 			{
 				Name:    "creditscoreevent_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{CreditScoreEventsColumns[15], CreditScoreEventsColumns[3]},
+				Columns: []*schema.Column{CreditScoreEventsColumns[18], CreditScoreEventsColumns[3]},
 			},
 			{
 				Name:    "creditscoreevent_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditScoreEventsColumns[16]},
+				Columns: []*schema.Column{CreditScoreEventsColumns[19]},
 			},
 			{
 				Name:    "creditscoreevent_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditScoreEventsColumns[14]},
+				Columns: []*schema.Column{CreditScoreEventsColumns[17]},
 			},
 		},
 	}
@@ -524,6 +536,20 @@ var (
 		Columns:    EvaluationRuleSetsColumns,
 		PrimaryKey: []*schema.Column{EvaluationRuleSetsColumns[0]},
 	}
+	// ExemptionPeriodsColumns holds the columns for the "exemption_periods" table.
+	ExemptionPeriodsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "starts_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "ends_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "basis", Type: field.TypeString, Size: 2147483647},
+	}
+	// ExemptionPeriodsTable holds the schema information for the "exemption_periods" table.
+	ExemptionPeriodsTable = &schema.Table{
+		Name:       "exemption_periods",
+		Columns:    ExemptionPeriodsColumns,
+		PrimaryKey: []*schema.Column{ExemptionPeriodsColumns[0]},
+	}
 	// GovernmentIntegrityRecordsColumns holds the columns for the "government_integrity_records" table.
 	GovernmentIntegrityRecordsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -623,7 +649,10 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
-		{Name: "list_type", Type: field.TypeEnum, Enums: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST", "TR_SERIOUS_DISHONEST", "TR_KEY_SUPERVISION", "COURT_DISHONEST_JUDGMENT_DEBTOR"}},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "list_type", Type: field.TypeEnum, Enums: []string{"MS_ABNORMAL_OPERATION", "MS_SERIOUS_ILLEGAL_DISHONEST", "HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION", "EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST", "TR_SERIOUS_DISHONEST", "TR_KEY_SUPERVISION", "COURT_DISHONEST_JUDGMENT_DEBTOR", "COMMITMENT_BREACH"}},
 		{Name: "listed_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "reason", Type: field.TypeString, Size: 2147483647},
 		{Name: "basis", Type: field.TypeString, Size: 2147483647},
@@ -645,19 +674,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "list_entries_departments_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[19]},
+				Columns:    []*schema.Column{ListEntriesColumns[22]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "list_entries_market_entities_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[20]},
+				Columns:    []*schema.Column{ListEntriesColumns[23]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "list_entries_natural_persons_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[21]},
+				Columns:    []*schema.Column{ListEntriesColumns[24]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -671,27 +700,27 @@ var (
 			{
 				Name:    "listentry_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[20], ListEntriesColumns[3]},
+				Columns: []*schema.Column{ListEntriesColumns[23], ListEntriesColumns[3]},
 			},
 			{
 				Name:    "listentry_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[21]},
+				Columns: []*schema.Column{ListEntriesColumns[24]},
 			},
 			{
 				Name:    "listentry_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[19]},
+				Columns: []*schema.Column{ListEntriesColumns[22]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[9], ListEntriesColumns[10]},
+				Columns: []*schema.Column{ListEntriesColumns[12], ListEntriesColumns[13]},
 			},
 			{
 				Name:    "listentry_department_id_decision_no",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[19], ListEntriesColumns[13]},
+				Columns: []*schema.Column{ListEntriesColumns[22], ListEntriesColumns[16]},
 			},
 		},
 	}
@@ -1070,6 +1099,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "scheme", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "LABOUR_INTEGRITY", "TRANSPORT_OPERATOR_JS", "TRANSPORT_CONSTRUCTION", "MARKET_RISK_CLASS", "EIA_PROVIDER_POINTS"}},
 		{Name: "grade", Type: field.TypeString, Size: 16},
 		{Name: "score", Type: field.TypeFloat64, Nullable: true},
@@ -1088,19 +1120,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sector_ratings_departments_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[15]},
+				Columns:    []*schema.Column{SectorRatingsColumns[18]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sector_ratings_market_entities_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[16]},
+				Columns:    []*schema.Column{SectorRatingsColumns[19]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "sector_ratings_natural_persons_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[17]},
+				Columns:    []*schema.Column{SectorRatingsColumns[20]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1114,27 +1146,27 @@ var (
 			{
 				Name:    "sectorrating_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[16], SectorRatingsColumns[3]},
+				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[3]},
 			},
 			{
 				Name:    "sectorrating_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[17]},
+				Columns: []*schema.Column{SectorRatingsColumns[20]},
 			},
 			{
 				Name:    "sectorrating_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[15]},
+				Columns: []*schema.Column{SectorRatingsColumns[18]},
 			},
 			{
 				Name:    "sectorrating_scheme_grade",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[9], SectorRatingsColumns[10]},
+				Columns: []*schema.Column{SectorRatingsColumns[12], SectorRatingsColumns[13]},
 			},
 			{
 				Name:    "sectorrating_entity_id_scheme_valid_from",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[16], SectorRatingsColumns[9], SectorRatingsColumns[13]},
+				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[12], SectorRatingsColumns[16]},
 			},
 		},
 	}
@@ -1173,6 +1205,9 @@ var (
 		{Name: "source_system", Type: field.TypeString, Size: 64},
 		{Name: "source_record_id", Type: field.TypeString, Size: 128},
 		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "task_id", Type: field.TypeString, Size: 64},
 		{Name: "check_items", Type: field.TypeString, Size: 2147483647},
 		{Name: "inspected_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
@@ -1190,19 +1225,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "spot_checks_departments_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[14]},
+				Columns:    []*schema.Column{SpotChecksColumns[17]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "spot_checks_market_entities_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[15]},
+				Columns:    []*schema.Column{SpotChecksColumns[18]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "spot_checks_natural_persons_spot_checks",
-				Columns:    []*schema.Column{SpotChecksColumns[16]},
+				Columns:    []*schema.Column{SpotChecksColumns[19]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1216,27 +1251,27 @@ var (
 			{
 				Name:    "spotcheck_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[15], SpotChecksColumns[3]},
+				Columns: []*schema.Column{SpotChecksColumns[18], SpotChecksColumns[3]},
 			},
 			{
 				Name:    "spotcheck_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[16]},
+				Columns: []*schema.Column{SpotChecksColumns[19]},
 			},
 			{
 				Name:    "spotcheck_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[14]},
+				Columns: []*schema.Column{SpotChecksColumns[17]},
 			},
 			{
 				Name:    "spotcheck_task_id",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[9]},
+				Columns: []*schema.Column{SpotChecksColumns[12]},
 			},
 			{
 				Name:    "spotcheck_inspected_on",
 				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[11]},
+				Columns: []*schema.Column{SpotChecksColumns[14]},
 			},
 		},
 	}
@@ -1269,6 +1304,7 @@ var (
 		DivisionsTable,
 		EntityRolesTable,
 		EvaluationRuleSetsTable,
+		ExemptionPeriodsTable,
 		GovernmentIntegrityRecordsTable,
 		HolidaysTable,
 		InspectionPlansTable,
@@ -1336,6 +1372,9 @@ func init() {
 	}
 	EvaluationRuleSetsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),
+	}
+	ExemptionPeriodsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(120259084288),
 	}
 	GovernmentIntegrityRecordsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(90194313216),

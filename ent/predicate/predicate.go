@@ -39,6 +39,9 @@ type EntityRole func(*sql.Selector)
 // EvaluationRuleSet is the predicate function for evaluationruleset builders.
 type EvaluationRuleSet func(*sql.Selector)
 
+// ExemptionPeriod is the predicate function for exemptionperiod builders.
+type ExemptionPeriod func(*sql.Selector)
+
 // GovernmentIntegrityRecord is the predicate function for governmentintegrityrecord builders.
 type GovernmentIntegrityRecord func(*sql.Selector)
 

@@ -375,6 +375,30 @@ func (f EvaluationRuleSetMutationRuleFunc) EvalMutation(ctx context.Context, m e
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EvaluationRuleSetMutation", m)
 }
 
+// The ExemptionPeriodQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ExemptionPeriodQueryRuleFunc func(context.Context, *ent.ExemptionPeriodQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ExemptionPeriodQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExemptionPeriodQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ExemptionPeriodQuery", q)
+}
+
+// The ExemptionPeriodMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ExemptionPeriodMutationRuleFunc func(context.Context, *ent.ExemptionPeriodMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ExemptionPeriodMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ExemptionPeriodMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ExemptionPeriodMutation", m)
+}
+
 // The GovernmentIntegrityRecordQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type GovernmentIntegrityRecordQueryRuleFunc func(context.Context, *ent.GovernmentIntegrityRecordQuery) error
@@ -840,6 +864,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EvaluationRuleSetQuery:
 		return q.Filter(), nil
+	case *ent.ExemptionPeriodQuery:
+		return q.Filter(), nil
 	case *ent.GovernmentIntegrityRecordQuery:
 		return q.Filter(), nil
 	case *ent.HolidayQuery:
@@ -902,6 +928,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.EntityRoleMutation:
 		return m.Filter(), nil
 	case *ent.EvaluationRuleSetMutation:
+		return m.Filter(), nil
+	case *ent.ExemptionPeriodMutation:
 		return m.Filter(), nil
 	case *ent.GovernmentIntegrityRecordMutation:
 		return m.Filter(), nil

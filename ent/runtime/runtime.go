@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
@@ -186,6 +187,18 @@ func init() {
 	administrativelicenseDescUnderObjection := administrativelicenseMixinFields1[5].Descriptor()
 	// administrativelicense.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	administrativelicense.DefaultUnderObjection = administrativelicenseDescUnderObjection.Default.(bool)
+	// administrativelicenseDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	administrativelicenseDescEpidemicRelated := administrativelicenseMixinFields1[6].Descriptor()
+	// administrativelicense.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	administrativelicense.DefaultEpidemicRelated = administrativelicenseDescEpidemicRelated.Default.(bool)
+	// administrativelicenseDescSme is the schema descriptor for sme field.
+	administrativelicenseDescSme := administrativelicenseMixinFields1[7].Descriptor()
+	// administrativelicense.DefaultSme holds the default value on creation for the sme field.
+	administrativelicense.DefaultSme = administrativelicenseDescSme.Default.(bool)
+	// administrativelicenseDescExemption is the schema descriptor for exemption field.
+	administrativelicenseDescExemption := administrativelicenseMixinFields1[8].Descriptor()
+	// administrativelicense.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	administrativelicense.ExemptionValidator = administrativelicenseDescExemption.Validators[0].(func(string) error)
 	// administrativelicenseDescDecisionDocName is the schema descriptor for decision_doc_name field.
 	administrativelicenseDescDecisionDocName := administrativelicenseFields[0].Descriptor()
 	// administrativelicense.DecisionDocNameValidator is a validator for the "decision_doc_name" field. It is called by the builders before save.
@@ -339,6 +352,18 @@ func init() {
 	administrativepenaltyDescUnderObjection := administrativepenaltyMixinFields1[5].Descriptor()
 	// administrativepenalty.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	administrativepenalty.DefaultUnderObjection = administrativepenaltyDescUnderObjection.Default.(bool)
+	// administrativepenaltyDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	administrativepenaltyDescEpidemicRelated := administrativepenaltyMixinFields1[6].Descriptor()
+	// administrativepenalty.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	administrativepenalty.DefaultEpidemicRelated = administrativepenaltyDescEpidemicRelated.Default.(bool)
+	// administrativepenaltyDescSme is the schema descriptor for sme field.
+	administrativepenaltyDescSme := administrativepenaltyMixinFields1[7].Descriptor()
+	// administrativepenalty.DefaultSme holds the default value on creation for the sme field.
+	administrativepenalty.DefaultSme = administrativepenaltyDescSme.Default.(bool)
+	// administrativepenaltyDescExemption is the schema descriptor for exemption field.
+	administrativepenaltyDescExemption := administrativepenaltyMixinFields1[8].Descriptor()
+	// administrativepenalty.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	administrativepenalty.ExemptionValidator = administrativepenaltyDescExemption.Validators[0].(func(string) error)
 	// administrativepenaltyDescCounterpartyName is the schema descriptor for counterparty_name field.
 	administrativepenaltyDescCounterpartyName := administrativepenaltyFields[0].Descriptor()
 	// administrativepenalty.CounterpartyNameValidator is a validator for the "counterparty_name" field. It is called by the builders before save.
@@ -624,6 +649,8 @@ func init() {
 	creditcommitmentHooks := schema.CreditCommitment{}.Hooks()
 
 	creditcommitment.Hooks[1] = creditcommitmentHooks[0]
+
+	creditcommitment.Hooks[2] = creditcommitmentHooks[1]
 	creditcommitmentMixinFields0 := creditcommitmentMixin[0].Fields()
 	_ = creditcommitmentMixinFields0
 	creditcommitmentMixinFields1 := creditcommitmentMixin[1].Fields()
@@ -680,6 +707,18 @@ func init() {
 	creditcommitmentDescUnderObjection := creditcommitmentMixinFields1[5].Descriptor()
 	// creditcommitment.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	creditcommitment.DefaultUnderObjection = creditcommitmentDescUnderObjection.Default.(bool)
+	// creditcommitmentDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	creditcommitmentDescEpidemicRelated := creditcommitmentMixinFields1[6].Descriptor()
+	// creditcommitment.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	creditcommitment.DefaultEpidemicRelated = creditcommitmentDescEpidemicRelated.Default.(bool)
+	// creditcommitmentDescSme is the schema descriptor for sme field.
+	creditcommitmentDescSme := creditcommitmentMixinFields1[7].Descriptor()
+	// creditcommitment.DefaultSme holds the default value on creation for the sme field.
+	creditcommitment.DefaultSme = creditcommitmentDescSme.Default.(bool)
+	// creditcommitmentDescExemption is the schema descriptor for exemption field.
+	creditcommitmentDescExemption := creditcommitmentMixinFields1[8].Descriptor()
+	// creditcommitment.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	creditcommitment.ExemptionValidator = creditcommitmentDescExemption.Validators[0].(func(string) error)
 	// creditcommitmentDescText is the schema descriptor for text field.
 	creditcommitmentDescText := creditcommitmentFields[1].Descriptor()
 	// creditcommitment.TextValidator is a validator for the "text" field. It is called by the builders before save.
@@ -773,6 +812,18 @@ func init() {
 	creditscoreeventDescUnderObjection := creditscoreeventMixinFields1[5].Descriptor()
 	// creditscoreevent.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	creditscoreevent.DefaultUnderObjection = creditscoreeventDescUnderObjection.Default.(bool)
+	// creditscoreeventDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	creditscoreeventDescEpidemicRelated := creditscoreeventMixinFields1[6].Descriptor()
+	// creditscoreevent.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	creditscoreevent.DefaultEpidemicRelated = creditscoreeventDescEpidemicRelated.Default.(bool)
+	// creditscoreeventDescSme is the schema descriptor for sme field.
+	creditscoreeventDescSme := creditscoreeventMixinFields1[7].Descriptor()
+	// creditscoreevent.DefaultSme holds the default value on creation for the sme field.
+	creditscoreevent.DefaultSme = creditscoreeventDescSme.Default.(bool)
+	// creditscoreeventDescExemption is the schema descriptor for exemption field.
+	creditscoreeventDescExemption := creditscoreeventMixinFields1[8].Descriptor()
+	// creditscoreevent.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	creditscoreevent.ExemptionValidator = creditscoreeventDescExemption.Validators[0].(func(string) error)
 	// creditscoreeventDescPoints is the schema descriptor for points field.
 	creditscoreeventDescPoints := creditscoreeventFields[1].Descriptor()
 	// creditscoreevent.PointsValidator is a validator for the "points" field. It is called by the builders before save.
@@ -947,6 +998,39 @@ func init() {
 	evaluationrulesetDescCreatedAt := evaluationrulesetFields[4].Descriptor()
 	// evaluationruleset.DefaultCreatedAt holds the default value on creation for the created_at field.
 	evaluationruleset.DefaultCreatedAt = evaluationrulesetDescCreatedAt.Default.(func() time.Time)
+	exemptionperiod.Policy = privacy.NewPolicies(schema.ExemptionPeriod{})
+	exemptionperiod.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := exemptionperiod.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	exemptionperiodFields := schema.ExemptionPeriod{}.Fields()
+	_ = exemptionperiodFields
+	// exemptionperiodDescName is the schema descriptor for name field.
+	exemptionperiodDescName := exemptionperiodFields[0].Descriptor()
+	// exemptionperiod.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	exemptionperiod.NameValidator = func() func(string) error {
+		validators := exemptionperiodDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// exemptionperiodDescBasis is the schema descriptor for basis field.
+	exemptionperiodDescBasis := exemptionperiodFields[3].Descriptor()
+	// exemptionperiod.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	exemptionperiod.BasisValidator = exemptionperiodDescBasis.Validators[0].(func(string) error)
 	governmentintegrityrecordMixin := schema.GovernmentIntegrityRecord{}.Mixin()
 	governmentintegrityrecord.Policy = privacy.NewPolicies(schema.GovernmentIntegrityRecord{})
 	governmentintegrityrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1262,6 +1346,18 @@ func init() {
 	listentryDescUnderObjection := listentryMixinFields1[5].Descriptor()
 	// listentry.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	listentry.DefaultUnderObjection = listentryDescUnderObjection.Default.(bool)
+	// listentryDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	listentryDescEpidemicRelated := listentryMixinFields1[6].Descriptor()
+	// listentry.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	listentry.DefaultEpidemicRelated = listentryDescEpidemicRelated.Default.(bool)
+	// listentryDescSme is the schema descriptor for sme field.
+	listentryDescSme := listentryMixinFields1[7].Descriptor()
+	// listentry.DefaultSme holds the default value on creation for the sme field.
+	listentry.DefaultSme = listentryDescSme.Default.(bool)
+	// listentryDescExemption is the schema descriptor for exemption field.
+	listentryDescExemption := listentryMixinFields1[8].Descriptor()
+	// listentry.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	listentry.ExemptionValidator = listentryDescExemption.Validators[0].(func(string) error)
 	// listentryDescReason is the schema descriptor for reason field.
 	listentryDescReason := listentryFields[2].Descriptor()
 	// listentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
@@ -1780,6 +1876,18 @@ func init() {
 	sectorratingDescUnderObjection := sectorratingMixinFields1[5].Descriptor()
 	// sectorrating.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	sectorrating.DefaultUnderObjection = sectorratingDescUnderObjection.Default.(bool)
+	// sectorratingDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	sectorratingDescEpidemicRelated := sectorratingMixinFields1[6].Descriptor()
+	// sectorrating.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	sectorrating.DefaultEpidemicRelated = sectorratingDescEpidemicRelated.Default.(bool)
+	// sectorratingDescSme is the schema descriptor for sme field.
+	sectorratingDescSme := sectorratingMixinFields1[7].Descriptor()
+	// sectorrating.DefaultSme holds the default value on creation for the sme field.
+	sectorrating.DefaultSme = sectorratingDescSme.Default.(bool)
+	// sectorratingDescExemption is the schema descriptor for exemption field.
+	sectorratingDescExemption := sectorratingMixinFields1[8].Descriptor()
+	// sectorrating.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	sectorrating.ExemptionValidator = sectorratingDescExemption.Validators[0].(func(string) error)
 	// sectorratingDescGrade is the schema descriptor for grade field.
 	sectorratingDescGrade := sectorratingFields[1].Descriptor()
 	// sectorrating.GradeValidator is a validator for the "grade" field. It is called by the builders before save.
@@ -1913,6 +2021,18 @@ func init() {
 	spotcheckDescUnderObjection := spotcheckMixinFields1[5].Descriptor()
 	// spotcheck.DefaultUnderObjection holds the default value on creation for the under_objection field.
 	spotcheck.DefaultUnderObjection = spotcheckDescUnderObjection.Default.(bool)
+	// spotcheckDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	spotcheckDescEpidemicRelated := spotcheckMixinFields1[6].Descriptor()
+	// spotcheck.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	spotcheck.DefaultEpidemicRelated = spotcheckDescEpidemicRelated.Default.(bool)
+	// spotcheckDescSme is the schema descriptor for sme field.
+	spotcheckDescSme := spotcheckMixinFields1[7].Descriptor()
+	// spotcheck.DefaultSme holds the default value on creation for the sme field.
+	spotcheck.DefaultSme = spotcheckDescSme.Default.(bool)
+	// spotcheckDescExemption is the schema descriptor for exemption field.
+	spotcheckDescExemption := spotcheckMixinFields1[8].Descriptor()
+	// spotcheck.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	spotcheck.ExemptionValidator = spotcheckDescExemption.Validators[0].(func(string) error)
 	// spotcheckDescTaskID is the schema descriptor for task_id field.
 	spotcheckDescTaskID := spotcheckFields[0].Descriptor()
 	// spotcheck.TaskIDValidator is a validator for the "task_id" field. It is called by the builders before save.

@@ -12,11 +12,14 @@ import (
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/privacy"
@@ -289,6 +292,11 @@ func recordHook(rules recordRules) ent.Hook {
 			}
 			if rules.extra != nil {
 				if err := rules.extra(ctx, m); err != nil {
+					return nil, err
+				}
+			}
+			if m.Op().Is(ent.OpCreate) && len(rules.pastDates) > 0 {
+				if err := exempt(ctx, m, rules.pastDates[0]); err != nil {
 					return nil, err
 				}
 			}
@@ -623,4 +631,63 @@ func oneRecordHook(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, mu)
 	})
+}
+
+// commitmentBreachHook records a breach: when a commitment becomes BREACHED, a
+// COMMITMENT_BREACH entry of the commitment's sector is listed for its subject (which takes the
+// subject out of notify-and-commit approvals and caps its tier), in the same transaction.
+func commitmentBreachHook(next ent.Mutator) ent.Mutator {
+	return hook.CreditCommitmentFunc(func(ctx context.Context, m *gen.CreditCommitmentMutation) (ent.Value, error) {
+		f, ok := m.Fulfilment()
+		v, err := next.Mutate(ctx, m)
+		if err != nil || !ok || f != creditcommitment.FulfilmentBREACHED {
+			return v, err
+		}
+		cm := v.(*gen.CreditCommitment)
+		key := fmt.Sprintf("BREACH-%d", cm.ID)
+		c := m.Client()
+		ictx := internal(ctx)
+		if exists, err := c.ListEntry.Query().Where(listentry.SourceSystem("creditgraph-commitments"), listentry.SourceRecordID(key)).Exist(ictx); err != nil || exists {
+			return v, err
+		}
+		create := c.ListEntry.Create().SetDepartmentID(cm.DepartmentID).SetSourceSystem("creditgraph-commitments").SetSourceRecordID(key).
+			SetSeverity(sectors.General).SetListType(listentry.ListTypeCOMMITMENT_BREACH).SetListedOn(today()).
+			SetReason("违背信用承诺: " + cm.RelatedMatter).SetBasis("国办发〔2019〕35号 §二(一): 承诺履约情况记入信用记录").
+			SetDecisionNo(key)
+		if cm.EntityID != 0 {
+			create.SetEntityID(cm.EntityID)
+		}
+		if cm.PersonID != 0 {
+			create.SetPersonID(cm.PersonID)
+		}
+		if err := create.Exec(ictx); err != nil {
+			return nil, fmt.Errorf("recording the breach: %w", err)
+		}
+		return v, nil
+	})
+}
+
+// exempt marks a new record exempt when it is flagged as an SME's conduct caused by the
+// epidemic and a declared exemption period covers its date: it is recorded, but triggers no
+// listing effects, measures or gates.
+func exempt(ctx context.Context, m ent.Mutation, dateField string) error {
+	epi, _ := m.Field("epidemic_related")
+	sme, _ := m.Field("sme")
+	if epi != true || sme != true {
+		return nil
+	}
+	v, ok := m.Field(dateField)
+	if !ok {
+		return nil
+	}
+	day := v.(time.Time)
+	c := m.(interface{ Client() *gen.Client }).Client()
+	p, err := c.ExemptionPeriod.Query().Where(exemptionperiod.StartsOnLTE(day), exemptionperiod.EndsOnGTE(day)).First(internal(ctx))
+	switch {
+	case gen.IsNotFound(err):
+		return nil // no declared period covers it: recorded as usual
+	case err != nil:
+		return err
+	}
+	return m.SetField("exemption", p.Name)
 }

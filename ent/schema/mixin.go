@@ -74,6 +74,11 @@ func (RecordMixin) Fields() []ent.Field {
 		field.Bool("under_objection").Default(false).
 			Comment("Whether an objection (异议) against the record is being handled; it then triggers no joint punishment and no evaluation gate.").
 			Annotations(noInput),
+		field.Bool("epidemic_related").Default(false).Immutable().
+			Comment("The conduct was caused by the epidemic (因疫情导致); with sme, in a declared exemption period, the record is kept but exempt from listing effects and measures."),
+		field.Bool("sme").Default(false).Immutable().Comment("The subject is a small or medium-sized enterprise (中小企业)."),
+		field.String("exemption").Optional().MaxLen(64).Annotations(noInput).
+			Comment("Name of the exemption period that exempts the record from measures and gates, if any."),
 		field.Int("department_id").Immutable().
 			Comment("Deciding department (认定单位)."),
 		field.Int("entity_id").Optional().Immutable().

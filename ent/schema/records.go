@@ -203,8 +203,8 @@ func (ListEntry) Fields() []ent.Field {
 			"HR_WAGE_ARREARS", "HR_SOCIAL_INSURANCE_SERIOUS", "HR_MAJOR_VIOLATION_PUBLICATION",
 			"EE_EIA_RECTIFICATION", "EE_EIA_BLACKLIST",
 			"TR_SERIOUS_DISHONEST", "TR_KEY_SUPERVISION",
-			"COURT_DISHONEST_JUDGMENT_DEBTOR").
-			Comment("List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人."),
+			"COURT_DISHONEST_JUDGMENT_DEBTOR", "COMMITMENT_BREACH").
+			Comment("List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人, COMMITMENT_BREACH 违背信用承诺记录."),
 		field.Time("listed_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date listed (列入日期).").Annotations(entgql.OrderField("LISTED_ON")),
 		field.Text("reason").NotEmpty().Comment("Reason for listing (列入事由)."),
 		field.Text("basis").NotEmpty().Comment("Legal basis (列入依据)."),
@@ -364,7 +364,7 @@ func (CreditCommitment) Policy() ent.Policy { return recordPolicy(rule.NeverPubl
 
 // Hooks of the CreditCommitment.
 func (CreditCommitment) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"signed_on"}})}
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"signed_on"}}), commitmentBreachHook}
 }
 
 // Annotations of the CreditCommitment.

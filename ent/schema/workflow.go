@@ -286,3 +286,30 @@ func (Objection) Annotations() []schema.Annotation {
 		schema.Comment("An objection (异议) against a penalty or listing, and its handling."),
 	}
 }
+
+// ExemptionPeriod is a declared period in which certain dishonest conduct is recorded but
+// exempt from listing effects and joint punishment: during COVID-19, that of SMEs caused by
+// the epidemic (domain.md §0). Data with dates.
+type ExemptionPeriod struct{ ent.Schema }
+
+// Fields of the ExemptionPeriod.
+func (ExemptionPeriod) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").Unique().NotEmpty().MaxLen(64).Comment("Name, e.g. COVID-19-SME."),
+		field.Time("starts_on").SchemaType(dateType).Annotations(dateGQL).Comment("First day of the period."),
+		field.Time("ends_on").SchemaType(dateType).Annotations(dateGQL).Comment("Last day of the period."),
+		field.Text("basis").NotEmpty().Comment("The declaration it rests on."),
+	}
+}
+
+// Policy of the ExemptionPeriod: reference data; the credit office declares periods.
+func (ExemptionPeriod) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
+
+// Annotations of the ExemptionPeriod.
+func (ExemptionPeriod) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(), entgql.QueryField(),
+		entgql.Mutations(entgql.MutationCreate()),
+		schema.Comment("A declared exemption period (e.g. the epidemic exemption of SMEs)."),
+	}
+}

@@ -3,7 +3,8 @@
 // measures of their own listings and those that extend to their role at a listed entity. It
 // is computed from the listings at the day asked, so a measure applies exactly while its
 // listing is active and lifts when the listing expires, is repaired or is revoked, in the same
-// transaction that changes the listing. A listing under objection triggers nothing.
+// transaction that changes the listing. A listing under objection, or exempt (an SME's conduct
+// caused by the epidemic in a declared period), triggers nothing.
 //
 // The check serves every department (a licensing desk must see another sector's blacklist), so
 // it reads listings across departments and returns the basis of each restriction, not the
@@ -52,6 +53,7 @@ func internal(ctx context.Context) context.Context {
 
 func activeListing(day time.Time) predicate.ListEntry {
 	return listentry.And(listentry.StatusEQ(sectors.Published), listentry.UnderObjection(false),
+		listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
 		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
 		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)))
 }

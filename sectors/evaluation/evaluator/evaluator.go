@@ -99,7 +99,8 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 		lapse(r.EntityID, r.ValidUntil)
 	}
 	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), listentry.StatusEQ(sectors.Published),
-		listentry.UnderObjection(false), listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
+		listentry.UnderObjection(false), listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
+		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
 		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day))).All(ctx)
 	if err != nil {
 		return err
@@ -114,6 +115,7 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 	}
 	pens, err := c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
 		administrativepenalty.StatusEQ(sectors.Published), administrativepenalty.UnderObjection(false),
+		administrativepenalty.Or(administrativepenalty.ExemptionIsNil(), administrativepenalty.Exemption("")),
 		administrativepenalty.PublicityDeadlineGTE(day)).All(ctx)
 	if err != nil {
 		return err
