@@ -105,7 +105,9 @@ func TestCommitmentBreachAndEpidemicExemption(t *testing.T) {
 		}
 		// Epidemic exemption: flagged SME conduct dated inside the declared period.
 		listIn := func(src, on string, epidemic bool) string {
-			var l struct{ CreateListEntry struct{ ID, Exemption string } }
+			var l struct {
+				CreateListEntry struct{ ID, Exemption string }
+			}
 			clerk.mustData(`mutation($d: ID!, $e: ID!, $src: String!, $on: Date!, $epi: Boolean!) { createListEntry(input: {departmentID: $d, entityID: $e,
 				sourceSystem: "epi", sourceRecordID: $src, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, plannedEndOn: "2099-01-01",
 				reason: "r", basis: "b", decisionNo: $src, epidemicRelated: $epi, sme: true}) { id exemption } }`,
