@@ -179,3 +179,9 @@ func PersonName(ctx context.Context, name string, naturalPerson bool) string {
 	}
 	return ident.MaskName(name)
 }
+
+// SeesRecordOf reports whether a record of sector is visible: all of the sector's records, or
+// its public ones when public is set. Event streams use it to scope what they send.
+func (p *Permissions) SeesRecordOf(s sectors.Sector, public bool) bool {
+	return p.System || p.read[s] || public && p.public[s]
+}

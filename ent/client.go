@@ -45,6 +45,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
+	"github.com/creditgraph/creditgraph/sectors/events"
 )
 
 // Client is the client that holds all ent builders.
@@ -166,6 +167,7 @@ type (
 		// interceptors to execute on queries.
 		inters *inters
 		Cipher *pii.Cipher
+		Events *events.Broker
 	}
 	// Option function to configure the client.
 	Option func(*config)
@@ -213,6 +215,13 @@ func Driver(driver dialect.Driver) Option {
 func Cipher(v *pii.Cipher) Option {
 	return func(c *config) {
 		c.Cipher = v
+	}
+}
+
+// Events configures the Events.
+func Events(v *events.Broker) Option {
+	return func(c *config) {
+		c.Events = v
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
 	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -39,6 +40,8 @@ func main() {
 	}, entc.Extensions(ex),
 		// The personal-data cipher reaches the schema hooks through the client's config.
 		entc.Dependency(entc.DependencyName("Cipher"), entc.DependencyType(&pii.Cipher{})),
+		// Credit events reach subscribers through the client's config, after commit.
+		entc.Dependency(entc.DependencyName("Events"), entc.DependencyType(&events.Broker{})),
 	)
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)

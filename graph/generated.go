@@ -38,6 +38,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
@@ -59,6 +60,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	AdministrativePenalty() AdministrativePenaltyResolver
+	CreditEvent() CreditEventResolver
 	EIAStatus() EIAStatusResolver
 	ListEntry() ListEntryResolver
 	Mutation() MutationResolver
@@ -67,6 +69,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RepairApplication() RepairApplicationResolver
 	Restriction() RestrictionResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 }
 
@@ -247,6 +250,15 @@ type ComplexityRoot struct {
 	CreditCommitmentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreditEvent struct {
+		At       func(childComplexity int) int
+		EntityID func(childComplexity int) int
+		RecordID func(childComplexity int) int
+		Sector   func(childComplexity int) int
+		Summary  func(childComplexity int) int
+		Type     func(childComplexity int) int
 	}
 
 	CreditScoreEvent struct {
@@ -1033,6 +1045,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CreditEvents func(childComplexity int, departments []string, types []CreditEventType) int
+	}
+
 	TimeLimit struct {
 		Basis         func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
@@ -1074,6 +1090,9 @@ type AdministrativePenaltyResolver interface {
 	Publicity(ctx context.Context, obj *ent.AdministrativePenalty) (*publicity.Window, error)
 	CounterpartyName(ctx context.Context, obj *ent.AdministrativePenalty) (string, error)
 	LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error)
+}
+type CreditEventResolver interface {
+	EntityID(ctx context.Context, obj *events.Event) (*int, error)
 }
 type EIAStatusResolver interface {
 	Status(ctx context.Context, obj *environment.EIAState) (string, error)
@@ -1173,6 +1192,9 @@ type RepairApplicationResolver interface {
 }
 type RestrictionResolver interface {
 	Purpose(ctx context.Context, obj *jointpunishment.Restriction) (Purpose, error)
+}
+type SubscriptionResolver interface {
+	CreditEvents(ctx context.Context, departments []string, types []CreditEventType) (<-chan *events.Event, error)
 }
 type ViewerResolver interface {
 	ReadSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
@@ -2039,6 +2061,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitmentEdge.Node(childComplexity), true
+
+	case "CreditEvent.at":
+		if e.ComplexityRoot.CreditEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.At(childComplexity), true
+	case "CreditEvent.entityID":
+		if e.ComplexityRoot.CreditEvent.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.EntityID(childComplexity), true
+	case "CreditEvent.recordID":
+		if e.ComplexityRoot.CreditEvent.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.RecordID(childComplexity), true
+	case "CreditEvent.sector":
+		if e.ComplexityRoot.CreditEvent.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.Sector(childComplexity), true
+	case "CreditEvent.summary":
+		if e.ComplexityRoot.CreditEvent.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.Summary(childComplexity), true
+	case "CreditEvent.type":
+		if e.ComplexityRoot.CreditEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.Type(childComplexity), true
 
 	case "CreditScoreEvent.category":
 		if e.ComplexityRoot.CreditScoreEvent.Category == nil {
@@ -5935,6 +5994,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SpotCheckEdge.Node(childComplexity), true
 
+	case "Subscription.creditEvents":
+		if e.ComplexityRoot.Subscription.CreditEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_creditEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CreditEvents(childComplexity, args["departments"].([]string), args["types"].([]CreditEventType)), true
+
 	case "TimeLimit.basis":
 		if e.ComplexityRoot.TimeLimit.Basis == nil {
 			break
@@ -6199,6 +6270,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -6224,7 +6312,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
+//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -6239,6 +6327,7 @@ var sources = []*ast.Source{
 	{Name: "access.graphql", Input: sourceData("access.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "evaluation.graphql", Input: sourceData("evaluation.graphql"), BuiltIn: false},
+	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
 	{Name: "scalars.graphql", Input: sourceData("scalars.graphql"), BuiltIn: false},
@@ -6596,6 +6685,24 @@ func (ec *executionContext) childFields_CreditCommitmentEdge(ctx context.Context
 		return ec.fieldContext_CreditCommitmentEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditCommitmentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_CreditEvent_type(ctx, field)
+	case "sector":
+		return ec.fieldContext_CreditEvent_sector(ctx, field)
+	case "recordID":
+		return ec.fieldContext_CreditEvent_recordID(ctx, field)
+	case "entityID":
+		return ec.fieldContext_CreditEvent_entityID(ctx, field)
+	case "summary":
+		return ec.fieldContext_CreditEvent_summary(ctx, field)
+	case "at":
+		return ec.fieldContext_CreditEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditScoreEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11480,6 +11587,28 @@ func (ec *executionContext) field_Query_timeLimits_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_creditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "departments",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["departments"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]CreditEventType, error) {
+			return ec.unmarshalOCreditEventType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14937,6 +15066,144 @@ func (ec *executionContext) _CreditCommitmentEdge_cursor(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_CreditCommitmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditCommitmentEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CreditEvent_type(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v events.Type) graphql.Marshaler {
+			return ec.marshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋeventsᚐType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "CreditEventType")
+}
+
+func (ec *executionContext) _CreditEvent_sector(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _CreditEvent_recordID(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_recordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CreditEvent_entityID(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditEvent().EntityID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CreditEvent_summary(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditEvent_at(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CreditScoreEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
@@ -31551,6 +31818,50 @@ func (ec *executionContext) _SpotCheckEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_SpotCheckEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SpotCheckEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Subscription_creditEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_creditEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CreditEvents(ctx, fc.Args["departments"].([]string), fc.Args["types"].([]CreditEventType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *events.Event) graphql.Marshaler {
+			return ec.marshalNCreditEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋeventsᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_creditEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_creditEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TimeLimit_id(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
@@ -63747,6 +64058,65 @@ func (ec *executionContext) _CreditCommitmentEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var creditEventImplementors = []string{"CreditEvent"}
+
+func (ec *executionContext) _CreditEvent(ctx context.Context, sel ast.SelectionSet, obj *events.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditEvent")
+		case "type":
+			out.Values[i] = ec._CreditEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sector":
+			out.Values[i] = ec._CreditEvent_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recordID":
+			out.Values[i] = ec._CreditEvent_recordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityID":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditEvent_entityID(ctx, field, obj)
+				})
+		case "summary":
+			out.Values[i] = ec._CreditEvent_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._CreditEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var creditScoreEventImplementors = []string{"CreditScoreEvent", "Node"}
 
 func (ec *executionContext) _CreditScoreEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditScoreEvent) graphql.Marshaler {
@@ -68858,6 +69228,26 @@ func (ec *executionContext) _SpotCheckEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "creditEvents":
+		return ec._Subscription_creditEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var timeLimitImplementors = []string{"TimeLimit", "Node"}
 
 func (ec *executionContext) _TimeLimit(ctx context.Context, sel ast.SelectionSet, obj *ent.TimeLimit) graphql.Marshaler {
@@ -69751,6 +70141,34 @@ func (ec *executionContext) marshalNCreditCommitmentOrderField2ᚖgithubᚗcom�
 func (ec *executionContext) unmarshalNCreditCommitmentWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentWhereInput(ctx context.Context, v any) (*ent.CreditCommitmentWhereInput, error) {
 	res, err := ec.unmarshalInputCreditCommitmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋeventsᚐEvent(ctx context.Context, sel ast.SelectionSet, v *events.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditEvent!")
+		return graphql.Null
+	}
+	return ec._CreditEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventType(ctx context.Context, v any) (CreditEventType, error) {
+	var res CreditEventType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventType(ctx context.Context, sel ast.SelectionSet, v CreditEventType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋeventsᚐType(ctx context.Context, v any) (events.Type, error) {
+	var res events.Type
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋeventsᚐType(ctx context.Context, sel ast.SelectionSet, v events.Type) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, v any) (evaluation.Grade, error) {
@@ -72036,6 +72454,42 @@ func (ec *executionContext) unmarshalOCreditCommitmentWhereInput2ᚖgithubᚗcom
 	}
 	res, err := ec.unmarshalInputCreditCommitmentWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCreditEventType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventTypeᚄ(ctx context.Context, v any) ([]CreditEventType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]CreditEventType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCreditEventType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []CreditEventType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditEventType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditEventType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx context.Context, v any) ([]evaluation.Grade, error) {

@@ -55,6 +55,10 @@ type PolicyRuleInput struct {
 	Action *string `json:"action,omitempty"`
 }
 
+// Live credit events.
+type Subscription struct {
+}
+
 // Share of entities to draw per risk tier, each between 0 and 1.
 type TierRatiosInput struct {
 	// Share of A-tier entities (default 0.02).
@@ -65,6 +69,70 @@ type TierRatiosInput struct {
 	C float64 `json:"C"`
 	// Share of D-tier entities (default 1).
 	D float64 `json:"D"`
+}
+
+// Kind of credit event.
+type CreditEventType string
+
+const (
+	// An entity or person was put on a list.
+	CreditEventTypeListed CreditEventType = "LISTED"
+	// A listing ended early (removal, repair).
+	CreditEventTypeRemoved CreditEventType = "REMOVED"
+	// A repair application was approved, denied, completed or revoked.
+	CreditEventTypeRepairDecision CreditEventType = "REPAIR_DECISION"
+	// An objection was not accepted, upheld or rejected.
+	CreditEventTypeObjectionDecision CreditEventType = "OBJECTION_DECISION"
+)
+
+var AllCreditEventType = []CreditEventType{
+	CreditEventTypeListed,
+	CreditEventTypeRemoved,
+	CreditEventTypeRepairDecision,
+	CreditEventTypeObjectionDecision,
+}
+
+func (e CreditEventType) IsValid() bool {
+	switch e {
+	case CreditEventTypeListed, CreditEventTypeRemoved, CreditEventTypeRepairDecision, CreditEventTypeObjectionDecision:
+		return true
+	}
+	return false
+}
+
+func (e CreditEventType) String() string {
+	return string(e)
+}
+
+func (e *CreditEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CreditEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CreditEventType", str)
+	}
+	return nil
+}
+
+func (e CreditEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CreditEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CreditEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A permission checked by @requires.

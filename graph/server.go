@@ -39,6 +39,20 @@ type ServerConfig struct {
 func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
 	srv := handler.New(NewSchema(client, cfg.Authorizer))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		// Browsers cannot set headers on a WebSocket: the token comes as a connection parameter.
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			if header := p.Authorization(); header != "" {
+				v, err := cfg.Tokens.Authenticate(ctx, header)
+				if err != nil {
+					return ctx, nil, err
+				}
+				ctx = authz.NewContext(ctx, v)
+			}
+			return ctx, nil, nil
+		},
+	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})

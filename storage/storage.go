@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	_ "github.com/creditgraph/creditgraph/ent/runtime" // schema hooks and defaults
+	"github.com/creditgraph/creditgraph/sectors/events"
 )
 
 // DefaultPath is the embedded database file used when no --db is given.
@@ -88,6 +89,8 @@ type Options struct {
 	Debug func(ctx context.Context, args ...any)
 	// Cipher seals personal data; without it, persons cannot be recorded.
 	Cipher *pii.Cipher
+	// Events receives credit events after their transactions commit; a new broker when nil.
+	Events *events.Broker
 }
 
 // Open connects to target and checks that the database answers.
@@ -115,7 +118,10 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	if opts.Debug != nil {
 		drv = dialect.DebugWithContext(drv, opts.Debug)
 	}
-	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv), ent.Cipher(opts.Cipher))}, nil
+	if opts.Events == nil {
+		opts.Events = events.NewBroker()
+	}
+	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv), ent.Cipher(opts.Cipher), ent.Events(opts.Events))}, nil
 }
 
 // Migrate applies the ent schema (creating or altering tables and indexes); it is idempotent.

@@ -1290,6 +1290,8 @@ func init() {
 	listentryHooks := schema.ListEntry{}.Hooks()
 
 	listentry.Hooks[1] = listentryHooks[0]
+
+	listentry.Hooks[2] = listentryHooks[1]
 	listentryMixinFields0 := listentryMixin[0].Fields()
 	_ = listentryMixinFields0
 	listentryMixinFields1 := listentryMixin[1].Fields()

@@ -27,6 +27,8 @@ import (
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/shopspring/decimal"
 )
@@ -690,4 +692,30 @@ func exempt(ctx context.Context, m ent.Mutation, dateField string) error {
 		return err
 	}
 	return m.SetField("exemption", p.Name)
+}
+
+// listingEvents publishes LISTED and REMOVED events after the listing's transaction commits.
+func listingEvents(next ent.Mutator) ent.Mutator {
+	return hook.ListEntryFunc(func(ctx context.Context, m *gen.ListEntryMutation) (ent.Value, error) {
+		_, removing := m.RemovedOn()
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		l, ok := v.(*gen.ListEntry)
+		if !ok || l.Exemption != "" {
+			return v, nil
+		}
+		e := events.Event{Sector: l.Sector, RecordID: l.ID, EntityID: l.EntityID, Public: l.Status == sectors.Published && l.RemovedOn == nil}
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			e.Type, e.Summary = events.Listed, fmt.Sprintf("%s listed (%s)", l.ListType, l.DecisionNo)
+		case removing && l.RemovedOn != nil:
+			e.Type, e.Summary = events.Removed, fmt.Sprintf("%s removed (%s)", l.ListType, l.DecisionNo)
+		default:
+			return v, nil
+		}
+		notify.AfterCommit(ctx, m.Client(), e)
+		return v, nil
+	})
 }

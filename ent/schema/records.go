@@ -241,7 +241,7 @@ func (ListEntry) Policy() ent.Policy { return recordPolicy(rule.ListEntryInPubli
 
 // Hooks of the ListEntry.
 func (ListEntry) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules, evaluates: true})}
+	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules, evaluates: true}), listingEvents}
 }
 
 // Annotations of the ListEntry.

@@ -16,6 +16,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 )
 
@@ -189,6 +191,11 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	}
 	if _, err := upd.Save(internal(ctx)); err != nil {
 		return nil, err
+	}
+	switch to {
+	case objection.StateNOT_ACCEPTED, objection.StateUPHELD, objection.StateREJECTED:
+		notify.AfterCommit(ctx, c, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID,
+			Summary: fmt.Sprintf("objection %d: %s", id, to)})
 	}
 	return c.Objection.Get(ctx, id)
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 )
 
@@ -157,6 +159,11 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	if err := c.RepairTransition.Create().SetApplicationID(id).SetFromState(string(app.State)).SetToState(string(to)).
 		SetActor(actor.TokenName).SetActorRole(actor.Role).SetActorDepartment(actor.Department).SetReason(reason).Exec(ictx); err != nil {
 		return nil, err
+	}
+	switch to {
+	case repairapplication.StateAPPROVED, repairapplication.StateDENIED, repairapplication.StateCOMPLETED, repairapplication.StateREVOKED:
+		notify.AfterCommit(ctx, c, events.Event{Type: events.RepairDecision, Sector: rec.sector, RecordID: app.PenaltyID + app.ListEntryID,
+			EntityID: rec.entityID, Summary: fmt.Sprintf("repair application %d: %s", id, to)})
 	}
 	return c.RepairApplication.Get(ctx, id)
 }

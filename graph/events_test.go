@@ -1,0 +1,117 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// subscriber is a graphql-transport-ws client of creditEvents.
+type subscriber struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func subscribeAs(t *testing.T, env *testEnv, token, query string) *subscriber {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(env.srv.URL, "http") + "/query"
+	conn, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s := &subscriber{t: t, conn: conn}
+	payload := map[string]any{}
+	if token != "" {
+		payload["Authorization"] = "Bearer " + env.secrets[token]
+	}
+	s.send(map[string]any{"type": "connection_init", "payload": payload})
+	if m := s.read(); m["type"] != "connection_ack" {
+		t.Fatalf("connection_init answered %v", m)
+	}
+	s.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
+	return s
+}
+
+func (s *subscriber) send(v any) {
+	if err := s.conn.WriteJSON(v); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// read returns the next message other than a ping, waiting at most 10 s.
+func (s *subscriber) read() map[string]any {
+	s.t.Helper()
+	for {
+		_ = s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, raw, err := s.conn.ReadMessage()
+		if err != nil {
+			s.t.Fatalf("reading the subscription: %v", err)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		if m["type"] == "ping" || m["type"] == "ka" {
+			s.send(map[string]any{"type": "pong"})
+			continue
+		}
+		return m
+	}
+}
+
+// event returns the next event's type, sector and summary.
+func (s *subscriber) event() (string, string, string) {
+	s.t.Helper()
+	m := s.read()
+	if m["type"] != "next" {
+		s.t.Fatalf("want an event, got %v", m)
+	}
+	ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+	summary, _ := ev["summary"].(string)
+	return ev["type"].(string), ev["sector"].(string), summary
+}
+
+// A subscribed department sees the events of its scope, after commit, and nothing outside it.
+func TestCreditEventsSubscription(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	const q = `subscription { creditEvents { type sector recordID summary } }`
+	market := subscribeAs(t, env, "demo-market-clerk", q)
+	labour := subscribeAs(t, env, "demo-labour-clerk", q)
+	office := subscribeAs(t, env, "demo-credit-office", `subscription { creditEvents(departments: ["labour"], types: [LISTED]) { type sector summary } }`)
+	var ent struct{ CreateMarketEntity struct{ ID string } }
+	env.as("demo-market-clerk").mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州事件某公司"}) { id } }`, nil, &ent)
+	list := func(token, dep, listType, src string) {
+		env.as(token).mustData(`mutation($d: ID!, $e: ID!, $t: ListEntryListType!, $src: String!, $on: Date!) { createListEntry(input: {departmentID: $d,
+			entityID: $e, sourceSystem: "ev", sourceRecordID: $src, severity: GENERAL, listType: $t, listedOn: $on, reason: "r", basis: "b", decisionNo: $src}) { id } }`,
+			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": sectors.Today().Format(time.DateOnly)}, nil)
+	}
+	// A market listing the market clerk sees; the labour clerk (who reads only labour records) does not.
+	list("demo-market-clerk", "market-320500", "MS_ABNORMAL_OPERATION", "EV-1")
+	if typ, sec, _ := market.event(); typ != "LISTED" || sec != "MARKET" {
+		t.Errorf("market clerk got %s %s", typ, sec)
+	}
+	// A failed write publishes nothing: a duplicate decision number rolls back.
+	r := env.as("demo-labour-clerk").post(`mutation($d: ID!, $e: ID!) { a: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "ev",
+		sourceRecordID: "EV-X", severity: GENERAL, listType: HR_WAGE_ARREARS, listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X"})
+		{ id } b: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "ev", sourceRecordID: "EV-X2", severity: GENERAL,
+		listType: HR_WAGE_ARREARS, listedOn: "2026-01-05", reason: "r", basis: "b", decisionNo: "X", epidemicRelated: true, sme: true,
+		plannedEndOn: "2000-01-01"}) { id } }`, map[string]any{"d": env.departmentID("labour-320200"), "e": ent.CreateMarketEntity.ID})
+	if len(r.Errors) == 0 {
+		t.Fatal("the failing mutation succeeded")
+	}
+	list("demo-labour-clerk", "labour-320200", "HR_WAGE_ARREARS", "EV-2")
+	// The first event the labour clerk sees is its own sector's, not the market listing or the
+	// rolled-back one.
+	if typ, sec, sum := labour.event(); typ != "LISTED" || sec != "LABOUR" || !strings.Contains(sum, "EV-2") {
+		t.Errorf("labour clerk got %s %s %q, want the EV-2 listing", typ, sec, sum)
+	}
+	if typ, sec, sum := office.event(); typ != "LISTED" || sec != "LABOUR" || !strings.Contains(sum, "EV-2") {
+		t.Errorf("credit office (filtered to labour) got %s %s %q", typ, sec, sum)
+	}
+}

@@ -1,0 +1,95 @@
+// Package events carries credit events — listings, removals, repair and objection decisions —
+// from the transactions that make them to the GraphQL subscribers of this instance. Events are
+// published only after their transaction commits (see Publish in package notify), and each
+// subscriber gets only what its role may see.
+package events
+
+import (
+	"io"
+	"sync"
+	"time"
+
+	"github.com/creditgraph/creditgraph/sectors"
+)
+
+// Type is the kind of a credit event.
+type Type string
+
+// The event types.
+const (
+	Listed            Type = "LISTED"
+	Removed           Type = "REMOVED"
+	RepairDecision    Type = "REPAIR_DECISION"
+	ObjectionDecision Type = "OBJECTION_DECISION"
+)
+
+// Values lists the types.
+func (Type) Values() []string {
+	return []string{string(Listed), string(Removed), string(RepairDecision), string(ObjectionDecision)}
+}
+
+// MarshalGQL writes the type as a GraphQL enum.
+func (t Type) MarshalGQL(w io.Writer) { sectors.MarshalEnum(w, string(t)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (t *Type) UnmarshalGQL(v any) error { return sectors.UnmarshalEnum(v, t, "credit event type") }
+
+// Event is one credit event.
+type Event struct {
+	Type     Type
+	Sector   sectors.Sector // sector of the record
+	RecordID int
+	EntityID int // 0 when the subject is a person
+	// Public is set when the record is public (a listing in publicity), so readers of public
+	// records of the sector may see the event.
+	Public  bool
+	Summary string
+	At      time.Time
+}
+
+// Broker fans events out to subscribers. It is safe for concurrent use; a slow subscriber
+// loses events rather than blocking a commit.
+type Broker struct {
+	mu   sync.Mutex
+	next int
+	subs map[int]chan Event
+}
+
+// NewBroker returns an empty broker.
+func NewBroker() *Broker { return &Broker{subs: map[int]chan Event{}} }
+
+// Publish sends e to every subscriber that has room.
+func (b *Broker) Publish(e Event) {
+	if b == nil {
+		return
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, ch := range b.subs {
+		select {
+		case ch <- e:
+		default: // the subscriber is not keeping up
+		}
+	}
+}
+
+// Subscribe returns a channel of events and a function that ends the subscription.
+func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	id := b.next
+	b.next++
+	ch := make(chan Event, buffer)
+	b.subs[id] = ch
+	return ch, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.subs[id]; ok {
+			delete(b.subs, id)
+			close(ch)
+		}
+	}
+}
