@@ -79,7 +79,10 @@ func (s *subscriber) event() (string, string, string) {
 
 // A subscribed department sees the events of its scope, after commit, and nothing outside it.
 func TestCreditEventsSubscription(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) { creditEvents(t, newEnv(t, e, 0)) })
+}
+
+func creditEvents(t *testing.T, env *testEnv) {
 	const q = `subscription { creditEvents { type sector recordID summary } }`
 	market := subscribeAs(t, env, "demo-market-clerk", q)
 	labour := subscribeAs(t, env, "demo-labour-clerk", q)
