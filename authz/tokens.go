@@ -156,10 +156,14 @@ func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer,
 // Middleware authenticates every request and puts its Viewer in the context. It decides
 // nothing else; a failed authentication is answered with HTTP 401 and a GraphQL error
 // UNAUTHENTICATED, and no data.
-func (t TokenService) Middleware(next http.Handler) http.Handler {
+// Optional onFail hooks count failures (metrics).
+func (t TokenService) Middleware(next http.Handler, onFail ...func()) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := t.Authenticate(r.Context(), r.Header.Get("Authorization"))
 		if err != nil {
+			for _, f := range onFail {
+				f()
+			}
 			status, code := http.StatusUnauthorized, "UNAUTHENTICATED"
 			if errors.Is(err, derrors.Unavailable) {
 				status, code = http.StatusServiceUnavailable, "UNAVAILABLE"

@@ -1,13 +1,20 @@
 package graph
 
 import (
+	"database/sql"
+
 	"context"
 	"encoding/json"
-	"github.com/creditgraph/creditgraph/authz"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -26,6 +33,10 @@ type ServerConfig struct {
 	Tokens     authz.TokenService
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
+	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
+	Edge EdgeConfig
+	// DB, when set, has its connection-pool statistics exported as metrics.
+	DB *sql.DB
 	// Ready reports whether the database answers; /readyz calls it.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
@@ -37,6 +48,10 @@ type ServerConfig struct {
 // authenticated callers, the audit trail, mutations in a transaction (entgql.Transactioner),
 // and the one error presenter. It expects a Viewer in the request context (Tokens.Middleware).
 func NewGraphQLHandler(cfg ServerConfig) http.Handler {
+	return newGraphQLHandler(cfg, newMetrics(nil))
+}
+
+func newGraphQLHandler(cfg ServerConfig, m *metrics) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
 	srv := handler.New(NewSchema(client, cfg.Authorizer))
 	srv.AddTransport(transport.Websocket{
@@ -57,6 +72,7 @@ func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
+	srv.Use(observe{logger: logger, m: m})
 	srv.Use(auditTrail{client: client, logger: logger})
 	srv.Use(transactioner{entgql.Transactioner{
 		TxOpener: client,
@@ -74,15 +90,34 @@ func NewGraphQLHandler(cfg ServerConfig) http.Handler {
 }
 
 // NewServer routes the service: /query (GraphQL), / (playground), /healthz (the process is
-// up) and /readyz (the database answers).
+// up), /readyz (the database answers) and /metrics (Prometheus), behind the edge: request ids,
+// security headers, CORS, the body limit, authentication and per-token rate limits.
 func NewServer(cfg ServerConfig) http.Handler {
+	edge := cfg.Edge
+	if edge.BodyLimit == 0 {
+		edge.BodyLimit = DefaultEdge.BodyLimit
+	}
+	if edge.RateBurst == 0 {
+		edge.RateBurst = DefaultEdge.RateBurst
+	}
+	reg := edge.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := newMetrics(reg)
+	if cfg.DB != nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "creditgraph"))
+	}
+	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
+	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
-	mux.Handle("/query", cfg.Tokens.Middleware(NewGraphQLHandler(cfg)))
+	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(newGraphQLHandler(cfg, m)), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)
 		mux.Handle(playground.AssetPrefix, pg)
 	}
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -96,7 +131,7 @@ func NewServer(cfg ServerConfig) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return mux
+	return withRequestID(withSecurityHeaders(withCORS(edge.CORSOrigins, mux)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

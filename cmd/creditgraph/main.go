@@ -64,6 +64,9 @@ type config struct {
 	entities            int
 	seed                uint64
 	publicIntrospection bool
+	corsOrigins         string
+	rateLimit           float64
+	bodyLimit           int64
 	// token subcommands
 	name, department, role, scope string
 	expires                       time.Duration
@@ -75,6 +78,14 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	f, err := strconv.ParseFloat(env(name, strconv.FormatFloat(def, 'f', -1, 64)), 64)
+	if err != nil {
+		return def
+	}
+	return f
 }
 
 func envBool(name string, def bool) bool {
@@ -92,6 +103,9 @@ func parse(cmd string, args []string) (config, error) {
 		fs.BoolVar(&c.migrate, "migrate", envBool("CREDITGRAPH_MIGRATE", false), "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
 		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
+		fs.StringVar(&c.corsOrigins, "cors-origins", env("CREDITGRAPH_CORS_ORIGINS", ""), "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
+		fs.Float64Var(&c.rateLimit, "rate-limit", envFloat("CREDITGRAPH_RATE_LIMIT", graph.DefaultEdge.RatePerToken), "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
+		fs.Int64Var(&c.bodyLimit, "body-limit", graph.DefaultEdge.BodyLimit, "largest request body in bytes")
 		fs.BoolVar(&c.publicIntrospection, "public-introspection", envBool("CREDITGRAPH_PUBLIC_INTROSPECTION", false), "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
 	case "token issue":
 		fs.StringVar(&c.name, "name", "", "unique token name, e.g. market-suzhou-clerk-1")
@@ -295,7 +309,9 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	srv := &http.Server{
 		Handler: graph.NewServer(graph.ServerConfig{
 			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
-			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection,
+			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
+			Edge: graph.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
+				RatePerToken: cfg.rateLimit, RateBurst: graph.DefaultEdge.RateBurst},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -365,4 +381,14 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 		case <-t.C:
 		}
 	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

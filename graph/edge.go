@@ -1,0 +1,211 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/cors"
+	"golang.org/x/time/rate"
+
+	"github.com/creditgraph/creditgraph/authz"
+)
+
+// EdgeConfig is what the service does at its edge, before GraphQL: limits, CORS, rate limits,
+// metrics. Zero values mean the defaults in DefaultEdge.
+type EdgeConfig struct {
+	// CORSOrigins are the department frontends allowed to call the API from a browser.
+	CORSOrigins []string
+	// BodyLimit is the largest request body, in bytes.
+	BodyLimit int64
+	// RatePerToken is the sustained requests per second each token (or, for the public, each
+	// client address) may make; 0 turns rate limiting off.
+	RatePerToken float64
+	// RateBurst is how many requests above the rate a token may make at once.
+	RateBurst int
+	// Registry receives the service's metrics; /metrics serves it.
+	Registry *prometheus.Registry
+}
+
+// DefaultEdge are the edge settings of a server started without flags.
+var DefaultEdge = EdgeConfig{BodyLimit: 1 << 20, RatePerToken: 50, RateBurst: 100}
+
+// metrics are the service's Prometheus instruments.
+type metrics struct {
+	requests *prometheus.CounterVec   // by operation and outcome
+	duration *prometheus.HistogramVec // by operation
+	denials  *prometheus.CounterVec   // by kind
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creditgraph_graphql_requests_total",
+			Help: "GraphQL operations by operation name and outcome (OK or the first error code)."}, []string{"operation", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "creditgraph_graphql_duration_seconds",
+			Help: "GraphQL operation latency by operation name.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"operation"}),
+		denials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creditgraph_authz_denials_total",
+			Help: "Requests refused by authentication, authorization or rate limiting."}, []string{"kind"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.denials)
+	}
+	return m
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id the edge gave the request, for logs.
+func RequestID(ctx context.Context) string { id, _ := ctx.Value(requestIDKey{}).(string); return id }
+
+// withRequestID tags every request with an id (or the caller's X-Request-ID) for the logs.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if id == "" || len(id) > 64 {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// withSecurityHeaders sets the headers every response carries.
+func withSecurityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withCORS lets the configured department frontends call the API from browsers.
+func withCORS(origins []string, next http.Handler) http.Handler {
+	if len(origins) == 0 {
+		return next
+	}
+	return cors.New(cors.Options{
+		AllowedOrigins: origins, AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-ID"}, MaxAge: 600,
+	}).Handler(next)
+}
+
+// withBodyLimit refuses bodies over limit with 413 and a GraphQL error, before decoding.
+func withBodyLimit(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, fmt.Sprintf("the request body is over the limit of %d bytes", limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rateLimiter keeps one token bucket per caller.
+type rateLimiter struct {
+	limit   rate.Limit
+	burst   int
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+	m       *metrics
+}
+
+// withRateLimit answers 429 with Retry-After when a caller exceeds its rate. Callers are keyed
+// by token name, the public by client address. It runs after authentication.
+func (l *rateLimiter) wrap(next http.Handler) http.Handler {
+	if l.limit <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := "public:" + clientIP(r)
+		if v := authz.FromContext(r.Context()); v != nil && v.TokenName != authz.PublicSubject {
+			key = "token:" + v.TokenName
+		}
+		l.mu.Lock()
+		b, ok := l.buckets[key]
+		if !ok {
+			if len(l.buckets) > 100000 { // bounded memory under address scans
+				l.buckets = map[string]*rate.Limiter{}
+			}
+			b = rate.NewLimiter(l.limit, l.burst)
+			l.buckets[key] = b
+		}
+		l.mu.Unlock()
+		res := b.Reserve()
+		if d := res.Delay(); d > 0 {
+			res.Cancel()
+			l.m.denials.WithLabelValues("rate_limited").Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)+1))
+			writeGraphQLError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after the time in Retry-After")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`, msg, code)
+}
+
+// observe is the GraphQL extension that logs and measures every operation: one structured
+// log line with request id, token, operation, outcome and duration, and the Prometheus series.
+type observe struct {
+	logger *slog.Logger
+	m      *metrics
+}
+
+func (observe) ExtensionName() string                          { return "Observe" }
+func (observe) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if !graphql.HasOperationContext(ctx) {
+		return resp
+	}
+	op := operationName(graphql.GetOperationContext(ctx))
+	outcome := "OK"
+	if resp != nil && len(resp.Errors) > 0 {
+		outcome = "ERROR"
+		if code, ok := resp.Errors[0].Extensions["code"].(string); ok {
+			outcome = code
+		}
+	}
+	if outcome == CodeForbidden {
+		o.m.denials.WithLabelValues("forbidden").Inc()
+	}
+	d := time.Since(start)
+	o.m.requests.WithLabelValues(op, outcome).Inc()
+	o.m.duration.WithLabelValues(op).Observe(d.Seconds())
+	token := ""
+	if v := authz.FromContext(ctx); v != nil {
+		token = v.TokenName
+	}
+	o.logger.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "token", token, "operation", op,
+		"outcome", outcome, "duration_ms", float64(d.Microseconds())/1000)
+	return resp
+}

@@ -1,0 +1,101 @@
+package graph_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// edgeServer is the demo environment's server with edge settings.
+func edgeServer(t *testing.T, env *testEnv, edge graph.EdgeConfig) *httptest.Server {
+	srv := httptest.NewServer(graph.NewServer(graph.ServerConfig{Client: env.db.Client, Authorizer: env.authorizer, Tokens: env.tokens,
+		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	srv := edgeServer(t, env, graph.EdgeConfig{CORSOrigins: []string{"https://market.js.gov.cn"}, BodyLimit: 2048, RatePerToken: 1, RateBurst: 3})
+	post := func(body string, header map[string]string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	q := `{"query":"{ viewer { tokenName } }"}`
+	res := post(q, nil)
+	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "X-Request-ID"} {
+		if res.Header.Get(h) == "" {
+			t.Errorf("response lacks %s", h)
+		}
+	}
+	// CORS: the configured frontend is allowed, another origin is not.
+	pre := func(origin string) string {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/query", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.Header.Get("Access-Control-Allow-Origin")
+	}
+	if got := pre("https://market.js.gov.cn"); got != "https://market.js.gov.cn" {
+		t.Errorf("allowed origin answered %q", got)
+	}
+	if got := pre("https://evil.example"); got != "" {
+		t.Errorf("another origin answered %q", got)
+	}
+	// Body limit: 413 before anything is decoded.
+	if res := post(`{"query":"`+strings.Repeat("x", 4096)+`"}`, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d", res.StatusCode)
+	}
+	// Rate limit per token: the burst passes, then 429 with Retry-After; another token is unaffected.
+	auth := map[string]string{"Authorization": "Bearer " + env.secrets["demo-market-clerk"]}
+	limited := 0
+	for i := 0; i < 6; i++ {
+		if res := post(q, auth); res.StatusCode == http.StatusTooManyRequests {
+			limited++
+			if res.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+		}
+	}
+	if limited == 0 {
+		t.Error("no request was rate limited")
+	}
+	if res := post(q, map[string]string{"Authorization": "Bearer " + env.secrets["demo-labour-clerk"]}); res.StatusCode != http.StatusOK {
+		t.Errorf("another token was limited: %d", res.StatusCode)
+	}
+	post(q, map[string]string{"Authorization": "Bearer cg_unknown"})
+	// Metrics.
+	mres, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(mres.Body)
+	mres.Body.Close()
+	for _, series := range []string{`creditgraph_graphql_requests_total{operation="query viewer",outcome="OK"}`, "creditgraph_graphql_duration_seconds_bucket",
+		`creditgraph_authz_denials_total{kind="rate_limited"}`, `creditgraph_authz_denials_total{kind="unauthenticated"}`, `go_sql_max_open_connections{db_name="creditgraph"}`} {
+		if !bytes.Contains(body, []byte(series)) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+}
