@@ -87,6 +87,13 @@ func creditEvents(t *testing.T, env *testEnv) {
 	market := subscribeAs(t, env, "demo-market-clerk", q)
 	labour := subscribeAs(t, env, "demo-labour-clerk", q)
 	office := subscribeAs(t, env, "demo-credit-office", `subscription { creditEvents(departments: ["labour"], types: [LISTED]) { type sector summary } }`)
+	// Subscriptions start asynchronously: wait until all three listen (bounded at 10 s).
+	for deadline := time.Now().Add(10 * time.Second); env.db.Client.Events.Subscribers() < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 3 subscriptions started", env.db.Client.Events.Subscribers())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	var ent struct{ CreateMarketEntity struct{ ID string } }
 	env.as("demo-market-clerk").mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州事件某公司"}) { id } }`, nil, &ent)
 	list := func(token, dep, listType, src string) {

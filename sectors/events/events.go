@@ -93,3 +93,10 @@ func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
 		}
 	}
 }
+
+// Subscribers is how many subscriptions are open (for readiness checks and tests).
+func (b *Broker) Subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
