@@ -24,7 +24,7 @@ import (
 // testEnv is a running server over a real database, as main wires it, and the demo token a
 // request is sent with.
 type testEnv struct {
-	t          *testing.T
+	t          testing.TB
 	db         *storage.DB
 	srv        *httptest.Server
 	stmts      *atomic.Int64 // SQL statements run since the last reset
@@ -43,7 +43,7 @@ func (e *testEnv) as(name string) *testEnv {
 
 // newEnv opens a fresh database on engine e, loads demo data with the given number of
 // entities (none when 0) and starts the HTTP server.
-func newEnv(t *testing.T, e storagetest.Engine, entities int) *testEnv {
+func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 	t.Helper()
 	env := &testEnv{t: t, stmts: new(atomic.Int64), token: "demo-market-clerk"}
 	env.db = e.Open(t, storagetest.Options{Options: storage.Options{
