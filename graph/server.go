@@ -19,6 +19,8 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -37,6 +39,8 @@ type ServerConfig struct {
 	Edge EdgeConfig
 	// DB, when set, has its connection-pool statistics exported as metrics.
 	DB *sql.DB
+	// Limits bound each operation's cost, depth and page size; zero means DefaultLimits.
+	Limits Limits
 	// Ready reports whether the database answers; /readyz calls it.
 	Ready  func(context.Context) error
 	Logger *slog.Logger
@@ -71,6 +75,12 @@ func newGraphQLHandler(cfg ServerConfig, m *metrics) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	limits := cfg.Limits
+	if limits == (Limits{}) {
+		limits = DefaultLimits
+	}
+	srv.Use(costGate{limits})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
 	srv.Use(observe{logger: logger, m: m})
 	srv.Use(auditTrail{client: client, logger: logger})

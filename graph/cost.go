@@ -1,0 +1,120 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Limits bound what one operation may ask for, checked before any resolver or SQL runs.
+type Limits struct {
+	// MaxCost bounds the estimated rows: each field costs 1, and a connection multiplies its
+	// children by first/last (by MaxPage when neither is given).
+	MaxCost int
+	// MaxDepth bounds the nesting of fields.
+	MaxDepth int
+	// MaxPage bounds first and last.
+	MaxPage int
+}
+
+// DefaultLimits fit the heaviest supervisor screens with room to spare.
+var DefaultLimits = Limits{MaxCost: 100000, MaxDepth: 12, MaxPage: 1000}
+
+// costGate refuses operations over the limits with a clear error before execution.
+type costGate struct{ Limits }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = costGate{}
+
+func (costGate) ExtensionName() string                          { return "CostGate" }
+func (costGate) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (g costGate) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	cost, depth, err := g.measure(oc.Operation.SelectionSet, oc.Variables, 1)
+	if err != nil {
+		return err
+	}
+	switch {
+	case depth > g.MaxDepth:
+		return limitError("the query nests %d levels deep; at most %d are allowed", depth, g.MaxDepth)
+	case cost > g.MaxCost:
+		return limitError("the query could return about %d items; at most %d are allowed: ask for fewer with first/last or fewer nested lists", cost, g.MaxCost)
+	}
+	return nil
+}
+
+func limitError(format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": "QUERY_TOO_COMPLEX"}}
+}
+
+// measure returns the estimated cost and the depth of a selection set.
+func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) (cost, depth int, err *gqlerror.Error) {
+	for _, sel := range set {
+		var c, d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) == 0 {
+				c, d = 1, level
+				break
+			}
+			mult := 1
+			if s.Definition != nil && s.Definition.Arguments.ForName("first") != nil {
+				mult = g.MaxPage
+				args := s.ArgumentMap(vars)
+				for _, name := range []string{"first", "last"} {
+					if n, ok := toInt(args[name]); ok {
+						if n < 0 || int(n) > g.MaxPage {
+							return 0, 0, &gqlerror.Error{Message: fmt.Sprintf("%s: between 0 and %d, got %d", name, g.MaxPage, n),
+								Extensions: map[string]any{"code": CodeBadUserInput, "field": name}}
+						}
+						mult = int(n)
+					}
+				}
+			}
+			sub, sd, e := g.measure(s.SelectionSet, vars, level+1)
+			if e != nil {
+				return 0, 0, e
+			}
+			c, d = 1+mult*sub, sd
+		case *ast.InlineFragment:
+			c, d, err = g.measure(s.SelectionSet, vars, level)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				c, d, err = g.measure(s.Definition.SelectionSet, vars, level)
+			}
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+		if cost += c; cost > g.MaxCost*10 { // stop counting early on absurd queries
+			return cost, max(depth, d), nil
+		}
+		depth = max(depth, d)
+	}
+	return cost, depth, nil
+}
+
+// toInt reads an integer argument, given inline (int64) or as a variable (json.Number).
+func toInt(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case float64:
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return i, err == nil
+	}
+	return 0, false
+}

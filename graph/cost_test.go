@@ -1,0 +1,69 @@
+package graph_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// Operations over the limits are refused with a clear error before any SQL runs; page sizes
+// are bounded; persisted queries work.
+func TestCostLimits(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 20)
+	pub := env.as("")
+	tests := []struct {
+		name, query string
+		vars        map[string]any
+		code        string
+	}{
+		{"nested unbounded lists", `{ departments { edges { node { penalties { edges { node { id } } } listEntries { edges { node { id } } } } } } }`, nil, "QUERY_TOO_COMPLEX"},
+		{"wide nesting by variables", `query($n: Int) { marketEntities(first: $n) { edges { node { penalties(first: $n) { edges { node { id department { penalties(first: $n) { edges { node { id } } } } } } } } } } }`,
+			map[string]any{"n": 1000}, "QUERY_TOO_COMPLEX"},
+		{"page too large", `{ marketEntities(first: 5000) { totalCount } }`, nil, "BAD_USER_INPUT"},
+		{"negative page", `query($n: Int) { marketEntities(first: $n) { totalCount } }`, map[string]any{"n": -1}, "BAD_USER_INPUT"},
+		{"too deep", `{ marketEntities(first: 1) { edges { node { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { id } } } } } } } } } } } } } }`, nil, "QUERY_TOO_COMPLEX"},
+	}
+	for _, tt := range tests {
+		env.stmts.Store(0)
+		r := pub.post(tt.query, tt.vars)
+		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != tt.code {
+			t.Errorf("%s: %+v, want %s", tt.name, r.Errors, tt.code)
+			continue
+		}
+		if n := env.stmts.Load(); n != 0 {
+			t.Errorf("%s: %d SQL statements ran before the refusal", tt.name, n)
+		}
+		if strings.Contains(r.Errors[0].Message, "SELECT") {
+			t.Errorf("%s: message leaks SQL", tt.name)
+		}
+	}
+	pub.mustData(`{ marketEntities(first: 1000) { edges { node { uscc } } } }`, nil, nil)
+	// Automatic persisted queries: the hash alone works once the query was sent with it.
+	const q = `{ marketEntities(first: 1) { totalCount } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	send := func(body map[string]any) string {
+		raw, _ := json.Marshal(body)
+		res, err := http.Post(env.srv.URL+"/query", "application/json", bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	if got := send(map[string]any{"extensions": ext}); !strings.Contains(got, "PersistedQueryNotFound") {
+		t.Errorf("unknown hash: %s", got)
+	}
+	send(map[string]any{"query": q, "extensions": ext})
+	if got := send(map[string]any{"extensions": ext}); !strings.Contains(got, `"totalCount":20`) {
+		t.Errorf("persisted query by hash: %s", got)
+	}
+}
