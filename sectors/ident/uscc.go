@@ -41,9 +41,12 @@ const (
 	USCCPlaceholder USCCStatus = "PLACEHOLDER"
 )
 
+// separators are what clerks type into codes: spaces, hyphens, full-width spaces.
+var separators = strings.NewReplacer(" ", "", "-", "", "\u3000", "")
+
 // NormalizeUSCC upper-cases a code and removes the spaces and hyphens clerks type into it.
 func NormalizeUSCC(s string) string {
-	return strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\u3000", "").Replace(strings.TrimSpace(s)))
+	return strings.ToUpper(separators.Replace(strings.TrimSpace(s)))
 }
 
 // USCCCheckChar computes the check character of the first 17 characters of a code.
