@@ -173,7 +173,11 @@ func (t TokenService) Middleware(next http.Handler, onFail ...func()) http.Handl
 				w.Header().Set("WWW-Authenticate", `Bearer realm="creditgraph"`)
 			}
 			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`, strings.SplitN(err.Error(), ": ", 2)[1], code)
+			msg := strings.SplitN(err.Error(), ": ", 2)[1]
+			if status == http.StatusServiceUnavailable {
+				msg = "the service is temporarily unavailable; try again shortly" // no infrastructure details
+			}
+			fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`, msg, code)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), v)))

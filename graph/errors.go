@@ -2,7 +2,11 @@ package graph
 
 import (
 	"context"
+	"database/sql/driver"
+	"net"
+
 	"errors"
+	"github.com/go-sql-driver/mysql"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -89,7 +93,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):
 			set(gqlErr, CodeConflict, "", msg)
-		case errors.Is(err, derrors.Unavailable):
+		case errors.Is(err, derrors.Unavailable), databaseDown(err):
 			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):
 			gqlErr.Extensions["code"] = CodeBadUserInput
@@ -191,4 +195,15 @@ func describeConstraint(raw string) (field, msg string) {
 		}
 	}
 	return "", "the input conflicts with a stored record"
+}
+
+// databaseDown recognises a database that does not answer (refused or broken connections), so
+// callers get UNAVAILABLE — retry later — instead of an internal error.
+func databaseDown(err error) bool {
+	var netErr *net.OpError
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "bad connection") || strings.Contains(msg, "invalid connection")
 }
