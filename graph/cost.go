@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -117,4 +118,11 @@ func toInt(v any) (int64, bool) {
 		return i, err == nil
 	}
 	return 0, false
+}
+
+// Operations refused before execution (over a limit, a page too large) are protocol errors:
+// gqlgen answers them with HTTP 422 like validation errors.
+func init() {
+	errcode.RegisterErrorType("QUERY_TOO_COMPLEX", errcode.KindProtocol)
+	errcode.RegisterErrorType(CodeBadUserInput, errcode.KindProtocol)
 }

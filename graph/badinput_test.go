@@ -1,0 +1,63 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// Bad input of every kind gets its HTTP status and a clear GraphQL error, writes nothing, and
+// the server keeps serving.
+func TestBadInputTable(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		srv := edgeServer(t, env, graph.EdgeConfig{BodyLimit: 4096})
+		auth := "Bearer " + env.secrets["demo-market-clerk"]
+		const good = `{"query":"mutation { createMarketEntity(input: {uscc: \"91320214745555318W\", name: \"某公司\"}) { id } }"}`
+		tests := []struct {
+			name, contentType, body string
+			status                  int
+			code                    string
+		}{
+			{"invalid JSON", "application/json", `{"query": "{ viewer { role } }"`, 400, "BAD_USER_INPUT"},
+			{"wrong content type", "text/plain", good, 400, ""},
+			{"body over the limit", "application/json", `{"query":"` + strings.Repeat(" ", 5000) + `{ viewer { role } }"}`, 413, "BAD_USER_INPUT"},
+			{"deeply nested", "application/json", `{"query":"{ marketEntities(first: 1) { edges { node { ` + strings.Repeat("legalRepresentative { represents { ", 6) +
+				"id" + strings.Repeat(" } }", 6) + ` } } } }"}`, 422, "QUERY_TOO_COMPLEX"},
+			{"very wide", "application/json", `{"query":"{ departments { edges { node { penalties { edges { node { id } } } licenses { edges { node { id } } } } } } }"}`, 422, "QUERY_TOO_COMPLEX"},
+			{"unknown field", "application/json", `{"query":"{ viewer { password } }"}`, 422, "GRAPHQL_VALIDATION_FAILED"},
+			{"wrong variable type", "application/json", `{"query":"query($n: Int) { marketEntities(first: $n) { totalCount } }","variables":{"n":"ten"}}`, 422, "BAD_USER_INPUT"},
+			{"a batch with one bad row", "application/json", `{"query":"mutation { a: createMarketEntity(input: {uscc: \"91320214745555318W\", name: \"一\"}) { id } b: createMarketEntity(input: {uscc: \"91350100M000100Y42\", name: \"二\"}) { id } }"}`, 200, "BAD_USER_INPUT"},
+		}
+		before := env.count("market_entities", "")
+		for _, tt := range tests {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", tt.contentType)
+			req.Header.Set("Authorization", auth)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var r gqlResponse
+			_ = json.Unmarshal(raw, &r)
+			if res.StatusCode != tt.status {
+				t.Errorf("%s: HTTP %d, want %d (%s)", tt.name, res.StatusCode, tt.status, raw)
+			}
+			if tt.code != "" && (len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != tt.code || r.Errors[0].Message == "") {
+				t.Errorf("%s: errors %+v, want %s", tt.name, r.Errors, tt.code)
+			}
+			if n := env.count("market_entities", ""); n != before {
+				t.Fatalf("%s wrote: %d entities, want %d", tt.name, n, before)
+			}
+		}
+		// Still serving.
+		env.mustData(`{ viewer { role } }`, nil, nil)
+	})
+}
