@@ -90,7 +90,7 @@ var residentPrefixes = map[string]bool{
 
 // NormalizeIDNumber trims spaces and upper-cases a trailing x.
 func NormalizeIDNumber(s string) string {
-	return strings.ToUpper(separators.Replace(strings.TrimSpace(s)))
+	return strings.ToUpper(stripSeparators(s))
 }
 
 // ValidateResidentID checks a normalised 18-character resident identity number: digits, an

@@ -8,6 +8,7 @@ package ident
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // usccCharset is the 31-character alphabet of GB 32100: digits and upper-case letters without
@@ -41,12 +42,20 @@ const (
 	USCCPlaceholder USCCStatus = "PLACEHOLDER"
 )
 
-// separators are what clerks type into codes: spaces, hyphens, full-width spaces.
-var separators = strings.NewReplacer(" ", "", "-", "", "\u3000", "")
+// stripSeparators removes what clerks type into codes: any white space (full-width spaces and
+// line breaks included) and hyphens.
+func stripSeparators(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
 
 // NormalizeUSCC upper-cases a code and removes the spaces and hyphens clerks type into it.
 func NormalizeUSCC(s string) string {
-	return strings.ToUpper(separators.Replace(strings.TrimSpace(s)))
+	return strings.ToUpper(stripSeparators(s))
 }
 
 // USCCCheckChar computes the check character of the first 17 characters of a code.
