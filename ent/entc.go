@@ -36,6 +36,8 @@ func main() {
 			gen.FeatureIntercept,
 			gen.FeatureUpsert,
 			gen.FeatureGlobalID,
+			// Raw statements for the few set-based writes the ORM has no verb for (evaluator.store).
+			gen.FeatureExecQuery,
 		},
 	}, entc.Extensions(ex),
 		// The personal-data cipher reaches the schema hooks through the client's config.

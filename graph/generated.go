@@ -633,6 +633,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddPolicyRule                   func(childComplexity int, input PolicyRuleInput) int
 		CreateAdministrativeLicense     func(childComplexity int, input ent.CreateAdministrativeLicenseInput) int
+		CreateAdministrativePenalties   func(childComplexity int, input []*ent.CreateAdministrativePenaltyInput) int
 		CreateAdministrativePenalty     func(childComplexity int, input ent.CreateAdministrativePenaltyInput) int
 		CreateCreditCommitment          func(childComplexity int, input ent.CreateCreditCommitmentInput) int
 		CreateCreditScoreEvent          func(childComplexity int, input ent.CreateCreditScoreEventInput) int
@@ -1125,6 +1126,7 @@ type MutationResolver interface {
 	SnapshotEnvironmentalCredit(ctx context.Context, departmentID int, halfYear string) (int, error)
 	CreateGovernmentIntegrityRecord(ctx context.Context, input ent.CreateGovernmentIntegrityRecordInput) (*ent.GovernmentIntegrityRecord, error)
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
+	CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
 	UpdateAdministrativeLicense(ctx context.Context, id int, input ent.UpdateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error)
@@ -3735,6 +3737,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAdministrativeLicense(childComplexity, args["input"].(ent.CreateAdministrativeLicenseInput)), true
+	case "Mutation.createAdministrativePenalties":
+		if e.ComplexityRoot.Mutation.CreateAdministrativePenalties == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAdministrativePenalties_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAdministrativePenalties(childComplexity, args["input"].([]*ent.CreateAdministrativePenaltyInput)), true
 	case "Mutation.createAdministrativePenalty":
 		if e.ComplexityRoot.Mutation.CreateAdministrativePenalty == nil {
 			break
@@ -9083,6 +9096,20 @@ func (ec *executionContext) field_Mutation_createAdministrativeLicense_args(ctx 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateAdministrativeLicenseInput, error) {
 			return ec.unmarshalNCreateAdministrativeLicenseInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativeLicenseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createAdministrativePenalties_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]*ent.CreateAdministrativePenaltyInput, error) {
+			return ec.unmarshalNCreateAdministrativePenaltyInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativePenaltyInputᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -23004,6 +23031,68 @@ func (ec *executionContext) fieldContext_Mutation_createAdministrativePenalty(ct
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createAdministrativePenalty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createAdministrativePenalties(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAdministrativePenalties(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAdministrativePenalties(ctx, fc.Args["input"].([]*ent.CreateAdministrativePenaltyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal []*ent.AdministrativePenalty
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal []*ent.AdministrativePenalty
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AdministrativePenalty) graphql.Marshaler {
+			return ec.marshalNAdministrativePenalty2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAdministrativePenalties(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdministrativePenalty(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAdministrativePenalties_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -66680,6 +66769,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createAdministrativePenalties":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAdministrativePenalties(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateAdministrativePenalty":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateAdministrativePenalty(ctx, field)
@@ -69887,6 +69983,22 @@ func (ec *executionContext) unmarshalNAdministrativeLicenseWhereInput2ᚖgithub�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAdministrativePenalty2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AdministrativePenalty) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AdministrativePenalty!")
@@ -70006,6 +70118,25 @@ func (ec *executionContext) unmarshalNCreateAdministrativeLicenseInput2githubᚗ
 func (ec *executionContext) unmarshalNCreateAdministrativePenaltyInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativePenaltyInput(ctx context.Context, v any) (ent.CreateAdministrativePenaltyInput, error) {
 	res, err := ec.unmarshalInputCreateAdministrativePenaltyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateAdministrativePenaltyInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativePenaltyInputᚄ(ctx context.Context, v any) ([]*ent.CreateAdministrativePenaltyInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.CreateAdministrativePenaltyInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCreateAdministrativePenaltyInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativePenaltyInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCreateAdministrativePenaltyInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateAdministrativePenaltyInput(ctx context.Context, v any) (*ent.CreateAdministrativePenaltyInput, error) {
+	res, err := ec.unmarshalInputCreateAdministrativePenaltyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNCreateCreditCommitmentInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateCreditCommitmentInput(ctx context.Context, v any) (ent.CreateCreditCommitmentInput, error) {

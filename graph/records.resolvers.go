@@ -40,6 +40,11 @@ func (r *mutationResolver) CreateAdministrativePenalty(ctx context.Context, inpu
 		c.Create().SetInput(input).Save)
 }
 
+// CreateAdministrativePenalties is the resolver for the createAdministrativePenalties field.
+func (r *mutationResolver) CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
+	return createPenalties(ctx, input)
+}
+
 // UpdateAdministrativePenalty is the resolver for the updateAdministrativePenalty field.
 func (r *mutationResolver) UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error) {
 	return ent.FromContext(ctx).AdministrativePenalty.UpdateOneID(id).SetInput(input).Save(ctx)

@@ -18,6 +18,7 @@ import (
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 )
 
 // chinaTZ is where "today" is judged for publicity windows.
@@ -135,7 +136,7 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			if !ok {
 				return privacy.Skip // the schema hook reports the missing department
 			}
-			dep, err := m.Client().Department.Get(privacy.DecisionContext(ctx, privacy.Allow), depID)
+			dep, err := refdata.Department(ctx, m.Client(), depID)
 			if gen.IsNotFound(err) {
 				return privacy.Skip // reported as bad input by the schema hook
 			}

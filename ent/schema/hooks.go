@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/shopspring/decimal"
 )
 
@@ -269,7 +270,7 @@ func recordHook(rules recordRules) ent.Hook {
 				if !ok {
 					return nil, derrors.Field("departmentID", "the deciding department is required")
 				}
-				dep, err := m.Client().Department.Get(internal(ctx), depID)
+				dep, err := refdata.Department(ctx, m.Client(), depID)
 				if gen.IsNotFound(err) {
 					return nil, derrors.Field("departmentID", "no department has ID %d", depID)
 				}
@@ -411,19 +412,15 @@ func setPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) err
 		}
 	}
 	sector, _ := m.Sector()
-	allow := internal(ctx) // rules are reference data for every caller
-	rules, err := m.Client().PublicityRule.Query().
-		Where(publicityrule.SeverityEQ(string(severity)), publicityrule.Or(publicityrule.ListTypeIsNil(), publicityrule.ListType("")),
-			publicityrule.EffectiveFromLTE(decided),
-			publicityrule.Or(publicityrule.EffectiveToIsNil(), publicityrule.EffectiveToGT(decided)),
-			publicityrule.Or(publicityrule.SectorEQ(""), publicityrule.SectorIsNil(), publicityrule.SectorEQ(string(sector)))).
-		All(allow)
+	rules, err := refdata.PublicityRules(ctx, m.Client())
 	if err != nil {
 		return err
 	}
 	var rule *gen.PublicityRule
 	for _, r := range rules {
-		if rule == nil || r.Sector != "" && rule.Sector == "" {
+		applies := r.Severity == string(severity) && r.ListType == "" && !r.EffectiveFrom.After(decided) &&
+			(r.EffectiveTo == nil || r.EffectiveTo.After(decided)) && (r.Sector == "" || r.Sector == string(sector))
+		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
 			rule = r
 		}
 	}

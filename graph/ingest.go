@@ -1,0 +1,97 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
+)
+
+// MaxBatch is the most rows a batch mutation takes in one request.
+const MaxBatch = 1000
+
+// insertChunk is how many penalties go into one INSERT: about 45 bound values each, under
+// SQLite's limit of 32,766.
+const insertChunk = 250
+
+// createPenalties records a batch of penalties in the request's transaction: rows already
+// stored under their source key are returned as stored, the others go through the schema's
+// hooks one by one (validation, publicity), and the evaluations of the entities they name are
+// recomputed once at the end instead of once per row.
+func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
+	if len(inputs) == 0 || len(inputs) > MaxBatch {
+		return nil, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
+	}
+	c := ent.FromContext(ctx)
+	type key struct{ system, record string }
+	index := make(map[key]int, len(inputs))
+	records := make([]string, 0, len(inputs))
+	for i, in := range inputs {
+		k := key{in.SourceSystem, in.SourceRecordID}
+		if j, dup := index[k]; dup {
+			return nil, derrors.Row("input", i, derrors.Field("sourceRecordId", "repeats input[%d]", j))
+		}
+		index[k] = i
+		records = append(records, in.SourceRecordID)
+	}
+	out := make([]*ent.AdministrativePenalty, len(inputs))
+	stored, err := c.AdministrativePenalty.Query().Where(administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range stored {
+		if i, ok := index[key{p.SourceSystem, p.SourceRecordID}]; ok {
+			out[i] = p
+		}
+	}
+	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
+	// the evaluations recomputed once at the end.
+	bulk := refdata.WithCache(evaluator.Deferred(ctx))
+	var (
+		fresh    []int
+		builders []*ent.AdministrativePenaltyCreate
+	)
+	for i, in := range inputs {
+		if out[i] == nil {
+			fresh = append(fresh, i)
+			builders = append(builders, c.AdministrativePenalty.Create().SetInput(*in))
+		}
+	}
+	var entities []int
+	seen := map[int]bool{}
+	for from := 0; from < len(builders); from += insertChunk {
+		to := min(from+insertChunk, len(builders))
+		created, err := c.AdministrativePenalty.CreateBulk(builders[from:to]...).Save(bulk)
+		if err != nil {
+			return nil, blame(bulk, c, inputs, fresh[from:to], err)
+		}
+		for k, p := range created {
+			out[fresh[from+k]] = p
+			if p.EntityID != 0 && !seen[p.EntityID] {
+				seen[p.EntityID] = true
+				entities = append(entities, p.EntityID)
+			}
+		}
+	}
+	if err := evaluator.Recompute(ctx, c, sectors.Today(), entities...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// blame names the row that made a batch fail. A bulk insert reports what went wrong but not in
+// which row, so the rows are written again one at a time, in the same transaction, until one
+// fails the same way; the transaction is rolled back afterwards whatever happens. When no single
+// row fails alone (two rows clash with each other), the batch's own error is returned.
+func blame(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput, fresh []int, batchErr error) error {
+	for _, i := range fresh {
+		if err := c.AdministrativePenalty.Create().SetInput(*inputs[i]).Exec(ctx); err != nil {
+			return derrors.Row("input", i, err)
+		}
+	}
+	return batchErr
+}
