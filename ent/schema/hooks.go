@@ -23,7 +23,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
@@ -416,14 +415,7 @@ func setPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) err
 	if err != nil {
 		return err
 	}
-	var rule *gen.PublicityRule
-	for _, r := range rules {
-		applies := r.Severity == string(severity) && r.ListType == "" && !r.EffectiveFrom.After(decided) &&
-			(r.EffectiveTo == nil || r.EffectiveTo.After(decided)) && (r.Sector == "" || r.Sector == string(sector))
-		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
-			rule = r
-		}
-	}
+	rule := refdata.PenaltyRule(rules, string(severity), string(sector), decided)
 	if rule == nil {
 		m.ClearPublicityStart()
 		m.ClearPublicityMinEnd()
@@ -466,15 +458,13 @@ func listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	// when the department gave none, the planned end.
 	listed, _ := m.ListedOn()
 	listType, _ := m.ListType()
-	r, err := m.Client().PublicityRule.Query().
-		Where(publicityrule.ListType(string(listType)), publicityrule.EffectiveFromLTE(listed),
-			publicityrule.Or(publicityrule.EffectiveToIsNil(), publicityrule.EffectiveToGT(listed))).
-		Order(gen.Desc(publicityrule.FieldEffectiveFrom)).First(internal(ctx))
-	switch {
-	case gen.IsNotFound(err):
-		return nil
-	case err != nil:
+	rules, err := refdata.PublicityRules(ctx, m.Client())
+	if err != nil {
 		return err
+	}
+	r := refdata.ListRule(rules, string(listType), listed)
+	if r == nil {
+		return nil
 	}
 	m.SetPublicityMinEnd(listed.AddDate(0, r.MinMonths, 0))
 	m.SetRepairable(r.Repairable)

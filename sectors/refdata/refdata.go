@@ -7,6 +7,7 @@ package refdata
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
@@ -80,4 +81,34 @@ func PublicityRules(ctx context.Context, c *ent.Client) ([]*ent.PublicityRule, e
 		memo.mu.Unlock()
 	}
 	return rules, nil
+}
+
+// PenaltyRule picks the publicity rule of a penalty decided on day (domain.md §4): a penalty
+// rule (no list type) for the severity whose dates cover the day, one limited to the sector
+// preferred over a general one. It returns nil when none applies: the penalty is not public.
+func PenaltyRule(rules []*ent.PublicityRule, severity, sector string, day time.Time) *ent.PublicityRule {
+	var rule *ent.PublicityRule
+	for _, r := range rules {
+		applies := r.ListType == "" && r.Severity == severity && inForce(r, day) && (r.Sector == "" || r.Sector == sector)
+		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
+			rule = r
+		}
+	}
+	return rule
+}
+
+// ListRule picks the rule of a list type in force on the listing day, the latest one when
+// several are; nil when the list has none.
+func ListRule(rules []*ent.PublicityRule, listType string, day time.Time) *ent.PublicityRule {
+	var rule *ent.PublicityRule
+	for _, r := range rules {
+		if r.ListType == listType && inForce(r, day) && (rule == nil || r.EffectiveFrom.After(rule.EffectiveFrom)) {
+			rule = r
+		}
+	}
+	return rule
+}
+
+func inForce(r *ent.PublicityRule, day time.Time) bool {
+	return !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day))
 }
