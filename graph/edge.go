@@ -37,7 +37,8 @@ type EdgeConfig struct {
 }
 
 // DefaultEdge are the edge settings of a server started without flags.
-var DefaultEdge = EdgeConfig{BodyLimit: 1 << 20, RatePerToken: 50, RateBurst: 100}
+// A body of 4 MiB leaves room for a batch of 1,000 penalties (about 1 MiB).
+var DefaultEdge = EdgeConfig{BodyLimit: 4 << 20, RatePerToken: 50, RateBurst: 100}
 
 // metrics are the service's Prometheus instruments.
 type metrics struct {

@@ -2,10 +2,16 @@ package graph
 
 import (
 	"context"
+	"slices"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
@@ -30,6 +36,7 @@ func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePena
 	type key struct{ system, record string }
 	index := make(map[key]int, len(inputs))
 	records := make([]string, 0, len(inputs))
+	var systems []string
 	for i, in := range inputs {
 		k := key{in.SourceSystem, in.SourceRecordID}
 		if j, dup := index[k]; dup {
@@ -37,9 +44,14 @@ func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePena
 		}
 		index[k] = i
 		records = append(records, in.SourceRecordID)
+		if !slices.Contains(systems, in.SourceSystem) {
+			systems = append(systems, in.SourceSystem)
+		}
 	}
 	out := make([]*ent.AdministrativePenalty, len(inputs))
-	stored, err := c.AdministrativePenalty.Query().Where(administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
+	// Both columns, so the unique index on (source_system, source_record_id) answers.
+	stored, err := c.AdministrativePenalty.Query().
+		Where(administrativepenalty.SourceSystemIn(systems...), administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +59,9 @@ func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePena
 		if i, ok := index[key{p.SourceSystem, p.SourceRecordID}]; ok {
 			out[i] = p
 		}
+	}
+	if err := lockEntities(ctx, c, inputs, out); err != nil {
+		return nil, err
 	}
 	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
 	// the evaluations recomputed once at the end.
@@ -94,4 +109,33 @@ func blame(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativ
 		}
 	}
 	return batchErr
+}
+
+// lockEntities locks the entities the new rows name, in ID order, before anything is written.
+// On MySQL a penalty's foreign key takes a shared lock on its entity and the recompute then an
+// exclusive one, so two batches naming the same entity would deadlock, each holding the shared
+// lock the other's update waits for; taking the exclusive locks first, in one order, makes the
+// second batch wait instead. SQLite lets one writer in at a time anyway.
+func lockEntities(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput, stored []*ent.AdministrativePenalty) error {
+	var ids []int
+	for i, in := range inputs {
+		if stored[i] == nil && in.EntityID != nil {
+			ids = append(ids, *in.EntityID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	forUpdate := predicate.MarketEntity(func(s *sql.Selector) {
+		if s.Dialect() == dialect.MySQL {
+			s.ForUpdate()
+		}
+	})
+	// A lock, not a read the caller gets to see: whether the caller may write about these
+	// entities is decided row by row afterwards.
+	_, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), forUpdate).
+		Order(ent.Asc(marketentity.FieldID)).IDs(privacy.DecisionContext(ctx, privacy.Allow))
+	return err
 }

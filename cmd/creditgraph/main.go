@@ -26,9 +26,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,6 +50,16 @@ import (
 
 func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	// Collect garbage less often than Go's default (GOGC=100) while a soft memory limit keeps the
+	// heap well under the 512 MB a server gets (BENCHMARKS.md): batch writes allocate a lot of
+	// short-lived memory, and the default spent a fifth of their CPU in the collector. GOGC and
+	// GOMEMLIMIT in the environment take precedence.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(384 << 20)
+	}
 	if err := run(context.Background(), os.Args[1:], logger); err != nil {
 		fmt.Fprintln(os.Stderr, "creditgraph:", err)
 		os.Exit(1)
@@ -67,6 +79,7 @@ type config struct {
 	corsOrigins         string
 	rateLimit           float64
 	bodyLimit           int64
+	debugAddr           string
 	batch               int
 	// token subcommands
 	name, department, role, scope string
@@ -101,6 +114,7 @@ func parse(cmd string, args []string) (config, error) {
 	switch cmd {
 	case "serve":
 		fs.StringVar(&c.addr, "addr", env("CREDITGRAPH_ADDR", "127.0.0.1:8080"), "listen address (CREDITGRAPH_ADDR)")
+		fs.StringVar(&c.debugAddr, "debug-addr", env("CREDITGRAPH_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (CREDITGRAPH_DEBUG_ADDR)")
 		fs.BoolVar(&c.migrate, "migrate", envBool("CREDITGRAPH_MIGRATE", false), "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
 		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
@@ -324,6 +338,16 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.debugAddr != "" {
+		// Go's profiler, for operators, on its own (loopback) address: never on the API's.
+		dbg := &http.Server{Addr: cfg.debugAddr, Handler: debugMux(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("debug listener", "err", err)
+			}
+		}()
+		defer dbg.Close()
+	}
 	go authorizer.Watch(ctx, 2*time.Second) // policy changes from any instance apply within seconds
 	go recomputeDue(ctx, db, logger, 10*time.Minute)
 	errc := make(chan error, 1)
@@ -388,4 +412,15 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// debugMux serves net/http/pprof's handlers.
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }

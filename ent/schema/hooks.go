@@ -141,6 +141,9 @@ func marketEntityHook(next ent.Mutator) ent.Mutator {
 				}
 			}
 		}
+		if _, ok := m.EvaluationDueOn(); !ok && m.Op().Is(ent.OpCreate) {
+			m.SetEvaluationDueOn(today()) // first evaluated by the due-date job, if no record comes first
+		}
 		if v, ok := m.IndustryCode(); ok && v != "" && !industryCode.MatchString(v) {
 			return nil, derrors.Field("industryCode", "%q is not a GB/T 4754 code (a letter A-T and 2 to 4 digits)", v)
 		}
