@@ -37,14 +37,14 @@ type config struct {
 	url, db, supervisor, auditor, clerk, explain string
 	pid                                          int
 	duration                                     time.Duration
-	concurrency                                  []int
+	concurrency, ingestConcurrency               []int
 	batches                                      int
 	only                                         string
 }
 
 func main() {
 	var c config
-	var conc string
+	var conc, ingestConc string
 	flag.StringVar(&c.url, "url", "http://127.0.0.1:18090", "creditgraph server")
 	flag.StringVar(&c.db, "db", "", "the server's database, mysql://… (parameters, raw SQL floor, EXPLAIN)")
 	flag.StringVar(&c.supervisor, "supervisor", "", "token of a market supervisor (a–d)")
@@ -53,20 +53,27 @@ func main() {
 	flag.StringVar(&c.explain, "explain", "", "write EXPLAIN of every statement of one request of each query to this file")
 	flag.IntVar(&c.pid, "pid", 0, "server process, for its memory")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long each query runs at each concurrency")
-	flag.StringVar(&conc, "concurrency", "1,16", "concurrencies to run")
+	flag.StringVar(&conc, "concurrency", "1,16", "concurrencies to run a–e at")
+	flag.StringVar(&ingestConc, "ingest-concurrency", "1,2,16", "concurrencies to run f at")
 	flag.IntVar(&c.batches, "batches", 20, "ingest batches of 1,000 penalties at each concurrency")
-	flag.StringVar(&c.only, "only", "abcdef", "which of the queries a–f to run")
+	flag.StringVar(&c.only, "only", "0abcdef", "which of the queries to run: 0 (reference) and a–f")
 	flag.Parse()
-	for _, s := range strings.Split(conc, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			fail(fmt.Errorf("-concurrency: %q is not a positive number", s))
-		}
-		c.concurrency = append(c.concurrency, n)
-	}
+	c.concurrency, c.ingestConcurrency = counts("concurrency", conc), counts("ingest-concurrency", ingestConc)
 	if err := run(context.Background(), c); err != nil {
 		fail(err)
 	}
+}
+
+func counts(flag, list string) []int {
+	var out []int
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fail(fmt.Errorf("-%s: %q is not a positive number", flag, s))
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 func fail(err error) {
@@ -112,7 +119,7 @@ func run(ctx context.Context, c config) error {
 	mem := watchMemory(c.pid)
 
 	qs := queries(c, p)
-	if c.explain != "" && c.only == "abcdef" {
+	if c.explain != "" && strings.Contains(c.only, "abcde") {
 		if err := explainAll(ctx, c, db, qs); err != nil {
 			return fmt.Errorf("explain: %w", err)
 		}
@@ -154,7 +161,7 @@ func run(ctx context.Context, c config) error {
 	}
 	var ingests []ingestRow
 	seq := time.Now().UnixMicro() // source keys unique across runs
-	for _, k := range c.concurrency {
+	for _, k := range c.ingestConcurrency {
 		if !strings.Contains(c.only, "f") {
 			break
 		}
@@ -308,6 +315,8 @@ func queries(c config, p params) []query {
 		return func(ctx context.Context, i int) error { return graphQL(ctx, c.url, token, q, vars(i), nil) }
 	}
 	return []query{
+		{name: "0. viewer only: the fixed cost of HTTP, token check and GraphQL, for reference",
+			api: post(c.supervisor, `{ viewer { role department } }`, func(int) map[string]any { return nil })},
 		{name: "a. supervisor: first 50 D-tier entities of a city, legal representatives, active list entries",
 			api: post(c.supervisor, queryA, func(int) map[string]any { return map[string]any{"city": p.city} }),
 			raw: func(ctx context.Context, db *sql.DB, i int) error { return rawA(ctx, db, p.city) }},
@@ -530,16 +539,17 @@ func measure(ctx context.Context, k int, d time.Duration, fn func(i int) error) 
 	})
 }
 
-// measureN runs fn n times from k workers.
+// measureN runs fn(0) … fn(n-1) from k workers.
 func measureN(ctx context.Context, k, n int, fn func(i int) error) (stats, error) {
 	var mu sync.Mutex
 	next := 0
-	return collect(k, func(w, i int) (bool, error) {
+	return collect(k, func(int, int) (bool, error) {
 		mu.Lock()
 		if next >= n {
 			mu.Unlock()
 			return false, nil
 		}
+		i := next
 		next++
 		mu.Unlock()
 		return true, fn(i)
@@ -620,7 +630,8 @@ func watchMemory(pid int) func() (peak, now int64) {
 }
 
 // explainAll runs each query once with MariaDB's general log on, and writes the EXPLAIN of
-// every SELECT the server sent.
+// every query the server sent (SELECTs, and the WITH … ROW_NUMBER() queries entgql pages nested
+// connections with).
 func explainAll(ctx context.Context, c config, db *sql.DB, qs []query) error {
 	f, err := os.Create(c.explain)
 	if err != nil {
@@ -654,7 +665,7 @@ func explainAll(ctx context.Context, c config, db *sql.DB, qs []query) error {
 			return err
 		}
 		stmts, err := drain(ctx, db, `SELECT argument FROM mysql.general_log WHERE command_type IN ('Query', 'Execute')
-			AND (argument LIKE 'SELECT%' OR argument LIKE 'select%') AND argument NOT LIKE '%general_log%' ORDER BY event_time`)
+			AND (argument LIKE 'SELECT%' OR argument LIKE 'WITH%') AND argument NOT LIKE '%general_log%' ORDER BY event_time`)
 		if err != nil {
 			return err
 		}

@@ -783,9 +783,9 @@ var (
 				Columns: []*schema.Column{MarketEntitiesColumns[10], MarketEntitiesColumns[11]},
 			},
 			{
-				Name:    "marketentity_city_code_risk_tier",
+				Name:    "marketentity_city_code_risk_tier_credit_score",
 				Unique:  false,
-				Columns: []*schema.Column{MarketEntitiesColumns[10], MarketEntitiesColumns[17]},
+				Columns: []*schema.Column{MarketEntitiesColumns[10], MarketEntitiesColumns[17], MarketEntitiesColumns[18]},
 			},
 			{
 				Name:    "marketentity_risk_tier_credit_score",
