@@ -2,7 +2,7 @@
 # Issue 6 at provincial scale, on the private MariaDB of scripts/scale-db.sh (BENCHMARKS.md).
 #
 #   bash scripts/scale.sh seed [N]   # N entities (default 1,000,000) and a year of audit log;
-#                                    #   about 3 minutes for 1 M here; re-running resumes or extends
+#                                    #   about 2.5 minutes for 1 M here; re-running resumes or extends
 #   bash scripts/scale.sh bench      # the benchmark table a–f, raw SQL floors, server memory and
 #                                    #   EXPLAIN of every statement (BENCHMARKS-EXPLAIN.md); about 8 minutes
 #

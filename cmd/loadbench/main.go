@@ -22,6 +22,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -629,6 +630,8 @@ func watchMemory(pid int) func() (peak, now int64) {
 	}
 }
 
+var tokenHash = regexp.MustCompile("secret_hash` = '[0-9a-f]+'")
+
 // explainAll runs each query once with MariaDB's general log on, and writes the EXPLAIN of
 // every query the server sent (SELECTs, and the WITH … ROW_NUMBER() queries entgql pages nested
 // connections with).
@@ -653,6 +656,11 @@ func explainAll(ctx context.Context, c config, db *sql.DB, qs []query) error {
 		}
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "SET GLOBAL general_log = 0")
+	var entities int
+	_ = db.QueryRowContext(ctx, "SELECT COUNT(*) FROM market_entities").Scan(&entities)
+	fmt.Fprintf(f, "# EXPLAIN of the benchmark queries\n\nWritten by `bash scripts/scale.sh bench` (cmd/loadbench -explain) on %s, with %d entities: "+
+		"every statement the server sent for one request of each query, from MariaDB's general log, and its plan. "+
+		"See BENCHMARKS.md for the figures and the indexes.\n\n", time.Now().UTC().Format(time.DateOnly), entities)
 	for _, q := range qs {
 		if _, err := conn.ExecContext(ctx, "SET GLOBAL general_log = 1"); err != nil {
 			return err
@@ -675,7 +683,9 @@ func explainAll(ctx context.Context, c config, db *sql.DB, qs []query) error {
 		fmt.Fprintf(f, "### %s\n\n%d statements.\n\n", q.name, len(stmts))
 		for _, s := range stmts {
 			stmt := string(s[0].([]byte))
-			fmt.Fprintf(f, "```sql\n%s\n```\n\n| id | select_type | table | type | possible_keys | key | key_len | ref | rows | Extra |\n|---|---|---|---|---|---|---|---|---|---|\n", stmt)
+			// The token's hash is not for a document, even a bench token's.
+			shown := tokenHash.ReplaceAllString(stmt, "secret_hash` = '…'")
+			fmt.Fprintf(f, "```sql\n%s\n```\n\n| id | select_type | table | type | possible_keys | key | key_len | ref | rows | Extra |\n|---|---|---|---|---|---|---|---|---|---|\n", shown)
 			plan, err := drain(ctx, db, "EXPLAIN "+stmt)
 			if err != nil {
 				fmt.Fprintf(f, "EXPLAIN failed: %v\n\n", err)
