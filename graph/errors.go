@@ -93,6 +93,8 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):
 			set(gqlErr, CodeConflict, "", msg)
+		case writeClash(err):
+			set(gqlErr, CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
 		case errors.Is(err, derrors.Unavailable), databaseDown(err):
 			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):
@@ -199,6 +201,13 @@ func describeConstraint(raw string) (field, msg string) {
 
 // databaseDown recognises a database that does not answer (refused or broken connections), so
 // callers get UNAVAILABLE — retry later — instead of an internal error.
+// writeClash reports a transaction MySQL rolled back for a deadlock (1213) or a lock wait
+// timeout (1205): nothing was written and the same request may simply be sent again.
+func writeClash(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
+}
+
 func databaseDown(err error) bool {
 	var netErr *net.OpError
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) {

@@ -4,14 +4,9 @@ import (
 	"context"
 	"slices"
 
-	"entgo.io/ent/dialect"
-	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
-	"github.com/creditgraph/creditgraph/ent/marketentity"
-	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
@@ -60,7 +55,14 @@ func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePena
 			out[i] = p
 		}
 	}
-	if err := lockEntities(ctx, c, inputs, out); err != nil {
+	// Lock the entities named before writing (evaluator.Lock says why).
+	var named []int
+	for i, in := range inputs {
+		if out[i] == nil && in.EntityID != nil {
+			named = append(named, *in.EntityID)
+		}
+	}
+	if err := evaluator.Lock(ctx, c, named...); err != nil {
 		return nil, err
 	}
 	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
@@ -109,33 +111,4 @@ func blame(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativ
 		}
 	}
 	return batchErr
-}
-
-// lockEntities locks the entities the new rows name, in ID order, before anything is written.
-// On MySQL a penalty's foreign key takes a shared lock on its entity and the recompute then an
-// exclusive one, so two batches naming the same entity would deadlock, each holding the shared
-// lock the other's update waits for; taking the exclusive locks first, in one order, makes the
-// second batch wait instead. SQLite lets one writer in at a time anyway.
-func lockEntities(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput, stored []*ent.AdministrativePenalty) error {
-	var ids []int
-	for i, in := range inputs {
-		if stored[i] == nil && in.EntityID != nil {
-			ids = append(ids, *in.EntityID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	forUpdate := predicate.MarketEntity(func(s *sql.Selector) {
-		if s.Dialect() == dialect.MySQL {
-			s.ForUpdate()
-		}
-	})
-	// A lock, not a read the caller gets to see: whether the caller may write about these
-	// entities is decided row by row afterwards.
-	_, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), forUpdate).
-		Order(ent.Asc(marketentity.FieldID)).IDs(privacy.DecisionContext(ctx, privacy.Allow))
-	return err
 }

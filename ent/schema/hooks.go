@@ -311,6 +311,11 @@ func recordHook(rules recordRules) ent.Hook {
 					entityID, hasEntity = v.(int), v.(int) != 0
 				}
 			}
+			if rules.evaluates && hasEntity && !evaluator.IsDeferred(ctx) {
+				if err := evaluator.Lock(ctx, m.Client(), entityID); err != nil {
+					return nil, err
+				}
+			}
 			v, err := next.Mutate(ctx, m)
 			if err != nil || !rules.evaluates || !hasEntity || evaluator.IsDeferred(ctx) {
 				return v, err

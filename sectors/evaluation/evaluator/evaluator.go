@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
@@ -34,6 +37,29 @@ func Deferred(ctx context.Context) context.Context {
 
 // IsDeferred reports whether ctx is a bulk load.
 func IsDeferred(ctx context.Context) bool { v, _ := ctx.Value(deferredKey{}).(bool); return v }
+
+// Lock takes the write locks of the entities, in ID order, before their records are written.
+// On MySQL a record's foreign key takes a shared lock on its entity and the recompute then an
+// exclusive one, so two transactions writing about the same entity deadlock, each holding the
+// shared lock the other's update waits for; taking the exclusive locks first, in one order,
+// makes the second wait instead. SQLite lets one writer in at a time: there it is a plain read.
+func Lock(ctx context.Context, c *ent.Client, ids ...int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	forUpdate := predicate.MarketEntity(func(s *sql.Selector) {
+		if s.Dialect() == dialect.MySQL {
+			s.ForUpdate()
+		}
+	})
+	// A lock, not a read the caller gets to see.
+	_, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), forUpdate).
+		Order(ent.Asc(marketentity.FieldID)).IDs(internal(ctx))
+	return err
+}
 
 // RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
 func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (evaluation.RuleSet, error) {
