@@ -208,7 +208,7 @@ type loader struct {
 
 func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, error) {
 	l := &loader{db: db, o: o, day: sectors.Today(), now: time.Now().UTC().Truncate(time.Microsecond),
-		depts: map[string]*ent.Department{}, counties: map[string][]ident.Division{}, next: map[string]int64{}}
+		depts: map[string]*ent.Department{}, next: map[string]int64{}}
 	var err error
 	if l.rules, err = evaluator.RuleSetAt(ctx, db.Client, l.day); err != nil {
 		return nil, err
@@ -240,12 +240,7 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	l.cities = ident.JiangsuCities()
-	for _, d := range ident.JiangsuDivisions() {
-		if d.Level == ident.LevelCounty && d.CityCode != "" && d.CityCode[2:4] <= "13" {
-			l.counties[d.CityCode] = append(l.counties[d.CityCode], d)
-		}
-	}
+	l.cities, l.counties = ident.JiangsuCities(), countiesByCity()
 	// IDs continue each table's range (ent's global IDs give every type its own 2^32 block).
 	starts := map[string]int64{}
 	for _, t := range migrate.Tables {
@@ -358,18 +353,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		daysAgo := func(a, z int) time.Time { return l.o.AsOf.AddDate(0, 0, -(a + r.IntN(z-a+1))) }
 		kind, _ := ident.EntityKindOf(code)
 		ind := industries[r.IntN(len(industries))]
-		place := strings.TrimSuffix(city.Name, "市")
-		name := fmt.Sprintf("%s%s%s%s%s", place, pick(brandWords), pick(brandWords), ind.name, pick(companyForms))
-		switch prefix {
-		case "92":
-			name = place + pick(surnames) + "记" + ind.name + "经营部"
-		case "93":
-			name = place + pick(brandWords) + pick(brandWords) + "农民专业合作社"
-		case "12":
-			name = place + "市" + ind.name + "研究所"
-		case "52":
-			name = place + pick(brandWords) + pick(brandWords) + ind.name + "服务中心"
-		}
+		name := entityName(r, city, prefix, ind.name)
 		status := "OPERATING"
 		if r.IntN(50) == 0 {
 			status = "REVOKED"
@@ -516,17 +500,7 @@ func (l *loader) draw(i int) (r *rand.Rand, city, county ident.Division, prefix,
 	r = rand.New(rand.NewPCG(l.o.Seed, uint64(i)))
 	city = l.cities[weightedCity(r)]
 	county = l.counties[city.Code][r.IntN(len(l.counties[city.Code]))]
-	prefix = "91"
-	switch x := r.IntN(100); {
-	case x < 15:
-		prefix = "92"
-	case x < 18:
-		prefix = "93"
-	case x < 19:
-		prefix = "12"
-	case x < 20:
-		prefix = "52"
-	}
+	prefix = kindPrefix(r)
 	return r, city, county, prefix, bulkUSCC(prefix, county.Code, i)
 }
 
@@ -594,19 +568,6 @@ func (l *loader) write(ctx context.Context, b *bulkBatch) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// weightedCity draws a city index weighted roughly by its number of market entities.
-func weightedCity(r *rand.Rand) int {
-	weights := [13]int{14, 10, 8, 8, 18, 9, 4, 5, 6, 5, 4, 5, 4}
-	x := r.IntN(100)
-	for i, w := range weights {
-		if x < w {
-			return i
-		}
-		x -= w
-	}
-	return 0
 }
 
 // bulkUSCC makes entity i's code: its 8-character organisation body is i scrambled by a

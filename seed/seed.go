@@ -159,13 +159,8 @@ func newGenerator(c *ent.Client, o Options) *generator {
 		o.AsOf = DefaultOptions().AsOf
 	}
 	g := &generator{c: c, o: o, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
-		depts: map[string]*ent.Department{}, counties: map[string][]ident.Division{}, used: map[string]bool{}}
-	g.cities = ident.JiangsuCities()
-	for _, d := range ident.JiangsuDivisions() {
-		if d.Level == ident.LevelCounty && d.CityCode != "" && d.CityCode[2:4] <= "13" {
-			g.counties[d.CityCode] = append(g.counties[d.CityCode], d)
-		}
-	}
+		depts: map[string]*ent.Department{}, used: map[string]bool{}}
+	g.cities, g.counties = ident.JiangsuCities(), countiesByCity()
 	return g
 }
 
@@ -226,23 +221,8 @@ func (g *generator) uscc(prefix string, county ident.Division) string {
 	}
 }
 
-// city draws a city weighted roughly by its number of market entities (Suzhou and Nanjing
-// largest, Suqian and Lianyungang smallest).
-func (g *generator) city() ident.Division {
-	weights := []int{14, 10, 8, 8, 18, 9, 4, 5, 6, 5, 4, 5, 4}
-	total := 0
-	for _, w := range weights {
-		total += w
-	}
-	x := g.r.IntN(total)
-	for i, w := range weights {
-		if x < w {
-			return g.cities[i]
-		}
-		x -= w
-	}
-	return g.cities[0]
-}
+// city draws a city weighted roughly by its number of market entities.
+func (g *generator) city() ident.Division { return g.cities[weightedCity(g.r)] }
 
 func (g *generator) run(ctx context.Context) error {
 	deps, err := g.c.Department.Query().All(ctx)
@@ -306,19 +286,9 @@ func (g *generator) load(ctx context.Context, c *ent.Client) error {
 		for j := i; j < end; j++ {
 			city := g.city()
 			county := g.counties[city.Code][g.r.IntN(len(g.counties[city.Code]))]
-			prefix := "91"
-			switch x := g.r.IntN(100); {
-			case x < 15:
-				prefix = "92"
-			case x < 18:
-				prefix = "93"
-			case x < 19:
-				prefix = "12"
-			case x < 20:
-				prefix = "52"
-			}
+			prefix := kindPrefix(g.r)
 			ind := industries[g.r.IntN(len(industries))]
-			name := g.entityName(city, prefix, ind.name)
+			name := entityName(g.r, city, prefix, ind.name)
 			capital := decimal.NewFromInt(int64(10 + g.r.IntN(5000)))
 			b := c.MarketEntity.Create().SetUscc(g.uscc(prefix, county)).SetName(name).
 				SetStatus(marketentity.StatusOPERATING).
@@ -372,12 +342,14 @@ func (g *generator) load(ctx context.Context, c *ent.Client) error {
 	return g.providers(ctx, c, entities, persons)
 }
 
-func (g *generator) entityName(city ident.Division, prefix, industry string) string {
-	brand := g.pick(brandWords) + g.pick(brandWords)
+// entityName draws a name for an entity of the kind prefix and industry in city.
+func entityName(r *rand.Rand, city ident.Division, prefix, industry string) string {
+	pick := func(xs []string) string { return xs[r.IntN(len(xs))] }
+	brand := pick(brandWords) + pick(brandWords)
 	place := strings.TrimSuffix(city.Name, "市")
 	switch prefix {
 	case "92":
-		return place + g.pick(surnames) + "记" + industry + "经营部"
+		return place + pick(surnames) + "记" + industry + "经营部"
 	case "93":
 		return place + brand + "农民专业合作社"
 	case "12":
@@ -385,7 +357,49 @@ func (g *generator) entityName(city ident.Division, prefix, industry string) str
 	case "52":
 		return place + brand + industry + "服务中心"
 	}
-	return place + brand + industry + g.pick(companyForms)
+	return place + brand + industry + pick(companyForms)
+}
+
+// kindPrefix draws the registration authority and kind of a new entity (the USCC's first two
+// characters): mostly enterprises, 15 % individual businesses, a few cooperatives, public
+// institutions and social organisations.
+func kindPrefix(r *rand.Rand) string {
+	switch x := r.IntN(100); {
+	case x < 15:
+		return "92"
+	case x < 18:
+		return "93"
+	case x < 19:
+		return "12"
+	case x < 20:
+		return "52"
+	}
+	return "91"
+}
+
+// weightedCity draws the index of a city in ident.JiangsuCities, weighted roughly by its number
+// of market entities (Suzhou and Nanjing largest, Suqian and Lianyungang smallest).
+func weightedCity(r *rand.Rand) int {
+	weights := [13]int{14, 10, 8, 8, 18, 9, 4, 5, 6, 5, 4, 5, 4}
+	x := r.IntN(100)
+	for i, w := range weights {
+		if x < w {
+			return i
+		}
+		x -= w
+	}
+	return 0
+}
+
+// countiesByCity lists the counties of each of today's 13 cities.
+func countiesByCity() map[string][]ident.Division {
+	out := map[string][]ident.Division{}
+	for _, d := range ident.JiangsuDivisions() {
+		if d.Level == ident.LevelCounty && d.CityCode != "" && d.CityCode[2:4] <= "13" {
+			out[d.CityCode] = append(out[d.CityCode], d)
+		}
+	}
+	return out
 }
 
 // dept returns the city department of a sector, or the provincial one for one in ten records.
