@@ -213,7 +213,7 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 	if l.rules, err = evaluator.RuleSetAt(ctx, db.Client, l.day); err != nil {
 		return nil, err
 	}
-	if l.pubRules, err = refdata.PublicityRules(ctx, db.Client); err != nil {
+	if l.pubRules, err = refdata.PublicityRules(ctx, refdata.Of(db.Client)); err != nil {
 		return nil, err
 	}
 	deps, err := db.Client.Department.Query().All(ctx)

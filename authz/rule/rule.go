@@ -136,7 +136,7 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			if !ok {
 				return privacy.Skip // the schema hook reports the missing department
 			}
-			dep, err := refdata.Department(ctx, m.Client(), depID)
+			dep, err := refdata.Department(ctx, m, depID)
 			if gen.IsNotFound(err) {
 				return privacy.Skip // reported as bad input by the schema hook
 			}

@@ -272,7 +272,7 @@ func recordHook(rules recordRules) ent.Hook {
 				if !ok {
 					return nil, derrors.Field("departmentID", "the deciding department is required")
 				}
-				dep, err := refdata.Department(ctx, m.Client(), depID)
+				dep, err := refdata.Department(ctx, m, depID)
 				if gen.IsNotFound(err) {
 					return nil, derrors.Field("departmentID", "no department has ID %d", depID)
 				}
@@ -419,7 +419,7 @@ func setPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) err
 		}
 	}
 	sector, _ := m.Sector()
-	rules, err := refdata.PublicityRules(ctx, m.Client())
+	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -466,7 +466,7 @@ func listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	// when the department gave none, the planned end.
 	listed, _ := m.ListedOn()
 	listType, _ := m.ListType()
-	rules, err := refdata.PublicityRules(ctx, m.Client())
+	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -36,8 +36,19 @@ func internal(ctx context.Context) context.Context {
 	return privacy.DecisionContext(ctx, privacy.Allow)
 }
 
+// Source gives the client to read with, asked for only on a miss: a mutation's Client() builds
+// a new client at every call, which a batch would otherwise pay for on every memo hit.
+type Source interface{ Client() *ent.Client }
+
+type clientSource struct{ c *ent.Client }
+
+func (s clientSource) Client() *ent.Client { return s.c }
+
+// Of makes a client a Source.
+func Of(c *ent.Client) Source { return clientSource{c} }
+
 // Department returns the department with id.
-func Department(ctx context.Context, c *ent.Client, id int) (*ent.Department, error) {
+func Department(ctx context.Context, src Source, id int) (*ent.Department, error) {
 	memo := from(ctx)
 	if memo != nil {
 		memo.mu.Lock()
@@ -47,7 +58,7 @@ func Department(ctx context.Context, c *ent.Client, id int) (*ent.Department, er
 			return d, nil
 		}
 	}
-	d, err := c.Department.Get(internal(ctx), id)
+	d, err := src.Client().Department.Get(internal(ctx), id)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +72,7 @@ func Department(ctx context.Context, c *ent.Client, id int) (*ent.Department, er
 
 // PublicityRules returns every publicity rule, oldest first: a few dozen rows, filtered by the
 // caller.
-func PublicityRules(ctx context.Context, c *ent.Client) ([]*ent.PublicityRule, error) {
+func PublicityRules(ctx context.Context, src Source) ([]*ent.PublicityRule, error) {
 	memo := from(ctx)
 	if memo != nil {
 		memo.mu.Lock()
@@ -71,7 +82,7 @@ func PublicityRules(ctx context.Context, c *ent.Client) ([]*ent.PublicityRule, e
 			return rules, nil
 		}
 	}
-	rules, err := c.PublicityRule.Query().Order(ent.Asc(publicityrule.FieldID)).All(internal(ctx))
+	rules, err := src.Client().PublicityRule.Query().Order(ent.Asc(publicityrule.FieldID)).All(internal(ctx))
 	if err != nil {
 		return nil, err
 	}
