@@ -3,6 +3,8 @@
 #
 #   bash scripts/scale.sh seed [N]   # N entities (default 1,000,000) and a year of audit log;
 #                                    #   about 2.5 minutes for 1 M here; re-running resumes or extends
+#   bash scripts/scale.sh reset      # removes what bench wrote (f's penalties, its tokens) and
+#                                    #   recomputes every evaluation, so the next bench starts alike
 #   bash scripts/scale.sh bench      # the benchmark table a–f, raw SQL floors, server memory and
 #                                    #   EXPLAIN of every statement (BENCHMARKS-EXPLAIN.md); about 8 minutes
 #
@@ -45,6 +47,10 @@ seed)
   $M -N "$DBNAME" -e "ANALYZE TABLE market_entities, natural_persons, entity_roles, sector_ratings, administrative_licenses,
     administrative_penalties, list_entries, audit_logs" >/dev/null
   ;;
+reset)
+  $M "$DBNAME" -e "DELETE FROM administrative_penalties WHERE source_system = 'loadbench'; DELETE FROM api_tokens WHERE name LIKE 'bench-%'"
+  timeout 1800 "$DIR/creditgraph" recompute --db "$DB" 2>&1 | awk 'NR % 100 == 0' >&2
+  ;;
 bench)
   name=bench-$(date +%s)
   issue() { "$DIR/creditgraph" token issue --db "$DB" --name "$name-$1" --department market --role "$1" ${2:+--scope "$2"} 2>/dev/null; }
@@ -58,5 +64,5 @@ bench)
     -duration "${DURATION:-20s}" -concurrency "${CONCURRENCY:-1,16}" -ingest-concurrency "${INGEST_CONCURRENCY:-1,2,16}" -batches "${BATCHES:-20}" -only "${ONLY:-0abcdef}" -explain "${EXPLAIN:-BENCHMARKS-EXPLAIN.md}"
   ;;
 *)
-  echo "usage: $0 seed [N] | bench" >&2; exit 2 ;;
+  echo "usage: $0 seed [N] | reset | bench" >&2; exit 2 ;;
 esac
