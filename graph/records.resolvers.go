@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/sectors/ingest"
 )
 
 // CounterpartyName is the resolver for the counterpartyName field.
@@ -42,7 +43,7 @@ func (r *mutationResolver) CreateAdministrativePenalty(ctx context.Context, inpu
 
 // CreateAdministrativePenalties is the resolver for the createAdministrativePenalties field.
 func (r *mutationResolver) CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
-	return createPenalties(ctx, input)
+	return ingest.Penalties(ctx, ent.FromContext(ctx), input)
 }
 
 // UpdateAdministrativePenalty is the resolver for the updateAdministrativePenalty field.

@@ -1,4 +1,8 @@
-package graph
+// Package ingest records batches of sector records — a department's daily export — in one
+// transaction: every row through the schema's hooks and privacy rules like a single create,
+// one multi-row INSERT per chunk, reference rows read once, the entities named locked first and
+// their evaluations recomputed once at the end. Errors name the row (input[7].decisionDate).
+package ingest
 
 import (
 	"context"
@@ -19,15 +23,14 @@ const MaxBatch = 1000
 // SQLite's limit of 32,766.
 const insertChunk = 250
 
-// createPenalties records a batch of penalties in the request's transaction: rows already
+// Penalties records a batch of penalties with c, the request's transaction: rows already
 // stored under their source key are returned as stored, the others go through the schema's
 // hooks one by one (validation, publicity), and the evaluations of the entities they name are
 // recomputed once at the end instead of once per row.
-func createPenalties(ctx context.Context, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
+func Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
 		return nil, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
 	}
-	c := ent.FromContext(ctx)
 	type key struct{ system, record string }
 	index := make(map[key]int, len(inputs))
 	records := make([]string, 0, len(inputs))
