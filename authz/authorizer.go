@@ -20,7 +20,7 @@ import (
 	"github.com/casbin/casbin/v2/util"
 
 	"github.com/creditgraph/creditgraph/derrors"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 //go:embed model.conf
@@ -137,15 +137,26 @@ type Store interface {
 type Authorizer struct {
 	store    Store
 	logger   *slog.Logger
+	cfg      Config
 	mu       sync.Mutex // serialises reloads and writes
 	enforcer atomic.Pointer[casbin.Enforcer]
 	digest   string
 	cache    sync.Map // subject → *Permissions, for the current enforcer
 }
 
+// Config is what an Authorizer needs besides its store: the clock that says what day it is
+// and the owner's predicate of rows in publicity (sectors/publicity.Predicate).
+type Config struct {
+	Clock     vocab.Clock
+	Publicity Publicity
+}
+
 // New builds an Authorizer over store; it seeds the store with the built-in policy when empty.
-func New(ctx context.Context, store Store, logger *slog.Logger) (*Authorizer, error) {
-	a := &Authorizer{store: store, logger: logger}
+func New(ctx context.Context, store Store, logger *slog.Logger, cfg Config) (*Authorizer, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = vocab.SystemClock
+	}
+	a := &Authorizer{store: store, logger: logger, cfg: cfg}
 	rules, err := store.LoadRules(ctx)
 	if err != nil {
 		return nil, err
@@ -266,8 +277,9 @@ func (a *Authorizer) Permissions(sub string) *Permissions {
 	if p, ok := a.cache.Load(sub); ok {
 		return p.(*Permissions)
 	}
-	p := &Permissions{Subject: sub, read: map[sectors.Sector]bool{}, public: map[sectors.Sector]bool{},
-		write: map[sectors.Sector]bool{}, audit: map[string]bool{}}
+	p := &Permissions{Subject: sub, read: map[vocab.Sector]bool{}, public: map[vocab.Sector]bool{},
+		write: map[vocab.Sector]bool{}, audit: map[string]bool{},
+		inPublicity: a.cfg.Publicity, today: a.cfg.Clock.Today}
 	for _, home := range AllSectors {
 		dom := DepartmentCode(home)
 		for _, s := range AllSectors {

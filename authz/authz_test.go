@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // demoBindings are the role bindings of the demo tokens, as TokenService.Issue makes them.
@@ -25,7 +25,7 @@ var demoBindings = []Rule{
 
 func testEnforcer(t *testing.T) *memAuthorizer {
 	t.Helper()
-	a, err := New(context.Background(), &memStore{rules: append(BuiltinPolicy(), demoBindings...)}, nil)
+	a, err := New(context.Background(), &memStore{rules: append(BuiltinPolicy(), demoBindings...)}, nil, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,40 +58,40 @@ func TestPolicyDecisions(t *testing.T) {
 		act      Action
 	}
 	allowed := []req{
-		{"co", "credit_office", Registry, Read}, {"co", "market", Registry, Write}, {"co", "labour", RecordsOf(sectors.Labour), Read},
-		{"co", "market", RecordsOf(sectors.Environment), Read}, {"co", "transport", Lists, Manage}, {"co", "market", PersonalData, Read},
+		{"co", "credit_office", Registry, Read}, {"co", "market", Registry, Write}, {"co", "labour", RecordsOf(vocab.Labour), Read},
+		{"co", "market", RecordsOf(vocab.Environment), Read}, {"co", "transport", Lists, Manage}, {"co", "market", PersonalData, Read},
 		{"co", "labour", AuditLog, Read}, {"co", "credit_office", Policy, Manage}, {"co", "credit_office", Tokens, Manage},
 		{"co", "market", Departments, Manage},
 		{"market-sup", "market", Registry, Read}, {"market-sup", "market", Registry, Write},
-		{"market-sup", "market", RecordsOf(sectors.Market), Read}, {"market-sup", "market", RecordsOf(sectors.Market), Write},
-		{"market-sup", "market", RecordsOf(sectors.Labour), ReadPublic}, {"market-sup", "market", RecordsOf(sectors.Environment), ReadPublic},
-		{"labour-sup", "labour", RecordsOf(sectors.Labour), Write}, {"labour-sup", "labour", RecordsOf(sectors.Market), ReadPublic},
-		{"market-clerk", "market", RecordsOf(sectors.Market), Write}, {"market-clerk", "market", RecordsOf(sectors.Market), Read},
-		{"market-clerk", "market", Registry, Read}, {"labour-clerk", "labour", RecordsOf(sectors.Labour), Write},
-		{"env-clerk", "environment", RecordsOf(sectors.Environment), Write},
-		{"aud-market", "market", RecordsOf(sectors.Market), Read}, {"aud-market", "market", Registry, Read},
+		{"market-sup", "market", RecordsOf(vocab.Market), Read}, {"market-sup", "market", RecordsOf(vocab.Market), Write},
+		{"market-sup", "market", RecordsOf(vocab.Labour), ReadPublic}, {"market-sup", "market", RecordsOf(vocab.Environment), ReadPublic},
+		{"labour-sup", "labour", RecordsOf(vocab.Labour), Write}, {"labour-sup", "labour", RecordsOf(vocab.Market), ReadPublic},
+		{"market-clerk", "market", RecordsOf(vocab.Market), Write}, {"market-clerk", "market", RecordsOf(vocab.Market), Read},
+		{"market-clerk", "market", Registry, Read}, {"labour-clerk", "labour", RecordsOf(vocab.Labour), Write},
+		{"env-clerk", "environment", RecordsOf(vocab.Environment), Write},
+		{"aud-market", "market", RecordsOf(vocab.Market), Read}, {"aud-market", "market", Registry, Read},
 		{"aud-market", "market", PersonalData, Read}, {"aud-market", "market", AuditLog, Read},
-		{"aud-two", "transport", RecordsOf(sectors.Transport), Read}, {"aud-two", "market", RecordsOf(sectors.Market), Read},
-		{"aud-all", "labour", RecordsOf(sectors.Labour), Read}, {"aud-all", "environment", AuditLog, Read},
-		{"public", "market", Registry, ReadPublic}, {"public", "labour", RecordsOf(sectors.Labour), ReadPublic},
+		{"aud-two", "transport", RecordsOf(vocab.Transport), Read}, {"aud-two", "market", RecordsOf(vocab.Market), Read},
+		{"aud-all", "labour", RecordsOf(vocab.Labour), Read}, {"aud-all", "environment", AuditLog, Read},
+		{"public", "market", Registry, ReadPublic}, {"public", "labour", RecordsOf(vocab.Labour), ReadPublic},
 	}
 	denied := []req{
-		{"co", "market", RecordsOf(sectors.Market), Write}, // the credit office manages lists, not sector records
-		{"market-sup", "market", RecordsOf(sectors.Labour), Read}, {"market-sup", "market", RecordsOf(sectors.Labour), Write},
-		{"market-sup", "labour", RecordsOf(sectors.Labour), Write}, {"market-sup", "market", PersonalData, Read},
+		{"co", "market", RecordsOf(vocab.Market), Write}, // the credit office manages lists, not sector records
+		{"market-sup", "market", RecordsOf(vocab.Labour), Read}, {"market-sup", "market", RecordsOf(vocab.Labour), Write},
+		{"market-sup", "labour", RecordsOf(vocab.Labour), Write}, {"market-sup", "market", PersonalData, Read},
 		{"market-sup", "market", AuditLog, Read}, {"market-sup", "market", Policy, Manage}, {"market-sup", "market", Lists, Manage},
-		{"labour-sup", "labour", RecordsOf(sectors.Market), Write}, {"labour-sup", "labour", Tokens, Manage},
-		{"market-clerk", "market", RecordsOf(sectors.Labour), ReadPublic}, {"market-clerk", "market", RecordsOf(sectors.Environment), Write},
+		{"labour-sup", "labour", RecordsOf(vocab.Market), Write}, {"labour-sup", "labour", Tokens, Manage},
+		{"market-clerk", "market", RecordsOf(vocab.Labour), ReadPublic}, {"market-clerk", "market", RecordsOf(vocab.Environment), Write},
 		{"market-clerk", "market", PersonalData, Read}, {"market-clerk", "market", Departments, Manage},
-		{"labour-clerk", "labour", RecordsOf(sectors.Market), Write}, {"labour-clerk", "market", RecordsOf(sectors.Market), Write},
+		{"labour-clerk", "labour", RecordsOf(vocab.Market), Write}, {"labour-clerk", "market", RecordsOf(vocab.Market), Write},
 		{"env-clerk", "environment", AuditLog, Read},
-		{"aud-market", "market", RecordsOf(sectors.Market), Write}, {"aud-market", "market", Registry, Write},
-		{"aud-market", "labour", RecordsOf(sectors.Labour), Read}, {"aud-market", "labour", AuditLog, Read},
-		{"aud-market", "market", Policy, Manage}, {"aud-two", "labour", RecordsOf(sectors.Labour), Read},
-		{"aud-all", "labour", RecordsOf(sectors.Labour), Write}, {"aud-all", "market", Lists, Manage}, {"aud-all", "market", Tokens, Manage},
-		{"public", "market", Registry, Read}, {"public", "market", RecordsOf(sectors.Market), Read},
-		{"public", "market", RecordsOf(sectors.Market), Write}, {"public", "market", PersonalData, Read}, {"public", "market", AuditLog, Read},
-		{"nobody", "market", Registry, ReadPublic}, {"nobody", "market", RecordsOf(sectors.Market), ReadPublic},
+		{"aud-market", "market", RecordsOf(vocab.Market), Write}, {"aud-market", "market", Registry, Write},
+		{"aud-market", "labour", RecordsOf(vocab.Labour), Read}, {"aud-market", "labour", AuditLog, Read},
+		{"aud-market", "market", Policy, Manage}, {"aud-two", "labour", RecordsOf(vocab.Labour), Read},
+		{"aud-all", "labour", RecordsOf(vocab.Labour), Write}, {"aud-all", "market", Lists, Manage}, {"aud-all", "market", Tokens, Manage},
+		{"public", "market", Registry, Read}, {"public", "market", RecordsOf(vocab.Market), Read},
+		{"public", "market", RecordsOf(vocab.Market), Write}, {"public", "market", PersonalData, Read}, {"public", "market", AuditLog, Read},
+		{"nobody", "market", Registry, ReadPublic}, {"nobody", "market", RecordsOf(vocab.Market), ReadPublic},
 	}
 	if n := len(allowed) + len(denied); n < 60 {
 		t.Fatalf("only %d tuples; the policy table should cover at least 60", n)
@@ -110,7 +110,7 @@ func TestPolicyDecisions(t *testing.T) {
 
 func TestPermissionsPerRole(t *testing.T) {
 	a := testEnforcer(t)
-	str := func(ss []sectors.Sector) string {
+	str := func(ss []vocab.Sector) string {
 		var out []string
 		for _, s := range ss {
 			out = append(out, DepartmentCode(s))
@@ -149,20 +149,20 @@ func TestPermissionsPerRole(t *testing.T) {
 func TestPolicyChangeApplies(t *testing.T) {
 	a := testEnforcer(t)
 	ctx := context.Background()
-	if a.Permissions("labour-clerk").CanWrite(sectors.Market) {
+	if a.Permissions("labour-clerk").CanWrite(vocab.Market) {
 		t.Fatal("labour clerk writes market records before the change")
 	}
 	bind := Rule{PType: "g", V: [4]string{"labour-clerk", RoleClerk, "market"}}
 	if err := a.AddRule(ctx, bind); err != nil {
 		t.Fatal(err)
 	}
-	if !a.Permissions("labour-clerk").CanWrite(sectors.Market) {
+	if !a.Permissions("labour-clerk").CanWrite(vocab.Market) {
 		t.Error("the added binding did not apply (stale permission cache?)")
 	}
 	if err := a.RemoveRule(ctx, bind); err != nil {
 		t.Fatal(err)
 	}
-	if a.Permissions("labour-clerk").CanWrite(sectors.Market) {
+	if a.Permissions("labour-clerk").CanWrite(vocab.Market) {
 		t.Error("the removed binding still applies")
 	}
 }

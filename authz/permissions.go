@@ -4,22 +4,24 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
-	"github.com/creditgraph/creditgraph/authz/pii"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"slices"
 	"sync"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"entgo.io/ent/entql"
+	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Permissions is what one subject may do, derived from the policy. The data-layer rules read
 // it; nothing else decides access.
 type Permissions struct {
 	Subject string
-	read    map[sectors.Sector]bool // every record of the sector
-	public  map[sectors.Sector]bool // the sector's records in publicity
-	write   map[sectors.Sector]bool
+	read    map[vocab.Sector]bool // every record of the sector
+	public  map[vocab.Sector]bool // the sector's records in publicity
+	write   map[vocab.Sector]bool
 	audit   map[string]bool // departments whose audit-log entries are visible
 
 	RegistryRead       bool // entities, persons (masked), roles, providers
@@ -32,17 +34,36 @@ type Permissions struct {
 	ManageTokens       bool
 	Auditor            bool // every query is logged
 	System             bool // internal jobs: everything allowed
+
+	// inPublicity and today come from the Authorizer's Config: which rows of a record type
+	// are public, and on which day.
+	inPublicity Publicity
+	today       func() time.Time
+}
+
+// Publicity says which rows of a record type are in publicity on a day, as a predicate for
+// the data layer's WHERE clause. Its owner, sectors/publicity, hands it over at wiring time;
+// authz does not know the publicity rules.
+type Publicity func(t vocab.RecordType, day time.Time) entql.P
+
+// InPublicity is the predicate of t's rows that are public today. Without a Publicity (a
+// misconfigured Authorizer) no row is public: the data layer fails closed.
+func (p *Permissions) InPublicity(t vocab.RecordType) entql.P {
+	if p.inPublicity == nil || p.today == nil {
+		return entql.FieldEQ("id", -1)
+	}
+	return p.inPublicity(t, p.today())
 }
 
 // SystemPermissions allow everything; seeding, migrations and CLI jobs run with them.
 var SystemPermissions = &Permissions{Subject: "system", System: true}
 
 // ReadSectors are the sectors whose records are all visible.
-func (p *Permissions) ReadSectors() []sectors.Sector { return p.sectorsWhere(p.read) }
+func (p *Permissions) ReadSectors() []vocab.Sector { return p.sectorsWhere(p.read) }
 
 // PublicOnlySectors are the sectors whose public records only are visible.
-func (p *Permissions) PublicOnlySectors() []sectors.Sector {
-	var out []sectors.Sector
+func (p *Permissions) PublicOnlySectors() []vocab.Sector {
+	var out []vocab.Sector
 	for _, s := range AllSectors {
 		if p.public[s] && !p.read[s] {
 			out = append(out, s)
@@ -52,10 +73,10 @@ func (p *Permissions) PublicOnlySectors() []sectors.Sector {
 }
 
 // WriteSectors are the sectors whose records may be created and changed.
-func (p *Permissions) WriteSectors() []sectors.Sector { return p.sectorsWhere(p.write) }
+func (p *Permissions) WriteSectors() []vocab.Sector { return p.sectorsWhere(p.write) }
 
 // CanWrite reports whether records of sector s may be created or changed.
-func (p *Permissions) CanWrite(s sectors.Sector) bool { return p.System || p.write[s] }
+func (p *Permissions) CanWrite(s vocab.Sector) bool { return p.System || p.write[s] }
 
 // CanWriteAnything reports whether any mutation at all is open to the subject.
 func (p *Permissions) CanWriteAnything() bool {
@@ -83,11 +104,11 @@ func (p *Permissions) CanReadAudit() bool {
 	return all || len(deps) > 0
 }
 
-func (p *Permissions) sectorsWhere(m map[sectors.Sector]bool) []sectors.Sector {
+func (p *Permissions) sectorsWhere(m map[vocab.Sector]bool) []vocab.Sector {
 	if p.System {
 		return slices.Clone(AllSectors)
 	}
-	var out []sectors.Sector
+	var out []vocab.Sector
 	for _, s := range AllSectors {
 		if m[s] {
 			out = append(out, s)
@@ -144,6 +165,14 @@ func FromContext(ctx context.Context) *Viewer {
 	return v
 }
 
+// AsSystem lets the data layer read and maintain derived data whatever the caller may see, in
+// the caller's context (its viewer stays for the audit trail): the caller's own write or read
+// has passed its privacy check already, and the engine now keeps what follows from it. It is
+// the one named way to bypass the privacy rules inside a request.
+func AsSystem(ctx context.Context) context.Context {
+	return privacy.DecisionContext(ctx, privacy.Allow)
+}
+
 // SystemContext marks ctx as an internal job with every permission (seeding, migrations,
 // CLI commands). Never use it for a caller's request.
 func SystemContext(ctx context.Context) context.Context {
@@ -177,11 +206,11 @@ func PersonName(ctx context.Context, name string, naturalPerson bool) string {
 	if !naturalPerson || v != nil && v.Perms != nil && (v.Perms.RegistryRead || v.Perms.System) {
 		return name
 	}
-	return ident.MaskName(name)
+	return pii.MaskName(name)
 }
 
 // SeesRecordOf reports whether a record of sector is visible: all of the sector's records, or
 // its public ones when public is set. Event streams use it to scope what they send.
-func (p *Permissions) SeesRecordOf(s sectors.Sector, public bool) bool {
+func (p *Permissions) SeesRecordOf(s vocab.Sector, public bool) bool {
 	return p.System || p.read[s] || public && p.public[s]
 }

@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Resource is what a permission is about.
@@ -29,7 +29,7 @@ const (
 )
 
 // RecordsOf is the resource of one sector's records.
-func RecordsOf(s sectors.Sector) Resource {
+func RecordsOf(s vocab.Sector) Resource {
 	return Resource("records:" + strings.ToLower(string(s)))
 }
 
@@ -63,13 +63,13 @@ const PublicSubject = "public"
 const AllDomains = "*"
 
 // Department codes are the lower-case sector names, used in tokens and policies.
-func DepartmentCode(s sectors.Sector) string { return strings.ToLower(string(s)) }
+func DepartmentCode(s vocab.Sector) string { return strings.ToLower(string(s)) }
 
 // AllSectors are the departments' sectors in a fixed order.
-var AllSectors = []sectors.Sector{sectors.Environment, sectors.Labour, sectors.Transport, sectors.Market, sectors.CreditOffice}
+var AllSectors = []vocab.Sector{vocab.Environment, vocab.Labour, vocab.Transport, vocab.Market, vocab.CreditOffice}
 
 // SectorOf parses a department code.
-func SectorOf(code string) (sectors.Sector, error) {
+func SectorOf(code string) (vocab.Sector, error) {
 	for _, s := range AllSectors {
 		if DepartmentCode(s) == code {
 			return s, nil

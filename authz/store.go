@@ -9,7 +9,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 )
 
 // EntStore keeps the policy in the casbin_rule table: our own small Casbin adapter (the
@@ -18,7 +17,7 @@ type EntStore struct{ Client *ent.Client }
 
 // system lets the store read and write rules whoever asks; the callers (the GraphQL policy
 // mutations) are gated by the ManagePolicy permission before they get here.
-func system(ctx context.Context) context.Context { return privacy.DecisionContext(ctx, privacy.Allow) }
+func system(ctx context.Context) context.Context { return AsSystem(ctx) }
 
 // LoadRules reads every rule in a stable order.
 func (s EntStore) LoadRules(ctx context.Context) ([]Rule, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // tokenPrefix marks creditgraph secrets so they are recognisable in logs and secret scanners.
@@ -124,7 +125,7 @@ func (t TokenService) now() time.Time {
 	if t.Now != nil {
 		return t.Now()
 	}
-	return time.Now()
+	return vocab.SystemClock()
 }
 
 // ErrBadToken is what every authentication failure says, whatever the reason, so a caller
@@ -164,20 +165,12 @@ func (t TokenService) Middleware(next http.Handler, onFail ...func()) http.Handl
 			for _, f := range onFail {
 				f()
 			}
-			status, code := http.StatusUnauthorized, "UNAUTHENTICATED"
-			if errors.Is(err, derrors.Unavailable) {
-				status, code = http.StatusServiceUnavailable, "UNAVAILABLE"
+			if errors.Is(err, derrors.Unavailable) { // no infrastructure details
+				derrors.WriteHTTP(w, http.StatusServiceUnavailable, derrors.CodeUnavailable, "the service is temporarily unavailable; try again shortly")
+				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			if status == http.StatusUnauthorized {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="creditgraph"`)
-			}
-			w.WriteHeader(status)
-			msg := strings.SplitN(err.Error(), ": ", 2)[1]
-			if status == http.StatusServiceUnavailable {
-				msg = "the service is temporarily unavailable; try again shortly" // no infrastructure details
-			}
-			fmt.Fprintf(w, `{"errors":[{"message":%q,"extensions":{"code":%q}}],"data":null}`, msg, code)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="creditgraph"`)
+			derrors.WriteHTTP(w, http.StatusUnauthorized, derrors.CodeUnauthenticated, strings.SplitN(err.Error(), ": ", 2)[1])
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), v)))

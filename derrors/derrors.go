@@ -4,8 +4,10 @@
 package derrors
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
@@ -52,4 +54,32 @@ func GraphQLName(f string) string {
 		}
 	}
 	return strings.Join(parts, "")
+}
+
+// The codes written to extensions.code: the one list. Clients branch on these, never on
+// messages. The GraphQL error presenter maps the categories above to them; the HTTP edge uses
+// them for what it answers before GraphQL runs (WriteHTTP).
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeUnauthenticated = "UNAUTHENTICATED"
+	CodeForbidden       = "FORBIDDEN"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeQueryTooComplex = "QUERY_TOO_COMPLEX"
+	CodeRateLimited     = "RATE_LIMITED"
+	CodeUnavailable     = "UNAVAILABLE"
+	CodeInternal        = "INTERNAL" // only for our own faults
+)
+
+// WriteHTTP is the one writer of errors answered at the HTTP level (authentication, body
+// limit, rate limit): a GraphQL-shaped body with extensions.code, so clients read every
+// refusal the same way.
+func WriteHTTP(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	body, _ := json.Marshal(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": code}}},
+		"data":   nil,
+	})
+	_, _ = w.Write(body)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // AdministrativeLicenseCreate is the builder for creating a AdministrativeLicense entity.
@@ -55,19 +55,19 @@ func (_c *AdministrativeLicenseCreate) SetNillableUpdatedAt(v *time.Time) *Admin
 }
 
 // SetSector sets the "sector" field.
-func (_c *AdministrativeLicenseCreate) SetSector(v sectors.Sector) *AdministrativeLicenseCreate {
+func (_c *AdministrativeLicenseCreate) SetSector(v vocab.Sector) *AdministrativeLicenseCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *AdministrativeLicenseCreate) SetSeverity(v sectors.Severity) *AdministrativeLicenseCreate {
+func (_c *AdministrativeLicenseCreate) SetSeverity(v vocab.Severity) *AdministrativeLicenseCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *AdministrativeLicenseCreate) SetNillableSeverity(v *sectors.Severity) *AdministrativeLicenseCreate {
+func (_c *AdministrativeLicenseCreate) SetNillableSeverity(v *vocab.Severity) *AdministrativeLicenseCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -75,13 +75,13 @@ func (_c *AdministrativeLicenseCreate) SetNillableSeverity(v *sectors.Severity) 
 }
 
 // SetStatus sets the "status" field.
-func (_c *AdministrativeLicenseCreate) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseCreate {
+func (_c *AdministrativeLicenseCreate) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *AdministrativeLicenseCreate) SetNillableStatus(v *sectors.RecordStatus) *AdministrativeLicenseCreate {
+func (_c *AdministrativeLicenseCreate) SetNillableStatus(v *vocab.RecordStatus) *AdministrativeLicenseCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -755,7 +755,7 @@ func (u *AdministrativeLicenseUpsert) UpdateUpdatedAt() *AdministrativeLicenseUp
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativeLicenseUpsert) SetSector(v sectors.Sector) *AdministrativeLicenseUpsert {
+func (u *AdministrativeLicenseUpsert) SetSector(v vocab.Sector) *AdministrativeLicenseUpsert {
 	u.Set(administrativelicense.FieldSector, v)
 	return u
 }
@@ -767,7 +767,7 @@ func (u *AdministrativeLicenseUpsert) UpdateSector() *AdministrativeLicenseUpser
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativeLicenseUpsert) SetSeverity(v sectors.Severity) *AdministrativeLicenseUpsert {
+func (u *AdministrativeLicenseUpsert) SetSeverity(v vocab.Severity) *AdministrativeLicenseUpsert {
 	u.Set(administrativelicense.FieldSeverity, v)
 	return u
 }
@@ -785,7 +785,7 @@ func (u *AdministrativeLicenseUpsert) ClearSeverity() *AdministrativeLicenseUpse
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativeLicenseUpsert) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseUpsert {
+func (u *AdministrativeLicenseUpsert) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseUpsert {
 	u.Set(administrativelicense.FieldStatus, v)
 	return u
 }
@@ -1078,7 +1078,7 @@ func (u *AdministrativeLicenseUpsertOne) UpdateUpdatedAt() *AdministrativeLicens
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativeLicenseUpsertOne) SetSector(v sectors.Sector) *AdministrativeLicenseUpsertOne {
+func (u *AdministrativeLicenseUpsertOne) SetSector(v vocab.Sector) *AdministrativeLicenseUpsertOne {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetSector(v)
 	})
@@ -1092,7 +1092,7 @@ func (u *AdministrativeLicenseUpsertOne) UpdateSector() *AdministrativeLicenseUp
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativeLicenseUpsertOne) SetSeverity(v sectors.Severity) *AdministrativeLicenseUpsertOne {
+func (u *AdministrativeLicenseUpsertOne) SetSeverity(v vocab.Severity) *AdministrativeLicenseUpsertOne {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1113,7 +1113,7 @@ func (u *AdministrativeLicenseUpsertOne) ClearSeverity() *AdministrativeLicenseU
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativeLicenseUpsertOne) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseUpsertOne {
+func (u *AdministrativeLicenseUpsertOne) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseUpsertOne {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetStatus(v)
 	})
@@ -1608,7 +1608,7 @@ func (u *AdministrativeLicenseUpsertBulk) UpdateUpdatedAt() *AdministrativeLicen
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativeLicenseUpsertBulk) SetSector(v sectors.Sector) *AdministrativeLicenseUpsertBulk {
+func (u *AdministrativeLicenseUpsertBulk) SetSector(v vocab.Sector) *AdministrativeLicenseUpsertBulk {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetSector(v)
 	})
@@ -1622,7 +1622,7 @@ func (u *AdministrativeLicenseUpsertBulk) UpdateSector() *AdministrativeLicenseU
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativeLicenseUpsertBulk) SetSeverity(v sectors.Severity) *AdministrativeLicenseUpsertBulk {
+func (u *AdministrativeLicenseUpsertBulk) SetSeverity(v vocab.Severity) *AdministrativeLicenseUpsertBulk {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1643,7 +1643,7 @@ func (u *AdministrativeLicenseUpsertBulk) ClearSeverity() *AdministrativeLicense
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativeLicenseUpsertBulk) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseUpsertBulk {
+func (u *AdministrativeLicenseUpsertBulk) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseUpsertBulk {
 	return u.Update(func(s *AdministrativeLicenseUpsert) {
 		s.SetStatus(v)
 	})

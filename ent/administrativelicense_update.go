@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // AdministrativeLicenseUpdate is the builder for updating AdministrativeLicense entities.
@@ -36,13 +36,13 @@ func (_u *AdministrativeLicenseUpdate) SetUpdatedAt(v time.Time) *Administrative
 }
 
 // SetSector sets the "sector" field.
-func (_u *AdministrativeLicenseUpdate) SetSector(v sectors.Sector) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetSector(v vocab.Sector) *AdministrativeLicenseUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdate) SetNillableSector(v *sectors.Sector) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetNillableSector(v *vocab.Sector) *AdministrativeLicenseUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -50,13 +50,13 @@ func (_u *AdministrativeLicenseUpdate) SetNillableSector(v *sectors.Sector) *Adm
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *AdministrativeLicenseUpdate) SetSeverity(v sectors.Severity) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetSeverity(v vocab.Severity) *AdministrativeLicenseUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdate) SetNillableSeverity(v *sectors.Severity) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetNillableSeverity(v *vocab.Severity) *AdministrativeLicenseUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -70,13 +70,13 @@ func (_u *AdministrativeLicenseUpdate) ClearSeverity() *AdministrativeLicenseUpd
 }
 
 // SetStatus sets the "status" field.
-func (_u *AdministrativeLicenseUpdate) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdate) SetNillableStatus(v *sectors.RecordStatus) *AdministrativeLicenseUpdate {
+func (_u *AdministrativeLicenseUpdate) SetNillableStatus(v *vocab.RecordStatus) *AdministrativeLicenseUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -553,13 +553,13 @@ func (_u *AdministrativeLicenseUpdateOne) SetUpdatedAt(v time.Time) *Administrat
 }
 
 // SetSector sets the "sector" field.
-func (_u *AdministrativeLicenseUpdateOne) SetSector(v sectors.Sector) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetSector(v vocab.Sector) *AdministrativeLicenseUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdateOne) SetNillableSector(v *sectors.Sector) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetNillableSector(v *vocab.Sector) *AdministrativeLicenseUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -567,13 +567,13 @@ func (_u *AdministrativeLicenseUpdateOne) SetNillableSector(v *sectors.Sector) *
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *AdministrativeLicenseUpdateOne) SetSeverity(v sectors.Severity) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetSeverity(v vocab.Severity) *AdministrativeLicenseUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdateOne) SetNillableSeverity(v *sectors.Severity) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetNillableSeverity(v *vocab.Severity) *AdministrativeLicenseUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -587,13 +587,13 @@ func (_u *AdministrativeLicenseUpdateOne) ClearSeverity() *AdministrativeLicense
 }
 
 // SetStatus sets the "status" field.
-func (_u *AdministrativeLicenseUpdateOne) SetStatus(v sectors.RecordStatus) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetStatus(v vocab.RecordStatus) *AdministrativeLicenseUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *AdministrativeLicenseUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *AdministrativeLicenseUpdateOne {
+func (_u *AdministrativeLicenseUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *AdministrativeLicenseUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

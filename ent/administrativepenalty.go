@@ -14,7 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -28,11 +28,11 @@ type AdministrativePenalty struct {
 	// When the row last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Sector of the deciding department (所属领域); set from the department.
-	Sector sectors.Sector `json:"sector,omitempty"`
+	Sector vocab.Sector `json:"sector,omitempty"`
 	// Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.
-	Severity *sectors.Severity `json:"severity,omitempty"`
+	Severity *vocab.Severity `json:"severity,omitempty"`
 	// Publication status (公示状态).
-	Status sectors.RecordStatus `json:"status,omitempty"`
+	Status vocab.RecordStatus `json:"status,omitempty"`
 	// System that sent the record (数据来源系统).
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
@@ -78,7 +78,7 @@ type AdministrativePenalty struct {
 	// 处罚依据 (CF_YJ).
 	LegalBasis string `json:"legal_basis,omitempty"`
 	// 处罚类别 (CF_CFLB); one decision may impose several.
-	PenaltyCategories []sectors.PenaltyCategory `json:"penalty_categories,omitempty"`
+	PenaltyCategories []vocab.PenaltyCategory `json:"penalty_categories,omitempty"`
 	// 处罚内容 (CF_NR).
 	PenaltyContent string `json:"penalty_content,omitempty"`
 	// 罚款金额, 10,000 CNY (CF_NR_FK).
@@ -248,20 +248,20 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field sector", values[i])
 			} else if value.Valid {
-				_m.Sector = sectors.Sector(value.String)
+				_m.Sector = vocab.Sector(value.String)
 			}
 		case administrativepenalty.FieldSeverity:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
-				_m.Severity = new(sectors.Severity)
-				*_m.Severity = sectors.Severity(value.String)
+				_m.Severity = new(vocab.Severity)
+				*_m.Severity = vocab.Severity(value.String)
 			}
 		case administrativepenalty.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
-				_m.Status = sectors.RecordStatus(value.String)
+				_m.Status = vocab.RecordStatus(value.String)
 			}
 		case administrativepenalty.FieldSourceSystem:
 			if value, ok := values[i].(*sql.NullString); !ok {

@@ -17,7 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -58,19 +58,19 @@ func (_c *AdministrativePenaltyCreate) SetNillableUpdatedAt(v *time.Time) *Admin
 }
 
 // SetSector sets the "sector" field.
-func (_c *AdministrativePenaltyCreate) SetSector(v sectors.Sector) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetSector(v vocab.Sector) *AdministrativePenaltyCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *AdministrativePenaltyCreate) SetSeverity(v sectors.Severity) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetSeverity(v vocab.Severity) *AdministrativePenaltyCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *AdministrativePenaltyCreate) SetNillableSeverity(v *sectors.Severity) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetNillableSeverity(v *vocab.Severity) *AdministrativePenaltyCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -78,13 +78,13 @@ func (_c *AdministrativePenaltyCreate) SetNillableSeverity(v *sectors.Severity) 
 }
 
 // SetStatus sets the "status" field.
-func (_c *AdministrativePenaltyCreate) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *AdministrativePenaltyCreate) SetNillableStatus(v *sectors.RecordStatus) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetNillableStatus(v *vocab.RecordStatus) *AdministrativePenaltyCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -328,7 +328,7 @@ func (_c *AdministrativePenaltyCreate) SetLegalBasis(v string) *AdministrativePe
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (_c *AdministrativePenaltyCreate) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyCreate {
+func (_c *AdministrativePenaltyCreate) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyCreate {
 	_c.mutation.SetPenaltyCategories(v)
 	return _c
 }
@@ -1222,7 +1222,7 @@ func (u *AdministrativePenaltyUpsert) UpdateUpdatedAt() *AdministrativePenaltyUp
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativePenaltyUpsert) SetSector(v sectors.Sector) *AdministrativePenaltyUpsert {
+func (u *AdministrativePenaltyUpsert) SetSector(v vocab.Sector) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldSector, v)
 	return u
 }
@@ -1234,7 +1234,7 @@ func (u *AdministrativePenaltyUpsert) UpdateSector() *AdministrativePenaltyUpser
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativePenaltyUpsert) SetSeverity(v sectors.Severity) *AdministrativePenaltyUpsert {
+func (u *AdministrativePenaltyUpsert) SetSeverity(v vocab.Severity) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldSeverity, v)
 	return u
 }
@@ -1252,7 +1252,7 @@ func (u *AdministrativePenaltyUpsert) ClearSeverity() *AdministrativePenaltyUpse
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativePenaltyUpsert) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyUpsert {
+func (u *AdministrativePenaltyUpsert) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldStatus, v)
 	return u
 }
@@ -1504,7 +1504,7 @@ func (u *AdministrativePenaltyUpsert) UpdateLegalBasis() *AdministrativePenaltyU
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (u *AdministrativePenaltyUpsert) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpsert {
+func (u *AdministrativePenaltyUpsert) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpsert {
 	u.Set(administrativepenalty.FieldPenaltyCategories, v)
 	return u
 }
@@ -1869,7 +1869,7 @@ func (u *AdministrativePenaltyUpsertOne) UpdateUpdatedAt() *AdministrativePenalt
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativePenaltyUpsertOne) SetSector(v sectors.Sector) *AdministrativePenaltyUpsertOne {
+func (u *AdministrativePenaltyUpsertOne) SetSector(v vocab.Sector) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetSector(v)
 	})
@@ -1883,7 +1883,7 @@ func (u *AdministrativePenaltyUpsertOne) UpdateSector() *AdministrativePenaltyUp
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativePenaltyUpsertOne) SetSeverity(v sectors.Severity) *AdministrativePenaltyUpsertOne {
+func (u *AdministrativePenaltyUpsertOne) SetSeverity(v vocab.Severity) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1904,7 +1904,7 @@ func (u *AdministrativePenaltyUpsertOne) ClearSeverity() *AdministrativePenaltyU
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativePenaltyUpsertOne) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyUpsertOne {
+func (u *AdministrativePenaltyUpsertOne) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetStatus(v)
 	})
@@ -2198,7 +2198,7 @@ func (u *AdministrativePenaltyUpsertOne) UpdateLegalBasis() *AdministrativePenal
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (u *AdministrativePenaltyUpsertOne) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpsertOne {
+func (u *AdministrativePenaltyUpsertOne) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetPenaltyCategories(v)
 	})
@@ -2777,7 +2777,7 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateUpdatedAt() *AdministrativePenal
 }
 
 // SetSector sets the "sector" field.
-func (u *AdministrativePenaltyUpsertBulk) SetSector(v sectors.Sector) *AdministrativePenaltyUpsertBulk {
+func (u *AdministrativePenaltyUpsertBulk) SetSector(v vocab.Sector) *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetSector(v)
 	})
@@ -2791,7 +2791,7 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateSector() *AdministrativePenaltyU
 }
 
 // SetSeverity sets the "severity" field.
-func (u *AdministrativePenaltyUpsertBulk) SetSeverity(v sectors.Severity) *AdministrativePenaltyUpsertBulk {
+func (u *AdministrativePenaltyUpsertBulk) SetSeverity(v vocab.Severity) *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetSeverity(v)
 	})
@@ -2812,7 +2812,7 @@ func (u *AdministrativePenaltyUpsertBulk) ClearSeverity() *AdministrativePenalty
 }
 
 // SetStatus sets the "status" field.
-func (u *AdministrativePenaltyUpsertBulk) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyUpsertBulk {
+func (u *AdministrativePenaltyUpsertBulk) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetStatus(v)
 	})
@@ -3106,7 +3106,7 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateLegalBasis() *AdministrativePena
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (u *AdministrativePenaltyUpsertBulk) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpsertBulk {
+func (u *AdministrativePenaltyUpsertBulk) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.SetPenaltyCategories(v)
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -40,13 +40,13 @@ func (_u *AdministrativePenaltyUpdate) SetUpdatedAt(v time.Time) *Administrative
 }
 
 // SetSector sets the "sector" field.
-func (_u *AdministrativePenaltyUpdate) SetSector(v sectors.Sector) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetSector(v vocab.Sector) *AdministrativePenaltyUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdate) SetNillableSector(v *sectors.Sector) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetNillableSector(v *vocab.Sector) *AdministrativePenaltyUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -54,13 +54,13 @@ func (_u *AdministrativePenaltyUpdate) SetNillableSector(v *sectors.Sector) *Adm
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *AdministrativePenaltyUpdate) SetSeverity(v sectors.Severity) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetSeverity(v vocab.Severity) *AdministrativePenaltyUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdate) SetNillableSeverity(v *sectors.Severity) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetNillableSeverity(v *vocab.Severity) *AdministrativePenaltyUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -74,13 +74,13 @@ func (_u *AdministrativePenaltyUpdate) ClearSeverity() *AdministrativePenaltyUpd
 }
 
 // SetStatus sets the "status" field.
-func (_u *AdministrativePenaltyUpdate) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdate) SetNillableStatus(v *sectors.RecordStatus) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetNillableStatus(v *vocab.RecordStatus) *AdministrativePenaltyUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -360,13 +360,13 @@ func (_u *AdministrativePenaltyUpdate) SetNillableLegalBasis(v *string) *Adminis
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (_u *AdministrativePenaltyUpdate) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpdate {
 	_u.mutation.SetPenaltyCategories(v)
 	return _u
 }
 
 // AppendPenaltyCategories appends value to the "penalty_categories" field.
-func (_u *AdministrativePenaltyUpdate) AppendPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpdate {
+func (_u *AdministrativePenaltyUpdate) AppendPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpdate {
 	_u.mutation.AppendPenaltyCategories(v)
 	return _u
 }
@@ -1248,13 +1248,13 @@ func (_u *AdministrativePenaltyUpdateOne) SetUpdatedAt(v time.Time) *Administrat
 }
 
 // SetSector sets the "sector" field.
-func (_u *AdministrativePenaltyUpdateOne) SetSector(v sectors.Sector) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetSector(v vocab.Sector) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdateOne) SetNillableSector(v *sectors.Sector) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetNillableSector(v *vocab.Sector) *AdministrativePenaltyUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -1262,13 +1262,13 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillableSector(v *sectors.Sector) *
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *AdministrativePenaltyUpdateOne) SetSeverity(v sectors.Severity) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetSeverity(v vocab.Severity) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdateOne) SetNillableSeverity(v *sectors.Severity) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetNillableSeverity(v *vocab.Severity) *AdministrativePenaltyUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -1282,13 +1282,13 @@ func (_u *AdministrativePenaltyUpdateOne) ClearSeverity() *AdministrativePenalty
 }
 
 // SetStatus sets the "status" field.
-func (_u *AdministrativePenaltyUpdateOne) SetStatus(v sectors.RecordStatus) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *AdministrativePenaltyUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *AdministrativePenaltyUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -1568,13 +1568,13 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillableLegalBasis(v *string) *Admi
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (_u *AdministrativePenaltyUpdateOne) SetPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) SetPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetPenaltyCategories(v)
 	return _u
 }
 
 // AppendPenaltyCategories appends value to the "penalty_categories" field.
-func (_u *AdministrativePenaltyUpdateOne) AppendPenaltyCategories(v []sectors.PenaltyCategory) *AdministrativePenaltyUpdateOne {
+func (_u *AdministrativePenaltyUpdateOne) AppendPenaltyCategories(v []vocab.PenaltyCategory) *AdministrativePenaltyUpdateOne {
 	_u.mutation.AppendPenaltyCategories(v)
 	return _u
 }

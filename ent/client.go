@@ -15,7 +15,6 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/apitoken"
@@ -45,7 +44,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
-	"github.com/creditgraph/creditgraph/sectors/events"
 
 	stdsql "database/sql"
 )
@@ -168,8 +166,6 @@ type (
 		hooks *hooks
 		// interceptors to execute on queries.
 		inters *inters
-		Cipher *pii.Cipher
-		Events *events.Broker
 	}
 	// Option function to configure the client.
 	Option func(*config)
@@ -210,20 +206,6 @@ func Log(fn func(...any)) Option {
 func Driver(driver dialect.Driver) Option {
 	return func(c *config) {
 		c.driver = driver
-	}
-}
-
-// Cipher configures the Cipher.
-func Cipher(v *pii.Cipher) Option {
-	return func(c *config) {
-		c.Cipher = v
-	}
-}
-
-// Events configures the Events.
-func Events(v *events.Broker) Option {
-	return func(c *config) {
-		c.Events = v
 	}
 }
 

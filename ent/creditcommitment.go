@@ -13,7 +13,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A credit commitment (信用承诺) and its fulfilment.
@@ -26,11 +26,11 @@ type CreditCommitment struct {
 	// When the row last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Sector of the deciding department (所属领域); set from the department.
-	Sector sectors.Sector `json:"sector,omitempty"`
+	Sector vocab.Sector `json:"sector,omitempty"`
 	// Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.
-	Severity *sectors.Severity `json:"severity,omitempty"`
+	Severity *vocab.Severity `json:"severity,omitempty"`
 	// Publication status (公示状态).
-	Status sectors.RecordStatus `json:"status,omitempty"`
+	Status vocab.RecordStatus `json:"status,omitempty"`
 	// System that sent the record (数据来源系统).
 	SourceSystem string `json:"source_system,omitempty"`
 	// The record's id in the source system; with sourceSystem unique, so re-sending is idempotent.
@@ -176,20 +176,20 @@ func (_m *CreditCommitment) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field sector", values[i])
 			} else if value.Valid {
-				_m.Sector = sectors.Sector(value.String)
+				_m.Sector = vocab.Sector(value.String)
 			}
 		case creditcommitment.FieldSeverity:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
-				_m.Severity = new(sectors.Severity)
-				*_m.Severity = sectors.Severity(value.String)
+				_m.Severity = new(vocab.Severity)
+				*_m.Severity = vocab.Severity(value.String)
 			}
 		case creditcommitment.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
 			} else if value.Valid {
-				_m.Status = sectors.RecordStatus(value.String)
+				_m.Status = vocab.RecordStatus(value.String)
 			}
 		case creditcommitment.FieldSourceSystem:
 			if value, ok := values[i].(*sql.NullString); !ok {

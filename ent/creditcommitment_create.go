@@ -16,7 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // CreditCommitmentCreate is the builder for creating a CreditCommitment entity.
@@ -56,19 +56,19 @@ func (_c *CreditCommitmentCreate) SetNillableUpdatedAt(v *time.Time) *CreditComm
 }
 
 // SetSector sets the "sector" field.
-func (_c *CreditCommitmentCreate) SetSector(v sectors.Sector) *CreditCommitmentCreate {
+func (_c *CreditCommitmentCreate) SetSector(v vocab.Sector) *CreditCommitmentCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *CreditCommitmentCreate) SetSeverity(v sectors.Severity) *CreditCommitmentCreate {
+func (_c *CreditCommitmentCreate) SetSeverity(v vocab.Severity) *CreditCommitmentCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *CreditCommitmentCreate) SetNillableSeverity(v *sectors.Severity) *CreditCommitmentCreate {
+func (_c *CreditCommitmentCreate) SetNillableSeverity(v *vocab.Severity) *CreditCommitmentCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -76,13 +76,13 @@ func (_c *CreditCommitmentCreate) SetNillableSeverity(v *sectors.Severity) *Cred
 }
 
 // SetStatus sets the "status" field.
-func (_c *CreditCommitmentCreate) SetStatus(v sectors.RecordStatus) *CreditCommitmentCreate {
+func (_c *CreditCommitmentCreate) SetStatus(v vocab.RecordStatus) *CreditCommitmentCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *CreditCommitmentCreate) SetNillableStatus(v *sectors.RecordStatus) *CreditCommitmentCreate {
+func (_c *CreditCommitmentCreate) SetNillableStatus(v *vocab.RecordStatus) *CreditCommitmentCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -656,7 +656,7 @@ func (u *CreditCommitmentUpsert) UpdateUpdatedAt() *CreditCommitmentUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditCommitmentUpsert) SetSector(v sectors.Sector) *CreditCommitmentUpsert {
+func (u *CreditCommitmentUpsert) SetSector(v vocab.Sector) *CreditCommitmentUpsert {
 	u.Set(creditcommitment.FieldSector, v)
 	return u
 }
@@ -668,7 +668,7 @@ func (u *CreditCommitmentUpsert) UpdateSector() *CreditCommitmentUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditCommitmentUpsert) SetSeverity(v sectors.Severity) *CreditCommitmentUpsert {
+func (u *CreditCommitmentUpsert) SetSeverity(v vocab.Severity) *CreditCommitmentUpsert {
 	u.Set(creditcommitment.FieldSeverity, v)
 	return u
 }
@@ -686,7 +686,7 @@ func (u *CreditCommitmentUpsert) ClearSeverity() *CreditCommitmentUpsert {
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditCommitmentUpsert) SetStatus(v sectors.RecordStatus) *CreditCommitmentUpsert {
+func (u *CreditCommitmentUpsert) SetStatus(v vocab.RecordStatus) *CreditCommitmentUpsert {
 	u.Set(creditcommitment.FieldStatus, v)
 	return u
 }
@@ -877,7 +877,7 @@ func (u *CreditCommitmentUpsertOne) UpdateUpdatedAt() *CreditCommitmentUpsertOne
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditCommitmentUpsertOne) SetSector(v sectors.Sector) *CreditCommitmentUpsertOne {
+func (u *CreditCommitmentUpsertOne) SetSector(v vocab.Sector) *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetSector(v)
 	})
@@ -891,7 +891,7 @@ func (u *CreditCommitmentUpsertOne) UpdateSector() *CreditCommitmentUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditCommitmentUpsertOne) SetSeverity(v sectors.Severity) *CreditCommitmentUpsertOne {
+func (u *CreditCommitmentUpsertOne) SetSeverity(v vocab.Severity) *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetSeverity(v)
 	})
@@ -912,7 +912,7 @@ func (u *CreditCommitmentUpsertOne) ClearSeverity() *CreditCommitmentUpsertOne {
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditCommitmentUpsertOne) SetStatus(v sectors.RecordStatus) *CreditCommitmentUpsertOne {
+func (u *CreditCommitmentUpsertOne) SetStatus(v vocab.RecordStatus) *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetStatus(v)
 	})
@@ -1288,7 +1288,7 @@ func (u *CreditCommitmentUpsertBulk) UpdateUpdatedAt() *CreditCommitmentUpsertBu
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditCommitmentUpsertBulk) SetSector(v sectors.Sector) *CreditCommitmentUpsertBulk {
+func (u *CreditCommitmentUpsertBulk) SetSector(v vocab.Sector) *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetSector(v)
 	})
@@ -1302,7 +1302,7 @@ func (u *CreditCommitmentUpsertBulk) UpdateSector() *CreditCommitmentUpsertBulk 
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditCommitmentUpsertBulk) SetSeverity(v sectors.Severity) *CreditCommitmentUpsertBulk {
+func (u *CreditCommitmentUpsertBulk) SetSeverity(v vocab.Severity) *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1323,7 +1323,7 @@ func (u *CreditCommitmentUpsertBulk) ClearSeverity() *CreditCommitmentUpsertBulk
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditCommitmentUpsertBulk) SetStatus(v sectors.RecordStatus) *CreditCommitmentUpsertBulk {
+func (u *CreditCommitmentUpsertBulk) SetStatus(v vocab.RecordStatus) *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.SetStatus(v)
 	})

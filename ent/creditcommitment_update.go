@@ -14,7 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // CreditCommitmentUpdate is the builder for updating CreditCommitment entities.
@@ -37,13 +37,13 @@ func (_u *CreditCommitmentUpdate) SetUpdatedAt(v time.Time) *CreditCommitmentUpd
 }
 
 // SetSector sets the "sector" field.
-func (_u *CreditCommitmentUpdate) SetSector(v sectors.Sector) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetSector(v vocab.Sector) *CreditCommitmentUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *CreditCommitmentUpdate) SetNillableSector(v *sectors.Sector) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetNillableSector(v *vocab.Sector) *CreditCommitmentUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -51,13 +51,13 @@ func (_u *CreditCommitmentUpdate) SetNillableSector(v *sectors.Sector) *CreditCo
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *CreditCommitmentUpdate) SetSeverity(v sectors.Severity) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetSeverity(v vocab.Severity) *CreditCommitmentUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *CreditCommitmentUpdate) SetNillableSeverity(v *sectors.Severity) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetNillableSeverity(v *vocab.Severity) *CreditCommitmentUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -71,13 +71,13 @@ func (_u *CreditCommitmentUpdate) ClearSeverity() *CreditCommitmentUpdate {
 }
 
 // SetStatus sets the "status" field.
-func (_u *CreditCommitmentUpdate) SetStatus(v sectors.RecordStatus) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetStatus(v vocab.RecordStatus) *CreditCommitmentUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *CreditCommitmentUpdate) SetNillableStatus(v *sectors.RecordStatus) *CreditCommitmentUpdate {
+func (_u *CreditCommitmentUpdate) SetNillableStatus(v *vocab.RecordStatus) *CreditCommitmentUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -464,13 +464,13 @@ func (_u *CreditCommitmentUpdateOne) SetUpdatedAt(v time.Time) *CreditCommitment
 }
 
 // SetSector sets the "sector" field.
-func (_u *CreditCommitmentUpdateOne) SetSector(v sectors.Sector) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetSector(v vocab.Sector) *CreditCommitmentUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *CreditCommitmentUpdateOne) SetNillableSector(v *sectors.Sector) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetNillableSector(v *vocab.Sector) *CreditCommitmentUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -478,13 +478,13 @@ func (_u *CreditCommitmentUpdateOne) SetNillableSector(v *sectors.Sector) *Credi
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *CreditCommitmentUpdateOne) SetSeverity(v sectors.Severity) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetSeverity(v vocab.Severity) *CreditCommitmentUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *CreditCommitmentUpdateOne) SetNillableSeverity(v *sectors.Severity) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetNillableSeverity(v *vocab.Severity) *CreditCommitmentUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -498,13 +498,13 @@ func (_u *CreditCommitmentUpdateOne) ClearSeverity() *CreditCommitmentUpdateOne 
 }
 
 // SetStatus sets the "status" field.
-func (_u *CreditCommitmentUpdateOne) SetStatus(v sectors.RecordStatus) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetStatus(v vocab.RecordStatus) *CreditCommitmentUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *CreditCommitmentUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *CreditCommitmentUpdateOne {
+func (_u *CreditCommitmentUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *CreditCommitmentUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // CreditScoreEventCreate is the builder for creating a CreditScoreEvent entity.
@@ -55,19 +55,19 @@ func (_c *CreditScoreEventCreate) SetNillableUpdatedAt(v *time.Time) *CreditScor
 }
 
 // SetSector sets the "sector" field.
-func (_c *CreditScoreEventCreate) SetSector(v sectors.Sector) *CreditScoreEventCreate {
+func (_c *CreditScoreEventCreate) SetSector(v vocab.Sector) *CreditScoreEventCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *CreditScoreEventCreate) SetSeverity(v sectors.Severity) *CreditScoreEventCreate {
+func (_c *CreditScoreEventCreate) SetSeverity(v vocab.Severity) *CreditScoreEventCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *CreditScoreEventCreate) SetNillableSeverity(v *sectors.Severity) *CreditScoreEventCreate {
+func (_c *CreditScoreEventCreate) SetNillableSeverity(v *vocab.Severity) *CreditScoreEventCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -75,13 +75,13 @@ func (_c *CreditScoreEventCreate) SetNillableSeverity(v *sectors.Severity) *Cred
 }
 
 // SetStatus sets the "status" field.
-func (_c *CreditScoreEventCreate) SetStatus(v sectors.RecordStatus) *CreditScoreEventCreate {
+func (_c *CreditScoreEventCreate) SetStatus(v vocab.RecordStatus) *CreditScoreEventCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *CreditScoreEventCreate) SetNillableStatus(v *sectors.RecordStatus) *CreditScoreEventCreate {
+func (_c *CreditScoreEventCreate) SetNillableStatus(v *vocab.RecordStatus) *CreditScoreEventCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -612,7 +612,7 @@ func (u *CreditScoreEventUpsert) UpdateUpdatedAt() *CreditScoreEventUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditScoreEventUpsert) SetSector(v sectors.Sector) *CreditScoreEventUpsert {
+func (u *CreditScoreEventUpsert) SetSector(v vocab.Sector) *CreditScoreEventUpsert {
 	u.Set(creditscoreevent.FieldSector, v)
 	return u
 }
@@ -624,7 +624,7 @@ func (u *CreditScoreEventUpsert) UpdateSector() *CreditScoreEventUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditScoreEventUpsert) SetSeverity(v sectors.Severity) *CreditScoreEventUpsert {
+func (u *CreditScoreEventUpsert) SetSeverity(v vocab.Severity) *CreditScoreEventUpsert {
 	u.Set(creditscoreevent.FieldSeverity, v)
 	return u
 }
@@ -642,7 +642,7 @@ func (u *CreditScoreEventUpsert) ClearSeverity() *CreditScoreEventUpsert {
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditScoreEventUpsert) SetStatus(v sectors.RecordStatus) *CreditScoreEventUpsert {
+func (u *CreditScoreEventUpsert) SetStatus(v vocab.RecordStatus) *CreditScoreEventUpsert {
 	u.Set(creditscoreevent.FieldStatus, v)
 	return u
 }
@@ -845,7 +845,7 @@ func (u *CreditScoreEventUpsertOne) UpdateUpdatedAt() *CreditScoreEventUpsertOne
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditScoreEventUpsertOne) SetSector(v sectors.Sector) *CreditScoreEventUpsertOne {
+func (u *CreditScoreEventUpsertOne) SetSector(v vocab.Sector) *CreditScoreEventUpsertOne {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetSector(v)
 	})
@@ -859,7 +859,7 @@ func (u *CreditScoreEventUpsertOne) UpdateSector() *CreditScoreEventUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditScoreEventUpsertOne) SetSeverity(v sectors.Severity) *CreditScoreEventUpsertOne {
+func (u *CreditScoreEventUpsertOne) SetSeverity(v vocab.Severity) *CreditScoreEventUpsertOne {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetSeverity(v)
 	})
@@ -880,7 +880,7 @@ func (u *CreditScoreEventUpsertOne) ClearSeverity() *CreditScoreEventUpsertOne {
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditScoreEventUpsertOne) SetStatus(v sectors.RecordStatus) *CreditScoreEventUpsertOne {
+func (u *CreditScoreEventUpsertOne) SetStatus(v vocab.RecordStatus) *CreditScoreEventUpsertOne {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetStatus(v)
 	})
@@ -1270,7 +1270,7 @@ func (u *CreditScoreEventUpsertBulk) UpdateUpdatedAt() *CreditScoreEventUpsertBu
 }
 
 // SetSector sets the "sector" field.
-func (u *CreditScoreEventUpsertBulk) SetSector(v sectors.Sector) *CreditScoreEventUpsertBulk {
+func (u *CreditScoreEventUpsertBulk) SetSector(v vocab.Sector) *CreditScoreEventUpsertBulk {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetSector(v)
 	})
@@ -1284,7 +1284,7 @@ func (u *CreditScoreEventUpsertBulk) UpdateSector() *CreditScoreEventUpsertBulk 
 }
 
 // SetSeverity sets the "severity" field.
-func (u *CreditScoreEventUpsertBulk) SetSeverity(v sectors.Severity) *CreditScoreEventUpsertBulk {
+func (u *CreditScoreEventUpsertBulk) SetSeverity(v vocab.Severity) *CreditScoreEventUpsertBulk {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1305,7 +1305,7 @@ func (u *CreditScoreEventUpsertBulk) ClearSeverity() *CreditScoreEventUpsertBulk
 }
 
 // SetStatus sets the "status" field.
-func (u *CreditScoreEventUpsertBulk) SetStatus(v sectors.RecordStatus) *CreditScoreEventUpsertBulk {
+func (u *CreditScoreEventUpsertBulk) SetStatus(v vocab.RecordStatus) *CreditScoreEventUpsertBulk {
 	return u.Update(func(s *CreditScoreEventUpsert) {
 		s.SetStatus(v)
 	})

@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // CreditScoreEventUpdate is the builder for updating CreditScoreEvent entities.
@@ -36,13 +36,13 @@ func (_u *CreditScoreEventUpdate) SetUpdatedAt(v time.Time) *CreditScoreEventUpd
 }
 
 // SetSector sets the "sector" field.
-func (_u *CreditScoreEventUpdate) SetSector(v sectors.Sector) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetSector(v vocab.Sector) *CreditScoreEventUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *CreditScoreEventUpdate) SetNillableSector(v *sectors.Sector) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetNillableSector(v *vocab.Sector) *CreditScoreEventUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -50,13 +50,13 @@ func (_u *CreditScoreEventUpdate) SetNillableSector(v *sectors.Sector) *CreditSc
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *CreditScoreEventUpdate) SetSeverity(v sectors.Severity) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetSeverity(v vocab.Severity) *CreditScoreEventUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *CreditScoreEventUpdate) SetNillableSeverity(v *sectors.Severity) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetNillableSeverity(v *vocab.Severity) *CreditScoreEventUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -70,13 +70,13 @@ func (_u *CreditScoreEventUpdate) ClearSeverity() *CreditScoreEventUpdate {
 }
 
 // SetStatus sets the "status" field.
-func (_u *CreditScoreEventUpdate) SetStatus(v sectors.RecordStatus) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetStatus(v vocab.RecordStatus) *CreditScoreEventUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *CreditScoreEventUpdate) SetNillableStatus(v *sectors.RecordStatus) *CreditScoreEventUpdate {
+func (_u *CreditScoreEventUpdate) SetNillableStatus(v *vocab.RecordStatus) *CreditScoreEventUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -396,13 +396,13 @@ func (_u *CreditScoreEventUpdateOne) SetUpdatedAt(v time.Time) *CreditScoreEvent
 }
 
 // SetSector sets the "sector" field.
-func (_u *CreditScoreEventUpdateOne) SetSector(v sectors.Sector) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetSector(v vocab.Sector) *CreditScoreEventUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *CreditScoreEventUpdateOne) SetNillableSector(v *sectors.Sector) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetNillableSector(v *vocab.Sector) *CreditScoreEventUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -410,13 +410,13 @@ func (_u *CreditScoreEventUpdateOne) SetNillableSector(v *sectors.Sector) *Credi
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *CreditScoreEventUpdateOne) SetSeverity(v sectors.Severity) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetSeverity(v vocab.Severity) *CreditScoreEventUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *CreditScoreEventUpdateOne) SetNillableSeverity(v *sectors.Severity) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetNillableSeverity(v *vocab.Severity) *CreditScoreEventUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -430,13 +430,13 @@ func (_u *CreditScoreEventUpdateOne) ClearSeverity() *CreditScoreEventUpdateOne 
 }
 
 // SetStatus sets the "status" field.
-func (_u *CreditScoreEventUpdateOne) SetStatus(v sectors.RecordStatus) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetStatus(v vocab.RecordStatus) *CreditScoreEventUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *CreditScoreEventUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *CreditScoreEventUpdateOne {
+func (_u *CreditScoreEventUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *CreditScoreEventUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

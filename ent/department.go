@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/department"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A department supervising one sector at one administrative level (认定单位 / 监管部门).
@@ -23,7 +23,7 @@ type Department struct {
 	// Official name (部门名称).
 	Name string `json:"name,omitempty"`
 	// Sector the department supervises.
-	Sector sectors.Sector `json:"sector,omitempty"`
+	Sector vocab.Sector `json:"sector,omitempty"`
 	// GB/T 2260 code of the division it serves.
 	DivisionCode string `json:"division_code,omitempty"`
 	// Administrative level.
@@ -228,7 +228,7 @@ func (_m *Department) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field sector", values[i])
 			} else if value.Valid {
-				_m.Sector = sectors.Sector(value.String)
+				_m.Sector = vocab.Sector(value.String)
 			}
 		case department.FieldDivisionCode:
 			if value, ok := values[i].(*sql.NullString); !ok {

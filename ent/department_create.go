@@ -22,7 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // DepartmentCreate is the builder for creating a Department entity.
@@ -46,7 +46,7 @@ func (_c *DepartmentCreate) SetName(v string) *DepartmentCreate {
 }
 
 // SetSector sets the "sector" field.
-func (_c *DepartmentCreate) SetSector(v sectors.Sector) *DepartmentCreate {
+func (_c *DepartmentCreate) SetSector(v vocab.Sector) *DepartmentCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
@@ -635,7 +635,7 @@ func (u *DepartmentUpsert) UpdateName() *DepartmentUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *DepartmentUpsert) SetSector(v sectors.Sector) *DepartmentUpsert {
+func (u *DepartmentUpsert) SetSector(v vocab.Sector) *DepartmentUpsert {
 	u.Set(department.FieldSector, v)
 	return u
 }
@@ -775,7 +775,7 @@ func (u *DepartmentUpsertOne) UpdateName() *DepartmentUpsertOne {
 }
 
 // SetSector sets the "sector" field.
-func (u *DepartmentUpsertOne) SetSector(v sectors.Sector) *DepartmentUpsertOne {
+func (u *DepartmentUpsertOne) SetSector(v vocab.Sector) *DepartmentUpsertOne {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.SetSector(v)
 	})
@@ -1090,7 +1090,7 @@ func (u *DepartmentUpsertBulk) UpdateName() *DepartmentUpsertBulk {
 }
 
 // SetSector sets the "sector" field.
-func (u *DepartmentUpsertBulk) SetSector(v sectors.Sector) *DepartmentUpsertBulk {
+func (u *DepartmentUpsertBulk) SetSector(v vocab.Sector) *DepartmentUpsertBulk {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.SetSector(v)
 	})

@@ -24,7 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // DepartmentUpdate is the builder for updating Department entities.
@@ -69,13 +69,13 @@ func (_u *DepartmentUpdate) SetNillableName(v *string) *DepartmentUpdate {
 }
 
 // SetSector sets the "sector" field.
-func (_u *DepartmentUpdate) SetSector(v sectors.Sector) *DepartmentUpdate {
+func (_u *DepartmentUpdate) SetSector(v vocab.Sector) *DepartmentUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *DepartmentUpdate) SetNillableSector(v *sectors.Sector) *DepartmentUpdate {
+func (_u *DepartmentUpdate) SetNillableSector(v *vocab.Sector) *DepartmentUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -1199,13 +1199,13 @@ func (_u *DepartmentUpdateOne) SetNillableName(v *string) *DepartmentUpdateOne {
 }
 
 // SetSector sets the "sector" field.
-func (_u *DepartmentUpdateOne) SetSector(v sectors.Sector) *DepartmentUpdateOne {
+func (_u *DepartmentUpdateOne) SetSector(v vocab.Sector) *DepartmentUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *DepartmentUpdateOne) SetNillableSector(v *sectors.Sector) *DepartmentUpdateOne {
+func (_u *DepartmentUpdateOne) SetNillableSector(v *vocab.Sector) *DepartmentUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}

@@ -12,8 +12,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
-	"github.com/creditgraph/creditgraph/authz/pii"
-	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -39,12 +37,7 @@ func main() {
 			// Raw statements for the few set-based writes the ORM has no verb for (evaluator.store).
 			gen.FeatureExecQuery,
 		},
-	}, entc.Extensions(ex),
-		// The personal-data cipher reaches the schema hooks through the client's config.
-		entc.Dependency(entc.DependencyName("Cipher"), entc.DependencyType(&pii.Cipher{})),
-		// Credit events reach subscribers through the client's config, after commit.
-		entc.Dependency(entc.DependencyName("Events"), entc.DependencyType(&events.Broker{})),
-	)
+	}, entc.Extensions(ex))
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A version of the composite-evaluation method (公共信用综合评价规则) with its effective dates.
@@ -26,7 +26,7 @@ type EvaluationRuleSet struct {
 	// First day it is no longer in force; empty while in force.
 	EffectiveTo *time.Time `json:"effective_to,omitempty"`
 	// Weights, scales, bands and gates.
-	Rules evaluation.RuleSet `json:"rules,omitempty"`
+	Rules vocab.RuleSet `json:"rules,omitempty"`
 	// When it was stored.
 	CreatedAt    time.Time `json:"created_at,omitempty"`
 	selectValues sql.SelectValues

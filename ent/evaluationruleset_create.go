@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // EvaluationRuleSetCreate is the builder for creating a EvaluationRuleSet entity.
@@ -50,7 +50,7 @@ func (_c *EvaluationRuleSetCreate) SetNillableEffectiveTo(v *time.Time) *Evaluat
 }
 
 // SetRules sets the "rules" field.
-func (_c *EvaluationRuleSetCreate) SetRules(v evaluation.RuleSet) *EvaluationRuleSetCreate {
+func (_c *EvaluationRuleSetCreate) SetRules(v vocab.RuleSet) *EvaluationRuleSetCreate {
 	_c.mutation.SetRules(v)
 	return _c
 }
@@ -282,7 +282,7 @@ func (u *EvaluationRuleSetUpsert) ClearEffectiveTo() *EvaluationRuleSetUpsert {
 }
 
 // SetRules sets the "rules" field.
-func (u *EvaluationRuleSetUpsert) SetRules(v evaluation.RuleSet) *EvaluationRuleSetUpsert {
+func (u *EvaluationRuleSetUpsert) SetRules(v vocab.RuleSet) *EvaluationRuleSetUpsert {
 	u.Set(evaluationruleset.FieldRules, v)
 	return u
 }
@@ -388,7 +388,7 @@ func (u *EvaluationRuleSetUpsertOne) ClearEffectiveTo() *EvaluationRuleSetUpsert
 }
 
 // SetRules sets the "rules" field.
-func (u *EvaluationRuleSetUpsertOne) SetRules(v evaluation.RuleSet) *EvaluationRuleSetUpsertOne {
+func (u *EvaluationRuleSetUpsertOne) SetRules(v vocab.RuleSet) *EvaluationRuleSetUpsertOne {
 	return u.Update(func(s *EvaluationRuleSetUpsert) {
 		s.SetRules(v)
 	})
@@ -662,7 +662,7 @@ func (u *EvaluationRuleSetUpsertBulk) ClearEffectiveTo() *EvaluationRuleSetUpser
 }
 
 // SetRules sets the "rules" field.
-func (u *EvaluationRuleSetUpsertBulk) SetRules(v evaluation.RuleSet) *EvaluationRuleSetUpsertBulk {
+func (u *EvaluationRuleSetUpsertBulk) SetRules(v vocab.RuleSet) *EvaluationRuleSetUpsertBulk {
 	return u.Update(func(s *EvaluationRuleSetUpsert) {
 		s.SetRules(v)
 	})

@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // EvaluationRuleSetUpdate is the builder for updating EvaluationRuleSet entities.
@@ -78,13 +78,13 @@ func (_u *EvaluationRuleSetUpdate) ClearEffectiveTo() *EvaluationRuleSetUpdate {
 }
 
 // SetRules sets the "rules" field.
-func (_u *EvaluationRuleSetUpdate) SetRules(v evaluation.RuleSet) *EvaluationRuleSetUpdate {
+func (_u *EvaluationRuleSetUpdate) SetRules(v vocab.RuleSet) *EvaluationRuleSetUpdate {
 	_u.mutation.SetRules(v)
 	return _u
 }
 
 // SetNillableRules sets the "rules" field if the given value is not nil.
-func (_u *EvaluationRuleSetUpdate) SetNillableRules(v *evaluation.RuleSet) *EvaluationRuleSetUpdate {
+func (_u *EvaluationRuleSetUpdate) SetNillableRules(v *vocab.RuleSet) *EvaluationRuleSetUpdate {
 	if v != nil {
 		_u.SetRules(*v)
 	}
@@ -234,13 +234,13 @@ func (_u *EvaluationRuleSetUpdateOne) ClearEffectiveTo() *EvaluationRuleSetUpdat
 }
 
 // SetRules sets the "rules" field.
-func (_u *EvaluationRuleSetUpdateOne) SetRules(v evaluation.RuleSet) *EvaluationRuleSetUpdateOne {
+func (_u *EvaluationRuleSetUpdateOne) SetRules(v vocab.RuleSet) *EvaluationRuleSetUpdateOne {
 	_u.mutation.SetRules(v)
 	return _u
 }
 
 // SetNillableRules sets the "rules" field if the given value is not nil.
-func (_u *EvaluationRuleSetUpdateOne) SetNillableRules(v *evaluation.RuleSet) *EvaluationRuleSetUpdateOne {
+func (_u *EvaluationRuleSetUpdateOne) SetNillableRules(v *vocab.RuleSet) *EvaluationRuleSetUpdateOne {
 	if v != nil {
 		_u.SetRules(*v)
 	}

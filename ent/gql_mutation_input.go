@@ -17,15 +17,14 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
 // CreateAdministrativeLicenseInput represents a mutation input for creating administrativelicenses.
 type CreateAdministrativeLicenseInput struct {
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -101,8 +100,8 @@ func (c *AdministrativeLicenseCreate) SetInput(i CreateAdministrativeLicenseInpu
 // UpdateAdministrativeLicenseInput represents a mutation input for updating administrativelicenses.
 type UpdateAdministrativeLicenseInput struct {
 	ClearSeverity        bool
-	Severity             *sectors.Severity
-	Status               *sectors.RecordStatus
+	Severity             *vocab.Severity
+	Status               *vocab.RecordStatus
 	SourceSystem         *string
 	DecisionDocName      *string
 	DecisionNo           *string
@@ -196,8 +195,8 @@ func (c *AdministrativeLicenseUpdateOne) SetInput(i UpdateAdministrativeLicenseI
 
 // CreateAdministrativePenaltyInput represents a mutation input for creating administrativepenalties.
 type CreateAdministrativePenaltyInput struct {
-	Severity                  *sectors.Severity
-	Status                    *sectors.RecordStatus
+	Severity                  *vocab.Severity
+	Status                    *vocab.RecordStatus
 	SourceSystem              string
 	SourceRecordID            string
 	EpidemicRelated           *bool
@@ -215,7 +214,7 @@ type CreateAdministrativePenaltyInput struct {
 	ViolationType             string
 	ViolationFacts            string
 	LegalBasis                string
-	PenaltyCategories         []sectors.PenaltyCategory
+	PenaltyCategories         []vocab.PenaltyCategory
 	PenaltyContent            string
 	FineAmount                *decimal.Decimal
 	ConfiscatedAmount         *decimal.Decimal
@@ -321,8 +320,8 @@ func (c *AdministrativePenaltyCreate) SetInput(i CreateAdministrativePenaltyInpu
 // UpdateAdministrativePenaltyInput represents a mutation input for updating administrativepenalties.
 type UpdateAdministrativePenaltyInput struct {
 	ClearSeverity                  bool
-	Severity                       *sectors.Severity
-	Status                         *sectors.RecordStatus
+	Severity                       *vocab.Severity
+	Status                         *vocab.RecordStatus
 	SourceSystem                   *string
 	CounterpartyName               *string
 	CounterpartyCategory           *administrativepenalty.CounterpartyCategory
@@ -344,8 +343,8 @@ type UpdateAdministrativePenaltyInput struct {
 	ViolationType                  *string
 	ViolationFacts                 *string
 	LegalBasis                     *string
-	PenaltyCategories              []sectors.PenaltyCategory
-	AppendPenaltyCategories        []sectors.PenaltyCategory
+	PenaltyCategories              []vocab.PenaltyCategory
+	AppendPenaltyCategories        []vocab.PenaltyCategory
 	PenaltyContent                 *string
 	ClearFineAmount                bool
 	FineAmount                     *decimal.Decimal
@@ -512,8 +511,8 @@ func (c *AdministrativePenaltyUpdateOne) SetInput(i UpdateAdministrativePenaltyI
 
 // CreateCreditCommitmentInput represents a mutation input for creating creditcommitments.
 type CreateCreditCommitmentInput struct {
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -569,8 +568,8 @@ func (c *CreditCommitmentCreate) SetInput(i CreateCreditCommitmentInput) *Credit
 // UpdateCreditCommitmentInput represents a mutation input for updating creditcommitments.
 type UpdateCreditCommitmentInput struct {
 	ClearSeverity bool
-	Severity      *sectors.Severity
-	Status        *sectors.RecordStatus
+	Severity      *vocab.Severity
+	Status        *vocab.RecordStatus
 	SourceSystem  *string
 	Kind          *creditcommitment.Kind
 	Text          *string
@@ -624,8 +623,8 @@ func (c *CreditCommitmentUpdateOne) SetInput(i UpdateCreditCommitmentInput) *Cre
 
 // CreateCreditScoreEventInput represents a mutation input for creating creditscoreevents.
 type CreateCreditScoreEventInput struct {
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -681,8 +680,8 @@ func (c *CreditScoreEventCreate) SetInput(i CreateCreditScoreEventInput) *Credit
 // UpdateCreditScoreEventInput represents a mutation input for updating creditscoreevents.
 type UpdateCreditScoreEventInput struct {
 	ClearSeverity  bool
-	Severity       *sectors.Severity
-	Status         *sectors.RecordStatus
+	Severity       *vocab.Severity
+	Status         *vocab.RecordStatus
 	SourceSystem   *string
 	Scheme         *creditscoreevent.Scheme
 	Points         *int
@@ -742,7 +741,7 @@ func (c *CreditScoreEventUpdateOne) SetInput(i UpdateCreditScoreEventInput) *Cre
 type CreateDepartmentInput struct {
 	Code         string
 	Name         string
-	Sector       sectors.Sector
+	Sector       vocab.Sector
 	DivisionCode string
 	Level        department.Level
 	Uscc         *string
@@ -774,7 +773,7 @@ func (c *DepartmentCreate) SetInput(i CreateDepartmentInput) *DepartmentCreate {
 type UpdateDepartmentInput struct {
 	Code             *string
 	Name             *string
-	Sector           *sectors.Sector
+	Sector           *vocab.Sector
 	DivisionCode     *string
 	Level            *department.Level
 	ClearUscc        bool
@@ -954,8 +953,8 @@ func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRe
 
 // CreateListEntryInput represents a mutation input for creating listentries.
 type CreateListEntryInput struct {
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -1021,8 +1020,8 @@ func (c *ListEntryCreate) SetInput(i CreateListEntryInput) *ListEntryCreate {
 // UpdateListEntryInput represents a mutation input for updating listentries.
 type UpdateListEntryInput struct {
 	ClearSeverity      bool
-	Severity           *sectors.Severity
-	Status             *sectors.RecordStatus
+	Severity           *vocab.Severity
+	Status             *vocab.RecordStatus
 	SourceSystem       *string
 	ListType           *listentry.ListType
 	ListedOn           *time.Time
@@ -1222,7 +1221,7 @@ func (c *MarketEntityUpdateOne) SetInput(i UpdateMarketEntityInput) *MarketEntit
 
 // CreateNaturalPersonInput represents a mutation input for creating naturalpersons.
 type CreateNaturalPersonInput struct {
-	IDType   *ident.IDType
+	IDType   *vocab.IDType
 	IDNumber string
 	Name     string
 }
@@ -1512,8 +1511,8 @@ func (c *RepairApplicationCreate) SetInput(i CreateRepairApplicationInput) *Repa
 
 // CreateSectorRatingInput represents a mutation input for creating sectorratings.
 type CreateSectorRatingInput struct {
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -1573,8 +1572,8 @@ func (c *SectorRatingCreate) SetInput(i CreateSectorRatingInput) *SectorRatingCr
 // UpdateSectorRatingInput represents a mutation input for updating sectorratings.
 type UpdateSectorRatingInput struct {
 	ClearSeverity   bool
-	Severity        *sectors.Severity
-	Status          *sectors.RecordStatus
+	Severity        *vocab.Severity
+	Status          *vocab.RecordStatus
 	SourceSystem    *string
 	Scheme          *sectorrating.Scheme
 	Grade           *string
@@ -1706,8 +1705,8 @@ func (c *ServiceProviderUpdateOne) SetInput(i UpdateServiceProviderInput) *Servi
 
 // CreateSpotCheckInput represents a mutation input for creating spotchecks.
 type CreateSpotCheckInput struct {
-	Severity             *sectors.Severity
-	Status               *sectors.RecordStatus
+	Severity             *vocab.Severity
+	Status               *vocab.RecordStatus
 	SourceSystem         string
 	SourceRecordID       string
 	EpidemicRelated      *bool
@@ -1763,8 +1762,8 @@ func (c *SpotCheckCreate) SetInput(i CreateSpotCheckInput) *SpotCheckCreate {
 // UpdateSpotCheckInput represents a mutation input for updating spotchecks.
 type UpdateSpotCheckInput struct {
 	ClearSeverity             bool
-	Severity                  *sectors.Severity
-	Status                    *sectors.RecordStatus
+	Severity                  *vocab.Severity
+	Status                    *vocab.RecordStatus
 	SourceSystem              *string
 	TaskID                    *string
 	CheckItems                *string

@@ -35,9 +35,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // AdministrativeLicenseWhereInput represents a where input for filtering AdministrativeLicense queries.
@@ -78,24 +76,24 @@ type AdministrativeLicenseWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -1208,24 +1206,24 @@ type AdministrativePenaltyWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -3728,24 +3726,24 @@ type CreditCommitmentWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -4496,24 +4494,24 @@ type CreditScoreEventWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -5278,10 +5276,10 @@ type DepartmentWhereInput struct {
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "division_code" field predicates.
 	DivisionCode             *string  `json:"divisionCode,omitempty"`
@@ -8552,24 +8550,24 @@ type ListEntryWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -9586,10 +9584,10 @@ type MarketEntityWhereInput struct {
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
 
 	// "entity_kind" field predicates.
-	EntityKind      *ident.EntityKind  `json:"entityKind,omitempty"`
-	EntityKindNEQ   *ident.EntityKind  `json:"entityKindNEQ,omitempty"`
-	EntityKindIn    []ident.EntityKind `json:"entityKindIn,omitempty"`
-	EntityKindNotIn []ident.EntityKind `json:"entityKindNotIn,omitempty"`
+	EntityKind      *vocab.EntityKind  `json:"entityKind,omitempty"`
+	EntityKindNEQ   *vocab.EntityKind  `json:"entityKindNEQ,omitempty"`
+	EntityKindIn    []vocab.EntityKind `json:"entityKindIn,omitempty"`
+	EntityKindNotIn []vocab.EntityKind `json:"entityKindNotIn,omitempty"`
 
 	// "division_code" field predicates.
 	DivisionCode             *string  `json:"divisionCode,omitempty"`
@@ -9709,12 +9707,12 @@ type MarketEntityWhereInput struct {
 	LegalRepresentativeIDNotNil bool  `json:"legalRepresentativeIDNotNil,omitempty"`
 
 	// "risk_tier" field predicates.
-	RiskTier       *evaluation.Tier  `json:"riskTier,omitempty"`
-	RiskTierNEQ    *evaluation.Tier  `json:"riskTierNEQ,omitempty"`
-	RiskTierIn     []evaluation.Tier `json:"riskTierIn,omitempty"`
-	RiskTierNotIn  []evaluation.Tier `json:"riskTierNotIn,omitempty"`
-	RiskTierIsNil  bool              `json:"riskTierIsNil,omitempty"`
-	RiskTierNotNil bool              `json:"riskTierNotNil,omitempty"`
+	RiskTier       *vocab.Tier  `json:"riskTier,omitempty"`
+	RiskTierNEQ    *vocab.Tier  `json:"riskTierNEQ,omitempty"`
+	RiskTierIn     []vocab.Tier `json:"riskTierIn,omitempty"`
+	RiskTierNotIn  []vocab.Tier `json:"riskTierNotIn,omitempty"`
+	RiskTierIsNil  bool         `json:"riskTierIsNil,omitempty"`
+	RiskTierNotNil bool         `json:"riskTierNotNil,omitempty"`
 
 	// "credit_score" field predicates.
 	CreditScore       *int  `json:"creditScore,omitempty"`
@@ -9729,12 +9727,12 @@ type MarketEntityWhereInput struct {
 	CreditScoreNotNil bool  `json:"creditScoreNotNil,omitempty"`
 
 	// "credit_grade" field predicates.
-	CreditGrade       *evaluation.Grade  `json:"creditGrade,omitempty"`
-	CreditGradeNEQ    *evaluation.Grade  `json:"creditGradeNEQ,omitempty"`
-	CreditGradeIn     []evaluation.Grade `json:"creditGradeIn,omitempty"`
-	CreditGradeNotIn  []evaluation.Grade `json:"creditGradeNotIn,omitempty"`
-	CreditGradeIsNil  bool               `json:"creditGradeIsNil,omitempty"`
-	CreditGradeNotNil bool               `json:"creditGradeNotNil,omitempty"`
+	CreditGrade       *vocab.Grade  `json:"creditGrade,omitempty"`
+	CreditGradeNEQ    *vocab.Grade  `json:"creditGradeNEQ,omitempty"`
+	CreditGradeIn     []vocab.Grade `json:"creditGradeIn,omitempty"`
+	CreditGradeNotIn  []vocab.Grade `json:"creditGradeNotIn,omitempty"`
+	CreditGradeIsNil  bool          `json:"creditGradeIsNil,omitempty"`
+	CreditGradeNotNil bool          `json:"creditGradeNotNil,omitempty"`
 
 	// "evaluated_at" field predicates.
 	EvaluatedAt       *time.Time  `json:"evaluatedAt,omitempty"`
@@ -10628,10 +10626,10 @@ type NaturalPersonWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "id_type" field predicates.
-	IDType      *ident.IDType  `json:"idType,omitempty"`
-	IDTypeNEQ   *ident.IDType  `json:"idTypeNEQ,omitempty"`
-	IDTypeIn    []ident.IDType `json:"idTypeIn,omitempty"`
-	IDTypeNotIn []ident.IDType `json:"idTypeNotIn,omitempty"`
+	IDType      *vocab.IDType  `json:"idType,omitempty"`
+	IDTypeNEQ   *vocab.IDType  `json:"idTypeNEQ,omitempty"`
+	IDTypeIn    []vocab.IDType `json:"idTypeIn,omitempty"`
+	IDTypeNotIn []vocab.IDType `json:"idTypeNotIn,omitempty"`
 
 	// "name" field predicates.
 	Name             *string  `json:"name,omitempty"`
@@ -10649,10 +10647,10 @@ type NaturalPersonWhereInput struct {
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
 
 	// "gender" field predicates.
-	Gender       *ident.Gender  `json:"gender,omitempty"`
-	GenderNEQ    *ident.Gender  `json:"genderNEQ,omitempty"`
-	GenderIn     []ident.Gender `json:"genderIn,omitempty"`
-	GenderNotIn  []ident.Gender `json:"genderNotIn,omitempty"`
+	Gender       *vocab.Gender  `json:"gender,omitempty"`
+	GenderNEQ    *vocab.Gender  `json:"genderNEQ,omitempty"`
+	GenderIn     []vocab.Gender `json:"genderIn,omitempty"`
+	GenderNotIn  []vocab.Gender `json:"genderNotIn,omitempty"`
 	GenderIsNil  bool           `json:"genderIsNil,omitempty"`
 	GenderNotNil bool           `json:"genderNotNil,omitempty"`
 
@@ -14660,24 +14658,24 @@ type SectorRatingWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`
@@ -15870,24 +15868,24 @@ type SpotCheckWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "sector" field predicates.
-	Sector      *sectors.Sector  `json:"sector,omitempty"`
-	SectorNEQ   *sectors.Sector  `json:"sectorNEQ,omitempty"`
-	SectorIn    []sectors.Sector `json:"sectorIn,omitempty"`
-	SectorNotIn []sectors.Sector `json:"sectorNotIn,omitempty"`
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *sectors.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *sectors.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []sectors.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []sectors.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool               `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool               `json:"severityNotNil,omitempty"`
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
 
 	// "status" field predicates.
-	Status      *sectors.RecordStatus  `json:"status,omitempty"`
-	StatusNEQ   *sectors.RecordStatus  `json:"statusNEQ,omitempty"`
-	StatusIn    []sectors.RecordStatus `json:"statusIn,omitempty"`
-	StatusNotIn []sectors.RecordStatus `json:"statusNotIn,omitempty"`
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
 
 	// "source_system" field predicates.
 	SourceSystem             *string  `json:"sourceSystem,omitempty"`

@@ -12,8 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A random inspection plan (双随机抽查计划).
@@ -28,11 +27,11 @@ type InspectionPlan struct {
 	// Random seed; the same inputs and seed draw the same plan.
 	Seed int64 `json:"seed,omitempty"`
 	// Share drawn per risk tier.
-	Ratios map[evaluation.Tier]float64 `json:"ratios,omitempty"`
+	Ratios map[vocab.Tier]float64 `json:"ratios,omitempty"`
 	// Entities it was drawn from.
 	Candidates int `json:"candidates,omitempty"`
 	// Drawn entities with their tier and inspector.
-	Assignments []sampling.Assignment `json:"assignments,omitempty"`
+	Assignments []vocab.Assignment `json:"assignments,omitempty"`
 	// When it was drawn.
 	DrawnAt time.Time `json:"drawn_at,omitempty"`
 	// Department that drew it.

@@ -13,8 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // InspectionPlanCreate is the builder for creating a InspectionPlan entity.
@@ -44,7 +43,7 @@ func (_c *InspectionPlanCreate) SetSeed(v int64) *InspectionPlanCreate {
 }
 
 // SetRatios sets the "ratios" field.
-func (_c *InspectionPlanCreate) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanCreate {
+func (_c *InspectionPlanCreate) SetRatios(v map[vocab.Tier]float64) *InspectionPlanCreate {
 	_c.mutation.SetRatios(v)
 	return _c
 }
@@ -56,7 +55,7 @@ func (_c *InspectionPlanCreate) SetCandidates(v int) *InspectionPlanCreate {
 }
 
 // SetAssignments sets the "assignments" field.
-func (_c *InspectionPlanCreate) SetAssignments(v []sampling.Assignment) *InspectionPlanCreate {
+func (_c *InspectionPlanCreate) SetAssignments(v []vocab.Assignment) *InspectionPlanCreate {
 	_c.mutation.SetAssignments(v)
 	return _c
 }
@@ -339,7 +338,7 @@ func (u *InspectionPlanUpsert) AddSeed(v int64) *InspectionPlanUpsert {
 }
 
 // SetRatios sets the "ratios" field.
-func (u *InspectionPlanUpsert) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanUpsert {
+func (u *InspectionPlanUpsert) SetRatios(v map[vocab.Tier]float64) *InspectionPlanUpsert {
 	u.Set(inspectionplan.FieldRatios, v)
 	return u
 }
@@ -369,7 +368,7 @@ func (u *InspectionPlanUpsert) AddCandidates(v int) *InspectionPlanUpsert {
 }
 
 // SetAssignments sets the "assignments" field.
-func (u *InspectionPlanUpsert) SetAssignments(v []sampling.Assignment) *InspectionPlanUpsert {
+func (u *InspectionPlanUpsert) SetAssignments(v []vocab.Assignment) *InspectionPlanUpsert {
 	u.Set(inspectionplan.FieldAssignments, v)
 	return u
 }
@@ -478,7 +477,7 @@ func (u *InspectionPlanUpsertOne) UpdateSeed() *InspectionPlanUpsertOne {
 }
 
 // SetRatios sets the "ratios" field.
-func (u *InspectionPlanUpsertOne) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanUpsertOne {
+func (u *InspectionPlanUpsertOne) SetRatios(v map[vocab.Tier]float64) *InspectionPlanUpsertOne {
 	return u.Update(func(s *InspectionPlanUpsert) {
 		s.SetRatios(v)
 	})
@@ -513,7 +512,7 @@ func (u *InspectionPlanUpsertOne) UpdateCandidates() *InspectionPlanUpsertOne {
 }
 
 // SetAssignments sets the "assignments" field.
-func (u *InspectionPlanUpsertOne) SetAssignments(v []sampling.Assignment) *InspectionPlanUpsertOne {
+func (u *InspectionPlanUpsertOne) SetAssignments(v []vocab.Assignment) *InspectionPlanUpsertOne {
 	return u.Update(func(s *InspectionPlanUpsert) {
 		s.SetAssignments(v)
 	})
@@ -790,7 +789,7 @@ func (u *InspectionPlanUpsertBulk) UpdateSeed() *InspectionPlanUpsertBulk {
 }
 
 // SetRatios sets the "ratios" field.
-func (u *InspectionPlanUpsertBulk) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanUpsertBulk {
+func (u *InspectionPlanUpsertBulk) SetRatios(v map[vocab.Tier]float64) *InspectionPlanUpsertBulk {
 	return u.Update(func(s *InspectionPlanUpsert) {
 		s.SetRatios(v)
 	})
@@ -825,7 +824,7 @@ func (u *InspectionPlanUpsertBulk) UpdateCandidates() *InspectionPlanUpsertBulk 
 }
 
 // SetAssignments sets the "assignments" field.
-func (u *InspectionPlanUpsertBulk) SetAssignments(v []sampling.Assignment) *InspectionPlanUpsertBulk {
+func (u *InspectionPlanUpsertBulk) SetAssignments(v []vocab.Assignment) *InspectionPlanUpsertBulk {
 	return u.Update(func(s *InspectionPlanUpsert) {
 		s.SetAssignments(v)
 	})

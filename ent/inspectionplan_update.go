@@ -13,8 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // InspectionPlanUpdate is the builder for updating InspectionPlan entities.
@@ -80,7 +79,7 @@ func (_u *InspectionPlanUpdate) AddSeed(v int64) *InspectionPlanUpdate {
 }
 
 // SetRatios sets the "ratios" field.
-func (_u *InspectionPlanUpdate) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanUpdate {
+func (_u *InspectionPlanUpdate) SetRatios(v map[vocab.Tier]float64) *InspectionPlanUpdate {
 	_u.mutation.SetRatios(v)
 	return _u
 }
@@ -107,13 +106,13 @@ func (_u *InspectionPlanUpdate) AddCandidates(v int) *InspectionPlanUpdate {
 }
 
 // SetAssignments sets the "assignments" field.
-func (_u *InspectionPlanUpdate) SetAssignments(v []sampling.Assignment) *InspectionPlanUpdate {
+func (_u *InspectionPlanUpdate) SetAssignments(v []vocab.Assignment) *InspectionPlanUpdate {
 	_u.mutation.SetAssignments(v)
 	return _u
 }
 
 // AppendAssignments appends value to the "assignments" field.
-func (_u *InspectionPlanUpdate) AppendAssignments(v []sampling.Assignment) *InspectionPlanUpdate {
+func (_u *InspectionPlanUpdate) AppendAssignments(v []vocab.Assignment) *InspectionPlanUpdate {
 	_u.mutation.AppendAssignments(v)
 	return _u
 }
@@ -279,7 +278,7 @@ func (_u *InspectionPlanUpdateOne) AddSeed(v int64) *InspectionPlanUpdateOne {
 }
 
 // SetRatios sets the "ratios" field.
-func (_u *InspectionPlanUpdateOne) SetRatios(v map[evaluation.Tier]float64) *InspectionPlanUpdateOne {
+func (_u *InspectionPlanUpdateOne) SetRatios(v map[vocab.Tier]float64) *InspectionPlanUpdateOne {
 	_u.mutation.SetRatios(v)
 	return _u
 }
@@ -306,13 +305,13 @@ func (_u *InspectionPlanUpdateOne) AddCandidates(v int) *InspectionPlanUpdateOne
 }
 
 // SetAssignments sets the "assignments" field.
-func (_u *InspectionPlanUpdateOne) SetAssignments(v []sampling.Assignment) *InspectionPlanUpdateOne {
+func (_u *InspectionPlanUpdateOne) SetAssignments(v []vocab.Assignment) *InspectionPlanUpdateOne {
 	_u.mutation.SetAssignments(v)
 	return _u
 }
 
 // AppendAssignments appends value to the "assignments" field.
-func (_u *InspectionPlanUpdateOne) AppendAssignments(v []sampling.Assignment) *InspectionPlanUpdateOne {
+func (_u *InspectionPlanUpdateOne) AppendAssignments(v []vocab.Assignment) *InspectionPlanUpdateOne {
 	_u.mutation.AppendAssignments(v)
 	return _u
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ListEntryCreate is the builder for creating a ListEntry entity.
@@ -57,19 +57,19 @@ func (_c *ListEntryCreate) SetNillableUpdatedAt(v *time.Time) *ListEntryCreate {
 }
 
 // SetSector sets the "sector" field.
-func (_c *ListEntryCreate) SetSector(v sectors.Sector) *ListEntryCreate {
+func (_c *ListEntryCreate) SetSector(v vocab.Sector) *ListEntryCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *ListEntryCreate) SetSeverity(v sectors.Severity) *ListEntryCreate {
+func (_c *ListEntryCreate) SetSeverity(v vocab.Severity) *ListEntryCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *ListEntryCreate) SetNillableSeverity(v *sectors.Severity) *ListEntryCreate {
+func (_c *ListEntryCreate) SetNillableSeverity(v *vocab.Severity) *ListEntryCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -77,13 +77,13 @@ func (_c *ListEntryCreate) SetNillableSeverity(v *sectors.Severity) *ListEntryCr
 }
 
 // SetStatus sets the "status" field.
-func (_c *ListEntryCreate) SetStatus(v sectors.RecordStatus) *ListEntryCreate {
+func (_c *ListEntryCreate) SetStatus(v vocab.RecordStatus) *ListEntryCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *ListEntryCreate) SetNillableStatus(v *sectors.RecordStatus) *ListEntryCreate {
+func (_c *ListEntryCreate) SetNillableStatus(v *vocab.RecordStatus) *ListEntryCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -778,7 +778,7 @@ func (u *ListEntryUpsert) UpdateUpdatedAt() *ListEntryUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *ListEntryUpsert) SetSector(v sectors.Sector) *ListEntryUpsert {
+func (u *ListEntryUpsert) SetSector(v vocab.Sector) *ListEntryUpsert {
 	u.Set(listentry.FieldSector, v)
 	return u
 }
@@ -790,7 +790,7 @@ func (u *ListEntryUpsert) UpdateSector() *ListEntryUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *ListEntryUpsert) SetSeverity(v sectors.Severity) *ListEntryUpsert {
+func (u *ListEntryUpsert) SetSeverity(v vocab.Severity) *ListEntryUpsert {
 	u.Set(listentry.FieldSeverity, v)
 	return u
 }
@@ -808,7 +808,7 @@ func (u *ListEntryUpsert) ClearSeverity() *ListEntryUpsert {
 }
 
 // SetStatus sets the "status" field.
-func (u *ListEntryUpsert) SetStatus(v sectors.RecordStatus) *ListEntryUpsert {
+func (u *ListEntryUpsert) SetStatus(v vocab.RecordStatus) *ListEntryUpsert {
 	u.Set(listentry.FieldStatus, v)
 	return u
 }
@@ -1083,7 +1083,7 @@ func (u *ListEntryUpsertOne) UpdateUpdatedAt() *ListEntryUpsertOne {
 }
 
 // SetSector sets the "sector" field.
-func (u *ListEntryUpsertOne) SetSector(v sectors.Sector) *ListEntryUpsertOne {
+func (u *ListEntryUpsertOne) SetSector(v vocab.Sector) *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetSector(v)
 	})
@@ -1097,7 +1097,7 @@ func (u *ListEntryUpsertOne) UpdateSector() *ListEntryUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *ListEntryUpsertOne) SetSeverity(v sectors.Severity) *ListEntryUpsertOne {
+func (u *ListEntryUpsertOne) SetSeverity(v vocab.Severity) *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1118,7 +1118,7 @@ func (u *ListEntryUpsertOne) ClearSeverity() *ListEntryUpsertOne {
 }
 
 // SetStatus sets the "status" field.
-func (u *ListEntryUpsertOne) SetStatus(v sectors.RecordStatus) *ListEntryUpsertOne {
+func (u *ListEntryUpsertOne) SetStatus(v vocab.RecordStatus) *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetStatus(v)
 	})
@@ -1592,7 +1592,7 @@ func (u *ListEntryUpsertBulk) UpdateUpdatedAt() *ListEntryUpsertBulk {
 }
 
 // SetSector sets the "sector" field.
-func (u *ListEntryUpsertBulk) SetSector(v sectors.Sector) *ListEntryUpsertBulk {
+func (u *ListEntryUpsertBulk) SetSector(v vocab.Sector) *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetSector(v)
 	})
@@ -1606,7 +1606,7 @@ func (u *ListEntryUpsertBulk) UpdateSector() *ListEntryUpsertBulk {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *ListEntryUpsertBulk) SetSeverity(v sectors.Severity) *ListEntryUpsertBulk {
+func (u *ListEntryUpsertBulk) SetSeverity(v vocab.Severity) *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1627,7 +1627,7 @@ func (u *ListEntryUpsertBulk) ClearSeverity() *ListEntryUpsertBulk {
 }
 
 // SetStatus sets the "status" field.
-func (u *ListEntryUpsertBulk) SetStatus(v sectors.RecordStatus) *ListEntryUpsertBulk {
+func (u *ListEntryUpsertBulk) SetStatus(v vocab.RecordStatus) *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.SetStatus(v)
 	})

@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ListEntryUpdate is the builder for updating ListEntry entities.
@@ -38,13 +38,13 @@ func (_u *ListEntryUpdate) SetUpdatedAt(v time.Time) *ListEntryUpdate {
 }
 
 // SetSector sets the "sector" field.
-func (_u *ListEntryUpdate) SetSector(v sectors.Sector) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetSector(v vocab.Sector) *ListEntryUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *ListEntryUpdate) SetNillableSector(v *sectors.Sector) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetNillableSector(v *vocab.Sector) *ListEntryUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -52,13 +52,13 @@ func (_u *ListEntryUpdate) SetNillableSector(v *sectors.Sector) *ListEntryUpdate
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *ListEntryUpdate) SetSeverity(v sectors.Severity) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetSeverity(v vocab.Severity) *ListEntryUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *ListEntryUpdate) SetNillableSeverity(v *sectors.Severity) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetNillableSeverity(v *vocab.Severity) *ListEntryUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -72,13 +72,13 @@ func (_u *ListEntryUpdate) ClearSeverity() *ListEntryUpdate {
 }
 
 // SetStatus sets the "status" field.
-func (_u *ListEntryUpdate) SetStatus(v sectors.RecordStatus) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetStatus(v vocab.RecordStatus) *ListEntryUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *ListEntryUpdate) SetNillableStatus(v *sectors.RecordStatus) *ListEntryUpdate {
+func (_u *ListEntryUpdate) SetNillableStatus(v *vocab.RecordStatus) *ListEntryUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -672,13 +672,13 @@ func (_u *ListEntryUpdateOne) SetUpdatedAt(v time.Time) *ListEntryUpdateOne {
 }
 
 // SetSector sets the "sector" field.
-func (_u *ListEntryUpdateOne) SetSector(v sectors.Sector) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetSector(v vocab.Sector) *ListEntryUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *ListEntryUpdateOne) SetNillableSector(v *sectors.Sector) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetNillableSector(v *vocab.Sector) *ListEntryUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -686,13 +686,13 @@ func (_u *ListEntryUpdateOne) SetNillableSector(v *sectors.Sector) *ListEntryUpd
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *ListEntryUpdateOne) SetSeverity(v sectors.Severity) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetSeverity(v vocab.Severity) *ListEntryUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *ListEntryUpdateOne) SetNillableSeverity(v *sectors.Severity) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetNillableSeverity(v *vocab.Severity) *ListEntryUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -706,13 +706,13 @@ func (_u *ListEntryUpdateOne) ClearSeverity() *ListEntryUpdateOne {
 }
 
 // SetStatus sets the "status" field.
-func (_u *ListEntryUpdateOne) SetStatus(v sectors.RecordStatus) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetStatus(v vocab.RecordStatus) *ListEntryUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *ListEntryUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *ListEntryUpdateOne {
+func (_u *ListEntryUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *ListEntryUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

@@ -14,8 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -39,7 +38,7 @@ type MarketEntity struct {
 	// Registered name (名称).
 	Name string `json:"name,omitempty"`
 	// Kind of entity (机构类别), derived from USCC positions 1-2.
-	EntityKind ident.EntityKind `json:"entity_kind,omitempty"`
+	EntityKind vocab.EntityKind `json:"entity_kind,omitempty"`
 	// GB/T 2260 code of the registering authority (登记管理机关行政区划码), USCC positions 3-8.
 	DivisionCode string `json:"division_code,omitempty"`
 	// Prefecture-level city of the registering authority, for Jiangsu entities.
@@ -61,13 +60,13 @@ type MarketEntity struct {
 	// Current legal representative; maintained from LEGAL_REPRESENTATIVE roles.
 	LegalRepresentativeID int `json:"legal_representative_id,omitempty"`
 	// Risk tier from the composite evaluation: A low risk, B general, C higher, D high (信用风险分类). Recomputed in the same transaction as every write that changes it.
-	RiskTier *evaluation.Tier `json:"risk_tier,omitempty"`
+	RiskTier *vocab.Tier `json:"risk_tier,omitempty"`
 	// Composite credit score, 0–1000.
 	CreditScore *int `json:"credit_score,omitempty"`
 	// Composite grade: EXCELLENT 优, GOOD 良, MEDIUM 中, POOR 差.
-	CreditGrade *evaluation.Grade `json:"credit_grade,omitempty"`
+	CreditGrade *vocab.Grade `json:"credit_grade,omitempty"`
 	// The composite evaluation with its explanation: components with weights, gates that fired, the rule set.
-	Evaluation *evaluation.Result `json:"evaluation,omitempty"`
+	Evaluation *vocab.Result `json:"evaluation,omitempty"`
 	// When the evaluation was last computed.
 	EvaluatedAt *time.Time `json:"evaluated_at,omitempty"`
 	// First day an input of the evaluation lapses (a listing or publicity ends); the evaluation is recomputed then.
@@ -305,7 +304,7 @@ func (_m *MarketEntity) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field entity_kind", values[i])
 			} else if value.Valid {
-				_m.EntityKind = ident.EntityKind(value.String)
+				_m.EntityKind = vocab.EntityKind(value.String)
 			}
 		case marketentity.FieldDivisionCode:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -373,8 +372,8 @@ func (_m *MarketEntity) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field risk_tier", values[i])
 			} else if value.Valid {
-				_m.RiskTier = new(evaluation.Tier)
-				*_m.RiskTier = evaluation.Tier(value.String)
+				_m.RiskTier = new(vocab.Tier)
+				*_m.RiskTier = vocab.Tier(value.String)
 			}
 		case marketentity.FieldCreditScore:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -387,8 +386,8 @@ func (_m *MarketEntity) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field credit_grade", values[i])
 			} else if value.Valid {
-				_m.CreditGrade = new(evaluation.Grade)
-				*_m.CreditGrade = evaluation.Grade(value.String)
+				_m.CreditGrade = new(vocab.Grade)
+				*_m.CreditGrade = vocab.Grade(value.String)
 			}
 		case marketentity.FieldEvaluation:
 			if value, ok := values[i].(*[]byte); !ok {

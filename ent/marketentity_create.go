@@ -23,8 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -111,7 +110,7 @@ func (_c *MarketEntityCreate) SetName(v string) *MarketEntityCreate {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (_c *MarketEntityCreate) SetEntityKind(v ident.EntityKind) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetEntityKind(v vocab.EntityKind) *MarketEntityCreate {
 	_c.mutation.SetEntityKind(v)
 	return _c
 }
@@ -249,13 +248,13 @@ func (_c *MarketEntityCreate) SetNillableLegalRepresentativeID(v *int) *MarketEn
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (_c *MarketEntityCreate) SetRiskTier(v evaluation.Tier) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetRiskTier(v vocab.Tier) *MarketEntityCreate {
 	_c.mutation.SetRiskTier(v)
 	return _c
 }
 
 // SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
-func (_c *MarketEntityCreate) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetNillableRiskTier(v *vocab.Tier) *MarketEntityCreate {
 	if v != nil {
 		_c.SetRiskTier(*v)
 	}
@@ -277,13 +276,13 @@ func (_c *MarketEntityCreate) SetNillableCreditScore(v *int) *MarketEntityCreate
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (_c *MarketEntityCreate) SetCreditGrade(v evaluation.Grade) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetCreditGrade(v vocab.Grade) *MarketEntityCreate {
 	_c.mutation.SetCreditGrade(v)
 	return _c
 }
 
 // SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
-func (_c *MarketEntityCreate) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetNillableCreditGrade(v *vocab.Grade) *MarketEntityCreate {
 	if v != nil {
 		_c.SetCreditGrade(*v)
 	}
@@ -291,7 +290,7 @@ func (_c *MarketEntityCreate) SetNillableCreditGrade(v *evaluation.Grade) *Marke
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (_c *MarketEntityCreate) SetEvaluation(v *evaluation.Result) *MarketEntityCreate {
+func (_c *MarketEntityCreate) SetEvaluation(v *vocab.Result) *MarketEntityCreate {
 	_c.mutation.SetEvaluation(v)
 	return _c
 }
@@ -1041,7 +1040,7 @@ func (u *MarketEntityUpsert) UpdateName() *MarketEntityUpsert {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (u *MarketEntityUpsert) SetEntityKind(v ident.EntityKind) *MarketEntityUpsert {
+func (u *MarketEntityUpsert) SetEntityKind(v vocab.EntityKind) *MarketEntityUpsert {
 	u.Set(marketentity.FieldEntityKind, v)
 	return u
 }
@@ -1221,7 +1220,7 @@ func (u *MarketEntityUpsert) ClearLegalRepresentativeID() *MarketEntityUpsert {
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (u *MarketEntityUpsert) SetRiskTier(v evaluation.Tier) *MarketEntityUpsert {
+func (u *MarketEntityUpsert) SetRiskTier(v vocab.Tier) *MarketEntityUpsert {
 	u.Set(marketentity.FieldRiskTier, v)
 	return u
 }
@@ -1263,7 +1262,7 @@ func (u *MarketEntityUpsert) ClearCreditScore() *MarketEntityUpsert {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (u *MarketEntityUpsert) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsert {
+func (u *MarketEntityUpsert) SetCreditGrade(v vocab.Grade) *MarketEntityUpsert {
 	u.Set(marketentity.FieldCreditGrade, v)
 	return u
 }
@@ -1281,7 +1280,7 @@ func (u *MarketEntityUpsert) ClearCreditGrade() *MarketEntityUpsert {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (u *MarketEntityUpsert) SetEvaluation(v *evaluation.Result) *MarketEntityUpsert {
+func (u *MarketEntityUpsert) SetEvaluation(v *vocab.Result) *MarketEntityUpsert {
 	u.Set(marketentity.FieldEvaluation, v)
 	return u
 }
@@ -1460,7 +1459,7 @@ func (u *MarketEntityUpsertOne) UpdateName() *MarketEntityUpsertOne {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (u *MarketEntityUpsertOne) SetEntityKind(v ident.EntityKind) *MarketEntityUpsertOne {
+func (u *MarketEntityUpsertOne) SetEntityKind(v vocab.EntityKind) *MarketEntityUpsertOne {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetEntityKind(v)
 	})
@@ -1670,7 +1669,7 @@ func (u *MarketEntityUpsertOne) ClearLegalRepresentativeID() *MarketEntityUpsert
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (u *MarketEntityUpsertOne) SetRiskTier(v evaluation.Tier) *MarketEntityUpsertOne {
+func (u *MarketEntityUpsertOne) SetRiskTier(v vocab.Tier) *MarketEntityUpsertOne {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetRiskTier(v)
 	})
@@ -1719,7 +1718,7 @@ func (u *MarketEntityUpsertOne) ClearCreditScore() *MarketEntityUpsertOne {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (u *MarketEntityUpsertOne) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsertOne {
+func (u *MarketEntityUpsertOne) SetCreditGrade(v vocab.Grade) *MarketEntityUpsertOne {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetCreditGrade(v)
 	})
@@ -1740,7 +1739,7 @@ func (u *MarketEntityUpsertOne) ClearCreditGrade() *MarketEntityUpsertOne {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (u *MarketEntityUpsertOne) SetEvaluation(v *evaluation.Result) *MarketEntityUpsertOne {
+func (u *MarketEntityUpsertOne) SetEvaluation(v *vocab.Result) *MarketEntityUpsertOne {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetEvaluation(v)
 	})
@@ -2094,7 +2093,7 @@ func (u *MarketEntityUpsertBulk) UpdateName() *MarketEntityUpsertBulk {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (u *MarketEntityUpsertBulk) SetEntityKind(v ident.EntityKind) *MarketEntityUpsertBulk {
+func (u *MarketEntityUpsertBulk) SetEntityKind(v vocab.EntityKind) *MarketEntityUpsertBulk {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetEntityKind(v)
 	})
@@ -2304,7 +2303,7 @@ func (u *MarketEntityUpsertBulk) ClearLegalRepresentativeID() *MarketEntityUpser
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (u *MarketEntityUpsertBulk) SetRiskTier(v evaluation.Tier) *MarketEntityUpsertBulk {
+func (u *MarketEntityUpsertBulk) SetRiskTier(v vocab.Tier) *MarketEntityUpsertBulk {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetRiskTier(v)
 	})
@@ -2353,7 +2352,7 @@ func (u *MarketEntityUpsertBulk) ClearCreditScore() *MarketEntityUpsertBulk {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (u *MarketEntityUpsertBulk) SetCreditGrade(v evaluation.Grade) *MarketEntityUpsertBulk {
+func (u *MarketEntityUpsertBulk) SetCreditGrade(v vocab.Grade) *MarketEntityUpsertBulk {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetCreditGrade(v)
 	})
@@ -2374,7 +2373,7 @@ func (u *MarketEntityUpsertBulk) ClearCreditGrade() *MarketEntityUpsertBulk {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (u *MarketEntityUpsertBulk) SetEvaluation(v *evaluation.Result) *MarketEntityUpsertBulk {
+func (u *MarketEntityUpsertBulk) SetEvaluation(v *vocab.Result) *MarketEntityUpsertBulk {
 	return u.Update(func(s *MarketEntityUpsert) {
 		s.SetEvaluation(v)
 	})

@@ -24,8 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -111,13 +110,13 @@ func (_u *MarketEntityUpdate) SetNillableName(v *string) *MarketEntityUpdate {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (_u *MarketEntityUpdate) SetEntityKind(v ident.EntityKind) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetEntityKind(v vocab.EntityKind) *MarketEntityUpdate {
 	_u.mutation.SetEntityKind(v)
 	return _u
 }
 
 // SetNillableEntityKind sets the "entity_kind" field if the given value is not nil.
-func (_u *MarketEntityUpdate) SetNillableEntityKind(v *ident.EntityKind) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetNillableEntityKind(v *vocab.EntityKind) *MarketEntityUpdate {
 	if v != nil {
 		_u.SetEntityKind(*v)
 	}
@@ -313,13 +312,13 @@ func (_u *MarketEntityUpdate) ClearLegalRepresentativeID() *MarketEntityUpdate {
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (_u *MarketEntityUpdate) SetRiskTier(v evaluation.Tier) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetRiskTier(v vocab.Tier) *MarketEntityUpdate {
 	_u.mutation.SetRiskTier(v)
 	return _u
 }
 
 // SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
-func (_u *MarketEntityUpdate) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetNillableRiskTier(v *vocab.Tier) *MarketEntityUpdate {
 	if v != nil {
 		_u.SetRiskTier(*v)
 	}
@@ -360,13 +359,13 @@ func (_u *MarketEntityUpdate) ClearCreditScore() *MarketEntityUpdate {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (_u *MarketEntityUpdate) SetCreditGrade(v evaluation.Grade) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetCreditGrade(v vocab.Grade) *MarketEntityUpdate {
 	_u.mutation.SetCreditGrade(v)
 	return _u
 }
 
 // SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
-func (_u *MarketEntityUpdate) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetNillableCreditGrade(v *vocab.Grade) *MarketEntityUpdate {
 	if v != nil {
 		_u.SetCreditGrade(*v)
 	}
@@ -380,7 +379,7 @@ func (_u *MarketEntityUpdate) ClearCreditGrade() *MarketEntityUpdate {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (_u *MarketEntityUpdate) SetEvaluation(v *evaluation.Result) *MarketEntityUpdate {
+func (_u *MarketEntityUpdate) SetEvaluation(v *vocab.Result) *MarketEntityUpdate {
 	_u.mutation.SetEvaluation(v)
 	return _u
 }
@@ -1528,13 +1527,13 @@ func (_u *MarketEntityUpdateOne) SetNillableName(v *string) *MarketEntityUpdateO
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (_u *MarketEntityUpdateOne) SetEntityKind(v ident.EntityKind) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetEntityKind(v vocab.EntityKind) *MarketEntityUpdateOne {
 	_u.mutation.SetEntityKind(v)
 	return _u
 }
 
 // SetNillableEntityKind sets the "entity_kind" field if the given value is not nil.
-func (_u *MarketEntityUpdateOne) SetNillableEntityKind(v *ident.EntityKind) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetNillableEntityKind(v *vocab.EntityKind) *MarketEntityUpdateOne {
 	if v != nil {
 		_u.SetEntityKind(*v)
 	}
@@ -1730,13 +1729,13 @@ func (_u *MarketEntityUpdateOne) ClearLegalRepresentativeID() *MarketEntityUpdat
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (_u *MarketEntityUpdateOne) SetRiskTier(v evaluation.Tier) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetRiskTier(v vocab.Tier) *MarketEntityUpdateOne {
 	_u.mutation.SetRiskTier(v)
 	return _u
 }
 
 // SetNillableRiskTier sets the "risk_tier" field if the given value is not nil.
-func (_u *MarketEntityUpdateOne) SetNillableRiskTier(v *evaluation.Tier) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetNillableRiskTier(v *vocab.Tier) *MarketEntityUpdateOne {
 	if v != nil {
 		_u.SetRiskTier(*v)
 	}
@@ -1777,13 +1776,13 @@ func (_u *MarketEntityUpdateOne) ClearCreditScore() *MarketEntityUpdateOne {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (_u *MarketEntityUpdateOne) SetCreditGrade(v evaluation.Grade) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetCreditGrade(v vocab.Grade) *MarketEntityUpdateOne {
 	_u.mutation.SetCreditGrade(v)
 	return _u
 }
 
 // SetNillableCreditGrade sets the "credit_grade" field if the given value is not nil.
-func (_u *MarketEntityUpdateOne) SetNillableCreditGrade(v *evaluation.Grade) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetNillableCreditGrade(v *vocab.Grade) *MarketEntityUpdateOne {
 	if v != nil {
 		_u.SetCreditGrade(*v)
 	}
@@ -1797,7 +1796,7 @@ func (_u *MarketEntityUpdateOne) ClearCreditGrade() *MarketEntityUpdateOne {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (_u *MarketEntityUpdateOne) SetEvaluation(v *evaluation.Result) *MarketEntityUpdateOne {
+func (_u *MarketEntityUpdateOne) SetEvaluation(v *vocab.Result) *MarketEntityUpdateOne {
 	_u.mutation.SetEvaluation(v)
 	return _u
 }

@@ -41,10 +41,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -877,9 +874,9 @@ type AdministrativeLicenseMutation struct {
 	id                *int
 	created_at        *time.Time
 	updated_at        *time.Time
-	sector            *sectors.Sector
-	severity          *sectors.Severity
-	status            *sectors.RecordStatus
+	sector            *vocab.Sector
+	severity          *vocab.Severity
+	status            *vocab.RecordStatus
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
@@ -1081,12 +1078,12 @@ func (m *AdministrativeLicenseMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *AdministrativeLicenseMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *AdministrativeLicenseMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *AdministrativeLicenseMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *AdministrativeLicenseMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -1097,7 +1094,7 @@ func (m *AdministrativeLicenseMutation) Sector() (r sectors.Sector, exists bool)
 // OldSector returns the old "sector" field's value of the AdministrativeLicense entity.
 // If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativeLicenseMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *AdministrativeLicenseMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -1117,12 +1114,12 @@ func (m *AdministrativeLicenseMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *AdministrativeLicenseMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *AdministrativeLicenseMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *AdministrativeLicenseMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *AdministrativeLicenseMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -1133,7 +1130,7 @@ func (m *AdministrativeLicenseMutation) Severity() (r sectors.Severity, exists b
 // OldSeverity returns the old "severity" field's value of the AdministrativeLicense entity.
 // If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativeLicenseMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *AdministrativeLicenseMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -1166,12 +1163,12 @@ func (m *AdministrativeLicenseMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *AdministrativeLicenseMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *AdministrativeLicenseMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *AdministrativeLicenseMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *AdministrativeLicenseMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -1182,7 +1179,7 @@ func (m *AdministrativeLicenseMutation) Status() (r sectors.RecordStatus, exists
 // OldStatus returns the old "status" field's value of the AdministrativeLicense entity.
 // If the AdministrativeLicense object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativeLicenseMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *AdministrativeLicenseMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -2374,21 +2371,21 @@ func (m *AdministrativeLicenseMutation) SetField(name string, value ent.Value) e
 		m.SetUpdatedAt(v)
 		return nil
 	case administrativelicense.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case administrativelicense.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case administrativelicense.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -2838,9 +2835,9 @@ type AdministrativePenaltyMutation struct {
 	id                           *int
 	created_at                   *time.Time
 	updated_at                   *time.Time
-	sector                       *sectors.Sector
-	severity                     *sectors.Severity
-	status                       *sectors.RecordStatus
+	sector                       *vocab.Sector
+	severity                     *vocab.Severity
+	status                       *vocab.RecordStatus
 	source_system                *string
 	source_record_id             *string
 	under_objection              *bool
@@ -2860,8 +2857,8 @@ type AdministrativePenaltyMutation struct {
 	violation_type               *string
 	violation_facts              *string
 	legal_basis                  *string
-	penalty_categories           *[]sectors.PenaltyCategory
-	appendpenalty_categories     []sectors.PenaltyCategory
+	penalty_categories           *[]vocab.PenaltyCategory
+	appendpenalty_categories     []vocab.PenaltyCategory
 	penalty_content              *string
 	fine_amount                  *decimal.Decimal
 	confiscated_amount           *decimal.Decimal
@@ -3069,12 +3066,12 @@ func (m *AdministrativePenaltyMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *AdministrativePenaltyMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *AdministrativePenaltyMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *AdministrativePenaltyMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *AdministrativePenaltyMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -3085,7 +3082,7 @@ func (m *AdministrativePenaltyMutation) Sector() (r sectors.Sector, exists bool)
 // OldSector returns the old "sector" field's value of the AdministrativePenalty entity.
 // If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativePenaltyMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *AdministrativePenaltyMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -3105,12 +3102,12 @@ func (m *AdministrativePenaltyMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *AdministrativePenaltyMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *AdministrativePenaltyMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *AdministrativePenaltyMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *AdministrativePenaltyMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -3121,7 +3118,7 @@ func (m *AdministrativePenaltyMutation) Severity() (r sectors.Severity, exists b
 // OldSeverity returns the old "severity" field's value of the AdministrativePenalty entity.
 // If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativePenaltyMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *AdministrativePenaltyMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -3154,12 +3151,12 @@ func (m *AdministrativePenaltyMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *AdministrativePenaltyMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *AdministrativePenaltyMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *AdministrativePenaltyMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *AdministrativePenaltyMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -3170,7 +3167,7 @@ func (m *AdministrativePenaltyMutation) Status() (r sectors.RecordStatus, exists
 // OldStatus returns the old "status" field's value of the AdministrativePenalty entity.
 // If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativePenaltyMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *AdministrativePenaltyMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -4112,13 +4109,13 @@ func (m *AdministrativePenaltyMutation) ResetLegalBasis() {
 }
 
 // SetPenaltyCategories sets the "penalty_categories" field.
-func (m *AdministrativePenaltyMutation) SetPenaltyCategories(sc []sectors.PenaltyCategory) {
-	m.penalty_categories = &sc
+func (m *AdministrativePenaltyMutation) SetPenaltyCategories(vc []vocab.PenaltyCategory) {
+	m.penalty_categories = &vc
 	m.appendpenalty_categories = nil
 }
 
 // PenaltyCategories returns the value of the "penalty_categories" field in the mutation.
-func (m *AdministrativePenaltyMutation) PenaltyCategories() (r []sectors.PenaltyCategory, exists bool) {
+func (m *AdministrativePenaltyMutation) PenaltyCategories() (r []vocab.PenaltyCategory, exists bool) {
 	v := m.penalty_categories
 	if v == nil {
 		return
@@ -4129,7 +4126,7 @@ func (m *AdministrativePenaltyMutation) PenaltyCategories() (r []sectors.Penalty
 // OldPenaltyCategories returns the old "penalty_categories" field's value of the AdministrativePenalty entity.
 // If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativePenaltyMutation) OldPenaltyCategories(ctx context.Context) (v []sectors.PenaltyCategory, err error) {
+func (m *AdministrativePenaltyMutation) OldPenaltyCategories(ctx context.Context) (v []vocab.PenaltyCategory, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPenaltyCategories is only allowed on UpdateOne operations")
 	}
@@ -4143,13 +4140,13 @@ func (m *AdministrativePenaltyMutation) OldPenaltyCategories(ctx context.Context
 	return oldValue.PenaltyCategories, nil
 }
 
-// AppendPenaltyCategories adds sc to the "penalty_categories" field.
-func (m *AdministrativePenaltyMutation) AppendPenaltyCategories(sc []sectors.PenaltyCategory) {
-	m.appendpenalty_categories = append(m.appendpenalty_categories, sc...)
+// AppendPenaltyCategories adds vc to the "penalty_categories" field.
+func (m *AdministrativePenaltyMutation) AppendPenaltyCategories(vc []vocab.PenaltyCategory) {
+	m.appendpenalty_categories = append(m.appendpenalty_categories, vc...)
 }
 
 // AppendedPenaltyCategories returns the list of values that were appended to the "penalty_categories" field in this mutation.
-func (m *AdministrativePenaltyMutation) AppendedPenaltyCategories() ([]sectors.PenaltyCategory, bool) {
+func (m *AdministrativePenaltyMutation) AppendedPenaltyCategories() ([]vocab.PenaltyCategory, bool) {
 	if len(m.appendpenalty_categories) == 0 {
 		return nil, false
 	}
@@ -5527,21 +5524,21 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		m.SetUpdatedAt(v)
 		return nil
 	case administrativepenalty.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case administrativepenalty.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case administrativepenalty.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -5702,7 +5699,7 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		m.SetLegalBasis(v)
 		return nil
 	case administrativepenalty.FieldPenaltyCategories:
-		v, ok := value.([]sectors.PenaltyCategory)
+		v, ok := value.([]vocab.PenaltyCategory)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -7849,9 +7846,9 @@ type CreditCommitmentMutation struct {
 	id                         *int
 	created_at                 *time.Time
 	updated_at                 *time.Time
-	sector                     *sectors.Sector
-	severity                   *sectors.Severity
-	status                     *sectors.RecordStatus
+	sector                     *vocab.Sector
+	severity                   *vocab.Severity
+	status                     *vocab.RecordStatus
 	source_system              *string
 	source_record_id           *string
 	under_objection            *bool
@@ -8049,12 +8046,12 @@ func (m *CreditCommitmentMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *CreditCommitmentMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *CreditCommitmentMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *CreditCommitmentMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *CreditCommitmentMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -8065,7 +8062,7 @@ func (m *CreditCommitmentMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the CreditCommitment entity.
 // If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditCommitmentMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *CreditCommitmentMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -8085,12 +8082,12 @@ func (m *CreditCommitmentMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *CreditCommitmentMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *CreditCommitmentMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *CreditCommitmentMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *CreditCommitmentMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -8101,7 +8098,7 @@ func (m *CreditCommitmentMutation) Severity() (r sectors.Severity, exists bool) 
 // OldSeverity returns the old "severity" field's value of the CreditCommitment entity.
 // If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditCommitmentMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *CreditCommitmentMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -8134,12 +8131,12 @@ func (m *CreditCommitmentMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *CreditCommitmentMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *CreditCommitmentMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *CreditCommitmentMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *CreditCommitmentMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -8150,7 +8147,7 @@ func (m *CreditCommitmentMutation) Status() (r sectors.RecordStatus, exists bool
 // OldStatus returns the old "status" field's value of the CreditCommitment entity.
 // If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditCommitmentMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *CreditCommitmentMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -9056,21 +9053,21 @@ func (m *CreditCommitmentMutation) SetField(name string, value ent.Value) error 
 		m.SetUpdatedAt(v)
 		return nil
 	case creditcommitment.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case creditcommitment.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case creditcommitment.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -9460,9 +9457,9 @@ type CreditScoreEventMutation struct {
 	id                *int
 	created_at        *time.Time
 	updated_at        *time.Time
-	sector            *sectors.Sector
-	severity          *sectors.Severity
-	status            *sectors.RecordStatus
+	sector            *vocab.Sector
+	severity          *vocab.Severity
+	status            *vocab.RecordStatus
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
@@ -9658,12 +9655,12 @@ func (m *CreditScoreEventMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *CreditScoreEventMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *CreditScoreEventMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *CreditScoreEventMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *CreditScoreEventMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -9674,7 +9671,7 @@ func (m *CreditScoreEventMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the CreditScoreEvent entity.
 // If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditScoreEventMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *CreditScoreEventMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -9694,12 +9691,12 @@ func (m *CreditScoreEventMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *CreditScoreEventMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *CreditScoreEventMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *CreditScoreEventMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *CreditScoreEventMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -9710,7 +9707,7 @@ func (m *CreditScoreEventMutation) Severity() (r sectors.Severity, exists bool) 
 // OldSeverity returns the old "severity" field's value of the CreditScoreEvent entity.
 // If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditScoreEventMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *CreditScoreEventMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -9743,12 +9740,12 @@ func (m *CreditScoreEventMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *CreditScoreEventMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *CreditScoreEventMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *CreditScoreEventMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *CreditScoreEventMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -9759,7 +9756,7 @@ func (m *CreditScoreEventMutation) Status() (r sectors.RecordStatus, exists bool
 // OldStatus returns the old "status" field's value of the CreditScoreEvent entity.
 // If the CreditScoreEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CreditScoreEventMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *CreditScoreEventMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -10644,21 +10641,21 @@ func (m *CreditScoreEventMutation) SetField(name string, value ent.Value) error 
 		m.SetUpdatedAt(v)
 		return nil
 	case creditscoreevent.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case creditscoreevent.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case creditscoreevent.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -11038,7 +11035,7 @@ type DepartmentMutation struct {
 	id                         *int
 	code                       *string
 	name                       *string
-	sector                     *sectors.Sector
+	sector                     *vocab.Sector
 	division_code              *string
 	level                      *department.Level
 	uscc                       *string
@@ -11254,12 +11251,12 @@ func (m *DepartmentMutation) ResetName() {
 }
 
 // SetSector sets the "sector" field.
-func (m *DepartmentMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *DepartmentMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *DepartmentMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *DepartmentMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -11270,7 +11267,7 @@ func (m *DepartmentMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the Department entity.
 // If the Department object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *DepartmentMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *DepartmentMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -12194,7 +12191,7 @@ func (m *DepartmentMutation) SetField(name string, value ent.Value) error {
 		m.SetName(v)
 		return nil
 	case department.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -14247,7 +14244,7 @@ type EvaluationRuleSetMutation struct {
 	name           *string
 	effective_from *time.Time
 	effective_to   *time.Time
-	rules          *evaluation.RuleSet
+	rules          *vocab.RuleSet
 	created_at     *time.Time
 	clearedFields  map[string]struct{}
 	done           bool
@@ -14475,12 +14472,12 @@ func (m *EvaluationRuleSetMutation) ResetEffectiveTo() {
 }
 
 // SetRules sets the "rules" field.
-func (m *EvaluationRuleSetMutation) SetRules(es evaluation.RuleSet) {
-	m.rules = &es
+func (m *EvaluationRuleSetMutation) SetRules(vs vocab.RuleSet) {
+	m.rules = &vs
 }
 
 // Rules returns the value of the "rules" field in the mutation.
-func (m *EvaluationRuleSetMutation) Rules() (r evaluation.RuleSet, exists bool) {
+func (m *EvaluationRuleSetMutation) Rules() (r vocab.RuleSet, exists bool) {
 	v := m.rules
 	if v == nil {
 		return
@@ -14491,7 +14488,7 @@ func (m *EvaluationRuleSetMutation) Rules() (r evaluation.RuleSet, exists bool) 
 // OldRules returns the old "rules" field's value of the EvaluationRuleSet entity.
 // If the EvaluationRuleSet object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *EvaluationRuleSetMutation) OldRules(ctx context.Context) (v evaluation.RuleSet, err error) {
+func (m *EvaluationRuleSetMutation) OldRules(ctx context.Context) (v vocab.RuleSet, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRules is only allowed on UpdateOne operations")
 	}
@@ -14664,7 +14661,7 @@ func (m *EvaluationRuleSetMutation) SetField(name string, value ent.Value) error
 		m.SetEffectiveTo(v)
 		return nil
 	case evaluationruleset.FieldRules:
-		v, ok := value.(evaluation.RuleSet)
+		v, ok := value.(vocab.RuleSet)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -16568,11 +16565,11 @@ type InspectionPlanMutation struct {
 	division_code     *string
 	seed              *int64
 	addseed           *int64
-	ratios            *map[evaluation.Tier]float64
+	ratios            *map[vocab.Tier]float64
 	candidates        *int
 	addcandidates     *int
-	assignments       *[]sampling.Assignment
-	appendassignments []sampling.Assignment
+	assignments       *[]vocab.Assignment
+	appendassignments []vocab.Assignment
 	drawn_at          *time.Time
 	clearedFields     map[string]struct{}
 	department        *int
@@ -16809,12 +16806,12 @@ func (m *InspectionPlanMutation) ResetSeed() {
 }
 
 // SetRatios sets the "ratios" field.
-func (m *InspectionPlanMutation) SetRatios(value map[evaluation.Tier]float64) {
+func (m *InspectionPlanMutation) SetRatios(value map[vocab.Tier]float64) {
 	m.ratios = &value
 }
 
 // Ratios returns the value of the "ratios" field in the mutation.
-func (m *InspectionPlanMutation) Ratios() (r map[evaluation.Tier]float64, exists bool) {
+func (m *InspectionPlanMutation) Ratios() (r map[vocab.Tier]float64, exists bool) {
 	v := m.ratios
 	if v == nil {
 		return
@@ -16825,7 +16822,7 @@ func (m *InspectionPlanMutation) Ratios() (r map[evaluation.Tier]float64, exists
 // OldRatios returns the old "ratios" field's value of the InspectionPlan entity.
 // If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *InspectionPlanMutation) OldRatios(ctx context.Context) (v map[evaluation.Tier]float64, err error) {
+func (m *InspectionPlanMutation) OldRatios(ctx context.Context) (v map[vocab.Tier]float64, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRatios is only allowed on UpdateOne operations")
 	}
@@ -16901,13 +16898,13 @@ func (m *InspectionPlanMutation) ResetCandidates() {
 }
 
 // SetAssignments sets the "assignments" field.
-func (m *InspectionPlanMutation) SetAssignments(s []sampling.Assignment) {
-	m.assignments = &s
+func (m *InspectionPlanMutation) SetAssignments(v []vocab.Assignment) {
+	m.assignments = &v
 	m.appendassignments = nil
 }
 
 // Assignments returns the value of the "assignments" field in the mutation.
-func (m *InspectionPlanMutation) Assignments() (r []sampling.Assignment, exists bool) {
+func (m *InspectionPlanMutation) Assignments() (r []vocab.Assignment, exists bool) {
 	v := m.assignments
 	if v == nil {
 		return
@@ -16918,7 +16915,7 @@ func (m *InspectionPlanMutation) Assignments() (r []sampling.Assignment, exists 
 // OldAssignments returns the old "assignments" field's value of the InspectionPlan entity.
 // If the InspectionPlan object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *InspectionPlanMutation) OldAssignments(ctx context.Context) (v []sampling.Assignment, err error) {
+func (m *InspectionPlanMutation) OldAssignments(ctx context.Context) (v []vocab.Assignment, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldAssignments is only allowed on UpdateOne operations")
 	}
@@ -16932,13 +16929,13 @@ func (m *InspectionPlanMutation) OldAssignments(ctx context.Context) (v []sampli
 	return oldValue.Assignments, nil
 }
 
-// AppendAssignments adds s to the "assignments" field.
-func (m *InspectionPlanMutation) AppendAssignments(s []sampling.Assignment) {
-	m.appendassignments = append(m.appendassignments, s...)
+// AppendAssignments adds v to the "assignments" field.
+func (m *InspectionPlanMutation) AppendAssignments(v []vocab.Assignment) {
+	m.appendassignments = append(m.appendassignments, v...)
 }
 
 // AppendedAssignments returns the list of values that were appended to the "assignments" field in this mutation.
-func (m *InspectionPlanMutation) AppendedAssignments() ([]sampling.Assignment, bool) {
+func (m *InspectionPlanMutation) AppendedAssignments() ([]vocab.Assignment, bool) {
 	if len(m.appendassignments) == 0 {
 		return nil, false
 	}
@@ -17189,7 +17186,7 @@ func (m *InspectionPlanMutation) SetField(name string, value ent.Value) error {
 		m.SetSeed(v)
 		return nil
 	case inspectionplan.FieldRatios:
-		v, ok := value.(map[evaluation.Tier]float64)
+		v, ok := value.(map[vocab.Tier]float64)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -17203,7 +17200,7 @@ func (m *InspectionPlanMutation) SetField(name string, value ent.Value) error {
 		m.SetCandidates(v)
 		return nil
 	case inspectionplan.FieldAssignments:
-		v, ok := value.([]sampling.Assignment)
+		v, ok := value.([]vocab.Assignment)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -18130,9 +18127,9 @@ type ListEntryMutation struct {
 	id                         *int
 	created_at                 *time.Time
 	updated_at                 *time.Time
-	sector                     *sectors.Sector
-	severity                   *sectors.Severity
-	status                     *sectors.RecordStatus
+	sector                     *vocab.Sector
+	severity                   *vocab.Severity
+	status                     *vocab.RecordStatus
 	source_system              *string
 	source_record_id           *string
 	under_objection            *bool
@@ -18338,12 +18335,12 @@ func (m *ListEntryMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *ListEntryMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *ListEntryMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *ListEntryMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *ListEntryMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -18354,7 +18351,7 @@ func (m *ListEntryMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the ListEntry entity.
 // If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ListEntryMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *ListEntryMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -18374,12 +18371,12 @@ func (m *ListEntryMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *ListEntryMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *ListEntryMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *ListEntryMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *ListEntryMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -18390,7 +18387,7 @@ func (m *ListEntryMutation) Severity() (r sectors.Severity, exists bool) {
 // OldSeverity returns the old "severity" field's value of the ListEntry entity.
 // If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ListEntryMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *ListEntryMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -18423,12 +18420,12 @@ func (m *ListEntryMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *ListEntryMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *ListEntryMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *ListEntryMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *ListEntryMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -18439,7 +18436,7 @@ func (m *ListEntryMutation) Status() (r sectors.RecordStatus, exists bool) {
 // OldStatus returns the old "status" field's value of the ListEntry entity.
 // If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ListEntryMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *ListEntryMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -19666,21 +19663,21 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 		m.SetUpdatedAt(v)
 		return nil
 	case listentry.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case listentry.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case listentry.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -20175,7 +20172,7 @@ type MarketEntityMutation struct {
 	registration_no             *string
 	org_code                    *string
 	name                        *string
-	entity_kind                 *ident.EntityKind
+	entity_kind                 *vocab.EntityKind
 	division_code               *string
 	city_code                   *string
 	status                      *marketentity.Status
@@ -20184,11 +20181,11 @@ type MarketEntityMutation struct {
 	business_scope              *string
 	registered_capital          *decimal.Decimal
 	industry_code               *string
-	risk_tier                   *evaluation.Tier
+	risk_tier                   *vocab.Tier
 	credit_score                *int
 	addcredit_score             *int
-	credit_grade                *evaluation.Grade
-	evaluation                  **evaluation.Result
+	credit_grade                *vocab.Grade
+	evaluation                  **vocab.Result
 	evaluated_at                *time.Time
 	evaluation_due_on           *time.Time
 	clearedFields               map[string]struct{}
@@ -20591,12 +20588,12 @@ func (m *MarketEntityMutation) ResetName() {
 }
 
 // SetEntityKind sets the "entity_kind" field.
-func (m *MarketEntityMutation) SetEntityKind(ik ident.EntityKind) {
-	m.entity_kind = &ik
+func (m *MarketEntityMutation) SetEntityKind(vk vocab.EntityKind) {
+	m.entity_kind = &vk
 }
 
 // EntityKind returns the value of the "entity_kind" field in the mutation.
-func (m *MarketEntityMutation) EntityKind() (r ident.EntityKind, exists bool) {
+func (m *MarketEntityMutation) EntityKind() (r vocab.EntityKind, exists bool) {
 	v := m.entity_kind
 	if v == nil {
 		return
@@ -20607,7 +20604,7 @@ func (m *MarketEntityMutation) EntityKind() (r ident.EntityKind, exists bool) {
 // OldEntityKind returns the old "entity_kind" field's value of the MarketEntity entity.
 // If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MarketEntityMutation) OldEntityKind(ctx context.Context) (v ident.EntityKind, err error) {
+func (m *MarketEntityMutation) OldEntityKind(ctx context.Context) (v vocab.EntityKind, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldEntityKind is only allowed on UpdateOne operations")
 	}
@@ -21091,12 +21088,12 @@ func (m *MarketEntityMutation) ResetLegalRepresentativeID() {
 }
 
 // SetRiskTier sets the "risk_tier" field.
-func (m *MarketEntityMutation) SetRiskTier(e evaluation.Tier) {
-	m.risk_tier = &e
+func (m *MarketEntityMutation) SetRiskTier(v vocab.Tier) {
+	m.risk_tier = &v
 }
 
 // RiskTier returns the value of the "risk_tier" field in the mutation.
-func (m *MarketEntityMutation) RiskTier() (r evaluation.Tier, exists bool) {
+func (m *MarketEntityMutation) RiskTier() (r vocab.Tier, exists bool) {
 	v := m.risk_tier
 	if v == nil {
 		return
@@ -21107,7 +21104,7 @@ func (m *MarketEntityMutation) RiskTier() (r evaluation.Tier, exists bool) {
 // OldRiskTier returns the old "risk_tier" field's value of the MarketEntity entity.
 // If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MarketEntityMutation) OldRiskTier(ctx context.Context) (v *evaluation.Tier, err error) {
+func (m *MarketEntityMutation) OldRiskTier(ctx context.Context) (v *vocab.Tier, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldRiskTier is only allowed on UpdateOne operations")
 	}
@@ -21210,12 +21207,12 @@ func (m *MarketEntityMutation) ResetCreditScore() {
 }
 
 // SetCreditGrade sets the "credit_grade" field.
-func (m *MarketEntityMutation) SetCreditGrade(e evaluation.Grade) {
-	m.credit_grade = &e
+func (m *MarketEntityMutation) SetCreditGrade(v vocab.Grade) {
+	m.credit_grade = &v
 }
 
 // CreditGrade returns the value of the "credit_grade" field in the mutation.
-func (m *MarketEntityMutation) CreditGrade() (r evaluation.Grade, exists bool) {
+func (m *MarketEntityMutation) CreditGrade() (r vocab.Grade, exists bool) {
 	v := m.credit_grade
 	if v == nil {
 		return
@@ -21226,7 +21223,7 @@ func (m *MarketEntityMutation) CreditGrade() (r evaluation.Grade, exists bool) {
 // OldCreditGrade returns the old "credit_grade" field's value of the MarketEntity entity.
 // If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MarketEntityMutation) OldCreditGrade(ctx context.Context) (v *evaluation.Grade, err error) {
+func (m *MarketEntityMutation) OldCreditGrade(ctx context.Context) (v *vocab.Grade, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCreditGrade is only allowed on UpdateOne operations")
 	}
@@ -21259,12 +21256,12 @@ func (m *MarketEntityMutation) ResetCreditGrade() {
 }
 
 // SetEvaluation sets the "evaluation" field.
-func (m *MarketEntityMutation) SetEvaluation(e *evaluation.Result) {
-	m.evaluation = &e
+func (m *MarketEntityMutation) SetEvaluation(v *vocab.Result) {
+	m.evaluation = &v
 }
 
 // Evaluation returns the value of the "evaluation" field in the mutation.
-func (m *MarketEntityMutation) Evaluation() (r *evaluation.Result, exists bool) {
+func (m *MarketEntityMutation) Evaluation() (r *vocab.Result, exists bool) {
 	v := m.evaluation
 	if v == nil {
 		return
@@ -21275,7 +21272,7 @@ func (m *MarketEntityMutation) Evaluation() (r *evaluation.Result, exists bool) 
 // OldEvaluation returns the old "evaluation" field's value of the MarketEntity entity.
 // If the MarketEntity object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *MarketEntityMutation) OldEvaluation(ctx context.Context) (v *evaluation.Result, err error) {
+func (m *MarketEntityMutation) OldEvaluation(ctx context.Context) (v *vocab.Result, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldEvaluation is only allowed on UpdateOne operations")
 	}
@@ -22209,7 +22206,7 @@ func (m *MarketEntityMutation) SetField(name string, value ent.Value) error {
 		m.SetName(v)
 		return nil
 	case marketentity.FieldEntityKind:
-		v, ok := value.(ident.EntityKind)
+		v, ok := value.(vocab.EntityKind)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -22286,7 +22283,7 @@ func (m *MarketEntityMutation) SetField(name string, value ent.Value) error {
 		m.SetLegalRepresentativeID(v)
 		return nil
 	case marketentity.FieldRiskTier:
-		v, ok := value.(evaluation.Tier)
+		v, ok := value.(vocab.Tier)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -22300,14 +22297,14 @@ func (m *MarketEntityMutation) SetField(name string, value ent.Value) error {
 		m.SetCreditScore(v)
 		return nil
 	case marketentity.FieldCreditGrade:
-		v, ok := value.(evaluation.Grade)
+		v, ok := value.(vocab.Grade)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreditGrade(v)
 		return nil
 	case marketentity.FieldEvaluation:
-		v, ok := value.(*evaluation.Result)
+		v, ok := value.(*vocab.Result)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -22888,12 +22885,12 @@ type NaturalPersonMutation struct {
 	id                   *int
 	created_at           *time.Time
 	updated_at           *time.Time
-	id_type              *ident.IDType
+	id_type              *vocab.IDType
 	id_number            *string
 	id_number_hash       *string
 	id_number_masked     *string
 	name                 *string
-	gender               *ident.Gender
+	gender               *vocab.Gender
 	birth_date           *time.Time
 	division_code        *string
 	clearedFields        map[string]struct{}
@@ -23106,12 +23103,12 @@ func (m *NaturalPersonMutation) ResetUpdatedAt() {
 }
 
 // SetIDType sets the "id_type" field.
-func (m *NaturalPersonMutation) SetIDType(it ident.IDType) {
-	m.id_type = &it
+func (m *NaturalPersonMutation) SetIDType(vt vocab.IDType) {
+	m.id_type = &vt
 }
 
 // IDType returns the value of the "id_type" field in the mutation.
-func (m *NaturalPersonMutation) IDType() (r ident.IDType, exists bool) {
+func (m *NaturalPersonMutation) IDType() (r vocab.IDType, exists bool) {
 	v := m.id_type
 	if v == nil {
 		return
@@ -23122,7 +23119,7 @@ func (m *NaturalPersonMutation) IDType() (r ident.IDType, exists bool) {
 // OldIDType returns the old "id_type" field's value of the NaturalPerson entity.
 // If the NaturalPerson object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *NaturalPersonMutation) OldIDType(ctx context.Context) (v ident.IDType, err error) {
+func (m *NaturalPersonMutation) OldIDType(ctx context.Context) (v vocab.IDType, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIDType is only allowed on UpdateOne operations")
 	}
@@ -23286,12 +23283,12 @@ func (m *NaturalPersonMutation) ResetName() {
 }
 
 // SetGender sets the "gender" field.
-func (m *NaturalPersonMutation) SetGender(i ident.Gender) {
-	m.gender = &i
+func (m *NaturalPersonMutation) SetGender(v vocab.Gender) {
+	m.gender = &v
 }
 
 // Gender returns the value of the "gender" field in the mutation.
-func (m *NaturalPersonMutation) Gender() (r ident.Gender, exists bool) {
+func (m *NaturalPersonMutation) Gender() (r vocab.Gender, exists bool) {
 	v := m.gender
 	if v == nil {
 		return
@@ -23302,7 +23299,7 @@ func (m *NaturalPersonMutation) Gender() (r ident.Gender, exists bool) {
 // OldGender returns the old "gender" field's value of the NaturalPerson entity.
 // If the NaturalPerson object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *NaturalPersonMutation) OldGender(ctx context.Context) (v *ident.Gender, err error) {
+func (m *NaturalPersonMutation) OldGender(ctx context.Context) (v *vocab.Gender, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldGender is only allowed on UpdateOne operations")
 	}
@@ -24172,7 +24169,7 @@ func (m *NaturalPersonMutation) SetField(name string, value ent.Value) error {
 		m.SetUpdatedAt(v)
 		return nil
 	case naturalperson.FieldIDType:
-		v, ok := value.(ident.IDType)
+		v, ok := value.(vocab.IDType)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -24207,7 +24204,7 @@ func (m *NaturalPersonMutation) SetField(name string, value ent.Value) error {
 		m.SetName(v)
 		return nil
 	case naturalperson.FieldGender:
-		v, ok := value.(ident.Gender)
+		v, ok := value.(vocab.Gender)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -24689,8 +24686,8 @@ type ObjectionMutation struct {
 	filed_on          *time.Time
 	due_on            *time.Time
 	decision_reason   *string
-	history           *[]sectors.WorkflowStep
-	appendhistory     []sectors.WorkflowStep
+	history           *[]vocab.WorkflowStep
+	appendhistory     []vocab.WorkflowStep
 	clearedFields     map[string]struct{}
 	penalty           *int
 	clearedpenalty    bool
@@ -25263,13 +25260,13 @@ func (m *ObjectionMutation) ResetDecisionReason() {
 }
 
 // SetHistory sets the "history" field.
-func (m *ObjectionMutation) SetHistory(ss []sectors.WorkflowStep) {
-	m.history = &ss
+func (m *ObjectionMutation) SetHistory(vs []vocab.WorkflowStep) {
+	m.history = &vs
 	m.appendhistory = nil
 }
 
 // History returns the value of the "history" field in the mutation.
-func (m *ObjectionMutation) History() (r []sectors.WorkflowStep, exists bool) {
+func (m *ObjectionMutation) History() (r []vocab.WorkflowStep, exists bool) {
 	v := m.history
 	if v == nil {
 		return
@@ -25280,7 +25277,7 @@ func (m *ObjectionMutation) History() (r []sectors.WorkflowStep, exists bool) {
 // OldHistory returns the old "history" field's value of the Objection entity.
 // If the Objection object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ObjectionMutation) OldHistory(ctx context.Context) (v []sectors.WorkflowStep, err error) {
+func (m *ObjectionMutation) OldHistory(ctx context.Context) (v []vocab.WorkflowStep, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldHistory is only allowed on UpdateOne operations")
 	}
@@ -25294,13 +25291,13 @@ func (m *ObjectionMutation) OldHistory(ctx context.Context) (v []sectors.Workflo
 	return oldValue.History, nil
 }
 
-// AppendHistory adds ss to the "history" field.
-func (m *ObjectionMutation) AppendHistory(ss []sectors.WorkflowStep) {
-	m.appendhistory = append(m.appendhistory, ss...)
+// AppendHistory adds vs to the "history" field.
+func (m *ObjectionMutation) AppendHistory(vs []vocab.WorkflowStep) {
+	m.appendhistory = append(m.appendhistory, vs...)
 }
 
 // AppendedHistory returns the list of values that were appended to the "history" field in this mutation.
-func (m *ObjectionMutation) AppendedHistory() ([]sectors.WorkflowStep, bool) {
+func (m *ObjectionMutation) AppendedHistory() ([]vocab.WorkflowStep, bool) {
 	if len(m.appendhistory) == 0 {
 		return nil, false
 	}
@@ -25631,7 +25628,7 @@ func (m *ObjectionMutation) SetField(name string, value ent.Value) error {
 		m.SetDecisionReason(v)
 		return nil
 	case objection.FieldHistory:
-		v, ok := value.([]sectors.WorkflowStep)
+		v, ok := value.([]vocab.WorkflowStep)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -31422,9 +31419,9 @@ type SectorRatingMutation struct {
 	id                *int
 	created_at        *time.Time
 	updated_at        *time.Time
-	sector            *sectors.Sector
-	severity          *sectors.Severity
-	status            *sectors.RecordStatus
+	sector            *vocab.Sector
+	severity          *vocab.Severity
+	status            *vocab.RecordStatus
 	source_system     *string
 	source_record_id  *string
 	under_objection   *bool
@@ -31621,12 +31618,12 @@ func (m *SectorRatingMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *SectorRatingMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *SectorRatingMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *SectorRatingMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *SectorRatingMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -31637,7 +31634,7 @@ func (m *SectorRatingMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the SectorRating entity.
 // If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SectorRatingMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *SectorRatingMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -31657,12 +31654,12 @@ func (m *SectorRatingMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *SectorRatingMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *SectorRatingMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *SectorRatingMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *SectorRatingMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -31673,7 +31670,7 @@ func (m *SectorRatingMutation) Severity() (r sectors.Severity, exists bool) {
 // OldSeverity returns the old "severity" field's value of the SectorRating entity.
 // If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SectorRatingMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *SectorRatingMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -31706,12 +31703,12 @@ func (m *SectorRatingMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *SectorRatingMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *SectorRatingMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *SectorRatingMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *SectorRatingMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -31722,7 +31719,7 @@ func (m *SectorRatingMutation) Status() (r sectors.RecordStatus, exists bool) {
 // OldStatus returns the old "status" field's value of the SectorRating entity.
 // If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SectorRatingMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *SectorRatingMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -32664,21 +32661,21 @@ func (m *SectorRatingMutation) SetField(name string, value ent.Value) error {
 		m.SetUpdatedAt(v)
 		return nil
 	case sectorrating.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case sectorrating.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case sectorrating.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -33853,9 +33850,9 @@ type SpotCheckMutation struct {
 	id                      *int
 	created_at              *time.Time
 	updated_at              *time.Time
-	sector                  *sectors.Sector
-	severity                *sectors.Severity
-	status                  *sectors.RecordStatus
+	sector                  *vocab.Sector
+	severity                *vocab.Severity
+	status                  *vocab.RecordStatus
 	source_system           *string
 	source_record_id        *string
 	under_objection         *bool
@@ -34050,12 +34047,12 @@ func (m *SpotCheckMutation) ResetUpdatedAt() {
 }
 
 // SetSector sets the "sector" field.
-func (m *SpotCheckMutation) SetSector(s sectors.Sector) {
-	m.sector = &s
+func (m *SpotCheckMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *SpotCheckMutation) Sector() (r sectors.Sector, exists bool) {
+func (m *SpotCheckMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -34066,7 +34063,7 @@ func (m *SpotCheckMutation) Sector() (r sectors.Sector, exists bool) {
 // OldSector returns the old "sector" field's value of the SpotCheck entity.
 // If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SpotCheckMutation) OldSector(ctx context.Context) (v sectors.Sector, err error) {
+func (m *SpotCheckMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -34086,12 +34083,12 @@ func (m *SpotCheckMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *SpotCheckMutation) SetSeverity(s sectors.Severity) {
-	m.severity = &s
+func (m *SpotCheckMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *SpotCheckMutation) Severity() (r sectors.Severity, exists bool) {
+func (m *SpotCheckMutation) Severity() (r vocab.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -34102,7 +34099,7 @@ func (m *SpotCheckMutation) Severity() (r sectors.Severity, exists bool) {
 // OldSeverity returns the old "severity" field's value of the SpotCheck entity.
 // If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SpotCheckMutation) OldSeverity(ctx context.Context) (v *sectors.Severity, err error) {
+func (m *SpotCheckMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -34135,12 +34132,12 @@ func (m *SpotCheckMutation) ResetSeverity() {
 }
 
 // SetStatus sets the "status" field.
-func (m *SpotCheckMutation) SetStatus(ss sectors.RecordStatus) {
-	m.status = &ss
+func (m *SpotCheckMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
 }
 
 // Status returns the value of the "status" field in the mutation.
-func (m *SpotCheckMutation) Status() (r sectors.RecordStatus, exists bool) {
+func (m *SpotCheckMutation) Status() (r vocab.RecordStatus, exists bool) {
 	v := m.status
 	if v == nil {
 		return
@@ -34151,7 +34148,7 @@ func (m *SpotCheckMutation) Status() (r sectors.RecordStatus, exists bool) {
 // OldStatus returns the old "status" field's value of the SpotCheck entity.
 // If the SpotCheck object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SpotCheckMutation) OldStatus(ctx context.Context) (v sectors.RecordStatus, err error) {
+func (m *SpotCheckMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
 	}
@@ -35016,21 +35013,21 @@ func (m *SpotCheckMutation) SetField(name string, value ent.Value) error {
 		m.SetUpdatedAt(v)
 		return nil
 	case spotcheck.FieldSector:
-		v, ok := value.(sectors.Sector)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case spotcheck.FieldSeverity:
-		v, ok := value.(sectors.Severity)
+		v, ok := value.(vocab.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
 		return nil
 	case spotcheck.FieldStatus:
-		v, ok := value.(sectors.RecordStatus)
+		v, ok := value.(vocab.RecordStatus)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A natural person (自然人): legal representative, responsible person, practitioner or record subject.
@@ -23,7 +23,7 @@ type NaturalPerson struct {
 	// When the row last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// Type of identity document (证件类型).
-	IDType ident.IDType `json:"id_type,omitempty"`
+	IDType vocab.IDType `json:"id_type,omitempty"`
 	// Identity document number (证件号码); resident IDs are validated per GB 11643. Given in plain text on input, stored encrypted (AES-GCM); read it through idNumber(purpose:).
 	IDNumber string `json:"-"`
 	// Keyed hash of the ID number for exact-match lookup.
@@ -33,7 +33,7 @@ type NaturalPerson struct {
 	// Name (姓名).
 	Name string `json:"name,omitempty"`
 	// Gender, derived from a resident identity number.
-	Gender *ident.Gender `json:"gender,omitempty"`
+	Gender *vocab.Gender `json:"gender,omitempty"`
 	// Birth date, derived from a resident identity number.
 	BirthDate *time.Time `json:"birth_date,omitempty"`
 	// Address code at issue, derived from a resident identity number.
@@ -234,7 +234,7 @@ func (_m *NaturalPerson) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field id_type", values[i])
 			} else if value.Valid {
-				_m.IDType = ident.IDType(value.String)
+				_m.IDType = vocab.IDType(value.String)
 			}
 		case naturalperson.FieldIDNumber:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -264,8 +264,8 @@ func (_m *NaturalPerson) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field gender", values[i])
 			} else if value.Valid {
-				_m.Gender = new(ident.Gender)
-				*_m.Gender = ident.Gender(value.String)
+				_m.Gender = new(vocab.Gender)
+				*_m.Gender = vocab.Gender(value.String)
 			}
 		case naturalperson.FieldBirthDate:
 			if value, ok := values[i].(*sql.NullTime); !ok {

@@ -23,7 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // NaturalPersonCreate is the builder for creating a NaturalPerson entity.
@@ -63,13 +63,13 @@ func (_c *NaturalPersonCreate) SetNillableUpdatedAt(v *time.Time) *NaturalPerson
 }
 
 // SetIDType sets the "id_type" field.
-func (_c *NaturalPersonCreate) SetIDType(v ident.IDType) *NaturalPersonCreate {
+func (_c *NaturalPersonCreate) SetIDType(v vocab.IDType) *NaturalPersonCreate {
 	_c.mutation.SetIDType(v)
 	return _c
 }
 
 // SetNillableIDType sets the "id_type" field if the given value is not nil.
-func (_c *NaturalPersonCreate) SetNillableIDType(v *ident.IDType) *NaturalPersonCreate {
+func (_c *NaturalPersonCreate) SetNillableIDType(v *vocab.IDType) *NaturalPersonCreate {
 	if v != nil {
 		_c.SetIDType(*v)
 	}
@@ -101,13 +101,13 @@ func (_c *NaturalPersonCreate) SetName(v string) *NaturalPersonCreate {
 }
 
 // SetGender sets the "gender" field.
-func (_c *NaturalPersonCreate) SetGender(v ident.Gender) *NaturalPersonCreate {
+func (_c *NaturalPersonCreate) SetGender(v vocab.Gender) *NaturalPersonCreate {
 	_c.mutation.SetGender(v)
 	return _c
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_c *NaturalPersonCreate) SetNillableGender(v *ident.Gender) *NaturalPersonCreate {
+func (_c *NaturalPersonCreate) SetNillableGender(v *vocab.Gender) *NaturalPersonCreate {
 	if v != nil {
 		_c.SetGender(*v)
 	}
@@ -743,7 +743,7 @@ func (u *NaturalPersonUpsert) UpdateName() *NaturalPersonUpsert {
 }
 
 // SetGender sets the "gender" field.
-func (u *NaturalPersonUpsert) SetGender(v ident.Gender) *NaturalPersonUpsert {
+func (u *NaturalPersonUpsert) SetGender(v vocab.Gender) *NaturalPersonUpsert {
 	u.Set(naturalperson.FieldGender, v)
 	return u
 }
@@ -882,7 +882,7 @@ func (u *NaturalPersonUpsertOne) UpdateName() *NaturalPersonUpsertOne {
 }
 
 // SetGender sets the "gender" field.
-func (u *NaturalPersonUpsertOne) SetGender(v ident.Gender) *NaturalPersonUpsertOne {
+func (u *NaturalPersonUpsertOne) SetGender(v vocab.Gender) *NaturalPersonUpsertOne {
 	return u.Update(func(s *NaturalPersonUpsert) {
 		s.SetGender(v)
 	})
@@ -1196,7 +1196,7 @@ func (u *NaturalPersonUpsertBulk) UpdateName() *NaturalPersonUpsertBulk {
 }
 
 // SetGender sets the "gender" field.
-func (u *NaturalPersonUpsertBulk) SetGender(v ident.Gender) *NaturalPersonUpsertBulk {
+func (u *NaturalPersonUpsertBulk) SetGender(v vocab.Gender) *NaturalPersonUpsertBulk {
 	return u.Update(func(s *NaturalPersonUpsert) {
 		s.SetGender(v)
 	})

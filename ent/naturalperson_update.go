@@ -24,7 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // NaturalPersonUpdate is the builder for updating NaturalPerson entities.
@@ -61,13 +61,13 @@ func (_u *NaturalPersonUpdate) SetNillableName(v *string) *NaturalPersonUpdate {
 }
 
 // SetGender sets the "gender" field.
-func (_u *NaturalPersonUpdate) SetGender(v ident.Gender) *NaturalPersonUpdate {
+func (_u *NaturalPersonUpdate) SetGender(v vocab.Gender) *NaturalPersonUpdate {
 	_u.mutation.SetGender(v)
 	return _u
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *NaturalPersonUpdate) SetNillableGender(v *ident.Gender) *NaturalPersonUpdate {
+func (_u *NaturalPersonUpdate) SetNillableGender(v *vocab.Gender) *NaturalPersonUpdate {
 	if v != nil {
 		_u.SetGender(*v)
 	}
@@ -1155,13 +1155,13 @@ func (_u *NaturalPersonUpdateOne) SetNillableName(v *string) *NaturalPersonUpdat
 }
 
 // SetGender sets the "gender" field.
-func (_u *NaturalPersonUpdateOne) SetGender(v ident.Gender) *NaturalPersonUpdateOne {
+func (_u *NaturalPersonUpdateOne) SetGender(v vocab.Gender) *NaturalPersonUpdateOne {
 	_u.mutation.SetGender(v)
 	return _u
 }
 
 // SetNillableGender sets the "gender" field if the given value is not nil.
-func (_u *NaturalPersonUpdateOne) SetNillableGender(v *ident.Gender) *NaturalPersonUpdateOne {
+func (_u *NaturalPersonUpdateOne) SetNillableGender(v *vocab.Gender) *NaturalPersonUpdateOne {
 	if v != nil {
 		_u.SetGender(*v)
 	}

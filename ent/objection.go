@@ -14,7 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // An objection (异议) against a penalty or listing, and its handling.
@@ -45,7 +45,7 @@ type Objection struct {
 	// Reasons of the last decision.
 	DecisionReason string `json:"decision_reason,omitempty"`
 	// Every step with actor, time and reason.
-	History []sectors.WorkflowStep `json:"history,omitempty"`
+	History []vocab.WorkflowStep `json:"history,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ObjectionQuery when eager-loading is set.
 	Edges        ObjectionEdges `json:"edges"`

@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ObjectionCreate is the builder for creating a Objection entity.
@@ -157,7 +157,7 @@ func (_c *ObjectionCreate) SetNillableDecisionReason(v *string) *ObjectionCreate
 }
 
 // SetHistory sets the "history" field.
-func (_c *ObjectionCreate) SetHistory(v []sectors.WorkflowStep) *ObjectionCreate {
+func (_c *ObjectionCreate) SetHistory(v []vocab.WorkflowStep) *ObjectionCreate {
 	_c.mutation.SetHistory(v)
 	return _c
 }
@@ -542,7 +542,7 @@ func (u *ObjectionUpsert) ClearDecisionReason() *ObjectionUpsert {
 }
 
 // SetHistory sets the "history" field.
-func (u *ObjectionUpsert) SetHistory(v []sectors.WorkflowStep) *ObjectionUpsert {
+func (u *ObjectionUpsert) SetHistory(v []vocab.WorkflowStep) *ObjectionUpsert {
 	u.Set(objection.FieldHistory, v)
 	return u
 }
@@ -733,7 +733,7 @@ func (u *ObjectionUpsertOne) ClearDecisionReason() *ObjectionUpsertOne {
 }
 
 // SetHistory sets the "history" field.
-func (u *ObjectionUpsertOne) SetHistory(v []sectors.WorkflowStep) *ObjectionUpsertOne {
+func (u *ObjectionUpsertOne) SetHistory(v []vocab.WorkflowStep) *ObjectionUpsertOne {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.SetHistory(v)
 	})
@@ -1093,7 +1093,7 @@ func (u *ObjectionUpsertBulk) ClearDecisionReason() *ObjectionUpsertBulk {
 }
 
 // SetHistory sets the "history" field.
-func (u *ObjectionUpsertBulk) SetHistory(v []sectors.WorkflowStep) *ObjectionUpsertBulk {
+func (u *ObjectionUpsertBulk) SetHistory(v []vocab.WorkflowStep) *ObjectionUpsertBulk {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.SetHistory(v)
 	})

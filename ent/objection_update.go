@@ -14,7 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ObjectionUpdate is the builder for updating Objection entities.
@@ -139,13 +139,13 @@ func (_u *ObjectionUpdate) ClearDecisionReason() *ObjectionUpdate {
 }
 
 // SetHistory sets the "history" field.
-func (_u *ObjectionUpdate) SetHistory(v []sectors.WorkflowStep) *ObjectionUpdate {
+func (_u *ObjectionUpdate) SetHistory(v []vocab.WorkflowStep) *ObjectionUpdate {
 	_u.mutation.SetHistory(v)
 	return _u
 }
 
 // AppendHistory appends value to the "history" field.
-func (_u *ObjectionUpdate) AppendHistory(v []sectors.WorkflowStep) *ObjectionUpdate {
+func (_u *ObjectionUpdate) AppendHistory(v []vocab.WorkflowStep) *ObjectionUpdate {
 	_u.mutation.AppendHistory(v)
 	return _u
 }
@@ -408,13 +408,13 @@ func (_u *ObjectionUpdateOne) ClearDecisionReason() *ObjectionUpdateOne {
 }
 
 // SetHistory sets the "history" field.
-func (_u *ObjectionUpdateOne) SetHistory(v []sectors.WorkflowStep) *ObjectionUpdateOne {
+func (_u *ObjectionUpdateOne) SetHistory(v []vocab.WorkflowStep) *ObjectionUpdateOne {
 	_u.mutation.SetHistory(v)
 	return _u
 }
 
 // AppendHistory appends value to the "history" field.
-func (_u *ObjectionUpdateOne) AppendHistory(v []sectors.WorkflowStep) *ObjectionUpdateOne {
+func (_u *ObjectionUpdateOne) AppendHistory(v []vocab.WorkflowStep) *ObjectionUpdateOne {
 	_u.mutation.AppendHistory(v)
 	return _u
 }

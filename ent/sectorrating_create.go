@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // SectorRatingCreate is the builder for creating a SectorRating entity.
@@ -55,19 +55,19 @@ func (_c *SectorRatingCreate) SetNillableUpdatedAt(v *time.Time) *SectorRatingCr
 }
 
 // SetSector sets the "sector" field.
-func (_c *SectorRatingCreate) SetSector(v sectors.Sector) *SectorRatingCreate {
+func (_c *SectorRatingCreate) SetSector(v vocab.Sector) *SectorRatingCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *SectorRatingCreate) SetSeverity(v sectors.Severity) *SectorRatingCreate {
+func (_c *SectorRatingCreate) SetSeverity(v vocab.Severity) *SectorRatingCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *SectorRatingCreate) SetNillableSeverity(v *sectors.Severity) *SectorRatingCreate {
+func (_c *SectorRatingCreate) SetNillableSeverity(v *vocab.Severity) *SectorRatingCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -75,13 +75,13 @@ func (_c *SectorRatingCreate) SetNillableSeverity(v *sectors.Severity) *SectorRa
 }
 
 // SetStatus sets the "status" field.
-func (_c *SectorRatingCreate) SetStatus(v sectors.RecordStatus) *SectorRatingCreate {
+func (_c *SectorRatingCreate) SetStatus(v vocab.RecordStatus) *SectorRatingCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *SectorRatingCreate) SetNillableStatus(v *sectors.RecordStatus) *SectorRatingCreate {
+func (_c *SectorRatingCreate) SetNillableStatus(v *vocab.RecordStatus) *SectorRatingCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -630,7 +630,7 @@ func (u *SectorRatingUpsert) UpdateUpdatedAt() *SectorRatingUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *SectorRatingUpsert) SetSector(v sectors.Sector) *SectorRatingUpsert {
+func (u *SectorRatingUpsert) SetSector(v vocab.Sector) *SectorRatingUpsert {
 	u.Set(sectorrating.FieldSector, v)
 	return u
 }
@@ -642,7 +642,7 @@ func (u *SectorRatingUpsert) UpdateSector() *SectorRatingUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SectorRatingUpsert) SetSeverity(v sectors.Severity) *SectorRatingUpsert {
+func (u *SectorRatingUpsert) SetSeverity(v vocab.Severity) *SectorRatingUpsert {
 	u.Set(sectorrating.FieldSeverity, v)
 	return u
 }
@@ -660,7 +660,7 @@ func (u *SectorRatingUpsert) ClearSeverity() *SectorRatingUpsert {
 }
 
 // SetStatus sets the "status" field.
-func (u *SectorRatingUpsert) SetStatus(v sectors.RecordStatus) *SectorRatingUpsert {
+func (u *SectorRatingUpsert) SetStatus(v vocab.RecordStatus) *SectorRatingUpsert {
 	u.Set(sectorrating.FieldStatus, v)
 	return u
 }
@@ -881,7 +881,7 @@ func (u *SectorRatingUpsertOne) UpdateUpdatedAt() *SectorRatingUpsertOne {
 }
 
 // SetSector sets the "sector" field.
-func (u *SectorRatingUpsertOne) SetSector(v sectors.Sector) *SectorRatingUpsertOne {
+func (u *SectorRatingUpsertOne) SetSector(v vocab.Sector) *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetSector(v)
 	})
@@ -895,7 +895,7 @@ func (u *SectorRatingUpsertOne) UpdateSector() *SectorRatingUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SectorRatingUpsertOne) SetSeverity(v sectors.Severity) *SectorRatingUpsertOne {
+func (u *SectorRatingUpsertOne) SetSeverity(v vocab.Severity) *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetSeverity(v)
 	})
@@ -916,7 +916,7 @@ func (u *SectorRatingUpsertOne) ClearSeverity() *SectorRatingUpsertOne {
 }
 
 // SetStatus sets the "status" field.
-func (u *SectorRatingUpsertOne) SetStatus(v sectors.RecordStatus) *SectorRatingUpsertOne {
+func (u *SectorRatingUpsertOne) SetStatus(v vocab.RecordStatus) *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetStatus(v)
 	})
@@ -1327,7 +1327,7 @@ func (u *SectorRatingUpsertBulk) UpdateUpdatedAt() *SectorRatingUpsertBulk {
 }
 
 // SetSector sets the "sector" field.
-func (u *SectorRatingUpsertBulk) SetSector(v sectors.Sector) *SectorRatingUpsertBulk {
+func (u *SectorRatingUpsertBulk) SetSector(v vocab.Sector) *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetSector(v)
 	})
@@ -1341,7 +1341,7 @@ func (u *SectorRatingUpsertBulk) UpdateSector() *SectorRatingUpsertBulk {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SectorRatingUpsertBulk) SetSeverity(v sectors.Severity) *SectorRatingUpsertBulk {
+func (u *SectorRatingUpsertBulk) SetSeverity(v vocab.Severity) *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1362,7 +1362,7 @@ func (u *SectorRatingUpsertBulk) ClearSeverity() *SectorRatingUpsertBulk {
 }
 
 // SetStatus sets the "status" field.
-func (u *SectorRatingUpsertBulk) SetStatus(v sectors.RecordStatus) *SectorRatingUpsertBulk {
+func (u *SectorRatingUpsertBulk) SetStatus(v vocab.RecordStatus) *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.SetStatus(v)
 	})

@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // SectorRatingUpdate is the builder for updating SectorRating entities.
@@ -36,13 +36,13 @@ func (_u *SectorRatingUpdate) SetUpdatedAt(v time.Time) *SectorRatingUpdate {
 }
 
 // SetSector sets the "sector" field.
-func (_u *SectorRatingUpdate) SetSector(v sectors.Sector) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetSector(v vocab.Sector) *SectorRatingUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *SectorRatingUpdate) SetNillableSector(v *sectors.Sector) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetNillableSector(v *vocab.Sector) *SectorRatingUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -50,13 +50,13 @@ func (_u *SectorRatingUpdate) SetNillableSector(v *sectors.Sector) *SectorRating
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *SectorRatingUpdate) SetSeverity(v sectors.Severity) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetSeverity(v vocab.Severity) *SectorRatingUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *SectorRatingUpdate) SetNillableSeverity(v *sectors.Severity) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetNillableSeverity(v *vocab.Severity) *SectorRatingUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -70,13 +70,13 @@ func (_u *SectorRatingUpdate) ClearSeverity() *SectorRatingUpdate {
 }
 
 // SetStatus sets the "status" field.
-func (_u *SectorRatingUpdate) SetStatus(v sectors.RecordStatus) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetStatus(v vocab.RecordStatus) *SectorRatingUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *SectorRatingUpdate) SetNillableStatus(v *sectors.RecordStatus) *SectorRatingUpdate {
+func (_u *SectorRatingUpdate) SetNillableStatus(v *vocab.RecordStatus) *SectorRatingUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -422,13 +422,13 @@ func (_u *SectorRatingUpdateOne) SetUpdatedAt(v time.Time) *SectorRatingUpdateOn
 }
 
 // SetSector sets the "sector" field.
-func (_u *SectorRatingUpdateOne) SetSector(v sectors.Sector) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetSector(v vocab.Sector) *SectorRatingUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *SectorRatingUpdateOne) SetNillableSector(v *sectors.Sector) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetNillableSector(v *vocab.Sector) *SectorRatingUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -436,13 +436,13 @@ func (_u *SectorRatingUpdateOne) SetNillableSector(v *sectors.Sector) *SectorRat
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *SectorRatingUpdateOne) SetSeverity(v sectors.Severity) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetSeverity(v vocab.Severity) *SectorRatingUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *SectorRatingUpdateOne) SetNillableSeverity(v *sectors.Severity) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetNillableSeverity(v *vocab.Severity) *SectorRatingUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -456,13 +456,13 @@ func (_u *SectorRatingUpdateOne) ClearSeverity() *SectorRatingUpdateOne {
 }
 
 // SetStatus sets the "status" field.
-func (_u *SectorRatingUpdateOne) SetStatus(v sectors.RecordStatus) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetStatus(v vocab.RecordStatus) *SectorRatingUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *SectorRatingUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *SectorRatingUpdateOne {
+func (_u *SectorRatingUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *SectorRatingUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

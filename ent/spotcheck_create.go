@@ -15,7 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // SpotCheckCreate is the builder for creating a SpotCheck entity.
@@ -55,19 +55,19 @@ func (_c *SpotCheckCreate) SetNillableUpdatedAt(v *time.Time) *SpotCheckCreate {
 }
 
 // SetSector sets the "sector" field.
-func (_c *SpotCheckCreate) SetSector(v sectors.Sector) *SpotCheckCreate {
+func (_c *SpotCheckCreate) SetSector(v vocab.Sector) *SpotCheckCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *SpotCheckCreate) SetSeverity(v sectors.Severity) *SpotCheckCreate {
+func (_c *SpotCheckCreate) SetSeverity(v vocab.Severity) *SpotCheckCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *SpotCheckCreate) SetNillableSeverity(v *sectors.Severity) *SpotCheckCreate {
+func (_c *SpotCheckCreate) SetNillableSeverity(v *vocab.Severity) *SpotCheckCreate {
 	if v != nil {
 		_c.SetSeverity(*v)
 	}
@@ -75,13 +75,13 @@ func (_c *SpotCheckCreate) SetNillableSeverity(v *sectors.Severity) *SpotCheckCr
 }
 
 // SetStatus sets the "status" field.
-func (_c *SpotCheckCreate) SetStatus(v sectors.RecordStatus) *SpotCheckCreate {
+func (_c *SpotCheckCreate) SetStatus(v vocab.RecordStatus) *SpotCheckCreate {
 	_c.mutation.SetStatus(v)
 	return _c
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_c *SpotCheckCreate) SetNillableStatus(v *sectors.RecordStatus) *SpotCheckCreate {
+func (_c *SpotCheckCreate) SetNillableStatus(v *vocab.RecordStatus) *SpotCheckCreate {
 	if v != nil {
 		_c.SetStatus(*v)
 	}
@@ -617,7 +617,7 @@ func (u *SpotCheckUpsert) UpdateUpdatedAt() *SpotCheckUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *SpotCheckUpsert) SetSector(v sectors.Sector) *SpotCheckUpsert {
+func (u *SpotCheckUpsert) SetSector(v vocab.Sector) *SpotCheckUpsert {
 	u.Set(spotcheck.FieldSector, v)
 	return u
 }
@@ -629,7 +629,7 @@ func (u *SpotCheckUpsert) UpdateSector() *SpotCheckUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SpotCheckUpsert) SetSeverity(v sectors.Severity) *SpotCheckUpsert {
+func (u *SpotCheckUpsert) SetSeverity(v vocab.Severity) *SpotCheckUpsert {
 	u.Set(spotcheck.FieldSeverity, v)
 	return u
 }
@@ -647,7 +647,7 @@ func (u *SpotCheckUpsert) ClearSeverity() *SpotCheckUpsert {
 }
 
 // SetStatus sets the "status" field.
-func (u *SpotCheckUpsert) SetStatus(v sectors.RecordStatus) *SpotCheckUpsert {
+func (u *SpotCheckUpsert) SetStatus(v vocab.RecordStatus) *SpotCheckUpsert {
 	u.Set(spotcheck.FieldStatus, v)
 	return u
 }
@@ -844,7 +844,7 @@ func (u *SpotCheckUpsertOne) UpdateUpdatedAt() *SpotCheckUpsertOne {
 }
 
 // SetSector sets the "sector" field.
-func (u *SpotCheckUpsertOne) SetSector(v sectors.Sector) *SpotCheckUpsertOne {
+func (u *SpotCheckUpsertOne) SetSector(v vocab.Sector) *SpotCheckUpsertOne {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetSector(v)
 	})
@@ -858,7 +858,7 @@ func (u *SpotCheckUpsertOne) UpdateSector() *SpotCheckUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SpotCheckUpsertOne) SetSeverity(v sectors.Severity) *SpotCheckUpsertOne {
+func (u *SpotCheckUpsertOne) SetSeverity(v vocab.Severity) *SpotCheckUpsertOne {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetSeverity(v)
 	})
@@ -879,7 +879,7 @@ func (u *SpotCheckUpsertOne) ClearSeverity() *SpotCheckUpsertOne {
 }
 
 // SetStatus sets the "status" field.
-func (u *SpotCheckUpsertOne) SetStatus(v sectors.RecordStatus) *SpotCheckUpsertOne {
+func (u *SpotCheckUpsertOne) SetStatus(v vocab.RecordStatus) *SpotCheckUpsertOne {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetStatus(v)
 	})
@@ -1262,7 +1262,7 @@ func (u *SpotCheckUpsertBulk) UpdateUpdatedAt() *SpotCheckUpsertBulk {
 }
 
 // SetSector sets the "sector" field.
-func (u *SpotCheckUpsertBulk) SetSector(v sectors.Sector) *SpotCheckUpsertBulk {
+func (u *SpotCheckUpsertBulk) SetSector(v vocab.Sector) *SpotCheckUpsertBulk {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetSector(v)
 	})
@@ -1276,7 +1276,7 @@ func (u *SpotCheckUpsertBulk) UpdateSector() *SpotCheckUpsertBulk {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *SpotCheckUpsertBulk) SetSeverity(v sectors.Severity) *SpotCheckUpsertBulk {
+func (u *SpotCheckUpsertBulk) SetSeverity(v vocab.Severity) *SpotCheckUpsertBulk {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1297,7 +1297,7 @@ func (u *SpotCheckUpsertBulk) ClearSeverity() *SpotCheckUpsertBulk {
 }
 
 // SetStatus sets the "status" field.
-func (u *SpotCheckUpsertBulk) SetStatus(v sectors.RecordStatus) *SpotCheckUpsertBulk {
+func (u *SpotCheckUpsertBulk) SetStatus(v vocab.RecordStatus) *SpotCheckUpsertBulk {
 	return u.Update(func(s *SpotCheckUpsert) {
 		s.SetStatus(v)
 	})

@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // SpotCheckUpdate is the builder for updating SpotCheck entities.
@@ -36,13 +36,13 @@ func (_u *SpotCheckUpdate) SetUpdatedAt(v time.Time) *SpotCheckUpdate {
 }
 
 // SetSector sets the "sector" field.
-func (_u *SpotCheckUpdate) SetSector(v sectors.Sector) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetSector(v vocab.Sector) *SpotCheckUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *SpotCheckUpdate) SetNillableSector(v *sectors.Sector) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetNillableSector(v *vocab.Sector) *SpotCheckUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -50,13 +50,13 @@ func (_u *SpotCheckUpdate) SetNillableSector(v *sectors.Sector) *SpotCheckUpdate
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *SpotCheckUpdate) SetSeverity(v sectors.Severity) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetSeverity(v vocab.Severity) *SpotCheckUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *SpotCheckUpdate) SetNillableSeverity(v *sectors.Severity) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetNillableSeverity(v *vocab.Severity) *SpotCheckUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -70,13 +70,13 @@ func (_u *SpotCheckUpdate) ClearSeverity() *SpotCheckUpdate {
 }
 
 // SetStatus sets the "status" field.
-func (_u *SpotCheckUpdate) SetStatus(v sectors.RecordStatus) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetStatus(v vocab.RecordStatus) *SpotCheckUpdate {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *SpotCheckUpdate) SetNillableStatus(v *sectors.RecordStatus) *SpotCheckUpdate {
+func (_u *SpotCheckUpdate) SetNillableStatus(v *vocab.RecordStatus) *SpotCheckUpdate {
 	if v != nil {
 		_u.SetStatus(*v)
 	}
@@ -391,13 +391,13 @@ func (_u *SpotCheckUpdateOne) SetUpdatedAt(v time.Time) *SpotCheckUpdateOne {
 }
 
 // SetSector sets the "sector" field.
-func (_u *SpotCheckUpdateOne) SetSector(v sectors.Sector) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetSector(v vocab.Sector) *SpotCheckUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *SpotCheckUpdateOne) SetNillableSector(v *sectors.Sector) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetNillableSector(v *vocab.Sector) *SpotCheckUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -405,13 +405,13 @@ func (_u *SpotCheckUpdateOne) SetNillableSector(v *sectors.Sector) *SpotCheckUpd
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *SpotCheckUpdateOne) SetSeverity(v sectors.Severity) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetSeverity(v vocab.Severity) *SpotCheckUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *SpotCheckUpdateOne) SetNillableSeverity(v *sectors.Severity) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetNillableSeverity(v *vocab.Severity) *SpotCheckUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -425,13 +425,13 @@ func (_u *SpotCheckUpdateOne) ClearSeverity() *SpotCheckUpdateOne {
 }
 
 // SetStatus sets the "status" field.
-func (_u *SpotCheckUpdateOne) SetStatus(v sectors.RecordStatus) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetStatus(v vocab.RecordStatus) *SpotCheckUpdateOne {
 	_u.mutation.SetStatus(v)
 	return _u
 }
 
 // SetNillableStatus sets the "status" field if the given value is not nil.
-func (_u *SpotCheckUpdateOne) SetNillableStatus(v *sectors.RecordStatus) *SpotCheckUpdateOne {
+func (_u *SpotCheckUpdateOne) SetNillableStatus(v *vocab.RecordStatus) *SpotCheckUpdateOne {
 	if v != nil {
 		_u.SetStatus(*v)
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/objection"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // toRule reads a policy rule from its GraphQL input; authz validates it.
@@ -47,11 +49,11 @@ func fromRule(r authz.Rule) *PolicyRule {
 
 // personByIDNumber finds a person through the keyed hash of the number; the privacy rules
 // decide whether the caller sees it.
-func personByIDNumber(ctx context.Context, c *ent.Client, t ident.IDType, number string) (*ent.NaturalPerson, error) {
-	if c.Cipher == nil {
+func personByIDNumber(ctx context.Context, c *ent.Client, cipher *pii.Cipher, t vocab.IDType, number string) (*ent.NaturalPerson, error) {
+	if cipher == nil {
 		return nil, errors.New("no personal-data key is configured")
 	}
-	hash := c.Cipher.Hash(string(t), ident.NormalizeIDNumber(number))
+	hash := cipher.Hash(string(t), ident.NormalizeIDNumber(number))
 	p, err := c.NaturalPerson.Query().Where(naturalperson.IDTypeEQ(t), naturalperson.IDNumberHash(hash)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil // Relay-style: no visible person is null, not an error

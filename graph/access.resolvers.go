@@ -10,8 +10,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // AddPolicyRule is the resolver for the addPolicyRule field.
@@ -34,7 +33,7 @@ func (r *mutationResolver) RemovePolicyRule(ctx context.Context, input PolicyRul
 
 // IDNumber is the resolver for the idNumber field.
 func (r *naturalPersonResolver) IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error) {
-	return authz.IDNumber(ctx, obj.Cipher, obj.IDNumber, obj.IDNumberMasked, purpose)
+	return authz.IDNumber(ctx, r.cipher(), obj.IDNumber, obj.IDNumberMasked, purpose)
 }
 
 // Viewer is the resolver for the viewer field.
@@ -43,8 +42,8 @@ func (r *queryResolver) Viewer(ctx context.Context) (*authz.Viewer, error) {
 }
 
 // PersonByIDNumber is the resolver for the personByIdNumber field.
-func (r *queryResolver) PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error) {
-	return personByIDNumber(ctx, r.client, idType, idNumber)
+func (r *queryResolver) PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string) (*ent.NaturalPerson, error) {
+	return personByIDNumber(ctx, r.client, r.cipher(), idType, idNumber)
 }
 
 // PolicyRules is the resolver for the policyRules field.
@@ -58,17 +57,17 @@ func (r *queryResolver) PolicyRules(ctx context.Context) ([]*PolicyRule, error) 
 }
 
 // ReadSectors is the resolver for the readSectors field.
-func (r *viewerResolver) ReadSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error) {
+func (r *viewerResolver) ReadSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error) {
 	return obj.Perms.ReadSectors(), nil
 }
 
 // PublicSectors is the resolver for the publicSectors field.
-func (r *viewerResolver) PublicSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error) {
+func (r *viewerResolver) PublicSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error) {
 	return obj.Perms.PublicOnlySectors(), nil
 }
 
 // WriteSectors is the resolver for the writeSectors field.
-func (r *viewerResolver) WriteSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error) {
+func (r *viewerResolver) WriteSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error) {
 	return obj.Perms.WriteSectors(), nil
 }
 

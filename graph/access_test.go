@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/authz/rule"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // visibleRecords is, per demo role, the SQL condition for the records it may see: its own
@@ -41,7 +42,7 @@ func visibleRecords(role string, public string) string {
 func TestEachRoleSeesExactlyItsRows(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 600)
-		today := rule.Today()
+		today := vocab.SystemClock.Today()
 		penaltyPublic := "(status = 'PUBLISHED' AND publicity_deadline >= ?)"
 		listPublic := "(status = 'PUBLISHED' AND removed_on IS NULL AND (planned_end_on IS NULL OR planned_end_on >= ?))"
 		roles := []string{"demo-credit-office", "demo-auditor-all", "demo-auditor-market", "demo-market-clerk",
@@ -105,7 +106,7 @@ func TestHiddenRowsAreAbsentEverywhere(t *testing.T) {
 		env := newEnv(t, e, 600)
 		var hidden, entity int64
 		err := env.db.SQL.QueryRow(`SELECT id, entity_id FROM administrative_penalties WHERE sector = 'ENVIRONMENT'
-			AND entity_id IS NOT NULL AND (publicity_deadline IS NULL OR publicity_deadline < ?) ORDER BY id LIMIT 1`, rule.Today()).Scan(&hidden, &entity)
+			AND entity_id IS NOT NULL AND (publicity_deadline IS NULL OR publicity_deadline < ?) ORDER BY id LIMIT 1`, vocab.SystemClock.Today()).Scan(&hidden, &entity)
 		if err != nil {
 			t.Skipf("no non-public environment penalty in the demo data: %v", err)
 		}
@@ -264,7 +265,7 @@ func TestPersonalDataMaskedAndLogged(t *testing.T) {
 		delete(in, "entityID")
 		delete(in, "counterpartyUscc")
 		in["personID"], in["counterpartyCategory"], in["counterpartyName"] = p.CreateNaturalPerson.ID, "NATURAL_PERSON", "张三丰"
-		in["decisionDate"] = rule.Today().AddDate(0, -1, 0).Format(time.DateOnly)
+		in["decisionDate"] = vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)
 		clerk.mustData(createPenaltyQ, map[string]any{"in": in}, nil)
 		var pubPen struct {
 			AdministrativePenalties struct {
@@ -396,7 +397,7 @@ func TestPolicyManagementThroughGraphQL(t *testing.T) {
 		co.wantError(add, map[string]any{"in": map[string]any{"kind": "ROLE_BINDING", "subject": "x", "role": "root", "department": "market"}}, "BAD_USER_INPUT", "rule")
 
 		// A second instance over the same database, watching the policy.
-		other, err := authz.New(context.Background(), authz.EntStore{Client: env.db.Client}, nil)
+		other, err := authz.New(context.Background(), authz.EntStore{Client: env.db.Client}, nil, authz.Config{Publicity: publicity.Predicate})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -68,18 +68,18 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	digest := h.Sum(nil)
 	err := a.client.AuditLog.Create().
 		SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).SetKind(kind).
-		SetOperation(operationName(oc)).SetVariablesDigest(hex.EncodeToString(digest[:])).
+		SetOperation(OperationName(oc)).SetVariablesDigest(hex.EncodeToString(digest[:])).
 		SetPurpose(truncate(strings.Join(purposes, "; "), 255)).SetOutcome(outcome).
 		SetDurationMs(int(time.Since(start).Milliseconds())).
 		Exec(authz.SystemContext(context.WithoutCancel(ctx)))
 	if err != nil {
-		a.logger.ErrorContext(ctx, "writing the audit log failed", "err", err, "token", v.TokenName, "operation", operationName(oc))
+		a.logger.ErrorContext(ctx, "writing the audit log failed", "err", err, "token", v.TokenName, "operation", OperationName(oc))
 	}
 	return resp
 }
 
-// operationName is the operation's name, or its first field when it has none.
-func operationName(oc *graphql.OperationContext) string {
+// OperationName is the operation's name, or its first field when it has none.
+func OperationName(oc *graphql.OperationContext) string {
 	if oc.Operation != nil && oc.Operation.Name != "" {
 		return truncate(oc.Operation.Name, 128)
 	}

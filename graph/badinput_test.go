@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -16,7 +16,7 @@ import (
 func TestBadInputTable(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
-		srv := edgeServer(t, env, graph.EdgeConfig{BodyLimit: 4096})
+		srv := edgeServer(t, env, server.EdgeConfig{BodyLimit: 4096})
 		auth := "Bearer " + env.secrets["demo-market-clerk"]
 		const good = `{"query":"mutation { createMarketEntity(input: {uscc: \"91320214745555318W\", name: \"某公司\"}) { id } }"}`
 		tests := []struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -28,7 +29,7 @@ func BenchmarkNestedQuery(b *testing.B) {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger)
+	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger, authz.Config{Publicity: publicity.Predicate})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func BenchmarkNestedQuery(b *testing.B) {
 	if _, err := tokens.Issue(ctx, authz.IssueRequest{Name: "bench-supervisor", Role: authz.RoleSupervisor, Department: "market"}); err != nil {
 		b.Fatal(err)
 	}
-	h := graph.NewGraphQLHandler(graph.ServerConfig{Client: db.Client, Authorizer: authorizer, Logger: logger})
+	h := graph.NewHandler(graph.HandlerConfig{Client: db.Client, Ledger: db.Ledger, Authorizer: authorizer, Logger: logger})
 	body := []byte(`{"query":"{ marketEntities(first: 50, orderBy: [{field: USCC}]) { totalCount edges { node { uscc name ` +
 		`legalRepresentative { name represents { uscc } } penalties(first: 5) { totalCount edges { node { decisionNo department { name } } } } ` +
 		`listEntries(first: 5) { totalCount edges { node { listType } } } } } } }"}`)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -54,7 +55,7 @@ func (g costGate) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 }
 
 func limitError(format string, args ...any) *gqlerror.Error {
-	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": "QUERY_TOO_COMPLEX"}}
+	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": derrors.CodeQueryTooComplex}}
 }
 
 // measure returns the estimated cost and the depth of a selection set.
@@ -75,7 +76,7 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 					if n, ok := toInt(args[name]); ok {
 						if n < 0 || int(n) > g.MaxPage {
 							return 0, 0, &gqlerror.Error{Message: fmt.Sprintf("%s: between 0 and %d, got %d", name, g.MaxPage, n),
-								Extensions: map[string]any{"code": CodeBadUserInput, "field": name}}
+								Extensions: map[string]any{"code": derrors.CodeBadUserInput, "field": name}}
 						}
 						mult = int(n)
 					}
@@ -123,6 +124,6 @@ func toInt(v any) (int64, bool) {
 // Operations refused before execution (over a limit, a page too large) are protocol errors:
 // gqlgen answers them with HTTP 422 like validation errors.
 func init() {
-	errcode.RegisterErrorType("QUERY_TOO_COMPLEX", errcode.KindProtocol)
-	errcode.RegisterErrorType(CodeBadUserInput, errcode.KindProtocol)
+	errcode.RegisterErrorType(derrors.CodeQueryTooComplex, errcode.KindProtocol)
+	errcode.RegisterErrorType(derrors.CodeBadUserInput, errcode.KindProtocol)
 }

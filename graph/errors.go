@@ -6,10 +6,11 @@ import (
 	"net"
 
 	"errors"
-	"github.com/go-sql-driver/mysql"
 	"log/slog"
 	"regexp"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -18,17 +19,6 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-)
-
-// Error codes written to extensions.code. Clients branch on these, never on messages.
-const (
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeNotFound        = "NOT_FOUND"
-	CodeConflict        = "CONFLICT"
-	CodeUnavailable     = "UNAVAILABLE"
-	CodeInternal        = "INTERNAL"
 )
 
 // presentError is the one place errors are categorised for clients: it sets extensions.code
@@ -43,7 +33,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if code, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
 			if code == "GRAPHQL_VALIDATION_FAILED" && len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
 				// A variable of the wrong type or an unknown enum value is the caller's input.
-				gqlErr.Extensions["code"] = CodeBadUserInput
+				gqlErr.Extensions["code"] = derrors.CodeBadUserInput
 				if name := lastName(gqlErr.Path); name != "" {
 					gqlErr.Extensions["field"] = name
 					gqlErr.Message = name + ": " + gqlErr.Message
@@ -54,7 +44,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if gqlErr.Err == nil && gqlErr.Extensions["code"] == nil {
 			// gqlgen's own protocol errors (an undecodable body, an unknown operation) are
 			// the caller's to fix and say what is wrong.
-			gqlErr.Extensions["code"] = CodeBadUserInput
+			gqlErr.Extensions["code"] = derrors.CodeBadUserInput
 			return gqlErr
 		}
 		msg := err.Error()
@@ -69,43 +59,43 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		)
 		switch {
 		case errors.As(err, &fieldErr):
-			set(gqlErr, CodeBadUserInput, fieldErr.Field, fieldErr.Error())
+			set(gqlErr, derrors.CodeBadUserInput, fieldErr.Field, fieldErr.Error())
 		case errors.As(err, &validErr):
 			field := derrors.GraphQLName(validErr.Name)
-			set(gqlErr, CodeBadUserInput, field, field+": "+humanValidation(validErr.Unwrap()))
+			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+humanValidation(validErr.Unwrap()))
 		case errors.As(err, &constraint):
 			field, msg := describeConstraint(constraint.Error())
-			code := CodeConflict
+			code := derrors.CodeConflict
 			if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
-				code = CodeBadUserInput
+				code = derrors.CodeBadUserInput
 			}
 			set(gqlErr, code, field, msg)
 		case errors.As(err, &notFound), errors.Is(err, derrors.NotFound):
-			set(gqlErr, CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
+			set(gqlErr, derrors.CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
 		case errors.Is(err, derrors.InvalidArgument):
-			set(gqlErr, CodeBadUserInput, "", msg)
+			set(gqlErr, derrors.CodeBadUserInput, "", msg)
 		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
 			if i := strings.LastIndex(msg, "forbidden: "); i >= 0 {
 				msg = msg[i:]
 			}
-			set(gqlErr, CodeForbidden, "", msg)
+			set(gqlErr, derrors.CodeForbidden, "", msg)
 		case errors.Is(err, derrors.Unauthenticated):
-			set(gqlErr, CodeUnauthenticated, "", msg)
+			set(gqlErr, derrors.CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):
-			set(gqlErr, CodeConflict, "", msg)
+			set(gqlErr, derrors.CodeConflict, "", msg)
 		case writeClash(err):
-			set(gqlErr, CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
+			set(gqlErr, derrors.CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
 		case errors.Is(err, derrors.Unavailable), databaseDown(err):
-			set(gqlErr, CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
+			set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):
-			gqlErr.Extensions["code"] = CodeBadUserInput
+			gqlErr.Extensions["code"] = derrors.CodeBadUserInput
 			if name := lastName(gqlErr.Path); name != "" {
 				gqlErr.Extensions["field"] = name
 				gqlErr.Message = name + ": " + gqlErr.Message
 			}
 		default:
 			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
-			set(gqlErr, CodeInternal, "", "internal error")
+			set(gqlErr, derrors.CodeInternal, "", "internal error")
 		}
 		return gqlErr
 	}

@@ -6,28 +6,27 @@ import (
 
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ratiosOf reads the sampling shares; nil means the defaults.
-func ratiosOf(in *TierRatiosInput) map[evaluation.Tier]float64 {
+func ratiosOf(in *TierRatiosInput) map[vocab.Tier]float64 {
 	if in == nil {
 		return nil
 	}
-	return map[evaluation.Tier]float64{evaluation.TierA: in.A, evaluation.TierB: in.B, evaluation.TierC: in.C, evaluation.TierD: in.D}
+	return map[vocab.Tier]float64{vocab.TierA: in.A, vocab.TierB: in.B, vocab.TierC: in.C, vocab.TierD: in.D}
 }
 
 // restrictions dispatches to the entity or the person check; exactly one subject is named.
-func restrictions(ctx context.Context, c *ent.Client, uscc *string, personID *int, purpose string) ([]*jointpunishment.Restriction, error) {
+func restrictions(ctx context.Context, c *ent.Client, uscc *string, personID *int, purpose string, today time.Time) ([]*jointpunishment.Restriction, error) {
 	switch {
 	case uscc != nil && personID == nil:
-		return jointpunishment.ForEntity(ctx, c, *uscc, purpose, sectors.Today())
+		return jointpunishment.ForEntity(ctx, c, *uscc, purpose, today)
 	case personID != nil && uscc == nil:
-		return jointpunishment.ForPerson(ctx, c, *personID, purpose, sectors.Today())
+		return jointpunishment.ForPerson(ctx, c, *personID, purpose, today)
 	}
 	return nil, derrors.Field("uscc", "name exactly one subject: uscc or personId")
 }
@@ -41,7 +40,7 @@ func nonZero(t time.Time) *time.Time {
 }
 
 // eiaStatus dispatches to the provider or practitioner check; exactly one subject is named.
-func eiaStatus(ctx context.Context, c *ent.Client, entityID, personID *int) (*environment.EIAState, error) {
+func eiaStatus(ctx context.Context, c *ent.Client, entityID, personID *int, today time.Time) (*environment.EIAState, error) {
 	var e, p int
 	switch {
 	case entityID != nil && personID == nil:
@@ -51,6 +50,6 @@ func eiaStatus(ctx context.Context, c *ent.Client, entityID, personID *int) (*en
 	default:
 		return nil, derrors.Field("entityID", "name exactly one subject: entityID or personID")
 	}
-	st, err := scorer.EIA(ctx, c, e, p, sectors.Today())
+	st, err := scorer.EIA(ctx, c, e, p, today)
 	return &st, err
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
@@ -52,7 +50,7 @@ func (r *listEntryResolver) Publicity(ctx context.Context, obj *ent.ListEntry) (
 
 // RecomputeEvaluations is the resolver for the recomputeEvaluations field.
 func (r *mutationResolver) RecomputeEvaluations(ctx context.Context) (int, error) {
-	return evaluator.RecomputeAll(ctx, r.client, sectors.Today(), false, 500, nil)
+	return evaluator.RecomputeAll(ctx, r.client, r.clock, false, 500, nil)
 }
 
 // DrawInspectionPlan is the resolver for the drawInspectionPlan field.
@@ -62,15 +60,12 @@ func (r *mutationResolver) DrawInspectionPlan(ctx context.Context, departmentID 
 
 // CreateCreditScoreEvent is the resolver for the createCreditScoreEvent field.
 func (r *mutationResolver) CreateCreditScoreEvent(ctx context.Context, input ent.CreateCreditScoreEventInput) (*ent.CreditScoreEvent, error) {
-	c := ent.FromContext(ctx).CreditScoreEvent
-	return createOnce(ctx,
-		c.Query().Where(creditscoreevent.SourceSystem(input.SourceSystem), creditscoreevent.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).CreditScoreEvent.Create().SetInput(input).Save(ctx)
 }
 
 // SnapshotEnvironmentalCredit is the resolver for the snapshotEnvironmentalCredit field.
 func (r *mutationResolver) SnapshotEnvironmentalCredit(ctx context.Context, departmentID int, halfYear string) (int, error) {
-	return scorer.Snapshot(ctx, ent.FromContext(ctx), departmentID, halfYear, sectors.Today())
+	return scorer.Snapshot(ctx, ent.FromContext(ctx), departmentID, halfYear, r.clock.Today())
 }
 
 // CreateGovernmentIntegrityRecord is the resolver for the createGovernmentIntegrityRecord field.
@@ -80,12 +75,12 @@ func (r *mutationResolver) CreateGovernmentIntegrityRecord(ctx context.Context, 
 
 // Restrictions is the resolver for the restrictions field.
 func (r *queryResolver) Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error) {
-	return restrictions(ctx, r.client, uscc, personID, string(purpose))
+	return restrictions(ctx, r.client, uscc, personID, string(purpose), r.clock.Today())
 }
 
 // EiaStatus is the resolver for the eiaStatus field.
 func (r *queryResolver) EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error) {
-	return eiaStatus(ctx, r.client, entityID, personID)
+	return eiaStatus(ctx, r.client, entityID, personID, r.clock.Today())
 }
 
 // Purpose is the resolver for the purpose field.

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 type tierPage struct {
@@ -121,7 +121,7 @@ func TestJointPunishmentReachesTheLegalRepresentative(t *testing.T) {
 		if r := restr("demo-labour-clerk", map[string]any{"p": setup.P.ID, "purpose": "BIDDING"}); len(r.Restrictions) != 0 {
 			t.Fatalf("restrictions before any listing: %+v", r)
 		}
-		today := sectors.Today()
+		today := vocab.SystemClock.Today()
 		var listed struct {
 			CreateListEntry struct {
 				ID     string
@@ -177,7 +177,7 @@ func TestRestrictionLiftsOnExpiryAndObjection(t *testing.T) {
 		clerk := env.as("demo-labour-clerk")
 		var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
 		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡欠薪某公司"}) { id uscc } }`, nil, &ent)
-		today := sectors.Today()
+		today := vocab.SystemClock.Today()
 		end := today.AddDate(0, 0, 10)
 		var l struct {
 			CreateListEntry struct {
@@ -218,7 +218,7 @@ func TestRestrictionLiftsOnExpiryAndObjection(t *testing.T) {
 		// The day after the planned end, the listing is no longer active: the due-date job
 		// recomputes the entity, and the restriction check (evaluated at the day) lifts it.
 		after := end.AddDate(0, 0, 1)
-		n, err := evaluator.RecomputeAll(context.Background(), env.db.Client, after, true, 100, nil)
+		n, err := evaluator.RecomputeAll(context.Background(), env.db.Client, vocab.FixedClock(after), true, 100, nil)
 		if err != nil || n != 1 {
 			t.Fatalf("RecomputeAll(due) = %d, %v; want the one lapsed entity", n, err)
 		}

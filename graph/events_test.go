@@ -9,8 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // subscriber is a graphql-transport-ws client of creditEvents.
@@ -88,9 +88,9 @@ func creditEvents(t *testing.T, env *testEnv) {
 	labour := subscribeAs(t, env, "demo-labour-clerk", q)
 	office := subscribeAs(t, env, "demo-credit-office", `subscription { creditEvents(departments: ["labour"], types: [LISTED]) { type sector summary } }`)
 	// Subscriptions start asynchronously: wait until all three listen (bounded at 10 s).
-	for deadline := time.Now().Add(10 * time.Second); env.db.Client.Events.Subscribers() < 3; {
+	for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < 3; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of 3 subscriptions started", env.db.Client.Events.Subscribers())
+			t.Fatalf("%d of 3 subscriptions started", env.db.Events.Subscribers())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -99,7 +99,7 @@ func creditEvents(t *testing.T, env *testEnv) {
 	list := func(token, dep, listType, src string) {
 		env.as(token).mustData(`mutation($d: ID!, $e: ID!, $t: ListEntryListType!, $src: String!, $on: Date!) { createListEntry(input: {departmentID: $d,
 			entityID: $e, sourceSystem: "ev", sourceRecordID: $src, severity: GENERAL, listType: $t, listedOn: $on, reason: "r", basis: "b", decisionNo: $src}) { id } }`,
-			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": sectors.Today().Format(time.DateOnly)}, nil)
+			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": vocab.SystemClock.Today().Format(time.DateOnly)}, nil)
 	}
 	// A market listing the market clerk sees; the labour clerk (who reads only labour records) does not.
 	list("demo-market-clerk", "market-320500", "MS_ABNORMAL_OPERATION", "EV-1")

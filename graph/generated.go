@@ -35,15 +35,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/graph/scalars"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/events"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/repair"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -863,7 +860,7 @@ type ComplexityRoot struct {
 		Node                       func(childComplexity int, id int) int
 		Nodes                      func(childComplexity int, ids []int) int
 		Objections                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ObjectionOrder, where *ent.ObjectionWhereInput) int
-		PersonByIDNumber           func(childComplexity int, idType ident.IDType, idNumber string) int
+		PersonByIDNumber           func(childComplexity int, idType vocab.IDType, idNumber string) int
 		PolicyRules                func(childComplexity int) int
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
@@ -1182,7 +1179,7 @@ type QueryResolver interface {
 	SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error)
 	TimeLimits(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) (*ent.TimeLimitConnection, error)
 	Viewer(ctx context.Context) (*authz.Viewer, error)
-	PersonByIDNumber(ctx context.Context, idType ident.IDType, idNumber string) (*ent.NaturalPerson, error)
+	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
@@ -1199,9 +1196,9 @@ type SubscriptionResolver interface {
 	CreditEvents(ctx context.Context, departments []string, types []CreditEventType) (<-chan *events.Event, error)
 }
 type ViewerResolver interface {
-	ReadSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
-	PublicSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
-	WriteSectors(ctx context.Context, obj *authz.Viewer) ([]sectors.Sector, error)
+	ReadSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error)
+	PublicSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error)
+	WriteSectors(ctx context.Context, obj *authz.Viewer) ([]vocab.Sector, error)
 	PersonalData(ctx context.Context, obj *authz.Viewer) (bool, error)
 	Audited(ctx context.Context, obj *authz.Viewer) (bool, error)
 }
@@ -5130,7 +5127,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PersonByIDNumber(childComplexity, args["idType"].(ident.IDType), args["idNumber"].(string)), true
+		return e.ComplexityRoot.Query.PersonByIDNumber(childComplexity, args["idType"].(vocab.IDType), args["idNumber"].(string)), true
 	case "Query.policyRules":
 		if e.ComplexityRoot.Query.PolicyRules == nil {
 			break
@@ -11128,8 +11125,8 @@ func (ec *executionContext) field_Query_personByIdNumber_args(ctx context.Contex
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "idType",
-		func(ctx context.Context, v any) (ident.IDType, error) {
-			return ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+		func(ctx context.Context, v any) (vocab.IDType, error) {
+			return ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11777,8 +11774,8 @@ func (ec *executionContext) _AdministrativeLicense_sector(ctx context.Context, f
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11800,8 +11797,8 @@ func (ec *executionContext) _AdministrativeLicense_severity(ctx context.Context,
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -11823,8 +11820,8 @@ func (ec *executionContext) _AdministrativeLicense_status(ctx context.Context, f
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12636,8 +12633,8 @@ func (ec *executionContext) _AdministrativePenalty_sector(ctx context.Context, f
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -12659,8 +12656,8 @@ func (ec *executionContext) _AdministrativePenalty_severity(ctx context.Context,
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -12682,8 +12679,8 @@ func (ec *executionContext) _AdministrativePenalty_status(ctx context.Context, f
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -13165,8 +13162,8 @@ func (ec *executionContext) _AdministrativePenalty_penaltyCategories(ctx context
 			return obj.PenaltyCategories, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []sectors.PenaltyCategory) graphql.Marshaler {
-			return ec.marshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.PenaltyCategory) graphql.Marshaler {
+			return ec.marshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14446,8 +14443,8 @@ func (ec *executionContext) _CreditCommitment_sector(ctx context.Context, field 
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -14469,8 +14466,8 @@ func (ec *executionContext) _CreditCommitment_severity(ctx context.Context, fiel
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14492,8 +14489,8 @@ func (ec *executionContext) _CreditCommitment_status(ctx context.Context, field 
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15130,8 +15127,8 @@ func (ec *executionContext) _CreditEvent_sector(ctx context.Context, field graph
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15314,8 +15311,8 @@ func (ec *executionContext) _CreditScoreEvent_sector(ctx context.Context, field 
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15337,8 +15334,8 @@ func (ec *executionContext) _CreditScoreEvent_severity(ctx context.Context, fiel
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15360,8 +15357,8 @@ func (ec *executionContext) _CreditScoreEvent_status(ctx context.Context, field 
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -16012,8 +16009,8 @@ func (ec *executionContext) _Department_sector(ctx context.Context, field graphq
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17557,7 +17554,7 @@ func (ec *executionContext) fieldContext_EntityRoleEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("EntityRoleEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _Evaluation_tier(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_tier(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17569,8 +17566,8 @@ func (ec *executionContext) _Evaluation_tier(ctx context.Context, field graphql.
 			return obj.Tier, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
-			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17580,7 +17577,7 @@ func (ec *executionContext) fieldContext_Evaluation_tier(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "RiskTier")
 }
 
-func (ec *executionContext) _Evaluation_grade(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_grade(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17592,8 +17589,8 @@ func (ec *executionContext) _Evaluation_grade(ctx context.Context, field graphql
 			return obj.Grade, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Grade) graphql.Marshaler {
-			return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Grade) graphql.Marshaler {
+			return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17603,7 +17600,7 @@ func (ec *executionContext) fieldContext_Evaluation_grade(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "CreditGrade")
 }
 
-func (ec *executionContext) _Evaluation_score(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_score(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17626,7 +17623,7 @@ func (ec *executionContext) fieldContext_Evaluation_score(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Evaluation_scoreTier(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_scoreTier(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17638,8 +17635,8 @@ func (ec *executionContext) _Evaluation_scoreTier(ctx context.Context, field gra
 			return obj.ScoreTier, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
-			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17649,7 +17646,7 @@ func (ec *executionContext) fieldContext_Evaluation_scoreTier(_ context.Context,
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "RiskTier")
 }
 
-func (ec *executionContext) _Evaluation_components(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_components(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17661,8 +17658,8 @@ func (ec *executionContext) _Evaluation_components(ctx context.Context, field gr
 			return obj.Components, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []evaluation.Component) graphql.Marshaler {
-			return ec.marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponentᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Component) graphql.Marshaler {
+			return ec.marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐComponentᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17681,7 +17678,7 @@ func (ec *executionContext) fieldContext_Evaluation_components(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Evaluation_gates(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_gates(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17704,7 +17701,7 @@ func (ec *executionContext) fieldContext_Evaluation_gates(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
 }
 
-func (ec *executionContext) _Evaluation_ruleSet(ctx context.Context, field graphql.CollectedField, obj *evaluation.Result) (ret graphql.Marshaler) {
+func (ec *executionContext) _Evaluation_ruleSet(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17727,7 +17724,7 @@ func (ec *executionContext) fieldContext_Evaluation_ruleSet(_ context.Context, f
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
 }
 
-func (ec *executionContext) _EvaluationComponent_sector(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+func (ec *executionContext) _EvaluationComponent_sector(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17739,8 +17736,8 @@ func (ec *executionContext) _EvaluationComponent_sector(ctx context.Context, fie
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -17750,7 +17747,7 @@ func (ec *executionContext) fieldContext_EvaluationComponent_sector(_ context.Co
 	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "Sector")
 }
 
-func (ec *executionContext) _EvaluationComponent_scheme(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+func (ec *executionContext) _EvaluationComponent_scheme(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17773,7 +17770,7 @@ func (ec *executionContext) fieldContext_EvaluationComponent_scheme(_ context.Co
 	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "String")
 }
 
-func (ec *executionContext) _EvaluationComponent_sourceGrade(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+func (ec *executionContext) _EvaluationComponent_sourceGrade(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17796,7 +17793,7 @@ func (ec *executionContext) fieldContext_EvaluationComponent_sourceGrade(_ conte
 	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "String")
 }
 
-func (ec *executionContext) _EvaluationComponent_normalisedScore(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+func (ec *executionContext) _EvaluationComponent_normalisedScore(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17819,7 +17816,7 @@ func (ec *executionContext) fieldContext_EvaluationComponent_normalisedScore(_ c
 	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "Float")
 }
 
-func (ec *executionContext) _EvaluationComponent_weight(ctx context.Context, field graphql.CollectedField, obj *evaluation.Component) (ret graphql.Marshaler) {
+func (ec *executionContext) _EvaluationComponent_weight(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18985,7 +18982,7 @@ func (ec *executionContext) fieldContext_HolidayEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("HolidayEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *vocab.Assignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19008,7 +19005,7 @@ func (ec *executionContext) fieldContext_InspectionAssignment_entityID(_ context
 	return graphql.NewScalarFieldContext("InspectionAssignment", field, false, false, "ID")
 }
 
-func (ec *executionContext) _InspectionAssignment_tier(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+func (ec *executionContext) _InspectionAssignment_tier(ctx context.Context, field graphql.CollectedField, obj *vocab.Assignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19020,8 +19017,8 @@ func (ec *executionContext) _InspectionAssignment_tier(ctx context.Context, fiel
 			return obj.Tier, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
-			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Tier) graphql.Marshaler {
+			return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19031,7 +19028,7 @@ func (ec *executionContext) fieldContext_InspectionAssignment_tier(_ context.Con
 	return graphql.NewScalarFieldContext("InspectionAssignment", field, false, false, "RiskTier")
 }
 
-func (ec *executionContext) _InspectionAssignment_inspector(ctx context.Context, field graphql.CollectedField, obj *sampling.Assignment) (ret graphql.Marshaler) {
+func (ec *executionContext) _InspectionAssignment_inspector(ctx context.Context, field graphql.CollectedField, obj *vocab.Assignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19181,8 +19178,8 @@ func (ec *executionContext) _InspectionPlan_assignments(ctx context.Context, fie
 			return obj.Assignments, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []sampling.Assignment) graphql.Marshaler {
-			return ec.marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignmentᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Assignment) graphql.Marshaler {
+			return ec.marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐAssignmentᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19828,8 +19825,8 @@ func (ec *executionContext) _ListEntry_sector(ctx context.Context, field graphql
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19851,8 +19848,8 @@ func (ec *executionContext) _ListEntry_severity(ctx context.Context, field graph
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19874,8 +19871,8 @@ func (ec *executionContext) _ListEntry_status(ctx context.Context, field graphql
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20852,8 +20849,8 @@ func (ec *executionContext) _MarketEntity_entityKind(ctx context.Context, field 
 			return obj.EntityKind, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v ident.EntityKind) graphql.Marshaler {
-			return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.EntityKind) graphql.Marshaler {
+			return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, selections, v)
 		},
 		true,
 		true,
@@ -21105,8 +21102,8 @@ func (ec *executionContext) _MarketEntity_riskTier(ctx context.Context, field gr
 			return obj.RiskTier, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Tier) graphql.Marshaler {
-			return ec.marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Tier) graphql.Marshaler {
+			return ec.marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21151,8 +21148,8 @@ func (ec *executionContext) _MarketEntity_creditGrade(ctx context.Context, field
 			return obj.CreditGrade, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Grade) graphql.Marshaler {
-			return ec.marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Grade) graphql.Marshaler {
+			return ec.marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21174,8 +21171,8 @@ func (ec *executionContext) _MarketEntity_evaluation(ctx context.Context, field 
 			return obj.Evaluation, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *evaluation.Result) graphql.Marshaler {
-			return ec.marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Result) graphql.Marshaler {
+			return ec.marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐResult(ctx, selections, v)
 		},
 		true,
 		false,
@@ -24296,8 +24293,8 @@ func (ec *executionContext) _NaturalPerson_idType(ctx context.Context, field gra
 			return obj.IDType, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v ident.IDType) graphql.Marshaler {
-			return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.IDType) graphql.Marshaler {
+			return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24342,8 +24339,8 @@ func (ec *executionContext) _NaturalPerson_gender(ctx context.Context, field gra
 			return obj.Gender, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ident.Gender) graphql.Marshaler {
-			return ec.marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, selections, v)
 		},
 		true,
 		false,
@@ -28536,7 +28533,7 @@ func (ec *executionContext) _Query_personByIdNumber(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PersonByIDNumber(ctx, fc.Args["idType"].(ident.IDType), fc.Args["idNumber"].(string))
+			return ec.Resolvers.Query().PersonByIDNumber(ctx, fc.Args["idType"].(vocab.IDType), fc.Args["idNumber"].(string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
@@ -30204,8 +30201,8 @@ func (ec *executionContext) _SectorRating_sector(ctx context.Context, field grap
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -30227,8 +30224,8 @@ func (ec *executionContext) _SectorRating_severity(ctx context.Context, field gr
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -30250,8 +30247,8 @@ func (ec *executionContext) _SectorRating_status(ctx context.Context, field grap
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31292,8 +31289,8 @@ func (ec *executionContext) _SpotCheck_sector(ctx context.Context, field graphql
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31315,8 +31312,8 @@ func (ec *executionContext) _SpotCheck_severity(ctx context.Context, field graph
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
 		false,
@@ -31338,8 +31335,8 @@ func (ec *executionContext) _SpotCheck_status(ctx context.Context, field graphql
 			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
-			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
 		},
 		true,
 		true,
@@ -32337,8 +32334,8 @@ func (ec *executionContext) _Viewer_readSectors(ctx context.Context, field graph
 			return ec.Resolvers.Viewer().ReadSectors(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -32360,8 +32357,8 @@ func (ec *executionContext) _Viewer_publicSectors(ctx context.Context, field gra
 			return ec.Resolvers.Viewer().PublicSectors(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -32383,8 +32380,8 @@ func (ec *executionContext) _Viewer_writeSectors(ctx context.Context, field grap
 			return ec.Resolvers.Viewer().WriteSectors(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
-			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33761,56 +33758,56 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -33831,28 +33828,28 @@ func (ec *executionContext) unmarshalInputAdministrativeLicenseWhereInput(ctx co
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -35522,56 +35519,56 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -35592,28 +35589,28 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39334,14 +39331,14 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39516,14 +39513,14 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39649,7 +39646,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 			it.LegalBasis = data
 		case "penaltyCategories":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyCategories"))
-			data, err := ec.unmarshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx, v)
+			data, err := ec.unmarshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39796,14 +39793,14 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -39929,14 +39926,14 @@ func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -40076,7 +40073,7 @@ func (ec *executionContext) unmarshalInputCreateDepartmentInput(ctx context.Cont
 			it.Name = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -40370,14 +40367,14 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -40622,7 +40619,7 @@ func (ec *executionContext) unmarshalInputCreateNaturalPersonInput(ctx context.C
 		switch k {
 		case "idType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idType"))
-			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -40958,14 +40955,14 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -41161,14 +41158,14 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -41536,56 +41533,56 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -41606,28 +41603,28 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -42688,56 +42685,56 @@ func (ec *executionContext) unmarshalInputCreditScoreEventWhereInput(ctx context
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -42758,28 +42755,28 @@ func (ec *executionContext) unmarshalInputCreditScoreEventWhereInput(ctx context
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -43917,28 +43914,28 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 			it.NameContainsFold = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -48683,56 +48680,56 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -48753,28 +48750,28 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -50570,28 +50567,28 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 			it.NameContainsFold = data
 		case "entityKind":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKind"))
-			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKind = data
 		case "entityKindNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindNEQ"))
-			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKindNEQ = data
 		case "entityKindIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindIn"))
-			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.EntityKindIn = data
 		case "entityKindNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityKindNotIn"))
-			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx, v)
+			data, err := ec.unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKindᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -51291,28 +51288,28 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 			it.LegalRepresentativeIDNotNil = data
 		case "riskTier":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTier"))
-			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, v)
+			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.RiskTier = data
 		case "riskTierNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierNEQ"))
-			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, v)
+			data, err := ec.unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.RiskTierNEQ = data
 		case "riskTierIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierIn"))
-			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx, v)
+			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTierᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.RiskTierIn = data
 		case "riskTierNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("riskTierNotIn"))
-			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx, v)
+			data, err := ec.unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTierᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -51403,28 +51400,28 @@ func (ec *executionContext) unmarshalInputMarketEntityWhereInput(ctx context.Con
 			it.CreditScoreNotNil = data
 		case "creditGrade":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGrade"))
-			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, v)
+			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CreditGrade = data
 		case "creditGradeNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeNEQ"))
-			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, v)
+			data, err := ec.unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CreditGradeNEQ = data
 		case "creditGradeIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeIn"))
-			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx, v)
+			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGradeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.CreditGradeIn = data
 		case "creditGradeNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditGradeNotIn"))
-			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx, v)
+			data, err := ec.unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGradeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -51904,28 +51901,28 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 			it.UpdatedAtLTE = data
 		case "idType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idType"))
-			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDType = data
 		case "idTypeNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeNEQ"))
-			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDTypeNEQ = data
 		case "idTypeIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeIn"))
-			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDTypeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.IDTypeIn = data
 		case "idTypeNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idTypeNotIn"))
-			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx, v)
+			data, err := ec.unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDTypeᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -52023,28 +52020,28 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 			it.NameContainsFold = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Gender = data
 		case "genderNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNEQ"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderNEQ = data
 		case "genderIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.GenderIn = data
 		case "genderNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNotIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx, v)
+			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -57895,56 +57892,56 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -57965,28 +57962,28 @@ func (ec *executionContext) unmarshalInputSectorRatingWhereInput(ctx context.Con
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -59695,56 +59692,56 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 			it.UpdatedAtLTE = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -59765,28 +59762,28 @@ func (ec *executionContext) unmarshalInputSpotCheckWhereInput(ctx context.Contex
 			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Status = data
 		case "statusNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusNEQ = data
 		case "statusIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StatusIn = data
 		case "statusNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
-			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61262,7 +61259,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61276,7 +61273,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61430,7 +61427,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61444,7 +61441,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61598,14 +61595,14 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 			it.LegalBasis = data
 		case "penaltyCategories":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyCategories"))
-			data, err := ec.unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx, v)
+			data, err := ec.unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.PenaltyCategories = data
 		case "appendPenaltyCategories":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendPenaltyCategories"))
-			data, err := ec.unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx, v)
+			data, err := ec.unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61766,7 +61763,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61780,7 +61777,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61864,7 +61861,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditScoreEventInput(ctx contex
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61878,7 +61875,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditScoreEventInput(ctx contex
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -61983,7 +61980,7 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 			it.Name = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62144,7 +62141,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62158,7 +62155,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62676,7 +62673,7 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62690,7 +62687,7 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62865,7 +62862,7 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, v)
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -62879,7 +62876,7 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 			it.ClearSeverity = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, v)
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -65018,7 +65015,7 @@ func (ec *executionContext) _EntityRoleEdge(ctx context.Context, sel ast.Selecti
 
 var evaluationImplementors = []string{"Evaluation"}
 
-func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSet, obj *evaluation.Result) graphql.Marshaler {
+func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSet, obj *vocab.Result) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -65081,7 +65078,7 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 
 var evaluationComponentImplementors = []string{"EvaluationComponent"}
 
-func (ec *executionContext) _EvaluationComponent(ctx context.Context, sel ast.SelectionSet, obj *evaluation.Component) graphql.Marshaler {
+func (ec *executionContext) _EvaluationComponent(ctx context.Context, sel ast.SelectionSet, obj *vocab.Component) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, evaluationComponentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -65695,7 +65692,7 @@ func (ec *executionContext) _HolidayEdge(ctx context.Context, sel ast.SelectionS
 
 var inspectionAssignmentImplementors = []string{"InspectionAssignment"}
 
-func (ec *executionContext) _InspectionAssignment(ctx context.Context, sel ast.SelectionSet, obj *sampling.Assignment) graphql.Marshaler {
+func (ec *executionContext) _InspectionAssignment(ctx context.Context, sel ast.SelectionSet, obj *vocab.Assignment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, inspectionAssignmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -70302,13 +70299,13 @@ func (ec *executionContext) marshalNCreditEventType2githubᚗcomᚋcreditgraph�
 	return v
 }
 
-func (ec *executionContext) unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, v any) (evaluation.Grade, error) {
-	var res evaluation.Grade
+func (ec *executionContext) unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx context.Context, v any) (vocab.Grade, error) {
+	var res vocab.Grade
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, sel ast.SelectionSet, v evaluation.Grade) graphql.Marshaler {
+func (ec *executionContext) marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx context.Context, sel ast.SelectionSet, v vocab.Grade) graphql.Marshaler {
 	return v
 }
 
@@ -70476,13 +70473,13 @@ func (ec *executionContext) marshalNEIAStatus2ᚖgithubᚗcomᚋcreditgraphᚋcr
 	return ec._EIAStatus(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (ident.EntityKind, error) {
-	var res ident.EntityKind
+func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx context.Context, v any) (vocab.EntityKind, error) {
+	var res vocab.EntityKind
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v ident.EntityKind) graphql.Marshaler {
+func (ec *executionContext) marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v vocab.EntityKind) graphql.Marshaler {
 	return v
 }
 
@@ -70531,15 +70528,15 @@ func (ec *executionContext) unmarshalNEntityRoleWhereInput2ᚖgithubᚗcomᚋcre
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponent(ctx context.Context, sel ast.SelectionSet, v evaluation.Component) graphql.Marshaler {
+func (ec *executionContext) marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐComponent(ctx context.Context, sel ast.SelectionSet, v vocab.Component) graphql.Marshaler {
 	return ec._EvaluationComponent(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Component) graphql.Marshaler {
+func (ec *executionContext) marshalNEvaluationComponent2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐComponentᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Component) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐComponent(ctx, sel, v[i])
+		return ec.marshalNEvaluationComponent2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐComponent(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -70604,13 +70601,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (ident.Gender, error) {
-	var res ident.Gender
+func (ec *executionContext) unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, v any) (vocab.Gender, error) {
+	var res vocab.Gender
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v ident.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, sel ast.SelectionSet, v vocab.Gender) graphql.Marshaler {
 	return v
 }
 
@@ -70719,25 +70716,25 @@ func (ec *executionContext) marshalNID2ᚕintᚄ(ctx context.Context, sel ast.Se
 	return ret
 }
 
-func (ec *executionContext) unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (ident.IDType, error) {
-	var res ident.IDType
+func (ec *executionContext) unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx context.Context, v any) (vocab.IDType, error) {
+	var res vocab.IDType
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v ident.IDType) graphql.Marshaler {
+func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx context.Context, sel ast.SelectionSet, v vocab.IDType) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignment(ctx context.Context, sel ast.SelectionSet, v sampling.Assignment) graphql.Marshaler {
+func (ec *executionContext) marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐAssignment(ctx context.Context, sel ast.SelectionSet, v vocab.Assignment) graphql.Marshaler {
 	return ec._InspectionAssignment(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []sampling.Assignment) graphql.Marshaler {
+func (ec *executionContext) marshalNInspectionAssignment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐAssignmentᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Assignment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋsamplingᚐAssignment(ctx, sel, v[i])
+		return ec.marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐAssignment(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -71083,23 +71080,23 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx context.Context, v any) (sectors.PenaltyCategory, error) {
-	var res sectors.PenaltyCategory
+func (ec *executionContext) unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx context.Context, v any) (vocab.PenaltyCategory, error) {
+	var res vocab.PenaltyCategory
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx context.Context, sel ast.SelectionSet, v sectors.PenaltyCategory) graphql.Marshaler {
+func (ec *executionContext) marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx context.Context, sel ast.SelectionSet, v vocab.PenaltyCategory) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx context.Context, v any) ([]sectors.PenaltyCategory, error) {
+func (ec *executionContext) unmarshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx context.Context, v any) ([]vocab.PenaltyCategory, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.PenaltyCategory, len(vSlice))
+	res := make([]vocab.PenaltyCategory, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -71107,11 +71104,11 @@ func (ec *executionContext) unmarshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgr
 	return res, nil
 }
 
-func (ec *executionContext) marshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.PenaltyCategory) graphql.Marshaler {
+func (ec *executionContext) marshalNPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.PenaltyCategory) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx, sel, v[i])
+		return ec.marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -71275,13 +71272,13 @@ func (ec *executionContext) marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditg
 	return v
 }
 
-func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (sectors.RecordStatus, error) {
-	var res sectors.RecordStatus
+func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, v any) (vocab.RecordStatus, error) {
+	var res vocab.RecordStatus
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v sectors.RecordStatus) graphql.Marshaler {
+func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
 	return v
 }
 
@@ -71426,33 +71423,33 @@ func (ec *executionContext) marshalNRestriction2ᚖgithubᚗcomᚋcreditgraphᚋ
 	return ec._Restriction(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, v any) (evaluation.Tier, error) {
-	var res evaluation.Tier
+func (ec *executionContext) unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx context.Context, v any) (vocab.Tier, error) {
+	var res vocab.Tier
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, sel ast.SelectionSet, v evaluation.Tier) graphql.Marshaler {
+func (ec *executionContext) marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx context.Context, sel ast.SelectionSet, v vocab.Tier) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (sectors.Sector, error) {
-	var res sectors.Sector
+func (ec *executionContext) unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, v any) (vocab.Sector, error) {
+	var res vocab.Sector
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v sectors.Sector) graphql.Marshaler {
+func (ec *executionContext) marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, sel ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
 	return v
 }
 
-func (ec *executionContext) unmarshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
+func (ec *executionContext) unmarshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx context.Context, v any) ([]vocab.Sector, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.Sector, len(vSlice))
+	res := make([]vocab.Sector, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -71460,11 +71457,11 @@ func (ec *executionContext) unmarshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return res, nil
 }
 
-func (ec *executionContext) marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+func (ec *executionContext) marshalNSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Sector) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
+		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -71571,13 +71568,13 @@ func (ec *executionContext) unmarshalNServiceProviderWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (sectors.Severity, error) {
-	var res sectors.Severity
+func (ec *executionContext) unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx context.Context, v any) (vocab.Severity, error) {
+	var res vocab.Severity
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v sectors.Severity) graphql.Marshaler {
+func (ec *executionContext) marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx context.Context, sel ast.SelectionSet, v vocab.Severity) graphql.Marshaler {
 	return v
 }
 
@@ -72623,16 +72620,16 @@ func (ec *executionContext) marshalOCreditEventType2ᚕgithubᚗcomᚋcreditgrap
 	return ret
 }
 
-func (ec *executionContext) unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx context.Context, v any) ([]evaluation.Grade, error) {
+func (ec *executionContext) unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGradeᚄ(ctx context.Context, v any) ([]vocab.Grade, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]evaluation.Grade, len(vSlice))
+	res := make([]vocab.Grade, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -72640,14 +72637,14 @@ func (ec *executionContext) unmarshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraph�
 	return res, nil
 }
 
-func (ec *executionContext) marshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGradeᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Grade) graphql.Marshaler {
+func (ec *executionContext) marshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGradeᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Grade) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx, sel, v[i])
+		return ec.marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -72659,16 +72656,16 @@ func (ec *executionContext) marshalOCreditGrade2ᚕgithubᚗcomᚋcreditgraphᚋ
 	return ret
 }
 
-func (ec *executionContext) unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, v any) (*evaluation.Grade, error) {
+func (ec *executionContext) unmarshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx context.Context, v any) (*vocab.Grade, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(evaluation.Grade)
+	var res = new(vocab.Grade)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐGrade(ctx context.Context, sel ast.SelectionSet, v *evaluation.Grade) graphql.Marshaler {
+func (ec *executionContext) marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx context.Context, sel ast.SelectionSet, v *vocab.Grade) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73107,16 +73104,16 @@ func (ec *executionContext) unmarshalODivisionWhereInput2ᚖgithubᚗcomᚋcredi
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, v any) ([]ident.EntityKind, error) {
+func (ec *executionContext) unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKindᚄ(ctx context.Context, v any) ([]vocab.EntityKind, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]ident.EntityKind, len(vSlice))
+	res := make([]vocab.EntityKind, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -73124,14 +73121,14 @@ func (ec *executionContext) unmarshalOEntityKind2ᚕgithubᚗcomᚋcreditgraph�
 	return res, nil
 }
 
-func (ec *executionContext) marshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKindᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.EntityKind) graphql.Marshaler {
+func (ec *executionContext) marshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKindᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.EntityKind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx, sel, v[i])
+		return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73143,16 +73140,16 @@ func (ec *executionContext) marshalOEntityKind2ᚕgithubᚗcomᚋcreditgraphᚋc
 	return ret
 }
 
-func (ec *executionContext) unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, v any) (*ident.EntityKind, error) {
+func (ec *executionContext) unmarshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx context.Context, v any) (*vocab.EntityKind, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(ident.EntityKind)
+	var res = new(vocab.EntityKind)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v *ident.EntityKind) graphql.Marshaler {
+func (ec *executionContext) marshalOEntityKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx context.Context, sel ast.SelectionSet, v *vocab.EntityKind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73290,7 +73287,7 @@ func (ec *executionContext) unmarshalOEntityRoleWhereInput2ᚖgithubᚗcomᚋcre
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐResult(ctx context.Context, sel ast.SelectionSet, v *evaluation.Result) graphql.Marshaler {
+func (ec *executionContext) marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐResult(ctx context.Context, sel ast.SelectionSet, v *vocab.Result) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73453,16 +73450,16 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, v any) ([]ident.Gender, error) {
+func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx context.Context, v any) ([]vocab.Gender, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]ident.Gender, len(vSlice))
+	res := make([]vocab.Gender, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -73470,14 +73467,14 @@ func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return res, nil
 }
 
-func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Gender) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx, sel, v[i])
+		return ec.marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73489,16 +73486,16 @@ func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcredi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, v any) (*ident.Gender, error) {
+func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, v any) (*vocab.Gender, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(ident.Gender)
+	var res = new(vocab.Gender)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐGender(ctx context.Context, sel ast.SelectionSet, v *ident.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, sel ast.SelectionSet, v *vocab.Gender) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73690,16 +73687,16 @@ func (ec *executionContext) marshalOID2ᚖint(ctx context.Context, sel ast.Selec
 	return res
 }
 
-func (ec *executionContext) unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, v any) ([]ident.IDType, error) {
+func (ec *executionContext) unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDTypeᚄ(ctx context.Context, v any) ([]vocab.IDType, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]ident.IDType, len(vSlice))
+	res := make([]vocab.IDType, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -73707,14 +73704,14 @@ func (ec *executionContext) unmarshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return res, nil
 }
 
-func (ec *executionContext) marshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []ident.IDType) graphql.Marshaler {
+func (ec *executionContext) marshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.IDType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx, sel, v[i])
+		return ec.marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73726,16 +73723,16 @@ func (ec *executionContext) marshalOIDType2ᚕgithubᚗcomᚋcreditgraphᚋcredi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, v any) (*ident.IDType, error) {
+func (ec *executionContext) unmarshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx context.Context, v any) (*vocab.IDType, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(ident.IDType)
+	var res = new(vocab.IDType)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋidentᚐIDType(ctx context.Context, sel ast.SelectionSet, v *ident.IDType) graphql.Marshaler {
+func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx context.Context, sel ast.SelectionSet, v *vocab.IDType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -74567,16 +74564,16 @@ func (ec *executionContext) unmarshalOObjectionWhereInput2ᚖgithubᚗcomᚋcred
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx context.Context, v any) ([]sectors.PenaltyCategory, error) {
+func (ec *executionContext) unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx context.Context, v any) ([]vocab.PenaltyCategory, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.PenaltyCategory, len(vSlice))
+	res := make([]vocab.PenaltyCategory, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -74584,14 +74581,14 @@ func (ec *executionContext) unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgr
 	return res, nil
 }
 
-func (ec *executionContext) marshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.PenaltyCategory) graphql.Marshaler {
+func (ec *executionContext) marshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.PenaltyCategory) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐPenaltyCategory(ctx, sel, v[i])
+		return ec.marshalNPenaltyCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategory(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74872,16 +74869,16 @@ func (ec *executionContext) marshalOPublicityWindow2ᚖgithubᚗcomᚋcreditgrap
 	return ec._PublicityWindow(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, v any) ([]sectors.RecordStatus, error) {
+func (ec *executionContext) unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx context.Context, v any) ([]vocab.RecordStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.RecordStatus, len(vSlice))
+	res := make([]vocab.RecordStatus, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -74889,14 +74886,14 @@ func (ec *executionContext) unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraph
 	return res, nil
 }
 
-func (ec *executionContext) marshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.RecordStatus) graphql.Marshaler {
+func (ec *executionContext) marshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.RecordStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx, sel, v[i])
+		return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74908,16 +74905,16 @@ func (ec *executionContext) marshalORecordStatus2ᚕgithubᚗcomᚋcreditgraph�
 	return ret
 }
 
-func (ec *executionContext) unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, v any) (*sectors.RecordStatus, error) {
+func (ec *executionContext) unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, v any) (*vocab.RecordStatus, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(sectors.RecordStatus)
+	var res = new(vocab.RecordStatus)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *sectors.RecordStatus) graphql.Marshaler {
+func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *vocab.RecordStatus) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -75108,16 +75105,16 @@ func (ec *executionContext) unmarshalORepairTransitionWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx context.Context, v any) ([]evaluation.Tier, error) {
+func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTierᚄ(ctx context.Context, v any) ([]vocab.Tier, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]evaluation.Tier, len(vSlice))
+	res := make([]vocab.Tier, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -75125,14 +75122,14 @@ func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋc
 	return res, nil
 }
 
-func (ec *executionContext) marshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []evaluation.Tier) graphql.Marshaler {
+func (ec *executionContext) marshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTierᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Tier) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx, sel, v[i])
+		return ec.marshalNRiskTier2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -75144,32 +75141,32 @@ func (ec *executionContext) marshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return ret
 }
 
-func (ec *executionContext) unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, v any) (*evaluation.Tier, error) {
+func (ec *executionContext) unmarshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx context.Context, v any) (*vocab.Tier, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(evaluation.Tier)
+	var res = new(vocab.Tier)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋevaluationᚐTier(ctx context.Context, sel ast.SelectionSet, v *evaluation.Tier) graphql.Marshaler {
+func (ec *executionContext) marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx context.Context, sel ast.SelectionSet, v *vocab.Tier) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return v
 }
 
-func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, v any) ([]sectors.Sector, error) {
+func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx context.Context, v any) ([]vocab.Sector, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.Sector, len(vSlice))
+	res := make([]vocab.Sector, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -75177,14 +75174,14 @@ func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return res, nil
 }
 
-func (ec *executionContext) marshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Sector) graphql.Marshaler {
+func (ec *executionContext) marshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Sector) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx, sel, v[i])
+		return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -75196,16 +75193,16 @@ func (ec *executionContext) marshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcredi
 	return ret
 }
 
-func (ec *executionContext) unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, v any) (*sectors.Sector, error) {
+func (ec *executionContext) unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, v any) (*vocab.Sector, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(sectors.Sector)
+	var res = new(vocab.Sector)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSector(ctx context.Context, sel ast.SelectionSet, v *sectors.Sector) graphql.Marshaler {
+func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, sel ast.SelectionSet, v *vocab.Sector) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -75445,16 +75442,16 @@ func (ec *executionContext) unmarshalOServiceProviderWhereInput2ᚖgithubᚗcom�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, v any) ([]sectors.Severity, error) {
+func (ec *executionContext) unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx context.Context, v any) ([]vocab.Severity, error) {
 	if v == nil {
 		return nil, nil
 	}
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]sectors.Severity, len(vSlice))
+	res := make([]vocab.Severity, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -75462,14 +75459,14 @@ func (ec *executionContext) unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋc
 	return res, nil
 }
 
-func (ec *executionContext) marshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []sectors.Severity) graphql.Marshaler {
+func (ec *executionContext) marshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx, sel, v[i])
+		return ec.marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -75481,16 +75478,16 @@ func (ec *executionContext) marshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcre
 	return ret
 }
 
-func (ec *executionContext) unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, v any) (*sectors.Severity, error) {
+func (ec *executionContext) unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx context.Context, v any) (*vocab.Severity, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(sectors.Severity)
+	var res = new(vocab.Severity)
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *sectors.Severity) graphql.Marshaler {
+func (ec *executionContext) marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/graph"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // testEnv is a running server over a real database, as main wires it, and the demo token a
@@ -55,7 +56,7 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var err error
-	if env.authorizer, err = authz.New(ctx, authz.EntStore{Client: env.db.Client}, logger); err != nil {
+	if env.authorizer, err = authz.New(ctx, authz.EntStore{Client: env.db.Client}, logger, authz.Config{Publicity: publicity.Predicate}); err != nil {
 		t.Fatal(err)
 	}
 	env.tokens = authz.TokenService{Client: env.db.Client, Authorizer: env.authorizer}
@@ -74,8 +75,8 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 			t.Fatal(err)
 		}
 	}
-	env.srv = httptest.NewServer(graph.NewServer(graph.ServerConfig{
-		Client: env.db.Client, Authorizer: env.authorizer, Tokens: env.tokens,
+	env.srv = httptest.NewServer(server.New(server.Config{
+		Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
 		Ready: env.db.Ready, Logger: logger, Playground: true,
 	}))
 	t.Cleanup(env.srv.Close)
@@ -172,5 +173,5 @@ func (e *testEnv) departmentID(code string) int {
 
 // todayMinus is the date n days before today, as GraphQL writes it.
 func todayMinus(n int) string {
-	return sectors.Today().AddDate(0, 0, -n).Format(time.DateOnly)
+	return vocab.SystemClock.Today().AddDate(0, 0, -n).Format(time.DateOnly)
 }

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Filing marks the record for everyone and suspends its measures; the platform forwards, the
@@ -23,7 +23,7 @@ func TestObjectionWorkflow(t *testing.T) {
 				sourceSystem: "obj", sourceRecordID: $src, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
 				reason: "r", basis: "b", decisionNo: $src}) { id } }`,
 				map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID,
-					"on": sectors.Today().AddDate(0, -1, 0).Format(time.DateOnly), "src": src}, &l)
+					"on": vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly), "src": src}, &l)
 			return l.CreateListEntry.ID
 		}
 		restricted := func() bool {

@@ -10,13 +10,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
-	"github.com/creditgraph/creditgraph/ent/creditcommitment"
-	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/ent/sectorrating"
-	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/ingest"
 )
 
 // CounterpartyName is the resolver for the counterpartyName field.
@@ -35,15 +29,12 @@ func (r *administrativePenaltyResolver) LegalRepName(ctx context.Context, obj *e
 
 // CreateAdministrativePenalty is the resolver for the createAdministrativePenalty field.
 func (r *mutationResolver) CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error) {
-	c := ent.FromContext(ctx).AdministrativePenalty
-	return createOnce(ctx,
-		c.Query().Where(administrativepenalty.SourceSystem(input.SourceSystem), administrativepenalty.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).AdministrativePenalty.Create().SetInput(input).Save(ctx)
 }
 
 // CreateAdministrativePenalties is the resolver for the createAdministrativePenalties field.
 func (r *mutationResolver) CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
-	return ingest.Penalties(ctx, ent.FromContext(ctx), input)
+	return r.ledger.Penalties(ctx, ent.FromContext(ctx), input)
 }
 
 // UpdateAdministrativePenalty is the resolver for the updateAdministrativePenalty field.
@@ -53,10 +44,7 @@ func (r *mutationResolver) UpdateAdministrativePenalty(ctx context.Context, id i
 
 // CreateAdministrativeLicense is the resolver for the createAdministrativeLicense field.
 func (r *mutationResolver) CreateAdministrativeLicense(ctx context.Context, input ent.CreateAdministrativeLicenseInput) (*ent.AdministrativeLicense, error) {
-	c := ent.FromContext(ctx).AdministrativeLicense
-	return createOnce(ctx,
-		c.Query().Where(administrativelicense.SourceSystem(input.SourceSystem), administrativelicense.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).AdministrativeLicense.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateAdministrativeLicense is the resolver for the updateAdministrativeLicense field.
@@ -66,10 +54,7 @@ func (r *mutationResolver) UpdateAdministrativeLicense(ctx context.Context, id i
 
 // CreateListEntry is the resolver for the createListEntry field.
 func (r *mutationResolver) CreateListEntry(ctx context.Context, input ent.CreateListEntryInput) (*ent.ListEntry, error) {
-	c := ent.FromContext(ctx).ListEntry
-	return createOnce(ctx,
-		c.Query().Where(listentry.SourceSystem(input.SourceSystem), listentry.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).ListEntry.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateListEntry is the resolver for the updateListEntry field.
@@ -79,10 +64,7 @@ func (r *mutationResolver) UpdateListEntry(ctx context.Context, id int, input en
 
 // CreateSectorRating is the resolver for the createSectorRating field.
 func (r *mutationResolver) CreateSectorRating(ctx context.Context, input ent.CreateSectorRatingInput) (*ent.SectorRating, error) {
-	c := ent.FromContext(ctx).SectorRating
-	return createOnce(ctx,
-		c.Query().Where(sectorrating.SourceSystem(input.SourceSystem), sectorrating.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).SectorRating.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateSectorRating is the resolver for the updateSectorRating field.
@@ -92,10 +74,7 @@ func (r *mutationResolver) UpdateSectorRating(ctx context.Context, id int, input
 
 // CreateSpotCheck is the resolver for the createSpotCheck field.
 func (r *mutationResolver) CreateSpotCheck(ctx context.Context, input ent.CreateSpotCheckInput) (*ent.SpotCheck, error) {
-	c := ent.FromContext(ctx).SpotCheck
-	return createOnce(ctx,
-		c.Query().Where(spotcheck.SourceSystem(input.SourceSystem), spotcheck.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).SpotCheck.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateSpotCheck is the resolver for the updateSpotCheck field.
@@ -105,10 +84,7 @@ func (r *mutationResolver) UpdateSpotCheck(ctx context.Context, id int, input en
 
 // CreateCreditCommitment is the resolver for the createCreditCommitment field.
 func (r *mutationResolver) CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error) {
-	c := ent.FromContext(ctx).CreditCommitment
-	return createOnce(ctx,
-		c.Query().Where(creditcommitment.SourceSystem(input.SourceSystem), creditcommitment.SourceRecordID(input.SourceRecordID)).Only,
-		c.Create().SetInput(input).Save)
+	return ent.FromContext(ctx).CreditCommitment.Create().SetInput(input).Save(ctx)
 }
 
 // UpdateCreditCommitment is the resolver for the updateCreditCommitment field.

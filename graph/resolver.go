@@ -1,24 +1,54 @@
 // Package graph is the GraphQL layer: the hand-written schema files (graph/*.graphql), the
 // schema entgql generates from ent (graph/ent.graphql), gqlgen's executor, thin resolvers and
-// the HTTP handler that serves them.
+// the GraphQL extensions (cost, persisted queries, the introspection gate, the audit trail).
+// The HTTP edge around it is package server.
 package graph
 
 import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// Deps are what the resolvers need from the composition root.
+type Deps struct {
+	Client     *ent.Client
+	Authorizer *authz.Authorizer
+	// Ledger is the write engine registered on Client: it records batches, and its clock and
+	// event broker serve the workflows and subscriptions. Nil only where nothing is executed
+	// (printing the schema).
+	Ledger *ledger.Engine
+}
 
 // Resolver is the root resolver and the one place its dependencies are injected.
 type Resolver struct {
 	client     *ent.Client
 	authorizer *authz.Authorizer
+	ledger     *ledger.Engine
+	workflows  workflow.Env
+	clock      vocab.Clock
 }
 
-// NewSchema builds the executable schema over an ent client and the authorizer.
-func NewSchema(client *ent.Client, authorizer *authz.Authorizer) graphql.ExecutableSchema {
+// NewSchema builds the executable schema over the resolvers' dependencies.
+func NewSchema(d Deps) graphql.ExecutableSchema {
+	r := &Resolver{client: d.Client, authorizer: d.Authorizer, ledger: d.Ledger, clock: vocab.SystemClock}
+	if d.Ledger != nil {
+		r.clock, r.workflows = d.Ledger.Clock, workflow.Env{Clock: d.Ledger.Clock, Events: d.Ledger.Events}
+	}
 	return NewExecutableSchema(Config{
-		Resolvers:  &Resolver{client: client, authorizer: authorizer},
+		Resolvers:  r,
 		Directives: DirectiveRoot{Requires: requires},
 	})
+}
+
+// cipher is the personal-data cipher the write engine seals ID numbers with.
+func (r *Resolver) cipher() *pii.Cipher {
+	if r.ledger == nil {
+		return nil
+	}
+	return r.ledger.Cipher
 }

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite schema.graphql from the executa
 // equal the executable schema (refresh with go test ./graph -run SchemaFile -update).
 func TestSchemaFileIsCurrent(t *testing.T) {
 	var buf bytes.Buffer
-	formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(graph.NewSchema(nil, nil).Schema())
+	formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(graph.NewSchema(graph.Deps{}).Schema())
 	if *update {
 		if err := os.WriteFile("../schema.graphql", buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -51,7 +51,7 @@ func TestNoUndeclaredBreakingChange(t *testing.T) {
 		}
 		return s
 	}
-	old, cur := load("../schema/release.graphql"), graph.NewSchema(nil, nil).Schema()
+	old, cur := load("../schema/release.graphql"), graph.NewSchema(graph.Deps{}).Schema()
 	declared := map[string]bool{}
 	if b, err := os.ReadFile("../schema/breaking-changes.txt"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {

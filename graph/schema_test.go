@@ -12,7 +12,7 @@ import (
 // Every object type of the API and every field on it has a description, so the playground's
 // documentation explorer explains the whole model (descriptions come from ent schema comments).
 func TestEveryTypeAndFieldIsDescribed(t *testing.T) {
-	s := graph.NewSchema(nil, nil).Schema()
+	s := graph.NewSchema(graph.Deps{}).Schema()
 	for name, def := range s.Types {
 		if strings.HasPrefix(name, "__") || def.BuiltIn || def.Kind != ast.Object && def.Kind != ast.Interface {
 			continue

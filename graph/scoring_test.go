@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const createEvent = `mutation($in: CreateCreditScoreEventInput!) { createCreditScoreEvent(input: $in) { id sector } }`
@@ -19,7 +19,7 @@ func TestEnvironmentalScoreEvents(t *testing.T) {
 		clerk := env.as("demo-environment-clerk")
 		var ent struct{ CreateMarketEntity struct{ ID string } }
 		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某化工有限公司"}) { id } }`, nil, &ent)
-		today := sectors.Today()
+		today := vocab.SystemClock.Today()
 		dep := env.departmentID("environment-320500")
 		event := func(src string, points int, from time.Time, expires *time.Time) {
 			in := map[string]any{"departmentID": dep, "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env", "sourceRecordID": src,
@@ -108,7 +108,7 @@ func TestEIAPointsListAndRefuseReports(t *testing.T) {
 		}
 		clerk.mustData(`mutation { e: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡某环评有限公司"}) { id }
 			p: createNaturalPerson(input: {idNumber: "360426199101010071", name: "吴某"}) { id } }`, nil, &setup)
-		today := sectors.Today()
+		today := vocab.SystemClock.Today()
 		dep := env.departmentID("environment-320000")
 		score := func(src, subjectKey, subject string, points int, category string, from time.Time, expires *time.Time) {
 			in := map[string]any{"departmentID": dep, subjectKey: subject, "sourceSystem": "eia", "sourceRecordID": src,

@@ -1,63 +1,50 @@
 package graph
 
 import (
-	"database/sql"
-
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
 
-	"github.com/creditgraph/creditgraph/authz"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/time/rate"
-
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/gqlerror"
-
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/graph/playground"
+	"github.com/creditgraph/creditgraph/ledger"
+	lru "github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// ServerConfig is what the HTTP surface needs from main.
-type ServerConfig struct {
+// HandlerConfig is what the GraphQL endpoint needs from the composition root.
+type HandlerConfig struct {
 	Client     *ent.Client
 	Authorizer *authz.Authorizer
-	Tokens     authz.TokenService
+	// Ledger is the write engine registered on Client (Deps).
+	Ledger *ledger.Engine
+	// Tokens authenticate WebSocket connections, whose token comes in connection_init.
+	Tokens authz.TokenService
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
-	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
-	Edge EdgeConfig
-	// DB, when set, has its connection-pool statistics exported as metrics.
-	DB *sql.DB
 	// Limits bound each operation's cost, depth and page size; zero means DefaultLimits.
 	Limits Limits
-	// Ready reports whether the database answers; /readyz calls it.
-	Ready  func(context.Context) error
 	Logger *slog.Logger
-	// Playground serves GraphiQL at "/" when set.
-	Playground bool
+	// Extensions run around every operation before the audit trail and the transaction (the
+	// HTTP edge's logs and metrics).
+	Extensions []graphql.HandlerExtension
 }
 
-// NewGraphQLHandler builds the GraphQL endpoint: POST and GET transports, introspection for
-// authenticated callers, the audit trail, mutations in a transaction (entgql.Transactioner),
-// and the one error presenter. It expects a Viewer in the request context (Tokens.Middleware).
-func NewGraphQLHandler(cfg ServerConfig) http.Handler {
-	return newGraphQLHandler(cfg, newMetrics(nil))
-}
-
-func newGraphQLHandler(cfg ServerConfig, m *metrics) http.Handler {
+// NewHandler builds the GraphQL endpoint: POST, GET and WebSocket transports, the cost gate,
+// persisted queries, introspection for authenticated callers, the audit trail, mutations in a
+// transaction (entgql.Transactioner), and the one error presenter. It expects a Viewer in the
+// request context (authz.TokenService.Middleware); package server puts it there.
+func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
-	srv := handler.New(NewSchema(client, cfg.Authorizer))
+	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger}))
 	srv.AddTransport(transport.Websocket{
 		KeepAlivePingInterval: 10 * time.Second,
 		// Browsers cannot set headers on a WebSocket: the token comes as a connection parameter.
@@ -82,7 +69,9 @@ func newGraphQLHandler(cfg ServerConfig, m *metrics) http.Handler {
 	srv.Use(costGate{limits})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
-	srv.Use(observe{logger: logger, m: m})
+	for _, ext := range cfg.Extensions {
+		srv.Use(ext)
+	}
 	srv.Use(auditTrail{client: client, logger: logger})
 	srv.Use(transactioner{entgql.Transactioner{
 		TxOpener: client,
@@ -94,60 +83,9 @@ func newGraphQLHandler(cfg ServerConfig, m *metrics) http.Handler {
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String(), "stack", string(debug.Stack()))
-		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": CodeInternal}}
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": derrors.CodeInternal}}
 	})
 	return srv
-}
-
-// NewServer routes the service: /query (GraphQL), / (playground), /healthz (the process is
-// up), /readyz (the database answers) and /metrics (Prometheus), behind the edge: request ids,
-// security headers, CORS, the body limit, authentication and per-token rate limits.
-func NewServer(cfg ServerConfig) http.Handler {
-	edge := cfg.Edge
-	if edge.BodyLimit == 0 {
-		edge.BodyLimit = DefaultEdge.BodyLimit
-	}
-	if edge.RateBurst == 0 {
-		edge.RateBurst = DefaultEdge.RateBurst
-	}
-	reg := edge.Registry
-	if reg == nil {
-		reg = prometheus.NewRegistry()
-	}
-	m := newMetrics(reg)
-	if cfg.DB != nil {
-		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "creditgraph"))
-	}
-	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
-	authn := cfg.Tokens.Middleware
-	mux := http.NewServeMux()
-	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(newGraphQLHandler(cfg, m)), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
-	if cfg.Playground {
-		pg := playground.Handler("creditgraph", "/query")
-		mux.Handle("/{$}", pg)
-		mux.Handle(playground.AssetPrefix, pg)
-	}
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := cfg.Ready(ctx); err != nil {
-			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-	return withRequestID(withSecurityHeaders(withCORS(edge.CORSOrigins, mux)))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // transactioner is entgql.Transactioner made safe for requests that fail before an operation

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -63,8 +63,8 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 	// A database that does not answer makes /readyz fail while /healthz stays up.
-	down := httptest.NewServer(graph.NewServer(graph.ServerConfig{
-		Client: env.db.Client, Authorizer: env.authorizer, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	down := httptest.NewServer(server.New(server.Config{
+		Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Ready: func(context.Context) error { return errors.New("connection refused") },
 	}))
 	defer down.Close()

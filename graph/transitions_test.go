@@ -6,11 +6,11 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/objection"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Every transition of both workflows, tried by every demo role on a market record: allowed
@@ -22,11 +22,11 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	viewer := func(name string) *authz.Viewer {
 		return &authz.Viewer{TokenName: name, Perms: env.authorizer.Permissions(name)}
 	}
-	isActor := func(name string, a workflow.Actor) bool {
+	isActor := func(name string, a authz.Actor) bool {
 		switch a {
-		case workflow.CreditOffice:
+		case authz.CreditOffice:
 			return name == "demo-credit-office"
-		case workflow.Applicant, workflow.Determining:
+		case authz.Applicant, authz.Determining:
 			return name == "demo-market-clerk" || name == "demo-market-supervisor"
 		}
 		return false
@@ -70,7 +70,7 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	}
 	repairStates := statesOf(rm)
 	check("repair", func(from, to string, v *authz.Viewer) error {
-		_, err := repair.Transitions.Step("a repair application", repair.State(from), repair.State(to), v, sectors.Market, "reason")
+		_, err := repair.Transitions.Step("a repair application", repair.State(from), repair.State(to), v, vocab.Market, "reason")
 		return err
 	}, rm, repairStates)
 	om := map[string][]workflow.Edge[string]{}
@@ -81,7 +81,7 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	}
 	objectionStates := statesOf(om)
 	check("objection", func(from, to string, v *authz.Viewer) error {
-		_, err := objection.Transitions.Step("an objection", objection.State(from), objection.State(to), v, sectors.Market, "reason")
+		_, err := objection.Transitions.Step("an objection", objection.State(from), objection.State(to), v, vocab.Market, "reason")
 		return err
 	}, om, objectionStates)
 }

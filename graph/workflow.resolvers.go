@@ -12,7 +12,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
-	"github.com/creditgraph/creditgraph/sectors"
 	objectionpkg "github.com/creditgraph/creditgraph/sectors/objection"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 )
@@ -34,17 +33,17 @@ func (r *mutationResolver) CreateRepairApplication(ctx context.Context, input en
 
 // TransitionRepair is the resolver for the transitionRepair field.
 func (r *mutationResolver) TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error) {
-	return repair.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
+	return repair.Transition(ctx, ent.FromContext(ctx), r.workflows, id, to, deref(reason))
 }
 
 // FileObjection is the resolver for the fileObjection field.
 func (r *mutationResolver) FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error) {
-	return objectionpkg.File(ctx, ent.FromContext(ctx), filing(input), sectors.Today())
+	return objectionpkg.File(ctx, ent.FromContext(ctx), r.workflows, filing(input))
 }
 
 // TransitionObjection is the resolver for the transitionObjection field.
 func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to objection.State, reason *string) (*ent.Objection, error) {
-	return objectionpkg.Transition(ctx, ent.FromContext(ctx), id, to, deref(reason), sectors.Today())
+	return objectionpkg.Transition(ctx, ent.FromContext(ctx), r.workflows, id, to, deref(reason))
 }
 
 // CreateExemptionPeriod is the resolver for the createExemptionPeriod field.
@@ -64,7 +63,7 @@ func (r *queryResolver) RepairReport(ctx context.Context, from time.Time, to tim
 
 // Overdue is the resolver for the overdue field.
 func (r *repairApplicationResolver) Overdue(ctx context.Context, obj *ent.RepairApplication) (bool, error) {
-	return obj.DueOn != nil && obj.DueOn.Before(sectors.Today()) && len(repair.Next(obj.State)) > 0, nil
+	return obj.DueOn != nil && obj.DueOn.Before(r.clock.Today()) && len(repair.Next(obj.State)) > 0, nil
 }
 
 // AllowedNextStates is the resolver for the allowedNextStates field.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A person cannot be listed without a served notice whose deadline passed or whose reply was
@@ -21,7 +21,7 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 		var p struct{ CreateNaturalPerson struct{ ID string } }
 		clerk.mustData(`mutation { createNaturalPerson(input: {idNumber: "440524188001010014", name: "欠薪负责人"}) { id } }`, nil, &p)
 		person := p.CreateNaturalPerson.ID
-		today := sectors.Today()
+		today := vocab.SystemClock.Today()
 		dep := env.departmentID("labour-320200")
 		list := func(src string) gqlResponse {
 			return clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!, $src: String!) { createListEntry(input: {departmentID: $d, personID: $p,
@@ -38,7 +38,7 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 		expectRefused(list("L1"))
 		// Directly through the data layer, as an import would: refused too.
 		_, err := env.db.Client.ListEntry.Create().SetDepartmentID(dep).SetPersonID(idOf(t, person)).SetSourceSystem("import").
-			SetSourceRecordID("I1").SetSeverity(sectors.Serious).SetListType(listentry.ListTypeHR_WAGE_ARREARS).SetListedOn(today).
+			SetSourceRecordID("I1").SetSeverity(vocab.Serious).SetListType(listentry.ListTypeHR_WAGE_ARREARS).SetListedOn(today).
 			SetReason("r").SetBasis("b").SetDecisionNo("I1").Save(authz.SystemContext(context.Background()))
 		if err == nil || !strings.Contains(err.Error(), "prior notice") {
 			t.Fatalf("a direct insert skipped the notice: %v", err)

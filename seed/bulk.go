@@ -19,12 +19,13 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/migrate"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // The bulk loader builds a province-sized data set fast: it computes in Go what the schema's
@@ -197,7 +198,7 @@ type loader struct {
 	o         BulkOptions
 	day       time.Time // evaluations are as of today, like the evaluator's
 	now       time.Time
-	rules     evaluation.RuleSet
+	rules     vocab.RuleSet
 	pubRules  []*ent.PublicityRule
 	depts     map[string]*ent.Department
 	cities    []ident.Division
@@ -207,7 +208,7 @@ type loader struct {
 }
 
 func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, error) {
-	l := &loader{db: db, o: o, day: sectors.Today(), now: time.Now().UTC().Truncate(time.Microsecond),
+	l := &loader{db: db, o: o, day: db.Ledger.Clock.Today(), now: db.Ledger.Clock.Now().UTC().Truncate(time.Microsecond),
 		depts: map[string]*ent.Department{}, next: map[string]int64{}}
 	var err error
 	if l.rules, err = evaluator.RuleSetAt(ctx, db.Client, l.day); err != nil {
@@ -314,7 +315,7 @@ var recordCols = []string{"id", "created_at", "updated_at", "sector", "severity"
 	"under_objection", "epidemic_related", "sme", "department_id", "entity_id"}
 
 func (l *loader) record(id int64, d *ent.Department, severity any, system, key string, entityID int64) []any {
-	return []any{id, l.now, l.now, string(d.Sector), severity, string(sectors.Published), system, key, false, false, false, d.ID, entityID}
+	return []any{id, l.now, l.now, string(d.Sector), severity, string(vocab.Published), system, key, false, false, false, d.ID, entityID}
 }
 
 func (l *loader) id(table string) int64 {
@@ -379,8 +380,8 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			if err != nil {
 				panic(err)
 			}
-			b.persons.add(lr.id, l.now, l.now, string(ident.IDResidentCard), sealed, l.o.Cipher.Hash(string(ident.IDResidentCard), number),
-				ident.MaskIDNumber(number), lr.name, string(facts.Gender), facts.BirthDate, facts.DivisionCode)
+			b.persons.add(lr.id, l.now, l.now, string(vocab.IDResidentCard), sealed, l.o.Cipher.Hash(string(vocab.IDResidentCard), number),
+				pii.MaskIDNumber(number), lr.name, string(facts.Gender), facts.BirthDate, facts.DivisionCode)
 			reps = append(reps, lr)
 		}
 		b.roles.add(l.id("entity_roles"), l.now, l.now, "LEGAL_REPRESENTATIVE", established, entityID, lr.id)
@@ -392,7 +393,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				due = &next
 			}
 		}
-		rate := func(s sectors.Sector, system, scheme, grade string, score any, period string, from time.Time) {
+		rate := func(s vocab.Sector, system, scheme, grade string, score any, period string, from time.Time) {
 			d := l.dept(r, s, city)
 			b.ratings.add(append(l.record(l.id("sector_ratings"), d, nil, system, fmt.Sprintf("B%d", i), entityID),
 				scheme, grade, score, period, from)...)
@@ -406,17 +407,17 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		if r.IntN(50) == 0 {
 			grade = "D"
 		}
-		rate(sectors.Market, "js-samr-risk", "MARKET_RISK_CLASS", grade, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
+		rate(vocab.Market, "js-samr-risk", "MARKET_RISK_CLASS", grade, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
 		envScore := 9 + r.IntN(4) - r.IntN(8)
-		rate(sectors.Environment, "js-env-credit", "ENV_CREDIT_JS", envColour(envScore), float64(envScore), "ROLLING", daysAgo(1, 180))
-		rate(sectors.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"}), nil, "2025",
+		rate(vocab.Environment, "js-env-credit", "ENV_CREDIT_JS", envColour(envScore), float64(envScore), "ROLLING", daysAgo(1, 180))
+		rate(vocab.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"}), nil, "2025",
 			time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 		trScore := 35 + r.IntN(66)
-		rate(sectors.Transport, "js-jt-credit", "TRANSPORT_OPERATOR_JS", transportGrade(trScore), float64(trScore), "2025",
+		rate(vocab.Transport, "js-jt-credit", "TRANSPORT_OPERATOR_JS", transportGrade(trScore), float64(trScore), "2025",
 			time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 
 		if r.Float64() < licenceRate {
-			d := l.dept(r, sectors.Market, city)
+			d := l.dept(r, vocab.Market, city)
 			on := daysAgo(30, 2000)
 			b.licences.add(append(l.record(l.id("administrative_licenses"), d, nil, "js-samr-xk", fmt.Sprintf("B%d", i), entityID),
 				"食品经营许可决定书", fmt.Sprintf("JYB%s%09d", city.Code[:4], i), "ORDINARY", "食品经营许可证",
@@ -429,15 +430,16 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			on := daysAgo(10, 1500)
 			fine := decimal.NewFromInt(int64(1 + r.IntN(200))).Div(decimal.NewFromInt(10))
 			category := "LEGAL_PERSON"
-			if kind == ident.KindIndividualBusiness {
+			if kind == vocab.KindIndividualBusiness {
 				category = "INDIVIDUAL_BUSINESS"
 			}
-			rule := refdata.PenaltyRule(l.pubRules, string(v.severity), string(d.Sector), on)
+			rule := publicity.PenaltyRule(l.pubRules, string(v.severity), string(d.Sector), on)
 			var start, minEnd, deadline, ruleSet any
 			repairable := true
 			if rule != nil {
-				dl := on.AddDate(0, rule.MaxMonths, -1)
-				start, minEnd, deadline, ruleSet, repairable = on, on.AddDate(0, rule.MinMonths, 0), dl, rule.RuleSet, rule.Repairable
+				w := publicity.SpanOf(rule, on)
+				dl := w.MaxEnd
+				start, minEnd, deadline, ruleSet, repairable = w.Start, w.MinEnd, dl, rule.RuleSet, rule.Repairable
 				if !dl.Before(l.day) {
 					in.Penalties = append(in.Penalties, evaluation.Penalty{Severity: v.severity})
 					lapse(dl)
@@ -450,13 +452,13 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				start, minEnd, deadline, repairable, ruleSet, d.Name, d.Uscc, d.Name, d.Uscc)...)
 		}
 		if x := r.Float64(); x < listedRate {
-			listType, s, sev := "MS_ABNORMAL_OPERATION", sectors.Market, sectors.General
+			listType, s, sev := "MS_ABNORMAL_OPERATION", vocab.Market, vocab.General
 			reason, basis := "通过登记的住所或者经营场所无法联系", "《企业经营异常名录管理暂行办法》第四条"
 			if x < seriousListRate {
-				listType, s, sev = "MS_SERIOUS_ILLEGAL_DISHONEST", sectors.Market, sectors.Serious
+				listType, s, sev = "MS_SERIOUS_ILLEGAL_DISHONEST", vocab.Market, vocab.Serious
 				reason, basis = "列入经营异常名录届满3年仍未履行相关义务", "《市场监督管理严重违法失信名单管理办法》第十三条"
 				if r.IntN(3) == 0 {
-					listType, s = "HR_WAGE_ARREARS", sectors.Labour
+					listType, s = "HR_WAGE_ARREARS", vocab.Labour
 					reason, basis = "克扣、无故拖欠农民工工资达到认定拒不支付劳动报酬罪数额标准", "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"
 				}
 			}
@@ -464,9 +466,10 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			on := daysAgo(10, 1000)
 			var plannedEnd, minEnd any
 			repairable := true
-			if rule := refdata.ListRule(l.pubRules, listType, on); rule != nil {
-				end := on.AddDate(0, rule.MaxMonths, -1)
-				plannedEnd, minEnd, repairable = end, on.AddDate(0, rule.MinMonths, 0), rule.Repairable
+			if rule := publicity.ListRule(l.pubRules, listType, on); rule != nil {
+				w := publicity.SpanOf(rule, on)
+				end := w.MaxEnd
+				plannedEnd, minEnd, repairable = end, w.MinEnd, rule.Repairable
 				if !end.Before(l.day) && !on.After(l.day) {
 					in.Listings = append(in.Listings, evaluation.Listing{ListType: listType, Severity: sev})
 					lapse(end)
@@ -529,7 +532,7 @@ func (l *loader) unstored(ctx context.Context, lo, hi int) (int, error) {
 }
 
 // dept is the city department of a sector, or the provincial one for one record in ten.
-func (l *loader) dept(r *rand.Rand, s sectors.Sector, city ident.Division) *ent.Department {
+func (l *loader) dept(r *rand.Rand, s vocab.Sector, city ident.Division) *ent.Department {
 	code := city.Code
 	if r.IntN(10) == 0 {
 		code = "320000"

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // The bulk loader writes what the hooks and the evaluator would: valid codes and IDs, sealed
@@ -76,8 +77,8 @@ func TestBulkMatchesHooks(t *testing.T) {
 				t.Fatal(err)
 			}
 			facts, err := ident.ValidateResidentID(number, time.Now())
-			if err != nil || p.IDNumberHash != storagetest.TestCipher().Hash(string(ident.IDResidentCard), number) ||
-				p.IDNumberMasked != ident.MaskIDNumber(number) || !p.BirthDate.Equal(facts.BirthDate) {
+			if err != nil || p.IDNumberHash != storagetest.TestCipher().Hash(string(vocab.IDResidentCard), number) ||
+				p.IDNumberMasked != pii.MaskIDNumber(number) || !p.BirthDate.Equal(facts.BirthDate) {
 				t.Fatalf("person %d: %s %v", p.ID, number, err)
 			}
 		}
@@ -116,7 +117,7 @@ func TestBulkMatchesHooks(t *testing.T) {
 			return out
 		}
 		loaded := snapshot()
-		if _, err := evaluator.RecomputeAll(ctx, c, sectors.Today(), false, 500, nil); err != nil {
+		if _, err := evaluator.RecomputeAll(ctx, c, vocab.SystemClock, false, 500, nil); err != nil {
 			t.Fatal(err)
 		}
 		diff := 0

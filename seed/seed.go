@@ -24,9 +24,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Options say how much to load.
@@ -36,6 +36,8 @@ type Options struct {
 	// AsOf is the day the data describes; records are dated before it. Fixed by default so
 	// the same seed always gives the same data.
 	AsOf time.Time
+	// Clock says what day evaluations are computed on; the system clock when nil.
+	Clock vocab.Clock
 	// Progress, when set, receives a line per step.
 	Progress io.Writer
 }
@@ -87,7 +89,7 @@ func Reference(ctx context.Context, c *ent.Client) error {
 		return err
 	}
 	var bulk []*ent.DepartmentCreate
-	add := func(s sectors.Sector, code, name string, level department.Level, seq int) {
+	add := func(s vocab.Sector, code, name string, level department.Level, seq int) {
 		inspectors := make([]string, 6)
 		for i := range inspectors {
 			inspectors[i] = fmt.Sprintf("%s执法%02d", strings.TrimSuffix(name, "局"), i+1)
@@ -96,20 +98,20 @@ func Reference(ctx context.Context, c *ent.Client) error {
 			SetCode(strings.ToLower(string(s))+"-"+code).SetName(name).SetSector(s).
 			SetDivisionCode(code).SetLevel(level).SetUscc(authorityUSCC(code, seq)).SetInspectors(inspectors))
 	}
-	provinceNames := map[sectors.Sector]string{
-		sectors.Environment: "江苏省生态环境厅", sectors.Labour: "江苏省人力资源和社会保障厅",
-		sectors.Transport: "江苏省交通运输厅", sectors.Market: "江苏省市场监督管理局",
-		sectors.CreditOffice: "江苏省发展和改革委员会（省信用办）",
+	provinceNames := map[vocab.Sector]string{
+		vocab.Environment: "江苏省生态环境厅", vocab.Labour: "江苏省人力资源和社会保障厅",
+		vocab.Transport: "江苏省交通运输厅", vocab.Market: "江苏省市场监督管理局",
+		vocab.CreditOffice: "江苏省发展和改革委员会（省信用办）",
 	}
-	cityNames := map[sectors.Sector]string{
-		sectors.Environment: "生态环境局", sectors.Labour: "人力资源和社会保障局",
-		sectors.Transport: "交通运输局", sectors.Market: "市场监督管理局",
+	cityNames := map[vocab.Sector]string{
+		vocab.Environment: "生态环境局", vocab.Labour: "人力资源和社会保障局",
+		vocab.Transport: "交通运输局", vocab.Market: "市场监督管理局",
 	}
-	for i, s := range []sectors.Sector{sectors.Environment, sectors.Labour, sectors.Transport, sectors.Market, sectors.CreditOffice} {
+	for i, s := range []vocab.Sector{vocab.Environment, vocab.Labour, vocab.Transport, vocab.Market, vocab.CreditOffice} {
 		add(s, "320000", provinceNames[s], department.LevelPROVINCE, i)
 	}
 	for ci, city := range ident.JiangsuCities() {
-		for i, s := range []sectors.Sector{sectors.Environment, sectors.Labour, sectors.Transport, sectors.Market} {
+		for i, s := range []vocab.Sector{vocab.Environment, vocab.Labour, vocab.Transport, vocab.Market} {
 			add(s, city.Code, city.Name+cityNames[s], department.LevelCITY, 10+ci*4+i)
 		}
 	}
@@ -157,6 +159,9 @@ type generator struct {
 func newGenerator(c *ent.Client, o Options) *generator {
 	if o.AsOf.IsZero() {
 		o.AsOf = DefaultOptions().AsOf
+	}
+	if o.Clock == nil {
+		o.Clock = vocab.SystemClock
 	}
 	g := &generator{c: c, o: o, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)),
 		depts: map[string]*ent.Department{}, used: map[string]bool{}}
@@ -244,7 +249,7 @@ func (g *generator) run(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	n, err := evaluator.RecomputeAll(ctx, g.c, sectors.Today(), false, 500, nil)
+	n, err := evaluator.RecomputeAll(ctx, g.c, g.o.Clock, false, 500, nil)
 	g.progress("seed: %d evaluations", n)
 	return err
 }
@@ -265,7 +270,7 @@ func (g *generator) load(ctx context.Context, c *ent.Client) error {
 		bulk := make([]*ent.NaturalPersonCreate, 0, end-i)
 		for j := i; j < end; j++ {
 			personCity[j] = g.city()
-			bulk = append(bulk, c.NaturalPerson.Create().SetIDType(ident.IDResidentCard).
+			bulk = append(bulk, c.NaturalPerson.Create().SetIDType(vocab.IDResidentCard).
 				SetIDNumber(g.residentID(personCity[j])).SetName(g.personName()))
 		}
 		ps, err := c.NaturalPerson.CreateBulk(bulk...).Save(ctx)
@@ -403,7 +408,7 @@ func countiesByCity() map[string][]ident.Division {
 }
 
 // dept returns the city department of a sector, or the provincial one for one in ten records.
-func (g *generator) dept(s sectors.Sector, city ident.Division) *ent.Department {
+func (g *generator) dept(s vocab.Sector, city ident.Division) *ent.Department {
 	code := city.Code
 	if g.r.IntN(10) == 0 {
 		code = "320000"
@@ -434,7 +439,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		if g.r.IntN(50) == 0 {
 			grade = "D"
 		}
-		d := g.dept(sectors.Market, es.city)
+		d := g.dept(vocab.Market, es.city)
 		ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 			SetSourceSystem("js-samr-risk").SetSourceRecordID(g.sourceID("RISK")).
 			SetScheme("MARKET_RISK_CLASS").SetGrade(grade).SetPeriod("2026-06").SetValidFrom(g.o.AsOf.AddDate(0, 0, -29)))
@@ -442,7 +447,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		if g.r.IntN(5) == 0 {
 			score := 9 + g.r.IntN(4) - g.r.IntN(8)
 			colour := envColour(score)
-			d := g.dept(sectors.Environment, es.city)
+			d := g.dept(vocab.Environment, es.city)
 			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-env-credit").SetSourceRecordID(g.sourceID("ENV")).
 				SetScheme("ENV_CREDIT_JS").SetGrade(colour).SetScore(float64(score)).SetPeriod("ROLLING").
@@ -450,7 +455,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		}
 		// Labour: the annual A/B/C grade for a third.
 		if g.r.IntN(3) == 0 {
-			d := g.dept(sectors.Labour, es.city)
+			d := g.dept(vocab.Labour, es.city)
 			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-hrss-grade").SetSourceRecordID(g.sourceID("LAB")).
 				SetScheme("LABOUR_INTEGRITY").SetGrade(g.pick([]string{"A", "A", "A", "B", "B", "C"})).SetPeriod("2025").
@@ -459,7 +464,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		// Transport: operators (one in twenty).
 		if g.r.IntN(20) == 0 {
 			score := 35 + g.r.IntN(66)
-			d := g.dept(sectors.Transport, es.city)
+			d := g.dept(vocab.Transport, es.city)
 			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-jt-credit").SetSourceRecordID(g.sourceID("TR")).
 				SetScheme("TRANSPORT_OPERATOR_JS").SetGrade(transportGrade(score)).SetScore(float64(score)).SetPeriod("2025").
@@ -467,7 +472,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		}
 		// Licences for about one in seven.
 		if g.r.IntN(7) == 0 {
-			d := g.dept(sectors.Market, es.city)
+			d := g.dept(vocab.Market, es.city)
 			on := g.daysAgo(30, 2000)
 			licences = append(licences, c.AdministrativeLicense.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-samr-xk").SetSourceRecordID(g.sourceID("XK")).
@@ -485,18 +490,18 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		// Lists: abnormal operations ~2%, serious illegal & dishonest ~0.4%, wage arrears ~0.3%.
 		switch x := g.r.IntN(1000); {
 		case x < 20:
-			lists = append(lists, g.listEntry(c, es, "MS_ABNORMAL_OPERATION", sectors.Market, sectors.General,
+			lists = append(lists, g.listEntry(c, es, "MS_ABNORMAL_OPERATION", vocab.Market, vocab.General,
 				"通过登记的住所或者经营场所无法联系", "《市场监督管理严重违法失信名单管理办法》《企业经营异常名录管理暂行办法》第四条"))
 		case x < 24:
-			lists = append(lists, g.listEntry(c, es, "MS_SERIOUS_ILLEGAL_DISHONEST", sectors.Market, sectors.Serious,
+			lists = append(lists, g.listEntry(c, es, "MS_SERIOUS_ILLEGAL_DISHONEST", vocab.Market, vocab.Serious,
 				"列入经营异常名录届满3年仍未履行相关义务", "《市场监督管理严重违法失信名单管理办法》第十三条"))
 		case x < 27:
-			lists = append(lists, g.listEntry(c, es, "HR_WAGE_ARREARS", sectors.Labour, sectors.Serious,
+			lists = append(lists, g.listEntry(c, es, "HR_WAGE_ARREARS", vocab.Labour, vocab.Serious,
 				"克扣、无故拖欠农民工工资达到认定拒不支付劳动报酬罪数额标准", "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"))
 		}
 		// Spot checks for one in twenty; commitments for one in ten.
 		if g.r.IntN(20) == 0 {
-			d := g.dept(sectors.Market, es.city)
+			d := g.dept(vocab.Market, es.city)
 			result := g.pick([]string{"NO_PROBLEM", "NO_PROBLEM", "NO_PROBLEM", "PROBLEM_CORRECTED", "UNREACHABLE"})
 			checks = append(checks, c.SpotCheck.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-samr-sslm").SetSourceRecordID(g.sourceID("CHK")).
@@ -505,7 +510,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 				SetResult(spotcheck.Result(result)))
 		}
 		if g.r.IntN(10) == 0 {
-			d := g.dept(sectors.Market, es.city)
+			d := g.dept(vocab.Market, es.city)
 			commits = append(commits, c.CreditCommitment.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-credit-commit").SetSourceRecordID(g.sourceID("CN")).
 				SetKind("APPLICATION_NOTIFY_COMMIT").SetText("本单位承诺所提交材料真实有效，如有虚假愿承担相应法律责任。").
@@ -542,21 +547,21 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 }
 
 var violations = []struct {
-	sector   sectors.Sector
+	sector   vocab.Sector
 	typ      string
 	facts    string
 	basis    string
-	severity sectors.Severity
+	severity vocab.Severity
 }{
-	{sectors.Market, "未按规定公示年度报告", "当事人未按规定期限公示年度报告", "《中华人民共和国市场主体登记管理条例》第四十六条", sectors.Minor},
-	{sectors.Market, "销售不符合食品安全标准的食品", "当事人销售的预包装食品经抽检不合格", "《中华人民共和国食品安全法》第一百二十四条", sectors.General},
-	{sectors.Market, "虚假广告", "当事人在网店发布虚假宣传内容", "《中华人民共和国广告法》第五十五条", sectors.General},
-	{sectors.Environment, "超标排放大气污染物", "在线监测数据显示颗粒物排放浓度超过排放标准", "《中华人民共和国大气污染防治法》第九十九条", sectors.General},
-	{sectors.Environment, "未批先建", "建设项目环境影响报告表未经批准擅自开工建设", "《中华人民共和国环境影响评价法》第三十一条", sectors.Serious},
-	{sectors.Labour, "未依法缴纳社会保险费", "当事人未按时足额为职工缴纳社会保险费", "《中华人民共和国社会保险法》第八十六条", sectors.General},
-	{sectors.Labour, "违反工作时间规定", "安排劳动者延长工作时间超过法定上限", "《劳动保障监察条例》第二十五条", sectors.Minor},
-	{sectors.Transport, "道路运输车辆超限运输", "货运车辆超限超载运输", "《公路安全保护条例》第六十四条", sectors.General},
-	{sectors.Transport, "未取得道路运输经营许可从事经营", "未取得道路运输经营许可擅自从事道路货物运输经营", "《中华人民共和国道路运输条例》第六十三条", sectors.Serious},
+	{vocab.Market, "未按规定公示年度报告", "当事人未按规定期限公示年度报告", "《中华人民共和国市场主体登记管理条例》第四十六条", vocab.Minor},
+	{vocab.Market, "销售不符合食品安全标准的食品", "当事人销售的预包装食品经抽检不合格", "《中华人民共和国食品安全法》第一百二十四条", vocab.General},
+	{vocab.Market, "虚假广告", "当事人在网店发布虚假宣传内容", "《中华人民共和国广告法》第五十五条", vocab.General},
+	{vocab.Environment, "超标排放大气污染物", "在线监测数据显示颗粒物排放浓度超过排放标准", "《中华人民共和国大气污染防治法》第九十九条", vocab.General},
+	{vocab.Environment, "未批先建", "建设项目环境影响报告表未经批准擅自开工建设", "《中华人民共和国环境影响评价法》第三十一条", vocab.Serious},
+	{vocab.Labour, "未依法缴纳社会保险费", "当事人未按时足额为职工缴纳社会保险费", "《中华人民共和国社会保险法》第八十六条", vocab.General},
+	{vocab.Labour, "违反工作时间规定", "安排劳动者延长工作时间超过法定上限", "《劳动保障监察条例》第二十五条", vocab.Minor},
+	{vocab.Transport, "道路运输车辆超限运输", "货运车辆超限超载运输", "《公路安全保护条例》第六十四条", vocab.General},
+	{vocab.Transport, "未取得道路运输经营许可从事经营", "未取得道路运输经营许可擅自从事道路货物运输经营", "《中华人民共和国道路运输条例》第六十三条", vocab.Serious},
 }
 
 // penalty draws a penalty on the entity, or on person (in the entity's city) when given.
@@ -567,7 +572,7 @@ func (g *generator) penalty(c *ent.Client, es entitySpec, person *ent.NaturalPer
 	fine := decimal.NewFromInt(int64(1 + g.r.IntN(200))).Div(decimal.NewFromInt(10)) // 0.1 – 20 万元
 	src := g.sourceID("CF")
 	category := "LEGAL_PERSON"
-	if es.e.EntityKind == ident.KindIndividualBusiness {
+	if es.e.EntityKind == vocab.KindIndividualBusiness {
 		category = "INDIVIDUAL_BUSINESS"
 	}
 	b := c.AdministrativePenalty.Create().SetDepartmentID(d.ID)
@@ -582,13 +587,13 @@ func (g *generator) penalty(c *ent.Client, es entitySpec, person *ent.NaturalPer
 	return b.SetSourceSystem("js-sgs").SetSourceRecordID(src).SetSeverity(v.severity).
 		SetDecisionNo(fmt.Sprintf("%s罚字〔%d〕%d号", strings.TrimSuffix(d.Name, "局"), on.Year(), g.seq)).
 		SetViolationType(v.typ).SetViolationFacts(v.facts).SetLegalBasis(v.basis).
-		SetPenaltyCategories([]sectors.PenaltyCategory{sectors.Warning, sectors.Fine}).
+		SetPenaltyCategories([]vocab.PenaltyCategory{vocab.Warning, vocab.Fine}).
 		SetPenaltyContent(fmt.Sprintf("警告，罚款人民币%s万元", fine)).SetFineAmount(fine).
 		SetDecisionDate(on).SetValidUntil(on.AddDate(1, 0, 0)).
 		SetAuthorityName(d.Name).SetAuthorityUscc(d.Uscc).SetDataSourceUnit(d.Name).SetDataSourceUnitUscc(d.Uscc)
 }
 
-func (g *generator) listEntry(c *ent.Client, es entitySpec, listType string, s sectors.Sector, sev sectors.Severity, reason, basis string) *ent.ListEntryCreate {
+func (g *generator) listEntry(c *ent.Client, es entitySpec, listType string, s vocab.Sector, sev vocab.Severity, reason, basis string) *ent.ListEntryCreate {
 	d := g.dept(s, es.city)
 	on := g.daysAgo(10, 1000)
 	return c.ListEntry.Create().SetDepartmentID(d.ID).SetEntityID(es.e.ID).
@@ -604,7 +609,7 @@ func (g *generator) providers(ctx context.Context, c *ent.Client, entities []ent
 	count := 0
 	for i := 0; i < n; i++ {
 		es := entities[g.r.IntN(len(entities))]
-		if seen[es.e.ID] || es.e.EntityKind != ident.KindEnterprise {
+		if seen[es.e.ID] || es.e.EntityKind != vocab.KindEnterprise {
 			continue
 		}
 		seen[es.e.ID] = true

@@ -19,8 +19,10 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
-	_ "github.com/creditgraph/creditgraph/ent/runtime" // schema hooks and defaults
+	_ "github.com/creditgraph/creditgraph/ent/runtime" // privacy policies and defaults
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // DefaultPath is the embedded database file used when no --db is given.
@@ -76,11 +78,15 @@ func ParseTarget(db string) (Target, error) {
 	return Target{Dialect: dialect.SQLite, Driver: "sqlite", DSN: dsn, Path: path}, nil
 }
 
-// DB is an open database: the ent client and the *sql.DB under it.
+// DB is an open database: the ent client (with the write engine's hooks) and the *sql.DB
+// under it.
 type DB struct {
 	Target Target
 	SQL    *sql.DB
 	Client *ent.Client
+	// Ledger is the write engine registered on Client; Events is its broker.
+	Ledger *ledger.Engine
+	Events *events.Broker
 }
 
 // Options tune Open.
@@ -91,9 +97,13 @@ type Options struct {
 	Cipher *pii.Cipher
 	// Events receives credit events after their transactions commit; a new broker when nil.
 	Events *events.Broker
+	// Clock is the service's one clock; the system clock when nil.
+	Clock vocab.Clock
 }
 
-// Open connects to target and checks that the database answers.
+// Open connects to target, checks that the database answers and builds the ent client with the
+// write engine (package ledger) registered on it: every client the service uses validates and
+// derives the same way, so Open is the one place clients are built.
 func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	db, err := sql.Open(t.Driver, t.DSN)
 	if err != nil {
@@ -118,10 +128,16 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	if opts.Debug != nil {
 		drv = dialect.DebugWithContext(drv, opts.Debug)
 	}
-	if opts.Events == nil {
-		opts.Events = events.NewBroker()
+	if opts.Clock == nil {
+		opts.Clock = vocab.SystemClock
 	}
-	return &DB{Target: t, SQL: db, Client: ent.NewClient(ent.Driver(drv), ent.Cipher(opts.Cipher), ent.Events(opts.Events))}, nil
+	if opts.Events == nil {
+		opts.Events = events.NewBroker(opts.Clock)
+	}
+	client := ent.NewClient(ent.Driver(drv))
+	engine := &ledger.Engine{Clock: opts.Clock, Events: opts.Events, Cipher: opts.Cipher}
+	engine.Register(client)
+	return &DB{Target: t, SQL: db, Client: client, Ledger: engine, Events: opts.Events}, nil
 }
 
 // Migrate applies the ent schema (creating or altering tables and indexes); it is idempotent.

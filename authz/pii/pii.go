@@ -1,7 +1,8 @@
 // Package pii protects personal data at rest: identity numbers are sealed with AES-256-GCM and
 // indexed by a keyed hash (HMAC-SHA-256), so exact-match lookup works without storing the
 // number in clear. The key comes from CREDITGRAPH_DATA_KEY (32 bytes, base64); the embedded
-// demo mode creates a local key file instead.
+// demo mode creates a local key file instead. The masks (MaskIDNumber, MaskName) live here too,
+// so what a caller without the personal-data permission sees is decided in one place.
 package pii
 
 import (
@@ -107,4 +108,21 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 		return nil, false, err
 	}
 	return key, true, nil
+}
+
+// MaskIDNumber keeps the first 4 and last 4 characters (3205**********123X).
+func MaskIDNumber(s string) string {
+	if len(s) <= 8 {
+		return strings.Repeat("*", len(s))
+	}
+	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
+}
+
+// MaskName keeps a person's surname (the first character) and stars the rest: 张三丰 → 张**.
+func MaskName(name string) string {
+	r := []rune(strings.TrimSpace(name))
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[0]) + strings.Repeat("*", max(len(r)-1, 1))
 }

@@ -49,3 +49,9 @@ func TestKeyFile(t *testing.T) {
 		t.Error("ParseKey accepted a short key")
 	}
 }
+
+func TestMaskIDNumber(t *testing.T) {
+	if got := MaskIDNumber("32050219800101123X"); got != "3205**********123X" {
+		t.Errorf("MaskIDNumber = %q", got)
+	}
+}

@@ -8,7 +8,6 @@ package rule
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
@@ -17,18 +16,8 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/vocab"
 )
-
-// chinaTZ is where "today" is judged for publicity windows.
-var chinaTZ = time.FixedZone("CST", 8*3600)
-
-// Today is the current calendar date in China as midnight UTC, like stored dates.
-func Today() time.Time {
-	n := time.Now().In(chinaTZ)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-}
 
 func perms(ctx context.Context) *authz.Permissions {
 	if v := authz.FromContext(ctx); v != nil && v.Perms != nil {
@@ -46,29 +35,7 @@ func forbidden(format string, args ...any) error {
 	return fmt.Errorf("%w: %w: %s", privacy.Deny, derrors.Forbidden, fmt.Sprintf(format, args...))
 }
 
-// PublicPredicate says which rows of a record type are "in publicity" at a day.
-type PublicPredicate func(today time.Time) entql.P
-
-// Public predicates of the record types (domain.md §4, §10): what a public credit website and
-// other departments may see.
-var (
-	PenaltyInPublicity PublicPredicate = func(today time.Time) entql.P {
-		return entql.And(entql.FieldEQ("status", string(sectors.Published)), entql.FieldGTE("publicity_deadline", today))
-	}
-	ListEntryInPublicity PublicPredicate = func(today time.Time) entql.P {
-		return entql.And(entql.FieldEQ("status", string(sectors.Published)), entql.FieldNil("removed_on"),
-			entql.Or(entql.FieldNil("planned_end_on"), entql.FieldGTE("planned_end_on", today)))
-	}
-	RatingInForce PublicPredicate = func(today time.Time) entql.P {
-		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", today))
-	}
-	Published PublicPredicate = func(time.Time) entql.P {
-		return entql.FieldEQ("status", string(sectors.Published))
-	}
-	NeverPublic PublicPredicate = func(time.Time) entql.P { return nothing }
-)
-
-func anyOf(ss []sectors.Sector) []any {
+func anyOf(ss []vocab.Sector) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
 		out[i] = string(s)
@@ -77,8 +44,9 @@ func anyOf(ss []sectors.Sector) []any {
 }
 
 // FilterRecords shows a record type's rows of the sectors the caller reads in full, and the
-// rows in publicity of the sectors it may read publicly.
-func FilterRecords(public PublicPredicate) privacy.QueryMutationRule {
+// rows in publicity of the sectors it may read publicly (which rows are in publicity is the
+// Permissions' Publicity, handed over by sectors/publicity).
+func FilterRecords(t vocab.RecordType) privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
 		p := perms(ctx)
 		switch {
@@ -92,7 +60,7 @@ func FilterRecords(public PublicPredicate) privacy.QueryMutationRule {
 			ors = append(ors, entql.FieldIn("sector", anyOf(full)...))
 		}
 		if pub := p.PublicOnlySectors(); len(pub) > 0 {
-			ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), public(Today())))
+			ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), p.InPublicity(t)))
 		}
 		switch len(ors) {
 		case 0:
@@ -129,16 +97,22 @@ func WriteRecords(lists bool) privacy.MutationRule {
 		if !ok {
 			return forbidden("unexpected mutation %T", mu)
 		}
-		var sector sectors.Sector
+		var sector vocab.Sector
 		switch {
 		case m.Op().Is(ent.OpCreate):
+			// The write engine derived the record's sector before this rule runs (ledger).
+			if v, ok := m.Field("sector"); ok {
+				sector = v.(vocab.Sector)
+				break
+			}
+			// Types without a sector of their own belong to their department's.
 			depID, ok := m.DepartmentID()
 			if !ok {
-				return privacy.Skip // the schema hook reports the missing department
+				return privacy.Skip // the write engine reports the missing department
 			}
-			dep, err := refdata.Department(ctx, m, depID)
+			dep, err := m.Client().Department.Get(authz.AsSystem(ctx), depID)
 			if gen.IsNotFound(err) {
-				return privacy.Skip // reported as bad input by the schema hook
+				return privacy.Skip // reported as bad input by the write engine
 			}
 			if err != nil {
 				return err
@@ -146,7 +120,7 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			sector = dep.Sector
 		case m.Op().Is(ent.OpUpdateOne):
 			if old, err := m.OldField(ctx, "sector"); err == nil {
-				sector = old.(sectors.Sector)
+				sector = old.(vocab.Sector)
 				break
 			}
 			// Types without a sector of their own belong to their department's.
@@ -154,7 +128,7 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			if err != nil {
 				return err
 			}
-			dep, err := m.Client().Department.Get(privacy.DecisionContext(ctx, privacy.Allow), old.(int))
+			dep, err := m.Client().Department.Get(authz.AsSystem(ctx), old.(int))
 			if err != nil {
 				return err
 			}

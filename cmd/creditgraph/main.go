@@ -41,11 +41,12 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
-	"github.com/creditgraph/creditgraph/graph"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func main() {
@@ -119,8 +120,8 @@ func parse(cmd string, args []string) (config, error) {
 		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
 		fs.StringVar(&c.corsOrigins, "cors-origins", env("CREDITGRAPH_CORS_ORIGINS", ""), "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
-		fs.Float64Var(&c.rateLimit, "rate-limit", envFloat("CREDITGRAPH_RATE_LIMIT", graph.DefaultEdge.RatePerToken), "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
-		fs.Int64Var(&c.bodyLimit, "body-limit", graph.DefaultEdge.BodyLimit, "largest request body in bytes")
+		fs.Float64Var(&c.rateLimit, "rate-limit", envFloat("CREDITGRAPH_RATE_LIMIT", server.DefaultEdge.RatePerToken), "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
+		fs.Int64Var(&c.bodyLimit, "body-limit", server.DefaultEdge.BodyLimit, "largest request body in bytes")
 		fs.BoolVar(&c.publicIntrospection, "public-introspection", envBool("CREDITGRAPH_PUBLIC_INTROSPECTION", false), "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
 	case "token issue":
 		fs.StringVar(&c.name, "name", "", "unique token name, e.g. market-suzhou-clerk-1")
@@ -182,7 +183,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher})
+	clock := vocab.SystemClock
+	db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher, Clock: clock})
 	if err != nil {
 		return err
 	}
@@ -192,7 +194,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 			return err
 		}
 	}
-	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger)
+	authorizer, err := authz.New(ctx, authz.EntStore{Client: db.Client}, logger,
+		authz.Config{Clock: clock, Publicity: publicity.Predicate})
 	if err != nil {
 		return fmt.Errorf("loading the policy: %w", err)
 	}
@@ -208,7 +211,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 			Cipher: cipher, Progress: os.Stderr})
 		return err
 	case "recompute":
-		n, err := evaluator.RecomputeAll(ctx, db.Client, sectors.Today(), cfg.due, 1000, os.Stderr)
+		n, err := evaluator.RecomputeAll(ctx, db.Client, clock, cfg.due, 1000, os.Stderr)
 		if err != nil {
 			return err
 		}
@@ -318,11 +321,12 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 		return err
 	}
 	srv := &http.Server{
-		Handler: graph.NewServer(graph.ServerConfig{
+		Handler: server.New(server.Config{
 			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
+			Ledger:     db.Ledger,
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
-			Edge: graph.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
-				RatePerToken: cfg.rateLimit, RateBurst: graph.DefaultEdge.RateBurst},
+			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
+				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -389,7 +393,7 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := evaluator.RecomputeAll(ctx, db.Client, sectors.Today(), true, 500, nil)
+		n, err := evaluator.RecomputeAll(ctx, db.Client, db.Ledger.Clock, true, 500, nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Warn("recomputing lapsed evaluations failed", "err", err)

@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -242,19 +242,19 @@ func UpdatedAtLTE(v time.Time) predicate.AdministrativeLicense {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.AdministrativeLicense {
+func SectorEQ(v vocab.Sector) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.AdministrativeLicense {
+func SectorNEQ(v vocab.Sector) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.AdministrativeLicense {
+func SectorIn(vs ...vocab.Sector) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -263,7 +263,7 @@ func SectorIn(vs ...sectors.Sector) predicate.AdministrativeLicense {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.AdministrativeLicense {
+func SectorNotIn(vs ...vocab.Sector) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -272,19 +272,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.AdministrativeLicense {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.AdministrativeLicense {
+func SeverityEQ(v vocab.Severity) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.AdministrativeLicense {
+func SeverityNEQ(v vocab.Severity) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.AdministrativeLicense {
+func SeverityIn(vs ...vocab.Severity) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -293,7 +293,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.AdministrativeLicense {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.AdministrativeLicense {
+func SeverityNotIn(vs ...vocab.Severity) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -312,19 +312,19 @@ func SeverityNotNil() predicate.AdministrativeLicense {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.AdministrativeLicense {
+func StatusEQ(v vocab.RecordStatus) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.AdministrativeLicense {
+func StatusNEQ(v vocab.RecordStatus) predicate.AdministrativeLicense {
 	vc := v
 	return predicate.AdministrativeLicense(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.AdministrativeLicense {
+func StatusIn(vs ...vocab.RecordStatus) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -333,7 +333,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.AdministrativeLicense {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.AdministrativeLicense {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.AdministrativeLicense {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -12,7 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const (
@@ -228,7 +228,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [1]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -291,7 +291,7 @@ var (
 )
 
 // SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.
-func SectorValidator(s sectors.Sector) error {
+func SectorValidator(s vocab.Sector) error {
 	switch s {
 	case "ENVIRONMENT", "LABOUR", "TRANSPORT", "MARKET", "CREDIT_OFFICE":
 		return nil
@@ -301,7 +301,7 @@ func SectorValidator(s sectors.Sector) error {
 }
 
 // SeverityValidator is a validator for the "severity" field enum values. It is called by the builders before save.
-func SeverityValidator(s sectors.Severity) error {
+func SeverityValidator(s vocab.Severity) error {
 	switch s {
 	case "MINOR", "GENERAL", "SERIOUS":
 		return nil
@@ -310,10 +310,10 @@ func SeverityValidator(s sectors.Severity) error {
 	}
 }
 
-const DefaultStatus sectors.RecordStatus = "PUBLISHED"
+const DefaultStatus vocab.RecordStatus = "PUBLISHED"
 
 // StatusValidator is a validator for the "status" field enum values. It is called by the builders before save.
-func StatusValidator(s sectors.RecordStatus) error {
+func StatusValidator(s vocab.RecordStatus) error {
 	switch s {
 	case "PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED":
 		return nil
@@ -690,24 +690,24 @@ func newObjectionsStep() *sqlgraph.Step {
 }
 
 var (
-	// sectors.Sector must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*sectors.Sector)(nil)
-	// sectors.Sector must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*sectors.Sector)(nil)
+	// vocab.Sector must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Sector)(nil)
+	// vocab.Sector must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Sector)(nil)
 )
 
 var (
-	// sectors.Severity must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*sectors.Severity)(nil)
-	// sectors.Severity must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*sectors.Severity)(nil)
+	// vocab.Severity must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Severity)(nil)
+	// vocab.Severity must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Severity)(nil)
 )
 
 var (
-	// sectors.RecordStatus must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*sectors.RecordStatus)(nil)
-	// sectors.RecordStatus must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*sectors.RecordStatus)(nil)
+	// vocab.RecordStatus must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.RecordStatus)(nil)
+	// vocab.RecordStatus must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.RecordStatus)(nil)
 )
 
 // MarshalGQL implements graphql.Marshaler interface.

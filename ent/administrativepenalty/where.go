@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -338,19 +338,19 @@ func UpdatedAtLTE(v time.Time) predicate.AdministrativePenalty {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.AdministrativePenalty {
+func SectorEQ(v vocab.Sector) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.AdministrativePenalty {
+func SectorNEQ(v vocab.Sector) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.AdministrativePenalty {
+func SectorIn(vs ...vocab.Sector) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -359,7 +359,7 @@ func SectorIn(vs ...sectors.Sector) predicate.AdministrativePenalty {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.AdministrativePenalty {
+func SectorNotIn(vs ...vocab.Sector) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -368,19 +368,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.AdministrativePenalty {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.AdministrativePenalty {
+func SeverityEQ(v vocab.Severity) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.AdministrativePenalty {
+func SeverityNEQ(v vocab.Severity) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.AdministrativePenalty {
+func SeverityIn(vs ...vocab.Severity) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -389,7 +389,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.AdministrativePenalty {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.AdministrativePenalty {
+func SeverityNotIn(vs ...vocab.Severity) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -408,19 +408,19 @@ func SeverityNotNil() predicate.AdministrativePenalty {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.AdministrativePenalty {
+func StatusEQ(v vocab.RecordStatus) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.AdministrativePenalty {
+func StatusNEQ(v vocab.RecordStatus) predicate.AdministrativePenalty {
 	vc := v
 	return predicate.AdministrativePenalty(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.AdministrativePenalty {
+func StatusIn(vs ...vocab.RecordStatus) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -429,7 +429,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.AdministrativePenalty {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.AdministrativePenalty {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.AdministrativePenalty {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

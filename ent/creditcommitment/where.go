@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -207,19 +207,19 @@ func UpdatedAtLTE(v time.Time) predicate.CreditCommitment {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.CreditCommitment {
+func SectorEQ(v vocab.Sector) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.CreditCommitment {
+func SectorNEQ(v vocab.Sector) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.CreditCommitment {
+func SectorIn(vs ...vocab.Sector) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -228,7 +228,7 @@ func SectorIn(vs ...sectors.Sector) predicate.CreditCommitment {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.CreditCommitment {
+func SectorNotIn(vs ...vocab.Sector) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -237,19 +237,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.CreditCommitment {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.CreditCommitment {
+func SeverityEQ(v vocab.Severity) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.CreditCommitment {
+func SeverityNEQ(v vocab.Severity) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.CreditCommitment {
+func SeverityIn(vs ...vocab.Severity) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -258,7 +258,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.CreditCommitment {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.CreditCommitment {
+func SeverityNotIn(vs ...vocab.Severity) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -277,19 +277,19 @@ func SeverityNotNil() predicate.CreditCommitment {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.CreditCommitment {
+func StatusEQ(v vocab.RecordStatus) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.CreditCommitment {
+func StatusNEQ(v vocab.RecordStatus) predicate.CreditCommitment {
 	vc := v
 	return predicate.CreditCommitment(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.CreditCommitment {
+func StatusIn(vs ...vocab.RecordStatus) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -298,7 +298,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.CreditCommitment {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.CreditCommitment {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.CreditCommitment {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -212,19 +212,19 @@ func UpdatedAtLTE(v time.Time) predicate.CreditScoreEvent {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.CreditScoreEvent {
+func SectorEQ(v vocab.Sector) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.CreditScoreEvent {
+func SectorNEQ(v vocab.Sector) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.CreditScoreEvent {
+func SectorIn(vs ...vocab.Sector) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -233,7 +233,7 @@ func SectorIn(vs ...sectors.Sector) predicate.CreditScoreEvent {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.CreditScoreEvent {
+func SectorNotIn(vs ...vocab.Sector) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -242,19 +242,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.CreditScoreEvent {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.CreditScoreEvent {
+func SeverityEQ(v vocab.Severity) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.CreditScoreEvent {
+func SeverityNEQ(v vocab.Severity) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.CreditScoreEvent {
+func SeverityIn(vs ...vocab.Severity) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -263,7 +263,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.CreditScoreEvent {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.CreditScoreEvent {
+func SeverityNotIn(vs ...vocab.Severity) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -282,19 +282,19 @@ func SeverityNotNil() predicate.CreditScoreEvent {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.CreditScoreEvent {
+func StatusEQ(v vocab.RecordStatus) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.CreditScoreEvent {
+func StatusNEQ(v vocab.RecordStatus) predicate.CreditScoreEvent {
 	vc := v
 	return predicate.CreditScoreEvent(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.CreditScoreEvent {
+func StatusIn(vs ...vocab.RecordStatus) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -303,7 +303,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.CreditScoreEvent {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.CreditScoreEvent {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.CreditScoreEvent {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

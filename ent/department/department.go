@@ -11,7 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const (
@@ -177,7 +177,7 @@ var (
 )
 
 // SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.
-func SectorValidator(s sectors.Sector) error {
+func SectorValidator(s vocab.Sector) error {
 	switch s {
 	case "ENVIRONMENT", "LABOUR", "TRANSPORT", "MARKET", "CREDIT_OFFICE":
 		return nil
@@ -480,10 +480,10 @@ func newObjectionsStep() *sqlgraph.Step {
 }
 
 var (
-	// sectors.Sector must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*sectors.Sector)(nil)
-	// sectors.Sector must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*sectors.Sector)(nil)
+	// vocab.Sector must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Sector)(nil)
+	// vocab.Sector must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Sector)(nil)
 )
 
 // MarshalGQL implements graphql.Marshaler interface.

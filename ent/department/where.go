@@ -6,7 +6,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -205,19 +205,19 @@ func NameContainsFold(v string) predicate.Department {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.Department {
+func SectorEQ(v vocab.Sector) predicate.Department {
 	vc := v
 	return predicate.Department(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.Department {
+func SectorNEQ(v vocab.Sector) predicate.Department {
 	vc := v
 	return predicate.Department(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.Department {
+func SectorIn(vs ...vocab.Sector) predicate.Department {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -226,7 +226,7 @@ func SectorIn(vs ...sectors.Sector) predicate.Department {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.Department {
+func SectorNotIn(vs ...vocab.Sector) predicate.Department {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -232,19 +232,19 @@ func UpdatedAtLTE(v time.Time) predicate.ListEntry {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.ListEntry {
+func SectorEQ(v vocab.Sector) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.ListEntry {
+func SectorNEQ(v vocab.Sector) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.ListEntry {
+func SectorIn(vs ...vocab.Sector) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -253,7 +253,7 @@ func SectorIn(vs ...sectors.Sector) predicate.ListEntry {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.ListEntry {
+func SectorNotIn(vs ...vocab.Sector) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -262,19 +262,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.ListEntry {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.ListEntry {
+func SeverityEQ(v vocab.Severity) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.ListEntry {
+func SeverityNEQ(v vocab.Severity) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.ListEntry {
+func SeverityIn(vs ...vocab.Severity) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -283,7 +283,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.ListEntry {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.ListEntry {
+func SeverityNotIn(vs ...vocab.Severity) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -302,19 +302,19 @@ func SeverityNotNil() predicate.ListEntry {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.ListEntry {
+func StatusEQ(v vocab.RecordStatus) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.ListEntry {
+func StatusNEQ(v vocab.RecordStatus) predicate.ListEntry {
 	vc := v
 	return predicate.ListEntry(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.ListEntry {
+func StatusIn(vs ...vocab.RecordStatus) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -323,7 +323,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.ListEntry {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.ListEntry {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.ListEntry {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -12,8 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const (
@@ -217,7 +216,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [1]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -270,7 +269,7 @@ func UsccStatusValidator(us UsccStatus) error {
 }
 
 // EntityKindValidator is a validator for the "entity_kind" field enum values. It is called by the builders before save.
-func EntityKindValidator(ek ident.EntityKind) error {
+func EntityKindValidator(ek vocab.EntityKind) error {
 	switch ek {
 	case "GOVERNMENT_ORGAN", "PUBLIC_INSTITUTION", "MASS_ORGANISATION", "FOREIGN_NEWS_AGENCY", "LAW_FIRM", "NOTARY_OFFICE", "GRASSROOTS_LEGAL_SERVICE", "JUDICIAL_EXPERTISE", "ARBITRATION_COMMISSION", "FOREIGN_CULTURE_CENTRE", "SOCIAL_ORGANISATION", "PRIVATE_NON_ENTERPRISE", "FOUNDATION", "FOREIGN_TOURISM_OFFICE", "HMT_TOURISM_OFFICE", "RELIGIOUS_VENUE", "RELIGIOUS_SCHOOL", "TRADE_UNION", "ENTERPRISE", "INDIVIDUAL_BUSINESS", "FARMERS_COOPERATIVE", "MILITARY_INSTITUTION", "COLLECTIVE_ECONOMIC_GROUP", "COLLECTIVE_ECONOMIC_VILLAGE", "COLLECTIVE_ECONOMIC_TOWN", "OTHER":
 		return nil
@@ -309,7 +308,7 @@ func StatusValidator(s Status) error {
 }
 
 // RiskTierValidator is a validator for the "risk_tier" field enum values. It is called by the builders before save.
-func RiskTierValidator(rt evaluation.Tier) error {
+func RiskTierValidator(rt vocab.Tier) error {
 	switch rt {
 	case "A", "B", "C", "D":
 		return nil
@@ -319,7 +318,7 @@ func RiskTierValidator(rt evaluation.Tier) error {
 }
 
 // CreditGradeValidator is a validator for the "credit_grade" field enum values. It is called by the builders before save.
-func CreditGradeValidator(cg evaluation.Grade) error {
+func CreditGradeValidator(cg vocab.Grade) error {
 	switch cg {
 	case "EXCELLENT", "GOOD", "MEDIUM", "POOR":
 		return nil
@@ -680,10 +679,10 @@ func (e *UsccStatus) UnmarshalGQL(val interface{}) error {
 }
 
 var (
-	// ident.EntityKind must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*ident.EntityKind)(nil)
-	// ident.EntityKind must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*ident.EntityKind)(nil)
+	// vocab.EntityKind must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.EntityKind)(nil)
+	// vocab.EntityKind must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.EntityKind)(nil)
 )
 
 // MarshalGQL implements graphql.Marshaler interface.
@@ -705,15 +704,15 @@ func (e *Status) UnmarshalGQL(val interface{}) error {
 }
 
 var (
-	// evaluation.Tier must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*evaluation.Tier)(nil)
-	// evaluation.Tier must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*evaluation.Tier)(nil)
+	// vocab.Tier must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Tier)(nil)
+	// vocab.Tier must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Tier)(nil)
 )
 
 var (
-	// evaluation.Grade must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*evaluation.Grade)(nil)
-	// evaluation.Grade must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*evaluation.Grade)(nil)
+	// vocab.Grade must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Grade)(nil)
+	// vocab.Grade must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Grade)(nil)
 )

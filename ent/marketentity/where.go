@@ -8,8 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -519,19 +518,19 @@ func NameContainsFold(v string) predicate.MarketEntity {
 }
 
 // EntityKindEQ applies the EQ predicate on the "entity_kind" field.
-func EntityKindEQ(v ident.EntityKind) predicate.MarketEntity {
+func EntityKindEQ(v vocab.EntityKind) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldEQ(FieldEntityKind, vc))
 }
 
 // EntityKindNEQ applies the NEQ predicate on the "entity_kind" field.
-func EntityKindNEQ(v ident.EntityKind) predicate.MarketEntity {
+func EntityKindNEQ(v vocab.EntityKind) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldNEQ(FieldEntityKind, vc))
 }
 
 // EntityKindIn applies the In predicate on the "entity_kind" field.
-func EntityKindIn(vs ...ident.EntityKind) predicate.MarketEntity {
+func EntityKindIn(vs ...vocab.EntityKind) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -540,7 +539,7 @@ func EntityKindIn(vs ...ident.EntityKind) predicate.MarketEntity {
 }
 
 // EntityKindNotIn applies the NotIn predicate on the "entity_kind" field.
-func EntityKindNotIn(vs ...ident.EntityKind) predicate.MarketEntity {
+func EntityKindNotIn(vs ...vocab.EntityKind) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -1094,19 +1093,19 @@ func LegalRepresentativeIDNotNil() predicate.MarketEntity {
 }
 
 // RiskTierEQ applies the EQ predicate on the "risk_tier" field.
-func RiskTierEQ(v evaluation.Tier) predicate.MarketEntity {
+func RiskTierEQ(v vocab.Tier) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldEQ(FieldRiskTier, vc))
 }
 
 // RiskTierNEQ applies the NEQ predicate on the "risk_tier" field.
-func RiskTierNEQ(v evaluation.Tier) predicate.MarketEntity {
+func RiskTierNEQ(v vocab.Tier) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldNEQ(FieldRiskTier, vc))
 }
 
 // RiskTierIn applies the In predicate on the "risk_tier" field.
-func RiskTierIn(vs ...evaluation.Tier) predicate.MarketEntity {
+func RiskTierIn(vs ...vocab.Tier) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -1115,7 +1114,7 @@ func RiskTierIn(vs ...evaluation.Tier) predicate.MarketEntity {
 }
 
 // RiskTierNotIn applies the NotIn predicate on the "risk_tier" field.
-func RiskTierNotIn(vs ...evaluation.Tier) predicate.MarketEntity {
+func RiskTierNotIn(vs ...vocab.Tier) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -1184,19 +1183,19 @@ func CreditScoreNotNil() predicate.MarketEntity {
 }
 
 // CreditGradeEQ applies the EQ predicate on the "credit_grade" field.
-func CreditGradeEQ(v evaluation.Grade) predicate.MarketEntity {
+func CreditGradeEQ(v vocab.Grade) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldEQ(FieldCreditGrade, vc))
 }
 
 // CreditGradeNEQ applies the NEQ predicate on the "credit_grade" field.
-func CreditGradeNEQ(v evaluation.Grade) predicate.MarketEntity {
+func CreditGradeNEQ(v vocab.Grade) predicate.MarketEntity {
 	vc := v
 	return predicate.MarketEntity(sql.FieldNEQ(FieldCreditGrade, vc))
 }
 
 // CreditGradeIn applies the In predicate on the "credit_grade" field.
-func CreditGradeIn(vs ...evaluation.Grade) predicate.MarketEntity {
+func CreditGradeIn(vs ...vocab.Grade) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -1205,7 +1204,7 @@ func CreditGradeIn(vs ...evaluation.Grade) predicate.MarketEntity {
 }
 
 // CreditGradeNotIn applies the NotIn predicate on the "credit_grade" field.
-func CreditGradeNotIn(vs ...evaluation.Grade) predicate.MarketEntity {
+func CreditGradeNotIn(vs ...vocab.Grade) predicate.MarketEntity {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const (
@@ -172,7 +172,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/creditgraph/creditgraph/ent/runtime"
 var (
-	Hooks  [2]ent.Hook
+	Hooks  [1]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -192,10 +192,10 @@ var (
 	DivisionCodeValidator func(string) error
 )
 
-const DefaultIDType ident.IDType = "RESIDENT_ID"
+const DefaultIDType vocab.IDType = "RESIDENT_ID"
 
 // IDTypeValidator is a validator for the "id_type" field enum values. It is called by the builders before save.
-func IDTypeValidator(it ident.IDType) error {
+func IDTypeValidator(it vocab.IDType) error {
 	switch it {
 	case "RESIDENT_ID", "HMT_RESIDENCE_PERMIT", "PASSPORT", "HK_MACAO_TRAVEL_PERMIT", "TAIWAN_TRAVEL_PERMIT", "FOREIGN_PERMANENT_RESIDENCE", "OTHER":
 		return nil
@@ -205,7 +205,7 @@ func IDTypeValidator(it ident.IDType) error {
 }
 
 // GenderValidator is a validator for the "gender" field enum values. It is called by the builders before save.
-func GenderValidator(ge ident.Gender) error {
+func GenderValidator(ge vocab.Gender) error {
 	switch ge {
 	case "MALE", "FEMALE":
 		return nil
@@ -504,15 +504,15 @@ func newPriorNoticesStep() *sqlgraph.Step {
 }
 
 var (
-	// ident.IDType must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*ident.IDType)(nil)
-	// ident.IDType must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*ident.IDType)(nil)
+	// vocab.IDType must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.IDType)(nil)
+	// vocab.IDType must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.IDType)(nil)
 )
 
 var (
-	// ident.Gender must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*ident.Gender)(nil)
-	// ident.Gender must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*ident.Gender)(nil)
+	// vocab.Gender must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Gender)(nil)
+	// vocab.Gender must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Gender)(nil)
 )

@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -177,19 +177,19 @@ func UpdatedAtLTE(v time.Time) predicate.NaturalPerson {
 }
 
 // IDTypeEQ applies the EQ predicate on the "id_type" field.
-func IDTypeEQ(v ident.IDType) predicate.NaturalPerson {
+func IDTypeEQ(v vocab.IDType) predicate.NaturalPerson {
 	vc := v
 	return predicate.NaturalPerson(sql.FieldEQ(FieldIDType, vc))
 }
 
 // IDTypeNEQ applies the NEQ predicate on the "id_type" field.
-func IDTypeNEQ(v ident.IDType) predicate.NaturalPerson {
+func IDTypeNEQ(v vocab.IDType) predicate.NaturalPerson {
 	vc := v
 	return predicate.NaturalPerson(sql.FieldNEQ(FieldIDType, vc))
 }
 
 // IDTypeIn applies the In predicate on the "id_type" field.
-func IDTypeIn(vs ...ident.IDType) predicate.NaturalPerson {
+func IDTypeIn(vs ...vocab.IDType) predicate.NaturalPerson {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -198,7 +198,7 @@ func IDTypeIn(vs ...ident.IDType) predicate.NaturalPerson {
 }
 
 // IDTypeNotIn applies the NotIn predicate on the "id_type" field.
-func IDTypeNotIn(vs ...ident.IDType) predicate.NaturalPerson {
+func IDTypeNotIn(vs ...vocab.IDType) predicate.NaturalPerson {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -467,19 +467,19 @@ func NameContainsFold(v string) predicate.NaturalPerson {
 }
 
 // GenderEQ applies the EQ predicate on the "gender" field.
-func GenderEQ(v ident.Gender) predicate.NaturalPerson {
+func GenderEQ(v vocab.Gender) predicate.NaturalPerson {
 	vc := v
 	return predicate.NaturalPerson(sql.FieldEQ(FieldGender, vc))
 }
 
 // GenderNEQ applies the NEQ predicate on the "gender" field.
-func GenderNEQ(v ident.Gender) predicate.NaturalPerson {
+func GenderNEQ(v vocab.Gender) predicate.NaturalPerson {
 	vc := v
 	return predicate.NaturalPerson(sql.FieldNEQ(FieldGender, vc))
 }
 
 // GenderIn applies the In predicate on the "gender" field.
-func GenderIn(vs ...ident.Gender) predicate.NaturalPerson {
+func GenderIn(vs ...vocab.Gender) predicate.NaturalPerson {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -488,7 +488,7 @@ func GenderIn(vs ...ident.Gender) predicate.NaturalPerson {
 }
 
 // GenderNotIn applies the NotIn predicate on the "gender" field.
-func GenderNotIn(vs ...ident.Gender) predicate.NaturalPerson {
+func GenderNotIn(vs ...vocab.Gender) predicate.NaturalPerson {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

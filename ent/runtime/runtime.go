@@ -128,9 +128,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	administrativelicenseHooks := schema.AdministrativeLicense{}.Hooks()
-
-	administrativelicense.Hooks[1] = administrativelicenseHooks[0]
 	administrativelicenseMixinFields0 := administrativelicenseMixin[0].Fields()
 	_ = administrativelicenseMixinFields0
 	administrativelicenseMixinFields1 := administrativelicenseMixin[1].Fields()
@@ -293,9 +290,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	administrativepenaltyHooks := schema.AdministrativePenalty{}.Hooks()
-
-	administrativepenalty.Hooks[1] = administrativepenaltyHooks[0]
 	administrativepenaltyMixinFields0 := administrativepenaltyMixin[0].Fields()
 	_ = administrativepenaltyMixinFields0
 	administrativepenaltyMixinFields1 := administrativepenaltyMixin[1].Fields()
@@ -646,11 +640,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	creditcommitmentHooks := schema.CreditCommitment{}.Hooks()
-
-	creditcommitment.Hooks[1] = creditcommitmentHooks[0]
-
-	creditcommitment.Hooks[2] = creditcommitmentHooks[1]
 	creditcommitmentMixinFields0 := creditcommitmentMixin[0].Fields()
 	_ = creditcommitmentMixinFields0
 	creditcommitmentMixinFields1 := creditcommitmentMixin[1].Fields()
@@ -751,11 +740,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	creditscoreeventHooks := schema.CreditScoreEvent{}.Hooks()
-
-	creditscoreevent.Hooks[1] = creditscoreeventHooks[0]
-
-	creditscoreevent.Hooks[2] = creditscoreeventHooks[1]
 	creditscoreeventMixinFields0 := creditscoreeventMixin[0].Fields()
 	_ = creditscoreeventMixinFields0
 	creditscoreeventMixinFields1 := creditscoreeventMixin[1].Fields()
@@ -948,9 +932,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	entityroleHooks := schema.EntityRole{}.Hooks()
-
-	entityrole.Hooks[1] = entityroleHooks[0]
 	entityroleMixinFields0 := entityroleMixin[0].Fields()
 	_ = entityroleMixinFields0
 	entityroleFields := schema.EntityRole{}.Fields()
@@ -1041,9 +1022,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	governmentintegrityrecordHooks := schema.GovernmentIntegrityRecord{}.Hooks()
-
-	governmentintegrityrecord.Hooks[1] = governmentintegrityrecordHooks[0]
 	governmentintegrityrecordMixinFields0 := governmentintegrityrecordMixin[0].Fields()
 	_ = governmentintegrityrecordMixinFields0
 	governmentintegrityrecordFields := schema.GovernmentIntegrityRecord{}.Fields()
@@ -1287,11 +1265,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	listentryHooks := schema.ListEntry{}.Hooks()
-
-	listentry.Hooks[1] = listentryHooks[0]
-
-	listentry.Hooks[2] = listentryHooks[1]
 	listentryMixinFields0 := listentryMixin[0].Fields()
 	_ = listentryMixinFields0
 	listentryMixinFields1 := listentryMixin[1].Fields()
@@ -1400,9 +1373,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	marketentityHooks := schema.MarketEntity{}.Hooks()
-
-	marketentity.Hooks[1] = marketentityHooks[0]
 	marketentityMixinFields0 := marketentityMixin[0].Fields()
 	_ = marketentityMixinFields0
 	marketentityFields := schema.MarketEntity{}.Fields()
@@ -1487,9 +1457,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	naturalpersonHooks := schema.NaturalPerson{}.Hooks()
-
-	naturalperson.Hooks[1] = naturalpersonHooks[0]
 	naturalpersonMixinFields0 := naturalpersonMixin[0].Fields()
 	_ = naturalpersonMixinFields0
 	naturalpersonFields := schema.NaturalPerson{}.Fields()
@@ -1562,9 +1529,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	objectionHooks := schema.Objection{}.Hooks()
-
-	objection.Hooks[1] = objectionHooks[0]
 	objectionMixinFields0 := objectionMixin[0].Fields()
 	_ = objectionMixinFields0
 	objectionFields := schema.Objection{}.Fields()
@@ -1621,9 +1585,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	priornoticeHooks := schema.PriorNotice{}.Hooks()
-
-	priornotice.Hooks[1] = priornoticeHooks[0]
 	priornoticeMixinFields0 := priornoticeMixin[0].Fields()
 	_ = priornoticeMixinFields0
 	priornoticeFields := schema.PriorNotice{}.Fields()
@@ -1753,9 +1714,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	repairapplicationHooks := schema.RepairApplication{}.Hooks()
-
-	repairapplication.Hooks[1] = repairapplicationHooks[0]
 	repairapplicationMixinFields0 := repairapplicationMixin[0].Fields()
 	_ = repairapplicationMixinFields0
 	repairapplicationFields := schema.RepairApplication{}.Fields()
@@ -1819,9 +1777,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	sectorratingHooks := schema.SectorRating{}.Hooks()
-
-	sectorrating.Hooks[1] = sectorratingHooks[0]
 	sectorratingMixinFields0 := sectorratingMixin[0].Fields()
 	_ = sectorratingMixinFields0
 	sectorratingMixinFields1 := sectorratingMixin[1].Fields()
@@ -1964,9 +1919,6 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
-	spotcheckHooks := schema.SpotCheck{}.Hooks()
-
-	spotcheck.Hooks[1] = spotcheckHooks[0]
 	spotcheckMixinFields0 := spotcheckMixin[0].Fields()
 	_ = spotcheckMixinFields0
 	spotcheckMixinFields1 := spotcheckMixin[1].Fields()

@@ -1,10 +1,11 @@
 package schema
 
 import (
+	"time"
+
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"

@@ -11,12 +11,11 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // EvaluationRuleSet is one version of the composite-evaluation method, in force between its
-// dates: weights, scales, bands and gates are data (sectors/evaluation.RuleSet).
+// dates: weights, scales, bands and gates are data (sectors/vocab.RuleSet).
 type EvaluationRuleSet struct{ ent.Schema }
 
 // Fields of the EvaluationRuleSet.
@@ -26,7 +25,7 @@ func (EvaluationRuleSet) Fields() []ent.Field {
 		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day it is in force."),
 		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
 			Comment("First day it is no longer in force; empty while in force."),
-		field.JSON("rules", evaluation.RuleSet{}).Comment("Weights, scales, bands and gates.").
+		field.JSON("rules", vocab.RuleSet{}).Comment("Weights, scales, bands and gates.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was stored."),
 	}
@@ -84,10 +83,10 @@ func (InspectionPlan) Fields() []ent.Field {
 		field.String("code").Unique().NotEmpty().MaxLen(64).Comment("Plan code, used as the spot checks' task ID."),
 		field.String("division_code").MaxLen(6).Comment("Division whose entities were drawn (a city or county code)."),
 		field.Int64("seed").Comment("Random seed; the same inputs and seed draw the same plan."),
-		field.JSON("ratios", map[evaluation.Tier]float64{}).Comment("Share drawn per risk tier.").
+		field.JSON("ratios", map[vocab.Tier]float64{}).Comment("Share drawn per risk tier.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Int("candidates").Comment("Entities it was drawn from."),
-		field.JSON("assignments", []sampling.Assignment{}).Comment("Drawn entities with their tier and inspector.").
+		field.JSON("assignments", []vocab.Assignment{}).Comment("Drawn entities with their tier and inspector.").
 			Annotations(entgql.Type("[InspectionAssignment!]"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Time("drawn_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was drawn."),
 		field.Int("department_id").Immutable().Comment("Department that drew it."),

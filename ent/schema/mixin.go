@@ -13,7 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // dateType stores legal dates as DATE on MySQL (no 2038 limit of TIMESTAMP).
@@ -59,13 +59,13 @@ type RecordMixin struct {
 // Fields of the RecordMixin.
 func (RecordMixin) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("sector").GoType(sectors.Sector("")).
+		field.Enum("sector").GoType(vocab.Sector("")).
 			Comment("Sector of the deciding department (所属领域); set from the department.").
 			Annotations(noInput, entgql.Type("Sector")),
-		field.Enum("severity").GoType(sectors.Severity("")).Optional().Nillable().
+		field.Enum("severity").GoType(vocab.Severity("")).Optional().Nillable().
 			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.").
 			Annotations(entgql.Type("Severity")),
-		field.Enum("status").GoType(sectors.RecordStatus("")).Default(string(sectors.Published)).
+		field.Enum("status").GoType(vocab.RecordStatus("")).Default(string(vocab.Published)).
 			Comment("Publication status (公示状态).").Annotations(entgql.Type("RecordStatus")),
 		field.String("source_system").NotEmpty().MaxLen(64).
 			Comment("System that sent the record (数据来源系统)."),

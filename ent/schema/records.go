@@ -9,7 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -19,9 +19,9 @@ import (
 var personName = entgql.Skip(entgql.SkipType, entgql.SkipWhereInput)
 
 // recordPolicy is the privacy policy every record type shares.
-func recordPolicy(public rule.PublicPredicate, lists bool) ent.Policy {
+func recordPolicy(t vocab.RecordType, lists bool) ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.FilterRecords(public)},
+		Query:    privacy.QueryPolicy{rule.FilterRecords(t)},
 		Mutation: privacy.MutationPolicy{rule.WriteRecords(lists)},
 	}
 }
@@ -67,7 +67,7 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.String("violation_type").NotEmpty().MaxLen(255).Comment("违法行为类型 (CF_WFXW)."),
 		field.Text("violation_facts").NotEmpty().Comment("违法事实 (CF_SY)."),
 		field.Text("legal_basis").NotEmpty().Comment("处罚依据 (CF_YJ)."),
-		field.JSON("penalty_categories", []sectors.PenaltyCategory{}).
+		field.JSON("penalty_categories", []vocab.PenaltyCategory{}).
 			Comment("处罚类别 (CF_CFLB); one decision may impose several.").
 			Annotations(entgql.Type("[PenaltyCategory!]"), entgql.Skip(entgql.SkipWhereInput)),
 		field.Text("penalty_content").NotEmpty().Comment("处罚内容 (CF_NR)."),
@@ -126,12 +126,7 @@ func (AdministrativePenalty) Indexes() []ent.Index {
 
 // Policy of the AdministrativePenalty: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (AdministrativePenalty) Policy() ent.Policy { return recordPolicy(rule.PenaltyInPublicity, false) }
-
-// Hooks of the AdministrativePenalty.
-func (AdministrativePenalty) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: penaltyRules, evaluates: true})}
-}
+func (AdministrativePenalty) Policy() ent.Policy { return recordPolicy(vocab.RecordPenalty, false) }
 
 // Annotations of the AdministrativePenalty.
 func (AdministrativePenalty) Annotations() []schema.Annotation {
@@ -174,12 +169,7 @@ func (AdministrativeLicense) Indexes() []ent.Index {
 
 // Policy of the AdministrativeLicense: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (AdministrativeLicense) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
-
-// Hooks of the AdministrativeLicense.
-func (AdministrativeLicense) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules})}
-}
+func (AdministrativeLicense) Policy() ent.Policy { return recordPolicy(vocab.RecordLicence, false) }
 
 // Annotations of the AdministrativeLicense.
 func (AdministrativeLicense) Annotations() []schema.Annotation {
@@ -237,12 +227,7 @@ func (ListEntry) Indexes() []ent.Index {
 
 // Policy of the ListEntry: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (ListEntry) Policy() ent.Policy { return recordPolicy(rule.ListEntryInPublicity, true) }
-
-// Hooks of the ListEntry.
-func (ListEntry) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true, extra: listEntryRules, evaluates: true}), listingEvents}
-}
+func (ListEntry) Policy() ent.Policy { return recordPolicy(vocab.RecordListEntry, true) }
 
 // Annotations of the ListEntry.
 func (ListEntry) Annotations() []schema.Annotation {
@@ -279,12 +264,7 @@ func (SectorRating) Indexes() []ent.Index {
 
 // Policy of the SectorRating: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (SectorRating) Policy() ent.Policy { return recordPolicy(rule.RatingInForce, false) }
-
-// Hooks of the SectorRating.
-func (SectorRating) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true})}
-}
+func (SectorRating) Policy() ent.Policy { return recordPolicy(vocab.RecordRating, false) }
 
 // Annotations of the SectorRating.
 func (SectorRating) Annotations() []schema.Annotation {
@@ -319,12 +299,7 @@ func (SpotCheck) Indexes() []ent.Index {
 
 // Policy of the SpotCheck: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (SpotCheck) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
-
-// Hooks of the SpotCheck.
-func (SpotCheck) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"inspected_on"}})}
-}
+func (SpotCheck) Policy() ent.Policy { return recordPolicy(vocab.RecordSpotCheck, false) }
 
 // Annotations of the SpotCheck.
 func (SpotCheck) Annotations() []schema.Annotation {
@@ -360,12 +335,7 @@ func (CreditCommitment) Edges() []ent.Edge {
 
 // Policy of the CreditCommitment: readable per sector (public rows to public readers), writable by the
 // deciding department's sector.
-func (CreditCommitment) Policy() ent.Policy { return recordPolicy(rule.NeverPublic, false) }
-
-// Hooks of the CreditCommitment.
-func (CreditCommitment) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"signed_on"}}), commitmentBreachHook}
-}
+func (CreditCommitment) Policy() ent.Policy { return recordPolicy(vocab.RecordCommitment, false) }
 
 // Annotations of the CreditCommitment.
 func (CreditCommitment) Annotations() []schema.Annotation {
@@ -399,12 +369,7 @@ func (CreditScoreEvent) Fields() []ent.Field {
 }
 
 // Policy of the CreditScoreEvent: like any record of its department's sector.
-func (CreditScoreEvent) Policy() ent.Policy { return recordPolicy(rule.Published, false) }
-
-// Hooks of the CreditScoreEvent: validation, then the score, rating and listings follow.
-func (CreditScoreEvent) Hooks() []ent.Hook {
-	return []ent.Hook{recordHook(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), scoreEventEffects}
-}
+func (CreditScoreEvent) Policy() ent.Policy { return recordPolicy(vocab.RecordScoreEvent, false) }
 
 // Annotations of the CreditScoreEvent.
 func (CreditScoreEvent) Annotations() []schema.Annotation {
@@ -443,9 +408,6 @@ func (GovernmentIntegrityRecord) Indexes() []ent.Index {
 func (GovernmentIntegrityRecord) Policy() ent.Policy {
 	return registryPolicy(rule.CreditOfficeOrAuditor, rule.PolicyWriter)
 }
-
-// Hooks of the GovernmentIntegrityRecord.
-func (GovernmentIntegrityRecord) Hooks() []ent.Hook { return []ent.Hook{governmentRecordHook} }
 
 // Annotations of the GovernmentIntegrityRecord.
 func (GovernmentIntegrityRecord) Annotations() []schema.Annotation {

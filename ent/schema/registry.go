@@ -9,9 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
-	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -79,7 +77,7 @@ func (Department) Fields() []ent.Field {
 			Annotations(entgql.OrderField("CODE")),
 		field.String("name").NotEmpty().Comment("Official name (部门名称).").
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("sector").GoType(sectors.Sector("")).Comment("Sector the department supervises.").
+		field.Enum("sector").GoType(vocab.Sector("")).Comment("Sector the department supervises.").
 			Annotations(entgql.Type("Sector")),
 		field.String("division_code").MinLen(6).MaxLen(6).Comment("GB/T 2260 code of the division it serves."),
 		field.Enum("level").Values("PROVINCE", "CITY", "COUNTY").Comment("Administrative level."),
@@ -168,7 +166,7 @@ func (MarketEntity) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(255).
 			Comment("Registered name (名称).").
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("entity_kind").GoType(ident.EntityKind("")).
+		field.Enum("entity_kind").GoType(vocab.EntityKind("")).
 			Comment("Kind of entity (机构类别), derived from USCC positions 1-2.").Annotations(noInput, entgql.Type("EntityKind")),
 		field.String("division_code").MaxLen(6).
 			Comment("GB/T 2260 code of the registering authority (登记管理机关行政区划码), USCC positions 3-8.").
@@ -192,16 +190,16 @@ func (MarketEntity) Fields() []ent.Field {
 			Comment("Industry code (国民经济行业代码, GB/T 4754): a section letter and up to four digits."),
 		field.Int("legal_representative_id").Optional().
 			Comment("Current legal representative; maintained from LEGAL_REPRESENTATIVE roles.").Annotations(noInput),
-		field.Enum("risk_tier").GoType(evaluation.Tier("")).Optional().Nillable().
+		field.Enum("risk_tier").GoType(vocab.Tier("")).Optional().Nillable().
 			Comment("Risk tier from the composite evaluation: A low risk, B general, C higher, D high (信用风险分类). Recomputed in the same transaction as every write that changes it.").
 			Annotations(noInput, entgql.Type("RiskTier"), entgql.OrderField("RISK_TIER")),
 		field.Int("credit_score").Optional().Nillable().
 			Comment("Composite credit score, 0–1000.").
 			Annotations(noInput, entgql.OrderField("CREDIT_SCORE")),
-		field.Enum("credit_grade").GoType(evaluation.Grade("")).Optional().Nillable().
+		field.Enum("credit_grade").GoType(vocab.Grade("")).Optional().Nillable().
 			Comment("Composite grade: EXCELLENT 优, GOOD 良, MEDIUM 中, POOR 差.").
 			Annotations(noInput, entgql.Type("CreditGrade")),
-		field.JSON("evaluation", &evaluation.Result{}).Optional().
+		field.JSON("evaluation", &vocab.Result{}).Optional().
 			Comment("The composite evaluation with its explanation: components with weights, gates that fired, the rule set.").
 			Annotations(noInput, entgql.Type("Evaluation"), entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.Time("evaluated_at").Optional().Nillable().SchemaType(timeType).
@@ -242,9 +240,6 @@ func (MarketEntity) Indexes() []ent.Index {
 	}
 }
 
-// Hooks of the MarketEntity.
-func (MarketEntity) Hooks() []ent.Hook { return []ent.Hook{marketEntityHook} }
-
 // Policy of the MarketEntity.
 func (MarketEntity) Policy() ent.Policy {
 	return registryPolicy(rule.RegistryOrPublic, rule.RegistryWriter)
@@ -269,7 +264,7 @@ func (NaturalPerson) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
 // Fields of the NaturalPerson.
 func (NaturalPerson) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("id_type").GoType(ident.IDType("")).Default(string(ident.IDResidentCard)).Immutable().
+		field.Enum("id_type").GoType(vocab.IDType("")).Default(string(vocab.IDResidentCard)).Immutable().
 			Comment("Type of identity document (证件类型).").Annotations(entgql.Type("IDType")),
 		field.String("id_number").NotEmpty().MaxLen(255).Immutable().Sensitive().
 			Comment("Identity document number (证件号码); resident IDs are validated per GB 11643. Given in plain text on input, stored encrypted (AES-GCM); read it through idNumber(purpose:).").
@@ -280,7 +275,7 @@ func (NaturalPerson) Fields() []ent.Field {
 			Comment("The ID number masked: first and last four characters kept.").Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").NotEmpty().MaxLen(128).Comment("Name (姓名).").
 			Annotations(entgql.OrderField("NAME")),
-		field.Enum("gender").GoType(ident.Gender("")).Optional().Nillable().
+		field.Enum("gender").GoType(vocab.Gender("")).Optional().Nillable().
 			Comment("Gender, derived from a resident identity number.").Annotations(noInput, entgql.Type("Gender")),
 		field.Time("birth_date").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Birth date, derived from a resident identity number.").Annotations(noInput),
@@ -310,9 +305,6 @@ func (NaturalPerson) Indexes() []ent.Index {
 		index.Fields("name"),
 	}
 }
-
-// Hooks of the NaturalPerson.
-func (NaturalPerson) Hooks() []ent.Hook { return []ent.Hook{naturalPersonHook} }
 
 // Policy of the NaturalPerson.
 func (NaturalPerson) Policy() ent.Policy {
@@ -362,9 +354,6 @@ func (EntityRole) Edges() []ent.Edge {
 func (EntityRole) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("entity_id", "role"), index.Fields("person_id", "role")}
 }
-
-// Hooks of the EntityRole.
-func (EntityRole) Hooks() []ent.Hook { return []ent.Hook{entityRoleHook} }
 
 // Policy of the EntityRole.
 func (EntityRole) Policy() ent.Policy { return registryPolicy(rule.RegistryOnly, rule.RegistryWriter) }

@@ -11,7 +11,8 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/creditgraph/creditgraph/authz/rule"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // PriorNotice is the written notice served on a natural person before they are put on a list
@@ -59,9 +60,6 @@ func (PriorNotice) Indexes() []ent.Index {
 
 // Policy of the PriorNotice: departments read; a department's writers serve notices.
 func (PriorNotice) Policy() ent.Policy { return workflowPolicy() }
-
-// Hooks of the PriorNotice.
-func (PriorNotice) Hooks() []ent.Hook { return []ent.Hook{priorNoticeHook} }
 
 // Annotations of the PriorNotice.
 func (PriorNotice) Annotations() []schema.Annotation {
@@ -184,9 +182,6 @@ func (RepairApplication) Indexes() []ent.Index {
 // drafts; transitions are made by sectors/repair after its own role table.
 func (RepairApplication) Policy() ent.Policy { return workflowPolicy() }
 
-// Hooks of the RepairApplication.
-func (RepairApplication) Hooks() []ent.Hook { return []ent.Hook{oneRecordHook} }
-
 // Annotations of the RepairApplication.
 func (RepairApplication) Annotations() []schema.Annotation {
 	return []schema.Annotation{
@@ -256,7 +251,7 @@ func (Objection) Fields() []ent.Field {
 		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
 			Comment("Deadline of the current step, in working days."),
 		field.Text("decision_reason").Optional().Annotations(noInput).Comment("Reasons of the last decision."),
-		field.JSON("history", []sectors.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
+		field.JSON("history", []vocab.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
 			Comment("Every step with actor, time and reason."),
 	}
 }
@@ -275,9 +270,6 @@ func (Objection) Edges() []ent.Edge {
 
 // Policy of the Objection: departments read; filed and moved by sectors/objection.
 func (Objection) Policy() ent.Policy { return workflowPolicy() }
-
-// Hooks of the Objection.
-func (Objection) Hooks() []ent.Hook { return []ent.Hook{oneRecordHook} }
 
 // Annotations of the Objection.
 func (Objection) Annotations() []schema.Annotation {
@@ -311,5 +303,14 @@ func (ExemptionPeriod) Annotations() []schema.Annotation {
 		entgql.RelayConnection(), entgql.QueryField(),
 		entgql.Mutations(entgql.MutationCreate()),
 		schema.Comment("A declared exemption period (e.g. the epidemic exemption of SMEs)."),
+	}
+}
+
+// workflowPolicy governs workflow documents tied to a department: departments (not the
+// public) read them; writers of the department's sector create and change them.
+func workflowPolicy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRegistry(rule.RegistryOnly)},
+		Mutation: privacy.MutationPolicy{rule.WriteRecords(false)},
 	}
 }

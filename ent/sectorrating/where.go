@@ -8,7 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // ID filters vertices based on their ID field.
@@ -217,19 +217,19 @@ func UpdatedAtLTE(v time.Time) predicate.SectorRating {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v sectors.Sector) predicate.SectorRating {
+func SectorEQ(v vocab.Sector) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v sectors.Sector) predicate.SectorRating {
+func SectorNEQ(v vocab.Sector) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...sectors.Sector) predicate.SectorRating {
+func SectorIn(vs ...vocab.Sector) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -238,7 +238,7 @@ func SectorIn(vs ...sectors.Sector) predicate.SectorRating {
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...sectors.Sector) predicate.SectorRating {
+func SectorNotIn(vs ...vocab.Sector) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -247,19 +247,19 @@ func SectorNotIn(vs ...sectors.Sector) predicate.SectorRating {
 }
 
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v sectors.Severity) predicate.SectorRating {
+func SeverityEQ(v vocab.Severity) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldEQ(FieldSeverity, vc))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v sectors.Severity) predicate.SectorRating {
+func SeverityNEQ(v vocab.Severity) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldNEQ(FieldSeverity, vc))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...sectors.Severity) predicate.SectorRating {
+func SeverityIn(vs ...vocab.Severity) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -268,7 +268,7 @@ func SeverityIn(vs ...sectors.Severity) predicate.SectorRating {
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...sectors.Severity) predicate.SectorRating {
+func SeverityNotIn(vs ...vocab.Severity) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -287,19 +287,19 @@ func SeverityNotNil() predicate.SectorRating {
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
-func StatusEQ(v sectors.RecordStatus) predicate.SectorRating {
+func StatusEQ(v vocab.RecordStatus) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldEQ(FieldStatus, vc))
 }
 
 // StatusNEQ applies the NEQ predicate on the "status" field.
-func StatusNEQ(v sectors.RecordStatus) predicate.SectorRating {
+func StatusNEQ(v vocab.RecordStatus) predicate.SectorRating {
 	vc := v
 	return predicate.SectorRating(sql.FieldNEQ(FieldStatus, vc))
 }
 
 // StatusIn applies the In predicate on the "status" field.
-func StatusIn(vs ...sectors.RecordStatus) predicate.SectorRating {
+func StatusIn(vs ...vocab.RecordStatus) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]
@@ -308,7 +308,7 @@ func StatusIn(vs ...sectors.RecordStatus) predicate.SectorRating {
 }
 
 // StatusNotIn applies the NotIn predicate on the "status" field.
-func StatusNotIn(vs ...sectors.RecordStatus) predicate.SectorRating {
+func StatusNotIn(vs ...vocab.RecordStatus) predicate.SectorRating {
 	v := make([]any, len(vs))
 	for i := range v {
 		v[i] = vs[i]

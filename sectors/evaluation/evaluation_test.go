@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func TestEvaluate(t *testing.T) {
@@ -17,33 +17,33 @@ func TestEvaluate(t *testing.T) {
 		name  string
 		in    Input
 		score int
-		tier  Tier
+		tier  vocab.Tier
 		gates int
 	}{
-		{"no ratings: neutral", Input{}, 800, TierB, 0},
-		{"risk A only", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}}, 1000, TierA, 0},
-		{"risk B only: 750", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "B")}}, 750, TierB, 0},
-		{"risk C only: 450", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "C")}}, 450, TierC, 0},
-		{"risk D only: 100", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "D")}}, 100, TierD, 0},
+		{"no ratings: neutral", Input{}, 800, vocab.TierB, 0},
+		{"risk A only", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}}, 1000, vocab.TierA, 0},
+		{"risk B only: 750", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "B")}}, 750, vocab.TierB, 0},
+		{"risk C only: 450", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "C")}}, 450, vocab.TierC, 0},
+		{"risk D only: 100", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "D")}}, 100, vocab.TierD, 0},
 		// 0.4·100 + 0.2·30 = 46 over weight 0.6 → 76.67 → 767 → B.
-		{"risk A, env RED", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("ENV_CREDIT_JS", "RED")}}, 767, TierB, 0},
+		{"risk A, env RED", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("ENV_CREDIT_JS", "RED")}}, 767, vocab.TierB, 0},
 		// (0.4·100 + 0.2·100 + 0.2·70)/0.8 = 92.5 → 925 → A.
-		{"three sectors", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("LABOUR_INTEGRITY", "A"), r("TRANSPORT_OPERATOR_JS", "B")}}, 925, TierA, 0},
-		{"band edge 850 is A", Input{Ratings: []Rating{r("TRANSPORT_OPERATOR_JS", "A")}}, 850, TierA, 0},
-		{"mixed grades: (30+12+6)/0.8 = 60", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "B"), r("ENV_CREDIT_JS", "YELLOW"), r("LABOUR_INTEGRITY", "C")}}, 600, TierC, 0},
-		{"just below A: transport B+ market A = (40+14)/0.6 = 90", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("TRANSPORT_OPERATOR_JS", "B")}}, 900, TierA, 0},
-		{"band edge 650 is B: env YELLOW+labour B = (12+14)/0.4 = 65", Input{Ratings: []Rating{r("ENV_CREDIT_JS", "YELLOW"), r("LABOUR_INTEGRITY", "B")}}, 650, TierB, 0},
-		{"env RED + labour B = (6+14)/0.4 = 50 → C", Input{Ratings: []Rating{r("ENV_CREDIT_JS", "RED"), r("LABOUR_INTEGRITY", "B")}}, 500, TierC, 0},
-		{"unknown scheme ignored", Input{Ratings: []Rating{r("EIA_PROVIDER_POINTS", "WARNING")}}, 800, TierB, 0},
-		{"serious listing gates to D", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Listings: []Listing{{"MS_SERIOUS_ILLEGAL_DISHONEST", sectors.Serious}}}, 1000, TierD, 1},
-		{"general penalty caps at C", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Penalties: []Penalty{{sectors.General}}}, 1000, TierC, 1},
-		{"minor penalty: no gate", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Penalties: []Penalty{{sectors.Minor}}}, 1000, TierA, 0},
-		{"cap does not improve D", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "D")}, Penalties: []Penalty{{sectors.General}}}, 100, TierD, 1},
-		{"two gates", Input{Listings: []Listing{{"X", sectors.Serious}}, Penalties: []Penalty{{sectors.Serious}}}, 800, TierD, 2},
+		{"three sectors", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("LABOUR_INTEGRITY", "A"), r("TRANSPORT_OPERATOR_JS", "B")}}, 925, vocab.TierA, 0},
+		{"band edge 850 is A", Input{Ratings: []Rating{r("TRANSPORT_OPERATOR_JS", "A")}}, 850, vocab.TierA, 0},
+		{"mixed grades: (30+12+6)/0.8 = 60", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "B"), r("ENV_CREDIT_JS", "YELLOW"), r("LABOUR_INTEGRITY", "C")}}, 600, vocab.TierC, 0},
+		{"just below A: transport B+ market A = (40+14)/0.6 = 90", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A"), r("TRANSPORT_OPERATOR_JS", "B")}}, 900, vocab.TierA, 0},
+		{"band edge 650 is B: env YELLOW+labour B = (12+14)/0.4 = 65", Input{Ratings: []Rating{r("ENV_CREDIT_JS", "YELLOW"), r("LABOUR_INTEGRITY", "B")}}, 650, vocab.TierB, 0},
+		{"env RED + labour B = (6+14)/0.4 = 50 → C", Input{Ratings: []Rating{r("ENV_CREDIT_JS", "RED"), r("LABOUR_INTEGRITY", "B")}}, 500, vocab.TierC, 0},
+		{"unknown scheme ignored", Input{Ratings: []Rating{r("EIA_PROVIDER_POINTS", "WARNING")}}, 800, vocab.TierB, 0},
+		{"serious listing gates to D", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Listings: []Listing{{"MS_SERIOUS_ILLEGAL_DISHONEST", vocab.Serious}}}, 1000, vocab.TierD, 1},
+		{"general penalty caps at C", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Penalties: []Penalty{{vocab.General}}}, 1000, vocab.TierC, 1},
+		{"minor penalty: no gate", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "A")}, Penalties: []Penalty{{vocab.Minor}}}, 1000, vocab.TierA, 0},
+		{"cap does not improve D", Input{Ratings: []Rating{r("MARKET_RISK_CLASS", "D")}, Penalties: []Penalty{{vocab.General}}}, 100, vocab.TierD, 1},
+		{"two gates", Input{Listings: []Listing{{"X", vocab.Serious}}, Penalties: []Penalty{{vocab.Serious}}}, 800, vocab.TierD, 2},
 	}
 	for _, tt := range tests {
 		got := Evaluate(rs, tt.in)
-		if got.Score != tt.score || got.Tier != tt.tier || len(got.Gates) != tt.gates || got.Grade != GradeOf(tt.tier) || got.RuleSet != rs.Name {
+		if got.Score != tt.score || got.Tier != tt.tier || len(got.Gates) != tt.gates || got.Grade != vocab.GradeOf(tt.tier) || got.RuleSet != rs.Name {
 			t.Errorf("%s: got score %d tier %s gates %v grade %s; want %d %s %d gates", tt.name, got.Score, got.Tier, got.Gates, got.Grade, tt.score, tt.tier, tt.gates)
 		}
 	}
@@ -55,13 +55,13 @@ func TestEvaluate(t *testing.T) {
 }
 
 func TestRuleSetValidate(t *testing.T) {
-	bad := []RuleSet{
+	bad := []vocab.RuleSet{
 		{},
 		{Name: "x"},
-		{Name: "x", Bands: []Band{{TierA, 500}, {TierB, 600}, {TierD, 0}}},
-		{Name: "x", Bands: []Band{{TierA, 500}}},
-		{Name: "x", Bands: []Band{{TierA, 0}}, Weights: map[string]float64{"S": 1}},
-		{Name: "x", Bands: []Band{{TierA, 0}}, Weights: map[string]float64{"S": -1}, Scales: map[string]map[string]float64{"S": {}}},
+		{Name: "x", Bands: []vocab.Band{{Tier: vocab.TierA, MinScore: 500}, {Tier: vocab.TierB, MinScore: 600}, {Tier: vocab.TierD, MinScore: 0}}},
+		{Name: "x", Bands: []vocab.Band{{Tier: vocab.TierA, MinScore: 500}}},
+		{Name: "x", Bands: []vocab.Band{{Tier: vocab.TierA, MinScore: 0}}, Weights: map[string]float64{"S": 1}},
+		{Name: "x", Bands: []vocab.Band{{Tier: vocab.TierA, MinScore: 0}}, Weights: map[string]float64{"S": -1}, Scales: map[string]map[string]float64{"S": {}}},
 	}
 	for i, rs := range bad {
 		if rs.Validate() == nil {

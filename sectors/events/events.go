@@ -1,15 +1,17 @@
 // Package events carries credit events — listings, removals, repair and objection decisions —
 // from the transactions that make them to the GraphQL subscribers of this instance. Events are
-// published only after their transaction commits (see Publish in package notify), and each
+// published only after their transaction commits (AfterCommit), and each
 // subscriber gets only what its role may see.
 package events
 
 import (
+	"context"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Type is the kind of a credit event.
@@ -29,15 +31,15 @@ func (Type) Values() []string {
 }
 
 // MarshalGQL writes the type as a GraphQL enum.
-func (t Type) MarshalGQL(w io.Writer) { sectors.MarshalEnum(w, string(t)) }
+func (t Type) MarshalGQL(w io.Writer) { vocab.MarshalEnum(w, string(t)) }
 
 // UnmarshalGQL reads a GraphQL enum.
-func (t *Type) UnmarshalGQL(v any) error { return sectors.UnmarshalEnum(v, t, "credit event type") }
+func (t *Type) UnmarshalGQL(v any) error { return vocab.UnmarshalEnum(v, t, "credit event type") }
 
 // Event is one credit event.
 type Event struct {
 	Type     Type
-	Sector   sectors.Sector // sector of the record
+	Sector   vocab.Sector // sector of the record
 	RecordID int
 	EntityID int // 0 when the subject is a person
 	// Public is set when the record is public (a listing in publicity), so readers of public
@@ -53,10 +55,16 @@ type Broker struct {
 	mu   sync.Mutex
 	next int
 	subs map[int]chan Event
+	now  vocab.Clock
 }
 
-// NewBroker returns an empty broker.
-func NewBroker() *Broker { return &Broker{subs: map[int]chan Event{}} }
+// NewBroker returns an empty broker that stamps events with clock's time.
+func NewBroker(clock vocab.Clock) *Broker {
+	if clock == nil {
+		clock = vocab.SystemClock
+	}
+	return &Broker{subs: map[int]chan Event{}, now: clock}
+}
 
 // Publish sends e to every subscriber that has room.
 func (b *Broker) Publish(e Event) {
@@ -64,7 +72,7 @@ func (b *Broker) Publish(e Event) {
 		return
 	}
 	if e.At.IsZero() {
-		e.At = time.Now()
+		e.At = b.now()
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -99,4 +107,26 @@ func (b *Broker) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.subs)
+}
+
+// AfterCommit publishes e through b when the transaction in ctx commits, or at once outside a
+// transaction: an event of a rolled-back change is never seen.
+func AfterCommit(ctx context.Context, b *Broker, e Event) {
+	if b == nil {
+		return
+	}
+	tx := ent.TxFromContext(ctx)
+	if tx == nil {
+		b.Publish(e)
+		return
+	}
+	tx.OnCommit(func(next ent.Committer) ent.Committer {
+		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			err := next.Commit(ctx, tx)
+			if err == nil {
+				b.Publish(e)
+			}
+			return err
+		})
+	})
 }

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // go test ./sectors/ident -run '^$' -fuzz FuzzValidateUSCC -fuzztime 60s
@@ -37,13 +40,13 @@ func FuzzValidateUSCC(f *testing.F) {
 func FuzzValidateIDNumber(f *testing.F) {
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 	for _, s := range []string{"11010519491231002X", "11010519491231002x", "440524188001010014", "110105194902300021", "", "E12345678"} {
-		f.Add(s, string(IDResidentCard))
-		f.Add(s, string(IDPassport))
+		f.Add(s, string(vocab.IDResidentCard))
+		f.Add(s, string(vocab.IDPassport))
 	}
 	f.Fuzz(func(t *testing.T, raw, typ string) {
 		number := NormalizeIDNumber(raw)
-		facts, err := ValidateIDNumber(IDType(typ), number, now)
-		if err != nil || IDType(typ) != IDResidentCard {
+		facts, err := ValidateIDNumber(vocab.IDType(typ), number, now)
+		if err != nil || vocab.IDType(typ) != vocab.IDResidentCard {
 			return
 		}
 		if facts.BirthDate.After(now) || len(number) != 18 {
@@ -52,7 +55,7 @@ func FuzzValidateIDNumber(f *testing.F) {
 		if c, _ := ResidentIDCheckChar(number[:17]); c != number[17] {
 			t.Fatalf("%q accepted with a wrong check character", number)
 		}
-		if m := MaskIDNumber(number); strings.Contains(m, number[4:14]) {
+		if m := pii.MaskIDNumber(number); strings.Contains(m, number[4:14]) {
 			t.Fatalf("mask %q shows the middle of %q", m, number)
 		}
 	})

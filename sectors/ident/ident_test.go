@@ -1,9 +1,12 @@
 package ident
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 var now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
@@ -67,9 +70,9 @@ func TestNormalizeUSCC(t *testing.T) {
 }
 
 func TestEntityKindOf(t *testing.T) {
-	tests := map[string]EntityKind{
-		"91320214745555318W": KindEnterprise, "92320214745555318W": KindIndividualBusiness,
-		"121200004013590816": KindPublicInstitution, "N3": KindCollectiveEconomicTown, "Y1": KindOther,
+	tests := map[string]vocab.EntityKind{
+		"91320214745555318W": vocab.KindEnterprise, "92320214745555318W": vocab.KindIndividualBusiness,
+		"121200004013590816": vocab.KindPublicInstitution, "N3": vocab.KindCollectiveEconomicTown, "Y1": vocab.KindOther,
 	}
 	for in, want := range tests {
 		if got, ok := EntityKindOf(in); !ok || got != want {
@@ -84,14 +87,14 @@ func TestEntityKindOf(t *testing.T) {
 func TestValidateResidentID(t *testing.T) {
 	tests := []struct {
 		in     string
-		gender Gender
+		gender vocab.Gender
 		birth  string
 		errHas string
 	}{
-		{in: "11010519491231002X", gender: GenderFemale, birth: "1949-12-31"},
-		{in: "440524188001010014", gender: GenderMale, birth: "1880-01-01"},
-		{in: "34052419800101001X", gender: GenderMale, birth: "1980-01-01"},
-		{in: "360426199101010071", gender: GenderMale, birth: "1991-01-01"},
+		{in: "11010519491231002X", gender: vocab.GenderFemale, birth: "1949-12-31"},
+		{in: "440524188001010014", gender: vocab.GenderMale, birth: "1880-01-01"},
+		{in: "34052419800101001X", gender: vocab.GenderMale, birth: "1980-01-01"},
+		{in: "360426199101010071", gender: vocab.GenderMale, birth: "1991-01-01"},
 		{in: "110105194912310021", errHas: "should be 'X'"},
 		{in: "110105194913310020", errHas: "not a real birth date"},
 		{in: "110105202712310020", errHas: "in the future"},
@@ -114,20 +117,14 @@ func TestValidateResidentID(t *testing.T) {
 }
 
 func TestValidateIDNumberOtherTypes(t *testing.T) {
-	if _, err := ValidateIDNumber(IDPassport, "E12345678", now); err != nil {
+	if _, err := ValidateIDNumber(vocab.IDPassport, "E12345678", now); err != nil {
 		t.Errorf("passport: %v", err)
 	}
-	if _, err := ValidateIDNumber(IDPassport, "E1", now); err == nil {
+	if _, err := ValidateIDNumber(vocab.IDPassport, "E1", now); err == nil {
 		t.Error("short passport number accepted")
 	}
-	if _, err := ValidateIDNumber(IDHMTResidencePermit, "11010519491231002X", now); err == nil {
+	if _, err := ValidateIDNumber(vocab.IDHMTResidencePermit, "11010519491231002X", now); err == nil {
 		t.Error("residence permit without 81/82/83 prefix accepted")
-	}
-}
-
-func TestMaskIDNumber(t *testing.T) {
-	if got := MaskIDNumber("32050219800101123X"); got != "3205**********123X" {
-		t.Errorf("MaskIDNumber = %q", got)
 	}
 }
 
@@ -156,5 +153,26 @@ func TestOrgCodeCheckChar(t *testing.T) {
 		if err != nil || c != code[16] {
 			t.Errorf("OrgCodeCheckChar(%q) = %q, %v; want %q", code[8:16], c, err, code[16])
 		}
+	}
+}
+
+// The vocabulary's list of kinds is GB 32100's, in the order of its codes: every kind the
+// code table knows is in it once, and nothing else.
+func TestEntityKindValuesFollowTheCodeTable(t *testing.T) {
+	var want []string
+	seen := map[vocab.EntityKind]bool{}
+	for _, code := range []string{"11", "12", "13", "21", "31", "32", "33", "34", "35", "41", "51", "52", "53",
+		"61", "62", "71", "72", "81", "91", "92", "93", "A1", "N1", "N2", "N3", "Y1"} {
+		k, ok := EntityKindOf(code)
+		if !ok {
+			t.Fatalf("code %s has no kind", code)
+		}
+		if !seen[k] {
+			seen[k] = true
+			want = append(want, string(k))
+		}
+	}
+	if got := vocab.EntityKind("").Values(); !slices.Equal(got, want) {
+		t.Errorf("vocab.EntityKind.Values() = %v, want %v", got, want)
 	}
 }

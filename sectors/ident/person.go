@@ -2,55 +2,11 @@ package ident
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"github.com/creditgraph/creditgraph/sectors"
+	"github.com/creditgraph/creditgraph/vocab"
 )
-
-// IDType is the kind of identity document (证件类型) a natural person is recorded with. Only
-// resident identity numbers and residence permits carry a checksum.
-type IDType string
-
-const (
-	IDResidentCard         IDType = "RESIDENT_ID"                 // 居民身份证
-	IDHMTResidencePermit   IDType = "HMT_RESIDENCE_PERMIT"        // 港澳台居民居住证 (81/82/83 prefix, same checksum)
-	IDPassport             IDType = "PASSPORT"                    // 护照
-	IDHKMacaoPermit        IDType = "HK_MACAO_TRAVEL_PERMIT"      // 港澳居民来往内地通行证
-	IDTaiwanPermit         IDType = "TAIWAN_TRAVEL_PERMIT"        // 台湾居民来往大陆通行证
-	IDForeignPermanentCard IDType = "FOREIGN_PERMANENT_RESIDENCE" // 外国人永久居留身份证
-	IDOther                IDType = "OTHER"                       // 其他
-)
-
-// Values lists every ID type; ent uses it to declare the enum column.
-func (IDType) Values() []string {
-	return []string{string(IDResidentCard), string(IDHMTResidencePermit), string(IDPassport),
-		string(IDHKMacaoPermit), string(IDTaiwanPermit), string(IDForeignPermanentCard), string(IDOther)}
-}
-
-// MarshalGQL writes the type as a GraphQL enum value.
-func (t IDType) MarshalGQL(w io.Writer) { sectors.MarshalEnum(w, string(t)) }
-
-// UnmarshalGQL reads a GraphQL enum value.
-func (t *IDType) UnmarshalGQL(v any) error { return sectors.UnmarshalEnum(v, t, "ID type") }
-
-// Gender as encoded in the sequence digits of a resident identity number.
-type Gender string
-
-const (
-	GenderMale   Gender = "MALE"
-	GenderFemale Gender = "FEMALE"
-)
-
-// Values lists the genders; ent uses it to declare the enum column.
-func (Gender) Values() []string { return []string{string(GenderMale), string(GenderFemale)} }
-
-// MarshalGQL writes the gender as a GraphQL enum value.
-func (g Gender) MarshalGQL(w io.Writer) { sectors.MarshalEnum(w, string(g)) }
-
-// UnmarshalGQL reads a GraphQL enum value.
-func (g *Gender) UnmarshalGQL(v any) error { return sectors.UnmarshalEnum(v, g, "gender") }
 
 var idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 
@@ -73,7 +29,7 @@ func ResidentIDCheckChar(first17 string) (byte, error) {
 // PersonFacts are what a resident identity number tells about its holder.
 type PersonFacts struct {
 	BirthDate    time.Time
-	Gender       Gender
+	Gender       vocab.Gender
 	DivisionCode string // address code at issue time
 }
 
@@ -124,20 +80,20 @@ func ValidateResidentID(id string, now time.Time) (PersonFacts, error) {
 	if want != id[17] {
 		return PersonFacts{}, fmt.Errorf("check character is %q but should be %q: the number is mistyped", id[17], want)
 	}
-	g := GenderFemale
+	g := vocab.GenderFemale
 	if (id[16]-'0')%2 == 1 {
-		g = GenderMale
+		g = vocab.GenderMale
 	}
 	return PersonFacts{BirthDate: birth, Gender: g, DivisionCode: id[:6]}, nil
 }
 
 // ValidateIDNumber checks an ID number for its type: resident IDs and residence permits fully,
 // other documents for a plausible length and charset.
-func ValidateIDNumber(t IDType, number string, now time.Time) (PersonFacts, error) {
+func ValidateIDNumber(t vocab.IDType, number string, now time.Time) (PersonFacts, error) {
 	switch t {
-	case IDResidentCard:
+	case vocab.IDResidentCard:
 		return ValidateResidentID(number, now)
-	case IDHMTResidencePermit:
+	case vocab.IDHMTResidencePermit:
 		if len(number) != 18 || (number[:2] != "81" && number[:2] != "82" && number[:2] != "83") {
 			return PersonFacts{}, fmt.Errorf("a residence permit number has 18 characters and starts with 810000, 820000 or 830000")
 		}
@@ -153,21 +109,4 @@ func ValidateIDNumber(t IDType, number string, now time.Time) (PersonFacts, erro
 		}
 		return PersonFacts{}, nil
 	}
-}
-
-// MaskIDNumber keeps the first 4 and last 4 characters (3205**********123X).
-func MaskIDNumber(s string) string {
-	if len(s) <= 8 {
-		return strings.Repeat("*", len(s))
-	}
-	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
-}
-
-// MaskName keeps a person's surname (the first character) and stars the rest: 张三丰 → 张**.
-func MaskName(name string) string {
-	r := []rune(strings.TrimSpace(name))
-	if len(r) == 0 {
-		return ""
-	}
-	return string(r[0]) + strings.Repeat("*", max(len(r)-1, 1))
 }

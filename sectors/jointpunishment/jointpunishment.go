@@ -17,16 +17,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
-	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
 )
 
 // Purposes a department checks restrictions for.
@@ -47,17 +46,6 @@ type Restriction struct {
 	Until      *time.Time // planned end of the listing
 }
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
-func activeListing(day time.Time) predicate.ListEntry {
-	return listentry.And(listentry.StatusEQ(sectors.Published), listentry.UnderObjection(false),
-		listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
-		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
-		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)))
-}
-
 func checkPurpose(purpose string) error {
 	if !slices.Contains(Purposes, purpose) {
 		return derrors.Field("purpose", "unknown purpose %q (one of %v)", purpose, Purposes)
@@ -70,7 +58,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err := checkPurpose(purpose); err != nil {
 		return nil, err
 	}
-	ctx = internal(ctx)
+	ctx = authz.AsSystem(ctx)
 	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
@@ -82,7 +70,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err != nil {
 		return nil, err
 	}
-	lists, err := e.QueryListEntries().Where(activeListing(day)).WithDepartment().All(ctx)
+	lists, err := e.QueryListEntries().Where(publicity.ActiveListing(day)).WithDepartment().All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +87,7 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	if err := checkPurpose(purpose); err != nil {
 		return nil, err
 	}
-	ctx = internal(ctx)
+	ctx = authz.AsSystem(ctx)
 	if ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx); err != nil || !ok {
 		if err == nil {
 			err = fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
@@ -110,7 +98,7 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	if err != nil {
 		return nil, err
 	}
-	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), activeListing(day)).WithDepartment().All(ctx)
+	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), publicity.ActiveListing(day)).WithDepartment().All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +109,7 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID), entityrole.Or(entityrole.StartedOnIsNil(), entityrole.StartedOnLTE(day)),
 		entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(day))).
 		WithEntity(func(q *ent.MarketEntityQuery) {
-			q.WithListEntries(func(q *ent.ListEntryQuery) { q.Where(activeListing(day)).WithDepartment() })
+			q.WithListEntries(func(q *ent.ListEntryQuery) { q.Where(publicity.ActiveListing(day)).WithDepartment() })
 		}).All(ctx)
 	if err != nil {
 		return nil, err

@@ -8,17 +8,14 @@ package objection
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/objection"
-	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/events"
-	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // State is an objection's state.
@@ -26,15 +23,15 @@ type State = objection.State
 
 // Transitions is the state machine of domain.md §6 with who may make each step.
 var Transitions = workflow.Machine[State]{
-	objection.StateSUBMITTED: {{To: objection.StateACCEPTED, Actor: workflow.CreditOffice}, {To: objection.StateNOT_ACCEPTED, Actor: workflow.CreditOffice, Reason: true}},
-	objection.StateACCEPTED:  {{To: objection.StatePLATFORM_CHECK, Actor: workflow.CreditOffice}},
+	objection.StateSUBMITTED: {{To: objection.StateACCEPTED, Actor: authz.CreditOffice}, {To: objection.StateNOT_ACCEPTED, Actor: authz.CreditOffice, Reason: true}},
+	objection.StateACCEPTED:  {{To: objection.StatePLATFORM_CHECK, Actor: authz.CreditOffice}},
 	objection.StatePLATFORM_CHECK: {
-		{To: objection.StateUPHELD, Actor: workflow.CreditOffice, Reason: true}, {To: objection.StateFORWARDED, Actor: workflow.CreditOffice}},
-	objection.StateFORWARDED: {{To: objection.StatePROVIDER_CHECK, Actor: workflow.Determining}},
+		{To: objection.StateUPHELD, Actor: authz.CreditOffice, Reason: true}, {To: objection.StateFORWARDED, Actor: authz.CreditOffice}},
+	objection.StateFORWARDED: {{To: objection.StatePROVIDER_CHECK, Actor: authz.Determining}},
 	objection.StatePROVIDER_CHECK: {
-		{To: objection.StateUPHELD, Actor: workflow.Determining, Reason: true}, {To: objection.StateREJECTED, Actor: workflow.Determining, Reason: true}},
-	objection.StateUPHELD:   {{To: objection.StateCLOSED, Actor: workflow.CreditOffice}},
-	objection.StateREJECTED: {{To: objection.StateCLOSED, Actor: workflow.CreditOffice}},
+		{To: objection.StateUPHELD, Actor: authz.Determining, Reason: true}, {To: objection.StateREJECTED, Actor: authz.Determining, Reason: true}},
+	objection.StateUPHELD:   {{To: objection.StateCLOSED, Actor: authz.CreditOffice}},
+	objection.StateREJECTED: {{To: objection.StateCLOSED, Actor: authz.CreditOffice}},
 }
 
 // step limits: the time limit that starts when an objection enters a state.
@@ -45,10 +42,6 @@ var stepLimit = map[State]string{
 	objection.StatePROVIDER_CHECK: "PROVIDER_CHECK",
 }
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
 // Filing is a new objection.
 type Filing struct {
 	PenaltyID, ListEntryID int
@@ -57,7 +50,7 @@ type Filing struct {
 }
 
 type record struct {
-	sector       sectors.Sector
+	sector       vocab.Sector
 	departmentID int
 	underObj     bool
 }
@@ -81,19 +74,19 @@ func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (recor
 }
 
 // mark sets or clears the record's objection mark; the record hooks recompute the evaluation.
-func mark(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, on bool, status *sectors.RecordStatus) error {
+func mark(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, on bool, status *vocab.RecordStatus) error {
 	if penaltyID != 0 {
 		u := c.AdministrativePenalty.UpdateOneID(penaltyID).SetUnderObjection(on)
 		if status != nil {
 			u.SetStatus(*status)
 		}
-		return u.Exec(internal(ctx))
+		return u.Exec(authz.AsSystem(ctx))
 	}
 	u := c.ListEntry.UpdateOneID(listEntryID).SetUnderObjection(on)
 	if status != nil {
 		u.SetStatus(*status)
 	}
-	return u.Exec(internal(ctx))
+	return u.Exec(authz.AsSystem(ctx))
 }
 
 func actor(ctx context.Context) *authz.Viewer {
@@ -104,13 +97,14 @@ func actor(ctx context.Context) *authz.Viewer {
 }
 
 // File records an objection against a record the caller can see and marks the record.
-func File(ctx context.Context, c *ent.Client, f Filing, today time.Time) (*ent.Objection, error) {
+func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.Objection, error) {
+	today := env.Clock.Today()
 	rec, err := load(ctx, c, f.PenaltyID, f.ListEntryID) // not found when the caller cannot see it
 	if err != nil {
 		return nil, err
 	}
 	v := actor(ctx)
-	if !workflow.May(v, workflow.Filer, rec.sector) {
+	if !authz.May(v, authz.Filer, rec.sector) {
 		return nil, fmt.Errorf("%w: objections are filed through the credit office or the record's sector", derrors.Forbidden)
 	}
 	if rec.underObj {
@@ -126,13 +120,13 @@ func File(ctx context.Context, c *ent.Client, f Filing, today time.Time) (*ent.O
 	}
 	create := c.Objection.Create().SetDepartmentID(rec.departmentID).SetGrounds(f.Grounds).SetDescription(f.Description).
 		SetFiledOn(today).SetDueOn(cal.Add(today, n)).
-		SetHistory([]sectors.WorkflowStep{{To: string(objection.StateSUBMITTED), Actor: v.TokenName, Role: v.Role, Department: v.Department, At: time.Now()}})
+		SetHistory([]vocab.WorkflowStep{{To: string(objection.StateSUBMITTED), Actor: v.TokenName, Role: v.Role, Department: v.Department, At: env.Clock.Now()}})
 	if f.PenaltyID != 0 {
 		create.SetPenaltyID(f.PenaltyID)
 	} else {
 		create.SetListEntryID(f.ListEntryID)
 	}
-	o, err := create.Save(internal(ctx))
+	o, err := create.Save(authz.AsSystem(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +137,8 @@ func File(ctx context.Context, c *ent.Client, f Filing, today time.Time) (*ent.O
 }
 
 // Transition moves an objection to state to with its effects on the record.
-func Transition(ctx context.Context, c *ent.Client, id int, to State, reason string, today time.Time) (*ent.Objection, error) {
+func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to State, reason string) (*ent.Objection, error) {
+	today := env.Clock.Today()
 	if err := objection.StateValidator(to); err != nil {
 		return nil, derrors.Field("to", "unknown state %q", to)
 	}
@@ -151,7 +146,7 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	if err != nil {
 		return nil, err
 	}
-	rec, err := load(internal(ctx), c, o.PenaltyID, o.ListEntryID)
+	rec, err := load(authz.AsSystem(ctx), c, o.PenaltyID, o.ListEntryID)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +155,8 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 		return nil, err
 	}
 	upd := c.Objection.UpdateOneID(id).SetState(to).SetDecisionReason(reason).
-		SetHistory(append(o.History, sectors.WorkflowStep{From: string(o.State), To: string(to), Actor: v.TokenName, Role: v.Role,
-			Department: v.Department, Reason: reason, At: time.Now()}))
+		SetHistory(append(o.History, vocab.WorkflowStep{From: string(o.State), To: string(to), Actor: v.TokenName, Role: v.Role,
+			Department: v.Department, Reason: reason, At: env.Clock.Now()}))
 	if step, ok := stepLimit[to]; ok {
 		cal, err := workflow.Calendar(ctx, c)
 		if err != nil {
@@ -179,22 +174,22 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
 		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil)
 	case objection.StateUPHELD:
-		status := sectors.Corrected
+		status := vocab.Corrected
 		switch o.Grounds {
 		case objection.GroundsSHOULD_NOT_PUBLISH, objection.GroundsPAST_PERIOD, objection.GroundsDUPLICATE, objection.GroundsPRIVACY:
-			status = sectors.Withdrawn
+			status = vocab.Withdrawn
 		}
 		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, &status)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if _, err := upd.Save(internal(ctx)); err != nil {
+	if _, err := upd.Save(authz.AsSystem(ctx)); err != nil {
 		return nil, err
 	}
 	switch to {
 	case objection.StateNOT_ACCEPTED, objection.StateUPHELD, objection.StateREJECTED:
-		notify.AfterCommit(ctx, c, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID,
+		events.AfterCommit(ctx, env.Events, events.Event{Type: events.ObjectionDecision, Sector: rec.sector, RecordID: o.PenaltyID + o.ListEntryID,
 			Summary: fmt.Sprintf("objection %d: %s", id, to)})
 	}
 	return c.Objection.Get(ctx, id)

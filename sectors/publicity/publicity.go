@@ -1,12 +1,20 @@
-// Package publicity describes records' publicity windows (公示期, domain.md §4). The windows are
-// computed on write from the dated rule table (PublicityRule) and stored on the record, so the
-// public and cross-department views can filter on them in SQL at query time, with no job.
+// Package publicity owns records' publicity windows (公示期, domain.md §4): which dated rule
+// (PublicityRule rows) applies to a record, how its window is counted, and which rows are "in
+// publicity" on a day. The write engine stores the window on the record when it is written,
+// the bulk loader computes it the same way, and the privacy rules and event filter ask this
+// package which rows are public — so the public and cross-department views filter in SQL at
+// query time, with no job, and every path agrees.
 package publicity
 
 import (
 	"time"
 
+	"entgo.io/ent/entql"
+
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Window is a record's publicity window.
@@ -30,4 +38,85 @@ func OfPenalty(p *ent.AdministrativePenalty) *Window {
 // OfListing is a list entry's window: from listing to planned end, stopped by removal.
 func OfListing(l *ent.ListEntry) *Window {
 	return &Window{Start: l.ListedOn, MinEnd: l.PublicityMinEnd, MaxEnd: l.PlannedEndOn, StoppedOn: l.RemovedOn, Repairable: l.Repairable}
+}
+
+// PenaltyRule picks the publicity rule of a penalty decided on day (domain.md §4): a penalty
+// rule (no list type) for the severity whose dates cover the day, one limited to the sector
+// preferred over a general one. It returns nil when none applies: the penalty is not public.
+func PenaltyRule(rules []*ent.PublicityRule, severity, sector string, day time.Time) *ent.PublicityRule {
+	var rule *ent.PublicityRule
+	for _, r := range rules {
+		applies := r.ListType == "" && r.Severity == severity && inForce(r, day) && (r.Sector == "" || r.Sector == sector)
+		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
+			rule = r
+		}
+	}
+	return rule
+}
+
+// ListRule picks the rule of a list type in force on the listing day, the latest one when
+// several are; nil when the list has none.
+func ListRule(rules []*ent.PublicityRule, listType string, day time.Time) *ent.PublicityRule {
+	var rule *ent.PublicityRule
+	for _, r := range rules {
+		if r.ListType == listType && inForce(r, day) && (rule == nil || r.EffectiveFrom.After(rule.EffectiveFrom)) {
+			rule = r
+		}
+	}
+	return rule
+}
+
+func inForce(r *ent.PublicityRule, day time.Time) bool {
+	return !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day))
+}
+
+// Span is the window rule r gives a record whose publicity starts on start: the earliest day
+// repair may end it (start plus the rule's minimum months) and the last day it is public (the
+// day before start plus the maximum months). It is the one place windows are counted.
+type Span struct {
+	Start, MinEnd, MaxEnd time.Time
+}
+
+// SpanOf counts the window of rule r from start.
+func SpanOf(r *ent.PublicityRule, start time.Time) Span {
+	return Span{Start: start, MinEnd: start.AddDate(0, r.MinMonths, 0), MaxEnd: start.AddDate(0, r.MaxMonths, -1)}
+}
+
+// ListingInPublicity reports whether a list entry is public on day: published, not removed,
+// and its planned end not passed. It agrees with Predicate(vocab.RecordListEntry, day).
+func ListingInPublicity(l *ent.ListEntry, day time.Time) bool {
+	return l.Status == vocab.Published && l.RemovedOn == nil && (l.PlannedEndOn == nil || !l.PlannedEndOn.Before(day))
+}
+
+// ActiveListing selects the list entries in force on day that carry consequences: published,
+// not under objection or exempt, listed by day and neither removed nor past their planned end.
+// Joint punishment and the evaluation read listings through it.
+func ActiveListing(day time.Time) predicate.ListEntry {
+	return listentry.And(listentry.StatusEQ(vocab.Published), listentry.UnderObjection(false),
+		listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
+		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
+		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)))
+}
+
+// nothing is a predicate no row satisfies.
+var nothing = entql.FieldEQ("id", -1)
+
+// Predicate says which rows of a record type are "in publicity" on day (domain.md §4, §10):
+// what a public credit website and other departments may see. Authorization receives it at
+// wiring time (authz.Config.Publicity) and adds it to the SQL of every read.
+func Predicate(t vocab.RecordType, day time.Time) entql.P {
+	published := entql.FieldEQ("status", string(vocab.Published))
+	switch t {
+	case vocab.RecordPenalty:
+		return entql.And(published, entql.FieldGTE("publicity_deadline", day))
+	case vocab.RecordListEntry:
+		return entql.And(published, entql.FieldNil("removed_on"),
+			entql.Or(entql.FieldNil("planned_end_on"), entql.FieldGTE("planned_end_on", day)))
+	case vocab.RecordRating:
+		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day))
+	case vocab.RecordLicence, vocab.RecordSpotCheck, vocab.RecordScoreEvent:
+		return published
+	default: // commitments and anything not named here are never public
+		return nothing
+	}
 }

@@ -17,13 +17,11 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/events"
-	"github.com/creditgraph/creditgraph/sectors/events/notify"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // State is a repair application's state.
@@ -31,33 +29,29 @@ type State = repairapplication.State
 
 // Transitions is the state machine of domain.md §5.3 with who may make each step.
 var Transitions = workflow.Machine[State]{
-	repairapplication.StateDRAFT: {{To: repairapplication.StateSUBMITTED, Actor: workflow.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+	repairapplication.StateDRAFT: {{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
 	repairapplication.StateSUBMITTED: {
-		{To: repairapplication.StateACCEPTED, Actor: workflow.CreditOffice}, {To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: workflow.CreditOffice, Reason: true},
-		{To: repairapplication.StateNOT_ACCEPTED, Actor: workflow.CreditOffice, Reason: true}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
-	repairapplication.StateNEEDS_SUPPLEMENT: {{To: repairapplication.StateSUBMITTED, Actor: workflow.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+		{To: repairapplication.StateACCEPTED, Actor: authz.CreditOffice}, {To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: authz.CreditOffice, Reason: true},
+		{To: repairapplication.StateNOT_ACCEPTED, Actor: authz.CreditOffice, Reason: true}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+	repairapplication.StateNEEDS_SUPPLEMENT: {{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
 	repairapplication.StateACCEPTED: {
-		{To: repairapplication.StateINITIAL_APPROVED, Actor: workflow.CreditOffice}, {To: repairapplication.StateINITIAL_REJECTED, Actor: workflow.CreditOffice, Reason: true},
-		{To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
-	repairapplication.StateINITIAL_APPROVED: {{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: workflow.CreditOffice}, {To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
+		{To: repairapplication.StateINITIAL_APPROVED, Actor: authz.CreditOffice}, {To: repairapplication.StateINITIAL_REJECTED, Actor: authz.CreditOffice, Reason: true},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+	repairapplication.StateINITIAL_APPROVED: {{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: authz.CreditOffice}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
 	repairapplication.StateUNDER_AUTHORITY_REVIEW: {
-		{To: repairapplication.StateAPPROVED, Actor: workflow.Determining}, {To: repairapplication.StateDENIED, Actor: workflow.Determining, Reason: true},
-		{To: repairapplication.StateWITHDRAWN, Actor: workflow.Applicant}},
-	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: workflow.CreditOffice}},
-	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: workflow.CreditOffice, Reason: true}},
+		{To: repairapplication.StateAPPROVED, Actor: authz.Determining}, {To: repairapplication.StateDENIED, Actor: authz.Determining, Reason: true},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice}},
+	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true}},
 }
 
 // Next lists the states reachable from s.
 func Next(s State) []State { return Transitions.Next(s) }
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
 // record is the penalty or listing an application is about.
 type record struct {
-	sector     sectors.Sector
-	status     sectors.RecordStatus
+	sector     vocab.Sector
+	status     vocab.RecordStatus
 	minEnd     *time.Time
 	repairable bool
 	entityID   int
@@ -65,7 +59,7 @@ type record struct {
 }
 
 func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (record, error) {
-	ctx = internal(ctx)
+	ctx = authz.AsSystem(ctx)
 	if app.PenaltyID != 0 {
 		p, err := c.AdministrativePenalty.Get(ctx, app.PenaltyID)
 		if err != nil {
@@ -83,7 +77,8 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (recor
 // Transition moves an application to state to, if the current state allows it and the viewer
 // may make that step; reason is required for refusals. It runs in the caller's transaction
 // (c is the transactional client) so its effects stand or fall together.
-func Transition(ctx context.Context, c *ent.Client, id int, to State, reason string, today time.Time) (*ent.RepairApplication, error) {
+func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to State, reason string) (*ent.RepairApplication, error) {
+	today := env.Clock.Today()
 	if err := repairapplication.StateValidator(to); err != nil {
 		return nil, derrors.Field("to", "unknown state %q", to)
 	}
@@ -103,7 +98,7 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	if err != nil {
 		return nil, err
 	}
-	ictx := internal(ctx) // the role table above is the authorization of this step
+	ictx := authz.AsSystem(ctx) // the role table above is the authorization of this step
 	upd := c.RepairApplication.UpdateOneID(id).SetState(to).SetLastReason(reason)
 	deadline := func(step string) (time.Time, error) {
 		n, err := workflow.Limit(ctx, c, "REPAIR", step, today)
@@ -162,7 +157,7 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 	}
 	switch to {
 	case repairapplication.StateAPPROVED, repairapplication.StateDENIED, repairapplication.StateCOMPLETED, repairapplication.StateREVOKED:
-		notify.AfterCommit(ctx, c, events.Event{Type: events.RepairDecision, Sector: rec.sector, RecordID: app.PenaltyID + app.ListEntryID,
+		events.AfterCommit(ctx, env.Events, events.Event{Type: events.RepairDecision, Sector: rec.sector, RecordID: app.PenaltyID + app.ListEntryID,
 			EntityID: rec.entityID, Summary: fmt.Sprintf("repair application %d: %s", id, to)})
 	}
 	return c.RepairApplication.Get(ctx, id)
@@ -172,7 +167,7 @@ func Transition(ctx context.Context, c *ent.Client, id int, to State, reason str
 func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, rec record, today time.Time) error {
 	flags := app.MitigatingFlags
 	switch {
-	case rec.status != sectors.Published:
+	case rec.status != vocab.Published:
 		return fmt.Errorf("%w: the record is %s, not published: nothing to repair", derrors.Conflict, rec.status)
 	case !rec.repairable:
 		return fmt.Errorf("%w: the record is not repairable under the publicity rules in force", derrors.Conflict)
@@ -191,7 +186,7 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 			return fmt.Errorf("%w: the minimum publicity period runs until %s; repair can be applied for from then", derrors.Conflict, earliest.Format(time.DateOnly))
 		}
 	}
-	cm, err := c.CreditCommitment.Query().Where(creditcommitment.ID(app.CommitmentID)).Only(internal(ctx))
+	cm, err := c.CreditCommitment.Query().Where(creditcommitment.ID(app.CommitmentID)).Only(authz.AsSystem(ctx))
 	if err != nil {
 		return derrors.Field("commitmentID", "no commitment with ID %d", app.CommitmentID)
 	}
@@ -205,18 +200,18 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 // the measures of a listing lift because it is no longer active.
 func complete(ctx context.Context, c *ent.Client, app *ent.RepairApplication, today time.Time) error {
 	if app.PenaltyID != 0 {
-		return c.AdministrativePenalty.UpdateOneID(app.PenaltyID).SetStatus(sectors.Repaired).SetPublicityStoppedOn(today).Exec(ctx)
+		return c.AdministrativePenalty.UpdateOneID(app.PenaltyID).SetStatus(vocab.Repaired).SetPublicityStoppedOn(today).Exec(ctx)
 	}
-	return c.ListEntry.UpdateOneID(app.ListEntryID).SetStatus(sectors.Repaired).SetRemovedOn(today).
+	return c.ListEntry.UpdateOneID(app.ListEntryID).SetStatus(vocab.Repaired).SetRemovedOn(today).
 		SetRemovalReason(listentry.RemovalReasonEARLY_REPAIR).Exec(ctx)
 }
 
 // revoke republishes a repaired record (修复撤销).
 func revoke(ctx context.Context, c *ent.Client, app *ent.RepairApplication) error {
 	if app.PenaltyID != 0 {
-		return c.AdministrativePenalty.UpdateOneID(app.PenaltyID).SetStatus(sectors.Published).ClearPublicityStoppedOn().Exec(ctx)
+		return c.AdministrativePenalty.UpdateOneID(app.PenaltyID).SetStatus(vocab.Published).ClearPublicityStoppedOn().Exec(ctx)
 	}
-	return c.ListEntry.UpdateOneID(app.ListEntryID).SetStatus(sectors.Published).ClearRemovedOn().ClearRemovalReason().Exec(ctx)
+	return c.ListEntry.UpdateOneID(app.ListEntryID).SetStatus(vocab.Published).ClearRemovedOn().ClearRemovalReason().Exec(ctx)
 }
 
 // ReportRow counts the applications of a department that reached a state in a period.

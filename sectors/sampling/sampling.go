@@ -10,28 +10,21 @@ import (
 	"math/rand/v2"
 	"sort"
 
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // DefaultRatios are the sampling shares per tier seen in practice (domain.md §3.4: C and D
 // sampled fully, B 5%, A 2%); callers may pass their own.
-var DefaultRatios = map[evaluation.Tier]float64{evaluation.TierA: 0.02, evaluation.TierB: 0.05, evaluation.TierC: 1, evaluation.TierD: 1}
+var DefaultRatios = map[vocab.Tier]float64{vocab.TierA: 0.02, vocab.TierB: 0.05, vocab.TierC: 1, vocab.TierD: 1}
 
 // Candidate is an entity that may be drawn.
 type Candidate struct {
 	ID   int
-	Tier evaluation.Tier
-}
-
-// Assignment is one drawn entity and its inspector.
-type Assignment struct {
-	EntityID  int             `json:"entityID"`
-	Tier      evaluation.Tier `json:"tier"`
-	Inspector string          `json:"inspector"`
+	Tier vocab.Tier
 }
 
 // Draw picks round(ratio × n) entities of each tier at random and assigns each an inspector.
-func Draw(cands []Candidate, ratios map[evaluation.Tier]float64, inspectors []string, seed uint64) ([]Assignment, error) {
+func Draw(cands []Candidate, ratios map[vocab.Tier]float64, inspectors []string, seed uint64) ([]vocab.Assignment, error) {
 	if len(inspectors) == 0 {
 		return nil, fmt.Errorf("the department has no inspectors to assign")
 	}
@@ -40,20 +33,20 @@ func Draw(cands []Candidate, ratios map[evaluation.Tier]float64, inspectors []st
 			return nil, fmt.Errorf("the ratio for tier %s must be between 0 and 1, got %v", t, r)
 		}
 	}
-	byTier := map[evaluation.Tier][]int{}
+	byTier := map[vocab.Tier][]int{}
 	for _, c := range cands {
 		byTier[c.Tier] = append(byTier[c.Tier], c.ID)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x5851f42d4c957f2d))
-	var out []Assignment
-	for _, tier := range []evaluation.Tier{evaluation.TierA, evaluation.TierB, evaluation.TierC, evaluation.TierD} {
+	var out []vocab.Assignment
+	for _, tier := range []vocab.Tier{vocab.TierA, vocab.TierB, vocab.TierC, vocab.TierD} {
 		ids := byTier[tier]
 		sort.Ints(ids) // the draw must not depend on the order rows came back in
 		k := int(math.Round(ratios[tier] * float64(len(ids))))
 		for i := 0; i < k; i++ { // partial Fisher–Yates
 			j := i + rng.IntN(len(ids)-i)
 			ids[i], ids[j] = ids[j], ids[i]
-			out = append(out, Assignment{EntityID: ids[i], Tier: tier, Inspector: inspectors[rng.IntN(len(inspectors))]})
+			out = append(out, vocab.Assignment{EntityID: ids[i], Tier: tier, Inspector: inspectors[rng.IntN(len(inspectors))]})
 		}
 	}
 	return out, nil

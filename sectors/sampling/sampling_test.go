@@ -6,12 +6,12 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func candidates(n int) []Candidate {
 	r := rand.New(rand.NewPCG(1, 2))
-	tiers := []evaluation.Tier{"A", "A", "A", "A", "A", "A", "B", "B", "B", "C", "D"}
+	tiers := []vocab.Tier{"A", "A", "A", "A", "A", "A", "B", "B", "B", "C", "D"}
 	out := make([]Candidate, n)
 	for i := range out {
 		out[i] = Candidate{ID: i + 1, Tier: tiers[r.IntN(len(tiers))]}
@@ -22,7 +22,7 @@ func candidates(n int) []Candidate {
 func TestDrawIsReproducibleAndProportional(t *testing.T) {
 	cands := candidates(10000)
 	inspectors := []string{"王检查", "李检查", "张检查"}
-	ratios := map[evaluation.Tier]float64{"A": 0.02, "B": 0.05, "C": 0.5, "D": 1}
+	ratios := map[vocab.Tier]float64{"A": 0.02, "B": 0.05, "C": 0.5, "D": 1}
 	a, err := Draw(cands, ratios, inspectors, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -38,11 +38,11 @@ func TestDrawIsReproducibleAndProportional(t *testing.T) {
 	if slices.Equal(a, c) {
 		t.Error("another seed drew the same plan")
 	}
-	total := map[evaluation.Tier]int{}
+	total := map[vocab.Tier]int{}
 	for _, x := range cands {
 		total[x.Tier]++
 	}
-	drawn := map[evaluation.Tier]int{}
+	drawn := map[vocab.Tier]int{}
 	seen := map[int]bool{}
 	perInspector := map[string]int{}
 	for _, x := range a {
@@ -71,7 +71,7 @@ func TestDrawRefusesBadInput(t *testing.T) {
 	if _, err := Draw(candidates(10), DefaultRatios, nil, 1); err == nil {
 		t.Error("drew without inspectors")
 	}
-	if _, err := Draw(candidates(10), map[evaluation.Tier]float64{"A": 1.5}, []string{"x"}, 1); err == nil {
+	if _, err := Draw(candidates(10), map[vocab.Tier]float64{"A": 1.5}, []string{"x"}, 1); err == nil {
 		t.Error("accepted a ratio above 1")
 	}
 }

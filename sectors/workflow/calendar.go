@@ -5,20 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/holiday"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors/workdays"
 )
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
 // Calendar loads the official calendar (reference data, read whoever asks).
 func Calendar(ctx context.Context, c *ent.Client) (workdays.Calendar, error) {
-	rows, err := c.Holiday.Query().Order(ent.Asc(holiday.FieldDay)).All(internal(ctx))
+	rows, err := c.Holiday.Query().Order(ent.Asc(holiday.FieldDay)).All(authz.AsSystem(ctx))
 	if err != nil {
 		return workdays.Calendar{}, err
 	}
@@ -32,7 +28,7 @@ func Calendar(ctx context.Context, c *ent.Client) (workdays.Calendar, error) {
 // Limit is the time limit in working days of a procedure's step in force on day.
 func Limit(ctx context.Context, c *ent.Client, procedure, step string, day time.Time) (int, error) {
 	l, err := c.TimeLimit.Query().Where(timelimit.Procedure(procedure), timelimit.Step(step), timelimit.EffectiveFromLTE(day)).
-		Order(ent.Desc(timelimit.FieldEffectiveFrom)).First(internal(ctx))
+		Order(ent.Desc(timelimit.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("time limit %s/%s: %w", procedure, step, err)
 	}

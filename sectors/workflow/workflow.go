@@ -1,7 +1,8 @@
 // Package workflow is the small state-machine engine behind the credit workflows (repair,
 // objections): each state lists the states it may move to and who may make each step. A step
 // that the current state does not allow is a CONFLICT naming the allowed next states; a step by
-// the wrong actor is FORBIDDEN; refusals need a reason.
+// the wrong actor is FORBIDDEN (who acts as which actor is authz's answer: authz.May);
+// refusals need a reason.
 package workflow
 
 import (
@@ -10,27 +11,14 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
-	"github.com/creditgraph/creditgraph/sectors"
-)
-
-// Actor is who may make a step.
-type Actor string
-
-const (
-	// Applicant is a writer of the record's sector acting for the subject.
-	Applicant Actor = "APPLICANT"
-	// CreditOffice is the provincial credit office (the platform).
-	CreditOffice Actor = "CREDIT_OFFICE"
-	// Determining is the department that made the determination (谁认定、谁修复).
-	Determining Actor = "DETERMINING_DEPARTMENT"
-	// Filer is anyone who may act for the credit office or the record's sector.
-	Filer Actor = "FILER"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Edge is an allowed step.
 type Edge[S ~string] struct {
 	To     S
-	Actor  Actor
+	Actor  authz.Actor
 	Reason bool // a reason is required
 }
 
@@ -46,30 +34,13 @@ func (m Machine[S]) Next(s S) []S {
 	return out
 }
 
-// May reports whether the viewer acts as actor for a record of sector.
-func May(v *authz.Viewer, actor Actor, sector sectors.Sector) bool {
-	if v == nil || v.Perms == nil {
-		return false
-	}
-	p := v.Perms
-	switch actor {
-	case CreditOffice:
-		return p.System || p.ManagePolicy
-	case Applicant, Determining:
-		return p.CanWrite(sector)
-	case Filer:
-		return p.System || p.ManagePolicy || p.CanWrite(sector)
-	}
-	return false
-}
-
 // Step checks a step from one state to another by the viewer, for a record of sector.
-func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, sector sectors.Sector, reason string) (Edge[S], error) {
+func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, sector vocab.Sector, reason string) (Edge[S], error) {
 	for _, e := range m[from] {
 		if e.To != to {
 			continue
 		}
-		if !May(v, e.Actor, sector) {
+		if !authz.May(v, e.Actor, sector) {
 			return e, fmt.Errorf("%w: %s to %s is for the %s", derrors.Forbidden, from, to, strings.ToLower(strings.ReplaceAll(string(e.Actor), "_", " ")))
 		}
 		if e.Reason && strings.TrimSpace(reason) == "" {
@@ -87,3 +58,10 @@ func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, sector sector
 
 // Final reports whether s has no next state.
 func (m Machine[S]) Final(s S) bool { return len(m[s]) == 0 }
+
+// Env is what the workflows need from the composition root: the clock that dates steps and
+// deadlines, and the broker their decisions are published through after commit.
+type Env struct {
+	Clock  vocab.Clock
+	Events *events.Broker
+}

@@ -9,28 +9,24 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/environment"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Source system of the records the scorer derives.
 const source = "creditgraph-scoring"
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
 // Apply derives the consequences of a recorded event on day.
 func Apply(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
-	ctx = internal(ctx) // derived records; the event's own write passed its checks
+	ctx = authz.AsSystem(ctx) // derived records; the event's own write passed its checks
 	switch ev.Scheme {
 	case creditscoreevent.SchemeENV_CREDIT_JS:
 		if ev.EntityID == 0 {
@@ -44,13 +40,13 @@ func Apply(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day tim
 }
 
 func counted() predicate.CreditScoreEvent {
-	return creditscoreevent.And(creditscoreevent.StatusEQ(sectors.Published), creditscoreevent.UnderObjection(false))
+	return creditscoreevent.And(creditscoreevent.StatusEQ(vocab.Published), creditscoreevent.UnderObjection(false))
 }
 
 // EnvScore is the entity's environmental credit score and colour on day.
 func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (int, environment.Colour, error) {
 	rows, err := c.CreditScoreEvent.Query().Where(creditscoreevent.EntityID(entityID),
-		creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), counted()).All(internal(ctx))
+		creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), counted()).All(authz.AsSystem(ctx))
 	if err != nil {
 		return 0, "", err
 	}
@@ -85,7 +81,7 @@ func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 
 // EIA is a provider's or practitioner's EIA integrity state on day; subject names one of them.
 func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Time) (environment.EIAState, error) {
-	ctx = internal(ctx)
+	ctx = authz.AsSystem(ctx)
 	q := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeEIA_POINTS), counted())
 	if entityID != 0 {
 		q = q.Where(creditscoreevent.EntityID(entityID))
@@ -139,9 +135,9 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	if err != nil || exists {
 		return err
 	}
-	sev, reason := sectors.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", environment.EIARestrictionPoints)
+	sev, reason := vocab.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", environment.EIARestrictionPoints)
 	if listType == listentry.ListTypeEE_EIA_BLACKLIST {
-		sev, reason = sectors.Serious, "被禁止从事环境影响报告书（表）编制工作"
+		sev, reason = vocab.Serious, "被禁止从事环境影响报告书（表）编制工作"
 	}
 	create := c.ListEntry.Create().SetDepartmentID(ev.DepartmentID).SetSourceSystem(source).SetSourceRecordID(key).
 		SetSeverity(sev).SetListType(listType).SetListedOn(listed).SetReason(reason).
@@ -176,13 +172,13 @@ func Snapshot(ctx context.Context, c *ent.Client, departmentID int, label string
 	}
 	var ids []int
 	if err := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), creditscoreevent.EntityIDNotNil()).
-		Unique(true).Select(creditscoreevent.FieldEntityID).Scan(internal(ctx), &ids); err != nil {
+		Unique(true).Select(creditscoreevent.FieldEntityID).Scan(authz.AsSystem(ctx), &ids); err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, id := range ids {
 		key := fmt.Sprintf("ENV-SNAP-%d-%s", id, label)
-		exists, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key)).Exist(internal(ctx))
+		exists, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key)).Exist(authz.AsSystem(ctx))
 		if err != nil {
 			return n, err
 		}

@@ -15,16 +15,17 @@ import (
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/predicate"
-	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 type deferredKey struct{}
@@ -57,36 +58,33 @@ func Lock(ctx context.Context, c *ent.Client, ids ...int) error {
 	})
 	// A lock, not a read the caller gets to see.
 	_, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), forUpdate).
-		Order(ent.Asc(marketentity.FieldID)).IDs(internal(ctx))
+		Order(ent.Asc(marketentity.FieldID)).IDs(authz.AsSystem(ctx))
 	return err
 }
 
 // RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
-func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (evaluation.RuleSet, error) {
+func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (vocab.RuleSet, error) {
 	rs, err := c.EvaluationRuleSet.Query().
 		Where(evaluationruleset.EffectiveFromLTE(day),
 			evaluationruleset.Or(evaluationruleset.EffectiveToIsNil(), evaluationruleset.EffectiveToGT(day))).
-		Order(ent.Desc(evaluationruleset.FieldEffectiveFrom)).First(internal(ctx))
+		Order(ent.Desc(evaluationruleset.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
 	switch {
 	case ent.IsNotFound(err):
 		return evaluation.DefaultRuleSet(), nil
 	case err != nil:
-		return evaluation.RuleSet{}, err
+		return vocab.RuleSet{}, err
 	}
 	return rs.Rules, nil
 }
 
-func internal(ctx context.Context) context.Context {
-	return privacy.DecisionContext(ctx, privacy.Allow)
-}
-
-// Recompute evaluates the given entities on day with the rule set in force and stores the
-// results, using c — inside a transaction, the transaction's client.
-func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) error {
+// Recompute evaluates the given entities on the clock's day with the rule set in force and
+// stores the results, using c — inside a transaction, the transaction's client.
+func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int) error {
+	day := clock.Today()
 	if len(ids) == 0 {
 		return nil
 	}
-	ctx = internal(ctx) // maintaining a derived field; the caller's own write passed its checks
+	ctx = authz.AsSystem(ctx) // maintaining a derived field; the caller's own write passed its checks
 	rs, err := RuleSetAt(ctx, c, day)
 	if err != nil {
 		return err
@@ -106,7 +104,7 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 		}
 	}
 	ratings, err := c.SectorRating.Query().Where(sectorrating.EntityIDIn(ids...),
-		sectorrating.StatusEQ(sectors.Published), sectorrating.UnderObjection(false),
+		sectorrating.StatusEQ(vocab.Published), sectorrating.UnderObjection(false),
 		sectorrating.ValidFromLTE(day), sectorrating.Or(sectorrating.ValidUntilIsNil(), sectorrating.ValidUntilGTE(day))).
 		Order(ent.Asc(sectorrating.FieldValidFrom), ent.Asc(sectorrating.FieldID)).
 		Select(sectorrating.FieldEntityID, sectorrating.FieldScheme, sectorrating.FieldGrade, sectorrating.FieldSector, sectorrating.FieldValidUntil).All(ctx)
@@ -128,16 +126,13 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 		}
 		lapse(r.EntityID, r.ValidUntil)
 	}
-	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), listentry.StatusEQ(sectors.Published),
-		listentry.UnderObjection(false), listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
-		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
-		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day))).
+	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day)).
 		Select(listentry.FieldEntityID, listentry.FieldListType, listentry.FieldSeverity, listentry.FieldPlannedEndOn).All(ctx)
 	if err != nil {
 		return err
 	}
 	for _, l := range lists {
-		sev := sectors.General
+		sev := vocab.General
 		if l.Severity != nil {
 			sev = *l.Severity
 		}
@@ -145,7 +140,7 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 		lapse(l.EntityID, l.PlannedEndOn)
 	}
 	pens, err := c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
-		administrativepenalty.StatusEQ(sectors.Published), administrativepenalty.UnderObjection(false),
+		administrativepenalty.StatusEQ(vocab.Published), administrativepenalty.UnderObjection(false),
 		administrativepenalty.Or(administrativepenalty.ExemptionIsNil(), administrativepenalty.Exemption("")),
 		administrativepenalty.PublicityDeadlineGTE(day)).
 		Select(administrativepenalty.FieldEntityID, administrativepenalty.FieldSeverity, administrativepenalty.FieldPublicityDeadline).All(ctx)
@@ -166,13 +161,13 @@ func Recompute(ctx context.Context, c *ent.Client, day time.Time, ids ...int) er
 		}
 		results = append(results, st)
 	}
-	return store(ctx, c, results, time.Now())
+	return store(ctx, c, results, clock.Now())
 }
 
 // stored is one entity's new evaluation.
 type stored struct {
 	id  int
-	res evaluation.Result
+	res vocab.Result
 	due *time.Time
 }
 
@@ -233,8 +228,9 @@ func store(ctx context.Context, c *ent.Client, results []stored, now time.Time) 
 // RecomputeAll re-evaluates entities in batches of size, each batch in its own transaction,
 // reporting progress to w: all of them (after a rule-set change) or, with dueOnly, those whose
 // evaluation lapses by day (the daily job). It returns how many it evaluated.
-func RecomputeAll(ctx context.Context, c *ent.Client, day time.Time, dueOnly bool, size int, w io.Writer) (int, error) {
-	ctx = internal(ctx)
+func RecomputeAll(ctx context.Context, c *ent.Client, clock vocab.Clock, dueOnly bool, size int, w io.Writer) (int, error) {
+	day := clock.Today()
+	ctx = authz.AsSystem(ctx)
 	var where []predicate.MarketEntity
 	if dueOnly {
 		// A new entity is created due (its hook sets the due date to the day it is registered),
@@ -256,7 +252,7 @@ func RecomputeAll(ctx context.Context, c *ent.Client, day time.Time, dueOnly boo
 		if err != nil {
 			return done, err
 		}
-		if err := Recompute(ctx, tx.Client(), day, ids...); err != nil {
+		if err := Recompute(ctx, tx.Client(), clock, ids...); err != nil {
 			_ = tx.Rollback()
 			return done, err
 		}

@@ -5,21 +5,21 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
-	"github.com/creditgraph/creditgraph/ent/privacy"
-	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/sampling"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Draw draws a plan for the department over the operating entities registered in a division
 // (a city code covers its counties) and stores it. The same department, division, ratios and
 // seed return the stored plan: a draw is reproducible and recorded once. Writing the plan is
 // subject to the department's write permission (the data layer checks it).
-func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode string, ratios map[evaluation.Tier]float64, seed int64) (*ent.InspectionPlan, error) {
+func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode string, ratios map[vocab.Tier]float64, seed int64) (*ent.InspectionPlan, error) {
 	div, ok := ident.LookupDivision(divisionCode)
 	if !ok {
 		return nil, derrors.Field("divisionCode", "%q is not a Jiangsu division code", divisionCode)
@@ -52,11 +52,11 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 		q = q.Where(marketentity.DivisionCode(div.Code))
 	}
 	var rows []struct {
-		ID       int             `json:"id"`
-		RiskTier evaluation.Tier `json:"risk_tier"`
+		ID       int        `json:"id"`
+		RiskTier vocab.Tier `json:"risk_tier"`
 	}
 	// Registration data and tiers are visible to every department; read them whoever asks.
-	if err := q.Select(marketentity.FieldID, marketentity.FieldRiskTier).Scan(privacy.DecisionContext(ctx, privacy.Allow), &rows); err != nil {
+	if err := q.Select(marketentity.FieldID, marketentity.FieldRiskTier).Scan(authz.AsSystem(ctx), &rows); err != nil {
 		return nil, err
 	}
 	cands := make([]sampling.Candidate, len(rows))

@@ -1,8 +1,9 @@
-// Package ingest records batches of sector records — a department's daily export — in one
-// transaction: every row through the schema's hooks and privacy rules like a single create,
-// one multi-row INSERT per chunk, reference rows read once, the entities named locked first and
+package ledger
+
+// Batches of sector records — a department's daily export — are recorded in one transaction:
+// every row through the engine's hooks and the privacy rules like a single create, one
+// multi-row INSERT per chunk, reference rows read once, the entities named locked first and
 // their evaluations recomputed once at the end. Errors name the row (input[7].decisionDate).
-package ingest
 
 import (
 	"context"
@@ -11,7 +12,6 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
-	"github.com/creditgraph/creditgraph/sectors"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 )
@@ -27,7 +27,7 @@ const insertChunk = 250
 // stored under their source key are returned as stored, the others go through the schema's
 // hooks one by one (validation, publicity), and the evaluations of the entities they name are
 // recomputed once at the end instead of once per row.
-func Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
+func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
 		return nil, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
 	}
@@ -70,7 +70,7 @@ func Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministr
 	}
 	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
 	// the evaluations recomputed once at the end.
-	bulk := refdata.WithCache(evaluator.Deferred(ctx))
+	bulk := keysChecked(refdata.WithCache(evaluator.Deferred(ctx)))
 	var (
 		fresh    []int
 		builders []*ent.AdministrativePenaltyCreate
@@ -97,7 +97,7 @@ func Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministr
 			}
 		}
 	}
-	if err := evaluator.Recompute(ctx, c, sectors.Today(), entities...); err != nil {
+	if err := evaluator.Recompute(ctx, c, e.Clock, entities...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -1,8 +1,9 @@
-// Package sectors holds the vocabulary that every sector's records share: the sectors
-// themselves, severities, record states and penalty categories (shared/domain.md §2.2). The
-// sector rules live in sub-packages (environment, labour, transport, market) and the rules that
-// span sectors beside them; none of them imports another, they all speak these types.
-package sectors
+// Package vocab is the credit graph's shared vocabulary: the enums and value types that the
+// model, the sector rules, the write engine and authorization all speak — sectors, severities,
+// record states, penalty categories (shared/domain.md §2.2), subject kinds, risk tiers and the
+// evaluation's stored shapes, and the clock. It imports nothing of ours, so every room may use
+// it; behaviour lives with the owners (sectors/*, ledger, authz), never here.
+package vocab
 
 import (
 	"fmt"
@@ -143,18 +144,6 @@ var RatingGrades = map[string][]string{
 	"EIA_PROVIDER_POINTS":    {"NORMAL", "WARNING", "RESTRICTED", "BLACKLISTED"},
 }
 
-// chinaTZ is where calendar days are judged.
-var chinaTZ = time.FixedZone("CST", 8*3600)
-
-// Today is the current calendar date in China as midnight UTC, the form dates are stored in.
-func Today() time.Time { return DateOf(time.Now()) }
-
-// DateOf is the calendar date in China of an instant, as midnight UTC.
-func DateOf(t time.Time) time.Time {
-	n := t.In(chinaTZ)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // WorkflowStep is one step of a workflow's history (an objection's, say): who moved it from
 // which state to which, when and why.
 type WorkflowStep struct {
@@ -166,3 +155,18 @@ type WorkflowStep struct {
 	Reason     string    `json:"reason,omitempty"`
 	At         time.Time `json:"at"`
 }
+
+// RecordType names a sector record type where a rule differs per type (which rows are public,
+// say).
+type RecordType string
+
+// The record types.
+const (
+	RecordPenalty    RecordType = "PENALTY"
+	RecordLicence    RecordType = "LICENCE"
+	RecordListEntry  RecordType = "LIST_ENTRY"
+	RecordRating     RecordType = "RATING"
+	RecordSpotCheck  RecordType = "SPOT_CHECK"
+	RecordCommitment RecordType = "COMMITMENT"
+	RecordScoreEvent RecordType = "SCORE_EVENT"
+)

@@ -1,4 +1,4 @@
-package graph
+package server
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/graph"
 )
 
 // EdgeConfig is what the service does at its edge, before GraphQL: limits, CORS, rate limits,
@@ -108,7 +110,7 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 func withBodyLimit(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > limit {
-			writeGraphQLError(w, http.StatusRequestEntityTooLarge, CodeBadUserInput, fmt.Sprintf("the request body is over the limit of %d bytes", limit))
+			derrors.WriteHTTP(w, http.StatusRequestEntityTooLarge, derrors.CodeBadUserInput, fmt.Sprintf("the request body is over the limit of %d bytes", limit))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
@@ -151,7 +153,7 @@ func (l *rateLimiter) wrap(next http.Handler) http.Handler {
 			res.Cancel()
 			l.m.denials.WithLabelValues("rate_limited").Inc()
 			w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)+1))
-			writeGraphQLError(w, http.StatusTooManyRequests, "RATE_LIMITED", "too many requests; retry after the time in Retry-After")
+			derrors.WriteHTTP(w, http.StatusTooManyRequests, derrors.CodeRateLimited, "too many requests; retry after the time in Retry-After")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -188,7 +190,7 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if !graphql.HasOperationContext(ctx) {
 		return resp
 	}
-	op := operationName(graphql.GetOperationContext(ctx))
+	op := graph.OperationName(graphql.GetOperationContext(ctx))
 	outcome := "OK"
 	if resp != nil && len(resp.Errors) > 0 {
 		outcome = "ERROR"
@@ -196,7 +198,7 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 			outcome = code
 		}
 	}
-	if outcome == CodeForbidden {
+	if outcome == derrors.CodeForbidden {
 		o.m.denials.WithLabelValues("forbidden").Inc()
 	}
 	d := time.Since(start)

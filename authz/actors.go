@@ -1,0 +1,35 @@
+package authz
+
+import "github.com/creditgraph/creditgraph/vocab"
+
+// Actor is who may make a step of a credit workflow (repair, objections); May says whether a
+// viewer acts as one.
+type Actor string
+
+const (
+	// Applicant is a writer of the record's sector acting for the subject.
+	Applicant Actor = "APPLICANT"
+	// CreditOffice is the provincial credit office (the platform).
+	CreditOffice Actor = "CREDIT_OFFICE"
+	// Determining is the department that made the determination (谁认定、谁修复).
+	Determining Actor = "DETERMINING_DEPARTMENT"
+	// Filer is anyone who may act for the credit office or the record's sector.
+	Filer Actor = "FILER"
+)
+
+// May reports whether the viewer acts as actor for a record of sector.
+func May(v *Viewer, actor Actor, sector vocab.Sector) bool {
+	if v == nil || v.Perms == nil {
+		return false
+	}
+	p := v.Perms
+	switch actor {
+	case CreditOffice:
+		return p.System || p.ManagePolicy
+	case Applicant, Determining:
+		return p.CanWrite(sector)
+	case Filer:
+		return p.System || p.ManagePolicy || p.CanWrite(sector)
+	}
+	return false
+}

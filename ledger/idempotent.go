@@ -1,0 +1,84 @@
+package ledger
+
+import (
+	"context"
+
+	"entgo.io/ent"
+
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativelicense"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
+	"github.com/creditgraph/creditgraph/ent/spotcheck"
+)
+
+// finder reads the record stored under a source key, as the caller may see it.
+type finder func(ctx context.Context, c *gen.Client, system, record string) (ent.Value, error)
+
+// finders are the source-key lookups of the record types; once is the one implementation that
+// uses them.
+var finders = struct {
+	penalty, licence, listEntry, rating, spotCheck, commitment, scoreEvent finder
+}{
+	penalty: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem(s), administrativepenalty.SourceRecordID(r)).Only(ctx)
+	},
+	licence: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.AdministrativeLicense.Query().Where(administrativelicense.SourceSystem(s), administrativelicense.SourceRecordID(r)).Only(ctx)
+	},
+	listEntry: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.ListEntry.Query().Where(listentry.SourceSystem(s), listentry.SourceRecordID(r)).Only(ctx)
+	},
+	rating: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.SectorRating.Query().Where(sectorrating.SourceSystem(s), sectorrating.SourceRecordID(r)).Only(ctx)
+	},
+	spotCheck: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.SpotCheck.Query().Where(spotcheck.SourceSystem(s), spotcheck.SourceRecordID(r)).Only(ctx)
+	},
+	commitment: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.CreditCommitment.Query().Where(creditcommitment.SourceSystem(s), creditcommitment.SourceRecordID(r)).Only(ctx)
+	},
+	scoreEvent: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.CreditScoreEvent.Query().Where(creditscoreevent.SourceSystem(s), creditscoreevent.SourceRecordID(r)).Only(ctx)
+	},
+}
+
+type keysCheckedKey struct{}
+
+// keysChecked marks ctx as a batch that has looked its source keys up already (Penalties does
+// it for the whole batch in one statement), so once does not ask again row by row.
+func keysChecked(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keysCheckedKey{}, true)
+}
+
+// once makes creating a record idempotent on its source key (sourceSystem, sourceRecordId):
+// when a record with the same key exists and the caller can see it, it is returned unchanged
+// and nothing is written, so a department's system can retry a send it is unsure of. Two
+// concurrent first sends meet the unique index, and the loser gets a CONFLICT error; so does a
+// key taken by a record the caller cannot see.
+func once(find finder) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if !m.Op().Is(ent.OpCreate) || ctx.Value(keysCheckedKey{}) != nil {
+				return next.Mutate(ctx, m)
+			}
+			system, ok1 := m.Field("source_system")
+			record, ok2 := m.Field("source_record_id")
+			if !ok1 || !ok2 {
+				return next.Mutate(ctx, m)
+			}
+			c := m.(interface{ Client() *gen.Client }).Client()
+			v, err := find(ctx, c, system.(string), record.(string))
+			switch {
+			case err == nil:
+				return v, nil
+			case !gen.IsNotFound(err):
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+}

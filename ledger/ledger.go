@@ -1,0 +1,120 @@
+// Package ledger is the write engine of the credit graph. ent/schema declares the model; this
+// package acts on it: Register installs, on a client, the hooks that run in every writing
+// transaction — whatever wrote (GraphQL, the batch ingest, the seed, a CLI job) — and derive
+// what a write implies: USCC and ID-number facts, a record's sector, its publicity window from
+// the dated rules (sectors/publicity), the entity lock and the evaluation recompute
+// (sectors/evaluation/evaluator), prior-notice checks, score-event effects, commitment breaches
+// and the credit events published after commit.
+//
+// The hooks run before the privacy policy of the schema (ent runs a client's hooks outside its
+// schema's): they validate and derive, and the policy then judges the write with what they
+// derived — a record's sector above all. A hook fails with a derrors.FieldError naming the
+// GraphQL field; since it runs before the INSERT or UPDATE, nothing is written.
+package ledger
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent"
+	"github.com/shopspring/decimal"
+
+	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// Engine is the write engine with what it needs from the composition root.
+type Engine struct {
+	// Clock says what "today" is for derived dates and future-date checks.
+	Clock vocab.Clock
+	// Events receives credit events after their transactions commit; nil publishes none.
+	Events *events.Broker
+	// Cipher seals personal data; without it, persons cannot be recorded.
+	Cipher *pii.Cipher
+}
+
+// Register installs the engine's hooks on c. Every client the service builds gets them (see
+// storage.Open); transactions started from c share them.
+func (e *Engine) Register(c *gen.Client) {
+	if e.Clock == nil {
+		e.Clock = vocab.SystemClock
+	}
+	c.MarketEntity.Use(e.marketEntity)
+	c.NaturalPerson.Use(e.naturalPerson)
+	c.EntityRole.Use(e.entityRole)
+	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date"},
+		amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: e.penaltyRules, evaluates: true}))
+	c.AdministrativeLicense.Use(once(finders.licence), e.record(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules}))
+	c.ListEntry.Use(once(finders.listEntry), e.record(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true,
+		extra: e.listEntryRules, evaluates: true}), e.listingEvents)
+	c.SectorRating.Use(once(finders.rating), e.record(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true}))
+	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}))
+	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}}), e.commitmentBreach)
+	c.CreditScoreEvent.Use(once(finders.scoreEvent), e.record(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), e.scoreEventEffects)
+	c.GovernmentIntegrityRecord.Use(e.governmentRecord)
+	c.PriorNotice.Use(e.priorNotice)
+	c.RepairApplication.Use(oneRecord)
+	c.Objection.Use(oneRecord)
+}
+
+// today is the current calendar date in China, as midnight UTC like stored dates.
+func (e *Engine) today() time.Time { return e.Clock.Today() }
+
+// notFuture refuses a date field set to a day after today.
+func (e *Engine) notFuture(m ent.Mutation, fields ...string) error {
+	for _, f := range fields {
+		v, ok := m.Field(f)
+		if !ok {
+			continue
+		}
+		if t, ok := v.(time.Time); ok && t.After(e.today()) {
+			return derrors.Field(derrors.GraphQLName(f), "%s is in the future", t.Format(time.DateOnly))
+		}
+	}
+	return nil
+}
+
+// nonNegative refuses a negative amount.
+func nonNegative(m ent.Mutation, fields ...string) error {
+	for _, f := range fields {
+		if v, ok := m.Field(f); ok {
+			if d, ok := v.(decimal.Decimal); ok && d.IsNegative() {
+				return derrors.Field(derrors.GraphQLName(f), "must not be negative, got %s", d)
+			}
+		}
+	}
+	return nil
+}
+
+// notBefore refuses an end date earlier than its start date. On an update of one row the
+// stored value stands in for the one not being changed.
+func notBefore(ctx context.Context, m ent.Mutation, start, end string) error {
+	value := func(name string) (time.Time, bool) {
+		v, ok := m.Field(name)
+		if !ok && m.Op().Is(ent.OpUpdateOne) {
+			var err error
+			if v, err = m.OldField(ctx, name); err != nil {
+				return time.Time{}, false
+			}
+			ok = true
+		}
+		switch t := v.(type) {
+		case time.Time:
+			return t, ok
+		case *time.Time:
+			if t != nil {
+				return *t, ok
+			}
+		}
+		return time.Time{}, false
+	}
+	st, ok1 := value(start)
+	et, ok2 := value(end)
+	if ok1 && ok2 && et.Before(st) {
+		return derrors.Field(derrors.GraphQLName(end), "%s is before %s %s", et.Format(time.DateOnly), derrors.GraphQLName(start), st.Format(time.DateOnly))
+	}
+	return nil
+}

@@ -1,0 +1,350 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"entgo.io/ent"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
+	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// recordMutation is what every generated record mutation offers; the record hook works on all
+// of them through it.
+type recordMutation interface {
+	ent.Mutation
+	Client() *gen.Client
+	DepartmentID() (int, bool)
+	EntityID() (int, bool)
+	PersonID() (int, bool)
+	SetSector(vocab.Sector)
+}
+
+// recordRules are the per-type rules of a record: which dates may not lie in the future,
+// which amounts may not be negative, and whether a severity is required.
+type recordRules struct {
+	pastDates      []string
+	amounts        []string
+	severityNeeded bool
+	extra          func(ctx context.Context, m ent.Mutation) error
+	// evaluates marks record types the composite evaluation reads: writing one recomputes
+	// its entity's evaluation in the same transaction.
+	evaluates bool
+}
+
+// record derives the sector from the deciding department, applies the shared rules, locks the
+// entity and recomputes its evaluation.
+func (e *Engine) record(rules recordRules) ent.Hook {
+	return func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
+			m, ok := mu.(recordMutation)
+			if !ok {
+				return nil, fmt.Errorf("unexpected mutation type %T", mu)
+			}
+			if m.Op().Is(ent.OpCreate) {
+				depID, ok := m.DepartmentID()
+				if !ok {
+					return nil, derrors.Field("departmentID", "the deciding department is required")
+				}
+				dep, err := refdata.Department(ctx, m, depID)
+				if gen.IsNotFound(err) {
+					return nil, derrors.Field("departmentID", "no department has ID %d", depID)
+				}
+				if err != nil {
+					return nil, err
+				}
+				m.SetSector(dep.Sector)
+				_, hasEntity := m.EntityID()
+				_, hasPerson := m.PersonID()
+				if !hasEntity && !hasPerson {
+					return nil, derrors.Field("entityID", "a record needs a subject: entityID, personID or both")
+				}
+				if _, ok := m.Field("severity"); rules.severityNeeded && !ok {
+					return nil, derrors.Field("severity", "is required: MINOR, GENERAL or SERIOUS")
+				}
+			}
+			if err := e.notFuture(m, rules.pastDates...); err != nil {
+				return nil, err
+			}
+			if err := nonNegative(m, rules.amounts...); err != nil {
+				return nil, err
+			}
+			if rules.extra != nil {
+				if err := rules.extra(ctx, m); err != nil {
+					return nil, err
+				}
+			}
+			if m.Op().Is(ent.OpCreate) && len(rules.pastDates) > 0 {
+				if err := exempt(ctx, m, rules.pastDates[0]); err != nil {
+					return nil, err
+				}
+			}
+			entityID, hasEntity := m.EntityID()
+			if !hasEntity && m.Op().Is(ent.OpUpdateOne) && rules.evaluates {
+				if v, err := m.OldField(ctx, "entity_id"); err == nil {
+					entityID, hasEntity = v.(int), v.(int) != 0
+				}
+			}
+			if rules.evaluates && hasEntity && !evaluator.IsDeferred(ctx) {
+				if err := evaluator.Lock(ctx, m.Client(), entityID); err != nil {
+					return nil, err
+				}
+			}
+			v, err := next.Mutate(ctx, m)
+			if err != nil || !rules.evaluates || !hasEntity || evaluator.IsDeferred(ctx) {
+				return v, err
+			}
+			if err := evaluator.Recompute(ctx, m.Client(), e.Clock, entityID); err != nil {
+				return nil, fmt.Errorf("recomputing the evaluation: %w", err)
+			}
+			return v, nil
+		})
+	}
+}
+
+// penaltyRules checks the national publication fields that depend on each other.
+func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.AdministrativePenaltyMutation)
+	if raw, ok := m.CounterpartyUscc(); ok && raw != "" {
+		code := ident.NormalizeUSCC(raw)
+		status, err := ident.ValidateUSCC(code, true)
+		if err != nil {
+			return derrors.Field("counterpartyUscc", "%s", err)
+		}
+		if status == ident.USCCPlaceholder {
+			if no, _ := m.RegistrationNo(); strings.TrimSpace(no) == "" {
+				return derrors.Field("registrationNo", "is required when counterpartyUscc is the placeholder %s", ident.PlaceholderUSCC)
+			}
+		}
+		m.SetCounterpartyUscc(code)
+	}
+	if m.Op().Is(ent.OpCreate) {
+		if cat, _ := m.CounterpartyCategory(); cat == "LEGAL_PERSON" {
+			if v, _ := m.CounterpartyUscc(); v == "" {
+				return derrors.Field("counterpartyUscc", "is required for a legal person")
+			}
+		}
+		if _, ok := m.PenaltyCategories(); !ok {
+			return derrors.Field("penaltyCategories", "at least one penalty category is required")
+		}
+	}
+	if cats, ok := m.PenaltyCategories(); ok {
+		if len(cats) == 0 {
+			return derrors.Field("penaltyCategories", "at least one penalty category is required")
+		}
+		seen := map[vocab.PenaltyCategory]bool{}
+		for _, c := range cats {
+			if seen[c] {
+				return derrors.Field("penaltyCategories", "%s is listed twice", c)
+			}
+			seen[c] = true
+		}
+		if _, hasFine := m.FineAmount(); seen[vocab.Fine] && !hasFine && m.Op().Is(ent.OpCreate) {
+			return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
+		}
+	}
+	for _, f := range []string{"decision_no", "authority_uscc", "data_source_unit_uscc"} {
+		if v, ok := m.Field(f); ok && strings.TrimSpace(v.(string)) == "" {
+			return derrors.Field(derrors.GraphQLName(f), "must not be blank")
+		}
+	}
+	for _, f := range []string{"authority_uscc", "data_source_unit_uscc"} {
+		if v, ok := m.Field(f); ok {
+			code := ident.NormalizeUSCC(v.(string))
+			if _, err := ident.ValidateUSCC(code, false); err != nil {
+				return derrors.Field(derrors.GraphQLName(f), "%s", err)
+			}
+			_ = m.SetField(f, code)
+		}
+	}
+	if err := notBefore(ctx, m, "decision_date", "valid_until"); err != nil {
+		return err
+	}
+	return setPenaltyPublicity(ctx, m)
+}
+
+// setPenaltyPublicity stores a penalty's publicity window from the rule in force at its
+// decision date (sectors/publicity chooses the rule and counts the window). Without a matching
+// rule the window stays empty and the penalty is not public.
+func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) error {
+	decided, okDate := m.DecisionDate()
+	severity, okSev := m.Severity()
+	if !okDate && !okSev {
+		return nil
+	}
+	if !m.Op().Is(ent.OpCreate) {
+		if !okDate {
+			old, err := m.OldDecisionDate(ctx)
+			if err != nil {
+				return err
+			}
+			decided = old
+		}
+		if !okSev {
+			old, err := m.OldSeverity(ctx)
+			if err != nil {
+				return err
+			}
+			if old == nil {
+				return nil
+			}
+			severity = *old
+		}
+	}
+	sector, _ := m.Sector()
+	rules, err := refdata.PublicityRules(ctx, m)
+	if err != nil {
+		return err
+	}
+	rule := publicity.PenaltyRule(rules, string(severity), string(sector), decided)
+	if rule == nil {
+		m.ClearPublicityStart()
+		m.ClearPublicityMinEnd()
+		m.ClearPublicityDeadline()
+		m.ClearPublicityRuleSet()
+		return nil
+	}
+	w := publicity.SpanOf(rule, decided)
+	m.SetPublicityStart(w.Start)
+	m.SetPublicityMinEnd(w.MinEnd)
+	m.SetPublicityDeadline(w.MaxEnd)
+	m.SetRepairable(rule.Repairable)
+	m.SetPublicityRuleSet(rule.RuleSet)
+	return nil
+}
+
+// listEntryRules checks that a listing's dates are in order and a removal has a reason, that a
+// person was given prior notice, and sets the window of the list's publicity rule.
+func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.ListEntryMutation)
+	if v, ok := m.DecisionNo(); ok && strings.TrimSpace(v) == "" {
+		return derrors.Field("decisionNo", "must not be blank")
+	}
+	if err := notBefore(ctx, m, "listed_on", "planned_end_on"); err != nil {
+		return err
+	}
+	if err := notBefore(ctx, m, "listed_on", "removed_on"); err != nil {
+		return err
+	}
+	_, removed := m.RemovedOn()
+	_, reason := m.RemovalReason()
+	if removed && !reason {
+		return derrors.Field("removalReason", "is required when removedOn is set")
+	}
+	if !m.Op().Is(ent.OpCreate) {
+		return nil
+	}
+	if err := priorNoticeServed(ctx, m); err != nil {
+		return err
+	}
+	// The list's publicity rule in force at the listing date sets the earliest repair and,
+	// when the department gave none, the planned end.
+	listed, _ := m.ListedOn()
+	listType, _ := m.ListType()
+	rules, err := refdata.PublicityRules(ctx, m)
+	if err != nil {
+		return err
+	}
+	r := publicity.ListRule(rules, string(listType), listed)
+	if r == nil {
+		return nil
+	}
+	w := publicity.SpanOf(r, listed)
+	m.SetPublicityMinEnd(w.MinEnd)
+	m.SetRepairable(r.Repairable)
+	if _, ok := m.PlannedEndOn(); !ok {
+		m.SetPlannedEndOn(w.MaxEnd)
+	}
+	return nil
+}
+
+// ratingRules checks the grade against its scheme's scale.
+func ratingRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.SectorRatingMutation)
+	grade, ok := m.Grade()
+	if !ok {
+		return nil
+	}
+	scheme, ok := m.Scheme()
+	if !ok {
+		old, err := m.OldScheme(ctx)
+		if err != nil {
+			return err
+		}
+		scheme = old
+	}
+	grade = strings.ToUpper(strings.TrimSpace(grade))
+	scale := vocab.RatingGrades[string(scheme)]
+	for _, g := range scale {
+		if g == grade {
+			m.SetGrade(grade)
+			return notBefore(ctx, m, "valid_from", "valid_until")
+		}
+	}
+	return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
+}
+
+// licenseRules checks the validity period.
+func licenseRules(ctx context.Context, m ent.Mutation) error {
+	if v, ok := m.Field("decision_no"); ok && strings.TrimSpace(v.(string)) == "" {
+		return derrors.Field("decisionNo", "must not be blank")
+	}
+	return notBefore(ctx, m, "valid_from", "valid_to")
+}
+
+// scoreEventRules checks the sign of the points for the scheme.
+func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.CreditScoreEventMutation)
+	scheme, _ := m.Scheme()
+	points, ok := m.Points()
+	switch {
+	case !ok:
+	case scheme == creditscoreevent.SchemeENV_CREDIT_JS && (points == 0 || points > 2):
+		return derrors.Field("points", "an environmental credit event deducts 1 to 12 points or adds 1 or 2, got %d", points)
+	case scheme == creditscoreevent.SchemeEIA_POINTS && points < 0:
+		return derrors.Field("points", "EIA points are positive, got %d", points)
+	}
+	return notBefore(ctx, m, "effective_from", "expires_on")
+}
+
+// scoreEventEffects derives a new score event's consequences — rating, listings, evaluation —
+// in the transaction that records it.
+func (e *Engine) scoreEventEffects(next ent.Mutator) ent.Mutator {
+	return hook.CreditScoreEventFunc(func(ctx context.Context, m *gen.CreditScoreEventMutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil || !m.Op().Is(ent.OpCreate) {
+			return v, err
+		}
+		if err := scorer.Apply(ctx, m.Client(), v.(*gen.CreditScoreEvent), e.today()); err != nil {
+			return nil, err
+		}
+		return v, nil
+	})
+}
+
+// governmentRecord validates a government integrity record.
+func (e *Engine) governmentRecord(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if v, ok := m.Field("body_uscc"); ok {
+			code := ident.NormalizeUSCC(v.(string))
+			if _, err := ident.ValidateUSCC(code, false); err != nil {
+				return nil, derrors.Field("bodyUscc", "%s", err)
+			}
+			_ = m.SetField("body_uscc", code)
+		}
+		if err := e.notFuture(m, "recorded_on"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}

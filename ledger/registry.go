@@ -1,0 +1,149 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"entgo.io/ent"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/division"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+var industryCode = regexp.MustCompile(`^[A-T]([0-9]{2,4})?$`)
+
+// marketEntity normalises and validates the USCC and derives kind, organisation code and
+// division from it.
+func (e *Engine) marketEntity(next ent.Mutator) ent.Mutator {
+	return hook.MarketEntityFunc(func(ctx context.Context, m *gen.MarketEntityMutation) (ent.Value, error) {
+		if raw, ok := m.Uscc(); ok {
+			code := ident.NormalizeUSCC(raw)
+			status, err := ident.ValidateUSCC(code, false)
+			if err != nil {
+				return nil, derrors.Field("uscc", "%s", err)
+			}
+			kind, _ := ident.EntityKindOf(code)
+			m.SetUscc(code)
+			m.SetUsccStatus(marketentity.UsccStatus(status))
+			m.SetOrgCode(ident.OrgCode(code))
+			m.SetEntityKind(kind)
+			div := code[2:8]
+			m.SetDivisionCode(div)
+			if d, ok := ident.LookupDivision(div); ok {
+				if d.CityCode != "" {
+					m.SetCityCode(d.CityCode)
+				}
+				id, err := m.Client().Division.Query().Where(division.Code(div)).OnlyID(authz.AsSystem(ctx))
+				switch {
+				case err == nil:
+					m.SetDivisionID(id)
+				case !gen.IsNotFound(err):
+					return nil, err
+				}
+			}
+		}
+		if _, ok := m.EvaluationDueOn(); !ok && m.Op().Is(ent.OpCreate) {
+			m.SetEvaluationDueOn(e.today()) // first evaluated by the due-date job, if no record comes first
+		}
+		if v, ok := m.IndustryCode(); ok && v != "" && !industryCode.MatchString(v) {
+			return nil, derrors.Field("industryCode", "%q is not a GB/T 4754 code (a letter A-T and 2 to 4 digits)", v)
+		}
+		if err := e.notFuture(m, "established_on"); err != nil {
+			return nil, err
+		}
+		if err := nonNegative(m, "registered_capital"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// naturalPerson validates the ID number for its type and derives gender, birth date and
+// address code from a resident ID. At rest the number exists only sealed, hashed for lookup,
+// and masked.
+func (e *Engine) naturalPerson(next ent.Mutator) ent.Mutator {
+	return hook.NaturalPersonFunc(func(ctx context.Context, m *gen.NaturalPersonMutation) (ent.Value, error) {
+		if raw, ok := m.IDNumber(); ok {
+			t, ok := m.IDType()
+			if !ok {
+				t = vocab.IDResidentCard
+			}
+			number := ident.NormalizeIDNumber(raw)
+			facts, err := ident.ValidateIDNumber(t, number, e.Clock.Now())
+			if err != nil {
+				return nil, derrors.Field("idNumber", "%s", err)
+			}
+			if e.Cipher == nil {
+				return nil, errors.New("no personal-data key is configured (CREDITGRAPH_DATA_KEY)")
+			}
+			sealed, err := e.Cipher.Seal(number)
+			if err != nil {
+				return nil, err
+			}
+			m.SetIDNumber(sealed)
+			m.SetIDNumberHash(e.Cipher.Hash(string(t), number))
+			m.SetIDNumberMasked(pii.MaskIDNumber(number))
+			if !facts.BirthDate.IsZero() {
+				m.SetBirthDate(facts.BirthDate)
+				m.SetGender(facts.Gender)
+				m.SetDivisionCode(facts.DivisionCode)
+			}
+		}
+		if v, ok := m.Name(); ok && strings.TrimSpace(v) == "" {
+			return nil, derrors.Field("name", "must not be blank")
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// entityRole checks a role's dates and keeps MarketEntity.legalRepresentative equal to the
+// current LEGAL_REPRESENTATIVE role (the latest started one that has not ended).
+func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
+	return hook.EntityRoleFunc(func(ctx context.Context, m *gen.EntityRoleMutation) (ent.Value, error) {
+		if err := e.notFuture(m, "started_on"); err != nil {
+			return nil, err
+		}
+		if err := notBefore(ctx, m, "started_on", "ended_on"); err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		role, ok := v.(*gen.EntityRole)
+		if !ok || role.Role != entityrole.RoleLEGAL_REPRESENTATIVE {
+			return v, err
+		}
+		c := m.Client()
+		ctx = authz.AsSystem(ctx) // maintaining a derived field, not a read or write of the caller's
+		current, err := c.EntityRole.Query().
+			Where(entityrole.EntityID(role.EntityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
+				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(e.today()))).
+			Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).
+			First(ctx)
+		upd := c.MarketEntity.UpdateOneID(role.EntityID)
+		switch {
+		case err == nil:
+			upd.SetLegalRepresentativeID(current.PersonID)
+		case gen.IsNotFound(err):
+			upd.ClearLegalRepresentative()
+		default:
+			return nil, err
+		}
+		if err := upd.Exec(ctx); err != nil {
+			return nil, fmt.Errorf("updating legal representative: %w", err)
+		}
+		return v, nil
+	})
+}

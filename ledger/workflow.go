@@ -1,0 +1,165 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
+	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// priorNotice checks a notice's dates.
+func (e *Engine) priorNotice(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if err := e.notFuture(m, "served_on"); err != nil {
+			return nil, err
+		}
+		if err := notBefore(ctx, m, "served_on", "reply_deadline"); err != nil {
+			return nil, err
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// priorNoticeServed refuses to list a natural person unless a department of the listing
+// department's sector served a notice for the list before the listing date, and its reply
+// deadline passed or its reply was handled (domain.md §7). It runs for every writer: API,
+// imports, CLI and derived listings alike.
+func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
+	personID, ok := m.PersonID()
+	if !ok {
+		return nil
+	}
+	listed, _ := m.ListedOn()
+	listType, _ := m.ListType()
+	depID, _ := m.DepartmentID()
+	ctx = authz.AsSystem(ctx)
+	dep, err := m.Client().Department.Get(ctx, depID)
+	if err != nil {
+		return err
+	}
+	served, err := m.Client().PriorNotice.Query().Where(
+		priornotice.PersonID(personID), priornotice.ListType(string(listType)), priornotice.ServedOnLTE(listed),
+		priornotice.Or(priornotice.ReplyDeadlineLT(listed), priornotice.ReplyHandled(true)),
+		priornotice.HasDepartmentWith(department.SectorEQ(dep.Sector))).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !served {
+		return fmt.Errorf("%w: personID: a natural person can be put on %s only after a prior notice was served and its reply deadline passed or its reply was handled", derrors.Conflict, listType)
+	}
+	return nil
+}
+
+// oneRecord checks that a new repair application or objection names exactly one record.
+func oneRecord(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, mu ent.Mutation) (ent.Value, error) {
+		if !mu.Op().Is(ent.OpCreate) {
+			return next.Mutate(ctx, mu)
+		}
+		_, hasPenalty := mu.Field("penalty_id")
+		_, hasList := mu.Field("list_entry_id")
+		if hasPenalty == hasList {
+			return nil, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
+		}
+		return next.Mutate(ctx, mu)
+	})
+}
+
+// commitmentBreach records a breach: when a commitment becomes BREACHED, a COMMITMENT_BREACH
+// entry of the commitment's sector is listed for its subject (which takes the subject out of
+// notify-and-commit approvals and caps its tier), in the same transaction.
+func (e *Engine) commitmentBreach(next ent.Mutator) ent.Mutator {
+	return hook.CreditCommitmentFunc(func(ctx context.Context, m *gen.CreditCommitmentMutation) (ent.Value, error) {
+		f, ok := m.Fulfilment()
+		v, err := next.Mutate(ctx, m)
+		if err != nil || !ok || f != creditcommitment.FulfilmentBREACHED {
+			return v, err
+		}
+		cm := v.(*gen.CreditCommitment)
+		key := fmt.Sprintf("BREACH-%d", cm.ID)
+		c := m.Client()
+		sys := authz.AsSystem(ctx)
+		if exists, err := c.ListEntry.Query().Where(listentry.SourceSystem("creditgraph-commitments"), listentry.SourceRecordID(key)).Exist(sys); err != nil || exists {
+			return v, err
+		}
+		create := c.ListEntry.Create().SetDepartmentID(cm.DepartmentID).SetSourceSystem("creditgraph-commitments").SetSourceRecordID(key).
+			SetSeverity(vocab.General).SetListType(listentry.ListTypeCOMMITMENT_BREACH).SetListedOn(e.today()).
+			SetReason("违背信用承诺: " + cm.RelatedMatter).SetBasis("国办发〔2019〕35号 §二(一): 承诺履约情况记入信用记录").
+			SetDecisionNo(key)
+		if cm.EntityID != 0 {
+			create.SetEntityID(cm.EntityID)
+		}
+		if cm.PersonID != 0 {
+			create.SetPersonID(cm.PersonID)
+		}
+		if err := create.Exec(sys); err != nil {
+			return nil, fmt.Errorf("recording the breach: %w", err)
+		}
+		return v, nil
+	})
+}
+
+// exempt marks a new record exempt when it is flagged as an SME's conduct caused by the
+// epidemic and a declared exemption period covers its date: it is recorded, but triggers no
+// listing effects, measures or gates.
+func exempt(ctx context.Context, m ent.Mutation, dateField string) error {
+	epi, _ := m.Field("epidemic_related")
+	sme, _ := m.Field("sme")
+	if epi != true || sme != true {
+		return nil
+	}
+	v, ok := m.Field(dateField)
+	if !ok {
+		return nil
+	}
+	day := v.(time.Time)
+	c := m.(interface{ Client() *gen.Client }).Client()
+	p, err := c.ExemptionPeriod.Query().Where(exemptionperiod.StartsOnLTE(day), exemptionperiod.EndsOnGTE(day)).First(authz.AsSystem(ctx))
+	switch {
+	case gen.IsNotFound(err):
+		return nil // no declared period covers it: recorded as usual
+	case err != nil:
+		return err
+	}
+	return m.SetField("exemption", p.Name)
+}
+
+// listingEvents publishes LISTED and REMOVED events after the listing's transaction commits.
+func (e *Engine) listingEvents(next ent.Mutator) ent.Mutator {
+	return hook.ListEntryFunc(func(ctx context.Context, m *gen.ListEntryMutation) (ent.Value, error) {
+		_, removing := m.RemovedOn()
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		l, ok := v.(*gen.ListEntry)
+		if !ok || l.Exemption != "" {
+			return v, nil
+		}
+		ev := events.Event{Sector: l.Sector, RecordID: l.ID, EntityID: l.EntityID, Public: publicity.ListingInPublicity(l, e.today())}
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			ev.Type, ev.Summary = events.Listed, fmt.Sprintf("%s listed (%s)", l.ListType, l.DecisionNo)
+		case removing && l.RemovedOn != nil:
+			ev.Type, ev.Summary = events.Removed, fmt.Sprintf("%s removed (%s)", l.ListType, l.DecisionNo)
+		default:
+			return v, nil
+		}
+		events.AfterCommit(ctx, e.Events, ev)
+		return v, nil
+	})
+}

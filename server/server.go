@@ -1,0 +1,101 @@
+// Package server is the HTTP edge of creditgraph: the mux (/query, the playground, /healthz,
+// /readyz, /metrics), request ids, security headers, CORS, the body limit, authentication,
+// per-token rate limits, and the logs and metrics of every operation. What it serves at
+// /query is package graph's handler.
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/graph"
+	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/server/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
+)
+
+// Config is what the HTTP surface needs from main.
+type Config struct {
+	Client     *ent.Client
+	Authorizer *authz.Authorizer
+	// Ledger is the write engine registered on Client (graph.Deps).
+	Ledger *ledger.Engine
+	Tokens authz.TokenService
+	// PublicIntrospection lets callers without a token introspect the schema (development).
+	PublicIntrospection bool
+	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
+	Edge EdgeConfig
+	// DB, when set, has its connection-pool statistics exported as metrics.
+	DB *sql.DB
+	// Limits bound each operation's cost, depth and page size; zero means graph.DefaultLimits.
+	Limits graph.Limits
+	// Ready reports whether the database answers; /readyz calls it.
+	Ready  func(context.Context) error
+	Logger *slog.Logger
+	// Playground serves GraphiQL at "/" when set.
+	Playground bool
+}
+
+// NewServer routes the service: /query (GraphQL), / (playground), /healthz (the process is
+// up), /readyz (the database answers) and /metrics (Prometheus), behind the edge: request ids,
+// security headers, CORS, the body limit, authentication and per-token rate limits.
+func New(cfg Config) http.Handler {
+	edge := cfg.Edge
+	if edge.BodyLimit == 0 {
+		edge.BodyLimit = DefaultEdge.BodyLimit
+	}
+	if edge.RateBurst == 0 {
+		edge.RateBurst = DefaultEdge.RateBurst
+	}
+	reg := edge.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	m := newMetrics(reg)
+	if cfg.DB != nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "creditgraph"))
+	}
+	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
+	authn := cfg.Tokens.Middleware
+	mux := http.NewServeMux()
+	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger,
+		Tokens: cfg.Tokens, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
+		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}})
+	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
+	if cfg.Playground {
+		pg := playground.Handler("creditgraph", "/query")
+		mux.Handle("/{$}", pg)
+		mux.Handle(playground.AssetPrefix, pg)
+	}
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := cfg.Ready(ctx); err != nil {
+			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return withRequestID(withSecurityHeaders(withCORS(edge.CORSOrigins, mux)))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
