@@ -40,6 +40,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -103,6 +104,8 @@ type Client struct {
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
 	RepairTransition *RepairTransitionClient
+	// ScaleRule is the client for interacting with the ScaleRule builders.
+	ScaleRule *ScaleRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -147,6 +150,7 @@ func (c *Client) init() {
 	c.PublicityRule = NewPublicityRuleClient(c.config)
 	c.RepairApplication = NewRepairApplicationClient(c.config)
 	c.RepairTransition = NewRepairTransitionClient(c.config)
+	c.ScaleRule = NewScaleRuleClient(c.config)
 	c.SectorRating = NewSectorRatingClient(c.config)
 	c.ServiceProvider = NewServiceProviderClient(c.config)
 	c.SpotCheck = NewSpotCheckClient(c.config)
@@ -268,6 +272,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
+		ScaleRule:                 NewScaleRuleClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
@@ -316,6 +321,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PublicityRule:             NewPublicityRuleClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
+		ScaleRule:                 NewScaleRuleClient(cfg),
 		SectorRating:              NewSectorRatingClient(cfg),
 		ServiceProvider:           NewServiceProviderClient(cfg),
 		SpotCheck:                 NewSpotCheckClient(cfg),
@@ -355,8 +361,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
 		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TimeLimit,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -372,8 +378,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
 		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.RepairApplication, c.RepairTransition, c.SectorRating, c.ServiceProvider,
-		c.SpotCheck, c.TimeLimit,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -432,6 +438,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.RepairApplication.mutate(ctx, m)
 	case *RepairTransitionMutation:
 		return c.RepairTransition.mutate(ctx, m)
+	case *ScaleRuleMutation:
+		return c.ScaleRule.mutate(ctx, m)
 	case *SectorRatingMutation:
 		return c.SectorRating.mutate(ctx, m)
 	case *ServiceProviderMutation:
@@ -4915,6 +4923,140 @@ func (c *RepairTransitionClient) mutate(ctx context.Context, m *RepairTransition
 	}
 }
 
+// ScaleRuleClient is a client for the ScaleRule schema.
+type ScaleRuleClient struct {
+	config
+}
+
+// NewScaleRuleClient returns a client for the ScaleRule from the given config.
+func NewScaleRuleClient(c config) *ScaleRuleClient {
+	return &ScaleRuleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `scalerule.Hooks(f(g(h())))`.
+func (c *ScaleRuleClient) Use(hooks ...Hook) {
+	c.hooks.ScaleRule = append(c.hooks.ScaleRule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `scalerule.Intercept(f(g(h())))`.
+func (c *ScaleRuleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ScaleRule = append(c.inters.ScaleRule, interceptors...)
+}
+
+// Create returns a builder for creating a ScaleRule entity.
+func (c *ScaleRuleClient) Create() *ScaleRuleCreate {
+	mutation := newScaleRuleMutation(c.config, OpCreate)
+	return &ScaleRuleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ScaleRule entities.
+func (c *ScaleRuleClient) CreateBulk(builders ...*ScaleRuleCreate) *ScaleRuleCreateBulk {
+	return &ScaleRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ScaleRuleClient) MapCreateBulk(slice any, setFunc func(*ScaleRuleCreate, int)) *ScaleRuleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ScaleRuleCreateBulk{err: fmt.Errorf("calling to ScaleRuleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ScaleRuleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ScaleRuleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ScaleRule.
+func (c *ScaleRuleClient) Update() *ScaleRuleUpdate {
+	mutation := newScaleRuleMutation(c.config, OpUpdate)
+	return &ScaleRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ScaleRuleClient) UpdateOne(_m *ScaleRule) *ScaleRuleUpdateOne {
+	mutation := newScaleRuleMutation(c.config, OpUpdateOne, withScaleRule(_m))
+	return &ScaleRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ScaleRuleClient) UpdateOneID(id int) *ScaleRuleUpdateOne {
+	mutation := newScaleRuleMutation(c.config, OpUpdateOne, withScaleRuleID(id))
+	return &ScaleRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ScaleRule.
+func (c *ScaleRuleClient) Delete() *ScaleRuleDelete {
+	mutation := newScaleRuleMutation(c.config, OpDelete)
+	return &ScaleRuleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ScaleRuleClient) DeleteOne(_m *ScaleRule) *ScaleRuleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ScaleRuleClient) DeleteOneID(id int) *ScaleRuleDeleteOne {
+	builder := c.Delete().Where(scalerule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ScaleRuleDeleteOne{builder}
+}
+
+// Query returns a query builder for ScaleRule.
+func (c *ScaleRuleClient) Query() *ScaleRuleQuery {
+	return &ScaleRuleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeScaleRule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ScaleRule entity by its id.
+func (c *ScaleRuleClient) Get(ctx context.Context, id int) (*ScaleRule, error) {
+	return c.Query().Where(scalerule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ScaleRuleClient) GetX(ctx context.Context, id int) *ScaleRule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ScaleRuleClient) Hooks() []Hook {
+	hooks := c.hooks.ScaleRule
+	return append(hooks[:len(hooks):len(hooks)], scalerule.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ScaleRuleClient) Interceptors() []Interceptor {
+	return c.inters.ScaleRule
+}
+
+func (c *ScaleRuleClient) mutate(ctx context.Context, m *ScaleRuleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ScaleRuleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ScaleRuleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ScaleRuleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ScaleRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ScaleRule mutation op: %q", m.Op())
+	}
+}
+
 // SectorRatingClient is a client for the SectorRating schema.
 type SectorRatingClient struct {
 	config
@@ -5587,7 +5729,7 @@ type (
 		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
 		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
 		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
-		RepairTransition, SectorRating, ServiceProvider, SpotCheck,
+		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
 		TimeLimit []ent.Hook
 	}
 	inters struct {
@@ -5596,7 +5738,7 @@ type (
 		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
 		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
 		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
-		RepairTransition, SectorRating, ServiceProvider, SpotCheck,
+		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
 		TimeLimit []ent.Interceptor
 	}
 )

@@ -37,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -126,6 +127,7 @@ func checkColumn(t, c string) error {
 			publicityrule.Table:             publicityrule.ValidColumn,
 			repairapplication.Table:         repairapplication.ValidColumn,
 			repairtransition.Table:          repairtransition.ValidColumn,
+			scalerule.Table:                 scalerule.ValidColumn,
 			sectorrating.Table:              sectorrating.ValidColumn,
 			serviceprovider.Table:           serviceprovider.ValidColumn,
 			spotcheck.Table:                 spotcheck.ValidColumn,

@@ -29,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -42,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 29)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -689,6 +690,25 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   scalerule.Table,
+			Columns: scalerule.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: scalerule.FieldID,
+			},
+		},
+		Type: "ScaleRule",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			scalerule.FieldScale:         {Type: field.TypeEnum, Column: scalerule.FieldScale},
+			scalerule.FieldEffectiveFrom: {Type: field.TypeTime, Column: scalerule.FieldEffectiveFrom},
+			scalerule.FieldEffectiveTo:   {Type: field.TypeTime, Column: scalerule.FieldEffectiveTo},
+			scalerule.FieldParams:        {Type: field.TypeJSON, Column: scalerule.FieldParams},
+			scalerule.FieldBasis:         {Type: field.TypeString, Column: scalerule.FieldBasis},
+			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -715,12 +735,13 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldScheme:          {Type: field.TypeEnum, Column: sectorrating.FieldScheme},
 			sectorrating.FieldGrade:           {Type: field.TypeString, Column: sectorrating.FieldGrade},
 			sectorrating.FieldScore:           {Type: field.TypeFloat64, Column: sectorrating.FieldScore},
+			sectorrating.FieldPoints:          {Type: field.TypeInt, Column: sectorrating.FieldPoints},
 			sectorrating.FieldPeriod:          {Type: field.TypeString, Column: sectorrating.FieldPeriod},
 			sectorrating.FieldValidFrom:       {Type: field.TypeTime, Column: sectorrating.FieldValidFrom},
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -739,7 +760,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -771,7 +792,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -5311,6 +5332,76 @@ func (f *RepairTransitionFilter) WhereHasApplicationWith(preds ...predicate.Repa
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ScaleRuleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ScaleRuleQuery builder.
+func (_q *ScaleRuleQuery) Filter() *ScaleRuleFilter {
+	return &ScaleRuleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ScaleRuleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ScaleRuleMutation builder.
+func (m *ScaleRuleMutation) Filter() *ScaleRuleFilter {
+	return &ScaleRuleFilter{config: m.config, predicateAdder: m}
+}
+
+// ScaleRuleFilter provides a generic filtering capability at runtime for ScaleRuleQuery.
+type ScaleRuleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ScaleRuleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *ScaleRuleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(scalerule.FieldID))
+}
+
+// WhereScale applies the entql string predicate on the scale field.
+func (f *ScaleRuleFilter) WhereScale(p entql.StringP) {
+	f.Where(p.Field(scalerule.FieldScale))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *ScaleRuleFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(scalerule.FieldEffectiveFrom))
+}
+
+// WhereEffectiveTo applies the entql time.Time predicate on the effective_to field.
+func (f *ScaleRuleFilter) WhereEffectiveTo(p entql.TimeP) {
+	f.Where(p.Field(scalerule.FieldEffectiveTo))
+}
+
+// WhereParams applies the entql json.RawMessage predicate on the params field.
+func (f *ScaleRuleFilter) WhereParams(p entql.BytesP) {
+	f.Where(p.Field(scalerule.FieldParams))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *ScaleRuleFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(scalerule.FieldBasis))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ScaleRuleFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(scalerule.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SectorRatingQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5339,7 +5430,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5435,6 +5526,11 @@ func (f *SectorRatingFilter) WhereScore(p entql.Float64P) {
 	f.Where(p.Field(sectorrating.FieldScore))
 }
 
+// WherePoints applies the entql int predicate on the points field.
+func (f *SectorRatingFilter) WherePoints(p entql.IntP) {
+	f.Where(p.Field(sectorrating.FieldPoints))
+}
+
 // WherePeriod applies the entql string predicate on the period field.
 func (f *SectorRatingFilter) WherePeriod(p entql.StringP) {
 	f.Where(p.Field(sectorrating.FieldPeriod))
@@ -5521,7 +5617,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5619,7 +5715,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5796,7 +5892,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -33,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -6082,6 +6083,93 @@ func newRepairTransitionPaginateArgs(rv map[string]any) *repairtransitionPaginat
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ScaleRuleQuery) CollectFields(ctx context.Context, satisfies ...string) (*ScaleRuleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ScaleRuleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(scalerule.Columns))
+		selectedFields = []string{scalerule.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "scale":
+			if _, ok := fieldSeen[scalerule.FieldScale]; !ok {
+				selectedFields = append(selectedFields, scalerule.FieldScale)
+				fieldSeen[scalerule.FieldScale] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[scalerule.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, scalerule.FieldEffectiveFrom)
+				fieldSeen[scalerule.FieldEffectiveFrom] = struct{}{}
+			}
+		case "effectiveTo":
+			if _, ok := fieldSeen[scalerule.FieldEffectiveTo]; !ok {
+				selectedFields = append(selectedFields, scalerule.FieldEffectiveTo)
+				fieldSeen[scalerule.FieldEffectiveTo] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[scalerule.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, scalerule.FieldBasis)
+				fieldSeen[scalerule.FieldBasis] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[scalerule.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, scalerule.FieldCreatedAt)
+				fieldSeen[scalerule.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type scalerulePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ScaleRulePaginateOption
+}
+
+func newScaleRulePaginateArgs(rv map[string]any) *scalerulePaginateArgs {
+	args := &scalerulePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*ScaleRuleWhereInput); ok {
+		args.opts = append(args.opts, WithScaleRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *SectorRatingQuery) CollectFields(ctx context.Context, satisfies ...string) (*SectorRatingQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -6231,6 +6319,11 @@ func (_q *SectorRatingQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[sectorrating.FieldScore]; !ok {
 				selectedFields = append(selectedFields, sectorrating.FieldScore)
 				fieldSeen[sectorrating.FieldScore] = struct{}{}
+			}
+		case "points":
+			if _, ok := fieldSeen[sectorrating.FieldPoints]; !ok {
+				selectedFields = append(selectedFields, sectorrating.FieldPoints)
+				fieldSeen[sectorrating.FieldPoints] = struct{}{}
 			}
 		case "period":
 			if _, ok := fieldSeen[sectorrating.FieldPeriod]; !ok {

@@ -1520,6 +1520,7 @@ type CreateSectorRatingInput struct {
 	Scheme          sectorrating.Scheme
 	Grade           string
 	Score           *float64
+	Points          *int
 	Period          string
 	ValidFrom       time.Time
 	ValidUntil      *time.Time
@@ -1548,6 +1549,9 @@ func (i *CreateSectorRatingInput) Mutate(m *SectorRatingMutation) {
 	m.SetGrade(i.Grade)
 	if v := i.Score; v != nil {
 		m.SetScore(*v)
+	}
+	if v := i.Points; v != nil {
+		m.SetPoints(*v)
 	}
 	m.SetPeriod(i.Period)
 	m.SetValidFrom(i.ValidFrom)
@@ -1579,6 +1583,8 @@ type UpdateSectorRatingInput struct {
 	Grade           *string
 	ClearScore      bool
 	Score           *float64
+	ClearPoints     bool
+	Points          *int
 	Period          *string
 	ValidFrom       *time.Time
 	ClearValidUntil bool
@@ -1610,6 +1616,12 @@ func (i *UpdateSectorRatingInput) Mutate(m *SectorRatingMutation) {
 	}
 	if v := i.Score; v != nil {
 		m.SetScore(*v)
+	}
+	if i.ClearPoints {
+		m.ClearPoints()
+	}
+	if v := i.Points; v != nil {
+		m.SetPoints(*v)
 	}
 	if v := i.Period; v != nil {
 		m.SetPeriod(*v)

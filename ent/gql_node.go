@@ -33,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -159,6 +160,11 @@ var repairtransitionImplementors = []string{"RepairTransition", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*RepairTransition) IsNode() {}
+
+var scaleruleImplementors = []string{"ScaleRule", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ScaleRule) IsNode() {}
 
 var sectorratingImplementors = []string{"SectorRating", "Node"}
 
@@ -460,6 +466,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(repairtransition.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, repairtransitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case scalerule.Table:
+		query := c.ScaleRule.Query().
+			Where(scalerule.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, scaleruleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -929,6 +944,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.RepairTransition.Query().
 			Where(repairtransition.IDIn(ids...))
 		query, err := query.CollectFields(ctx, repairtransitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case scalerule.Table:
+		query := c.ScaleRule.Query().
+			Where(scalerule.IDIn(ids...))
+		query, err := query.CollectFields(ctx, scaleruleImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -37,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -7509,6 +7510,255 @@ func (_m *RepairTransition) ToEdge(order *RepairTransitionOrder) *RepairTransiti
 		order = DefaultRepairTransitionOrder
 	}
 	return &RepairTransitionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ScaleRuleEdge is the edge representation of ScaleRule.
+type ScaleRuleEdge struct {
+	Node   *ScaleRule `json:"node"`
+	Cursor Cursor     `json:"cursor"`
+}
+
+// ScaleRuleConnection is the connection containing edges to ScaleRule.
+type ScaleRuleConnection struct {
+	Edges      []*ScaleRuleEdge `json:"edges"`
+	PageInfo   PageInfo         `json:"pageInfo"`
+	TotalCount int              `json:"totalCount"`
+}
+
+func (c *ScaleRuleConnection) build(nodes []*ScaleRule, pager *scalerulePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ScaleRule
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ScaleRule {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ScaleRule {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ScaleRuleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ScaleRuleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ScaleRulePaginateOption enables pagination customization.
+type ScaleRulePaginateOption func(*scalerulePager) error
+
+// WithScaleRuleOrder configures pagination ordering.
+func WithScaleRuleOrder(order *ScaleRuleOrder) ScaleRulePaginateOption {
+	if order == nil {
+		order = DefaultScaleRuleOrder
+	}
+	o := *order
+	return func(pager *scalerulePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultScaleRuleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithScaleRuleFilter configures pagination filter.
+func WithScaleRuleFilter(filter func(*ScaleRuleQuery) (*ScaleRuleQuery, error)) ScaleRulePaginateOption {
+	return func(pager *scalerulePager) error {
+		if filter == nil {
+			return errors.New("ScaleRuleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type scalerulePager struct {
+	reverse bool
+	order   *ScaleRuleOrder
+	filter  func(*ScaleRuleQuery) (*ScaleRuleQuery, error)
+}
+
+func newScaleRulePager(opts []ScaleRulePaginateOption, reverse bool) (*scalerulePager, error) {
+	pager := &scalerulePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultScaleRuleOrder
+	}
+	return pager, nil
+}
+
+func (p *scalerulePager) applyFilter(query *ScaleRuleQuery) (*ScaleRuleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *scalerulePager) toCursor(_m *ScaleRule) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *scalerulePager) applyCursors(query *ScaleRuleQuery, after, before *Cursor) (*ScaleRuleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultScaleRuleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *scalerulePager) applyOrder(query *ScaleRuleQuery) *ScaleRuleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultScaleRuleOrder.Field {
+		query = query.Order(DefaultScaleRuleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *scalerulePager) orderExpr(query *ScaleRuleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultScaleRuleOrder.Field {
+			b.Comma().Ident(DefaultScaleRuleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ScaleRule.
+func (_m *ScaleRuleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ScaleRulePaginateOption,
+) (*ScaleRuleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newScaleRulePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ScaleRuleConnection{Edges: []*ScaleRuleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// ScaleRuleOrderField defines the ordering field of ScaleRule.
+type ScaleRuleOrderField struct {
+	// Value extracts the ordering value from the given ScaleRule.
+	Value    func(*ScaleRule) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) scalerule.OrderOption
+	toCursor func(*ScaleRule) Cursor
+}
+
+// ScaleRuleOrder defines the ordering of ScaleRule.
+type ScaleRuleOrder struct {
+	Direction OrderDirection       `json:"direction"`
+	Field     *ScaleRuleOrderField `json:"field"`
+}
+
+// DefaultScaleRuleOrder is the default ordering of ScaleRule.
+var DefaultScaleRuleOrder = &ScaleRuleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ScaleRuleOrderField{
+		Value: func(_m *ScaleRule) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: scalerule.FieldID,
+		toTerm: scalerule.ByID,
+		toCursor: func(_m *ScaleRule) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ScaleRule into ScaleRuleEdge.
+func (_m *ScaleRule) ToEdge(order *ScaleRuleOrder) *ScaleRuleEdge {
+	if order == nil {
+		order = DefaultScaleRuleOrder
+	}
+	return &ScaleRuleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

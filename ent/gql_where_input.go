@@ -31,6 +31,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -14620,6 +14621,320 @@ func (i *RepairTransitionWhereInput) P() (predicate.RepairTransition, error) {
 	}
 }
 
+// ScaleRuleWhereInput represents a where input for filtering ScaleRule queries.
+type ScaleRuleWhereInput struct {
+	Predicates []predicate.ScaleRule  `json:"-"`
+	Not        *ScaleRuleWhereInput   `json:"not,omitempty"`
+	Or         []*ScaleRuleWhereInput `json:"or,omitempty"`
+	And        []*ScaleRuleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "scale" field predicates.
+	Scale      *vocab.Scale  `json:"scale,omitempty"`
+	ScaleNEQ   *vocab.Scale  `json:"scaleNEQ,omitempty"`
+	ScaleIn    []vocab.Scale `json:"scaleIn,omitempty"`
+	ScaleNotIn []vocab.Scale `json:"scaleNotIn,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "effective_to" field predicates.
+	EffectiveTo       *time.Time  `json:"effectiveTo,omitempty"`
+	EffectiveToNEQ    *time.Time  `json:"effectiveToNEQ,omitempty"`
+	EffectiveToIn     []time.Time `json:"effectiveToIn,omitempty"`
+	EffectiveToNotIn  []time.Time `json:"effectiveToNotIn,omitempty"`
+	EffectiveToGT     *time.Time  `json:"effectiveToGT,omitempty"`
+	EffectiveToGTE    *time.Time  `json:"effectiveToGTE,omitempty"`
+	EffectiveToLT     *time.Time  `json:"effectiveToLT,omitempty"`
+	EffectiveToLTE    *time.Time  `json:"effectiveToLTE,omitempty"`
+	EffectiveToIsNil  bool        `json:"effectiveToIsNil,omitempty"`
+	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisIsNil        bool     `json:"basisIsNil,omitempty"`
+	BasisNotNil       bool     `json:"basisNotNil,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ScaleRuleWhereInput) AddPredicates(predicates ...predicate.ScaleRule) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ScaleRuleWhereInput filter on the ScaleRuleQuery builder.
+func (i *ScaleRuleWhereInput) Filter(q *ScaleRuleQuery) (*ScaleRuleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyScaleRuleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyScaleRuleWhereInput is returned in case the ScaleRuleWhereInput is empty.
+var ErrEmptyScaleRuleWhereInput = errors.New("ent: empty predicate ScaleRuleWhereInput")
+
+// P returns a predicate for filtering scalerules.
+// An error is returned if the input is empty or invalid.
+func (i *ScaleRuleWhereInput) P() (predicate.ScaleRule, error) {
+	var predicates []predicate.ScaleRule
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, scalerule.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ScaleRule, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, scalerule.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ScaleRule, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, scalerule.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, scalerule.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, scalerule.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, scalerule.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, scalerule.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, scalerule.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, scalerule.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, scalerule.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, scalerule.IDLTE(*i.IDLTE))
+	}
+	if i.Scale != nil {
+		predicates = append(predicates, scalerule.ScaleEQ(*i.Scale))
+	}
+	if i.ScaleNEQ != nil {
+		predicates = append(predicates, scalerule.ScaleNEQ(*i.ScaleNEQ))
+	}
+	if len(i.ScaleIn) > 0 {
+		predicates = append(predicates, scalerule.ScaleIn(i.ScaleIn...))
+	}
+	if len(i.ScaleNotIn) > 0 {
+		predicates = append(predicates, scalerule.ScaleNotIn(i.ScaleNotIn...))
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, scalerule.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, scalerule.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, scalerule.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, scalerule.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, scalerule.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, scalerule.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, scalerule.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, scalerule.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.EffectiveTo != nil {
+		predicates = append(predicates, scalerule.EffectiveToEQ(*i.EffectiveTo))
+	}
+	if i.EffectiveToNEQ != nil {
+		predicates = append(predicates, scalerule.EffectiveToNEQ(*i.EffectiveToNEQ))
+	}
+	if len(i.EffectiveToIn) > 0 {
+		predicates = append(predicates, scalerule.EffectiveToIn(i.EffectiveToIn...))
+	}
+	if len(i.EffectiveToNotIn) > 0 {
+		predicates = append(predicates, scalerule.EffectiveToNotIn(i.EffectiveToNotIn...))
+	}
+	if i.EffectiveToGT != nil {
+		predicates = append(predicates, scalerule.EffectiveToGT(*i.EffectiveToGT))
+	}
+	if i.EffectiveToGTE != nil {
+		predicates = append(predicates, scalerule.EffectiveToGTE(*i.EffectiveToGTE))
+	}
+	if i.EffectiveToLT != nil {
+		predicates = append(predicates, scalerule.EffectiveToLT(*i.EffectiveToLT))
+	}
+	if i.EffectiveToLTE != nil {
+		predicates = append(predicates, scalerule.EffectiveToLTE(*i.EffectiveToLTE))
+	}
+	if i.EffectiveToIsNil {
+		predicates = append(predicates, scalerule.EffectiveToIsNil())
+	}
+	if i.EffectiveToNotNil {
+		predicates = append(predicates, scalerule.EffectiveToNotNil())
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, scalerule.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, scalerule.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, scalerule.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, scalerule.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, scalerule.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, scalerule.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, scalerule.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, scalerule.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, scalerule.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, scalerule.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, scalerule.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisIsNil {
+		predicates = append(predicates, scalerule.BasisIsNil())
+	}
+	if i.BasisNotNil {
+		predicates = append(predicates, scalerule.BasisNotNil())
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, scalerule.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, scalerule.BasisContainsFold(*i.BasisContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, scalerule.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, scalerule.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, scalerule.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, scalerule.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, scalerule.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, scalerule.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, scalerule.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, scalerule.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyScaleRuleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return scalerule.And(predicates...), nil
+	}
+}
+
 // SectorRatingWhereInput represents a where input for filtering SectorRating queries.
 type SectorRatingWhereInput struct {
 	Predicates []predicate.SectorRating  `json:"-"`
@@ -14790,6 +15105,18 @@ type SectorRatingWhereInput struct {
 	ScoreLTE    *float64  `json:"scoreLTE,omitempty"`
 	ScoreIsNil  bool      `json:"scoreIsNil,omitempty"`
 	ScoreNotNil bool      `json:"scoreNotNil,omitempty"`
+
+	// "points" field predicates.
+	Points       *int  `json:"points,omitempty"`
+	PointsNEQ    *int  `json:"pointsNEQ,omitempty"`
+	PointsIn     []int `json:"pointsIn,omitempty"`
+	PointsNotIn  []int `json:"pointsNotIn,omitempty"`
+	PointsGT     *int  `json:"pointsGT,omitempty"`
+	PointsGTE    *int  `json:"pointsGTE,omitempty"`
+	PointsLT     *int  `json:"pointsLT,omitempty"`
+	PointsLTE    *int  `json:"pointsLTE,omitempty"`
+	PointsIsNil  bool  `json:"pointsIsNil,omitempty"`
+	PointsNotNil bool  `json:"pointsNotNil,omitempty"`
 
 	// "period" field predicates.
 	Period             *string  `json:"period,omitempty"`
@@ -15295,6 +15622,36 @@ func (i *SectorRatingWhereInput) P() (predicate.SectorRating, error) {
 	}
 	if i.ScoreNotNil {
 		predicates = append(predicates, sectorrating.ScoreNotNil())
+	}
+	if i.Points != nil {
+		predicates = append(predicates, sectorrating.PointsEQ(*i.Points))
+	}
+	if i.PointsNEQ != nil {
+		predicates = append(predicates, sectorrating.PointsNEQ(*i.PointsNEQ))
+	}
+	if len(i.PointsIn) > 0 {
+		predicates = append(predicates, sectorrating.PointsIn(i.PointsIn...))
+	}
+	if len(i.PointsNotIn) > 0 {
+		predicates = append(predicates, sectorrating.PointsNotIn(i.PointsNotIn...))
+	}
+	if i.PointsGT != nil {
+		predicates = append(predicates, sectorrating.PointsGT(*i.PointsGT))
+	}
+	if i.PointsGTE != nil {
+		predicates = append(predicates, sectorrating.PointsGTE(*i.PointsGTE))
+	}
+	if i.PointsLT != nil {
+		predicates = append(predicates, sectorrating.PointsLT(*i.PointsLT))
+	}
+	if i.PointsLTE != nil {
+		predicates = append(predicates, sectorrating.PointsLTE(*i.PointsLTE))
+	}
+	if i.PointsIsNil {
+		predicates = append(predicates, sectorrating.PointsIsNil())
+	}
+	if i.PointsNotNil {
+		predicates = append(predicates, sectorrating.PointsNotNil())
 	}
 	if i.Period != nil {
 		predicates = append(predicates, sectorrating.PeriodEQ(*i.Period))

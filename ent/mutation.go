@@ -37,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -79,6 +80,7 @@ const (
 	TypePublicityRule             = "PublicityRule"
 	TypeRepairApplication         = "RepairApplication"
 	TypeRepairTransition          = "RepairTransition"
+	TypeScaleRule                 = "ScaleRule"
 	TypeSectorRating              = "SectorRating"
 	TypeServiceProvider           = "ServiceProvider"
 	TypeSpotCheck                 = "SpotCheck"
@@ -31411,6 +31413,643 @@ func (m *RepairTransitionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown RepairTransition edge %s", name)
 }
 
+// ScaleRuleMutation represents an operation that mutates the ScaleRule nodes in the graph.
+type ScaleRuleMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	scale          *vocab.Scale
+	effective_from *time.Time
+	effective_to   *time.Time
+	params         *vocab.ScaleParams
+	basis          *string
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*ScaleRule, error)
+	predicates     []predicate.ScaleRule
+}
+
+var _ ent.Mutation = (*ScaleRuleMutation)(nil)
+
+// scaleruleOption allows management of the mutation configuration using functional options.
+type scaleruleOption func(*ScaleRuleMutation)
+
+// newScaleRuleMutation creates new mutation for the ScaleRule entity.
+func newScaleRuleMutation(c config, op Op, opts ...scaleruleOption) *ScaleRuleMutation {
+	m := &ScaleRuleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeScaleRule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withScaleRuleID sets the ID field of the mutation.
+func withScaleRuleID(id int) scaleruleOption {
+	return func(m *ScaleRuleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ScaleRule
+		)
+		m.oldValue = func(ctx context.Context) (*ScaleRule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ScaleRule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withScaleRule sets the old ScaleRule of the mutation.
+func withScaleRule(node *ScaleRule) scaleruleOption {
+	return func(m *ScaleRuleMutation) {
+		m.oldValue = func(context.Context) (*ScaleRule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ScaleRuleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ScaleRuleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ScaleRuleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ScaleRuleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ScaleRule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetScale sets the "scale" field.
+func (m *ScaleRuleMutation) SetScale(v vocab.Scale) {
+	m.scale = &v
+}
+
+// Scale returns the value of the "scale" field in the mutation.
+func (m *ScaleRuleMutation) Scale() (r vocab.Scale, exists bool) {
+	v := m.scale
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScale returns the old "scale" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldScale(ctx context.Context) (v vocab.Scale, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScale is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScale requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScale: %w", err)
+	}
+	return oldValue.Scale, nil
+}
+
+// ResetScale resets all changes to the "scale" field.
+func (m *ScaleRuleMutation) ResetScale() {
+	m.scale = nil
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *ScaleRuleMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *ScaleRuleMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldEffectiveFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *ScaleRuleMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (m *ScaleRuleMutation) SetEffectiveTo(t time.Time) {
+	m.effective_to = &t
+}
+
+// EffectiveTo returns the value of the "effective_to" field in the mutation.
+func (m *ScaleRuleMutation) EffectiveTo() (r time.Time, exists bool) {
+	v := m.effective_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveTo returns the old "effective_to" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldEffectiveTo(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveTo: %w", err)
+	}
+	return oldValue.EffectiveTo, nil
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (m *ScaleRuleMutation) ClearEffectiveTo() {
+	m.effective_to = nil
+	m.clearedFields[scalerule.FieldEffectiveTo] = struct{}{}
+}
+
+// EffectiveToCleared returns if the "effective_to" field was cleared in this mutation.
+func (m *ScaleRuleMutation) EffectiveToCleared() bool {
+	_, ok := m.clearedFields[scalerule.FieldEffectiveTo]
+	return ok
+}
+
+// ResetEffectiveTo resets all changes to the "effective_to" field.
+func (m *ScaleRuleMutation) ResetEffectiveTo() {
+	m.effective_to = nil
+	delete(m.clearedFields, scalerule.FieldEffectiveTo)
+}
+
+// SetParams sets the "params" field.
+func (m *ScaleRuleMutation) SetParams(vp vocab.ScaleParams) {
+	m.params = &vp
+}
+
+// Params returns the value of the "params" field in the mutation.
+func (m *ScaleRuleMutation) Params() (r vocab.ScaleParams, exists bool) {
+	v := m.params
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParams returns the old "params" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldParams(ctx context.Context) (v vocab.ScaleParams, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParams is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParams requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParams: %w", err)
+	}
+	return oldValue.Params, nil
+}
+
+// ResetParams resets all changes to the "params" field.
+func (m *ScaleRuleMutation) ResetParams() {
+	m.params = nil
+}
+
+// SetBasis sets the "basis" field.
+func (m *ScaleRuleMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *ScaleRuleMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ClearBasis clears the value of the "basis" field.
+func (m *ScaleRuleMutation) ClearBasis() {
+	m.basis = nil
+	m.clearedFields[scalerule.FieldBasis] = struct{}{}
+}
+
+// BasisCleared returns if the "basis" field was cleared in this mutation.
+func (m *ScaleRuleMutation) BasisCleared() bool {
+	_, ok := m.clearedFields[scalerule.FieldBasis]
+	return ok
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *ScaleRuleMutation) ResetBasis() {
+	m.basis = nil
+	delete(m.clearedFields, scalerule.FieldBasis)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ScaleRuleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ScaleRuleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ScaleRule entity.
+// If the ScaleRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ScaleRuleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ScaleRuleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the ScaleRuleMutation builder.
+func (m *ScaleRuleMutation) Where(ps ...predicate.ScaleRule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ScaleRuleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ScaleRuleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ScaleRule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ScaleRuleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ScaleRuleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ScaleRule).
+func (m *ScaleRuleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ScaleRuleMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.scale != nil {
+		fields = append(fields, scalerule.FieldScale)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, scalerule.FieldEffectiveFrom)
+	}
+	if m.effective_to != nil {
+		fields = append(fields, scalerule.FieldEffectiveTo)
+	}
+	if m.params != nil {
+		fields = append(fields, scalerule.FieldParams)
+	}
+	if m.basis != nil {
+		fields = append(fields, scalerule.FieldBasis)
+	}
+	if m.created_at != nil {
+		fields = append(fields, scalerule.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ScaleRuleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case scalerule.FieldScale:
+		return m.Scale()
+	case scalerule.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case scalerule.FieldEffectiveTo:
+		return m.EffectiveTo()
+	case scalerule.FieldParams:
+		return m.Params()
+	case scalerule.FieldBasis:
+		return m.Basis()
+	case scalerule.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ScaleRuleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case scalerule.FieldScale:
+		return m.OldScale(ctx)
+	case scalerule.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case scalerule.FieldEffectiveTo:
+		return m.OldEffectiveTo(ctx)
+	case scalerule.FieldParams:
+		return m.OldParams(ctx)
+	case scalerule.FieldBasis:
+		return m.OldBasis(ctx)
+	case scalerule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ScaleRule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScaleRuleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case scalerule.FieldScale:
+		v, ok := value.(vocab.Scale)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScale(v)
+		return nil
+	case scalerule.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case scalerule.FieldEffectiveTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveTo(v)
+		return nil
+	case scalerule.FieldParams:
+		v, ok := value.(vocab.ScaleParams)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParams(v)
+		return nil
+	case scalerule.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	case scalerule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ScaleRule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ScaleRuleMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ScaleRuleMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ScaleRuleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ScaleRule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ScaleRuleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(scalerule.FieldEffectiveTo) {
+		fields = append(fields, scalerule.FieldEffectiveTo)
+	}
+	if m.FieldCleared(scalerule.FieldBasis) {
+		fields = append(fields, scalerule.FieldBasis)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ScaleRuleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ScaleRuleMutation) ClearField(name string) error {
+	switch name {
+	case scalerule.FieldEffectiveTo:
+		m.ClearEffectiveTo()
+		return nil
+	case scalerule.FieldBasis:
+		m.ClearBasis()
+		return nil
+	}
+	return fmt.Errorf("unknown ScaleRule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ScaleRuleMutation) ResetField(name string) error {
+	switch name {
+	case scalerule.FieldScale:
+		m.ResetScale()
+		return nil
+	case scalerule.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case scalerule.FieldEffectiveTo:
+		m.ResetEffectiveTo()
+		return nil
+	case scalerule.FieldParams:
+		m.ResetParams()
+		return nil
+	case scalerule.FieldBasis:
+		m.ResetBasis()
+		return nil
+	case scalerule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ScaleRule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ScaleRuleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ScaleRuleMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ScaleRuleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ScaleRuleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ScaleRuleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ScaleRuleMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ScaleRuleMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ScaleRule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ScaleRuleMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ScaleRule edge %s", name)
+}
+
 // SectorRatingMutation represents an operation that mutates the SectorRating nodes in the graph.
 type SectorRatingMutation struct {
 	config
@@ -31432,6 +32071,8 @@ type SectorRatingMutation struct {
 	grade             *string
 	score             *float64
 	addscore          *float64
+	points            *int
+	addpoints         *int
 	period            *string
 	valid_from        *time.Time
 	valid_until       *time.Time
@@ -32243,6 +32884,76 @@ func (m *SectorRatingMutation) ResetScore() {
 	delete(m.clearedFields, sectorrating.FieldScore)
 }
 
+// SetPoints sets the "points" field.
+func (m *SectorRatingMutation) SetPoints(i int) {
+	m.points = &i
+	m.addpoints = nil
+}
+
+// Points returns the value of the "points" field in the mutation.
+func (m *SectorRatingMutation) Points() (r int, exists bool) {
+	v := m.points
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoints returns the old "points" field's value of the SectorRating entity.
+// If the SectorRating object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SectorRatingMutation) OldPoints(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoints is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoints requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoints: %w", err)
+	}
+	return oldValue.Points, nil
+}
+
+// AddPoints adds i to the "points" field.
+func (m *SectorRatingMutation) AddPoints(i int) {
+	if m.addpoints != nil {
+		*m.addpoints += i
+	} else {
+		m.addpoints = &i
+	}
+}
+
+// AddedPoints returns the value that was added to the "points" field in this mutation.
+func (m *SectorRatingMutation) AddedPoints() (r int, exists bool) {
+	v := m.addpoints
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPoints clears the value of the "points" field.
+func (m *SectorRatingMutation) ClearPoints() {
+	m.points = nil
+	m.addpoints = nil
+	m.clearedFields[sectorrating.FieldPoints] = struct{}{}
+}
+
+// PointsCleared returns if the "points" field was cleared in this mutation.
+func (m *SectorRatingMutation) PointsCleared() bool {
+	_, ok := m.clearedFields[sectorrating.FieldPoints]
+	return ok
+}
+
+// ResetPoints resets all changes to the "points" field.
+func (m *SectorRatingMutation) ResetPoints() {
+	m.points = nil
+	m.addpoints = nil
+	delete(m.clearedFields, sectorrating.FieldPoints)
+}
+
 // SetPeriod sets the "period" field.
 func (m *SectorRatingMutation) SetPeriod(s string) {
 	m.period = &s
@@ -32479,7 +33190,7 @@ func (m *SectorRatingMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SectorRatingMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, sectorrating.FieldCreatedAt)
 	}
@@ -32530,6 +33241,9 @@ func (m *SectorRatingMutation) Fields() []string {
 	}
 	if m.score != nil {
 		fields = append(fields, sectorrating.FieldScore)
+	}
+	if m.points != nil {
+		fields = append(fields, sectorrating.FieldPoints)
 	}
 	if m.period != nil {
 		fields = append(fields, sectorrating.FieldPeriod)
@@ -32582,6 +33296,8 @@ func (m *SectorRatingMutation) Field(name string) (ent.Value, bool) {
 		return m.Grade()
 	case sectorrating.FieldScore:
 		return m.Score()
+	case sectorrating.FieldPoints:
+		return m.Points()
 	case sectorrating.FieldPeriod:
 		return m.Period()
 	case sectorrating.FieldValidFrom:
@@ -32631,6 +33347,8 @@ func (m *SectorRatingMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldGrade(ctx)
 	case sectorrating.FieldScore:
 		return m.OldScore(ctx)
+	case sectorrating.FieldPoints:
+		return m.OldPoints(ctx)
 	case sectorrating.FieldPeriod:
 		return m.OldPeriod(ctx)
 	case sectorrating.FieldValidFrom:
@@ -32765,6 +33483,13 @@ func (m *SectorRatingMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetScore(v)
 		return nil
+	case sectorrating.FieldPoints:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoints(v)
+		return nil
 	case sectorrating.FieldPeriod:
 		v, ok := value.(string)
 		if !ok {
@@ -32797,6 +33522,9 @@ func (m *SectorRatingMutation) AddedFields() []string {
 	if m.addscore != nil {
 		fields = append(fields, sectorrating.FieldScore)
 	}
+	if m.addpoints != nil {
+		fields = append(fields, sectorrating.FieldPoints)
+	}
 	return fields
 }
 
@@ -32807,6 +33535,8 @@ func (m *SectorRatingMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case sectorrating.FieldScore:
 		return m.AddedScore()
+	case sectorrating.FieldPoints:
+		return m.AddedPoints()
 	}
 	return nil, false
 }
@@ -32822,6 +33552,13 @@ func (m *SectorRatingMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddScore(v)
+		return nil
+	case sectorrating.FieldPoints:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPoints(v)
 		return nil
 	}
 	return fmt.Errorf("unknown SectorRating numeric field %s", name)
@@ -32845,6 +33582,9 @@ func (m *SectorRatingMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(sectorrating.FieldScore) {
 		fields = append(fields, sectorrating.FieldScore)
+	}
+	if m.FieldCleared(sectorrating.FieldPoints) {
+		fields = append(fields, sectorrating.FieldPoints)
 	}
 	if m.FieldCleared(sectorrating.FieldValidUntil) {
 		fields = append(fields, sectorrating.FieldValidUntil)
@@ -32877,6 +33617,9 @@ func (m *SectorRatingMutation) ClearField(name string) error {
 		return nil
 	case sectorrating.FieldScore:
 		m.ClearScore()
+		return nil
+	case sectorrating.FieldPoints:
+		m.ClearPoints()
 		return nil
 	case sectorrating.FieldValidUntil:
 		m.ClearValidUntil()
@@ -32939,6 +33682,9 @@ func (m *SectorRatingMutation) ResetField(name string) error {
 		return nil
 	case sectorrating.FieldScore:
 		m.ResetScore()
+		return nil
+	case sectorrating.FieldPoints:
+		m.ResetPoints()
 		return nil
 	case sectorrating.FieldPeriod:
 		m.ResetPeriod()

@@ -53,8 +53,10 @@ type SectorRating struct {
 	Scheme sectorrating.Scheme `json:"scheme,omitempty"`
 	// Grade on the scheme's scale.
 	Grade string `json:"grade,omitempty"`
-	// Score behind the grade, where the scheme has one.
+	// Score behind the grade, where the scheme has one; for transport schemes the grade is computed from it.
 	Score *float64 `json:"score,omitempty"`
+	// Bad-behaviour points behind a transport operator's grade (失信记分), counted with the score.
+	Points *int `json:"points,omitempty"`
 	// Period rated: 2025, 2025H2, 2025-10, or ROLLING.
 	Period string `json:"period,omitempty"`
 	// First day the grade applies.
@@ -124,7 +126,7 @@ func (*SectorRating) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case sectorrating.FieldScore:
 			values[i] = new(sql.NullFloat64)
-		case sectorrating.FieldID, sectorrating.FieldDepartmentID, sectorrating.FieldEntityID, sectorrating.FieldPersonID:
+		case sectorrating.FieldID, sectorrating.FieldDepartmentID, sectorrating.FieldEntityID, sectorrating.FieldPersonID, sectorrating.FieldPoints:
 			values[i] = new(sql.NullInt64)
 		case sectorrating.FieldSector, sectorrating.FieldSeverity, sectorrating.FieldStatus, sectorrating.FieldSourceSystem, sectorrating.FieldSourceRecordID, sectorrating.FieldExemption, sectorrating.FieldScheme, sectorrating.FieldGrade, sectorrating.FieldPeriod:
 			values[i] = new(sql.NullString)
@@ -255,6 +257,13 @@ func (_m *SectorRating) assignValues(columns []string, values []any) error {
 				_m.Score = new(float64)
 				*_m.Score = value.Float64
 			}
+		case sectorrating.FieldPoints:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field points", values[i])
+			} else if value.Valid {
+				_m.Points = new(int)
+				*_m.Points = int(value.Int64)
+			}
 		case sectorrating.FieldPeriod:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field period", values[i])
@@ -377,6 +386,11 @@ func (_m *SectorRating) String() string {
 	builder.WriteString(", ")
 	if v := _m.Score; v != nil {
 		builder.WriteString("score=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Points; v != nil {
+		builder.WriteString("points=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

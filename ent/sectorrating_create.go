@@ -216,6 +216,20 @@ func (_c *SectorRatingCreate) SetNillableScore(v *float64) *SectorRatingCreate {
 	return _c
 }
 
+// SetPoints sets the "points" field.
+func (_c *SectorRatingCreate) SetPoints(v int) *SectorRatingCreate {
+	_c.mutation.SetPoints(v)
+	return _c
+}
+
+// SetNillablePoints sets the "points" field if the given value is not nil.
+func (_c *SectorRatingCreate) SetNillablePoints(v *int) *SectorRatingCreate {
+	if v != nil {
+		_c.SetPoints(*v)
+	}
+	return _c
+}
+
 // SetPeriod sets the "period" field.
 func (_c *SectorRatingCreate) SetPeriod(v string) *SectorRatingCreate {
 	_c.mutation.SetPeriod(v)
@@ -405,6 +419,11 @@ func (_c *SectorRatingCreate) check() error {
 			return &ValidationError{Name: "grade", err: fmt.Errorf(`ent: validator failed for field "SectorRating.grade": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Points(); ok {
+		if err := sectorrating.PointsValidator(v); err != nil {
+			return &ValidationError{Name: "points", err: fmt.Errorf(`ent: validator failed for field "SectorRating.points": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Period(); !ok {
 		return &ValidationError{Name: "period", err: errors.New(`ent: missing required field "SectorRating.period"`)}
 	}
@@ -501,6 +520,10 @@ func (_c *SectorRatingCreate) createSpec() (*SectorRating, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Score(); ok {
 		_spec.SetField(sectorrating.FieldScore, field.TypeFloat64, value)
 		_node.Score = &value
+	}
+	if value, ok := _c.mutation.Points(); ok {
+		_spec.SetField(sectorrating.FieldPoints, field.TypeInt, value)
+		_node.Points = &value
 	}
 	if value, ok := _c.mutation.Period(); ok {
 		_spec.SetField(sectorrating.FieldPeriod, field.TypeString, value)
@@ -758,6 +781,30 @@ func (u *SectorRatingUpsert) AddScore(v float64) *SectorRatingUpsert {
 // ClearScore clears the value of the "score" field.
 func (u *SectorRatingUpsert) ClearScore() *SectorRatingUpsert {
 	u.SetNull(sectorrating.FieldScore)
+	return u
+}
+
+// SetPoints sets the "points" field.
+func (u *SectorRatingUpsert) SetPoints(v int) *SectorRatingUpsert {
+	u.Set(sectorrating.FieldPoints, v)
+	return u
+}
+
+// UpdatePoints sets the "points" field to the value that was provided on create.
+func (u *SectorRatingUpsert) UpdatePoints() *SectorRatingUpsert {
+	u.SetExcluded(sectorrating.FieldPoints)
+	return u
+}
+
+// AddPoints adds v to the "points" field.
+func (u *SectorRatingUpsert) AddPoints(v int) *SectorRatingUpsert {
+	u.Add(sectorrating.FieldPoints, v)
+	return u
+}
+
+// ClearPoints clears the value of the "points" field.
+func (u *SectorRatingUpsert) ClearPoints() *SectorRatingUpsert {
+	u.SetNull(sectorrating.FieldPoints)
 	return u
 }
 
@@ -1031,6 +1078,34 @@ func (u *SectorRatingUpsertOne) UpdateScore() *SectorRatingUpsertOne {
 func (u *SectorRatingUpsertOne) ClearScore() *SectorRatingUpsertOne {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.ClearScore()
+	})
+}
+
+// SetPoints sets the "points" field.
+func (u *SectorRatingUpsertOne) SetPoints(v int) *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetPoints(v)
+	})
+}
+
+// AddPoints adds v to the "points" field.
+func (u *SectorRatingUpsertOne) AddPoints(v int) *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.AddPoints(v)
+	})
+}
+
+// UpdatePoints sets the "points" field to the value that was provided on create.
+func (u *SectorRatingUpsertOne) UpdatePoints() *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdatePoints()
+	})
+}
+
+// ClearPoints clears the value of the "points" field.
+func (u *SectorRatingUpsertOne) ClearPoints() *SectorRatingUpsertOne {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.ClearPoints()
 	})
 }
 
@@ -1477,6 +1552,34 @@ func (u *SectorRatingUpsertBulk) UpdateScore() *SectorRatingUpsertBulk {
 func (u *SectorRatingUpsertBulk) ClearScore() *SectorRatingUpsertBulk {
 	return u.Update(func(s *SectorRatingUpsert) {
 		s.ClearScore()
+	})
+}
+
+// SetPoints sets the "points" field.
+func (u *SectorRatingUpsertBulk) SetPoints(v int) *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.SetPoints(v)
+	})
+}
+
+// AddPoints adds v to the "points" field.
+func (u *SectorRatingUpsertBulk) AddPoints(v int) *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.AddPoints(v)
+	})
+}
+
+// UpdatePoints sets the "points" field to the value that was provided on create.
+func (u *SectorRatingUpsertBulk) UpdatePoints() *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.UpdatePoints()
+	})
+}
+
+// ClearPoints clears the value of the "points" field.
+func (u *SectorRatingUpsertBulk) ClearPoints() *SectorRatingUpsertBulk {
+	return u.Update(func(s *SectorRatingUpsert) {
+		s.ClearPoints()
 	})
 }
 

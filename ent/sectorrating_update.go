@@ -186,6 +186,33 @@ func (_u *SectorRatingUpdate) ClearScore() *SectorRatingUpdate {
 	return _u
 }
 
+// SetPoints sets the "points" field.
+func (_u *SectorRatingUpdate) SetPoints(v int) *SectorRatingUpdate {
+	_u.mutation.ResetPoints()
+	_u.mutation.SetPoints(v)
+	return _u
+}
+
+// SetNillablePoints sets the "points" field if the given value is not nil.
+func (_u *SectorRatingUpdate) SetNillablePoints(v *int) *SectorRatingUpdate {
+	if v != nil {
+		_u.SetPoints(*v)
+	}
+	return _u
+}
+
+// AddPoints adds value to the "points" field.
+func (_u *SectorRatingUpdate) AddPoints(v int) *SectorRatingUpdate {
+	_u.mutation.AddPoints(v)
+	return _u
+}
+
+// ClearPoints clears the value of the "points" field.
+func (_u *SectorRatingUpdate) ClearPoints() *SectorRatingUpdate {
+	_u.mutation.ClearPoints()
+	return _u
+}
+
 // SetPeriod sets the "period" field.
 func (_u *SectorRatingUpdate) SetPeriod(v string) *SectorRatingUpdate {
 	_u.mutation.SetPeriod(v)
@@ -318,6 +345,11 @@ func (_u *SectorRatingUpdate) check() error {
 			return &ValidationError{Name: "grade", err: fmt.Errorf(`ent: validator failed for field "SectorRating.grade": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Points(); ok {
+		if err := sectorrating.PointsValidator(v); err != nil {
+			return &ValidationError{Name: "points", err: fmt.Errorf(`ent: validator failed for field "SectorRating.points": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Period(); ok {
 		if err := sectorrating.PeriodValidator(v); err != nil {
 			return &ValidationError{Name: "period", err: fmt.Errorf(`ent: validator failed for field "SectorRating.period": %w`, err)}
@@ -382,6 +414,15 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.ScoreCleared() {
 		_spec.ClearField(sectorrating.FieldScore, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Points(); ok {
+		_spec.SetField(sectorrating.FieldPoints, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPoints(); ok {
+		_spec.AddField(sectorrating.FieldPoints, field.TypeInt, value)
+	}
+	if _u.mutation.PointsCleared() {
+		_spec.ClearField(sectorrating.FieldPoints, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Period(); ok {
 		_spec.SetField(sectorrating.FieldPeriod, field.TypeString, value)
@@ -572,6 +613,33 @@ func (_u *SectorRatingUpdateOne) ClearScore() *SectorRatingUpdateOne {
 	return _u
 }
 
+// SetPoints sets the "points" field.
+func (_u *SectorRatingUpdateOne) SetPoints(v int) *SectorRatingUpdateOne {
+	_u.mutation.ResetPoints()
+	_u.mutation.SetPoints(v)
+	return _u
+}
+
+// SetNillablePoints sets the "points" field if the given value is not nil.
+func (_u *SectorRatingUpdateOne) SetNillablePoints(v *int) *SectorRatingUpdateOne {
+	if v != nil {
+		_u.SetPoints(*v)
+	}
+	return _u
+}
+
+// AddPoints adds value to the "points" field.
+func (_u *SectorRatingUpdateOne) AddPoints(v int) *SectorRatingUpdateOne {
+	_u.mutation.AddPoints(v)
+	return _u
+}
+
+// ClearPoints clears the value of the "points" field.
+func (_u *SectorRatingUpdateOne) ClearPoints() *SectorRatingUpdateOne {
+	_u.mutation.ClearPoints()
+	return _u
+}
+
 // SetPeriod sets the "period" field.
 func (_u *SectorRatingUpdateOne) SetPeriod(v string) *SectorRatingUpdateOne {
 	_u.mutation.SetPeriod(v)
@@ -717,6 +785,11 @@ func (_u *SectorRatingUpdateOne) check() error {
 			return &ValidationError{Name: "grade", err: fmt.Errorf(`ent: validator failed for field "SectorRating.grade": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Points(); ok {
+		if err := sectorrating.PointsValidator(v); err != nil {
+			return &ValidationError{Name: "points", err: fmt.Errorf(`ent: validator failed for field "SectorRating.points": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Period(); ok {
 		if err := sectorrating.PeriodValidator(v); err != nil {
 			return &ValidationError{Name: "period", err: fmt.Errorf(`ent: validator failed for field "SectorRating.period": %w`, err)}
@@ -798,6 +871,15 @@ func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRati
 	}
 	if _u.mutation.ScoreCleared() {
 		_spec.ClearField(sectorrating.FieldScore, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Points(); ok {
+		_spec.SetField(sectorrating.FieldPoints, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedPoints(); ok {
+		_spec.AddField(sectorrating.FieldPoints, field.TypeInt, value)
+	}
+	if _u.mutation.PointsCleared() {
+		_spec.ClearField(sectorrating.FieldPoints, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Period(); ok {
 		_spec.SetField(sectorrating.FieldPeriod, field.TypeString, value)

@@ -64,6 +64,8 @@ type Tx struct {
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
 	RepairTransition *RepairTransitionClient
+	// ScaleRule is the client for interacting with the ScaleRule builders.
+	ScaleRule *ScaleRuleClient
 	// SectorRating is the client for interacting with the SectorRating builders.
 	SectorRating *SectorRatingClient
 	// ServiceProvider is the client for interacting with the ServiceProvider builders.
@@ -228,6 +230,7 @@ func (tx *Tx) init() {
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)
 	tx.RepairApplication = NewRepairApplicationClient(tx.config)
 	tx.RepairTransition = NewRepairTransitionClient(tx.config)
+	tx.ScaleRule = NewScaleRuleClient(tx.config)
 	tx.SectorRating = NewSectorRatingClient(tx.config)
 	tx.ServiceProvider = NewServiceProviderClient(tx.config)
 	tx.SpotCheck = NewSpotCheckClient(tx.config)

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/creditgraph/creditgraph/ent"
@@ -152,6 +153,11 @@ func (r *queryResolver) PublicityRules(ctx context.Context, after *entgql.Cursor
 func (r *queryResolver) RepairApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) (*ent.RepairApplicationConnection, error) {
 	return r.client.RepairApplication.Query().
 		Paginate(ctx, after, first, before, last, ent.WithRepairApplicationOrder(orderBy), ent.WithRepairApplicationFilter(where.Filter))
+}
+
+// ScaleRules is the resolver for the scaleRules field.
+func (r *queryResolver) ScaleRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ScaleRuleWhereInput) (*ent.ScaleRuleConnection, error) {
+	panic(fmt.Errorf("not implemented: ScaleRules - scaleRules"))
 }
 
 // SectorRatings is the resolver for the sectorRatings field.

@@ -59,7 +59,7 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 		envClerk.wantError(create, map[string]any{"in": in}, "CONFLICT", "decisionNo")
 		// Every record type can be created and read back through its connection.
 		dep := env.departmentID("market-320000")
-		env.mustData(`mutation($d: ID!, $e: ID!) {
+		const createEach = `mutation($d: ID!, $e: ID!) {
 			l: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "t", sourceRecordID: "L1", severity: SERIOUS,
 				listType: MS_ABNORMAL_OPERATION, listedOn: "2025-01-02", reason: "无法联系", basis: "办法第四条", decisionNo: "列1号"}) { id sector }
 			r: createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "t", sourceRecordID: "R1",
@@ -71,7 +71,8 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 			x: createAdministrativeLicense(input: {departmentID: $d, entityID: $e, sourceSystem: "t", sourceRecordID: "X1",
 				decisionDocName: "准予许可决定书", decisionNo: "许1号", licenseCategory: ORDINARY, content: "食品销售",
 				decisionDate: "2025-01-01", validFrom: "2025-01-01", validTo: "2030-01-01", authorityName: "省局", authorityUscc: "11320000014000003W"}) { state }
-		}`, map[string]any{"d": dep, "e": entity.ID}, nil)
+		}`
+		env.mustData(createEach, map[string]any{"d": dep, "e": entity.ID}, nil)
 		env.wantError(`mutation($d: ID!, $e: ID!) { createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "t",
 			sourceRecordID: "R2", scheme: LABOUR_INTEGRITY, grade: "D", period: "2025", validFrom: "2025-12-01"}) { id } }`,
 			map[string]any{"d": dep, "e": entity.ID}, "BAD_USER_INPUT", "grade")
@@ -87,6 +88,73 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 		if counts.ListEntries.TotalCount != 1 || counts.SectorRatings.TotalCount != 1 || counts.SpotChecks.TotalCount != 1 ||
 			counts.CreditCommitments.TotalCount != 1 || counts.AdministrativeLicenses.TotalCount != 1 {
 			t.Errorf("record counts = %+v, want one of each", counts)
+		}
+		// Re-sending every type's create writes nothing new: one implementation serves them all.
+		env.mustData(createEach, map[string]any{"d": dep, "e": entity.ID}, nil)
+		for table, n := range map[string]int{"list_entries": 1, "sector_ratings": 1, "spot_checks": 1, "credit_commitments": 1, "administrative_licenses": 1} {
+			if got := env.count(table, "source_system = 't'"); got != n {
+				t.Errorf("%s: %d rows with source system t after a re-send, want %d", table, got, n)
+			}
+		}
+	})
+}
+
+// A transport grade is the one its score and points give (domain.md §3.3: 苏交规〔2024〕2号 for
+// operators, the construction scale for highway firms); a clerk's grade that disagrees is
+// refused and nothing is written. Cases at every band edge.
+func TestTransportGradesFollowScoreAndPoints(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		var ent struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } }`, nil, &ent)
+		clerk := env.as("demo-transport-clerk")
+		dep := env.departmentID("transport-320000")
+		const create = `mutation($d: ID!, $e: ID!, $k: String!, $s: SectorRatingScheme!, $g: String!, $score: Float, $p: Int) {
+			createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "grade-test", sourceRecordID: $k,
+				scheme: $s, grade: $g, score: $score, points: $p, period: "2025", validFrom: "2025-06-01"}) { grade } }`
+		cases := []struct {
+			scheme, grade string
+			score         float64
+			points        int
+			ok            bool
+		}{
+			{"TRANSPORT_OPERATOR_JS", "AA", 90, 0, true},
+			{"TRANSPORT_OPERATOR_JS", "AA", 89.9, 0, false},
+			{"TRANSPORT_OPERATOR_JS", "A", 80, 0, true},
+			{"TRANSPORT_OPERATOR_JS", "B", 60, 30, true},
+			{"TRANSPORT_OPERATOR_JS", "B", 40, 19, true},
+			{"TRANSPORT_OPERATOR_JS", "C", 40, 20, true},
+			{"TRANSPORT_OPERATOR_JS", "B", 40, 20, false},
+			{"TRANSPORT_OPERATOR_JS", "D", 39, 20, true},
+			{"TRANSPORT_OPERATOR_JS", "C", 39, 19, true}, // the text's gap, graded C (sectors/transport)
+			{"TRANSPORT_OPERATOR_JS", "AA", 35, 25, false},
+			{"TRANSPORT_CONSTRUCTION", "AA", 95, 0, true},
+			{"TRANSPORT_CONSTRUCTION", "A", 95, 0, false},
+			{"TRANSPORT_CONSTRUCTION", "C", 60, 0, true},
+			{"TRANSPORT_CONSTRUCTION", "D", 59.5, 0, true},
+			{"TRANSPORT_CONSTRUCTION", "D", 97, 0, true}, // imposed directly by a serious act
+		}
+		for i, c := range cases {
+			vars := map[string]any{"d": dep, "e": ent.MarketEntities.Edges[0].Node.ID, "k": fmt.Sprintf("G%d", i),
+				"s": c.scheme, "g": c.grade, "score": c.score, "p": c.points}
+			if c.ok {
+				clerk.mustData(create, vars, nil)
+			} else {
+				clerk.wantError(create, vars, "BAD_USER_INPUT", "grade")
+			}
+		}
+		want := 0
+		for _, c := range cases {
+			if c.ok {
+				want++
+			}
+		}
+		if got := env.count("sector_ratings", "source_system = 'grade-test'"); got != want {
+			t.Errorf("%d ratings stored, want %d (refused ones write nothing)", got, want)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"entgo.io/ent"
@@ -11,11 +12,13 @@ import (
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/sectors/transport"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -268,7 +271,8 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	return nil
 }
 
-// ratingRules checks the grade against its scheme's scale.
+// ratingRules checks the grade against its scheme's scale and, for the transport schemes, that
+// it is the grade their score (and points) give (sectors/transport).
 func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.SectorRatingMutation)
 	grade, ok := m.Grade()
@@ -285,13 +289,24 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	}
 	grade = strings.ToUpper(strings.TrimSpace(grade))
 	scale := vocab.RatingGrades[string(scheme)]
-	for _, g := range scale {
-		if g == grade {
-			m.SetGrade(grade)
-			return notBefore(ctx, m, "valid_from", "valid_until")
+	if !slices.Contains(scale, grade) {
+		return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
+	}
+	m.SetGrade(grade)
+	if score, ok := m.Score(); ok {
+		points, _ := m.Points()
+		var want string
+		switch scheme {
+		case sectorrating.SchemeTRANSPORT_OPERATOR_JS:
+			want = transport.OperatorGrade(score, points)
+		case sectorrating.SchemeTRANSPORT_CONSTRUCTION:
+			want = transport.ConstructionGrade(score, grade == "D") // D may be imposed directly
+		}
+		if want != "" && want != grade {
+			return derrors.Field("grade", "%s does not follow from score %g and %d points on %s: the grade is %s", grade, score, points, scheme, want)
 		}
 	}
-	return derrors.Field("grade", "%q is not a grade of %s (one of %s)", grade, scheme, strings.Join(scale, ", "))
+	return notBefore(ctx, m, "valid_from", "valid_until")
 }
 
 // licenseRules checks the validity period.

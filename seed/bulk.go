@@ -19,11 +19,13 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
+	"github.com/creditgraph/creditgraph/sectors/transport"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -334,7 +336,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		persons: newRows("natural_persons", "id", "created_at", "updated_at", "id_type", "id_number", "id_number_hash",
 			"id_number_masked", "name", "gender", "birth_date", "division_code"),
 		roles:    newRows("entity_roles", "id", "created_at", "updated_at", "role", "started_on", "entity_id", "person_id"),
-		ratings:  newRows("sector_ratings", append(recordCols, "scheme", "grade", "score", "period", "valid_from")...),
+		ratings:  newRows("sector_ratings", append(recordCols, "scheme", "grade", "score", "points", "period", "valid_from")...),
 		licences: newRows("administrative_licenses", append(recordCols, "decision_doc_name", "decision_no", "license_category", "certificate_name", "license_no", "content", "decision_date", "valid_from", "valid_to", "state", "authority_name", "authority_uscc")...),
 		penalties: newRows("administrative_penalties", append(recordCols, "counterparty_name", "counterparty_category", "counterparty_uscc",
 			"org_code", "legal_rep_name", "decision_no", "violation_type", "violation_facts", "legal_basis", "penalty_categories",
@@ -393,10 +395,10 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				due = &next
 			}
 		}
-		rate := func(s vocab.Sector, system, scheme, grade string, score any, period string, from time.Time) {
+		rate := func(s vocab.Sector, system, scheme, grade string, score, points any, period string, from time.Time) {
 			d := l.dept(r, s, city)
 			b.ratings.add(append(l.record(l.id("sector_ratings"), d, nil, system, fmt.Sprintf("B%d", i), entityID),
-				scheme, grade, score, period, from)...)
+				scheme, grade, score, points, period, from)...)
 			if !from.After(l.day) {
 				in.Ratings = append(in.Ratings, evaluation.Rating{Scheme: scheme, Grade: grade, Sector: d.Sector})
 			}
@@ -407,13 +409,14 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 		if r.IntN(50) == 0 {
 			grade = "D"
 		}
-		rate(vocab.Market, "js-samr-risk", "MARKET_RISK_CLASS", grade, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
+		rate(vocab.Market, "js-samr-risk", "MARKET_RISK_CLASS", grade, nil, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
 		envScore := 9 + r.IntN(4) - r.IntN(8)
-		rate(vocab.Environment, "js-env-credit", "ENV_CREDIT_JS", envColour(envScore), float64(envScore), "ROLLING", daysAgo(1, 180))
-		rate(vocab.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"}), nil, "2025",
+		rate(vocab.Environment, "js-env-credit", "ENV_CREDIT_JS", string(environment.ColourOf(envCreditScale, envScore)), float64(envScore), nil, "ROLLING", daysAgo(1, 180))
+		rate(vocab.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"}), nil, nil, "2025",
 			time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 		trScore := 35 + r.IntN(66)
-		rate(vocab.Transport, "js-jt-credit", "TRANSPORT_OPERATOR_JS", transportGrade(trScore), float64(trScore), "2025",
+		rate(vocab.Transport, "js-jt-credit", "TRANSPORT_OPERATOR_JS", transport.OperatorGrade(float64(trScore), transportPoints(trScore)),
+			float64(trScore), transportPoints(trScore), "2025",
 			time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 
 		if r.Float64() < licenceRate {

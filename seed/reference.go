@@ -8,6 +8,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func day(s string) time.Time {
@@ -170,6 +171,41 @@ func calendar(ctx context.Context, c *ent.Client) error {
 	}
 	return c.ExemptionPeriod.Create().SetName("COVID-19-SME").SetStartsOn(day("2020-01-24")).SetEndsOn(day("2020-12-31")).
 		SetBasis("江苏省 2020 疫情防控期间: 中小企业因疫情导致的失信行为予以免责 (source §0) [R: period dates to confirm]").Exec(ctx)
+}
+
+// scaleRuleRows are the versions of the scales whose thresholds law sets (domain.md §3.1,
+// §3.5, §5.1), with their dates.
+var scaleRuleRows = []struct {
+	scale  vocab.Scale
+	from   string
+	params vocab.ScaleParams
+	basis  string
+}{
+	{vocab.ScaleEnvCredit, "2019-01-01", envCreditScale, "《江苏省企事业环保信用评价办法》: 12-point dynamic score from 9; GREEN 11–12, BLUE 6–10, YELLOW 3–5, RED 1–2, BLACK ≤ 0"},
+	{vocab.ScaleEIAPoints, "2019-11-01", vocab.ScaleParams{WarningPoints: 10, RestrictionPoints: 20, RectifyMonths: 6},
+		"《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》: 10 points warning, 20 points six-month rectification list"},
+	{vocab.ScaleRepairWaivers, "2020-01-01", vocab.ScaleParams{Waivers: [][]string{{"EPIDEMIC"}, {"BANKRUPTCY_RESTRUCTURING"}, {"FIRST_OFFENCE", "NO_SUBJECTIVE_INTENT"}}},
+		"Our reading of the 2020 repair guidance: an SME hit by the epidemic, a court-approved restructuring, or a first offence without intent need not wait out the minimum period [R]"},
+}
+
+// envCreditScale is the environmental credit scale in force; the demo draws colours with it.
+var envCreditScale = vocab.ScaleParams{InitialScore: 9, MaxScore: 12, Bands: []vocab.GradeBand{
+	{Grade: "GREEN", MinScore: 11}, {Grade: "BLUE", MinScore: 6}, {Grade: "YELLOW", MinScore: 3}, {Grade: "RED", MinScore: 1}, {Grade: "BLACK", MinScore: 0}}}
+
+// scaleRules loads the scale rules when there are none.
+func scaleRules(ctx context.Context, c *ent.Client) error {
+	n, err := c.ScaleRule.Query().Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	bulk := make([]*ent.ScaleRuleCreate, 0, len(scaleRuleRows))
+	for _, r := range scaleRuleRows {
+		bulk = append(bulk, c.ScaleRule.Create().SetScale(r.scale).SetEffectiveFrom(day(r.from)).SetParams(r.params).SetBasis(r.basis))
+	}
+	if err := c.ScaleRule.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("loading the scale rules: %w", err)
+	}
+	return nil
 }
 
 // measures loads the joint-punishment catalogue and the first evaluation rule set when absent.

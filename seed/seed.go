@@ -24,8 +24,10 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/transport"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -50,7 +52,8 @@ func DefaultOptions() Options {
 // batch is how many rows go into one INSERT (SQLite allows 32,766 bound variables).
 const batch = 250
 
-// Reference loads the divisions, departments and publicity rules when they are missing; it is
+// Reference loads the divisions, departments, publicity and scale rules, the calendar and the
+// joint-punishment catalogue when they are missing; it is
 // idempotent. It runs as an internal job, whoever calls it.
 func Reference(ctx context.Context, c *ent.Client) error {
 	ctx = authz.SystemContext(ctx)
@@ -61,6 +64,9 @@ func Reference(ctx context.Context, c *ent.Client) error {
 		return err
 	}
 	if err := calendar(ctx, c); err != nil {
+		return err
+	}
+	if err := scaleRules(ctx, c); err != nil {
 		return err
 	}
 	n, err := c.Division.Query().Count(ctx)
@@ -446,7 +452,7 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		// Environment: the 12-point colour for industrial firms (one in five).
 		if g.r.IntN(5) == 0 {
 			score := 9 + g.r.IntN(4) - g.r.IntN(8)
-			colour := envColour(score)
+			colour := string(environment.ColourOf(envCreditScale, score))
 			d := g.dept(vocab.Environment, es.city)
 			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-env-credit").SetSourceRecordID(g.sourceID("ENV")).
@@ -464,10 +470,12 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 		// Transport: operators (one in twenty).
 		if g.r.IntN(20) == 0 {
 			score := 35 + g.r.IntN(66)
+			points := transportPoints(score)
 			d := g.dept(vocab.Transport, es.city)
 			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-jt-credit").SetSourceRecordID(g.sourceID("TR")).
-				SetScheme("TRANSPORT_OPERATOR_JS").SetGrade(transportGrade(score)).SetScore(float64(score)).SetPeriod("2025").
+				SetScheme("TRANSPORT_OPERATOR_JS").SetGrade(transport.OperatorGrade(float64(score), points)).
+				SetScore(float64(score)).SetPoints(points).SetPeriod("2025").
 				SetValidFrom(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)))
 		}
 		// Licences for about one in seven.
@@ -643,30 +651,6 @@ func (g *generator) providers(ctx context.Context, c *ent.Client, entities []ent
 	return nil
 }
 
-func envColour(score int) string {
-	switch {
-	case score >= 11:
-		return "GREEN"
-	case score >= 6:
-		return "BLUE"
-	case score >= 3:
-		return "YELLOW"
-	case score >= 1:
-		return "RED"
-	}
-	return "BLACK"
-}
-
-func transportGrade(score int) string {
-	switch {
-	case score >= 90:
-		return "AA"
-	case score >= 80:
-		return "A"
-	case score >= 60:
-		return "B"
-	case score >= 40:
-		return "C"
-	}
-	return "D"
-}
+// transportPoints are the bad-behaviour points the demo gives a transport operator with a
+// score: the weaker the score, the more points (none above 90).
+func transportPoints(score int) int { return max(100-score, 0) / 2 }

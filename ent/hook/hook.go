@@ -309,6 +309,18 @@ func (f RepairTransitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RepairTransitionMutation", m)
 }
 
+// The ScaleRuleFunc type is an adapter to allow the use of ordinary
+// function as ScaleRule mutator.
+type ScaleRuleFunc func(context.Context, *ent.ScaleRuleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ScaleRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ScaleRuleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ScaleRuleMutation", m)
+}
+
 // The SectorRatingFunc type is an adapter to allow the use of ordinary
 // function as SectorRating mutator.
 type SectorRatingFunc func(context.Context, *ent.SectorRatingMutation) (ent.Value, error)

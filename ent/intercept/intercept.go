@@ -34,6 +34,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -771,6 +772,33 @@ func (f TraverseRepairTransition) Traverse(ctx context.Context, q ent.Query) err
 	return fmt.Errorf("unexpected query type %T. expect *ent.RepairTransitionQuery", q)
 }
 
+// The ScaleRuleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ScaleRuleFunc func(context.Context, *ent.ScaleRuleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ScaleRuleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ScaleRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ScaleRuleQuery", q)
+}
+
+// The TraverseScaleRule type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseScaleRule func(context.Context, *ent.ScaleRuleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseScaleRule) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseScaleRule) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScaleRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ScaleRuleQuery", q)
+}
+
 // The SectorRatingFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SectorRatingFunc func(context.Context, *ent.SectorRatingQuery) (ent.Value, error)
 
@@ -932,6 +960,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RepairApplicationQuery, predicate.RepairApplication, repairapplication.OrderOption]{typ: ent.TypeRepairApplication, tq: q}, nil
 	case *ent.RepairTransitionQuery:
 		return &query[*ent.RepairTransitionQuery, predicate.RepairTransition, repairtransition.OrderOption]{typ: ent.TypeRepairTransition, tq: q}, nil
+	case *ent.ScaleRuleQuery:
+		return &query[*ent.ScaleRuleQuery, predicate.ScaleRule, scalerule.OrderOption]{typ: ent.TypeScaleRule, tq: q}, nil
 	case *ent.SectorRatingQuery:
 		return &query[*ent.SectorRatingQuery, predicate.SectorRating, sectorrating.OrderOption]{typ: ent.TypeSectorRating, tq: q}, nil
 	case *ent.ServiceProviderQuery:

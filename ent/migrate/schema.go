@@ -1088,6 +1088,29 @@ var (
 			},
 		},
 	}
+	// ScaleRulesColumns holds the columns for the "scale_rules" table.
+	ScaleRulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "scale", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "EIA_POINTS", "REPAIR_WAIVERS"}},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "params", Type: field.TypeJSON},
+		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// ScaleRulesTable holds the schema information for the "scale_rules" table.
+	ScaleRulesTable = &schema.Table{
+		Name:       "scale_rules",
+		Columns:    ScaleRulesColumns,
+		PrimaryKey: []*schema.Column{ScaleRulesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "scalerule_scale_effective_from",
+				Unique:  true,
+				Columns: []*schema.Column{ScaleRulesColumns[1], ScaleRulesColumns[2]},
+			},
+		},
+	}
 	// SectorRatingsColumns holds the columns for the "sector_ratings" table.
 	SectorRatingsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1105,6 +1128,7 @@ var (
 		{Name: "scheme", Type: field.TypeEnum, Enums: []string{"ENV_CREDIT_JS", "LABOUR_INTEGRITY", "TRANSPORT_OPERATOR_JS", "TRANSPORT_CONSTRUCTION", "MARKET_RISK_CLASS", "EIA_PROVIDER_POINTS"}},
 		{Name: "grade", Type: field.TypeString, Size: 16},
 		{Name: "score", Type: field.TypeFloat64, Nullable: true},
+		{Name: "points", Type: field.TypeInt, Nullable: true},
 		{Name: "period", Type: field.TypeString, Size: 16},
 		{Name: "valid_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
@@ -1120,19 +1144,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sector_ratings_departments_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[18]},
+				Columns:    []*schema.Column{SectorRatingsColumns[19]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sector_ratings_market_entities_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[19]},
+				Columns:    []*schema.Column{SectorRatingsColumns[20]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "sector_ratings_natural_persons_ratings",
-				Columns:    []*schema.Column{SectorRatingsColumns[20]},
+				Columns:    []*schema.Column{SectorRatingsColumns[21]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1146,17 +1170,17 @@ var (
 			{
 				Name:    "sectorrating_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[3]},
+				Columns: []*schema.Column{SectorRatingsColumns[20], SectorRatingsColumns[3]},
 			},
 			{
 				Name:    "sectorrating_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[20]},
+				Columns: []*schema.Column{SectorRatingsColumns[21]},
 			},
 			{
 				Name:    "sectorrating_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[18]},
+				Columns: []*schema.Column{SectorRatingsColumns[19]},
 			},
 			{
 				Name:    "sectorrating_scheme_grade",
@@ -1166,7 +1190,7 @@ var (
 			{
 				Name:    "sectorrating_entity_id_scheme_valid_from",
 				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[12], SectorRatingsColumns[16]},
+				Columns: []*schema.Column{SectorRatingsColumns[20], SectorRatingsColumns[12], SectorRatingsColumns[17]},
 			},
 		},
 	}
@@ -1318,6 +1342,7 @@ var (
 		PublicityRulesTable,
 		RepairApplicationsTable,
 		RepairTransitionsTable,
+		ScaleRulesTable,
 		SectorRatingsTable,
 		ServiceProvidersTable,
 		SpotChecksTable,
@@ -1432,6 +1457,9 @@ func init() {
 	RepairTransitionsTable.ForeignKeys[0].RefTable = RepairApplicationsTable
 	RepairTransitionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(111669149696),
+	}
+	ScaleRulesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(124554051584),
 	}
 	SectorRatingsTable.ForeignKeys[0].RefTable = DepartmentsTable
 	SectorRatingsTable.ForeignKeys[1].RefTable = MarketEntitiesTable

@@ -81,6 +81,9 @@ type RepairApplication func(*sql.Selector)
 // RepairTransition is the predicate function for repairtransition builders.
 type RepairTransition func(*sql.Selector)
 
+// ScaleRule is the predicate function for scalerule builders.
+type ScaleRule func(*sql.Selector)
+
 // SectorRating is the predicate function for sectorrating builders.
 type SectorRating func(*sql.Selector)
 

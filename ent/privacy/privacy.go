@@ -711,6 +711,30 @@ func (f RepairTransitionMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RepairTransitionMutation", m)
 }
 
+// The ScaleRuleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ScaleRuleQueryRuleFunc func(context.Context, *ent.ScaleRuleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ScaleRuleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ScaleRuleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ScaleRuleQuery", q)
+}
+
+// The ScaleRuleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ScaleRuleMutationRuleFunc func(context.Context, *ent.ScaleRuleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ScaleRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ScaleRuleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ScaleRuleMutation", m)
+}
+
 // The SectorRatingQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SectorRatingQueryRuleFunc func(context.Context, *ent.SectorRatingQuery) error
@@ -892,6 +916,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RepairTransitionQuery:
 		return q.Filter(), nil
+	case *ent.ScaleRuleQuery:
+		return q.Filter(), nil
 	case *ent.SectorRatingQuery:
 		return q.Filter(), nil
 	case *ent.ServiceProviderQuery:
@@ -956,6 +982,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.RepairApplicationMutation:
 		return m.Filter(), nil
 	case *ent.RepairTransitionMutation:
+		return m.Filter(), nil
+	case *ent.ScaleRuleMutation:
 		return m.Filter(), nil
 	case *ent.SectorRatingMutation:
 		return m.Filter(), nil

@@ -31,6 +31,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
 	"github.com/creditgraph/creditgraph/ent/schema"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
@@ -1767,6 +1768,25 @@ func init() {
 	repairtransitionDescAt := repairtransitionFields[6].Descriptor()
 	// repairtransition.DefaultAt holds the default value on creation for the at field.
 	repairtransition.DefaultAt = repairtransitionDescAt.Default.(func() time.Time)
+	scalerule.Policy = privacy.NewPolicies(schema.ScaleRule{})
+	scalerule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := scalerule.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	scaleruleFields := schema.ScaleRule{}.Fields()
+	_ = scaleruleFields
+	// scaleruleDescBasis is the schema descriptor for basis field.
+	scaleruleDescBasis := scaleruleFields[4].Descriptor()
+	// scalerule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	scalerule.BasisValidator = scaleruleDescBasis.Validators[0].(func(string) error)
+	// scaleruleDescCreatedAt is the schema descriptor for created_at field.
+	scaleruleDescCreatedAt := scaleruleFields[5].Descriptor()
+	// scalerule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	scalerule.DefaultCreatedAt = scaleruleDescCreatedAt.Default.(func() time.Time)
 	sectorratingMixin := schema.SectorRating{}.Mixin()
 	sectorrating.Policy = privacy.NewPolicies(schema.SectorRating{})
 	sectorrating.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1863,8 +1883,12 @@ func init() {
 			return nil
 		}
 	}()
+	// sectorratingDescPoints is the schema descriptor for points field.
+	sectorratingDescPoints := sectorratingFields[3].Descriptor()
+	// sectorrating.PointsValidator is a validator for the "points" field. It is called by the builders before save.
+	sectorrating.PointsValidator = sectorratingDescPoints.Validators[0].(func(int) error)
 	// sectorratingDescPeriod is the schema descriptor for period field.
-	sectorratingDescPeriod := sectorratingFields[3].Descriptor()
+	sectorratingDescPeriod := sectorratingFields[4].Descriptor()
 	// sectorrating.PeriodValidator is a validator for the "period" field. It is called by the builders before save.
 	sectorrating.PeriodValidator = func() func(string) error {
 		validators := sectorratingDescPeriod.Validators

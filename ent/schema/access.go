@@ -6,6 +6,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
+	"github.com/creditgraph/creditgraph/vocab"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
@@ -107,10 +108,7 @@ func (AuditLog) Policy() ent.Policy {
 
 // Annotations of the AuditLog.
 func (AuditLog) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("An audit-log entry (审计日志): a mutation, an auditor's query or a read of unmasked personal data. Append-only."),
-	}
+	return listed("An audit-log entry (审计日志): a mutation, an auditor's query or a read of unmasked personal data. Append-only.")
 }
 
 // PublicityRule is one row of a publicity-period rule set (公示期规则, domain.md §4): for records
@@ -141,10 +139,41 @@ func (PublicityRule) Policy() ent.Policy { return registryPolicy(rule.Everyone, 
 
 // Annotations of the PublicityRule.
 func (PublicityRule) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A publicity-period rule (公示期规则) with its effective dates."),
+	return listed("A publicity-period rule (公示期规则) with its effective dates.")
+}
+
+// ScaleRule is one dated version of a scale's thresholds that law sets (domain.md §3, §5):
+// the environmental credit colours' score bands, the EIA points thresholds and rectification
+// period, the circumstances that waive repair's minimum period. The sector rules read the
+// version in force on the day they judge; rules that change by law are data, never constants.
+type ScaleRule struct{ ent.Schema }
+
+// Fields of the ScaleRule.
+func (ScaleRule) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("scale").GoType(vocab.Scale("")).Comment("Scale the row parameterises.").
+			Annotations(entgql.Type("Scale")),
+		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day the version applies."),
+		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day it no longer applies; empty while in force."),
+		field.JSON("params", vocab.ScaleParams{}).Comment("The version's bands, thresholds and periods.").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("basis").Optional().MaxLen(255).Comment("Legal basis of the version."),
+		storedAt(),
 	}
+}
+
+// Indexes of the ScaleRule.
+func (ScaleRule) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("scale", "effective_from").Unique()}
+}
+
+// Policy of the ScaleRule: reference data for all; changed by the policy managers.
+func (ScaleRule) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
+
+// Annotations of the ScaleRule.
+func (ScaleRule) Annotations() []schema.Annotation {
+	return listed("A dated version of a sector scale's thresholds (评价标准) set by law.")
 }
 
 // systemOnly hides a type from every caller and lets only internal jobs change it.

@@ -27,7 +27,7 @@ func (EvaluationRuleSet) Fields() []ent.Field {
 			Comment("First day it is no longer in force; empty while in force."),
 		field.JSON("rules", vocab.RuleSet{}).Comment("Weights, scales, bands and gates.").
 			Annotations(entgql.Skip(entgql.SkipAll)),
-		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was stored."),
+		storedAt(),
 	}
 }
 
@@ -36,10 +36,7 @@ func (EvaluationRuleSet) Policy() ent.Policy { return registryPolicy(rule.Everyo
 
 // Annotations of the EvaluationRuleSet.
 func (EvaluationRuleSet) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A version of the composite-evaluation method (公共信用综合评价规则) with its effective dates."),
-	}
+	return listed("A version of the composite-evaluation method (公共信用综合评价规则) with its effective dates.")
 }
 
 // JointPunishmentMeasure is an entry of the joint-punishment catalogue (联合惩戒措施, domain.md §8):
@@ -67,10 +64,7 @@ func (JointPunishmentMeasure) Policy() ent.Policy {
 
 // Annotations of the JointPunishmentMeasure.
 func (JointPunishmentMeasure) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A joint-punishment measure (联合惩戒措施) of the published catalogue."),
-	}
+	return listed("A joint-punishment measure (联合惩戒措施) of the published catalogue.")
 }
 
 // InspectionPlan is a stored random-inspection draw (双随机抽查计划): reproducible from its
@@ -111,8 +105,5 @@ func (InspectionPlan) Policy() ent.Policy {
 
 // Annotations of the InspectionPlan.
 func (InspectionPlan) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A random inspection plan (双随机抽查计划)."),
-	}
+	return listed("A random inspection plan (双随机抽查计划).")
 }

@@ -9,6 +9,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -108,4 +109,14 @@ func (RecordMixin) Indexes() []ent.Index {
 		index.Fields("person_id"),
 		index.Fields("department_id"),
 	}
+}
+
+// listed are the annotations of a type with a top-level Relay connection and its description.
+func listed(doc string) []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField(), schema.Comment(doc)}
+}
+
+// storedAt is when a reference row (a rule set, a time limit, …) was stored.
+func storedAt() ent.Field {
+	return field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was stored.")
 }

@@ -250,7 +250,9 @@ func (SectorRating) Fields() []ent.Field {
 			Comment("Rating scheme: ENV_CREDIT_JS 江苏企事业环保信用 (GREEN/BLUE/YELLOW/RED/BLACK), LABOUR_INTEGRITY 劳动保障守法诚信等级 (A/B/C), TRANSPORT_OPERATOR_JS 道路水路运输经营者 (AA/A/B/C/D), TRANSPORT_CONSTRUCTION 公路施工企业 (AA/A/B/C/D), MARKET_RISK_CLASS 企业信用风险分类 (A/B/C/D), EIA_PROVIDER_POINTS 环评失信记分 (NORMAL/WARNING/RESTRICTED)."),
 		field.String("grade").NotEmpty().MaxLen(16).Comment("Grade on the scheme's scale.").
 			Annotations(entgql.OrderField("GRADE")),
-		field.Float("score").Optional().Nillable().Comment("Score behind the grade, where the scheme has one."),
+		field.Float("score").Optional().Nillable().Comment("Score behind the grade, where the scheme has one; for transport schemes the grade is computed from it."),
+		field.Int("points").Optional().Nillable().NonNegative().
+			Comment("Bad-behaviour points behind a transport operator's grade (失信记分), counted with the score."),
 		field.String("period").NotEmpty().MaxLen(16).Comment("Period rated: 2025, 2025H2, 2025-10, or ROLLING."),
 		field.Time("valid_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day the grade applies.").Annotations(entgql.OrderField("VALID_FROM")),
 		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Last day the grade applies; empty until replaced."),

@@ -59,10 +59,7 @@ func (Division) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.
 
 // Annotations of the Division.
 func (Division) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A GB/T 2260 administrative division code of Jiangsu (行政区划)."),
-	}
+	return listed("A GB/T 2260 administrative division code of Jiangsu (行政区划).")
 }
 
 // Department is a government department that supervises one sector at one level (省/市/县):

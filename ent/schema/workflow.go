@@ -89,10 +89,7 @@ func (Holiday) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.P
 
 // Annotations of the Holiday.
 func (Holiday) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A holiday or make-up working day of the official calendar."),
-	}
+	return listed("A holiday or make-up working day of the official calendar.")
 }
 
 // TimeLimit is a procedural time limit in working days (办理时限), with its dates: how long a
@@ -107,7 +104,7 @@ func (TimeLimit) Fields() []ent.Field {
 		field.Int("working_days").Min(0).Comment("Working days allowed."),
 		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day in force."),
 		field.String("basis").Optional().MaxLen(255).Comment("Where the limit comes from."),
-		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was stored."),
+		storedAt(),
 	}
 }
 
@@ -116,10 +113,7 @@ func (TimeLimit) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule
 
 // Annotations of the TimeLimit.
 func (TimeLimit) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("A procedural time limit in working days (办理时限)."),
-	}
+	return listed("A procedural time limit in working days (办理时限).")
 }
 
 // RepairApplication is an application for credit repair (信用修复申请, domain.md §5) of one
@@ -273,10 +267,7 @@ func (Objection) Policy() ent.Policy { return workflowPolicy() }
 
 // Annotations of the Objection.
 func (Objection) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		schema.Comment("An objection (异议) against a penalty or listing, and its handling."),
-	}
+	return listed("An objection (异议) against a penalty or listing, and its handling.")
 }
 
 // ExemptionPeriod is a declared period in which certain dishonest conduct is recorded but

@@ -54,6 +54,8 @@ const (
 	FieldGrade = "grade"
 	// FieldScore holds the string denoting the score field in the database.
 	FieldScore = "score"
+	// FieldPoints holds the string denoting the points field in the database.
+	FieldPoints = "points"
 	// FieldPeriod holds the string denoting the period field in the database.
 	FieldPeriod = "period"
 	// FieldValidFrom holds the string denoting the valid_from field in the database.
@@ -111,6 +113,7 @@ var Columns = []string{
 	FieldScheme,
 	FieldGrade,
 	FieldScore,
+	FieldPoints,
 	FieldPeriod,
 	FieldValidFrom,
 	FieldValidUntil,
@@ -154,6 +157,8 @@ var (
 	ExemptionValidator func(string) error
 	// GradeValidator is a validator for the "grade" field. It is called by the builders before save.
 	GradeValidator func(string) error
+	// PointsValidator is a validator for the "points" field. It is called by the builders before save.
+	PointsValidator func(int) error
 	// PeriodValidator is a validator for the "period" field. It is called by the builders before save.
 	PeriodValidator func(string) error
 )
@@ -308,6 +313,11 @@ func ByGrade(opts ...sql.OrderTermOption) OrderOption {
 // ByScore orders the results by the score field.
 func ByScore(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldScore, opts...).ToFunc()
+}
+
+// ByPoints orders the results by the points field.
+func ByPoints(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPoints, opts...).ToFunc()
 }
 
 // ByPeriod orders the results by the period field.

@@ -121,6 +121,11 @@ func Score(v float64) predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldEQ(FieldScore, v))
 }
 
+// Points applies equality check predicate on the "points" field. It's identical to PointsEQ.
+func Points(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldEQ(FieldPoints, v))
+}
+
 // Period applies equality check predicate on the "period" field. It's identical to PeriodEQ.
 func Period(v string) predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldEQ(FieldPeriod, v))
@@ -764,6 +769,56 @@ func ScoreIsNil() predicate.SectorRating {
 // ScoreNotNil applies the NotNil predicate on the "score" field.
 func ScoreNotNil() predicate.SectorRating {
 	return predicate.SectorRating(sql.FieldNotNull(FieldScore))
+}
+
+// PointsEQ applies the EQ predicate on the "points" field.
+func PointsEQ(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldEQ(FieldPoints, v))
+}
+
+// PointsNEQ applies the NEQ predicate on the "points" field.
+func PointsNEQ(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldNEQ(FieldPoints, v))
+}
+
+// PointsIn applies the In predicate on the "points" field.
+func PointsIn(vs ...int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldIn(FieldPoints, vs...))
+}
+
+// PointsNotIn applies the NotIn predicate on the "points" field.
+func PointsNotIn(vs ...int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldNotIn(FieldPoints, vs...))
+}
+
+// PointsGT applies the GT predicate on the "points" field.
+func PointsGT(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldGT(FieldPoints, v))
+}
+
+// PointsGTE applies the GTE predicate on the "points" field.
+func PointsGTE(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldGTE(FieldPoints, v))
+}
+
+// PointsLT applies the LT predicate on the "points" field.
+func PointsLT(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldLT(FieldPoints, v))
+}
+
+// PointsLTE applies the LTE predicate on the "points" field.
+func PointsLTE(v int) predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldLTE(FieldPoints, v))
+}
+
+// PointsIsNil applies the IsNil predicate on the "points" field.
+func PointsIsNil() predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldIsNull(FieldPoints))
+}
+
+// PointsNotNil applies the NotNil predicate on the "points" field.
+func PointsNotNil() predicate.SectorRating {
+	return predicate.SectorRating(sql.FieldNotNull(FieldPoints))
 }
 
 // PeriodEQ applies the EQ predicate on the "period" field.

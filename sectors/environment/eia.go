@@ -1,20 +1,17 @@
 package environment
 
-import "time"
+import (
+	"time"
+
+	"github.com/creditgraph/creditgraph/vocab"
+)
 
 // EIA integrity scoring of environmental-impact-assessment compilers and practitioners
 // (环评失信记分, domain.md §3.5): points accumulate over a one-year cycle that starts when the
-// integrity file is opened; 10 points bring a warning, 20 a six-month rectification list (and a
-// new cycle); a ban puts the unit on the blacklist, where no points are scored. Listings are
+// integrity file is opened; the scale's warning points (10 today) bring a warning, its
+// restriction points (20) a rectification list for its months (6) and a new cycle — the dated
+// ScaleRule rows of EIA_POINTS; a ban puts the unit on the blacklist, where no points are scored. Listings are
 // public for five years, and reports from a listed unit or person are refused while listed.
-
-// EIA thresholds and periods.
-const (
-	EIAWarningPoints     = 10
-	EIARestrictionPoints = 20
-	EIARectifyMonths     = 6
-	EIAPublicYears       = 5
-)
 
 // EIAStatus is where a provider or practitioner stands.
 type EIAStatus string
@@ -43,7 +40,7 @@ type EIAState struct {
 
 // EvaluateEIA scores a unit's acts up to at. fileOpened starts the first cycle; banUntil, when
 // after at, means a ban is in force.
-func EvaluateEIA(fileOpened time.Time, acts []EIAPoints, banUntil, at time.Time) EIAState {
+func EvaluateEIA(scale vocab.ScaleParams, fileOpened time.Time, acts []EIAPoints, banUntil, at time.Time) EIAState {
 	if banUntil.After(at) {
 		return EIAState{Status: EIABlacklisted}
 	}
@@ -56,8 +53,8 @@ func EvaluateEIA(fileOpened time.Time, acts []EIAPoints, banUntil, at time.Time)
 			st.CycleStart, st.CyclePoints = st.CycleStart.AddDate(1, 0, 0), 0
 		}
 		st.CyclePoints += a.Points
-		if st.CyclePoints >= EIARestrictionPoints {
-			st.RestrictedUntil = a.On.AddDate(0, EIARectifyMonths, 0)
+		if st.CyclePoints >= scale.RestrictionPoints {
+			st.RestrictedUntil = a.On.AddDate(0, scale.RectifyMonths, 0)
 			st.CycleStart, st.CyclePoints = a.On, 0 // the cycle restarts with the listing
 		}
 	}
@@ -67,7 +64,7 @@ func EvaluateEIA(fileOpened time.Time, acts []EIAPoints, banUntil, at time.Time)
 	switch {
 	case st.RestrictedUntil.After(at):
 		st.Status = EIARestricted
-	case st.CyclePoints >= EIAWarningPoints:
+	case st.CyclePoints >= scale.WarningPoints:
 		st.Status = EIAWarning
 	default:
 		st.Status = EIANormal

@@ -5,6 +5,8 @@ package environment
 
 import (
 	"time"
+
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Colour is the environmental credit colour of a score.
@@ -12,30 +14,23 @@ type Colour string
 
 // The colours, best first.
 const (
-	Green  Colour = "GREEN"  // 11–12 环保诚信
-	Blue   Colour = "BLUE"   // 6–10 环保良好
-	Yellow Colour = "YELLOW" // 3–5 警示
-	Red    Colour = "RED"    // 1–2 较重失信
-	Black  Colour = "BLACK"  // ≤ 0 严重失信
+	Green  Colour = "GREEN"  // 环保诚信
+	Blue   Colour = "BLUE"   // 环保良好
+	Yellow Colour = "YELLOW" // 警示
+	Red    Colour = "RED"    // 较重失信
+	Black  Colour = "BLACK"  // 严重失信
 )
 
-// InitialScore is where every unit starts (blue).
-const InitialScore = 9
-
-// MaxScore is the top of the scale.
-const MaxScore = 12
-
-// ColourOf maps a score to its colour.
-func ColourOf(score int) Colour {
-	switch {
-	case score >= 11:
-		return Green
-	case score >= 6:
-		return Blue
-	case score >= 3:
-		return Yellow
-	case score >= 1:
-		return Red
+// ColourOf maps a score to its colour under the scale version in force (a ScaleRule row of
+// ENV_CREDIT_JS: today GREEN 11–12, BLUE 6–10, YELLOW 3–5, RED 1–2, BLACK ≤ 0).
+func ColourOf(scale vocab.ScaleParams, score int) Colour {
+	for _, b := range scale.Bands {
+		if score >= b.MinScore {
+			return Colour(b.Grade)
+		}
+	}
+	if n := len(scale.Bands); n > 0 {
+		return Colour(scale.Bands[n-1].Grade)
 	}
 	return Black
 }
@@ -49,16 +44,17 @@ type Event struct {
 	ExpiresOn time.Time
 }
 
-// Score is the dynamic score at a day: the initial 9 plus every event in effect, capped at 12.
-func Score(events []Event, at time.Time) int {
-	s := InitialScore
+// Score is the dynamic score at a day: the scale's initial score (9) plus every event in effect,
+// capped at its maximum (12).
+func Score(scale vocab.ScaleParams, events []Event, at time.Time) int {
+	s := scale.InitialScore
 	for _, e := range events {
 		if e.EffectiveFrom.After(at) || !e.ExpiresOn.IsZero() && !e.ExpiresOn.After(at) {
 			continue
 		}
 		s += e.Points
 	}
-	return min(s, MaxScore)
+	return min(s, scale.MaxScore)
 }
 
 // HalfYear is the snapshot period of a day (2026H1, 2026H2): the price levers (electricity and
@@ -71,8 +67,8 @@ func HalfYear(at time.Time) (label string, last time.Time) {
 }
 
 // Snapshot is the score and colour a unit had on the last day of the half-year containing at.
-func Snapshot(events []Event, at time.Time) (label string, score int, colour Colour) {
+func Snapshot(scale vocab.ScaleParams, events []Event, at time.Time) (label string, score int, colour Colour) {
 	label, last := HalfYear(at)
-	score = Score(events, last)
-	return label, score, ColourOf(score)
+	score = Score(scale, events, last)
+	return label, score, ColourOf(scale, score)
 }

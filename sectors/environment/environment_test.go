@@ -3,6 +3,8 @@ package environment
 import (
 	"testing"
 	"time"
+
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 func d(s string) time.Time {
@@ -13,10 +15,17 @@ func d(s string) time.Time {
 	return t
 }
 
+// The scales in force today (the seed's ScaleRule rows): domain.md §3.1 and §3.5.
+var (
+	envScale = vocab.ScaleParams{InitialScore: 9, MaxScore: 12, Bands: []vocab.GradeBand{
+		{Grade: "GREEN", MinScore: 11}, {Grade: "BLUE", MinScore: 6}, {Grade: "YELLOW", MinScore: 3}, {Grade: "RED", MinScore: 1}, {Grade: "BLACK", MinScore: 0}}}
+	eiaScale = vocab.ScaleParams{WarningPoints: 10, RestrictionPoints: 20, RectifyMonths: 6}
+)
+
 func TestColourAtEveryThreshold(t *testing.T) {
 	want := map[int]Colour{12: Green, 11: Green, 10: Blue, 6: Blue, 5: Yellow, 3: Yellow, 2: Red, 1: Red, 0: Black, -3: Black}
 	for score, c := range want {
-		if got := ColourOf(score); got != c {
+		if got := ColourOf(envScale, score); got != c {
 			t.Errorf("ColourOf(%d) = %s, want %s", score, got, c)
 		}
 	}
@@ -36,17 +45,17 @@ func TestScoreEvents(t *testing.T) {
 		{"2027-03-01", 11},
 	}
 	for _, tt := range tests {
-		if got := Score(events, d(tt.at)); got != tt.want {
+		if got := Score(envScale, events, d(tt.at)); got != tt.want {
 			t.Errorf("Score at %s = %d, want %d", tt.at, got, tt.want)
 		}
 	}
-	if got := Score([]Event{{Points: 5, EffectiveFrom: d("2020-01-01")}}, d("2026-01-01")); got != MaxScore {
+	if got := Score(envScale, []Event{{Points: 5, EffectiveFrom: d("2020-01-01")}}, d("2026-01-01")); got != envScale.MaxScore {
 		t.Errorf("score above 12 = %d", got)
 	}
-	if got := Score([]Event{{Points: -12, EffectiveFrom: d("2026-01-01")}}, d("2026-01-02")); ColourOf(got) != Black {
-		t.Errorf("an environmental crime leaves %d (%s)", got, ColourOf(got))
+	if got := Score(envScale, []Event{{Points: -12, EffectiveFrom: d("2026-01-01")}}, d("2026-01-02")); ColourOf(envScale, got) != Black {
+		t.Errorf("an environmental crime leaves %d (%s)", got, ColourOf(envScale, got))
 	}
-	label, score, colour := Snapshot(events, d("2026-06-15"))
+	label, score, colour := Snapshot(envScale, events, d("2026-06-15"))
 	if label != "2026H1" || score != 7 || colour != Blue {
 		t.Errorf("snapshot = %s %d %s, want 2026H1 7 BLUE (as of 06-30: 9 -3 -1 +2)", label, score, colour)
 	}
@@ -72,12 +81,23 @@ func TestEIAScoring(t *testing.T) {
 		{"ban blacklists", []EIAPoints{{1, d("2025-02-01")}}, d("2027-01-01"), "2025-06-01", EIABlacklisted, 0},
 	}
 	for _, tt := range tests {
-		st := EvaluateEIA(opened, tt.acts, tt.ban, d(tt.at))
+		st := EvaluateEIA(eiaScale, opened, tt.acts, tt.ban, d(tt.at))
 		if st.Status != tt.status || st.CyclePoints != tt.points {
 			t.Errorf("%s: %s with %d points, want %s with %d", tt.name, st.Status, st.CyclePoints, tt.status, tt.points)
 		}
 		if st.AcceptsReports() != (tt.status == EIANormal || tt.status == EIAWarning) {
 			t.Errorf("%s: AcceptsReports = %v", tt.name, st.AcceptsReports())
 		}
+	}
+}
+
+// A later version of a scale changes the answer without a code change: the bands are data.
+func TestColourFollowsTheScaleVersion(t *testing.T) {
+	stricter := vocab.ScaleParams{Bands: []vocab.GradeBand{{Grade: "GREEN", MinScore: 12}, {Grade: "BLUE", MinScore: 8}, {Grade: "BLACK", MinScore: 0}}}
+	if got := ColourOf(stricter, 11); got != Blue {
+		t.Errorf("11 under a stricter version = %s, want BLUE", got)
+	}
+	if got := ColourOf(envScale, 11); got != Green {
+		t.Errorf("11 under today's version = %s, want GREEN", got)
 	}
 }

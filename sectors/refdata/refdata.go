@@ -1,17 +1,20 @@
-// Package refdata reads the reference rows that validating a record needs — departments and
-// publicity rules — and memoises them for the length of one batch write, so a batch of 1,000
+// Package refdata reads the reference rows that validating a record needs — departments,
+// publicity rules and the dated scale rules — and memoises the first two for the length of one batch write, so a batch of 1,000
 // penalties reads each reference row once instead of once per row. Outside a batch every call
 // reads the database, so a change to a department or a rule is seen at once.
 package refdata
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/scalerule"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 type cacheKey struct{}
@@ -88,32 +91,19 @@ func PublicityRules(ctx context.Context, src Source) ([]*ent.PublicityRule, erro
 	return rules, nil
 }
 
-// PenaltyRule picks the publicity rule of a penalty decided on day (domain.md §4): a penalty
-// rule (no list type) for the severity whose dates cover the day, one limited to the sector
-// preferred over a general one. It returns nil when none applies: the penalty is not public.
-func PenaltyRule(rules []*ent.PublicityRule, severity, sector string, day time.Time) *ent.PublicityRule {
-	var rule *ent.PublicityRule
-	for _, r := range rules {
-		applies := r.ListType == "" && r.Severity == severity && inForce(r, day) && (r.Sector == "" || r.Sector == sector)
-		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
-			rule = r
-		}
+// Scale returns the parameters of the scale's version in force on day (the ScaleRule row with
+// the latest start not after day that has not ended). No version in force is an error: the
+// rules come from the database, never from constants.
+func Scale(ctx context.Context, src Source, scale vocab.Scale, day time.Time) (vocab.ScaleParams, error) {
+	r, err := src.Client().ScaleRule.Query().
+		Where(scalerule.ScaleEQ(scale), scalerule.EffectiveFromLTE(day),
+			scalerule.Or(scalerule.EffectiveToIsNil(), scalerule.EffectiveToGT(day))).
+		Order(ent.Desc(scalerule.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
+	if ent.IsNotFound(err) {
+		return vocab.ScaleParams{}, fmt.Errorf("no %s scale rule is in force on %s (load the reference data)", scale, day.Format(time.DateOnly))
 	}
-	return rule
-}
-
-// ListRule picks the rule of a list type in force on the listing day, the latest one when
-// several are; nil when the list has none.
-func ListRule(rules []*ent.PublicityRule, listType string, day time.Time) *ent.PublicityRule {
-	var rule *ent.PublicityRule
-	for _, r := range rules {
-		if r.ListType == listType && inForce(r, day) && (rule == nil || r.EffectiveFrom.After(rule.EffectiveFrom)) {
-			rule = r
-		}
+	if err != nil {
+		return vocab.ScaleParams{}, err
 	}
-	return rule
-}
-
-func inForce(r *ent.PublicityRule, day time.Time) bool {
-	return !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day))
+	return r.Params, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -178,11 +179,12 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 	}
 	if rec.minEnd != nil {
 		earliest := *rec.minEnd
-		// Our rule for the 2020 guidance: a first offence without intent, an SME hit by the
-		// epidemic, or a court-approved restructuring need not wait out the minimum period.
-		waived := slices.Contains(flags, "EPIDEMIC") || slices.Contains(flags, "BANKRUPTCY_RESTRUCTURING") ||
-			slices.Contains(flags, "FIRST_OFFENCE") && slices.Contains(flags, "NO_SUBJECTIVE_INTENT")
-		if !waived && today.Before(earliest) {
+		// Which circumstances waive the minimum period is dated data (REPAIR_WAIVERS rows).
+		scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleRepairWaivers, today)
+		if err != nil {
+			return err
+		}
+		if !waived(scale, flags) && today.Before(earliest) {
 			return fmt.Errorf("%w: the minimum publicity period runs until %s; repair can be applied for from then", derrors.Conflict, earliest.Format(time.DateOnly))
 		}
 	}
@@ -194,6 +196,20 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 		return derrors.Field("commitmentID", "the commitment must be a REPAIR commitment of the record's subject")
 	}
 	return nil
+}
+
+// waived reports whether the flags hold every circumstance of one of the scale's waivers.
+func waived(scale vocab.ScaleParams, flags []string) bool {
+	for _, w := range scale.Waivers {
+		all := len(w) > 0
+		for _, f := range w {
+			all = all && slices.Contains(flags, f)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // complete stops the record's publicity; the record hooks then recompute the evaluation, and

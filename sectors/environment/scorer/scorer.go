@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/sectors/environment"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -57,8 +58,12 @@ func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (
 			events[i].ExpiresOn = *r.ExpiresOn
 		}
 	}
-	s := environment.Score(events, day)
-	return s, environment.ColourOf(s), nil
+	scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEnvCredit, day)
+	if err != nil {
+		return 0, "", err
+	}
+	s := environment.Score(scale, events, day)
+	return s, environment.ColourOf(scale, s), nil
 }
 
 func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
@@ -112,7 +117,11 @@ func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 		}
 		acts = append(acts, environment.EIAPoints{Points: r.Points, On: r.EffectiveFrom})
 	}
-	return environment.EvaluateEIA(opened, acts, banUntil, day), nil
+	scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEIAPoints, day)
+	if err != nil {
+		return environment.EIAState{}, err
+	}
+	return environment.EvaluateEIA(scale, opened, acts, banUntil, day), nil
 }
 
 func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
@@ -120,11 +129,15 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	if err != nil {
 		return err
 	}
+	scale, err := refdata.Scale(ctx, refdata.Of(c), vocab.ScaleEIAPoints, day)
+	if err != nil {
+		return err
+	}
 	var listType listentry.ListType
 	var listed, end time.Time
 	switch st.Status {
 	case environment.EIARestricted:
-		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedUntil.AddDate(0, -environment.EIARectifyMonths, 0), st.RestrictedUntil.AddDate(0, 0, -1)
+		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedUntil.AddDate(0, -scale.RectifyMonths, 0), st.RestrictedUntil.AddDate(0, 0, -1)
 	case environment.EIABlacklisted:
 		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, ev.EffectiveFrom
 	default:
@@ -135,7 +148,7 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	if err != nil || exists {
 		return err
 	}
-	sev, reason := vocab.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", environment.EIARestrictionPoints)
+	sev, reason := vocab.General, fmt.Sprintf("环评失信记分在一个记分周期内累计达到%d分", scale.RestrictionPoints)
 	if listType == listentry.ListTypeEE_EIA_BLACKLIST {
 		sev, reason = vocab.Serious, "被禁止从事环境影响报告书（表）编制工作"
 	}

@@ -1,0 +1,53 @@
+package vocab
+
+import "io"
+
+// Scale names a sector scale or procedure whose thresholds law sets (domain.md §3, §5); each
+// has dated rows (ScaleRule) with its parameters, like the publicity rules.
+type Scale string
+
+// The scales.
+const (
+	// ScaleEnvCredit is Jiangsu's 12-point environmental credit score and its colours (§3.1).
+	ScaleEnvCredit Scale = "ENV_CREDIT_JS"
+	// ScaleEIAPoints is the EIA integrity points scheme of service providers (§3.5).
+	ScaleEIAPoints Scale = "EIA_POINTS"
+	// ScaleRepairWaivers says which mitigating circumstances waive repair's minimum period (§5.1).
+	ScaleRepairWaivers Scale = "REPAIR_WAIVERS"
+)
+
+// Values lists the scales for ent's enum column.
+func (Scale) Values() []string {
+	return []string{string(ScaleEnvCredit), string(ScaleEIAPoints), string(ScaleRepairWaivers)}
+}
+
+// MarshalGQL writes the scale as a GraphQL enum.
+func (s Scale) MarshalGQL(w io.Writer) { MarshalEnum(w, string(s)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (s *Scale) UnmarshalGQL(v any) error { return UnmarshalEnum(v, s, "scale") }
+
+// ScaleParams are the parameters of one version of a scale; each scale uses its own part.
+type ScaleParams struct {
+	// Bands grade a score (ENV_CREDIT_JS): the first band, best first, whose minimum the score
+	// reaches; the last band takes every lower score.
+	Bands []GradeBand `json:"bands,omitempty"`
+	// InitialScore and MaxScore bound a dynamic score (ENV_CREDIT_JS).
+	InitialScore int `json:"initialScore,omitempty"`
+	MaxScore     int `json:"maxScore,omitempty"`
+	// WarningPoints and RestrictionPoints are the points in one cycle that bring a warning and
+	// a rectification listing of RectifyMonths (EIA_POINTS).
+	WarningPoints     int `json:"warningPoints,omitempty"`
+	RestrictionPoints int `json:"restrictionPoints,omitempty"`
+	RectifyMonths     int `json:"rectifyMonths,omitempty"`
+	// Waivers are the sets of mitigating flags that together waive the minimum publicity
+	// period before repair (REPAIR_WAIVERS): an application carrying every flag of one set
+	// need not wait.
+	Waivers [][]string `json:"waivers,omitempty"`
+}
+
+// GradeBand is the lowest score of a grade.
+type GradeBand struct {
+	Grade    string `json:"grade"`
+	MinScore int    `json:"minScore"`
+}
