@@ -165,6 +165,12 @@ func FromContext(ctx context.Context) *Viewer {
 	return v
 }
 
+// MayIntrospect reports whether the viewer may introspect the schema: any authenticated
+// caller, and the public only when the server allows public introspection (development).
+func MayIntrospect(v *Viewer, publicAllowed bool) bool {
+	return publicAllowed || v != nil && v.TokenName != PublicSubject
+}
+
 // AsSystem lets the data layer read and maintain derived data whatever the caller may see, in
 // the caller's context (its viewer stays for the audit trail): the caller's own write or read
 // has passed its privacy check already, and the engine now keeps what follows from it. It is

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,12 +105,8 @@ func TestEachRoleSeesExactlyItsRows(t *testing.T) {
 func TestHiddenRowsAreAbsentEverywhere(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 600)
-		var hidden, entity int64
-		err := env.db.SQL.QueryRow(`SELECT id, entity_id FROM administrative_penalties WHERE sector = 'ENVIRONMENT'
-			AND entity_id IS NOT NULL AND (publicity_deadline IS NULL OR publicity_deadline < ?) ORDER BY id LIMIT 1`, vocab.SystemClock.Today()).Scan(&hidden, &entity)
-		if err != nil {
-			t.Skipf("no non-public environment penalty in the demo data: %v", err)
-		}
+		// An environment penalty whose publicity has ended: made here, not hoped for in the demo.
+		hidden, entity := oldEnvironmentPenalty(t, env)
 		clerk := env.as("demo-market-clerk")
 		var out struct {
 			Node   *struct{ ID string }
@@ -427,4 +424,39 @@ func TestPolicyManagementThroughGraphQL(t *testing.T) {
 		labour.wantError(createPenaltyQ, penaltyInput(env, "market-320500", "PM-2"), "FORBIDDEN", "")
 		co.wantError(remove, binding, "NOT_FOUND", "")
 	})
+}
+
+// oldEnvironmentPenalty records, through the API, an environment penalty decided five years
+// ago, whose publicity has ended, and returns its ID and its entity's.
+func oldEnvironmentPenalty(t *testing.T, env *testEnv) (penalty, entity int64) {
+	t.Helper()
+	var ent struct {
+		MarketEntities struct {
+			Edges []struct{ Node struct{ ID, Uscc string } }
+		}
+	}
+	env.mustData(`{ marketEntities(first: 1) { edges { node { id uscc } } } }`, nil, &ent)
+	e := ent.MarketEntities.Edges[0].Node
+	authority := validUSCC("11320000", "01400000")
+	decided := vocab.SystemClock.Today().AddDate(-5, 0, 0).Format(time.DateOnly)
+	var out struct{ CreateAdministrativePenalty struct{ ID string } }
+	env.as("demo-environment-clerk").mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`,
+		map[string]any{"in": map[string]any{
+			"departmentID": env.departmentID("environment-320000"), "entityID": e.ID,
+			"sourceSystem": "js-env", "sourceRecordID": "ENV-OLD-1", "severity": "GENERAL",
+			"counterpartyName": "某公司", "counterpartyCategory": "LEGAL_PERSON", "counterpartyUscc": e.Uscc,
+			"decisionNo": "苏环罚〔旧〕1号", "violationType": "超标排放", "violationFacts": "颗粒物超标",
+			"legalBasis": "《大气污染防治法》第九十九条", "penaltyCategories": []string{"WARNING"},
+			"penaltyContent": "警告", "decisionDate": decided, "authorityName": "江苏省生态环境厅", "authorityUscc": authority,
+			"dataSourceUnit": "江苏省生态环境厅", "dataSourceUnitUscc": authority,
+		}}, &out)
+	p, err := strconv.ParseInt(out.CreateAdministrativePenalty.ID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := strconv.ParseInt(e.ID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, id
 }

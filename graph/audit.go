@@ -111,7 +111,6 @@ func (introspectionGate) ExtensionName() string                          { retur
 func (introspectionGate) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (g introspectionGate) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	v := authz.FromContext(ctx)
-	oc.DisableIntrospection = !(g.public || v != nil && v.TokenName != authz.PublicSubject)
+	oc.DisableIntrospection = !authz.MayIntrospect(authz.FromContext(ctx), g.public)
 	return nil
 }

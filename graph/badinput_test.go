@@ -3,7 +3,9 @@ package graph_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -60,4 +62,12 @@ func TestBadInputTable(t *testing.T) {
 		// Still serving.
 		env.mustData(`{ viewer { role } }`, nil, nil)
 	})
+}
+
+// edgeServer is the demo environment's server with edge settings.
+func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Server {
+	srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
+		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
+	t.Cleanup(srv.Close)
+	return srv
 }

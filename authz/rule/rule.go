@@ -26,6 +26,19 @@ func perms(ctx context.Context) *authz.Permissions {
 	return nil
 }
 
+// writer returns the permissions a write rule judges, or nil and the decision already made:
+// no caller is refused, the system is let through.
+func writer(ctx context.Context) (*authz.Permissions, error) {
+	p := perms(ctx)
+	switch {
+	case p == nil:
+		return nil, forbidden("no caller")
+	case p.System:
+		return nil, privacy.Skip
+	}
+	return p, nil
+}
+
 // nothing is a predicate no row satisfies.
 var nothing = entql.FieldEQ("id", -1)
 
@@ -86,12 +99,9 @@ type recordMutation interface {
 // department's; bulk updates and deletes are for internal jobs only.
 func WriteRecords(lists bool) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, mu ent.Mutation) error {
-		p := perms(ctx)
-		switch {
-		case p == nil:
-			return forbidden("no caller")
-		case p.System:
-			return privacy.Skip
+		p, decided := writer(ctx)
+		if p == nil {
+			return decided
 		}
 		m, ok := mu.(recordMutation)
 		if !ok {
@@ -189,12 +199,10 @@ var (
 // deletes are for internal jobs only.
 func Write(w Writer) privacy.MutationRule {
 	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
-		p := perms(ctx)
+		p, decided := writer(ctx)
 		switch {
 		case p == nil:
-			return forbidden("no caller")
-		case p.System:
-			return privacy.Skip
+			return decided
 		case !m.Op().Is(ent.OpCreate | ent.OpUpdateOne):
 			return forbidden("bulk changes are not allowed")
 		case w(p):

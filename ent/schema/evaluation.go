@@ -6,7 +6,6 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
-	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 
 	"github.com/creditgraph/creditgraph/authz/rule"
@@ -90,8 +89,7 @@ func (InspectionPlan) Fields() []ent.Field {
 // Edges of the InspectionPlan.
 func (InspectionPlan) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("department", Department.Type).Ref("inspection_plans").Field("department_id").Unique().Required().Immutable().
-			Comment("Department that drew it."),
+		owner("department", Department.Type, "inspection_plans", "department_id", "Department that drew it."),
 	}
 }
 

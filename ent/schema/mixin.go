@@ -120,3 +120,14 @@ func listed(doc string) []schema.Annotation {
 func storedAt() ent.Field {
 	return field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When it was stored.")
 }
+
+// editable are the annotations of a listed type that callers create (and update) through
+// the API's mutations.
+func editable(doc string, mutations ...entgql.MutationOption) []schema.Annotation {
+	return append(listed(doc), entgql.Mutations(mutations...))
+}
+
+// owner is the required, immutable edge from a row to what owns it, through its field.
+func owner(name string, t any, ref, fieldName, doc string) ent.Edge {
+	return edge.From(name, t).Ref(ref).Field(fieldName).Unique().Required().Immutable().Comment(doc)
+}

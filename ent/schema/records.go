@@ -413,9 +413,5 @@ func (GovernmentIntegrityRecord) Policy() ent.Policy {
 
 // Annotations of the GovernmentIntegrityRecord.
 func (GovernmentIntegrityRecord) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate()),
-		schema.Comment("A government integrity record (政务失信记录) in environmental governance; visible to the credit office and auditors."),
-	}
+	return editable("A government integrity record (政务失信记录) in environmental governance; visible to the credit office and auditors.", entgql.MutationCreate())
 }

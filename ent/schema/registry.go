@@ -106,11 +106,7 @@ func (Department) Policy() ent.Policy { return registryPolicy(rule.Everyone, rul
 
 // Annotations of the Department.
 func (Department) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A department supervising one sector at one administrative level (认定单位 / 监管部门)."),
-	}
+	return editable("A department supervising one sector at one administrative level (认定单位 / 监管部门).", entgql.MutationCreate(), entgql.MutationUpdate())
 }
 
 // recordEdges are the edges from a subject or department to every record type.
@@ -310,11 +306,7 @@ func (NaturalPerson) Policy() ent.Policy {
 
 // Annotations of the NaturalPerson.
 func (NaturalPerson) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A natural person (自然人): legal representative, responsible person, practitioner or record subject."),
-	}
+	return editable("A natural person (自然人): legal representative, responsible person, practitioner or record subject.", entgql.MutationCreate(), entgql.MutationUpdate())
 }
 
 // EntityRole binds a person to an entity in a role for a period; it is what lets a listing of an
@@ -340,10 +332,8 @@ func (EntityRole) Fields() []ent.Field {
 // Edges of the EntityRole.
 func (EntityRole) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("entity", MarketEntity.Type).Ref("roles").Field("entity_id").Unique().Required().Immutable().
-			Comment("The entity."),
-		edge.From("person", NaturalPerson.Type).Ref("roles").Field("person_id").Unique().Required().Immutable().
-			Comment("The person in the role."),
+		owner("entity", MarketEntity.Type, "roles", "entity_id", "The entity."),
+		owner("person", NaturalPerson.Type, "roles", "person_id", "The person in the role."),
 	}
 }
 
@@ -357,11 +347,7 @@ func (EntityRole) Policy() ent.Policy { return registryPolicy(rule.RegistryOnly,
 
 // Annotations of the EntityRole.
 func (EntityRole) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A person's role at an entity for a period (任职)."),
-	}
+	return editable("A person's role at an entity for a period (任职).", entgql.MutationCreate(), entgql.MutationUpdate())
 }
 
 // ServiceProvider is a market entity registered as a third-party environmental service provider
@@ -387,8 +373,7 @@ func (ServiceProvider) Fields() []ent.Field {
 // Edges of the ServiceProvider.
 func (ServiceProvider) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("entity", MarketEntity.Type).Ref("service_provider").Field("entity_id").Unique().Required().Immutable().
-			Comment("The provider's market entity."),
+		owner("entity", MarketEntity.Type, "service_provider", "entity_id", "The provider's market entity."),
 		edge.To("practitioners", Practitioner.Type).Comment("Its registered practitioners.").
 			Annotations(noInput),
 	}
@@ -401,11 +386,7 @@ func (ServiceProvider) Policy() ent.Policy {
 
 // Annotations of the ServiceProvider.
 func (ServiceProvider) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A third-party environmental service provider (第三方环保服务机构)."),
-	}
+	return editable("A third-party environmental service provider (第三方环保服务机构).", entgql.MutationCreate(), entgql.MutationUpdate())
 }
 
 // Practitioner is a person practising at a service provider, with qualifications.
@@ -430,10 +411,8 @@ func (Practitioner) Fields() []ent.Field {
 // Edges of the Practitioner.
 func (Practitioner) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("provider", ServiceProvider.Type).Ref("practitioners").Field("provider_id").Unique().Required().Immutable().
-			Comment("The provider the practitioner works at."),
-		edge.From("person", NaturalPerson.Type).Ref("practices").Field("person_id").Unique().Required().Immutable().
-			Comment("The practitioner as a natural person."),
+		owner("provider", ServiceProvider.Type, "practitioners", "provider_id", "The provider the practitioner works at."),
+		owner("person", NaturalPerson.Type, "practices", "person_id", "The practitioner as a natural person."),
 	}
 }
 
@@ -449,9 +428,5 @@ func (Practitioner) Policy() ent.Policy {
 
 // Annotations of the Practitioner.
 func (Practitioner) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A practitioner (从业人员) registered at a third-party service provider."),
-	}
+	return editable("A practitioner (从业人员) registered at a third-party service provider.", entgql.MutationCreate(), entgql.MutationUpdate())
 }

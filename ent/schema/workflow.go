@@ -46,10 +46,8 @@ func (PriorNotice) Fields() []ent.Field {
 // Edges of the PriorNotice.
 func (PriorNotice) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("person", NaturalPerson.Type).Ref("prior_notices").Field("person_id").Unique().Required().Immutable().
-			Comment("The person notified."),
-		edge.From("department", Department.Type).Ref("prior_notices").Field("department_id").Unique().Required().Immutable().
-			Comment("The department giving notice."),
+		owner("person", NaturalPerson.Type, "prior_notices", "person_id", "The person notified."),
+		owner("department", Department.Type, "prior_notices", "department_id", "The department giving notice."),
 	}
 }
 
@@ -63,11 +61,7 @@ func (PriorNotice) Policy() ent.Policy { return workflowPolicy() }
 
 // Annotations of the PriorNotice.
 func (PriorNotice) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-		schema.Comment("A prior notice (事先告知书) served on a person before listing."),
-	}
+	return editable("A prior notice (事先告知书) served on a person before listing.", entgql.MutationCreate(), entgql.MutationUpdate())
 }
 
 // Holiday is a day of the official calendar that differs from the weekly rhythm: a public
@@ -160,8 +154,7 @@ func (RepairApplication) Edges() []ent.Edge {
 			Comment("The listing to repair."),
 		edge.From("commitment", CreditCommitment.Type).Ref("repair_applications").Field("commitment_id").Unique().
 			Comment("The repair commitment."),
-		edge.From("department", Department.Type).Ref("repair_applications").Field("department_id").Unique().Required().Immutable().
-			Comment("The determining department."),
+		owner("department", Department.Type, "repair_applications", "department_id", "The determining department."),
 		edge.To("transitions", RepairTransition.Type).Comment("Every transition, with actor, time and reason.").
 			Annotations(noInput),
 	}
@@ -205,8 +198,7 @@ func (RepairTransition) Fields() []ent.Field {
 // Edges of the RepairTransition.
 func (RepairTransition) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.From("application", RepairApplication.Type).Ref("transitions").Field("application_id").Unique().Required().Immutable().
-			Comment("The application."),
+		owner("application", RepairApplication.Type, "transitions", "application_id", "The application."),
 	}
 }
 
@@ -257,8 +249,7 @@ func (Objection) Edges() []ent.Edge {
 			Comment("The penalty objected to."),
 		edge.From("list_entry", ListEntry.Type).Ref("objections").Field("list_entry_id").Unique().Immutable().
 			Comment("The listing objected to."),
-		edge.From("department", Department.Type).Ref("objections").Field("department_id").Unique().Required().Immutable().
-			Comment("The providing department."),
+		owner("department", Department.Type, "objections", "department_id", "The providing department."),
 	}
 }
 
@@ -290,11 +281,7 @@ func (ExemptionPeriod) Policy() ent.Policy { return registryPolicy(rule.Everyone
 
 // Annotations of the ExemptionPeriod.
 func (ExemptionPeriod) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.RelayConnection(), entgql.QueryField(),
-		entgql.Mutations(entgql.MutationCreate()),
-		schema.Comment("A declared exemption period (e.g. the epidemic exemption of SMEs)."),
-	}
+	return editable("A declared exemption period (e.g. the epidemic exemption of SMEs).", entgql.MutationCreate())
 }
 
 // workflowPolicy governs workflow documents tied to a department: departments (not the

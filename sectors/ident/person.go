@@ -33,17 +33,6 @@ type PersonFacts struct {
 	DivisionCode string // address code at issue time
 }
 
-// residentPrefixes are the provincial codes a resident identity number may start with.
-var residentPrefixes = map[string]bool{
-	"11": true, "12": true, "13": true, "14": true, "15": true,
-	"21": true, "22": true, "23": true,
-	"31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true,
-	"41": true, "42": true, "43": true, "44": true, "45": true, "46": true,
-	"50": true, "51": true, "52": true, "53": true, "54": true,
-	"61": true, "62": true, "63": true, "64": true, "65": true,
-	"71": true, "81": true, "82": true, "83": true,
-}
-
 // NormalizeIDNumber trims spaces and upper-cases a trailing x.
 func NormalizeIDNumber(s string) string {
 	return strings.ToUpper(stripSeparators(s))
@@ -63,7 +52,7 @@ func ValidateResidentID(id string, now time.Time) (PersonFacts, error) {
 	if c := id[17]; (c < '0' || c > '9') && c != 'X' {
 		return PersonFacts{}, fmt.Errorf("the last character must be a digit or X, got %q", c)
 	}
-	if !residentPrefixes[id[:2]] {
+	if !residentPrefix(id[:2]) {
 		return PersonFacts{}, fmt.Errorf("%q is not a province code", id[:2])
 	}
 	birth, err := time.Parse("20060102", id[6:14])
@@ -110,3 +99,7 @@ func ValidateIDNumber(t vocab.IDType, number string, now time.Time) (PersonFacts
 		return PersonFacts{}, nil
 	}
 }
+
+// residentPrefix reports whether a resident identity number may start with p: a province's
+// code (the USCC's central-authority prefix 10 is not one).
+func residentPrefix(p string) bool { return p != "10" && provincePrefixes[p] }

@@ -1,28 +1,17 @@
-package graph_test
+package server_test
 
 import (
 	"bytes"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/server"
-	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
-// edgeServer is the demo environment's server with edge settings.
-func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Server {
-	srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
-		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	env := newEnv(t)
 	srv := edgeServer(t, env, server.EdgeConfig{CORSOrigins: []string{"https://market.js.gov.cn"}, BodyLimit: 2048, RatePerToken: 1, RateBurst: 3})
 	post := func(body string, header map[string]string) *http.Response {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", strings.NewReader(body))

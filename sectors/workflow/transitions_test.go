@@ -1,6 +1,7 @@
-package graph_test
+package workflow_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/objection"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -16,11 +18,11 @@ import (
 // Every transition of both workflows, tried by every demo role on a market record: allowed
 // exactly for its actor, FORBIDDEN for the others; a step the state does not allow is CONFLICT.
 func TestEveryTransitionPerRole(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	authorizer := demoAuthorizer(t)
 	roles := []string{"demo-credit-office", "demo-market-clerk", "demo-market-supervisor", "demo-labour-clerk",
 		"demo-labour-supervisor", "demo-auditor-all", "demo-auditor-market"}
 	viewer := func(name string) *authz.Viewer {
-		return &authz.Viewer{TokenName: name, Perms: env.authorizer.Permissions(name)}
+		return &authz.Viewer{TokenName: name, Perms: authorizer.Permissions(name)}
 	}
 	isActor := func(name string, a authz.Actor) bool {
 		switch a {
@@ -100,4 +102,22 @@ func statesOf(m map[string][]workflow.Edge[string]) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// demoAuthorizer is the built-in policy with the demo tokens' bindings, on a fresh database.
+func demoAuthorizer(t *testing.T) *authz.Authorizer {
+	t.Helper()
+	ctx := context.Background()
+	db := storagetest.OpenSQLite(t, storagetest.Options{})
+	if err := seed.Reference(ctx, db.Client); err != nil {
+		t.Fatal(err)
+	}
+	a, err := authz.New(ctx, authz.EntStore{Client: db.Client}, nil, authz.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.DemoTokens(ctx, authz.TokenService{Client: db.Client, Authorizer: a}); err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -1,4 +1,4 @@
-package graph_test
+package server_test
 
 import (
 	"context"
@@ -12,13 +12,12 @@ import (
 	"testing"
 
 	"github.com/creditgraph/creditgraph/server"
-	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
 // The playground must work on a network without internet: the page and every script and
 // stylesheet it references come from the server itself.
 func TestPlaygroundServesItsOwnAssets(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	env := newEnv(t)
 	res, err := http.Get(env.srv.URL + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +50,7 @@ func TestPlaygroundServesItsOwnAssets(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	env := newEnv(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		res, err := http.Get(env.srv.URL + path)
 		if err != nil {
@@ -80,7 +79,7 @@ func TestHealthAndReadiness(t *testing.T) {
 
 // A body that is not JSON is the caller's mistake: a clear error, not an internal one.
 func TestUndecodableBody(t *testing.T) {
-	env := newEnv(t, storagetest.Engines()[0], 0)
+	env := newEnv(t)
 	res, err := http.Post(env.srv.URL+"/query", "application/json", strings.NewReader(`{"query": "{ marketEntities { totalCount } }`))
 	if err != nil {
 		t.Fatal(err)
