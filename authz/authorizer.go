@@ -75,9 +75,12 @@ func (r Rule) Validate() error {
 			return fmt.Errorf("%s: unknown action %q (read, read_public, write, manage)", r, r.V[3])
 		}
 	case "g":
+		name, isToken := TokenOf(r.V[0])
 		switch {
-		case !slices.Contains(Roles, r.V[1]):
-			return fmt.Errorf("%s: unknown role %q (one of %s)", r, r.V[1], strings.Join(Roles, ", "))
+		case !isToken || !tokenName.MatchString(name):
+			return fmt.Errorf("%s: a role binding binds a token (token:<name>), not %q", r, r.V[0])
+		case !slices.Contains(Roles, r.V[1]) || r.V[1] == RolePublic:
+			return fmt.Errorf("%s: unknown role %q (one of %s)", r, r.V[1], strings.Join(Roles[:len(Roles)-1], ", "))
 		case !domainOK(r.V[2]):
 			return fmt.Errorf("%s: unknown department %q", r, r.V[2])
 		case r.V[3] != "":
@@ -142,6 +145,8 @@ type Authorizer struct {
 	enforcer atomic.Pointer[casbin.Enforcer]
 	digest   string
 	cache    sync.Map // subject → *Permissions, for the current enforcer
+	// lastForced is when Known last reloaded the policy for an unknown subject (UnixNano).
+	lastForced atomic.Int64
 }
 
 // Config is what an Authorizer needs besides its store: the clock that says what day it is
@@ -159,6 +164,9 @@ func New(ctx context.Context, store Store, logger *slog.Logger, cfg Config) (*Au
 	a := &Authorizer{store: store, logger: logger, cfg: cfg}
 	rules, err := store.LoadRules(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := upgradeBindings(ctx, store, rules, logger); err != nil {
 		return nil, err
 	}
 	if len(rules) == 0 {
@@ -242,6 +250,68 @@ func (a *Authorizer) Watch(ctx context.Context, interval time.Duration) {
 			}
 		}
 	}
+}
+
+// upgradeBindings moves role bindings stored before subjects had namespaces (g, alice, clerk,
+// market) to their token's subject (g, token:alice, clerk, market), and drops bindings whose
+// subject is a role: a role inheriting another role was never meant, and it is how a token
+// named like a role could have changed everyone's rights.
+func upgradeBindings(ctx context.Context, store Store, rules []Rule, logger *slog.Logger) error {
+	for _, r := range rules {
+		if r.PType != "g" {
+			continue
+		}
+		if _, ok := TokenOf(r.V[0]); ok {
+			continue
+		}
+		if err := store.RemoveRule(ctx, r); err != nil {
+			return fmt.Errorf("upgrading the role binding %s: %w", r, err)
+		}
+		if slices.Contains(Roles, r.V[0]) || !tokenName.MatchString(r.V[0]) {
+			if logger != nil {
+				logger.WarnContext(ctx, "dropped a role binding whose subject is not a token", "rule", r.String())
+			}
+			continue
+		}
+		up := r
+		up.V[0] = TokenSubject(r.V[0])
+		if err := store.AddRule(ctx, up); err != nil {
+			return fmt.Errorf("upgrading the role binding %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// Known makes sure the policy in memory knows subject's role bindings: a token issued a moment
+// ago by another instance or the CLI must work at once, not after the next Watch tick. When
+// the subject has no binding here, the stored policy is reloaded — at most once a second, so
+// a token whose bindings were all removed cannot make every request reload.
+func (a *Authorizer) Known(ctx context.Context, subject string) error {
+	if bound, err := a.enforcer.Load().GetFilteredGroupingPolicy(0, subject); err != nil || len(bound) > 0 {
+		return err
+	}
+	now := a.cfg.Clock.Now().UnixNano()
+	last := a.lastForced.Load()
+	if now-last < int64(time.Second) || !a.lastForced.CompareAndSwap(last, now) {
+		return nil
+	}
+	return a.Reload(ctx)
+}
+
+// RemoveSubject deletes every role binding of subject, and applies that here at once.
+func (a *Authorizer) RemoveSubject(ctx context.Context, subject string) error {
+	rules, err := a.store.LoadRules(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if r.PType == "g" && r.V[0] == subject {
+			if err := a.store.RemoveRule(ctx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return a.Reload(ctx)
 }
 
 // Rules lists the current policy.

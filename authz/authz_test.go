@@ -5,22 +5,23 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // demoBindings are the role bindings of the demo tokens, as TokenService.Issue makes them.
 var demoBindings = []Rule{
-	{PType: "g", V: [4]string{"co", RoleCreditOffice, AllDomains}},
-	{PType: "g", V: [4]string{"market-sup", RoleSupervisor, "market"}},
-	{PType: "g", V: [4]string{"labour-sup", RoleSupervisor, "labour"}},
-	{PType: "g", V: [4]string{"market-clerk", RoleClerk, "market"}},
-	{PType: "g", V: [4]string{"labour-clerk", RoleClerk, "labour"}},
-	{PType: "g", V: [4]string{"env-clerk", RoleClerk, "environment"}},
-	{PType: "g", V: [4]string{"aud-market", RoleAuditor, "market"}},
-	{PType: "g", V: [4]string{"aud-two", RoleAuditor, "market"}},
-	{PType: "g", V: [4]string{"aud-two", RoleAuditor, "transport"}},
-	{PType: "g", V: [4]string{"aud-all", RoleAuditor, AllDomains}},
+	{PType: "g", V: [4]string{TokenSubject("co"), RoleCreditOffice, AllDomains}},
+	{PType: "g", V: [4]string{TokenSubject("market-sup"), RoleSupervisor, "market"}},
+	{PType: "g", V: [4]string{TokenSubject("labour-sup"), RoleSupervisor, "labour"}},
+	{PType: "g", V: [4]string{TokenSubject("market-clerk"), RoleClerk, "market"}},
+	{PType: "g", V: [4]string{TokenSubject("labour-clerk"), RoleClerk, "labour"}},
+	{PType: "g", V: [4]string{TokenSubject("env-clerk"), RoleClerk, "environment"}},
+	{PType: "g", V: [4]string{TokenSubject("aud-market"), RoleAuditor, "market"}},
+	{PType: "g", V: [4]string{TokenSubject("aud-two"), RoleAuditor, "market"}},
+	{PType: "g", V: [4]string{TokenSubject("aud-two"), RoleAuditor, "transport"}},
+	{PType: "g", V: [4]string{TokenSubject("aud-all"), RoleAuditor, AllDomains}},
 }
 
 func testEnforcer(t *testing.T) *memAuthorizer {
@@ -58,37 +59,37 @@ func TestPolicyDecisions(t *testing.T) {
 		act      Action
 	}
 	allowed := []req{
-		{"co", "credit_office", Registry, Read}, {"co", "market", Registry, Write}, {"co", "labour", RecordsOf(vocab.Labour), Read},
-		{"co", "market", RecordsOf(vocab.Environment), Read}, {"co", "transport", Lists, Manage}, {"co", "market", PersonalData, Read},
-		{"co", "labour", AuditLog, Read}, {"co", "credit_office", Policy, Manage}, {"co", "credit_office", Tokens, Manage},
-		{"co", "market", Departments, Manage},
-		{"market-sup", "market", Registry, Read}, {"market-sup", "market", Registry, Write},
-		{"market-sup", "market", RecordsOf(vocab.Market), Read}, {"market-sup", "market", RecordsOf(vocab.Market), Write},
-		{"market-sup", "market", RecordsOf(vocab.Labour), ReadPublic}, {"market-sup", "market", RecordsOf(vocab.Environment), ReadPublic},
-		{"labour-sup", "labour", RecordsOf(vocab.Labour), Write}, {"labour-sup", "labour", RecordsOf(vocab.Market), ReadPublic},
-		{"market-clerk", "market", RecordsOf(vocab.Market), Write}, {"market-clerk", "market", RecordsOf(vocab.Market), Read},
-		{"market-clerk", "market", Registry, Read}, {"labour-clerk", "labour", RecordsOf(vocab.Labour), Write},
-		{"env-clerk", "environment", RecordsOf(vocab.Environment), Write},
-		{"aud-market", "market", RecordsOf(vocab.Market), Read}, {"aud-market", "market", Registry, Read},
-		{"aud-market", "market", PersonalData, Read}, {"aud-market", "market", AuditLog, Read},
-		{"aud-two", "transport", RecordsOf(vocab.Transport), Read}, {"aud-two", "market", RecordsOf(vocab.Market), Read},
-		{"aud-all", "labour", RecordsOf(vocab.Labour), Read}, {"aud-all", "environment", AuditLog, Read},
+		{TokenSubject("co"), "credit_office", Registry, Read}, {TokenSubject("co"), "market", Registry, Write}, {TokenSubject("co"), "labour", RecordsOf(vocab.Labour), Read},
+		{TokenSubject("co"), "market", RecordsOf(vocab.Environment), Read}, {TokenSubject("co"), "transport", Lists, Manage}, {TokenSubject("co"), "market", PersonalData, Read},
+		{TokenSubject("co"), "labour", AuditLog, Read}, {TokenSubject("co"), "credit_office", Policy, Manage}, {TokenSubject("co"), "credit_office", Tokens, Manage},
+		{TokenSubject("co"), "market", Departments, Manage},
+		{TokenSubject("market-sup"), "market", Registry, Read}, {TokenSubject("market-sup"), "market", Registry, Write},
+		{TokenSubject("market-sup"), "market", RecordsOf(vocab.Market), Read}, {TokenSubject("market-sup"), "market", RecordsOf(vocab.Market), Write},
+		{TokenSubject("market-sup"), "market", RecordsOf(vocab.Labour), ReadPublic}, {TokenSubject("market-sup"), "market", RecordsOf(vocab.Environment), ReadPublic},
+		{TokenSubject("labour-sup"), "labour", RecordsOf(vocab.Labour), Write}, {TokenSubject("labour-sup"), "labour", RecordsOf(vocab.Market), ReadPublic},
+		{TokenSubject("market-clerk"), "market", RecordsOf(vocab.Market), Write}, {TokenSubject("market-clerk"), "market", RecordsOf(vocab.Market), Read},
+		{TokenSubject("market-clerk"), "market", Registry, Read}, {TokenSubject("labour-clerk"), "labour", RecordsOf(vocab.Labour), Write},
+		{TokenSubject("env-clerk"), "environment", RecordsOf(vocab.Environment), Write},
+		{TokenSubject("aud-market"), "market", RecordsOf(vocab.Market), Read}, {TokenSubject("aud-market"), "market", Registry, Read},
+		{TokenSubject("aud-market"), "market", PersonalData, Read}, {TokenSubject("aud-market"), "market", AuditLog, Read},
+		{TokenSubject("aud-two"), "transport", RecordsOf(vocab.Transport), Read}, {TokenSubject("aud-two"), "market", RecordsOf(vocab.Market), Read},
+		{TokenSubject("aud-all"), "labour", RecordsOf(vocab.Labour), Read}, {TokenSubject("aud-all"), "environment", AuditLog, Read},
 		{"public", "market", Registry, ReadPublic}, {"public", "labour", RecordsOf(vocab.Labour), ReadPublic},
 	}
 	denied := []req{
-		{"co", "market", RecordsOf(vocab.Market), Write}, // the credit office manages lists, not sector records
-		{"market-sup", "market", RecordsOf(vocab.Labour), Read}, {"market-sup", "market", RecordsOf(vocab.Labour), Write},
-		{"market-sup", "labour", RecordsOf(vocab.Labour), Write}, {"market-sup", "market", PersonalData, Read},
-		{"market-sup", "market", AuditLog, Read}, {"market-sup", "market", Policy, Manage}, {"market-sup", "market", Lists, Manage},
-		{"labour-sup", "labour", RecordsOf(vocab.Market), Write}, {"labour-sup", "labour", Tokens, Manage},
-		{"market-clerk", "market", RecordsOf(vocab.Labour), ReadPublic}, {"market-clerk", "market", RecordsOf(vocab.Environment), Write},
-		{"market-clerk", "market", PersonalData, Read}, {"market-clerk", "market", Departments, Manage},
-		{"labour-clerk", "labour", RecordsOf(vocab.Market), Write}, {"labour-clerk", "market", RecordsOf(vocab.Market), Write},
-		{"env-clerk", "environment", AuditLog, Read},
-		{"aud-market", "market", RecordsOf(vocab.Market), Write}, {"aud-market", "market", Registry, Write},
-		{"aud-market", "labour", RecordsOf(vocab.Labour), Read}, {"aud-market", "labour", AuditLog, Read},
-		{"aud-market", "market", Policy, Manage}, {"aud-two", "labour", RecordsOf(vocab.Labour), Read},
-		{"aud-all", "labour", RecordsOf(vocab.Labour), Write}, {"aud-all", "market", Lists, Manage}, {"aud-all", "market", Tokens, Manage},
+		{TokenSubject("co"), "market", RecordsOf(vocab.Market), Write}, // the credit office manages lists, not sector records
+		{TokenSubject("market-sup"), "market", RecordsOf(vocab.Labour), Read}, {TokenSubject("market-sup"), "market", RecordsOf(vocab.Labour), Write},
+		{TokenSubject("market-sup"), "labour", RecordsOf(vocab.Labour), Write}, {TokenSubject("market-sup"), "market", PersonalData, Read},
+		{TokenSubject("market-sup"), "market", AuditLog, Read}, {TokenSubject("market-sup"), "market", Policy, Manage}, {TokenSubject("market-sup"), "market", Lists, Manage},
+		{TokenSubject("labour-sup"), "labour", RecordsOf(vocab.Market), Write}, {TokenSubject("labour-sup"), "labour", Tokens, Manage},
+		{TokenSubject("market-clerk"), "market", RecordsOf(vocab.Labour), ReadPublic}, {TokenSubject("market-clerk"), "market", RecordsOf(vocab.Environment), Write},
+		{TokenSubject("market-clerk"), "market", PersonalData, Read}, {TokenSubject("market-clerk"), "market", Departments, Manage},
+		{TokenSubject("labour-clerk"), "labour", RecordsOf(vocab.Market), Write}, {TokenSubject("labour-clerk"), "market", RecordsOf(vocab.Market), Write},
+		{TokenSubject("env-clerk"), "environment", AuditLog, Read},
+		{TokenSubject("aud-market"), "market", RecordsOf(vocab.Market), Write}, {TokenSubject("aud-market"), "market", Registry, Write},
+		{TokenSubject("aud-market"), "labour", RecordsOf(vocab.Labour), Read}, {TokenSubject("aud-market"), "labour", AuditLog, Read},
+		{TokenSubject("aud-market"), "market", Policy, Manage}, {TokenSubject("aud-two"), "labour", RecordsOf(vocab.Labour), Read},
+		{TokenSubject("aud-all"), "labour", RecordsOf(vocab.Labour), Write}, {TokenSubject("aud-all"), "market", Lists, Manage}, {TokenSubject("aud-all"), "market", Tokens, Manage},
 		{"public", "market", Registry, Read}, {"public", "market", RecordsOf(vocab.Market), Read},
 		{"public", "market", RecordsOf(vocab.Market), Write}, {"public", "market", PersonalData, Read}, {"public", "market", AuditLog, Read},
 		{"nobody", "market", Registry, ReadPublic}, {"nobody", "market", RecordsOf(vocab.Market), ReadPublic},
@@ -122,11 +123,11 @@ func TestPermissionsPerRole(t *testing.T) {
 		read, public, write   string
 		personal, auditor, wr bool
 	}{
-		{"co", "environment,labour,transport,market,credit_office", "", "", true, false, true},
-		{"market-sup", "market", "environment,labour,transport,credit_office", "market", false, false, true},
-		{"market-clerk", "market", "", "market", false, false, true},
-		{"aud-two", "transport,market", "", "", true, true, false},
-		{"aud-all", "environment,labour,transport,market,credit_office", "", "", true, true, false},
+		{TokenSubject("co"), "environment,labour,transport,market,credit_office", "", "", true, false, true},
+		{TokenSubject("market-sup"), "market", "environment,labour,transport,credit_office", "market", false, false, true},
+		{TokenSubject("market-clerk"), "market", "", "market", false, false, true},
+		{TokenSubject("aud-two"), "transport,market", "", "", true, true, false},
+		{TokenSubject("aud-all"), "environment,labour,transport,market,credit_office", "", "", true, true, false},
 		{"public", "", "environment,labour,transport,market,credit_office", "", false, false, false},
 	}
 	for _, tt := range tests {
@@ -137,11 +138,11 @@ func TestPermissionsPerRole(t *testing.T) {
 			t.Errorf("%s: permissions mismatch (-want +got)\n-%v\n+%v", tt.sub, want, got)
 		}
 	}
-	deps, all := a.Permissions("aud-market").AuditDepartments()
+	deps, all := a.Permissions(TokenSubject("aud-market")).AuditDepartments()
 	if all || !slices.Equal(deps, []string{"market"}) {
 		t.Errorf("aud-market audits %v (all=%v), want market only", deps, all)
 	}
-	if _, all := a.Permissions("co").AuditDepartments(); !all {
+	if _, all := a.Permissions(TokenSubject("co")).AuditDepartments(); !all {
 		t.Error("the credit office does not audit every department")
 	}
 }
@@ -149,20 +150,20 @@ func TestPermissionsPerRole(t *testing.T) {
 func TestPolicyChangeApplies(t *testing.T) {
 	a := testEnforcer(t)
 	ctx := context.Background()
-	if a.Permissions("labour-clerk").CanWrite(vocab.Market) {
+	if a.Permissions(TokenSubject("labour-clerk")).CanWrite(vocab.Market) {
 		t.Fatal("labour clerk writes market records before the change")
 	}
-	bind := Rule{PType: "g", V: [4]string{"labour-clerk", RoleClerk, "market"}}
+	bind := Rule{PType: "g", V: [4]string{TokenSubject("labour-clerk"), RoleClerk, "market"}}
 	if err := a.AddRule(ctx, bind); err != nil {
 		t.Fatal(err)
 	}
-	if !a.Permissions("labour-clerk").CanWrite(vocab.Market) {
+	if !a.Permissions(TokenSubject("labour-clerk")).CanWrite(vocab.Market) {
 		t.Error("the added binding did not apply (stale permission cache?)")
 	}
 	if err := a.RemoveRule(ctx, bind); err != nil {
 		t.Fatal(err)
 	}
-	if a.Permissions("labour-clerk").CanWrite(vocab.Market) {
+	if a.Permissions(TokenSubject("labour-clerk")).CanWrite(vocab.Market) {
 		t.Error("the removed binding still applies")
 	}
 }
@@ -180,17 +181,70 @@ func TestParsePolicyRefusesInvalidRules(t *testing.T) {
 		"p, clerk, *, registry",                    // too few fields
 		"p, clerk, *, registry, read, extra, more", // too many fields
 		"g, , clerk, market",                       // empty subject
+		"g, bob, clerk, market",                    // a binding's subject is a token (token:bob)
+		"g, clerk, credit_office, *",               // a role inheriting another role
+		"g, public, clerk, market",                 // the public bound to a role
+		"g, token:bob, public, market",             // a token bound to the public role
+		"g, token:Bob!, clerk, market",             // not a token name
 	}
 	for _, line := range bad {
 		if _, err := ParsePolicy(strings.NewReader(line)); err == nil {
 			t.Errorf("ParsePolicy(%q) accepted an invalid rule", line)
 		}
 	}
-	rules, err := ParsePolicy(strings.NewReader("# comment\n\np, clerk, market, records:own, write\ng, bob, clerk, market\n"))
+	rules, err := ParsePolicy(strings.NewReader("# comment\n\np, clerk, market, records:own, write\ng, token:bob, clerk, market\n"))
 	if err != nil || len(rules) != 2 {
 		t.Errorf("ParsePolicy of valid lines = %v, %v", rules, err)
 	}
 	if len(BuiltinPolicy()) < 20 {
 		t.Error("the built-in policy looks truncated")
+	}
+}
+
+// Subjects live in separate namespaces: a role binding names a token (token:<name>), so no
+// name an issuer types can be read as a role, a department or another token, and bindings
+// stored before the namespaces were introduced are moved, or dropped when their subject is a
+// role (which would have changed every holder's rights).
+func TestSubjectsCannotCollide(t *testing.T) {
+	store := &memStore{rules: append(BuiltinPolicy(),
+		Rule{PType: "g", V: [4]string{"alice", RoleClerk, "market"}},            // stored before namespaces
+		Rule{PType: "g", V: [4]string{RoleClerk, RoleCreditOffice, AllDomains}}, // a role made a credit office
+		Rule{PType: "g", V: [4]string{"public", RoleClerk, "market"}},           // the public made a clerk
+	)}
+	a, err := New(context.Background(), store, nil, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Permissions(TokenSubject("alice")).CanWrite(vocab.Market) {
+		t.Error("alice's binding was not moved to token:alice")
+	}
+	if a.Permissions("alice").CanWriteAnything() {
+		t.Error("the bare name alice still holds a role")
+	}
+	// A clerk-role token in market is not a credit office, and the public writes nothing.
+	if err := a.AddRule(context.Background(), Rule{PType: "g", V: [4]string{TokenSubject("bob"), RoleClerk, "market"}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := a.Permissions(TokenSubject("bob")); p.ManagePolicy || p.PersonalData || p.CanWrite(vocab.Labour) {
+		t.Errorf("a clerk token inherited the credit office's rights: %+v", p)
+	}
+	if a.Permissions(PublicSubject).CanWriteAnything() {
+		t.Error("the public can write")
+	}
+	for _, r := range store.rules {
+		if r.PType == "g" {
+			if _, ok := TokenOf(r.V[0]); !ok {
+				t.Errorf("a binding of a non-token subject is still stored: %s", r)
+			}
+		}
+	}
+	// Tokens named like roles would confuse readers of logs and policies: refused at issue.
+	for _, name := range Roles {
+		if err := (TokenService{Authorizer: a}).validate(IssueRequest{Name: name, Department: "market", Role: RoleClerk}); err == nil {
+			t.Errorf("a token named %q was accepted", name)
+		}
+	}
+	if err := (TokenService{Authorizer: a}).validate(IssueRequest{Name: "carol", Department: "market", Role: RoleClerk, Expires: -time.Hour}); err == nil {
+		t.Error("a negative lifetime was accepted")
 	}
 }

@@ -56,8 +56,19 @@ const (
 // Roles are the roles the built-in policy knows.
 var Roles = []string{RoleCreditOffice, RoleSupervisor, RoleClerk, RoleAuditor, RolePublic}
 
-// PublicSubject is the subject of callers without a token.
+// PublicSubject is the subject of callers without a token: the public role itself.
 const PublicSubject = "public"
+
+// tokenNamespace starts every token's Casbin subject. Roles and departments never contain a
+// colon and token names cannot, so nothing an issuer types as a name can be read as a role, a
+// department or another token's subject.
+const tokenNamespace = "token:"
+
+// TokenSubject is the Casbin subject of the token named name.
+func TokenSubject(name string) string { return tokenNamespace + name }
+
+// TokenOf is the token name of a subject, and whether the subject is a token's.
+func TokenOf(subject string) (string, bool) { return strings.CutPrefix(subject, tokenNamespace) }
 
 // AllDomains is the binding domain that stands for every department.
 const AllDomains = "*"

@@ -50,38 +50,10 @@ type TokenService struct {
 // Issue stores a new token and binds its role, returning the secret, which is shown only once.
 func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, error) {
 	ctx = SystemContext(ctx)
-	if !tokenName.MatchString(req.Name) {
-		return "", derrors.Field("name", "%q: use 2-63 lower-case letters, digits, dots, dashes or underscores", req.Name)
+	if err := t.validate(req); err != nil {
+		return "", err
 	}
-	if _, err := SectorOf(req.Department); err != nil {
-		return "", derrors.Field("department", "%s", err)
-	}
-	if !slices.Contains(Roles, req.Role) || req.Role == RolePublic {
-		return "", derrors.Field("role", "unknown role %q (credit_office, supervisor, clerk, auditor)", req.Role)
-	}
-	domains := []string{req.Department}
-	switch req.Role {
-	case RoleCreditOffice:
-		domains = []string{AllDomains}
-	case RoleAuditor:
-		if len(req.Scope) > 0 {
-			domains = nil
-			for _, s := range req.Scope {
-				if s == "all" || s == AllDomains {
-					domains = []string{AllDomains}
-					break
-				}
-				if _, err := SectorOf(s); err != nil {
-					return "", derrors.Field("scope", "%s", err)
-				}
-				domains = append(domains, s)
-			}
-		}
-	default:
-		if len(req.Scope) > 0 {
-			return "", derrors.Field("scope", "only auditor tokens take a scope")
-		}
-	}
+	domains := bindingDomains(req)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err
@@ -99,11 +71,60 @@ func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, erro
 		return "", err
 	}
 	for _, d := range domains {
-		if err := t.Authorizer.AddRule(ctx, Rule{PType: "g", V: [4]string{req.Name, req.Role, d}}); err != nil {
+		if err := t.Authorizer.AddRule(ctx, Rule{PType: "g", V: [4]string{TokenSubject(req.Name), req.Role, d}}); err != nil {
 			return "", err
 		}
 	}
 	return secret, nil
+}
+
+// validate checks an issue request; the domains of its bindings are checked as they are made.
+func (t TokenService) validate(req IssueRequest) error {
+	if !tokenName.MatchString(req.Name) {
+		return derrors.Field("name", "%q: use 2-63 lower-case letters, digits, dots, dashes or underscores", req.Name)
+	}
+	if slices.Contains(Roles, req.Name) {
+		return derrors.Field("name", "%q is the name of a role; choose another", req.Name)
+	}
+	if req.Expires < 0 {
+		return derrors.Field("expires", "must be a positive duration, got %s", req.Expires)
+	}
+	if _, err := SectorOf(req.Department); err != nil {
+		return derrors.Field("department", "%s", err)
+	}
+	if !slices.Contains(Roles, req.Role) || req.Role == RolePublic {
+		return derrors.Field("role", "unknown role %q (credit_office, supervisor, clerk, auditor)", req.Role)
+	}
+	if req.Role != RoleAuditor && len(req.Scope) > 0 {
+		return derrors.Field("scope", "only auditor tokens take a scope")
+	}
+	for _, s := range req.Scope {
+		if s == "all" || s == AllDomains {
+			continue
+		}
+		if _, err := SectorOf(s); err != nil {
+			return derrors.Field("scope", "%s", err)
+		}
+	}
+	return nil
+}
+
+// bindingDomains are the departments a valid request's role is bound in.
+func bindingDomains(req IssueRequest) []string {
+	switch {
+	case req.Role == RoleCreditOffice:
+		return []string{AllDomains}
+	case req.Role == RoleAuditor && len(req.Scope) > 0:
+		var domains []string
+		for _, s := range req.Scope {
+			if s == "all" || s == AllDomains {
+				return []string{AllDomains}
+			}
+			domains = append(domains, s)
+		}
+		return domains
+	}
+	return []string{req.Department}
 }
 
 // List returns every token, newest first; secrets are never shown again.
@@ -111,14 +132,17 @@ func (t TokenService) List(ctx context.Context) ([]*ent.APIToken, error) {
 	return t.Client.APIToken.Query().Order(ent.Desc(apitoken.FieldID)).All(SystemContext(ctx))
 }
 
-// Revoke stops a token from working at once.
+// Revoke stops a token from working at once and removes every grant it had.
 func (t TokenService) Revoke(ctx context.Context, name string) error {
 	n, err := t.Client.APIToken.Update().Where(apitoken.Name(name), apitoken.RevokedAtIsNil()).
 		SetRevokedAt(t.now()).Save(SystemContext(ctx))
-	if err == nil && n == 0 {
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
 		return fmt.Errorf("%w: no active token named %q", derrors.NotFound, name)
 	}
-	return err
+	return t.Authorizer.RemoveSubject(ctx, TokenSubject(name))
 }
 
 func (t TokenService) now() time.Time {
@@ -151,7 +175,11 @@ func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer,
 	case tok.RevokedAt != nil, tok.ExpiresAt != nil && !tok.ExpiresAt.After(t.now()):
 		return nil, ErrBadToken
 	}
-	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Perms: t.Authorizer.Permissions(tok.Name)}, nil
+	sub := TokenSubject(tok.Name)
+	if err := t.Authorizer.Known(ctx, sub); err != nil {
+		return nil, fmt.Errorf("%w: loading the policy: %w", derrors.Unavailable, err)
+	}
+	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Perms: t.Authorizer.Permissions(sub)}, nil
 }
 
 // Middleware authenticates every request and puts its Viewer in the context. It decides

@@ -32,7 +32,7 @@ func toRule(in PolicyRuleInput) (authz.Rule, error) {
 		if str(in.Subject) == "" {
 			return authz.Rule{}, derrors.Field("subject", "a role binding needs the subject (a token name)")
 		}
-		return authz.Rule{PType: "g", V: [4]string{*in.Subject, in.Role, in.Department}}, nil
+		return authz.Rule{PType: "g", V: [4]string{authz.TokenSubject(*in.Subject), in.Role, in.Department}}, nil
 	}
 	return authz.Rule{}, derrors.Field("kind", "unknown kind %q", in.Kind)
 }
@@ -40,7 +40,7 @@ func toRule(in PolicyRuleInput) (authz.Rule, error) {
 // fromRule shows a policy rule in GraphQL.
 func fromRule(r authz.Rule) *PolicyRule {
 	if r.PType == "g" {
-		subject := r.V[0]
+		subject, _ := authz.TokenOf(r.V[0])
 		return &PolicyRule{Kind: PolicyKindRoleBinding, Subject: &subject, Role: r.V[1], Department: r.V[2]}
 	}
 	res, act := r.V[2], r.V[3]

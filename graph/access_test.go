@@ -407,7 +407,7 @@ func TestPolicyManagementThroughGraphQL(t *testing.T) {
 		co.mustData(add, binding, nil)
 		labour.mustData(createPenaltyQ, penaltyInput(env, "market-320500", "PM-1"), nil)
 		deadline := time.Now().Add(5 * time.Second)
-		for !other.Permissions("demo-labour-clerk").CanWrite("MARKET") {
+		for !other.Permissions(authz.TokenSubject("demo-labour-clerk")).CanWrite("MARKET") {
 			if time.Now().After(deadline) {
 				t.Fatal("the other instance did not apply the new binding within 5 s")
 			}
@@ -459,4 +459,35 @@ func oldEnvironmentPenalty(t *testing.T, env *testEnv) (penalty, entity int64) {
 		t.Fatal(err)
 	}
 	return p, id
+}
+
+// A token issued by another process (the CLI, another instance) works on this server at once
+// with its rights, and revoking it removes every grant it had (README, Access).
+func TestTokenIssuedElsewhereWorksAtOnceAndRevocationRemovesGrants(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 200)
+		ctx := context.Background()
+		// The CLI builds its own authorizer over the same database; this server's polls every 2 s.
+		cli, err := authz.New(ctx, authz.EntStore{Client: env.db.Client}, nil, authz.Config{Publicity: publicity.Predicate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens := authz.TokenService{Client: env.db.Client, Authorizer: cli}
+		secret, err := tokens.Issue(ctx, authz.IssueRequest{Name: "fresh-clerk", Role: authz.RoleClerk, Department: "market"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.secrets["fresh-clerk"] = secret
+		var got struct{ AdministrativePenalties struct{ TotalCount int } }
+		env.as("fresh-clerk").mustData(`{ administrativePenalties { totalCount } }`, nil, &got)
+		if want := env.count("administrative_penalties", "sector = 'MARKET'"); want == 0 || got.AdministrativePenalties.TotalCount != want {
+			t.Errorf("a token issued elsewhere sees %d market penalties at once, want %d", got.AdministrativePenalties.TotalCount, want)
+		}
+		if err := tokens.Revoke(ctx, "fresh-clerk"); err != nil {
+			t.Fatal(err)
+		}
+		if n := env.count("casbin_rules", "v0 = ?", authz.TokenSubject("fresh-clerk")); n != 0 {
+			t.Errorf("%d grants of the revoked token remain", n)
+		}
+	})
 }

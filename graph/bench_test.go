@@ -46,7 +46,7 @@ func BenchmarkNestedQuery(b *testing.B) {
 		viewer *authz.Viewer
 	}{
 		{"no-authz", authz.FromContext(authz.SystemContext(ctx))},
-		{"supervisor", &authz.Viewer{TokenName: "bench-supervisor", Role: "supervisor", Department: "market", Perms: authorizer.Permissions("bench-supervisor")}},
+		{"supervisor", &authz.Viewer{TokenName: "bench-supervisor", Role: "supervisor", Department: "market", Perms: authorizer.Permissions(authz.TokenSubject("bench-supervisor"))}},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			b.ReportAllocs()

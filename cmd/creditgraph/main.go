@@ -128,7 +128,7 @@ func parse(cmd string, args []string) (config, error) {
 		fs.StringVar(&c.department, "department", "", "department code: environment, labour, transport, market, credit_office")
 		fs.StringVar(&c.role, "role", "", "role: credit_office, supervisor, clerk, auditor")
 		fs.StringVar(&c.scope, "scope", "", "auditors: comma-separated departments, or all (default: --department)")
-		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; 0 for none")
+		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; leave it out for a token that does not expire")
 	case "token revoke":
 		fs.StringVar(&c.name, "name", "", "name of the token to revoke")
 	case "recompute":
@@ -140,6 +140,9 @@ func parse(cmd string, args []string) (config, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {
+		return c, fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
 	}
 	if cmd == "policy check" {
 		if fs.NArg() != 1 {
@@ -427,4 +430,11 @@ func debugMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// flagSet reports whether the command line named the flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -125,6 +125,9 @@ func TestTokenAndPolicyCommands(t *testing.T) {
 		{"--name", "x1", "--department", "finance", "--role", "clerk"},
 		{"--name", "x2", "--department", "market", "--role", "root"},
 		{"--name", "x3", "--department", "market", "--role", "clerk", "--scope", "labour"},
+		{"--name", "x4", "--department", "market", "--role", "clerk", "--expires", "0s"},
+		{"--name", "x5", "--department", "market", "--role", "clerk", "--expires", "-1h"},
+		{"--name", "credit_office", "--department", "market", "--role", "clerk"},
 	} {
 		if err := run(ctx, append([]string{"token", "issue", "--db", db}, bad...), quiet()); err == nil {
 			t.Errorf("token issue %v succeeded", bad)
@@ -141,7 +144,7 @@ func TestTokenAndPolicyCommands(t *testing.T) {
 	}
 	good := filepath.Join(dir, "good.csv")
 	bad := filepath.Join(dir, "bad.csv")
-	os.WriteFile(good, []byte("p, clerk, market, records:own, write\ng, alice, clerk, market\n"), 0o600)
+	os.WriteFile(good, []byte("p, clerk, market, records:own, write\ng, token:alice, clerk, market\n"), 0o600)
 	os.WriteFile(bad, []byte("p, clerk, market, records:own, write\np, clerk, *, everything, read\n"), 0o600)
 	if err := run(ctx, []string{"policy", "check", good}, quiet()); err != nil {
 		t.Errorf("policy check of a valid file: %v", err)

@@ -22,7 +22,7 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	roles := []string{"demo-credit-office", "demo-market-clerk", "demo-market-supervisor", "demo-labour-clerk",
 		"demo-labour-supervisor", "demo-auditor-all", "demo-auditor-market"}
 	viewer := func(name string) *authz.Viewer {
-		return &authz.Viewer{TokenName: name, Perms: authorizer.Permissions(name)}
+		return &authz.Viewer{TokenName: name, Perms: authorizer.Permissions(authz.TokenSubject(name))}
 	}
 	isActor := func(name string, a authz.Actor) bool {
 		switch a {
