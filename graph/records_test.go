@@ -2,9 +2,12 @@ package graph_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // Re-sending a record with the same source key returns the stored one and writes nothing.
@@ -74,10 +77,10 @@ func TestCreateRecordIsIdempotent(t *testing.T) {
 		}`
 		env.mustData(createEach, map[string]any{"d": dep, "e": entity.ID}, nil)
 		env.wantError(`mutation($d: ID!, $e: ID!) { createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "t",
-			sourceRecordID: "R2", scheme: LABOUR_INTEGRITY, grade: "D", period: "2025", validFrom: "2025-12-01"}) { id } }`,
+			sourceRecordID: "R2", scheme: MARKET_RISK_CLASS, grade: "E", period: "2025", validFrom: "2025-12-01"}) { id } }`,
 			map[string]any{"d": dep, "e": entity.ID}, "BAD_USER_INPUT", "grade")
 		env.wantError(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "t", sourceRecordID: "L2",
-			severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2025-01-02", removedOn: "2024-01-01", removalReason: EXPIRED,
+			severity: SERIOUS, listType: MS_ABNORMAL_OPERATION, listedOn: "2025-01-02", removedOn: "2024-01-01", removalReason: EXPIRED,
 			reason: "欠薪", basis: "第五条", decisionNo: "列2号"}) { id } }`, map[string]any{"d": dep, "e": entity.ID}, "BAD_USER_INPUT", "removedOn")
 		var counts struct {
 			ListEntries, SectorRatings, SpotChecks, CreditCommitments, AdministrativeLicenses struct{ TotalCount int }
@@ -230,4 +233,92 @@ func TestNodeLookup(t *testing.T) {
 			t.Errorf("nodes = %+v", out.Nodes)
 		}
 	})
+}
+
+// A record's sector is its kind's — a rating's scheme, a list entry's list type, a score
+// event's scheme — whatever department the writer names (issue 12, point 4). Generated from
+// the schema's enums and vocab's tables: every kind, written by every sector's clerk naming its
+// own department and naming the kind's, is stored only when the kind is of the clerk's sector;
+// otherwise it is refused and nothing is written.
+func TestRecordSectorComesFromItsKind(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		var ent struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } }`, nil, &ent)
+		entity := ent.MarketEntities.Edges[0].Node.ID
+		type kind struct {
+			query  string
+			vars   map[string]any
+			sector vocab.Sector
+		}
+		var kinds []kind
+		for _, scheme := range enumValues(env, "SectorRatingScheme") {
+			kinds = append(kinds, kind{`mutation($d: ID!, $e: ID!, $k: String!, $v: SectorRatingScheme!, $g: String!) {
+				createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "kind-test", sourceRecordID: $k,
+				scheme: $v, grade: $g, period: "2025", validFrom: "2025-06-01"}) { sector } }`,
+				map[string]any{"v": scheme, "g": vocab.RatingGrades[scheme][1]}, vocab.SchemeSectors[scheme]})
+		}
+		for _, lt := range enumValues(env, "ListEntryListType") {
+			s, ok := vocab.ListTypeSector(lt)
+			if !ok {
+				continue // lists of any sector take their department's
+			}
+			kinds = append(kinds, kind{`mutation($d: ID!, $e: ID!, $k: String!, $v: ListEntryListType!) {
+				createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "kind-test", sourceRecordID: $k, severity: GENERAL,
+				listType: $v, listedOn: "2025-01-02", reason: "原因", basis: "依据", decisionNo: $k}) { sector } }`,
+				map[string]any{"v": lt}, s})
+		}
+		if len(kinds) < 15 {
+			t.Fatalf("only %d kinds generated", len(kinds))
+		}
+		clerks := map[vocab.Sector]string{vocab.Market: "market", vocab.Labour: "labour", vocab.Environment: "environment", vocab.Transport: "transport"}
+		want, n := 0, 0
+		for _, k := range kinds {
+			for clerkSector, code := range clerks {
+				for _, dep := range []vocab.Sector{clerkSector, k.sector} {
+					n++
+					vars := map[string]any{"d": env.departmentID(authz.DepartmentCode(dep) + "-320000"), "e": entity, "k": fmt.Sprintf("K%d", n)}
+					for key, v := range k.vars {
+						vars[key] = v
+					}
+					r := env.as("demo-"+code+"-clerk").post(k.query, vars)
+					stored := len(r.Errors) == 0
+					if should := k.sector == clerkSector; stored != should {
+						t.Errorf("%s clerk writing %v naming a %s department: stored=%v, want %v (%v)", code, k.vars["v"], dep, stored, should, r.Errors)
+					}
+					if stored {
+						want++
+						if !strings.Contains(string(r.Data), string(k.sector)) {
+							t.Errorf("%v stored as %s, want sector %s", k.vars["v"], r.Data, k.sector)
+						}
+					} else if code := r.Errors[0].Extensions["code"]; code != "FORBIDDEN" && code != "BAD_USER_INPUT" {
+						t.Errorf("%s clerk writing %v: %v, want FORBIDDEN or BAD_USER_INPUT", code, k.vars["v"], r.Errors[0])
+					}
+				}
+			}
+		}
+		if got := env.count("sector_ratings", "source_system = 'kind-test'") + env.count("list_entries", "source_system = 'kind-test'"); got != want {
+			t.Errorf("%d records stored, want %d: refused writes wrote something", got, want)
+		}
+	})
+}
+
+// enumValues lists a GraphQL enum's values, read from the served schema.
+func enumValues(env *testEnv, name string) []string {
+	var out struct {
+		Type struct{ EnumValues []struct{ Name string } } `json:"__type"`
+	}
+	env.as("demo-auditor-all").mustData(`query($n: String!) { __type(name: $n) { enumValues { name } } }`, map[string]any{"n": name}, &out)
+	var vs []string
+	for _, v := range out.Type.EnumValues {
+		vs = append(vs, v.Name)
+	}
+	if len(vs) == 0 {
+		env.t.Fatalf("enum %s has no values", name)
+	}
+	return vs
 }

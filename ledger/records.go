@@ -66,7 +66,11 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 				if err != nil {
 					return nil, err
 				}
-				m.SetSector(dep.Sector)
+				sector, err := sectorOf(m, dep)
+				if err != nil {
+					return nil, err
+				}
+				m.SetSector(sector)
 				_, hasEntity := m.EntityID()
 				_, hasPerson := m.PersonID()
 				if !hasEntity && !hasPerson {
@@ -74,6 +78,11 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 				}
 				if _, ok := m.Field("severity"); rules.severityNeeded && !ok {
 					return nil, derrors.Field("severity", "is required: MINOR, GENERAL or SERIOUS")
+				}
+			}
+			if m.Op().Is(ent.OpUpdateOne) {
+				if err := sameSector(ctx, m); err != nil {
+					return nil, err
 				}
 			}
 			if err := e.notFuture(m, rules.pastDates...); err != nil {
@@ -113,6 +122,70 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 			return v, nil
 		})
 	}
+}
+
+// contentSector is the sector a record's kind belongs to — a rating's or score event's scheme,
+// a list entry's list type — and the field that says it; ok is false for kinds of any sector.
+func contentSector(m ent.Mutation) (s vocab.Sector, field string, ok bool) {
+	switch m := m.(type) {
+	case *gen.SectorRatingMutation:
+		if v, set := m.Scheme(); set {
+			s, ok = vocab.SchemeSectors[string(v)]
+			return s, "scheme", ok
+		}
+	case *gen.CreditScoreEventMutation:
+		if v, set := m.Scheme(); set {
+			s, ok = vocab.SchemeSectors[string(v)]
+			return s, "scheme", ok
+		}
+	case *gen.ListEntryMutation:
+		if v, set := m.ListType(); set {
+			s, ok = vocab.ListTypeSector(string(v))
+			return s, "listType", ok
+		}
+	}
+	return "", "", false
+}
+
+// sectorOf is a new record's sector: its kind's when the kind belongs to one sector, else the
+// deciding department's. The department must be of that sector — or, for list entries, the
+// credit office, which keeps the lists of every sector — so what a caller may write is decided
+// by what the record is, not by which department it names.
+func sectorOf(m recordMutation, dep *gen.Department) (vocab.Sector, error) {
+	s, field, ok := contentSector(m)
+	if !ok {
+		return dep.Sector, nil
+	}
+	_, isList := m.(*gen.ListEntryMutation)
+	if s != dep.Sector && !(isList && dep.Sector == vocab.CreditOffice) {
+		v, _ := m.Field(derrorsField(field))
+		return "", derrors.Field("departmentID", "a record of %s %v belongs to the %s sector; department %s is of %s", field, v, s, dep.Code, dep.Sector)
+	}
+	return s, nil
+}
+
+// sameSector refuses an update that changes a record's kind to one of another sector.
+func sameSector(ctx context.Context, m recordMutation) error {
+	s, field, ok := contentSector(m)
+	if !ok {
+		return nil
+	}
+	old, err := m.OldField(ctx, "sector")
+	if err != nil {
+		return err
+	}
+	if old.(vocab.Sector) != s {
+		return derrors.Field(field, "would move the record from the %s sector to %s; record a new one instead", old, s)
+	}
+	return nil
+}
+
+// derrorsField is the ent name of a GraphQL field name used by contentSector.
+func derrorsField(graphQLName string) string {
+	if graphQLName == "listType" {
+		return "list_type"
+	}
+	return graphQLName
 }
 
 // penaltyRules checks the national publication fields that depend on each other.

@@ -170,3 +170,29 @@ const (
 	RecordCommitment RecordType = "COMMITMENT"
 	RecordScoreEvent RecordType = "SCORE_EVENT"
 )
+
+// SchemeSectors are the sectors the rating and score schemes belong to (domain.md §3): a
+// rating or score event of a scheme is a record of that sector, whichever department is named.
+var SchemeSectors = map[string]Sector{
+	"ENV_CREDIT_JS":          Environment,
+	"EIA_PROVIDER_POINTS":    Environment,
+	"EIA_POINTS":             Environment,
+	"LABOUR_INTEGRITY":       Labour,
+	"TRANSPORT_OPERATOR_JS":  Transport,
+	"TRANSPORT_CONSTRUCTION": Transport,
+	"MARKET_RISK_CLASS":      Market,
+}
+
+// listTypeSectors are the sectors of the list types by their prefix (domain.md §2.2).
+var listTypeSectors = map[string]Sector{"MS_": Market, "HR_": Labour, "EE_": Environment, "TR_": Transport, "COURT_": CreditOffice}
+
+// ListTypeSector is the sector a list type belongs to; ok is false for lists of any sector
+// (a commitment breach belongs to the sector of the commitment's department).
+func ListTypeSector(listType string) (s Sector, ok bool) {
+	for prefix, s := range listTypeSectors {
+		if len(listType) > len(prefix) && listType[:len(prefix)] == prefix {
+			return s, true
+		}
+	}
+	return "", false
+}
