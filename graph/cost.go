@@ -14,8 +14,9 @@ import (
 
 // Limits bound what one operation may ask for, checked before any resolver or SQL runs.
 type Limits struct {
-	// MaxCost bounds the estimated rows: each field costs 1, and a connection multiplies its
-	// children by first/last (by MaxPage when neither is given).
+	// MaxCost bounds the estimated rows: each field costs 1 (aliases and repeated fields
+	// each count), a totalCount countCost, a connection multiplies its children by first/last
+	// (by MaxPage when neither is given) and nodes(ids:) by the number of IDs.
 	MaxCost int
 	// MaxDepth bounds the nesting of fields.
 	MaxDepth int
@@ -25,6 +26,10 @@ type Limits struct {
 
 // DefaultLimits fit the heaviest supervisor screens with room to spare.
 var DefaultLimits = Limits{MaxCost: 100000, MaxDepth: 12, MaxPage: 1000}
+
+// countCost is what a totalCount costs: a COUNT over the caller's visible rows, however few
+// rows the page returns, so a request cannot hide thousands of counts behind aliases.
+const countCost = 100
 
 // costGate refuses operations over the limits with a clear error before execution.
 type costGate struct{ Limits }
@@ -66,9 +71,15 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 		case *ast.Field:
 			if len(s.SelectionSet) == 0 {
 				c, d = 1, level
+				if s.Name == "totalCount" {
+					c = countCost
+				}
 				break
 			}
 			mult := 1
+			if ids, ok := s.ArgumentMap(vars)["ids"].([]any); ok && s.Name == "nodes" {
+				mult = max(len(ids), 1) // each ID is a lookup
+			}
 			if s.Definition != nil && s.Definition.Arguments.ForName("first") != nil {
 				mult = g.MaxPage
 				args := s.ArgumentMap(vars)
