@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -74,17 +75,85 @@ func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
 		t.Errorf("another token was limited: %d", res.StatusCode)
 	}
 	post(q, map[string]string{"Authorization": "Bearer cg_unknown"})
-	// Metrics.
-	mres, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// Metrics: for the credit office and auditors only.
+	metrics := func(token string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+env.secrets[token])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
 	}
-	body, _ := io.ReadAll(mres.Body)
-	mres.Body.Close()
+	if code, _ := metrics(""); code != http.StatusForbidden {
+		t.Errorf("/metrics for the public: %d, want 403", code)
+	}
+	if code, _ := metrics("demo-transport-clerk"); code != http.StatusForbidden {
+		t.Errorf("/metrics for a clerk: %d, want 403", code)
+	}
+	code, body := metrics("demo-auditor-all")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics for an auditor: %d", code)
+	}
+	if bytes.Contains(body, []byte("Probe")) {
+		t.Error("callers' operation names became metric labels")
+	}
 	for _, series := range []string{`creditgraph_graphql_requests_total{operation="query viewer",outcome="OK"}`, "creditgraph_graphql_duration_seconds_bucket",
 		`creditgraph_authz_denials_total{kind="rate_limited"}`, `creditgraph_authz_denials_total{kind="unauthenticated"}`, `go_sql_max_open_connections{db_name="creditgraph"}`} {
 		if !bytes.Contains(body, []byte(series)) {
 			t.Errorf("/metrics lacks %s", series)
 		}
+	}
+}
+
+// /metrics is not public, and its label sets are bounded: the operation label is the schema's
+// root field, whatever names callers give their operations.
+func TestMetricsAreBoundedAndNotPublic(t *testing.T) {
+	env := newEnv(t)
+	for i := 0; i < 20; i++ {
+		req, _ := http.NewRequest(http.MethodPost, env.srv.URL+"/query",
+			strings.NewReader(fmt.Sprintf(`{"query":"query Probe%d { viewer { tokenName } }"}`, i)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+env.secrets["demo-environment-clerk"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("probe %d: %d", i, res.StatusCode)
+		}
+	}
+	metrics := func(token string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, env.srv.URL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+env.secrets[token])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	for _, who := range []string{"", "demo-market-clerk", "demo-labour-supervisor"} {
+		if code, _ := metrics(who); code != http.StatusForbidden {
+			t.Errorf("/metrics for %q: %d, want 403", who, code)
+		}
+	}
+	code, body := metrics("demo-credit-office")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics for the credit office: %d", code)
+	}
+	if bytes.Contains(body, []byte("Probe")) {
+		t.Error("callers' operation names became metric labels")
+	}
+	if !bytes.Contains(body, []byte(`creditgraph_graphql_requests_total{operation="query viewer",outcome="OK"} 20`)) {
+		t.Errorf("the probes are not counted under the schema's label:\n%s", body)
 	}
 }

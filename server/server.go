@@ -20,7 +20,6 @@ import (
 	"github.com/creditgraph/creditgraph/server/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/time/rate"
 )
 
@@ -77,7 +76,7 @@ func New(cfg Config) http.Handler {
 		mux.Handle("/{$}", pg)
 		mux.Handle(playground.AssetPrefix, pg)
 	}
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", authn(metricsHandler(reg)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
