@@ -3,6 +3,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"entgo.io/ent/entql"
 	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -126,6 +128,32 @@ type Viewer struct {
 
 	mu      sync.Mutex // resolvers run concurrently
 	reveals map[string]int
+	lookups int
+}
+
+// MaxPersonLookups is how many persons one request may look up by identity number.
+const MaxPersonLookups = 5
+
+// LookUpPerson decides a lookup of a person by identity number, which confirms that a number
+// belongs to someone and so is personal data itself: the viewer needs the personal-data
+// permission and a stated purpose, which the audit log records, and a request makes at most
+// MaxPersonLookups of them.
+func (v *Viewer) LookUpPerson(purpose *string) error {
+	if v == nil || v.Perms == nil || !v.Perms.PersonalData && !v.Perms.System {
+		return fmt.Errorf("%w: looking a person up by identity number needs the personal-data permission", derrors.Forbidden)
+	}
+	if purpose == nil || strings.TrimSpace(*purpose) == "" {
+		return derrors.Field("purpose", "state the purpose of looking a person up by identity number; it is logged")
+	}
+	v.mu.Lock()
+	v.lookups++
+	n := v.lookups
+	v.mu.Unlock()
+	if n > MaxPersonLookups {
+		return derrors.Field("idNumber", "at most %d identity-number lookups per request", MaxPersonLookups)
+	}
+	v.NoteReveal(strings.TrimSpace(*purpose))
+	return nil
 }
 
 // NoteReveal records that the request read unmasked personal data for purpose; the audit

@@ -42,7 +42,10 @@ func (r *queryResolver) Viewer(ctx context.Context) (*authz.Viewer, error) {
 }
 
 // PersonByIDNumber is the resolver for the personByIdNumber field.
-func (r *queryResolver) PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string) (*ent.NaturalPerson, error) {
+func (r *queryResolver) PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string, purpose *string) (*ent.NaturalPerson, error) {
+	if err := authz.FromContext(ctx).LookUpPerson(purpose); err != nil {
+		return nil, err
+	}
 	return personByIDNumber(ctx, r.client, r.cipher(), idType, idNumber)
 }
 

@@ -242,22 +242,28 @@ func TestPersonalDataMaskedAndLogged(t *testing.T) {
 		if n := env.count("audit_logs", "purpose = '2026年信用修复抽查' AND kind = 'AUDITOR_READ'"); n != 1 {
 			t.Errorf("%d audit rows for the auditor's unmasked read, want 1", n)
 		}
-		// Lookup by number works through the keyed hash.
+		// Lookup by number works through the keyed hash, for the personal-data permission with a
+		// purpose (logged), at most five times a request; without them it is refused.
 		var found struct{ PersonByIdNumber *struct{ Name string } }
-		clerk.mustData(`{ personByIdNumber(idNumber: "32050219800101123x") { name } }`, nil, &found)
+		co := env.as("demo-credit-office")
+		co.mustData(`{ personByIdNumber(idNumber: "32050219800101123x", purpose: "联合惩戒核查身份") { name } }`, nil, &found)
 		if found.PersonByIdNumber == nil || found.PersonByIdNumber.Name != "张三丰" {
 			t.Errorf("personByIdNumber = %+v", found.PersonByIdNumber)
 		}
+		if n := env.count("audit_logs", "purpose = '联合惩戒核查身份' AND kind = 'PERSONAL_DATA_READ'"); n != 1 {
+			t.Errorf("%d audit rows for the lookup, want 1", n)
+		}
+		co.wantError(`{ personByIdNumber(idNumber: "32050219800101123x") { name } }`, nil, "BAD_USER_INPUT", "purpose")
+		co.wantError(aliased(6, `a%d: personByIdNumber(idNumber: "32050219800101123x", purpose: "核查") { name }`), nil, "BAD_USER_INPUT", "idNumber")
+		clerk.wantError(`{ personByIdNumber(idNumber: "32050219800101123x", purpose: "核查") { name } }`, nil, "FORBIDDEN", "")
 		// The public: no persons, no lookup, and a person's penalty shows a masked name.
 		pub := env.as("")
-		var none struct {
-			NaturalPersons   struct{ TotalCount int }
-			PersonByIdNumber *struct{ Name string }
-		}
-		pub.mustData(`{ naturalPersons { totalCount } personByIdNumber(idNumber: "32050219800101123X") { name } }`, nil, &none)
-		if none.NaturalPersons.TotalCount != 0 || none.PersonByIdNumber != nil {
+		var none struct{ NaturalPersons struct{ TotalCount int } }
+		pub.mustData(`{ naturalPersons { totalCount } }`, nil, &none)
+		if none.NaturalPersons.TotalCount != 0 {
 			t.Errorf("the public sees persons: %+v", none)
 		}
+		pub.wantError(`{ personByIdNumber(idNumber: "32050219800101123X", purpose: "好奇") { name } }`, nil, "FORBIDDEN", "")
 		in := penaltyInput(env, "market-320500", "P-1")["in"].(map[string]any)
 		delete(in, "entityID")
 		delete(in, "counterpartyUscc")

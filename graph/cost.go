@@ -93,11 +93,26 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 					}
 				}
 			}
-			sub, sd, e := g.measure(s.SelectionSet, vars, level+1)
-			if e != nil {
-				return 0, 0, e
+			if mult == 1 {
+				sub, sd, e := g.measure(s.SelectionSet, vars, level+1)
+				if e != nil {
+					return 0, 0, e
+				}
+				c, d = 1+sub, sd
+				break
 			}
-			c, d = 1+mult*sub, sd
+			// A page: its edges and nodes repeat per row, its totalCount and pageInfo do not.
+			c, d = 1, level
+			for _, child := range s.SelectionSet {
+				sub, sd, e := g.measure(ast.SelectionSet{child}, vars, level+1)
+				if e != nil {
+					return 0, 0, e
+				}
+				if f, ok := child.(*ast.Field); !ok || f.Name == "edges" || f.Name == "nodes" {
+					sub *= mult
+				}
+				c, d = c+sub, max(d, sd)
+			}
 		case *ast.InlineFragment:
 			c, d, err = g.measure(s.SelectionSet, vars, level)
 		case *ast.FragmentSpread:

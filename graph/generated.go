@@ -860,7 +860,7 @@ type ComplexityRoot struct {
 		Node                       func(childComplexity int, id int) int
 		Nodes                      func(childComplexity int, ids []int) int
 		Objections                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ObjectionOrder, where *ent.ObjectionWhereInput) int
-		PersonByIDNumber           func(childComplexity int, idType vocab.IDType, idNumber string) int
+		PersonByIDNumber           func(childComplexity int, idType vocab.IDType, idNumber string, purpose *string) int
 		PolicyRules                func(childComplexity int) int
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
@@ -1202,7 +1202,7 @@ type QueryResolver interface {
 	SpotChecks(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) (*ent.SpotCheckConnection, error)
 	TimeLimits(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) (*ent.TimeLimitConnection, error)
 	Viewer(ctx context.Context) (*authz.Viewer, error)
-	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string) (*ent.NaturalPerson, error)
+	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string, purpose *string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
@@ -5150,7 +5150,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PersonByIDNumber(childComplexity, args["idType"].(vocab.IDType), args["idNumber"].(string)), true
+		return e.ComplexityRoot.Query.PersonByIDNumber(childComplexity, args["idType"].(vocab.IDType), args["idNumber"].(string), args["purpose"].(*string)), true
 	case "Query.policyRules":
 		if e.ComplexityRoot.Query.PolicyRules == nil {
 			break
@@ -11292,6 +11292,14 @@ func (ec *executionContext) field_Query_personByIdNumber_args(ctx context.Contex
 		return nil, err
 	}
 	args["idNumber"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg2
 	return args, nil
 }
 
@@ -28775,7 +28783,7 @@ func (ec *executionContext) _Query_personByIdNumber(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PersonByIDNumber(ctx, fc.Args["idType"].(vocab.IDType), fc.Args["idNumber"].(string))
+			return ec.Resolvers.Query().PersonByIDNumber(ctx, fc.Args["idType"].(vocab.IDType), fc.Args["idNumber"].(string), fc.Args["purpose"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
