@@ -872,6 +872,11 @@ func (_c *AdministrativePenaltyCreate) check() error {
 			return &ValidationError{Name: "data_source_unit_uscc", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.data_source_unit_uscc": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Remark(); ok {
+		if err := administrativepenalty.RemarkValidator(v); err != nil {
+			return &ValidationError{Name: "remark", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.remark": %w`, err)}
+		}
+	}
 	if len(_c.mutation.DepartmentIDs()) == 0 {
 		return &ValidationError{Name: "department", err: errors.New(`ent: missing required edge "AdministrativePenalty.department"`)}
 	}

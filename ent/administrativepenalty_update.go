@@ -934,6 +934,11 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 			return &ValidationError{Name: "data_source_unit_uscc", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.data_source_unit_uscc": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Remark(); ok {
+		if err := administrativepenalty.RemarkValidator(v); err != nil {
+			return &ValidationError{Name: "remark", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.remark": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "AdministrativePenalty.department"`)
 	}
@@ -2153,6 +2158,11 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 	if v, ok := _u.mutation.DataSourceUnitUscc(); ok {
 		if err := administrativepenalty.DataSourceUnitUsccValidator(v); err != nil {
 			return &ValidationError{Name: "data_source_unit_uscc", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.data_source_unit_uscc": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Remark(); ok {
+		if err := administrativepenalty.RemarkValidator(v); err != nil {
+			return &ValidationError{Name: "remark", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.remark": %w`, err)}
 		}
 	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {

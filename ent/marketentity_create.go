@@ -613,6 +613,11 @@ func (_c *MarketEntityCreate) check() error {
 			return &ValidationError{Name: "registered_address", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.registered_address": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.BusinessScope(); ok {
+		if err := marketentity.BusinessScopeValidator(v); err != nil {
+			return &ValidationError{Name: "business_scope", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.business_scope": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.IndustryCode(); ok {
 		if err := marketentity.IndustryCodeValidator(v); err != nil {
 			return &ValidationError{Name: "industry_code", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.industry_code": %w`, err)}

@@ -859,6 +859,11 @@ func (_u *MarketEntityUpdate) check() error {
 			return &ValidationError{Name: "registered_address", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.registered_address": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.BusinessScope(); ok {
+		if err := marketentity.BusinessScopeValidator(v); err != nil {
+			return &ValidationError{Name: "business_scope", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.business_scope": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.IndustryCode(); ok {
 		if err := marketentity.IndustryCodeValidator(v); err != nil {
 			return &ValidationError{Name: "industry_code", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.industry_code": %w`, err)}
@@ -2287,6 +2292,11 @@ func (_u *MarketEntityUpdateOne) check() error {
 	if v, ok := _u.mutation.RegisteredAddress(); ok {
 		if err := marketentity.RegisteredAddressValidator(v); err != nil {
 			return &ValidationError{Name: "registered_address", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.registered_address": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.BusinessScope(); ok {
+		if err := marketentity.BusinessScopeValidator(v); err != nil {
+			return &ValidationError{Name: "business_scope", err: fmt.Errorf(`ent: validator failed for field "MarketEntity.business_scope": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.IndustryCode(); ok {

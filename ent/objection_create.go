@@ -270,6 +270,11 @@ func (_c *ObjectionCreate) check() error {
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "Objection.department_id"`)}
 	}
+	if v, ok := _c.mutation.DecisionReason(); ok {
+		if err := objection.DecisionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
+		}
+	}
 	if len(_c.mutation.DepartmentIDs()) == 0 {
 		return &ValidationError{Name: "department", err: errors.New(`ent: missing required edge "Objection.department"`)}
 	}

@@ -220,6 +220,11 @@ func (_u *ObjectionUpdate) check() error {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Objection.description": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DecisionReason(); ok {
+		if err := objection.DecisionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Objection.department"`)
 	}
@@ -500,6 +505,11 @@ func (_u *ObjectionUpdateOne) check() error {
 	if v, ok := _u.mutation.Description(); ok {
 		if err := objection.DescriptionValidator(v); err != nil {
 			return &ValidationError{Name: "description", err: fmt.Errorf(`ent: validator failed for field "Objection.description": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DecisionReason(); ok {
+		if err := objection.DecisionReasonValidator(v); err != nil {
+			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
 		}
 	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {

@@ -277,8 +277,18 @@ func (_c *PriorNoticeCreate) check() error {
 	if _, ok := _c.mutation.HearingRequested(); !ok {
 		return &ValidationError{Name: "hearing_requested", err: errors.New(`ent: missing required field "PriorNotice.hearing_requested"`)}
 	}
+	if v, ok := _c.mutation.Statements(); ok {
+		if err := priornotice.StatementsValidator(v); err != nil {
+			return &ValidationError{Name: "statements", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.statements": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.ReplyHandled(); !ok {
 		return &ValidationError{Name: "reply_handled", err: errors.New(`ent: missing required field "PriorNotice.reply_handled"`)}
+	}
+	if v, ok := _c.mutation.Outcome(); ok {
+		if err := priornotice.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.outcome": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.PersonID(); !ok {
 		return &ValidationError{Name: "person_id", err: errors.New(`ent: missing required field "PriorNotice.person_id"`)}

@@ -255,6 +255,16 @@ func (_u *PriorNoticeUpdate) check() error {
 			return &ValidationError{Name: "service_method", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.service_method": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Statements(); ok {
+		if err := priornotice.StatementsValidator(v); err != nil {
+			return &ValidationError{Name: "statements", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.statements": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Outcome(); ok {
+		if err := priornotice.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.outcome": %w`, err)}
+		}
+	}
 	if _u.mutation.PersonCleared() && len(_u.mutation.PersonIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "PriorNotice.person"`)
 	}
@@ -573,6 +583,16 @@ func (_u *PriorNoticeUpdateOne) check() error {
 	if v, ok := _u.mutation.ServiceMethod(); ok {
 		if err := priornotice.ServiceMethodValidator(v); err != nil {
 			return &ValidationError{Name: "service_method", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.service_method": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Statements(); ok {
+		if err := priornotice.StatementsValidator(v); err != nil {
+			return &ValidationError{Name: "statements", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.statements": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Outcome(); ok {
+		if err := priornotice.OutcomeValidator(v); err != nil {
+			return &ValidationError{Name: "outcome", err: fmt.Errorf(`ent: validator failed for field "PriorNotice.outcome": %w`, err)}
 		}
 	}
 	if _u.mutation.PersonCleared() && len(_u.mutation.PersonIDs()) > 0 {

@@ -368,6 +368,16 @@ func (_c *RepairApplicationCreate) check() error {
 	if _, ok := _c.mutation.ObligationsFulfilled(); !ok {
 		return &ValidationError{Name: "obligations_fulfilled", err: errors.New(`ent: missing required field "RepairApplication.obligations_fulfilled"`)}
 	}
+	if v, ok := _c.mutation.Materials(); ok {
+		if err := repairapplication.MaterialsValidator(v); err != nil {
+			return &ValidationError{Name: "materials", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.materials": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.LastReason(); ok {
+		if err := repairapplication.LastReasonValidator(v); err != nil {
+			return &ValidationError{Name: "last_reason", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.last_reason": %w`, err)}
+		}
+	}
 	if len(_c.mutation.DepartmentIDs()) == 0 {
 		return &ValidationError{Name: "department", err: errors.New(`ent: missing required edge "RepairApplication.department"`)}
 	}

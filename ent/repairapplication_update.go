@@ -364,6 +364,16 @@ func (_u *RepairApplicationUpdate) check() error {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.state": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Materials(); ok {
+		if err := repairapplication.MaterialsValidator(v); err != nil {
+			return &ValidationError{Name: "materials", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.materials": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastReason(); ok {
+		if err := repairapplication.LastReasonValidator(v); err != nil {
+			return &ValidationError{Name: "last_reason", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.last_reason": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "RepairApplication.department"`)
 	}
@@ -888,6 +898,16 @@ func (_u *RepairApplicationUpdateOne) check() error {
 	if v, ok := _u.mutation.State(); ok {
 		if err := repairapplication.StateValidator(v); err != nil {
 			return &ValidationError{Name: "state", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.state": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Materials(); ok {
+		if err := repairapplication.MaterialsValidator(v); err != nil {
+			return &ValidationError{Name: "materials", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.materials": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LastReason(); ok {
+		if err := repairapplication.LastReasonValidator(v); err != nil {
+			return &ValidationError{Name: "last_reason", err: fmt.Errorf(`ent: validator failed for field "RepairApplication.last_reason": %w`, err)}
 		}
 	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {

@@ -181,6 +181,11 @@ func (_c *RepairTransitionCreate) check() error {
 			return &ValidationError{Name: "actor_department", err: fmt.Errorf(`ent: validator failed for field "RepairTransition.actor_department": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Reason(); ok {
+		if err := repairtransition.ReasonValidator(v); err != nil {
+			return &ValidationError{Name: "reason", err: fmt.Errorf(`ent: validator failed for field "RepairTransition.reason": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.At(); !ok {
 		return &ValidationError{Name: "at", err: errors.New(`ent: missing required field "RepairTransition.at"`)}
 	}

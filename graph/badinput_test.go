@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -70,4 +71,49 @@ func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Se
 		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// Values one engine would store and the other refuse get the same answer on both: a clear
+// BAD_USER_INPUT naming the field, nothing written, and every page that lists records still
+// works (issue 12, point 11).
+func TestOutOfRangeValuesAreRefusedOnBothEngines(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		tests := []struct {
+			name  string
+			set   map[string]any
+			field string
+		}{
+			{"fine over DECIMAL(18,6)", map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "1000000000000"}, "fineAmount"},
+			{"fine finer than 6 places", map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "0.0000001"}, "fineAmount"},
+			{"a date in year 1", map[string]any{"decisionDate": "0001-01-01"}, "decisionDate"},
+			{"a validity in 9999", map[string]any{"validUntil": "9999-12-31"}, "validUntil"},
+			{"a text over 64 KiB", map[string]any{"remark": strings.Repeat("长", 22000)}, "remark"},
+		}
+		for i, tt := range tests {
+			vars := penaltyInput(env, "market-320500", fmt.Sprintf("RANGE-%d", i))
+			for k, v := range tt.set {
+				vars["in"].(map[string]any)[k] = v
+			}
+			clerk.wantError(createPenaltyQ, vars, "BAD_USER_INPUT", tt.field)
+		}
+		// A float too large for any engine, written as a literal.
+		var ent struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.mustData(`{ marketEntities(first: 1) { edges { node { id } } } }`, nil, &ent)
+		r := clerk.post(`mutation($d: ID!, $e: ID!) { createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "range",
+			sourceRecordID: "F1", scheme: MARKET_RISK_CLASS, grade: "A", score: 1e999, period: "2025", validFrom: "2025-06-01"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent.MarketEntities.Edges[0].Node.ID})
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] == "INTERNAL" {
+			t.Errorf("an infinite score: %+v, want a caller's error", r.Errors)
+		}
+		if n := env.count("administrative_penalties", "source_record_id LIKE 'RANGE-%'") + env.count("sector_ratings", "source_system = 'range'"); n != 0 {
+			t.Errorf("%d out-of-range records were written", n)
+		}
+		clerk.mustData(`{ administrativePenalties(first: 100) { edges { node { fineAmount decisionDate } } } sectorRatings(first: 100) { edges { node { score } } } }`, nil, nil)
+	})
 }

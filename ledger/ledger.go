@@ -42,6 +42,7 @@ func (e *Engine) Register(c *gen.Client) {
 	if e.Clock == nil {
 		e.Clock = vocab.SystemClock
 	}
+	c.Use(sane) // every type: finite numbers, amounts and dates within range
 	c.MarketEntity.Use(e.marketEntity)
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole)

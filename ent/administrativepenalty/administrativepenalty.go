@@ -288,6 +288,8 @@ var (
 	DataSourceUnitValidator func(string) error
 	// DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	DataSourceUnitUsccValidator func(string) error
+	// RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
+	RemarkValidator func(string) error
 )
 
 // SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.

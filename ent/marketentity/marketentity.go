@@ -238,6 +238,8 @@ var (
 	CityCodeValidator func(string) error
 	// RegisteredAddressValidator is a validator for the "registered_address" field. It is called by the builders before save.
 	RegisteredAddressValidator func(string) error
+	// BusinessScopeValidator is a validator for the "business_scope" field. It is called by the builders before save.
+	BusinessScopeValidator func(string) error
 	// IndustryCodeValidator is a validator for the "industry_code" field. It is called by the builders before save.
 	IndustryCodeValidator func(string) error
 )

@@ -116,6 +116,8 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
+	// DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
+	DecisionReasonValidator func(string) error
 )
 
 // State defines the type for the "state" enum field.

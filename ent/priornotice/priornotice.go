@@ -119,8 +119,12 @@ var (
 	FactsValidator func(string) error
 	// DefaultHearingRequested holds the default value on creation for the "hearing_requested" field.
 	DefaultHearingRequested bool
+	// StatementsValidator is a validator for the "statements" field. It is called by the builders before save.
+	StatementsValidator func(string) error
 	// DefaultReplyHandled holds the default value on creation for the "reply_handled" field.
 	DefaultReplyHandled bool
+	// OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	OutcomeValidator func(string) error
 )
 
 // ServiceMethod defines the type for the "service_method" enum field.

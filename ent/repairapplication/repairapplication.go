@@ -149,6 +149,10 @@ var (
 	UpdateDefaultUpdatedAt func() time.Time
 	// DefaultObligationsFulfilled holds the default value on creation for the "obligations_fulfilled" field.
 	DefaultObligationsFulfilled bool
+	// MaterialsValidator is a validator for the "materials" field. It is called by the builders before save.
+	MaterialsValidator func(string) error
+	// LastReasonValidator is a validator for the "last_reason" field. It is called by the builders before save.
+	LastReasonValidator func(string) error
 )
 
 // State defines the type for the "state" enum field.

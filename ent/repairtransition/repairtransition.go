@@ -85,6 +85,8 @@ var (
 	ActorRoleValidator func(string) error
 	// ActorDepartmentValidator is a validator for the "actor_department" field. It is called by the builders before save.
 	ActorDepartmentValidator func(string) error
+	// ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	ReasonValidator func(string) error
 	// DefaultAt holds the default value on creation for the "at" field.
 	DefaultAt func() time.Time
 )

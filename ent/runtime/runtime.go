@@ -244,7 +244,21 @@ func init() {
 	// administrativelicenseDescContent is the schema descriptor for content field.
 	administrativelicenseDescContent := administrativelicenseFields[5].Descriptor()
 	// administrativelicense.ContentValidator is a validator for the "content" field. It is called by the builders before save.
-	administrativelicense.ContentValidator = administrativelicenseDescContent.Validators[0].(func(string) error)
+	administrativelicense.ContentValidator = func() func(string) error {
+		validators := administrativelicenseDescContent.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(content string) error {
+			for _, fn := range fns {
+				if err := fn(content); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// administrativelicenseDescAuthorityName is the schema descriptor for authority_name field.
 	administrativelicenseDescAuthorityName := administrativelicenseFields[10].Descriptor()
 	// administrativelicense.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
@@ -444,15 +458,57 @@ func init() {
 	// administrativepenaltyDescViolationFacts is the schema descriptor for violation_facts field.
 	administrativepenaltyDescViolationFacts := administrativepenaltyFields[11].Descriptor()
 	// administrativepenalty.ViolationFactsValidator is a validator for the "violation_facts" field. It is called by the builders before save.
-	administrativepenalty.ViolationFactsValidator = administrativepenaltyDescViolationFacts.Validators[0].(func(string) error)
+	administrativepenalty.ViolationFactsValidator = func() func(string) error {
+		validators := administrativepenaltyDescViolationFacts.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(violation_facts string) error {
+			for _, fn := range fns {
+				if err := fn(violation_facts); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// administrativepenaltyDescLegalBasis is the schema descriptor for legal_basis field.
 	administrativepenaltyDescLegalBasis := administrativepenaltyFields[12].Descriptor()
 	// administrativepenalty.LegalBasisValidator is a validator for the "legal_basis" field. It is called by the builders before save.
-	administrativepenalty.LegalBasisValidator = administrativepenaltyDescLegalBasis.Validators[0].(func(string) error)
+	administrativepenalty.LegalBasisValidator = func() func(string) error {
+		validators := administrativepenaltyDescLegalBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(legal_basis string) error {
+			for _, fn := range fns {
+				if err := fn(legal_basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// administrativepenaltyDescPenaltyContent is the schema descriptor for penalty_content field.
 	administrativepenaltyDescPenaltyContent := administrativepenaltyFields[14].Descriptor()
 	// administrativepenalty.PenaltyContentValidator is a validator for the "penalty_content" field. It is called by the builders before save.
-	administrativepenalty.PenaltyContentValidator = administrativepenaltyDescPenaltyContent.Validators[0].(func(string) error)
+	administrativepenalty.PenaltyContentValidator = func() func(string) error {
+		validators := administrativepenaltyDescPenaltyContent.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(penalty_content string) error {
+			for _, fn := range fns {
+				if err := fn(penalty_content); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// administrativepenaltyDescSuspendedOrRevokedLicence is the schema descriptor for suspended_or_revoked_licence field.
 	administrativepenaltyDescSuspendedOrRevokedLicence := administrativepenaltyFields[17].Descriptor()
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
@@ -537,6 +593,10 @@ func init() {
 			return nil
 		}
 	}()
+	// administrativepenaltyDescRemark is the schema descriptor for remark field.
+	administrativepenaltyDescRemark := administrativepenaltyFields[31].Descriptor()
+	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
+	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})
 	auditlog.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -712,7 +772,21 @@ func init() {
 	// creditcommitmentDescText is the schema descriptor for text field.
 	creditcommitmentDescText := creditcommitmentFields[1].Descriptor()
 	// creditcommitment.TextValidator is a validator for the "text" field. It is called by the builders before save.
-	creditcommitment.TextValidator = creditcommitmentDescText.Validators[0].(func(string) error)
+	creditcommitment.TextValidator = func() func(string) error {
+		validators := creditcommitmentDescText.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(text string) error {
+			for _, fn := range fns {
+				if err := fn(text); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// creditcommitmentDescRelatedMatter is the schema descriptor for related_matter field.
 	creditcommitmentDescRelatedMatter := creditcommitmentFields[3].Descriptor()
 	// creditcommitment.RelatedMatterValidator is a validator for the "related_matter" field. It is called by the builders before save.
@@ -1012,7 +1086,21 @@ func init() {
 	// exemptionperiodDescBasis is the schema descriptor for basis field.
 	exemptionperiodDescBasis := exemptionperiodFields[3].Descriptor()
 	// exemptionperiod.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
-	exemptionperiod.BasisValidator = exemptionperiodDescBasis.Validators[0].(func(string) error)
+	exemptionperiod.BasisValidator = func() func(string) error {
+		validators := exemptionperiodDescBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(basis string) error {
+			for _, fn := range fns {
+				if err := fn(basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	governmentintegrityrecordMixin := schema.GovernmentIntegrityRecord{}.Mixin()
 	governmentintegrityrecord.Policy = privacy.NewPolicies(schema.GovernmentIntegrityRecord{})
 	governmentintegrityrecord.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1080,11 +1168,39 @@ func init() {
 	// governmentintegrityrecordDescDescription is the schema descriptor for description field.
 	governmentintegrityrecordDescDescription := governmentintegrityrecordFields[3].Descriptor()
 	// governmentintegrityrecord.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
-	governmentintegrityrecord.DescriptionValidator = governmentintegrityrecordDescDescription.Validators[0].(func(string) error)
+	governmentintegrityrecord.DescriptionValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescDescription.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(description string) error {
+			for _, fn := range fns {
+				if err := fn(description); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// governmentintegrityrecordDescBasis is the schema descriptor for basis field.
 	governmentintegrityrecordDescBasis := governmentintegrityrecordFields[4].Descriptor()
 	// governmentintegrityrecord.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
-	governmentintegrityrecord.BasisValidator = governmentintegrityrecordDescBasis.Validators[0].(func(string) error)
+	governmentintegrityrecord.BasisValidator = func() func(string) error {
+		validators := governmentintegrityrecordDescBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(basis string) error {
+			for _, fn := range fns {
+				if err := fn(basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// governmentintegrityrecordDescSourceSystem is the schema descriptor for source_system field.
 	governmentintegrityrecordDescSourceSystem := governmentintegrityrecordFields[6].Descriptor()
 	// governmentintegrityrecord.SourceSystemValidator is a validator for the "source_system" field. It is called by the builders before save.
@@ -1255,7 +1371,21 @@ func init() {
 	// jointpunishmentmeasureDescLegalBasis is the schema descriptor for legal_basis field.
 	jointpunishmentmeasureDescLegalBasis := jointpunishmentmeasureFields[3].Descriptor()
 	// jointpunishmentmeasure.LegalBasisValidator is a validator for the "legal_basis" field. It is called by the builders before save.
-	jointpunishmentmeasure.LegalBasisValidator = jointpunishmentmeasureDescLegalBasis.Validators[0].(func(string) error)
+	jointpunishmentmeasure.LegalBasisValidator = func() func(string) error {
+		validators := jointpunishmentmeasureDescLegalBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(legal_basis string) error {
+			for _, fn := range fns {
+				if err := fn(legal_basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	listentryMixin := schema.ListEntry{}.Mixin()
 	listentry.Policy = privacy.NewPolicies(schema.ListEntry{})
 	listentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1337,11 +1467,39 @@ func init() {
 	// listentryDescReason is the schema descriptor for reason field.
 	listentryDescReason := listentryFields[2].Descriptor()
 	// listentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
-	listentry.ReasonValidator = listentryDescReason.Validators[0].(func(string) error)
+	listentry.ReasonValidator = func() func(string) error {
+		validators := listentryDescReason.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reason string) error {
+			for _, fn := range fns {
+				if err := fn(reason); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// listentryDescBasis is the schema descriptor for basis field.
 	listentryDescBasis := listentryFields[3].Descriptor()
 	// listentry.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
-	listentry.BasisValidator = listentryDescBasis.Validators[0].(func(string) error)
+	listentry.BasisValidator = func() func(string) error {
+		validators := listentryDescBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(basis string) error {
+			for _, fn := range fns {
+				if err := fn(basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// listentryDescDecisionNo is the schema descriptor for decision_no field.
 	listentryDescDecisionNo := listentryFields[4].Descriptor()
 	// listentry.DecisionNoValidator is a validator for the "decision_no" field. It is called by the builders before save.
@@ -1444,6 +1602,10 @@ func init() {
 	marketentityDescRegisteredAddress := marketentityFields[11].Descriptor()
 	// marketentity.RegisteredAddressValidator is a validator for the "registered_address" field. It is called by the builders before save.
 	marketentity.RegisteredAddressValidator = marketentityDescRegisteredAddress.Validators[0].(func(string) error)
+	// marketentityDescBusinessScope is the schema descriptor for business_scope field.
+	marketentityDescBusinessScope := marketentityFields[12].Descriptor()
+	// marketentity.BusinessScopeValidator is a validator for the "business_scope" field. It is called by the builders before save.
+	marketentity.BusinessScopeValidator = marketentityDescBusinessScope.Validators[0].(func(string) error)
 	// marketentityDescIndustryCode is the schema descriptor for industry_code field.
 	marketentityDescIndustryCode := marketentityFields[14].Descriptor()
 	// marketentity.IndustryCodeValidator is a validator for the "industry_code" field. It is called by the builders before save.
@@ -1547,7 +1709,25 @@ func init() {
 	// objectionDescDescription is the schema descriptor for description field.
 	objectionDescDescription := objectionFields[2].Descriptor()
 	// objection.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
-	objection.DescriptionValidator = objectionDescDescription.Validators[0].(func(string) error)
+	objection.DescriptionValidator = func() func(string) error {
+		validators := objectionDescDescription.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(description string) error {
+			for _, fn := range fns {
+				if err := fn(description); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// objectionDescDecisionReason is the schema descriptor for decision_reason field.
+	objectionDescDecisionReason := objectionFields[8].Descriptor()
+	// objection.DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
+	objection.DecisionReasonValidator = objectionDescDecisionReason.Validators[0].(func(string) error)
 	practitionerMixin := schema.Practitioner{}.Mixin()
 	practitioner.Policy = privacy.NewPolicies(schema.Practitioner{})
 	practitioner.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1639,15 +1819,37 @@ func init() {
 	// priornoticeDescFacts is the schema descriptor for facts field.
 	priornoticeDescFacts := priornoticeFields[2].Descriptor()
 	// priornotice.FactsValidator is a validator for the "facts" field. It is called by the builders before save.
-	priornotice.FactsValidator = priornoticeDescFacts.Validators[0].(func(string) error)
+	priornotice.FactsValidator = func() func(string) error {
+		validators := priornoticeDescFacts.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(facts string) error {
+			for _, fn := range fns {
+				if err := fn(facts); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// priornoticeDescHearingRequested is the schema descriptor for hearing_requested field.
 	priornoticeDescHearingRequested := priornoticeFields[6].Descriptor()
 	// priornotice.DefaultHearingRequested holds the default value on creation for the hearing_requested field.
 	priornotice.DefaultHearingRequested = priornoticeDescHearingRequested.Default.(bool)
+	// priornoticeDescStatements is the schema descriptor for statements field.
+	priornoticeDescStatements := priornoticeFields[7].Descriptor()
+	// priornotice.StatementsValidator is a validator for the "statements" field. It is called by the builders before save.
+	priornotice.StatementsValidator = priornoticeDescStatements.Validators[0].(func(string) error)
 	// priornoticeDescReplyHandled is the schema descriptor for reply_handled field.
 	priornoticeDescReplyHandled := priornoticeFields[8].Descriptor()
 	// priornotice.DefaultReplyHandled holds the default value on creation for the reply_handled field.
 	priornotice.DefaultReplyHandled = priornoticeDescReplyHandled.Default.(bool)
+	// priornoticeDescOutcome is the schema descriptor for outcome field.
+	priornoticeDescOutcome := priornoticeFields[9].Descriptor()
+	// priornotice.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	priornotice.OutcomeValidator = priornoticeDescOutcome.Validators[0].(func(string) error)
 	publicityrule.Policy = privacy.NewPolicies(schema.PublicityRule{})
 	publicityrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1733,6 +1935,14 @@ func init() {
 	repairapplicationDescObligationsFulfilled := repairapplicationFields[5].Descriptor()
 	// repairapplication.DefaultObligationsFulfilled holds the default value on creation for the obligations_fulfilled field.
 	repairapplication.DefaultObligationsFulfilled = repairapplicationDescObligationsFulfilled.Default.(bool)
+	// repairapplicationDescMaterials is the schema descriptor for materials field.
+	repairapplicationDescMaterials := repairapplicationFields[7].Descriptor()
+	// repairapplication.MaterialsValidator is a validator for the "materials" field. It is called by the builders before save.
+	repairapplication.MaterialsValidator = repairapplicationDescMaterials.Validators[0].(func(string) error)
+	// repairapplicationDescLastReason is the schema descriptor for last_reason field.
+	repairapplicationDescLastReason := repairapplicationFields[14].Descriptor()
+	// repairapplication.LastReasonValidator is a validator for the "last_reason" field. It is called by the builders before save.
+	repairapplication.LastReasonValidator = repairapplicationDescLastReason.Validators[0].(func(string) error)
 	repairtransition.Policy = privacy.NewPolicies(schema.RepairTransition{})
 	repairtransition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -1764,6 +1974,10 @@ func init() {
 	repairtransitionDescActorDepartment := repairtransitionFields[4].Descriptor()
 	// repairtransition.ActorDepartmentValidator is a validator for the "actor_department" field. It is called by the builders before save.
 	repairtransition.ActorDepartmentValidator = repairtransitionDescActorDepartment.Validators[0].(func(string) error)
+	// repairtransitionDescReason is the schema descriptor for reason field.
+	repairtransitionDescReason := repairtransitionFields[5].Descriptor()
+	// repairtransition.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	repairtransition.ReasonValidator = repairtransitionDescReason.Validators[0].(func(string) error)
 	// repairtransitionDescAt is the schema descriptor for at field.
 	repairtransitionDescAt := repairtransitionFields[6].Descriptor()
 	// repairtransition.DefaultAt holds the default value on creation for the at field.
@@ -2032,7 +2246,21 @@ func init() {
 	// spotcheckDescCheckItems is the schema descriptor for check_items field.
 	spotcheckDescCheckItems := spotcheckFields[1].Descriptor()
 	// spotcheck.CheckItemsValidator is a validator for the "check_items" field. It is called by the builders before save.
-	spotcheck.CheckItemsValidator = spotcheckDescCheckItems.Validators[0].(func(string) error)
+	spotcheck.CheckItemsValidator = func() func(string) error {
+		validators := spotcheckDescCheckItems.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(check_items string) error {
+			for _, fn := range fns {
+				if err := fn(check_items); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	timelimit.Policy = privacy.NewPolicies(schema.TimeLimit{})
 	timelimit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -48,7 +48,7 @@ func (JointPunishmentMeasure) Fields() []ent.Field {
 		field.String("code").Unique().NotEmpty().MaxLen(64).Comment("Catalogue code."),
 		field.String("name").NotEmpty().MaxLen(255).Comment("What the measure restricts (措施内容)."),
 		field.String("implementing_department").NotEmpty().MaxLen(255).Comment("Who implements it (实施单位)."),
-		field.Text("legal_basis").NotEmpty().Comment("Legal basis (设定依据)."),
+		field.Text("legal_basis").Validate(boundedText).NotEmpty().Comment("Legal basis (设定依据)."),
 		field.Strings("list_types").Comment("List types whose active entries trigger it."),
 		field.Strings("extends_to_roles").Optional().
 			Comment("Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL)."),

@@ -4,6 +4,7 @@
 package schema
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -25,6 +26,18 @@ var timeType = map[string]string{dialect.MySQL: "datetime(6)"}
 
 // decimalType stores amounts in 10,000 CNY exactly on MySQL; SQLite keeps them as NUMERIC.
 var decimalType = map[string]string{dialect.MySQL: "decimal(18,6)", dialect.SQLite: "numeric"}
+
+// maxText bounds every long text, in bytes, so both engines refuse the same texts (the column
+// stays a long text: a bound through MaxLen would make it a VARCHAR on MySQL).
+const maxText = 65535
+
+// boundedText refuses a text over maxText bytes.
+func boundedText(s string) error {
+	if len(s) > maxText {
+		return fmt.Errorf("is %d bytes long; at most %d are allowed", len(s), maxText)
+	}
+	return nil
+}
 
 // dateGQL shows a calendar-date field as the GraphQL scalar Date ("2006-01-02").
 var dateGQL = entgql.Type("Date")

@@ -65,12 +65,12 @@ func (AdministrativePenalty) Fields() []ent.Field {
 			Comment("行政处罚决定书文号 (CF_WSH); unique per deciding department.").
 			Annotations(entgql.OrderField("DECISION_NO")),
 		field.String("violation_type").NotEmpty().MaxLen(255).Comment("违法行为类型 (CF_WFXW)."),
-		field.Text("violation_facts").NotEmpty().Comment("违法事实 (CF_SY)."),
-		field.Text("legal_basis").NotEmpty().Comment("处罚依据 (CF_YJ)."),
+		field.Text("violation_facts").Validate(boundedText).NotEmpty().Comment("违法事实 (CF_SY)."),
+		field.Text("legal_basis").Validate(boundedText).NotEmpty().Comment("处罚依据 (CF_YJ)."),
 		field.JSON("penalty_categories", []vocab.PenaltyCategory{}).
 			Comment("处罚类别 (CF_CFLB); one decision may impose several.").
 			Annotations(entgql.Type("[PenaltyCategory!]"), entgql.Skip(entgql.SkipWhereInput)),
-		field.Text("penalty_content").NotEmpty().Comment("处罚内容 (CF_NR)."),
+		field.Text("penalty_content").Validate(boundedText).NotEmpty().Comment("处罚内容 (CF_NR)."),
 		field.Other("fine_amount", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
 			Comment("罚款金额, 10,000 CNY (CF_NR_FK).").
 			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),
@@ -100,7 +100,7 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.String("authority_uscc").NotEmpty().MaxLen(18).Comment("处罚机关统一社会信用代码 (CF_CFJGDM)."),
 		field.String("data_source_unit").NotEmpty().MaxLen(255).Comment("数据来源单位 (CF_SJLY)."),
 		field.String("data_source_unit_uscc").NotEmpty().MaxLen(18).Comment("数据来源单位统一社会信用代码 (CF_SJLYDM)."),
-		field.Text("remark").Optional().Comment("备注 (BZ)."),
+		field.Text("remark").Validate(boundedText).Optional().Comment("备注 (BZ)."),
 	}
 }
 
@@ -151,7 +151,7 @@ func (AdministrativeLicense) Fields() []ent.Field {
 			Comment("许可类别 (XK_XKLB): ORDINARY 普通, FRANCHISE 特许, RECOGNITION 认可, APPROVAL 核准, REGISTRATION 登记, OTHER 其他."),
 		field.String("certificate_name").Optional().MaxLen(255).Comment("许可证书名称 (XK_XKZS)."),
 		field.String("license_no").Optional().MaxLen(128).Comment("许可编号 (XK_XKBH)."),
-		field.Text("content").NotEmpty().Comment("许可内容 (XK_NR)."),
+		field.Text("content").Validate(boundedText).NotEmpty().Comment("许可内容 (XK_NR)."),
 		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("许可决定日期 (XK_JDRQ).").Annotations(entgql.OrderField("DECISION_DATE")),
 		field.Time("valid_from").SchemaType(dateType).Annotations(dateGQL).Comment("有效期自 (XK_YXQZ)."),
 		field.Time("valid_to").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("有效期至 (XK_YXQZI); empty when indefinite."),
@@ -196,8 +196,8 @@ func (ListEntry) Fields() []ent.Field {
 			"COURT_DISHONEST_JUDGMENT_DEBTOR", "COMMITMENT_BREACH").
 			Comment("List: MS_ABNORMAL_OPERATION 经营异常名录, MS_SERIOUS_ILLEGAL_DISHONEST 严重违法失信名单, HR_WAGE_ARREARS 拖欠农民工工资失信联合惩戒对象名单, HR_SOCIAL_INSURANCE_SERIOUS 社会保险领域严重失信人名单, HR_MAJOR_VIOLATION_PUBLICATION 重大劳动保障违法行为社会公布, EE_EIA_RECTIFICATION 环评限期整改名单, EE_EIA_BLACKLIST 环评失信黑名单, TR_SERIOUS_DISHONEST 交通运输严重失信名单, TR_KEY_SUPERVISION 交通运输重点关注名单, COURT_DISHONEST_JUDGMENT_DEBTOR 失信被执行人, COMMITMENT_BREACH 违背信用承诺记录."),
 		field.Time("listed_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date listed (列入日期).").Annotations(entgql.OrderField("LISTED_ON")),
-		field.Text("reason").NotEmpty().Comment("Reason for listing (列入事由)."),
-		field.Text("basis").NotEmpty().Comment("Legal basis (列入依据)."),
+		field.Text("reason").Validate(boundedText).NotEmpty().Comment("Reason for listing (列入事由)."),
+		field.Text("basis").Validate(boundedText).NotEmpty().Comment("Legal basis (列入依据)."),
 		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
 		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期)."),
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
@@ -285,7 +285,7 @@ func (SpotCheck) Mixin() []ent.Mixin {
 func (SpotCheck) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("task_id").NotEmpty().MaxLen(64).Comment("Inspection task number (抽查任务编号)."),
-		field.Text("check_items").NotEmpty().Comment("Items checked (检查事项)."),
+		field.Text("check_items").Validate(boundedText).NotEmpty().Comment("Items checked (检查事项)."),
 		field.Time("inspected_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date of inspection (检查日期).").Annotations(entgql.OrderField("INSPECTED_ON")),
 		field.Enum("result").Values("NO_PROBLEM", "PROBLEM_CORRECTED", "PROBLEM_FOUND", "NO_RELEVANT_ACTIVITY", "UNREACHABLE").
 			Comment("Result: NO_PROBLEM 未发现问题, PROBLEM_CORRECTED 发现问题已责令改正, PROBLEM_FOUND 发现问题待处理, NO_RELEVANT_ACTIVITY 未发现开展本次抽查涉及的经营活动, UNREACHABLE 通过登记的住所无法联系."),
@@ -321,7 +321,7 @@ func (CreditCommitment) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("kind").Values("APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE").
 			Comment("Kind: APPLICATION_NOTIFY_COMMIT 审批告知承诺, REPAIR 修复承诺, VOLUNTARY 主动型承诺, INDUSTRY_SELF_DISCIPLINE 行业自律承诺."),
-		field.Text("text").NotEmpty().Comment("Text of the commitment (承诺内容)."),
+		field.Text("text").Validate(boundedText).NotEmpty().Comment("Text of the commitment (承诺内容)."),
 		field.Time("signed_on").SchemaType(dateType).Annotations(dateGQL).Comment("Date signed (承诺日期).").Annotations(entgql.OrderField("SIGNED_ON")),
 		field.String("related_matter").NotEmpty().MaxLen(255).Comment("The matter it relates to (承诺事项)."),
 		field.Enum("fulfilment").Values("PENDING", "FULFILLED", "BREACHED").Default("PENDING").
@@ -392,8 +392,8 @@ func (GovernmentIntegrityRecord) Fields() []ent.Field {
 		field.String("body_name").NotEmpty().MaxLen(255).Comment("Government body concerned (失信政府机构)."),
 		field.String("body_uscc").NotEmpty().MaxLen(18).Comment("Its unified social credit code."),
 		field.String("official_name").Optional().MaxLen(128).Comment("Official responsible, where one is named (责任人)."),
-		field.Text("description").NotEmpty().Comment("What happened (失信行为)."),
-		field.Text("basis").NotEmpty().Comment("Basis of the finding (认定依据)."),
+		field.Text("description").Validate(boundedText).NotEmpty().Comment("What happened (失信行为)."),
+		field.Text("basis").Validate(boundedText).NotEmpty().Comment("Basis of the finding (认定依据)."),
 		field.Time("recorded_on").SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("RECORDED_ON")).Comment("Day recorded (认定日期)."),
 		field.String("source_system").NotEmpty().MaxLen(64).Comment("System that sent the record."),
 		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().Comment("Its id in the source system."),

@@ -175,7 +175,7 @@ func (MarketEntity) Fields() []ent.Field {
 		field.Time("established_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Date of establishment (成立日期).").Annotations(entgql.OrderField("ESTABLISHED_ON")),
 		field.String("registered_address").Optional().MaxLen(512).Comment("Registered address (注册地址)."),
-		field.Text("business_scope").Optional().Comment("Business scope (经营范围)."),
+		field.Text("business_scope").Validate(boundedText).Optional().Comment("Business scope (经营范围)."),
 		field.Other("registered_capital", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
 			Comment("Registered capital in 10,000 CNY (注册资本, 万元).").
 			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),

@@ -29,15 +29,15 @@ func (PriorNotice) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("notice_no").NotEmpty().MaxLen(128).Comment("Notice number (告知书文号)."),
 		field.String("list_type").NotEmpty().MaxLen(64).Comment("List the person is to be put on."),
-		field.Text("facts").NotEmpty().Comment("Facts, reasons and basis stated in the notice."),
+		field.Text("facts").Validate(boundedText).NotEmpty().Comment("Facts, reasons and basis stated in the notice."),
 		field.Time("served_on").SchemaType(dateType).Annotations(dateGQL).Comment("Day the notice was served (送达日期)."),
 		field.Enum("service_method").Values("IN_PERSON", "POST", "ELECTRONIC", "PUBLIC_ANNOUNCEMENT").
 			Comment("How it was served: IN_PERSON 直接送达, POST 邮寄送达, ELECTRONIC 电子送达, PUBLIC_ANNOUNCEMENT 公告送达."),
 		field.Time("reply_deadline").SchemaType(dateType).Annotations(dateGQL).Comment("Last day to make statements or request a hearing."),
 		field.Bool("hearing_requested").Default(false).Comment("Whether the person requested a hearing."),
-		field.Text("statements").Optional().Comment("The person's statements and defence (陈述申辩)."),
+		field.Text("statements").Validate(boundedText).Optional().Comment("The person's statements and defence (陈述申辩)."),
 		field.Bool("reply_handled").Default(false).Comment("Whether the reply (or hearing) has been handled."),
-		field.Text("outcome").Optional().Comment("Outcome of handling the reply."),
+		field.Text("outcome").Validate(boundedText).Optional().Comment("Outcome of handling the reply."),
 		field.Int("person_id").Immutable().Comment("The person notified."),
 		field.Int("department_id").Immutable().Comment("The department giving notice."),
 	}
@@ -133,7 +133,7 @@ func (RepairApplication) Fields() []ent.Field {
 		field.Bool("obligations_fulfilled").Default(false).Comment("Whether the obligations are fulfilled (fine paid, rectified, arrears repaid)."),
 		field.Strings("mitigating_flags").Optional().
 			Comment("Mitigating circumstances: FIRST_OFFENCE, NO_SUBJECTIVE_INTENT, SME, EPIDEMIC, BANKRUPTCY_RESTRUCTURING, ACTIVE_REMEDIATION."),
-		field.Text("materials").Optional().Comment("Materials provided (申请材料)."),
+		field.Text("materials").Validate(boundedText).Optional().Comment("Materials provided (申请材料)."),
 		field.Time("submitted_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day submitted."),
 		field.Time("accept_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to accept, in working days from submission."),
 		field.Time("decide_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to decide, in working days from acceptance."),
@@ -141,7 +141,7 @@ func (RepairApplication) Fields() []ent.Field {
 		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
 			Comment("Deadline of the current step; an open application past it is overdue."),
 		field.Time("completed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day repair was executed."),
-		field.Text("last_reason").Optional().Annotations(noInput).Comment("Reason given with the last transition."),
+		field.Text("last_reason").Validate(boundedText).Optional().Annotations(noInput).Comment("Reason given with the last transition."),
 	}
 }
 
@@ -189,7 +189,7 @@ func (RepairTransition) Fields() []ent.Field {
 		field.String("actor").MaxLen(64).Immutable().Comment("Token name of who made it."),
 		field.String("actor_role").MaxLen(32).Immutable().Comment("Role of who made it."),
 		field.String("actor_department").MaxLen(32).Immutable().Comment("Department code of who made it."),
-		field.Text("reason").Optional().Immutable().Comment("Reason given."),
+		field.Text("reason").Validate(boundedText).Optional().Immutable().Comment("Reason given."),
 		field.Time("at").Default(time.Now).Immutable().SchemaType(timeType).Comment("When."),
 		field.Int("application_id").Immutable().Comment("The application."),
 	}
@@ -229,14 +229,14 @@ func (Objection) Fields() []ent.Field {
 			Comment("State: SUBMITTED 已提交, NOT_ACCEPTED 不予受理, ACCEPTED 已受理, PLATFORM_CHECK 平台核查, FORWARDED 已转数据提供单位, PROVIDER_CHECK 提供单位核查, UPHELD 异议成立, REJECTED 异议不成立, CLOSED 已办结."),
 		field.Enum("grounds").Values("WRONG", "MISSING", "DUPLICATE", "SHOULD_NOT_PUBLISH", "PAST_PERIOD", "DIFFERS_FROM_SOURCE", "PRIVACY").
 			Comment("Grounds: WRONG 信息错误, MISSING 信息遗漏, DUPLICATE 重复, SHOULD_NOT_PUBLISH 不应公开, PAST_PERIOD 超期公示, DIFFERS_FROM_SOURCE 与提供单位不一致, PRIVACY 侵犯隐私或商业秘密."),
-		field.Text("description").NotEmpty().Comment("What is objected to and why."),
+		field.Text("description").Validate(boundedText).NotEmpty().Comment("What is objected to and why."),
 		field.Int("penalty_id").Optional().Immutable().Comment("The penalty objected to."),
 		field.Int("list_entry_id").Optional().Immutable().Comment("The listing objected to."),
 		field.Int("department_id").Immutable().Comment("The providing department: the record's."),
 		field.Time("filed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day filed."),
 		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
 			Comment("Deadline of the current step, in working days."),
-		field.Text("decision_reason").Optional().Annotations(noInput).Comment("Reasons of the last decision."),
+		field.Text("decision_reason").Validate(boundedText).Optional().Annotations(noInput).Comment("Reasons of the last decision."),
 		field.JSON("history", []vocab.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
 			Comment("Every step with actor, time and reason."),
 	}
@@ -272,7 +272,7 @@ func (ExemptionPeriod) Fields() []ent.Field {
 		field.String("name").Unique().NotEmpty().MaxLen(64).Comment("Name, e.g. COVID-19-SME."),
 		field.Time("starts_on").SchemaType(dateType).Annotations(dateGQL).Comment("First day of the period."),
 		field.Time("ends_on").SchemaType(dateType).Annotations(dateGQL).Comment("Last day of the period."),
-		field.Text("basis").NotEmpty().Comment("The declaration it rests on."),
+		field.Text("basis").Validate(boundedText).NotEmpty().Comment("The declaration it rests on."),
 	}
 }
 
