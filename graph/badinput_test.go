@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/ent/migrate"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -115,5 +116,56 @@ func TestOutOfRangeValuesAreRefusedOnBothEngines(t *testing.T) {
 			t.Errorf("%d out-of-range records were written", n)
 		}
 		clerk.mustData(`{ administrativePenalties(first: 100) { edges { node { fineAmount decisionDate } } } sectorRatings(first: 100) { edges { node { score } } } }`, nil, nil)
+	})
+}
+
+// A caller's mistake is never INTERNAL (issue 12, point 12): bad IDs, cursors, times and
+// dates, introspection without a token and unknown fields each get a code of the caller's, and
+// no message names a table (generated from the schema's tables) or a Go type; callers who may
+// not read the schema get no field suggestions.
+func TestCallerMistakesAreNeverInternal(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		queries := []struct{ query, code string }{
+			{`{ node(id: "abc") { id } }`, "BAD_USER_INPUT"},
+			{`{ node(id: "99999999999999999999") { id } }`, "BAD_USER_INPUT"},
+			{`{ nodes(ids: ["1", "x"]) { id } }`, "BAD_USER_INPUT"},
+			{`{ marketEntities(first: 1, after: "garbage") { totalCount } }`, "BAD_USER_INPUT"},
+			{`{ administrativePenalties(where: {createdAtGT: "yesterday"}) { totalCount } }`, "BAD_USER_INPUT"},
+			{`{ administrativePenalties(where: {decisionDateGT: "2025-13-45"}) { totalCount } }`, "BAD_USER_INPUT"},
+			{`{ marketEntitie { totalCount } }`, "GRAPHQL_VALIDATION_FAILED"},
+			{`{ __schema { types { name } } }`, "UNAUTHENTICATED"},
+			{`{ __type(name: "MarketEntity") { name } }`, "UNAUTHENTICATED"},
+		}
+		var tables []string
+		for _, tbl := range migrate.Tables {
+			tables = append(tables, tbl.Name)
+		}
+		for _, who := range []string{"", "demo-market-clerk"} {
+			for _, q := range queries {
+				if who != "" && q.code == "UNAUTHENTICATED" {
+					continue // a token may introspect
+				}
+				r := env.as(who).post(q.query, nil)
+				if len(r.Errors) == 0 {
+					t.Errorf("%q as %q: no error", q.query, who)
+					continue
+				}
+				for _, e := range r.Errors {
+					code, _ := e.Extensions["code"].(string)
+					if code == "" || code == "INTERNAL" || code != q.code {
+						t.Errorf("%q as %q: code %q (%s), want %s", q.query, who, code, e.Message, q.code)
+					}
+					for _, leak := range append(tables, "ent:", "*ent.", "strconv", "SELECT") {
+						if strings.Contains(e.Message, leak) {
+							t.Errorf("%q as %q: message %q names %q", q.query, who, e.Message, leak)
+						}
+					}
+					if who == "" && strings.Contains(e.Message, "Did you mean") {
+						t.Errorf("%q: the public gets a field suggestion: %s", q.query, e.Message)
+					}
+				}
+			}
+		}
 	})
 }

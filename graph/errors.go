@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/privacy"
@@ -30,7 +31,26 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}
+		v := authz.FromContext(ctx)
+		if fc := graphql.GetFieldContext(ctx); fc != nil && strings.HasPrefix(fc.Field.Name, "__") && !authz.MayIntrospect(v, false) {
+			// The introspection gate turned introspection off for this caller.
+			set(gqlErr, derrors.CodeUnauthenticated, "", "introspection needs a bearer token")
+			return gqlErr
+		}
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Args == nil && len(fc.Field.Arguments) > 0 && gqlErr.Err != nil {
+			// The field's arguments did not decode (a bad ID, cursor, time or date): the
+			// caller's input, named by the argument's path.
+			field := lastName(gqlErr.Path)
+			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+argumentProblem(gqlErr.Err))
+			return gqlErr
+		}
 		if code, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
+			if code == "GRAPHQL_VALIDATION_FAILED" && !authz.MayIntrospect(v, false) {
+				// No schema hints for callers who may not read the schema.
+				if i := strings.Index(gqlErr.Message, " Did you mean"); i >= 0 {
+					gqlErr.Message = gqlErr.Message[:i]
+				}
+			}
 			if code == "GRAPHQL_VALIDATION_FAILED" && len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
 				// A variable of the wrong type or an unknown enum value is the caller's input.
 				gqlErr.Extensions["code"] = derrors.CodeBadUserInput
@@ -99,6 +119,24 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return gqlErr
 	}
+}
+
+// argumentProblem says what is wrong with an argument in words a caller can act on, without
+// the decoder's internals.
+func argumentProblem(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "strconv."), strings.Contains(msg, "invalid syntax"), strings.Contains(msg, "out of range"):
+		return "not a valid ID or number"
+	case strings.Contains(msg, "cursor"), strings.Contains(msg, "base64"), strings.Contains(msg, "msgpack"):
+		return "not a cursor this API gave out"
+	case strings.Contains(msg, "parsing time"), strings.Contains(msg, "time"):
+		return "not a time like 2026-05-31T08:00:00+08:00"
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && !strings.Contains(msg[i:], "*") {
+		return msg[i+2:]
+	}
+	return msg
 }
 
 // lastName is the innermost field name of a path (skipping list indexes).

@@ -6,8 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const createPenaltiesQ = `mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) {
@@ -89,7 +91,7 @@ func TestCreateAdministrativePenaltiesBatch(t *testing.T) {
 		stored := env.count("administrative_penalties", "")
 		// One bad row among good ones: nothing of the batch is written.
 		bad := penaltyBatch(env, 10, "C")
-		bad[7]["decisionDate"] = "2999-01-01"
+		bad[7]["decisionDate"] = vocab.SystemClock.Today().AddDate(1, 0, 0).Format(time.DateOnly) // next year: in the future, within range
 		if e := clerk.wantError(createPenaltiesQ, map[string]any{"in": bad}, "BAD_USER_INPUT", "input[7].decisionDate"); !strings.Contains(e.Message, "future") {
 			t.Errorf("message %q does not say what is wrong", e.Message)
 		}

@@ -1,17 +1,20 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/vektah/gqlparser/v2/ast"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,9 +114,26 @@ func withCORS(origins []string, next http.Handler) http.Handler {
 // withBodyLimit refuses bodies over limit with 413 and a GraphQL error, before decoding.
 func withBodyLimit(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
+		tooLarge := func() {
 			derrors.WriteHTTP(w, http.StatusRequestEntityTooLarge, derrors.CodeBadUserInput, fmt.Sprintf("the request body is over the limit of %d bytes", limit))
+		}
+		if r.ContentLength > limit {
+			tooLarge()
 			return
+		}
+		if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+			// A body of unknown length (chunked) is read up to the limit first, so one over it
+			// gets 413 like any other, not a decoding error.
+			body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+			if err != nil {
+				derrors.WriteHTTP(w, http.StatusBadRequest, derrors.CodeBadUserInput, "the request body could not be read")
+				return
+			}
+			if int64(len(body)) > limit {
+				tooLarge()
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

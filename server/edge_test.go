@@ -57,6 +57,18 @@ func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
 	if res := post(`{"query":"`+strings.Repeat("x", 4096)+`"}`, nil); res.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d", res.StatusCode)
 	}
+	// A chunked body (no Content-Length) over the limit gets the same 413.
+	chunked, _ := http.NewRequest(http.MethodPost, srv.URL+"/query", io.MultiReader(strings.NewReader(`{"query":"`), strings.NewReader(strings.Repeat("x", 4096)), strings.NewReader(`"}`)))
+	chunked.Header.Set("Content-Type", "application/json")
+	chunked.ContentLength = -1
+	if res, err := http.DefaultClient.Do(chunked); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked body over the limit: %d, want 413", res.StatusCode)
+		}
+	}
 	// Rate limit per token: the burst passes, then 429 with Retry-After; another token is unaffected.
 	auth := map[string]string{"Authorization": "Bearer " + env.secrets["demo-market-clerk"]}
 	limited := 0
