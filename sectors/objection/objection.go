@@ -12,7 +12,10 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -58,13 +61,13 @@ type record struct {
 func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
 	switch {
 	case penaltyID != 0 && listEntryID == 0:
-		p, err := c.AdministrativePenalty.Get(ctx, penaltyID)
+		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(penaltyID), predicate.AdministrativePenalty(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
 		return record{p.Sector, p.DepartmentID, p.UnderObjection}, nil
 	case listEntryID != 0 && penaltyID == 0:
-		l, err := c.ListEntry.Get(ctx, listEntryID)
+		l, err := c.ListEntry.Query().Where(listentry.ID(listEntryID), predicate.ListEntry(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
@@ -142,7 +145,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	if err := objection.StateValidator(to); err != nil {
 		return nil, derrors.Field("to", "unknown state %q", to)
 	}
-	o, err := c.Objection.Get(ctx, id)
+	o, err := c.Objection.Query().Where(objection.ID(id), predicate.Objection(workflow.ForUpdate)).Only(ctx) // one step at a time
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/sectors/events"
@@ -83,7 +84,8 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	if err := repairapplication.StateValidator(to); err != nil {
 		return nil, derrors.Field("to", "unknown state %q", to)
 	}
-	app, err := c.RepairApplication.Get(ctx, id) // visible to the caller, or not found
+	// Visible to the caller, or not found; locked, so two submissions of a step take turns.
+	app, err := c.RepairApplication.Query().Where(repairapplication.ID(id), predicate.RepairApplication(workflow.ForUpdate)).Only(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/sectors/events"
@@ -64,4 +66,13 @@ func (m Machine[S]) Final(s S) bool { return len(m[s]) == 0 }
 type Env struct {
 	Clock  vocab.Clock
 	Events *events.Broker
+}
+
+// ForUpdate makes a read lock the rows it reads until the transaction ends (MySQL), so a second
+// submission of the same step waits for the first and then sees its result — one effect, the
+// others CONFLICT. SQLite lets one writing transaction in at a time already.
+func ForUpdate(s *sql.Selector) {
+	if s.Dialect() == dialect.MySQL {
+		s.ForUpdate()
+	}
 }

@@ -1,0 +1,86 @@
+package graph_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// Twenty identical submissions at once have exactly one effect, on both engines: the others
+// are answered CONFLICT or with the stored result, never INTERNAL and never a second row
+// (issue 12, point 8).
+func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk, co := env.as("demo-market-clerk"), env.as("demo-credit-office")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州并发某公司"}) { id } }`, nil, &ent)
+		var l struct{ CreateListEntry struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "race", sourceRecordID: "L1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+			reason: "r", basis: "b", decisionNo: "R-1"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID,
+				"on": vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)}, &l)
+
+		// at sends query 20 times at once and returns the error codes ("" for success).
+		at := func(who *testEnv, query string, vars map[string]any) []string {
+			codes := make([]string, 20)
+			var wg sync.WaitGroup
+			for i := range codes {
+				wg.Go(func() {
+					r := who.post(query, vars)
+					if len(r.Errors) > 0 {
+						codes[i], _ = r.Errors[0].Extensions["code"].(string)
+					}
+				})
+			}
+			wg.Wait()
+			return codes
+		}
+		check := func(what string, codes []string, table, where string, allowStored bool) {
+			t.Helper()
+			ok := 0
+			for _, c := range codes {
+				switch {
+				case c == "":
+					ok++
+				case c != "CONFLICT":
+					t.Errorf("%s: a loser got %s, want CONFLICT", what, c)
+				}
+			}
+			if ok != 1 && !(allowStored && ok >= 1) {
+				t.Errorf("%s: %d submissions succeeded, want exactly 1", what, ok)
+			}
+			if n := env.count(table, where); n != 1 {
+				t.Errorf("%s: %d rows, want 1", what, n)
+			}
+		}
+
+		file := `mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "已撤销"}) { id } }`
+		check("objection filing", at(co, file, map[string]any{"l": l.CreateListEntry.ID}), "objections", "list_entry_id IS NOT NULL", false)
+
+		var id int
+		if err := env.db.SQL.QueryRow("SELECT id FROM objections").Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		move := `mutation($id: ID!) { transitionObjection(id: $id, to: NOT_ACCEPTED, reason: "材料不全") { state } }`
+		codes := at(co, move, map[string]any{"id": id})
+		ok := 0
+		for _, c := range codes {
+			if c == "" {
+				ok++
+			} else if c != "CONFLICT" {
+				t.Errorf("objection transition: a loser got %s, want CONFLICT", c)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("objection transition: %d submissions succeeded, want exactly 1", ok)
+		}
+
+		in := penaltyInput(env, "market-320500", "RACE-P1")
+		check("penalty create", at(clerk, createPenaltyQ, in), "administrative_penalties", "source_record_id = 'RACE-P1'", true)
+	})
+}
