@@ -1,10 +1,12 @@
 package graph_test
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -82,5 +84,49 @@ func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
 
 		in := penaltyInput(env, "market-320500", "RACE-P1")
 		check("penalty create", at(clerk, createPenaltyQ, in), "administrative_penalties", "source_record_id = 'RACE-P1'", true)
+	})
+}
+
+// Workflow documents (objections, prior notices) are read by the departments that read their
+// sector in full, auditors in scope and the credit office — not every department, not the
+// public (issue 12, point 6). The oracle is each demo role's permissions, not a hand-made list.
+func TestWorkflowDocumentsAreReadByTheirSectorOnly(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk, co := env.as("demo-market-clerk"), env.as("demo-credit-office")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某公司"}) { id } }`, nil, &ent)
+		var l struct{ CreateListEntry struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "wf", sourceRecordID: "L1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+			reason: "r", basis: "b", decisionNo: "WF-1"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID,
+				"on": vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)}, &l)
+		co.mustData(`mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "已撤销"}) { id } }`,
+			map[string]any{"l": l.CreateListEntry.ID}, nil)
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation { createNaturalPerson(input: {name: "李四", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		today := vocab.SystemClock.Today()
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "N-1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: ELECTRONIC, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID,
+				"s": today.AddDate(0, 0, -20).Format(time.DateOnly), "r": today.AddDate(0, 0, -5).Format(time.DateOnly)}, nil)
+		for name := range env.secrets {
+			perms := env.authorizer.Permissions(authz.TokenSubject(name))
+			want := 0
+			if perms.ManagePolicy || perms.RegistryRead && slices.Contains(perms.ReadSectors(), vocab.Market) {
+				want = 1
+			}
+			var got struct{ Objections, PriorNotices struct{ TotalCount int } }
+			env.as(name).mustData(`{ objections { totalCount } priorNotices { totalCount } }`, nil, &got)
+			if got.Objections.TotalCount != want || got.PriorNotices.TotalCount != want {
+				t.Errorf("%s sees %d objections and %d prior notices of the market sector, want %d", name, got.Objections.TotalCount, got.PriorNotices.TotalCount, want)
+			}
+		}
+		var pub struct{ Objections struct{ TotalCount int } }
+		env.as("").mustData(`{ objections { totalCount } }`, nil, &pub)
+		if pub.Objections.TotalCount != 0 {
+			t.Errorf("the public sees %d objections", pub.Objections.TotalCount)
+		}
 	})
 }

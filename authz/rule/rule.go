@@ -153,6 +153,28 @@ func WriteRecords(lists bool) privacy.MutationRule {
 	})
 }
 
+// FilterWorkflow shows workflow documents tied to a department — repair applications,
+// objections, prior notices — to the departments that read that department's sector in full
+// (the determining department, auditors in scope) and to the credit office; other departments
+// and the public see none.
+func FilterWorkflow() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return privacy.Denyf("no viewer")
+		case p.System || p.ManagePolicy:
+			return privacy.Skip
+		}
+		if read := p.ReadSectors(); len(read) > 0 && p.RegistryRead {
+			f.Where(entql.HasEdgeWith("department", entql.FieldIn("sector", anyOf(read)...)))
+		} else {
+			f.Where(nothing)
+		}
+		return privacy.Skip
+	})
+}
+
 // Reader says which viewers may see a registry type at all.
 type Reader func(p *authz.Permissions) bool
 

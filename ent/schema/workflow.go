@@ -284,11 +284,12 @@ func (ExemptionPeriod) Annotations() []schema.Annotation {
 	return editable("A declared exemption period (e.g. the epidemic exemption of SMEs).", entgql.MutationCreate())
 }
 
-// workflowPolicy governs workflow documents tied to a department: departments (not the
-// public) read them; writers of the department's sector create and change them.
+// workflowPolicy governs workflow documents tied to a department: the departments that read
+// its sector, auditors in scope and the credit office read them (not every department, not
+// the public); writers of the department's sector create and change them.
 func workflowPolicy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.FilterRegistry(rule.RegistryOnly)},
+		Query:    privacy.QueryPolicy{rule.FilterWorkflow()},
 		Mutation: privacy.MutationPolicy{rule.WriteRecords(false)},
 	}
 }
