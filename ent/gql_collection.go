@@ -1588,7 +1588,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				path  = append(path, alias)
 				query = (&SectorRatingClient{config: _q.config}).Query()
 			)
-			args := newSectorRatingPaginateArgs(fieldArgs(ctx, new(SectorRatingWhereInput), path...))
+			args := newSectorRatingPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -3697,7 +3697,7 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				path  = append(path, alias)
 				query = (&SectorRatingClient{config: _q.config}).Query()
 			)
-			args := newSectorRatingPaginateArgs(fieldArgs(ctx, new(SectorRatingWhereInput), path...))
+			args := newSectorRatingPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}
@@ -4584,7 +4584,7 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				path  = append(path, alias)
 				query = (&SectorRatingClient{config: _q.config}).Query()
 			)
-			args := newSectorRatingPaginateArgs(fieldArgs(ctx, new(SectorRatingWhereInput), path...))
+			args := newSectorRatingPaginateArgs(fieldArgs(ctx, nil, path...))
 			if err := validateFirstLast(args.first, args.last); err != nil {
 				return fmt.Errorf("validate first and last in path %q: %w", path, err)
 			}

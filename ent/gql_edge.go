@@ -201,11 +201,10 @@ func (_m *Department) ListEntries(
 }
 
 func (_m *Department) Ratings(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder, where *SectorRatingWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder,
 ) (*SectorRatingConnection, error) {
 	opts := []SectorRatingPaginateOption{
 		WithSectorRatingOrder(orderBy),
-		WithSectorRatingFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -489,11 +488,10 @@ func (_m *MarketEntity) ListEntries(
 }
 
 func (_m *MarketEntity) Ratings(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder, where *SectorRatingWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder,
 ) (*SectorRatingConnection, error) {
 	opts := []SectorRatingPaginateOption{
 		WithSectorRatingOrder(orderBy),
-		WithSectorRatingFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -666,11 +664,10 @@ func (_m *NaturalPerson) ListEntries(
 }
 
 func (_m *NaturalPerson) Ratings(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder, where *SectorRatingWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SectorRatingOrder,
 ) (*SectorRatingConnection, error) {
 	opts := []SectorRatingPaginateOption{
 		WithSectorRatingOrder(orderBy),
-		WithSectorRatingFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]

@@ -337,10 +337,6 @@ type AdministrativeLicenseWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1141,24 +1137,6 @@ func (i *AdministrativeLicenseWhereInput) P() (predicate.AdministrativeLicense, 
 		}
 		predicates = append(predicates, administrativelicense.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := administrativelicense.HasPerson()
-		if !*i.HasPerson {
-			p = administrativelicense.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, administrativelicense.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAdministrativeLicenseWhereInput
@@ -1688,10 +1666,6 @@ type AdministrativePenaltyWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3065,24 +3039,6 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 		}
 		predicates = append(predicates, administrativepenalty.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := administrativepenalty.HasPerson()
-		if !*i.HasPerson {
-			p = administrativepenalty.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, administrativepenalty.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAdministrativePenaltyWhereInput
@@ -3886,10 +3842,6 @@ type CreditCommitmentWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4429,24 +4381,6 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 		}
 		predicates = append(predicates, creditcommitment.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := creditcommitment.HasPerson()
-		if !*i.HasPerson {
-			p = creditcommitment.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, creditcommitment.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCreditCommitmentWhereInput
@@ -4655,10 +4589,6 @@ type CreditScoreEventWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5201,24 +5131,6 @@ func (i *CreditScoreEventWhereInput) P() (predicate.CreditScoreEvent, error) {
 		}
 		predicates = append(predicates, creditscoreevent.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := creditscoreevent.HasPerson()
-		if !*i.HasPerson {
-			p = creditscoreevent.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, creditscoreevent.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCreditScoreEventWhereInput
@@ -5319,10 +5231,6 @@ type DepartmentWhereInput struct {
 	UsccNotNil       bool     `json:"usccNotNil,omitempty"`
 	UsccEqualFold    *string  `json:"usccEqualFold,omitempty"`
 	UsccContainsFold *string  `json:"usccContainsFold,omitempty"`
-
-	// "ratings" edge predicates.
-	HasRatings     *bool                     `json:"hasRatings,omitempty"`
-	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5607,24 +5515,6 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 		predicates = append(predicates, department.UsccContainsFold(*i.UsccContainsFold))
 	}
 
-	if i.HasRatings != nil {
-		p := department.HasRatings()
-		if !*i.HasRatings {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRatingsWith) > 0 {
-		with := make([]predicate.SectorRating, 0, len(i.HasRatingsWith))
-		for _, w := range i.HasRatingsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRatingsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasRatingsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyDepartmentWhereInput
@@ -8767,10 +8657,6 @@ type ListEntryWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -9451,24 +9337,6 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 		}
 		predicates = append(predicates, listentry.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := listentry.HasPerson()
-		if !*i.HasPerson {
-			p = listentry.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, listentry.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyListEntryWhereInput
@@ -9758,10 +9626,6 @@ type MarketEntityWhereInput struct {
 	EvaluationDueOnLTE    *time.Time  `json:"evaluationDueOnLTE,omitempty"`
 	EvaluationDueOnIsNil  bool        `json:"evaluationDueOnIsNil,omitempty"`
 	EvaluationDueOnNotNil bool        `json:"evaluationDueOnNotNil,omitempty"`
-
-	// "ratings" edge predicates.
-	HasRatings     *bool                     `json:"hasRatings,omitempty"`
-	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
 
 	// "division" edge predicates.
 	HasDivision     *bool                 `json:"hasDivision,omitempty"`
@@ -10525,24 +10389,6 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 		predicates = append(predicates, marketentity.EvaluationDueOnNotNil())
 	}
 
-	if i.HasRatings != nil {
-		p := marketentity.HasRatings()
-		if !*i.HasRatings {
-			p = marketentity.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRatingsWith) > 0 {
-		with := make([]predicate.SectorRating, 0, len(i.HasRatingsWith))
-		for _, w := range i.HasRatingsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRatingsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, marketentity.HasRatingsWith(with...))
-	}
 	if i.HasDivision != nil {
 		p := marketentity.HasDivision()
 		if !*i.HasDivision {
@@ -10683,10 +10529,6 @@ type NaturalPersonWhereInput struct {
 	DivisionCodeNotNil       bool     `json:"divisionCodeNotNil,omitempty"`
 	DivisionCodeEqualFold    *string  `json:"divisionCodeEqualFold,omitempty"`
 	DivisionCodeContainsFold *string  `json:"divisionCodeContainsFold,omitempty"`
-
-	// "ratings" edge predicates.
-	HasRatings     *bool                     `json:"hasRatings,omitempty"`
-	HasRatingsWith []*SectorRatingWhereInput `json:"hasRatingsWith,omitempty"`
 
 	// "represents" edge predicates.
 	HasRepresents     *bool                     `json:"hasRepresents,omitempty"`
@@ -10989,24 +10831,6 @@ func (i *NaturalPersonWhereInput) P() (predicate.NaturalPerson, error) {
 		predicates = append(predicates, naturalperson.DivisionCodeContainsFold(*i.DivisionCodeContainsFold))
 	}
 
-	if i.HasRatings != nil {
-		p := naturalperson.HasRatings()
-		if !*i.HasRatings {
-			p = naturalperson.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRatingsWith) > 0 {
-		with := make([]predicate.SectorRating, 0, len(i.HasRatingsWith))
-		for _, w := range i.HasRatingsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRatingsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, naturalperson.HasRatingsWith(with...))
-	}
 	if i.HasRepresents != nil {
 		p := naturalperson.HasRepresents()
 		if !*i.HasRepresents {
@@ -15162,10 +14986,6 @@ type SectorRatingWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -15783,24 +15603,6 @@ func (i *SectorRatingWhereInput) P() (predicate.SectorRating, error) {
 		}
 		predicates = append(predicates, sectorrating.HasEntityWith(with...))
 	}
-	if i.HasPerson != nil {
-		p := sectorrating.HasPerson()
-		if !*i.HasPerson {
-			p = sectorrating.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, sectorrating.HasPersonWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptySectorRatingWhereInput
@@ -15892,10 +15694,6 @@ type ServiceProviderWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "practitioners" edge predicates.
-	HasPractitioners     *bool                     `json:"hasPractitioners,omitempty"`
-	HasPractitionersWith []*PractitionerWhereInput `json:"hasPractitionersWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -16159,24 +15957,6 @@ func (i *ServiceProviderWhereInput) P() (predicate.ServiceProvider, error) {
 		}
 		predicates = append(predicates, serviceprovider.HasEntityWith(with...))
 	}
-	if i.HasPractitioners != nil {
-		p := serviceprovider.HasPractitioners()
-		if !*i.HasPractitioners {
-			p = serviceprovider.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPractitionersWith) > 0 {
-		with := make([]predicate.Practitioner, 0, len(i.HasPractitionersWith))
-		for _, w := range i.HasPractitionersWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPractitionersWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, serviceprovider.HasPractitionersWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyServiceProviderWhereInput
@@ -16386,10 +16166,6 @@ type SpotCheckWhereInput struct {
 	// "entity" edge predicates.
 	HasEntity     *bool                     `json:"hasEntity,omitempty"`
 	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
-
-	// "person" edge predicates.
-	HasPerson     *bool                      `json:"hasPerson,omitempty"`
-	HasPersonWith []*NaturalPersonWhereInput `json:"hasPersonWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -16934,24 +16710,6 @@ func (i *SpotCheckWhereInput) P() (predicate.SpotCheck, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, spotcheck.HasEntityWith(with...))
-	}
-	if i.HasPerson != nil {
-		p := spotcheck.HasPerson()
-		if !*i.HasPerson {
-			p = spotcheck.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasPersonWith) > 0 {
-		with := make([]predicate.NaturalPerson, 0, len(i.HasPersonWith))
-		for _, w := range i.HasPersonWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasPersonWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, spotcheck.HasPersonWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/creditgraph/creditgraph/ent"
@@ -157,7 +156,8 @@ func (r *queryResolver) RepairApplications(ctx context.Context, after *entgql.Cu
 
 // ScaleRules is the resolver for the scaleRules field.
 func (r *queryResolver) ScaleRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ScaleRuleWhereInput) (*ent.ScaleRuleConnection, error) {
-	panic(fmt.Errorf("not implemented: ScaleRules - scaleRules"))
+	return r.client.ScaleRule.Query().
+		Paginate(ctx, after, first, before, last, ent.WithScaleRuleFilter(where.Filter))
 }
 
 // SectorRatings is the resolver for the sectorRatings field.

@@ -215,10 +215,8 @@ func TestFilterAndCountAgreeWithSQL(t *testing.T) {
 			{"status", `{status: REVOKED}`, "status = ?", []any{"REVOKED"}},
 			{"name prefix", `{nameHasPrefix: "苏州"}`, "name LIKE ?", []any{"苏州%"}},
 			{"division in", `{divisionCodeIn: ["320102", "320106", "320505"]}`, "division_code IN (?, ?, ?)", []any{"320102", "320106", "320505"}},
-			{"risk class D", `{hasRatingsWith: {scheme: MARKET_RISK_CLASS, grade: "D"}}`,
-				"id IN (SELECT entity_id FROM sector_ratings WHERE scheme = 'MARKET_RISK_CLASS' AND grade = 'D')", nil},
-			{"green environment in Nanjing", `{cityCode: "320100", hasRatingsWith: {scheme: ENV_CREDIT_JS, grade: "GREEN"}}`,
-				"city_code = '320100' AND id IN (SELECT entity_id FROM sector_ratings WHERE scheme = 'ENV_CREDIT_JS' AND grade = 'GREEN')", nil},
+			{"risk tier D", `{riskTier: D}`, "risk_tier = 'D'", nil},
+			{"tiers C and D in Nanjing", `{cityCode: "320100", riskTierIn: [C, D]}`, "city_code = '320100' AND risk_tier IN ('C', 'D')", nil},
 			{"farmers' cooperatives in Xuzhou", `{cityCode: "320300", entityKind: FARMERS_COOPERATIVE}`, "city_code = '320300' AND entity_kind = 'FARMERS_COOPERATIVE'", nil},
 		}
 		nonEmpty := 0

@@ -31,25 +31,24 @@ func TestEnvironmentalScoreEvents(t *testing.T) {
 		}
 		colour := func() (string, float64, string) {
 			var out struct {
-				Node struct {
-					RiskTier string
-					Ratings  struct {
-						Edges []struct {
-							Node struct {
-								Grade  string
-								Score  float64
-								Period string
-							}
+				Node    struct{ RiskTier string }
+				Ratings struct {
+					Edges []struct {
+						Node struct {
+							Grade  string
+							Score  float64
+							Period string
 						}
 					}
 				}
 			}
-			clerk.mustData(`query($id: ID!) { node(id: $id) { ... on MarketEntity { riskTier ratings(where: {scheme: ENV_CREDIT_JS, period: "ROLLING"}) {
-				edges { node { grade score period } } } } } }`, map[string]any{"id": ent.CreateMarketEntity.ID}, &out)
-			if len(out.Node.Ratings.Edges) != 1 {
-				t.Fatalf("%d rolling environmental ratings", len(out.Node.Ratings.Edges))
+			clerk.mustData(`query($id: ID!) { node(id: $id) { ... on MarketEntity { riskTier } }
+				ratings: sectorRatings(where: {entityID: $id, scheme: ENV_CREDIT_JS, period: "ROLLING"}) {
+				edges { node { grade score period } } } }`, map[string]any{"id": ent.CreateMarketEntity.ID}, &out)
+			if len(out.Ratings.Edges) != 1 {
+				t.Fatalf("%d rolling environmental ratings", len(out.Ratings.Edges))
 			}
-			r := out.Node.Ratings.Edges[0].Node
+			r := out.Ratings.Edges[0].Node
 			return r.Grade, r.Score, out.Node.RiskTier
 		}
 		expiry := today.AddDate(0, 6, 0)

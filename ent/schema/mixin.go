@@ -110,7 +110,9 @@ func (m RecordMixin) Edges() []ent.Edge {
 		edge.From("entity", MarketEntity.Type).Ref(m.Ref).Field("entity_id").Unique().Immutable().
 			Comment("Market entity the record is about."),
 		edge.From("person", NaturalPerson.Type).Ref(m.Ref).Field("person_id").Unique().Immutable().
-			Comment("Natural person the record is about."),
+			Comment("Natural person the record is about.").
+			// Records are public, persons are not: no filtering records by their person.
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

@@ -125,12 +125,11 @@ func recordEdges() []ent.Edge {
 		{"commitments", CreditCommitment.Type, "Credit commitments (信用承诺)."},
 		{"score_events", CreditScoreEvent.Type, "Scored events of the environmental and EIA credit scores (记分事件)."},
 	} {
-		skip := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)
-		if e.name != "ratings" {
-			// No where-predicates across these edges: an EXISTS subquery is not filtered by
-			// the records' privacy rules, so it would reveal records the caller cannot see.
-			skip = entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)
-		}
+		// No where-predicates across these edges: an EXISTS subquery is not filtered by the
+		// records' privacy rules, so it would reveal records the caller cannot see (another
+		// sector's ratings, a penalty out of publicity). Filter entities by their own derived
+		// fields (riskTier, creditGrade) instead.
+		skip := entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)
 		edges = append(edges, edge.To(e.name, e.typ).Comment(e.doc).Annotations(entgql.RelayConnection(), skip))
 	}
 	return edges
@@ -375,7 +374,8 @@ func (ServiceProvider) Edges() []ent.Edge {
 	return []ent.Edge{
 		owner("entity", MarketEntity.Type, "service_provider", "entity_id", "The provider's market entity."),
 		edge.To("practitioners", Practitioner.Type).Comment("Its registered practitioners.").
-			Annotations(noInput),
+			// Providers are public, practitioners are not: no filtering providers by them.
+			Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
