@@ -131,6 +131,13 @@ type Viewer struct {
 	lookups int
 }
 
+// SeesPersonalFacts reports whether the viewer may read what an ID number tells — birth date,
+// gender, address code. Together with the masked number (first and last four characters) they
+// would narrow the number to a handful of candidates, so they are personal data like it.
+func (v *Viewer) SeesPersonalFacts() bool {
+	return v != nil && v.Perms != nil && (v.Perms.PersonalData || v.Perms.System)
+}
+
 // MaxPersonLookups is how many persons one request may look up by identity number.
 const MaxPersonLookups = 5
 

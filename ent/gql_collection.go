@@ -5005,21 +5005,6 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, naturalperson.FieldName)
 				fieldSeen[naturalperson.FieldName] = struct{}{}
 			}
-		case "gender":
-			if _, ok := fieldSeen[naturalperson.FieldGender]; !ok {
-				selectedFields = append(selectedFields, naturalperson.FieldGender)
-				fieldSeen[naturalperson.FieldGender] = struct{}{}
-			}
-		case "birthDate":
-			if _, ok := fieldSeen[naturalperson.FieldBirthDate]; !ok {
-				selectedFields = append(selectedFields, naturalperson.FieldBirthDate)
-				fieldSeen[naturalperson.FieldBirthDate] = struct{}{}
-			}
-		case "divisionCode":
-			if _, ok := fieldSeen[naturalperson.FieldDivisionCode]; !ok {
-				selectedFields = append(selectedFields, naturalperson.FieldDivisionCode)
-				fieldSeen[naturalperson.FieldDivisionCode] = struct{}{}
-			}
 		case "id":
 		case "__typename":
 		default:

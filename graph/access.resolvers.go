@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
@@ -34,6 +35,30 @@ func (r *mutationResolver) RemovePolicyRule(ctx context.Context, input PolicyRul
 // IDNumber is the resolver for the idNumber field.
 func (r *naturalPersonResolver) IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error) {
 	return authz.IDNumber(ctx, r.cipher(), obj.IDNumber, obj.IDNumberMasked, purpose)
+}
+
+// Gender is the resolver for the gender field.
+func (r *naturalPersonResolver) Gender(ctx context.Context, obj *ent.NaturalPerson) (*vocab.Gender, error) {
+	if !authz.FromContext(ctx).SeesPersonalFacts() {
+		return nil, nil // personal data: not for this caller
+	}
+	return obj.Gender, nil
+}
+
+// BirthDate is the resolver for the birthDate field.
+func (r *naturalPersonResolver) BirthDate(ctx context.Context, obj *ent.NaturalPerson) (*time.Time, error) {
+	if !authz.FromContext(ctx).SeesPersonalFacts() {
+		return nil, nil // personal data: not for this caller
+	}
+	return obj.BirthDate, nil
+}
+
+// DivisionCode is the resolver for the divisionCode field.
+func (r *naturalPersonResolver) DivisionCode(ctx context.Context, obj *ent.NaturalPerson) (*string, error) {
+	if !authz.FromContext(ctx).SeesPersonalFacts() || obj.DivisionCode == "" {
+		return nil, nil // personal data, or not recorded
+	}
+	return &obj.DivisionCode, nil
 }
 
 // Viewer is the resolver for the viewer field.

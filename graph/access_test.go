@@ -497,3 +497,55 @@ func TestTokenIssuedElsewhereWorksAtOnceAndRevocationRemovesGrants(t *testing.T)
 		}
 	})
 }
+
+// What a caller without the personal-data permission reads about a person never narrows the
+// identity number to fewer than 10,000 candidates (issue 12, point 2). Every scalar field of
+// NaturalPerson (read from the served schema) is read as each such role; the count is of the
+// numbers that agree with what was read: the masked number keeps the first and last four
+// characters, so the unknown are two address digits (100) and the birth date (about 36,500
+// days since 1926) unless a field gives them away.
+func TestPersonalDataCannotBeNarrowed(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		env.mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
+		var fields []string
+		for _, f := range introspect(env).types["NaturalPerson"].Fields {
+			if name, kind, list := f.Type.named(); !list && (kind == "SCALAR" || kind == "ENUM") && len(f.Args) == 0 || name == "String" && f.Name == "idNumber" {
+				fields = append(fields, f.Name)
+			}
+		}
+		for name := range env.secrets {
+			if env.authorizer.Permissions(authz.TokenSubject(name)).PersonalData {
+				continue
+			}
+			var out struct{ Node map[string]any }
+			r := env.as(name).post(`query($id: ID!) { node(id: $id) { ... on NaturalPerson { `+strings.Join(fields, " ")+` } } }`, map[string]any{"id": p.CreateNaturalPerson.ID})
+			if len(r.Errors) > 0 {
+				continue // the role may not read persons at all
+			}
+			_ = json.Unmarshal(r.Data, &out)
+			if out.Node == nil {
+				continue
+			}
+			candidates := 100 * 36500
+			for field, v := range out.Node {
+				if v == nil || v == "" {
+					continue
+				}
+				switch s := fmt.Sprint(v); {
+				case field == "birthDate" || strings.Contains(s, "1980-01-01") || strings.Contains(s, "19800101"):
+					candidates /= 36500 // the birth date is known
+				case field == "divisionCode" || strings.Contains(s, "320502"):
+					candidates /= 100 // the address code is known
+				}
+			}
+			if id, _ := out.Node["idNumber"].(string); strings.Count(id, "*") < 10 {
+				candidates = 1 // the number is not masked
+			}
+			if candidates < 10000 {
+				t.Errorf("%s narrows the ID number to %d candidates from %v", name, candidates, out.Node)
+			}
+		}
+	})
+}

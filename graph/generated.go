@@ -1167,6 +1167,9 @@ type MutationResolver interface {
 }
 type NaturalPersonResolver interface {
 	IDNumber(ctx context.Context, obj *ent.NaturalPerson, purpose *string) (string, error)
+	Gender(ctx context.Context, obj *ent.NaturalPerson) (*vocab.Gender, error)
+	BirthDate(ctx context.Context, obj *ent.NaturalPerson) (*time.Time, error)
+	DivisionCode(ctx context.Context, obj *ent.NaturalPerson) (*string, error)
 }
 type ObjectionResolver interface {
 	AllowedNextStates(ctx context.Context, obj *ent.Objection) ([]objection.State, error)
@@ -7575,12 +7578,6 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_idType(ctx, field)
 	case "name":
 		return ec.fieldContext_NaturalPerson_name(ctx, field)
-	case "gender":
-		return ec.fieldContext_NaturalPerson_gender(ctx, field)
-	case "birthDate":
-		return ec.fieldContext_NaturalPerson_birthDate(ctx, field)
-	case "divisionCode":
-		return ec.fieldContext_NaturalPerson_divisionCode(ctx, field)
 	case "penalties":
 		return ec.fieldContext_NaturalPerson_penalties(ctx, field)
 	case "licenses":
@@ -7605,6 +7602,12 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_priorNotices(ctx, field)
 	case "idNumber":
 		return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
+	case "gender":
+		return ec.fieldContext_NaturalPerson_gender(ctx, field)
+	case "birthDate":
+		return ec.fieldContext_NaturalPerson_birthDate(ctx, field)
+	case "divisionCode":
+		return ec.fieldContext_NaturalPerson_divisionCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NaturalPerson", field.Name)
 }
@@ -24509,75 +24512,6 @@ func (ec *executionContext) fieldContext_NaturalPerson_name(_ context.Context, f
 	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "String")
 }
 
-func (ec *executionContext) _NaturalPerson_gender(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NaturalPerson_gender(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Gender, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Gender) graphql.Marshaler {
-			return ec.marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_NaturalPerson_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "Gender")
-}
-
-func (ec *executionContext) _NaturalPerson_birthDate(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NaturalPerson_birthDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BirthDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_NaturalPerson_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "Date")
-}
-
-func (ec *executionContext) _NaturalPerson_divisionCode(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NaturalPerson_divisionCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DivisionCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_NaturalPerson_divisionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NaturalPerson", field, false, false, "String")
-}
-
 func (ec *executionContext) _NaturalPerson_penalties(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25056,6 +24990,75 @@ func (ec *executionContext) fieldContext_NaturalPerson_idNumber(ctx context.Cont
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_gender(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_gender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NaturalPerson().Gender(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NaturalPerson", field, true, true, "Gender")
+}
+
+func (ec *executionContext) _NaturalPerson_birthDate(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_birthDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NaturalPerson().BirthDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NaturalPerson", field, true, true, "Date")
+}
+
+func (ec *executionContext) _NaturalPerson_divisionCode(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_divisionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.NaturalPerson().DivisionCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_divisionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NaturalPerson", field, true, true, "String")
 }
 
 func (ec *executionContext) _NaturalPersonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPersonConnection) (ret graphql.Marshaler) {
@@ -52141,7 +52144,7 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "idType", "idTypeNEQ", "idTypeIn", "idTypeNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "gender", "genderNEQ", "genderIn", "genderNotIn", "genderIsNil", "genderNotNil", "birthDate", "birthDateNEQ", "birthDateIn", "birthDateNotIn", "birthDateGT", "birthDateGTE", "birthDateLT", "birthDateLTE", "birthDateIsNil", "birthDateNotNil", "divisionCode", "divisionCodeNEQ", "divisionCodeIn", "divisionCodeNotIn", "divisionCodeGT", "divisionCodeGTE", "divisionCodeLT", "divisionCodeLTE", "divisionCodeContains", "divisionCodeHasPrefix", "divisionCodeHasSuffix", "divisionCodeIsNil", "divisionCodeNotNil", "divisionCodeEqualFold", "divisionCodeContainsFold", "hasRepresents", "hasRepresentsWith", "hasRoles", "hasRolesWith", "hasPractices", "hasPracticesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "idType", "idTypeNEQ", "idTypeIn", "idTypeNotIn", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "hasRepresents", "hasRepresentsWith", "hasRoles", "hasRolesWith", "hasPractices", "hasPracticesWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -52456,223 +52459,6 @@ func (ec *executionContext) unmarshalInputNaturalPersonWhereInput(ctx context.Co
 				return it, err
 			}
 			it.NameContainsFold = data
-		case "gender":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Gender = data
-		case "genderNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNEQ"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GenderNEQ = data
-		case "genderIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GenderIn = data
-		case "genderNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNotIn"))
-			data, err := ec.unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GenderNotIn = data
-		case "genderIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GenderIsNil = data
-		case "genderNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("genderNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GenderNotNil = data
-		case "birthDate":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDate"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDate = data
-		case "birthDateNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateNEQ"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateNEQ = data
-		case "birthDateIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateIn"))
-			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateIn = data
-		case "birthDateNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateNotIn"))
-			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateNotIn = data
-		case "birthDateGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateGT"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateGT = data
-		case "birthDateGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateGTE"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateGTE = data
-		case "birthDateLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateLT"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateLT = data
-		case "birthDateLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateLTE"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateLTE = data
-		case "birthDateIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateIsNil = data
-		case "birthDateNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("birthDateNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.BirthDateNotNil = data
-		case "divisionCode":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCode"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCode = data
-		case "divisionCodeNEQ":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeNEQ = data
-		case "divisionCodeIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeIn = data
-		case "divisionCodeNotIn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeNotIn = data
-		case "divisionCodeGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeGT = data
-		case "divisionCodeGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeGTE = data
-		case "divisionCodeLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeLT = data
-		case "divisionCodeLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeLTE = data
-		case "divisionCodeContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeContains = data
-		case "divisionCodeHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeHasPrefix = data
-		case "divisionCodeHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeHasSuffix = data
-		case "divisionCodeIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeIsNil = data
-		case "divisionCodeNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeNotNil = data
-		case "divisionCodeEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeEqualFold = data
-		case "divisionCodeContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("divisionCodeContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.DivisionCodeContainsFold = data
 		case "hasRepresents":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasRepresents"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -67850,21 +67636,6 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "gender":
-			out.Values[i] = ec._NaturalPerson_gender(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "birthDate":
-			out.Values[i] = ec._NaturalPerson_birthDate(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "divisionCode":
-			out.Values[i] = ec._NaturalPerson_divisionCode(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
 		case "penalties":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -67936,6 +67707,24 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_idNumber(ctx, field, obj)
+				})
+		case "gender":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_gender(ctx, field, obj)
+				})
+		case "birthDate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_birthDate(ctx, field, obj)
+				})
+		case "divisionCode":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_divisionCode(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -71649,16 +71438,6 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, v any) (vocab.Gender, error) {
-	var res vocab.Gender
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, sel ast.SelectionSet, v vocab.Gender) graphql.Marshaler {
-	return v
-}
-
 func (ec *executionContext) marshalNGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "GovernmentIntegrityRecord!")
@@ -74519,42 +74298,6 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	_ = sel
 	res := graphql.MarshalFloatContext(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
-}
-
-func (ec *executionContext) unmarshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx context.Context, v any) ([]vocab.Gender, error) {
-	if v == nil {
-		return nil, nil
-	}
-	vSlice := graphql.CoerceList(v)
-	var err error
-	res := make([]vocab.Gender, len(vSlice))
-	for i := range vSlice {
-		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, vSlice[i])
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
-}
-
-func (ec *executionContext) marshalOGender2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGenderᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.Gender) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNGender2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGender(ctx context.Context, v any) (*vocab.Gender, error) {

@@ -13,6 +13,11 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// personalFact keeps a fact derived from an ID number out of the generated type, filters and
+// orders: graph/access.graphql serves it through a resolver that shows it to the personal-data
+// permission only.
+var personalFact = entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)
+
 // registryPolicy is the privacy policy of the registry types: who sees them, who changes them.
 func registryPolicy(read rule.Reader, write rule.Writer) ent.Policy {
 	return privacy.Policy{
@@ -267,12 +272,14 @@ func (NaturalPerson) Fields() []ent.Field {
 			Comment("The ID number masked: first and last four characters kept.").Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").NotEmpty().MaxLen(128).Comment("Name (姓名).").
 			Annotations(entgql.OrderField("NAME")),
+		// Derived from the ID number, so personal data like it: shown through graph/access.graphql
+		// to the personal-data permission only, and never filterable (README, Access).
 		field.Enum("gender").GoType(vocab.Gender("")).Optional().Nillable().
-			Comment("Gender, derived from a resident identity number.").Annotations(noInput, entgql.Type("Gender")),
+			Comment("Gender, derived from a resident identity number.").Annotations(noInput, entgql.Type("Gender"), personalFact),
 		field.Time("birth_date").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("Birth date, derived from a resident identity number.").Annotations(noInput),
+			Comment("Birth date, derived from a resident identity number.").Annotations(noInput, personalFact),
 		field.String("division_code").Optional().MaxLen(6).
-			Comment("Address code at issue, derived from a resident identity number.").Annotations(noInput),
+			Comment("Address code at issue, derived from a resident identity number.").Annotations(noInput, personalFact),
 	}
 }
 
