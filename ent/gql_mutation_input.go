@@ -24,7 +24,6 @@ import (
 // CreateAdministrativeLicenseInput represents a mutation input for creating administrativelicenses.
 type CreateAdministrativeLicenseInput struct {
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -50,9 +49,6 @@ type CreateAdministrativeLicenseInput struct {
 func (i *CreateAdministrativeLicenseInput) Mutate(m *AdministrativeLicenseMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -101,7 +97,6 @@ func (c *AdministrativeLicenseCreate) SetInput(i CreateAdministrativeLicenseInpu
 type UpdateAdministrativeLicenseInput struct {
 	ClearSeverity        bool
 	Severity             *vocab.Severity
-	Status               *vocab.RecordStatus
 	SourceSystem         *string
 	DecisionDocName      *string
 	DecisionNo           *string
@@ -127,9 +122,6 @@ func (i *UpdateAdministrativeLicenseInput) Mutate(m *AdministrativeLicenseMutati
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -196,7 +188,6 @@ func (c *AdministrativeLicenseUpdateOne) SetInput(i UpdateAdministrativeLicenseI
 // CreateAdministrativePenaltyInput represents a mutation input for creating administrativepenalties.
 type CreateAdministrativePenaltyInput struct {
 	Severity                  *vocab.Severity
-	Status                    *vocab.RecordStatus
 	SourceSystem              string
 	SourceRecordID            string
 	EpidemicRelated           *bool
@@ -236,9 +227,6 @@ type CreateAdministrativePenaltyInput struct {
 func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -321,7 +309,6 @@ func (c *AdministrativePenaltyCreate) SetInput(i CreateAdministrativePenaltyInpu
 type UpdateAdministrativePenaltyInput struct {
 	ClearSeverity                  bool
 	Severity                       *vocab.Severity
-	Status                         *vocab.RecordStatus
 	SourceSystem                   *string
 	CounterpartyName               *string
 	CounterpartyCategory           *administrativepenalty.CounterpartyCategory
@@ -371,9 +358,6 @@ func (i *UpdateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -512,7 +496,6 @@ func (c *AdministrativePenaltyUpdateOne) SetInput(i UpdateAdministrativePenaltyI
 // CreateCreditCommitmentInput represents a mutation input for creating creditcommitments.
 type CreateCreditCommitmentInput struct {
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -531,9 +514,6 @@ type CreateCreditCommitmentInput struct {
 func (i *CreateCreditCommitmentInput) Mutate(m *CreditCommitmentMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -569,7 +549,6 @@ func (c *CreditCommitmentCreate) SetInput(i CreateCreditCommitmentInput) *Credit
 type UpdateCreditCommitmentInput struct {
 	ClearSeverity bool
 	Severity      *vocab.Severity
-	Status        *vocab.RecordStatus
 	SourceSystem  *string
 	Kind          *creditcommitment.Kind
 	Text          *string
@@ -585,9 +564,6 @@ func (i *UpdateCreditCommitmentInput) Mutate(m *CreditCommitmentMutation) {
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -624,7 +600,6 @@ func (c *CreditCommitmentUpdateOne) SetInput(i UpdateCreditCommitmentInput) *Cre
 // CreateCreditScoreEventInput represents a mutation input for creating creditscoreevents.
 type CreateCreditScoreEventInput struct {
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -643,9 +618,6 @@ type CreateCreditScoreEventInput struct {
 func (i *CreateCreditScoreEventInput) Mutate(m *CreditScoreEventMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -681,7 +653,6 @@ func (c *CreditScoreEventCreate) SetInput(i CreateCreditScoreEventInput) *Credit
 type UpdateCreditScoreEventInput struct {
 	ClearSeverity  bool
 	Severity       *vocab.Severity
-	Status         *vocab.RecordStatus
 	SourceSystem   *string
 	Scheme         *creditscoreevent.Scheme
 	Points         *int
@@ -698,9 +669,6 @@ func (i *UpdateCreditScoreEventInput) Mutate(m *CreditScoreEventMutation) {
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -954,7 +922,6 @@ func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRe
 // CreateListEntryInput represents a mutation input for creating listentries.
 type CreateListEntryInput struct {
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -976,9 +943,6 @@ type CreateListEntryInput struct {
 func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -1021,7 +985,6 @@ func (c *ListEntryCreate) SetInput(i CreateListEntryInput) *ListEntryCreate {
 type UpdateListEntryInput struct {
 	ClearSeverity      bool
 	Severity           *vocab.Severity
-	Status             *vocab.RecordStatus
 	SourceSystem       *string
 	ListType           *listentry.ListType
 	ListedOn           *time.Time
@@ -1043,9 +1006,6 @@ func (i *UpdateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -1512,7 +1472,6 @@ func (c *RepairApplicationCreate) SetInput(i CreateRepairApplicationInput) *Repa
 // CreateSectorRatingInput represents a mutation input for creating sectorratings.
 type CreateSectorRatingInput struct {
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    string
 	SourceRecordID  string
 	EpidemicRelated *bool
@@ -1533,9 +1492,6 @@ type CreateSectorRatingInput struct {
 func (i *CreateSectorRatingInput) Mutate(m *SectorRatingMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -1577,7 +1533,6 @@ func (c *SectorRatingCreate) SetInput(i CreateSectorRatingInput) *SectorRatingCr
 type UpdateSectorRatingInput struct {
 	ClearSeverity   bool
 	Severity        *vocab.Severity
-	Status          *vocab.RecordStatus
 	SourceSystem    *string
 	Scheme          *sectorrating.Scheme
 	Grade           *string
@@ -1598,9 +1553,6 @@ func (i *UpdateSectorRatingInput) Mutate(m *SectorRatingMutation) {
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)
@@ -1718,7 +1670,6 @@ func (c *ServiceProviderUpdateOne) SetInput(i UpdateServiceProviderInput) *Servi
 // CreateSpotCheckInput represents a mutation input for creating spotchecks.
 type CreateSpotCheckInput struct {
 	Severity             *vocab.Severity
-	Status               *vocab.RecordStatus
 	SourceSystem         string
 	SourceRecordID       string
 	EpidemicRelated      *bool
@@ -1737,9 +1688,6 @@ type CreateSpotCheckInput struct {
 func (i *CreateSpotCheckInput) Mutate(m *SpotCheckMutation) {
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
@@ -1775,7 +1723,6 @@ func (c *SpotCheckCreate) SetInput(i CreateSpotCheckInput) *SpotCheckCreate {
 type UpdateSpotCheckInput struct {
 	ClearSeverity             bool
 	Severity                  *vocab.Severity
-	Status                    *vocab.RecordStatus
 	SourceSystem              *string
 	TaskID                    *string
 	CheckItems                *string
@@ -1792,9 +1739,6 @@ func (i *UpdateSpotCheckInput) Mutate(m *SpotCheckMutation) {
 	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
-	}
-	if v := i.Status; v != nil {
-		m.SetStatus(*v)
 	}
 	if v := i.SourceSystem; v != nil {
 		m.SetSourceSystem(*v)

@@ -29,7 +29,7 @@ type ListEntry struct {
 	Sector vocab.Sector `json:"sector,omitempty"`
 	// Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.
 	Severity *vocab.Severity `json:"severity,omitempty"`
-	// Publication status (公示状态).
+	// Publication status (公示状态); changed only by its workflows (repair, objections, expiry), never by a generic update.
 	Status vocab.RecordStatus `json:"status,omitempty"`
 	// System that sent the record (数据来源系统).
 	SourceSystem string `json:"source_system,omitempty"`

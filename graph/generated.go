@@ -39826,7 +39826,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "licenseNo", "content", "decisionDate", "validFrom", "validTo", "state", "authorityName", "authorityUscc", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "licenseNo", "content", "decisionDate", "validFrom", "validTo", "state", "authorityName", "authorityUscc", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -39840,13 +39840,6 @@ func (ec *executionContext) unmarshalInputCreateAdministrativeLicenseInput(ctx c
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -40008,7 +40001,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40022,13 +40015,6 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -40288,7 +40274,7 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "kind", "text", "signedOn", "relatedMatter", "fulfilment", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "kind", "text", "signedOn", "relatedMatter", "fulfilment", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40302,13 +40288,6 @@ func (ec *executionContext) unmarshalInputCreateCreditCommitmentInput(ctx contex
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -40421,7 +40400,7 @@ func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "points", "category", "effectiveFrom", "expiresOn", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "points", "category", "effectiveFrom", "expiresOn", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40435,13 +40414,6 @@ func (ec *executionContext) unmarshalInputCreateCreditScoreEventInput(ctx contex
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -40862,7 +40834,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "removalReason", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "removalReason", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40876,13 +40848,6 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -41450,7 +41415,7 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "grade", "score", "points", "period", "validFrom", "validUntil", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "scheme", "grade", "score", "points", "period", "validFrom", "validUntil", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41464,13 +41429,6 @@ func (ec *executionContext) unmarshalInputCreateSectorRatingInput(ctx context.Co
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -41660,7 +41618,7 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "status", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41674,13 +41632,6 @@ func (ec *executionContext) unmarshalInputCreateSpotCheckInput(ctx context.Conte
 				return it, err
 			}
 			it.Severity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalNString2string(ctx, v)
@@ -61915,7 +61866,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "clearCertificateName", "licenseNo", "clearLicenseNo", "content", "decisionDate", "validFrom", "validTo", "clearValidTo", "state", "authorityName", "authorityUscc"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "decisionDocName", "decisionNo", "licenseCategory", "certificateName", "clearCertificateName", "licenseNo", "clearLicenseNo", "content", "decisionDate", "validFrom", "validTo", "clearValidTo", "state", "authorityName", "authorityUscc"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -61936,13 +61887,6 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativeLicenseInput(ctx c
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -62083,7 +62027,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62104,13 +62048,6 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -62419,7 +62356,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "kind", "text", "signedOn", "relatedMatter", "fulfilment"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "kind", "text", "signedOn", "relatedMatter", "fulfilment"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62440,13 +62377,6 @@ func (ec *executionContext) unmarshalInputUpdateCreditCommitmentInput(ctx contex
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -62517,7 +62447,7 @@ func (ec *executionContext) unmarshalInputUpdateCreditScoreEventInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "scheme", "points", "category", "effectiveFrom", "expiresOn", "clearExpiresOn"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "scheme", "points", "category", "effectiveFrom", "expiresOn", "clearExpiresOn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62538,13 +62468,6 @@ func (ec *executionContext) unmarshalInputUpdateCreditScoreEventInput(ctx contex
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -62797,7 +62720,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "removalReason", "clearRemovalReason"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "removalReason", "clearRemovalReason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62818,13 +62741,6 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -63329,7 +63245,7 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "scheme", "grade", "score", "clearScore", "points", "clearPoints", "period", "validFrom", "validUntil", "clearValidUntil"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "scheme", "grade", "score", "clearScore", "points", "clearPoints", "period", "validFrom", "validUntil", "clearValidUntil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -63350,13 +63266,6 @@ func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Co
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -63532,7 +63441,7 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "status", "sourceSystem", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "clearRiskClassAtSelection"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "taskID", "checkItems", "inspectedOn", "result", "riskClassAtSelection", "clearRiskClassAtSelection"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -63553,13 +63462,6 @@ func (ec *executionContext) unmarshalInputUpdateSpotCheckInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearSeverity = data
-		case "status":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
-			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Status = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)

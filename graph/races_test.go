@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -129,4 +130,43 @@ func TestWorkflowDocumentsAreReadByTheirSectorOnly(t *testing.T) {
 			t.Errorf("the public sees %d objections", pub.Objections.TotalCount)
 		}
 	})
+}
+
+// State that workflows own is not CRUD (issue 12, point 5): no generic create or update input
+// of any type — read from the served schema — carries a record's publication status, its
+// objection mark or publicity stop, or an entity's evaluation; those change only through
+// repair, objections, the evaluator and the expiry job.
+func TestWorkflowStateIsNotInGenericInputs(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	owned := map[string]bool{"underObjection": true, "publicityStoppedOn": true, "publicityStart": true,
+		"publicityMinEnd": true, "publicityDeadline": true, "repairable": true, "exemption": true,
+		"riskTier": true, "creditGrade": true, "creditScore": true, "evaluation": true, "evaluatedAt": true, "evaluationDueOn": true}
+	records := map[string]bool{}
+	for _, q := range introspect(env).types["Query"].Fields {
+		if name, _, _ := q.Type.named(); strings.HasSuffix(name, "Connection") {
+			records[strings.TrimSuffix(name, "Connection")] = true
+		}
+	}
+	sch := introspect(env)
+	checked := 0
+	for name, ty := range sch.types {
+		if ty.Kind != "INPUT_OBJECT" || !strings.HasPrefix(name, "Create") && !strings.HasPrefix(name, "Update") {
+			continue
+		}
+		target := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(name, "Create"), "Update"), "Input")
+		// Records carry a status the workflows own; an entity's status is its registration state.
+		isRecord := false
+		for _, f := range sch.types[target].Fields {
+			isRecord = isRecord || f.Name == "sourceRecordID"
+		}
+		for _, f := range ty.InputFields {
+			checked++
+			if owned[f.Name] || isRecord && f.Name == "status" {
+				t.Errorf("%s carries %s, which only a workflow may change", name, f.Name)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d input fields checked", checked)
+	}
 }

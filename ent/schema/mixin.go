@@ -80,7 +80,8 @@ func (RecordMixin) Fields() []ent.Field {
 			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.").
 			Annotations(entgql.Type("Severity")),
 		field.Enum("status").GoType(vocab.RecordStatus("")).Default(string(vocab.Published)).
-			Comment("Publication status (公示状态).").Annotations(entgql.Type("RecordStatus")),
+			Comment("Publication status (公示状态); changed only by its workflows (repair, objections, expiry), never by a generic update.").
+			Annotations(entgql.Type("RecordStatus"), noInput),
 		field.String("source_system").NotEmpty().MaxLen(64).
 			Comment("System that sent the record (数据来源系统)."),
 		field.String("source_record_id").NotEmpty().MaxLen(128).Immutable().
