@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -51,23 +51,9 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 		Debug: func(context.Context, ...any) { env.stmts.Add(1) },
 	}})
 	ctx := context.Background()
-	if err := seed.Reference(ctx, env.db.Client); err != nil {
-		t.Fatal(err)
-	}
+	acc := seedtest.DemoAccess(t, env.db)
+	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var err error
-	if env.authorizer, err = authz.New(ctx, authz.EntStore{Client: env.db.Client}, logger, authz.Config{Publicity: publicity.Predicate}); err != nil {
-		t.Fatal(err)
-	}
-	env.tokens = authz.TokenService{Client: env.db.Client, Authorizer: env.authorizer}
-	demo, err := seed.DemoTokens(ctx, env.tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.secrets = map[string]string{}
-	for _, d := range demo {
-		env.secrets[d.Name] = d.Token
-	}
 	if entities > 0 {
 		o := seed.DefaultOptions()
 		o.Entities = entities

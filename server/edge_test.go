@@ -88,19 +88,7 @@ func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
 	}
 	post(q, map[string]string{"Authorization": "Bearer cg_unknown"})
 	// Metrics: for the credit office and auditors only.
-	metrics := func(token string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+env.secrets[token])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
-	}
+	metrics := func(token string) (int, []byte) { return env.get(t, srv.URL+"/metrics", token) }
 	if code, _ := metrics(""); code != http.StatusForbidden {
 		t.Errorf("/metrics for the public: %d, want 403", code)
 	}
@@ -140,19 +128,7 @@ func TestMetricsAreBoundedAndNotPublic(t *testing.T) {
 			t.Fatalf("probe %d: %d", i, res.StatusCode)
 		}
 	}
-	metrics := func(token string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodGet, env.srv.URL+"/metrics", nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+env.secrets[token])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
-	}
+	metrics := func(token string) (int, []byte) { return env.get(t, env.srv.URL+"/metrics", token) }
 	for _, who := range []string{"", "demo-market-clerk", "demo-labour-supervisor"} {
 		if code, _ := metrics(who); code != http.StatusForbidden {
 			t.Errorf("/metrics for %q: %d, want 403", who, code)

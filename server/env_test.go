@@ -1,15 +1,14 @@
 package server_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/sectors/publicity"
-	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -27,23 +26,9 @@ type testEnv struct {
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
-	ctx := context.Background()
-	env := &testEnv{db: storagetest.OpenSQLite(t, storagetest.Options{}), secrets: map[string]string{}}
-	if err := seed.Reference(ctx, env.db.Client); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if env.authorizer, err = authz.New(ctx, authz.EntStore{Client: env.db.Client}, nil, authz.Config{Publicity: publicity.Predicate}); err != nil {
-		t.Fatal(err)
-	}
-	env.tokens = authz.TokenService{Client: env.db.Client, Authorizer: env.authorizer}
-	demo, err := seed.DemoTokens(ctx, env.tokens)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range demo {
-		env.secrets[d.Name] = d.Token
-	}
+	env := &testEnv{db: storagetest.OpenSQLite(t, storagetest.Options{})}
+	acc := seedtest.DemoAccess(t, env.db)
+	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets
 	env.srv = httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger,
 		Authorizer: env.authorizer, Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Playground: true}))
@@ -57,4 +42,21 @@ func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Se
 		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// get fetches url with the demo token's secret (none for the public) and returns the status
+// and body.
+func (env *testEnv) get(t *testing.T, url, token string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+env.secrets[token])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
 }

@@ -1,7 +1,6 @@
 package workflow_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/objection"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
-	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -107,17 +106,5 @@ func statesOf(m map[string][]workflow.Edge[string]) []string {
 // demoAuthorizer is the built-in policy with the demo tokens' bindings, on a fresh database.
 func demoAuthorizer(t *testing.T) *authz.Authorizer {
 	t.Helper()
-	ctx := context.Background()
-	db := storagetest.OpenSQLite(t, storagetest.Options{})
-	if err := seed.Reference(ctx, db.Client); err != nil {
-		t.Fatal(err)
-	}
-	a, err := authz.New(ctx, authz.EntStore{Client: db.Client}, nil, authz.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := seed.DemoTokens(ctx, authz.TokenService{Client: db.Client, Authorizer: a}); err != nil {
-		t.Fatal(err)
-	}
-	return a
+	return seedtest.DemoAccess(t, storagetest.OpenSQLite(t, storagetest.Options{})).Authorizer
 }
