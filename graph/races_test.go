@@ -85,6 +85,11 @@ func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
 
 		in := penaltyInput(env, "market-320500", "RACE-P1")
 		check("penalty create", at(clerk, createPenaltyQ, in), "administrative_penalties", "source_record_id = 'RACE-P1'", true)
+
+		// A repair step submitted twenty times at once is taken once: one transition row.
+		app := createApplication(t, env, setupRepair(t, env, "RACE-R1"), nil)
+		check("repair submission", at(clerk, transition, map[string]any{"id": app, "to": "SUBMITTED"}),
+			"repair_transitions", "to_state = 'SUBMITTED'", false)
 	})
 }
 
