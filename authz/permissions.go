@@ -131,6 +131,12 @@ type Viewer struct {
 	lookups int
 }
 
+// SeesPersons reports whether the viewer may read natural persons (the registry's persons,
+// roles and practitioners) and so their internal IDs.
+func (v *Viewer) SeesPersons() bool {
+	return v != nil && v.Perms != nil && (v.Perms.RegistryRead || v.Perms.System)
+}
+
 // SeesPersonalFacts reports whether the viewer may read what an ID number tells — birth date,
 // gender, address code. Together with the masked number (first and last four characters) they
 // would narrow the number to a handful of candidates, so they are personal data like it.

@@ -47,7 +47,7 @@ type AdministrativeLicense struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// 行政许可决定文书名称 (XK_XKWS).
 	DecisionDocName string `json:"decision_doc_name,omitempty"`

@@ -49,7 +49,7 @@ type AdministrativePenalty struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// 行政相对人名称 (CF_XDR_MC).
 	CounterpartyName string `json:"counterparty_name,omitempty"`

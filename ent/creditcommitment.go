@@ -47,7 +47,7 @@ type CreditCommitment struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// Kind: APPLICATION_NOTIFY_COMMIT 审批告知承诺, REPAIR 修复承诺, VOLUNTARY 主动型承诺, INDUSTRY_SELF_DISCIPLINE 行业自律承诺.
 	Kind creditcommitment.Kind `json:"kind,omitempty"`

@@ -47,7 +47,7 @@ type CreditScoreEvent struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// Scheme: ENV_CREDIT_JS 江苏企事业环保信用 12-point score; EIA_POINTS 环评失信记分.
 	Scheme creditscoreevent.Scheme `json:"scheme,omitempty"`

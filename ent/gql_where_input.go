@@ -169,14 +169,6 @@ type AdministrativeLicenseWhereInput struct {
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
 
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
-
 	// "decision_doc_name" field predicates.
 	DecisionDocName             *string  `json:"decisionDocName,omitempty"`
 	DecisionDocNameNEQ          *string  `json:"decisionDocNameNEQ,omitempty"`
@@ -694,24 +686,6 @@ func (i *AdministrativeLicenseWhereInput) P() (predicate.AdministrativeLicense, 
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, administrativelicense.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, administrativelicense.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, administrativelicense.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, administrativelicense.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, administrativelicense.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, administrativelicense.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, administrativelicense.PersonIDNotNil())
 	}
 	if i.DecisionDocName != nil {
 		predicates = append(predicates, administrativelicense.DecisionDocNameEQ(*i.DecisionDocName))
@@ -1276,14 +1250,6 @@ type AdministrativePenaltyWhereInput struct {
 	EntityIDNotIn  []int `json:"entityIDNotIn,omitempty"`
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
-
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
 
 	// "counterparty_category" field predicates.
 	CounterpartyCategory      *administrativepenalty.CounterpartyCategory  `json:"counterpartyCategory,omitempty"`
@@ -2023,24 +1989,6 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, administrativepenalty.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, administrativepenalty.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, administrativepenalty.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, administrativepenalty.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, administrativepenalty.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, administrativepenalty.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, administrativepenalty.PersonIDNotNil())
 	}
 	if i.CounterpartyCategory != nil {
 		predicates = append(predicates, administrativepenalty.CounterpartyCategoryEQ(*i.CounterpartyCategory))
@@ -3775,14 +3723,6 @@ type CreditCommitmentWhereInput struct {
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
 
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
-
 	// "kind" field predicates.
 	Kind      *creditcommitment.Kind  `json:"kind,omitempty"`
 	KindNEQ   *creditcommitment.Kind  `json:"kindNEQ,omitempty"`
@@ -4200,24 +4140,6 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 	if i.EntityIDNotNil {
 		predicates = append(predicates, creditcommitment.EntityIDNotNil())
 	}
-	if i.PersonID != nil {
-		predicates = append(predicates, creditcommitment.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, creditcommitment.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, creditcommitment.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, creditcommitment.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, creditcommitment.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, creditcommitment.PersonIDNotNil())
-	}
 	if i.Kind != nil {
 		predicates = append(predicates, creditcommitment.KindEQ(*i.Kind))
 	}
@@ -4520,14 +4442,6 @@ type CreditScoreEventWhereInput struct {
 	EntityIDNotIn  []int `json:"entityIDNotIn,omitempty"`
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
-
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
 
 	// "scheme" field predicates.
 	Scheme      *creditscoreevent.Scheme  `json:"scheme,omitempty"`
@@ -4946,24 +4860,6 @@ func (i *CreditScoreEventWhereInput) P() (predicate.CreditScoreEvent, error) {
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, creditscoreevent.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, creditscoreevent.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, creditscoreevent.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, creditscoreevent.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, creditscoreevent.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, creditscoreevent.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, creditscoreevent.PersonIDNotNil())
 	}
 	if i.Scheme != nil {
 		predicates = append(predicates, creditscoreevent.SchemeEQ(*i.Scheme))
@@ -8533,14 +8429,6 @@ type ListEntryWhereInput struct {
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
 
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
-
 	// "list_type" field predicates.
 	ListType      *listentry.ListType  `json:"listType,omitempty"`
 	ListTypeNEQ   *listentry.ListType  `json:"listTypeNEQ,omitempty"`
@@ -9014,24 +8902,6 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, listentry.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, listentry.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, listentry.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, listentry.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, listentry.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, listentry.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, listentry.PersonIDNotNil())
 	}
 	if i.ListType != nil {
 		predicates = append(predicates, listentry.ListTypeEQ(*i.ListType))
@@ -14759,14 +14629,6 @@ type SectorRatingWhereInput struct {
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
 
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
-
 	// "scheme" field predicates.
 	Scheme      *sectorrating.Scheme  `json:"scheme,omitempty"`
 	SchemeNEQ   *sectorrating.Scheme  `json:"schemeNEQ,omitempty"`
@@ -15213,24 +15075,6 @@ func (i *SectorRatingWhereInput) P() (predicate.SectorRating, error) {
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, sectorrating.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, sectorrating.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, sectorrating.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, sectorrating.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, sectorrating.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, sectorrating.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, sectorrating.PersonIDNotNil())
 	}
 	if i.Scheme != nil {
 		predicates = append(predicates, sectorrating.SchemeEQ(*i.Scheme))
@@ -15967,14 +15811,6 @@ type SpotCheckWhereInput struct {
 	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
 	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
 
-	// "person_id" field predicates.
-	PersonID       *int  `json:"personID,omitempty"`
-	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
-	PersonIDIn     []int `json:"personIDIn,omitempty"`
-	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
-	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
-	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
-
 	// "task_id" field predicates.
 	TaskID             *string  `json:"taskID,omitempty"`
 	TaskIDNEQ          *string  `json:"taskIDNEQ,omitempty"`
@@ -16393,24 +16229,6 @@ func (i *SpotCheckWhereInput) P() (predicate.SpotCheck, error) {
 	}
 	if i.EntityIDNotNil {
 		predicates = append(predicates, spotcheck.EntityIDNotNil())
-	}
-	if i.PersonID != nil {
-		predicates = append(predicates, spotcheck.PersonIDEQ(*i.PersonID))
-	}
-	if i.PersonIDNEQ != nil {
-		predicates = append(predicates, spotcheck.PersonIDNEQ(*i.PersonIDNEQ))
-	}
-	if len(i.PersonIDIn) > 0 {
-		predicates = append(predicates, spotcheck.PersonIDIn(i.PersonIDIn...))
-	}
-	if len(i.PersonIDNotIn) > 0 {
-		predicates = append(predicates, spotcheck.PersonIDNotIn(i.PersonIDNotIn...))
-	}
-	if i.PersonIDIsNil {
-		predicates = append(predicates, spotcheck.PersonIDIsNil())
-	}
-	if i.PersonIDNotNil {
-		predicates = append(predicates, spotcheck.PersonIDNotNil())
 	}
 	if i.TaskID != nil {
 		predicates = append(predicates, spotcheck.TaskIDEQ(*i.TaskID))

@@ -47,7 +47,7 @@ type SectorRating struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// Rating scheme: ENV_CREDIT_JS 江苏企事业环保信用 (GREEN/BLUE/YELLOW/RED/BLACK), LABOUR_INTEGRITY 劳动保障守法诚信等级 (A/B/C), TRANSPORT_OPERATOR_JS 道路水路运输经营者 (AA/A/B/C/D), TRANSPORT_CONSTRUCTION 公路施工企业 (AA/A/B/C/D), MARKET_RISK_CLASS 企业信用风险分类 (A/B/C/D), EIA_PROVIDER_POINTS 环评失信记分 (NORMAL/WARNING/RESTRICTED).
 	Scheme sectorrating.Scheme `json:"scheme,omitempty"`

@@ -47,7 +47,7 @@ type SpotCheck struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Market entity the record is about.
 	EntityID int `json:"entity_id,omitempty"`
-	// Natural person the record is about.
+	// Natural person the record is about; null for callers who may not read persons.
 	PersonID int `json:"person_id,omitempty"`
 	// Inspection task number (抽查任务编号).
 	TaskID string `json:"task_id,omitempty"`

@@ -549,3 +549,47 @@ func TestPersonalDataCannotBeNarrowed(t *testing.T) {
 		}
 	})
 }
+
+// Internal IDs of persons are not shown to callers who may not read persons (issue 12,
+// point 3): every personID field of every type (read from the schema) answers null to them.
+func TestPersonIDsAreNotShownToThePublic(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		in := penaltyInput(env, "market-320500", "PID-1")["in"].(map[string]any)
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		env.mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		in["personID"] = p.CreateNaturalPerson.ID
+		in["counterpartyCategory"] = "NATURAL_PERSON"
+		in["decisionDate"] = vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)
+		env.mustData(createPenaltyQ, map[string]any{"in": in}, nil)
+		sch := introspect(env)
+		for _, conn := range sch.connections() {
+			hasPersonID := false
+			for _, q := range sch.types["Query"].Fields {
+				if q.Name != conn.field {
+					continue
+				}
+				name, _, _ := q.Type.named()
+				for _, f := range sch.types[strings.TrimSuffix(name, "Connection")].Fields {
+					hasPersonID = hasPersonID || f.Name == "personID"
+				}
+			}
+			if !hasPersonID {
+				continue
+			}
+			for _, who := range []string{"", "demo-market-clerk"} {
+				r := env.as(who).post(`{ c: `+conn.field+`(first: 100) { edges { node { personID } } } }`, nil)
+				if len(r.Errors) > 0 {
+					continue
+				}
+				shown := strings.Count(string(r.Data), `"personID":"`)
+				if who == "" && shown > 0 {
+					t.Errorf("%s shows %d person IDs to the public", conn.field, shown)
+				}
+				if who != "" && conn.field == "administrativePenalties" && shown == 0 {
+					t.Errorf("%s shows no person IDs to a reader of persons", conn.field)
+				}
+			}
+		}
+	})
+}

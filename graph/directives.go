@@ -30,3 +30,12 @@ func requires(ctx context.Context, _ any, next graphql.Resolver, permission Perm
 	}
 	return next(ctx)
 }
+
+// hidePersonIDs answers null for every personID field to callers who may not read persons: a
+// person's internal ID on a public record would let the public link one person's records.
+func hidePersonIDs(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Name == "personID" && !authz.FromContext(ctx).SeesPersons() {
+		return nil, nil
+	}
+	return next(ctx)
+}

@@ -66,6 +66,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if limits == (Limits{}) {
 		limits = DefaultLimits
 	}
+	srv.AroundFields(hidePersonIDs)
 	srv.Use(costGate{limits})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})

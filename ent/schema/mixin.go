@@ -99,7 +99,9 @@ func (RecordMixin) Fields() []ent.Field {
 		field.Int("entity_id").Optional().Immutable().
 			Comment("Market entity the record is about."),
 		field.Int("person_id").Optional().Immutable().
-			Comment("Natural person the record is about."),
+			Comment("Natural person the record is about; null for callers who may not read persons.").
+			// Not a filter: the public could link one person's records through it.
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 
