@@ -54,6 +54,11 @@ func keysChecked(ctx context.Context) context.Context {
 	return context.WithValue(ctx, keysCheckedKey{}, true)
 }
 
+// FreshKeys marks ctx as a load whose source keys are new by construction (the demo generator
+// on an empty database): creates skip the per-row lookup, and a repeated key would still meet
+// the unique index.
+func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
+
 // once makes creating a record idempotent on its source key (sourceSystem, sourceRecordId):
 // when a record with the same key exists and the caller can see it, it is returned unchanged
 // and nothing is written, so a department's system can retry a send it is unsure of. Two

@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
@@ -247,8 +248,9 @@ func (g *generator) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// A bulk load: evaluate every entity once at the end, not on every record.
-	if err := g.load(evaluator.Deferred(ctx), tx.Client()); err != nil {
+	// A bulk load on an empty database: evaluate every entity once at the end, not on every
+	// record, and skip the source-key lookups of keys that cannot exist yet.
+	if err := g.load(ledger.FreshKeys(evaluator.Deferred(ctx)), tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
