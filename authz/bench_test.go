@@ -32,13 +32,13 @@ func BenchmarkPermissions(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			a.cache.Clear()
-			a.Permissions("aud-two")
+			a.Permissions(TokenSubject("aud-two"))
 		}
 	})
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			a.Permissions("aud-two")
+			a.Permissions(TokenSubject("aud-two"))
 		}
 	})
 }
