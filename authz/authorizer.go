@@ -161,6 +161,9 @@ func New(ctx context.Context, store Store, logger *slog.Logger, cfg Config) (*Au
 	if cfg.Clock == nil {
 		cfg.Clock = vocab.SystemClock
 	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler) // Watch and the binding upgrade log through it
+	}
 	a := &Authorizer{store: store, logger: logger, cfg: cfg}
 	rules, err := store.LoadRules(ctx)
 	if err != nil {
@@ -268,9 +271,7 @@ func upgradeBindings(ctx context.Context, store Store, rules []Rule, logger *slo
 			return fmt.Errorf("upgrading the role binding %s: %w", r, err)
 		}
 		if slices.Contains(Roles, r.V[0]) || !tokenName.MatchString(r.V[0]) {
-			if logger != nil {
-				logger.WarnContext(ctx, "dropped a role binding whose subject is not a token", "rule", r.String())
-			}
+			logger.WarnContext(ctx, "dropped a role binding whose subject is not a token", "rule", r.String())
 			continue
 		}
 		up := r
