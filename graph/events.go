@@ -7,12 +7,15 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/sectors/events"
 )
 
-// subscribe streams the broker's events that match the filters and that the viewer may see,
+// subscribe streams the broker's events that match the filters and whose record the viewer
+// may read at the moment the event arrives — what node(id) would show it then, so an event of
+// a listing that has left publicity, or of a record the role can no longer read, is not sent —
 // until the subscription's context ends.
-func subscribe(ctx context.Context, b *events.Broker, departments []string, types []CreditEventType) (<-chan *events.Event, error) {
+func subscribe(ctx context.Context, client *ent.Client, b *events.Broker, departments []string, types []CreditEventType) (<-chan *events.Event, error) {
 	v := authz.FromContext(ctx)
 	if v == nil || v.Perms == nil {
 		return nil, derrors.Forbidden
@@ -37,8 +40,11 @@ func subscribe(ctx context.Context, b *events.Broker, departments []string, type
 				}
 				if len(departments) > 0 && !slices.Contains(departments, strings.ToLower(string(e.Sector))) ||
 					len(types) > 0 && !slices.Contains(types, CreditEventType(e.Type)) ||
-					!v.Perms.SeesRecordOf(e.Sector, e.Public) {
+					!v.Perms.SeesRecordOf(e.Sector, true) { // cannot read even the sector's public records
 					continue
+				}
+				if _, err := client.Noder(ctx, e.RecordID); err != nil {
+					continue // hidden from the viewer now (or gone)
 				}
 				select {
 				case out <- &e:

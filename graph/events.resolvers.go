@@ -21,7 +21,7 @@ func (r *creditEventResolver) EntityID(ctx context.Context, obj *events.Event) (
 
 // CreditEvents is the resolver for the creditEvents field.
 func (r *subscriptionResolver) CreditEvents(ctx context.Context, departments []string, types []CreditEventType) (<-chan *events.Event, error) {
-	return subscribe(ctx, r.workflows.Events, departments, types)
+	return subscribe(ctx, r.client, r.workflows.Events, departments, types)
 }
 
 // CreditEvent returns CreditEventResolver implementation.

@@ -87,24 +87,36 @@ func creditEvents(t *testing.T, env *testEnv) {
 	market := subscribeAs(t, env, "demo-market-clerk", q)
 	labour := subscribeAs(t, env, "demo-labour-clerk", q)
 	office := subscribeAs(t, env, "demo-credit-office", `subscription { creditEvents(departments: ["labour"], types: [LISTED]) { type sector summary } }`)
-	// Subscriptions start asynchronously: wait until all three listen (bounded at 10 s).
-	for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < 3; {
+	public := subscribeAs(t, env, "", q)
+	// Subscriptions start asynchronously: wait until all four listen (bounded at 10 s).
+	for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < 4; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of 3 subscriptions started", env.db.Events.Subscribers())
+			t.Fatalf("%d of 4 subscriptions started", env.db.Events.Subscribers())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	var ent struct{ CreateMarketEntity struct{ ID string } }
 	env.as("demo-market-clerk").mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州事件某公司"}) { id } }`, nil, &ent)
-	list := func(token, dep, listType, src string) {
+	today := vocab.SystemClock.Today()
+	listOn := func(token, dep, listType, src string, on time.Time) {
 		env.as(token).mustData(`mutation($d: ID!, $e: ID!, $t: ListEntryListType!, $src: String!, $on: Date!) { createListEntry(input: {departmentID: $d,
 			entityID: $e, sourceSystem: "ev", sourceRecordID: $src, severity: GENERAL, listType: $t, listedOn: $on, reason: "r", basis: "b", decisionNo: $src}) { id } }`,
-			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": vocab.SystemClock.Today().Format(time.DateOnly)}, nil)
+			map[string]any{"d": env.departmentID(dep), "e": ent.CreateMarketEntity.ID, "t": listType, "src": src, "on": on.Format(time.DateOnly)}, nil)
 	}
+	list := func(token, dep, listType, src string) { listOn(token, dep, listType, src, today) }
+	// A listing whose publicity ended long ago (an import of history) is not streamed to the
+	// public, which node(id) would not show it either; the current one is.
+	listOn("demo-market-clerk", "market-320500", "MS_ABNORMAL_OPERATION", "EV-OLD", today.AddDate(-6, 0, 0))
 	// A market listing the market clerk sees; the labour clerk (who reads only labour records) does not.
 	list("demo-market-clerk", "market-320500", "MS_ABNORMAL_OPERATION", "EV-1")
+	if typ, sec, sum := market.event(); typ != "LISTED" || sec != "MARKET" || !strings.Contains(sum, "EV-OLD") {
+		t.Errorf("market clerk got %s %s %q, want the EV-OLD listing it may read", typ, sec, sum)
+	}
 	if typ, sec, _ := market.event(); typ != "LISTED" || sec != "MARKET" {
 		t.Errorf("market clerk got %s %s", typ, sec)
+	}
+	if typ, _, sum := public.event(); typ != "LISTED" || !strings.Contains(sum, "EV-1") {
+		t.Errorf("the public got %s %q first, want the EV-1 listing in publicity", typ, sum)
 	}
 	// A failed write publishes nothing: a duplicate decision number rolls back.
 	r := env.as("demo-labour-clerk").post(`mutation($d: ID!, $e: ID!) { a: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "ev",

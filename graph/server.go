@@ -26,8 +26,16 @@ type HandlerConfig struct {
 	Authorizer *authz.Authorizer
 	// Ledger is the write engine registered on Client (Deps).
 	Ledger *ledger.Engine
-	// Tokens authenticate WebSocket connections, whose token comes in connection_init.
+	// Tokens authenticate WebSocket connections, whose token comes in connection_init, and
+	// each operation on them.
 	Tokens authz.TokenService
+	// AllowedOrigins may open a WebSocket from a browser (the CORS origins); same-origin
+	// pages always may.
+	AllowedOrigins []string
+	// RateLimit is the edge's per-caller rate limit, applied to every operation over a
+	// WebSocket (HTTP requests are limited at the edge): it answers how long the caller must
+	// wait, 0 when the operation may run. Nil for no limit.
+	RateLimit func(context.Context) time.Duration
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
 	// Limits bound each operation's cost, depth and page size; zero means DefaultLimits.
@@ -45,20 +53,8 @@ type HandlerConfig struct {
 func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
 	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger}))
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		// Browsers cannot set headers on a WebSocket: the token comes as a connection parameter.
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			if header := p.Authorization(); header != "" {
-				v, err := cfg.Tokens.Authenticate(ctx, header)
-				if err != nil {
-					return ctx, nil, err
-				}
-				ctx = authz.NewContext(ctx, v)
-			}
-			return ctx, nil, nil
-		},
-	})
+	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
+	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -67,6 +63,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		limits = DefaultLimits
 	}
 	srv.AroundFields(hidePersonIDs)
+	srv.Use(ss) // first: a socket's token and rate limit are checked before anything else
 	srv.Use(costGate{limits})
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
@@ -86,7 +83,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String(), "stack", string(debug.Stack()))
 		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": derrors.CodeInternal}}
 	})
-	return srv
+	return ss.wrap(srv)
 }
 
 // transactioner is entgql.Transactioner made safe for requests that fail before an operation

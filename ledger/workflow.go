@@ -17,7 +17,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/events"
-	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -150,7 +149,7 @@ func (e *Engine) listingEvents(next ent.Mutator) ent.Mutator {
 		if !ok || l.Exemption != "" {
 			return v, nil
 		}
-		ev := events.Event{Sector: l.Sector, RecordID: l.ID, EntityID: l.EntityID, Public: publicity.ListingInPublicity(l, e.today())}
+		ev := events.Event{Sector: l.Sector, RecordID: l.ID, EntityID: l.EntityID}
 		switch {
 		case m.Op().Is(ent.OpCreate):
 			ev.Type, ev.Summary = events.Listed, fmt.Sprintf("%s listed (%s)", l.ListType, l.DecisionNo)

@@ -149,37 +149,51 @@ type rateLimiter struct {
 	m       *metrics
 }
 
-// withRateLimit answers 429 with Retry-After when a caller exceeds its rate. Callers are keyed
-// by token name, the public by client address. It runs after authentication.
+// wrap answers 429 with Retry-After when a caller exceeds its rate. It runs after
+// authentication; it also records the client's address for the limits of WebSocket operations.
 func (l *rateLimiter) wrap(next http.Handler) http.Handler {
-	if l.limit <= 0 {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := "public:" + clientIP(r)
-		if v := authz.FromContext(r.Context()); v != nil && v.TokenName != authz.PublicSubject {
-			key = "token:" + v.TokenName
-		}
-		l.mu.Lock()
-		b, ok := l.buckets[key]
-		if !ok {
-			if len(l.buckets) > 100000 { // bounded memory under address scans
-				l.buckets = map[string]*rate.Limiter{}
-			}
-			b = rate.NewLimiter(l.limit, l.burst)
-			l.buckets[key] = b
-		}
-		l.mu.Unlock()
-		res := b.Reserve()
-		if d := res.Delay(); d > 0 {
-			res.Cancel()
-			l.m.denials.WithLabelValues("rate_limited").Inc()
+		r = r.WithContext(context.WithValue(r.Context(), clientAddrKey{}, clientIP(r)))
+		if d := l.wait(r.Context()); d > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(d/time.Second)+1))
 			derrors.WriteHTTP(w, http.StatusTooManyRequests, derrors.CodeRateLimited, "too many requests; retry after the time in Retry-After")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+type clientAddrKey struct{}
+
+// wait takes one request from the caller's bucket and answers 0, or answers how long the
+// caller must wait and takes nothing. Callers are keyed by token name, the public by client
+// address; HTTP requests and WebSocket operations share the bucket.
+func (l *rateLimiter) wait(ctx context.Context) time.Duration {
+	if l.limit <= 0 {
+		return 0
+	}
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	key := "public:" + addr
+	if v := authz.FromContext(ctx); v != nil && v.TokenName != authz.PublicSubject {
+		key = "token:" + v.TokenName
+	}
+	l.mu.Lock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) > 100000 { // bounded memory under address scans
+			l.buckets = map[string]*rate.Limiter{}
+		}
+		b = rate.NewLimiter(l.limit, l.burst)
+		l.buckets[key] = b
+	}
+	l.mu.Unlock()
+	res := b.Reserve()
+	d := res.Delay()
+	if d > 0 {
+		res.Cancel()
+		l.m.denials.WithLabelValues("rate_limited").Inc()
+	}
+	return d
 }
 
 func clientIP(r *http.Request) string {
@@ -207,6 +221,9 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 		return resp
 	}
 	oc := graphql.GetOperationContext(ctx)
+	if resp == nil && (oc.Operation == nil || oc.Operation.Operation != ast.Subscription) {
+		return resp // a socket asking past a query's one response: nothing ran
+	}
 	op := graph.OperationName(oc)
 	outcome := "OK"
 	if resp != nil && len(resp.Errors) > 0 {
@@ -226,7 +243,11 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if v := authz.FromContext(ctx); v != nil {
 		token = v.TokenName
 	}
-	o.logger.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "token", token, "operation", op,
+	transport := "http"
+	if graph.OverSocket(ctx) {
+		transport = "websocket"
+	}
+	o.logger.InfoContext(ctx, "graphql", "request_id", RequestID(ctx), "transport", transport, "token", token, "operation", op,
 		"outcome", outcome, "duration_ms", float64(d.Microseconds())/1000)
 	return resp
 }

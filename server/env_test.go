@@ -26,7 +26,13 @@ type testEnv struct {
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
-	env := &testEnv{db: storagetest.OpenSQLite(t, storagetest.Options{})}
+	return newEnvOn(t, storagetest.Engine{Name: "sqlite", Open: storagetest.OpenSQLite})
+}
+
+// newEnvOn is newEnv on engine e.
+func newEnvOn(t *testing.T, e storagetest.Engine) *testEnv {
+	t.Helper()
+	env := &testEnv{db: e.Open(t, storagetest.Options{})}
 	acc := seedtest.DemoAccess(t, env.db)
 	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets
 	env.srv = httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger,

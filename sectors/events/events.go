@@ -42,11 +42,8 @@ type Event struct {
 	Sector   vocab.Sector // sector of the record
 	RecordID int
 	EntityID int // 0 when the subject is a person
-	// Public is set when the record is public (a listing in publicity), so readers of public
-	// records of the sector may see the event.
-	Public  bool
-	Summary string
-	At      time.Time
+	Summary  string
+	At       time.Time
 }
 
 // Broker fans events out to subscribers. It is safe for concurrent use; a slow subscriber

@@ -82,12 +82,6 @@ func SpanOf(r *ent.PublicityRule, start time.Time) Span {
 	return Span{Start: start, MinEnd: start.AddDate(0, r.MinMonths, 0), MaxEnd: start.AddDate(0, r.MaxMonths, -1)}
 }
 
-// ListingInPublicity reports whether a list entry is public on day: published, not removed,
-// and its planned end not passed. It agrees with Predicate(vocab.RecordListEntry, day).
-func ListingInPublicity(l *ent.ListEntry, day time.Time) bool {
-	return l.Status == vocab.Published && l.RemovedOn == nil && (l.PlannedEndOn == nil || !l.PlannedEndOn.Before(day))
-}
-
 // ActiveListing selects the list entries in force on day that carry consequences: published,
 // not under objection or exempt, listed by day and neither removed nor past their planned end.
 // Joint punishment and the evaluation read listings through it.

@@ -1,0 +1,239 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// The graphql-transport-ws close codes the socket ends with when access is refused: a
+// rejected connection_init (the protocol's "Forbidden"), and rights that ended while the
+// connection was open — a revoked or expired token (its "Unauthorized", which clients such as
+// graphql-ws treat as fatal rather than reconnecting).
+const (
+	closeForbidden    = 4403
+	closeUnauthorized = 4401
+)
+
+// socketRecheck is how often an open socket's token is checked again: revocation and expiry
+// end a connection's rights within this interval (and the promise is 5 s).
+const socketRecheck = 2 * time.Second
+
+// socket is one WebSocket connection's access state: the credential it authenticated with and
+// how to end it. Every operation on it authenticates again, and a watcher re-checks the token
+// while it is open, so a socket never outlives its token's rights.
+type socket struct {
+	header string // the Authorization value, from connection_init or the upgrade request
+
+	mu     sync.Mutex
+	code   int // the close code to send instead of a normal closure; 0 for none
+	cancel context.CancelFunc
+}
+
+type socketKey struct{}
+
+// socketOf returns the connection an operation came over, nil for plain HTTP.
+func socketOf(ctx context.Context) *socket { s, _ := ctx.Value(socketKey{}).(*socket); return s }
+
+// OverSocket tells whether the operation in ctx came over a WebSocket (logs say so).
+func OverSocket(ctx context.Context) bool { return socketOf(ctx) != nil }
+
+// end closes the connection with code: its operations stop and no more events are sent.
+func (s *socket) end(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.code == 0 {
+		s.code = code
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+}
+
+// closeCode is the code to close with: the one end chose, in place of gqlgen's normal closure.
+func (s *socket) closeCode(code int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.code != 0 && code == transport.WebsocketCloseNormalClosure {
+		return s.code
+	}
+	return code
+}
+
+// sockets authenticates WebSocket connections the way the HTTP edge authenticates requests.
+type sockets struct {
+	tokens authz.TokenService
+	logger *slog.Logger
+	// rateLimit is the edge's per-caller rate limit, applied to each operation; nil for none.
+	rateLimit func(context.Context) time.Duration
+	recheck   time.Duration
+}
+
+// transport is the WebSocket transport: origins allowed by CORS may open a socket (same-origin
+// pages always may), the token comes in connection_init (browsers cannot set headers on a
+// WebSocket), and refusals close with graphql-transport-ws codes.
+func (ss sockets) transport(origins []string) transport.Websocket {
+	return transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		Implementation:        acceptor{transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: origins}}},
+		InitFunc:              ss.init,
+	}
+}
+
+// wrap marks upgrade requests with a fresh socket before gqlgen accepts them.
+func (ss sockets) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			s := &socket{header: r.Header.Get("Authorization")}
+			r = r.WithContext(context.WithValue(r.Context(), socketKey{}, s))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// init authenticates connection_init's Authorization (or else the upgrade request's) and
+// starts the watcher that ends the connection when the token stops being valid.
+func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	s := socketOf(ctx)
+	if s == nil { // not through wrap: refuse rather than run unauthenticated
+		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, errors.New("Forbidden")
+	}
+	if h := p.Authorization(); h != "" {
+		s.header = h
+	}
+	v, err := ss.tokens.Authenticate(ctx, s.header)
+	if err != nil {
+		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+publicMessage(err))
+		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
+	}
+	ctx, cancel := context.WithCancel(authz.NewContext(ctx, v))
+	s.mu.Lock()
+	s.cancel = cancel
+	s.mu.Unlock()
+	if s.header != "" {
+		go ss.watch(ctx, s)
+	}
+	return ctx, nil, nil
+}
+
+// watch checks the socket's token every recheck interval and ends the connection once it is
+// revoked or expired. A database that does not answer ends nothing: operations still
+// authenticate one by one.
+func (ss sockets) watch(ctx context.Context, s *socket) {
+	every := ss.recheck
+	if every <= 0 {
+		every = socketRecheck
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := ss.tokens.Authenticate(ctx, s.header); errors.Is(err, derrors.Unauthenticated) {
+			ss.logger.InfoContext(ctx, "websocket closed: token no longer valid")
+			s.end(closeUnauthorized)
+			return
+		}
+	}
+}
+
+// The gate runs before any other check of an operation: over a socket, the token is
+// authenticated again and the caller's rate limit applies, exactly as at the HTTP edge.
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = sockets{}
+
+func (sockets) ExtensionName() string                          { return "SocketGate" }
+func (sockets) Validate(schema graphql.ExecutableSchema) error { return nil }
+
+func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	s := socketOf(ctx)
+	if s == nil {
+		return nil // HTTP: the edge has authenticated and rate-limited the request
+	}
+	if _, err := ss.tokens.Authenticate(ctx, s.header); err != nil {
+		code := derrors.CodeUnavailable
+		if errors.Is(err, derrors.Unauthenticated) {
+			code = derrors.CodeUnauthenticated
+			s.end(closeUnauthorized)
+		}
+		return &gqlerror.Error{Message: publicMessage(err), Extensions: map[string]any{"code": code}}
+	}
+	if ss.rateLimit != nil {
+		if wait := ss.rateLimit(ctx); wait > 0 {
+			return &gqlerror.Error{Message: fmt.Sprintf("too many requests; retry after %d s", int(wait/time.Second)+1),
+				Extensions: map[string]any{"code": derrors.CodeRateLimited, "retryAfter": int(wait/time.Second) + 1}}
+		}
+	}
+	return nil
+}
+
+// publicMessage is an authentication error as callers may read it: the category's sentence,
+// without infrastructure details.
+func publicMessage(err error) string {
+	if errors.Is(err, derrors.Unavailable) {
+		return "the service is temporarily unavailable; try again shortly"
+	}
+	return authz.ErrBadToken.Error()
+}
+
+// acceptor accepts WebSocket connections with coder/websocket and gives each the socket's
+// close code: gqlgen closes a cancelled connection as a normal closure (1000), which would
+// tell clients to reconnect at once.
+type acceptor struct {
+	transport.CoderWebsocketImplementation
+}
+
+func (a acceptor) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := a.CoderWebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	s := socketOf(r.Context())
+	if s == nil {
+		return c, nil
+	}
+	return &socketConn{WebsocketConn: c, s: s}, nil
+}
+
+// socketConn is a connection that closes with its socket's code and keeps the adapter's
+// read limit and read deadlines.
+type socketConn struct {
+	transport.WebsocketConn
+	s *socket
+}
+
+func (c *socketConn) WriteClose(code int, msg string) error {
+	if got := c.s.closeCode(code); got != code {
+		code, msg = got, "Unauthorized: the token was revoked or has expired"
+	}
+	return c.WebsocketConn.WriteClose(code, msg)
+}
+
+func (c *socketConn) SetReadLimit(limit int64) {
+	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
+		l.SetReadLimit(limit)
+	}
+}
+
+func (c *socketConn) SetReadDeadline(t time.Time) error {
+	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
+		return d.SetReadDeadline(t)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/server"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// wsClient is a minimal graphql-transport-ws client.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+// dialWS opens a socket to srv's /query from origin ("" for none).
+func dialWS(t *testing.T, srv *httptest.Server, origin string) (*wsClient, *http.Response, error) {
+	t.Helper()
+	h := http.Header{"Sec-WebSocket-Protocol": {"graphql-transport-ws"}}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	conn, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/query", h)
+	if err != nil {
+		return nil, res, err
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &wsClient{t: t, conn: conn}, res, nil
+}
+
+func (c *wsClient) send(v any) {
+	c.t.Helper()
+	if err := c.conn.WriteJSON(v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// init sends connection_init with the secret (none for the public) and returns the reply, or
+// the close error that came instead.
+func (c *wsClient) init(secret string) (map[string]any, error) {
+	payload := map[string]any{}
+	if secret != "" {
+		payload["Authorization"] = "Bearer " + secret
+	}
+	c.send(map[string]any{"type": "connection_init", "payload": payload})
+	return c.next(10 * time.Second)
+}
+
+// next returns the next protocol message other than pings, or the error that ended the
+// socket (a *websocket.CloseError when the server closed it), waiting at most wait.
+func (c *wsClient) next(wait time.Duration) (map[string]any, error) {
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(wait))
+		_, raw, err := c.conn.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		switch m["type"] {
+		case "ping", "ka":
+			c.send(map[string]any{"type": "pong"})
+		case "connection_error": // gqlgen's notice before it closes; the close frame follows
+		default:
+			return m, nil
+		}
+	}
+}
+
+// closeCode waits at most wait for the server to close the socket and returns its code; -1
+// when the socket stayed open.
+func (c *wsClient) closeCode(wait time.Duration) int {
+	c.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		m, err := c.next(time.Until(deadline))
+		var ce *websocket.CloseError
+		switch {
+		case errors.As(err, &ce):
+			return ce.Code
+		case err != nil:
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() {
+				return -1
+			}
+			c.t.Fatalf("socket ended without a close frame: %v", err)
+		case m["type"] == "next" || m["type"] == "error":
+			c.t.Logf("message while waiting for the close: %v", m)
+		}
+	}
+}
+
+// query runs one operation over the socket and returns its errors' codes (none on success).
+func (c *wsClient) query(id, q string) []string {
+	c.t.Helper()
+	c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": q}})
+	var codes []string
+	for {
+		m, err := c.next(10 * time.Second)
+		if err != nil {
+			c.t.Fatalf("operation %s: %v", id, err)
+		}
+		if m["id"] != id {
+			continue
+		}
+		switch m["type"] {
+		case "next":
+			p, _ := m["payload"].(map[string]any)
+			errs, _ := p["errors"].([]any)
+			for _, e := range errs {
+				code, _ := e.(map[string]any)["extensions"].(map[string]any)["code"].(string)
+				codes = append(codes, code)
+			}
+		case "error":
+			for _, e := range m["payload"].([]any) {
+				code, _ := e.(map[string]any)["extensions"].(map[string]any)["code"].(string)
+				codes = append(codes, code)
+			}
+			return codes
+		case "complete":
+			return codes
+		}
+	}
+}
+
+// lockedBuffer collects log lines written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// A WebSocket is held to what HTTP is: the same authentication (at connection_init, for every
+// operation, and for as long as it is open), the same rate limit, the same logs, the same
+// allowed origins; a refusal closes with the protocol's codes, never a normal closure that
+// clients would answer by reconnecting.
+func TestWebSocketIsHTTP(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnvOn(t, e)
+		ctx := context.Background()
+		logs := &lockedBuffer{}
+		serve := func(edge server.EdgeConfig) *httptest.Server {
+			srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer,
+				Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Edge: edge}))
+			t.Cleanup(srv.Close)
+			return srv
+		}
+		srv := serve(server.EdgeConfig{CORSOrigins: []string{"https://frontend.example.gov.cn"}})
+		issue := func(t *testing.T, name string, expires time.Duration) string {
+			t.Helper()
+			secret, err := env.tokens.Issue(ctx, authz.IssueRequest{Name: name, Department: "market", Role: authz.RoleClerk, Expires: expires})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return secret
+		}
+
+		t.Run("a bad token at connection_init closes with 4403", func(t *testing.T) {
+			for _, secret := range []string{"cg_not-a-token", "garbage"} {
+				c, _, err := dialWS(t, srv, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := c.init(secret)
+				var ce *websocket.CloseError
+				if !errors.As(err, &ce) || ce.Code != 4403 {
+					t.Errorf("connection_init with %q: answered %v, error %v; want a close with 4403", secret, m, err)
+				}
+			}
+		})
+
+		t.Run("origins allowed by CORS may open a socket, others may not", func(t *testing.T) {
+			if _, _, err := dialWS(t, srv, "https://frontend.example.gov.cn"); err != nil {
+				t.Errorf("allowed origin refused: %v", err)
+			}
+			if _, res, err := dialWS(t, srv, "https://evil.example"); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+				t.Errorf("foreign origin: err %v, response %v; want 403", err, res)
+			}
+		})
+
+		t.Run("every operation authenticates again", func(t *testing.T) {
+			c, _, err := dialWS(t, srv, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m, err := c.init(issue(t, "ws-per-op", 0)); err != nil || m["type"] != "connection_ack" {
+				t.Fatalf("init: %v %v", m, err)
+			}
+			if codes := c.query("1", `{ viewer { role } }`); len(codes) != 0 {
+				t.Fatalf("before revocation: %v", codes)
+			}
+			if err := env.tokens.Revoke(ctx, "ws-per-op"); err != nil {
+				t.Fatal(err)
+			}
+			// At once — before any periodic check could have run — the next operation is refused.
+			c.send(map[string]any{"id": "2", "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
+			for {
+				m, err := c.next(5 * time.Second)
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					if ce.Code != 4401 {
+						t.Errorf("closed with %d, want 4401", ce.Code)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("after revocation: %v", err)
+				}
+				if m["type"] == "next" {
+					p := m["payload"].(map[string]any)
+					if p["data"] != nil {
+						t.Fatalf("a revoked token's operation ran: %v", m)
+					}
+				}
+			}
+		})
+
+		for _, end := range []struct {
+			name string
+			do   func(t *testing.T) string // returns the secret; the token's rights end soon after
+		}{
+			{"revocation", func(t *testing.T) string {
+				secret := issue(t, "ws-revoked", 0)
+				time.AfterFunc(200*time.Millisecond, func() { _ = env.tokens.Revoke(ctx, "ws-revoked") })
+				return secret
+			}},
+			{"expiry", func(t *testing.T) string { return issue(t, "ws-expiring", time.Second) }},
+		} {
+			t.Run(end.name+" ends an open subscription within 5 s, closing with 4401", func(t *testing.T) {
+				c, _, err := dialWS(t, srv, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				secret := end.do(t)
+				if m, err := c.init(secret); err != nil || m["type"] != "connection_ack" {
+					t.Fatalf("init: %v %v", m, err)
+				}
+				c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": `subscription { creditEvents { type } }`}})
+				start := time.Now()
+				if code := c.closeCode(6 * time.Second); code != 4401 {
+					t.Fatalf("socket closed with %d (-1: still open) %s after the token's rights were to end; want 4401 within 5 s",
+						code, time.Since(start).Round(time.Millisecond))
+				}
+			})
+		}
+
+		t.Run("operations share the caller's HTTP rate limit and are logged", func(t *testing.T) {
+			limited := serve(server.EdgeConfig{RatePerToken: 0.5, RateBurst: 3})
+			c, _, err := dialWS(t, limited, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret := issue(t, "ws-limited", 0)
+			if m, err := c.init(secret); err != nil || m["type"] != "connection_ack" {
+				t.Fatalf("init: %v %v", m, err)
+			}
+			var ok, refused int
+			for i := range 5 {
+				codes := c.query(string(rune('a'+i)), `{ viewer { role } }`)
+				switch {
+				case len(codes) == 0:
+					ok++
+				case codes[0] == "RATE_LIMITED":
+					refused++
+				default:
+					t.Fatalf("operation %d: %v", i, codes)
+				}
+			}
+			if ok != 3 || refused != 2 {
+				t.Errorf("%d ran and %d were refused; want the burst of 3 to run and 2 refused", ok, refused)
+			}
+			// The same bucket as HTTP: the token's next HTTP request is refused too.
+			req, _ := http.NewRequest(http.MethodPost, limited.URL+"/query", strings.NewReader(`{"query":"{ viewer { role } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("HTTP after the socket used the burst: %d, want 429", res.StatusCode)
+			}
+			outcomes := map[string]int{}
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if _, after, ok := strings.Cut(line, `"transport":"websocket","token":"ws-limited","operation":"query viewer","outcome":"`); ok {
+					outcomes[strings.SplitN(after, `"`, 2)[0]]++
+				}
+			}
+			if outcomes["OK"] != ok || outcomes["RATE_LIMITED"] != refused {
+				t.Errorf("logged outcomes %v for %d that ran and %d refused:\n%s", outcomes, ok, refused, logs.String())
+			}
+		})
+	})
+}
