@@ -32,7 +32,9 @@ func TestWritesAnswerHiddenRowsAsMissingOnes(t *testing.T) {
 		}
 		for typ, query := range nodes {
 			var all struct {
-				Conn struct{ Edges []struct{ Node struct{ ID string } } } `json:"conn"`
+				Conn struct {
+					Edges []struct{ Node struct{ ID string } }
+				} `json:"conn"`
 			}
 			env.as("demo-auditor-all").mustData(`{ conn: `+query+`(first: 200) { edges { node { id } } } }`, nil, &all)
 			for _, c := range callers {
