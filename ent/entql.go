@@ -608,8 +608,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldReplyDeadline:    {Type: field.TypeTime, Column: priornotice.FieldReplyDeadline},
 			priornotice.FieldHearingRequested: {Type: field.TypeBool, Column: priornotice.FieldHearingRequested},
 			priornotice.FieldStatements:       {Type: field.TypeString, Column: priornotice.FieldStatements},
+			priornotice.FieldRepliedOn:        {Type: field.TypeTime, Column: priornotice.FieldRepliedOn},
 			priornotice.FieldReplyHandled:     {Type: field.TypeBool, Column: priornotice.FieldReplyHandled},
 			priornotice.FieldOutcome:          {Type: field.TypeString, Column: priornotice.FieldOutcome},
+			priornotice.FieldHandledOn:        {Type: field.TypeTime, Column: priornotice.FieldHandledOn},
 			priornotice.FieldPersonID:         {Type: field.TypeInt, Column: priornotice.FieldPersonID},
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
@@ -4904,6 +4906,11 @@ func (f *PriorNoticeFilter) WhereStatements(p entql.StringP) {
 	f.Where(p.Field(priornotice.FieldStatements))
 }
 
+// WhereRepliedOn applies the entql time.Time predicate on the replied_on field.
+func (f *PriorNoticeFilter) WhereRepliedOn(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldRepliedOn))
+}
+
 // WhereReplyHandled applies the entql bool predicate on the reply_handled field.
 func (f *PriorNoticeFilter) WhereReplyHandled(p entql.BoolP) {
 	f.Where(p.Field(priornotice.FieldReplyHandled))
@@ -4912,6 +4919,11 @@ func (f *PriorNoticeFilter) WhereReplyHandled(p entql.BoolP) {
 // WhereOutcome applies the entql string predicate on the outcome field.
 func (f *PriorNoticeFilter) WhereOutcome(p entql.StringP) {
 	f.Where(p.Field(priornotice.FieldOutcome))
+}
+
+// WhereHandledOn applies the entql time.Time predicate on the handled_on field.
+func (f *PriorNoticeFilter) WhereHandledOn(p entql.TimeP) {
+	f.Where(p.Field(priornotice.FieldHandledOn))
 }
 
 // WherePersonID applies the entql int predicate on the person_id field.

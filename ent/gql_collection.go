@@ -5507,6 +5507,11 @@ func (_q *PriorNoticeQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, priornotice.FieldStatements)
 				fieldSeen[priornotice.FieldStatements] = struct{}{}
 			}
+		case "repliedOn":
+			if _, ok := fieldSeen[priornotice.FieldRepliedOn]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldRepliedOn)
+				fieldSeen[priornotice.FieldRepliedOn] = struct{}{}
+			}
 		case "replyHandled":
 			if _, ok := fieldSeen[priornotice.FieldReplyHandled]; !ok {
 				selectedFields = append(selectedFields, priornotice.FieldReplyHandled)
@@ -5516,6 +5521,11 @@ func (_q *PriorNoticeQuery) collectField(ctx context.Context, oneNode bool, opCt
 			if _, ok := fieldSeen[priornotice.FieldOutcome]; !ok {
 				selectedFields = append(selectedFields, priornotice.FieldOutcome)
 				fieldSeen[priornotice.FieldOutcome] = struct{}{}
+			}
+		case "handledOn":
+			if _, ok := fieldSeen[priornotice.FieldHandledOn]; !ok {
+				selectedFields = append(selectedFields, priornotice.FieldHandledOn)
+				fieldSeen[priornotice.FieldHandledOn] = struct{}{}
 			}
 		case "personID":
 			if _, ok := fieldSeen[priornotice.FieldPersonID]; !ok {

@@ -1317,18 +1317,14 @@ func (c *PractitionerUpdateOne) SetInput(i UpdatePractitionerInput) *Practitione
 
 // CreatePriorNoticeInput represents a mutation input for creating priornotices.
 type CreatePriorNoticeInput struct {
-	NoticeNo         string
-	ListType         string
-	Facts            string
-	ServedOn         time.Time
-	ServiceMethod    priornotice.ServiceMethod
-	ReplyDeadline    time.Time
-	HearingRequested *bool
-	Statements       *string
-	ReplyHandled     *bool
-	Outcome          *string
-	PersonID         int
-	DepartmentID     int
+	NoticeNo      string
+	ListType      string
+	Facts         string
+	ServedOn      time.Time
+	ServiceMethod priornotice.ServiceMethod
+	ReplyDeadline time.Time
+	PersonID      int
+	DepartmentID  int
 }
 
 // Mutate applies the CreatePriorNoticeInput on the PriorNoticeMutation builder.
@@ -1339,92 +1335,12 @@ func (i *CreatePriorNoticeInput) Mutate(m *PriorNoticeMutation) {
 	m.SetServedOn(i.ServedOn)
 	m.SetServiceMethod(i.ServiceMethod)
 	m.SetReplyDeadline(i.ReplyDeadline)
-	if v := i.HearingRequested; v != nil {
-		m.SetHearingRequested(*v)
-	}
-	if v := i.Statements; v != nil {
-		m.SetStatements(*v)
-	}
-	if v := i.ReplyHandled; v != nil {
-		m.SetReplyHandled(*v)
-	}
-	if v := i.Outcome; v != nil {
-		m.SetOutcome(*v)
-	}
 	m.SetPersonID(i.PersonID)
 	m.SetDepartmentID(i.DepartmentID)
 }
 
 // SetInput applies the change-set in the CreatePriorNoticeInput on the PriorNoticeCreate builder.
 func (c *PriorNoticeCreate) SetInput(i CreatePriorNoticeInput) *PriorNoticeCreate {
-	i.Mutate(c.Mutation())
-	return c
-}
-
-// UpdatePriorNoticeInput represents a mutation input for updating priornotices.
-type UpdatePriorNoticeInput struct {
-	NoticeNo         *string
-	ListType         *string
-	Facts            *string
-	ServedOn         *time.Time
-	ServiceMethod    *priornotice.ServiceMethod
-	ReplyDeadline    *time.Time
-	HearingRequested *bool
-	ClearStatements  bool
-	Statements       *string
-	ReplyHandled     *bool
-	ClearOutcome     bool
-	Outcome          *string
-}
-
-// Mutate applies the UpdatePriorNoticeInput on the PriorNoticeMutation builder.
-func (i *UpdatePriorNoticeInput) Mutate(m *PriorNoticeMutation) {
-	if v := i.NoticeNo; v != nil {
-		m.SetNoticeNo(*v)
-	}
-	if v := i.ListType; v != nil {
-		m.SetListType(*v)
-	}
-	if v := i.Facts; v != nil {
-		m.SetFacts(*v)
-	}
-	if v := i.ServedOn; v != nil {
-		m.SetServedOn(*v)
-	}
-	if v := i.ServiceMethod; v != nil {
-		m.SetServiceMethod(*v)
-	}
-	if v := i.ReplyDeadline; v != nil {
-		m.SetReplyDeadline(*v)
-	}
-	if v := i.HearingRequested; v != nil {
-		m.SetHearingRequested(*v)
-	}
-	if i.ClearStatements {
-		m.ClearStatements()
-	}
-	if v := i.Statements; v != nil {
-		m.SetStatements(*v)
-	}
-	if v := i.ReplyHandled; v != nil {
-		m.SetReplyHandled(*v)
-	}
-	if i.ClearOutcome {
-		m.ClearOutcome()
-	}
-	if v := i.Outcome; v != nil {
-		m.SetOutcome(*v)
-	}
-}
-
-// SetInput applies the change-set in the UpdatePriorNoticeInput on the PriorNoticeUpdate builder.
-func (c *PriorNoticeUpdate) SetInput(i UpdatePriorNoticeInput) *PriorNoticeUpdate {
-	i.Mutate(c.Mutation())
-	return c
-}
-
-// SetInput applies the change-set in the UpdatePriorNoticeInput on the PriorNoticeUpdateOne builder.
-func (c *PriorNoticeUpdateOne) SetInput(i UpdatePriorNoticeInput) *PriorNoticeUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -11746,6 +11746,18 @@ type PriorNoticeWhereInput struct {
 	StatementsEqualFold    *string  `json:"statementsEqualFold,omitempty"`
 	StatementsContainsFold *string  `json:"statementsContainsFold,omitempty"`
 
+	// "replied_on" field predicates.
+	RepliedOn       *time.Time  `json:"repliedOn,omitempty"`
+	RepliedOnNEQ    *time.Time  `json:"repliedOnNEQ,omitempty"`
+	RepliedOnIn     []time.Time `json:"repliedOnIn,omitempty"`
+	RepliedOnNotIn  []time.Time `json:"repliedOnNotIn,omitempty"`
+	RepliedOnGT     *time.Time  `json:"repliedOnGT,omitempty"`
+	RepliedOnGTE    *time.Time  `json:"repliedOnGTE,omitempty"`
+	RepliedOnLT     *time.Time  `json:"repliedOnLT,omitempty"`
+	RepliedOnLTE    *time.Time  `json:"repliedOnLTE,omitempty"`
+	RepliedOnIsNil  bool        `json:"repliedOnIsNil,omitempty"`
+	RepliedOnNotNil bool        `json:"repliedOnNotNil,omitempty"`
+
 	// "reply_handled" field predicates.
 	ReplyHandled    *bool `json:"replyHandled,omitempty"`
 	ReplyHandledNEQ *bool `json:"replyHandledNEQ,omitempty"`
@@ -11766,6 +11778,18 @@ type PriorNoticeWhereInput struct {
 	OutcomeNotNil       bool     `json:"outcomeNotNil,omitempty"`
 	OutcomeEqualFold    *string  `json:"outcomeEqualFold,omitempty"`
 	OutcomeContainsFold *string  `json:"outcomeContainsFold,omitempty"`
+
+	// "handled_on" field predicates.
+	HandledOn       *time.Time  `json:"handledOn,omitempty"`
+	HandledOnNEQ    *time.Time  `json:"handledOnNEQ,omitempty"`
+	HandledOnIn     []time.Time `json:"handledOnIn,omitempty"`
+	HandledOnNotIn  []time.Time `json:"handledOnNotIn,omitempty"`
+	HandledOnGT     *time.Time  `json:"handledOnGT,omitempty"`
+	HandledOnGTE    *time.Time  `json:"handledOnGTE,omitempty"`
+	HandledOnLT     *time.Time  `json:"handledOnLT,omitempty"`
+	HandledOnLTE    *time.Time  `json:"handledOnLTE,omitempty"`
+	HandledOnIsNil  bool        `json:"handledOnIsNil,omitempty"`
+	HandledOnNotNil bool        `json:"handledOnNotNil,omitempty"`
 
 	// "person_id" field predicates.
 	PersonID      *int  `json:"personID,omitempty"`
@@ -12159,6 +12183,36 @@ func (i *PriorNoticeWhereInput) P() (predicate.PriorNotice, error) {
 	if i.StatementsContainsFold != nil {
 		predicates = append(predicates, priornotice.StatementsContainsFold(*i.StatementsContainsFold))
 	}
+	if i.RepliedOn != nil {
+		predicates = append(predicates, priornotice.RepliedOnEQ(*i.RepliedOn))
+	}
+	if i.RepliedOnNEQ != nil {
+		predicates = append(predicates, priornotice.RepliedOnNEQ(*i.RepliedOnNEQ))
+	}
+	if len(i.RepliedOnIn) > 0 {
+		predicates = append(predicates, priornotice.RepliedOnIn(i.RepliedOnIn...))
+	}
+	if len(i.RepliedOnNotIn) > 0 {
+		predicates = append(predicates, priornotice.RepliedOnNotIn(i.RepliedOnNotIn...))
+	}
+	if i.RepliedOnGT != nil {
+		predicates = append(predicates, priornotice.RepliedOnGT(*i.RepliedOnGT))
+	}
+	if i.RepliedOnGTE != nil {
+		predicates = append(predicates, priornotice.RepliedOnGTE(*i.RepliedOnGTE))
+	}
+	if i.RepliedOnLT != nil {
+		predicates = append(predicates, priornotice.RepliedOnLT(*i.RepliedOnLT))
+	}
+	if i.RepliedOnLTE != nil {
+		predicates = append(predicates, priornotice.RepliedOnLTE(*i.RepliedOnLTE))
+	}
+	if i.RepliedOnIsNil {
+		predicates = append(predicates, priornotice.RepliedOnIsNil())
+	}
+	if i.RepliedOnNotNil {
+		predicates = append(predicates, priornotice.RepliedOnNotNil())
+	}
 	if i.ReplyHandled != nil {
 		predicates = append(predicates, priornotice.ReplyHandledEQ(*i.ReplyHandled))
 	}
@@ -12209,6 +12263,36 @@ func (i *PriorNoticeWhereInput) P() (predicate.PriorNotice, error) {
 	}
 	if i.OutcomeContainsFold != nil {
 		predicates = append(predicates, priornotice.OutcomeContainsFold(*i.OutcomeContainsFold))
+	}
+	if i.HandledOn != nil {
+		predicates = append(predicates, priornotice.HandledOnEQ(*i.HandledOn))
+	}
+	if i.HandledOnNEQ != nil {
+		predicates = append(predicates, priornotice.HandledOnNEQ(*i.HandledOnNEQ))
+	}
+	if len(i.HandledOnIn) > 0 {
+		predicates = append(predicates, priornotice.HandledOnIn(i.HandledOnIn...))
+	}
+	if len(i.HandledOnNotIn) > 0 {
+		predicates = append(predicates, priornotice.HandledOnNotIn(i.HandledOnNotIn...))
+	}
+	if i.HandledOnGT != nil {
+		predicates = append(predicates, priornotice.HandledOnGT(*i.HandledOnGT))
+	}
+	if i.HandledOnGTE != nil {
+		predicates = append(predicates, priornotice.HandledOnGTE(*i.HandledOnGTE))
+	}
+	if i.HandledOnLT != nil {
+		predicates = append(predicates, priornotice.HandledOnLT(*i.HandledOnLT))
+	}
+	if i.HandledOnLTE != nil {
+		predicates = append(predicates, priornotice.HandledOnLTE(*i.HandledOnLTE))
+	}
+	if i.HandledOnIsNil {
+		predicates = append(predicates, priornotice.HandledOnIsNil())
+	}
+	if i.HandledOnNotNil {
+		predicates = append(predicates, priornotice.HandledOnNotNil())
 	}
 	if i.PersonID != nil {
 		predicates = append(predicates, priornotice.PersonIDEQ(*i.PersonID))

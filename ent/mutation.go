@@ -26796,8 +26796,10 @@ type PriorNoticeMutation struct {
 	reply_deadline    *time.Time
 	hearing_requested *bool
 	statements        *string
+	replied_on        *time.Time
 	reply_handled     *bool
 	outcome           *string
+	handled_on        *time.Time
 	clearedFields     map[string]struct{}
 	person            *int
 	clearedperson     bool
@@ -27279,6 +27281,55 @@ func (m *PriorNoticeMutation) ResetStatements() {
 	delete(m.clearedFields, priornotice.FieldStatements)
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (m *PriorNoticeMutation) SetRepliedOn(t time.Time) {
+	m.replied_on = &t
+}
+
+// RepliedOn returns the value of the "replied_on" field in the mutation.
+func (m *PriorNoticeMutation) RepliedOn() (r time.Time, exists bool) {
+	v := m.replied_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRepliedOn returns the old "replied_on" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldRepliedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRepliedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRepliedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRepliedOn: %w", err)
+	}
+	return oldValue.RepliedOn, nil
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (m *PriorNoticeMutation) ClearRepliedOn() {
+	m.replied_on = nil
+	m.clearedFields[priornotice.FieldRepliedOn] = struct{}{}
+}
+
+// RepliedOnCleared returns if the "replied_on" field was cleared in this mutation.
+func (m *PriorNoticeMutation) RepliedOnCleared() bool {
+	_, ok := m.clearedFields[priornotice.FieldRepliedOn]
+	return ok
+}
+
+// ResetRepliedOn resets all changes to the "replied_on" field.
+func (m *PriorNoticeMutation) ResetRepliedOn() {
+	m.replied_on = nil
+	delete(m.clearedFields, priornotice.FieldRepliedOn)
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (m *PriorNoticeMutation) SetReplyHandled(b bool) {
 	m.reply_handled = &b
@@ -27362,6 +27413,55 @@ func (m *PriorNoticeMutation) OutcomeCleared() bool {
 func (m *PriorNoticeMutation) ResetOutcome() {
 	m.outcome = nil
 	delete(m.clearedFields, priornotice.FieldOutcome)
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (m *PriorNoticeMutation) SetHandledOn(t time.Time) {
+	m.handled_on = &t
+}
+
+// HandledOn returns the value of the "handled_on" field in the mutation.
+func (m *PriorNoticeMutation) HandledOn() (r time.Time, exists bool) {
+	v := m.handled_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHandledOn returns the old "handled_on" field's value of the PriorNotice entity.
+// If the PriorNotice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriorNoticeMutation) OldHandledOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHandledOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHandledOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHandledOn: %w", err)
+	}
+	return oldValue.HandledOn, nil
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (m *PriorNoticeMutation) ClearHandledOn() {
+	m.handled_on = nil
+	m.clearedFields[priornotice.FieldHandledOn] = struct{}{}
+}
+
+// HandledOnCleared returns if the "handled_on" field was cleared in this mutation.
+func (m *PriorNoticeMutation) HandledOnCleared() bool {
+	_, ok := m.clearedFields[priornotice.FieldHandledOn]
+	return ok
+}
+
+// ResetHandledOn resets all changes to the "handled_on" field.
+func (m *PriorNoticeMutation) ResetHandledOn() {
+	m.handled_on = nil
+	delete(m.clearedFields, priornotice.FieldHandledOn)
 }
 
 // SetPersonID sets the "person_id" field.
@@ -27524,7 +27624,7 @@ func (m *PriorNoticeMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PriorNoticeMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 16)
 	if m.created_at != nil {
 		fields = append(fields, priornotice.FieldCreatedAt)
 	}
@@ -27555,11 +27655,17 @@ func (m *PriorNoticeMutation) Fields() []string {
 	if m.statements != nil {
 		fields = append(fields, priornotice.FieldStatements)
 	}
+	if m.replied_on != nil {
+		fields = append(fields, priornotice.FieldRepliedOn)
+	}
 	if m.reply_handled != nil {
 		fields = append(fields, priornotice.FieldReplyHandled)
 	}
 	if m.outcome != nil {
 		fields = append(fields, priornotice.FieldOutcome)
+	}
+	if m.handled_on != nil {
+		fields = append(fields, priornotice.FieldHandledOn)
 	}
 	if m.person != nil {
 		fields = append(fields, priornotice.FieldPersonID)
@@ -27595,10 +27701,14 @@ func (m *PriorNoticeMutation) Field(name string) (ent.Value, bool) {
 		return m.HearingRequested()
 	case priornotice.FieldStatements:
 		return m.Statements()
+	case priornotice.FieldRepliedOn:
+		return m.RepliedOn()
 	case priornotice.FieldReplyHandled:
 		return m.ReplyHandled()
 	case priornotice.FieldOutcome:
 		return m.Outcome()
+	case priornotice.FieldHandledOn:
+		return m.HandledOn()
 	case priornotice.FieldPersonID:
 		return m.PersonID()
 	case priornotice.FieldDepartmentID:
@@ -27632,10 +27742,14 @@ func (m *PriorNoticeMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldHearingRequested(ctx)
 	case priornotice.FieldStatements:
 		return m.OldStatements(ctx)
+	case priornotice.FieldRepliedOn:
+		return m.OldRepliedOn(ctx)
 	case priornotice.FieldReplyHandled:
 		return m.OldReplyHandled(ctx)
 	case priornotice.FieldOutcome:
 		return m.OldOutcome(ctx)
+	case priornotice.FieldHandledOn:
+		return m.OldHandledOn(ctx)
 	case priornotice.FieldPersonID:
 		return m.OldPersonID(ctx)
 	case priornotice.FieldDepartmentID:
@@ -27719,6 +27833,13 @@ func (m *PriorNoticeMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStatements(v)
 		return nil
+	case priornotice.FieldRepliedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRepliedOn(v)
+		return nil
 	case priornotice.FieldReplyHandled:
 		v, ok := value.(bool)
 		if !ok {
@@ -27732,6 +27853,13 @@ func (m *PriorNoticeMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetOutcome(v)
+		return nil
+	case priornotice.FieldHandledOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHandledOn(v)
 		return nil
 	case priornotice.FieldPersonID:
 		v, ok := value.(int)
@@ -27783,8 +27911,14 @@ func (m *PriorNoticeMutation) ClearedFields() []string {
 	if m.FieldCleared(priornotice.FieldStatements) {
 		fields = append(fields, priornotice.FieldStatements)
 	}
+	if m.FieldCleared(priornotice.FieldRepliedOn) {
+		fields = append(fields, priornotice.FieldRepliedOn)
+	}
 	if m.FieldCleared(priornotice.FieldOutcome) {
 		fields = append(fields, priornotice.FieldOutcome)
+	}
+	if m.FieldCleared(priornotice.FieldHandledOn) {
+		fields = append(fields, priornotice.FieldHandledOn)
 	}
 	return fields
 }
@@ -27803,8 +27937,14 @@ func (m *PriorNoticeMutation) ClearField(name string) error {
 	case priornotice.FieldStatements:
 		m.ClearStatements()
 		return nil
+	case priornotice.FieldRepliedOn:
+		m.ClearRepliedOn()
+		return nil
 	case priornotice.FieldOutcome:
 		m.ClearOutcome()
+		return nil
+	case priornotice.FieldHandledOn:
+		m.ClearHandledOn()
 		return nil
 	}
 	return fmt.Errorf("unknown PriorNotice nullable field %s", name)
@@ -27844,11 +27984,17 @@ func (m *PriorNoticeMutation) ResetField(name string) error {
 	case priornotice.FieldStatements:
 		m.ResetStatements()
 		return nil
+	case priornotice.FieldRepliedOn:
+		m.ResetRepliedOn()
+		return nil
 	case priornotice.FieldReplyHandled:
 		m.ResetReplyHandled()
 		return nil
 	case priornotice.FieldOutcome:
 		m.ResetOutcome()
+		return nil
+	case priornotice.FieldHandledOn:
+		m.ResetHandledOn()
 		return nil
 	case priornotice.FieldPersonID:
 		m.ResetPersonID()

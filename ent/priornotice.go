@@ -14,7 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 )
 
-// A prior notice (事先告知书) served on a person before listing.
+// A prior notice (事先告知书) served on a person before listing; the person's reply and its handling are recorded by their own mutations.
 type PriorNotice struct {
 	config `json:"-"`
 	// ID of the ent.
@@ -39,10 +39,14 @@ type PriorNotice struct {
 	HearingRequested bool `json:"hearing_requested,omitempty"`
 	// The person's statements and defence (陈述申辩).
 	Statements string `json:"statements,omitempty"`
+	// Day the reply (statements or hearing request) was received; never after the reply deadline.
+	RepliedOn *time.Time `json:"replied_on,omitempty"`
 	// Whether the reply (or hearing) has been handled.
 	ReplyHandled bool `json:"reply_handled,omitempty"`
 	// Outcome of handling the reply.
 	Outcome string `json:"outcome,omitempty"`
+	// Day the reply was handled.
+	HandledOn *time.Time `json:"handled_on,omitempty"`
 	// The person notified.
 	PersonID int `json:"person_id,omitempty"`
 	// The department giving notice.
@@ -99,7 +103,7 @@ func (*PriorNotice) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case priornotice.FieldNoticeNo, priornotice.FieldListType, priornotice.FieldFacts, priornotice.FieldServiceMethod, priornotice.FieldStatements, priornotice.FieldOutcome:
 			values[i] = new(sql.NullString)
-		case priornotice.FieldCreatedAt, priornotice.FieldUpdatedAt, priornotice.FieldServedOn, priornotice.FieldReplyDeadline:
+		case priornotice.FieldCreatedAt, priornotice.FieldUpdatedAt, priornotice.FieldServedOn, priornotice.FieldReplyDeadline, priornotice.FieldRepliedOn, priornotice.FieldHandledOn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -182,6 +186,13 @@ func (_m *PriorNotice) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Statements = value.String
 			}
+		case priornotice.FieldRepliedOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field replied_on", values[i])
+			} else if value.Valid {
+				_m.RepliedOn = new(time.Time)
+				*_m.RepliedOn = value.Time
+			}
 		case priornotice.FieldReplyHandled:
 			if value, ok := values[i].(*sql.NullBool); !ok {
 				return fmt.Errorf("unexpected type %T for field reply_handled", values[i])
@@ -193,6 +204,13 @@ func (_m *PriorNotice) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field outcome", values[i])
 			} else if value.Valid {
 				_m.Outcome = value.String
+			}
+		case priornotice.FieldHandledOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field handled_on", values[i])
+			} else if value.Valid {
+				_m.HandledOn = new(time.Time)
+				*_m.HandledOn = value.Time
 			}
 		case priornotice.FieldPersonID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -282,11 +300,21 @@ func (_m *PriorNotice) String() string {
 	builder.WriteString("statements=")
 	builder.WriteString(_m.Statements)
 	builder.WriteString(", ")
+	if v := _m.RepliedOn; v != nil {
+		builder.WriteString("replied_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
 	builder.WriteString("reply_handled=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ReplyHandled))
 	builder.WriteString(", ")
 	builder.WriteString("outcome=")
 	builder.WriteString(_m.Outcome)
+	builder.WriteString(", ")
+	if v := _m.HandledOn; v != nil {
+		builder.WriteString("handled_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("person_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PersonID))

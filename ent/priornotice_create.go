@@ -116,6 +116,20 @@ func (_c *PriorNoticeCreate) SetNillableStatements(v *string) *PriorNoticeCreate
 	return _c
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (_c *PriorNoticeCreate) SetRepliedOn(v time.Time) *PriorNoticeCreate {
+	_c.mutation.SetRepliedOn(v)
+	return _c
+}
+
+// SetNillableRepliedOn sets the "replied_on" field if the given value is not nil.
+func (_c *PriorNoticeCreate) SetNillableRepliedOn(v *time.Time) *PriorNoticeCreate {
+	if v != nil {
+		_c.SetRepliedOn(*v)
+	}
+	return _c
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (_c *PriorNoticeCreate) SetReplyHandled(v bool) *PriorNoticeCreate {
 	_c.mutation.SetReplyHandled(v)
@@ -140,6 +154,20 @@ func (_c *PriorNoticeCreate) SetOutcome(v string) *PriorNoticeCreate {
 func (_c *PriorNoticeCreate) SetNillableOutcome(v *string) *PriorNoticeCreate {
 	if v != nil {
 		_c.SetOutcome(*v)
+	}
+	return _c
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (_c *PriorNoticeCreate) SetHandledOn(v time.Time) *PriorNoticeCreate {
+	_c.mutation.SetHandledOn(v)
+	return _c
+}
+
+// SetNillableHandledOn sets the "handled_on" field if the given value is not nil.
+func (_c *PriorNoticeCreate) SetNillableHandledOn(v *time.Time) *PriorNoticeCreate {
+	if v != nil {
+		_c.SetHandledOn(*v)
 	}
 	return _c
 }
@@ -369,6 +397,10 @@ func (_c *PriorNoticeCreate) createSpec() (*PriorNotice, *sqlgraph.CreateSpec) {
 		_spec.SetField(priornotice.FieldStatements, field.TypeString, value)
 		_node.Statements = value
 	}
+	if value, ok := _c.mutation.RepliedOn(); ok {
+		_spec.SetField(priornotice.FieldRepliedOn, field.TypeTime, value)
+		_node.RepliedOn = &value
+	}
 	if value, ok := _c.mutation.ReplyHandled(); ok {
 		_spec.SetField(priornotice.FieldReplyHandled, field.TypeBool, value)
 		_node.ReplyHandled = value
@@ -376,6 +408,10 @@ func (_c *PriorNoticeCreate) createSpec() (*PriorNotice, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Outcome(); ok {
 		_spec.SetField(priornotice.FieldOutcome, field.TypeString, value)
 		_node.Outcome = value
+	}
+	if value, ok := _c.mutation.HandledOn(); ok {
+		_spec.SetField(priornotice.FieldHandledOn, field.TypeTime, value)
+		_node.HandledOn = &value
 	}
 	if nodes := _c.mutation.PersonIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -577,6 +613,24 @@ func (u *PriorNoticeUpsert) ClearStatements() *PriorNoticeUpsert {
 	return u
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (u *PriorNoticeUpsert) SetRepliedOn(v time.Time) *PriorNoticeUpsert {
+	u.Set(priornotice.FieldRepliedOn, v)
+	return u
+}
+
+// UpdateRepliedOn sets the "replied_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsert) UpdateRepliedOn() *PriorNoticeUpsert {
+	u.SetExcluded(priornotice.FieldRepliedOn)
+	return u
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (u *PriorNoticeUpsert) ClearRepliedOn() *PriorNoticeUpsert {
+	u.SetNull(priornotice.FieldRepliedOn)
+	return u
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (u *PriorNoticeUpsert) SetReplyHandled(v bool) *PriorNoticeUpsert {
 	u.Set(priornotice.FieldReplyHandled, v)
@@ -604,6 +658,24 @@ func (u *PriorNoticeUpsert) UpdateOutcome() *PriorNoticeUpsert {
 // ClearOutcome clears the value of the "outcome" field.
 func (u *PriorNoticeUpsert) ClearOutcome() *PriorNoticeUpsert {
 	u.SetNull(priornotice.FieldOutcome)
+	return u
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (u *PriorNoticeUpsert) SetHandledOn(v time.Time) *PriorNoticeUpsert {
+	u.Set(priornotice.FieldHandledOn, v)
+	return u
+}
+
+// UpdateHandledOn sets the "handled_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsert) UpdateHandledOn() *PriorNoticeUpsert {
+	u.SetExcluded(priornotice.FieldHandledOn)
+	return u
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (u *PriorNoticeUpsert) ClearHandledOn() *PriorNoticeUpsert {
+	u.SetNull(priornotice.FieldHandledOn)
 	return u
 }
 
@@ -791,6 +863,27 @@ func (u *PriorNoticeUpsertOne) ClearStatements() *PriorNoticeUpsertOne {
 	})
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (u *PriorNoticeUpsertOne) SetRepliedOn(v time.Time) *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.SetRepliedOn(v)
+	})
+}
+
+// UpdateRepliedOn sets the "replied_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsertOne) UpdateRepliedOn() *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.UpdateRepliedOn()
+	})
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (u *PriorNoticeUpsertOne) ClearRepliedOn() *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.ClearRepliedOn()
+	})
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (u *PriorNoticeUpsertOne) SetReplyHandled(v bool) *PriorNoticeUpsertOne {
 	return u.Update(func(s *PriorNoticeUpsert) {
@@ -823,6 +916,27 @@ func (u *PriorNoticeUpsertOne) UpdateOutcome() *PriorNoticeUpsertOne {
 func (u *PriorNoticeUpsertOne) ClearOutcome() *PriorNoticeUpsertOne {
 	return u.Update(func(s *PriorNoticeUpsert) {
 		s.ClearOutcome()
+	})
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (u *PriorNoticeUpsertOne) SetHandledOn(v time.Time) *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.SetHandledOn(v)
+	})
+}
+
+// UpdateHandledOn sets the "handled_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsertOne) UpdateHandledOn() *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.UpdateHandledOn()
+	})
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (u *PriorNoticeUpsertOne) ClearHandledOn() *PriorNoticeUpsertOne {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.ClearHandledOn()
 	})
 }
 
@@ -1176,6 +1290,27 @@ func (u *PriorNoticeUpsertBulk) ClearStatements() *PriorNoticeUpsertBulk {
 	})
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (u *PriorNoticeUpsertBulk) SetRepliedOn(v time.Time) *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.SetRepliedOn(v)
+	})
+}
+
+// UpdateRepliedOn sets the "replied_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsertBulk) UpdateRepliedOn() *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.UpdateRepliedOn()
+	})
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (u *PriorNoticeUpsertBulk) ClearRepliedOn() *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.ClearRepliedOn()
+	})
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (u *PriorNoticeUpsertBulk) SetReplyHandled(v bool) *PriorNoticeUpsertBulk {
 	return u.Update(func(s *PriorNoticeUpsert) {
@@ -1208,6 +1343,27 @@ func (u *PriorNoticeUpsertBulk) UpdateOutcome() *PriorNoticeUpsertBulk {
 func (u *PriorNoticeUpsertBulk) ClearOutcome() *PriorNoticeUpsertBulk {
 	return u.Update(func(s *PriorNoticeUpsert) {
 		s.ClearOutcome()
+	})
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (u *PriorNoticeUpsertBulk) SetHandledOn(v time.Time) *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.SetHandledOn(v)
+	})
+}
+
+// UpdateHandledOn sets the "handled_on" field to the value that was provided on create.
+func (u *PriorNoticeUpsertBulk) UpdateHandledOn() *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.UpdateHandledOn()
+	})
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (u *PriorNoticeUpsertBulk) ClearHandledOn() *PriorNoticeUpsertBulk {
+	return u.Update(func(s *PriorNoticeUpsert) {
+		s.ClearHandledOn()
 	})
 }
 

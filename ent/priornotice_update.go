@@ -152,6 +152,26 @@ func (_u *PriorNoticeUpdate) ClearStatements() *PriorNoticeUpdate {
 	return _u
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (_u *PriorNoticeUpdate) SetRepliedOn(v time.Time) *PriorNoticeUpdate {
+	_u.mutation.SetRepliedOn(v)
+	return _u
+}
+
+// SetNillableRepliedOn sets the "replied_on" field if the given value is not nil.
+func (_u *PriorNoticeUpdate) SetNillableRepliedOn(v *time.Time) *PriorNoticeUpdate {
+	if v != nil {
+		_u.SetRepliedOn(*v)
+	}
+	return _u
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (_u *PriorNoticeUpdate) ClearRepliedOn() *PriorNoticeUpdate {
+	_u.mutation.ClearRepliedOn()
+	return _u
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (_u *PriorNoticeUpdate) SetReplyHandled(v bool) *PriorNoticeUpdate {
 	_u.mutation.SetReplyHandled(v)
@@ -183,6 +203,26 @@ func (_u *PriorNoticeUpdate) SetNillableOutcome(v *string) *PriorNoticeUpdate {
 // ClearOutcome clears the value of the "outcome" field.
 func (_u *PriorNoticeUpdate) ClearOutcome() *PriorNoticeUpdate {
 	_u.mutation.ClearOutcome()
+	return _u
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (_u *PriorNoticeUpdate) SetHandledOn(v time.Time) *PriorNoticeUpdate {
+	_u.mutation.SetHandledOn(v)
+	return _u
+}
+
+// SetNillableHandledOn sets the "handled_on" field if the given value is not nil.
+func (_u *PriorNoticeUpdate) SetNillableHandledOn(v *time.Time) *PriorNoticeUpdate {
+	if v != nil {
+		_u.SetHandledOn(*v)
+	}
+	return _u
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (_u *PriorNoticeUpdate) ClearHandledOn() *PriorNoticeUpdate {
+	_u.mutation.ClearHandledOn()
 	return _u
 }
 
@@ -316,6 +356,12 @@ func (_u *PriorNoticeUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.StatementsCleared() {
 		_spec.ClearField(priornotice.FieldStatements, field.TypeString)
 	}
+	if value, ok := _u.mutation.RepliedOn(); ok {
+		_spec.SetField(priornotice.FieldRepliedOn, field.TypeTime, value)
+	}
+	if _u.mutation.RepliedOnCleared() {
+		_spec.ClearField(priornotice.FieldRepliedOn, field.TypeTime)
+	}
 	if value, ok := _u.mutation.ReplyHandled(); ok {
 		_spec.SetField(priornotice.FieldReplyHandled, field.TypeBool, value)
 	}
@@ -324,6 +370,12 @@ func (_u *PriorNoticeUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.OutcomeCleared() {
 		_spec.ClearField(priornotice.FieldOutcome, field.TypeString)
+	}
+	if value, ok := _u.mutation.HandledOn(); ok {
+		_spec.SetField(priornotice.FieldHandledOn, field.TypeTime, value)
+	}
+	if _u.mutation.HandledOnCleared() {
+		_spec.ClearField(priornotice.FieldHandledOn, field.TypeTime)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -469,6 +521,26 @@ func (_u *PriorNoticeUpdateOne) ClearStatements() *PriorNoticeUpdateOne {
 	return _u
 }
 
+// SetRepliedOn sets the "replied_on" field.
+func (_u *PriorNoticeUpdateOne) SetRepliedOn(v time.Time) *PriorNoticeUpdateOne {
+	_u.mutation.SetRepliedOn(v)
+	return _u
+}
+
+// SetNillableRepliedOn sets the "replied_on" field if the given value is not nil.
+func (_u *PriorNoticeUpdateOne) SetNillableRepliedOn(v *time.Time) *PriorNoticeUpdateOne {
+	if v != nil {
+		_u.SetRepliedOn(*v)
+	}
+	return _u
+}
+
+// ClearRepliedOn clears the value of the "replied_on" field.
+func (_u *PriorNoticeUpdateOne) ClearRepliedOn() *PriorNoticeUpdateOne {
+	_u.mutation.ClearRepliedOn()
+	return _u
+}
+
 // SetReplyHandled sets the "reply_handled" field.
 func (_u *PriorNoticeUpdateOne) SetReplyHandled(v bool) *PriorNoticeUpdateOne {
 	_u.mutation.SetReplyHandled(v)
@@ -500,6 +572,26 @@ func (_u *PriorNoticeUpdateOne) SetNillableOutcome(v *string) *PriorNoticeUpdate
 // ClearOutcome clears the value of the "outcome" field.
 func (_u *PriorNoticeUpdateOne) ClearOutcome() *PriorNoticeUpdateOne {
 	_u.mutation.ClearOutcome()
+	return _u
+}
+
+// SetHandledOn sets the "handled_on" field.
+func (_u *PriorNoticeUpdateOne) SetHandledOn(v time.Time) *PriorNoticeUpdateOne {
+	_u.mutation.SetHandledOn(v)
+	return _u
+}
+
+// SetNillableHandledOn sets the "handled_on" field if the given value is not nil.
+func (_u *PriorNoticeUpdateOne) SetNillableHandledOn(v *time.Time) *PriorNoticeUpdateOne {
+	if v != nil {
+		_u.SetHandledOn(*v)
+	}
+	return _u
+}
+
+// ClearHandledOn clears the value of the "handled_on" field.
+func (_u *PriorNoticeUpdateOne) ClearHandledOn() *PriorNoticeUpdateOne {
+	_u.mutation.ClearHandledOn()
 	return _u
 }
 
@@ -663,6 +755,12 @@ func (_u *PriorNoticeUpdateOne) sqlSave(ctx context.Context) (_node *PriorNotice
 	if _u.mutation.StatementsCleared() {
 		_spec.ClearField(priornotice.FieldStatements, field.TypeString)
 	}
+	if value, ok := _u.mutation.RepliedOn(); ok {
+		_spec.SetField(priornotice.FieldRepliedOn, field.TypeTime, value)
+	}
+	if _u.mutation.RepliedOnCleared() {
+		_spec.ClearField(priornotice.FieldRepliedOn, field.TypeTime)
+	}
 	if value, ok := _u.mutation.ReplyHandled(); ok {
 		_spec.SetField(priornotice.FieldReplyHandled, field.TypeBool, value)
 	}
@@ -671,6 +769,12 @@ func (_u *PriorNoticeUpdateOne) sqlSave(ctx context.Context) (_node *PriorNotice
 	}
 	if _u.mutation.OutcomeCleared() {
 		_spec.ClearField(priornotice.FieldOutcome, field.TypeString)
+	}
+	if value, ok := _u.mutation.HandledOn(); ok {
+		_spec.SetField(priornotice.FieldHandledOn, field.TypeTime, value)
+	}
+	if _u.mutation.HandledOnCleared() {
+		_spec.ClearField(priornotice.FieldHandledOn, field.TypeTime)
 	}
 	_node = &PriorNotice{config: _u.config}
 	_spec.Assign = _node.assignValues

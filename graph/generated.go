@@ -649,8 +649,10 @@ type ComplexityRoot struct {
 		CreateSpotCheck                 func(childComplexity int, input ent.CreateSpotCheckInput) int
 		DrawInspectionPlan              func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
 		FileObjection                   func(childComplexity int, input FileObjectionInput) int
+		HandlePriorNoticeReply          func(childComplexity int, id int, outcome string) int
 		RecomputeEvaluations            func(childComplexity int) int
 		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
+		ReplyToPriorNotice              func(childComplexity int, id int, input PriorNoticeReplyInput) int
 		SnapshotEnvironmentalCredit     func(childComplexity int, departmentID int, halfYear string) int
 		TransitionObjection             func(childComplexity int, id int, to objection.State, reason *string) int
 		TransitionRepair                func(childComplexity int, id int, to repairapplication.State, reason *string) int
@@ -663,7 +665,6 @@ type ComplexityRoot struct {
 		UpdateMarketEntity              func(childComplexity int, id int, input ent.UpdateMarketEntityInput) int
 		UpdateNaturalPerson             func(childComplexity int, id int, input ent.UpdateNaturalPersonInput) int
 		UpdatePractitioner              func(childComplexity int, id int, input ent.UpdatePractitionerInput) int
-		UpdatePriorNotice               func(childComplexity int, id int, input ent.UpdatePriorNoticeInput) int
 		UpdateSectorRating              func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
 		UpdateServiceProvider           func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
 		UpdateSpotCheck                 func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
@@ -779,6 +780,7 @@ type ComplexityRoot struct {
 		Department       func(childComplexity int) int
 		DepartmentID     func(childComplexity int) int
 		Facts            func(childComplexity int) int
+		HandledOn        func(childComplexity int) int
 		HearingRequested func(childComplexity int) int
 		ID               func(childComplexity int) int
 		ListType         func(childComplexity int) int
@@ -786,6 +788,7 @@ type ComplexityRoot struct {
 		Outcome          func(childComplexity int) int
 		Person           func(childComplexity int) int
 		PersonID         func(childComplexity int) int
+		RepliedOn        func(childComplexity int) int
 		ReplyDeadline    func(childComplexity int) int
 		ReplyHandled     func(childComplexity int) int
 		ServedOn         func(childComplexity int) int
@@ -1158,7 +1161,8 @@ type MutationResolver interface {
 	CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	CreatePriorNotice(ctx context.Context, input ent.CreatePriorNoticeInput) (*ent.PriorNotice, error)
-	UpdatePriorNotice(ctx context.Context, id int, input ent.UpdatePriorNoticeInput) (*ent.PriorNotice, error)
+	ReplyToPriorNotice(ctx context.Context, id int, input PriorNoticeReplyInput) (*ent.PriorNotice, error)
+	HandlePriorNoticeReply(ctx context.Context, id int, outcome string) (*ent.PriorNotice, error)
 	CreateRepairApplication(ctx context.Context, input ent.CreateRepairApplicationInput) (*ent.RepairApplication, error)
 	TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error)
 	FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error)
@@ -3969,6 +3973,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FileObjection(childComplexity, args["input"].(FileObjectionInput)), true
+	case "Mutation.handlePriorNoticeReply":
+		if e.ComplexityRoot.Mutation.HandlePriorNoticeReply == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handlePriorNoticeReply_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandlePriorNoticeReply(childComplexity, args["id"].(int), args["outcome"].(string)), true
 	case "Mutation.recomputeEvaluations":
 		if e.ComplexityRoot.Mutation.RecomputeEvaluations == nil {
 			break
@@ -3986,6 +4001,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemovePolicyRule(childComplexity, args["input"].(PolicyRuleInput)), true
+	case "Mutation.replyToPriorNotice":
+		if e.ComplexityRoot.Mutation.ReplyToPriorNotice == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replyToPriorNotice_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplyToPriorNotice(childComplexity, args["id"].(int), args["input"].(PriorNoticeReplyInput)), true
 	case "Mutation.snapshotEnvironmentalCredit":
 		if e.ComplexityRoot.Mutation.SnapshotEnvironmentalCredit == nil {
 			break
@@ -4118,17 +4144,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePractitioner(childComplexity, args["id"].(int), args["input"].(ent.UpdatePractitionerInput)), true
-	case "Mutation.updatePriorNotice":
-		if e.ComplexityRoot.Mutation.UpdatePriorNotice == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updatePriorNotice_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdatePriorNotice(childComplexity, args["id"].(int), args["input"].(ent.UpdatePriorNoticeInput)), true
 	case "Mutation.updateSectorRating":
 		if e.ComplexityRoot.Mutation.UpdateSectorRating == nil {
 			break
@@ -4670,6 +4685,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PriorNotice.Facts(childComplexity), true
+	case "PriorNotice.handledOn":
+		if e.ComplexityRoot.PriorNotice.HandledOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.HandledOn(childComplexity), true
 	case "PriorNotice.hearingRequested":
 		if e.ComplexityRoot.PriorNotice.HearingRequested == nil {
 			break
@@ -4712,6 +4733,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PriorNotice.PersonID(childComplexity), true
+	case "PriorNotice.repliedOn":
+		if e.ComplexityRoot.PriorNotice.RepliedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriorNotice.RepliedOn(childComplexity), true
 	case "PriorNotice.replyDeadline":
 		if e.ComplexityRoot.PriorNotice.ReplyDeadline == nil {
 			break
@@ -6315,6 +6342,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PractitionerOrder", ec.unmarshalInputPractitionerOrder),
 			graphql.NewInputUnmarshaler("PractitionerWhereInput", ec.unmarshalInputPractitionerWhereInput),
 			graphql.NewInputUnmarshaler("PriorNoticeOrder", ec.unmarshalInputPriorNoticeOrder),
+			graphql.NewInputUnmarshaler("PriorNoticeReplyInput", ec.unmarshalInputPriorNoticeReplyInput),
 			graphql.NewInputUnmarshaler("PriorNoticeWhereInput", ec.unmarshalInputPriorNoticeWhereInput),
 			graphql.NewInputUnmarshaler("PublicityRuleWhereInput", ec.unmarshalInputPublicityRuleWhereInput),
 			graphql.NewInputUnmarshaler("RepairApplicationOrder", ec.unmarshalInputRepairApplicationOrder),
@@ -6339,7 +6367,6 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMarketEntityInput", ec.unmarshalInputUpdateMarketEntityInput),
 			graphql.NewInputUnmarshaler("UpdateNaturalPersonInput", ec.unmarshalInputUpdateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("UpdatePractitionerInput", ec.unmarshalInputUpdatePractitionerInput),
-			graphql.NewInputUnmarshaler("UpdatePriorNoticeInput", ec.unmarshalInputUpdatePriorNoticeInput),
 			graphql.NewInputUnmarshaler("UpdateSectorRatingInput", ec.unmarshalInputUpdateSectorRatingInput),
 			graphql.NewInputUnmarshaler("UpdateServiceProviderInput", ec.unmarshalInputUpdateServiceProviderInput),
 			graphql.NewInputUnmarshaler("UpdateSpotCheckInput", ec.unmarshalInputUpdateSpotCheckInput),
@@ -7800,10 +7827,14 @@ func (ec *executionContext) childFields_PriorNotice(ctx context.Context, field g
 		return ec.fieldContext_PriorNotice_hearingRequested(ctx, field)
 	case "statements":
 		return ec.fieldContext_PriorNotice_statements(ctx, field)
+	case "repliedOn":
+		return ec.fieldContext_PriorNotice_repliedOn(ctx, field)
 	case "replyHandled":
 		return ec.fieldContext_PriorNotice_replyHandled(ctx, field)
 	case "outcome":
 		return ec.fieldContext_PriorNotice_outcome(ctx, field)
+	case "handledOn":
+		return ec.fieldContext_PriorNotice_handledOn(ctx, field)
 	case "personID":
 		return ec.fieldContext_PriorNotice_personID(ctx, field)
 	case "departmentID":
@@ -9530,6 +9561,28 @@ func (ec *executionContext) field_Mutation_fileObjection_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_handlePriorNoticeReply_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "outcome",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["outcome"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removePolicyRule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9541,6 +9594,28 @@ func (ec *executionContext) field_Mutation_removePolicyRule_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replyToPriorNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (PriorNoticeReplyInput, error) {
+			return ec.unmarshalNPriorNoticeReplyInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPriorNoticeReplyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -9816,28 +9891,6 @@ func (ec *executionContext) field_Mutation_updatePractitioner_args(ctx context.C
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdatePractitionerInput, error) {
 			return ec.unmarshalNUpdatePractitionerInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePractitionerInput(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["input"] = arg1
-	return args, nil
-}
-
-func (ec *executionContext) field_Mutation_updatePriorNotice_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
-	var err error
-	args := map[string]any{}
-	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNID2int(ctx, v)
-		})
-	if err != nil {
-		return nil, err
-	}
-	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
-		func(ctx context.Context, v any) (ent.UpdatePriorNoticeInput, error) {
-			return ec.unmarshalNUpdatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePriorNoticeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -24025,17 +24078,17 @@ func (ec *executionContext) fieldContext_Mutation_createPriorNotice(ctx context.
 	return fc, nil
 }
 
-func (ec *executionContext) _Mutation_updatePriorNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Mutation_replyToPriorNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_updatePriorNotice(ctx, field)
+			return ec.fieldContext_Mutation_replyToPriorNotice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().UpdatePriorNotice(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdatePriorNoticeInput))
+			return ec.Resolvers.Mutation().ReplyToPriorNotice(ctx, fc.Args["id"].(int), fc.Args["input"].(PriorNoticeReplyInput))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -24063,7 +24116,7 @@ func (ec *executionContext) _Mutation_updatePriorNotice(ctx context.Context, fie
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Mutation_updatePriorNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Mutation_replyToPriorNotice(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Mutation",
 		Field:      field,
@@ -24080,7 +24133,69 @@ func (ec *executionContext) fieldContext_Mutation_updatePriorNotice(ctx context.
 		}
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Mutation_updatePriorNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+	if fc.Args, err = ec.field_Mutation_replyToPriorNotice_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handlePriorNoticeReply(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handlePriorNoticeReply(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandlePriorNoticeReply(ctx, fc.Args["id"].(int), fc.Args["outcome"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.PriorNotice
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
+			return ec.marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handlePriorNoticeReply(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handlePriorNoticeReply_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26636,6 +26751,29 @@ func (ec *executionContext) fieldContext_PriorNotice_statements(_ context.Contex
 	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
 }
 
+func (ec *executionContext) _PriorNotice_repliedOn(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_repliedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepliedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_repliedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Date")
+}
+
 func (ec *executionContext) _PriorNotice_replyHandled(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26680,6 +26818,29 @@ func (ec *executionContext) _PriorNotice_outcome(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_PriorNotice_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _PriorNotice_handledOn(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriorNotice_handledOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HandledOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriorNotice_handledOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriorNotice", field, false, false, "Date")
 }
 
 func (ec *executionContext) _PriorNotice_personID(ctx context.Context, field graphql.CollectedField, obj *ent.PriorNotice) (ret graphql.Marshaler) {
@@ -41128,7 +41289,7 @@ func (ec *executionContext) unmarshalInputCreatePriorNoticeInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"noticeNo", "listType", "facts", "servedOn", "serviceMethod", "replyDeadline", "hearingRequested", "statements", "replyHandled", "outcome", "personID", "departmentID"}
+	fieldsInOrder := [...]string{"noticeNo", "listType", "facts", "servedOn", "serviceMethod", "replyDeadline", "personID", "departmentID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41177,34 +41338,6 @@ func (ec *executionContext) unmarshalInputCreatePriorNoticeInput(ctx context.Con
 				return it, err
 			}
 			it.ReplyDeadline = data
-		case "hearingRequested":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HearingRequested = data
-		case "statements":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Statements = data
-		case "replyHandled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReplyHandled = data
-		case "outcome":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Outcome = data
 		case "personID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
 			data, err := ec.unmarshalNID2int(ctx, v)
@@ -53818,6 +53951,62 @@ func UnmarshalPriorNoticeOrder(ctx context.Context, raw any) (ent.PriorNoticeOrd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPriorNoticeReplyInput(ctx context.Context, obj any) (PriorNoticeReplyInput, error) {
+	var it PriorNoticeReplyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"receivedOn", "statements", "hearingRequested"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "receivedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receivedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceivedOn = data
+		case "statements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statements = data
+		case "hearingRequested":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HearingRequested = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPriorNoticeReplyInput unmarshals raw into the PriorNoticeReplyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPriorNoticeReplyInput(ctx context.Context, raw any) (PriorNoticeReplyInput, error) {
+	var out PriorNoticeReplyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PriorNoticeReplyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPriorNoticeWhereInput(ctx context.Context, obj any) (ent.PriorNoticeWhereInput, error) {
 	var it ent.PriorNoticeWhereInput
 	if obj == nil {
@@ -53829,7 +54018,7 @@ func (ec *executionContext) unmarshalInputPriorNoticeWhereInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "noticeNo", "noticeNoNEQ", "noticeNoIn", "noticeNoNotIn", "noticeNoGT", "noticeNoGTE", "noticeNoLT", "noticeNoLTE", "noticeNoContains", "noticeNoHasPrefix", "noticeNoHasSuffix", "noticeNoEqualFold", "noticeNoContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeEqualFold", "listTypeContainsFold", "facts", "factsNEQ", "factsIn", "factsNotIn", "factsGT", "factsGTE", "factsLT", "factsLTE", "factsContains", "factsHasPrefix", "factsHasSuffix", "factsEqualFold", "factsContainsFold", "servedOn", "servedOnNEQ", "servedOnIn", "servedOnNotIn", "servedOnGT", "servedOnGTE", "servedOnLT", "servedOnLTE", "serviceMethod", "serviceMethodNEQ", "serviceMethodIn", "serviceMethodNotIn", "replyDeadline", "replyDeadlineNEQ", "replyDeadlineIn", "replyDeadlineNotIn", "replyDeadlineGT", "replyDeadlineGTE", "replyDeadlineLT", "replyDeadlineLTE", "hearingRequested", "hearingRequestedNEQ", "statements", "statementsNEQ", "statementsIn", "statementsNotIn", "statementsGT", "statementsGTE", "statementsLT", "statementsLTE", "statementsContains", "statementsHasPrefix", "statementsHasSuffix", "statementsIsNil", "statementsNotNil", "statementsEqualFold", "statementsContainsFold", "replyHandled", "replyHandledNEQ", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeGT", "outcomeGTE", "outcomeLT", "outcomeLTE", "outcomeContains", "outcomeHasPrefix", "outcomeHasSuffix", "outcomeIsNil", "outcomeNotNil", "outcomeEqualFold", "outcomeContainsFold", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "hasPerson", "hasPersonWith", "hasDepartment", "hasDepartmentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "noticeNo", "noticeNoNEQ", "noticeNoIn", "noticeNoNotIn", "noticeNoGT", "noticeNoGTE", "noticeNoLT", "noticeNoLTE", "noticeNoContains", "noticeNoHasPrefix", "noticeNoHasSuffix", "noticeNoEqualFold", "noticeNoContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeEqualFold", "listTypeContainsFold", "facts", "factsNEQ", "factsIn", "factsNotIn", "factsGT", "factsGTE", "factsLT", "factsLTE", "factsContains", "factsHasPrefix", "factsHasSuffix", "factsEqualFold", "factsContainsFold", "servedOn", "servedOnNEQ", "servedOnIn", "servedOnNotIn", "servedOnGT", "servedOnGTE", "servedOnLT", "servedOnLTE", "serviceMethod", "serviceMethodNEQ", "serviceMethodIn", "serviceMethodNotIn", "replyDeadline", "replyDeadlineNEQ", "replyDeadlineIn", "replyDeadlineNotIn", "replyDeadlineGT", "replyDeadlineGTE", "replyDeadlineLT", "replyDeadlineLTE", "hearingRequested", "hearingRequestedNEQ", "statements", "statementsNEQ", "statementsIn", "statementsNotIn", "statementsGT", "statementsGTE", "statementsLT", "statementsLTE", "statementsContains", "statementsHasPrefix", "statementsHasSuffix", "statementsIsNil", "statementsNotNil", "statementsEqualFold", "statementsContainsFold", "repliedOn", "repliedOnNEQ", "repliedOnIn", "repliedOnNotIn", "repliedOnGT", "repliedOnGTE", "repliedOnLT", "repliedOnLTE", "repliedOnIsNil", "repliedOnNotNil", "replyHandled", "replyHandledNEQ", "outcome", "outcomeNEQ", "outcomeIn", "outcomeNotIn", "outcomeGT", "outcomeGTE", "outcomeLT", "outcomeLTE", "outcomeContains", "outcomeHasPrefix", "outcomeHasSuffix", "outcomeIsNil", "outcomeNotNil", "outcomeEqualFold", "outcomeContainsFold", "handledOn", "handledOnNEQ", "handledOnIn", "handledOnNotIn", "handledOnGT", "handledOnGTE", "handledOnLT", "handledOnLTE", "handledOnIsNil", "handledOnNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "hasPerson", "hasPersonWith", "hasDepartment", "hasDepartmentWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -54557,6 +54746,76 @@ func (ec *executionContext) unmarshalInputPriorNoticeWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.StatementsContainsFold = data
+		case "repliedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOn = data
+		case "repliedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnNEQ = data
+		case "repliedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnIn = data
+		case "repliedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnNotIn = data
+		case "repliedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnGT = data
+		case "repliedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnGTE = data
+		case "repliedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnLT = data
+		case "repliedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnLTE = data
+		case "repliedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnIsNil = data
+		case "repliedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repliedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepliedOnNotNil = data
 		case "replyHandled":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -54676,6 +54935,76 @@ func (ec *executionContext) unmarshalInputPriorNoticeWhereInput(ctx context.Cont
 				return it, err
 			}
 			it.OutcomeContainsFold = data
+		case "handledOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOn = data
+		case "handledOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnNEQ = data
+		case "handledOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnIn = data
+		case "handledOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnNotIn = data
+		case "handledOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnGT = data
+		case "handledOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnGTE = data
+		case "handledOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnLT = data
+		case "handledOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnLTE = data
+		case "handledOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnIsNil = data
+		case "handledOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("handledOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HandledOnNotNil = data
 		case "personID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
 			data, err := ec.unmarshalOID2ᚖint(ctx, v)
@@ -62821,125 +63150,6 @@ func UnmarshalUpdatePractitionerInput(ctx context.Context, raw any) (ent.UpdateP
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputUpdatePriorNoticeInput(ctx context.Context, obj any) (ent.UpdatePriorNoticeInput, error) {
-	var it ent.UpdatePriorNoticeInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"noticeNo", "listType", "facts", "servedOn", "serviceMethod", "replyDeadline", "hearingRequested", "statements", "clearStatements", "replyHandled", "outcome", "clearOutcome"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "noticeNo":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noticeNo"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NoticeNo = data
-		case "listType":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ListType = data
-		case "facts":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("facts"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Facts = data
-		case "servedOn":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("servedOn"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ServedOn = data
-		case "serviceMethod":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("serviceMethod"))
-			data, err := ec.unmarshalOPriorNoticeServiceMethod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ServiceMethod = data
-		case "replyDeadline":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyDeadline"))
-			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReplyDeadline = data
-		case "hearingRequested":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hearingRequested"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.HearingRequested = data
-		case "statements":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statements"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Statements = data
-		case "clearStatements":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearStatements"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearStatements = data
-		case "replyHandled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("replyHandled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ReplyHandled = data
-		case "outcome":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Outcome = data
-		case "clearOutcome":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearOutcome"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearOutcome = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalUpdatePriorNoticeInput unmarshals raw into the UpdatePriorNoticeInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdatePriorNoticeInput(ctx context.Context, raw any) (ent.UpdatePriorNoticeInput, error) {
-	var out ent.UpdatePriorNoticeInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePriorNoticeInput", raw, &out)
-	return out, err
-}
-
 func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Context, obj any) (ent.UpdateSectorRatingInput, error) {
 	var it ent.UpdateSectorRatingInput
 	if obj == nil {
@@ -67149,9 +67359,16 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "updatePriorNotice":
+		case "replyToPriorNotice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_updatePriorNotice(ctx, field)
+				return ec._Mutation_replyToPriorNotice(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handlePriorNoticeReply":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handlePriorNoticeReply(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -67963,6 +68180,11 @@ func (ec *executionContext) _PriorNotice(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "repliedOn":
+			out.Values[i] = ec._PriorNotice_repliedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "replyHandled":
 			out.Values[i] = ec._PriorNotice_replyHandled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -67970,6 +68192,11 @@ func (ec *executionContext) _PriorNotice(ctx context.Context, sel ast.SelectionS
 			}
 		case "outcome":
 			out.Values[i] = ec._PriorNotice_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handledOn":
+			out.Values[i] = ec._PriorNotice_handledOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -71669,6 +71896,11 @@ func (ec *executionContext) marshalNPriorNoticeOrderField2ᚖgithubᚗcomᚋcred
 	return v
 }
 
+func (ec *executionContext) unmarshalNPriorNoticeReplyInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPriorNoticeReplyInput(ctx context.Context, v any) (PriorNoticeReplyInput, error) {
+	res, err := ec.unmarshalInputPriorNoticeReplyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNPriorNoticeServiceMethod2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpriornoticeᚐServiceMethod(ctx context.Context, v any) (priornotice.ServiceMethod, error) {
 	var res priornotice.ServiceMethod
 	err := res.UnmarshalGQL(v)
@@ -72208,11 +72440,6 @@ func (ec *executionContext) unmarshalNUpdateNaturalPersonInput2githubᚗcomᚋcr
 
 func (ec *executionContext) unmarshalNUpdatePractitionerInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePractitionerInput(ctx context.Context, v any) (ent.UpdatePractitionerInput, error) {
 	res, err := ec.unmarshalInputUpdatePractitionerInput(ctx, v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) unmarshalNUpdatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePriorNoticeInput(ctx context.Context, v any) (ent.UpdatePriorNoticeInput, error) {
-	res, err := ec.unmarshalInputUpdatePriorNoticeInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

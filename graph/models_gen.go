@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/creditgraph/creditgraph/ent/objection"
 )
@@ -53,6 +54,16 @@ type PolicyRuleInput struct {
 	Resource *string `json:"resource,omitempty"`
 	// The action (permissions only).
 	Action *string `json:"action,omitempty"`
+}
+
+// The person's reply to a prior notice.
+type PriorNoticeReplyInput struct {
+	// Day the reply was received: not before the notice was served, not after its reply deadline, not in the future.
+	ReceivedOn time.Time `json:"receivedOn"`
+	// The person's statements and defence (陈述申辩).
+	Statements *string `json:"statements,omitempty"`
+	// Whether the person requested a hearing.
+	HearingRequested *bool `json:"hearingRequested,omitempty"`
 }
 
 // Live credit events.

@@ -143,11 +143,20 @@ func idSlots(sch schemaInfo, m gqlField) [][]string {
 }
 
 // slotType is the node type an ID slot names: a mutation's own id names the type in the
-// mutation's name (updateListEntry, transitionRepair → RepairApplication); an input field
+// mutation's name (updateListEntry, replyToPriorNotice, transitionRepair → RepairApplication); an input field
 // xxxID names the type ending in (or starting with) Xxx. "" when no one type fits.
 func slotType(slot []string, mutation string, nodes map[string]string) string {
 	base := slot[len(slot)-1]
 	if base == "id" {
+		named := "" // the longest type named in the mutation's name (replyToPriorNotice)
+		for typ := range nodes {
+			if strings.Contains(mutation, typ) && len(typ) > len(named) {
+				named = typ
+			}
+		}
+		if named != "" {
+			return named
+		}
 		i := strings.IndexFunc(mutation, func(r rune) bool { return r >= 'A' && r <= 'Z' })
 		base = mutation[i:]
 	} else {

@@ -90,6 +90,20 @@ func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
 		app := createApplication(t, env, setupRepair(t, env, "RACE-R1"), nil)
 		check("repair submission", at(clerk, transition, map[string]any{"id": app, "to": "SUBMITTED"}),
 			"repair_transitions", "to_state = 'SUBMITTED'", false)
+
+		// A prior notice's reply, and its handling, recorded twenty times at once: once each.
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		var n struct{ CreatePriorNotice struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "RACE-N1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "s": todayMinus(5), "r": todayMinus(-5)}, &n)
+		reply := `mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "不服"}) { id } }`
+		check("prior-notice reply", at(clerk, reply, map[string]any{"id": n.CreatePriorNotice.ID, "on": todayMinus(1)}),
+			"prior_notices", "replied_on IS NOT NULL", false)
+		handle := `mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "理由不成立") { id } }`
+		check("prior-notice handling", at(clerk, handle, map[string]any{"id": n.CreatePriorNotice.ID}),
+			"prior_notices", "reply_handled = TRUE", false)
 	})
 }
 
@@ -145,7 +159,9 @@ func TestWorkflowStateIsNotInGenericInputs(t *testing.T) {
 	env := newEnv(t, storagetest.Engines()[0], 0)
 	owned := map[string]bool{"underObjection": true, "publicityStoppedOn": true, "publicityStart": true,
 		"publicityMinEnd": true, "publicityDeadline": true, "repairable": true, "exemption": true,
-		"riskTier": true, "creditGrade": true, "creditScore": true, "evaluation": true, "evaluatedAt": true, "evaluationDueOn": true}
+		"riskTier": true, "creditGrade": true, "creditScore": true, "evaluation": true, "evaluatedAt": true, "evaluationDueOn": true,
+		// a prior notice's reply and its handling (replyToPriorNotice, handlePriorNoticeReply)
+		"hearingRequested": true, "statements": true, "repliedOn": true, "replyHandled": true, "handledOn": true}
 	records := map[string]bool{}
 	for _, q := range introspect(env).types["Query"].Fields {
 		if name, _, _ := q.Type.named(); strings.HasSuffix(name, "Connection") {

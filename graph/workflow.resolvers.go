@@ -13,6 +13,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	objectionpkg "github.com/creditgraph/creditgraph/sectors/objection"
+	"github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/repair"
 )
 
@@ -21,9 +22,15 @@ func (r *mutationResolver) CreatePriorNotice(ctx context.Context, input ent.Crea
 	return ent.FromContext(ctx).PriorNotice.Create().SetInput(input).Save(ctx)
 }
 
-// UpdatePriorNotice is the resolver for the updatePriorNotice field.
-func (r *mutationResolver) UpdatePriorNotice(ctx context.Context, id int, input ent.UpdatePriorNoticeInput) (*ent.PriorNotice, error) {
-	return ent.FromContext(ctx).PriorNotice.UpdateOneID(id).SetInput(input).Save(ctx)
+// ReplyToPriorNotice is the resolver for the replyToPriorNotice field.
+func (r *mutationResolver) ReplyToPriorNotice(ctx context.Context, id int, input PriorNoticeReplyInput) (*ent.PriorNotice, error) {
+	return priornotice.RecordReply(ctx, ent.FromContext(ctx), r.workflows, id, priornotice.Reply{
+		ReceivedOn: input.ReceivedOn, Statements: deref(input.Statements), HearingRequested: input.HearingRequested != nil && *input.HearingRequested})
+}
+
+// HandlePriorNoticeReply is the resolver for the handlePriorNoticeReply field.
+func (r *mutationResolver) HandlePriorNoticeReply(ctx context.Context, id int, outcome string) (*ent.PriorNotice, error) {
+	return priornotice.Handle(ctx, ent.FromContext(ctx), r.workflows, id, outcome)
 }
 
 // CreateRepairApplication is the resolver for the createRepairApplication field.

@@ -58,7 +58,10 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 			t.Fatalf("%d list entries after refusals", n)
 		}
 		// Once the reply is handled the listing may proceed.
-		clerk.mustData(`mutation($id: ID!) { updatePriorNotice(id: $id, input: {statements: "已筹款", replyHandled: true, outcome: "申辩理由不成立"}) { id } }`,
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "已筹款"}) { id } }`,
+			map[string]any{"id": pending, "on": today.AddDate(0, 0, -1).Format(time.DateOnly)}, nil)
+		expectRefused(list("L2b")) // a reply not yet handled holds the listing
+		clerk.mustData(`mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "申辩理由不成立") { id } }`,
 			map[string]any{"id": pending}, nil)
 		if r := list("L3"); len(r.Errors) != 0 {
 			t.Fatalf("listing after a handled reply: %+v", r.Errors)
@@ -71,6 +74,72 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 			sourceRecordID: "L4", severity: SERIOUS, listType: HR_SOCIAL_INSURANCE_SERIOUS, listedOn: "2026-02-01", reason: "r", basis: "b", decisionNo: "L4"}) { id } }`,
 			map[string]any{"d": dep, "p": person})
 		expectRefused(r)
+	})
+}
+
+// A prior notice's reply and its handling are a workflow (issue 12 point 5, domain.md §7): the
+// reply is recorded once, received between service and the reply deadline (both days
+// included) and not in the future; its handling once, after the reply; only by the sector that
+// served the notice; and no generic update exists.
+func TestPriorNoticeReplyIsAWorkflow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-market-clerk")
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation { createNaturalPerson(input: {name: "赵六", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		serve := func(no string, served, deadline int) string {
+			var n struct{ CreatePriorNotice struct{ ID string } }
+			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+				noticeNo: $no, listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+				map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "no": no,
+					"s": todayMinus(served), "r": todayMinus(deadline)}, &n)
+			return n.CreatePriorNotice.ID
+		}
+		const reply = `mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "不服"}) { repliedOn statements } }`
+		const handle = `mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "理由不成立") { replyHandled handledOn outcome } }`
+		// Served 10 days ago, deadline 2 days ago: the edges of the reply window.
+		for _, tt := range []struct {
+			name     string
+			received int // days before today
+			code     string
+		}{
+			{"the day before service", 11, "BAD_USER_INPUT"},
+			{"the day after the deadline", 1, "BAD_USER_INPUT"},
+			{"tomorrow", -1, "BAD_USER_INPUT"},
+			{"the day of service", 10, ""},
+			{"the deadline itself", 2, ""},
+		} {
+			id := serve("W-"+tt.name, 10, 2)
+			if tt.code != "" {
+				clerk.wantError(reply, map[string]any{"id": id, "on": todayMinus(tt.received)}, tt.code, "receivedOn")
+				continue
+			}
+			clerk.mustData(reply, map[string]any{"id": id, "on": todayMinus(tt.received)}, nil)
+			clerk.wantError(reply, map[string]any{"id": id, "on": todayMinus(tt.received)}, "CONFLICT", "") // once
+		}
+		id := serve("W-flow", 10, -5)
+		clerk.wantError(handle, map[string]any{"id": id}, "CONFLICT", "") // nothing to handle yet
+		clerk.wantError(`mutation($id: ID!) { replyToPriorNotice(id: $id, input: {receivedOn: "`+todayMinus(1)+`"}) { id } }`,
+			map[string]any{"id": id}, "BAD_USER_INPUT", "statements") // a reply says something
+		// Another sector's writer cannot see the notice: it answers as a missing one.
+		env.as("demo-labour-clerk").wantError(reply, map[string]any{"id": id, "on": todayMinus(1)}, "NOT_FOUND", "")
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, hearingRequested: true}) { id } }`,
+			map[string]any{"id": id, "on": todayMinus(1)}, nil)
+		var h struct {
+			HandlePriorNoticeReply struct {
+				ReplyHandled bool
+				HandledOn    string
+				Outcome      string
+			}
+		}
+		clerk.mustData(handle, map[string]any{"id": id}, &h)
+		if got := h.HandlePriorNoticeReply; !got.ReplyHandled || got.HandledOn != todayMinus(0) || got.Outcome != "理由不成立" {
+			t.Errorf("handled: %+v", got)
+		}
+		clerk.wantError(handle, map[string]any{"id": id}, "CONFLICT", "") // once
+		if r := clerk.post(`mutation($id: ID!) { updatePriorNotice(id: $id, input: {replyHandled: true}) { id } }`, map[string]any{"id": id}); len(r.Errors) == 0 {
+			t.Error("a generic update of a prior notice exists")
+		}
 	})
 }
 

@@ -940,8 +940,10 @@ var (
 		{Name: "reply_deadline", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "hearing_requested", Type: field.TypeBool, Default: false},
 		{Name: "statements", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "replied_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "reply_handled", Type: field.TypeBool, Default: false},
 		{Name: "outcome", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "handled_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "department_id", Type: field.TypeInt},
 		{Name: "person_id", Type: field.TypeInt},
 	}
@@ -953,13 +955,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "prior_notices_departments_prior_notices",
-				Columns:    []*schema.Column{PriorNoticesColumns[13]},
+				Columns:    []*schema.Column{PriorNoticesColumns[15]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "prior_notices_natural_persons_prior_notices",
-				Columns:    []*schema.Column{PriorNoticesColumns[14]},
+				Columns:    []*schema.Column{PriorNoticesColumns[16]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -968,12 +970,12 @@ var (
 			{
 				Name:    "priornotice_person_id_list_type",
 				Unique:  false,
-				Columns: []*schema.Column{PriorNoticesColumns[14], PriorNoticesColumns[4]},
+				Columns: []*schema.Column{PriorNoticesColumns[16], PriorNoticesColumns[4]},
 			},
 			{
 				Name:    "priornotice_department_id_notice_no",
 				Unique:  true,
-				Columns: []*schema.Column{PriorNoticesColumns[13], PriorNoticesColumns[3]},
+				Columns: []*schema.Column{PriorNoticesColumns[15], PriorNoticesColumns[3]},
 			},
 		},
 	}

@@ -38,10 +38,14 @@ const (
 	FieldHearingRequested = "hearing_requested"
 	// FieldStatements holds the string denoting the statements field in the database.
 	FieldStatements = "statements"
+	// FieldRepliedOn holds the string denoting the replied_on field in the database.
+	FieldRepliedOn = "replied_on"
 	// FieldReplyHandled holds the string denoting the reply_handled field in the database.
 	FieldReplyHandled = "reply_handled"
 	// FieldOutcome holds the string denoting the outcome field in the database.
 	FieldOutcome = "outcome"
+	// FieldHandledOn holds the string denoting the handled_on field in the database.
+	FieldHandledOn = "handled_on"
 	// FieldPersonID holds the string denoting the person_id field in the database.
 	FieldPersonID = "person_id"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
@@ -81,8 +85,10 @@ var Columns = []string{
 	FieldReplyDeadline,
 	FieldHearingRequested,
 	FieldStatements,
+	FieldRepliedOn,
 	FieldReplyHandled,
 	FieldOutcome,
+	FieldHandledOn,
 	FieldPersonID,
 	FieldDepartmentID,
 }
@@ -210,6 +216,11 @@ func ByStatements(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatements, opts...).ToFunc()
 }
 
+// ByRepliedOn orders the results by the replied_on field.
+func ByRepliedOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRepliedOn, opts...).ToFunc()
+}
+
 // ByReplyHandled orders the results by the reply_handled field.
 func ByReplyHandled(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReplyHandled, opts...).ToFunc()
@@ -218,6 +229,11 @@ func ByReplyHandled(opts ...sql.OrderTermOption) OrderOption {
 // ByOutcome orders the results by the outcome field.
 func ByOutcome(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldOutcome, opts...).ToFunc()
+}
+
+// ByHandledOn orders the results by the handled_on field.
+func ByHandledOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHandledOn, opts...).ToFunc()
 }
 
 // ByPersonID orders the results by the person_id field.

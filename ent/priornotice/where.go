@@ -100,6 +100,11 @@ func Statements(v string) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldEQ(FieldStatements, v))
 }
 
+// RepliedOn applies equality check predicate on the "replied_on" field. It's identical to RepliedOnEQ.
+func RepliedOn(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldEQ(FieldRepliedOn, v))
+}
+
 // ReplyHandled applies equality check predicate on the "reply_handled" field. It's identical to ReplyHandledEQ.
 func ReplyHandled(v bool) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldEQ(FieldReplyHandled, v))
@@ -108,6 +113,11 @@ func ReplyHandled(v bool) predicate.PriorNotice {
 // Outcome applies equality check predicate on the "outcome" field. It's identical to OutcomeEQ.
 func Outcome(v string) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldEQ(FieldOutcome, v))
+}
+
+// HandledOn applies equality check predicate on the "handled_on" field. It's identical to HandledOnEQ.
+func HandledOn(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldEQ(FieldHandledOn, v))
 }
 
 // PersonID applies equality check predicate on the "person_id" field. It's identical to PersonIDEQ.
@@ -580,6 +590,56 @@ func StatementsContainsFold(v string) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldContainsFold(FieldStatements, v))
 }
 
+// RepliedOnEQ applies the EQ predicate on the "replied_on" field.
+func RepliedOnEQ(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldEQ(FieldRepliedOn, v))
+}
+
+// RepliedOnNEQ applies the NEQ predicate on the "replied_on" field.
+func RepliedOnNEQ(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNEQ(FieldRepliedOn, v))
+}
+
+// RepliedOnIn applies the In predicate on the "replied_on" field.
+func RepliedOnIn(vs ...time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldIn(FieldRepliedOn, vs...))
+}
+
+// RepliedOnNotIn applies the NotIn predicate on the "replied_on" field.
+func RepliedOnNotIn(vs ...time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNotIn(FieldRepliedOn, vs...))
+}
+
+// RepliedOnGT applies the GT predicate on the "replied_on" field.
+func RepliedOnGT(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldGT(FieldRepliedOn, v))
+}
+
+// RepliedOnGTE applies the GTE predicate on the "replied_on" field.
+func RepliedOnGTE(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldGTE(FieldRepliedOn, v))
+}
+
+// RepliedOnLT applies the LT predicate on the "replied_on" field.
+func RepliedOnLT(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldLT(FieldRepliedOn, v))
+}
+
+// RepliedOnLTE applies the LTE predicate on the "replied_on" field.
+func RepliedOnLTE(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldLTE(FieldRepliedOn, v))
+}
+
+// RepliedOnIsNil applies the IsNil predicate on the "replied_on" field.
+func RepliedOnIsNil() predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldIsNull(FieldRepliedOn))
+}
+
+// RepliedOnNotNil applies the NotNil predicate on the "replied_on" field.
+func RepliedOnNotNil() predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNotNull(FieldRepliedOn))
+}
+
 // ReplyHandledEQ applies the EQ predicate on the "reply_handled" field.
 func ReplyHandledEQ(v bool) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldEQ(FieldReplyHandled, v))
@@ -663,6 +723,56 @@ func OutcomeEqualFold(v string) predicate.PriorNotice {
 // OutcomeContainsFold applies the ContainsFold predicate on the "outcome" field.
 func OutcomeContainsFold(v string) predicate.PriorNotice {
 	return predicate.PriorNotice(sql.FieldContainsFold(FieldOutcome, v))
+}
+
+// HandledOnEQ applies the EQ predicate on the "handled_on" field.
+func HandledOnEQ(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldEQ(FieldHandledOn, v))
+}
+
+// HandledOnNEQ applies the NEQ predicate on the "handled_on" field.
+func HandledOnNEQ(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNEQ(FieldHandledOn, v))
+}
+
+// HandledOnIn applies the In predicate on the "handled_on" field.
+func HandledOnIn(vs ...time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldIn(FieldHandledOn, vs...))
+}
+
+// HandledOnNotIn applies the NotIn predicate on the "handled_on" field.
+func HandledOnNotIn(vs ...time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNotIn(FieldHandledOn, vs...))
+}
+
+// HandledOnGT applies the GT predicate on the "handled_on" field.
+func HandledOnGT(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldGT(FieldHandledOn, v))
+}
+
+// HandledOnGTE applies the GTE predicate on the "handled_on" field.
+func HandledOnGTE(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldGTE(FieldHandledOn, v))
+}
+
+// HandledOnLT applies the LT predicate on the "handled_on" field.
+func HandledOnLT(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldLT(FieldHandledOn, v))
+}
+
+// HandledOnLTE applies the LTE predicate on the "handled_on" field.
+func HandledOnLTE(v time.Time) predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldLTE(FieldHandledOn, v))
+}
+
+// HandledOnIsNil applies the IsNil predicate on the "handled_on" field.
+func HandledOnIsNil() predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldIsNull(FieldHandledOn))
+}
+
+// HandledOnNotNil applies the NotNil predicate on the "handled_on" field.
+func HandledOnNotNil() predicate.PriorNotice {
+	return predicate.PriorNotice(sql.FieldNotNull(FieldHandledOn))
 }
 
 // PersonIDEQ applies the EQ predicate on the "person_id" field.

@@ -1843,11 +1843,11 @@ func init() {
 	// priornotice.StatementsValidator is a validator for the "statements" field. It is called by the builders before save.
 	priornotice.StatementsValidator = priornoticeDescStatements.Validators[0].(func(string) error)
 	// priornoticeDescReplyHandled is the schema descriptor for reply_handled field.
-	priornoticeDescReplyHandled := priornoticeFields[8].Descriptor()
+	priornoticeDescReplyHandled := priornoticeFields[9].Descriptor()
 	// priornotice.DefaultReplyHandled holds the default value on creation for the reply_handled field.
 	priornotice.DefaultReplyHandled = priornoticeDescReplyHandled.Default.(bool)
 	// priornoticeDescOutcome is the schema descriptor for outcome field.
-	priornoticeDescOutcome := priornoticeFields[9].Descriptor()
+	priornoticeDescOutcome := priornoticeFields[10].Descriptor()
 	// priornotice.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
 	priornotice.OutcomeValidator = priornoticeDescOutcome.Validators[0].(func(string) error)
 	publicityrule.Policy = privacy.NewPolicies(schema.PublicityRule{})

@@ -34,10 +34,15 @@ func (PriorNotice) Fields() []ent.Field {
 		field.Enum("service_method").Values("IN_PERSON", "POST", "ELECTRONIC", "PUBLIC_ANNOUNCEMENT").
 			Comment("How it was served: IN_PERSON 直接送达, POST 邮寄送达, ELECTRONIC 电子送达, PUBLIC_ANNOUNCEMENT 公告送达."),
 		field.Time("reply_deadline").SchemaType(dateType).Annotations(dateGQL).Comment("Last day to make statements or request a hearing."),
-		field.Bool("hearing_requested").Default(false).Comment("Whether the person requested a hearing."),
-		field.Text("statements").Validate(boundedText).Optional().Comment("The person's statements and defence (陈述申辩)."),
-		field.Bool("reply_handled").Default(false).Comment("Whether the reply (or hearing) has been handled."),
-		field.Text("outcome").Validate(boundedText).Optional().Comment("Outcome of handling the reply."),
+		// The reply and its handling are the notice's workflow (replyToPriorNotice,
+		// handlePriorNoticeReply), not fields a create or update may set.
+		field.Bool("hearing_requested").Default(false).Annotations(noInput).Comment("Whether the person requested a hearing."),
+		field.Text("statements").Validate(boundedText).Optional().Annotations(noInput).Comment("The person's statements and defence (陈述申辩)."),
+		field.Time("replied_on").SchemaType(dateType).Optional().Nillable().Annotations(dateGQL, noInput).
+			Comment("Day the reply (statements or hearing request) was received; never after the reply deadline."),
+		field.Bool("reply_handled").Default(false).Annotations(noInput).Comment("Whether the reply (or hearing) has been handled."),
+		field.Text("outcome").Validate(boundedText).Optional().Annotations(noInput).Comment("Outcome of handling the reply."),
+		field.Time("handled_on").SchemaType(dateType).Optional().Nillable().Annotations(dateGQL, noInput).Comment("Day the reply was handled."),
 		field.Int("person_id").Immutable().Comment("The person notified."),
 		field.Int("department_id").Immutable().Comment("The department giving notice."),
 	}
@@ -61,7 +66,7 @@ func (PriorNotice) Policy() ent.Policy { return workflowPolicy() }
 
 // Annotations of the PriorNotice.
 func (PriorNotice) Annotations() []schema.Annotation {
-	return editable("A prior notice (事先告知书) served on a person before listing.", entgql.MutationCreate(), entgql.MutationUpdate())
+	return editable("A prior notice (事先告知书) served on a person before listing; the person's reply and its handling are recorded by their own mutations.", entgql.MutationCreate())
 }
 
 // Holiday is a day of the official calendar that differs from the weekly rhythm: a public
