@@ -95,9 +95,9 @@ type AdministrativePenalty struct {
 	ValidUntil *time.Time `json:"valid_until,omitempty"`
 	// Start of publicity (the decision date).
 	PublicityStart *time.Time `json:"publicity_start,omitempty"`
-	// Earliest day repair may end publicity (最短公示期满).
+	// Earliest day repair may end publicity (最短公示期满): the decision date plus the rule's minimum months, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).
 	PublicityMinEnd *time.Time `json:"publicity_min_end,omitempty"`
-	// 公示截止期 (CF_GSJZQ): last day of publicity, computed from the publicity rule in force at the decision date.
+	// 公示截止期 (CF_GSJZQ): last day of publicity (inclusive), the decision date plus the maximum months of the publicity rule in force at the decision date, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).
 	PublicityDeadline *time.Time `json:"publicity_deadline,omitempty"`
 	// Whether credit repair can end publicity early, from the publicity rule.
 	Repairable bool `json:"repairable,omitempty"`

@@ -59,7 +59,7 @@ type ListEntry struct {
 	Basis string `json:"basis,omitempty"`
 	// Listing decision number (列入决定书文号).
 	DecisionNo string `json:"decision_no,omitempty"`
-	// Planned end of the listing (届满日期).
+	// Planned end of the listing (届满日期), its last day (inclusive): at most the listing date plus the list rule's maximum months (民法典 art. 202 month counting), which is the default.
 	PlannedEndOn *time.Time `json:"planned_end_on,omitempty"`
 	// Date removed (移出日期).
 	RemovedOn *time.Time `json:"removed_on,omitempty"`

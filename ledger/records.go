@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"entgo.io/ent"
 
@@ -317,16 +318,35 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if removed && !reason {
 		return derrors.Field("removalReason", "is required when removedOn is set")
 	}
-	if !m.Op().Is(ent.OpCreate) {
+	create := m.Op().Is(ent.OpCreate)
+	planned, replanned := m.PlannedEndOn()
+	if !create && !replanned {
 		return nil
 	}
-	if err := priorNoticeServed(ctx, m); err != nil {
-		return err
+	if create {
+		if err := priorNoticeServed(ctx, m); err != nil {
+			return err
+		}
 	}
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
-	// when the department gave none, the planned end.
-	listed, _ := m.ListedOn()
-	listType, _ := m.ListType()
+	// when the department gave none, the planned end; a planned end may not pass the rule's
+	// maximum (domain.md §4).
+	listed, ok := m.ListedOn()
+	if !ok {
+		old, err := m.OldListedOn(ctx)
+		if err != nil {
+			return err
+		}
+		listed = old
+	}
+	listType, ok := m.ListType()
+	if !ok {
+		old, err := m.OldListType(ctx)
+		if err != nil {
+			return err
+		}
+		listType = old
+	}
 	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
 		return err
@@ -336,9 +356,16 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		return nil
 	}
 	w := publicity.SpanOf(r, listed)
+	if replanned && planned.After(w.MaxEnd) {
+		return derrors.Field("plannedEndOn", "%s is after %s, the end of the longest publicity (%d months from listing) of %s listings under %s",
+			planned.Format(time.DateOnly), w.MaxEnd.Format(time.DateOnly), r.MaxMonths, listType, r.RuleSet)
+	}
+	if !create {
+		return nil
+	}
 	m.SetPublicityMinEnd(w.MinEnd)
 	m.SetRepairable(r.Repairable)
-	if _, ok := m.PlannedEndOn(); !ok {
+	if !replanned {
 		m.SetPlannedEndOn(w.MaxEnd)
 	}
 	return nil

@@ -608,7 +608,7 @@ func (g *generator) listEntry(c *ent.Client, es entitySpec, listType string, s v
 	on := g.daysAgo(10, 1000)
 	return c.ListEntry.Create().SetDepartmentID(d.ID).SetEntityID(es.e.ID).
 		SetSourceSystem("js-lists").SetSourceRecordID(g.sourceID("LIST")).SetSeverity(sev).
-		SetListType(listentry.ListType(listType)).SetListedOn(on).SetPlannedEndOn(on.AddDate(3, 0, 0)).
+		SetListType(listentry.ListType(listType)).SetListedOn(on). // the list's rule sets the planned end
 		SetReason(reason).SetBasis(basis).SetDecisionNo(fmt.Sprintf("%s列字〔%d〕%d号", d.Name, on.Year(), g.seq))
 }
 

@@ -27,3 +27,18 @@ func DateOf(t time.Time) time.Time {
 	n := t.In(chinaTZ)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
 }
+
+// AddMonths is the last day of a period of n calendar months that starts on day, as 民法典
+// arts. 201–202 count it: the start day itself is not counted, and the period ends on the
+// corresponding day of the last month — or on that month's last day when it has none
+// (2026-01-31 + 1 month = 2026-02-28; 2024-02-29 + 12 months = 2025-02-28). Go's AddDate
+// normalises instead (2026-01-31 + 1 month = 2026-03-03), which dates month-end records late.
+// n may be negative (the day a period of -n months ending on day began).
+func AddMonths(day time.Time, n int) time.Time {
+	y, m, d := day.Date()
+	first := time.Date(y, m+time.Month(n), 1, day.Hour(), day.Minute(), day.Second(), day.Nanosecond(), day.Location())
+	if last := first.AddDate(0, 1, -1).Day(); d > last {
+		d = last
+	}
+	return first.AddDate(0, 0, d-1)
+}

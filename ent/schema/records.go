@@ -87,9 +87,9 @@ func (AdministrativePenalty) Fields() []ent.Field {
 		field.Time("publicity_start").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Start of publicity (the decision date).").Annotations(noInput),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("Earliest day repair may end publicity (最短公示期满).").Annotations(noInput),
+			Comment("Earliest day repair may end publicity (最短公示期满): the decision date plus the rule's minimum months, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).").Annotations(noInput),
 		field.Time("publicity_deadline").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("公示截止期 (CF_GSJZQ): last day of publicity, computed from the publicity rule in force at the decision date.").Annotations(noInput),
+			Comment("公示截止期 (CF_GSJZQ): last day of publicity (inclusive), the decision date plus the maximum months of the publicity rule in force at the decision date, counted as 民法典 art. 202 counts (no corresponding day: the month's last day).").Annotations(noInput),
 		field.Bool("repairable").Default(true).
 			Comment("Whether credit repair can end publicity early, from the publicity rule.").Annotations(noInput),
 		field.String("publicity_rule_set").Optional().MaxLen(64).
@@ -199,7 +199,7 @@ func (ListEntry) Fields() []ent.Field {
 		field.Text("reason").Validate(boundedText).NotEmpty().Comment("Reason for listing (列入事由)."),
 		field.Text("basis").Validate(boundedText).NotEmpty().Comment("Legal basis (列入依据)."),
 		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
-		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期)."),
+		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期), its last day (inclusive): at most the listing date plus the list rule's maximum months (民法典 art. 202 month counting), which is the default."),
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Earliest day early removal (repair) may be applied for, from the list's publicity rule.").Annotations(noInput),

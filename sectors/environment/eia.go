@@ -35,7 +35,8 @@ type EIAState struct {
 	Status          EIAStatus
 	CyclePoints     int       // points in the current cycle
 	CycleStart      time.Time // start of the current cycle
-	RestrictedUntil time.Time // end of the rectification listing, if any
+	RestrictedFrom  time.Time // the day the points reached the restriction threshold, if they did
+	RestrictedUntil time.Time // the last day of the rectification restriction (inclusive), if any
 }
 
 // EvaluateEIA scores a unit's acts up to at. fileOpened starts the first cycle; banUntil, when
@@ -49,20 +50,21 @@ func EvaluateEIA(scale vocab.ScaleParams, fileOpened time.Time, acts []EIAPoints
 		if a.On.After(at) {
 			break
 		}
-		for !a.On.Before(st.CycleStart.AddDate(1, 0, 0)) {
-			st.CycleStart, st.CyclePoints = st.CycleStart.AddDate(1, 0, 0), 0
+		for !a.On.Before(vocab.AddMonths(st.CycleStart, 12)) {
+			st.CycleStart, st.CyclePoints = vocab.AddMonths(st.CycleStart, 12), 0
 		}
 		st.CyclePoints += a.Points
 		if st.CyclePoints >= scale.RestrictionPoints {
-			st.RestrictedUntil = a.On.AddDate(0, scale.RectifyMonths, 0)
+			// Months counted as 民法典 art. 202 counts them, from the day the threshold was reached.
+			st.RestrictedFrom, st.RestrictedUntil = a.On, vocab.AddMonths(a.On, scale.RectifyMonths)
 			st.CycleStart, st.CyclePoints = a.On, 0 // the cycle restarts with the listing
 		}
 	}
-	for !at.Before(st.CycleStart.AddDate(1, 0, 0)) {
-		st.CycleStart, st.CyclePoints = st.CycleStart.AddDate(1, 0, 0), 0
+	for !at.Before(vocab.AddMonths(st.CycleStart, 12)) {
+		st.CycleStart, st.CyclePoints = vocab.AddMonths(st.CycleStart, 12), 0
 	}
 	switch {
-	case st.RestrictedUntil.After(at):
+	case !st.RestrictedUntil.IsZero() && !st.RestrictedUntil.Before(at):
 		st.Status = EIARestricted
 	case st.CyclePoints >= scale.WarningPoints:
 		st.Status = EIAWarning

@@ -75,7 +75,11 @@ func TestEIAScoring(t *testing.T) {
 		{"9 points", []EIAPoints{{9, d("2025-02-01")}}, time.Time{}, "2025-06-01", EIANormal, 9},
 		{"10 points warns", []EIAPoints{{5, d("2025-02-01")}, {5, d("2025-03-01")}}, time.Time{}, "2025-06-01", EIAWarning, 10},
 		{"20 points restricts for 6 months", []EIAPoints{{12, d("2025-02-01")}, {8, d("2025-03-01")}}, time.Time{}, "2025-08-31", EIARestricted, 0},
-		{"restriction ends after 6 months", []EIAPoints{{20, d("2025-03-01")}}, time.Time{}, "2025-09-01", EIANormal, 0},
+		// 民法典 arts. 201–202: six months from 03-01 end on 09-01, the corresponding day, inclusive.
+		{"restricted on the last day of the 6 months", []EIAPoints{{20, d("2025-03-01")}}, time.Time{}, "2025-09-01", EIARestricted, 0},
+		{"restriction ends after 6 months", []EIAPoints{{20, d("2025-03-01")}}, time.Time{}, "2025-09-02", EIANormal, 0},
+		{"6 months from a month end end on the month's last day", []EIAPoints{{20, d("2025-08-31")}}, time.Time{}, "2026-03-01", EIANormal, 0},
+		{"… restricted through it", []EIAPoints{{20, d("2025-08-31")}}, time.Time{}, "2026-02-28", EIARestricted, 0},
 		{"points expire with the cycle", []EIAPoints{{15, d("2025-02-01")}}, time.Time{}, "2026-01-01", EIANormal, 0},
 		{"new cycle counts afresh", []EIAPoints{{15, d("2025-02-01")}, {10, d("2026-02-01")}}, time.Time{}, "2026-03-01", EIAWarning, 10},
 		{"ban blacklists", []EIAPoints{{1, d("2025-02-01")}}, d("2027-01-01"), "2025-06-01", EIABlacklisted, 0},

@@ -70,16 +70,18 @@ func inForce(r *ent.PublicityRule, day time.Time) bool {
 	return !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day))
 }
 
-// Span is the window rule r gives a record whose publicity starts on start: the earliest day
-// repair may end it (start plus the rule's minimum months) and the last day it is public (the
-// day before start plus the maximum months). It is the one place windows are counted.
+// Span is the window rule r gives a record whose publicity starts on start (domain.md §4):
+// MinEnd = start + the rule's minimum months, the earliest day repair may end it; MaxEnd =
+// start + its maximum months, the last day the record is public (inclusive; 公示截止期). Months
+// are counted as 民法典 art. 202 counts them (vocab.AddMonths: no corresponding day → the
+// month's last day). It is the one place windows are counted.
 type Span struct {
 	Start, MinEnd, MaxEnd time.Time
 }
 
 // SpanOf counts the window of rule r from start.
 func SpanOf(r *ent.PublicityRule, start time.Time) Span {
-	return Span{Start: start, MinEnd: start.AddDate(0, r.MinMonths, 0), MaxEnd: start.AddDate(0, r.MaxMonths, -1)}
+	return Span{Start: start, MinEnd: vocab.AddMonths(start, r.MinMonths), MaxEnd: vocab.AddMonths(start, r.MaxMonths)}
 }
 
 // ActiveListing selects the list entries in force on day that carry consequences: published,

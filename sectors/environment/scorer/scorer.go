@@ -137,7 +137,7 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	var listed, end time.Time
 	switch st.Status {
 	case environment.EIARestricted:
-		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedUntil.AddDate(0, -scale.RectifyMonths, 0), st.RestrictedUntil.AddDate(0, 0, -1)
+		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedFrom, st.RestrictedUntil
 	case environment.EIABlacklisted:
 		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, ev.EffectiveFrom
 	default:

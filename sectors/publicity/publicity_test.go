@@ -1,0 +1,40 @@
+package publicity
+
+import (
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/ent"
+)
+
+// A window is counted from its start (domain.md §4): minEnd = start + min months (the earliest
+// day repair may end it), maxEnd = start + max months (the last day the record is public,
+// inclusive), months counted as 民法典 art. 202 counts them. Edges: month ends, leap days,
+// year ends; the rules of 527号 (3/12, 6/36), Order 36 (12/36) and a list of 6/60.
+func TestSpanOfAtTheEdges(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	for _, tt := range []struct {
+		start            string
+		min, max         int
+		wantMin, wantMax string
+	}{
+		{"2026-05-10", 3, 12, "2026-08-10", "2027-05-10"}, // an ordinary day: the corresponding days
+		{"2026-08-31", 3, 12, "2026-11-30", "2027-08-31"}, // a month end: November has no 31st
+		{"2025-11-30", 3, 12, "2026-02-28", "2026-11-30"}, // into February across a year end
+		{"2024-02-29", 6, 36, "2024-08-29", "2027-02-28"}, // a leap day: three years on there is none
+		{"2024-02-29", 12, 48, "2025-02-28", "2028-02-29"},
+		{"2026-12-31", 12, 36, "2027-12-31", "2029-12-31"}, // a year end
+		{"2027-08-31", 6, 60, "2028-02-29", "2032-08-31"},  // six months from a month end into a leap February
+	} {
+		s := SpanOf(&ent.PublicityRule{MinMonths: tt.min, MaxMonths: tt.max}, d(tt.start))
+		if got := s.MinEnd.Format(time.DateOnly); got != tt.wantMin {
+			t.Errorf("%s with %d/%d months: minEnd %s, want %s", tt.start, tt.min, tt.max, got, tt.wantMin)
+		}
+		if got := s.MaxEnd.Format(time.DateOnly); got != tt.wantMax {
+			t.Errorf("%s with %d/%d months: maxEnd %s, want %s", tt.start, tt.min, tt.max, got, tt.wantMax)
+		}
+		if !s.Start.Equal(d(tt.start)) {
+			t.Errorf("start %s, want %s", s.Start, tt.start)
+		}
+	}
+}
