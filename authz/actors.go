@@ -11,8 +11,16 @@ const (
 	Applicant Actor = "APPLICANT"
 	// CreditOffice is the provincial credit office (the platform).
 	CreditOffice Actor = "CREDIT_OFFICE"
-	// Determining is the department that made the determination (谁认定、谁修复).
+	// Determining is the department that made the determination (谁认定、谁修复): a writer of
+	// the record's sector.
 	Determining Actor = "DETERMINING_DEPARTMENT"
+	// InitialReviewer is who reviews first in the determining department (初审): a writer of
+	// the record's sector without its decide permission — a clerk in the built-in policy.
+	InitialReviewer Actor = "INITIAL_REVIEWER"
+	// Decider re-reviews and decides for the determining department (复审): a writer of the
+	// record's sector with its decide permission — a supervisor in the built-in policy, the
+	// role above the initial reviewer.
+	Decider Actor = "DECIDER"
 	// Filer is anyone who may act for the credit office or the record's sector.
 	Filer Actor = "FILER"
 )
@@ -28,6 +36,10 @@ func May(v *Viewer, actor Actor, sector vocab.Sector) bool {
 		return p.System || p.ManagePolicy
 	case Applicant, Determining:
 		return p.CanWrite(sector)
+	case InitialReviewer:
+		return p.CanWrite(sector) && !p.CanDecide(sector)
+	case Decider:
+		return p.CanWrite(sector) && p.CanDecide(sector)
 	case Filer:
 		return p.System || p.ManagePolicy || p.CanWrite(sector)
 	}

@@ -349,7 +349,7 @@ func (a *Authorizer) Permissions(sub string) *Permissions {
 		return p.(*Permissions)
 	}
 	p := &Permissions{Subject: sub, read: map[vocab.Sector]bool{}, public: map[vocab.Sector]bool{},
-		write: map[vocab.Sector]bool{}, audit: map[string]bool{},
+		write: map[vocab.Sector]bool{}, decide: map[vocab.Sector]bool{}, audit: map[string]bool{},
 		inPublicity: a.cfg.Publicity, today: a.cfg.Clock.Today}
 	for _, home := range AllSectors {
 		dom := DepartmentCode(home)
@@ -358,6 +358,7 @@ func (a *Authorizer) Permissions(sub string) *Permissions {
 			p.read[s] = p.read[s] || a.Enforce(sub, dom, res, Read)
 			p.public[s] = p.public[s] || a.Enforce(sub, dom, res, ReadPublic)
 			p.write[s] = p.write[s] || a.Enforce(sub, dom, res, Write)
+			p.decide[s] = p.decide[s] || a.Enforce(sub, dom, res, Decide)
 		}
 		p.RegistryRead = p.RegistryRead || a.Enforce(sub, dom, Registry, Read)
 		p.RegistryReadPublic = p.RegistryReadPublic || a.Enforce(sub, dom, Registry, ReadPublic)

@@ -24,6 +24,7 @@ type Permissions struct {
 	read    map[vocab.Sector]bool // every record of the sector
 	public  map[vocab.Sector]bool // the sector's records in publicity
 	write   map[vocab.Sector]bool
+	decide  map[vocab.Sector]bool
 	audit   map[string]bool // departments whose audit-log entries are visible
 
 	RegistryRead       bool // entities, persons (masked), roles, providers
@@ -79,6 +80,10 @@ func (p *Permissions) WriteSectors() []vocab.Sector { return p.sectorsWhere(p.wr
 
 // CanWrite reports whether records of sector s may be created or changed.
 func (p *Permissions) CanWrite(s vocab.Sector) bool { return p.System || p.write[s] }
+
+// CanDecide reports whether the subject takes the decisions of sector s's determining
+// department (the re-review of a repair).
+func (p *Permissions) CanDecide(s vocab.Sector) bool { return p.System || p.decide[s] }
 
 // CanWriteAnything reports whether any mutation at all is open to the subject.
 func (p *Permissions) CanWriteAnything() bool {

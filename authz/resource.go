@@ -42,6 +42,9 @@ const (
 	ReadPublic Action = "read_public"
 	Write      Action = "write"
 	Manage     Action = "manage"
+	// Decide is taking a determining department's decisions on its sector's records: the
+	// re-review (复审) of a repair application.
+	Decide Action = "decide"
 )
 
 // Role names of the built-in policy.
@@ -107,7 +110,7 @@ func validResource(obj string) bool {
 }
 
 func validAction(act string) bool {
-	return slices.Contains([]Action{Read, ReadPublic, Write, Manage}, Action(act))
+	return slices.Contains([]Action{Read, ReadPublic, Write, Manage, Decide}, Action(act))
 }
 
 // objMatch is the model's object matcher: "records:own" stands for the domain's own sector,

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 
+	"github.com/creditgraph/creditgraph/authz"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -85,9 +86,14 @@ func TestRepairRunsToCompletion(t *testing.T) {
 		}
 		co.wantError(transition, map[string]any{"id": app, "to": "NOT_ACCEPTED"}, "BAD_USER_INPUT", "reason")
 		step(co, "ACCEPTED", "")
-		step(co, "INITIAL_APPROVED", "")
-		step(co, "UNDER_AUTHORITY_REVIEW", "")
-		co.wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "FORBIDDEN", "") // the determining department re-reviews
+		reviewer := env.as("demo-market-reviewer")
+		// 谁认定、谁修复: the market department reviews — not the credit office, not the applicant.
+		co.wantError(transition, map[string]any{"id": app, "to": "INITIAL_APPROVED"}, "FORBIDDEN", "")
+		clerk.wantError(transition, map[string]any{"id": app, "to": "INITIAL_APPROVED"}, "FORBIDDEN", "") // applied: separation of duties
+		step(reviewer, "INITIAL_APPROVED", "")
+		step(reviewer, "UNDER_AUTHORITY_REVIEW", "")
+		co.wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "FORBIDDEN", "")       // the determining department re-reviews
+		reviewer.wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "FORBIDDEN", "") // by the role above the initial reviewer
 		step(sup, "APPROVED", "")
 		step(co, "COMPLETED", "")
 		var pen struct {
@@ -187,7 +193,8 @@ func TestRepairCompletionIsAtomic(t *testing.T) {
 		for _, st := range []struct {
 			c  *testEnv
 			to string
-		}{{clerk, "SUBMITTED"}, {co, "ACCEPTED"}, {co, "INITIAL_APPROVED"}, {co, "UNDER_AUTHORITY_REVIEW"}, {sup, "APPROVED"}} {
+		}{{clerk, "SUBMITTED"}, {co, "ACCEPTED"}, {env.as("demo-market-reviewer"), "INITIAL_APPROVED"},
+			{env.as("demo-market-reviewer"), "UNDER_AUTHORITY_REVIEW"}, {sup, "APPROVED"}} {
 			st.c.mustData(transition, map[string]any{"id": app, "to": st.to}, nil)
 		}
 		// Inject a failure at the very end of completion: writing the transition record.
@@ -205,6 +212,51 @@ func TestRepairCompletionIsAtomic(t *testing.T) {
 		}
 		if n := env.count("repair_applications", "id = ? AND state = 'APPROVED'", idOf(t, app)); n != 1 {
 			t.Error("the application changed although completion failed")
+		}
+	})
+}
+
+// 谁认定、谁修复 and separation of duties (domain.md §5.2, §5.3): the applicant, the acceptor,
+// the initial reviewer and the decider are four different people; the decision is taken by
+// the determining sector's role above the initial reviewer; another sector cannot act at all.
+func TestRepairSeparatesDuties(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		secret, err := env.tokens.Issue(context.Background(), authz.IssueRequest{Name: "market-supervisor-2", Role: authz.RoleSupervisor, Department: "market"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.secrets["market-supervisor-2"] = secret
+		s := setupRepair(t, env, "SD-1")
+		app := createApplication(t, env, s, nil)
+		sup, co, reviewer := env.as("demo-market-supervisor"), env.as("demo-credit-office"), env.as("demo-market-reviewer")
+		move := func(who *testEnv, to string) gqlResponse {
+			return who.post(transition, map[string]any{"id": app, "to": to})
+		}
+		mustMove := func(who *testEnv, to string) {
+			t.Helper()
+			if r := move(who, to); len(r.Errors) != 0 {
+				t.Fatalf("%s → %s by %s: %+v", app, to, who.token, r.Errors)
+			}
+		}
+		mustMove(sup, "SUBMITTED") // the supervisor applies for the subject
+		mustMove(co, "ACCEPTED")
+		env.as("demo-labour-clerk").wantError(transition, map[string]any{"id": app, "to": "INITIAL_APPROVED"}, "NOT_FOUND", "")
+		sup.wantError(transition, map[string]any{"id": app, "to": "INITIAL_APPROVED"}, "FORBIDDEN", "") // not a clerk's initial review
+		mustMove(reviewer, "INITIAL_APPROVED")
+		mustMove(reviewer, "UNDER_AUTHORITY_REVIEW")
+		got := sup.wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "FORBIDDEN", "") // applied: cannot decide
+		if !strings.Contains(got.Message, "separation of duties") {
+			t.Errorf("refusal %q does not say why", got.Message)
+		}
+		env.as("demo-labour-supervisor").wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "NOT_FOUND", "")
+		mustMove(env.as("market-supervisor-2"), "APPROVED")
+		var n int
+		if err := env.db.SQL.QueryRow("SELECT COUNT(DISTINCT actor) FROM repair_transitions WHERE to_state IN ('SUBMITTED', 'ACCEPTED', 'INITIAL_APPROVED', 'APPROVED')").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 4 {
+			t.Errorf("%d people took the four duties, want 4", n)
 		}
 	})
 }

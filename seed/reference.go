@@ -242,7 +242,9 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 	for _, d := range []string{"environment", "labour", "transport", "market"} {
 		reqs = append(reqs,
 			authz.IssueRequest{Name: "demo-" + d + "-supervisor", Role: authz.RoleSupervisor, Department: d},
-			authz.IssueRequest{Name: "demo-" + d + "-clerk", Role: authz.RoleClerk, Department: d})
+			authz.IssueRequest{Name: "demo-" + d + "-clerk", Role: authz.RoleClerk, Department: d},
+			// a second clerk: a repair's initial review is taken by someone other than its applicant
+			authz.IssueRequest{Name: "demo-" + d + "-reviewer", Role: authz.RoleClerk, Department: d})
 	}
 	reqs = append(reqs,
 		authz.IssueRequest{Name: "demo-auditor-market", Role: authz.RoleAuditor, Department: "market", Scope: []string{"market"}},

@@ -29,22 +29,73 @@ import (
 // State is a repair application's state.
 type State = repairapplication.State
 
-// Transitions is the state machine of domain.md §5.3 with who may make each step.
+// The duties of a repair that one person may not combine (domain.md §5.2–5.3, separation of
+// duties): applying for the subject, accepting at the platform, the determining department's
+// initial review (初审), and its decision on re-review (复审).
+const (
+	dutyApply   = "applying"
+	dutyAccept  = "accepting"
+	dutyReview  = "the initial review"
+	dutyDecide  = "the decision"
+	dutyExecute = "" // the platform carries out what was decided
+)
+
+// Transitions is the state machine of domain.md §5.3 with who may make each step: the
+// applicant (a writer of the record's sector, for the subject) applies; the credit office, the
+// single window, accepts and carries out; the department that made the record (谁认定、谁修复)
+// reviews — first a writer without the decide permission (初审), then on re-review a writer
+// with it (复审), the role above. No other sector's department takes any step.
 var Transitions = workflow.Machine[State]{
-	repairapplication.StateDRAFT: {{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+	repairapplication.StateDRAFT: {
+		{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant, Duty: dutyApply},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
 	repairapplication.StateSUBMITTED: {
-		{To: repairapplication.StateACCEPTED, Actor: authz.CreditOffice}, {To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: authz.CreditOffice, Reason: true},
-		{To: repairapplication.StateNOT_ACCEPTED, Actor: authz.CreditOffice, Reason: true}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
-	repairapplication.StateNEEDS_SUPPLEMENT: {{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+		{To: repairapplication.StateACCEPTED, Actor: authz.CreditOffice, Duty: dutyAccept},
+		{To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: authz.CreditOffice, Reason: true, Duty: dutyAccept},
+		{To: repairapplication.StateNOT_ACCEPTED, Actor: authz.CreditOffice, Reason: true, Duty: dutyAccept},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
+	repairapplication.StateNEEDS_SUPPLEMENT: {
+		{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant, Duty: dutyApply},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
 	repairapplication.StateACCEPTED: {
-		{To: repairapplication.StateINITIAL_APPROVED, Actor: authz.CreditOffice}, {To: repairapplication.StateINITIAL_REJECTED, Actor: authz.CreditOffice, Reason: true},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
-	repairapplication.StateINITIAL_APPROVED: {{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: authz.CreditOffice}, {To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
+		{To: repairapplication.StateINITIAL_APPROVED, Actor: authz.InitialReviewer, Duty: dutyReview},
+		{To: repairapplication.StateINITIAL_REJECTED, Actor: authz.InitialReviewer, Reason: true, Duty: dutyReview},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
+	repairapplication.StateINITIAL_APPROVED: {
+		{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: authz.InitialReviewer, Duty: dutyReview},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
 	repairapplication.StateUNDER_AUTHORITY_REVIEW: {
-		{To: repairapplication.StateAPPROVED, Actor: authz.Determining}, {To: repairapplication.StateDENIED, Actor: authz.Determining, Reason: true},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant}},
-	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice}},
-	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true}},
+		{To: repairapplication.StateAPPROVED, Actor: authz.Decider, Duty: dutyDecide},
+		{To: repairapplication.StateDENIED, Actor: authz.Decider, Reason: true, Duty: dutyDecide},
+		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
+	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice, Duty: dutyExecute}},
+	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true, Duty: dutyExecute}},
+}
+
+// separate refuses a step whose duty the viewer may not take because it took another duty of
+// the same application: the steps already taken are history (the application's transitions).
+func separate(history []*ent.RepairTransition, duty string, v *authz.Viewer) error {
+	if duty == "" || v == nil || v.Perms != nil && v.Perms.System {
+		return nil
+	}
+	for _, h := range history {
+		other := dutyOf(State(h.FromState), State(h.ToState))
+		if h.Actor == v.TokenName && other != "" && other != duty {
+			return fmt.Errorf("%w: %s took %s of this application; %s must be taken by someone else (separation of duties)",
+				derrors.Forbidden, v.TokenName, other, duty)
+		}
+	}
+	return nil
+}
+
+// dutyOf is the duty of the step from one state to another.
+func dutyOf(from, to State) string {
+	for _, e := range Transitions[from] {
+		if e.To == to {
+			return e.Duty
+		}
+	}
+	return ""
 }
 
 // Next lists the states reachable from s.
@@ -94,7 +145,15 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		return nil, err
 	}
 	v := authz.FromContext(ctx)
-	if _, err := Transitions.Step("a repair application", app.State, to, v, rec.sector, reason); err != nil {
+	edge, err := Transitions.Step("a repair application", app.State, to, v, rec.sector, reason)
+	if err != nil {
+		return nil, err
+	}
+	history, err := c.RepairTransition.Query().Where(repairtransition.ApplicationID(id)).All(authz.AsSystem(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := separate(history, edge.Duty, v); err != nil {
 		return nil, err
 	}
 	cal, err := workflow.Calendar(ctx, c)

@@ -18,7 +18,7 @@ import (
 // exactly for its actor, FORBIDDEN for the others; a step the state does not allow is CONFLICT.
 func TestEveryTransitionPerRole(t *testing.T) {
 	authorizer := demoAuthorizer(t)
-	roles := []string{"demo-credit-office", "demo-market-clerk", "demo-market-supervisor", "demo-labour-clerk",
+	roles := []string{"demo-credit-office", "demo-market-clerk", "demo-market-reviewer", "demo-market-supervisor", "demo-labour-clerk",
 		"demo-labour-supervisor", "demo-auditor-all", "demo-auditor-market"}
 	viewer := func(name string) *authz.Viewer {
 		return &authz.Viewer{TokenName: name, Perms: authorizer.Permissions(authz.TokenSubject(name))}
@@ -28,7 +28,11 @@ func TestEveryTransitionPerRole(t *testing.T) {
 		case authz.CreditOffice:
 			return name == "demo-credit-office"
 		case authz.Applicant, authz.Determining:
-			return name == "demo-market-clerk" || name == "demo-market-supervisor"
+			return name == "demo-market-clerk" || name == "demo-market-reviewer" || name == "demo-market-supervisor"
+		case authz.InitialReviewer: // the market department's clerks (初审)
+			return name == "demo-market-clerk" || name == "demo-market-reviewer"
+		case authz.Decider: // the role above them in the market department (复审)
+			return name == "demo-market-supervisor"
 		}
 		return false
 	}

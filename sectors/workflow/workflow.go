@@ -22,6 +22,9 @@ type Edge[S ~string] struct {
 	To     S
 	Actor  authz.Actor
 	Reason bool // a reason is required
+	// Duty names the part of the procedure the step belongs to (applying, accepting,
+	// reviewing, deciding) where one person may take only one part; "" for none.
+	Duty string
 }
 
 // Machine maps each state to its allowed steps.
