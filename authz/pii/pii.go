@@ -110,12 +110,20 @@ func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
 	return key, true, nil
 }
 
-// MaskIDNumber keeps the first 4 and last 4 characters (3205**********123X).
+// MaskIDNumber keeps the first 4 and last 4 characters of an 18-character number
+// (3205**********123X, domain.md §10). A shorter document (a passport, a permit: 8–11
+// characters) would show most of itself that way, so it shows at most a third of its
+// characters, split between its start and its end (9 characters: 1******89).
 func MaskIDNumber(s string) string {
-	if len(s) <= 8 {
-		return strings.Repeat("*", len(s))
+	r := []rune(s)
+	n := len(r)
+	shown := min(8, n/3)
+	if n >= 18 {
+		shown = 8
 	}
-	return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
+	head := shown / 2
+	tail := shown - head
+	return string(r[:head]) + strings.Repeat("*", n-shown) + string(r[n-tail:])
 }
 
 // MaskName keeps a person's surname (the first character) and stars the rest: 张三丰 → 张**.

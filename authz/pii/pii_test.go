@@ -2,6 +2,7 @@ package pii
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -50,8 +51,25 @@ func TestKeyFile(t *testing.T) {
 	}
 }
 
+// domain.md §10: an 18-character number shows its first and last four; a short document (≤ 9
+// characters, and anything shorter than 18) shows at most a third of its characters.
 func TestMaskIDNumber(t *testing.T) {
-	if got := MaskIDNumber("32050219800101123X"); got != "3205**********123X" {
-		t.Errorf("MaskIDNumber = %q", got)
+	for _, tt := range []struct{ in, want string }{
+		{"32050219800101123X", "3205**********123X"},
+		{"E12345678", "E******78"}, // a passport: 9 characters, 3 shown
+		{"12345678", "1******8"},   // 8: 2 shown
+		{"H1234567890", "H********90"}, // 11: 3 shown
+		{"AB", "**"},
+		{"", ""},
+	} {
+		if got := MaskIDNumber(tt.in); got != tt.want {
+			t.Errorf("MaskIDNumber(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for n := 0; n <= 17; n++ {
+		in := strings.Repeat("9", n)
+		if shown := strings.Count(MaskIDNumber(in), "9"); shown > n/3 {
+			t.Errorf("a %d-character number shows %d characters, more than a third", n, shown)
+		}
 	}
 }
