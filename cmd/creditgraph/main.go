@@ -389,13 +389,20 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	return nil
 }
 
-// recomputeDue re-evaluates, at start and then every interval, the entities whose evaluation
-// lapsed (a listing or a publicity window ended), so stored tiers follow the calendar as well
-// as the writes.
+// recomputeDue runs the calendar's jobs at start and then every interval: records whose
+// publicity window ended become EXPIRED, and the entities whose evaluation lapsed (a listing or
+// a publicity window ended) are re-evaluated, so stored states follow the calendar as well as
+// the writes.
 func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
+		switch n, err := db.Ledger.Expire(ctx, db.Client); {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("expiring ended publicity windows failed", "err", err)
+		case n > 0:
+			logger.Info("records expired", "records", n)
+		}
 		n, err := evaluator.RecomputeAll(ctx, db.Client, db.Ledger.Clock, true, 500, nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
