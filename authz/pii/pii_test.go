@@ -56,8 +56,8 @@ func TestKeyFile(t *testing.T) {
 func TestMaskIDNumber(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
 		{"32050219800101123X", "3205**********123X"},
-		{"E12345678", "E******78"}, // a passport: 9 characters, 3 shown
-		{"12345678", "1******8"},   // 8: 2 shown
+		{"E12345678", "E******78"},     // a passport: 9 characters, 3 shown
+		{"12345678", "1******8"},       // 8: 2 shown
 		{"H1234567890", "H********90"}, // 11: 3 shown
 		{"AB", "**"},
 		{"", ""},
