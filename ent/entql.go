@@ -455,30 +455,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "ListEntry",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			listentry.FieldCreatedAt:       {Type: field.TypeTime, Column: listentry.FieldCreatedAt},
-			listentry.FieldUpdatedAt:       {Type: field.TypeTime, Column: listentry.FieldUpdatedAt},
-			listentry.FieldSector:          {Type: field.TypeEnum, Column: listentry.FieldSector},
-			listentry.FieldSeverity:        {Type: field.TypeEnum, Column: listentry.FieldSeverity},
-			listentry.FieldStatus:          {Type: field.TypeEnum, Column: listentry.FieldStatus},
-			listentry.FieldSourceSystem:    {Type: field.TypeString, Column: listentry.FieldSourceSystem},
-			listentry.FieldSourceRecordID:  {Type: field.TypeString, Column: listentry.FieldSourceRecordID},
-			listentry.FieldUnderObjection:  {Type: field.TypeBool, Column: listentry.FieldUnderObjection},
-			listentry.FieldEpidemicRelated: {Type: field.TypeBool, Column: listentry.FieldEpidemicRelated},
-			listentry.FieldSme:             {Type: field.TypeBool, Column: listentry.FieldSme},
-			listentry.FieldExemption:       {Type: field.TypeString, Column: listentry.FieldExemption},
-			listentry.FieldDepartmentID:    {Type: field.TypeInt, Column: listentry.FieldDepartmentID},
-			listentry.FieldEntityID:        {Type: field.TypeInt, Column: listentry.FieldEntityID},
-			listentry.FieldPersonID:        {Type: field.TypeInt, Column: listentry.FieldPersonID},
-			listentry.FieldListType:        {Type: field.TypeEnum, Column: listentry.FieldListType},
-			listentry.FieldListedOn:        {Type: field.TypeTime, Column: listentry.FieldListedOn},
-			listentry.FieldReason:          {Type: field.TypeString, Column: listentry.FieldReason},
-			listentry.FieldBasis:           {Type: field.TypeString, Column: listentry.FieldBasis},
-			listentry.FieldDecisionNo:      {Type: field.TypeString, Column: listentry.FieldDecisionNo},
-			listentry.FieldPlannedEndOn:    {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
-			listentry.FieldRemovedOn:       {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
-			listentry.FieldPublicityMinEnd: {Type: field.TypeTime, Column: listentry.FieldPublicityMinEnd},
-			listentry.FieldRepairable:      {Type: field.TypeBool, Column: listentry.FieldRepairable},
-			listentry.FieldRemovalReason:   {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
+			listentry.FieldCreatedAt:        {Type: field.TypeTime, Column: listentry.FieldCreatedAt},
+			listentry.FieldUpdatedAt:        {Type: field.TypeTime, Column: listentry.FieldUpdatedAt},
+			listentry.FieldSector:           {Type: field.TypeEnum, Column: listentry.FieldSector},
+			listentry.FieldSeverity:         {Type: field.TypeEnum, Column: listentry.FieldSeverity},
+			listentry.FieldStatus:           {Type: field.TypeEnum, Column: listentry.FieldStatus},
+			listentry.FieldSourceSystem:     {Type: field.TypeString, Column: listentry.FieldSourceSystem},
+			listentry.FieldSourceRecordID:   {Type: field.TypeString, Column: listentry.FieldSourceRecordID},
+			listentry.FieldUnderObjection:   {Type: field.TypeBool, Column: listentry.FieldUnderObjection},
+			listentry.FieldEpidemicRelated:  {Type: field.TypeBool, Column: listentry.FieldEpidemicRelated},
+			listentry.FieldSme:              {Type: field.TypeBool, Column: listentry.FieldSme},
+			listentry.FieldExemption:        {Type: field.TypeString, Column: listentry.FieldExemption},
+			listentry.FieldDepartmentID:     {Type: field.TypeInt, Column: listentry.FieldDepartmentID},
+			listentry.FieldEntityID:         {Type: field.TypeInt, Column: listentry.FieldEntityID},
+			listentry.FieldPersonID:         {Type: field.TypeInt, Column: listentry.FieldPersonID},
+			listentry.FieldListType:         {Type: field.TypeEnum, Column: listentry.FieldListType},
+			listentry.FieldListedOn:         {Type: field.TypeTime, Column: listentry.FieldListedOn},
+			listentry.FieldReason:           {Type: field.TypeString, Column: listentry.FieldReason},
+			listentry.FieldBasis:            {Type: field.TypeString, Column: listentry.FieldBasis},
+			listentry.FieldDecisionNo:       {Type: field.TypeString, Column: listentry.FieldDecisionNo},
+			listentry.FieldPlannedEndOn:     {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
+			listentry.FieldRemovedOn:        {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
+			listentry.FieldObligationsMetOn: {Type: field.TypeTime, Column: listentry.FieldObligationsMetOn},
+			listentry.FieldPublicityMinEnd:  {Type: field.TypeTime, Column: listentry.FieldPublicityMinEnd},
+			listentry.FieldRepairable:       {Type: field.TypeBool, Column: listentry.FieldRepairable},
+			listentry.FieldRemovalReason:    {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
@@ -634,6 +635,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldSeverity:      {Type: field.TypeString, Column: publicityrule.FieldSeverity},
 			publicityrule.FieldListType:      {Type: field.TypeString, Column: publicityrule.FieldListType},
 			publicityrule.FieldMinMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
+			publicityrule.FieldMinFrom:       {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
 			publicityrule.FieldMaxMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
 			publicityrule.FieldRepairable:    {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
 			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
@@ -3923,6 +3925,11 @@ func (f *ListEntryFilter) WhereRemovedOn(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldRemovedOn))
 }
 
+// WhereObligationsMetOn applies the entql time.Time predicate on the obligations_met_on field.
+func (f *ListEntryFilter) WhereObligationsMetOn(p entql.TimeP) {
+	f.Where(p.Field(listentry.FieldObligationsMetOn))
+}
+
 // WherePublicityMinEnd applies the entql time.Time predicate on the publicity_min_end field.
 func (f *ListEntryFilter) WherePublicityMinEnd(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldPublicityMinEnd))
@@ -5037,6 +5044,11 @@ func (f *PublicityRuleFilter) WhereListType(p entql.StringP) {
 // WhereMinMonths applies the entql int predicate on the min_months field.
 func (f *PublicityRuleFilter) WhereMinMonths(p entql.IntP) {
 	f.Where(p.Field(publicityrule.FieldMinMonths))
+}
+
+// WhereMinFrom applies the entql string predicate on the min_from field.
+func (f *PublicityRuleFilter) WhereMinFrom(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldMinFrom))
 }
 
 // WhereMaxMonths applies the entql int predicate on the max_months field.

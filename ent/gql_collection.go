@@ -3318,6 +3318,11 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, listentry.FieldRemovedOn)
 				fieldSeen[listentry.FieldRemovedOn] = struct{}{}
 			}
+		case "obligationsMetOn":
+			if _, ok := fieldSeen[listentry.FieldObligationsMetOn]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldObligationsMetOn)
+				fieldSeen[listentry.FieldObligationsMetOn] = struct{}{}
+			}
 		case "publicityMinEnd":
 			if _, ok := fieldSeen[listentry.FieldPublicityMinEnd]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldPublicityMinEnd)
@@ -5655,6 +5660,11 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[publicityrule.FieldMinMonths]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldMinMonths)
 				fieldSeen[publicityrule.FieldMinMonths] = struct{}{}
+			}
+		case "minFrom":
+			if _, ok := fieldSeen[publicityrule.FieldMinFrom]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldMinFrom)
+				fieldSeen[publicityrule.FieldMinFrom] = struct{}{}
 			}
 		case "maxMonths":
 			if _, ok := fieldSeen[publicityrule.FieldMaxMonths]; !ok {

@@ -921,22 +921,23 @@ func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRe
 
 // CreateListEntryInput represents a mutation input for creating listentries.
 type CreateListEntryInput struct {
-	Severity        *vocab.Severity
-	SourceSystem    string
-	SourceRecordID  string
-	EpidemicRelated *bool
-	Sme             *bool
-	ListType        listentry.ListType
-	ListedOn        time.Time
-	Reason          string
-	Basis           string
-	DecisionNo      string
-	PlannedEndOn    *time.Time
-	RemovedOn       *time.Time
-	RemovalReason   *listentry.RemovalReason
-	DepartmentID    int
-	EntityID        *int
-	PersonID        *int
+	Severity         *vocab.Severity
+	SourceSystem     string
+	SourceRecordID   string
+	EpidemicRelated  *bool
+	Sme              *bool
+	ListType         listentry.ListType
+	ListedOn         time.Time
+	Reason           string
+	Basis            string
+	DecisionNo       string
+	PlannedEndOn     *time.Time
+	RemovedOn        *time.Time
+	ObligationsMetOn *time.Time
+	RemovalReason    *listentry.RemovalReason
+	DepartmentID     int
+	EntityID         *int
+	PersonID         *int
 }
 
 // Mutate applies the CreateListEntryInput on the ListEntryMutation builder.
@@ -963,6 +964,9 @@ func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
 	if v := i.RemovedOn; v != nil {
 		m.SetRemovedOn(*v)
 	}
+	if v := i.ObligationsMetOn; v != nil {
+		m.SetObligationsMetOn(*v)
+	}
 	if v := i.RemovalReason; v != nil {
 		m.SetRemovalReason(*v)
 	}
@@ -983,20 +987,22 @@ func (c *ListEntryCreate) SetInput(i CreateListEntryInput) *ListEntryCreate {
 
 // UpdateListEntryInput represents a mutation input for updating listentries.
 type UpdateListEntryInput struct {
-	ClearSeverity      bool
-	Severity           *vocab.Severity
-	SourceSystem       *string
-	ListType           *listentry.ListType
-	ListedOn           *time.Time
-	Reason             *string
-	Basis              *string
-	DecisionNo         *string
-	ClearPlannedEndOn  bool
-	PlannedEndOn       *time.Time
-	ClearRemovedOn     bool
-	RemovedOn          *time.Time
-	ClearRemovalReason bool
-	RemovalReason      *listentry.RemovalReason
+	ClearSeverity         bool
+	Severity              *vocab.Severity
+	SourceSystem          *string
+	ListType              *listentry.ListType
+	ListedOn              *time.Time
+	Reason                *string
+	Basis                 *string
+	DecisionNo            *string
+	ClearPlannedEndOn     bool
+	PlannedEndOn          *time.Time
+	ClearRemovedOn        bool
+	RemovedOn             *time.Time
+	ClearObligationsMetOn bool
+	ObligationsMetOn      *time.Time
+	ClearRemovalReason    bool
+	RemovalReason         *listentry.RemovalReason
 }
 
 // Mutate applies the UpdateListEntryInput on the ListEntryMutation builder.
@@ -1036,6 +1042,12 @@ func (i *UpdateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.RemovedOn; v != nil {
 		m.SetRemovedOn(*v)
+	}
+	if i.ClearObligationsMetOn {
+		m.ClearObligationsMetOn()
+	}
+	if v := i.ObligationsMetOn; v != nil {
+		m.SetObligationsMetOn(*v)
 	}
 	if i.ClearRemovalReason {
 		m.ClearRemovalReason()

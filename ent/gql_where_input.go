@@ -8514,6 +8514,18 @@ type ListEntryWhereInput struct {
 	RemovedOnIsNil  bool        `json:"removedOnIsNil,omitempty"`
 	RemovedOnNotNil bool        `json:"removedOnNotNil,omitempty"`
 
+	// "obligations_met_on" field predicates.
+	ObligationsMetOn       *time.Time  `json:"obligationsMetOn,omitempty"`
+	ObligationsMetOnNEQ    *time.Time  `json:"obligationsMetOnNEQ,omitempty"`
+	ObligationsMetOnIn     []time.Time `json:"obligationsMetOnIn,omitempty"`
+	ObligationsMetOnNotIn  []time.Time `json:"obligationsMetOnNotIn,omitempty"`
+	ObligationsMetOnGT     *time.Time  `json:"obligationsMetOnGT,omitempty"`
+	ObligationsMetOnGTE    *time.Time  `json:"obligationsMetOnGTE,omitempty"`
+	ObligationsMetOnLT     *time.Time  `json:"obligationsMetOnLT,omitempty"`
+	ObligationsMetOnLTE    *time.Time  `json:"obligationsMetOnLTE,omitempty"`
+	ObligationsMetOnIsNil  bool        `json:"obligationsMetOnIsNil,omitempty"`
+	ObligationsMetOnNotNil bool        `json:"obligationsMetOnNotNil,omitempty"`
+
 	// "publicity_min_end" field predicates.
 	PublicityMinEnd       *time.Time  `json:"publicityMinEnd,omitempty"`
 	PublicityMinEndNEQ    *time.Time  `json:"publicityMinEndNEQ,omitempty"`
@@ -9115,6 +9127,36 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.RemovedOnNotNil {
 		predicates = append(predicates, listentry.RemovedOnNotNil())
+	}
+	if i.ObligationsMetOn != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnEQ(*i.ObligationsMetOn))
+	}
+	if i.ObligationsMetOnNEQ != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnNEQ(*i.ObligationsMetOnNEQ))
+	}
+	if len(i.ObligationsMetOnIn) > 0 {
+		predicates = append(predicates, listentry.ObligationsMetOnIn(i.ObligationsMetOnIn...))
+	}
+	if len(i.ObligationsMetOnNotIn) > 0 {
+		predicates = append(predicates, listentry.ObligationsMetOnNotIn(i.ObligationsMetOnNotIn...))
+	}
+	if i.ObligationsMetOnGT != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnGT(*i.ObligationsMetOnGT))
+	}
+	if i.ObligationsMetOnGTE != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnGTE(*i.ObligationsMetOnGTE))
+	}
+	if i.ObligationsMetOnLT != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnLT(*i.ObligationsMetOnLT))
+	}
+	if i.ObligationsMetOnLTE != nil {
+		predicates = append(predicates, listentry.ObligationsMetOnLTE(*i.ObligationsMetOnLTE))
+	}
+	if i.ObligationsMetOnIsNil {
+		predicates = append(predicates, listentry.ObligationsMetOnIsNil())
+	}
+	if i.ObligationsMetOnNotNil {
+		predicates = append(predicates, listentry.ObligationsMetOnNotNil())
 	}
 	if i.PublicityMinEnd != nil {
 		predicates = append(predicates, listentry.PublicityMinEndEQ(*i.PublicityMinEnd))
@@ -12478,6 +12520,12 @@ type PublicityRuleWhereInput struct {
 	MinMonthsLT    *int  `json:"minMonthsLT,omitempty"`
 	MinMonthsLTE   *int  `json:"minMonthsLTE,omitempty"`
 
+	// "min_from" field predicates.
+	MinFrom      *publicityrule.MinFrom  `json:"minFrom,omitempty"`
+	MinFromNEQ   *publicityrule.MinFrom  `json:"minFromNEQ,omitempty"`
+	MinFromIn    []publicityrule.MinFrom `json:"minFromIn,omitempty"`
+	MinFromNotIn []publicityrule.MinFrom `json:"minFromNotIn,omitempty"`
+
 	// "max_months" field predicates.
 	MaxMonths      *int  `json:"maxMonths,omitempty"`
 	MaxMonthsNEQ   *int  `json:"maxMonthsNEQ,omitempty"`
@@ -12850,6 +12898,18 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if i.MinMonthsLTE != nil {
 		predicates = append(predicates, publicityrule.MinMonthsLTE(*i.MinMonthsLTE))
+	}
+	if i.MinFrom != nil {
+		predicates = append(predicates, publicityrule.MinFromEQ(*i.MinFrom))
+	}
+	if i.MinFromNEQ != nil {
+		predicates = append(predicates, publicityrule.MinFromNEQ(*i.MinFromNEQ))
+	}
+	if len(i.MinFromIn) > 0 {
+		predicates = append(predicates, publicityrule.MinFromIn(i.MinFromIn...))
+	}
+	if len(i.MinFromNotIn) > 0 {
+		predicates = append(predicates, publicityrule.MinFromNotIn(i.MinFromNotIn...))
 	}
 	if i.MaxMonths != nil {
 		predicates = append(predicates, publicityrule.MaxMonthsEQ(*i.MaxMonths))

@@ -63,7 +63,9 @@ type ListEntry struct {
 	PlannedEndOn *time.Time `json:"planned_end_on,omitempty"`
 	// Date removed (移出日期).
 	RemovedOn *time.Time `json:"removed_on,omitempty"`
-	// Earliest day early removal (repair) may be applied for, from the list's publicity rule.
+	// Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before.
+	ObligationsMetOn *time.Time `json:"obligations_met_on,omitempty"`
+	// Earliest day early removal (repair) may be applied for, from the list's publicity rule: the listing date, or the day obligations were met where the rule says so, plus the rule's minimum months.
 	PublicityMinEnd *time.Time `json:"publicity_min_end,omitempty"`
 	// Whether the listing may end early through credit repair, from the list's publicity rule.
 	Repairable bool `json:"repairable,omitempty"`
@@ -159,7 +161,7 @@ func (*ListEntry) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldExemption, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
 			values[i] = new(sql.NullString)
-		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldPublicityMinEnd:
+		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldObligationsMetOn, listentry.FieldPublicityMinEnd:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -311,6 +313,13 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 				_m.RemovedOn = new(time.Time)
 				*_m.RemovedOn = value.Time
 			}
+		case listentry.FieldObligationsMetOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field obligations_met_on", values[i])
+			} else if value.Valid {
+				_m.ObligationsMetOn = new(time.Time)
+				*_m.ObligationsMetOn = value.Time
+			}
 		case listentry.FieldPublicityMinEnd:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field publicity_min_end", values[i])
@@ -458,6 +467,11 @@ func (_m *ListEntry) String() string {
 	builder.WriteString(", ")
 	if v := _m.RemovedOn; v != nil {
 		builder.WriteString("removed_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ObligationsMetOn; v != nil {
+		builder.WriteString("obligations_met_on=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -250,6 +250,20 @@ func (_c *ListEntryCreate) SetNillableRemovedOn(v *time.Time) *ListEntryCreate {
 	return _c
 }
 
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (_c *ListEntryCreate) SetObligationsMetOn(v time.Time) *ListEntryCreate {
+	_c.mutation.SetObligationsMetOn(v)
+	return _c
+}
+
+// SetNillableObligationsMetOn sets the "obligations_met_on" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableObligationsMetOn(v *time.Time) *ListEntryCreate {
+	if v != nil {
+		_c.SetObligationsMetOn(*v)
+	}
+	return _c
+}
+
 // SetPublicityMinEnd sets the "publicity_min_end" field.
 func (_c *ListEntryCreate) SetPublicityMinEnd(v time.Time) *ListEntryCreate {
 	_c.mutation.SetPublicityMinEnd(v)
@@ -618,6 +632,10 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(listentry.FieldRemovedOn, field.TypeTime, value)
 		_node.RemovedOn = &value
 	}
+	if value, ok := _c.mutation.ObligationsMetOn(); ok {
+		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
+		_node.ObligationsMetOn = &value
+	}
 	if value, ok := _c.mutation.PublicityMinEnd(); ok {
 		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)
 		_node.PublicityMinEnd = &value
@@ -957,6 +975,24 @@ func (u *ListEntryUpsert) ClearRemovedOn() *ListEntryUpsert {
 	return u
 }
 
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (u *ListEntryUpsert) SetObligationsMetOn(v time.Time) *ListEntryUpsert {
+	u.Set(listentry.FieldObligationsMetOn, v)
+	return u
+}
+
+// UpdateObligationsMetOn sets the "obligations_met_on" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateObligationsMetOn() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldObligationsMetOn)
+	return u
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (u *ListEntryUpsert) ClearObligationsMetOn() *ListEntryUpsert {
+	u.SetNull(listentry.FieldObligationsMetOn)
+	return u
+}
+
 // SetPublicityMinEnd sets the "publicity_min_end" field.
 func (u *ListEntryUpsert) SetPublicityMinEnd(v time.Time) *ListEntryUpsert {
 	u.Set(listentry.FieldPublicityMinEnd, v)
@@ -1289,6 +1325,27 @@ func (u *ListEntryUpsertOne) UpdateRemovedOn() *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) ClearRemovedOn() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (u *ListEntryUpsertOne) SetObligationsMetOn(v time.Time) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetObligationsMetOn(v)
+	})
+}
+
+// UpdateObligationsMetOn sets the "obligations_met_on" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateObligationsMetOn() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateObligationsMetOn()
+	})
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (u *ListEntryUpsertOne) ClearObligationsMetOn() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearObligationsMetOn()
 	})
 }
 
@@ -1798,6 +1855,27 @@ func (u *ListEntryUpsertBulk) UpdateRemovedOn() *ListEntryUpsertBulk {
 func (u *ListEntryUpsertBulk) ClearRemovedOn() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (u *ListEntryUpsertBulk) SetObligationsMetOn(v time.Time) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetObligationsMetOn(v)
+	})
+}
+
+// UpdateObligationsMetOn sets the "obligations_met_on" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateObligationsMetOn() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateObligationsMetOn()
+	})
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (u *ListEntryUpsertBulk) ClearObligationsMetOn() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearObligationsMetOn()
 	})
 }
 

@@ -243,6 +243,26 @@ func (_u *ListEntryUpdate) ClearRemovedOn() *ListEntryUpdate {
 	return _u
 }
 
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (_u *ListEntryUpdate) SetObligationsMetOn(v time.Time) *ListEntryUpdate {
+	_u.mutation.SetObligationsMetOn(v)
+	return _u
+}
+
+// SetNillableObligationsMetOn sets the "obligations_met_on" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableObligationsMetOn(v *time.Time) *ListEntryUpdate {
+	if v != nil {
+		_u.SetObligationsMetOn(*v)
+	}
+	return _u
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (_u *ListEntryUpdate) ClearObligationsMetOn() *ListEntryUpdate {
+	_u.mutation.ClearObligationsMetOn()
+	return _u
+}
+
 // SetPublicityMinEnd sets the "publicity_min_end" field.
 func (_u *ListEntryUpdate) SetPublicityMinEnd(v time.Time) *ListEntryUpdate {
 	_u.mutation.SetPublicityMinEnd(v)
@@ -539,6 +559,12 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ObligationsMetOn(); ok {
+		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
+	}
+	if _u.mutation.ObligationsMetOnCleared() {
+		_spec.ClearField(listentry.FieldObligationsMetOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.PublicityMinEnd(); ok {
 		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)
@@ -877,6 +903,26 @@ func (_u *ListEntryUpdateOne) ClearRemovedOn() *ListEntryUpdateOne {
 	return _u
 }
 
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (_u *ListEntryUpdateOne) SetObligationsMetOn(v time.Time) *ListEntryUpdateOne {
+	_u.mutation.SetObligationsMetOn(v)
+	return _u
+}
+
+// SetNillableObligationsMetOn sets the "obligations_met_on" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableObligationsMetOn(v *time.Time) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetObligationsMetOn(*v)
+	}
+	return _u
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (_u *ListEntryUpdateOne) ClearObligationsMetOn() *ListEntryUpdateOne {
+	_u.mutation.ClearObligationsMetOn()
+	return _u
+}
+
 // SetPublicityMinEnd sets the "publicity_min_end" field.
 func (_u *ListEntryUpdateOne) SetPublicityMinEnd(v time.Time) *ListEntryUpdateOne {
 	_u.mutation.SetPublicityMinEnd(v)
@@ -1203,6 +1249,12 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ObligationsMetOn(); ok {
+		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
+	}
+	if _u.mutation.ObligationsMetOnCleared() {
+		_spec.ClearField(listentry.FieldObligationsMetOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.PublicityMinEnd(); ok {
 		_spec.SetField(listentry.FieldPublicityMinEnd, field.TypeTime, value)

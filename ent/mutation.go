@@ -18145,6 +18145,7 @@ type ListEntryMutation struct {
 	decision_no                *string
 	planned_end_on             *time.Time
 	removed_on                 *time.Time
+	obligations_met_on         *time.Time
 	publicity_min_end          *time.Time
 	repairable                 *bool
 	removal_reason             *listentry.RemovalReason
@@ -19098,6 +19099,55 @@ func (m *ListEntryMutation) ResetRemovedOn() {
 	delete(m.clearedFields, listentry.FieldRemovedOn)
 }
 
+// SetObligationsMetOn sets the "obligations_met_on" field.
+func (m *ListEntryMutation) SetObligationsMetOn(t time.Time) {
+	m.obligations_met_on = &t
+}
+
+// ObligationsMetOn returns the value of the "obligations_met_on" field in the mutation.
+func (m *ListEntryMutation) ObligationsMetOn() (r time.Time, exists bool) {
+	v := m.obligations_met_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldObligationsMetOn returns the old "obligations_met_on" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldObligationsMetOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldObligationsMetOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldObligationsMetOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldObligationsMetOn: %w", err)
+	}
+	return oldValue.ObligationsMetOn, nil
+}
+
+// ClearObligationsMetOn clears the value of the "obligations_met_on" field.
+func (m *ListEntryMutation) ClearObligationsMetOn() {
+	m.obligations_met_on = nil
+	m.clearedFields[listentry.FieldObligationsMetOn] = struct{}{}
+}
+
+// ObligationsMetOnCleared returns if the "obligations_met_on" field was cleared in this mutation.
+func (m *ListEntryMutation) ObligationsMetOnCleared() bool {
+	_, ok := m.clearedFields[listentry.FieldObligationsMetOn]
+	return ok
+}
+
+// ResetObligationsMetOn resets all changes to the "obligations_met_on" field.
+func (m *ListEntryMutation) ResetObligationsMetOn() {
+	m.obligations_met_on = nil
+	delete(m.clearedFields, listentry.FieldObligationsMetOn)
+}
+
 // SetPublicityMinEnd sets the "publicity_min_end" field.
 func (m *ListEntryMutation) SetPublicityMinEnd(t time.Time) {
 	m.publicity_min_end = &t
@@ -19455,7 +19505,7 @@ func (m *ListEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ListEntryMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 25)
 	if m.created_at != nil {
 		fields = append(fields, listentry.FieldCreatedAt)
 	}
@@ -19519,6 +19569,9 @@ func (m *ListEntryMutation) Fields() []string {
 	if m.removed_on != nil {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.obligations_met_on != nil {
+		fields = append(fields, listentry.FieldObligationsMetOn)
+	}
 	if m.publicity_min_end != nil {
 		fields = append(fields, listentry.FieldPublicityMinEnd)
 	}
@@ -19578,6 +19631,8 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.PlannedEndOn()
 	case listentry.FieldRemovedOn:
 		return m.RemovedOn()
+	case listentry.FieldObligationsMetOn:
+		return m.ObligationsMetOn()
 	case listentry.FieldPublicityMinEnd:
 		return m.PublicityMinEnd()
 	case listentry.FieldRepairable:
@@ -19635,6 +19690,8 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldPlannedEndOn(ctx)
 	case listentry.FieldRemovedOn:
 		return m.OldRemovedOn(ctx)
+	case listentry.FieldObligationsMetOn:
+		return m.OldObligationsMetOn(ctx)
 	case listentry.FieldPublicityMinEnd:
 		return m.OldPublicityMinEnd(ctx)
 	case listentry.FieldRepairable:
@@ -19797,6 +19854,13 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRemovedOn(v)
 		return nil
+	case listentry.FieldObligationsMetOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetObligationsMetOn(v)
+		return nil
 	case listentry.FieldPublicityMinEnd:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -19869,6 +19933,9 @@ func (m *ListEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(listentry.FieldRemovedOn) {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.FieldCleared(listentry.FieldObligationsMetOn) {
+		fields = append(fields, listentry.FieldObligationsMetOn)
+	}
 	if m.FieldCleared(listentry.FieldPublicityMinEnd) {
 		fields = append(fields, listentry.FieldPublicityMinEnd)
 	}
@@ -19906,6 +19973,9 @@ func (m *ListEntryMutation) ClearField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ClearRemovedOn()
+		return nil
+	case listentry.FieldObligationsMetOn:
+		m.ClearObligationsMetOn()
 		return nil
 	case listentry.FieldPublicityMinEnd:
 		m.ClearPublicityMinEnd()
@@ -19983,6 +20053,9 @@ func (m *ListEntryMutation) ResetField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ResetRemovedOn()
+		return nil
+	case listentry.FieldObligationsMetOn:
+		m.ResetObligationsMetOn()
 		return nil
 	case listentry.FieldPublicityMinEnd:
 		m.ResetPublicityMinEnd()
@@ -28112,6 +28185,7 @@ type PublicityRuleMutation struct {
 	list_type      *string
 	min_months     *int
 	addmin_months  *int
+	min_from       *publicityrule.MinFrom
 	max_months     *int
 	addmax_months  *int
 	repairable     *bool
@@ -28531,6 +28605,42 @@ func (m *PublicityRuleMutation) ResetMinMonths() {
 	m.addmin_months = nil
 }
 
+// SetMinFrom sets the "min_from" field.
+func (m *PublicityRuleMutation) SetMinFrom(pf publicityrule.MinFrom) {
+	m.min_from = &pf
+}
+
+// MinFrom returns the value of the "min_from" field in the mutation.
+func (m *PublicityRuleMutation) MinFrom() (r publicityrule.MinFrom, exists bool) {
+	v := m.min_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinFrom returns the old "min_from" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldMinFrom(ctx context.Context) (v publicityrule.MinFrom, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinFrom: %w", err)
+	}
+	return oldValue.MinFrom, nil
+}
+
+// ResetMinFrom resets all changes to the "min_from" field.
+func (m *PublicityRuleMutation) ResetMinFrom() {
+	m.min_from = nil
+}
+
 // SetMaxMonths sets the "max_months" field.
 func (m *PublicityRuleMutation) SetMaxMonths(i int) {
 	m.max_months = &i
@@ -28706,7 +28816,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -28727,6 +28837,9 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.min_months != nil {
 		fields = append(fields, publicityrule.FieldMinMonths)
+	}
+	if m.min_from != nil {
+		fields = append(fields, publicityrule.FieldMinFrom)
 	}
 	if m.max_months != nil {
 		fields = append(fields, publicityrule.FieldMaxMonths)
@@ -28759,6 +28872,8 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.ListType()
 	case publicityrule.FieldMinMonths:
 		return m.MinMonths()
+	case publicityrule.FieldMinFrom:
+		return m.MinFrom()
 	case publicityrule.FieldMaxMonths:
 		return m.MaxMonths()
 	case publicityrule.FieldRepairable:
@@ -28788,6 +28903,8 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldListType(ctx)
 	case publicityrule.FieldMinMonths:
 		return m.OldMinMonths(ctx)
+	case publicityrule.FieldMinFrom:
+		return m.OldMinFrom(ctx)
 	case publicityrule.FieldMaxMonths:
 		return m.OldMaxMonths(ctx)
 	case publicityrule.FieldRepairable:
@@ -28851,6 +28968,13 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetMinMonths(v)
+		return nil
+	case publicityrule.FieldMinFrom:
+		v, ok := value.(publicityrule.MinFrom)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinFrom(v)
 		return nil
 	case publicityrule.FieldMaxMonths:
 		v, ok := value.(int)
@@ -28996,6 +29120,9 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldMinMonths:
 		m.ResetMinMonths()
+		return nil
+	case publicityrule.FieldMinFrom:
+		m.ResetMinFrom()
 		return nil
 	case publicityrule.FieldMaxMonths:
 		m.ResetMaxMonths()

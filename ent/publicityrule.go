@@ -31,6 +31,8 @@ type PublicityRule struct {
 	ListType string `json:"list_type,omitempty"`
 	// Minimum publicity before repair can end it early, in months.
 	MinMonths int `json:"min_months,omitempty"`
+	// Where the minimum counts from: START, the record's start; OBLIGATIONS_MET, the day the subject met its obligations (the wage-arrears list: the arrears paid) — until then no early end.
+	MinFrom publicityrule.MinFrom `json:"min_from,omitempty"`
 	// Maximum publicity, after which it stops automatically, in months.
 	MaxMonths int `json:"max_months,omitempty"`
 	// Whether repair can end publicity early.
@@ -49,7 +51,7 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
-		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldBasis:
+		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldMinFrom, publicityrule.FieldBasis:
 			values[i] = new(sql.NullString)
 		case publicityrule.FieldEffectiveFrom, publicityrule.FieldEffectiveTo:
 			values[i] = new(sql.NullTime)
@@ -116,6 +118,12 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field min_months", values[i])
 			} else if value.Valid {
 				_m.MinMonths = int(value.Int64)
+			}
+		case publicityrule.FieldMinFrom:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field min_from", values[i])
+			} else if value.Valid {
+				_m.MinFrom = publicityrule.MinFrom(value.String)
 			}
 		case publicityrule.FieldMaxMonths:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -193,6 +201,9 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("min_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MinMonths))
+	builder.WriteString(", ")
+	builder.WriteString("min_from=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MinFrom))
 	builder.WriteString(", ")
 	builder.WriteString("max_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MaxMonths))

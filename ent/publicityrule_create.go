@@ -88,6 +88,20 @@ func (_c *PublicityRuleCreate) SetMinMonths(v int) *PublicityRuleCreate {
 	return _c
 }
 
+// SetMinFrom sets the "min_from" field.
+func (_c *PublicityRuleCreate) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleCreate {
+	_c.mutation.SetMinFrom(v)
+	return _c
+}
+
+// SetNillableMinFrom sets the "min_from" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableMinFrom(v *publicityrule.MinFrom) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetMinFrom(*v)
+	}
+	return _c
+}
+
 // SetMaxMonths sets the "max_months" field.
 func (_c *PublicityRuleCreate) SetMaxMonths(v int) *PublicityRuleCreate {
 	_c.mutation.SetMaxMonths(v)
@@ -159,6 +173,10 @@ func (_c *PublicityRuleCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *PublicityRuleCreate) defaults() error {
+	if _, ok := _c.mutation.MinFrom(); !ok {
+		v := publicityrule.DefaultMinFrom
+		_c.mutation.SetMinFrom(v)
+	}
 	if _, ok := _c.mutation.Repairable(); !ok {
 		v := publicityrule.DefaultRepairable
 		_c.mutation.SetRepairable(v)
@@ -203,6 +221,14 @@ func (_c *PublicityRuleCreate) check() error {
 	if v, ok := _c.mutation.MinMonths(); ok {
 		if err := publicityrule.MinMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.MinFrom(); !ok {
+		return &ValidationError{Name: "min_from", err: errors.New(`ent: missing required field "PublicityRule.min_from"`)}
+	}
+	if v, ok := _c.mutation.MinFrom(); ok {
+		if err := publicityrule.MinFromValidator(v); err != nil {
+			return &ValidationError{Name: "min_from", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_from": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.MaxMonths(); !ok {
@@ -275,6 +301,10 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)
 		_node.MinMonths = value
+	}
+	if value, ok := _c.mutation.MinFrom(); ok {
+		_spec.SetField(publicityrule.FieldMinFrom, field.TypeEnum, value)
+		_node.MinFrom = value
 	}
 	if value, ok := _c.mutation.MaxMonths(); ok {
 		_spec.SetField(publicityrule.FieldMaxMonths, field.TypeInt, value)
@@ -445,6 +475,18 @@ func (u *PublicityRuleUpsert) UpdateMinMonths() *PublicityRuleUpsert {
 // AddMinMonths adds v to the "min_months" field.
 func (u *PublicityRuleUpsert) AddMinMonths(v int) *PublicityRuleUpsert {
 	u.Add(publicityrule.FieldMinMonths, v)
+	return u
+}
+
+// SetMinFrom sets the "min_from" field.
+func (u *PublicityRuleUpsert) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldMinFrom, v)
+	return u
+}
+
+// UpdateMinFrom sets the "min_from" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateMinFrom() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldMinFrom)
 	return u
 }
 
@@ -659,6 +701,20 @@ func (u *PublicityRuleUpsertOne) AddMinMonths(v int) *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) UpdateMinMonths() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMinMonths()
+	})
+}
+
+// SetMinFrom sets the "min_from" field.
+func (u *PublicityRuleUpsertOne) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetMinFrom(v)
+	})
+}
+
+// UpdateMinFrom sets the "min_from" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateMinFrom() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateMinFrom()
 	})
 }
 
@@ -1045,6 +1101,20 @@ func (u *PublicityRuleUpsertBulk) AddMinMonths(v int) *PublicityRuleUpsertBulk {
 func (u *PublicityRuleUpsertBulk) UpdateMinMonths() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateMinMonths()
+	})
+}
+
+// SetMinFrom sets the "min_from" field.
+func (u *PublicityRuleUpsertBulk) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetMinFrom(v)
+	})
+}
+
+// UpdateMinFrom sets the "min_from" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateMinFrom() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateMinFrom()
 	})
 }
 

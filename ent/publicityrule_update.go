@@ -151,6 +151,20 @@ func (_u *PublicityRuleUpdate) AddMinMonths(v int) *PublicityRuleUpdate {
 	return _u
 }
 
+// SetMinFrom sets the "min_from" field.
+func (_u *PublicityRuleUpdate) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleUpdate {
+	_u.mutation.SetMinFrom(v)
+	return _u
+}
+
+// SetNillableMinFrom sets the "min_from" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableMinFrom(v *publicityrule.MinFrom) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetMinFrom(*v)
+	}
+	return _u
+}
+
 // SetMaxMonths sets the "max_months" field.
 func (_u *PublicityRuleUpdate) SetMaxMonths(v int) *PublicityRuleUpdate {
 	_u.mutation.ResetMaxMonths()
@@ -265,6 +279,11 @@ func (_u *PublicityRuleUpdate) check() error {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MinFrom(); ok {
+		if err := publicityrule.MinFromValidator(v); err != nil {
+			return &ValidationError{Name: "min_from", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_from": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MaxMonths(); ok {
 		if err := publicityrule.MaxMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "max_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.max_months": %w`, err)}
@@ -322,6 +341,9 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.AddedMinMonths(); ok {
 		_spec.AddField(publicityrule.FieldMinMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MinFrom(); ok {
+		_spec.SetField(publicityrule.FieldMinFrom, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.MaxMonths(); ok {
 		_spec.SetField(publicityrule.FieldMaxMonths, field.TypeInt, value)
@@ -481,6 +503,20 @@ func (_u *PublicityRuleUpdateOne) AddMinMonths(v int) *PublicityRuleUpdateOne {
 	return _u
 }
 
+// SetMinFrom sets the "min_from" field.
+func (_u *PublicityRuleUpdateOne) SetMinFrom(v publicityrule.MinFrom) *PublicityRuleUpdateOne {
+	_u.mutation.SetMinFrom(v)
+	return _u
+}
+
+// SetNillableMinFrom sets the "min_from" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableMinFrom(v *publicityrule.MinFrom) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetMinFrom(*v)
+	}
+	return _u
+}
+
 // SetMaxMonths sets the "max_months" field.
 func (_u *PublicityRuleUpdateOne) SetMaxMonths(v int) *PublicityRuleUpdateOne {
 	_u.mutation.ResetMaxMonths()
@@ -608,6 +644,11 @@ func (_u *PublicityRuleUpdateOne) check() error {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MinFrom(); ok {
+		if err := publicityrule.MinFromValidator(v); err != nil {
+			return &ValidationError{Name: "min_from", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_from": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MaxMonths(); ok {
 		if err := publicityrule.MaxMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "max_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.max_months": %w`, err)}
@@ -682,6 +723,9 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if value, ok := _u.mutation.AddedMinMonths(); ok {
 		_spec.AddField(publicityrule.FieldMinMonths, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.MinFrom(); ok {
+		_spec.SetField(publicityrule.FieldMinFrom, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.MaxMonths(); ok {
 		_spec.SetField(publicityrule.FieldMaxMonths, field.TypeInt, value)

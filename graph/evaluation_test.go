@@ -188,14 +188,15 @@ func TestRestrictionLiftsOnExpiryAndObjection(t *testing.T) {
 				}
 			}
 		}
-		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!, $end: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
-			sourceRecordID: "JP-2", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: $on, plannedEndOn: $end,
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!, $end: Date!, $paid: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
+			sourceRecordID: "JP-2", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: $on, plannedEndOn: $end, obligationsMetOn: $paid,
 			reason: "拖欠工资", basis: "人社部令第45号第五条", decisionNo: "锡人社列〔2026〕1号"}) { id publicity { start minEnd maxEnd repairable } } }`,
 			map[string]any{"d": env.departmentID("labour-320200"), "e": ent.CreateMarketEntity.ID,
-				"on": today.AddDate(-1, 0, 0).Format(time.DateOnly), "end": end.Format(time.DateOnly)}, &l)
+				"on": today.AddDate(-1, 0, 0).Format(time.DateOnly), "end": end.Format(time.DateOnly),
+				"paid": today.AddDate(-1, 1, 0).Format(time.DateOnly)}, &l)
 		w := l.CreateListEntry.Publicity
-		if w.MaxEnd != end.Format(time.DateOnly) || w.MinEnd != today.AddDate(-1, 6, 0).Format(time.DateOnly) || !w.Repairable {
-			t.Errorf("publicity window %+v: want min end 6 months after listing (wage arrears rule) and max end the planned end", w)
+		if w.MaxEnd != end.Format(time.DateOnly) || w.MinEnd != vocab.AddMonths(today.AddDate(-1, 1, 0), 6).Format(time.DateOnly) || !w.Repairable {
+			t.Errorf("publicity window %+v: want min end 6 months after the arrears were paid (domain.md §4) and max end the planned end", w)
 		}
 		count := func() int {
 			var out restrictionsOut

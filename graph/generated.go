@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
@@ -546,6 +547,7 @@ type ComplexityRoot struct {
 		ListType           func(childComplexity int) int
 		ListedOn           func(childComplexity int) int
 		Objections         func(childComplexity int) int
+		ObligationsMetOn   func(childComplexity int) int
 		Person             func(childComplexity int) int
 		PersonID           func(childComplexity int) int
 		PlannedEndOn       func(childComplexity int) int
@@ -815,6 +817,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		ListType      func(childComplexity int) int
 		MaxMonths     func(childComplexity int) int
+		MinFrom       func(childComplexity int) int
 		MinMonths     func(childComplexity int) int
 		Repairable    func(childComplexity int) int
 		RuleSet       func(childComplexity int) int
@@ -3317,6 +3320,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.Objections(childComplexity), true
+	case "ListEntry.obligationsMetOn":
+		if e.ComplexityRoot.ListEntry.ObligationsMetOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.ObligationsMetOn(childComplexity), true
 	case "ListEntry.person":
 		if e.ComplexityRoot.ListEntry.Person == nil {
 			break
@@ -4844,6 +4853,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.MaxMonths(childComplexity), true
+	case "PublicityRule.minFrom":
+		if e.ComplexityRoot.PublicityRule.MinFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.MinFrom(childComplexity), true
 	case "PublicityRule.minMonths":
 		if e.ComplexityRoot.PublicityRule.MinMonths == nil {
 			break
@@ -7449,6 +7464,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_plannedEndOn(ctx, field)
 	case "removedOn":
 		return ec.fieldContext_ListEntry_removedOn(ctx, field)
+	case "obligationsMetOn":
+		return ec.fieldContext_ListEntry_obligationsMetOn(ctx, field)
 	case "publicityMinEnd":
 		return ec.fieldContext_ListEntry_publicityMinEnd(ctx, field)
 	case "repairable":
@@ -7887,6 +7904,8 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_listType(ctx, field)
 	case "minMonths":
 		return ec.fieldContext_PublicityRule_minMonths(ctx, field)
+	case "minFrom":
+		return ec.fieldContext_PublicityRule_minFrom(ctx, field)
 	case "maxMonths":
 		return ec.fieldContext_PublicityRule_maxMonths(ctx, field)
 	case "repairable":
@@ -20488,6 +20507,29 @@ func (ec *executionContext) fieldContext_ListEntry_removedOn(_ context.Context, 
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
 }
 
+func (ec *executionContext) _ListEntry_obligationsMetOn(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_obligationsMetOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObligationsMetOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_obligationsMetOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
+}
+
 func (ec *executionContext) _ListEntry_publicityMinEnd(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27277,6 +27319,29 @@ func (ec *executionContext) _PublicityRule_minMonths(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_PublicityRule_minMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PublicityRule_minFrom(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_minFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v publicityrule.MinFrom) graphql.Marshaler {
+			return ec.marshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_minFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "PublicityRuleMinFrom")
 }
 
 func (ec *executionContext) _PublicityRule_maxMonths(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -40911,7 +40976,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "removalReason", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "obligationsMetOn", "removalReason", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41002,6 +41067,13 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.RemovedOn = data
+		case "obligationsMetOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOn = data
 		case "removalReason":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removalReason"))
 			data, err := ec.unmarshalOListEntryRemovalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx, v)
@@ -48867,7 +48939,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -50057,6 +50129,76 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.RemovedOnNotNil = data
+		case "obligationsMetOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOn = data
+		case "obligationsMetOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnNEQ = data
+		case "obligationsMetOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnIn = data
+		case "obligationsMetOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnNotIn = data
+		case "obligationsMetOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnGT = data
+		case "obligationsMetOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnGTE = data
+		case "obligationsMetOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnLT = data
+		case "obligationsMetOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnLTE = data
+		case "obligationsMetOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnIsNil = data
+		case "obligationsMetOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOnNotNil = data
 		case "publicityMinEnd":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityMinEnd"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -55117,7 +55259,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -55775,6 +55917,34 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.MinMonthsLTE = data
+		case "minFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minFrom"))
+			data, err := ec.unmarshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinFrom = data
+		case "minFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minFromNEQ"))
+			data, err := ec.unmarshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinFromNEQ = data
+		case "minFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minFromIn"))
+			data, err := ec.unmarshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinFromIn = data
+		case "minFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minFromNotIn"))
+			data, err := ec.unmarshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinFromNotIn = data
 		case "maxMonths":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxMonths"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -62755,7 +62925,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "removalReason", "clearRemovalReason"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62846,6 +63016,20 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearRemovedOn = data
+		case "obligationsMetOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ObligationsMetOn = data
+		case "clearObligationsMetOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearObligationsMetOn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearObligationsMetOn = data
 		case "removalReason":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removalReason"))
 			data, err := ec.unmarshalOListEntryRemovalReason2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐRemovalReason(ctx, v)
@@ -66660,6 +66844,11 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "obligationsMetOn":
+			out.Values[i] = ec._ListEntry_obligationsMetOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "publicityMinEnd":
 			out.Values[i] = ec._ListEntry_publicityMinEnd(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -68368,6 +68557,11 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			}
 		case "minMonths":
 			out.Values[i] = ec._PublicityRule_minMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minFrom":
+			out.Values[i] = ec._PublicityRule_minFrom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -71922,6 +72116,16 @@ func (ec *executionContext) marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcr
 		return graphql.Null
 	}
 	return ec._PublicityRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, v any) (publicityrule.MinFrom, error) {
+	var res publicityrule.MinFrom
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, sel ast.SelectionSet, v publicityrule.MinFrom) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNPublicityRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInput(ctx context.Context, v any) (*ent.PublicityRuleWhereInput, error) {
@@ -75484,6 +75688,58 @@ func (ec *executionContext) marshalOPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgr
 		return graphql.Null
 	}
 	return ec._PublicityRuleEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx context.Context, v any) ([]publicityrule.MinFrom, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]publicityrule.MinFrom, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx context.Context, sel ast.SelectionSet, v []publicityrule.MinFrom) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, v any) (*publicityrule.MinFrom, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(publicityrule.MinFrom)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, sel ast.SelectionSet, v *publicityrule.MinFrom) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPublicityRuleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleWhereInputᚄ(ctx context.Context, v any) ([]*ent.PublicityRuleWhereInput, error) {

@@ -51,3 +51,37 @@ func TestPublicityWindowsAtMonthEnds(t *testing.T) {
 		}
 	})
 }
+
+// The wage-arrears list's early removal counts from the day the arrears were paid (domain.md §4),
+// which the department records on the listing: before, the earliest early end is the maximum;
+// after, six months from payment. A payment before the listing or in the future is refused.
+func TestWageArrearsMinimumCountsFromPayment(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		clerk := env.as("demo-labour-clerk")
+		entity := penaltyInput(env, "labour-320200", "x")["in"].(map[string]any)["entityID"]
+		var l struct {
+			CreateListEntry struct {
+				ID        string
+				Publicity struct{ MinEnd, MaxEnd string }
+			}
+		}
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "wa",
+			sourceRecordID: "WA-1", severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2026-01-31", reason: "拖欠工资",
+			basis: "人社部令第45号", decisionNo: "WA-1"}) { id publicity { minEnd maxEnd } } }`,
+			map[string]any{"d": env.departmentID("labour-320200"), "e": entity}, &l)
+		if w := l.CreateListEntry.Publicity; w.MinEnd != "2029-01-31" || w.MaxEnd != "2029-01-31" {
+			t.Errorf("unpaid: window %+v, want no early end before the maximum 2029-01-31", w)
+		}
+		const pay = `mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {obligationsMetOn: $on}) { publicity { minEnd } } }`
+		clerk.wantError(pay, map[string]any{"id": l.CreateListEntry.ID, "on": "2026-01-30"}, "BAD_USER_INPUT", "obligationsMetOn")
+		clerk.wantError(pay, map[string]any{"id": l.CreateListEntry.ID, "on": todayMinus(-1)}, "BAD_USER_INPUT", "obligationsMetOn")
+		var u struct {
+			UpdateListEntry struct{ Publicity struct{ MinEnd string } }
+		}
+		clerk.mustData(pay, map[string]any{"id": l.CreateListEntry.ID, "on": "2026-08-31"}, &u)
+		if got := u.UpdateListEntry.Publicity.MinEnd; got != "2027-02-28" {
+			t.Errorf("paid 2026-08-31: minEnd %s, want 2027-02-28 (six months, month end)", got)
+		}
+	})
+}

@@ -49,7 +49,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date"},
 		amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: e.penaltyRules, evaluates: true}))
 	c.AdministrativeLicense.Use(once(finders.licence), e.record(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules}))
-	c.ListEntry.Use(once(finders.listEntry), e.record(recordRules{pastDates: []string{"listed_on", "removed_on"}, severityNeeded: true,
+	c.ListEntry.Use(once(finders.listEntry), e.record(recordRules{pastDates: []string{"listed_on", "removed_on", "obligations_met_on"}, severityNeeded: true,
 		extra: e.listEntryRules, evaluates: true}), e.listingEvents)
 	c.SectorRating.Use(once(finders.rating), e.record(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true}))
 	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}))

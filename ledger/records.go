@@ -291,7 +291,7 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 		m.ClearPublicityRuleSet()
 		return nil
 	}
-	w := publicity.SpanOf(rule, decided)
+	w := publicity.SpanOf(rule, decided, nil)
 	m.SetPublicityStart(w.Start)
 	m.SetPublicityMinEnd(w.MinEnd)
 	m.SetPublicityDeadline(w.MaxEnd)
@@ -320,7 +320,8 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	}
 	create := m.Op().Is(ent.OpCreate)
 	planned, replanned := m.PlannedEndOn()
-	if !create && !replanned {
+	met, metNow := m.ObligationsMetOn()
+	if !create && !replanned && !metNow {
 		return nil
 	}
 	if create {
@@ -355,10 +356,24 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if r == nil {
 		return nil
 	}
-	w := publicity.SpanOf(r, listed)
+	var metOn *time.Time
+	if metNow {
+		if met.Before(listed) {
+			return derrors.Field("obligationsMetOn", "%s is before the listing (%s)", met.Format(time.DateOnly), listed.Format(time.DateOnly))
+		}
+		metOn = &met
+	} else if !create {
+		if old, err := m.OldObligationsMetOn(ctx); err == nil {
+			metOn = old
+		}
+	}
+	w := publicity.SpanOf(r, listed, metOn)
 	if replanned && planned.After(w.MaxEnd) {
 		return derrors.Field("plannedEndOn", "%s is after %s, the end of the longest publicity (%d months from listing) of %s listings under %s",
 			planned.Format(time.DateOnly), w.MaxEnd.Format(time.DateOnly), r.MaxMonths, listType, r.RuleSet)
+	}
+	if metNow {
+		m.SetPublicityMinEnd(w.MinEnd) // the minimum now counts from the day obligations were met
 	}
 	if !create {
 		return nil

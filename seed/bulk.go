@@ -440,7 +440,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			var start, minEnd, deadline, ruleSet any
 			repairable := true
 			if rule != nil {
-				w := publicity.SpanOf(rule, on)
+				w := publicity.SpanOf(rule, on, nil)
 				dl := w.MaxEnd
 				start, minEnd, deadline, ruleSet, repairable = w.Start, w.MinEnd, dl, rule.RuleSet, rule.Repairable
 				if !dl.Before(l.day) {
@@ -470,7 +470,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			var plannedEnd, minEnd any
 			repairable := true
 			if rule := publicity.ListRule(l.pubRules, listType, on); rule != nil {
-				w := publicity.SpanOf(rule, on)
+				w := publicity.SpanOf(rule, on, nil)
 				end := w.MaxEnd
 				plannedEnd, minEnd, repairable = end, w.MinEnd, rule.Repairable
 				if !end.Before(l.day) && !on.After(l.day) {

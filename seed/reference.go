@@ -7,6 +7,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -59,6 +60,10 @@ var listRuleRows = []struct {
 	{"COMMITMENT_BREACH", 6, 12, true, "国办发〔2019〕35号: breaches of credit commitments enter the credit record [R: periods ours]"},
 }
 
+// listMinFrom is where a list's minimum counts from when it is not the listing date: the
+// wage-arrears list's early removal counts from the day the arrears were paid (domain.md §4).
+var listMinFrom = map[string]publicityrule.MinFrom{"HR_WAGE_ARREARS": publicityrule.MinFromOBLIGATIONS_MET}
+
 // publicityRules loads the publicity rules when there are none.
 func publicityRules(ctx context.Context, c *ent.Client) error {
 	n, err := c.PublicityRule.Query().Count(ctx)
@@ -77,7 +82,7 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	for _, r := range listRuleRows {
 		bulk = append(bulk, c.PublicityRule.Create().SetRuleSet("LISTS-2021").SetEffectiveFrom(day("2019-07-01")).
 			SetSeverity("ANY").SetListType(r.listType).SetMinMonths(r.min).SetMaxMonths(r.max).
-			SetRepairable(r.repairable).SetBasis(r.basis))
+			SetRepairable(r.repairable).SetBasis(r.basis).SetNillableMinFrom(minFromOf(r.listType)))
 	}
 	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading publicity rules: %w", err)
@@ -258,4 +263,11 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 		out = append(out, DemoToken{Name: r.Name, Role: r.Role, Department: r.Department, Token: secret})
 	}
 	return out, nil
+}
+
+func minFromOf(listType string) *publicityrule.MinFrom {
+	if f, ok := listMinFrom[listType]; ok {
+		return &f
+	}
+	return nil // the default, START
 }

@@ -62,6 +62,8 @@ const (
 	FieldPlannedEndOn = "planned_end_on"
 	// FieldRemovedOn holds the string denoting the removed_on field in the database.
 	FieldRemovedOn = "removed_on"
+	// FieldObligationsMetOn holds the string denoting the obligations_met_on field in the database.
+	FieldObligationsMetOn = "obligations_met_on"
 	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
 	FieldPublicityMinEnd = "publicity_min_end"
 	// FieldRepairable holds the string denoting the repairable field in the database.
@@ -141,6 +143,7 @@ var Columns = []string{
 	FieldDecisionNo,
 	FieldPlannedEndOn,
 	FieldRemovedOn,
+	FieldObligationsMetOn,
 	FieldPublicityMinEnd,
 	FieldRepairable,
 	FieldRemovalReason,
@@ -392,6 +395,11 @@ func ByPlannedEndOn(opts ...sql.OrderTermOption) OrderOption {
 // ByRemovedOn orders the results by the removed_on field.
 func ByRemovedOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRemovedOn, opts...).ToFunc()
+}
+
+// ByObligationsMetOn orders the results by the obligations_met_on field.
+func ByObligationsMetOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldObligationsMetOn, opts...).ToFunc()
 }
 
 // ByPublicityMinEnd orders the results by the publicity_min_end field.

@@ -141,6 +141,11 @@ func RemovedOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldRemovedOn, v))
 }
 
+// ObligationsMetOn applies equality check predicate on the "obligations_met_on" field. It's identical to ObligationsMetOnEQ.
+func ObligationsMetOn(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldObligationsMetOn, v))
+}
+
 // PublicityMinEnd applies equality check predicate on the "publicity_min_end" field. It's identical to PublicityMinEndEQ.
 func PublicityMinEnd(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldPublicityMinEnd, v))
@@ -999,6 +1004,56 @@ func RemovedOnIsNil() predicate.ListEntry {
 // RemovedOnNotNil applies the NotNil predicate on the "removed_on" field.
 func RemovedOnNotNil() predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldNotNull(FieldRemovedOn))
+}
+
+// ObligationsMetOnEQ applies the EQ predicate on the "obligations_met_on" field.
+func ObligationsMetOnEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnNEQ applies the NEQ predicate on the "obligations_met_on" field.
+func ObligationsMetOnNEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnIn applies the In predicate on the "obligations_met_on" field.
+func ObligationsMetOnIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIn(FieldObligationsMetOn, vs...))
+}
+
+// ObligationsMetOnNotIn applies the NotIn predicate on the "obligations_met_on" field.
+func ObligationsMetOnNotIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotIn(FieldObligationsMetOn, vs...))
+}
+
+// ObligationsMetOnGT applies the GT predicate on the "obligations_met_on" field.
+func ObligationsMetOnGT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGT(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnGTE applies the GTE predicate on the "obligations_met_on" field.
+func ObligationsMetOnGTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGTE(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnLT applies the LT predicate on the "obligations_met_on" field.
+func ObligationsMetOnLT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLT(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnLTE applies the LTE predicate on the "obligations_met_on" field.
+func ObligationsMetOnLTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLTE(FieldObligationsMetOn, v))
+}
+
+// ObligationsMetOnIsNil applies the IsNil predicate on the "obligations_met_on" field.
+func ObligationsMetOnIsNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIsNull(FieldObligationsMetOn))
+}
+
+// ObligationsMetOnNotNil applies the NotNil predicate on the "obligations_met_on" field.
+func ObligationsMetOnNotNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotNull(FieldObligationsMetOn))
 }
 
 // PublicityMinEndEQ applies the EQ predicate on the "publicity_min_end" field.

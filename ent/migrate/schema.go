@@ -659,6 +659,7 @@ var (
 		{Name: "decision_no", Type: field.TypeString, Size: 128},
 		{Name: "planned_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "removed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "obligations_met_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "removal_reason", Type: field.TypeEnum, Nullable: true, Enums: []string{"EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED"}},
@@ -674,19 +675,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "list_entries_departments_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[22]},
+				Columns:    []*schema.Column{ListEntriesColumns[23]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "list_entries_market_entities_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[23]},
+				Columns:    []*schema.Column{ListEntriesColumns[24]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "list_entries_natural_persons_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[24]},
+				Columns:    []*schema.Column{ListEntriesColumns[25]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -700,17 +701,17 @@ var (
 			{
 				Name:    "listentry_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[23], ListEntriesColumns[3]},
+				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[3]},
 			},
 			{
 				Name:    "listentry_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[24]},
+				Columns: []*schema.Column{ListEntriesColumns[25]},
 			},
 			{
 				Name:    "listentry_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[22]},
+				Columns: []*schema.Column{ListEntriesColumns[23]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
@@ -720,7 +721,7 @@ var (
 			{
 				Name:    "listentry_department_id_decision_no",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[22], ListEntriesColumns[16]},
+				Columns: []*schema.Column{ListEntriesColumns[23], ListEntriesColumns[16]},
 			},
 		},
 	}
@@ -989,6 +990,7 @@ var (
 		{Name: "severity", Type: field.TypeString, Size: 16},
 		{Name: "list_type", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "min_months", Type: field.TypeInt},
+		{Name: "min_from", Type: field.TypeEnum, Enums: []string{"START", "OBLIGATIONS_MET"}, Default: "START"},
 		{Name: "max_months", Type: field.TypeInt},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
 		{Name: "basis", Type: field.TypeString, Nullable: true, Size: 255},

@@ -3,6 +3,10 @@
 package publicityrule
 
 import (
+	"fmt"
+	"io"
+	"strconv"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 )
@@ -26,6 +30,8 @@ const (
 	FieldListType = "list_type"
 	// FieldMinMonths holds the string denoting the min_months field in the database.
 	FieldMinMonths = "min_months"
+	// FieldMinFrom holds the string denoting the min_from field in the database.
+	FieldMinFrom = "min_from"
 	// FieldMaxMonths holds the string denoting the max_months field in the database.
 	FieldMaxMonths = "max_months"
 	// FieldRepairable holds the string denoting the repairable field in the database.
@@ -46,6 +52,7 @@ var Columns = []string{
 	FieldSeverity,
 	FieldListType,
 	FieldMinMonths,
+	FieldMinFrom,
 	FieldMaxMonths,
 	FieldRepairable,
 	FieldBasis,
@@ -86,6 +93,32 @@ var (
 	// BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	BasisValidator func(string) error
 )
+
+// MinFrom defines the type for the "min_from" enum field.
+type MinFrom string
+
+// MinFromSTART is the default value of the MinFrom enum.
+const DefaultMinFrom = MinFromSTART
+
+// MinFrom values.
+const (
+	MinFromSTART           MinFrom = "START"
+	MinFromOBLIGATIONS_MET MinFrom = "OBLIGATIONS_MET"
+)
+
+func (mf MinFrom) String() string {
+	return string(mf)
+}
+
+// MinFromValidator is a validator for the "min_from" field enum values. It is called by the builders before save.
+func MinFromValidator(mf MinFrom) error {
+	switch mf {
+	case MinFromSTART, MinFromOBLIGATIONS_MET:
+		return nil
+	default:
+		return fmt.Errorf("publicityrule: invalid enum value for min_from field: %q", mf)
+	}
+}
 
 // OrderOption defines the ordering options for the PublicityRule queries.
 type OrderOption func(*sql.Selector)
@@ -130,6 +163,11 @@ func ByMinMonths(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMinMonths, opts...).ToFunc()
 }
 
+// ByMinFrom orders the results by the min_from field.
+func ByMinFrom(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMinFrom, opts...).ToFunc()
+}
+
 // ByMaxMonths orders the results by the max_months field.
 func ByMaxMonths(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMaxMonths, opts...).ToFunc()
@@ -143,4 +181,22 @@ func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
 // ByBasis orders the results by the basis field.
 func ByBasis(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBasis, opts...).ToFunc()
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e MinFrom) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *MinFrom) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = MinFrom(str)
+	if err := MinFromValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid MinFrom", str)
+	}
+	return nil
 }

@@ -514,6 +514,26 @@ func MinMonthsLTE(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldLTE(FieldMinMonths, v))
 }
 
+// MinFromEQ applies the EQ predicate on the "min_from" field.
+func MinFromEQ(v MinFrom) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldMinFrom, v))
+}
+
+// MinFromNEQ applies the NEQ predicate on the "min_from" field.
+func MinFromNEQ(v MinFrom) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldMinFrom, v))
+}
+
+// MinFromIn applies the In predicate on the "min_from" field.
+func MinFromIn(vs ...MinFrom) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIn(FieldMinFrom, vs...))
+}
+
+// MinFromNotIn applies the NotIn predicate on the "min_from" field.
+func MinFromNotIn(vs ...MinFrom) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotIn(FieldMinFrom, vs...))
+}
+
 // MaxMonthsEQ applies the EQ predicate on the "max_months" field.
 func MaxMonthsEQ(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldMaxMonths, v))

@@ -1519,7 +1519,7 @@ func init() {
 		}
 	}()
 	// listentryDescRepairable is the schema descriptor for repairable field.
-	listentryDescRepairable := listentryFields[8].Descriptor()
+	listentryDescRepairable := listentryFields[9].Descriptor()
 	// listentry.DefaultRepairable holds the default value on creation for the repairable field.
 	listentry.DefaultRepairable = listentryDescRepairable.Default.(bool)
 	marketentityMixin := schema.MarketEntity{}.Mixin()
@@ -1896,15 +1896,15 @@ func init() {
 	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
 	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
-	publicityruleDescMaxMonths := publicityruleFields[7].Descriptor()
+	publicityruleDescMaxMonths := publicityruleFields[8].Descriptor()
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[8].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[9].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[9].Descriptor()
+	publicityruleDescBasis := publicityruleFields[10].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()

@@ -128,6 +128,8 @@ func (PublicityRule) Fields() []ent.Field {
 		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY."),
 		field.String("list_type").Optional().MaxLen(64).Comment("List type the rule governs; empty for penalty rules."),
 		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
+		field.Enum("min_from").Values("START", "OBLIGATIONS_MET").Default("START").
+			Comment("Where the minimum counts from: START, the record's start; OBLIGATIONS_MET, the day the subject met its obligations (the wage-arrears list: the arrears paid) — until then no early end."),
 		field.Int("max_months").Min(0).Comment("Maximum publicity, after which it stops automatically, in months."),
 		field.Bool("repairable").Default(true).Comment("Whether repair can end publicity early."),
 		field.String("basis").Optional().MaxLen(255).Comment("Legal basis of the rule."),

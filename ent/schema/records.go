@@ -201,8 +201,10 @@ func (ListEntry) Fields() []ent.Field {
 		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
 		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期), its last day (inclusive): at most the listing date plus the list rule's maximum months (民法典 art. 202 month counting), which is the default."),
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
+		field.Time("obligations_met_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before."),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
-			Comment("Earliest day early removal (repair) may be applied for, from the list's publicity rule.").Annotations(noInput),
+			Comment("Earliest day early removal (repair) may be applied for, from the list's publicity rule: the listing date, or the day obligations were met where the rule says so, plus the rule's minimum months.").Annotations(noInput),
 		field.Bool("repairable").Default(true).
 			Comment("Whether the listing may end early through credit repair, from the list's publicity rule.").Annotations(noInput),
 		field.Enum("removal_reason").Values("EXPIRED", "EARLY_REPAIR", "DECISION_REVOKED", "CORRECTED").Optional().Nillable().

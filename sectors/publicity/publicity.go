@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -79,9 +80,18 @@ type Span struct {
 	Start, MinEnd, MaxEnd time.Time
 }
 
-// SpanOf counts the window of rule r from start.
-func SpanOf(r *ent.PublicityRule, start time.Time) Span {
-	return Span{Start: start, MinEnd: vocab.AddMonths(start, r.MinMonths), MaxEnd: vocab.AddMonths(start, r.MaxMonths)}
+// SpanOf counts the window of rule r from start. A rule whose minimum counts from the day the
+// obligations were met (the wage-arrears list: 6 months after the arrears are paid) counts it
+// from met, and allows no early end before the maximum while met is nil.
+func SpanOf(r *ent.PublicityRule, start time.Time, met *time.Time) Span {
+	s := Span{Start: start, MinEnd: vocab.AddMonths(start, r.MinMonths), MaxEnd: vocab.AddMonths(start, r.MaxMonths)}
+	if r.MinFrom == publicityrule.MinFromOBLIGATIONS_MET {
+		s.MinEnd = s.MaxEnd
+		if met != nil && vocab.AddMonths(*met, r.MinMonths).Before(s.MaxEnd) {
+			s.MinEnd = vocab.AddMonths(*met, r.MinMonths)
+		}
+	}
+	return s
 }
 
 // ActiveListing selects the list entries in force on day that carry consequences: published,

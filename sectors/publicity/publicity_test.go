@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/publicityrule"
 )
 
 // A window is counted from its start (domain.md §4): minEnd = start + min months (the earliest
@@ -26,7 +27,7 @@ func TestSpanOfAtTheEdges(t *testing.T) {
 		{"2026-12-31", 12, 36, "2027-12-31", "2029-12-31"}, // a year end
 		{"2027-08-31", 6, 60, "2028-02-29", "2032-08-31"},  // six months from a month end into a leap February
 	} {
-		s := SpanOf(&ent.PublicityRule{MinMonths: tt.min, MaxMonths: tt.max}, d(tt.start))
+		s := SpanOf(&ent.PublicityRule{MinMonths: tt.min, MaxMonths: tt.max}, d(tt.start), nil)
 		if got := s.MinEnd.Format(time.DateOnly); got != tt.wantMin {
 			t.Errorf("%s with %d/%d months: minEnd %s, want %s", tt.start, tt.min, tt.max, got, tt.wantMin)
 		}
@@ -35,6 +36,28 @@ func TestSpanOfAtTheEdges(t *testing.T) {
 		}
 		if !s.Start.Equal(d(tt.start)) {
 			t.Errorf("start %s, want %s", s.Start, tt.start)
+		}
+	}
+}
+
+// The wage-arrears list's early removal counts from the day the arrears were paid (domain.md §4:
+// "removal possible 6 months after the arrears are paid"): until they are, no early end; once
+// paid, six months from that day, never past the maximum.
+func TestSpanFromObligationsMet(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	r := &ent.PublicityRule{MinMonths: 6, MaxMonths: 36, MinFrom: publicityrule.MinFromOBLIGATIONS_MET}
+	paid := func(s string) *time.Time { p := d(s); return &p }
+	for _, tt := range []struct {
+		paid    *time.Time
+		wantMin string
+	}{
+		{nil, "2029-01-31"},                // not paid: the maximum
+		{paid("2026-03-15"), "2026-09-15"}, // paid later: six months from payment
+		{paid("2026-08-31"), "2027-02-28"}, // from a month end
+		{paid("2028-12-01"), "2029-01-31"}, // never past the maximum
+	} {
+		if got := SpanOf(r, d("2026-01-31"), tt.paid).MinEnd.Format(time.DateOnly); got != tt.wantMin {
+			t.Errorf("paid %v: minEnd %s, want %s", tt.paid, got, tt.wantMin)
 		}
 	}
 }
