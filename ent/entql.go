@@ -442,6 +442,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldListTypes:              {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldListTypes},
 			jointpunishmentmeasure.FieldExtendsToRoles:         {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldExtendsToRoles},
 			jointpunishmentmeasure.FieldPurposes:               {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldPurposes},
+			jointpunishmentmeasure.FieldSubjectKinds:           {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldSubjectKinds},
 		},
 	}
 	graph.Nodes[16] = &sqlgraph.Node{
@@ -3778,6 +3779,11 @@ func (f *JointPunishmentMeasureFilter) WhereExtendsToRoles(p entql.BytesP) {
 // WherePurposes applies the entql json.RawMessage predicate on the purposes field.
 func (f *JointPunishmentMeasureFilter) WherePurposes(p entql.BytesP) {
 	f.Where(p.Field(jointpunishmentmeasure.FieldPurposes))
+}
+
+// WhereSubjectKinds applies the entql json.RawMessage predicate on the subject_kinds field.
+func (f *JointPunishmentMeasureFilter) WhereSubjectKinds(p entql.BytesP) {
+	f.Where(p.Field(jointpunishmentmeasure.FieldSubjectKinds))
 }
 
 // addPredicate implements the predicateAdder interface.

@@ -3080,6 +3080,11 @@ func (_q *JointPunishmentMeasureQuery) collectField(ctx context.Context, oneNode
 				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldPurposes)
 				fieldSeen[jointpunishmentmeasure.FieldPurposes] = struct{}{}
 			}
+		case "subjectKinds":
+			if _, ok := fieldSeen[jointpunishmentmeasure.FieldSubjectKinds]; !ok {
+				selectedFields = append(selectedFields, jointpunishmentmeasure.FieldSubjectKinds)
+				fieldSeen[jointpunishmentmeasure.FieldSubjectKinds] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -30,7 +30,9 @@ type JointPunishmentMeasure struct {
 	// Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL).
 	ExtendsToRoles []string `json:"extends_to_roles,omitempty"`
 	// Purposes it restricts: BIDDING, SUBSIDY, LICENSING, OFFICE_HOLDING, NOTIFY_AND_COMMIT, PROCUREMENT, HONOURS, FINANCING.
-	Purposes     []string `json:"purposes,omitempty"`
+	Purposes []string `json:"purposes,omitempty"`
+	// Kinds of subject it applies to: ENTITY, PERSON; empty for both. An office-holding ban is for persons only.
+	SubjectKinds []string `json:"subject_kinds,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -39,7 +41,7 @@ func (*JointPunishmentMeasure) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case jointpunishmentmeasure.FieldListTypes, jointpunishmentmeasure.FieldExtendsToRoles, jointpunishmentmeasure.FieldPurposes:
+		case jointpunishmentmeasure.FieldListTypes, jointpunishmentmeasure.FieldExtendsToRoles, jointpunishmentmeasure.FieldPurposes, jointpunishmentmeasure.FieldSubjectKinds:
 			values[i] = new([]byte)
 		case jointpunishmentmeasure.FieldID:
 			values[i] = new(sql.NullInt64)
@@ -114,6 +116,14 @@ func (_m *JointPunishmentMeasure) assignValues(columns []string, values []any) e
 					return fmt.Errorf("unmarshal field purposes: %w", err)
 				}
 			}
+		case jointpunishmentmeasure.FieldSubjectKinds:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field subject_kinds", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.SubjectKinds); err != nil {
+					return fmt.Errorf("unmarshal field subject_kinds: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -170,6 +180,9 @@ func (_m *JointPunishmentMeasure) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("purposes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Purposes))
+	builder.WriteString(", ")
+	builder.WriteString("subject_kinds=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SubjectKinds))
 	builder.WriteByte(')')
 	return builder.String()
 }

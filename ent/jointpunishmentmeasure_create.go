@@ -63,6 +63,12 @@ func (_c *JointPunishmentMeasureCreate) SetPurposes(v []string) *JointPunishment
 	return _c
 }
 
+// SetSubjectKinds sets the "subject_kinds" field.
+func (_c *JointPunishmentMeasureCreate) SetSubjectKinds(v []string) *JointPunishmentMeasureCreate {
+	_c.mutation.SetSubjectKinds(v)
+	return _c
+}
+
 // Mutation returns the JointPunishmentMeasureMutation object of the builder.
 func (_c *JointPunishmentMeasureCreate) Mutation() *JointPunishmentMeasureMutation {
 	return _c.mutation
@@ -189,6 +195,10 @@ func (_c *JointPunishmentMeasureCreate) createSpec() (*JointPunishmentMeasure, *
 	if value, ok := _c.mutation.Purposes(); ok {
 		_spec.SetField(jointpunishmentmeasure.FieldPurposes, field.TypeJSON, value)
 		_node.Purposes = value
+	}
+	if value, ok := _c.mutation.SubjectKinds(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON, value)
+		_node.SubjectKinds = value
 	}
 	return _node, _spec
 }
@@ -329,6 +339,24 @@ func (u *JointPunishmentMeasureUpsert) SetPurposes(v []string) *JointPunishmentM
 // UpdatePurposes sets the "purposes" field to the value that was provided on create.
 func (u *JointPunishmentMeasureUpsert) UpdatePurposes() *JointPunishmentMeasureUpsert {
 	u.SetExcluded(jointpunishmentmeasure.FieldPurposes)
+	return u
+}
+
+// SetSubjectKinds sets the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsert) SetSubjectKinds(v []string) *JointPunishmentMeasureUpsert {
+	u.Set(jointpunishmentmeasure.FieldSubjectKinds, v)
+	return u
+}
+
+// UpdateSubjectKinds sets the "subject_kinds" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsert) UpdateSubjectKinds() *JointPunishmentMeasureUpsert {
+	u.SetExcluded(jointpunishmentmeasure.FieldSubjectKinds)
+	return u
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsert) ClearSubjectKinds() *JointPunishmentMeasureUpsert {
+	u.SetNull(jointpunishmentmeasure.FieldSubjectKinds)
 	return u
 }
 
@@ -474,6 +502,27 @@ func (u *JointPunishmentMeasureUpsertOne) SetPurposes(v []string) *JointPunishme
 func (u *JointPunishmentMeasureUpsertOne) UpdatePurposes() *JointPunishmentMeasureUpsertOne {
 	return u.Update(func(s *JointPunishmentMeasureUpsert) {
 		s.UpdatePurposes()
+	})
+}
+
+// SetSubjectKinds sets the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsertOne) SetSubjectKinds(v []string) *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetSubjectKinds(v)
+	})
+}
+
+// UpdateSubjectKinds sets the "subject_kinds" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertOne) UpdateSubjectKinds() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateSubjectKinds()
+	})
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsertOne) ClearSubjectKinds() *JointPunishmentMeasureUpsertOne {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearSubjectKinds()
 	})
 }
 
@@ -782,6 +831,27 @@ func (u *JointPunishmentMeasureUpsertBulk) SetPurposes(v []string) *JointPunishm
 func (u *JointPunishmentMeasureUpsertBulk) UpdatePurposes() *JointPunishmentMeasureUpsertBulk {
 	return u.Update(func(s *JointPunishmentMeasureUpsert) {
 		s.UpdatePurposes()
+	})
+}
+
+// SetSubjectKinds sets the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsertBulk) SetSubjectKinds(v []string) *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.SetSubjectKinds(v)
+	})
+}
+
+// UpdateSubjectKinds sets the "subject_kinds" field to the value that was provided on create.
+func (u *JointPunishmentMeasureUpsertBulk) UpdateSubjectKinds() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.UpdateSubjectKinds()
+	})
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (u *JointPunishmentMeasureUpsertBulk) ClearSubjectKinds() *JointPunishmentMeasureUpsertBulk {
+	return u.Update(func(s *JointPunishmentMeasureUpsert) {
+		s.ClearSubjectKinds()
 	})
 }
 

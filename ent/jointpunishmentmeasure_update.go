@@ -126,6 +126,24 @@ func (_u *JointPunishmentMeasureUpdate) AppendPurposes(v []string) *JointPunishm
 	return _u
 }
 
+// SetSubjectKinds sets the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdate) SetSubjectKinds(v []string) *JointPunishmentMeasureUpdate {
+	_u.mutation.SetSubjectKinds(v)
+	return _u
+}
+
+// AppendSubjectKinds appends value to the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdate) AppendSubjectKinds(v []string) *JointPunishmentMeasureUpdate {
+	_u.mutation.AppendSubjectKinds(v)
+	return _u
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdate) ClearSubjectKinds() *JointPunishmentMeasureUpdate {
+	_u.mutation.ClearSubjectKinds()
+	return _u
+}
+
 // Mutation returns the JointPunishmentMeasureMutation object of the builder.
 func (_u *JointPunishmentMeasureUpdate) Mutation() *JointPunishmentMeasureMutation {
 	return _u.mutation
@@ -233,6 +251,17 @@ func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int,
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, jointpunishmentmeasure.FieldPurposes, value)
 		})
+	}
+	if value, ok := _u.mutation.SubjectKinds(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedSubjectKinds(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, jointpunishmentmeasure.FieldSubjectKinds, value)
+		})
+	}
+	if _u.mutation.SubjectKindsCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -349,6 +378,24 @@ func (_u *JointPunishmentMeasureUpdateOne) SetPurposes(v []string) *JointPunishm
 // AppendPurposes appends value to the "purposes" field.
 func (_u *JointPunishmentMeasureUpdateOne) AppendPurposes(v []string) *JointPunishmentMeasureUpdateOne {
 	_u.mutation.AppendPurposes(v)
+	return _u
+}
+
+// SetSubjectKinds sets the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdateOne) SetSubjectKinds(v []string) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.SetSubjectKinds(v)
+	return _u
+}
+
+// AppendSubjectKinds appends value to the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdateOne) AppendSubjectKinds(v []string) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.AppendSubjectKinds(v)
+	return _u
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (_u *JointPunishmentMeasureUpdateOne) ClearSubjectKinds() *JointPunishmentMeasureUpdateOne {
+	_u.mutation.ClearSubjectKinds()
 	return _u
 }
 
@@ -489,6 +536,17 @@ func (_u *JointPunishmentMeasureUpdateOne) sqlSave(ctx context.Context) (_node *
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, jointpunishmentmeasure.FieldPurposes, value)
 		})
+	}
+	if value, ok := _u.mutation.SubjectKinds(); ok {
+		_spec.SetField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedSubjectKinds(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, jointpunishmentmeasure.FieldSubjectKinds, value)
+		})
+	}
+	if _u.mutation.SubjectKindsCleared() {
+		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
 	}
 	_node = &JointPunishmentMeasure{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -17416,6 +17416,8 @@ type JointPunishmentMeasureMutation struct {
 	appendextends_to_roles  []string
 	purposes                *[]string
 	appendpurposes          []string
+	subject_kinds           *[]string
+	appendsubject_kinds     []string
 	clearedFields           map[string]struct{}
 	done                    bool
 	oldValue                func(context.Context) (*JointPunishmentMeasure, error)
@@ -17831,6 +17833,71 @@ func (m *JointPunishmentMeasureMutation) ResetPurposes() {
 	m.appendpurposes = nil
 }
 
+// SetSubjectKinds sets the "subject_kinds" field.
+func (m *JointPunishmentMeasureMutation) SetSubjectKinds(s []string) {
+	m.subject_kinds = &s
+	m.appendsubject_kinds = nil
+}
+
+// SubjectKinds returns the value of the "subject_kinds" field in the mutation.
+func (m *JointPunishmentMeasureMutation) SubjectKinds() (r []string, exists bool) {
+	v := m.subject_kinds
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectKinds returns the old "subject_kinds" field's value of the JointPunishmentMeasure entity.
+// If the JointPunishmentMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *JointPunishmentMeasureMutation) OldSubjectKinds(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectKinds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectKinds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectKinds: %w", err)
+	}
+	return oldValue.SubjectKinds, nil
+}
+
+// AppendSubjectKinds adds s to the "subject_kinds" field.
+func (m *JointPunishmentMeasureMutation) AppendSubjectKinds(s []string) {
+	m.appendsubject_kinds = append(m.appendsubject_kinds, s...)
+}
+
+// AppendedSubjectKinds returns the list of values that were appended to the "subject_kinds" field in this mutation.
+func (m *JointPunishmentMeasureMutation) AppendedSubjectKinds() ([]string, bool) {
+	if len(m.appendsubject_kinds) == 0 {
+		return nil, false
+	}
+	return m.appendsubject_kinds, true
+}
+
+// ClearSubjectKinds clears the value of the "subject_kinds" field.
+func (m *JointPunishmentMeasureMutation) ClearSubjectKinds() {
+	m.subject_kinds = nil
+	m.appendsubject_kinds = nil
+	m.clearedFields[jointpunishmentmeasure.FieldSubjectKinds] = struct{}{}
+}
+
+// SubjectKindsCleared returns if the "subject_kinds" field was cleared in this mutation.
+func (m *JointPunishmentMeasureMutation) SubjectKindsCleared() bool {
+	_, ok := m.clearedFields[jointpunishmentmeasure.FieldSubjectKinds]
+	return ok
+}
+
+// ResetSubjectKinds resets all changes to the "subject_kinds" field.
+func (m *JointPunishmentMeasureMutation) ResetSubjectKinds() {
+	m.subject_kinds = nil
+	m.appendsubject_kinds = nil
+	delete(m.clearedFields, jointpunishmentmeasure.FieldSubjectKinds)
+}
+
 // Where appends a list predicates to the JointPunishmentMeasureMutation builder.
 func (m *JointPunishmentMeasureMutation) Where(ps ...predicate.JointPunishmentMeasure) {
 	m.predicates = append(m.predicates, ps...)
@@ -17865,7 +17932,7 @@ func (m *JointPunishmentMeasureMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *JointPunishmentMeasureMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.code != nil {
 		fields = append(fields, jointpunishmentmeasure.FieldCode)
 	}
@@ -17886,6 +17953,9 @@ func (m *JointPunishmentMeasureMutation) Fields() []string {
 	}
 	if m.purposes != nil {
 		fields = append(fields, jointpunishmentmeasure.FieldPurposes)
+	}
+	if m.subject_kinds != nil {
+		fields = append(fields, jointpunishmentmeasure.FieldSubjectKinds)
 	}
 	return fields
 }
@@ -17909,6 +17979,8 @@ func (m *JointPunishmentMeasureMutation) Field(name string) (ent.Value, bool) {
 		return m.ExtendsToRoles()
 	case jointpunishmentmeasure.FieldPurposes:
 		return m.Purposes()
+	case jointpunishmentmeasure.FieldSubjectKinds:
+		return m.SubjectKinds()
 	}
 	return nil, false
 }
@@ -17932,6 +18004,8 @@ func (m *JointPunishmentMeasureMutation) OldField(ctx context.Context, name stri
 		return m.OldExtendsToRoles(ctx)
 	case jointpunishmentmeasure.FieldPurposes:
 		return m.OldPurposes(ctx)
+	case jointpunishmentmeasure.FieldSubjectKinds:
+		return m.OldSubjectKinds(ctx)
 	}
 	return nil, fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
 }
@@ -17990,6 +18064,13 @@ func (m *JointPunishmentMeasureMutation) SetField(name string, value ent.Value) 
 		}
 		m.SetPurposes(v)
 		return nil
+	case jointpunishmentmeasure.FieldSubjectKinds:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectKinds(v)
+		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)
 }
@@ -18023,6 +18104,9 @@ func (m *JointPunishmentMeasureMutation) ClearedFields() []string {
 	if m.FieldCleared(jointpunishmentmeasure.FieldExtendsToRoles) {
 		fields = append(fields, jointpunishmentmeasure.FieldExtendsToRoles)
 	}
+	if m.FieldCleared(jointpunishmentmeasure.FieldSubjectKinds) {
+		fields = append(fields, jointpunishmentmeasure.FieldSubjectKinds)
+	}
 	return fields
 }
 
@@ -18039,6 +18123,9 @@ func (m *JointPunishmentMeasureMutation) ClearField(name string) error {
 	switch name {
 	case jointpunishmentmeasure.FieldExtendsToRoles:
 		m.ClearExtendsToRoles()
+		return nil
+	case jointpunishmentmeasure.FieldSubjectKinds:
+		m.ClearSubjectKinds()
 		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure nullable field %s", name)
@@ -18068,6 +18155,9 @@ func (m *JointPunishmentMeasureMutation) ResetField(name string) error {
 		return nil
 	case jointpunishmentmeasure.FieldPurposes:
 		m.ResetPurposes()
+		return nil
+	case jointpunishmentmeasure.FieldSubjectKinds:
+		m.ResetSubjectKinds()
 		return nil
 	}
 	return fmt.Errorf("unknown JointPunishmentMeasure field %s", name)

@@ -88,9 +88,9 @@ func TestRiskTierFilterAndOrder(t *testing.T) {
 
 type restrictionsOut struct {
 	Restrictions []struct {
-		Via, ListType, DecisionNo, Department, Purpose string
-		Measure                                        struct{ Code string }
-		Entity                                         *struct{ Uscc string }
+		Via, ListType, DecisionNo, Department, Purpose, Basis string
+		Measure                                               struct{ Code string }
+		Entity                                                *struct{ Uscc string }
 	}
 }
 
@@ -135,6 +135,13 @@ func TestJointPunishmentReachesTheLegalRepresentative(t *testing.T) {
 		if listed.CreateListEntry.Entity.RiskTier != "D" {
 			t.Errorf("tier right after the listing = %q, want D (recomputed in the same transaction)", listed.CreateListEntry.Entity.RiskTier)
 		}
+		// The legal representative is reached only once given prior notice (domain.md §7).
+		if r := restr("demo-labour-clerk", map[string]any{"p": setup.P.ID, "purpose": "BIDDING"}); len(r.Restrictions) != 0 {
+			t.Errorf("restricted before prior notice: %+v", r)
+		}
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "JP-N1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "法定代表人", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": setup.P.ID, "s": todayMinus(20), "r": todayMinus(5)}, nil)
 		// A licensing desk in another sector sees the restriction of the person, with its basis.
 		r := restr("demo-labour-clerk", map[string]any{"p": setup.P.ID, "purpose": "BIDDING"})
 		if len(r.Restrictions) != 1 || r.Restrictions[0].Via != "LEGAL_REPRESENTATIVE" || r.Restrictions[0].DecisionNo != "苏市监列〔2026〕1号" ||
@@ -149,6 +156,10 @@ func TestJointPunishmentReachesTheLegalRepresentative(t *testing.T) {
 		}
 		if r := restr("", map[string]any{"p": setup.P.ID, "purpose": "OFFICE_HOLDING"}); len(r.Restrictions) != 1 {
 			t.Errorf("OFFICE_HOLDING restrictions = %+v", r)
+		}
+		// An office-holding ban is for persons, not the company (domain.md §8).
+		if r := restr("", map[string]any{"u": setup.E1.Uscc, "purpose": "OFFICE_HOLDING"}); len(r.Restrictions) != 0 {
+			t.Errorf("the listed company itself is banned from holding office: %+v", r)
 		}
 		if r := restr("", map[string]any{"p": setup.P.ID, "purpose": "SUBSIDY"}); len(r.Restrictions) != 0 {
 			t.Errorf("the subsidy measure does not extend to persons, got %+v", r)

@@ -520,6 +520,7 @@ type ComplexityRoot struct {
 		ListTypes              func(childComplexity int) int
 		Name                   func(childComplexity int) int
 		Purposes               func(childComplexity int) int
+		SubjectKinds           func(childComplexity int) int
 	}
 
 	JointPunishmentMeasureConnection struct {
@@ -941,6 +942,7 @@ type ComplexityRoot struct {
 	}
 
 	Restriction struct {
+		Basis      func(childComplexity int) int
 		DecisionNo func(childComplexity int) int
 		Department func(childComplexity int) int
 		Entity     func(childComplexity int) int
@@ -3209,6 +3211,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JointPunishmentMeasure.Purposes(childComplexity), true
+	case "JointPunishmentMeasure.subjectKinds":
+		if e.ComplexityRoot.JointPunishmentMeasure.SubjectKinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointPunishmentMeasure.SubjectKinds(childComplexity), true
 
 	case "JointPunishmentMeasureConnection.edges":
 		if e.ComplexityRoot.JointPunishmentMeasureConnection.Edges == nil {
@@ -5593,6 +5601,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RepairTransition.ToState(childComplexity), true
 
+	case "Restriction.basis":
+		if e.ComplexityRoot.Restriction.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Restriction.Basis(childComplexity), true
 	case "Restriction.decisionNo":
 		if e.ComplexityRoot.Restriction.DecisionNo == nil {
 			break
@@ -7392,6 +7406,8 @@ func (ec *executionContext) childFields_JointPunishmentMeasure(ctx context.Conte
 		return ec.fieldContext_JointPunishmentMeasure_extendsToRoles(ctx, field)
 	case "purposes":
 		return ec.fieldContext_JointPunishmentMeasure_purposes(ctx, field)
+	case "subjectKinds":
+		return ec.fieldContext_JointPunishmentMeasure_subjectKinds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JointPunishmentMeasure", field.Name)
 }
@@ -8090,6 +8106,8 @@ func (ec *executionContext) childFields_Restriction(ctx context.Context, field g
 		return ec.fieldContext_Restriction_listedOn(ctx, field)
 	case "until":
 		return ec.fieldContext_Restriction_until(ctx, field)
+	case "basis":
+		return ec.fieldContext_Restriction_basis(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Restriction", field.Name)
 }
@@ -19859,6 +19877,29 @@ func (ec *executionContext) fieldContext_JointPunishmentMeasure_purposes(_ conte
 	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
 }
 
+func (ec *executionContext) _JointPunishmentMeasure_subjectKinds(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointPunishmentMeasure_subjectKinds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectKinds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointPunishmentMeasure_subjectKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+}
+
 func (ec *executionContext) _JointPunishmentMeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30573,6 +30614,29 @@ func (ec *executionContext) _Restriction_until(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Restriction_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Restriction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Restriction_basis(ctx context.Context, field graphql.CollectedField, obj *jointpunishment.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Restriction_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Restriction_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Restriction", field, false, false, "String")
 }
 
 func (ec *executionContext) _ScaleRule_id(ctx context.Context, field graphql.CollectedField, obj *ent.ScaleRule) (ret graphql.Marshaler) {
@@ -66625,6 +66689,11 @@ func (ec *executionContext) _JointPunishmentMeasure(ctx context.Context, sel ast
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "subjectKinds":
+			out.Values[i] = ec._JointPunishmentMeasure_subjectKinds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -69409,6 +69478,11 @@ func (ec *executionContext) _Restriction(ctx context.Context, sel ast.SelectionS
 		case "until":
 			out.Values[i] = ec._Restriction_until(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "basis":
+			out.Values[i] = ec._Restriction_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

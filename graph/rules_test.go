@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -82,6 +83,64 @@ func TestWageArrearsMinimumCountsFromPayment(t *testing.T) {
 		clerk.mustData(pay, map[string]any{"id": l.CreateListEntry.ID, "on": "2026-08-31"}, &u)
 		if got := u.UpdateListEntry.Publicity.MinEnd; got != "2027-02-28" {
 			t.Errorf("paid 2026-08-31: minEnd %s, want 2027-02-28 (six months, month end)", got)
+		}
+	})
+}
+
+// Joint punishment reaches the persons of the listing, not of today (domain.md §8, §7): the roles
+// held on the listing date (inclusive), whatever happened since; each reached person only once
+// given prior notice; each restriction cites its listing's regime and the measure.
+func TestJointPunishmentReachesThePersonsOfTheListing(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-market-clerk")
+		var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某公司"}) { id uscc } }`, nil, &ent)
+		listedOn := todayMinus(30)
+		person := func(name, id, role string, from, to *int, noticeDeadline int) string {
+			var p struct{ CreateNaturalPerson struct{ ID string } }
+			clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+				map[string]any{"n": name, "id": id}, &p)
+			vars := map[string]any{"e": ent.CreateMarketEntity.ID, "p": p.CreateNaturalPerson.ID, "r": role, "from": nil, "to": nil}
+			if from != nil {
+				vars["from"] = todayMinus(*from)
+			}
+			if to != nil {
+				vars["to"] = todayMinus(*to)
+			}
+			clerk.mustData(`mutation($e: ID!, $p: ID!, $r: EntityRoleRole!, $from: Date, $to: Date) { createEntityRole(input: {entityID: $e,
+				personID: $p, role: $r, startedOn: $from, endedOn: $to}) { id } }`, vars, nil)
+			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+				noticeNo: $no, listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+				map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "no": "N-" + name,
+					"s": todayMinus(29), "r": todayMinus(noticeDeadline)}, nil)
+			return p.CreateNaturalPerson.ID
+		}
+		n := func(v int) *int { return &v }
+		left := person("甲", "32050219800101123X", "LEGAL_REPRESENTATIVE", n(400), n(10), 5) // held it at the listing, left since
+		later := person("乙", "110101199003077774", "LEGAL_REPRESENTATIVE", n(9), nil, 5)    // appointed after the listing
+		sameDay := person("丙", "440106198001010019", "PRINCIPAL", n(30), nil, 5)            // appointed on the listing day
+		gone := person("丁", "320106197001010017", "PRINCIPAL", n(400), n(31), 5)            // left the day before
+		unnoticed := person("戊", "320102198505050011", "PRINCIPAL", n(400), nil, -3)        // reply deadline still to come
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
+			sourceRecordID: "JP-R1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r",
+			basis: "总局令第44号", decisionNo: "JP-R1"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID, "on": listedOn}, nil)
+		for _, tt := range []struct {
+			name, id string
+			want     bool
+		}{{"held at listing, left since", left, true}, {"appointed after", later, false}, {"appointed on the listing day", sameDay, true},
+			{"left the day before", gone, false}, {"notice deadline not passed", unnoticed, false}} {
+			var out restrictionsOut
+			env.as("demo-labour-clerk").mustData(`query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via basis } }`,
+				map[string]any{"p": tt.id}, &out)
+			if got := len(out.Restrictions) == 1; got != tt.want {
+				t.Errorf("%s: restricted = %v (%+v), want %v", tt.name, got, out.Restrictions, tt.want)
+			}
+			if tt.want && len(out.Restrictions) == 1 && (!strings.Contains(out.Restrictions[0].Basis, "总局令第44号") ||
+				!strings.Contains(out.Restrictions[0].Basis, "招标投标") && !strings.Contains(out.Restrictions[0].Basis, "合作备忘录")) {
+				t.Errorf("%s: basis %q does not cite the listing's regime and the measure", tt.name, out.Restrictions[0].Basis)
+			}
 		}
 	})
 }

@@ -11,12 +11,11 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
-	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -50,10 +49,7 @@ func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
 	if err != nil {
 		return err
 	}
-	served, err := m.Client().PriorNotice.Query().Where(
-		priornotice.PersonID(personID), priornotice.ListType(string(listType)), priornotice.ServedOnLTE(listed),
-		priornotice.Or(priornotice.ReplyDeadlineLT(listed), priornotice.ReplyHandled(true)),
-		priornotice.HasDepartmentWith(department.SectorEQ(dep.Sector))).Exist(ctx)
+	served, err := m.Client().PriorNotice.Query().Where(priornotice.Completed(personID, string(listType), dep.Sector, listed)).Exist(ctx)
 	if err != nil {
 		return err
 	}

@@ -213,6 +213,10 @@ func scaleRules(ctx context.Context, c *ent.Client) error {
 	return nil
 }
 
+// measureSubjects are the kinds of subject a measure is for, where not both: an office-holding
+// ban reaches persons, not the company (domain.md §8).
+var measureSubjects = map[string][]string{"JP-OFF-01": {"PERSON"}}
+
 // measures loads the joint-punishment catalogue and the first evaluation rule set when absent.
 func measures(ctx context.Context, c *ent.Client) error {
 	n, err := c.JointPunishmentMeasure.Query().Count(ctx)
@@ -223,7 +227,7 @@ func measures(ctx context.Context, c *ent.Client) error {
 	for _, m := range measureRows {
 		bulk = append(bulk, c.JointPunishmentMeasure.Create().SetCode(m.code).SetName(m.name).
 			SetImplementingDepartment(m.dept).SetLegalBasis(m.basis).SetListTypes(m.lists).
-			SetExtendsToRoles(m.roles).SetPurposes(m.purposes))
+			SetExtendsToRoles(m.roles).SetPurposes(m.purposes).SetSubjectKinds(measureSubjects[m.code]))
 	}
 	if err := c.JointPunishmentMeasure.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading the joint-punishment catalogue: %w", err)

@@ -26,6 +26,8 @@ const (
 	FieldExtendsToRoles = "extends_to_roles"
 	// FieldPurposes holds the string denoting the purposes field in the database.
 	FieldPurposes = "purposes"
+	// FieldSubjectKinds holds the string denoting the subject_kinds field in the database.
+	FieldSubjectKinds = "subject_kinds"
 	// Table holds the table name of the jointpunishmentmeasure in the database.
 	Table = "joint_punishment_measures"
 )
@@ -40,6 +42,7 @@ var Columns = []string{
 	FieldListTypes,
 	FieldExtendsToRoles,
 	FieldPurposes,
+	FieldSubjectKinds,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -342,6 +342,16 @@ func ExtendsToRolesNotNil() predicate.JointPunishmentMeasure {
 	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldExtendsToRoles))
 }
 
+// SubjectKindsIsNil applies the IsNil predicate on the "subject_kinds" field.
+func SubjectKindsIsNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldIsNull(FieldSubjectKinds))
+}
+
+// SubjectKindsNotNil applies the NotNil predicate on the "subject_kinds" field.
+func SubjectKindsNotNil() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldSubjectKinds))
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.JointPunishmentMeasure) predicate.JointPunishmentMeasure {
 	return predicate.JointPunishmentMeasure(sql.AndPredicates(predicates...))

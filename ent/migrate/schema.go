@@ -631,6 +631,7 @@ var (
 		{Name: "list_types", Type: field.TypeJSON},
 		{Name: "extends_to_roles", Type: field.TypeJSON, Nullable: true},
 		{Name: "purposes", Type: field.TypeJSON},
+		{Name: "subject_kinds", Type: field.TypeJSON, Nullable: true},
 	}
 	// JointPunishmentMeasuresTable holds the schema information for the "joint_punishment_measures" table.
 	JointPunishmentMeasuresTable = &schema.Table{

@@ -53,6 +53,8 @@ func (JointPunishmentMeasure) Fields() []ent.Field {
 		field.Strings("extends_to_roles").Optional().
 			Comment("Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL)."),
 		field.Strings("purposes").Comment("Purposes it restricts: BIDDING, SUBSIDY, LICENSING, OFFICE_HOLDING, NOTIFY_AND_COMMIT, PROCUREMENT, HONOURS, FINANCING."),
+		field.Strings("subject_kinds").Optional().
+			Comment("Kinds of subject it applies to: ENTITY, PERSON; empty for both. An office-holding ban is for persons only."),
 	}
 }
 

@@ -1,10 +1,21 @@
 // Package jointpunishment answers "what restricts this subject?" (一处失信、处处受限, domain.md §8):
 // for an entity, the catalogue measures that follow its active listings; for a person, the
-// measures of their own listings and those that extend to their role at a listed entity. It
-// is computed from the listings at the day asked, so a measure applies exactly while its
-// listing is active and lifts when the listing expires, is repaired or is revoked, in the same
-// transaction that changes the listing. A listing under objection, or exempt (an SME's conduct
-// caused by the epidemic in a declared period), triggers nothing.
+// measures of their own listings and those that extend to the role they held at a listed
+// entity on the day it was listed. It is computed from the listings at the day asked, so a
+// measure applies exactly while its listing is active and lifts when the listing expires, is
+// repaired or is revoked, in the same transaction that changes the listing. A listing under
+// objection, or exempt (an SME's conduct caused by the epidemic in a declared period),
+// triggers nothing.
+//
+// Who a listing reaches (domain.md §8, §7): the persons who held a role the measure extends to
+// — legal representative, principal, directly responsible persons — on the listing date, not
+// whoever holds it today: someone appointed after the listing is not restricted by it, and the
+// one who held the role is restricted for the listing's whole period even after leaving it.
+// A reached person is restricted only once given prior notice like any listed person: a
+// notice of the listing's sector for its list type, its reply deadline passed or its reply
+// handled. A measure applies only to the kinds of subject it is for (an office-holding ban
+// reaches persons, not the company). Each restriction cites the basis of its listing's
+// publicity regime and of the measure.
 //
 // The check serves every department (a licensing desk must see another sector's blacklist), so
 // it reads listings across departments and returns the basis of each restriction, not the
@@ -25,7 +36,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 )
 
 // Purposes a department checks restrictions for.
@@ -44,7 +57,15 @@ type Restriction struct {
 	Department string // name of the listing department
 	ListedOn   time.Time
 	Until      *time.Time // planned end of the listing
+	// Basis is the legal basis of the listing's publicity regime and of the measure.
+	Basis string
 }
+
+// The kinds of subject a measure is for.
+const (
+	KindEntity = "ENTITY"
+	KindPerson = "PERSON"
+)
 
 func checkPurpose(purpose string) error {
 	if !slices.Contains(Purposes, purpose) {
@@ -74,9 +95,13 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err != nil {
 		return nil, err
 	}
+	rules, err := refdata.PublicityRules(ctx, refdata.Of(c))
+	if err != nil {
+		return nil, err
+	}
 	var out []*Restriction
 	for _, l := range lists {
-		out = append(out, matches(measures, l, e, purpose, "SELF")...)
+		out = append(out, matches(measures, rules, l, e, KindEntity, purpose, "SELF")...)
 	}
 	return out, nil
 }
@@ -98,16 +123,21 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	if err != nil {
 		return nil, err
 	}
+	rules, err := refdata.PublicityRules(ctx, refdata.Of(c))
+	if err != nil {
+		return nil, err
+	}
 	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), publicity.ActiveListing(day)).WithDepartment().All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Restriction
 	for _, l := range own {
-		out = append(out, matches(measures, l, nil, purpose, "SELF")...)
+		out = append(out, matches(measures, rules, l, nil, KindPerson, purpose, "SELF")...)
 	}
-	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID), entityrole.Or(entityrole.StartedOnIsNil(), entityrole.StartedOnLTE(day)),
-		entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(day))).
+	// Every role the person ever held: which of them reach a listing depends on the listing's
+	// date, not on today.
+	roles, err := c.EntityRole.Query().Where(entityrole.PersonID(personID)).
 		WithEntity(func(q *ent.MarketEntityQuery) {
 			q.WithListEntries(func(q *ent.ListEntryQuery) { q.Where(publicity.ActiveListing(day)).WithDepartment() })
 		}).All(ctx)
@@ -116,24 +146,45 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	}
 	for _, r := range roles {
 		for _, l := range r.Edges.Entity.Edges.ListEntries {
-			out = append(out, matches(measures, l, r.Edges.Entity, purpose, string(r.Role))...)
+			if !heldOn(r, l.ListedOn) {
+				continue // appointed after the listing, or gone before it
+			}
+			noticed, err := c.PriorNotice.Query().Where(priornotice.Completed(personID, string(l.ListType), l.Sector, day)).Exist(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if !noticed {
+				continue // not yet given prior notice (§7)
+			}
+			out = append(out, matches(measures, rules, l, r.Edges.Entity, KindPerson, purpose, string(r.Role))...)
 		}
 	}
 	return out, nil
 }
 
-// matches are the measures a listing triggers for purpose, reaching the subject via.
-func matches(measures []*ent.JointPunishmentMeasure, l *ent.ListEntry, e *ent.MarketEntity, purpose, via string) []*Restriction {
+// heldOn reports whether role r was held on day (its dates are inclusive; none means open).
+func heldOn(r *ent.EntityRole, day time.Time) bool {
+	return (r.StartedOn == nil || !r.StartedOn.After(day)) && (r.EndedOn == nil || !r.EndedOn.Before(day))
+}
+
+// matches are the measures a listing triggers for purpose, reaching a subject of kind via.
+func matches(measures []*ent.JointPunishmentMeasure, rules []*ent.PublicityRule, l *ent.ListEntry, e *ent.MarketEntity, kind, purpose, via string) []*Restriction {
 	var out []*Restriction
 	for _, m := range measures {
 		if !slices.Contains(m.ListTypes, string(l.ListType)) || !slices.Contains(m.Purposes, purpose) {
+			continue
+		}
+		if len(m.SubjectKinds) > 0 && !slices.Contains(m.SubjectKinds, kind) {
 			continue
 		}
 		if via != "SELF" && !slices.Contains(m.ExtendsToRoles, via) {
 			continue
 		}
 		r := Restriction{Measure: m, Purpose: purpose, Via: via, Entity: e, ListType: string(l.ListType),
-			DecisionNo: l.DecisionNo, ListedOn: l.ListedOn, Until: l.PlannedEndOn}
+			DecisionNo: l.DecisionNo, ListedOn: l.ListedOn, Until: l.PlannedEndOn, Basis: m.LegalBasis}
+		if rule := publicity.ListRule(rules, string(l.ListType), l.ListedOn); rule != nil && rule.Basis != "" {
+			r.Basis = rule.Basis + "；" + m.LegalBasis
+		}
 		if l.Edges.Department != nil {
 			r.Department = l.Edges.Department.Name
 		}

@@ -14,10 +14,21 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// Completed selects the notices that allow a person to be listed on listType by a department of
+// sector as of day (domain.md §7): served by a department of that sector on or before day, whose
+// reply deadline passed before day or whose reply was handled.
+func Completed(personID int, listType string, sector vocab.Sector, day time.Time) predicate.PriorNotice {
+	return priornotice.And(priornotice.PersonID(personID), priornotice.ListType(listType), priornotice.ServedOnLTE(day),
+		priornotice.Or(priornotice.ReplyDeadlineLT(day), priornotice.ReplyHandled(true)),
+		priornotice.HasDepartmentWith(department.SectorEQ(sector)))
+}
 
 // Reply is the person's reply to a notice.
 type Reply struct {
