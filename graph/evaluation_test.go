@@ -293,8 +293,17 @@ func TestDrawInspectionPlan(t *testing.T) {
 				t.Errorf("tier %s: drew %d of %d at ratio %v", tier, perTier[tier], want, ratio)
 			}
 		}
-		if n := env.count("inspection_plans", ""); n != 2 {
-			t.Errorf("%d plans stored, want 2", n)
+		// Other shares with the same seed are another plan, not the stored one (issue 13 point 8).
+		var other plan
+		sup.mustData(`mutation($d: ID!) { drawInspectionPlan(departmentID: $d, divisionCode: "320500", seed: 7,
+			ratios: {A: 0, B: 0, C: 0.5, D: 1}) { id code candidates assignments { entityID tier inspector } } }`,
+			map[string]any{"d": env.departmentID("market-320500")}, &other)
+		if other.DrawInspectionPlan.ID == a.DrawInspectionPlan.ID || len(other.DrawInspectionPlan.Assignments) >= len(a.DrawInspectionPlan.Assignments) {
+			t.Errorf("other ratios with the same seed gave plan %s with %d assignments, the first %s had %d", other.DrawInspectionPlan.Code,
+				len(other.DrawInspectionPlan.Assignments), a.DrawInspectionPlan.Code, len(a.DrawInspectionPlan.Assignments))
+		}
+		if n := env.count("inspection_plans", ""); n != 3 {
+			t.Errorf("%d plans stored, want 3", n)
 		}
 		// A clerk of another sector may not draw for market supervision; bad shares are refused.
 		env.as("demo-labour-clerk").wantError(`mutation($d: ID!) { drawInspectionPlan(departmentID: $d, divisionCode: "320500", seed: 1) { id } }`,

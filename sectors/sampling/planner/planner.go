@@ -4,6 +4,9 @@ package planner
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
@@ -37,7 +40,8 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 	if ratios == nil {
 		ratios = sampling.DefaultRatios
 	}
-	code := fmt.Sprintf("SSLM-%s-%s-%d", dep.Code, div.Code, seed)
+	// The plan's inputs are its identity: other ratios are another plan, even with the seed.
+	code := fmt.Sprintf("SSLM-%s-%s-%d-%s", dep.Code, div.Code, seed, ratioTag(ratios))
 	if p, err := c.InspectionPlan.Query().Where(inspectionplan.Code(code)).Only(ctx); err == nil {
 		return p, nil
 	} else if !ent.IsNotFound(err) {
@@ -69,4 +73,14 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 	}
 	return c.InspectionPlan.Create().SetCode(code).SetDepartmentID(dep.ID).SetDivisionCode(div.Code).SetSeed(seed).
 		SetRatios(ratios).SetCandidates(len(cands)).SetAssignments(drawn).Save(ctx)
+}
+
+// ratioTag writes ratios as a short, canonical part of a plan code: the shares in percent per
+// tier (A2B5C100D100 for the default shares).
+func ratioTag(ratios map[vocab.Tier]float64) string {
+	var b strings.Builder
+	for _, t := range []vocab.Tier{vocab.TierA, vocab.TierB, vocab.TierC, vocab.TierD} {
+		b.WriteString(string(t) + strconv.FormatFloat(math.Round(ratios[t]*1e4)/1e2, 'f', -1, 64)) // to 0.01 %
+	}
+	return b.String()
 }
