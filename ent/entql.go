@@ -398,9 +398,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Holiday",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			holiday.FieldDay:     {Type: field.TypeTime, Column: holiday.FieldDay},
-			holiday.FieldWorking: {Type: field.TypeBool, Column: holiday.FieldWorking},
-			holiday.FieldName:    {Type: field.TypeString, Column: holiday.FieldName},
+			holiday.FieldDay:         {Type: field.TypeTime, Column: holiday.FieldDay},
+			holiday.FieldWorking:     {Type: field.TypeBool, Column: holiday.FieldWorking},
+			holiday.FieldName:        {Type: field.TypeString, Column: holiday.FieldName},
+			holiday.FieldProvisional: {Type: field.TypeBool, Column: holiday.FieldProvisional},
 		},
 	}
 	graph.Nodes[14] = &sqlgraph.Node{
@@ -3610,6 +3611,11 @@ func (f *HolidayFilter) WhereWorking(p entql.BoolP) {
 // WhereName applies the entql string predicate on the name field.
 func (f *HolidayFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(holiday.FieldName))
+}
+
+// WhereProvisional applies the entql bool predicate on the provisional field.
+func (f *HolidayFilter) WhereProvisional(p entql.BoolP) {
+	f.Where(p.Field(holiday.FieldProvisional))
 }
 
 // addPredicate implements the predicateAdder interface.

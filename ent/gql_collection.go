@@ -2849,6 +2849,11 @@ func (_q *HolidayQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, holiday.FieldName)
 				fieldSeen[holiday.FieldName] = struct{}{}
 			}
+		case "provisional":
+			if _, ok := fieldSeen[holiday.FieldProvisional]; !ok {
+				selectedFields = append(selectedFields, holiday.FieldProvisional)
+				fieldSeen[holiday.FieldProvisional] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

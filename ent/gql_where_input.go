@@ -7408,6 +7408,10 @@ type HolidayWhereInput struct {
 	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
 	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "provisional" field predicates.
+	Provisional    *bool `json:"provisional,omitempty"`
+	ProvisionalNEQ *bool `json:"provisionalNEQ,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -7573,6 +7577,12 @@ func (i *HolidayWhereInput) P() (predicate.Holiday, error) {
 	}
 	if i.NameContainsFold != nil {
 		predicates = append(predicates, holiday.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Provisional != nil {
+		predicates = append(predicates, holiday.ProvisionalEQ(*i.Provisional))
+	}
+	if i.ProvisionalNEQ != nil {
+		predicates = append(predicates, holiday.ProvisionalNEQ(*i.ProvisionalNEQ))
 	}
 
 	switch len(predicates) {

@@ -22,7 +22,9 @@ type Holiday struct {
 	// True for a make-up working day on a weekend, false for a holiday.
 	Working bool `json:"working,omitempty"`
 	// Holiday name, e.g. 春节.
-	Name         string `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// True until confirmed against the State Council's notice for the year (国务院办公厅关于部分节假日安排的通知): loaded ahead of it, from the statutory holidays.
+	Provisional  bool `json:"provisional,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -31,7 +33,7 @@ func (*Holiday) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case holiday.FieldWorking:
+		case holiday.FieldWorking, holiday.FieldProvisional:
 			values[i] = new(sql.NullBool)
 		case holiday.FieldID:
 			values[i] = new(sql.NullInt64)
@@ -78,6 +80,12 @@ func (_m *Holiday) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Name = value.String
 			}
+		case holiday.FieldProvisional:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field provisional", values[i])
+			} else if value.Valid {
+				_m.Provisional = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -122,6 +130,9 @@ func (_m *Holiday) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	builder.WriteString("provisional=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Provisional))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -40,6 +40,20 @@ func (_c *HolidayCreate) SetName(v string) *HolidayCreate {
 	return _c
 }
 
+// SetProvisional sets the "provisional" field.
+func (_c *HolidayCreate) SetProvisional(v bool) *HolidayCreate {
+	_c.mutation.SetProvisional(v)
+	return _c
+}
+
+// SetNillableProvisional sets the "provisional" field if the given value is not nil.
+func (_c *HolidayCreate) SetNillableProvisional(v *bool) *HolidayCreate {
+	if v != nil {
+		_c.SetProvisional(*v)
+	}
+	return _c
+}
+
 // Mutation returns the HolidayMutation object of the builder.
 func (_c *HolidayCreate) Mutation() *HolidayMutation {
 	return _c.mutation
@@ -47,6 +61,9 @@ func (_c *HolidayCreate) Mutation() *HolidayMutation {
 
 // Save creates the Holiday in the database.
 func (_c *HolidayCreate) Save(ctx context.Context) (*Holiday, error) {
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -72,6 +89,15 @@ func (_c *HolidayCreate) ExecX(ctx context.Context) {
 	}
 }
 
+// defaults sets the default values of the builder before save.
+func (_c *HolidayCreate) defaults() error {
+	if _, ok := _c.mutation.Provisional(); !ok {
+		v := holiday.DefaultProvisional
+		_c.mutation.SetProvisional(v)
+	}
+	return nil
+}
+
 // check runs all checks and user-defined validators on the builder.
 func (_c *HolidayCreate) check() error {
 	if _, ok := _c.mutation.Day(); !ok {
@@ -87,6 +113,9 @@ func (_c *HolidayCreate) check() error {
 		if err := holiday.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Holiday.name": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Provisional(); !ok {
+		return &ValidationError{Name: "provisional", err: errors.New(`ent: missing required field "Holiday.provisional"`)}
 	}
 	return nil
 }
@@ -126,6 +155,10 @@ func (_c *HolidayCreate) createSpec() (*Holiday, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(holiday.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.Provisional(); ok {
+		_spec.SetField(holiday.FieldProvisional, field.TypeBool, value)
+		_node.Provisional = value
 	}
 	return _node, _spec
 }
@@ -215,6 +248,18 @@ func (u *HolidayUpsert) UpdateName() *HolidayUpsert {
 	return u
 }
 
+// SetProvisional sets the "provisional" field.
+func (u *HolidayUpsert) SetProvisional(v bool) *HolidayUpsert {
+	u.Set(holiday.FieldProvisional, v)
+	return u
+}
+
+// UpdateProvisional sets the "provisional" field to the value that was provided on create.
+func (u *HolidayUpsert) UpdateProvisional() *HolidayUpsert {
+	u.SetExcluded(holiday.FieldProvisional)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -297,6 +342,20 @@ func (u *HolidayUpsertOne) UpdateName() *HolidayUpsertOne {
 	})
 }
 
+// SetProvisional sets the "provisional" field.
+func (u *HolidayUpsertOne) SetProvisional(v bool) *HolidayUpsertOne {
+	return u.Update(func(s *HolidayUpsert) {
+		s.SetProvisional(v)
+	})
+}
+
+// UpdateProvisional sets the "provisional" field to the value that was provided on create.
+func (u *HolidayUpsertOne) UpdateProvisional() *HolidayUpsertOne {
+	return u.Update(func(s *HolidayUpsert) {
+		s.UpdateProvisional()
+	})
+}
+
 // Exec executes the query.
 func (u *HolidayUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -349,6 +408,7 @@ func (_c *HolidayCreateBulk) Save(ctx context.Context) ([]*Holiday, error) {
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*HolidayMutation)
 				if !ok {
@@ -539,6 +599,20 @@ func (u *HolidayUpsertBulk) SetName(v string) *HolidayUpsertBulk {
 func (u *HolidayUpsertBulk) UpdateName() *HolidayUpsertBulk {
 	return u.Update(func(s *HolidayUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetProvisional sets the "provisional" field.
+func (u *HolidayUpsertBulk) SetProvisional(v bool) *HolidayUpsertBulk {
+	return u.Update(func(s *HolidayUpsert) {
+		s.SetProvisional(v)
+	})
+}
+
+// UpdateProvisional sets the "provisional" field to the value that was provided on create.
+func (u *HolidayUpsertBulk) UpdateProvisional() *HolidayUpsertBulk {
+	return u.Update(func(s *HolidayUpsert) {
+		s.UpdateProvisional()
 	})
 }
 

@@ -70,6 +70,20 @@ func (_u *HolidayUpdate) SetNillableName(v *string) *HolidayUpdate {
 	return _u
 }
 
+// SetProvisional sets the "provisional" field.
+func (_u *HolidayUpdate) SetProvisional(v bool) *HolidayUpdate {
+	_u.mutation.SetProvisional(v)
+	return _u
+}
+
+// SetNillableProvisional sets the "provisional" field if the given value is not nil.
+func (_u *HolidayUpdate) SetNillableProvisional(v *bool) *HolidayUpdate {
+	if v != nil {
+		_u.SetProvisional(*v)
+	}
+	return _u
+}
+
 // Mutation returns the HolidayMutation object of the builder.
 func (_u *HolidayUpdate) Mutation() *HolidayMutation {
 	return _u.mutation
@@ -133,6 +147,9 @@ func (_u *HolidayUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(holiday.FieldName, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Provisional(); ok {
+		_spec.SetField(holiday.FieldProvisional, field.TypeBool, value)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{holiday.Label}
@@ -191,6 +208,20 @@ func (_u *HolidayUpdateOne) SetName(v string) *HolidayUpdateOne {
 func (_u *HolidayUpdateOne) SetNillableName(v *string) *HolidayUpdateOne {
 	if v != nil {
 		_u.SetName(*v)
+	}
+	return _u
+}
+
+// SetProvisional sets the "provisional" field.
+func (_u *HolidayUpdateOne) SetProvisional(v bool) *HolidayUpdateOne {
+	_u.mutation.SetProvisional(v)
+	return _u
+}
+
+// SetNillableProvisional sets the "provisional" field if the given value is not nil.
+func (_u *HolidayUpdateOne) SetNillableProvisional(v *bool) *HolidayUpdateOne {
+	if v != nil {
+		_u.SetProvisional(*v)
 	}
 	return _u
 }
@@ -287,6 +318,9 @@ func (_u *HolidayUpdateOne) sqlSave(ctx context.Context) (_node *Holiday, err er
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(holiday.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Provisional(); ok {
+		_spec.SetField(holiday.FieldProvisional, field.TypeBool, value)
 	}
 	_node = &Holiday{config: _u.config}
 	_spec.Assign = _node.assignValues

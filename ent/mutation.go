@@ -16132,6 +16132,7 @@ type HolidayMutation struct {
 	day           *time.Time
 	working       *bool
 	name          *string
+	provisional   *bool
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*Holiday, error)
@@ -16344,6 +16345,42 @@ func (m *HolidayMutation) ResetName() {
 	m.name = nil
 }
 
+// SetProvisional sets the "provisional" field.
+func (m *HolidayMutation) SetProvisional(b bool) {
+	m.provisional = &b
+}
+
+// Provisional returns the value of the "provisional" field in the mutation.
+func (m *HolidayMutation) Provisional() (r bool, exists bool) {
+	v := m.provisional
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvisional returns the old "provisional" field's value of the Holiday entity.
+// If the Holiday object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *HolidayMutation) OldProvisional(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvisional is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvisional requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvisional: %w", err)
+	}
+	return oldValue.Provisional, nil
+}
+
+// ResetProvisional resets all changes to the "provisional" field.
+func (m *HolidayMutation) ResetProvisional() {
+	m.provisional = nil
+}
+
 // Where appends a list predicates to the HolidayMutation builder.
 func (m *HolidayMutation) Where(ps ...predicate.Holiday) {
 	m.predicates = append(m.predicates, ps...)
@@ -16378,7 +16415,7 @@ func (m *HolidayMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *HolidayMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 4)
 	if m.day != nil {
 		fields = append(fields, holiday.FieldDay)
 	}
@@ -16387,6 +16424,9 @@ func (m *HolidayMutation) Fields() []string {
 	}
 	if m.name != nil {
 		fields = append(fields, holiday.FieldName)
+	}
+	if m.provisional != nil {
+		fields = append(fields, holiday.FieldProvisional)
 	}
 	return fields
 }
@@ -16402,6 +16442,8 @@ func (m *HolidayMutation) Field(name string) (ent.Value, bool) {
 		return m.Working()
 	case holiday.FieldName:
 		return m.Name()
+	case holiday.FieldProvisional:
+		return m.Provisional()
 	}
 	return nil, false
 }
@@ -16417,6 +16459,8 @@ func (m *HolidayMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldWorking(ctx)
 	case holiday.FieldName:
 		return m.OldName(ctx)
+	case holiday.FieldProvisional:
+		return m.OldProvisional(ctx)
 	}
 	return nil, fmt.Errorf("unknown Holiday field %s", name)
 }
@@ -16446,6 +16490,13 @@ func (m *HolidayMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
+		return nil
+	case holiday.FieldProvisional:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvisional(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Holiday field %s", name)
@@ -16504,6 +16555,9 @@ func (m *HolidayMutation) ResetField(name string) error {
 		return nil
 	case holiday.FieldName:
 		m.ResetName()
+		return nil
+	case holiday.FieldProvisional:
+		m.ResetProvisional()
 		return nil
 	}
 	return fmt.Errorf("unknown Holiday field %s", name)

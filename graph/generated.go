@@ -465,10 +465,11 @@ type ComplexityRoot struct {
 	}
 
 	Holiday struct {
-		Day     func(childComplexity int) int
-		ID      func(childComplexity int) int
-		Name    func(childComplexity int) int
-		Working func(childComplexity int) int
+		Day         func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Provisional func(childComplexity int) int
+		Working     func(childComplexity int) int
 	}
 
 	HolidayConnection struct {
@@ -3018,6 +3019,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Holiday.Name(childComplexity), true
+	case "Holiday.provisional":
+		if e.ComplexityRoot.Holiday.Provisional == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Holiday.Provisional(childComplexity), true
 	case "Holiday.working":
 		if e.ComplexityRoot.Holiday.Working == nil {
 			break
@@ -7304,6 +7311,8 @@ func (ec *executionContext) childFields_Holiday(ctx context.Context, field graph
 		return ec.fieldContext_Holiday_working(ctx, field)
 	case "name":
 		return ec.fieldContext_Holiday_name(ctx, field)
+	case "provisional":
+		return ec.fieldContext_Holiday_provisional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Holiday", field.Name)
 }
@@ -19113,6 +19122,29 @@ func (ec *executionContext) _Holiday_name(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Holiday_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Holiday", field, false, false, "String")
+}
+
+func (ec *executionContext) _Holiday_provisional(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Holiday_provisional(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provisional, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Holiday_provisional(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Holiday", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _HolidayConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.HolidayConnection) (ret graphql.Marshaler) {
@@ -47697,7 +47729,7 @@ func (ec *executionContext) unmarshalInputHolidayWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "day", "dayNEQ", "dayIn", "dayNotIn", "dayGT", "dayGTE", "dayLT", "dayLTE", "working", "workingNEQ", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "day", "dayNEQ", "dayIn", "dayNotIn", "dayGT", "dayGTE", "dayLT", "dayLTE", "working", "workingNEQ", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "provisional", "provisionalNEQ"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -47942,6 +47974,20 @@ func (ec *executionContext) unmarshalInputHolidayWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.NameContainsFold = data
+		case "provisional":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provisional"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provisional = data
+		case "provisionalNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provisionalNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProvisionalNEQ = data
 		}
 	}
 	return it, nil
@@ -66339,6 +66385,11 @@ func (ec *executionContext) _Holiday(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "name":
 			out.Values[i] = ec._Holiday_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "provisional":
+			out.Values[i] = ec._Holiday_provisional(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

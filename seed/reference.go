@@ -138,6 +138,24 @@ var holidayRows = []struct {
 	{"2026-10-07", false, "国庆节"}, {"2026-09-20", true, "国庆节调休"}, {"2026-10-10", true, "国庆节调休"},
 }
 
+// provisionalHolidayRows are 2027's statutory holidays (全国年节及纪念日放假办法, 2024 revision) and
+// the weekdays that replace those falling on a weekend, loaded before the State Council's notice
+// for 2027 so working-day deadlines stay right across the new year. They are marked provisional:
+// make-up working days (调休) are not known until the notice, which replaces these rows.
+var provisionalHolidayRows = []struct {
+	day     string
+	working bool
+	name    string
+}{
+	{"2027-01-01", false, "元旦"},
+	{"2027-02-05", false, "春节"}, {"2027-02-08", false, "春节"}, {"2027-02-09", false, "春节"}, {"2027-02-10", false, "春节"},
+	{"2027-04-05", false, "清明节"},
+	{"2027-05-03", false, "劳动节"}, {"2027-05-04", false, "劳动节"},
+	{"2027-06-09", false, "端午节"},
+	{"2027-09-15", false, "中秋节"},
+	{"2027-10-01", false, "国庆节"}, {"2027-10-04", false, "国庆节"}, {"2027-10-05", false, "国庆节"},
+}
+
 // timeLimitRows are the procedural time limits in working days (domain.md §5.2, §6).
 var timeLimitRows = []struct {
 	procedure, step string
@@ -153,18 +171,35 @@ var timeLimitRows = []struct {
 	{"OBJECTION", "PROVIDER_CHECK", 5, "同上: provider decides within 5 working days"},
 }
 
-// calendar loads holidays and time limits when absent.
+// calendar loads the calendar's days that are missing (a database made last year gets the new
+// year's days; days already stored, confirmed or corrected, are kept) and the time limits when
+// absent.
 func calendar(ctx context.Context, c *ent.Client) error {
-	n, err := c.TimeLimit.Query().Count(ctx)
-	if err != nil || n > 0 {
+	have := map[string]bool{}
+	days, err := c.Holiday.Query().All(ctx)
+	if err != nil {
 		return err
 	}
-	hs := make([]*ent.HolidayCreate, 0, len(holidayRows))
+	for _, d := range days {
+		have[d.Day.Format(time.DateOnly)] = true
+	}
+	var hs []*ent.HolidayCreate
 	for _, h := range holidayRows {
-		hs = append(hs, c.Holiday.Create().SetDay(day(h.day)).SetWorking(h.working).SetName(h.name))
+		if !have[h.day] {
+			hs = append(hs, c.Holiday.Create().SetDay(day(h.day)).SetWorking(h.working).SetName(h.name))
+		}
+	}
+	for _, h := range provisionalHolidayRows {
+		if !have[h.day] {
+			hs = append(hs, c.Holiday.Create().SetDay(day(h.day)).SetWorking(h.working).SetName(h.name).SetProvisional(true))
+		}
 	}
 	if err := c.Holiday.CreateBulk(hs...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading the calendar: %w", err)
+	}
+	n, err := c.TimeLimit.Query().Count(ctx)
+	if err != nil || n > 0 {
+		return err
 	}
 	ls := make([]*ent.TimeLimitCreate, 0, len(timeLimitRows))
 	for _, l := range timeLimitRows {

@@ -43,6 +43,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
@@ -389,14 +390,24 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	return nil
 }
 
-// recomputeDue runs the calendar's jobs at start and then every interval: records whose
+// recomputeDue runs the calendar's jobs at start and then every interval: the holiday calendar
+// is checked to reach 90 days ahead, records whose
 // publicity window ended become EXPIRED, and the entities whose evaluation lapsed (a listing or
 // a publicity window ended) are re-evaluated, so stored states follow the calendar as well as
 // the writes.
 func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	warned := ""
 	for {
+		// The calendar must reach 90 days ahead for working-day deadlines; say so when it
+		// does not (once per change, not every run).
+		if warnings, err := workflow.CalendarWarnings(ctx, db.Client, db.Ledger.Clock.Today()); err == nil && strings.Join(warnings, "\n") != warned {
+			for _, w := range warnings {
+				logger.Warn("calendar not ready", "problem", w)
+			}
+			warned = strings.Join(warnings, "\n")
+		}
 		switch n, err := db.Ledger.Expire(ctx, db.Client); {
 		case err != nil && ctx.Err() == nil:
 			logger.Warn("expiring ended publicity windows failed", "err", err)

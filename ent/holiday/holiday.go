@@ -18,6 +18,8 @@ const (
 	FieldWorking = "working"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
+	// FieldProvisional holds the string denoting the provisional field in the database.
+	FieldProvisional = "provisional"
 	// Table holds the table name of the holiday in the database.
 	Table = "holidays"
 )
@@ -28,6 +30,7 @@ var Columns = []string{
 	FieldDay,
 	FieldWorking,
 	FieldName,
+	FieldProvisional,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -50,6 +53,8 @@ var (
 	Policy ent.Policy
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultProvisional holds the default value on creation for the "provisional" field.
+	DefaultProvisional bool
 )
 
 // OrderOption defines the ordering options for the Holiday queries.
@@ -73,4 +78,9 @@ func ByWorking(opts ...sql.OrderTermOption) OrderOption {
 // ByName orders the results by the name field.
 func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
+}
+
+// ByProvisional orders the results by the provisional field.
+func ByProvisional(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProvisional, opts...).ToFunc()
 }

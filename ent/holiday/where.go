@@ -69,6 +69,11 @@ func Name(v string) predicate.Holiday {
 	return predicate.Holiday(sql.FieldEQ(FieldName, v))
 }
 
+// Provisional applies equality check predicate on the "provisional" field. It's identical to ProvisionalEQ.
+func Provisional(v bool) predicate.Holiday {
+	return predicate.Holiday(sql.FieldEQ(FieldProvisional, v))
+}
+
 // DayEQ applies the EQ predicate on the "day" field.
 func DayEQ(v time.Time) predicate.Holiday {
 	return predicate.Holiday(sql.FieldEQ(FieldDay, v))
@@ -182,6 +187,16 @@ func NameEqualFold(v string) predicate.Holiday {
 // NameContainsFold applies the ContainsFold predicate on the "name" field.
 func NameContainsFold(v string) predicate.Holiday {
 	return predicate.Holiday(sql.FieldContainsFold(FieldName, v))
+}
+
+// ProvisionalEQ applies the EQ predicate on the "provisional" field.
+func ProvisionalEQ(v bool) predicate.Holiday {
+	return predicate.Holiday(sql.FieldEQ(FieldProvisional, v))
+}
+
+// ProvisionalNEQ applies the NEQ predicate on the "provisional" field.
+func ProvisionalNEQ(v bool) predicate.Holiday {
+	return predicate.Holiday(sql.FieldNEQ(FieldProvisional, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -588,6 +588,7 @@ var (
 		{Name: "day", Type: field.TypeTime, Unique: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "working", Type: field.TypeBool},
 		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "provisional", Type: field.TypeBool, Default: false},
 	}
 	// HolidaysTable holds the schema information for the "holidays" table.
 	HolidaysTable = &schema.Table{

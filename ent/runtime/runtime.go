@@ -1266,6 +1266,10 @@ func init() {
 			return nil
 		}
 	}()
+	// holidayDescProvisional is the schema descriptor for provisional field.
+	holidayDescProvisional := holidayFields[3].Descriptor()
+	// holiday.DefaultProvisional holds the default value on creation for the provisional field.
+	holiday.DefaultProvisional = holidayDescProvisional.Default.(bool)
 	inspectionplan.Policy = privacy.NewPolicies(schema.InspectionPlan{})
 	inspectionplan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

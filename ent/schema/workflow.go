@@ -80,6 +80,8 @@ func (Holiday) Fields() []ent.Field {
 		field.Time("day").Unique().SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("DAY")).Comment("The day."),
 		field.Bool("working").Comment("True for a make-up working day on a weekend, false for a holiday."),
 		field.String("name").NotEmpty().MaxLen(64).Comment("Holiday name, e.g. 春节."),
+		field.Bool("provisional").Default(false).
+			Comment("True until confirmed against the State Council's notice for the year (国务院办公厅关于部分节假日安排的通知): loaded ahead of it, from the statutory holidays."),
 	}
 }
 

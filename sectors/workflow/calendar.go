@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
@@ -33,4 +34,42 @@ func Limit(ctx context.Context, c *ent.Client, procedure, step string, day time.
 		return 0, fmt.Errorf("time limit %s/%s: %w", procedure, step, err)
 	}
 	return l.WorkingDays, nil
+}
+
+// Horizon is how far ahead the official calendar must reach for deadlines counted in working
+// days to be right: the longest time limits run a few weeks, and a year's notice is published
+// in its last months.
+const Horizon = 90 * 24 * time.Hour
+
+// CalendarWarnings says what an operator must fix before working-day deadlines go wrong: a
+// calendar that ends within the next 90 days (days after its end count weekends only), and
+// provisional days in that period still to be confirmed against the State Council's notice.
+func CalendarWarnings(ctx context.Context, c *ent.Client, today time.Time) ([]string, error) {
+	ctx = authz.AsSystem(ctx)
+	until := today.Add(Horizon)
+	var out []string
+	last, err := c.Holiday.Query().Order(ent.Desc(holiday.FieldDay)).First(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		return []string{"the official holiday calendar is empty: working days count weekends only; load the State Council's notice"}, nil
+	case err != nil:
+		return nil, err
+	case last.Day.Before(until):
+		out = append(out, fmt.Sprintf("the official holiday calendar ends on %s, within %d days: load the State Council's notice for the next year",
+			last.Day.Format(time.DateOnly), int(Horizon.Hours()/24)))
+	}
+	provisional, err := c.Holiday.Query().Where(holiday.Provisional(true), holiday.DayGTE(today), holiday.DayLTE(until)).
+		Order(ent.Asc(holiday.FieldDay)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(provisional) > 0 {
+		days := make([]string, len(provisional))
+		for i, h := range provisional {
+			days[i] = h.Day.Format(time.DateOnly) + " " + h.Name
+		}
+		out = append(out, fmt.Sprintf("%d provisional calendar days within %d days, to confirm against the State Council's notice: %s",
+			len(days), int(Horizon.Hours()/24), strings.Join(days, ", ")))
+	}
+	return out, nil
 }
