@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
