@@ -87,6 +87,8 @@ type AdministrativePenalty struct {
 	ConfiscatedAmount *decimal.Decimal `json:"confiscated_amount,omitempty"`
 	// 暂扣或吊销证照名称及编号 (CF_NR_ZKDX).
 	SuspendedOrRevokedLicence string `json:"suspended_or_revoked_licence,omitempty"`
+	// Field of the conduct (行业领域), where the publicity rules differ by it: FOOD_DRUG 食品药品, SPECIAL_EQUIPMENT 特种设备, ECOLOGY_ENVIRONMENT 生态环境, CONSTRUCTION_QUALITY 工程质量, WORK_SAFETY 安全生产, FIRE_SAFETY 消防安全, COMPULSORY_CERTIFICATION 强制性产品认证, OTHER 其他.
+	Domain *administrativepenalty.Domain `json:"domain,omitempty"`
 	// Procedure: SUMMARY 简易程序, ORDINARY 普通程序.
 	Procedure administrativepenalty.Procedure `json:"procedure,omitempty"`
 	// 处罚决定日期 (CF_JDRQ).
@@ -207,7 +209,7 @@ func (*AdministrativePenalty) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case administrativepenalty.FieldID, administrativepenalty.FieldDepartmentID, administrativepenalty.FieldEntityID, administrativepenalty.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
+		case administrativepenalty.FieldSector, administrativepenalty.FieldSeverity, administrativepenalty.FieldStatus, administrativepenalty.FieldSourceSystem, administrativepenalty.FieldSourceRecordID, administrativepenalty.FieldExemption, administrativepenalty.FieldCounterpartyName, administrativepenalty.FieldCounterpartyCategory, administrativepenalty.FieldCounterpartyUscc, administrativepenalty.FieldRegistrationNo, administrativepenalty.FieldOrgCode, administrativepenalty.FieldTaxRegNo, administrativepenalty.FieldPublicInstitutionCertNo, administrativepenalty.FieldSocialOrgRegNo, administrativepenalty.FieldLegalRepName, administrativepenalty.FieldDecisionNo, administrativepenalty.FieldViolationType, administrativepenalty.FieldViolationFacts, administrativepenalty.FieldLegalBasis, administrativepenalty.FieldPenaltyContent, administrativepenalty.FieldSuspendedOrRevokedLicence, administrativepenalty.FieldDomain, administrativepenalty.FieldProcedure, administrativepenalty.FieldPublicityRuleSet, administrativepenalty.FieldAuthorityName, administrativepenalty.FieldAuthorityUscc, administrativepenalty.FieldDataSourceUnit, administrativepenalty.FieldDataSourceUnitUscc, administrativepenalty.FieldRemark:
 			values[i] = new(sql.NullString)
 		case administrativepenalty.FieldCreatedAt, administrativepenalty.FieldUpdatedAt, administrativepenalty.FieldDecisionDate, administrativepenalty.FieldValidUntil, administrativepenalty.FieldPublicityStart, administrativepenalty.FieldPublicityMinEnd, administrativepenalty.FieldPublicityDeadline, administrativepenalty.FieldPublicityStoppedOn:
 			values[i] = new(sql.NullTime)
@@ -428,6 +430,13 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 				return fmt.Errorf("unexpected type %T for field suspended_or_revoked_licence", values[i])
 			} else if value.Valid {
 				_m.SuspendedOrRevokedLicence = value.String
+			}
+		case administrativepenalty.FieldDomain:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field domain", values[i])
+			} else if value.Valid {
+				_m.Domain = new(administrativepenalty.Domain)
+				*_m.Domain = administrativepenalty.Domain(value.String)
 			}
 		case administrativepenalty.FieldProcedure:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -680,6 +689,11 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("suspended_or_revoked_licence=")
 	builder.WriteString(_m.SuspendedOrRevokedLicence)
+	builder.WriteString(", ")
+	if v := _m.Domain; v != nil {
+		builder.WriteString("domain=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("procedure=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Procedure))

@@ -381,6 +381,20 @@ func (_c *AdministrativePenaltyCreate) SetNillableSuspendedOrRevokedLicence(v *s
 	return _c
 }
 
+// SetDomain sets the "domain" field.
+func (_c *AdministrativePenaltyCreate) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyCreate {
+	_c.mutation.SetDomain(v)
+	return _c
+}
+
+// SetNillableDomain sets the "domain" field if the given value is not nil.
+func (_c *AdministrativePenaltyCreate) SetNillableDomain(v *administrativepenalty.Domain) *AdministrativePenaltyCreate {
+	if v != nil {
+		_c.SetDomain(*v)
+	}
+	return _c
+}
+
 // SetProcedure sets the "procedure" field.
 func (_c *AdministrativePenaltyCreate) SetProcedure(v administrativepenalty.Procedure) *AdministrativePenaltyCreate {
 	_c.mutation.SetProcedure(v)
@@ -821,6 +835,11 @@ func (_c *AdministrativePenaltyCreate) check() error {
 			return &ValidationError{Name: "suspended_or_revoked_licence", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.suspended_or_revoked_licence": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Domain(); ok {
+		if err := administrativepenalty.DomainValidator(v); err != nil {
+			return &ValidationError{Name: "domain", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.domain": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Procedure(); !ok {
 		return &ValidationError{Name: "procedure", err: errors.New(`ent: missing required field "AdministrativePenalty.procedure"`)}
 	}
@@ -1022,6 +1041,10 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	if value, ok := _c.mutation.SuspendedOrRevokedLicence(); ok {
 		_spec.SetField(administrativepenalty.FieldSuspendedOrRevokedLicence, field.TypeString, value)
 		_node.SuspendedOrRevokedLicence = value
+	}
+	if value, ok := _c.mutation.Domain(); ok {
+		_spec.SetField(administrativepenalty.FieldDomain, field.TypeEnum, value)
+		_node.Domain = &value
 	}
 	if value, ok := _c.mutation.Procedure(); ok {
 		_spec.SetField(administrativepenalty.FieldProcedure, field.TypeEnum, value)
@@ -1583,6 +1606,24 @@ func (u *AdministrativePenaltyUpsert) UpdateSuspendedOrRevokedLicence() *Adminis
 // ClearSuspendedOrRevokedLicence clears the value of the "suspended_or_revoked_licence" field.
 func (u *AdministrativePenaltyUpsert) ClearSuspendedOrRevokedLicence() *AdministrativePenaltyUpsert {
 	u.SetNull(administrativepenalty.FieldSuspendedOrRevokedLicence)
+	return u
+}
+
+// SetDomain sets the "domain" field.
+func (u *AdministrativePenaltyUpsert) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyUpsert {
+	u.Set(administrativepenalty.FieldDomain, v)
+	return u
+}
+
+// UpdateDomain sets the "domain" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsert) UpdateDomain() *AdministrativePenaltyUpsert {
+	u.SetExcluded(administrativepenalty.FieldDomain)
+	return u
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (u *AdministrativePenaltyUpsert) ClearDomain() *AdministrativePenaltyUpsert {
+	u.SetNull(administrativepenalty.FieldDomain)
 	return u
 }
 
@@ -2290,6 +2331,27 @@ func (u *AdministrativePenaltyUpsertOne) UpdateSuspendedOrRevokedLicence() *Admi
 func (u *AdministrativePenaltyUpsertOne) ClearSuspendedOrRevokedLicence() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearSuspendedOrRevokedLicence()
+	})
+}
+
+// SetDomain sets the "domain" field.
+func (u *AdministrativePenaltyUpsertOne) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetDomain(v)
+	})
+}
+
+// UpdateDomain sets the "domain" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertOne) UpdateDomain() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateDomain()
+	})
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (u *AdministrativePenaltyUpsertOne) ClearDomain() *AdministrativePenaltyUpsertOne {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearDomain()
 	})
 }
 
@@ -3198,6 +3260,27 @@ func (u *AdministrativePenaltyUpsertBulk) UpdateSuspendedOrRevokedLicence() *Adm
 func (u *AdministrativePenaltyUpsertBulk) ClearSuspendedOrRevokedLicence() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.ClearSuspendedOrRevokedLicence()
+	})
+}
+
+// SetDomain sets the "domain" field.
+func (u *AdministrativePenaltyUpsertBulk) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.SetDomain(v)
+	})
+}
+
+// UpdateDomain sets the "domain" field to the value that was provided on create.
+func (u *AdministrativePenaltyUpsertBulk) UpdateDomain() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.UpdateDomain()
+	})
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (u *AdministrativePenaltyUpsertBulk) ClearDomain() *AdministrativePenaltyUpsertBulk {
+	return u.Update(func(s *AdministrativePenaltyUpsert) {
+		s.ClearDomain()
 	})
 }
 

@@ -445,6 +445,26 @@ func (_u *AdministrativePenaltyUpdate) ClearSuspendedOrRevokedLicence() *Adminis
 	return _u
 }
 
+// SetDomain sets the "domain" field.
+func (_u *AdministrativePenaltyUpdate) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyUpdate {
+	_u.mutation.SetDomain(v)
+	return _u
+}
+
+// SetNillableDomain sets the "domain" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdate) SetNillableDomain(v *administrativepenalty.Domain) *AdministrativePenaltyUpdate {
+	if v != nil {
+		_u.SetDomain(*v)
+	}
+	return _u
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (_u *AdministrativePenaltyUpdate) ClearDomain() *AdministrativePenaltyUpdate {
+	_u.mutation.ClearDomain()
+	return _u
+}
+
 // SetProcedure sets the "procedure" field.
 func (_u *AdministrativePenaltyUpdate) SetProcedure(v administrativepenalty.Procedure) *AdministrativePenaltyUpdate {
 	_u.mutation.SetProcedure(v)
@@ -904,6 +924,11 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 			return &ValidationError{Name: "suspended_or_revoked_licence", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.suspended_or_revoked_licence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Domain(); ok {
+		if err := administrativepenalty.DomainValidator(v); err != nil {
+			return &ValidationError{Name: "domain", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.domain": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Procedure(); ok {
 		if err := administrativepenalty.ProcedureValidator(v); err != nil {
 			return &ValidationError{Name: "procedure", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.procedure": %w`, err)}
@@ -1072,6 +1097,12 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	}
 	if _u.mutation.SuspendedOrRevokedLicenceCleared() {
 		_spec.ClearField(administrativepenalty.FieldSuspendedOrRevokedLicence, field.TypeString)
+	}
+	if value, ok := _u.mutation.Domain(); ok {
+		_spec.SetField(administrativepenalty.FieldDomain, field.TypeEnum, value)
+	}
+	if _u.mutation.DomainCleared() {
+		_spec.ClearField(administrativepenalty.FieldDomain, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Procedure(); ok {
 		_spec.SetField(administrativepenalty.FieldProcedure, field.TypeEnum, value)
@@ -1658,6 +1689,26 @@ func (_u *AdministrativePenaltyUpdateOne) ClearSuspendedOrRevokedLicence() *Admi
 	return _u
 }
 
+// SetDomain sets the "domain" field.
+func (_u *AdministrativePenaltyUpdateOne) SetDomain(v administrativepenalty.Domain) *AdministrativePenaltyUpdateOne {
+	_u.mutation.SetDomain(v)
+	return _u
+}
+
+// SetNillableDomain sets the "domain" field if the given value is not nil.
+func (_u *AdministrativePenaltyUpdateOne) SetNillableDomain(v *administrativepenalty.Domain) *AdministrativePenaltyUpdateOne {
+	if v != nil {
+		_u.SetDomain(*v)
+	}
+	return _u
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (_u *AdministrativePenaltyUpdateOne) ClearDomain() *AdministrativePenaltyUpdateOne {
+	_u.mutation.ClearDomain()
+	return _u
+}
+
 // SetProcedure sets the "procedure" field.
 func (_u *AdministrativePenaltyUpdateOne) SetProcedure(v administrativepenalty.Procedure) *AdministrativePenaltyUpdateOne {
 	_u.mutation.SetProcedure(v)
@@ -2130,6 +2181,11 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 			return &ValidationError{Name: "suspended_or_revoked_licence", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.suspended_or_revoked_licence": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Domain(); ok {
+		if err := administrativepenalty.DomainValidator(v); err != nil {
+			return &ValidationError{Name: "domain", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.domain": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Procedure(); ok {
 		if err := administrativepenalty.ProcedureValidator(v); err != nil {
 			return &ValidationError{Name: "procedure", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.procedure": %w`, err)}
@@ -2315,6 +2371,12 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if _u.mutation.SuspendedOrRevokedLicenceCleared() {
 		_spec.ClearField(administrativepenalty.FieldSuspendedOrRevokedLicence, field.TypeString)
+	}
+	if value, ok := _u.mutation.Domain(); ok {
+		_spec.SetField(administrativepenalty.FieldDomain, field.TypeEnum, value)
+	}
+	if _u.mutation.DomainCleared() {
+		_spec.ClearField(administrativepenalty.FieldDomain, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Procedure(); ok {
 		_spec.SetField(administrativepenalty.FieldProcedure, field.TypeEnum, value)

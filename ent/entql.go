@@ -147,6 +147,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			administrativepenalty.FieldFineAmount:                {Type: field.TypeOther, Column: administrativepenalty.FieldFineAmount},
 			administrativepenalty.FieldConfiscatedAmount:         {Type: field.TypeOther, Column: administrativepenalty.FieldConfiscatedAmount},
 			administrativepenalty.FieldSuspendedOrRevokedLicence: {Type: field.TypeString, Column: administrativepenalty.FieldSuspendedOrRevokedLicence},
+			administrativepenalty.FieldDomain:                    {Type: field.TypeEnum, Column: administrativepenalty.FieldDomain},
 			administrativepenalty.FieldProcedure:                 {Type: field.TypeEnum, Column: administrativepenalty.FieldProcedure},
 			administrativepenalty.FieldDecisionDate:              {Type: field.TypeTime, Column: administrativepenalty.FieldDecisionDate},
 			administrativepenalty.FieldValidUntil:                {Type: field.TypeTime, Column: administrativepenalty.FieldValidUntil},
@@ -630,17 +631,19 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "PublicityRule",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			publicityrule.FieldRuleSet:       {Type: field.TypeString, Column: publicityrule.FieldRuleSet},
-			publicityrule.FieldEffectiveFrom: {Type: field.TypeTime, Column: publicityrule.FieldEffectiveFrom},
-			publicityrule.FieldEffectiveTo:   {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
-			publicityrule.FieldSector:        {Type: field.TypeString, Column: publicityrule.FieldSector},
-			publicityrule.FieldSeverity:      {Type: field.TypeString, Column: publicityrule.FieldSeverity},
-			publicityrule.FieldListType:      {Type: field.TypeString, Column: publicityrule.FieldListType},
-			publicityrule.FieldMinMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
-			publicityrule.FieldMinFrom:       {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
-			publicityrule.FieldMaxMonths:     {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
-			publicityrule.FieldRepairable:    {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
-			publicityrule.FieldBasis:         {Type: field.TypeString, Column: publicityrule.FieldBasis},
+			publicityrule.FieldRuleSet:           {Type: field.TypeString, Column: publicityrule.FieldRuleSet},
+			publicityrule.FieldEffectiveFrom:     {Type: field.TypeTime, Column: publicityrule.FieldEffectiveFrom},
+			publicityrule.FieldEffectiveTo:       {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
+			publicityrule.FieldSector:            {Type: field.TypeString, Column: publicityrule.FieldSector},
+			publicityrule.FieldSeverity:          {Type: field.TypeString, Column: publicityrule.FieldSeverity},
+			publicityrule.FieldPenaltyCategories: {Type: field.TypeJSON, Column: publicityrule.FieldPenaltyCategories},
+			publicityrule.FieldDomains:           {Type: field.TypeJSON, Column: publicityrule.FieldDomains},
+			publicityrule.FieldListType:          {Type: field.TypeString, Column: publicityrule.FieldListType},
+			publicityrule.FieldMinMonths:         {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
+			publicityrule.FieldMinFrom:           {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
+			publicityrule.FieldMaxMonths:         {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
+			publicityrule.FieldRepairable:        {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
+			publicityrule.FieldBasis:             {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
 	graph.Nodes[23] = &sqlgraph.Node{
@@ -2252,6 +2255,11 @@ func (f *AdministrativePenaltyFilter) WhereConfiscatedAmount(p entql.OtherP) {
 // WhereSuspendedOrRevokedLicence applies the entql string predicate on the suspended_or_revoked_licence field.
 func (f *AdministrativePenaltyFilter) WhereSuspendedOrRevokedLicence(p entql.StringP) {
 	f.Where(p.Field(administrativepenalty.FieldSuspendedOrRevokedLicence))
+}
+
+// WhereDomain applies the entql string predicate on the domain field.
+func (f *AdministrativePenaltyFilter) WhereDomain(p entql.StringP) {
+	f.Where(p.Field(administrativepenalty.FieldDomain))
 }
 
 // WhereProcedure applies the entql string predicate on the procedure field.
@@ -5046,6 +5054,16 @@ func (f *PublicityRuleFilter) WhereSector(p entql.StringP) {
 // WhereSeverity applies the entql string predicate on the severity field.
 func (f *PublicityRuleFilter) WhereSeverity(p entql.StringP) {
 	f.Where(p.Field(publicityrule.FieldSeverity))
+}
+
+// WherePenaltyCategories applies the entql json.RawMessage predicate on the penalty_categories field.
+func (f *PublicityRuleFilter) WherePenaltyCategories(p entql.BytesP) {
+	f.Where(p.Field(publicityrule.FieldPenaltyCategories))
+}
+
+// WhereDomains applies the entql json.RawMessage predicate on the domains field.
+func (f *PublicityRuleFilter) WhereDomains(p entql.BytesP) {
+	f.Where(p.Field(publicityrule.FieldDomains))
 }
 
 // WhereListType applies the entql string predicate on the list_type field.

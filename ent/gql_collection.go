@@ -547,6 +547,11 @@ func (_q *AdministrativePenaltyQuery) collectField(ctx context.Context, oneNode 
 				selectedFields = append(selectedFields, administrativepenalty.FieldSuspendedOrRevokedLicence)
 				fieldSeen[administrativepenalty.FieldSuspendedOrRevokedLicence] = struct{}{}
 			}
+		case "domain":
+			if _, ok := fieldSeen[administrativepenalty.FieldDomain]; !ok {
+				selectedFields = append(selectedFields, administrativepenalty.FieldDomain)
+				fieldSeen[administrativepenalty.FieldDomain] = struct{}{}
+			}
 		case "procedure":
 			if _, ok := fieldSeen[administrativepenalty.FieldProcedure]; !ok {
 				selectedFields = append(selectedFields, administrativepenalty.FieldProcedure)
@@ -5660,6 +5665,16 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[publicityrule.FieldSeverity]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldSeverity)
 				fieldSeen[publicityrule.FieldSeverity] = struct{}{}
+			}
+		case "penaltyCategories":
+			if _, ok := fieldSeen[publicityrule.FieldPenaltyCategories]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldPenaltyCategories)
+				fieldSeen[publicityrule.FieldPenaltyCategories] = struct{}{}
+			}
+		case "domains":
+			if _, ok := fieldSeen[publicityrule.FieldDomains]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldDomains)
+				fieldSeen[publicityrule.FieldDomains] = struct{}{}
 			}
 		case "listType":
 			if _, ok := fieldSeen[publicityrule.FieldListType]; !ok {

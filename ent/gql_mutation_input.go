@@ -210,6 +210,7 @@ type CreateAdministrativePenaltyInput struct {
 	FineAmount                *decimal.Decimal
 	ConfiscatedAmount         *decimal.Decimal
 	SuspendedOrRevokedLicence *string
+	Domain                    *administrativepenalty.Domain
 	Procedure                 *administrativepenalty.Procedure
 	DecisionDate              time.Time
 	ValidUntil                *time.Time
@@ -276,6 +277,9 @@ func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	if v := i.SuspendedOrRevokedLicence; v != nil {
 		m.SetSuspendedOrRevokedLicence(*v)
 	}
+	if v := i.Domain; v != nil {
+		m.SetDomain(*v)
+	}
 	if v := i.Procedure; v != nil {
 		m.SetProcedure(*v)
 	}
@@ -339,6 +343,8 @@ type UpdateAdministrativePenaltyInput struct {
 	ConfiscatedAmount              *decimal.Decimal
 	ClearSuspendedOrRevokedLicence bool
 	SuspendedOrRevokedLicence      *string
+	ClearDomain                    bool
+	Domain                         *administrativepenalty.Domain
 	Procedure                      *administrativepenalty.Procedure
 	DecisionDate                   *time.Time
 	ClearValidUntil                bool
@@ -448,6 +454,12 @@ func (i *UpdateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutati
 	}
 	if v := i.SuspendedOrRevokedLicence; v != nil {
 		m.SetSuspendedOrRevokedLicence(*v)
+	}
+	if i.ClearDomain {
+		m.ClearDomain()
+	}
+	if v := i.Domain; v != nil {
+		m.SetDomain(*v)
 	}
 	if v := i.Procedure; v != nil {
 		m.SetProcedure(*v)

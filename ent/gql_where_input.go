@@ -1451,6 +1451,14 @@ type AdministrativePenaltyWhereInput struct {
 	SuspendedOrRevokedLicenceEqualFold    *string  `json:"suspendedOrRevokedLicenceEqualFold,omitempty"`
 	SuspendedOrRevokedLicenceContainsFold *string  `json:"suspendedOrRevokedLicenceContainsFold,omitempty"`
 
+	// "domain" field predicates.
+	Domain       *administrativepenalty.Domain  `json:"domain,omitempty"`
+	DomainNEQ    *administrativepenalty.Domain  `json:"domainNEQ,omitempty"`
+	DomainIn     []administrativepenalty.Domain `json:"domainIn,omitempty"`
+	DomainNotIn  []administrativepenalty.Domain `json:"domainNotIn,omitempty"`
+	DomainIsNil  bool                           `json:"domainIsNil,omitempty"`
+	DomainNotNil bool                           `json:"domainNotNil,omitempty"`
+
 	// "procedure" field predicates.
 	Procedure      *administrativepenalty.Procedure  `json:"procedure,omitempty"`
 	ProcedureNEQ   *administrativepenalty.Procedure  `json:"procedureNEQ,omitempty"`
@@ -2511,6 +2519,24 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if i.SuspendedOrRevokedLicenceContainsFold != nil {
 		predicates = append(predicates, administrativepenalty.SuspendedOrRevokedLicenceContainsFold(*i.SuspendedOrRevokedLicenceContainsFold))
+	}
+	if i.Domain != nil {
+		predicates = append(predicates, administrativepenalty.DomainEQ(*i.Domain))
+	}
+	if i.DomainNEQ != nil {
+		predicates = append(predicates, administrativepenalty.DomainNEQ(*i.DomainNEQ))
+	}
+	if len(i.DomainIn) > 0 {
+		predicates = append(predicates, administrativepenalty.DomainIn(i.DomainIn...))
+	}
+	if len(i.DomainNotIn) > 0 {
+		predicates = append(predicates, administrativepenalty.DomainNotIn(i.DomainNotIn...))
+	}
+	if i.DomainIsNil {
+		predicates = append(predicates, administrativepenalty.DomainIsNil())
+	}
+	if i.DomainNotNil {
+		predicates = append(predicates, administrativepenalty.DomainNotNil())
 	}
 	if i.Procedure != nil {
 		predicates = append(predicates, administrativepenalty.ProcedureEQ(*i.Procedure))

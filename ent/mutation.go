@@ -2865,6 +2865,7 @@ type AdministrativePenaltyMutation struct {
 	fine_amount                  *decimal.Decimal
 	confiscated_amount           *decimal.Decimal
 	suspended_or_revoked_licence *string
+	domain                       *administrativepenalty.Domain
 	procedure                    *administrativepenalty.Procedure
 	decision_date                *time.Time
 	valid_until                  *time.Time
@@ -4344,6 +4345,55 @@ func (m *AdministrativePenaltyMutation) ResetSuspendedOrRevokedLicence() {
 	delete(m.clearedFields, administrativepenalty.FieldSuspendedOrRevokedLicence)
 }
 
+// SetDomain sets the "domain" field.
+func (m *AdministrativePenaltyMutation) SetDomain(a administrativepenalty.Domain) {
+	m.domain = &a
+}
+
+// Domain returns the value of the "domain" field in the mutation.
+func (m *AdministrativePenaltyMutation) Domain() (r administrativepenalty.Domain, exists bool) {
+	v := m.domain
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomain returns the old "domain" field's value of the AdministrativePenalty entity.
+// If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AdministrativePenaltyMutation) OldDomain(ctx context.Context) (v *administrativepenalty.Domain, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomain is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomain requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomain: %w", err)
+	}
+	return oldValue.Domain, nil
+}
+
+// ClearDomain clears the value of the "domain" field.
+func (m *AdministrativePenaltyMutation) ClearDomain() {
+	m.domain = nil
+	m.clearedFields[administrativepenalty.FieldDomain] = struct{}{}
+}
+
+// DomainCleared returns if the "domain" field was cleared in this mutation.
+func (m *AdministrativePenaltyMutation) DomainCleared() bool {
+	_, ok := m.clearedFields[administrativepenalty.FieldDomain]
+	return ok
+}
+
+// ResetDomain resets all changes to the "domain" field.
+func (m *AdministrativePenaltyMutation) ResetDomain() {
+	m.domain = nil
+	delete(m.clearedFields, administrativepenalty.FieldDomain)
+}
+
 // SetProcedure sets the "procedure" field.
 func (m *AdministrativePenaltyMutation) SetProcedure(a administrativepenalty.Procedure) {
 	m.procedure = &a
@@ -5162,7 +5212,7 @@ func (m *AdministrativePenaltyMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AdministrativePenaltyMutation) Fields() []string {
-	fields := make([]string, 0, 46)
+	fields := make([]string, 0, 47)
 	if m.created_at != nil {
 		fields = append(fields, administrativepenalty.FieldCreatedAt)
 	}
@@ -5258,6 +5308,9 @@ func (m *AdministrativePenaltyMutation) Fields() []string {
 	}
 	if m.suspended_or_revoked_licence != nil {
 		fields = append(fields, administrativepenalty.FieldSuspendedOrRevokedLicence)
+	}
+	if m.domain != nil {
+		fields = append(fields, administrativepenalty.FieldDomain)
 	}
 	if m.procedure != nil {
 		fields = append(fields, administrativepenalty.FieldProcedure)
@@ -5373,6 +5426,8 @@ func (m *AdministrativePenaltyMutation) Field(name string) (ent.Value, bool) {
 		return m.ConfiscatedAmount()
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
 		return m.SuspendedOrRevokedLicence()
+	case administrativepenalty.FieldDomain:
+		return m.Domain()
 	case administrativepenalty.FieldProcedure:
 		return m.Procedure()
 	case administrativepenalty.FieldDecisionDate:
@@ -5474,6 +5529,8 @@ func (m *AdministrativePenaltyMutation) OldField(ctx context.Context, name strin
 		return m.OldConfiscatedAmount(ctx)
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
 		return m.OldSuspendedOrRevokedLicence(ctx)
+	case administrativepenalty.FieldDomain:
+		return m.OldDomain(ctx)
 	case administrativepenalty.FieldProcedure:
 		return m.OldProcedure(ctx)
 	case administrativepenalty.FieldDecisionDate:
@@ -5735,6 +5792,13 @@ func (m *AdministrativePenaltyMutation) SetField(name string, value ent.Value) e
 		}
 		m.SetSuspendedOrRevokedLicence(v)
 		return nil
+	case administrativepenalty.FieldDomain:
+		v, ok := value.(administrativepenalty.Domain)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomain(v)
+		return nil
 	case administrativepenalty.FieldProcedure:
 		v, ok := value.(administrativepenalty.Procedure)
 		if !ok {
@@ -5908,6 +5972,9 @@ func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	if m.FieldCleared(administrativepenalty.FieldSuspendedOrRevokedLicence) {
 		fields = append(fields, administrativepenalty.FieldSuspendedOrRevokedLicence)
 	}
+	if m.FieldCleared(administrativepenalty.FieldDomain) {
+		fields = append(fields, administrativepenalty.FieldDomain)
+	}
 	if m.FieldCleared(administrativepenalty.FieldValidUntil) {
 		fields = append(fields, administrativepenalty.FieldValidUntil)
 	}
@@ -5984,6 +6051,9 @@ func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 		return nil
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
 		m.ClearSuspendedOrRevokedLicence()
+		return nil
+	case administrativepenalty.FieldDomain:
+		m.ClearDomain()
 		return nil
 	case administrativepenalty.FieldValidUntil:
 		m.ClearValidUntil()
@@ -6109,6 +6179,9 @@ func (m *AdministrativePenaltyMutation) ResetField(name string) error {
 		return nil
 	case administrativepenalty.FieldSuspendedOrRevokedLicence:
 		m.ResetSuspendedOrRevokedLicence()
+		return nil
+	case administrativepenalty.FieldDomain:
+		m.ResetDomain()
 		return nil
 	case administrativepenalty.FieldProcedure:
 		m.ResetProcedure()
@@ -28318,26 +28391,30 @@ func (m *PriorNoticeMutation) ResetEdge(name string) error {
 // PublicityRuleMutation represents an operation that mutates the PublicityRule nodes in the graph.
 type PublicityRuleMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *int
-	rule_set       *string
-	effective_from *time.Time
-	effective_to   *time.Time
-	sector         *string
-	severity       *string
-	list_type      *string
-	min_months     *int
-	addmin_months  *int
-	min_from       *publicityrule.MinFrom
-	max_months     *int
-	addmax_months  *int
-	repairable     *bool
-	basis          *string
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*PublicityRule, error)
-	predicates     []predicate.PublicityRule
+	op                       Op
+	typ                      string
+	id                       *int
+	rule_set                 *string
+	effective_from           *time.Time
+	effective_to             *time.Time
+	sector                   *string
+	severity                 *string
+	penalty_categories       *[]string
+	appendpenalty_categories []string
+	domains                  *[]string
+	appenddomains            []string
+	list_type                *string
+	min_months               *int
+	addmin_months            *int
+	min_from                 *publicityrule.MinFrom
+	max_months               *int
+	addmax_months            *int
+	repairable               *bool
+	basis                    *string
+	clearedFields            map[string]struct{}
+	done                     bool
+	oldValue                 func(context.Context) (*PublicityRule, error)
+	predicates               []predicate.PublicityRule
 }
 
 var _ ent.Mutation = (*PublicityRuleMutation)(nil)
@@ -28642,6 +28719,136 @@ func (m *PublicityRuleMutation) OldSeverity(ctx context.Context) (v string, err 
 // ResetSeverity resets all changes to the "severity" field.
 func (m *PublicityRuleMutation) ResetSeverity() {
 	m.severity = nil
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (m *PublicityRuleMutation) SetPenaltyCategories(s []string) {
+	m.penalty_categories = &s
+	m.appendpenalty_categories = nil
+}
+
+// PenaltyCategories returns the value of the "penalty_categories" field in the mutation.
+func (m *PublicityRuleMutation) PenaltyCategories() (r []string, exists bool) {
+	v := m.penalty_categories
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPenaltyCategories returns the old "penalty_categories" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldPenaltyCategories(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPenaltyCategories is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPenaltyCategories requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPenaltyCategories: %w", err)
+	}
+	return oldValue.PenaltyCategories, nil
+}
+
+// AppendPenaltyCategories adds s to the "penalty_categories" field.
+func (m *PublicityRuleMutation) AppendPenaltyCategories(s []string) {
+	m.appendpenalty_categories = append(m.appendpenalty_categories, s...)
+}
+
+// AppendedPenaltyCategories returns the list of values that were appended to the "penalty_categories" field in this mutation.
+func (m *PublicityRuleMutation) AppendedPenaltyCategories() ([]string, bool) {
+	if len(m.appendpenalty_categories) == 0 {
+		return nil, false
+	}
+	return m.appendpenalty_categories, true
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (m *PublicityRuleMutation) ClearPenaltyCategories() {
+	m.penalty_categories = nil
+	m.appendpenalty_categories = nil
+	m.clearedFields[publicityrule.FieldPenaltyCategories] = struct{}{}
+}
+
+// PenaltyCategoriesCleared returns if the "penalty_categories" field was cleared in this mutation.
+func (m *PublicityRuleMutation) PenaltyCategoriesCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldPenaltyCategories]
+	return ok
+}
+
+// ResetPenaltyCategories resets all changes to the "penalty_categories" field.
+func (m *PublicityRuleMutation) ResetPenaltyCategories() {
+	m.penalty_categories = nil
+	m.appendpenalty_categories = nil
+	delete(m.clearedFields, publicityrule.FieldPenaltyCategories)
+}
+
+// SetDomains sets the "domains" field.
+func (m *PublicityRuleMutation) SetDomains(s []string) {
+	m.domains = &s
+	m.appenddomains = nil
+}
+
+// Domains returns the value of the "domains" field in the mutation.
+func (m *PublicityRuleMutation) Domains() (r []string, exists bool) {
+	v := m.domains
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDomains returns the old "domains" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldDomains(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDomains is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDomains requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDomains: %w", err)
+	}
+	return oldValue.Domains, nil
+}
+
+// AppendDomains adds s to the "domains" field.
+func (m *PublicityRuleMutation) AppendDomains(s []string) {
+	m.appenddomains = append(m.appenddomains, s...)
+}
+
+// AppendedDomains returns the list of values that were appended to the "domains" field in this mutation.
+func (m *PublicityRuleMutation) AppendedDomains() ([]string, bool) {
+	if len(m.appenddomains) == 0 {
+		return nil, false
+	}
+	return m.appenddomains, true
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (m *PublicityRuleMutation) ClearDomains() {
+	m.domains = nil
+	m.appenddomains = nil
+	m.clearedFields[publicityrule.FieldDomains] = struct{}{}
+}
+
+// DomainsCleared returns if the "domains" field was cleared in this mutation.
+func (m *PublicityRuleMutation) DomainsCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldDomains]
+	return ok
+}
+
+// ResetDomains resets all changes to the "domains" field.
+func (m *PublicityRuleMutation) ResetDomains() {
+	m.domains = nil
+	m.appenddomains = nil
+	delete(m.clearedFields, publicityrule.FieldDomains)
 }
 
 // SetListType sets the "list_type" field.
@@ -28960,7 +29167,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 13)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -28975,6 +29182,12 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.severity != nil {
 		fields = append(fields, publicityrule.FieldSeverity)
+	}
+	if m.penalty_categories != nil {
+		fields = append(fields, publicityrule.FieldPenaltyCategories)
+	}
+	if m.domains != nil {
+		fields = append(fields, publicityrule.FieldDomains)
 	}
 	if m.list_type != nil {
 		fields = append(fields, publicityrule.FieldListType)
@@ -29012,6 +29225,10 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.Sector()
 	case publicityrule.FieldSeverity:
 		return m.Severity()
+	case publicityrule.FieldPenaltyCategories:
+		return m.PenaltyCategories()
+	case publicityrule.FieldDomains:
+		return m.Domains()
 	case publicityrule.FieldListType:
 		return m.ListType()
 	case publicityrule.FieldMinMonths:
@@ -29043,6 +29260,10 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldSector(ctx)
 	case publicityrule.FieldSeverity:
 		return m.OldSeverity(ctx)
+	case publicityrule.FieldPenaltyCategories:
+		return m.OldPenaltyCategories(ctx)
+	case publicityrule.FieldDomains:
+		return m.OldDomains(ctx)
 	case publicityrule.FieldListType:
 		return m.OldListType(ctx)
 	case publicityrule.FieldMinMonths:
@@ -29098,6 +29319,20 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSeverity(v)
+		return nil
+	case publicityrule.FieldPenaltyCategories:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPenaltyCategories(v)
+		return nil
+	case publicityrule.FieldDomains:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDomains(v)
 		return nil
 	case publicityrule.FieldListType:
 		v, ok := value.(string)
@@ -29204,6 +29439,12 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldSector) {
 		fields = append(fields, publicityrule.FieldSector)
 	}
+	if m.FieldCleared(publicityrule.FieldPenaltyCategories) {
+		fields = append(fields, publicityrule.FieldPenaltyCategories)
+	}
+	if m.FieldCleared(publicityrule.FieldDomains) {
+		fields = append(fields, publicityrule.FieldDomains)
+	}
 	if m.FieldCleared(publicityrule.FieldListType) {
 		fields = append(fields, publicityrule.FieldListType)
 	}
@@ -29229,6 +29470,12 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldSector:
 		m.ClearSector()
+		return nil
+	case publicityrule.FieldPenaltyCategories:
+		m.ClearPenaltyCategories()
+		return nil
+	case publicityrule.FieldDomains:
+		m.ClearDomains()
 		return nil
 	case publicityrule.FieldListType:
 		m.ClearListType()
@@ -29258,6 +29505,12 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldSeverity:
 		m.ResetSeverity()
+		return nil
+	case publicityrule.FieldPenaltyCategories:
+		m.ResetPenaltyCategories()
+		return nil
+	case publicityrule.FieldDomains:
+		m.ResetDomains()
 		return nil
 	case publicityrule.FieldListType:
 		m.ResetListType()

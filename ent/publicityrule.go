@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -25,8 +26,12 @@ type PublicityRule struct {
 	EffectiveTo *time.Time `json:"effective_to,omitempty"`
 	// Sector it is limited to; empty for all.
 	Sector string `json:"sector,omitempty"`
-	// Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY.
+	// Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own.
 	Severity string `json:"severity,omitempty"`
+	// Class rule: applies to penalties imposing any of these categories (e.g. REVOKE_LICENCE); a class rule that matches overrides the severity rules, the most severe when several match.
+	PenaltyCategories []string `json:"penalty_categories,omitempty"`
+	// Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match.
+	Domains []string `json:"domains,omitempty"`
 	// List type the rule governs; empty for penalty rules.
 	ListType string `json:"list_type,omitempty"`
 	// Minimum publicity before repair can end it early, in months.
@@ -47,6 +52,8 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case publicityrule.FieldPenaltyCategories, publicityrule.FieldDomains:
+			values[i] = new([]byte)
 		case publicityrule.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
@@ -106,6 +113,22 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
 				_m.Severity = value.String
+			}
+		case publicityrule.FieldPenaltyCategories:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field penalty_categories", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.PenaltyCategories); err != nil {
+					return fmt.Errorf("unmarshal field penalty_categories: %w", err)
+				}
+			}
+		case publicityrule.FieldDomains:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field domains", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Domains); err != nil {
+					return fmt.Errorf("unmarshal field domains: %w", err)
+				}
 			}
 		case publicityrule.FieldListType:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -195,6 +218,12 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("severity=")
 	builder.WriteString(_m.Severity)
+	builder.WriteString(", ")
+	builder.WriteString("penalty_categories=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PenaltyCategories))
+	builder.WriteString(", ")
+	builder.WriteString("domains=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Domains))
 	builder.WriteString(", ")
 	builder.WriteString("list_type=")
 	builder.WriteString(_m.ListType)

@@ -68,6 +68,18 @@ func (_c *PublicityRuleCreate) SetSeverity(v string) *PublicityRuleCreate {
 	return _c
 }
 
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (_c *PublicityRuleCreate) SetPenaltyCategories(v []string) *PublicityRuleCreate {
+	_c.mutation.SetPenaltyCategories(v)
+	return _c
+}
+
+// SetDomains sets the "domains" field.
+func (_c *PublicityRuleCreate) SetDomains(v []string) *PublicityRuleCreate {
+	_c.mutation.SetDomains(v)
+	return _c
+}
+
 // SetListType sets the "list_type" field.
 func (_c *PublicityRuleCreate) SetListType(v string) *PublicityRuleCreate {
 	_c.mutation.SetListType(v)
@@ -294,6 +306,14 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
 		_node.Severity = value
 	}
+	if value, ok := _c.mutation.PenaltyCategories(); ok {
+		_spec.SetField(publicityrule.FieldPenaltyCategories, field.TypeJSON, value)
+		_node.PenaltyCategories = value
+	}
+	if value, ok := _c.mutation.Domains(); ok {
+		_spec.SetField(publicityrule.FieldDomains, field.TypeJSON, value)
+		_node.Domains = value
+	}
 	if value, ok := _c.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
 		_node.ListType = value
@@ -439,6 +459,42 @@ func (u *PublicityRuleUpsert) SetSeverity(v string) *PublicityRuleUpsert {
 // UpdateSeverity sets the "severity" field to the value that was provided on create.
 func (u *PublicityRuleUpsert) UpdateSeverity() *PublicityRuleUpsert {
 	u.SetExcluded(publicityrule.FieldSeverity)
+	return u
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (u *PublicityRuleUpsert) SetPenaltyCategories(v []string) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldPenaltyCategories, v)
+	return u
+}
+
+// UpdatePenaltyCategories sets the "penalty_categories" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdatePenaltyCategories() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldPenaltyCategories)
+	return u
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (u *PublicityRuleUpsert) ClearPenaltyCategories() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldPenaltyCategories)
+	return u
+}
+
+// SetDomains sets the "domains" field.
+func (u *PublicityRuleUpsert) SetDomains(v []string) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldDomains, v)
+	return u
+}
+
+// UpdateDomains sets the "domains" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateDomains() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldDomains)
+	return u
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (u *PublicityRuleUpsert) ClearDomains() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldDomains)
 	return u
 }
 
@@ -659,6 +715,48 @@ func (u *PublicityRuleUpsertOne) SetSeverity(v string) *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) UpdateSeverity() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateSeverity()
+	})
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (u *PublicityRuleUpsertOne) SetPenaltyCategories(v []string) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetPenaltyCategories(v)
+	})
+}
+
+// UpdatePenaltyCategories sets the "penalty_categories" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdatePenaltyCategories() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdatePenaltyCategories()
+	})
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (u *PublicityRuleUpsertOne) ClearPenaltyCategories() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearPenaltyCategories()
+	})
+}
+
+// SetDomains sets the "domains" field.
+func (u *PublicityRuleUpsertOne) SetDomains(v []string) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetDomains(v)
+	})
+}
+
+// UpdateDomains sets the "domains" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateDomains() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateDomains()
+	})
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (u *PublicityRuleUpsertOne) ClearDomains() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearDomains()
 	})
 }
 
@@ -1059,6 +1157,48 @@ func (u *PublicityRuleUpsertBulk) SetSeverity(v string) *PublicityRuleUpsertBulk
 func (u *PublicityRuleUpsertBulk) UpdateSeverity() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.UpdateSeverity()
+	})
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (u *PublicityRuleUpsertBulk) SetPenaltyCategories(v []string) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetPenaltyCategories(v)
+	})
+}
+
+// UpdatePenaltyCategories sets the "penalty_categories" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdatePenaltyCategories() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdatePenaltyCategories()
+	})
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (u *PublicityRuleUpsertBulk) ClearPenaltyCategories() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearPenaltyCategories()
+	})
+}
+
+// SetDomains sets the "domains" field.
+func (u *PublicityRuleUpsertBulk) SetDomains(v []string) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetDomains(v)
+	})
+}
+
+// UpdateDomains sets the "domains" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateDomains() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateDomains()
+	})
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (u *PublicityRuleUpsertBulk) ClearDomains() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearDomains()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -107,6 +108,42 @@ func (_u *PublicityRuleUpdate) SetNillableSeverity(v *string) *PublicityRuleUpda
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
+	return _u
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (_u *PublicityRuleUpdate) SetPenaltyCategories(v []string) *PublicityRuleUpdate {
+	_u.mutation.SetPenaltyCategories(v)
+	return _u
+}
+
+// AppendPenaltyCategories appends value to the "penalty_categories" field.
+func (_u *PublicityRuleUpdate) AppendPenaltyCategories(v []string) *PublicityRuleUpdate {
+	_u.mutation.AppendPenaltyCategories(v)
+	return _u
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (_u *PublicityRuleUpdate) ClearPenaltyCategories() *PublicityRuleUpdate {
+	_u.mutation.ClearPenaltyCategories()
+	return _u
+}
+
+// SetDomains sets the "domains" field.
+func (_u *PublicityRuleUpdate) SetDomains(v []string) *PublicityRuleUpdate {
+	_u.mutation.SetDomains(v)
+	return _u
+}
+
+// AppendDomains appends value to the "domains" field.
+func (_u *PublicityRuleUpdate) AppendDomains(v []string) *PublicityRuleUpdate {
+	_u.mutation.AppendDomains(v)
+	return _u
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (_u *PublicityRuleUpdate) ClearDomains() *PublicityRuleUpdate {
+	_u.mutation.ClearDomains()
 	return _u
 }
 
@@ -330,6 +367,28 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.PenaltyCategories(); ok {
+		_spec.SetField(publicityrule.FieldPenaltyCategories, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedPenaltyCategories(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldPenaltyCategories, value)
+		})
+	}
+	if _u.mutation.PenaltyCategoriesCleared() {
+		_spec.ClearField(publicityrule.FieldPenaltyCategories, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Domains(); ok {
+		_spec.SetField(publicityrule.FieldDomains, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDomains(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldDomains, value)
+		})
+	}
+	if _u.mutation.DomainsCleared() {
+		_spec.ClearField(publicityrule.FieldDomains, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
 	}
@@ -459,6 +518,42 @@ func (_u *PublicityRuleUpdateOne) SetNillableSeverity(v *string) *PublicityRuleU
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
+	return _u
+}
+
+// SetPenaltyCategories sets the "penalty_categories" field.
+func (_u *PublicityRuleUpdateOne) SetPenaltyCategories(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.SetPenaltyCategories(v)
+	return _u
+}
+
+// AppendPenaltyCategories appends value to the "penalty_categories" field.
+func (_u *PublicityRuleUpdateOne) AppendPenaltyCategories(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.AppendPenaltyCategories(v)
+	return _u
+}
+
+// ClearPenaltyCategories clears the value of the "penalty_categories" field.
+func (_u *PublicityRuleUpdateOne) ClearPenaltyCategories() *PublicityRuleUpdateOne {
+	_u.mutation.ClearPenaltyCategories()
+	return _u
+}
+
+// SetDomains sets the "domains" field.
+func (_u *PublicityRuleUpdateOne) SetDomains(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.SetDomains(v)
+	return _u
+}
+
+// AppendDomains appends value to the "domains" field.
+func (_u *PublicityRuleUpdateOne) AppendDomains(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.AppendDomains(v)
+	return _u
+}
+
+// ClearDomains clears the value of the "domains" field.
+func (_u *PublicityRuleUpdateOne) ClearDomains() *PublicityRuleUpdateOne {
+	_u.mutation.ClearDomains()
 	return _u
 }
 
@@ -711,6 +806,28 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PenaltyCategories(); ok {
+		_spec.SetField(publicityrule.FieldPenaltyCategories, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedPenaltyCategories(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldPenaltyCategories, value)
+		})
+	}
+	if _u.mutation.PenaltyCategoriesCleared() {
+		_spec.ClearField(publicityrule.FieldPenaltyCategories, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Domains(); ok {
+		_spec.SetField(publicityrule.FieldDomains, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedDomains(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldDomains, value)
+		})
+	}
+	if _u.mutation.DomainsCleared() {
+		_spec.ClearField(publicityrule.FieldDomains, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)

@@ -134,6 +134,7 @@ type ComplexityRoot struct {
 		DecisionNo                func(childComplexity int) int
 		Department                func(childComplexity int) int
 		DepartmentID              func(childComplexity int) int
+		Domain                    func(childComplexity int) int
 		Entity                    func(childComplexity int) int
 		EntityID                  func(childComplexity int) int
 		EpidemicRelated           func(childComplexity int) int
@@ -813,18 +814,20 @@ type ComplexityRoot struct {
 	}
 
 	PublicityRule struct {
-		Basis         func(childComplexity int) int
-		EffectiveFrom func(childComplexity int) int
-		EffectiveTo   func(childComplexity int) int
-		ID            func(childComplexity int) int
-		ListType      func(childComplexity int) int
-		MaxMonths     func(childComplexity int) int
-		MinFrom       func(childComplexity int) int
-		MinMonths     func(childComplexity int) int
-		Repairable    func(childComplexity int) int
-		RuleSet       func(childComplexity int) int
-		Sector        func(childComplexity int) int
-		Severity      func(childComplexity int) int
+		Basis             func(childComplexity int) int
+		Domains           func(childComplexity int) int
+		EffectiveFrom     func(childComplexity int) int
+		EffectiveTo       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		ListType          func(childComplexity int) int
+		MaxMonths         func(childComplexity int) int
+		MinFrom           func(childComplexity int) int
+		MinMonths         func(childComplexity int) int
+		PenaltyCategories func(childComplexity int) int
+		Repairable        func(childComplexity int) int
+		RuleSet           func(childComplexity int) int
+		Sector            func(childComplexity int) int
+		Severity          func(childComplexity int) int
 	}
 
 	PublicityRuleConnection struct {
@@ -1548,6 +1551,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AdministrativePenalty.DepartmentID(childComplexity), true
+	case "AdministrativePenalty.domain":
+		if e.ComplexityRoot.AdministrativePenalty.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdministrativePenalty.Domain(childComplexity), true
 	case "AdministrativePenalty.entity":
 		if e.ComplexityRoot.AdministrativePenalty.Entity == nil {
 			break
@@ -4838,6 +4847,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.Basis(childComplexity), true
+	case "PublicityRule.domains":
+		if e.ComplexityRoot.PublicityRule.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Domains(childComplexity), true
 	case "PublicityRule.effectiveFrom":
 		if e.ComplexityRoot.PublicityRule.EffectiveFrom == nil {
 			break
@@ -4880,6 +4895,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.MinMonths(childComplexity), true
+	case "PublicityRule.penaltyCategories":
+		if e.ComplexityRoot.PublicityRule.PenaltyCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.PenaltyCategories(childComplexity), true
 	case "PublicityRule.repairable":
 		if e.ComplexityRoot.PublicityRule.Repairable == nil {
 			break
@@ -6677,6 +6698,8 @@ func (ec *executionContext) childFields_AdministrativePenalty(ctx context.Contex
 		return ec.fieldContext_AdministrativePenalty_confiscatedAmount(ctx, field)
 	case "suspendedOrRevokedLicence":
 		return ec.fieldContext_AdministrativePenalty_suspendedOrRevokedLicence(ctx, field)
+	case "domain":
+		return ec.fieldContext_AdministrativePenalty_domain(ctx, field)
 	case "procedure":
 		return ec.fieldContext_AdministrativePenalty_procedure(ctx, field)
 	case "decisionDate":
@@ -7925,6 +7948,10 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_sector(ctx, field)
 	case "severity":
 		return ec.fieldContext_PublicityRule_severity(ctx, field)
+	case "penaltyCategories":
+		return ec.fieldContext_PublicityRule_penaltyCategories(ctx, field)
+	case "domains":
+		return ec.fieldContext_PublicityRule_domains(ctx, field)
 	case "listType":
 		return ec.fieldContext_PublicityRule_listType(ctx, field)
 	case "minMonths":
@@ -13547,6 +13574,29 @@ func (ec *executionContext) _AdministrativePenalty_suspendedOrRevokedLicence(ctx
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_suspendedOrRevokedLicence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "String")
+}
+
+func (ec *executionContext) _AdministrativePenalty_domain(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdministrativePenalty_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *administrativepenalty.Domain) graphql.Marshaler {
+			return ec.marshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdministrativePenalty_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AdministrativePenalty", field, false, false, "AdministrativePenaltyDomain")
 }
 
 func (ec *executionContext) _AdministrativePenalty_procedure(ctx context.Context, field graphql.CollectedField, obj *ent.AdministrativePenalty) (ret graphql.Marshaler) {
@@ -27348,6 +27398,52 @@ func (ec *executionContext) fieldContext_PublicityRule_severity(_ context.Contex
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublicityRule_penaltyCategories(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_penaltyCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PenaltyCategories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_penaltyCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_domains(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
 func (ec *executionContext) _PublicityRule_listType(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36119,7 +36215,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38030,6 +38126,48 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.SuspendedOrRevokedLicenceContainsFold = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
+		case "domainNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domainNEQ"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DomainNEQ = data
+		case "domainIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domainIn"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomainᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DomainIn = data
+		case "domainNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domainNotIn"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomainᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DomainNotIn = data
+		case "domainIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domainIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DomainIsNil = data
+		case "domainNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domainNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DomainNotNil = data
 		case "procedure":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
 			data, err := ec.unmarshalOAdministrativePenaltyProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐProcedure(ctx, v)
@@ -40239,7 +40377,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "registrationNo", "orgCode", "taxRegNo", "publicInstitutionCertNo", "socialOrgRegNo", "legalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "confiscatedAmount", "suspendedOrRevokedLicence", "domain", "procedure", "decisionDate", "validUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -40407,6 +40545,13 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.SuspendedOrRevokedLicence = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
 		case "procedure":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
 			data, err := ec.unmarshalOAdministrativePenaltyProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐProcedure(ctx, v)
@@ -62342,7 +62487,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62573,6 +62718,20 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.ClearSuspendedOrRevokedLicence = data
+		case "domain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("domain"))
+			data, err := ec.unmarshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Domain = data
+		case "clearDomain":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearDomain"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearDomain = data
 		case "procedure":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
 			data, err := ec.unmarshalOAdministrativePenaltyProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐProcedure(ctx, v)
@@ -64324,6 +64483,11 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "suspendedOrRevokedLicence":
 			out.Values[i] = ec._AdministrativePenalty_suspendedOrRevokedLicence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "domain":
+			out.Values[i] = ec._AdministrativePenalty_domain(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -68670,6 +68834,16 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "penaltyCategories":
+			out.Values[i] = ec._PublicityRule_penaltyCategories(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domains":
+			out.Values[i] = ec._PublicityRule_domains(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "listType":
 			out.Values[i] = ec._PublicityRule_listType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -71013,6 +71187,16 @@ func (ec *executionContext) marshalNAdministrativePenaltyCounterpartyCategory2gi
 	return v
 }
 
+func (ec *executionContext) unmarshalNAdministrativePenaltyDomain2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx context.Context, v any) (administrativepenalty.Domain, error) {
+	var res administrativepenalty.Domain
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdministrativePenaltyDomain2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx context.Context, sel ast.SelectionSet, v administrativepenalty.Domain) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNAdministrativePenaltyOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyOrder(ctx context.Context, v any) (*ent.AdministrativePenaltyOrder, error) {
 	res, err := ec.unmarshalInputAdministrativePenaltyOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -73163,6 +73347,58 @@ func (ec *executionContext) unmarshalOAdministrativePenaltyCounterpartyCategory2
 }
 
 func (ec *executionContext) marshalOAdministrativePenaltyCounterpartyCategory2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐCounterpartyCategory(ctx context.Context, sel ast.SelectionSet, v *administrativepenalty.CounterpartyCategory) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOAdministrativePenaltyDomain2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomainᚄ(ctx context.Context, v any) ([]administrativepenalty.Domain, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]administrativepenalty.Domain, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAdministrativePenaltyDomain2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAdministrativePenaltyDomain2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomainᚄ(ctx context.Context, sel ast.SelectionSet, v []administrativepenalty.Domain) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdministrativePenaltyDomain2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx context.Context, v any) (*administrativepenalty.Domain, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(administrativepenalty.Domain)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAdministrativePenaltyDomain2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐDomain(ctx context.Context, sel ast.SelectionSet, v *administrativepenalty.Domain) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

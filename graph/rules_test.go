@@ -144,3 +144,50 @@ func TestJointPunishmentReachesThePersonsOfTheListing(t *testing.T) {
 		}
 	})
 }
+
+// 527号's specified serious dishonesty (domain.md §4, §5.1): a licence revocation in food and
+// drugs is serious whatever the form says, published for the full maximum and never repairable
+// — a repair application is refused at submission. The same revocation outside the specified
+// fields follows its stated severity.
+func TestSpecifiedSeriousPenaltiesCannotBeRepaired(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		clerk := env.as("demo-market-clerk")
+		create := func(src, domain string) (id, severity string, repairable bool, minEnd, deadline string) {
+			in := penaltyInput(env, "market-320500", src)
+			p := in["in"].(map[string]any)
+			p["penaltyCategories"], p["penaltyContent"], p["decisionDate"], p["domain"] = []string{"REVOKE_LICENCE"}, "吊销食品经营许可证", "2025-06-30", domain
+			var out struct {
+				CreateAdministrativePenalty struct {
+					ID, Severity                       string
+					Repairable                         bool
+					PublicityMinEnd, PublicityDeadline string
+				}
+			}
+			clerk.mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) {
+				id severity repairable publicityMinEnd publicityDeadline } }`, in, &out)
+			o := out.CreateAdministrativePenalty
+			return o.ID, o.Severity, o.Repairable, o.PublicityMinEnd, o.PublicityDeadline
+		}
+		id, sev, rep, minEnd, deadline := create("SS-1", "FOOD_DRUG")
+		if sev != "SERIOUS" || rep || minEnd != "2028-06-30" || deadline != "2028-06-30" {
+			t.Errorf("food licence revoked: %s repairable=%v %s–%s, want SERIOUS, not repairable, public to 2028-06-30 at least and at most", sev, rep, minEnd, deadline)
+		}
+		if _, sev, rep, _, _ := create("SS-2", "OTHER"); sev != "GENERAL" || !rep {
+			t.Errorf("a revocation outside the specified fields: %s repairable=%v, want its stated GENERAL, repairable", sev, rep)
+		}
+		var c struct{ CreateCreditCommitment struct{ ID string } }
+		ent := penaltyInput(env, "market-320500", "x")["in"].(map[string]any)["entityID"]
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "ss",
+			sourceRecordID: "SS-C", kind: REPAIR, text: "承诺", signedOn: "2026-09-01", relatedMatter: "信用修复"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent}, &c)
+		var app struct{ CreateRepairApplication struct{ ID string } }
+		clerk.mustData(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"penaltyID": id, "departmentID": env.departmentID("market-320500"), "commitmentID": c.CreateCreditCommitment.ID,
+				"obligationsFulfilled": true, "materials": "材料"}}, &app)
+		got := clerk.wantError(transition, map[string]any{"id": app.CreateRepairApplication.ID, "to": "SUBMITTED"}, "CONFLICT", "")
+		if !strings.Contains(got.Message, "not repairable") {
+			t.Errorf("refusal %q does not say the record is not repairable", got.Message)
+		}
+	})
+}

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
@@ -250,46 +251,56 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	return setPenaltyPublicity(ctx, m)
 }
 
-// setPenaltyPublicity stores a penalty's publicity window from the rule in force at its
-// decision date (sectors/publicity chooses the rule and counts the window). Without a matching
-// rule the window stays empty and the penalty is not public.
+// setPenaltyPublicity stores a penalty's publicity window, repairability and — where a class
+// rule decides it — its severity, from the rule in force at its decision date for its
+// severity, categories and domain (sectors/publicity chooses the rule and counts the window).
+// Without a matching rule the window stays empty and the penalty is not public.
 func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) error {
 	decided, okDate := m.DecisionDate()
 	severity, okSev := m.Severity()
-	if !okDate && !okSev {
+	cats, okCats := m.PenaltyCategories()
+	domain, okDomain := m.Domain()
+	if !okDate && !okSev && !okCats && !okDomain {
 		return nil
 	}
+	sector, _ := m.Sector()
 	if !m.Op().Is(ent.OpCreate) {
+		old, err := m.Client().AdministrativePenalty.Get(authz.AsSystem(ctx), idOf(m))
+		if err != nil {
+			return err
+		}
+		sector = old.Sector
 		if !okDate {
-			old, err := m.OldDecisionDate(ctx)
-			if err != nil {
-				return err
-			}
-			decided = old
+			decided = old.DecisionDate
 		}
 		if !okSev {
-			old, err := m.OldSeverity(ctx)
-			if err != nil {
-				return err
-			}
-			if old == nil {
+			if old.Severity == nil {
 				return nil
 			}
-			severity = *old
+			severity = *old.Severity
+		}
+		if !okCats {
+			cats = old.PenaltyCategories
+		}
+		if !okDomain && old.Domain != nil {
+			domain = *old.Domain
 		}
 	}
-	sector, _ := m.Sector()
 	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
 		return err
 	}
-	rule := publicity.PenaltyRule(rules, string(severity), string(sector), decided)
+	rule, sev := publicity.PenaltyRule(rules, publicity.Penalty{Severity: string(severity), Sector: string(sector),
+		Categories: cats, Domain: string(domain), Decided: decided})
 	if rule == nil {
 		m.ClearPublicityStart()
 		m.ClearPublicityMinEnd()
 		m.ClearPublicityDeadline()
 		m.ClearPublicityRuleSet()
 		return nil
+	}
+	if sev != string(severity) {
+		m.SetSeverity(vocab.Severity(sev)) // the class of the penalty decides, not the form
 	}
 	w := publicity.SpanOf(rule, decided, nil)
 	m.SetPublicityStart(w.Start)
@@ -299,6 +310,9 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	m.SetPublicityRuleSet(rule.RuleSet)
 	return nil
 }
+
+// idOf is the ID of the row an update-one mutation changes.
+func idOf(m *gen.AdministrativePenaltyMutation) int { id, _ := m.ID(); return id }
 
 // listEntryRules checks that a listing's dates are in order and a removal has a reason, that a
 // person was given prior notice, and sets the window of the list's publicity rule.

@@ -436,7 +436,10 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			if kind == vocab.KindIndividualBusiness {
 				category = "INDIVIDUAL_BUSINESS"
 			}
-			rule := publicity.PenaltyRule(l.pubRules, string(v.severity), string(d.Sector), on)
+			// The loaded penalties warn and fine (their categories below) with no field: no class
+			// rule matches, so their severity stands.
+			rule, _ := publicity.PenaltyRule(l.pubRules, publicity.Penalty{Severity: string(v.severity), Sector: string(d.Sector),
+				Categories: []vocab.PenaltyCategory{vocab.Warning, vocab.Fine}, Decided: on})
 			var start, minEnd, deadline, ruleSet any
 			repairable := true
 			if rule != nil {

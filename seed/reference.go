@@ -39,6 +39,27 @@ var publicityRuleRows = []struct {
 	{"NDRC-ORDER-36", "2026-04-01", "", "SERIOUS", 12, 36, true, "国办发〔2025〕22号；国家发展改革委令第36号（严重）"},
 }
 
+// classRuleRows are the publicity rules that follow a penalty's categories and field rather than
+// its stated severity (domain.md §4): 527号's specified serious dishonesty — orders to suspend
+// production or business and revocations of permits or licences in food and drugs, ecology and
+// environment, construction quality, work safety, fire safety and compulsory certification —
+// never repairable and published for the full maximum; Order 58's one-year minimum in food,
+// drugs, special equipment, work safety and fire.
+var classRuleRows = []struct {
+	set, from, to, severity string
+	categories, domains     []string
+	min, max                int
+	repairable              bool
+	basis                   string
+}{
+	{"NDRC-527-2019-SPECIFIED", "2019-07-01", "", "SERIOUS", []string{"ORDER_SUSPEND", "ORDER_CLOSE", "REVOKE_LICENCE"},
+		[]string{"FOOD_DRUG", "ECOLOGY_ENVIRONMENT", "CONSTRUCTION_QUALITY", "WORK_SAFETY", "FIRE_SAFETY", "COMPULSORY_CERTIFICATION"},
+		36, 36, false, "发改办财金〔2019〕527号（特定严重失信行为，不可修复）；国家发展改革委令第36号第二条"},
+	{"NDRC-ORDER-58", "2023-05-01", "2026-04-01", "ANY", nil,
+		[]string{"FOOD_DRUG", "SPECIAL_EQUIPMENT", "WORK_SAFETY", "FIRE_SAFETY"},
+		12, 36, true, "国家发展改革委令第58号（食品药品、特种设备、安全生产、消防领域：最短公示一年）"},
+}
+
 // listRuleRows are the publicity rules of the lists (domain.md §4, §3.5): how long an entry
 // stays at least before early removal can be applied for, and at most.
 var listRuleRows = []struct {
@@ -74,6 +95,15 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	for _, r := range publicityRuleRows {
 		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(r.severity).
 			SetMinMonths(r.min).SetMaxMonths(r.max).SetRepairable(r.repairable).SetBasis(r.basis)
+		if r.to != "" {
+			b.SetEffectiveTo(day(r.to))
+		}
+		bulk = append(bulk, b)
+	}
+	for _, r := range classRuleRows {
+		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(r.severity).
+			SetPenaltyCategories(r.categories).SetDomains(r.domains).SetMinMonths(r.min).SetMaxMonths(r.max).
+			SetRepairable(r.repairable).SetBasis(r.basis)
 		if r.to != "" {
 			b.SetEffectiveTo(day(r.to))
 		}

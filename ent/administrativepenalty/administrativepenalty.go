@@ -84,6 +84,8 @@ const (
 	FieldConfiscatedAmount = "confiscated_amount"
 	// FieldSuspendedOrRevokedLicence holds the string denoting the suspended_or_revoked_licence field in the database.
 	FieldSuspendedOrRevokedLicence = "suspended_or_revoked_licence"
+	// FieldDomain holds the string denoting the domain field in the database.
+	FieldDomain = "domain"
 	// FieldProcedure holds the string denoting the procedure field in the database.
 	FieldProcedure = "procedure"
 	// FieldDecisionDate holds the string denoting the decision_date field in the database.
@@ -196,6 +198,7 @@ var Columns = []string{
 	FieldFineAmount,
 	FieldConfiscatedAmount,
 	FieldSuspendedOrRevokedLicence,
+	FieldDomain,
 	FieldProcedure,
 	FieldDecisionDate,
 	FieldValidUntil,
@@ -345,6 +348,35 @@ func CounterpartyCategoryValidator(cc CounterpartyCategory) error {
 		return nil
 	default:
 		return fmt.Errorf("administrativepenalty: invalid enum value for counterparty_category field: %q", cc)
+	}
+}
+
+// Domain defines the type for the "domain" enum field.
+type Domain string
+
+// Domain values.
+const (
+	DomainFOOD_DRUG                Domain = "FOOD_DRUG"
+	DomainSPECIAL_EQUIPMENT        Domain = "SPECIAL_EQUIPMENT"
+	DomainECOLOGY_ENVIRONMENT      Domain = "ECOLOGY_ENVIRONMENT"
+	DomainCONSTRUCTION_QUALITY     Domain = "CONSTRUCTION_QUALITY"
+	DomainWORK_SAFETY              Domain = "WORK_SAFETY"
+	DomainFIRE_SAFETY              Domain = "FIRE_SAFETY"
+	DomainCOMPULSORY_CERTIFICATION Domain = "COMPULSORY_CERTIFICATION"
+	DomainOTHER                    Domain = "OTHER"
+)
+
+func (d Domain) String() string {
+	return string(d)
+}
+
+// DomainValidator is a validator for the "domain" field enum values. It is called by the builders before save.
+func DomainValidator(d Domain) error {
+	switch d {
+	case DomainFOOD_DRUG, DomainSPECIAL_EQUIPMENT, DomainECOLOGY_ENVIRONMENT, DomainCONSTRUCTION_QUALITY, DomainWORK_SAFETY, DomainFIRE_SAFETY, DomainCOMPULSORY_CERTIFICATION, DomainOTHER:
+		return nil
+	default:
+		return fmt.Errorf("administrativepenalty: invalid enum value for domain field: %q", d)
 	}
 }
 
@@ -537,6 +569,11 @@ func BySuspendedOrRevokedLicence(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSuspendedOrRevokedLicence, opts...).ToFunc()
 }
 
+// ByDomain orders the results by the domain field.
+func ByDomain(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDomain, opts...).ToFunc()
+}
+
 // ByProcedure orders the results by the procedure field.
 func ByProcedure(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProcedure, opts...).ToFunc()
@@ -726,6 +763,24 @@ func (e *CounterpartyCategory) UnmarshalGQL(val interface{}) error {
 	*e = CounterpartyCategory(str)
 	if err := CounterpartyCategoryValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid CounterpartyCategory", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Domain) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Domain) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Domain(str)
+	if err := DomainValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Domain", str)
 	}
 	return nil
 }

@@ -147,6 +147,7 @@ var (
 		{Name: "fine_amount", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"mysql": "decimal(18,6)", "sqlite3": "numeric"}},
 		{Name: "confiscated_amount", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"mysql": "decimal(18,6)", "sqlite3": "numeric"}},
 		{Name: "suspended_or_revoked_licence", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "domain", Type: field.TypeEnum, Nullable: true, Enums: []string{"FOOD_DRUG", "SPECIAL_EQUIPMENT", "ECOLOGY_ENVIRONMENT", "CONSTRUCTION_QUALITY", "WORK_SAFETY", "FIRE_SAFETY", "COMPULSORY_CERTIFICATION", "OTHER"}},
 		{Name: "procedure", Type: field.TypeEnum, Enums: []string{"SUMMARY", "ORDINARY"}, Default: "ORDINARY"},
 		{Name: "decision_date", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
@@ -173,19 +174,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "administrative_penalties_departments_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[44]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[45]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "administrative_penalties_market_entities_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[45]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "administrative_penalties_natural_persons_penalties",
-				Columns:    []*schema.Column{AdministrativePenaltiesColumns[46]},
+				Columns:    []*schema.Column{AdministrativePenaltiesColumns[47]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -199,27 +200,27 @@ var (
 			{
 				Name:    "administrativepenalty_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[3]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[46], AdministrativePenaltiesColumns[3]},
 			},
 			{
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[46]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[47]},
 			},
 			{
 				Name:    "administrativepenalty_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[44]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[45]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[44], AdministrativePenaltiesColumns[21]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[21]},
 			},
 			{
 				Name:    "administrativepenalty_decision_date",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[31]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[32]},
 			},
 			{
 				Name:    "administrativepenalty_counterparty_uscc",
@@ -229,7 +230,7 @@ var (
 			{
 				Name:    "administrativepenalty_publicity_deadline",
 				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[35]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[36]},
 			},
 		},
 	}
@@ -990,6 +991,8 @@ var (
 		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "sector", Type: field.TypeString, Nullable: true, Size: 32},
 		{Name: "severity", Type: field.TypeString, Size: 16},
+		{Name: "penalty_categories", Type: field.TypeJSON, Nullable: true},
+		{Name: "domains", Type: field.TypeJSON, Nullable: true},
 		{Name: "list_type", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "min_months", Type: field.TypeInt},
 		{Name: "min_from", Type: field.TypeEnum, Enums: []string{"START", "OBLIGATIONS_MET"}, Default: "START"},

@@ -26,6 +26,10 @@ const (
 	FieldSector = "sector"
 	// FieldSeverity holds the string denoting the severity field in the database.
 	FieldSeverity = "severity"
+	// FieldPenaltyCategories holds the string denoting the penalty_categories field in the database.
+	FieldPenaltyCategories = "penalty_categories"
+	// FieldDomains holds the string denoting the domains field in the database.
+	FieldDomains = "domains"
 	// FieldListType holds the string denoting the list_type field in the database.
 	FieldListType = "list_type"
 	// FieldMinMonths holds the string denoting the min_months field in the database.
@@ -50,6 +54,8 @@ var Columns = []string{
 	FieldEffectiveTo,
 	FieldSector,
 	FieldSeverity,
+	FieldPenaltyCategories,
+	FieldDomains,
 	FieldListType,
 	FieldMinMonths,
 	FieldMinFrom,

@@ -399,6 +399,26 @@ func SeverityContainsFold(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldContainsFold(FieldSeverity, v))
 }
 
+// PenaltyCategoriesIsNil applies the IsNil predicate on the "penalty_categories" field.
+func PenaltyCategoriesIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldPenaltyCategories))
+}
+
+// PenaltyCategoriesNotNil applies the NotNil predicate on the "penalty_categories" field.
+func PenaltyCategoriesNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldPenaltyCategories))
+}
+
+// DomainsIsNil applies the IsNil predicate on the "domains" field.
+func DomainsIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldDomains))
+}
+
+// DomainsNotNil applies the NotNil predicate on the "domains" field.
+func DomainsNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldDomains))
+}
+
 // ListTypeEQ applies the EQ predicate on the "list_type" field.
 func ListTypeEQ(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldListType, v))

@@ -514,15 +514,15 @@ func init() {
 	// administrativepenalty.SuspendedOrRevokedLicenceValidator is a validator for the "suspended_or_revoked_licence" field. It is called by the builders before save.
 	administrativepenalty.SuspendedOrRevokedLicenceValidator = administrativepenaltyDescSuspendedOrRevokedLicence.Validators[0].(func(string) error)
 	// administrativepenaltyDescRepairable is the schema descriptor for repairable field.
-	administrativepenaltyDescRepairable := administrativepenaltyFields[24].Descriptor()
+	administrativepenaltyDescRepairable := administrativepenaltyFields[25].Descriptor()
 	// administrativepenalty.DefaultRepairable holds the default value on creation for the repairable field.
 	administrativepenalty.DefaultRepairable = administrativepenaltyDescRepairable.Default.(bool)
 	// administrativepenaltyDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
-	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[25].Descriptor()
+	administrativepenaltyDescPublicityRuleSet := administrativepenaltyFields[26].Descriptor()
 	// administrativepenalty.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
 	administrativepenalty.PublicityRuleSetValidator = administrativepenaltyDescPublicityRuleSet.Validators[0].(func(string) error)
 	// administrativepenaltyDescAuthorityName is the schema descriptor for authority_name field.
-	administrativepenaltyDescAuthorityName := administrativepenaltyFields[27].Descriptor()
+	administrativepenaltyDescAuthorityName := administrativepenaltyFields[28].Descriptor()
 	// administrativepenalty.AuthorityNameValidator is a validator for the "authority_name" field. It is called by the builders before save.
 	administrativepenalty.AuthorityNameValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityName.Validators
@@ -540,7 +540,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescAuthorityUscc is the schema descriptor for authority_uscc field.
-	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[28].Descriptor()
+	administrativepenaltyDescAuthorityUscc := administrativepenaltyFields[29].Descriptor()
 	// administrativepenalty.AuthorityUsccValidator is a validator for the "authority_uscc" field. It is called by the builders before save.
 	administrativepenalty.AuthorityUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescAuthorityUscc.Validators
@@ -558,7 +558,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnit is the schema descriptor for data_source_unit field.
-	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[29].Descriptor()
+	administrativepenaltyDescDataSourceUnit := administrativepenaltyFields[30].Descriptor()
 	// administrativepenalty.DataSourceUnitValidator is a validator for the "data_source_unit" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnit.Validators
@@ -576,7 +576,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescDataSourceUnitUscc is the schema descriptor for data_source_unit_uscc field.
-	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[30].Descriptor()
+	administrativepenaltyDescDataSourceUnitUscc := administrativepenaltyFields[31].Descriptor()
 	// administrativepenalty.DataSourceUnitUsccValidator is a validator for the "data_source_unit_uscc" field. It is called by the builders before save.
 	administrativepenalty.DataSourceUnitUsccValidator = func() func(string) error {
 		validators := administrativepenaltyDescDataSourceUnitUscc.Validators
@@ -594,7 +594,7 @@ func init() {
 		}
 	}()
 	// administrativepenaltyDescRemark is the schema descriptor for remark field.
-	administrativepenaltyDescRemark := administrativepenaltyFields[31].Descriptor()
+	administrativepenaltyDescRemark := administrativepenaltyFields[32].Descriptor()
 	// administrativepenalty.RemarkValidator is a validator for the "remark" field. It is called by the builders before save.
 	administrativepenalty.RemarkValidator = administrativepenaltyDescRemark.Validators[0].(func(string) error)
 	auditlog.Policy = privacy.NewPolicies(schema.AuditLog{})
@@ -1892,23 +1892,23 @@ func init() {
 	// publicityrule.SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
 	publicityrule.SeverityValidator = publicityruleDescSeverity.Validators[0].(func(string) error)
 	// publicityruleDescListType is the schema descriptor for list_type field.
-	publicityruleDescListType := publicityruleFields[5].Descriptor()
+	publicityruleDescListType := publicityruleFields[7].Descriptor()
 	// publicityrule.ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
 	publicityrule.ListTypeValidator = publicityruleDescListType.Validators[0].(func(string) error)
 	// publicityruleDescMinMonths is the schema descriptor for min_months field.
-	publicityruleDescMinMonths := publicityruleFields[6].Descriptor()
+	publicityruleDescMinMonths := publicityruleFields[8].Descriptor()
 	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
 	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
-	publicityruleDescMaxMonths := publicityruleFields[8].Descriptor()
+	publicityruleDescMaxMonths := publicityruleFields[10].Descriptor()
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[9].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[11].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[10].Descriptor()
+	publicityruleDescBasis := publicityruleFields[12].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()

@@ -125,7 +125,11 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
 			Comment("First decision date it no longer applies to; empty while in force."),
 		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all."),
-		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY."),
+		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own."),
+		field.Strings("penalty_categories").Optional().
+			Comment("Class rule: applies to penalties imposing any of these categories (e.g. REVOKE_LICENCE); a class rule that matches overrides the severity rules, the most severe when several match."),
+		field.Strings("domains").Optional().
+			Comment("Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match."),
 		field.String("list_type").Optional().MaxLen(64).Comment("List type the rule governs; empty for penalty rules."),
 		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
 		field.Enum("min_from").Values("START", "OBLIGATIONS_MET").Default("START").

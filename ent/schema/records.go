@@ -79,6 +79,9 @@ func (AdministrativePenalty) Fields() []ent.Field {
 			Annotations(entgql.Type("Decimal"), entgql.Skip(entgql.SkipWhereInput)),
 		field.String("suspended_or_revoked_licence").Optional().MaxLen(255).
 			Comment("暂扣或吊销证照名称及编号 (CF_NR_ZKDX)."),
+		field.Enum("domain").Values("FOOD_DRUG", "SPECIAL_EQUIPMENT", "ECOLOGY_ENVIRONMENT", "CONSTRUCTION_QUALITY", "WORK_SAFETY",
+			"FIRE_SAFETY", "COMPULSORY_CERTIFICATION", "OTHER").Optional().Nillable().
+			Comment("Field of the conduct (行业领域), where the publicity rules differ by it: FOOD_DRUG 食品药品, SPECIAL_EQUIPMENT 特种设备, ECOLOGY_ENVIRONMENT 生态环境, CONSTRUCTION_QUALITY 工程质量, WORK_SAFETY 安全生产, FIRE_SAFETY 消防安全, COMPULSORY_CERTIFICATION 强制性产品认证, OTHER 其他."),
 		field.Enum("procedure").Values("SUMMARY", "ORDINARY").Default("ORDINARY").
 			Comment("Procedure: SUMMARY 简易程序, ORDINARY 普通程序."),
 		field.Time("decision_date").SchemaType(dateType).Annotations(dateGQL).Comment("处罚决定日期 (CF_JDRQ).").

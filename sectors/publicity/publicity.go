@@ -7,6 +7,7 @@
 package publicity
 
 import (
+	"slices"
 	"time"
 
 	"entgo.io/ent/entql"
@@ -41,18 +42,85 @@ func OfListing(l *ent.ListEntry) *Window {
 	return &Window{Start: l.ListedOn, MinEnd: l.PublicityMinEnd, MaxEnd: l.PlannedEndOn, StoppedOn: l.RemovedOn, Repairable: l.Repairable}
 }
 
-// PenaltyRule picks the publicity rule of a penalty decided on day (domain.md §4): a penalty
-// rule (no list type) for the severity whose dates cover the day, one limited to the sector
-// preferred over a general one. It returns nil when none applies: the penalty is not public.
-func PenaltyRule(rules []*ent.PublicityRule, severity, sector string, day time.Time) *ent.PublicityRule {
-	var rule *ent.PublicityRule
+// Penalty is what a penalty's publicity rule depends on.
+type Penalty struct {
+	Severity   string // the deciding department's: MINOR, GENERAL or SERIOUS
+	Sector     string
+	Categories []vocab.PenaltyCategory
+	Domain     string // field of the conduct, "" when not given
+	Decided    time.Time
+}
+
+// PenaltyRule picks the publicity rule of a penalty (domain.md §4) and the severity it takes.
+// Class rules — rows naming penalty categories or domains, such as 527号's specified serious
+// dishonesty (suspension or revocation in food and drugs, the environment, work safety …:
+// never repairable, published for the full maximum) or Order 58's one-year minimum in food,
+// drugs, special equipment, work safety and fire — override the severity rules when they
+// match; when several do, the most severe applies (highest severity, then not repairable,
+// then the longest maximum and minimum). Otherwise the severity rule for the penalty's
+// severity, a sector's preferred over a general one. It returns nil when none applies: the
+// penalty is not public.
+func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, string) {
+	var class, base *ent.PublicityRule
 	for _, r := range rules {
-		applies := r.ListType == "" && r.Severity == severity && inForce(r, day) && (r.Sector == "" || r.Sector == sector)
-		if applies && (rule == nil || r.Sector != "" && rule.Sector == "") {
-			rule = r
+		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && r.Sector != p.Sector {
+			continue
+		}
+		if isClass(r) {
+			if classMatches(r, p) && (class == nil || moreSevere(r, class, p.Severity)) {
+				class = r
+			}
+			continue
+		}
+		if r.Severity == p.Severity && (base == nil || r.Sector != "" && base.Sector == "") {
+			base = r
 		}
 	}
-	return rule
+	if class != nil {
+		return class, severityOf(class, p.Severity)
+	}
+	return base, p.Severity
+}
+
+func isClass(r *ent.PublicityRule) bool { return len(r.PenaltyCategories) > 0 || len(r.Domains) > 0 }
+
+func classMatches(r *ent.PublicityRule, p Penalty) bool {
+	if len(r.Domains) > 0 && !slices.Contains(r.Domains, p.Domain) {
+		return false
+	}
+	if len(r.PenaltyCategories) == 0 {
+		return true
+	}
+	for _, c := range p.Categories {
+		if slices.Contains(r.PenaltyCategories, string(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// severityOf is the severity a class rule gives a penalty of severity own.
+func severityOf(r *ent.PublicityRule, own string) string {
+	if r.Severity == "" || r.Severity == "ANY" {
+		return own
+	}
+	return r.Severity
+}
+
+var severityRank = map[string]int{string(vocab.Minor): 1, string(vocab.General): 2, string(vocab.Serious): 3}
+
+// moreSevere reports whether class rule a weighs more than b for a penalty of severity own.
+func moreSevere(a, b *ent.PublicityRule, own string) bool {
+	if sa, sb := severityRank[severityOf(a, own)], severityRank[severityOf(b, own)]; sa != sb {
+		return sa > sb
+	}
+	if a.Repairable != b.Repairable {
+		return !a.Repairable
+	}
+	if a.MaxMonths != b.MaxMonths {
+		return a.MaxMonths > b.MaxMonths
+	}
+	return a.MinMonths > b.MinMonths
 }
 
 // ListRule picks the rule of a list type in force on the listing day, the latest one when

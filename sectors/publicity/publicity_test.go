@@ -6,6 +6,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A window is counted from its start (domain.md §4): minEnd = start + min months (the earliest
@@ -58,6 +59,47 @@ func TestSpanFromObligationsMet(t *testing.T) {
 	} {
 		if got := SpanOf(r, d("2026-01-31"), tt.paid).MinEnd.Format(time.DateOnly); got != tt.wantMin {
 			t.Errorf("paid %v: minEnd %s, want %s", tt.paid, got, tt.wantMin)
+		}
+	}
+}
+
+// A penalty's severity and repairability follow from its categories and field (domain.md §4):
+// class rules override the stated severity, the most severe when several match.
+func TestPenaltyRuleFollowsTheCategories(t *testing.T) {
+	d := func(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
+	to, to527 := d("2026-04-01"), d("2023-05-01")
+	rules := []*ent.PublicityRule{
+		{RuleSet: "527", EffectiveFrom: d("2019-07-01"), EffectiveTo: &to527, Severity: "GENERAL", MinMonths: 3, MaxMonths: 12, Repairable: true},
+		{RuleSet: "58", EffectiveFrom: d("2023-05-01"), EffectiveTo: &to, Severity: "GENERAL", MinMonths: 3, MaxMonths: 36, Repairable: true},
+		{RuleSet: "SPECIFIED", EffectiveFrom: d("2019-07-01"), Severity: "SERIOUS", PenaltyCategories: []string{"REVOKE_LICENCE", "ORDER_SUSPEND"},
+			Domains: []string{"FOOD_DRUG", "WORK_SAFETY"}, MinMonths: 36, MaxMonths: 36},
+		{RuleSet: "58-FIELD", EffectiveFrom: d("2023-05-01"), EffectiveTo: &to, Severity: "ANY", Domains: []string{"FOOD_DRUG", "FIRE_SAFETY"},
+			MinMonths: 12, MaxMonths: 36, Repairable: true},
+	}
+	for _, tt := range []struct {
+		name     string
+		cats     []vocab.PenaltyCategory
+		domain   string
+		decided  string
+		wantSet  string
+		wantSev  string
+		wantRepr bool
+	}{
+		{"a fine in food under Order 58: one year minimum", []vocab.PenaltyCategory{vocab.Fine}, "FOOD_DRUG", "2024-03-01", "58-FIELD", "GENERAL", true},
+		{"a revocation in food: specified serious beats the field minimum", []vocab.PenaltyCategory{vocab.Fine, vocab.RevokeLicence}, "FOOD_DRUG", "2024-03-01", "SPECIFIED", "SERIOUS", false},
+		{"a revocation in food before Order 58", []vocab.PenaltyCategory{vocab.RevokeLicence}, "FOOD_DRUG", "2020-03-01", "SPECIFIED", "SERIOUS", false},
+		{"a revocation elsewhere: the severity rule", []vocab.PenaltyCategory{vocab.RevokeLicence}, "OTHER", "2024-03-01", "58", "GENERAL", true},
+		{"a fine in fire safety", []vocab.PenaltyCategory{vocab.Fine}, "FIRE_SAFETY", "2024-03-01", "58-FIELD", "GENERAL", true},
+		{"a fine with no field", []vocab.PenaltyCategory{vocab.Fine}, "", "2024-03-01", "58", "GENERAL", true},
+		{"the field rule is not in force after Order 58", []vocab.PenaltyCategory{vocab.Fine}, "FOOD_DRUG", "2026-04-01", "", "GENERAL", false},
+	} {
+		r, sev := PenaltyRule(rules, Penalty{Severity: "GENERAL", Categories: tt.cats, Domain: tt.domain, Decided: d(tt.decided)})
+		got := ""
+		if r != nil {
+			got = r.RuleSet
+		}
+		if got != tt.wantSet || sev != tt.wantSev || r != nil && r.Repairable != tt.wantRepr {
+			t.Errorf("%s: rule %q severity %s (repairable %v), want %q %s %v", tt.name, got, sev, r != nil && r.Repairable, tt.wantSet, tt.wantSev, tt.wantRepr)
 		}
 	}
 }
