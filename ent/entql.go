@@ -566,6 +566,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldDepartmentID:   {Type: field.TypeInt, Column: objection.FieldDepartmentID},
 			objection.FieldFiledOn:        {Type: field.TypeTime, Column: objection.FieldFiledOn},
 			objection.FieldDueOn:          {Type: field.TypeTime, Column: objection.FieldDueOn},
+			objection.FieldForwardBy:      {Type: field.TypeTime, Column: objection.FieldForwardBy},
 			objection.FieldDecisionReason: {Type: field.TypeString, Column: objection.FieldDecisionReason},
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
@@ -4681,6 +4682,11 @@ func (f *ObjectionFilter) WhereFiledOn(p entql.TimeP) {
 // WhereDueOn applies the entql time.Time predicate on the due_on field.
 func (f *ObjectionFilter) WhereDueOn(p entql.TimeP) {
 	f.Where(p.Field(objection.FieldDueOn))
+}
+
+// WhereForwardBy applies the entql time.Time predicate on the forward_by field.
+func (f *ObjectionFilter) WhereForwardBy(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldForwardBy))
 }
 
 // WhereDecisionReason applies the entql string predicate on the decision_reason field.

@@ -5204,6 +5204,11 @@ func (_q *ObjectionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, objection.FieldDueOn)
 				fieldSeen[objection.FieldDueOn] = struct{}{}
 			}
+		case "forwardBy":
+			if _, ok := fieldSeen[objection.FieldForwardBy]; !ok {
+				selectedFields = append(selectedFields, objection.FieldForwardBy)
+				fieldSeen[objection.FieldForwardBy] = struct{}{}
+			}
 		case "decisionReason":
 			if _, ok := fieldSeen[objection.FieldDecisionReason]; !ok {
 				selectedFields = append(selectedFields, objection.FieldDecisionReason)

@@ -10823,6 +10823,18 @@ type ObjectionWhereInput struct {
 	DueOnIsNil  bool        `json:"dueOnIsNil,omitempty"`
 	DueOnNotNil bool        `json:"dueOnNotNil,omitempty"`
 
+	// "forward_by" field predicates.
+	ForwardBy       *time.Time  `json:"forwardBy,omitempty"`
+	ForwardByNEQ    *time.Time  `json:"forwardByNEQ,omitempty"`
+	ForwardByIn     []time.Time `json:"forwardByIn,omitempty"`
+	ForwardByNotIn  []time.Time `json:"forwardByNotIn,omitempty"`
+	ForwardByGT     *time.Time  `json:"forwardByGT,omitempty"`
+	ForwardByGTE    *time.Time  `json:"forwardByGTE,omitempty"`
+	ForwardByLT     *time.Time  `json:"forwardByLT,omitempty"`
+	ForwardByLTE    *time.Time  `json:"forwardByLTE,omitempty"`
+	ForwardByIsNil  bool        `json:"forwardByIsNil,omitempty"`
+	ForwardByNotNil bool        `json:"forwardByNotNil,omitempty"`
+
 	// "decision_reason" field predicates.
 	DecisionReason             *string  `json:"decisionReason,omitempty"`
 	DecisionReasonNEQ          *string  `json:"decisionReasonNEQ,omitempty"`
@@ -11166,6 +11178,36 @@ func (i *ObjectionWhereInput) P() (predicate.Objection, error) {
 	}
 	if i.DueOnNotNil {
 		predicates = append(predicates, objection.DueOnNotNil())
+	}
+	if i.ForwardBy != nil {
+		predicates = append(predicates, objection.ForwardByEQ(*i.ForwardBy))
+	}
+	if i.ForwardByNEQ != nil {
+		predicates = append(predicates, objection.ForwardByNEQ(*i.ForwardByNEQ))
+	}
+	if len(i.ForwardByIn) > 0 {
+		predicates = append(predicates, objection.ForwardByIn(i.ForwardByIn...))
+	}
+	if len(i.ForwardByNotIn) > 0 {
+		predicates = append(predicates, objection.ForwardByNotIn(i.ForwardByNotIn...))
+	}
+	if i.ForwardByGT != nil {
+		predicates = append(predicates, objection.ForwardByGT(*i.ForwardByGT))
+	}
+	if i.ForwardByGTE != nil {
+		predicates = append(predicates, objection.ForwardByGTE(*i.ForwardByGTE))
+	}
+	if i.ForwardByLT != nil {
+		predicates = append(predicates, objection.ForwardByLT(*i.ForwardByLT))
+	}
+	if i.ForwardByLTE != nil {
+		predicates = append(predicates, objection.ForwardByLTE(*i.ForwardByLTE))
+	}
+	if i.ForwardByIsNil {
+		predicates = append(predicates, objection.ForwardByIsNil())
+	}
+	if i.ForwardByNotNil {
+		predicates = append(predicates, objection.ForwardByNotNil())
 	}
 	if i.DecisionReason != nil {
 		predicates = append(predicates, objection.DecisionReasonEQ(*i.DecisionReason))

@@ -24977,6 +24977,7 @@ type ObjectionMutation struct {
 	description       *string
 	filed_on          *time.Time
 	due_on            *time.Time
+	forward_by        *time.Time
 	decision_reason   *string
 	history           *[]vocab.WorkflowStep
 	appendhistory     []vocab.WorkflowStep
@@ -25502,6 +25503,55 @@ func (m *ObjectionMutation) ResetDueOn() {
 	delete(m.clearedFields, objection.FieldDueOn)
 }
 
+// SetForwardBy sets the "forward_by" field.
+func (m *ObjectionMutation) SetForwardBy(t time.Time) {
+	m.forward_by = &t
+}
+
+// ForwardBy returns the value of the "forward_by" field in the mutation.
+func (m *ObjectionMutation) ForwardBy() (r time.Time, exists bool) {
+	v := m.forward_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldForwardBy returns the old "forward_by" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldForwardBy(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldForwardBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldForwardBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldForwardBy: %w", err)
+	}
+	return oldValue.ForwardBy, nil
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (m *ObjectionMutation) ClearForwardBy() {
+	m.forward_by = nil
+	m.clearedFields[objection.FieldForwardBy] = struct{}{}
+}
+
+// ForwardByCleared returns if the "forward_by" field was cleared in this mutation.
+func (m *ObjectionMutation) ForwardByCleared() bool {
+	_, ok := m.clearedFields[objection.FieldForwardBy]
+	return ok
+}
+
+// ResetForwardBy resets all changes to the "forward_by" field.
+func (m *ObjectionMutation) ResetForwardBy() {
+	m.forward_by = nil
+	delete(m.clearedFields, objection.FieldForwardBy)
+}
+
 // SetDecisionReason sets the "decision_reason" field.
 func (m *ObjectionMutation) SetDecisionReason(s string) {
 	m.decision_reason = &s
@@ -25731,7 +25781,7 @@ func (m *ObjectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ObjectionMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, objection.FieldCreatedAt)
 	}
@@ -25761,6 +25811,9 @@ func (m *ObjectionMutation) Fields() []string {
 	}
 	if m.due_on != nil {
 		fields = append(fields, objection.FieldDueOn)
+	}
+	if m.forward_by != nil {
+		fields = append(fields, objection.FieldForwardBy)
 	}
 	if m.decision_reason != nil {
 		fields = append(fields, objection.FieldDecisionReason)
@@ -25796,6 +25849,8 @@ func (m *ObjectionMutation) Field(name string) (ent.Value, bool) {
 		return m.FiledOn()
 	case objection.FieldDueOn:
 		return m.DueOn()
+	case objection.FieldForwardBy:
+		return m.ForwardBy()
 	case objection.FieldDecisionReason:
 		return m.DecisionReason()
 	case objection.FieldHistory:
@@ -25829,6 +25884,8 @@ func (m *ObjectionMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldFiledOn(ctx)
 	case objection.FieldDueOn:
 		return m.OldDueOn(ctx)
+	case objection.FieldForwardBy:
+		return m.OldForwardBy(ctx)
 	case objection.FieldDecisionReason:
 		return m.OldDecisionReason(ctx)
 	case objection.FieldHistory:
@@ -25912,6 +25969,13 @@ func (m *ObjectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDueOn(v)
 		return nil
+	case objection.FieldForwardBy:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetForwardBy(v)
+		return nil
 	case objection.FieldDecisionReason:
 		v, ok := value.(string)
 		if !ok {
@@ -25971,6 +26035,9 @@ func (m *ObjectionMutation) ClearedFields() []string {
 	if m.FieldCleared(objection.FieldDueOn) {
 		fields = append(fields, objection.FieldDueOn)
 	}
+	if m.FieldCleared(objection.FieldForwardBy) {
+		fields = append(fields, objection.FieldForwardBy)
+	}
 	if m.FieldCleared(objection.FieldDecisionReason) {
 		fields = append(fields, objection.FieldDecisionReason)
 	}
@@ -26002,6 +26069,9 @@ func (m *ObjectionMutation) ClearField(name string) error {
 		return nil
 	case objection.FieldDueOn:
 		m.ClearDueOn()
+		return nil
+	case objection.FieldForwardBy:
+		m.ClearForwardBy()
 		return nil
 	case objection.FieldDecisionReason:
 		m.ClearDecisionReason()
@@ -26046,6 +26116,9 @@ func (m *ObjectionMutation) ResetField(name string) error {
 		return nil
 	case objection.FieldDueOn:
 		m.ResetDueOn()
+		return nil
+	case objection.FieldForwardBy:
+		m.ResetForwardBy()
 		return nil
 	case objection.FieldDecisionReason:
 		m.ResetDecisionReason()

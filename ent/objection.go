@@ -42,6 +42,8 @@ type Objection struct {
 	FiledOn *time.Time `json:"filed_on,omitempty"`
 	// Deadline of the current step, in working days.
 	DueOn *time.Time `json:"due_on,omitempty"`
+	// While the platform checks: the last day to forward the objection to the providing department if it cannot decide itself (the forwarding limit, 2 working days by default), within its own check's dueOn.
+	ForwardBy *time.Time `json:"forward_by,omitempty"`
 	// Reasons of the last decision.
 	DecisionReason string `json:"decision_reason,omitempty"`
 	// Every step with actor, time and reason.
@@ -111,7 +113,7 @@ func (*Objection) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case objection.FieldState, objection.FieldGrounds, objection.FieldDescription, objection.FieldDecisionReason:
 			values[i] = new(sql.NullString)
-		case objection.FieldCreatedAt, objection.FieldUpdatedAt, objection.FieldFiledOn, objection.FieldDueOn:
+		case objection.FieldCreatedAt, objection.FieldUpdatedAt, objection.FieldFiledOn, objection.FieldDueOn, objection.FieldForwardBy:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -195,6 +197,13 @@ func (_m *Objection) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.DueOn = new(time.Time)
 				*_m.DueOn = value.Time
+			}
+		case objection.FieldForwardBy:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field forward_by", values[i])
+			} else if value.Valid {
+				_m.ForwardBy = new(time.Time)
+				*_m.ForwardBy = value.Time
 			}
 		case objection.FieldDecisionReason:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -292,6 +301,11 @@ func (_m *Objection) String() string {
 	builder.WriteString(", ")
 	if v := _m.DueOn; v != nil {
 		builder.WriteString("due_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ForwardBy; v != nil {
+		builder.WriteString("forward_by=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

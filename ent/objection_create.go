@@ -142,6 +142,20 @@ func (_c *ObjectionCreate) SetNillableDueOn(v *time.Time) *ObjectionCreate {
 	return _c
 }
 
+// SetForwardBy sets the "forward_by" field.
+func (_c *ObjectionCreate) SetForwardBy(v time.Time) *ObjectionCreate {
+	_c.mutation.SetForwardBy(v)
+	return _c
+}
+
+// SetNillableForwardBy sets the "forward_by" field if the given value is not nil.
+func (_c *ObjectionCreate) SetNillableForwardBy(v *time.Time) *ObjectionCreate {
+	if v != nil {
+		_c.SetForwardBy(*v)
+	}
+	return _c
+}
+
 // SetDecisionReason sets the "decision_reason" field.
 func (_c *ObjectionCreate) SetDecisionReason(v string) *ObjectionCreate {
 	_c.mutation.SetDecisionReason(v)
@@ -332,6 +346,10 @@ func (_c *ObjectionCreate) createSpec() (*Objection, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DueOn(); ok {
 		_spec.SetField(objection.FieldDueOn, field.TypeTime, value)
 		_node.DueOn = &value
+	}
+	if value, ok := _c.mutation.ForwardBy(); ok {
+		_spec.SetField(objection.FieldForwardBy, field.TypeTime, value)
+		_node.ForwardBy = &value
 	}
 	if value, ok := _c.mutation.DecisionReason(); ok {
 		_spec.SetField(objection.FieldDecisionReason, field.TypeString, value)
@@ -528,6 +546,24 @@ func (u *ObjectionUpsert) ClearDueOn() *ObjectionUpsert {
 	return u
 }
 
+// SetForwardBy sets the "forward_by" field.
+func (u *ObjectionUpsert) SetForwardBy(v time.Time) *ObjectionUpsert {
+	u.Set(objection.FieldForwardBy, v)
+	return u
+}
+
+// UpdateForwardBy sets the "forward_by" field to the value that was provided on create.
+func (u *ObjectionUpsert) UpdateForwardBy() *ObjectionUpsert {
+	u.SetExcluded(objection.FieldForwardBy)
+	return u
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (u *ObjectionUpsert) ClearForwardBy() *ObjectionUpsert {
+	u.SetNull(objection.FieldForwardBy)
+	return u
+}
+
 // SetDecisionReason sets the "decision_reason" field.
 func (u *ObjectionUpsert) SetDecisionReason(v string) *ObjectionUpsert {
 	u.Set(objection.FieldDecisionReason, v)
@@ -713,6 +749,27 @@ func (u *ObjectionUpsertOne) UpdateDueOn() *ObjectionUpsertOne {
 func (u *ObjectionUpsertOne) ClearDueOn() *ObjectionUpsertOne {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.ClearDueOn()
+	})
+}
+
+// SetForwardBy sets the "forward_by" field.
+func (u *ObjectionUpsertOne) SetForwardBy(v time.Time) *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetForwardBy(v)
+	})
+}
+
+// UpdateForwardBy sets the "forward_by" field to the value that was provided on create.
+func (u *ObjectionUpsertOne) UpdateForwardBy() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateForwardBy()
+	})
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (u *ObjectionUpsertOne) ClearForwardBy() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearForwardBy()
 	})
 }
 
@@ -1073,6 +1130,27 @@ func (u *ObjectionUpsertBulk) UpdateDueOn() *ObjectionUpsertBulk {
 func (u *ObjectionUpsertBulk) ClearDueOn() *ObjectionUpsertBulk {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.ClearDueOn()
+	})
+}
+
+// SetForwardBy sets the "forward_by" field.
+func (u *ObjectionUpsertBulk) SetForwardBy(v time.Time) *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetForwardBy(v)
+	})
+}
+
+// UpdateForwardBy sets the "forward_by" field to the value that was provided on create.
+func (u *ObjectionUpsertBulk) UpdateForwardBy() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateForwardBy()
+	})
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (u *ObjectionUpsertBulk) ClearForwardBy() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearForwardBy()
 	})
 }
 

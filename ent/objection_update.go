@@ -118,6 +118,26 @@ func (_u *ObjectionUpdate) ClearDueOn() *ObjectionUpdate {
 	return _u
 }
 
+// SetForwardBy sets the "forward_by" field.
+func (_u *ObjectionUpdate) SetForwardBy(v time.Time) *ObjectionUpdate {
+	_u.mutation.SetForwardBy(v)
+	return _u
+}
+
+// SetNillableForwardBy sets the "forward_by" field if the given value is not nil.
+func (_u *ObjectionUpdate) SetNillableForwardBy(v *time.Time) *ObjectionUpdate {
+	if v != nil {
+		_u.SetForwardBy(*v)
+	}
+	return _u
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (_u *ObjectionUpdate) ClearForwardBy() *ObjectionUpdate {
+	_u.mutation.ClearForwardBy()
+	return _u
+}
+
 // SetDecisionReason sets the "decision_reason" field.
 func (_u *ObjectionUpdate) SetDecisionReason(v string) *ObjectionUpdate {
 	_u.mutation.SetDecisionReason(v)
@@ -267,6 +287,12 @@ func (_u *ObjectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DueOnCleared() {
 		_spec.ClearField(objection.FieldDueOn, field.TypeTime)
 	}
+	if value, ok := _u.mutation.ForwardBy(); ok {
+		_spec.SetField(objection.FieldForwardBy, field.TypeTime, value)
+	}
+	if _u.mutation.ForwardByCleared() {
+		_spec.ClearField(objection.FieldForwardBy, field.TypeTime)
+	}
 	if value, ok := _u.mutation.DecisionReason(); ok {
 		_spec.SetField(objection.FieldDecisionReason, field.TypeString, value)
 	}
@@ -389,6 +415,26 @@ func (_u *ObjectionUpdateOne) SetNillableDueOn(v *time.Time) *ObjectionUpdateOne
 // ClearDueOn clears the value of the "due_on" field.
 func (_u *ObjectionUpdateOne) ClearDueOn() *ObjectionUpdateOne {
 	_u.mutation.ClearDueOn()
+	return _u
+}
+
+// SetForwardBy sets the "forward_by" field.
+func (_u *ObjectionUpdateOne) SetForwardBy(v time.Time) *ObjectionUpdateOne {
+	_u.mutation.SetForwardBy(v)
+	return _u
+}
+
+// SetNillableForwardBy sets the "forward_by" field if the given value is not nil.
+func (_u *ObjectionUpdateOne) SetNillableForwardBy(v *time.Time) *ObjectionUpdateOne {
+	if v != nil {
+		_u.SetForwardBy(*v)
+	}
+	return _u
+}
+
+// ClearForwardBy clears the value of the "forward_by" field.
+func (_u *ObjectionUpdateOne) ClearForwardBy() *ObjectionUpdateOne {
+	_u.mutation.ClearForwardBy()
 	return _u
 }
 
@@ -570,6 +616,12 @@ func (_u *ObjectionUpdateOne) sqlSave(ctx context.Context) (_node *Objection, er
 	}
 	if _u.mutation.DueOnCleared() {
 		_spec.ClearField(objection.FieldDueOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ForwardBy(); ok {
+		_spec.SetField(objection.FieldForwardBy, field.TypeTime, value)
+	}
+	if _u.mutation.ForwardByCleared() {
+		_spec.ClearField(objection.FieldForwardBy, field.TypeTime)
 	}
 	if value, ok := _u.mutation.DecisionReason(); ok {
 		_spec.SetField(objection.FieldDecisionReason, field.TypeString, value)

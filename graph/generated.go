@@ -718,6 +718,7 @@ type ComplexityRoot struct {
 		Description       func(childComplexity int) int
 		DueOn             func(childComplexity int) int
 		FiledOn           func(childComplexity int) int
+		ForwardBy         func(childComplexity int) int
 		Grounds           func(childComplexity int) int
 		ID                func(childComplexity int) int
 		ListEntry         func(childComplexity int) int
@@ -4452,6 +4453,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Objection.FiledOn(childComplexity), true
+	case "Objection.forwardBy":
+		if e.ComplexityRoot.Objection.ForwardBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.ForwardBy(childComplexity), true
 	case "Objection.grounds":
 		if e.ComplexityRoot.Objection.Grounds == nil {
 			break
@@ -7750,6 +7757,8 @@ func (ec *executionContext) childFields_Objection(ctx context.Context, field gra
 		return ec.fieldContext_Objection_filedOn(ctx, field)
 	case "dueOn":
 		return ec.fieldContext_Objection_dueOn(ctx, field)
+	case "forwardBy":
+		return ec.fieldContext_Objection_forwardBy(ctx, field)
 	case "decisionReason":
 		return ec.fieldContext_Objection_decisionReason(ctx, field)
 	case "penalty":
@@ -25733,6 +25742,29 @@ func (ec *executionContext) _Objection_dueOn(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Objection_dueOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Objection_forwardBy(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_forwardBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ForwardBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_forwardBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Objection", field, false, false, "Date")
 }
 
@@ -52853,7 +52885,7 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasDepartment", "hasDepartmentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "forwardBy", "forwardByNEQ", "forwardByIn", "forwardByNotIn", "forwardByGT", "forwardByGTE", "forwardByLT", "forwardByLTE", "forwardByIsNil", "forwardByNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasDepartment", "hasDepartmentWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -53448,6 +53480,76 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.DueOnNotNil = data
+		case "forwardBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardBy"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardBy = data
+		case "forwardByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByNEQ = data
+		case "forwardByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByIn = data
+		case "forwardByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByNotIn = data
+		case "forwardByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByGT = data
+		case "forwardByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByGTE = data
+		case "forwardByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByLT = data
+		case "forwardByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByLTE = data
+		case "forwardByIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByIsNil = data
+		case "forwardByNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("forwardByNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ForwardByNotNil = data
 		case "decisionReason":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionReason"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -68185,6 +68287,11 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 			}
 		case "dueOn":
 			out.Values[i] = ec._Objection_dueOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "forwardBy":
+			out.Values[i] = ec._Objection_forwardBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -1,10 +1,12 @@
 package graph_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -104,6 +106,64 @@ func TestObjectionWorkflow(t *testing.T) {
 		}
 		if !restricted() || tier() != "D" {
 			t.Error("after a rejected objection the listing does not restrict again")
+		}
+	})
+}
+
+// Every stage of an objection has its deadline (domain.md §6, Shanghai art. 36): marking within 1
+// working day of filing; the platform's check within 5 of acceptance, kept while it checks, with
+// 2 to forward what it cannot decide; the provider's decision within its own 5 of forwarding,
+// kept while it checks. Counted on the stored calendar.
+func TestObjectionStagesKeepTheirDeadlines(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk, co, sup := env.as("demo-market-clerk"), env.as("demo-credit-office"), env.as("demo-market-supervisor")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州异议某公司"}) { id } }`, nil, &ent)
+		var l struct{ CreateListEntry struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "obj", sourceRecordID: "DL-1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+			reason: "r", basis: "b", decisionNo: "DL-1"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID, "on": todayMinus(30)}, &l)
+		cal, err := workflow.Calendar(context.Background(), env.db.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		today := vocab.SystemClock.Today()
+		wd := func(n int) string { return cal.Add(today, n).Format(time.DateOnly) }
+		type obj struct {
+			ID, State string
+			DueOn     *string
+			ForwardBy *string
+		}
+		var filed struct{ FileObjection obj }
+		co.mustData(`mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: WRONG, description: "日期有误"}) { id state dueOn forwardBy } }`,
+			map[string]any{"l": l.CreateListEntry.ID}, &filed)
+		str := func(p *string) string {
+			if p == nil {
+				return "-"
+			}
+			return *p
+		}
+		if got := filed.FileObjection; str(got.DueOn) != wd(1) {
+			t.Errorf("filed: due %s, want %s (mark within 1 working day)", str(got.DueOn), wd(1))
+		}
+		for _, tt := range []struct {
+			who            *testEnv
+			to             string
+			due, forwardBy string
+		}{
+			{co, "ACCEPTED", wd(5), "-"},
+			{co, "PLATFORM_CHECK", wd(5), wd(2)}, // keeps its 5 days; 2 to forward
+			{co, "FORWARDED", wd(5), "-"},        // the provider's own 5, from forwarding
+			{sup, "PROVIDER_CHECK", wd(5), "-"},  // kept while it checks
+		} {
+			var out struct{ TransitionObjection obj }
+			tt.who.mustData(`mutation($id: ID!, $to: ObjectionState!) { transitionObjection(id: $id, to: $to) { id state dueOn forwardBy } }`,
+				map[string]any{"id": filed.FileObjection.ID, "to": tt.to}, &out)
+			if got := out.TransitionObjection; str(got.DueOn) != tt.due || str(got.ForwardBy) != tt.forwardBy {
+				t.Errorf("%s: due %s forward by %s, want %s and %s", tt.to, str(got.DueOn), str(got.ForwardBy), tt.due, tt.forwardBy)
+			}
 		}
 	})
 }

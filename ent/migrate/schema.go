@@ -855,6 +855,7 @@ var (
 		{Name: "description", Type: field.TypeString, Size: 2147483647},
 		{Name: "filed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "forward_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "decision_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "history", Type: field.TypeJSON, Nullable: true},
 		{Name: "penalty_id", Type: field.TypeInt, Nullable: true},
@@ -869,19 +870,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "objections_administrative_penalties_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[10]},
+				Columns:    []*schema.Column{ObjectionsColumns[11]},
 				RefColumns: []*schema.Column{AdministrativePenaltiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "objections_departments_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[11]},
+				Columns:    []*schema.Column{ObjectionsColumns[12]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "objections_list_entries_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[12]},
+				Columns:    []*schema.Column{ObjectionsColumns[13]},
 				RefColumns: []*schema.Column{ListEntriesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

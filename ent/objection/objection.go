@@ -38,6 +38,8 @@ const (
 	FieldFiledOn = "filed_on"
 	// FieldDueOn holds the string denoting the due_on field in the database.
 	FieldDueOn = "due_on"
+	// FieldForwardBy holds the string denoting the forward_by field in the database.
+	FieldForwardBy = "forward_by"
 	// FieldDecisionReason holds the string denoting the decision_reason field in the database.
 	FieldDecisionReason = "decision_reason"
 	// FieldHistory holds the string denoting the history field in the database.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldDepartmentID,
 	FieldFiledOn,
 	FieldDueOn,
+	FieldForwardBy,
 	FieldDecisionReason,
 	FieldHistory,
 }
@@ -237,6 +240,11 @@ func ByFiledOn(opts ...sql.OrderTermOption) OrderOption {
 // ByDueOn orders the results by the due_on field.
 func ByDueOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDueOn, opts...).ToFunc()
+}
+
+// ByForwardBy orders the results by the forward_by field.
+func ByForwardBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldForwardBy, opts...).ToFunc()
 }
 
 // ByDecisionReason orders the results by the decision_reason field.

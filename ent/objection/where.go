@@ -95,6 +95,11 @@ func DueOn(v time.Time) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldDueOn, v))
 }
 
+// ForwardBy applies equality check predicate on the "forward_by" field. It's identical to ForwardByEQ.
+func ForwardBy(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldForwardBy, v))
+}
+
 // DecisionReason applies equality check predicate on the "decision_reason" field. It's identical to DecisionReasonEQ.
 func DecisionReason(v string) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldDecisionReason, v))
@@ -463,6 +468,56 @@ func DueOnIsNil() predicate.Objection {
 // DueOnNotNil applies the NotNil predicate on the "due_on" field.
 func DueOnNotNil() predicate.Objection {
 	return predicate.Objection(sql.FieldNotNull(FieldDueOn))
+}
+
+// ForwardByEQ applies the EQ predicate on the "forward_by" field.
+func ForwardByEQ(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldForwardBy, v))
+}
+
+// ForwardByNEQ applies the NEQ predicate on the "forward_by" field.
+func ForwardByNEQ(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldNEQ(FieldForwardBy, v))
+}
+
+// ForwardByIn applies the In predicate on the "forward_by" field.
+func ForwardByIn(vs ...time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldIn(FieldForwardBy, vs...))
+}
+
+// ForwardByNotIn applies the NotIn predicate on the "forward_by" field.
+func ForwardByNotIn(vs ...time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldNotIn(FieldForwardBy, vs...))
+}
+
+// ForwardByGT applies the GT predicate on the "forward_by" field.
+func ForwardByGT(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldGT(FieldForwardBy, v))
+}
+
+// ForwardByGTE applies the GTE predicate on the "forward_by" field.
+func ForwardByGTE(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldGTE(FieldForwardBy, v))
+}
+
+// ForwardByLT applies the LT predicate on the "forward_by" field.
+func ForwardByLT(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldLT(FieldForwardBy, v))
+}
+
+// ForwardByLTE applies the LTE predicate on the "forward_by" field.
+func ForwardByLTE(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldLTE(FieldForwardBy, v))
+}
+
+// ForwardByIsNil applies the IsNil predicate on the "forward_by" field.
+func ForwardByIsNil() predicate.Objection {
+	return predicate.Objection(sql.FieldIsNull(FieldForwardBy))
+}
+
+// ForwardByNotNil applies the NotNil predicate on the "forward_by" field.
+func ForwardByNotNil() predicate.Objection {
+	return predicate.Objection(sql.FieldNotNull(FieldForwardBy))
 }
 
 // DecisionReasonEQ applies the EQ predicate on the "decision_reason" field.

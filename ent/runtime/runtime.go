@@ -1729,7 +1729,7 @@ func init() {
 		}
 	}()
 	// objectionDescDecisionReason is the schema descriptor for decision_reason field.
-	objectionDescDecisionReason := objectionFields[8].Descriptor()
+	objectionDescDecisionReason := objectionFields[9].Descriptor()
 	// objection.DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
 	objection.DecisionReasonValidator = objectionDescDecisionReason.Validators[0].(func(string) error)
 	practitionerMixin := schema.Practitioner{}.Mixin()

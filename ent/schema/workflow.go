@@ -243,6 +243,8 @@ func (Objection) Fields() []ent.Field {
 		field.Time("filed_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day filed."),
 		field.Time("due_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput, entgql.OrderField("DUE_ON")).
 			Comment("Deadline of the current step, in working days."),
+		field.Time("forward_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).
+			Comment("While the platform checks: the last day to forward the objection to the providing department if it cannot decide itself (the forwarding limit, 2 working days by default), within its own check's dueOn."),
 		field.Text("decision_reason").Validate(boundedText).Optional().Annotations(noInput).Comment("Reasons of the last decision."),
 		field.JSON("history", []vocab.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
 			Comment("Every step with actor, time and reason."),

@@ -8,6 +8,7 @@ package objection
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
@@ -37,13 +38,22 @@ var Transitions = workflow.Machine[State]{
 	objection.StateREJECTED: {{To: objection.StateCLOSED, Actor: authz.CreditOffice}},
 }
 
-// step limits: the time limit that starts when an objection enters a state.
+// step limits: the time limit that starts when an objection enters a state (domain.md §6): the
+// mark within 1 working day of filing, the platform's check within 5 of acceptance, the
+// provider's decision within its own 5 of being forwarded.
 var stepLimit = map[State]string{
-	objection.StateSUBMITTED:      "MARK",
-	objection.StateACCEPTED:       "PLATFORM_CHECK",
-	objection.StateFORWARDED:      "FORWARD",
-	objection.StatePROVIDER_CHECK: "PROVIDER_CHECK",
+	objection.StateSUBMITTED: "MARK",
+	objection.StateACCEPTED:  "PLATFORM_CHECK",
+	objection.StateFORWARDED: "PROVIDER_CHECK",
 }
+
+// keepsDeadline are the states that continue the stage before them: the platform's check keeps
+// its 5 days, and the provider's check its own.
+var keepsDeadline = map[State]bool{objection.StatePLATFORM_CHECK: true, objection.StatePROVIDER_CHECK: true}
+
+// forwardLimit is the platform's time limit to forward what it cannot decide, from the start
+// of its check.
+const forwardLimit = "FORWARD"
 
 // Filing is a new objection.
 type Filing struct {
@@ -160,18 +170,33 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	upd := c.Objection.UpdateOneID(id).SetState(to).SetDecisionReason(reason).
 		SetHistory(append(o.History, vocab.WorkflowStep{From: string(o.State), To: string(to), Actor: v.TokenName, Role: v.Role,
 			Department: v.Department, Reason: reason, At: env.Clock.Now()}))
-	if step, ok := stepLimit[to]; ok {
+	limit := func(step string) (time.Time, error) {
 		cal, err := workflow.Calendar(ctx, c)
 		if err != nil {
-			return nil, err
+			return time.Time{}, err
 		}
 		n, err := workflow.Limit(ctx, c, "OBJECTION", step, today)
+		return cal.Add(today, n), err
+	}
+	switch step, ok := stepLimit[to]; {
+	case ok:
+		due, err := limit(step)
 		if err != nil {
 			return nil, err
 		}
-		upd.SetDueOn(cal.Add(today, n))
-	} else {
+		upd.SetDueOn(due)
+	case keepsDeadline[to]:
+	default:
 		upd.ClearDueOn()
+	}
+	if to == objection.StatePLATFORM_CHECK {
+		by, err := limit(forwardLimit)
+		if err != nil {
+			return nil, err
+		}
+		upd.SetForwardBy(by)
+	} else {
+		upd.ClearForwardBy()
 	}
 	switch to {
 	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
