@@ -1372,7 +1372,7 @@ func (c *PriorNoticeCreate) SetInput(i CreatePriorNoticeInput) *PriorNoticeCreat
 // CreateRepairApplicationInput represents a mutation input for creating repairapplications.
 type CreateRepairApplicationInput struct {
 	ObligationsFulfilled *bool
-	MitigatingFlags      []string
+	MitigatingFlags      []vocab.MitigationFlag
 	Materials            *string
 	PenaltyID            *int
 	ListEntryID          *int

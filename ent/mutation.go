@@ -29665,8 +29665,8 @@ type RepairApplicationMutation struct {
 	updated_at             *time.Time
 	state                  *repairapplication.State
 	obligations_fulfilled  *bool
-	mitigating_flags       *[]string
-	appendmitigating_flags []string
+	mitigating_flags       *[]vocab.MitigationFlag
+	appendmitigating_flags []vocab.MitigationFlag
 	materials              *string
 	submitted_on           *time.Time
 	accept_by              *time.Time
@@ -30118,13 +30118,13 @@ func (m *RepairApplicationMutation) ResetObligationsFulfilled() {
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (m *RepairApplicationMutation) SetMitigatingFlags(s []string) {
-	m.mitigating_flags = &s
+func (m *RepairApplicationMutation) SetMitigatingFlags(vf []vocab.MitigationFlag) {
+	m.mitigating_flags = &vf
 	m.appendmitigating_flags = nil
 }
 
 // MitigatingFlags returns the value of the "mitigating_flags" field in the mutation.
-func (m *RepairApplicationMutation) MitigatingFlags() (r []string, exists bool) {
+func (m *RepairApplicationMutation) MitigatingFlags() (r []vocab.MitigationFlag, exists bool) {
 	v := m.mitigating_flags
 	if v == nil {
 		return
@@ -30135,7 +30135,7 @@ func (m *RepairApplicationMutation) MitigatingFlags() (r []string, exists bool) 
 // OldMitigatingFlags returns the old "mitigating_flags" field's value of the RepairApplication entity.
 // If the RepairApplication object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *RepairApplicationMutation) OldMitigatingFlags(ctx context.Context) (v []string, err error) {
+func (m *RepairApplicationMutation) OldMitigatingFlags(ctx context.Context) (v []vocab.MitigationFlag, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldMitigatingFlags is only allowed on UpdateOne operations")
 	}
@@ -30149,13 +30149,13 @@ func (m *RepairApplicationMutation) OldMitigatingFlags(ctx context.Context) (v [
 	return oldValue.MitigatingFlags, nil
 }
 
-// AppendMitigatingFlags adds s to the "mitigating_flags" field.
-func (m *RepairApplicationMutation) AppendMitigatingFlags(s []string) {
-	m.appendmitigating_flags = append(m.appendmitigating_flags, s...)
+// AppendMitigatingFlags adds vf to the "mitigating_flags" field.
+func (m *RepairApplicationMutation) AppendMitigatingFlags(vf []vocab.MitigationFlag) {
+	m.appendmitigating_flags = append(m.appendmitigating_flags, vf...)
 }
 
 // AppendedMitigatingFlags returns the list of values that were appended to the "mitigating_flags" field in this mutation.
-func (m *RepairApplicationMutation) AppendedMitigatingFlags() ([]string, bool) {
+func (m *RepairApplicationMutation) AppendedMitigatingFlags() ([]vocab.MitigationFlag, bool) {
 	if len(m.appendmitigating_flags) == 0 {
 		return nil, false
 	}
@@ -30973,7 +30973,7 @@ func (m *RepairApplicationMutation) SetField(name string, value ent.Value) error
 		m.SetObligationsFulfilled(v)
 		return nil
 	case repairapplication.FieldMitigatingFlags:
-		v, ok := value.([]string)
+		v, ok := value.([]vocab.MitigationFlag)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // A credit repair application (信用修复申请) and its state.
@@ -38,8 +39,8 @@ type RepairApplication struct {
 	DepartmentID int `json:"department_id,omitempty"`
 	// Whether the obligations are fulfilled (fine paid, rectified, arrears repaid).
 	ObligationsFulfilled bool `json:"obligations_fulfilled,omitempty"`
-	// Mitigating circumstances: FIRST_OFFENCE, NO_SUBJECTIVE_INTENT, SME, EPIDEMIC, BANKRUPTCY_RESTRUCTURING, ACTIVE_REMEDIATION.
-	MitigatingFlags []string `json:"mitigating_flags,omitempty"`
+	// Mitigating circumstances (domain.md §5.4); EPIDEMIC counts only for conduct inside a declared epidemic period.
+	MitigatingFlags []vocab.MitigationFlag `json:"mitigating_flags,omitempty"`
 	// Materials provided (申请材料).
 	Materials string `json:"materials,omitempty"`
 	// Day submitted.

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // RepairApplicationCreate is the builder for creating a RepairApplication entity.
@@ -132,7 +133,7 @@ func (_c *RepairApplicationCreate) SetNillableObligationsFulfilled(v *bool) *Rep
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (_c *RepairApplicationCreate) SetMitigatingFlags(v []string) *RepairApplicationCreate {
+func (_c *RepairApplicationCreate) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationCreate {
 	_c.mutation.SetMitigatingFlags(v)
 	return _c
 }
@@ -651,7 +652,7 @@ func (u *RepairApplicationUpsert) UpdateObligationsFulfilled() *RepairApplicatio
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (u *RepairApplicationUpsert) SetMitigatingFlags(v []string) *RepairApplicationUpsert {
+func (u *RepairApplicationUpsert) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpsert {
 	u.Set(repairapplication.FieldMitigatingFlags, v)
 	return u
 }
@@ -930,7 +931,7 @@ func (u *RepairApplicationUpsertOne) UpdateObligationsFulfilled() *RepairApplica
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (u *RepairApplicationUpsertOne) SetMitigatingFlags(v []string) *RepairApplicationUpsertOne {
+func (u *RepairApplicationUpsertOne) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpsertOne {
 	return u.Update(func(s *RepairApplicationUpsert) {
 		s.SetMitigatingFlags(v)
 	})
@@ -1402,7 +1403,7 @@ func (u *RepairApplicationUpsertBulk) UpdateObligationsFulfilled() *RepairApplic
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (u *RepairApplicationUpsertBulk) SetMitigatingFlags(v []string) *RepairApplicationUpsertBulk {
+func (u *RepairApplicationUpsertBulk) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpsertBulk {
 	return u.Update(func(s *RepairApplicationUpsert) {
 		s.SetMitigatingFlags(v)
 	})

@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // RepairApplicationUpdate is the builder for updating RepairApplication entities.
@@ -86,13 +87,13 @@ func (_u *RepairApplicationUpdate) SetNillableObligationsFulfilled(v *bool) *Rep
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (_u *RepairApplicationUpdate) SetMitigatingFlags(v []string) *RepairApplicationUpdate {
+func (_u *RepairApplicationUpdate) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpdate {
 	_u.mutation.SetMitigatingFlags(v)
 	return _u
 }
 
 // AppendMitigatingFlags appends value to the "mitigating_flags" field.
-func (_u *RepairApplicationUpdate) AppendMitigatingFlags(v []string) *RepairApplicationUpdate {
+func (_u *RepairApplicationUpdate) AppendMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpdate {
 	_u.mutation.AppendMitigatingFlags(v)
 	return _u
 }
@@ -609,13 +610,13 @@ func (_u *RepairApplicationUpdateOne) SetNillableObligationsFulfilled(v *bool) *
 }
 
 // SetMitigatingFlags sets the "mitigating_flags" field.
-func (_u *RepairApplicationUpdateOne) SetMitigatingFlags(v []string) *RepairApplicationUpdateOne {
+func (_u *RepairApplicationUpdateOne) SetMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpdateOne {
 	_u.mutation.SetMitigatingFlags(v)
 	return _u
 }
 
 // AppendMitigatingFlags appends value to the "mitigating_flags" field.
-func (_u *RepairApplicationUpdateOne) AppendMitigatingFlags(v []string) *RepairApplicationUpdateOne {
+func (_u *RepairApplicationUpdateOne) AppendMitigatingFlags(v []vocab.MitigationFlag) *RepairApplicationUpdateOne {
 	_u.mutation.AppendMitigatingFlags(v)
 	return _u
 }

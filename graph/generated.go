@@ -29700,15 +29700,15 @@ func (ec *executionContext) _RepairApplication_mitigatingFlags(ctx context.Conte
 			return obj.MitigatingFlags, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.MitigationFlag) graphql.Marshaler {
+			return ec.marshalOMitigationFlag2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlagᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_RepairApplication_mitigatingFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RepairApplication", field, false, false, "MitigationFlag")
 }
 
 func (ec *executionContext) _RepairApplication_materials(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
@@ -41741,7 +41741,7 @@ func (ec *executionContext) unmarshalInputCreateRepairApplicationInput(ctx conte
 			it.ObligationsFulfilled = data
 		case "mitigatingFlags":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mitigatingFlags"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOMitigationFlag2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlagᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -72208,6 +72208,16 @@ func (ec *executionContext) unmarshalNMarketEntityWhereInput2ᚖgithubᚗcomᚋc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMitigationFlag2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlag(ctx context.Context, v any) (vocab.MitigationFlag, error) {
+	var res vocab.MitigationFlag
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMitigationFlag2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlag(ctx context.Context, sel ast.SelectionSet, v vocab.MitigationFlag) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx context.Context, sel ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "NaturalPerson!")
@@ -75633,6 +75643,42 @@ func (ec *executionContext) unmarshalOMarketEntityWhereInput2ᚖgithubᚗcomᚋc
 	}
 	res, err := ec.unmarshalInputMarketEntityWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMitigationFlag2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlagᚄ(ctx context.Context, v any) ([]vocab.MitigationFlag, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]vocab.MitigationFlag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMitigationFlag2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMitigationFlag2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlagᚄ(ctx context.Context, sel ast.SelectionSet, v []vocab.MitigationFlag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMitigationFlag2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐMitigationFlag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx context.Context, sel ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {

@@ -165,6 +165,14 @@ func TestRepairEligibility(t *testing.T) {
 		if !strings.Contains(got.Message, "minimum publicity period runs until") {
 			t.Errorf("message %q", got.Message)
 		}
+		// The epidemic circumstance counts only for conduct inside a declared epidemic period
+		// (domain.md §5.4; the reference period is 2020): last week's penalty cannot claim it.
+		epidemic := createApplication(t, env, repairSetup{p.CreateAdministrativePenalty.ID, s.entityID, s.uscc, s.commitmentID},
+			map[string]any{"mitigatingFlags": []string{"EPIDEMIC", "SME"}})
+		clerk.wantError(transition, map[string]any{"id": epidemic, "to": "SUBMITTED"}, "BAD_USER_INPUT", "mitigatingFlags")
+		env.as("demo-market-clerk").wantError(`mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`,
+			map[string]any{"in": map[string]any{"penaltyID": s.penaltyID, "departmentID": env.departmentID("market-320500"),
+				"mitigatingFlags": []string{"PANDEMIC"}}}, "BAD_USER_INPUT", "")
 		// A first offence without intent need not wait (our rule for the 2020 guidance).
 		waived := createApplication(t, env, repairSetup{p.CreateAdministrativePenalty.ID, s.entityID, s.uscc, s.commitmentID},
 			map[string]any{"mitigatingFlags": []string{"FIRST_OFFENCE", "NO_SUBJECTIVE_INTENT"}})

@@ -111,6 +111,30 @@ func (c PenaltyCategory) MarshalGQL(w io.Writer) { MarshalEnum(w, string(c)) }
 // UnmarshalGQL reads a GraphQL enum.
 func (c *PenaltyCategory) UnmarshalGQL(v any) error { return UnmarshalEnum(v, c, "penalty category") }
 
+// MitigationFlag is a mitigating circumstance of a repair application (domain.md §5.4).
+type MitigationFlag string
+
+const (
+	FirstOffence            MitigationFlag = "FIRST_OFFENCE"            // 首次违法
+	NoSubjectiveIntent      MitigationFlag = "NO_SUBJECTIVE_INTENT"     // 无主观故意
+	SME                     MitigationFlag = "SME"                      // 中小微企业
+	Epidemic                MitigationFlag = "EPIDEMIC"                 // 受疫情影响 (only inside a declared period)
+	BankruptcyRestructuring MitigationFlag = "BANKRUPTCY_RESTRUCTURING" // 破产重整、和解
+	ActiveRemediation       MitigationFlag = "ACTIVE_REMEDIATION"       // 主动整改
+)
+
+// Values lists the flags.
+func (MitigationFlag) Values() []string {
+	return []string{string(FirstOffence), string(NoSubjectiveIntent), string(SME), string(Epidemic),
+		string(BankruptcyRestructuring), string(ActiveRemediation)}
+}
+
+// MarshalGQL writes the value as a GraphQL enum.
+func (f MitigationFlag) MarshalGQL(w io.Writer) { MarshalEnum(w, string(f)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (f *MitigationFlag) UnmarshalGQL(v any) error { return UnmarshalEnum(v, f, "mitigation flag") }
+
 // Enum is what every vocabulary type is: a string with a fixed set of values.
 type Enum interface {
 	~string

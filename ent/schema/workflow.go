@@ -138,8 +138,9 @@ func (RepairApplication) Fields() []ent.Field {
 		field.Int("commitment_id").Optional().Comment("The repair commitment (信用修复承诺); required to submit."),
 		field.Int("department_id").Immutable().Comment("The determining department (认定单位): the record's."),
 		field.Bool("obligations_fulfilled").Default(false).Comment("Whether the obligations are fulfilled (fine paid, rectified, arrears repaid)."),
-		field.Strings("mitigating_flags").Optional().
-			Comment("Mitigating circumstances: FIRST_OFFENCE, NO_SUBJECTIVE_INTENT, SME, EPIDEMIC, BANKRUPTCY_RESTRUCTURING, ACTIVE_REMEDIATION."),
+		field.JSON("mitigating_flags", []vocab.MitigationFlag{}).Optional().
+			Annotations(entgql.Type("[MitigationFlag!]"), entgql.Skip(entgql.SkipWhereInput)).
+			Comment("Mitigating circumstances (domain.md §5.4); EPIDEMIC counts only for conduct inside a declared epidemic period."),
 		field.Text("materials").Validate(boundedText).Optional().Comment("Materials provided (申请材料)."),
 		field.Time("submitted_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Day submitted."),
 		field.Time("accept_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).Comment("Deadline to accept, in working days from submission."),

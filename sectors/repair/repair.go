@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -109,6 +110,7 @@ type record struct {
 	repairable bool
 	entityID   int
 	personID   int
+	actOn      time.Time // the decision or listing date: when the conduct was determined
 }
 
 func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (record, error) {
@@ -118,13 +120,13 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (recor
 		if err != nil {
 			return record{}, err
 		}
-		return record{p.Sector, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID}, nil
+		return record{p.Sector, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, nil
 	}
 	l, err := c.ListEntry.Get(ctx, app.ListEntryID)
 	if err != nil {
 		return record{}, err
 	}
-	return record{l.Sector, l.Status, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID}, nil
+	return record{l.Sector, l.Status, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, nil
 }
 
 // Transition moves an application to state to, if the current state allows it and the viewer
@@ -238,6 +240,18 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 	case app.CommitmentID == 0:
 		return derrors.Field("commitmentID", "a credit repair commitment (信用修复承诺) must be attached")
 	}
+	if slices.Contains(flags, vocab.Epidemic) {
+		// The epidemic circumstance counts only for conduct inside a declared period (§5.4).
+		declared, err := c.ExemptionPeriod.Query().Where(exemptionperiod.StartsOnLTE(rec.actOn), exemptionperiod.EndsOnGTE(rec.actOn)).
+			Exist(authz.AsSystem(ctx))
+		if err != nil {
+			return err
+		}
+		if !declared {
+			return derrors.Field("mitigatingFlags", "EPIDEMIC applies only to conduct inside a declared epidemic period; the record is dated %s, outside every one",
+				rec.actOn.Format(time.DateOnly))
+		}
+	}
 	if rec.minEnd != nil {
 		earliest := *rec.minEnd
 		// Which circumstances waive the minimum period is dated data (REPAIR_WAIVERS rows).
@@ -260,11 +274,11 @@ func eligible(ctx context.Context, c *ent.Client, app *ent.RepairApplication, re
 }
 
 // waived reports whether the flags hold every circumstance of one of the scale's waivers.
-func waived(scale vocab.ScaleParams, flags []string) bool {
+func waived(scale vocab.ScaleParams, flags []vocab.MitigationFlag) bool {
 	for _, w := range scale.Waivers {
 		all := len(w) > 0
 		for _, f := range w {
-			all = all && slices.Contains(flags, f)
+			all = all && slices.Contains(flags, vocab.MitigationFlag(f))
 		}
 		if all {
 			return true

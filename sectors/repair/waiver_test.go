@@ -11,14 +11,14 @@ import (
 func TestWaivedNeedsAWholeSet(t *testing.T) {
 	scale := vocab.ScaleParams{Waivers: [][]string{{"EPIDEMIC"}, {"FIRST_OFFENCE", "NO_SUBJECTIVE_INTENT"}}}
 	tests := []struct {
-		flags []string
+		flags []vocab.MitigationFlag
 		want  bool
 	}{
 		{nil, false},
-		{[]string{"EPIDEMIC"}, true},
-		{[]string{"FIRST_OFFENCE"}, false},
-		{[]string{"NO_SUBJECTIVE_INTENT", "FIRST_OFFENCE"}, true},
-		{[]string{"BANKRUPTCY_RESTRUCTURING"}, false}, // not a waiver in this version
+		{[]vocab.MitigationFlag{vocab.Epidemic}, true},
+		{[]vocab.MitigationFlag{vocab.FirstOffence}, false},
+		{[]vocab.MitigationFlag{vocab.NoSubjectiveIntent, vocab.FirstOffence}, true},
+		{[]vocab.MitigationFlag{vocab.BankruptcyRestructuring}, false}, // not a waiver in this version
 	}
 	for _, tt := range tests {
 		if got := waived(scale, tt.flags); got != tt.want {
