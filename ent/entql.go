@@ -479,6 +479,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldDecisionNo:       {Type: field.TypeString, Column: listentry.FieldDecisionNo},
 			listentry.FieldPlannedEndOn:     {Type: field.TypeTime, Column: listentry.FieldPlannedEndOn},
 			listentry.FieldRemovedOn:        {Type: field.TypeTime, Column: listentry.FieldRemovedOn},
+			listentry.FieldMeasuresEndOn:    {Type: field.TypeTime, Column: listentry.FieldMeasuresEndOn},
 			listentry.FieldObligationsMetOn: {Type: field.TypeTime, Column: listentry.FieldObligationsMetOn},
 			listentry.FieldPublicityMinEnd:  {Type: field.TypeTime, Column: listentry.FieldPublicityMinEnd},
 			listentry.FieldRepairable:       {Type: field.TypeBool, Column: listentry.FieldRepairable},
@@ -3944,6 +3945,11 @@ func (f *ListEntryFilter) WherePlannedEndOn(p entql.TimeP) {
 // WhereRemovedOn applies the entql time.Time predicate on the removed_on field.
 func (f *ListEntryFilter) WhereRemovedOn(p entql.TimeP) {
 	f.Where(p.Field(listentry.FieldRemovedOn))
+}
+
+// WhereMeasuresEndOn applies the entql time.Time predicate on the measures_end_on field.
+func (f *ListEntryFilter) WhereMeasuresEndOn(p entql.TimeP) {
+	f.Where(p.Field(listentry.FieldMeasuresEndOn))
 }
 
 // WhereObligationsMetOn applies the entql time.Time predicate on the obligations_met_on field.

@@ -3333,6 +3333,11 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, listentry.FieldRemovedOn)
 				fieldSeen[listentry.FieldRemovedOn] = struct{}{}
 			}
+		case "measuresEndOn":
+			if _, ok := fieldSeen[listentry.FieldMeasuresEndOn]; !ok {
+				selectedFields = append(selectedFields, listentry.FieldMeasuresEndOn)
+				fieldSeen[listentry.FieldMeasuresEndOn] = struct{}{}
+			}
 		case "obligationsMetOn":
 			if _, ok := fieldSeen[listentry.FieldObligationsMetOn]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldObligationsMetOn)

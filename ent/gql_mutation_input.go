@@ -945,6 +945,7 @@ type CreateListEntryInput struct {
 	DecisionNo       string
 	PlannedEndOn     *time.Time
 	RemovedOn        *time.Time
+	MeasuresEndOn    *time.Time
 	ObligationsMetOn *time.Time
 	RemovalReason    *listentry.RemovalReason
 	DepartmentID     int
@@ -975,6 +976,9 @@ func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.RemovedOn; v != nil {
 		m.SetRemovedOn(*v)
+	}
+	if v := i.MeasuresEndOn; v != nil {
+		m.SetMeasuresEndOn(*v)
 	}
 	if v := i.ObligationsMetOn; v != nil {
 		m.SetObligationsMetOn(*v)
@@ -1011,6 +1015,8 @@ type UpdateListEntryInput struct {
 	PlannedEndOn          *time.Time
 	ClearRemovedOn        bool
 	RemovedOn             *time.Time
+	ClearMeasuresEndOn    bool
+	MeasuresEndOn         *time.Time
 	ClearObligationsMetOn bool
 	ObligationsMetOn      *time.Time
 	ClearRemovalReason    bool
@@ -1054,6 +1060,12 @@ func (i *UpdateListEntryInput) Mutate(m *ListEntryMutation) {
 	}
 	if v := i.RemovedOn; v != nil {
 		m.SetRemovedOn(*v)
+	}
+	if i.ClearMeasuresEndOn {
+		m.ClearMeasuresEndOn()
+	}
+	if v := i.MeasuresEndOn; v != nil {
+		m.SetMeasuresEndOn(*v)
 	}
 	if i.ClearObligationsMetOn {
 		m.ClearObligationsMetOn()

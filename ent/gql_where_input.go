@@ -8550,6 +8550,18 @@ type ListEntryWhereInput struct {
 	RemovedOnIsNil  bool        `json:"removedOnIsNil,omitempty"`
 	RemovedOnNotNil bool        `json:"removedOnNotNil,omitempty"`
 
+	// "measures_end_on" field predicates.
+	MeasuresEndOn       *time.Time  `json:"measuresEndOn,omitempty"`
+	MeasuresEndOnNEQ    *time.Time  `json:"measuresEndOnNEQ,omitempty"`
+	MeasuresEndOnIn     []time.Time `json:"measuresEndOnIn,omitempty"`
+	MeasuresEndOnNotIn  []time.Time `json:"measuresEndOnNotIn,omitempty"`
+	MeasuresEndOnGT     *time.Time  `json:"measuresEndOnGT,omitempty"`
+	MeasuresEndOnGTE    *time.Time  `json:"measuresEndOnGTE,omitempty"`
+	MeasuresEndOnLT     *time.Time  `json:"measuresEndOnLT,omitempty"`
+	MeasuresEndOnLTE    *time.Time  `json:"measuresEndOnLTE,omitempty"`
+	MeasuresEndOnIsNil  bool        `json:"measuresEndOnIsNil,omitempty"`
+	MeasuresEndOnNotNil bool        `json:"measuresEndOnNotNil,omitempty"`
+
 	// "obligations_met_on" field predicates.
 	ObligationsMetOn       *time.Time  `json:"obligationsMetOn,omitempty"`
 	ObligationsMetOnNEQ    *time.Time  `json:"obligationsMetOnNEQ,omitempty"`
@@ -9163,6 +9175,36 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if i.RemovedOnNotNil {
 		predicates = append(predicates, listentry.RemovedOnNotNil())
+	}
+	if i.MeasuresEndOn != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnEQ(*i.MeasuresEndOn))
+	}
+	if i.MeasuresEndOnNEQ != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnNEQ(*i.MeasuresEndOnNEQ))
+	}
+	if len(i.MeasuresEndOnIn) > 0 {
+		predicates = append(predicates, listentry.MeasuresEndOnIn(i.MeasuresEndOnIn...))
+	}
+	if len(i.MeasuresEndOnNotIn) > 0 {
+		predicates = append(predicates, listentry.MeasuresEndOnNotIn(i.MeasuresEndOnNotIn...))
+	}
+	if i.MeasuresEndOnGT != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnGT(*i.MeasuresEndOnGT))
+	}
+	if i.MeasuresEndOnGTE != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnGTE(*i.MeasuresEndOnGTE))
+	}
+	if i.MeasuresEndOnLT != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnLT(*i.MeasuresEndOnLT))
+	}
+	if i.MeasuresEndOnLTE != nil {
+		predicates = append(predicates, listentry.MeasuresEndOnLTE(*i.MeasuresEndOnLTE))
+	}
+	if i.MeasuresEndOnIsNil {
+		predicates = append(predicates, listentry.MeasuresEndOnIsNil())
+	}
+	if i.MeasuresEndOnNotNil {
+		predicates = append(predicates, listentry.MeasuresEndOnNotNil())
 	}
 	if i.ObligationsMetOn != nil {
 		predicates = append(predicates, listentry.ObligationsMetOnEQ(*i.ObligationsMetOn))

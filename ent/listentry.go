@@ -63,6 +63,8 @@ type ListEntry struct {
 	PlannedEndOn *time.Time `json:"planned_end_on,omitempty"`
 	// Date removed (移出日期).
 	RemovedOn *time.Time `json:"removed_on,omitempty"`
+	// Last day its measures (joint punishment, the evaluation's gates) apply, when shorter than its publicity: an EIA rectification listing restricts for 6 months but is public for 5 years (domain.md §3.5).
+	MeasuresEndOn *time.Time `json:"measures_end_on,omitempty"`
 	// Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before.
 	ObligationsMetOn *time.Time `json:"obligations_met_on,omitempty"`
 	// Earliest day early removal (repair) may be applied for, from the list's publicity rule: the listing date, or the day obligations were met where the rule says so, plus the rule's minimum months.
@@ -161,7 +163,7 @@ func (*ListEntry) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case listentry.FieldSector, listentry.FieldSeverity, listentry.FieldStatus, listentry.FieldSourceSystem, listentry.FieldSourceRecordID, listentry.FieldExemption, listentry.FieldListType, listentry.FieldReason, listentry.FieldBasis, listentry.FieldDecisionNo, listentry.FieldRemovalReason:
 			values[i] = new(sql.NullString)
-		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldObligationsMetOn, listentry.FieldPublicityMinEnd:
+		case listentry.FieldCreatedAt, listentry.FieldUpdatedAt, listentry.FieldListedOn, listentry.FieldPlannedEndOn, listentry.FieldRemovedOn, listentry.FieldMeasuresEndOn, listentry.FieldObligationsMetOn, listentry.FieldPublicityMinEnd:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -312,6 +314,13 @@ func (_m *ListEntry) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RemovedOn = new(time.Time)
 				*_m.RemovedOn = value.Time
+			}
+		case listentry.FieldMeasuresEndOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field measures_end_on", values[i])
+			} else if value.Valid {
+				_m.MeasuresEndOn = new(time.Time)
+				*_m.MeasuresEndOn = value.Time
 			}
 		case listentry.FieldObligationsMetOn:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -467,6 +476,11 @@ func (_m *ListEntry) String() string {
 	builder.WriteString(", ")
 	if v := _m.RemovedOn; v != nil {
 		builder.WriteString("removed_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.MeasuresEndOn; v != nil {
+		builder.WriteString("measures_end_on=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

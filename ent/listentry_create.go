@@ -250,6 +250,20 @@ func (_c *ListEntryCreate) SetNillableRemovedOn(v *time.Time) *ListEntryCreate {
 	return _c
 }
 
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (_c *ListEntryCreate) SetMeasuresEndOn(v time.Time) *ListEntryCreate {
+	_c.mutation.SetMeasuresEndOn(v)
+	return _c
+}
+
+// SetNillableMeasuresEndOn sets the "measures_end_on" field if the given value is not nil.
+func (_c *ListEntryCreate) SetNillableMeasuresEndOn(v *time.Time) *ListEntryCreate {
+	if v != nil {
+		_c.SetMeasuresEndOn(*v)
+	}
+	return _c
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (_c *ListEntryCreate) SetObligationsMetOn(v time.Time) *ListEntryCreate {
 	_c.mutation.SetObligationsMetOn(v)
@@ -632,6 +646,10 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 		_spec.SetField(listentry.FieldRemovedOn, field.TypeTime, value)
 		_node.RemovedOn = &value
 	}
+	if value, ok := _c.mutation.MeasuresEndOn(); ok {
+		_spec.SetField(listentry.FieldMeasuresEndOn, field.TypeTime, value)
+		_node.MeasuresEndOn = &value
+	}
 	if value, ok := _c.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
 		_node.ObligationsMetOn = &value
@@ -972,6 +990,24 @@ func (u *ListEntryUpsert) UpdateRemovedOn() *ListEntryUpsert {
 // ClearRemovedOn clears the value of the "removed_on" field.
 func (u *ListEntryUpsert) ClearRemovedOn() *ListEntryUpsert {
 	u.SetNull(listentry.FieldRemovedOn)
+	return u
+}
+
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (u *ListEntryUpsert) SetMeasuresEndOn(v time.Time) *ListEntryUpsert {
+	u.Set(listentry.FieldMeasuresEndOn, v)
+	return u
+}
+
+// UpdateMeasuresEndOn sets the "measures_end_on" field to the value that was provided on create.
+func (u *ListEntryUpsert) UpdateMeasuresEndOn() *ListEntryUpsert {
+	u.SetExcluded(listentry.FieldMeasuresEndOn)
+	return u
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (u *ListEntryUpsert) ClearMeasuresEndOn() *ListEntryUpsert {
+	u.SetNull(listentry.FieldMeasuresEndOn)
 	return u
 }
 
@@ -1325,6 +1361,27 @@ func (u *ListEntryUpsertOne) UpdateRemovedOn() *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) ClearRemovedOn() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (u *ListEntryUpsertOne) SetMeasuresEndOn(v time.Time) *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetMeasuresEndOn(v)
+	})
+}
+
+// UpdateMeasuresEndOn sets the "measures_end_on" field to the value that was provided on create.
+func (u *ListEntryUpsertOne) UpdateMeasuresEndOn() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateMeasuresEndOn()
+	})
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (u *ListEntryUpsertOne) ClearMeasuresEndOn() *ListEntryUpsertOne {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearMeasuresEndOn()
 	})
 }
 
@@ -1855,6 +1912,27 @@ func (u *ListEntryUpsertBulk) UpdateRemovedOn() *ListEntryUpsertBulk {
 func (u *ListEntryUpsertBulk) ClearRemovedOn() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.ClearRemovedOn()
+	})
+}
+
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (u *ListEntryUpsertBulk) SetMeasuresEndOn(v time.Time) *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.SetMeasuresEndOn(v)
+	})
+}
+
+// UpdateMeasuresEndOn sets the "measures_end_on" field to the value that was provided on create.
+func (u *ListEntryUpsertBulk) UpdateMeasuresEndOn() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.UpdateMeasuresEndOn()
+	})
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (u *ListEntryUpsertBulk) ClearMeasuresEndOn() *ListEntryUpsertBulk {
+	return u.Update(func(s *ListEntryUpsert) {
+		s.ClearMeasuresEndOn()
 	})
 }
 

@@ -243,6 +243,26 @@ func (_u *ListEntryUpdate) ClearRemovedOn() *ListEntryUpdate {
 	return _u
 }
 
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (_u *ListEntryUpdate) SetMeasuresEndOn(v time.Time) *ListEntryUpdate {
+	_u.mutation.SetMeasuresEndOn(v)
+	return _u
+}
+
+// SetNillableMeasuresEndOn sets the "measures_end_on" field if the given value is not nil.
+func (_u *ListEntryUpdate) SetNillableMeasuresEndOn(v *time.Time) *ListEntryUpdate {
+	if v != nil {
+		_u.SetMeasuresEndOn(*v)
+	}
+	return _u
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (_u *ListEntryUpdate) ClearMeasuresEndOn() *ListEntryUpdate {
+	_u.mutation.ClearMeasuresEndOn()
+	return _u
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (_u *ListEntryUpdate) SetObligationsMetOn(v time.Time) *ListEntryUpdate {
 	_u.mutation.SetObligationsMetOn(v)
@@ -559,6 +579,12 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MeasuresEndOn(); ok {
+		_spec.SetField(listentry.FieldMeasuresEndOn, field.TypeTime, value)
+	}
+	if _u.mutation.MeasuresEndOnCleared() {
+		_spec.ClearField(listentry.FieldMeasuresEndOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)
@@ -900,6 +926,26 @@ func (_u *ListEntryUpdateOne) SetNillableRemovedOn(v *time.Time) *ListEntryUpdat
 // ClearRemovedOn clears the value of the "removed_on" field.
 func (_u *ListEntryUpdateOne) ClearRemovedOn() *ListEntryUpdateOne {
 	_u.mutation.ClearRemovedOn()
+	return _u
+}
+
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (_u *ListEntryUpdateOne) SetMeasuresEndOn(v time.Time) *ListEntryUpdateOne {
+	_u.mutation.SetMeasuresEndOn(v)
+	return _u
+}
+
+// SetNillableMeasuresEndOn sets the "measures_end_on" field if the given value is not nil.
+func (_u *ListEntryUpdateOne) SetNillableMeasuresEndOn(v *time.Time) *ListEntryUpdateOne {
+	if v != nil {
+		_u.SetMeasuresEndOn(*v)
+	}
+	return _u
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (_u *ListEntryUpdateOne) ClearMeasuresEndOn() *ListEntryUpdateOne {
+	_u.mutation.ClearMeasuresEndOn()
 	return _u
 }
 
@@ -1249,6 +1295,12 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if _u.mutation.RemovedOnCleared() {
 		_spec.ClearField(listentry.FieldRemovedOn, field.TypeTime)
+	}
+	if value, ok := _u.mutation.MeasuresEndOn(); ok {
+		_spec.SetField(listentry.FieldMeasuresEndOn, field.TypeTime, value)
+	}
+	if _u.mutation.MeasuresEndOnCleared() {
+		_spec.ClearField(listentry.FieldMeasuresEndOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.ObligationsMetOn(); ok {
 		_spec.SetField(listentry.FieldObligationsMetOn, field.TypeTime, value)

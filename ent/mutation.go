@@ -18362,6 +18362,7 @@ type ListEntryMutation struct {
 	decision_no                *string
 	planned_end_on             *time.Time
 	removed_on                 *time.Time
+	measures_end_on            *time.Time
 	obligations_met_on         *time.Time
 	publicity_min_end          *time.Time
 	repairable                 *bool
@@ -19316,6 +19317,55 @@ func (m *ListEntryMutation) ResetRemovedOn() {
 	delete(m.clearedFields, listentry.FieldRemovedOn)
 }
 
+// SetMeasuresEndOn sets the "measures_end_on" field.
+func (m *ListEntryMutation) SetMeasuresEndOn(t time.Time) {
+	m.measures_end_on = &t
+}
+
+// MeasuresEndOn returns the value of the "measures_end_on" field in the mutation.
+func (m *ListEntryMutation) MeasuresEndOn() (r time.Time, exists bool) {
+	v := m.measures_end_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeasuresEndOn returns the old "measures_end_on" field's value of the ListEntry entity.
+// If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ListEntryMutation) OldMeasuresEndOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeasuresEndOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeasuresEndOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeasuresEndOn: %w", err)
+	}
+	return oldValue.MeasuresEndOn, nil
+}
+
+// ClearMeasuresEndOn clears the value of the "measures_end_on" field.
+func (m *ListEntryMutation) ClearMeasuresEndOn() {
+	m.measures_end_on = nil
+	m.clearedFields[listentry.FieldMeasuresEndOn] = struct{}{}
+}
+
+// MeasuresEndOnCleared returns if the "measures_end_on" field was cleared in this mutation.
+func (m *ListEntryMutation) MeasuresEndOnCleared() bool {
+	_, ok := m.clearedFields[listentry.FieldMeasuresEndOn]
+	return ok
+}
+
+// ResetMeasuresEndOn resets all changes to the "measures_end_on" field.
+func (m *ListEntryMutation) ResetMeasuresEndOn() {
+	m.measures_end_on = nil
+	delete(m.clearedFields, listentry.FieldMeasuresEndOn)
+}
+
 // SetObligationsMetOn sets the "obligations_met_on" field.
 func (m *ListEntryMutation) SetObligationsMetOn(t time.Time) {
 	m.obligations_met_on = &t
@@ -19722,7 +19772,7 @@ func (m *ListEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ListEntryMutation) Fields() []string {
-	fields := make([]string, 0, 25)
+	fields := make([]string, 0, 26)
 	if m.created_at != nil {
 		fields = append(fields, listentry.FieldCreatedAt)
 	}
@@ -19786,6 +19836,9 @@ func (m *ListEntryMutation) Fields() []string {
 	if m.removed_on != nil {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.measures_end_on != nil {
+		fields = append(fields, listentry.FieldMeasuresEndOn)
+	}
 	if m.obligations_met_on != nil {
 		fields = append(fields, listentry.FieldObligationsMetOn)
 	}
@@ -19848,6 +19901,8 @@ func (m *ListEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.PlannedEndOn()
 	case listentry.FieldRemovedOn:
 		return m.RemovedOn()
+	case listentry.FieldMeasuresEndOn:
+		return m.MeasuresEndOn()
 	case listentry.FieldObligationsMetOn:
 		return m.ObligationsMetOn()
 	case listentry.FieldPublicityMinEnd:
@@ -19907,6 +19962,8 @@ func (m *ListEntryMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldPlannedEndOn(ctx)
 	case listentry.FieldRemovedOn:
 		return m.OldRemovedOn(ctx)
+	case listentry.FieldMeasuresEndOn:
+		return m.OldMeasuresEndOn(ctx)
 	case listentry.FieldObligationsMetOn:
 		return m.OldObligationsMetOn(ctx)
 	case listentry.FieldPublicityMinEnd:
@@ -20071,6 +20128,13 @@ func (m *ListEntryMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRemovedOn(v)
 		return nil
+	case listentry.FieldMeasuresEndOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeasuresEndOn(v)
+		return nil
 	case listentry.FieldObligationsMetOn:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -20150,6 +20214,9 @@ func (m *ListEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(listentry.FieldRemovedOn) {
 		fields = append(fields, listentry.FieldRemovedOn)
 	}
+	if m.FieldCleared(listentry.FieldMeasuresEndOn) {
+		fields = append(fields, listentry.FieldMeasuresEndOn)
+	}
 	if m.FieldCleared(listentry.FieldObligationsMetOn) {
 		fields = append(fields, listentry.FieldObligationsMetOn)
 	}
@@ -20190,6 +20257,9 @@ func (m *ListEntryMutation) ClearField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ClearRemovedOn()
+		return nil
+	case listentry.FieldMeasuresEndOn:
+		m.ClearMeasuresEndOn()
 		return nil
 	case listentry.FieldObligationsMetOn:
 		m.ClearObligationsMetOn()
@@ -20270,6 +20340,9 @@ func (m *ListEntryMutation) ResetField(name string) error {
 		return nil
 	case listentry.FieldRemovedOn:
 		m.ResetRemovedOn()
+		return nil
+	case listentry.FieldMeasuresEndOn:
+		m.ResetMeasuresEndOn()
 		return nil
 	case listentry.FieldObligationsMetOn:
 		m.ResetObligationsMetOn()

@@ -549,6 +549,7 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		ListType           func(childComplexity int) int
 		ListedOn           func(childComplexity int) int
+		MeasuresEndOn      func(childComplexity int) int
 		Objections         func(childComplexity int) int
 		ObligationsMetOn   func(childComplexity int) int
 		Person             func(childComplexity int) int
@@ -3339,6 +3340,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.ListedOn(childComplexity), true
+	case "ListEntry.measuresEndOn":
+		if e.ComplexityRoot.ListEntry.MeasuresEndOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.MeasuresEndOn(childComplexity), true
 	case "ListEntry.objections":
 		if e.ComplexityRoot.ListEntry.Objections == nil {
 			break
@@ -7519,6 +7526,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_plannedEndOn(ctx, field)
 	case "removedOn":
 		return ec.fieldContext_ListEntry_removedOn(ctx, field)
+	case "measuresEndOn":
+		return ec.fieldContext_ListEntry_measuresEndOn(ctx, field)
 	case "obligationsMetOn":
 		return ec.fieldContext_ListEntry_obligationsMetOn(ctx, field)
 	case "publicityMinEnd":
@@ -20636,6 +20645,29 @@ func (ec *executionContext) _ListEntry_removedOn(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_ListEntry_removedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _ListEntry_measuresEndOn(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_measuresEndOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasuresEndOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_measuresEndOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Date")
 }
 
@@ -41249,7 +41281,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "obligationsMetOn", "removalReason", "departmentID", "entityID", "personID"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "removedOn", "measuresEndOn", "obligationsMetOn", "removalReason", "departmentID", "entityID", "personID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -41340,6 +41372,13 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.RemovedOn = data
+		case "measuresEndOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOn = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -49226,7 +49265,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "measuresEndOn", "measuresEndOnNEQ", "measuresEndOnIn", "measuresEndOnNotIn", "measuresEndOnGT", "measuresEndOnGTE", "measuresEndOnLT", "measuresEndOnLTE", "measuresEndOnIsNil", "measuresEndOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -50416,6 +50455,76 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.RemovedOnNotNil = data
+		case "measuresEndOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOn = data
+		case "measuresEndOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnNEQ = data
+		case "measuresEndOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnIn = data
+		case "measuresEndOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnNotIn = data
+		case "measuresEndOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnGT = data
+		case "measuresEndOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnGTE = data
+		case "measuresEndOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnLT = data
+		case "measuresEndOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnLTE = data
+		case "measuresEndOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnIsNil = data
+		case "measuresEndOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOnNotNil = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -63296,7 +63405,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "measuresEndOn", "clearMeasuresEndOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -63387,6 +63496,20 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.ClearRemovedOn = data
+		case "measuresEndOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measuresEndOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasuresEndOn = data
+		case "clearMeasuresEndOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearMeasuresEndOn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearMeasuresEndOn = data
 		case "obligationsMetOn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("obligationsMetOn"))
 			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
@@ -67227,6 +67350,11 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			}
 		case "removedOn":
 			out.Values[i] = ec._ListEntry_removedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measuresEndOn":
+			out.Values[i] = ec._ListEntry_measuresEndOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

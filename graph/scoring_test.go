@@ -139,6 +139,25 @@ func TestEIAPointsListAndRefuseReports(t *testing.T) {
 		if n := env.count("list_entries", "list_type = 'EE_EIA_RECTIFICATION' AND entity_id IS NOT NULL"); n != 1 {
 			t.Errorf("%d rectification listings, want 1", n)
 		}
+		// Publicity and punishment are separate (domain.md §3.5): the listing is dated the day
+		// the threshold was reached, restricts for 6 months and stays public for 5 years.
+		reached := today.AddDate(0, -1, 0)
+		var l struct {
+			ListEntries struct {
+				Edges []struct {
+					Node struct{ ListedOn, MeasuresEndOn, PlannedEndOn string }
+				}
+			}
+		}
+		env.as("demo-environment-supervisor").mustData(`{ listEntries(where: {listType: EE_EIA_RECTIFICATION}) { edges { node { listedOn measuresEndOn plannedEndOn } } } }`, nil, &l)
+		if len(l.ListEntries.Edges) != 1 {
+			t.Fatalf("rectification listings: %+v", l)
+		}
+		if n := l.ListEntries.Edges[0].Node; n.ListedOn != reached.Format(time.DateOnly) || n.MeasuresEndOn != vocab.AddMonths(reached, 6).Format(time.DateOnly) ||
+			n.PlannedEndOn != vocab.AddMonths(reached, 60).Format(time.DateOnly) {
+			t.Errorf("rectification listing %+v: want listed %s, measures to %s, public to %s", n, reached.Format(time.DateOnly),
+				vocab.AddMonths(reached, 6).Format(time.DateOnly), vocab.AddMonths(reached, 60).Format(time.DateOnly))
+		}
 		banEnd := today.AddDate(1, 0, 0)
 		// Blacklisting a person needs a prior notice first: without one the ban is refused whole.
 		r := clerk.post(createEvent, map[string]any{"in": map[string]any{"departmentID": dep, "personID": setup.P.ID, "sourceSystem": "eia",
@@ -156,6 +175,14 @@ func TestEIAPointsListAndRefuseReports(t *testing.T) {
 		}
 		if n := env.count("list_entries", "list_type = 'EE_EIA_BLACKLIST' AND person_id IS NOT NULL"); n != 1 {
 			t.Errorf("%d blacklist listings, want 1", n)
+		}
+		// Points recorded during the ban are not scored, and the one ban stays one blacklist entry.
+		score("B2", "personID", setup.P.ID, 20, "弄虚作假", today, nil)
+		if n := env.count("list_entries", "list_type = 'EE_EIA_BLACKLIST' AND person_id IS NOT NULL"); n != 1 {
+			t.Errorf("%d blacklist listings after points during the ban, want 1", n)
+		}
+		if n := env.count("list_entries", "list_type = 'EE_EIA_RECTIFICATION' AND person_id IS NOT NULL"); n != 0 {
+			t.Errorf("points during a ban listed the person for rectification")
 		}
 	})
 }

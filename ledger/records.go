@@ -327,6 +327,9 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if err := notBefore(ctx, m, "listed_on", "removed_on"); err != nil {
 		return err
 	}
+	if err := notBefore(ctx, m, "listed_on", "measures_end_on"); err != nil {
+		return err
+	}
 	_, removed := m.RemovedOn()
 	_, reason := m.RemovalReason()
 	if removed && !reason {

@@ -62,6 +62,8 @@ const (
 	FieldPlannedEndOn = "planned_end_on"
 	// FieldRemovedOn holds the string denoting the removed_on field in the database.
 	FieldRemovedOn = "removed_on"
+	// FieldMeasuresEndOn holds the string denoting the measures_end_on field in the database.
+	FieldMeasuresEndOn = "measures_end_on"
 	// FieldObligationsMetOn holds the string denoting the obligations_met_on field in the database.
 	FieldObligationsMetOn = "obligations_met_on"
 	// FieldPublicityMinEnd holds the string denoting the publicity_min_end field in the database.
@@ -143,6 +145,7 @@ var Columns = []string{
 	FieldDecisionNo,
 	FieldPlannedEndOn,
 	FieldRemovedOn,
+	FieldMeasuresEndOn,
 	FieldObligationsMetOn,
 	FieldPublicityMinEnd,
 	FieldRepairable,
@@ -395,6 +398,11 @@ func ByPlannedEndOn(opts ...sql.OrderTermOption) OrderOption {
 // ByRemovedOn orders the results by the removed_on field.
 func ByRemovedOn(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRemovedOn, opts...).ToFunc()
+}
+
+// ByMeasuresEndOn orders the results by the measures_end_on field.
+func ByMeasuresEndOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMeasuresEndOn, opts...).ToFunc()
 }
 
 // ByObligationsMetOn orders the results by the obligations_met_on field.

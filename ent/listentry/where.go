@@ -141,6 +141,11 @@ func RemovedOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldRemovedOn, v))
 }
 
+// MeasuresEndOn applies equality check predicate on the "measures_end_on" field. It's identical to MeasuresEndOnEQ.
+func MeasuresEndOn(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldMeasuresEndOn, v))
+}
+
 // ObligationsMetOn applies equality check predicate on the "obligations_met_on" field. It's identical to ObligationsMetOnEQ.
 func ObligationsMetOn(v time.Time) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldEQ(FieldObligationsMetOn, v))
@@ -1004,6 +1009,56 @@ func RemovedOnIsNil() predicate.ListEntry {
 // RemovedOnNotNil applies the NotNil predicate on the "removed_on" field.
 func RemovedOnNotNil() predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldNotNull(FieldRemovedOn))
+}
+
+// MeasuresEndOnEQ applies the EQ predicate on the "measures_end_on" field.
+func MeasuresEndOnEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldEQ(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnNEQ applies the NEQ predicate on the "measures_end_on" field.
+func MeasuresEndOnNEQ(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNEQ(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnIn applies the In predicate on the "measures_end_on" field.
+func MeasuresEndOnIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIn(FieldMeasuresEndOn, vs...))
+}
+
+// MeasuresEndOnNotIn applies the NotIn predicate on the "measures_end_on" field.
+func MeasuresEndOnNotIn(vs ...time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotIn(FieldMeasuresEndOn, vs...))
+}
+
+// MeasuresEndOnGT applies the GT predicate on the "measures_end_on" field.
+func MeasuresEndOnGT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGT(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnGTE applies the GTE predicate on the "measures_end_on" field.
+func MeasuresEndOnGTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldGTE(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnLT applies the LT predicate on the "measures_end_on" field.
+func MeasuresEndOnLT(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLT(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnLTE applies the LTE predicate on the "measures_end_on" field.
+func MeasuresEndOnLTE(v time.Time) predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldLTE(FieldMeasuresEndOn, v))
+}
+
+// MeasuresEndOnIsNil applies the IsNil predicate on the "measures_end_on" field.
+func MeasuresEndOnIsNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldIsNull(FieldMeasuresEndOn))
+}
+
+// MeasuresEndOnNotNil applies the NotNil predicate on the "measures_end_on" field.
+func MeasuresEndOnNotNil() predicate.ListEntry {
+	return predicate.ListEntry(sql.FieldNotNull(FieldMeasuresEndOn))
 }
 
 // ObligationsMetOnEQ applies the EQ predicate on the "obligations_met_on" field.

@@ -662,6 +662,7 @@ var (
 		{Name: "decision_no", Type: field.TypeString, Size: 128},
 		{Name: "planned_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "removed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "measures_end_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "obligations_met_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "publicity_min_end", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "repairable", Type: field.TypeBool, Default: true},
@@ -678,19 +679,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "list_entries_departments_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[23]},
+				Columns:    []*schema.Column{ListEntriesColumns[24]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "list_entries_market_entities_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[24]},
+				Columns:    []*schema.Column{ListEntriesColumns[25]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "list_entries_natural_persons_list_entries",
-				Columns:    []*schema.Column{ListEntriesColumns[25]},
+				Columns:    []*schema.Column{ListEntriesColumns[26]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -704,17 +705,17 @@ var (
 			{
 				Name:    "listentry_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[3]},
+				Columns: []*schema.Column{ListEntriesColumns[25], ListEntriesColumns[3]},
 			},
 			{
 				Name:    "listentry_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[25]},
+				Columns: []*schema.Column{ListEntriesColumns[26]},
 			},
 			{
 				Name:    "listentry_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[23]},
+				Columns: []*schema.Column{ListEntriesColumns[24]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
@@ -724,7 +725,7 @@ var (
 			{
 				Name:    "listentry_department_id_decision_no",
 				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[23], ListEntriesColumns[16]},
+				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[16]},
 			},
 		},
 	}

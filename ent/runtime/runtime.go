@@ -1523,7 +1523,7 @@ func init() {
 		}
 	}()
 	// listentryDescRepairable is the schema descriptor for repairable field.
-	listentryDescRepairable := listentryFields[9].Descriptor()
+	listentryDescRepairable := listentryFields[10].Descriptor()
 	// listentry.DefaultRepairable holds the default value on creation for the repairable field.
 	listentry.DefaultRepairable = listentryDescRepairable.Default.(bool)
 	marketentityMixin := schema.MarketEntity{}.Mixin()

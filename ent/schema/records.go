@@ -204,6 +204,8 @@ func (ListEntry) Fields() []ent.Field {
 		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Listing decision number (列入决定书文号)."),
 		field.Time("planned_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Planned end of the listing (届满日期), its last day (inclusive): at most the listing date plus the list rule's maximum months (民法典 art. 202 month counting), which is the default."),
 		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().Comment("Date removed (移出日期)."),
+		field.Time("measures_end_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Last day its measures (joint punishment, the evaluation's gates) apply, when shorter than its publicity: an EIA rectification listing restricts for 6 months but is public for 5 years (domain.md §3.5)."),
 		field.Time("obligations_met_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
 			Comment("Day the subject met the obligations behind the listing — for the wage-arrears list, the day the arrears were paid; a list whose rule counts the minimum from it allows no early removal before."),
 		field.Time("publicity_min_end").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().

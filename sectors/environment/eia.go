@@ -36,6 +36,7 @@ type EIAState struct {
 	CyclePoints     int       // points in the current cycle
 	CycleStart      time.Time // start of the current cycle
 	RestrictedFrom  time.Time // the day the points reached the restriction threshold, if they did
+	BannedFrom      time.Time // the first day of the ban in force, when blacklisted
 	RestrictedUntil time.Time // the last day of the rectification restriction (inclusive), if any
 }
 

@@ -163,13 +163,15 @@ func SpanOf(r *ent.PublicityRule, start time.Time, met *time.Time) Span {
 }
 
 // ActiveListing selects the list entries in force on day that carry consequences: published,
-// not under objection or exempt, listed by day and neither removed nor past their planned end.
+// not under objection or exempt, listed by day and neither removed nor past their planned end
+// or the end of their measures (publicity and punishment are separate: domain.md §3.5).
 // Joint punishment and the evaluation read listings through it.
 func ActiveListing(day time.Time) predicate.ListEntry {
 	return listentry.And(listentry.StatusEQ(vocab.Published), listentry.UnderObjection(false),
 		listentry.Or(listentry.ExemptionIsNil(), listentry.Exemption("")),
 		listentry.RemovedOnIsNil(), listentry.ListedOnLTE(day),
-		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)))
+		listentry.Or(listentry.PlannedEndOnIsNil(), listentry.PlannedEndOnGTE(day)),
+		listentry.Or(listentry.MeasuresEndOnIsNil(), listentry.MeasuresEndOnGTE(day)))
 }
 
 // nothing is a predicate no row satisfies.

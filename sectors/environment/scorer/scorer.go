@@ -104,15 +104,32 @@ func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 			opened = *sp.FileOpenedOn
 		}
 	}
+	// Bans first: no points are scored during a ban (domain.md §3.5).
+	type span struct{ from, until time.Time }
+	var bans []span
+	var bannedFrom time.Time
+	for _, r := range rows {
+		if r.Category == "BAN" && r.ExpiresOn != nil && !r.EffectiveFrom.After(day) {
+			bans = append(bans, span{r.EffectiveFrom, *r.ExpiresOn})
+			if r.ExpiresOn.After(banUntil) {
+				banUntil, bannedFrom = *r.ExpiresOn, r.EffectiveFrom
+			}
+		}
+	}
+	duringBan := func(on time.Time) bool {
+		for _, b := range bans {
+			if !on.Before(b.from) && on.Before(b.until) {
+				return true
+			}
+		}
+		return false
+	}
 	var acts []environment.EIAPoints
 	for _, r := range rows {
 		if opened.IsZero() {
 			opened = r.EffectiveFrom
 		}
-		if r.Category == "BAN" {
-			if r.ExpiresOn != nil && r.ExpiresOn.After(banUntil) && !r.EffectiveFrom.After(day) {
-				banUntil = *r.ExpiresOn
-			}
+		if r.Category == "BAN" || duringBan(r.EffectiveFrom) {
 			continue
 		}
 		acts = append(acts, environment.EIAPoints{Points: r.Points, On: r.EffectiveFrom})
@@ -121,7 +138,11 @@ func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 	if err != nil {
 		return environment.EIAState{}, err
 	}
-	return environment.EvaluateEIA(scale, opened, acts, banUntil, day), nil
+	st := environment.EvaluateEIA(scale, opened, acts, banUntil, day)
+	if st.Status == environment.EIABlacklisted {
+		st.BannedFrom = bannedFrom
+	}
+	return st, nil
 }
 
 func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
@@ -133,13 +154,16 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 	if err != nil {
 		return err
 	}
+	// One listing per restriction and per ban, dated the day the threshold was reached or the
+	// ban began — however many events are recorded while it lasts. The listing is public for
+	// its rule's 5 years; its measures last as long as the restriction or the ban.
 	var listType listentry.ListType
 	var listed, end time.Time
 	switch st.Status {
 	case environment.EIARestricted:
 		listType, listed, end = listentry.ListTypeEE_EIA_RECTIFICATION, st.RestrictedFrom, st.RestrictedUntil
 	case environment.EIABlacklisted:
-		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, ev.EffectiveFrom
+		listType, listed = listentry.ListTypeEE_EIA_BLACKLIST, st.BannedFrom
 	default:
 		return nil
 	}
@@ -157,7 +181,7 @@ func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 		SetBasis("《建设项目环境影响报告书（表）编制单位和编制人员失信行为记分办法（试行）》").
 		SetDecisionNo(fmt.Sprintf("环评记分〔%d〕%s", listed.Year(), key))
 	if !end.IsZero() {
-		create.SetPlannedEndOn(end)
+		create.SetMeasuresEndOn(end)
 	}
 	if ev.EntityID != 0 {
 		create.SetEntityID(ev.EntityID)
