@@ -204,3 +204,37 @@ func TestGovernmentIntegrityRecords(t *testing.T) {
 		}
 	}
 }
+
+// The environmental score starts from the score imported from the provincial system when one
+// exists (domain.md §3.1, issue 13 point 7): the events after the import are added to it, those
+// before are already in it; the entity keeps one current rolling score, fed by the environment
+// department's events only (a rating of the scheme is the environment's, whoever names it).
+func TestEnvironmentalScoreStartsFromTheImportedScore(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-environment-clerk")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某印染有限公司"}) { id } }`, nil, &ent)
+		dep := env.departmentID("environment-320500")
+		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "js-env-import",
+			sourceRecordID: "IMP-1", scheme: ENV_CREDIT_JS, grade: "GREEN", score: 11, period: "2026H1", validFrom: $on}) { id } }`,
+			map[string]any{"d": dep, "e": ent.CreateMarketEntity.ID, "on": todayMinus(60)}, nil)
+		event := func(src string, points, daysAgo int) {
+			clerk.mustData(createEvent, map[string]any{"in": map[string]any{"departmentID": dep, "entityID": ent.CreateMarketEntity.ID,
+				"sourceSystem": "js-env", "sourceRecordID": src, "scheme": "ENV_CREDIT_JS", "points": points, "category": "超标排放",
+				"effectiveFrom": todayMinus(daysAgo)}}, nil)
+		}
+		event("BEFORE", -2, 90) // already in the imported 11
+		event("AFTER", -3, 10)  // 11 − 3 = 8
+		var out struct {
+			SectorRatings struct {
+				Edges []struct{ Node struct{ Score float64 } }
+			}
+		}
+		clerk.mustData(`query($id: ID!) { sectorRatings(where: {entityID: $id, scheme: ENV_CREDIT_JS, period: "ROLLING"}) { edges { node { score } } } }`,
+			map[string]any{"id": ent.CreateMarketEntity.ID}, &out)
+		if len(out.SectorRatings.Edges) != 1 || out.SectorRatings.Edges[0].Node.Score != 8 {
+			t.Errorf("rolling scores %+v, want one of 8 (imported 11, then −3)", out.SectorRatings.Edges)
+		}
+	})
+}

@@ -47,9 +47,23 @@ type Event struct {
 // Score is the dynamic score at a day: the scale's initial score (9) plus every event in effect,
 // capped at its maximum (12).
 func Score(scale vocab.ScaleParams, events []Event, at time.Time) int {
-	s := scale.InitialScore
+	return ScoreFrom(scale, Base{Score: scale.InitialScore}, events, at)
+}
+
+// Base is where a score starts: the scale's initial score, or a score imported from the
+// provincial system as of a day (Since), which already holds the events before it.
+type Base struct {
+	Score int
+	Since time.Time // zero for the initial score
+}
+
+// ScoreFrom is the dynamic score at a day starting from base: the events in effect that take
+// effect after base.Since are added, capped at the scale's maximum.
+func ScoreFrom(scale vocab.ScaleParams, base Base, events []Event, at time.Time) int {
+	s := base.Score
 	for _, e := range events {
-		if e.EffectiveFrom.After(at) || !e.ExpiresOn.IsZero() && !e.ExpiresOn.After(at) {
+		if e.EffectiveFrom.After(at) || !e.ExpiresOn.IsZero() && !e.ExpiresOn.After(at) ||
+			!base.Since.IsZero() && !e.EffectiveFrom.After(base.Since) {
 			continue
 		}
 		s += e.Points

@@ -105,3 +105,23 @@ func TestColourFollowsTheScaleVersion(t *testing.T) {
 		t.Errorf("11 under today's version = %s, want GREEN", got)
 	}
 }
+
+// A score imported as of a day holds the events before it; later events are added, capped.
+func TestScoreFromAnImportedBase(t *testing.T) {
+	events := []Event{{Points: -2, EffectiveFrom: d("2025-12-01")}, {Points: -3, EffectiveFrom: d("2026-03-01")},
+		{Points: 5, EffectiveFrom: d("2026-04-01")}, {Points: -1, EffectiveFrom: d("2026-01-01")}}
+	for _, tt := range []struct {
+		base Base
+		at   string
+		want int
+	}{
+		{Base{Score: 9}, "2026-02-01", 6},                           // no import: 9 − 2 − 1
+		{Base{Score: 11, Since: d("2026-01-01")}, "2026-02-01", 11}, // the import holds both
+		{Base{Score: 11, Since: d("2026-01-01")}, "2026-03-15", 8},
+		{Base{Score: 11, Since: d("2026-01-01")}, "2026-05-01", 12}, // capped at the maximum
+	} {
+		if got := ScoreFrom(envScale, tt.base, events, d(tt.at)); got != tt.want {
+			t.Errorf("from %+v at %s: %d, want %d", tt.base, tt.at, got, tt.want)
+		}
+	}
+}

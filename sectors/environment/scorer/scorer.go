@@ -62,8 +62,32 @@ func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (
 	if err != nil {
 		return 0, "", err
 	}
-	s := environment.Score(scale, events, day)
+	base, err := importedBase(ctx, c, entityID, day)
+	if err != nil {
+		return 0, "", err
+	}
+	if base.Since.IsZero() {
+		base.Score = scale.InitialScore
+	}
+	s := environment.ScoreFrom(scale, base, events, day)
 	return s, environment.ColourOf(scale, s), nil
+}
+
+// importedBase is the entity's newest environmental credit score imported from the provincial
+// system (a rating of the scheme not derived here) in force on day: the score starts from it,
+// and the events after it are added. Zero when there is none: the scale's initial score.
+func importedBase(ctx context.Context, c *ent.Client, entityID int, day time.Time) (environment.Base, error) {
+	r, err := c.SectorRating.Query().Where(sectorrating.EntityID(entityID), sectorrating.SchemeEQ(sectorrating.SchemeENV_CREDIT_JS),
+		sectorrating.SourceSystemNEQ(source), sectorrating.ScoreNotNil(), sectorrating.ValidFromLTE(day),
+		sectorrating.StatusEQ(vocab.Published)).
+		Order(ent.Desc(sectorrating.FieldValidFrom), ent.Desc(sectorrating.FieldID)).First(authz.AsSystem(ctx))
+	switch {
+	case ent.IsNotFound(err):
+		return environment.Base{}, nil
+	case err != nil:
+		return environment.Base{}, err
+	}
+	return environment.Base{Score: int(*r.Score), Since: r.ValidFrom}, nil
 }
 
 func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
