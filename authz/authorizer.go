@@ -144,7 +144,7 @@ type Authorizer struct {
 	mu       sync.Mutex // serialises reloads and writes
 	enforcer atomic.Pointer[casbin.Enforcer]
 	digest   string
-	cache    sync.Map // subject → *Permissions, for the current enforcer
+	cache    sync.Map // subject → cached, each tagged with the enforcer it was derived from
 	// lastForced is when Known last reloaded the policy for an unknown subject (UnixNano).
 	lastForced atomic.Int64
 }
@@ -345,8 +345,15 @@ func (a *Authorizer) Enforce(sub, dom string, obj Resource, act Action) bool {
 
 // Permissions derives, once per subject and policy version, everything a subject may do.
 func (a *Authorizer) Permissions(sub string) *Permissions {
-	if p, ok := a.cache.Load(sub); ok {
-		return p.(*Permissions)
+	// Derive from one enforcer and cache the result under it: a reload between reading the
+	// enforcer and storing the result must not leave rights of the old policy in the cache.
+	e := a.enforcer.Load()
+	if c, ok := a.cache.Load(sub); ok && c.(cached).e == e {
+		return c.(cached).p
+	}
+	enforce := func(dom string, obj Resource, act Action) bool {
+		ok, err := e.Enforce(sub, dom, string(obj), string(act))
+		return err == nil && ok
 	}
 	p := &Permissions{Subject: sub, read: map[vocab.Sector]bool{}, public: map[vocab.Sector]bool{},
 		write: map[vocab.Sector]bool{}, decide: map[vocab.Sector]bool{}, audit: map[string]bool{},
@@ -355,27 +362,33 @@ func (a *Authorizer) Permissions(sub string) *Permissions {
 		dom := DepartmentCode(home)
 		for _, s := range AllSectors {
 			res := RecordsOf(s)
-			p.read[s] = p.read[s] || a.Enforce(sub, dom, res, Read)
-			p.public[s] = p.public[s] || a.Enforce(sub, dom, res, ReadPublic)
-			p.write[s] = p.write[s] || a.Enforce(sub, dom, res, Write)
-			p.decide[s] = p.decide[s] || a.Enforce(sub, dom, res, Decide)
+			p.read[s] = p.read[s] || enforce(dom, res, Read)
+			p.public[s] = p.public[s] || enforce(dom, res, ReadPublic)
+			p.write[s] = p.write[s] || enforce(dom, res, Write)
+			p.decide[s] = p.decide[s] || enforce(dom, res, Decide)
 		}
-		p.RegistryRead = p.RegistryRead || a.Enforce(sub, dom, Registry, Read)
-		p.RegistryReadPublic = p.RegistryReadPublic || a.Enforce(sub, dom, Registry, ReadPublic)
-		p.RegistryWrite = p.RegistryWrite || a.Enforce(sub, dom, Registry, Write)
-		p.ManageDepartments = p.ManageDepartments || a.Enforce(sub, dom, Departments, Manage)
-		p.ManageLists = p.ManageLists || a.Enforce(sub, dom, Lists, Manage)
-		p.PersonalData = p.PersonalData || a.Enforce(sub, dom, PersonalData, Read)
-		p.ManagePolicy = p.ManagePolicy || a.Enforce(sub, dom, Policy, Manage)
-		p.ManageTokens = p.ManageTokens || a.Enforce(sub, dom, Tokens, Manage)
-		if a.Enforce(sub, dom, AuditLog, Read) {
+		p.RegistryRead = p.RegistryRead || enforce(dom, Registry, Read)
+		p.RegistryReadPublic = p.RegistryReadPublic || enforce(dom, Registry, ReadPublic)
+		p.RegistryWrite = p.RegistryWrite || enforce(dom, Registry, Write)
+		p.ManageDepartments = p.ManageDepartments || enforce(dom, Departments, Manage)
+		p.ManageLists = p.ManageLists || enforce(dom, Lists, Manage)
+		p.PersonalData = p.PersonalData || enforce(dom, PersonalData, Read)
+		p.ManagePolicy = p.ManagePolicy || enforce(dom, Policy, Manage)
+		p.ManageTokens = p.ManageTokens || enforce(dom, Tokens, Manage)
+		if enforce(dom, AuditLog, Read) {
 			p.audit[dom] = true
 		}
-		roles, _ := a.enforcer.Load().GetRolesForUser(sub, dom)
+		roles, _ := e.GetRolesForUser(sub, dom)
 		if slices.Contains(roles, RoleAuditor) {
 			p.Auditor = true
 		}
 	}
-	a.cache.Store(sub, p)
+	a.cache.Store(sub, cached{e: e, p: p})
 	return p
+}
+
+// cached is a subject's permissions and the enforcer they were derived from.
+type cached struct {
+	e *casbin.Enforcer
+	p *Permissions
 }

@@ -248,3 +248,21 @@ func TestSubjectsCannotCollide(t *testing.T) {
 		t.Error("a negative lifetime was accepted")
 	}
 }
+
+// No stale rights under concurrent reads: a reader that derived a subject's permissions from the
+// old enforcer and stores them after a reload (the interleaving a slow reader meets under load)
+// must not make the old policy's rights current again. The interleaving is played step by step.
+func TestPolicyChangeIsNotUndoneByALateRead(t *testing.T) {
+	a := testEnforcer(t)
+	sub := TokenSubject("labour-clerk")
+	old := a.enforcer.Load()
+	stale := a.Permissions(sub) // derived from the old policy: no market writes
+	bind := Rule{PType: "g", V: [4]string{sub, RoleClerk, "market"}}
+	if err := a.AddRule(context.Background(), bind); err != nil { // reloads and clears the cache
+		t.Fatal(err)
+	}
+	a.cache.Store(sub, cached{e: old, p: stale}) // the slow reader's late store
+	if !a.Permissions(sub).CanWrite(vocab.Market) {
+		t.Fatal("a late store of permissions derived from the old policy made them current again")
+	}
+}
