@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,15 @@ func TestJointPunishmentReachesTheLegalRepresentative(t *testing.T) {
 			map[string]any{"d": env.departmentID("market-320500"), "e": setup.E1.ID, "on": today.AddDate(0, -1, 0).Format(time.DateOnly)}, &listed)
 		if listed.CreateListEntry.Entity.RiskTier != "D" {
 			t.Errorf("tier right after the listing = %q, want D (recomputed in the same transaction)", listed.CreateListEntry.Entity.RiskTier)
+		}
+		var ev struct {
+			Node struct {
+				Evaluation struct{ Gates, GateLabels []string }
+			}
+		}
+		clerk.mustData(`query($id: ID!) { node(id: $id) { ... on MarketEntity { evaluation { gates gateLabels } } } }`, map[string]any{"id": setup.E1.ID}, &ev)
+		if g := ev.Node.Evaluation; len(g.GateLabels) != len(g.Gates) || len(g.Gates) == 0 || !strings.Contains(g.GateLabels[0], "严重失信名单") {
+			t.Errorf("evaluation explanation %+v: want Chinese labels beside the gates", g)
 		}
 		// The legal representative is reached only once given prior notice (domain.md §7).
 		if r := restr("demo-labour-clerk", map[string]any{"p": setup.P.ID, "purpose": "BIDDING"}); len(r.Restrictions) != 0 {

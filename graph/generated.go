@@ -386,6 +386,7 @@ type ComplexityRoot struct {
 
 	Evaluation struct {
 		Components func(childComplexity int) int
+		GateLabels func(childComplexity int) int
 		Gates      func(childComplexity int) int
 		Grade      func(childComplexity int) int
 		RuleSet    func(childComplexity int) int
@@ -397,7 +398,9 @@ type ComplexityRoot struct {
 	EvaluationComponent struct {
 		NormalisedScore func(childComplexity int) int
 		Scheme          func(childComplexity int) int
+		SchemeLabel     func(childComplexity int) int
 		Sector          func(childComplexity int) int
+		SectorLabel     func(childComplexity int) int
 		SourceGrade     func(childComplexity int) int
 		Weight          func(childComplexity int) int
 	}
@@ -2719,6 +2722,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Evaluation.Components(childComplexity), true
+	case "Evaluation.gateLabels":
+		if e.ComplexityRoot.Evaluation.GateLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Evaluation.GateLabels(childComplexity), true
 	case "Evaluation.gates":
 		if e.ComplexityRoot.Evaluation.Gates == nil {
 			break
@@ -2768,12 +2777,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EvaluationComponent.Scheme(childComplexity), true
+	case "EvaluationComponent.schemeLabel":
+		if e.ComplexityRoot.EvaluationComponent.SchemeLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.SchemeLabel(childComplexity), true
 	case "EvaluationComponent.sector":
 		if e.ComplexityRoot.EvaluationComponent.Sector == nil {
 			break
 		}
 
 		return e.ComplexityRoot.EvaluationComponent.Sector(childComplexity), true
+	case "EvaluationComponent.sectorLabel":
+		if e.ComplexityRoot.EvaluationComponent.SectorLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EvaluationComponent.SectorLabel(childComplexity), true
 	case "EvaluationComponent.sourceGrade":
 		if e.ComplexityRoot.EvaluationComponent.SourceGrade == nil {
 			break
@@ -7190,6 +7211,8 @@ func (ec *executionContext) childFields_Evaluation(ctx context.Context, field gr
 		return ec.fieldContext_Evaluation_components(ctx, field)
 	case "gates":
 		return ec.fieldContext_Evaluation_gates(ctx, field)
+	case "gateLabels":
+		return ec.fieldContext_Evaluation_gateLabels(ctx, field)
 	case "ruleSet":
 		return ec.fieldContext_Evaluation_ruleSet(ctx, field)
 	}
@@ -7202,6 +7225,10 @@ func (ec *executionContext) childFields_EvaluationComponent(ctx context.Context,
 		return ec.fieldContext_EvaluationComponent_sector(ctx, field)
 	case "scheme":
 		return ec.fieldContext_EvaluationComponent_scheme(ctx, field)
+	case "schemeLabel":
+		return ec.fieldContext_EvaluationComponent_schemeLabel(ctx, field)
+	case "sectorLabel":
+		return ec.fieldContext_EvaluationComponent_sectorLabel(ctx, field)
 	case "sourceGrade":
 		return ec.fieldContext_EvaluationComponent_sourceGrade(ctx, field)
 	case "normalisedScore":
@@ -18053,6 +18080,29 @@ func (ec *executionContext) fieldContext_Evaluation_gates(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Evaluation", field, false, false, "String")
 }
 
+func (ec *executionContext) _Evaluation_gateLabels(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Evaluation_gateLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GateLabels(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Evaluation_gateLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Evaluation", field, true, false, "String")
+}
+
 func (ec *executionContext) _Evaluation_ruleSet(ctx context.Context, field graphql.CollectedField, obj *vocab.Result) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18120,6 +18170,52 @@ func (ec *executionContext) _EvaluationComponent_scheme(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_EvaluationComponent_scheme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EvaluationComponent", field, false, false, "String")
+}
+
+func (ec *executionContext) _EvaluationComponent_schemeLabel(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_schemeLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SchemeLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_schemeLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, true, false, "String")
+}
+
+func (ec *executionContext) _EvaluationComponent_sectorLabel(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EvaluationComponent_sectorLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SectorLabel(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EvaluationComponent_sectorLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EvaluationComponent", field, true, false, "String")
 }
 
 func (ec *executionContext) _EvaluationComponent_sourceGrade(ctx context.Context, field graphql.CollectedField, obj *vocab.Component) (ret graphql.Marshaler) {
@@ -66239,6 +66335,11 @@ func (ec *executionContext) _Evaluation(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "gateLabels":
+			out.Values[i] = ec._Evaluation_gateLabels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "ruleSet":
 			out.Values[i] = ec._Evaluation_ruleSet(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66279,6 +66380,16 @@ func (ec *executionContext) _EvaluationComponent(ctx context.Context, sel ast.Se
 			}
 		case "scheme":
 			out.Values[i] = ec._EvaluationComponent_scheme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "schemeLabel":
+			out.Values[i] = ec._EvaluationComponent_schemeLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sectorLabel":
+			out.Values[i] = ec._EvaluationComponent_sectorLabel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -90,6 +90,34 @@ type Gate struct {
 	Cap      Tier     `json:"cap"`
 }
 
+// severityLabels are the severities in Chinese.
+var severityLabels = map[Severity]string{Minor: "轻微", General: "一般", Serious: "严重"}
+
+// Label is the gate in Chinese, for the officials who read the explanation: what fired it and
+// the tier it caps to.
+func (g Gate) Label() string {
+	what := map[GateKind]string{ActiveListing: "存在有效的%s失信名单", UnrepairedPenalty: "存在公示中未修复的%s失信行政处罚"}[g.Kind]
+	if what == "" {
+		return g.Name
+	}
+	return fmt.Sprintf(what, severityLabels[g.Severity]) + "：风险等级最高为" + string(g.Cap) + "类"
+}
+
+// SchemeLabels are the rating and score schemes in Chinese (domain.md §3).
+var SchemeLabels = map[string]string{
+	"ENV_CREDIT_JS":          "江苏省企业环保信用评价",
+	"EIA_PROVIDER_POINTS":    "环评编制单位失信记分",
+	"EIA_POINTS":             "环评失信记分",
+	"LABOUR_INTEGRITY":       "企业劳动保障守法诚信等级",
+	"TRANSPORT_OPERATOR_JS":  "道路运输企业质量信誉考核",
+	"TRANSPORT_CONSTRUCTION": "交通运输建设市场信用评价",
+	"MARKET_RISK_CLASS":      "企业信用风险分类",
+}
+
+// SectorLabels are the sectors in Chinese.
+var SectorLabels = map[Sector]string{Environment: "生态环境", Labour: "人力资源社会保障", Transport: "交通运输",
+	Market: "市场监管", CreditOffice: "省信用办"}
+
 // Component is one rating's part in the score.
 type Component struct {
 	Sector          Sector  `json:"sector"`
@@ -99,6 +127,17 @@ type Component struct {
 	Weight          float64 `json:"weight"`
 }
 
+// SchemeLabel is the component's scheme in Chinese (the code when none is known).
+func (c Component) SchemeLabel() string {
+	if l, ok := SchemeLabels[c.Scheme]; ok {
+		return l
+	}
+	return c.Scheme
+}
+
+// SectorLabel is the component's sector in Chinese.
+func (c Component) SectorLabel() string { return SectorLabels[c.Sector] }
+
 // Result is an evaluation with its explanation.
 type Result struct {
 	Tier       Tier        `json:"tier"`
@@ -107,7 +146,19 @@ type Result struct {
 	ScoreTier  Tier        `json:"scoreTier"`
 	Components []Component `json:"components"`
 	Gates      []string    `json:"gates"`
-	RuleSet    string      `json:"ruleSet"`
+	// FiredLabels are the fired gates in Chinese, in the order of Gates (absent from
+	// evaluations stored before labels existed).
+	FiredLabels []string `json:"gateLabels,omitempty"`
+	RuleSet     string   `json:"ruleSet"`
+}
+
+// GateLabels are the fired gates in Chinese, or their names for an evaluation stored before
+// labels existed (the next recompute adds them).
+func (r Result) GateLabels() []string {
+	if len(r.FiredLabels) == len(r.Gates) {
+		return r.FiredLabels
+	}
+	return r.Gates
 }
 
 // Validate checks a rule set before it is stored or used.

@@ -44,7 +44,7 @@ type Input struct {
 
 // Evaluate applies a rule set to one entity's inputs.
 func Evaluate(rs vocab.RuleSet, in Input) vocab.Result {
-	res := vocab.Result{RuleSet: rs.Name, Components: []vocab.Component{}, Gates: []string{}}
+	res := vocab.Result{RuleSet: rs.Name, Components: []vocab.Component{}, Gates: []string{}, FiredLabels: []string{}}
 	var sum, weights float64
 	for _, r := range in.Ratings {
 		scale, ok := rs.Scales[r.Scheme]
@@ -79,6 +79,7 @@ func Evaluate(rs vocab.RuleSet, in Input) vocab.Result {
 			continue
 		}
 		res.Gates = append(res.Gates, g.Name)
+		res.FiredLabels = append(res.FiredLabels, g.Label())
 		if worse(g.Cap, res.Tier) {
 			res.Tier = g.Cap
 		}

@@ -2,7 +2,9 @@ package evaluation
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -66,6 +68,30 @@ func TestRuleSetValidate(t *testing.T) {
 	for i, rs := range bad {
 		if rs.Validate() == nil {
 			t.Errorf("rule set %d accepted", i)
+		}
+	}
+}
+
+// Explanations carry Chinese labels beside the codes (issue 13 point 8): every gate of the
+// default rule set and every scheme a rating may have, from the tables themselves.
+func TestExplanationsHaveChineseLabels(t *testing.T) {
+	hasHan := func(s string) bool {
+		for _, r := range s {
+			if unicode.Is(unicode.Han, r) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range DefaultRuleSet().Gates {
+		if l := g.Label(); !hasHan(l) || !strings.Contains(l, string(g.Cap)) {
+			t.Errorf("gate %q: label %q", g.Name, l)
+		}
+	}
+	for scheme, sector := range vocab.SchemeSectors {
+		c := vocab.Component{Scheme: scheme, Sector: sector}
+		if !hasHan(c.SchemeLabel()) || !hasHan(c.SectorLabel()) {
+			t.Errorf("scheme %s (%s): labels %q %q", scheme, sector, c.SchemeLabel(), c.SectorLabel())
 		}
 	}
 }
