@@ -137,16 +137,14 @@ func (ss sockets) watch(ctx context.Context, s *socket) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			return
 		case <-t.C:
-		}
-		if _, err := ss.tokens.Authenticate(ctx, s.header); errors.Is(err, derrors.Unauthenticated) {
-			ss.logger.InfoContext(ctx, "websocket closed: token no longer valid")
-			s.end(closeUnauthorized)
-			return
+			if _, err := ss.tokens.Authenticate(ctx, s.header); errors.Is(err, derrors.Unauthenticated) {
+				ss.logger.InfoContext(ctx, "websocket closed: token no longer valid")
+				s.end(closeUnauthorized) // cancels ctx: the loop ends
+			}
 		}
 	}
 }

@@ -47,30 +47,28 @@ const (
 // reviews — first a writer without the decide permission (初审), then on re-review a writer
 // with it (复审), the role above. No other sector's department takes any step.
 var Transitions = workflow.Machine[State]{
-	repairapplication.StateDRAFT: {
-		{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant, Duty: dutyApply},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateSUBMITTED: {
-		{To: repairapplication.StateACCEPTED, Actor: authz.CreditOffice, Duty: dutyAccept},
-		{To: repairapplication.StateNEEDS_SUPPLEMENT, Actor: authz.CreditOffice, Reason: true, Duty: dutyAccept},
-		{To: repairapplication.StateNOT_ACCEPTED, Actor: authz.CreditOffice, Reason: true, Duty: dutyAccept},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateNEEDS_SUPPLEMENT: {
-		{To: repairapplication.StateSUBMITTED, Actor: authz.Applicant, Duty: dutyApply},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateACCEPTED: {
-		{To: repairapplication.StateINITIAL_APPROVED, Actor: authz.InitialReviewer, Duty: dutyReview},
-		{To: repairapplication.StateINITIAL_REJECTED, Actor: authz.InitialReviewer, Reason: true, Duty: dutyReview},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateINITIAL_APPROVED: {
-		{To: repairapplication.StateUNDER_AUTHORITY_REVIEW, Actor: authz.InitialReviewer, Duty: dutyReview},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateUNDER_AUTHORITY_REVIEW: {
-		{To: repairapplication.StateAPPROVED, Actor: authz.Decider, Duty: dutyDecide},
-		{To: repairapplication.StateDENIED, Actor: authz.Decider, Reason: true, Duty: dutyDecide},
-		{To: repairapplication.StateWITHDRAWN, Actor: authz.Applicant, Duty: dutyApply}},
-	repairapplication.StateAPPROVED:  {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice, Duty: dutyExecute}},
-	repairapplication.StateCOMPLETED: {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true, Duty: dutyExecute}},
+	repairapplication.StateDRAFT:                  {apply(repairapplication.StateSUBMITTED), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateSUBMITTED:              {accept(repairapplication.StateACCEPTED, false), accept(repairapplication.StateNEEDS_SUPPLEMENT, true), accept(repairapplication.StateNOT_ACCEPTED, true), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateNEEDS_SUPPLEMENT:       {apply(repairapplication.StateSUBMITTED), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateACCEPTED:               {review(repairapplication.StateINITIAL_APPROVED, false), review(repairapplication.StateINITIAL_REJECTED, true), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateINITIAL_APPROVED:       {review(repairapplication.StateUNDER_AUTHORITY_REVIEW, false), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateUNDER_AUTHORITY_REVIEW: {decide(repairapplication.StateAPPROVED, false), decide(repairapplication.StateDENIED, true), apply(repairapplication.StateWITHDRAWN)},
+	repairapplication.StateAPPROVED:               {{To: repairapplication.StateCOMPLETED, Actor: authz.CreditOffice, Duty: dutyExecute}},
+	repairapplication.StateCOMPLETED:              {{To: repairapplication.StateREVOKED, Actor: authz.CreditOffice, Reason: true, Duty: dutyExecute}},
+}
+
+// The steps of each duty: who takes them, and whether a reason is required (refusals).
+func apply(to State) workflow.Edge[State] {
+	return workflow.Edge[State]{To: to, Actor: authz.Applicant, Duty: dutyApply}
+}
+func accept(to State, reason bool) workflow.Edge[State] {
+	return workflow.Edge[State]{To: to, Actor: authz.CreditOffice, Reason: reason, Duty: dutyAccept}
+}
+func review(to State, reason bool) workflow.Edge[State] {
+	return workflow.Edge[State]{To: to, Actor: authz.InitialReviewer, Reason: reason, Duty: dutyReview}
+}
+func decide(to State, reason bool) workflow.Edge[State] {
+	return workflow.Edge[State]{To: to, Actor: authz.Decider, Reason: reason, Duty: dutyDecide}
 }
 
 // separate refuses a step whose duty the viewer may not take because it took another duty of
