@@ -569,6 +569,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldDueOn:          {Type: field.TypeTime, Column: objection.FieldDueOn},
 			objection.FieldForwardBy:      {Type: field.TypeTime, Column: objection.FieldForwardBy},
 			objection.FieldDecisionReason: {Type: field.TypeString, Column: objection.FieldDecisionReason},
+			objection.FieldCorrection:     {Type: field.TypeString, Column: objection.FieldCorrection},
+			objection.FieldCorrectedOn:    {Type: field.TypeTime, Column: objection.FieldCorrectedOn},
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
@@ -4698,6 +4700,16 @@ func (f *ObjectionFilter) WhereForwardBy(p entql.TimeP) {
 // WhereDecisionReason applies the entql string predicate on the decision_reason field.
 func (f *ObjectionFilter) WhereDecisionReason(p entql.StringP) {
 	f.Where(p.Field(objection.FieldDecisionReason))
+}
+
+// WhereCorrection applies the entql string predicate on the correction field.
+func (f *ObjectionFilter) WhereCorrection(p entql.StringP) {
+	f.Where(p.Field(objection.FieldCorrection))
+}
+
+// WhereCorrectedOn applies the entql time.Time predicate on the corrected_on field.
+func (f *ObjectionFilter) WhereCorrectedOn(p entql.TimeP) {
+	f.Where(p.Field(objection.FieldCorrectedOn))
 }
 
 // WhereHistory applies the entql json.RawMessage predicate on the history field.

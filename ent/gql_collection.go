@@ -5219,6 +5219,16 @@ func (_q *ObjectionQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				selectedFields = append(selectedFields, objection.FieldDecisionReason)
 				fieldSeen[objection.FieldDecisionReason] = struct{}{}
 			}
+		case "correction":
+			if _, ok := fieldSeen[objection.FieldCorrection]; !ok {
+				selectedFields = append(selectedFields, objection.FieldCorrection)
+				fieldSeen[objection.FieldCorrection] = struct{}{}
+			}
+		case "correctedOn":
+			if _, ok := fieldSeen[objection.FieldCorrectedOn]; !ok {
+				selectedFields = append(selectedFields, objection.FieldCorrectedOn)
+				fieldSeen[objection.FieldCorrectedOn] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:

@@ -10894,6 +10894,35 @@ type ObjectionWhereInput struct {
 	DecisionReasonEqualFold    *string  `json:"decisionReasonEqualFold,omitempty"`
 	DecisionReasonContainsFold *string  `json:"decisionReasonContainsFold,omitempty"`
 
+	// "correction" field predicates.
+	Correction             *string  `json:"correction,omitempty"`
+	CorrectionNEQ          *string  `json:"correctionNEQ,omitempty"`
+	CorrectionIn           []string `json:"correctionIn,omitempty"`
+	CorrectionNotIn        []string `json:"correctionNotIn,omitempty"`
+	CorrectionGT           *string  `json:"correctionGT,omitempty"`
+	CorrectionGTE          *string  `json:"correctionGTE,omitempty"`
+	CorrectionLT           *string  `json:"correctionLT,omitempty"`
+	CorrectionLTE          *string  `json:"correctionLTE,omitempty"`
+	CorrectionContains     *string  `json:"correctionContains,omitempty"`
+	CorrectionHasPrefix    *string  `json:"correctionHasPrefix,omitempty"`
+	CorrectionHasSuffix    *string  `json:"correctionHasSuffix,omitempty"`
+	CorrectionIsNil        bool     `json:"correctionIsNil,omitempty"`
+	CorrectionNotNil       bool     `json:"correctionNotNil,omitempty"`
+	CorrectionEqualFold    *string  `json:"correctionEqualFold,omitempty"`
+	CorrectionContainsFold *string  `json:"correctionContainsFold,omitempty"`
+
+	// "corrected_on" field predicates.
+	CorrectedOn       *time.Time  `json:"correctedOn,omitempty"`
+	CorrectedOnNEQ    *time.Time  `json:"correctedOnNEQ,omitempty"`
+	CorrectedOnIn     []time.Time `json:"correctedOnIn,omitempty"`
+	CorrectedOnNotIn  []time.Time `json:"correctedOnNotIn,omitempty"`
+	CorrectedOnGT     *time.Time  `json:"correctedOnGT,omitempty"`
+	CorrectedOnGTE    *time.Time  `json:"correctedOnGTE,omitempty"`
+	CorrectedOnLT     *time.Time  `json:"correctedOnLT,omitempty"`
+	CorrectedOnLTE    *time.Time  `json:"correctedOnLTE,omitempty"`
+	CorrectedOnIsNil  bool        `json:"correctedOnIsNil,omitempty"`
+	CorrectedOnNotNil bool        `json:"correctedOnNotNil,omitempty"`
+
 	// "penalty" edge predicates.
 	HasPenalty     *bool                              `json:"hasPenalty,omitempty"`
 	HasPenaltyWith []*AdministrativePenaltyWhereInput `json:"hasPenaltyWith,omitempty"`
@@ -11295,6 +11324,81 @@ func (i *ObjectionWhereInput) P() (predicate.Objection, error) {
 	}
 	if i.DecisionReasonContainsFold != nil {
 		predicates = append(predicates, objection.DecisionReasonContainsFold(*i.DecisionReasonContainsFold))
+	}
+	if i.Correction != nil {
+		predicates = append(predicates, objection.CorrectionEQ(*i.Correction))
+	}
+	if i.CorrectionNEQ != nil {
+		predicates = append(predicates, objection.CorrectionNEQ(*i.CorrectionNEQ))
+	}
+	if len(i.CorrectionIn) > 0 {
+		predicates = append(predicates, objection.CorrectionIn(i.CorrectionIn...))
+	}
+	if len(i.CorrectionNotIn) > 0 {
+		predicates = append(predicates, objection.CorrectionNotIn(i.CorrectionNotIn...))
+	}
+	if i.CorrectionGT != nil {
+		predicates = append(predicates, objection.CorrectionGT(*i.CorrectionGT))
+	}
+	if i.CorrectionGTE != nil {
+		predicates = append(predicates, objection.CorrectionGTE(*i.CorrectionGTE))
+	}
+	if i.CorrectionLT != nil {
+		predicates = append(predicates, objection.CorrectionLT(*i.CorrectionLT))
+	}
+	if i.CorrectionLTE != nil {
+		predicates = append(predicates, objection.CorrectionLTE(*i.CorrectionLTE))
+	}
+	if i.CorrectionContains != nil {
+		predicates = append(predicates, objection.CorrectionContains(*i.CorrectionContains))
+	}
+	if i.CorrectionHasPrefix != nil {
+		predicates = append(predicates, objection.CorrectionHasPrefix(*i.CorrectionHasPrefix))
+	}
+	if i.CorrectionHasSuffix != nil {
+		predicates = append(predicates, objection.CorrectionHasSuffix(*i.CorrectionHasSuffix))
+	}
+	if i.CorrectionIsNil {
+		predicates = append(predicates, objection.CorrectionIsNil())
+	}
+	if i.CorrectionNotNil {
+		predicates = append(predicates, objection.CorrectionNotNil())
+	}
+	if i.CorrectionEqualFold != nil {
+		predicates = append(predicates, objection.CorrectionEqualFold(*i.CorrectionEqualFold))
+	}
+	if i.CorrectionContainsFold != nil {
+		predicates = append(predicates, objection.CorrectionContainsFold(*i.CorrectionContainsFold))
+	}
+	if i.CorrectedOn != nil {
+		predicates = append(predicates, objection.CorrectedOnEQ(*i.CorrectedOn))
+	}
+	if i.CorrectedOnNEQ != nil {
+		predicates = append(predicates, objection.CorrectedOnNEQ(*i.CorrectedOnNEQ))
+	}
+	if len(i.CorrectedOnIn) > 0 {
+		predicates = append(predicates, objection.CorrectedOnIn(i.CorrectedOnIn...))
+	}
+	if len(i.CorrectedOnNotIn) > 0 {
+		predicates = append(predicates, objection.CorrectedOnNotIn(i.CorrectedOnNotIn...))
+	}
+	if i.CorrectedOnGT != nil {
+		predicates = append(predicates, objection.CorrectedOnGT(*i.CorrectedOnGT))
+	}
+	if i.CorrectedOnGTE != nil {
+		predicates = append(predicates, objection.CorrectedOnGTE(*i.CorrectedOnGTE))
+	}
+	if i.CorrectedOnLT != nil {
+		predicates = append(predicates, objection.CorrectedOnLT(*i.CorrectedOnLT))
+	}
+	if i.CorrectedOnLTE != nil {
+		predicates = append(predicates, objection.CorrectedOnLTE(*i.CorrectedOnLTE))
+	}
+	if i.CorrectedOnIsNil {
+		predicates = append(predicates, objection.CorrectedOnIsNil())
+	}
+	if i.CorrectedOnNotNil {
+		predicates = append(predicates, objection.CorrectedOnNotNil())
 	}
 
 	if i.HasPenalty != nil {

@@ -25052,6 +25052,8 @@ type ObjectionMutation struct {
 	due_on            *time.Time
 	forward_by        *time.Time
 	decision_reason   *string
+	correction        *string
+	corrected_on      *time.Time
 	history           *[]vocab.WorkflowStep
 	appendhistory     []vocab.WorkflowStep
 	clearedFields     map[string]struct{}
@@ -25674,6 +25676,104 @@ func (m *ObjectionMutation) ResetDecisionReason() {
 	delete(m.clearedFields, objection.FieldDecisionReason)
 }
 
+// SetCorrection sets the "correction" field.
+func (m *ObjectionMutation) SetCorrection(s string) {
+	m.correction = &s
+}
+
+// Correction returns the value of the "correction" field in the mutation.
+func (m *ObjectionMutation) Correction() (r string, exists bool) {
+	v := m.correction
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrection returns the old "correction" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldCorrection(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrection: %w", err)
+	}
+	return oldValue.Correction, nil
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (m *ObjectionMutation) ClearCorrection() {
+	m.correction = nil
+	m.clearedFields[objection.FieldCorrection] = struct{}{}
+}
+
+// CorrectionCleared returns if the "correction" field was cleared in this mutation.
+func (m *ObjectionMutation) CorrectionCleared() bool {
+	_, ok := m.clearedFields[objection.FieldCorrection]
+	return ok
+}
+
+// ResetCorrection resets all changes to the "correction" field.
+func (m *ObjectionMutation) ResetCorrection() {
+	m.correction = nil
+	delete(m.clearedFields, objection.FieldCorrection)
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (m *ObjectionMutation) SetCorrectedOn(t time.Time) {
+	m.corrected_on = &t
+}
+
+// CorrectedOn returns the value of the "corrected_on" field in the mutation.
+func (m *ObjectionMutation) CorrectedOn() (r time.Time, exists bool) {
+	v := m.corrected_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCorrectedOn returns the old "corrected_on" field's value of the Objection entity.
+// If the Objection object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ObjectionMutation) OldCorrectedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCorrectedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCorrectedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCorrectedOn: %w", err)
+	}
+	return oldValue.CorrectedOn, nil
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (m *ObjectionMutation) ClearCorrectedOn() {
+	m.corrected_on = nil
+	m.clearedFields[objection.FieldCorrectedOn] = struct{}{}
+}
+
+// CorrectedOnCleared returns if the "corrected_on" field was cleared in this mutation.
+func (m *ObjectionMutation) CorrectedOnCleared() bool {
+	_, ok := m.clearedFields[objection.FieldCorrectedOn]
+	return ok
+}
+
+// ResetCorrectedOn resets all changes to the "corrected_on" field.
+func (m *ObjectionMutation) ResetCorrectedOn() {
+	m.corrected_on = nil
+	delete(m.clearedFields, objection.FieldCorrectedOn)
+}
+
 // SetHistory sets the "history" field.
 func (m *ObjectionMutation) SetHistory(vs []vocab.WorkflowStep) {
 	m.history = &vs
@@ -25854,7 +25954,7 @@ func (m *ObjectionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ObjectionMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, objection.FieldCreatedAt)
 	}
@@ -25891,6 +25991,12 @@ func (m *ObjectionMutation) Fields() []string {
 	if m.decision_reason != nil {
 		fields = append(fields, objection.FieldDecisionReason)
 	}
+	if m.correction != nil {
+		fields = append(fields, objection.FieldCorrection)
+	}
+	if m.corrected_on != nil {
+		fields = append(fields, objection.FieldCorrectedOn)
+	}
 	if m.history != nil {
 		fields = append(fields, objection.FieldHistory)
 	}
@@ -25926,6 +26032,10 @@ func (m *ObjectionMutation) Field(name string) (ent.Value, bool) {
 		return m.ForwardBy()
 	case objection.FieldDecisionReason:
 		return m.DecisionReason()
+	case objection.FieldCorrection:
+		return m.Correction()
+	case objection.FieldCorrectedOn:
+		return m.CorrectedOn()
 	case objection.FieldHistory:
 		return m.History()
 	}
@@ -25961,6 +26071,10 @@ func (m *ObjectionMutation) OldField(ctx context.Context, name string) (ent.Valu
 		return m.OldForwardBy(ctx)
 	case objection.FieldDecisionReason:
 		return m.OldDecisionReason(ctx)
+	case objection.FieldCorrection:
+		return m.OldCorrection(ctx)
+	case objection.FieldCorrectedOn:
+		return m.OldCorrectedOn(ctx)
 	case objection.FieldHistory:
 		return m.OldHistory(ctx)
 	}
@@ -26056,6 +26170,20 @@ func (m *ObjectionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDecisionReason(v)
 		return nil
+	case objection.FieldCorrection:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrection(v)
+		return nil
+	case objection.FieldCorrectedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCorrectedOn(v)
+		return nil
 	case objection.FieldHistory:
 		v, ok := value.([]vocab.WorkflowStep)
 		if !ok {
@@ -26114,6 +26242,12 @@ func (m *ObjectionMutation) ClearedFields() []string {
 	if m.FieldCleared(objection.FieldDecisionReason) {
 		fields = append(fields, objection.FieldDecisionReason)
 	}
+	if m.FieldCleared(objection.FieldCorrection) {
+		fields = append(fields, objection.FieldCorrection)
+	}
+	if m.FieldCleared(objection.FieldCorrectedOn) {
+		fields = append(fields, objection.FieldCorrectedOn)
+	}
 	if m.FieldCleared(objection.FieldHistory) {
 		fields = append(fields, objection.FieldHistory)
 	}
@@ -26148,6 +26282,12 @@ func (m *ObjectionMutation) ClearField(name string) error {
 		return nil
 	case objection.FieldDecisionReason:
 		m.ClearDecisionReason()
+		return nil
+	case objection.FieldCorrection:
+		m.ClearCorrection()
+		return nil
+	case objection.FieldCorrectedOn:
+		m.ClearCorrectedOn()
 		return nil
 	case objection.FieldHistory:
 		m.ClearHistory()
@@ -26195,6 +26335,12 @@ func (m *ObjectionMutation) ResetField(name string) error {
 		return nil
 	case objection.FieldDecisionReason:
 		m.ResetDecisionReason()
+		return nil
+	case objection.FieldCorrection:
+		m.ResetCorrection()
+		return nil
+	case objection.FieldCorrectedOn:
+		m.ResetCorrectedOn()
 		return nil
 	case objection.FieldHistory:
 		m.ResetHistory()

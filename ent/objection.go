@@ -46,6 +46,10 @@ type Objection struct {
 	ForwardBy *time.Time `json:"forward_by,omitempty"`
 	// Reasons of the last decision.
 	DecisionReason string `json:"decision_reason,omitempty"`
+	// What an upheld objection corrected in the record (the record stays public, corrected), or why it left publicity.
+	Correction string `json:"correction,omitempty"`
+	// Day the upheld objection's correction or removal took effect.
+	CorrectedOn *time.Time `json:"corrected_on,omitempty"`
 	// Every step with actor, time and reason.
 	History []vocab.WorkflowStep `json:"history,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -111,9 +115,9 @@ func (*Objection) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case objection.FieldID, objection.FieldPenaltyID, objection.FieldListEntryID, objection.FieldDepartmentID:
 			values[i] = new(sql.NullInt64)
-		case objection.FieldState, objection.FieldGrounds, objection.FieldDescription, objection.FieldDecisionReason:
+		case objection.FieldState, objection.FieldGrounds, objection.FieldDescription, objection.FieldDecisionReason, objection.FieldCorrection:
 			values[i] = new(sql.NullString)
-		case objection.FieldCreatedAt, objection.FieldUpdatedAt, objection.FieldFiledOn, objection.FieldDueOn, objection.FieldForwardBy:
+		case objection.FieldCreatedAt, objection.FieldUpdatedAt, objection.FieldFiledOn, objection.FieldDueOn, objection.FieldForwardBy, objection.FieldCorrectedOn:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -210,6 +214,19 @@ func (_m *Objection) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field decision_reason", values[i])
 			} else if value.Valid {
 				_m.DecisionReason = value.String
+			}
+		case objection.FieldCorrection:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field correction", values[i])
+			} else if value.Valid {
+				_m.Correction = value.String
+			}
+		case objection.FieldCorrectedOn:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field corrected_on", values[i])
+			} else if value.Valid {
+				_m.CorrectedOn = new(time.Time)
+				*_m.CorrectedOn = value.Time
 			}
 		case objection.FieldHistory:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -311,6 +328,14 @@ func (_m *Objection) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("decision_reason=")
 	builder.WriteString(_m.DecisionReason)
+	builder.WriteString(", ")
+	builder.WriteString("correction=")
+	builder.WriteString(_m.Correction)
+	builder.WriteString(", ")
+	if v := _m.CorrectedOn; v != nil {
+		builder.WriteString("corrected_on=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("history=")
 	builder.WriteString(fmt.Sprintf("%v", _m.History))

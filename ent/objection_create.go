@@ -170,6 +170,34 @@ func (_c *ObjectionCreate) SetNillableDecisionReason(v *string) *ObjectionCreate
 	return _c
 }
 
+// SetCorrection sets the "correction" field.
+func (_c *ObjectionCreate) SetCorrection(v string) *ObjectionCreate {
+	_c.mutation.SetCorrection(v)
+	return _c
+}
+
+// SetNillableCorrection sets the "correction" field if the given value is not nil.
+func (_c *ObjectionCreate) SetNillableCorrection(v *string) *ObjectionCreate {
+	if v != nil {
+		_c.SetCorrection(*v)
+	}
+	return _c
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (_c *ObjectionCreate) SetCorrectedOn(v time.Time) *ObjectionCreate {
+	_c.mutation.SetCorrectedOn(v)
+	return _c
+}
+
+// SetNillableCorrectedOn sets the "corrected_on" field if the given value is not nil.
+func (_c *ObjectionCreate) SetNillableCorrectedOn(v *time.Time) *ObjectionCreate {
+	if v != nil {
+		_c.SetCorrectedOn(*v)
+	}
+	return _c
+}
+
 // SetHistory sets the "history" field.
 func (_c *ObjectionCreate) SetHistory(v []vocab.WorkflowStep) *ObjectionCreate {
 	_c.mutation.SetHistory(v)
@@ -289,6 +317,11 @@ func (_c *ObjectionCreate) check() error {
 			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Correction(); ok {
+		if err := objection.CorrectionValidator(v); err != nil {
+			return &ValidationError{Name: "correction", err: fmt.Errorf(`ent: validator failed for field "Objection.correction": %w`, err)}
+		}
+	}
 	if len(_c.mutation.DepartmentIDs()) == 0 {
 		return &ValidationError{Name: "department", err: errors.New(`ent: missing required edge "Objection.department"`)}
 	}
@@ -354,6 +387,14 @@ func (_c *ObjectionCreate) createSpec() (*Objection, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DecisionReason(); ok {
 		_spec.SetField(objection.FieldDecisionReason, field.TypeString, value)
 		_node.DecisionReason = value
+	}
+	if value, ok := _c.mutation.Correction(); ok {
+		_spec.SetField(objection.FieldCorrection, field.TypeString, value)
+		_node.Correction = value
+	}
+	if value, ok := _c.mutation.CorrectedOn(); ok {
+		_spec.SetField(objection.FieldCorrectedOn, field.TypeTime, value)
+		_node.CorrectedOn = &value
 	}
 	if value, ok := _c.mutation.History(); ok {
 		_spec.SetField(objection.FieldHistory, field.TypeJSON, value)
@@ -582,6 +623,42 @@ func (u *ObjectionUpsert) ClearDecisionReason() *ObjectionUpsert {
 	return u
 }
 
+// SetCorrection sets the "correction" field.
+func (u *ObjectionUpsert) SetCorrection(v string) *ObjectionUpsert {
+	u.Set(objection.FieldCorrection, v)
+	return u
+}
+
+// UpdateCorrection sets the "correction" field to the value that was provided on create.
+func (u *ObjectionUpsert) UpdateCorrection() *ObjectionUpsert {
+	u.SetExcluded(objection.FieldCorrection)
+	return u
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (u *ObjectionUpsert) ClearCorrection() *ObjectionUpsert {
+	u.SetNull(objection.FieldCorrection)
+	return u
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (u *ObjectionUpsert) SetCorrectedOn(v time.Time) *ObjectionUpsert {
+	u.Set(objection.FieldCorrectedOn, v)
+	return u
+}
+
+// UpdateCorrectedOn sets the "corrected_on" field to the value that was provided on create.
+func (u *ObjectionUpsert) UpdateCorrectedOn() *ObjectionUpsert {
+	u.SetExcluded(objection.FieldCorrectedOn)
+	return u
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (u *ObjectionUpsert) ClearCorrectedOn() *ObjectionUpsert {
+	u.SetNull(objection.FieldCorrectedOn)
+	return u
+}
+
 // SetHistory sets the "history" field.
 func (u *ObjectionUpsert) SetHistory(v []vocab.WorkflowStep) *ObjectionUpsert {
 	u.Set(objection.FieldHistory, v)
@@ -791,6 +868,48 @@ func (u *ObjectionUpsertOne) UpdateDecisionReason() *ObjectionUpsertOne {
 func (u *ObjectionUpsertOne) ClearDecisionReason() *ObjectionUpsertOne {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.ClearDecisionReason()
+	})
+}
+
+// SetCorrection sets the "correction" field.
+func (u *ObjectionUpsertOne) SetCorrection(v string) *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetCorrection(v)
+	})
+}
+
+// UpdateCorrection sets the "correction" field to the value that was provided on create.
+func (u *ObjectionUpsertOne) UpdateCorrection() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateCorrection()
+	})
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (u *ObjectionUpsertOne) ClearCorrection() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearCorrection()
+	})
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (u *ObjectionUpsertOne) SetCorrectedOn(v time.Time) *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetCorrectedOn(v)
+	})
+}
+
+// UpdateCorrectedOn sets the "corrected_on" field to the value that was provided on create.
+func (u *ObjectionUpsertOne) UpdateCorrectedOn() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateCorrectedOn()
+	})
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (u *ObjectionUpsertOne) ClearCorrectedOn() *ObjectionUpsertOne {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearCorrectedOn()
 	})
 }
 
@@ -1172,6 +1291,48 @@ func (u *ObjectionUpsertBulk) UpdateDecisionReason() *ObjectionUpsertBulk {
 func (u *ObjectionUpsertBulk) ClearDecisionReason() *ObjectionUpsertBulk {
 	return u.Update(func(s *ObjectionUpsert) {
 		s.ClearDecisionReason()
+	})
+}
+
+// SetCorrection sets the "correction" field.
+func (u *ObjectionUpsertBulk) SetCorrection(v string) *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetCorrection(v)
+	})
+}
+
+// UpdateCorrection sets the "correction" field to the value that was provided on create.
+func (u *ObjectionUpsertBulk) UpdateCorrection() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateCorrection()
+	})
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (u *ObjectionUpsertBulk) ClearCorrection() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearCorrection()
+	})
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (u *ObjectionUpsertBulk) SetCorrectedOn(v time.Time) *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.SetCorrectedOn(v)
+	})
+}
+
+// UpdateCorrectedOn sets the "corrected_on" field to the value that was provided on create.
+func (u *ObjectionUpsertBulk) UpdateCorrectedOn() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.UpdateCorrectedOn()
+	})
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (u *ObjectionUpsertBulk) ClearCorrectedOn() *ObjectionUpsertBulk {
+	return u.Update(func(s *ObjectionUpsert) {
+		s.ClearCorrectedOn()
 	})
 }
 

@@ -158,6 +158,46 @@ func (_u *ObjectionUpdate) ClearDecisionReason() *ObjectionUpdate {
 	return _u
 }
 
+// SetCorrection sets the "correction" field.
+func (_u *ObjectionUpdate) SetCorrection(v string) *ObjectionUpdate {
+	_u.mutation.SetCorrection(v)
+	return _u
+}
+
+// SetNillableCorrection sets the "correction" field if the given value is not nil.
+func (_u *ObjectionUpdate) SetNillableCorrection(v *string) *ObjectionUpdate {
+	if v != nil {
+		_u.SetCorrection(*v)
+	}
+	return _u
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (_u *ObjectionUpdate) ClearCorrection() *ObjectionUpdate {
+	_u.mutation.ClearCorrection()
+	return _u
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (_u *ObjectionUpdate) SetCorrectedOn(v time.Time) *ObjectionUpdate {
+	_u.mutation.SetCorrectedOn(v)
+	return _u
+}
+
+// SetNillableCorrectedOn sets the "corrected_on" field if the given value is not nil.
+func (_u *ObjectionUpdate) SetNillableCorrectedOn(v *time.Time) *ObjectionUpdate {
+	if v != nil {
+		_u.SetCorrectedOn(*v)
+	}
+	return _u
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (_u *ObjectionUpdate) ClearCorrectedOn() *ObjectionUpdate {
+	_u.mutation.ClearCorrectedOn()
+	return _u
+}
+
 // SetHistory sets the "history" field.
 func (_u *ObjectionUpdate) SetHistory(v []vocab.WorkflowStep) *ObjectionUpdate {
 	_u.mutation.SetHistory(v)
@@ -245,6 +285,11 @@ func (_u *ObjectionUpdate) check() error {
 			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Correction(); ok {
+		if err := objection.CorrectionValidator(v); err != nil {
+			return &ValidationError{Name: "correction", err: fmt.Errorf(`ent: validator failed for field "Objection.correction": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Objection.department"`)
 	}
@@ -298,6 +343,18 @@ func (_u *ObjectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DecisionReasonCleared() {
 		_spec.ClearField(objection.FieldDecisionReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.Correction(); ok {
+		_spec.SetField(objection.FieldCorrection, field.TypeString, value)
+	}
+	if _u.mutation.CorrectionCleared() {
+		_spec.ClearField(objection.FieldCorrection, field.TypeString)
+	}
+	if value, ok := _u.mutation.CorrectedOn(); ok {
+		_spec.SetField(objection.FieldCorrectedOn, field.TypeTime, value)
+	}
+	if _u.mutation.CorrectedOnCleared() {
+		_spec.ClearField(objection.FieldCorrectedOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.History(); ok {
 		_spec.SetField(objection.FieldHistory, field.TypeJSON, value)
@@ -458,6 +515,46 @@ func (_u *ObjectionUpdateOne) ClearDecisionReason() *ObjectionUpdateOne {
 	return _u
 }
 
+// SetCorrection sets the "correction" field.
+func (_u *ObjectionUpdateOne) SetCorrection(v string) *ObjectionUpdateOne {
+	_u.mutation.SetCorrection(v)
+	return _u
+}
+
+// SetNillableCorrection sets the "correction" field if the given value is not nil.
+func (_u *ObjectionUpdateOne) SetNillableCorrection(v *string) *ObjectionUpdateOne {
+	if v != nil {
+		_u.SetCorrection(*v)
+	}
+	return _u
+}
+
+// ClearCorrection clears the value of the "correction" field.
+func (_u *ObjectionUpdateOne) ClearCorrection() *ObjectionUpdateOne {
+	_u.mutation.ClearCorrection()
+	return _u
+}
+
+// SetCorrectedOn sets the "corrected_on" field.
+func (_u *ObjectionUpdateOne) SetCorrectedOn(v time.Time) *ObjectionUpdateOne {
+	_u.mutation.SetCorrectedOn(v)
+	return _u
+}
+
+// SetNillableCorrectedOn sets the "corrected_on" field if the given value is not nil.
+func (_u *ObjectionUpdateOne) SetNillableCorrectedOn(v *time.Time) *ObjectionUpdateOne {
+	if v != nil {
+		_u.SetCorrectedOn(*v)
+	}
+	return _u
+}
+
+// ClearCorrectedOn clears the value of the "corrected_on" field.
+func (_u *ObjectionUpdateOne) ClearCorrectedOn() *ObjectionUpdateOne {
+	_u.mutation.ClearCorrectedOn()
+	return _u
+}
+
 // SetHistory sets the "history" field.
 func (_u *ObjectionUpdateOne) SetHistory(v []vocab.WorkflowStep) *ObjectionUpdateOne {
 	_u.mutation.SetHistory(v)
@@ -558,6 +655,11 @@ func (_u *ObjectionUpdateOne) check() error {
 			return &ValidationError{Name: "decision_reason", err: fmt.Errorf(`ent: validator failed for field "Objection.decision_reason": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Correction(); ok {
+		if err := objection.CorrectionValidator(v); err != nil {
+			return &ValidationError{Name: "correction", err: fmt.Errorf(`ent: validator failed for field "Objection.correction": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Objection.department"`)
 	}
@@ -628,6 +730,18 @@ func (_u *ObjectionUpdateOne) sqlSave(ctx context.Context) (_node *Objection, er
 	}
 	if _u.mutation.DecisionReasonCleared() {
 		_spec.ClearField(objection.FieldDecisionReason, field.TypeString)
+	}
+	if value, ok := _u.mutation.Correction(); ok {
+		_spec.SetField(objection.FieldCorrection, field.TypeString, value)
+	}
+	if _u.mutation.CorrectionCleared() {
+		_spec.ClearField(objection.FieldCorrection, field.TypeString)
+	}
+	if value, ok := _u.mutation.CorrectedOn(); ok {
+		_spec.SetField(objection.FieldCorrectedOn, field.TypeTime, value)
+	}
+	if _u.mutation.CorrectedOnCleared() {
+		_spec.ClearField(objection.FieldCorrectedOn, field.TypeTime)
 	}
 	if value, ok := _u.mutation.History(); ok {
 		_spec.SetField(objection.FieldHistory, field.TypeJSON, value)

@@ -663,7 +663,7 @@ type ComplexityRoot struct {
 		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
 		ReplyToPriorNotice              func(childComplexity int, id int, input PriorNoticeReplyInput) int
 		SnapshotEnvironmentalCredit     func(childComplexity int, departmentID int, halfYear string) int
-		TransitionObjection             func(childComplexity int, id int, to objection.State, reason *string) int
+		TransitionObjection             func(childComplexity int, id int, to objection.State, reason *string, correction *string) int
 		TransitionRepair                func(childComplexity int, id int, to repairapplication.State, reason *string) int
 		UpdateAdministrativeLicense     func(childComplexity int, id int, input ent.UpdateAdministrativeLicenseInput) int
 		UpdateAdministrativePenalty     func(childComplexity int, id int, input ent.UpdateAdministrativePenaltyInput) int
@@ -715,6 +715,8 @@ type ComplexityRoot struct {
 
 	Objection struct {
 		AllowedNextStates func(childComplexity int) int
+		CorrectedOn       func(childComplexity int) int
+		Correction        func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		DecisionReason    func(childComplexity int) int
 		Department        func(childComplexity int) int
@@ -1180,7 +1182,7 @@ type MutationResolver interface {
 	CreateRepairApplication(ctx context.Context, input ent.CreateRepairApplicationInput) (*ent.RepairApplication, error)
 	TransitionRepair(ctx context.Context, id int, to repairapplication.State, reason *string) (*ent.RepairApplication, error)
 	FileObjection(ctx context.Context, input FileObjectionInput) (*ent.Objection, error)
-	TransitionObjection(ctx context.Context, id int, to objection.State, reason *string) (*ent.Objection, error)
+	TransitionObjection(ctx context.Context, id int, to objection.State, reason *string, correction *string) (*ent.Objection, error)
 	CreateExemptionPeriod(ctx context.Context, input ent.CreateExemptionPeriodInput) (*ent.ExemptionPeriod, error)
 }
 type NaturalPersonResolver interface {
@@ -4095,7 +4097,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionObjection(childComplexity, args["id"].(int), args["to"].(objection.State), args["reason"].(*string)), true
+		return e.ComplexityRoot.Mutation.TransitionObjection(childComplexity, args["id"].(int), args["to"].(objection.State), args["reason"].(*string), args["correction"].(*string)), true
 	case "Mutation.transitionRepair":
 		if e.ComplexityRoot.Mutation.TransitionRepair == nil {
 			break
@@ -4439,6 +4441,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Objection.AllowedNextStates(childComplexity), true
+	case "Objection.correctedOn":
+		if e.ComplexityRoot.Objection.CorrectedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.CorrectedOn(childComplexity), true
+	case "Objection.correction":
+		if e.ComplexityRoot.Objection.Correction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Objection.Correction(childComplexity), true
 	case "Objection.createdAt":
 		if e.ComplexityRoot.Objection.CreatedAt == nil {
 			break
@@ -7797,6 +7811,10 @@ func (ec *executionContext) childFields_Objection(ctx context.Context, field gra
 		return ec.fieldContext_Objection_forwardBy(ctx, field)
 	case "decisionReason":
 		return ec.fieldContext_Objection_decisionReason(ctx, field)
+	case "correction":
+		return ec.fieldContext_Objection_correction(ctx, field)
+	case "correctedOn":
+		return ec.fieldContext_Objection_correctedOn(ctx, field)
 	case "penalty":
 		return ec.fieldContext_Objection_penalty(ctx, field)
 	case "listEntry":
@@ -9786,6 +9804,14 @@ func (ec *executionContext) field_Mutation_transitionObjection_args(ctx context.
 		return nil, err
 	}
 	args["reason"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "correction",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["correction"] = arg3
 	return args, nil
 }
 
@@ -24700,7 +24726,7 @@ func (ec *executionContext) _Mutation_transitionObjection(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionObjection(ctx, fc.Args["id"].(int), fc.Args["to"].(objection.State), fc.Args["reason"].(*string))
+			return ec.Resolvers.Mutation().TransitionObjection(ctx, fc.Args["id"].(int), fc.Args["to"].(objection.State), fc.Args["reason"].(*string), fc.Args["correction"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -25917,6 +25943,52 @@ func (ec *executionContext) _Objection_decisionReason(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_Objection_decisionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_correction(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_correction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Correction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_correction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "String")
+}
+
+func (ec *executionContext) _Objection_correctedOn(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Objection_correctedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrectedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Objection_correctedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Objection", field, false, false, "Date")
 }
 
 func (ec *executionContext) _Objection_penalty(ctx context.Context, field graphql.CollectedField, obj *ent.Objection) (ret graphql.Marshaler) {
@@ -53090,7 +53162,7 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "forwardBy", "forwardByNEQ", "forwardByIn", "forwardByNotIn", "forwardByGT", "forwardByGTE", "forwardByLT", "forwardByLTE", "forwardByIsNil", "forwardByNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasDepartment", "hasDepartmentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "state", "stateNEQ", "stateIn", "stateNotIn", "grounds", "groundsNEQ", "groundsIn", "groundsNotIn", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "penaltyID", "penaltyIDNEQ", "penaltyIDIn", "penaltyIDNotIn", "penaltyIDIsNil", "penaltyIDNotNil", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "filedOn", "filedOnNEQ", "filedOnIn", "filedOnNotIn", "filedOnGT", "filedOnGTE", "filedOnLT", "filedOnLTE", "filedOnIsNil", "filedOnNotNil", "dueOn", "dueOnNEQ", "dueOnIn", "dueOnNotIn", "dueOnGT", "dueOnGTE", "dueOnLT", "dueOnLTE", "dueOnIsNil", "dueOnNotNil", "forwardBy", "forwardByNEQ", "forwardByIn", "forwardByNotIn", "forwardByGT", "forwardByGTE", "forwardByLT", "forwardByLTE", "forwardByIsNil", "forwardByNotNil", "decisionReason", "decisionReasonNEQ", "decisionReasonIn", "decisionReasonNotIn", "decisionReasonGT", "decisionReasonGTE", "decisionReasonLT", "decisionReasonLTE", "decisionReasonContains", "decisionReasonHasPrefix", "decisionReasonHasSuffix", "decisionReasonIsNil", "decisionReasonNotNil", "decisionReasonEqualFold", "decisionReasonContainsFold", "correction", "correctionNEQ", "correctionIn", "correctionNotIn", "correctionGT", "correctionGTE", "correctionLT", "correctionLTE", "correctionContains", "correctionHasPrefix", "correctionHasSuffix", "correctionIsNil", "correctionNotNil", "correctionEqualFold", "correctionContainsFold", "correctedOn", "correctedOnNEQ", "correctedOnIn", "correctedOnNotIn", "correctedOnGT", "correctedOnGTE", "correctedOnLT", "correctedOnLTE", "correctedOnIsNil", "correctedOnNotNil", "hasPenalty", "hasPenaltyWith", "hasListEntry", "hasListEntryWith", "hasDepartment", "hasDepartmentWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -53860,6 +53932,181 @@ func (ec *executionContext) unmarshalInputObjectionWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.DecisionReasonContainsFold = data
+		case "correction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correction"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Correction = data
+		case "correctionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionNEQ = data
+		case "correctionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionIn = data
+		case "correctionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionNotIn = data
+		case "correctionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionGT = data
+		case "correctionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionGTE = data
+		case "correctionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionLT = data
+		case "correctionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionLTE = data
+		case "correctionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionContains = data
+		case "correctionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionHasPrefix = data
+		case "correctionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionHasSuffix = data
+		case "correctionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionIsNil = data
+		case "correctionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionNotNil = data
+		case "correctionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionEqualFold = data
+		case "correctionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectionContainsFold = data
+		case "correctedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOn = data
+		case "correctedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnNEQ = data
+		case "correctedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnIn = data
+		case "correctedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnNotIn = data
+		case "correctedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnGT = data
+		case "correctedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnGTE = data
+		case "correctedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnLT = data
+		case "correctedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnLTE = data
+		case "correctedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnIsNil = data
+		case "correctedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("correctedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CorrectedOnNotNil = data
 		case "hasPenalty":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPenalty"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -68536,6 +68783,16 @@ func (ec *executionContext) _Objection(ctx context.Context, sel ast.SelectionSet
 			}
 		case "decisionReason":
 			out.Values[i] = ec._Objection_decisionReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correction":
+			out.Values[i] = ec._Objection_correction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "correctedOn":
+			out.Values[i] = ec._Objection_correctedOn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

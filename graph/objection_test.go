@@ -89,8 +89,12 @@ func TestObjectionWorkflow(t *testing.T) {
 		sup.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD"}, "BAD_USER_INPUT", "reason")
 		step(sup, "UPHELD", "复议决定撤销了列入决定")
 		step(co, "CLOSED", "")
-		if n := env.count("list_entries", "id = ? AND status = 'WITHDRAWN' AND under_objection = ?", idOf(t, l1), false); n != 1 {
-			t.Error("the upheld objection did not withdraw the listing")
+		if n := env.count("list_entries", "id = ? AND status = 'WITHDRAWN' AND under_objection = ? AND removed_on IS NOT NULL AND removal_reason = 'CORRECTED'",
+			idOf(t, l1), false); n != 1 {
+			t.Error("the upheld objection did not withdraw the listing, dated, with its reason")
+		}
+		if n := env.count("objections", "id = ? AND corrected_on IS NOT NULL AND correction IS NOT NULL", idOf(t, o.FileObjection.ID)); n != 1 {
+			t.Error("the upheld objection did not record what it changed")
 		}
 		if restricted() || tier() == "D" {
 			t.Error("the withdrawn listing still counts")
@@ -164,6 +168,43 @@ func TestObjectionStagesKeepTheirDeadlines(t *testing.T) {
 			if got := out.TransitionObjection; str(got.DueOn) != tt.due || str(got.ForwardBy) != tt.forwardBy {
 				t.Errorf("%s: due %s forward by %s, want %s and %s", tt.to, str(got.DueOn), str(got.ForwardBy), tt.due, tt.forwardBy)
 			}
+		}
+	})
+}
+
+// An objection that a record is wrong, upheld, records the correction and leaves the record
+// public, corrected — not hidden whole (domain.md §6, issue 13 point 6); the correction is
+// required.
+func TestUpheldCorrectionKeepsTheRecordPublic(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		co, sup := env.as("demo-credit-office"), env.as("demo-market-supervisor")
+		in := penaltyInput(env, "market-320500", "UC-1")
+		var p struct{ CreateAdministrativePenalty struct{ ID string } }
+		env.as("demo-market-clerk").mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`, in, &p)
+		var o struct{ FileObjection struct{ ID string } }
+		co.mustData(`mutation($p: ID!) { fileObjection(input: {penaltyID: $p, grounds: WRONG, description: "罚款金额有误"}) { id } }`,
+			map[string]any{"p": p.CreateAdministrativePenalty.ID}, &o)
+		const move = `mutation($id: ID!, $to: ObjectionState!, $r: String, $c: String) { transitionObjection(id: $id, to: $to, reason: $r, correction: $c) {
+			state correction correctedOn } }`
+		for _, st := range []struct {
+			who *testEnv
+			to  string
+		}{{co, "ACCEPTED"}, {co, "PLATFORM_CHECK"}, {co, "FORWARDED"}, {sup, "PROVIDER_CHECK"}} {
+			st.who.mustData(move, map[string]any{"id": o.FileObjection.ID, "to": st.to}, nil)
+		}
+		sup.wantError(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD", "r": "金额录入错误"}, "BAD_USER_INPUT", "correction")
+		var up struct {
+			TransitionObjection struct{ State, Correction, CorrectedOn string }
+		}
+		sup.mustData(move, map[string]any{"id": o.FileObjection.ID, "to": "UPHELD", "r": "金额录入错误", "c": "罚款金额由5万元更正为0.5万元"}, &up)
+		if got := up.TransitionObjection; got.Correction != "罚款金额由5万元更正为0.5万元" || got.CorrectedOn != todayMinus(0) {
+			t.Errorf("upheld: %+v", got)
+		}
+		var pub struct{ Node *struct{ Status string } }
+		env.as("").mustData(`query($id: ID!) { node(id: $id) { ... on AdministrativePenalty { status } } }`, map[string]any{"id": p.CreateAdministrativePenalty.ID}, &pub)
+		if pub.Node == nil || pub.Node.Status != "PUBLISHED" {
+			t.Errorf("the corrected penalty reads %+v to the public, want it still published", pub.Node)
 		}
 	})
 }

@@ -49,8 +49,8 @@ func (r *mutationResolver) FileObjection(ctx context.Context, input FileObjectio
 }
 
 // TransitionObjection is the resolver for the transitionObjection field.
-func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to objection.State, reason *string) (*ent.Objection, error) {
-	return objectionpkg.Transition(ctx, ent.FromContext(ctx), r.workflows, id, to, deref(reason))
+func (r *mutationResolver) TransitionObjection(ctx context.Context, id int, to objection.State, reason *string, correction *string) (*ent.Objection, error) {
+	return objectionpkg.Transition(ctx, ent.FromContext(ctx), r.workflows, id, to, deref(reason), deref(correction))
 }
 
 // CreateExemptionPeriod is the resolver for the createExemptionPeriod field.

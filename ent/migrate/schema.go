@@ -858,6 +858,8 @@ var (
 		{Name: "due_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "forward_by", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "decision_reason", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "correction", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "corrected_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "history", Type: field.TypeJSON, Nullable: true},
 		{Name: "penalty_id", Type: field.TypeInt, Nullable: true},
 		{Name: "department_id", Type: field.TypeInt},
@@ -871,19 +873,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "objections_administrative_penalties_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[11]},
+				Columns:    []*schema.Column{ObjectionsColumns[13]},
 				RefColumns: []*schema.Column{AdministrativePenaltiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "objections_departments_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[12]},
+				Columns:    []*schema.Column{ObjectionsColumns[14]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "objections_list_entries_objections",
-				Columns:    []*schema.Column{ObjectionsColumns[13]},
+				Columns:    []*schema.Column{ObjectionsColumns[15]},
 				RefColumns: []*schema.Column{ListEntriesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

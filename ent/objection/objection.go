@@ -42,6 +42,10 @@ const (
 	FieldForwardBy = "forward_by"
 	// FieldDecisionReason holds the string denoting the decision_reason field in the database.
 	FieldDecisionReason = "decision_reason"
+	// FieldCorrection holds the string denoting the correction field in the database.
+	FieldCorrection = "correction"
+	// FieldCorrectedOn holds the string denoting the corrected_on field in the database.
+	FieldCorrectedOn = "corrected_on"
 	// FieldHistory holds the string denoting the history field in the database.
 	FieldHistory = "history"
 	// EdgePenalty holds the string denoting the penalty edge name in mutations.
@@ -90,6 +94,8 @@ var Columns = []string{
 	FieldDueOn,
 	FieldForwardBy,
 	FieldDecisionReason,
+	FieldCorrection,
+	FieldCorrectedOn,
 	FieldHistory,
 }
 
@@ -121,6 +127,8 @@ var (
 	DescriptionValidator func(string) error
 	// DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
 	DecisionReasonValidator func(string) error
+	// CorrectionValidator is a validator for the "correction" field. It is called by the builders before save.
+	CorrectionValidator func(string) error
 )
 
 // State defines the type for the "state" enum field.
@@ -250,6 +258,16 @@ func ByForwardBy(opts ...sql.OrderTermOption) OrderOption {
 // ByDecisionReason orders the results by the decision_reason field.
 func ByDecisionReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDecisionReason, opts...).ToFunc()
+}
+
+// ByCorrection orders the results by the correction field.
+func ByCorrection(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCorrection, opts...).ToFunc()
+}
+
+// ByCorrectedOn orders the results by the corrected_on field.
+func ByCorrectedOn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCorrectedOn, opts...).ToFunc()
 }
 
 // ByPenaltyField orders the results by penalty field.

@@ -105,6 +105,16 @@ func DecisionReason(v string) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldDecisionReason, v))
 }
 
+// Correction applies equality check predicate on the "correction" field. It's identical to CorrectionEQ.
+func Correction(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldCorrection, v))
+}
+
+// CorrectedOn applies equality check predicate on the "corrected_on" field. It's identical to CorrectedOnEQ.
+func CorrectedOn(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldCorrectedOn, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Objection {
 	return predicate.Objection(sql.FieldEQ(FieldCreatedAt, v))
@@ -593,6 +603,131 @@ func DecisionReasonEqualFold(v string) predicate.Objection {
 // DecisionReasonContainsFold applies the ContainsFold predicate on the "decision_reason" field.
 func DecisionReasonContainsFold(v string) predicate.Objection {
 	return predicate.Objection(sql.FieldContainsFold(FieldDecisionReason, v))
+}
+
+// CorrectionEQ applies the EQ predicate on the "correction" field.
+func CorrectionEQ(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldCorrection, v))
+}
+
+// CorrectionNEQ applies the NEQ predicate on the "correction" field.
+func CorrectionNEQ(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldNEQ(FieldCorrection, v))
+}
+
+// CorrectionIn applies the In predicate on the "correction" field.
+func CorrectionIn(vs ...string) predicate.Objection {
+	return predicate.Objection(sql.FieldIn(FieldCorrection, vs...))
+}
+
+// CorrectionNotIn applies the NotIn predicate on the "correction" field.
+func CorrectionNotIn(vs ...string) predicate.Objection {
+	return predicate.Objection(sql.FieldNotIn(FieldCorrection, vs...))
+}
+
+// CorrectionGT applies the GT predicate on the "correction" field.
+func CorrectionGT(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldGT(FieldCorrection, v))
+}
+
+// CorrectionGTE applies the GTE predicate on the "correction" field.
+func CorrectionGTE(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldGTE(FieldCorrection, v))
+}
+
+// CorrectionLT applies the LT predicate on the "correction" field.
+func CorrectionLT(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldLT(FieldCorrection, v))
+}
+
+// CorrectionLTE applies the LTE predicate on the "correction" field.
+func CorrectionLTE(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldLTE(FieldCorrection, v))
+}
+
+// CorrectionContains applies the Contains predicate on the "correction" field.
+func CorrectionContains(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldContains(FieldCorrection, v))
+}
+
+// CorrectionHasPrefix applies the HasPrefix predicate on the "correction" field.
+func CorrectionHasPrefix(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldHasPrefix(FieldCorrection, v))
+}
+
+// CorrectionHasSuffix applies the HasSuffix predicate on the "correction" field.
+func CorrectionHasSuffix(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldHasSuffix(FieldCorrection, v))
+}
+
+// CorrectionIsNil applies the IsNil predicate on the "correction" field.
+func CorrectionIsNil() predicate.Objection {
+	return predicate.Objection(sql.FieldIsNull(FieldCorrection))
+}
+
+// CorrectionNotNil applies the NotNil predicate on the "correction" field.
+func CorrectionNotNil() predicate.Objection {
+	return predicate.Objection(sql.FieldNotNull(FieldCorrection))
+}
+
+// CorrectionEqualFold applies the EqualFold predicate on the "correction" field.
+func CorrectionEqualFold(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldEqualFold(FieldCorrection, v))
+}
+
+// CorrectionContainsFold applies the ContainsFold predicate on the "correction" field.
+func CorrectionContainsFold(v string) predicate.Objection {
+	return predicate.Objection(sql.FieldContainsFold(FieldCorrection, v))
+}
+
+// CorrectedOnEQ applies the EQ predicate on the "corrected_on" field.
+func CorrectedOnEQ(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldEQ(FieldCorrectedOn, v))
+}
+
+// CorrectedOnNEQ applies the NEQ predicate on the "corrected_on" field.
+func CorrectedOnNEQ(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldNEQ(FieldCorrectedOn, v))
+}
+
+// CorrectedOnIn applies the In predicate on the "corrected_on" field.
+func CorrectedOnIn(vs ...time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldIn(FieldCorrectedOn, vs...))
+}
+
+// CorrectedOnNotIn applies the NotIn predicate on the "corrected_on" field.
+func CorrectedOnNotIn(vs ...time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldNotIn(FieldCorrectedOn, vs...))
+}
+
+// CorrectedOnGT applies the GT predicate on the "corrected_on" field.
+func CorrectedOnGT(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldGT(FieldCorrectedOn, v))
+}
+
+// CorrectedOnGTE applies the GTE predicate on the "corrected_on" field.
+func CorrectedOnGTE(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldGTE(FieldCorrectedOn, v))
+}
+
+// CorrectedOnLT applies the LT predicate on the "corrected_on" field.
+func CorrectedOnLT(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldLT(FieldCorrectedOn, v))
+}
+
+// CorrectedOnLTE applies the LTE predicate on the "corrected_on" field.
+func CorrectedOnLTE(v time.Time) predicate.Objection {
+	return predicate.Objection(sql.FieldLTE(FieldCorrectedOn, v))
+}
+
+// CorrectedOnIsNil applies the IsNil predicate on the "corrected_on" field.
+func CorrectedOnIsNil() predicate.Objection {
+	return predicate.Objection(sql.FieldIsNull(FieldCorrectedOn))
+}
+
+// CorrectedOnNotNil applies the NotNil predicate on the "corrected_on" field.
+func CorrectedOnNotNil() predicate.Objection {
+	return predicate.Objection(sql.FieldNotNull(FieldCorrectedOn))
 }
 
 // HistoryIsNil applies the IsNil predicate on the "history" field.

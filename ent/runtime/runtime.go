@@ -1732,6 +1732,10 @@ func init() {
 	objectionDescDecisionReason := objectionFields[9].Descriptor()
 	// objection.DecisionReasonValidator is a validator for the "decision_reason" field. It is called by the builders before save.
 	objection.DecisionReasonValidator = objectionDescDecisionReason.Validators[0].(func(string) error)
+	// objectionDescCorrection is the schema descriptor for correction field.
+	objectionDescCorrection := objectionFields[10].Descriptor()
+	// objection.CorrectionValidator is a validator for the "correction" field. It is called by the builders before save.
+	objection.CorrectionValidator = objectionDescCorrection.Validators[0].(func(string) error)
 	practitionerMixin := schema.Practitioner{}.Mixin()
 	practitioner.Policy = privacy.NewPolicies(schema.Practitioner{})
 	practitioner.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -247,6 +247,10 @@ func (Objection) Fields() []ent.Field {
 		field.Time("forward_by").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).
 			Comment("While the platform checks: the last day to forward the objection to the providing department if it cannot decide itself (the forwarding limit, 2 working days by default), within its own check's dueOn."),
 		field.Text("decision_reason").Validate(boundedText).Optional().Annotations(noInput).Comment("Reasons of the last decision."),
+		field.Text("correction").Validate(boundedText).Optional().Annotations(noInput).
+			Comment("What an upheld objection corrected in the record (the record stays public, corrected), or why it left publicity."),
+		field.Time("corrected_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL, noInput).
+			Comment("Day the upheld objection's correction or removal took effect."),
 		field.JSON("history", []vocab.WorkflowStep{}).Optional().Annotations(noInput, entgql.Skip(entgql.SkipAll)).
 			Comment("Every step with actor, time and reason."),
 	}

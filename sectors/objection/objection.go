@@ -8,6 +8,7 @@ package objection
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
@@ -102,6 +103,18 @@ func mark(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, on boo
 	return u.Exec(authz.AsSystem(ctx))
 }
 
+// withdraw takes the record out of publicity on day after an upheld objection: WITHDRAWN, its
+// publicity stopped (a penalty) or the listing removed with the reason CORRECTED.
+func withdraw(ctx context.Context, c *ent.Client, penaltyID, listEntryID int, day time.Time) error {
+	ctx = authz.AsSystem(ctx)
+	if penaltyID != 0 {
+		return c.AdministrativePenalty.UpdateOneID(penaltyID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
+			SetPublicityStoppedOn(day).Exec(ctx)
+	}
+	return c.ListEntry.UpdateOneID(listEntryID).SetUnderObjection(false).SetStatus(vocab.Withdrawn).
+		SetRemovedOn(day).SetRemovalReason(listentry.RemovalReasonCORRECTED).Exec(ctx)
+}
+
 func actor(ctx context.Context) *authz.Viewer {
 	if v := authz.FromContext(ctx); v != nil {
 		return v
@@ -150,7 +163,12 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 }
 
 // Transition moves an objection to state to with its effects on the record.
-func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to State, reason string) (*ent.Objection, error) {
+//
+// Upholding an objection records what it changed: grounds that the record should not be public
+// (should not be published, past its period, a duplicate, private) take it out of publicity,
+// dated, with the removal's reason; grounds that it is wrong, incomplete or differs from its
+// source need the correction, and the record stays public, corrected (domain.md §6).
+func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to State, reason, correction string) (*ent.Objection, error) {
 	today := env.Clock.Today()
 	if err := objection.StateValidator(to); err != nil {
 		return nil, derrors.Field("to", "unknown state %q", to)
@@ -202,12 +220,20 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	case objection.StateNOT_ACCEPTED, objection.StateREJECTED:
 		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil)
 	case objection.StateUPHELD:
-		status := vocab.Corrected
+		correction = strings.TrimSpace(correction)
 		switch o.Grounds {
 		case objection.GroundsSHOULD_NOT_PUBLISH, objection.GroundsPAST_PERIOD, objection.GroundsDUPLICATE, objection.GroundsPRIVACY:
-			status = vocab.Withdrawn
+			if correction == "" {
+				correction = fmt.Sprintf("withdrawn from publicity (%s)", o.Grounds)
+			}
+			err = withdraw(ctx, c, o.PenaltyID, o.ListEntryID, today)
+		default:
+			if correction == "" {
+				return nil, derrors.Field("correction", "upholding an objection that the record is %s needs the correction made to it", o.Grounds)
+			}
+			err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, nil) // corrected, still public
 		}
-		err = mark(ctx, c, o.PenaltyID, o.ListEntryID, false, &status)
+		upd.SetCorrection(correction).SetCorrectedOn(today)
 	}
 	if err != nil {
 		return nil, err
