@@ -118,9 +118,10 @@ func (TimeLimit) Annotations() []schema.Annotation {
 }
 
 // RepairApplication is an application for credit repair (信用修复申请, domain.md §5) of one
-// penalty or listing, moved through its states by sectors/repair: a clerk of the determining
-// sector submits on the subject's behalf, the credit office accepts and reviews first, the
-// determining department re-reviews, and the credit office executes.
+// penalty or listing, moved through its states by sectors/repair: a writer of the determining
+// sector applies on the subject's behalf, the credit office accepts, the determining sector's
+// clerk reviews first and its supervisor decides, and the credit office executes — four
+// different people.
 type RepairApplication struct{ ent.Schema }
 
 // Mixin of the RepairApplication.
