@@ -237,7 +237,9 @@ func SystemContext(ctx context.Context) context.Context {
 func IDNumber(ctx context.Context, c *pii.Cipher, sealed, masked string, purpose *string) (string, error) {
 	v := FromContext(ctx)
 	if v == nil || v.Perms == nil || !v.Perms.PersonalData && !v.Perms.System || purpose == nil || strings.TrimSpace(*purpose) == "" {
-		return masked, nil
+		// Masked again on the way out: a mask stored under an older, looser rule shows what
+		// the current rule shows (pii.MaskIDNumber of a mask is the mask of the number).
+		return pii.MaskIDNumber(masked), nil
 	}
 	if c == nil {
 		return "", errors.New("no personal-data key is configured")

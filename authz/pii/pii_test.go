@@ -73,3 +73,29 @@ func TestMaskIDNumber(t *testing.T) {
 		}
 	}
 }
+
+// Masking a stored mask gives the current mask of the number (or hides more, where the earlier
+// rule hid everything), so persons masked under the earlier rule (first and last four characters
+// of anything over eight) read as the current rule says without re-sealing anything; and masking
+// is idempotent.
+func TestMaskingAMaskIsTheCurrentMask(t *testing.T) {
+	earlier := func(s string) string {
+		if len(s) <= 8 {
+			return strings.Repeat("*", len(s))
+		}
+		return s[:4] + strings.Repeat("*", len(s)-8) + s[len(s)-4:]
+	}
+	for n := 0; n <= 18; n++ {
+		number := "ABCDEFGHJKLMNPQRSTUVWXYZ"[:n]
+		want := MaskIDNumber(number)
+		if n <= 8 { // the earlier rule hid everything: re-masking keeps it hidden, never shows more
+			want = strings.Repeat("*", n)
+		}
+		if got := MaskIDNumber(earlier(number)); got != want {
+			t.Errorf("%d characters: re-masking the earlier mask %q gives %q, want %q", n, earlier(number), got, want)
+		}
+		if got := MaskIDNumber(MaskIDNumber(number)); got != MaskIDNumber(number) {
+			t.Errorf("%d characters: masking is not idempotent: %q → %q", n, MaskIDNumber(number), got)
+		}
+	}
+}
