@@ -191,3 +191,33 @@ func TestSpecifiedSeriousPenaltiesCannotBeRepaired(t *testing.T) {
 		}
 	})
 }
+
+// The new inputs of this round refuse bad values by name and write nothing: a listing's
+// measures cannot end before it starts, a prior notice's handling needs its outcome.
+func TestNewInputsRefuseBadValues(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		clerk := env.as("demo-market-clerk")
+		entity := penaltyInput(env, "market-320500", "x")["in"].(map[string]any)["entityID"]
+		clerk.wantError(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "bi",
+			sourceRecordID: "BI-1", severity: GENERAL, listType: MS_ABNORMAL_OPERATION, listedOn: "2026-03-01", measuresEndOn: "2026-02-28",
+			reason: "r", basis: "b", decisionNo: "BI-1"}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "e": entity}, "BAD_USER_INPUT", "measuresEndOn")
+		if n := env.count("list_entries", "source_record_id = 'BI-1'"); n != 0 {
+			t.Error("the refused listing was stored")
+		}
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation { createNaturalPerson(input: {name: "钱七", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		var n struct{ CreatePriorNotice struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "BI-N", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "s": todayMinus(10), "r": todayMinus(-5)}, &n)
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "不服"}) { id } }`,
+			map[string]any{"id": n.CreatePriorNotice.ID, "on": todayMinus(1)}, nil)
+		clerk.wantError(`mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "  ") { id } }`,
+			map[string]any{"id": n.CreatePriorNotice.ID}, "BAD_USER_INPUT", "outcome")
+		if n := env.count("prior_notices", "reply_handled = TRUE"); n != 0 {
+			t.Error("a handling without outcome was stored")
+		}
+	})
+}
