@@ -635,19 +635,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "PublicityRule",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			publicityrule.FieldRuleSet:           {Type: field.TypeString, Column: publicityrule.FieldRuleSet},
-			publicityrule.FieldEffectiveFrom:     {Type: field.TypeTime, Column: publicityrule.FieldEffectiveFrom},
-			publicityrule.FieldEffectiveTo:       {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
-			publicityrule.FieldSector:            {Type: field.TypeString, Column: publicityrule.FieldSector},
-			publicityrule.FieldSeverity:          {Type: field.TypeString, Column: publicityrule.FieldSeverity},
-			publicityrule.FieldPenaltyCategories: {Type: field.TypeJSON, Column: publicityrule.FieldPenaltyCategories},
-			publicityrule.FieldDomains:           {Type: field.TypeJSON, Column: publicityrule.FieldDomains},
-			publicityrule.FieldListType:          {Type: field.TypeString, Column: publicityrule.FieldListType},
-			publicityrule.FieldMinMonths:         {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
-			publicityrule.FieldMinFrom:           {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
-			publicityrule.FieldMaxMonths:         {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
-			publicityrule.FieldRepairable:        {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
-			publicityrule.FieldBasis:             {Type: field.TypeString, Column: publicityrule.FieldBasis},
+			publicityrule.FieldRuleSet:             {Type: field.TypeString, Column: publicityrule.FieldRuleSet},
+			publicityrule.FieldEffectiveFrom:       {Type: field.TypeTime, Column: publicityrule.FieldEffectiveFrom},
+			publicityrule.FieldEffectiveTo:         {Type: field.TypeTime, Column: publicityrule.FieldEffectiveTo},
+			publicityrule.FieldSector:              {Type: field.TypeString, Column: publicityrule.FieldSector},
+			publicityrule.FieldSeverity:            {Type: field.TypeString, Column: publicityrule.FieldSeverity},
+			publicityrule.FieldPenaltyCategories:   {Type: field.TypeJSON, Column: publicityrule.FieldPenaltyCategories},
+			publicityrule.FieldDomains:             {Type: field.TypeJSON, Column: publicityrule.FieldDomains},
+			publicityrule.FieldCategoriesOnly:      {Type: field.TypeBool, Column: publicityrule.FieldCategoriesOnly},
+			publicityrule.FieldFineAtMost:          {Type: field.TypeOther, Column: publicityrule.FieldFineAtMost},
+			publicityrule.FieldProcedures:          {Type: field.TypeJSON, Column: publicityrule.FieldProcedures},
+			publicityrule.FieldPublished:           {Type: field.TypeBool, Column: publicityrule.FieldPublished},
+			publicityrule.FieldExtendsToValidUntil: {Type: field.TypeBool, Column: publicityrule.FieldExtendsToValidUntil},
+			publicityrule.FieldListType:            {Type: field.TypeString, Column: publicityrule.FieldListType},
+			publicityrule.FieldMinMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
+			publicityrule.FieldMinFrom:             {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
+			publicityrule.FieldMaxMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
+			publicityrule.FieldRepairable:          {Type: field.TypeBool, Column: publicityrule.FieldRepairable},
+			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
 	graph.Nodes[23] = &sqlgraph.Node{
@@ -5088,6 +5093,31 @@ func (f *PublicityRuleFilter) WherePenaltyCategories(p entql.BytesP) {
 // WhereDomains applies the entql json.RawMessage predicate on the domains field.
 func (f *PublicityRuleFilter) WhereDomains(p entql.BytesP) {
 	f.Where(p.Field(publicityrule.FieldDomains))
+}
+
+// WhereCategoriesOnly applies the entql bool predicate on the categories_only field.
+func (f *PublicityRuleFilter) WhereCategoriesOnly(p entql.BoolP) {
+	f.Where(p.Field(publicityrule.FieldCategoriesOnly))
+}
+
+// WhereFineAtMost applies the entql other predicate on the fine_at_most field.
+func (f *PublicityRuleFilter) WhereFineAtMost(p entql.OtherP) {
+	f.Where(p.Field(publicityrule.FieldFineAtMost))
+}
+
+// WhereProcedures applies the entql json.RawMessage predicate on the procedures field.
+func (f *PublicityRuleFilter) WhereProcedures(p entql.BytesP) {
+	f.Where(p.Field(publicityrule.FieldProcedures))
+}
+
+// WherePublished applies the entql bool predicate on the published field.
+func (f *PublicityRuleFilter) WherePublished(p entql.BoolP) {
+	f.Where(p.Field(publicityrule.FieldPublished))
+}
+
+// WhereExtendsToValidUntil applies the entql bool predicate on the extends_to_valid_until field.
+func (f *PublicityRuleFilter) WhereExtendsToValidUntil(p entql.BoolP) {
+	f.Where(p.Field(publicityrule.FieldExtendsToValidUntil))
 }
 
 // WhereListType applies the entql string predicate on the list_type field.

@@ -5696,6 +5696,31 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 				selectedFields = append(selectedFields, publicityrule.FieldDomains)
 				fieldSeen[publicityrule.FieldDomains] = struct{}{}
 			}
+		case "categoriesOnly":
+			if _, ok := fieldSeen[publicityrule.FieldCategoriesOnly]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldCategoriesOnly)
+				fieldSeen[publicityrule.FieldCategoriesOnly] = struct{}{}
+			}
+		case "fineAtMost":
+			if _, ok := fieldSeen[publicityrule.FieldFineAtMost]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldFineAtMost)
+				fieldSeen[publicityrule.FieldFineAtMost] = struct{}{}
+			}
+		case "procedures":
+			if _, ok := fieldSeen[publicityrule.FieldProcedures]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldProcedures)
+				fieldSeen[publicityrule.FieldProcedures] = struct{}{}
+			}
+		case "published":
+			if _, ok := fieldSeen[publicityrule.FieldPublished]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldPublished)
+				fieldSeen[publicityrule.FieldPublished] = struct{}{}
+			}
+		case "extendsToValidUntil":
+			if _, ok := fieldSeen[publicityrule.FieldExtendsToValidUntil]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldExtendsToValidUntil)
+				fieldSeen[publicityrule.FieldExtendsToValidUntil] = struct{}{}
+			}
 		case "listType":
 			if _, ok := fieldSeen[publicityrule.FieldListType]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldListType)

@@ -37,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/vocab"
+	"github.com/shopspring/decimal"
 )
 
 // AdministrativeLicenseWhereInput represents a where input for filtering AdministrativeLicense queries.
@@ -12717,6 +12718,30 @@ type PublicityRuleWhereInput struct {
 	SeverityEqualFold    *string  `json:"severityEqualFold,omitempty"`
 	SeverityContainsFold *string  `json:"severityContainsFold,omitempty"`
 
+	// "categories_only" field predicates.
+	CategoriesOnly    *bool `json:"categoriesOnly,omitempty"`
+	CategoriesOnlyNEQ *bool `json:"categoriesOnlyNEQ,omitempty"`
+
+	// "fine_at_most" field predicates.
+	FineAtMost       *decimal.Decimal  `json:"fineAtMost,omitempty"`
+	FineAtMostNEQ    *decimal.Decimal  `json:"fineAtMostNEQ,omitempty"`
+	FineAtMostIn     []decimal.Decimal `json:"fineAtMostIn,omitempty"`
+	FineAtMostNotIn  []decimal.Decimal `json:"fineAtMostNotIn,omitempty"`
+	FineAtMostGT     *decimal.Decimal  `json:"fineAtMostGT,omitempty"`
+	FineAtMostGTE    *decimal.Decimal  `json:"fineAtMostGTE,omitempty"`
+	FineAtMostLT     *decimal.Decimal  `json:"fineAtMostLT,omitempty"`
+	FineAtMostLTE    *decimal.Decimal  `json:"fineAtMostLTE,omitempty"`
+	FineAtMostIsNil  bool              `json:"fineAtMostIsNil,omitempty"`
+	FineAtMostNotNil bool              `json:"fineAtMostNotNil,omitempty"`
+
+	// "published" field predicates.
+	Published    *bool `json:"published,omitempty"`
+	PublishedNEQ *bool `json:"publishedNEQ,omitempty"`
+
+	// "extends_to_valid_until" field predicates.
+	ExtendsToValidUntil    *bool `json:"extendsToValidUntil,omitempty"`
+	ExtendsToValidUntilNEQ *bool `json:"extendsToValidUntilNEQ,omitempty"`
+
 	// "list_type" field predicates.
 	ListType             *string  `json:"listType,omitempty"`
 	ListTypeNEQ          *string  `json:"listTypeNEQ,omitempty"`
@@ -13053,6 +13078,54 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if i.SeverityContainsFold != nil {
 		predicates = append(predicates, publicityrule.SeverityContainsFold(*i.SeverityContainsFold))
+	}
+	if i.CategoriesOnly != nil {
+		predicates = append(predicates, publicityrule.CategoriesOnlyEQ(*i.CategoriesOnly))
+	}
+	if i.CategoriesOnlyNEQ != nil {
+		predicates = append(predicates, publicityrule.CategoriesOnlyNEQ(*i.CategoriesOnlyNEQ))
+	}
+	if i.FineAtMost != nil {
+		predicates = append(predicates, publicityrule.FineAtMostEQ(*i.FineAtMost))
+	}
+	if i.FineAtMostNEQ != nil {
+		predicates = append(predicates, publicityrule.FineAtMostNEQ(*i.FineAtMostNEQ))
+	}
+	if len(i.FineAtMostIn) > 0 {
+		predicates = append(predicates, publicityrule.FineAtMostIn(i.FineAtMostIn...))
+	}
+	if len(i.FineAtMostNotIn) > 0 {
+		predicates = append(predicates, publicityrule.FineAtMostNotIn(i.FineAtMostNotIn...))
+	}
+	if i.FineAtMostGT != nil {
+		predicates = append(predicates, publicityrule.FineAtMostGT(*i.FineAtMostGT))
+	}
+	if i.FineAtMostGTE != nil {
+		predicates = append(predicates, publicityrule.FineAtMostGTE(*i.FineAtMostGTE))
+	}
+	if i.FineAtMostLT != nil {
+		predicates = append(predicates, publicityrule.FineAtMostLT(*i.FineAtMostLT))
+	}
+	if i.FineAtMostLTE != nil {
+		predicates = append(predicates, publicityrule.FineAtMostLTE(*i.FineAtMostLTE))
+	}
+	if i.FineAtMostIsNil {
+		predicates = append(predicates, publicityrule.FineAtMostIsNil())
+	}
+	if i.FineAtMostNotNil {
+		predicates = append(predicates, publicityrule.FineAtMostNotNil())
+	}
+	if i.Published != nil {
+		predicates = append(predicates, publicityrule.PublishedEQ(*i.Published))
+	}
+	if i.PublishedNEQ != nil {
+		predicates = append(predicates, publicityrule.PublishedNEQ(*i.PublishedNEQ))
+	}
+	if i.ExtendsToValidUntil != nil {
+		predicates = append(predicates, publicityrule.ExtendsToValidUntilEQ(*i.ExtendsToValidUntil))
+	}
+	if i.ExtendsToValidUntilNEQ != nil {
+		predicates = append(predicates, publicityrule.ExtendsToValidUntilNEQ(*i.ExtendsToValidUntilNEQ))
 	}
 	if i.ListType != nil {
 		predicates = append(predicates, publicityrule.ListTypeEQ(*i.ListType))

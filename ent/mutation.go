@@ -28695,6 +28695,12 @@ type PublicityRuleMutation struct {
 	appendpenalty_categories []string
 	domains                  *[]string
 	appenddomains            []string
+	categories_only          *bool
+	fine_at_most             *decimal.Decimal
+	procedures               *[]string
+	appendprocedures         []string
+	published                *bool
+	extends_to_valid_until   *bool
 	list_type                *string
 	min_months               *int
 	addmin_months            *int
@@ -29143,6 +29149,228 @@ func (m *PublicityRuleMutation) ResetDomains() {
 	delete(m.clearedFields, publicityrule.FieldDomains)
 }
 
+// SetCategoriesOnly sets the "categories_only" field.
+func (m *PublicityRuleMutation) SetCategoriesOnly(b bool) {
+	m.categories_only = &b
+}
+
+// CategoriesOnly returns the value of the "categories_only" field in the mutation.
+func (m *PublicityRuleMutation) CategoriesOnly() (r bool, exists bool) {
+	v := m.categories_only
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategoriesOnly returns the old "categories_only" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldCategoriesOnly(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategoriesOnly is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategoriesOnly requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategoriesOnly: %w", err)
+	}
+	return oldValue.CategoriesOnly, nil
+}
+
+// ResetCategoriesOnly resets all changes to the "categories_only" field.
+func (m *PublicityRuleMutation) ResetCategoriesOnly() {
+	m.categories_only = nil
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (m *PublicityRuleMutation) SetFineAtMost(d decimal.Decimal) {
+	m.fine_at_most = &d
+}
+
+// FineAtMost returns the value of the "fine_at_most" field in the mutation.
+func (m *PublicityRuleMutation) FineAtMost() (r decimal.Decimal, exists bool) {
+	v := m.fine_at_most
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFineAtMost returns the old "fine_at_most" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldFineAtMost(ctx context.Context) (v *decimal.Decimal, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFineAtMost is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFineAtMost requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFineAtMost: %w", err)
+	}
+	return oldValue.FineAtMost, nil
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (m *PublicityRuleMutation) ClearFineAtMost() {
+	m.fine_at_most = nil
+	m.clearedFields[publicityrule.FieldFineAtMost] = struct{}{}
+}
+
+// FineAtMostCleared returns if the "fine_at_most" field was cleared in this mutation.
+func (m *PublicityRuleMutation) FineAtMostCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldFineAtMost]
+	return ok
+}
+
+// ResetFineAtMost resets all changes to the "fine_at_most" field.
+func (m *PublicityRuleMutation) ResetFineAtMost() {
+	m.fine_at_most = nil
+	delete(m.clearedFields, publicityrule.FieldFineAtMost)
+}
+
+// SetProcedures sets the "procedures" field.
+func (m *PublicityRuleMutation) SetProcedures(s []string) {
+	m.procedures = &s
+	m.appendprocedures = nil
+}
+
+// Procedures returns the value of the "procedures" field in the mutation.
+func (m *PublicityRuleMutation) Procedures() (r []string, exists bool) {
+	v := m.procedures
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProcedures returns the old "procedures" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldProcedures(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProcedures is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProcedures requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProcedures: %w", err)
+	}
+	return oldValue.Procedures, nil
+}
+
+// AppendProcedures adds s to the "procedures" field.
+func (m *PublicityRuleMutation) AppendProcedures(s []string) {
+	m.appendprocedures = append(m.appendprocedures, s...)
+}
+
+// AppendedProcedures returns the list of values that were appended to the "procedures" field in this mutation.
+func (m *PublicityRuleMutation) AppendedProcedures() ([]string, bool) {
+	if len(m.appendprocedures) == 0 {
+		return nil, false
+	}
+	return m.appendprocedures, true
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (m *PublicityRuleMutation) ClearProcedures() {
+	m.procedures = nil
+	m.appendprocedures = nil
+	m.clearedFields[publicityrule.FieldProcedures] = struct{}{}
+}
+
+// ProceduresCleared returns if the "procedures" field was cleared in this mutation.
+func (m *PublicityRuleMutation) ProceduresCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldProcedures]
+	return ok
+}
+
+// ResetProcedures resets all changes to the "procedures" field.
+func (m *PublicityRuleMutation) ResetProcedures() {
+	m.procedures = nil
+	m.appendprocedures = nil
+	delete(m.clearedFields, publicityrule.FieldProcedures)
+}
+
+// SetPublished sets the "published" field.
+func (m *PublicityRuleMutation) SetPublished(b bool) {
+	m.published = &b
+}
+
+// Published returns the value of the "published" field in the mutation.
+func (m *PublicityRuleMutation) Published() (r bool, exists bool) {
+	v := m.published
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublished returns the old "published" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldPublished(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublished is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublished requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublished: %w", err)
+	}
+	return oldValue.Published, nil
+}
+
+// ResetPublished resets all changes to the "published" field.
+func (m *PublicityRuleMutation) ResetPublished() {
+	m.published = nil
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (m *PublicityRuleMutation) SetExtendsToValidUntil(b bool) {
+	m.extends_to_valid_until = &b
+}
+
+// ExtendsToValidUntil returns the value of the "extends_to_valid_until" field in the mutation.
+func (m *PublicityRuleMutation) ExtendsToValidUntil() (r bool, exists bool) {
+	v := m.extends_to_valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExtendsToValidUntil returns the old "extends_to_valid_until" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldExtendsToValidUntil(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExtendsToValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExtendsToValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExtendsToValidUntil: %w", err)
+	}
+	return oldValue.ExtendsToValidUntil, nil
+}
+
+// ResetExtendsToValidUntil resets all changes to the "extends_to_valid_until" field.
+func (m *PublicityRuleMutation) ResetExtendsToValidUntil() {
+	m.extends_to_valid_until = nil
+}
+
 // SetListType sets the "list_type" field.
 func (m *PublicityRuleMutation) SetListType(s string) {
 	m.list_type = &s
@@ -29459,7 +29687,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 18)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -29480,6 +29708,21 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.domains != nil {
 		fields = append(fields, publicityrule.FieldDomains)
+	}
+	if m.categories_only != nil {
+		fields = append(fields, publicityrule.FieldCategoriesOnly)
+	}
+	if m.fine_at_most != nil {
+		fields = append(fields, publicityrule.FieldFineAtMost)
+	}
+	if m.procedures != nil {
+		fields = append(fields, publicityrule.FieldProcedures)
+	}
+	if m.published != nil {
+		fields = append(fields, publicityrule.FieldPublished)
+	}
+	if m.extends_to_valid_until != nil {
+		fields = append(fields, publicityrule.FieldExtendsToValidUntil)
 	}
 	if m.list_type != nil {
 		fields = append(fields, publicityrule.FieldListType)
@@ -29521,6 +29764,16 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.PenaltyCategories()
 	case publicityrule.FieldDomains:
 		return m.Domains()
+	case publicityrule.FieldCategoriesOnly:
+		return m.CategoriesOnly()
+	case publicityrule.FieldFineAtMost:
+		return m.FineAtMost()
+	case publicityrule.FieldProcedures:
+		return m.Procedures()
+	case publicityrule.FieldPublished:
+		return m.Published()
+	case publicityrule.FieldExtendsToValidUntil:
+		return m.ExtendsToValidUntil()
 	case publicityrule.FieldListType:
 		return m.ListType()
 	case publicityrule.FieldMinMonths:
@@ -29556,6 +29809,16 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldPenaltyCategories(ctx)
 	case publicityrule.FieldDomains:
 		return m.OldDomains(ctx)
+	case publicityrule.FieldCategoriesOnly:
+		return m.OldCategoriesOnly(ctx)
+	case publicityrule.FieldFineAtMost:
+		return m.OldFineAtMost(ctx)
+	case publicityrule.FieldProcedures:
+		return m.OldProcedures(ctx)
+	case publicityrule.FieldPublished:
+		return m.OldPublished(ctx)
+	case publicityrule.FieldExtendsToValidUntil:
+		return m.OldExtendsToValidUntil(ctx)
 	case publicityrule.FieldListType:
 		return m.OldListType(ctx)
 	case publicityrule.FieldMinMonths:
@@ -29625,6 +29888,41 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDomains(v)
+		return nil
+	case publicityrule.FieldCategoriesOnly:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategoriesOnly(v)
+		return nil
+	case publicityrule.FieldFineAtMost:
+		v, ok := value.(decimal.Decimal)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFineAtMost(v)
+		return nil
+	case publicityrule.FieldProcedures:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProcedures(v)
+		return nil
+	case publicityrule.FieldPublished:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublished(v)
+		return nil
+	case publicityrule.FieldExtendsToValidUntil:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExtendsToValidUntil(v)
 		return nil
 	case publicityrule.FieldListType:
 		v, ok := value.(string)
@@ -29737,6 +30035,12 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldDomains) {
 		fields = append(fields, publicityrule.FieldDomains)
 	}
+	if m.FieldCleared(publicityrule.FieldFineAtMost) {
+		fields = append(fields, publicityrule.FieldFineAtMost)
+	}
+	if m.FieldCleared(publicityrule.FieldProcedures) {
+		fields = append(fields, publicityrule.FieldProcedures)
+	}
 	if m.FieldCleared(publicityrule.FieldListType) {
 		fields = append(fields, publicityrule.FieldListType)
 	}
@@ -29768,6 +30072,12 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldDomains:
 		m.ClearDomains()
+		return nil
+	case publicityrule.FieldFineAtMost:
+		m.ClearFineAtMost()
+		return nil
+	case publicityrule.FieldProcedures:
+		m.ClearProcedures()
 		return nil
 	case publicityrule.FieldListType:
 		m.ClearListType()
@@ -29803,6 +30113,21 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldDomains:
 		m.ResetDomains()
+		return nil
+	case publicityrule.FieldCategoriesOnly:
+		m.ResetCategoriesOnly()
+		return nil
+	case publicityrule.FieldFineAtMost:
+		m.ResetFineAtMost()
+		return nil
+	case publicityrule.FieldProcedures:
+		m.ResetProcedures()
+		return nil
+	case publicityrule.FieldPublished:
+		m.ResetPublished()
+		return nil
+	case publicityrule.FieldExtendsToValidUntil:
+		m.ResetExtendsToValidUntil()
 		return nil
 	case publicityrule.FieldListType:
 		m.ResetListType()

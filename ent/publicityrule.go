@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/shopspring/decimal"
 )
 
 // A publicity-period rule (公示期规则) with its effective dates.
@@ -24,7 +25,7 @@ type PublicityRule struct {
 	EffectiveFrom time.Time `json:"effective_from,omitempty"`
 	// First decision date it no longer applies to; empty while in force.
 	EffectiveTo *time.Time `json:"effective_to,omitempty"`
-	// Sector it is limited to; empty for all.
+	// Sector it is limited to; empty for all. A sector's own regime in force on the decision date replaces the general ones for that sector's penalties (SAMR Order 45 for market supervision).
 	Sector string `json:"sector,omitempty"`
 	// Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own.
 	Severity string `json:"severity,omitempty"`
@@ -32,6 +33,16 @@ type PublicityRule struct {
 	PenaltyCategories []string `json:"penalty_categories,omitempty"`
 	// Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match.
 	Domains []string `json:"domains,omitempty"`
+	// Class rule: matches only when every category the penalty imposes is among penaltyCategories (SAMR Order 45: warning-only penalties; criticism and low fines), instead of any of them.
+	CategoriesOnly bool `json:"categories_only,omitempty"`
+	// Class rule: a FINE counts as matching only up to this amount, in 10,000 CNY (较低数额罚款, the threshold the province sets).
+	FineAtMost *decimal.Decimal `json:"fine_at_most,omitempty"`
+	// Class rule: applies to penalties decided under these procedures (SUMMARY 简易程序, ORDINARY 普通程序).
+	Procedures []string `json:"procedures,omitempty"`
+	// False: penalties the rule matches are not published at all (SAMR Order 45: warning-only and summary-procedure penalties); such a rule wins over every other of its regime.
+	Published bool `json:"published,omitempty"`
+	// The window lasts at least until the penalty's validUntil (处罚有效期): a restriction of business or employment longer than the maximum is published for its whole period (SAMR Order 45 art. 13).
+	ExtendsToValidUntil bool `json:"extends_to_valid_until,omitempty"`
 	// List type the rule governs; empty for penalty rules.
 	ListType string `json:"list_type,omitempty"`
 	// Minimum publicity before repair can end it early, in months.
@@ -52,9 +63,11 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case publicityrule.FieldPenaltyCategories, publicityrule.FieldDomains:
+		case publicityrule.FieldFineAtMost:
+			values[i] = &sql.NullScanner{S: new(decimal.Decimal)}
+		case publicityrule.FieldPenaltyCategories, publicityrule.FieldDomains, publicityrule.FieldProcedures:
 			values[i] = new([]byte)
-		case publicityrule.FieldRepairable:
+		case publicityrule.FieldCategoriesOnly, publicityrule.FieldPublished, publicityrule.FieldExtendsToValidUntil, publicityrule.FieldRepairable:
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
@@ -129,6 +142,39 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Domains); err != nil {
 					return fmt.Errorf("unmarshal field domains: %w", err)
 				}
+			}
+		case publicityrule.FieldCategoriesOnly:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field categories_only", values[i])
+			} else if value.Valid {
+				_m.CategoriesOnly = value.Bool
+			}
+		case publicityrule.FieldFineAtMost:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field fine_at_most", values[i])
+			} else if value.Valid {
+				_m.FineAtMost = new(decimal.Decimal)
+				*_m.FineAtMost = *value.S.(*decimal.Decimal)
+			}
+		case publicityrule.FieldProcedures:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field procedures", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Procedures); err != nil {
+					return fmt.Errorf("unmarshal field procedures: %w", err)
+				}
+			}
+		case publicityrule.FieldPublished:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field published", values[i])
+			} else if value.Valid {
+				_m.Published = value.Bool
+			}
+		case publicityrule.FieldExtendsToValidUntil:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field extends_to_valid_until", values[i])
+			} else if value.Valid {
+				_m.ExtendsToValidUntil = value.Bool
 			}
 		case publicityrule.FieldListType:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -224,6 +270,23 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("domains=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Domains))
+	builder.WriteString(", ")
+	builder.WriteString("categories_only=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CategoriesOnly))
+	builder.WriteString(", ")
+	if v := _m.FineAtMost; v != nil {
+		builder.WriteString("fine_at_most=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("procedures=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Procedures))
+	builder.WriteString(", ")
+	builder.WriteString("published=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Published))
+	builder.WriteString(", ")
+	builder.WriteString("extends_to_valid_until=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ExtendsToValidUntil))
 	builder.WriteString(", ")
 	builder.WriteString("list_type=")
 	builder.WriteString(_m.ListType)

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/shopspring/decimal"
 )
 
 // PublicityRuleCreate is the builder for creating a PublicityRule entity.
@@ -77,6 +78,68 @@ func (_c *PublicityRuleCreate) SetPenaltyCategories(v []string) *PublicityRuleCr
 // SetDomains sets the "domains" field.
 func (_c *PublicityRuleCreate) SetDomains(v []string) *PublicityRuleCreate {
 	_c.mutation.SetDomains(v)
+	return _c
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (_c *PublicityRuleCreate) SetCategoriesOnly(v bool) *PublicityRuleCreate {
+	_c.mutation.SetCategoriesOnly(v)
+	return _c
+}
+
+// SetNillableCategoriesOnly sets the "categories_only" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableCategoriesOnly(v *bool) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetCategoriesOnly(*v)
+	}
+	return _c
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (_c *PublicityRuleCreate) SetFineAtMost(v decimal.Decimal) *PublicityRuleCreate {
+	_c.mutation.SetFineAtMost(v)
+	return _c
+}
+
+// SetNillableFineAtMost sets the "fine_at_most" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableFineAtMost(v *decimal.Decimal) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetFineAtMost(*v)
+	}
+	return _c
+}
+
+// SetProcedures sets the "procedures" field.
+func (_c *PublicityRuleCreate) SetProcedures(v []string) *PublicityRuleCreate {
+	_c.mutation.SetProcedures(v)
+	return _c
+}
+
+// SetPublished sets the "published" field.
+func (_c *PublicityRuleCreate) SetPublished(v bool) *PublicityRuleCreate {
+	_c.mutation.SetPublished(v)
+	return _c
+}
+
+// SetNillablePublished sets the "published" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillablePublished(v *bool) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetPublished(*v)
+	}
+	return _c
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (_c *PublicityRuleCreate) SetExtendsToValidUntil(v bool) *PublicityRuleCreate {
+	_c.mutation.SetExtendsToValidUntil(v)
+	return _c
+}
+
+// SetNillableExtendsToValidUntil sets the "extends_to_valid_until" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableExtendsToValidUntil(v *bool) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetExtendsToValidUntil(*v)
+	}
 	return _c
 }
 
@@ -185,6 +248,18 @@ func (_c *PublicityRuleCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *PublicityRuleCreate) defaults() error {
+	if _, ok := _c.mutation.CategoriesOnly(); !ok {
+		v := publicityrule.DefaultCategoriesOnly
+		_c.mutation.SetCategoriesOnly(v)
+	}
+	if _, ok := _c.mutation.Published(); !ok {
+		v := publicityrule.DefaultPublished
+		_c.mutation.SetPublished(v)
+	}
+	if _, ok := _c.mutation.ExtendsToValidUntil(); !ok {
+		v := publicityrule.DefaultExtendsToValidUntil
+		_c.mutation.SetExtendsToValidUntil(v)
+	}
 	if _, ok := _c.mutation.MinFrom(); !ok {
 		v := publicityrule.DefaultMinFrom
 		_c.mutation.SetMinFrom(v)
@@ -221,6 +296,15 @@ func (_c *PublicityRuleCreate) check() error {
 		if err := publicityrule.SeverityValidator(v); err != nil {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.severity": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.CategoriesOnly(); !ok {
+		return &ValidationError{Name: "categories_only", err: errors.New(`ent: missing required field "PublicityRule.categories_only"`)}
+	}
+	if _, ok := _c.mutation.Published(); !ok {
+		return &ValidationError{Name: "published", err: errors.New(`ent: missing required field "PublicityRule.published"`)}
+	}
+	if _, ok := _c.mutation.ExtendsToValidUntil(); !ok {
+		return &ValidationError{Name: "extends_to_valid_until", err: errors.New(`ent: missing required field "PublicityRule.extends_to_valid_until"`)}
 	}
 	if v, ok := _c.mutation.ListType(); ok {
 		if err := publicityrule.ListTypeValidator(v); err != nil {
@@ -313,6 +397,26 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Domains(); ok {
 		_spec.SetField(publicityrule.FieldDomains, field.TypeJSON, value)
 		_node.Domains = value
+	}
+	if value, ok := _c.mutation.CategoriesOnly(); ok {
+		_spec.SetField(publicityrule.FieldCategoriesOnly, field.TypeBool, value)
+		_node.CategoriesOnly = value
+	}
+	if value, ok := _c.mutation.FineAtMost(); ok {
+		_spec.SetField(publicityrule.FieldFineAtMost, field.TypeOther, value)
+		_node.FineAtMost = &value
+	}
+	if value, ok := _c.mutation.Procedures(); ok {
+		_spec.SetField(publicityrule.FieldProcedures, field.TypeJSON, value)
+		_node.Procedures = value
+	}
+	if value, ok := _c.mutation.Published(); ok {
+		_spec.SetField(publicityrule.FieldPublished, field.TypeBool, value)
+		_node.Published = value
+	}
+	if value, ok := _c.mutation.ExtendsToValidUntil(); ok {
+		_spec.SetField(publicityrule.FieldExtendsToValidUntil, field.TypeBool, value)
+		_node.ExtendsToValidUntil = value
 	}
 	if value, ok := _c.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
@@ -495,6 +599,78 @@ func (u *PublicityRuleUpsert) UpdateDomains() *PublicityRuleUpsert {
 // ClearDomains clears the value of the "domains" field.
 func (u *PublicityRuleUpsert) ClearDomains() *PublicityRuleUpsert {
 	u.SetNull(publicityrule.FieldDomains)
+	return u
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (u *PublicityRuleUpsert) SetCategoriesOnly(v bool) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldCategoriesOnly, v)
+	return u
+}
+
+// UpdateCategoriesOnly sets the "categories_only" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateCategoriesOnly() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldCategoriesOnly)
+	return u
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (u *PublicityRuleUpsert) SetFineAtMost(v decimal.Decimal) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldFineAtMost, v)
+	return u
+}
+
+// UpdateFineAtMost sets the "fine_at_most" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateFineAtMost() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldFineAtMost)
+	return u
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (u *PublicityRuleUpsert) ClearFineAtMost() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldFineAtMost)
+	return u
+}
+
+// SetProcedures sets the "procedures" field.
+func (u *PublicityRuleUpsert) SetProcedures(v []string) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldProcedures, v)
+	return u
+}
+
+// UpdateProcedures sets the "procedures" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateProcedures() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldProcedures)
+	return u
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (u *PublicityRuleUpsert) ClearProcedures() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldProcedures)
+	return u
+}
+
+// SetPublished sets the "published" field.
+func (u *PublicityRuleUpsert) SetPublished(v bool) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldPublished, v)
+	return u
+}
+
+// UpdatePublished sets the "published" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdatePublished() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldPublished)
+	return u
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (u *PublicityRuleUpsert) SetExtendsToValidUntil(v bool) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldExtendsToValidUntil, v)
+	return u
+}
+
+// UpdateExtendsToValidUntil sets the "extends_to_valid_until" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateExtendsToValidUntil() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldExtendsToValidUntil)
 	return u
 }
 
@@ -757,6 +933,90 @@ func (u *PublicityRuleUpsertOne) UpdateDomains() *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) ClearDomains() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.ClearDomains()
+	})
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (u *PublicityRuleUpsertOne) SetCategoriesOnly(v bool) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetCategoriesOnly(v)
+	})
+}
+
+// UpdateCategoriesOnly sets the "categories_only" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateCategoriesOnly() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateCategoriesOnly()
+	})
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (u *PublicityRuleUpsertOne) SetFineAtMost(v decimal.Decimal) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetFineAtMost(v)
+	})
+}
+
+// UpdateFineAtMost sets the "fine_at_most" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateFineAtMost() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateFineAtMost()
+	})
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (u *PublicityRuleUpsertOne) ClearFineAtMost() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearFineAtMost()
+	})
+}
+
+// SetProcedures sets the "procedures" field.
+func (u *PublicityRuleUpsertOne) SetProcedures(v []string) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetProcedures(v)
+	})
+}
+
+// UpdateProcedures sets the "procedures" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateProcedures() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateProcedures()
+	})
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (u *PublicityRuleUpsertOne) ClearProcedures() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearProcedures()
+	})
+}
+
+// SetPublished sets the "published" field.
+func (u *PublicityRuleUpsertOne) SetPublished(v bool) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetPublished(v)
+	})
+}
+
+// UpdatePublished sets the "published" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdatePublished() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdatePublished()
+	})
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (u *PublicityRuleUpsertOne) SetExtendsToValidUntil(v bool) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetExtendsToValidUntil(v)
+	})
+}
+
+// UpdateExtendsToValidUntil sets the "extends_to_valid_until" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateExtendsToValidUntil() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateExtendsToValidUntil()
 	})
 }
 
@@ -1199,6 +1459,90 @@ func (u *PublicityRuleUpsertBulk) UpdateDomains() *PublicityRuleUpsertBulk {
 func (u *PublicityRuleUpsertBulk) ClearDomains() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.ClearDomains()
+	})
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (u *PublicityRuleUpsertBulk) SetCategoriesOnly(v bool) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetCategoriesOnly(v)
+	})
+}
+
+// UpdateCategoriesOnly sets the "categories_only" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateCategoriesOnly() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateCategoriesOnly()
+	})
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (u *PublicityRuleUpsertBulk) SetFineAtMost(v decimal.Decimal) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetFineAtMost(v)
+	})
+}
+
+// UpdateFineAtMost sets the "fine_at_most" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateFineAtMost() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateFineAtMost()
+	})
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (u *PublicityRuleUpsertBulk) ClearFineAtMost() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearFineAtMost()
+	})
+}
+
+// SetProcedures sets the "procedures" field.
+func (u *PublicityRuleUpsertBulk) SetProcedures(v []string) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetProcedures(v)
+	})
+}
+
+// UpdateProcedures sets the "procedures" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateProcedures() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateProcedures()
+	})
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (u *PublicityRuleUpsertBulk) ClearProcedures() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearProcedures()
+	})
+}
+
+// SetPublished sets the "published" field.
+func (u *PublicityRuleUpsertBulk) SetPublished(v bool) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetPublished(v)
+	})
+}
+
+// UpdatePublished sets the "published" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdatePublished() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdatePublished()
+	})
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (u *PublicityRuleUpsertBulk) SetExtendsToValidUntil(v bool) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetExtendsToValidUntil(v)
+	})
+}
+
+// UpdateExtendsToValidUntil sets the "extends_to_valid_until" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateExtendsToValidUntil() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateExtendsToValidUntil()
 	})
 }
 

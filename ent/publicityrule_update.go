@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/shopspring/decimal"
 )
 
 // PublicityRuleUpdate is the builder for updating PublicityRule entities.
@@ -144,6 +145,86 @@ func (_u *PublicityRuleUpdate) AppendDomains(v []string) *PublicityRuleUpdate {
 // ClearDomains clears the value of the "domains" field.
 func (_u *PublicityRuleUpdate) ClearDomains() *PublicityRuleUpdate {
 	_u.mutation.ClearDomains()
+	return _u
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (_u *PublicityRuleUpdate) SetCategoriesOnly(v bool) *PublicityRuleUpdate {
+	_u.mutation.SetCategoriesOnly(v)
+	return _u
+}
+
+// SetNillableCategoriesOnly sets the "categories_only" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableCategoriesOnly(v *bool) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetCategoriesOnly(*v)
+	}
+	return _u
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (_u *PublicityRuleUpdate) SetFineAtMost(v decimal.Decimal) *PublicityRuleUpdate {
+	_u.mutation.SetFineAtMost(v)
+	return _u
+}
+
+// SetNillableFineAtMost sets the "fine_at_most" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableFineAtMost(v *decimal.Decimal) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetFineAtMost(*v)
+	}
+	return _u
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (_u *PublicityRuleUpdate) ClearFineAtMost() *PublicityRuleUpdate {
+	_u.mutation.ClearFineAtMost()
+	return _u
+}
+
+// SetProcedures sets the "procedures" field.
+func (_u *PublicityRuleUpdate) SetProcedures(v []string) *PublicityRuleUpdate {
+	_u.mutation.SetProcedures(v)
+	return _u
+}
+
+// AppendProcedures appends value to the "procedures" field.
+func (_u *PublicityRuleUpdate) AppendProcedures(v []string) *PublicityRuleUpdate {
+	_u.mutation.AppendProcedures(v)
+	return _u
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (_u *PublicityRuleUpdate) ClearProcedures() *PublicityRuleUpdate {
+	_u.mutation.ClearProcedures()
+	return _u
+}
+
+// SetPublished sets the "published" field.
+func (_u *PublicityRuleUpdate) SetPublished(v bool) *PublicityRuleUpdate {
+	_u.mutation.SetPublished(v)
+	return _u
+}
+
+// SetNillablePublished sets the "published" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillablePublished(v *bool) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetPublished(*v)
+	}
+	return _u
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (_u *PublicityRuleUpdate) SetExtendsToValidUntil(v bool) *PublicityRuleUpdate {
+	_u.mutation.SetExtendsToValidUntil(v)
+	return _u
+}
+
+// SetNillableExtendsToValidUntil sets the "extends_to_valid_until" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableExtendsToValidUntil(v *bool) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetExtendsToValidUntil(*v)
+	}
 	return _u
 }
 
@@ -389,6 +470,32 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.DomainsCleared() {
 		_spec.ClearField(publicityrule.FieldDomains, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.CategoriesOnly(); ok {
+		_spec.SetField(publicityrule.FieldCategoriesOnly, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.FineAtMost(); ok {
+		_spec.SetField(publicityrule.FieldFineAtMost, field.TypeOther, value)
+	}
+	if _u.mutation.FineAtMostCleared() {
+		_spec.ClearField(publicityrule.FieldFineAtMost, field.TypeOther)
+	}
+	if value, ok := _u.mutation.Procedures(); ok {
+		_spec.SetField(publicityrule.FieldProcedures, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedProcedures(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldProcedures, value)
+		})
+	}
+	if _u.mutation.ProceduresCleared() {
+		_spec.ClearField(publicityrule.FieldProcedures, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Published(); ok {
+		_spec.SetField(publicityrule.FieldPublished, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ExtendsToValidUntil(); ok {
+		_spec.SetField(publicityrule.FieldExtendsToValidUntil, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
 	}
@@ -554,6 +661,86 @@ func (_u *PublicityRuleUpdateOne) AppendDomains(v []string) *PublicityRuleUpdate
 // ClearDomains clears the value of the "domains" field.
 func (_u *PublicityRuleUpdateOne) ClearDomains() *PublicityRuleUpdateOne {
 	_u.mutation.ClearDomains()
+	return _u
+}
+
+// SetCategoriesOnly sets the "categories_only" field.
+func (_u *PublicityRuleUpdateOne) SetCategoriesOnly(v bool) *PublicityRuleUpdateOne {
+	_u.mutation.SetCategoriesOnly(v)
+	return _u
+}
+
+// SetNillableCategoriesOnly sets the "categories_only" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableCategoriesOnly(v *bool) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetCategoriesOnly(*v)
+	}
+	return _u
+}
+
+// SetFineAtMost sets the "fine_at_most" field.
+func (_u *PublicityRuleUpdateOne) SetFineAtMost(v decimal.Decimal) *PublicityRuleUpdateOne {
+	_u.mutation.SetFineAtMost(v)
+	return _u
+}
+
+// SetNillableFineAtMost sets the "fine_at_most" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableFineAtMost(v *decimal.Decimal) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetFineAtMost(*v)
+	}
+	return _u
+}
+
+// ClearFineAtMost clears the value of the "fine_at_most" field.
+func (_u *PublicityRuleUpdateOne) ClearFineAtMost() *PublicityRuleUpdateOne {
+	_u.mutation.ClearFineAtMost()
+	return _u
+}
+
+// SetProcedures sets the "procedures" field.
+func (_u *PublicityRuleUpdateOne) SetProcedures(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.SetProcedures(v)
+	return _u
+}
+
+// AppendProcedures appends value to the "procedures" field.
+func (_u *PublicityRuleUpdateOne) AppendProcedures(v []string) *PublicityRuleUpdateOne {
+	_u.mutation.AppendProcedures(v)
+	return _u
+}
+
+// ClearProcedures clears the value of the "procedures" field.
+func (_u *PublicityRuleUpdateOne) ClearProcedures() *PublicityRuleUpdateOne {
+	_u.mutation.ClearProcedures()
+	return _u
+}
+
+// SetPublished sets the "published" field.
+func (_u *PublicityRuleUpdateOne) SetPublished(v bool) *PublicityRuleUpdateOne {
+	_u.mutation.SetPublished(v)
+	return _u
+}
+
+// SetNillablePublished sets the "published" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillablePublished(v *bool) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetPublished(*v)
+	}
+	return _u
+}
+
+// SetExtendsToValidUntil sets the "extends_to_valid_until" field.
+func (_u *PublicityRuleUpdateOne) SetExtendsToValidUntil(v bool) *PublicityRuleUpdateOne {
+	_u.mutation.SetExtendsToValidUntil(v)
+	return _u
+}
+
+// SetNillableExtendsToValidUntil sets the "extends_to_valid_until" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableExtendsToValidUntil(v *bool) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetExtendsToValidUntil(*v)
+	}
 	return _u
 }
 
@@ -828,6 +1015,32 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if _u.mutation.DomainsCleared() {
 		_spec.ClearField(publicityrule.FieldDomains, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CategoriesOnly(); ok {
+		_spec.SetField(publicityrule.FieldCategoriesOnly, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.FineAtMost(); ok {
+		_spec.SetField(publicityrule.FieldFineAtMost, field.TypeOther, value)
+	}
+	if _u.mutation.FineAtMostCleared() {
+		_spec.ClearField(publicityrule.FieldFineAtMost, field.TypeOther)
+	}
+	if value, ok := _u.mutation.Procedures(); ok {
+		_spec.SetField(publicityrule.FieldProcedures, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedProcedures(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, publicityrule.FieldProcedures, value)
+		})
+	}
+	if _u.mutation.ProceduresCleared() {
+		_spec.ClearField(publicityrule.FieldProcedures, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.Published(); ok {
+		_spec.SetField(publicityrule.FieldPublished, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ExtendsToValidUntil(); ok {
+		_spec.SetField(publicityrule.FieldExtendsToValidUntil, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)

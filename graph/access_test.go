@@ -135,6 +135,8 @@ func TestHiddenRowsAreAbsentEverywhere(t *testing.T) {
 	})
 }
 
+// penaltyInput is a published penalty of department dep: a warning and a fine above the low
+// limit, decided 2026-05-01 (for market supervision: SAMR Order 45, 6 months to 3 years).
 func penaltyInput(env *testEnv, dep string, src string) map[string]any {
 	var ent struct {
 		MarketEntities struct {
@@ -148,7 +150,7 @@ func penaltyInput(env *testEnv, dep string, src string) map[string]any {
 		"departmentID": env.departmentID(dep), "entityID": n.ID, "sourceSystem": "access-test", "sourceRecordID": src,
 		"severity": "GENERAL", "counterpartyName": "某公司", "counterpartyCategory": "LEGAL_PERSON", "counterpartyUscc": n.Uscc,
 		"decisionNo": "测罚〔2025〕" + src, "violationType": "虚假广告", "violationFacts": "事实", "legalBasis": "依据",
-		"penaltyCategories": []string{"WARNING"}, "penaltyContent": "警告", "decisionDate": "2026-05-01",
+		"penaltyCategories": []string{"WARNING", "FINE"}, "fineAmount": "5", "penaltyContent": "警告，罚款五万元", "decisionDate": "2026-05-01",
 		"authorityName": "某局", "authorityUscc": authority, "dataSourceUnit": "某局", "dataSourceUnitUscc": authority,
 	}}
 }

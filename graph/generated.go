@@ -821,20 +821,25 @@ type ComplexityRoot struct {
 	}
 
 	PublicityRule struct {
-		Basis             func(childComplexity int) int
-		Domains           func(childComplexity int) int
-		EffectiveFrom     func(childComplexity int) int
-		EffectiveTo       func(childComplexity int) int
-		ID                func(childComplexity int) int
-		ListType          func(childComplexity int) int
-		MaxMonths         func(childComplexity int) int
-		MinFrom           func(childComplexity int) int
-		MinMonths         func(childComplexity int) int
-		PenaltyCategories func(childComplexity int) int
-		Repairable        func(childComplexity int) int
-		RuleSet           func(childComplexity int) int
-		Sector            func(childComplexity int) int
-		Severity          func(childComplexity int) int
+		Basis               func(childComplexity int) int
+		CategoriesOnly      func(childComplexity int) int
+		Domains             func(childComplexity int) int
+		EffectiveFrom       func(childComplexity int) int
+		EffectiveTo         func(childComplexity int) int
+		ExtendsToValidUntil func(childComplexity int) int
+		FineAtMost          func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		ListType            func(childComplexity int) int
+		MaxMonths           func(childComplexity int) int
+		MinFrom             func(childComplexity int) int
+		MinMonths           func(childComplexity int) int
+		PenaltyCategories   func(childComplexity int) int
+		Procedures          func(childComplexity int) int
+		Published           func(childComplexity int) int
+		Repairable          func(childComplexity int) int
+		RuleSet             func(childComplexity int) int
+		Sector              func(childComplexity int) int
+		Severity            func(childComplexity int) int
 	}
 
 	PublicityRuleConnection struct {
@@ -4896,6 +4901,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.Basis(childComplexity), true
+	case "PublicityRule.categoriesOnly":
+		if e.ComplexityRoot.PublicityRule.CategoriesOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.CategoriesOnly(childComplexity), true
 	case "PublicityRule.domains":
 		if e.ComplexityRoot.PublicityRule.Domains == nil {
 			break
@@ -4914,6 +4925,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.EffectiveTo(childComplexity), true
+	case "PublicityRule.extendsToValidUntil":
+		if e.ComplexityRoot.PublicityRule.ExtendsToValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.ExtendsToValidUntil(childComplexity), true
+	case "PublicityRule.fineAtMost":
+		if e.ComplexityRoot.PublicityRule.FineAtMost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.FineAtMost(childComplexity), true
 	case "PublicityRule.id":
 		if e.ComplexityRoot.PublicityRule.ID == nil {
 			break
@@ -4950,6 +4973,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.PenaltyCategories(childComplexity), true
+	case "PublicityRule.procedures":
+		if e.ComplexityRoot.PublicityRule.Procedures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Procedures(childComplexity), true
+	case "PublicityRule.published":
+		if e.ComplexityRoot.PublicityRule.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.Published(childComplexity), true
 	case "PublicityRule.repairable":
 		if e.ComplexityRoot.PublicityRule.Repairable == nil {
 			break
@@ -8015,6 +8050,16 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_penaltyCategories(ctx, field)
 	case "domains":
 		return ec.fieldContext_PublicityRule_domains(ctx, field)
+	case "categoriesOnly":
+		return ec.fieldContext_PublicityRule_categoriesOnly(ctx, field)
+	case "fineAtMost":
+		return ec.fieldContext_PublicityRule_fineAtMost(ctx, field)
+	case "procedures":
+		return ec.fieldContext_PublicityRule_procedures(ctx, field)
+	case "published":
+		return ec.fieldContext_PublicityRule_published(ctx, field)
+	case "extendsToValidUntil":
+		return ec.fieldContext_PublicityRule_extendsToValidUntil(ctx, field)
 	case "listType":
 		return ec.fieldContext_PublicityRule_listType(ctx, field)
 	case "minMonths":
@@ -27674,6 +27719,121 @@ func (ec *executionContext) _PublicityRule_domains(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_PublicityRule_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_categoriesOnly(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_categoriesOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoriesOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_categoriesOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PublicityRule_fineAtMost(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_fineAtMost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FineAtMost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_fineAtMost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _PublicityRule_procedures(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_procedures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Procedures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_procedures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _PublicityRule_published(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_published(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Published, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_published(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PublicityRule_extendsToValidUntil(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_extendsToValidUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExtendsToValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_extendsToValidUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PublicityRule_listType(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -56068,7 +56228,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -56565,6 +56725,118 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.SeverityContainsFold = data
+		case "categoriesOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoriesOnly"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoriesOnly = data
+		case "categoriesOnlyNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoriesOnlyNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoriesOnlyNEQ = data
+		case "fineAtMost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMost"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMost = data
+		case "fineAtMostNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostNEQ"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostNEQ = data
+		case "fineAtMostIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostIn = data
+		case "fineAtMostNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostNotIn"))
+			data, err := ec.unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostNotIn = data
+		case "fineAtMostGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostGT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostGT = data
+		case "fineAtMostGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostGTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostGTE = data
+		case "fineAtMostLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostLT"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostLT = data
+		case "fineAtMostLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostLTE"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostLTE = data
+		case "fineAtMostIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostIsNil = data
+		case "fineAtMostNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fineAtMostNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FineAtMostNotNil = data
+		case "published":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("published"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Published = data
+		case "publishedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publishedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublishedNEQ = data
+		case "extendsToValidUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extendsToValidUntil"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExtendsToValidUntil = data
+		case "extendsToValidUntilNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extendsToValidUntilNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExtendsToValidUntilNEQ = data
 		case "listType":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -69447,6 +69719,31 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "categoriesOnly":
+			out.Values[i] = ec._PublicityRule_categoriesOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fineAtMost":
+			out.Values[i] = ec._PublicityRule_fineAtMost(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "procedures":
+			out.Values[i] = ec._PublicityRule_procedures(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "published":
+			out.Values[i] = ec._PublicityRule_published(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extendsToValidUntil":
+			out.Values[i] = ec._PublicityRule_extendsToValidUntil(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "listType":
 			out.Values[i] = ec._PublicityRule_listType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -72161,6 +72458,20 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (decimal.Decimal, error) {
+	res, err := scalars.UnmarshalDecimal(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalDecimal(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *ent.Department) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Department!")
@@ -74723,6 +75034,41 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := scalars.MarshalDate(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx context.Context, v any) ([]decimal.Decimal, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]decimal.Decimal, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalODecimal2ᚕgithubᚗcomᚋshopspringᚋdecimalᚐDecimalᚄ(ctx context.Context, sel ast.SelectionSet, v []decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {

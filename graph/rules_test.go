@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,7 +15,8 @@ func TestPublicityWindowsAtMonthEnds(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
 		clerk := env.as("demo-market-clerk")
-		// Order 58 (2023-05-01 → 2026-03-31), general penalty: 3 months minimum, 3 years maximum.
+		// SAMR Order 45, a market penalty neither low nor restricting: 6 months minimum, 3 years
+		// maximum — from a month's 31st, the minimum falls on the last day of February.
 		in := penaltyInput(env, "market-320500", "ME-1")
 		in["in"].(map[string]any)["decisionDate"] = "2025-08-31"
 		var p struct {
@@ -24,8 +26,8 @@ func TestPublicityWindowsAtMonthEnds(t *testing.T) {
 		}
 		clerk.mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) {
 			publicityStart publicityMinEnd publicityDeadline } }`, in, &p)
-		if w := p.CreateAdministrativePenalty; w.PublicityStart != "2025-08-31" || w.PublicityMinEnd != "2025-11-30" || w.PublicityDeadline != "2028-08-31" {
-			t.Errorf("penalty decided 2025-08-31: window %+v, want 2025-08-31 / 2025-11-30 / 2028-08-31", w)
+		if w := p.CreateAdministrativePenalty; w.PublicityStart != "2025-08-31" || w.PublicityMinEnd != "2026-02-28" || w.PublicityDeadline != "2028-08-31" {
+			t.Errorf("penalty decided 2025-08-31: window %+v, want 2025-08-31 / 2026-02-28 / 2028-08-31", w)
 		}
 		// SAMR serious list (Order 44): 12 months before early removal, 36 months in all.
 		entity := in["in"].(map[string]any)["entityID"]
@@ -51,6 +53,97 @@ func TestPublicityWindowsAtMonthEnds(t *testing.T) {
 			t.Errorf("the refused listing was stored")
 		}
 	})
+}
+
+// Market supervision's penalties follow SAMR Order 45 from 2021-09-01 (domain.md §4), at each
+// edge of its classes, on both engines: warning-only and summary-procedure penalties are not
+// published; criticism and fines up to the province's low limit (1 = 10,000 CNY, inclusive)
+// are published 3 months and stop by themselves; other penalties 3 years with an early stop
+// after 6 months (a year in food, drugs and special equipment); no early stop for suspension,
+// restriction, downgrading or revocation, a restriction longer than 3 years published for its
+// period; a food licence revoked stays 527号's specified serious dishonesty. The day before
+// Order 45 and another sector's warning follow the national rules.
+func TestMarketPenaltiesFollowSAMROrder45(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		type want struct {
+			set, severity, minEnd, deadline string
+			repairable                      bool
+		}
+		for i, tt := range []struct {
+			name   string
+			dep    string
+			fields map[string]any
+			want   want
+		}{
+			{"warning only: not published", "market-320500", map[string]any{"penaltyCategories": []string{"WARNING"}},
+				want{"SAMR-ORDER-45", "GENERAL", "", "", true}},
+			{"summary procedure: not published", "market-320500", map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "0.02", "procedure": "SUMMARY"},
+				want{"SAMR-ORDER-45", "GENERAL", "", "", true}},
+			{"warning and a fine at the low limit: 3 months, then stops", "market-320500", map[string]any{"penaltyCategories": []string{"WARNING", "FINE"}, "fineAmount": "1"},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-08-01", "2026-08-01", false}},
+			{"a fine just above the limit: 3 years, early stop after 6 months", "market-320500", map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "1.0001"},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-11-01", "2029-05-01", true}},
+			{"circulated criticism: 3 months", "market-320500", map[string]any{"penaltyCategories": []string{"CIRCULATED_CRITICISM"}},
+				want{"SAMR-ORDER-45", "GENERAL", "2026-08-01", "2026-08-01", false}},
+			{"a fine in food: early stop after a year", "market-320500", map[string]any{"penaltyCategories": []string{"FINE"}, "fineAmount": "5", "domain": "FOOD_DRUG"},
+				want{"SAMR-ORDER-45", "GENERAL", "2027-05-01", "2029-05-01", true}},
+			{"a warning with a revocation is no warning-only penalty: never stopped early", "market-320500", map[string]any{"penaltyCategories": []string{"WARNING", "REVOKE_LICENCE"}, "domain": "OTHER"},
+				want{"SAMR-ORDER-45", "GENERAL", "2029-05-01", "2029-05-01", false}},
+			{"a food licence revoked: specified serious dishonesty", "market-320500", map[string]any{"penaltyCategories": []string{"REVOKE_LICENCE"}, "domain": "FOOD_DRUG"},
+				want{"NDRC-527-2019-SPECIFIED", "SERIOUS", "2029-05-01", "2029-05-01", false}},
+			{"employment restricted 5 years: published for its period", "market-320500", map[string]any{"penaltyCategories": []string{"RESTRICT_EMPLOYMENT"}, "validUntil": "2031-05-01"},
+				want{"SAMR-ORDER-45", "GENERAL", "2031-05-01", "2031-05-01", false}},
+			{"employment restricted 2 years: still the 3 years", "market-320500", map[string]any{"penaltyCategories": []string{"RESTRICT_EMPLOYMENT"}, "validUntil": "2028-05-01"},
+				want{"SAMR-ORDER-45", "GENERAL", "2029-05-01", "2029-05-01", false}},
+			{"a warning the day before Order 45: 527号", "market-320500", map[string]any{"penaltyCategories": []string{"WARNING"}, "decisionDate": "2021-08-31"},
+				want{"NDRC-527-2019", "GENERAL", "2021-11-30", "2022-08-31", true}},
+			{"a warning the day Order 45 takes effect: not published", "market-320500", map[string]any{"penaltyCategories": []string{"WARNING"}, "decisionDate": "2021-09-01"},
+				want{"SAMR-ORDER-45", "GENERAL", "", "", true}},
+			{"another sector's warning: the national rules", "environment-320000", map[string]any{"penaltyCategories": []string{"WARNING"}},
+				want{"NDRC-ORDER-36", "GENERAL", "2026-08-01", "2027-05-01", true}},
+		} {
+			in := penaltyInput(env, tt.dep, fmt.Sprintf("O45-%d", i))
+			p := in["in"].(map[string]any)
+			for k, v := range tt.fields {
+				p[k] = v
+			}
+			token := "demo-market-clerk"
+			if strings.HasPrefix(tt.dep, "environment") {
+				token = "demo-environment-clerk"
+			}
+			var out struct {
+				CreateAdministrativePenalty struct {
+					PublicityRuleSet, Severity         string
+					PublicityMinEnd, PublicityDeadline *string
+					Repairable                         bool
+				}
+			}
+			env.as(token).mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) {
+				publicityRuleSet severity publicityMinEnd publicityDeadline repairable } }`, in, &out)
+			o := out.CreateAdministrativePenalty
+			got := want{o.PublicityRuleSet, o.Severity, deref(o.PublicityMinEnd), deref(o.PublicityDeadline), o.Repairable}
+			if got != tt.want {
+				t.Errorf("%s: %+v, want %+v", tt.name, got, tt.want)
+			}
+		}
+		// An unpublished penalty is invisible to the public; a published one is not.
+		for src, n := range map[string]int{"O45-0": 0, "O45-3": 1} {
+			var pub struct{ AdministrativePenalties struct{ TotalCount int } }
+			env.as("").mustData(`query($src: String!) { administrativePenalties(where: {sourceRecordID: $src}) { totalCount } }`,
+				map[string]any{"src": src}, &pub)
+			if got := pub.AdministrativePenalties.TotalCount; got != n {
+				t.Errorf("the public sees %d of penalty %s, want %d", got, src, n)
+			}
+		}
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // The wage-arrears list's early removal counts from the day the arrears were paid (domain.md §4),
@@ -148,13 +241,18 @@ func TestJointPunishmentReachesThePersonsOfTheListing(t *testing.T) {
 // 527号's specified serious dishonesty (domain.md §4, §5.1): a licence revocation in food and
 // drugs is serious whatever the form says, published for the full maximum and never repairable
 // — a repair application is refused at submission. The same revocation outside the specified
-// fields follows its stated severity.
+// fields follows its stated severity; under the national rules it is repairable, while market
+// supervision's own regime never stops a revocation early (SAMR Order 45 art. 14).
 func TestSpecifiedSeriousPenaltiesCannotBeRepaired(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
 		clerk := env.as("demo-market-clerk")
+		var createIn func(who *testEnv, dep, src, domain string) (string, string, bool, string, string)
 		create := func(src, domain string) (id, severity string, repairable bool, minEnd, deadline string) {
-			in := penaltyInput(env, "market-320500", src)
+			return createIn(clerk, "market-320500", src, domain)
+		}
+		createIn = func(who *testEnv, dep, src, domain string) (id, severity string, repairable bool, minEnd, deadline string) {
+			in := penaltyInput(env, dep, src)
 			p := in["in"].(map[string]any)
 			p["penaltyCategories"], p["penaltyContent"], p["decisionDate"], p["domain"] = []string{"REVOKE_LICENCE"}, "吊销食品经营许可证", "2025-06-30", domain
 			var out struct {
@@ -164,7 +262,7 @@ func TestSpecifiedSeriousPenaltiesCannotBeRepaired(t *testing.T) {
 					PublicityMinEnd, PublicityDeadline string
 				}
 			}
-			clerk.mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) {
+			who.mustData(`mutation($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) {
 				id severity repairable publicityMinEnd publicityDeadline } }`, in, &out)
 			o := out.CreateAdministrativePenalty
 			return o.ID, o.Severity, o.Repairable, o.PublicityMinEnd, o.PublicityDeadline
@@ -173,8 +271,11 @@ func TestSpecifiedSeriousPenaltiesCannotBeRepaired(t *testing.T) {
 		if sev != "SERIOUS" || rep || minEnd != "2028-06-30" || deadline != "2028-06-30" {
 			t.Errorf("food licence revoked: %s repairable=%v %s–%s, want SERIOUS, not repairable, public to 2028-06-30 at least and at most", sev, rep, minEnd, deadline)
 		}
-		if _, sev, rep, _, _ := create("SS-2", "OTHER"); sev != "GENERAL" || !rep {
+		if _, sev, rep, _, _ := createIn(env.as("demo-environment-clerk"), "environment-320000", "SS-2", "OTHER"); sev != "GENERAL" || !rep {
 			t.Errorf("a revocation outside the specified fields: %s repairable=%v, want its stated GENERAL, repairable", sev, rep)
+		}
+		if _, sev, rep, _, _ := create("SS-3", "OTHER"); sev != "GENERAL" || rep {
+			t.Errorf("market supervision's revocation outside the specified fields: %s repairable=%v, want GENERAL, never stopped early", sev, rep)
 		}
 		var c struct{ CreateCreditCommitment struct{ ID string } }
 		ent := penaltyInput(env, "market-320500", "x")["in"].(map[string]any)["entityID"]

@@ -15,7 +15,8 @@ import (
 )
 
 // Records whose window has ended read EXPIRED (domain.md §4: PUBLISHED → EXPIRED), at the edge:
-// with today 2026-12-02, a serious penalty decided 2023-12-01 under Order 58 (36 months) was
+// with today 2026-12-02, an environment department's serious penalty decided 2023-12-01 under
+// Order 58 (36 months; market supervision's warnings are not published under SAMR Order 45) was
 // public through 2026-12-01 and expires; one decided 2023-12-02 is public through today and
 // does not. Listings likewise by their planned end; a removed listing keeps its status.
 func TestExpireEndsWindowsAtTheirLastDay(t *testing.T) {
@@ -27,11 +28,12 @@ func TestExpireEndsWindowsAtTheirLastDay(t *testing.T) {
 			t.Fatal(err)
 		}
 		dep := db.Client.Department.Query().Where(department.SectorEQ(vocab.Market)).FirstIDX(ctx)
+		envDep := db.Client.Department.Query().Where(department.SectorEQ(vocab.Environment)).FirstIDX(ctx)
 		const uscc = "91320000134834003C"
 		ent := db.Client.MarketEntity.Create().SetUscc(uscc).SetName("某某有限公司").SaveX(ctx)
 		day := func(s string) time.Time { d, _ := time.Parse(time.DateOnly, s); return d }
 		penalty := func(src, decided string) int {
-			return db.Client.AdministrativePenalty.Create().SetDepartmentID(dep).SetEntityID(ent.ID).SetSourceSystem("t").
+			return db.Client.AdministrativePenalty.Create().SetDepartmentID(envDep).SetEntityID(ent.ID).SetSourceSystem("t").
 				SetSourceRecordID(src).SetSeverity(vocab.Serious).SetCounterpartyName("某某有限公司").SetCounterpartyCategory("LEGAL_PERSON").
 				SetCounterpartyUscc(uscc).SetDecisionNo("罚" + src).SetViolationType("v").SetViolationFacts("f").SetLegalBasis("b").
 				SetPenaltyCategories([]vocab.PenaltyCategory{vocab.Warning}).SetPenaltyContent("警告").SetDecisionDate(day(decided)).

@@ -253,17 +253,30 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 
 // setPenaltyPublicity stores a penalty's publicity window, repairability and — where a class
 // rule decides it — its severity, from the rule in force at its decision date for its
-// severity, categories and domain (sectors/publicity chooses the rule and counts the window).
-// Without a matching rule the window stays empty and the penalty is not public.
+// severity, categories, domain, procedure, fine and validity (sectors/publicity chooses the rule
+// and counts the window). Without a matching rule, or with one that says it is not published,
+// the window stays empty and the penalty is not public.
 func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutation) error {
 	decided, okDate := m.DecisionDate()
 	severity, okSev := m.Severity()
 	cats, okCats := m.PenaltyCategories()
 	domain, okDomain := m.Domain()
-	if !okDate && !okSev && !okCats && !okDomain {
+	procedure, okProc := m.Procedure()
+	fine, okFine := m.FineAmount()
+	validUntil, okValid := m.ValidUntil()
+	clearedFine := m.FieldCleared("fine_amount")
+	clearedValid := m.FieldCleared("valid_until")
+	if !okDate && !okSev && !okCats && !okDomain && !okProc && !okFine && !okValid && !clearedFine && !clearedValid {
 		return nil
 	}
 	sector, _ := m.Sector()
+	p := publicity.Penalty{}
+	if okFine {
+		p.Fine = &fine
+	}
+	if okValid {
+		p.ValidUntil = &validUntil
+	}
 	if !m.Op().Is(ent.OpCreate) {
 		old, err := m.Client().AdministrativePenalty.Get(authz.AsSystem(ctx), idOf(m))
 		if err != nil {
@@ -285,24 +298,37 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 		if !okDomain && old.Domain != nil {
 			domain = *old.Domain
 		}
+		if !okProc {
+			procedure = old.Procedure
+		}
+		if !okFine && !clearedFine {
+			p.Fine = old.FineAmount
+		}
+		if !okValid && !clearedValid {
+			p.ValidUntil = old.ValidUntil
+		}
 	}
 	rules, err := refdata.PublicityRules(ctx, m)
 	if err != nil {
 		return err
 	}
-	rule, sev := publicity.PenaltyRule(rules, publicity.Penalty{Severity: string(severity), Sector: string(sector),
-		Categories: cats, Domain: string(domain), Decided: decided})
-	if rule == nil {
+	p.Severity, p.Sector, p.Categories, p.Domain, p.Procedure, p.Decided =
+		string(severity), string(sector), cats, string(domain), string(procedure), decided
+	rule, sev := publicity.PenaltyRule(rules, p)
+	if sev != string(severity) {
+		m.SetSeverity(vocab.Severity(sev)) // the class of the penalty decides, not the form
+	}
+	if rule == nil || !rule.Published {
 		m.ClearPublicityStart()
 		m.ClearPublicityMinEnd()
 		m.ClearPublicityDeadline()
 		m.ClearPublicityRuleSet()
+		if rule != nil {
+			m.SetPublicityRuleSet(rule.RuleSet) // the rule that keeps it unpublished
+		}
 		return nil
 	}
-	if sev != string(severity) {
-		m.SetSeverity(vocab.Severity(sev)) // the class of the penalty decides, not the form
-	}
-	w := publicity.SpanOf(rule, decided, nil)
+	w := publicity.PenaltySpan(rule, p)
 	m.SetPublicityStart(w.Start)
 	m.SetPublicityMinEnd(w.MinEnd)
 	m.SetPublicityDeadline(w.MaxEnd)

@@ -436,14 +436,19 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			if kind == vocab.KindIndividualBusiness {
 				category = "INDIVIDUAL_BUSINESS"
 			}
-			// The loaded penalties warn and fine (their categories below) with no field: no class
-			// rule matches, so their severity stands.
-			rule, _ := publicity.PenaltyRule(l.pubRules, publicity.Penalty{Severity: string(v.severity), Sector: string(d.Sector),
-				Categories: []vocab.PenaltyCategory{vocab.Warning, vocab.Fine}, Decided: on})
+			// The loaded penalties warn and fine (their categories below) with no field, under
+			// the ordinary procedure: of the class rules only a low fine's can match (market
+			// supervision's three months), which keeps the severity.
+			pen := publicity.Penalty{Severity: string(v.severity), Sector: string(d.Sector), Procedure: "ORDINARY",
+				Categories: []vocab.PenaltyCategory{vocab.Warning, vocab.Fine}, Fine: &fine, Decided: on}
+			rule, _ := publicity.PenaltyRule(l.pubRules, pen)
 			var start, minEnd, deadline, ruleSet any
 			repairable := true
-			if rule != nil {
-				w := publicity.SpanOf(rule, on, nil)
+			if rule != nil && !rule.Published {
+				ruleSet = rule.RuleSet
+			}
+			if rule != nil && rule.Published {
+				w := publicity.PenaltySpan(rule, pen)
 				dl := w.MaxEnd
 				start, minEnd, deadline, ruleSet, repairable = w.Start, w.MinEnd, dl, rule.RuleSet, rule.Repairable
 				if !dl.Before(l.day) {

@@ -10,6 +10,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/vocab"
+	"github.com/shopspring/decimal"
 )
 
 func day(s string) time.Time {
@@ -60,6 +61,39 @@ var classRuleRows = []struct {
 		12, 36, true, "国家发展改革委令第58号（食品药品、特种设备、安全生产、消防领域：最短公示一年）"},
 }
 
+// samrRows are market supervision's own regime, SAMR Order 45 (《市场监督管理行政处罚信息公示
+// 规定》, from 2021-09-01), which replaces the national rules for the market sector's penalties
+// (domain.md §4): warning-only and summary-procedure penalties are not published; 通报批评 and
+// low fines are published for 3 months and then stop by themselves; other penalties 3 years,
+// early stop after 6 months (a year in food, drugs and special equipment); never an early stop
+// for suspension, restriction, downgrading or revocation; a restriction longer than 3 years is
+// published for its period. The low-fine limit is the province's: 1 (10,000 CNY) here is a
+// configurable default [R], not a verified Jiangsu figure.
+var samrRows = []struct {
+	severity            string
+	categories, domains []string
+	only                bool
+	fineAtMost          string
+	procedures          []string
+	published           bool
+	min, max            int
+	repairable, extends bool
+	basis               string
+}{
+	{severity: "ANY", categories: []string{"WARNING"}, only: true, basis: "《市场监督管理行政处罚信息公示规定》（总局令第45号）第二条：仅受警告的不公示"},
+	{severity: "ANY", procedures: []string{"SUMMARY"}, basis: "总局令第45号第二条：简易程序作出的行政处罚不公示"},
+	{severity: "ANY", categories: []string{"WARNING", "CIRCULATED_CRITICISM", "FINE"}, only: true, fineAtMost: "1", published: true, min: 3, max: 3,
+		basis: "总局令第45号第十三条：通报批评或较低数额罚款公示三个月，期满自动停止（较低数额默认一万元以下 [R]）"},
+	{severity: "MINOR", published: true, min: 6, max: 36, repairable: true, basis: "总局令第45号第十三条、第十四条：公示三年，满六个月可申请提前停止"},
+	{severity: "GENERAL", published: true, min: 6, max: 36, repairable: true, basis: "总局令第45号第十三条、第十四条：公示三年，满六个月可申请提前停止"},
+	{severity: "SERIOUS", published: true, min: 6, max: 36, repairable: true, basis: "总局令第45号第十三条、第十四条：公示三年，满六个月可申请提前停止"},
+	{severity: "ANY", domains: []string{"FOOD_DRUG", "SPECIAL_EQUIPMENT"}, published: true, min: 12, max: 36, repairable: true,
+		basis: "总局令第45号第十四条：食品、药品、特种设备领域满一年可申请提前停止"},
+	{severity: "ANY", categories: []string{"ORDER_SUSPEND", "RESTRICT_BUSINESS", "RESTRICT_EMPLOYMENT", "LOWER_QUALIFICATION", "REVOKE_LICENCE"},
+		published: true, min: 36, max: 36, extends: true,
+		basis: "总局令第45号第十三条、第十四条第三款：停产停业、限制经营、限制从业、降级、吊销的不得提前停止；限制期长于三年的按实际期限公示"},
+}
+
 // listRuleRows are the publicity rules of the lists (domain.md §4, §3.5): how long an entry
 // stays at least before early removal can be applied for, and at most.
 var listRuleRows = []struct {
@@ -106,6 +140,16 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 			SetRepairable(r.repairable).SetBasis(r.basis)
 		if r.to != "" {
 			b.SetEffectiveTo(day(r.to))
+		}
+		bulk = append(bulk, b)
+	}
+	for _, r := range samrRows {
+		b := c.PublicityRule.Create().SetRuleSet("SAMR-ORDER-45").SetEffectiveFrom(day("2021-09-01")).SetSector(string(vocab.Market)).
+			SetSeverity(r.severity).SetPenaltyCategories(r.categories).SetDomains(r.domains).SetCategoriesOnly(r.only).
+			SetProcedures(r.procedures).SetPublished(r.published).SetMinMonths(r.min).SetMaxMonths(r.max).
+			SetRepairable(r.repairable).SetExtendsToValidUntil(r.extends).SetBasis(r.basis)
+		if r.fineAtMost != "" {
+			b.SetFineAtMost(decimal.RequireFromString(r.fineAtMost))
 		}
 		bulk = append(bulk, b)
 	}

@@ -30,6 +30,16 @@ const (
 	FieldPenaltyCategories = "penalty_categories"
 	// FieldDomains holds the string denoting the domains field in the database.
 	FieldDomains = "domains"
+	// FieldCategoriesOnly holds the string denoting the categories_only field in the database.
+	FieldCategoriesOnly = "categories_only"
+	// FieldFineAtMost holds the string denoting the fine_at_most field in the database.
+	FieldFineAtMost = "fine_at_most"
+	// FieldProcedures holds the string denoting the procedures field in the database.
+	FieldProcedures = "procedures"
+	// FieldPublished holds the string denoting the published field in the database.
+	FieldPublished = "published"
+	// FieldExtendsToValidUntil holds the string denoting the extends_to_valid_until field in the database.
+	FieldExtendsToValidUntil = "extends_to_valid_until"
 	// FieldListType holds the string denoting the list_type field in the database.
 	FieldListType = "list_type"
 	// FieldMinMonths holds the string denoting the min_months field in the database.
@@ -56,6 +66,11 @@ var Columns = []string{
 	FieldSeverity,
 	FieldPenaltyCategories,
 	FieldDomains,
+	FieldCategoriesOnly,
+	FieldFineAtMost,
+	FieldProcedures,
+	FieldPublished,
+	FieldExtendsToValidUntil,
 	FieldListType,
 	FieldMinMonths,
 	FieldMinFrom,
@@ -88,6 +103,12 @@ var (
 	SectorValidator func(string) error
 	// SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
 	SeverityValidator func(string) error
+	// DefaultCategoriesOnly holds the default value on creation for the "categories_only" field.
+	DefaultCategoriesOnly bool
+	// DefaultPublished holds the default value on creation for the "published" field.
+	DefaultPublished bool
+	// DefaultExtendsToValidUntil holds the default value on creation for the "extends_to_valid_until" field.
+	DefaultExtendsToValidUntil bool
 	// ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
 	ListTypeValidator func(string) error
 	// MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
@@ -157,6 +178,26 @@ func BySector(opts ...sql.OrderTermOption) OrderOption {
 // BySeverity orders the results by the severity field.
 func BySeverity(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSeverity, opts...).ToFunc()
+}
+
+// ByCategoriesOnly orders the results by the categories_only field.
+func ByCategoriesOnly(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCategoriesOnly, opts...).ToFunc()
+}
+
+// ByFineAtMost orders the results by the fine_at_most field.
+func ByFineAtMost(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFineAtMost, opts...).ToFunc()
+}
+
+// ByPublished orders the results by the published field.
+func ByPublished(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublished, opts...).ToFunc()
+}
+
+// ByExtendsToValidUntil orders the results by the extends_to_valid_until field.
+func ByExtendsToValidUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExtendsToValidUntil, opts...).ToFunc()
 }
 
 // ByListType orders the results by the list_type field.

@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/shopspring/decimal"
 )
 
 // ID filters vertices based on their ID field.
@@ -77,6 +78,26 @@ func Sector(v string) predicate.PublicityRule {
 // Severity applies equality check predicate on the "severity" field. It's identical to SeverityEQ.
 func Severity(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldSeverity, v))
+}
+
+// CategoriesOnly applies equality check predicate on the "categories_only" field. It's identical to CategoriesOnlyEQ.
+func CategoriesOnly(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldCategoriesOnly, v))
+}
+
+// FineAtMost applies equality check predicate on the "fine_at_most" field. It's identical to FineAtMostEQ.
+func FineAtMost(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldFineAtMost, v))
+}
+
+// Published applies equality check predicate on the "published" field. It's identical to PublishedEQ.
+func Published(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldPublished, v))
+}
+
+// ExtendsToValidUntil applies equality check predicate on the "extends_to_valid_until" field. It's identical to ExtendsToValidUntilEQ.
+func ExtendsToValidUntil(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldExtendsToValidUntil, v))
 }
 
 // ListType applies equality check predicate on the "list_type" field. It's identical to ListTypeEQ.
@@ -417,6 +438,96 @@ func DomainsIsNil() predicate.PublicityRule {
 // DomainsNotNil applies the NotNil predicate on the "domains" field.
 func DomainsNotNil() predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldNotNull(FieldDomains))
+}
+
+// CategoriesOnlyEQ applies the EQ predicate on the "categories_only" field.
+func CategoriesOnlyEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldCategoriesOnly, v))
+}
+
+// CategoriesOnlyNEQ applies the NEQ predicate on the "categories_only" field.
+func CategoriesOnlyNEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldCategoriesOnly, v))
+}
+
+// FineAtMostEQ applies the EQ predicate on the "fine_at_most" field.
+func FineAtMostEQ(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldFineAtMost, v))
+}
+
+// FineAtMostNEQ applies the NEQ predicate on the "fine_at_most" field.
+func FineAtMostNEQ(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldFineAtMost, v))
+}
+
+// FineAtMostIn applies the In predicate on the "fine_at_most" field.
+func FineAtMostIn(vs ...decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIn(FieldFineAtMost, vs...))
+}
+
+// FineAtMostNotIn applies the NotIn predicate on the "fine_at_most" field.
+func FineAtMostNotIn(vs ...decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotIn(FieldFineAtMost, vs...))
+}
+
+// FineAtMostGT applies the GT predicate on the "fine_at_most" field.
+func FineAtMostGT(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldGT(FieldFineAtMost, v))
+}
+
+// FineAtMostGTE applies the GTE predicate on the "fine_at_most" field.
+func FineAtMostGTE(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldGTE(FieldFineAtMost, v))
+}
+
+// FineAtMostLT applies the LT predicate on the "fine_at_most" field.
+func FineAtMostLT(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldLT(FieldFineAtMost, v))
+}
+
+// FineAtMostLTE applies the LTE predicate on the "fine_at_most" field.
+func FineAtMostLTE(v decimal.Decimal) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldLTE(FieldFineAtMost, v))
+}
+
+// FineAtMostIsNil applies the IsNil predicate on the "fine_at_most" field.
+func FineAtMostIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldFineAtMost))
+}
+
+// FineAtMostNotNil applies the NotNil predicate on the "fine_at_most" field.
+func FineAtMostNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldFineAtMost))
+}
+
+// ProceduresIsNil applies the IsNil predicate on the "procedures" field.
+func ProceduresIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldProcedures))
+}
+
+// ProceduresNotNil applies the NotNil predicate on the "procedures" field.
+func ProceduresNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldProcedures))
+}
+
+// PublishedEQ applies the EQ predicate on the "published" field.
+func PublishedEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldPublished, v))
+}
+
+// PublishedNEQ applies the NEQ predicate on the "published" field.
+func PublishedNEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldPublished, v))
+}
+
+// ExtendsToValidUntilEQ applies the EQ predicate on the "extends_to_valid_until" field.
+func ExtendsToValidUntilEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldExtendsToValidUntil, v))
+}
+
+// ExtendsToValidUntilNEQ applies the NEQ predicate on the "extends_to_valid_until" field.
+func ExtendsToValidUntilNEQ(v bool) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldExtendsToValidUntil, v))
 }
 
 // ListTypeEQ applies the EQ predicate on the "list_type" field.

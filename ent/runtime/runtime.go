@@ -1895,24 +1895,36 @@ func init() {
 	publicityruleDescSeverity := publicityruleFields[4].Descriptor()
 	// publicityrule.SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
 	publicityrule.SeverityValidator = publicityruleDescSeverity.Validators[0].(func(string) error)
+	// publicityruleDescCategoriesOnly is the schema descriptor for categories_only field.
+	publicityruleDescCategoriesOnly := publicityruleFields[7].Descriptor()
+	// publicityrule.DefaultCategoriesOnly holds the default value on creation for the categories_only field.
+	publicityrule.DefaultCategoriesOnly = publicityruleDescCategoriesOnly.Default.(bool)
+	// publicityruleDescPublished is the schema descriptor for published field.
+	publicityruleDescPublished := publicityruleFields[10].Descriptor()
+	// publicityrule.DefaultPublished holds the default value on creation for the published field.
+	publicityrule.DefaultPublished = publicityruleDescPublished.Default.(bool)
+	// publicityruleDescExtendsToValidUntil is the schema descriptor for extends_to_valid_until field.
+	publicityruleDescExtendsToValidUntil := publicityruleFields[11].Descriptor()
+	// publicityrule.DefaultExtendsToValidUntil holds the default value on creation for the extends_to_valid_until field.
+	publicityrule.DefaultExtendsToValidUntil = publicityruleDescExtendsToValidUntil.Default.(bool)
 	// publicityruleDescListType is the schema descriptor for list_type field.
-	publicityruleDescListType := publicityruleFields[7].Descriptor()
+	publicityruleDescListType := publicityruleFields[12].Descriptor()
 	// publicityrule.ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
 	publicityrule.ListTypeValidator = publicityruleDescListType.Validators[0].(func(string) error)
 	// publicityruleDescMinMonths is the schema descriptor for min_months field.
-	publicityruleDescMinMonths := publicityruleFields[8].Descriptor()
+	publicityruleDescMinMonths := publicityruleFields[13].Descriptor()
 	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
 	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
-	publicityruleDescMaxMonths := publicityruleFields[10].Descriptor()
+	publicityruleDescMaxMonths := publicityruleFields[15].Descriptor()
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[11].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[16].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[12].Descriptor()
+	publicityruleDescBasis := publicityruleFields[17].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/shopspring/decimal"
 )
 
 // APIToken is a caller's bearer token. Only a hash of the secret is stored; the secret is shown
@@ -124,12 +125,23 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First decision date the rule applies to."),
 		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
 			Comment("First decision date it no longer applies to; empty while in force."),
-		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all."),
+		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all. A sector's own regime in force on the decision date replaces the general ones for that sector's penalties (SAMR Order 45 for market supervision)."),
 		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own."),
 		field.Strings("penalty_categories").Optional().
 			Comment("Class rule: applies to penalties imposing any of these categories (e.g. REVOKE_LICENCE); a class rule that matches overrides the severity rules, the most severe when several match."),
 		field.Strings("domains").Optional().
 			Comment("Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match."),
+		field.Bool("categories_only").Default(false).
+			Comment("Class rule: matches only when every category the penalty imposes is among penaltyCategories (SAMR Order 45: warning-only penalties; criticism and low fines), instead of any of them."),
+		field.Other("fine_at_most", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
+			Comment("Class rule: a FINE counts as matching only up to this amount, in 10,000 CNY (较低数额罚款, the threshold the province sets).").
+			Annotations(entgql.Type("Decimal")),
+		field.Strings("procedures").Optional().
+			Comment("Class rule: applies to penalties decided under these procedures (SUMMARY 简易程序, ORDINARY 普通程序)."),
+		field.Bool("published").Default(true).
+			Comment("False: penalties the rule matches are not published at all (SAMR Order 45: warning-only and summary-procedure penalties); such a rule wins over every other of its regime."),
+		field.Bool("extends_to_valid_until").Default(false).
+			Comment("The window lasts at least until the penalty's validUntil (处罚有效期): a restriction of business or employment longer than the maximum is published for its whole period (SAMR Order 45 art. 13)."),
 		field.String("list_type").Optional().MaxLen(64).Comment("List type the rule governs; empty for penalty rules."),
 		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
 		field.Enum("min_from").Values("START", "OBLIGATIONS_MET").Default("START").

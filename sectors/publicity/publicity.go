@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"entgo.io/ent/entql"
+	"github.com/shopspring/decimal"
 
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -48,26 +49,44 @@ type Penalty struct {
 	Sector     string
 	Categories []vocab.PenaltyCategory
 	Domain     string // field of the conduct, "" when not given
+	Procedure  string // SUMMARY or ORDINARY; "" counts as ORDINARY
+	Fine       *decimal.Decimal
 	Decided    time.Time
+	ValidUntil *time.Time // 处罚有效期: the end of a restriction the penalty imposes
 }
 
 // PenaltyRule picks the publicity rule of a penalty (domain.md §4) and the severity it takes.
-// Class rules — rows naming penalty categories or domains, such as 527号's specified serious
+//
+// A sector's own regime in force on the decision date replaces the general ones for that
+// sector's penalties: market supervision's penalties follow SAMR Order 45 from 2021-09-01, the
+// others the national rules (527号, Order 58, Order 36). Only the general rules that make a
+// penalty non-repairable still reach the sector's penalties (what law makes non-repairable is
+// so on every platform: Order 36 art. 2). Within the regime, a class rule —
+// a row naming penalty categories, domains or procedures, such as 527号's specified serious
 // dishonesty (suspension or revocation in food and drugs, the environment, work safety …:
-// never repairable, published for the full maximum) or Order 58's one-year minimum in food,
-// drugs, special equipment, work safety and fire — override the severity rules when they
-// match; when several do, the most severe applies (highest severity, then not repairable,
-// then the longest maximum and minimum). Otherwise the severity rule for the penalty's
-// severity, a sector's preferred over a general one. It returns nil when none applies: the
-// penalty is not public.
+// never repairable, published for the full maximum), Order 58's one-year minimum in food,
+// drugs, special equipment, work safety and fire, or Order 45's warning-only, low-fine and
+// no-early-stop classes — overrides the severity rules when it matches. A matching rule that
+// says "not published" wins outright (it matches only penalties that impose nothing else);
+// otherwise, when several match, the most severe applies (highest severity, then not
+// repairable, then the longest maximum and minimum). Without a class rule, the severity rule
+// for the penalty's severity. It returns nil when none applies; callers publish a penalty only
+// when the rule is non-nil and Published.
 func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, string) {
+	own := false // whether the sector has its own regime in force
+	for _, r := range rules {
+		if r.ListType == "" && r.Sector != "" && r.Sector == p.Sector && inForce(r, p.Decided) {
+			own = true
+			break
+		}
+	}
 	var class, base *ent.PublicityRule
 	for _, r := range rules {
-		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && r.Sector != p.Sector {
+		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && r.Sector != p.Sector || own && r.Sector == "" && r.Repairable {
 			continue
 		}
 		if isClass(r) {
-			if classMatches(r, p) && (class == nil || moreSevere(r, class, p.Severity)) {
+			if classMatches(r, p) && (class == nil || class.Published && (!r.Published || moreSevere(r, class, p.Severity))) {
 				class = r
 			}
 			continue
@@ -82,21 +101,67 @@ func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, str
 	return base, p.Severity
 }
 
-func isClass(r *ent.PublicityRule) bool { return len(r.PenaltyCategories) > 0 || len(r.Domains) > 0 }
+// PenaltySpan is the window rule r gives penalty p: counted from the decision date, and for a
+// rule that extends to the penalty's validity, lasting until then when that is later (a
+// restriction longer than the maximum is published for its period; not repairable, it cannot
+// end before).
+func PenaltySpan(r *ent.PublicityRule, p Penalty) Span {
+	s := SpanOf(r, p.Decided, nil)
+	if r.ExtendsToValidUntil && p.ValidUntil != nil && p.ValidUntil.After(s.MaxEnd) {
+		s.MaxEnd = *p.ValidUntil
+		if !r.Repairable || s.MinEnd.After(s.MaxEnd) {
+			s.MinEnd = s.MaxEnd
+		}
+	}
+	return s
+}
+
+func isClass(r *ent.PublicityRule) bool {
+	return len(r.PenaltyCategories) > 0 || len(r.Domains) > 0 || len(r.Procedures) > 0
+}
 
 func classMatches(r *ent.PublicityRule, p Penalty) bool {
 	if len(r.Domains) > 0 && !slices.Contains(r.Domains, p.Domain) {
 		return false
 	}
+	if len(r.Procedures) > 0 {
+		procedure := p.Procedure
+		if procedure == "" {
+			procedure = "ORDINARY"
+		}
+		if !slices.Contains(r.Procedures, procedure) {
+			return false
+		}
+	}
 	if len(r.PenaltyCategories) == 0 {
 		return true
 	}
+	if r.CategoriesOnly {
+		if len(p.Categories) == 0 {
+			return false
+		}
+		for _, c := range p.Categories {
+			if !slices.Contains(r.PenaltyCategories, string(c)) || !fineFits(r, p, c) {
+				return false
+			}
+		}
+		return true
+	}
 	for _, c := range p.Categories {
-		if slices.Contains(r.PenaltyCategories, string(c)) {
+		if slices.Contains(r.PenaltyCategories, string(c)) && fineFits(r, p, c) {
 			return true
 		}
 	}
 	return false
+}
+
+// fineFits reports whether category c of p stays within the rule's fine limit: a fine counts
+// as low only with its amount given and not above the limit.
+func fineFits(r *ent.PublicityRule, p Penalty, c vocab.PenaltyCategory) bool {
+	if c != vocab.Fine || r.FineAtMost == nil {
+		return true
+	}
+	return p.Fine != nil && !p.Fine.GreaterThan(*r.FineAtMost)
 }
 
 // severityOf is the severity a class rule gives a penalty of severity own.
