@@ -33,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -90,6 +91,8 @@ type Client struct {
 	ListEntry *ListEntryClient
 	// MarketEntity is the client for interacting with the MarketEntity builders.
 	MarketEntity *MarketEntityClient
+	// MeasureApplication is the client for interacting with the MeasureApplication builders.
+	MeasureApplication *MeasureApplicationClient
 	// NaturalPerson is the client for interacting with the NaturalPerson builders.
 	NaturalPerson *NaturalPersonClient
 	// Objection is the client for interacting with the Objection builders.
@@ -143,6 +146,7 @@ func (c *Client) init() {
 	c.JointPunishmentMeasure = NewJointPunishmentMeasureClient(c.config)
 	c.ListEntry = NewListEntryClient(c.config)
 	c.MarketEntity = NewMarketEntityClient(c.config)
+	c.MeasureApplication = NewMeasureApplicationClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
 	c.Objection = NewObjectionClient(c.config)
 	c.Practitioner = NewPractitionerClient(c.config)
@@ -265,6 +269,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
+		MeasureApplication:        NewMeasureApplicationClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Objection:                 NewObjectionClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
@@ -314,6 +319,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
 		MarketEntity:              NewMarketEntityClient(cfg),
+		MeasureApplication:        NewMeasureApplicationClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Objection:                 NewObjectionClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
@@ -359,8 +365,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
 		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
 		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
-		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
-		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
+		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
 		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
@@ -376,8 +382,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
 		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
 		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
-		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.NaturalPerson,
-		c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
+		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
+		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
 		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
@@ -424,6 +430,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ListEntry.mutate(ctx, m)
 	case *MarketEntityMutation:
 		return c.MarketEntity.mutate(ctx, m)
+	case *MeasureApplicationMutation:
+		return c.MeasureApplication.mutate(ctx, m)
 	case *NaturalPersonMutation:
 		return c.NaturalPerson.mutate(ctx, m)
 	case *ObjectionMutation:
@@ -3051,6 +3059,22 @@ func (c *JointPunishmentMeasureClient) GetX(ctx context.Context, id int) *JointP
 	return obj
 }
 
+// QueryApplications queries the applications edge of a JointPunishmentMeasure.
+func (c *JointPunishmentMeasureClient) QueryApplications(_m *JointPunishmentMeasure) *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(jointpunishmentmeasure.Table, jointpunishmentmeasure.FieldID, id),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, jointpunishmentmeasure.ApplicationsTable, jointpunishmentmeasure.ApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *JointPunishmentMeasureClient) Hooks() []Hook {
 	hooks := c.hooks.JointPunishmentMeasure
@@ -3258,6 +3282,22 @@ func (c *ListEntryClient) QueryObjections(_m *ListEntry) *ObjectionQuery {
 			sqlgraph.From(listentry.Table, listentry.FieldID, id),
 			sqlgraph.To(objection.Table, objection.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, listentry.ObjectionsTable, listentry.ObjectionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeasureApplications queries the measure_applications edge of a ListEntry.
+func (c *ListEntryClient) QueryMeasureApplications(_m *ListEntry) *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(listentry.Table, listentry.FieldID, id),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, listentry.MeasureApplicationsTable, listentry.MeasureApplicationsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3575,6 +3615,22 @@ func (c *MarketEntityClient) QueryServiceProvider(_m *MarketEntity) *ServiceProv
 	return query
 }
 
+// QueryMeasureApplications queries the measure_applications edge of a MarketEntity.
+func (c *MarketEntityClient) QueryMeasureApplications(_m *MarketEntity) *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, id),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.MeasureApplicationsTable, marketentity.MeasureApplicationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *MarketEntityClient) Hooks() []Hook {
 	hooks := c.hooks.MarketEntity
@@ -3598,6 +3654,204 @@ func (c *MarketEntityClient) mutate(ctx context.Context, m *MarketEntityMutation
 		return (&MarketEntityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MarketEntity mutation op: %q", m.Op())
+	}
+}
+
+// MeasureApplicationClient is a client for the MeasureApplication schema.
+type MeasureApplicationClient struct {
+	config
+}
+
+// NewMeasureApplicationClient returns a client for the MeasureApplication from the given config.
+func NewMeasureApplicationClient(c config) *MeasureApplicationClient {
+	return &MeasureApplicationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `measureapplication.Hooks(f(g(h())))`.
+func (c *MeasureApplicationClient) Use(hooks ...Hook) {
+	c.hooks.MeasureApplication = append(c.hooks.MeasureApplication, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `measureapplication.Intercept(f(g(h())))`.
+func (c *MeasureApplicationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MeasureApplication = append(c.inters.MeasureApplication, interceptors...)
+}
+
+// Create returns a builder for creating a MeasureApplication entity.
+func (c *MeasureApplicationClient) Create() *MeasureApplicationCreate {
+	mutation := newMeasureApplicationMutation(c.config, OpCreate)
+	return &MeasureApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MeasureApplication entities.
+func (c *MeasureApplicationClient) CreateBulk(builders ...*MeasureApplicationCreate) *MeasureApplicationCreateBulk {
+	return &MeasureApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MeasureApplicationClient) MapCreateBulk(slice any, setFunc func(*MeasureApplicationCreate, int)) *MeasureApplicationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MeasureApplicationCreateBulk{err: fmt.Errorf("calling to MeasureApplicationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MeasureApplicationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MeasureApplicationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MeasureApplication.
+func (c *MeasureApplicationClient) Update() *MeasureApplicationUpdate {
+	mutation := newMeasureApplicationMutation(c.config, OpUpdate)
+	return &MeasureApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MeasureApplicationClient) UpdateOne(_m *MeasureApplication) *MeasureApplicationUpdateOne {
+	mutation := newMeasureApplicationMutation(c.config, OpUpdateOne, withMeasureApplication(_m))
+	return &MeasureApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MeasureApplicationClient) UpdateOneID(id int) *MeasureApplicationUpdateOne {
+	mutation := newMeasureApplicationMutation(c.config, OpUpdateOne, withMeasureApplicationID(id))
+	return &MeasureApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MeasureApplication.
+func (c *MeasureApplicationClient) Delete() *MeasureApplicationDelete {
+	mutation := newMeasureApplicationMutation(c.config, OpDelete)
+	return &MeasureApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MeasureApplicationClient) DeleteOne(_m *MeasureApplication) *MeasureApplicationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MeasureApplicationClient) DeleteOneID(id int) *MeasureApplicationDeleteOne {
+	builder := c.Delete().Where(measureapplication.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MeasureApplicationDeleteOne{builder}
+}
+
+// Query returns a query builder for MeasureApplication.
+func (c *MeasureApplicationClient) Query() *MeasureApplicationQuery {
+	return &MeasureApplicationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMeasureApplication},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MeasureApplication entity by its id.
+func (c *MeasureApplicationClient) Get(ctx context.Context, id int) (*MeasureApplication, error) {
+	return c.Query().Where(measureapplication.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MeasureApplicationClient) GetX(ctx context.Context, id int) *MeasureApplication {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryMeasure queries the measure edge of a MeasureApplication.
+func (c *MeasureApplicationClient) QueryMeasure(_m *MeasureApplication) *JointPunishmentMeasureQuery {
+	query := (&JointPunishmentMeasureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measureapplication.Table, measureapplication.FieldID, id),
+			sqlgraph.To(jointpunishmentmeasure.Table, jointpunishmentmeasure.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, measureapplication.MeasureTable, measureapplication.MeasureColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryListEntry queries the list_entry edge of a MeasureApplication.
+func (c *MeasureApplicationClient) QueryListEntry(_m *MeasureApplication) *ListEntryQuery {
+	query := (&ListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measureapplication.Table, measureapplication.FieldID, id),
+			sqlgraph.To(listentry.Table, listentry.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, measureapplication.ListEntryTable, measureapplication.ListEntryColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntity queries the entity edge of a MeasureApplication.
+func (c *MeasureApplicationClient) QueryEntity(_m *MeasureApplication) *MarketEntityQuery {
+	query := (&MarketEntityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measureapplication.Table, measureapplication.FieldID, id),
+			sqlgraph.To(marketentity.Table, marketentity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, measureapplication.EntityTable, measureapplication.EntityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a MeasureApplication.
+func (c *MeasureApplicationClient) QueryPerson(_m *MeasureApplication) *NaturalPersonQuery {
+	query := (&NaturalPersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(measureapplication.Table, measureapplication.FieldID, id),
+			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, measureapplication.PersonTable, measureapplication.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *MeasureApplicationClient) Hooks() []Hook {
+	hooks := c.hooks.MeasureApplication
+	return append(hooks[:len(hooks):len(hooks)], measureapplication.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *MeasureApplicationClient) Interceptors() []Interceptor {
+	return c.inters.MeasureApplication
+}
+
+func (c *MeasureApplicationClient) mutate(ctx context.Context, m *MeasureApplicationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MeasureApplicationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MeasureApplicationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MeasureApplicationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MeasureApplicationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MeasureApplication mutation op: %q", m.Op())
 	}
 }
 
@@ -3878,6 +4132,22 @@ func (c *NaturalPersonClient) QueryPriorNotices(_m *NaturalPerson) *PriorNoticeQ
 			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
 			sqlgraph.To(priornotice.Table, priornotice.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.PriorNoticesTable, naturalperson.PriorNoticesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryMeasureApplications queries the measure_applications edge of a NaturalPerson.
+func (c *NaturalPersonClient) QueryMeasureApplications(_m *NaturalPerson) *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.MeasureApplicationsTable, naturalperson.MeasureApplicationsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5727,19 +5997,19 @@ type (
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
-		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
-		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Hook
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity,
+		MeasureApplication, NaturalPerson, Objection, Practitioner, PriorNotice,
+		PublicityRule, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
 		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity, NaturalPerson,
-		Objection, Practitioner, PriorNotice, PublicityRule, RepairApplication,
-		RepairTransition, ScaleRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Interceptor
+		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity,
+		MeasureApplication, NaturalPerson, Objection, Practitioner, PriorNotice,
+		PublicityRule, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
 	}
 )
 

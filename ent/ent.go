@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -120,6 +121,7 @@ func checkColumn(t, c string) error {
 			jointpunishmentmeasure.Table:    jointpunishmentmeasure.ValidColumn,
 			listentry.Table:                 listentry.ValidColumn,
 			marketentity.Table:              marketentity.ValidColumn,
+			measureapplication.Table:        measureapplication.ValidColumn,
 			naturalperson.Table:             naturalperson.ValidColumn,
 			objection.Table:                 objection.ValidColumn,
 			practitioner.Table:              practitioner.ValidColumn,

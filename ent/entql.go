@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -43,7 +44,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -525,6 +526,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   measureapplication.Table,
+			Columns: measureapplication.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: measureapplication.FieldID,
+			},
+		},
+		Type: "MeasureApplication",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			measureapplication.FieldMeasureID:    {Type: field.TypeInt, Column: measureapplication.FieldMeasureID},
+			measureapplication.FieldListEntryID:  {Type: field.TypeInt, Column: measureapplication.FieldListEntryID},
+			measureapplication.FieldEntityID:     {Type: field.TypeInt, Column: measureapplication.FieldEntityID},
+			measureapplication.FieldPersonID:     {Type: field.TypeInt, Column: measureapplication.FieldPersonID},
+			measureapplication.FieldSubjectKind:  {Type: field.TypeEnum, Column: measureapplication.FieldSubjectKind},
+			measureapplication.FieldVia:          {Type: field.TypeString, Column: measureapplication.FieldVia},
+			measureapplication.FieldBasis:        {Type: field.TypeString, Column: measureapplication.FieldBasis},
+			measureapplication.FieldFromOn:       {Type: field.TypeTime, Column: measureapplication.FieldFromOn},
+			measureapplication.FieldToOn:         {Type: field.TypeTime, Column: measureapplication.FieldToOn},
+			measureapplication.FieldLiftedOn:     {Type: field.TypeTime, Column: measureapplication.FieldLiftedOn},
+			measureapplication.FieldLiftedReason: {Type: field.TypeString, Column: measureapplication.FieldLiftedReason},
+		},
+	}
+	graph.Nodes[19] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -546,7 +571,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   objection.Table,
 			Columns: objection.Columns,
@@ -574,7 +599,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -595,7 +620,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -624,7 +649,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -655,7 +680,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -685,7 +710,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -706,7 +731,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scalerule.Table,
 			Columns: scalerule.Columns,
@@ -725,7 +750,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -759,7 +784,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -778,7 +803,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -810,7 +835,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -1190,6 +1215,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Department",
 	)
 	graph.MustAddE(
+		"applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+		},
+		"JointPunishmentMeasure",
+		"MeasureApplication",
+	)
+	graph.MustAddE(
 		"department",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1248,6 +1285,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ListEntry",
 		"Objection",
+	)
+	graph.MustAddE(
+		"measure_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+		},
+		"ListEntry",
+		"MeasureApplication",
 	)
 	graph.MustAddE(
 		"penalties",
@@ -1382,6 +1431,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"ServiceProvider",
 	)
 	graph.MustAddE(
+		"measure_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+		},
+		"MarketEntity",
+		"MeasureApplication",
+	)
+	graph.MustAddE(
+		"measure",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   measureapplication.MeasureTable,
+			Columns: []string{measureapplication.MeasureColumn},
+			Bidi:    false,
+		},
+		"MeasureApplication",
+		"JointPunishmentMeasure",
+	)
+	graph.MustAddE(
+		"list_entry",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   measureapplication.ListEntryTable,
+			Columns: []string{measureapplication.ListEntryColumn},
+			Bidi:    false,
+		},
+		"MeasureApplication",
+		"ListEntry",
+	)
+	graph.MustAddE(
+		"entity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   measureapplication.EntityTable,
+			Columns: []string{measureapplication.EntityColumn},
+			Bidi:    false,
+		},
+		"MeasureApplication",
+		"MarketEntity",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   measureapplication.PersonTable,
+			Columns: []string{measureapplication.PersonColumn},
+			Bidi:    false,
+		},
+		"MeasureApplication",
+		"NaturalPerson",
+	)
+	graph.MustAddE(
 		"penalties",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1512,6 +1621,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"NaturalPerson",
 		"PriorNotice",
+	)
+	graph.MustAddE(
+		"measure_applications",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+		},
+		"NaturalPerson",
+		"MeasureApplication",
 	)
 	graph.MustAddE(
 		"penalty",
@@ -3809,6 +3930,20 @@ func (f *JointPunishmentMeasureFilter) WhereSubjectKinds(p entql.BytesP) {
 	f.Where(p.Field(jointpunishmentmeasure.FieldSubjectKinds))
 }
 
+// WhereHasApplications applies a predicate to check if query has an edge applications.
+func (f *JointPunishmentMeasureFilter) WhereHasApplications() {
+	f.Where(entql.HasEdge("applications"))
+}
+
+// WhereHasApplicationsWith applies a predicate to check if query has an edge applications with a given conditions (other predicates).
+func (f *JointPunishmentMeasureFilter) WhereHasApplicationsWith(preds ...predicate.MeasureApplication) {
+	f.Where(entql.HasEdgeWith("applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ListEntryQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -4043,6 +4178,20 @@ func (f *ListEntryFilter) WhereHasObjections() {
 // WhereHasObjectionsWith applies a predicate to check if query has an edge objections with a given conditions (other predicates).
 func (f *ListEntryFilter) WhereHasObjectionsWith(preds ...predicate.Objection) {
 	f.Where(entql.HasEdgeWith("objections", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasMeasureApplications applies a predicate to check if query has an edge measure_applications.
+func (f *ListEntryFilter) WhereHasMeasureApplications() {
+	f.Where(entql.HasEdge("measure_applications"))
+}
+
+// WhereHasMeasureApplicationsWith applies a predicate to check if query has an edge measure_applications with a given conditions (other predicates).
+func (f *ListEntryFilter) WhereHasMeasureApplicationsWith(preds ...predicate.MeasureApplication) {
+	f.Where(entql.HasEdgeWith("measure_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -4363,6 +4512,171 @@ func (f *MarketEntityFilter) WhereHasServiceProviderWith(preds ...predicate.Serv
 	})))
 }
 
+// WhereHasMeasureApplications applies a predicate to check if query has an edge measure_applications.
+func (f *MarketEntityFilter) WhereHasMeasureApplications() {
+	f.Where(entql.HasEdge("measure_applications"))
+}
+
+// WhereHasMeasureApplicationsWith applies a predicate to check if query has an edge measure_applications with a given conditions (other predicates).
+func (f *MarketEntityFilter) WhereHasMeasureApplicationsWith(preds ...predicate.MeasureApplication) {
+	f.Where(entql.HasEdgeWith("measure_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *MeasureApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the MeasureApplicationQuery builder.
+func (_q *MeasureApplicationQuery) Filter() *MeasureApplicationFilter {
+	return &MeasureApplicationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *MeasureApplicationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the MeasureApplicationMutation builder.
+func (m *MeasureApplicationMutation) Filter() *MeasureApplicationFilter {
+	return &MeasureApplicationFilter{config: m.config, predicateAdder: m}
+}
+
+// MeasureApplicationFilter provides a generic filtering capability at runtime for MeasureApplicationQuery.
+type MeasureApplicationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *MeasureApplicationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *MeasureApplicationFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(measureapplication.FieldID))
+}
+
+// WhereMeasureID applies the entql int predicate on the measure_id field.
+func (f *MeasureApplicationFilter) WhereMeasureID(p entql.IntP) {
+	f.Where(p.Field(measureapplication.FieldMeasureID))
+}
+
+// WhereListEntryID applies the entql int predicate on the list_entry_id field.
+func (f *MeasureApplicationFilter) WhereListEntryID(p entql.IntP) {
+	f.Where(p.Field(measureapplication.FieldListEntryID))
+}
+
+// WhereEntityID applies the entql int predicate on the entity_id field.
+func (f *MeasureApplicationFilter) WhereEntityID(p entql.IntP) {
+	f.Where(p.Field(measureapplication.FieldEntityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *MeasureApplicationFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(measureapplication.FieldPersonID))
+}
+
+// WhereSubjectKind applies the entql string predicate on the subject_kind field.
+func (f *MeasureApplicationFilter) WhereSubjectKind(p entql.StringP) {
+	f.Where(p.Field(measureapplication.FieldSubjectKind))
+}
+
+// WhereVia applies the entql string predicate on the via field.
+func (f *MeasureApplicationFilter) WhereVia(p entql.StringP) {
+	f.Where(p.Field(measureapplication.FieldVia))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *MeasureApplicationFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(measureapplication.FieldBasis))
+}
+
+// WhereFromOn applies the entql time.Time predicate on the from_on field.
+func (f *MeasureApplicationFilter) WhereFromOn(p entql.TimeP) {
+	f.Where(p.Field(measureapplication.FieldFromOn))
+}
+
+// WhereToOn applies the entql time.Time predicate on the to_on field.
+func (f *MeasureApplicationFilter) WhereToOn(p entql.TimeP) {
+	f.Where(p.Field(measureapplication.FieldToOn))
+}
+
+// WhereLiftedOn applies the entql time.Time predicate on the lifted_on field.
+func (f *MeasureApplicationFilter) WhereLiftedOn(p entql.TimeP) {
+	f.Where(p.Field(measureapplication.FieldLiftedOn))
+}
+
+// WhereLiftedReason applies the entql string predicate on the lifted_reason field.
+func (f *MeasureApplicationFilter) WhereLiftedReason(p entql.StringP) {
+	f.Where(p.Field(measureapplication.FieldLiftedReason))
+}
+
+// WhereHasMeasure applies a predicate to check if query has an edge measure.
+func (f *MeasureApplicationFilter) WhereHasMeasure() {
+	f.Where(entql.HasEdge("measure"))
+}
+
+// WhereHasMeasureWith applies a predicate to check if query has an edge measure with a given conditions (other predicates).
+func (f *MeasureApplicationFilter) WhereHasMeasureWith(preds ...predicate.JointPunishmentMeasure) {
+	f.Where(entql.HasEdgeWith("measure", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasListEntry applies a predicate to check if query has an edge list_entry.
+func (f *MeasureApplicationFilter) WhereHasListEntry() {
+	f.Where(entql.HasEdge("list_entry"))
+}
+
+// WhereHasListEntryWith applies a predicate to check if query has an edge list_entry with a given conditions (other predicates).
+func (f *MeasureApplicationFilter) WhereHasListEntryWith(preds ...predicate.ListEntry) {
+	f.Where(entql.HasEdgeWith("list_entry", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEntity applies a predicate to check if query has an edge entity.
+func (f *MeasureApplicationFilter) WhereHasEntity() {
+	f.Where(entql.HasEdge("entity"))
+}
+
+// WhereHasEntityWith applies a predicate to check if query has an edge entity with a given conditions (other predicates).
+func (f *MeasureApplicationFilter) WhereHasEntityWith(preds ...predicate.MarketEntity) {
+	f.Where(entql.HasEdgeWith("entity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *MeasureApplicationFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *MeasureApplicationFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *NaturalPersonQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -4392,7 +4706,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4607,6 +4921,20 @@ func (f *NaturalPersonFilter) WhereHasPriorNoticesWith(preds ...predicate.PriorN
 	})))
 }
 
+// WhereHasMeasureApplications applies a predicate to check if query has an edge measure_applications.
+func (f *NaturalPersonFilter) WhereHasMeasureApplications() {
+	f.Where(entql.HasEdge("measure_applications"))
+}
+
+// WhereHasMeasureApplicationsWith applies a predicate to check if query has an edge measure_applications with a given conditions (other predicates).
+func (f *NaturalPersonFilter) WhereHasMeasureApplicationsWith(preds ...predicate.MeasureApplication) {
+	f.Where(entql.HasEdgeWith("measure_applications", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *ObjectionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -4636,7 +4964,7 @@ type ObjectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObjectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4793,7 +5121,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4901,7 +5229,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5049,7 +5377,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5179,7 +5507,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5374,7 +5702,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5468,7 +5796,7 @@ type ScaleRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScaleRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5538,7 +5866,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5725,7 +6053,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5823,7 +6151,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6000,7 +6328,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

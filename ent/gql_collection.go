@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -3228,6 +3229,19 @@ func (_q *ListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			_q.WithNamedObjections(alias, func(wq *ObjectionQuery) {
 				*wq = *query
 			})
+
+		case "measureApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, measureapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMeasureApplications(alias, func(wq *MeasureApplicationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[listentry.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, listentry.FieldCreatedAt)
@@ -4125,6 +4139,19 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				return err
 			}
 			_q.withServiceProvider = query
+
+		case "measureApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, measureapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMeasureApplications(alias, func(wq *MeasureApplicationQuery) {
+				*wq = *query
+			})
 		case "createdAt":
 			if _, ok := fieldSeen[marketentity.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, marketentity.FieldCreatedAt)
@@ -4310,6 +4337,211 @@ func newMarketEntityPaginateArgs(rv map[string]any) *marketentityPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*MarketEntityWhereInput); ok {
 		args.opts = append(args.opts, WithMarketEntityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *MeasureApplicationQuery) CollectFields(ctx context.Context, satisfies ...string) (*MeasureApplicationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *MeasureApplicationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(measureapplication.Columns))
+		selectedFields = []string{measureapplication.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "measure":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&JointPunishmentMeasureClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, jointpunishmentmeasureImplementors)...); err != nil {
+				return err
+			}
+			_q.withMeasure = query
+			if _, ok := fieldSeen[measureapplication.FieldMeasureID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldMeasureID)
+				fieldSeen[measureapplication.FieldMeasureID] = struct{}{}
+			}
+
+		case "listEntry":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ListEntryClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, listentryImplementors)...); err != nil {
+				return err
+			}
+			_q.withListEntry = query
+			if _, ok := fieldSeen[measureapplication.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldListEntryID)
+				fieldSeen[measureapplication.FieldListEntryID] = struct{}{}
+			}
+
+		case "entity":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MarketEntityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, marketentityImplementors)...); err != nil {
+				return err
+			}
+			_q.withEntity = query
+			if _, ok := fieldSeen[measureapplication.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldEntityID)
+				fieldSeen[measureapplication.FieldEntityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NaturalPersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, naturalpersonImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[measureapplication.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldPersonID)
+				fieldSeen[measureapplication.FieldPersonID] = struct{}{}
+			}
+		case "measureID":
+			if _, ok := fieldSeen[measureapplication.FieldMeasureID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldMeasureID)
+				fieldSeen[measureapplication.FieldMeasureID] = struct{}{}
+			}
+		case "listEntryID":
+			if _, ok := fieldSeen[measureapplication.FieldListEntryID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldListEntryID)
+				fieldSeen[measureapplication.FieldListEntryID] = struct{}{}
+			}
+		case "entityID":
+			if _, ok := fieldSeen[measureapplication.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldEntityID)
+				fieldSeen[measureapplication.FieldEntityID] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[measureapplication.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldPersonID)
+				fieldSeen[measureapplication.FieldPersonID] = struct{}{}
+			}
+		case "subjectKind":
+			if _, ok := fieldSeen[measureapplication.FieldSubjectKind]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldSubjectKind)
+				fieldSeen[measureapplication.FieldSubjectKind] = struct{}{}
+			}
+		case "via":
+			if _, ok := fieldSeen[measureapplication.FieldVia]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldVia)
+				fieldSeen[measureapplication.FieldVia] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[measureapplication.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldBasis)
+				fieldSeen[measureapplication.FieldBasis] = struct{}{}
+			}
+		case "fromOn":
+			if _, ok := fieldSeen[measureapplication.FieldFromOn]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldFromOn)
+				fieldSeen[measureapplication.FieldFromOn] = struct{}{}
+			}
+		case "toOn":
+			if _, ok := fieldSeen[measureapplication.FieldToOn]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldToOn)
+				fieldSeen[measureapplication.FieldToOn] = struct{}{}
+			}
+		case "liftedOn":
+			if _, ok := fieldSeen[measureapplication.FieldLiftedOn]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldLiftedOn)
+				fieldSeen[measureapplication.FieldLiftedOn] = struct{}{}
+			}
+		case "liftedReason":
+			if _, ok := fieldSeen[measureapplication.FieldLiftedReason]; !ok {
+				selectedFields = append(selectedFields, measureapplication.FieldLiftedReason)
+				fieldSeen[measureapplication.FieldLiftedReason] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type measureapplicationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []MeasureApplicationPaginateOption
+}
+
+func newMeasureApplicationPaginateArgs(rv map[string]any) *measureapplicationPaginateArgs {
+	args := &measureapplicationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*MeasureApplicationOrder:
+			args.opts = append(args.opts, WithMeasureApplicationOrder(v))
+		case []any:
+			var orders []*MeasureApplicationOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &MeasureApplicationOrder{Field: &MeasureApplicationOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithMeasureApplicationOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*MeasureApplicationWhereInput); ok {
+		args.opts = append(args.opts, WithMeasureApplicationFilter(v.Filter))
 	}
 	return args
 }
@@ -5008,6 +5240,19 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				return err
 			}
 			_q.WithNamedPriorNotices(alias, func(wq *PriorNoticeQuery) {
+				*wq = *query
+			})
+
+		case "measureApplications":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MeasureApplicationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, measureapplicationImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedMeasureApplications(alias, func(wq *MeasureApplicationQuery) {
 				*wq = *query
 			})
 		case "createdAt":

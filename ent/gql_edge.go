@@ -427,6 +427,18 @@ func (_m *ListEntry) Objections(ctx context.Context) (result []*Objection, err e
 	return result, err
 }
 
+func (_m *ListEntry) MeasureApplications(ctx context.Context) (result []*MeasureApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMeasureApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MeasureApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasureApplications().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *MarketEntity) Penalties(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AdministrativePenaltyOrder,
 ) (*AdministrativePenaltyConnection, error) {
@@ -599,6 +611,50 @@ func (_m *MarketEntity) ServiceProvider(ctx context.Context) (*ServiceProvider, 
 	result, err := _m.Edges.ServiceProviderOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryServiceProvider().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *MarketEntity) MeasureApplications(ctx context.Context) (result []*MeasureApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMeasureApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MeasureApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasureApplications().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *MeasureApplication) Measure(ctx context.Context) (*JointPunishmentMeasure, error) {
+	result, err := _m.Edges.MeasureOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasure().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *MeasureApplication) ListEntry(ctx context.Context) (*ListEntry, error) {
+	result, err := _m.Edges.ListEntryOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryListEntry().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *MeasureApplication) Entity(ctx context.Context) (*MarketEntity, error) {
+	result, err := _m.Edges.EntityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryEntity().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *MeasureApplication) Person(ctx context.Context) (*NaturalPerson, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -787,6 +843,18 @@ func (_m *NaturalPerson) PriorNotices(ctx context.Context) (result []*PriorNotic
 	}
 	if IsNotLoaded(err) {
 		result, err = _m.QueryPriorNotices().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *NaturalPerson) MeasureApplications(ctx context.Context) (result []*MeasureApplication, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedMeasureApplications(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.MeasureApplicationsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryMeasureApplications().All(ctx)
 	}
 	return result, err
 }

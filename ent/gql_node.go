@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -125,6 +126,11 @@ var marketentityImplementors = []string{"MarketEntity", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*MarketEntity) IsNode() {}
+
+var measureapplicationImplementors = []string{"MeasureApplication", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*MeasureApplication) IsNode() {}
 
 var naturalpersonImplementors = []string{"NaturalPerson", "Node"}
 
@@ -403,6 +409,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(marketentity.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, marketentityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case measureapplication.Table:
+		query := c.MeasureApplication.Query().
+			Where(measureapplication.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, measureapplicationImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -832,6 +847,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.MarketEntity.Query().
 			Where(marketentity.IDIn(ids...))
 		query, err := query.CollectFields(ctx, marketentityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case measureapplication.Table:
+		query := c.MeasureApplication.Query().
+			Where(measureapplication.IDIn(ids...))
+		query, err := query.CollectFields(ctx, measureapplicationImplementors...)
 		if err != nil {
 			return nil, err
 		}

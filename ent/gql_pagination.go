@@ -30,6 +30,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -5316,6 +5317,338 @@ func (_m *MarketEntity) ToEdge(order *MarketEntityOrder) *MarketEntityEdge {
 		order = DefaultMarketEntityOrder
 	}
 	return &MarketEntityEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// MeasureApplicationEdge is the edge representation of MeasureApplication.
+type MeasureApplicationEdge struct {
+	Node   *MeasureApplication `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// MeasureApplicationConnection is the connection containing edges to MeasureApplication.
+type MeasureApplicationConnection struct {
+	Edges      []*MeasureApplicationEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *MeasureApplicationConnection) build(nodes []*MeasureApplication, pager *measureapplicationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *MeasureApplication
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *MeasureApplication {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *MeasureApplication {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*MeasureApplicationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &MeasureApplicationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// MeasureApplicationPaginateOption enables pagination customization.
+type MeasureApplicationPaginateOption func(*measureapplicationPager) error
+
+// WithMeasureApplicationOrder configures pagination ordering.
+func WithMeasureApplicationOrder(order []*MeasureApplicationOrder) MeasureApplicationPaginateOption {
+	return func(pager *measureapplicationPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithMeasureApplicationFilter configures pagination filter.
+func WithMeasureApplicationFilter(filter func(*MeasureApplicationQuery) (*MeasureApplicationQuery, error)) MeasureApplicationPaginateOption {
+	return func(pager *measureapplicationPager) error {
+		if filter == nil {
+			return errors.New("MeasureApplicationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type measureapplicationPager struct {
+	reverse bool
+	order   []*MeasureApplicationOrder
+	filter  func(*MeasureApplicationQuery) (*MeasureApplicationQuery, error)
+}
+
+func newMeasureApplicationPager(opts []MeasureApplicationPaginateOption, reverse bool) (*measureapplicationPager, error) {
+	pager := &measureapplicationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *measureapplicationPager) applyFilter(query *MeasureApplicationQuery) (*MeasureApplicationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *measureapplicationPager) toCursor(_m *MeasureApplication) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *measureapplicationPager) applyCursors(query *MeasureApplicationQuery, after, before *Cursor) (*MeasureApplicationQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultMeasureApplicationOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *measureapplicationPager) applyOrder(query *MeasureApplicationQuery) *MeasureApplicationQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultMeasureApplicationOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultMeasureApplicationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *measureapplicationPager) orderExpr(query *MeasureApplicationQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultMeasureApplicationOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to MeasureApplication.
+func (_m *MeasureApplicationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...MeasureApplicationPaginateOption,
+) (*MeasureApplicationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newMeasureApplicationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &MeasureApplicationConnection{Edges: []*MeasureApplicationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// MeasureApplicationOrderFieldFromOn orders MeasureApplication by from_on.
+	MeasureApplicationOrderFieldFromOn = &MeasureApplicationOrderField{
+		Value: func(_m *MeasureApplication) (ent.Value, error) {
+			return _m.FromOn, nil
+		},
+		column: measureapplication.FieldFromOn,
+		toTerm: measureapplication.ByFromOn,
+		toCursor: func(_m *MeasureApplication) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.FromOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f MeasureApplicationOrderField) String() string {
+	var str string
+	switch f.column {
+	case MeasureApplicationOrderFieldFromOn.column:
+		str = "FROM_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f MeasureApplicationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *MeasureApplicationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("MeasureApplicationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "FROM_ON":
+		*f = *MeasureApplicationOrderFieldFromOn
+	default:
+		return fmt.Errorf("%s is not a valid MeasureApplicationOrderField", str)
+	}
+	return nil
+}
+
+// MeasureApplicationOrderField defines the ordering field of MeasureApplication.
+type MeasureApplicationOrderField struct {
+	// Value extracts the ordering value from the given MeasureApplication.
+	Value    func(*MeasureApplication) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) measureapplication.OrderOption
+	toCursor func(*MeasureApplication) Cursor
+}
+
+// MeasureApplicationOrder defines the ordering of MeasureApplication.
+type MeasureApplicationOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *MeasureApplicationOrderField `json:"field"`
+}
+
+// DefaultMeasureApplicationOrder is the default ordering of MeasureApplication.
+var DefaultMeasureApplicationOrder = &MeasureApplicationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &MeasureApplicationOrderField{
+		Value: func(_m *MeasureApplication) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: measureapplication.FieldID,
+		toTerm: measureapplication.ByID,
+		toCursor: func(_m *MeasureApplication) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts MeasureApplication into MeasureApplicationEdge.
+func (_m *MeasureApplication) ToEdge(order *MeasureApplicationOrder) *MeasureApplicationEdge {
+	if order == nil {
+		order = DefaultMeasureApplicationOrder
+	}
+	return &MeasureApplicationEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -10423,6 +10424,598 @@ func (i *MarketEntityWhereInput) P() (predicate.MarketEntity, error) {
 		return predicates[0], nil
 	default:
 		return marketentity.And(predicates...), nil
+	}
+}
+
+// MeasureApplicationWhereInput represents a where input for filtering MeasureApplication queries.
+type MeasureApplicationWhereInput struct {
+	Predicates []predicate.MeasureApplication  `json:"-"`
+	Not        *MeasureApplicationWhereInput   `json:"not,omitempty"`
+	Or         []*MeasureApplicationWhereInput `json:"or,omitempty"`
+	And        []*MeasureApplicationWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "measure_id" field predicates.
+	MeasureID      *int  `json:"measureID,omitempty"`
+	MeasureIDNEQ   *int  `json:"measureIDNEQ,omitempty"`
+	MeasureIDIn    []int `json:"measureIDIn,omitempty"`
+	MeasureIDNotIn []int `json:"measureIDNotIn,omitempty"`
+
+	// "list_entry_id" field predicates.
+	ListEntryID       *int  `json:"listEntryID,omitempty"`
+	ListEntryIDNEQ    *int  `json:"listEntryIDNEQ,omitempty"`
+	ListEntryIDIn     []int `json:"listEntryIDIn,omitempty"`
+	ListEntryIDNotIn  []int `json:"listEntryIDNotIn,omitempty"`
+	ListEntryIDIsNil  bool  `json:"listEntryIDIsNil,omitempty"`
+	ListEntryIDNotNil bool  `json:"listEntryIDNotNil,omitempty"`
+
+	// "entity_id" field predicates.
+	EntityID       *int  `json:"entityID,omitempty"`
+	EntityIDNEQ    *int  `json:"entityIDNEQ,omitempty"`
+	EntityIDIn     []int `json:"entityIDIn,omitempty"`
+	EntityIDNotIn  []int `json:"entityIDNotIn,omitempty"`
+	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
+	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
+
+	// "person_id" field predicates.
+	PersonID       *int  `json:"personID,omitempty"`
+	PersonIDNEQ    *int  `json:"personIDNEQ,omitempty"`
+	PersonIDIn     []int `json:"personIDIn,omitempty"`
+	PersonIDNotIn  []int `json:"personIDNotIn,omitempty"`
+	PersonIDIsNil  bool  `json:"personIDIsNil,omitempty"`
+	PersonIDNotNil bool  `json:"personIDNotNil,omitempty"`
+
+	// "subject_kind" field predicates.
+	SubjectKind      *measureapplication.SubjectKind  `json:"subjectKind,omitempty"`
+	SubjectKindNEQ   *measureapplication.SubjectKind  `json:"subjectKindNEQ,omitempty"`
+	SubjectKindIn    []measureapplication.SubjectKind `json:"subjectKindIn,omitempty"`
+	SubjectKindNotIn []measureapplication.SubjectKind `json:"subjectKindNotIn,omitempty"`
+
+	// "via" field predicates.
+	Via             *string  `json:"via,omitempty"`
+	ViaNEQ          *string  `json:"viaNEQ,omitempty"`
+	ViaIn           []string `json:"viaIn,omitempty"`
+	ViaNotIn        []string `json:"viaNotIn,omitempty"`
+	ViaGT           *string  `json:"viaGT,omitempty"`
+	ViaGTE          *string  `json:"viaGTE,omitempty"`
+	ViaLT           *string  `json:"viaLT,omitempty"`
+	ViaLTE          *string  `json:"viaLTE,omitempty"`
+	ViaContains     *string  `json:"viaContains,omitempty"`
+	ViaHasPrefix    *string  `json:"viaHasPrefix,omitempty"`
+	ViaHasSuffix    *string  `json:"viaHasSuffix,omitempty"`
+	ViaEqualFold    *string  `json:"viaEqualFold,omitempty"`
+	ViaContainsFold *string  `json:"viaContainsFold,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+
+	// "from_on" field predicates.
+	FromOn      *time.Time  `json:"fromOn,omitempty"`
+	FromOnNEQ   *time.Time  `json:"fromOnNEQ,omitempty"`
+	FromOnIn    []time.Time `json:"fromOnIn,omitempty"`
+	FromOnNotIn []time.Time `json:"fromOnNotIn,omitempty"`
+	FromOnGT    *time.Time  `json:"fromOnGT,omitempty"`
+	FromOnGTE   *time.Time  `json:"fromOnGTE,omitempty"`
+	FromOnLT    *time.Time  `json:"fromOnLT,omitempty"`
+	FromOnLTE   *time.Time  `json:"fromOnLTE,omitempty"`
+
+	// "to_on" field predicates.
+	ToOn       *time.Time  `json:"toOn,omitempty"`
+	ToOnNEQ    *time.Time  `json:"toOnNEQ,omitempty"`
+	ToOnIn     []time.Time `json:"toOnIn,omitempty"`
+	ToOnNotIn  []time.Time `json:"toOnNotIn,omitempty"`
+	ToOnGT     *time.Time  `json:"toOnGT,omitempty"`
+	ToOnGTE    *time.Time  `json:"toOnGTE,omitempty"`
+	ToOnLT     *time.Time  `json:"toOnLT,omitempty"`
+	ToOnLTE    *time.Time  `json:"toOnLTE,omitempty"`
+	ToOnIsNil  bool        `json:"toOnIsNil,omitempty"`
+	ToOnNotNil bool        `json:"toOnNotNil,omitempty"`
+
+	// "lifted_on" field predicates.
+	LiftedOn       *time.Time  `json:"liftedOn,omitempty"`
+	LiftedOnNEQ    *time.Time  `json:"liftedOnNEQ,omitempty"`
+	LiftedOnIn     []time.Time `json:"liftedOnIn,omitempty"`
+	LiftedOnNotIn  []time.Time `json:"liftedOnNotIn,omitempty"`
+	LiftedOnGT     *time.Time  `json:"liftedOnGT,omitempty"`
+	LiftedOnGTE    *time.Time  `json:"liftedOnGTE,omitempty"`
+	LiftedOnLT     *time.Time  `json:"liftedOnLT,omitempty"`
+	LiftedOnLTE    *time.Time  `json:"liftedOnLTE,omitempty"`
+	LiftedOnIsNil  bool        `json:"liftedOnIsNil,omitempty"`
+	LiftedOnNotNil bool        `json:"liftedOnNotNil,omitempty"`
+
+	// "lifted_reason" field predicates.
+	LiftedReason             *string  `json:"liftedReason,omitempty"`
+	LiftedReasonNEQ          *string  `json:"liftedReasonNEQ,omitempty"`
+	LiftedReasonIn           []string `json:"liftedReasonIn,omitempty"`
+	LiftedReasonNotIn        []string `json:"liftedReasonNotIn,omitempty"`
+	LiftedReasonGT           *string  `json:"liftedReasonGT,omitempty"`
+	LiftedReasonGTE          *string  `json:"liftedReasonGTE,omitempty"`
+	LiftedReasonLT           *string  `json:"liftedReasonLT,omitempty"`
+	LiftedReasonLTE          *string  `json:"liftedReasonLTE,omitempty"`
+	LiftedReasonContains     *string  `json:"liftedReasonContains,omitempty"`
+	LiftedReasonHasPrefix    *string  `json:"liftedReasonHasPrefix,omitempty"`
+	LiftedReasonHasSuffix    *string  `json:"liftedReasonHasSuffix,omitempty"`
+	LiftedReasonIsNil        bool     `json:"liftedReasonIsNil,omitempty"`
+	LiftedReasonNotNil       bool     `json:"liftedReasonNotNil,omitempty"`
+	LiftedReasonEqualFold    *string  `json:"liftedReasonEqualFold,omitempty"`
+	LiftedReasonContainsFold *string  `json:"liftedReasonContainsFold,omitempty"`
+
+	// "measure" edge predicates.
+	HasMeasure     *bool                               `json:"hasMeasure,omitempty"`
+	HasMeasureWith []*JointPunishmentMeasureWhereInput `json:"hasMeasureWith,omitempty"`
+
+	// "list_entry" edge predicates.
+	HasListEntry     *bool                  `json:"hasListEntry,omitempty"`
+	HasListEntryWith []*ListEntryWhereInput `json:"hasListEntryWith,omitempty"`
+
+	// "entity" edge predicates.
+	HasEntity     *bool                     `json:"hasEntity,omitempty"`
+	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *MeasureApplicationWhereInput) AddPredicates(predicates ...predicate.MeasureApplication) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the MeasureApplicationWhereInput filter on the MeasureApplicationQuery builder.
+func (i *MeasureApplicationWhereInput) Filter(q *MeasureApplicationQuery) (*MeasureApplicationQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyMeasureApplicationWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyMeasureApplicationWhereInput is returned in case the MeasureApplicationWhereInput is empty.
+var ErrEmptyMeasureApplicationWhereInput = errors.New("ent: empty predicate MeasureApplicationWhereInput")
+
+// P returns a predicate for filtering measureapplications.
+// An error is returned if the input is empty or invalid.
+func (i *MeasureApplicationWhereInput) P() (predicate.MeasureApplication, error) {
+	var predicates []predicate.MeasureApplication
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, measureapplication.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.MeasureApplication, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, measureapplication.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.MeasureApplication, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, measureapplication.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, measureapplication.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, measureapplication.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, measureapplication.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, measureapplication.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, measureapplication.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, measureapplication.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, measureapplication.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, measureapplication.IDLTE(*i.IDLTE))
+	}
+	if i.MeasureID != nil {
+		predicates = append(predicates, measureapplication.MeasureIDEQ(*i.MeasureID))
+	}
+	if i.MeasureIDNEQ != nil {
+		predicates = append(predicates, measureapplication.MeasureIDNEQ(*i.MeasureIDNEQ))
+	}
+	if len(i.MeasureIDIn) > 0 {
+		predicates = append(predicates, measureapplication.MeasureIDIn(i.MeasureIDIn...))
+	}
+	if len(i.MeasureIDNotIn) > 0 {
+		predicates = append(predicates, measureapplication.MeasureIDNotIn(i.MeasureIDNotIn...))
+	}
+	if i.ListEntryID != nil {
+		predicates = append(predicates, measureapplication.ListEntryIDEQ(*i.ListEntryID))
+	}
+	if i.ListEntryIDNEQ != nil {
+		predicates = append(predicates, measureapplication.ListEntryIDNEQ(*i.ListEntryIDNEQ))
+	}
+	if len(i.ListEntryIDIn) > 0 {
+		predicates = append(predicates, measureapplication.ListEntryIDIn(i.ListEntryIDIn...))
+	}
+	if len(i.ListEntryIDNotIn) > 0 {
+		predicates = append(predicates, measureapplication.ListEntryIDNotIn(i.ListEntryIDNotIn...))
+	}
+	if i.ListEntryIDIsNil {
+		predicates = append(predicates, measureapplication.ListEntryIDIsNil())
+	}
+	if i.ListEntryIDNotNil {
+		predicates = append(predicates, measureapplication.ListEntryIDNotNil())
+	}
+	if i.EntityID != nil {
+		predicates = append(predicates, measureapplication.EntityIDEQ(*i.EntityID))
+	}
+	if i.EntityIDNEQ != nil {
+		predicates = append(predicates, measureapplication.EntityIDNEQ(*i.EntityIDNEQ))
+	}
+	if len(i.EntityIDIn) > 0 {
+		predicates = append(predicates, measureapplication.EntityIDIn(i.EntityIDIn...))
+	}
+	if len(i.EntityIDNotIn) > 0 {
+		predicates = append(predicates, measureapplication.EntityIDNotIn(i.EntityIDNotIn...))
+	}
+	if i.EntityIDIsNil {
+		predicates = append(predicates, measureapplication.EntityIDIsNil())
+	}
+	if i.EntityIDNotNil {
+		predicates = append(predicates, measureapplication.EntityIDNotNil())
+	}
+	if i.PersonID != nil {
+		predicates = append(predicates, measureapplication.PersonIDEQ(*i.PersonID))
+	}
+	if i.PersonIDNEQ != nil {
+		predicates = append(predicates, measureapplication.PersonIDNEQ(*i.PersonIDNEQ))
+	}
+	if len(i.PersonIDIn) > 0 {
+		predicates = append(predicates, measureapplication.PersonIDIn(i.PersonIDIn...))
+	}
+	if len(i.PersonIDNotIn) > 0 {
+		predicates = append(predicates, measureapplication.PersonIDNotIn(i.PersonIDNotIn...))
+	}
+	if i.PersonIDIsNil {
+		predicates = append(predicates, measureapplication.PersonIDIsNil())
+	}
+	if i.PersonIDNotNil {
+		predicates = append(predicates, measureapplication.PersonIDNotNil())
+	}
+	if i.SubjectKind != nil {
+		predicates = append(predicates, measureapplication.SubjectKindEQ(*i.SubjectKind))
+	}
+	if i.SubjectKindNEQ != nil {
+		predicates = append(predicates, measureapplication.SubjectKindNEQ(*i.SubjectKindNEQ))
+	}
+	if len(i.SubjectKindIn) > 0 {
+		predicates = append(predicates, measureapplication.SubjectKindIn(i.SubjectKindIn...))
+	}
+	if len(i.SubjectKindNotIn) > 0 {
+		predicates = append(predicates, measureapplication.SubjectKindNotIn(i.SubjectKindNotIn...))
+	}
+	if i.Via != nil {
+		predicates = append(predicates, measureapplication.ViaEQ(*i.Via))
+	}
+	if i.ViaNEQ != nil {
+		predicates = append(predicates, measureapplication.ViaNEQ(*i.ViaNEQ))
+	}
+	if len(i.ViaIn) > 0 {
+		predicates = append(predicates, measureapplication.ViaIn(i.ViaIn...))
+	}
+	if len(i.ViaNotIn) > 0 {
+		predicates = append(predicates, measureapplication.ViaNotIn(i.ViaNotIn...))
+	}
+	if i.ViaGT != nil {
+		predicates = append(predicates, measureapplication.ViaGT(*i.ViaGT))
+	}
+	if i.ViaGTE != nil {
+		predicates = append(predicates, measureapplication.ViaGTE(*i.ViaGTE))
+	}
+	if i.ViaLT != nil {
+		predicates = append(predicates, measureapplication.ViaLT(*i.ViaLT))
+	}
+	if i.ViaLTE != nil {
+		predicates = append(predicates, measureapplication.ViaLTE(*i.ViaLTE))
+	}
+	if i.ViaContains != nil {
+		predicates = append(predicates, measureapplication.ViaContains(*i.ViaContains))
+	}
+	if i.ViaHasPrefix != nil {
+		predicates = append(predicates, measureapplication.ViaHasPrefix(*i.ViaHasPrefix))
+	}
+	if i.ViaHasSuffix != nil {
+		predicates = append(predicates, measureapplication.ViaHasSuffix(*i.ViaHasSuffix))
+	}
+	if i.ViaEqualFold != nil {
+		predicates = append(predicates, measureapplication.ViaEqualFold(*i.ViaEqualFold))
+	}
+	if i.ViaContainsFold != nil {
+		predicates = append(predicates, measureapplication.ViaContainsFold(*i.ViaContainsFold))
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, measureapplication.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, measureapplication.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, measureapplication.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, measureapplication.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, measureapplication.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, measureapplication.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, measureapplication.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, measureapplication.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, measureapplication.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, measureapplication.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, measureapplication.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, measureapplication.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, measureapplication.BasisContainsFold(*i.BasisContainsFold))
+	}
+	if i.FromOn != nil {
+		predicates = append(predicates, measureapplication.FromOnEQ(*i.FromOn))
+	}
+	if i.FromOnNEQ != nil {
+		predicates = append(predicates, measureapplication.FromOnNEQ(*i.FromOnNEQ))
+	}
+	if len(i.FromOnIn) > 0 {
+		predicates = append(predicates, measureapplication.FromOnIn(i.FromOnIn...))
+	}
+	if len(i.FromOnNotIn) > 0 {
+		predicates = append(predicates, measureapplication.FromOnNotIn(i.FromOnNotIn...))
+	}
+	if i.FromOnGT != nil {
+		predicates = append(predicates, measureapplication.FromOnGT(*i.FromOnGT))
+	}
+	if i.FromOnGTE != nil {
+		predicates = append(predicates, measureapplication.FromOnGTE(*i.FromOnGTE))
+	}
+	if i.FromOnLT != nil {
+		predicates = append(predicates, measureapplication.FromOnLT(*i.FromOnLT))
+	}
+	if i.FromOnLTE != nil {
+		predicates = append(predicates, measureapplication.FromOnLTE(*i.FromOnLTE))
+	}
+	if i.ToOn != nil {
+		predicates = append(predicates, measureapplication.ToOnEQ(*i.ToOn))
+	}
+	if i.ToOnNEQ != nil {
+		predicates = append(predicates, measureapplication.ToOnNEQ(*i.ToOnNEQ))
+	}
+	if len(i.ToOnIn) > 0 {
+		predicates = append(predicates, measureapplication.ToOnIn(i.ToOnIn...))
+	}
+	if len(i.ToOnNotIn) > 0 {
+		predicates = append(predicates, measureapplication.ToOnNotIn(i.ToOnNotIn...))
+	}
+	if i.ToOnGT != nil {
+		predicates = append(predicates, measureapplication.ToOnGT(*i.ToOnGT))
+	}
+	if i.ToOnGTE != nil {
+		predicates = append(predicates, measureapplication.ToOnGTE(*i.ToOnGTE))
+	}
+	if i.ToOnLT != nil {
+		predicates = append(predicates, measureapplication.ToOnLT(*i.ToOnLT))
+	}
+	if i.ToOnLTE != nil {
+		predicates = append(predicates, measureapplication.ToOnLTE(*i.ToOnLTE))
+	}
+	if i.ToOnIsNil {
+		predicates = append(predicates, measureapplication.ToOnIsNil())
+	}
+	if i.ToOnNotNil {
+		predicates = append(predicates, measureapplication.ToOnNotNil())
+	}
+	if i.LiftedOn != nil {
+		predicates = append(predicates, measureapplication.LiftedOnEQ(*i.LiftedOn))
+	}
+	if i.LiftedOnNEQ != nil {
+		predicates = append(predicates, measureapplication.LiftedOnNEQ(*i.LiftedOnNEQ))
+	}
+	if len(i.LiftedOnIn) > 0 {
+		predicates = append(predicates, measureapplication.LiftedOnIn(i.LiftedOnIn...))
+	}
+	if len(i.LiftedOnNotIn) > 0 {
+		predicates = append(predicates, measureapplication.LiftedOnNotIn(i.LiftedOnNotIn...))
+	}
+	if i.LiftedOnGT != nil {
+		predicates = append(predicates, measureapplication.LiftedOnGT(*i.LiftedOnGT))
+	}
+	if i.LiftedOnGTE != nil {
+		predicates = append(predicates, measureapplication.LiftedOnGTE(*i.LiftedOnGTE))
+	}
+	if i.LiftedOnLT != nil {
+		predicates = append(predicates, measureapplication.LiftedOnLT(*i.LiftedOnLT))
+	}
+	if i.LiftedOnLTE != nil {
+		predicates = append(predicates, measureapplication.LiftedOnLTE(*i.LiftedOnLTE))
+	}
+	if i.LiftedOnIsNil {
+		predicates = append(predicates, measureapplication.LiftedOnIsNil())
+	}
+	if i.LiftedOnNotNil {
+		predicates = append(predicates, measureapplication.LiftedOnNotNil())
+	}
+	if i.LiftedReason != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonEQ(*i.LiftedReason))
+	}
+	if i.LiftedReasonNEQ != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonNEQ(*i.LiftedReasonNEQ))
+	}
+	if len(i.LiftedReasonIn) > 0 {
+		predicates = append(predicates, measureapplication.LiftedReasonIn(i.LiftedReasonIn...))
+	}
+	if len(i.LiftedReasonNotIn) > 0 {
+		predicates = append(predicates, measureapplication.LiftedReasonNotIn(i.LiftedReasonNotIn...))
+	}
+	if i.LiftedReasonGT != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonGT(*i.LiftedReasonGT))
+	}
+	if i.LiftedReasonGTE != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonGTE(*i.LiftedReasonGTE))
+	}
+	if i.LiftedReasonLT != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonLT(*i.LiftedReasonLT))
+	}
+	if i.LiftedReasonLTE != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonLTE(*i.LiftedReasonLTE))
+	}
+	if i.LiftedReasonContains != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonContains(*i.LiftedReasonContains))
+	}
+	if i.LiftedReasonHasPrefix != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonHasPrefix(*i.LiftedReasonHasPrefix))
+	}
+	if i.LiftedReasonHasSuffix != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonHasSuffix(*i.LiftedReasonHasSuffix))
+	}
+	if i.LiftedReasonIsNil {
+		predicates = append(predicates, measureapplication.LiftedReasonIsNil())
+	}
+	if i.LiftedReasonNotNil {
+		predicates = append(predicates, measureapplication.LiftedReasonNotNil())
+	}
+	if i.LiftedReasonEqualFold != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonEqualFold(*i.LiftedReasonEqualFold))
+	}
+	if i.LiftedReasonContainsFold != nil {
+		predicates = append(predicates, measureapplication.LiftedReasonContainsFold(*i.LiftedReasonContainsFold))
+	}
+
+	if i.HasMeasure != nil {
+		p := measureapplication.HasMeasure()
+		if !*i.HasMeasure {
+			p = measureapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasMeasureWith) > 0 {
+		with := make([]predicate.JointPunishmentMeasure, 0, len(i.HasMeasureWith))
+		for _, w := range i.HasMeasureWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasMeasureWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, measureapplication.HasMeasureWith(with...))
+	}
+	if i.HasListEntry != nil {
+		p := measureapplication.HasListEntry()
+		if !*i.HasListEntry {
+			p = measureapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasListEntryWith) > 0 {
+		with := make([]predicate.ListEntry, 0, len(i.HasListEntryWith))
+		for _, w := range i.HasListEntryWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasListEntryWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, measureapplication.HasListEntryWith(with...))
+	}
+	if i.HasEntity != nil {
+		p := measureapplication.HasEntity()
+		if !*i.HasEntity {
+			p = measureapplication.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEntityWith) > 0 {
+		with := make([]predicate.MarketEntity, 0, len(i.HasEntityWith))
+		for _, w := range i.HasEntityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEntityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, measureapplication.HasEntityWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyMeasureApplicationWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return measureapplication.And(predicates...), nil
 	}
 }
 

@@ -33,7 +33,30 @@ type JointPunishmentMeasure struct {
 	Purposes []string `json:"purposes,omitempty"`
 	// Kinds of subject it applies to: ENTITY, PERSON; empty for both. An office-holding ban is for persons only.
 	SubjectKinds []string `json:"subject_kinds,omitempty"`
+	// Edges holds the relations/edges for other nodes in the graph.
+	// The values are being populated by the JointPunishmentMeasureQuery when eager-loading is set.
+	Edges        JointPunishmentMeasureEdges `json:"edges"`
 	selectValues sql.SelectValues
+}
+
+// JointPunishmentMeasureEdges holds the relations/edges for other nodes in the graph.
+type JointPunishmentMeasureEdges struct {
+	// Where it applied.
+	Applications []*MeasureApplication `json:"applications,omitempty"`
+	// loadedTypes holds the information for reporting if a
+	// type was loaded (or requested) in eager-loading or not.
+	loadedTypes [1]bool
+
+	namedApplications map[string][]*MeasureApplication
+}
+
+// ApplicationsOrErr returns the Applications value or an error if the edge
+// was not loaded in eager-loading.
+func (e JointPunishmentMeasureEdges) ApplicationsOrErr() ([]*MeasureApplication, error) {
+	if e.loadedTypes[0] {
+		return e.Applications, nil
+	}
+	return nil, &NotLoadedError{edge: "applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -137,6 +160,11 @@ func (_m *JointPunishmentMeasure) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryApplications queries the "applications" edge of the JointPunishmentMeasure entity.
+func (_m *JointPunishmentMeasure) QueryApplications() *MeasureApplicationQuery {
+	return NewJointPunishmentMeasureClient(_m.config).QueryApplications(_m)
+}
+
 // Update returns a builder for updating this JointPunishmentMeasure.
 // Note that you need to call JointPunishmentMeasure.Unwrap() before calling this method if this JointPunishmentMeasure
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -185,6 +213,30 @@ func (_m *JointPunishmentMeasure) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.SubjectKinds))
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedApplications returns the Applications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *JointPunishmentMeasure) NamedApplications(name string) ([]*MeasureApplication, error) {
+	if _m.Edges.namedApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *JointPunishmentMeasure) appendNamedApplications(name string, edges ...*MeasureApplication) {
+	if _m.Edges.namedApplications == nil {
+		_m.Edges.namedApplications = make(map[string][]*MeasureApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedApplications[name] = []*MeasureApplication{}
+	} else {
+		_m.Edges.namedApplications[name] = append(_m.Edges.namedApplications[name], edges...)
+	}
 }
 
 // JointPunishmentMeasures is a parsable slice of JointPunishmentMeasure.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 )
 
 // JointPunishmentMeasureCreate is the builder for creating a JointPunishmentMeasure entity.
@@ -67,6 +68,21 @@ func (_c *JointPunishmentMeasureCreate) SetPurposes(v []string) *JointPunishment
 func (_c *JointPunishmentMeasureCreate) SetSubjectKinds(v []string) *JointPunishmentMeasureCreate {
 	_c.mutation.SetSubjectKinds(v)
 	return _c
+}
+
+// AddApplicationIDs adds the "applications" edge to the MeasureApplication entity by IDs.
+func (_c *JointPunishmentMeasureCreate) AddApplicationIDs(ids ...int) *JointPunishmentMeasureCreate {
+	_c.mutation.AddApplicationIDs(ids...)
+	return _c
+}
+
+// AddApplications adds the "applications" edges to the MeasureApplication entity.
+func (_c *JointPunishmentMeasureCreate) AddApplications(v ...*MeasureApplication) *JointPunishmentMeasureCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddApplicationIDs(ids...)
 }
 
 // Mutation returns the JointPunishmentMeasureMutation object of the builder.
@@ -199,6 +215,22 @@ func (_c *JointPunishmentMeasureCreate) createSpec() (*JointPunishmentMeasure, *
 	if value, ok := _c.mutation.SubjectKinds(); ok {
 		_spec.SetField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON, value)
 		_node.SubjectKinds = value
+	}
+	if nodes := _c.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,18 +14,21 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 )
 
 // JointPunishmentMeasureQuery is the builder for querying JointPunishmentMeasure entities.
 type JointPunishmentMeasureQuery struct {
 	config
-	ctx        *QueryContext
-	order      []jointpunishmentmeasure.OrderOption
-	inters     []Interceptor
-	predicates []predicate.JointPunishmentMeasure
-	modifiers  []func(*sql.Selector)
-	loadTotal  []func(context.Context, []*JointPunishmentMeasure) error
+	ctx                   *QueryContext
+	order                 []jointpunishmentmeasure.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.JointPunishmentMeasure
+	withApplications      *MeasureApplicationQuery
+	modifiers             []func(*sql.Selector)
+	loadTotal             []func(context.Context, []*JointPunishmentMeasure) error
+	withNamedApplications map[string]*MeasureApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -59,6 +63,28 @@ func (_q *JointPunishmentMeasureQuery) Unique(unique bool) *JointPunishmentMeasu
 func (_q *JointPunishmentMeasureQuery) Order(o ...jointpunishmentmeasure.OrderOption) *JointPunishmentMeasureQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryApplications chains the current query on the "applications" edge.
+func (_q *JointPunishmentMeasureQuery) QueryApplications() *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(jointpunishmentmeasure.Table, jointpunishmentmeasure.FieldID, selector),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, jointpunishmentmeasure.ApplicationsTable, jointpunishmentmeasure.ApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // First returns the first JointPunishmentMeasure entity from the query.
@@ -248,15 +274,27 @@ func (_q *JointPunishmentMeasureQuery) Clone() *JointPunishmentMeasureQuery {
 		return nil
 	}
 	return &JointPunishmentMeasureQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]jointpunishmentmeasure.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.JointPunishmentMeasure{}, _q.predicates...),
+		config:           _q.config,
+		ctx:              _q.ctx.Clone(),
+		order:            append([]jointpunishmentmeasure.OrderOption{}, _q.order...),
+		inters:           append([]Interceptor{}, _q.inters...),
+		predicates:       append([]predicate.JointPunishmentMeasure{}, _q.predicates...),
+		withApplications: _q.withApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
 	}
+}
+
+// WithApplications tells the query-builder to eager-load the nodes that are connected to
+// the "applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *JointPunishmentMeasureQuery) WithApplications(opts ...func(*MeasureApplicationQuery)) *JointPunishmentMeasureQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withApplications = query
+	return _q
 }
 
 // GroupBy is used to group vertices by one or more fields/columns.
@@ -341,8 +379,11 @@ func (_q *JointPunishmentMeasureQuery) prepareQuery(ctx context.Context) error {
 
 func (_q *JointPunishmentMeasureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*JointPunishmentMeasure, error) {
 	var (
-		nodes = []*JointPunishmentMeasure{}
-		_spec = _q.querySpec()
+		nodes       = []*JointPunishmentMeasure{}
+		_spec       = _q.querySpec()
+		loadedTypes = [1]bool{
+			_q.withApplications != nil,
+		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*JointPunishmentMeasure).scanValues(nil, columns)
@@ -350,6 +391,7 @@ func (_q *JointPunishmentMeasureQuery) sqlAll(ctx context.Context, hooks ...quer
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &JointPunishmentMeasure{config: _q.config}
 		nodes = append(nodes, node)
+		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
 	if len(_q.modifiers) > 0 {
@@ -364,12 +406,59 @@ func (_q *JointPunishmentMeasureQuery) sqlAll(ctx context.Context, hooks ...quer
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withApplications; query != nil {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *JointPunishmentMeasure) { n.Edges.Applications = []*MeasureApplication{} },
+			func(n *JointPunishmentMeasure, e *MeasureApplication) {
+				n.Edges.Applications = append(n.Edges.Applications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedApplications {
+		if err := _q.loadApplications(ctx, query, nodes,
+			func(n *JointPunishmentMeasure) { n.appendNamedApplications(name) },
+			func(n *JointPunishmentMeasure, e *MeasureApplication) { n.appendNamedApplications(name, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for i := range _q.loadTotal {
 		if err := _q.loadTotal[i](ctx, nodes); err != nil {
 			return nil, err
 		}
 	}
 	return nodes, nil
+}
+
+func (_q *JointPunishmentMeasureQuery) loadApplications(ctx context.Context, query *MeasureApplicationQuery, nodes []*JointPunishmentMeasure, init func(*JointPunishmentMeasure), assign func(*JointPunishmentMeasure, *MeasureApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*JointPunishmentMeasure)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(measureapplication.FieldMeasureID)
+	}
+	query.Where(predicate.MeasureApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(jointpunishmentmeasure.ApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.MeasureID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "measure_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
 }
 
 func (_q *JointPunishmentMeasureQuery) sqlCount(ctx context.Context) (int, error) {
@@ -454,6 +543,20 @@ func (_q *JointPunishmentMeasureQuery) sqlQuery(ctx context.Context) *sql.Select
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// WithNamedApplications tells the query-builder to eager-load the nodes that are connected to the "applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *JointPunishmentMeasureQuery) WithNamedApplications(name string, opts ...func(*MeasureApplicationQuery)) *JointPunishmentMeasureQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedApplications == nil {
+		_q.withNamedApplications = make(map[string]*MeasureApplicationQuery)
+	}
+	_q.withNamedApplications[name] = query
+	return _q
 }
 
 // JointPunishmentMeasureGroupBy is the group-by builder for JointPunishmentMeasure entities.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 )
 
@@ -144,9 +145,45 @@ func (_u *JointPunishmentMeasureUpdate) ClearSubjectKinds() *JointPunishmentMeas
 	return _u
 }
 
+// AddApplicationIDs adds the "applications" edge to the MeasureApplication entity by IDs.
+func (_u *JointPunishmentMeasureUpdate) AddApplicationIDs(ids ...int) *JointPunishmentMeasureUpdate {
+	_u.mutation.AddApplicationIDs(ids...)
+	return _u
+}
+
+// AddApplications adds the "applications" edges to the MeasureApplication entity.
+func (_u *JointPunishmentMeasureUpdate) AddApplications(v ...*MeasureApplication) *JointPunishmentMeasureUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicationIDs(ids...)
+}
+
 // Mutation returns the JointPunishmentMeasureMutation object of the builder.
 func (_u *JointPunishmentMeasureUpdate) Mutation() *JointPunishmentMeasureMutation {
 	return _u.mutation
+}
+
+// ClearApplications clears all "applications" edges to the MeasureApplication entity.
+func (_u *JointPunishmentMeasureUpdate) ClearApplications() *JointPunishmentMeasureUpdate {
+	_u.mutation.ClearApplications()
+	return _u
+}
+
+// RemoveApplicationIDs removes the "applications" edge to MeasureApplication entities by IDs.
+func (_u *JointPunishmentMeasureUpdate) RemoveApplicationIDs(ids ...int) *JointPunishmentMeasureUpdate {
+	_u.mutation.RemoveApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveApplications removes "applications" edges to MeasureApplication entities.
+func (_u *JointPunishmentMeasureUpdate) RemoveApplications(v ...*MeasureApplication) *JointPunishmentMeasureUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -262,6 +299,51 @@ func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int,
 	}
 	if _u.mutation.SubjectKindsCleared() {
 		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
+	}
+	if _u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -399,9 +481,45 @@ func (_u *JointPunishmentMeasureUpdateOne) ClearSubjectKinds() *JointPunishmentM
 	return _u
 }
 
+// AddApplicationIDs adds the "applications" edge to the MeasureApplication entity by IDs.
+func (_u *JointPunishmentMeasureUpdateOne) AddApplicationIDs(ids ...int) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.AddApplicationIDs(ids...)
+	return _u
+}
+
+// AddApplications adds the "applications" edges to the MeasureApplication entity.
+func (_u *JointPunishmentMeasureUpdateOne) AddApplications(v ...*MeasureApplication) *JointPunishmentMeasureUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddApplicationIDs(ids...)
+}
+
 // Mutation returns the JointPunishmentMeasureMutation object of the builder.
 func (_u *JointPunishmentMeasureUpdateOne) Mutation() *JointPunishmentMeasureMutation {
 	return _u.mutation
+}
+
+// ClearApplications clears all "applications" edges to the MeasureApplication entity.
+func (_u *JointPunishmentMeasureUpdateOne) ClearApplications() *JointPunishmentMeasureUpdateOne {
+	_u.mutation.ClearApplications()
+	return _u
+}
+
+// RemoveApplicationIDs removes the "applications" edge to MeasureApplication entities by IDs.
+func (_u *JointPunishmentMeasureUpdateOne) RemoveApplicationIDs(ids ...int) *JointPunishmentMeasureUpdateOne {
+	_u.mutation.RemoveApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveApplications removes "applications" edges to MeasureApplication entities.
+func (_u *JointPunishmentMeasureUpdateOne) RemoveApplications(v ...*MeasureApplication) *JointPunishmentMeasureUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the JointPunishmentMeasureUpdate builder.
@@ -547,6 +665,51 @@ func (_u *JointPunishmentMeasureUpdateOne) sqlSave(ctx context.Context) (_node *
 	}
 	if _u.mutation.SubjectKindsCleared() {
 		_spec.ClearField(jointpunishmentmeasure.FieldSubjectKinds, field.TypeJSON)
+	}
+	if _u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedApplicationsIDs(); len(nodes) > 0 && !_u.mutation.ApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   jointpunishmentmeasure.ApplicationsTable,
+			Columns: []string{jointpunishmentmeasure.ApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_node = &JointPunishmentMeasure{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -91,14 +91,17 @@ type ListEntryEdges struct {
 	RepairApplications []*RepairApplication `json:"repair_applications,omitempty"`
 	// Objections against it.
 	Objections []*Objection `json:"objections,omitempty"`
+	// Joint-punishment measures it triggered, with their dates.
+	MeasureApplications []*MeasureApplication `json:"measure_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [5]map[string]int
+	totalCount [6]map[string]int
 
-	namedRepairApplications map[string][]*RepairApplication
-	namedObjections         map[string][]*Objection
+	namedRepairApplications  map[string][]*RepairApplication
+	namedObjections          map[string][]*Objection
+	namedMeasureApplications map[string][]*MeasureApplication
 }
 
 // DepartmentOrErr returns the Department value or an error if the edge
@@ -150,6 +153,15 @@ func (e ListEntryEdges) ObjectionsOrErr() ([]*Objection, error) {
 		return e.Objections, nil
 	}
 	return nil, &NotLoadedError{edge: "objections"}
+}
+
+// MeasureApplicationsOrErr returns the MeasureApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e ListEntryEdges) MeasureApplicationsOrErr() ([]*MeasureApplication, error) {
+	if e.loadedTypes[5] {
+		return e.MeasureApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "measure_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -387,6 +399,11 @@ func (_m *ListEntry) QueryObjections() *ObjectionQuery {
 	return NewListEntryClient(_m.config).QueryObjections(_m)
 }
 
+// QueryMeasureApplications queries the "measure_applications" edge of the ListEntry entity.
+func (_m *ListEntry) QueryMeasureApplications() *MeasureApplicationQuery {
+	return NewListEntryClient(_m.config).QueryMeasureApplications(_m)
+}
+
 // Update returns a builder for updating this ListEntry.
 // Note that you need to call ListEntry.Unwrap() before calling this method if this ListEntry
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -550,6 +567,30 @@ func (_m *ListEntry) appendNamedObjections(name string, edges ...*Objection) {
 		_m.Edges.namedObjections[name] = []*Objection{}
 	} else {
 		_m.Edges.namedObjections[name] = append(_m.Edges.namedObjections[name], edges...)
+	}
+}
+
+// NamedMeasureApplications returns the MeasureApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *ListEntry) NamedMeasureApplications(name string) ([]*MeasureApplication, error) {
+	if _m.Edges.namedMeasureApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMeasureApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *ListEntry) appendNamedMeasureApplications(name string, edges ...*MeasureApplication) {
+	if _m.Edges.namedMeasureApplications == nil {
+		_m.Edges.namedMeasureApplications = make(map[string][]*MeasureApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMeasureApplications[name] = []*MeasureApplication{}
+	} else {
+		_m.Edges.namedMeasureApplications[name] = append(_m.Edges.namedMeasureApplications[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -363,6 +364,21 @@ func (_c *ListEntryCreate) AddObjections(v ...*Objection) *ListEntryCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddObjectionIDs(ids...)
+}
+
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_c *ListEntryCreate) AddMeasureApplicationIDs(ids ...int) *ListEntryCreate {
+	_c.mutation.AddMeasureApplicationIDs(ids...)
+	return _c
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_c *ListEntryCreate) AddMeasureApplications(v ...*MeasureApplication) *ListEntryCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMeasureApplicationIDs(ids...)
 }
 
 // Mutation returns the ListEntryMutation object of the builder.
@@ -742,6 +758,22 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

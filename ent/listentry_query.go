@@ -16,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
@@ -25,19 +26,21 @@ import (
 // ListEntryQuery is the builder for querying ListEntry entities.
 type ListEntryQuery struct {
 	config
-	ctx                         *QueryContext
-	order                       []listentry.OrderOption
-	inters                      []Interceptor
-	predicates                  []predicate.ListEntry
-	withDepartment              *DepartmentQuery
-	withEntity                  *MarketEntityQuery
-	withPerson                  *NaturalPersonQuery
-	withRepairApplications      *RepairApplicationQuery
-	withObjections              *ObjectionQuery
-	modifiers                   []func(*sql.Selector)
-	loadTotal                   []func(context.Context, []*ListEntry) error
-	withNamedRepairApplications map[string]*RepairApplicationQuery
-	withNamedObjections         map[string]*ObjectionQuery
+	ctx                          *QueryContext
+	order                        []listentry.OrderOption
+	inters                       []Interceptor
+	predicates                   []predicate.ListEntry
+	withDepartment               *DepartmentQuery
+	withEntity                   *MarketEntityQuery
+	withPerson                   *NaturalPersonQuery
+	withRepairApplications       *RepairApplicationQuery
+	withObjections               *ObjectionQuery
+	withMeasureApplications      *MeasureApplicationQuery
+	modifiers                    []func(*sql.Selector)
+	loadTotal                    []func(context.Context, []*ListEntry) error
+	withNamedRepairApplications  map[string]*RepairApplicationQuery
+	withNamedObjections          map[string]*ObjectionQuery
+	withNamedMeasureApplications map[string]*MeasureApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -177,6 +180,28 @@ func (_q *ListEntryQuery) QueryObjections() *ObjectionQuery {
 			sqlgraph.From(listentry.Table, listentry.FieldID, selector),
 			sqlgraph.To(objection.Table, objection.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, listentry.ObjectionsTable, listentry.ObjectionsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryMeasureApplications chains the current query on the "measure_applications" edge.
+func (_q *ListEntryQuery) QueryMeasureApplications() *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(listentry.Table, listentry.FieldID, selector),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, listentry.MeasureApplicationsTable, listentry.MeasureApplicationsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -371,16 +396,17 @@ func (_q *ListEntryQuery) Clone() *ListEntryQuery {
 		return nil
 	}
 	return &ListEntryQuery{
-		config:                 _q.config,
-		ctx:                    _q.ctx.Clone(),
-		order:                  append([]listentry.OrderOption{}, _q.order...),
-		inters:                 append([]Interceptor{}, _q.inters...),
-		predicates:             append([]predicate.ListEntry{}, _q.predicates...),
-		withDepartment:         _q.withDepartment.Clone(),
-		withEntity:             _q.withEntity.Clone(),
-		withPerson:             _q.withPerson.Clone(),
-		withRepairApplications: _q.withRepairApplications.Clone(),
-		withObjections:         _q.withObjections.Clone(),
+		config:                  _q.config,
+		ctx:                     _q.ctx.Clone(),
+		order:                   append([]listentry.OrderOption{}, _q.order...),
+		inters:                  append([]Interceptor{}, _q.inters...),
+		predicates:              append([]predicate.ListEntry{}, _q.predicates...),
+		withDepartment:          _q.withDepartment.Clone(),
+		withEntity:              _q.withEntity.Clone(),
+		withPerson:              _q.withPerson.Clone(),
+		withRepairApplications:  _q.withRepairApplications.Clone(),
+		withObjections:          _q.withObjections.Clone(),
+		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -439,6 +465,17 @@ func (_q *ListEntryQuery) WithObjections(opts ...func(*ObjectionQuery)) *ListEnt
 		opt(query)
 	}
 	_q.withObjections = query
+	return _q
+}
+
+// WithMeasureApplications tells the query-builder to eager-load the nodes that are connected to
+// the "measure_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ListEntryQuery) WithMeasureApplications(opts ...func(*MeasureApplicationQuery)) *ListEntryQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMeasureApplications = query
 	return _q
 }
 
@@ -526,12 +563,13 @@ func (_q *ListEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Li
 	var (
 		nodes       = []*ListEntry{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withDepartment != nil,
 			_q.withEntity != nil,
 			_q.withPerson != nil,
 			_q.withRepairApplications != nil,
 			_q.withObjections != nil,
+			_q.withMeasureApplications != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -589,6 +627,15 @@ func (_q *ListEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Li
 			return nil, err
 		}
 	}
+	if query := _q.withMeasureApplications; query != nil {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *ListEntry) { n.Edges.MeasureApplications = []*MeasureApplication{} },
+			func(n *ListEntry, e *MeasureApplication) {
+				n.Edges.MeasureApplications = append(n.Edges.MeasureApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedRepairApplications {
 		if err := _q.loadRepairApplications(ctx, query, nodes,
 			func(n *ListEntry) { n.appendNamedRepairApplications(name) },
@@ -600,6 +647,13 @@ func (_q *ListEntryQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Li
 		if err := _q.loadObjections(ctx, query, nodes,
 			func(n *ListEntry) { n.appendNamedObjections(name) },
 			func(n *ListEntry, e *Objection) { n.appendNamedObjections(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMeasureApplications {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *ListEntry) { n.appendNamedMeasureApplications(name) },
+			func(n *ListEntry, e *MeasureApplication) { n.appendNamedMeasureApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -758,6 +812,36 @@ func (_q *ListEntryQuery) loadObjections(ctx context.Context, query *ObjectionQu
 	}
 	return nil
 }
+func (_q *ListEntryQuery) loadMeasureApplications(ctx context.Context, query *MeasureApplicationQuery, nodes []*ListEntry, init func(*ListEntry), assign func(*ListEntry, *MeasureApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*ListEntry)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(measureapplication.FieldListEntryID)
+	}
+	query.Where(predicate.MeasureApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(listentry.MeasureApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ListEntryID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "list_entry_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *ListEntryQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -877,6 +961,20 @@ func (_q *ListEntryQuery) WithNamedObjections(name string, opts ...func(*Objecti
 		_q.withNamedObjections = make(map[string]*ObjectionQuery)
 	}
 	_q.withNamedObjections[name] = query
+	return _q
+}
+
+// WithNamedMeasureApplications tells the query-builder to eager-load the nodes that are connected to the "measure_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ListEntryQuery) WithNamedMeasureApplications(name string, opts ...func(*MeasureApplicationQuery)) *ListEntryQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMeasureApplications == nil {
+		_q.withNamedMeasureApplications = make(map[string]*MeasureApplicationQuery)
+	}
+	_q.withNamedMeasureApplications[name] = query
 	return _q
 }
 

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
@@ -367,6 +368,21 @@ func (_u *ListEntryUpdate) AddObjections(v ...*Objection) *ListEntryUpdate {
 	return _u.AddObjectionIDs(ids...)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *ListEntryUpdate) AddMeasureApplicationIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *ListEntryUpdate) AddMeasureApplications(v ...*MeasureApplication) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdate) Mutation() *ListEntryMutation {
 	return _u.mutation
@@ -412,6 +428,27 @@ func (_u *ListEntryUpdate) RemoveObjections(v ...*Objection) *ListEntryUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveObjectionIDs(ids...)
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *ListEntryUpdate) ClearMeasureApplications() *ListEntryUpdate {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *ListEntryUpdate) RemoveMeasureApplicationIDs(ids ...int) *ListEntryUpdate {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *ListEntryUpdate) RemoveMeasureApplications(v ...*MeasureApplication) *ListEntryUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -690,6 +727,51 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -1053,6 +1135,21 @@ func (_u *ListEntryUpdateOne) AddObjections(v ...*Objection) *ListEntryUpdateOne
 	return _u.AddObjectionIDs(ids...)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *ListEntryUpdateOne) AddMeasureApplicationIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *ListEntryUpdateOne) AddMeasureApplications(v ...*MeasureApplication) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the ListEntryMutation object of the builder.
 func (_u *ListEntryUpdateOne) Mutation() *ListEntryMutation {
 	return _u.mutation
@@ -1098,6 +1195,27 @@ func (_u *ListEntryUpdateOne) RemoveObjections(v ...*Objection) *ListEntryUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveObjectionIDs(ids...)
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *ListEntryUpdateOne) ClearMeasureApplications() *ListEntryUpdateOne {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *ListEntryUpdateOne) RemoveMeasureApplicationIDs(ids ...int) *ListEntryUpdateOne {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *ListEntryUpdateOne) RemoveMeasureApplications(v ...*MeasureApplication) *ListEntryUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the ListEntryUpdate builder.
@@ -1406,6 +1524,51 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(objection.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   listentry.MeasureApplicationsTable,
+			Columns: []string{listentry.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

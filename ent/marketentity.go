@@ -101,20 +101,23 @@ type MarketEntityEdges struct {
 	Roles []*EntityRole `json:"roles,omitempty"`
 	// Its registration as a third-party service provider, if any.
 	ServiceProvider *ServiceProvider `json:"service_provider,omitempty"`
+	// Joint-punishment measures applied to it, past and present.
+	MeasureApplications []*MeasureApplication `json:"measure_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
-	totalCount [11]map[string]int
+	totalCount [12]map[string]int
 
-	namedPenalties   map[string][]*AdministrativePenalty
-	namedLicenses    map[string][]*AdministrativeLicense
-	namedListEntries map[string][]*ListEntry
-	namedRatings     map[string][]*SectorRating
-	namedSpotChecks  map[string][]*SpotCheck
-	namedCommitments map[string][]*CreditCommitment
-	namedScoreEvents map[string][]*CreditScoreEvent
-	namedRoles       map[string][]*EntityRole
+	namedPenalties           map[string][]*AdministrativePenalty
+	namedLicenses            map[string][]*AdministrativeLicense
+	namedListEntries         map[string][]*ListEntry
+	namedRatings             map[string][]*SectorRating
+	namedSpotChecks          map[string][]*SpotCheck
+	namedCommitments         map[string][]*CreditCommitment
+	namedScoreEvents         map[string][]*CreditScoreEvent
+	namedRoles               map[string][]*EntityRole
+	namedMeasureApplications map[string][]*MeasureApplication
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -220,6 +223,15 @@ func (e MarketEntityEdges) ServiceProviderOrErr() (*ServiceProvider, error) {
 		return nil, &NotFoundError{label: serviceprovider.Label}
 	}
 	return nil, &NotLoadedError{edge: "service_provider"}
+}
+
+// MeasureApplicationsOrErr returns the MeasureApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e MarketEntityEdges) MeasureApplicationsOrErr() ([]*MeasureApplication, error) {
+	if e.loadedTypes[11] {
+		return e.MeasureApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "measure_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -477,6 +489,11 @@ func (_m *MarketEntity) QueryRoles() *EntityRoleQuery {
 // QueryServiceProvider queries the "service_provider" edge of the MarketEntity entity.
 func (_m *MarketEntity) QueryServiceProvider() *ServiceProviderQuery {
 	return NewMarketEntityClient(_m.config).QueryServiceProvider(_m)
+}
+
+// QueryMeasureApplications queries the "measure_applications" edge of the MarketEntity entity.
+func (_m *MarketEntity) QueryMeasureApplications() *MeasureApplicationQuery {
+	return NewMarketEntityClient(_m.config).QueryMeasureApplications(_m)
 }
 
 // Update returns a builder for updating this MarketEntity.
@@ -780,6 +797,30 @@ func (_m *MarketEntity) appendNamedRoles(name string, edges ...*EntityRole) {
 		_m.Edges.namedRoles[name] = []*EntityRole{}
 	} else {
 		_m.Edges.namedRoles[name] = append(_m.Edges.namedRoles[name], edges...)
+	}
+}
+
+// NamedMeasureApplications returns the MeasureApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *MarketEntity) NamedMeasureApplications(name string) ([]*MeasureApplication, error) {
+	if _m.Edges.namedMeasureApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMeasureApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *MarketEntity) appendNamedMeasureApplications(name string, edges ...*MeasureApplication) {
+	if _m.Edges.namedMeasureApplications == nil {
+		_m.Edges.namedMeasureApplications = make(map[string][]*MeasureApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMeasureApplications[name] = []*MeasureApplication{}
+	} else {
+		_m.Edges.namedMeasureApplications[name] = append(_m.Edges.namedMeasureApplications[name], edges...)
 	}
 }
 

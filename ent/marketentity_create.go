@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
@@ -472,6 +473,21 @@ func (_c *MarketEntityCreate) SetServiceProvider(v *ServiceProvider) *MarketEnti
 	return _c.SetServiceProviderID(v.ID)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_c *MarketEntityCreate) AddMeasureApplicationIDs(ids ...int) *MarketEntityCreate {
+	_c.mutation.AddMeasureApplicationIDs(ids...)
+	return _c
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_c *MarketEntityCreate) AddMeasureApplications(v ...*MeasureApplication) *MarketEntityCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the MarketEntityMutation object of the builder.
 func (_c *MarketEntityCreate) Mutation() *MarketEntityMutation {
 	return _c.mutation
@@ -919,6 +935,22 @@ func (_c *MarketEntityCreate) createSpec() (*MarketEntity, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(serviceprovider.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

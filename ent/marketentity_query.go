@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -31,31 +32,33 @@ import (
 // MarketEntityQuery is the builder for querying MarketEntity entities.
 type MarketEntityQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []marketentity.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.MarketEntity
-	withPenalties           *AdministrativePenaltyQuery
-	withLicenses            *AdministrativeLicenseQuery
-	withListEntries         *ListEntryQuery
-	withRatings             *SectorRatingQuery
-	withSpotChecks          *SpotCheckQuery
-	withCommitments         *CreditCommitmentQuery
-	withScoreEvents         *CreditScoreEventQuery
-	withDivision            *DivisionQuery
-	withLegalRepresentative *NaturalPersonQuery
-	withRoles               *EntityRoleQuery
-	withServiceProvider     *ServiceProviderQuery
-	modifiers               []func(*sql.Selector)
-	loadTotal               []func(context.Context, []*MarketEntity) error
-	withNamedPenalties      map[string]*AdministrativePenaltyQuery
-	withNamedLicenses       map[string]*AdministrativeLicenseQuery
-	withNamedListEntries    map[string]*ListEntryQuery
-	withNamedRatings        map[string]*SectorRatingQuery
-	withNamedSpotChecks     map[string]*SpotCheckQuery
-	withNamedCommitments    map[string]*CreditCommitmentQuery
-	withNamedScoreEvents    map[string]*CreditScoreEventQuery
-	withNamedRoles          map[string]*EntityRoleQuery
+	ctx                          *QueryContext
+	order                        []marketentity.OrderOption
+	inters                       []Interceptor
+	predicates                   []predicate.MarketEntity
+	withPenalties                *AdministrativePenaltyQuery
+	withLicenses                 *AdministrativeLicenseQuery
+	withListEntries              *ListEntryQuery
+	withRatings                  *SectorRatingQuery
+	withSpotChecks               *SpotCheckQuery
+	withCommitments              *CreditCommitmentQuery
+	withScoreEvents              *CreditScoreEventQuery
+	withDivision                 *DivisionQuery
+	withLegalRepresentative      *NaturalPersonQuery
+	withRoles                    *EntityRoleQuery
+	withServiceProvider          *ServiceProviderQuery
+	withMeasureApplications      *MeasureApplicationQuery
+	modifiers                    []func(*sql.Selector)
+	loadTotal                    []func(context.Context, []*MarketEntity) error
+	withNamedPenalties           map[string]*AdministrativePenaltyQuery
+	withNamedLicenses            map[string]*AdministrativeLicenseQuery
+	withNamedListEntries         map[string]*ListEntryQuery
+	withNamedRatings             map[string]*SectorRatingQuery
+	withNamedSpotChecks          map[string]*SpotCheckQuery
+	withNamedCommitments         map[string]*CreditCommitmentQuery
+	withNamedScoreEvents         map[string]*CreditScoreEventQuery
+	withNamedRoles               map[string]*EntityRoleQuery
+	withNamedMeasureApplications map[string]*MeasureApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -334,6 +337,28 @@ func (_q *MarketEntityQuery) QueryServiceProvider() *ServiceProviderQuery {
 	return query
 }
 
+// QueryMeasureApplications chains the current query on the "measure_applications" edge.
+func (_q *MarketEntityQuery) QueryMeasureApplications() *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, selector),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.MeasureApplicationsTable, marketentity.MeasureApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first MarketEntity entity from the query.
 // Returns a *NotFoundError when no MarketEntity was found.
 func (_q *MarketEntityQuery) First(ctx context.Context) (*MarketEntity, error) {
@@ -537,6 +562,7 @@ func (_q *MarketEntityQuery) Clone() *MarketEntityQuery {
 		withLegalRepresentative: _q.withLegalRepresentative.Clone(),
 		withRoles:               _q.withRoles.Clone(),
 		withServiceProvider:     _q.withServiceProvider.Clone(),
+		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -664,6 +690,17 @@ func (_q *MarketEntityQuery) WithServiceProvider(opts ...func(*ServiceProviderQu
 	return _q
 }
 
+// WithMeasureApplications tells the query-builder to eager-load the nodes that are connected to
+// the "measure_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithMeasureApplications(opts ...func(*MeasureApplicationQuery)) *MarketEntityQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMeasureApplications = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -748,7 +785,7 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*MarketEntity{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -760,6 +797,7 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			_q.withLegalRepresentative != nil,
 			_q.withRoles != nil,
 			_q.withServiceProvider != nil,
+			_q.withMeasureApplications != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -857,6 +895,15 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			return nil, err
 		}
 	}
+	if query := _q.withMeasureApplications; query != nil {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *MarketEntity) { n.Edges.MeasureApplications = []*MeasureApplication{} },
+			func(n *MarketEntity, e *MeasureApplication) {
+				n.Edges.MeasureApplications = append(n.Edges.MeasureApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *MarketEntity) { n.appendNamedPenalties(name) },
@@ -910,6 +957,13 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadRoles(ctx, query, nodes,
 			func(n *MarketEntity) { n.appendNamedRoles(name) },
 			func(n *MarketEntity, e *EntityRole) { n.appendNamedRoles(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMeasureApplications {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *MarketEntity) { n.appendNamedMeasureApplications(name) },
+			func(n *MarketEntity, e *MeasureApplication) { n.appendNamedMeasureApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1246,6 +1300,39 @@ func (_q *MarketEntityQuery) loadServiceProvider(ctx context.Context, query *Ser
 	}
 	return nil
 }
+func (_q *MarketEntityQuery) loadMeasureApplications(ctx context.Context, query *MeasureApplicationQuery, nodes []*MarketEntity, init func(*MarketEntity), assign func(*MarketEntity, *MeasureApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*MarketEntity)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(measureapplication.FieldEntityID)
+	}
+	query.Where(predicate.MeasureApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(marketentity.MeasureApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EntityID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "entity_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "entity_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *MarketEntityQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1446,6 +1533,20 @@ func (_q *MarketEntityQuery) WithNamedRoles(name string, opts ...func(*EntityRol
 		_q.withNamedRoles = make(map[string]*EntityRoleQuery)
 	}
 	_q.withNamedRoles[name] = query
+	return _q
+}
+
+// WithNamedMeasureApplications tells the query-builder to eager-load the nodes that are connected to the "measure_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithNamedMeasureApplications(name string, opts ...func(*MeasureApplicationQuery)) *MarketEntityQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMeasureApplications == nil {
+		_q.withNamedMeasureApplications = make(map[string]*MeasureApplicationQuery)
+	}
+	_q.withNamedMeasureApplications[name] = query
 	return _q
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
@@ -579,6 +580,21 @@ func (_u *MarketEntityUpdate) SetServiceProvider(v *ServiceProvider) *MarketEnti
 	return _u.SetServiceProviderID(v.ID)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *MarketEntityUpdate) AddMeasureApplicationIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *MarketEntityUpdate) AddMeasureApplications(v ...*MeasureApplication) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the MarketEntityMutation object of the builder.
 func (_u *MarketEntityUpdate) Mutation() *MarketEntityMutation {
 	return _u.mutation
@@ -768,6 +784,27 @@ func (_u *MarketEntityUpdate) RemoveRoles(v ...*EntityRole) *MarketEntityUpdate 
 func (_u *MarketEntityUpdate) ClearServiceProvider() *MarketEntityUpdate {
 	_u.mutation.ClearServiceProvider()
 	return _u
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *MarketEntityUpdate) ClearMeasureApplications() *MarketEntityUpdate {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *MarketEntityUpdate) RemoveMeasureApplicationIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *MarketEntityUpdate) RemoveMeasureApplications(v ...*MeasureApplication) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1443,6 +1480,51 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{marketentity.Label}
@@ -2001,6 +2083,21 @@ func (_u *MarketEntityUpdateOne) SetServiceProvider(v *ServiceProvider) *MarketE
 	return _u.SetServiceProviderID(v.ID)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *MarketEntityUpdateOne) AddMeasureApplicationIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *MarketEntityUpdateOne) AddMeasureApplications(v ...*MeasureApplication) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the MarketEntityMutation object of the builder.
 func (_u *MarketEntityUpdateOne) Mutation() *MarketEntityMutation {
 	return _u.mutation
@@ -2190,6 +2287,27 @@ func (_u *MarketEntityUpdateOne) RemoveRoles(v ...*EntityRole) *MarketEntityUpda
 func (_u *MarketEntityUpdateOne) ClearServiceProvider() *MarketEntityUpdateOne {
 	_u.mutation.ClearServiceProvider()
 	return _u
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *MarketEntityUpdateOne) ClearMeasureApplications() *MarketEntityUpdateOne {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *MarketEntityUpdateOne) RemoveMeasureApplicationIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *MarketEntityUpdateOne) RemoveMeasureApplications(v ...*MeasureApplication) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the MarketEntityUpdate builder.
@@ -2888,6 +3006,51 @@ func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEnti
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(serviceprovider.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.MeasureApplicationsTable,
+			Columns: []string{marketentity.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

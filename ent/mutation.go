@@ -29,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -73,6 +74,7 @@ const (
 	TypeJointPunishmentMeasure    = "JointPunishmentMeasure"
 	TypeListEntry                 = "ListEntry"
 	TypeMarketEntity              = "MarketEntity"
+	TypeMeasureApplication        = "MeasureApplication"
 	TypeNaturalPerson             = "NaturalPerson"
 	TypeObjection                 = "Objection"
 	TypePractitioner              = "Practitioner"
@@ -17546,6 +17548,9 @@ type JointPunishmentMeasureMutation struct {
 	subject_kinds           *[]string
 	appendsubject_kinds     []string
 	clearedFields           map[string]struct{}
+	applications            map[int]struct{}
+	removedapplications     map[int]struct{}
+	clearedapplications     bool
 	done                    bool
 	oldValue                func(context.Context) (*JointPunishmentMeasure, error)
 	predicates              []predicate.JointPunishmentMeasure
@@ -18025,6 +18030,60 @@ func (m *JointPunishmentMeasureMutation) ResetSubjectKinds() {
 	delete(m.clearedFields, jointpunishmentmeasure.FieldSubjectKinds)
 }
 
+// AddApplicationIDs adds the "applications" edge to the MeasureApplication entity by ids.
+func (m *JointPunishmentMeasureMutation) AddApplicationIDs(ids ...int) {
+	if m.applications == nil {
+		m.applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApplications clears the "applications" edge to the MeasureApplication entity.
+func (m *JointPunishmentMeasureMutation) ClearApplications() {
+	m.clearedapplications = true
+}
+
+// ApplicationsCleared reports if the "applications" edge to the MeasureApplication entity was cleared.
+func (m *JointPunishmentMeasureMutation) ApplicationsCleared() bool {
+	return m.clearedapplications
+}
+
+// RemoveApplicationIDs removes the "applications" edge to the MeasureApplication entity by IDs.
+func (m *JointPunishmentMeasureMutation) RemoveApplicationIDs(ids ...int) {
+	if m.removedapplications == nil {
+		m.removedapplications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.applications, ids[i])
+		m.removedapplications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApplications returns the removed IDs of the "applications" edge to the MeasureApplication entity.
+func (m *JointPunishmentMeasureMutation) RemovedApplicationsIDs() (ids []int) {
+	for id := range m.removedapplications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApplicationsIDs returns the "applications" edge IDs in the mutation.
+func (m *JointPunishmentMeasureMutation) ApplicationsIDs() (ids []int) {
+	for id := range m.applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApplications resets all changes to the "applications" edge.
+func (m *JointPunishmentMeasureMutation) ResetApplications() {
+	m.applications = nil
+	m.clearedapplications = false
+	m.removedapplications = nil
+}
+
 // Where appends a list predicates to the JointPunishmentMeasureMutation builder.
 func (m *JointPunishmentMeasureMutation) Where(ps ...predicate.JointPunishmentMeasure) {
 	m.predicates = append(m.predicates, ps...)
@@ -18292,97 +18351,136 @@ func (m *JointPunishmentMeasureMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *JointPunishmentMeasureMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.applications != nil {
+		edges = append(edges, jointpunishmentmeasure.EdgeApplications)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *JointPunishmentMeasureMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case jointpunishmentmeasure.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.applications))
+		for id := range m.applications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *JointPunishmentMeasureMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.removedapplications != nil {
+		edges = append(edges, jointpunishmentmeasure.EdgeApplications)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *JointPunishmentMeasureMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case jointpunishmentmeasure.EdgeApplications:
+		ids := make([]ent.Value, 0, len(m.removedapplications))
+		for id := range m.removedapplications {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *JointPunishmentMeasureMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 1)
+	if m.clearedapplications {
+		edges = append(edges, jointpunishmentmeasure.EdgeApplications)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *JointPunishmentMeasureMutation) EdgeCleared(name string) bool {
+	switch name {
+	case jointpunishmentmeasure.EdgeApplications:
+		return m.clearedapplications
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *JointPunishmentMeasureMutation) ClearEdge(name string) error {
+	switch name {
+	}
 	return fmt.Errorf("unknown JointPunishmentMeasure unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *JointPunishmentMeasureMutation) ResetEdge(name string) error {
+	switch name {
+	case jointpunishmentmeasure.EdgeApplications:
+		m.ResetApplications()
+		return nil
+	}
 	return fmt.Errorf("unknown JointPunishmentMeasure edge %s", name)
 }
 
 // ListEntryMutation represents an operation that mutates the ListEntry nodes in the graph.
 type ListEntryMutation struct {
 	config
-	op                         Op
-	typ                        string
-	id                         *int
-	created_at                 *time.Time
-	updated_at                 *time.Time
-	sector                     *vocab.Sector
-	severity                   *vocab.Severity
-	status                     *vocab.RecordStatus
-	source_system              *string
-	source_record_id           *string
-	under_objection            *bool
-	epidemic_related           *bool
-	sme                        *bool
-	exemption                  *string
-	list_type                  *listentry.ListType
-	listed_on                  *time.Time
-	reason                     *string
-	basis                      *string
-	decision_no                *string
-	planned_end_on             *time.Time
-	removed_on                 *time.Time
-	measures_end_on            *time.Time
-	obligations_met_on         *time.Time
-	publicity_min_end          *time.Time
-	repairable                 *bool
-	removal_reason             *listentry.RemovalReason
-	clearedFields              map[string]struct{}
-	department                 *int
-	cleareddepartment          bool
-	entity                     *int
-	clearedentity              bool
-	person                     *int
-	clearedperson              bool
-	repair_applications        map[int]struct{}
-	removedrepair_applications map[int]struct{}
-	clearedrepair_applications bool
-	objections                 map[int]struct{}
-	removedobjections          map[int]struct{}
-	clearedobjections          bool
-	done                       bool
-	oldValue                   func(context.Context) (*ListEntry, error)
-	predicates                 []predicate.ListEntry
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	sector                      *vocab.Sector
+	severity                    *vocab.Severity
+	status                      *vocab.RecordStatus
+	source_system               *string
+	source_record_id            *string
+	under_objection             *bool
+	epidemic_related            *bool
+	sme                         *bool
+	exemption                   *string
+	list_type                   *listentry.ListType
+	listed_on                   *time.Time
+	reason                      *string
+	basis                       *string
+	decision_no                 *string
+	planned_end_on              *time.Time
+	removed_on                  *time.Time
+	measures_end_on             *time.Time
+	obligations_met_on          *time.Time
+	publicity_min_end           *time.Time
+	repairable                  *bool
+	removal_reason              *listentry.RemovalReason
+	clearedFields               map[string]struct{}
+	department                  *int
+	cleareddepartment           bool
+	entity                      *int
+	clearedentity               bool
+	person                      *int
+	clearedperson               bool
+	repair_applications         map[int]struct{}
+	removedrepair_applications  map[int]struct{}
+	clearedrepair_applications  bool
+	objections                  map[int]struct{}
+	removedobjections           map[int]struct{}
+	clearedobjections           bool
+	measure_applications        map[int]struct{}
+	removedmeasure_applications map[int]struct{}
+	clearedmeasure_applications bool
+	done                        bool
+	oldValue                    func(context.Context) (*ListEntry, error)
+	predicates                  []predicate.ListEntry
 }
 
 var _ ent.Mutation = (*ListEntryMutation)(nil)
@@ -19738,6 +19836,60 @@ func (m *ListEntryMutation) ResetObjections() {
 	m.removedobjections = nil
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by ids.
+func (m *ListEntryMutation) AddMeasureApplicationIDs(ids ...int) {
+	if m.measure_applications == nil {
+		m.measure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.measure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeasureApplications clears the "measure_applications" edge to the MeasureApplication entity.
+func (m *ListEntryMutation) ClearMeasureApplications() {
+	m.clearedmeasure_applications = true
+}
+
+// MeasureApplicationsCleared reports if the "measure_applications" edge to the MeasureApplication entity was cleared.
+func (m *ListEntryMutation) MeasureApplicationsCleared() bool {
+	return m.clearedmeasure_applications
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (m *ListEntryMutation) RemoveMeasureApplicationIDs(ids ...int) {
+	if m.removedmeasure_applications == nil {
+		m.removedmeasure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.measure_applications, ids[i])
+		m.removedmeasure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeasureApplications returns the removed IDs of the "measure_applications" edge to the MeasureApplication entity.
+func (m *ListEntryMutation) RemovedMeasureApplicationsIDs() (ids []int) {
+	for id := range m.removedmeasure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeasureApplicationsIDs returns the "measure_applications" edge IDs in the mutation.
+func (m *ListEntryMutation) MeasureApplicationsIDs() (ids []int) {
+	for id := range m.measure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeasureApplications resets all changes to the "measure_applications" edge.
+func (m *ListEntryMutation) ResetMeasureApplications() {
+	m.measure_applications = nil
+	m.clearedmeasure_applications = false
+	m.removedmeasure_applications = nil
+}
+
 // Where appends a list predicates to the ListEntryMutation builder.
 func (m *ListEntryMutation) Where(ps ...predicate.ListEntry) {
 	m.predicates = append(m.predicates, ps...)
@@ -20362,7 +20514,7 @@ func (m *ListEntryMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ListEntryMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.department != nil {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -20377,6 +20529,9 @@ func (m *ListEntryMutation) AddedEdges() []string {
 	}
 	if m.objections != nil {
 		edges = append(edges, listentry.EdgeObjections)
+	}
+	if m.measure_applications != nil {
+		edges = append(edges, listentry.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -20409,18 +20564,27 @@ func (m *ListEntryMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case listentry.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.measure_applications))
+		for id := range m.measure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ListEntryMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedrepair_applications != nil {
 		edges = append(edges, listentry.EdgeRepairApplications)
 	}
 	if m.removedobjections != nil {
 		edges = append(edges, listentry.EdgeObjections)
+	}
+	if m.removedmeasure_applications != nil {
+		edges = append(edges, listentry.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -20441,13 +20605,19 @@ func (m *ListEntryMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case listentry.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.removedmeasure_applications))
+		for id := range m.removedmeasure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ListEntryMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.cleareddepartment {
 		edges = append(edges, listentry.EdgeDepartment)
 	}
@@ -20462,6 +20632,9 @@ func (m *ListEntryMutation) ClearedEdges() []string {
 	}
 	if m.clearedobjections {
 		edges = append(edges, listentry.EdgeObjections)
+	}
+	if m.clearedmeasure_applications {
+		edges = append(edges, listentry.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -20480,6 +20653,8 @@ func (m *ListEntryMutation) EdgeCleared(name string) bool {
 		return m.clearedrepair_applications
 	case listentry.EdgeObjections:
 		return m.clearedobjections
+	case listentry.EdgeMeasureApplications:
+		return m.clearedmeasure_applications
 	}
 	return false
 }
@@ -20519,6 +20694,9 @@ func (m *ListEntryMutation) ResetEdge(name string) error {
 		return nil
 	case listentry.EdgeObjections:
 		m.ResetObjections()
+		return nil
+	case listentry.EdgeMeasureApplications:
+		m.ResetMeasureApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown ListEntry edge %s", name)
@@ -20584,6 +20762,9 @@ type MarketEntityMutation struct {
 	clearedroles                bool
 	service_provider            *int
 	clearedservice_provider     bool
+	measure_applications        map[int]struct{}
+	removedmeasure_applications map[int]struct{}
+	clearedmeasure_applications bool
 	done                        bool
 	oldValue                    func(context.Context) (*MarketEntity, error)
 	predicates                  []predicate.MarketEntity
@@ -22292,6 +22473,60 @@ func (m *MarketEntityMutation) ResetServiceProvider() {
 	m.clearedservice_provider = false
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by ids.
+func (m *MarketEntityMutation) AddMeasureApplicationIDs(ids ...int) {
+	if m.measure_applications == nil {
+		m.measure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.measure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeasureApplications clears the "measure_applications" edge to the MeasureApplication entity.
+func (m *MarketEntityMutation) ClearMeasureApplications() {
+	m.clearedmeasure_applications = true
+}
+
+// MeasureApplicationsCleared reports if the "measure_applications" edge to the MeasureApplication entity was cleared.
+func (m *MarketEntityMutation) MeasureApplicationsCleared() bool {
+	return m.clearedmeasure_applications
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (m *MarketEntityMutation) RemoveMeasureApplicationIDs(ids ...int) {
+	if m.removedmeasure_applications == nil {
+		m.removedmeasure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.measure_applications, ids[i])
+		m.removedmeasure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeasureApplications returns the removed IDs of the "measure_applications" edge to the MeasureApplication entity.
+func (m *MarketEntityMutation) RemovedMeasureApplicationsIDs() (ids []int) {
+	for id := range m.removedmeasure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeasureApplicationsIDs returns the "measure_applications" edge IDs in the mutation.
+func (m *MarketEntityMutation) MeasureApplicationsIDs() (ids []int) {
+	for id := range m.measure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeasureApplications resets all changes to the "measure_applications" edge.
+func (m *MarketEntityMutation) ResetMeasureApplications() {
+	m.measure_applications = nil
+	m.clearedmeasure_applications = false
+	m.removedmeasure_applications = nil
+}
+
 // Where appends a list predicates to the MarketEntityMutation builder.
 func (m *MarketEntityMutation) Where(ps ...predicate.MarketEntity) {
 	m.predicates = append(m.predicates, ps...)
@@ -22924,7 +23159,7 @@ func (m *MarketEntityMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MarketEntityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.penalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -22957,6 +23192,9 @@ func (m *MarketEntityMutation) AddedEdges() []string {
 	}
 	if m.service_provider != nil {
 		edges = append(edges, marketentity.EdgeServiceProvider)
+	}
+	if m.measure_applications != nil {
+		edges = append(edges, marketentity.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -23025,13 +23263,19 @@ func (m *MarketEntityMutation) AddedIDs(name string) []ent.Value {
 		if id := m.service_provider; id != nil {
 			return []ent.Value{*id}
 		}
+	case marketentity.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.measure_applications))
+		for id := range m.measure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MarketEntityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.removedpenalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -23055,6 +23299,9 @@ func (m *MarketEntityMutation) RemovedEdges() []string {
 	}
 	if m.removedroles != nil {
 		edges = append(edges, marketentity.EdgeRoles)
+	}
+	if m.removedmeasure_applications != nil {
+		edges = append(edges, marketentity.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -23111,13 +23358,19 @@ func (m *MarketEntityMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case marketentity.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.removedmeasure_applications))
+		for id := range m.removedmeasure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MarketEntityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.clearedpenalties {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -23151,6 +23404,9 @@ func (m *MarketEntityMutation) ClearedEdges() []string {
 	if m.clearedservice_provider {
 		edges = append(edges, marketentity.EdgeServiceProvider)
 	}
+	if m.clearedmeasure_applications {
+		edges = append(edges, marketentity.EdgeMeasureApplications)
+	}
 	return edges
 }
 
@@ -23180,6 +23436,8 @@ func (m *MarketEntityMutation) EdgeCleared(name string) bool {
 		return m.clearedroles
 	case marketentity.EdgeServiceProvider:
 		return m.clearedservice_provider
+	case marketentity.EdgeMeasureApplications:
+		return m.clearedmeasure_applications
 	}
 	return false
 }
@@ -23238,63 +23496,1247 @@ func (m *MarketEntityMutation) ResetEdge(name string) error {
 	case marketentity.EdgeServiceProvider:
 		m.ResetServiceProvider()
 		return nil
+	case marketentity.EdgeMeasureApplications:
+		m.ResetMeasureApplications()
+		return nil
 	}
 	return fmt.Errorf("unknown MarketEntity edge %s", name)
+}
+
+// MeasureApplicationMutation represents an operation that mutates the MeasureApplication nodes in the graph.
+type MeasureApplicationMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	subject_kind      *measureapplication.SubjectKind
+	via               *string
+	basis             *string
+	from_on           *time.Time
+	to_on             *time.Time
+	lifted_on         *time.Time
+	lifted_reason     *string
+	clearedFields     map[string]struct{}
+	measure           *int
+	clearedmeasure    bool
+	list_entry        *int
+	clearedlist_entry bool
+	entity            *int
+	clearedentity     bool
+	person            *int
+	clearedperson     bool
+	done              bool
+	oldValue          func(context.Context) (*MeasureApplication, error)
+	predicates        []predicate.MeasureApplication
+}
+
+var _ ent.Mutation = (*MeasureApplicationMutation)(nil)
+
+// measureapplicationOption allows management of the mutation configuration using functional options.
+type measureapplicationOption func(*MeasureApplicationMutation)
+
+// newMeasureApplicationMutation creates new mutation for the MeasureApplication entity.
+func newMeasureApplicationMutation(c config, op Op, opts ...measureapplicationOption) *MeasureApplicationMutation {
+	m := &MeasureApplicationMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMeasureApplication,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMeasureApplicationID sets the ID field of the mutation.
+func withMeasureApplicationID(id int) measureapplicationOption {
+	return func(m *MeasureApplicationMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MeasureApplication
+		)
+		m.oldValue = func(ctx context.Context) (*MeasureApplication, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MeasureApplication.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMeasureApplication sets the old MeasureApplication of the mutation.
+func withMeasureApplication(node *MeasureApplication) measureapplicationOption {
+	return func(m *MeasureApplicationMutation) {
+		m.oldValue = func(context.Context) (*MeasureApplication, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MeasureApplicationMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MeasureApplicationMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MeasureApplicationMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MeasureApplicationMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MeasureApplication.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetMeasureID sets the "measure_id" field.
+func (m *MeasureApplicationMutation) SetMeasureID(i int) {
+	m.measure = &i
+}
+
+// MeasureID returns the value of the "measure_id" field in the mutation.
+func (m *MeasureApplicationMutation) MeasureID() (r int, exists bool) {
+	v := m.measure
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeasureID returns the old "measure_id" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldMeasureID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeasureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeasureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeasureID: %w", err)
+	}
+	return oldValue.MeasureID, nil
+}
+
+// ResetMeasureID resets all changes to the "measure_id" field.
+func (m *MeasureApplicationMutation) ResetMeasureID() {
+	m.measure = nil
+}
+
+// SetListEntryID sets the "list_entry_id" field.
+func (m *MeasureApplicationMutation) SetListEntryID(i int) {
+	m.list_entry = &i
+}
+
+// ListEntryID returns the value of the "list_entry_id" field in the mutation.
+func (m *MeasureApplicationMutation) ListEntryID() (r int, exists bool) {
+	v := m.list_entry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListEntryID returns the old "list_entry_id" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldListEntryID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListEntryID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListEntryID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListEntryID: %w", err)
+	}
+	return oldValue.ListEntryID, nil
+}
+
+// ClearListEntryID clears the value of the "list_entry_id" field.
+func (m *MeasureApplicationMutation) ClearListEntryID() {
+	m.list_entry = nil
+	m.clearedFields[measureapplication.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryIDCleared returns if the "list_entry_id" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) ListEntryIDCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldListEntryID]
+	return ok
+}
+
+// ResetListEntryID resets all changes to the "list_entry_id" field.
+func (m *MeasureApplicationMutation) ResetListEntryID() {
+	m.list_entry = nil
+	delete(m.clearedFields, measureapplication.FieldListEntryID)
+}
+
+// SetEntityID sets the "entity_id" field.
+func (m *MeasureApplicationMutation) SetEntityID(i int) {
+	m.entity = &i
+}
+
+// EntityID returns the value of the "entity_id" field in the mutation.
+func (m *MeasureApplicationMutation) EntityID() (r int, exists bool) {
+	v := m.entity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityID returns the old "entity_id" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldEntityID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityID: %w", err)
+	}
+	return oldValue.EntityID, nil
+}
+
+// ClearEntityID clears the value of the "entity_id" field.
+func (m *MeasureApplicationMutation) ClearEntityID() {
+	m.entity = nil
+	m.clearedFields[measureapplication.FieldEntityID] = struct{}{}
+}
+
+// EntityIDCleared returns if the "entity_id" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) EntityIDCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldEntityID]
+	return ok
+}
+
+// ResetEntityID resets all changes to the "entity_id" field.
+func (m *MeasureApplicationMutation) ResetEntityID() {
+	m.entity = nil
+	delete(m.clearedFields, measureapplication.FieldEntityID)
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *MeasureApplicationMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *MeasureApplicationMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldPersonID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ClearPersonID clears the value of the "person_id" field.
+func (m *MeasureApplicationMutation) ClearPersonID() {
+	m.person = nil
+	m.clearedFields[measureapplication.FieldPersonID] = struct{}{}
+}
+
+// PersonIDCleared returns if the "person_id" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) PersonIDCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldPersonID]
+	return ok
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *MeasureApplicationMutation) ResetPersonID() {
+	m.person = nil
+	delete(m.clearedFields, measureapplication.FieldPersonID)
+}
+
+// SetSubjectKind sets the "subject_kind" field.
+func (m *MeasureApplicationMutation) SetSubjectKind(mk measureapplication.SubjectKind) {
+	m.subject_kind = &mk
+}
+
+// SubjectKind returns the value of the "subject_kind" field in the mutation.
+func (m *MeasureApplicationMutation) SubjectKind() (r measureapplication.SubjectKind, exists bool) {
+	v := m.subject_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectKind returns the old "subject_kind" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldSubjectKind(ctx context.Context) (v measureapplication.SubjectKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectKind: %w", err)
+	}
+	return oldValue.SubjectKind, nil
+}
+
+// ResetSubjectKind resets all changes to the "subject_kind" field.
+func (m *MeasureApplicationMutation) ResetSubjectKind() {
+	m.subject_kind = nil
+}
+
+// SetVia sets the "via" field.
+func (m *MeasureApplicationMutation) SetVia(s string) {
+	m.via = &s
+}
+
+// Via returns the value of the "via" field in the mutation.
+func (m *MeasureApplicationMutation) Via() (r string, exists bool) {
+	v := m.via
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVia returns the old "via" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldVia(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVia is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVia requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVia: %w", err)
+	}
+	return oldValue.Via, nil
+}
+
+// ResetVia resets all changes to the "via" field.
+func (m *MeasureApplicationMutation) ResetVia() {
+	m.via = nil
+}
+
+// SetBasis sets the "basis" field.
+func (m *MeasureApplicationMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *MeasureApplicationMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *MeasureApplicationMutation) ResetBasis() {
+	m.basis = nil
+}
+
+// SetFromOn sets the "from_on" field.
+func (m *MeasureApplicationMutation) SetFromOn(t time.Time) {
+	m.from_on = &t
+}
+
+// FromOn returns the value of the "from_on" field in the mutation.
+func (m *MeasureApplicationMutation) FromOn() (r time.Time, exists bool) {
+	v := m.from_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromOn returns the old "from_on" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldFromOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromOn: %w", err)
+	}
+	return oldValue.FromOn, nil
+}
+
+// ResetFromOn resets all changes to the "from_on" field.
+func (m *MeasureApplicationMutation) ResetFromOn() {
+	m.from_on = nil
+}
+
+// SetToOn sets the "to_on" field.
+func (m *MeasureApplicationMutation) SetToOn(t time.Time) {
+	m.to_on = &t
+}
+
+// ToOn returns the value of the "to_on" field in the mutation.
+func (m *MeasureApplicationMutation) ToOn() (r time.Time, exists bool) {
+	v := m.to_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldToOn returns the old "to_on" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldToOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldToOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldToOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldToOn: %w", err)
+	}
+	return oldValue.ToOn, nil
+}
+
+// ClearToOn clears the value of the "to_on" field.
+func (m *MeasureApplicationMutation) ClearToOn() {
+	m.to_on = nil
+	m.clearedFields[measureapplication.FieldToOn] = struct{}{}
+}
+
+// ToOnCleared returns if the "to_on" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) ToOnCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldToOn]
+	return ok
+}
+
+// ResetToOn resets all changes to the "to_on" field.
+func (m *MeasureApplicationMutation) ResetToOn() {
+	m.to_on = nil
+	delete(m.clearedFields, measureapplication.FieldToOn)
+}
+
+// SetLiftedOn sets the "lifted_on" field.
+func (m *MeasureApplicationMutation) SetLiftedOn(t time.Time) {
+	m.lifted_on = &t
+}
+
+// LiftedOn returns the value of the "lifted_on" field in the mutation.
+func (m *MeasureApplicationMutation) LiftedOn() (r time.Time, exists bool) {
+	v := m.lifted_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiftedOn returns the old "lifted_on" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldLiftedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiftedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiftedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiftedOn: %w", err)
+	}
+	return oldValue.LiftedOn, nil
+}
+
+// ClearLiftedOn clears the value of the "lifted_on" field.
+func (m *MeasureApplicationMutation) ClearLiftedOn() {
+	m.lifted_on = nil
+	m.clearedFields[measureapplication.FieldLiftedOn] = struct{}{}
+}
+
+// LiftedOnCleared returns if the "lifted_on" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) LiftedOnCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldLiftedOn]
+	return ok
+}
+
+// ResetLiftedOn resets all changes to the "lifted_on" field.
+func (m *MeasureApplicationMutation) ResetLiftedOn() {
+	m.lifted_on = nil
+	delete(m.clearedFields, measureapplication.FieldLiftedOn)
+}
+
+// SetLiftedReason sets the "lifted_reason" field.
+func (m *MeasureApplicationMutation) SetLiftedReason(s string) {
+	m.lifted_reason = &s
+}
+
+// LiftedReason returns the value of the "lifted_reason" field in the mutation.
+func (m *MeasureApplicationMutation) LiftedReason() (r string, exists bool) {
+	v := m.lifted_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLiftedReason returns the old "lifted_reason" field's value of the MeasureApplication entity.
+// If the MeasureApplication object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MeasureApplicationMutation) OldLiftedReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLiftedReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLiftedReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLiftedReason: %w", err)
+	}
+	return oldValue.LiftedReason, nil
+}
+
+// ClearLiftedReason clears the value of the "lifted_reason" field.
+func (m *MeasureApplicationMutation) ClearLiftedReason() {
+	m.lifted_reason = nil
+	m.clearedFields[measureapplication.FieldLiftedReason] = struct{}{}
+}
+
+// LiftedReasonCleared returns if the "lifted_reason" field was cleared in this mutation.
+func (m *MeasureApplicationMutation) LiftedReasonCleared() bool {
+	_, ok := m.clearedFields[measureapplication.FieldLiftedReason]
+	return ok
+}
+
+// ResetLiftedReason resets all changes to the "lifted_reason" field.
+func (m *MeasureApplicationMutation) ResetLiftedReason() {
+	m.lifted_reason = nil
+	delete(m.clearedFields, measureapplication.FieldLiftedReason)
+}
+
+// ClearMeasure clears the "measure" edge to the JointPunishmentMeasure entity.
+func (m *MeasureApplicationMutation) ClearMeasure() {
+	m.clearedmeasure = true
+	m.clearedFields[measureapplication.FieldMeasureID] = struct{}{}
+}
+
+// MeasureCleared reports if the "measure" edge to the JointPunishmentMeasure entity was cleared.
+func (m *MeasureApplicationMutation) MeasureCleared() bool {
+	return m.clearedmeasure
+}
+
+// MeasureIDs returns the "measure" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// MeasureID instead. It exists only for internal usage by the builders.
+func (m *MeasureApplicationMutation) MeasureIDs() (ids []int) {
+	if id := m.measure; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetMeasure resets all changes to the "measure" edge.
+func (m *MeasureApplicationMutation) ResetMeasure() {
+	m.measure = nil
+	m.clearedmeasure = false
+}
+
+// ClearListEntry clears the "list_entry" edge to the ListEntry entity.
+func (m *MeasureApplicationMutation) ClearListEntry() {
+	m.clearedlist_entry = true
+	m.clearedFields[measureapplication.FieldListEntryID] = struct{}{}
+}
+
+// ListEntryCleared reports if the "list_entry" edge to the ListEntry entity was cleared.
+func (m *MeasureApplicationMutation) ListEntryCleared() bool {
+	return m.ListEntryIDCleared() || m.clearedlist_entry
+}
+
+// ListEntryIDs returns the "list_entry" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ListEntryID instead. It exists only for internal usage by the builders.
+func (m *MeasureApplicationMutation) ListEntryIDs() (ids []int) {
+	if id := m.list_entry; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetListEntry resets all changes to the "list_entry" edge.
+func (m *MeasureApplicationMutation) ResetListEntry() {
+	m.list_entry = nil
+	m.clearedlist_entry = false
+}
+
+// ClearEntity clears the "entity" edge to the MarketEntity entity.
+func (m *MeasureApplicationMutation) ClearEntity() {
+	m.clearedentity = true
+	m.clearedFields[measureapplication.FieldEntityID] = struct{}{}
+}
+
+// EntityCleared reports if the "entity" edge to the MarketEntity entity was cleared.
+func (m *MeasureApplicationMutation) EntityCleared() bool {
+	return m.EntityIDCleared() || m.clearedentity
+}
+
+// EntityIDs returns the "entity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EntityID instead. It exists only for internal usage by the builders.
+func (m *MeasureApplicationMutation) EntityIDs() (ids []int) {
+	if id := m.entity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEntity resets all changes to the "entity" edge.
+func (m *MeasureApplicationMutation) ResetEntity() {
+	m.entity = nil
+	m.clearedentity = false
+}
+
+// ClearPerson clears the "person" edge to the NaturalPerson entity.
+func (m *MeasureApplicationMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[measureapplication.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the NaturalPerson entity was cleared.
+func (m *MeasureApplicationMutation) PersonCleared() bool {
+	return m.PersonIDCleared() || m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *MeasureApplicationMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *MeasureApplicationMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// Where appends a list predicates to the MeasureApplicationMutation builder.
+func (m *MeasureApplicationMutation) Where(ps ...predicate.MeasureApplication) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MeasureApplicationMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MeasureApplicationMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MeasureApplication, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MeasureApplicationMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MeasureApplicationMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MeasureApplication).
+func (m *MeasureApplicationMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MeasureApplicationMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.measure != nil {
+		fields = append(fields, measureapplication.FieldMeasureID)
+	}
+	if m.list_entry != nil {
+		fields = append(fields, measureapplication.FieldListEntryID)
+	}
+	if m.entity != nil {
+		fields = append(fields, measureapplication.FieldEntityID)
+	}
+	if m.person != nil {
+		fields = append(fields, measureapplication.FieldPersonID)
+	}
+	if m.subject_kind != nil {
+		fields = append(fields, measureapplication.FieldSubjectKind)
+	}
+	if m.via != nil {
+		fields = append(fields, measureapplication.FieldVia)
+	}
+	if m.basis != nil {
+		fields = append(fields, measureapplication.FieldBasis)
+	}
+	if m.from_on != nil {
+		fields = append(fields, measureapplication.FieldFromOn)
+	}
+	if m.to_on != nil {
+		fields = append(fields, measureapplication.FieldToOn)
+	}
+	if m.lifted_on != nil {
+		fields = append(fields, measureapplication.FieldLiftedOn)
+	}
+	if m.lifted_reason != nil {
+		fields = append(fields, measureapplication.FieldLiftedReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MeasureApplicationMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case measureapplication.FieldMeasureID:
+		return m.MeasureID()
+	case measureapplication.FieldListEntryID:
+		return m.ListEntryID()
+	case measureapplication.FieldEntityID:
+		return m.EntityID()
+	case measureapplication.FieldPersonID:
+		return m.PersonID()
+	case measureapplication.FieldSubjectKind:
+		return m.SubjectKind()
+	case measureapplication.FieldVia:
+		return m.Via()
+	case measureapplication.FieldBasis:
+		return m.Basis()
+	case measureapplication.FieldFromOn:
+		return m.FromOn()
+	case measureapplication.FieldToOn:
+		return m.ToOn()
+	case measureapplication.FieldLiftedOn:
+		return m.LiftedOn()
+	case measureapplication.FieldLiftedReason:
+		return m.LiftedReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MeasureApplicationMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case measureapplication.FieldMeasureID:
+		return m.OldMeasureID(ctx)
+	case measureapplication.FieldListEntryID:
+		return m.OldListEntryID(ctx)
+	case measureapplication.FieldEntityID:
+		return m.OldEntityID(ctx)
+	case measureapplication.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case measureapplication.FieldSubjectKind:
+		return m.OldSubjectKind(ctx)
+	case measureapplication.FieldVia:
+		return m.OldVia(ctx)
+	case measureapplication.FieldBasis:
+		return m.OldBasis(ctx)
+	case measureapplication.FieldFromOn:
+		return m.OldFromOn(ctx)
+	case measureapplication.FieldToOn:
+		return m.OldToOn(ctx)
+	case measureapplication.FieldLiftedOn:
+		return m.OldLiftedOn(ctx)
+	case measureapplication.FieldLiftedReason:
+		return m.OldLiftedReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown MeasureApplication field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MeasureApplicationMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case measureapplication.FieldMeasureID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeasureID(v)
+		return nil
+	case measureapplication.FieldListEntryID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListEntryID(v)
+		return nil
+	case measureapplication.FieldEntityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityID(v)
+		return nil
+	case measureapplication.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case measureapplication.FieldSubjectKind:
+		v, ok := value.(measureapplication.SubjectKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectKind(v)
+		return nil
+	case measureapplication.FieldVia:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVia(v)
+		return nil
+	case measureapplication.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	case measureapplication.FieldFromOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromOn(v)
+		return nil
+	case measureapplication.FieldToOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetToOn(v)
+		return nil
+	case measureapplication.FieldLiftedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiftedOn(v)
+		return nil
+	case measureapplication.FieldLiftedReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLiftedReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MeasureApplication field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MeasureApplicationMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MeasureApplicationMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MeasureApplicationMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown MeasureApplication numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MeasureApplicationMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(measureapplication.FieldListEntryID) {
+		fields = append(fields, measureapplication.FieldListEntryID)
+	}
+	if m.FieldCleared(measureapplication.FieldEntityID) {
+		fields = append(fields, measureapplication.FieldEntityID)
+	}
+	if m.FieldCleared(measureapplication.FieldPersonID) {
+		fields = append(fields, measureapplication.FieldPersonID)
+	}
+	if m.FieldCleared(measureapplication.FieldToOn) {
+		fields = append(fields, measureapplication.FieldToOn)
+	}
+	if m.FieldCleared(measureapplication.FieldLiftedOn) {
+		fields = append(fields, measureapplication.FieldLiftedOn)
+	}
+	if m.FieldCleared(measureapplication.FieldLiftedReason) {
+		fields = append(fields, measureapplication.FieldLiftedReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MeasureApplicationMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MeasureApplicationMutation) ClearField(name string) error {
+	switch name {
+	case measureapplication.FieldListEntryID:
+		m.ClearListEntryID()
+		return nil
+	case measureapplication.FieldEntityID:
+		m.ClearEntityID()
+		return nil
+	case measureapplication.FieldPersonID:
+		m.ClearPersonID()
+		return nil
+	case measureapplication.FieldToOn:
+		m.ClearToOn()
+		return nil
+	case measureapplication.FieldLiftedOn:
+		m.ClearLiftedOn()
+		return nil
+	case measureapplication.FieldLiftedReason:
+		m.ClearLiftedReason()
+		return nil
+	}
+	return fmt.Errorf("unknown MeasureApplication nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MeasureApplicationMutation) ResetField(name string) error {
+	switch name {
+	case measureapplication.FieldMeasureID:
+		m.ResetMeasureID()
+		return nil
+	case measureapplication.FieldListEntryID:
+		m.ResetListEntryID()
+		return nil
+	case measureapplication.FieldEntityID:
+		m.ResetEntityID()
+		return nil
+	case measureapplication.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case measureapplication.FieldSubjectKind:
+		m.ResetSubjectKind()
+		return nil
+	case measureapplication.FieldVia:
+		m.ResetVia()
+		return nil
+	case measureapplication.FieldBasis:
+		m.ResetBasis()
+		return nil
+	case measureapplication.FieldFromOn:
+		m.ResetFromOn()
+		return nil
+	case measureapplication.FieldToOn:
+		m.ResetToOn()
+		return nil
+	case measureapplication.FieldLiftedOn:
+		m.ResetLiftedOn()
+		return nil
+	case measureapplication.FieldLiftedReason:
+		m.ResetLiftedReason()
+		return nil
+	}
+	return fmt.Errorf("unknown MeasureApplication field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MeasureApplicationMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.measure != nil {
+		edges = append(edges, measureapplication.EdgeMeasure)
+	}
+	if m.list_entry != nil {
+		edges = append(edges, measureapplication.EdgeListEntry)
+	}
+	if m.entity != nil {
+		edges = append(edges, measureapplication.EdgeEntity)
+	}
+	if m.person != nil {
+		edges = append(edges, measureapplication.EdgePerson)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MeasureApplicationMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case measureapplication.EdgeMeasure:
+		if id := m.measure; id != nil {
+			return []ent.Value{*id}
+		}
+	case measureapplication.EdgeListEntry:
+		if id := m.list_entry; id != nil {
+			return []ent.Value{*id}
+		}
+	case measureapplication.EdgeEntity:
+		if id := m.entity; id != nil {
+			return []ent.Value{*id}
+		}
+	case measureapplication.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MeasureApplicationMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MeasureApplicationMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MeasureApplicationMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedmeasure {
+		edges = append(edges, measureapplication.EdgeMeasure)
+	}
+	if m.clearedlist_entry {
+		edges = append(edges, measureapplication.EdgeListEntry)
+	}
+	if m.clearedentity {
+		edges = append(edges, measureapplication.EdgeEntity)
+	}
+	if m.clearedperson {
+		edges = append(edges, measureapplication.EdgePerson)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MeasureApplicationMutation) EdgeCleared(name string) bool {
+	switch name {
+	case measureapplication.EdgeMeasure:
+		return m.clearedmeasure
+	case measureapplication.EdgeListEntry:
+		return m.clearedlist_entry
+	case measureapplication.EdgeEntity:
+		return m.clearedentity
+	case measureapplication.EdgePerson:
+		return m.clearedperson
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MeasureApplicationMutation) ClearEdge(name string) error {
+	switch name {
+	case measureapplication.EdgeMeasure:
+		m.ClearMeasure()
+		return nil
+	case measureapplication.EdgeListEntry:
+		m.ClearListEntry()
+		return nil
+	case measureapplication.EdgeEntity:
+		m.ClearEntity()
+		return nil
+	case measureapplication.EdgePerson:
+		m.ClearPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown MeasureApplication unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MeasureApplicationMutation) ResetEdge(name string) error {
+	switch name {
+	case measureapplication.EdgeMeasure:
+		m.ResetMeasure()
+		return nil
+	case measureapplication.EdgeListEntry:
+		m.ResetListEntry()
+		return nil
+	case measureapplication.EdgeEntity:
+		m.ResetEntity()
+		return nil
+	case measureapplication.EdgePerson:
+		m.ResetPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown MeasureApplication edge %s", name)
 }
 
 // NaturalPersonMutation represents an operation that mutates the NaturalPerson nodes in the graph.
 type NaturalPersonMutation struct {
 	config
-	op                   Op
-	typ                  string
-	id                   *int
-	created_at           *time.Time
-	updated_at           *time.Time
-	id_type              *vocab.IDType
-	id_number            *string
-	id_number_hash       *string
-	id_number_masked     *string
-	name                 *string
-	gender               *vocab.Gender
-	birth_date           *time.Time
-	division_code        *string
-	clearedFields        map[string]struct{}
-	penalties            map[int]struct{}
-	removedpenalties     map[int]struct{}
-	clearedpenalties     bool
-	licenses             map[int]struct{}
-	removedlicenses      map[int]struct{}
-	clearedlicenses      bool
-	list_entries         map[int]struct{}
-	removedlist_entries  map[int]struct{}
-	clearedlist_entries  bool
-	ratings              map[int]struct{}
-	removedratings       map[int]struct{}
-	clearedratings       bool
-	spot_checks          map[int]struct{}
-	removedspot_checks   map[int]struct{}
-	clearedspot_checks   bool
-	commitments          map[int]struct{}
-	removedcommitments   map[int]struct{}
-	clearedcommitments   bool
-	score_events         map[int]struct{}
-	removedscore_events  map[int]struct{}
-	clearedscore_events  bool
-	represents           map[int]struct{}
-	removedrepresents    map[int]struct{}
-	clearedrepresents    bool
-	roles                map[int]struct{}
-	removedroles         map[int]struct{}
-	clearedroles         bool
-	practices            map[int]struct{}
-	removedpractices     map[int]struct{}
-	clearedpractices     bool
-	prior_notices        map[int]struct{}
-	removedprior_notices map[int]struct{}
-	clearedprior_notices bool
-	done                 bool
-	oldValue             func(context.Context) (*NaturalPerson, error)
-	predicates           []predicate.NaturalPerson
+	op                          Op
+	typ                         string
+	id                          *int
+	created_at                  *time.Time
+	updated_at                  *time.Time
+	id_type                     *vocab.IDType
+	id_number                   *string
+	id_number_hash              *string
+	id_number_masked            *string
+	name                        *string
+	gender                      *vocab.Gender
+	birth_date                  *time.Time
+	division_code               *string
+	clearedFields               map[string]struct{}
+	penalties                   map[int]struct{}
+	removedpenalties            map[int]struct{}
+	clearedpenalties            bool
+	licenses                    map[int]struct{}
+	removedlicenses             map[int]struct{}
+	clearedlicenses             bool
+	list_entries                map[int]struct{}
+	removedlist_entries         map[int]struct{}
+	clearedlist_entries         bool
+	ratings                     map[int]struct{}
+	removedratings              map[int]struct{}
+	clearedratings              bool
+	spot_checks                 map[int]struct{}
+	removedspot_checks          map[int]struct{}
+	clearedspot_checks          bool
+	commitments                 map[int]struct{}
+	removedcommitments          map[int]struct{}
+	clearedcommitments          bool
+	score_events                map[int]struct{}
+	removedscore_events         map[int]struct{}
+	clearedscore_events         bool
+	represents                  map[int]struct{}
+	removedrepresents           map[int]struct{}
+	clearedrepresents           bool
+	roles                       map[int]struct{}
+	removedroles                map[int]struct{}
+	clearedroles                bool
+	practices                   map[int]struct{}
+	removedpractices            map[int]struct{}
+	clearedpractices            bool
+	prior_notices               map[int]struct{}
+	removedprior_notices        map[int]struct{}
+	clearedprior_notices        bool
+	measure_applications        map[int]struct{}
+	removedmeasure_applications map[int]struct{}
+	clearedmeasure_applications bool
+	done                        bool
+	oldValue                    func(context.Context) (*NaturalPerson, error)
+	predicates                  []predicate.NaturalPerson
 }
 
 var _ ent.Mutation = (*NaturalPersonMutation)(nil)
@@ -24388,6 +25830,60 @@ func (m *NaturalPersonMutation) ResetPriorNotices() {
 	m.removedprior_notices = nil
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by ids.
+func (m *NaturalPersonMutation) AddMeasureApplicationIDs(ids ...int) {
+	if m.measure_applications == nil {
+		m.measure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.measure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// ClearMeasureApplications clears the "measure_applications" edge to the MeasureApplication entity.
+func (m *NaturalPersonMutation) ClearMeasureApplications() {
+	m.clearedmeasure_applications = true
+}
+
+// MeasureApplicationsCleared reports if the "measure_applications" edge to the MeasureApplication entity was cleared.
+func (m *NaturalPersonMutation) MeasureApplicationsCleared() bool {
+	return m.clearedmeasure_applications
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (m *NaturalPersonMutation) RemoveMeasureApplicationIDs(ids ...int) {
+	if m.removedmeasure_applications == nil {
+		m.removedmeasure_applications = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.measure_applications, ids[i])
+		m.removedmeasure_applications[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedMeasureApplications returns the removed IDs of the "measure_applications" edge to the MeasureApplication entity.
+func (m *NaturalPersonMutation) RemovedMeasureApplicationsIDs() (ids []int) {
+	for id := range m.removedmeasure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// MeasureApplicationsIDs returns the "measure_applications" edge IDs in the mutation.
+func (m *NaturalPersonMutation) MeasureApplicationsIDs() (ids []int) {
+	for id := range m.measure_applications {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetMeasureApplications resets all changes to the "measure_applications" edge.
+func (m *NaturalPersonMutation) ResetMeasureApplications() {
+	m.measure_applications = nil
+	m.clearedmeasure_applications = false
+	m.removedmeasure_applications = nil
+}
+
 // Where appends a list predicates to the NaturalPersonMutation builder.
 func (m *NaturalPersonMutation) Where(ps ...predicate.NaturalPerson) {
 	m.predicates = append(m.predicates, ps...)
@@ -24695,7 +26191,7 @@ func (m *NaturalPersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *NaturalPersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.penalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -24728,6 +26224,9 @@ func (m *NaturalPersonMutation) AddedEdges() []string {
 	}
 	if m.prior_notices != nil {
 		edges = append(edges, naturalperson.EdgePriorNotices)
+	}
+	if m.measure_applications != nil {
+		edges = append(edges, naturalperson.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -24802,13 +26301,19 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.measure_applications))
+		for id := range m.measure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *NaturalPersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.removedpenalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -24841,6 +26346,9 @@ func (m *NaturalPersonMutation) RemovedEdges() []string {
 	}
 	if m.removedprior_notices != nil {
 		edges = append(edges, naturalperson.EdgePriorNotices)
+	}
+	if m.removedmeasure_applications != nil {
+		edges = append(edges, naturalperson.EdgeMeasureApplications)
 	}
 	return edges
 }
@@ -24915,13 +26423,19 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeMeasureApplications:
+		ids := make([]ent.Value, 0, len(m.removedmeasure_applications))
+		for id := range m.removedmeasure_applications {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *NaturalPersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.clearedpenalties {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -24955,6 +26469,9 @@ func (m *NaturalPersonMutation) ClearedEdges() []string {
 	if m.clearedprior_notices {
 		edges = append(edges, naturalperson.EdgePriorNotices)
 	}
+	if m.clearedmeasure_applications {
+		edges = append(edges, naturalperson.EdgeMeasureApplications)
+	}
 	return edges
 }
 
@@ -24984,6 +26501,8 @@ func (m *NaturalPersonMutation) EdgeCleared(name string) bool {
 		return m.clearedpractices
 	case naturalperson.EdgePriorNotices:
 		return m.clearedprior_notices
+	case naturalperson.EdgeMeasureApplications:
+		return m.clearedmeasure_applications
 	}
 	return false
 }
@@ -25032,6 +26551,9 @@ func (m *NaturalPersonMutation) ResetEdge(name string) error {
 		return nil
 	case naturalperson.EdgePriorNotices:
 		m.ResetPriorNotices()
+		return nil
+	case naturalperson.EdgeMeasureApplications:
+		m.ResetMeasureApplications()
 		return nil
 	}
 	return fmt.Errorf("unknown NaturalPerson edge %s", name)

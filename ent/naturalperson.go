@@ -68,23 +68,26 @@ type NaturalPersonEdges struct {
 	Practices []*Practitioner `json:"practices,omitempty"`
 	// Prior notices served on the person before listing.
 	PriorNotices []*PriorNotice `json:"prior_notices,omitempty"`
+	// Joint-punishment measures applied to the person, past and present.
+	MeasureApplications []*MeasureApplication `json:"measure_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
-	totalCount [11]map[string]int
+	totalCount [12]map[string]int
 
-	namedPenalties    map[string][]*AdministrativePenalty
-	namedLicenses     map[string][]*AdministrativeLicense
-	namedListEntries  map[string][]*ListEntry
-	namedRatings      map[string][]*SectorRating
-	namedSpotChecks   map[string][]*SpotCheck
-	namedCommitments  map[string][]*CreditCommitment
-	namedScoreEvents  map[string][]*CreditScoreEvent
-	namedRepresents   map[string][]*MarketEntity
-	namedRoles        map[string][]*EntityRole
-	namedPractices    map[string][]*Practitioner
-	namedPriorNotices map[string][]*PriorNotice
+	namedPenalties           map[string][]*AdministrativePenalty
+	namedLicenses            map[string][]*AdministrativeLicense
+	namedListEntries         map[string][]*ListEntry
+	namedRatings             map[string][]*SectorRating
+	namedSpotChecks          map[string][]*SpotCheck
+	namedCommitments         map[string][]*CreditCommitment
+	namedScoreEvents         map[string][]*CreditScoreEvent
+	namedRepresents          map[string][]*MarketEntity
+	namedRoles               map[string][]*EntityRole
+	namedPractices           map[string][]*Practitioner
+	namedPriorNotices        map[string][]*PriorNotice
+	namedMeasureApplications map[string][]*MeasureApplication
 }
 
 // PenaltiesOrErr returns the Penalties value or an error if the edge
@@ -184,6 +187,15 @@ func (e NaturalPersonEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
 		return e.PriorNotices, nil
 	}
 	return nil, &NotLoadedError{edge: "prior_notices"}
+}
+
+// MeasureApplicationsOrErr returns the MeasureApplications value or an error if the edge
+// was not loaded in eager-loading.
+func (e NaturalPersonEdges) MeasureApplicationsOrErr() ([]*MeasureApplication, error) {
+	if e.loadedTypes[11] {
+		return e.MeasureApplications, nil
+	}
+	return nil, &NotLoadedError{edge: "measure_applications"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -346,6 +358,11 @@ func (_m *NaturalPerson) QueryPractices() *PractitionerQuery {
 // QueryPriorNotices queries the "prior_notices" edge of the NaturalPerson entity.
 func (_m *NaturalPerson) QueryPriorNotices() *PriorNoticeQuery {
 	return NewNaturalPersonClient(_m.config).QueryPriorNotices(_m)
+}
+
+// QueryMeasureApplications queries the "measure_applications" edge of the NaturalPerson entity.
+func (_m *NaturalPerson) QueryMeasureApplications() *MeasureApplicationQuery {
+	return NewNaturalPersonClient(_m.config).QueryMeasureApplications(_m)
 }
 
 // Update returns a builder for updating this NaturalPerson.
@@ -667,6 +684,30 @@ func (_m *NaturalPerson) appendNamedPriorNotices(name string, edges ...*PriorNot
 		_m.Edges.namedPriorNotices[name] = []*PriorNotice{}
 	} else {
 		_m.Edges.namedPriorNotices[name] = append(_m.Edges.namedPriorNotices[name], edges...)
+	}
+}
+
+// NamedMeasureApplications returns the MeasureApplications named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *NaturalPerson) NamedMeasureApplications(name string) ([]*MeasureApplication, error) {
+	if _m.Edges.namedMeasureApplications == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedMeasureApplications[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *NaturalPerson) appendNamedMeasureApplications(name string, edges ...*MeasureApplication) {
+	if _m.Edges.namedMeasureApplications == nil {
+		_m.Edges.namedMeasureApplications = make(map[string][]*MeasureApplication)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedMeasureApplications[name] = []*MeasureApplication{}
+	} else {
+		_m.Edges.namedMeasureApplications[name] = append(_m.Edges.namedMeasureApplications[name], edges...)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -305,6 +306,21 @@ func (_c *NaturalPersonCreate) AddPriorNotices(v ...*PriorNotice) *NaturalPerson
 		ids[i] = v[i].ID
 	}
 	return _c.AddPriorNoticeIDs(ids...)
+}
+
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_c *NaturalPersonCreate) AddMeasureApplicationIDs(ids ...int) *NaturalPersonCreate {
+	_c.mutation.AddMeasureApplicationIDs(ids...)
+	return _c
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_c *NaturalPersonCreate) AddMeasureApplications(v ...*MeasureApplication) *NaturalPersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddMeasureApplicationIDs(ids...)
 }
 
 // Mutation returns the NaturalPersonMutation object of the builder.
@@ -659,6 +675,22 @@ func (_c *NaturalPersonCreate) createSpec() (*NaturalPerson, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

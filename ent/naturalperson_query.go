@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
@@ -31,34 +32,36 @@ import (
 // NaturalPersonQuery is the builder for querying NaturalPerson entities.
 type NaturalPersonQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []naturalperson.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.NaturalPerson
-	withPenalties         *AdministrativePenaltyQuery
-	withLicenses          *AdministrativeLicenseQuery
-	withListEntries       *ListEntryQuery
-	withRatings           *SectorRatingQuery
-	withSpotChecks        *SpotCheckQuery
-	withCommitments       *CreditCommitmentQuery
-	withScoreEvents       *CreditScoreEventQuery
-	withRepresents        *MarketEntityQuery
-	withRoles             *EntityRoleQuery
-	withPractices         *PractitionerQuery
-	withPriorNotices      *PriorNoticeQuery
-	modifiers             []func(*sql.Selector)
-	loadTotal             []func(context.Context, []*NaturalPerson) error
-	withNamedPenalties    map[string]*AdministrativePenaltyQuery
-	withNamedLicenses     map[string]*AdministrativeLicenseQuery
-	withNamedListEntries  map[string]*ListEntryQuery
-	withNamedRatings      map[string]*SectorRatingQuery
-	withNamedSpotChecks   map[string]*SpotCheckQuery
-	withNamedCommitments  map[string]*CreditCommitmentQuery
-	withNamedScoreEvents  map[string]*CreditScoreEventQuery
-	withNamedRepresents   map[string]*MarketEntityQuery
-	withNamedRoles        map[string]*EntityRoleQuery
-	withNamedPractices    map[string]*PractitionerQuery
-	withNamedPriorNotices map[string]*PriorNoticeQuery
+	ctx                          *QueryContext
+	order                        []naturalperson.OrderOption
+	inters                       []Interceptor
+	predicates                   []predicate.NaturalPerson
+	withPenalties                *AdministrativePenaltyQuery
+	withLicenses                 *AdministrativeLicenseQuery
+	withListEntries              *ListEntryQuery
+	withRatings                  *SectorRatingQuery
+	withSpotChecks               *SpotCheckQuery
+	withCommitments              *CreditCommitmentQuery
+	withScoreEvents              *CreditScoreEventQuery
+	withRepresents               *MarketEntityQuery
+	withRoles                    *EntityRoleQuery
+	withPractices                *PractitionerQuery
+	withPriorNotices             *PriorNoticeQuery
+	withMeasureApplications      *MeasureApplicationQuery
+	modifiers                    []func(*sql.Selector)
+	loadTotal                    []func(context.Context, []*NaturalPerson) error
+	withNamedPenalties           map[string]*AdministrativePenaltyQuery
+	withNamedLicenses            map[string]*AdministrativeLicenseQuery
+	withNamedListEntries         map[string]*ListEntryQuery
+	withNamedRatings             map[string]*SectorRatingQuery
+	withNamedSpotChecks          map[string]*SpotCheckQuery
+	withNamedCommitments         map[string]*CreditCommitmentQuery
+	withNamedScoreEvents         map[string]*CreditScoreEventQuery
+	withNamedRepresents          map[string]*MarketEntityQuery
+	withNamedRoles               map[string]*EntityRoleQuery
+	withNamedPractices           map[string]*PractitionerQuery
+	withNamedPriorNotices        map[string]*PriorNoticeQuery
+	withNamedMeasureApplications map[string]*MeasureApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -337,6 +340,28 @@ func (_q *NaturalPersonQuery) QueryPriorNotices() *PriorNoticeQuery {
 	return query
 }
 
+// QueryMeasureApplications chains the current query on the "measure_applications" edge.
+func (_q *NaturalPersonQuery) QueryMeasureApplications() *MeasureApplicationQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
+			sqlgraph.To(measureapplication.Table, measureapplication.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.MeasureApplicationsTable, naturalperson.MeasureApplicationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first NaturalPerson entity from the query.
 // Returns a *NotFoundError when no NaturalPerson was found.
 func (_q *NaturalPersonQuery) First(ctx context.Context) (*NaturalPerson, error) {
@@ -524,22 +549,23 @@ func (_q *NaturalPersonQuery) Clone() *NaturalPersonQuery {
 		return nil
 	}
 	return &NaturalPersonQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]naturalperson.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.NaturalPerson{}, _q.predicates...),
-		withPenalties:    _q.withPenalties.Clone(),
-		withLicenses:     _q.withLicenses.Clone(),
-		withListEntries:  _q.withListEntries.Clone(),
-		withRatings:      _q.withRatings.Clone(),
-		withSpotChecks:   _q.withSpotChecks.Clone(),
-		withCommitments:  _q.withCommitments.Clone(),
-		withScoreEvents:  _q.withScoreEvents.Clone(),
-		withRepresents:   _q.withRepresents.Clone(),
-		withRoles:        _q.withRoles.Clone(),
-		withPractices:    _q.withPractices.Clone(),
-		withPriorNotices: _q.withPriorNotices.Clone(),
+		config:                  _q.config,
+		ctx:                     _q.ctx.Clone(),
+		order:                   append([]naturalperson.OrderOption{}, _q.order...),
+		inters:                  append([]Interceptor{}, _q.inters...),
+		predicates:              append([]predicate.NaturalPerson{}, _q.predicates...),
+		withPenalties:           _q.withPenalties.Clone(),
+		withLicenses:            _q.withLicenses.Clone(),
+		withListEntries:         _q.withListEntries.Clone(),
+		withRatings:             _q.withRatings.Clone(),
+		withSpotChecks:          _q.withSpotChecks.Clone(),
+		withCommitments:         _q.withCommitments.Clone(),
+		withScoreEvents:         _q.withScoreEvents.Clone(),
+		withRepresents:          _q.withRepresents.Clone(),
+		withRoles:               _q.withRoles.Clone(),
+		withPractices:           _q.withPractices.Clone(),
+		withPriorNotices:        _q.withPriorNotices.Clone(),
+		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
 		sql:  _q.sql.Clone(),
 		path: _q.path,
@@ -667,6 +693,17 @@ func (_q *NaturalPersonQuery) WithPriorNotices(opts ...func(*PriorNoticeQuery)) 
 	return _q
 }
 
+// WithMeasureApplications tells the query-builder to eager-load the nodes that are connected to
+// the "measure_applications" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithMeasureApplications(opts ...func(*MeasureApplicationQuery)) *NaturalPersonQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withMeasureApplications = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -751,7 +788,7 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*NaturalPerson{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
@@ -763,6 +800,7 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withRoles != nil,
 			_q.withPractices != nil,
 			_q.withPriorNotices != nil,
+			_q.withMeasureApplications != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -863,6 +901,15 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			return nil, err
 		}
 	}
+	if query := _q.withMeasureApplications; query != nil {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *NaturalPerson) { n.Edges.MeasureApplications = []*MeasureApplication{} },
+			func(n *NaturalPerson, e *MeasureApplication) {
+				n.Edges.MeasureApplications = append(n.Edges.MeasureApplications, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedPenalties {
 		if err := _q.loadPenalties(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedPenalties(name) },
@@ -937,6 +984,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadPriorNotices(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedPriorNotices(name) },
 			func(n *NaturalPerson, e *PriorNotice) { n.appendNamedPriorNotices(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedMeasureApplications {
+		if err := _q.loadMeasureApplications(ctx, query, nodes,
+			func(n *NaturalPerson) { n.appendNamedMeasureApplications(name) },
+			func(n *NaturalPerson, e *MeasureApplication) { n.appendNamedMeasureApplications(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1278,6 +1332,39 @@ func (_q *NaturalPersonQuery) loadPriorNotices(ctx context.Context, query *Prior
 	}
 	return nil
 }
+func (_q *NaturalPersonQuery) loadMeasureApplications(ctx context.Context, query *MeasureApplicationQuery, nodes []*NaturalPerson, init func(*NaturalPerson), assign func(*NaturalPerson, *MeasureApplication)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*NaturalPerson)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(measureapplication.FieldPersonID)
+	}
+	query.Where(predicate.MeasureApplication(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(naturalperson.MeasureApplicationsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "person_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "person_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *NaturalPersonQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1514,6 +1601,20 @@ func (_q *NaturalPersonQuery) WithNamedPriorNotices(name string, opts ...func(*P
 		_q.withNamedPriorNotices = make(map[string]*PriorNoticeQuery)
 	}
 	_q.withNamedPriorNotices[name] = query
+	return _q
+}
+
+// WithNamedMeasureApplications tells the query-builder to eager-load the nodes that are connected to the "measure_applications"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithNamedMeasureApplications(name string, opts ...func(*MeasureApplicationQuery)) *NaturalPersonQuery {
+	query := (&MeasureApplicationClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedMeasureApplications == nil {
+		_q.withNamedMeasureApplications = make(map[string]*MeasureApplicationQuery)
+	}
+	_q.withNamedMeasureApplications[name] = query
 	return _q
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
@@ -285,6 +286,21 @@ func (_u *NaturalPersonUpdate) AddPriorNotices(v ...*PriorNotice) *NaturalPerson
 	return _u.AddPriorNoticeIDs(ids...)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *NaturalPersonUpdate) AddMeasureApplicationIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *NaturalPersonUpdate) AddMeasureApplications(v ...*MeasureApplication) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the NaturalPersonMutation object of the builder.
 func (_u *NaturalPersonUpdate) Mutation() *NaturalPersonMutation {
 	return _u.mutation
@@ -519,6 +535,27 @@ func (_u *NaturalPersonUpdate) RemovePriorNotices(v ...*PriorNotice) *NaturalPer
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriorNoticeIDs(ids...)
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *NaturalPersonUpdate) ClearMeasureApplications() *NaturalPersonUpdate {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *NaturalPersonUpdate) RemoveMeasureApplicationIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *NaturalPersonUpdate) RemoveMeasureApplications(v ...*MeasureApplication) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1114,6 +1151,51 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{naturalperson.Label}
@@ -1379,6 +1461,21 @@ func (_u *NaturalPersonUpdateOne) AddPriorNotices(v ...*PriorNotice) *NaturalPer
 	return _u.AddPriorNoticeIDs(ids...)
 }
 
+// AddMeasureApplicationIDs adds the "measure_applications" edge to the MeasureApplication entity by IDs.
+func (_u *NaturalPersonUpdateOne) AddMeasureApplicationIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.AddMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// AddMeasureApplications adds the "measure_applications" edges to the MeasureApplication entity.
+func (_u *NaturalPersonUpdateOne) AddMeasureApplications(v ...*MeasureApplication) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddMeasureApplicationIDs(ids...)
+}
+
 // Mutation returns the NaturalPersonMutation object of the builder.
 func (_u *NaturalPersonUpdateOne) Mutation() *NaturalPersonMutation {
 	return _u.mutation
@@ -1613,6 +1710,27 @@ func (_u *NaturalPersonUpdateOne) RemovePriorNotices(v ...*PriorNotice) *Natural
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriorNoticeIDs(ids...)
+}
+
+// ClearMeasureApplications clears all "measure_applications" edges to the MeasureApplication entity.
+func (_u *NaturalPersonUpdateOne) ClearMeasureApplications() *NaturalPersonUpdateOne {
+	_u.mutation.ClearMeasureApplications()
+	return _u
+}
+
+// RemoveMeasureApplicationIDs removes the "measure_applications" edge to MeasureApplication entities by IDs.
+func (_u *NaturalPersonUpdateOne) RemoveMeasureApplicationIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.RemoveMeasureApplicationIDs(ids...)
+	return _u
+}
+
+// RemoveMeasureApplications removes "measure_applications" edges to MeasureApplication entities.
+func (_u *NaturalPersonUpdateOne) RemoveMeasureApplications(v ...*MeasureApplication) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveMeasureApplicationIDs(ids...)
 }
 
 // Where appends a list predicates to the NaturalPersonUpdate builder.
@@ -2231,6 +2349,51 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(priornotice.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedMeasureApplicationsIDs(); len(nodes) > 0 && !_u.mutation.MeasureApplicationsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.MeasureApplicationsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.MeasureApplicationsTable,
+			Columns: []string{naturalperson.MeasureApplicationsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(measureapplication.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

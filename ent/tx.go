@@ -50,6 +50,8 @@ type Tx struct {
 	ListEntry *ListEntryClient
 	// MarketEntity is the client for interacting with the MarketEntity builders.
 	MarketEntity *MarketEntityClient
+	// MeasureApplication is the client for interacting with the MeasureApplication builders.
+	MeasureApplication *MeasureApplicationClient
 	// NaturalPerson is the client for interacting with the NaturalPerson builders.
 	NaturalPerson *NaturalPersonClient
 	// Objection is the client for interacting with the Objection builders.
@@ -223,6 +225,7 @@ func (tx *Tx) init() {
 	tx.JointPunishmentMeasure = NewJointPunishmentMeasureClient(tx.config)
 	tx.ListEntry = NewListEntryClient(tx.config)
 	tx.MarketEntity = NewMarketEntityClient(tx.config)
+	tx.MeasureApplication = NewMeasureApplicationClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)
 	tx.Objection = NewObjectionClient(tx.config)
 	tx.Practitioner = NewPractitionerClient(tx.config)

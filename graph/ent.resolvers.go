@@ -118,6 +118,12 @@ func (r *queryResolver) MarketEntities(ctx context.Context, after *entgql.Cursor
 		Paginate(ctx, after, first, before, last, ent.WithMarketEntityOrder(orderBy), ent.WithMarketEntityFilter(where.Filter))
 }
 
+// MeasureApplications is the resolver for the measureApplications field.
+func (r *queryResolver) MeasureApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MeasureApplicationOrder, where *ent.MeasureApplicationWhereInput) (*ent.MeasureApplicationConnection, error) {
+	return r.client.MeasureApplication.Query().
+		Paginate(ctx, after, first, before, last, ent.WithMeasureApplicationOrder(orderBy), ent.WithMeasureApplicationFilter(where.Filter))
+}
+
 // NaturalPersons is the resolver for the naturalPersons field.
 func (r *queryResolver) NaturalPersons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) (*ent.NaturalPersonConnection, error) {
 	return r.client.NaturalPerson.Query().

@@ -28,6 +28,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -540,39 +541,40 @@ type ComplexityRoot struct {
 	}
 
 	ListEntry struct {
-		Basis              func(childComplexity int) int
-		CreatedAt          func(childComplexity int) int
-		DecisionNo         func(childComplexity int) int
-		Department         func(childComplexity int) int
-		DepartmentID       func(childComplexity int) int
-		Entity             func(childComplexity int) int
-		EntityID           func(childComplexity int) int
-		EpidemicRelated    func(childComplexity int) int
-		Exemption          func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		ListType           func(childComplexity int) int
-		ListedOn           func(childComplexity int) int
-		MeasuresEndOn      func(childComplexity int) int
-		Objections         func(childComplexity int) int
-		ObligationsMetOn   func(childComplexity int) int
-		Person             func(childComplexity int) int
-		PersonID           func(childComplexity int) int
-		PlannedEndOn       func(childComplexity int) int
-		Publicity          func(childComplexity int) int
-		PublicityMinEnd    func(childComplexity int) int
-		Reason             func(childComplexity int) int
-		RemovalReason      func(childComplexity int) int
-		RemovedOn          func(childComplexity int) int
-		RepairApplications func(childComplexity int) int
-		Repairable         func(childComplexity int) int
-		Sector             func(childComplexity int) int
-		Severity           func(childComplexity int) int
-		Sme                func(childComplexity int) int
-		SourceRecordID     func(childComplexity int) int
-		SourceSystem       func(childComplexity int) int
-		Status             func(childComplexity int) int
-		UnderObjection     func(childComplexity int) int
-		UpdatedAt          func(childComplexity int) int
+		Basis               func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		DecisionNo          func(childComplexity int) int
+		Department          func(childComplexity int) int
+		DepartmentID        func(childComplexity int) int
+		Entity              func(childComplexity int) int
+		EntityID            func(childComplexity int) int
+		EpidemicRelated     func(childComplexity int) int
+		Exemption           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		ListType            func(childComplexity int) int
+		ListedOn            func(childComplexity int) int
+		MeasureApplications func(childComplexity int) int
+		MeasuresEndOn       func(childComplexity int) int
+		Objections          func(childComplexity int) int
+		ObligationsMetOn    func(childComplexity int) int
+		Person              func(childComplexity int) int
+		PersonID            func(childComplexity int) int
+		PlannedEndOn        func(childComplexity int) int
+		Publicity           func(childComplexity int) int
+		PublicityMinEnd     func(childComplexity int) int
+		Reason              func(childComplexity int) int
+		RemovalReason       func(childComplexity int) int
+		RemovedOn           func(childComplexity int) int
+		RepairApplications  func(childComplexity int) int
+		Repairable          func(childComplexity int) int
+		Sector              func(childComplexity int) int
+		Severity            func(childComplexity int) int
+		Sme                 func(childComplexity int) int
+		SourceRecordID      func(childComplexity int) int
+		SourceSystem        func(childComplexity int) int
+		Status              func(childComplexity int) int
+		UnderObjection      func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	ListEntryConnection struct {
@@ -607,6 +609,7 @@ type ComplexityRoot struct {
 		LegalRepresentativeID func(childComplexity int) int
 		Licenses              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
 		ListEntries           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
+		MeasureApplications   func(childComplexity int) int
 		Name                  func(childComplexity int) int
 		OrgCode               func(childComplexity int) int
 		Penalties             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
@@ -632,6 +635,36 @@ type ComplexityRoot struct {
 	}
 
 	MarketEntityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MeasureApplication struct {
+		Basis        func(childComplexity int) int
+		Entity       func(childComplexity int) int
+		EntityID     func(childComplexity int) int
+		FromOn       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LiftedOn     func(childComplexity int) int
+		LiftedReason func(childComplexity int) int
+		ListEntry    func(childComplexity int) int
+		ListEntryID  func(childComplexity int) int
+		Measure      func(childComplexity int) int
+		MeasureID    func(childComplexity int) int
+		Person       func(childComplexity int) int
+		PersonID     func(childComplexity int) int
+		SubjectKind  func(childComplexity int) int
+		ToOn         func(childComplexity int) int
+		Via          func(childComplexity int) int
+	}
+
+	MeasureApplicationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MeasureApplicationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -680,26 +713,27 @@ type ComplexityRoot struct {
 	}
 
 	NaturalPerson struct {
-		BirthDate    func(childComplexity int) int
-		Commitments  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
-		CreatedAt    func(childComplexity int) int
-		DivisionCode func(childComplexity int) int
-		Gender       func(childComplexity int) int
-		ID           func(childComplexity int) int
-		IDNumber     func(childComplexity int, purpose *string) int
-		IDType       func(childComplexity int) int
-		Licenses     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
-		ListEntries  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
-		Name         func(childComplexity int) int
-		Penalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
-		Practices    func(childComplexity int) int
-		PriorNotices func(childComplexity int) int
-		Ratings      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder) int
-		Represents   func(childComplexity int) int
-		Roles        func(childComplexity int) int
-		ScoreEvents  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
-		SpotChecks   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
-		UpdatedAt    func(childComplexity int) int
+		BirthDate           func(childComplexity int) int
+		Commitments         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder) int
+		CreatedAt           func(childComplexity int) int
+		DivisionCode        func(childComplexity int) int
+		Gender              func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		IDNumber            func(childComplexity int, purpose *string) int
+		IDType              func(childComplexity int) int
+		Licenses            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativeLicenseOrder) int
+		ListEntries         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder) int
+		MeasureApplications func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Penalties           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
+		Practices           func(childComplexity int) int
+		PriorNotices        func(childComplexity int) int
+		Ratings             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder) int
+		Represents          func(childComplexity int) int
+		Roles               func(childComplexity int) int
+		ScoreEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
+		SpotChecks          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder) int
+		UpdatedAt           func(childComplexity int) int
 	}
 
 	NaturalPersonConnection struct {
@@ -879,6 +913,7 @@ type ComplexityRoot struct {
 		JointPunishmentMeasures    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
 		ListEntries                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
 		MarketEntities             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) int
+		MeasureApplications        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MeasureApplicationOrder, where *ent.MeasureApplicationWhereInput) int
 		NaturalPersons             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) int
 		Node                       func(childComplexity int, id int) int
 		Nodes                      func(childComplexity int, ids []int) int
@@ -1218,6 +1253,7 @@ type QueryResolver interface {
 	JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error)
 	ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error)
 	MarketEntities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) (*ent.MarketEntityConnection, error)
+	MeasureApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MeasureApplicationOrder, where *ent.MeasureApplicationWhereInput) (*ent.MeasureApplicationConnection, error)
 	NaturalPersons(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.NaturalPersonOrder, where *ent.NaturalPersonWhereInput) (*ent.NaturalPersonConnection, error)
 	Objections(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ObjectionOrder, where *ent.ObjectionWhereInput) (*ent.ObjectionConnection, error)
 	Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error)
@@ -3368,6 +3404,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ListEntry.ListedOn(childComplexity), true
+	case "ListEntry.measureApplications":
+		if e.ComplexityRoot.ListEntry.MeasureApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.MeasureApplications(childComplexity), true
 	case "ListEntry.measuresEndOn":
 		if e.ComplexityRoot.ListEntry.MeasuresEndOn == nil {
 			break
@@ -3662,6 +3704,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder)), true
+	case "MarketEntity.measureApplications":
+		if e.ComplexityRoot.MarketEntity.MeasureApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MarketEntity.MeasureApplications(childComplexity), true
 	case "MarketEntity.name":
 		if e.ComplexityRoot.MarketEntity.Name == nil {
 			break
@@ -3810,6 +3858,135 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntityEdge.Node(childComplexity), true
+
+	case "MeasureApplication.basis":
+		if e.ComplexityRoot.MeasureApplication.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.Basis(childComplexity), true
+	case "MeasureApplication.entity":
+		if e.ComplexityRoot.MeasureApplication.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.Entity(childComplexity), true
+	case "MeasureApplication.entityID":
+		if e.ComplexityRoot.MeasureApplication.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.EntityID(childComplexity), true
+	case "MeasureApplication.fromOn":
+		if e.ComplexityRoot.MeasureApplication.FromOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.FromOn(childComplexity), true
+	case "MeasureApplication.id":
+		if e.ComplexityRoot.MeasureApplication.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.ID(childComplexity), true
+	case "MeasureApplication.liftedOn":
+		if e.ComplexityRoot.MeasureApplication.LiftedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.LiftedOn(childComplexity), true
+	case "MeasureApplication.liftedReason":
+		if e.ComplexityRoot.MeasureApplication.LiftedReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.LiftedReason(childComplexity), true
+	case "MeasureApplication.listEntry":
+		if e.ComplexityRoot.MeasureApplication.ListEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.ListEntry(childComplexity), true
+	case "MeasureApplication.listEntryID":
+		if e.ComplexityRoot.MeasureApplication.ListEntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.ListEntryID(childComplexity), true
+	case "MeasureApplication.measure":
+		if e.ComplexityRoot.MeasureApplication.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.Measure(childComplexity), true
+	case "MeasureApplication.measureID":
+		if e.ComplexityRoot.MeasureApplication.MeasureID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.MeasureID(childComplexity), true
+	case "MeasureApplication.person":
+		if e.ComplexityRoot.MeasureApplication.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.Person(childComplexity), true
+	case "MeasureApplication.personID":
+		if e.ComplexityRoot.MeasureApplication.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.PersonID(childComplexity), true
+	case "MeasureApplication.subjectKind":
+		if e.ComplexityRoot.MeasureApplication.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.SubjectKind(childComplexity), true
+	case "MeasureApplication.toOn":
+		if e.ComplexityRoot.MeasureApplication.ToOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.ToOn(childComplexity), true
+	case "MeasureApplication.via":
+		if e.ComplexityRoot.MeasureApplication.Via == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplication.Via(childComplexity), true
+
+	case "MeasureApplicationConnection.edges":
+		if e.ComplexityRoot.MeasureApplicationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplicationConnection.Edges(childComplexity), true
+	case "MeasureApplicationConnection.pageInfo":
+		if e.ComplexityRoot.MeasureApplicationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplicationConnection.PageInfo(childComplexity), true
+	case "MeasureApplicationConnection.totalCount":
+		if e.ComplexityRoot.MeasureApplicationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplicationConnection.TotalCount(childComplexity), true
+
+	case "MeasureApplicationEdge.cursor":
+		if e.ComplexityRoot.MeasureApplicationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplicationEdge.Cursor(childComplexity), true
+	case "MeasureApplicationEdge.node":
+		if e.ComplexityRoot.MeasureApplicationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeasureApplicationEdge.Node(childComplexity), true
 
 	case "Mutation.addPolicyRule":
 		if e.ComplexityRoot.Mutation.AddPolicyRule == nil {
@@ -4327,6 +4504,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NaturalPerson.ListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.ListEntryOrder)), true
+	case "NaturalPerson.measureApplications":
+		if e.ComplexityRoot.NaturalPerson.MeasureApplications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NaturalPerson.MeasureApplications(childComplexity), true
 	case "NaturalPerson.name":
 		if e.ComplexityRoot.NaturalPerson.Name == nil {
 			break
@@ -5261,6 +5444,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MarketEntities(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.MarketEntityOrder), args["where"].(*ent.MarketEntityWhereInput)), true
+	case "Query.measureApplications":
+		if e.ComplexityRoot.Query.MeasureApplications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_measureApplications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MeasureApplications(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.MeasureApplicationOrder), args["where"].(*ent.MeasureApplicationWhereInput)), true
 	case "Query.naturalPersons":
 		if e.ComplexityRoot.Query.NaturalPersons == nil {
 			break
@@ -6475,6 +6669,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ListEntryWhereInput", ec.unmarshalInputListEntryWhereInput),
 			graphql.NewInputUnmarshaler("MarketEntityOrder", ec.unmarshalInputMarketEntityOrder),
 			graphql.NewInputUnmarshaler("MarketEntityWhereInput", ec.unmarshalInputMarketEntityWhereInput),
+			graphql.NewInputUnmarshaler("MeasureApplicationOrder", ec.unmarshalInputMeasureApplicationOrder),
+			graphql.NewInputUnmarshaler("MeasureApplicationWhereInput", ec.unmarshalInputMeasureApplicationWhereInput),
 			graphql.NewInputUnmarshaler("NaturalPersonOrder", ec.unmarshalInputNaturalPersonOrder),
 			graphql.NewInputUnmarshaler("NaturalPersonWhereInput", ec.unmarshalInputNaturalPersonWhereInput),
 			graphql.NewInputUnmarshaler("ObjectionOrder", ec.unmarshalInputObjectionOrder),
@@ -7622,6 +7818,8 @@ func (ec *executionContext) childFields_ListEntry(ctx context.Context, field gra
 		return ec.fieldContext_ListEntry_repairApplications(ctx, field)
 	case "objections":
 		return ec.fieldContext_ListEntry_objections(ctx, field)
+	case "measureApplications":
+		return ec.fieldContext_ListEntry_measureApplications(ctx, field)
 	case "publicity":
 		return ec.fieldContext_ListEntry_publicity(ctx, field)
 	}
@@ -7724,6 +7922,8 @@ func (ec *executionContext) childFields_MarketEntity(ctx context.Context, field 
 		return ec.fieldContext_MarketEntity_roles(ctx, field)
 	case "serviceProvider":
 		return ec.fieldContext_MarketEntity_serviceProvider(ctx, field)
+	case "measureApplications":
+		return ec.fieldContext_MarketEntity_measureApplications(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MarketEntity", field.Name)
 }
@@ -7748,6 +7948,66 @@ func (ec *executionContext) childFields_MarketEntityEdge(ctx context.Context, fi
 		return ec.fieldContext_MarketEntityEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MarketEntityEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasureApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MeasureApplication_id(ctx, field)
+	case "measureID":
+		return ec.fieldContext_MeasureApplication_measureID(ctx, field)
+	case "listEntryID":
+		return ec.fieldContext_MeasureApplication_listEntryID(ctx, field)
+	case "entityID":
+		return ec.fieldContext_MeasureApplication_entityID(ctx, field)
+	case "personID":
+		return ec.fieldContext_MeasureApplication_personID(ctx, field)
+	case "subjectKind":
+		return ec.fieldContext_MeasureApplication_subjectKind(ctx, field)
+	case "via":
+		return ec.fieldContext_MeasureApplication_via(ctx, field)
+	case "basis":
+		return ec.fieldContext_MeasureApplication_basis(ctx, field)
+	case "fromOn":
+		return ec.fieldContext_MeasureApplication_fromOn(ctx, field)
+	case "toOn":
+		return ec.fieldContext_MeasureApplication_toOn(ctx, field)
+	case "liftedOn":
+		return ec.fieldContext_MeasureApplication_liftedOn(ctx, field)
+	case "liftedReason":
+		return ec.fieldContext_MeasureApplication_liftedReason(ctx, field)
+	case "measure":
+		return ec.fieldContext_MeasureApplication_measure(ctx, field)
+	case "listEntry":
+		return ec.fieldContext_MeasureApplication_listEntry(ctx, field)
+	case "entity":
+		return ec.fieldContext_MeasureApplication_entity(ctx, field)
+	case "person":
+		return ec.fieldContext_MeasureApplication_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasureApplication", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasureApplicationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MeasureApplicationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MeasureApplicationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MeasureApplicationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasureApplicationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MeasureApplicationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_MeasureApplicationEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_MeasureApplicationEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeasureApplicationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7784,6 +8044,8 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_practices(ctx, field)
 	case "priorNotices":
 		return ec.fieldContext_NaturalPerson_priorNotices(ctx, field)
+	case "measureApplications":
+		return ec.fieldContext_NaturalPerson_measureApplications(ctx, field)
 	case "idNumber":
 		return ec.fieldContext_NaturalPerson_idNumber(ctx, field)
 	case "gender":
@@ -11350,6 +11612,60 @@ func (ec *executionContext) field_Query_marketEntities_args(ctx context.Context,
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.MarketEntityWhereInput, error) {
 			return ec.unmarshalOMarketEntityWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_measureApplications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.MeasureApplicationOrder, error) {
+			return ec.unmarshalOMeasureApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.MeasureApplicationWhereInput, error) {
+			return ec.unmarshalOMeasureApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -21090,6 +21406,38 @@ func (ec *executionContext) fieldContext_ListEntry_objections(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _ListEntry_measureApplications(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_measureApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeasureApplication) graphql.Marshaler {
+			return ec.marshalOMeasureApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_measureApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ListEntry_publicity(ctx context.Context, field graphql.CollectedField, obj *ent.ListEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22284,6 +22632,38 @@ func (ec *executionContext) fieldContext_MarketEntity_serviceProvider(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _MarketEntity_measureApplications(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_measureApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeasureApplication) graphql.Marshaler {
+			return ec.marshalOMeasureApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_measureApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MarketEntityConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntityConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22424,6 +22804,552 @@ func (ec *executionContext) _MarketEntityEdge_cursor(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_MarketEntityEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MarketEntityEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _MeasureApplication_id(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MeasureApplication_measureID(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_measureID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_measureID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MeasureApplication_listEntryID(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_listEntryID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListEntryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_listEntryID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MeasureApplication_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MeasureApplication_personID(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_personID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOID2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_personID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MeasureApplication_subjectKind(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_subjectKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v measureapplication.SubjectKind) graphql.Marshaler {
+			return ec.marshalNMeasureApplicationSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_subjectKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "MeasureApplicationSubjectKind")
+}
+
+func (ec *executionContext) _MeasureApplication_via(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_via(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Via, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_via(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeasureApplication_basis(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeasureApplication_fromOn(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_fromOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_fromOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _MeasureApplication_toOn(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_toOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ToOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_toOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _MeasureApplication_liftedOn(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_liftedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiftedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_liftedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "Date")
+}
+
+func (ec *executionContext) _MeasureApplication_liftedReason(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_liftedReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LiftedReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_liftedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplication", field, false, false, "String")
+}
+
+func (ec *executionContext) _MeasureApplication_measure(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
+			return ec.marshalNJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JointPunishmentMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplication_listEntry(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_listEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListEntry(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
+			return ec.marshalOListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_listEntry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ListEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplication_entity(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
+			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarketEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplication_person(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplication) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplication_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
+			return ec.marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplication_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplication",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplicationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplicationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeasureApplicationEdge) graphql.Marshaler {
+			return ec.marshalOMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplicationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplicationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplicationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplicationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplicationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplicationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplicationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplicationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplicationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplicationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MeasureApplicationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplicationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MeasureApplication) graphql.Marshaler {
+			return ec.marshalOMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MeasureApplicationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplication(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MeasureApplicationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.MeasureApplicationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MeasureApplicationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MeasureApplicationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MeasureApplicationEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Mutation_createMarketEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -25431,6 +26357,38 @@ func (ec *executionContext) fieldContext_NaturalPerson_priorNotices(_ context.Co
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PriorNotice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_measureApplications(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_measureApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureApplications(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeasureApplication) graphql.Marshaler {
+			return ec.marshalOMeasureApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_measureApplications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NaturalPerson",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplication(ctx, field)
 		},
 	}
 	return fc, nil
@@ -29017,6 +29975,50 @@ func (ec *executionContext) fieldContext_Query_marketEntities(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_marketEntities_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_measureApplications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_measureApplications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MeasureApplications(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.MeasureApplicationOrder), fc.Args["where"].(*ent.MeasureApplicationWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MeasureApplicationConnection) graphql.Marshaler {
+			return ec.marshalNMeasureApplicationConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_measureApplications(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MeasureApplicationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_measureApplications_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -52820,6 +53822,878 @@ func UnmarshalMarketEntityWhereInput(ctx context.Context, raw any) (ent.MarketEn
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMeasureApplicationOrder(ctx context.Context, obj any) (ent.MeasureApplicationOrder, error) {
+	var it ent.MeasureApplicationOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNMeasureApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMeasureApplicationOrder unmarshals raw into the MeasureApplicationOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMeasureApplicationOrder(ctx context.Context, raw any) (ent.MeasureApplicationOrder, error) {
+	var out ent.MeasureApplicationOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeasureApplicationOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMeasureApplicationWhereInput(ctx context.Context, obj any) (ent.MeasureApplicationWhereInput, error) {
+	var it ent.MeasureApplicationWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "measureID", "measureIDNEQ", "measureIDIn", "measureIDNotIn", "listEntryID", "listEntryIDNEQ", "listEntryIDIn", "listEntryIDNotIn", "listEntryIDIsNil", "listEntryIDNotNil", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "personID", "personIDNEQ", "personIDIn", "personIDNotIn", "personIDIsNil", "personIDNotNil", "subjectKind", "subjectKindNEQ", "subjectKindIn", "subjectKindNotIn", "via", "viaNEQ", "viaIn", "viaNotIn", "viaGT", "viaGTE", "viaLT", "viaLTE", "viaContains", "viaHasPrefix", "viaHasSuffix", "viaEqualFold", "viaContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "fromOn", "fromOnNEQ", "fromOnIn", "fromOnNotIn", "fromOnGT", "fromOnGTE", "fromOnLT", "fromOnLTE", "toOn", "toOnNEQ", "toOnIn", "toOnNotIn", "toOnGT", "toOnGTE", "toOnLT", "toOnLTE", "toOnIsNil", "toOnNotNil", "liftedOn", "liftedOnNEQ", "liftedOnIn", "liftedOnNotIn", "liftedOnGT", "liftedOnGTE", "liftedOnLT", "liftedOnLTE", "liftedOnIsNil", "liftedOnNotNil", "liftedReason", "liftedReasonNEQ", "liftedReasonIn", "liftedReasonNotIn", "liftedReasonGT", "liftedReasonGTE", "liftedReasonLT", "liftedReasonLTE", "liftedReasonContains", "liftedReasonHasPrefix", "liftedReasonHasSuffix", "liftedReasonIsNil", "liftedReasonNotNil", "liftedReasonEqualFold", "liftedReasonContainsFold", "hasMeasure", "hasMeasureWith", "hasListEntry", "hasListEntryWith", "hasEntity", "hasEntityWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOMeasureApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOMeasureApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOMeasureApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "measureID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureID = data
+		case "measureIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDNEQ = data
+		case "measureIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDIn = data
+		case "measureIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("measureIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MeasureIDNotIn = data
+		case "listEntryID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryID = data
+		case "listEntryIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNEQ = data
+		case "listEntryIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDIn = data
+		case "listEntryIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNotIn = data
+		case "listEntryIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDIsNil = data
+		case "listEntryIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listEntryIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListEntryIDNotNil = data
+		case "entityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "entityIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNEQ = data
+		case "entityIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIn = data
+		case "entityIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotIn = data
+		case "entityIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIsNil = data
+		case "entityIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotNil = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "personIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNEQ = data
+		case "personIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDIn = data
+		case "personIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNotIn = data
+		case "personIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDIsNil = data
+		case "personIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonIDNotNil = data
+		case "subjectKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKind"))
+			data, err := ec.unmarshalOMeasureApplicationSubjectKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKind = data
+		case "subjectKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKindNEQ"))
+			data, err := ec.unmarshalOMeasureApplicationSubjectKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKindNEQ = data
+		case "subjectKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKindIn"))
+			data, err := ec.unmarshalOMeasureApplicationSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKindIn = data
+		case "subjectKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectKindNotIn"))
+			data, err := ec.unmarshalOMeasureApplicationSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectKindNotIn = data
+		case "via":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("via"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Via = data
+		case "viaNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNEQ = data
+		case "viaIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaIn = data
+		case "viaNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaNotIn = data
+		case "viaGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaGT = data
+		case "viaGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaGTE = data
+		case "viaLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaLT = data
+		case "viaLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaLTE = data
+		case "viaContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaContains = data
+		case "viaHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaHasPrefix = data
+		case "viaHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaHasSuffix = data
+		case "viaEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaEqualFold = data
+		case "viaContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("viaContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViaContainsFold = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		case "fromOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOn = data
+		case "fromOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnNEQ = data
+		case "fromOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnIn = data
+		case "fromOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnNotIn = data
+		case "fromOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnGT = data
+		case "fromOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnGTE = data
+		case "fromOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnLT = data
+		case "fromOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fromOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FromOnLTE = data
+		case "toOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOn = data
+		case "toOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnNEQ = data
+		case "toOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnIn = data
+		case "toOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnNotIn = data
+		case "toOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnGT = data
+		case "toOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnGTE = data
+		case "toOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnLT = data
+		case "toOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnLTE = data
+		case "toOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnIsNil = data
+		case "toOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("toOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ToOnNotNil = data
+		case "liftedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOn = data
+		case "liftedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnNEQ = data
+		case "liftedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnIn = data
+		case "liftedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnNotIn = data
+		case "liftedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnGT = data
+		case "liftedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnGTE = data
+		case "liftedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnLT = data
+		case "liftedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnLTE = data
+		case "liftedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnIsNil = data
+		case "liftedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedOnNotNil = data
+		case "liftedReason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReason = data
+		case "liftedReasonNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonNEQ = data
+		case "liftedReasonIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonIn = data
+		case "liftedReasonNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonNotIn = data
+		case "liftedReasonGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonGT = data
+		case "liftedReasonGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonGTE = data
+		case "liftedReasonLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonLT = data
+		case "liftedReasonLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonLTE = data
+		case "liftedReasonContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonContains = data
+		case "liftedReasonHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonHasPrefix = data
+		case "liftedReasonHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonHasSuffix = data
+		case "liftedReasonIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonIsNil = data
+		case "liftedReasonNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonNotNil = data
+		case "liftedReasonEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonEqualFold = data
+		case "liftedReasonContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("liftedReasonContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LiftedReasonContainsFold = data
+		case "hasMeasure":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasure"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasure = data
+		case "hasMeasureWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasMeasureWith"))
+			data, err := ec.unmarshalOJointPunishmentMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasMeasureWith = data
+		case "hasListEntry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntry"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasListEntry = data
+		case "hasListEntryWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasListEntryWith"))
+			data, err := ec.unmarshalOListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasListEntryWith = data
+		case "hasEntity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntity"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntity = data
+		case "hasEntityWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntityWith"))
+			data, err := ec.unmarshalOMarketEntityWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntityWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMeasureApplicationWhereInput unmarshals raw into the MeasureApplicationWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMeasureApplicationWhereInput(ctx context.Context, raw any) (ent.MeasureApplicationWhereInput, error) {
+	var out ent.MeasureApplicationWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MeasureApplicationWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNaturalPersonOrder(ctx context.Context, obj any) (ent.NaturalPersonOrder, error) {
 	var it ent.NaturalPersonOrder
 	if obj == nil {
@@ -64805,6 +66679,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._NaturalPerson(ctx, sel, obj)
+	case *ent.MeasureApplication:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._MeasureApplication(ctx, sel, obj)
 	case *ent.MarketEntity:
 		if obj == nil {
 			return graphql.Null
@@ -68038,6 +69917,12 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ListEntry_objections(ctx, field, obj)
 				})
+		case "measureApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ListEntry_measureApplications(ctx, field, obj)
+				})
 		case "publicity":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -68344,6 +70229,12 @@ func (ec *executionContext) _MarketEntity(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MarketEntity_serviceProvider(ctx, field, obj)
 				})
+		case "measureApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MarketEntity_measureApplications(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -68422,6 +70313,199 @@ func (ec *executionContext) _MarketEntityEdge(ctx context.Context, sel ast.Selec
 			}
 		case "cursor":
 			out.Values[i] = ec._MarketEntityEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureApplicationImplementors = []string{"MeasureApplication", "Node"}
+
+func (ec *executionContext) _MeasureApplication(ctx context.Context, sel ast.SelectionSet, obj *ent.MeasureApplication) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureApplicationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasureApplication")
+		case "id":
+			out.Values[i] = ec._MeasureApplication_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measureID":
+			out.Values[i] = ec._MeasureApplication_measureID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listEntryID":
+			out.Values[i] = ec._MeasureApplication_listEntryID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityID":
+			out.Values[i] = ec._MeasureApplication_entityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "personID":
+			out.Values[i] = ec._MeasureApplication_personID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectKind":
+			out.Values[i] = ec._MeasureApplication_subjectKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "via":
+			out.Values[i] = ec._MeasureApplication_via(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "basis":
+			out.Values[i] = ec._MeasureApplication_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fromOn":
+			out.Values[i] = ec._MeasureApplication_fromOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "toOn":
+			out.Values[i] = ec._MeasureApplication_toOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liftedOn":
+			out.Values[i] = ec._MeasureApplication_liftedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "liftedReason":
+			out.Values[i] = ec._MeasureApplication_liftedReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "measure":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasureApplication_measure(ctx, field, obj)
+				})
+		case "listEntry":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasureApplication_listEntry(ctx, field, obj)
+				})
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasureApplication_entity(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MeasureApplication_person(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureApplicationConnectionImplementors = []string{"MeasureApplicationConnection"}
+
+func (ec *executionContext) _MeasureApplicationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.MeasureApplicationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureApplicationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasureApplicationConnection")
+		case "edges":
+			out.Values[i] = ec._MeasureApplicationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MeasureApplicationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MeasureApplicationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var measureApplicationEdgeImplementors = []string{"MeasureApplicationEdge"}
+
+func (ec *executionContext) _MeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.MeasureApplicationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, measureApplicationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MeasureApplicationEdge")
+		case "node":
+			out.Values[i] = ec._MeasureApplicationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._MeasureApplicationEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -68859,6 +70943,12 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_priorNotices(ctx, field, obj)
+				})
+		case "measureApplications":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_measureApplications(ctx, field, obj)
 				})
 		case "idNumber":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -70051,6 +72141,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_marketEntities(ctx, field)
+				})
+		case "measureApplications":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_measureApplications(ctx, field)
 				})
 		case "naturalPersons":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -73012,6 +75108,56 @@ func (ec *executionContext) marshalNMarketEntityUsccStatus2githubᚗcomᚋcredit
 
 func (ec *executionContext) unmarshalNMarketEntityWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInput(ctx context.Context, v any) (*ent.MarketEntityWhereInput, error) {
 	res, err := ec.unmarshalInputMarketEntityWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplication) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureApplication!")
+		return graphql.Null
+	}
+	return ec._MeasureApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMeasureApplicationConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplicationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureApplicationConnection!")
+		return graphql.Null
+	}
+	return ec._MeasureApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMeasureApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrder(ctx context.Context, v any) (*ent.MeasureApplicationOrder, error) {
+	res, err := ec.unmarshalInputMeasureApplicationOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMeasureApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderField(ctx context.Context, v any) (*ent.MeasureApplicationOrderField, error) {
+	var res = new(ent.MeasureApplicationOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeasureApplicationOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplicationOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureApplicationOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNMeasureApplicationSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx context.Context, v any) (measureapplication.SubjectKind, error) {
+	var res measureapplication.SubjectKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMeasureApplicationSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx context.Context, sel ast.SelectionSet, v measureapplication.SubjectKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNMeasureApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInput(ctx context.Context, v any) (*ent.MeasureApplicationWhereInput, error) {
+	res, err := ec.unmarshalInputMeasureApplicationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -76484,6 +78630,146 @@ func (ec *executionContext) unmarshalOMarketEntityWhereInput2ᚖgithubᚗcomᚋc
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputMarketEntityWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeasureApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MeasureApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplication) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeasureApplication(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MeasureApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MeasureApplicationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMeasureApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderᚄ(ctx context.Context, v any) ([]*ent.MeasureApplicationOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.MeasureApplicationOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeasureApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOMeasureApplicationSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKindᚄ(ctx context.Context, v any) ([]measureapplication.SubjectKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]measureapplication.SubjectKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeasureApplicationSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMeasureApplicationSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKindᚄ(ctx context.Context, sel ast.SelectionSet, v []measureapplication.SubjectKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeasureApplicationSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOMeasureApplicationSubjectKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx context.Context, v any) (*measureapplication.SubjectKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(measureapplication.SubjectKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMeasureApplicationSubjectKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmeasureapplicationᚐSubjectKind(ctx context.Context, sel ast.SelectionSet, v *measureapplication.SubjectKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOMeasureApplicationWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInputᚄ(ctx context.Context, v any) ([]*ent.MeasureApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.MeasureApplicationWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMeasureApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOMeasureApplicationWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationWhereInput(ctx context.Context, v any) (*ent.MeasureApplicationWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMeasureApplicationWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -180,53 +181,68 @@ func TestWageArrearsMinimumCountsFromPayment(t *testing.T) {
 	})
 }
 
+// jpScenario is a Suzhou company listed on the SAMR serious list 30 days ago, with five persons
+// who held (or hold) roles around that day, each served a prior notice for the list.
+type jpScenario struct {
+	entity, uscc, listing, listedOn string
+	persons                         map[string]string // name → person ID
+}
+
+func newJPScenario(t *testing.T, env *testEnv) jpScenario {
+	t.Helper()
+	clerk := env.as("demo-market-clerk")
+	var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
+	clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某公司"}) { id uscc } }`, nil, &ent)
+	s := jpScenario{entity: ent.CreateMarketEntity.ID, uscc: ent.CreateMarketEntity.Uscc, listedOn: todayMinus(30), persons: map[string]string{}}
+	person := func(name, id, role string, from, to *int, noticeDeadline int) {
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+			map[string]any{"n": name, "id": id}, &p)
+		vars := map[string]any{"e": s.entity, "p": p.CreateNaturalPerson.ID, "r": role, "from": nil, "to": nil}
+		if from != nil {
+			vars["from"] = todayMinus(*from)
+		}
+		if to != nil {
+			vars["to"] = todayMinus(*to)
+		}
+		clerk.mustData(`mutation($e: ID!, $p: ID!, $r: EntityRoleRole!, $from: Date, $to: Date) { createEntityRole(input: {entityID: $e,
+			personID: $p, role: $r, startedOn: $from, endedOn: $to}) { id } }`, vars, nil)
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: $no, listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "no": "N-" + name,
+				"s": todayMinus(29), "r": todayMinus(noticeDeadline)}, nil)
+		s.persons[name] = p.CreateNaturalPerson.ID
+	}
+	n := func(v int) *int { return &v }
+	person("甲", "32050219800101123X", "LEGAL_REPRESENTATIVE", n(400), n(10), 5) // held it at the listing, left since
+	person("乙", "110101199003077774", "LEGAL_REPRESENTATIVE", n(9), nil, 5)     // appointed after the listing
+	person("丙", "440106198001010019", "PRINCIPAL", n(30), nil, 5)               // appointed on the listing day
+	person("丁", "320106197001010017", "PRINCIPAL", n(400), n(31), 5)            // left the day before
+	person("戊", "320102198505050011", "PRINCIPAL", n(400), nil, -3)             // reply deadline still to come
+	var l struct{ CreateListEntry struct{ ID string } }
+	clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
+		sourceRecordID: "JP-R1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r",
+		basis: "总局令第44号", decisionNo: "JP-R1"}) { id } }`,
+		map[string]any{"d": env.departmentID("market-320500"), "e": s.entity, "on": s.listedOn}, &l)
+	s.listing = l.CreateListEntry.ID
+	return s
+}
+
 // Joint punishment reaches the persons of the listing, not of today (domain.md §8, §7): the roles
 // held on the listing date (inclusive), whatever happened since; each reached person only once
 // given prior notice; each restriction cites its listing's regime and the measure.
 func TestJointPunishmentReachesThePersonsOfTheListing(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 0)
-		clerk := env.as("demo-market-clerk")
-		var ent struct{ CreateMarketEntity struct{ ID, Uscc string } }
-		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某公司"}) { id uscc } }`, nil, &ent)
-		listedOn := todayMinus(30)
-		person := func(name, id, role string, from, to *int, noticeDeadline int) string {
-			var p struct{ CreateNaturalPerson struct{ ID string } }
-			clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
-				map[string]any{"n": name, "id": id}, &p)
-			vars := map[string]any{"e": ent.CreateMarketEntity.ID, "p": p.CreateNaturalPerson.ID, "r": role, "from": nil, "to": nil}
-			if from != nil {
-				vars["from"] = todayMinus(*from)
-			}
-			if to != nil {
-				vars["to"] = todayMinus(*to)
-			}
-			clerk.mustData(`mutation($e: ID!, $p: ID!, $r: EntityRoleRole!, $from: Date, $to: Date) { createEntityRole(input: {entityID: $e,
-				personID: $p, role: $r, startedOn: $from, endedOn: $to}) { id } }`, vars, nil)
-			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
-				noticeNo: $no, listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
-				map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "no": "N-" + name,
-					"s": todayMinus(29), "r": todayMinus(noticeDeadline)}, nil)
-			return p.CreateNaturalPerson.ID
-		}
-		n := func(v int) *int { return &v }
-		left := person("甲", "32050219800101123X", "LEGAL_REPRESENTATIVE", n(400), n(10), 5) // held it at the listing, left since
-		later := person("乙", "110101199003077774", "LEGAL_REPRESENTATIVE", n(9), nil, 5)    // appointed after the listing
-		sameDay := person("丙", "440106198001010019", "PRINCIPAL", n(30), nil, 5)            // appointed on the listing day
-		gone := person("丁", "320106197001010017", "PRINCIPAL", n(400), n(31), 5)            // left the day before
-		unnoticed := person("戊", "320102198505050011", "PRINCIPAL", n(400), nil, -3)        // reply deadline still to come
-		clerk.mustData(`mutation($d: ID!, $e: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "jp",
-			sourceRecordID: "JP-R1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r",
-			basis: "总局令第44号", decisionNo: "JP-R1"}) { id } }`,
-			map[string]any{"d": env.departmentID("market-320500"), "e": ent.CreateMarketEntity.ID, "on": listedOn}, nil)
+		s := newJPScenario(t, env)
 		for _, tt := range []struct {
-			name, id string
-			want     bool
-		}{{"held at listing, left since", left, true}, {"appointed after", later, false}, {"appointed on the listing day", sameDay, true},
-			{"left the day before", gone, false}, {"notice deadline not passed", unnoticed, false}} {
+			name, person string
+			want         bool
+		}{{"held at listing, left since", "甲", true}, {"appointed after", "乙", false}, {"appointed on the listing day", "丙", true},
+			{"left the day before", "丁", false}, {"notice deadline not passed", "戊", false}} {
 			var out restrictionsOut
 			env.as("demo-labour-clerk").mustData(`query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via basis } }`,
-				map[string]any{"p": tt.id}, &out)
+				map[string]any{"p": s.persons[tt.person]}, &out)
 			if got := len(out.Restrictions) == 1; got != tt.want {
 				t.Errorf("%s: restricted = %v (%+v), want %v", tt.name, got, out.Restrictions, tt.want)
 			}
@@ -319,6 +335,140 @@ func TestNewInputsRefuseBadValues(t *testing.T) {
 			map[string]any{"id": n.CreatePriorNotice.ID}, "BAD_USER_INPUT", "outcome")
 		if n := env.count("prior_notices", "reply_handled = TRUE"); n != 0 {
 			t.Error("a handling without outcome was stored")
+		}
+	})
+}
+
+// Each measure's application is stored with its dates so that a past restriction can be
+// audited (domain.md §8 MeasureApplication), and the stored rows agree with the restrictions the
+// rules give — the oracle: the applications open today are exactly the (measure, subject, via)
+// of restrictions(…) over every purpose, for the entity and each person, after each change. A
+// reached person's application starts when the prior notice is complete, not at the listing;
+// a removal lifts every application on its date with its reason, and the rows stay.
+func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		s := newJPScenario(t, env)
+		co, clerk := env.as("demo-credit-office"), env.as("demo-market-clerk")
+		type app struct {
+			ID, Via, SubjectKind, FromOn string
+			EntityID, PersonID           *string
+			ToOn, LiftedOn, LiftedReason *string
+			Measure                      struct{ Code string }
+		}
+		stored := func() []app {
+			var out struct {
+				MeasureApplications struct{ Edges []struct{ Node app } }
+			}
+			co.mustData(`query($l: ID!) { measureApplications(first: 100, where: {listEntryID: $l}) { edges { node {
+				id via subjectKind fromOn entityID personID toOn liftedOn liftedReason measure { code } } } } }`,
+				map[string]any{"l": s.listing}, &out)
+			var apps []app
+			for _, e := range out.MeasureApplications.Edges {
+				apps = append(apps, e.Node)
+			}
+			return apps
+		}
+		today := todayMinus(0)
+		oracle := func(stage string) {
+			t.Helper()
+			want := map[string]bool{}
+			add := func(subject string, vars map[string]any, q string) {
+				for _, purpose := range jointpunishment.Purposes {
+					vars["purpose"] = purpose
+					var out restrictionsOut
+					co.mustData(q, vars, &out)
+					for _, r := range out.Restrictions {
+						if r.DecisionNo == "JP-R1" {
+							want[r.Measure.Code+" "+subject+" "+r.Via] = true
+						}
+					}
+				}
+			}
+			add("E"+s.entity, map[string]any{"u": s.uscc}, `query($u: String!, $purpose: Purpose!) { restrictions(uscc: $u, purpose: $purpose) {
+				via decisionNo measure { code } } }`)
+			for _, p := range s.persons {
+				add("P"+p, map[string]any{"p": p}, `query($p: ID!, $purpose: Purpose!) { restrictions(personId: $p, purpose: $purpose) {
+					via decisionNo measure { code } } }`)
+			}
+			got := map[string]bool{}
+			for _, a := range stored() {
+				if a.FromOn > today || a.ToOn != nil && *a.ToOn < today || a.LiftedOn != nil && *a.LiftedOn <= today {
+					continue
+				}
+				subject := "P" + deref(a.PersonID)
+				if a.EntityID != nil {
+					subject = "E" + *a.EntityID
+				}
+				got[a.Measure.Code+" "+subject+" "+a.Via] = true
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: stored applications in force %v, the rules give %v", stage, got, want)
+			}
+		}
+		oracle("listed")
+		byPerson := func(name string) []app {
+			var out []app
+			for _, a := range stored() {
+				if deref(a.PersonID) == s.persons[name] {
+					out = append(out, a)
+				}
+			}
+			return out
+		}
+		// 甲 was served after the listing; the reply deadline passed 5 days ago: restricted from
+		// the day after it, not from the listing date.
+		for _, a := range byPerson("甲") {
+			if a.FromOn != todayMinus(4) || a.Via != "LEGAL_REPRESENTATIVE" {
+				t.Errorf("the legal representative at the listing: %+v, want from %s, the day after the reply deadline", a, todayMinus(4))
+			}
+		}
+		for _, a := range stored() {
+			if a.EntityID != nil && a.FromOn != s.listedOn {
+				t.Errorf("the company's application %+v does not start on the listing date %s", a, s.listedOn)
+			}
+		}
+		if a := byPerson("戊"); len(a) != 0 {
+			t.Errorf("a person whose notice is still open has applications %+v", a)
+		}
+		// 戊 replies; the reply is handled today: from today 戊 is restricted, not from the listing.
+		var notice struct {
+			NaturalPerson struct{ PriorNotices []struct{ ID string } }
+		}
+		co.mustData(`query($p: ID!) { naturalPerson: node(id: $p) { ... on NaturalPerson { priorNotices { id } } } }`, map[string]any{"p": s.persons["戊"]}, &notice)
+		id := notice.NaturalPerson.PriorNotices[0].ID
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { replyToPriorNotice(id: $id, input: {receivedOn: $on, statements: "申辩"}) { id } }`,
+			map[string]any{"id": id, "on": today}, nil)
+		clerk.mustData(`mutation($id: ID!) { handlePriorNoticeReply(id: $id, outcome: "申辩不成立") { id } }`, map[string]any{"id": id}, nil)
+		oracle("a late notice completed")
+		if a := byPerson("戊"); len(a) == 0 || a[0].FromOn != today {
+			t.Errorf("the person notified today: %+v, want applications from %s", a, today)
+		}
+		// The listing is removed today: every application is lifted, dated, with the reason.
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {removedOn: $on, removalReason: DECISION_REVOKED}) { id } }`,
+			map[string]any{"id": s.listing, "on": today}, nil)
+		oracle("removed")
+		apps := stored()
+		if len(apps) == 0 {
+			t.Fatal("no applications stored")
+		}
+		for _, a := range apps {
+			if deref(a.LiftedOn) != today || deref(a.LiftedReason) != "DECISION_REVOKED" {
+				t.Errorf("after removal: %+v, want lifted on %s for DECISION_REVOKED", a, today)
+			}
+		}
+		// The history stays: who was restricted on the listing date can still be answered.
+		var past struct{ MeasureApplications struct{ TotalCount int } }
+		co.mustData(`query($l: ID!, $d: Date!) { measureApplications(where: {listEntryID: $l, fromOnLTE: $d, liftedOnGT: $d}) { totalCount } }`,
+			map[string]any{"l": s.listing, "d": s.listedOn}, &past)
+		if past.MeasureApplications.TotalCount == 0 || past.MeasureApplications.TotalCount >= len(apps) {
+			t.Errorf("%d applications were in force on the listing date, want some but not the late notice's (%d in all)", past.MeasureApplications.TotalCount, len(apps))
+		}
+		// The public sees none of it; another department sees the rows but not a listing it may not read.
+		var pub struct{ MeasureApplications struct{ TotalCount int } }
+		env.as("").mustData(`{ measureApplications { totalCount } }`, nil, &pub)
+		if pub.MeasureApplications.TotalCount != 0 {
+			t.Errorf("the public sees %d measure applications", pub.MeasureApplications.TotalCount)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/transport"
@@ -202,6 +204,7 @@ type loader struct {
 	now       time.Time
 	rules     vocab.RuleSet
 	pubRules  []*ent.PublicityRule
+	measures  []*ent.JointPunishmentMeasure
 	depts     map[string]*ent.Department
 	cities    []ident.Division
 	counties  map[string][]ident.Division
@@ -217,6 +220,9 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 		return nil, err
 	}
 	if l.pubRules, err = refdata.PublicityRules(ctx, refdata.Of(db.Client)); err != nil {
+		return nil, err
+	}
+	if l.measures, err = db.Client.JointPunishmentMeasure.Query().All(ctx); err != nil {
 		return nil, err
 	}
 	deps, err := db.Client.Department.Query().All(ctx)
@@ -252,7 +258,7 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 		}
 	}
 	for _, t := range []string{"market_entities", "natural_persons", "entity_roles", "sector_ratings",
-		"administrative_licenses", "administrative_penalties", "list_entries"} {
+		"administrative_licenses", "administrative_penalties", "list_entries", "measure_applications"} {
 		var max sql.NullInt64
 		if err := db.SQL.QueryRowContext(ctx, "SELECT MAX(id) FROM "+t).Scan(&max); err != nil {
 			return nil, err
@@ -308,8 +314,8 @@ func (r *rowSet) insert(ctx context.Context, tx *sql.Tx, maxParams int) error {
 
 // bulkBatch is the rows of one transaction.
 type bulkBatch struct {
-	lo, hi, skipped                                               int // entities lo … hi-1, the first skipped of them stored already
-	entities, persons, roles, ratings, licences, penalties, lists *rowSet
+	lo, hi, skipped                                                     int // entities lo … hi-1, the first skipped of them stored already
+	entities, persons, roles, ratings, licences, penalties, lists, apps *rowSet
 }
 
 // recordCols are the columns RecordMixin gives every sector record.
@@ -344,6 +350,7 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			"publicity_deadline", "repairable", "publicity_rule_set", "authority_name", "authority_uscc", "data_source_unit", "data_source_unit_uscc")...),
 		lists: newRows("list_entries", append(recordCols, "list_type", "listed_on", "reason", "basis", "decision_no", "planned_end_on",
 			"publicity_min_end", "repairable")...),
+		apps: newRows("measure_applications", "id", "measure_id", "list_entry_id", "entity_id", "subject_kind", "via", "basis", "from_on", "to_on"),
 	}
 	type rep struct {
 		id   int64
@@ -476,20 +483,32 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 			d := l.dept(r, s, city)
 			on := daysAgo(10, 1000)
 			var plannedEnd, minEnd any
+			var end *time.Time
 			repairable := true
-			if rule := publicity.ListRule(l.pubRules, listType, on); rule != nil {
+			rule := publicity.ListRule(l.pubRules, listType, on)
+			if rule != nil {
 				w := publicity.SpanOf(rule, on, nil)
-				end := w.MaxEnd
-				plannedEnd, minEnd, repairable = end, w.MinEnd, rule.Repairable
-				if !end.Before(l.day) && !on.After(l.day) {
-					in.Listings = append(in.Listings, evaluation.Listing{ListType: listType, Severity: sev})
-					lapse(end)
-				}
-			} else if !on.After(l.day) {
-				in.Listings = append(in.Listings, evaluation.Listing{ListType: listType, Severity: sev})
+				end = &w.MaxEnd
+				plannedEnd, minEnd, repairable = w.MaxEnd, w.MinEnd, rule.Repairable
 			}
-			b.lists.add(append(l.record(l.id("list_entries"), d, string(sev), "js-lists", fmt.Sprintf("B%d", i), entityID),
+			active := !on.After(l.day) && (end == nil || !end.Before(l.day))
+			if active {
+				in.Listings = append(in.Listings, evaluation.Listing{ListType: listType, Severity: sev})
+				if end != nil {
+					lapse(*end)
+				}
+			}
+			listID := l.id("list_entries")
+			b.lists.add(append(l.record(listID, d, string(sev), "js-lists", fmt.Sprintf("B%d", i), entityID),
 				listType, on, reason, basis, fmt.Sprintf("%s列字〔%d〕B%d号", d.Name, on.Year(), i), plannedEnd, minEnd, repairable)...)
+			// The company's own measure applications, as the write engine stores them for an
+			// active listing (its persons were not given prior notice here, so none reach them).
+			for _, m := range l.measures {
+				if active && slices.Contains(m.ListTypes, listType) && jointpunishment.AppliesTo(m, jointpunishment.KindEntity) {
+					b.apps.add(l.id("measure_applications"), m.ID, listID, entityID, "ENTITY", "SELF",
+						jointpunishment.Basis(l.pubRules, listType, on, m), on, plannedEnd)
+				}
+			}
 		}
 
 		res := evaluation.Evaluate(l.rules, in)
@@ -575,7 +594,7 @@ func (l *loader) write(ctx context.Context, b *bulkBatch) error {
 	if err != nil {
 		return err
 	}
-	for _, rs := range []*rowSet{b.persons, b.entities, b.roles, b.ratings, b.licences, b.penalties, b.lists} {
+	for _, rs := range []*rowSet{b.persons, b.entities, b.roles, b.ratings, b.licences, b.penalties, b.lists, b.apps} {
 		if err := rs.insert(ctx, tx, maxParams); err != nil {
 			_ = tx.Rollback()
 			return err

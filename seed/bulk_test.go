@@ -3,6 +3,9 @@ package seed_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -92,6 +96,29 @@ func TestBulkMatchesHooks(t *testing.T) {
 				t.Fatalf("penalty %d: loaded window %v–%v (%s), hook gives %v–%v (%s)", p.ID, p.PublicityMinEnd, p.PublicityDeadline,
 					p.PublicityRuleSet, again.PublicityMinEnd, again.PublicityDeadline, again.PublicityRuleSet)
 			}
+		}
+		// Measure applications: the loaded rows are what the write engine stores for the
+		// loaded listings (deleted and synced again, the same rows come back).
+		apps := func() []string {
+			var out []string
+			for _, a := range c.MeasureApplication.Query().AllX(ctx) {
+				out = append(out, fmt.Sprint(a.MeasureID, a.ListEntryID, *a.EntityID, a.SubjectKind, a.Via, a.Basis,
+					a.FromOn.Format(time.DateOnly), a.ToOn.Format(time.DateOnly), a.LiftedOn))
+			}
+			sort.Strings(out)
+			return out
+		}
+		loadedApps := apps()
+		if len(loadedApps) < st.ListEntries/2 {
+			t.Errorf("%d measure applications for %d listings", len(loadedApps), st.ListEntries)
+		}
+		c.MeasureApplication.Delete().ExecX(ctx)
+		if err := jointpunishment.Sync(ctx, c, db.Ledger.Clock.Today(), c.ListEntry.Query().IDsX(ctx)...); err != nil {
+			t.Fatal(err)
+		}
+		if synced := apps(); strings.Join(synced, "\n") != strings.Join(loadedApps, "\n") {
+			t.Errorf("loaded measure applications differ from the write engine's: %d loaded, %d synced; first loaded %v, first synced %v",
+				len(loadedApps), len(synced), loadedApps[:min(1, len(loadedApps))], synced[:min(1, len(synced))])
 		}
 		// Evaluations equal a recompute, and some entities are D.
 		type eval struct {

@@ -391,8 +391,9 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 }
 
 // recomputeDue runs the calendar's jobs at start and then every interval: the holiday calendar
-// is checked to reach 90 days ahead, records whose
-// publicity window ended become EXPIRED, and the entities whose evaluation lapsed (a listing or
+// is checked to reach 90 days ahead, records whose publicity window ended become EXPIRED, the
+// persons whose prior notice's reply deadline passed are restricted by the listings that reach
+// them (stored measure applications), and the entities whose evaluation lapsed (a listing or
 // a publicity window ended) are re-evaluated, so stored states follow the calendar as well as
 // the writes.
 func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, interval time.Duration) {
@@ -413,6 +414,9 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 			logger.Warn("expiring ended publicity windows failed", "err", err)
 		case n > 0:
 			logger.Info("records expired", "records", n)
+		}
+		if err := db.Ledger.SyncNoticesDue(ctx, db.Client); err != nil && ctx.Err() == nil {
+			logger.Warn("applying measures after prior-notice deadlines failed", "err", err)
 		}
 		n, err := evaluator.RecomputeAll(ctx, db.Client, db.Ledger.Clock, true, 500, nil)
 		switch {

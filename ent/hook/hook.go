@@ -225,6 +225,18 @@ func (f MarketEntityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MarketEntityMutation", m)
 }
 
+// The MeasureApplicationFunc type is an adapter to allow the use of ordinary
+// function as MeasureApplication mutator.
+type MeasureApplicationFunc func(context.Context, *ent.MeasureApplicationMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MeasureApplicationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MeasureApplicationMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MeasureApplicationMutation", m)
+}
+
 // The NaturalPersonFunc type is an adapter to allow the use of ordinary
 // function as NaturalPerson mutator.
 type NaturalPersonFunc func(context.Context, *ent.NaturalPersonMutation) (ent.Value, error)

@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -583,6 +584,33 @@ func (f TraverseMarketEntity) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.MarketEntityQuery", q)
 }
 
+// The MeasureApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type MeasureApplicationFunc func(context.Context, *ent.MeasureApplicationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f MeasureApplicationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.MeasureApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.MeasureApplicationQuery", q)
+}
+
+// The TraverseMeasureApplication type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseMeasureApplication func(context.Context, *ent.MeasureApplicationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseMeasureApplication) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseMeasureApplication) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MeasureApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.MeasureApplicationQuery", q)
+}
+
 // The NaturalPersonFunc type is an adapter to allow the use of ordinary function as a Querier.
 type NaturalPersonFunc func(context.Context, *ent.NaturalPersonQuery) (ent.Value, error)
 
@@ -946,6 +974,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ListEntryQuery, predicate.ListEntry, listentry.OrderOption]{typ: ent.TypeListEntry, tq: q}, nil
 	case *ent.MarketEntityQuery:
 		return &query[*ent.MarketEntityQuery, predicate.MarketEntity, marketentity.OrderOption]{typ: ent.TypeMarketEntity, tq: q}, nil
+	case *ent.MeasureApplicationQuery:
+		return &query[*ent.MeasureApplicationQuery, predicate.MeasureApplication, measureapplication.OrderOption]{typ: ent.TypeMeasureApplication, tq: q}, nil
 	case *ent.NaturalPersonQuery:
 		return &query[*ent.NaturalPersonQuery, predicate.NaturalPerson, naturalperson.OrderOption]{typ: ent.TypeNaturalPerson, tq: q}, nil
 	case *ent.ObjectionQuery:

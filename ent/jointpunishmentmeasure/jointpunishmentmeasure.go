@@ -5,6 +5,7 @@ package jointpunishmentmeasure
 import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
 const (
@@ -28,8 +29,17 @@ const (
 	FieldPurposes = "purposes"
 	// FieldSubjectKinds holds the string denoting the subject_kinds field in the database.
 	FieldSubjectKinds = "subject_kinds"
+	// EdgeApplications holds the string denoting the applications edge name in mutations.
+	EdgeApplications = "applications"
 	// Table holds the table name of the jointpunishmentmeasure in the database.
 	Table = "joint_punishment_measures"
+	// ApplicationsTable is the table that holds the applications relation/edge.
+	ApplicationsTable = "measure_applications"
+	// ApplicationsInverseTable is the table name for the MeasureApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "measureapplication" package.
+	ApplicationsInverseTable = "measure_applications"
+	// ApplicationsColumn is the table column denoting the applications relation/edge.
+	ApplicationsColumn = "measure_id"
 )
 
 // Columns holds all SQL columns for jointpunishmentmeasure fields.
@@ -99,4 +109,25 @@ func ByImplementingDepartment(opts ...sql.OrderTermOption) OrderOption {
 // ByLegalBasis orders the results by the legal_basis field.
 func ByLegalBasis(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLegalBasis, opts...).ToFunc()
+}
+
+// ByApplicationsCount orders the results by applications count.
+func ByApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newApplicationsStep(), opts...)
+	}
+}
+
+// ByApplications orders the results by applications terms.
+func ByApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+func newApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ApplicationsTable, ApplicationsColumn),
+	)
 }

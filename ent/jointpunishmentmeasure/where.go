@@ -4,6 +4,7 @@ package jointpunishmentmeasure
 
 import (
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 )
 
@@ -350,6 +351,29 @@ func SubjectKindsIsNil() predicate.JointPunishmentMeasure {
 // SubjectKindsNotNil applies the NotNil predicate on the "subject_kinds" field.
 func SubjectKindsNotNil() predicate.JointPunishmentMeasure {
 	return predicate.JointPunishmentMeasure(sql.FieldNotNull(FieldSubjectKinds))
+}
+
+// HasApplications applies the HasEdge predicate on the "applications" edge.
+func HasApplications() predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ApplicationsTable, ApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasApplicationsWith applies the HasEdge predicate on the "applications" edge with a given conditions (other predicates).
+func HasApplicationsWith(preds ...predicate.MeasureApplication) predicate.JointPunishmentMeasure {
+	return predicate.JointPunishmentMeasure(func(s *sql.Selector) {
+		step := newApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // And groups predicates with the AND operator between them.

@@ -82,6 +82,8 @@ const (
 	EdgeRepairApplications = "repair_applications"
 	// EdgeObjections holds the string denoting the objections edge name in mutations.
 	EdgeObjections = "objections"
+	// EdgeMeasureApplications holds the string denoting the measure_applications edge name in mutations.
+	EdgeMeasureApplications = "measure_applications"
 	// Table holds the table name of the listentry in the database.
 	Table = "list_entries"
 	// DepartmentTable is the table that holds the department relation/edge.
@@ -119,6 +121,13 @@ const (
 	ObjectionsInverseTable = "objections"
 	// ObjectionsColumn is the table column denoting the objections relation/edge.
 	ObjectionsColumn = "list_entry_id"
+	// MeasureApplicationsTable is the table that holds the measure_applications relation/edge.
+	MeasureApplicationsTable = "measure_applications"
+	// MeasureApplicationsInverseTable is the table name for the MeasureApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "measureapplication" package.
+	MeasureApplicationsInverseTable = "measure_applications"
+	// MeasureApplicationsColumn is the table column denoting the measure_applications relation/edge.
+	MeasureApplicationsColumn = "list_entry_id"
 )
 
 // Columns holds all SQL columns for listentry fields.
@@ -473,6 +482,20 @@ func ByObjections(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newObjectionsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMeasureApplicationsCount orders the results by measure_applications count.
+func ByMeasureApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMeasureApplicationsStep(), opts...)
+	}
+}
+
+// ByMeasureApplications orders the results by measure_applications terms.
+func ByMeasureApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMeasureApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -506,6 +529,13 @@ func newObjectionsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ObjectionsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, ObjectionsTable, ObjectionsColumn),
+	)
+}
+func newMeasureApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MeasureApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
 	)
 }
 

@@ -1316,6 +1316,29 @@ func HasObjectionsWith(preds ...predicate.Objection) predicate.ListEntry {
 	})
 }
 
+// HasMeasureApplications applies the HasEdge predicate on the "measure_applications" edge.
+func HasMeasureApplications() predicate.ListEntry {
+	return predicate.ListEntry(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMeasureApplicationsWith applies the HasEdge predicate on the "measure_applications" edge with a given conditions (other predicates).
+func HasMeasureApplicationsWith(preds ...predicate.MeasureApplication) predicate.ListEntry {
+	return predicate.ListEntry(func(s *sql.Selector) {
+		step := newMeasureApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.ListEntry) predicate.ListEntry {
 	return predicate.ListEntry(sql.AndPredicates(predicates...))

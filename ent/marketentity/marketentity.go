@@ -90,6 +90,8 @@ const (
 	EdgeRoles = "roles"
 	// EdgeServiceProvider holds the string denoting the service_provider edge name in mutations.
 	EdgeServiceProvider = "service_provider"
+	// EdgeMeasureApplications holds the string denoting the measure_applications edge name in mutations.
+	EdgeMeasureApplications = "measure_applications"
 	// Table holds the table name of the marketentity in the database.
 	Table = "market_entities"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -169,6 +171,13 @@ const (
 	ServiceProviderInverseTable = "service_providers"
 	// ServiceProviderColumn is the table column denoting the service_provider relation/edge.
 	ServiceProviderColumn = "entity_id"
+	// MeasureApplicationsTable is the table that holds the measure_applications relation/edge.
+	MeasureApplicationsTable = "measure_applications"
+	// MeasureApplicationsInverseTable is the table name for the MeasureApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "measureapplication" package.
+	MeasureApplicationsInverseTable = "measure_applications"
+	// MeasureApplicationsColumn is the table column denoting the measure_applications relation/edge.
+	MeasureApplicationsColumn = "entity_id"
 )
 
 // Columns holds all SQL columns for marketentity fields.
@@ -584,6 +593,20 @@ func ByServiceProviderField(field string, opts ...sql.OrderTermOption) OrderOpti
 		sqlgraph.OrderByNeighborTerms(s, newServiceProviderStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByMeasureApplicationsCount orders the results by measure_applications count.
+func ByMeasureApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMeasureApplicationsStep(), opts...)
+	}
+}
+
+// ByMeasureApplications orders the results by measure_applications terms.
+func ByMeasureApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMeasureApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -659,6 +682,13 @@ func newServiceProviderStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ServiceProviderInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2O, false, ServiceProviderTable, ServiceProviderColumn),
+	)
+}
+func newMeasureApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MeasureApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
 	)
 }
 

@@ -1585,6 +1585,29 @@ func HasServiceProviderWith(preds ...predicate.ServiceProvider) predicate.Market
 	})
 }
 
+// HasMeasureApplications applies the HasEdge predicate on the "measure_applications" edge.
+func HasMeasureApplications() predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMeasureApplicationsWith applies the HasEdge predicate on the "measure_applications" edge with a given conditions (other predicates).
+func HasMeasureApplicationsWith(preds ...predicate.MeasureApplication) predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := newMeasureApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.MarketEntity) predicate.MarketEntity {
 	return predicate.MarketEntity(sql.AndPredicates(predicates...))

@@ -814,6 +814,70 @@ var (
 			},
 		},
 	}
+	// MeasureApplicationsColumns holds the columns for the "measure_applications" table.
+	MeasureApplicationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "subject_kind", Type: field.TypeEnum, Enums: []string{"ENTITY", "PERSON"}},
+		{Name: "via", Type: field.TypeString, Size: 64},
+		{Name: "basis", Type: field.TypeString, Size: 2147483647},
+		{Name: "from_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "to_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "lifted_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "lifted_reason", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "measure_id", Type: field.TypeInt},
+		{Name: "list_entry_id", Type: field.TypeInt, Nullable: true},
+		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "person_id", Type: field.TypeInt, Nullable: true},
+	}
+	// MeasureApplicationsTable holds the schema information for the "measure_applications" table.
+	MeasureApplicationsTable = &schema.Table{
+		Name:       "measure_applications",
+		Columns:    MeasureApplicationsColumns,
+		PrimaryKey: []*schema.Column{MeasureApplicationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "measure_applications_joint_punishment_measures_applications",
+				Columns:    []*schema.Column{MeasureApplicationsColumns[8]},
+				RefColumns: []*schema.Column{JointPunishmentMeasuresColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "measure_applications_list_entries_measure_applications",
+				Columns:    []*schema.Column{MeasureApplicationsColumns[9]},
+				RefColumns: []*schema.Column{ListEntriesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "measure_applications_market_entities_measure_applications",
+				Columns:    []*schema.Column{MeasureApplicationsColumns[10]},
+				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "measure_applications_natural_persons_measure_applications",
+				Columns:    []*schema.Column{MeasureApplicationsColumns[11]},
+				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "measureapplication_list_entry_id_lifted_on",
+				Unique:  false,
+				Columns: []*schema.Column{MeasureApplicationsColumns[9], MeasureApplicationsColumns[6]},
+			},
+			{
+				Name:    "measureapplication_entity_id_from_on",
+				Unique:  false,
+				Columns: []*schema.Column{MeasureApplicationsColumns[10], MeasureApplicationsColumns[4]},
+			},
+			{
+				Name:    "measureapplication_person_id_from_on",
+				Unique:  false,
+				Columns: []*schema.Column{MeasureApplicationsColumns[11], MeasureApplicationsColumns[4]},
+			},
+		},
+	}
 	// NaturalPersonsColumns holds the columns for the "natural_persons" table.
 	NaturalPersonsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1353,6 +1417,7 @@ var (
 		JointPunishmentMeasuresTable,
 		ListEntriesTable,
 		MarketEntitiesTable,
+		MeasureApplicationsTable,
 		NaturalPersonsTable,
 		ObjectionsTable,
 		PractitionersTable,
@@ -1442,6 +1507,13 @@ func init() {
 	MarketEntitiesTable.ForeignKeys[1].RefTable = NaturalPersonsTable
 	MarketEntitiesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	MeasureApplicationsTable.ForeignKeys[0].RefTable = JointPunishmentMeasuresTable
+	MeasureApplicationsTable.ForeignKeys[1].RefTable = ListEntriesTable
+	MeasureApplicationsTable.ForeignKeys[2].RefTable = MarketEntitiesTable
+	MeasureApplicationsTable.ForeignKeys[3].RefTable = NaturalPersonsTable
+	MeasureApplicationsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(128849018880),
 	}
 	NaturalPersonsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(34359738368),

@@ -60,6 +60,8 @@ const (
 	EdgePractices = "practices"
 	// EdgePriorNotices holds the string denoting the prior_notices edge name in mutations.
 	EdgePriorNotices = "prior_notices"
+	// EdgeMeasureApplications holds the string denoting the measure_applications edge name in mutations.
+	EdgeMeasureApplications = "measure_applications"
 	// Table holds the table name of the naturalperson in the database.
 	Table = "natural_persons"
 	// PenaltiesTable is the table that holds the penalties relation/edge.
@@ -139,6 +141,13 @@ const (
 	PriorNoticesInverseTable = "prior_notices"
 	// PriorNoticesColumn is the table column denoting the prior_notices relation/edge.
 	PriorNoticesColumn = "person_id"
+	// MeasureApplicationsTable is the table that holds the measure_applications relation/edge.
+	MeasureApplicationsTable = "measure_applications"
+	// MeasureApplicationsInverseTable is the table name for the MeasureApplication entity.
+	// It exists in this package in order to avoid circular dependency with the "measureapplication" package.
+	MeasureApplicationsInverseTable = "measure_applications"
+	// MeasureApplicationsColumn is the table column denoting the measure_applications relation/edge.
+	MeasureApplicationsColumn = "person_id"
 )
 
 // Columns holds all SQL columns for naturalperson fields.
@@ -425,6 +434,20 @@ func ByPriorNotices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPriorNoticesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByMeasureApplicationsCount orders the results by measure_applications count.
+func ByMeasureApplicationsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newMeasureApplicationsStep(), opts...)
+	}
+}
+
+// ByMeasureApplications orders the results by measure_applications terms.
+func ByMeasureApplications(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newMeasureApplicationsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newPenaltiesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -500,6 +523,13 @@ func newPriorNoticesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PriorNoticesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PriorNoticesTable, PriorNoticesColumn),
+	)
+}
+func newMeasureApplicationsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(MeasureApplicationsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
 	)
 }
 

@@ -884,6 +884,29 @@ func HasPriorNoticesWith(preds ...predicate.PriorNotice) predicate.NaturalPerson
 	})
 }
 
+// HasMeasureApplications applies the HasEdge predicate on the "measure_applications" edge.
+func HasMeasureApplications() predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, MeasureApplicationsTable, MeasureApplicationsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasMeasureApplicationsWith applies the HasEdge predicate on the "measure_applications" edge with a given conditions (other predicates).
+func HasMeasureApplicationsWith(preds ...predicate.MeasureApplication) predicate.NaturalPerson {
+	return predicate.NaturalPerson(func(s *sql.Selector) {
+		step := newMeasureApplicationsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.NaturalPerson) predicate.NaturalPerson {
 	return predicate.NaturalPerson(sql.AndPredicates(predicates...))

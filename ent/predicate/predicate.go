@@ -60,6 +60,9 @@ type ListEntry func(*sql.Selector)
 // MarketEntity is the predicate function for marketentity builders.
 type MarketEntity func(*sql.Selector)
 
+// MeasureApplication is the predicate function for measureapplication builders.
+type MeasureApplication func(*sql.Selector)
+
 // NaturalPerson is the predicate function for naturalperson builders.
 type NaturalPerson func(*sql.Selector)
 

@@ -543,6 +543,30 @@ func (f MarketEntityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mu
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MarketEntityMutation", m)
 }
 
+// The MeasureApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type MeasureApplicationQueryRuleFunc func(context.Context, *ent.MeasureApplicationQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f MeasureApplicationQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.MeasureApplicationQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.MeasureApplicationQuery", q)
+}
+
+// The MeasureApplicationMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type MeasureApplicationMutationRuleFunc func(context.Context, *ent.MeasureApplicationMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f MeasureApplicationMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.MeasureApplicationMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.MeasureApplicationMutation", m)
+}
+
 // The NaturalPersonQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type NaturalPersonQueryRuleFunc func(context.Context, *ent.NaturalPersonQuery) error
@@ -902,6 +926,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.MarketEntityQuery:
 		return q.Filter(), nil
+	case *ent.MeasureApplicationQuery:
+		return q.Filter(), nil
 	case *ent.NaturalPersonQuery:
 		return q.Filter(), nil
 	case *ent.ObjectionQuery:
@@ -968,6 +994,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ListEntryMutation:
 		return m.Filter(), nil
 	case *ent.MarketEntityMutation:
+		return m.Filter(), nil
+	case *ent.MeasureApplicationMutation:
 		return m.Filter(), nil
 	case *ent.NaturalPersonMutation:
 		return m.Filter(), nil

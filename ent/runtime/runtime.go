@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
@@ -1614,6 +1615,29 @@ func init() {
 	marketentityDescIndustryCode := marketentityFields[14].Descriptor()
 	// marketentity.IndustryCodeValidator is a validator for the "industry_code" field. It is called by the builders before save.
 	marketentity.IndustryCodeValidator = marketentityDescIndustryCode.Validators[0].(func(string) error)
+	measureapplication.Policy = privacy.NewPolicies(schema.MeasureApplication{})
+	measureapplication.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := measureapplication.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	measureapplicationFields := schema.MeasureApplication{}.Fields()
+	_ = measureapplicationFields
+	// measureapplicationDescVia is the schema descriptor for via field.
+	measureapplicationDescVia := measureapplicationFields[5].Descriptor()
+	// measureapplication.ViaValidator is a validator for the "via" field. It is called by the builders before save.
+	measureapplication.ViaValidator = measureapplicationDescVia.Validators[0].(func(string) error)
+	// measureapplicationDescBasis is the schema descriptor for basis field.
+	measureapplicationDescBasis := measureapplicationFields[6].Descriptor()
+	// measureapplication.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	measureapplication.BasisValidator = measureapplicationDescBasis.Validators[0].(func(string) error)
+	// measureapplicationDescLiftedReason is the schema descriptor for lifted_reason field.
+	measureapplicationDescLiftedReason := measureapplicationFields[10].Descriptor()
+	// measureapplication.LiftedReasonValidator is a validator for the "lifted_reason" field. It is called by the builders before save.
+	measureapplication.LiftedReasonValidator = measureapplicationDescLiftedReason.Validators[0].(func(string) error)
 	naturalpersonMixin := schema.NaturalPerson{}.Mixin()
 	naturalperson.Policy = privacy.NewPolicies(schema.NaturalPerson{})
 	naturalperson.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -6,7 +6,9 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 
 	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/ent/privacy"
@@ -58,6 +60,12 @@ func (JointPunishmentMeasure) Fields() []ent.Field {
 	}
 }
 
+// Edges of the JointPunishmentMeasure.
+func (JointPunishmentMeasure) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("applications", MeasureApplication.Type).Comment("Where it applied.").
+		Annotations(entgql.Skip(entgql.SkipAll))}
+}
+
 // Policy of the JointPunishmentMeasure: a published catalogue; the credit office manages it.
 func (JointPunishmentMeasure) Policy() ent.Policy {
 	return registryPolicy(rule.Everyone, rule.ListWriter)
@@ -106,4 +114,65 @@ func (InspectionPlan) Policy() ent.Policy {
 // Annotations of the InspectionPlan.
 func (InspectionPlan) Annotations() []schema.Annotation {
 	return listed("A random inspection plan (双随机抽查计划).")
+}
+
+// MeasureApplication is one joint-punishment measure applied to one subject through one
+// listing (domain.md §8: MeasureApplication), kept as history so that a past restriction can be
+// audited: from the day it applied, to the listing's planned end (or the end of its measures),
+// lifted early with the day and the reason. The restrictions query answers from the same rules;
+// the write engine keeps these rows in step with every change of a listing, a role or a prior
+// notice (sectors/jointpunishment.Sync).
+type MeasureApplication struct{ ent.Schema }
+
+// Fields of the MeasureApplication.
+func (MeasureApplication) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("measure_id").Immutable().Comment("The catalogue measure."),
+		field.Int("list_entry_id").Optional().Immutable().
+			Comment("The listing that triggers it; always stored, null to a caller who may not read the listing (another sector's, out of publicity)."),
+		field.Int("entity_id").Optional().Nillable().Immutable().Comment("The restricted entity, when the subject is an entity."),
+		field.Int("person_id").Optional().Nillable().Immutable().Comment("The restricted person, when the subject is a natural person."),
+		field.Enum("subject_kind").Values("ENTITY", "PERSON").Immutable().Comment("Kind of the restricted subject."),
+		field.String("via").MaxLen(64).Immutable().
+			Comment("SELF when the subject is the one listed, or the role the person held at the listed entity on the listing date."),
+		field.Text("basis").Validate(boundedText).Comment("Legal basis: the listing's publicity regime and the measure's."),
+		field.Time("from_on").SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("FROM_ON")).
+			Comment("First day it applied: the listing date, for a reached person not before the prior notice was complete."),
+		field.Time("to_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("Last day it applies as planned: the end of the listing's measures or its planned end; empty when open-ended."),
+		field.Time("lifted_on").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day it no longer applied, when lifted before its planned end."),
+		field.String("lifted_reason").Optional().MaxLen(64).
+			Comment("Why it was lifted: the listing's removal reason (e.g. EARLY_REPAIR), its status (REPAIRED, WITHDRAWN, CORRECTED, EXPIRED), UNDER_OBJECTION, EXEMPT, or NO_LONGER_APPLIES (the role, the notice or the catalogue changed)."),
+	}
+}
+
+// Edges of the MeasureApplication.
+func (MeasureApplication) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("measure", JointPunishmentMeasure.Type).Ref("applications").Field("measure_id").Unique().Required().Immutable().
+			Comment("The catalogue measure.").Annotations(noInput),
+		edge.From("list_entry", ListEntry.Type).Ref("measure_applications").Field("list_entry_id").Unique().Immutable().
+			Comment("The listing that triggers it, when the caller may read it.").Annotations(noInput),
+		edge.From("entity", MarketEntity.Type).Ref("measure_applications").Field("entity_id").Unique().Immutable().
+			Comment("The restricted entity.").Annotations(noInput),
+		edge.From("person", NaturalPerson.Type).Ref("measure_applications").Field("person_id").Unique().Immutable().
+			Comment("The restricted person.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Indexes of the MeasureApplication.
+func (MeasureApplication) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("list_entry_id", "lifted_on"), index.Fields("entity_id", "from_on"), index.Fields("person_id", "from_on")}
+}
+
+// Policy of the MeasureApplication: departments read it (it names persons); only the write
+// engine writes it.
+func (MeasureApplication) Policy() ent.Policy {
+	return registryPolicy(rule.RegistryOnly, rule.SystemOnly)
+}
+
+// Annotations of the MeasureApplication.
+func (MeasureApplication) Annotations() []schema.Annotation {
+	return append(listed("A joint-punishment measure applied to a subject through a listing (惩戒措施实施记录), with its dates."), entgql.MultiOrder())
 }

@@ -224,6 +224,8 @@ func (ListEntry) Edges() []ent.Edge {
 			Comment("Credit repair applications for it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("objections", Objection.Type).
 			Comment("Objections against it.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("measure_applications", MeasureApplication.Type).
+			Comment("Joint-punishment measures it triggered, with their dates.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 	}
 }
 

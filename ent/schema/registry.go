@@ -219,6 +219,8 @@ func (MarketEntity) Edges() []ent.Edge {
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
 		edge.To("service_provider", ServiceProvider.Type).Unique().
 			Comment("Its registration as a third-party service provider, if any.").Annotations(noInput),
+		edge.To("measure_applications", MeasureApplication.Type).
+			Comment("Joint-punishment measures applied to it, past and present.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 	)
 }
 
@@ -294,6 +296,8 @@ func (NaturalPerson) Edges() []ent.Edge {
 			Annotations(noInput),
 		edge.To("prior_notices", PriorNotice.Type).Comment("Prior notices served on the person before listing.").
 			Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("measure_applications", MeasureApplication.Type).
+			Comment("Joint-punishment measures applied to the person, past and present.").Annotations(noInput, entgql.Skip(entgql.SkipWhereInput)),
 	)
 }
 

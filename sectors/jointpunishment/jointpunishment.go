@@ -174,16 +174,16 @@ func matches(measures []*ent.JointPunishmentMeasure, rules []*ent.PublicityRule,
 		if !slices.Contains(m.ListTypes, string(l.ListType)) || !slices.Contains(m.Purposes, purpose) {
 			continue
 		}
-		if len(m.SubjectKinds) > 0 && !slices.Contains(m.SubjectKinds, kind) {
+		if !AppliesTo(m, kind) {
 			continue
 		}
 		if via != "SELF" && !slices.Contains(m.ExtendsToRoles, via) {
 			continue
 		}
 		r := Restriction{Measure: m, Purpose: purpose, Via: via, Entity: e, ListType: string(l.ListType),
-			DecisionNo: l.DecisionNo, ListedOn: l.ListedOn, Until: l.PlannedEndOn, Basis: m.LegalBasis}
-		if rule := publicity.ListRule(rules, string(l.ListType), l.ListedOn); rule != nil && rule.Basis != "" {
-			r.Basis = rule.Basis + "；" + m.LegalBasis
+			DecisionNo: l.DecisionNo, ListedOn: l.ListedOn, Until: l.PlannedEndOn, Basis: Basis(rules, string(l.ListType), l.ListedOn, m)}
+		if l.MeasuresEndOn != nil {
+			r.Until = l.MeasuresEndOn
 		}
 		if l.Edges.Department != nil {
 			r.Department = l.Edges.Department.Name

@@ -1,0 +1,108 @@
+package ledger
+
+import (
+	"context"
+
+	"entgo.io/ent"
+
+	"github.com/creditgraph/creditgraph/authz"
+	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
+)
+
+// The stored joint-punishment measure applications (domain.md §8) follow every change that
+// decides them, in the same transaction: a listing's, a role's at a listed entity (who held it
+// on the listing date) and a prior notice's (a reached person is restricted once notified).
+// Time alone changes them in one way — a notice's reply deadline passing — which the calendar
+// job covers (SyncNoticesDue); planned ends need nothing, the rows carry them.
+
+// listingMeasures syncs the applications of the listings a mutation changed.
+func (e *Engine) listingMeasures(next ent.Mutator) ent.Mutator {
+	return hook.ListEntryFunc(func(ctx context.Context, m *gen.ListEntryMutation) (ent.Value, error) {
+		var ids []int
+		if m.Op().Is(ent.OpUpdate) { // a bulk update: its rows, before it changes them
+			var err error
+			if ids, err = m.IDs(authz.AsSystem(ctx)); err != nil {
+				return nil, err
+			}
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		if l, ok := v.(*gen.ListEntry); ok {
+			ids = append(ids, l.ID)
+		}
+		return v, jointpunishment.Sync(ctx, m.Client(), e.today(), ids...)
+	})
+}
+
+// roleMeasures syncs the applications of the listings of an entity whose roles changed.
+func (e *Engine) roleMeasures(next ent.Mutator) ent.Mutator {
+	return hook.EntityRoleFunc(func(ctx context.Context, m *gen.EntityRoleMutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		r, ok := v.(*gen.EntityRole)
+		if !ok {
+			return v, nil
+		}
+		ids, err := m.Client().ListEntry.Query().Where(listentry.EntityID(r.EntityID)).IDs(authz.AsSystem(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return v, jointpunishment.Sync(ctx, m.Client(), e.today(), ids...)
+	})
+}
+
+// noticeMeasures syncs the applications of the listings a changed prior notice may complete.
+func (e *Engine) noticeMeasures(next ent.Mutator) ent.Mutator {
+	return hook.PriorNoticeFunc(func(ctx context.Context, m *gen.PriorNoticeMutation) (ent.Value, error) {
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		n, ok := v.(*gen.PriorNotice)
+		if !ok {
+			return v, nil
+		}
+		return v, e.syncPersons(ctx, m.Client(), n.PersonID)
+	})
+}
+
+// syncPersons syncs the listings that may reach the persons: their own and those of every
+// entity where they held a role.
+func (e *Engine) syncPersons(ctx context.Context, c *gen.Client, persons ...int) error {
+	if len(persons) == 0 {
+		return nil
+	}
+	ctx = authz.AsSystem(ctx)
+	entities, err := c.EntityRole.Query().Where(entityrole.PersonIDIn(persons...)).Unique(true).
+		Select(entityrole.FieldEntityID).Ints(ctx)
+	if err != nil {
+		return err
+	}
+	ids, err := c.ListEntry.Query().Where(listentry.Or(listentry.PersonIDIn(persons...), listentry.EntityIDIn(entities...))).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	return jointpunishment.Sync(ctx, c, e.today(), ids...)
+}
+
+// SyncNoticesDue syncs the listings of the persons whose prior notices' reply deadlines ended
+// in the week before today without a handled reply: from today those notices are complete. A
+// week, so that a server down for a few days catches up; syncing twice changes nothing.
+func (e *Engine) SyncNoticesDue(ctx context.Context, c *gen.Client) error {
+	today := e.today()
+	persons, err := c.PriorNotice.Query().Where(priornotice.ReplyDeadlineGTE(today.AddDate(0, 0, -8)), priornotice.ReplyDeadlineLT(today)).
+		Select(priornotice.FieldPersonID).Ints(authz.AsSystem(ctx))
+	if err != nil {
+		return err
+	}
+	return e.syncPersons(ctx, c, persons...)
+}
