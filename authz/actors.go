@@ -25,8 +25,18 @@ const (
 	Filer Actor = "FILER"
 )
 
-// May reports whether the viewer acts as actor for a record of sector.
-func May(v *Viewer, actor Actor, sector vocab.Sector) bool {
+// Owner is the department that made a record (谁认定): its sector and its Department code.
+type Owner struct {
+	Sector     vocab.Sector
+	Department string
+}
+
+// Handles reports whether the viewer acts for department dep: a token of one unit for that
+// unit only, a sector-wide token for every department of its sector.
+func (v *Viewer) Handles(dep string) bool { return v != nil && (v.Unit == "" || v.Unit == dep) }
+
+// May reports whether the viewer acts as actor for a record made by o.
+func May(v *Viewer, actor Actor, o Owner) bool {
 	if v == nil || v.Perms == nil {
 		return false
 	}
@@ -35,13 +45,13 @@ func May(v *Viewer, actor Actor, sector vocab.Sector) bool {
 	case CreditOffice:
 		return p.System || p.ManagePolicy
 	case Applicant, Determining:
-		return p.CanWrite(sector)
+		return p.CanWrite(o.Sector) && v.Handles(o.Department)
 	case InitialReviewer:
-		return p.CanWrite(sector) && !p.CanDecide(sector)
+		return p.CanWrite(o.Sector) && !p.CanDecide(o.Sector) && v.Handles(o.Department)
 	case Decider:
-		return p.CanWrite(sector) && p.CanDecide(sector)
+		return p.CanWrite(o.Sector) && p.CanDecide(o.Sector) && v.Handles(o.Department)
 	case Filer:
-		return p.System || p.ManagePolicy || p.CanWrite(sector)
+		return p.System || p.ManagePolicy || p.CanWrite(o.Sector) && v.Handles(o.Department)
 	}
 	return false
 }

@@ -129,7 +129,11 @@ type Viewer struct {
 	TokenName  string // "public" without a token
 	Role       string // role the token was issued with
 	Department string // department code of the token
-	Perms      *Permissions
+	// Unit is a clerk's or supervisor's own department (a Department code) when the token
+	// belongs to one: it writes only that department's records and handles only its repairs
+	// and objections. Empty for the whole sector.
+	Unit  string
+	Perms *Permissions
 
 	mu      sync.Mutex // resolvers run concurrently
 	reveals map[string]int

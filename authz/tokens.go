@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/apitoken"
+	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -36,6 +37,7 @@ type IssueRequest struct {
 	Department string   // department code
 	Role       string   // one of Roles, not public
 	Scope      []string // auditors: departments (or "*"); default the token's department
+	Unit       string   // clerks and supervisors: their own Department code in the sector; "" for all
 	Expires    time.Duration
 }
 
@@ -53,6 +55,9 @@ func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, erro
 	if err := t.validate(req); err != nil {
 		return "", err
 	}
+	if err := t.validateUnit(ctx, req); err != nil {
+		return "", err
+	}
 	domains := bindingDomains(req)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -60,7 +65,7 @@ func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, erro
 	}
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	create := t.Client.APIToken.Create().SetName(req.Name).SetSecretHash(hashSecret(secret)).
-		SetRole(req.Role).SetDepartment(req.Department).SetScope(domains)
+		SetRole(req.Role).SetDepartment(req.Department).SetScope(domains).SetUnit(req.Unit)
 	if req.Expires > 0 {
 		create.SetExpiresAt(t.now().Add(req.Expires))
 	}
@@ -105,6 +110,28 @@ func (t TokenService) validate(req IssueRequest) error {
 		if _, err := SectorOf(s); err != nil {
 			return derrors.Field("scope", "%s", err)
 		}
+	}
+	return nil
+}
+
+// validateUnit checks a token's unit: only clerks and supervisors take one, and it must be a
+// department of the token's sector.
+func (t TokenService) validateUnit(ctx context.Context, req IssueRequest) error {
+	if req.Unit == "" {
+		return nil
+	}
+	if req.Role != RoleClerk && req.Role != RoleSupervisor {
+		return derrors.Field("unit", "only clerk and supervisor tokens belong to one department")
+	}
+	dep, err := t.Client.Department.Query().Where(department.Code(req.Unit)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return derrors.Field("unit", "no department with code %q", req.Unit)
+	}
+	if err != nil {
+		return err
+	}
+	if DepartmentCode(dep.Sector) != req.Department {
+		return derrors.Field("unit", "department %s is not of the %s sector", req.Unit, req.Department)
 	}
 	return nil
 }
@@ -179,7 +206,7 @@ func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer,
 	if err := t.Authorizer.Known(ctx, sub); err != nil {
 		return nil, fmt.Errorf("%w: loading the policy: %w", derrors.Unavailable, err)
 	}
-	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Perms: t.Authorizer.Permissions(sub)}, nil
+	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Unit: tok.Unit, Perms: t.Authorizer.Permissions(sub)}, nil
 }
 
 // Middleware authenticates every request and puts its Viewer in the context. It decides

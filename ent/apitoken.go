@@ -26,6 +26,8 @@ type APIToken struct {
 	Role string `json:"role,omitempty"`
 	// Department code the token was issued for.
 	Department string `json:"department,omitempty"`
+	// A clerk's or supervisor's own department within its sector (a Department code, e.g. market-320500): its records are the only ones it writes and the only repairs and objections it handles (谁认定、谁修复). Empty: every department of the sector.
+	Unit string `json:"unit,omitempty"`
 	// Departments an auditor token is scoped to; * for all.
 	Scope []string `json:"scope,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
@@ -46,7 +48,7 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case apitoken.FieldID:
 			values[i] = new(sql.NullInt64)
-		case apitoken.FieldName, apitoken.FieldSecretHash, apitoken.FieldRole, apitoken.FieldDepartment:
+		case apitoken.FieldName, apitoken.FieldSecretHash, apitoken.FieldRole, apitoken.FieldDepartment, apitoken.FieldUnit:
 			values[i] = new(sql.NullString)
 		case apitoken.FieldCreatedAt, apitoken.FieldExpiresAt, apitoken.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
@@ -94,6 +96,12 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field department", values[i])
 			} else if value.Valid {
 				_m.Department = value.String
+			}
+		case apitoken.FieldUnit:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unit", values[i])
+			} else if value.Valid {
+				_m.Unit = value.String
 			}
 		case apitoken.FieldScope:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -169,6 +177,9 @@ func (_m *APIToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("department=")
 	builder.WriteString(_m.Department)
+	builder.WriteString(", ")
+	builder.WriteString("unit=")
+	builder.WriteString(_m.Unit)
 	builder.WriteString(", ")
 	builder.WriteString("scope=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Scope))

@@ -46,6 +46,20 @@ func (_c *APITokenCreate) SetDepartment(v string) *APITokenCreate {
 	return _c
 }
 
+// SetUnit sets the "unit" field.
+func (_c *APITokenCreate) SetUnit(v string) *APITokenCreate {
+	_c.mutation.SetUnit(v)
+	return _c
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableUnit(v *string) *APITokenCreate {
+	if v != nil {
+		_c.SetUnit(*v)
+	}
+	return _c
+}
+
 // SetScope sets the "scope" field.
 func (_c *APITokenCreate) SetScope(v []string) *APITokenCreate {
 	_c.mutation.SetScope(v)
@@ -175,6 +189,11 @@ func (_c *APITokenCreate) check() error {
 			return &ValidationError{Name: "department", err: fmt.Errorf(`ent: validator failed for field "APIToken.department": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Unit(); ok {
+		if err := apitoken.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "APIToken.unit": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "APIToken.created_at"`)}
 	}
@@ -220,6 +239,10 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Department(); ok {
 		_spec.SetField(apitoken.FieldDepartment, field.TypeString, value)
 		_node.Department = value
+	}
+	if value, ok := _c.mutation.Unit(); ok {
+		_spec.SetField(apitoken.FieldUnit, field.TypeString, value)
+		_node.Unit = value
 	}
 	if value, ok := _c.mutation.Scope(); ok {
 		_spec.SetField(apitoken.FieldScope, field.TypeJSON, value)
@@ -334,6 +357,24 @@ func (u *APITokenUpsert) SetDepartment(v string) *APITokenUpsert {
 // UpdateDepartment sets the "department" field to the value that was provided on create.
 func (u *APITokenUpsert) UpdateDepartment() *APITokenUpsert {
 	u.SetExcluded(apitoken.FieldDepartment)
+	return u
+}
+
+// SetUnit sets the "unit" field.
+func (u *APITokenUpsert) SetUnit(v string) *APITokenUpsert {
+	u.Set(apitoken.FieldUnit, v)
+	return u
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *APITokenUpsert) UpdateUnit() *APITokenUpsert {
+	u.SetExcluded(apitoken.FieldUnit)
+	return u
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (u *APITokenUpsert) ClearUnit() *APITokenUpsert {
+	u.SetNull(apitoken.FieldUnit)
 	return u
 }
 
@@ -489,6 +530,27 @@ func (u *APITokenUpsertOne) SetDepartment(v string) *APITokenUpsertOne {
 func (u *APITokenUpsertOne) UpdateDepartment() *APITokenUpsertOne {
 	return u.Update(func(s *APITokenUpsert) {
 		s.UpdateDepartment()
+	})
+}
+
+// SetUnit sets the "unit" field.
+func (u *APITokenUpsertOne) SetUnit(v string) *APITokenUpsertOne {
+	return u.Update(func(s *APITokenUpsert) {
+		s.SetUnit(v)
+	})
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *APITokenUpsertOne) UpdateUnit() *APITokenUpsertOne {
+	return u.Update(func(s *APITokenUpsert) {
+		s.UpdateUnit()
+	})
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (u *APITokenUpsertOne) ClearUnit() *APITokenUpsertOne {
+	return u.Update(func(s *APITokenUpsert) {
+		s.ClearUnit()
 	})
 }
 
@@ -819,6 +881,27 @@ func (u *APITokenUpsertBulk) SetDepartment(v string) *APITokenUpsertBulk {
 func (u *APITokenUpsertBulk) UpdateDepartment() *APITokenUpsertBulk {
 	return u.Update(func(s *APITokenUpsert) {
 		s.UpdateDepartment()
+	})
+}
+
+// SetUnit sets the "unit" field.
+func (u *APITokenUpsertBulk) SetUnit(v string) *APITokenUpsertBulk {
+	return u.Update(func(s *APITokenUpsert) {
+		s.SetUnit(v)
+	})
+}
+
+// UpdateUnit sets the "unit" field to the value that was provided on create.
+func (u *APITokenUpsertBulk) UpdateUnit() *APITokenUpsertBulk {
+	return u.Update(func(s *APITokenUpsert) {
+		s.UpdateUnit()
+	})
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (u *APITokenUpsertBulk) ClearUnit() *APITokenUpsertBulk {
+	return u.Update(func(s *APITokenUpsert) {
+		s.ClearUnit()
 	})
 }
 

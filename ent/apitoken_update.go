@@ -85,6 +85,26 @@ func (_u *APITokenUpdate) SetNillableDepartment(v *string) *APITokenUpdate {
 	return _u
 }
 
+// SetUnit sets the "unit" field.
+func (_u *APITokenUpdate) SetUnit(v string) *APITokenUpdate {
+	_u.mutation.SetUnit(v)
+	return _u
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_u *APITokenUpdate) SetNillableUnit(v *string) *APITokenUpdate {
+	if v != nil {
+		_u.SetUnit(*v)
+	}
+	return _u
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (_u *APITokenUpdate) ClearUnit() *APITokenUpdate {
+	_u.mutation.ClearUnit()
+	return _u
+}
+
 // SetScope sets the "scope" field.
 func (_u *APITokenUpdate) SetScope(v []string) *APITokenUpdate {
 	_u.mutation.SetScope(v)
@@ -197,6 +217,11 @@ func (_u *APITokenUpdate) check() error {
 			return &ValidationError{Name: "department", err: fmt.Errorf(`ent: validator failed for field "APIToken.department": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Unit(); ok {
+		if err := apitoken.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "APIToken.unit": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -223,6 +248,12 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Department(); ok {
 		_spec.SetField(apitoken.FieldDepartment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Unit(); ok {
+		_spec.SetField(apitoken.FieldUnit, field.TypeString, value)
+	}
+	if _u.mutation.UnitCleared() {
+		_spec.ClearField(apitoken.FieldUnit, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scope(); ok {
 		_spec.SetField(apitoken.FieldScope, field.TypeJSON, value)
@@ -320,6 +351,26 @@ func (_u *APITokenUpdateOne) SetNillableDepartment(v *string) *APITokenUpdateOne
 	if v != nil {
 		_u.SetDepartment(*v)
 	}
+	return _u
+}
+
+// SetUnit sets the "unit" field.
+func (_u *APITokenUpdateOne) SetUnit(v string) *APITokenUpdateOne {
+	_u.mutation.SetUnit(v)
+	return _u
+}
+
+// SetNillableUnit sets the "unit" field if the given value is not nil.
+func (_u *APITokenUpdateOne) SetNillableUnit(v *string) *APITokenUpdateOne {
+	if v != nil {
+		_u.SetUnit(*v)
+	}
+	return _u
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (_u *APITokenUpdateOne) ClearUnit() *APITokenUpdateOne {
+	_u.mutation.ClearUnit()
 	return _u
 }
 
@@ -448,6 +499,11 @@ func (_u *APITokenUpdateOne) check() error {
 			return &ValidationError{Name: "department", err: fmt.Errorf(`ent: validator failed for field "APIToken.department": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Unit(); ok {
+		if err := apitoken.UnitValidator(v); err != nil {
+			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "APIToken.unit": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -491,6 +547,12 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if value, ok := _u.mutation.Department(); ok {
 		_spec.SetField(apitoken.FieldDepartment, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Unit(); ok {
+		_spec.SetField(apitoken.FieldUnit, field.TypeString, value)
+	}
+	if _u.mutation.UnitCleared() {
+		_spec.ClearField(apitoken.FieldUnit, field.TypeString)
 	}
 	if value, ok := _u.mutation.Scope(); ok {
 		_spec.SetField(apitoken.FieldScope, field.TypeJSON, value)

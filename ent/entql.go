@@ -60,6 +60,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			apitoken.FieldSecretHash: {Type: field.TypeString, Column: apitoken.FieldSecretHash},
 			apitoken.FieldRole:       {Type: field.TypeString, Column: apitoken.FieldRole},
 			apitoken.FieldDepartment: {Type: field.TypeString, Column: apitoken.FieldDepartment},
+			apitoken.FieldUnit:       {Type: field.TypeString, Column: apitoken.FieldUnit},
 			apitoken.FieldScope:      {Type: field.TypeJSON, Column: apitoken.FieldScope},
 			apitoken.FieldCreatedAt:  {Type: field.TypeTime, Column: apitoken.FieldCreatedAt},
 			apitoken.FieldExpiresAt:  {Type: field.TypeTime, Column: apitoken.FieldExpiresAt},
@@ -1953,6 +1954,11 @@ func (f *APITokenFilter) WhereRole(p entql.StringP) {
 // WhereDepartment applies the entql string predicate on the department field.
 func (f *APITokenFilter) WhereDepartment(p entql.StringP) {
 	f.Where(p.Field(apitoken.FieldDepartment))
+}
+
+// WhereUnit applies the entql string predicate on the unit field.
+func (f *APITokenFilter) WhereUnit(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldUnit))
 }
 
 // WhereScope applies the entql json.RawMessage predicate on the scope field.

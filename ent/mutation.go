@@ -99,6 +99,7 @@ type APITokenMutation struct {
 	secret_hash   *string
 	role          *string
 	department    *string
+	unit          *string
 	scope         *[]string
 	appendscope   []string
 	created_at    *time.Time
@@ -352,6 +353,55 @@ func (m *APITokenMutation) ResetDepartment() {
 	m.department = nil
 }
 
+// SetUnit sets the "unit" field.
+func (m *APITokenMutation) SetUnit(s string) {
+	m.unit = &s
+}
+
+// Unit returns the value of the "unit" field in the mutation.
+func (m *APITokenMutation) Unit() (r string, exists bool) {
+	v := m.unit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnit returns the old "unit" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldUnit(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnit: %w", err)
+	}
+	return oldValue.Unit, nil
+}
+
+// ClearUnit clears the value of the "unit" field.
+func (m *APITokenMutation) ClearUnit() {
+	m.unit = nil
+	m.clearedFields[apitoken.FieldUnit] = struct{}{}
+}
+
+// UnitCleared returns if the "unit" field was cleared in this mutation.
+func (m *APITokenMutation) UnitCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldUnit]
+	return ok
+}
+
+// ResetUnit resets all changes to the "unit" field.
+func (m *APITokenMutation) ResetUnit() {
+	m.unit = nil
+	delete(m.clearedFields, apitoken.FieldUnit)
+}
+
 // SetScope sets the "scope" field.
 func (m *APITokenMutation) SetScope(s []string) {
 	m.scope = &s
@@ -585,7 +635,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.name != nil {
 		fields = append(fields, apitoken.FieldName)
 	}
@@ -597,6 +647,9 @@ func (m *APITokenMutation) Fields() []string {
 	}
 	if m.department != nil {
 		fields = append(fields, apitoken.FieldDepartment)
+	}
+	if m.unit != nil {
+		fields = append(fields, apitoken.FieldUnit)
 	}
 	if m.scope != nil {
 		fields = append(fields, apitoken.FieldScope)
@@ -626,6 +679,8 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.Role()
 	case apitoken.FieldDepartment:
 		return m.Department()
+	case apitoken.FieldUnit:
+		return m.Unit()
 	case apitoken.FieldScope:
 		return m.Scope()
 	case apitoken.FieldCreatedAt:
@@ -651,6 +706,8 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldRole(ctx)
 	case apitoken.FieldDepartment:
 		return m.OldDepartment(ctx)
+	case apitoken.FieldUnit:
+		return m.OldUnit(ctx)
 	case apitoken.FieldScope:
 		return m.OldScope(ctx)
 	case apitoken.FieldCreatedAt:
@@ -695,6 +752,13 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDepartment(v)
+		return nil
+	case apitoken.FieldUnit:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnit(v)
 		return nil
 	case apitoken.FieldScope:
 		v, ok := value.([]string)
@@ -754,6 +818,9 @@ func (m *APITokenMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *APITokenMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(apitoken.FieldUnit) {
+		fields = append(fields, apitoken.FieldUnit)
+	}
 	if m.FieldCleared(apitoken.FieldScope) {
 		fields = append(fields, apitoken.FieldScope)
 	}
@@ -777,6 +844,9 @@ func (m *APITokenMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *APITokenMutation) ClearField(name string) error {
 	switch name {
+	case apitoken.FieldUnit:
+		m.ClearUnit()
+		return nil
 	case apitoken.FieldScope:
 		m.ClearScope()
 		return nil
@@ -805,6 +875,9 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldDepartment:
 		m.ResetDepartment()
+		return nil
+	case apitoken.FieldUnit:
+		m.ResetUnit()
 		return nil
 	case apitoken.FieldScope:
 		m.ResetScope()

@@ -9,7 +9,6 @@ import (
 
 	"entgo.io/ent"
 
-	"github.com/creditgraph/creditgraph/authz"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -55,6 +54,37 @@ func createApplication(t *testing.T, env *testEnv, s repairSetup, extra map[stri
 		t.Fatalf("a new application is %s", out.CreateRepairApplication.State)
 	}
 	return out.CreateRepairApplication.ID
+}
+
+// A repair application goes to the department that made the record (谁认定、谁修复, domain.md
+// §5.2): one naming another department — even of the same sector — is refused by field and not
+// stored; a token of one city's bureau records and changes only its own bureau's records.
+func TestRepairGoesToTheDeterminingDepartment(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		s := setupRepair(t, env, "DD-1")
+		before := env.count("repair_applications", "")
+		const create = `mutation($in: CreateRepairApplicationInput!) { createRepairApplication(input: $in) { id } }`
+		in := map[string]any{"penaltyID": s.penaltyID, "commitmentID": s.commitmentID, "obligationsFulfilled": true, "materials": "材料"}
+		for _, dep := range []string{"market-320100", "market-320000"} {
+			in["departmentID"] = env.departmentID(dep)
+			got := env.as("demo-market-clerk").wantError(create, map[string]any{"in": in}, "BAD_USER_INPUT", "departmentID")
+			if !strings.Contains(got.Message, "market-320500") {
+				t.Errorf("refusal %q does not name the record's department", got.Message)
+			}
+		}
+		if n := env.count("repair_applications", ""); n != before {
+			t.Errorf("%d applications stored by refused requests", n-before)
+		}
+		update := `mutation($id: ID!) { updateAdministrativePenalty(id: $id, input: {remark: "更正"}) { id } }`
+		env.as("demo-market-nanjing-clerk").wantError(update, map[string]any{"id": s.penaltyID}, "FORBIDDEN", "")
+		env.as("demo-market-nanjing-clerk").wantError(createPenaltyQ, penaltyInput(env, "market-320500", "DD-2"), "FORBIDDEN", "")
+		env.as("demo-market-nanjing-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320100", "DD-3"), nil)
+		env.as("demo-market-suzhou-supervisor").mustData(update, map[string]any{"id": s.penaltyID}, nil)
+		if n := env.count("administrative_penalties", "source_record_id = 'DD-2'"); n != 0 {
+			t.Error("the refused penalty was stored")
+		}
+	})
 }
 
 // A repair runs from submission to completion with the right role at each step; the record
@@ -226,15 +256,11 @@ func TestRepairCompletionIsAtomic(t *testing.T) {
 
 // 谁认定、谁修复 and separation of duties (domain.md §5.2, §5.3): the applicant, the acceptor,
 // the initial reviewer and the decider are four different people; the decision is taken by
-// the determining sector's role above the initial reviewer; another sector cannot act at all.
+// the determining department's role above the initial reviewer — Suzhou's bureau for Suzhou's
+// penalty, not Nanjing's bureau of the same sector; another sector cannot act at all.
 func TestRepairSeparatesDuties(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 5)
-		secret, err := env.tokens.Issue(context.Background(), authz.IssueRequest{Name: "market-supervisor-2", Role: authz.RoleSupervisor, Department: "market"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		env.secrets["market-supervisor-2"] = secret
 		s := setupRepair(t, env, "SD-1")
 		app := createApplication(t, env, s, nil)
 		sup, co, reviewer := env.as("demo-market-supervisor"), env.as("demo-credit-office"), env.as("demo-market-reviewer")
@@ -258,7 +284,11 @@ func TestRepairSeparatesDuties(t *testing.T) {
 			t.Errorf("refusal %q does not say why", got.Message)
 		}
 		env.as("demo-labour-supervisor").wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "NOT_FOUND", "")
-		mustMove(env.as("market-supervisor-2"), "APPROVED")
+		got = env.as("demo-market-nanjing-supervisor").wantError(transition, map[string]any{"id": app, "to": "APPROVED"}, "FORBIDDEN", "")
+		if !strings.Contains(got.Message, "market-320500") {
+			t.Errorf("refusal %q does not name the determining department", got.Message)
+		}
+		mustMove(env.as("demo-market-suzhou-supervisor"), "APPROVED")
 		var n int
 		if err := env.db.SQL.QueryRow("SELECT COUNT(DISTINCT actor) FROM repair_transitions WHERE to_state IN ('SUBMITTED', 'ACCEPTED', 'INITIAL_APPROVED', 'APPROVED')").Scan(&n); err != nil {
 			t.Fatal(err)

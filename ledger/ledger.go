@@ -57,7 +57,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.CreditScoreEvent.Use(once(finders.scoreEvent), e.record(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), e.scoreEventEffects)
 	c.GovernmentIntegrityRecord.Use(e.governmentRecord)
 	c.PriorNotice.Use(e.priorNotice, e.noticeMeasures)
-	c.RepairApplication.Use(oneRecord)
+	c.RepairApplication.Use(oneRecord, repairDepartment)
 	c.Objection.Use(oneRecord)
 }
 

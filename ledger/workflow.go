@@ -74,6 +74,42 @@ func oneRecord(next ent.Mutator) ent.Mutator {
 	})
 }
 
+// repairDepartment sends a repair application to the department that made the record (谁认定、
+// 谁修复, domain.md §5.2): the department an application names must be the record's, or it
+// is refused, naming it.
+func repairDepartment(next ent.Mutator) ent.Mutator {
+	return hook.RepairApplicationFunc(func(ctx context.Context, m *gen.RepairApplicationMutation) (ent.Value, error) {
+		depID, ok := m.DepartmentID()
+		if !m.Op().Is(ent.OpCreate) || !ok {
+			return next.Mutate(ctx, m)
+		}
+		// The record as the caller sees it: one hidden from the caller is reported as missing
+		// further on, not described here.
+		var owner int
+		if id, ok := m.PenaltyID(); ok {
+			p, err := m.Client().AdministrativePenalty.Get(ctx, id)
+			if err != nil {
+				return next.Mutate(ctx, m) // the privacy rules and the schema report it
+			}
+			owner = p.DepartmentID
+		} else if id, ok := m.ListEntryID(); ok {
+			l, err := m.Client().ListEntry.Get(ctx, id)
+			if err != nil {
+				return next.Mutate(ctx, m)
+			}
+			owner = l.DepartmentID
+		}
+		if owner != 0 && owner != depID {
+			d, err := m.Client().Department.Get(authz.AsSystem(ctx), owner)
+			if err != nil {
+				return nil, err
+			}
+			return nil, derrors.Field("departmentID", "the record was made by %s (%s); its repair goes to that department", d.Name, d.Code)
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
 // commitmentBreach records a breach: when a commitment becomes BREACHED, a COMMITMENT_BREACH
 // entry of the commitment's sector is listed for its subject (which takes the subject out of
 // notify-and-commit approvals and caps its tier), in the same transaction.

@@ -350,11 +350,13 @@ type DemoToken struct {
 	Name       string `json:"name"`
 	Role       string `json:"role"`
 	Department string `json:"department"`
+	Unit       string `json:"unit,omitempty"`
 	Token      string `json:"token"`
 }
 
-// DemoTokens issues one token per demo role: the credit office, a supervisor and a clerk of
-// each sector department, an auditor scoped to market supervision and one scoped to all.
+// DemoTokens issues one token per demo role: the credit office, a supervisor and two clerks of
+// each sector, three of two cities' market bureaus (Suzhou, Nanjing), an auditor scoped to market
+// supervision and one scoped to all.
 func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error) {
 	reqs := []authz.IssueRequest{{Name: "demo-credit-office", Role: authz.RoleCreditOffice, Department: "credit_office"}}
 	for _, d := range []string{"environment", "labour", "transport", "market"} {
@@ -364,6 +366,12 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 			// a second clerk: a repair's initial review is taken by someone other than its applicant
 			authz.IssueRequest{Name: "demo-" + d + "-reviewer", Role: authz.RoleClerk, Department: d})
 	}
+	// Tokens of one city's market-supervision bureau: each handles only its own bureau's records,
+	// repairs and objections (谁认定、谁修复).
+	reqs = append(reqs,
+		authz.IssueRequest{Name: "demo-market-suzhou-supervisor", Role: authz.RoleSupervisor, Department: "market", Unit: "market-320500"},
+		authz.IssueRequest{Name: "demo-market-nanjing-supervisor", Role: authz.RoleSupervisor, Department: "market", Unit: "market-320100"},
+		authz.IssueRequest{Name: "demo-market-nanjing-clerk", Role: authz.RoleClerk, Department: "market", Unit: "market-320100"})
 	reqs = append(reqs,
 		authz.IssueRequest{Name: "demo-auditor-market", Role: authz.RoleAuditor, Department: "market", Scope: []string{"market"}},
 		authz.IssueRequest{Name: "demo-auditor-all", Role: authz.RoleAuditor, Department: "credit_office", Scope: []string{"all"}})
@@ -373,7 +381,7 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 		if err != nil {
 			return nil, fmt.Errorf("issuing %s: %w", r.Name, err)
 		}
-		out = append(out, DemoToken{Name: r.Name, Role: r.Role, Department: r.Department, Token: secret})
+		out = append(out, DemoToken{Name: r.Name, Role: r.Role, Department: r.Department, Unit: r.Unit, Token: secret})
 	}
 	return out, nil
 }

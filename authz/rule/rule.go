@@ -146,11 +146,45 @@ func WriteRecords(lists bool) privacy.MutationRule {
 		default:
 			return forbidden("bulk changes of records are not allowed")
 		}
-		if p.CanWrite(sector) || lists && p.ManageLists {
+		switch {
+		case p.CanWrite(sector):
+			if err := inUnit(ctx, m); err != nil {
+				return err
+			}
+			return privacy.Skip
+		case lists && p.ManageLists:
 			return privacy.Skip
 		}
 		return forbidden("%s may not record or change %s records", p.Subject, authz.DepartmentCode(sector))
 	})
+}
+
+// inUnit refuses a write by a token of one department (its unit) to a record of another
+// department of its sector (谁认定: a bureau records and corrects its own decisions).
+func inUnit(ctx context.Context, m recordMutation) error {
+	v := authz.FromContext(ctx)
+	if v == nil || v.Unit == "" {
+		return nil
+	}
+	depID, ok := m.DepartmentID()
+	if !ok {
+		old, err := m.OldField(ctx, "department_id")
+		if err != nil {
+			return err
+		}
+		depID = old.(int)
+	}
+	dep, err := m.Client().Department.Get(authz.AsSystem(ctx), depID)
+	if gen.IsNotFound(err) {
+		return nil // reported as bad input by the write engine
+	}
+	if err != nil {
+		return err
+	}
+	if !v.Handles(dep.Code) {
+		return forbidden("%s records and changes only the records of %s, not of %s", v.TokenName, v.Unit, dep.Code)
+	}
+	return nil
 }
 
 // FilterWorkflow shows workflow documents tied to a department — repair applications,

@@ -84,9 +84,9 @@ type config struct {
 	debugAddr           string
 	batch               int
 	// token subcommands
-	name, department, role, scope string
-	expires                       time.Duration
-	due                           bool
+	name, department, role, scope, unit string
+	expires                             time.Duration
+	due                                 bool
 }
 
 func env(name, def string) string {
@@ -129,6 +129,7 @@ func parse(cmd string, args []string) (config, error) {
 		fs.StringVar(&c.department, "department", "", "department code: environment, labour, transport, market, credit_office")
 		fs.StringVar(&c.role, "role", "", "role: credit_office, supervisor, clerk, auditor")
 		fs.StringVar(&c.scope, "scope", "", "auditors: comma-separated departments, or all (default: --department)")
+		fs.StringVar(&c.unit, "unit", "", "clerks and supervisors: their own department within the sector (a department code, e.g. market-320500); default the whole sector")
 		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; leave it out for a token that does not expire")
 	case "token revoke":
 		fs.StringVar(&c.name, "name", "", "name of the token to revoke")
@@ -222,7 +223,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		logger.Info("evaluations recomputed", "entities", n)
 		return nil
 	case "token issue":
-		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires}
+		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires, Unit: cfg.unit}
 		if cfg.scope != "" {
 			req.Scope = strings.Split(cfg.scope, ",")
 		}

@@ -103,7 +103,7 @@ func TestServeAnswersOnAFreshDatabase(t *testing.T) {
 			t.Errorf("token %s: %d %s", tok.Name, res.StatusCode, b)
 		}
 	}
-	if roles["credit_office"] != 1 || roles["supervisor"] != 4 || roles["clerk"] != 8 || roles["auditor"] != 2 {
+	if roles["credit_office"] != 1 || roles["supervisor"] != 6 || roles["clerk"] != 9 || roles["auditor"] != 2 {
 		t.Errorf("demo tokens per role = %v", roles)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "creditgraph.db")); err != nil {

@@ -22,6 +22,8 @@ const (
 	FieldRole = "role"
 	// FieldDepartment holds the string denoting the department field in the database.
 	FieldDepartment = "department"
+	// FieldUnit holds the string denoting the unit field in the database.
+	FieldUnit = "unit"
 	// FieldScope holds the string denoting the scope field in the database.
 	FieldScope = "scope"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
@@ -41,6 +43,7 @@ var Columns = []string{
 	FieldSecretHash,
 	FieldRole,
 	FieldDepartment,
+	FieldUnit,
 	FieldScope,
 	FieldCreatedAt,
 	FieldExpiresAt,
@@ -73,6 +76,8 @@ var (
 	RoleValidator func(string) error
 	// DepartmentValidator is a validator for the "department" field. It is called by the builders before save.
 	DepartmentValidator func(string) error
+	// UnitValidator is a validator for the "unit" field. It is called by the builders before save.
+	UnitValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
@@ -103,6 +108,11 @@ func ByRole(opts ...sql.OrderTermOption) OrderOption {
 // ByDepartment orders the results by the department field.
 func ByDepartment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDepartment, opts...).ToFunc()
+}
+
+// ByUnit orders the results by the unit field.
+func ByUnit(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnit, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

@@ -16,6 +16,7 @@ var (
 		{Name: "secret_hash", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "role", Type: field.TypeString, Size: 32},
 		{Name: "department", Type: field.TypeString, Size: 32},
+		{Name: "unit", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "scope", Type: field.TypeJSON, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},

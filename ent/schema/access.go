@@ -27,6 +27,8 @@ func (APIToken) Fields() []ent.Field {
 		field.String("secret_hash").Unique().Sensitive().MaxLen(64).Comment("SHA-256 of the secret, hex."),
 		field.String("role").NotEmpty().MaxLen(32).Comment("Role the token was issued with."),
 		field.String("department").NotEmpty().MaxLen(32).Comment("Department code the token was issued for."),
+		field.String("unit").Optional().MaxLen(64).
+			Comment("A clerk's or supervisor's own department within its sector (a Department code, e.g. market-320500): its records are the only ones it writes and the only repairs and objections it handles (谁认定、谁修复). Empty: every department of the sector."),
 		field.Strings("scope").Optional().Comment("Departments an auditor token is scoped to; * for all."),
 		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType),
 		field.Time("expires_at").Optional().Nillable().SchemaType(timeType).Comment("When it stops working; empty for never."),

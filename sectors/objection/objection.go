@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -130,7 +131,11 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 		return nil, err
 	}
 	v := actor(ctx)
-	if !authz.May(v, authz.Filer, rec.sector) {
+	owner, err := refdata.Owner(ctx, c, rec.departmentID)
+	if err != nil {
+		return nil, err
+	}
+	if !authz.May(v, authz.Filer, owner) {
 		return nil, fmt.Errorf("%w: objections are filed through the credit office or the record's sector", derrors.Forbidden)
 	}
 	if rec.underObj {
@@ -182,7 +187,11 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		return nil, err
 	}
 	v := actor(ctx)
-	if _, err := Transitions.Step("an objection", o.State, to, v, rec.sector, reason); err != nil {
+	owner, err := refdata.Owner(ctx, c, rec.departmentID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Transitions.Step("an objection", o.State, to, v, owner, reason); err != nil {
 		return nil, err
 	}
 	upd := c.Objection.UpdateOneID(id).SetState(to).SetDecisionReason(reason).

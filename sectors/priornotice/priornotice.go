@@ -98,7 +98,7 @@ func lock(ctx context.Context, c *ent.Client, id int) (*ent.PriorNotice, error) 
 	if n.Edges.Department == nil {
 		return nil, fmt.Errorf("%w: prior notice %d has no department", derrors.NotFound, id)
 	}
-	if !authz.May(authz.FromContext(ctx), authz.Determining, n.Edges.Department.Sector) {
+	if !authz.May(authz.FromContext(ctx), authz.Determining, authz.Owner{Sector: n.Edges.Department.Sector, Department: n.Edges.Department.Code}) {
 		return nil, fmt.Errorf("%w: a notice's reply is recorded and handled by the department that served it", derrors.Forbidden)
 	}
 	return n, nil

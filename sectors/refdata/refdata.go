@@ -107,3 +107,13 @@ func Scale(ctx context.Context, src Source, scale vocab.Scale, day time.Time) (v
 	}
 	return r.Params, nil
 }
+
+// Owner is the department with id as the maker of a record (谁认定): who may handle its repair
+// and objections.
+func Owner(ctx context.Context, c *ent.Client, id int) (authz.Owner, error) {
+	d, err := Department(ctx, Of(c), id)
+	if err != nil {
+		return authz.Owner{}, err
+	}
+	return authz.Owner{Sector: d.Sector, Department: d.Code}, nil
+}

@@ -102,13 +102,14 @@ func Next(s State) []State { return Transitions.Next(s) }
 
 // record is the penalty or listing an application is about.
 type record struct {
-	sector     vocab.Sector
-	status     vocab.RecordStatus
-	minEnd     *time.Time
-	repairable bool
-	entityID   int
-	personID   int
-	actOn      time.Time // the decision or listing date: when the conduct was determined
+	sector       vocab.Sector
+	departmentID int // the department that made it (谁认定)
+	status       vocab.RecordStatus
+	minEnd       *time.Time
+	repairable   bool
+	entityID     int
+	personID     int
+	actOn        time.Time // the decision or listing date: when the conduct was determined
 }
 
 func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (record, error) {
@@ -118,13 +119,13 @@ func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (recor
 		if err != nil {
 			return record{}, err
 		}
-		return record{p.Sector, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, nil
+		return record{p.Sector, p.DepartmentID, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, nil
 	}
 	l, err := c.ListEntry.Get(ctx, app.ListEntryID)
 	if err != nil {
 		return record{}, err
 	}
-	return record{l.Sector, l.Status, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, nil
+	return record{l.Sector, l.DepartmentID, l.Status, l.PublicityMinEnd, l.Repairable, l.EntityID, l.PersonID, l.ListedOn}, nil
 }
 
 // Transition moves an application to state to, if the current state allows it and the viewer
@@ -145,7 +146,11 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		return nil, err
 	}
 	v := authz.FromContext(ctx)
-	edge, err := Transitions.Step("a repair application", app.State, to, v, rec.sector, reason)
+	owner, err := refdata.Owner(ctx, c, rec.departmentID)
+	if err != nil {
+		return nil, err
+	}
+	edge, err := Transitions.Step("a repair application", app.State, to, v, owner, reason)
 	if err != nil {
 		return nil, err
 	}

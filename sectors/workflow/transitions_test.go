@@ -14,25 +14,31 @@ import (
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
-// Every transition of both workflows, tried by every demo role on a market record: allowed
-// exactly for its actor, FORBIDDEN for the others; a step the state does not allow is CONFLICT.
+// Every transition of both workflows, tried by every demo role on a record of Suzhou's market
+// bureau: allowed exactly for its actor — the determining department's steps for the sector's
+// tokens and Suzhou's, never for Nanjing's bureau of the same sector (谁认定、谁修复) —
+// FORBIDDEN for the others; a step the state does not allow is CONFLICT.
 func TestEveryTransitionPerRole(t *testing.T) {
 	authorizer := demoAuthorizer(t)
 	roles := []string{"demo-credit-office", "demo-market-clerk", "demo-market-reviewer", "demo-market-supervisor", "demo-labour-clerk",
-		"demo-labour-supervisor", "demo-auditor-all", "demo-auditor-market"}
+		"demo-labour-supervisor", "demo-auditor-all", "demo-auditor-market", "demo-market-suzhou-supervisor", "demo-market-nanjing-supervisor",
+		"demo-market-nanjing-clerk"}
+	units := map[string]string{"demo-market-suzhou-supervisor": "market-320500", "demo-market-nanjing-supervisor": "market-320100",
+		"demo-market-nanjing-clerk": "market-320100"}
 	viewer := func(name string) *authz.Viewer {
-		return &authz.Viewer{TokenName: name, Perms: authorizer.Permissions(authz.TokenSubject(name))}
+		return &authz.Viewer{TokenName: name, Unit: units[name], Perms: authorizer.Permissions(authz.TokenSubject(name))}
 	}
+	owner := authz.Owner{Sector: vocab.Market, Department: "market-320500"}
 	isActor := func(name string, a authz.Actor) bool {
 		switch a {
 		case authz.CreditOffice:
 			return name == "demo-credit-office"
 		case authz.Applicant, authz.Determining:
-			return name == "demo-market-clerk" || name == "demo-market-reviewer" || name == "demo-market-supervisor"
+			return name == "demo-market-clerk" || name == "demo-market-reviewer" || name == "demo-market-supervisor" || name == "demo-market-suzhou-supervisor"
 		case authz.InitialReviewer: // the market department's clerks (初审)
 			return name == "demo-market-clerk" || name == "demo-market-reviewer"
 		case authz.Decider: // the role above them in the market department (复审)
-			return name == "demo-market-supervisor"
+			return name == "demo-market-supervisor" || name == "demo-market-suzhou-supervisor"
 		}
 		return false
 	}
@@ -75,7 +81,7 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	}
 	repairStates := statesOf(rm)
 	check("repair", func(from, to string, v *authz.Viewer) error {
-		_, err := repair.Transitions.Step("a repair application", repair.State(from), repair.State(to), v, vocab.Market, "reason")
+		_, err := repair.Transitions.Step("a repair application", repair.State(from), repair.State(to), v, owner, "reason")
 		return err
 	}, rm, repairStates)
 	om := map[string][]workflow.Edge[string]{}
@@ -86,7 +92,7 @@ func TestEveryTransitionPerRole(t *testing.T) {
 	}
 	objectionStates := statesOf(om)
 	check("objection", func(from, to string, v *authz.Viewer) error {
-		_, err := objection.Transitions.Step("an objection", objection.State(from), objection.State(to), v, vocab.Market, "reason")
+		_, err := objection.Transitions.Step("an objection", objection.State(from), objection.State(to), v, owner, "reason")
 		return err
 	}, om, objectionStates)
 }

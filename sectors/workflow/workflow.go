@@ -39,14 +39,15 @@ func (m Machine[S]) Next(s S) []S {
 	return out
 }
 
-// Step checks a step from one state to another by the viewer, for a record of sector.
-func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, sector vocab.Sector, reason string) (Edge[S], error) {
+// Step checks a step from one state to another by the viewer, for a record made by owner.
+func (m Machine[S]) Step(what string, from, to S, v *authz.Viewer, owner authz.Owner, reason string) (Edge[S], error) {
 	for _, e := range m[from] {
 		if e.To != to {
 			continue
 		}
-		if !authz.May(v, e.Actor, sector) {
-			return e, fmt.Errorf("%w: %s to %s is for the %s", derrors.Forbidden, from, to, strings.ToLower(strings.ReplaceAll(string(e.Actor), "_", " ")))
+		if !authz.May(v, e.Actor, owner) {
+			return e, fmt.Errorf("%w: %s to %s is for the %s (of %s)", derrors.Forbidden, from, to,
+				strings.ToLower(strings.ReplaceAll(string(e.Actor), "_", " ")), owner.Department)
 		}
 		if e.Reason && strings.TrimSpace(reason) == "" {
 			return e, derrors.Field("reason", "a reason is required to move %s to %s", what, to)
