@@ -410,16 +410,28 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				in.Ratings = append(in.Ratings, evaluation.Rating{Scheme: scheme, Grade: grade, Sector: d.Sector})
 			}
 		}
+		// Whether the entity is listed, and on which list, is drawn first: its grades agree
+		// with it (listedGrades).
+		listType := ""
+		if x := r.Float64(); x < listedRate {
+			listType = "MS_ABNORMAL_OPERATION"
+			if x < seriousListRate {
+				listType = "MS_SERIOUS_ILLEGAL_DISHONEST"
+				if r.IntN(3) == 0 {
+					listType = "HR_WAGE_ARREARS"
+				}
+			}
+		}
 		// A rating in every sector: market risk class, environmental colour, labour grade,
 		// transport operator grade.
 		grade := pick([]string{"A", "A", "A", "A", "A", "A", "B", "B", "B", "C"})
 		if r.IntN(50) == 0 {
 			grade = "D"
 		}
-		rate(vocab.Market, "js-samr-risk", "MARKET_RISK_CLASS", grade, nil, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
+		rate(vocab.Market, "js-samr-risk", "MARKET_RISK_CLASS", gradeWhenListed(listType, "MARKET_RISK_CLASS", grade), nil, nil, "2026-06", l.o.AsOf.AddDate(0, 0, -29))
 		envScore := 9 + r.IntN(4) - r.IntN(8)
 		rate(vocab.Environment, "js-env-credit", "ENV_CREDIT_JS", string(environment.ColourOf(envCreditScale, envScore)), float64(envScore), nil, "ROLLING", daysAgo(1, 180))
-		rate(vocab.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"}), nil, nil, "2025",
+		rate(vocab.Labour, "js-hrss-grade", "LABOUR_INTEGRITY", gradeWhenListed(listType, "LABOUR_INTEGRITY", pick([]string{"A", "A", "A", "B", "B", "C"})), nil, nil, "2025",
 			time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 		trScore := 35 + r.IntN(66)
 		rate(vocab.Transport, "js-jt-credit", "TRANSPORT_OPERATOR_JS", transport.OperatorGrade(float64(trScore), transportPoints(trScore)),
@@ -469,16 +481,16 @@ func (l *loader) build(lo, hi int) *bulkBatch {
 				`["WARNING","FINE"]`, fmt.Sprintf("警告，罚款人民币%s万元", fine), fine, "ORDINARY", on, on.AddDate(1, 0, 0),
 				start, minEnd, deadline, repairable, ruleSet, d.Name, d.Uscc, d.Name, d.Uscc)...)
 		}
-		if x := r.Float64(); x < listedRate {
-			listType, s, sev := "MS_ABNORMAL_OPERATION", vocab.Market, vocab.General
+		if listType != "" {
+			s, sev := vocab.Market, vocab.General
 			reason, basis := "通过登记的住所或者经营场所无法联系", "《企业经营异常名录管理暂行办法》第四条"
-			if x < seriousListRate {
-				listType, s, sev = "MS_SERIOUS_ILLEGAL_DISHONEST", vocab.Market, vocab.Serious
+			switch listType {
+			case "MS_SERIOUS_ILLEGAL_DISHONEST":
+				sev = vocab.Serious
 				reason, basis = "列入经营异常名录届满3年仍未履行相关义务", "《市场监督管理严重违法失信名单管理办法》第十三条"
-				if r.IntN(3) == 0 {
-					listType, s = "HR_WAGE_ARREARS", vocab.Labour
-					reason, basis = "克扣、无故拖欠农民工工资达到认定拒不支付劳动报酬罪数额标准", "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"
-				}
+			case "HR_WAGE_ARREARS":
+				s, sev = vocab.Labour, vocab.Serious
+				reason, basis = "克扣、无故拖欠农民工工资达到认定拒不支付劳动报酬罪数额标准", "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"
 			}
 			d := l.dept(r, s, city)
 			on := daysAgo(10, 1000)

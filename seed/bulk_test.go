@@ -97,6 +97,7 @@ func TestBulkMatchesHooks(t *testing.T) {
 					p.PublicityRuleSet, again.PublicityMinEnd, again.PublicityDeadline, again.PublicityRuleSet)
 			}
 		}
+		plausible(t, c)
 		// Measure applications: the loaded rows are what the write engine stores for the
 		// loaded listings (deleted and synced again, the same rows come back).
 		apps := func() []string {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -404,11 +405,34 @@ func weightedCity(r *rand.Rand) int {
 	return 0
 }
 
-// countiesByCity lists the counties of each of today's 13 cities.
+// listedGrades are the sector grades a listed entity can have (domain.md §3.2, §3.4): on the
+// SAMR serious list it is high risk (D); on the abnormal-operations list at best higher risk
+// (C); on the wage-arrears list its labour grade is 不守法诚信 (C).
+var listedGrades = map[string]struct {
+	scheme string
+	grades []string
+}{
+	"MS_SERIOUS_ILLEGAL_DISHONEST": {"MARKET_RISK_CLASS", []string{"D"}},
+	"MS_ABNORMAL_OPERATION":        {"MARKET_RISK_CLASS", []string{"C", "D"}},
+	"HR_WAGE_ARREARS":              {"LABOUR_INTEGRITY", []string{"C"}},
+}
+
+// gradeWhenListed is an entity's grade of scheme when it is on listType ("" for none), given
+// the grade drawn: the drawn one if the list allows it, else the best the list allows.
+func gradeWhenListed(listType, scheme, drawn string) string {
+	g, ok := listedGrades[listType]
+	if !ok || g.scheme != scheme || slices.Contains(g.grades, drawn) {
+		return drawn
+	}
+	return g.grades[0]
+}
+
+// countiesByCity lists today's county-level divisions of each of the 13 cities: new entities
+// are registered in divisions that exist now, not in ones abolished since (domain.md §1.3).
 func countiesByCity() map[string][]ident.Division {
 	out := map[string][]ident.Division{}
 	for _, d := range ident.JiangsuDivisions() {
-		if d.Level == ident.LevelCounty && d.CityCode != "" && d.CityCode[2:4] <= "13" {
+		if d.Level == ident.LevelCounty && d.Current && d.CityCode != "" && d.CityCode[2:4] <= "13" {
 			out[d.CityCode] = append(out[d.CityCode], d)
 		}
 	}
@@ -448,9 +472,11 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 			grade = "D"
 		}
 		d := g.dept(vocab.Market, es.city)
-		ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
+		market := c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 			SetSourceSystem("js-samr-risk").SetSourceRecordID(g.sourceID("RISK")).
-			SetScheme("MARKET_RISK_CLASS").SetGrade(grade).SetPeriod("2026-06").SetValidFrom(g.o.AsOf.AddDate(0, 0, -29)))
+			SetScheme("MARKET_RISK_CLASS").SetGrade(grade).SetPeriod("2026-06").SetValidFrom(g.o.AsOf.AddDate(0, 0, -29))
+		ratings = append(ratings, market)
+		var labour *ent.SectorRatingCreate
 		// Environment: the 12-point colour for industrial firms (one in five).
 		if g.r.IntN(5) == 0 {
 			score := 9 + g.r.IntN(4) - g.r.IntN(8)
@@ -462,12 +488,16 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 				SetValidFrom(g.daysAgo(1, 180)))
 		}
 		// Labour: the annual A/B/C grade for a third.
-		if g.r.IntN(3) == 0 {
+		labourRating := func(grade string) *ent.SectorRatingCreate {
 			d := g.dept(vocab.Labour, es.city)
-			ratings = append(ratings, c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
+			return c.SectorRating.Create().SetDepartmentID(d.ID).SetEntityID(e.ID).
 				SetSourceSystem("js-hrss-grade").SetSourceRecordID(g.sourceID("LAB")).
-				SetScheme("LABOUR_INTEGRITY").SetGrade(g.pick([]string{"A", "A", "A", "B", "B", "C"})).SetPeriod("2025").
-				SetValidFrom(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)))
+				SetScheme("LABOUR_INTEGRITY").SetGrade(grade).SetPeriod("2025").
+				SetValidFrom(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+		}
+		if g.r.IntN(3) == 0 {
+			labour = labourRating(g.pick([]string{"A", "A", "A", "B", "B", "C"}))
+			ratings = append(ratings, labour)
 		}
 		// Transport: operators (one in twenty).
 		if g.r.IntN(20) == 0 {
@@ -497,17 +527,30 @@ func (g *generator) records(ctx context.Context, c *ent.Client, entities []entit
 				penalties = append(penalties, g.penalty(c, es, nil))
 			}
 		}
-		// Lists: abnormal operations ~2%, serious illegal & dishonest ~0.4%, wage arrears ~0.3%.
+		// Lists: abnormal operations ~2%, serious illegal & dishonest ~0.4%, wage arrears ~0.3%;
+		// the entity's grades then agree with its list (listedGrades).
+		listType := ""
 		switch x := g.r.IntN(1000); {
 		case x < 20:
-			lists = append(lists, g.listEntry(c, es, "MS_ABNORMAL_OPERATION", vocab.Market, vocab.General,
+			listType = "MS_ABNORMAL_OPERATION"
+			lists = append(lists, g.listEntry(c, es, listType, vocab.Market, vocab.General,
 				"通过登记的住所或者经营场所无法联系", "《市场监督管理严重违法失信名单管理办法》《企业经营异常名录管理暂行办法》第四条"))
 		case x < 24:
-			lists = append(lists, g.listEntry(c, es, "MS_SERIOUS_ILLEGAL_DISHONEST", vocab.Market, vocab.Serious,
+			listType = "MS_SERIOUS_ILLEGAL_DISHONEST"
+			lists = append(lists, g.listEntry(c, es, listType, vocab.Market, vocab.Serious,
 				"列入经营异常名录届满3年仍未履行相关义务", "《市场监督管理严重违法失信名单管理办法》第十三条"))
 		case x < 27:
-			lists = append(lists, g.listEntry(c, es, "HR_WAGE_ARREARS", vocab.Labour, vocab.Serious,
+			listType = "HR_WAGE_ARREARS"
+			lists = append(lists, g.listEntry(c, es, listType, vocab.Labour, vocab.Serious,
 				"克扣、无故拖欠农民工工资达到认定拒不支付劳动报酬罪数额标准", "《拖欠农民工工资失信联合惩戒对象名单管理暂行办法》第五条"))
+		}
+		market.SetGrade(gradeWhenListed(listType, "MARKET_RISK_CLASS", grade))
+		switch {
+		case labour != nil:
+			drawn, _ := labour.Mutation().Grade()
+			labour.SetGrade(gradeWhenListed(listType, "LABOUR_INTEGRITY", drawn))
+		case listType == "HR_WAGE_ARREARS":
+			ratings = append(ratings, labourRating("C"))
 		}
 		// Spot checks for one in twenty; commitments for one in ten.
 		if g.r.IntN(20) == 0 {

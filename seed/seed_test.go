@@ -2,11 +2,14 @@ package seed_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -81,5 +84,49 @@ func TestDemoIsDeterministicAndPlausible(t *testing.T) {
 		case len(sectorsSeen) != 4:
 			t.Errorf("records from sectors %v, want all four", sectorsSeen)
 		}
+		plausible(t, a)
 	})
+}
+
+// plausible checks what an official would check in loaded data (domain.md §0, §1.3, §3): new
+// entities are registered in today's divisions, not in ones abolished since; a listed entity's
+// grades agree with its list — the SAMR serious list is high risk (D), the abnormal-operations
+// list at best C, a wage-arrears listing comes with labour grade C.
+func plausible(t *testing.T, c *ent.Client) {
+	t.Helper()
+	ctx := authz.SystemContext(context.Background())
+	for _, code := range c.MarketEntity.Query().Unique(true).Select(marketentity.FieldDivisionCode).StringsX(ctx) {
+		if d, ok := ident.LookupDivision(code); !ok || !d.Current {
+			t.Errorf("entities registered in %s (%+v), not a current division", code, d)
+		}
+	}
+	allowed := map[listentry.ListType]struct {
+		scheme string
+		grades []string
+	}{
+		listentry.ListTypeMS_SERIOUS_ILLEGAL_DISHONEST: {"MARKET_RISK_CLASS", []string{"D"}},
+		listentry.ListTypeMS_ABNORMAL_OPERATION:        {"MARKET_RISK_CLASS", []string{"C", "D"}},
+		listentry.ListTypeHR_WAGE_ARREARS:              {"LABOUR_INTEGRITY", []string{"C"}},
+	}
+	checked := 0
+	for _, l := range c.ListEntry.Query().Where(listentry.EntityIDNEQ(0)).AllX(ctx) {
+		a, ok := allowed[l.ListType]
+		if !ok {
+			continue
+		}
+		grades := c.SectorRating.Query().Where(sectorrating.EntityID(l.EntityID), sectorrating.SchemeEQ(sectorrating.Scheme(a.scheme))).
+			Select(sectorrating.FieldGrade).StringsX(ctx)
+		if len(grades) == 0 {
+			t.Errorf("entity %d on %s has no %s grade", l.EntityID, l.ListType, a.scheme)
+		}
+		for _, g := range grades {
+			if !slices.Contains(a.grades, g) {
+				t.Errorf("entity %d on %s has %s grade %s, want one of %v", l.EntityID, l.ListType, a.scheme, g, a.grades)
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("no listed entity to check")
+	}
 }

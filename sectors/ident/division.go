@@ -16,6 +16,16 @@ import (
 //go:embed gbt2260_jiangsu.csv
 var jiangsuCSV string
 
+// currentCSV lists the county-level divisions of Jiangsu today (95: 55 districts, 21 county-level
+// cities, 19 counties, after the 2020 changes in Nantong): code,name,year, where year is given
+// for a code the history above does not list yet (崇川区 320613 and 海门区 320614, 2020). It is
+// our transcription of the Ministry of Civil Affairs' list [R: to confirm against the current
+// GB/T 2260 release]; new entities are registered in these, while every code ever listed stays
+// valid for existing codes.
+//
+//go:embed gbt2260_jiangsu_current.csv
+var currentCSV string
+
 // Division is one Jiangsu division code with its latest name and the names it had before.
 type Division struct {
 	Code        string
@@ -24,6 +34,9 @@ type Division struct {
 	FormerNames []string
 	Level       DivisionLevel
 	CityCode    string // the prefecture-level city it belongs to (itself for a city)
+	// Current is true for the province, its 13 cities and today's county-level divisions;
+	// false for codes abolished since (白下区 320103, merged in 2013, and the like).
+	Current bool
 }
 
 // DivisionLevel is the administrative level of a division code.
@@ -52,6 +65,22 @@ var loadDivisions = sync.OnceValue(func() []Division {
 		}
 		byCode[r[0]] = append(byCode[r[0]], name{y, r[2]})
 	}
+	current, err := csv.NewReader(strings.NewReader(currentCSV)).ReadAll()
+	if err != nil {
+		panic(fmt.Sprintf("embedded gbt2260_jiangsu_current.csv: %v", err))
+	}
+	isCurrent := map[string]bool{}
+	for _, r := range current {
+		isCurrent[r[0]] = true
+		if _, listed := byCode[r[0]]; listed {
+			continue
+		}
+		y, err := strconv.Atoi(r[2])
+		if err != nil || len(r[0]) != 6 {
+			panic(fmt.Sprintf("embedded gbt2260_jiangsu_current.csv: a code the history lacks needs its year: %v", r))
+		}
+		byCode[r[0]] = append(byCode[r[0]], name{y, r[1]})
+	}
 	out := make([]Division, 0, len(byCode))
 	for code, names := range byCode {
 		sort.Slice(names, func(i, j int) bool { return names[i].year < names[j].year })
@@ -70,11 +99,11 @@ var loadDivisions = sync.OnceValue(func() []Division {
 		c := out[i].Code
 		switch {
 		case c[2:] == "0000":
-			out[i].Level, out[i].CityCode = LevelProvince, ""
+			out[i].Level, out[i].CityCode, out[i].Current = LevelProvince, "", true
 		case c[4:] == "00":
-			out[i].Level, out[i].CityCode = LevelCity, c
+			out[i].Level, out[i].CityCode, out[i].Current = LevelCity, c, c[2:4] <= "13"
 		default:
-			out[i].Level = LevelCounty
+			out[i].Level, out[i].Current = LevelCounty, isCurrent[c]
 			if city := c[:4] + "00"; known[city] {
 				out[i].CityCode = city
 			} else {

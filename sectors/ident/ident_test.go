@@ -145,6 +145,56 @@ func TestDivisions(t *testing.T) {
 	}
 }
 
+// Today's county-level divisions (domain.md §1.3): 95 in the 13 cities — 55 districts, 21
+// county-level cities, 19 counties — each current code known, named as its latest name in the
+// history except the two the history predates (Nantong, 2020); abolished codes are valid but
+// not current.
+func TestCurrentDivisions(t *testing.T) {
+	kinds := map[string]int{}
+	perCity := map[string]int{}
+	for _, d := range JiangsuDivisions() {
+		if d.Level != LevelCounty || !d.Current {
+			continue
+		}
+		perCity[d.CityCode]++
+		switch r := []rune(d.Name); r[len(r)-1] {
+		case '区':
+			kinds["district"]++
+		case '市':
+			kinds["city"]++
+		case '县':
+			kinds["county"]++
+		}
+	}
+	if kinds["district"] != 55 || kinds["city"] != 21 || kinds["county"] != 19 {
+		t.Errorf("current county-level divisions %v, want 55 districts, 21 county-level cities, 19 counties", kinds)
+	}
+	for _, c := range JiangsuCities() {
+		if perCity[c.Code] < 5 || !c.Current {
+			t.Errorf("city %s %s: %d current county-level divisions", c.Code, c.Name, perCity[c.Code])
+		}
+	}
+	for code, want := range map[string]struct {
+		name    string
+		current bool
+	}{
+		"320103": {"白下区", false}, "320104": {"秦淮区", true}, "320602": {"崇川区", false}, "320613": {"崇川区", true},
+		"320614": {"海门区", true}, "320684": {"海门市", false}, "320584": {"吴江市", false}, "320509": {"吴江区", true},
+		"322700": {"", false},
+	} {
+		d, ok := LookupDivision(code)
+		if want.name == "" {
+			if ok && d.Current {
+				t.Errorf("%s (a 1980s prefecture) is current", code)
+			}
+			continue
+		}
+		if !ok || d.Name != want.name || d.Current != want.current {
+			t.Errorf("%s = %+v, want %s current=%v", code, d, want.name, want.current)
+		}
+	}
+}
+
 func TestOrgCodeCheckChar(t *testing.T) {
 	// Every valid vector of domain.md §1.1 also passes the inner GB 11714 check.
 	for _, code := range []string{"91350100M000100Y43", "91110000600037341L", "91320214745555318W", "913205056082348768",
