@@ -63,12 +63,65 @@ func limitError(format string, args ...any) *gqlerror.Error {
 	return &gqlerror.Error{Message: fmt.Sprintf(format, args...), Extensions: map[string]any{"code": derrors.CodeQueryTooComplex}}
 }
 
+// Introspection reads the schema held in memory, not the database, so it is bounded by its
+// shape rather than by rows: the standard queries of graphql-js, GraphiQL and graphql-codegen
+// nest type references 15 levels deep (ofType in ofType …) but lists only three deep (types →
+// fields → args) and never list what a type reference points to. What would multiply the
+// schema by itself — a type's fields' types' fields — is refused.
+const (
+	introspectionDepth = 24
+	introspectionLists = 3
+)
+
+// introspectionLists are the fields of the introspection types that return lists.
+var introspectionListFields = map[string]bool{"types": true, "fields": true, "args": true, "inputFields": true,
+	"interfaces": true, "enumValues": true, "possibleTypes": true, "directives": true}
+
+// introspectionShape checks an introspection selection at depth with lists list fields above
+// it; underRef is true below a type reference (type, ofType), where only names and kinds are
+// expected.
+func introspectionShape(set ast.SelectionSet, depth, lists int, underRef bool) *gqlerror.Error {
+	if depth > introspectionDepth {
+		return limitError("the introspection query nests more than %d levels", introspectionDepth)
+	}
+	for _, sel := range set {
+		var err *gqlerror.Error
+		switch s := sel.(type) {
+		case *ast.Field:
+			l, ref := lists, underRef || s.Name == "type" || s.Name == "ofType"
+			if introspectionListFields[s.Name] {
+				if underRef {
+					return limitError("introspection: a type reference lists no %s; ask for the type by name instead", s.Name)
+				}
+				if l++; l > introspectionLists {
+					return limitError("introspection: lists nest at most %d deep (types → fields → args)", introspectionLists)
+				}
+			}
+			err = introspectionShape(s.SelectionSet, depth+1, l, ref)
+		case *ast.InlineFragment:
+			err = introspectionShape(s.SelectionSet, depth, lists, underRef)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				err = introspectionShape(s.Definition.SelectionSet, depth, lists, underRef)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // measure returns the estimated cost and the depth of a selection set.
 func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) (cost, depth int, err *gqlerror.Error) {
 	for _, sel := range set {
 		var c, d int
 		switch s := sel.(type) {
 		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" { // judged by its shape, wherever it is
+				c, d, err = 1, level, introspectionShape(s.SelectionSet, 1, 0, false)
+				break
+			}
 			if len(s.SelectionSet) == 0 {
 				c, d = 1, level
 				if s.Name == "totalCount" {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -90,4 +91,54 @@ func first(errs []gqlError) *gqlError {
 		return nil
 	}
 	return &errs[0]
+}
+
+// The standard introspection query of graphql-js — what GraphiQL's documentation explorer and
+// graphql-codegen send, nesting type references 15 levels — runs for every token holder; the
+// public gets UNAUTHENTICATED. Introspection is judged by its shape, not the data limits:
+// lists nest three deep at most and a type reference lists nothing, wherever the
+// introspection sits (a fragment on Query included), so the schema cannot be multiplied by
+// itself.
+func TestStandardIntrospectionForTokenHolders(t *testing.T) {
+	env := newEnv(t, storagetest.Engines()[0], 0)
+	query, err := os.ReadFile("testdata/introspection.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"demo-market-clerk", "demo-auditor-all", "demo-credit-office"} {
+		var out struct {
+			Schema struct {
+				QueryType struct{ Name string }
+				Types     []struct{ Name string }
+			} `json:"__schema"`
+		}
+		env.as(who).mustData(string(query), nil, &out)
+		names := map[string]bool{}
+		for _, ty := range out.Schema.Types {
+			names[ty.Name] = true
+		}
+		if out.Schema.QueryType.Name != "Query" || !names["MarketEntity"] || !names["MeasureApplication"] || len(names) < 100 {
+			t.Errorf("%s: introspection gave query type %q and %d types", who, out.Schema.QueryType.Name, len(names))
+		}
+	}
+	env.as("").wantError(string(query), nil, "UNAUTHENTICATED", "")
+	for _, q := range []string{
+		`{ __schema { types { fields { type { fields { name } } } } } }`,
+		`{ __schema { types { possibleTypes { fields { args { name } } } } } }`,
+		`{ __type(name: "MarketEntity") { fields { type { ofType { fields { name } } } } } }`,
+		`{ ...F } fragment F on Query { __schema { types { fields { type { fields { name } } } } } }`,
+		`{ __schema { queryType { ` + strings.Repeat("fields { type { ", 1) + strings.Repeat("ofType { ", 22) + "name" + strings.Repeat(" }", 22) + " } } } } }",
+	} {
+		// Refused by our shape rule or, for some shapes, by gqlparser's own introspection-depth
+		// validation first; either way before anything runs.
+		r := env.as("demo-auditor-all").post(q, nil)
+		if len(r.Errors) == 0 || string(r.Data) != "null" && len(r.Data) != 0 {
+			t.Errorf("%s: not refused: %s", q, r.Data)
+			continue
+		}
+		if code := r.Errors[0].Extensions["code"]; code != "QUERY_TOO_COMPLEX" && code != "GRAPHQL_VALIDATION_FAILED" {
+			t.Errorf("%s: %+v, want QUERY_TOO_COMPLEX", q, r.Errors)
+		}
+		t.Logf("%s: %s", r.Errors[0].Extensions["code"], q)
+	}
 }
