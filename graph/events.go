@@ -38,9 +38,11 @@ func subscribe(ctx context.Context, client *ent.Client, b *events.Broker, depart
 				if !ok {
 					return
 				}
-				if len(departments) > 0 && !slices.Contains(departments, strings.ToLower(string(e.Sector))) ||
+				// A record's event goes to readers of its sector; a tier change (no sector) to
+				// whoever may read the entity, whatever the department filter.
+				if len(departments) > 0 && e.Sector != "" && !slices.Contains(departments, strings.ToLower(string(e.Sector))) ||
 					len(types) > 0 && !slices.Contains(types, CreditEventType(e.Type)) ||
-					!v.Perms.SeesRecordOf(e.Sector, true) { // cannot read even the sector's public records
+					e.Sector != "" && !v.Perms.SeesRecordOf(e.Sector, true) { // cannot read even the sector's public records
 					continue
 				}
 				if _, err := client.Noder(ctx, e.RecordID); err != nil {
@@ -55,4 +57,22 @@ func subscribe(ctx context.Context, client *ent.Client, b *events.Broker, depart
 		}
 	}()
 	return out, nil
+}
+
+// nonEmpty is nil for the zero value, so an absent enum is null in GraphQL.
+func nonEmpty[T ~string](v T) *T {
+	if v == "" {
+		return nil
+	}
+	return &v
+}
+
+// visible is a row as the caller may read it: nil, without an error, when it is hidden or
+// gone (an event outlives neither the caller's rights nor the row).
+func visible[T any](v T, err error) (T, error) {
+	var zero T
+	if ent.IsNotFound(err) {
+		return zero, nil
+	}
+	return v, err
 }

@@ -8,8 +8,25 @@ package graph
 import (
 	"context"
 
+	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// RecordType is the resolver for the recordType field.
+func (r *creditEventResolver) RecordType(ctx context.Context, obj *events.Event) (*vocab.RecordType, error) {
+	return nonEmpty(obj.Kind), nil
+}
+
+// Sector is the resolver for the sector field.
+func (r *creditEventResolver) Sector(ctx context.Context, obj *events.Event) (*vocab.Sector, error) {
+	return nonEmpty(obj.Sector), nil
+}
+
+// Record is the resolver for the record field.
+func (r *creditEventResolver) Record(ctx context.Context, obj *events.Event) (ent.Noder, error) {
+	return visible(r.client.Noder(ctx, obj.RecordID))
+}
 
 // EntityID is the resolver for the entityID field.
 func (r *creditEventResolver) EntityID(ctx context.Context, obj *events.Event) (*int, error) {
@@ -17,6 +34,14 @@ func (r *creditEventResolver) EntityID(ctx context.Context, obj *events.Event) (
 		return nil, nil // a person's record
 	}
 	return &obj.EntityID, nil
+}
+
+// Entity is the resolver for the entity field.
+func (r *creditEventResolver) Entity(ctx context.Context, obj *events.Event) (*ent.MarketEntity, error) {
+	if obj.EntityID == 0 {
+		return nil, nil
+	}
+	return visible(r.client.MarketEntity.Get(ctx, obj.EntityID))
 }
 
 // CreditEvents is the resolver for the creditEvents field.

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -74,7 +75,8 @@ func (s *subscriber) event() (string, string, string) {
 	}
 	ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
 	summary, _ := ev["summary"].(string)
-	return ev["type"].(string), ev["sector"].(string), summary
+	sector, _ := ev["sector"].(string)
+	return ev["type"].(string), sector, summary
 }
 
 // A subscribed department sees the events of its scope, after commit, and nothing outside it.
@@ -83,7 +85,7 @@ func TestCreditEventsSubscription(t *testing.T) {
 }
 
 func creditEvents(t *testing.T, env *testEnv) {
-	const q = `subscription { creditEvents { type sector recordID summary } }`
+	const q = `subscription { creditEvents(types: [LISTED]) { type sector recordID summary } }`
 	market := subscribeAs(t, env, "demo-market-clerk", q)
 	labour := subscribeAs(t, env, "demo-labour-clerk", q)
 	office := subscribeAs(t, env, "demo-credit-office", `subscription { creditEvents(departments: ["labour"], types: [LISTED]) { type sector summary } }`)
@@ -136,4 +138,88 @@ func creditEvents(t *testing.T, env *testEnv) {
 	if typ, sec, sum := office.event(); typ != "LISTED" || sec != "LABOUR" || !strings.Contains(sum, "EV-2") {
 		t.Errorf("credit office (filtered to labour) got %s %s %q", typ, sec, sum)
 	}
+}
+
+// Creating, correcting or ending a penalty, licence, rating, list entry, spot check or
+// commitment, and an entity's tier changing, each emit a creditEvents event with its kind, the
+// record and the entity, after commit, in the order made; another department receives only
+// what it may read (never a commitment of another sector, which is not public).
+func TestEveryRecordKindEmitsAnEvent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		const q = `subscription { creditEvents { type recordType sector recordID entityID record { id } entity { id } summary } }`
+		market := subscribeAs(t, env, "demo-market-clerk", q)
+		labour := subscribeAs(t, env, "demo-labour-clerk", q)
+		for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < 2; {
+			if time.Now().After(deadline) {
+				t.Fatal("the subscriptions did not start")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		clerk := env.as("demo-market-clerk")
+		p := penaltyInput(env, "market-320500", "EVK-1")
+		entityID := p["in"].(map[string]any)["entityID"].(string)
+		var pen struct{ CreateAdministrativePenalty struct{ ID string } }
+		clerk.mustData(createPenaltyQ, p, &pen)
+		clerk.mustData(`mutation($id: ID!) { updateAdministrativePenalty(id: $id, input: {remark: "更正"}) { id } }`,
+			map[string]any{"id": pen.CreateAdministrativePenalty.ID}, nil)
+		d := env.departmentID("market-320500")
+		vars := map[string]any{"d": d, "e": entityID}
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createAdministrativeLicense(input: {departmentID: $d, entityID: $e, sourceSystem: "evk",
+			sourceRecordID: "EVK-L", decisionDocName: "许可决定书", decisionNo: "EVK-L", licenseCategory: ORDINARY, certificateName: "食品经营许可证",
+			licenseNo: "JY-EVK", content: "预包装食品销售", decisionDate: "2026-05-01", validFrom: "2026-05-01", validTo: "2031-04-30",
+			authorityName: "苏州市市场监督管理局", authorityUscc: "11320500014000000T"}) { id } }`, vars, nil)
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "evk",
+			sourceRecordID: "EVK-R", scheme: MARKET_RISK_CLASS, grade: "C", period: "2026-11", validFrom: "2026-11-01"}) { id } }`, vars, nil)
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createSpotCheck(input: {departmentID: $d, entityID: $e, sourceSystem: "evk",
+			sourceRecordID: "EVK-S", taskID: "SSLM-EVK", checkItems: "经营场所", inspectedOn: "2026-11-02", result: NO_PROBLEM}) { id } }`, vars, nil)
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "evk",
+			sourceRecordID: "EVK-C", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺", signedOn: "2026-11-03", relatedMatter: "许可"}) { id } }`, vars, nil)
+		var l struct{ CreateListEntry struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "evk",
+			sourceRecordID: "EVK-LE", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: "2026-11-04", reason: "r",
+			basis: "b", decisionNo: "EVK-LE"}) { id } }`, vars, &l)
+		env.as("demo-credit-office").mustData(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {removedOn: $on,
+			removalReason: DECISION_REVOKED}) { id } }`, map[string]any{"id": l.CreateListEntry.ID, "on": todayMinus(0)}, nil)
+		want := []string{"RECORDED PENALTY", "CORRECTED PENALTY", "RECORDED LICENCE", "RECORDED RATING", "RECORDED SPOT_CHECK",
+			"RECORDED COMMITMENT", "LISTED LIST_ENTRY", "REMOVED LIST_ENTRY"}
+		var got []string
+		tiers := 0
+		for len(got) < len(want) {
+			m := market.read()
+			ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+			if ev["type"] == "TIER_CHANGED" {
+				if ev["recordType"] != nil || ev["sector"] != nil || ev["entityID"] != entityID || ev["entity"] == nil {
+					t.Errorf("tier change %v: want no record type or sector, the entity %s", ev, entityID)
+				}
+				tiers++
+				continue
+			}
+			got = append(got, fmt.Sprint(ev["type"], " ", ev["recordType"]))
+			if ev["record"] == nil || ev["entityID"] != entityID || ev["sector"] != "MARKET" {
+				t.Errorf("%v: want the record, the entity %s and sector MARKET", ev, entityID)
+			}
+		}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Errorf("events %v, want %v", got, want)
+		}
+		if tiers == 0 {
+			t.Error("no TIER_CHANGED event though a serious listing and its removal changed the tier")
+		}
+		// The labour clerk reads market records in publicity only: never the commitment. Its own
+		// listing, made last, closes what it receives.
+		env.as("demo-labour-clerk").mustData(`mutation($d: ID!, $e: ID!) { createListEntry(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "evk", sourceRecordID: "EVK-HR", severity: GENERAL, listType: HR_WAGE_ARREARS, listedOn: "2026-11-05", reason: "r",
+			basis: "b", decisionNo: "EVK-HR"}) { id } }`, map[string]any{"d": env.departmentID("labour-320500"), "e": entityID}, nil)
+		for {
+			m := labour.read()
+			ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+			if ev["recordType"] == "COMMITMENT" {
+				t.Errorf("the labour clerk received another sector's commitment: %v", ev)
+			}
+			if ev["type"] == "LISTED" && ev["sector"] == "LABOUR" {
+				break
+			}
+		}
+	})
 }

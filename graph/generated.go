@@ -253,12 +253,15 @@ type ComplexityRoot struct {
 	}
 
 	CreditEvent struct {
-		At       func(childComplexity int) int
-		EntityID func(childComplexity int) int
-		RecordID func(childComplexity int) int
-		Sector   func(childComplexity int) int
-		Summary  func(childComplexity int) int
-		Type     func(childComplexity int) int
+		At         func(childComplexity int) int
+		Entity     func(childComplexity int) int
+		EntityID   func(childComplexity int) int
+		Record     func(childComplexity int) int
+		RecordID   func(childComplexity int) int
+		RecordType func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		Summary    func(childComplexity int) int
+		Type       func(childComplexity int) int
 	}
 
 	CreditScoreEvent struct {
@@ -1171,7 +1174,12 @@ type AdministrativePenaltyResolver interface {
 	LegalRepName(ctx context.Context, obj *ent.AdministrativePenalty) (*string, error)
 }
 type CreditEventResolver interface {
+	RecordType(ctx context.Context, obj *events.Event) (*vocab.RecordType, error)
+	Sector(ctx context.Context, obj *events.Event) (*vocab.Sector, error)
+
+	Record(ctx context.Context, obj *events.Event) (ent.Noder, error)
 	EntityID(ctx context.Context, obj *events.Event) (*int, error)
+	Entity(ctx context.Context, obj *events.Event) (*ent.MarketEntity, error)
 }
 type EIAStatusResolver interface {
 	Status(ctx context.Context, obj *environment.EIAState) (string, error)
@@ -2160,18 +2168,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditEvent.At(childComplexity), true
+	case "CreditEvent.entity":
+		if e.ComplexityRoot.CreditEvent.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.Entity(childComplexity), true
 	case "CreditEvent.entityID":
 		if e.ComplexityRoot.CreditEvent.EntityID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditEvent.EntityID(childComplexity), true
+	case "CreditEvent.record":
+		if e.ComplexityRoot.CreditEvent.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.Record(childComplexity), true
 	case "CreditEvent.recordID":
 		if e.ComplexityRoot.CreditEvent.RecordID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditEvent.RecordID(childComplexity), true
+	case "CreditEvent.recordType":
+		if e.ComplexityRoot.CreditEvent.RecordType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEvent.RecordType(childComplexity), true
 	case "CreditEvent.sector":
 		if e.ComplexityRoot.CreditEvent.Sector == nil {
 			break
@@ -7180,12 +7206,18 @@ func (ec *executionContext) childFields_CreditEvent(ctx context.Context, field g
 	switch field.Name {
 	case "type":
 		return ec.fieldContext_CreditEvent_type(ctx, field)
+	case "recordType":
+		return ec.fieldContext_CreditEvent_recordType(ctx, field)
 	case "sector":
 		return ec.fieldContext_CreditEvent_sector(ctx, field)
 	case "recordID":
 		return ec.fieldContext_CreditEvent_recordID(ctx, field)
+	case "record":
+		return ec.fieldContext_CreditEvent_record(ctx, field)
 	case "entityID":
 		return ec.fieldContext_CreditEvent_entityID(ctx, field)
+	case "entity":
+		return ec.fieldContext_CreditEvent_entity(ctx, field)
 	case "summary":
 		return ec.fieldContext_CreditEvent_summary(ctx, field)
 	case "at":
@@ -15881,6 +15913,29 @@ func (ec *executionContext) fieldContext_CreditEvent_type(_ context.Context, fie
 	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "CreditEventType")
 }
 
+func (ec *executionContext) _CreditEvent_recordType(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_recordType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditEvent().RecordType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.RecordType) graphql.Marshaler {
+			return ec.marshalORecordType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_recordType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditEvent", field, true, true, "RecordType")
+}
+
 func (ec *executionContext) _CreditEvent_sector(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15890,18 +15945,18 @@ func (ec *executionContext) _CreditEvent_sector(ctx context.Context, field graph
 			return ec.fieldContext_CreditEvent_sector(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Sector, nil
+			return ec.Resolvers.CreditEvent().Sector(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
-			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Sector) graphql.Marshaler {
+			return ec.marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEvent_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "Sector")
+	return graphql.NewScalarFieldContext("CreditEvent", field, true, true, "Sector")
 }
 
 func (ec *executionContext) _CreditEvent_recordID(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
@@ -15927,6 +15982,38 @@ func (ec *executionContext) fieldContext_CreditEvent_recordID(_ context.Context,
 	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "ID")
 }
 
+func (ec *executionContext) _CreditEvent_record(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditEvent().Record(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreditEvent_entityID(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15948,6 +16035,38 @@ func (ec *executionContext) _CreditEvent_entityID(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_CreditEvent_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditEvent", field, true, true, "ID")
+}
+
+func (ec *executionContext) _CreditEvent_entity(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditEvent_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditEvent().Entity(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
+			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditEvent_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarketEntity(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CreditEvent_summary(ctx context.Context, field graphql.CollectedField, obj *events.Event) (ret graphql.Marshaler) {
@@ -67839,21 +67958,40 @@ func (ec *executionContext) _CreditEvent(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "recordType":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditEvent_recordType(ctx, field, obj)
+				})
 		case "sector":
-			out.Values[i] = ec._CreditEvent_sector(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditEvent_sector(ctx, field, obj)
+				})
 		case "recordID":
 			out.Values[i] = ec._CreditEvent_recordID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "record":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditEvent_record(ctx, field, obj)
+				})
 		case "entityID":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditEvent_entityID(ctx, field, obj)
+				})
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditEvent_entity(ctx, field, obj)
 				})
 		case "summary":
 			out.Values[i] = ec._CreditEvent_summary(ctx, field, obj)
@@ -79462,6 +79600,22 @@ func (ec *executionContext) unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraph
 }
 
 func (ec *executionContext) marshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v *vocab.RecordStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORecordType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx context.Context, v any) (*vocab.RecordType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(vocab.RecordType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORecordType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx context.Context, sel ast.SelectionSet, v *vocab.RecordType) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -86,10 +86,18 @@ type TierRatiosInput struct {
 type CreditEventType string
 
 const (
+	// A sector record was created (a penalty, licence, rating, spot check or commitment; a listing is LISTED).
+	CreditEventTypeRecorded CreditEventType = "RECORDED"
+	// A record was corrected and stays in force.
+	CreditEventTypeCorrected CreditEventType = "CORRECTED"
+	// A record stopped: expired, repaired, withdrawn or corrected away (its status left PUBLISHED).
+	CreditEventTypeEnded CreditEventType = "ENDED"
 	// An entity or person was put on a list.
 	CreditEventTypeListed CreditEventType = "LISTED"
 	// A listing ended early (removal, repair).
 	CreditEventTypeRemoved CreditEventType = "REMOVED"
+	// An entity's risk tier changed (its composite evaluation was recomputed).
+	CreditEventTypeTierChanged CreditEventType = "TIER_CHANGED"
 	// A repair application was approved, denied, completed or revoked.
 	CreditEventTypeRepairDecision CreditEventType = "REPAIR_DECISION"
 	// An objection was not accepted, upheld or rejected.
@@ -97,15 +105,19 @@ const (
 )
 
 var AllCreditEventType = []CreditEventType{
+	CreditEventTypeRecorded,
+	CreditEventTypeCorrected,
+	CreditEventTypeEnded,
 	CreditEventTypeListed,
 	CreditEventTypeRemoved,
+	CreditEventTypeTierChanged,
 	CreditEventTypeRepairDecision,
 	CreditEventTypeObjectionDecision,
 }
 
 func (e CreditEventType) IsValid() bool {
 	switch e {
-	case CreditEventTypeListed, CreditEventTypeRemoved, CreditEventTypeRepairDecision, CreditEventTypeObjectionDecision:
+	case CreditEventTypeRecorded, CreditEventTypeCorrected, CreditEventTypeEnded, CreditEventTypeListed, CreditEventTypeRemoved, CreditEventTypeTierChanged, CreditEventTypeRepairDecision, CreditEventTypeObjectionDecision:
 		return true
 	}
 	return false

@@ -97,7 +97,7 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 			}
 		}
 	}
-	if err := evaluator.Recompute(ctx, c, e.Clock, entities...); err != nil {
+	if err := evaluator.Recompute(e.ObserveTiers(ctx), c, e.Clock, entities...); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -47,13 +47,17 @@ func (e *Engine) Register(c *gen.Client) {
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole, e.roleMeasures)
 	c.AdministrativePenalty.Use(once(finders.penalty), e.record(recordRules{pastDates: []string{"decision_date"},
-		amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: e.penaltyRules, evaluates: true}))
-	c.AdministrativeLicense.Use(once(finders.licence), e.record(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules}))
+		amounts: []string{"fine_amount", "confiscated_amount"}, severityNeeded: true, extra: e.penaltyRules, evaluates: true}),
+		e.recordEvents(vocab.RecordPenalty))
+	c.AdministrativeLicense.Use(once(finders.licence), e.record(recordRules{pastDates: []string{"decision_date"}, extra: licenseRules}),
+		e.recordEvents(vocab.RecordLicence))
 	c.ListEntry.Use(once(finders.listEntry), e.record(recordRules{pastDates: []string{"listed_on", "removed_on", "obligations_met_on"}, severityNeeded: true,
-		extra: e.listEntryRules, evaluates: true}), e.listingEvents, e.listingMeasures)
-	c.SectorRating.Use(once(finders.rating), e.record(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true}))
-	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}))
-	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}}), e.commitmentBreach)
+		extra: e.listEntryRules, evaluates: true}), e.recordEvents(vocab.RecordListEntry), e.listingMeasures)
+	c.SectorRating.Use(once(finders.rating), e.record(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true}),
+		e.recordEvents(vocab.RecordRating))
+	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}), e.recordEvents(vocab.RecordSpotCheck))
+	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}}), e.commitmentBreach,
+		e.recordEvents(vocab.RecordCommitment))
 	c.CreditScoreEvent.Use(once(finders.scoreEvent), e.record(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), e.scoreEventEffects)
 	c.GovernmentIntegrityRecord.Use(e.governmentRecord)
 	c.PriorNotice.Use(e.priorNotice, e.noticeMeasures)

@@ -118,7 +118,7 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 			if err != nil || !rules.evaluates || !hasEntity || evaluator.IsDeferred(ctx) {
 				return v, err
 			}
-			if err := evaluator.Recompute(ctx, m.Client(), e.Clock, entityID); err != nil {
+			if err := evaluator.Recompute(e.ObserveTiers(ctx), m.Client(), e.Clock, entityID); err != nil {
 				return nil, fmt.Errorf("recomputing the evaluation: %w", err)
 			}
 			return v, nil

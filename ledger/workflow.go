@@ -14,7 +14,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -167,30 +166,4 @@ func exempt(ctx context.Context, m ent.Mutation, dateField string) error {
 		return err
 	}
 	return m.SetField("exemption", p.Name)
-}
-
-// listingEvents publishes LISTED and REMOVED events after the listing's transaction commits.
-func (e *Engine) listingEvents(next ent.Mutator) ent.Mutator {
-	return hook.ListEntryFunc(func(ctx context.Context, m *gen.ListEntryMutation) (ent.Value, error) {
-		_, removing := m.RemovedOn()
-		v, err := next.Mutate(ctx, m)
-		if err != nil {
-			return v, err
-		}
-		l, ok := v.(*gen.ListEntry)
-		if !ok || l.Exemption != "" {
-			return v, nil
-		}
-		ev := events.Event{Sector: l.Sector, RecordID: l.ID, EntityID: l.EntityID}
-		switch {
-		case m.Op().Is(ent.OpCreate):
-			ev.Type, ev.Summary = events.Listed, fmt.Sprintf("%s listed (%s)", l.ListType, l.DecisionNo)
-		case removing && l.RemovedOn != nil:
-			ev.Type, ev.Summary = events.Removed, fmt.Sprintf("%s removed (%s)", l.ListType, l.DecisionNo)
-		default:
-			return v, nil
-		}
-		events.AfterCommit(ctx, e.Events, ev)
-		return v, nil
-	})
 }

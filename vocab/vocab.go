@@ -195,6 +195,18 @@ const (
 	RecordScoreEvent RecordType = "SCORE_EVENT"
 )
 
+// Values lists the record types.
+func (RecordType) Values() []string {
+	return []string{string(RecordPenalty), string(RecordLicence), string(RecordListEntry), string(RecordRating),
+		string(RecordSpotCheck), string(RecordCommitment), string(RecordScoreEvent)}
+}
+
+// MarshalGQL writes the type as a GraphQL enum.
+func (t RecordType) MarshalGQL(w io.Writer) { MarshalEnum(w, string(t)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (t *RecordType) UnmarshalGQL(v any) error { return UnmarshalEnum(v, t, "record type") }
+
 // SchemeSectors are the sectors the rating and score schemes belong to (domain.md §3): a
 // rating or score event of a scheme is a record of that sector, whichever department is named.
 var SchemeSectors = map[string]Sector{

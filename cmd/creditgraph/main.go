@@ -419,7 +419,7 @@ func recomputeDue(ctx context.Context, db *storage.DB, logger *slog.Logger, inte
 		if err := db.Ledger.SyncNoticesDue(ctx, db.Client); err != nil && ctx.Err() == nil {
 			logger.Warn("applying measures after prior-notice deadlines failed", "err", err)
 		}
-		n, err := evaluator.RecomputeAll(ctx, db.Client, db.Ledger.Clock, true, 500, nil)
+		n, err := evaluator.RecomputeAll(db.Ledger.ObserveTiers(ctx), db.Client, db.Ledger.Clock, true, 500, nil)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			logger.Warn("recomputing lapsed evaluations failed", "err", err)

@@ -1,5 +1,6 @@
-// Package events carries credit events — listings, removals, repair and objection decisions —
-// from the transactions that make them to the GraphQL subscribers of this instance. Events are
+// Package events carries credit events — every sector record created, corrected or ended,
+// listings and removals, entities' tier changes, repair and objection decisions — from the
+// transactions that make them to the GraphQL subscribers of this instance. Events are
 // published only after their transaction commits (AfterCommit), and each
 // subscriber gets only what its role may see.
 package events
@@ -19,15 +20,20 @@ type Type string
 
 // The event types.
 const (
+	Recorded          Type = "RECORDED"  // a record was created (a listing: Listed)
+	Corrected         Type = "CORRECTED" // a record was changed and stays in force
+	Ended             Type = "ENDED"     // a record stopped: expired, repaired, withdrawn, corrected away
 	Listed            Type = "LISTED"
 	Removed           Type = "REMOVED"
+	TierChanged       Type = "TIER_CHANGED" // an entity's risk tier changed
 	RepairDecision    Type = "REPAIR_DECISION"
 	ObjectionDecision Type = "OBJECTION_DECISION"
 )
 
 // Values lists the types.
 func (Type) Values() []string {
-	return []string{string(Listed), string(Removed), string(RepairDecision), string(ObjectionDecision)}
+	return []string{string(Recorded), string(Corrected), string(Ended), string(Listed), string(Removed), string(TierChanged),
+		string(RepairDecision), string(ObjectionDecision)}
 }
 
 // MarshalGQL writes the type as a GraphQL enum.
@@ -38,8 +44,11 @@ func (t *Type) UnmarshalGQL(v any) error { return vocab.UnmarshalEnum(v, t, "cre
 
 // Event is one credit event.
 type Event struct {
-	Type     Type
-	Sector   vocab.Sector // sector of the record
+	Type Type
+	// Kind is the kind of record, "" for an entity's tier change (RecordID is then the
+	// entity's).
+	Kind     vocab.RecordType
+	Sector   vocab.Sector // sector of the record; "" for a tier change
 	RecordID int
 	EntityID int // 0 when the subject is a person
 	Summary  string
@@ -107,7 +116,8 @@ func (b *Broker) Subscribers() int {
 }
 
 // AfterCommit publishes e through b when the transaction in ctx commits, or at once outside a
-// transaction: an event of a rolled-back change is never seen.
+// transaction: an event of a rolled-back change is never seen. The events of one transaction
+// are published in the order they were made.
 func AfterCommit(ctx context.Context, b *Broker, e Event) {
 	if b == nil {
 		return
@@ -117,13 +127,40 @@ func AfterCommit(ctx context.Context, b *Broker, e Event) {
 		b.Publish(e)
 		return
 	}
+	if q, loaded := pending.LoadOrStore(tx, &queue{events: []Event{e}}); loaded {
+		q := q.(*queue)
+		q.mu.Lock()
+		q.events = append(q.events, e)
+		q.mu.Unlock()
+		return
+	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			err := next.Commit(ctx, tx)
-			if err == nil {
-				b.Publish(e)
+			q, _ := pending.LoadAndDelete(tx)
+			if err == nil && q != nil {
+				q := q.(*queue)
+				q.mu.Lock()
+				defer q.mu.Unlock()
+				for _, e := range q.events {
+					b.Publish(e)
+				}
 			}
 			return err
 		})
 	})
+	tx.OnRollback(func(next ent.Rollbacker) ent.Rollbacker {
+		return ent.RollbackFunc(func(ctx context.Context, tx *ent.Tx) error {
+			pending.Delete(tx)
+			return next.Rollback(ctx, tx)
+		})
+	})
+}
+
+// pending holds the events of each open transaction until it ends.
+var pending sync.Map // *ent.Tx → *queue
+
+type queue struct {
+	mu     sync.Mutex
+	events []Event
 }

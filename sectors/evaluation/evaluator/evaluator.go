@@ -39,6 +39,21 @@ func Deferred(ctx context.Context) context.Context {
 // IsDeferred reports whether ctx is a bulk load.
 func IsDeferred(ctx context.Context) bool { v, _ := ctx.Value(deferredKey{}).(bool); return v }
 
+type tierObserverKey struct{}
+
+// TierChange is an entity's risk tier before and after a recompute ("" for none).
+type TierChange struct {
+	EntityID int
+	From, To vocab.Tier
+}
+
+// ObserveTiers makes the recomputes in ctx report the entities whose risk tier they change to
+// f, with the recompute's context (its transaction, for events after commit); without it they
+// do not read the old tiers at all.
+func ObserveTiers(ctx context.Context, f func(context.Context, TierChange)) context.Context {
+	return context.WithValue(ctx, tierObserverKey{}, f)
+}
+
 // Lock takes the write locks of the entities, in ID order, before their records are written.
 // On MySQL a record's foreign key takes a shared lock on its entity and the recompute then an
 // exclusive one, so two transactions writing about the same entity deadlock, each holding the
@@ -161,7 +176,29 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 		results = append(results, st)
 	}
-	return store(ctx, c, results, clock.Now())
+	observe, _ := ctx.Value(tierObserverKey{}).(func(context.Context, TierChange))
+	var before map[int]vocab.Tier
+	if observe != nil {
+		old, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...)).Select(marketentity.FieldID, marketentity.FieldRiskTier).All(ctx)
+		if err != nil {
+			return err
+		}
+		before = make(map[int]vocab.Tier, len(old))
+		for _, e := range old {
+			if e.RiskTier != nil {
+				before[e.ID] = *e.RiskTier
+			}
+		}
+	}
+	if err := store(ctx, c, results, clock.Now()); err != nil {
+		return err
+	}
+	for _, st := range results {
+		if observe != nil && before[st.id] != st.res.Tier {
+			observe(ctx, TierChange{EntityID: st.id, From: before[st.id], To: st.res.Tier})
+		}
+	}
+	return nil
 }
 
 // stored is one entity's new evaluation.
@@ -252,7 +289,7 @@ func RecomputeAll(ctx context.Context, c *ent.Client, clock vocab.Clock, dueOnly
 		if err != nil {
 			return done, err
 		}
-		if err := Recompute(ctx, tx.Client(), clock, ids...); err != nil {
+		if err := Recompute(ent.NewTxContext(ctx, tx), tx.Client(), clock, ids...); err != nil {
 			_ = tx.Rollback()
 			return done, err
 		}
