@@ -19,8 +19,9 @@ import (
 // AdministrativeLicenseUpdate is the builder for updating AdministrativeLicense entities.
 type AdministrativeLicenseUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AdministrativeLicenseMutation
+	hooks     []Hook
+	mutation  *AdministrativeLicenseMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AdministrativeLicenseUpdate builder.
@@ -442,6 +443,12 @@ func (_u *AdministrativeLicenseUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AdministrativeLicenseUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AdministrativeLicenseUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AdministrativeLicenseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -526,6 +533,7 @@ func (_u *AdministrativeLicenseUpdate) sqlSave(ctx context.Context) (_node int, 
 	if value, ok := _u.mutation.AuthorityUscc(); ok {
 		_spec.SetField(administrativelicense.FieldAuthorityUscc, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{administrativelicense.Label}
@@ -541,9 +549,10 @@ func (_u *AdministrativeLicenseUpdate) sqlSave(ctx context.Context) (_node int, 
 // AdministrativeLicenseUpdateOne is the builder for updating a single AdministrativeLicense entity.
 type AdministrativeLicenseUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AdministrativeLicenseMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AdministrativeLicenseMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -972,6 +981,12 @@ func (_u *AdministrativeLicenseUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AdministrativeLicenseUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AdministrativeLicenseUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AdministrativeLicenseUpdateOne) sqlSave(ctx context.Context) (_node *AdministrativeLicense, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1073,6 +1088,7 @@ func (_u *AdministrativeLicenseUpdateOne) sqlSave(ctx context.Context) (_node *A
 	if value, ok := _u.mutation.AuthorityUscc(); ok {
 		_spec.SetField(administrativelicense.FieldAuthorityUscc, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AdministrativeLicense{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -34,8 +34,8 @@ type AdministrativePenaltyQuery struct {
 	withPerson                  *NaturalPersonQuery
 	withRepairApplications      *RepairApplicationQuery
 	withObjections              *ObjectionQuery
-	modifiers                   []func(*sql.Selector)
 	loadTotal                   []func(context.Context, []*AdministrativePenalty) error
+	modifiers                   []func(*sql.Selector)
 	withNamedRepairApplications map[string]*RepairApplicationQuery
 	withNamedObjections         map[string]*ObjectionQuery
 	// intermediate query (i.e. traversal path).
@@ -382,8 +382,9 @@ func (_q *AdministrativePenaltyQuery) Clone() *AdministrativePenaltyQuery {
 		withRepairApplications: _q.withRepairApplications.Clone(),
 		withObjections:         _q.withObjections.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -835,6 +836,9 @@ func (_q *AdministrativePenaltyQuery) sqlQuery(ctx context.Context) *sql.Selecto
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -850,6 +854,12 @@ func (_q *AdministrativePenaltyQuery) sqlQuery(ctx context.Context) *sql.Selecto
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AdministrativePenaltyQuery) Modify(modifiers ...func(s *sql.Selector)) *AdministrativePenaltySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedRepairApplications tells the query-builder to eager-load the nodes that are connected to the "repair_applications"
@@ -968,4 +978,10 @@ func (_s *AdministrativePenaltySelect) sqlScan(ctx context.Context, root *Admini
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AdministrativePenaltySelect) Modify(modifiers ...func(s *sql.Selector)) *AdministrativePenaltySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -23,8 +23,9 @@ import (
 // AdministrativePenaltyUpdate is the builder for updating AdministrativePenalty entities.
 type AdministrativePenaltyUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AdministrativePenaltyMutation
+	hooks     []Hook
+	mutation  *AdministrativePenaltyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AdministrativePenaltyUpdate builder.
@@ -970,6 +971,12 @@ func (_u *AdministrativePenaltyUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AdministrativePenaltyUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AdministrativePenaltyUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1257,6 +1264,7 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{administrativepenalty.Label}
@@ -1272,9 +1280,10 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 // AdministrativePenaltyUpdateOne is the builder for updating a single AdministrativePenalty entity.
 type AdministrativePenaltyUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AdministrativePenaltyMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AdministrativePenaltyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -2227,6 +2236,12 @@ func (_u *AdministrativePenaltyUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AdministrativePenaltyUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AdministrativePenaltyUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *AdministrativePenalty, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -2531,6 +2546,7 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AdministrativePenalty{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

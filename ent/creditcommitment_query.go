@@ -32,8 +32,8 @@ type CreditCommitmentQuery struct {
 	withEntity                  *MarketEntityQuery
 	withPerson                  *NaturalPersonQuery
 	withRepairApplications      *RepairApplicationQuery
-	modifiers                   []func(*sql.Selector)
 	loadTotal                   []func(context.Context, []*CreditCommitment) error
+	modifiers                   []func(*sql.Selector)
 	withNamedRepairApplications map[string]*RepairApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -356,8 +356,9 @@ func (_q *CreditCommitmentQuery) Clone() *CreditCommitmentQuery {
 		withPerson:             _q.withPerson.Clone(),
 		withRepairApplications: _q.withRepairApplications.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -753,6 +754,9 @@ func (_q *CreditCommitmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -768,6 +772,12 @@ func (_q *CreditCommitmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CreditCommitmentQuery) Modify(modifiers ...func(s *sql.Selector)) *CreditCommitmentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedRepairApplications tells the query-builder to eager-load the nodes that are connected to the "repair_applications"
@@ -872,4 +882,10 @@ func (_s *CreditCommitmentSelect) sqlScan(ctx context.Context, root *CreditCommi
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CreditCommitmentSelect) Modify(modifiers ...func(s *sql.Selector)) *CreditCommitmentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

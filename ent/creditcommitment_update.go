@@ -20,8 +20,9 @@ import (
 // CreditCommitmentUpdate is the builder for updating CreditCommitment entities.
 type CreditCommitmentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CreditCommitmentMutation
+	hooks     []Hook
+	mutation  *CreditCommitmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CreditCommitmentUpdate builder.
@@ -338,6 +339,12 @@ func (_u *CreditCommitmentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CreditCommitmentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CreditCommitmentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -437,6 +444,7 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{creditcommitment.Label}
@@ -452,9 +460,10 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 // CreditCommitmentUpdateOne is the builder for updating a single CreditCommitment entity.
 type CreditCommitmentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CreditCommitmentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CreditCommitmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -778,6 +787,12 @@ func (_u *CreditCommitmentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CreditCommitmentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CreditCommitmentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *CreditCommitment, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -894,6 +909,7 @@ func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CreditCommitment{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -29,8 +29,8 @@ type CreditScoreEventQuery struct {
 	withDepartment *DepartmentQuery
 	withEntity     *MarketEntityQuery
 	withPerson     *NaturalPersonQuery
-	modifiers      []func(*sql.Selector)
 	loadTotal      []func(context.Context, []*CreditScoreEvent) error
+	modifiers      []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -329,8 +329,9 @@ func (_q *CreditScoreEventQuery) Clone() *CreditScoreEventQuery {
 		withEntity:     _q.withEntity.Clone(),
 		withPerson:     _q.withPerson.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -668,6 +669,9 @@ func (_q *CreditScoreEventQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -683,6 +687,12 @@ func (_q *CreditScoreEventQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *CreditScoreEventQuery) Modify(modifiers ...func(s *sql.Selector)) *CreditScoreEventSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // CreditScoreEventGroupBy is the group-by builder for CreditScoreEvent entities.
@@ -773,4 +783,10 @@ func (_s *CreditScoreEventSelect) sqlScan(ctx context.Context, root *CreditScore
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *CreditScoreEventSelect) Modify(modifiers ...func(s *sql.Selector)) *CreditScoreEventSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

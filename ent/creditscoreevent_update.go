@@ -19,8 +19,9 @@ import (
 // CreditScoreEventUpdate is the builder for updating CreditScoreEvent entities.
 type CreditScoreEventUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CreditScoreEventMutation
+	hooks     []Hook
+	mutation  *CreditScoreEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CreditScoreEventUpdate builder.
@@ -309,6 +310,12 @@ func (_u *CreditScoreEventUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CreditScoreEventUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CreditScoreEventUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CreditScoreEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -369,6 +376,7 @@ func (_u *CreditScoreEventUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if _u.mutation.ExpiresOnCleared() {
 		_spec.ClearField(creditscoreevent.FieldExpiresOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{creditscoreevent.Label}
@@ -384,9 +392,10 @@ func (_u *CreditScoreEventUpdate) sqlSave(ctx context.Context) (_node int, err e
 // CreditScoreEventUpdateOne is the builder for updating a single CreditScoreEvent entity.
 type CreditScoreEventUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CreditScoreEventMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CreditScoreEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -682,6 +691,12 @@ func (_u *CreditScoreEventUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CreditScoreEventUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CreditScoreEventUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CreditScoreEventUpdateOne) sqlSave(ctx context.Context) (_node *CreditScoreEvent, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -759,6 +774,7 @@ func (_u *CreditScoreEventUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	if _u.mutation.ExpiresOnCleared() {
 		_spec.ClearField(creditscoreevent.FieldExpiresOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &CreditScoreEvent{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -46,8 +46,8 @@ type DepartmentQuery struct {
 	withPriorNotices            *PriorNoticeQuery
 	withRepairApplications      *RepairApplicationQuery
 	withObjections              *ObjectionQuery
-	modifiers                   []func(*sql.Selector)
 	loadTotal                   []func(context.Context, []*Department) error
+	modifiers                   []func(*sql.Selector)
 	withNamedPenalties          map[string]*AdministrativePenaltyQuery
 	withNamedLicenses           map[string]*AdministrativeLicenseQuery
 	withNamedListEntries        map[string]*ListEntryQuery
@@ -541,8 +541,9 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		withRepairApplications: _q.withRepairApplications.Clone(),
 		withObjections:         _q.withObjections.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -1348,6 +1349,9 @@ func (_q *DepartmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -1363,6 +1367,12 @@ func (_q *DepartmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *DepartmentQuery) Modify(modifiers ...func(s *sql.Selector)) *DepartmentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedPenalties tells the query-builder to eager-load the nodes that are connected to the "penalties"
@@ -1607,4 +1617,10 @@ func (_s *DepartmentSelect) sqlScan(ctx context.Context, root *DepartmentQuery, 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *DepartmentSelect) Modify(modifiers ...func(s *sql.Selector)) *DepartmentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

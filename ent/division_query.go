@@ -26,8 +26,8 @@ type DivisionQuery struct {
 	inters            []Interceptor
 	predicates        []predicate.Division
 	withEntities      *MarketEntityQuery
-	modifiers         []func(*sql.Selector)
 	loadTotal         []func(context.Context, []*Division) error
+	modifiers         []func(*sql.Selector)
 	withNamedEntities map[string]*MarketEntityQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -281,8 +281,9 @@ func (_q *DivisionQuery) Clone() *DivisionQuery {
 		predicates:   append([]predicate.Division{}, _q.predicates...),
 		withEntities: _q.withEntities.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -526,6 +527,9 @@ func (_q *DivisionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -541,6 +545,12 @@ func (_q *DivisionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *DivisionQuery) Modify(modifiers ...func(s *sql.Selector)) *DivisionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedEntities tells the query-builder to eager-load the nodes that are connected to the "entities"
@@ -645,4 +655,10 @@ func (_s *DivisionSelect) sqlScan(ctx context.Context, root *DivisionQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *DivisionSelect) Modify(modifiers ...func(s *sql.Selector)) *DivisionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // DivisionUpdate is the builder for updating Division entities.
 type DivisionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DivisionMutation
+	hooks     []Hook
+	mutation  *DivisionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DivisionUpdate builder.
@@ -204,6 +205,12 @@ func (_u *DivisionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DivisionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DivisionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DivisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -290,6 +297,7 @@ func (_u *DivisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{division.Label}
@@ -305,9 +313,10 @@ func (_u *DivisionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // DivisionUpdateOne is the builder for updating a single Division entity.
 type DivisionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DivisionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DivisionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetName sets the "name" field.
@@ -498,6 +507,12 @@ func (_u *DivisionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DivisionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DivisionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DivisionUpdateOne) sqlSave(ctx context.Context) (_node *Division, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -601,6 +616,7 @@ func (_u *DivisionUpdateOne) sqlSave(ctx context.Context) (_node *Division, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Division{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -36,6 +36,9 @@ func main() {
 			gen.FeatureGlobalID,
 			// Raw statements for the few set-based writes the ORM has no verb for (evaluator.store).
 			gen.FeatureExecQuery,
+			// Modify: the dashboards count with GROUP BY over expressions (a record's month), through
+			// ent so the privacy rules still filter them.
+			gen.FeatureModifier,
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

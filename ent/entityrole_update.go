@@ -18,8 +18,9 @@ import (
 // EntityRoleUpdate is the builder for updating EntityRole entities.
 type EntityRoleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EntityRoleMutation
+	hooks     []Hook
+	mutation  *EntityRoleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EntityRoleUpdate builder.
@@ -151,6 +152,12 @@ func (_u *EntityRoleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EntityRoleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EntityRoleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EntityRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -181,6 +188,7 @@ func (_u *EntityRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.EndedOnCleared() {
 		_spec.ClearField(entityrole.FieldEndedOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{entityrole.Label}
@@ -196,9 +204,10 @@ func (_u *EntityRoleUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 // EntityRoleUpdateOne is the builder for updating a single EntityRole entity.
 type EntityRoleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EntityRoleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EntityRoleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -337,6 +346,12 @@ func (_u *EntityRoleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EntityRoleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EntityRoleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EntityRoleUpdateOne) sqlSave(ctx context.Context) (_node *EntityRole, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -384,6 +399,7 @@ func (_u *EntityRoleUpdateOne) sqlSave(ctx context.Context) (_node *EntityRole, 
 	if _u.mutation.EndedOnCleared() {
 		_spec.ClearField(entityrole.FieldEndedOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &EntityRole{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -19,8 +19,9 @@ import (
 // EvaluationRuleSetUpdate is the builder for updating EvaluationRuleSet entities.
 type EvaluationRuleSetUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EvaluationRuleSetMutation
+	hooks     []Hook
+	mutation  *EvaluationRuleSetMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EvaluationRuleSetUpdate builder.
@@ -138,6 +139,12 @@ func (_u *EvaluationRuleSetUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EvaluationRuleSetUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EvaluationRuleSetUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EvaluationRuleSetUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -165,6 +172,7 @@ func (_u *EvaluationRuleSetUpdate) sqlSave(ctx context.Context) (_node int, err 
 	if value, ok := _u.mutation.Rules(); ok {
 		_spec.SetField(evaluationruleset.FieldRules, field.TypeJSON, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{evaluationruleset.Label}
@@ -180,9 +188,10 @@ func (_u *EvaluationRuleSetUpdate) sqlSave(ctx context.Context) (_node int, err 
 // EvaluationRuleSetUpdateOne is the builder for updating a single EvaluationRuleSet entity.
 type EvaluationRuleSetUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EvaluationRuleSetMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EvaluationRuleSetMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetName sets the "name" field.
@@ -307,6 +316,12 @@ func (_u *EvaluationRuleSetUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EvaluationRuleSetUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EvaluationRuleSetUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EvaluationRuleSetUpdateOne) sqlSave(ctx context.Context) (_node *EvaluationRuleSet, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -351,6 +366,7 @@ func (_u *EvaluationRuleSetUpdateOne) sqlSave(ctx context.Context) (_node *Evalu
 	if value, ok := _u.mutation.Rules(); ok {
 		_spec.SetField(evaluationruleset.FieldRules, field.TypeJSON, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &EvaluationRuleSet{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -18,8 +18,9 @@ import (
 // ExemptionPeriodUpdate is the builder for updating ExemptionPeriod entities.
 type ExemptionPeriodUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ExemptionPeriodMutation
+	hooks     []Hook
+	mutation  *ExemptionPeriodMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ExemptionPeriodUpdate builder.
@@ -131,6 +132,12 @@ func (_u *ExemptionPeriodUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ExemptionPeriodUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ExemptionPeriodUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ExemptionPeriodUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -155,6 +162,7 @@ func (_u *ExemptionPeriodUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.Basis(); ok {
 		_spec.SetField(exemptionperiod.FieldBasis, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{exemptionperiod.Label}
@@ -170,9 +178,10 @@ func (_u *ExemptionPeriodUpdate) sqlSave(ctx context.Context) (_node int, err er
 // ExemptionPeriodUpdateOne is the builder for updating a single ExemptionPeriod entity.
 type ExemptionPeriodUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ExemptionPeriodMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ExemptionPeriodMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetName sets the "name" field.
@@ -291,6 +300,12 @@ func (_u *ExemptionPeriodUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ExemptionPeriodUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ExemptionPeriodUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ExemptionPeriodUpdateOne) sqlSave(ctx context.Context) (_node *ExemptionPeriod, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -332,6 +347,7 @@ func (_u *ExemptionPeriodUpdateOne) sqlSave(ctx context.Context) (_node *Exempti
 	if value, ok := _u.mutation.Basis(); ok {
 		_spec.SetField(exemptionperiod.FieldBasis, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ExemptionPeriod{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

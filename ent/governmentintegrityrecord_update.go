@@ -18,8 +18,9 @@ import (
 // GovernmentIntegrityRecordUpdate is the builder for updating GovernmentIntegrityRecord entities.
 type GovernmentIntegrityRecordUpdate struct {
 	config
-	hooks    []Hook
-	mutation *GovernmentIntegrityRecordMutation
+	hooks     []Hook
+	mutation  *GovernmentIntegrityRecordMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the GovernmentIntegrityRecordUpdate builder.
@@ -220,6 +221,12 @@ func (_u *GovernmentIntegrityRecordUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *GovernmentIntegrityRecordUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *GovernmentIntegrityRecordUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *GovernmentIntegrityRecordUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -259,6 +266,7 @@ func (_u *GovernmentIntegrityRecordUpdate) sqlSave(ctx context.Context) (_node i
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(governmentintegrityrecord.FieldSourceSystem, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{governmentintegrityrecord.Label}
@@ -274,9 +282,10 @@ func (_u *GovernmentIntegrityRecordUpdate) sqlSave(ctx context.Context) (_node i
 // GovernmentIntegrityRecordUpdateOne is the builder for updating a single GovernmentIntegrityRecord entity.
 type GovernmentIntegrityRecordUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *GovernmentIntegrityRecordMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *GovernmentIntegrityRecordMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -484,6 +493,12 @@ func (_u *GovernmentIntegrityRecordUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *GovernmentIntegrityRecordUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *GovernmentIntegrityRecordUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *GovernmentIntegrityRecordUpdateOne) sqlSave(ctx context.Context) (_node *GovernmentIntegrityRecord, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -540,6 +555,7 @@ func (_u *GovernmentIntegrityRecordUpdateOne) sqlSave(ctx context.Context) (_nod
 	if value, ok := _u.mutation.SourceSystem(); ok {
 		_spec.SetField(governmentintegrityrecord.FieldSourceSystem, field.TypeString, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &GovernmentIntegrityRecord{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -19,8 +19,9 @@ import (
 // InspectionPlanUpdate is the builder for updating InspectionPlan entities.
 type InspectionPlanUpdate struct {
 	config
-	hooks    []Hook
-	mutation *InspectionPlanMutation
+	hooks     []Hook
+	mutation  *InspectionPlanMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the InspectionPlanUpdate builder.
@@ -167,6 +168,12 @@ func (_u *InspectionPlanUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InspectionPlanUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InspectionPlanUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InspectionPlanUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -208,6 +215,7 @@ func (_u *InspectionPlanUpdate) sqlSave(ctx context.Context) (_node int, err err
 			sqljson.Append(u, inspectionplan.FieldAssignments, value)
 		})
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{inspectionplan.Label}
@@ -223,9 +231,10 @@ func (_u *InspectionPlanUpdate) sqlSave(ctx context.Context) (_node int, err err
 // InspectionPlanUpdateOne is the builder for updating a single InspectionPlan entity.
 type InspectionPlanUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *InspectionPlanMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *InspectionPlanMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetCode sets the "code" field.
@@ -379,6 +388,12 @@ func (_u *InspectionPlanUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *InspectionPlanUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *InspectionPlanUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *InspectionPlanUpdateOne) sqlSave(ctx context.Context) (_node *InspectionPlan, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -437,6 +452,7 @@ func (_u *InspectionPlanUpdateOne) sqlSave(ctx context.Context) (_node *Inspecti
 			sqljson.Append(u, inspectionplan.FieldAssignments, value)
 		})
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &InspectionPlan{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

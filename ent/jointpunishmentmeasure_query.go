@@ -26,8 +26,8 @@ type JointPunishmentMeasureQuery struct {
 	inters                []Interceptor
 	predicates            []predicate.JointPunishmentMeasure
 	withApplications      *MeasureApplicationQuery
-	modifiers             []func(*sql.Selector)
 	loadTotal             []func(context.Context, []*JointPunishmentMeasure) error
+	modifiers             []func(*sql.Selector)
 	withNamedApplications map[string]*MeasureApplicationQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -281,8 +281,9 @@ func (_q *JointPunishmentMeasureQuery) Clone() *JointPunishmentMeasureQuery {
 		predicates:       append([]predicate.JointPunishmentMeasure{}, _q.predicates...),
 		withApplications: _q.withApplications.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -528,6 +529,9 @@ func (_q *JointPunishmentMeasureQuery) sqlQuery(ctx context.Context) *sql.Select
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -543,6 +547,12 @@ func (_q *JointPunishmentMeasureQuery) sqlQuery(ctx context.Context) *sql.Select
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *JointPunishmentMeasureQuery) Modify(modifiers ...func(s *sql.Selector)) *JointPunishmentMeasureSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedApplications tells the query-builder to eager-load the nodes that are connected to the "applications"
@@ -647,4 +657,10 @@ func (_s *JointPunishmentMeasureSelect) sqlScan(ctx context.Context, root *Joint
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *JointPunishmentMeasureSelect) Modify(modifiers ...func(s *sql.Selector)) *JointPunishmentMeasureSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -19,8 +19,9 @@ import (
 // JointPunishmentMeasureUpdate is the builder for updating JointPunishmentMeasure entities.
 type JointPunishmentMeasureUpdate struct {
 	config
-	hooks    []Hook
-	mutation *JointPunishmentMeasureMutation
+	hooks     []Hook
+	mutation  *JointPunishmentMeasureMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the JointPunishmentMeasureUpdate builder.
@@ -238,6 +239,12 @@ func (_u *JointPunishmentMeasureUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *JointPunishmentMeasureUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *JointPunishmentMeasureUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -345,6 +352,7 @@ func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int,
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{jointpunishmentmeasure.Label}
@@ -360,9 +368,10 @@ func (_u *JointPunishmentMeasureUpdate) sqlSave(ctx context.Context) (_node int,
 // JointPunishmentMeasureUpdateOne is the builder for updating a single JointPunishmentMeasure entity.
 type JointPunishmentMeasureUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *JointPunishmentMeasureMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *JointPunishmentMeasureMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetCode sets the "code" field.
@@ -587,6 +596,12 @@ func (_u *JointPunishmentMeasureUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *JointPunishmentMeasureUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *JointPunishmentMeasureUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *JointPunishmentMeasureUpdateOne) sqlSave(ctx context.Context) (_node *JointPunishmentMeasure, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -711,6 +726,7 @@ func (_u *JointPunishmentMeasureUpdateOne) sqlSave(ctx context.Context) (_node *
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &JointPunishmentMeasure{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -36,8 +36,8 @@ type ListEntryQuery struct {
 	withRepairApplications       *RepairApplicationQuery
 	withObjections               *ObjectionQuery
 	withMeasureApplications      *MeasureApplicationQuery
-	modifiers                    []func(*sql.Selector)
 	loadTotal                    []func(context.Context, []*ListEntry) error
+	modifiers                    []func(*sql.Selector)
 	withNamedRepairApplications  map[string]*RepairApplicationQuery
 	withNamedObjections          map[string]*ObjectionQuery
 	withNamedMeasureApplications map[string]*MeasureApplicationQuery
@@ -408,8 +408,9 @@ func (_q *ListEntryQuery) Clone() *ListEntryQuery {
 		withObjections:          _q.withObjections.Clone(),
 		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -919,6 +920,9 @@ func (_q *ListEntryQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -934,6 +938,12 @@ func (_q *ListEntryQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ListEntryQuery) Modify(modifiers ...func(s *sql.Selector)) *ListEntrySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedRepairApplications tells the query-builder to eager-load the nodes that are connected to the "repair_applications"
@@ -1066,4 +1076,10 @@ func (_s *ListEntrySelect) sqlScan(ctx context.Context, root *ListEntryQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ListEntrySelect) Modify(modifiers ...func(s *sql.Selector)) *ListEntrySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -22,8 +22,9 @@ import (
 // ListEntryUpdate is the builder for updating ListEntry entities.
 type ListEntryUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ListEntryMutation
+	hooks     []Hook
+	mutation  *ListEntryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ListEntryUpdate builder.
@@ -551,6 +552,12 @@ func (_u *ListEntryUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ListEntryUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ListEntryUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -779,6 +786,7 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{listentry.Label}
@@ -794,9 +802,10 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ListEntryUpdateOne is the builder for updating a single ListEntry entity.
 type ListEntryUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ListEntryMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ListEntryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1331,6 +1340,12 @@ func (_u *ListEntryUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ListEntryUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ListEntryUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1576,6 +1591,7 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ListEntry{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -48,8 +48,8 @@ type MarketEntityQuery struct {
 	withRoles                    *EntityRoleQuery
 	withServiceProvider          *ServiceProviderQuery
 	withMeasureApplications      *MeasureApplicationQuery
-	modifiers                    []func(*sql.Selector)
 	loadTotal                    []func(context.Context, []*MarketEntity) error
+	modifiers                    []func(*sql.Selector)
 	withNamedPenalties           map[string]*AdministrativePenaltyQuery
 	withNamedLicenses            map[string]*AdministrativeLicenseQuery
 	withNamedListEntries         map[string]*ListEntryQuery
@@ -564,8 +564,9 @@ func (_q *MarketEntityQuery) Clone() *MarketEntityQuery {
 		withServiceProvider:     _q.withServiceProvider.Clone(),
 		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -1407,6 +1408,9 @@ func (_q *MarketEntityQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -1422,6 +1426,12 @@ func (_q *MarketEntityQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *MarketEntityQuery) Modify(modifiers ...func(s *sql.Selector)) *MarketEntitySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedPenalties tells the query-builder to eager-load the nodes that are connected to the "penalties"
@@ -1638,4 +1648,10 @@ func (_s *MarketEntitySelect) sqlScan(ctx context.Context, root *MarketEntityQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *MarketEntitySelect) Modify(modifiers ...func(s *sql.Selector)) *MarketEntitySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -32,8 +32,9 @@ import (
 // MarketEntityUpdate is the builder for updating MarketEntity entities.
 type MarketEntityUpdate struct {
 	config
-	hooks    []Hook
-	mutation *MarketEntityMutation
+	hooks     []Hook
+	mutation  *MarketEntityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the MarketEntityUpdate builder.
@@ -919,6 +920,12 @@ func (_u *MarketEntityUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *MarketEntityUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MarketEntityUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1525,6 +1532,7 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{marketentity.Label}
@@ -1540,9 +1548,10 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 // MarketEntityUpdateOne is the builder for updating a single MarketEntity entity.
 type MarketEntityUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *MarketEntityMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *MarketEntityMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -2435,6 +2444,12 @@ func (_u *MarketEntityUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *MarketEntityUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MarketEntityUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEntity, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -3058,6 +3073,7 @@ func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEnti
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &MarketEntity{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

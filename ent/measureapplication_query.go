@@ -31,8 +31,8 @@ type MeasureApplicationQuery struct {
 	withListEntry *ListEntryQuery
 	withEntity    *MarketEntityQuery
 	withPerson    *NaturalPersonQuery
-	modifiers     []func(*sql.Selector)
 	loadTotal     []func(context.Context, []*MeasureApplication) error
+	modifiers     []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -354,8 +354,9 @@ func (_q *MeasureApplicationQuery) Clone() *MeasureApplicationQuery {
 		withEntity:    _q.withEntity.Clone(),
 		withPerson:    _q.withPerson.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -749,6 +750,9 @@ func (_q *MeasureApplicationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -764,6 +768,12 @@ func (_q *MeasureApplicationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *MeasureApplicationQuery) Modify(modifiers ...func(s *sql.Selector)) *MeasureApplicationSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // MeasureApplicationGroupBy is the group-by builder for MeasureApplication entities.
@@ -854,4 +864,10 @@ func (_s *MeasureApplicationSelect) sqlScan(ctx context.Context, root *MeasureAp
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *MeasureApplicationSelect) Modify(modifiers ...func(s *sql.Selector)) *MeasureApplicationSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // MeasureApplicationUpdate is the builder for updating MeasureApplication entities.
 type MeasureApplicationUpdate struct {
 	config
-	hooks    []Hook
-	mutation *MeasureApplicationMutation
+	hooks     []Hook
+	mutation  *MeasureApplicationMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the MeasureApplicationUpdate builder.
@@ -166,6 +167,12 @@ func (_u *MeasureApplicationUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *MeasureApplicationUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MeasureApplicationUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *MeasureApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -202,6 +209,7 @@ func (_u *MeasureApplicationUpdate) sqlSave(ctx context.Context) (_node int, err
 	if _u.mutation.LiftedReasonCleared() {
 		_spec.ClearField(measureapplication.FieldLiftedReason, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{measureapplication.Label}
@@ -217,9 +225,10 @@ func (_u *MeasureApplicationUpdate) sqlSave(ctx context.Context) (_node int, err
 // MeasureApplicationUpdateOne is the builder for updating a single MeasureApplication entity.
 type MeasureApplicationUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *MeasureApplicationMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *MeasureApplicationMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetBasis sets the "basis" field.
@@ -373,6 +382,12 @@ func (_u *MeasureApplicationUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *MeasureApplicationUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *MeasureApplicationUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *MeasureApplicationUpdateOne) sqlSave(ctx context.Context) (_node *MeasureApplication, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -426,6 +441,7 @@ func (_u *MeasureApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Meas
 	if _u.mutation.LiftedReasonCleared() {
 		_spec.ClearField(measureapplication.FieldLiftedReason, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &MeasureApplication{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -48,8 +48,8 @@ type NaturalPersonQuery struct {
 	withPractices                *PractitionerQuery
 	withPriorNotices             *PriorNoticeQuery
 	withMeasureApplications      *MeasureApplicationQuery
-	modifiers                    []func(*sql.Selector)
 	loadTotal                    []func(context.Context, []*NaturalPerson) error
+	modifiers                    []func(*sql.Selector)
 	withNamedPenalties           map[string]*AdministrativePenaltyQuery
 	withNamedLicenses            map[string]*AdministrativeLicenseQuery
 	withNamedListEntries         map[string]*ListEntryQuery
@@ -567,8 +567,9 @@ func (_q *NaturalPersonQuery) Clone() *NaturalPersonQuery {
 		withPriorNotices:        _q.withPriorNotices.Clone(),
 		withMeasureApplications: _q.withMeasureApplications.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -1433,6 +1434,9 @@ func (_q *NaturalPersonQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -1448,6 +1452,12 @@ func (_q *NaturalPersonQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *NaturalPersonQuery) Modify(modifiers ...func(s *sql.Selector)) *NaturalPersonSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedPenalties tells the query-builder to eager-load the nodes that are connected to the "penalties"
@@ -1706,4 +1716,10 @@ func (_s *NaturalPersonSelect) sqlScan(ctx context.Context, root *NaturalPersonQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *NaturalPersonSelect) Modify(modifiers ...func(s *sql.Selector)) *NaturalPersonSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

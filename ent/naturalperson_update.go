@@ -31,8 +31,9 @@ import (
 // NaturalPersonUpdate is the builder for updating NaturalPerson entities.
 type NaturalPersonUpdate struct {
 	config
-	hooks    []Hook
-	mutation *NaturalPersonMutation
+	hooks     []Hook
+	mutation  *NaturalPersonMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the NaturalPersonUpdate builder.
@@ -620,6 +621,12 @@ func (_u *NaturalPersonUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *NaturalPersonUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *NaturalPersonUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1196,6 +1203,7 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{naturalperson.Label}
@@ -1211,9 +1219,10 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // NaturalPersonUpdateOne is the builder for updating a single NaturalPerson entity.
 type NaturalPersonUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *NaturalPersonMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *NaturalPersonMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -1806,6 +1815,12 @@ func (_u *NaturalPersonUpdateOne) check() error {
 		}
 	}
 	return nil
+}
+
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *NaturalPersonUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *NaturalPersonUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
 }
 
 func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPerson, err error) {
@@ -2401,6 +2416,7 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &NaturalPerson{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

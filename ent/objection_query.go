@@ -29,8 +29,8 @@ type ObjectionQuery struct {
 	withPenalty    *AdministrativePenaltyQuery
 	withListEntry  *ListEntryQuery
 	withDepartment *DepartmentQuery
-	modifiers      []func(*sql.Selector)
 	loadTotal      []func(context.Context, []*Objection) error
+	modifiers      []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -329,8 +329,9 @@ func (_q *ObjectionQuery) Clone() *ObjectionQuery {
 		withListEntry:  _q.withListEntry.Clone(),
 		withDepartment: _q.withDepartment.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -668,6 +669,9 @@ func (_q *ObjectionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -683,6 +687,12 @@ func (_q *ObjectionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ObjectionQuery) Modify(modifiers ...func(s *sql.Selector)) *ObjectionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // ObjectionGroupBy is the group-by builder for Objection entities.
@@ -773,4 +783,10 @@ func (_s *ObjectionSelect) sqlScan(ctx context.Context, root *ObjectionQuery, v 
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ObjectionSelect) Modify(modifiers ...func(s *sql.Selector)) *ObjectionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -20,8 +20,9 @@ import (
 // ObjectionUpdate is the builder for updating Objection entities.
 type ObjectionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ObjectionMutation
+	hooks     []Hook
+	mutation  *ObjectionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ObjectionUpdate builder.
@@ -296,6 +297,12 @@ func (_u *ObjectionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ObjectionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ObjectionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ObjectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -367,6 +374,7 @@ func (_u *ObjectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.HistoryCleared() {
 		_spec.ClearField(objection.FieldHistory, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{objection.Label}
@@ -382,9 +390,10 @@ func (_u *ObjectionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ObjectionUpdateOne is the builder for updating a single Objection entity.
 type ObjectionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ObjectionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ObjectionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -666,6 +675,12 @@ func (_u *ObjectionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ObjectionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ObjectionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ObjectionUpdateOne) sqlSave(ctx context.Context) (_node *Objection, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -754,6 +769,7 @@ func (_u *ObjectionUpdateOne) sqlSave(ctx context.Context) (_node *Objection, er
 	if _u.mutation.HistoryCleared() {
 		_spec.ClearField(objection.FieldHistory, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Objection{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -27,8 +27,8 @@ type PractitionerQuery struct {
 	predicates   []predicate.Practitioner
 	withProvider *ServiceProviderQuery
 	withPerson   *NaturalPersonQuery
-	modifiers    []func(*sql.Selector)
 	loadTotal    []func(context.Context, []*Practitioner) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -304,8 +304,9 @@ func (_q *PractitionerQuery) Clone() *PractitionerQuery {
 		withProvider: _q.withProvider.Clone(),
 		withPerson:   _q.withPerson.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -593,6 +594,9 @@ func (_q *PractitionerQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -608,6 +612,12 @@ func (_q *PractitionerQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PractitionerQuery) Modify(modifiers ...func(s *sql.Selector)) *PractitionerSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // PractitionerGroupBy is the group-by builder for Practitioner entities.
@@ -698,4 +708,10 @@ func (_s *PractitionerSelect) sqlScan(ctx context.Context, root *PractitionerQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PractitionerSelect) Modify(modifiers ...func(s *sql.Selector)) *PractitionerSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

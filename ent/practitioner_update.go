@@ -19,8 +19,9 @@ import (
 // PractitionerUpdate is the builder for updating Practitioner entities.
 type PractitionerUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PractitionerMutation
+	hooks     []Hook
+	mutation  *PractitionerMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PractitionerUpdate builder.
@@ -176,6 +177,12 @@ func (_u *PractitionerUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PractitionerUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PractitionerUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PractitionerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -220,6 +227,7 @@ func (_u *PractitionerUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.EndedOnCleared() {
 		_spec.ClearField(practitioner.FieldEndedOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{practitioner.Label}
@@ -235,9 +243,10 @@ func (_u *PractitionerUpdate) sqlSave(ctx context.Context) (_node int, err error
 // PractitionerUpdateOne is the builder for updating a single Practitioner entity.
 type PractitionerUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PractitionerMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PractitionerMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -400,6 +409,12 @@ func (_u *PractitionerUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PractitionerUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PractitionerUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PractitionerUpdateOne) sqlSave(ctx context.Context) (_node *Practitioner, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -461,6 +476,7 @@ func (_u *PractitionerUpdateOne) sqlSave(ctx context.Context) (_node *Practition
 	if _u.mutation.EndedOnCleared() {
 		_spec.ClearField(practitioner.FieldEndedOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Practitioner{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

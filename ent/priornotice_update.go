@@ -18,8 +18,9 @@ import (
 // PriorNoticeUpdate is the builder for updating PriorNotice entities.
 type PriorNoticeUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PriorNoticeMutation
+	hooks     []Hook
+	mutation  *PriorNoticeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PriorNoticeUpdate builder.
@@ -314,6 +315,12 @@ func (_u *PriorNoticeUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PriorNoticeUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PriorNoticeUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PriorNoticeUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -377,6 +384,7 @@ func (_u *PriorNoticeUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.HandledOnCleared() {
 		_spec.ClearField(priornotice.FieldHandledOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{priornotice.Label}
@@ -392,9 +400,10 @@ func (_u *PriorNoticeUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // PriorNoticeUpdateOne is the builder for updating a single PriorNotice entity.
 type PriorNoticeUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PriorNoticeMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PriorNoticeMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -696,6 +705,12 @@ func (_u *PriorNoticeUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PriorNoticeUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PriorNoticeUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PriorNoticeUpdateOne) sqlSave(ctx context.Context) (_node *PriorNotice, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -776,6 +791,7 @@ func (_u *PriorNoticeUpdateOne) sqlSave(ctx context.Context) (_node *PriorNotice
 	if _u.mutation.HandledOnCleared() {
 		_spec.ClearField(priornotice.FieldHandledOn, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &PriorNotice{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

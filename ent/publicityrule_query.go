@@ -23,8 +23,8 @@ type PublicityRuleQuery struct {
 	order      []publicityrule.OrderOption
 	inters     []Interceptor
 	predicates []predicate.PublicityRule
-	modifiers  []func(*sql.Selector)
 	loadTotal  []func(context.Context, []*PublicityRule) error
+	modifiers  []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -254,8 +254,9 @@ func (_q *PublicityRuleQuery) Clone() *PublicityRuleQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.PublicityRule{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -439,6 +440,9 @@ func (_q *PublicityRuleQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -454,6 +458,12 @@ func (_q *PublicityRuleQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PublicityRuleQuery) Modify(modifiers ...func(s *sql.Selector)) *PublicityRuleSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // PublicityRuleGroupBy is the group-by builder for PublicityRule entities.
@@ -544,4 +554,10 @@ func (_s *PublicityRuleSelect) sqlScan(ctx context.Context, root *PublicityRuleQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PublicityRuleSelect) Modify(modifiers ...func(s *sql.Selector)) *PublicityRuleSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

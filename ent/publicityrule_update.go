@@ -20,8 +20,9 @@ import (
 // PublicityRuleUpdate is the builder for updating PublicityRule entities.
 type PublicityRuleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PublicityRuleMutation
+	hooks     []Hook
+	mutation  *PublicityRuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PublicityRuleUpdate builder.
@@ -415,6 +416,12 @@ func (_u *PublicityRuleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PublicityRuleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PublicityRuleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -526,6 +533,7 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(publicityrule.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{publicityrule.Label}
@@ -541,9 +549,10 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // PublicityRuleUpdateOne is the builder for updating a single PublicityRule entity.
 type PublicityRuleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PublicityRuleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PublicityRuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetRuleSet sets the "rule_set" field.
@@ -944,6 +953,12 @@ func (_u *PublicityRuleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PublicityRuleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PublicityRuleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *PublicityRule, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1072,6 +1087,7 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(publicityrule.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &PublicityRule{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

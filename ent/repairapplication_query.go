@@ -34,8 +34,8 @@ type RepairApplicationQuery struct {
 	withCommitment       *CreditCommitmentQuery
 	withDepartment       *DepartmentQuery
 	withTransitions      *RepairTransitionQuery
-	modifiers            []func(*sql.Selector)
 	loadTotal            []func(context.Context, []*RepairApplication) error
+	modifiers            []func(*sql.Selector)
 	withNamedTransitions map[string]*RepairTransitionQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -381,8 +381,9 @@ func (_q *RepairApplicationQuery) Clone() *RepairApplicationQuery {
 		withDepartment:  _q.withDepartment.Clone(),
 		withTransitions: _q.withTransitions.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -826,6 +827,9 @@ func (_q *RepairApplicationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -841,6 +845,12 @@ func (_q *RepairApplicationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *RepairApplicationQuery) Modify(modifiers ...func(s *sql.Selector)) *RepairApplicationSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedTransitions tells the query-builder to eager-load the nodes that are connected to the "transitions"
@@ -945,4 +955,10 @@ func (_s *RepairApplicationSelect) sqlScan(ctx context.Context, root *RepairAppl
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *RepairApplicationSelect) Modify(modifiers ...func(s *sql.Selector)) *RepairApplicationSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -22,8 +22,9 @@ import (
 // RepairApplicationUpdate is the builder for updating RepairApplication entities.
 type RepairApplicationUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RepairApplicationMutation
+	hooks     []Hook
+	mutation  *RepairApplicationMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RepairApplicationUpdate builder.
@@ -381,6 +382,12 @@ func (_u *RepairApplicationUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RepairApplicationUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RepairApplicationUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RepairApplicationUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -535,6 +542,7 @@ func (_u *RepairApplicationUpdate) sqlSave(ctx context.Context) (_node int, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{repairapplication.Label}
@@ -550,9 +558,10 @@ func (_u *RepairApplicationUpdate) sqlSave(ctx context.Context) (_node int, err 
 // RepairApplicationUpdateOne is the builder for updating a single RepairApplication entity.
 type RepairApplicationUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RepairApplicationMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RepairApplicationMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -917,6 +926,12 @@ func (_u *RepairApplicationUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RepairApplicationUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RepairApplicationUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RepairApplicationUpdateOne) sqlSave(ctx context.Context) (_node *RepairApplication, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -1088,6 +1103,7 @@ func (_u *RepairApplicationUpdateOne) sqlSave(ctx context.Context) (_node *Repai
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RepairApplication{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -17,8 +17,9 @@ import (
 // RepairTransitionUpdate is the builder for updating RepairTransition entities.
 type RepairTransitionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *RepairTransitionMutation
+	hooks     []Hook
+	mutation  *RepairTransitionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the RepairTransitionUpdate builder.
@@ -67,6 +68,12 @@ func (_u *RepairTransitionUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RepairTransitionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RepairTransitionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RepairTransitionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -82,6 +89,7 @@ func (_u *RepairTransitionUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if _u.mutation.ReasonCleared() {
 		_spec.ClearField(repairtransition.FieldReason, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{repairtransition.Label}
@@ -97,9 +105,10 @@ func (_u *RepairTransitionUpdate) sqlSave(ctx context.Context) (_node int, err e
 // RepairTransitionUpdateOne is the builder for updating a single RepairTransition entity.
 type RepairTransitionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *RepairTransitionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *RepairTransitionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the RepairTransitionMutation object of the builder.
@@ -155,6 +164,12 @@ func (_u *RepairTransitionUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *RepairTransitionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *RepairTransitionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *RepairTransitionUpdateOne) sqlSave(ctx context.Context) (_node *RepairTransition, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -187,6 +202,7 @@ func (_u *RepairTransitionUpdateOne) sqlSave(ctx context.Context) (_node *Repair
 	if _u.mutation.ReasonCleared() {
 		_spec.ClearField(repairtransition.FieldReason, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &RepairTransition{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -19,8 +19,9 @@ import (
 // ScaleRuleUpdate is the builder for updating ScaleRule entities.
 type ScaleRuleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ScaleRuleMutation
+	hooks     []Hook
+	mutation  *ScaleRuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ScaleRuleUpdate builder.
@@ -158,6 +159,12 @@ func (_u *ScaleRuleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ScaleRuleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ScaleRuleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ScaleRuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -191,6 +198,7 @@ func (_u *ScaleRuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(scalerule.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{scalerule.Label}
@@ -206,9 +214,10 @@ func (_u *ScaleRuleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ScaleRuleUpdateOne is the builder for updating a single ScaleRule entity.
 type ScaleRuleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ScaleRuleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ScaleRuleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetScale sets the "scale" field.
@@ -353,6 +362,12 @@ func (_u *ScaleRuleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ScaleRuleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ScaleRuleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ScaleRuleUpdateOne) sqlSave(ctx context.Context) (_node *ScaleRule, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -403,6 +418,7 @@ func (_u *ScaleRuleUpdateOne) sqlSave(ctx context.Context) (_node *ScaleRule, er
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(scalerule.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ScaleRule{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -19,8 +19,9 @@ import (
 // SectorRatingUpdate is the builder for updating SectorRating entities.
 type SectorRatingUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SectorRatingMutation
+	hooks     []Hook
+	mutation  *SectorRatingMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SectorRatingUpdate builder.
@@ -361,6 +362,12 @@ func (_u *SectorRatingUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SectorRatingUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SectorRatingUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -436,6 +443,7 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(sectorrating.FieldValidUntil, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{sectorrating.Label}
@@ -451,9 +459,10 @@ func (_u *SectorRatingUpdate) sqlSave(ctx context.Context) (_node int, err error
 // SectorRatingUpdateOne is the builder for updating a single SectorRating entity.
 type SectorRatingUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SectorRatingMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SectorRatingMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -801,6 +810,12 @@ func (_u *SectorRatingUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SectorRatingUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SectorRatingUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRating, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -893,6 +908,7 @@ func (_u *SectorRatingUpdateOne) sqlSave(ctx context.Context) (_node *SectorRati
 	if _u.mutation.ValidUntilCleared() {
 		_spec.ClearField(sectorrating.FieldValidUntil, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &SectorRating{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -28,8 +28,8 @@ type ServiceProviderQuery struct {
 	predicates             []predicate.ServiceProvider
 	withEntity             *MarketEntityQuery
 	withPractitioners      *PractitionerQuery
-	modifiers              []func(*sql.Selector)
 	loadTotal              []func(context.Context, []*ServiceProvider) error
+	modifiers              []func(*sql.Selector)
 	withNamedPractitioners map[string]*PractitionerQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -306,8 +306,9 @@ func (_q *ServiceProviderQuery) Clone() *ServiceProviderQuery {
 		withEntity:        _q.withEntity.Clone(),
 		withPractitioners: _q.withPractitioners.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -601,6 +602,9 @@ func (_q *ServiceProviderQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -616,6 +620,12 @@ func (_q *ServiceProviderQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ServiceProviderQuery) Modify(modifiers ...func(s *sql.Selector)) *ServiceProviderSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedPractitioners tells the query-builder to eager-load the nodes that are connected to the "practitioners"
@@ -720,4 +730,10 @@ func (_s *ServiceProviderSelect) sqlScan(ctx context.Context, root *ServiceProvi
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ServiceProviderSelect) Modify(modifiers ...func(s *sql.Selector)) *ServiceProviderSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

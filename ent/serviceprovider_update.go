@@ -19,8 +19,9 @@ import (
 // ServiceProviderUpdate is the builder for updating ServiceProvider entities.
 type ServiceProviderUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ServiceProviderMutation
+	hooks     []Hook
+	mutation  *ServiceProviderMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ServiceProviderUpdate builder.
@@ -190,6 +191,12 @@ func (_u *ServiceProviderUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ServiceProviderUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ServiceProviderUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ServiceProviderUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -265,6 +272,7 @@ func (_u *ServiceProviderUpdate) sqlSave(ctx context.Context) (_node int, err er
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{serviceprovider.Label}
@@ -280,9 +288,10 @@ func (_u *ServiceProviderUpdate) sqlSave(ctx context.Context) (_node int, err er
 // ServiceProviderUpdateOne is the builder for updating a single ServiceProvider entity.
 type ServiceProviderUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ServiceProviderMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ServiceProviderMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -459,6 +468,12 @@ func (_u *ServiceProviderUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ServiceProviderUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ServiceProviderUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ServiceProviderUpdateOne) sqlSave(ctx context.Context) (_node *ServiceProvider, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -551,6 +566,7 @@ func (_u *ServiceProviderUpdateOne) sqlSave(ctx context.Context) (_node *Service
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ServiceProvider{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

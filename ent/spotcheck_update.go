@@ -19,8 +19,9 @@ import (
 // SpotCheckUpdate is the builder for updating SpotCheck entities.
 type SpotCheckUpdate struct {
 	config
-	hooks    []Hook
-	mutation *SpotCheckMutation
+	hooks     []Hook
+	mutation  *SpotCheckMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the SpotCheckUpdate builder.
@@ -307,6 +308,12 @@ func (_u *SpotCheckUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SpotCheckUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SpotCheckUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SpotCheckUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -364,6 +371,7 @@ func (_u *SpotCheckUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RiskClassAtSelectionCleared() {
 		_spec.ClearField(spotcheck.FieldRiskClassAtSelection, field.TypeEnum)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{spotcheck.Label}
@@ -379,9 +387,10 @@ func (_u *SpotCheckUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // SpotCheckUpdateOne is the builder for updating a single SpotCheck entity.
 type SpotCheckUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *SpotCheckMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *SpotCheckMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -675,6 +684,12 @@ func (_u *SpotCheckUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *SpotCheckUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *SpotCheckUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *SpotCheckUpdateOne) sqlSave(ctx context.Context) (_node *SpotCheck, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -749,6 +764,7 @@ func (_u *SpotCheckUpdateOne) sqlSave(ctx context.Context) (_node *SpotCheck, er
 	if _u.mutation.RiskClassAtSelectionCleared() {
 		_spec.ClearField(spotcheck.FieldRiskClassAtSelection, field.TypeEnum)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &SpotCheck{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -18,8 +18,9 @@ import (
 // TimeLimitUpdate is the builder for updating TimeLimit entities.
 type TimeLimitUpdate struct {
 	config
-	hooks    []Hook
-	mutation *TimeLimitMutation
+	hooks     []Hook
+	mutation  *TimeLimitMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the TimeLimitUpdate builder.
@@ -168,6 +169,12 @@ func (_u *TimeLimitUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TimeLimitUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TimeLimitUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TimeLimitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -201,6 +208,7 @@ func (_u *TimeLimitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(timelimit.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{timelimit.Label}
@@ -216,9 +224,10 @@ func (_u *TimeLimitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // TimeLimitUpdateOne is the builder for updating a single TimeLimit entity.
 type TimeLimitUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *TimeLimitMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *TimeLimitMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetProcedure sets the "procedure" field.
@@ -374,6 +383,12 @@ func (_u *TimeLimitUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TimeLimitUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TimeLimitUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TimeLimitUpdateOne) sqlSave(ctx context.Context) (_node *TimeLimit, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -424,6 +439,7 @@ func (_u *TimeLimitUpdateOne) sqlSave(ctx context.Context) (_node *TimeLimit, er
 	if _u.mutation.BasisCleared() {
 		_spec.ClearField(timelimit.FieldBasis, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &TimeLimit{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

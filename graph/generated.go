@@ -472,6 +472,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	GroupCount struct {
+		Count func(childComplexity int) int
+		Keys  func(childComplexity int) int
+	}
+
 	Holiday struct {
 		Day         func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -907,6 +912,7 @@ type ComplexityRoot struct {
 		Departments                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
 		EiaStatus                  func(childComplexity int, entityID *int, personID *int) int
+		EntityCounts               func(childComplexity int, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) int
 		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
 		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
 		ExemptionPeriods           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) int
@@ -926,6 +932,7 @@ type ComplexityRoot struct {
 		Practitioners              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) int
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
 		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
+		RecordCounts               func(childComplexity int, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) int
 		RepairApplications         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) int
 		RepairReport               func(childComplexity int, from time.Time, to time.Time) int
 		Restrictions               func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
@@ -1276,6 +1283,8 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*authz.Viewer, error)
 	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string, purpose *string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
+	EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) ([]*GroupCount, error)
+	RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
 	RepairReport(ctx context.Context, from time.Time, to time.Time) ([]*repair.ReportRow, error)
@@ -3101,6 +3110,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GovernmentIntegrityRecordEdge.Node(childComplexity), true
+
+	case "GroupCount.count":
+		if e.ComplexityRoot.GroupCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupCount.Count(childComplexity), true
+	case "GroupCount.keys":
+		if e.ComplexityRoot.GroupCount.Keys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GroupCount.Keys(childComplexity), true
 
 	case "Holiday.day":
 		if e.ComplexityRoot.Holiday.Day == nil {
@@ -5370,6 +5392,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.EiaStatus(childComplexity, args["entityID"].(*int), args["personID"].(*int)), true
+	case "Query.entityCounts":
+		if e.ComplexityRoot.Query.EntityCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_entityCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EntityCounts(childComplexity, args["groupBy"].([]EntityDimension), args["where"].(*ent.MarketEntityWhereInput)), true
 	case "Query.entityRoles":
 		if e.ComplexityRoot.Query.EntityRoles == nil {
 			break
@@ -5575,6 +5608,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicityRules(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.PublicityRuleWhereInput)), true
+	case "Query.recordCounts":
+		if e.ComplexityRoot.Query.RecordCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recordCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RecordCounts(childComplexity, args["type"].(vocab.RecordType), args["groupBy"].([]RecordDimension), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.repairApplications":
 		if e.ComplexityRoot.Query.RepairApplications == nil {
 			break
@@ -6825,7 +6869,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
+//go:embed "access.graphql" "dashboards.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -6838,6 +6882,7 @@ func sourceData(filename string) string {
 
 var sources = []*ast.Source{
 	{Name: "access.graphql", Input: sourceData("access.graphql"), BuiltIn: false},
+	{Name: "dashboards.graphql", Input: sourceData("dashboards.graphql"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "evaluation.graphql", Input: sourceData("evaluation.graphql"), BuiltIn: false},
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
@@ -7640,6 +7685,16 @@ func (ec *executionContext) childFields_GovernmentIntegrityRecordEdge(ctx contex
 		return ec.fieldContext_GovernmentIntegrityRecordEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GovernmentIntegrityRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GroupCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "keys":
+		return ec.fieldContext_GroupCount_keys(ctx, field)
+	case "count":
+		return ec.fieldContext_GroupCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GroupCount", field.Name)
 }
 
 func (ec *executionContext) childFields_Holiday(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11198,6 +11253,28 @@ func (ec *executionContext) field_Query_eiaStatus_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_entityCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]EntityDimension, error) {
+			return ec.unmarshalNEntityDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.MarketEntityWhereInput, error) {
+			return ec.unmarshalOMarketEntityWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_entityRoles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12023,6 +12100,44 @@ func (ec *executionContext) field_Query_publicityRules_args(ctx context.Context,
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recordCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (vocab.RecordType, error) {
+			return ec.unmarshalNRecordType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) ([]RecordDimension, error) {
+			return ec.unmarshalNRecordDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimensionᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg3
 	return args, nil
 }
 
@@ -19700,6 +19815,52 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge_cursor(ctx context.Co
 }
 func (ec *executionContext) fieldContext_GovernmentIntegrityRecordEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GovernmentIntegrityRecordEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _GroupCount_keys(ctx context.Context, field graphql.CollectedField, obj *GroupCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupCount_keys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Keys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupCount_keys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _GroupCount_count(ctx context.Context, field graphql.CollectedField, obj *GroupCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GroupCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GroupCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GroupCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Holiday_id(ctx context.Context, field graphql.CollectedField, obj *ent.Holiday) (ret graphql.Marshaler) {
@@ -30750,6 +30911,94 @@ func (ec *executionContext) fieldContext_Query_policyRules(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PolicyRule(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_entityCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_entityCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EntityCounts(ctx, fc.Args["groupBy"].([]EntityDimension), fc.Args["where"].(*ent.MarketEntityWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*GroupCount) graphql.Marshaler {
+			return ec.marshalNGroupCount2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐGroupCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_entityCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_entityCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_recordCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recordCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RecordCounts(ctx, fc.Args["type"].(vocab.RecordType), fc.Args["groupBy"].([]RecordDimension), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*GroupCount) graphql.Marshaler {
+			return ec.marshalNGroupCount2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐGroupCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recordCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GroupCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recordCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -69393,6 +69642,44 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge(ctx context.Context, 
 	return out
 }
 
+var groupCountImplementors = []string{"GroupCount"}
+
+func (ec *executionContext) _GroupCount(ctx context.Context, sel ast.SelectionSet, obj *GroupCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, groupCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GroupCount")
+		case "keys":
+			out.Values[i] = ec._GroupCount_keys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._GroupCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var holidayImplementors = []string{"Holiday", "Node"}
 
 func (ec *executionContext) _Holiday(ctx context.Context, sel ast.SelectionSet, obj *ent.Holiday) graphql.Marshaler {
@@ -72370,6 +72657,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policyRules(ctx, field)
 				})
+		case "entityCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_entityCounts(ctx, field)
+				})
+		case "recordCounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recordCounts(ctx, field)
+				})
 		case "restrictions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -74796,6 +75095,46 @@ func (ec *executionContext) marshalNEIAStatus2ᚖgithubᚗcomᚋcreditgraphᚋcr
 	return ec._EIAStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNEntityDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimension(ctx context.Context, v any) (EntityDimension, error) {
+	var res EntityDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEntityDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimension(ctx context.Context, sel ast.SelectionSet, v EntityDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNEntityDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimensionᚄ(ctx context.Context, v any) ([]EntityDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]EntityDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEntityDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNEntityDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []EntityDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEntityDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx context.Context, v any) (vocab.EntityKind, error) {
 	var res vocab.EntityKind
 	err := res.UnmarshalGQL(v)
@@ -74957,6 +75296,30 @@ func (ec *executionContext) marshalNGovernmentIntegrityRecordOrderField2ᚖgithu
 func (ec *executionContext) unmarshalNGovernmentIntegrityRecordWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordWhereInput(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordWhereInput, error) {
 	res, err := ec.unmarshalInputGovernmentIntegrityRecordWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGroupCount2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐGroupCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*GroupCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGroupCount2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐGroupCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGroupCount2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐGroupCount(ctx context.Context, sel ast.SelectionSet, v *GroupCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GroupCount!")
+		return graphql.Null
+	}
+	return ec._GroupCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNHolidayConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayConnection) graphql.Marshaler {
@@ -75660,6 +76023,46 @@ func (ec *executionContext) marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditg
 	return v
 }
 
+func (ec *executionContext) unmarshalNRecordDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimension(ctx context.Context, v any) (RecordDimension, error) {
+	var res RecordDimension
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimension(ctx context.Context, sel ast.SelectionSet, v RecordDimension) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRecordDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimensionᚄ(ctx context.Context, v any) ([]RecordDimension, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]RecordDimension, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRecordDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimension(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRecordDimension2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimensionᚄ(ctx context.Context, sel ast.SelectionSet, v []RecordDimension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, v any) (vocab.RecordStatus, error) {
 	var res vocab.RecordStatus
 	err := res.UnmarshalGQL(v)
@@ -75667,6 +76070,16 @@ func (ec *executionContext) unmarshalNRecordStatus2githubᚗcomᚋcreditgraphᚋ
 }
 
 func (ec *executionContext) marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx context.Context, sel ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRecordType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx context.Context, v any) (vocab.RecordType, error) {
+	var res vocab.RecordType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordType(ctx context.Context, sel ast.SelectionSet, v vocab.RecordType) graphql.Marshaler {
 	return v
 }
 

@@ -24,6 +24,14 @@ type FileObjectionInput struct {
 	Description string `json:"description"`
 }
 
+// One group of a count: its keys, in the order of groupBy (an empty string for none), and how many.
+type GroupCount struct {
+	// The group's value of each dimension asked, in order.
+	Keys []string `json:"keys"`
+	// How many rows the caller may read fall in the group.
+	Count int `json:"count"`
+}
+
 // A rule of the Casbin policy.
 type PolicyRule struct {
 	// Permission or role binding.
@@ -153,6 +161,76 @@ func (e *CreditEventType) UnmarshalJSON(b []byte) error {
 }
 
 func (e CreditEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What entities are counted by.
+type EntityDimension string
+
+const (
+	// Prefecture-level city (GB/T 2260 code).
+	EntityDimensionCity EntityDimension = "CITY"
+	// County-level division (GB/T 2260 code).
+	EntityDimensionCounty EntityDimension = "COUNTY"
+	// Risk tier of the composite evaluation (A … D).
+	EntityDimensionTier EntityDimension = "TIER"
+	// Composite credit grade.
+	EntityDimensionGrade EntityDimension = "GRADE"
+	// Kind of entity (from the USCC's registration authority and category).
+	EntityDimensionKind EntityDimension = "KIND"
+	// Registration status.
+	EntityDimensionStatus EntityDimension = "STATUS"
+)
+
+var AllEntityDimension = []EntityDimension{
+	EntityDimensionCity,
+	EntityDimensionCounty,
+	EntityDimensionTier,
+	EntityDimensionGrade,
+	EntityDimensionKind,
+	EntityDimensionStatus,
+}
+
+func (e EntityDimension) IsValid() bool {
+	switch e {
+	case EntityDimensionCity, EntityDimensionCounty, EntityDimensionTier, EntityDimensionGrade, EntityDimensionKind, EntityDimensionStatus:
+		return true
+	}
+	return false
+}
+
+func (e EntityDimension) String() string {
+	return string(e)
+}
+
+func (e *EntityDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntityDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntityDimension", str)
+	}
+	return nil
+}
+
+func (e EntityDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EntityDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntityDimension) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -345,6 +423,70 @@ func (e *Purpose) UnmarshalJSON(b []byte) error {
 }
 
 func (e Purpose) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What records are counted by.
+type RecordDimension string
+
+const (
+	// Sector of the deciding department.
+	RecordDimensionSector RecordDimension = "SECTOR"
+	// Publication status (PUBLISHED, EXPIRED, REPAIRED …).
+	RecordDimensionStatus RecordDimension = "STATUS"
+	// Severity, for penalties and list entries (empty for other types).
+	RecordDimensionSeverity RecordDimension = "SEVERITY"
+	// Month of the record's date (decision, listing, validity start, inspection or signature), YYYY-MM.
+	RecordDimensionMonth RecordDimension = "MONTH"
+)
+
+var AllRecordDimension = []RecordDimension{
+	RecordDimensionSector,
+	RecordDimensionStatus,
+	RecordDimensionSeverity,
+	RecordDimensionMonth,
+}
+
+func (e RecordDimension) IsValid() bool {
+	switch e {
+	case RecordDimensionSector, RecordDimensionStatus, RecordDimensionSeverity, RecordDimensionMonth:
+		return true
+	}
+	return false
+}
+
+func (e RecordDimension) String() string {
+	return string(e)
+}
+
+func (e *RecordDimension) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RecordDimension(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RecordDimension", str)
+	}
+	return nil
+}
+
+func (e RecordDimension) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RecordDimension) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RecordDimension) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -1,0 +1,179 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// The dashboards' counts are GROUP BY queries through ent, so the privacy rules filter them in
+// SQL exactly as they filter the lists: a group counts only rows the caller may read.
+
+// maxGroups bounds what one count returns.
+const maxGroups = 10000
+
+var entityColumns = map[EntityDimension]string{
+	EntityDimensionCity: marketentity.FieldCityCode, EntityDimensionCounty: marketentity.FieldDivisionCode,
+	EntityDimensionTier: marketentity.FieldRiskTier, EntityDimensionGrade: marketentity.FieldCreditGrade,
+	EntityDimensionKind: marketentity.FieldEntityKind, EntityDimensionStatus: marketentity.FieldStatus,
+}
+
+// recordDates are the date each record type is counted by month on.
+var recordDates = map[vocab.RecordType]string{
+	vocab.RecordPenalty: "decision_date", vocab.RecordLicence: "decision_date", vocab.RecordListEntry: "listed_on",
+	vocab.RecordRating: "valid_from", vocab.RecordSpotCheck: "inspected_on", vocab.RecordCommitment: "signed_on",
+	vocab.RecordScoreEvent: "effective_from",
+}
+
+// groupRow is one group as scanned: up to four keys and the count.
+type groupRow struct {
+	K0 *string `sql:"k0"`
+	K1 *string `sql:"k1"`
+	K2 *string `sql:"k2"`
+	K3 *string `sql:"k3"`
+	N  int     `sql:"n"`
+}
+
+// grouping selects the expressions as k0 … and the count, grouped and ordered by them.
+func grouping(exprs []func(*entsql.Selector) string) func(*entsql.Selector) {
+	return func(s *entsql.Selector) {
+		cols := make([]string, 0, len(exprs)+1)
+		for i, e := range exprs {
+			cols = append(cols, entsql.As(e(s), fmt.Sprintf("k%d", i)))
+		}
+		s.Select(append(cols, entsql.As(entsql.Count("*"), "n"))...)
+		for _, e := range exprs {
+			s.GroupBy(e(s))
+			s.OrderBy(e(s))
+		}
+		s.Limit(maxGroups + 1)
+	}
+}
+
+func checkDimensions[D comparable](groupBy []D) error {
+	if len(groupBy) == 0 || len(groupBy) > 4 {
+		return derrors.Field("groupBy", "name one to four dimensions, got %d", len(groupBy))
+	}
+	for i, d := range groupBy {
+		if slices.Contains(groupBy[:i], d) {
+			return derrors.Field("groupBy", "%v is named twice", d)
+		}
+	}
+	return nil
+}
+
+func groups(rows []groupRow, n int) ([]*GroupCount, error) {
+	if len(rows) > maxGroups {
+		return nil, derrors.Field("groupBy", "more than %d groups; group by fewer dimensions or filter", maxGroups)
+	}
+	out := make([]*GroupCount, 0, len(rows))
+	for _, r := range rows {
+		keys := make([]string, 0, n)
+		for _, k := range []*string{r.K0, r.K1, r.K2, r.K3}[:n] {
+			if k == nil {
+				keys = append(keys, "")
+			} else {
+				keys = append(keys, *k)
+			}
+		}
+		out = append(out, &GroupCount{Keys: keys, Count: r.N})
+	}
+	return out, nil
+}
+
+func entityCounts(ctx context.Context, c *ent.Client, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) ([]*GroupCount, error) {
+	if err := checkDimensions(groupBy); err != nil {
+		return nil, err
+	}
+	q := c.MarketEntity.Query()
+	if where != nil {
+		var err error
+		if q, err = where.Filter(q); err != nil {
+			return nil, err
+		}
+	}
+	exprs := make([]func(*entsql.Selector) string, 0, len(groupBy))
+	for _, d := range groupBy {
+		col := entityColumns[d]
+		exprs = append(exprs, func(s *entsql.Selector) string { return s.C(col) })
+	}
+	var rows []groupRow
+	if err := q.Modify(grouping(exprs)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	return groups(rows, len(groupBy))
+}
+
+func recordCounts(ctx context.Context, c *ent.Client, typ vocab.RecordType, groupBy []RecordDimension, from, to *time.Time) ([]*GroupCount, error) {
+	if err := checkDimensions(groupBy); err != nil {
+		return nil, err
+	}
+	if from != nil && to != nil && to.Before(*from) {
+		return nil, derrors.Field("to", "%s is before from %s", to.Format(time.DateOnly), from.Format(time.DateOnly))
+	}
+	date := recordDates[typ]
+	bySeverity := typ == vocab.RecordPenalty || typ == vocab.RecordListEntry
+	exprs := make([]func(*entsql.Selector) string, 0, len(groupBy))
+	for _, d := range groupBy {
+		switch d {
+		case RecordDimensionSector:
+			exprs = append(exprs, func(s *entsql.Selector) string { return s.C("sector") })
+		case RecordDimensionStatus:
+			exprs = append(exprs, func(s *entsql.Selector) string { return s.C("status") })
+		case RecordDimensionSeverity:
+			if !bySeverity {
+				return nil, derrors.Field("groupBy", "%s records have no severity", typ)
+			}
+			exprs = append(exprs, func(s *entsql.Selector) string { return s.C("severity") })
+		case RecordDimensionMonth:
+			exprs = append(exprs, func(s *entsql.Selector) string {
+				if s.Dialect() == dialect.MySQL {
+					return fmt.Sprintf("DATE_FORMAT(%s, '%%Y-%%m')", s.C(date))
+				}
+				return fmt.Sprintf("substr(%s, 1, 7)", s.C(date)) // SQLite keeps dates as text that starts YYYY-MM-DD
+			})
+		}
+	}
+	mod := func(s *entsql.Selector) {
+		if from != nil {
+			s.Where(entsql.GTE(s.C(date), *from))
+		}
+		if to != nil {
+			s.Where(entsql.LTE(s.C(date), *to))
+		}
+		grouping(exprs)(s)
+	}
+	var rows []groupRow
+	var err error
+	switch typ {
+	case vocab.RecordPenalty:
+		err = c.AdministrativePenalty.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordLicence:
+		err = c.AdministrativeLicense.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordListEntry:
+		err = c.ListEntry.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordRating:
+		err = c.SectorRating.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordSpotCheck:
+		err = c.SpotCheck.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordCommitment:
+		err = c.CreditCommitment.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordScoreEvent:
+		err = c.CreditScoreEvent.Query().Modify(mod).Scan(ctx, &rows)
+	default:
+		return nil, derrors.Field("type", "unknown record type %q", typ)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return groups(rows, len(groupBy))
+}

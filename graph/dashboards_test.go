@@ -1,0 +1,121 @@
+package graph_test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// The dashboards' counts are what each caller could count itself (the oracle): for every demo
+// role, entityCounts grouped by city × tier, county, kind × status and grade equals grouping
+// marketEntities as that role reads them, and recordCounts of penalties and list entries by
+// sector × status × month (and severity) equals grouping the records the role may read — so a
+// count shows nothing the lists hide, on both engines.
+func TestDashboardCountsAreWhatTheCallerCanRead(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 120)
+		for _, who := range []string{"", "demo-market-clerk", "demo-labour-clerk", "demo-auditor-market", "demo-credit-office"} {
+			as := env.as(who)
+			var ents struct {
+				MarketEntities struct {
+					TotalCount int
+					Edges      []struct {
+						Node map[string]any
+					}
+				}
+			}
+			as.mustData(`{ marketEntities(first: 1000) { totalCount edges { node { cityCode divisionCode riskTier creditGrade entityKind status } } } }`, nil, &ents)
+			if ents.MarketEntities.TotalCount > 1000 {
+				t.Fatalf("%d entities: the oracle reads one page", ents.MarketEntities.TotalCount)
+			}
+			var nodes []map[string]any
+			for _, e := range ents.MarketEntities.Edges {
+				nodes = append(nodes, e.Node)
+			}
+			for _, dims := range [][]string{{"CITY", "TIER"}, {"COUNTY"}, {"KIND", "STATUS"}, {"GRADE"}} {
+				fields := map[string]string{"CITY": "cityCode", "COUNTY": "divisionCode", "TIER": "riskTier", "GRADE": "creditGrade",
+					"KIND": "entityKind", "STATUS": "status"}
+				var names []string
+				for _, d := range dims {
+					names = append(names, fields[d])
+				}
+				got := counts(t, as, fmt.Sprintf(`{ c: entityCounts(groupBy: [%s]) { keys count } }`, strings.Join(dims, ", ")))
+				if want := oracle(nodes, names, nil); got != want {
+					t.Errorf("%q entityCounts by %v:\n got %s\nwant %s", who, dims, got, want)
+				}
+			}
+			// Filtered like the list: one city's D-tier entities.
+			var sz struct{ MarketEntities struct{ TotalCount int } }
+			as.mustData(`{ marketEntities(where: {cityCode: "320500", riskTier: D}) { totalCount } }`, nil, &sz)
+			got := counts(t, as, `{ c: entityCounts(groupBy: [CITY], where: {cityCode: "320500", riskTier: D}) { keys count } }`)
+			if want := fmt.Sprintf("[320500=%d]", sz.MarketEntities.TotalCount); sz.MarketEntities.TotalCount > 0 && got != want || sz.MarketEntities.TotalCount == 0 && got != "[]" {
+				t.Errorf("%q filtered count %s, the list says %d", who, got, sz.MarketEntities.TotalCount)
+			}
+			for _, rec := range []struct{ typ, list, date string }{
+				{"PENALTY", "administrativePenalties", "decisionDate"}, {"LIST_ENTRY", "listEntries", "listedOn"},
+			} {
+				var out map[string]struct {
+					TotalCount int
+					Edges      []struct{ Node map[string]any }
+				}
+				as.mustData(fmt.Sprintf(`{ r: %s(first: 1000) { totalCount edges { node { sector status severity %s } } } }`, rec.list, rec.date), nil, &out)
+				var rows []map[string]any
+				for _, e := range out["r"].Edges {
+					rows = append(rows, e.Node)
+				}
+				month := func(n map[string]any) string { s, _ := n[rec.date].(string); return s[:min(7, len(s))] }
+				got := counts(t, as, fmt.Sprintf(`{ c: recordCounts(type: %s, groupBy: [SECTOR, STATUS, MONTH, SEVERITY]) { keys count } }`, rec.typ))
+				if want := oracle(rows, []string{"sector", "status", "", "severity"}, month); got != want {
+					t.Errorf("%q recordCounts of %s:\n got %s\nwant %s", who, rec.typ, got, want)
+				}
+			}
+		}
+		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [CITY, CITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
+		env.as("demo-market-clerk").wantError(`{ recordCounts(type: LICENCE, groupBy: [SEVERITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
+		env.as("demo-market-clerk").wantError(`{ recordCounts(type: PENALTY, groupBy: [MONTH], from: "2026-02-01", to: "2026-01-01") { count } }`, nil, "BAD_USER_INPUT", "to")
+	})
+}
+
+// counts runs a count query (aliased c) and renders its groups sorted, "k1|k2=n".
+func counts(t *testing.T, as *testEnv, q string) string {
+	t.Helper()
+	var out struct {
+		C []struct {
+			Keys  []string
+			Count int
+		}
+	}
+	as.mustData(q, nil, &out)
+	var groups []string
+	for _, g := range out.C {
+		groups = append(groups, fmt.Sprintf("%s=%d", strings.Join(g.Keys, "|"), g.Count))
+	}
+	sort.Strings(groups)
+	return fmt.Sprint(groups)
+}
+
+// oracle groups rows client-side by fields ("" for the computed key month) the same way.
+func oracle(rows []map[string]any, fields []string, month func(map[string]any) string) string {
+	n := map[string]int{}
+	for _, r := range rows {
+		var keys []string
+		for _, f := range fields {
+			if f == "" {
+				keys = append(keys, month(r))
+				continue
+			}
+			v, _ := r[f].(string)
+			keys = append(keys, v)
+		}
+		n[strings.Join(keys, "|")]++
+	}
+	var groups []string
+	for k, c := range n {
+		groups = append(groups, fmt.Sprintf("%s=%d", k, c))
+	}
+	sort.Strings(groups)
+	return fmt.Sprint(groups)
+}
