@@ -6,6 +6,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -42,14 +43,18 @@ func ParseTarget(db string) (Target, error) {
 	if db == "" {
 		db = DefaultPath
 	}
+	// Errors never echo the address: it may carry a password.
+	if scheme, _, ok := strings.Cut(db, "://"); ok && scheme != "mysql" {
+		return Target{}, fmt.Errorf("--db: unknown scheme %q: give a SQLite file path or mysql://user:pass@host:3306/dbname", scheme)
+	}
 	if strings.HasPrefix(db, "mysql://") {
 		u, err := url.Parse(db)
 		if err != nil {
-			return Target{}, fmt.Errorf("--db: %w", err)
+			return Target{}, errors.New("--db: not a valid mysql:// address (mysql://user:pass@host:3306/dbname)")
 		}
 		name := strings.TrimPrefix(u.Path, "/")
 		if name == "" {
-			return Target{}, fmt.Errorf("--db: %q names no database (mysql://user:pass@host:3306/dbname)", db)
+			return Target{}, fmt.Errorf("--db: %s names no database (mysql://user:pass@host:3306/dbname)", u.Redacted())
 		}
 		cfg := mysql.NewConfig()
 		cfg.User = u.User.Username()

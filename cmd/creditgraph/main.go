@@ -23,6 +23,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -166,9 +167,17 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 	}
 	switch cmd {
+	case "help", "-h", "--help", "-help":
+		usage(os.Stdout)
+		return nil
+	case "version":
+		fmt.Println(version())
+		return nil
 	case "serve", "migrate", "seed", "recompute", "token issue", "token list", "token revoke", "policy check":
+	case "token", "policy":
+		return fmt.Errorf("%s needs a subcommand (creditgraph help lists them)", cmd)
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, recompute, token issue|list|revoke, policy check)", cmd)
+		return fmt.Errorf("unknown command %q (creditgraph help lists them)", cmd)
 	}
 	cfg, err := parse(cmd, args)
 	if err != nil {
@@ -183,6 +192,13 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	target, err := storage.ParseTarget(cfg.db)
 	if err != nil {
 		return err
+	}
+	// Only serve and migrate create the embedded database; the other commands work on one
+	// that exists (a mistyped --db would otherwise create an empty one and report nothing).
+	if target.Dialect == dialect.SQLite && cmd != "serve" && cmd != "migrate" && cmd != "seed" {
+		if _, err := os.Stat(target.Path); errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no database at %s: start the server once (creditgraph serve) or run creditgraph migrate --db %s", target.Path, target.Path)
+		}
 	}
 	cipher, err := dataCipher(target, logger)
 	if err != nil {
@@ -308,6 +324,12 @@ func dataCipher(t storage.Target, logger *slog.Logger) (*pii.Cipher, error) {
 
 func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Authorizer, tokens authz.TokenService, logger *slog.Logger) error {
 	sqlite := db.Target.Dialect == dialect.SQLite
+	// The address first: a port in use is reported before a demo load, not after it.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
 	if cfg.demo == "true" || cfg.demo == "auto" && sqlite {
 		start := time.Now()
 		loaded, err := seed.Demo(ctx, db.Client, seed.DefaultOptions())
@@ -320,10 +342,6 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 				return err
 			}
 		}
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
@@ -379,7 +397,7 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(filepath.Dir(db.Target.Path), "creditgraph-demo-tokens.json")
+	path := demoTokenFile(db.Target.Path)
 	b, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {
 		return err
@@ -460,4 +478,52 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
+}
+
+// demoTokenFile is where a database's demo tokens are written: beside it, named after it
+// (creditgraph.db → creditgraph-demo-tokens.json), so two databases in one folder keep theirs.
+func demoTokenFile(dbPath string) string {
+	base := strings.TrimSuffix(filepath.Base(dbPath), filepath.Ext(dbPath))
+	return filepath.Join(filepath.Dir(dbPath), base+"-demo-tokens.json")
+}
+
+// commands are the subcommands with what each does, for help.
+var commands = []struct{ name, what string }{
+	{"serve", "serve the GraphQL API and the playground (the default; loads demo data into an empty SQLite database)"},
+	{"migrate", "apply the schema to the database"},
+	{"seed", "load generated entities and records at province scale (resumable)"},
+	{"recompute", "recompute entities' evaluations (all, or --due for the lapsed ones)"},
+	{"token issue", "issue a bearer token for a role and department (printed once)"},
+	{"token list", "list the tokens"},
+	{"token revoke", "revoke a token"},
+	{"policy check", "validate a Casbin policy file offline"},
+	{"version", "print the version"},
+	{"help", "print this help"},
+}
+
+// usage lists the subcommands; each one's flags are shown by creditgraph <command> --help.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "creditgraph: the credit-supervision GraphQL API\n\nUsage: creditgraph [command] [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.what)
+	}
+	fmt.Fprintln(w, "\nEach command's flags: creditgraph <command> --help. Without a command, creditgraph serves.")
+}
+
+// version is the module version and the commit it was built from, when the build knows them.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "creditgraph (unknown version)"
+	}
+	v := "creditgraph " + info.Main.Version
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			v += " commit " + s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			v += " (modified)"
+		}
+	}
+	return v + " " + info.GoVersion
 }

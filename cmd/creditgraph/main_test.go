@@ -79,7 +79,7 @@ func TestServeAnswersOnAFreshDatabase(t *testing.T) {
 		t.Fatalf("answer %.300s, want the 2000 demo entities", answer)
 	}
 	// The demo tokens file lists a token per demo role, and each one works.
-	raw, err := os.ReadFile(filepath.Join(dir, "creditgraph-demo-tokens.json"))
+	raw, err := os.ReadFile(filepath.Join(dir, "creditgraph-demo-tokens.json")) // named after creditgraph.db
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +115,9 @@ func TestTokenAndPolicyCommands(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cg.db")
 	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "--db", db}, quiet()); err != nil { // token commands need a database
+		t.Fatal(err)
+	}
 	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "suzhou-clerk", "--department", "market", "--role", "clerk", "--expires", "720h"}, quiet()); err != nil {
 		t.Fatalf("token issue: %v", err)
 	}
@@ -240,4 +243,57 @@ func TestGracefulShutdownUnderLoad(t *testing.T) {
 		t.Error("no request completed under load")
 	}
 	t.Logf("%d requests answered, %d refused after shutdown", ok, refused)
+}
+
+// The command line helps: help lists every subcommand, version answers, a command given a
+// database that does not exist says so and creates nothing, --db refuses unknown schemes
+// without echoing credentials, and serve reports an address in use before any demo load.
+func TestCommandLineHelps(t *testing.T) {
+	ctx := context.Background()
+	var b strings.Builder
+	usage(&b)
+	for _, c := range commands {
+		if !strings.Contains(b.String(), c.name) {
+			t.Errorf("help does not list %s", c.name)
+		}
+	}
+	for _, args := range [][]string{{"help"}, {"--help"}, {"version"}, {"token", "issue", "--help"}, {"serve", "--help"}} {
+		if err := run(ctx, args, quiet()); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if err := run(ctx, []string{"token"}, quiet()); err == nil || !strings.Contains(err.Error(), "subcommand") {
+		t.Errorf("token without a subcommand: %v", err)
+	}
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.db")
+	for _, args := range [][]string{{"token", "list", "--db", missing}, {"recompute", "--db", missing},
+		{"token", "issue", "--db", missing, "--name", "x-clerk", "--role", "clerk", "--department", "market"}} {
+		if err := run(ctx, args, quiet()); err == nil || !strings.Contains(err.Error(), "no database at") {
+			t.Errorf("%v: %v, want no database", args, err)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("a command created the missing database: %v", err)
+	}
+	for _, db := range []string{"postgres://u:s3cret@h/db", "mysql://u:s3cret@h:bad/db", "mysql://u:s3cret@h:3306/"} {
+		err := run(ctx, []string{"token", "list", "--db", db}, quiet())
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("--db %s: %v, want a refusal that does not echo the password", db, err)
+		}
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	db := filepath.Join(dir, "busy.db")
+	start := time.Now()
+	err = run(ctx, []string{"serve", "--db", db, "--addr", busy.Addr().String()}, quiet())
+	if err == nil || !strings.Contains(err.Error(), "--addr") {
+		t.Errorf("serve on a busy address: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "busy-demo-tokens.json")); !os.IsNotExist(err) {
+		t.Errorf("demo data were loaded before the address was checked (%v, %s)", err, time.Since(start))
+	}
 }
