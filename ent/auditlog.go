@@ -25,7 +25,7 @@ type AuditLog struct {
 	Role string `json:"role,omitempty"`
 	// Department code of the caller.
 	Department string `json:"department,omitempty"`
-	// Why it was logged: a mutation, a query by an auditor, or a read of unmasked personal data.
+	// Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, or an export (/export).
 	Kind auditlog.Kind `json:"kind,omitempty"`
 	// GraphQL operation name (or the first field).
 	Operation string `json:"operation,omitempty"`

@@ -1,4 +1,4 @@
-// Package server is the HTTP edge of creditgraph: the mux (/query, the playground, /healthz,
+// Package server is the HTTP edge of creditgraph: the mux (/query, /export, the playground, /healthz,
 // /readyz, /metrics), request ids, security headers, CORS, the body limit, authentication,
 // per-token rate limits, and the logs and metrics of every operation. What it serves at
 // /query is package graph's handler.
@@ -71,6 +71,9 @@ func New(cfg Config) http.Handler {
 		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
 		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}})
 	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
+	// Exports page through the same handler with the caller's context; one export is one
+	// request of the caller's rate.
+	mux.Handle("GET /export", authn(limiter.wrap(graph.ExportHandler(gql, cfg.Client, cfg.Logger)), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)

@@ -100,6 +100,7 @@ const (
 	KindMUTATION           Kind = "MUTATION"
 	KindAUDITOR_READ       Kind = "AUDITOR_READ"
 	KindPERSONAL_DATA_READ Kind = "PERSONAL_DATA_READ"
+	KindEXPORT             Kind = "EXPORT"
 )
 
 func (k Kind) String() string {
@@ -109,7 +110,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindMUTATION, KindAUDITOR_READ, KindPERSONAL_DATA_READ:
+	case KindMUTATION, KindAUDITOR_READ, KindPERSONAL_DATA_READ, KindEXPORT:
 		return nil
 	default:
 		return fmt.Errorf("auditlog: invalid enum value for kind field: %q", k)

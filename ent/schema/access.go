@@ -84,8 +84,8 @@ func (AuditLog) Fields() []ent.Field {
 		field.String("token_name").Immutable().MaxLen(64).Comment("Name of the caller's token; public for none."),
 		field.String("role").Immutable().MaxLen(32).Comment("Role the token was issued with."),
 		field.String("department").Immutable().MaxLen(32).Comment("Department code of the caller."),
-		field.Enum("kind").Values("MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ").Immutable().
-			Comment("Why it was logged: a mutation, a query by an auditor, or a read of unmasked personal data."),
+		field.Enum("kind").Values("MUTATION", "AUDITOR_READ", "PERSONAL_DATA_READ", "EXPORT").Immutable().
+			Comment("Why it was logged: a mutation, a query by an auditor, a read of unmasked personal data, or an export (/export)."),
 		field.String("operation").Immutable().MaxLen(128).Comment("GraphQL operation name (or the first field)."),
 		field.String("variables_digest").Immutable().MaxLen(64).
 			Comment("SHA-256 of the operation's variables; the variables themselves are never stored."),
