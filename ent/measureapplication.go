@@ -23,7 +23,7 @@ type MeasureApplication struct {
 	ID int `json:"id,omitempty"`
 	// The catalogue measure.
 	MeasureID int `json:"measure_id,omitempty"`
-	// The listing that triggers it; always stored, null to a caller who may not read the listing (another sector's, out of publicity).
+	// The listing that triggers it; always stored (an application is shown only to those who may read its listing).
 	ListEntryID int `json:"list_entry_id,omitempty"`
 	// The restricted entity, when the subject is an entity.
 	EntityID *int `json:"entity_id,omitempty"`

@@ -464,11 +464,15 @@ func TestMeasureApplicationsAreStoredHistory(t *testing.T) {
 		if past.MeasureApplications.TotalCount == 0 || past.MeasureApplications.TotalCount >= len(apps) {
 			t.Errorf("%d applications were in force on the listing date, want some but not the late notice's (%d in all)", past.MeasureApplications.TotalCount, len(apps))
 		}
-		// The public sees none of it; another department sees the rows but not a listing it may not read.
-		var pub struct{ MeasureApplications struct{ TotalCount int } }
-		env.as("").mustData(`{ measureApplications { totalCount } }`, nil, &pub)
-		if pub.MeasureApplications.TotalCount != 0 {
-			t.Errorf("the public sees %d measure applications", pub.MeasureApplications.TotalCount)
+		// An application says no more than its listing: the public sees none; once the market
+		// listing is removed (out of publicity), another sector's clerk sees none of its
+		// applications, the market clerk and the credit office all of them.
+		for who, want := range map[string]int{"": 0, "demo-labour-clerk": 0, "demo-market-clerk": len(apps), "demo-credit-office": len(apps)} {
+			var n struct{ MeasureApplications struct{ TotalCount int } }
+			env.as(who).mustData(`{ measureApplications { totalCount } }`, nil, &n)
+			if n.MeasureApplications.TotalCount != want {
+				t.Errorf("%q sees %d measure applications of the removed listing, want %d", who, n.MeasureApplications.TotalCount, want)
+			}
 		}
 	})
 }

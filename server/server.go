@@ -73,7 +73,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
 	// Exports page through the same handler with the caller's context; one export is one
 	// request of the caller's rate.
-	mux.Handle("GET /export", authn(limiter.wrap(graph.ExportHandler(gql, cfg.Client, cfg.Logger)), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))
+	mux.Handle("GET /export", authn(limiter.wrap(exportHandler(gql, cfg.Client, cfg.Logger)), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)

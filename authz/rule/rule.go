@@ -68,21 +68,46 @@ func FilterRecords(t vocab.RecordType) privacy.QueryMutationRule {
 		case p.System:
 			return privacy.Skip
 		}
-		var ors []entql.P
-		if full := p.ReadSectors(); len(full) > 0 {
-			ors = append(ors, entql.FieldIn("sector", anyOf(full)...))
-		}
-		if pub := p.PublicOnlySectors(); len(pub) > 0 {
-			ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), p.InPublicity(t)))
-		}
-		switch len(ors) {
-		case 0:
+		f.Where(readable(p, t))
+		return privacy.Skip
+	})
+}
+
+// readable is the predicate on a record type's rows that FilterRecords applies.
+func readable(p *authz.Permissions, t vocab.RecordType) entql.P {
+	var ors []entql.P
+	if full := p.ReadSectors(); len(full) > 0 {
+		ors = append(ors, entql.FieldIn("sector", anyOf(full)...))
+	}
+	if pub := p.PublicOnlySectors(); len(pub) > 0 {
+		ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), p.InPublicity(t)))
+	}
+	switch len(ors) {
+	case 0:
+		return nothing
+	case 1:
+		return ors[0]
+	default:
+		return entql.Or(ors[0], ors[1], ors[2:]...)
+	}
+}
+
+// FilterThrough shows rows derived from a record (a measure application from its listing) to
+// the viewers read allows, and only those whose record, reached by edge, they may read: what
+// is derived from a record says no more than the record.
+func FilterThrough(read Reader, edge string, t vocab.RecordType) privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		p := perms(ctx)
+		switch {
+		case p == nil:
+			return privacy.Denyf("no viewer")
+		case p.System:
+			return privacy.Skip
+		case !read(p):
 			f.Where(nothing)
-		case 1:
-			f.Where(ors[0])
-		default:
-			f.Where(entql.Or(ors[0], ors[1], ors[2:]...))
+			return privacy.Skip
 		}
+		f.Where(entql.HasEdgeWith(edge, readable(p, t)))
 		return privacy.Skip
 	})
 }

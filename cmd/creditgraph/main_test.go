@@ -115,8 +115,21 @@ func TestTokenAndPolicyCommands(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "cg.db")
 	ctx := context.Background()
-	if err := run(ctx, []string{"migrate", "--db", db}, quiet()); err != nil { // token commands need a database
+	// Token commands need a database; a seed creates one with the departments a unit names.
+	if err := run(ctx, []string{"seed", "--db", db, "--entities", "5"}, quiet()); err != nil {
 		t.Fatal(err)
+	}
+	// A bureau's token: its unit must be a department of its sector, and only clerks and
+	// supervisors take one; a refused token is not stored.
+	for _, bad := range [][]string{{"--role", "auditor", "--unit", "market-320500"}, {"--role", "clerk", "--unit", "labour-320500"},
+		{"--role", "clerk", "--unit", "market-999999"}} {
+		args := append([]string{"token", "issue", "--db", db, "--name", "unit-bad", "--department", "market"}, bad...)
+		if err := run(ctx, args, quiet()); err == nil || !strings.Contains(err.Error(), "unit") {
+			t.Errorf("%v: %v, want a refusal naming unit", bad, err)
+		}
+	}
+	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "unit-ok", "--department", "market", "--role", "clerk", "--unit", "market-320500"}, quiet()); err != nil {
+		t.Errorf("a Suzhou bureau clerk's token: %v", err)
 	}
 	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "suzhou-clerk", "--department", "market", "--role", "clerk", "--expires", "720h"}, quiet()); err != nil {
 		t.Fatalf("token issue: %v", err)

@@ -129,7 +129,7 @@ func (MeasureApplication) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("measure_id").Immutable().Comment("The catalogue measure."),
 		field.Int("list_entry_id").Optional().Immutable().
-			Comment("The listing that triggers it; always stored, null to a caller who may not read the listing (another sector's, out of publicity)."),
+			Comment("The listing that triggers it; always stored (an application is shown only to those who may read its listing)."),
 		field.Int("entity_id").Optional().Nillable().Immutable().Comment("The restricted entity, when the subject is an entity."),
 		field.Int("person_id").Optional().Nillable().Immutable().Comment("The restricted person, when the subject is a natural person."),
 		field.Enum("subject_kind").Values("ENTITY", "PERSON").Immutable().Comment("Kind of the restricted subject."),
@@ -166,10 +166,14 @@ func (MeasureApplication) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("list_entry_id", "lifted_on"), index.Fields("entity_id", "from_on"), index.Fields("person_id", "from_on")}
 }
 
-// Policy of the MeasureApplication: departments read it (it names persons); only the write
-// engine writes it.
+// Policy of the MeasureApplication: departments read it (it names persons), each only the
+// applications of listings it may read — another sector's removed listing stays as hidden as
+// the listing; only the write engine writes it.
 func (MeasureApplication) Policy() ent.Policy {
-	return registryPolicy(rule.RegistryOnly, rule.SystemOnly)
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterThrough(rule.RegistryOnly, "list_entry", vocab.RecordListEntry)},
+		Mutation: privacy.MutationPolicy{rule.Write(rule.SystemOnly)},
+	}
 }
 
 // Annotations of the MeasureApplication.

@@ -1,4 +1,4 @@
-package graph
+package server
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
+	"github.com/creditgraph/creditgraph/graph"
 )
 
 // Exports for spreadsheets: GET /export?connection=administrativePenalties&format=csv&where={…}
@@ -40,10 +41,10 @@ const MaxExportRows = 100000
 // exportPage is how many rows each internal query reads.
 const exportPage = 500
 
-// ExportHandler serves /export through gql, the GraphQL handler (which expects the caller's
+// exportHandler serves /export through gql, the GraphQL handler (which expects the caller's
 // Viewer in the request context, like /query).
-func ExportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger) http.Handler {
-	schema := NewSchema(Deps{Client: client}).Schema()
+func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger) http.Handler {
+	schema := graph.NewSchema(graph.Deps{Client: client}).Schema()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		x, err := parseExport(schema, r)
