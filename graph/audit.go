@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,7 +100,10 @@ func truncate(s string, n int) string {
 }
 
 // introspectionGate allows introspection to authenticated callers, and to the public only
-// when the server runs with public introspection on (development).
+// when the server runs with public introspection on (development) — except the one question
+// whose answer the committed schema.graphql already publishes: whether a type of a given name
+// exists (`{ __type(name: "X") { name } }`, which GraphQL-over-HTTP clients and audits use as
+// their probe). Fields, arguments and descriptions stay behind a token.
 type introspectionGate struct{ public bool }
 
 var _ interface {
@@ -111,6 +115,32 @@ func (introspectionGate) ExtensionName() string                          { retur
 func (introspectionGate) Validate(schema graphql.ExecutableSchema) error { return nil }
 
 func (g introspectionGate) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	oc.DisableIntrospection = !authz.MayIntrospect(authz.FromContext(ctx), g.public)
+	oc.DisableIntrospection = !authz.MayIntrospect(authz.FromContext(ctx), g.public) && !typeNameProbe(oc.Operation)
 	return nil
+}
+
+// typeNameProbe reports whether op asks nothing of the schema but __typename and the names of
+// types it names itself.
+func typeNameProbe(op *ast.OperationDefinition) bool {
+	if op == nil {
+		return false
+	}
+	onlyNames := func(set ast.SelectionSet, allowed ...string) bool {
+		for _, sel := range set {
+			f, ok := sel.(*ast.Field)
+			if !ok || !slices.Contains(allowed, f.Name) || (f.Name != "__type" && len(f.SelectionSet) > 0) {
+				return false
+			}
+		}
+		return true
+	}
+	if !onlyNames(op.SelectionSet, "__typename", "__type") {
+		return false
+	}
+	for _, sel := range op.SelectionSet {
+		if f := sel.(*ast.Field); f.Name == "__type" && !onlyNames(f.SelectionSet, "__typename", "name") {
+			return false
+		}
+	}
+	return true
 }

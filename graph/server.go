@@ -56,8 +56,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(overHTTP{transport.GET{}})
+	srv.AddTransport(overHTTP{transport.POST{}})
 	limits := cfg.Limits
 	if limits == (Limits{}) {
 		limits = DefaultLimits
