@@ -30,7 +30,7 @@ type AdministrativePenalty struct {
 	// Sector of the deciding department (所属领域); set from the department.
 	Sector vocab.Sector `json:"sector,omitempty"`
 	// Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.
-	Severity *vocab.Severity `json:"severity,omitempty"`
+	Severity vocab.Severity `json:"severity,omitempty"`
 	// Publication status (公示状态); changed only by its workflows (repair, objections, expiry), never by a generic update.
 	Status vocab.RecordStatus `json:"status,omitempty"`
 	// System that sent the record (数据来源系统).
@@ -256,8 +256,7 @@ func (_m *AdministrativePenalty) assignValues(columns []string, values []any) er
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
-				_m.Severity = new(vocab.Severity)
-				*_m.Severity = vocab.Severity(value.String)
+				_m.Severity = vocab.Severity(value.String)
 			}
 		case administrativepenalty.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -597,10 +596,8 @@ func (_m *AdministrativePenalty) String() string {
 	builder.WriteString("sector=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Sector))
 	builder.WriteString(", ")
-	if v := _m.Severity; v != nil {
-		builder.WriteString("severity=")
-		builder.WriteString(fmt.Sprintf("%v", *v))
-	}
+	builder.WriteString("severity=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Severity))
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

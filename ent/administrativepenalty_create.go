@@ -69,14 +69,6 @@ func (_c *AdministrativePenaltyCreate) SetSeverity(v vocab.Severity) *Administra
 	return _c
 }
 
-// SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *AdministrativePenaltyCreate) SetNillableSeverity(v *vocab.Severity) *AdministrativePenaltyCreate {
-	if v != nil {
-		_c.SetSeverity(*v)
-	}
-	return _c
-}
-
 // SetStatus sets the "status" field.
 func (_c *AdministrativePenaltyCreate) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyCreate {
 	_c.mutation.SetStatus(v)
@@ -690,6 +682,9 @@ func (_c *AdministrativePenaltyCreate) check() error {
 			return &ValidationError{Name: "sector", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.sector": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Severity(); !ok {
+		return &ValidationError{Name: "severity", err: errors.New(`ent: missing required field "AdministrativePenalty.severity"`)}
+	}
 	if v, ok := _c.mutation.Severity(); ok {
 		if err := administrativepenalty.SeverityValidator(v); err != nil {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "AdministrativePenalty.severity": %w`, err)}
@@ -940,7 +935,7 @@ func (_c *AdministrativePenaltyCreate) createSpec() (*AdministrativePenalty, *sq
 	}
 	if value, ok := _c.mutation.Severity(); ok {
 		_spec.SetField(administrativepenalty.FieldSeverity, field.TypeEnum, value)
-		_node.Severity = &value
+		_node.Severity = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(administrativepenalty.FieldStatus, field.TypeEnum, value)
@@ -1270,12 +1265,6 @@ func (u *AdministrativePenaltyUpsert) SetSeverity(v vocab.Severity) *Administrat
 // UpdateSeverity sets the "severity" field to the value that was provided on create.
 func (u *AdministrativePenaltyUpsert) UpdateSeverity() *AdministrativePenaltyUpsert {
 	u.SetExcluded(administrativepenalty.FieldSeverity)
-	return u
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *AdministrativePenaltyUpsert) ClearSeverity() *AdministrativePenaltyUpsert {
-	u.SetNull(administrativepenalty.FieldSeverity)
 	return u
 }
 
@@ -1939,13 +1928,6 @@ func (u *AdministrativePenaltyUpsertOne) SetSeverity(v vocab.Severity) *Administ
 func (u *AdministrativePenaltyUpsertOne) UpdateSeverity() *AdministrativePenaltyUpsertOne {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateSeverity()
-	})
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *AdministrativePenaltyUpsertOne) ClearSeverity() *AdministrativePenaltyUpsertOne {
-	return u.Update(func(s *AdministrativePenaltyUpsert) {
-		s.ClearSeverity()
 	})
 }
 
@@ -2868,13 +2850,6 @@ func (u *AdministrativePenaltyUpsertBulk) SetSeverity(v vocab.Severity) *Adminis
 func (u *AdministrativePenaltyUpsertBulk) UpdateSeverity() *AdministrativePenaltyUpsertBulk {
 	return u.Update(func(s *AdministrativePenaltyUpsert) {
 		s.UpdateSeverity()
-	})
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *AdministrativePenaltyUpsertBulk) ClearSeverity() *AdministrativePenaltyUpsertBulk {
-	return u.Update(func(s *AdministrativePenaltyUpsert) {
-		s.ClearSeverity()
 	})
 }
 

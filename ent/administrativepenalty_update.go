@@ -68,12 +68,6 @@ func (_u *AdministrativePenaltyUpdate) SetNillableSeverity(v *vocab.Severity) *A
 	return _u
 }
 
-// ClearSeverity clears the value of the "severity" field.
-func (_u *AdministrativePenaltyUpdate) ClearSeverity() *AdministrativePenaltyUpdate {
-	_u.mutation.ClearSeverity()
-	return _u
-}
-
 // SetStatus sets the "status" field.
 func (_u *AdministrativePenaltyUpdate) SetStatus(v vocab.RecordStatus) *AdministrativePenaltyUpdate {
 	_u.mutation.SetStatus(v)
@@ -998,9 +992,6 @@ func (_u *AdministrativePenaltyUpdate) sqlSave(ctx context.Context) (_node int, 
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(administrativepenalty.FieldSeverity, field.TypeEnum, value)
 	}
-	if _u.mutation.SeverityCleared() {
-		_spec.ClearField(administrativepenalty.FieldSeverity, field.TypeEnum)
-	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(administrativepenalty.FieldStatus, field.TypeEnum, value)
 	}
@@ -1317,12 +1308,6 @@ func (_u *AdministrativePenaltyUpdateOne) SetNillableSeverity(v *vocab.Severity)
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
-	return _u
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (_u *AdministrativePenaltyUpdateOne) ClearSeverity() *AdministrativePenaltyUpdateOne {
-	_u.mutation.ClearSeverity()
 	return _u
 }
 
@@ -2279,9 +2264,6 @@ func (_u *AdministrativePenaltyUpdateOne) sqlSave(ctx context.Context) (_node *A
 	}
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(administrativepenalty.FieldSeverity, field.TypeEnum, value)
-	}
-	if _u.mutation.SeverityCleared() {
-		_spec.ClearField(administrativepenalty.FieldSeverity, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(administrativepenalty.FieldStatus, field.TypeEnum, value)

@@ -187,7 +187,7 @@ func (c *AdministrativeLicenseUpdateOne) SetInput(i UpdateAdministrativeLicenseI
 
 // CreateAdministrativePenaltyInput represents a mutation input for creating administrativepenalties.
 type CreateAdministrativePenaltyInput struct {
-	Severity                  *vocab.Severity
+	Severity                  vocab.Severity
 	SourceSystem              string
 	SourceRecordID            string
 	EpidemicRelated           *bool
@@ -226,9 +226,7 @@ type CreateAdministrativePenaltyInput struct {
 
 // Mutate applies the CreateAdministrativePenaltyInput on the AdministrativePenaltyMutation builder.
 func (i *CreateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutation) {
-	if v := i.Severity; v != nil {
-		m.SetSeverity(*v)
-	}
+	m.SetSeverity(i.Severity)
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
 	if v := i.EpidemicRelated; v != nil {
@@ -311,7 +309,6 @@ func (c *AdministrativePenaltyCreate) SetInput(i CreateAdministrativePenaltyInpu
 
 // UpdateAdministrativePenaltyInput represents a mutation input for updating administrativepenalties.
 type UpdateAdministrativePenaltyInput struct {
-	ClearSeverity                  bool
 	Severity                       *vocab.Severity
 	SourceSystem                   *string
 	CounterpartyName               *string
@@ -359,9 +356,6 @@ type UpdateAdministrativePenaltyInput struct {
 
 // Mutate applies the UpdateAdministrativePenaltyInput on the AdministrativePenaltyMutation builder.
 func (i *UpdateAdministrativePenaltyInput) Mutate(m *AdministrativePenaltyMutation) {
-	if i.ClearSeverity {
-		m.ClearSeverity()
-	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
 	}
@@ -933,7 +927,7 @@ func (c *GovernmentIntegrityRecordCreate) SetInput(i CreateGovernmentIntegrityRe
 
 // CreateListEntryInput represents a mutation input for creating listentries.
 type CreateListEntryInput struct {
-	Severity         *vocab.Severity
+	Severity         vocab.Severity
 	SourceSystem     string
 	SourceRecordID   string
 	EpidemicRelated  *bool
@@ -955,9 +949,7 @@ type CreateListEntryInput struct {
 
 // Mutate applies the CreateListEntryInput on the ListEntryMutation builder.
 func (i *CreateListEntryInput) Mutate(m *ListEntryMutation) {
-	if v := i.Severity; v != nil {
-		m.SetSeverity(*v)
-	}
+	m.SetSeverity(i.Severity)
 	m.SetSourceSystem(i.SourceSystem)
 	m.SetSourceRecordID(i.SourceRecordID)
 	if v := i.EpidemicRelated; v != nil {
@@ -1003,7 +995,6 @@ func (c *ListEntryCreate) SetInput(i CreateListEntryInput) *ListEntryCreate {
 
 // UpdateListEntryInput represents a mutation input for updating listentries.
 type UpdateListEntryInput struct {
-	ClearSeverity         bool
 	Severity              *vocab.Severity
 	SourceSystem          *string
 	ListType              *listentry.ListType
@@ -1025,9 +1016,6 @@ type UpdateListEntryInput struct {
 
 // Mutate applies the UpdateListEntryInput on the ListEntryMutation builder.
 func (i *UpdateListEntryInput) Mutate(m *ListEntryMutation) {
-	if i.ClearSeverity {
-		m.ClearSeverity()
-	}
 	if v := i.Severity; v != nil {
 		m.SetSeverity(*v)
 	}

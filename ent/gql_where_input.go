@@ -1167,12 +1167,10 @@ type AdministrativePenaltyWhereInput struct {
 	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *vocab.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
+	Severity      *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ   *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn    []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn []vocab.Severity `json:"severityNotIn,omitempty"`
 
 	// "status" field predicates.
 	Status      *vocab.RecordStatus  `json:"status,omitempty"`
@@ -1810,12 +1808,6 @@ func (i *AdministrativePenaltyWhereInput) P() (predicate.AdministrativePenalty, 
 	}
 	if len(i.SeverityNotIn) > 0 {
 		predicates = append(predicates, administrativepenalty.SeverityNotIn(i.SeverityNotIn...))
-	}
-	if i.SeverityIsNil {
-		predicates = append(predicates, administrativepenalty.SeverityIsNil())
-	}
-	if i.SeverityNotNil {
-		predicates = append(predicates, administrativepenalty.SeverityNotNil())
 	}
 	if i.Status != nil {
 		predicates = append(predicates, administrativepenalty.StatusEQ(*i.Status))
@@ -8381,12 +8373,10 @@ type ListEntryWhereInput struct {
 	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
 
 	// "severity" field predicates.
-	Severity       *vocab.Severity  `json:"severity,omitempty"`
-	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
-	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
-	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
-	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
-	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
+	Severity      *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ   *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn    []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn []vocab.Severity `json:"severityNotIn,omitempty"`
 
 	// "status" field predicates.
 	Status      *vocab.RecordStatus  `json:"status,omitempty"`
@@ -8775,12 +8765,6 @@ func (i *ListEntryWhereInput) P() (predicate.ListEntry, error) {
 	}
 	if len(i.SeverityNotIn) > 0 {
 		predicates = append(predicates, listentry.SeverityNotIn(i.SeverityNotIn...))
-	}
-	if i.SeverityIsNil {
-		predicates = append(predicates, listentry.SeverityIsNil())
-	}
-	if i.SeverityNotNil {
-		predicates = append(predicates, listentry.SeverityNotNil())
 	}
 	if i.Status != nil {
 		predicates = append(predicates, listentry.StatusEQ(*i.Status))
@@ -13280,36 +13264,18 @@ type PublicityRuleWhereInput struct {
 	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
 
 	// "sector" field predicates.
-	Sector             *string  `json:"sector,omitempty"`
-	SectorNEQ          *string  `json:"sectorNEQ,omitempty"`
-	SectorIn           []string `json:"sectorIn,omitempty"`
-	SectorNotIn        []string `json:"sectorNotIn,omitempty"`
-	SectorGT           *string  `json:"sectorGT,omitempty"`
-	SectorGTE          *string  `json:"sectorGTE,omitempty"`
-	SectorLT           *string  `json:"sectorLT,omitempty"`
-	SectorLTE          *string  `json:"sectorLTE,omitempty"`
-	SectorContains     *string  `json:"sectorContains,omitempty"`
-	SectorHasPrefix    *string  `json:"sectorHasPrefix,omitempty"`
-	SectorHasSuffix    *string  `json:"sectorHasSuffix,omitempty"`
-	SectorIsNil        bool     `json:"sectorIsNil,omitempty"`
-	SectorNotNil       bool     `json:"sectorNotNil,omitempty"`
-	SectorEqualFold    *string  `json:"sectorEqualFold,omitempty"`
-	SectorContainsFold *string  `json:"sectorContainsFold,omitempty"`
+	Sector       *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ    *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn     []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn  []vocab.Sector `json:"sectorNotIn,omitempty"`
+	SectorIsNil  bool           `json:"sectorIsNil,omitempty"`
+	SectorNotNil bool           `json:"sectorNotNil,omitempty"`
 
 	// "severity" field predicates.
-	Severity             *string  `json:"severity,omitempty"`
-	SeverityNEQ          *string  `json:"severityNEQ,omitempty"`
-	SeverityIn           []string `json:"severityIn,omitempty"`
-	SeverityNotIn        []string `json:"severityNotIn,omitempty"`
-	SeverityGT           *string  `json:"severityGT,omitempty"`
-	SeverityGTE          *string  `json:"severityGTE,omitempty"`
-	SeverityLT           *string  `json:"severityLT,omitempty"`
-	SeverityLTE          *string  `json:"severityLTE,omitempty"`
-	SeverityContains     *string  `json:"severityContains,omitempty"`
-	SeverityHasPrefix    *string  `json:"severityHasPrefix,omitempty"`
-	SeverityHasSuffix    *string  `json:"severityHasSuffix,omitempty"`
-	SeverityEqualFold    *string  `json:"severityEqualFold,omitempty"`
-	SeverityContainsFold *string  `json:"severityContainsFold,omitempty"`
+	Severity      *publicityrule.Severity  `json:"severity,omitempty"`
+	SeverityNEQ   *publicityrule.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn    []publicityrule.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn []publicityrule.Severity `json:"severityNotIn,omitempty"`
 
 	// "categories_only" field predicates.
 	CategoriesOnly    *bool `json:"categoriesOnly,omitempty"`
@@ -13600,38 +13566,11 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	if len(i.SectorNotIn) > 0 {
 		predicates = append(predicates, publicityrule.SectorNotIn(i.SectorNotIn...))
 	}
-	if i.SectorGT != nil {
-		predicates = append(predicates, publicityrule.SectorGT(*i.SectorGT))
-	}
-	if i.SectorGTE != nil {
-		predicates = append(predicates, publicityrule.SectorGTE(*i.SectorGTE))
-	}
-	if i.SectorLT != nil {
-		predicates = append(predicates, publicityrule.SectorLT(*i.SectorLT))
-	}
-	if i.SectorLTE != nil {
-		predicates = append(predicates, publicityrule.SectorLTE(*i.SectorLTE))
-	}
-	if i.SectorContains != nil {
-		predicates = append(predicates, publicityrule.SectorContains(*i.SectorContains))
-	}
-	if i.SectorHasPrefix != nil {
-		predicates = append(predicates, publicityrule.SectorHasPrefix(*i.SectorHasPrefix))
-	}
-	if i.SectorHasSuffix != nil {
-		predicates = append(predicates, publicityrule.SectorHasSuffix(*i.SectorHasSuffix))
-	}
 	if i.SectorIsNil {
 		predicates = append(predicates, publicityrule.SectorIsNil())
 	}
 	if i.SectorNotNil {
 		predicates = append(predicates, publicityrule.SectorNotNil())
-	}
-	if i.SectorEqualFold != nil {
-		predicates = append(predicates, publicityrule.SectorEqualFold(*i.SectorEqualFold))
-	}
-	if i.SectorContainsFold != nil {
-		predicates = append(predicates, publicityrule.SectorContainsFold(*i.SectorContainsFold))
 	}
 	if i.Severity != nil {
 		predicates = append(predicates, publicityrule.SeverityEQ(*i.Severity))
@@ -13644,33 +13583,6 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if len(i.SeverityNotIn) > 0 {
 		predicates = append(predicates, publicityrule.SeverityNotIn(i.SeverityNotIn...))
-	}
-	if i.SeverityGT != nil {
-		predicates = append(predicates, publicityrule.SeverityGT(*i.SeverityGT))
-	}
-	if i.SeverityGTE != nil {
-		predicates = append(predicates, publicityrule.SeverityGTE(*i.SeverityGTE))
-	}
-	if i.SeverityLT != nil {
-		predicates = append(predicates, publicityrule.SeverityLT(*i.SeverityLT))
-	}
-	if i.SeverityLTE != nil {
-		predicates = append(predicates, publicityrule.SeverityLTE(*i.SeverityLTE))
-	}
-	if i.SeverityContains != nil {
-		predicates = append(predicates, publicityrule.SeverityContains(*i.SeverityContains))
-	}
-	if i.SeverityHasPrefix != nil {
-		predicates = append(predicates, publicityrule.SeverityHasPrefix(*i.SeverityHasPrefix))
-	}
-	if i.SeverityHasSuffix != nil {
-		predicates = append(predicates, publicityrule.SeverityHasSuffix(*i.SeverityHasSuffix))
-	}
-	if i.SeverityEqualFold != nil {
-		predicates = append(predicates, publicityrule.SeverityEqualFold(*i.SeverityEqualFold))
-	}
-	if i.SeverityContainsFold != nil {
-		predicates = append(predicates, publicityrule.SeverityContainsFold(*i.SeverityContainsFold))
 	}
 	if i.CategoriesOnly != nil {
 		predicates = append(predicates, publicityrule.CategoriesOnlyEQ(*i.CategoriesOnly))
@@ -17461,34 +17373,16 @@ type TimeLimitWhereInput struct {
 	IDLTE   *int  `json:"idLTE,omitempty"`
 
 	// "procedure" field predicates.
-	Procedure             *string  `json:"procedure,omitempty"`
-	ProcedureNEQ          *string  `json:"procedureNEQ,omitempty"`
-	ProcedureIn           []string `json:"procedureIn,omitempty"`
-	ProcedureNotIn        []string `json:"procedureNotIn,omitempty"`
-	ProcedureGT           *string  `json:"procedureGT,omitempty"`
-	ProcedureGTE          *string  `json:"procedureGTE,omitempty"`
-	ProcedureLT           *string  `json:"procedureLT,omitempty"`
-	ProcedureLTE          *string  `json:"procedureLTE,omitempty"`
-	ProcedureContains     *string  `json:"procedureContains,omitempty"`
-	ProcedureHasPrefix    *string  `json:"procedureHasPrefix,omitempty"`
-	ProcedureHasSuffix    *string  `json:"procedureHasSuffix,omitempty"`
-	ProcedureEqualFold    *string  `json:"procedureEqualFold,omitempty"`
-	ProcedureContainsFold *string  `json:"procedureContainsFold,omitempty"`
+	Procedure      *timelimit.Procedure  `json:"procedure,omitempty"`
+	ProcedureNEQ   *timelimit.Procedure  `json:"procedureNEQ,omitempty"`
+	ProcedureIn    []timelimit.Procedure `json:"procedureIn,omitempty"`
+	ProcedureNotIn []timelimit.Procedure `json:"procedureNotIn,omitempty"`
 
 	// "step" field predicates.
-	Step             *string  `json:"step,omitempty"`
-	StepNEQ          *string  `json:"stepNEQ,omitempty"`
-	StepIn           []string `json:"stepIn,omitempty"`
-	StepNotIn        []string `json:"stepNotIn,omitempty"`
-	StepGT           *string  `json:"stepGT,omitempty"`
-	StepGTE          *string  `json:"stepGTE,omitempty"`
-	StepLT           *string  `json:"stepLT,omitempty"`
-	StepLTE          *string  `json:"stepLTE,omitempty"`
-	StepContains     *string  `json:"stepContains,omitempty"`
-	StepHasPrefix    *string  `json:"stepHasPrefix,omitempty"`
-	StepHasSuffix    *string  `json:"stepHasSuffix,omitempty"`
-	StepEqualFold    *string  `json:"stepEqualFold,omitempty"`
-	StepContainsFold *string  `json:"stepContainsFold,omitempty"`
+	Step      *timelimit.Step  `json:"step,omitempty"`
+	StepNEQ   *timelimit.Step  `json:"stepNEQ,omitempty"`
+	StepIn    []timelimit.Step `json:"stepIn,omitempty"`
+	StepNotIn []timelimit.Step `json:"stepNotIn,omitempty"`
 
 	// "working_days" field predicates.
 	WorkingDays      *int  `json:"workingDays,omitempty"`
@@ -17645,33 +17539,6 @@ func (i *TimeLimitWhereInput) P() (predicate.TimeLimit, error) {
 	if len(i.ProcedureNotIn) > 0 {
 		predicates = append(predicates, timelimit.ProcedureNotIn(i.ProcedureNotIn...))
 	}
-	if i.ProcedureGT != nil {
-		predicates = append(predicates, timelimit.ProcedureGT(*i.ProcedureGT))
-	}
-	if i.ProcedureGTE != nil {
-		predicates = append(predicates, timelimit.ProcedureGTE(*i.ProcedureGTE))
-	}
-	if i.ProcedureLT != nil {
-		predicates = append(predicates, timelimit.ProcedureLT(*i.ProcedureLT))
-	}
-	if i.ProcedureLTE != nil {
-		predicates = append(predicates, timelimit.ProcedureLTE(*i.ProcedureLTE))
-	}
-	if i.ProcedureContains != nil {
-		predicates = append(predicates, timelimit.ProcedureContains(*i.ProcedureContains))
-	}
-	if i.ProcedureHasPrefix != nil {
-		predicates = append(predicates, timelimit.ProcedureHasPrefix(*i.ProcedureHasPrefix))
-	}
-	if i.ProcedureHasSuffix != nil {
-		predicates = append(predicates, timelimit.ProcedureHasSuffix(*i.ProcedureHasSuffix))
-	}
-	if i.ProcedureEqualFold != nil {
-		predicates = append(predicates, timelimit.ProcedureEqualFold(*i.ProcedureEqualFold))
-	}
-	if i.ProcedureContainsFold != nil {
-		predicates = append(predicates, timelimit.ProcedureContainsFold(*i.ProcedureContainsFold))
-	}
 	if i.Step != nil {
 		predicates = append(predicates, timelimit.StepEQ(*i.Step))
 	}
@@ -17683,33 +17550,6 @@ func (i *TimeLimitWhereInput) P() (predicate.TimeLimit, error) {
 	}
 	if len(i.StepNotIn) > 0 {
 		predicates = append(predicates, timelimit.StepNotIn(i.StepNotIn...))
-	}
-	if i.StepGT != nil {
-		predicates = append(predicates, timelimit.StepGT(*i.StepGT))
-	}
-	if i.StepGTE != nil {
-		predicates = append(predicates, timelimit.StepGTE(*i.StepGTE))
-	}
-	if i.StepLT != nil {
-		predicates = append(predicates, timelimit.StepLT(*i.StepLT))
-	}
-	if i.StepLTE != nil {
-		predicates = append(predicates, timelimit.StepLTE(*i.StepLTE))
-	}
-	if i.StepContains != nil {
-		predicates = append(predicates, timelimit.StepContains(*i.StepContains))
-	}
-	if i.StepHasPrefix != nil {
-		predicates = append(predicates, timelimit.StepHasPrefix(*i.StepHasPrefix))
-	}
-	if i.StepHasSuffix != nil {
-		predicates = append(predicates, timelimit.StepHasSuffix(*i.StepHasSuffix))
-	}
-	if i.StepEqualFold != nil {
-		predicates = append(predicates, timelimit.StepEqualFold(*i.StepEqualFold))
-	}
-	if i.StepContainsFold != nil {
-		predicates = append(predicates, timelimit.StepContainsFold(*i.StepContainsFold))
 	}
 	if i.WorkingDays != nil {
 		predicates = append(predicates, timelimit.WorkingDaysEQ(*i.WorkingDays))

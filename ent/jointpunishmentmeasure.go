@@ -29,9 +29,9 @@ type JointPunishmentMeasure struct {
 	ListTypes []string `json:"list_types,omitempty"`
 	// Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL).
 	ExtendsToRoles []string `json:"extends_to_roles,omitempty"`
-	// Purposes it restricts: BIDDING, SUBSIDY, LICENSING, OFFICE_HOLDING, NOTIFY_AND_COMMIT, PROCUREMENT, HONOURS, FINANCING.
+	// Purposes it restricts.
 	Purposes []string `json:"purposes,omitempty"`
-	// Kinds of subject it applies to: ENTITY, PERSON; empty for both. An office-holding ban is for persons only.
+	// Kinds of subject it applies to; empty for both. An office-holding ban is for persons only.
 	SubjectKinds []string `json:"subject_kinds,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the JointPunishmentMeasureQuery when eager-loading is set.

@@ -69,14 +69,6 @@ func (_c *ListEntryCreate) SetSeverity(v vocab.Severity) *ListEntryCreate {
 	return _c
 }
 
-// SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_c *ListEntryCreate) SetNillableSeverity(v *vocab.Severity) *ListEntryCreate {
-	if v != nil {
-		_c.SetSeverity(*v)
-	}
-	return _c
-}
-
 // SetStatus sets the "status" field.
 func (_c *ListEntryCreate) SetStatus(v vocab.RecordStatus) *ListEntryCreate {
 	_c.mutation.SetStatus(v)
@@ -471,6 +463,9 @@ func (_c *ListEntryCreate) check() error {
 			return &ValidationError{Name: "sector", err: fmt.Errorf(`ent: validator failed for field "ListEntry.sector": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Severity(); !ok {
+		return &ValidationError{Name: "severity", err: errors.New(`ent: missing required field "ListEntry.severity"`)}
+	}
 	if v, ok := _c.mutation.Severity(); ok {
 		if err := listentry.SeverityValidator(v); err != nil {
 			return &ValidationError{Name: "severity", err: fmt.Errorf(`ent: validator failed for field "ListEntry.severity": %w`, err)}
@@ -604,7 +599,7 @@ func (_c *ListEntryCreate) createSpec() (*ListEntry, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Severity(); ok {
 		_spec.SetField(listentry.FieldSeverity, field.TypeEnum, value)
-		_node.Severity = &value
+		_node.Severity = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(listentry.FieldStatus, field.TypeEnum, value)
@@ -866,12 +861,6 @@ func (u *ListEntryUpsert) SetSeverity(v vocab.Severity) *ListEntryUpsert {
 // UpdateSeverity sets the "severity" field to the value that was provided on create.
 func (u *ListEntryUpsert) UpdateSeverity() *ListEntryUpsert {
 	u.SetExcluded(listentry.FieldSeverity)
-	return u
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *ListEntryUpsert) ClearSeverity() *ListEntryUpsert {
-	u.SetNull(listentry.FieldSeverity)
 	return u
 }
 
@@ -1211,13 +1200,6 @@ func (u *ListEntryUpsertOne) SetSeverity(v vocab.Severity) *ListEntryUpsertOne {
 func (u *ListEntryUpsertOne) UpdateSeverity() *ListEntryUpsertOne {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.UpdateSeverity()
-	})
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *ListEntryUpsertOne) ClearSeverity() *ListEntryUpsertOne {
-	return u.Update(func(s *ListEntryUpsert) {
-		s.ClearSeverity()
 	})
 }
 
@@ -1762,13 +1744,6 @@ func (u *ListEntryUpsertBulk) SetSeverity(v vocab.Severity) *ListEntryUpsertBulk
 func (u *ListEntryUpsertBulk) UpdateSeverity() *ListEntryUpsertBulk {
 	return u.Update(func(s *ListEntryUpsert) {
 		s.UpdateSeverity()
-	})
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (u *ListEntryUpsertBulk) ClearSeverity() *ListEntryUpsertBulk {
-	return u.Update(func(s *ListEntryUpsert) {
-		s.ClearSeverity()
 	})
 }
 

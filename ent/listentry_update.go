@@ -67,12 +67,6 @@ func (_u *ListEntryUpdate) SetNillableSeverity(v *vocab.Severity) *ListEntryUpda
 	return _u
 }
 
-// ClearSeverity clears the value of the "severity" field.
-func (_u *ListEntryUpdate) ClearSeverity() *ListEntryUpdate {
-	_u.mutation.ClearSeverity()
-	return _u
-}
-
 // SetStatus sets the "status" field.
 func (_u *ListEntryUpdate) SetStatus(v vocab.RecordStatus) *ListEntryUpdate {
 	_u.mutation.SetStatus(v)
@@ -579,9 +573,6 @@ func (_u *ListEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(listentry.FieldSeverity, field.TypeEnum, value)
 	}
-	if _u.mutation.SeverityCleared() {
-		_spec.ClearField(listentry.FieldSeverity, field.TypeEnum)
-	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(listentry.FieldStatus, field.TypeEnum, value)
 	}
@@ -839,12 +830,6 @@ func (_u *ListEntryUpdateOne) SetNillableSeverity(v *vocab.Severity) *ListEntryU
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
-	return _u
-}
-
-// ClearSeverity clears the value of the "severity" field.
-func (_u *ListEntryUpdateOne) ClearSeverity() *ListEntryUpdateOne {
-	_u.mutation.ClearSeverity()
 	return _u
 }
 
@@ -1383,9 +1368,6 @@ func (_u *ListEntryUpdateOne) sqlSave(ctx context.Context) (_node *ListEntry, er
 	}
 	if value, ok := _u.mutation.Severity(); ok {
 		_spec.SetField(listentry.FieldSeverity, field.TypeEnum, value)
-	}
-	if _u.mutation.SeverityCleared() {
-		_spec.ClearField(listentry.FieldSeverity, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(listentry.FieldStatus, field.TypeEnum, value)

@@ -3196,7 +3196,7 @@ func (m *AdministrativePenaltyMutation) Severity() (r vocab.Severity, exists boo
 // OldSeverity returns the old "severity" field's value of the AdministrativePenalty entity.
 // If the AdministrativePenalty object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AdministrativePenaltyMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
+func (m *AdministrativePenaltyMutation) OldSeverity(ctx context.Context) (v vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -3210,22 +3210,9 @@ func (m *AdministrativePenaltyMutation) OldSeverity(ctx context.Context) (v *voc
 	return oldValue.Severity, nil
 }
 
-// ClearSeverity clears the value of the "severity" field.
-func (m *AdministrativePenaltyMutation) ClearSeverity() {
-	m.severity = nil
-	m.clearedFields[administrativepenalty.FieldSeverity] = struct{}{}
-}
-
-// SeverityCleared returns if the "severity" field was cleared in this mutation.
-func (m *AdministrativePenaltyMutation) SeverityCleared() bool {
-	_, ok := m.clearedFields[administrativepenalty.FieldSeverity]
-	return ok
-}
-
 // ResetSeverity resets all changes to the "severity" field.
 func (m *AdministrativePenaltyMutation) ResetSeverity() {
 	m.severity = nil
-	delete(m.clearedFields, administrativepenalty.FieldSeverity)
 }
 
 // SetStatus sets the "status" field.
@@ -6005,9 +5992,6 @@ func (m *AdministrativePenaltyMutation) AddField(name string, value ent.Value) e
 // mutation.
 func (m *AdministrativePenaltyMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(administrativepenalty.FieldSeverity) {
-		fields = append(fields, administrativepenalty.FieldSeverity)
-	}
 	if m.FieldCleared(administrativepenalty.FieldExemption) {
 		fields = append(fields, administrativepenalty.FieldExemption)
 	}
@@ -6085,9 +6069,6 @@ func (m *AdministrativePenaltyMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *AdministrativePenaltyMutation) ClearField(name string) error {
 	switch name {
-	case administrativepenalty.FieldSeverity:
-		m.ClearSeverity()
-		return nil
 	case administrativepenalty.FieldExemption:
 		m.ClearExemption()
 		return nil
@@ -18779,7 +18760,7 @@ func (m *ListEntryMutation) Severity() (r vocab.Severity, exists bool) {
 // OldSeverity returns the old "severity" field's value of the ListEntry entity.
 // If the ListEntry object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ListEntryMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
+func (m *ListEntryMutation) OldSeverity(ctx context.Context) (v vocab.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -18793,22 +18774,9 @@ func (m *ListEntryMutation) OldSeverity(ctx context.Context) (v *vocab.Severity,
 	return oldValue.Severity, nil
 }
 
-// ClearSeverity clears the value of the "severity" field.
-func (m *ListEntryMutation) ClearSeverity() {
-	m.severity = nil
-	m.clearedFields[listentry.FieldSeverity] = struct{}{}
-}
-
-// SeverityCleared returns if the "severity" field was cleared in this mutation.
-func (m *ListEntryMutation) SeverityCleared() bool {
-	_, ok := m.clearedFields[listentry.FieldSeverity]
-	return ok
-}
-
 // ResetSeverity resets all changes to the "severity" field.
 func (m *ListEntryMutation) ResetSeverity() {
 	m.severity = nil
-	delete(m.clearedFields, listentry.FieldSeverity)
 }
 
 // SetStatus sets the "status" field.
@@ -20421,9 +20389,6 @@ func (m *ListEntryMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *ListEntryMutation) ClearedFields() []string {
 	var fields []string
-	if m.FieldCleared(listentry.FieldSeverity) {
-		fields = append(fields, listentry.FieldSeverity)
-	}
 	if m.FieldCleared(listentry.FieldExemption) {
 		fields = append(fields, listentry.FieldExemption)
 	}
@@ -20465,9 +20430,6 @@ func (m *ListEntryMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ListEntryMutation) ClearField(name string) error {
 	switch name {
-	case listentry.FieldSeverity:
-		m.ClearSeverity()
-		return nil
 	case listentry.FieldExemption:
 		m.ClearExemption()
 		return nil
@@ -30284,8 +30246,8 @@ type PublicityRuleMutation struct {
 	rule_set                 *string
 	effective_from           *time.Time
 	effective_to             *time.Time
-	sector                   *string
-	severity                 *string
+	sector                   *vocab.Sector
+	severity                 *publicityrule.Severity
 	penalty_categories       *[]string
 	appendpenalty_categories []string
 	domains                  *[]string
@@ -30530,12 +30492,12 @@ func (m *PublicityRuleMutation) ResetEffectiveTo() {
 }
 
 // SetSector sets the "sector" field.
-func (m *PublicityRuleMutation) SetSector(s string) {
-	m.sector = &s
+func (m *PublicityRuleMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
 }
 
 // Sector returns the value of the "sector" field in the mutation.
-func (m *PublicityRuleMutation) Sector() (r string, exists bool) {
+func (m *PublicityRuleMutation) Sector() (r vocab.Sector, exists bool) {
 	v := m.sector
 	if v == nil {
 		return
@@ -30546,7 +30508,7 @@ func (m *PublicityRuleMutation) Sector() (r string, exists bool) {
 // OldSector returns the old "sector" field's value of the PublicityRule entity.
 // If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PublicityRuleMutation) OldSector(ctx context.Context) (v string, err error) {
+func (m *PublicityRuleMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSector is only allowed on UpdateOne operations")
 	}
@@ -30579,12 +30541,12 @@ func (m *PublicityRuleMutation) ResetSector() {
 }
 
 // SetSeverity sets the "severity" field.
-func (m *PublicityRuleMutation) SetSeverity(s string) {
-	m.severity = &s
+func (m *PublicityRuleMutation) SetSeverity(pu publicityrule.Severity) {
+	m.severity = &pu
 }
 
 // Severity returns the value of the "severity" field in the mutation.
-func (m *PublicityRuleMutation) Severity() (r string, exists bool) {
+func (m *PublicityRuleMutation) Severity() (r publicityrule.Severity, exists bool) {
 	v := m.severity
 	if v == nil {
 		return
@@ -30595,7 +30557,7 @@ func (m *PublicityRuleMutation) Severity() (r string, exists bool) {
 // OldSeverity returns the old "severity" field's value of the PublicityRule entity.
 // If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *PublicityRuleMutation) OldSeverity(ctx context.Context) (v string, err error) {
+func (m *PublicityRuleMutation) OldSeverity(ctx context.Context) (v publicityrule.Severity, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
 	}
@@ -31457,14 +31419,14 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 		m.SetEffectiveTo(v)
 		return nil
 	case publicityrule.FieldSector:
-		v, ok := value.(string)
+		v, ok := value.(vocab.Sector)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSector(v)
 		return nil
 	case publicityrule.FieldSeverity:
-		v, ok := value.(string)
+		v, ok := value.(publicityrule.Severity)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -39021,8 +38983,8 @@ type TimeLimitMutation struct {
 	op              Op
 	typ             string
 	id              *int
-	procedure       *string
-	step            *string
+	procedure       *timelimit.Procedure
+	step            *timelimit.Step
 	working_days    *int
 	addworking_days *int
 	effective_from  *time.Time
@@ -39133,12 +39095,12 @@ func (m *TimeLimitMutation) IDs(ctx context.Context) ([]int, error) {
 }
 
 // SetProcedure sets the "procedure" field.
-func (m *TimeLimitMutation) SetProcedure(s string) {
-	m.procedure = &s
+func (m *TimeLimitMutation) SetProcedure(t timelimit.Procedure) {
+	m.procedure = &t
 }
 
 // Procedure returns the value of the "procedure" field in the mutation.
-func (m *TimeLimitMutation) Procedure() (r string, exists bool) {
+func (m *TimeLimitMutation) Procedure() (r timelimit.Procedure, exists bool) {
 	v := m.procedure
 	if v == nil {
 		return
@@ -39149,7 +39111,7 @@ func (m *TimeLimitMutation) Procedure() (r string, exists bool) {
 // OldProcedure returns the old "procedure" field's value of the TimeLimit entity.
 // If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *TimeLimitMutation) OldProcedure(ctx context.Context) (v string, err error) {
+func (m *TimeLimitMutation) OldProcedure(ctx context.Context) (v timelimit.Procedure, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldProcedure is only allowed on UpdateOne operations")
 	}
@@ -39169,12 +39131,12 @@ func (m *TimeLimitMutation) ResetProcedure() {
 }
 
 // SetStep sets the "step" field.
-func (m *TimeLimitMutation) SetStep(s string) {
-	m.step = &s
+func (m *TimeLimitMutation) SetStep(t timelimit.Step) {
+	m.step = &t
 }
 
 // Step returns the value of the "step" field in the mutation.
-func (m *TimeLimitMutation) Step() (r string, exists bool) {
+func (m *TimeLimitMutation) Step() (r timelimit.Step, exists bool) {
 	v := m.step
 	if v == nil {
 		return
@@ -39185,7 +39147,7 @@ func (m *TimeLimitMutation) Step() (r string, exists bool) {
 // OldStep returns the old "step" field's value of the TimeLimit entity.
 // If the TimeLimit object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *TimeLimitMutation) OldStep(ctx context.Context) (v string, err error) {
+func (m *TimeLimitMutation) OldStep(ctx context.Context) (v timelimit.Step, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldStep is only allowed on UpdateOne operations")
 	}
@@ -39485,14 +39447,14 @@ func (m *TimeLimitMutation) OldField(ctx context.Context, name string) (ent.Valu
 func (m *TimeLimitMutation) SetField(name string, value ent.Value) error {
 	switch name {
 	case timelimit.FieldProcedure:
-		v, ok := value.(string)
+		v, ok := value.(timelimit.Procedure)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProcedure(v)
 		return nil
 	case timelimit.FieldStep:
-		v, ok := value.(string)
+		v, ok := value.(timelimit.Step)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

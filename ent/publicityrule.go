@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -26,9 +27,9 @@ type PublicityRule struct {
 	// First decision date it no longer applies to; empty while in force.
 	EffectiveTo *time.Time `json:"effective_to,omitempty"`
 	// Sector it is limited to; empty for all. A sector's own regime in force on the decision date replaces the general ones for that sector's penalties (SAMR Order 45 for market supervision).
-	Sector string `json:"sector,omitempty"`
+	Sector vocab.Sector `json:"sector,omitempty"`
 	// Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own.
-	Severity string `json:"severity,omitempty"`
+	Severity publicityrule.Severity `json:"severity,omitempty"`
 	// Class rule: applies to penalties imposing any of these categories (e.g. REVOKE_LICENCE); a class rule that matches overrides the severity rules, the most severe when several match.
 	PenaltyCategories []string `json:"penalty_categories,omitempty"`
 	// Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match.
@@ -119,13 +120,13 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field sector", values[i])
 			} else if value.Valid {
-				_m.Sector = value.String
+				_m.Sector = vocab.Sector(value.String)
 			}
 		case publicityrule.FieldSeverity:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field severity", values[i])
 			} else if value.Valid {
-				_m.Severity = value.String
+				_m.Severity = publicityrule.Severity(value.String)
 			}
 		case publicityrule.FieldPenaltyCategories:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -260,10 +261,10 @@ func (_m *PublicityRule) String() string {
 	}
 	builder.WriteString(", ")
 	builder.WriteString("sector=")
-	builder.WriteString(_m.Sector)
+	builder.WriteString(fmt.Sprintf("%v", _m.Sector))
 	builder.WriteString(", ")
 	builder.WriteString("severity=")
-	builder.WriteString(_m.Severity)
+	builder.WriteString(fmt.Sprintf("%v", _m.Severity))
 	builder.WriteString(", ")
 	builder.WriteString("penalty_categories=")
 	builder.WriteString(fmt.Sprintf("%v", _m.PenaltyCategories))

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -50,13 +51,13 @@ func (_c *PublicityRuleCreate) SetNillableEffectiveTo(v *time.Time) *PublicityRu
 }
 
 // SetSector sets the "sector" field.
-func (_c *PublicityRuleCreate) SetSector(v string) *PublicityRuleCreate {
+func (_c *PublicityRuleCreate) SetSector(v vocab.Sector) *PublicityRuleCreate {
 	_c.mutation.SetSector(v)
 	return _c
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_c *PublicityRuleCreate) SetNillableSector(v *string) *PublicityRuleCreate {
+func (_c *PublicityRuleCreate) SetNillableSector(v *vocab.Sector) *PublicityRuleCreate {
 	if v != nil {
 		_c.SetSector(*v)
 	}
@@ -64,7 +65,7 @@ func (_c *PublicityRuleCreate) SetNillableSector(v *string) *PublicityRuleCreate
 }
 
 // SetSeverity sets the "severity" field.
-func (_c *PublicityRuleCreate) SetSeverity(v string) *PublicityRuleCreate {
+func (_c *PublicityRuleCreate) SetSeverity(v publicityrule.Severity) *PublicityRuleCreate {
 	_c.mutation.SetSeverity(v)
 	return _c
 }
@@ -383,11 +384,11 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 		_node.EffectiveTo = &value
 	}
 	if value, ok := _c.mutation.Sector(); ok {
-		_spec.SetField(publicityrule.FieldSector, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSector, field.TypeEnum, value)
 		_node.Sector = value
 	}
 	if value, ok := _c.mutation.Severity(); ok {
-		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSeverity, field.TypeEnum, value)
 		_node.Severity = value
 	}
 	if value, ok := _c.mutation.PenaltyCategories(); ok {
@@ -537,7 +538,7 @@ func (u *PublicityRuleUpsert) ClearEffectiveTo() *PublicityRuleUpsert {
 }
 
 // SetSector sets the "sector" field.
-func (u *PublicityRuleUpsert) SetSector(v string) *PublicityRuleUpsert {
+func (u *PublicityRuleUpsert) SetSector(v vocab.Sector) *PublicityRuleUpsert {
 	u.Set(publicityrule.FieldSector, v)
 	return u
 }
@@ -555,7 +556,7 @@ func (u *PublicityRuleUpsert) ClearSector() *PublicityRuleUpsert {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *PublicityRuleUpsert) SetSeverity(v string) *PublicityRuleUpsert {
+func (u *PublicityRuleUpsert) SetSeverity(v publicityrule.Severity) *PublicityRuleUpsert {
 	u.Set(publicityrule.FieldSeverity, v)
 	return u
 }
@@ -860,7 +861,7 @@ func (u *PublicityRuleUpsertOne) ClearEffectiveTo() *PublicityRuleUpsertOne {
 }
 
 // SetSector sets the "sector" field.
-func (u *PublicityRuleUpsertOne) SetSector(v string) *PublicityRuleUpsertOne {
+func (u *PublicityRuleUpsertOne) SetSector(v vocab.Sector) *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.SetSector(v)
 	})
@@ -881,7 +882,7 @@ func (u *PublicityRuleUpsertOne) ClearSector() *PublicityRuleUpsertOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *PublicityRuleUpsertOne) SetSeverity(v string) *PublicityRuleUpsertOne {
+func (u *PublicityRuleUpsertOne) SetSeverity(v publicityrule.Severity) *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.SetSeverity(v)
 	})
@@ -1386,7 +1387,7 @@ func (u *PublicityRuleUpsertBulk) ClearEffectiveTo() *PublicityRuleUpsertBulk {
 }
 
 // SetSector sets the "sector" field.
-func (u *PublicityRuleUpsertBulk) SetSector(v string) *PublicityRuleUpsertBulk {
+func (u *PublicityRuleUpsertBulk) SetSector(v vocab.Sector) *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.SetSector(v)
 	})
@@ -1407,7 +1408,7 @@ func (u *PublicityRuleUpsertBulk) ClearSector() *PublicityRuleUpsertBulk {
 }
 
 // SetSeverity sets the "severity" field.
-func (u *PublicityRuleUpsertBulk) SetSeverity(v string) *PublicityRuleUpsertBulk {
+func (u *PublicityRuleUpsertBulk) SetSeverity(v publicityrule.Severity) *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.SetSeverity(v)
 	})

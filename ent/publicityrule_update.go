@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -80,13 +81,13 @@ func (_u *PublicityRuleUpdate) ClearEffectiveTo() *PublicityRuleUpdate {
 }
 
 // SetSector sets the "sector" field.
-func (_u *PublicityRuleUpdate) SetSector(v string) *PublicityRuleUpdate {
+func (_u *PublicityRuleUpdate) SetSector(v vocab.Sector) *PublicityRuleUpdate {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *PublicityRuleUpdate) SetNillableSector(v *string) *PublicityRuleUpdate {
+func (_u *PublicityRuleUpdate) SetNillableSector(v *vocab.Sector) *PublicityRuleUpdate {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -100,13 +101,13 @@ func (_u *PublicityRuleUpdate) ClearSector() *PublicityRuleUpdate {
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *PublicityRuleUpdate) SetSeverity(v string) *PublicityRuleUpdate {
+func (_u *PublicityRuleUpdate) SetSeverity(v publicityrule.Severity) *PublicityRuleUpdate {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *PublicityRuleUpdate) SetNillableSeverity(v *string) *PublicityRuleUpdate {
+func (_u *PublicityRuleUpdate) SetNillableSeverity(v *publicityrule.Severity) *PublicityRuleUpdate {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -447,13 +448,13 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		_spec.ClearField(publicityrule.FieldEffectiveTo, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Sector(); ok {
-		_spec.SetField(publicityrule.FieldSector, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSector, field.TypeEnum, value)
 	}
 	if _u.mutation.SectorCleared() {
-		_spec.ClearField(publicityrule.FieldSector, field.TypeString)
+		_spec.ClearField(publicityrule.FieldSector, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Severity(); ok {
-		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSeverity, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.PenaltyCategories(); ok {
 		_spec.SetField(publicityrule.FieldPenaltyCategories, field.TypeJSON, value)
@@ -604,13 +605,13 @@ func (_u *PublicityRuleUpdateOne) ClearEffectiveTo() *PublicityRuleUpdateOne {
 }
 
 // SetSector sets the "sector" field.
-func (_u *PublicityRuleUpdateOne) SetSector(v string) *PublicityRuleUpdateOne {
+func (_u *PublicityRuleUpdateOne) SetSector(v vocab.Sector) *PublicityRuleUpdateOne {
 	_u.mutation.SetSector(v)
 	return _u
 }
 
 // SetNillableSector sets the "sector" field if the given value is not nil.
-func (_u *PublicityRuleUpdateOne) SetNillableSector(v *string) *PublicityRuleUpdateOne {
+func (_u *PublicityRuleUpdateOne) SetNillableSector(v *vocab.Sector) *PublicityRuleUpdateOne {
 	if v != nil {
 		_u.SetSector(*v)
 	}
@@ -624,13 +625,13 @@ func (_u *PublicityRuleUpdateOne) ClearSector() *PublicityRuleUpdateOne {
 }
 
 // SetSeverity sets the "severity" field.
-func (_u *PublicityRuleUpdateOne) SetSeverity(v string) *PublicityRuleUpdateOne {
+func (_u *PublicityRuleUpdateOne) SetSeverity(v publicityrule.Severity) *PublicityRuleUpdateOne {
 	_u.mutation.SetSeverity(v)
 	return _u
 }
 
 // SetNillableSeverity sets the "severity" field if the given value is not nil.
-func (_u *PublicityRuleUpdateOne) SetNillableSeverity(v *string) *PublicityRuleUpdateOne {
+func (_u *PublicityRuleUpdateOne) SetNillableSeverity(v *publicityrule.Severity) *PublicityRuleUpdateOne {
 	if v != nil {
 		_u.SetSeverity(*v)
 	}
@@ -1001,13 +1002,13 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 		_spec.ClearField(publicityrule.FieldEffectiveTo, field.TypeTime)
 	}
 	if value, ok := _u.mutation.Sector(); ok {
-		_spec.SetField(publicityrule.FieldSector, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSector, field.TypeEnum, value)
 	}
 	if _u.mutation.SectorCleared() {
-		_spec.ClearField(publicityrule.FieldSector, field.TypeString)
+		_spec.ClearField(publicityrule.FieldSector, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.Severity(); ok {
-		_spec.SetField(publicityrule.FieldSeverity, field.TypeString, value)
+		_spec.SetField(publicityrule.FieldSeverity, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.PenaltyCategories(); ok {
 		_spec.SetField(publicityrule.FieldPenaltyCategories, field.TypeJSON, value)

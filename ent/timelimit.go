@@ -17,10 +17,10 @@ type TimeLimit struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// REPAIR or OBJECTION.
-	Procedure string `json:"procedure,omitempty"`
-	// Step, e.g. ACCEPT, DECIDE, SYNC, MARK, PLATFORM_CHECK, FORWARD, PROVIDER_CHECK.
-	Step string `json:"step,omitempty"`
+	// Procedure: REPAIR 信用修复, OBJECTION 异议处理.
+	Procedure timelimit.Procedure `json:"procedure,omitempty"`
+	// Step: ACCEPT 受理, DECIDE 决定, SYNC 同步, MARK 异议标注, PLATFORM_CHECK 平台核查, FORWARD 转送认定单位, PROVIDER_CHECK 认定单位核查.
+	Step timelimit.Step `json:"step,omitempty"`
 	// Working days allowed.
 	WorkingDays int `json:"working_days,omitempty"`
 	// First day in force.
@@ -68,13 +68,13 @@ func (_m *TimeLimit) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field procedure", values[i])
 			} else if value.Valid {
-				_m.Procedure = value.String
+				_m.Procedure = timelimit.Procedure(value.String)
 			}
 		case timelimit.FieldStep:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field step", values[i])
 			} else if value.Valid {
-				_m.Step = value.String
+				_m.Step = timelimit.Step(value.String)
 			}
 		case timelimit.FieldWorkingDays:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -137,10 +137,10 @@ func (_m *TimeLimit) String() string {
 	builder.WriteString("TimeLimit(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("procedure=")
-	builder.WriteString(_m.Procedure)
+	builder.WriteString(fmt.Sprintf("%v", _m.Procedure))
 	builder.WriteString(", ")
 	builder.WriteString("step=")
-	builder.WriteString(_m.Step)
+	builder.WriteString(fmt.Sprintf("%v", _m.Step))
 	builder.WriteString(", ")
 	builder.WriteString("working_days=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WorkingDays))

@@ -23,13 +23,13 @@ type TimeLimitCreate struct {
 }
 
 // SetProcedure sets the "procedure" field.
-func (_c *TimeLimitCreate) SetProcedure(v string) *TimeLimitCreate {
+func (_c *TimeLimitCreate) SetProcedure(v timelimit.Procedure) *TimeLimitCreate {
 	_c.mutation.SetProcedure(v)
 	return _c
 }
 
 // SetStep sets the "step" field.
-func (_c *TimeLimitCreate) SetStep(v string) *TimeLimitCreate {
+func (_c *TimeLimitCreate) SetStep(v timelimit.Step) *TimeLimitCreate {
 	_c.mutation.SetStep(v)
 	return _c
 }
@@ -186,11 +186,11 @@ func (_c *TimeLimitCreate) createSpec() (*TimeLimit, *sqlgraph.CreateSpec) {
 	)
 	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.Procedure(); ok {
-		_spec.SetField(timelimit.FieldProcedure, field.TypeString, value)
+		_spec.SetField(timelimit.FieldProcedure, field.TypeEnum, value)
 		_node.Procedure = value
 	}
 	if value, ok := _c.mutation.Step(); ok {
-		_spec.SetField(timelimit.FieldStep, field.TypeString, value)
+		_spec.SetField(timelimit.FieldStep, field.TypeEnum, value)
 		_node.Step = value
 	}
 	if value, ok := _c.mutation.WorkingDays(); ok {
@@ -262,7 +262,7 @@ type (
 )
 
 // SetProcedure sets the "procedure" field.
-func (u *TimeLimitUpsert) SetProcedure(v string) *TimeLimitUpsert {
+func (u *TimeLimitUpsert) SetProcedure(v timelimit.Procedure) *TimeLimitUpsert {
 	u.Set(timelimit.FieldProcedure, v)
 	return u
 }
@@ -274,7 +274,7 @@ func (u *TimeLimitUpsert) UpdateProcedure() *TimeLimitUpsert {
 }
 
 // SetStep sets the "step" field.
-func (u *TimeLimitUpsert) SetStep(v string) *TimeLimitUpsert {
+func (u *TimeLimitUpsert) SetStep(v timelimit.Step) *TimeLimitUpsert {
 	u.Set(timelimit.FieldStep, v)
 	return u
 }
@@ -379,7 +379,7 @@ func (u *TimeLimitUpsertOne) Update(set func(*TimeLimitUpsert)) *TimeLimitUpsert
 }
 
 // SetProcedure sets the "procedure" field.
-func (u *TimeLimitUpsertOne) SetProcedure(v string) *TimeLimitUpsertOne {
+func (u *TimeLimitUpsertOne) SetProcedure(v timelimit.Procedure) *TimeLimitUpsertOne {
 	return u.Update(func(s *TimeLimitUpsert) {
 		s.SetProcedure(v)
 	})
@@ -393,7 +393,7 @@ func (u *TimeLimitUpsertOne) UpdateProcedure() *TimeLimitUpsertOne {
 }
 
 // SetStep sets the "step" field.
-func (u *TimeLimitUpsertOne) SetStep(v string) *TimeLimitUpsertOne {
+func (u *TimeLimitUpsertOne) SetStep(v timelimit.Step) *TimeLimitUpsertOne {
 	return u.Update(func(s *TimeLimitUpsert) {
 		s.SetStep(v)
 	})
@@ -674,7 +674,7 @@ func (u *TimeLimitUpsertBulk) Update(set func(*TimeLimitUpsert)) *TimeLimitUpser
 }
 
 // SetProcedure sets the "procedure" field.
-func (u *TimeLimitUpsertBulk) SetProcedure(v string) *TimeLimitUpsertBulk {
+func (u *TimeLimitUpsertBulk) SetProcedure(v timelimit.Procedure) *TimeLimitUpsertBulk {
 	return u.Update(func(s *TimeLimitUpsert) {
 		s.SetProcedure(v)
 	})
@@ -688,7 +688,7 @@ func (u *TimeLimitUpsertBulk) UpdateProcedure() *TimeLimitUpsertBulk {
 }
 
 // SetStep sets the "step" field.
-func (u *TimeLimitUpsertBulk) SetStep(v string) *TimeLimitUpsertBulk {
+func (u *TimeLimitUpsertBulk) SetStep(v timelimit.Step) *TimeLimitUpsertBulk {
 	return u.Update(func(s *TimeLimitUpsert) {
 		s.SetStep(v)
 	})

@@ -266,7 +266,7 @@ func (_q *TimeLimitQuery) Clone() *TimeLimitQuery {
 // Example:
 //
 //	var v []struct {
-//		Procedure string `json:"procedure,omitempty"`
+//		Procedure timelimit.Procedure `json:"procedure,omitempty"`
 //		Count int `json:"count,omitempty"`
 //	}
 //
@@ -289,7 +289,7 @@ func (_q *TimeLimitQuery) GroupBy(field string, fields ...string) *TimeLimitGrou
 // Example:
 //
 //	var v []struct {
-//		Procedure string `json:"procedure,omitempty"`
+//		Procedure timelimit.Procedure `json:"procedure,omitempty"`
 //	}
 //
 //	client.TimeLimit.Query().

@@ -30,13 +30,13 @@ func (_u *TimeLimitUpdate) Where(ps ...predicate.TimeLimit) *TimeLimitUpdate {
 }
 
 // SetProcedure sets the "procedure" field.
-func (_u *TimeLimitUpdate) SetProcedure(v string) *TimeLimitUpdate {
+func (_u *TimeLimitUpdate) SetProcedure(v timelimit.Procedure) *TimeLimitUpdate {
 	_u.mutation.SetProcedure(v)
 	return _u
 }
 
 // SetNillableProcedure sets the "procedure" field if the given value is not nil.
-func (_u *TimeLimitUpdate) SetNillableProcedure(v *string) *TimeLimitUpdate {
+func (_u *TimeLimitUpdate) SetNillableProcedure(v *timelimit.Procedure) *TimeLimitUpdate {
 	if v != nil {
 		_u.SetProcedure(*v)
 	}
@@ -44,13 +44,13 @@ func (_u *TimeLimitUpdate) SetNillableProcedure(v *string) *TimeLimitUpdate {
 }
 
 // SetStep sets the "step" field.
-func (_u *TimeLimitUpdate) SetStep(v string) *TimeLimitUpdate {
+func (_u *TimeLimitUpdate) SetStep(v timelimit.Step) *TimeLimitUpdate {
 	_u.mutation.SetStep(v)
 	return _u
 }
 
 // SetNillableStep sets the "step" field if the given value is not nil.
-func (_u *TimeLimitUpdate) SetNillableStep(v *string) *TimeLimitUpdate {
+func (_u *TimeLimitUpdate) SetNillableStep(v *timelimit.Step) *TimeLimitUpdate {
 	if v != nil {
 		_u.SetStep(*v)
 	}
@@ -188,10 +188,10 @@ func (_u *TimeLimitUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 	}
 	if value, ok := _u.mutation.Procedure(); ok {
-		_spec.SetField(timelimit.FieldProcedure, field.TypeString, value)
+		_spec.SetField(timelimit.FieldProcedure, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Step(); ok {
-		_spec.SetField(timelimit.FieldStep, field.TypeString, value)
+		_spec.SetField(timelimit.FieldStep, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.WorkingDays(); ok {
 		_spec.SetField(timelimit.FieldWorkingDays, field.TypeInt, value)
@@ -231,13 +231,13 @@ type TimeLimitUpdateOne struct {
 }
 
 // SetProcedure sets the "procedure" field.
-func (_u *TimeLimitUpdateOne) SetProcedure(v string) *TimeLimitUpdateOne {
+func (_u *TimeLimitUpdateOne) SetProcedure(v timelimit.Procedure) *TimeLimitUpdateOne {
 	_u.mutation.SetProcedure(v)
 	return _u
 }
 
 // SetNillableProcedure sets the "procedure" field if the given value is not nil.
-func (_u *TimeLimitUpdateOne) SetNillableProcedure(v *string) *TimeLimitUpdateOne {
+func (_u *TimeLimitUpdateOne) SetNillableProcedure(v *timelimit.Procedure) *TimeLimitUpdateOne {
 	if v != nil {
 		_u.SetProcedure(*v)
 	}
@@ -245,13 +245,13 @@ func (_u *TimeLimitUpdateOne) SetNillableProcedure(v *string) *TimeLimitUpdateOn
 }
 
 // SetStep sets the "step" field.
-func (_u *TimeLimitUpdateOne) SetStep(v string) *TimeLimitUpdateOne {
+func (_u *TimeLimitUpdateOne) SetStep(v timelimit.Step) *TimeLimitUpdateOne {
 	_u.mutation.SetStep(v)
 	return _u
 }
 
 // SetNillableStep sets the "step" field if the given value is not nil.
-func (_u *TimeLimitUpdateOne) SetNillableStep(v *string) *TimeLimitUpdateOne {
+func (_u *TimeLimitUpdateOne) SetNillableStep(v *timelimit.Step) *TimeLimitUpdateOne {
 	if v != nil {
 		_u.SetStep(*v)
 	}
@@ -419,10 +419,10 @@ func (_u *TimeLimitUpdateOne) sqlSave(ctx context.Context) (_node *TimeLimit, er
 		}
 	}
 	if value, ok := _u.mutation.Procedure(); ok {
-		_spec.SetField(timelimit.FieldProcedure, field.TypeString, value)
+		_spec.SetField(timelimit.FieldProcedure, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Step(); ok {
-		_spec.SetField(timelimit.FieldStep, field.TypeString, value)
+		_spec.SetField(timelimit.FieldStep, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.WorkingDays(); ok {
 		_spec.SetField(timelimit.FieldWorkingDays, field.TypeInt, value)

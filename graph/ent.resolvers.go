@@ -10,7 +10,41 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// ListTypes is the resolver for the listTypes field.
+func (r *jointPunishmentMeasureResolver) ListTypes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]listentry.ListType, error) {
+	return enumList[listentry.ListType](obj.ListTypes), nil
+}
+
+// ExtendsToRoles is the resolver for the extendsToRoles field.
+func (r *jointPunishmentMeasureResolver) ExtendsToRoles(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]entityrole.Role, error) {
+	return enumList[entityrole.Role](obj.ExtendsToRoles), nil
+}
+
+// Purposes is the resolver for the purposes field.
+func (r *jointPunishmentMeasureResolver) Purposes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]Purpose, error) {
+	return enumList[Purpose](obj.Purposes), nil
+}
+
+// SubjectKinds is the resolver for the subjectKinds field.
+func (r *jointPunishmentMeasureResolver) SubjectKinds(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]SubjectKind, error) {
+	return enumList[SubjectKind](obj.SubjectKinds), nil
+}
+
+// PenaltyCategories is the resolver for the penaltyCategories field.
+func (r *publicityRuleResolver) PenaltyCategories(ctx context.Context, obj *ent.PublicityRule) ([]vocab.PenaltyCategory, error) {
+	return enumList[vocab.PenaltyCategory](obj.PenaltyCategories), nil
+}
+
+// Procedures is the resolver for the procedures field.
+func (r *publicityRuleResolver) Procedures(ctx context.Context, obj *ent.PublicityRule) ([]administrativepenalty.Procedure, error) {
+	return enumList[administrativepenalty.Procedure](obj.Procedures), nil
+}
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
@@ -195,6 +229,11 @@ func (r *Resolver) AdministrativePenalty() AdministrativePenaltyResolver {
 	return &administrativePenaltyResolver{r}
 }
 
+// JointPunishmentMeasure returns JointPunishmentMeasureResolver implementation.
+func (r *Resolver) JointPunishmentMeasure() JointPunishmentMeasureResolver {
+	return &jointPunishmentMeasureResolver{r}
+}
+
 // ListEntry returns ListEntryResolver implementation.
 func (r *Resolver) ListEntry() ListEntryResolver { return &listEntryResolver{r} }
 
@@ -203,6 +242,9 @@ func (r *Resolver) NaturalPerson() NaturalPersonResolver { return &naturalPerson
 
 // Objection returns ObjectionResolver implementation.
 func (r *Resolver) Objection() ObjectionResolver { return &objectionResolver{r} }
+
+// PublicityRule returns PublicityRuleResolver implementation.
+func (r *Resolver) PublicityRule() PublicityRuleResolver { return &publicityRuleResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -213,10 +255,12 @@ func (r *Resolver) RepairApplication() RepairApplicationResolver {
 }
 
 type (
-	administrativePenaltyResolver struct{ *Resolver }
-	listEntryResolver             struct{ *Resolver }
-	naturalPersonResolver         struct{ *Resolver }
-	objectionResolver             struct{ *Resolver }
-	queryResolver                 struct{ *Resolver }
-	repairApplicationResolver     struct{ *Resolver }
+	administrativePenaltyResolver  struct{ *Resolver }
+	jointPunishmentMeasureResolver struct{ *Resolver }
+	listEntryResolver              struct{ *Resolver }
+	naturalPersonResolver          struct{ *Resolver }
+	objectionResolver              struct{ *Resolver }
+	publicityRuleResolver          struct{ *Resolver }
+	queryResolver                  struct{ *Resolver }
+	repairApplicationResolver      struct{ *Resolver }
 )

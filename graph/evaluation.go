@@ -53,3 +53,13 @@ func eiaStatus(ctx context.Context, c *ent.Client, entityID, personID *int, toda
 	st, err := scorer.EIA(ctx, c, e, p, today)
 	return &st, err
 }
+
+// enumList types a closed set stored as a JSON list of strings (a catalogue's purposes, a
+// rule's penalty categories) as its GraphQL enum.
+func enumList[T ~string](values []string) []T {
+	out := make([]T, len(values))
+	for i, v := range values {
+		out[i] = T(v)
+	}
+	return out
+}

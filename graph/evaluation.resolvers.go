@@ -24,8 +24,8 @@ func (r *administrativePenaltyResolver) Publicity(ctx context.Context, obj *ent.
 }
 
 // Status is the resolver for the status field.
-func (r *eIAStatusResolver) Status(ctx context.Context, obj *environment.EIAState) (string, error) {
-	return string(obj.Status), nil
+func (r *eIAStatusResolver) Status(ctx context.Context, obj *environment.EIAState) (EIAIntegrityStatus, error) {
+	return EIAIntegrityStatus(obj.Status), nil
 }
 
 // CycleStart is the resolver for the cycleStart field.

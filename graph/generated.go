@@ -36,6 +36,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/graph/scalars"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/events"
@@ -61,10 +62,12 @@ type ResolverRoot interface {
 	AdministrativePenalty() AdministrativePenaltyResolver
 	CreditEvent() CreditEventResolver
 	EIAStatus() EIAStatusResolver
+	JointPunishmentMeasure() JointPunishmentMeasureResolver
 	ListEntry() ListEntryResolver
 	Mutation() MutationResolver
 	NaturalPerson() NaturalPersonResolver
 	Objection() ObjectionResolver
+	PublicityRule() PublicityRuleResolver
 	Query() QueryResolver
 	RepairApplication() RepairApplicationResolver
 	Restriction() RestrictionResolver
@@ -1189,11 +1192,17 @@ type CreditEventResolver interface {
 	Entity(ctx context.Context, obj *events.Event) (*ent.MarketEntity, error)
 }
 type EIAStatusResolver interface {
-	Status(ctx context.Context, obj *environment.EIAState) (string, error)
+	Status(ctx context.Context, obj *environment.EIAState) (EIAIntegrityStatus, error)
 
 	CycleStart(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
 	RestrictedUntil(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
 	AcceptsReports(ctx context.Context, obj *environment.EIAState) (bool, error)
+}
+type JointPunishmentMeasureResolver interface {
+	ListTypes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]listentry.ListType, error)
+	ExtendsToRoles(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]entityrole.Role, error)
+	Purposes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]Purpose, error)
+	SubjectKinds(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]SubjectKind, error)
 }
 type ListEntryResolver interface {
 	Publicity(ctx context.Context, obj *ent.ListEntry) (*publicity.Window, error)
@@ -1248,6 +1257,11 @@ type NaturalPersonResolver interface {
 }
 type ObjectionResolver interface {
 	AllowedNextStates(ctx context.Context, obj *ent.Objection) ([]objection.State, error)
+}
+type PublicityRuleResolver interface {
+	PenaltyCategories(ctx context.Context, obj *ent.PublicityRule) ([]vocab.PenaltyCategory, error)
+
+	Procedures(ctx context.Context, obj *ent.PublicityRule) ([]administrativepenalty.Procedure, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id int) (ent.Noder, error)
@@ -13313,10 +13327,10 @@ func (ec *executionContext) _AdministrativeLicenseConnection_edges(ctx context.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AdministrativeLicenseEdge) graphql.Marshaler {
-			return ec.marshalOAdministrativeLicenseEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx, selections, v)
+			return ec.marshalNAdministrativeLicenseEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativeLicenseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13400,10 +13414,10 @@ func (ec *executionContext) _AdministrativeLicenseEdge_node(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativeLicense) graphql.Marshaler {
-			return ec.marshalOAdministrativeLicense2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicense(ctx, selections, v)
+			return ec.marshalNAdministrativeLicense2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicense(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativeLicenseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13546,11 +13560,11 @@ func (ec *executionContext) _AdministrativePenalty_severity(ctx context.Context,
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenalty_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14751,10 +14765,10 @@ func (ec *executionContext) _AdministrativePenaltyConnection_edges(ctx context.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AdministrativePenaltyEdge) graphql.Marshaler {
-			return ec.marshalOAdministrativePenaltyEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx, selections, v)
+			return ec.marshalNAdministrativePenaltyEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenaltyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14838,10 +14852,10 @@ func (ec *executionContext) _AdministrativePenaltyEdge_node(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AdministrativePenalty) graphql.Marshaler {
-			return ec.marshalOAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
+			return ec.marshalNAdministrativePenalty2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenalty(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AdministrativePenaltyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15146,10 +15160,10 @@ func (ec *executionContext) _AuditLogConnection_edges(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
-			return ec.marshalOAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx, selections, v)
+			return ec.marshalNAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AuditLogConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15233,10 +15247,10 @@ func (ec *executionContext) _AuditLogEdge_node(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
-			return ec.marshalOAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx, selections, v)
+			return ec.marshalNAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_AuditLogEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15876,10 +15890,10 @@ func (ec *executionContext) _CreditCommitmentConnection_edges(ctx context.Contex
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CreditCommitmentEdge) graphql.Marshaler {
-			return ec.marshalOCreditCommitmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx, selections, v)
+			return ec.marshalNCreditCommitmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditCommitmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15963,10 +15977,10 @@ func (ec *executionContext) _CreditCommitmentEdge_node(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditCommitment) graphql.Marshaler {
-			return ec.marshalOCreditCommitment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitment(ctx, selections, v)
+			return ec.marshalNCreditCommitment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitment(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditCommitmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16799,10 +16813,10 @@ func (ec *executionContext) _CreditScoreEventConnection_edges(ctx context.Contex
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CreditScoreEventEdge) graphql.Marshaler {
-			return ec.marshalOCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx, selections, v)
+			return ec.marshalNCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditScoreEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16886,10 +16900,10 @@ func (ec *executionContext) _CreditScoreEventEdge_node(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
-			return ec.marshalOCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx, selections, v)
+			return ec.marshalNCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditScoreEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17573,10 +17587,10 @@ func (ec *executionContext) _DepartmentConnection_edges(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DepartmentEdge) graphql.Marshaler {
-			return ec.marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx, selections, v)
+			return ec.marshalNDepartmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_DepartmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17660,10 +17674,10 @@ func (ec *executionContext) _DepartmentEdge_node(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_DepartmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17920,10 +17934,10 @@ func (ec *executionContext) _DivisionConnection_edges(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DivisionEdge) graphql.Marshaler {
-			return ec.marshalODivisionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx, selections, v)
+			return ec.marshalNDivisionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_DivisionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18007,10 +18021,10 @@ func (ec *executionContext) _DivisionEdge_node(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Division) graphql.Marshaler {
-			return ec.marshalODivision2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivision(ctx, selections, v)
+			return ec.marshalNDivision2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivision(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_DivisionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18061,15 +18075,15 @@ func (ec *executionContext) _EIAStatus_status(ctx context.Context, field graphql
 			return ec.Resolvers.EIAStatus().Status(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v EIAIntegrityStatus) graphql.Marshaler {
+			return ec.marshalNEIAIntegrityStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEIAIntegrityStatus(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_EIAStatus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "String")
+	return graphql.NewScalarFieldContext("EIAStatus", field, true, true, "EIAIntegrityStatus")
 }
 
 func (ec *executionContext) _EIAStatus_cyclePoints(ctx context.Context, field graphql.CollectedField, obj *environment.EIAState) (ret graphql.Marshaler) {
@@ -18425,10 +18439,10 @@ func (ec *executionContext) _EntityRoleConnection_edges(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EntityRoleEdge) graphql.Marshaler {
-			return ec.marshalOEntityRoleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx, selections, v)
+			return ec.marshalNEntityRoleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_EntityRoleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18512,10 +18526,10 @@ func (ec *executionContext) _EntityRoleEdge_node(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EntityRole) graphql.Marshaler {
-			return ec.marshalOEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx, selections, v)
+			return ec.marshalNEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_EntityRoleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19036,10 +19050,10 @@ func (ec *executionContext) _EvaluationRuleSetConnection_edges(ctx context.Conte
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.EvaluationRuleSetEdge) graphql.Marshaler {
-			return ec.marshalOEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx, selections, v)
+			return ec.marshalNEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_EvaluationRuleSetConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19123,10 +19137,10 @@ func (ec *executionContext) _EvaluationRuleSetEdge_node(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.EvaluationRuleSet) graphql.Marshaler {
-			return ec.marshalOEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx, selections, v)
+			return ec.marshalNEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_EvaluationRuleSetEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19293,10 +19307,10 @@ func (ec *executionContext) _ExemptionPeriodConnection_edges(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ExemptionPeriodEdge) graphql.Marshaler {
-			return ec.marshalOExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx, selections, v)
+			return ec.marshalNExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ExemptionPeriodConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19380,10 +19394,10 @@ func (ec *executionContext) _ExemptionPeriodEdge_node(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
-			return ec.marshalOExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx, selections, v)
+			return ec.marshalNExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ExemptionPeriodEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19688,10 +19702,10 @@ func (ec *executionContext) _GovernmentIntegrityRecordConnection_edges(ctx conte
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
-			return ec.marshalOGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx, selections, v)
+			return ec.marshalNGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_GovernmentIntegrityRecordConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19775,10 +19789,10 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge_node(ctx context.Cont
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
-			return ec.marshalOGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx, selections, v)
+			return ec.marshalNGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_GovernmentIntegrityRecordEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19991,10 +20005,10 @@ func (ec *executionContext) _HolidayConnection_edges(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.HolidayEdge) graphql.Marshaler {
-			return ec.marshalOHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx, selections, v)
+			return ec.marshalNHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_HolidayConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20078,10 +20092,10 @@ func (ec *executionContext) _HolidayEdge_node(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Holiday) graphql.Marshaler {
-			return ec.marshalOHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx, selections, v)
+			return ec.marshalNHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_HolidayEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20427,10 +20441,10 @@ func (ec *executionContext) _InspectionPlanConnection_edges(ctx context.Context,
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.InspectionPlanEdge) graphql.Marshaler {
-			return ec.marshalOInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx, selections, v)
+			return ec.marshalNInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_InspectionPlanConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20514,10 +20528,10 @@ func (ec *executionContext) _InspectionPlanEdge_node(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
-			return ec.marshalOInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx, selections, v)
+			return ec.marshalNInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_InspectionPlanEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20680,18 +20694,18 @@ func (ec *executionContext) _JointPunishmentMeasure_listTypes(ctx context.Contex
 			return ec.fieldContext_JointPunishmentMeasure_listTypes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ListTypes, nil
+			return ec.Resolvers.JointPunishmentMeasure().ListTypes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []listentry.ListType) graphql.Marshaler {
+			return ec.marshalNListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListTypeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasure_listTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, true, true, "ListEntryListType")
 }
 
 func (ec *executionContext) _JointPunishmentMeasure_extendsToRoles(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
@@ -20703,18 +20717,18 @@ func (ec *executionContext) _JointPunishmentMeasure_extendsToRoles(ctx context.C
 			return ec.fieldContext_JointPunishmentMeasure_extendsToRoles(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ExtendsToRoles, nil
+			return ec.Resolvers.JointPunishmentMeasure().ExtendsToRoles(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []entityrole.Role) graphql.Marshaler {
+			return ec.marshalOEntityRoleRole2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋentityroleᚐRoleᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasure_extendsToRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, true, true, "EntityRoleRole")
 }
 
 func (ec *executionContext) _JointPunishmentMeasure_purposes(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
@@ -20726,18 +20740,18 @@ func (ec *executionContext) _JointPunishmentMeasure_purposes(ctx context.Context
 			return ec.fieldContext_JointPunishmentMeasure_purposes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Purposes, nil
+			return ec.Resolvers.JointPunishmentMeasure().Purposes(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []Purpose) graphql.Marshaler {
+			return ec.marshalNPurpose2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurposeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasure_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, true, true, "Purpose")
 }
 
 func (ec *executionContext) _JointPunishmentMeasure_subjectKinds(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasure) (ret graphql.Marshaler) {
@@ -20749,18 +20763,18 @@ func (ec *executionContext) _JointPunishmentMeasure_subjectKinds(ctx context.Con
 			return ec.fieldContext_JointPunishmentMeasure_subjectKinds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubjectKinds, nil
+			return ec.Resolvers.JointPunishmentMeasure().SubjectKinds(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []SubjectKind) graphql.Marshaler {
+			return ec.marshalOSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKindᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasure_subjectKinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, false, false, "String")
+	return graphql.NewScalarFieldContext("JointPunishmentMeasure", field, true, true, "SubjectKind")
 }
 
 func (ec *executionContext) _JointPunishmentMeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.JointPunishmentMeasureConnection) (ret graphql.Marshaler) {
@@ -20776,10 +20790,10 @@ func (ec *executionContext) _JointPunishmentMeasureConnection_edges(ctx context.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.JointPunishmentMeasureEdge) graphql.Marshaler {
-			return ec.marshalOJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx, selections, v)
+			return ec.marshalNJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasureConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -20863,10 +20877,10 @@ func (ec *executionContext) _JointPunishmentMeasureEdge_node(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
-			return ec.marshalOJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx, selections, v)
+			return ec.marshalNJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_JointPunishmentMeasureEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -21009,11 +21023,11 @@ func (ec *executionContext) _ListEntry_severity(ctx context.Context, field graph
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
-			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Severity) graphql.Marshaler {
+			return ec.marshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntry_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -21763,10 +21777,10 @@ func (ec *executionContext) _ListEntryConnection_edges(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ListEntryEdge) graphql.Marshaler {
-			return ec.marshalOListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx, selections, v)
+			return ec.marshalNListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -21850,10 +21864,10 @@ func (ec *executionContext) _ListEntryEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ListEntry) graphql.Marshaler {
-			return ec.marshalOListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
+			return ec.marshalNListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntry(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ListEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22957,10 +22971,10 @@ func (ec *executionContext) _MarketEntityConnection_edges(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MarketEntityEdge) graphql.Marshaler {
-			return ec.marshalOMarketEntityEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx, selections, v)
+			return ec.marshalNMarketEntityEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MarketEntityConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23044,10 +23058,10 @@ func (ec *executionContext) _MarketEntityEdge_node(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
-			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+			return ec.marshalNMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MarketEntityEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23503,10 +23517,10 @@ func (ec *executionContext) _MeasureApplicationConnection_edges(ctx context.Cont
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.MeasureApplicationEdge) graphql.Marshaler {
-			return ec.marshalOMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx, selections, v)
+			return ec.marshalNMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MeasureApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23590,10 +23604,10 @@ func (ec *executionContext) _MeasureApplicationEdge_node(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.MeasureApplication) graphql.Marshaler {
-			return ec.marshalOMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx, selections, v)
+			return ec.marshalNMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_MeasureApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26800,10 +26814,10 @@ func (ec *executionContext) _NaturalPersonConnection_edges(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.NaturalPersonEdge) graphql.Marshaler {
-			return ec.marshalONaturalPersonEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx, selections, v)
+			return ec.marshalNNaturalPersonEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_NaturalPersonConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -26887,10 +26901,10 @@ func (ec *executionContext) _NaturalPersonEdge_node(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
-			return ec.marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+			return ec.marshalNNaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_NaturalPersonEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -27406,10 +27420,10 @@ func (ec *executionContext) _ObjectionConnection_edges(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ObjectionEdge) graphql.Marshaler {
-			return ec.marshalOObjectionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx, selections, v)
+			return ec.marshalNObjectionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ObjectionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -27493,10 +27507,10 @@ func (ec *executionContext) _ObjectionEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Objection) graphql.Marshaler {
-			return ec.marshalOObjection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjection(ctx, selections, v)
+			return ec.marshalNObjection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjection(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ObjectionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28049,10 +28063,10 @@ func (ec *executionContext) _PractitionerConnection_edges(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PractitionerEdge) graphql.Marshaler {
-			return ec.marshalOPractitionerEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx, selections, v)
+			return ec.marshalNPractitionerEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PractitionerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28136,10 +28150,10 @@ func (ec *executionContext) _PractitionerEdge_node(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Practitioner) graphql.Marshaler {
-			return ec.marshalOPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx, selections, v)
+			return ec.marshalNPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PractitionerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28646,10 +28660,10 @@ func (ec *executionContext) _PriorNoticeConnection_edges(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PriorNoticeEdge) graphql.Marshaler {
-			return ec.marshalOPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx, selections, v)
+			return ec.marshalNPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PriorNoticeConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28733,10 +28747,10 @@ func (ec *executionContext) _PriorNoticeEdge_node(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
-			return ec.marshalOPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
+			return ec.marshalNPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PriorNoticeEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -28879,15 +28893,15 @@ func (ec *executionContext) _PublicityRule_sector(ctx context.Context, field gra
 			return obj.Sector, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalOSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRule_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "Sector")
 }
 
 func (ec *executionContext) _PublicityRule_severity(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -28902,15 +28916,15 @@ func (ec *executionContext) _PublicityRule_severity(ctx context.Context, field g
 			return obj.Severity, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v publicityrule.Severity) graphql.Marshaler {
+			return ec.marshalNPublicityRuleSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRule_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "PublicityRuleSeverity")
 }
 
 func (ec *executionContext) _PublicityRule_penaltyCategories(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -28922,18 +28936,18 @@ func (ec *executionContext) _PublicityRule_penaltyCategories(ctx context.Context
 			return ec.fieldContext_PublicityRule_penaltyCategories(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PenaltyCategories, nil
+			return ec.Resolvers.PublicityRule().PenaltyCategories(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []vocab.PenaltyCategory) graphql.Marshaler {
+			return ec.marshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRule_penaltyCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PublicityRule", field, true, true, "PenaltyCategory")
 }
 
 func (ec *executionContext) _PublicityRule_domains(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -29014,18 +29028,18 @@ func (ec *executionContext) _PublicityRule_procedures(ctx context.Context, field
 			return ec.fieldContext_PublicityRule_procedures(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Procedures, nil
+			return ec.Resolvers.PublicityRule().Procedures(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []administrativepenalty.Procedure) graphql.Marshaler {
+			return ec.marshalOAdministrativePenaltyProcedure2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativepenaltyᚐProcedureᚄ(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRule_procedures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PublicityRule", field, true, true, "AdministrativePenaltyProcedure")
 }
 
 func (ec *executionContext) _PublicityRule_published(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
@@ -29225,10 +29239,10 @@ func (ec *executionContext) _PublicityRuleConnection_edges(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PublicityRuleEdge) graphql.Marshaler {
-			return ec.marshalOPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx, selections, v)
+			return ec.marshalNPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -29312,10 +29326,10 @@ func (ec *executionContext) _PublicityRuleEdge_node(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
-			return ec.marshalOPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx, selections, v)
+			return ec.marshalNPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_PublicityRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -31844,10 +31858,10 @@ func (ec *executionContext) _RepairApplicationConnection_edges(ctx context.Conte
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RepairApplicationEdge) graphql.Marshaler {
-			return ec.marshalORepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx, selections, v)
+			return ec.marshalNRepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_RepairApplicationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -31931,10 +31945,10 @@ func (ec *executionContext) _RepairApplicationEdge_node(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
-			return ec.marshalORepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
+			return ec.marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_RepairApplicationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -32680,10 +32694,10 @@ func (ec *executionContext) _ScaleRuleConnection_edges(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ScaleRuleEdge) graphql.Marshaler {
-			return ec.marshalOScaleRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx, selections, v)
+			return ec.marshalNScaleRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScaleRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -32767,10 +32781,10 @@ func (ec *executionContext) _ScaleRuleEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ScaleRule) graphql.Marshaler {
-			return ec.marshalOScaleRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRule(ctx, selections, v)
+			return ec.marshalNScaleRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRule(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScaleRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -33424,10 +33438,10 @@ func (ec *executionContext) _SectorRatingConnection_edges(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SectorRatingEdge) graphql.Marshaler {
-			return ec.marshalOSectorRatingEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx, selections, v)
+			return ec.marshalNSectorRatingEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_SectorRatingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -33511,10 +33525,10 @@ func (ec *executionContext) _SectorRatingEdge_node(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
-			return ec.marshalOSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx, selections, v)
+			return ec.marshalNSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_SectorRatingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -33791,10 +33805,10 @@ func (ec *executionContext) _ServiceProviderConnection_edges(ctx context.Context
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ServiceProviderEdge) graphql.Marshaler {
-			return ec.marshalOServiceProviderEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx, selections, v)
+			return ec.marshalNServiceProviderEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ServiceProviderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -33878,10 +33892,10 @@ func (ec *executionContext) _ServiceProviderEdge_node(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ServiceProvider) graphql.Marshaler {
-			return ec.marshalOServiceProvider2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProvider(ctx, selections, v)
+			return ec.marshalNServiceProvider2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProvider(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_ServiceProviderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34489,10 +34503,10 @@ func (ec *executionContext) _SpotCheckConnection_edges(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SpotCheckEdge) graphql.Marshaler {
-			return ec.marshalOSpotCheckEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx, selections, v)
+			return ec.marshalNSpotCheckEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_SpotCheckConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34576,10 +34590,10 @@ func (ec *executionContext) _SpotCheckEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
-			return ec.marshalOSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx, selections, v)
+			return ec.marshalNSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_SpotCheckEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34697,15 +34711,15 @@ func (ec *executionContext) _TimeLimit_procedure(ctx context.Context, field grap
 			return obj.Procedure, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v timelimit.Procedure) graphql.Marshaler {
+			return ec.marshalNTimeLimitProcedure2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TimeLimit_procedure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "TimeLimitProcedure")
 }
 
 func (ec *executionContext) _TimeLimit_step(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
@@ -34720,15 +34734,15 @@ func (ec *executionContext) _TimeLimit_step(ctx context.Context, field graphql.C
 			return obj.Step, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v timelimit.Step) graphql.Marshaler {
+			return ec.marshalNTimeLimitStep2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TimeLimit_step(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "String")
+	return graphql.NewScalarFieldContext("TimeLimit", field, false, false, "TimeLimitStep")
 }
 
 func (ec *executionContext) _TimeLimit_workingDays(ctx context.Context, field graphql.CollectedField, obj *ent.TimeLimit) (ret graphql.Marshaler) {
@@ -34836,10 +34850,10 @@ func (ec *executionContext) _TimeLimitConnection_edges(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TimeLimitEdge) graphql.Marshaler {
-			return ec.marshalOTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx, selections, v)
+			return ec.marshalNTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdgeᚄ(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_TimeLimitConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -34923,10 +34937,10 @@ func (ec *executionContext) _TimeLimitEdge_node(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.TimeLimit) graphql.Marshaler {
-			return ec.marshalOTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx, selections, v)
+			return ec.marshalNTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_TimeLimitEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -37977,7 +37991,7 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "counterpartyCategory", "counterpartyCategoryNEQ", "counterpartyCategoryIn", "counterpartyCategoryNotIn", "counterpartyUscc", "counterpartyUsccNEQ", "counterpartyUsccIn", "counterpartyUsccNotIn", "counterpartyUsccGT", "counterpartyUsccGTE", "counterpartyUsccLT", "counterpartyUsccLTE", "counterpartyUsccContains", "counterpartyUsccHasPrefix", "counterpartyUsccHasSuffix", "counterpartyUsccIsNil", "counterpartyUsccNotNil", "counterpartyUsccEqualFold", "counterpartyUsccContainsFold", "registrationNo", "registrationNoNEQ", "registrationNoIn", "registrationNoNotIn", "registrationNoGT", "registrationNoGTE", "registrationNoLT", "registrationNoLTE", "registrationNoContains", "registrationNoHasPrefix", "registrationNoHasSuffix", "registrationNoIsNil", "registrationNoNotNil", "registrationNoEqualFold", "registrationNoContainsFold", "orgCode", "orgCodeNEQ", "orgCodeIn", "orgCodeNotIn", "orgCodeGT", "orgCodeGTE", "orgCodeLT", "orgCodeLTE", "orgCodeContains", "orgCodeHasPrefix", "orgCodeHasSuffix", "orgCodeIsNil", "orgCodeNotNil", "orgCodeEqualFold", "orgCodeContainsFold", "taxRegNo", "taxRegNoNEQ", "taxRegNoIn", "taxRegNoNotIn", "taxRegNoGT", "taxRegNoGTE", "taxRegNoLT", "taxRegNoLTE", "taxRegNoContains", "taxRegNoHasPrefix", "taxRegNoHasSuffix", "taxRegNoIsNil", "taxRegNoNotNil", "taxRegNoEqualFold", "taxRegNoContainsFold", "publicInstitutionCertNo", "publicInstitutionCertNoNEQ", "publicInstitutionCertNoIn", "publicInstitutionCertNoNotIn", "publicInstitutionCertNoGT", "publicInstitutionCertNoGTE", "publicInstitutionCertNoLT", "publicInstitutionCertNoLTE", "publicInstitutionCertNoContains", "publicInstitutionCertNoHasPrefix", "publicInstitutionCertNoHasSuffix", "publicInstitutionCertNoIsNil", "publicInstitutionCertNoNotNil", "publicInstitutionCertNoEqualFold", "publicInstitutionCertNoContainsFold", "socialOrgRegNo", "socialOrgRegNoNEQ", "socialOrgRegNoIn", "socialOrgRegNoNotIn", "socialOrgRegNoGT", "socialOrgRegNoGTE", "socialOrgRegNoLT", "socialOrgRegNoLTE", "socialOrgRegNoContains", "socialOrgRegNoHasPrefix", "socialOrgRegNoHasSuffix", "socialOrgRegNoIsNil", "socialOrgRegNoNotNil", "socialOrgRegNoEqualFold", "socialOrgRegNoContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "violationType", "violationTypeNEQ", "violationTypeIn", "violationTypeNotIn", "violationTypeGT", "violationTypeGTE", "violationTypeLT", "violationTypeLTE", "violationTypeContains", "violationTypeHasPrefix", "violationTypeHasSuffix", "violationTypeEqualFold", "violationTypeContainsFold", "violationFacts", "violationFactsNEQ", "violationFactsIn", "violationFactsNotIn", "violationFactsGT", "violationFactsGTE", "violationFactsLT", "violationFactsLTE", "violationFactsContains", "violationFactsHasPrefix", "violationFactsHasSuffix", "violationFactsEqualFold", "violationFactsContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "penaltyContent", "penaltyContentNEQ", "penaltyContentIn", "penaltyContentNotIn", "penaltyContentGT", "penaltyContentGTE", "penaltyContentLT", "penaltyContentLTE", "penaltyContentContains", "penaltyContentHasPrefix", "penaltyContentHasSuffix", "penaltyContentEqualFold", "penaltyContentContainsFold", "suspendedOrRevokedLicence", "suspendedOrRevokedLicenceNEQ", "suspendedOrRevokedLicenceIn", "suspendedOrRevokedLicenceNotIn", "suspendedOrRevokedLicenceGT", "suspendedOrRevokedLicenceGTE", "suspendedOrRevokedLicenceLT", "suspendedOrRevokedLicenceLTE", "suspendedOrRevokedLicenceContains", "suspendedOrRevokedLicenceHasPrefix", "suspendedOrRevokedLicenceHasSuffix", "suspendedOrRevokedLicenceIsNil", "suspendedOrRevokedLicenceNotNil", "suspendedOrRevokedLicenceEqualFold", "suspendedOrRevokedLicenceContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainIsNil", "domainNotNil", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "decisionDate", "decisionDateNEQ", "decisionDateIn", "decisionDateNotIn", "decisionDateGT", "decisionDateGTE", "decisionDateLT", "decisionDateLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "publicityStart", "publicityStartNEQ", "publicityStartIn", "publicityStartNotIn", "publicityStartGT", "publicityStartGTE", "publicityStartLT", "publicityStartLTE", "publicityStartIsNil", "publicityStartNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "repairable", "repairableNEQ", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "publicityStoppedOn", "publicityStoppedOnNEQ", "publicityStoppedOnIn", "publicityStoppedOnNotIn", "publicityStoppedOnGT", "publicityStoppedOnGTE", "publicityStoppedOnLT", "publicityStoppedOnLTE", "publicityStoppedOnIsNil", "publicityStoppedOnNotNil", "authorityName", "authorityNameNEQ", "authorityNameIn", "authorityNameNotIn", "authorityNameGT", "authorityNameGTE", "authorityNameLT", "authorityNameLTE", "authorityNameContains", "authorityNameHasPrefix", "authorityNameHasSuffix", "authorityNameEqualFold", "authorityNameContainsFold", "authorityUscc", "authorityUsccNEQ", "authorityUsccIn", "authorityUsccNotIn", "authorityUsccGT", "authorityUsccGTE", "authorityUsccLT", "authorityUsccLTE", "authorityUsccContains", "authorityUsccHasPrefix", "authorityUsccHasSuffix", "authorityUsccEqualFold", "authorityUsccContainsFold", "dataSourceUnit", "dataSourceUnitNEQ", "dataSourceUnitIn", "dataSourceUnitNotIn", "dataSourceUnitGT", "dataSourceUnitGTE", "dataSourceUnitLT", "dataSourceUnitLTE", "dataSourceUnitContains", "dataSourceUnitHasPrefix", "dataSourceUnitHasSuffix", "dataSourceUnitEqualFold", "dataSourceUnitContainsFold", "dataSourceUnitUscc", "dataSourceUnitUsccNEQ", "dataSourceUnitUsccIn", "dataSourceUnitUsccNotIn", "dataSourceUnitUsccGT", "dataSourceUnitUsccGTE", "dataSourceUnitUsccLT", "dataSourceUnitUsccLTE", "dataSourceUnitUsccContains", "dataSourceUnitUsccHasPrefix", "dataSourceUnitUsccHasSuffix", "dataSourceUnitUsccEqualFold", "dataSourceUnitUsccContainsFold", "remark", "remarkNEQ", "remarkIn", "remarkNotIn", "remarkGT", "remarkGTE", "remarkLT", "remarkLTE", "remarkContains", "remarkHasPrefix", "remarkHasSuffix", "remarkIsNil", "remarkNotNil", "remarkEqualFold", "remarkContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -38229,20 +38243,6 @@ func (ec *executionContext) unmarshalInputAdministrativePenaltyWhereInput(ctx co
 				return it, err
 			}
 			it.SeverityNotIn = data
-		case "severityIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityIsNil = data
-		case "severityNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
@@ -42148,7 +42148,7 @@ func (ec *executionContext) unmarshalInputCreateAdministrativePenaltyInput(ctx c
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			data, err := ec.unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -42988,7 +42988,7 @@ func (ec *executionContext) unmarshalInputCreateListEntryInput(ctx context.Conte
 		switch k {
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			data, err := ec.unmarshalNSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -50963,7 +50963,7 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "measuresEndOn", "measuresEndOnNEQ", "measuresEndOnIn", "measuresEndOnNotIn", "measuresEndOnGT", "measuresEndOnGTE", "measuresEndOnLT", "measuresEndOnLTE", "measuresEndOnIsNil", "measuresEndOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listedOn", "listedOnNEQ", "listedOnIn", "listedOnNotIn", "listedOnGT", "listedOnGTE", "listedOnLT", "listedOnLTE", "reason", "reasonNEQ", "reasonIn", "reasonNotIn", "reasonGT", "reasonGTE", "reasonLT", "reasonLTE", "reasonContains", "reasonHasPrefix", "reasonHasSuffix", "reasonEqualFold", "reasonContainsFold", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "plannedEndOn", "plannedEndOnNEQ", "plannedEndOnIn", "plannedEndOnNotIn", "plannedEndOnGT", "plannedEndOnGTE", "plannedEndOnLT", "plannedEndOnLTE", "plannedEndOnIsNil", "plannedEndOnNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "measuresEndOn", "measuresEndOnNEQ", "measuresEndOnIn", "measuresEndOnNotIn", "measuresEndOnGT", "measuresEndOnGTE", "measuresEndOnLT", "measuresEndOnLTE", "measuresEndOnIsNil", "measuresEndOnNotNil", "obligationsMetOn", "obligationsMetOnNEQ", "obligationsMetOnIn", "obligationsMetOnNotIn", "obligationsMetOnGT", "obligationsMetOnGTE", "obligationsMetOnLT", "obligationsMetOnLTE", "obligationsMetOnIsNil", "obligationsMetOnNotNil", "publicityMinEnd", "publicityMinEndNEQ", "publicityMinEndIn", "publicityMinEndNotIn", "publicityMinEndGT", "publicityMinEndGTE", "publicityMinEndLT", "publicityMinEndLTE", "publicityMinEndIsNil", "publicityMinEndNotNil", "repairable", "repairableNEQ", "removalReason", "removalReasonNEQ", "removalReasonIn", "removalReasonNotIn", "removalReasonIsNil", "removalReasonNotNil", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -51215,20 +51215,6 @@ func (ec *executionContext) unmarshalInputListEntryWhereInput(ctx context.Contex
 				return it, err
 			}
 			it.SeverityNotIn = data
-		case "severityIsNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIsNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityIsNil = data
-		case "severityNotNil":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotNil"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityNotNil = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
@@ -58470,7 +58456,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorGT", "sectorGTE", "sectorLT", "sectorLTE", "sectorContains", "sectorHasPrefix", "sectorHasSuffix", "sectorIsNil", "sectorNotNil", "sectorEqualFold", "sectorContainsFold", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityGT", "severityGTE", "severityLT", "severityLTE", "severityContains", "severityHasPrefix", "severityHasSuffix", "severityEqualFold", "severityContainsFold", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -58773,81 +58759,32 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 			it.EffectiveToNotNil = data
 		case "sector":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Sector = data
 		case "sectorNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNEQ = data
 		case "sectorIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorIn = data
 		case "sectorNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SectorNotIn = data
-		case "sectorGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorGT = data
-		case "sectorGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorGTE = data
-		case "sectorLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorLT = data
-		case "sectorLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorLTE = data
-		case "sectorContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorContains = data
-		case "sectorHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorHasPrefix = data
-		case "sectorHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorHasSuffix = data
 		case "sectorIsNil":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIsNil"))
 			data, err := ec.unmarshalOBoolean2bool(ctx, v)
@@ -58862,111 +58799,34 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.SectorNotNil = data
-		case "sectorEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorEqualFold = data
-		case "sectorContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SectorContainsFold = data
 		case "severity":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Severity = data
 		case "severityNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNEQ = data
 		case "severityIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOPublicityRuleSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityIn = data
 		case "severityNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOPublicityRuleSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverityᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.SeverityNotIn = data
-		case "severityGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityGT = data
-		case "severityGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityGTE = data
-		case "severityLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityLT = data
-		case "severityLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityLTE = data
-		case "severityContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityContains = data
-		case "severityHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityHasPrefix = data
-		case "severityHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityHasSuffix = data
-		case "severityEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityEqualFold = data
-		case "severityContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.SeverityContainsFold = data
 		case "categoriesOnly":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoriesOnly"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -64827,7 +64687,7 @@ func (ec *executionContext) unmarshalInputTimeLimitWhereInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "procedureGT", "procedureGTE", "procedureLT", "procedureLTE", "procedureContains", "procedureHasPrefix", "procedureHasSuffix", "procedureEqualFold", "procedureContainsFold", "step", "stepNEQ", "stepIn", "stepNotIn", "stepGT", "stepGTE", "stepLT", "stepLTE", "stepContains", "stepHasPrefix", "stepHasSuffix", "stepEqualFold", "stepContainsFold", "workingDays", "workingDaysNEQ", "workingDaysIn", "workingDaysNotIn", "workingDaysGT", "workingDaysGTE", "workingDaysLT", "workingDaysLTE", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "procedure", "procedureNEQ", "procedureIn", "procedureNotIn", "step", "stepNEQ", "stepIn", "stepNotIn", "workingDays", "workingDaysNEQ", "workingDaysIn", "workingDaysNotIn", "workingDaysGT", "workingDaysGTE", "workingDaysLT", "workingDaysLTE", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -64913,186 +64773,60 @@ func (ec *executionContext) unmarshalInputTimeLimitWhereInput(ctx context.Contex
 			it.IDLTE = data
 		case "procedure":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedure"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOTimeLimitProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Procedure = data
 		case "procedureNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOTimeLimitProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ProcedureNEQ = data
 		case "procedureIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOTimeLimitProcedure2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedureᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ProcedureIn = data
 		case "procedureNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOTimeLimitProcedure2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedureᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.ProcedureNotIn = data
-		case "procedureGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureGT = data
-		case "procedureGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureGTE = data
-		case "procedureLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureLT = data
-		case "procedureLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureLTE = data
-		case "procedureContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureContains = data
-		case "procedureHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureHasPrefix = data
-		case "procedureHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureHasSuffix = data
-		case "procedureEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureEqualFold = data
-		case "procedureContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("procedureContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ProcedureContainsFold = data
 		case "step":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("step"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOTimeLimitStep2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.Step = data
 		case "stepNEQ":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepNEQ"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			data, err := ec.unmarshalOTimeLimitStep2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StepNEQ = data
 		case "stepIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOTimeLimitStep2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStepᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StepIn = data
 		case "stepNotIn":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepNotIn"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			data, err := ec.unmarshalOTimeLimitStep2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStepᚄ(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.StepNotIn = data
-		case "stepGT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepGT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepGT = data
-		case "stepGTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepGTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepGTE = data
-		case "stepLT":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepLT"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepLT = data
-		case "stepLTE":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepLTE"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepLTE = data
-		case "stepContains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepContains"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepContains = data
-		case "stepHasPrefix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepHasPrefix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepHasPrefix = data
-		case "stepHasSuffix":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepHasSuffix"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepHasSuffix = data
-		case "stepEqualFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepEqualFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepEqualFold = data
-		case "stepContainsFold":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stepContainsFold"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.StepContainsFold = data
 		case "workingDays":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingDays"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -65555,7 +65289,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -65569,13 +65303,6 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.Severity = data
-		case "clearSeverity":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearSeverity"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearSeverity = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -66262,7 +65989,7 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "measuresEndOn", "clearMeasuresEndOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "listType", "listedOn", "reason", "basis", "decisionNo", "plannedEndOn", "clearPlannedEndOn", "removedOn", "clearRemovedOn", "measuresEndOn", "clearMeasuresEndOn", "obligationsMetOn", "clearObligationsMetOn", "removalReason", "clearRemovalReason"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -66276,13 +66003,6 @@ func (ec *executionContext) unmarshalInputUpdateListEntryInput(ctx context.Conte
 				return it, err
 			}
 			it.Severity = data
-		case "clearSeverity":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearSeverity"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearSeverity = data
 		case "sourceSystem":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -67339,7 +67059,7 @@ func (ec *executionContext) _AdministrativeLicenseConnection(ctx context.Context
 			out.Values[i] = graphql.MarshalString("AdministrativeLicenseConnection")
 		case "edges":
 			out.Values[i] = ec._AdministrativeLicenseConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -67382,7 +67102,7 @@ func (ec *executionContext) _AdministrativeLicenseEdge(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("AdministrativeLicenseEdge")
 		case "node":
 			out.Values[i] = ec._AdministrativeLicenseEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -67440,7 +67160,7 @@ func (ec *executionContext) _AdministrativePenalty(ctx context.Context, sel ast.
 			}
 		case "severity":
 			out.Values[i] = ec._AdministrativePenalty_severity(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
@@ -67726,7 +67446,7 @@ func (ec *executionContext) _AdministrativePenaltyConnection(ctx context.Context
 			out.Values[i] = graphql.MarshalString("AdministrativePenaltyConnection")
 		case "edges":
 			out.Values[i] = ec._AdministrativePenaltyConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -67769,7 +67489,7 @@ func (ec *executionContext) _AdministrativePenaltyEdge(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("AdministrativePenaltyEdge")
 		case "node":
 			out.Values[i] = ec._AdministrativePenaltyEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -67890,7 +67610,7 @@ func (ec *executionContext) _AuditLogConnection(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("AuditLogConnection")
 		case "edges":
 			out.Values[i] = ec._AuditLogConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -67933,7 +67653,7 @@ func (ec *executionContext) _AuditLogEdge(ctx context.Context, sel ast.Selection
 			out.Values[i] = graphql.MarshalString("AuditLogEdge")
 		case "node":
 			out.Values[i] = ec._AuditLogEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -68123,7 +67843,7 @@ func (ec *executionContext) _CreditCommitmentConnection(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("CreditCommitmentConnection")
 		case "edges":
 			out.Values[i] = ec._CreditCommitmentConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -68166,7 +67886,7 @@ func (ec *executionContext) _CreditCommitmentEdge(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("CreditCommitmentEdge")
 		case "node":
 			out.Values[i] = ec._CreditCommitmentEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -68428,7 +68148,7 @@ func (ec *executionContext) _CreditScoreEventConnection(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("CreditScoreEventConnection")
 		case "edges":
 			out.Values[i] = ec._CreditScoreEventConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -68471,7 +68191,7 @@ func (ec *executionContext) _CreditScoreEventEdge(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("CreditScoreEventEdge")
 		case "node":
 			out.Values[i] = ec._CreditScoreEventEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -68643,7 +68363,7 @@ func (ec *executionContext) _DepartmentConnection(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("DepartmentConnection")
 		case "edges":
 			out.Values[i] = ec._DepartmentConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -68686,7 +68406,7 @@ func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("DepartmentEdge")
 		case "node":
 			out.Values[i] = ec._DepartmentEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -68793,7 +68513,7 @@ func (ec *executionContext) _DivisionConnection(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("DivisionConnection")
 		case "edges":
 			out.Values[i] = ec._DivisionConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -68836,7 +68556,7 @@ func (ec *executionContext) _DivisionEdge(ctx context.Context, sel ast.Selection
 			out.Values[i] = graphql.MarshalString("DivisionEdge")
 		case "node":
 			out.Values[i] = ec._DivisionEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69011,7 +68731,7 @@ func (ec *executionContext) _EntityRoleConnection(ctx context.Context, sel ast.S
 			out.Values[i] = graphql.MarshalString("EntityRoleConnection")
 		case "edges":
 			out.Values[i] = ec._EntityRoleConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69054,7 +68774,7 @@ func (ec *executionContext) _EntityRoleEdge(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("EntityRoleEdge")
 		case "node":
 			out.Values[i] = ec._EntityRoleEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69276,7 +68996,7 @@ func (ec *executionContext) _EvaluationRuleSetConnection(ctx context.Context, se
 			out.Values[i] = graphql.MarshalString("EvaluationRuleSetConnection")
 		case "edges":
 			out.Values[i] = ec._EvaluationRuleSetConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69319,7 +69039,7 @@ func (ec *executionContext) _EvaluationRuleSetEdge(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("EvaluationRuleSetEdge")
 		case "node":
 			out.Values[i] = ec._EvaluationRuleSetEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69410,7 +69130,7 @@ func (ec *executionContext) _ExemptionPeriodConnection(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("ExemptionPeriodConnection")
 		case "edges":
 			out.Values[i] = ec._ExemptionPeriodConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69453,7 +69173,7 @@ func (ec *executionContext) _ExemptionPeriodEdge(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ExemptionPeriodEdge")
 		case "node":
 			out.Values[i] = ec._ExemptionPeriodEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69574,7 +69294,7 @@ func (ec *executionContext) _GovernmentIntegrityRecordConnection(ctx context.Con
 			out.Values[i] = graphql.MarshalString("GovernmentIntegrityRecordConnection")
 		case "edges":
 			out.Values[i] = ec._GovernmentIntegrityRecordConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69617,7 +69337,7 @@ func (ec *executionContext) _GovernmentIntegrityRecordEdge(ctx context.Context, 
 			out.Values[i] = graphql.MarshalString("GovernmentIntegrityRecordEdge")
 		case "node":
 			out.Values[i] = ec._GovernmentIntegrityRecordEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69746,7 +69466,7 @@ func (ec *executionContext) _HolidayConnection(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("HolidayConnection")
 		case "edges":
 			out.Values[i] = ec._HolidayConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69789,7 +69509,7 @@ func (ec *executionContext) _HolidayEdge(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = graphql.MarshalString("HolidayEdge")
 		case "node":
 			out.Values[i] = ec._HolidayEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -69944,7 +69664,7 @@ func (ec *executionContext) _InspectionPlanConnection(ctx context.Context, sel a
 			out.Values[i] = graphql.MarshalString("InspectionPlanConnection")
 		case "edges":
 			out.Values[i] = ec._InspectionPlanConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -69987,7 +69707,7 @@ func (ec *executionContext) _InspectionPlanEdge(ctx context.Context, sel ast.Sel
 			out.Values[i] = graphql.MarshalString("InspectionPlanEdge")
 		case "node":
 			out.Values[i] = ec._InspectionPlanEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -70026,48 +69746,52 @@ func (ec *executionContext) _JointPunishmentMeasure(ctx context.Context, sel ast
 		case "id":
 			out.Values[i] = ec._JointPunishmentMeasure_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._JointPunishmentMeasure_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._JointPunishmentMeasure_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "implementingDepartment":
 			out.Values[i] = ec._JointPunishmentMeasure_implementingDepartment(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "legalBasis":
 			out.Values[i] = ec._JointPunishmentMeasure_legalBasis(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "listTypes":
-			out.Values[i] = ec._JointPunishmentMeasure_listTypes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointPunishmentMeasure_listTypes(ctx, field, obj)
+				})
 		case "extendsToRoles":
-			out.Values[i] = ec._JointPunishmentMeasure_extendsToRoles(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointPunishmentMeasure_extendsToRoles(ctx, field, obj)
+				})
 		case "purposes":
-			out.Values[i] = ec._JointPunishmentMeasure_purposes(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointPunishmentMeasure_purposes(ctx, field, obj)
+				})
 		case "subjectKinds":
-			out.Values[i] = ec._JointPunishmentMeasure_subjectKinds(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointPunishmentMeasure_subjectKinds(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -70098,7 +69822,7 @@ func (ec *executionContext) _JointPunishmentMeasureConnection(ctx context.Contex
 			out.Values[i] = graphql.MarshalString("JointPunishmentMeasureConnection")
 		case "edges":
 			out.Values[i] = ec._JointPunishmentMeasureConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -70141,7 +69865,7 @@ func (ec *executionContext) _JointPunishmentMeasureEdge(ctx context.Context, sel
 			out.Values[i] = graphql.MarshalString("JointPunishmentMeasureEdge")
 		case "node":
 			out.Values[i] = ec._JointPunishmentMeasureEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -70199,7 +69923,7 @@ func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet
 			}
 		case "severity":
 			out.Values[i] = ec._ListEntry_severity(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
@@ -70384,7 +70108,7 @@ func (ec *executionContext) _ListEntryConnection(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ListEntryConnection")
 		case "edges":
 			out.Values[i] = ec._ListEntryConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -70427,7 +70151,7 @@ func (ec *executionContext) _ListEntryEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("ListEntryEdge")
 		case "node":
 			out.Values[i] = ec._ListEntryEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -70690,7 +70414,7 @@ func (ec *executionContext) _MarketEntityConnection(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("MarketEntityConnection")
 		case "edges":
 			out.Values[i] = ec._MarketEntityConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -70733,7 +70457,7 @@ func (ec *executionContext) _MarketEntityEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("MarketEntityEdge")
 		case "node":
 			out.Values[i] = ec._MarketEntityEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -70883,7 +70607,7 @@ func (ec *executionContext) _MeasureApplicationConnection(ctx context.Context, s
 			out.Values[i] = graphql.MarshalString("MeasureApplicationConnection")
 		case "edges":
 			out.Values[i] = ec._MeasureApplicationConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -70926,7 +70650,7 @@ func (ec *executionContext) _MeasureApplicationEdge(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("MeasureApplicationEdge")
 		case "node":
 			out.Values[i] = ec._MeasureApplicationEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -71429,7 +71153,7 @@ func (ec *executionContext) _NaturalPersonConnection(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("NaturalPersonConnection")
 		case "edges":
 			out.Values[i] = ec._NaturalPersonConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -71472,7 +71196,7 @@ func (ec *executionContext) _NaturalPersonEdge(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("NaturalPersonEdge")
 		case "node":
 			out.Values[i] = ec._NaturalPersonEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -71637,7 +71361,7 @@ func (ec *executionContext) _ObjectionConnection(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ObjectionConnection")
 		case "edges":
 			out.Values[i] = ec._ObjectionConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -71680,7 +71404,7 @@ func (ec *executionContext) _ObjectionEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("ObjectionEdge")
 		case "node":
 			out.Values[i] = ec._ObjectionEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -71909,7 +71633,7 @@ func (ec *executionContext) _PractitionerConnection(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("PractitionerConnection")
 		case "edges":
 			out.Values[i] = ec._PractitionerConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -71952,7 +71676,7 @@ func (ec *executionContext) _PractitionerEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("PractitionerEdge")
 		case "node":
 			out.Values[i] = ec._PractitionerEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -72115,7 +71839,7 @@ func (ec *executionContext) _PriorNoticeConnection(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("PriorNoticeConnection")
 		case "edges":
 			out.Values[i] = ec._PriorNoticeConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -72158,7 +71882,7 @@ func (ec *executionContext) _PriorNoticeEdge(ctx context.Context, sel ast.Select
 			out.Values[i] = graphql.MarshalString("PriorNoticeEdge")
 		case "node":
 			out.Values[i] = ec._PriorNoticeEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -72197,97 +71921,99 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 		case "id":
 			out.Values[i] = ec._PublicityRule_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ruleSet":
 			out.Values[i] = ec._PublicityRule_ruleSet(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "effectiveFrom":
 			out.Values[i] = ec._PublicityRule_effectiveFrom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "effectiveTo":
 			out.Values[i] = ec._PublicityRule_effectiveTo(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sector":
 			out.Values[i] = ec._PublicityRule_sector(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "severity":
 			out.Values[i] = ec._PublicityRule_severity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "penaltyCategories":
-			out.Values[i] = ec._PublicityRule_penaltyCategories(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicityRule_penaltyCategories(ctx, field, obj)
+				})
 		case "domains":
 			out.Values[i] = ec._PublicityRule_domains(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "categoriesOnly":
 			out.Values[i] = ec._PublicityRule_categoriesOnly(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fineAtMost":
 			out.Values[i] = ec._PublicityRule_fineAtMost(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "procedures":
-			out.Values[i] = ec._PublicityRule_procedures(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PublicityRule_procedures(ctx, field, obj)
+				})
 		case "published":
 			out.Values[i] = ec._PublicityRule_published(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "extendsToValidUntil":
 			out.Values[i] = ec._PublicityRule_extendsToValidUntil(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "listType":
 			out.Values[i] = ec._PublicityRule_listType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "minMonths":
 			out.Values[i] = ec._PublicityRule_minMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "minFrom":
 			out.Values[i] = ec._PublicityRule_minFrom(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxMonths":
 			out.Values[i] = ec._PublicityRule_maxMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "repairable":
 			out.Values[i] = ec._PublicityRule_repairable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "basis":
 			out.Values[i] = ec._PublicityRule_basis(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -72319,7 +72045,7 @@ func (ec *executionContext) _PublicityRuleConnection(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("PublicityRuleConnection")
 		case "edges":
 			out.Values[i] = ec._PublicityRuleConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -72362,7 +72088,7 @@ func (ec *executionContext) _PublicityRuleEdge(ctx context.Context, sel ast.Sele
 			out.Values[i] = graphql.MarshalString("PublicityRuleEdge")
 		case "node":
 			out.Values[i] = ec._PublicityRuleEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -72891,7 +72617,7 @@ func (ec *executionContext) _RepairApplicationConnection(ctx context.Context, se
 			out.Values[i] = graphql.MarshalString("RepairApplicationConnection")
 		case "edges":
 			out.Values[i] = ec._RepairApplicationConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -72934,7 +72660,7 @@ func (ec *executionContext) _RepairApplicationEdge(ctx context.Context, sel ast.
 			out.Values[i] = graphql.MarshalString("RepairApplicationEdge")
 		case "node":
 			out.Values[i] = ec._RepairApplicationEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -73231,7 +72957,7 @@ func (ec *executionContext) _ScaleRuleConnection(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ScaleRuleConnection")
 		case "edges":
 			out.Values[i] = ec._ScaleRuleConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -73274,7 +73000,7 @@ func (ec *executionContext) _ScaleRuleEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("ScaleRuleEdge")
 		case "node":
 			out.Values[i] = ec._ScaleRuleEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -73468,7 +73194,7 @@ func (ec *executionContext) _SectorRatingConnection(ctx context.Context, sel ast
 			out.Values[i] = graphql.MarshalString("SectorRatingConnection")
 		case "edges":
 			out.Values[i] = ec._SectorRatingConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -73511,7 +73237,7 @@ func (ec *executionContext) _SectorRatingEdge(ctx context.Context, sel ast.Selec
 			out.Values[i] = graphql.MarshalString("SectorRatingEdge")
 		case "node":
 			out.Values[i] = ec._SectorRatingEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -73624,7 +73350,7 @@ func (ec *executionContext) _ServiceProviderConnection(ctx context.Context, sel 
 			out.Values[i] = graphql.MarshalString("ServiceProviderConnection")
 		case "edges":
 			out.Values[i] = ec._ServiceProviderConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -73667,7 +73393,7 @@ func (ec *executionContext) _ServiceProviderEdge(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("ServiceProviderEdge")
 		case "node":
 			out.Values[i] = ec._ServiceProviderEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -73851,7 +73577,7 @@ func (ec *executionContext) _SpotCheckConnection(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("SpotCheckConnection")
 		case "edges":
 			out.Values[i] = ec._SpotCheckConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -73894,7 +73620,7 @@ func (ec *executionContext) _SpotCheckEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("SpotCheckEdge")
 		case "node":
 			out.Values[i] = ec._SpotCheckEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -74015,7 +73741,7 @@ func (ec *executionContext) _TimeLimitConnection(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("TimeLimitConnection")
 		case "edges":
 			out.Values[i] = ec._TimeLimitConnection_edges(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "pageInfo":
@@ -74058,7 +73784,7 @@ func (ec *executionContext) _TimeLimitEdge(ctx context.Context, sel ast.Selectio
 			out.Values[i] = graphql.MarshalString("TimeLimitEdge")
 		case "node":
 			out.Values[i] = ec._TimeLimitEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "cursor":
@@ -74534,6 +74260,30 @@ func (ec *executionContext) marshalNAdministrativeLicenseConnection2ᚖgithubᚗ
 	return ec._AdministrativeLicenseConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAdministrativeLicenseEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AdministrativeLicenseEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdministrativeLicenseEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdministrativeLicenseEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativeLicenseEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdministrativeLicenseEdge!")
+		return graphql.Null
+	}
+	return ec._AdministrativeLicenseEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdministrativeLicenseLicenseCategory2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativelicenseᚐLicenseCategory(ctx context.Context, v any) (administrativelicense.LicenseCategory, error) {
 	var res administrativelicense.LicenseCategory
 	err := res.UnmarshalGQL(v)
@@ -74630,6 +74380,30 @@ func (ec *executionContext) marshalNAdministrativePenaltyDomain2githubᚗcomᚋc
 	return v
 }
 
+func (ec *executionContext) marshalNAdministrativePenaltyEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AdministrativePenaltyEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAdministrativePenaltyEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAdministrativePenaltyEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativePenaltyEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdministrativePenaltyEdge!")
+		return graphql.Null
+	}
+	return ec._AdministrativePenaltyEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAdministrativePenaltyOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyOrder(ctx context.Context, v any) (*ent.AdministrativePenaltyOrder, error) {
 	res, err := ec.unmarshalInputAdministrativePenaltyOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -74664,12 +74438,44 @@ func (ec *executionContext) unmarshalNAdministrativePenaltyWhereInput2ᚖgithub�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLog!")
+		return graphql.Null
+	}
+	return ec._AuditLog(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuditLogConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuditLogConnection!")
 		return graphql.Null
 	}
 	return ec._AuditLogConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditLogEdge!")
+		return graphql.Null
+	}
+	return ec._AuditLogEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNAuditLogKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKind(ctx context.Context, v any) (auditlog.Kind, error) {
@@ -74835,6 +74641,30 @@ func (ec *executionContext) marshalNCreditCommitmentConnection2ᚖgithubᚗcom�
 	return ec._CreditCommitmentConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreditCommitmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CreditCommitmentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditCommitmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditCommitmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CreditCommitmentEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditCommitmentEdge!")
+		return graphql.Null
+	}
+	return ec._CreditCommitmentEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreditCommitmentFulfilment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditcommitmentᚐFulfilment(ctx context.Context, v any) (creditcommitment.Fulfilment, error) {
 	var res creditcommitment.Fulfilment
 	err := res.UnmarshalGQL(v)
@@ -74933,6 +74763,30 @@ func (ec *executionContext) marshalNCreditScoreEventConnection2ᚖgithubᚗcom�
 	return ec._CreditScoreEventConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CreditScoreEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditScoreEventEdge!")
+		return graphql.Null
+	}
+	return ec._CreditScoreEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreditScoreEventOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrder(ctx context.Context, v any) (*ent.CreditScoreEventOrder, error) {
 	res, err := ec.unmarshalInputCreditScoreEventOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -75021,6 +74875,30 @@ func (ec *executionContext) marshalNDepartmentConnection2ᚖgithubᚗcomᚋcredi
 	return ec._DepartmentConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDepartmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.DepartmentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDepartmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDepartmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DepartmentEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DepartmentEdge!")
+		return graphql.Null
+	}
+	return ec._DepartmentEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDepartmentLevel2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋdepartmentᚐLevel(ctx context.Context, v any) (department.Level, error) {
 	var res department.Level
 	err := res.UnmarshalGQL(v)
@@ -75050,12 +74928,44 @@ func (ec *executionContext) unmarshalNDepartmentWhereInput2ᚖgithubᚗcomᚋcre
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNDivision2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivision(ctx context.Context, sel ast.SelectionSet, v *ent.Division) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Division!")
+		return graphql.Null
+	}
+	return ec._Division(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDivisionConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DivisionConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DivisionConnection!")
 		return graphql.Null
 	}
 	return ec._DivisionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDivisionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.DivisionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDivisionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDivisionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DivisionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DivisionEdge!")
+		return graphql.Null
+	}
+	return ec._DivisionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDivisionLevel2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋdivisionᚐLevel(ctx context.Context, v any) (division.Level, error) {
@@ -75085,6 +74995,16 @@ func (ec *executionContext) marshalNDivisionOrderField2ᚖgithubᚗcomᚋcreditg
 func (ec *executionContext) unmarshalNDivisionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionWhereInput(ctx context.Context, v any) (*ent.DivisionWhereInput, error) {
 	res, err := ec.unmarshalInputDivisionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNEIAIntegrityStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEIAIntegrityStatus(ctx context.Context, v any) (EIAIntegrityStatus, error) {
+	var res EIAIntegrityStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEIAIntegrityStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐEIAIntegrityStatus(ctx context.Context, sel ast.SelectionSet, v EIAIntegrityStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNEIAStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋenvironmentᚐEIAState(ctx context.Context, sel ast.SelectionSet, v *environment.EIAState) graphql.Marshaler {
@@ -75161,6 +75081,30 @@ func (ec *executionContext) marshalNEntityRoleConnection2ᚖgithubᚗcomᚋcredi
 	return ec._EntityRoleConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEntityRoleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.EntityRoleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEntityRoleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEntityRoleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EntityRoleEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EntityRoleEdge!")
+		return graphql.Null
+	}
+	return ec._EntityRoleEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEntityRoleOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleOrderField(ctx context.Context, v any) (*ent.EntityRoleOrderField, error) {
 	var res = new(ent.EntityRoleOrderField)
 	err := res.UnmarshalGQL(v)
@@ -75210,12 +75154,44 @@ func (ec *executionContext) marshalNEvaluationComponent2ᚕgithubᚗcomᚋcredit
 	return ret
 }
 
+func (ec *executionContext) marshalNEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvaluationRuleSet!")
+		return graphql.Null
+	}
+	return ec._EvaluationRuleSet(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNEvaluationRuleSetConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetConnection(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSetConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EvaluationRuleSetConnection!")
 		return graphql.Null
 	}
 	return ec._EvaluationRuleSetConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.EvaluationRuleSetEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSetEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EvaluationRuleSetEdge!")
+		return graphql.Null
+	}
+	return ec._EvaluationRuleSetEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEvaluationRuleSetWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInput(ctx context.Context, v any) (*ent.EvaluationRuleSetWhereInput, error) {
@@ -75237,6 +75213,30 @@ func (ec *executionContext) marshalNExemptionPeriodConnection2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._ExemptionPeriodConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ExemptionPeriodEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriodEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExemptionPeriodEdge!")
+		return graphql.Null
+	}
+	return ec._ExemptionPeriodEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNExemptionPeriodWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInput(ctx context.Context, v any) (*ent.ExemptionPeriodWhereInput, error) {
@@ -75277,6 +75277,30 @@ func (ec *executionContext) marshalNGovernmentIntegrityRecordConnection2ᚖgithu
 		return graphql.Null
 	}
 	return ec._GovernmentIntegrityRecordConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GovernmentIntegrityRecordEdge!")
+		return graphql.Null
+	}
+	return ec._GovernmentIntegrityRecordEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNGovernmentIntegrityRecordOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrderField(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordOrderField, error) {
@@ -75322,12 +75346,44 @@ func (ec *executionContext) marshalNGroupCount2ᚖgithubᚗcomᚋcreditgraphᚋc
 	return ec._GroupCount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx context.Context, sel ast.SelectionSet, v *ent.Holiday) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Holiday!")
+		return graphql.Null
+	}
+	return ec._Holiday(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNHolidayConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayConnection(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "HolidayConnection!")
 		return graphql.Null
 	}
 	return ec._HolidayConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.HolidayEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HolidayEdge!")
+		return graphql.Null
+	}
+	return ec._HolidayEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNHolidayOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrderField(ctx context.Context, v any) (*ent.HolidayOrderField, error) {
@@ -75438,6 +75494,30 @@ func (ec *executionContext) marshalNInspectionPlanConnection2ᚖgithubᚗcomᚋc
 	return ec._InspectionPlanConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.InspectionPlanEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlanEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionPlanEdge!")
+		return graphql.Null
+	}
+	return ec._InspectionPlanEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInspectionPlanWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInput(ctx context.Context, v any) (*ent.InspectionPlanWhereInput, error) {
 	res, err := ec.unmarshalInputInspectionPlanWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -75487,6 +75567,30 @@ func (ec *executionContext) marshalNJointPunishmentMeasureConnection2ᚖgithub�
 	return ec._JointPunishmentMeasureConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasureEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JointPunishmentMeasureEdge!")
+		return graphql.Null
+	}
+	return ec._JointPunishmentMeasureEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNJointPunishmentMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInput(ctx context.Context, v any) (*ent.JointPunishmentMeasureWhereInput, error) {
 	res, err := ec.unmarshalInputJointPunishmentMeasureWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -75508,6 +75612,30 @@ func (ec *executionContext) marshalNListEntryConnection2ᚖgithubᚗcomᚋcredit
 	return ec._ListEntryConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ListEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ListEntryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ListEntryEdge!")
+		return graphql.Null
+	}
+	return ec._ListEntryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx context.Context, v any) (listentry.ListType, error) {
 	var res listentry.ListType
 	err := res.UnmarshalGQL(v)
@@ -75516,6 +75644,36 @@ func (ec *executionContext) unmarshalNListEntryListType2githubᚗcomᚋcreditgra
 
 func (ec *executionContext) marshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx context.Context, sel ast.SelectionSet, v listentry.ListType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListTypeᚄ(ctx context.Context, v any) ([]listentry.ListType, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]listentry.ListType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []listentry.ListType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNListEntryOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryOrder(ctx context.Context, v any) (*ent.ListEntryOrder, error) {
@@ -75566,6 +75724,30 @@ func (ec *executionContext) marshalNMarketEntityConnection2ᚖgithubᚗcomᚋcre
 		return graphql.Null
 	}
 	return ec._MarketEntityConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMarketEntityEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MarketEntityEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMarketEntityEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMarketEntityEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MarketEntityEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MarketEntityEdge!")
+		return graphql.Null
+	}
+	return ec._MarketEntityEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMarketEntityOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityOrder(ctx context.Context, v any) (*ent.MarketEntityOrder, error) {
@@ -75628,6 +75810,30 @@ func (ec *executionContext) marshalNMeasureApplicationConnection2ᚖgithubᚗcom
 	return ec._MeasureApplicationConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.MeasureApplicationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MeasureApplicationEdge!")
+		return graphql.Null
+	}
+	return ec._MeasureApplicationEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNMeasureApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrder(ctx context.Context, v any) (*ent.MeasureApplicationOrder, error) {
 	res, err := ec.unmarshalInputMeasureApplicationOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -75688,6 +75894,30 @@ func (ec *executionContext) marshalNNaturalPersonConnection2ᚖgithubᚗcomᚋcr
 	return ec._NaturalPersonConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNaturalPersonEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.NaturalPersonEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNNaturalPersonEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNNaturalPersonEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx context.Context, sel ast.SelectionSet, v *ent.NaturalPersonEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NaturalPersonEdge!")
+		return graphql.Null
+	}
+	return ec._NaturalPersonEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNNaturalPersonOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonOrderField(ctx context.Context, v any) (*ent.NaturalPersonOrderField, error) {
 	var res = new(ent.NaturalPersonOrderField)
 	err := res.UnmarshalGQL(v)
@@ -75731,6 +75961,30 @@ func (ec *executionContext) marshalNObjectionConnection2ᚖgithubᚗcomᚋcredit
 		return graphql.Null
 	}
 	return ec._ObjectionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNObjectionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ObjectionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNObjectionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNObjectionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ObjectionEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ObjectionEdge!")
+		return graphql.Null
+	}
+	return ec._ObjectionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNObjectionGrounds2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋobjectionᚐGrounds(ctx context.Context, v any) (objection.Grounds, error) {
@@ -75921,6 +76175,30 @@ func (ec *executionContext) marshalNPractitionerConnection2ᚖgithubᚗcomᚋcre
 	return ec._PractitionerConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPractitionerEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PractitionerEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPractitionerEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPractitionerEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PractitionerEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PractitionerEdge!")
+		return graphql.Null
+	}
+	return ec._PractitionerEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPractitionerOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerOrderField(ctx context.Context, v any) (*ent.PractitionerOrderField, error) {
 	var res = new(ent.PractitionerOrderField)
 	err := res.UnmarshalGQL(v)
@@ -75954,6 +76232,30 @@ func (ec *executionContext) marshalNPriorNoticeConnection2ᚖgithubᚗcomᚋcred
 		return graphql.Null
 	}
 	return ec._PriorNoticeConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PriorNoticeEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNoticeEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PriorNoticeEdge!")
+		return graphql.Null
+	}
+	return ec._PriorNoticeEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPriorNoticeOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrderField(ctx context.Context, v any) (*ent.PriorNoticeOrderField, error) {
@@ -75990,12 +76292,44 @@ func (ec *executionContext) unmarshalNPriorNoticeWhereInput2ᚖgithubᚗcomᚋcr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicityRule!")
+		return graphql.Null
+	}
+	return ec._PublicityRule(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PublicityRuleConnection!")
 		return graphql.Null
 	}
 	return ec._PublicityRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PublicityRuleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PublicityRuleEdge!")
+		return graphql.Null
+	}
+	return ec._PublicityRuleEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, v any) (publicityrule.MinFrom, error) {
@@ -76005,6 +76339,16 @@ func (ec *executionContext) unmarshalNPublicityRuleMinFrom2githubᚗcomᚋcredit
 }
 
 func (ec *executionContext) marshalNPublicityRuleMinFrom2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, sel ast.SelectionSet, v publicityrule.MinFrom) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNPublicityRuleSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx context.Context, v any) (publicityrule.Severity, error) {
+	var res publicityrule.Severity
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicityRuleSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx context.Context, sel ast.SelectionSet, v publicityrule.Severity) graphql.Marshaler {
 	return v
 }
 
@@ -76021,6 +76365,36 @@ func (ec *executionContext) unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcredi
 
 func (ec *executionContext) marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx context.Context, sel ast.SelectionSet, v Purpose) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNPurpose2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurposeᚄ(ctx context.Context, v any) ([]Purpose, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]Purpose, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPurpose2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurposeᚄ(ctx context.Context, sel ast.SelectionSet, v []Purpose) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNRecordDimension2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐRecordDimension(ctx context.Context, v any) (RecordDimension, error) {
@@ -76097,6 +76471,30 @@ func (ec *executionContext) marshalNRepairApplicationConnection2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._RepairApplicationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairApplicationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplicationEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RepairApplicationEdge!")
+		return graphql.Null
+	}
+	return ec._RepairApplicationEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRepairApplicationOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrder(ctx context.Context, v any) (*ent.RepairApplicationOrder, error) {
@@ -76244,12 +76642,44 @@ func (ec *executionContext) marshalNScale2githubᚗcomᚋcreditgraphᚋcreditgra
 	return v
 }
 
+func (ec *executionContext) marshalNScaleRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRule(ctx context.Context, sel ast.SelectionSet, v *ent.ScaleRule) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScaleRule!")
+		return graphql.Null
+	}
+	return ec._ScaleRule(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScaleRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ScaleRuleConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ScaleRuleConnection!")
 		return graphql.Null
 	}
 	return ec._ScaleRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScaleRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ScaleRuleEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScaleRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScaleRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ScaleRuleEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScaleRuleEdge!")
+		return graphql.Null
+	}
+	return ec._ScaleRuleEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNScaleRuleWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleWhereInput(ctx context.Context, v any) (*ent.ScaleRuleWhereInput, error) {
@@ -76313,6 +76743,30 @@ func (ec *executionContext) marshalNSectorRatingConnection2ᚖgithubᚗcomᚋcre
 	return ec._SectorRatingConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSectorRatingEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SectorRatingEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSectorRatingEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSectorRatingEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRatingEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SectorRatingEdge!")
+		return graphql.Null
+	}
+	return ec._SectorRatingEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSectorRatingOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingOrder(ctx context.Context, v any) (*ent.SectorRatingOrder, error) {
 	res, err := ec.unmarshalInputSectorRatingOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -76361,6 +76815,30 @@ func (ec *executionContext) marshalNServiceProviderConnection2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._ServiceProviderConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceProviderEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ServiceProviderEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceProviderEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceProviderEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ServiceProviderEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ServiceProviderEdge!")
+		return graphql.Null
+	}
+	return ec._ServiceProviderEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNServiceProviderKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋserviceproviderᚐKind(ctx context.Context, v any) (serviceprovider.Kind, error) {
@@ -76416,6 +76894,30 @@ func (ec *executionContext) marshalNSpotCheckConnection2ᚖgithubᚗcomᚋcredit
 		return graphql.Null
 	}
 	return ec._SpotCheckConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpotCheckEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SpotCheckEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSpotCheckEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSpotCheckEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SpotCheckEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SpotCheckEdge!")
+		return graphql.Null
+	}
+	return ec._SpotCheckEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSpotCheckOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckOrder(ctx context.Context, v any) (*ent.SpotCheckOrder, error) {
@@ -76505,6 +77007,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKind(ctx context.Context, v any) (SubjectKind, error) {
+	var res SubjectKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKind(ctx context.Context, sel ast.SelectionSet, v SubjectKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -76519,12 +77031,64 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimit) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimeLimit!")
+		return graphql.Null
+	}
+	return ec._TimeLimit(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTimeLimitConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimitConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "TimeLimitConnection!")
 		return graphql.Null
 	}
 	return ec._TimeLimitConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.TimeLimitEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimitEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimeLimitEdge!")
+		return graphql.Null
+	}
+	return ec._TimeLimitEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTimeLimitProcedure2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx context.Context, v any) (timelimit.Procedure, error) {
+	var res timelimit.Procedure
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimeLimitProcedure2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx context.Context, sel ast.SelectionSet, v timelimit.Procedure) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNTimeLimitStep2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx context.Context, v any) (timelimit.Step, error) {
+	var res timelimit.Step
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimeLimitStep2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx context.Context, sel ast.SelectionSet, v timelimit.Step) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNTimeLimitWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInput(ctx context.Context, v any) (*ent.TimeLimitWhereInput, error) {
@@ -76740,33 +77304,6 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
-}
-
-func (ec *executionContext) marshalOAdministrativeLicense2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicense(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativeLicense) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._AdministrativeLicense(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AdministrativeLicenseEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOAdministrativeLicenseEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOAdministrativeLicenseEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativeLicenseEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativeLicenseEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._AdministrativeLicenseEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAdministrativeLicenseLicenseCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋadministrativelicenseᚐLicenseCategoryᚄ(ctx context.Context, v any) ([]administrativelicense.LicenseCategory, error) {
@@ -77026,26 +77563,6 @@ func (ec *executionContext) marshalOAdministrativePenaltyDomain2ᚖgithubᚗcom�
 	return v
 }
 
-func (ec *executionContext) marshalOAdministrativePenaltyEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AdministrativePenaltyEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOAdministrativePenaltyEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOAdministrativePenaltyEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AdministrativePenaltyEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._AdministrativePenaltyEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOAdministrativePenaltyOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAdministrativePenaltyOrderᚄ(ctx context.Context, v any) ([]*ent.AdministrativePenaltyOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -77138,33 +77655,6 @@ func (ec *executionContext) unmarshalOAdministrativePenaltyWhereInput2ᚖgithub�
 	}
 	res, err := ec.unmarshalInputAdministrativePenaltyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOAuditLog2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLog(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLog) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._AuditLog(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOAuditLogEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AuditLogEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOAuditLogEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐAuditLogEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AuditLogEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._AuditLogEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAuditLogKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋauditlogᚐKindᚄ(ctx context.Context, v any) ([]auditlog.Kind, error) {
@@ -77287,26 +77777,6 @@ func (ec *executionContext) marshalOCreditCommitment2ᚖgithubᚗcomᚋcreditgra
 		return graphql.Null
 	}
 	return ec._CreditCommitment(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOCreditCommitmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CreditCommitmentEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOCreditCommitmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOCreditCommitmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditCommitmentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CreditCommitmentEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._CreditCommitmentEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCreditCommitmentFulfilment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditcommitmentᚐFulfilmentᚄ(ctx context.Context, v any) ([]creditcommitment.Fulfilment, error) {
@@ -77543,33 +78013,6 @@ func (ec *executionContext) marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋ
 	return v
 }
 
-func (ec *executionContext) marshalOCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._CreditScoreEvent(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOCreditScoreEventEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CreditScoreEventEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOCreditScoreEventEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventEdge(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEventEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._CreditScoreEventEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOCreditScoreEventOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEventOrderᚄ(ctx context.Context, v any) ([]*ent.CreditScoreEventOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -77786,33 +78229,6 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
-func (ec *executionContext) marshalODepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx context.Context, sel ast.SelectionSet, v *ent.Department) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Department(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DepartmentEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalODepartmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalODepartmentEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DepartmentEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._DepartmentEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalODepartmentLevel2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋdepartmentᚐLevelᚄ(ctx context.Context, v any) ([]department.Level, error) {
 	if v == nil {
 		return nil, nil
@@ -77903,26 +78319,6 @@ func (ec *executionContext) marshalODivision2ᚖgithubᚗcomᚋcreditgraphᚋcre
 		return graphql.Null
 	}
 	return ec._Division(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalODivisionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DivisionEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalODivisionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalODivisionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDivisionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.DivisionEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._DivisionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODivisionLevel2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋdivisionᚐLevelᚄ(ctx context.Context, v any) ([]division.Level, error) {
@@ -78081,33 +78477,6 @@ func (ec *executionContext) marshalOEntityRole2ᚕᚖgithubᚗcomᚋcreditgraph�
 	return ret
 }
 
-func (ec *executionContext) marshalOEntityRole2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRole(ctx context.Context, sel ast.SelectionSet, v *ent.EntityRole) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._EntityRole(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOEntityRoleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EntityRoleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOEntityRoleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOEntityRoleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EntityRoleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._EntityRoleEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOEntityRoleOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEntityRoleOrder(ctx context.Context, v any) (*ent.EntityRoleOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -78200,33 +78569,6 @@ func (ec *executionContext) marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋc
 	return ec._Evaluation(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOEvaluationRuleSet2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSet(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSet) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._EvaluationRuleSet(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOEvaluationRuleSetEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.EvaluationRuleSetEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOEvaluationRuleSetEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetEdge(ctx context.Context, sel ast.SelectionSet, v *ent.EvaluationRuleSetEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._EvaluationRuleSetEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOEvaluationRuleSetWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐEvaluationRuleSetWhereInputᚄ(ctx context.Context, v any) ([]*ent.EvaluationRuleSetWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -78250,33 +78592,6 @@ func (ec *executionContext) unmarshalOEvaluationRuleSetWhereInput2ᚖgithubᚗco
 	}
 	res, err := ec.unmarshalInputEvaluationRuleSetWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOExemptionPeriod2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriod(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriod) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ExemptionPeriod(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOExemptionPeriodEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ExemptionPeriodEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOExemptionPeriodEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ExemptionPeriodEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ExemptionPeriodEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOExemptionPeriodWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐExemptionPeriodWhereInputᚄ(ctx context.Context, v any) ([]*ent.ExemptionPeriodWhereInput, error) {
@@ -78372,33 +78687,6 @@ func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 	return v
 }
 
-func (ec *executionContext) marshalOGovernmentIntegrityRecord2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecord(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecord) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._GovernmentIntegrityRecord(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOGovernmentIntegrityRecordEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOGovernmentIntegrityRecordEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordEdge(ctx context.Context, sel ast.SelectionSet, v *ent.GovernmentIntegrityRecordEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._GovernmentIntegrityRecordEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOGovernmentIntegrityRecordOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐGovernmentIntegrityRecordOrder(ctx context.Context, v any) (*ent.GovernmentIntegrityRecordOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -78430,33 +78718,6 @@ func (ec *executionContext) unmarshalOGovernmentIntegrityRecordWhereInput2ᚖgit
 	}
 	res, err := ec.unmarshalInputGovernmentIntegrityRecordWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOHoliday2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHoliday(ctx context.Context, sel ast.SelectionSet, v *ent.Holiday) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Holiday(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOHolidayEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.HolidayEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOHolidayEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayEdge(ctx context.Context, sel ast.SelectionSet, v *ent.HolidayEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._HolidayEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOHolidayOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐHolidayOrder(ctx context.Context, v any) (*ent.HolidayOrder, error) {
@@ -78609,33 +78870,6 @@ func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 	return v
 }
 
-func (ec *executionContext) marshalOInspectionPlan2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlan(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlan) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._InspectionPlan(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOInspectionPlanEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.InspectionPlanEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOInspectionPlanEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanEdge(ctx context.Context, sel ast.SelectionSet, v *ent.InspectionPlanEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._InspectionPlanEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOInspectionPlanWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInputᚄ(ctx context.Context, v any) ([]*ent.InspectionPlanWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -78767,33 +79001,6 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
-func (ec *executionContext) marshalOJointPunishmentMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasure) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._JointPunishmentMeasure(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOJointPunishmentMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.JointPunishmentMeasureEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOJointPunishmentMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureEdge(ctx context.Context, sel ast.SelectionSet, v *ent.JointPunishmentMeasureEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._JointPunishmentMeasureEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOJointPunishmentMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐJointPunishmentMeasureWhereInputᚄ(ctx context.Context, v any) ([]*ent.JointPunishmentMeasureWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -78824,26 +79031,6 @@ func (ec *executionContext) marshalOListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcr
 		return graphql.Null
 	}
 	return ec._ListEntry(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ListEntryEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐListEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ListEntryEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ListEntryEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListTypeᚄ(ctx context.Context, v any) ([]listentry.ListType, error) {
@@ -79018,26 +79205,6 @@ func (ec *executionContext) marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraph�
 	return ec._MarketEntity(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOMarketEntityEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MarketEntityEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOMarketEntityEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOMarketEntityEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MarketEntityEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._MarketEntityEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOMarketEntityOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityOrderᚄ(ctx context.Context, v any) ([]*ent.MarketEntityOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -79203,33 +79370,6 @@ func (ec *executionContext) marshalOMeasureApplication2ᚕᚖgithubᚗcomᚋcred
 	return ret
 }
 
-func (ec *executionContext) marshalOMeasureApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplication(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplication) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._MeasureApplication(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOMeasureApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.MeasureApplicationEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOMeasureApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.MeasureApplicationEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._MeasureApplicationEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOMeasureApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMeasureApplicationOrderᚄ(ctx context.Context, v any) ([]*ent.MeasureApplicationOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -79367,26 +79507,6 @@ func (ec *executionContext) marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraph�
 	return ec._NaturalPerson(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalONaturalPersonEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.NaturalPersonEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalONaturalPersonEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalONaturalPersonEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonEdge(ctx context.Context, sel ast.SelectionSet, v *ent.NaturalPersonEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._NaturalPersonEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalONaturalPersonOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPersonOrder(ctx context.Context, v any) (*ent.NaturalPersonOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -79444,33 +79564,6 @@ func (ec *executionContext) marshalOObjection2ᚕᚖgithubᚗcomᚋcreditgraph�
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalOObjection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjection(ctx context.Context, sel ast.SelectionSet, v *ent.Objection) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Objection(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOObjectionEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ObjectionEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOObjectionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOObjectionEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐObjectionEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ObjectionEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ObjectionEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOObjectionGrounds2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋobjectionᚐGroundsᚄ(ctx context.Context, v any) ([]objection.Grounds, error) {
@@ -79665,33 +79758,6 @@ func (ec *executionContext) marshalOPractitioner2ᚕᚖgithubᚗcomᚋcreditgrap
 	return ret
 }
 
-func (ec *executionContext) marshalOPractitioner2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitioner(ctx context.Context, sel ast.SelectionSet, v *ent.Practitioner) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._Practitioner(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOPractitionerEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PractitionerEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOPractitionerEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOPractitionerEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PractitionerEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._PractitionerEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOPractitionerOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPractitionerOrder(ctx context.Context, v any) (*ent.PractitionerOrder, error) {
 	if v == nil {
 		return nil, nil
@@ -79742,33 +79808,6 @@ func (ec *executionContext) marshalOPriorNotice2ᚕᚖgithubᚗcomᚋcreditgraph
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalOPriorNotice2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNotice(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNotice) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._PriorNotice(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOPriorNoticeEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PriorNoticeEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOPriorNoticeEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PriorNoticeEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._PriorNoticeEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOPriorNoticeOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPriorNoticeOrder(ctx context.Context, v any) (*ent.PriorNoticeOrder, error) {
@@ -79856,33 +79895,6 @@ func (ec *executionContext) unmarshalOPriorNoticeWhereInput2ᚖgithubᚗcomᚋcr
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOPublicityRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRule(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRule) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._PublicityRule(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOPublicityRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PublicityRuleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOPublicityRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._PublicityRuleEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx context.Context, v any) ([]publicityrule.MinFrom, error) {
 	if v == nil {
 		return nil, nil
@@ -79929,6 +79941,58 @@ func (ec *executionContext) unmarshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcre
 }
 
 func (ec *executionContext) marshalOPublicityRuleMinFrom2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFrom(ctx context.Context, sel ast.SelectionSet, v *publicityrule.MinFrom) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverityᚄ(ctx context.Context, v any) ([]publicityrule.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]publicityrule.Severity, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublicityRuleSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPublicityRuleSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverityᚄ(ctx context.Context, sel ast.SelectionSet, v []publicityrule.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicityRuleSeverity2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx context.Context, v any) (*publicityrule.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(publicityrule.Severity)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicityRuleSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *publicityrule.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -80052,33 +80116,6 @@ func (ec *executionContext) marshalORepairApplication2ᚕᚖgithubᚗcomᚋcredi
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalORepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._RepairApplication(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalORepairApplicationEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairApplicationEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalORepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalORepairApplicationEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationEdge(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplicationEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._RepairApplicationEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORepairApplicationOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationOrderᚄ(ctx context.Context, v any) ([]*ent.RepairApplicationOrder, error) {
@@ -80323,33 +80360,6 @@ func (ec *executionContext) marshalOScale2ᚖgithubᚗcomᚋcreditgraphᚋcredit
 	return v
 }
 
-func (ec *executionContext) marshalOScaleRule2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRule(ctx context.Context, sel ast.SelectionSet, v *ent.ScaleRule) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ScaleRule(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOScaleRuleEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ScaleRuleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOScaleRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOScaleRuleEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ScaleRuleEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ScaleRuleEdge(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalOScaleRuleWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐScaleRuleWhereInputᚄ(ctx context.Context, v any) ([]*ent.ScaleRuleWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -80373,6 +80383,16 @@ func (ec *executionContext) unmarshalOScaleRuleWhereInput2ᚖgithubᚗcomᚋcred
 	}
 	res, err := ec.unmarshalInputScaleRuleWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, v any) (vocab.Sector, error) {
+	var res vocab.Sector
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx context.Context, sel ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx context.Context, v any) ([]vocab.Sector, error) {
@@ -80425,33 +80445,6 @@ func (ec *executionContext) marshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) marshalOSectorRating2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRating(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRating) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._SectorRating(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOSectorRatingEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SectorRatingEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOSectorRatingEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOSectorRatingEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SectorRatingEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._SectorRatingEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSectorRatingOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingOrderᚄ(ctx context.Context, v any) ([]*ent.SectorRatingOrder, error) {
@@ -80553,26 +80546,6 @@ func (ec *executionContext) marshalOServiceProvider2ᚖgithubᚗcomᚋcreditgrap
 		return graphql.Null
 	}
 	return ec._ServiceProvider(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOServiceProviderEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ServiceProviderEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOServiceProviderEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOServiceProviderEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐServiceProviderEdge(ctx context.Context, sel ast.SelectionSet, v *ent.ServiceProviderEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._ServiceProviderEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOServiceProviderKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋserviceproviderᚐKindᚄ(ctx context.Context, v any) ([]serviceprovider.Kind, error) {
@@ -80710,33 +80683,6 @@ func (ec *executionContext) marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcre
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) marshalOSpotCheck2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheck(ctx context.Context, sel ast.SelectionSet, v *ent.SpotCheck) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._SpotCheck(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalOSpotCheckEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SpotCheckEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalOSpotCheckEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx, sel, v[i])
-	})
-
-	return ret
-}
-
-func (ec *executionContext) marshalOSpotCheckEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SpotCheckEdge) graphql.Marshaler {
-	if v == nil {
-		return graphql.Null
-	}
-	return ec._SpotCheckEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSpotCheckOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSpotCheckOrderᚄ(ctx context.Context, v any) ([]*ent.SpotCheckOrder, error) {
@@ -80950,6 +80896,42 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKindᚄ(ctx context.Context, v any) ([]SubjectKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]SubjectKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSubjectKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKindᚄ(ctx context.Context, sel ast.SelectionSet, v []SubjectKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSubjectKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐSubjectKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOTierRatiosInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐTierRatiosInput(ctx context.Context, v any) (*TierRatiosInput, error) {
 	if v == nil {
 		return nil, nil
@@ -81011,31 +80993,108 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return res
 }
 
-func (ec *executionContext) marshalOTimeLimit2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimit(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimit) graphql.Marshaler {
+func (ec *executionContext) unmarshalOTimeLimitProcedure2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedureᚄ(ctx context.Context, v any) ([]timelimit.Procedure, error) {
 	if v == nil {
-		return graphql.Null
+		return nil, nil
 	}
-	return ec._TimeLimit(ctx, sel, v)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]timelimit.Procedure, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTimeLimitProcedure2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
-func (ec *executionContext) marshalOTimeLimitEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.TimeLimitEdge) graphql.Marshaler {
+func (ec *executionContext) marshalOTimeLimitProcedure2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedureᚄ(ctx context.Context, sel ast.SelectionSet, v []timelimit.Procedure) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalOTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx, sel, v[i])
+		return ec.marshalNTimeLimitProcedure2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx, sel, v[i])
 	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
 
 	return ret
 }
 
-func (ec *executionContext) marshalOTimeLimitEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitEdge(ctx context.Context, sel ast.SelectionSet, v *ent.TimeLimitEdge) graphql.Marshaler {
+func (ec *executionContext) unmarshalOTimeLimitProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx context.Context, v any) (*timelimit.Procedure, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(timelimit.Procedure)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTimeLimitProcedure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐProcedure(ctx context.Context, sel ast.SelectionSet, v *timelimit.Procedure) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._TimeLimitEdge(ctx, sel, v)
+	return v
+}
+
+func (ec *executionContext) unmarshalOTimeLimitStep2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStepᚄ(ctx context.Context, v any) ([]timelimit.Step, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]timelimit.Step, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTimeLimitStep2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTimeLimitStep2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []timelimit.Step) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimeLimitStep2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTimeLimitStep2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx context.Context, v any) (*timelimit.Step, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(timelimit.Step)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTimeLimitStep2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋtimelimitᚐStep(ctx context.Context, sel ast.SelectionSet, v *timelimit.Step) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOTimeLimitWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐTimeLimitWhereInputᚄ(ctx context.Context, v any) ([]*ent.TimeLimitWhereInput, error) {

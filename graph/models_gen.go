@@ -166,6 +166,70 @@ func (e CreditEventType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a provider or practitioner stands under EIA integrity points (环评失信记分).
+type EIAIntegrityStatus string
+
+const (
+	// No restriction.
+	EIAIntegrityStatusNormal EIAIntegrityStatus = "NORMAL"
+	// 10 points or more in the current cycle (警示).
+	EIAIntegrityStatusWarning EIAIntegrityStatus = "WARNING"
+	// On the six-month rectification list (限期整改名单).
+	EIAIntegrityStatusRestricted EIAIntegrityStatus = "RESTRICTED"
+	// Banned from compiling EIA reports (黑名单).
+	EIAIntegrityStatusBlacklisted EIAIntegrityStatus = "BLACKLISTED"
+)
+
+var AllEIAIntegrityStatus = []EIAIntegrityStatus{
+	EIAIntegrityStatusNormal,
+	EIAIntegrityStatusWarning,
+	EIAIntegrityStatusRestricted,
+	EIAIntegrityStatusBlacklisted,
+}
+
+func (e EIAIntegrityStatus) IsValid() bool {
+	switch e {
+	case EIAIntegrityStatusNormal, EIAIntegrityStatusWarning, EIAIntegrityStatusRestricted, EIAIntegrityStatusBlacklisted:
+		return true
+	}
+	return false
+}
+
+func (e EIAIntegrityStatus) String() string {
+	return string(e)
+}
+
+func (e *EIAIntegrityStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EIAIntegrityStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EIAIntegrityStatus", str)
+	}
+	return nil
+}
+
+func (e EIAIntegrityStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EIAIntegrityStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EIAIntegrityStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What entities are counted by.
 type EntityDimension string
 
@@ -487,6 +551,64 @@ func (e *RecordDimension) UnmarshalJSON(b []byte) error {
 }
 
 func (e RecordDimension) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Kind of subject a joint-punishment measure applies to.
+type SubjectKind string
+
+const (
+	// A market entity (市场主体).
+	SubjectKindEntity SubjectKind = "ENTITY"
+	// A natural person (自然人), e.g. a listed entity's legal representative.
+	SubjectKindPerson SubjectKind = "PERSON"
+)
+
+var AllSubjectKind = []SubjectKind{
+	SubjectKindEntity,
+	SubjectKindPerson,
+}
+
+func (e SubjectKind) IsValid() bool {
+	switch e {
+	case SubjectKindEntity, SubjectKindPerson:
+		return true
+	}
+	return false
+}
+
+func (e SubjectKind) String() string {
+	return string(e)
+}
+
+func (e *SubjectKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SubjectKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SubjectKind", str)
+	}
+	return nil
+}
+
+func (e SubjectKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SubjectKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SubjectKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -287,10 +287,7 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 			decided = old.DecisionDate
 		}
 		if !okSev {
-			if old.Severity == nil {
-				return nil
-			}
-			severity = *old.Severity
+			severity = old.Severity
 		}
 		if !okCats {
 			cats = old.PenaltyCategories

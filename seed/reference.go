@@ -8,6 +8,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
@@ -127,7 +128,7 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	}
 	bulk := make([]*ent.PublicityRuleCreate, 0, len(publicityRuleRows))
 	for _, r := range publicityRuleRows {
-		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(r.severity).
+		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(publicityrule.Severity(r.severity)).
 			SetMinMonths(r.min).SetMaxMonths(r.max).SetRepairable(r.repairable).SetBasis(r.basis)
 		if r.to != "" {
 			b.SetEffectiveTo(day(r.to))
@@ -135,7 +136,7 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 		bulk = append(bulk, b)
 	}
 	for _, r := range classRuleRows {
-		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(r.severity).
+		b := c.PublicityRule.Create().SetRuleSet(r.set).SetEffectiveFrom(day(r.from)).SetSeverity(publicityrule.Severity(r.severity)).
 			SetPenaltyCategories(r.categories).SetDomains(r.domains).SetMinMonths(r.min).SetMaxMonths(r.max).
 			SetRepairable(r.repairable).SetBasis(r.basis)
 		if r.to != "" {
@@ -144,8 +145,8 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 		bulk = append(bulk, b)
 	}
 	for _, r := range samrRows {
-		b := c.PublicityRule.Create().SetRuleSet("SAMR-ORDER-45").SetEffectiveFrom(day("2021-09-01")).SetSector(string(vocab.Market)).
-			SetSeverity(r.severity).SetPenaltyCategories(r.categories).SetDomains(r.domains).SetCategoriesOnly(r.only).
+		b := c.PublicityRule.Create().SetRuleSet("SAMR-ORDER-45").SetEffectiveFrom(day("2021-09-01")).SetSector(vocab.Market).
+			SetSeverity(publicityrule.Severity(r.severity)).SetPenaltyCategories(r.categories).SetDomains(r.domains).SetCategoriesOnly(r.only).
 			SetProcedures(r.procedures).SetPublished(r.published).SetMinMonths(r.min).SetMaxMonths(r.max).
 			SetRepairable(r.repairable).SetExtendsToValidUntil(r.extends).SetBasis(r.basis)
 		if r.fineAtMost != "" {
@@ -155,7 +156,7 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	}
 	for _, r := range listRuleRows {
 		bulk = append(bulk, c.PublicityRule.Create().SetRuleSet("LISTS-2021").SetEffectiveFrom(day("2019-07-01")).
-			SetSeverity("ANY").SetListType(r.listType).SetMinMonths(r.min).SetMaxMonths(r.max).
+			SetSeverity(publicityrule.SeverityANY).SetListType(r.listType).SetMinMonths(r.min).SetMaxMonths(r.max).
 			SetRepairable(r.repairable).SetBasis(r.basis).SetNillableMinFrom(minFromOf(r.listType)))
 	}
 	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
@@ -277,7 +278,7 @@ func calendar(ctx context.Context, c *ent.Client) error {
 	}
 	ls := make([]*ent.TimeLimitCreate, 0, len(timeLimitRows))
 	for _, l := range timeLimitRows {
-		ls = append(ls, c.TimeLimit.Create().SetProcedure(l.procedure).SetStep(l.step).SetWorkingDays(l.days).
+		ls = append(ls, c.TimeLimit.Create().SetProcedure(timelimit.Procedure(l.procedure)).SetStep(timelimit.Step(l.step)).SetWorkingDays(l.days).
 			SetEffectiveFrom(day("2020-01-01")).SetBasis(l.basis))
 	}
 	if err := c.TimeLimit.CreateBulk(ls...).Exec(ctx); err != nil {

@@ -397,16 +397,6 @@ func SeverityNotIn(vs ...vocab.Severity) predicate.AdministrativePenalty {
 	return predicate.AdministrativePenalty(sql.FieldNotIn(FieldSeverity, v...))
 }
 
-// SeverityIsNil applies the IsNil predicate on the "severity" field.
-func SeverityIsNil() predicate.AdministrativePenalty {
-	return predicate.AdministrativePenalty(sql.FieldIsNull(FieldSeverity))
-}
-
-// SeverityNotNil applies the NotNil predicate on the "severity" field.
-func SeverityNotNil() predicate.AdministrativePenalty {
-	return predicate.AdministrativePenalty(sql.FieldNotNull(FieldSeverity))
-}
-
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v vocab.RecordStatus) predicate.AdministrativePenalty {
 	vc := v

@@ -301,16 +301,6 @@ func SeverityNotIn(vs ...vocab.Severity) predicate.ListEntry {
 	return predicate.ListEntry(sql.FieldNotIn(FieldSeverity, v...))
 }
 
-// SeverityIsNil applies the IsNil predicate on the "severity" field.
-func SeverityIsNil() predicate.ListEntry {
-	return predicate.ListEntry(sql.FieldIsNull(FieldSeverity))
-}
-
-// SeverityNotNil applies the NotNil predicate on the "severity" field.
-func SeverityNotNil() predicate.ListEntry {
-	return predicate.ListEntry(sql.FieldNotNull(FieldSeverity))
-}
-
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v vocab.RecordStatus) predicate.ListEntry {
 	vc := v

@@ -9,6 +9,8 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const (
@@ -99,10 +101,6 @@ var (
 	Policy ent.Policy
 	// RuleSetValidator is a validator for the "rule_set" field. It is called by the builders before save.
 	RuleSetValidator func(string) error
-	// SectorValidator is a validator for the "sector" field. It is called by the builders before save.
-	SectorValidator func(string) error
-	// SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
-	SeverityValidator func(string) error
 	// DefaultCategoriesOnly holds the default value on creation for the "categories_only" field.
 	DefaultCategoriesOnly bool
 	// DefaultPublished holds the default value on creation for the "published" field.
@@ -120,6 +118,41 @@ var (
 	// BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	BasisValidator func(string) error
 )
+
+// SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.
+func SectorValidator(s vocab.Sector) error {
+	switch s {
+	case "ENVIRONMENT", "LABOUR", "TRANSPORT", "MARKET", "CREDIT_OFFICE":
+		return nil
+	default:
+		return fmt.Errorf("publicityrule: invalid enum value for sector field: %q", s)
+	}
+}
+
+// Severity defines the type for the "severity" enum field.
+type Severity string
+
+// Severity values.
+const (
+	SeverityMINOR   Severity = "MINOR"
+	SeverityGENERAL Severity = "GENERAL"
+	SeveritySERIOUS Severity = "SERIOUS"
+	SeverityANY     Severity = "ANY"
+)
+
+func (s Severity) String() string {
+	return string(s)
+}
+
+// SeverityValidator is a validator for the "severity" field enum values. It is called by the builders before save.
+func SeverityValidator(s Severity) error {
+	switch s {
+	case SeverityMINOR, SeverityGENERAL, SeveritySERIOUS, SeverityANY:
+		return nil
+	default:
+		return fmt.Errorf("publicityrule: invalid enum value for severity field: %q", s)
+	}
+}
 
 // MinFrom defines the type for the "min_from" enum field.
 type MinFrom string
@@ -228,6 +261,31 @@ func ByRepairable(opts ...sql.OrderTermOption) OrderOption {
 // ByBasis orders the results by the basis field.
 func ByBasis(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBasis, opts...).ToFunc()
+}
+
+var (
+	// vocab.Sector must implement graphql.Marshaler.
+	_ graphql.Marshaler = (*vocab.Sector)(nil)
+	// vocab.Sector must implement graphql.Unmarshaler.
+	_ graphql.Unmarshaler = (*vocab.Sector)(nil)
+)
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Severity) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Severity) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Severity(str)
+	if err := SeverityValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Severity", str)
+	}
+	return nil
 }
 
 // MarshalGQL implements graphql.Marshaler interface.

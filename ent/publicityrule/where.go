@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 )
 
@@ -68,16 +69,6 @@ func EffectiveFrom(v time.Time) predicate.PublicityRule {
 // EffectiveTo applies equality check predicate on the "effective_to" field. It's identical to EffectiveToEQ.
 func EffectiveTo(v time.Time) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldEffectiveTo, v))
-}
-
-// Sector applies equality check predicate on the "sector" field. It's identical to SectorEQ.
-func Sector(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldEQ(FieldSector, v))
-}
-
-// Severity applies equality check predicate on the "severity" field. It's identical to SeverityEQ.
-func Severity(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldEQ(FieldSeverity, v))
 }
 
 // CategoriesOnly applies equality check predicate on the "categories_only" field. It's identical to CategoriesOnlyEQ.
@@ -281,58 +272,33 @@ func EffectiveToNotNil() predicate.PublicityRule {
 }
 
 // SectorEQ applies the EQ predicate on the "sector" field.
-func SectorEQ(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldEQ(FieldSector, v))
+func SectorEQ(v vocab.Sector) predicate.PublicityRule {
+	vc := v
+	return predicate.PublicityRule(sql.FieldEQ(FieldSector, vc))
 }
 
 // SectorNEQ applies the NEQ predicate on the "sector" field.
-func SectorNEQ(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldNEQ(FieldSector, v))
+func SectorNEQ(v vocab.Sector) predicate.PublicityRule {
+	vc := v
+	return predicate.PublicityRule(sql.FieldNEQ(FieldSector, vc))
 }
 
 // SectorIn applies the In predicate on the "sector" field.
-func SectorIn(vs ...string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldIn(FieldSector, vs...))
+func SectorIn(vs ...vocab.Sector) predicate.PublicityRule {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.PublicityRule(sql.FieldIn(FieldSector, v...))
 }
 
 // SectorNotIn applies the NotIn predicate on the "sector" field.
-func SectorNotIn(vs ...string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldNotIn(FieldSector, vs...))
-}
-
-// SectorGT applies the GT predicate on the "sector" field.
-func SectorGT(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldGT(FieldSector, v))
-}
-
-// SectorGTE applies the GTE predicate on the "sector" field.
-func SectorGTE(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldGTE(FieldSector, v))
-}
-
-// SectorLT applies the LT predicate on the "sector" field.
-func SectorLT(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldLT(FieldSector, v))
-}
-
-// SectorLTE applies the LTE predicate on the "sector" field.
-func SectorLTE(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldLTE(FieldSector, v))
-}
-
-// SectorContains applies the Contains predicate on the "sector" field.
-func SectorContains(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldContains(FieldSector, v))
-}
-
-// SectorHasPrefix applies the HasPrefix predicate on the "sector" field.
-func SectorHasPrefix(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldHasPrefix(FieldSector, v))
-}
-
-// SectorHasSuffix applies the HasSuffix predicate on the "sector" field.
-func SectorHasSuffix(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldHasSuffix(FieldSector, v))
+func SectorNotIn(vs ...vocab.Sector) predicate.PublicityRule {
+	v := make([]any, len(vs))
+	for i := range v {
+		v[i] = vs[i]
+	}
+	return predicate.PublicityRule(sql.FieldNotIn(FieldSector, v...))
 }
 
 // SectorIsNil applies the IsNil predicate on the "sector" field.
@@ -345,79 +311,24 @@ func SectorNotNil() predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldNotNull(FieldSector))
 }
 
-// SectorEqualFold applies the EqualFold predicate on the "sector" field.
-func SectorEqualFold(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldEqualFold(FieldSector, v))
-}
-
-// SectorContainsFold applies the ContainsFold predicate on the "sector" field.
-func SectorContainsFold(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldContainsFold(FieldSector, v))
-}
-
 // SeverityEQ applies the EQ predicate on the "severity" field.
-func SeverityEQ(v string) predicate.PublicityRule {
+func SeverityEQ(v Severity) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldSeverity, v))
 }
 
 // SeverityNEQ applies the NEQ predicate on the "severity" field.
-func SeverityNEQ(v string) predicate.PublicityRule {
+func SeverityNEQ(v Severity) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldNEQ(FieldSeverity, v))
 }
 
 // SeverityIn applies the In predicate on the "severity" field.
-func SeverityIn(vs ...string) predicate.PublicityRule {
+func SeverityIn(vs ...Severity) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldIn(FieldSeverity, vs...))
 }
 
 // SeverityNotIn applies the NotIn predicate on the "severity" field.
-func SeverityNotIn(vs ...string) predicate.PublicityRule {
+func SeverityNotIn(vs ...Severity) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldNotIn(FieldSeverity, vs...))
-}
-
-// SeverityGT applies the GT predicate on the "severity" field.
-func SeverityGT(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldGT(FieldSeverity, v))
-}
-
-// SeverityGTE applies the GTE predicate on the "severity" field.
-func SeverityGTE(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldGTE(FieldSeverity, v))
-}
-
-// SeverityLT applies the LT predicate on the "severity" field.
-func SeverityLT(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldLT(FieldSeverity, v))
-}
-
-// SeverityLTE applies the LTE predicate on the "severity" field.
-func SeverityLTE(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldLTE(FieldSeverity, v))
-}
-
-// SeverityContains applies the Contains predicate on the "severity" field.
-func SeverityContains(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldContains(FieldSeverity, v))
-}
-
-// SeverityHasPrefix applies the HasPrefix predicate on the "severity" field.
-func SeverityHasPrefix(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldHasPrefix(FieldSeverity, v))
-}
-
-// SeverityHasSuffix applies the HasSuffix predicate on the "severity" field.
-func SeverityHasSuffix(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldHasSuffix(FieldSeverity, v))
-}
-
-// SeverityEqualFold applies the EqualFold predicate on the "severity" field.
-func SeverityEqualFold(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldEqualFold(FieldSeverity, v))
-}
-
-// SeverityContainsFold applies the ContainsFold predicate on the "severity" field.
-func SeverityContainsFold(v string) predicate.PublicityRule {
-	return predicate.PublicityRule(sql.FieldContainsFold(FieldSeverity, v))
 }
 
 // PenaltyCategoriesIsNil applies the IsNil predicate on the "penalty_categories" field.

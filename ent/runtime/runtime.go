@@ -1915,14 +1915,6 @@ func init() {
 			return nil
 		}
 	}()
-	// publicityruleDescSector is the schema descriptor for sector field.
-	publicityruleDescSector := publicityruleFields[3].Descriptor()
-	// publicityrule.SectorValidator is a validator for the "sector" field. It is called by the builders before save.
-	publicityrule.SectorValidator = publicityruleDescSector.Validators[0].(func(string) error)
-	// publicityruleDescSeverity is the schema descriptor for severity field.
-	publicityruleDescSeverity := publicityruleFields[4].Descriptor()
-	// publicityrule.SeverityValidator is a validator for the "severity" field. It is called by the builders before save.
-	publicityrule.SeverityValidator = publicityruleDescSeverity.Validators[0].(func(string) error)
 	// publicityruleDescCategoriesOnly is the schema descriptor for categories_only field.
 	publicityruleDescCategoriesOnly := publicityruleFields[7].Descriptor()
 	// publicityrule.DefaultCategoriesOnly holds the default value on creation for the categories_only field.
@@ -2320,42 +2312,6 @@ func init() {
 	}
 	timelimitFields := schema.TimeLimit{}.Fields()
 	_ = timelimitFields
-	// timelimitDescProcedure is the schema descriptor for procedure field.
-	timelimitDescProcedure := timelimitFields[0].Descriptor()
-	// timelimit.ProcedureValidator is a validator for the "procedure" field. It is called by the builders before save.
-	timelimit.ProcedureValidator = func() func(string) error {
-		validators := timelimitDescProcedure.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(procedure string) error {
-			for _, fn := range fns {
-				if err := fn(procedure); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// timelimitDescStep is the schema descriptor for step field.
-	timelimitDescStep := timelimitFields[1].Descriptor()
-	// timelimit.StepValidator is a validator for the "step" field. It is called by the builders before save.
-	timelimit.StepValidator = func() func(string) error {
-		validators := timelimitDescStep.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(step string) error {
-			for _, fn := range fns {
-				if err := fn(step); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
 	// timelimitDescWorkingDays is the schema descriptor for working_days field.
 	timelimitDescWorkingDays := timelimitFields[2].Descriptor()
 	// timelimit.WorkingDaysValidator is a validator for the "working_days" field. It is called by the builders before save.

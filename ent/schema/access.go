@@ -127,9 +127,9 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First decision date the rule applies to."),
 		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
 			Comment("First decision date it no longer applies to; empty while in force."),
-		field.String("sector").Optional().MaxLen(32).Comment("Sector it is limited to; empty for all. A sector's own regime in force on the decision date replaces the general ones for that sector's penalties (SAMR Order 45 for market supervision)."),
-		field.String("severity").MaxLen(16).Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own."),
-		field.Strings("penalty_categories").Optional().
+		field.Enum("sector").GoType(vocab.Sector("")).Optional().Annotations(entgql.Type("Sector")).Comment("Sector it is limited to; empty for all. A sector's own regime in force on the decision date replaces the general ones for that sector's penalties (SAMR Order 45 for market supervision)."),
+		field.Enum("severity").Values("MINOR", "GENERAL", "SERIOUS", "ANY").Comment("Severity it applies to: MINOR, GENERAL or SERIOUS; for list rules, the list type's severity or ANY. For a class rule (penalty categories or domains given), the severity the penalty takes, or ANY to keep its own."),
+		field.Strings("penalty_categories").Optional().Annotations(entgql.Type("[PenaltyCategory!]")).
 			Comment("Class rule: applies to penalties imposing any of these categories (e.g. REVOKE_LICENCE); a class rule that matches overrides the severity rules, the most severe when several match."),
 		field.Strings("domains").Optional().
 			Comment("Class rule: applies to penalties in these fields (e.g. FOOD_DRUG, WORK_SAFETY); with penaltyCategories, both must match."),
@@ -138,7 +138,7 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Other("fine_at_most", decimal.Decimal{}).SchemaType(decimalType).Optional().Nillable().
 			Comment("Class rule: a FINE counts as matching only up to this amount, in 10,000 CNY (较低数额罚款, the threshold the province sets).").
 			Annotations(entgql.Type("Decimal")),
-		field.Strings("procedures").Optional().
+		field.Strings("procedures").Optional().Annotations(entgql.Type("[AdministrativePenaltyProcedure!]")).
 			Comment("Class rule: applies to penalties decided under these procedures (SUMMARY 简易程序, ORDINARY 普通程序)."),
 		field.Bool("published").Default(true).
 			Comment("False: penalties the rule matches are not published at all (SAMR Order 45: warning-only and summary-procedure penalties); such a rule wins over every other of its regime."),

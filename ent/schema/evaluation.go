@@ -51,12 +51,17 @@ func (JointPunishmentMeasure) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(255).Comment("What the measure restricts (措施内容)."),
 		field.String("implementing_department").NotEmpty().MaxLen(255).Comment("Who implements it (实施单位)."),
 		field.Text("legal_basis").Validate(boundedText).NotEmpty().Comment("Legal basis (设定依据)."),
-		field.Strings("list_types").Comment("List types whose active entries trigger it."),
+		// Closed sets stored as JSON lists; the API types them (resolvers convert).
+		field.Strings("list_types").Comment("List types whose active entries trigger it.").
+			Annotations(entgql.Type("[ListEntryListType!]")),
 		field.Strings("extends_to_roles").Optional().
-			Comment("Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL)."),
-		field.Strings("purposes").Comment("Purposes it restricts: BIDDING, SUBSIDY, LICENSING, OFFICE_HOLDING, NOTIFY_AND_COMMIT, PROCUREMENT, HONOURS, FINANCING."),
+			Comment("Roles at a listed entity the measure reaches (e.g. LEGAL_REPRESENTATIVE, PRINCIPAL).").
+			Annotations(entgql.Type("[EntityRoleRole!]")),
+		field.Strings("purposes").Comment("Purposes it restricts.").
+			Annotations(entgql.Type("[Purpose!]")),
 		field.Strings("subject_kinds").Optional().
-			Comment("Kinds of subject it applies to: ENTITY, PERSON; empty for both. An office-holding ban is for persons only."),
+			Comment("Kinds of subject it applies to; empty for both. An office-holding ban is for persons only.").
+			Annotations(entgql.Type("[SubjectKind!]")),
 	}
 }
 

@@ -68,15 +68,22 @@ type RecordMixin struct {
 	// Ref is the name of the edge back to this record type on MarketEntity, NaturalPerson and
 	// Department (e.g. "penalties").
 	Ref string
+	// SeverityRequired marks the record types that always state a severity (penalties and
+	// list entries); the others have none or may leave it out.
+	SeverityRequired bool
 }
 
 // Fields of the RecordMixin.
-func (RecordMixin) Fields() []ent.Field {
+func (m RecordMixin) Fields() []ent.Field {
+	severity := field.Enum("severity").GoType(vocab.Severity(""))
+	if !m.SeverityRequired {
+		severity = severity.Optional().Nillable()
+	}
 	return []ent.Field{
 		field.Enum("sector").GoType(vocab.Sector("")).
 			Comment("Sector of the deciding department (所属领域); set from the department.").
 			Annotations(noInput, entgql.Type("Sector")),
-		field.Enum("severity").GoType(vocab.Severity("")).Optional().Nillable().
+		severity.
 			Comment("Severity of the dishonest conduct (失信严重程度): MINOR 轻微, GENERAL 一般, SERIOUS 严重.").
 			Annotations(entgql.Type("Severity")),
 		field.Enum("status").GoType(vocab.RecordStatus("")).Default(string(vocab.Published)).

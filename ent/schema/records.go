@@ -41,7 +41,7 @@ type AdministrativePenalty struct{ ent.Schema }
 
 // Mixin of the AdministrativePenalty.
 func (AdministrativePenalty) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "penalties"}}
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "penalties", SeverityRequired: true}}
 }
 
 // Fields of the AdministrativePenalty.
@@ -185,7 +185,7 @@ type ListEntry struct{ ent.Schema }
 
 // Mixin of the ListEntry.
 func (ListEntry) Mixin() []ent.Mixin {
-	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "list_entries"}}
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "list_entries", SeverityRequired: true}}
 }
 
 // Fields of the ListEntry.

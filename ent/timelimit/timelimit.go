@@ -3,6 +3,9 @@
 package timelimit
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -59,10 +62,6 @@ func ValidColumn(column string) bool {
 var (
 	Hooks  [1]ent.Hook
 	Policy ent.Policy
-	// ProcedureValidator is a validator for the "procedure" field. It is called by the builders before save.
-	ProcedureValidator func(string) error
-	// StepValidator is a validator for the "step" field. It is called by the builders before save.
-	StepValidator func(string) error
 	// WorkingDaysValidator is a validator for the "working_days" field. It is called by the builders before save.
 	WorkingDaysValidator func(int) error
 	// BasisValidator is a validator for the "basis" field. It is called by the builders before save.
@@ -70,6 +69,57 @@ var (
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 )
+
+// Procedure defines the type for the "procedure" enum field.
+type Procedure string
+
+// Procedure values.
+const (
+	ProcedureREPAIR    Procedure = "REPAIR"
+	ProcedureOBJECTION Procedure = "OBJECTION"
+)
+
+func (pr Procedure) String() string {
+	return string(pr)
+}
+
+// ProcedureValidator is a validator for the "procedure" field enum values. It is called by the builders before save.
+func ProcedureValidator(pr Procedure) error {
+	switch pr {
+	case ProcedureREPAIR, ProcedureOBJECTION:
+		return nil
+	default:
+		return fmt.Errorf("timelimit: invalid enum value for procedure field: %q", pr)
+	}
+}
+
+// Step defines the type for the "step" enum field.
+type Step string
+
+// Step values.
+const (
+	StepACCEPT         Step = "ACCEPT"
+	StepDECIDE         Step = "DECIDE"
+	StepSYNC           Step = "SYNC"
+	StepMARK           Step = "MARK"
+	StepPLATFORM_CHECK Step = "PLATFORM_CHECK"
+	StepFORWARD        Step = "FORWARD"
+	StepPROVIDER_CHECK Step = "PROVIDER_CHECK"
+)
+
+func (s Step) String() string {
+	return string(s)
+}
+
+// StepValidator is a validator for the "step" field enum values. It is called by the builders before save.
+func StepValidator(s Step) error {
+	switch s {
+	case StepACCEPT, StepDECIDE, StepSYNC, StepMARK, StepPLATFORM_CHECK, StepFORWARD, StepPROVIDER_CHECK:
+		return nil
+	default:
+		return fmt.Errorf("timelimit: invalid enum value for step field: %q", s)
+	}
+}
 
 // OrderOption defines the ordering options for the TimeLimit queries.
 type OrderOption func(*sql.Selector)
@@ -107,4 +157,40 @@ func ByBasis(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Procedure) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Procedure) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Procedure(str)
+	if err := ProcedureValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Procedure", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Step) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Step) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Step(str)
+	if err := StepValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Step", str)
+	}
+	return nil
 }

@@ -54,16 +54,6 @@ func IDLTE(id int) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldLTE(FieldID, id))
 }
 
-// Procedure applies equality check predicate on the "procedure" field. It's identical to ProcedureEQ.
-func Procedure(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldEQ(FieldProcedure, v))
-}
-
-// Step applies equality check predicate on the "step" field. It's identical to StepEQ.
-func Step(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldEQ(FieldStep, v))
-}
-
 // WorkingDays applies equality check predicate on the "working_days" field. It's identical to WorkingDaysEQ.
 func WorkingDays(v int) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldEQ(FieldWorkingDays, v))
@@ -85,133 +75,43 @@ func CreatedAt(v time.Time) predicate.TimeLimit {
 }
 
 // ProcedureEQ applies the EQ predicate on the "procedure" field.
-func ProcedureEQ(v string) predicate.TimeLimit {
+func ProcedureEQ(v Procedure) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldEQ(FieldProcedure, v))
 }
 
 // ProcedureNEQ applies the NEQ predicate on the "procedure" field.
-func ProcedureNEQ(v string) predicate.TimeLimit {
+func ProcedureNEQ(v Procedure) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldNEQ(FieldProcedure, v))
 }
 
 // ProcedureIn applies the In predicate on the "procedure" field.
-func ProcedureIn(vs ...string) predicate.TimeLimit {
+func ProcedureIn(vs ...Procedure) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldIn(FieldProcedure, vs...))
 }
 
 // ProcedureNotIn applies the NotIn predicate on the "procedure" field.
-func ProcedureNotIn(vs ...string) predicate.TimeLimit {
+func ProcedureNotIn(vs ...Procedure) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldNotIn(FieldProcedure, vs...))
 }
 
-// ProcedureGT applies the GT predicate on the "procedure" field.
-func ProcedureGT(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldGT(FieldProcedure, v))
-}
-
-// ProcedureGTE applies the GTE predicate on the "procedure" field.
-func ProcedureGTE(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldGTE(FieldProcedure, v))
-}
-
-// ProcedureLT applies the LT predicate on the "procedure" field.
-func ProcedureLT(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldLT(FieldProcedure, v))
-}
-
-// ProcedureLTE applies the LTE predicate on the "procedure" field.
-func ProcedureLTE(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldLTE(FieldProcedure, v))
-}
-
-// ProcedureContains applies the Contains predicate on the "procedure" field.
-func ProcedureContains(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldContains(FieldProcedure, v))
-}
-
-// ProcedureHasPrefix applies the HasPrefix predicate on the "procedure" field.
-func ProcedureHasPrefix(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldHasPrefix(FieldProcedure, v))
-}
-
-// ProcedureHasSuffix applies the HasSuffix predicate on the "procedure" field.
-func ProcedureHasSuffix(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldHasSuffix(FieldProcedure, v))
-}
-
-// ProcedureEqualFold applies the EqualFold predicate on the "procedure" field.
-func ProcedureEqualFold(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldEqualFold(FieldProcedure, v))
-}
-
-// ProcedureContainsFold applies the ContainsFold predicate on the "procedure" field.
-func ProcedureContainsFold(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldContainsFold(FieldProcedure, v))
-}
-
 // StepEQ applies the EQ predicate on the "step" field.
-func StepEQ(v string) predicate.TimeLimit {
+func StepEQ(v Step) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldEQ(FieldStep, v))
 }
 
 // StepNEQ applies the NEQ predicate on the "step" field.
-func StepNEQ(v string) predicate.TimeLimit {
+func StepNEQ(v Step) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldNEQ(FieldStep, v))
 }
 
 // StepIn applies the In predicate on the "step" field.
-func StepIn(vs ...string) predicate.TimeLimit {
+func StepIn(vs ...Step) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldIn(FieldStep, vs...))
 }
 
 // StepNotIn applies the NotIn predicate on the "step" field.
-func StepNotIn(vs ...string) predicate.TimeLimit {
+func StepNotIn(vs ...Step) predicate.TimeLimit {
 	return predicate.TimeLimit(sql.FieldNotIn(FieldStep, vs...))
-}
-
-// StepGT applies the GT predicate on the "step" field.
-func StepGT(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldGT(FieldStep, v))
-}
-
-// StepGTE applies the GTE predicate on the "step" field.
-func StepGTE(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldGTE(FieldStep, v))
-}
-
-// StepLT applies the LT predicate on the "step" field.
-func StepLT(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldLT(FieldStep, v))
-}
-
-// StepLTE applies the LTE predicate on the "step" field.
-func StepLTE(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldLTE(FieldStep, v))
-}
-
-// StepContains applies the Contains predicate on the "step" field.
-func StepContains(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldContains(FieldStep, v))
-}
-
-// StepHasPrefix applies the HasPrefix predicate on the "step" field.
-func StepHasPrefix(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldHasPrefix(FieldStep, v))
-}
-
-// StepHasSuffix applies the HasSuffix predicate on the "step" field.
-func StepHasSuffix(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldHasSuffix(FieldStep, v))
-}
-
-// StepEqualFold applies the EqualFold predicate on the "step" field.
-func StepEqualFold(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldEqualFold(FieldStep, v))
-}
-
-// StepContainsFold applies the ContainsFold predicate on the "step" field.
-func StepContainsFold(v string) predicate.TimeLimit {
-	return predicate.TimeLimit(sql.FieldContainsFold(FieldStep, v))
 }
 
 // WorkingDaysEQ applies the EQ predicate on the "working_days" field.

@@ -75,14 +75,14 @@ type Penalty struct {
 func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, string) {
 	own := false // whether the sector has its own regime in force
 	for _, r := range rules {
-		if r.ListType == "" && r.Sector != "" && r.Sector == p.Sector && inForce(r, p.Decided) {
+		if r.ListType == "" && r.Sector != "" && string(r.Sector) == p.Sector && inForce(r, p.Decided) {
 			own = true
 			break
 		}
 	}
 	var class, base *ent.PublicityRule
 	for _, r := range rules {
-		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && r.Sector != p.Sector || own && r.Sector == "" && r.Repairable {
+		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && string(r.Sector) != p.Sector || own && r.Sector == "" && r.Repairable {
 			continue
 		}
 		if isClass(r) {
@@ -91,7 +91,7 @@ func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, str
 			}
 			continue
 		}
-		if r.Severity == p.Severity && (base == nil || r.Sector != "" && base.Sector == "") {
+		if string(r.Severity) == p.Severity && (base == nil || r.Sector != "" && base.Sector == "") {
 			base = r
 		}
 	}
@@ -166,10 +166,10 @@ func fineFits(r *ent.PublicityRule, p Penalty, c vocab.PenaltyCategory) bool {
 
 // severityOf is the severity a class rule gives a penalty of severity own.
 func severityOf(r *ent.PublicityRule, own string) string {
-	if r.Severity == "" || r.Severity == "ANY" {
+	if r.Severity == publicityrule.SeverityANY {
 		return own
 	}
-	return r.Severity
+	return string(r.Severity)
 }
 
 var severityRank = map[string]int{string(vocab.Minor): 1, string(vocab.General): 2, string(vocab.Serious): 3}

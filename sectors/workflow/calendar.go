@@ -28,7 +28,7 @@ func Calendar(ctx context.Context, c *ent.Client) (workdays.Calendar, error) {
 
 // Limit is the time limit in working days of a procedure's step in force on day.
 func Limit(ctx context.Context, c *ent.Client, procedure, step string, day time.Time) (int, error) {
-	l, err := c.TimeLimit.Query().Where(timelimit.Procedure(procedure), timelimit.Step(step), timelimit.EffectiveFromLTE(day)).
+	l, err := c.TimeLimit.Query().Where(timelimit.ProcedureEQ(timelimit.Procedure(procedure)), timelimit.StepEQ(timelimit.Step(step)), timelimit.EffectiveFromLTE(day)).
 		Order(ent.Desc(timelimit.FieldEffectiveFrom)).First(authz.AsSystem(ctx))
 	if err != nil {
 		return 0, fmt.Errorf("time limit %s/%s: %w", procedure, step, err)

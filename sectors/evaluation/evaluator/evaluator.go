@@ -147,11 +147,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		return err
 	}
 	for _, l := range lists {
-		sev := vocab.General
-		if l.Severity != nil {
-			sev = *l.Severity
-		}
-		inputs[l.EntityID].Listings = append(inputs[l.EntityID].Listings, evaluation.Listing{ListType: string(l.ListType), Severity: sev})
+		inputs[l.EntityID].Listings = append(inputs[l.EntityID].Listings, evaluation.Listing{ListType: string(l.ListType), Severity: l.Severity})
 		lapse(l.EntityID, l.PlannedEndOn)
 	}
 	pens, err := c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
@@ -163,9 +159,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		return err
 	}
 	for _, p := range pens {
-		if p.Severity != nil {
-			inputs[p.EntityID].Penalties = append(inputs[p.EntityID].Penalties, evaluation.Penalty{Severity: *p.Severity})
-		}
+		inputs[p.EntityID].Penalties = append(inputs[p.EntityID].Penalties, evaluation.Penalty{Severity: p.Severity})
 		lapse(p.EntityID, p.PublicityDeadline)
 	}
 	results := make([]stored, 0, len(ids))
