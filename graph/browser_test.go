@@ -3,21 +3,28 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
-// The auditor's playground in a real browser: headless Chromium opens /, the auditor's token is
-// set as a header, a query runs, and the result shows persons with masked ID numbers. It runs
-// when CREDITGRAPH_BROWSER names a Chromium binary (.ci/run installs Debian's chromium and sets
-// it); the screenshot goes to CREDITGRAPH_SCREENSHOT, or the test's temporary directory.
+// The auditor's playground in a real browser (issue 14, point 2): headless Chromium opens /,
+// the opening example runs for the public without an error; a token typed into the Headers tab
+// makes the documentation explorer list the schema's types (the page fetches the schema again
+// when the token changes); a query shows persons with masked ID numbers; a subscription run
+// from the playground over graphql-ws delivers the event of a penalty recorded meanwhile; and
+// no request of the page fails (no 404 for the icon). It runs when CREDITGRAPH_BROWSER names a
+// Chromium binary (.ci/run installs Debian's chromium and a CJK font and sets it); the
+// screenshots go beside CREDITGRAPH_SCREENSHOT, or to the test's temporary directory.
 func TestAuditorPlaygroundInBrowser(t *testing.T) {
 	browser := os.Getenv("CREDITGRAPH_BROWSER")
 	if browser == "" {
@@ -32,47 +39,121 @@ func TestAuditorPlaygroundInBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 120*time.Second)
 	defer cancelTimeout()
 
-	headers, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + env.secrets["demo-auditor-all"]})
-	query := `{ naturalPersons(first: 3, orderBy: {field: NAME}) { totalCount edges { node { name idNumber } } } }`
+	var (
+		mu     sync.Mutex
+		failed []string
+	)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if r, ok := ev.(*network.EventResponseReceived); ok && r.Response.Status >= 400 {
+			mu.Lock()
+			failed = append(failed, fmt.Sprintf("%d %s", r.Response.Status, r.Response.URL))
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	step := func(what string, a chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if _, err := chromedp.Run(ctx, a); err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	eval := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js+"; true")); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	waitFor := func(what, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	const response = `(document.querySelector(".graphiql-response") || {innerText: ""}).innerText`
+	// The editors are CodeMirror instances: set one as typing would.
+	setEditor := func(what, sel, value string) {
+		t.Helper()
+		eval("setting "+what, `document.querySelector(`+jsString(sel)+`).CodeMirror.setValue(`+jsString(value)+`)`)
+	}
 	run := chromedp.CSS(".graphiql-execute-button")
+
 	step("open the playground", chromedp.Navigate(env.srv.URL+"/"))
 	step("wait for GraphiQL", chromedp.WaitVisible(run))
-	// What a user types into the Headers and query editors, set where GraphiQL keeps them.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`localStorage.setItem("graphiql:headers", `+jsString(string(headers))+`);
-		localStorage.setItem("graphiql:query", `+jsString(query)+`); true`)); err != nil {
-		t.Fatalf("setting the token: %v", err)
+	step("run the opening example", chromedp.Click(run))
+	waitFor("the opening example's result", response+`.includes("totalCount")`)
+	if r := text(".graphiql-response"); strings.Contains(r, `"errors"`) {
+		t.Errorf("the opening example fails for the public: %s", r)
 	}
-	step("reload", chromedp.Reload())
-	step("wait for GraphiQL", chromedp.WaitVisible(run))
+	screenshot(t, ctx, "welcome")
+
+	// A token typed into the Headers tab: the schema is fetched again with it.
+	headers, _ := json.Marshal(map[string]string{"Authorization": "Bearer " + env.secrets["demo-auditor-all"]})
+	setEditor("the token", ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror", string(headers))
+	step("open the documentation explorer", chromedp.Click(chromedp.CSS(`[aria-label="Show Documentation Explorer"]`)))
+	waitFor("the schema's types in the docs", `(document.querySelector(".graphiql-doc-explorer") || {innerText: ""}).innerText.includes("AdministrativePenalty")`)
+	docs := text(".graphiql-doc-explorer")
+	for _, want := range []string{"Query", "Mutation", "Subscription", "MarketEntity", "NaturalPerson", "CreditEvent"} {
+		if !strings.Contains(docs, want) {
+			t.Errorf("the documentation explorer does not list %s: %.300s", want, docs)
+		}
+	}
+	screenshot(t, ctx, "docs")
+
+	setEditor("the query", ".graphiql-query-editor .CodeMirror", `{ naturalPersons(first: 3, orderBy: {field: NAME}) { totalCount edges { node { name idNumber } } } }`)
 	step("run the query", chromedp.Click(run))
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(document.querySelector(".graphiql-response") || {innerText: ""}).innerText.includes("totalCount")`,
-		chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		t.Fatalf("waiting for the result: %v", err)
+	waitFor("the persons", response+`.includes("naturalPersons")`)
+	if result := text(".graphiql-response"); !strings.Contains(result, `"totalCount": 30`) || !strings.Contains(result, "**********") {
+		t.Errorf("the playground shows %q; want 30 persons with masked ID numbers", result)
 	}
-	result, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".graphiql-response")))
-	if err != nil {
-		t.Fatal(err)
+
+	// A subscription from the playground, and a penalty recorded meanwhile.
+	setEditor("the subscription", ".graphiql-query-editor .CodeMirror", `subscription { creditEvents(types: [RECORDED]) { type recordType summary } }`)
+	step("start the subscription", chromedp.Click(run))
+	delivered := false
+	for i := 0; i < 5 && !delivered; i++ {
+		time.Sleep(time.Second) // graphql-ws does not acknowledge a subscription: let it start
+		env.as("demo-market-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320000", fmt.Sprintf("BROWSER-%d", i)), nil)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](response+`.includes("RECORDED")`, chromedp.WithPollingTimeout(5*time.Second)))
+		delivered = err == nil
 	}
+	if !delivered {
+		t.Errorf("the playground's subscription delivered no event: %q", text(".graphiql-response"))
+	}
+	screenshot(t, ctx, "subscription")
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failed) > 0 {
+		t.Errorf("requests of the page failed: %v", failed)
+	}
+}
+
+// screenshot saves the page as name.png beside CREDITGRAPH_SCREENSHOT (or in the test's
+// temporary directory).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 is PNG
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(result, `"totalCount": 30`) || !strings.Contains(result, "**********") {
-		t.Errorf("the playground shows %q; want 30 persons with masked ID numbers", result)
+	dir := t.TempDir()
+	if p := os.Getenv("CREDITGRAPH_SCREENSHOT"); p != "" {
+		dir = filepath.Dir(p)
+		name = strings.TrimSuffix(filepath.Base(p), ".png") + "-" + name
 	}
-	path := os.Getenv("CREDITGRAPH_SCREENSHOT")
-	if path == "" {
-		path = filepath.Join(t.TempDir(), "playground.png")
-	}
+	path := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,7 @@ func New(cfg Config) http.Handler {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)
 		mux.Handle(playground.AssetPrefix, pg)
+		mux.Handle("GET /favicon.ico", pg)
 	}
 	mux.Handle("/metrics", authn(metricsHandler(reg)))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {

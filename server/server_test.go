@@ -28,9 +28,11 @@ func TestPlaygroundServesItsOwnAssets(t *testing.T) {
 		t.Fatalf("GET / = %d, %.200s", res.StatusCode, page)
 	}
 	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(string(page), -1)
-	if len(refs) < 4 {
-		t.Fatalf("the page references %d assets, want the 3 scripts and the stylesheet", len(refs))
+	if len(refs) < 6 {
+		t.Fatalf("the page references %d assets, want the 4 scripts, the stylesheet and the icon", len(refs))
 	}
+	// The conventional icon path too, which browsers and tools ask for.
+	refs = append(refs, []string{"", "/favicon.ico"})
 	for _, m := range refs {
 		ref := m[1]
 		if strings.Contains(ref, "://") || strings.HasPrefix(ref, "//") {
@@ -43,7 +45,7 @@ func TestPlaygroundServesItsOwnAssets(t *testing.T) {
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != http.StatusOK || len(body) < 1000 {
+		if res.StatusCode != http.StatusOK || len(body) < 200 {
 			t.Errorf("GET %s = %d, %d bytes", ref, res.StatusCode, len(body))
 		}
 	}
