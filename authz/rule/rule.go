@@ -60,15 +60,21 @@ func anyOf(ss []vocab.Sector) []any {
 // rows in publicity of the sectors it may read publicly (which rows are in publicity is the
 // Permissions' Publicity, handed over by sectors/publicity).
 func FilterRecords(t vocab.RecordType) privacy.QueryMutationRule {
+	return filter(nil, func(p *authz.Permissions) entql.P { return readable(p, t) })
+}
+
+// filter is a read rule: a query without a viewer is refused; the system, and viewers for
+// whom all is true, see every row; the others the rows where says.
+func filter(all Reader, where func(p *authz.Permissions) entql.P) privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
 		p := perms(ctx)
 		switch {
 		case p == nil:
 			return privacy.Denyf("no viewer")
-		case p.System:
+		case p.System || all != nil && all(p):
 			return privacy.Skip
 		}
-		f.Where(readable(p, t))
+		f.Where(where(p))
 		return privacy.Skip
 	})
 }
@@ -96,19 +102,11 @@ func readable(p *authz.Permissions, t vocab.RecordType) entql.P {
 // the viewers read allows, and only those whose record, reached by edge, they may read: what
 // is derived from a record says no more than the record.
 func FilterThrough(read Reader, edge string, t vocab.RecordType) privacy.QueryMutationRule {
-	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		p := perms(ctx)
-		switch {
-		case p == nil:
-			return privacy.Denyf("no viewer")
-		case p.System:
-			return privacy.Skip
-		case !read(p):
-			f.Where(nothing)
-			return privacy.Skip
+	return filter(nil, func(p *authz.Permissions) entql.P {
+		if !read(p) {
+			return nothing
 		}
-		f.Where(entql.HasEdgeWith(edge, readable(p, t)))
-		return privacy.Skip
+		return entql.HasEdgeWith(edge, readable(p, t))
 	})
 }
 
@@ -217,20 +215,11 @@ func inUnit(ctx context.Context, m recordMutation) error {
 // (the determining department, auditors in scope) and to the credit office; other departments
 // and the public see none.
 func FilterWorkflow() privacy.QueryMutationRule {
-	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		p := perms(ctx)
-		switch {
-		case p == nil:
-			return privacy.Denyf("no viewer")
-		case p.System || p.ManagePolicy:
-			return privacy.Skip
-		}
+	return filter(func(p *authz.Permissions) bool { return p.ManagePolicy }, func(p *authz.Permissions) entql.P {
 		if read := p.ReadSectors(); len(read) > 0 && p.RegistryRead {
-			f.Where(entql.HasEdgeWith("department", entql.FieldIn("sector", anyOf(read)...)))
-		} else {
-			f.Where(nothing)
+			return entql.HasEdgeWith("department", entql.FieldIn("sector", anyOf(read)...))
 		}
-		return privacy.Skip
+		return nothing
 	})
 }
 
@@ -251,17 +240,7 @@ var (
 
 // FilterRegistry shows a registry type to the viewers read allows, and hides it otherwise.
 func FilterRegistry(read Reader) privacy.QueryMutationRule {
-	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		p := perms(ctx)
-		switch {
-		case p == nil:
-			return privacy.Denyf("no viewer")
-		case p.System || read(p):
-			return privacy.Skip
-		}
-		f.Where(nothing)
-		return privacy.Skip
-	})
+	return filter(read, func(*authz.Permissions) entql.P { return nothing })
 }
 
 // Writer says which viewers may change a type.

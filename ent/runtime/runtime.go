@@ -910,7 +910,8 @@ func init() {
 			return nil
 		}
 	}()
-	department.Policy = privacy.NewPolicies(schema.Department{})
+	departmentMixin := schema.Department{}.Mixin()
+	department.Policy = privacy.NewPolicies(departmentMixin[0], schema.Department{})
 	department.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := department.Policy.EvalMutation(ctx, m); err != nil {
@@ -965,7 +966,8 @@ func init() {
 	departmentDescUscc := departmentFields[5].Descriptor()
 	// department.UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
 	department.UsccValidator = departmentDescUscc.Validators[0].(func(string) error)
-	division.Policy = privacy.NewPolicies(schema.Division{})
+	divisionMixin := schema.Division{}.Mixin()
+	division.Policy = privacy.NewPolicies(divisionMixin[0], schema.Division{})
 	division.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := division.Policy.EvalMutation(ctx, m); err != nil {
@@ -1026,7 +1028,8 @@ func init() {
 	entityrole.DefaultUpdatedAt = entityroleDescUpdatedAt.Default.(func() time.Time)
 	// entityrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	entityrole.UpdateDefaultUpdatedAt = entityroleDescUpdatedAt.UpdateDefault.(func() time.Time)
-	evaluationruleset.Policy = privacy.NewPolicies(schema.EvaluationRuleSet{})
+	evaluationrulesetMixin := schema.EvaluationRuleSet{}.Mixin()
+	evaluationruleset.Policy = privacy.NewPolicies(evaluationrulesetMixin[0], schema.EvaluationRuleSet{})
 	evaluationruleset.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := evaluationruleset.Policy.EvalMutation(ctx, m); err != nil {
@@ -1059,7 +1062,8 @@ func init() {
 	evaluationrulesetDescCreatedAt := evaluationrulesetFields[4].Descriptor()
 	// evaluationruleset.DefaultCreatedAt holds the default value on creation for the created_at field.
 	evaluationruleset.DefaultCreatedAt = evaluationrulesetDescCreatedAt.Default.(func() time.Time)
-	exemptionperiod.Policy = privacy.NewPolicies(schema.ExemptionPeriod{})
+	exemptionperiodMixin := schema.ExemptionPeriod{}.Mixin()
+	exemptionperiod.Policy = privacy.NewPolicies(exemptionperiodMixin[0], schema.ExemptionPeriod{})
 	exemptionperiod.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := exemptionperiod.Policy.EvalMutation(ctx, m); err != nil {
@@ -1242,7 +1246,8 @@ func init() {
 			return nil
 		}
 	}()
-	holiday.Policy = privacy.NewPolicies(schema.Holiday{})
+	holidayMixin := schema.Holiday{}.Mixin()
+	holiday.Policy = privacy.NewPolicies(holidayMixin[0], schema.Holiday{})
 	holiday.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := holiday.Policy.EvalMutation(ctx, m); err != nil {
@@ -1886,7 +1891,8 @@ func init() {
 	priornoticeDescOutcome := priornoticeFields[10].Descriptor()
 	// priornotice.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
 	priornotice.OutcomeValidator = priornoticeDescOutcome.Validators[0].(func(string) error)
-	publicityrule.Policy = privacy.NewPolicies(schema.PublicityRule{})
+	publicityruleMixin := schema.PublicityRule{}.Mixin()
+	publicityrule.Policy = privacy.NewPolicies(publicityruleMixin[0], schema.PublicityRule{})
 	publicityrule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := publicityrule.Policy.EvalMutation(ctx, m); err != nil {
@@ -2022,7 +2028,8 @@ func init() {
 	repairtransitionDescAt := repairtransitionFields[6].Descriptor()
 	// repairtransition.DefaultAt holds the default value on creation for the at field.
 	repairtransition.DefaultAt = repairtransitionDescAt.Default.(func() time.Time)
-	scalerule.Policy = privacy.NewPolicies(schema.ScaleRule{})
+	scaleruleMixin := schema.ScaleRule{}.Mixin()
+	scalerule.Policy = privacy.NewPolicies(scaleruleMixin[0], schema.ScaleRule{})
 	scalerule.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := scalerule.Policy.EvalMutation(ctx, m); err != nil {
@@ -2301,7 +2308,8 @@ func init() {
 			return nil
 		}
 	}()
-	timelimit.Policy = privacy.NewPolicies(schema.TimeLimit{})
+	timelimitMixin := schema.TimeLimit{}.Mixin()
+	timelimit.Policy = privacy.NewPolicies(timelimitMixin[0], schema.TimeLimit{})
 	timelimit.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			if err := timelimit.Policy.EvalMutation(ctx, m); err != nil {

@@ -154,12 +154,9 @@ func (PublicityRule) Fields() []ent.Field {
 	}
 }
 
-// Policy of the PublicityRule: reference data for all; changed by the policy managers.
-func (PublicityRule) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the PublicityRule.
-func (PublicityRule) Annotations() []schema.Annotation {
-	return listed("A publicity-period rule (公示期规则) with its effective dates.")
+// Mixin of the PublicityRule: its API annotations and its policy — reference data for all; changed by the policy managers.
+func (PublicityRule) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: listed("A publicity-period rule (公示期规则) with its effective dates.")}}
 }
 
 // ScaleRule is one dated version of a scale's thresholds that law sets (domain.md §3, §5):
@@ -188,12 +185,9 @@ func (ScaleRule) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("scale", "effective_from").Unique()}
 }
 
-// Policy of the ScaleRule: reference data for all; changed by the policy managers.
-func (ScaleRule) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the ScaleRule.
-func (ScaleRule) Annotations() []schema.Annotation {
-	return listed("A dated version of a sector scale's thresholds (评价标准) set by law.")
+// Mixin of the ScaleRule: its API annotations and its policy — reference data for all; changed by the policy managers.
+func (ScaleRule) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: listed("A dated version of a sector scale's thresholds (评价标准) set by law.")}}
 }
 
 // systemOnly hides a type from every caller and lets only internal jobs change it.

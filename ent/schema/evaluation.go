@@ -32,12 +32,9 @@ func (EvaluationRuleSet) Fields() []ent.Field {
 	}
 }
 
-// Policy of the EvaluationRuleSet: readable by all, changed by the policy managers.
-func (EvaluationRuleSet) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the EvaluationRuleSet.
-func (EvaluationRuleSet) Annotations() []schema.Annotation {
-	return listed("A version of the composite-evaluation method (公共信用综合评价规则) with its effective dates.")
+// Mixin of the EvaluationRuleSet: its API annotations and its policy — readable by all, changed by the policy managers.
+func (EvaluationRuleSet) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: listed("A version of the composite-evaluation method (公共信用综合评价规则) with its effective dates.")}}
 }
 
 // JointPunishmentMeasure is an entry of the joint-punishment catalogue (联合惩戒措施, domain.md §8):

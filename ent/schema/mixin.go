@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
+	"github.com/creditgraph/creditgraph/authz/rule"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -135,6 +136,21 @@ func (RecordMixin) Indexes() []ent.Index {
 		index.Fields("department_id"),
 	}
 }
+
+// reference is what a reference or registry type declares besides its fields and edges: its
+// API annotations, who reads it and who writes it.
+type reference struct {
+	mixin.Schema
+	read        rule.Reader
+	write       rule.Writer
+	annotations []schema.Annotation
+}
+
+// Policy of a reference type.
+func (m reference) Policy() ent.Policy { return registryPolicy(m.read, m.write) }
+
+// Annotations of a reference type.
+func (m reference) Annotations() []schema.Annotation { return m.annotations }
 
 // listed are the annotations of a type with a top-level Relay connection and its description.
 func listed(doc string) []schema.Annotation {

@@ -59,12 +59,9 @@ func (Division) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("city_code")}
 }
 
-// Policy of the Division.
-func (Division) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.SystemOnly) }
-
-// Annotations of the Division.
-func (Division) Annotations() []schema.Annotation {
-	return listed("A GB/T 2260 administrative division code of Jiangsu (行政区划).")
+// Mixin of the Division: its API annotations and its policy — reference data for all.
+func (Division) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.SystemOnly, annotations: listed("A GB/T 2260 administrative division code of Jiangsu (行政区划).")}}
 }
 
 // Department is a government department that supervises one sector at one level (省/市/县):
@@ -106,12 +103,9 @@ func (Department) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("sector", "division_code")}
 }
 
-// Policy of the Department.
-func (Department) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.DepartmentWriter) }
-
-// Annotations of the Department.
-func (Department) Annotations() []schema.Annotation {
-	return editable("A department supervising one sector at one administrative level (认定单位 / 监管部门).", entgql.MutationCreate(), entgql.MutationUpdate())
+// Mixin of the Department: its API annotations and its policy — reference data for all.
+func (Department) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.DepartmentWriter, annotations: editable("A department supervising one sector at one administrative level (认定单位 / 监管部门).", entgql.MutationCreate(), entgql.MutationUpdate())}}
 }
 
 // recordEdges are the edges from a subject or department to every record type.

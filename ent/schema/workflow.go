@@ -85,12 +85,9 @@ func (Holiday) Fields() []ent.Field {
 	}
 }
 
-// Policy of the Holiday: reference data; the credit office maintains it.
-func (Holiday) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the Holiday.
-func (Holiday) Annotations() []schema.Annotation {
-	return listed("A holiday or make-up working day of the official calendar.")
+// Mixin of the Holiday: its API annotations and its policy — reference data; the credit office maintains it.
+func (Holiday) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: listed("A holiday or make-up working day of the official calendar.")}}
 }
 
 // TimeLimit is a procedural time limit in working days (办理时限), with its dates: how long a
@@ -110,12 +107,9 @@ func (TimeLimit) Fields() []ent.Field {
 	}
 }
 
-// Policy of the TimeLimit: reference data; the credit office maintains it.
-func (TimeLimit) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the TimeLimit.
-func (TimeLimit) Annotations() []schema.Annotation {
-	return listed("A procedural time limit in working days (办理时限).")
+// Mixin of the TimeLimit: its API annotations and its policy — reference data; the credit office maintains it.
+func (TimeLimit) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: listed("A procedural time limit in working days (办理时限).")}}
 }
 
 // RepairApplication is an application for credit repair (信用修复申请, domain.md §5) of one
@@ -292,12 +286,9 @@ func (ExemptionPeriod) Fields() []ent.Field {
 	}
 }
 
-// Policy of the ExemptionPeriod: reference data; the credit office declares periods.
-func (ExemptionPeriod) Policy() ent.Policy { return registryPolicy(rule.Everyone, rule.PolicyWriter) }
-
-// Annotations of the ExemptionPeriod.
-func (ExemptionPeriod) Annotations() []schema.Annotation {
-	return editable("A declared exemption period (e.g. the epidemic exemption of SMEs).", entgql.MutationCreate())
+// Mixin of the ExemptionPeriod: its API annotations and its policy — reference data; the credit office declares periods.
+func (ExemptionPeriod) Mixin() []ent.Mixin {
+	return []ent.Mixin{reference{read: rule.Everyone, write: rule.PolicyWriter, annotations: editable("A declared exemption period (e.g. the epidemic exemption of SMEs).", entgql.MutationCreate())}}
 }
 
 // workflowPolicy governs workflow documents tied to a department: the departments that read

@@ -68,22 +68,33 @@ type record struct {
 	sector       vocab.Sector
 	departmentID int
 	underObj     bool
+	owner        authz.Owner // who decided it: its sector and department
 }
 
+// load reads the record objected to, locked, with its owner.
 func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
+	rec, err := lockRecord(ctx, c, penaltyID, listEntryID)
+	if err != nil {
+		return record{}, err
+	}
+	rec.owner, err = refdata.Owner(ctx, c, rec.departmentID)
+	return rec, err
+}
+
+func lockRecord(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (record, error) {
 	switch {
 	case penaltyID != 0 && listEntryID == 0:
 		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(penaltyID), predicate.AdministrativePenalty(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
-		return record{p.Sector, p.DepartmentID, p.UnderObjection}, nil
+		return record{sector: p.Sector, departmentID: p.DepartmentID, underObj: p.UnderObjection}, nil
 	case listEntryID != 0 && penaltyID == 0:
 		l, err := c.ListEntry.Query().Where(listentry.ID(listEntryID), predicate.ListEntry(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
-		return record{l.Sector, l.DepartmentID, l.UnderObjection}, nil
+		return record{sector: l.Sector, departmentID: l.DepartmentID, underObj: l.UnderObjection}, nil
 	}
 	return record{}, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
 }
@@ -131,11 +142,7 @@ func File(ctx context.Context, c *ent.Client, env workflow.Env, f Filing) (*ent.
 		return nil, err
 	}
 	v := actor(ctx)
-	owner, err := refdata.Owner(ctx, c, rec.departmentID)
-	if err != nil {
-		return nil, err
-	}
-	if !authz.May(v, authz.Filer, owner) {
+	if !authz.May(v, authz.Filer, rec.owner) {
 		return nil, fmt.Errorf("%w: objections are filed through the credit office or the record's sector", derrors.Forbidden)
 	}
 	if rec.underObj {
@@ -187,11 +194,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 		return nil, err
 	}
 	v := actor(ctx)
-	owner, err := refdata.Owner(ctx, c, rec.departmentID)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := Transitions.Step("an objection", o.State, to, v, owner, reason); err != nil {
+	if _, err := Transitions.Step("an objection", o.State, to, v, rec.owner, reason); err != nil {
 		return nil, err
 	}
 	upd := c.Objection.UpdateOneID(id).SetState(to).SetDecisionReason(reason).
