@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
 // EntityCounts is the resolver for the entityCounts field.
-func (r *queryResolver) EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) ([]*GroupCount, error) {
-	return entityCounts(ctx, r.client, groupBy, where)
+func (r *queryResolver) EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) ([]*GroupCount, error) {
+	return entityCounts(ctx, r.client, groupBy, where, scheme, r.clock.Today())
 }
 
 // RecordCounts is the resolver for the recordCounts field.

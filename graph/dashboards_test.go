@@ -12,11 +12,22 @@ import (
 // The dashboards' counts are what each caller could count itself (the oracle): for every demo
 // role, entityCounts grouped by city × tier, county, kind × status and grade equals grouping
 // marketEntities as that role reads them, and recordCounts of penalties and list entries by
-// sector × status × month (and severity) equals grouping the records the role may read — so a
-// count shows nothing the lists hide, on both engines.
+// sector × status × month (and severity) equals grouping the records the role may read, and
+// entities by city × the grade of their rating in force equals grouping the ratings the role
+// may read — so a count shows nothing the lists hide, on both engines.
 func TestDashboardCountsAreWhatTheCallerCanRead(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 120)
+		// A rating no longer in force: it must count under no grade.
+		var first struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.as("demo-credit-office").mustData(`{ marketEntities(first: 1, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &first)
+		env.as("demo-environment-clerk").mustData(`mutation($d: ID!, $e: ID!) { createSectorRating(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "dash", sourceRecordID: "DASH-OLD", scheme: ENV_CREDIT_JS, grade: "BLACK", period: "2024", validFrom: "2024-01-01", validUntil: "2024-12-31"}) { id } }`,
+			map[string]any{"d": env.departmentID("environment-320500"), "e": first.MarketEntities.Edges[0].Node.ID}, nil)
 		for _, who := range []string{"", "demo-market-clerk", "demo-labour-clerk", "demo-auditor-market", "demo-credit-office"} {
 			as := env.as(who)
 			var ents struct {
@@ -47,6 +58,46 @@ func TestDashboardCountsAreWhatTheCallerCanRead(t *testing.T) {
 					t.Errorf("%q entityCounts by %v:\n got %s\nwant %s", who, dims, got, want)
 				}
 			}
+			// By the grade of the rating in force today, through the ratings the role may read.
+			for _, scheme := range []string{"ENV_CREDIT_JS", "LABOUR_INTEGRITY"} {
+				var rs struct {
+					SectorRatings struct {
+						TotalCount int
+						Edges      []struct {
+							Node struct {
+								Grade, ValidFrom string
+								ValidUntil       *string
+								Entity           *struct{ ID, CityCode string }
+							}
+						}
+					}
+				}
+				as.mustData(`query($s: SectorRatingScheme!) { sectorRatings(first: 1000, where: {scheme: $s, status: PUBLISHED}) { totalCount edges { node { grade validFrom validUntil entity { id cityCode } } } } }`,
+					map[string]any{"s": scheme}, &rs)
+				if rs.SectorRatings.TotalCount > 1000 {
+					t.Fatalf("%d ratings: the oracle reads one page", rs.SectorRatings.TotalCount)
+				}
+				today := todayMinus(0)
+				seen := map[string]bool{}
+				var rows []map[string]any
+				for _, e := range rs.SectorRatings.Edges {
+					n := e.Node
+					if n.Entity == nil || n.ValidFrom > today || n.ValidUntil != nil && *n.ValidUntil < today {
+						continue
+					}
+					if key := n.Entity.ID + "|" + n.Grade; !seen[key] {
+						seen[key] = true
+						rows = append(rows, map[string]any{"grade": n.Grade, "cityCode": n.Entity.CityCode})
+					}
+				}
+				got := counts(t, as, fmt.Sprintf(`{ c: entityCounts(groupBy: [CITY, SECTOR_GRADE], scheme: %s) { keys count } }`, scheme))
+				if want := oracle(rows, []string{"cityCode", "grade"}, nil); got != want {
+					t.Errorf("%q entityCounts by city × %s grade:\n got %s\nwant %s", who, scheme, got, want)
+				}
+				if who == "demo-credit-office" && len(rows) == 0 {
+					t.Errorf("no %s rating in force in the demo data: the test proves nothing", scheme)
+				}
+			}
 			// Filtered like the list: one city's D-tier entities.
 			var sz struct{ MarketEntities struct{ TotalCount int } }
 			as.mustData(`{ marketEntities(where: {cityCode: "320500", riskTier: D}) { totalCount } }`, nil, &sz)
@@ -74,6 +125,8 @@ func TestDashboardCountsAreWhatTheCallerCanRead(t *testing.T) {
 			}
 		}
 		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [CITY, CITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
+		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [SECTOR_GRADE]) { count } }`, nil, "BAD_USER_INPUT", "scheme")
+		env.as("demo-market-clerk").wantError(`{ entityCounts(groupBy: [CITY], scheme: ENV_CREDIT_JS) { count } }`, nil, "BAD_USER_INPUT", "scheme")
 		env.as("demo-market-clerk").wantError(`{ recordCounts(type: LICENCE, groupBy: [SEVERITY]) { count } }`, nil, "BAD_USER_INPUT", "groupBy")
 		env.as("demo-market-clerk").wantError(`{ recordCounts(type: PENALTY, groupBy: [MONTH], from: "2026-02-01", to: "2026-01-01") { count } }`, nil, "BAD_USER_INPUT", "to")
 	})

@@ -66,6 +66,26 @@ func (s *subscriber) read() map[string]any {
 	}
 }
 
+// drain returns the messages other than pings that arrive until none has for quiet; the
+// connection is spent afterwards.
+func (s *subscriber) drain(quiet time.Duration) []map[string]any {
+	var out []map[string]any
+	for {
+		_ = s.conn.SetReadDeadline(time.Now().Add(quiet))
+		_, raw, err := s.conn.ReadMessage()
+		if err != nil {
+			return out
+		}
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		if m["type"] == "ping" || m["type"] == "ka" {
+			s.send(map[string]any{"type": "pong"})
+			continue
+		}
+		out = append(out, m)
+	}
+}
+
 // event returns the next event's type, sector and summary.
 func (s *subscriber) event() (string, string, string) {
 	s.t.Helper()
@@ -219,6 +239,91 @@ func TestEveryRecordKindEmitsAnEvent(t *testing.T) {
 			}
 			if ev["type"] == "LISTED" && ev["sector"] == "LABOUR" {
 				break
+			}
+		}
+	})
+}
+
+// Every subscriber receives exactly the events of the records it may read (the oracle: node(id)
+// as that subscriber afterwards), for each kind of record, for the public, departments of
+// other sectors, a bureau's clerk, a scoped auditor and the credit office.
+func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		const q = `subscription { creditEvents { type recordType recordID } }`
+		who := []string{"", "demo-labour-clerk", "demo-environment-supervisor", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office"}
+		subs := map[string]*subscriber{}
+		for _, w := range who {
+			subs[w] = subscribeAs(t, env, w, q)
+		}
+		for deadline := time.Now().Add(10 * time.Second); env.db.Events.Subscribers() < len(who); {
+			if time.Now().After(deadline) {
+				t.Fatal("the subscriptions did not start")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		clerk := env.as("demo-market-clerk")
+		p := penaltyInput(env, "market-320500", "EVS-1")
+		vars := map[string]any{"d": env.departmentID("market-320500"), "e": p["in"].(map[string]any)["entityID"]}
+		var written []string
+		create := func(q string, vars map[string]any) {
+			t.Helper()
+			var out map[string]struct{ ID string }
+			clerk.mustData(q, vars, &out)
+			for _, r := range out {
+				written = append(written, r.ID)
+			}
+		}
+		create(createPenaltyQ, p)
+		create(`mutation($d: ID!, $e: ID!) { r: createAdministrativeLicense(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
+			sourceRecordID: "EVS-L", decisionDocName: "许可决定书", decisionNo: "EVS-L", licenseCategory: ORDINARY, certificateName: "食品经营许可证",
+			licenseNo: "JY-EVS", content: "预包装食品销售", decisionDate: "2026-05-01", validFrom: "2026-05-01", validTo: "2031-04-30",
+			authorityName: "苏州市市场监督管理局", authorityUscc: "11320500014000000T"}) { id } }`, vars)
+		create(`mutation($d: ID!, $e: ID!) { r: createSectorRating(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
+			sourceRecordID: "EVS-R", scheme: MARKET_RISK_CLASS, grade: "C", period: "2026-11", validFrom: "2026-11-01"}) { id } }`, vars)
+		create(`mutation($d: ID!, $e: ID!) { r: createSpotCheck(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
+			sourceRecordID: "EVS-S", taskID: "SSLM-EVS", checkItems: "经营场所", inspectedOn: "2026-11-02", result: NO_PROBLEM}) { id } }`, vars)
+		create(`mutation($d: ID!, $e: ID!) { r: createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
+			sourceRecordID: "EVS-C", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺", signedOn: "2026-11-03", relatedMatter: "许可"}) { id } }`, vars)
+		create(`mutation($d: ID!, $e: ID!) { r: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
+			sourceRecordID: "EVS-LE", severity: GENERAL, listType: MS_ABNORMAL_OPERATION, listedOn: "2026-11-04", reason: "r",
+			basis: "b", decisionNo: "EVS-LE"}) { id } }`, vars)
+
+		quiet := 3 * time.Second // the first stream waits for the events to arrive; the others have them by then
+		for _, w := range who {
+			// The oracle first: what node(id) shows this subscriber.
+			readable := map[string]bool{}
+			for _, id := range written {
+				var out struct{ Node *struct{ ID string } }
+				env.as(w).mustData(`query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id}, &out)
+				readable[id] = out.Node != nil
+			}
+			got := map[string]bool{}
+			ms := subs[w].drain(quiet)
+			quiet = 300 * time.Millisecond
+			for _, m := range ms {
+				if m["type"] != "next" {
+					t.Fatalf("%q: want an event, got %v", w, m)
+				}
+				ev := m["payload"].(map[string]any)["data"].(map[string]any)["creditEvents"].(map[string]any)
+				if id, _ := ev["recordID"].(string); ev["type"] != "TIER_CHANGED" {
+					got[id] = true
+				}
+			}
+			n := 0
+			for _, id := range written {
+				if got[id] != readable[id] {
+					t.Errorf("%q: event for record %s received %v, but may read it: %v", w, id, got[id], readable[id])
+				}
+				if readable[id] {
+					n++
+				}
+			}
+			if w == "demo-credit-office" && n != len(written) {
+				t.Errorf("the credit office reads %d of the %d records written", n, len(written))
+			}
+			if w == "" && n == len(written) {
+				t.Errorf("the public may read all %d records, commitments and spot checks included: the oracle proves nothing", len(written))
 			}
 		}
 	})

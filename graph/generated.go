@@ -915,7 +915,7 @@ type ComplexityRoot struct {
 		Departments                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
 		EiaStatus                  func(childComplexity int, entityID *int, personID *int) int
-		EntityCounts               func(childComplexity int, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) int
+		EntityCounts               func(childComplexity int, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) int
 		EntityRoles                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.EntityRoleOrder, where *ent.EntityRoleWhereInput) int
 		EvaluationRuleSets         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.EvaluationRuleSetWhereInput) int
 		ExemptionPeriods           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) int
@@ -1297,7 +1297,7 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*authz.Viewer, error)
 	PersonByIDNumber(ctx context.Context, idType vocab.IDType, idNumber string, purpose *string) (*ent.NaturalPerson, error)
 	PolicyRules(ctx context.Context) ([]*PolicyRule, error)
-	EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput) ([]*GroupCount, error)
+	EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) ([]*GroupCount, error)
 	RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
@@ -5416,7 +5416,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.EntityCounts(childComplexity, args["groupBy"].([]EntityDimension), args["where"].(*ent.MarketEntityWhereInput)), true
+		return e.ComplexityRoot.Query.EntityCounts(childComplexity, args["groupBy"].([]EntityDimension), args["where"].(*ent.MarketEntityWhereInput), args["scheme"].(*sectorrating.Scheme)), true
 	case "Query.entityRoles":
 		if e.ComplexityRoot.Query.EntityRoles == nil {
 			break
@@ -11286,6 +11286,14 @@ func (ec *executionContext) field_Query_entityCounts_args(ctx context.Context, r
 		return nil, err
 	}
 	args["where"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "scheme",
+		func(ctx context.Context, v any) (*sectorrating.Scheme, error) {
+			return ec.unmarshalOSectorRatingScheme2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋsectorratingᚐScheme(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scheme"] = arg2
 	return args, nil
 }
 
@@ -30939,7 +30947,7 @@ func (ec *executionContext) _Query_entityCounts(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().EntityCounts(ctx, fc.Args["groupBy"].([]EntityDimension), fc.Args["where"].(*ent.MarketEntityWhereInput))
+			return ec.Resolvers.Query().EntityCounts(ctx, fc.Args["groupBy"].([]EntityDimension), fc.Args["where"].(*ent.MarketEntityWhereInput), fc.Args["scheme"].(*sectorrating.Scheme))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*GroupCount) graphql.Marshaler {

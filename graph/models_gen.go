@@ -246,6 +246,8 @@ const (
 	EntityDimensionKind EntityDimension = "KIND"
 	// Registration status.
 	EntityDimensionStatus EntityDimension = "STATUS"
+	// Grade of the entity's rating in force today on the scheme given as scheme (e.g. ENV_CREDIT_JS: GREEN … BLACK). Only entities with such a rating the caller may read are counted; one with two ratings in force counts under each grade.
+	EntityDimensionSectorGrade EntityDimension = "SECTOR_GRADE"
 )
 
 var AllEntityDimension = []EntityDimension{
@@ -255,11 +257,12 @@ var AllEntityDimension = []EntityDimension{
 	EntityDimensionGrade,
 	EntityDimensionKind,
 	EntityDimensionStatus,
+	EntityDimensionSectorGrade,
 }
 
 func (e EntityDimension) IsValid() bool {
 	switch e {
-	case EntityDimensionCity, EntityDimensionCounty, EntityDimensionTier, EntityDimensionGrade, EntityDimensionKind, EntityDimensionStatus:
+	case EntityDimensionCity, EntityDimensionCounty, EntityDimensionTier, EntityDimensionGrade, EntityDimensionKind, EntityDimensionStatus, EntityDimensionSectorGrade:
 		return true
 	}
 	return false
