@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -65,7 +66,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AroundFields(hidePersonIDs)
 	srv.Use(ss) // first: a socket's token and rate limit are checked before anything else
 	srv.Use(costGate{limits})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// Parsed and validated documents by their text: a frontend sends the same few queries again
+	// and again, and parsing and validating them was a tenth of a request's CPU.
+	srv.SetQueryCache(bounded[*ast.QueryDocument]{lru.New[*ast.QueryDocument](1000)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: bounded[string]{lru.New[string](1000)}})
 	srv.Use(introspectionGate{public: cfg.PublicIntrospection})
 	for _, ext := range cfg.Extensions {
 		srv.Use(ext)
@@ -84,6 +88,22 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": derrors.CodeInternal}}
 	})
 	return ss.wrap(srv)
+}
+
+// maxCachedQuery is the longest query text the caches keep: real documents are a few
+// kilobytes, and a cache of 1,000 entries must not pin gigabytes for a caller who sends
+// megabyte-sized queries.
+const maxCachedQuery = 32 << 10
+
+// bounded is a cache that keeps only query texts up to maxCachedQuery: the key of the document
+// cache, the value of the persisted-query cache (whose key is the text's hash).
+type bounded[T any] struct{ *lru.LRU[T] }
+
+func (c bounded[T]) Add(ctx context.Context, key string, v T) {
+	if text, ok := any(v).(string); ok && len(text) > maxCachedQuery || len(key) > maxCachedQuery {
+		return
+	}
+	c.LRU.Add(ctx, key, v)
 }
 
 // transactioner is entgql.Transactioner made safe for requests that fail before an operation
