@@ -50,7 +50,9 @@ type BulkOptions struct {
 	AsOf time.Time
 	// Batch is the number of entities per transaction.
 	Batch int
-	// Writers is the number of transactions written at once (2 by default).
+	// Writers is the number of transactions written at once (2 by default; always 1 on SQLite,
+	// which has one writer: a second transaction would only wait for the lock, and under load
+	// past its busy timeout).
 	Writers int
 	// Cipher seals ID numbers, as the person hook does.
 	Cipher *pii.Cipher
@@ -89,6 +91,9 @@ func Bulk(ctx context.Context, db *storage.DB, o BulkOptions) (BulkStats, error)
 	}
 	if o.Writers <= 0 {
 		o.Writers = 2
+	}
+	if db.Target.Dialect == dialect.SQLite {
+		o.Writers = 1
 	}
 	if o.Cipher == nil {
 		return BulkStats{}, errors.New("bulk load: no personal-data key (CREDITGRAPH_DATA_KEY)")
