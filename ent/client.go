@@ -25,6 +25,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -75,6 +77,10 @@ type Client struct {
 	Division *DivisionClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
+	// EntityTally is the client for interacting with the EntityTally builders.
+	EntityTally *EntityTallyClient
+	// EntityTallyDelta is the client for interacting with the EntityTallyDelta builders.
+	EntityTallyDelta *EntityTallyDeltaClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
 	// ExemptionPeriod is the client for interacting with the ExemptionPeriod builders.
@@ -138,6 +144,8 @@ func (c *Client) init() {
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
 	c.EntityRole = NewEntityRoleClient(c.config)
+	c.EntityTally = NewEntityTallyClient(c.config)
+	c.EntityTallyDelta = NewEntityTallyDeltaClient(c.config)
 	c.EvaluationRuleSet = NewEvaluationRuleSetClient(c.config)
 	c.ExemptionPeriod = NewExemptionPeriodClient(c.config)
 	c.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(c.config)
@@ -261,6 +269,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
+		EntityTally:               NewEntityTallyClient(cfg),
+		EntityTallyDelta:          NewEntityTallyDeltaClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
 		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
@@ -311,6 +321,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
 		EntityRole:                NewEntityRoleClient(cfg),
+		EntityTally:               NewEntityTallyClient(cfg),
+		EntityTallyDelta:          NewEntityTallyDeltaClient(cfg),
 		EvaluationRuleSet:         NewEvaluationRuleSetClient(cfg),
 		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
@@ -363,8 +375,8 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
-		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
+		c.EntityRole, c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet,
+		c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
@@ -380,8 +392,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
 		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EvaluationRuleSet, c.ExemptionPeriod,
-		c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
+		c.EntityRole, c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet,
+		c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
 		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
 		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
 		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
@@ -414,6 +426,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Division.mutate(ctx, m)
 	case *EntityRoleMutation:
 		return c.EntityRole.mutate(ctx, m)
+	case *EntityTallyMutation:
+		return c.EntityTally.mutate(ctx, m)
+	case *EntityTallyDeltaMutation:
+		return c.EntityTallyDelta.mutate(ctx, m)
 	case *EvaluationRuleSetMutation:
 		return c.EvaluationRuleSet.mutate(ctx, m)
 	case *ExemptionPeriodMutation:
@@ -2262,6 +2278,274 @@ func (c *EntityRoleClient) mutate(ctx context.Context, m *EntityRoleMutation) (V
 		return (&EntityRoleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EntityRole mutation op: %q", m.Op())
+	}
+}
+
+// EntityTallyClient is a client for the EntityTally schema.
+type EntityTallyClient struct {
+	config
+}
+
+// NewEntityTallyClient returns a client for the EntityTally from the given config.
+func NewEntityTallyClient(c config) *EntityTallyClient {
+	return &EntityTallyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `entitytally.Hooks(f(g(h())))`.
+func (c *EntityTallyClient) Use(hooks ...Hook) {
+	c.hooks.EntityTally = append(c.hooks.EntityTally, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `entitytally.Intercept(f(g(h())))`.
+func (c *EntityTallyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EntityTally = append(c.inters.EntityTally, interceptors...)
+}
+
+// Create returns a builder for creating a EntityTally entity.
+func (c *EntityTallyClient) Create() *EntityTallyCreate {
+	mutation := newEntityTallyMutation(c.config, OpCreate)
+	return &EntityTallyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EntityTally entities.
+func (c *EntityTallyClient) CreateBulk(builders ...*EntityTallyCreate) *EntityTallyCreateBulk {
+	return &EntityTallyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EntityTallyClient) MapCreateBulk(slice any, setFunc func(*EntityTallyCreate, int)) *EntityTallyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EntityTallyCreateBulk{err: fmt.Errorf("calling to EntityTallyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EntityTallyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EntityTallyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EntityTally.
+func (c *EntityTallyClient) Update() *EntityTallyUpdate {
+	mutation := newEntityTallyMutation(c.config, OpUpdate)
+	return &EntityTallyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EntityTallyClient) UpdateOne(_m *EntityTally) *EntityTallyUpdateOne {
+	mutation := newEntityTallyMutation(c.config, OpUpdateOne, withEntityTally(_m))
+	return &EntityTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EntityTallyClient) UpdateOneID(id int) *EntityTallyUpdateOne {
+	mutation := newEntityTallyMutation(c.config, OpUpdateOne, withEntityTallyID(id))
+	return &EntityTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EntityTally.
+func (c *EntityTallyClient) Delete() *EntityTallyDelete {
+	mutation := newEntityTallyMutation(c.config, OpDelete)
+	return &EntityTallyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EntityTallyClient) DeleteOne(_m *EntityTally) *EntityTallyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EntityTallyClient) DeleteOneID(id int) *EntityTallyDeleteOne {
+	builder := c.Delete().Where(entitytally.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EntityTallyDeleteOne{builder}
+}
+
+// Query returns a query builder for EntityTally.
+func (c *EntityTallyClient) Query() *EntityTallyQuery {
+	return &EntityTallyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEntityTally},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EntityTally entity by its id.
+func (c *EntityTallyClient) Get(ctx context.Context, id int) (*EntityTally, error) {
+	return c.Query().Where(entitytally.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EntityTallyClient) GetX(ctx context.Context, id int) *EntityTally {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EntityTallyClient) Hooks() []Hook {
+	hooks := c.hooks.EntityTally
+	return append(hooks[:len(hooks):len(hooks)], entitytally.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EntityTallyClient) Interceptors() []Interceptor {
+	return c.inters.EntityTally
+}
+
+func (c *EntityTallyClient) mutate(ctx context.Context, m *EntityTallyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EntityTallyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EntityTallyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EntityTallyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EntityTallyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EntityTally mutation op: %q", m.Op())
+	}
+}
+
+// EntityTallyDeltaClient is a client for the EntityTallyDelta schema.
+type EntityTallyDeltaClient struct {
+	config
+}
+
+// NewEntityTallyDeltaClient returns a client for the EntityTallyDelta from the given config.
+func NewEntityTallyDeltaClient(c config) *EntityTallyDeltaClient {
+	return &EntityTallyDeltaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `entitytallydelta.Hooks(f(g(h())))`.
+func (c *EntityTallyDeltaClient) Use(hooks ...Hook) {
+	c.hooks.EntityTallyDelta = append(c.hooks.EntityTallyDelta, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `entitytallydelta.Intercept(f(g(h())))`.
+func (c *EntityTallyDeltaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EntityTallyDelta = append(c.inters.EntityTallyDelta, interceptors...)
+}
+
+// Create returns a builder for creating a EntityTallyDelta entity.
+func (c *EntityTallyDeltaClient) Create() *EntityTallyDeltaCreate {
+	mutation := newEntityTallyDeltaMutation(c.config, OpCreate)
+	return &EntityTallyDeltaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EntityTallyDelta entities.
+func (c *EntityTallyDeltaClient) CreateBulk(builders ...*EntityTallyDeltaCreate) *EntityTallyDeltaCreateBulk {
+	return &EntityTallyDeltaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EntityTallyDeltaClient) MapCreateBulk(slice any, setFunc func(*EntityTallyDeltaCreate, int)) *EntityTallyDeltaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EntityTallyDeltaCreateBulk{err: fmt.Errorf("calling to EntityTallyDeltaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EntityTallyDeltaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EntityTallyDeltaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EntityTallyDelta.
+func (c *EntityTallyDeltaClient) Update() *EntityTallyDeltaUpdate {
+	mutation := newEntityTallyDeltaMutation(c.config, OpUpdate)
+	return &EntityTallyDeltaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EntityTallyDeltaClient) UpdateOne(_m *EntityTallyDelta) *EntityTallyDeltaUpdateOne {
+	mutation := newEntityTallyDeltaMutation(c.config, OpUpdateOne, withEntityTallyDelta(_m))
+	return &EntityTallyDeltaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EntityTallyDeltaClient) UpdateOneID(id int) *EntityTallyDeltaUpdateOne {
+	mutation := newEntityTallyDeltaMutation(c.config, OpUpdateOne, withEntityTallyDeltaID(id))
+	return &EntityTallyDeltaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EntityTallyDelta.
+func (c *EntityTallyDeltaClient) Delete() *EntityTallyDeltaDelete {
+	mutation := newEntityTallyDeltaMutation(c.config, OpDelete)
+	return &EntityTallyDeltaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EntityTallyDeltaClient) DeleteOne(_m *EntityTallyDelta) *EntityTallyDeltaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EntityTallyDeltaClient) DeleteOneID(id int) *EntityTallyDeltaDeleteOne {
+	builder := c.Delete().Where(entitytallydelta.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EntityTallyDeltaDeleteOne{builder}
+}
+
+// Query returns a query builder for EntityTallyDelta.
+func (c *EntityTallyDeltaClient) Query() *EntityTallyDeltaQuery {
+	return &EntityTallyDeltaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEntityTallyDelta},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EntityTallyDelta entity by its id.
+func (c *EntityTallyDeltaClient) Get(ctx context.Context, id int) (*EntityTallyDelta, error) {
+	return c.Query().Where(entitytallydelta.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EntityTallyDeltaClient) GetX(ctx context.Context, id int) *EntityTallyDelta {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EntityTallyDeltaClient) Hooks() []Hook {
+	hooks := c.hooks.EntityTallyDelta
+	return append(hooks[:len(hooks):len(hooks)], entitytallydelta.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *EntityTallyDeltaClient) Interceptors() []Interceptor {
+	return c.inters.EntityTallyDelta
+}
+
+func (c *EntityTallyDeltaClient) mutate(ctx context.Context, m *EntityTallyDeltaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EntityTallyDeltaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EntityTallyDeltaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EntityTallyDeltaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EntityTallyDeltaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EntityTallyDelta mutation op: %q", m.Op())
 	}
 }
 
@@ -5996,20 +6280,21 @@ type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity,
-		MeasureApplication, NaturalPerson, Objection, Practitioner, PriorNotice,
-		PublicityRule, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
+		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
+		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
+		ScaleRule, SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EvaluationRuleSet, ExemptionPeriod, GovernmentIntegrityRecord, Holiday,
-		InspectionPlan, JointPunishmentMeasure, ListEntry, MarketEntity,
-		MeasureApplication, NaturalPerson, Objection, Practitioner, PriorNotice,
-		PublicityRule, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
+		EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
+		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
+		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
+		ScaleRule, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Interceptor
 	}
 )
 

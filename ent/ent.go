@@ -22,6 +22,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -113,6 +115,8 @@ func checkColumn(t, c string) error {
 			department.Table:                department.ValidColumn,
 			division.Table:                  division.ValidColumn,
 			entityrole.Table:                entityrole.ValidColumn,
+			entitytally.Table:               entitytally.ValidColumn,
+			entitytallydelta.Table:          entitytallydelta.ValidColumn,
 			evaluationruleset.Table:         evaluationruleset.ValidColumn,
 			exemptionperiod.Table:           exemptionperiod.ValidColumn,
 			governmentintegrityrecord.Table: governmentintegrityrecord.ValidColumn,

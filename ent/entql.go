@@ -13,6 +13,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -44,7 +46,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 31)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 33)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -334,6 +336,46 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   entitytally.Table,
+			Columns: entitytally.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: entitytally.FieldID,
+			},
+		},
+		Type: "EntityTally",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			entitytally.FieldCityCode:     {Type: field.TypeString, Column: entitytally.FieldCityCode},
+			entitytally.FieldDivisionCode: {Type: field.TypeString, Column: entitytally.FieldDivisionCode},
+			entitytally.FieldRiskTier:     {Type: field.TypeString, Column: entitytally.FieldRiskTier},
+			entitytally.FieldCreditGrade:  {Type: field.TypeString, Column: entitytally.FieldCreditGrade},
+			entitytally.FieldEntityKind:   {Type: field.TypeString, Column: entitytally.FieldEntityKind},
+			entitytally.FieldStatus:       {Type: field.TypeString, Column: entitytally.FieldStatus},
+			entitytally.FieldN:            {Type: field.TypeInt64, Column: entitytally.FieldN},
+		},
+	}
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   entitytallydelta.Table,
+			Columns: entitytallydelta.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: entitytallydelta.FieldID,
+			},
+		},
+		Type: "EntityTallyDelta",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			entitytallydelta.FieldCityCode:     {Type: field.TypeString, Column: entitytallydelta.FieldCityCode},
+			entitytallydelta.FieldDivisionCode: {Type: field.TypeString, Column: entitytallydelta.FieldDivisionCode},
+			entitytallydelta.FieldRiskTier:     {Type: field.TypeString, Column: entitytallydelta.FieldRiskTier},
+			entitytallydelta.FieldCreditGrade:  {Type: field.TypeString, Column: entitytallydelta.FieldCreditGrade},
+			entitytallydelta.FieldEntityKind:   {Type: field.TypeString, Column: entitytallydelta.FieldEntityKind},
+			entitytallydelta.FieldStatus:       {Type: field.TypeString, Column: entitytallydelta.FieldStatus},
+			entitytallydelta.FieldN:            {Type: field.TypeInt64, Column: entitytallydelta.FieldN},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   evaluationruleset.Table,
 			Columns: evaluationruleset.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -350,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			evaluationruleset.FieldCreatedAt:     {Type: field.TypeTime, Column: evaluationruleset.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   exemptionperiod.Table,
 			Columns: exemptionperiod.Columns,
@@ -367,7 +409,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			exemptionperiod.FieldBasis:    {Type: field.TypeString, Column: exemptionperiod.FieldBasis},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   governmentintegrityrecord.Table,
 			Columns: governmentintegrityrecord.Columns,
@@ -390,7 +432,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			governmentintegrityrecord.FieldSourceRecordID: {Type: field.TypeString, Column: governmentintegrityrecord.FieldSourceRecordID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   holiday.Table,
 			Columns: holiday.Columns,
@@ -407,7 +449,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			holiday.FieldProvisional: {Type: field.TypeBool, Column: holiday.FieldProvisional},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
@@ -428,7 +470,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -449,7 +491,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldSubjectKinds:           {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldSubjectKinds},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -488,7 +530,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:    {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -525,7 +567,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measureapplication.Table,
 			Columns: measureapplication.Columns,
@@ -549,7 +591,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measureapplication.FieldLiftedReason: {Type: field.TypeString, Column: measureapplication.FieldLiftedReason},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -572,7 +614,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   objection.Table,
 			Columns: objection.Columns,
@@ -600,7 +642,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -621,7 +663,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -650,7 +692,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -681,7 +723,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -711,7 +753,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -732,7 +774,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scalerule.Table,
 			Columns: scalerule.Columns,
@@ -751,7 +793,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -785,7 +827,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -804,7 +846,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -836,7 +878,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -3488,6 +3530,156 @@ func (f *EntityRoleFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *EntityTallyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EntityTallyQuery builder.
+func (_q *EntityTallyQuery) Filter() *EntityTallyFilter {
+	return &EntityTallyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EntityTallyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EntityTallyMutation builder.
+func (m *EntityTallyMutation) Filter() *EntityTallyFilter {
+	return &EntityTallyFilter{config: m.config, predicateAdder: m}
+}
+
+// EntityTallyFilter provides a generic filtering capability at runtime for EntityTallyQuery.
+type EntityTallyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EntityTallyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EntityTallyFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(entitytally.FieldID))
+}
+
+// WhereCityCode applies the entql string predicate on the city_code field.
+func (f *EntityTallyFilter) WhereCityCode(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldCityCode))
+}
+
+// WhereDivisionCode applies the entql string predicate on the division_code field.
+func (f *EntityTallyFilter) WhereDivisionCode(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldDivisionCode))
+}
+
+// WhereRiskTier applies the entql string predicate on the risk_tier field.
+func (f *EntityTallyFilter) WhereRiskTier(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldRiskTier))
+}
+
+// WhereCreditGrade applies the entql string predicate on the credit_grade field.
+func (f *EntityTallyFilter) WhereCreditGrade(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldCreditGrade))
+}
+
+// WhereEntityKind applies the entql string predicate on the entity_kind field.
+func (f *EntityTallyFilter) WhereEntityKind(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldEntityKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *EntityTallyFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(entitytally.FieldStatus))
+}
+
+// WhereN applies the entql int64 predicate on the n field.
+func (f *EntityTallyFilter) WhereN(p entql.Int64P) {
+	f.Where(p.Field(entitytally.FieldN))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *EntityTallyDeltaQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EntityTallyDeltaQuery builder.
+func (_q *EntityTallyDeltaQuery) Filter() *EntityTallyDeltaFilter {
+	return &EntityTallyDeltaFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EntityTallyDeltaMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EntityTallyDeltaMutation builder.
+func (m *EntityTallyDeltaMutation) Filter() *EntityTallyDeltaFilter {
+	return &EntityTallyDeltaFilter{config: m.config, predicateAdder: m}
+}
+
+// EntityTallyDeltaFilter provides a generic filtering capability at runtime for EntityTallyDeltaQuery.
+type EntityTallyDeltaFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EntityTallyDeltaFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *EntityTallyDeltaFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(entitytallydelta.FieldID))
+}
+
+// WhereCityCode applies the entql string predicate on the city_code field.
+func (f *EntityTallyDeltaFilter) WhereCityCode(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldCityCode))
+}
+
+// WhereDivisionCode applies the entql string predicate on the division_code field.
+func (f *EntityTallyDeltaFilter) WhereDivisionCode(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldDivisionCode))
+}
+
+// WhereRiskTier applies the entql string predicate on the risk_tier field.
+func (f *EntityTallyDeltaFilter) WhereRiskTier(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldRiskTier))
+}
+
+// WhereCreditGrade applies the entql string predicate on the credit_grade field.
+func (f *EntityTallyDeltaFilter) WhereCreditGrade(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldCreditGrade))
+}
+
+// WhereEntityKind applies the entql string predicate on the entity_kind field.
+func (f *EntityTallyDeltaFilter) WhereEntityKind(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldEntityKind))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *EntityTallyDeltaFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(entitytallydelta.FieldStatus))
+}
+
+// WhereN applies the entql int64 predicate on the n field.
+func (f *EntityTallyDeltaFilter) WhereN(p entql.Int64P) {
+	f.Where(p.Field(entitytallydelta.FieldN))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *EvaluationRuleSetQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3516,7 +3708,7 @@ type EvaluationRuleSetFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EvaluationRuleSetFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3581,7 +3773,7 @@ type ExemptionPeriodFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExemptionPeriodFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3641,7 +3833,7 @@ type GovernmentIntegrityRecordFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *GovernmentIntegrityRecordFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3731,7 +3923,7 @@ type HolidayFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *HolidayFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3791,7 +3983,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3885,7 +4077,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3979,7 +4171,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4233,7 +4425,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4561,7 +4753,7 @@ type MeasureApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4712,7 +4904,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4970,7 +5162,7 @@ type ObjectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObjectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5127,7 +5319,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5235,7 +5427,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5383,7 +5575,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5513,7 +5705,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5708,7 +5900,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5802,7 +5994,7 @@ type ScaleRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScaleRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5872,7 +6064,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6059,7 +6251,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6157,7 +6349,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6334,7 +6526,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

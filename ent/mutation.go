@@ -21,6 +21,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -66,6 +68,8 @@ const (
 	TypeDepartment                = "Department"
 	TypeDivision                  = "Division"
 	TypeEntityRole                = "EntityRole"
+	TypeEntityTally               = "EntityTally"
+	TypeEntityTallyDelta          = "EntityTallyDelta"
 	TypeEvaluationRuleSet         = "EvaluationRuleSet"
 	TypeExemptionPeriod           = "ExemptionPeriod"
 	TypeGovernmentIntegrityRecord = "GovernmentIntegrityRecord"
@@ -14364,6 +14368,1378 @@ func (m *EntityRoleMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown EntityRole edge %s", name)
+}
+
+// EntityTallyMutation represents an operation that mutates the EntityTally nodes in the graph.
+type EntityTallyMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	city_code     *string
+	division_code *string
+	risk_tier     *string
+	credit_grade  *string
+	entity_kind   *string
+	status        *string
+	n             *int64
+	addn          *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EntityTally, error)
+	predicates    []predicate.EntityTally
+}
+
+var _ ent.Mutation = (*EntityTallyMutation)(nil)
+
+// entitytallyOption allows management of the mutation configuration using functional options.
+type entitytallyOption func(*EntityTallyMutation)
+
+// newEntityTallyMutation creates new mutation for the EntityTally entity.
+func newEntityTallyMutation(c config, op Op, opts ...entitytallyOption) *EntityTallyMutation {
+	m := &EntityTallyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEntityTally,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEntityTallyID sets the ID field of the mutation.
+func withEntityTallyID(id int) entitytallyOption {
+	return func(m *EntityTallyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EntityTally
+		)
+		m.oldValue = func(ctx context.Context) (*EntityTally, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EntityTally.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEntityTally sets the old EntityTally of the mutation.
+func withEntityTally(node *EntityTally) entitytallyOption {
+	return func(m *EntityTallyMutation) {
+		m.oldValue = func(context.Context) (*EntityTally, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EntityTallyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EntityTallyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EntityTallyMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EntityTallyMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EntityTally.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCityCode sets the "city_code" field.
+func (m *EntityTallyMutation) SetCityCode(s string) {
+	m.city_code = &s
+}
+
+// CityCode returns the value of the "city_code" field in the mutation.
+func (m *EntityTallyMutation) CityCode() (r string, exists bool) {
+	v := m.city_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCityCode returns the old "city_code" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldCityCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCityCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCityCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCityCode: %w", err)
+	}
+	return oldValue.CityCode, nil
+}
+
+// ResetCityCode resets all changes to the "city_code" field.
+func (m *EntityTallyMutation) ResetCityCode() {
+	m.city_code = nil
+}
+
+// SetDivisionCode sets the "division_code" field.
+func (m *EntityTallyMutation) SetDivisionCode(s string) {
+	m.division_code = &s
+}
+
+// DivisionCode returns the value of the "division_code" field in the mutation.
+func (m *EntityTallyMutation) DivisionCode() (r string, exists bool) {
+	v := m.division_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDivisionCode returns the old "division_code" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldDivisionCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDivisionCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDivisionCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDivisionCode: %w", err)
+	}
+	return oldValue.DivisionCode, nil
+}
+
+// ResetDivisionCode resets all changes to the "division_code" field.
+func (m *EntityTallyMutation) ResetDivisionCode() {
+	m.division_code = nil
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (m *EntityTallyMutation) SetRiskTier(s string) {
+	m.risk_tier = &s
+}
+
+// RiskTier returns the value of the "risk_tier" field in the mutation.
+func (m *EntityTallyMutation) RiskTier() (r string, exists bool) {
+	v := m.risk_tier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRiskTier returns the old "risk_tier" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldRiskTier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRiskTier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRiskTier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRiskTier: %w", err)
+	}
+	return oldValue.RiskTier, nil
+}
+
+// ResetRiskTier resets all changes to the "risk_tier" field.
+func (m *EntityTallyMutation) ResetRiskTier() {
+	m.risk_tier = nil
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (m *EntityTallyMutation) SetCreditGrade(s string) {
+	m.credit_grade = &s
+}
+
+// CreditGrade returns the value of the "credit_grade" field in the mutation.
+func (m *EntityTallyMutation) CreditGrade() (r string, exists bool) {
+	v := m.credit_grade
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditGrade returns the old "credit_grade" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldCreditGrade(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditGrade is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditGrade requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditGrade: %w", err)
+	}
+	return oldValue.CreditGrade, nil
+}
+
+// ResetCreditGrade resets all changes to the "credit_grade" field.
+func (m *EntityTallyMutation) ResetCreditGrade() {
+	m.credit_grade = nil
+}
+
+// SetEntityKind sets the "entity_kind" field.
+func (m *EntityTallyMutation) SetEntityKind(s string) {
+	m.entity_kind = &s
+}
+
+// EntityKind returns the value of the "entity_kind" field in the mutation.
+func (m *EntityTallyMutation) EntityKind() (r string, exists bool) {
+	v := m.entity_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityKind returns the old "entity_kind" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldEntityKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityKind: %w", err)
+	}
+	return oldValue.EntityKind, nil
+}
+
+// ResetEntityKind resets all changes to the "entity_kind" field.
+func (m *EntityTallyMutation) ResetEntityKind() {
+	m.entity_kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *EntityTallyMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *EntityTallyMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *EntityTallyMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetN sets the "n" field.
+func (m *EntityTallyMutation) SetN(i int64) {
+	m.n = &i
+	m.addn = nil
+}
+
+// N returns the value of the "n" field in the mutation.
+func (m *EntityTallyMutation) N() (r int64, exists bool) {
+	v := m.n
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldN returns the old "n" field's value of the EntityTally entity.
+// If the EntityTally object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyMutation) OldN(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldN is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldN requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldN: %w", err)
+	}
+	return oldValue.N, nil
+}
+
+// AddN adds i to the "n" field.
+func (m *EntityTallyMutation) AddN(i int64) {
+	if m.addn != nil {
+		*m.addn += i
+	} else {
+		m.addn = &i
+	}
+}
+
+// AddedN returns the value that was added to the "n" field in this mutation.
+func (m *EntityTallyMutation) AddedN() (r int64, exists bool) {
+	v := m.addn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetN resets all changes to the "n" field.
+func (m *EntityTallyMutation) ResetN() {
+	m.n = nil
+	m.addn = nil
+}
+
+// Where appends a list predicates to the EntityTallyMutation builder.
+func (m *EntityTallyMutation) Where(ps ...predicate.EntityTally) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EntityTallyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EntityTallyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EntityTally, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EntityTallyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EntityTallyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EntityTally).
+func (m *EntityTallyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EntityTallyMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.city_code != nil {
+		fields = append(fields, entitytally.FieldCityCode)
+	}
+	if m.division_code != nil {
+		fields = append(fields, entitytally.FieldDivisionCode)
+	}
+	if m.risk_tier != nil {
+		fields = append(fields, entitytally.FieldRiskTier)
+	}
+	if m.credit_grade != nil {
+		fields = append(fields, entitytally.FieldCreditGrade)
+	}
+	if m.entity_kind != nil {
+		fields = append(fields, entitytally.FieldEntityKind)
+	}
+	if m.status != nil {
+		fields = append(fields, entitytally.FieldStatus)
+	}
+	if m.n != nil {
+		fields = append(fields, entitytally.FieldN)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EntityTallyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case entitytally.FieldCityCode:
+		return m.CityCode()
+	case entitytally.FieldDivisionCode:
+		return m.DivisionCode()
+	case entitytally.FieldRiskTier:
+		return m.RiskTier()
+	case entitytally.FieldCreditGrade:
+		return m.CreditGrade()
+	case entitytally.FieldEntityKind:
+		return m.EntityKind()
+	case entitytally.FieldStatus:
+		return m.Status()
+	case entitytally.FieldN:
+		return m.N()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EntityTallyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case entitytally.FieldCityCode:
+		return m.OldCityCode(ctx)
+	case entitytally.FieldDivisionCode:
+		return m.OldDivisionCode(ctx)
+	case entitytally.FieldRiskTier:
+		return m.OldRiskTier(ctx)
+	case entitytally.FieldCreditGrade:
+		return m.OldCreditGrade(ctx)
+	case entitytally.FieldEntityKind:
+		return m.OldEntityKind(ctx)
+	case entitytally.FieldStatus:
+		return m.OldStatus(ctx)
+	case entitytally.FieldN:
+		return m.OldN(ctx)
+	}
+	return nil, fmt.Errorf("unknown EntityTally field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityTallyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case entitytally.FieldCityCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCityCode(v)
+		return nil
+	case entitytally.FieldDivisionCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDivisionCode(v)
+		return nil
+	case entitytally.FieldRiskTier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRiskTier(v)
+		return nil
+	case entitytally.FieldCreditGrade:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditGrade(v)
+		return nil
+	case entitytally.FieldEntityKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityKind(v)
+		return nil
+	case entitytally.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case entitytally.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTally field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EntityTallyMutation) AddedFields() []string {
+	var fields []string
+	if m.addn != nil {
+		fields = append(fields, entitytally.FieldN)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EntityTallyMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case entitytally.FieldN:
+		return m.AddedN()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityTallyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case entitytally.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTally numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EntityTallyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EntityTallyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EntityTallyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown EntityTally nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EntityTallyMutation) ResetField(name string) error {
+	switch name {
+	case entitytally.FieldCityCode:
+		m.ResetCityCode()
+		return nil
+	case entitytally.FieldDivisionCode:
+		m.ResetDivisionCode()
+		return nil
+	case entitytally.FieldRiskTier:
+		m.ResetRiskTier()
+		return nil
+	case entitytally.FieldCreditGrade:
+		m.ResetCreditGrade()
+		return nil
+	case entitytally.FieldEntityKind:
+		m.ResetEntityKind()
+		return nil
+	case entitytally.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case entitytally.FieldN:
+		m.ResetN()
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTally field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EntityTallyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EntityTallyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EntityTallyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EntityTallyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EntityTallyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EntityTallyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EntityTallyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EntityTally unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EntityTallyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EntityTally edge %s", name)
+}
+
+// EntityTallyDeltaMutation represents an operation that mutates the EntityTallyDelta nodes in the graph.
+type EntityTallyDeltaMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	city_code     *string
+	division_code *string
+	risk_tier     *string
+	credit_grade  *string
+	entity_kind   *string
+	status        *string
+	n             *int64
+	addn          *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*EntityTallyDelta, error)
+	predicates    []predicate.EntityTallyDelta
+}
+
+var _ ent.Mutation = (*EntityTallyDeltaMutation)(nil)
+
+// entitytallydeltaOption allows management of the mutation configuration using functional options.
+type entitytallydeltaOption func(*EntityTallyDeltaMutation)
+
+// newEntityTallyDeltaMutation creates new mutation for the EntityTallyDelta entity.
+func newEntityTallyDeltaMutation(c config, op Op, opts ...entitytallydeltaOption) *EntityTallyDeltaMutation {
+	m := &EntityTallyDeltaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEntityTallyDelta,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEntityTallyDeltaID sets the ID field of the mutation.
+func withEntityTallyDeltaID(id int) entitytallydeltaOption {
+	return func(m *EntityTallyDeltaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EntityTallyDelta
+		)
+		m.oldValue = func(ctx context.Context) (*EntityTallyDelta, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EntityTallyDelta.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEntityTallyDelta sets the old EntityTallyDelta of the mutation.
+func withEntityTallyDelta(node *EntityTallyDelta) entitytallydeltaOption {
+	return func(m *EntityTallyDeltaMutation) {
+		m.oldValue = func(context.Context) (*EntityTallyDelta, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EntityTallyDeltaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EntityTallyDeltaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EntityTallyDeltaMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EntityTallyDeltaMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EntityTallyDelta.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCityCode sets the "city_code" field.
+func (m *EntityTallyDeltaMutation) SetCityCode(s string) {
+	m.city_code = &s
+}
+
+// CityCode returns the value of the "city_code" field in the mutation.
+func (m *EntityTallyDeltaMutation) CityCode() (r string, exists bool) {
+	v := m.city_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCityCode returns the old "city_code" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldCityCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCityCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCityCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCityCode: %w", err)
+	}
+	return oldValue.CityCode, nil
+}
+
+// ResetCityCode resets all changes to the "city_code" field.
+func (m *EntityTallyDeltaMutation) ResetCityCode() {
+	m.city_code = nil
+}
+
+// SetDivisionCode sets the "division_code" field.
+func (m *EntityTallyDeltaMutation) SetDivisionCode(s string) {
+	m.division_code = &s
+}
+
+// DivisionCode returns the value of the "division_code" field in the mutation.
+func (m *EntityTallyDeltaMutation) DivisionCode() (r string, exists bool) {
+	v := m.division_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDivisionCode returns the old "division_code" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldDivisionCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDivisionCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDivisionCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDivisionCode: %w", err)
+	}
+	return oldValue.DivisionCode, nil
+}
+
+// ResetDivisionCode resets all changes to the "division_code" field.
+func (m *EntityTallyDeltaMutation) ResetDivisionCode() {
+	m.division_code = nil
+}
+
+// SetRiskTier sets the "risk_tier" field.
+func (m *EntityTallyDeltaMutation) SetRiskTier(s string) {
+	m.risk_tier = &s
+}
+
+// RiskTier returns the value of the "risk_tier" field in the mutation.
+func (m *EntityTallyDeltaMutation) RiskTier() (r string, exists bool) {
+	v := m.risk_tier
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRiskTier returns the old "risk_tier" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldRiskTier(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRiskTier is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRiskTier requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRiskTier: %w", err)
+	}
+	return oldValue.RiskTier, nil
+}
+
+// ResetRiskTier resets all changes to the "risk_tier" field.
+func (m *EntityTallyDeltaMutation) ResetRiskTier() {
+	m.risk_tier = nil
+}
+
+// SetCreditGrade sets the "credit_grade" field.
+func (m *EntityTallyDeltaMutation) SetCreditGrade(s string) {
+	m.credit_grade = &s
+}
+
+// CreditGrade returns the value of the "credit_grade" field in the mutation.
+func (m *EntityTallyDeltaMutation) CreditGrade() (r string, exists bool) {
+	v := m.credit_grade
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreditGrade returns the old "credit_grade" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldCreditGrade(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreditGrade is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreditGrade requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreditGrade: %w", err)
+	}
+	return oldValue.CreditGrade, nil
+}
+
+// ResetCreditGrade resets all changes to the "credit_grade" field.
+func (m *EntityTallyDeltaMutation) ResetCreditGrade() {
+	m.credit_grade = nil
+}
+
+// SetEntityKind sets the "entity_kind" field.
+func (m *EntityTallyDeltaMutation) SetEntityKind(s string) {
+	m.entity_kind = &s
+}
+
+// EntityKind returns the value of the "entity_kind" field in the mutation.
+func (m *EntityTallyDeltaMutation) EntityKind() (r string, exists bool) {
+	v := m.entity_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityKind returns the old "entity_kind" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldEntityKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityKind: %w", err)
+	}
+	return oldValue.EntityKind, nil
+}
+
+// ResetEntityKind resets all changes to the "entity_kind" field.
+func (m *EntityTallyDeltaMutation) ResetEntityKind() {
+	m.entity_kind = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *EntityTallyDeltaMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *EntityTallyDeltaMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *EntityTallyDeltaMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetN sets the "n" field.
+func (m *EntityTallyDeltaMutation) SetN(i int64) {
+	m.n = &i
+	m.addn = nil
+}
+
+// N returns the value of the "n" field in the mutation.
+func (m *EntityTallyDeltaMutation) N() (r int64, exists bool) {
+	v := m.n
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldN returns the old "n" field's value of the EntityTallyDelta entity.
+// If the EntityTallyDelta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntityTallyDeltaMutation) OldN(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldN is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldN requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldN: %w", err)
+	}
+	return oldValue.N, nil
+}
+
+// AddN adds i to the "n" field.
+func (m *EntityTallyDeltaMutation) AddN(i int64) {
+	if m.addn != nil {
+		*m.addn += i
+	} else {
+		m.addn = &i
+	}
+}
+
+// AddedN returns the value that was added to the "n" field in this mutation.
+func (m *EntityTallyDeltaMutation) AddedN() (r int64, exists bool) {
+	v := m.addn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetN resets all changes to the "n" field.
+func (m *EntityTallyDeltaMutation) ResetN() {
+	m.n = nil
+	m.addn = nil
+}
+
+// Where appends a list predicates to the EntityTallyDeltaMutation builder.
+func (m *EntityTallyDeltaMutation) Where(ps ...predicate.EntityTallyDelta) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EntityTallyDeltaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EntityTallyDeltaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EntityTallyDelta, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EntityTallyDeltaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EntityTallyDeltaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EntityTallyDelta).
+func (m *EntityTallyDeltaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EntityTallyDeltaMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.city_code != nil {
+		fields = append(fields, entitytallydelta.FieldCityCode)
+	}
+	if m.division_code != nil {
+		fields = append(fields, entitytallydelta.FieldDivisionCode)
+	}
+	if m.risk_tier != nil {
+		fields = append(fields, entitytallydelta.FieldRiskTier)
+	}
+	if m.credit_grade != nil {
+		fields = append(fields, entitytallydelta.FieldCreditGrade)
+	}
+	if m.entity_kind != nil {
+		fields = append(fields, entitytallydelta.FieldEntityKind)
+	}
+	if m.status != nil {
+		fields = append(fields, entitytallydelta.FieldStatus)
+	}
+	if m.n != nil {
+		fields = append(fields, entitytallydelta.FieldN)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EntityTallyDeltaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case entitytallydelta.FieldCityCode:
+		return m.CityCode()
+	case entitytallydelta.FieldDivisionCode:
+		return m.DivisionCode()
+	case entitytallydelta.FieldRiskTier:
+		return m.RiskTier()
+	case entitytallydelta.FieldCreditGrade:
+		return m.CreditGrade()
+	case entitytallydelta.FieldEntityKind:
+		return m.EntityKind()
+	case entitytallydelta.FieldStatus:
+		return m.Status()
+	case entitytallydelta.FieldN:
+		return m.N()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EntityTallyDeltaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case entitytallydelta.FieldCityCode:
+		return m.OldCityCode(ctx)
+	case entitytallydelta.FieldDivisionCode:
+		return m.OldDivisionCode(ctx)
+	case entitytallydelta.FieldRiskTier:
+		return m.OldRiskTier(ctx)
+	case entitytallydelta.FieldCreditGrade:
+		return m.OldCreditGrade(ctx)
+	case entitytallydelta.FieldEntityKind:
+		return m.OldEntityKind(ctx)
+	case entitytallydelta.FieldStatus:
+		return m.OldStatus(ctx)
+	case entitytallydelta.FieldN:
+		return m.OldN(ctx)
+	}
+	return nil, fmt.Errorf("unknown EntityTallyDelta field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityTallyDeltaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case entitytallydelta.FieldCityCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCityCode(v)
+		return nil
+	case entitytallydelta.FieldDivisionCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDivisionCode(v)
+		return nil
+	case entitytallydelta.FieldRiskTier:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRiskTier(v)
+		return nil
+	case entitytallydelta.FieldCreditGrade:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreditGrade(v)
+		return nil
+	case entitytallydelta.FieldEntityKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityKind(v)
+		return nil
+	case entitytallydelta.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case entitytallydelta.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTallyDelta field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EntityTallyDeltaMutation) AddedFields() []string {
+	var fields []string
+	if m.addn != nil {
+		fields = append(fields, entitytallydelta.FieldN)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EntityTallyDeltaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case entitytallydelta.FieldN:
+		return m.AddedN()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntityTallyDeltaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case entitytallydelta.FieldN:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddN(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTallyDelta numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EntityTallyDeltaMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EntityTallyDeltaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EntityTallyDeltaMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown EntityTallyDelta nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EntityTallyDeltaMutation) ResetField(name string) error {
+	switch name {
+	case entitytallydelta.FieldCityCode:
+		m.ResetCityCode()
+		return nil
+	case entitytallydelta.FieldDivisionCode:
+		m.ResetDivisionCode()
+		return nil
+	case entitytallydelta.FieldRiskTier:
+		m.ResetRiskTier()
+		return nil
+	case entitytallydelta.FieldCreditGrade:
+		m.ResetCreditGrade()
+		return nil
+	case entitytallydelta.FieldEntityKind:
+		m.ResetEntityKind()
+		return nil
+	case entitytallydelta.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case entitytallydelta.FieldN:
+		m.ResetN()
+		return nil
+	}
+	return fmt.Errorf("unknown EntityTallyDelta field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EntityTallyDeltaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EntityTallyDeltaMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EntityTallyDeltaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EntityTallyDeltaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EntityTallyDeltaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EntityTallyDeltaMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EntityTallyDeltaMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EntityTallyDelta unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EntityTallyDeltaMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EntityTallyDelta edge %s", name)
 }
 
 // EvaluationRuleSetMutation represents an operation that mutates the EvaluationRuleSet nodes in the graph.

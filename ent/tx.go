@@ -34,6 +34,10 @@ type Tx struct {
 	Division *DivisionClient
 	// EntityRole is the client for interacting with the EntityRole builders.
 	EntityRole *EntityRoleClient
+	// EntityTally is the client for interacting with the EntityTally builders.
+	EntityTally *EntityTallyClient
+	// EntityTallyDelta is the client for interacting with the EntityTallyDelta builders.
+	EntityTallyDelta *EntityTallyDeltaClient
 	// EvaluationRuleSet is the client for interacting with the EvaluationRuleSet builders.
 	EvaluationRuleSet *EvaluationRuleSetClient
 	// ExemptionPeriod is the client for interacting with the ExemptionPeriod builders.
@@ -217,6 +221,8 @@ func (tx *Tx) init() {
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)
 	tx.EntityRole = NewEntityRoleClient(tx.config)
+	tx.EntityTally = NewEntityTallyClient(tx.config)
+	tx.EntityTallyDelta = NewEntityTallyDeltaClient(tx.config)
 	tx.EvaluationRuleSet = NewEvaluationRuleSetClient(tx.config)
 	tx.ExemptionPeriod = NewExemptionPeriodClient(tx.config)
 	tx.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(tx.config)

@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
+	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -97,17 +98,37 @@ func groups(rows []groupRow, n int) ([]*GroupCount, error) {
 	return out, nil
 }
 
-func entityCounts(ctx context.Context, c *ent.Client, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme, day time.Time) ([]*GroupCount, error) {
+func (r *Resolver) entityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme, day time.Time) ([]*GroupCount, error) {
 	if err := checkDimensions(groupBy); err != nil {
 		return nil, err
 	}
 	if slices.Contains(groupBy, EntityDimensionSectorGrade) {
-		return sectorGradeCounts(ctx, c, groupBy, where, scheme, day)
+		return sectorGradeCounts(ctx, r.client, groupBy, where, scheme, day)
 	}
 	if scheme != nil {
 		return nil, derrors.Field("scheme", "goes with groupBy SECTOR_GRADE")
 	}
-	q := c.MarketEntity.Query()
+	if f, ok := tallyFilter(where); ok {
+		dims := make([]tally.Dim, len(groupBy))
+		for i, d := range groupBy {
+			dims[i] = entityDims[d]
+		}
+		switch gs, ok, err := r.entityTallies(ctx, f, dims, maxGroups+1); {
+		case err != nil:
+			return nil, err
+		case ok:
+			rows := make([]groupRow, len(gs))
+			for i, g := range gs {
+				keys := []**string{&rows[i].K0, &rows[i].K1, &rows[i].K2, &rows[i].K3}
+				for j := range g.Keys {
+					*keys[j] = &g.Keys[j]
+				}
+				rows[i].N = int(g.N)
+			}
+			return groups(rows, len(groupBy))
+		}
+	}
+	q := r.client.MarketEntity.Query()
 	if where != nil {
 		var err error
 		if q, err = where.Filter(q); err != nil {

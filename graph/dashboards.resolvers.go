@@ -16,7 +16,7 @@ import (
 
 // EntityCounts is the resolver for the entityCounts field.
 func (r *queryResolver) EntityCounts(ctx context.Context, groupBy []EntityDimension, where *ent.MarketEntityWhereInput, scheme *sectorrating.Scheme) ([]*GroupCount, error) {
-	return entityCounts(ctx, r.client, groupBy, where, scheme, r.clock.Today())
+	return r.entityCounts(ctx, groupBy, where, scheme, r.clock.Today())
 }
 
 // RecordCounts is the resolver for the recordCounts field.

@@ -148,6 +148,9 @@ func (r *queryResolver) ListEntries(ctx context.Context, after *entgql.Cursor[in
 
 // MarketEntities is the resolver for the marketEntities field.
 func (r *queryResolver) MarketEntities(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) (*ent.MarketEntityConnection, error) {
+	if conn, ok, err := r.talliedEntities(ctx, after, before, first, last, where); ok {
+		return conn, err
+	}
 	return r.client.MarketEntity.Query().
 		Paginate(ctx, after, first, before, last, ent.WithMarketEntityOrder(orderBy), ent.WithMarketEntityFilter(where.Filter))
 }

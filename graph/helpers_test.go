@@ -62,7 +62,7 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 		}
 	}
 	env.srv = httptest.NewServer(server.New(server.Config{
-		Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
+		Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies, Authorizer: env.authorizer, Tokens: env.tokens,
 		Ready: env.db.Ready, Logger: logger, Playground: true,
 	}))
 	t.Cleanup(env.srv.Close)

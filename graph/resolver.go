@@ -11,6 +11,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
+	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -22,6 +23,8 @@ type Deps struct {
 	// event broker serve the workflows and subscriptions. Nil only where nothing is executed
 	// (printing the schema).
 	Ledger *ledger.Engine
+	// Tallies answer entity counts in constant time (storage/tally); nil counts rows.
+	Tallies *tally.Store
 }
 
 // Resolver is the root resolver and the one place its dependencies are injected.
@@ -31,11 +34,12 @@ type Resolver struct {
 	ledger     *ledger.Engine
 	workflows  workflow.Env
 	clock      vocab.Clock
+	tallies    *tally.Store
 }
 
 // NewSchema builds the executable schema over the resolvers' dependencies.
 func NewSchema(d Deps) graphql.ExecutableSchema {
-	r := &Resolver{client: d.Client, authorizer: d.Authorizer, ledger: d.Ledger, clock: vocab.SystemClock}
+	r := &Resolver{client: d.Client, authorizer: d.Authorizer, ledger: d.Ledger, clock: vocab.SystemClock, tallies: d.Tallies}
 	if d.Ledger != nil {
 		r.clock, r.workflows = d.Ledger.Clock, workflow.Env{Clock: d.Ledger.Clock, Events: d.Ledger.Events}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -27,6 +28,8 @@ type HandlerConfig struct {
 	Authorizer *authz.Authorizer
 	// Ledger is the write engine registered on Client (Deps).
 	Ledger *ledger.Engine
+	// Tallies answer entity counts in constant time (Deps).
+	Tallies *tally.Store
 	// Tokens authenticate WebSocket connections, whose token comes in connection_init, and
 	// each operation on them.
 	Tokens authz.TokenService
@@ -53,7 +56,7 @@ type HandlerConfig struct {
 // request context (authz.TokenService.Middleware); package server puts it there.
 func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
-	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger}))
+	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies}))
 	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})

@@ -35,7 +35,7 @@ func newEnvOn(t *testing.T, e storagetest.Engine) *testEnv {
 	env := &testEnv{db: e.Open(t, storagetest.Options{})}
 	acc := seedtest.DemoAccess(t, env.db)
 	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets
-	env.srv = httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger,
+	env.srv = httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies,
 		Authorizer: env.authorizer, Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Playground: true}))
 	t.Cleanup(env.srv.Close)

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/server/playground"
+	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/time/rate"
@@ -29,7 +30,9 @@ type Config struct {
 	Authorizer *authz.Authorizer
 	// Ledger is the write engine registered on Client (graph.Deps).
 	Ledger *ledger.Engine
-	Tokens authz.TokenService
+	// Tallies answer entity counts in constant time (graph.Deps).
+	Tallies *tally.Store
+	Tokens  authz.TokenService
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
 	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
@@ -67,7 +70,7 @@ func New(cfg Config) http.Handler {
 	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger,
+	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies,
 		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
 		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}})
 	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))

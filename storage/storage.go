@@ -23,6 +23,7 @@ import (
 	_ "github.com/creditgraph/creditgraph/ent/runtime" // privacy policies and defaults
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -92,6 +93,8 @@ type DB struct {
 	// Ledger is the write engine registered on Client; Events is its broker.
 	Ledger *ledger.Engine
 	Events *events.Broker
+	// Tallies count market entities by key in time that does not grow with them.
+	Tallies *tally.Store
 }
 
 // Options tune Open.
@@ -142,15 +145,16 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	client := ent.NewClient(ent.Driver(drv))
 	engine := &ledger.Engine{Clock: opts.Clock, Events: opts.Events, Cipher: opts.Cipher}
 	engine.Register(client)
-	return &DB{Target: t, SQL: db, Client: client, Ledger: engine, Events: opts.Events}, nil
+	return &DB{Target: t, SQL: db, Client: client, Ledger: engine, Events: opts.Events, Tallies: &tally.Store{DB: db, Dialect: t.Dialect}}, nil
 }
 
-// Migrate applies the ent schema (creating or altering tables and indexes); it is idempotent.
+// Migrate applies the ent schema (creating or altering tables and indexes) and installs the
+// entity tallies' triggers; it is idempotent.
 func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.Client.Schema.Create(authz.SystemContext(ctx)); err != nil {
 		return fmt.Errorf("applying the schema: %w", err)
 	}
-	return nil
+	return d.Tallies.Install(ctx)
 }
 
 // Ready reports whether the database answers within the context's deadline.

@@ -64,19 +64,30 @@ func FilterRecords(t vocab.RecordType) privacy.QueryMutationRule {
 }
 
 // filter is a read rule: a query without a viewer is refused; the system, and viewers for
-// whom all is true, see every row; the others the rows where says.
+// whom all is true, see every row (SeesAll); the others the rows where says.
 func filter(all Reader, where func(p *authz.Permissions) entql.P) privacy.QueryMutationRule {
 	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
-		p := perms(ctx)
-		switch {
-		case p == nil:
-			return privacy.Denyf("no viewer")
-		case p.System || all != nil && all(p):
+		switch every, err := SeesAll(ctx, all); {
+		case err != nil:
+			return err
+		case every:
 			return privacy.Skip
 		}
-		f.Where(where(p))
+		f.Where(where(perms(ctx)))
 		return privacy.Skip
 	})
+}
+
+// SeesAll reports whether a read rule whose viewers all allows lets the caller see every row
+// of its type: the system and the viewers all allows do. A caller without a viewer is
+// refused, as the rule refuses it. Counts kept outside the ORM (storage/tally) are answered
+// only to callers who see every row; the others see none of a registry type (FilterRegistry).
+func SeesAll(ctx context.Context, all Reader) (bool, error) {
+	p := perms(ctx)
+	if p == nil {
+		return false, privacy.Denyf("no viewer")
+	}
+	return p.System || all != nil && all(p), nil
 }
 
 // readable is the predicate on a record type's rows that FilterRecords applies.
@@ -228,6 +239,8 @@ type Reader func(p *authz.Permissions) bool
 
 // Registry readers.
 var (
+	// Entities reads market entities: their registration data is public.
+	Entities = RegistryOrPublic
 	// RegistryOrPublic: entities' registration data and providers are public.
 	RegistryOrPublic Reader = func(p *authz.Permissions) bool { return p.RegistryRead || p.RegistryReadPublic }
 	// RegistryOnly: persons, roles and practitioners are for departments, not the public.

@@ -346,7 +346,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
-			Ledger:     db.Ledger,
+			Ledger: db.Ledger, Tallies: db.Tallies,
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
 				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst},
@@ -377,6 +377,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	}
 	go authorizer.Watch(ctx, 2*time.Second) // policy changes from any instance apply within seconds
 	go recomputeDue(ctx, db, logger, 10*time.Minute)
+	go db.Tallies.Keep(ctx, time.Second, func(err error) { logger.Warn("compacting the entity tallies failed", "err", err) })
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -129,6 +129,30 @@ func (f EntityRoleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntityRoleMutation", m)
 }
 
+// The EntityTallyFunc type is an adapter to allow the use of ordinary
+// function as EntityTally mutator.
+type EntityTallyFunc func(context.Context, *ent.EntityTallyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EntityTallyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EntityTallyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntityTallyMutation", m)
+}
+
+// The EntityTallyDeltaFunc type is an adapter to allow the use of ordinary
+// function as EntityTallyDelta mutator.
+type EntityTallyDeltaFunc func(context.Context, *ent.EntityTallyDeltaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EntityTallyDeltaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EntityTallyDeltaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntityTallyDeltaMutation", m)
+}
+
 // The EvaluationRuleSetFunc type is an adapter to allow the use of ordinary
 // function as EvaluationRuleSet mutator.
 type EvaluationRuleSetFunc func(context.Context, *ent.EvaluationRuleSetMutation) (ent.Value, error)

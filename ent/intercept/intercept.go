@@ -18,6 +18,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -366,6 +368,60 @@ func (f TraverseEntityRole) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.EntityRoleQuery", q)
+}
+
+// The EntityTallyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EntityTallyFunc func(context.Context, *ent.EntityTallyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EntityTallyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EntityTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EntityTallyQuery", q)
+}
+
+// The TraverseEntityTally type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEntityTally func(context.Context, *ent.EntityTallyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEntityTally) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEntityTally) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EntityTallyQuery", q)
+}
+
+// The EntityTallyDeltaFunc type is an adapter to allow the use of ordinary function as a Querier.
+type EntityTallyDeltaFunc func(context.Context, *ent.EntityTallyDeltaQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f EntityTallyDeltaFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.EntityTallyDeltaQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.EntityTallyDeltaQuery", q)
+}
+
+// The TraverseEntityTallyDelta type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseEntityTallyDelta func(context.Context, *ent.EntityTallyDeltaQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseEntityTallyDelta) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseEntityTallyDelta) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityTallyDeltaQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.EntityTallyDeltaQuery", q)
 }
 
 // The EvaluationRuleSetFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -958,6 +1014,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.DivisionQuery, predicate.Division, division.OrderOption]{typ: ent.TypeDivision, tq: q}, nil
 	case *ent.EntityRoleQuery:
 		return &query[*ent.EntityRoleQuery, predicate.EntityRole, entityrole.OrderOption]{typ: ent.TypeEntityRole, tq: q}, nil
+	case *ent.EntityTallyQuery:
+		return &query[*ent.EntityTallyQuery, predicate.EntityTally, entitytally.OrderOption]{typ: ent.TypeEntityTally, tq: q}, nil
+	case *ent.EntityTallyDeltaQuery:
+		return &query[*ent.EntityTallyDeltaQuery, predicate.EntityTallyDelta, entitytallydelta.OrderOption]{typ: ent.TypeEntityTallyDelta, tq: q}, nil
 	case *ent.EvaluationRuleSetQuery:
 		return &query[*ent.EvaluationRuleSetQuery, predicate.EvaluationRuleSet, evaluationruleset.OrderOption]{typ: ent.TypeEvaluationRuleSet, tq: q}, nil
 	case *ent.ExemptionPeriodQuery:

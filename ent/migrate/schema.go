@@ -523,6 +523,59 @@ var (
 			},
 		},
 	}
+	// EntityTalliesColumns holds the columns for the "entity_tallies" table.
+	EntityTalliesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "city_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "division_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "risk_tier", Type: field.TypeString, Size: 1, Default: ""},
+		{Name: "credit_grade", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "entity_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "n", Type: field.TypeInt64, Default: 0},
+	}
+	// EntityTalliesTable holds the schema information for the "entity_tallies" table.
+	EntityTalliesTable = &schema.Table{
+		Name:       "entity_tallies",
+		Columns:    EntityTalliesColumns,
+		PrimaryKey: []*schema.Column{EntityTalliesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "entitytally_city_code_division_code_risk_tier_credit_grade_entity_kind_status",
+				Unique:  true,
+				Columns: []*schema.Column{EntityTalliesColumns[1], EntityTalliesColumns[2], EntityTalliesColumns[3], EntityTalliesColumns[4], EntityTalliesColumns[5], EntityTalliesColumns[6]},
+			},
+			{
+				Name:    "entitytally_risk_tier",
+				Unique:  false,
+				Columns: []*schema.Column{EntityTalliesColumns[3]},
+			},
+		},
+	}
+	// EntityTallyDeltasColumns holds the columns for the "entity_tally_deltas" table.
+	EntityTallyDeltasColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "city_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "division_code", Type: field.TypeString, Size: 6, Default: ""},
+		{Name: "risk_tier", Type: field.TypeString, Size: 1, Default: ""},
+		{Name: "credit_grade", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "entity_kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "n", Type: field.TypeInt64},
+	}
+	// EntityTallyDeltasTable holds the schema information for the "entity_tally_deltas" table.
+	EntityTallyDeltasTable = &schema.Table{
+		Name:       "entity_tally_deltas",
+		Columns:    EntityTallyDeltasColumns,
+		PrimaryKey: []*schema.Column{EntityTallyDeltasColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "entitytallydelta_city_code_risk_tier",
+				Unique:  false,
+				Columns: []*schema.Column{EntityTallyDeltasColumns[1], EntityTallyDeltasColumns[3]},
+			},
+		},
+	}
 	// EvaluationRuleSetsColumns holds the columns for the "evaluation_rule_sets" table.
 	EvaluationRuleSetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1410,6 +1463,8 @@ var (
 		DepartmentsTable,
 		DivisionsTable,
 		EntityRolesTable,
+		EntityTalliesTable,
+		EntityTallyDeltasTable,
 		EvaluationRuleSetsTable,
 		ExemptionPeriodsTable,
 		GovernmentIntegrityRecordsTable,
@@ -1478,6 +1533,13 @@ func init() {
 	EntityRolesTable.ForeignKeys[1].RefTable = NaturalPersonsTable
 	EntityRolesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(21474836480),
+	}
+	EntityTalliesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(133143986176),
+	}
+	EntityTallyDeltasTable.Annotation = &entsql.Annotation{
+		Table:          "entity_tally_deltas",
+		IncrementStart: func(i int) *int { return &i }(137438953472),
 	}
 	EvaluationRuleSetsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(73014444032),

@@ -36,6 +36,12 @@ type Division func(*sql.Selector)
 // EntityRole is the predicate function for entityrole builders.
 type EntityRole func(*sql.Selector)
 
+// EntityTally is the predicate function for entitytally builders.
+type EntityTally func(*sql.Selector)
+
+// EntityTallyDelta is the predicate function for entitytallydelta builders.
+type EntityTallyDelta func(*sql.Selector)
+
 // EvaluationRuleSet is the predicate function for evaluationruleset builders.
 type EvaluationRuleSet func(*sql.Selector)
 

@@ -351,6 +351,54 @@ func (f EntityRoleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EntityRoleMutation", m)
 }
 
+// The EntityTallyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EntityTallyQueryRuleFunc func(context.Context, *ent.EntityTallyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EntityTallyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityTallyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EntityTallyQuery", q)
+}
+
+// The EntityTallyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EntityTallyMutationRuleFunc func(context.Context, *ent.EntityTallyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EntityTallyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EntityTallyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EntityTallyMutation", m)
+}
+
+// The EntityTallyDeltaQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type EntityTallyDeltaQueryRuleFunc func(context.Context, *ent.EntityTallyDeltaQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f EntityTallyDeltaQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.EntityTallyDeltaQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.EntityTallyDeltaQuery", q)
+}
+
+// The EntityTallyDeltaMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type EntityTallyDeltaMutationRuleFunc func(context.Context, *ent.EntityTallyDeltaMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f EntityTallyDeltaMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.EntityTallyDeltaMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.EntityTallyDeltaMutation", m)
+}
+
 // The EvaluationRuleSetQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type EvaluationRuleSetQueryRuleFunc func(context.Context, *ent.EvaluationRuleSetQuery) error
@@ -910,6 +958,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.EntityRoleQuery:
 		return q.Filter(), nil
+	case *ent.EntityTallyQuery:
+		return q.Filter(), nil
+	case *ent.EntityTallyDeltaQuery:
+		return q.Filter(), nil
 	case *ent.EvaluationRuleSetQuery:
 		return q.Filter(), nil
 	case *ent.ExemptionPeriodQuery:
@@ -978,6 +1030,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.DivisionMutation:
 		return m.Filter(), nil
 	case *ent.EntityRoleMutation:
+		return m.Filter(), nil
+	case *ent.EntityTallyMutation:
+		return m.Filter(), nil
+	case *ent.EntityTallyDeltaMutation:
 		return m.Filter(), nil
 	case *ent.EvaluationRuleSetMutation:
 		return m.Filter(), nil

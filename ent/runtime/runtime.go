@@ -16,6 +16,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
+	"github.com/creditgraph/creditgraph/ent/entitytally"
+	"github.com/creditgraph/creditgraph/ent/entitytallydelta"
 	"github.com/creditgraph/creditgraph/ent/evaluationruleset"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
@@ -1028,6 +1030,104 @@ func init() {
 	entityrole.DefaultUpdatedAt = entityroleDescUpdatedAt.Default.(func() time.Time)
 	// entityrole.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	entityrole.UpdateDefaultUpdatedAt = entityroleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	entitytally.Policy = privacy.NewPolicies(schema.EntityTally{})
+	entitytally.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := entitytally.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	entitytallyFields := schema.EntityTally{}.Fields()
+	_ = entitytallyFields
+	// entitytallyDescCityCode is the schema descriptor for city_code field.
+	entitytallyDescCityCode := entitytallyFields[0].Descriptor()
+	// entitytally.DefaultCityCode holds the default value on creation for the city_code field.
+	entitytally.DefaultCityCode = entitytallyDescCityCode.Default.(string)
+	// entitytally.CityCodeValidator is a validator for the "city_code" field. It is called by the builders before save.
+	entitytally.CityCodeValidator = entitytallyDescCityCode.Validators[0].(func(string) error)
+	// entitytallyDescDivisionCode is the schema descriptor for division_code field.
+	entitytallyDescDivisionCode := entitytallyFields[1].Descriptor()
+	// entitytally.DefaultDivisionCode holds the default value on creation for the division_code field.
+	entitytally.DefaultDivisionCode = entitytallyDescDivisionCode.Default.(string)
+	// entitytally.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
+	entitytally.DivisionCodeValidator = entitytallyDescDivisionCode.Validators[0].(func(string) error)
+	// entitytallyDescRiskTier is the schema descriptor for risk_tier field.
+	entitytallyDescRiskTier := entitytallyFields[2].Descriptor()
+	// entitytally.DefaultRiskTier holds the default value on creation for the risk_tier field.
+	entitytally.DefaultRiskTier = entitytallyDescRiskTier.Default.(string)
+	// entitytally.RiskTierValidator is a validator for the "risk_tier" field. It is called by the builders before save.
+	entitytally.RiskTierValidator = entitytallyDescRiskTier.Validators[0].(func(string) error)
+	// entitytallyDescCreditGrade is the schema descriptor for credit_grade field.
+	entitytallyDescCreditGrade := entitytallyFields[3].Descriptor()
+	// entitytally.DefaultCreditGrade holds the default value on creation for the credit_grade field.
+	entitytally.DefaultCreditGrade = entitytallyDescCreditGrade.Default.(string)
+	// entitytally.CreditGradeValidator is a validator for the "credit_grade" field. It is called by the builders before save.
+	entitytally.CreditGradeValidator = entitytallyDescCreditGrade.Validators[0].(func(string) error)
+	// entitytallyDescEntityKind is the schema descriptor for entity_kind field.
+	entitytallyDescEntityKind := entitytallyFields[4].Descriptor()
+	// entitytally.DefaultEntityKind holds the default value on creation for the entity_kind field.
+	entitytally.DefaultEntityKind = entitytallyDescEntityKind.Default.(string)
+	// entitytally.EntityKindValidator is a validator for the "entity_kind" field. It is called by the builders before save.
+	entitytally.EntityKindValidator = entitytallyDescEntityKind.Validators[0].(func(string) error)
+	// entitytallyDescStatus is the schema descriptor for status field.
+	entitytallyDescStatus := entitytallyFields[5].Descriptor()
+	// entitytally.DefaultStatus holds the default value on creation for the status field.
+	entitytally.DefaultStatus = entitytallyDescStatus.Default.(string)
+	// entitytally.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	entitytally.StatusValidator = entitytallyDescStatus.Validators[0].(func(string) error)
+	// entitytallyDescN is the schema descriptor for n field.
+	entitytallyDescN := entitytallyFields[6].Descriptor()
+	// entitytally.DefaultN holds the default value on creation for the n field.
+	entitytally.DefaultN = entitytallyDescN.Default.(int64)
+	entitytallydelta.Policy = privacy.NewPolicies(schema.EntityTallyDelta{})
+	entitytallydelta.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := entitytallydelta.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	entitytallydeltaFields := schema.EntityTallyDelta{}.Fields()
+	_ = entitytallydeltaFields
+	// entitytallydeltaDescCityCode is the schema descriptor for city_code field.
+	entitytallydeltaDescCityCode := entitytallydeltaFields[0].Descriptor()
+	// entitytallydelta.DefaultCityCode holds the default value on creation for the city_code field.
+	entitytallydelta.DefaultCityCode = entitytallydeltaDescCityCode.Default.(string)
+	// entitytallydelta.CityCodeValidator is a validator for the "city_code" field. It is called by the builders before save.
+	entitytallydelta.CityCodeValidator = entitytallydeltaDescCityCode.Validators[0].(func(string) error)
+	// entitytallydeltaDescDivisionCode is the schema descriptor for division_code field.
+	entitytallydeltaDescDivisionCode := entitytallydeltaFields[1].Descriptor()
+	// entitytallydelta.DefaultDivisionCode holds the default value on creation for the division_code field.
+	entitytallydelta.DefaultDivisionCode = entitytallydeltaDescDivisionCode.Default.(string)
+	// entitytallydelta.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
+	entitytallydelta.DivisionCodeValidator = entitytallydeltaDescDivisionCode.Validators[0].(func(string) error)
+	// entitytallydeltaDescRiskTier is the schema descriptor for risk_tier field.
+	entitytallydeltaDescRiskTier := entitytallydeltaFields[2].Descriptor()
+	// entitytallydelta.DefaultRiskTier holds the default value on creation for the risk_tier field.
+	entitytallydelta.DefaultRiskTier = entitytallydeltaDescRiskTier.Default.(string)
+	// entitytallydelta.RiskTierValidator is a validator for the "risk_tier" field. It is called by the builders before save.
+	entitytallydelta.RiskTierValidator = entitytallydeltaDescRiskTier.Validators[0].(func(string) error)
+	// entitytallydeltaDescCreditGrade is the schema descriptor for credit_grade field.
+	entitytallydeltaDescCreditGrade := entitytallydeltaFields[3].Descriptor()
+	// entitytallydelta.DefaultCreditGrade holds the default value on creation for the credit_grade field.
+	entitytallydelta.DefaultCreditGrade = entitytallydeltaDescCreditGrade.Default.(string)
+	// entitytallydelta.CreditGradeValidator is a validator for the "credit_grade" field. It is called by the builders before save.
+	entitytallydelta.CreditGradeValidator = entitytallydeltaDescCreditGrade.Validators[0].(func(string) error)
+	// entitytallydeltaDescEntityKind is the schema descriptor for entity_kind field.
+	entitytallydeltaDescEntityKind := entitytallydeltaFields[4].Descriptor()
+	// entitytallydelta.DefaultEntityKind holds the default value on creation for the entity_kind field.
+	entitytallydelta.DefaultEntityKind = entitytallydeltaDescEntityKind.Default.(string)
+	// entitytallydelta.EntityKindValidator is a validator for the "entity_kind" field. It is called by the builders before save.
+	entitytallydelta.EntityKindValidator = entitytallydeltaDescEntityKind.Validators[0].(func(string) error)
+	// entitytallydeltaDescStatus is the schema descriptor for status field.
+	entitytallydeltaDescStatus := entitytallydeltaFields[5].Descriptor()
+	// entitytallydelta.DefaultStatus holds the default value on creation for the status field.
+	entitytallydelta.DefaultStatus = entitytallydeltaDescStatus.Default.(string)
+	// entitytallydelta.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	entitytallydelta.StatusValidator = entitytallydeltaDescStatus.Validators[0].(func(string) error)
 	evaluationrulesetMixin := schema.EvaluationRuleSet{}.Mixin()
 	evaluationruleset.Policy = privacy.NewPolicies(evaluationrulesetMixin[0], schema.EvaluationRuleSet{})
 	evaluationruleset.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -235,7 +235,7 @@ func (MarketEntity) Indexes() []ent.Index {
 
 // Policy of the MarketEntity.
 func (MarketEntity) Policy() ent.Policy {
-	return registryPolicy(rule.RegistryOrPublic, rule.RegistryWriter)
+	return registryPolicy(rule.Entities, rule.RegistryWriter)
 }
 
 // Annotations of the MarketEntity.

@@ -1,0 +1,444 @@
+// Package tally keeps exact counts of market entities by city, county, risk tier, credit grade,
+// kind and status, so the supervisors' tier counts and the dashboards' entity counts take time
+// that does not grow with the data (issue 15).
+//
+// Database triggers on market_entities append a delta row (+1 for the key an entity came to
+// have, -1 for the key it left) in the writing transaction, whoever writes: the ORM, the
+// evaluator's bulk UPDATE, the loader. Appending never waits on another writer, so the counts
+// add no lock contention to ingest. Compact folds deltas into entity_tallies, one row per key;
+// Count sums both tables in one statement, which reads one snapshot, so a count is exact at
+// every moment: a write is counted when it commits, never twice, never half.
+package tally
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+)
+
+// Store is the tallies of one database.
+type Store struct {
+	DB      *sql.DB
+	Dialect string // dialect.MySQL or dialect.SQLite
+}
+
+// Dim is a dimension entities are counted by: a column of market_entities and of the tally
+// tables.
+type Dim string
+
+// The dimensions.
+const (
+	City   Dim = "city_code"
+	County Dim = "division_code"
+	Tier   Dim = "risk_tier"
+	Grade  Dim = "credit_grade"
+	Kind   Dim = "entity_kind"
+	Status Dim = "status"
+)
+
+// Dims lists every dimension in the order of the tally's key.
+var Dims = []Dim{City, County, Tier, Grade, Kind, Status}
+
+// nullable are the dimensions market_entities may leave NULL; the tallies hold ” for them.
+var nullable = map[Dim]bool{City: true, Tier: true, Grade: true}
+
+// Op compares a dimension with values.
+type Op int
+
+// The comparisons, with SQL's meaning on market_entities: a NULL value satisfies only IsNil.
+const (
+	In     Op = iota // one of Values
+	NotIn            // not NULL and none of Values
+	IsNil            // NULL (Values unused)
+	NotNil           // not NULL (Values unused)
+)
+
+// Cond is one condition of a filter; a Filter is their conjunction.
+type Cond struct {
+	Dim    Dim
+	Op     Op
+	Values []string
+}
+
+// Filter is a conjunction of conditions.
+type Filter []Cond
+
+// Group is one group's key values (in the order asked) and its count.
+type Group struct {
+	Keys []string
+	N    int64
+}
+
+// ErrEmptyValue is returned for a condition on an empty string: the tallies store a NULL as
+// ”, so they cannot tell the two apart; the caller counts such a filter the slow way.
+var ErrEmptyValue = errors.New("tally: an empty value cannot be counted from the tallies")
+
+// where renders f on the tally tables' columns.
+func (f Filter) where() (string, []any, error) {
+	var (
+		parts []string
+		args  []any
+	)
+	for _, c := range f {
+		if !slices.Contains(Dims, c.Dim) {
+			return "", nil, fmt.Errorf("tally: no dimension %q", c.Dim)
+		}
+		col := string(c.Dim)
+		for _, v := range c.Values {
+			if v == "" {
+				return "", nil, ErrEmptyValue
+			}
+			args = append(args, v)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(c.Values)), ", ")
+		switch {
+		case (c.Op == IsNil || c.Op == NotNil) && !nullable[c.Dim]:
+			if c.Op == IsNil {
+				parts = append(parts, "1 = 0")
+			}
+		case c.Op == IsNil:
+			parts = append(parts, col+" = ''")
+		case c.Op == NotNil:
+			parts = append(parts, col+" <> ''")
+		case len(c.Values) == 0 && c.Op == In:
+			parts = append(parts, "1 = 0")
+		case len(c.Values) == 0 && c.Op == NotIn:
+			parts = append(parts, col+" <> ''")
+		case c.Op == In:
+			parts = append(parts, col+" IN ("+marks+")")
+		case c.Op == NotIn:
+			parts = append(parts, col+" NOT IN ("+marks+") AND "+col+" <> ''")
+		default:
+			return "", nil, fmt.Errorf("tally: unknown comparison %d", c.Op)
+		}
+	}
+	if len(parts) == 0 {
+		return "", nil, nil
+	}
+	return " WHERE " + strings.Join(parts, " AND "), args, nil
+}
+
+// Count counts the entities f admits, grouped by groupBy (no groups: one group, the total),
+// as of one snapshot of the database. Groups with no entity are left out, as a GROUP BY of
+// market_entities leaves them out; at most limit groups are returned (0: no limit).
+func (s *Store) Count(ctx context.Context, f Filter, groupBy []Dim, limit int) ([]Group, error) {
+	where, args, err := f.where()
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(groupBy))
+	for i, d := range groupBy {
+		if !slices.Contains(Dims, d) {
+			return nil, fmt.Errorf("tally: no dimension %q", d)
+		}
+		keys[i] = string(d)
+	}
+	cols := strings.Join(append(slices.Clone(keys), "n"), ", ")
+	q := fmt.Sprintf("SELECT %sCOALESCE(SUM(n), 0) FROM (SELECT %s FROM entity_tallies%s UNION ALL SELECT %s FROM entity_tally_deltas%s) t",
+		prefixed(keys), cols, where, cols, where)
+	if len(keys) > 0 {
+		q += " GROUP BY " + strings.Join(keys, ", ") + " HAVING SUM(n) <> 0 ORDER BY " + strings.Join(keys, ", ")
+		if limit > 0 {
+			q += fmt.Sprintf(" LIMIT %d", limit)
+		}
+	}
+	rows, err := s.DB.QueryContext(ctx, q, append(args, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("tally: counting: %w", err)
+	}
+	defer rows.Close()
+	var out []Group
+	for rows.Next() {
+		g := Group{Keys: make([]string, len(keys))}
+		dest := make([]any, 0, len(keys)+1)
+		for i := range g.Keys {
+			dest = append(dest, &g.Keys[i])
+		}
+		if err := rows.Scan(append(dest, &g.N)...); err != nil {
+			return nil, err
+		}
+		if len(keys) > 0 || g.N != 0 {
+			out = append(out, g)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Total is Count without groups: how many entities f admits.
+func (s *Store) Total(ctx context.Context, f Filter) (int64, error) {
+	gs, err := s.Count(ctx, f, nil, 0)
+	if err != nil || len(gs) == 0 {
+		return 0, err
+	}
+	return gs[0].N, nil
+}
+
+func prefixed(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return strings.Join(keys, ", ") + ", "
+}
+
+// key is one tally key in Dims order.
+type key [6]string
+
+// Compact folds up to limit deltas into entity_tallies in one transaction and returns how many
+// it folded. Compactors on several instances may run at once: on MariaDB each takes the
+// deltas no other holds (SKIP LOCKED) and writes tally rows in key order, so they neither
+// count a delta twice nor deadlock on each other; writers, which only append deltas, never
+// wait for a compactor.
+func (s *Store) Compact(ctx context.Context, limit int) (int, error) {
+	var opts *sql.TxOptions
+	lock := ""
+	if s.Dialect == dialect.MySQL {
+		// Read committed takes no gap locks, so the writers' appends pass the compactor's.
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	tx, err := s.DB.BeginTx(ctx, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, n FROM entity_tally_deltas ORDER BY id LIMIT %d%s", dimList(), limit, lock))
+	if err != nil {
+		return 0, fmt.Errorf("tally: reading deltas: %w", err)
+	}
+	sums := map[key]int64{}
+	var ids []any
+	for rows.Next() {
+		var (
+			id int64
+			k  key
+			n  int64
+		)
+		if err := rows.Scan(&id, &k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &n); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		sums[k] += n
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	ks := make([]key, 0, len(sums))
+	for k, n := range sums {
+		if n != 0 {
+			ks = append(ks, k)
+		}
+	}
+	slices.SortFunc(ks, func(a, b key) int { return slices.Compare(a[:], b[:]) })
+	if err := upsert(ctx, tx, s.Dialect, ks, sums); err != nil {
+		return 0, err
+	}
+	for chunk := range slices.Chunk(ids, 1000) {
+		q := "DELETE FROM entity_tally_deltas WHERE id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ") + ")"
+		if _, err := tx.ExecContext(ctx, q, chunk...); err != nil {
+			return 0, fmt.Errorf("tally: removing folded deltas: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+// upsert adds sums[k] to the tally row of each k, creating the rows that are missing.
+func upsert(ctx context.Context, tx *sql.Tx, d string, ks []key, sums map[key]int64) error {
+	conflict := " ON CONFLICT (" + dimList() + ") DO UPDATE SET n = entity_tallies.n + excluded.n"
+	if d == dialect.MySQL {
+		conflict = " ON DUPLICATE KEY UPDATE n = n + VALUES(n)"
+	}
+	for chunk := range slices.Chunk(ks, 500) {
+		args := make([]any, 0, len(chunk)*7)
+		for _, k := range chunk {
+			for _, v := range k {
+				args = append(args, v)
+			}
+			args = append(args, sums[k])
+		}
+		q := "INSERT INTO entity_tallies (" + dimList() + ", n) VALUES " +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", len(chunk)), ", ") + conflict
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("tally: adding to the tallies: %w", err)
+		}
+	}
+	return nil
+}
+
+// Rebuild recounts the tallies from market_entities, replacing what they held. It holds the
+// entities against change while it counts (a shared lock on every row on MariaDB, SQLite's
+// one writer lock there), so the result is exact even while others write: a write waits and
+// is counted by its delta after.
+func (s *Store) Rebuild(ctx context.Context) error {
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.Dialect == dialect.MySQL {
+		// The locking read waits for writers in flight and keeps new ones out; the GROUP BY
+		// after it reads a snapshot taken once they are in.
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM market_entities FORCE INDEX (PRIMARY) LOCK IN SHARE MODE").Scan(&n); err != nil {
+			return fmt.Errorf("tally: holding the entities: %w", err)
+		}
+	}
+	// On SQLite the transaction is immediate (storage's DSN): it holds the one writer lock.
+	rows, err := tx.QueryContext(ctx, "SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*) FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6")
+	if err != nil {
+		return fmt.Errorf("tally: counting the entities: %w", err)
+	}
+	sums := map[key]int64{}
+	for rows.Next() {
+		var (
+			k key
+			n int64
+		)
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &n); err != nil {
+			rows.Close()
+			return err
+		}
+		sums[k] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, q := range []string{"DELETE FROM entity_tally_deltas", "DELETE FROM entity_tallies"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("tally: clearing: %w", err)
+		}
+	}
+	ks := make([]key, 0, len(sums))
+	for k := range sums {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b key) int { return slices.Compare(a[:], b[:]) })
+	if err := upsert(ctx, tx, s.Dialect, ks, sums); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func dimList() string {
+	s := make([]string, len(Dims))
+	for i, d := range Dims {
+		s[i] = string(d)
+	}
+	return strings.Join(s, ", ")
+}
+
+// row renders the key of the OLD or NEW row of a trigger, NULLs as ”.
+func row(which string) string {
+	s := make([]string, len(Dims))
+	for i, d := range Dims {
+		s[i] = which + "." + string(d)
+		if nullable[d] {
+			s[i] = "COALESCE(" + s[i] + ", '')"
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+// changed is the trigger condition that an update moved the row to another key.
+func changed(d string) string {
+	same := "<=>"
+	if d == dialect.SQLite {
+		same = "IS"
+	}
+	s := make([]string, len(Dims))
+	for i, dim := range Dims {
+		s[i] = fmt.Sprintf("OLD.%s %s NEW.%s", dim, same, dim)
+	}
+	return "NOT (" + strings.Join(s, " AND ") + ")"
+}
+
+// triggers are the statements that create the three triggers, by name. The names carry a
+// version: a change of what they count gets new names, and Install rebuilds.
+func triggers(d string) map[string]string {
+	ins := "INSERT INTO entity_tally_deltas (" + dimList() + ", n) VALUES "
+	added, removed := "("+row("NEW")+", 1)", "("+row("OLD")+", -1)"
+	if d == dialect.MySQL {
+		return map[string]string{
+			"market_entities_tally_insert_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_insert_v1 AFTER INSERT ON market_entities FOR EACH ROW " + ins + added,
+			"market_entities_tally_update_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_update_v1 AFTER UPDATE ON market_entities FOR EACH ROW IF " +
+				changed(d) + " THEN " + ins + removed + ", " + added + "; END IF",
+			"market_entities_tally_delete_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_delete_v1 AFTER DELETE ON market_entities FOR EACH ROW " + ins + removed,
+		}
+	}
+	return map[string]string{
+		"market_entities_tally_insert_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_insert_v1 AFTER INSERT ON market_entities BEGIN " + ins + added + "; END",
+		"market_entities_tally_update_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_update_v1 AFTER UPDATE ON market_entities WHEN " +
+			changed(d) + " BEGIN " + ins + removed + ", " + added + "; END",
+		"market_entities_tally_delete_v1": "CREATE TRIGGER IF NOT EXISTS market_entities_tally_delete_v1 AFTER DELETE ON market_entities BEGIN " + ins + removed + "; END",
+	}
+}
+
+// Install creates the triggers that are missing and, when it created any, rebuilds the
+// tallies from the entities already stored. It is idempotent; storage.Migrate runs it after
+// the tables exist.
+func (s *Store) Install(ctx context.Context) error {
+	ts := triggers(s.Dialect)
+	names := make([]any, 0, len(ts))
+	for name := range ts {
+		names = append(names, name)
+	}
+	q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?, ?)"
+	if s.Dialect == dialect.MySQL {
+		q = "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME IN (?, ?, ?)"
+	}
+	var have int
+	if err := s.DB.QueryRowContext(ctx, q, names...).Scan(&have); err != nil {
+		return fmt.Errorf("tally: looking for the triggers: %w", err)
+	}
+	if have == len(ts) {
+		return nil
+	}
+	for name, stmt := range ts {
+		if _, err := s.DB.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("tally: creating trigger %s: %w", name, err)
+		}
+	}
+	return s.Rebuild(ctx)
+}
+
+// Keep compacts every interval until ctx ends, folding deltas in chunks of compactChunk until
+// none are left, so a count sums at most the tally rows and about an interval's worth of
+// deltas. warn hears the errors (a deadlock with another instance's compactor is one; the
+// next round tries again).
+func (s *Store) Keep(ctx context.Context, interval time.Duration, warn func(error)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.Compact(ctx, compactChunk)
+			if err != nil && ctx.Err() == nil {
+				warn(err)
+			}
+			if err != nil || n < compactChunk {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// compactChunk is how many deltas one compaction folds: a transaction of a few milliseconds.
+const compactChunk = 10000

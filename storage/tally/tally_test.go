@@ -1,0 +1,267 @@
+package tally_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/storage/tally"
+)
+
+// recount is the oracle: the tallies' grouping counted from market_entities itself.
+func recount(t *testing.T, db *storage.DB) string {
+	t.Helper()
+	rows, err := db.SQL.Query(`SELECT COALESCE(city_code, ''), division_code, COALESCE(risk_tier, ''), COALESCE(credit_grade, ''), entity_kind, status, COUNT(*)
+		FROM market_entities GROUP BY 1, 2, 3, 4, 5, 6`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		k := make([]string, 6)
+		var n int64
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &k[5], &n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s=%d", strings.Join(k, "|"), n))
+	}
+	slices.Sort(out) // MariaDB orders ENUM columns by their place in the list
+	return strings.Join(out, " ")
+}
+
+// tallied is the same grouping from the tallies.
+func tallied(t *testing.T, db *storage.DB) string {
+	t.Helper()
+	gs, err := db.Tallies.Count(context.Background(), nil, tally.Dims, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range gs {
+		out = append(out, fmt.Sprintf("%s=%d", strings.Join(g.Keys, "|"), g.N))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// differ says where two groupings differ.
+func differ(got, want string) string {
+	g, w := strings.Fields(got), strings.Fields(want)
+	var out []string
+	for _, x := range g {
+		if !slices.Contains(w, x) {
+			out = append(out, "tallies have "+x)
+		}
+	}
+	for _, x := range w {
+		if !slices.Contains(g, x) {
+			out = append(out, "entities have "+x)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The tallies stay exact under concurrent writers, compactors and a rebuild: four writers move
+// entities between keys (tier, grade, status, city), add and delete entities, in transactions
+// of several statements of which some roll back (or deadlock and roll back on MariaDB), while
+// two compactors fold deltas in small chunks and a rebuild recounts midway. Afterwards the
+// tallies, before and after a last compaction, equal counting market_entities, on both
+// engines; and Install rebuilds tallies whose triggers were missing.
+func TestTalliesExactUnderConcurrentWrites(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if _, err := seed.Bulk(ctx, db, seed.BulkOptions{Entities: 400, Seed: 3, Batch: 100, Cipher: storagetest.TestCipher()}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := tallied(t, db), recount(t, db); got != want {
+			t.Fatalf("after the load:\n%s", differ(got, want))
+		}
+		var ids []int64
+		if err := scanIDs(db.SQL, &ids); err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var compactors sync.WaitGroup
+		for range 2 {
+			compactors.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if _, err := db.Tallies.Compact(ctx, 13); err != nil && !transient(err) {
+						t.Error("compact:", err)
+						return
+					}
+				}
+			})
+		}
+		var writers sync.WaitGroup
+		var committed, rolledBack, failed int64
+		var mu sync.Mutex
+		for w := range 4 {
+			writers.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(w), 9))
+				for i := range 60 {
+					err := write(ctx, db.SQL, rng, ids, w*1000+i)
+					mu.Lock()
+					switch {
+					case err == errRolledBack:
+						rolledBack++
+					case err != nil && transient(err):
+						failed++
+					case err != nil:
+						t.Error("write:", err)
+					default:
+						committed++
+					}
+					mu.Unlock()
+					if w == 0 && i == 30 {
+						for k := 0; ; k++ {
+							err := db.Tallies.Rebuild(ctx)
+							if err == nil {
+								break
+							}
+							if !transient(err) || k == 10 {
+								t.Error("rebuild:", err)
+								break
+							}
+						}
+					}
+				}
+			})
+		}
+		writers.Wait()
+		close(stop)
+		compactors.Wait()
+		if committed < 100 || rolledBack < 10 {
+			t.Fatalf("%d transactions committed, %d rolled back (%d failed): too few to prove anything", committed, rolledBack, failed)
+		}
+		want := recount(t, db)
+		if got := tallied(t, db); got != want {
+			t.Fatalf("after concurrent writes:\n%s", differ(got, want))
+		}
+		for {
+			n, err := db.Tallies.Compact(ctx, 10000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if got := tallied(t, db); got != want {
+			t.Fatalf("compacted:\n%s", differ(got, want))
+		}
+		if n := storagetest.Count(t, db, "entity_tally_deltas", ""); n != 0 {
+			t.Fatalf("%d deltas left after compacting", n)
+		}
+		t.Logf("%d transactions committed, %d rolled back, %d failed on a deadlock or lock wait", committed, rolledBack, failed)
+
+		// Install on a database whose triggers are gone (an older version's) recounts.
+		for _, name := range []string{"market_entities_tally_insert_v1", "market_entities_tally_update_v1", "market_entities_tally_delete_v1"} {
+			if _, err := db.SQL.Exec("DROP TRIGGER " + name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.SQL.Exec("UPDATE market_entities SET status = 'CANCELLED' WHERE id IN (?, ?, ?)", ids[0], ids[1], ids[2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := tallied(t, db), recount(t, db); got != want {
+			t.Fatalf("after Install:\n%s", differ(got, want))
+		}
+	})
+}
+
+func scanIDs(db *sql.DB, ids *[]int64) error {
+	rows, err := db.Query("SELECT id FROM market_entities ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		*ids = append(*ids, id)
+	}
+	return rows.Err()
+}
+
+var errRolledBack = fmt.Errorf("rolled back on purpose")
+
+// write runs one transaction of two to five changes: a tier and grade set or cleared (as the
+// evaluator writes them), a status, a city, a new entity copied from another, or the deletion
+// of one added before; one in five ends in a rollback.
+func write(ctx context.Context, db *sql.DB, rng *rand.Rand, ids []int64, n int) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for range 2 + rng.IntN(4) {
+		id := ids[rng.IntN(len(ids))]
+		var err error
+		switch rng.IntN(6) {
+		case 0, 1:
+			tier, grade := any(string("ABCD"[rng.IntN(4)])), any([]string{"EXCELLENT", "GOOD", "MEDIUM", "POOR"}[rng.IntN(4)])
+			if rng.IntN(5) == 0 {
+				tier, grade = nil, nil
+			}
+			_, err = tx.ExecContext(ctx, "UPDATE market_entities SET risk_tier = ?, credit_grade = ? WHERE id = ?", tier, grade, id)
+		case 2:
+			_, err = tx.ExecContext(ctx, "UPDATE market_entities SET status = ? WHERE id = ?", []string{"EXISTING", "OPERATING", "REVOKED"}[rng.IntN(3)], id)
+		case 3:
+			_, err = tx.ExecContext(ctx, "UPDATE market_entities SET city_code = ? WHERE id = ?", []any{"320100", "320500", nil}[rng.IntN(3)], id)
+		case 4: // one to three new entities in one INSERT, as the ORM and the loader write them
+			var created, updated any
+			var kind, division, status string
+			var city, tier, grade sql.NullString
+			err = tx.QueryRowContext(ctx, "SELECT created_at, updated_at, entity_kind, division_code, city_code, status, risk_tier, credit_grade FROM market_entities WHERE id = ?", id).
+				Scan(&created, &updated, &kind, &division, &city, &status, &tier, &grade)
+			if err != nil {
+				break
+			}
+			rows := 1 + rng.IntN(3)
+			var args []any
+			for r := range rows {
+				args = append(args, created, updated, fmt.Sprintf("TALLY%012d%d", n, r), "NOORG0000", "tally test", kind, division, city, status, tier, grade)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO market_entities (created_at, updated_at, uscc, org_code, name, entity_kind, division_code, city_code, status, risk_tier, credit_grade)
+				VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", "), args...)
+		case 5:
+			_, err = tx.ExecContext(ctx, "DELETE FROM market_entities WHERE uscc LIKE 'TALLY%' AND id = (SELECT MIN(id) FROM (SELECT id FROM market_entities WHERE uscc LIKE 'TALLY%') t)")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if rng.IntN(5) == 0 {
+		return errRolledBack
+	}
+	return tx.Commit()
+}
+
+// transient are the errors a writer retries or gives up on without harm: MariaDB's deadlock
+// and lock wait timeout, a duplicate code drawn twice, SQLite's busy.
+func transient(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Deadlock") || strings.Contains(s, "Lock wait timeout") || strings.Contains(s, "Duplicate entry") ||
+		strings.Contains(s, "UNIQUE constraint") || strings.Contains(s, "SQLITE_BUSY")
+}
