@@ -115,9 +115,6 @@ func (r *Resolver) entityTallies(ctx context.Context, f tally.Filter, dims []tal
 	if errors.Is(err, tally.ErrEmptyValue) {
 		return nil, false, nil
 	}
-	if len(dims) == 0 && err == nil && len(gs) == 0 {
-		gs = []tally.Group{{}}
-	}
 	return gs, err == nil, err
 }
 

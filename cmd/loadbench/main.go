@@ -1,5 +1,5 @@
 // Command loadbench measures creditgraph at provincial scale (BENCHMARKS.md, issue 6): the
-// benchmark queries a–e through a running server's HTTP endpoint with real tokens, at each
+// benchmark queries a–e, g and h through a running server's HTTP endpoint with real tokens, at each
 // concurrency, with p50/p95/p99 latency and throughput; the same data for a, b and c fetched
 // by hand-written SQL over database/sql (the floor); f, batches of 1,000 penalties through
 // createAdministrativePenalties; the server's resident memory; and, with -explain, the EXPLAIN
@@ -57,7 +57,7 @@ func main() {
 	flag.StringVar(&conc, "concurrency", "1,16", "concurrencies to run a–e at")
 	flag.StringVar(&ingestConc, "ingest-concurrency", "1,2,16", "concurrencies to run f at")
 	flag.IntVar(&c.batches, "batches", 20, "ingest batches of 1,000 penalties at each concurrency")
-	flag.StringVar(&c.only, "only", "0abcdef", "which of the queries to run: 0 (reference) and a–f")
+	flag.StringVar(&c.only, "only", "0abcdefgh", "which of the queries to run: 0 (reference), a–f, g and h")
 	flag.Parse()
 	c.concurrency, c.ingestConcurrency = counts("concurrency", conc), counts("ingest-concurrency", ingestConc)
 	if err := run(context.Background(), c); err != nil {
@@ -307,6 +307,8 @@ const (
 		b: marketEntities(first: 0, where: {cityCode: $city, riskTier: B}) { totalCount }
 		c: marketEntities(first: 0, where: {cityCode: $city, riskTier: C}) { totalCount }
 		d: marketEntities(first: 0, where: {cityCode: $city, riskTier: D}) { totalCount } }`
+	queryG = `{ entityCounts(groupBy: [CITY, TIER]) { keys count } }`
+	queryH = `{ entityCounts(groupBy: [COUNTY, KIND, STATUS]) { keys count } }`
 	queryE = `query($from: Time!, $to: Time!) { auditLogs(first: 50, where: {department: "market", atGTE: $from, atLT: $to},
 		orderBy: {field: AT, direction: DESC}) { totalCount edges { node { at tokenName role kind operation outcome } } } }`
 )
@@ -331,6 +333,10 @@ func queries(c config, p params) []query {
 			api: post(c.supervisor, queryD, func(int) map[string]any { return map[string]any{"city": p.city} })},
 		{name: "e. auditor: a page of the audit log by department and week",
 			api: post(c.auditor, queryE, func(int) map[string]any { return map[string]any{"from": p.from, "to": p.to} })},
+		{name: "g. supervisor's dashboard: entities by city × tier (52 groups)",
+			api: post(c.supervisor, queryG, func(int) map[string]any { return nil })},
+		{name: "h. a large dashboard: entities by county × kind × status (~900 groups)",
+			api: post(c.supervisor, queryH, func(int) map[string]any { return nil })},
 	}
 }
 

@@ -126,64 +126,79 @@ func (f Filter) where() (string, []any, error) {
 
 // Count counts the entities f admits, grouped by groupBy (no groups: one group, the total),
 // as of one snapshot of the database. Groups with no entity are left out, as a GROUP BY of
-// market_entities leaves them out; at most limit groups are returned (0: no limit).
+// market_entities leaves them out; groups come in the order of their keys, at most limit of
+// them (0: no limit). The statement reads the rows of both tables the filter admits (one
+// UNION ALL: one snapshot) and sums them here: a few thousand short rows at Jiangsu's size,
+// which MariaDB hands over faster than it groups them through a temporary table.
 func (s *Store) Count(ctx context.Context, f Filter, groupBy []Dim, limit int) ([]Group, error) {
 	where, args, err := f.where()
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, len(groupBy))
-	for i, d := range groupBy {
+	cols := make([]string, 0, len(groupBy)+1)
+	for _, d := range groupBy {
 		if !slices.Contains(Dims, d) {
 			return nil, fmt.Errorf("tally: no dimension %q", d)
 		}
-		keys[i] = string(d)
+		cols = append(cols, string(d))
 	}
-	cols := strings.Join(append(slices.Clone(keys), "n"), ", ")
-	q := fmt.Sprintf("SELECT %sCOALESCE(SUM(n), 0) FROM (SELECT %s FROM entity_tallies%s UNION ALL SELECT %s FROM entity_tally_deltas%s) t",
-		prefixed(keys), cols, where, cols, where)
-	if len(keys) > 0 {
-		q += " GROUP BY " + strings.Join(keys, ", ") + " HAVING SUM(n) <> 0 ORDER BY " + strings.Join(keys, ", ")
-		if limit > 0 {
-			q += fmt.Sprintf(" LIMIT %d", limit)
-		}
-	}
+	list := strings.Join(append(cols, "n"), ", ")
+	q := "SELECT " + list + " FROM entity_tallies" + where + " UNION ALL SELECT " + list + " FROM entity_tally_deltas" + where
 	rows, err := s.DB.QueryContext(ctx, q, append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("tally: counting: %w", err)
 	}
 	defer rows.Close()
-	var out []Group
+	sums := map[string]*Group{}
+	keys := make([]string, len(groupBy))
+	dest := make([]any, 0, len(groupBy)+1)
+	for i := range keys {
+		dest = append(dest, &keys[i])
+	}
+	var n int64
+	dest = append(dest, &n)
 	for rows.Next() {
-		g := Group{Keys: make([]string, len(keys))}
-		dest := make([]any, 0, len(keys)+1)
-		for i := range g.Keys {
-			dest = append(dest, &g.Keys[i])
-		}
-		if err := rows.Scan(append(dest, &g.N)...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if len(keys) > 0 || g.N != 0 {
-			out = append(out, g)
+		id := strings.Join(keys, "\x00")
+		g := sums[id]
+		if g == nil {
+			g = &Group{Keys: slices.Clone(keys)}
+			sums[id] = g
+		}
+		g.N += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(groupBy) == 0 {
+		var total int64
+		if g := sums[""]; g != nil {
+			total = g.N
+		}
+		return []Group{{Keys: []string{}, N: total}}, nil
+	}
+	out := make([]Group, 0, len(sums))
+	for _, g := range sums {
+		if g.N != 0 {
+			out = append(out, *g)
 		}
 	}
-	return out, rows.Err()
+	slices.SortFunc(out, func(a, b Group) int { return slices.Compare(a.Keys, b.Keys) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // Total is Count without groups: how many entities f admits.
 func (s *Store) Total(ctx context.Context, f Filter) (int64, error) {
 	gs, err := s.Count(ctx, f, nil, 0)
-	if err != nil || len(gs) == 0 {
+	if err != nil {
 		return 0, err
 	}
 	return gs[0].N, nil
-}
-
-func prefixed(keys []string) string {
-	if len(keys) == 0 {
-		return ""
-	}
-	return strings.Join(keys, ", ") + ", "
 }
 
 // key is one tally key in Dims order.
