@@ -17,9 +17,8 @@ import (
 
 // Counts of market entities by city, county, tier, grade, kind and status come from the
 // tallies (storage/tally) when the question allows: time that does not grow with the data,
-// exact under concurrent writes. Entities are read all or nothing (rule.Entities), so a count
-// is the tallies' for a caller who sees every entity and zero for one who sees none — what
-// the privacy rule makes of COUNT(*). Any other question counts rows as before.
+// exact under concurrent writes. They answer only callers who see every entity
+// (rule.SeesAll with rule.Entities); any other caller or question counts rows as before.
 
 // tallyDims are the where input's fields the tallies count by, by their Go name.
 var tallyDims = map[string]tally.Dim{
@@ -102,14 +101,10 @@ func (r *Resolver) entityTallies(ctx context.Context, f tally.Filter, dims []tal
 	if r.tallies == nil || ent.TxFromContext(ctx) != nil {
 		return nil, false, nil
 	}
-	switch every, err := rule.SeesAll(ctx, rule.Entities); {
-	case err != nil:
-		return nil, true, err
-	case !every:
-		if len(dims) == 0 {
-			return []tally.Group{{}}, true, nil
-		}
-		return nil, true, nil
+	// Only for a caller who sees every entity: anyone else counts rows through the privacy
+	// rule, which alone decides what a partial reader sees.
+	if every, err := rule.SeesAll(ctx, rule.Entities); err != nil || !every {
+		return nil, err != nil, err
 	}
 	gs, err := r.tallies.Count(ctx, f, dims, limit)
 	if errors.Is(err, tally.ErrEmptyValue) {
