@@ -201,6 +201,11 @@ func (v *Viewer) Reveals() []string {
 	return out
 }
 
+// PublicViewer is a caller without a token: what a public credit website shows.
+func PublicViewer(a *Authorizer) *Viewer {
+	return &Viewer{TokenName: PublicSubject, Role: RolePublic, Perms: a.Permissions(PublicSubject)}
+}
+
 type viewerKey struct{}
 
 // NewContext returns ctx carrying v.

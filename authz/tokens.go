@@ -187,7 +187,7 @@ var ErrBadToken = fmt.Errorf("%w: the bearer token is malformed, unknown, expire
 // else must be a valid, unexpired, unrevoked bearer token.
 func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer, error) {
 	if header == "" {
-		return &Viewer{TokenName: PublicSubject, Role: RolePublic, Perms: t.Authorizer.Permissions(PublicSubject)}, nil
+		return PublicViewer(t.Authorizer), nil
 	}
 	scheme, secret, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {

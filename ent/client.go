@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -69,6 +70,8 @@ type Client struct {
 	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
+	// CreditReportIssue is the client for interacting with the CreditReportIssue builders.
+	CreditReportIssue *CreditReportIssueClient
 	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
 	CreditScoreEvent *CreditScoreEventClient
 	// Department is the client for interacting with the Department builders.
@@ -140,6 +143,7 @@ func (c *Client) init() {
 	c.AuditLog = NewAuditLogClient(c.config)
 	c.CasbinRule = NewCasbinRuleClient(c.config)
 	c.CreditCommitment = NewCreditCommitmentClient(c.config)
+	c.CreditReportIssue = NewCreditReportIssueClient(c.config)
 	c.CreditScoreEvent = NewCreditScoreEventClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
 	c.Division = NewDivisionClient(c.config)
@@ -265,6 +269,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		AuditLog:                  NewAuditLogClient(cfg),
 		CasbinRule:                NewCasbinRuleClient(cfg),
 		CreditCommitment:          NewCreditCommitmentClient(cfg),
+		CreditReportIssue:         NewCreditReportIssueClient(cfg),
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
@@ -317,6 +322,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		AuditLog:                  NewAuditLogClient(cfg),
 		CasbinRule:                NewCasbinRuleClient(cfg),
 		CreditCommitment:          NewCreditCommitmentClient(cfg),
+		CreditReportIssue:         NewCreditReportIssueClient(cfg),
 		CreditScoreEvent:          NewCreditScoreEventClient(cfg),
 		Department:                NewDepartmentClient(cfg),
 		Division:                  NewDivisionClient(cfg),
@@ -374,13 +380,13 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
-		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet,
-		c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
-		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
-		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
+		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
+		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
+		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
+		c.MeasureApplication, c.NaturalPerson, c.Objection, c.Practitioner,
+		c.PriorNotice, c.PublicityRule, c.RepairApplication, c.RepairTransition,
+		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -391,13 +397,13 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.AdministrativeLicense, c.AdministrativePenalty, c.AuditLog,
-		c.CasbinRule, c.CreditCommitment, c.CreditScoreEvent, c.Department, c.Division,
-		c.EntityRole, c.EntityTally, c.EntityTallyDelta, c.EvaluationRuleSet,
-		c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday, c.InspectionPlan,
-		c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity, c.MeasureApplication,
-		c.NaturalPerson, c.Objection, c.Practitioner, c.PriorNotice, c.PublicityRule,
-		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
+		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
+		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
+		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
+		c.MeasureApplication, c.NaturalPerson, c.Objection, c.Practitioner,
+		c.PriorNotice, c.PublicityRule, c.RepairApplication, c.RepairTransition,
+		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -418,6 +424,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CasbinRule.mutate(ctx, m)
 	case *CreditCommitmentMutation:
 		return c.CreditCommitment.mutate(ctx, m)
+	case *CreditReportIssueMutation:
+		return c.CreditReportIssue.mutate(ctx, m)
 	case *CreditScoreEventMutation:
 		return c.CreditScoreEvent.mutate(ctx, m)
 	case *DepartmentMutation:
@@ -1470,6 +1478,140 @@ func (c *CreditCommitmentClient) mutate(ctx context.Context, m *CreditCommitment
 		return (&CreditCommitmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CreditCommitment mutation op: %q", m.Op())
+	}
+}
+
+// CreditReportIssueClient is a client for the CreditReportIssue schema.
+type CreditReportIssueClient struct {
+	config
+}
+
+// NewCreditReportIssueClient returns a client for the CreditReportIssue from the given config.
+func NewCreditReportIssueClient(c config) *CreditReportIssueClient {
+	return &CreditReportIssueClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `creditreportissue.Hooks(f(g(h())))`.
+func (c *CreditReportIssueClient) Use(hooks ...Hook) {
+	c.hooks.CreditReportIssue = append(c.hooks.CreditReportIssue, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `creditreportissue.Intercept(f(g(h())))`.
+func (c *CreditReportIssueClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CreditReportIssue = append(c.inters.CreditReportIssue, interceptors...)
+}
+
+// Create returns a builder for creating a CreditReportIssue entity.
+func (c *CreditReportIssueClient) Create() *CreditReportIssueCreate {
+	mutation := newCreditReportIssueMutation(c.config, OpCreate)
+	return &CreditReportIssueCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CreditReportIssue entities.
+func (c *CreditReportIssueClient) CreateBulk(builders ...*CreditReportIssueCreate) *CreditReportIssueCreateBulk {
+	return &CreditReportIssueCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CreditReportIssueClient) MapCreateBulk(slice any, setFunc func(*CreditReportIssueCreate, int)) *CreditReportIssueCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CreditReportIssueCreateBulk{err: fmt.Errorf("calling to CreditReportIssueClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CreditReportIssueCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CreditReportIssueCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CreditReportIssue.
+func (c *CreditReportIssueClient) Update() *CreditReportIssueUpdate {
+	mutation := newCreditReportIssueMutation(c.config, OpUpdate)
+	return &CreditReportIssueUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CreditReportIssueClient) UpdateOne(_m *CreditReportIssue) *CreditReportIssueUpdateOne {
+	mutation := newCreditReportIssueMutation(c.config, OpUpdateOne, withCreditReportIssue(_m))
+	return &CreditReportIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CreditReportIssueClient) UpdateOneID(id int) *CreditReportIssueUpdateOne {
+	mutation := newCreditReportIssueMutation(c.config, OpUpdateOne, withCreditReportIssueID(id))
+	return &CreditReportIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CreditReportIssue.
+func (c *CreditReportIssueClient) Delete() *CreditReportIssueDelete {
+	mutation := newCreditReportIssueMutation(c.config, OpDelete)
+	return &CreditReportIssueDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CreditReportIssueClient) DeleteOne(_m *CreditReportIssue) *CreditReportIssueDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CreditReportIssueClient) DeleteOneID(id int) *CreditReportIssueDeleteOne {
+	builder := c.Delete().Where(creditreportissue.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CreditReportIssueDeleteOne{builder}
+}
+
+// Query returns a query builder for CreditReportIssue.
+func (c *CreditReportIssueClient) Query() *CreditReportIssueQuery {
+	return &CreditReportIssueQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCreditReportIssue},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CreditReportIssue entity by its id.
+func (c *CreditReportIssueClient) Get(ctx context.Context, id int) (*CreditReportIssue, error) {
+	return c.Query().Where(creditreportissue.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CreditReportIssueClient) GetX(ctx context.Context, id int) *CreditReportIssue {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CreditReportIssueClient) Hooks() []Hook {
+	hooks := c.hooks.CreditReportIssue
+	return append(hooks[:len(hooks):len(hooks)], creditreportissue.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *CreditReportIssueClient) Interceptors() []Interceptor {
+	return c.inters.CreditReportIssue
+}
+
+func (c *CreditReportIssueClient) mutate(ctx context.Context, m *CreditReportIssueMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CreditReportIssueCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CreditReportIssueUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CreditReportIssueUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CreditReportIssueDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CreditReportIssue mutation op: %q", m.Op())
 	}
 }
 
@@ -6279,8 +6421,8 @@ func (c *TimeLimitClient) mutate(ctx context.Context, m *TimeLimitMutation) (Val
 type (
 	hooks struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
+		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
 		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
 		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
 		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
@@ -6288,8 +6430,8 @@ type (
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
-		CreditCommitment, CreditScoreEvent, Department, Division, EntityRole,
-		EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
+		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
+		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
 		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
 		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
 		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,

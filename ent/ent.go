@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -111,6 +112,7 @@ func checkColumn(t, c string) error {
 			auditlog.Table:                  auditlog.ValidColumn,
 			casbinrule.Table:                casbinrule.ValidColumn,
 			creditcommitment.Table:          creditcommitment.ValidColumn,
+			creditreportissue.Table:         creditreportissue.ValidColumn,
 			creditscoreevent.Table:          creditscoreevent.ValidColumn,
 			department.Table:                department.ValidColumn,
 			division.Table:                  division.ValidColumn,

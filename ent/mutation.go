@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -64,6 +65,7 @@ const (
 	TypeAuditLog                  = "AuditLog"
 	TypeCasbinRule                = "CasbinRule"
 	TypeCreditCommitment          = "CreditCommitment"
+	TypeCreditReportIssue         = "CreditReportIssue"
 	TypeCreditScoreEvent          = "CreditScoreEvent"
 	TypeDepartment                = "Department"
 	TypeDivision                  = "Division"
@@ -9582,6 +9584,818 @@ func (m *CreditCommitmentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown CreditCommitment edge %s", name)
+}
+
+// CreditReportIssueMutation represents an operation that mutates the CreditReportIssue nodes in the graph.
+type CreditReportIssueMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	number        *string
+	uscc          *string
+	edition       *string
+	purpose       *string
+	issued_at     *time.Time
+	token_name    *string
+	role          *string
+	department    *string
+	content       *string
+	digest        *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*CreditReportIssue, error)
+	predicates    []predicate.CreditReportIssue
+}
+
+var _ ent.Mutation = (*CreditReportIssueMutation)(nil)
+
+// creditreportissueOption allows management of the mutation configuration using functional options.
+type creditreportissueOption func(*CreditReportIssueMutation)
+
+// newCreditReportIssueMutation creates new mutation for the CreditReportIssue entity.
+func newCreditReportIssueMutation(c config, op Op, opts ...creditreportissueOption) *CreditReportIssueMutation {
+	m := &CreditReportIssueMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCreditReportIssue,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCreditReportIssueID sets the ID field of the mutation.
+func withCreditReportIssueID(id int) creditreportissueOption {
+	return func(m *CreditReportIssueMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CreditReportIssue
+		)
+		m.oldValue = func(ctx context.Context) (*CreditReportIssue, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CreditReportIssue.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCreditReportIssue sets the old CreditReportIssue of the mutation.
+func withCreditReportIssue(node *CreditReportIssue) creditreportissueOption {
+	return func(m *CreditReportIssueMutation) {
+		m.oldValue = func(context.Context) (*CreditReportIssue, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CreditReportIssueMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CreditReportIssueMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CreditReportIssueMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CreditReportIssueMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CreditReportIssue.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetNumber sets the "number" field.
+func (m *CreditReportIssueMutation) SetNumber(s string) {
+	m.number = &s
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *CreditReportIssueMutation) Number() (r string, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *CreditReportIssueMutation) ResetNumber() {
+	m.number = nil
+}
+
+// SetUscc sets the "uscc" field.
+func (m *CreditReportIssueMutation) SetUscc(s string) {
+	m.uscc = &s
+}
+
+// Uscc returns the value of the "uscc" field in the mutation.
+func (m *CreditReportIssueMutation) Uscc() (r string, exists bool) {
+	v := m.uscc
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUscc returns the old "uscc" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldUscc(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUscc is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUscc requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUscc: %w", err)
+	}
+	return oldValue.Uscc, nil
+}
+
+// ResetUscc resets all changes to the "uscc" field.
+func (m *CreditReportIssueMutation) ResetUscc() {
+	m.uscc = nil
+}
+
+// SetEdition sets the "edition" field.
+func (m *CreditReportIssueMutation) SetEdition(s string) {
+	m.edition = &s
+}
+
+// Edition returns the value of the "edition" field in the mutation.
+func (m *CreditReportIssueMutation) Edition() (r string, exists bool) {
+	v := m.edition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEdition returns the old "edition" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldEdition(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEdition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEdition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEdition: %w", err)
+	}
+	return oldValue.Edition, nil
+}
+
+// ResetEdition resets all changes to the "edition" field.
+func (m *CreditReportIssueMutation) ResetEdition() {
+	m.edition = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *CreditReportIssueMutation) SetPurpose(s string) {
+	m.purpose = &s
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *CreditReportIssueMutation) Purpose() (r string, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldPurpose(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *CreditReportIssueMutation) ResetPurpose() {
+	m.purpose = nil
+}
+
+// SetIssuedAt sets the "issued_at" field.
+func (m *CreditReportIssueMutation) SetIssuedAt(t time.Time) {
+	m.issued_at = &t
+}
+
+// IssuedAt returns the value of the "issued_at" field in the mutation.
+func (m *CreditReportIssueMutation) IssuedAt() (r time.Time, exists bool) {
+	v := m.issued_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIssuedAt returns the old "issued_at" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldIssuedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIssuedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIssuedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIssuedAt: %w", err)
+	}
+	return oldValue.IssuedAt, nil
+}
+
+// ResetIssuedAt resets all changes to the "issued_at" field.
+func (m *CreditReportIssueMutation) ResetIssuedAt() {
+	m.issued_at = nil
+}
+
+// SetTokenName sets the "token_name" field.
+func (m *CreditReportIssueMutation) SetTokenName(s string) {
+	m.token_name = &s
+}
+
+// TokenName returns the value of the "token_name" field in the mutation.
+func (m *CreditReportIssueMutation) TokenName() (r string, exists bool) {
+	v := m.token_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTokenName returns the old "token_name" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldTokenName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTokenName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTokenName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTokenName: %w", err)
+	}
+	return oldValue.TokenName, nil
+}
+
+// ResetTokenName resets all changes to the "token_name" field.
+func (m *CreditReportIssueMutation) ResetTokenName() {
+	m.token_name = nil
+}
+
+// SetRole sets the "role" field.
+func (m *CreditReportIssueMutation) SetRole(s string) {
+	m.role = &s
+}
+
+// Role returns the value of the "role" field in the mutation.
+func (m *CreditReportIssueMutation) Role() (r string, exists bool) {
+	v := m.role
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRole returns the old "role" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldRole(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRole is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRole requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRole: %w", err)
+	}
+	return oldValue.Role, nil
+}
+
+// ResetRole resets all changes to the "role" field.
+func (m *CreditReportIssueMutation) ResetRole() {
+	m.role = nil
+}
+
+// SetDepartment sets the "department" field.
+func (m *CreditReportIssueMutation) SetDepartment(s string) {
+	m.department = &s
+}
+
+// Department returns the value of the "department" field in the mutation.
+func (m *CreditReportIssueMutation) Department() (r string, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartment returns the old "department" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldDepartment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartment: %w", err)
+	}
+	return oldValue.Department, nil
+}
+
+// ResetDepartment resets all changes to the "department" field.
+func (m *CreditReportIssueMutation) ResetDepartment() {
+	m.department = nil
+}
+
+// SetContent sets the "content" field.
+func (m *CreditReportIssueMutation) SetContent(s string) {
+	m.content = &s
+}
+
+// Content returns the value of the "content" field in the mutation.
+func (m *CreditReportIssueMutation) Content() (r string, exists bool) {
+	v := m.content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContent returns the old "content" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldContent(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContent: %w", err)
+	}
+	return oldValue.Content, nil
+}
+
+// ResetContent resets all changes to the "content" field.
+func (m *CreditReportIssueMutation) ResetContent() {
+	m.content = nil
+}
+
+// SetDigest sets the "digest" field.
+func (m *CreditReportIssueMutation) SetDigest(s string) {
+	m.digest = &s
+}
+
+// Digest returns the value of the "digest" field in the mutation.
+func (m *CreditReportIssueMutation) Digest() (r string, exists bool) {
+	v := m.digest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDigest returns the old "digest" field's value of the CreditReportIssue entity.
+// If the CreditReportIssue object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditReportIssueMutation) OldDigest(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDigest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDigest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDigest: %w", err)
+	}
+	return oldValue.Digest, nil
+}
+
+// ResetDigest resets all changes to the "digest" field.
+func (m *CreditReportIssueMutation) ResetDigest() {
+	m.digest = nil
+}
+
+// Where appends a list predicates to the CreditReportIssueMutation builder.
+func (m *CreditReportIssueMutation) Where(ps ...predicate.CreditReportIssue) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CreditReportIssueMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CreditReportIssueMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CreditReportIssue, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CreditReportIssueMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CreditReportIssueMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CreditReportIssue).
+func (m *CreditReportIssueMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CreditReportIssueMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.number != nil {
+		fields = append(fields, creditreportissue.FieldNumber)
+	}
+	if m.uscc != nil {
+		fields = append(fields, creditreportissue.FieldUscc)
+	}
+	if m.edition != nil {
+		fields = append(fields, creditreportissue.FieldEdition)
+	}
+	if m.purpose != nil {
+		fields = append(fields, creditreportissue.FieldPurpose)
+	}
+	if m.issued_at != nil {
+		fields = append(fields, creditreportissue.FieldIssuedAt)
+	}
+	if m.token_name != nil {
+		fields = append(fields, creditreportissue.FieldTokenName)
+	}
+	if m.role != nil {
+		fields = append(fields, creditreportissue.FieldRole)
+	}
+	if m.department != nil {
+		fields = append(fields, creditreportissue.FieldDepartment)
+	}
+	if m.content != nil {
+		fields = append(fields, creditreportissue.FieldContent)
+	}
+	if m.digest != nil {
+		fields = append(fields, creditreportissue.FieldDigest)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CreditReportIssueMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case creditreportissue.FieldNumber:
+		return m.Number()
+	case creditreportissue.FieldUscc:
+		return m.Uscc()
+	case creditreportissue.FieldEdition:
+		return m.Edition()
+	case creditreportissue.FieldPurpose:
+		return m.Purpose()
+	case creditreportissue.FieldIssuedAt:
+		return m.IssuedAt()
+	case creditreportissue.FieldTokenName:
+		return m.TokenName()
+	case creditreportissue.FieldRole:
+		return m.Role()
+	case creditreportissue.FieldDepartment:
+		return m.Department()
+	case creditreportissue.FieldContent:
+		return m.Content()
+	case creditreportissue.FieldDigest:
+		return m.Digest()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CreditReportIssueMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case creditreportissue.FieldNumber:
+		return m.OldNumber(ctx)
+	case creditreportissue.FieldUscc:
+		return m.OldUscc(ctx)
+	case creditreportissue.FieldEdition:
+		return m.OldEdition(ctx)
+	case creditreportissue.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case creditreportissue.FieldIssuedAt:
+		return m.OldIssuedAt(ctx)
+	case creditreportissue.FieldTokenName:
+		return m.OldTokenName(ctx)
+	case creditreportissue.FieldRole:
+		return m.OldRole(ctx)
+	case creditreportissue.FieldDepartment:
+		return m.OldDepartment(ctx)
+	case creditreportissue.FieldContent:
+		return m.OldContent(ctx)
+	case creditreportissue.FieldDigest:
+		return m.OldDigest(ctx)
+	}
+	return nil, fmt.Errorf("unknown CreditReportIssue field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CreditReportIssueMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case creditreportissue.FieldNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case creditreportissue.FieldUscc:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUscc(v)
+		return nil
+	case creditreportissue.FieldEdition:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEdition(v)
+		return nil
+	case creditreportissue.FieldPurpose:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case creditreportissue.FieldIssuedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIssuedAt(v)
+		return nil
+	case creditreportissue.FieldTokenName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTokenName(v)
+		return nil
+	case creditreportissue.FieldRole:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRole(v)
+		return nil
+	case creditreportissue.FieldDepartment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartment(v)
+		return nil
+	case creditreportissue.FieldContent:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContent(v)
+		return nil
+	case creditreportissue.FieldDigest:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDigest(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CreditReportIssue field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CreditReportIssueMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CreditReportIssueMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CreditReportIssueMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown CreditReportIssue numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CreditReportIssueMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CreditReportIssueMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CreditReportIssueMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown CreditReportIssue nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CreditReportIssueMutation) ResetField(name string) error {
+	switch name {
+	case creditreportissue.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case creditreportissue.FieldUscc:
+		m.ResetUscc()
+		return nil
+	case creditreportissue.FieldEdition:
+		m.ResetEdition()
+		return nil
+	case creditreportissue.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case creditreportissue.FieldIssuedAt:
+		m.ResetIssuedAt()
+		return nil
+	case creditreportissue.FieldTokenName:
+		m.ResetTokenName()
+		return nil
+	case creditreportissue.FieldRole:
+		m.ResetRole()
+		return nil
+	case creditreportissue.FieldDepartment:
+		m.ResetDepartment()
+		return nil
+	case creditreportissue.FieldContent:
+		m.ResetContent()
+		return nil
+	case creditreportissue.FieldDigest:
+		m.ResetDigest()
+		return nil
+	}
+	return fmt.Errorf("unknown CreditReportIssue field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CreditReportIssueMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CreditReportIssueMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CreditReportIssueMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CreditReportIssueMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CreditReportIssueMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CreditReportIssueMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CreditReportIssueMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown CreditReportIssue unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CreditReportIssueMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown CreditReportIssue edge %s", name)
 }
 
 // CreditScoreEventMutation represents an operation that mutates the CreditScoreEvent nodes in the graph.

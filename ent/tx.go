@@ -26,6 +26,8 @@ type Tx struct {
 	CasbinRule *CasbinRuleClient
 	// CreditCommitment is the client for interacting with the CreditCommitment builders.
 	CreditCommitment *CreditCommitmentClient
+	// CreditReportIssue is the client for interacting with the CreditReportIssue builders.
+	CreditReportIssue *CreditReportIssueClient
 	// CreditScoreEvent is the client for interacting with the CreditScoreEvent builders.
 	CreditScoreEvent *CreditScoreEventClient
 	// Department is the client for interacting with the Department builders.
@@ -217,6 +219,7 @@ func (tx *Tx) init() {
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.CasbinRule = NewCasbinRuleClient(tx.config)
 	tx.CreditCommitment = NewCreditCommitmentClient(tx.config)
+	tx.CreditReportIssue = NewCreditReportIssueClient(tx.config)
 	tx.CreditScoreEvent = NewCreditScoreEventClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.Division = NewDivisionClient(tx.config)

@@ -43,6 +43,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/repair"
+	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/vocab"
 	"github.com/shopspring/decimal"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -61,6 +62,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AdministrativePenalty() AdministrativePenaltyResolver
 	CreditEvent() CreditEventResolver
+	CreditReport() CreditReportResolver
+	CreditReportRecord() CreditReportRecordResolver
+	CreditReview() CreditReviewResolver
 	EIAStatus() EIAStatusResolver
 	JointPunishmentMeasure() JointPunishmentMeasureResolver
 	ListEntry() ListEntryResolver
@@ -265,6 +269,130 @@ type ComplexityRoot struct {
 		Sector     func(childComplexity int) int
 		Summary    func(childComplexity int) int
 		Type       func(childComplexity int) int
+	}
+
+	CreditReport struct {
+		AsOf             func(childComplexity int) int
+		Commitments      func(childComplexity int) int
+		Digest           func(childComplexity int) int
+		Edition          func(childComplexity int) int
+		EvaluatedAt      func(childComplexity int) int
+		Evaluation       func(childComplexity int) int
+		IssuedAt         func(childComplexity int) int
+		IssuedTo         func(childComplexity int) int
+		Listings         func(childComplexity int) int
+		Number           func(childComplexity int) int
+		Omitted          func(childComplexity int) int
+		PDF              func(childComplexity int) int
+		Purpose          func(childComplexity int) int
+		Records          func(childComplexity int) int
+		Repairs          func(childComplexity int) int
+		Restrictions     func(childComplexity int) int
+		Role             func(childComplexity int) int
+		Subject          func(childComplexity int) int
+		VerificationCode func(childComplexity int) int
+	}
+
+	CreditReportCommitment struct {
+		Department    func(childComplexity int) int
+		Fulfilment    func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		RelatedMatter func(childComplexity int) int
+		Sector        func(childComplexity int) int
+		SignedOn      func(childComplexity int) int
+		Text          func(childComplexity int) int
+	}
+
+	CreditReportListing struct {
+		DecisionNo   func(childComplexity int) int
+		Department   func(childComplexity int) int
+		ListType     func(childComplexity int) int
+		ListedOn     func(childComplexity int) int
+		PlannedEndOn func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		RemovedOn    func(childComplexity int) int
+		Sector       func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	CreditReportOmission struct {
+		Count   func(childComplexity int) int
+		Section func(childComplexity int) int
+	}
+
+	CreditReportRecord struct {
+		Date       func(childComplexity int) int
+		DecisionNo func(childComplexity int) int
+		Department func(childComplexity int) int
+		Detail     func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Sector     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Title      func(childComplexity int) int
+		Until      func(childComplexity int) int
+	}
+
+	CreditReportRepair struct {
+		CompletedOn func(childComplexity int) int
+		Department  func(childComplexity int) int
+		Record      func(childComplexity int) int
+		State       func(childComplexity int) int
+		SubmittedOn func(childComplexity int) int
+	}
+
+	CreditReportRestriction struct {
+		Basis       func(childComplexity int) int
+		DecisionNo  func(childComplexity int) int
+		Department  func(childComplexity int) int
+		ListType    func(childComplexity int) int
+		ListedOn    func(childComplexity int) int
+		Measure     func(childComplexity int) int
+		MeasureCode func(childComplexity int) int
+		Until       func(childComplexity int) int
+	}
+
+	CreditReportSubject struct {
+		CreditGrade         func(childComplexity int) int
+		CreditScore         func(childComplexity int) int
+		Division            func(childComplexity int) int
+		DivisionCode        func(childComplexity int) int
+		EstablishedOn       func(childComplexity int) int
+		IndustryCode        func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		LegalRepresentative func(childComplexity int) int
+		Name                func(childComplexity int) int
+		RegisteredAddress   func(childComplexity int) int
+		RegisteredCapital   func(childComplexity int) int
+		RiskTier            func(childComplexity int) int
+		Status              func(childComplexity int) int
+		USCC                func(childComplexity int) int
+	}
+
+	CreditReportVerification struct {
+		Digest   func(childComplexity int) int
+		Edition  func(childComplexity int) int
+		Genuine  func(childComplexity int) int
+		IssuedAt func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Number   func(childComplexity int) int
+		Problem  func(childComplexity int) int
+		Purpose  func(childComplexity int) int
+		USCC     func(childComplexity int) int
+	}
+
+	CreditReview struct {
+		AsOf       func(childComplexity int) int
+		Conclusion func(childComplexity int) int
+		Grounds    func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		USCC       func(childComplexity int) int
+	}
+
+	CreditReviewGround struct {
+		Basis      func(childComplexity int) int
+		Conclusion func(childComplexity int) int
+		Reason     func(childComplexity int) int
 	}
 
 	CreditScoreEvent struct {
@@ -700,6 +828,7 @@ type ComplexityRoot struct {
 		CreateSectorRating              func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider           func(childComplexity int, input ent.CreateServiceProviderInput) int
 		CreateSpotCheck                 func(childComplexity int, input ent.CreateSpotCheckInput) int
+		CreditReport                    func(childComplexity int, uscc string, edition report.Edition, purpose Purpose) int
 		DrawInspectionPlan              func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
 		FileObjection                   func(childComplexity int, input FileObjectionInput) int
 		HandlePriorNoticeReply          func(childComplexity int, id int, outcome string) int
@@ -911,6 +1040,7 @@ type ComplexityRoot struct {
 		AdministrativePenalties    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder, where *ent.AdministrativePenaltyWhereInput) int
 		AuditLogs                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.AuditLogOrder, where *ent.AuditLogWhereInput) int
 		CreditCommitments          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditCommitmentOrder, where *ent.CreditCommitmentWhereInput) int
+		CreditReview               func(childComplexity int, uscc string, purpose CreditReviewPurpose) int
 		CreditScoreEvents          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder, where *ent.CreditScoreEventWhereInput) int
 		Departments                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		Divisions                  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.DivisionOrder, where *ent.DivisionWhereInput) int
@@ -922,6 +1052,7 @@ type ComplexityRoot struct {
 		GovernmentIntegrityRecords func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) int
 		Holidays                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) int
 		InspectionPlans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
+		IssuedCreditReport         func(childComplexity int, number string, code string) int
 		JointPunishmentMeasures    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
 		ListEntries                func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) int
 		MarketEntities             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.MarketEntityOrder, where *ent.MarketEntityWhereInput) int
@@ -944,6 +1075,7 @@ type ComplexityRoot struct {
 		ServiceProviders           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ServiceProviderOrder, where *ent.ServiceProviderWhereInput) int
 		SpotChecks                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SpotCheckOrder, where *ent.SpotCheckWhereInput) int
 		TimeLimits                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) int
+		VerifyCreditReport         func(childComplexity int, number string, code string) int
 		Viewer                     func(childComplexity int) int
 	}
 
@@ -1191,6 +1323,18 @@ type CreditEventResolver interface {
 	EntityID(ctx context.Context, obj *events.Event) (*int, error)
 	Entity(ctx context.Context, obj *events.Event) (*ent.MarketEntity, error)
 }
+type CreditReportResolver interface {
+	Purpose(ctx context.Context, obj *report.Report) (Purpose, error)
+
+	Omitted(ctx context.Context, obj *report.Report) ([]*CreditReportOmission, error)
+	PDF(ctx context.Context, obj *report.Report) (string, error)
+}
+type CreditReportRecordResolver interface {
+	Kind(ctx context.Context, obj *report.Record) (CreditReportRecordKind, error)
+}
+type CreditReviewResolver interface {
+	Purpose(ctx context.Context, obj *report.Review) (CreditReviewPurpose, error)
+}
 type EIAStatusResolver interface {
 	Status(ctx context.Context, obj *environment.EIAState) (EIAIntegrityStatus, error)
 
@@ -1240,6 +1384,7 @@ type MutationResolver interface {
 	UpdateSpotCheck(ctx context.Context, id int, input ent.UpdateSpotCheckInput) (*ent.SpotCheck, error)
 	CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
+	CreditReport(ctx context.Context, uscc string, edition report.Edition, purpose Purpose) (*report.Report, error)
 	CreatePriorNotice(ctx context.Context, input ent.CreatePriorNoticeInput) (*ent.PriorNotice, error)
 	ReplyToPriorNotice(ctx context.Context, id int, input PriorNoticeReplyInput) (*ent.PriorNotice, error)
 	HandlePriorNoticeReply(ctx context.Context, id int, outcome string) (*ent.PriorNotice, error)
@@ -1301,6 +1446,9 @@ type QueryResolver interface {
 	RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
+	VerifyCreditReport(ctx context.Context, number string, code string) (*report.Verification, error)
+	IssuedCreditReport(ctx context.Context, number string, code string) (*report.Report, error)
+	CreditReview(ctx context.Context, uscc string, purpose CreditReviewPurpose) (*report.Review, error)
 	RepairReport(ctx context.Context, from time.Time, to time.Time) ([]*repair.ReportRow, error)
 }
 type RepairApplicationResolver interface {
@@ -2239,6 +2387,563 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditEvent.Type(childComplexity), true
+
+	case "CreditReport.asOf":
+		if e.ComplexityRoot.CreditReport.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.AsOf(childComplexity), true
+	case "CreditReport.commitments":
+		if e.ComplexityRoot.CreditReport.Commitments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Commitments(childComplexity), true
+	case "CreditReport.digest":
+		if e.ComplexityRoot.CreditReport.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Digest(childComplexity), true
+	case "CreditReport.edition":
+		if e.ComplexityRoot.CreditReport.Edition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Edition(childComplexity), true
+	case "CreditReport.evaluatedAt":
+		if e.ComplexityRoot.CreditReport.EvaluatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.EvaluatedAt(childComplexity), true
+	case "CreditReport.evaluation":
+		if e.ComplexityRoot.CreditReport.Evaluation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Evaluation(childComplexity), true
+	case "CreditReport.issuedAt":
+		if e.ComplexityRoot.CreditReport.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.IssuedAt(childComplexity), true
+	case "CreditReport.issuedTo":
+		if e.ComplexityRoot.CreditReport.IssuedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.IssuedTo(childComplexity), true
+	case "CreditReport.listings":
+		if e.ComplexityRoot.CreditReport.Listings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Listings(childComplexity), true
+	case "CreditReport.number":
+		if e.ComplexityRoot.CreditReport.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Number(childComplexity), true
+	case "CreditReport.omitted":
+		if e.ComplexityRoot.CreditReport.Omitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Omitted(childComplexity), true
+	case "CreditReport.pdf":
+		if e.ComplexityRoot.CreditReport.PDF == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.PDF(childComplexity), true
+	case "CreditReport.purpose":
+		if e.ComplexityRoot.CreditReport.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Purpose(childComplexity), true
+	case "CreditReport.records":
+		if e.ComplexityRoot.CreditReport.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Records(childComplexity), true
+	case "CreditReport.repairs":
+		if e.ComplexityRoot.CreditReport.Repairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Repairs(childComplexity), true
+	case "CreditReport.restrictions":
+		if e.ComplexityRoot.CreditReport.Restrictions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Restrictions(childComplexity), true
+	case "CreditReport.role":
+		if e.ComplexityRoot.CreditReport.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Role(childComplexity), true
+	case "CreditReport.subject":
+		if e.ComplexityRoot.CreditReport.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Subject(childComplexity), true
+	case "CreditReport.verificationCode":
+		if e.ComplexityRoot.CreditReport.VerificationCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.VerificationCode(childComplexity), true
+
+	case "CreditReportCommitment.department":
+		if e.ComplexityRoot.CreditReportCommitment.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.Department(childComplexity), true
+	case "CreditReportCommitment.fulfilment":
+		if e.ComplexityRoot.CreditReportCommitment.Fulfilment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.Fulfilment(childComplexity), true
+	case "CreditReportCommitment.kind":
+		if e.ComplexityRoot.CreditReportCommitment.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.Kind(childComplexity), true
+	case "CreditReportCommitment.relatedMatter":
+		if e.ComplexityRoot.CreditReportCommitment.RelatedMatter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.RelatedMatter(childComplexity), true
+	case "CreditReportCommitment.sector":
+		if e.ComplexityRoot.CreditReportCommitment.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.Sector(childComplexity), true
+	case "CreditReportCommitment.signedOn":
+		if e.ComplexityRoot.CreditReportCommitment.SignedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.SignedOn(childComplexity), true
+	case "CreditReportCommitment.text":
+		if e.ComplexityRoot.CreditReportCommitment.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportCommitment.Text(childComplexity), true
+
+	case "CreditReportListing.decisionNo":
+		if e.ComplexityRoot.CreditReportListing.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.DecisionNo(childComplexity), true
+	case "CreditReportListing.department":
+		if e.ComplexityRoot.CreditReportListing.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.Department(childComplexity), true
+	case "CreditReportListing.listType":
+		if e.ComplexityRoot.CreditReportListing.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.ListType(childComplexity), true
+	case "CreditReportListing.listedOn":
+		if e.ComplexityRoot.CreditReportListing.ListedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.ListedOn(childComplexity), true
+	case "CreditReportListing.plannedEndOn":
+		if e.ComplexityRoot.CreditReportListing.PlannedEndOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.PlannedEndOn(childComplexity), true
+	case "CreditReportListing.reason":
+		if e.ComplexityRoot.CreditReportListing.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.Reason(childComplexity), true
+	case "CreditReportListing.removedOn":
+		if e.ComplexityRoot.CreditReportListing.RemovedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.RemovedOn(childComplexity), true
+	case "CreditReportListing.sector":
+		if e.ComplexityRoot.CreditReportListing.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.Sector(childComplexity), true
+	case "CreditReportListing.status":
+		if e.ComplexityRoot.CreditReportListing.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportListing.Status(childComplexity), true
+
+	case "CreditReportOmission.count":
+		if e.ComplexityRoot.CreditReportOmission.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportOmission.Count(childComplexity), true
+	case "CreditReportOmission.section":
+		if e.ComplexityRoot.CreditReportOmission.Section == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportOmission.Section(childComplexity), true
+
+	case "CreditReportRecord.date":
+		if e.ComplexityRoot.CreditReportRecord.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Date(childComplexity), true
+	case "CreditReportRecord.decisionNo":
+		if e.ComplexityRoot.CreditReportRecord.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.DecisionNo(childComplexity), true
+	case "CreditReportRecord.department":
+		if e.ComplexityRoot.CreditReportRecord.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Department(childComplexity), true
+	case "CreditReportRecord.detail":
+		if e.ComplexityRoot.CreditReportRecord.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Detail(childComplexity), true
+	case "CreditReportRecord.kind":
+		if e.ComplexityRoot.CreditReportRecord.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Kind(childComplexity), true
+	case "CreditReportRecord.sector":
+		if e.ComplexityRoot.CreditReportRecord.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Sector(childComplexity), true
+	case "CreditReportRecord.status":
+		if e.ComplexityRoot.CreditReportRecord.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Status(childComplexity), true
+	case "CreditReportRecord.title":
+		if e.ComplexityRoot.CreditReportRecord.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Title(childComplexity), true
+	case "CreditReportRecord.until":
+		if e.ComplexityRoot.CreditReportRecord.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRecord.Until(childComplexity), true
+
+	case "CreditReportRepair.completedOn":
+		if e.ComplexityRoot.CreditReportRepair.CompletedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRepair.CompletedOn(childComplexity), true
+	case "CreditReportRepair.department":
+		if e.ComplexityRoot.CreditReportRepair.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRepair.Department(childComplexity), true
+	case "CreditReportRepair.record":
+		if e.ComplexityRoot.CreditReportRepair.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRepair.Record(childComplexity), true
+	case "CreditReportRepair.state":
+		if e.ComplexityRoot.CreditReportRepair.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRepair.State(childComplexity), true
+	case "CreditReportRepair.submittedOn":
+		if e.ComplexityRoot.CreditReportRepair.SubmittedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRepair.SubmittedOn(childComplexity), true
+
+	case "CreditReportRestriction.basis":
+		if e.ComplexityRoot.CreditReportRestriction.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.Basis(childComplexity), true
+	case "CreditReportRestriction.decisionNo":
+		if e.ComplexityRoot.CreditReportRestriction.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.DecisionNo(childComplexity), true
+	case "CreditReportRestriction.department":
+		if e.ComplexityRoot.CreditReportRestriction.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.Department(childComplexity), true
+	case "CreditReportRestriction.listType":
+		if e.ComplexityRoot.CreditReportRestriction.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.ListType(childComplexity), true
+	case "CreditReportRestriction.listedOn":
+		if e.ComplexityRoot.CreditReportRestriction.ListedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.ListedOn(childComplexity), true
+	case "CreditReportRestriction.measure":
+		if e.ComplexityRoot.CreditReportRestriction.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.Measure(childComplexity), true
+	case "CreditReportRestriction.measureCode":
+		if e.ComplexityRoot.CreditReportRestriction.MeasureCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.MeasureCode(childComplexity), true
+	case "CreditReportRestriction.until":
+		if e.ComplexityRoot.CreditReportRestriction.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportRestriction.Until(childComplexity), true
+
+	case "CreditReportSubject.creditGrade":
+		if e.ComplexityRoot.CreditReportSubject.CreditGrade == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.CreditGrade(childComplexity), true
+	case "CreditReportSubject.creditScore":
+		if e.ComplexityRoot.CreditReportSubject.CreditScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.CreditScore(childComplexity), true
+	case "CreditReportSubject.division":
+		if e.ComplexityRoot.CreditReportSubject.Division == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.Division(childComplexity), true
+	case "CreditReportSubject.divisionCode":
+		if e.ComplexityRoot.CreditReportSubject.DivisionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.DivisionCode(childComplexity), true
+	case "CreditReportSubject.establishedOn":
+		if e.ComplexityRoot.CreditReportSubject.EstablishedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.EstablishedOn(childComplexity), true
+	case "CreditReportSubject.industryCode":
+		if e.ComplexityRoot.CreditReportSubject.IndustryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.IndustryCode(childComplexity), true
+	case "CreditReportSubject.kind":
+		if e.ComplexityRoot.CreditReportSubject.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.Kind(childComplexity), true
+	case "CreditReportSubject.legalRepresentative":
+		if e.ComplexityRoot.CreditReportSubject.LegalRepresentative == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.LegalRepresentative(childComplexity), true
+	case "CreditReportSubject.name":
+		if e.ComplexityRoot.CreditReportSubject.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.Name(childComplexity), true
+	case "CreditReportSubject.registeredAddress":
+		if e.ComplexityRoot.CreditReportSubject.RegisteredAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.RegisteredAddress(childComplexity), true
+	case "CreditReportSubject.registeredCapital":
+		if e.ComplexityRoot.CreditReportSubject.RegisteredCapital == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.RegisteredCapital(childComplexity), true
+	case "CreditReportSubject.riskTier":
+		if e.ComplexityRoot.CreditReportSubject.RiskTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.RiskTier(childComplexity), true
+	case "CreditReportSubject.status":
+		if e.ComplexityRoot.CreditReportSubject.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.Status(childComplexity), true
+	case "CreditReportSubject.uscc":
+		if e.ComplexityRoot.CreditReportSubject.USCC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportSubject.USCC(childComplexity), true
+
+	case "CreditReportVerification.digest":
+		if e.ComplexityRoot.CreditReportVerification.Digest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Digest(childComplexity), true
+	case "CreditReportVerification.edition":
+		if e.ComplexityRoot.CreditReportVerification.Edition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Edition(childComplexity), true
+	case "CreditReportVerification.genuine":
+		if e.ComplexityRoot.CreditReportVerification.Genuine == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Genuine(childComplexity), true
+	case "CreditReportVerification.issuedAt":
+		if e.ComplexityRoot.CreditReportVerification.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.IssuedAt(childComplexity), true
+	case "CreditReportVerification.name":
+		if e.ComplexityRoot.CreditReportVerification.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Name(childComplexity), true
+	case "CreditReportVerification.number":
+		if e.ComplexityRoot.CreditReportVerification.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Number(childComplexity), true
+	case "CreditReportVerification.problem":
+		if e.ComplexityRoot.CreditReportVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Problem(childComplexity), true
+	case "CreditReportVerification.purpose":
+		if e.ComplexityRoot.CreditReportVerification.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.Purpose(childComplexity), true
+	case "CreditReportVerification.uscc":
+		if e.ComplexityRoot.CreditReportVerification.USCC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportVerification.USCC(childComplexity), true
+
+	case "CreditReview.asOf":
+		if e.ComplexityRoot.CreditReview.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.AsOf(childComplexity), true
+	case "CreditReview.conclusion":
+		if e.ComplexityRoot.CreditReview.Conclusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.Conclusion(childComplexity), true
+	case "CreditReview.grounds":
+		if e.ComplexityRoot.CreditReview.Grounds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.Grounds(childComplexity), true
+	case "CreditReview.name":
+		if e.ComplexityRoot.CreditReview.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.Name(childComplexity), true
+	case "CreditReview.purpose":
+		if e.ComplexityRoot.CreditReview.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.Purpose(childComplexity), true
+	case "CreditReview.uscc":
+		if e.ComplexityRoot.CreditReview.USCC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReview.USCC(childComplexity), true
+
+	case "CreditReviewGround.basis":
+		if e.ComplexityRoot.CreditReviewGround.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReviewGround.Basis(childComplexity), true
+	case "CreditReviewGround.conclusion":
+		if e.ComplexityRoot.CreditReviewGround.Conclusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReviewGround.Conclusion(childComplexity), true
+	case "CreditReviewGround.reason":
+		if e.ComplexityRoot.CreditReviewGround.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReviewGround.Reason(childComplexity), true
 
 	case "CreditScoreEvent.category":
 		if e.ComplexityRoot.CreditScoreEvent.Category == nil {
@@ -4259,6 +4964,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSpotCheck(childComplexity, args["input"].(ent.CreateSpotCheckInput)), true
+	case "Mutation.creditReport":
+		if e.ComplexityRoot.Mutation.CreditReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_creditReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreditReport(childComplexity, args["uscc"].(string), args["edition"].(report.Edition), args["purpose"].(Purpose)), true
 	case "Mutation.drawInspectionPlan":
 		if e.ComplexityRoot.Mutation.DrawInspectionPlan == nil {
 			break
@@ -5362,6 +6078,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CreditCommitments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.CreditCommitmentOrder), args["where"].(*ent.CreditCommitmentWhereInput)), true
+	case "Query.creditReview":
+		if e.ComplexityRoot.Query.CreditReview == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditReview(childComplexity, args["uscc"].(string), args["purpose"].(CreditReviewPurpose)), true
 	case "Query.creditScoreEvents":
 		if e.ComplexityRoot.Query.CreditScoreEvents == nil {
 			break
@@ -5484,6 +6211,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.InspectionPlans(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.InspectionPlanWhereInput)), true
 
+	case "Query.issuedCreditReport":
+		if e.ComplexityRoot.Query.IssuedCreditReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_issuedCreditReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IssuedCreditReport(childComplexity, args["number"].(string), args["code"].(string)), true
 	case "Query.jointPunishmentMeasures":
 		if e.ComplexityRoot.Query.JointPunishmentMeasures == nil {
 			break
@@ -5721,6 +6459,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TimeLimits(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.TimeLimitWhereInput)), true
+	case "Query.verifyCreditReport":
+		if e.ComplexityRoot.Query.VerifyCreditReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyCreditReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyCreditReport(childComplexity, args["number"].(string), args["code"].(string)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -6883,7 +7632,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "dashboards.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "scalars.graphql" "workflow.graphql"
+//go:embed "access.graphql" "dashboards.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "reports.graphql" "scalars.graphql" "workflow.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -6902,6 +7651,7 @@ var sources = []*ast.Source{
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
+	{Name: "reports.graphql", Input: sourceData("reports.graphql"), BuiltIn: false},
 	{Name: "scalars.graphql", Input: sourceData("scalars.graphql"), BuiltIn: false},
 	{Name: "workflow.graphql", Input: sourceData("workflow.graphql"), BuiltIn: false},
 }
@@ -7283,6 +8033,254 @@ func (ec *executionContext) childFields_CreditEvent(ctx context.Context, field g
 		return ec.fieldContext_CreditEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_CreditReport_number(ctx, field)
+	case "verificationCode":
+		return ec.fieldContext_CreditReport_verificationCode(ctx, field)
+	case "digest":
+		return ec.fieldContext_CreditReport_digest(ctx, field)
+	case "edition":
+		return ec.fieldContext_CreditReport_edition(ctx, field)
+	case "purpose":
+		return ec.fieldContext_CreditReport_purpose(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_CreditReport_issuedAt(ctx, field)
+	case "issuedTo":
+		return ec.fieldContext_CreditReport_issuedTo(ctx, field)
+	case "role":
+		return ec.fieldContext_CreditReport_role(ctx, field)
+	case "asOf":
+		return ec.fieldContext_CreditReport_asOf(ctx, field)
+	case "subject":
+		return ec.fieldContext_CreditReport_subject(ctx, field)
+	case "evaluation":
+		return ec.fieldContext_CreditReport_evaluation(ctx, field)
+	case "evaluatedAt":
+		return ec.fieldContext_CreditReport_evaluatedAt(ctx, field)
+	case "records":
+		return ec.fieldContext_CreditReport_records(ctx, field)
+	case "listings":
+		return ec.fieldContext_CreditReport_listings(ctx, field)
+	case "commitments":
+		return ec.fieldContext_CreditReport_commitments(ctx, field)
+	case "restrictions":
+		return ec.fieldContext_CreditReport_restrictions(ctx, field)
+	case "repairs":
+		return ec.fieldContext_CreditReport_repairs(ctx, field)
+	case "omitted":
+		return ec.fieldContext_CreditReport_omitted(ctx, field)
+	case "pdf":
+		return ec.fieldContext_CreditReport_pdf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReport", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportCommitment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_CreditReportCommitment_sector(ctx, field)
+	case "kind":
+		return ec.fieldContext_CreditReportCommitment_kind(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditReportCommitment_department(ctx, field)
+	case "signedOn":
+		return ec.fieldContext_CreditReportCommitment_signedOn(ctx, field)
+	case "relatedMatter":
+		return ec.fieldContext_CreditReportCommitment_relatedMatter(ctx, field)
+	case "text":
+		return ec.fieldContext_CreditReportCommitment_text(ctx, field)
+	case "fulfilment":
+		return ec.fieldContext_CreditReportCommitment_fulfilment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportCommitment", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportListing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_CreditReportListing_sector(ctx, field)
+	case "listType":
+		return ec.fieldContext_CreditReportListing_listType(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditReportListing_department(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_CreditReportListing_decisionNo(ctx, field)
+	case "listedOn":
+		return ec.fieldContext_CreditReportListing_listedOn(ctx, field)
+	case "plannedEndOn":
+		return ec.fieldContext_CreditReportListing_plannedEndOn(ctx, field)
+	case "removedOn":
+		return ec.fieldContext_CreditReportListing_removedOn(ctx, field)
+	case "reason":
+		return ec.fieldContext_CreditReportListing_reason(ctx, field)
+	case "status":
+		return ec.fieldContext_CreditReportListing_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportListing", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportOmission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "section":
+		return ec.fieldContext_CreditReportOmission_section(ctx, field)
+	case "count":
+		return ec.fieldContext_CreditReportOmission_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportOmission", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sector":
+		return ec.fieldContext_CreditReportRecord_sector(ctx, field)
+	case "kind":
+		return ec.fieldContext_CreditReportRecord_kind(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditReportRecord_department(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_CreditReportRecord_decisionNo(ctx, field)
+	case "date":
+		return ec.fieldContext_CreditReportRecord_date(ctx, field)
+	case "title":
+		return ec.fieldContext_CreditReportRecord_title(ctx, field)
+	case "detail":
+		return ec.fieldContext_CreditReportRecord_detail(ctx, field)
+	case "status":
+		return ec.fieldContext_CreditReportRecord_status(ctx, field)
+	case "until":
+		return ec.fieldContext_CreditReportRecord_until(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportRepair(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "state":
+		return ec.fieldContext_CreditReportRepair_state(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditReportRepair_department(ctx, field)
+	case "record":
+		return ec.fieldContext_CreditReportRepair_record(ctx, field)
+	case "submittedOn":
+		return ec.fieldContext_CreditReportRepair_submittedOn(ctx, field)
+	case "completedOn":
+		return ec.fieldContext_CreditReportRepair_completedOn(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportRepair", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportRestriction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measureCode":
+		return ec.fieldContext_CreditReportRestriction_measureCode(ctx, field)
+	case "measure":
+		return ec.fieldContext_CreditReportRestriction_measure(ctx, field)
+	case "listType":
+		return ec.fieldContext_CreditReportRestriction_listType(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_CreditReportRestriction_decisionNo(ctx, field)
+	case "department":
+		return ec.fieldContext_CreditReportRestriction_department(ctx, field)
+	case "listedOn":
+		return ec.fieldContext_CreditReportRestriction_listedOn(ctx, field)
+	case "until":
+		return ec.fieldContext_CreditReportRestriction_until(ctx, field)
+	case "basis":
+		return ec.fieldContext_CreditReportRestriction_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportRestriction", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportSubject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uscc":
+		return ec.fieldContext_CreditReportSubject_uscc(ctx, field)
+	case "name":
+		return ec.fieldContext_CreditReportSubject_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_CreditReportSubject_kind(ctx, field)
+	case "status":
+		return ec.fieldContext_CreditReportSubject_status(ctx, field)
+	case "establishedOn":
+		return ec.fieldContext_CreditReportSubject_establishedOn(ctx, field)
+	case "registeredAddress":
+		return ec.fieldContext_CreditReportSubject_registeredAddress(ctx, field)
+	case "registeredCapital":
+		return ec.fieldContext_CreditReportSubject_registeredCapital(ctx, field)
+	case "industryCode":
+		return ec.fieldContext_CreditReportSubject_industryCode(ctx, field)
+	case "divisionCode":
+		return ec.fieldContext_CreditReportSubject_divisionCode(ctx, field)
+	case "division":
+		return ec.fieldContext_CreditReportSubject_division(ctx, field)
+	case "legalRepresentative":
+		return ec.fieldContext_CreditReportSubject_legalRepresentative(ctx, field)
+	case "riskTier":
+		return ec.fieldContext_CreditReportSubject_riskTier(ctx, field)
+	case "creditScore":
+		return ec.fieldContext_CreditReportSubject_creditScore(ctx, field)
+	case "creditGrade":
+		return ec.fieldContext_CreditReportSubject_creditGrade(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportSubject", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "genuine":
+		return ec.fieldContext_CreditReportVerification_genuine(ctx, field)
+	case "problem":
+		return ec.fieldContext_CreditReportVerification_problem(ctx, field)
+	case "number":
+		return ec.fieldContext_CreditReportVerification_number(ctx, field)
+	case "edition":
+		return ec.fieldContext_CreditReportVerification_edition(ctx, field)
+	case "purpose":
+		return ec.fieldContext_CreditReportVerification_purpose(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_CreditReportVerification_issuedAt(ctx, field)
+	case "uscc":
+		return ec.fieldContext_CreditReportVerification_uscc(ctx, field)
+	case "name":
+		return ec.fieldContext_CreditReportVerification_name(ctx, field)
+	case "digest":
+		return ec.fieldContext_CreditReportVerification_digest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportVerification", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uscc":
+		return ec.fieldContext_CreditReview_uscc(ctx, field)
+	case "name":
+		return ec.fieldContext_CreditReview_name(ctx, field)
+	case "purpose":
+		return ec.fieldContext_CreditReview_purpose(ctx, field)
+	case "asOf":
+		return ec.fieldContext_CreditReview_asOf(ctx, field)
+	case "conclusion":
+		return ec.fieldContext_CreditReview_conclusion(ctx, field)
+	case "grounds":
+		return ec.fieldContext_CreditReview_grounds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReview", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReviewGround(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "conclusion":
+		return ec.fieldContext_CreditReviewGround_conclusion(ctx, field)
+	case "reason":
+		return ec.fieldContext_CreditReviewGround_reason(ctx, field)
+	case "basis":
+		return ec.fieldContext_CreditReviewGround_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReviewGround", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditScoreEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10053,6 +11051,36 @@ func (ec *executionContext) field_Mutation_createSpotCheck_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_creditReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "uscc",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["uscc"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "edition",
+		func(ctx context.Context, v any) (report.Edition, error) {
+			return ec.unmarshalNReportEdition2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["edition"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (Purpose, error) {
+			return ec.unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_drawInspectionPlan_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11083,6 +12111,28 @@ func (ec *executionContext) field_Query_creditCommitments_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_creditReview_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "uscc",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["uscc"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (CreditReviewPurpose, error) {
+			return ec.unmarshalNCreditReviewPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReviewPurpose(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_creditScoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11594,6 +12644,28 @@ func (ec *executionContext) field_Query_inspectionPlans_args(ctx context.Context
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_issuedCreditReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
 	return args, nil
 }
 
@@ -12520,6 +13592,28 @@ func (ec *executionContext) field_Query_timeLimits_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_verifyCreditReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "number",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["number"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
 	return args, nil
 }
 
@@ -16250,6 +17344,2180 @@ func (ec *executionContext) _CreditEvent_at(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_CreditEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditEvent", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditReport_number(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReport_verificationCode(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_verificationCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VerificationCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_verificationCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReport_digest(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReport_edition(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_edition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.Edition) graphql.Marshaler {
+			return ec.marshalNReportEdition2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_edition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "ReportEdition")
+}
+
+func (ec *executionContext) _CreditReport_purpose(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditReport().Purpose(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Purpose) graphql.Marshaler {
+			return ec.marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, true, true, "Purpose")
+}
+
+func (ec *executionContext) _CreditReport_issuedAt(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditReport_issuedTo(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_issuedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_issuedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReport_role(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_role(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Role, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReport_asOf(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReport_subject(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.Subject) graphql.Marshaler {
+			return ec.marshalNCreditReportSubject2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐSubject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportSubject(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_evaluation(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_evaluation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evaluation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Result) graphql.Marshaler {
+			return ec.marshalOEvaluation2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_evaluation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Evaluation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_evaluatedAt(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_evaluatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EvaluatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_evaluatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditReport_records(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_records(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Records, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Record) graphql.Marshaler {
+			return ec.marshalNCreditReportRecord2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRecordᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_records(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_listings(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_listings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Listings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Listing) graphql.Marshaler {
+			return ec.marshalNCreditReportListing2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐListingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_listings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportListing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_commitments(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_commitments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Commitments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Commitment) graphql.Marshaler {
+			return ec.marshalNCreditReportCommitment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐCommitmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_commitments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportCommitment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_restrictions(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_restrictions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Restrictions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Restriction) graphql.Marshaler {
+			return ec.marshalNCreditReportRestriction2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRestrictionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_restrictions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportRestriction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_repairs(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_repairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Repair) graphql.Marshaler {
+			return ec.marshalNCreditReportRepair2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRepairᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_repairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportRepair(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_omitted(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_omitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditReport().Omitted(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*CreditReportOmission) graphql.Marshaler {
+			return ec.marshalNCreditReportOmission2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportOmissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_omitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportOmission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_pdf(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_pdf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditReport().PDF(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_pdf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, true, true, "String")
+}
+
+func (ec *executionContext) _CreditReportCommitment_sector(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _CreditReportCommitment_kind(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v creditcommitment.Kind) graphql.Marshaler {
+			return ec.marshalNCreditCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditcommitmentᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "CreditCommitmentKind")
+}
+
+func (ec *executionContext) _CreditReportCommitment_department(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportCommitment_signedOn(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_signedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_signedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportCommitment_relatedMatter(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_relatedMatter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RelatedMatter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_relatedMatter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportCommitment_text(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportCommitment_fulfilment(ctx context.Context, field graphql.CollectedField, obj *report.Commitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportCommitment_fulfilment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fulfilment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v creditcommitment.Fulfilment) graphql.Marshaler {
+			return ec.marshalNCreditCommitmentFulfilment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋcreditcommitmentᚐFulfilment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportCommitment_fulfilment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "CreditCommitmentFulfilment")
+}
+
+func (ec *executionContext) _CreditReportListing_sector(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _CreditReportListing_listType(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v listentry.ListType) graphql.Marshaler {
+			return ec.marshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "ListEntryListType")
+}
+
+func (ec *executionContext) _CreditReportListing_department(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportListing_decisionNo(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportListing_listedOn(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_listedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_listedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportListing_plannedEndOn(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_plannedEndOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlannedEndOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_plannedEndOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportListing_removedOn(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_removedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_removedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportListing_reason(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportListing_status(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportListing_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportListing_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportListing", field, false, false, "RecordStatus")
+}
+
+func (ec *executionContext) _CreditReportOmission_section(ctx context.Context, field graphql.CollectedField, obj *CreditReportOmission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportOmission_section(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Section, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v CreditReportSection) graphql.Marshaler {
+			return ec.marshalNCreditReportSection2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportSection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportOmission_section(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportOmission", field, false, false, "CreditReportSection")
+}
+
+func (ec *executionContext) _CreditReportOmission_count(ctx context.Context, field graphql.CollectedField, obj *CreditReportOmission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportOmission_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportOmission_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportOmission", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditReportRecord_sector(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _CreditReportRecord_kind(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditReportRecord().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v CreditReportRecordKind) graphql.Marshaler {
+			return ec.marshalNCreditReportRecordKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportRecordKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, true, true, "CreditReportRecordKind")
+}
+
+func (ec *executionContext) _CreditReportRecord_department(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRecord_decisionNo(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRecord_date(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRecord_title(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRecord_detail(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRecord_status(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRecord_until(ctx context.Context, field graphql.CollectedField, obj *report.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRecord_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRecord_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRecord", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRepair_state(ctx context.Context, field graphql.CollectedField, obj *report.Repair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRepair_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repairapplication.State) graphql.Marshaler {
+			return ec.marshalNRepairApplicationState2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋrepairapplicationᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRepair_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRepair", field, false, false, "RepairApplicationState")
+}
+
+func (ec *executionContext) _CreditReportRepair_department(ctx context.Context, field graphql.CollectedField, obj *report.Repair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRepair_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRepair_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRepair", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRepair_record(ctx context.Context, field graphql.CollectedField, obj *report.Repair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRepair_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Record, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRepair_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRepair", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRepair_submittedOn(ctx context.Context, field graphql.CollectedField, obj *report.Repair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRepair_submittedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRepair_submittedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRepair", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRepair_completedOn(ctx context.Context, field graphql.CollectedField, obj *report.Repair) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRepair_completedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRepair_completedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRepair", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRestriction_measureCode(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_measureCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_measureCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRestriction_measure(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRestriction_listType(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v listentry.ListType) graphql.Marshaler {
+			return ec.marshalNListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋlistentryᚐListType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "ListEntryListType")
+}
+
+func (ec *executionContext) _CreditReportRestriction_decisionNo(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRestriction_department(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportRestriction_listedOn(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_listedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_listedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRestriction_until(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportRestriction_basis(ctx context.Context, field graphql.CollectedField, obj *report.Restriction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportRestriction_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportRestriction_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportRestriction", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_uscc(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_uscc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.USCC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_uscc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_name(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_kind(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.EntityKind) graphql.Marshaler {
+			return ec.marshalNEntityKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐEntityKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "EntityKind")
+}
+
+func (ec *executionContext) _CreditReportSubject_status(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v marketentity.Status) graphql.Marshaler {
+			return ec.marshalNMarketEntityStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋmarketentityᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "MarketEntityStatus")
+}
+
+func (ec *executionContext) _CreditReportSubject_establishedOn(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_establishedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EstablishedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_establishedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportSubject_registeredAddress(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_registeredAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegisteredAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_registeredAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_registeredCapital(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_registeredCapital(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegisteredCapital, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_registeredCapital(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditReportSubject_industryCode(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_industryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IndustryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_industryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_divisionCode(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_divisionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DivisionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_divisionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_division(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_division(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Division, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_division(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_legalRepresentative(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_legalRepresentative(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalRepresentative, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_legalRepresentative(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportSubject_riskTier(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_riskTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskTier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Tier) graphql.Marshaler {
+			return ec.marshalORiskTier2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_riskTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "RiskTier")
+}
+
+func (ec *executionContext) _CreditReportSubject_creditScore(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_creditScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_creditScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditReportSubject_creditGrade(ctx context.Context, field graphql.CollectedField, obj *report.Subject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportSubject_creditGrade(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditGrade, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Grade) graphql.Marshaler {
+			return ec.marshalOCreditGrade2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐGrade(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportSubject_creditGrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportSubject", field, false, false, "CreditGrade")
+}
+
+func (ec *executionContext) _CreditReportVerification_genuine(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_genuine(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Genuine, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_genuine(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditReportVerification_problem(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportVerification_number(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportVerification_edition(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_edition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.Edition) graphql.Marshaler {
+			return ec.marshalOReportEdition2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_edition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "ReportEdition")
+}
+
+func (ec *executionContext) _CreditReportVerification_purpose(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportVerification_issuedAt(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CreditReportVerification_uscc(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_uscc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.USCC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_uscc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportVerification_name(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportVerification_digest(ctx context.Context, field graphql.CollectedField, obj *report.Verification) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportVerification_digest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportVerification_digest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportVerification", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReview_uscc(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_uscc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.USCC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_uscc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReview", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReview_name(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReview", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReview_purpose(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditReview().Purpose(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v CreditReviewPurpose) graphql.Marshaler {
+			return ec.marshalNCreditReviewPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReviewPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReview", field, true, true, "CreditReviewPurpose")
+}
+
+func (ec *executionContext) _CreditReview_asOf(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReview", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReview_conclusion(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_conclusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conclusion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.Conclusion) graphql.Marshaler {
+			return ec.marshalNCreditReviewConclusion2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐConclusion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_conclusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReview", field, false, false, "CreditReviewConclusion")
+}
+
+func (ec *executionContext) _CreditReview_grounds(ctx context.Context, field graphql.CollectedField, obj *report.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReview_grounds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Grounds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Ground) graphql.Marshaler {
+			return ec.marshalNCreditReviewGround2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐGroundᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReview_grounds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReviewGround(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReviewGround_conclusion(ctx context.Context, field graphql.CollectedField, obj *report.Ground) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReviewGround_conclusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conclusion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v report.Conclusion) graphql.Marshaler {
+			return ec.marshalNCreditReviewConclusion2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐConclusion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReviewGround_conclusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReviewGround", field, false, false, "CreditReviewConclusion")
+}
+
+func (ec *executionContext) _CreditReviewGround_reason(ctx context.Context, field graphql.CollectedField, obj *report.Ground) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReviewGround_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReviewGround_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReviewGround", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReviewGround_basis(ctx context.Context, field graphql.CollectedField, obj *report.Ground) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReviewGround_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReviewGround_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReviewGround", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditScoreEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditScoreEvent) (ret graphql.Marshaler) {
@@ -25617,6 +28885,50 @@ func (ec *executionContext) fieldContext_Mutation_updateCreditCommitment(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_creditReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_creditReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreditReport(ctx, fc.Args["uscc"].(string), fc.Args["edition"].(report.Edition), fc.Args["purpose"].(Purpose))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.Report) graphql.Marshaler {
+			return ec.marshalNCreditReport2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_creditReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_creditReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createPriorNotice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31107,6 +34419,138 @@ func (ec *executionContext) fieldContext_Query_eiaStatus(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_eiaStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_verifyCreditReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_verifyCreditReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().VerifyCreditReport(ctx, fc.Args["number"].(string), fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.Verification) graphql.Marshaler {
+			return ec.marshalNCreditReportVerification2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐVerification(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_verifyCreditReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportVerification(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_verifyCreditReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_issuedCreditReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_issuedCreditReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IssuedCreditReport(ctx, fc.Args["number"].(string), fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.Report) graphql.Marshaler {
+			return ec.marshalNCreditReport2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_issuedCreditReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_issuedCreditReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditReview(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditReview(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CreditReview(ctx, fc.Args["uscc"].(string), fc.Args["purpose"].(CreditReviewPurpose))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *report.Review) graphql.Marshaler {
+			return ec.marshalNCreditReview2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐReview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditReview(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_creditReview_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -67997,6 +71441,774 @@ func (ec *executionContext) _CreditEvent(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var creditReportImplementors = []string{"CreditReport"}
+
+func (ec *executionContext) _CreditReport(ctx context.Context, sel ast.SelectionSet, obj *report.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReport")
+		case "number":
+			out.Values[i] = ec._CreditReport_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verificationCode":
+			out.Values[i] = ec._CreditReport_verificationCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "digest":
+			out.Values[i] = ec._CreditReport_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "edition":
+			out.Values[i] = ec._CreditReport_edition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "purpose":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditReport_purpose(ctx, field, obj)
+				})
+		case "issuedAt":
+			out.Values[i] = ec._CreditReport_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuedTo":
+			out.Values[i] = ec._CreditReport_issuedTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "role":
+			out.Values[i] = ec._CreditReport_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOf":
+			out.Values[i] = ec._CreditReport_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subject":
+			out.Values[i] = ec._CreditReport_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evaluation":
+			out.Values[i] = ec._CreditReport_evaluation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "evaluatedAt":
+			out.Values[i] = ec._CreditReport_evaluatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "records":
+			out.Values[i] = ec._CreditReport_records(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listings":
+			out.Values[i] = ec._CreditReport_listings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "commitments":
+			out.Values[i] = ec._CreditReport_commitments(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "restrictions":
+			out.Values[i] = ec._CreditReport_restrictions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "repairs":
+			out.Values[i] = ec._CreditReport_repairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "omitted":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditReport_omitted(ctx, field, obj)
+				})
+		case "pdf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditReport_pdf(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportCommitmentImplementors = []string{"CreditReportCommitment"}
+
+func (ec *executionContext) _CreditReportCommitment(ctx context.Context, sel ast.SelectionSet, obj *report.Commitment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportCommitmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportCommitment")
+		case "sector":
+			out.Values[i] = ec._CreditReportCommitment_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._CreditReportCommitment_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._CreditReportCommitment_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signedOn":
+			out.Values[i] = ec._CreditReportCommitment_signedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "relatedMatter":
+			out.Values[i] = ec._CreditReportCommitment_relatedMatter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._CreditReportCommitment_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fulfilment":
+			out.Values[i] = ec._CreditReportCommitment_fulfilment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportListingImplementors = []string{"CreditReportListing"}
+
+func (ec *executionContext) _CreditReportListing(ctx context.Context, sel ast.SelectionSet, obj *report.Listing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportListingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportListing")
+		case "sector":
+			out.Values[i] = ec._CreditReportListing_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listType":
+			out.Values[i] = ec._CreditReportListing_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._CreditReportListing_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decisionNo":
+			out.Values[i] = ec._CreditReportListing_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listedOn":
+			out.Values[i] = ec._CreditReportListing_listedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plannedEndOn":
+			out.Values[i] = ec._CreditReportListing_plannedEndOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removedOn":
+			out.Values[i] = ec._CreditReportListing_removedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CreditReportListing_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CreditReportListing_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportOmissionImplementors = []string{"CreditReportOmission"}
+
+func (ec *executionContext) _CreditReportOmission(ctx context.Context, sel ast.SelectionSet, obj *CreditReportOmission) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportOmissionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportOmission")
+		case "section":
+			out.Values[i] = ec._CreditReportOmission_section(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CreditReportOmission_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportRecordImplementors = []string{"CreditReportRecord"}
+
+func (ec *executionContext) _CreditReportRecord(ctx context.Context, sel ast.SelectionSet, obj *report.Record) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportRecord")
+		case "sector":
+			out.Values[i] = ec._CreditReportRecord_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditReportRecord_kind(ctx, field, obj)
+				})
+		case "department":
+			out.Values[i] = ec._CreditReportRecord_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionNo":
+			out.Values[i] = ec._CreditReportRecord_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "date":
+			out.Values[i] = ec._CreditReportRecord_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._CreditReportRecord_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "detail":
+			out.Values[i] = ec._CreditReportRecord_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._CreditReportRecord_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._CreditReportRecord_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportRepairImplementors = []string{"CreditReportRepair"}
+
+func (ec *executionContext) _CreditReportRepair(ctx context.Context, sel ast.SelectionSet, obj *report.Repair) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportRepairImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportRepair")
+		case "state":
+			out.Values[i] = ec._CreditReportRepair_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._CreditReportRepair_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "record":
+			out.Values[i] = ec._CreditReportRepair_record(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submittedOn":
+			out.Values[i] = ec._CreditReportRepair_submittedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "completedOn":
+			out.Values[i] = ec._CreditReportRepair_completedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportRestrictionImplementors = []string{"CreditReportRestriction"}
+
+func (ec *executionContext) _CreditReportRestriction(ctx context.Context, sel ast.SelectionSet, obj *report.Restriction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportRestrictionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportRestriction")
+		case "measureCode":
+			out.Values[i] = ec._CreditReportRestriction_measureCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measure":
+			out.Values[i] = ec._CreditReportRestriction_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listType":
+			out.Values[i] = ec._CreditReportRestriction_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decisionNo":
+			out.Values[i] = ec._CreditReportRestriction_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "department":
+			out.Values[i] = ec._CreditReportRestriction_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listedOn":
+			out.Values[i] = ec._CreditReportRestriction_listedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._CreditReportRestriction_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._CreditReportRestriction_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportSubjectImplementors = []string{"CreditReportSubject"}
+
+func (ec *executionContext) _CreditReportSubject(ctx context.Context, sel ast.SelectionSet, obj *report.Subject) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportSubjectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportSubject")
+		case "uscc":
+			out.Values[i] = ec._CreditReportSubject_uscc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CreditReportSubject_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._CreditReportSubject_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CreditReportSubject_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "establishedOn":
+			out.Values[i] = ec._CreditReportSubject_establishedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registeredAddress":
+			out.Values[i] = ec._CreditReportSubject_registeredAddress(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registeredCapital":
+			out.Values[i] = ec._CreditReportSubject_registeredCapital(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "industryCode":
+			out.Values[i] = ec._CreditReportSubject_industryCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "divisionCode":
+			out.Values[i] = ec._CreditReportSubject_divisionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "division":
+			out.Values[i] = ec._CreditReportSubject_division(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "legalRepresentative":
+			out.Values[i] = ec._CreditReportSubject_legalRepresentative(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "riskTier":
+			out.Values[i] = ec._CreditReportSubject_riskTier(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "creditScore":
+			out.Values[i] = ec._CreditReportSubject_creditScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "creditGrade":
+			out.Values[i] = ec._CreditReportSubject_creditGrade(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportVerificationImplementors = []string{"CreditReportVerification"}
+
+func (ec *executionContext) _CreditReportVerification(ctx context.Context, sel ast.SelectionSet, obj *report.Verification) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportVerificationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportVerification")
+		case "genuine":
+			out.Values[i] = ec._CreditReportVerification_genuine(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problem":
+			out.Values[i] = ec._CreditReportVerification_problem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "number":
+			out.Values[i] = ec._CreditReportVerification_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edition":
+			out.Values[i] = ec._CreditReportVerification_edition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "purpose":
+			out.Values[i] = ec._CreditReportVerification_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "issuedAt":
+			out.Values[i] = ec._CreditReportVerification_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "uscc":
+			out.Values[i] = ec._CreditReportVerification_uscc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CreditReportVerification_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "digest":
+			out.Values[i] = ec._CreditReportVerification_digest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReviewImplementors = []string{"CreditReview"}
+
+func (ec *executionContext) _CreditReview(ctx context.Context, sel ast.SelectionSet, obj *report.Review) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReview")
+		case "uscc":
+			out.Values[i] = ec._CreditReview_uscc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._CreditReview_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "purpose":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditReview_purpose(ctx, field, obj)
+				})
+		case "asOf":
+			out.Values[i] = ec._CreditReview_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "conclusion":
+			out.Values[i] = ec._CreditReview_conclusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "grounds":
+			out.Values[i] = ec._CreditReview_grounds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReviewGroundImplementors = []string{"CreditReviewGround"}
+
+func (ec *executionContext) _CreditReviewGround(ctx context.Context, sel ast.SelectionSet, obj *report.Ground) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReviewGroundImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReviewGround")
+		case "conclusion":
+			out.Values[i] = ec._CreditReviewGround_conclusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CreditReviewGround_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._CreditReviewGround_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var creditScoreEventImplementors = []string{"CreditScoreEvent", "Node"}
 
 func (ec *executionContext) _CreditScoreEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditScoreEvent) graphql.Marshaler {
@@ -70926,6 +75138,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "creditReport":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_creditReport(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createPriorNotice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createPriorNotice(ctx, field)
@@ -72414,6 +76633,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eiaStatus(ctx, field)
+				})
+		case "verifyCreditReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_verifyCreditReport(ctx, field)
+				})
+		case "issuedCreditReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_issuedCreditReport(ctx, field)
+				})
+		case "creditReview":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditReview(ctx, field)
 				})
 		case "repairReport":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -74755,6 +78992,218 @@ func (ec *executionContext) marshalNCreditGrade2githubᚗcomᚋcreditgraphᚋcre
 	return v
 }
 
+func (ec *executionContext) marshalNCreditReport2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐReport(ctx context.Context, sel ast.SelectionSet, v *report.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditReport!")
+		return graphql.Null
+	}
+	return ec._CreditReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditReportCommitment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐCommitment(ctx context.Context, sel ast.SelectionSet, v report.Commitment) graphql.Marshaler {
+	return ec._CreditReportCommitment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportCommitment2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐCommitmentᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Commitment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportCommitment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐCommitment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditReportListing2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐListing(ctx context.Context, sel ast.SelectionSet, v report.Listing) graphql.Marshaler {
+	return ec._CreditReportListing(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportListing2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐListingᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Listing) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportListing2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐListing(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditReportOmission2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportOmissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*CreditReportOmission) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportOmission2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportOmission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditReportOmission2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportOmission(ctx context.Context, sel ast.SelectionSet, v *CreditReportOmission) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditReportOmission!")
+		return graphql.Null
+	}
+	return ec._CreditReportOmission(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditReportRecord2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRecord(ctx context.Context, sel ast.SelectionSet, v report.Record) graphql.Marshaler {
+	return ec._CreditReportRecord(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportRecord2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Record) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportRecord2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreditReportRecordKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportRecordKind(ctx context.Context, v any) (CreditReportRecordKind, error) {
+	var res CreditReportRecordKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditReportRecordKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportRecordKind(ctx context.Context, sel ast.SelectionSet, v CreditReportRecordKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCreditReportRepair2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRepair(ctx context.Context, sel ast.SelectionSet, v report.Repair) graphql.Marshaler {
+	return ec._CreditReportRepair(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportRepair2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRepairᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Repair) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportRepair2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRepair(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditReportRestriction2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRestriction(ctx context.Context, sel ast.SelectionSet, v report.Restriction) graphql.Marshaler {
+	return ec._CreditReportRestriction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportRestriction2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRestrictionᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Restriction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportRestriction2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐRestriction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreditReportSection2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportSection(ctx context.Context, v any) (CreditReportSection, error) {
+	var res CreditReportSection
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditReportSection2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReportSection(ctx context.Context, sel ast.SelectionSet, v CreditReportSection) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCreditReportSubject2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐSubject(ctx context.Context, sel ast.SelectionSet, v report.Subject) graphql.Marshaler {
+	return ec._CreditReportSubject(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportVerification2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐVerification(ctx context.Context, sel ast.SelectionSet, v *report.Verification) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditReportVerification!")
+		return graphql.Null
+	}
+	return ec._CreditReportVerification(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditReview2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐReview(ctx context.Context, sel ast.SelectionSet, v *report.Review) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditReview!")
+		return graphql.Null
+	}
+	return ec._CreditReview(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreditReviewConclusion2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐConclusion(ctx context.Context, v any) (report.Conclusion, error) {
+	var res report.Conclusion
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditReviewConclusion2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐConclusion(ctx context.Context, sel ast.SelectionSet, v report.Conclusion) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCreditReviewGround2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐGround(ctx context.Context, sel ast.SelectionSet, v report.Ground) graphql.Marshaler {
+	return ec._CreditReviewGround(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReviewGround2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐGroundᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Ground) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReviewGround2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐGround(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreditReviewPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReviewPurpose(ctx context.Context, v any) (CreditReviewPurpose, error) {
+	var res CreditReviewPurpose
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditReviewPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐCreditReviewPurpose(ctx context.Context, sel ast.SelectionSet, v CreditReviewPurpose) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCreditScoreEvent2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreditScoreEvent(ctx context.Context, sel ast.SelectionSet, v *ent.CreditScoreEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreditScoreEvent!")
@@ -76604,6 +81053,16 @@ func (ec *executionContext) marshalNRepairTransition2ᚖgithubᚗcomᚋcreditgra
 func (ec *executionContext) unmarshalNRepairTransitionWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairTransitionWhereInput(ctx context.Context, v any) (*ent.RepairTransitionWhereInput, error) {
 	res, err := ec.unmarshalInputRepairTransitionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReportEdition2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx context.Context, v any) (report.Edition, error) {
+	var res report.Edition
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReportEdition2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx context.Context, sel ast.SelectionSet, v report.Edition) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRestriction2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋjointpunishmentᚐRestrictionᚄ(ctx context.Context, sel ast.SelectionSet, v []*jointpunishment.Restriction) graphql.Marshaler {
@@ -80262,6 +84721,22 @@ func (ec *executionContext) unmarshalORepairTransitionWhereInput2ᚖgithubᚗcom
 	}
 	res, err := ec.unmarshalInputRepairTransitionWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReportEdition2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx context.Context, v any) (*report.Edition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(report.Edition)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReportEdition2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐEdition(ctx context.Context, sel ast.SelectionSet, v *report.Edition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalORiskTier2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐTierᚄ(ctx context.Context, v any) ([]vocab.Tier, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/server"
@@ -63,10 +64,20 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 	}
 	env.srv = httptest.NewServer(server.New(server.Config{
 		Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies, Authorizer: env.authorizer, Tokens: env.tokens,
-		Ready: env.db.Ready, Logger: logger, Playground: true,
+		Ready: env.db.Ready, Logger: logger, Playground: true, ReportFont: reportFont(t),
 	}))
 	t.Cleanup(env.srv.Close)
 	return env
+}
+
+// reportFont is the CJK font reports print with, as main finds it; nil on a machine without
+// one (the PDF tests then skip).
+func reportFont(t testing.TB) []byte {
+	font, _, err := report.FindFont(report.FontPaths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return font
 }
 
 // gqlError is one entry of a GraphQL response's errors.

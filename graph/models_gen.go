@@ -12,6 +12,14 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 )
 
+// A report section cut short.
+type CreditReportOmission struct {
+	// The section.
+	Section CreditReportSection `json:"section"`
+	// Entries left out (the oldest).
+	Count int `json:"count"`
+}
+
 // A new objection against one penalty or listing.
 type FileObjectionInput struct {
 	// The penalty objected to.
@@ -161,6 +169,198 @@ func (e *CreditEventType) UnmarshalJSON(b []byte) error {
 }
 
 func (e CreditEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What kind of record a report line is.
+type CreditReportRecordKind string
+
+const (
+	// Administrative penalty (行政处罚).
+	CreditReportRecordKindPenalty CreditReportRecordKind = "PENALTY"
+	// Administrative licence (行政许可).
+	CreditReportRecordKindLicence CreditReportRecordKind = "LICENCE"
+	// Sector credit rating (行业信用评价).
+	CreditReportRecordKindRating CreditReportRecordKind = "RATING"
+	// Random spot check (双随机抽查).
+	CreditReportRecordKindSpotCheck CreditReportRecordKind = "SPOT_CHECK"
+)
+
+var AllCreditReportRecordKind = []CreditReportRecordKind{
+	CreditReportRecordKindPenalty,
+	CreditReportRecordKindLicence,
+	CreditReportRecordKindRating,
+	CreditReportRecordKindSpotCheck,
+}
+
+func (e CreditReportRecordKind) IsValid() bool {
+	switch e {
+	case CreditReportRecordKindPenalty, CreditReportRecordKindLicence, CreditReportRecordKindRating, CreditReportRecordKindSpotCheck:
+		return true
+	}
+	return false
+}
+
+func (e CreditReportRecordKind) String() string {
+	return string(e)
+}
+
+func (e *CreditReportRecordKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CreditReportRecordKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CreditReportRecordKind", str)
+	}
+	return nil
+}
+
+func (e CreditReportRecordKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CreditReportRecordKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CreditReportRecordKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A section of a credit report that can be cut short.
+type CreditReportSection string
+
+const (
+	// Penalties.
+	CreditReportSectionPenalty CreditReportSection = "PENALTY"
+	// Licences.
+	CreditReportSectionLicence CreditReportSection = "LICENCE"
+	// Ratings.
+	CreditReportSectionRating CreditReportSection = "RATING"
+	// Spot checks.
+	CreditReportSectionSpotCheck CreditReportSection = "SPOT_CHECK"
+	// List entries.
+	CreditReportSectionListing CreditReportSection = "LISTING"
+	// Commitments.
+	CreditReportSectionCommitment CreditReportSection = "COMMITMENT"
+	// Repair applications.
+	CreditReportSectionRepair CreditReportSection = "REPAIR"
+)
+
+var AllCreditReportSection = []CreditReportSection{
+	CreditReportSectionPenalty,
+	CreditReportSectionLicence,
+	CreditReportSectionRating,
+	CreditReportSectionSpotCheck,
+	CreditReportSectionListing,
+	CreditReportSectionCommitment,
+	CreditReportSectionRepair,
+}
+
+func (e CreditReportSection) IsValid() bool {
+	switch e {
+	case CreditReportSectionPenalty, CreditReportSectionLicence, CreditReportSectionRating, CreditReportSectionSpotCheck, CreditReportSectionListing, CreditReportSectionCommitment, CreditReportSectionRepair:
+		return true
+	}
+	return false
+}
+
+func (e CreditReportSection) String() string {
+	return string(e)
+}
+
+func (e *CreditReportSection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CreditReportSection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CreditReportSection", str)
+	}
+	return nil
+}
+
+func (e CreditReportSection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CreditReportSection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CreditReportSection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a credit review is for.
+type CreditReviewPurpose string
+
+const (
+	// Administrative licensing (行政许可): the check before granting a licence.
+	CreditReviewPurposeLicensing CreditReviewPurpose = "LICENSING"
+)
+
+var AllCreditReviewPurpose = []CreditReviewPurpose{
+	CreditReviewPurposeLicensing,
+}
+
+func (e CreditReviewPurpose) IsValid() bool {
+	switch e {
+	case CreditReviewPurposeLicensing:
+		return true
+	}
+	return false
+}
+
+func (e CreditReviewPurpose) String() string {
+	return string(e)
+}
+
+func (e *CreditReviewPurpose) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CreditReviewPurpose(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CreditReviewPurpose", str)
+	}
+	return nil
+}
+
+func (e CreditReviewPurpose) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CreditReviewPurpose) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CreditReviewPurpose) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

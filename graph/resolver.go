@@ -10,6 +10,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -25,6 +26,9 @@ type Deps struct {
 	Ledger *ledger.Engine
 	// Tallies answer entity counts in constant time (storage/tally); nil counts rows.
 	Tallies *tally.Store
+	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs; without it
+	// reports are issued but not printed.
+	ReportFont []byte
 }
 
 // Resolver is the root resolver and the one place its dependencies are injected.
@@ -35,6 +39,7 @@ type Resolver struct {
 	workflows  workflow.Env
 	clock      vocab.Clock
 	tallies    *tally.Store
+	reports    *report.Service
 }
 
 // NewSchema builds the executable schema over the resolvers' dependencies.
@@ -43,10 +48,19 @@ func NewSchema(d Deps) graphql.ExecutableSchema {
 	if d.Ledger != nil {
 		r.clock, r.workflows = d.Ledger.Clock, workflow.Env{Clock: d.Ledger.Clock, Events: d.Ledger.Events}
 	}
+	r.reports = &report.Service{Client: d.Client, Authorizer: d.Authorizer, Clock: r.clock, Font: d.ReportFont, Sign: r.sign}
 	return NewExecutableSchema(Config{
 		Resolvers:  r,
 		Directives: DirectiveRoot{Requires: requires},
 	})
+}
+
+// sign keys issued documents with the data key; without one (printing the schema) it refuses.
+func (r *Resolver) sign(msg []byte) []byte {
+	if c := r.cipher(); c != nil {
+		return c.Sign(msg)
+	}
+	panic("no data key is configured to sign documents")
 }
 
 // cipher is the personal-data cipher the write engine seals ID numbers with.

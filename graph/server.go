@@ -30,6 +30,8 @@ type HandlerConfig struct {
 	Ledger *ledger.Engine
 	// Tallies answer entity counts in constant time (Deps).
 	Tallies *tally.Store
+	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs (Deps).
+	ReportFont []byte
 	// Tokens authenticate WebSocket connections, whose token comes in connection_init, and
 	// each operation on them.
 	Tokens authz.TokenService
@@ -56,7 +58,7 @@ type HandlerConfig struct {
 // request context (authz.TokenService.Middleware); package server puts it there.
 func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
-	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies}))
+	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies, ReportFont: cfg.ReportFont}))
 	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})

@@ -32,7 +32,9 @@ type Config struct {
 	Ledger *ledger.Engine
 	// Tallies answer entity counts in constant time (graph.Deps).
 	Tallies *tally.Store
-	Tokens  authz.TokenService
+	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs (graph.Deps).
+	ReportFont []byte
+	Tokens     authz.TokenService
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
 	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
@@ -70,7 +72,7 @@ func New(cfg Config) http.Handler {
 	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies,
+	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies, ReportFont: cfg.ReportFont,
 		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
 		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}})
 	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))

@@ -26,6 +26,7 @@ const KeySize = 32
 type Cipher struct {
 	aead    cipher.AEAD
 	hashKey []byte
+	signKey []byte
 }
 
 // New builds a Cipher from a 32-byte key.
@@ -43,7 +44,18 @@ func New(key []byte) (*Cipher, error) {
 	}
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("creditgraph id-number lookup"))
-	return &Cipher{aead: aead, hashKey: m.Sum(nil)}, nil
+	hashKey := m.Sum(nil)
+	m = hmac.New(sha256.New, key)
+	m.Write([]byte("creditgraph document signing"))
+	return &Cipher{aead: aead, hashKey: hashKey, signKey: m.Sum(nil)}, nil
+}
+
+// Sign is an HMAC-SHA256 of msg under a key derived from the data key (apart from the lookup
+// hash's): issued documents carry it so that one without the key cannot forge them.
+func (c *Cipher) Sign(msg []byte) []byte {
+	m := hmac.New(sha256.New, c.signKey)
+	m.Write(msg)
+	return m.Sum(nil)
 }
 
 // Seal encrypts plain text; the result is base64 of nonce and ciphertext.

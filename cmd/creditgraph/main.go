@@ -44,6 +44,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
+	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/server"
@@ -298,6 +299,24 @@ func checkPolicy(path string) error {
 	return nil
 }
 
+// reportFont reads the CJK font credit reports are printed with: CREDITGRAPH_REPORT_FONT, else
+// the first of report.FontPaths that exists. Without one the server still issues reports as
+// data and answers UNAVAILABLE for their PDF.
+func reportFont(logger *slog.Logger) []byte {
+	paths := report.FontPaths
+	if p := os.Getenv("CREDITGRAPH_REPORT_FONT"); p != "" {
+		paths = []string{p}
+	}
+	font, path, err := report.FindFont(paths...)
+	switch {
+	case err != nil:
+		logger.Warn("reading the report font failed; reports will not be printed", "file", path, "err", err)
+	case font == nil:
+		logger.Warn("no CJK TrueType font found; credit reports will not be printed (apt-get install fonts-arphic-gbsn00lp, or set CREDITGRAPH_REPORT_FONT)", "looked in", paths)
+	}
+	return font
+}
+
 // dataCipher builds the personal-data cipher from CREDITGRAPH_DATA_KEY or, for the embedded
 // SQLite default only, from a key file beside the database that it creates when missing.
 func dataCipher(t storage.Target, logger *slog.Logger) (*pii.Cipher, error) {
@@ -346,7 +365,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	srv := &http.Server{
 		Handler: server.New(server.Config{
 			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
-			Ledger: db.Ledger, Tallies: db.Tallies,
+			Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger),
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
 				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst},

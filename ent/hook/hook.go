@@ -81,6 +81,18 @@ func (f CreditCommitmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.V
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CreditCommitmentMutation", m)
 }
 
+// The CreditReportIssueFunc type is an adapter to allow the use of ordinary
+// function as CreditReportIssue mutator.
+type CreditReportIssueFunc func(context.Context, *ent.CreditReportIssueMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CreditReportIssueFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CreditReportIssueMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CreditReportIssueMutation", m)
+}
+
 // The CreditScoreEventFunc type is an adapter to allow the use of ordinary
 // function as CreditScoreEvent mutator.
 type CreditScoreEventFunc func(context.Context, *ent.CreditScoreEventMutation) (ent.Value, error)

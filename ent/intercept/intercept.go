@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -260,6 +261,33 @@ func (f TraverseCreditCommitment) Traverse(ctx context.Context, q ent.Query) err
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.CreditCommitmentQuery", q)
+}
+
+// The CreditReportIssueFunc type is an adapter to allow the use of ordinary function as a Querier.
+type CreditReportIssueFunc func(context.Context, *ent.CreditReportIssueQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f CreditReportIssueFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.CreditReportIssueQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.CreditReportIssueQuery", q)
+}
+
+// The TraverseCreditReportIssue type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseCreditReportIssue func(context.Context, *ent.CreditReportIssueQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseCreditReportIssue) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseCreditReportIssue) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CreditReportIssueQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.CreditReportIssueQuery", q)
 }
 
 // The CreditScoreEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1006,6 +1034,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CasbinRuleQuery, predicate.CasbinRule, casbinrule.OrderOption]{typ: ent.TypeCasbinRule, tq: q}, nil
 	case *ent.CreditCommitmentQuery:
 		return &query[*ent.CreditCommitmentQuery, predicate.CreditCommitment, creditcommitment.OrderOption]{typ: ent.TypeCreditCommitment, tq: q}, nil
+	case *ent.CreditReportIssueQuery:
+		return &query[*ent.CreditReportIssueQuery, predicate.CreditReportIssue, creditreportissue.OrderOption]{typ: ent.TypeCreditReportIssue, tq: q}, nil
 	case *ent.CreditScoreEventQuery:
 		return &query[*ent.CreditScoreEventQuery, predicate.CreditScoreEvent, creditscoreevent.OrderOption]{typ: ent.TypeCreditScoreEvent, tq: q}, nil
 	case *ent.DepartmentQuery:

@@ -362,6 +362,33 @@ var (
 			},
 		},
 	}
+	// CreditReportIssuesColumns holds the columns for the "credit_report_issues" table.
+	CreditReportIssuesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "number", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "uscc", Type: field.TypeString, Size: 18},
+		{Name: "edition", Type: field.TypeString, Size: 16},
+		{Name: "purpose", Type: field.TypeString, Size: 32},
+		{Name: "issued_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "token_name", Type: field.TypeString, Size: 64},
+		{Name: "role", Type: field.TypeString, Size: 32},
+		{Name: "department", Type: field.TypeString, Size: 32},
+		{Name: "content", Type: field.TypeString, Size: 2147483647},
+		{Name: "digest", Type: field.TypeString, Size: 64},
+	}
+	// CreditReportIssuesTable holds the schema information for the "credit_report_issues" table.
+	CreditReportIssuesTable = &schema.Table{
+		Name:       "credit_report_issues",
+		Columns:    CreditReportIssuesColumns,
+		PrimaryKey: []*schema.Column{CreditReportIssuesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "creditreportissue_uscc_issued_at",
+				Unique:  false,
+				Columns: []*schema.Column{CreditReportIssuesColumns[2], CreditReportIssuesColumns[5]},
+			},
+		},
+	}
 	// CreditScoreEventsColumns holds the columns for the "credit_score_events" table.
 	CreditScoreEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1459,6 +1486,7 @@ var (
 		AuditLogsTable,
 		CasbinRulesTable,
 		CreditCommitmentsTable,
+		CreditReportIssuesTable,
 		CreditScoreEventsTable,
 		DepartmentsTable,
 		DivisionsTable,
@@ -1516,6 +1544,9 @@ func init() {
 	CreditCommitmentsTable.ForeignKeys[2].RefTable = NaturalPersonsTable
 	CreditCommitmentsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	CreditReportIssuesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(141733920768),
 	}
 	CreditScoreEventsTable.ForeignKeys[0].RefTable = DepartmentsTable
 	CreditScoreEventsTable.ForeignKeys[1].RefTable = MarketEntitiesTable

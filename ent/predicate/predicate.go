@@ -24,6 +24,9 @@ type CasbinRule func(*sql.Selector)
 // CreditCommitment is the predicate function for creditcommitment builders.
 type CreditCommitment func(*sql.Selector)
 
+// CreditReportIssue is the predicate function for creditreportissue builders.
+type CreditReportIssue func(*sql.Selector)
+
 // CreditScoreEvent is the predicate function for creditscoreevent builders.
 type CreditScoreEvent func(*sql.Selector)
 

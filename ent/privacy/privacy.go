@@ -255,6 +255,30 @@ func (f CreditCommitmentMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CreditCommitmentMutation", m)
 }
 
+// The CreditReportIssueQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type CreditReportIssueQueryRuleFunc func(context.Context, *ent.CreditReportIssueQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f CreditReportIssueQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.CreditReportIssueQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.CreditReportIssueQuery", q)
+}
+
+// The CreditReportIssueMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type CreditReportIssueMutationRuleFunc func(context.Context, *ent.CreditReportIssueMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f CreditReportIssueMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.CreditReportIssueMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.CreditReportIssueMutation", m)
+}
+
 // The CreditScoreEventQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CreditScoreEventQueryRuleFunc func(context.Context, *ent.CreditScoreEventQuery) error
@@ -950,6 +974,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.CreditCommitmentQuery:
 		return q.Filter(), nil
+	case *ent.CreditReportIssueQuery:
+		return q.Filter(), nil
 	case *ent.CreditScoreEventQuery:
 		return q.Filter(), nil
 	case *ent.DepartmentQuery:
@@ -1022,6 +1048,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CasbinRuleMutation:
 		return m.Filter(), nil
 	case *ent.CreditCommitmentMutation:
+		return m.Filter(), nil
+	case *ent.CreditReportIssueMutation:
 		return m.Filter(), nil
 	case *ent.CreditScoreEventMutation:
 		return m.Filter(), nil

@@ -12,6 +12,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 	"github.com/creditgraph/creditgraph/ent/casbinrule"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
+	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/division"
@@ -812,6 +813,63 @@ func init() {
 			return nil
 		}
 	}()
+	creditreportissue.Policy = privacy.NewPolicies(schema.CreditReportIssue{})
+	creditreportissue.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := creditreportissue.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	creditreportissueFields := schema.CreditReportIssue{}.Fields()
+	_ = creditreportissueFields
+	// creditreportissueDescNumber is the schema descriptor for number field.
+	creditreportissueDescNumber := creditreportissueFields[0].Descriptor()
+	// creditreportissue.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	creditreportissue.NumberValidator = func() func(string) error {
+		validators := creditreportissueDescNumber.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(number string) error {
+			for _, fn := range fns {
+				if err := fn(number); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// creditreportissueDescUscc is the schema descriptor for uscc field.
+	creditreportissueDescUscc := creditreportissueFields[1].Descriptor()
+	// creditreportissue.UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
+	creditreportissue.UsccValidator = creditreportissueDescUscc.Validators[0].(func(string) error)
+	// creditreportissueDescEdition is the schema descriptor for edition field.
+	creditreportissueDescEdition := creditreportissueFields[2].Descriptor()
+	// creditreportissue.EditionValidator is a validator for the "edition" field. It is called by the builders before save.
+	creditreportissue.EditionValidator = creditreportissueDescEdition.Validators[0].(func(string) error)
+	// creditreportissueDescPurpose is the schema descriptor for purpose field.
+	creditreportissueDescPurpose := creditreportissueFields[3].Descriptor()
+	// creditreportissue.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	creditreportissue.PurposeValidator = creditreportissueDescPurpose.Validators[0].(func(string) error)
+	// creditreportissueDescTokenName is the schema descriptor for token_name field.
+	creditreportissueDescTokenName := creditreportissueFields[5].Descriptor()
+	// creditreportissue.TokenNameValidator is a validator for the "token_name" field. It is called by the builders before save.
+	creditreportissue.TokenNameValidator = creditreportissueDescTokenName.Validators[0].(func(string) error)
+	// creditreportissueDescRole is the schema descriptor for role field.
+	creditreportissueDescRole := creditreportissueFields[6].Descriptor()
+	// creditreportissue.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	creditreportissue.RoleValidator = creditreportissueDescRole.Validators[0].(func(string) error)
+	// creditreportissueDescDepartment is the schema descriptor for department field.
+	creditreportissueDescDepartment := creditreportissueFields[7].Descriptor()
+	// creditreportissue.DepartmentValidator is a validator for the "department" field. It is called by the builders before save.
+	creditreportissue.DepartmentValidator = creditreportissueDescDepartment.Validators[0].(func(string) error)
+	// creditreportissueDescDigest is the schema descriptor for digest field.
+	creditreportissueDescDigest := creditreportissueFields[9].Descriptor()
+	// creditreportissue.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	creditreportissue.DigestValidator = creditreportissueDescDigest.Validators[0].(func(string) error)
 	creditscoreeventMixin := schema.CreditScoreEvent{}.Mixin()
 	creditscoreevent.Policy = privacy.NewPolicies(schema.CreditScoreEvent{})
 	creditscoreevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {

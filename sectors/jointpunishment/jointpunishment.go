@@ -67,7 +67,8 @@ const (
 	KindPerson = "PERSON"
 )
 
-func checkPurpose(purpose string) error {
+// CheckPurpose answers a field error unless purpose is one of Purposes.
+func CheckPurpose(purpose string) error {
 	if !slices.Contains(Purposes, purpose) {
 		return derrors.Field("purpose", "unknown purpose %q (one of %v)", purpose, Purposes)
 	}
@@ -76,7 +77,7 @@ func checkPurpose(purpose string) error {
 
 // ForEntity lists the restrictions on the entity with the USCC for purpose on day.
 func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day time.Time) ([]*Restriction, error) {
-	if err := checkPurpose(purpose); err != nil {
+	if err := CheckPurpose(purpose); err != nil {
 		return nil, err
 	}
 	ctx = authz.AsSystem(ctx)
@@ -109,7 +110,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 // ForPerson lists the restrictions on a natural person for purpose on day: the person's own
 // listings, and listings of entities where the person holds a role the measure extends to.
 func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string, day time.Time) ([]*Restriction, error) {
-	if err := checkPurpose(purpose); err != nil {
+	if err := CheckPurpose(purpose); err != nil {
 		return nil, err
 	}
 	ctx = authz.AsSystem(ctx)
