@@ -59,6 +59,10 @@ type CreditCommitment struct {
 	RelatedMatter string `json:"related_matter,omitempty"`
 	// Fulfilment (履约情况): PENDING 履约中, FULFILLED 已履约, BREACHED 失信.
 	Fulfilment creditcommitment.Fulfilment `json:"fulfilment,omitempty"`
+	// Last day the commitment and its keeping are public (信用承诺公示截止期), from the publicity rule of its kind in force on the day signed; empty when no rule publishes it.
+	PublicityDeadline *time.Time `json:"publicity_deadline,omitempty"`
+	// Rule set of that publicity rule.
+	PublicityRuleSet string `json:"publicity_rule_set,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CreditCommitmentQuery when eager-loading is set.
 	Edges        CreditCommitmentEdges `json:"edges"`
@@ -135,9 +139,9 @@ func (*CreditCommitment) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case creditcommitment.FieldID, creditcommitment.FieldDepartmentID, creditcommitment.FieldEntityID, creditcommitment.FieldPersonID:
 			values[i] = new(sql.NullInt64)
-		case creditcommitment.FieldSector, creditcommitment.FieldSeverity, creditcommitment.FieldStatus, creditcommitment.FieldSourceSystem, creditcommitment.FieldSourceRecordID, creditcommitment.FieldExemption, creditcommitment.FieldKind, creditcommitment.FieldText, creditcommitment.FieldRelatedMatter, creditcommitment.FieldFulfilment:
+		case creditcommitment.FieldSector, creditcommitment.FieldSeverity, creditcommitment.FieldStatus, creditcommitment.FieldSourceSystem, creditcommitment.FieldSourceRecordID, creditcommitment.FieldExemption, creditcommitment.FieldKind, creditcommitment.FieldText, creditcommitment.FieldRelatedMatter, creditcommitment.FieldFulfilment, creditcommitment.FieldPublicityRuleSet:
 			values[i] = new(sql.NullString)
-		case creditcommitment.FieldCreatedAt, creditcommitment.FieldUpdatedAt, creditcommitment.FieldSignedOn:
+		case creditcommitment.FieldCreatedAt, creditcommitment.FieldUpdatedAt, creditcommitment.FieldSignedOn, creditcommitment.FieldPublicityDeadline:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -275,6 +279,19 @@ func (_m *CreditCommitment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Fulfilment = creditcommitment.Fulfilment(value.String)
 			}
+		case creditcommitment.FieldPublicityDeadline:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_deadline", values[i])
+			} else if value.Valid {
+				_m.PublicityDeadline = new(time.Time)
+				*_m.PublicityDeadline = value.Time
+			}
+		case creditcommitment.FieldPublicityRuleSet:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field publicity_rule_set", values[i])
+			} else if value.Valid {
+				_m.PublicityRuleSet = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -389,6 +406,14 @@ func (_m *CreditCommitment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("fulfilment=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Fulfilment))
+	builder.WriteString(", ")
+	if v := _m.PublicityDeadline; v != nil {
+		builder.WriteString("publicity_deadline=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("publicity_rule_set=")
+	builder.WriteString(_m.PublicityRuleSet)
 	builder.WriteByte(')')
 	return builder.String()
 }

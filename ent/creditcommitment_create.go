@@ -229,6 +229,34 @@ func (_c *CreditCommitmentCreate) SetNillableFulfilment(v *creditcommitment.Fulf
 	return _c
 }
 
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (_c *CreditCommitmentCreate) SetPublicityDeadline(v time.Time) *CreditCommitmentCreate {
+	_c.mutation.SetPublicityDeadline(v)
+	return _c
+}
+
+// SetNillablePublicityDeadline sets the "publicity_deadline" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillablePublicityDeadline(v *time.Time) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetPublicityDeadline(*v)
+	}
+	return _c
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_c *CreditCommitmentCreate) SetPublicityRuleSet(v string) *CreditCommitmentCreate {
+	_c.mutation.SetPublicityRuleSet(v)
+	return _c
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_c *CreditCommitmentCreate) SetNillablePublicityRuleSet(v *string) *CreditCommitmentCreate {
+	if v != nil {
+		_c.SetPublicityRuleSet(*v)
+	}
+	return _c
+}
+
 // SetDepartment sets the "department" edge to the Department entity.
 func (_c *CreditCommitmentCreate) SetDepartment(v *Department) *CreditCommitmentCreate {
 	return _c.SetDepartmentID(v.ID)
@@ -430,6 +458,11 @@ func (_c *CreditCommitmentCreate) check() error {
 			return &ValidationError{Name: "fulfilment", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.fulfilment": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.PublicityRuleSet(); ok {
+		if err := creditcommitment.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.publicity_rule_set": %w`, err)}
+		}
+	}
 	if len(_c.mutation.DepartmentIDs()) == 0 {
 		return &ValidationError{Name: "department", err: errors.New(`ent: missing required edge "CreditCommitment.department"`)}
 	}
@@ -523,6 +556,14 @@ func (_c *CreditCommitmentCreate) createSpec() (*CreditCommitment, *sqlgraph.Cre
 	if value, ok := _c.mutation.Fulfilment(); ok {
 		_spec.SetField(creditcommitment.FieldFulfilment, field.TypeEnum, value)
 		_node.Fulfilment = value
+	}
+	if value, ok := _c.mutation.PublicityDeadline(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityDeadline, field.TypeTime, value)
+		_node.PublicityDeadline = &value
+	}
+	if value, ok := _c.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityRuleSet, field.TypeString, value)
+		_node.PublicityRuleSet = value
 	}
 	if nodes := _c.mutation.DepartmentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -799,6 +840,42 @@ func (u *CreditCommitmentUpsert) UpdateFulfilment() *CreditCommitmentUpsert {
 	return u
 }
 
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (u *CreditCommitmentUpsert) SetPublicityDeadline(v time.Time) *CreditCommitmentUpsert {
+	u.Set(creditcommitment.FieldPublicityDeadline, v)
+	return u
+}
+
+// UpdatePublicityDeadline sets the "publicity_deadline" field to the value that was provided on create.
+func (u *CreditCommitmentUpsert) UpdatePublicityDeadline() *CreditCommitmentUpsert {
+	u.SetExcluded(creditcommitment.FieldPublicityDeadline)
+	return u
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (u *CreditCommitmentUpsert) ClearPublicityDeadline() *CreditCommitmentUpsert {
+	u.SetNull(creditcommitment.FieldPublicityDeadline)
+	return u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsert) SetPublicityRuleSet(v string) *CreditCommitmentUpsert {
+	u.Set(creditcommitment.FieldPublicityRuleSet, v)
+	return u
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *CreditCommitmentUpsert) UpdatePublicityRuleSet() *CreditCommitmentUpsert {
+	u.SetExcluded(creditcommitment.FieldPublicityRuleSet)
+	return u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsert) ClearPublicityRuleSet() *CreditCommitmentUpsert {
+	u.SetNull(creditcommitment.FieldPublicityRuleSet)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -1041,6 +1118,48 @@ func (u *CreditCommitmentUpsertOne) SetFulfilment(v creditcommitment.Fulfilment)
 func (u *CreditCommitmentUpsertOne) UpdateFulfilment() *CreditCommitmentUpsertOne {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateFulfilment()
+	})
+}
+
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (u *CreditCommitmentUpsertOne) SetPublicityDeadline(v time.Time) *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetPublicityDeadline(v)
+	})
+}
+
+// UpdatePublicityDeadline sets the "publicity_deadline" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertOne) UpdatePublicityDeadline() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdatePublicityDeadline()
+	})
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (u *CreditCommitmentUpsertOne) ClearPublicityDeadline() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearPublicityDeadline()
+	})
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsertOne) SetPublicityRuleSet(v string) *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetPublicityRuleSet(v)
+	})
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertOne) UpdatePublicityRuleSet() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdatePublicityRuleSet()
+	})
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsertOne) ClearPublicityRuleSet() *CreditCommitmentUpsertOne {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearPublicityRuleSet()
 	})
 }
 
@@ -1452,6 +1571,48 @@ func (u *CreditCommitmentUpsertBulk) SetFulfilment(v creditcommitment.Fulfilment
 func (u *CreditCommitmentUpsertBulk) UpdateFulfilment() *CreditCommitmentUpsertBulk {
 	return u.Update(func(s *CreditCommitmentUpsert) {
 		s.UpdateFulfilment()
+	})
+}
+
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (u *CreditCommitmentUpsertBulk) SetPublicityDeadline(v time.Time) *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetPublicityDeadline(v)
+	})
+}
+
+// UpdatePublicityDeadline sets the "publicity_deadline" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertBulk) UpdatePublicityDeadline() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdatePublicityDeadline()
+	})
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (u *CreditCommitmentUpsertBulk) ClearPublicityDeadline() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearPublicityDeadline()
+	})
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsertBulk) SetPublicityRuleSet(v string) *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.SetPublicityRuleSet(v)
+	})
+}
+
+// UpdatePublicityRuleSet sets the "publicity_rule_set" field to the value that was provided on create.
+func (u *CreditCommitmentUpsertBulk) UpdatePublicityRuleSet() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.UpdatePublicityRuleSet()
+	})
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (u *CreditCommitmentUpsertBulk) ClearPublicityRuleSet() *CreditCommitmentUpsertBulk {
+	return u.Update(func(s *CreditCommitmentUpsert) {
+		s.ClearPublicityRuleSet()
 	})
 }
 

@@ -203,6 +203,46 @@ func (_u *CreditCommitmentUpdate) SetNillableFulfilment(v *creditcommitment.Fulf
 	return _u
 }
 
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (_u *CreditCommitmentUpdate) SetPublicityDeadline(v time.Time) *CreditCommitmentUpdate {
+	_u.mutation.SetPublicityDeadline(v)
+	return _u
+}
+
+// SetNillablePublicityDeadline sets the "publicity_deadline" field if the given value is not nil.
+func (_u *CreditCommitmentUpdate) SetNillablePublicityDeadline(v *time.Time) *CreditCommitmentUpdate {
+	if v != nil {
+		_u.SetPublicityDeadline(*v)
+	}
+	return _u
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (_u *CreditCommitmentUpdate) ClearPublicityDeadline() *CreditCommitmentUpdate {
+	_u.mutation.ClearPublicityDeadline()
+	return _u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_u *CreditCommitmentUpdate) SetPublicityRuleSet(v string) *CreditCommitmentUpdate {
+	_u.mutation.SetPublicityRuleSet(v)
+	return _u
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_u *CreditCommitmentUpdate) SetNillablePublicityRuleSet(v *string) *CreditCommitmentUpdate {
+	if v != nil {
+		_u.SetPublicityRuleSet(*v)
+	}
+	return _u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (_u *CreditCommitmentUpdate) ClearPublicityRuleSet() *CreditCommitmentUpdate {
+	_u.mutation.ClearPublicityRuleSet()
+	return _u
+}
+
 // AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
 func (_u *CreditCommitmentUpdate) AddRepairApplicationIDs(ids ...int) *CreditCommitmentUpdate {
 	_u.mutation.AddRepairApplicationIDs(ids...)
@@ -333,6 +373,11 @@ func (_u *CreditCommitmentUpdate) check() error {
 			return &ValidationError{Name: "fulfilment", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.fulfilment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PublicityRuleSet(); ok {
+		if err := creditcommitment.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.publicity_rule_set": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CreditCommitment.department"`)
 	}
@@ -398,6 +443,18 @@ func (_u *CreditCommitmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if value, ok := _u.mutation.Fulfilment(); ok {
 		_spec.SetField(creditcommitment.FieldFulfilment, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.PublicityDeadline(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityDeadline, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityDeadlineCleared() {
+		_spec.ClearField(creditcommitment.FieldPublicityDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityRuleSet, field.TypeString, value)
+	}
+	if _u.mutation.PublicityRuleSetCleared() {
+		_spec.ClearField(creditcommitment.FieldPublicityRuleSet, field.TypeString)
 	}
 	if _u.mutation.RepairApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -638,6 +695,46 @@ func (_u *CreditCommitmentUpdateOne) SetNillableFulfilment(v *creditcommitment.F
 	return _u
 }
 
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (_u *CreditCommitmentUpdateOne) SetPublicityDeadline(v time.Time) *CreditCommitmentUpdateOne {
+	_u.mutation.SetPublicityDeadline(v)
+	return _u
+}
+
+// SetNillablePublicityDeadline sets the "publicity_deadline" field if the given value is not nil.
+func (_u *CreditCommitmentUpdateOne) SetNillablePublicityDeadline(v *time.Time) *CreditCommitmentUpdateOne {
+	if v != nil {
+		_u.SetPublicityDeadline(*v)
+	}
+	return _u
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (_u *CreditCommitmentUpdateOne) ClearPublicityDeadline() *CreditCommitmentUpdateOne {
+	_u.mutation.ClearPublicityDeadline()
+	return _u
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (_u *CreditCommitmentUpdateOne) SetPublicityRuleSet(v string) *CreditCommitmentUpdateOne {
+	_u.mutation.SetPublicityRuleSet(v)
+	return _u
+}
+
+// SetNillablePublicityRuleSet sets the "publicity_rule_set" field if the given value is not nil.
+func (_u *CreditCommitmentUpdateOne) SetNillablePublicityRuleSet(v *string) *CreditCommitmentUpdateOne {
+	if v != nil {
+		_u.SetPublicityRuleSet(*v)
+	}
+	return _u
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (_u *CreditCommitmentUpdateOne) ClearPublicityRuleSet() *CreditCommitmentUpdateOne {
+	_u.mutation.ClearPublicityRuleSet()
+	return _u
+}
+
 // AddRepairApplicationIDs adds the "repair_applications" edge to the RepairApplication entity by IDs.
 func (_u *CreditCommitmentUpdateOne) AddRepairApplicationIDs(ids ...int) *CreditCommitmentUpdateOne {
 	_u.mutation.AddRepairApplicationIDs(ids...)
@@ -781,6 +878,11 @@ func (_u *CreditCommitmentUpdateOne) check() error {
 			return &ValidationError{Name: "fulfilment", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.fulfilment": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.PublicityRuleSet(); ok {
+		if err := creditcommitment.PublicityRuleSetValidator(v); err != nil {
+			return &ValidationError{Name: "publicity_rule_set", err: fmt.Errorf(`ent: validator failed for field "CreditCommitment.publicity_rule_set": %w`, err)}
+		}
+	}
 	if _u.mutation.DepartmentCleared() && len(_u.mutation.DepartmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CreditCommitment.department"`)
 	}
@@ -863,6 +965,18 @@ func (_u *CreditCommitmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if value, ok := _u.mutation.Fulfilment(); ok {
 		_spec.SetField(creditcommitment.FieldFulfilment, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.PublicityDeadline(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityDeadline, field.TypeTime, value)
+	}
+	if _u.mutation.PublicityDeadlineCleared() {
+		_spec.ClearField(creditcommitment.FieldPublicityDeadline, field.TypeTime)
+	}
+	if value, ok := _u.mutation.PublicityRuleSet(); ok {
+		_spec.SetField(creditcommitment.FieldPublicityRuleSet, field.TypeString, value)
+	}
+	if _u.mutation.PublicityRuleSetCleared() {
+		_spec.ClearField(creditcommitment.FieldPublicityRuleSet, field.TypeString)
 	}
 	if _u.mutation.RepairApplicationsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -223,25 +223,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "CreditCommitment",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			creditcommitment.FieldCreatedAt:       {Type: field.TypeTime, Column: creditcommitment.FieldCreatedAt},
-			creditcommitment.FieldUpdatedAt:       {Type: field.TypeTime, Column: creditcommitment.FieldUpdatedAt},
-			creditcommitment.FieldSector:          {Type: field.TypeEnum, Column: creditcommitment.FieldSector},
-			creditcommitment.FieldSeverity:        {Type: field.TypeEnum, Column: creditcommitment.FieldSeverity},
-			creditcommitment.FieldStatus:          {Type: field.TypeEnum, Column: creditcommitment.FieldStatus},
-			creditcommitment.FieldSourceSystem:    {Type: field.TypeString, Column: creditcommitment.FieldSourceSystem},
-			creditcommitment.FieldSourceRecordID:  {Type: field.TypeString, Column: creditcommitment.FieldSourceRecordID},
-			creditcommitment.FieldUnderObjection:  {Type: field.TypeBool, Column: creditcommitment.FieldUnderObjection},
-			creditcommitment.FieldEpidemicRelated: {Type: field.TypeBool, Column: creditcommitment.FieldEpidemicRelated},
-			creditcommitment.FieldSme:             {Type: field.TypeBool, Column: creditcommitment.FieldSme},
-			creditcommitment.FieldExemption:       {Type: field.TypeString, Column: creditcommitment.FieldExemption},
-			creditcommitment.FieldDepartmentID:    {Type: field.TypeInt, Column: creditcommitment.FieldDepartmentID},
-			creditcommitment.FieldEntityID:        {Type: field.TypeInt, Column: creditcommitment.FieldEntityID},
-			creditcommitment.FieldPersonID:        {Type: field.TypeInt, Column: creditcommitment.FieldPersonID},
-			creditcommitment.FieldKind:            {Type: field.TypeEnum, Column: creditcommitment.FieldKind},
-			creditcommitment.FieldText:            {Type: field.TypeString, Column: creditcommitment.FieldText},
-			creditcommitment.FieldSignedOn:        {Type: field.TypeTime, Column: creditcommitment.FieldSignedOn},
-			creditcommitment.FieldRelatedMatter:   {Type: field.TypeString, Column: creditcommitment.FieldRelatedMatter},
-			creditcommitment.FieldFulfilment:      {Type: field.TypeEnum, Column: creditcommitment.FieldFulfilment},
+			creditcommitment.FieldCreatedAt:         {Type: field.TypeTime, Column: creditcommitment.FieldCreatedAt},
+			creditcommitment.FieldUpdatedAt:         {Type: field.TypeTime, Column: creditcommitment.FieldUpdatedAt},
+			creditcommitment.FieldSector:            {Type: field.TypeEnum, Column: creditcommitment.FieldSector},
+			creditcommitment.FieldSeverity:          {Type: field.TypeEnum, Column: creditcommitment.FieldSeverity},
+			creditcommitment.FieldStatus:            {Type: field.TypeEnum, Column: creditcommitment.FieldStatus},
+			creditcommitment.FieldSourceSystem:      {Type: field.TypeString, Column: creditcommitment.FieldSourceSystem},
+			creditcommitment.FieldSourceRecordID:    {Type: field.TypeString, Column: creditcommitment.FieldSourceRecordID},
+			creditcommitment.FieldUnderObjection:    {Type: field.TypeBool, Column: creditcommitment.FieldUnderObjection},
+			creditcommitment.FieldEpidemicRelated:   {Type: field.TypeBool, Column: creditcommitment.FieldEpidemicRelated},
+			creditcommitment.FieldSme:               {Type: field.TypeBool, Column: creditcommitment.FieldSme},
+			creditcommitment.FieldExemption:         {Type: field.TypeString, Column: creditcommitment.FieldExemption},
+			creditcommitment.FieldDepartmentID:      {Type: field.TypeInt, Column: creditcommitment.FieldDepartmentID},
+			creditcommitment.FieldEntityID:          {Type: field.TypeInt, Column: creditcommitment.FieldEntityID},
+			creditcommitment.FieldPersonID:          {Type: field.TypeInt, Column: creditcommitment.FieldPersonID},
+			creditcommitment.FieldKind:              {Type: field.TypeEnum, Column: creditcommitment.FieldKind},
+			creditcommitment.FieldText:              {Type: field.TypeString, Column: creditcommitment.FieldText},
+			creditcommitment.FieldSignedOn:          {Type: field.TypeTime, Column: creditcommitment.FieldSignedOn},
+			creditcommitment.FieldRelatedMatter:     {Type: field.TypeString, Column: creditcommitment.FieldRelatedMatter},
+			creditcommitment.FieldFulfilment:        {Type: field.TypeEnum, Column: creditcommitment.FieldFulfilment},
+			creditcommitment.FieldPublicityDeadline: {Type: field.TypeTime, Column: creditcommitment.FieldPublicityDeadline},
+			creditcommitment.FieldPublicityRuleSet:  {Type: field.TypeString, Column: creditcommitment.FieldPublicityRuleSet},
 		},
 	}
 	graph.Nodes[6] = &sqlgraph.Node{
@@ -740,6 +742,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldPublished:           {Type: field.TypeBool, Column: publicityrule.FieldPublished},
 			publicityrule.FieldExtendsToValidUntil: {Type: field.TypeBool, Column: publicityrule.FieldExtendsToValidUntil},
 			publicityrule.FieldListType:            {Type: field.TypeString, Column: publicityrule.FieldListType},
+			publicityrule.FieldCommitmentKind:      {Type: field.TypeEnum, Column: publicityrule.FieldCommitmentKind},
 			publicityrule.FieldMinMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMinMonths},
 			publicityrule.FieldMinFrom:             {Type: field.TypeEnum, Column: publicityrule.FieldMinFrom},
 			publicityrule.FieldMaxMonths:           {Type: field.TypeInt, Column: publicityrule.FieldMaxMonths},
@@ -2902,6 +2905,16 @@ func (f *CreditCommitmentFilter) WhereRelatedMatter(p entql.StringP) {
 // WhereFulfilment applies the entql string predicate on the fulfilment field.
 func (f *CreditCommitmentFilter) WhereFulfilment(p entql.StringP) {
 	f.Where(p.Field(creditcommitment.FieldFulfilment))
+}
+
+// WherePublicityDeadline applies the entql time.Time predicate on the publicity_deadline field.
+func (f *CreditCommitmentFilter) WherePublicityDeadline(p entql.TimeP) {
+	f.Where(p.Field(creditcommitment.FieldPublicityDeadline))
+}
+
+// WherePublicityRuleSet applies the entql string predicate on the publicity_rule_set field.
+func (f *CreditCommitmentFilter) WherePublicityRuleSet(p entql.StringP) {
+	f.Where(p.Field(creditcommitment.FieldPublicityRuleSet))
 }
 
 // WhereHasDepartment applies a predicate to check if query has an edge department.
@@ -5763,6 +5776,11 @@ func (f *PublicityRuleFilter) WhereExtendsToValidUntil(p entql.BoolP) {
 // WhereListType applies the entql string predicate on the list_type field.
 func (f *PublicityRuleFilter) WhereListType(p entql.StringP) {
 	f.Where(p.Field(publicityrule.FieldListType))
+}
+
+// WhereCommitmentKind applies the entql string predicate on the commitment_kind field.
+func (f *PublicityRuleFilter) WhereCommitmentKind(p entql.StringP) {
+	f.Where(p.Field(publicityrule.FieldCommitmentKind))
 }
 
 // WhereMinMonths applies the entql int predicate on the min_months field.

@@ -1000,6 +1000,16 @@ func (_q *CreditCommitmentQuery) collectField(ctx context.Context, oneNode bool,
 				selectedFields = append(selectedFields, creditcommitment.FieldFulfilment)
 				fieldSeen[creditcommitment.FieldFulfilment] = struct{}{}
 			}
+		case "publicityDeadline":
+			if _, ok := fieldSeen[creditcommitment.FieldPublicityDeadline]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldPublicityDeadline)
+				fieldSeen[creditcommitment.FieldPublicityDeadline] = struct{}{}
+			}
+		case "publicityRuleSet":
+			if _, ok := fieldSeen[creditcommitment.FieldPublicityRuleSet]; !ok {
+				selectedFields = append(selectedFields, creditcommitment.FieldPublicityRuleSet)
+				fieldSeen[creditcommitment.FieldPublicityRuleSet] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -5970,6 +5980,11 @@ func (_q *PublicityRuleQuery) collectField(ctx context.Context, oneNode bool, op
 			if _, ok := fieldSeen[publicityrule.FieldListType]; !ok {
 				selectedFields = append(selectedFields, publicityrule.FieldListType)
 				fieldSeen[publicityrule.FieldListType] = struct{}{}
+			}
+		case "commitmentKind":
+			if _, ok := fieldSeen[publicityrule.FieldCommitmentKind]; !ok {
+				selectedFields = append(selectedFields, publicityrule.FieldCommitmentKind)
+				fieldSeen[publicityrule.FieldCommitmentKind] = struct{}{}
 			}
 		case "minMonths":
 			if _, ok := fieldSeen[publicityrule.FieldMinMonths]; !ok {

@@ -3795,6 +3795,35 @@ type CreditCommitmentWhereInput struct {
 	FulfilmentIn    []creditcommitment.Fulfilment `json:"fulfilmentIn,omitempty"`
 	FulfilmentNotIn []creditcommitment.Fulfilment `json:"fulfilmentNotIn,omitempty"`
 
+	// "publicity_deadline" field predicates.
+	PublicityDeadline       *time.Time  `json:"publicityDeadline,omitempty"`
+	PublicityDeadlineNEQ    *time.Time  `json:"publicityDeadlineNEQ,omitempty"`
+	PublicityDeadlineIn     []time.Time `json:"publicityDeadlineIn,omitempty"`
+	PublicityDeadlineNotIn  []time.Time `json:"publicityDeadlineNotIn,omitempty"`
+	PublicityDeadlineGT     *time.Time  `json:"publicityDeadlineGT,omitempty"`
+	PublicityDeadlineGTE    *time.Time  `json:"publicityDeadlineGTE,omitempty"`
+	PublicityDeadlineLT     *time.Time  `json:"publicityDeadlineLT,omitempty"`
+	PublicityDeadlineLTE    *time.Time  `json:"publicityDeadlineLTE,omitempty"`
+	PublicityDeadlineIsNil  bool        `json:"publicityDeadlineIsNil,omitempty"`
+	PublicityDeadlineNotNil bool        `json:"publicityDeadlineNotNil,omitempty"`
+
+	// "publicity_rule_set" field predicates.
+	PublicityRuleSet             *string  `json:"publicityRuleSet,omitempty"`
+	PublicityRuleSetNEQ          *string  `json:"publicityRuleSetNEQ,omitempty"`
+	PublicityRuleSetIn           []string `json:"publicityRuleSetIn,omitempty"`
+	PublicityRuleSetNotIn        []string `json:"publicityRuleSetNotIn,omitempty"`
+	PublicityRuleSetGT           *string  `json:"publicityRuleSetGT,omitempty"`
+	PublicityRuleSetGTE          *string  `json:"publicityRuleSetGTE,omitempty"`
+	PublicityRuleSetLT           *string  `json:"publicityRuleSetLT,omitempty"`
+	PublicityRuleSetLTE          *string  `json:"publicityRuleSetLTE,omitempty"`
+	PublicityRuleSetContains     *string  `json:"publicityRuleSetContains,omitempty"`
+	PublicityRuleSetHasPrefix    *string  `json:"publicityRuleSetHasPrefix,omitempty"`
+	PublicityRuleSetHasSuffix    *string  `json:"publicityRuleSetHasSuffix,omitempty"`
+	PublicityRuleSetIsNil        bool     `json:"publicityRuleSetIsNil,omitempty"`
+	PublicityRuleSetNotNil       bool     `json:"publicityRuleSetNotNil,omitempty"`
+	PublicityRuleSetEqualFold    *string  `json:"publicityRuleSetEqualFold,omitempty"`
+	PublicityRuleSetContainsFold *string  `json:"publicityRuleSetContainsFold,omitempty"`
+
 	// "department" edge predicates.
 	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
 	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
@@ -4285,6 +4314,81 @@ func (i *CreditCommitmentWhereInput) P() (predicate.CreditCommitment, error) {
 	}
 	if len(i.FulfilmentNotIn) > 0 {
 		predicates = append(predicates, creditcommitment.FulfilmentNotIn(i.FulfilmentNotIn...))
+	}
+	if i.PublicityDeadline != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineEQ(*i.PublicityDeadline))
+	}
+	if i.PublicityDeadlineNEQ != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineNEQ(*i.PublicityDeadlineNEQ))
+	}
+	if len(i.PublicityDeadlineIn) > 0 {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineIn(i.PublicityDeadlineIn...))
+	}
+	if len(i.PublicityDeadlineNotIn) > 0 {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineNotIn(i.PublicityDeadlineNotIn...))
+	}
+	if i.PublicityDeadlineGT != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineGT(*i.PublicityDeadlineGT))
+	}
+	if i.PublicityDeadlineGTE != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineGTE(*i.PublicityDeadlineGTE))
+	}
+	if i.PublicityDeadlineLT != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineLT(*i.PublicityDeadlineLT))
+	}
+	if i.PublicityDeadlineLTE != nil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineLTE(*i.PublicityDeadlineLTE))
+	}
+	if i.PublicityDeadlineIsNil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineIsNil())
+	}
+	if i.PublicityDeadlineNotNil {
+		predicates = append(predicates, creditcommitment.PublicityDeadlineNotNil())
+	}
+	if i.PublicityRuleSet != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetEQ(*i.PublicityRuleSet))
+	}
+	if i.PublicityRuleSetNEQ != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetNEQ(*i.PublicityRuleSetNEQ))
+	}
+	if len(i.PublicityRuleSetIn) > 0 {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetIn(i.PublicityRuleSetIn...))
+	}
+	if len(i.PublicityRuleSetNotIn) > 0 {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetNotIn(i.PublicityRuleSetNotIn...))
+	}
+	if i.PublicityRuleSetGT != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetGT(*i.PublicityRuleSetGT))
+	}
+	if i.PublicityRuleSetGTE != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetGTE(*i.PublicityRuleSetGTE))
+	}
+	if i.PublicityRuleSetLT != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetLT(*i.PublicityRuleSetLT))
+	}
+	if i.PublicityRuleSetLTE != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetLTE(*i.PublicityRuleSetLTE))
+	}
+	if i.PublicityRuleSetContains != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetContains(*i.PublicityRuleSetContains))
+	}
+	if i.PublicityRuleSetHasPrefix != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetHasPrefix(*i.PublicityRuleSetHasPrefix))
+	}
+	if i.PublicityRuleSetHasSuffix != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetHasSuffix(*i.PublicityRuleSetHasSuffix))
+	}
+	if i.PublicityRuleSetIsNil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetIsNil())
+	}
+	if i.PublicityRuleSetNotNil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetNotNil())
+	}
+	if i.PublicityRuleSetEqualFold != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetEqualFold(*i.PublicityRuleSetEqualFold))
+	}
+	if i.PublicityRuleSetContainsFold != nil {
+		predicates = append(predicates, creditcommitment.PublicityRuleSetContainsFold(*i.PublicityRuleSetContainsFold))
 	}
 
 	if i.HasDepartment != nil {
@@ -13318,6 +13422,14 @@ type PublicityRuleWhereInput struct {
 	ListTypeEqualFold    *string  `json:"listTypeEqualFold,omitempty"`
 	ListTypeContainsFold *string  `json:"listTypeContainsFold,omitempty"`
 
+	// "commitment_kind" field predicates.
+	CommitmentKind       *publicityrule.CommitmentKind  `json:"commitmentKind,omitempty"`
+	CommitmentKindNEQ    *publicityrule.CommitmentKind  `json:"commitmentKindNEQ,omitempty"`
+	CommitmentKindIn     []publicityrule.CommitmentKind `json:"commitmentKindIn,omitempty"`
+	CommitmentKindNotIn  []publicityrule.CommitmentKind `json:"commitmentKindNotIn,omitempty"`
+	CommitmentKindIsNil  bool                           `json:"commitmentKindIsNil,omitempty"`
+	CommitmentKindNotNil bool                           `json:"commitmentKindNotNil,omitempty"`
+
 	// "min_months" field predicates.
 	MinMonths      *int  `json:"minMonths,omitempty"`
 	MinMonthsNEQ   *int  `json:"minMonthsNEQ,omitempty"`
@@ -13676,6 +13788,24 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 	}
 	if i.ListTypeContainsFold != nil {
 		predicates = append(predicates, publicityrule.ListTypeContainsFold(*i.ListTypeContainsFold))
+	}
+	if i.CommitmentKind != nil {
+		predicates = append(predicates, publicityrule.CommitmentKindEQ(*i.CommitmentKind))
+	}
+	if i.CommitmentKindNEQ != nil {
+		predicates = append(predicates, publicityrule.CommitmentKindNEQ(*i.CommitmentKindNEQ))
+	}
+	if len(i.CommitmentKindIn) > 0 {
+		predicates = append(predicates, publicityrule.CommitmentKindIn(i.CommitmentKindIn...))
+	}
+	if len(i.CommitmentKindNotIn) > 0 {
+		predicates = append(predicates, publicityrule.CommitmentKindNotIn(i.CommitmentKindNotIn...))
+	}
+	if i.CommitmentKindIsNil {
+		predicates = append(predicates, publicityrule.CommitmentKindIsNil())
+	}
+	if i.CommitmentKindNotNil {
+		predicates = append(predicates, publicityrule.CommitmentKindNotNil())
 	}
 	if i.MinMonths != nil {
 		predicates = append(predicates, publicityrule.MinMonthsEQ(*i.MinMonths))

@@ -7997,6 +7997,8 @@ type CreditCommitmentMutation struct {
 	signed_on                  *time.Time
 	related_matter             *string
 	fulfilment                 *creditcommitment.Fulfilment
+	publicity_deadline         *time.Time
+	publicity_rule_set         *string
 	clearedFields              map[string]struct{}
 	department                 *int
 	cleareddepartment          bool
@@ -8846,6 +8848,104 @@ func (m *CreditCommitmentMutation) ResetFulfilment() {
 	m.fulfilment = nil
 }
 
+// SetPublicityDeadline sets the "publicity_deadline" field.
+func (m *CreditCommitmentMutation) SetPublicityDeadline(t time.Time) {
+	m.publicity_deadline = &t
+}
+
+// PublicityDeadline returns the value of the "publicity_deadline" field in the mutation.
+func (m *CreditCommitmentMutation) PublicityDeadline() (r time.Time, exists bool) {
+	v := m.publicity_deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicityDeadline returns the old "publicity_deadline" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldPublicityDeadline(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicityDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicityDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicityDeadline: %w", err)
+	}
+	return oldValue.PublicityDeadline, nil
+}
+
+// ClearPublicityDeadline clears the value of the "publicity_deadline" field.
+func (m *CreditCommitmentMutation) ClearPublicityDeadline() {
+	m.publicity_deadline = nil
+	m.clearedFields[creditcommitment.FieldPublicityDeadline] = struct{}{}
+}
+
+// PublicityDeadlineCleared returns if the "publicity_deadline" field was cleared in this mutation.
+func (m *CreditCommitmentMutation) PublicityDeadlineCleared() bool {
+	_, ok := m.clearedFields[creditcommitment.FieldPublicityDeadline]
+	return ok
+}
+
+// ResetPublicityDeadline resets all changes to the "publicity_deadline" field.
+func (m *CreditCommitmentMutation) ResetPublicityDeadline() {
+	m.publicity_deadline = nil
+	delete(m.clearedFields, creditcommitment.FieldPublicityDeadline)
+}
+
+// SetPublicityRuleSet sets the "publicity_rule_set" field.
+func (m *CreditCommitmentMutation) SetPublicityRuleSet(s string) {
+	m.publicity_rule_set = &s
+}
+
+// PublicityRuleSet returns the value of the "publicity_rule_set" field in the mutation.
+func (m *CreditCommitmentMutation) PublicityRuleSet() (r string, exists bool) {
+	v := m.publicity_rule_set
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublicityRuleSet returns the old "publicity_rule_set" field's value of the CreditCommitment entity.
+// If the CreditCommitment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CreditCommitmentMutation) OldPublicityRuleSet(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublicityRuleSet is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublicityRuleSet requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublicityRuleSet: %w", err)
+	}
+	return oldValue.PublicityRuleSet, nil
+}
+
+// ClearPublicityRuleSet clears the value of the "publicity_rule_set" field.
+func (m *CreditCommitmentMutation) ClearPublicityRuleSet() {
+	m.publicity_rule_set = nil
+	m.clearedFields[creditcommitment.FieldPublicityRuleSet] = struct{}{}
+}
+
+// PublicityRuleSetCleared returns if the "publicity_rule_set" field was cleared in this mutation.
+func (m *CreditCommitmentMutation) PublicityRuleSetCleared() bool {
+	_, ok := m.clearedFields[creditcommitment.FieldPublicityRuleSet]
+	return ok
+}
+
+// ResetPublicityRuleSet resets all changes to the "publicity_rule_set" field.
+func (m *CreditCommitmentMutation) ResetPublicityRuleSet() {
+	m.publicity_rule_set = nil
+	delete(m.clearedFields, creditcommitment.FieldPublicityRuleSet)
+}
+
 // ClearDepartment clears the "department" edge to the Department entity.
 func (m *CreditCommitmentMutation) ClearDepartment() {
 	m.cleareddepartment = true
@@ -9015,7 +9115,7 @@ func (m *CreditCommitmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CreditCommitmentMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, creditcommitment.FieldCreatedAt)
 	}
@@ -9073,6 +9173,12 @@ func (m *CreditCommitmentMutation) Fields() []string {
 	if m.fulfilment != nil {
 		fields = append(fields, creditcommitment.FieldFulfilment)
 	}
+	if m.publicity_deadline != nil {
+		fields = append(fields, creditcommitment.FieldPublicityDeadline)
+	}
+	if m.publicity_rule_set != nil {
+		fields = append(fields, creditcommitment.FieldPublicityRuleSet)
+	}
 	return fields
 }
 
@@ -9119,6 +9225,10 @@ func (m *CreditCommitmentMutation) Field(name string) (ent.Value, bool) {
 		return m.RelatedMatter()
 	case creditcommitment.FieldFulfilment:
 		return m.Fulfilment()
+	case creditcommitment.FieldPublicityDeadline:
+		return m.PublicityDeadline()
+	case creditcommitment.FieldPublicityRuleSet:
+		return m.PublicityRuleSet()
 	}
 	return nil, false
 }
@@ -9166,6 +9276,10 @@ func (m *CreditCommitmentMutation) OldField(ctx context.Context, name string) (e
 		return m.OldRelatedMatter(ctx)
 	case creditcommitment.FieldFulfilment:
 		return m.OldFulfilment(ctx)
+	case creditcommitment.FieldPublicityDeadline:
+		return m.OldPublicityDeadline(ctx)
+	case creditcommitment.FieldPublicityRuleSet:
+		return m.OldPublicityRuleSet(ctx)
 	}
 	return nil, fmt.Errorf("unknown CreditCommitment field %s", name)
 }
@@ -9308,6 +9422,20 @@ func (m *CreditCommitmentMutation) SetField(name string, value ent.Value) error 
 		}
 		m.SetFulfilment(v)
 		return nil
+	case creditcommitment.FieldPublicityDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicityDeadline(v)
+		return nil
+	case creditcommitment.FieldPublicityRuleSet:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublicityRuleSet(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CreditCommitment field %s", name)
 }
@@ -9353,6 +9481,12 @@ func (m *CreditCommitmentMutation) ClearedFields() []string {
 	if m.FieldCleared(creditcommitment.FieldPersonID) {
 		fields = append(fields, creditcommitment.FieldPersonID)
 	}
+	if m.FieldCleared(creditcommitment.FieldPublicityDeadline) {
+		fields = append(fields, creditcommitment.FieldPublicityDeadline)
+	}
+	if m.FieldCleared(creditcommitment.FieldPublicityRuleSet) {
+		fields = append(fields, creditcommitment.FieldPublicityRuleSet)
+	}
 	return fields
 }
 
@@ -9378,6 +9512,12 @@ func (m *CreditCommitmentMutation) ClearField(name string) error {
 		return nil
 	case creditcommitment.FieldPersonID:
 		m.ClearPersonID()
+		return nil
+	case creditcommitment.FieldPublicityDeadline:
+		m.ClearPublicityDeadline()
+		return nil
+	case creditcommitment.FieldPublicityRuleSet:
+		m.ClearPublicityRuleSet()
 		return nil
 	}
 	return fmt.Errorf("unknown CreditCommitment nullable field %s", name)
@@ -9443,6 +9583,12 @@ func (m *CreditCommitmentMutation) ResetField(name string) error {
 		return nil
 	case creditcommitment.FieldFulfilment:
 		m.ResetFulfilment()
+		return nil
+	case creditcommitment.FieldPublicityDeadline:
+		m.ResetPublicityDeadline()
+		return nil
+	case creditcommitment.FieldPublicityRuleSet:
+		m.ResetPublicityRuleSet()
 		return nil
 	}
 	return fmt.Errorf("unknown CreditCommitment field %s", name)
@@ -32449,6 +32595,7 @@ type PublicityRuleMutation struct {
 	published                *bool
 	extends_to_valid_until   *bool
 	list_type                *string
+	commitment_kind          *publicityrule.CommitmentKind
 	min_months               *int
 	addmin_months            *int
 	min_from                 *publicityrule.MinFrom
@@ -33167,6 +33314,55 @@ func (m *PublicityRuleMutation) ResetListType() {
 	delete(m.clearedFields, publicityrule.FieldListType)
 }
 
+// SetCommitmentKind sets the "commitment_kind" field.
+func (m *PublicityRuleMutation) SetCommitmentKind(pk publicityrule.CommitmentKind) {
+	m.commitment_kind = &pk
+}
+
+// CommitmentKind returns the value of the "commitment_kind" field in the mutation.
+func (m *PublicityRuleMutation) CommitmentKind() (r publicityrule.CommitmentKind, exists bool) {
+	v := m.commitment_kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCommitmentKind returns the old "commitment_kind" field's value of the PublicityRule entity.
+// If the PublicityRule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PublicityRuleMutation) OldCommitmentKind(ctx context.Context) (v publicityrule.CommitmentKind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCommitmentKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCommitmentKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCommitmentKind: %w", err)
+	}
+	return oldValue.CommitmentKind, nil
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (m *PublicityRuleMutation) ClearCommitmentKind() {
+	m.commitment_kind = nil
+	m.clearedFields[publicityrule.FieldCommitmentKind] = struct{}{}
+}
+
+// CommitmentKindCleared returns if the "commitment_kind" field was cleared in this mutation.
+func (m *PublicityRuleMutation) CommitmentKindCleared() bool {
+	_, ok := m.clearedFields[publicityrule.FieldCommitmentKind]
+	return ok
+}
+
+// ResetCommitmentKind resets all changes to the "commitment_kind" field.
+func (m *PublicityRuleMutation) ResetCommitmentKind() {
+	m.commitment_kind = nil
+	delete(m.clearedFields, publicityrule.FieldCommitmentKind)
+}
+
 // SetMinMonths sets the "min_months" field.
 func (m *PublicityRuleMutation) SetMinMonths(i int) {
 	m.min_months = &i
@@ -33434,7 +33630,7 @@ func (m *PublicityRuleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PublicityRuleMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.rule_set != nil {
 		fields = append(fields, publicityrule.FieldRuleSet)
 	}
@@ -33473,6 +33669,9 @@ func (m *PublicityRuleMutation) Fields() []string {
 	}
 	if m.list_type != nil {
 		fields = append(fields, publicityrule.FieldListType)
+	}
+	if m.commitment_kind != nil {
+		fields = append(fields, publicityrule.FieldCommitmentKind)
 	}
 	if m.min_months != nil {
 		fields = append(fields, publicityrule.FieldMinMonths)
@@ -33523,6 +33722,8 @@ func (m *PublicityRuleMutation) Field(name string) (ent.Value, bool) {
 		return m.ExtendsToValidUntil()
 	case publicityrule.FieldListType:
 		return m.ListType()
+	case publicityrule.FieldCommitmentKind:
+		return m.CommitmentKind()
 	case publicityrule.FieldMinMonths:
 		return m.MinMonths()
 	case publicityrule.FieldMinFrom:
@@ -33568,6 +33769,8 @@ func (m *PublicityRuleMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldExtendsToValidUntil(ctx)
 	case publicityrule.FieldListType:
 		return m.OldListType(ctx)
+	case publicityrule.FieldCommitmentKind:
+		return m.OldCommitmentKind(ctx)
 	case publicityrule.FieldMinMonths:
 		return m.OldMinMonths(ctx)
 	case publicityrule.FieldMinFrom:
@@ -33677,6 +33880,13 @@ func (m *PublicityRuleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetListType(v)
+		return nil
+	case publicityrule.FieldCommitmentKind:
+		v, ok := value.(publicityrule.CommitmentKind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCommitmentKind(v)
 		return nil
 	case publicityrule.FieldMinMonths:
 		v, ok := value.(int)
@@ -33791,6 +34001,9 @@ func (m *PublicityRuleMutation) ClearedFields() []string {
 	if m.FieldCleared(publicityrule.FieldListType) {
 		fields = append(fields, publicityrule.FieldListType)
 	}
+	if m.FieldCleared(publicityrule.FieldCommitmentKind) {
+		fields = append(fields, publicityrule.FieldCommitmentKind)
+	}
 	if m.FieldCleared(publicityrule.FieldBasis) {
 		fields = append(fields, publicityrule.FieldBasis)
 	}
@@ -33828,6 +34041,9 @@ func (m *PublicityRuleMutation) ClearField(name string) error {
 		return nil
 	case publicityrule.FieldListType:
 		m.ClearListType()
+		return nil
+	case publicityrule.FieldCommitmentKind:
+		m.ClearCommitmentKind()
 		return nil
 	case publicityrule.FieldBasis:
 		m.ClearBasis()
@@ -33878,6 +34094,9 @@ func (m *PublicityRuleMutation) ResetField(name string) error {
 		return nil
 	case publicityrule.FieldListType:
 		m.ResetListType()
+		return nil
+	case publicityrule.FieldCommitmentKind:
+		m.ResetCommitmentKind()
 		return nil
 	case publicityrule.FieldMinMonths:
 		m.ResetMinMonths()

@@ -46,6 +46,8 @@ type PublicityRule struct {
 	ExtendsToValidUntil bool `json:"extends_to_valid_until,omitempty"`
 	// List type the rule governs; empty for penalty rules.
 	ListType string `json:"list_type,omitempty"`
+	// Kind of credit commitment the rule governs (信用承诺公示), counted from the day signed; empty for penalty and list rules.
+	CommitmentKind publicityrule.CommitmentKind `json:"commitment_kind,omitempty"`
 	// Minimum publicity before repair can end it early, in months.
 	MinMonths int `json:"min_months,omitempty"`
 	// Where the minimum counts from: START, the record's start; OBLIGATIONS_MET, the day the subject met its obligations (the wage-arrears list: the arrears paid) — until then no early end.
@@ -72,7 +74,7 @@ func (*PublicityRule) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case publicityrule.FieldID, publicityrule.FieldMinMonths, publicityrule.FieldMaxMonths:
 			values[i] = new(sql.NullInt64)
-		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldMinFrom, publicityrule.FieldBasis:
+		case publicityrule.FieldRuleSet, publicityrule.FieldSector, publicityrule.FieldSeverity, publicityrule.FieldListType, publicityrule.FieldCommitmentKind, publicityrule.FieldMinFrom, publicityrule.FieldBasis:
 			values[i] = new(sql.NullString)
 		case publicityrule.FieldEffectiveFrom, publicityrule.FieldEffectiveTo:
 			values[i] = new(sql.NullTime)
@@ -183,6 +185,12 @@ func (_m *PublicityRule) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ListType = value.String
 			}
+		case publicityrule.FieldCommitmentKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field commitment_kind", values[i])
+			} else if value.Valid {
+				_m.CommitmentKind = publicityrule.CommitmentKind(value.String)
+			}
 		case publicityrule.FieldMinMonths:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for field min_months", values[i])
@@ -291,6 +299,9 @@ func (_m *PublicityRule) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("list_type=")
 	builder.WriteString(_m.ListType)
+	builder.WriteString(", ")
+	builder.WriteString("commitment_kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CommitmentKind))
 	builder.WriteString(", ")
 	builder.WriteString("min_months=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MinMonths))

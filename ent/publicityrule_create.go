@@ -158,6 +158,20 @@ func (_c *PublicityRuleCreate) SetNillableListType(v *string) *PublicityRuleCrea
 	return _c
 }
 
+// SetCommitmentKind sets the "commitment_kind" field.
+func (_c *PublicityRuleCreate) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleCreate {
+	_c.mutation.SetCommitmentKind(v)
+	return _c
+}
+
+// SetNillableCommitmentKind sets the "commitment_kind" field if the given value is not nil.
+func (_c *PublicityRuleCreate) SetNillableCommitmentKind(v *publicityrule.CommitmentKind) *PublicityRuleCreate {
+	if v != nil {
+		_c.SetCommitmentKind(*v)
+	}
+	return _c
+}
+
 // SetMinMonths sets the "min_months" field.
 func (_c *PublicityRuleCreate) SetMinMonths(v int) *PublicityRuleCreate {
 	_c.mutation.SetMinMonths(v)
@@ -312,6 +326,11 @@ func (_c *PublicityRuleCreate) check() error {
 			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.CommitmentKind(); ok {
+		if err := publicityrule.CommitmentKindValidator(v); err != nil {
+			return &ValidationError{Name: "commitment_kind", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.commitment_kind": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.MinMonths(); !ok {
 		return &ValidationError{Name: "min_months", err: errors.New(`ent: missing required field "PublicityRule.min_months"`)}
 	}
@@ -422,6 +441,10 @@ func (_c *PublicityRuleCreate) createSpec() (*PublicityRule, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.ListType(); ok {
 		_spec.SetField(publicityrule.FieldListType, field.TypeString, value)
 		_node.ListType = value
+	}
+	if value, ok := _c.mutation.CommitmentKind(); ok {
+		_spec.SetField(publicityrule.FieldCommitmentKind, field.TypeEnum, value)
+		_node.CommitmentKind = value
 	}
 	if value, ok := _c.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)
@@ -690,6 +713,24 @@ func (u *PublicityRuleUpsert) UpdateListType() *PublicityRuleUpsert {
 // ClearListType clears the value of the "list_type" field.
 func (u *PublicityRuleUpsert) ClearListType() *PublicityRuleUpsert {
 	u.SetNull(publicityrule.FieldListType)
+	return u
+}
+
+// SetCommitmentKind sets the "commitment_kind" field.
+func (u *PublicityRuleUpsert) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleUpsert {
+	u.Set(publicityrule.FieldCommitmentKind, v)
+	return u
+}
+
+// UpdateCommitmentKind sets the "commitment_kind" field to the value that was provided on create.
+func (u *PublicityRuleUpsert) UpdateCommitmentKind() *PublicityRuleUpsert {
+	u.SetExcluded(publicityrule.FieldCommitmentKind)
+	return u
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (u *PublicityRuleUpsert) ClearCommitmentKind() *PublicityRuleUpsert {
+	u.SetNull(publicityrule.FieldCommitmentKind)
 	return u
 }
 
@@ -1039,6 +1080,27 @@ func (u *PublicityRuleUpsertOne) UpdateListType() *PublicityRuleUpsertOne {
 func (u *PublicityRuleUpsertOne) ClearListType() *PublicityRuleUpsertOne {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.ClearListType()
+	})
+}
+
+// SetCommitmentKind sets the "commitment_kind" field.
+func (u *PublicityRuleUpsertOne) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetCommitmentKind(v)
+	})
+}
+
+// UpdateCommitmentKind sets the "commitment_kind" field to the value that was provided on create.
+func (u *PublicityRuleUpsertOne) UpdateCommitmentKind() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateCommitmentKind()
+	})
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (u *PublicityRuleUpsertOne) ClearCommitmentKind() *PublicityRuleUpsertOne {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearCommitmentKind()
 	})
 }
 
@@ -1565,6 +1627,27 @@ func (u *PublicityRuleUpsertBulk) UpdateListType() *PublicityRuleUpsertBulk {
 func (u *PublicityRuleUpsertBulk) ClearListType() *PublicityRuleUpsertBulk {
 	return u.Update(func(s *PublicityRuleUpsert) {
 		s.ClearListType()
+	})
+}
+
+// SetCommitmentKind sets the "commitment_kind" field.
+func (u *PublicityRuleUpsertBulk) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.SetCommitmentKind(v)
+	})
+}
+
+// UpdateCommitmentKind sets the "commitment_kind" field to the value that was provided on create.
+func (u *PublicityRuleUpsertBulk) UpdateCommitmentKind() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.UpdateCommitmentKind()
+	})
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (u *PublicityRuleUpsertBulk) ClearCommitmentKind() *PublicityRuleUpsertBulk {
+	return u.Update(func(s *PublicityRuleUpsert) {
+		s.ClearCommitmentKind()
 	})
 }
 

@@ -250,6 +250,26 @@ func (_u *PublicityRuleUpdate) ClearListType() *PublicityRuleUpdate {
 	return _u
 }
 
+// SetCommitmentKind sets the "commitment_kind" field.
+func (_u *PublicityRuleUpdate) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleUpdate {
+	_u.mutation.SetCommitmentKind(v)
+	return _u
+}
+
+// SetNillableCommitmentKind sets the "commitment_kind" field if the given value is not nil.
+func (_u *PublicityRuleUpdate) SetNillableCommitmentKind(v *publicityrule.CommitmentKind) *PublicityRuleUpdate {
+	if v != nil {
+		_u.SetCommitmentKind(*v)
+	}
+	return _u
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (_u *PublicityRuleUpdate) ClearCommitmentKind() *PublicityRuleUpdate {
+	_u.mutation.ClearCommitmentKind()
+	return _u
+}
+
 // SetMinMonths sets the "min_months" field.
 func (_u *PublicityRuleUpdate) SetMinMonths(v int) *PublicityRuleUpdate {
 	_u.mutation.ResetMinMonths()
@@ -394,6 +414,11 @@ func (_u *PublicityRuleUpdate) check() error {
 			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CommitmentKind(); ok {
+		if err := publicityrule.CommitmentKindValidator(v); err != nil {
+			return &ValidationError{Name: "commitment_kind", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.commitment_kind": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MinMonths(); ok {
 		if err := publicityrule.MinMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
@@ -509,6 +534,12 @@ func (_u *PublicityRuleUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.ListTypeCleared() {
 		_spec.ClearField(publicityrule.FieldListType, field.TypeString)
+	}
+	if value, ok := _u.mutation.CommitmentKind(); ok {
+		_spec.SetField(publicityrule.FieldCommitmentKind, field.TypeEnum, value)
+	}
+	if _u.mutation.CommitmentKindCleared() {
+		_spec.ClearField(publicityrule.FieldCommitmentKind, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)
@@ -774,6 +805,26 @@ func (_u *PublicityRuleUpdateOne) ClearListType() *PublicityRuleUpdateOne {
 	return _u
 }
 
+// SetCommitmentKind sets the "commitment_kind" field.
+func (_u *PublicityRuleUpdateOne) SetCommitmentKind(v publicityrule.CommitmentKind) *PublicityRuleUpdateOne {
+	_u.mutation.SetCommitmentKind(v)
+	return _u
+}
+
+// SetNillableCommitmentKind sets the "commitment_kind" field if the given value is not nil.
+func (_u *PublicityRuleUpdateOne) SetNillableCommitmentKind(v *publicityrule.CommitmentKind) *PublicityRuleUpdateOne {
+	if v != nil {
+		_u.SetCommitmentKind(*v)
+	}
+	return _u
+}
+
+// ClearCommitmentKind clears the value of the "commitment_kind" field.
+func (_u *PublicityRuleUpdateOne) ClearCommitmentKind() *PublicityRuleUpdateOne {
+	_u.mutation.ClearCommitmentKind()
+	return _u
+}
+
 // SetMinMonths sets the "min_months" field.
 func (_u *PublicityRuleUpdateOne) SetMinMonths(v int) *PublicityRuleUpdateOne {
 	_u.mutation.ResetMinMonths()
@@ -931,6 +982,11 @@ func (_u *PublicityRuleUpdateOne) check() error {
 			return &ValidationError{Name: "list_type", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.list_type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.CommitmentKind(); ok {
+		if err := publicityrule.CommitmentKindValidator(v); err != nil {
+			return &ValidationError{Name: "commitment_kind", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.commitment_kind": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.MinMonths(); ok {
 		if err := publicityrule.MinMonthsValidator(v); err != nil {
 			return &ValidationError{Name: "min_months", err: fmt.Errorf(`ent: validator failed for field "PublicityRule.min_months": %w`, err)}
@@ -1063,6 +1119,12 @@ func (_u *PublicityRuleUpdateOne) sqlSave(ctx context.Context) (_node *Publicity
 	}
 	if _u.mutation.ListTypeCleared() {
 		_spec.ClearField(publicityrule.FieldListType, field.TypeString)
+	}
+	if value, ok := _u.mutation.CommitmentKind(); ok {
+		_spec.SetField(publicityrule.FieldCommitmentKind, field.TypeEnum, value)
+	}
+	if _u.mutation.CommitmentKindCleared() {
+		_spec.ClearField(publicityrule.FieldCommitmentKind, field.TypeEnum)
 	}
 	if value, ok := _u.mutation.MinMonths(); ok {
 		_spec.SetField(publicityrule.FieldMinMonths, field.TypeInt, value)

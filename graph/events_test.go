@@ -284,7 +284,7 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 		create(`mutation($d: ID!, $e: ID!) { r: createSpotCheck(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
 			sourceRecordID: "EVS-S", taskID: "SSLM-EVS", checkItems: "经营场所", inspectedOn: "2026-11-02", result: NO_PROBLEM}) { id } }`, vars)
 		create(`mutation($d: ID!, $e: ID!) { r: createCreditCommitment(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
-			sourceRecordID: "EVS-C", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺", signedOn: "2026-11-03", relatedMatter: "许可"}) { id } }`, vars)
+			sourceRecordID: "EVS-C", kind: APPLICATION_NOTIFY_COMMIT, text: "承诺", signedOn: "2022-11-03", relatedMatter: "许可"}) { id } }`, vars) // past its 36-month publicity
 		create(`mutation($d: ID!, $e: ID!) { r: createListEntry(input: {departmentID: $d, entityID: $e, sourceSystem: "evs",
 			sourceRecordID: "EVS-LE", severity: GENERAL, listType: MS_ABNORMAL_OPERATION, listedOn: "2026-11-04", reason: "r",
 			basis: "b", decisionNo: "EVS-LE"}) { id } }`, vars)
@@ -323,7 +323,7 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 				t.Errorf("the credit office reads %d of the %d records written", n, len(written))
 			}
 			if w == "" && n == len(written) {
-				t.Errorf("the public may read all %d records, commitments and spot checks included: the oracle proves nothing", len(written))
+				t.Errorf("the public may read all %d records, the commitment past its publicity included: the oracle proves nothing", len(written))
 			}
 		}
 	})

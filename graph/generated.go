@@ -234,6 +234,8 @@ type ComplexityRoot struct {
 		Kind               func(childComplexity int) int
 		Person             func(childComplexity int) int
 		PersonID           func(childComplexity int) int
+		PublicityDeadline  func(childComplexity int) int
+		PublicityRuleSet   func(childComplexity int) int
 		RelatedMatter      func(childComplexity int) int
 		RepairApplications func(childComplexity int) int
 		Sector             func(childComplexity int) int
@@ -997,6 +999,7 @@ type ComplexityRoot struct {
 	PublicityRule struct {
 		Basis               func(childComplexity int) int
 		CategoriesOnly      func(childComplexity int) int
+		CommitmentKind      func(childComplexity int) int
 		Domains             func(childComplexity int) int
 		EffectiveFrom       func(childComplexity int) int
 		EffectiveTo         func(childComplexity int) int
@@ -2228,6 +2231,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditCommitment.PersonID(childComplexity), true
+	case "CreditCommitment.publicityDeadline":
+		if e.ComplexityRoot.CreditCommitment.PublicityDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.PublicityDeadline(childComplexity), true
+	case "CreditCommitment.publicityRuleSet":
+		if e.ComplexityRoot.CreditCommitment.PublicityRuleSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCommitment.PublicityRuleSet(childComplexity), true
 	case "CreditCommitment.relatedMatter":
 		if e.ComplexityRoot.CreditCommitment.RelatedMatter == nil {
 			break
@@ -5868,6 +5883,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PublicityRule.CategoriesOnly(childComplexity), true
+	case "PublicityRule.commitmentKind":
+		if e.ComplexityRoot.PublicityRule.CommitmentKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicityRule.CommitmentKind(childComplexity), true
 	case "PublicityRule.domains":
 		if e.ComplexityRoot.PublicityRule.Domains == nil {
 			break
@@ -7977,6 +7998,10 @@ func (ec *executionContext) childFields_CreditCommitment(ctx context.Context, fi
 		return ec.fieldContext_CreditCommitment_relatedMatter(ctx, field)
 	case "fulfilment":
 		return ec.fieldContext_CreditCommitment_fulfilment(ctx, field)
+	case "publicityDeadline":
+		return ec.fieldContext_CreditCommitment_publicityDeadline(ctx, field)
+	case "publicityRuleSet":
+		return ec.fieldContext_CreditCommitment_publicityRuleSet(ctx, field)
 	case "department":
 		return ec.fieldContext_CreditCommitment_department(ctx, field)
 	case "entity":
@@ -9423,6 +9448,8 @@ func (ec *executionContext) childFields_PublicityRule(ctx context.Context, field
 		return ec.fieldContext_PublicityRule_extendsToValidUntil(ctx, field)
 	case "listType":
 		return ec.fieldContext_PublicityRule_listType(ctx, field)
+	case "commitmentKind":
+		return ec.fieldContext_PublicityRule_commitmentKind(ctx, field)
 	case "minMonths":
 		return ec.fieldContext_PublicityRule_minMonths(ctx, field)
 	case "minFrom":
@@ -16849,6 +16876,52 @@ func (ec *executionContext) _CreditCommitment_fulfilment(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_CreditCommitment_fulfilment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "CreditCommitmentFulfilment")
+}
+
+func (ec *executionContext) _CreditCommitment_publicityDeadline(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_publicityDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_publicityDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditCommitment_publicityRuleSet(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCommitment_publicityRuleSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublicityRuleSet, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCommitment_publicityRuleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCommitment", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditCommitment_department(ctx context.Context, field graphql.CollectedField, obj *ent.CreditCommitment) (ret graphql.Marshaler) {
@@ -32431,6 +32504,29 @@ func (ec *executionContext) fieldContext_PublicityRule_listType(_ context.Contex
 	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "String")
 }
 
+func (ec *executionContext) _PublicityRule_commitmentKind(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PublicityRule_commitmentKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommitmentKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v publicityrule.CommitmentKind) graphql.Marshaler {
+			return ec.marshalOPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PublicityRule_commitmentKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PublicityRule", field, false, false, "PublicityRuleCommitmentKind")
+}
+
 func (ec *executionContext) _PublicityRule_minMonths(ctx context.Context, field graphql.CollectedField, obj *ent.PublicityRule) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -47380,7 +47476,7 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "kind", "kindNEQ", "kindIn", "kindNotIn", "text", "textNEQ", "textIn", "textNotIn", "textGT", "textGTE", "textLT", "textLTE", "textContains", "textHasPrefix", "textHasSuffix", "textEqualFold", "textContainsFold", "signedOn", "signedOnNEQ", "signedOnIn", "signedOnNotIn", "signedOnGT", "signedOnGTE", "signedOnLT", "signedOnLTE", "relatedMatter", "relatedMatterNEQ", "relatedMatterIn", "relatedMatterNotIn", "relatedMatterGT", "relatedMatterGTE", "relatedMatterLT", "relatedMatterLTE", "relatedMatterContains", "relatedMatterHasPrefix", "relatedMatterHasSuffix", "relatedMatterEqualFold", "relatedMatterContainsFold", "fulfilment", "fulfilmentNEQ", "fulfilmentIn", "fulfilmentNotIn", "publicityDeadline", "publicityDeadlineNEQ", "publicityDeadlineIn", "publicityDeadlineNotIn", "publicityDeadlineGT", "publicityDeadlineGTE", "publicityDeadlineLT", "publicityDeadlineLTE", "publicityDeadlineIsNil", "publicityDeadlineNotNil", "publicityRuleSet", "publicityRuleSetNEQ", "publicityRuleSetIn", "publicityRuleSetNotIn", "publicityRuleSetGT", "publicityRuleSetGTE", "publicityRuleSetLT", "publicityRuleSetLTE", "publicityRuleSetContains", "publicityRuleSetHasPrefix", "publicityRuleSetHasSuffix", "publicityRuleSetIsNil", "publicityRuleSetNotNil", "publicityRuleSetEqualFold", "publicityRuleSetContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -48367,6 +48463,181 @@ func (ec *executionContext) unmarshalInputCreditCommitmentWhereInput(ctx context
 				return it, err
 			}
 			it.FulfilmentNotIn = data
+		case "publicityDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadline"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadline = data
+		case "publicityDeadlineNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineNEQ = data
+		case "publicityDeadlineIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineIn = data
+		case "publicityDeadlineNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineNotIn = data
+		case "publicityDeadlineGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineGT = data
+		case "publicityDeadlineGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineGTE = data
+		case "publicityDeadlineLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineLT = data
+		case "publicityDeadlineLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineLTE = data
+		case "publicityDeadlineIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineIsNil = data
+		case "publicityDeadlineNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityDeadlineNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityDeadlineNotNil = data
+		case "publicityRuleSet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSet"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSet = data
+		case "publicityRuleSetNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNEQ = data
+		case "publicityRuleSetIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetIn = data
+		case "publicityRuleSetNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNotIn = data
+		case "publicityRuleSetGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetGT = data
+		case "publicityRuleSetGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetGTE = data
+		case "publicityRuleSetLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetLT = data
+		case "publicityRuleSetLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetLTE = data
+		case "publicityRuleSetContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetContains = data
+		case "publicityRuleSetHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetHasPrefix = data
+		case "publicityRuleSetHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetHasSuffix = data
+		case "publicityRuleSetIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetIsNil = data
+		case "publicityRuleSetNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetNotNil = data
+		case "publicityRuleSetEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetEqualFold = data
+		case "publicityRuleSetContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicityRuleSetContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicityRuleSetContainsFold = data
 		case "hasDepartment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -61908,7 +62179,7 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "ruleSet", "ruleSetNEQ", "ruleSetIn", "ruleSetNotIn", "ruleSetGT", "ruleSetGTE", "ruleSetLT", "ruleSetLTE", "ruleSetContains", "ruleSetHasPrefix", "ruleSetHasSuffix", "ruleSetEqualFold", "ruleSetContainsFold", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "sectorIsNil", "sectorNotNil", "severity", "severityNEQ", "severityIn", "severityNotIn", "categoriesOnly", "categoriesOnlyNEQ", "fineAtMost", "fineAtMostNEQ", "fineAtMostIn", "fineAtMostNotIn", "fineAtMostGT", "fineAtMostGTE", "fineAtMostLT", "fineAtMostLTE", "fineAtMostIsNil", "fineAtMostNotNil", "published", "publishedNEQ", "extendsToValidUntil", "extendsToValidUntilNEQ", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "listTypeGT", "listTypeGTE", "listTypeLT", "listTypeLTE", "listTypeContains", "listTypeHasPrefix", "listTypeHasSuffix", "listTypeIsNil", "listTypeNotNil", "listTypeEqualFold", "listTypeContainsFold", "commitmentKind", "commitmentKindNEQ", "commitmentKindIn", "commitmentKindNotIn", "commitmentKindIsNil", "commitmentKindNotNil", "minMonths", "minMonthsNEQ", "minMonthsIn", "minMonthsNotIn", "minMonthsGT", "minMonthsGTE", "minMonthsLT", "minMonthsLTE", "minFrom", "minFromNEQ", "minFromIn", "minFromNotIn", "maxMonths", "maxMonthsNEQ", "maxMonthsIn", "maxMonthsNotIn", "maxMonthsGT", "maxMonthsGTE", "maxMonthsLT", "maxMonthsLTE", "repairable", "repairableNEQ", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisIsNil", "basisNotNil", "basisEqualFold", "basisContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62496,6 +62767,48 @@ func (ec *executionContext) unmarshalInputPublicityRuleWhereInput(ctx context.Co
 				return it, err
 			}
 			it.ListTypeContainsFold = data
+		case "commitmentKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKind"))
+			data, err := ec.unmarshalOPublicityRuleCommitmentKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKind = data
+		case "commitmentKindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKindNEQ"))
+			data, err := ec.unmarshalOPublicityRuleCommitmentKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKindNEQ = data
+		case "commitmentKindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKindIn"))
+			data, err := ec.unmarshalOPublicityRuleCommitmentKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKindIn = data
+		case "commitmentKindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKindNotIn"))
+			data, err := ec.unmarshalOPublicityRuleCommitmentKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKindNotIn = data
+		case "commitmentKindIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKindIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKindIsNil = data
+		case "commitmentKindNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commitmentKindNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommitmentKindNotNil = data
 		case "minMonths":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minMonths"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -71241,6 +71554,16 @@ func (ec *executionContext) _CreditCommitment(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "publicityDeadline":
+			out.Values[i] = ec._CreditCommitment_publicityDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publicityRuleSet":
+			out.Values[i] = ec._CreditCommitment_publicityRuleSet(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "department":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -76217,6 +76540,11 @@ func (ec *executionContext) _PublicityRule(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "commitmentKind":
+			out.Values[i] = ec._PublicityRule_commitmentKind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "minMonths":
 			out.Values[i] = ec._PublicityRule_minMonths(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -80757,6 +81085,16 @@ func (ec *executionContext) marshalNPublicityRule2ᚖgithubᚗcomᚋcreditgraph�
 	return ec._PublicityRule(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, v any) (publicityrule.CommitmentKind, error) {
+	var res publicityrule.CommitmentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, sel ast.SelectionSet, v publicityrule.CommitmentKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPublicityRuleConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐPublicityRuleConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PublicityRuleConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PublicityRuleConnection!")
@@ -84360,6 +84698,68 @@ func (ec *executionContext) unmarshalOPriorNoticeWhereInput2ᚖgithubᚗcomᚋcr
 	}
 	res, err := ec.unmarshalInputPriorNoticeWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, v any) (publicityrule.CommitmentKind, error) {
+	var res publicityrule.CommitmentKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, sel ast.SelectionSet, v publicityrule.CommitmentKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleCommitmentKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKindᚄ(ctx context.Context, v any) ([]publicityrule.CommitmentKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]publicityrule.CommitmentKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPublicityRuleCommitmentKind2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKindᚄ(ctx context.Context, sel ast.SelectionSet, v []publicityrule.CommitmentKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPublicityRuleCommitmentKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPublicityRuleCommitmentKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, v any) (*publicityrule.CommitmentKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(publicityrule.CommitmentKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPublicityRuleCommitmentKind2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐCommitmentKind(ctx context.Context, sel ast.SelectionSet, v *publicityrule.CommitmentKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOPublicityRuleMinFrom2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋpublicityruleᚐMinFromᚄ(ctx context.Context, v any) ([]publicityrule.MinFrom, error) {

@@ -56,7 +56,7 @@ func (e *Engine) Register(c *gen.Client) {
 	c.SectorRating.Use(once(finders.rating), e.record(recordRules{pastDates: []string{"valid_from"}, extra: ratingRules, evaluates: true}),
 		e.recordEvents(vocab.RecordRating))
 	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}), e.recordEvents(vocab.RecordSpotCheck))
-	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}}), e.commitmentBreach,
+	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}, extra: commitmentPublicity}), e.commitmentBreach,
 		e.recordEvents(vocab.RecordCommitment))
 	c.CreditScoreEvent.Use(once(finders.scoreEvent), e.record(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), e.scoreEventEffects)
 	c.GovernmentIntegrityRecord.Use(e.governmentRecord)

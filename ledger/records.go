@@ -472,6 +472,45 @@ func licenseRules(ctx context.Context, m ent.Mutation) error {
 	return notBefore(ctx, m, "valid_from", "valid_to")
 }
 
+// commitmentPublicity stores a commitment's publicity deadline (信用承诺公示) from the rule of
+// its kind in force on the day it was signed (sectors/publicity chooses the rule and counts the
+// window): on creation, and again when its kind or signing day is corrected. Without a rule, or
+// with one that does not publish, the deadline stays empty and the commitment is not public.
+func commitmentPublicity(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.CreditCommitmentMutation)
+	signed, signedSet := m.SignedOn()
+	kind, kindSet := m.Kind()
+	if !m.Op().Is(ent.OpCreate) {
+		if !signedSet && !kindSet {
+			return nil
+		}
+		var err error
+		if !signedSet {
+			if signed, err = m.OldSignedOn(ctx); err != nil {
+				return err
+			}
+		}
+		if !kindSet {
+			if kind, err = m.OldKind(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	rules, err := refdata.PublicityRules(ctx, m)
+	if err != nil {
+		return err
+	}
+	r := publicity.CommitmentRule(rules, string(kind), signed)
+	if r == nil || !r.Published {
+		m.ClearPublicityDeadline()
+		m.ClearPublicityRuleSet()
+		return nil
+	}
+	m.SetPublicityDeadline(publicity.SpanOf(r, signed, nil).MaxEnd)
+	m.SetPublicityRuleSet(r.RuleSet)
+	return nil
+}
+
 // scoreEventRules checks the sign of the points for the scheme.
 func scoreEventRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.CreditScoreEventMutation)

@@ -120,11 +120,48 @@ var listRuleRows = []struct {
 // wage-arrears list's early removal counts from the day the arrears were paid (domain.md §4).
 var listMinFrom = map[string]publicityrule.MinFrom{"HR_WAGE_ARREARS": publicityrule.MinFromOBLIGATIONS_MET}
 
-// publicityRules loads the publicity rules when there are none.
-func publicityRules(ctx context.Context, c *ent.Client) error {
-	n, err := c.PublicityRule.Query().Count(ctx)
+// commitmentRuleRows publish credit commitments and their keeping (信用承诺公示): 国办发〔2019〕35号
+// §二(一) puts commitments and their fulfilment into the credit record and makes them public;
+// the periods are ours [R] until the province sets them — they are data, changed without code.
+var commitmentRuleRows = []struct {
+	kind  string
+	max   int
+	basis string
+}{
+	{"APPLICATION_NOTIFY_COMMIT", 36, "国办发〔2019〕35号: 审批告知承诺及履约情况向社会公开 [R: 3 years ours]"},
+	{"REPAIR", 36, "国办发〔2019〕35号; 信用修复承诺随修复结果公开 [R: 3 years ours]"},
+	{"VOLUNTARY", 36, "国办发〔2019〕35号: 主动型承诺向社会公开 [R: 3 years ours]"},
+	{"INDUSTRY_SELF_DISCIPLINE", 36, "国办发〔2019〕35号: 行业自律承诺向社会公开 [R: 3 years ours]"},
+}
+
+// commitmentRules loads the commitment rules when there are none, so a database made before
+// they existed gains them.
+func commitmentRules(ctx context.Context, c *ent.Client) error {
+	n, err := c.PublicityRule.Query().Where(publicityrule.CommitmentKindNotNil()).Count(ctx)
 	if err != nil || n > 0 {
 		return err
+	}
+	bulk := make([]*ent.PublicityRuleCreate, 0, len(commitmentRuleRows))
+	for _, r := range commitmentRuleRows {
+		bulk = append(bulk, c.PublicityRule.Create().SetRuleSet("COMMITMENTS-2019").SetEffectiveFrom(day("2019-07-09")).
+			SetSeverity(publicityrule.SeverityANY).SetCommitmentKind(publicityrule.CommitmentKind(r.kind)).
+			SetMinMonths(r.max).SetMaxMonths(r.max).SetRepairable(false).SetBasis(r.basis))
+	}
+	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("loading commitment publicity rules: %w", err)
+	}
+	return nil
+}
+
+// publicityRules loads the penalty and list rules when there are none, and the commitment
+// rules when those are missing.
+func publicityRules(ctx context.Context, c *ent.Client) error {
+	n, err := c.PublicityRule.Query().Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return commitmentRules(ctx, c)
 	}
 	bulk := make([]*ent.PublicityRuleCreate, 0, len(publicityRuleRows))
 	for _, r := range publicityRuleRows {
@@ -162,7 +199,7 @@ func publicityRules(ctx context.Context, c *ent.Client) error {
 	if err := c.PublicityRule.CreateBulk(bulk...).Exec(ctx); err != nil {
 		return fmt.Errorf("loading publicity rules: %w", err)
 	}
-	return nil
+	return commitmentRules(ctx, c)
 }
 
 // measureRows are the joint-punishment catalogue of domain.md §8, as data.

@@ -58,6 +58,10 @@ const (
 	FieldRelatedMatter = "related_matter"
 	// FieldFulfilment holds the string denoting the fulfilment field in the database.
 	FieldFulfilment = "fulfilment"
+	// FieldPublicityDeadline holds the string denoting the publicity_deadline field in the database.
+	FieldPublicityDeadline = "publicity_deadline"
+	// FieldPublicityRuleSet holds the string denoting the publicity_rule_set field in the database.
+	FieldPublicityRuleSet = "publicity_rule_set"
 	// EdgeDepartment holds the string denoting the department edge name in mutations.
 	EdgeDepartment = "department"
 	// EdgeEntity holds the string denoting the entity edge name in mutations.
@@ -120,6 +124,8 @@ var Columns = []string{
 	FieldSignedOn,
 	FieldRelatedMatter,
 	FieldFulfilment,
+	FieldPublicityDeadline,
+	FieldPublicityRuleSet,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -162,6 +168,8 @@ var (
 	TextValidator func(string) error
 	// RelatedMatterValidator is a validator for the "related_matter" field. It is called by the builders before save.
 	RelatedMatterValidator func(string) error
+	// PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
+	PublicityRuleSetValidator func(string) error
 )
 
 // SectorValidator is a validator for the "sector" field enum values. It is called by the builders before save.
@@ -349,6 +357,16 @@ func ByRelatedMatter(opts ...sql.OrderTermOption) OrderOption {
 // ByFulfilment orders the results by the fulfilment field.
 func ByFulfilment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFulfilment, opts...).ToFunc()
+}
+
+// ByPublicityDeadline orders the results by the publicity_deadline field.
+func ByPublicityDeadline(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityDeadline, opts...).ToFunc()
+}
+
+// ByPublicityRuleSet orders the results by the publicity_rule_set field.
+func ByPublicityRuleSet(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPublicityRuleSet, opts...).ToFunc()
 }
 
 // ByDepartmentField orders the results by department field.

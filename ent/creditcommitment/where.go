@@ -126,6 +126,16 @@ func RelatedMatter(v string) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldEQ(FieldRelatedMatter, v))
 }
 
+// PublicityDeadline applies equality check predicate on the "publicity_deadline" field. It's identical to PublicityDeadlineEQ.
+func PublicityDeadline(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldPublicityDeadline, v))
+}
+
+// PublicityRuleSet applies equality check predicate on the "publicity_rule_set" field. It's identical to PublicityRuleSetEQ.
+func PublicityRuleSet(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldPublicityRuleSet, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldEQ(FieldCreatedAt, v))
@@ -829,6 +839,131 @@ func FulfilmentIn(vs ...Fulfilment) predicate.CreditCommitment {
 // FulfilmentNotIn applies the NotIn predicate on the "fulfilment" field.
 func FulfilmentNotIn(vs ...Fulfilment) predicate.CreditCommitment {
 	return predicate.CreditCommitment(sql.FieldNotIn(FieldFulfilment, vs...))
+}
+
+// PublicityDeadlineEQ applies the EQ predicate on the "publicity_deadline" field.
+func PublicityDeadlineEQ(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineNEQ applies the NEQ predicate on the "publicity_deadline" field.
+func PublicityDeadlineNEQ(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNEQ(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineIn applies the In predicate on the "publicity_deadline" field.
+func PublicityDeadlineIn(vs ...time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldIn(FieldPublicityDeadline, vs...))
+}
+
+// PublicityDeadlineNotIn applies the NotIn predicate on the "publicity_deadline" field.
+func PublicityDeadlineNotIn(vs ...time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNotIn(FieldPublicityDeadline, vs...))
+}
+
+// PublicityDeadlineGT applies the GT predicate on the "publicity_deadline" field.
+func PublicityDeadlineGT(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldGT(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineGTE applies the GTE predicate on the "publicity_deadline" field.
+func PublicityDeadlineGTE(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldGTE(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineLT applies the LT predicate on the "publicity_deadline" field.
+func PublicityDeadlineLT(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldLT(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineLTE applies the LTE predicate on the "publicity_deadline" field.
+func PublicityDeadlineLTE(v time.Time) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldLTE(FieldPublicityDeadline, v))
+}
+
+// PublicityDeadlineIsNil applies the IsNil predicate on the "publicity_deadline" field.
+func PublicityDeadlineIsNil() predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldIsNull(FieldPublicityDeadline))
+}
+
+// PublicityDeadlineNotNil applies the NotNil predicate on the "publicity_deadline" field.
+func PublicityDeadlineNotNil() predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNotNull(FieldPublicityDeadline))
+}
+
+// PublicityRuleSetEQ applies the EQ predicate on the "publicity_rule_set" field.
+func PublicityRuleSetEQ(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEQ(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetNEQ applies the NEQ predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNEQ(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNEQ(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetIn applies the In predicate on the "publicity_rule_set" field.
+func PublicityRuleSetIn(vs ...string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldIn(FieldPublicityRuleSet, vs...))
+}
+
+// PublicityRuleSetNotIn applies the NotIn predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNotIn(vs ...string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNotIn(FieldPublicityRuleSet, vs...))
+}
+
+// PublicityRuleSetGT applies the GT predicate on the "publicity_rule_set" field.
+func PublicityRuleSetGT(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldGT(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetGTE applies the GTE predicate on the "publicity_rule_set" field.
+func PublicityRuleSetGTE(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldGTE(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetLT applies the LT predicate on the "publicity_rule_set" field.
+func PublicityRuleSetLT(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldLT(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetLTE applies the LTE predicate on the "publicity_rule_set" field.
+func PublicityRuleSetLTE(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldLTE(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetContains applies the Contains predicate on the "publicity_rule_set" field.
+func PublicityRuleSetContains(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldContains(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetHasPrefix applies the HasPrefix predicate on the "publicity_rule_set" field.
+func PublicityRuleSetHasPrefix(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldHasPrefix(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetHasSuffix applies the HasSuffix predicate on the "publicity_rule_set" field.
+func PublicityRuleSetHasSuffix(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldHasSuffix(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetIsNil applies the IsNil predicate on the "publicity_rule_set" field.
+func PublicityRuleSetIsNil() predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldIsNull(FieldPublicityRuleSet))
+}
+
+// PublicityRuleSetNotNil applies the NotNil predicate on the "publicity_rule_set" field.
+func PublicityRuleSetNotNil() predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldNotNull(FieldPublicityRuleSet))
+}
+
+// PublicityRuleSetEqualFold applies the EqualFold predicate on the "publicity_rule_set" field.
+func PublicityRuleSetEqualFold(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldEqualFold(FieldPublicityRuleSet, v))
+}
+
+// PublicityRuleSetContainsFold applies the ContainsFold predicate on the "publicity_rule_set" field.
+func PublicityRuleSetContainsFold(v string) predicate.CreditCommitment {
+	return predicate.CreditCommitment(sql.FieldContainsFold(FieldPublicityRuleSet, v))
 }
 
 // HasDepartment applies the HasEdge predicate on the "department" edge.

@@ -310,6 +310,8 @@ var (
 		{Name: "signed_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
 		{Name: "related_matter", Type: field.TypeString, Size: 255},
 		{Name: "fulfilment", Type: field.TypeEnum, Enums: []string{"PENDING", "FULFILLED", "BREACHED"}, Default: "PENDING"},
+		{Name: "publicity_deadline", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "publicity_rule_set", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "department_id", Type: field.TypeInt},
 		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
 		{Name: "person_id", Type: field.TypeInt, Nullable: true},
@@ -322,19 +324,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "credit_commitments_departments_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[17]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[19]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "credit_commitments_market_entities_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[18]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[20]},
 				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "credit_commitments_natural_persons_commitments",
-				Columns:    []*schema.Column{CreditCommitmentsColumns[19]},
+				Columns:    []*schema.Column{CreditCommitmentsColumns[21]},
 				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -348,17 +350,17 @@ var (
 			{
 				Name:    "creditcommitment_entity_id_sector",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[18], CreditCommitmentsColumns[3]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[20], CreditCommitmentsColumns[3]},
 			},
 			{
 				Name:    "creditcommitment_person_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[19]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[21]},
 			},
 			{
 				Name:    "creditcommitment_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[17]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[19]},
 			},
 		},
 	}
@@ -1148,6 +1150,7 @@ var (
 		{Name: "published", Type: field.TypeBool, Default: true},
 		{Name: "extends_to_valid_until", Type: field.TypeBool, Default: false},
 		{Name: "list_type", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "commitment_kind", Type: field.TypeEnum, Nullable: true, Enums: []string{"APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE"}},
 		{Name: "min_months", Type: field.TypeInt},
 		{Name: "min_from", Type: field.TypeEnum, Enums: []string{"START", "OBLIGATIONS_MET"}, Default: "START"},
 		{Name: "max_months", Type: field.TypeInt},

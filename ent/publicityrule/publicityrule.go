@@ -44,6 +44,8 @@ const (
 	FieldExtendsToValidUntil = "extends_to_valid_until"
 	// FieldListType holds the string denoting the list_type field in the database.
 	FieldListType = "list_type"
+	// FieldCommitmentKind holds the string denoting the commitment_kind field in the database.
+	FieldCommitmentKind = "commitment_kind"
 	// FieldMinMonths holds the string denoting the min_months field in the database.
 	FieldMinMonths = "min_months"
 	// FieldMinFrom holds the string denoting the min_from field in the database.
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldPublished,
 	FieldExtendsToValidUntil,
 	FieldListType,
+	FieldCommitmentKind,
 	FieldMinMonths,
 	FieldMinFrom,
 	FieldMaxMonths,
@@ -151,6 +154,31 @@ func SeverityValidator(s Severity) error {
 		return nil
 	default:
 		return fmt.Errorf("publicityrule: invalid enum value for severity field: %q", s)
+	}
+}
+
+// CommitmentKind defines the type for the "commitment_kind" enum field.
+type CommitmentKind string
+
+// CommitmentKind values.
+const (
+	CommitmentKindAPPLICATION_NOTIFY_COMMIT CommitmentKind = "APPLICATION_NOTIFY_COMMIT"
+	CommitmentKindREPAIR                    CommitmentKind = "REPAIR"
+	CommitmentKindVOLUNTARY                 CommitmentKind = "VOLUNTARY"
+	CommitmentKindINDUSTRY_SELF_DISCIPLINE  CommitmentKind = "INDUSTRY_SELF_DISCIPLINE"
+)
+
+func (ck CommitmentKind) String() string {
+	return string(ck)
+}
+
+// CommitmentKindValidator is a validator for the "commitment_kind" field enum values. It is called by the builders before save.
+func CommitmentKindValidator(ck CommitmentKind) error {
+	switch ck {
+	case CommitmentKindAPPLICATION_NOTIFY_COMMIT, CommitmentKindREPAIR, CommitmentKindVOLUNTARY, CommitmentKindINDUSTRY_SELF_DISCIPLINE:
+		return nil
+	default:
+		return fmt.Errorf("publicityrule: invalid enum value for commitment_kind field: %q", ck)
 	}
 }
 
@@ -238,6 +266,11 @@ func ByListType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldListType, opts...).ToFunc()
 }
 
+// ByCommitmentKind orders the results by the commitment_kind field.
+func ByCommitmentKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCommitmentKind, opts...).ToFunc()
+}
+
 // ByMinMonths orders the results by the min_months field.
 func ByMinMonths(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMinMonths, opts...).ToFunc()
@@ -284,6 +317,24 @@ func (e *Severity) UnmarshalGQL(val interface{}) error {
 	*e = Severity(str)
 	if err := SeverityValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Severity", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e CommitmentKind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *CommitmentKind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = CommitmentKind(str)
+	if err := CommitmentKindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid CommitmentKind", str)
 	}
 	return nil
 }

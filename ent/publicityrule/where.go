@@ -516,6 +516,36 @@ func ListTypeContainsFold(v string) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldContainsFold(FieldListType, v))
 }
 
+// CommitmentKindEQ applies the EQ predicate on the "commitment_kind" field.
+func CommitmentKindEQ(v CommitmentKind) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldEQ(FieldCommitmentKind, v))
+}
+
+// CommitmentKindNEQ applies the NEQ predicate on the "commitment_kind" field.
+func CommitmentKindNEQ(v CommitmentKind) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNEQ(FieldCommitmentKind, v))
+}
+
+// CommitmentKindIn applies the In predicate on the "commitment_kind" field.
+func CommitmentKindIn(vs ...CommitmentKind) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIn(FieldCommitmentKind, vs...))
+}
+
+// CommitmentKindNotIn applies the NotIn predicate on the "commitment_kind" field.
+func CommitmentKindNotIn(vs ...CommitmentKind) predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotIn(FieldCommitmentKind, vs...))
+}
+
+// CommitmentKindIsNil applies the IsNil predicate on the "commitment_kind" field.
+func CommitmentKindIsNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldIsNull(FieldCommitmentKind))
+}
+
+// CommitmentKindNotNil applies the NotNil predicate on the "commitment_kind" field.
+func CommitmentKindNotNil() predicate.PublicityRule {
+	return predicate.PublicityRule(sql.FieldNotNull(FieldCommitmentKind))
+}
+
 // MinMonthsEQ applies the EQ predicate on the "min_months" field.
 func MinMonthsEQ(v int) predicate.PublicityRule {
 	return predicate.PublicityRule(sql.FieldEQ(FieldMinMonths, v))

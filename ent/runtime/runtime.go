@@ -813,6 +813,10 @@ func init() {
 			return nil
 		}
 	}()
+	// creditcommitmentDescPublicityRuleSet is the schema descriptor for publicity_rule_set field.
+	creditcommitmentDescPublicityRuleSet := creditcommitmentFields[6].Descriptor()
+	// creditcommitment.PublicityRuleSetValidator is a validator for the "publicity_rule_set" field. It is called by the builders before save.
+	creditcommitment.PublicityRuleSetValidator = creditcommitmentDescPublicityRuleSet.Validators[0].(func(string) error)
 	creditreportissue.Policy = privacy.NewPolicies(schema.CreditReportIssue{})
 	creditreportissue.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -2096,19 +2100,19 @@ func init() {
 	// publicityrule.ListTypeValidator is a validator for the "list_type" field. It is called by the builders before save.
 	publicityrule.ListTypeValidator = publicityruleDescListType.Validators[0].(func(string) error)
 	// publicityruleDescMinMonths is the schema descriptor for min_months field.
-	publicityruleDescMinMonths := publicityruleFields[13].Descriptor()
+	publicityruleDescMinMonths := publicityruleFields[14].Descriptor()
 	// publicityrule.MinMonthsValidator is a validator for the "min_months" field. It is called by the builders before save.
 	publicityrule.MinMonthsValidator = publicityruleDescMinMonths.Validators[0].(func(int) error)
 	// publicityruleDescMaxMonths is the schema descriptor for max_months field.
-	publicityruleDescMaxMonths := publicityruleFields[15].Descriptor()
+	publicityruleDescMaxMonths := publicityruleFields[16].Descriptor()
 	// publicityrule.MaxMonthsValidator is a validator for the "max_months" field. It is called by the builders before save.
 	publicityrule.MaxMonthsValidator = publicityruleDescMaxMonths.Validators[0].(func(int) error)
 	// publicityruleDescRepairable is the schema descriptor for repairable field.
-	publicityruleDescRepairable := publicityruleFields[16].Descriptor()
+	publicityruleDescRepairable := publicityruleFields[17].Descriptor()
 	// publicityrule.DefaultRepairable holds the default value on creation for the repairable field.
 	publicityrule.DefaultRepairable = publicityruleDescRepairable.Default.(bool)
 	// publicityruleDescBasis is the schema descriptor for basis field.
-	publicityruleDescBasis := publicityruleFields[17].Descriptor()
+	publicityruleDescBasis := publicityruleFields[18].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()

@@ -145,6 +145,8 @@ func (PublicityRule) Fields() []ent.Field {
 		field.Bool("extends_to_valid_until").Default(false).
 			Comment("The window lasts at least until the penalty's validUntil (处罚有效期): a restriction of business or employment longer than the maximum is published for its whole period (SAMR Order 45 art. 13)."),
 		field.String("list_type").Optional().MaxLen(64).Comment("List type the rule governs; empty for penalty rules."),
+		field.Enum("commitment_kind").Values("APPLICATION_NOTIFY_COMMIT", "REPAIR", "VOLUNTARY", "INDUSTRY_SELF_DISCIPLINE").Optional().
+			Comment("Kind of credit commitment the rule governs (信用承诺公示), counted from the day signed; empty for penalty and list rules."),
 		field.Int("min_months").Min(0).Comment("Minimum publicity before repair can end it early, in months."),
 		field.Enum("min_from").Values("START", "OBLIGATIONS_MET").Default("START").
 			Comment("Where the minimum counts from: START, the record's start; OBLIGATIONS_MET, the day the subject met its obligations (the wage-arrears list: the arrears paid) — until then no early end."),

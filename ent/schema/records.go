@@ -335,6 +335,10 @@ func (CreditCommitment) Fields() []ent.Field {
 		field.String("related_matter").NotEmpty().MaxLen(255).Comment("The matter it relates to (承诺事项)."),
 		field.Enum("fulfilment").Values("PENDING", "FULFILLED", "BREACHED").Default("PENDING").
 			Comment("Fulfilment (履约情况): PENDING 履约中, FULFILLED 已履约, BREACHED 失信."),
+		field.Time("publicity_deadline").SchemaType(dateType).Annotations(dateGQL, noInput).Optional().Nillable().
+			Comment("Last day the commitment and its keeping are public (信用承诺公示截止期), from the publicity rule of its kind in force on the day signed; empty when no rule publishes it."),
+		field.String("publicity_rule_set").Optional().MaxLen(64).Annotations(noInput).
+			Comment("Rule set of that publicity rule."),
 	}
 }
 

@@ -75,14 +75,14 @@ type Penalty struct {
 func PenaltyRule(rules []*ent.PublicityRule, p Penalty) (*ent.PublicityRule, string) {
 	own := false // whether the sector has its own regime in force
 	for _, r := range rules {
-		if r.ListType == "" && r.Sector != "" && string(r.Sector) == p.Sector && inForce(r, p.Decided) {
+		if r.ListType == "" && r.CommitmentKind == "" && r.Sector != "" && string(r.Sector) == p.Sector && inForce(r, p.Decided) {
 			own = true
 			break
 		}
 	}
 	var class, base *ent.PublicityRule
 	for _, r := range rules {
-		if r.ListType != "" || !inForce(r, p.Decided) || r.Sector != "" && string(r.Sector) != p.Sector || own && r.Sector == "" && r.Repairable {
+		if r.ListType != "" || r.CommitmentKind != "" || !inForce(r, p.Decided) || r.Sector != "" && string(r.Sector) != p.Sector || own && r.Sector == "" && r.Repairable {
 			continue
 		}
 		if isClass(r) {
@@ -200,6 +200,18 @@ func ListRule(rules []*ent.PublicityRule, listType string, day time.Time) *ent.P
 	return rule
 }
 
+// CommitmentRule picks the rule of a commitment kind in force on the day it was signed, the
+// latest one when several are; nil when the kind has none (the commitment is then not public).
+func CommitmentRule(rules []*ent.PublicityRule, kind string, signed time.Time) *ent.PublicityRule {
+	var rule *ent.PublicityRule
+	for _, r := range rules {
+		if string(r.CommitmentKind) == kind && inForce(r, signed) && (rule == nil || r.EffectiveFrom.After(rule.EffectiveFrom)) {
+			rule = r
+		}
+	}
+	return rule
+}
+
 func inForce(r *ent.PublicityRule, day time.Time) bool {
 	return !r.EffectiveFrom.After(day) && (r.EffectiveTo == nil || r.EffectiveTo.After(day))
 }
@@ -255,9 +267,11 @@ func Predicate(t vocab.RecordType, day time.Time) entql.P {
 			entql.Or(entql.FieldNil("planned_end_on"), entql.FieldGTE("planned_end_on", day)))
 	case vocab.RecordRating:
 		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day))
+	case vocab.RecordCommitment:
+		return entql.And(published, entql.FieldGTE("publicity_deadline", day))
 	case vocab.RecordLicence, vocab.RecordSpotCheck, vocab.RecordScoreEvent:
 		return published
-	default: // commitments and anything not named here are never public
+	default: // anything not named here is never public
 		return nothing
 	}
 }
