@@ -32,6 +32,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -42,6 +43,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -92,6 +94,8 @@ type Client struct {
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// Holiday is the client for interacting with the Holiday builders.
 	Holiday *HolidayClient
+	// IncentiveMeasure is the client for interacting with the IncentiveMeasure builders.
+	IncentiveMeasure *IncentiveMeasureClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -112,6 +116,8 @@ type Client struct {
 	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
+	// RedListEntry is the client for interacting with the RedListEntry builders.
+	RedListEntry *RedListEntryClient
 	// RepairApplication is the client for interacting with the RepairApplication builders.
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
@@ -154,6 +160,7 @@ func (c *Client) init() {
 	c.ExemptionPeriod = NewExemptionPeriodClient(c.config)
 	c.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(c.config)
 	c.Holiday = NewHolidayClient(c.config)
+	c.IncentiveMeasure = NewIncentiveMeasureClient(c.config)
 	c.InspectionPlan = NewInspectionPlanClient(c.config)
 	c.JointPunishmentMeasure = NewJointPunishmentMeasureClient(c.config)
 	c.ListEntry = NewListEntryClient(c.config)
@@ -164,6 +171,7 @@ func (c *Client) init() {
 	c.Practitioner = NewPractitionerClient(c.config)
 	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
+	c.RedListEntry = NewRedListEntryClient(c.config)
 	c.RepairApplication = NewRepairApplicationClient(c.config)
 	c.RepairTransition = NewRepairTransitionClient(c.config)
 	c.ScaleRule = NewScaleRuleClient(c.config)
@@ -280,6 +288,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
 		Holiday:                   NewHolidayClient(cfg),
+		IncentiveMeasure:          NewIncentiveMeasureClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
@@ -290,6 +299,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
+		RedListEntry:              NewRedListEntryClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
 		ScaleRule:                 NewScaleRuleClient(cfg),
@@ -333,6 +343,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ExemptionPeriod:           NewExemptionPeriodClient(cfg),
 		GovernmentIntegrityRecord: NewGovernmentIntegrityRecordClient(cfg),
 		Holiday:                   NewHolidayClient(cfg),
+		IncentiveMeasure:          NewIncentiveMeasureClient(cfg),
 		InspectionPlan:            NewInspectionPlanClient(cfg),
 		JointPunishmentMeasure:    NewJointPunishmentMeasureClient(cfg),
 		ListEntry:                 NewListEntryClient(cfg),
@@ -343,6 +354,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
+		RedListEntry:              NewRedListEntryClient(cfg),
 		RepairApplication:         NewRepairApplicationClient(cfg),
 		RepairTransition:          NewRepairTransitionClient(cfg),
 		ScaleRule:                 NewScaleRuleClient(cfg),
@@ -383,10 +395,11 @@ func (c *Client) Use(hooks ...Hook) {
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
 		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
 		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
-		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.MeasureApplication, c.NaturalPerson, c.Objection, c.Practitioner,
-		c.PriorNotice, c.PublicityRule, c.RepairApplication, c.RepairTransition,
-		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
+		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
+		c.Practitioner, c.PriorNotice, c.PublicityRule, c.RedListEntry,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -400,10 +413,11 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.CasbinRule, c.CreditCommitment, c.CreditReportIssue, c.CreditScoreEvent,
 		c.Department, c.Division, c.EntityRole, c.EntityTally, c.EntityTallyDelta,
 		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
-		c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry, c.MarketEntity,
-		c.MeasureApplication, c.NaturalPerson, c.Objection, c.Practitioner,
-		c.PriorNotice, c.PublicityRule, c.RepairApplication, c.RepairTransition,
-		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
+		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
+		c.Practitioner, c.PriorNotice, c.PublicityRule, c.RedListEntry,
+		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
+		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -446,6 +460,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.GovernmentIntegrityRecord.mutate(ctx, m)
 	case *HolidayMutation:
 		return c.Holiday.mutate(ctx, m)
+	case *IncentiveMeasureMutation:
+		return c.IncentiveMeasure.mutate(ctx, m)
 	case *InspectionPlanMutation:
 		return c.InspectionPlan.mutate(ctx, m)
 	case *JointPunishmentMeasureMutation:
@@ -466,6 +482,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PriorNotice.mutate(ctx, m)
 	case *PublicityRuleMutation:
 		return c.PublicityRule.mutate(ctx, m)
+	case *RedListEntryMutation:
+		return c.RedListEntry.mutate(ctx, m)
 	case *RepairApplicationMutation:
 		return c.RepairApplication.mutate(ctx, m)
 	case *RepairTransitionMutation:
@@ -2001,6 +2019,22 @@ func (c *DepartmentClient) QueryCommitments(_m *Department) *CreditCommitmentQue
 	return query
 }
 
+// QueryRedListEntries queries the red_list_entries edge of a Department.
+func (c *DepartmentClient) QueryRedListEntries(_m *Department) *RedListEntryQuery {
+	query := (&RedListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.RedListEntriesTable, department.RedListEntriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryScoreEvents queries the score_events edge of a Department.
 func (c *DepartmentClient) QueryScoreEvents(_m *Department) *CreditScoreEventQuery {
 	query := (&CreditScoreEventClient{config: c.config}).Query()
@@ -3227,6 +3261,140 @@ func (c *HolidayClient) mutate(ctx context.Context, m *HolidayMutation) (Value, 
 	}
 }
 
+// IncentiveMeasureClient is a client for the IncentiveMeasure schema.
+type IncentiveMeasureClient struct {
+	config
+}
+
+// NewIncentiveMeasureClient returns a client for the IncentiveMeasure from the given config.
+func NewIncentiveMeasureClient(c config) *IncentiveMeasureClient {
+	return &IncentiveMeasureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `incentivemeasure.Hooks(f(g(h())))`.
+func (c *IncentiveMeasureClient) Use(hooks ...Hook) {
+	c.hooks.IncentiveMeasure = append(c.hooks.IncentiveMeasure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `incentivemeasure.Intercept(f(g(h())))`.
+func (c *IncentiveMeasureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IncentiveMeasure = append(c.inters.IncentiveMeasure, interceptors...)
+}
+
+// Create returns a builder for creating a IncentiveMeasure entity.
+func (c *IncentiveMeasureClient) Create() *IncentiveMeasureCreate {
+	mutation := newIncentiveMeasureMutation(c.config, OpCreate)
+	return &IncentiveMeasureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IncentiveMeasure entities.
+func (c *IncentiveMeasureClient) CreateBulk(builders ...*IncentiveMeasureCreate) *IncentiveMeasureCreateBulk {
+	return &IncentiveMeasureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IncentiveMeasureClient) MapCreateBulk(slice any, setFunc func(*IncentiveMeasureCreate, int)) *IncentiveMeasureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IncentiveMeasureCreateBulk{err: fmt.Errorf("calling to IncentiveMeasureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IncentiveMeasureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IncentiveMeasureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IncentiveMeasure.
+func (c *IncentiveMeasureClient) Update() *IncentiveMeasureUpdate {
+	mutation := newIncentiveMeasureMutation(c.config, OpUpdate)
+	return &IncentiveMeasureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IncentiveMeasureClient) UpdateOne(_m *IncentiveMeasure) *IncentiveMeasureUpdateOne {
+	mutation := newIncentiveMeasureMutation(c.config, OpUpdateOne, withIncentiveMeasure(_m))
+	return &IncentiveMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IncentiveMeasureClient) UpdateOneID(id int) *IncentiveMeasureUpdateOne {
+	mutation := newIncentiveMeasureMutation(c.config, OpUpdateOne, withIncentiveMeasureID(id))
+	return &IncentiveMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IncentiveMeasure.
+func (c *IncentiveMeasureClient) Delete() *IncentiveMeasureDelete {
+	mutation := newIncentiveMeasureMutation(c.config, OpDelete)
+	return &IncentiveMeasureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IncentiveMeasureClient) DeleteOne(_m *IncentiveMeasure) *IncentiveMeasureDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IncentiveMeasureClient) DeleteOneID(id int) *IncentiveMeasureDeleteOne {
+	builder := c.Delete().Where(incentivemeasure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IncentiveMeasureDeleteOne{builder}
+}
+
+// Query returns a query builder for IncentiveMeasure.
+func (c *IncentiveMeasureClient) Query() *IncentiveMeasureQuery {
+	return &IncentiveMeasureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIncentiveMeasure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IncentiveMeasure entity by its id.
+func (c *IncentiveMeasureClient) Get(ctx context.Context, id int) (*IncentiveMeasure, error) {
+	return c.Query().Where(incentivemeasure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IncentiveMeasureClient) GetX(ctx context.Context, id int) *IncentiveMeasure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *IncentiveMeasureClient) Hooks() []Hook {
+	hooks := c.hooks.IncentiveMeasure
+	return append(hooks[:len(hooks):len(hooks)], incentivemeasure.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IncentiveMeasureClient) Interceptors() []Interceptor {
+	return c.inters.IncentiveMeasure
+}
+
+func (c *IncentiveMeasureClient) mutate(ctx context.Context, m *IncentiveMeasureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IncentiveMeasureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IncentiveMeasureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IncentiveMeasureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IncentiveMeasureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IncentiveMeasure mutation op: %q", m.Op())
+	}
+}
+
 // InspectionPlanClient is a client for the InspectionPlan schema.
 type InspectionPlanClient struct {
 	config
@@ -3961,6 +4129,22 @@ func (c *MarketEntityClient) QueryCommitments(_m *MarketEntity) *CreditCommitmen
 	return query
 }
 
+// QueryRedListEntries queries the red_list_entries edge of a MarketEntity.
+func (c *MarketEntityClient) QueryRedListEntries(_m *MarketEntity) *RedListEntryQuery {
+	query := (&RedListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, id),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.RedListEntriesTable, marketentity.RedListEntriesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryScoreEvents queries the score_events edge of a MarketEntity.
 func (c *MarketEntityClient) QueryScoreEvents(_m *MarketEntity) *CreditScoreEventQuery {
 	query := (&CreditScoreEventClient{config: c.config}).Query()
@@ -4478,6 +4662,22 @@ func (c *NaturalPersonClient) QueryCommitments(_m *NaturalPerson) *CreditCommitm
 			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.CommitmentsTable, naturalperson.CommitmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRedListEntries queries the red_list_entries edge of a NaturalPerson.
+func (c *NaturalPersonClient) QueryRedListEntries(_m *NaturalPerson) *RedListEntryQuery {
+	query := (&RedListEntryClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, id),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.RedListEntriesTable, naturalperson.RedListEntriesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5252,6 +5452,188 @@ func (c *PublicityRuleClient) mutate(ctx context.Context, m *PublicityRuleMutati
 		return (&PublicityRuleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown PublicityRule mutation op: %q", m.Op())
+	}
+}
+
+// RedListEntryClient is a client for the RedListEntry schema.
+type RedListEntryClient struct {
+	config
+}
+
+// NewRedListEntryClient returns a client for the RedListEntry from the given config.
+func NewRedListEntryClient(c config) *RedListEntryClient {
+	return &RedListEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `redlistentry.Hooks(f(g(h())))`.
+func (c *RedListEntryClient) Use(hooks ...Hook) {
+	c.hooks.RedListEntry = append(c.hooks.RedListEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `redlistentry.Intercept(f(g(h())))`.
+func (c *RedListEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RedListEntry = append(c.inters.RedListEntry, interceptors...)
+}
+
+// Create returns a builder for creating a RedListEntry entity.
+func (c *RedListEntryClient) Create() *RedListEntryCreate {
+	mutation := newRedListEntryMutation(c.config, OpCreate)
+	return &RedListEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RedListEntry entities.
+func (c *RedListEntryClient) CreateBulk(builders ...*RedListEntryCreate) *RedListEntryCreateBulk {
+	return &RedListEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RedListEntryClient) MapCreateBulk(slice any, setFunc func(*RedListEntryCreate, int)) *RedListEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RedListEntryCreateBulk{err: fmt.Errorf("calling to RedListEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RedListEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RedListEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RedListEntry.
+func (c *RedListEntryClient) Update() *RedListEntryUpdate {
+	mutation := newRedListEntryMutation(c.config, OpUpdate)
+	return &RedListEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RedListEntryClient) UpdateOne(_m *RedListEntry) *RedListEntryUpdateOne {
+	mutation := newRedListEntryMutation(c.config, OpUpdateOne, withRedListEntry(_m))
+	return &RedListEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RedListEntryClient) UpdateOneID(id int) *RedListEntryUpdateOne {
+	mutation := newRedListEntryMutation(c.config, OpUpdateOne, withRedListEntryID(id))
+	return &RedListEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RedListEntry.
+func (c *RedListEntryClient) Delete() *RedListEntryDelete {
+	mutation := newRedListEntryMutation(c.config, OpDelete)
+	return &RedListEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RedListEntryClient) DeleteOne(_m *RedListEntry) *RedListEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RedListEntryClient) DeleteOneID(id int) *RedListEntryDeleteOne {
+	builder := c.Delete().Where(redlistentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RedListEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for RedListEntry.
+func (c *RedListEntryClient) Query() *RedListEntryQuery {
+	return &RedListEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRedListEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RedListEntry entity by its id.
+func (c *RedListEntryClient) Get(ctx context.Context, id int) (*RedListEntry, error) {
+	return c.Query().Where(redlistentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RedListEntryClient) GetX(ctx context.Context, id int) *RedListEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryDepartment queries the department edge of a RedListEntry.
+func (c *RedListEntryClient) QueryDepartment(_m *RedListEntry) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(redlistentry.Table, redlistentry.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, redlistentry.DepartmentTable, redlistentry.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntity queries the entity edge of a RedListEntry.
+func (c *RedListEntryClient) QueryEntity(_m *RedListEntry) *MarketEntityQuery {
+	query := (&MarketEntityClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(redlistentry.Table, redlistentry.FieldID, id),
+			sqlgraph.To(marketentity.Table, marketentity.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, redlistentry.EntityTable, redlistentry.EntityColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPerson queries the person edge of a RedListEntry.
+func (c *RedListEntryClient) QueryPerson(_m *RedListEntry) *NaturalPersonQuery {
+	query := (&NaturalPersonClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(redlistentry.Table, redlistentry.FieldID, id),
+			sqlgraph.To(naturalperson.Table, naturalperson.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, redlistentry.PersonTable, redlistentry.PersonColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RedListEntryClient) Hooks() []Hook {
+	hooks := c.hooks.RedListEntry
+	return append(hooks[:len(hooks):len(hooks)], redlistentry.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RedListEntryClient) Interceptors() []Interceptor {
+	return c.inters.RedListEntry
+}
+
+func (c *RedListEntryClient) mutate(ctx context.Context, m *RedListEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RedListEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RedListEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RedListEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RedListEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RedListEntry mutation op: %q", m.Op())
 	}
 }
 
@@ -6423,20 +6805,21 @@ type (
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
 		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
-		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
-		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
-		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
-		ScaleRule, SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
+		NaturalPerson, Objection, Practitioner, PriorNotice, PublicityRule,
+		RedListEntry, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
 		CreditCommitment, CreditReportIssue, CreditScoreEvent, Department, Division,
 		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
-		GovernmentIntegrityRecord, Holiday, InspectionPlan, JointPunishmentMeasure,
-		ListEntry, MarketEntity, MeasureApplication, NaturalPerson, Objection,
-		Practitioner, PriorNotice, PublicityRule, RepairApplication, RepairTransition,
-		ScaleRule, SectorRating, ServiceProvider, SpotCheck,
-		TimeLimit []ent.Interceptor
+		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
+		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
+		NaturalPerson, Objection, Practitioner, PriorNotice, PublicityRule,
+		RedListEntry, RepairApplication, RepairTransition, ScaleRule, SectorRating,
+		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
 	}
 )
 

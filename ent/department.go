@@ -52,6 +52,8 @@ type DepartmentEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Entries on red lists (守信红名单).
+	RedListEntries []*RedListEntry `json:"red_list_entries,omitempty"`
 	// Scored events of the environmental and EIA credit scores (记分事件).
 	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Random inspection plans the department drew.
@@ -64,9 +66,9 @@ type DepartmentEdges struct {
 	Objections []*Objection `json:"objections,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [11]bool
+	loadedTypes [12]bool
 	// totalCount holds the count of the edges above.
-	totalCount [11]map[string]int
+	totalCount [12]map[string]int
 
 	namedPenalties          map[string][]*AdministrativePenalty
 	namedLicenses           map[string][]*AdministrativeLicense
@@ -74,6 +76,7 @@ type DepartmentEdges struct {
 	namedRatings            map[string][]*SectorRating
 	namedSpotChecks         map[string][]*SpotCheck
 	namedCommitments        map[string][]*CreditCommitment
+	namedRedListEntries     map[string][]*RedListEntry
 	namedScoreEvents        map[string][]*CreditScoreEvent
 	namedInspectionPlans    map[string][]*InspectionPlan
 	namedPriorNotices       map[string][]*PriorNotice
@@ -135,10 +138,19 @@ func (e DepartmentEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// RedListEntriesOrErr returns the RedListEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) RedListEntriesOrErr() ([]*RedListEntry, error) {
+	if e.loadedTypes[6] {
+		return e.RedListEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "red_list_entries"}
+}
+
 // ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.ScoreEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "score_events"}
@@ -147,7 +159,7 @@ func (e DepartmentEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
 // InspectionPlansOrErr returns the InspectionPlans value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) InspectionPlansOrErr() ([]*InspectionPlan, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.InspectionPlans, nil
 	}
 	return nil, &NotLoadedError{edge: "inspection_plans"}
@@ -156,7 +168,7 @@ func (e DepartmentEdges) InspectionPlansOrErr() ([]*InspectionPlan, error) {
 // PriorNoticesOrErr returns the PriorNotices value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.PriorNotices, nil
 	}
 	return nil, &NotLoadedError{edge: "prior_notices"}
@@ -165,7 +177,7 @@ func (e DepartmentEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
 // RepairApplicationsOrErr returns the RepairApplications value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) RepairApplicationsOrErr() ([]*RepairApplication, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.RepairApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "repair_applications"}
@@ -174,7 +186,7 @@ func (e DepartmentEdges) RepairApplicationsOrErr() ([]*RepairApplication, error)
 // ObjectionsOrErr returns the Objections value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) ObjectionsOrErr() ([]*Objection, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.Objections, nil
 	}
 	return nil, &NotLoadedError{edge: "objections"}
@@ -297,6 +309,11 @@ func (_m *Department) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the Department entity.
 func (_m *Department) QueryCommitments() *CreditCommitmentQuery {
 	return NewDepartmentClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryRedListEntries queries the "red_list_entries" edge of the Department entity.
+func (_m *Department) QueryRedListEntries() *RedListEntryQuery {
+	return NewDepartmentClient(_m.config).QueryRedListEntries(_m)
 }
 
 // QueryScoreEvents queries the "score_events" edge of the Department entity.
@@ -512,6 +529,30 @@ func (_m *Department) appendNamedCommitments(name string, edges ...*CreditCommit
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedRedListEntries returns the RedListEntries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedRedListEntries(name string) ([]*RedListEntry, error) {
+	if _m.Edges.namedRedListEntries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRedListEntries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedRedListEntries(name string, edges ...*RedListEntry) {
+	if _m.Edges.namedRedListEntries == nil {
+		_m.Edges.namedRedListEntries = make(map[string][]*RedListEntry)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRedListEntries[name] = []*RedListEntry{}
+	} else {
+		_m.Edges.namedRedListEntries[name] = append(_m.Edges.namedRedListEntries[name], edges...)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -171,6 +172,21 @@ func (_c *DepartmentCreate) AddCommitments(v ...*CreditCommitment) *DepartmentCr
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_c *DepartmentCreate) AddRedListEntryIDs(ids ...int) *DepartmentCreate {
+	_c.mutation.AddRedListEntryIDs(ids...)
+	return _c
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_c *DepartmentCreate) AddRedListEntries(v ...*RedListEntry) *DepartmentCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRedListEntryIDs(ids...)
 }
 
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
@@ -471,6 +487,22 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -41,6 +42,7 @@ type DepartmentQuery struct {
 	withRatings                 *SectorRatingQuery
 	withSpotChecks              *SpotCheckQuery
 	withCommitments             *CreditCommitmentQuery
+	withRedListEntries          *RedListEntryQuery
 	withScoreEvents             *CreditScoreEventQuery
 	withInspectionPlans         *InspectionPlanQuery
 	withPriorNotices            *PriorNoticeQuery
@@ -54,6 +56,7 @@ type DepartmentQuery struct {
 	withNamedRatings            map[string]*SectorRatingQuery
 	withNamedSpotChecks         map[string]*SpotCheckQuery
 	withNamedCommitments        map[string]*CreditCommitmentQuery
+	withNamedRedListEntries     map[string]*RedListEntryQuery
 	withNamedScoreEvents        map[string]*CreditScoreEventQuery
 	withNamedInspectionPlans    map[string]*InspectionPlanQuery
 	withNamedPriorNotices       map[string]*PriorNoticeQuery
@@ -220,6 +223,28 @@ func (_q *DepartmentQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(department.Table, department.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, department.CommitmentsTable, department.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRedListEntries chains the current query on the "red_list_entries" edge.
+func (_q *DepartmentQuery) QueryRedListEntries() *RedListEntryQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, department.RedListEntriesTable, department.RedListEntriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -535,6 +560,7 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		withRatings:            _q.withRatings.Clone(),
 		withSpotChecks:         _q.withSpotChecks.Clone(),
 		withCommitments:        _q.withCommitments.Clone(),
+		withRedListEntries:     _q.withRedListEntries.Clone(),
 		withScoreEvents:        _q.withScoreEvents.Clone(),
 		withInspectionPlans:    _q.withInspectionPlans.Clone(),
 		withPriorNotices:       _q.withPriorNotices.Clone(),
@@ -610,6 +636,17 @@ func (_q *DepartmentQuery) WithCommitments(opts ...func(*CreditCommitmentQuery))
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithRedListEntries tells the query-builder to eager-load the nodes that are connected to
+// the "red_list_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithRedListEntries(opts ...func(*RedListEntryQuery)) *DepartmentQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRedListEntries = query
 	return _q
 }
 
@@ -752,13 +789,14 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	var (
 		nodes       = []*Department{}
 		_spec       = _q.querySpec()
-		loadedTypes = [11]bool{
+		loadedTypes = [12]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withRedListEntries != nil,
 			_q.withScoreEvents != nil,
 			_q.withInspectionPlans != nil,
 			_q.withPriorNotices != nil,
@@ -826,6 +864,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *Department) { n.Edges.Commitments = []*CreditCommitment{} },
 			func(n *Department, e *CreditCommitment) { n.Edges.Commitments = append(n.Edges.Commitments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRedListEntries; query != nil {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *Department) { n.Edges.RedListEntries = []*RedListEntry{} },
+			func(n *Department, e *RedListEntry) { n.Edges.RedListEntries = append(n.Edges.RedListEntries, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -905,6 +950,13 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *Department) { n.appendNamedCommitments(name) },
 			func(n *Department, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRedListEntries {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *Department) { n.appendNamedRedListEntries(name) },
+			func(n *Department, e *RedListEntry) { n.appendNamedRedListEntries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1116,6 +1168,36 @@ func (_q *DepartmentQuery) loadCommitments(ctx context.Context, query *CreditCom
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(department.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DepartmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "department_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *DepartmentQuery) loadRedListEntries(ctx context.Context, query *RedListEntryQuery, nodes []*Department, init func(*Department), assign func(*Department, *RedListEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Department)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(redlistentry.FieldDepartmentID)
+	}
+	query.Where(predicate.RedListEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(department.RedListEntriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1456,6 +1538,20 @@ func (_q *DepartmentQuery) WithNamedCommitments(name string, opts ...func(*Credi
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedRedListEntries tells the query-builder to eager-load the nodes that are connected to the "red_list_entries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedRedListEntries(name string, opts ...func(*RedListEntryQuery)) *DepartmentQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRedListEntries == nil {
+		_q.withNamedRedListEntries = make(map[string]*RedListEntryQuery)
+	}
+	_q.withNamedRedListEntries[name] = query
 	return _q
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -239,6 +240,21 @@ func (_u *DepartmentUpdate) AddCommitments(v ...*CreditCommitment) *DepartmentUp
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *DepartmentUpdate) AddRedListEntryIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *DepartmentUpdate) AddRedListEntries(v ...*RedListEntry) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
 func (_u *DepartmentUpdate) AddScoreEventIDs(ids ...int) *DepartmentUpdate {
 	_u.mutation.AddScoreEventIDs(ids...)
@@ -443,6 +459,27 @@ func (_u *DepartmentUpdate) RemoveCommitments(v ...*CreditCommitment) *Departmen
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *DepartmentUpdate) ClearRedListEntries() *DepartmentUpdate {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *DepartmentUpdate) RemoveRedListEntryIDs(ids ...int) *DepartmentUpdate {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *DepartmentUpdate) RemoveRedListEntries(v ...*RedListEntry) *DepartmentUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -932,6 +969,51 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.ScoreEventsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1377,6 +1459,21 @@ func (_u *DepartmentUpdateOne) AddCommitments(v ...*CreditCommitment) *Departmen
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *DepartmentUpdateOne) AddRedListEntryIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *DepartmentUpdateOne) AddRedListEntries(v ...*RedListEntry) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
 func (_u *DepartmentUpdateOne) AddScoreEventIDs(ids ...int) *DepartmentUpdateOne {
 	_u.mutation.AddScoreEventIDs(ids...)
@@ -1581,6 +1678,27 @@ func (_u *DepartmentUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Depart
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *DepartmentUpdateOne) ClearRedListEntries() *DepartmentUpdateOne {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveRedListEntryIDs(ids ...int) *DepartmentUpdateOne {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *DepartmentUpdateOne) RemoveRedListEntries(v ...*RedListEntry) *DepartmentUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -2093,6 +2211,51 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -29,6 +29,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -39,6 +40,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -123,6 +125,7 @@ func checkColumn(t, c string) error {
 			exemptionperiod.Table:           exemptionperiod.ValidColumn,
 			governmentintegrityrecord.Table: governmentintegrityrecord.ValidColumn,
 			holiday.Table:                   holiday.ValidColumn,
+			incentivemeasure.Table:          incentivemeasure.ValidColumn,
 			inspectionplan.Table:            inspectionplan.ValidColumn,
 			jointpunishmentmeasure.Table:    jointpunishmentmeasure.ValidColumn,
 			listentry.Table:                 listentry.ValidColumn,
@@ -133,6 +136,7 @@ func checkColumn(t, c string) error {
 			practitioner.Table:              practitioner.ValidColumn,
 			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,
+			redlistentry.Table:              redlistentry.ValidColumn,
 			repairapplication.Table:         repairapplication.ValidColumn,
 			repairtransition.Table:          repairtransition.ValidColumn,
 			scalerule.Table:                 scalerule.ValidColumn,

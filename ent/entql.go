@@ -20,6 +20,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -31,6 +32,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -47,7 +49,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 34)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -477,6 +479,28 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   incentivemeasure.Table,
+			Columns: incentivemeasure.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: incentivemeasure.FieldID,
+			},
+		},
+		Type: "IncentiveMeasure",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			incentivemeasure.FieldCode:                   {Type: field.TypeString, Column: incentivemeasure.FieldCode},
+			incentivemeasure.FieldName:                   {Type: field.TypeString, Column: incentivemeasure.FieldName},
+			incentivemeasure.FieldImplementingDepartment: {Type: field.TypeString, Column: incentivemeasure.FieldImplementingDepartment},
+			incentivemeasure.FieldLegalBasis:             {Type: field.TypeString, Column: incentivemeasure.FieldLegalBasis},
+			incentivemeasure.FieldRedListTypes:           {Type: field.TypeJSON, Column: incentivemeasure.FieldRedListTypes},
+			incentivemeasure.FieldPurposes:               {Type: field.TypeJSON, Column: incentivemeasure.FieldPurposes},
+			incentivemeasure.FieldInspectionFactor:       {Type: field.TypeFloat64, Column: incentivemeasure.FieldInspectionFactor},
+			incentivemeasure.FieldEffectiveFrom:          {Type: field.TypeTime, Column: incentivemeasure.FieldEffectiveFrom},
+			incentivemeasure.FieldEffectiveTo:            {Type: field.TypeTime, Column: incentivemeasure.FieldEffectiveTo},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   inspectionplan.Table,
 			Columns: inspectionplan.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -496,7 +520,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			inspectionplan.FieldDepartmentID: {Type: field.TypeInt, Column: inspectionplan.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   jointpunishmentmeasure.Table,
 			Columns: jointpunishmentmeasure.Columns,
@@ -517,7 +541,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			jointpunishmentmeasure.FieldSubjectKinds:           {Type: field.TypeJSON, Column: jointpunishmentmeasure.FieldSubjectKinds},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   listentry.Table,
 			Columns: listentry.Columns,
@@ -556,7 +580,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			listentry.FieldRemovalReason:    {Type: field.TypeEnum, Column: listentry.FieldRemovalReason},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   marketentity.Table,
 			Columns: marketentity.Columns,
@@ -593,7 +617,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			marketentity.FieldEvaluationDueOn:       {Type: field.TypeTime, Column: marketentity.FieldEvaluationDueOn},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   measureapplication.Table,
 			Columns: measureapplication.Columns,
@@ -617,7 +641,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			measureapplication.FieldLiftedReason: {Type: field.TypeString, Column: measureapplication.FieldLiftedReason},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   naturalperson.Table,
 			Columns: naturalperson.Columns,
@@ -640,7 +664,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			naturalperson.FieldDivisionCode:   {Type: field.TypeString, Column: naturalperson.FieldDivisionCode},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   objection.Table,
 			Columns: objection.Columns,
@@ -668,7 +692,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			objection.FieldHistory:        {Type: field.TypeJSON, Column: objection.FieldHistory},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
@@ -689,7 +713,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -718,7 +742,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -750,7 +774,41 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   redlistentry.Table,
+			Columns: redlistentry.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: redlistentry.FieldID,
+			},
+		},
+		Type: "RedListEntry",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			redlistentry.FieldCreatedAt:       {Type: field.TypeTime, Column: redlistentry.FieldCreatedAt},
+			redlistentry.FieldUpdatedAt:       {Type: field.TypeTime, Column: redlistentry.FieldUpdatedAt},
+			redlistentry.FieldSector:          {Type: field.TypeEnum, Column: redlistentry.FieldSector},
+			redlistentry.FieldSeverity:        {Type: field.TypeEnum, Column: redlistentry.FieldSeverity},
+			redlistentry.FieldStatus:          {Type: field.TypeEnum, Column: redlistentry.FieldStatus},
+			redlistentry.FieldSourceSystem:    {Type: field.TypeString, Column: redlistentry.FieldSourceSystem},
+			redlistentry.FieldSourceRecordID:  {Type: field.TypeString, Column: redlistentry.FieldSourceRecordID},
+			redlistentry.FieldUnderObjection:  {Type: field.TypeBool, Column: redlistentry.FieldUnderObjection},
+			redlistentry.FieldEpidemicRelated: {Type: field.TypeBool, Column: redlistentry.FieldEpidemicRelated},
+			redlistentry.FieldSme:             {Type: field.TypeBool, Column: redlistentry.FieldSme},
+			redlistentry.FieldExemption:       {Type: field.TypeString, Column: redlistentry.FieldExemption},
+			redlistentry.FieldDepartmentID:    {Type: field.TypeInt, Column: redlistentry.FieldDepartmentID},
+			redlistentry.FieldEntityID:        {Type: field.TypeInt, Column: redlistentry.FieldEntityID},
+			redlistentry.FieldPersonID:        {Type: field.TypeInt, Column: redlistentry.FieldPersonID},
+			redlistentry.FieldListType:        {Type: field.TypeEnum, Column: redlistentry.FieldListType},
+			redlistentry.FieldSource:          {Type: field.TypeString, Column: redlistentry.FieldSource},
+			redlistentry.FieldDecisionNo:      {Type: field.TypeString, Column: redlistentry.FieldDecisionNo},
+			redlistentry.FieldRecognisedOn:    {Type: field.TypeTime, Column: redlistentry.FieldRecognisedOn},
+			redlistentry.FieldValidUntil:      {Type: field.TypeTime, Column: redlistentry.FieldValidUntil},
+			redlistentry.FieldRemovedOn:       {Type: field.TypeTime, Column: redlistentry.FieldRemovedOn},
+			redlistentry.FieldBasis:           {Type: field.TypeString, Column: redlistentry.FieldBasis},
+		},
+	}
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -780,7 +838,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -801,7 +859,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scalerule.Table,
 			Columns: scalerule.Columns,
@@ -820,7 +878,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -854,7 +912,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -873,7 +931,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -905,7 +963,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -1177,6 +1235,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CreditCommitment",
 	)
 	graph.MustAddE(
+		"red_list_entries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   department.RedListEntriesTable,
+			Columns: []string{department.RedListEntriesColumn},
+			Bidi:    false,
+		},
+		"Department",
+		"RedListEntry",
+	)
+	graph.MustAddE(
 		"score_events",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1441,6 +1511,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CreditCommitment",
 	)
 	graph.MustAddE(
+		"red_list_entries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+		},
+		"MarketEntity",
+		"RedListEntry",
+	)
+	graph.MustAddE(
 		"score_events",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1633,6 +1715,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"CreditCommitment",
 	)
 	graph.MustAddE(
+		"red_list_entries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+		},
+		"NaturalPerson",
+		"RedListEntry",
+	)
+	graph.MustAddE(
 		"score_events",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1787,6 +1881,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"PriorNotice",
 		"Department",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   redlistentry.DepartmentTable,
+			Columns: []string{redlistentry.DepartmentColumn},
+			Bidi:    false,
+		},
+		"RedListEntry",
+		"Department",
+	)
+	graph.MustAddE(
+		"entity",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   redlistentry.EntityTable,
+			Columns: []string{redlistentry.EntityColumn},
+			Bidi:    false,
+		},
+		"RedListEntry",
+		"MarketEntity",
+	)
+	graph.MustAddE(
+		"person",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   redlistentry.PersonTable,
+			Columns: []string{redlistentry.PersonColumn},
+			Bidi:    false,
+		},
+		"RedListEntry",
+		"NaturalPerson",
 	)
 	graph.MustAddE(
 		"penalty",
@@ -3399,6 +3529,20 @@ func (f *DepartmentFilter) WhereHasCommitmentsWith(preds ...predicate.CreditComm
 	})))
 }
 
+// WhereHasRedListEntries applies a predicate to check if query has an edge red_list_entries.
+func (f *DepartmentFilter) WhereHasRedListEntries() {
+	f.Where(entql.HasEdge("red_list_entries"))
+}
+
+// WhereHasRedListEntriesWith applies a predicate to check if query has an edge red_list_entries with a given conditions (other predicates).
+func (f *DepartmentFilter) WhereHasRedListEntriesWith(preds ...predicate.RedListEntry) {
+	f.Where(entql.HasEdgeWith("red_list_entries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
 func (f *DepartmentFilter) WhereHasScoreEvents() {
 	f.Where(entql.HasEdge("score_events"))
@@ -4082,6 +4226,91 @@ func (f *HolidayFilter) WhereProvisional(p entql.BoolP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *IncentiveMeasureQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IncentiveMeasureQuery builder.
+func (_q *IncentiveMeasureQuery) Filter() *IncentiveMeasureFilter {
+	return &IncentiveMeasureFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IncentiveMeasureMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IncentiveMeasureMutation builder.
+func (m *IncentiveMeasureMutation) Filter() *IncentiveMeasureFilter {
+	return &IncentiveMeasureFilter{config: m.config, predicateAdder: m}
+}
+
+// IncentiveMeasureFilter provides a generic filtering capability at runtime for IncentiveMeasureQuery.
+type IncentiveMeasureFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IncentiveMeasureFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *IncentiveMeasureFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(incentivemeasure.FieldID))
+}
+
+// WhereCode applies the entql string predicate on the code field.
+func (f *IncentiveMeasureFilter) WhereCode(p entql.StringP) {
+	f.Where(p.Field(incentivemeasure.FieldCode))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *IncentiveMeasureFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(incentivemeasure.FieldName))
+}
+
+// WhereImplementingDepartment applies the entql string predicate on the implementing_department field.
+func (f *IncentiveMeasureFilter) WhereImplementingDepartment(p entql.StringP) {
+	f.Where(p.Field(incentivemeasure.FieldImplementingDepartment))
+}
+
+// WhereLegalBasis applies the entql string predicate on the legal_basis field.
+func (f *IncentiveMeasureFilter) WhereLegalBasis(p entql.StringP) {
+	f.Where(p.Field(incentivemeasure.FieldLegalBasis))
+}
+
+// WhereRedListTypes applies the entql json.RawMessage predicate on the red_list_types field.
+func (f *IncentiveMeasureFilter) WhereRedListTypes(p entql.BytesP) {
+	f.Where(p.Field(incentivemeasure.FieldRedListTypes))
+}
+
+// WherePurposes applies the entql json.RawMessage predicate on the purposes field.
+func (f *IncentiveMeasureFilter) WherePurposes(p entql.BytesP) {
+	f.Where(p.Field(incentivemeasure.FieldPurposes))
+}
+
+// WhereInspectionFactor applies the entql float64 predicate on the inspection_factor field.
+func (f *IncentiveMeasureFilter) WhereInspectionFactor(p entql.Float64P) {
+	f.Where(p.Field(incentivemeasure.FieldInspectionFactor))
+}
+
+// WhereEffectiveFrom applies the entql time.Time predicate on the effective_from field.
+func (f *IncentiveMeasureFilter) WhereEffectiveFrom(p entql.TimeP) {
+	f.Where(p.Field(incentivemeasure.FieldEffectiveFrom))
+}
+
+// WhereEffectiveTo applies the entql time.Time predicate on the effective_to field.
+func (f *IncentiveMeasureFilter) WhereEffectiveTo(p entql.TimeP) {
+	f.Where(p.Field(incentivemeasure.FieldEffectiveTo))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *InspectionPlanQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4110,7 +4339,7 @@ type InspectionPlanFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *InspectionPlanFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4204,7 +4433,7 @@ type JointPunishmentMeasureFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *JointPunishmentMeasureFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4298,7 +4527,7 @@ type ListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4552,7 +4781,7 @@ type MarketEntityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MarketEntityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4767,6 +4996,20 @@ func (f *MarketEntityFilter) WhereHasCommitmentsWith(preds ...predicate.CreditCo
 	})))
 }
 
+// WhereHasRedListEntries applies a predicate to check if query has an edge red_list_entries.
+func (f *MarketEntityFilter) WhereHasRedListEntries() {
+	f.Where(entql.HasEdge("red_list_entries"))
+}
+
+// WhereHasRedListEntriesWith applies a predicate to check if query has an edge red_list_entries with a given conditions (other predicates).
+func (f *MarketEntityFilter) WhereHasRedListEntriesWith(preds ...predicate.RedListEntry) {
+	f.Where(entql.HasEdgeWith("red_list_entries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
 func (f *MarketEntityFilter) WhereHasScoreEvents() {
 	f.Where(entql.HasEdge("score_events"))
@@ -4880,7 +5123,7 @@ type MeasureApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MeasureApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5031,7 +5274,7 @@ type NaturalPersonFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NaturalPersonFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5176,6 +5419,20 @@ func (f *NaturalPersonFilter) WhereHasCommitmentsWith(preds ...predicate.CreditC
 	})))
 }
 
+// WhereHasRedListEntries applies a predicate to check if query has an edge red_list_entries.
+func (f *NaturalPersonFilter) WhereHasRedListEntries() {
+	f.Where(entql.HasEdge("red_list_entries"))
+}
+
+// WhereHasRedListEntriesWith applies a predicate to check if query has an edge red_list_entries with a given conditions (other predicates).
+func (f *NaturalPersonFilter) WhereHasRedListEntriesWith(preds ...predicate.RedListEntry) {
+	f.Where(entql.HasEdgeWith("red_list_entries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasScoreEvents applies a predicate to check if query has an edge score_events.
 func (f *NaturalPersonFilter) WhereHasScoreEvents() {
 	f.Where(entql.HasEdge("score_events"))
@@ -5289,7 +5546,7 @@ type ObjectionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ObjectionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5446,7 +5703,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5554,7 +5811,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5702,7 +5959,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5809,6 +6066,193 @@ func (f *PublicityRuleFilter) WhereBasis(p entql.StringP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *RedListEntryQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the RedListEntryQuery builder.
+func (_q *RedListEntryQuery) Filter() *RedListEntryFilter {
+	return &RedListEntryFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *RedListEntryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the RedListEntryMutation builder.
+func (m *RedListEntryMutation) Filter() *RedListEntryFilter {
+	return &RedListEntryFilter{config: m.config, predicateAdder: m}
+}
+
+// RedListEntryFilter provides a generic filtering capability at runtime for RedListEntryQuery.
+type RedListEntryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *RedListEntryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *RedListEntryFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(redlistentry.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *RedListEntryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(redlistentry.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *RedListEntryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(redlistentry.FieldUpdatedAt))
+}
+
+// WhereSector applies the entql string predicate on the sector field.
+func (f *RedListEntryFilter) WhereSector(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldSector))
+}
+
+// WhereSeverity applies the entql string predicate on the severity field.
+func (f *RedListEntryFilter) WhereSeverity(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldSeverity))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *RedListEntryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldStatus))
+}
+
+// WhereSourceSystem applies the entql string predicate on the source_system field.
+func (f *RedListEntryFilter) WhereSourceSystem(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldSourceSystem))
+}
+
+// WhereSourceRecordID applies the entql string predicate on the source_record_id field.
+func (f *RedListEntryFilter) WhereSourceRecordID(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldSourceRecordID))
+}
+
+// WhereUnderObjection applies the entql bool predicate on the under_objection field.
+func (f *RedListEntryFilter) WhereUnderObjection(p entql.BoolP) {
+	f.Where(p.Field(redlistentry.FieldUnderObjection))
+}
+
+// WhereEpidemicRelated applies the entql bool predicate on the epidemic_related field.
+func (f *RedListEntryFilter) WhereEpidemicRelated(p entql.BoolP) {
+	f.Where(p.Field(redlistentry.FieldEpidemicRelated))
+}
+
+// WhereSme applies the entql bool predicate on the sme field.
+func (f *RedListEntryFilter) WhereSme(p entql.BoolP) {
+	f.Where(p.Field(redlistentry.FieldSme))
+}
+
+// WhereExemption applies the entql string predicate on the exemption field.
+func (f *RedListEntryFilter) WhereExemption(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldExemption))
+}
+
+// WhereDepartmentID applies the entql int predicate on the department_id field.
+func (f *RedListEntryFilter) WhereDepartmentID(p entql.IntP) {
+	f.Where(p.Field(redlistentry.FieldDepartmentID))
+}
+
+// WhereEntityID applies the entql int predicate on the entity_id field.
+func (f *RedListEntryFilter) WhereEntityID(p entql.IntP) {
+	f.Where(p.Field(redlistentry.FieldEntityID))
+}
+
+// WherePersonID applies the entql int predicate on the person_id field.
+func (f *RedListEntryFilter) WherePersonID(p entql.IntP) {
+	f.Where(p.Field(redlistentry.FieldPersonID))
+}
+
+// WhereListType applies the entql string predicate on the list_type field.
+func (f *RedListEntryFilter) WhereListType(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldListType))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *RedListEntryFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldSource))
+}
+
+// WhereDecisionNo applies the entql string predicate on the decision_no field.
+func (f *RedListEntryFilter) WhereDecisionNo(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldDecisionNo))
+}
+
+// WhereRecognisedOn applies the entql time.Time predicate on the recognised_on field.
+func (f *RedListEntryFilter) WhereRecognisedOn(p entql.TimeP) {
+	f.Where(p.Field(redlistentry.FieldRecognisedOn))
+}
+
+// WhereValidUntil applies the entql time.Time predicate on the valid_until field.
+func (f *RedListEntryFilter) WhereValidUntil(p entql.TimeP) {
+	f.Where(p.Field(redlistentry.FieldValidUntil))
+}
+
+// WhereRemovedOn applies the entql time.Time predicate on the removed_on field.
+func (f *RedListEntryFilter) WhereRemovedOn(p entql.TimeP) {
+	f.Where(p.Field(redlistentry.FieldRemovedOn))
+}
+
+// WhereBasis applies the entql string predicate on the basis field.
+func (f *RedListEntryFilter) WhereBasis(p entql.StringP) {
+	f.Where(p.Field(redlistentry.FieldBasis))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *RedListEntryFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *RedListEntryFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEntity applies a predicate to check if query has an edge entity.
+func (f *RedListEntryFilter) WhereHasEntity() {
+	f.Where(entql.HasEdge("entity"))
+}
+
+// WhereHasEntityWith applies a predicate to check if query has an edge entity with a given conditions (other predicates).
+func (f *RedListEntryFilter) WhereHasEntityWith(preds ...predicate.MarketEntity) {
+	f.Where(entql.HasEdgeWith("entity", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasPerson applies a predicate to check if query has an edge person.
+func (f *RedListEntryFilter) WhereHasPerson() {
+	f.Where(entql.HasEdge("person"))
+}
+
+// WhereHasPersonWith applies a predicate to check if query has an edge person with a given conditions (other predicates).
+func (f *RedListEntryFilter) WhereHasPersonWith(preds ...predicate.NaturalPerson) {
+	f.Where(entql.HasEdgeWith("person", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RepairApplicationQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5837,7 +6281,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6032,7 +6476,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6126,7 +6570,7 @@ type ScaleRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScaleRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6196,7 +6640,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6383,7 +6827,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6481,7 +6925,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6658,7 +7102,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -32,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -1865,6 +1867,95 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				*wq = *query
 			})
 
+		case "redListEntries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RedListEntryClient{config: _q.config}).Query()
+			)
+			args := newRedListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newRedListEntryPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Department) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"department_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(department.RedListEntriesColumn), ids...))
+						})
+						if err := query.GroupBy(department.RedListEntriesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.RedListEntries)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, redlistentryImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(department.RedListEntriesColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRedListEntries(alias, func(wq *RedListEntryQuery) {
+				*wq = *query
+			})
+
 		case "scoreEvents":
 			var (
 				alias = field.Alias
@@ -1908,10 +1999,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -1919,10 +2010,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.ScoreEvents)
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -1997,10 +2088,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[7] == nil {
-								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							if nodes[i].Edges.totalCount[8] == nil {
+								nodes[i].Edges.totalCount[8] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[7][alias] = n
+							nodes[i].Edges.totalCount[8][alias] = n
 						}
 						return nil
 					})
@@ -2008,10 +2099,10 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Department) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.InspectionPlans)
-							if nodes[i].Edges.totalCount[7] == nil {
-								nodes[i].Edges.totalCount[7] = make(map[string]int)
+							if nodes[i].Edges.totalCount[8] == nil {
+								nodes[i].Edges.totalCount[8] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[7][alias] = n
+							nodes[i].Edges.totalCount[8][alias] = n
 						}
 						return nil
 					})
@@ -2929,6 +3020,113 @@ func newHolidayPaginateArgs(rv map[string]any) *holidayPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*HolidayWhereInput); ok {
 		args.opts = append(args.opts, WithHolidayFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IncentiveMeasureQuery) CollectFields(ctx context.Context, satisfies ...string) (*IncentiveMeasureQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IncentiveMeasureQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(incentivemeasure.Columns))
+		selectedFields = []string{incentivemeasure.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "code":
+			if _, ok := fieldSeen[incentivemeasure.FieldCode]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldCode)
+				fieldSeen[incentivemeasure.FieldCode] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[incentivemeasure.FieldName]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldName)
+				fieldSeen[incentivemeasure.FieldName] = struct{}{}
+			}
+		case "implementingDepartment":
+			if _, ok := fieldSeen[incentivemeasure.FieldImplementingDepartment]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldImplementingDepartment)
+				fieldSeen[incentivemeasure.FieldImplementingDepartment] = struct{}{}
+			}
+		case "legalBasis":
+			if _, ok := fieldSeen[incentivemeasure.FieldLegalBasis]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldLegalBasis)
+				fieldSeen[incentivemeasure.FieldLegalBasis] = struct{}{}
+			}
+		case "redListTypes":
+			if _, ok := fieldSeen[incentivemeasure.FieldRedListTypes]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldRedListTypes)
+				fieldSeen[incentivemeasure.FieldRedListTypes] = struct{}{}
+			}
+		case "purposes":
+			if _, ok := fieldSeen[incentivemeasure.FieldPurposes]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldPurposes)
+				fieldSeen[incentivemeasure.FieldPurposes] = struct{}{}
+			}
+		case "inspectionFactor":
+			if _, ok := fieldSeen[incentivemeasure.FieldInspectionFactor]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldInspectionFactor)
+				fieldSeen[incentivemeasure.FieldInspectionFactor] = struct{}{}
+			}
+		case "effectiveFrom":
+			if _, ok := fieldSeen[incentivemeasure.FieldEffectiveFrom]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldEffectiveFrom)
+				fieldSeen[incentivemeasure.FieldEffectiveFrom] = struct{}{}
+			}
+		case "effectiveTo":
+			if _, ok := fieldSeen[incentivemeasure.FieldEffectiveTo]; !ok {
+				selectedFields = append(selectedFields, incentivemeasure.FieldEffectiveTo)
+				fieldSeen[incentivemeasure.FieldEffectiveTo] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type incentivemeasurePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IncentiveMeasurePaginateOption
+}
+
+func newIncentiveMeasurePaginateArgs(rv map[string]any) *incentivemeasurePaginateArgs {
+	args := &incentivemeasurePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[whereField].(*IncentiveMeasureWhereInput); ok {
+		args.opts = append(args.opts, WithIncentiveMeasureFilter(v.Filter))
 	}
 	return args
 }
@@ -4007,6 +4205,95 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 				*wq = *query
 			})
 
+		case "redListEntries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RedListEntryClient{config: _q.config}).Query()
+			)
+			args := newRedListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newRedListEntryPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*MarketEntity) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"entity_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(marketentity.RedListEntriesColumn), ids...))
+						})
+						if err := query.GroupBy(marketentity.RedListEntriesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*MarketEntity) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.RedListEntries)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, redlistentryImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(marketentity.RedListEntriesColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRedListEntries(alias, func(wq *RedListEntryQuery) {
+				*wq = *query
+			})
+
 		case "scoreEvents":
 			var (
 				alias = field.Alias
@@ -4050,10 +4337,10 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -4061,10 +4348,10 @@ func (_q *MarketEntityQuery) collectField(ctx context.Context, oneNode bool, opC
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*MarketEntity) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.ScoreEvents)
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -5112,6 +5399,95 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 				*wq = *query
 			})
 
+		case "redListEntries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&RedListEntryClient{config: _q.config}).Query()
+			)
+			args := newRedListEntryPaginateArgs(fieldArgs(ctx, nil, path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newRedListEntryPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*NaturalPerson) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"person_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(naturalperson.RedListEntriesColumn), ids...))
+						})
+						if err := query.GroupBy(naturalperson.RedListEntriesColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*NaturalPerson) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.RedListEntries)
+							if nodes[i].Edges.totalCount[6] == nil {
+								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[6][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, redlistentryImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(naturalperson.RedListEntriesColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRedListEntries(alias, func(wq *RedListEntryQuery) {
+				*wq = *query
+			})
+
 		case "scoreEvents":
 			var (
 				alias = field.Alias
@@ -5155,10 +5531,10 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -5166,10 +5542,10 @@ func (_q *NaturalPersonQuery) collectField(ctx context.Context, oneNode bool, op
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*NaturalPerson) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.ScoreEvents)
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[7] == nil {
+								nodes[i].Edges.totalCount[7] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[7][alias] = n
 						}
 						return nil
 					})
@@ -6048,6 +6424,246 @@ func newPublicityRulePaginateArgs(rv map[string]any) *publicityrulePaginateArgs 
 	}
 	if v, ok := rv[whereField].(*PublicityRuleWhereInput); ok {
 		args.opts = append(args.opts, WithPublicityRuleFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *RedListEntryQuery) CollectFields(ctx context.Context, satisfies ...string) (*RedListEntryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *RedListEntryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(redlistentry.Columns))
+		selectedFields = []string{redlistentry.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[redlistentry.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldDepartmentID)
+				fieldSeen[redlistentry.FieldDepartmentID] = struct{}{}
+			}
+
+		case "entity":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&MarketEntityClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, marketentityImplementors)...); err != nil {
+				return err
+			}
+			_q.withEntity = query
+			if _, ok := fieldSeen[redlistentry.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldEntityID)
+				fieldSeen[redlistentry.FieldEntityID] = struct{}{}
+			}
+
+		case "person":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&NaturalPersonClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, naturalpersonImplementors)...); err != nil {
+				return err
+			}
+			_q.withPerson = query
+			if _, ok := fieldSeen[redlistentry.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldPersonID)
+				fieldSeen[redlistentry.FieldPersonID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[redlistentry.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldCreatedAt)
+				fieldSeen[redlistentry.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[redlistentry.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldUpdatedAt)
+				fieldSeen[redlistentry.FieldUpdatedAt] = struct{}{}
+			}
+		case "sector":
+			if _, ok := fieldSeen[redlistentry.FieldSector]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSector)
+				fieldSeen[redlistentry.FieldSector] = struct{}{}
+			}
+		case "severity":
+			if _, ok := fieldSeen[redlistentry.FieldSeverity]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSeverity)
+				fieldSeen[redlistentry.FieldSeverity] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[redlistentry.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldStatus)
+				fieldSeen[redlistentry.FieldStatus] = struct{}{}
+			}
+		case "sourceSystem":
+			if _, ok := fieldSeen[redlistentry.FieldSourceSystem]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSourceSystem)
+				fieldSeen[redlistentry.FieldSourceSystem] = struct{}{}
+			}
+		case "sourceRecordID":
+			if _, ok := fieldSeen[redlistentry.FieldSourceRecordID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSourceRecordID)
+				fieldSeen[redlistentry.FieldSourceRecordID] = struct{}{}
+			}
+		case "underObjection":
+			if _, ok := fieldSeen[redlistentry.FieldUnderObjection]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldUnderObjection)
+				fieldSeen[redlistentry.FieldUnderObjection] = struct{}{}
+			}
+		case "epidemicRelated":
+			if _, ok := fieldSeen[redlistentry.FieldEpidemicRelated]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldEpidemicRelated)
+				fieldSeen[redlistentry.FieldEpidemicRelated] = struct{}{}
+			}
+		case "sme":
+			if _, ok := fieldSeen[redlistentry.FieldSme]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSme)
+				fieldSeen[redlistentry.FieldSme] = struct{}{}
+			}
+		case "exemption":
+			if _, ok := fieldSeen[redlistentry.FieldExemption]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldExemption)
+				fieldSeen[redlistentry.FieldExemption] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[redlistentry.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldDepartmentID)
+				fieldSeen[redlistentry.FieldDepartmentID] = struct{}{}
+			}
+		case "entityID":
+			if _, ok := fieldSeen[redlistentry.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldEntityID)
+				fieldSeen[redlistentry.FieldEntityID] = struct{}{}
+			}
+		case "personID":
+			if _, ok := fieldSeen[redlistentry.FieldPersonID]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldPersonID)
+				fieldSeen[redlistentry.FieldPersonID] = struct{}{}
+			}
+		case "listType":
+			if _, ok := fieldSeen[redlistentry.FieldListType]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldListType)
+				fieldSeen[redlistentry.FieldListType] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[redlistentry.FieldSource]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldSource)
+				fieldSeen[redlistentry.FieldSource] = struct{}{}
+			}
+		case "decisionNo":
+			if _, ok := fieldSeen[redlistentry.FieldDecisionNo]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldDecisionNo)
+				fieldSeen[redlistentry.FieldDecisionNo] = struct{}{}
+			}
+		case "recognisedOn":
+			if _, ok := fieldSeen[redlistentry.FieldRecognisedOn]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldRecognisedOn)
+				fieldSeen[redlistentry.FieldRecognisedOn] = struct{}{}
+			}
+		case "validUntil":
+			if _, ok := fieldSeen[redlistentry.FieldValidUntil]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldValidUntil)
+				fieldSeen[redlistentry.FieldValidUntil] = struct{}{}
+			}
+		case "removedOn":
+			if _, ok := fieldSeen[redlistentry.FieldRemovedOn]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldRemovedOn)
+				fieldSeen[redlistentry.FieldRemovedOn] = struct{}{}
+			}
+		case "basis":
+			if _, ok := fieldSeen[redlistentry.FieldBasis]; !ok {
+				selectedFields = append(selectedFields, redlistentry.FieldBasis)
+				fieldSeen[redlistentry.FieldBasis] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type redlistentryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []RedListEntryPaginateOption
+}
+
+func newRedListEntryPaginateArgs(rv map[string]any) *redlistentryPaginateArgs {
+	args := &redlistentryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*RedListEntryOrder:
+			args.opts = append(args.opts, WithRedListEntryOrder(v))
+		case []any:
+			var orders []*RedListEntryOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &RedListEntryOrder{Field: &RedListEntryOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithRedListEntryOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*RedListEntryWhereInput); ok {
+		args.opts = append(args.opts, WithRedListEntryFilter(v.Filter))
 	}
 	return args
 }

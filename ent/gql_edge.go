@@ -260,6 +260,26 @@ func (_m *Department) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Department) RedListEntries(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*RedListEntryOrder,
+) (*RedListEntryConnection, error) {
+	opts := []RedListEntryPaginateOption{
+		WithRedListEntryOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedRedListEntries(alias); err == nil || hasTotalCount {
+		pager, err := newRedListEntryPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &RedListEntryConnection{Edges: []*RedListEntryEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRedListEntries().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Department) ScoreEvents(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
 ) (*CreditScoreEventConnection, error) {
@@ -267,7 +287,7 @@ func (_m *Department) ScoreEvents(
 		WithCreditScoreEventOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
 	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
 		pager, err := newCreditScoreEventPager(opts, last != nil)
 		if err != nil {
@@ -285,7 +305,7 @@ func (_m *Department) InspectionPlans(
 ) (*InspectionPlanConnection, error) {
 	opts := []InspectionPlanPaginateOption{}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[8][alias]
 	if nodes, err := _m.NamedInspectionPlans(alias); err == nil || hasTotalCount {
 		pager, err := newInspectionPlanPager(opts, last != nil)
 		if err != nil {
@@ -559,6 +579,26 @@ func (_m *MarketEntity) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *MarketEntity) RedListEntries(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*RedListEntryOrder,
+) (*RedListEntryConnection, error) {
+	opts := []RedListEntryPaginateOption{
+		WithRedListEntryOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedRedListEntries(alias); err == nil || hasTotalCount {
+		pager, err := newRedListEntryPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &RedListEntryConnection{Edges: []*RedListEntryEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRedListEntries().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *MarketEntity) ScoreEvents(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
 ) (*CreditScoreEventConnection, error) {
@@ -566,7 +606,7 @@ func (_m *MarketEntity) ScoreEvents(
 		WithCreditScoreEventOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
 	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
 		pager, err := newCreditScoreEventPager(opts, last != nil)
 		if err != nil {
@@ -779,6 +819,26 @@ func (_m *NaturalPerson) Commitments(
 	return _m.QueryCommitments().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *NaturalPerson) RedListEntries(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*RedListEntryOrder,
+) (*RedListEntryConnection, error) {
+	opts := []RedListEntryPaginateOption{
+		WithRedListEntryOrder(orderBy),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedRedListEntries(alias); err == nil || hasTotalCount {
+		pager, err := newRedListEntryPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &RedListEntryConnection{Edges: []*RedListEntryEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRedListEntries().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *NaturalPerson) ScoreEvents(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*CreditScoreEventOrder,
 ) (*CreditScoreEventConnection, error) {
@@ -786,7 +846,7 @@ func (_m *NaturalPerson) ScoreEvents(
 		WithCreditScoreEventOrder(orderBy),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[7][alias]
 	if nodes, err := _m.NamedScoreEvents(alias); err == nil || hasTotalCount {
 		pager, err := newCreditScoreEventPager(opts, last != nil)
 		if err != nil {
@@ -913,6 +973,30 @@ func (_m *PriorNotice) Department(ctx context.Context) (*Department, error) {
 		result, err = _m.QueryDepartment().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *RedListEntry) Department(ctx context.Context) (*Department, error) {
+	result, err := _m.Edges.DepartmentOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDepartment().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *RedListEntry) Entity(ctx context.Context) (*MarketEntity, error) {
+	result, err := _m.Edges.EntityOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryEntity().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *RedListEntry) Person(ctx context.Context) (*NaturalPerson, error) {
+	result, err := _m.Edges.PersonOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryPerson().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *RepairApplication) Penalty(ctx context.Context) (*AdministrativePenalty, error) {

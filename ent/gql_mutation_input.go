@@ -14,6 +14,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -1365,6 +1366,132 @@ func (i *CreatePriorNoticeInput) Mutate(m *PriorNoticeMutation) {
 
 // SetInput applies the change-set in the CreatePriorNoticeInput on the PriorNoticeCreate builder.
 func (c *PriorNoticeCreate) SetInput(i CreatePriorNoticeInput) *PriorNoticeCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateRedListEntryInput represents a mutation input for creating redlistentries.
+type CreateRedListEntryInput struct {
+	Severity        *vocab.Severity
+	SourceSystem    string
+	SourceRecordID  string
+	EpidemicRelated *bool
+	Sme             *bool
+	ListType        redlistentry.ListType
+	Source          string
+	DecisionNo      string
+	RecognisedOn    time.Time
+	ValidUntil      *time.Time
+	RemovedOn       *time.Time
+	Basis           string
+	DepartmentID    int
+	EntityID        *int
+	PersonID        *int
+}
+
+// Mutate applies the CreateRedListEntryInput on the RedListEntryMutation builder.
+func (i *CreateRedListEntryInput) Mutate(m *RedListEntryMutation) {
+	if v := i.Severity; v != nil {
+		m.SetSeverity(*v)
+	}
+	m.SetSourceSystem(i.SourceSystem)
+	m.SetSourceRecordID(i.SourceRecordID)
+	if v := i.EpidemicRelated; v != nil {
+		m.SetEpidemicRelated(*v)
+	}
+	if v := i.Sme; v != nil {
+		m.SetSme(*v)
+	}
+	m.SetListType(i.ListType)
+	m.SetSource(i.Source)
+	m.SetDecisionNo(i.DecisionNo)
+	m.SetRecognisedOn(i.RecognisedOn)
+	if v := i.ValidUntil; v != nil {
+		m.SetValidUntil(*v)
+	}
+	if v := i.RemovedOn; v != nil {
+		m.SetRemovedOn(*v)
+	}
+	m.SetBasis(i.Basis)
+	m.SetDepartmentID(i.DepartmentID)
+	if v := i.EntityID; v != nil {
+		m.SetEntityID(*v)
+	}
+	if v := i.PersonID; v != nil {
+		m.SetPersonID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateRedListEntryInput on the RedListEntryCreate builder.
+func (c *RedListEntryCreate) SetInput(i CreateRedListEntryInput) *RedListEntryCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateRedListEntryInput represents a mutation input for updating redlistentries.
+type UpdateRedListEntryInput struct {
+	ClearSeverity   bool
+	Severity        *vocab.Severity
+	SourceSystem    *string
+	ListType        *redlistentry.ListType
+	Source          *string
+	DecisionNo      *string
+	RecognisedOn    *time.Time
+	ClearValidUntil bool
+	ValidUntil      *time.Time
+	ClearRemovedOn  bool
+	RemovedOn       *time.Time
+	Basis           *string
+}
+
+// Mutate applies the UpdateRedListEntryInput on the RedListEntryMutation builder.
+func (i *UpdateRedListEntryInput) Mutate(m *RedListEntryMutation) {
+	if i.ClearSeverity {
+		m.ClearSeverity()
+	}
+	if v := i.Severity; v != nil {
+		m.SetSeverity(*v)
+	}
+	if v := i.SourceSystem; v != nil {
+		m.SetSourceSystem(*v)
+	}
+	if v := i.ListType; v != nil {
+		m.SetListType(*v)
+	}
+	if v := i.Source; v != nil {
+		m.SetSource(*v)
+	}
+	if v := i.DecisionNo; v != nil {
+		m.SetDecisionNo(*v)
+	}
+	if v := i.RecognisedOn; v != nil {
+		m.SetRecognisedOn(*v)
+	}
+	if i.ClearValidUntil {
+		m.ClearValidUntil()
+	}
+	if v := i.ValidUntil; v != nil {
+		m.SetValidUntil(*v)
+	}
+	if i.ClearRemovedOn {
+		m.ClearRemovedOn()
+	}
+	if v := i.RemovedOn; v != nil {
+		m.SetRemovedOn(*v)
+	}
+	if v := i.Basis; v != nil {
+		m.SetBasis(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateRedListEntryInput on the RedListEntryUpdate builder.
+func (c *RedListEntryUpdate) SetInput(i UpdateRedListEntryInput) *RedListEntryUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateRedListEntryInput on the RedListEntryUpdateOne builder.
+func (c *RedListEntryUpdateOne) SetInput(i UpdateRedListEntryInput) *RedListEntryUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/internal"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
@@ -32,6 +33,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -107,6 +109,11 @@ var holidayImplementors = []string{"Holiday", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Holiday) IsNode() {}
 
+var incentivemeasureImplementors = []string{"IncentiveMeasure", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*IncentiveMeasure) IsNode() {}
+
 var inspectionplanImplementors = []string{"InspectionPlan", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
@@ -156,6 +163,11 @@ var publicityruleImplementors = []string{"PublicityRule", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*PublicityRule) IsNode() {}
+
+var redlistentryImplementors = []string{"RedListEntry", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*RedListEntry) IsNode() {}
 
 var repairapplicationImplementors = []string{"RepairApplication", "Node"}
 
@@ -377,6 +389,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			}
 		}
 		return query.Only(ctx)
+	case incentivemeasure.Table:
+		query := c.IncentiveMeasure.Query().
+			Where(incentivemeasure.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incentivemeasureImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case inspectionplan.Table:
 		query := c.InspectionPlan.Query().
 			Where(inspectionplan.ID(id))
@@ -463,6 +484,15 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(publicityrule.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, publicityruleImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case redlistentry.Table:
+		query := c.RedListEntry.Query().
+			Where(redlistentry.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, redlistentryImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -795,6 +825,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 				*noder = node
 			}
 		}
+	case incentivemeasure.Table:
+		query := c.IncentiveMeasure.Query().
+			Where(incentivemeasure.IDIn(ids...))
+		query, err := query.CollectFields(ctx, incentivemeasureImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case inspectionplan.Table:
 		query := c.InspectionPlan.Query().
 			Where(inspectionplan.IDIn(ids...))
@@ -943,6 +989,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.PublicityRule.Query().
 			Where(publicityrule.IDIn(ids...))
 		query, err := query.CollectFields(ctx, publicityruleImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case redlistentry.Table:
+		query := c.RedListEntry.Query().
+			Where(redlistentry.IDIn(ids...))
+		query, err := query.CollectFields(ctx, redlistentryImplementors...)
 		if err != nil {
 			return nil, err
 		}

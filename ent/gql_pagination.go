@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -36,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -3980,6 +3982,255 @@ func (_m *Holiday) ToEdge(order *HolidayOrder) *HolidayEdge {
 	}
 }
 
+// IncentiveMeasureEdge is the edge representation of IncentiveMeasure.
+type IncentiveMeasureEdge struct {
+	Node   *IncentiveMeasure `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// IncentiveMeasureConnection is the connection containing edges to IncentiveMeasure.
+type IncentiveMeasureConnection struct {
+	Edges      []*IncentiveMeasureEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *IncentiveMeasureConnection) build(nodes []*IncentiveMeasure, pager *incentivemeasurePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *IncentiveMeasure
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *IncentiveMeasure {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *IncentiveMeasure {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IncentiveMeasureEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IncentiveMeasureEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IncentiveMeasurePaginateOption enables pagination customization.
+type IncentiveMeasurePaginateOption func(*incentivemeasurePager) error
+
+// WithIncentiveMeasureOrder configures pagination ordering.
+func WithIncentiveMeasureOrder(order *IncentiveMeasureOrder) IncentiveMeasurePaginateOption {
+	if order == nil {
+		order = DefaultIncentiveMeasureOrder
+	}
+	o := *order
+	return func(pager *incentivemeasurePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultIncentiveMeasureOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithIncentiveMeasureFilter configures pagination filter.
+func WithIncentiveMeasureFilter(filter func(*IncentiveMeasureQuery) (*IncentiveMeasureQuery, error)) IncentiveMeasurePaginateOption {
+	return func(pager *incentivemeasurePager) error {
+		if filter == nil {
+			return errors.New("IncentiveMeasureQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type incentivemeasurePager struct {
+	reverse bool
+	order   *IncentiveMeasureOrder
+	filter  func(*IncentiveMeasureQuery) (*IncentiveMeasureQuery, error)
+}
+
+func newIncentiveMeasurePager(opts []IncentiveMeasurePaginateOption, reverse bool) (*incentivemeasurePager, error) {
+	pager := &incentivemeasurePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultIncentiveMeasureOrder
+	}
+	return pager, nil
+}
+
+func (p *incentivemeasurePager) applyFilter(query *IncentiveMeasureQuery) (*IncentiveMeasureQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *incentivemeasurePager) toCursor(_m *IncentiveMeasure) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *incentivemeasurePager) applyCursors(query *IncentiveMeasureQuery, after, before *Cursor) (*IncentiveMeasureQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIncentiveMeasureOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *incentivemeasurePager) applyOrder(query *IncentiveMeasureQuery) *IncentiveMeasureQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultIncentiveMeasureOrder.Field {
+		query = query.Order(DefaultIncentiveMeasureOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *incentivemeasurePager) orderExpr(query *IncentiveMeasureQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultIncentiveMeasureOrder.Field {
+			b.Comma().Ident(DefaultIncentiveMeasureOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to IncentiveMeasure.
+func (_m *IncentiveMeasureQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IncentiveMeasurePaginateOption,
+) (*IncentiveMeasureConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIncentiveMeasurePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IncentiveMeasureConnection{Edges: []*IncentiveMeasureEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+// IncentiveMeasureOrderField defines the ordering field of IncentiveMeasure.
+type IncentiveMeasureOrderField struct {
+	// Value extracts the ordering value from the given IncentiveMeasure.
+	Value    func(*IncentiveMeasure) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) incentivemeasure.OrderOption
+	toCursor func(*IncentiveMeasure) Cursor
+}
+
+// IncentiveMeasureOrder defines the ordering of IncentiveMeasure.
+type IncentiveMeasureOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *IncentiveMeasureOrderField `json:"field"`
+}
+
+// DefaultIncentiveMeasureOrder is the default ordering of IncentiveMeasure.
+var DefaultIncentiveMeasureOrder = &IncentiveMeasureOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IncentiveMeasureOrderField{
+		Value: func(_m *IncentiveMeasure) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: incentivemeasure.FieldID,
+		toTerm: incentivemeasure.ByID,
+		toCursor: func(_m *IncentiveMeasure) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts IncentiveMeasure into IncentiveMeasureEdge.
+func (_m *IncentiveMeasure) ToEdge(order *IncentiveMeasureOrder) *IncentiveMeasureEdge {
+	if order == nil {
+		order = DefaultIncentiveMeasureOrder
+	}
+	return &IncentiveMeasureEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // InspectionPlanEdge is the edge representation of InspectionPlan.
 type InspectionPlanEdge struct {
 	Node   *InspectionPlan `json:"node"`
@@ -7208,6 +7459,374 @@ func (_m *PublicityRule) ToEdge(order *PublicityRuleOrder) *PublicityRuleEdge {
 		order = DefaultPublicityRuleOrder
 	}
 	return &PublicityRuleEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// RedListEntryEdge is the edge representation of RedListEntry.
+type RedListEntryEdge struct {
+	Node   *RedListEntry `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// RedListEntryConnection is the connection containing edges to RedListEntry.
+type RedListEntryConnection struct {
+	Edges      []*RedListEntryEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *RedListEntryConnection) build(nodes []*RedListEntry, pager *redlistentryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *RedListEntry
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *RedListEntry {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *RedListEntry {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*RedListEntryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &RedListEntryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// RedListEntryPaginateOption enables pagination customization.
+type RedListEntryPaginateOption func(*redlistentryPager) error
+
+// WithRedListEntryOrder configures pagination ordering.
+func WithRedListEntryOrder(order []*RedListEntryOrder) RedListEntryPaginateOption {
+	return func(pager *redlistentryPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithRedListEntryFilter configures pagination filter.
+func WithRedListEntryFilter(filter func(*RedListEntryQuery) (*RedListEntryQuery, error)) RedListEntryPaginateOption {
+	return func(pager *redlistentryPager) error {
+		if filter == nil {
+			return errors.New("RedListEntryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type redlistentryPager struct {
+	reverse bool
+	order   []*RedListEntryOrder
+	filter  func(*RedListEntryQuery) (*RedListEntryQuery, error)
+}
+
+func newRedListEntryPager(opts []RedListEntryPaginateOption, reverse bool) (*redlistentryPager, error) {
+	pager := &redlistentryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *redlistentryPager) applyFilter(query *RedListEntryQuery) (*RedListEntryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *redlistentryPager) toCursor(_m *RedListEntry) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *redlistentryPager) applyCursors(query *RedListEntryQuery, after, before *Cursor) (*RedListEntryQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultRedListEntryOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *redlistentryPager) applyOrder(query *RedListEntryQuery) *RedListEntryQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultRedListEntryOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultRedListEntryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *redlistentryPager) orderExpr(query *RedListEntryQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultRedListEntryOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to RedListEntry.
+func (_m *RedListEntryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...RedListEntryPaginateOption,
+) (*RedListEntryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newRedListEntryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &RedListEntryConnection{Edges: []*RedListEntryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// RedListEntryOrderFieldCreatedAt orders RedListEntry by created_at.
+	RedListEntryOrderFieldCreatedAt = &RedListEntryOrderField{
+		Value: func(_m *RedListEntry) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: redlistentry.FieldCreatedAt,
+		toTerm: redlistentry.ByCreatedAt,
+		toCursor: func(_m *RedListEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// RedListEntryOrderFieldUpdatedAt orders RedListEntry by updated_at.
+	RedListEntryOrderFieldUpdatedAt = &RedListEntryOrderField{
+		Value: func(_m *RedListEntry) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: redlistentry.FieldUpdatedAt,
+		toTerm: redlistentry.ByUpdatedAt,
+		toCursor: func(_m *RedListEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// RedListEntryOrderFieldRecognisedOn orders RedListEntry by recognised_on.
+	RedListEntryOrderFieldRecognisedOn = &RedListEntryOrderField{
+		Value: func(_m *RedListEntry) (ent.Value, error) {
+			return _m.RecognisedOn, nil
+		},
+		column: redlistentry.FieldRecognisedOn,
+		toTerm: redlistentry.ByRecognisedOn,
+		toCursor: func(_m *RedListEntry) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.RecognisedOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f RedListEntryOrderField) String() string {
+	var str string
+	switch f.column {
+	case RedListEntryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case RedListEntryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case RedListEntryOrderFieldRecognisedOn.column:
+		str = "RECOGNISED_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f RedListEntryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *RedListEntryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("RedListEntryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *RedListEntryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *RedListEntryOrderFieldUpdatedAt
+	case "RECOGNISED_ON":
+		*f = *RedListEntryOrderFieldRecognisedOn
+	default:
+		return fmt.Errorf("%s is not a valid RedListEntryOrderField", str)
+	}
+	return nil
+}
+
+// RedListEntryOrderField defines the ordering field of RedListEntry.
+type RedListEntryOrderField struct {
+	// Value extracts the ordering value from the given RedListEntry.
+	Value    func(*RedListEntry) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) redlistentry.OrderOption
+	toCursor func(*RedListEntry) Cursor
+}
+
+// RedListEntryOrder defines the ordering of RedListEntry.
+type RedListEntryOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *RedListEntryOrderField `json:"field"`
+}
+
+// DefaultRedListEntryOrder is the default ordering of RedListEntry.
+var DefaultRedListEntryOrder = &RedListEntryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &RedListEntryOrderField{
+		Value: func(_m *RedListEntry) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: redlistentry.FieldID,
+		toTerm: redlistentry.ByID,
+		toCursor: func(_m *RedListEntry) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts RedListEntry into RedListEntryEdge.
+func (_m *RedListEntry) ToEdge(order *RedListEntryOrder) *RedListEntryEdge {
+	if order == nil {
+		order = DefaultRedListEntryOrder
+	}
+	return &RedListEntryEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

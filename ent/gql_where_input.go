@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -30,6 +31,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -7719,6 +7721,464 @@ func (i *HolidayWhereInput) P() (predicate.Holiday, error) {
 	}
 }
 
+// IncentiveMeasureWhereInput represents a where input for filtering IncentiveMeasure queries.
+type IncentiveMeasureWhereInput struct {
+	Predicates []predicate.IncentiveMeasure  `json:"-"`
+	Not        *IncentiveMeasureWhereInput   `json:"not,omitempty"`
+	Or         []*IncentiveMeasureWhereInput `json:"or,omitempty"`
+	And        []*IncentiveMeasureWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "code" field predicates.
+	Code             *string  `json:"code,omitempty"`
+	CodeNEQ          *string  `json:"codeNEQ,omitempty"`
+	CodeIn           []string `json:"codeIn,omitempty"`
+	CodeNotIn        []string `json:"codeNotIn,omitempty"`
+	CodeGT           *string  `json:"codeGT,omitempty"`
+	CodeGTE          *string  `json:"codeGTE,omitempty"`
+	CodeLT           *string  `json:"codeLT,omitempty"`
+	CodeLTE          *string  `json:"codeLTE,omitempty"`
+	CodeContains     *string  `json:"codeContains,omitempty"`
+	CodeHasPrefix    *string  `json:"codeHasPrefix,omitempty"`
+	CodeHasSuffix    *string  `json:"codeHasSuffix,omitempty"`
+	CodeEqualFold    *string  `json:"codeEqualFold,omitempty"`
+	CodeContainsFold *string  `json:"codeContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "implementing_department" field predicates.
+	ImplementingDepartment             *string  `json:"implementingDepartment,omitempty"`
+	ImplementingDepartmentNEQ          *string  `json:"implementingDepartmentNEQ,omitempty"`
+	ImplementingDepartmentIn           []string `json:"implementingDepartmentIn,omitempty"`
+	ImplementingDepartmentNotIn        []string `json:"implementingDepartmentNotIn,omitempty"`
+	ImplementingDepartmentGT           *string  `json:"implementingDepartmentGT,omitempty"`
+	ImplementingDepartmentGTE          *string  `json:"implementingDepartmentGTE,omitempty"`
+	ImplementingDepartmentLT           *string  `json:"implementingDepartmentLT,omitempty"`
+	ImplementingDepartmentLTE          *string  `json:"implementingDepartmentLTE,omitempty"`
+	ImplementingDepartmentContains     *string  `json:"implementingDepartmentContains,omitempty"`
+	ImplementingDepartmentHasPrefix    *string  `json:"implementingDepartmentHasPrefix,omitempty"`
+	ImplementingDepartmentHasSuffix    *string  `json:"implementingDepartmentHasSuffix,omitempty"`
+	ImplementingDepartmentEqualFold    *string  `json:"implementingDepartmentEqualFold,omitempty"`
+	ImplementingDepartmentContainsFold *string  `json:"implementingDepartmentContainsFold,omitempty"`
+
+	// "legal_basis" field predicates.
+	LegalBasis             *string  `json:"legalBasis,omitempty"`
+	LegalBasisNEQ          *string  `json:"legalBasisNEQ,omitempty"`
+	LegalBasisIn           []string `json:"legalBasisIn,omitempty"`
+	LegalBasisNotIn        []string `json:"legalBasisNotIn,omitempty"`
+	LegalBasisGT           *string  `json:"legalBasisGT,omitempty"`
+	LegalBasisGTE          *string  `json:"legalBasisGTE,omitempty"`
+	LegalBasisLT           *string  `json:"legalBasisLT,omitempty"`
+	LegalBasisLTE          *string  `json:"legalBasisLTE,omitempty"`
+	LegalBasisContains     *string  `json:"legalBasisContains,omitempty"`
+	LegalBasisHasPrefix    *string  `json:"legalBasisHasPrefix,omitempty"`
+	LegalBasisHasSuffix    *string  `json:"legalBasisHasSuffix,omitempty"`
+	LegalBasisEqualFold    *string  `json:"legalBasisEqualFold,omitempty"`
+	LegalBasisContainsFold *string  `json:"legalBasisContainsFold,omitempty"`
+
+	// "inspection_factor" field predicates.
+	InspectionFactor       *float64  `json:"inspectionFactor,omitempty"`
+	InspectionFactorNEQ    *float64  `json:"inspectionFactorNEQ,omitempty"`
+	InspectionFactorIn     []float64 `json:"inspectionFactorIn,omitempty"`
+	InspectionFactorNotIn  []float64 `json:"inspectionFactorNotIn,omitempty"`
+	InspectionFactorGT     *float64  `json:"inspectionFactorGT,omitempty"`
+	InspectionFactorGTE    *float64  `json:"inspectionFactorGTE,omitempty"`
+	InspectionFactorLT     *float64  `json:"inspectionFactorLT,omitempty"`
+	InspectionFactorLTE    *float64  `json:"inspectionFactorLTE,omitempty"`
+	InspectionFactorIsNil  bool      `json:"inspectionFactorIsNil,omitempty"`
+	InspectionFactorNotNil bool      `json:"inspectionFactorNotNil,omitempty"`
+
+	// "effective_from" field predicates.
+	EffectiveFrom      *time.Time  `json:"effectiveFrom,omitempty"`
+	EffectiveFromNEQ   *time.Time  `json:"effectiveFromNEQ,omitempty"`
+	EffectiveFromIn    []time.Time `json:"effectiveFromIn,omitempty"`
+	EffectiveFromNotIn []time.Time `json:"effectiveFromNotIn,omitempty"`
+	EffectiveFromGT    *time.Time  `json:"effectiveFromGT,omitempty"`
+	EffectiveFromGTE   *time.Time  `json:"effectiveFromGTE,omitempty"`
+	EffectiveFromLT    *time.Time  `json:"effectiveFromLT,omitempty"`
+	EffectiveFromLTE   *time.Time  `json:"effectiveFromLTE,omitempty"`
+
+	// "effective_to" field predicates.
+	EffectiveTo       *time.Time  `json:"effectiveTo,omitempty"`
+	EffectiveToNEQ    *time.Time  `json:"effectiveToNEQ,omitempty"`
+	EffectiveToIn     []time.Time `json:"effectiveToIn,omitempty"`
+	EffectiveToNotIn  []time.Time `json:"effectiveToNotIn,omitempty"`
+	EffectiveToGT     *time.Time  `json:"effectiveToGT,omitempty"`
+	EffectiveToGTE    *time.Time  `json:"effectiveToGTE,omitempty"`
+	EffectiveToLT     *time.Time  `json:"effectiveToLT,omitempty"`
+	EffectiveToLTE    *time.Time  `json:"effectiveToLTE,omitempty"`
+	EffectiveToIsNil  bool        `json:"effectiveToIsNil,omitempty"`
+	EffectiveToNotNil bool        `json:"effectiveToNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *IncentiveMeasureWhereInput) AddPredicates(predicates ...predicate.IncentiveMeasure) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the IncentiveMeasureWhereInput filter on the IncentiveMeasureQuery builder.
+func (i *IncentiveMeasureWhereInput) Filter(q *IncentiveMeasureQuery) (*IncentiveMeasureQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyIncentiveMeasureWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyIncentiveMeasureWhereInput is returned in case the IncentiveMeasureWhereInput is empty.
+var ErrEmptyIncentiveMeasureWhereInput = errors.New("ent: empty predicate IncentiveMeasureWhereInput")
+
+// P returns a predicate for filtering incentivemeasures.
+// An error is returned if the input is empty or invalid.
+func (i *IncentiveMeasureWhereInput) P() (predicate.IncentiveMeasure, error) {
+	var predicates []predicate.IncentiveMeasure
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, incentivemeasure.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.IncentiveMeasure, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, incentivemeasure.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.IncentiveMeasure, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, incentivemeasure.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, incentivemeasure.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, incentivemeasure.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, incentivemeasure.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, incentivemeasure.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, incentivemeasure.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, incentivemeasure.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, incentivemeasure.IDLTE(*i.IDLTE))
+	}
+	if i.Code != nil {
+		predicates = append(predicates, incentivemeasure.CodeEQ(*i.Code))
+	}
+	if i.CodeNEQ != nil {
+		predicates = append(predicates, incentivemeasure.CodeNEQ(*i.CodeNEQ))
+	}
+	if len(i.CodeIn) > 0 {
+		predicates = append(predicates, incentivemeasure.CodeIn(i.CodeIn...))
+	}
+	if len(i.CodeNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.CodeNotIn(i.CodeNotIn...))
+	}
+	if i.CodeGT != nil {
+		predicates = append(predicates, incentivemeasure.CodeGT(*i.CodeGT))
+	}
+	if i.CodeGTE != nil {
+		predicates = append(predicates, incentivemeasure.CodeGTE(*i.CodeGTE))
+	}
+	if i.CodeLT != nil {
+		predicates = append(predicates, incentivemeasure.CodeLT(*i.CodeLT))
+	}
+	if i.CodeLTE != nil {
+		predicates = append(predicates, incentivemeasure.CodeLTE(*i.CodeLTE))
+	}
+	if i.CodeContains != nil {
+		predicates = append(predicates, incentivemeasure.CodeContains(*i.CodeContains))
+	}
+	if i.CodeHasPrefix != nil {
+		predicates = append(predicates, incentivemeasure.CodeHasPrefix(*i.CodeHasPrefix))
+	}
+	if i.CodeHasSuffix != nil {
+		predicates = append(predicates, incentivemeasure.CodeHasSuffix(*i.CodeHasSuffix))
+	}
+	if i.CodeEqualFold != nil {
+		predicates = append(predicates, incentivemeasure.CodeEqualFold(*i.CodeEqualFold))
+	}
+	if i.CodeContainsFold != nil {
+		predicates = append(predicates, incentivemeasure.CodeContainsFold(*i.CodeContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, incentivemeasure.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, incentivemeasure.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, incentivemeasure.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, incentivemeasure.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, incentivemeasure.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, incentivemeasure.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, incentivemeasure.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, incentivemeasure.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, incentivemeasure.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, incentivemeasure.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, incentivemeasure.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, incentivemeasure.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.ImplementingDepartment != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentEQ(*i.ImplementingDepartment))
+	}
+	if i.ImplementingDepartmentNEQ != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentNEQ(*i.ImplementingDepartmentNEQ))
+	}
+	if len(i.ImplementingDepartmentIn) > 0 {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentIn(i.ImplementingDepartmentIn...))
+	}
+	if len(i.ImplementingDepartmentNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentNotIn(i.ImplementingDepartmentNotIn...))
+	}
+	if i.ImplementingDepartmentGT != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentGT(*i.ImplementingDepartmentGT))
+	}
+	if i.ImplementingDepartmentGTE != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentGTE(*i.ImplementingDepartmentGTE))
+	}
+	if i.ImplementingDepartmentLT != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentLT(*i.ImplementingDepartmentLT))
+	}
+	if i.ImplementingDepartmentLTE != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentLTE(*i.ImplementingDepartmentLTE))
+	}
+	if i.ImplementingDepartmentContains != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentContains(*i.ImplementingDepartmentContains))
+	}
+	if i.ImplementingDepartmentHasPrefix != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentHasPrefix(*i.ImplementingDepartmentHasPrefix))
+	}
+	if i.ImplementingDepartmentHasSuffix != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentHasSuffix(*i.ImplementingDepartmentHasSuffix))
+	}
+	if i.ImplementingDepartmentEqualFold != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentEqualFold(*i.ImplementingDepartmentEqualFold))
+	}
+	if i.ImplementingDepartmentContainsFold != nil {
+		predicates = append(predicates, incentivemeasure.ImplementingDepartmentContainsFold(*i.ImplementingDepartmentContainsFold))
+	}
+	if i.LegalBasis != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisEQ(*i.LegalBasis))
+	}
+	if i.LegalBasisNEQ != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisNEQ(*i.LegalBasisNEQ))
+	}
+	if len(i.LegalBasisIn) > 0 {
+		predicates = append(predicates, incentivemeasure.LegalBasisIn(i.LegalBasisIn...))
+	}
+	if len(i.LegalBasisNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.LegalBasisNotIn(i.LegalBasisNotIn...))
+	}
+	if i.LegalBasisGT != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisGT(*i.LegalBasisGT))
+	}
+	if i.LegalBasisGTE != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisGTE(*i.LegalBasisGTE))
+	}
+	if i.LegalBasisLT != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisLT(*i.LegalBasisLT))
+	}
+	if i.LegalBasisLTE != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisLTE(*i.LegalBasisLTE))
+	}
+	if i.LegalBasisContains != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisContains(*i.LegalBasisContains))
+	}
+	if i.LegalBasisHasPrefix != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisHasPrefix(*i.LegalBasisHasPrefix))
+	}
+	if i.LegalBasisHasSuffix != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisHasSuffix(*i.LegalBasisHasSuffix))
+	}
+	if i.LegalBasisEqualFold != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisEqualFold(*i.LegalBasisEqualFold))
+	}
+	if i.LegalBasisContainsFold != nil {
+		predicates = append(predicates, incentivemeasure.LegalBasisContainsFold(*i.LegalBasisContainsFold))
+	}
+	if i.InspectionFactor != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorEQ(*i.InspectionFactor))
+	}
+	if i.InspectionFactorNEQ != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorNEQ(*i.InspectionFactorNEQ))
+	}
+	if len(i.InspectionFactorIn) > 0 {
+		predicates = append(predicates, incentivemeasure.InspectionFactorIn(i.InspectionFactorIn...))
+	}
+	if len(i.InspectionFactorNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.InspectionFactorNotIn(i.InspectionFactorNotIn...))
+	}
+	if i.InspectionFactorGT != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorGT(*i.InspectionFactorGT))
+	}
+	if i.InspectionFactorGTE != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorGTE(*i.InspectionFactorGTE))
+	}
+	if i.InspectionFactorLT != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorLT(*i.InspectionFactorLT))
+	}
+	if i.InspectionFactorLTE != nil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorLTE(*i.InspectionFactorLTE))
+	}
+	if i.InspectionFactorIsNil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorIsNil())
+	}
+	if i.InspectionFactorNotNil {
+		predicates = append(predicates, incentivemeasure.InspectionFactorNotNil())
+	}
+	if i.EffectiveFrom != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromEQ(*i.EffectiveFrom))
+	}
+	if i.EffectiveFromNEQ != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromNEQ(*i.EffectiveFromNEQ))
+	}
+	if len(i.EffectiveFromIn) > 0 {
+		predicates = append(predicates, incentivemeasure.EffectiveFromIn(i.EffectiveFromIn...))
+	}
+	if len(i.EffectiveFromNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.EffectiveFromNotIn(i.EffectiveFromNotIn...))
+	}
+	if i.EffectiveFromGT != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromGT(*i.EffectiveFromGT))
+	}
+	if i.EffectiveFromGTE != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromGTE(*i.EffectiveFromGTE))
+	}
+	if i.EffectiveFromLT != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromLT(*i.EffectiveFromLT))
+	}
+	if i.EffectiveFromLTE != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveFromLTE(*i.EffectiveFromLTE))
+	}
+	if i.EffectiveTo != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToEQ(*i.EffectiveTo))
+	}
+	if i.EffectiveToNEQ != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToNEQ(*i.EffectiveToNEQ))
+	}
+	if len(i.EffectiveToIn) > 0 {
+		predicates = append(predicates, incentivemeasure.EffectiveToIn(i.EffectiveToIn...))
+	}
+	if len(i.EffectiveToNotIn) > 0 {
+		predicates = append(predicates, incentivemeasure.EffectiveToNotIn(i.EffectiveToNotIn...))
+	}
+	if i.EffectiveToGT != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToGT(*i.EffectiveToGT))
+	}
+	if i.EffectiveToGTE != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToGTE(*i.EffectiveToGTE))
+	}
+	if i.EffectiveToLT != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToLT(*i.EffectiveToLT))
+	}
+	if i.EffectiveToLTE != nil {
+		predicates = append(predicates, incentivemeasure.EffectiveToLTE(*i.EffectiveToLTE))
+	}
+	if i.EffectiveToIsNil {
+		predicates = append(predicates, incentivemeasure.EffectiveToIsNil())
+	}
+	if i.EffectiveToNotNil {
+		predicates = append(predicates, incentivemeasure.EffectiveToNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyIncentiveMeasureWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return incentivemeasure.And(predicates...), nil
+	}
+}
+
 // InspectionPlanWhereInput represents a where input for filtering InspectionPlan queries.
 type InspectionPlanWhereInput struct {
 	Predicates []predicate.InspectionPlan  `json:"-"`
@@ -13926,6 +14386,846 @@ func (i *PublicityRuleWhereInput) P() (predicate.PublicityRule, error) {
 		return predicates[0], nil
 	default:
 		return publicityrule.And(predicates...), nil
+	}
+}
+
+// RedListEntryWhereInput represents a where input for filtering RedListEntry queries.
+type RedListEntryWhereInput struct {
+	Predicates []predicate.RedListEntry  `json:"-"`
+	Not        *RedListEntryWhereInput   `json:"not,omitempty"`
+	Or         []*RedListEntryWhereInput `json:"or,omitempty"`
+	And        []*RedListEntryWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "sector" field predicates.
+	Sector      *vocab.Sector  `json:"sector,omitempty"`
+	SectorNEQ   *vocab.Sector  `json:"sectorNEQ,omitempty"`
+	SectorIn    []vocab.Sector `json:"sectorIn,omitempty"`
+	SectorNotIn []vocab.Sector `json:"sectorNotIn,omitempty"`
+
+	// "severity" field predicates.
+	Severity       *vocab.Severity  `json:"severity,omitempty"`
+	SeverityNEQ    *vocab.Severity  `json:"severityNEQ,omitempty"`
+	SeverityIn     []vocab.Severity `json:"severityIn,omitempty"`
+	SeverityNotIn  []vocab.Severity `json:"severityNotIn,omitempty"`
+	SeverityIsNil  bool             `json:"severityIsNil,omitempty"`
+	SeverityNotNil bool             `json:"severityNotNil,omitempty"`
+
+	// "status" field predicates.
+	Status      *vocab.RecordStatus  `json:"status,omitempty"`
+	StatusNEQ   *vocab.RecordStatus  `json:"statusNEQ,omitempty"`
+	StatusIn    []vocab.RecordStatus `json:"statusIn,omitempty"`
+	StatusNotIn []vocab.RecordStatus `json:"statusNotIn,omitempty"`
+
+	// "source_system" field predicates.
+	SourceSystem             *string  `json:"sourceSystem,omitempty"`
+	SourceSystemNEQ          *string  `json:"sourceSystemNEQ,omitempty"`
+	SourceSystemIn           []string `json:"sourceSystemIn,omitempty"`
+	SourceSystemNotIn        []string `json:"sourceSystemNotIn,omitempty"`
+	SourceSystemGT           *string  `json:"sourceSystemGT,omitempty"`
+	SourceSystemGTE          *string  `json:"sourceSystemGTE,omitempty"`
+	SourceSystemLT           *string  `json:"sourceSystemLT,omitempty"`
+	SourceSystemLTE          *string  `json:"sourceSystemLTE,omitempty"`
+	SourceSystemContains     *string  `json:"sourceSystemContains,omitempty"`
+	SourceSystemHasPrefix    *string  `json:"sourceSystemHasPrefix,omitempty"`
+	SourceSystemHasSuffix    *string  `json:"sourceSystemHasSuffix,omitempty"`
+	SourceSystemEqualFold    *string  `json:"sourceSystemEqualFold,omitempty"`
+	SourceSystemContainsFold *string  `json:"sourceSystemContainsFold,omitempty"`
+
+	// "source_record_id" field predicates.
+	SourceRecordID             *string  `json:"sourceRecordID,omitempty"`
+	SourceRecordIDNEQ          *string  `json:"sourceRecordIDNEQ,omitempty"`
+	SourceRecordIDIn           []string `json:"sourceRecordIDIn,omitempty"`
+	SourceRecordIDNotIn        []string `json:"sourceRecordIDNotIn,omitempty"`
+	SourceRecordIDGT           *string  `json:"sourceRecordIDGT,omitempty"`
+	SourceRecordIDGTE          *string  `json:"sourceRecordIDGTE,omitempty"`
+	SourceRecordIDLT           *string  `json:"sourceRecordIDLT,omitempty"`
+	SourceRecordIDLTE          *string  `json:"sourceRecordIDLTE,omitempty"`
+	SourceRecordIDContains     *string  `json:"sourceRecordIDContains,omitempty"`
+	SourceRecordIDHasPrefix    *string  `json:"sourceRecordIDHasPrefix,omitempty"`
+	SourceRecordIDHasSuffix    *string  `json:"sourceRecordIDHasSuffix,omitempty"`
+	SourceRecordIDEqualFold    *string  `json:"sourceRecordIDEqualFold,omitempty"`
+	SourceRecordIDContainsFold *string  `json:"sourceRecordIDContainsFold,omitempty"`
+
+	// "under_objection" field predicates.
+	UnderObjection    *bool `json:"underObjection,omitempty"`
+	UnderObjectionNEQ *bool `json:"underObjectionNEQ,omitempty"`
+
+	// "epidemic_related" field predicates.
+	EpidemicRelated    *bool `json:"epidemicRelated,omitempty"`
+	EpidemicRelatedNEQ *bool `json:"epidemicRelatedNEQ,omitempty"`
+
+	// "sme" field predicates.
+	Sme    *bool `json:"sme,omitempty"`
+	SmeNEQ *bool `json:"smeNEQ,omitempty"`
+
+	// "exemption" field predicates.
+	Exemption             *string  `json:"exemption,omitempty"`
+	ExemptionNEQ          *string  `json:"exemptionNEQ,omitempty"`
+	ExemptionIn           []string `json:"exemptionIn,omitempty"`
+	ExemptionNotIn        []string `json:"exemptionNotIn,omitempty"`
+	ExemptionGT           *string  `json:"exemptionGT,omitempty"`
+	ExemptionGTE          *string  `json:"exemptionGTE,omitempty"`
+	ExemptionLT           *string  `json:"exemptionLT,omitempty"`
+	ExemptionLTE          *string  `json:"exemptionLTE,omitempty"`
+	ExemptionContains     *string  `json:"exemptionContains,omitempty"`
+	ExemptionHasPrefix    *string  `json:"exemptionHasPrefix,omitempty"`
+	ExemptionHasSuffix    *string  `json:"exemptionHasSuffix,omitempty"`
+	ExemptionIsNil        bool     `json:"exemptionIsNil,omitempty"`
+	ExemptionNotNil       bool     `json:"exemptionNotNil,omitempty"`
+	ExemptionEqualFold    *string  `json:"exemptionEqualFold,omitempty"`
+	ExemptionContainsFold *string  `json:"exemptionContainsFold,omitempty"`
+
+	// "department_id" field predicates.
+	DepartmentID      *int  `json:"departmentID,omitempty"`
+	DepartmentIDNEQ   *int  `json:"departmentIDNEQ,omitempty"`
+	DepartmentIDIn    []int `json:"departmentIDIn,omitempty"`
+	DepartmentIDNotIn []int `json:"departmentIDNotIn,omitempty"`
+
+	// "entity_id" field predicates.
+	EntityID       *int  `json:"entityID,omitempty"`
+	EntityIDNEQ    *int  `json:"entityIDNEQ,omitempty"`
+	EntityIDIn     []int `json:"entityIDIn,omitempty"`
+	EntityIDNotIn  []int `json:"entityIDNotIn,omitempty"`
+	EntityIDIsNil  bool  `json:"entityIDIsNil,omitempty"`
+	EntityIDNotNil bool  `json:"entityIDNotNil,omitempty"`
+
+	// "list_type" field predicates.
+	ListType      *redlistentry.ListType  `json:"listType,omitempty"`
+	ListTypeNEQ   *redlistentry.ListType  `json:"listTypeNEQ,omitempty"`
+	ListTypeIn    []redlistentry.ListType `json:"listTypeIn,omitempty"`
+	ListTypeNotIn []redlistentry.ListType `json:"listTypeNotIn,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "decision_no" field predicates.
+	DecisionNo             *string  `json:"decisionNo,omitempty"`
+	DecisionNoNEQ          *string  `json:"decisionNoNEQ,omitempty"`
+	DecisionNoIn           []string `json:"decisionNoIn,omitempty"`
+	DecisionNoNotIn        []string `json:"decisionNoNotIn,omitempty"`
+	DecisionNoGT           *string  `json:"decisionNoGT,omitempty"`
+	DecisionNoGTE          *string  `json:"decisionNoGTE,omitempty"`
+	DecisionNoLT           *string  `json:"decisionNoLT,omitempty"`
+	DecisionNoLTE          *string  `json:"decisionNoLTE,omitempty"`
+	DecisionNoContains     *string  `json:"decisionNoContains,omitempty"`
+	DecisionNoHasPrefix    *string  `json:"decisionNoHasPrefix,omitempty"`
+	DecisionNoHasSuffix    *string  `json:"decisionNoHasSuffix,omitempty"`
+	DecisionNoEqualFold    *string  `json:"decisionNoEqualFold,omitempty"`
+	DecisionNoContainsFold *string  `json:"decisionNoContainsFold,omitempty"`
+
+	// "recognised_on" field predicates.
+	RecognisedOn      *time.Time  `json:"recognisedOn,omitempty"`
+	RecognisedOnNEQ   *time.Time  `json:"recognisedOnNEQ,omitempty"`
+	RecognisedOnIn    []time.Time `json:"recognisedOnIn,omitempty"`
+	RecognisedOnNotIn []time.Time `json:"recognisedOnNotIn,omitempty"`
+	RecognisedOnGT    *time.Time  `json:"recognisedOnGT,omitempty"`
+	RecognisedOnGTE   *time.Time  `json:"recognisedOnGTE,omitempty"`
+	RecognisedOnLT    *time.Time  `json:"recognisedOnLT,omitempty"`
+	RecognisedOnLTE   *time.Time  `json:"recognisedOnLTE,omitempty"`
+
+	// "valid_until" field predicates.
+	ValidUntil       *time.Time  `json:"validUntil,omitempty"`
+	ValidUntilNEQ    *time.Time  `json:"validUntilNEQ,omitempty"`
+	ValidUntilIn     []time.Time `json:"validUntilIn,omitempty"`
+	ValidUntilNotIn  []time.Time `json:"validUntilNotIn,omitempty"`
+	ValidUntilGT     *time.Time  `json:"validUntilGT,omitempty"`
+	ValidUntilGTE    *time.Time  `json:"validUntilGTE,omitempty"`
+	ValidUntilLT     *time.Time  `json:"validUntilLT,omitempty"`
+	ValidUntilLTE    *time.Time  `json:"validUntilLTE,omitempty"`
+	ValidUntilIsNil  bool        `json:"validUntilIsNil,omitempty"`
+	ValidUntilNotNil bool        `json:"validUntilNotNil,omitempty"`
+
+	// "removed_on" field predicates.
+	RemovedOn       *time.Time  `json:"removedOn,omitempty"`
+	RemovedOnNEQ    *time.Time  `json:"removedOnNEQ,omitempty"`
+	RemovedOnIn     []time.Time `json:"removedOnIn,omitempty"`
+	RemovedOnNotIn  []time.Time `json:"removedOnNotIn,omitempty"`
+	RemovedOnGT     *time.Time  `json:"removedOnGT,omitempty"`
+	RemovedOnGTE    *time.Time  `json:"removedOnGTE,omitempty"`
+	RemovedOnLT     *time.Time  `json:"removedOnLT,omitempty"`
+	RemovedOnLTE    *time.Time  `json:"removedOnLTE,omitempty"`
+	RemovedOnIsNil  bool        `json:"removedOnIsNil,omitempty"`
+	RemovedOnNotNil bool        `json:"removedOnNotNil,omitempty"`
+
+	// "basis" field predicates.
+	Basis             *string  `json:"basis,omitempty"`
+	BasisNEQ          *string  `json:"basisNEQ,omitempty"`
+	BasisIn           []string `json:"basisIn,omitempty"`
+	BasisNotIn        []string `json:"basisNotIn,omitempty"`
+	BasisGT           *string  `json:"basisGT,omitempty"`
+	BasisGTE          *string  `json:"basisGTE,omitempty"`
+	BasisLT           *string  `json:"basisLT,omitempty"`
+	BasisLTE          *string  `json:"basisLTE,omitempty"`
+	BasisContains     *string  `json:"basisContains,omitempty"`
+	BasisHasPrefix    *string  `json:"basisHasPrefix,omitempty"`
+	BasisHasSuffix    *string  `json:"basisHasSuffix,omitempty"`
+	BasisEqualFold    *string  `json:"basisEqualFold,omitempty"`
+	BasisContainsFold *string  `json:"basisContainsFold,omitempty"`
+
+	// "department" edge predicates.
+	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
+	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+
+	// "entity" edge predicates.
+	HasEntity     *bool                     `json:"hasEntity,omitempty"`
+	HasEntityWith []*MarketEntityWhereInput `json:"hasEntityWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *RedListEntryWhereInput) AddPredicates(predicates ...predicate.RedListEntry) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the RedListEntryWhereInput filter on the RedListEntryQuery builder.
+func (i *RedListEntryWhereInput) Filter(q *RedListEntryQuery) (*RedListEntryQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyRedListEntryWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyRedListEntryWhereInput is returned in case the RedListEntryWhereInput is empty.
+var ErrEmptyRedListEntryWhereInput = errors.New("ent: empty predicate RedListEntryWhereInput")
+
+// P returns a predicate for filtering redlistentries.
+// An error is returned if the input is empty or invalid.
+func (i *RedListEntryWhereInput) P() (predicate.RedListEntry, error) {
+	var predicates []predicate.RedListEntry
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, redlistentry.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.RedListEntry, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, redlistentry.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.RedListEntry, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, redlistentry.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, redlistentry.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, redlistentry.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, redlistentry.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, redlistentry.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, redlistentry.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, redlistentry.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, redlistentry.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, redlistentry.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, redlistentry.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, redlistentry.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, redlistentry.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, redlistentry.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, redlistentry.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, redlistentry.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, redlistentry.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, redlistentry.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, redlistentry.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, redlistentry.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, redlistentry.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Sector != nil {
+		predicates = append(predicates, redlistentry.SectorEQ(*i.Sector))
+	}
+	if i.SectorNEQ != nil {
+		predicates = append(predicates, redlistentry.SectorNEQ(*i.SectorNEQ))
+	}
+	if len(i.SectorIn) > 0 {
+		predicates = append(predicates, redlistentry.SectorIn(i.SectorIn...))
+	}
+	if len(i.SectorNotIn) > 0 {
+		predicates = append(predicates, redlistentry.SectorNotIn(i.SectorNotIn...))
+	}
+	if i.Severity != nil {
+		predicates = append(predicates, redlistentry.SeverityEQ(*i.Severity))
+	}
+	if i.SeverityNEQ != nil {
+		predicates = append(predicates, redlistentry.SeverityNEQ(*i.SeverityNEQ))
+	}
+	if len(i.SeverityIn) > 0 {
+		predicates = append(predicates, redlistentry.SeverityIn(i.SeverityIn...))
+	}
+	if len(i.SeverityNotIn) > 0 {
+		predicates = append(predicates, redlistentry.SeverityNotIn(i.SeverityNotIn...))
+	}
+	if i.SeverityIsNil {
+		predicates = append(predicates, redlistentry.SeverityIsNil())
+	}
+	if i.SeverityNotNil {
+		predicates = append(predicates, redlistentry.SeverityNotNil())
+	}
+	if i.Status != nil {
+		predicates = append(predicates, redlistentry.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, redlistentry.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, redlistentry.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, redlistentry.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.SourceSystem != nil {
+		predicates = append(predicates, redlistentry.SourceSystemEQ(*i.SourceSystem))
+	}
+	if i.SourceSystemNEQ != nil {
+		predicates = append(predicates, redlistentry.SourceSystemNEQ(*i.SourceSystemNEQ))
+	}
+	if len(i.SourceSystemIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceSystemIn(i.SourceSystemIn...))
+	}
+	if len(i.SourceSystemNotIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceSystemNotIn(i.SourceSystemNotIn...))
+	}
+	if i.SourceSystemGT != nil {
+		predicates = append(predicates, redlistentry.SourceSystemGT(*i.SourceSystemGT))
+	}
+	if i.SourceSystemGTE != nil {
+		predicates = append(predicates, redlistentry.SourceSystemGTE(*i.SourceSystemGTE))
+	}
+	if i.SourceSystemLT != nil {
+		predicates = append(predicates, redlistentry.SourceSystemLT(*i.SourceSystemLT))
+	}
+	if i.SourceSystemLTE != nil {
+		predicates = append(predicates, redlistentry.SourceSystemLTE(*i.SourceSystemLTE))
+	}
+	if i.SourceSystemContains != nil {
+		predicates = append(predicates, redlistentry.SourceSystemContains(*i.SourceSystemContains))
+	}
+	if i.SourceSystemHasPrefix != nil {
+		predicates = append(predicates, redlistentry.SourceSystemHasPrefix(*i.SourceSystemHasPrefix))
+	}
+	if i.SourceSystemHasSuffix != nil {
+		predicates = append(predicates, redlistentry.SourceSystemHasSuffix(*i.SourceSystemHasSuffix))
+	}
+	if i.SourceSystemEqualFold != nil {
+		predicates = append(predicates, redlistentry.SourceSystemEqualFold(*i.SourceSystemEqualFold))
+	}
+	if i.SourceSystemContainsFold != nil {
+		predicates = append(predicates, redlistentry.SourceSystemContainsFold(*i.SourceSystemContainsFold))
+	}
+	if i.SourceRecordID != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDEQ(*i.SourceRecordID))
+	}
+	if i.SourceRecordIDNEQ != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDNEQ(*i.SourceRecordIDNEQ))
+	}
+	if len(i.SourceRecordIDIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceRecordIDIn(i.SourceRecordIDIn...))
+	}
+	if len(i.SourceRecordIDNotIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceRecordIDNotIn(i.SourceRecordIDNotIn...))
+	}
+	if i.SourceRecordIDGT != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDGT(*i.SourceRecordIDGT))
+	}
+	if i.SourceRecordIDGTE != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDGTE(*i.SourceRecordIDGTE))
+	}
+	if i.SourceRecordIDLT != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDLT(*i.SourceRecordIDLT))
+	}
+	if i.SourceRecordIDLTE != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDLTE(*i.SourceRecordIDLTE))
+	}
+	if i.SourceRecordIDContains != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDContains(*i.SourceRecordIDContains))
+	}
+	if i.SourceRecordIDHasPrefix != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDHasPrefix(*i.SourceRecordIDHasPrefix))
+	}
+	if i.SourceRecordIDHasSuffix != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDHasSuffix(*i.SourceRecordIDHasSuffix))
+	}
+	if i.SourceRecordIDEqualFold != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDEqualFold(*i.SourceRecordIDEqualFold))
+	}
+	if i.SourceRecordIDContainsFold != nil {
+		predicates = append(predicates, redlistentry.SourceRecordIDContainsFold(*i.SourceRecordIDContainsFold))
+	}
+	if i.UnderObjection != nil {
+		predicates = append(predicates, redlistentry.UnderObjectionEQ(*i.UnderObjection))
+	}
+	if i.UnderObjectionNEQ != nil {
+		predicates = append(predicates, redlistentry.UnderObjectionNEQ(*i.UnderObjectionNEQ))
+	}
+	if i.EpidemicRelated != nil {
+		predicates = append(predicates, redlistentry.EpidemicRelatedEQ(*i.EpidemicRelated))
+	}
+	if i.EpidemicRelatedNEQ != nil {
+		predicates = append(predicates, redlistentry.EpidemicRelatedNEQ(*i.EpidemicRelatedNEQ))
+	}
+	if i.Sme != nil {
+		predicates = append(predicates, redlistentry.SmeEQ(*i.Sme))
+	}
+	if i.SmeNEQ != nil {
+		predicates = append(predicates, redlistentry.SmeNEQ(*i.SmeNEQ))
+	}
+	if i.Exemption != nil {
+		predicates = append(predicates, redlistentry.ExemptionEQ(*i.Exemption))
+	}
+	if i.ExemptionNEQ != nil {
+		predicates = append(predicates, redlistentry.ExemptionNEQ(*i.ExemptionNEQ))
+	}
+	if len(i.ExemptionIn) > 0 {
+		predicates = append(predicates, redlistentry.ExemptionIn(i.ExemptionIn...))
+	}
+	if len(i.ExemptionNotIn) > 0 {
+		predicates = append(predicates, redlistentry.ExemptionNotIn(i.ExemptionNotIn...))
+	}
+	if i.ExemptionGT != nil {
+		predicates = append(predicates, redlistentry.ExemptionGT(*i.ExemptionGT))
+	}
+	if i.ExemptionGTE != nil {
+		predicates = append(predicates, redlistentry.ExemptionGTE(*i.ExemptionGTE))
+	}
+	if i.ExemptionLT != nil {
+		predicates = append(predicates, redlistentry.ExemptionLT(*i.ExemptionLT))
+	}
+	if i.ExemptionLTE != nil {
+		predicates = append(predicates, redlistentry.ExemptionLTE(*i.ExemptionLTE))
+	}
+	if i.ExemptionContains != nil {
+		predicates = append(predicates, redlistentry.ExemptionContains(*i.ExemptionContains))
+	}
+	if i.ExemptionHasPrefix != nil {
+		predicates = append(predicates, redlistentry.ExemptionHasPrefix(*i.ExemptionHasPrefix))
+	}
+	if i.ExemptionHasSuffix != nil {
+		predicates = append(predicates, redlistentry.ExemptionHasSuffix(*i.ExemptionHasSuffix))
+	}
+	if i.ExemptionIsNil {
+		predicates = append(predicates, redlistentry.ExemptionIsNil())
+	}
+	if i.ExemptionNotNil {
+		predicates = append(predicates, redlistentry.ExemptionNotNil())
+	}
+	if i.ExemptionEqualFold != nil {
+		predicates = append(predicates, redlistentry.ExemptionEqualFold(*i.ExemptionEqualFold))
+	}
+	if i.ExemptionContainsFold != nil {
+		predicates = append(predicates, redlistentry.ExemptionContainsFold(*i.ExemptionContainsFold))
+	}
+	if i.DepartmentID != nil {
+		predicates = append(predicates, redlistentry.DepartmentIDEQ(*i.DepartmentID))
+	}
+	if i.DepartmentIDNEQ != nil {
+		predicates = append(predicates, redlistentry.DepartmentIDNEQ(*i.DepartmentIDNEQ))
+	}
+	if len(i.DepartmentIDIn) > 0 {
+		predicates = append(predicates, redlistentry.DepartmentIDIn(i.DepartmentIDIn...))
+	}
+	if len(i.DepartmentIDNotIn) > 0 {
+		predicates = append(predicates, redlistentry.DepartmentIDNotIn(i.DepartmentIDNotIn...))
+	}
+	if i.EntityID != nil {
+		predicates = append(predicates, redlistentry.EntityIDEQ(*i.EntityID))
+	}
+	if i.EntityIDNEQ != nil {
+		predicates = append(predicates, redlistentry.EntityIDNEQ(*i.EntityIDNEQ))
+	}
+	if len(i.EntityIDIn) > 0 {
+		predicates = append(predicates, redlistentry.EntityIDIn(i.EntityIDIn...))
+	}
+	if len(i.EntityIDNotIn) > 0 {
+		predicates = append(predicates, redlistentry.EntityIDNotIn(i.EntityIDNotIn...))
+	}
+	if i.EntityIDIsNil {
+		predicates = append(predicates, redlistentry.EntityIDIsNil())
+	}
+	if i.EntityIDNotNil {
+		predicates = append(predicates, redlistentry.EntityIDNotNil())
+	}
+	if i.ListType != nil {
+		predicates = append(predicates, redlistentry.ListTypeEQ(*i.ListType))
+	}
+	if i.ListTypeNEQ != nil {
+		predicates = append(predicates, redlistentry.ListTypeNEQ(*i.ListTypeNEQ))
+	}
+	if len(i.ListTypeIn) > 0 {
+		predicates = append(predicates, redlistentry.ListTypeIn(i.ListTypeIn...))
+	}
+	if len(i.ListTypeNotIn) > 0 {
+		predicates = append(predicates, redlistentry.ListTypeNotIn(i.ListTypeNotIn...))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, redlistentry.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, redlistentry.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, redlistentry.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, redlistentry.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, redlistentry.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, redlistentry.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, redlistentry.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, redlistentry.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, redlistentry.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, redlistentry.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, redlistentry.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, redlistentry.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.DecisionNo != nil {
+		predicates = append(predicates, redlistentry.DecisionNoEQ(*i.DecisionNo))
+	}
+	if i.DecisionNoNEQ != nil {
+		predicates = append(predicates, redlistentry.DecisionNoNEQ(*i.DecisionNoNEQ))
+	}
+	if len(i.DecisionNoIn) > 0 {
+		predicates = append(predicates, redlistentry.DecisionNoIn(i.DecisionNoIn...))
+	}
+	if len(i.DecisionNoNotIn) > 0 {
+		predicates = append(predicates, redlistentry.DecisionNoNotIn(i.DecisionNoNotIn...))
+	}
+	if i.DecisionNoGT != nil {
+		predicates = append(predicates, redlistentry.DecisionNoGT(*i.DecisionNoGT))
+	}
+	if i.DecisionNoGTE != nil {
+		predicates = append(predicates, redlistentry.DecisionNoGTE(*i.DecisionNoGTE))
+	}
+	if i.DecisionNoLT != nil {
+		predicates = append(predicates, redlistentry.DecisionNoLT(*i.DecisionNoLT))
+	}
+	if i.DecisionNoLTE != nil {
+		predicates = append(predicates, redlistentry.DecisionNoLTE(*i.DecisionNoLTE))
+	}
+	if i.DecisionNoContains != nil {
+		predicates = append(predicates, redlistentry.DecisionNoContains(*i.DecisionNoContains))
+	}
+	if i.DecisionNoHasPrefix != nil {
+		predicates = append(predicates, redlistentry.DecisionNoHasPrefix(*i.DecisionNoHasPrefix))
+	}
+	if i.DecisionNoHasSuffix != nil {
+		predicates = append(predicates, redlistentry.DecisionNoHasSuffix(*i.DecisionNoHasSuffix))
+	}
+	if i.DecisionNoEqualFold != nil {
+		predicates = append(predicates, redlistentry.DecisionNoEqualFold(*i.DecisionNoEqualFold))
+	}
+	if i.DecisionNoContainsFold != nil {
+		predicates = append(predicates, redlistentry.DecisionNoContainsFold(*i.DecisionNoContainsFold))
+	}
+	if i.RecognisedOn != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnEQ(*i.RecognisedOn))
+	}
+	if i.RecognisedOnNEQ != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnNEQ(*i.RecognisedOnNEQ))
+	}
+	if len(i.RecognisedOnIn) > 0 {
+		predicates = append(predicates, redlistentry.RecognisedOnIn(i.RecognisedOnIn...))
+	}
+	if len(i.RecognisedOnNotIn) > 0 {
+		predicates = append(predicates, redlistentry.RecognisedOnNotIn(i.RecognisedOnNotIn...))
+	}
+	if i.RecognisedOnGT != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnGT(*i.RecognisedOnGT))
+	}
+	if i.RecognisedOnGTE != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnGTE(*i.RecognisedOnGTE))
+	}
+	if i.RecognisedOnLT != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnLT(*i.RecognisedOnLT))
+	}
+	if i.RecognisedOnLTE != nil {
+		predicates = append(predicates, redlistentry.RecognisedOnLTE(*i.RecognisedOnLTE))
+	}
+	if i.ValidUntil != nil {
+		predicates = append(predicates, redlistentry.ValidUntilEQ(*i.ValidUntil))
+	}
+	if i.ValidUntilNEQ != nil {
+		predicates = append(predicates, redlistentry.ValidUntilNEQ(*i.ValidUntilNEQ))
+	}
+	if len(i.ValidUntilIn) > 0 {
+		predicates = append(predicates, redlistentry.ValidUntilIn(i.ValidUntilIn...))
+	}
+	if len(i.ValidUntilNotIn) > 0 {
+		predicates = append(predicates, redlistentry.ValidUntilNotIn(i.ValidUntilNotIn...))
+	}
+	if i.ValidUntilGT != nil {
+		predicates = append(predicates, redlistentry.ValidUntilGT(*i.ValidUntilGT))
+	}
+	if i.ValidUntilGTE != nil {
+		predicates = append(predicates, redlistentry.ValidUntilGTE(*i.ValidUntilGTE))
+	}
+	if i.ValidUntilLT != nil {
+		predicates = append(predicates, redlistentry.ValidUntilLT(*i.ValidUntilLT))
+	}
+	if i.ValidUntilLTE != nil {
+		predicates = append(predicates, redlistentry.ValidUntilLTE(*i.ValidUntilLTE))
+	}
+	if i.ValidUntilIsNil {
+		predicates = append(predicates, redlistentry.ValidUntilIsNil())
+	}
+	if i.ValidUntilNotNil {
+		predicates = append(predicates, redlistentry.ValidUntilNotNil())
+	}
+	if i.RemovedOn != nil {
+		predicates = append(predicates, redlistentry.RemovedOnEQ(*i.RemovedOn))
+	}
+	if i.RemovedOnNEQ != nil {
+		predicates = append(predicates, redlistentry.RemovedOnNEQ(*i.RemovedOnNEQ))
+	}
+	if len(i.RemovedOnIn) > 0 {
+		predicates = append(predicates, redlistentry.RemovedOnIn(i.RemovedOnIn...))
+	}
+	if len(i.RemovedOnNotIn) > 0 {
+		predicates = append(predicates, redlistentry.RemovedOnNotIn(i.RemovedOnNotIn...))
+	}
+	if i.RemovedOnGT != nil {
+		predicates = append(predicates, redlistentry.RemovedOnGT(*i.RemovedOnGT))
+	}
+	if i.RemovedOnGTE != nil {
+		predicates = append(predicates, redlistentry.RemovedOnGTE(*i.RemovedOnGTE))
+	}
+	if i.RemovedOnLT != nil {
+		predicates = append(predicates, redlistentry.RemovedOnLT(*i.RemovedOnLT))
+	}
+	if i.RemovedOnLTE != nil {
+		predicates = append(predicates, redlistentry.RemovedOnLTE(*i.RemovedOnLTE))
+	}
+	if i.RemovedOnIsNil {
+		predicates = append(predicates, redlistentry.RemovedOnIsNil())
+	}
+	if i.RemovedOnNotNil {
+		predicates = append(predicates, redlistentry.RemovedOnNotNil())
+	}
+	if i.Basis != nil {
+		predicates = append(predicates, redlistentry.BasisEQ(*i.Basis))
+	}
+	if i.BasisNEQ != nil {
+		predicates = append(predicates, redlistentry.BasisNEQ(*i.BasisNEQ))
+	}
+	if len(i.BasisIn) > 0 {
+		predicates = append(predicates, redlistentry.BasisIn(i.BasisIn...))
+	}
+	if len(i.BasisNotIn) > 0 {
+		predicates = append(predicates, redlistentry.BasisNotIn(i.BasisNotIn...))
+	}
+	if i.BasisGT != nil {
+		predicates = append(predicates, redlistentry.BasisGT(*i.BasisGT))
+	}
+	if i.BasisGTE != nil {
+		predicates = append(predicates, redlistentry.BasisGTE(*i.BasisGTE))
+	}
+	if i.BasisLT != nil {
+		predicates = append(predicates, redlistentry.BasisLT(*i.BasisLT))
+	}
+	if i.BasisLTE != nil {
+		predicates = append(predicates, redlistentry.BasisLTE(*i.BasisLTE))
+	}
+	if i.BasisContains != nil {
+		predicates = append(predicates, redlistentry.BasisContains(*i.BasisContains))
+	}
+	if i.BasisHasPrefix != nil {
+		predicates = append(predicates, redlistentry.BasisHasPrefix(*i.BasisHasPrefix))
+	}
+	if i.BasisHasSuffix != nil {
+		predicates = append(predicates, redlistentry.BasisHasSuffix(*i.BasisHasSuffix))
+	}
+	if i.BasisEqualFold != nil {
+		predicates = append(predicates, redlistentry.BasisEqualFold(*i.BasisEqualFold))
+	}
+	if i.BasisContainsFold != nil {
+		predicates = append(predicates, redlistentry.BasisContainsFold(*i.BasisContainsFold))
+	}
+
+	if i.HasDepartment != nil {
+		p := redlistentry.HasDepartment()
+		if !*i.HasDepartment {
+			p = redlistentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasDepartmentWith) > 0 {
+		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
+		for _, w := range i.HasDepartmentWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, redlistentry.HasDepartmentWith(with...))
+	}
+	if i.HasEntity != nil {
+		p := redlistentry.HasEntity()
+		if !*i.HasEntity {
+			p = redlistentry.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEntityWith) > 0 {
+		with := make([]predicate.MarketEntity, 0, len(i.HasEntityWith))
+		for _, w := range i.HasEntityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEntityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, redlistentry.HasEntityWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyRedListEntryWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return redlistentry.And(predicates...), nil
 	}
 }
 

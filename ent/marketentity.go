@@ -91,6 +91,8 @@ type MarketEntityEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Entries on red lists (守信红名单).
+	RedListEntries []*RedListEntry `json:"red_list_entries,omitempty"`
 	// Scored events of the environmental and EIA credit scores (记分事件).
 	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Jiangsu division of the registering authority.
@@ -105,9 +107,9 @@ type MarketEntityEdges struct {
 	MeasureApplications []*MeasureApplication `json:"measure_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
-	totalCount [12]map[string]int
+	totalCount [13]map[string]int
 
 	namedPenalties           map[string][]*AdministrativePenalty
 	namedLicenses            map[string][]*AdministrativeLicense
@@ -115,6 +117,7 @@ type MarketEntityEdges struct {
 	namedRatings             map[string][]*SectorRating
 	namedSpotChecks          map[string][]*SpotCheck
 	namedCommitments         map[string][]*CreditCommitment
+	namedRedListEntries      map[string][]*RedListEntry
 	namedScoreEvents         map[string][]*CreditScoreEvent
 	namedRoles               map[string][]*EntityRole
 	namedMeasureApplications map[string][]*MeasureApplication
@@ -174,10 +177,19 @@ func (e MarketEntityEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// RedListEntriesOrErr returns the RedListEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e MarketEntityEdges) RedListEntriesOrErr() ([]*RedListEntry, error) {
+	if e.loadedTypes[6] {
+		return e.RedListEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "red_list_entries"}
+}
+
 // ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e MarketEntityEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.ScoreEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "score_events"}
@@ -188,7 +200,7 @@ func (e MarketEntityEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
 func (e MarketEntityEdges) DivisionOrErr() (*Division, error) {
 	if e.Division != nil {
 		return e.Division, nil
-	} else if e.loadedTypes[7] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: division.Label}
 	}
 	return nil, &NotLoadedError{edge: "division"}
@@ -199,7 +211,7 @@ func (e MarketEntityEdges) DivisionOrErr() (*Division, error) {
 func (e MarketEntityEdges) LegalRepresentativeOrErr() (*NaturalPerson, error) {
 	if e.LegalRepresentative != nil {
 		return e.LegalRepresentative, nil
-	} else if e.loadedTypes[8] {
+	} else if e.loadedTypes[9] {
 		return nil, &NotFoundError{label: naturalperson.Label}
 	}
 	return nil, &NotLoadedError{edge: "legal_representative"}
@@ -208,7 +220,7 @@ func (e MarketEntityEdges) LegalRepresentativeOrErr() (*NaturalPerson, error) {
 // RolesOrErr returns the Roles value or an error if the edge
 // was not loaded in eager-loading.
 func (e MarketEntityEdges) RolesOrErr() ([]*EntityRole, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.Roles, nil
 	}
 	return nil, &NotLoadedError{edge: "roles"}
@@ -219,7 +231,7 @@ func (e MarketEntityEdges) RolesOrErr() ([]*EntityRole, error) {
 func (e MarketEntityEdges) ServiceProviderOrErr() (*ServiceProvider, error) {
 	if e.ServiceProvider != nil {
 		return e.ServiceProvider, nil
-	} else if e.loadedTypes[10] {
+	} else if e.loadedTypes[11] {
 		return nil, &NotFoundError{label: serviceprovider.Label}
 	}
 	return nil, &NotLoadedError{edge: "service_provider"}
@@ -228,7 +240,7 @@ func (e MarketEntityEdges) ServiceProviderOrErr() (*ServiceProvider, error) {
 // MeasureApplicationsOrErr returns the MeasureApplications value or an error if the edge
 // was not loaded in eager-loading.
 func (e MarketEntityEdges) MeasureApplicationsOrErr() ([]*MeasureApplication, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.MeasureApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "measure_applications"}
@@ -464,6 +476,11 @@ func (_m *MarketEntity) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the MarketEntity entity.
 func (_m *MarketEntity) QueryCommitments() *CreditCommitmentQuery {
 	return NewMarketEntityClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryRedListEntries queries the "red_list_entries" edge of the MarketEntity entity.
+func (_m *MarketEntity) QueryRedListEntries() *RedListEntryQuery {
+	return NewMarketEntityClient(_m.config).QueryRedListEntries(_m)
 }
 
 // QueryScoreEvents queries the "score_events" edge of the MarketEntity entity.
@@ -749,6 +766,30 @@ func (_m *MarketEntity) appendNamedCommitments(name string, edges ...*CreditComm
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedRedListEntries returns the RedListEntries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *MarketEntity) NamedRedListEntries(name string) ([]*RedListEntry, error) {
+	if _m.Edges.namedRedListEntries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRedListEntries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *MarketEntity) appendNamedRedListEntries(name string, edges ...*RedListEntry) {
+	if _m.Edges.namedRedListEntries == nil {
+		_m.Edges.namedRedListEntries = make(map[string][]*RedListEntry)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRedListEntries[name] = []*RedListEntry{}
+	} else {
+		_m.Edges.namedRedListEntries[name] = append(_m.Edges.namedRedListEntries[name], edges...)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -412,6 +413,21 @@ func (_c *MarketEntityCreate) AddCommitments(v ...*CreditCommitment) *MarketEnti
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_c *MarketEntityCreate) AddRedListEntryIDs(ids ...int) *MarketEntityCreate {
+	_c.mutation.AddRedListEntryIDs(ids...)
+	return _c
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_c *MarketEntityCreate) AddRedListEntries(v ...*RedListEntry) *MarketEntityCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRedListEntryIDs(ids...)
 }
 
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
@@ -853,6 +869,22 @@ func (_c *MarketEntityCreate) createSpec() (*MarketEntity, *sqlgraph.CreateSpec)
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -42,6 +43,7 @@ type MarketEntityQuery struct {
 	withRatings                  *SectorRatingQuery
 	withSpotChecks               *SpotCheckQuery
 	withCommitments              *CreditCommitmentQuery
+	withRedListEntries           *RedListEntryQuery
 	withScoreEvents              *CreditScoreEventQuery
 	withDivision                 *DivisionQuery
 	withLegalRepresentative      *NaturalPersonQuery
@@ -56,6 +58,7 @@ type MarketEntityQuery struct {
 	withNamedRatings             map[string]*SectorRatingQuery
 	withNamedSpotChecks          map[string]*SpotCheckQuery
 	withNamedCommitments         map[string]*CreditCommitmentQuery
+	withNamedRedListEntries      map[string]*RedListEntryQuery
 	withNamedScoreEvents         map[string]*CreditScoreEventQuery
 	withNamedRoles               map[string]*EntityRoleQuery
 	withNamedMeasureApplications map[string]*MeasureApplicationQuery
@@ -220,6 +223,28 @@ func (_q *MarketEntityQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(marketentity.Table, marketentity.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.CommitmentsTable, marketentity.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRedListEntries chains the current query on the "red_list_entries" edge.
+func (_q *MarketEntityQuery) QueryRedListEntries() *RedListEntryQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(marketentity.Table, marketentity.FieldID, selector),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, marketentity.RedListEntriesTable, marketentity.RedListEntriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -557,6 +582,7 @@ func (_q *MarketEntityQuery) Clone() *MarketEntityQuery {
 		withRatings:             _q.withRatings.Clone(),
 		withSpotChecks:          _q.withSpotChecks.Clone(),
 		withCommitments:         _q.withCommitments.Clone(),
+		withRedListEntries:      _q.withRedListEntries.Clone(),
 		withScoreEvents:         _q.withScoreEvents.Clone(),
 		withDivision:            _q.withDivision.Clone(),
 		withLegalRepresentative: _q.withLegalRepresentative.Clone(),
@@ -633,6 +659,17 @@ func (_q *MarketEntityQuery) WithCommitments(opts ...func(*CreditCommitmentQuery
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithRedListEntries tells the query-builder to eager-load the nodes that are connected to
+// the "red_list_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithRedListEntries(opts ...func(*RedListEntryQuery)) *MarketEntityQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRedListEntries = query
 	return _q
 }
 
@@ -786,13 +823,14 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*MarketEntity{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [13]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withRedListEntries != nil,
 			_q.withScoreEvents != nil,
 			_q.withDivision != nil,
 			_q.withLegalRepresentative != nil,
@@ -861,6 +899,13 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *MarketEntity) { n.Edges.Commitments = []*CreditCommitment{} },
 			func(n *MarketEntity, e *CreditCommitment) { n.Edges.Commitments = append(n.Edges.Commitments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRedListEntries; query != nil {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *MarketEntity) { n.Edges.RedListEntries = []*RedListEntry{} },
+			func(n *MarketEntity, e *RedListEntry) { n.Edges.RedListEntries = append(n.Edges.RedListEntries, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -944,6 +989,13 @@ func (_q *MarketEntityQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *MarketEntity) { n.appendNamedCommitments(name) },
 			func(n *MarketEntity, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRedListEntries {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *MarketEntity) { n.appendNamedRedListEntries(name) },
+			func(n *MarketEntity, e *RedListEntry) { n.appendNamedRedListEntries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1141,6 +1193,36 @@ func (_q *MarketEntityQuery) loadCommitments(ctx context.Context, query *CreditC
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(marketentity.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EntityID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "entity_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *MarketEntityQuery) loadRedListEntries(ctx context.Context, query *RedListEntryQuery, nodes []*MarketEntity, init func(*MarketEntity), assign func(*MarketEntity, *RedListEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*MarketEntity)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(redlistentry.FieldEntityID)
+	}
+	query.Where(predicate.RedListEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(marketentity.RedListEntriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1515,6 +1597,20 @@ func (_q *MarketEntityQuery) WithNamedCommitments(name string, opts ...func(*Cre
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedRedListEntries tells the query-builder to eager-load the nodes that are connected to the "red_list_entries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *MarketEntityQuery) WithNamedRedListEntries(name string, opts ...func(*RedListEntryQuery)) *MarketEntityQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRedListEntries == nil {
+		_q.withNamedRedListEntries = make(map[string]*RedListEntryQuery)
+	}
+	_q.withNamedRedListEntries[name] = query
 	return _q
 }
 

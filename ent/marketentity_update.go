@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
@@ -522,6 +523,21 @@ func (_u *MarketEntityUpdate) AddCommitments(v ...*CreditCommitment) *MarketEnti
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *MarketEntityUpdate) AddRedListEntryIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *MarketEntityUpdate) AddRedListEntries(v ...*RedListEntry) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
 func (_u *MarketEntityUpdate) AddScoreEventIDs(ids ...int) *MarketEntityUpdate {
 	_u.mutation.AddScoreEventIDs(ids...)
@@ -725,6 +741,27 @@ func (_u *MarketEntityUpdate) RemoveCommitments(v ...*CreditCommitment) *MarketE
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *MarketEntityUpdate) ClearRedListEntries() *MarketEntityUpdate {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *MarketEntityUpdate) RemoveRedListEntryIDs(ids ...int) *MarketEntityUpdate {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *MarketEntityUpdate) RemoveRedListEntries(v ...*RedListEntry) *MarketEntityUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -1303,6 +1340,51 @@ func (_u *MarketEntityUpdate) sqlSave(ctx context.Context) (_node int, err error
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -2033,6 +2115,21 @@ func (_u *MarketEntityUpdateOne) AddCommitments(v ...*CreditCommitment) *MarketE
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *MarketEntityUpdateOne) AddRedListEntryIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *MarketEntityUpdateOne) AddRedListEntries(v ...*RedListEntry) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
 func (_u *MarketEntityUpdateOne) AddScoreEventIDs(ids ...int) *MarketEntityUpdateOne {
 	_u.mutation.AddScoreEventIDs(ids...)
@@ -2236,6 +2333,27 @@ func (_u *MarketEntityUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Mark
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *MarketEntityUpdateOne) ClearRedListEntries() *MarketEntityUpdateOne {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *MarketEntityUpdateOne) RemoveRedListEntryIDs(ids ...int) *MarketEntityUpdateOne {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *MarketEntityUpdateOne) RemoveRedListEntries(v ...*RedListEntry) *MarketEntityUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -2844,6 +2962,51 @@ func (_u *MarketEntityUpdateOne) sqlSave(ctx context.Context) (_node *MarketEnti
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   marketentity.RedListEntriesTable,
+			Columns: []string{marketentity.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -28,6 +28,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -39,6 +40,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -76,6 +78,7 @@ const (
 	TypeExemptionPeriod           = "ExemptionPeriod"
 	TypeGovernmentIntegrityRecord = "GovernmentIntegrityRecord"
 	TypeHoliday                   = "Holiday"
+	TypeIncentiveMeasure          = "IncentiveMeasure"
 	TypeInspectionPlan            = "InspectionPlan"
 	TypeJointPunishmentMeasure    = "JointPunishmentMeasure"
 	TypeListEntry                 = "ListEntry"
@@ -86,6 +89,7 @@ const (
 	TypePractitioner              = "Practitioner"
 	TypePriorNotice               = "PriorNotice"
 	TypePublicityRule             = "PublicityRule"
+	TypeRedListEntry              = "RedListEntry"
 	TypeRepairApplication         = "RepairApplication"
 	TypeRepairTransition          = "RepairTransition"
 	TypeScaleRule                 = "ScaleRule"
@@ -12155,6 +12159,9 @@ type DepartmentMutation struct {
 	commitments                map[int]struct{}
 	removedcommitments         map[int]struct{}
 	clearedcommitments         bool
+	red_list_entries           map[int]struct{}
+	removedred_list_entries    map[int]struct{}
+	clearedred_list_entries    bool
 	score_events               map[int]struct{}
 	removedscore_events        map[int]struct{}
 	clearedscore_events        bool
@@ -12891,6 +12898,60 @@ func (m *DepartmentMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by ids.
+func (m *DepartmentMutation) AddRedListEntryIDs(ids ...int) {
+	if m.red_list_entries == nil {
+		m.red_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.red_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRedListEntries clears the "red_list_entries" edge to the RedListEntry entity.
+func (m *DepartmentMutation) ClearRedListEntries() {
+	m.clearedred_list_entries = true
+}
+
+// RedListEntriesCleared reports if the "red_list_entries" edge to the RedListEntry entity was cleared.
+func (m *DepartmentMutation) RedListEntriesCleared() bool {
+	return m.clearedred_list_entries
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (m *DepartmentMutation) RemoveRedListEntryIDs(ids ...int) {
+	if m.removedred_list_entries == nil {
+		m.removedred_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.red_list_entries, ids[i])
+		m.removedred_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRedListEntries returns the removed IDs of the "red_list_entries" edge to the RedListEntry entity.
+func (m *DepartmentMutation) RemovedRedListEntriesIDs() (ids []int) {
+	for id := range m.removedred_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RedListEntriesIDs returns the "red_list_entries" edge IDs in the mutation.
+func (m *DepartmentMutation) RedListEntriesIDs() (ids []int) {
+	for id := range m.red_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRedListEntries resets all changes to the "red_list_entries" edge.
+func (m *DepartmentMutation) ResetRedListEntries() {
+	m.red_list_entries = nil
+	m.clearedred_list_entries = false
+	m.removedred_list_entries = nil
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
 func (m *DepartmentMutation) AddScoreEventIDs(ids ...int) {
 	if m.score_events == nil {
@@ -13411,7 +13472,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.penalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -13429,6 +13490,9 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.red_list_entries != nil {
+		edges = append(edges, department.EdgeRedListEntries)
 	}
 	if m.score_events != nil {
 		edges = append(edges, department.EdgeScoreEvents)
@@ -13488,6 +13552,12 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.red_list_entries))
+		for id := range m.red_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case department.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.score_events))
 		for id := range m.score_events {
@@ -13524,7 +13594,7 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.removedpenalties != nil {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -13542,6 +13612,9 @@ func (m *DepartmentMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.removedred_list_entries != nil {
+		edges = append(edges, department.EdgeRedListEntries)
 	}
 	if m.removedscore_events != nil {
 		edges = append(edges, department.EdgeScoreEvents)
@@ -13601,6 +13674,12 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case department.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.removedred_list_entries))
+		for id := range m.removedred_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case department.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.removedscore_events))
 		for id := range m.removedscore_events {
@@ -13637,7 +13716,7 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 11)
+	edges := make([]string, 0, 12)
 	if m.clearedpenalties {
 		edges = append(edges, department.EdgePenalties)
 	}
@@ -13655,6 +13734,9 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, department.EdgeCommitments)
+	}
+	if m.clearedred_list_entries {
+		edges = append(edges, department.EdgeRedListEntries)
 	}
 	if m.clearedscore_events {
 		edges = append(edges, department.EdgeScoreEvents)
@@ -13690,6 +13772,8 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case department.EdgeCommitments:
 		return m.clearedcommitments
+	case department.EdgeRedListEntries:
+		return m.clearedred_list_entries
 	case department.EdgeScoreEvents:
 		return m.clearedscore_events
 	case department.EdgeInspectionPlans:
@@ -13733,6 +13817,9 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case department.EdgeRedListEntries:
+		m.ResetRedListEntries()
 		return nil
 	case department.EdgeScoreEvents:
 		m.ResetScoreEvents()
@@ -19076,6 +19163,874 @@ func (m *HolidayMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Holiday edge %s", name)
 }
 
+// IncentiveMeasureMutation represents an operation that mutates the IncentiveMeasure nodes in the graph.
+type IncentiveMeasureMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	code                    *string
+	name                    *string
+	implementing_department *string
+	legal_basis             *string
+	red_list_types          *[]string
+	appendred_list_types    []string
+	purposes                *[]string
+	appendpurposes          []string
+	inspection_factor       *float64
+	addinspection_factor    *float64
+	effective_from          *time.Time
+	effective_to            *time.Time
+	clearedFields           map[string]struct{}
+	done                    bool
+	oldValue                func(context.Context) (*IncentiveMeasure, error)
+	predicates              []predicate.IncentiveMeasure
+}
+
+var _ ent.Mutation = (*IncentiveMeasureMutation)(nil)
+
+// incentivemeasureOption allows management of the mutation configuration using functional options.
+type incentivemeasureOption func(*IncentiveMeasureMutation)
+
+// newIncentiveMeasureMutation creates new mutation for the IncentiveMeasure entity.
+func newIncentiveMeasureMutation(c config, op Op, opts ...incentivemeasureOption) *IncentiveMeasureMutation {
+	m := &IncentiveMeasureMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeIncentiveMeasure,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withIncentiveMeasureID sets the ID field of the mutation.
+func withIncentiveMeasureID(id int) incentivemeasureOption {
+	return func(m *IncentiveMeasureMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *IncentiveMeasure
+		)
+		m.oldValue = func(ctx context.Context) (*IncentiveMeasure, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().IncentiveMeasure.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withIncentiveMeasure sets the old IncentiveMeasure of the mutation.
+func withIncentiveMeasure(node *IncentiveMeasure) incentivemeasureOption {
+	return func(m *IncentiveMeasureMutation) {
+		m.oldValue = func(context.Context) (*IncentiveMeasure, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m IncentiveMeasureMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m IncentiveMeasureMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *IncentiveMeasureMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *IncentiveMeasureMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().IncentiveMeasure.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCode sets the "code" field.
+func (m *IncentiveMeasureMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *IncentiveMeasureMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *IncentiveMeasureMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetName sets the "name" field.
+func (m *IncentiveMeasureMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *IncentiveMeasureMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *IncentiveMeasureMutation) ResetName() {
+	m.name = nil
+}
+
+// SetImplementingDepartment sets the "implementing_department" field.
+func (m *IncentiveMeasureMutation) SetImplementingDepartment(s string) {
+	m.implementing_department = &s
+}
+
+// ImplementingDepartment returns the value of the "implementing_department" field in the mutation.
+func (m *IncentiveMeasureMutation) ImplementingDepartment() (r string, exists bool) {
+	v := m.implementing_department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldImplementingDepartment returns the old "implementing_department" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldImplementingDepartment(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldImplementingDepartment is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldImplementingDepartment requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldImplementingDepartment: %w", err)
+	}
+	return oldValue.ImplementingDepartment, nil
+}
+
+// ResetImplementingDepartment resets all changes to the "implementing_department" field.
+func (m *IncentiveMeasureMutation) ResetImplementingDepartment() {
+	m.implementing_department = nil
+}
+
+// SetLegalBasis sets the "legal_basis" field.
+func (m *IncentiveMeasureMutation) SetLegalBasis(s string) {
+	m.legal_basis = &s
+}
+
+// LegalBasis returns the value of the "legal_basis" field in the mutation.
+func (m *IncentiveMeasureMutation) LegalBasis() (r string, exists bool) {
+	v := m.legal_basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLegalBasis returns the old "legal_basis" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldLegalBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLegalBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLegalBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLegalBasis: %w", err)
+	}
+	return oldValue.LegalBasis, nil
+}
+
+// ResetLegalBasis resets all changes to the "legal_basis" field.
+func (m *IncentiveMeasureMutation) ResetLegalBasis() {
+	m.legal_basis = nil
+}
+
+// SetRedListTypes sets the "red_list_types" field.
+func (m *IncentiveMeasureMutation) SetRedListTypes(s []string) {
+	m.red_list_types = &s
+	m.appendred_list_types = nil
+}
+
+// RedListTypes returns the value of the "red_list_types" field in the mutation.
+func (m *IncentiveMeasureMutation) RedListTypes() (r []string, exists bool) {
+	v := m.red_list_types
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRedListTypes returns the old "red_list_types" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldRedListTypes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRedListTypes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRedListTypes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRedListTypes: %w", err)
+	}
+	return oldValue.RedListTypes, nil
+}
+
+// AppendRedListTypes adds s to the "red_list_types" field.
+func (m *IncentiveMeasureMutation) AppendRedListTypes(s []string) {
+	m.appendred_list_types = append(m.appendred_list_types, s...)
+}
+
+// AppendedRedListTypes returns the list of values that were appended to the "red_list_types" field in this mutation.
+func (m *IncentiveMeasureMutation) AppendedRedListTypes() ([]string, bool) {
+	if len(m.appendred_list_types) == 0 {
+		return nil, false
+	}
+	return m.appendred_list_types, true
+}
+
+// ResetRedListTypes resets all changes to the "red_list_types" field.
+func (m *IncentiveMeasureMutation) ResetRedListTypes() {
+	m.red_list_types = nil
+	m.appendred_list_types = nil
+}
+
+// SetPurposes sets the "purposes" field.
+func (m *IncentiveMeasureMutation) SetPurposes(s []string) {
+	m.purposes = &s
+	m.appendpurposes = nil
+}
+
+// Purposes returns the value of the "purposes" field in the mutation.
+func (m *IncentiveMeasureMutation) Purposes() (r []string, exists bool) {
+	v := m.purposes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurposes returns the old "purposes" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldPurposes(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurposes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurposes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurposes: %w", err)
+	}
+	return oldValue.Purposes, nil
+}
+
+// AppendPurposes adds s to the "purposes" field.
+func (m *IncentiveMeasureMutation) AppendPurposes(s []string) {
+	m.appendpurposes = append(m.appendpurposes, s...)
+}
+
+// AppendedPurposes returns the list of values that were appended to the "purposes" field in this mutation.
+func (m *IncentiveMeasureMutation) AppendedPurposes() ([]string, bool) {
+	if len(m.appendpurposes) == 0 {
+		return nil, false
+	}
+	return m.appendpurposes, true
+}
+
+// ResetPurposes resets all changes to the "purposes" field.
+func (m *IncentiveMeasureMutation) ResetPurposes() {
+	m.purposes = nil
+	m.appendpurposes = nil
+}
+
+// SetInspectionFactor sets the "inspection_factor" field.
+func (m *IncentiveMeasureMutation) SetInspectionFactor(f float64) {
+	m.inspection_factor = &f
+	m.addinspection_factor = nil
+}
+
+// InspectionFactor returns the value of the "inspection_factor" field in the mutation.
+func (m *IncentiveMeasureMutation) InspectionFactor() (r float64, exists bool) {
+	v := m.inspection_factor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInspectionFactor returns the old "inspection_factor" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldInspectionFactor(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInspectionFactor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInspectionFactor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInspectionFactor: %w", err)
+	}
+	return oldValue.InspectionFactor, nil
+}
+
+// AddInspectionFactor adds f to the "inspection_factor" field.
+func (m *IncentiveMeasureMutation) AddInspectionFactor(f float64) {
+	if m.addinspection_factor != nil {
+		*m.addinspection_factor += f
+	} else {
+		m.addinspection_factor = &f
+	}
+}
+
+// AddedInspectionFactor returns the value that was added to the "inspection_factor" field in this mutation.
+func (m *IncentiveMeasureMutation) AddedInspectionFactor() (r float64, exists bool) {
+	v := m.addinspection_factor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearInspectionFactor clears the value of the "inspection_factor" field.
+func (m *IncentiveMeasureMutation) ClearInspectionFactor() {
+	m.inspection_factor = nil
+	m.addinspection_factor = nil
+	m.clearedFields[incentivemeasure.FieldInspectionFactor] = struct{}{}
+}
+
+// InspectionFactorCleared returns if the "inspection_factor" field was cleared in this mutation.
+func (m *IncentiveMeasureMutation) InspectionFactorCleared() bool {
+	_, ok := m.clearedFields[incentivemeasure.FieldInspectionFactor]
+	return ok
+}
+
+// ResetInspectionFactor resets all changes to the "inspection_factor" field.
+func (m *IncentiveMeasureMutation) ResetInspectionFactor() {
+	m.inspection_factor = nil
+	m.addinspection_factor = nil
+	delete(m.clearedFields, incentivemeasure.FieldInspectionFactor)
+}
+
+// SetEffectiveFrom sets the "effective_from" field.
+func (m *IncentiveMeasureMutation) SetEffectiveFrom(t time.Time) {
+	m.effective_from = &t
+}
+
+// EffectiveFrom returns the value of the "effective_from" field in the mutation.
+func (m *IncentiveMeasureMutation) EffectiveFrom() (r time.Time, exists bool) {
+	v := m.effective_from
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveFrom returns the old "effective_from" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldEffectiveFrom(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveFrom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveFrom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveFrom: %w", err)
+	}
+	return oldValue.EffectiveFrom, nil
+}
+
+// ResetEffectiveFrom resets all changes to the "effective_from" field.
+func (m *IncentiveMeasureMutation) ResetEffectiveFrom() {
+	m.effective_from = nil
+}
+
+// SetEffectiveTo sets the "effective_to" field.
+func (m *IncentiveMeasureMutation) SetEffectiveTo(t time.Time) {
+	m.effective_to = &t
+}
+
+// EffectiveTo returns the value of the "effective_to" field in the mutation.
+func (m *IncentiveMeasureMutation) EffectiveTo() (r time.Time, exists bool) {
+	v := m.effective_to
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffectiveTo returns the old "effective_to" field's value of the IncentiveMeasure entity.
+// If the IncentiveMeasure object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *IncentiveMeasureMutation) OldEffectiveTo(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffectiveTo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffectiveTo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffectiveTo: %w", err)
+	}
+	return oldValue.EffectiveTo, nil
+}
+
+// ClearEffectiveTo clears the value of the "effective_to" field.
+func (m *IncentiveMeasureMutation) ClearEffectiveTo() {
+	m.effective_to = nil
+	m.clearedFields[incentivemeasure.FieldEffectiveTo] = struct{}{}
+}
+
+// EffectiveToCleared returns if the "effective_to" field was cleared in this mutation.
+func (m *IncentiveMeasureMutation) EffectiveToCleared() bool {
+	_, ok := m.clearedFields[incentivemeasure.FieldEffectiveTo]
+	return ok
+}
+
+// ResetEffectiveTo resets all changes to the "effective_to" field.
+func (m *IncentiveMeasureMutation) ResetEffectiveTo() {
+	m.effective_to = nil
+	delete(m.clearedFields, incentivemeasure.FieldEffectiveTo)
+}
+
+// Where appends a list predicates to the IncentiveMeasureMutation builder.
+func (m *IncentiveMeasureMutation) Where(ps ...predicate.IncentiveMeasure) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the IncentiveMeasureMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *IncentiveMeasureMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.IncentiveMeasure, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *IncentiveMeasureMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *IncentiveMeasureMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (IncentiveMeasure).
+func (m *IncentiveMeasureMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *IncentiveMeasureMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.code != nil {
+		fields = append(fields, incentivemeasure.FieldCode)
+	}
+	if m.name != nil {
+		fields = append(fields, incentivemeasure.FieldName)
+	}
+	if m.implementing_department != nil {
+		fields = append(fields, incentivemeasure.FieldImplementingDepartment)
+	}
+	if m.legal_basis != nil {
+		fields = append(fields, incentivemeasure.FieldLegalBasis)
+	}
+	if m.red_list_types != nil {
+		fields = append(fields, incentivemeasure.FieldRedListTypes)
+	}
+	if m.purposes != nil {
+		fields = append(fields, incentivemeasure.FieldPurposes)
+	}
+	if m.inspection_factor != nil {
+		fields = append(fields, incentivemeasure.FieldInspectionFactor)
+	}
+	if m.effective_from != nil {
+		fields = append(fields, incentivemeasure.FieldEffectiveFrom)
+	}
+	if m.effective_to != nil {
+		fields = append(fields, incentivemeasure.FieldEffectiveTo)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *IncentiveMeasureMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case incentivemeasure.FieldCode:
+		return m.Code()
+	case incentivemeasure.FieldName:
+		return m.Name()
+	case incentivemeasure.FieldImplementingDepartment:
+		return m.ImplementingDepartment()
+	case incentivemeasure.FieldLegalBasis:
+		return m.LegalBasis()
+	case incentivemeasure.FieldRedListTypes:
+		return m.RedListTypes()
+	case incentivemeasure.FieldPurposes:
+		return m.Purposes()
+	case incentivemeasure.FieldInspectionFactor:
+		return m.InspectionFactor()
+	case incentivemeasure.FieldEffectiveFrom:
+		return m.EffectiveFrom()
+	case incentivemeasure.FieldEffectiveTo:
+		return m.EffectiveTo()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *IncentiveMeasureMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case incentivemeasure.FieldCode:
+		return m.OldCode(ctx)
+	case incentivemeasure.FieldName:
+		return m.OldName(ctx)
+	case incentivemeasure.FieldImplementingDepartment:
+		return m.OldImplementingDepartment(ctx)
+	case incentivemeasure.FieldLegalBasis:
+		return m.OldLegalBasis(ctx)
+	case incentivemeasure.FieldRedListTypes:
+		return m.OldRedListTypes(ctx)
+	case incentivemeasure.FieldPurposes:
+		return m.OldPurposes(ctx)
+	case incentivemeasure.FieldInspectionFactor:
+		return m.OldInspectionFactor(ctx)
+	case incentivemeasure.FieldEffectiveFrom:
+		return m.OldEffectiveFrom(ctx)
+	case incentivemeasure.FieldEffectiveTo:
+		return m.OldEffectiveTo(ctx)
+	}
+	return nil, fmt.Errorf("unknown IncentiveMeasure field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IncentiveMeasureMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case incentivemeasure.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case incentivemeasure.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case incentivemeasure.FieldImplementingDepartment:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetImplementingDepartment(v)
+		return nil
+	case incentivemeasure.FieldLegalBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLegalBasis(v)
+		return nil
+	case incentivemeasure.FieldRedListTypes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRedListTypes(v)
+		return nil
+	case incentivemeasure.FieldPurposes:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurposes(v)
+		return nil
+	case incentivemeasure.FieldInspectionFactor:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInspectionFactor(v)
+		return nil
+	case incentivemeasure.FieldEffectiveFrom:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveFrom(v)
+		return nil
+	case incentivemeasure.FieldEffectiveTo:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffectiveTo(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IncentiveMeasure field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *IncentiveMeasureMutation) AddedFields() []string {
+	var fields []string
+	if m.addinspection_factor != nil {
+		fields = append(fields, incentivemeasure.FieldInspectionFactor)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *IncentiveMeasureMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case incentivemeasure.FieldInspectionFactor:
+		return m.AddedInspectionFactor()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *IncentiveMeasureMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case incentivemeasure.FieldInspectionFactor:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddInspectionFactor(v)
+		return nil
+	}
+	return fmt.Errorf("unknown IncentiveMeasure numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *IncentiveMeasureMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(incentivemeasure.FieldInspectionFactor) {
+		fields = append(fields, incentivemeasure.FieldInspectionFactor)
+	}
+	if m.FieldCleared(incentivemeasure.FieldEffectiveTo) {
+		fields = append(fields, incentivemeasure.FieldEffectiveTo)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *IncentiveMeasureMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *IncentiveMeasureMutation) ClearField(name string) error {
+	switch name {
+	case incentivemeasure.FieldInspectionFactor:
+		m.ClearInspectionFactor()
+		return nil
+	case incentivemeasure.FieldEffectiveTo:
+		m.ClearEffectiveTo()
+		return nil
+	}
+	return fmt.Errorf("unknown IncentiveMeasure nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *IncentiveMeasureMutation) ResetField(name string) error {
+	switch name {
+	case incentivemeasure.FieldCode:
+		m.ResetCode()
+		return nil
+	case incentivemeasure.FieldName:
+		m.ResetName()
+		return nil
+	case incentivemeasure.FieldImplementingDepartment:
+		m.ResetImplementingDepartment()
+		return nil
+	case incentivemeasure.FieldLegalBasis:
+		m.ResetLegalBasis()
+		return nil
+	case incentivemeasure.FieldRedListTypes:
+		m.ResetRedListTypes()
+		return nil
+	case incentivemeasure.FieldPurposes:
+		m.ResetPurposes()
+		return nil
+	case incentivemeasure.FieldInspectionFactor:
+		m.ResetInspectionFactor()
+		return nil
+	case incentivemeasure.FieldEffectiveFrom:
+		m.ResetEffectiveFrom()
+		return nil
+	case incentivemeasure.FieldEffectiveTo:
+		m.ResetEffectiveTo()
+		return nil
+	}
+	return fmt.Errorf("unknown IncentiveMeasure field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *IncentiveMeasureMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *IncentiveMeasureMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *IncentiveMeasureMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *IncentiveMeasureMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *IncentiveMeasureMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *IncentiveMeasureMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *IncentiveMeasureMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown IncentiveMeasure unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *IncentiveMeasureMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown IncentiveMeasure edge %s", name)
+}
+
 // InspectionPlanMutation represents an operation that mutates the InspectionPlan nodes in the graph.
 type InspectionPlanMutation struct {
 	config
@@ -23121,6 +24076,9 @@ type MarketEntityMutation struct {
 	commitments                 map[int]struct{}
 	removedcommitments          map[int]struct{}
 	clearedcommitments          bool
+	red_list_entries            map[int]struct{}
+	removedred_list_entries     map[int]struct{}
+	clearedred_list_entries     bool
 	score_events                map[int]struct{}
 	removedscore_events         map[int]struct{}
 	clearedscore_events         bool
@@ -24643,6 +25601,60 @@ func (m *MarketEntityMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by ids.
+func (m *MarketEntityMutation) AddRedListEntryIDs(ids ...int) {
+	if m.red_list_entries == nil {
+		m.red_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.red_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRedListEntries clears the "red_list_entries" edge to the RedListEntry entity.
+func (m *MarketEntityMutation) ClearRedListEntries() {
+	m.clearedred_list_entries = true
+}
+
+// RedListEntriesCleared reports if the "red_list_entries" edge to the RedListEntry entity was cleared.
+func (m *MarketEntityMutation) RedListEntriesCleared() bool {
+	return m.clearedred_list_entries
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (m *MarketEntityMutation) RemoveRedListEntryIDs(ids ...int) {
+	if m.removedred_list_entries == nil {
+		m.removedred_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.red_list_entries, ids[i])
+		m.removedred_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRedListEntries returns the removed IDs of the "red_list_entries" edge to the RedListEntry entity.
+func (m *MarketEntityMutation) RemovedRedListEntriesIDs() (ids []int) {
+	for id := range m.removedred_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RedListEntriesIDs returns the "red_list_entries" edge IDs in the mutation.
+func (m *MarketEntityMutation) RedListEntriesIDs() (ids []int) {
+	for id := range m.red_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRedListEntries resets all changes to the "red_list_entries" edge.
+func (m *MarketEntityMutation) ResetRedListEntries() {
+	m.red_list_entries = nil
+	m.clearedred_list_entries = false
+	m.removedred_list_entries = nil
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
 func (m *MarketEntityMutation) AddScoreEventIDs(ids ...int) {
 	if m.score_events == nil {
@@ -25530,7 +26542,7 @@ func (m *MarketEntityMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *MarketEntityMutation) AddedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.penalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -25548,6 +26560,9 @@ func (m *MarketEntityMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.red_list_entries != nil {
+		edges = append(edges, marketentity.EdgeRedListEntries)
 	}
 	if m.score_events != nil {
 		edges = append(edges, marketentity.EdgeScoreEvents)
@@ -25610,6 +26625,12 @@ func (m *MarketEntityMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case marketentity.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.red_list_entries))
+		for id := range m.red_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case marketentity.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.score_events))
 		for id := range m.score_events {
@@ -25646,7 +26667,7 @@ func (m *MarketEntityMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *MarketEntityMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.removedpenalties != nil {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -25664,6 +26685,9 @@ func (m *MarketEntityMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.removedred_list_entries != nil {
+		edges = append(edges, marketentity.EdgeRedListEntries)
 	}
 	if m.removedscore_events != nil {
 		edges = append(edges, marketentity.EdgeScoreEvents)
@@ -25717,6 +26741,12 @@ func (m *MarketEntityMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case marketentity.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.removedred_list_entries))
+		for id := range m.removedred_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case marketentity.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.removedscore_events))
 		for id := range m.removedscore_events {
@@ -25741,7 +26771,7 @@ func (m *MarketEntityMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *MarketEntityMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.clearedpenalties {
 		edges = append(edges, marketentity.EdgePenalties)
 	}
@@ -25759,6 +26789,9 @@ func (m *MarketEntityMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, marketentity.EdgeCommitments)
+	}
+	if m.clearedred_list_entries {
+		edges = append(edges, marketentity.EdgeRedListEntries)
 	}
 	if m.clearedscore_events {
 		edges = append(edges, marketentity.EdgeScoreEvents)
@@ -25797,6 +26830,8 @@ func (m *MarketEntityMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case marketentity.EdgeCommitments:
 		return m.clearedcommitments
+	case marketentity.EdgeRedListEntries:
+		return m.clearedred_list_entries
 	case marketentity.EdgeScoreEvents:
 		return m.clearedscore_events
 	case marketentity.EdgeDivision:
@@ -25851,6 +26886,9 @@ func (m *MarketEntityMutation) ResetEdge(name string) error {
 		return nil
 	case marketentity.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case marketentity.EdgeRedListEntries:
+		m.ResetRedListEntries()
 		return nil
 	case marketentity.EdgeScoreEvents:
 		m.ResetScoreEvents()
@@ -27087,6 +28125,9 @@ type NaturalPersonMutation struct {
 	commitments                 map[int]struct{}
 	removedcommitments          map[int]struct{}
 	clearedcommitments          bool
+	red_list_entries            map[int]struct{}
+	removedred_list_entries     map[int]struct{}
+	clearedred_list_entries     bool
 	score_events                map[int]struct{}
 	removedscore_events         map[int]struct{}
 	clearedscore_events         bool
@@ -27931,6 +28972,60 @@ func (m *NaturalPersonMutation) ResetCommitments() {
 	m.removedcommitments = nil
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by ids.
+func (m *NaturalPersonMutation) AddRedListEntryIDs(ids ...int) {
+	if m.red_list_entries == nil {
+		m.red_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.red_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRedListEntries clears the "red_list_entries" edge to the RedListEntry entity.
+func (m *NaturalPersonMutation) ClearRedListEntries() {
+	m.clearedred_list_entries = true
+}
+
+// RedListEntriesCleared reports if the "red_list_entries" edge to the RedListEntry entity was cleared.
+func (m *NaturalPersonMutation) RedListEntriesCleared() bool {
+	return m.clearedred_list_entries
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (m *NaturalPersonMutation) RemoveRedListEntryIDs(ids ...int) {
+	if m.removedred_list_entries == nil {
+		m.removedred_list_entries = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.red_list_entries, ids[i])
+		m.removedred_list_entries[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRedListEntries returns the removed IDs of the "red_list_entries" edge to the RedListEntry entity.
+func (m *NaturalPersonMutation) RemovedRedListEntriesIDs() (ids []int) {
+	for id := range m.removedred_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RedListEntriesIDs returns the "red_list_entries" edge IDs in the mutation.
+func (m *NaturalPersonMutation) RedListEntriesIDs() (ids []int) {
+	for id := range m.red_list_entries {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRedListEntries resets all changes to the "red_list_entries" edge.
+func (m *NaturalPersonMutation) ResetRedListEntries() {
+	m.red_list_entries = nil
+	m.clearedred_list_entries = false
+	m.removedred_list_entries = nil
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by ids.
 func (m *NaturalPersonMutation) AddScoreEventIDs(ids ...int) {
 	if m.score_events == nil {
@@ -28562,7 +29657,7 @@ func (m *NaturalPersonMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *NaturalPersonMutation) AddedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.penalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -28580,6 +29675,9 @@ func (m *NaturalPersonMutation) AddedEdges() []string {
 	}
 	if m.commitments != nil {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.red_list_entries != nil {
+		edges = append(edges, naturalperson.EdgeRedListEntries)
 	}
 	if m.score_events != nil {
 		edges = append(edges, naturalperson.EdgeScoreEvents)
@@ -28642,6 +29740,12 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.red_list_entries))
+		for id := range m.red_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case naturalperson.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.score_events))
 		for id := range m.score_events {
@@ -28684,7 +29788,7 @@ func (m *NaturalPersonMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *NaturalPersonMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.removedpenalties != nil {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -28702,6 +29806,9 @@ func (m *NaturalPersonMutation) RemovedEdges() []string {
 	}
 	if m.removedcommitments != nil {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.removedred_list_entries != nil {
+		edges = append(edges, naturalperson.EdgeRedListEntries)
 	}
 	if m.removedscore_events != nil {
 		edges = append(edges, naturalperson.EdgeScoreEvents)
@@ -28764,6 +29871,12 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case naturalperson.EdgeRedListEntries:
+		ids := make([]ent.Value, 0, len(m.removedred_list_entries))
+		for id := range m.removedred_list_entries {
+			ids = append(ids, id)
+		}
+		return ids
 	case naturalperson.EdgeScoreEvents:
 		ids := make([]ent.Value, 0, len(m.removedscore_events))
 		for id := range m.removedscore_events {
@@ -28806,7 +29919,7 @@ func (m *NaturalPersonMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *NaturalPersonMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 12)
+	edges := make([]string, 0, 13)
 	if m.clearedpenalties {
 		edges = append(edges, naturalperson.EdgePenalties)
 	}
@@ -28824,6 +29937,9 @@ func (m *NaturalPersonMutation) ClearedEdges() []string {
 	}
 	if m.clearedcommitments {
 		edges = append(edges, naturalperson.EdgeCommitments)
+	}
+	if m.clearedred_list_entries {
+		edges = append(edges, naturalperson.EdgeRedListEntries)
 	}
 	if m.clearedscore_events {
 		edges = append(edges, naturalperson.EdgeScoreEvents)
@@ -28862,6 +29978,8 @@ func (m *NaturalPersonMutation) EdgeCleared(name string) bool {
 		return m.clearedspot_checks
 	case naturalperson.EdgeCommitments:
 		return m.clearedcommitments
+	case naturalperson.EdgeRedListEntries:
+		return m.clearedred_list_entries
 	case naturalperson.EdgeScoreEvents:
 		return m.clearedscore_events
 	case naturalperson.EdgeRepresents:
@@ -28907,6 +30025,9 @@ func (m *NaturalPersonMutation) ResetEdge(name string) error {
 		return nil
 	case naturalperson.EdgeCommitments:
 		m.ResetCommitments()
+		return nil
+	case naturalperson.EdgeRedListEntries:
+		m.ResetRedListEntries()
 		return nil
 	case naturalperson.EdgeScoreEvents:
 		m.ResetScoreEvents()
@@ -34163,6 +35284,1678 @@ func (m *PublicityRuleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PublicityRuleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown PublicityRule edge %s", name)
+}
+
+// RedListEntryMutation represents an operation that mutates the RedListEntry nodes in the graph.
+type RedListEntryMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *int
+	created_at        *time.Time
+	updated_at        *time.Time
+	sector            *vocab.Sector
+	severity          *vocab.Severity
+	status            *vocab.RecordStatus
+	source_system     *string
+	source_record_id  *string
+	under_objection   *bool
+	epidemic_related  *bool
+	sme               *bool
+	exemption         *string
+	list_type         *redlistentry.ListType
+	source            *string
+	decision_no       *string
+	recognised_on     *time.Time
+	valid_until       *time.Time
+	removed_on        *time.Time
+	basis             *string
+	clearedFields     map[string]struct{}
+	department        *int
+	cleareddepartment bool
+	entity            *int
+	clearedentity     bool
+	person            *int
+	clearedperson     bool
+	done              bool
+	oldValue          func(context.Context) (*RedListEntry, error)
+	predicates        []predicate.RedListEntry
+}
+
+var _ ent.Mutation = (*RedListEntryMutation)(nil)
+
+// redlistentryOption allows management of the mutation configuration using functional options.
+type redlistentryOption func(*RedListEntryMutation)
+
+// newRedListEntryMutation creates new mutation for the RedListEntry entity.
+func newRedListEntryMutation(c config, op Op, opts ...redlistentryOption) *RedListEntryMutation {
+	m := &RedListEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRedListEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRedListEntryID sets the ID field of the mutation.
+func withRedListEntryID(id int) redlistentryOption {
+	return func(m *RedListEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RedListEntry
+		)
+		m.oldValue = func(ctx context.Context) (*RedListEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RedListEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRedListEntry sets the old RedListEntry of the mutation.
+func withRedListEntry(node *RedListEntry) redlistentryOption {
+	return func(m *RedListEntryMutation) {
+		m.oldValue = func(context.Context) (*RedListEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RedListEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RedListEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RedListEntryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RedListEntryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RedListEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *RedListEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *RedListEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *RedListEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *RedListEntryMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *RedListEntryMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *RedListEntryMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetSector sets the "sector" field.
+func (m *RedListEntryMutation) SetSector(v vocab.Sector) {
+	m.sector = &v
+}
+
+// Sector returns the value of the "sector" field in the mutation.
+func (m *RedListEntryMutation) Sector() (r vocab.Sector, exists bool) {
+	v := m.sector
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSector returns the old "sector" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSector(ctx context.Context) (v vocab.Sector, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSector is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSector requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSector: %w", err)
+	}
+	return oldValue.Sector, nil
+}
+
+// ResetSector resets all changes to the "sector" field.
+func (m *RedListEntryMutation) ResetSector() {
+	m.sector = nil
+}
+
+// SetSeverity sets the "severity" field.
+func (m *RedListEntryMutation) SetSeverity(v vocab.Severity) {
+	m.severity = &v
+}
+
+// Severity returns the value of the "severity" field in the mutation.
+func (m *RedListEntryMutation) Severity() (r vocab.Severity, exists bool) {
+	v := m.severity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeverity returns the old "severity" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSeverity(ctx context.Context) (v *vocab.Severity, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeverity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeverity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeverity: %w", err)
+	}
+	return oldValue.Severity, nil
+}
+
+// ClearSeverity clears the value of the "severity" field.
+func (m *RedListEntryMutation) ClearSeverity() {
+	m.severity = nil
+	m.clearedFields[redlistentry.FieldSeverity] = struct{}{}
+}
+
+// SeverityCleared returns if the "severity" field was cleared in this mutation.
+func (m *RedListEntryMutation) SeverityCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldSeverity]
+	return ok
+}
+
+// ResetSeverity resets all changes to the "severity" field.
+func (m *RedListEntryMutation) ResetSeverity() {
+	m.severity = nil
+	delete(m.clearedFields, redlistentry.FieldSeverity)
+}
+
+// SetStatus sets the "status" field.
+func (m *RedListEntryMutation) SetStatus(vs vocab.RecordStatus) {
+	m.status = &vs
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *RedListEntryMutation) Status() (r vocab.RecordStatus, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldStatus(ctx context.Context) (v vocab.RecordStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *RedListEntryMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSourceSystem sets the "source_system" field.
+func (m *RedListEntryMutation) SetSourceSystem(s string) {
+	m.source_system = &s
+}
+
+// SourceSystem returns the value of the "source_system" field in the mutation.
+func (m *RedListEntryMutation) SourceSystem() (r string, exists bool) {
+	v := m.source_system
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceSystem returns the old "source_system" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSourceSystem(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceSystem is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceSystem requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceSystem: %w", err)
+	}
+	return oldValue.SourceSystem, nil
+}
+
+// ResetSourceSystem resets all changes to the "source_system" field.
+func (m *RedListEntryMutation) ResetSourceSystem() {
+	m.source_system = nil
+}
+
+// SetSourceRecordID sets the "source_record_id" field.
+func (m *RedListEntryMutation) SetSourceRecordID(s string) {
+	m.source_record_id = &s
+}
+
+// SourceRecordID returns the value of the "source_record_id" field in the mutation.
+func (m *RedListEntryMutation) SourceRecordID() (r string, exists bool) {
+	v := m.source_record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceRecordID returns the old "source_record_id" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSourceRecordID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceRecordID: %w", err)
+	}
+	return oldValue.SourceRecordID, nil
+}
+
+// ResetSourceRecordID resets all changes to the "source_record_id" field.
+func (m *RedListEntryMutation) ResetSourceRecordID() {
+	m.source_record_id = nil
+}
+
+// SetUnderObjection sets the "under_objection" field.
+func (m *RedListEntryMutation) SetUnderObjection(b bool) {
+	m.under_objection = &b
+}
+
+// UnderObjection returns the value of the "under_objection" field in the mutation.
+func (m *RedListEntryMutation) UnderObjection() (r bool, exists bool) {
+	v := m.under_objection
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnderObjection returns the old "under_objection" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldUnderObjection(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnderObjection is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnderObjection requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnderObjection: %w", err)
+	}
+	return oldValue.UnderObjection, nil
+}
+
+// ResetUnderObjection resets all changes to the "under_objection" field.
+func (m *RedListEntryMutation) ResetUnderObjection() {
+	m.under_objection = nil
+}
+
+// SetEpidemicRelated sets the "epidemic_related" field.
+func (m *RedListEntryMutation) SetEpidemicRelated(b bool) {
+	m.epidemic_related = &b
+}
+
+// EpidemicRelated returns the value of the "epidemic_related" field in the mutation.
+func (m *RedListEntryMutation) EpidemicRelated() (r bool, exists bool) {
+	v := m.epidemic_related
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEpidemicRelated returns the old "epidemic_related" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldEpidemicRelated(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEpidemicRelated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEpidemicRelated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEpidemicRelated: %w", err)
+	}
+	return oldValue.EpidemicRelated, nil
+}
+
+// ResetEpidemicRelated resets all changes to the "epidemic_related" field.
+func (m *RedListEntryMutation) ResetEpidemicRelated() {
+	m.epidemic_related = nil
+}
+
+// SetSme sets the "sme" field.
+func (m *RedListEntryMutation) SetSme(b bool) {
+	m.sme = &b
+}
+
+// Sme returns the value of the "sme" field in the mutation.
+func (m *RedListEntryMutation) Sme() (r bool, exists bool) {
+	v := m.sme
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSme returns the old "sme" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSme(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSme is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSme requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSme: %w", err)
+	}
+	return oldValue.Sme, nil
+}
+
+// ResetSme resets all changes to the "sme" field.
+func (m *RedListEntryMutation) ResetSme() {
+	m.sme = nil
+}
+
+// SetExemption sets the "exemption" field.
+func (m *RedListEntryMutation) SetExemption(s string) {
+	m.exemption = &s
+}
+
+// Exemption returns the value of the "exemption" field in the mutation.
+func (m *RedListEntryMutation) Exemption() (r string, exists bool) {
+	v := m.exemption
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExemption returns the old "exemption" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldExemption(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExemption is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExemption requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExemption: %w", err)
+	}
+	return oldValue.Exemption, nil
+}
+
+// ClearExemption clears the value of the "exemption" field.
+func (m *RedListEntryMutation) ClearExemption() {
+	m.exemption = nil
+	m.clearedFields[redlistentry.FieldExemption] = struct{}{}
+}
+
+// ExemptionCleared returns if the "exemption" field was cleared in this mutation.
+func (m *RedListEntryMutation) ExemptionCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldExemption]
+	return ok
+}
+
+// ResetExemption resets all changes to the "exemption" field.
+func (m *RedListEntryMutation) ResetExemption() {
+	m.exemption = nil
+	delete(m.clearedFields, redlistentry.FieldExemption)
+}
+
+// SetDepartmentID sets the "department_id" field.
+func (m *RedListEntryMutation) SetDepartmentID(i int) {
+	m.department = &i
+}
+
+// DepartmentID returns the value of the "department_id" field in the mutation.
+func (m *RedListEntryMutation) DepartmentID() (r int, exists bool) {
+	v := m.department
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepartmentID returns the old "department_id" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldDepartmentID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepartmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepartmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepartmentID: %w", err)
+	}
+	return oldValue.DepartmentID, nil
+}
+
+// ResetDepartmentID resets all changes to the "department_id" field.
+func (m *RedListEntryMutation) ResetDepartmentID() {
+	m.department = nil
+}
+
+// SetEntityID sets the "entity_id" field.
+func (m *RedListEntryMutation) SetEntityID(i int) {
+	m.entity = &i
+}
+
+// EntityID returns the value of the "entity_id" field in the mutation.
+func (m *RedListEntryMutation) EntityID() (r int, exists bool) {
+	v := m.entity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityID returns the old "entity_id" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldEntityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityID: %w", err)
+	}
+	return oldValue.EntityID, nil
+}
+
+// ClearEntityID clears the value of the "entity_id" field.
+func (m *RedListEntryMutation) ClearEntityID() {
+	m.entity = nil
+	m.clearedFields[redlistentry.FieldEntityID] = struct{}{}
+}
+
+// EntityIDCleared returns if the "entity_id" field was cleared in this mutation.
+func (m *RedListEntryMutation) EntityIDCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldEntityID]
+	return ok
+}
+
+// ResetEntityID resets all changes to the "entity_id" field.
+func (m *RedListEntryMutation) ResetEntityID() {
+	m.entity = nil
+	delete(m.clearedFields, redlistentry.FieldEntityID)
+}
+
+// SetPersonID sets the "person_id" field.
+func (m *RedListEntryMutation) SetPersonID(i int) {
+	m.person = &i
+}
+
+// PersonID returns the value of the "person_id" field in the mutation.
+func (m *RedListEntryMutation) PersonID() (r int, exists bool) {
+	v := m.person
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPersonID returns the old "person_id" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPersonID: %w", err)
+	}
+	return oldValue.PersonID, nil
+}
+
+// ClearPersonID clears the value of the "person_id" field.
+func (m *RedListEntryMutation) ClearPersonID() {
+	m.person = nil
+	m.clearedFields[redlistentry.FieldPersonID] = struct{}{}
+}
+
+// PersonIDCleared returns if the "person_id" field was cleared in this mutation.
+func (m *RedListEntryMutation) PersonIDCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldPersonID]
+	return ok
+}
+
+// ResetPersonID resets all changes to the "person_id" field.
+func (m *RedListEntryMutation) ResetPersonID() {
+	m.person = nil
+	delete(m.clearedFields, redlistentry.FieldPersonID)
+}
+
+// SetListType sets the "list_type" field.
+func (m *RedListEntryMutation) SetListType(rt redlistentry.ListType) {
+	m.list_type = &rt
+}
+
+// ListType returns the value of the "list_type" field in the mutation.
+func (m *RedListEntryMutation) ListType() (r redlistentry.ListType, exists bool) {
+	v := m.list_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldListType returns the old "list_type" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldListType(ctx context.Context) (v redlistentry.ListType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldListType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldListType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldListType: %w", err)
+	}
+	return oldValue.ListType, nil
+}
+
+// ResetListType resets all changes to the "list_type" field.
+func (m *RedListEntryMutation) ResetListType() {
+	m.list_type = nil
+}
+
+// SetSource sets the "source" field.
+func (m *RedListEntryMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *RedListEntryMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *RedListEntryMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetDecisionNo sets the "decision_no" field.
+func (m *RedListEntryMutation) SetDecisionNo(s string) {
+	m.decision_no = &s
+}
+
+// DecisionNo returns the value of the "decision_no" field in the mutation.
+func (m *RedListEntryMutation) DecisionNo() (r string, exists bool) {
+	v := m.decision_no
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecisionNo returns the old "decision_no" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldDecisionNo(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecisionNo is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecisionNo requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecisionNo: %w", err)
+	}
+	return oldValue.DecisionNo, nil
+}
+
+// ResetDecisionNo resets all changes to the "decision_no" field.
+func (m *RedListEntryMutation) ResetDecisionNo() {
+	m.decision_no = nil
+}
+
+// SetRecognisedOn sets the "recognised_on" field.
+func (m *RedListEntryMutation) SetRecognisedOn(t time.Time) {
+	m.recognised_on = &t
+}
+
+// RecognisedOn returns the value of the "recognised_on" field in the mutation.
+func (m *RedListEntryMutation) RecognisedOn() (r time.Time, exists bool) {
+	v := m.recognised_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecognisedOn returns the old "recognised_on" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldRecognisedOn(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecognisedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecognisedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecognisedOn: %w", err)
+	}
+	return oldValue.RecognisedOn, nil
+}
+
+// ResetRecognisedOn resets all changes to the "recognised_on" field.
+func (m *RedListEntryMutation) ResetRecognisedOn() {
+	m.recognised_on = nil
+}
+
+// SetValidUntil sets the "valid_until" field.
+func (m *RedListEntryMutation) SetValidUntil(t time.Time) {
+	m.valid_until = &t
+}
+
+// ValidUntil returns the value of the "valid_until" field in the mutation.
+func (m *RedListEntryMutation) ValidUntil() (r time.Time, exists bool) {
+	v := m.valid_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValidUntil returns the old "valid_until" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldValidUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValidUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValidUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValidUntil: %w", err)
+	}
+	return oldValue.ValidUntil, nil
+}
+
+// ClearValidUntil clears the value of the "valid_until" field.
+func (m *RedListEntryMutation) ClearValidUntil() {
+	m.valid_until = nil
+	m.clearedFields[redlistentry.FieldValidUntil] = struct{}{}
+}
+
+// ValidUntilCleared returns if the "valid_until" field was cleared in this mutation.
+func (m *RedListEntryMutation) ValidUntilCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldValidUntil]
+	return ok
+}
+
+// ResetValidUntil resets all changes to the "valid_until" field.
+func (m *RedListEntryMutation) ResetValidUntil() {
+	m.valid_until = nil
+	delete(m.clearedFields, redlistentry.FieldValidUntil)
+}
+
+// SetRemovedOn sets the "removed_on" field.
+func (m *RedListEntryMutation) SetRemovedOn(t time.Time) {
+	m.removed_on = &t
+}
+
+// RemovedOn returns the value of the "removed_on" field in the mutation.
+func (m *RedListEntryMutation) RemovedOn() (r time.Time, exists bool) {
+	v := m.removed_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRemovedOn returns the old "removed_on" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldRemovedOn(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRemovedOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRemovedOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRemovedOn: %w", err)
+	}
+	return oldValue.RemovedOn, nil
+}
+
+// ClearRemovedOn clears the value of the "removed_on" field.
+func (m *RedListEntryMutation) ClearRemovedOn() {
+	m.removed_on = nil
+	m.clearedFields[redlistentry.FieldRemovedOn] = struct{}{}
+}
+
+// RemovedOnCleared returns if the "removed_on" field was cleared in this mutation.
+func (m *RedListEntryMutation) RemovedOnCleared() bool {
+	_, ok := m.clearedFields[redlistentry.FieldRemovedOn]
+	return ok
+}
+
+// ResetRemovedOn resets all changes to the "removed_on" field.
+func (m *RedListEntryMutation) ResetRemovedOn() {
+	m.removed_on = nil
+	delete(m.clearedFields, redlistentry.FieldRemovedOn)
+}
+
+// SetBasis sets the "basis" field.
+func (m *RedListEntryMutation) SetBasis(s string) {
+	m.basis = &s
+}
+
+// Basis returns the value of the "basis" field in the mutation.
+func (m *RedListEntryMutation) Basis() (r string, exists bool) {
+	v := m.basis
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasis returns the old "basis" field's value of the RedListEntry entity.
+// If the RedListEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RedListEntryMutation) OldBasis(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasis is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasis requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasis: %w", err)
+	}
+	return oldValue.Basis, nil
+}
+
+// ResetBasis resets all changes to the "basis" field.
+func (m *RedListEntryMutation) ResetBasis() {
+	m.basis = nil
+}
+
+// ClearDepartment clears the "department" edge to the Department entity.
+func (m *RedListEntryMutation) ClearDepartment() {
+	m.cleareddepartment = true
+	m.clearedFields[redlistentry.FieldDepartmentID] = struct{}{}
+}
+
+// DepartmentCleared reports if the "department" edge to the Department entity was cleared.
+func (m *RedListEntryMutation) DepartmentCleared() bool {
+	return m.cleareddepartment
+}
+
+// DepartmentIDs returns the "department" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DepartmentID instead. It exists only for internal usage by the builders.
+func (m *RedListEntryMutation) DepartmentIDs() (ids []int) {
+	if id := m.department; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDepartment resets all changes to the "department" edge.
+func (m *RedListEntryMutation) ResetDepartment() {
+	m.department = nil
+	m.cleareddepartment = false
+}
+
+// ClearEntity clears the "entity" edge to the MarketEntity entity.
+func (m *RedListEntryMutation) ClearEntity() {
+	m.clearedentity = true
+	m.clearedFields[redlistentry.FieldEntityID] = struct{}{}
+}
+
+// EntityCleared reports if the "entity" edge to the MarketEntity entity was cleared.
+func (m *RedListEntryMutation) EntityCleared() bool {
+	return m.EntityIDCleared() || m.clearedentity
+}
+
+// EntityIDs returns the "entity" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EntityID instead. It exists only for internal usage by the builders.
+func (m *RedListEntryMutation) EntityIDs() (ids []int) {
+	if id := m.entity; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEntity resets all changes to the "entity" edge.
+func (m *RedListEntryMutation) ResetEntity() {
+	m.entity = nil
+	m.clearedentity = false
+}
+
+// ClearPerson clears the "person" edge to the NaturalPerson entity.
+func (m *RedListEntryMutation) ClearPerson() {
+	m.clearedperson = true
+	m.clearedFields[redlistentry.FieldPersonID] = struct{}{}
+}
+
+// PersonCleared reports if the "person" edge to the NaturalPerson entity was cleared.
+func (m *RedListEntryMutation) PersonCleared() bool {
+	return m.PersonIDCleared() || m.clearedperson
+}
+
+// PersonIDs returns the "person" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PersonID instead. It exists only for internal usage by the builders.
+func (m *RedListEntryMutation) PersonIDs() (ids []int) {
+	if id := m.person; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPerson resets all changes to the "person" edge.
+func (m *RedListEntryMutation) ResetPerson() {
+	m.person = nil
+	m.clearedperson = false
+}
+
+// Where appends a list predicates to the RedListEntryMutation builder.
+func (m *RedListEntryMutation) Where(ps ...predicate.RedListEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RedListEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RedListEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RedListEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RedListEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RedListEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RedListEntry).
+func (m *RedListEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RedListEntryMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, redlistentry.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, redlistentry.FieldUpdatedAt)
+	}
+	if m.sector != nil {
+		fields = append(fields, redlistentry.FieldSector)
+	}
+	if m.severity != nil {
+		fields = append(fields, redlistentry.FieldSeverity)
+	}
+	if m.status != nil {
+		fields = append(fields, redlistentry.FieldStatus)
+	}
+	if m.source_system != nil {
+		fields = append(fields, redlistentry.FieldSourceSystem)
+	}
+	if m.source_record_id != nil {
+		fields = append(fields, redlistentry.FieldSourceRecordID)
+	}
+	if m.under_objection != nil {
+		fields = append(fields, redlistentry.FieldUnderObjection)
+	}
+	if m.epidemic_related != nil {
+		fields = append(fields, redlistentry.FieldEpidemicRelated)
+	}
+	if m.sme != nil {
+		fields = append(fields, redlistentry.FieldSme)
+	}
+	if m.exemption != nil {
+		fields = append(fields, redlistentry.FieldExemption)
+	}
+	if m.department != nil {
+		fields = append(fields, redlistentry.FieldDepartmentID)
+	}
+	if m.entity != nil {
+		fields = append(fields, redlistentry.FieldEntityID)
+	}
+	if m.person != nil {
+		fields = append(fields, redlistentry.FieldPersonID)
+	}
+	if m.list_type != nil {
+		fields = append(fields, redlistentry.FieldListType)
+	}
+	if m.source != nil {
+		fields = append(fields, redlistentry.FieldSource)
+	}
+	if m.decision_no != nil {
+		fields = append(fields, redlistentry.FieldDecisionNo)
+	}
+	if m.recognised_on != nil {
+		fields = append(fields, redlistentry.FieldRecognisedOn)
+	}
+	if m.valid_until != nil {
+		fields = append(fields, redlistentry.FieldValidUntil)
+	}
+	if m.removed_on != nil {
+		fields = append(fields, redlistentry.FieldRemovedOn)
+	}
+	if m.basis != nil {
+		fields = append(fields, redlistentry.FieldBasis)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RedListEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case redlistentry.FieldCreatedAt:
+		return m.CreatedAt()
+	case redlistentry.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case redlistentry.FieldSector:
+		return m.Sector()
+	case redlistentry.FieldSeverity:
+		return m.Severity()
+	case redlistentry.FieldStatus:
+		return m.Status()
+	case redlistentry.FieldSourceSystem:
+		return m.SourceSystem()
+	case redlistentry.FieldSourceRecordID:
+		return m.SourceRecordID()
+	case redlistentry.FieldUnderObjection:
+		return m.UnderObjection()
+	case redlistentry.FieldEpidemicRelated:
+		return m.EpidemicRelated()
+	case redlistentry.FieldSme:
+		return m.Sme()
+	case redlistentry.FieldExemption:
+		return m.Exemption()
+	case redlistentry.FieldDepartmentID:
+		return m.DepartmentID()
+	case redlistentry.FieldEntityID:
+		return m.EntityID()
+	case redlistentry.FieldPersonID:
+		return m.PersonID()
+	case redlistentry.FieldListType:
+		return m.ListType()
+	case redlistentry.FieldSource:
+		return m.Source()
+	case redlistentry.FieldDecisionNo:
+		return m.DecisionNo()
+	case redlistentry.FieldRecognisedOn:
+		return m.RecognisedOn()
+	case redlistentry.FieldValidUntil:
+		return m.ValidUntil()
+	case redlistentry.FieldRemovedOn:
+		return m.RemovedOn()
+	case redlistentry.FieldBasis:
+		return m.Basis()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RedListEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case redlistentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case redlistentry.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case redlistentry.FieldSector:
+		return m.OldSector(ctx)
+	case redlistentry.FieldSeverity:
+		return m.OldSeverity(ctx)
+	case redlistentry.FieldStatus:
+		return m.OldStatus(ctx)
+	case redlistentry.FieldSourceSystem:
+		return m.OldSourceSystem(ctx)
+	case redlistentry.FieldSourceRecordID:
+		return m.OldSourceRecordID(ctx)
+	case redlistentry.FieldUnderObjection:
+		return m.OldUnderObjection(ctx)
+	case redlistentry.FieldEpidemicRelated:
+		return m.OldEpidemicRelated(ctx)
+	case redlistentry.FieldSme:
+		return m.OldSme(ctx)
+	case redlistentry.FieldExemption:
+		return m.OldExemption(ctx)
+	case redlistentry.FieldDepartmentID:
+		return m.OldDepartmentID(ctx)
+	case redlistentry.FieldEntityID:
+		return m.OldEntityID(ctx)
+	case redlistentry.FieldPersonID:
+		return m.OldPersonID(ctx)
+	case redlistentry.FieldListType:
+		return m.OldListType(ctx)
+	case redlistentry.FieldSource:
+		return m.OldSource(ctx)
+	case redlistentry.FieldDecisionNo:
+		return m.OldDecisionNo(ctx)
+	case redlistentry.FieldRecognisedOn:
+		return m.OldRecognisedOn(ctx)
+	case redlistentry.FieldValidUntil:
+		return m.OldValidUntil(ctx)
+	case redlistentry.FieldRemovedOn:
+		return m.OldRemovedOn(ctx)
+	case redlistentry.FieldBasis:
+		return m.OldBasis(ctx)
+	}
+	return nil, fmt.Errorf("unknown RedListEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RedListEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case redlistentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case redlistentry.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case redlistentry.FieldSector:
+		v, ok := value.(vocab.Sector)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSector(v)
+		return nil
+	case redlistentry.FieldSeverity:
+		v, ok := value.(vocab.Severity)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeverity(v)
+		return nil
+	case redlistentry.FieldStatus:
+		v, ok := value.(vocab.RecordStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case redlistentry.FieldSourceSystem:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceSystem(v)
+		return nil
+	case redlistentry.FieldSourceRecordID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceRecordID(v)
+		return nil
+	case redlistentry.FieldUnderObjection:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnderObjection(v)
+		return nil
+	case redlistentry.FieldEpidemicRelated:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEpidemicRelated(v)
+		return nil
+	case redlistentry.FieldSme:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSme(v)
+		return nil
+	case redlistentry.FieldExemption:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExemption(v)
+		return nil
+	case redlistentry.FieldDepartmentID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepartmentID(v)
+		return nil
+	case redlistentry.FieldEntityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityID(v)
+		return nil
+	case redlistentry.FieldPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPersonID(v)
+		return nil
+	case redlistentry.FieldListType:
+		v, ok := value.(redlistentry.ListType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetListType(v)
+		return nil
+	case redlistentry.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case redlistentry.FieldDecisionNo:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecisionNo(v)
+		return nil
+	case redlistentry.FieldRecognisedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecognisedOn(v)
+		return nil
+	case redlistentry.FieldValidUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValidUntil(v)
+		return nil
+	case redlistentry.FieldRemovedOn:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRemovedOn(v)
+		return nil
+	case redlistentry.FieldBasis:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasis(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RedListEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RedListEntryMutation) AddedFields() []string {
+	var fields []string
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RedListEntryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RedListEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown RedListEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RedListEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(redlistentry.FieldSeverity) {
+		fields = append(fields, redlistentry.FieldSeverity)
+	}
+	if m.FieldCleared(redlistentry.FieldExemption) {
+		fields = append(fields, redlistentry.FieldExemption)
+	}
+	if m.FieldCleared(redlistentry.FieldEntityID) {
+		fields = append(fields, redlistentry.FieldEntityID)
+	}
+	if m.FieldCleared(redlistentry.FieldPersonID) {
+		fields = append(fields, redlistentry.FieldPersonID)
+	}
+	if m.FieldCleared(redlistentry.FieldValidUntil) {
+		fields = append(fields, redlistentry.FieldValidUntil)
+	}
+	if m.FieldCleared(redlistentry.FieldRemovedOn) {
+		fields = append(fields, redlistentry.FieldRemovedOn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RedListEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RedListEntryMutation) ClearField(name string) error {
+	switch name {
+	case redlistentry.FieldSeverity:
+		m.ClearSeverity()
+		return nil
+	case redlistentry.FieldExemption:
+		m.ClearExemption()
+		return nil
+	case redlistentry.FieldEntityID:
+		m.ClearEntityID()
+		return nil
+	case redlistentry.FieldPersonID:
+		m.ClearPersonID()
+		return nil
+	case redlistentry.FieldValidUntil:
+		m.ClearValidUntil()
+		return nil
+	case redlistentry.FieldRemovedOn:
+		m.ClearRemovedOn()
+		return nil
+	}
+	return fmt.Errorf("unknown RedListEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RedListEntryMutation) ResetField(name string) error {
+	switch name {
+	case redlistentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case redlistentry.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case redlistentry.FieldSector:
+		m.ResetSector()
+		return nil
+	case redlistentry.FieldSeverity:
+		m.ResetSeverity()
+		return nil
+	case redlistentry.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case redlistentry.FieldSourceSystem:
+		m.ResetSourceSystem()
+		return nil
+	case redlistentry.FieldSourceRecordID:
+		m.ResetSourceRecordID()
+		return nil
+	case redlistentry.FieldUnderObjection:
+		m.ResetUnderObjection()
+		return nil
+	case redlistentry.FieldEpidemicRelated:
+		m.ResetEpidemicRelated()
+		return nil
+	case redlistentry.FieldSme:
+		m.ResetSme()
+		return nil
+	case redlistentry.FieldExemption:
+		m.ResetExemption()
+		return nil
+	case redlistentry.FieldDepartmentID:
+		m.ResetDepartmentID()
+		return nil
+	case redlistentry.FieldEntityID:
+		m.ResetEntityID()
+		return nil
+	case redlistentry.FieldPersonID:
+		m.ResetPersonID()
+		return nil
+	case redlistentry.FieldListType:
+		m.ResetListType()
+		return nil
+	case redlistentry.FieldSource:
+		m.ResetSource()
+		return nil
+	case redlistentry.FieldDecisionNo:
+		m.ResetDecisionNo()
+		return nil
+	case redlistentry.FieldRecognisedOn:
+		m.ResetRecognisedOn()
+		return nil
+	case redlistentry.FieldValidUntil:
+		m.ResetValidUntil()
+		return nil
+	case redlistentry.FieldRemovedOn:
+		m.ResetRemovedOn()
+		return nil
+	case redlistentry.FieldBasis:
+		m.ResetBasis()
+		return nil
+	}
+	return fmt.Errorf("unknown RedListEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RedListEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.department != nil {
+		edges = append(edges, redlistentry.EdgeDepartment)
+	}
+	if m.entity != nil {
+		edges = append(edges, redlistentry.EdgeEntity)
+	}
+	if m.person != nil {
+		edges = append(edges, redlistentry.EdgePerson)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RedListEntryMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case redlistentry.EdgeDepartment:
+		if id := m.department; id != nil {
+			return []ent.Value{*id}
+		}
+	case redlistentry.EdgeEntity:
+		if id := m.entity; id != nil {
+			return []ent.Value{*id}
+		}
+	case redlistentry.EdgePerson:
+		if id := m.person; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RedListEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RedListEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RedListEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.cleareddepartment {
+		edges = append(edges, redlistentry.EdgeDepartment)
+	}
+	if m.clearedentity {
+		edges = append(edges, redlistentry.EdgeEntity)
+	}
+	if m.clearedperson {
+		edges = append(edges, redlistentry.EdgePerson)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RedListEntryMutation) EdgeCleared(name string) bool {
+	switch name {
+	case redlistentry.EdgeDepartment:
+		return m.cleareddepartment
+	case redlistentry.EdgeEntity:
+		return m.clearedentity
+	case redlistentry.EdgePerson:
+		return m.clearedperson
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RedListEntryMutation) ClearEdge(name string) error {
+	switch name {
+	case redlistentry.EdgeDepartment:
+		m.ClearDepartment()
+		return nil
+	case redlistentry.EdgeEntity:
+		m.ClearEntity()
+		return nil
+	case redlistentry.EdgePerson:
+		m.ClearPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown RedListEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RedListEntryMutation) ResetEdge(name string) error {
+	switch name {
+	case redlistentry.EdgeDepartment:
+		m.ResetDepartment()
+		return nil
+	case redlistentry.EdgeEntity:
+		m.ResetEntity()
+		return nil
+	case redlistentry.EdgePerson:
+		m.ResetPerson()
+		return nil
+	}
+	return fmt.Errorf("unknown RedListEntry edge %s", name)
 }
 
 // RepairApplicationMutation represents an operation that mutates the RepairApplication nodes in the graph.

@@ -58,6 +58,8 @@ type NaturalPersonEdges struct {
 	SpotChecks []*SpotCheck `json:"spot_checks,omitempty"`
 	// Credit commitments (信用承诺).
 	Commitments []*CreditCommitment `json:"commitments,omitempty"`
+	// Entries on red lists (守信红名单).
+	RedListEntries []*RedListEntry `json:"red_list_entries,omitempty"`
 	// Scored events of the environmental and EIA credit scores (记分事件).
 	ScoreEvents []*CreditScoreEvent `json:"score_events,omitempty"`
 	// Entities of which the person is the current legal representative.
@@ -72,9 +74,9 @@ type NaturalPersonEdges struct {
 	MeasureApplications []*MeasureApplication `json:"measure_applications,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [12]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
-	totalCount [12]map[string]int
+	totalCount [13]map[string]int
 
 	namedPenalties           map[string][]*AdministrativePenalty
 	namedLicenses            map[string][]*AdministrativeLicense
@@ -82,6 +84,7 @@ type NaturalPersonEdges struct {
 	namedRatings             map[string][]*SectorRating
 	namedSpotChecks          map[string][]*SpotCheck
 	namedCommitments         map[string][]*CreditCommitment
+	namedRedListEntries      map[string][]*RedListEntry
 	namedScoreEvents         map[string][]*CreditScoreEvent
 	namedRepresents          map[string][]*MarketEntity
 	namedRoles               map[string][]*EntityRole
@@ -144,10 +147,19 @@ func (e NaturalPersonEdges) CommitmentsOrErr() ([]*CreditCommitment, error) {
 	return nil, &NotLoadedError{edge: "commitments"}
 }
 
+// RedListEntriesOrErr returns the RedListEntries value or an error if the edge
+// was not loaded in eager-loading.
+func (e NaturalPersonEdges) RedListEntriesOrErr() ([]*RedListEntry, error) {
+	if e.loadedTypes[6] {
+		return e.RedListEntries, nil
+	}
+	return nil, &NotLoadedError{edge: "red_list_entries"}
+}
+
 // ScoreEventsOrErr returns the ScoreEvents value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[7] {
 		return e.ScoreEvents, nil
 	}
 	return nil, &NotLoadedError{edge: "score_events"}
@@ -156,7 +168,7 @@ func (e NaturalPersonEdges) ScoreEventsOrErr() ([]*CreditScoreEvent, error) {
 // RepresentsOrErr returns the Represents value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) RepresentsOrErr() ([]*MarketEntity, error) {
-	if e.loadedTypes[7] {
+	if e.loadedTypes[8] {
 		return e.Represents, nil
 	}
 	return nil, &NotLoadedError{edge: "represents"}
@@ -165,7 +177,7 @@ func (e NaturalPersonEdges) RepresentsOrErr() ([]*MarketEntity, error) {
 // RolesOrErr returns the Roles value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) RolesOrErr() ([]*EntityRole, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[9] {
 		return e.Roles, nil
 	}
 	return nil, &NotLoadedError{edge: "roles"}
@@ -174,7 +186,7 @@ func (e NaturalPersonEdges) RolesOrErr() ([]*EntityRole, error) {
 // PracticesOrErr returns the Practices value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) PracticesOrErr() ([]*Practitioner, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[10] {
 		return e.Practices, nil
 	}
 	return nil, &NotLoadedError{edge: "practices"}
@@ -183,7 +195,7 @@ func (e NaturalPersonEdges) PracticesOrErr() ([]*Practitioner, error) {
 // PriorNoticesOrErr returns the PriorNotices value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[11] {
 		return e.PriorNotices, nil
 	}
 	return nil, &NotLoadedError{edge: "prior_notices"}
@@ -192,7 +204,7 @@ func (e NaturalPersonEdges) PriorNoticesOrErr() ([]*PriorNotice, error) {
 // MeasureApplicationsOrErr returns the MeasureApplications value or an error if the edge
 // was not loaded in eager-loading.
 func (e NaturalPersonEdges) MeasureApplicationsOrErr() ([]*MeasureApplication, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.MeasureApplications, nil
 	}
 	return nil, &NotLoadedError{edge: "measure_applications"}
@@ -333,6 +345,11 @@ func (_m *NaturalPerson) QuerySpotChecks() *SpotCheckQuery {
 // QueryCommitments queries the "commitments" edge of the NaturalPerson entity.
 func (_m *NaturalPerson) QueryCommitments() *CreditCommitmentQuery {
 	return NewNaturalPersonClient(_m.config).QueryCommitments(_m)
+}
+
+// QueryRedListEntries queries the "red_list_entries" edge of the NaturalPerson entity.
+func (_m *NaturalPerson) QueryRedListEntries() *RedListEntryQuery {
+	return NewNaturalPersonClient(_m.config).QueryRedListEntries(_m)
 }
 
 // QueryScoreEvents queries the "score_events" edge of the NaturalPerson entity.
@@ -564,6 +581,30 @@ func (_m *NaturalPerson) appendNamedCommitments(name string, edges ...*CreditCom
 		_m.Edges.namedCommitments[name] = []*CreditCommitment{}
 	} else {
 		_m.Edges.namedCommitments[name] = append(_m.Edges.namedCommitments[name], edges...)
+	}
+}
+
+// NamedRedListEntries returns the RedListEntries named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *NaturalPerson) NamedRedListEntries(name string) ([]*RedListEntry, error) {
+	if _m.Edges.namedRedListEntries == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRedListEntries[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *NaturalPerson) appendNamedRedListEntries(name string, edges ...*RedListEntry) {
+	if _m.Edges.namedRedListEntries == nil {
+		_m.Edges.namedRedListEntries = make(map[string][]*RedListEntry)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRedListEntries[name] = []*RedListEntry{}
+	} else {
+		_m.Edges.namedRedListEntries[name] = append(_m.Edges.namedRedListEntries[name], edges...)
 	}
 }
 

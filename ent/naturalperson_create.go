@@ -22,6 +22,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -231,6 +232,21 @@ func (_c *NaturalPersonCreate) AddCommitments(v ...*CreditCommitment) *NaturalPe
 		ids[i] = v[i].ID
 	}
 	return _c.AddCommitmentIDs(ids...)
+}
+
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_c *NaturalPersonCreate) AddRedListEntryIDs(ids ...int) *NaturalPersonCreate {
+	_c.mutation.AddRedListEntryIDs(ids...)
+	return _c
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_c *NaturalPersonCreate) AddRedListEntries(v ...*RedListEntry) *NaturalPersonCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRedListEntryIDs(ids...)
 }
 
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
@@ -595,6 +611,22 @@ func (_c *NaturalPersonCreate) createSpec() (*NaturalPerson, *sqlgraph.CreateSpe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -25,6 +25,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
@@ -42,6 +43,7 @@ type NaturalPersonQuery struct {
 	withRatings                  *SectorRatingQuery
 	withSpotChecks               *SpotCheckQuery
 	withCommitments              *CreditCommitmentQuery
+	withRedListEntries           *RedListEntryQuery
 	withScoreEvents              *CreditScoreEventQuery
 	withRepresents               *MarketEntityQuery
 	withRoles                    *EntityRoleQuery
@@ -56,6 +58,7 @@ type NaturalPersonQuery struct {
 	withNamedRatings             map[string]*SectorRatingQuery
 	withNamedSpotChecks          map[string]*SpotCheckQuery
 	withNamedCommitments         map[string]*CreditCommitmentQuery
+	withNamedRedListEntries      map[string]*RedListEntryQuery
 	withNamedScoreEvents         map[string]*CreditScoreEventQuery
 	withNamedRepresents          map[string]*MarketEntityQuery
 	withNamedRoles               map[string]*EntityRoleQuery
@@ -223,6 +226,28 @@ func (_q *NaturalPersonQuery) QueryCommitments() *CreditCommitmentQuery {
 			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
 			sqlgraph.To(creditcommitment.Table, creditcommitment.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.CommitmentsTable, naturalperson.CommitmentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRedListEntries chains the current query on the "red_list_entries" edge.
+func (_q *NaturalPersonQuery) QueryRedListEntries() *RedListEntryQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(naturalperson.Table, naturalperson.FieldID, selector),
+			sqlgraph.To(redlistentry.Table, redlistentry.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, naturalperson.RedListEntriesTable, naturalperson.RedListEntriesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -560,6 +585,7 @@ func (_q *NaturalPersonQuery) Clone() *NaturalPersonQuery {
 		withRatings:             _q.withRatings.Clone(),
 		withSpotChecks:          _q.withSpotChecks.Clone(),
 		withCommitments:         _q.withCommitments.Clone(),
+		withRedListEntries:      _q.withRedListEntries.Clone(),
 		withScoreEvents:         _q.withScoreEvents.Clone(),
 		withRepresents:          _q.withRepresents.Clone(),
 		withRoles:               _q.withRoles.Clone(),
@@ -636,6 +662,17 @@ func (_q *NaturalPersonQuery) WithCommitments(opts ...func(*CreditCommitmentQuer
 		opt(query)
 	}
 	_q.withCommitments = query
+	return _q
+}
+
+// WithRedListEntries tells the query-builder to eager-load the nodes that are connected to
+// the "red_list_entries" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithRedListEntries(opts ...func(*RedListEntryQuery)) *NaturalPersonQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRedListEntries = query
 	return _q
 }
 
@@ -789,13 +826,14 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*NaturalPerson{}
 		_spec       = _q.querySpec()
-		loadedTypes = [12]bool{
+		loadedTypes = [13]bool{
 			_q.withPenalties != nil,
 			_q.withLicenses != nil,
 			_q.withListEntries != nil,
 			_q.withRatings != nil,
 			_q.withSpotChecks != nil,
 			_q.withCommitments != nil,
+			_q.withRedListEntries != nil,
 			_q.withScoreEvents != nil,
 			_q.withRepresents != nil,
 			_q.withRoles != nil,
@@ -864,6 +902,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *NaturalPerson) { n.Edges.Commitments = []*CreditCommitment{} },
 			func(n *NaturalPerson, e *CreditCommitment) { n.Edges.Commitments = append(n.Edges.Commitments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withRedListEntries; query != nil {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *NaturalPerson) { n.Edges.RedListEntries = []*RedListEntry{} },
+			func(n *NaturalPerson, e *RedListEntry) { n.Edges.RedListEntries = append(n.Edges.RedListEntries, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -950,6 +995,13 @@ func (_q *NaturalPersonQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		if err := _q.loadCommitments(ctx, query, nodes,
 			func(n *NaturalPerson) { n.appendNamedCommitments(name) },
 			func(n *NaturalPerson, e *CreditCommitment) { n.appendNamedCommitments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRedListEntries {
+		if err := _q.loadRedListEntries(ctx, query, nodes,
+			func(n *NaturalPerson) { n.appendNamedRedListEntries(name) },
+			func(n *NaturalPerson, e *RedListEntry) { n.appendNamedRedListEntries(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1168,6 +1220,36 @@ func (_q *NaturalPersonQuery) loadCommitments(ctx context.Context, query *Credit
 	}
 	query.Where(predicate.CreditCommitment(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(naturalperson.CommitmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.PersonID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "person_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *NaturalPersonQuery) loadRedListEntries(ctx context.Context, query *RedListEntryQuery, nodes []*NaturalPerson, init func(*NaturalPerson), assign func(*NaturalPerson, *RedListEntry)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*NaturalPerson)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(redlistentry.FieldPersonID)
+	}
+	query.Where(predicate.RedListEntry(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(naturalperson.RedListEntriesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -1541,6 +1623,20 @@ func (_q *NaturalPersonQuery) WithNamedCommitments(name string, opts ...func(*Cr
 		_q.withNamedCommitments = make(map[string]*CreditCommitmentQuery)
 	}
 	_q.withNamedCommitments[name] = query
+	return _q
+}
+
+// WithNamedRedListEntries tells the query-builder to eager-load the nodes that are connected to the "red_list_entries"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *NaturalPersonQuery) WithNamedRedListEntries(name string, opts ...func(*RedListEntryQuery)) *NaturalPersonQuery {
+	query := (&RedListEntryClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRedListEntries == nil {
+		_q.withNamedRedListEntries = make(map[string]*RedListEntryQuery)
+	}
+	_q.withNamedRedListEntries[name] = query
 	return _q
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -210,6 +211,21 @@ func (_u *NaturalPersonUpdate) AddCommitments(v ...*CreditCommitment) *NaturalPe
 		ids[i] = v[i].ID
 	}
 	return _u.AddCommitmentIDs(ids...)
+}
+
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *NaturalPersonUpdate) AddRedListEntryIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *NaturalPersonUpdate) AddRedListEntries(v ...*RedListEntry) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
 }
 
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
@@ -431,6 +447,27 @@ func (_u *NaturalPersonUpdate) RemoveCommitments(v ...*CreditCommitment) *Natura
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *NaturalPersonUpdate) ClearRedListEntries() *NaturalPersonUpdate {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *NaturalPersonUpdate) RemoveRedListEntryIDs(ids ...int) *NaturalPersonUpdate {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *NaturalPersonUpdate) RemoveRedListEntries(v ...*RedListEntry) *NaturalPersonUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -933,6 +970,51 @@ func (_u *NaturalPersonUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.ScoreEventsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1395,6 +1477,21 @@ func (_u *NaturalPersonUpdateOne) AddCommitments(v ...*CreditCommitment) *Natura
 	return _u.AddCommitmentIDs(ids...)
 }
 
+// AddRedListEntryIDs adds the "red_list_entries" edge to the RedListEntry entity by IDs.
+func (_u *NaturalPersonUpdateOne) AddRedListEntryIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.AddRedListEntryIDs(ids...)
+	return _u
+}
+
+// AddRedListEntries adds the "red_list_entries" edges to the RedListEntry entity.
+func (_u *NaturalPersonUpdateOne) AddRedListEntries(v ...*RedListEntry) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRedListEntryIDs(ids...)
+}
+
 // AddScoreEventIDs adds the "score_events" edge to the CreditScoreEvent entity by IDs.
 func (_u *NaturalPersonUpdateOne) AddScoreEventIDs(ids ...int) *NaturalPersonUpdateOne {
 	_u.mutation.AddScoreEventIDs(ids...)
@@ -1614,6 +1711,27 @@ func (_u *NaturalPersonUpdateOne) RemoveCommitments(v ...*CreditCommitment) *Nat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCommitmentIDs(ids...)
+}
+
+// ClearRedListEntries clears all "red_list_entries" edges to the RedListEntry entity.
+func (_u *NaturalPersonUpdateOne) ClearRedListEntries() *NaturalPersonUpdateOne {
+	_u.mutation.ClearRedListEntries()
+	return _u
+}
+
+// RemoveRedListEntryIDs removes the "red_list_entries" edge to RedListEntry entities by IDs.
+func (_u *NaturalPersonUpdateOne) RemoveRedListEntryIDs(ids ...int) *NaturalPersonUpdateOne {
+	_u.mutation.RemoveRedListEntryIDs(ids...)
+	return _u
+}
+
+// RemoveRedListEntries removes "red_list_entries" edges to RedListEntry entities.
+func (_u *NaturalPersonUpdateOne) RemoveRedListEntries(v ...*RedListEntry) *NaturalPersonUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRedListEntryIDs(ids...)
 }
 
 // ClearScoreEvents clears all "score_events" edges to the CreditScoreEvent entity.
@@ -2139,6 +2257,51 @@ func (_u *NaturalPersonUpdateOne) sqlSave(ctx context.Context) (_node *NaturalPe
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(creditcommitment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRedListEntriesIDs(); len(nodes) > 0 && !_u.mutation.RedListEntriesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RedListEntriesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   naturalperson.RedListEntriesTable,
+			Columns: []string{naturalperson.RedListEntriesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(redlistentry.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -48,6 +48,8 @@ type Tx struct {
 	GovernmentIntegrityRecord *GovernmentIntegrityRecordClient
 	// Holiday is the client for interacting with the Holiday builders.
 	Holiday *HolidayClient
+	// IncentiveMeasure is the client for interacting with the IncentiveMeasure builders.
+	IncentiveMeasure *IncentiveMeasureClient
 	// InspectionPlan is the client for interacting with the InspectionPlan builders.
 	InspectionPlan *InspectionPlanClient
 	// JointPunishmentMeasure is the client for interacting with the JointPunishmentMeasure builders.
@@ -68,6 +70,8 @@ type Tx struct {
 	PriorNotice *PriorNoticeClient
 	// PublicityRule is the client for interacting with the PublicityRule builders.
 	PublicityRule *PublicityRuleClient
+	// RedListEntry is the client for interacting with the RedListEntry builders.
+	RedListEntry *RedListEntryClient
 	// RepairApplication is the client for interacting with the RepairApplication builders.
 	RepairApplication *RepairApplicationClient
 	// RepairTransition is the client for interacting with the RepairTransition builders.
@@ -230,6 +234,7 @@ func (tx *Tx) init() {
 	tx.ExemptionPeriod = NewExemptionPeriodClient(tx.config)
 	tx.GovernmentIntegrityRecord = NewGovernmentIntegrityRecordClient(tx.config)
 	tx.Holiday = NewHolidayClient(tx.config)
+	tx.IncentiveMeasure = NewIncentiveMeasureClient(tx.config)
 	tx.InspectionPlan = NewInspectionPlanClient(tx.config)
 	tx.JointPunishmentMeasure = NewJointPunishmentMeasureClient(tx.config)
 	tx.ListEntry = NewListEntryClient(tx.config)
@@ -240,6 +245,7 @@ func (tx *Tx) init() {
 	tx.Practitioner = NewPractitionerClient(tx.config)
 	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)
+	tx.RedListEntry = NewRedListEntryClient(tx.config)
 	tx.RepairApplication = NewRepairApplicationClient(tx.config)
 	tx.RepairTransition = NewRepairTransitionClient(tx.config)
 	tx.ScaleRule = NewScaleRuleClient(tx.config)

@@ -34,7 +34,7 @@ var entityColumns = map[EntityDimension]string{
 var recordDates = map[vocab.RecordType]string{
 	vocab.RecordPenalty: "decision_date", vocab.RecordLicence: "decision_date", vocab.RecordListEntry: "listed_on",
 	vocab.RecordRating: "valid_from", vocab.RecordSpotCheck: "inspected_on", vocab.RecordCommitment: "signed_on",
-	vocab.RecordScoreEvent: "effective_from",
+	vocab.RecordScoreEvent: "effective_from", vocab.RecordRedList: "recognised_on",
 }
 
 // groupRow is one group as scanned: up to four keys and the count.
@@ -246,6 +246,8 @@ func recordCounts(ctx context.Context, c *ent.Client, typ vocab.RecordType, grou
 		err = c.CreditCommitment.Query().Modify(mod).Scan(ctx, &rows)
 	case vocab.RecordScoreEvent:
 		err = c.CreditScoreEvent.Query().Modify(mod).Scan(ctx, &rows)
+	case vocab.RecordRedList:
+		err = c.RedListEntry.Query().Modify(mod).Scan(ctx, &rows)
 	default:
 		return nil, derrors.Field("type", "unknown record type %q", typ)
 	}

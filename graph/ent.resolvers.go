@@ -13,8 +13,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// RedListTypes is the resolver for the redListTypes field.
+func (r *incentiveMeasureResolver) RedListTypes(ctx context.Context, obj *ent.IncentiveMeasure) ([]redlistentry.ListType, error) {
+	return enumList[redlistentry.ListType](obj.RedListTypes), nil
+}
+
+// Purposes is the resolver for the purposes field.
+func (r *incentiveMeasureResolver) Purposes(ctx context.Context, obj *ent.IncentiveMeasure) ([]Purpose, error) {
+	return enumList[Purpose](obj.Purposes), nil
+}
 
 // ListTypes is the resolver for the listTypes field.
 func (r *jointPunishmentMeasureResolver) ListTypes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]listentry.ListType, error) {
@@ -128,6 +139,12 @@ func (r *queryResolver) Holidays(ctx context.Context, after *entgql.Cursor[int],
 		Paginate(ctx, after, first, before, last, ent.WithHolidayOrder(orderBy), ent.WithHolidayFilter(where.Filter))
 }
 
+// IncentiveMeasures is the resolver for the incentiveMeasures field.
+func (r *queryResolver) IncentiveMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.IncentiveMeasureWhereInput) (*ent.IncentiveMeasureConnection, error) {
+	return r.client.IncentiveMeasure.Query().
+		Paginate(ctx, after, first, before, last, ent.WithIncentiveMeasureFilter(where.Filter))
+}
+
 // InspectionPlans is the resolver for the inspectionPlans field.
 func (r *queryResolver) InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error) {
 	return r.client.InspectionPlan.Query().
@@ -191,6 +208,12 @@ func (r *queryResolver) PublicityRules(ctx context.Context, after *entgql.Cursor
 		Paginate(ctx, after, first, before, last, ent.WithPublicityRuleFilter(where.Filter))
 }
 
+// RedListEntries is the resolver for the redListEntries field.
+func (r *queryResolver) RedListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder, where *ent.RedListEntryWhereInput) (*ent.RedListEntryConnection, error) {
+	return r.client.RedListEntry.Query().
+		Paginate(ctx, after, first, before, last, ent.WithRedListEntryOrder(orderBy), ent.WithRedListEntryFilter(where.Filter))
+}
+
 // RepairApplications is the resolver for the repairApplications field.
 func (r *queryResolver) RepairApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) (*ent.RepairApplicationConnection, error) {
 	return r.client.RepairApplication.Query().
@@ -232,6 +255,9 @@ func (r *Resolver) AdministrativePenalty() AdministrativePenaltyResolver {
 	return &administrativePenaltyResolver{r}
 }
 
+// IncentiveMeasure returns IncentiveMeasureResolver implementation.
+func (r *Resolver) IncentiveMeasure() IncentiveMeasureResolver { return &incentiveMeasureResolver{r} }
+
 // JointPunishmentMeasure returns JointPunishmentMeasureResolver implementation.
 func (r *Resolver) JointPunishmentMeasure() JointPunishmentMeasureResolver {
 	return &jointPunishmentMeasureResolver{r}
@@ -259,6 +285,7 @@ func (r *Resolver) RepairApplication() RepairApplicationResolver {
 
 type (
 	administrativePenaltyResolver  struct{ *Resolver }
+	incentiveMeasureResolver       struct{ *Resolver }
 	jointPunishmentMeasureResolver struct{ *Resolver }
 	listEntryResolver              struct{ *Resolver }
 	naturalPersonResolver          struct{ *Resolver }

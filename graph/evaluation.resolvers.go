@@ -13,6 +13,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/sampling/planner"
@@ -43,6 +44,11 @@ func (r *eIAStatusResolver) AcceptsReports(ctx context.Context, obj *environment
 	return obj.AcceptsReports(), nil
 }
 
+// Purpose is the resolver for the purpose field.
+func (r *incentiveResolver) Purpose(ctx context.Context, obj *incentives.Incentive) (Purpose, error) {
+	return Purpose(obj.Purpose), nil
+}
+
 // Publicity is the resolver for the publicity field.
 func (r *listEntryResolver) Publicity(ctx context.Context, obj *ent.ListEntry) (*publicity.Window, error) {
 	return publicity.OfListing(obj), nil
@@ -55,7 +61,7 @@ func (r *mutationResolver) RecomputeEvaluations(ctx context.Context) (int, error
 
 // DrawInspectionPlan is the resolver for the drawInspectionPlan field.
 func (r *mutationResolver) DrawInspectionPlan(ctx context.Context, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) (*ent.InspectionPlan, error) {
-	return planner.Draw(ctx, ent.FromContext(ctx), departmentID, divisionCode, ratiosOf(ratios), int64(seed))
+	return planner.Draw(ctx, ent.FromContext(ctx), departmentID, divisionCode, ratiosOf(ratios), int64(seed), r.clock.Today())
 }
 
 // CreateCreditScoreEvent is the resolver for the createCreditScoreEvent field.
@@ -83,6 +89,15 @@ func (r *queryResolver) EiaStatus(ctx context.Context, entityID *int, personID *
 	return eiaStatus(ctx, r.client, entityID, personID, r.clock.Today())
 }
 
+// Incentives is the resolver for the incentives field.
+func (r *queryResolver) Incentives(ctx context.Context, uscc string, purpose Purpose) ([]*incentives.Incentive, error) {
+	res, err := incentives.ForEntity(ctx, r.client, uscc, string(purpose), r.clock.Today())
+	if err != nil {
+		return nil, err
+	}
+	return res.Granted, nil
+}
+
 // Purpose is the resolver for the purpose field.
 func (r *restrictionResolver) Purpose(ctx context.Context, obj *jointpunishment.Restriction) (Purpose, error) {
 	return Purpose(obj.Purpose), nil
@@ -91,10 +106,14 @@ func (r *restrictionResolver) Purpose(ctx context.Context, obj *jointpunishment.
 // EIAStatus returns EIAStatusResolver implementation.
 func (r *Resolver) EIAStatus() EIAStatusResolver { return &eIAStatusResolver{r} }
 
+// Incentive returns IncentiveResolver implementation.
+func (r *Resolver) Incentive() IncentiveResolver { return &incentiveResolver{r} }
+
 // Restriction returns RestrictionResolver implementation.
 func (r *Resolver) Restriction() RestrictionResolver { return &restrictionResolver{r} }
 
 type (
 	eIAStatusResolver   struct{ *Resolver }
+	incentiveResolver   struct{ *Resolver }
 	restrictionResolver struct{ *Resolver }
 )

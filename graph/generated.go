@@ -32,6 +32,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/objection"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
@@ -40,6 +41,7 @@ import (
 	"github.com/creditgraph/creditgraph/graph/scalars"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/repair"
@@ -66,6 +68,8 @@ type ResolverRoot interface {
 	CreditReportRecord() CreditReportRecordResolver
 	CreditReview() CreditReviewResolver
 	EIAStatus() EIAStatusResolver
+	Incentive() IncentiveResolver
+	IncentiveMeasure() IncentiveMeasureResolver
 	JointPunishmentMeasure() JointPunishmentMeasureResolver
 	ListEntry() ListEntryResolver
 	Mutation() MutationResolver
@@ -274,25 +278,27 @@ type ComplexityRoot struct {
 	}
 
 	CreditReport struct {
-		AsOf             func(childComplexity int) int
-		Commitments      func(childComplexity int) int
-		Digest           func(childComplexity int) int
-		Edition          func(childComplexity int) int
-		EvaluatedAt      func(childComplexity int) int
-		Evaluation       func(childComplexity int) int
-		IssuedAt         func(childComplexity int) int
-		IssuedTo         func(childComplexity int) int
-		Listings         func(childComplexity int) int
-		Number           func(childComplexity int) int
-		Omitted          func(childComplexity int) int
-		PDF              func(childComplexity int) int
-		Purpose          func(childComplexity int) int
-		Records          func(childComplexity int) int
-		Repairs          func(childComplexity int) int
-		Restrictions     func(childComplexity int) int
-		Role             func(childComplexity int) int
-		Subject          func(childComplexity int) int
-		VerificationCode func(childComplexity int) int
+		AsOf                 func(childComplexity int) int
+		Commitments          func(childComplexity int) int
+		Digest               func(childComplexity int) int
+		Edition              func(childComplexity int) int
+		EvaluatedAt          func(childComplexity int) int
+		Evaluation           func(childComplexity int) int
+		Incentives           func(childComplexity int) int
+		IncentivesWithheldBy func(childComplexity int) int
+		IssuedAt             func(childComplexity int) int
+		IssuedTo             func(childComplexity int) int
+		Listings             func(childComplexity int) int
+		Number               func(childComplexity int) int
+		Omitted              func(childComplexity int) int
+		PDF                  func(childComplexity int) int
+		Purpose              func(childComplexity int) int
+		Records              func(childComplexity int) int
+		Repairs              func(childComplexity int) int
+		Restrictions         func(childComplexity int) int
+		Role                 func(childComplexity int) int
+		Subject              func(childComplexity int) int
+		VerificationCode     func(childComplexity int) int
 	}
 
 	CreditReportCommitment struct {
@@ -303,6 +309,17 @@ type ComplexityRoot struct {
 		Sector        func(childComplexity int) int
 		SignedOn      func(childComplexity int) int
 		Text          func(childComplexity int) int
+	}
+
+	CreditReportIncentive struct {
+		Basis        func(childComplexity int) int
+		DecisionNo   func(childComplexity int) int
+		ListType     func(childComplexity int) int
+		Measure      func(childComplexity int) int
+		MeasureCode  func(childComplexity int) int
+		RecognisedOn func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Until        func(childComplexity int) int
 	}
 
 	CreditReportListing struct {
@@ -449,6 +466,7 @@ type ComplexityRoot struct {
 		Penalties          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		PriorNotices       func(childComplexity int) int
 		Ratings            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder) int
+		RedListEntries     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder) int
 		RepairApplications func(childComplexity int) int
 		ScoreEvents        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
 		Sector             func(childComplexity int) int
@@ -629,6 +647,42 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Incentive struct {
+		Basis        func(childComplexity int) int
+		DecisionNo   func(childComplexity int) int
+		Department   func(childComplexity int) int
+		ListType     func(childComplexity int) int
+		Measure      func(childComplexity int) int
+		Purpose      func(childComplexity int) int
+		RecognisedOn func(childComplexity int) int
+		Source       func(childComplexity int) int
+		Until        func(childComplexity int) int
+	}
+
+	IncentiveMeasure struct {
+		Code                   func(childComplexity int) int
+		EffectiveFrom          func(childComplexity int) int
+		EffectiveTo            func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		ImplementingDepartment func(childComplexity int) int
+		InspectionFactor       func(childComplexity int) int
+		LegalBasis             func(childComplexity int) int
+		Name                   func(childComplexity int) int
+		Purposes               func(childComplexity int) int
+		RedListTypes           func(childComplexity int) int
+	}
+
+	IncentiveMeasureConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IncentiveMeasureEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	InspectionAssignment struct {
 		EntityID  func(childComplexity int) int
 		Inspector func(childComplexity int) int
@@ -755,6 +809,7 @@ type ComplexityRoot struct {
 		OrgCode               func(childComplexity int) int
 		Penalties             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.AdministrativePenaltyOrder) int
 		Ratings               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder) int
+		RedListEntries        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder) int
 		RegisteredAddress     func(childComplexity int) int
 		RegisteredCapital     func(childComplexity int) int
 		RegistrationNo        func(childComplexity int) int
@@ -826,6 +881,7 @@ type ComplexityRoot struct {
 		CreateNaturalPerson             func(childComplexity int, input ent.CreateNaturalPersonInput) int
 		CreatePractitioner              func(childComplexity int, input ent.CreatePractitionerInput) int
 		CreatePriorNotice               func(childComplexity int, input ent.CreatePriorNoticeInput) int
+		CreateRedListEntry              func(childComplexity int, input ent.CreateRedListEntryInput) int
 		CreateRepairApplication         func(childComplexity int, input ent.CreateRepairApplicationInput) int
 		CreateSectorRating              func(childComplexity int, input ent.CreateSectorRatingInput) int
 		CreateServiceProvider           func(childComplexity int, input ent.CreateServiceProviderInput) int
@@ -849,6 +905,7 @@ type ComplexityRoot struct {
 		UpdateMarketEntity              func(childComplexity int, id int, input ent.UpdateMarketEntityInput) int
 		UpdateNaturalPerson             func(childComplexity int, id int, input ent.UpdateNaturalPersonInput) int
 		UpdatePractitioner              func(childComplexity int, id int, input ent.UpdatePractitionerInput) int
+		UpdateRedListEntry              func(childComplexity int, id int, input ent.UpdateRedListEntryInput) int
 		UpdateSectorRating              func(childComplexity int, id int, input ent.UpdateSectorRatingInput) int
 		UpdateServiceProvider           func(childComplexity int, id int, input ent.UpdateServiceProviderInput) int
 		UpdateSpotCheck                 func(childComplexity int, id int, input ent.UpdateSpotCheckInput) int
@@ -871,6 +928,7 @@ type ComplexityRoot struct {
 		Practices           func(childComplexity int) int
 		PriorNotices        func(childComplexity int) int
 		Ratings             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder) int
+		RedListEntries      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder) int
 		Represents          func(childComplexity int) int
 		Roles               func(childComplexity int) int
 		ScoreEvents         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CreditScoreEventOrder) int
@@ -1054,6 +1112,8 @@ type ComplexityRoot struct {
 		ExemptionPeriods           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) int
 		GovernmentIntegrityRecords func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) int
 		Holidays                   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) int
+		IncentiveMeasures          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.IncentiveMeasureWhereInput) int
+		Incentives                 func(childComplexity int, uscc string, purpose Purpose) int
 		InspectionPlans            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) int
 		IssuedCreditReport         func(childComplexity int, number string, code string) int
 		JointPunishmentMeasures    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) int
@@ -1070,6 +1130,7 @@ type ComplexityRoot struct {
 		PriorNotices               func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) int
 		PublicityRules             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) int
 		RecordCounts               func(childComplexity int, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) int
+		RedListEntries             func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder, where *ent.RedListEntryWhereInput) int
 		RepairApplications         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) int
 		RepairReport               func(childComplexity int, from time.Time, to time.Time) int
 		Restrictions               func(childComplexity int, uscc *string, personID *int, purpose Purpose) int
@@ -1080,6 +1141,45 @@ type ComplexityRoot struct {
 		TimeLimits                 func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.TimeLimitWhereInput) int
 		VerifyCreditReport         func(childComplexity int, number string, code string) int
 		Viewer                     func(childComplexity int) int
+	}
+
+	RedListEntry struct {
+		Basis           func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		DecisionNo      func(childComplexity int) int
+		Department      func(childComplexity int) int
+		DepartmentID    func(childComplexity int) int
+		Entity          func(childComplexity int) int
+		EntityID        func(childComplexity int) int
+		EpidemicRelated func(childComplexity int) int
+		Exemption       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ListType        func(childComplexity int) int
+		Person          func(childComplexity int) int
+		PersonID        func(childComplexity int) int
+		RecognisedOn    func(childComplexity int) int
+		RemovedOn       func(childComplexity int) int
+		Sector          func(childComplexity int) int
+		Severity        func(childComplexity int) int
+		Sme             func(childComplexity int) int
+		Source          func(childComplexity int) int
+		SourceRecordID  func(childComplexity int) int
+		SourceSystem    func(childComplexity int) int
+		Status          func(childComplexity int) int
+		UnderObjection  func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		ValidUntil      func(childComplexity int) int
+	}
+
+	RedListEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RedListEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	RepairApplication struct {
@@ -1345,6 +1445,13 @@ type EIAStatusResolver interface {
 	RestrictedUntil(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
 	AcceptsReports(ctx context.Context, obj *environment.EIAState) (bool, error)
 }
+type IncentiveResolver interface {
+	Purpose(ctx context.Context, obj *incentives.Incentive) (Purpose, error)
+}
+type IncentiveMeasureResolver interface {
+	RedListTypes(ctx context.Context, obj *ent.IncentiveMeasure) ([]redlistentry.ListType, error)
+	Purposes(ctx context.Context, obj *ent.IncentiveMeasure) ([]Purpose, error)
+}
 type JointPunishmentMeasureResolver interface {
 	ListTypes(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]listentry.ListType, error)
 	ExtendsToRoles(ctx context.Context, obj *ent.JointPunishmentMeasure) ([]entityrole.Role, error)
@@ -1387,6 +1494,8 @@ type MutationResolver interface {
 	UpdateSpotCheck(ctx context.Context, id int, input ent.UpdateSpotCheckInput) (*ent.SpotCheck, error)
 	CreateCreditCommitment(ctx context.Context, input ent.CreateCreditCommitmentInput) (*ent.CreditCommitment, error)
 	UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error)
+	CreateRedListEntry(ctx context.Context, input ent.CreateRedListEntryInput) (*ent.RedListEntry, error)
+	UpdateRedListEntry(ctx context.Context, id int, input ent.UpdateRedListEntryInput) (*ent.RedListEntry, error)
 	CreditReport(ctx context.Context, uscc string, edition report.Edition, purpose Purpose) (*report.Report, error)
 	CreatePriorNotice(ctx context.Context, input ent.CreatePriorNoticeInput) (*ent.PriorNotice, error)
 	ReplyToPriorNotice(ctx context.Context, id int, input PriorNoticeReplyInput) (*ent.PriorNotice, error)
@@ -1426,6 +1535,7 @@ type QueryResolver interface {
 	ExemptionPeriods(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ExemptionPeriodWhereInput) (*ent.ExemptionPeriodConnection, error)
 	GovernmentIntegrityRecords(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.GovernmentIntegrityRecordOrder, where *ent.GovernmentIntegrityRecordWhereInput) (*ent.GovernmentIntegrityRecordConnection, error)
 	Holidays(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.HolidayOrder, where *ent.HolidayWhereInput) (*ent.HolidayConnection, error)
+	IncentiveMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.IncentiveMeasureWhereInput) (*ent.IncentiveMeasureConnection, error)
 	InspectionPlans(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.InspectionPlanWhereInput) (*ent.InspectionPlanConnection, error)
 	JointPunishmentMeasures(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.JointPunishmentMeasureWhereInput) (*ent.JointPunishmentMeasureConnection, error)
 	ListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ListEntryOrder, where *ent.ListEntryWhereInput) (*ent.ListEntryConnection, error)
@@ -1436,6 +1546,7 @@ type QueryResolver interface {
 	Practitioners(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PractitionerOrder, where *ent.PractitionerWhereInput) (*ent.PractitionerConnection, error)
 	PriorNotices(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.PriorNoticeOrder, where *ent.PriorNoticeWhereInput) (*ent.PriorNoticeConnection, error)
 	PublicityRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.PublicityRuleWhereInput) (*ent.PublicityRuleConnection, error)
+	RedListEntries(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RedListEntryOrder, where *ent.RedListEntryWhereInput) (*ent.RedListEntryConnection, error)
 	RepairApplications(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.RepairApplicationOrder, where *ent.RepairApplicationWhereInput) (*ent.RepairApplicationConnection, error)
 	ScaleRules(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, where *ent.ScaleRuleWhereInput) (*ent.ScaleRuleConnection, error)
 	SectorRatings(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.SectorRatingOrder, where *ent.SectorRatingWhereInput) (*ent.SectorRatingConnection, error)
@@ -1449,6 +1560,7 @@ type QueryResolver interface {
 	RecordCounts(ctx context.Context, typeArg vocab.RecordType, groupBy []RecordDimension, from *time.Time, to *time.Time) ([]*GroupCount, error)
 	Restrictions(ctx context.Context, uscc *string, personID *int, purpose Purpose) ([]*jointpunishment.Restriction, error)
 	EiaStatus(ctx context.Context, entityID *int, personID *int) (*environment.EIAState, error)
+	Incentives(ctx context.Context, uscc string, purpose Purpose) ([]*incentives.Incentive, error)
 	VerifyCreditReport(ctx context.Context, number string, code string) (*report.Verification, error)
 	IssuedCreditReport(ctx context.Context, number string, code string) (*report.Report, error)
 	CreditReview(ctx context.Context, uscc string, purpose CreditReviewPurpose) (*report.Review, error)
@@ -2439,6 +2551,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditReport.Evaluation(childComplexity), true
+	case "CreditReport.incentives":
+		if e.ComplexityRoot.CreditReport.Incentives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.Incentives(childComplexity), true
+	case "CreditReport.incentivesWithheldBy":
+		if e.ComplexityRoot.CreditReport.IncentivesWithheldBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReport.IncentivesWithheldBy(childComplexity), true
 	case "CreditReport.issuedAt":
 		if e.ComplexityRoot.CreditReport.IssuedAt == nil {
 			break
@@ -2560,6 +2684,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditReportCommitment.Text(childComplexity), true
+
+	case "CreditReportIncentive.basis":
+		if e.ComplexityRoot.CreditReportIncentive.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.Basis(childComplexity), true
+	case "CreditReportIncentive.decisionNo":
+		if e.ComplexityRoot.CreditReportIncentive.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.DecisionNo(childComplexity), true
+	case "CreditReportIncentive.listType":
+		if e.ComplexityRoot.CreditReportIncentive.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.ListType(childComplexity), true
+	case "CreditReportIncentive.measure":
+		if e.ComplexityRoot.CreditReportIncentive.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.Measure(childComplexity), true
+	case "CreditReportIncentive.measureCode":
+		if e.ComplexityRoot.CreditReportIncentive.MeasureCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.MeasureCode(childComplexity), true
+	case "CreditReportIncentive.recognisedOn":
+		if e.ComplexityRoot.CreditReportIncentive.RecognisedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.RecognisedOn(childComplexity), true
+	case "CreditReportIncentive.source":
+		if e.ComplexityRoot.CreditReportIncentive.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.Source(childComplexity), true
+	case "CreditReportIncentive.until":
+		if e.ComplexityRoot.CreditReportIncentive.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditReportIncentive.Until(childComplexity), true
 
 	case "CreditReportListing.decisionNo":
 		if e.ComplexityRoot.CreditReportListing.DecisionNo == nil {
@@ -3245,6 +3418,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.Ratings(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SectorRatingOrder)), true
+	case "Department.redListEntries":
+		if e.ComplexityRoot.Department.RedListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Department_redListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Department.RedListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RedListEntryOrder)), true
 	case "Department.repairApplications":
 		if e.ComplexityRoot.Department.RepairApplications == nil {
 			break
@@ -3921,6 +4105,154 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HolidayEdge.Node(childComplexity), true
 
+	case "Incentive.basis":
+		if e.ComplexityRoot.Incentive.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Basis(childComplexity), true
+	case "Incentive.decisionNo":
+		if e.ComplexityRoot.Incentive.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.DecisionNo(childComplexity), true
+	case "Incentive.department":
+		if e.ComplexityRoot.Incentive.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Department(childComplexity), true
+	case "Incentive.listType":
+		if e.ComplexityRoot.Incentive.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.ListType(childComplexity), true
+	case "Incentive.measure":
+		if e.ComplexityRoot.Incentive.Measure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Measure(childComplexity), true
+	case "Incentive.purpose":
+		if e.ComplexityRoot.Incentive.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Purpose(childComplexity), true
+	case "Incentive.recognisedOn":
+		if e.ComplexityRoot.Incentive.RecognisedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.RecognisedOn(childComplexity), true
+	case "Incentive.source":
+		if e.ComplexityRoot.Incentive.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Source(childComplexity), true
+	case "Incentive.until":
+		if e.ComplexityRoot.Incentive.Until == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incentive.Until(childComplexity), true
+
+	case "IncentiveMeasure.code":
+		if e.ComplexityRoot.IncentiveMeasure.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.Code(childComplexity), true
+	case "IncentiveMeasure.effectiveFrom":
+		if e.ComplexityRoot.IncentiveMeasure.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.EffectiveFrom(childComplexity), true
+	case "IncentiveMeasure.effectiveTo":
+		if e.ComplexityRoot.IncentiveMeasure.EffectiveTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.EffectiveTo(childComplexity), true
+	case "IncentiveMeasure.id":
+		if e.ComplexityRoot.IncentiveMeasure.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.ID(childComplexity), true
+	case "IncentiveMeasure.implementingDepartment":
+		if e.ComplexityRoot.IncentiveMeasure.ImplementingDepartment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.ImplementingDepartment(childComplexity), true
+	case "IncentiveMeasure.inspectionFactor":
+		if e.ComplexityRoot.IncentiveMeasure.InspectionFactor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.InspectionFactor(childComplexity), true
+	case "IncentiveMeasure.legalBasis":
+		if e.ComplexityRoot.IncentiveMeasure.LegalBasis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.LegalBasis(childComplexity), true
+	case "IncentiveMeasure.name":
+		if e.ComplexityRoot.IncentiveMeasure.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.Name(childComplexity), true
+	case "IncentiveMeasure.purposes":
+		if e.ComplexityRoot.IncentiveMeasure.Purposes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.Purposes(childComplexity), true
+	case "IncentiveMeasure.redListTypes":
+		if e.ComplexityRoot.IncentiveMeasure.RedListTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasure.RedListTypes(childComplexity), true
+
+	case "IncentiveMeasureConnection.edges":
+		if e.ComplexityRoot.IncentiveMeasureConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasureConnection.Edges(childComplexity), true
+	case "IncentiveMeasureConnection.pageInfo":
+		if e.ComplexityRoot.IncentiveMeasureConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasureConnection.PageInfo(childComplexity), true
+	case "IncentiveMeasureConnection.totalCount":
+		if e.ComplexityRoot.IncentiveMeasureConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasureConnection.TotalCount(childComplexity), true
+
+	case "IncentiveMeasureEdge.cursor":
+		if e.ComplexityRoot.IncentiveMeasureEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasureEdge.Cursor(childComplexity), true
+	case "IncentiveMeasureEdge.node":
+		if e.ComplexityRoot.IncentiveMeasureEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncentiveMeasureEdge.Node(childComplexity), true
+
 	case "InspectionAssignment.entityID":
 		if e.ComplexityRoot.InspectionAssignment.EntityID == nil {
 			break
@@ -4526,6 +4858,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MarketEntity.Ratings(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SectorRatingOrder)), true
+	case "MarketEntity.redListEntries":
+		if e.ComplexityRoot.MarketEntity.RedListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_MarketEntity_redListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MarketEntity.RedListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RedListEntryOrder)), true
 	case "MarketEntity.registeredAddress":
 		if e.ComplexityRoot.MarketEntity.RegisteredAddress == nil {
 			break
@@ -4935,6 +5278,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreatePriorNotice(childComplexity, args["input"].(ent.CreatePriorNoticeInput)), true
+	case "Mutation.createRedListEntry":
+		if e.ComplexityRoot.Mutation.CreateRedListEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRedListEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRedListEntry(childComplexity, args["input"].(ent.CreateRedListEntryInput)), true
 	case "Mutation.createRepairApplication":
 		if e.ComplexityRoot.Mutation.CreateRepairApplication == nil {
 			break
@@ -5183,6 +5537,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePractitioner(childComplexity, args["id"].(int), args["input"].(ent.UpdatePractitionerInput)), true
+	case "Mutation.updateRedListEntry":
+		if e.ComplexityRoot.Mutation.UpdateRedListEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRedListEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRedListEntry(childComplexity, args["id"].(int), args["input"].(ent.UpdateRedListEntryInput)), true
 	case "Mutation.updateSectorRating":
 		if e.ComplexityRoot.Mutation.UpdateSectorRating == nil {
 			break
@@ -5343,6 +5708,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.NaturalPerson.Ratings(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.SectorRatingOrder)), true
+	case "NaturalPerson.redListEntries":
+		if e.ComplexityRoot.NaturalPerson.RedListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_NaturalPerson_redListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.NaturalPerson.RedListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RedListEntryOrder)), true
 	case "NaturalPerson.represents":
 		if e.ComplexityRoot.NaturalPerson.Represents == nil {
 			break
@@ -6220,6 +6596,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Holidays(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.HolidayOrder), args["where"].(*ent.HolidayWhereInput)), true
+	case "Query.incentiveMeasures":
+		if e.ComplexityRoot.Query.IncentiveMeasures == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incentiveMeasures_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IncentiveMeasures(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["where"].(*ent.IncentiveMeasureWhereInput)), true
+	case "Query.incentives":
+		if e.ComplexityRoot.Query.Incentives == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incentives_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incentives(childComplexity, args["uscc"].(string), args["purpose"].(Purpose)), true
 	case "Query.inspectionPlans":
 		if e.ComplexityRoot.Query.InspectionPlans == nil {
 			break
@@ -6392,6 +6790,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RecordCounts(childComplexity, args["type"].(vocab.RecordType), args["groupBy"].([]RecordDimension), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.redListEntries":
+		if e.ComplexityRoot.Query.RedListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_redListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RedListEntries(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.RedListEntryOrder), args["where"].(*ent.RedListEntryWhereInput)), true
 	case "Query.repairApplications":
 		if e.ComplexityRoot.Query.RepairApplications == nil {
 			break
@@ -6497,6 +6906,189 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RedListEntry.basis":
+		if e.ComplexityRoot.RedListEntry.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Basis(childComplexity), true
+	case "RedListEntry.createdAt":
+		if e.ComplexityRoot.RedListEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.CreatedAt(childComplexity), true
+	case "RedListEntry.decisionNo":
+		if e.ComplexityRoot.RedListEntry.DecisionNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.DecisionNo(childComplexity), true
+	case "RedListEntry.department":
+		if e.ComplexityRoot.RedListEntry.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Department(childComplexity), true
+	case "RedListEntry.departmentID":
+		if e.ComplexityRoot.RedListEntry.DepartmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.DepartmentID(childComplexity), true
+	case "RedListEntry.entity":
+		if e.ComplexityRoot.RedListEntry.Entity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Entity(childComplexity), true
+	case "RedListEntry.entityID":
+		if e.ComplexityRoot.RedListEntry.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.EntityID(childComplexity), true
+	case "RedListEntry.epidemicRelated":
+		if e.ComplexityRoot.RedListEntry.EpidemicRelated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.EpidemicRelated(childComplexity), true
+	case "RedListEntry.exemption":
+		if e.ComplexityRoot.RedListEntry.Exemption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Exemption(childComplexity), true
+	case "RedListEntry.id":
+		if e.ComplexityRoot.RedListEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.ID(childComplexity), true
+	case "RedListEntry.listType":
+		if e.ComplexityRoot.RedListEntry.ListType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.ListType(childComplexity), true
+	case "RedListEntry.person":
+		if e.ComplexityRoot.RedListEntry.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Person(childComplexity), true
+	case "RedListEntry.personID":
+		if e.ComplexityRoot.RedListEntry.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.PersonID(childComplexity), true
+	case "RedListEntry.recognisedOn":
+		if e.ComplexityRoot.RedListEntry.RecognisedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.RecognisedOn(childComplexity), true
+	case "RedListEntry.removedOn":
+		if e.ComplexityRoot.RedListEntry.RemovedOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.RemovedOn(childComplexity), true
+	case "RedListEntry.sector":
+		if e.ComplexityRoot.RedListEntry.Sector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Sector(childComplexity), true
+	case "RedListEntry.severity":
+		if e.ComplexityRoot.RedListEntry.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Severity(childComplexity), true
+	case "RedListEntry.sme":
+		if e.ComplexityRoot.RedListEntry.Sme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Sme(childComplexity), true
+	case "RedListEntry.source":
+		if e.ComplexityRoot.RedListEntry.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Source(childComplexity), true
+	case "RedListEntry.sourceRecordID":
+		if e.ComplexityRoot.RedListEntry.SourceRecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.SourceRecordID(childComplexity), true
+	case "RedListEntry.sourceSystem":
+		if e.ComplexityRoot.RedListEntry.SourceSystem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.SourceSystem(childComplexity), true
+	case "RedListEntry.status":
+		if e.ComplexityRoot.RedListEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.Status(childComplexity), true
+	case "RedListEntry.underObjection":
+		if e.ComplexityRoot.RedListEntry.UnderObjection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.UnderObjection(childComplexity), true
+	case "RedListEntry.updatedAt":
+		if e.ComplexityRoot.RedListEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.UpdatedAt(childComplexity), true
+	case "RedListEntry.validUntil":
+		if e.ComplexityRoot.RedListEntry.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntry.ValidUntil(childComplexity), true
+
+	case "RedListEntryConnection.edges":
+		if e.ComplexityRoot.RedListEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntryConnection.Edges(childComplexity), true
+	case "RedListEntryConnection.pageInfo":
+		if e.ComplexityRoot.RedListEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntryConnection.PageInfo(childComplexity), true
+	case "RedListEntryConnection.totalCount":
+		if e.ComplexityRoot.RedListEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntryConnection.TotalCount(childComplexity), true
+
+	case "RedListEntryEdge.cursor":
+		if e.ComplexityRoot.RedListEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntryEdge.Cursor(childComplexity), true
+	case "RedListEntryEdge.node":
+		if e.ComplexityRoot.RedListEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedListEntryEdge.Node(childComplexity), true
 
 	case "RepairApplication.acceptBy":
 		if e.ComplexityRoot.RepairApplication.AcceptBy == nil {
@@ -7496,6 +8088,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateNaturalPersonInput", ec.unmarshalInputCreateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("CreatePractitionerInput", ec.unmarshalInputCreatePractitionerInput),
 			graphql.NewInputUnmarshaler("CreatePriorNoticeInput", ec.unmarshalInputCreatePriorNoticeInput),
+			graphql.NewInputUnmarshaler("CreateRedListEntryInput", ec.unmarshalInputCreateRedListEntryInput),
 			graphql.NewInputUnmarshaler("CreateRepairApplicationInput", ec.unmarshalInputCreateRepairApplicationInput),
 			graphql.NewInputUnmarshaler("CreateSectorRatingInput", ec.unmarshalInputCreateSectorRatingInput),
 			graphql.NewInputUnmarshaler("CreateServiceProviderInput", ec.unmarshalInputCreateServiceProviderInput),
@@ -7517,6 +8110,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("GovernmentIntegrityRecordWhereInput", ec.unmarshalInputGovernmentIntegrityRecordWhereInput),
 			graphql.NewInputUnmarshaler("HolidayOrder", ec.unmarshalInputHolidayOrder),
 			graphql.NewInputUnmarshaler("HolidayWhereInput", ec.unmarshalInputHolidayWhereInput),
+			graphql.NewInputUnmarshaler("IncentiveMeasureWhereInput", ec.unmarshalInputIncentiveMeasureWhereInput),
 			graphql.NewInputUnmarshaler("InspectionPlanWhereInput", ec.unmarshalInputInspectionPlanWhereInput),
 			graphql.NewInputUnmarshaler("JointPunishmentMeasureWhereInput", ec.unmarshalInputJointPunishmentMeasureWhereInput),
 			graphql.NewInputUnmarshaler("ListEntryOrder", ec.unmarshalInputListEntryOrder),
@@ -7536,6 +8130,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PriorNoticeReplyInput", ec.unmarshalInputPriorNoticeReplyInput),
 			graphql.NewInputUnmarshaler("PriorNoticeWhereInput", ec.unmarshalInputPriorNoticeWhereInput),
 			graphql.NewInputUnmarshaler("PublicityRuleWhereInput", ec.unmarshalInputPublicityRuleWhereInput),
+			graphql.NewInputUnmarshaler("RedListEntryOrder", ec.unmarshalInputRedListEntryOrder),
+			graphql.NewInputUnmarshaler("RedListEntryWhereInput", ec.unmarshalInputRedListEntryWhereInput),
 			graphql.NewInputUnmarshaler("RepairApplicationOrder", ec.unmarshalInputRepairApplicationOrder),
 			graphql.NewInputUnmarshaler("RepairApplicationWhereInput", ec.unmarshalInputRepairApplicationWhereInput),
 			graphql.NewInputUnmarshaler("RepairTransitionWhereInput", ec.unmarshalInputRepairTransitionWhereInput),
@@ -7558,6 +8154,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMarketEntityInput", ec.unmarshalInputUpdateMarketEntityInput),
 			graphql.NewInputUnmarshaler("UpdateNaturalPersonInput", ec.unmarshalInputUpdateNaturalPersonInput),
 			graphql.NewInputUnmarshaler("UpdatePractitionerInput", ec.unmarshalInputUpdatePractitionerInput),
+			graphql.NewInputUnmarshaler("UpdateRedListEntryInput", ec.unmarshalInputUpdateRedListEntryInput),
 			graphql.NewInputUnmarshaler("UpdateSectorRatingInput", ec.unmarshalInputUpdateSectorRatingInput),
 			graphql.NewInputUnmarshaler("UpdateServiceProviderInput", ec.unmarshalInputUpdateServiceProviderInput),
 			graphql.NewInputUnmarshaler("UpdateSpotCheckInput", ec.unmarshalInputUpdateSpotCheckInput),
@@ -8094,6 +8691,10 @@ func (ec *executionContext) childFields_CreditReport(ctx context.Context, field 
 		return ec.fieldContext_CreditReport_commitments(ctx, field)
 	case "restrictions":
 		return ec.fieldContext_CreditReport_restrictions(ctx, field)
+	case "incentives":
+		return ec.fieldContext_CreditReport_incentives(ctx, field)
+	case "incentivesWithheldBy":
+		return ec.fieldContext_CreditReport_incentivesWithheldBy(ctx, field)
 	case "repairs":
 		return ec.fieldContext_CreditReport_repairs(ctx, field)
 	case "omitted":
@@ -8122,6 +8723,28 @@ func (ec *executionContext) childFields_CreditReportCommitment(ctx context.Conte
 		return ec.fieldContext_CreditReportCommitment_fulfilment(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditReportCommitment", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditReportIncentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measureCode":
+		return ec.fieldContext_CreditReportIncentive_measureCode(ctx, field)
+	case "measure":
+		return ec.fieldContext_CreditReportIncentive_measure(ctx, field)
+	case "listType":
+		return ec.fieldContext_CreditReportIncentive_listType(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_CreditReportIncentive_decisionNo(ctx, field)
+	case "source":
+		return ec.fieldContext_CreditReportIncentive_source(ctx, field)
+	case "recognisedOn":
+		return ec.fieldContext_CreditReportIncentive_recognisedOn(ctx, field)
+	case "until":
+		return ec.fieldContext_CreditReportIncentive_until(ctx, field)
+	case "basis":
+		return ec.fieldContext_CreditReportIncentive_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditReportIncentive", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditReportListing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8412,6 +9035,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_Department_commitments(ctx, field)
+	case "redListEntries":
+		return ec.fieldContext_Department_redListEntries(ctx, field)
 	case "scoreEvents":
 		return ec.fieldContext_Department_scoreEvents(ctx, field)
 	case "inspectionPlans":
@@ -8772,6 +9397,78 @@ func (ec *executionContext) childFields_HolidayEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type HolidayEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Incentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "measure":
+		return ec.fieldContext_Incentive_measure(ctx, field)
+	case "purpose":
+		return ec.fieldContext_Incentive_purpose(ctx, field)
+	case "listType":
+		return ec.fieldContext_Incentive_listType(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_Incentive_decisionNo(ctx, field)
+	case "source":
+		return ec.fieldContext_Incentive_source(ctx, field)
+	case "department":
+		return ec.fieldContext_Incentive_department(ctx, field)
+	case "recognisedOn":
+		return ec.fieldContext_Incentive_recognisedOn(ctx, field)
+	case "until":
+		return ec.fieldContext_Incentive_until(ctx, field)
+	case "basis":
+		return ec.fieldContext_Incentive_basis(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Incentive", field.Name)
+}
+
+func (ec *executionContext) childFields_IncentiveMeasure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_IncentiveMeasure_id(ctx, field)
+	case "code":
+		return ec.fieldContext_IncentiveMeasure_code(ctx, field)
+	case "name":
+		return ec.fieldContext_IncentiveMeasure_name(ctx, field)
+	case "implementingDepartment":
+		return ec.fieldContext_IncentiveMeasure_implementingDepartment(ctx, field)
+	case "legalBasis":
+		return ec.fieldContext_IncentiveMeasure_legalBasis(ctx, field)
+	case "redListTypes":
+		return ec.fieldContext_IncentiveMeasure_redListTypes(ctx, field)
+	case "purposes":
+		return ec.fieldContext_IncentiveMeasure_purposes(ctx, field)
+	case "inspectionFactor":
+		return ec.fieldContext_IncentiveMeasure_inspectionFactor(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_IncentiveMeasure_effectiveFrom(ctx, field)
+	case "effectiveTo":
+		return ec.fieldContext_IncentiveMeasure_effectiveTo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncentiveMeasure", field.Name)
+}
+
+func (ec *executionContext) childFields_IncentiveMeasureConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IncentiveMeasureConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IncentiveMeasureConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IncentiveMeasureConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncentiveMeasureConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IncentiveMeasureEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_IncentiveMeasureEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_IncentiveMeasureEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncentiveMeasureEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_InspectionAssignment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "entityID":
@@ -9036,6 +9733,8 @@ func (ec *executionContext) childFields_MarketEntity(ctx context.Context, field 
 		return ec.fieldContext_MarketEntity_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_MarketEntity_commitments(ctx, field)
+	case "redListEntries":
+		return ec.fieldContext_MarketEntity_redListEntries(ctx, field)
 	case "scoreEvents":
 		return ec.fieldContext_MarketEntity_scoreEvents(ctx, field)
 	case "division":
@@ -9158,6 +9857,8 @@ func (ec *executionContext) childFields_NaturalPerson(ctx context.Context, field
 		return ec.fieldContext_NaturalPerson_spotChecks(ctx, field)
 	case "commitments":
 		return ec.fieldContext_NaturalPerson_commitments(ctx, field)
+	case "redListEntries":
+		return ec.fieldContext_NaturalPerson_redListEntries(ctx, field)
 	case "scoreEvents":
 		return ec.fieldContext_NaturalPerson_scoreEvents(ctx, field)
 	case "represents":
@@ -9500,6 +10201,84 @@ func (ec *executionContext) childFields_PublicityWindow(ctx context.Context, fie
 		return ec.fieldContext_PublicityWindow_repairable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicityWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_RedListEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RedListEntry_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RedListEntry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RedListEntry_updatedAt(ctx, field)
+	case "sector":
+		return ec.fieldContext_RedListEntry_sector(ctx, field)
+	case "severity":
+		return ec.fieldContext_RedListEntry_severity(ctx, field)
+	case "status":
+		return ec.fieldContext_RedListEntry_status(ctx, field)
+	case "sourceSystem":
+		return ec.fieldContext_RedListEntry_sourceSystem(ctx, field)
+	case "sourceRecordID":
+		return ec.fieldContext_RedListEntry_sourceRecordID(ctx, field)
+	case "underObjection":
+		return ec.fieldContext_RedListEntry_underObjection(ctx, field)
+	case "epidemicRelated":
+		return ec.fieldContext_RedListEntry_epidemicRelated(ctx, field)
+	case "sme":
+		return ec.fieldContext_RedListEntry_sme(ctx, field)
+	case "exemption":
+		return ec.fieldContext_RedListEntry_exemption(ctx, field)
+	case "departmentID":
+		return ec.fieldContext_RedListEntry_departmentID(ctx, field)
+	case "entityID":
+		return ec.fieldContext_RedListEntry_entityID(ctx, field)
+	case "personID":
+		return ec.fieldContext_RedListEntry_personID(ctx, field)
+	case "listType":
+		return ec.fieldContext_RedListEntry_listType(ctx, field)
+	case "source":
+		return ec.fieldContext_RedListEntry_source(ctx, field)
+	case "decisionNo":
+		return ec.fieldContext_RedListEntry_decisionNo(ctx, field)
+	case "recognisedOn":
+		return ec.fieldContext_RedListEntry_recognisedOn(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_RedListEntry_validUntil(ctx, field)
+	case "removedOn":
+		return ec.fieldContext_RedListEntry_removedOn(ctx, field)
+	case "basis":
+		return ec.fieldContext_RedListEntry_basis(ctx, field)
+	case "department":
+		return ec.fieldContext_RedListEntry_department(ctx, field)
+	case "entity":
+		return ec.fieldContext_RedListEntry_entity(ctx, field)
+	case "person":
+		return ec.fieldContext_RedListEntry_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedListEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_RedListEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RedListEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RedListEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RedListEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedListEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RedListEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_RedListEntryEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RedListEntryEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedListEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RepairApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10344,6 +11123,52 @@ func (ec *executionContext) field_Department_ratings_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Department_redListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.RedListEntryOrder, error) {
+			return ec.unmarshalORedListEntryOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Department_scoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10720,6 +11545,52 @@ func (ec *executionContext) field_MarketEntity_ratings_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_MarketEntity_redListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.RedListEntryOrder, error) {
+			return ec.unmarshalORedListEntryOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_MarketEntity_scoreEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11014,6 +11885,20 @@ func (ec *executionContext) field_Mutation_createPriorNotice_args(ctx context.Co
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreatePriorNoticeInput, error) {
 			return ec.unmarshalNCreatePriorNoticeInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreatePriorNoticeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createRedListEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.CreateRedListEntryInput, error) {
+			return ec.unmarshalNCreateRedListEntryInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateRedListEntryInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11506,6 +12391,28 @@ func (ec *executionContext) field_Mutation_updatePractitioner_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateRedListEntry_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNID2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateRedListEntryInput, error) {
+			return ec.unmarshalNUpdateRedListEntryInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateRedListEntryInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateSectorRating_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -11808,6 +12715,52 @@ func (ec *executionContext) field_NaturalPerson_ratings_args(ctx context.Context
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]*ent.SectorRatingOrder, error) {
 			return ec.unmarshalOSectorRatingOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐSectorRatingOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_NaturalPerson_redListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.RedListEntryOrder, error) {
+			return ec.unmarshalORedListEntryOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -12628,6 +13581,74 @@ func (ec *executionContext) field_Query_holidays_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_incentiveMeasures_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.IncentiveMeasureWhereInput, error) {
+			return ec.unmarshalOIncentiveMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_incentives_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "uscc",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["uscc"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (Purpose, error) {
+			return ec.unmarshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_inspectionPlans_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13259,6 +14280,60 @@ func (ec *executionContext) field_Query_recordCounts_args(ctx context.Context, r
 		return nil, err
 	}
 	args["to"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_redListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.RedListEntryOrder, error) {
+			return ec.unmarshalORedListEntryOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.RedListEntryWhereInput, error) {
+			return ec.unmarshalORedListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
 	return args, nil
 }
 
@@ -17841,6 +18916,61 @@ func (ec *executionContext) fieldContext_CreditReport_restrictions(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _CreditReport_incentives(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_incentives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incentives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []report.Incentive) graphql.Marshaler {
+			return ec.marshalNCreditReportIncentive2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐIncentiveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_incentives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditReportIncentive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditReport_incentivesWithheldBy(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReport_incentivesWithheldBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IncentivesWithheldBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReport_incentivesWithheldBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReport", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreditReport_repairs(ctx context.Context, field graphql.CollectedField, obj *report.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18087,6 +19217,190 @@ func (ec *executionContext) _CreditReportCommitment_fulfilment(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_CreditReportCommitment_fulfilment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditReportCommitment", field, false, false, "CreditCommitmentFulfilment")
+}
+
+func (ec *executionContext) _CreditReportIncentive_measureCode(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_measureCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeasureCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_measureCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportIncentive_measure(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportIncentive_listType(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v redlistentry.ListType) graphql.Marshaler {
+			return ec.marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "RedListEntryListType")
+}
+
+func (ec *executionContext) _CreditReportIncentive_decisionNo(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportIncentive_source(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditReportIncentive_recognisedOn(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_recognisedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecognisedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_recognisedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportIncentive_until(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditReportIncentive_basis(ctx context.Context, field graphql.CollectedField, obj *report.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditReportIncentive_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditReportIncentive_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditReportIncentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditReportListing_sector(ctx context.Context, field graphql.CollectedField, obj *report.Listing) (ret graphql.Marshaler) {
@@ -20733,6 +22047,50 @@ func (ec *executionContext) fieldContext_Department_commitments(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Department_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Department_redListEntries(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_redListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.RedListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.RedListEntryOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntryConnection) graphql.Marshaler {
+			return ec.marshalNRedListEntryConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_redListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Department",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Department_redListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23483,6 +24841,594 @@ func (ec *executionContext) fieldContext_HolidayEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("HolidayEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Incentive_measure(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_measure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Measure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncentiveMeasure) graphql.Marshaler {
+			return ec.marshalNIncentiveMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_measure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Incentive",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncentiveMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Incentive_purpose(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Incentive().Purpose(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v Purpose) graphql.Marshaler {
+			return ec.marshalNPurpose2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, true, true, "Purpose")
+}
+
+func (ec *executionContext) _Incentive_listType(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v redlistentry.ListType) graphql.Marshaler {
+			return ec.marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "RedListEntryListType")
+}
+
+func (ec *executionContext) _Incentive_decisionNo(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incentive_source(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incentive_department(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Incentive_recognisedOn(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_recognisedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecognisedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_recognisedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Incentive_until(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_until(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Until, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_until(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Incentive_basis(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Incentive_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Incentive_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncentiveMeasure_id(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IncentiveMeasure_code(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncentiveMeasure_name(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncentiveMeasure_implementingDepartment(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_implementingDepartment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ImplementingDepartment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_implementingDepartment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncentiveMeasure_legalBasis(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_legalBasis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LegalBasis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_legalBasis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "String")
+}
+
+func (ec *executionContext) _IncentiveMeasure_redListTypes(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_redListTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncentiveMeasure().RedListTypes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []redlistentry.ListType) graphql.Marshaler {
+			return ec.marshalNRedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_redListTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, true, true, "RedListEntryListType")
+}
+
+func (ec *executionContext) _IncentiveMeasure_purposes(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_purposes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IncentiveMeasure().Purposes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []Purpose) graphql.Marshaler {
+			return ec.marshalNPurpose2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPurposeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_purposes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, true, true, "Purpose")
+}
+
+func (ec *executionContext) _IncentiveMeasure_inspectionFactor(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_inspectionFactor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectionFactor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_inspectionFactor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "Float")
+}
+
+func (ec *executionContext) _IncentiveMeasure_effectiveFrom(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_effectiveFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_effectiveFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "Date")
+}
+
+func (ec *executionContext) _IncentiveMeasure_effectiveTo(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasure) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasure_effectiveTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EffectiveTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasure_effectiveTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasure", field, false, false, "Date")
+}
+
+func (ec *executionContext) _IncentiveMeasureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasureConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.IncentiveMeasureEdge) graphql.Marshaler {
+			return ec.marshalNIncentiveMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasureConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncentiveMeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncentiveMeasureEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncentiveMeasureConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasureConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasureConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncentiveMeasureConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncentiveMeasureConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasureConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasureConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasureConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IncentiveMeasureEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasureEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncentiveMeasure) graphql.Marshaler {
+			return ec.marshalNIncentiveMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasure(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasureEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncentiveMeasureEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncentiveMeasure(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncentiveMeasureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.IncentiveMeasureEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncentiveMeasureEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncentiveMeasureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncentiveMeasureEdge", field, false, false, "Cursor")
+}
+
 func (ec *executionContext) _InspectionAssignment_entityID(ctx context.Context, field graphql.CollectedField, obj *vocab.Assignment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26097,6 +28043,50 @@ func (ec *executionContext) fieldContext_MarketEntity_commitments(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_MarketEntity_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MarketEntity_redListEntries(ctx context.Context, field graphql.CollectedField, obj *ent.MarketEntity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MarketEntity_redListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.RedListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.RedListEntryOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntryConnection) graphql.Marshaler {
+			return ec.marshalNRedListEntryConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MarketEntity_redListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MarketEntity",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_MarketEntity_redListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -28958,6 +30948,130 @@ func (ec *executionContext) fieldContext_Mutation_updateCreditCommitment(ctx con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createRedListEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createRedListEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateRedListEntry(ctx, fc.Args["input"].(ent.CreateRedListEntryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.RedListEntry
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.RedListEntry
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntry) graphql.Marshaler {
+			return ec.marshalNRedListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createRedListEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createRedListEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRedListEntry(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRedListEntry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRedListEntry(ctx, fc.Args["id"].(int), fc.Args["input"].(ent.UpdateRedListEntryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *ent.RedListEntry
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *ent.RedListEntry
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntry) graphql.Marshaler {
+			return ec.marshalNRedListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRedListEntry(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRedListEntry_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_creditReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29871,6 +31985,50 @@ func (ec *executionContext) fieldContext_NaturalPerson_commitments(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_NaturalPerson_commitments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NaturalPerson_redListEntries(ctx context.Context, field graphql.CollectedField, obj *ent.NaturalPerson) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NaturalPerson_redListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.RedListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.RedListEntryOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntryConnection) graphql.Marshaler {
+			return ec.marshalNRedListEntryConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NaturalPerson_redListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NaturalPerson",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_NaturalPerson_redListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -33515,6 +35673,50 @@ func (ec *executionContext) fieldContext_Query_holidays(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_incentiveMeasures(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incentiveMeasures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().IncentiveMeasures(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["where"].(*ent.IncentiveMeasureWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IncentiveMeasureConnection) graphql.Marshaler {
+			return ec.marshalNIncentiveMeasureConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incentiveMeasures(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncentiveMeasureConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incentiveMeasures_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_inspectionPlans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33949,6 +36151,50 @@ func (ec *executionContext) fieldContext_Query_publicityRules(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_publicityRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_redListEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_redListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RedListEntries(ctx, fc.Args["after"].(*entgql.Cursor[int]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[int]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.RedListEntryOrder), fc.Args["where"].(*ent.RedListEntryWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntryConnection) graphql.Marshaler {
+			return ec.marshalNRedListEntryConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_redListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_redListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34521,6 +36767,50 @@ func (ec *executionContext) fieldContext_Query_eiaStatus(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_incentives(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_incentives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Incentives(ctx, fc.Args["uscc"].(string), fc.Args["purpose"].(Purpose))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*incentives.Incentive) graphql.Marshaler {
+			return ec.marshalNIncentive2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋincentivesᚐIncentiveᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_incentives(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Incentive(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_incentives_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_verifyCreditReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34771,6 +37061,750 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntry_id(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RedListEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RedListEntry_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RedListEntry_sector(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_sector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sector, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.Sector) graphql.Marshaler {
+			return ec.marshalNSector2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_sector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Sector")
+}
+
+func (ec *executionContext) _RedListEntry_severity(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *vocab.Severity) graphql.Marshaler {
+			return ec.marshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Severity")
+}
+
+func (ec *executionContext) _RedListEntry_status(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v vocab.RecordStatus) graphql.Marshaler {
+			return ec.marshalNRecordStatus2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "RecordStatus")
+}
+
+func (ec *executionContext) _RedListEntry_sourceSystem(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_sourceSystem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceSystem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_sourceSystem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_sourceRecordID(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_sourceRecordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SourceRecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_sourceRecordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_underObjection(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_underObjection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnderObjection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_underObjection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RedListEntry_epidemicRelated(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_epidemicRelated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EpidemicRelated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_epidemicRelated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RedListEntry_sme(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_sme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_sme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RedListEntry_exemption(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_exemption(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exemption, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_exemption(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_departmentID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DepartmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RedListEntry_entityID(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_entityID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_entityID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RedListEntry_personID(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_personID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalOID2int(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_personID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RedListEntry_listType(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_listType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ListType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v redlistentry.ListType) graphql.Marshaler {
+			return ec.marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_listType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "RedListEntryListType")
+}
+
+func (ec *executionContext) _RedListEntry_source(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_decisionNo(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_decisionNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecisionNo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_decisionNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_recognisedOn(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_recognisedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecognisedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_recognisedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RedListEntry_validUntil(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_validUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RedListEntry_removedOn(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_removedOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_removedOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "Date")
+}
+
+func (ec *executionContext) _RedListEntry_basis(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_basis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Basis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_basis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _RedListEntry_department(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
+			return ec.marshalNDepartment2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Department(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntry_entity(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_entity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entity(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.MarketEntity) graphql.Marshaler {
+			return ec.marshalOMarketEntity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntity(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_entity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MarketEntity(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntry_person(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntry_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.NaturalPerson) graphql.Marshaler {
+			return ec.marshalONaturalPerson2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐNaturalPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntry_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NaturalPerson(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.RedListEntryEdge) graphql.Marshaler {
+			return ec.marshalNRedListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[int]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RedListEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.RedListEntry) graphql.Marshaler {
+			return ec.marshalNRedListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedListEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedListEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedListEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.RedListEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedListEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[int]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedListEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RedListEntryEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _RepairApplication_id(ctx context.Context, field graphql.CollectedField, obj *ent.RepairApplication) (ret graphql.Marshaler) {
@@ -46999,6 +50033,146 @@ func UnmarshalCreatePriorNoticeInput(ctx context.Context, raw any) (ent.CreatePr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateRedListEntryInput(ctx context.Context, obj any) (ent.CreateRedListEntryInput, error) {
+	var it ent.CreateRedListEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "sourceRecordID", "epidemicRelated", "sme", "listType", "source", "decisionNo", "recognisedOn", "validUntil", "removedOn", "basis", "departmentID", "entityID", "personID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "decisionNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNo"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNo = data
+		case "recognisedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOn"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOn = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		case "removedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOn = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "entityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "personID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateRedListEntryInput unmarshals raw into the CreateRedListEntryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateRedListEntryInput(ctx context.Context, raw any) (ent.CreateRedListEntryInput, error) {
+	var out ent.CreateRedListEntryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateRedListEntryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateRepairApplicationInput(ctx context.Context, obj any) (ent.CreateRepairApplicationInput, error) {
 	var it ent.CreateRepairApplicationInput
 	if obj == nil {
@@ -53639,6 +56813,678 @@ func (ec *executionContext) unmarshalInputHolidayWhereInput(ctx context.Context,
 func UnmarshalHolidayWhereInput(ctx context.Context, raw any) (ent.HolidayWhereInput, error) {
 	var out ent.HolidayWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "HolidayWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputIncentiveMeasureWhereInput(ctx context.Context, obj any) (ent.IncentiveMeasureWhereInput, error) {
+	var it ent.IncentiveMeasureWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "code", "codeNEQ", "codeIn", "codeNotIn", "codeGT", "codeGTE", "codeLT", "codeLTE", "codeContains", "codeHasPrefix", "codeHasSuffix", "codeEqualFold", "codeContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "implementingDepartment", "implementingDepartmentNEQ", "implementingDepartmentIn", "implementingDepartmentNotIn", "implementingDepartmentGT", "implementingDepartmentGTE", "implementingDepartmentLT", "implementingDepartmentLTE", "implementingDepartmentContains", "implementingDepartmentHasPrefix", "implementingDepartmentHasSuffix", "implementingDepartmentEqualFold", "implementingDepartmentContainsFold", "legalBasis", "legalBasisNEQ", "legalBasisIn", "legalBasisNotIn", "legalBasisGT", "legalBasisGTE", "legalBasisLT", "legalBasisLTE", "legalBasisContains", "legalBasisHasPrefix", "legalBasisHasSuffix", "legalBasisEqualFold", "legalBasisContainsFold", "inspectionFactor", "inspectionFactorNEQ", "inspectionFactorIn", "inspectionFactorNotIn", "inspectionFactorGT", "inspectionFactorGTE", "inspectionFactorLT", "inspectionFactorLTE", "inspectionFactorIsNil", "inspectionFactorNotNil", "effectiveFrom", "effectiveFromNEQ", "effectiveFromIn", "effectiveFromNotIn", "effectiveFromGT", "effectiveFromGTE", "effectiveFromLT", "effectiveFromLTE", "effectiveTo", "effectiveToNEQ", "effectiveToIn", "effectiveToNotIn", "effectiveToGT", "effectiveToGTE", "effectiveToLT", "effectiveToLTE", "effectiveToIsNil", "effectiveToNotNil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOIncentiveMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOIncentiveMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOIncentiveMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "codeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNEQ = data
+		case "codeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeIn = data
+		case "codeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeNotIn = data
+		case "codeGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGT = data
+		case "codeGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeGTE = data
+		case "codeLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLT = data
+		case "codeLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeLTE = data
+		case "codeContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContains = data
+		case "codeHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasPrefix = data
+		case "codeHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeHasSuffix = data
+		case "codeEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeEqualFold = data
+		case "codeContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("codeContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CodeContainsFold = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "nameNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNEQ = data
+		case "nameIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameIn = data
+		case "nameNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameNotIn = data
+		case "nameGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGT = data
+		case "nameGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameGTE = data
+		case "nameLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLT = data
+		case "nameLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameLTE = data
+		case "nameContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContains = data
+		case "nameHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasPrefix = data
+		case "nameHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameHasSuffix = data
+		case "nameEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEqualFold = data
+		case "nameContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameContainsFold = data
+		case "implementingDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartment = data
+		case "implementingDepartmentNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentNEQ = data
+		case "implementingDepartmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentIn = data
+		case "implementingDepartmentNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentNotIn = data
+		case "implementingDepartmentGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentGT = data
+		case "implementingDepartmentGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentGTE = data
+		case "implementingDepartmentLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentLT = data
+		case "implementingDepartmentLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentLTE = data
+		case "implementingDepartmentContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentContains = data
+		case "implementingDepartmentHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentHasPrefix = data
+		case "implementingDepartmentHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentHasSuffix = data
+		case "implementingDepartmentEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentEqualFold = data
+		case "implementingDepartmentContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("implementingDepartmentContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ImplementingDepartmentContainsFold = data
+		case "legalBasis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasis = data
+		case "legalBasisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisNEQ = data
+		case "legalBasisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisIn = data
+		case "legalBasisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisNotIn = data
+		case "legalBasisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisGT = data
+		case "legalBasisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisGTE = data
+		case "legalBasisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisLT = data
+		case "legalBasisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisLTE = data
+		case "legalBasisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisContains = data
+		case "legalBasisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisHasPrefix = data
+		case "legalBasisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisHasSuffix = data
+		case "legalBasisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisEqualFold = data
+		case "legalBasisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("legalBasisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LegalBasisContainsFold = data
+		case "inspectionFactor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactor"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactor = data
+		case "inspectionFactorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorNEQ"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorNEQ = data
+		case "inspectionFactorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorIn = data
+		case "inspectionFactorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorNotIn"))
+			data, err := ec.unmarshalOFloat2ᚕfloat64ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorNotIn = data
+		case "inspectionFactorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorGT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorGT = data
+		case "inspectionFactorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorGTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorGTE = data
+		case "inspectionFactorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorLT"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorLT = data
+		case "inspectionFactorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorLTE"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorLTE = data
+		case "inspectionFactorIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorIsNil = data
+		case "inspectionFactorNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inspectionFactorNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InspectionFactorNotNil = data
+		case "effectiveFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFrom"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFrom = data
+		case "effectiveFromNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNEQ = data
+		case "effectiveFromIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromIn = data
+		case "effectiveFromNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromNotIn = data
+		case "effectiveFromGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGT = data
+		case "effectiveFromGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromGTE = data
+		case "effectiveFromLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLT = data
+		case "effectiveFromLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveFromLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveFromLTE = data
+		case "effectiveTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveTo"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveTo = data
+		case "effectiveToNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNEQ = data
+		case "effectiveToIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIn = data
+		case "effectiveToNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotIn = data
+		case "effectiveToGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGT = data
+		case "effectiveToGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToGTE = data
+		case "effectiveToLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLT = data
+		case "effectiveToLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToLTE = data
+		case "effectiveToIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToIsNil = data
+		case "effectiveToNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("effectiveToNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EffectiveToNotNil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIncentiveMeasureWhereInput unmarshals raw into the IncentiveMeasureWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIncentiveMeasureWhereInput(ctx context.Context, raw any) (ent.IncentiveMeasureWhereInput, error) {
+	var out ent.IncentiveMeasureWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IncentiveMeasureWhereInput", raw, &out)
 	return out, err
 }
 
@@ -63085,6 +66931,1305 @@ func UnmarshalPublicityRuleWhereInput(ctx context.Context, raw any) (ent.Publici
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRedListEntryOrder(ctx context.Context, obj any) (ent.RedListEntryOrder, error) {
+	var it ent.RedListEntryOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNRedListEntryOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRedListEntryOrder unmarshals raw into the RedListEntryOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRedListEntryOrder(ctx context.Context, raw any) (ent.RedListEntryOrder, error) {
+	var out ent.RedListEntryOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedListEntryOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRedListEntryWhereInput(ctx context.Context, obj any) (ent.RedListEntryWhereInput, error) {
+	var it ent.RedListEntryWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "sector", "sectorNEQ", "sectorIn", "sectorNotIn", "severity", "severityNEQ", "severityIn", "severityNotIn", "severityIsNil", "severityNotNil", "status", "statusNEQ", "statusIn", "statusNotIn", "sourceSystem", "sourceSystemNEQ", "sourceSystemIn", "sourceSystemNotIn", "sourceSystemGT", "sourceSystemGTE", "sourceSystemLT", "sourceSystemLTE", "sourceSystemContains", "sourceSystemHasPrefix", "sourceSystemHasSuffix", "sourceSystemEqualFold", "sourceSystemContainsFold", "sourceRecordID", "sourceRecordIDNEQ", "sourceRecordIDIn", "sourceRecordIDNotIn", "sourceRecordIDGT", "sourceRecordIDGTE", "sourceRecordIDLT", "sourceRecordIDLTE", "sourceRecordIDContains", "sourceRecordIDHasPrefix", "sourceRecordIDHasSuffix", "sourceRecordIDEqualFold", "sourceRecordIDContainsFold", "underObjection", "underObjectionNEQ", "epidemicRelated", "epidemicRelatedNEQ", "sme", "smeNEQ", "exemption", "exemptionNEQ", "exemptionIn", "exemptionNotIn", "exemptionGT", "exemptionGTE", "exemptionLT", "exemptionLTE", "exemptionContains", "exemptionHasPrefix", "exemptionHasSuffix", "exemptionIsNil", "exemptionNotNil", "exemptionEqualFold", "exemptionContainsFold", "departmentID", "departmentIDNEQ", "departmentIDIn", "departmentIDNotIn", "entityID", "entityIDNEQ", "entityIDIn", "entityIDNotIn", "entityIDIsNil", "entityIDNotNil", "listType", "listTypeNEQ", "listTypeIn", "listTypeNotIn", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceEqualFold", "sourceContainsFold", "decisionNo", "decisionNoNEQ", "decisionNoIn", "decisionNoNotIn", "decisionNoGT", "decisionNoGTE", "decisionNoLT", "decisionNoLTE", "decisionNoContains", "decisionNoHasPrefix", "decisionNoHasSuffix", "decisionNoEqualFold", "decisionNoContainsFold", "recognisedOn", "recognisedOnNEQ", "recognisedOnIn", "recognisedOnNotIn", "recognisedOnGT", "recognisedOnGTE", "recognisedOnLT", "recognisedOnLTE", "validUntil", "validUntilNEQ", "validUntilIn", "validUntilNotIn", "validUntilGT", "validUntilGTE", "validUntilLT", "validUntilLTE", "validUntilIsNil", "validUntilNotNil", "removedOn", "removedOnNEQ", "removedOnIn", "removedOnNotIn", "removedOnGT", "removedOnGTE", "removedOnLT", "removedOnLTE", "removedOnIsNil", "removedOnNotNil", "basis", "basisNEQ", "basisIn", "basisNotIn", "basisGT", "basisGTE", "basisLT", "basisLTE", "basisContains", "basisHasPrefix", "basisHasSuffix", "basisEqualFold", "basisContainsFold", "hasDepartment", "hasDepartmentWith", "hasEntity", "hasEntityWith"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalORedListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalORedListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalORedListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "sector":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sector"))
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sector = data
+		case "sectorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNEQ"))
+			data, err := ec.unmarshalOSector2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSector(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNEQ = data
+		case "sectorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorIn"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorIn = data
+		case "sectorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sectorNotIn"))
+			data, err := ec.unmarshalOSector2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSectorᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SectorNotIn = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "severityNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNEQ"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNEQ = data
+		case "severityIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIn"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIn = data
+		case "severityNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotIn"))
+			data, err := ec.unmarshalOSeverity2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverityᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotIn = data
+		case "severityIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityIsNil = data
+		case "severityNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severityNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SeverityNotNil = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalORecordStatus2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalORecordStatus2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐRecordStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "sourceSystemNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNEQ = data
+		case "sourceSystemIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemIn = data
+		case "sourceSystemNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemNotIn = data
+		case "sourceSystemGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGT = data
+		case "sourceSystemGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemGTE = data
+		case "sourceSystemLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLT = data
+		case "sourceSystemLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemLTE = data
+		case "sourceSystemContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContains = data
+		case "sourceSystemHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasPrefix = data
+		case "sourceSystemHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemHasSuffix = data
+		case "sourceSystemEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemEqualFold = data
+		case "sourceSystemContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystemContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystemContainsFold = data
+		case "sourceRecordID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordID"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordID = data
+		case "sourceRecordIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNEQ = data
+		case "sourceRecordIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDIn = data
+		case "sourceRecordIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDNotIn = data
+		case "sourceRecordIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGT = data
+		case "sourceRecordIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDGTE = data
+		case "sourceRecordIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLT = data
+		case "sourceRecordIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDLTE = data
+		case "sourceRecordIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContains = data
+		case "sourceRecordIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasPrefix = data
+		case "sourceRecordIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDHasSuffix = data
+		case "sourceRecordIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDEqualFold = data
+		case "sourceRecordIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceRecordIDContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceRecordIDContainsFold = data
+		case "underObjection":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjection"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjection = data
+		case "underObjectionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("underObjectionNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnderObjectionNEQ = data
+		case "epidemicRelated":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelated"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelated = data
+		case "epidemicRelatedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("epidemicRelatedNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EpidemicRelatedNEQ = data
+		case "sme":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sme"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sme = data
+		case "smeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("smeNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SmeNEQ = data
+		case "exemption":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemption"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exemption = data
+		case "exemptionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNEQ = data
+		case "exemptionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIn = data
+		case "exemptionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotIn = data
+		case "exemptionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGT = data
+		case "exemptionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionGTE = data
+		case "exemptionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLT = data
+		case "exemptionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionLTE = data
+		case "exemptionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContains = data
+		case "exemptionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasPrefix = data
+		case "exemptionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionHasSuffix = data
+		case "exemptionIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionIsNil = data
+		case "exemptionNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionNotNil = data
+		case "exemptionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionEqualFold = data
+		case "exemptionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exemptionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExemptionContainsFold = data
+		case "departmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentID = data
+		case "departmentIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNEQ = data
+		case "departmentIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDIn = data
+		case "departmentIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("departmentIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DepartmentIDNotIn = data
+		case "entityID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityID"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = data
+		case "entityIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNEQ = data
+		case "entityIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIn = data
+		case "entityIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotIn = data
+		case "entityIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDIsNil = data
+		case "entityIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityIDNotNil = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalORedListEntryListType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "listTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNEQ"))
+			data, err := ec.unmarshalORedListEntryListType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNEQ = data
+		case "listTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeIn"))
+			data, err := ec.unmarshalORedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeIn = data
+		case "listTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listTypeNotIn"))
+			data, err := ec.unmarshalORedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListTypeNotIn = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "sourceNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNEQ = data
+		case "sourceIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceIn = data
+		case "sourceNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceNotIn = data
+		case "sourceGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGT = data
+		case "sourceGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceGTE = data
+		case "sourceLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLT = data
+		case "sourceLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceLTE = data
+		case "sourceContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContains = data
+		case "sourceHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasPrefix = data
+		case "sourceHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceHasSuffix = data
+		case "sourceEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceEqualFold = data
+		case "sourceContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceContainsFold = data
+		case "decisionNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNo = data
+		case "decisionNoNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoNEQ = data
+		case "decisionNoIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoIn = data
+		case "decisionNoNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoNotIn = data
+		case "decisionNoGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoGT = data
+		case "decisionNoGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoGTE = data
+		case "decisionNoLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoLT = data
+		case "decisionNoLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoLTE = data
+		case "decisionNoContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoContains = data
+		case "decisionNoHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoHasPrefix = data
+		case "decisionNoHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoHasSuffix = data
+		case "decisionNoEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoEqualFold = data
+		case "decisionNoContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNoContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNoContainsFold = data
+		case "recognisedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOn = data
+		case "recognisedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnNEQ = data
+		case "recognisedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnIn = data
+		case "recognisedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnNotIn = data
+		case "recognisedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnGT = data
+		case "recognisedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnGTE = data
+		case "recognisedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnLT = data
+		case "recognisedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOnLTE = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		case "validUntilNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilNEQ = data
+		case "validUntilIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilIn = data
+		case "validUntilNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilNotIn = data
+		case "validUntilGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilGT = data
+		case "validUntilGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilGTE = data
+		case "validUntilLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilLT = data
+		case "validUntilLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilLTE = data
+		case "validUntilIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilIsNil = data
+		case "validUntilNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntilNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntilNotNil = data
+		case "removedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOn = data
+		case "removedOnNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnNEQ"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnNEQ = data
+		case "removedOnIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnIn = data
+		case "removedOnNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnNotIn"))
+			data, err := ec.unmarshalODate2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnNotIn = data
+		case "removedOnGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnGT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnGT = data
+		case "removedOnGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnGTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnGTE = data
+		case "removedOnLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnLT"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnLT = data
+		case "removedOnLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnLTE"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnLTE = data
+		case "removedOnIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnIsNil = data
+		case "removedOnNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOnNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOnNotNil = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		case "basisNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNEQ = data
+		case "basisIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisIn = data
+		case "basisNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisNotIn = data
+		case "basisGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGT = data
+		case "basisGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisGTE = data
+		case "basisLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLT = data
+		case "basisLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisLTE = data
+		case "basisContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContains = data
+		case "basisHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasPrefix = data
+		case "basisHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisHasSuffix = data
+		case "basisEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisEqualFold = data
+		case "basisContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basisContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BasisContainsFold = data
+		case "hasDepartment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartment"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartment = data
+		case "hasDepartmentWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasDepartmentWith"))
+			data, err := ec.unmarshalODepartmentWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐDepartmentWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasDepartmentWith = data
+		case "hasEntity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntity"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntity = data
+		case "hasEntityWith":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasEntityWith"))
+			data, err := ec.unmarshalOMarketEntityWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐMarketEntityWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasEntityWith = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRedListEntryWhereInput unmarshals raw into the RedListEntryWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRedListEntryWhereInput(ctx context.Context, raw any) (ent.RedListEntryWhereInput, error) {
+	var out ent.RedListEntryWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedListEntryWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRepairApplicationOrder(ctx context.Context, obj any) (ent.RepairApplicationOrder, error) {
 	var it ent.RepairApplicationOrder
 	if obj == nil {
@@ -70170,6 +75315,125 @@ func UnmarshalUpdatePractitionerInput(ctx context.Context, raw any) (ent.UpdateP
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateRedListEntryInput(ctx context.Context, obj any) (ent.UpdateRedListEntryInput, error) {
+	var it ent.UpdateRedListEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"severity", "clearSeverity", "sourceSystem", "listType", "source", "decisionNo", "recognisedOn", "validUntil", "clearValidUntil", "removedOn", "clearRemovedOn", "basis"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "clearSeverity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearSeverity"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearSeverity = data
+		case "sourceSystem":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sourceSystem"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SourceSystem = data
+		case "listType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("listType"))
+			data, err := ec.unmarshalORedListEntryListType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ListType = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "decisionNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("decisionNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DecisionNo = data
+		case "recognisedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recognisedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecognisedOn = data
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ValidUntil = data
+		case "clearValidUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearValidUntil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearValidUntil = data
+		case "removedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("removedOn"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RemovedOn = data
+		case "clearRemovedOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearRemovedOn"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearRemovedOn = data
+		case "basis":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("basis"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Basis = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateRedListEntryInput unmarshals raw into the UpdateRedListEntryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateRedListEntryInput(ctx context.Context, raw any) (ent.UpdateRedListEntryInput, error) {
+	var out ent.UpdateRedListEntryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateRedListEntryInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateSectorRatingInput(ctx context.Context, obj any) (ent.UpdateSectorRatingInput, error) {
 	var it ent.UpdateSectorRatingInput
 	if obj == nil {
@@ -70507,6 +75771,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._RepairApplication(ctx, sel, obj)
+	case *ent.RedListEntry:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._RedListEntry(ctx, sel, obj)
 	case *ent.PublicityRule:
 		if obj == nil {
 			return graphql.Null
@@ -70557,6 +75826,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._InspectionPlan(ctx, sel, obj)
+	case *ent.IncentiveMeasure:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IncentiveMeasure(ctx, sel, obj)
 	case *ent.Holiday:
 		if obj == nil {
 			return graphql.Null
@@ -71856,6 +77130,16 @@ func (ec *executionContext) _CreditReport(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "incentives":
+			out.Values[i] = ec._CreditReport_incentives(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "incentivesWithheldBy":
+			out.Values[i] = ec._CreditReport_incentivesWithheldBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "repairs":
 			out.Values[i] = ec._CreditReport_repairs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71933,6 +77217,74 @@ func (ec *executionContext) _CreditReportCommitment(ctx context.Context, sel ast
 			}
 		case "fulfilment":
 			out.Values[i] = ec._CreditReportCommitment_fulfilment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditReportIncentiveImplementors = []string{"CreditReportIncentive"}
+
+func (ec *executionContext) _CreditReportIncentive(ctx context.Context, sel ast.SelectionSet, obj *report.Incentive) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditReportIncentiveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditReportIncentive")
+		case "measureCode":
+			out.Values[i] = ec._CreditReportIncentive_measureCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "measure":
+			out.Values[i] = ec._CreditReportIncentive_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "listType":
+			out.Values[i] = ec._CreditReportIncentive_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decisionNo":
+			out.Values[i] = ec._CreditReportIncentive_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._CreditReportIncentive_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recognisedOn":
+			out.Values[i] = ec._CreditReportIncentive_recognisedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "until":
+			out.Values[i] = ec._CreditReportIncentive_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "basis":
+			out.Values[i] = ec._CreditReportIncentive_basis(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -72845,6 +78197,12 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_commitments(ctx, field, obj)
+				})
+		case "redListEntries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Department_redListEntries(ctx, field, obj)
 				})
 		case "scoreEvents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -74077,6 +79435,241 @@ func (ec *executionContext) _HolidayEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var incentiveImplementors = []string{"Incentive"}
+
+func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet, obj *incentives.Incentive) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Incentive")
+		case "measure":
+			out.Values[i] = ec._Incentive_measure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "purpose":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Incentive_purpose(ctx, field, obj)
+				})
+		case "listType":
+			out.Values[i] = ec._Incentive_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionNo":
+			out.Values[i] = ec._Incentive_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._Incentive_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.Values[i] = ec._Incentive_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recognisedOn":
+			out.Values[i] = ec._Incentive_recognisedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "until":
+			out.Values[i] = ec._Incentive_until(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "basis":
+			out.Values[i] = ec._Incentive_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incentiveMeasureImplementors = []string{"IncentiveMeasure", "Node"}
+
+func (ec *executionContext) _IncentiveMeasure(ctx context.Context, sel ast.SelectionSet, obj *ent.IncentiveMeasure) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveMeasureImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncentiveMeasure")
+		case "id":
+			out.Values[i] = ec._IncentiveMeasure_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "code":
+			out.Values[i] = ec._IncentiveMeasure_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._IncentiveMeasure_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "implementingDepartment":
+			out.Values[i] = ec._IncentiveMeasure_implementingDepartment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "legalBasis":
+			out.Values[i] = ec._IncentiveMeasure_legalBasis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "redListTypes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncentiveMeasure_redListTypes(ctx, field, obj)
+				})
+		case "purposes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IncentiveMeasure_purposes(ctx, field, obj)
+				})
+		case "inspectionFactor":
+			out.Values[i] = ec._IncentiveMeasure_inspectionFactor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveFrom":
+			out.Values[i] = ec._IncentiveMeasure_effectiveFrom(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effectiveTo":
+			out.Values[i] = ec._IncentiveMeasure_effectiveTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incentiveMeasureConnectionImplementors = []string{"IncentiveMeasureConnection"}
+
+func (ec *executionContext) _IncentiveMeasureConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.IncentiveMeasureConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveMeasureConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncentiveMeasureConnection")
+		case "edges":
+			out.Values[i] = ec._IncentiveMeasureConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._IncentiveMeasureConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._IncentiveMeasureConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var incentiveMeasureEdgeImplementors = []string{"IncentiveMeasureEdge"}
+
+func (ec *executionContext) _IncentiveMeasureEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.IncentiveMeasureEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveMeasureEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncentiveMeasureEdge")
+		case "node":
+			out.Values[i] = ec._IncentiveMeasureEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._IncentiveMeasureEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var inspectionAssignmentImplementors = []string{"InspectionAssignment"}
 
 func (ec *executionContext) _InspectionAssignment(ctx context.Context, sel ast.SelectionSet, obj *vocab.Assignment) graphql.Marshaler {
@@ -74891,6 +80484,12 @@ func (ec *executionContext) _MarketEntity(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._MarketEntity_commitments(ctx, field, obj)
 				})
+		case "redListEntries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MarketEntity_redListEntries(ctx, field, obj)
+				})
 		case "scoreEvents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -75461,6 +81060,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createRedListEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createRedListEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRedListEntry":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRedListEntry(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "creditReport":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_creditReport(ctx, field)
@@ -75612,6 +81225,12 @@ func (ec *executionContext) _NaturalPerson(ctx context.Context, sel ast.Selectio
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._NaturalPerson_commitments(ctx, field, obj)
+				})
+		case "redListEntries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._NaturalPerson_redListEntries(ctx, field, obj)
 				})
 		case "scoreEvents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -76824,6 +82443,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_holidays(ctx, field)
 				})
+		case "incentiveMeasures":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incentiveMeasures(ctx, field)
+				})
 		case "inspectionPlans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -76883,6 +82508,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_publicityRules(ctx, field)
+				})
+		case "redListEntries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_redListEntries(ctx, field)
 				})
 		case "repairApplications":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -76962,6 +82593,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_eiaStatus(ctx, field)
 				})
+		case "incentives":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_incentives(ctx, field)
+				})
 		case "verifyCreditReport":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -76999,6 +82636,243 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var redListEntryImplementors = []string{"RedListEntry", "Node"}
+
+func (ec *executionContext) _RedListEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.RedListEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redListEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedListEntry")
+		case "id":
+			out.Values[i] = ec._RedListEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._RedListEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RedListEntry_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sector":
+			out.Values[i] = ec._RedListEntry_sector(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "severity":
+			out.Values[i] = ec._RedListEntry_severity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._RedListEntry_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceSystem":
+			out.Values[i] = ec._RedListEntry_sourceSystem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sourceRecordID":
+			out.Values[i] = ec._RedListEntry_sourceRecordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "underObjection":
+			out.Values[i] = ec._RedListEntry_underObjection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "epidemicRelated":
+			out.Values[i] = ec._RedListEntry_epidemicRelated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sme":
+			out.Values[i] = ec._RedListEntry_sme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "exemption":
+			out.Values[i] = ec._RedListEntry_exemption(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "departmentID":
+			out.Values[i] = ec._RedListEntry_departmentID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entityID":
+			out.Values[i] = ec._RedListEntry_entityID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "personID":
+			out.Values[i] = ec._RedListEntry_personID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "listType":
+			out.Values[i] = ec._RedListEntry_listType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._RedListEntry_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decisionNo":
+			out.Values[i] = ec._RedListEntry_decisionNo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recognisedOn":
+			out.Values[i] = ec._RedListEntry_recognisedOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "validUntil":
+			out.Values[i] = ec._RedListEntry_validUntil(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "removedOn":
+			out.Values[i] = ec._RedListEntry_removedOn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "basis":
+			out.Values[i] = ec._RedListEntry_basis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "department":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RedListEntry_department(ctx, field, obj)
+				})
+		case "entity":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RedListEntry_entity(ctx, field, obj)
+				})
+		case "person":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RedListEntry_person(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var redListEntryConnectionImplementors = []string{"RedListEntryConnection"}
+
+func (ec *executionContext) _RedListEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.RedListEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redListEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedListEntryConnection")
+		case "edges":
+			out.Values[i] = ec._RedListEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RedListEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RedListEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var redListEntryEdgeImplementors = []string{"RedListEntryEdge"}
+
+func (ec *executionContext) _RedListEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.RedListEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redListEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedListEntryEdge")
+		case "node":
+			out.Values[i] = ec._RedListEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._RedListEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -79178,6 +85052,11 @@ func (ec *executionContext) unmarshalNCreatePriorNoticeInput2githubᚗcomᚋcred
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateRedListEntryInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateRedListEntryInput(ctx context.Context, v any) (ent.CreateRedListEntryInput, error) {
+	res, err := ec.unmarshalInputCreateRedListEntryInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateRepairApplicationInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐCreateRepairApplicationInput(ctx context.Context, v any) (ent.CreateRepairApplicationInput, error) {
 	res, err := ec.unmarshalInputCreateRepairApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -79337,6 +85216,26 @@ func (ec *executionContext) marshalNCreditReportCommitment2ᚕgithubᚗcomᚋcre
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditReportCommitment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐCommitment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditReportIncentive2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐIncentive(ctx context.Context, sel ast.SelectionSet, v report.Incentive) graphql.Marshaler {
+	return ec._CreditReportIncentive(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditReportIncentive2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐIncentiveᚄ(ctx context.Context, sel ast.SelectionSet, v []report.Incentive) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditReportIncentive2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋreportᚐIncentive(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -80241,6 +86140,75 @@ func (ec *executionContext) unmarshalNIDType2githubᚗcomᚋcreditgraphᚋcredit
 
 func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐIDType(ctx context.Context, sel ast.SelectionSet, v vocab.IDType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNIncentive2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋincentivesᚐIncentiveᚄ(ctx context.Context, sel ast.SelectionSet, v []*incentives.Incentive) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncentive2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋincentivesᚐIncentive(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncentive2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋincentivesᚐIncentive(ctx context.Context, sel ast.SelectionSet, v *incentives.Incentive) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Incentive!")
+		return graphql.Null
+	}
+	return ec._Incentive(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncentiveMeasure2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasure(ctx context.Context, sel ast.SelectionSet, v *ent.IncentiveMeasure) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncentiveMeasure!")
+		return graphql.Null
+	}
+	return ec._IncentiveMeasure(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncentiveMeasureConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureConnection(ctx context.Context, sel ast.SelectionSet, v *ent.IncentiveMeasureConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncentiveMeasureConnection!")
+		return graphql.Null
+	}
+	return ec._IncentiveMeasureConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIncentiveMeasureEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.IncentiveMeasureEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncentiveMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncentiveMeasureEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureEdge(ctx context.Context, sel ast.SelectionSet, v *ent.IncentiveMeasureEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IncentiveMeasureEdge!")
+		return graphql.Null
+	}
+	return ec._IncentiveMeasureEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNIncentiveMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInput(ctx context.Context, v any) (*ent.IncentiveMeasureWhereInput, error) {
+	res, err := ec.unmarshalInputIncentiveMeasureWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInspectionAssignment2githubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐAssignment(ctx context.Context, sel ast.SelectionSet, v vocab.Assignment) graphql.Marshaler {
@@ -81252,6 +87220,110 @@ func (ec *executionContext) marshalNRecordType2githubᚗcomᚋcreditgraphᚋcred
 	return v
 }
 
+func (ec *executionContext) marshalNRedListEntry2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntry(ctx context.Context, sel ast.SelectionSet, v *ent.RedListEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedListEntry!")
+		return graphql.Null
+	}
+	return ec._RedListEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRedListEntryConnection2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryConnection(ctx context.Context, sel ast.SelectionSet, v *ent.RedListEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedListEntryConnection!")
+		return graphql.Null
+	}
+	return ec._RedListEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRedListEntryEdge2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RedListEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRedListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRedListEntryEdge2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryEdge(ctx context.Context, sel ast.SelectionSet, v *ent.RedListEntryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedListEntryEdge!")
+		return graphql.Null
+	}
+	return ec._RedListEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx context.Context, v any) (redlistentry.ListType, error) {
+	var res redlistentry.ListType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx context.Context, sel ast.SelectionSet, v redlistentry.ListType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNRedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx context.Context, v any) ([]redlistentry.ListType, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]redlistentry.ListType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []redlistentry.ListType) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRedListEntryOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrder(ctx context.Context, v any) (*ent.RedListEntryOrder, error) {
+	res, err := ec.unmarshalInputRedListEntryOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRedListEntryOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderField(ctx context.Context, v any) (*ent.RedListEntryOrderField, error) {
+	var res = new(ent.RedListEntryOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedListEntryOrderField2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.RedListEntryOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedListEntryOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNRedListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInput(ctx context.Context, v any) (*ent.RedListEntryWhereInput, error) {
+	res, err := ec.unmarshalInputRedListEntryWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRepairApplication2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplication(ctx context.Context, sel ast.SelectionSet, v *ent.RepairApplication) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RepairApplication!")
@@ -81943,6 +88015,11 @@ func (ec *executionContext) unmarshalNUpdateNaturalPersonInput2githubᚗcomᚋcr
 
 func (ec *executionContext) unmarshalNUpdatePractitionerInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdatePractitionerInput(ctx context.Context, v any) (ent.UpdatePractitionerInput, error) {
 	res, err := ec.unmarshalInputUpdatePractitionerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateRedListEntryInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateRedListEntryInput(ctx context.Context, v any) (ent.UpdateRedListEntryInput, error) {
+	res, err := ec.unmarshalInputUpdateRedListEntryInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -83675,6 +89752,31 @@ func (ec *executionContext) marshalOIDType2ᚖgithubᚗcomᚋcreditgraphᚋcredi
 	return v
 }
 
+func (ec *executionContext) unmarshalOIncentiveMeasureWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInputᚄ(ctx context.Context, v any) ([]*ent.IncentiveMeasureWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.IncentiveMeasureWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNIncentiveMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOIncentiveMeasureWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐIncentiveMeasureWhereInput(ctx context.Context, v any) (*ent.IncentiveMeasureWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputIncentiveMeasureWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOInspectionPlanWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐInspectionPlanWhereInputᚄ(ctx context.Context, v any) ([]*ent.InspectionPlanWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -84964,6 +91066,100 @@ func (ec *executionContext) marshalORecordType2ᚖgithubᚗcomᚋcreditgraphᚋc
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalORedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx context.Context, v any) ([]redlistentry.ListType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]redlistentry.ListType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORedListEntryListType2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []redlistentry.ListType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRedListEntryListType2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORedListEntryListType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx context.Context, v any) (*redlistentry.ListType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(redlistentry.ListType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORedListEntryListType2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚋredlistentryᚐListType(ctx context.Context, sel ast.SelectionSet, v *redlistentry.ListType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalORedListEntryOrder2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrderᚄ(ctx context.Context, v any) ([]*ent.RedListEntryOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RedListEntryOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRedListEntryOrder2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORedListEntryWhereInput2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInputᚄ(ctx context.Context, v any) ([]*ent.RedListEntryWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.RedListEntryWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRedListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalORedListEntryWhereInput2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRedListEntryWhereInput(ctx context.Context, v any) (*ent.RedListEntryWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRedListEntryWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalORepairApplication2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐRepairApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.RepairApplication) graphql.Marshaler {

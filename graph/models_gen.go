@@ -639,6 +639,8 @@ const (
 	PurposeHonours Purpose = "HONOURS"
 	// Financing and loans (融资信贷).
 	PurposeFinancing Purpose = "FINANCING"
+	// Random inspections (双随机抽查): how often the entity is drawn.
+	PurposeInspection Purpose = "INSPECTION"
 )
 
 var AllPurpose = []Purpose{
@@ -650,11 +652,12 @@ var AllPurpose = []Purpose{
 	PurposeProcurement,
 	PurposeHonours,
 	PurposeFinancing,
+	PurposeInspection,
 }
 
 func (e Purpose) IsValid() bool {
 	switch e {
-	case PurposeBidding, PurposeSubsidy, PurposeLicensing, PurposeOfficeHolding, PurposeNotifyAndCommit, PurposeProcurement, PurposeHonours, PurposeFinancing:
+	case PurposeBidding, PurposeSubsidy, PurposeLicensing, PurposeOfficeHolding, PurposeNotifyAndCommit, PurposeProcurement, PurposeHonours, PurposeFinancing, PurposeInspection:
 		return true
 	}
 	return false

@@ -91,3 +91,13 @@ func (r *mutationResolver) CreateCreditCommitment(ctx context.Context, input ent
 func (r *mutationResolver) UpdateCreditCommitment(ctx context.Context, id int, input ent.UpdateCreditCommitmentInput) (*ent.CreditCommitment, error) {
 	return ent.FromContext(ctx).CreditCommitment.UpdateOneID(id).SetInput(input).Save(ctx)
 }
+
+// CreateRedListEntry is the resolver for the createRedListEntry field.
+func (r *mutationResolver) CreateRedListEntry(ctx context.Context, input ent.CreateRedListEntryInput) (*ent.RedListEntry, error) {
+	return ent.FromContext(ctx).RedListEntry.Create().SetInput(input).Save(ctx)
+}
+
+// UpdateRedListEntry is the resolver for the updateRedListEntry field.
+func (r *mutationResolver) UpdateRedListEntry(ctx context.Context, id int, input ent.UpdateRedListEntryInput) (*ent.RedListEntry, error) {
+	return ent.FromContext(ctx).RedListEntry.UpdateOneID(id).SetInput(input).Save(ctx)
+}

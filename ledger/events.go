@@ -73,6 +73,8 @@ func factsOf(v ent.Value) (facts, bool) {
 		return facts{id: r.ID, entityID: r.EntityID, sector: r.Sector, what: "spot check", ref: r.TaskID}, true
 	case *gen.CreditCommitment:
 		return facts{id: r.ID, entityID: r.EntityID, sector: r.Sector, what: "commitment", ref: string(r.Kind)}, true
+	case *gen.RedListEntry:
+		return facts{id: r.ID, entityID: r.EntityID, sector: r.Sector, what: string(r.ListType), ref: r.DecisionNo, removed: r.RemovedOn != nil}, true
 	}
 	return facts{}, false
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
@@ -21,7 +22,7 @@ type finder func(ctx context.Context, c *gen.Client, system, record string) (ent
 // finders are the source-key lookups of the record types; once is the one implementation that
 // uses them.
 var finders = struct {
-	penalty, licence, listEntry, rating, spotCheck, commitment, scoreEvent finder
+	penalty, licence, listEntry, rating, spotCheck, commitment, scoreEvent, redList finder
 }{
 	penalty: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
 		return c.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem(s), administrativepenalty.SourceRecordID(r)).Only(ctx)
@@ -43,6 +44,9 @@ var finders = struct {
 	},
 	scoreEvent: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
 		return c.CreditScoreEvent.Query().Where(creditscoreevent.SourceSystem(s), creditscoreevent.SourceRecordID(r)).Only(ctx)
+	},
+	redList: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
+		return c.RedListEntry.Query().Where(redlistentry.SourceSystem(s), redlistentry.SourceRecordID(r)).Only(ctx)
 	},
 }
 

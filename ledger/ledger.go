@@ -58,6 +58,8 @@ func (e *Engine) Register(c *gen.Client) {
 	c.SpotCheck.Use(once(finders.spotCheck), e.record(recordRules{pastDates: []string{"inspected_on"}}), e.recordEvents(vocab.RecordSpotCheck))
 	c.CreditCommitment.Use(once(finders.commitment), e.record(recordRules{pastDates: []string{"signed_on"}, extra: commitmentPublicity}), e.commitmentBreach,
 		e.recordEvents(vocab.RecordCommitment))
+	c.RedListEntry.Use(once(finders.redList), e.record(recordRules{pastDates: []string{"recognised_on", "removed_on"}, extra: redListRules}),
+		e.recordEvents(vocab.RecordRedList))
 	c.CreditScoreEvent.Use(once(finders.scoreEvent), e.record(recordRules{pastDates: []string{"effective_from"}, extra: scoreEventRules}), e.scoreEventEffects)
 	c.GovernmentIntegrityRecord.Use(e.governmentRecord)
 	c.PriorNotice.Use(e.priorNotice, e.noticeMeasures)

@@ -14,6 +14,7 @@ import (
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/ent/hook"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
@@ -509,6 +510,42 @@ func commitmentPublicity(ctx context.Context, mu ent.Mutation) error {
 	m.SetPublicityDeadline(publicity.SpanOf(r, signed, nil).MaxEnd)
 	m.SetPublicityRuleSet(r.RuleSet)
 	return nil
+}
+
+// redListSectors are the sectors whose departments record each red list: the tax authority's
+// A grades reach the platform through the credit office.
+var redListSectors = map[redlistentry.ListType]vocab.Sector{
+	redlistentry.ListTypeTAX_A_GRADE: vocab.CreditOffice, redlistentry.ListTypeLABOUR_A_GRADE: vocab.Labour,
+	redlistentry.ListTypeENV_GREEN: vocab.Environment, redlistentry.ListTypeSAMR_CONTRACT_HONOUR: vocab.Market,
+	redlistentry.ListTypeTRANSPORT_AA_GRADE: vocab.Transport,
+}
+
+// redListRules checks that the red list belongs to the recording department's sector and that
+// the recognition does not end before it starts.
+func redListRules(ctx context.Context, mu ent.Mutation) error {
+	m := mu.(*gen.RedListEntryMutation)
+	if lt, ok := m.ListType(); ok {
+		sector, known := m.Sector()
+		if !known && m.Op().Is(ent.OpUpdateOne) {
+			old, err := m.OldSector(ctx)
+			if err != nil {
+				return err
+			}
+			sector = old
+		}
+		if want := redListSectors[lt]; want != sector {
+			return derrors.Field("listType", "%s is recorded by a department of the %s sector, not %s", lt, want, sector)
+		}
+	}
+	for _, f := range []string{"decision_no", "source"} {
+		if v, ok := m.Field(f); ok && strings.TrimSpace(v.(string)) == "" {
+			return derrors.Field(derrors.GraphQLName(f), "must not be blank")
+		}
+	}
+	if err := notBefore(ctx, m, "recognised_on", "valid_until"); err != nil {
+		return err
+	}
+	return notBefore(ctx, m, "recognised_on", "removed_on")
 }
 
 // scoreEventRules checks the sign of the points for the scheme.

@@ -364,6 +364,53 @@ func scaleRules(ctx context.Context, c *ent.Client) error {
 // ban reaches persons, not the company (domain.md §8).
 var measureSubjects = map[string][]string{"JP-OFF-01": {"PERSON"}}
 
+// redLists are every red list, for the incentives every red list earns.
+var redLists = []string{"TAX_A_GRADE", "LABOUR_A_GRADE", "ENV_GREEN", "SAMR_CONTRACT_HONOUR", "TRANSPORT_AA_GRADE"}
+
+// incentiveRows are the joint-incentive catalogue (守信联合激励措施), dated from 国发〔2016〕33号
+// (2016-05-30) §三; the inspection factor halves random inspections (our share [R]: the
+// province sets it; it is data).
+var incentiveRows = []struct {
+	code, name, dept, basis string
+	lists, purposes         []string
+	factor                  float64
+}{
+	{"JI-LIC-01", "行政许可容缺受理：非核心材料暂缺时先行受理、限期补正", "各行政许可机关",
+		"国发〔2016〕33号 第三条第（七）项: 对诚信典型和连续三年无不良信用记录的行政相对人, 可根据实际情况实施“绿色通道”和“容缺受理”等便利服务措施",
+		redLists, []string{"LICENSING"}, 0},
+	{"JI-LIC-02", "行政审批“绿色通道”：优先办理、简化程序", "各行政许可机关", "国发〔2016〕33号 第三条第（七）项",
+		redLists, []string{"LICENSING", "NOTIFY_AND_COMMIT"}, 0},
+	{"JI-INS-01", "减少随机抽查频次：日常检查、专项检查中优化检查频次", "各监管部门", "国发〔2016〕33号 第三条第（九）项 [R: factor 0.5 ours]",
+		redLists, []string{"INSPECTION"}, 0.5},
+	{"JI-SUB-01", "财政性资金和项目支持中同等条件下优先安排", "省财政厅及各资金主管部门", "国发〔2016〕33号 第三条第（八）项",
+		redLists, []string{"SUBSIDY", "PROCUREMENT", "BIDDING"}, 0},
+	{"JI-FIN-01", "信易贷：融资授信中给予优惠利率和信用贷款支持", "人民银行南京分行、金融监管部门", "国发〔2016〕33号 第三条第（十）项",
+		[]string{"TAX_A_GRADE", "SAMR_CONTRACT_HONOUR"}, []string{"FINANCING"}, 0},
+	{"JI-HON-01", "评优评先中同等条件下优先推荐", "各级评比表彰主管部门", "国发〔2016〕33号 第三条第（十一）项",
+		redLists, []string{"HONOURS"}, 0},
+}
+
+// incentiveMeasures loads the joint-incentive catalogue when absent.
+func incentiveMeasures(ctx context.Context, c *ent.Client) error {
+	n, err := c.IncentiveMeasure.Query().Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	bulk := make([]*ent.IncentiveMeasureCreate, 0, len(incentiveRows))
+	for _, m := range incentiveRows {
+		b := c.IncentiveMeasure.Create().SetCode(m.code).SetName(m.name).SetImplementingDepartment(m.dept).
+			SetLegalBasis(m.basis).SetRedListTypes(m.lists).SetPurposes(m.purposes).SetEffectiveFrom(day("2016-05-30"))
+		if m.factor > 0 {
+			b.SetInspectionFactor(m.factor)
+		}
+		bulk = append(bulk, b)
+	}
+	if err := c.IncentiveMeasure.CreateBulk(bulk...).Exec(ctx); err != nil {
+		return fmt.Errorf("loading the joint-incentive catalogue: %w", err)
+	}
+	return nil
+}
+
 // measures loads the joint-punishment catalogue and the first evaluation rule set when absent.
 func measures(ctx context.Context, c *ent.Client) error {
 	n, err := c.JointPunishmentMeasure.Query().Count(ctx)

@@ -65,6 +65,9 @@ func Reference(ctx context.Context, c *ent.Client) error {
 	if err := measures(ctx, c); err != nil {
 		return err
 	}
+	if err := incentiveMeasures(ctx, c); err != nil {
+		return err
+	}
 	if err := calendar(ctx, c); err != nil {
 		return err
 	}

@@ -193,12 +193,13 @@ const (
 	RecordSpotCheck  RecordType = "SPOT_CHECK"
 	RecordCommitment RecordType = "COMMITMENT"
 	RecordScoreEvent RecordType = "SCORE_EVENT"
+	RecordRedList    RecordType = "RED_LIST"
 )
 
 // Values lists the record types.
 func (RecordType) Values() []string {
 	return []string{string(RecordPenalty), string(RecordLicence), string(RecordListEntry), string(RecordRating),
-		string(RecordSpotCheck), string(RecordCommitment), string(RecordScoreEvent)}
+		string(RecordSpotCheck), string(RecordCommitment), string(RecordScoreEvent), string(RecordRedList)}
 }
 
 // MarshalGQL writes the type as a GraphQL enum.

@@ -45,6 +45,8 @@ const (
 	EdgeSpotChecks = "spot_checks"
 	// EdgeCommitments holds the string denoting the commitments edge name in mutations.
 	EdgeCommitments = "commitments"
+	// EdgeRedListEntries holds the string denoting the red_list_entries edge name in mutations.
+	EdgeRedListEntries = "red_list_entries"
 	// EdgeScoreEvents holds the string denoting the score_events edge name in mutations.
 	EdgeScoreEvents = "score_events"
 	// EdgeInspectionPlans holds the string denoting the inspection_plans edge name in mutations.
@@ -99,6 +101,13 @@ const (
 	CommitmentsInverseTable = "credit_commitments"
 	// CommitmentsColumn is the table column denoting the commitments relation/edge.
 	CommitmentsColumn = "department_id"
+	// RedListEntriesTable is the table that holds the red_list_entries relation/edge.
+	RedListEntriesTable = "red_list_entries"
+	// RedListEntriesInverseTable is the table name for the RedListEntry entity.
+	// It exists in this package in order to avoid circular dependency with the "redlistentry" package.
+	RedListEntriesInverseTable = "red_list_entries"
+	// RedListEntriesColumn is the table column denoting the red_list_entries relation/edge.
+	RedListEntriesColumn = "department_id"
 	// ScoreEventsTable is the table that holds the score_events relation/edge.
 	ScoreEventsTable = "credit_score_events"
 	// ScoreEventsInverseTable is the table name for the CreditScoreEvent entity.
@@ -332,6 +341,20 @@ func ByCommitments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByRedListEntriesCount orders the results by red_list_entries count.
+func ByRedListEntriesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRedListEntriesStep(), opts...)
+	}
+}
+
+// ByRedListEntries orders the results by red_list_entries terms.
+func ByRedListEntries(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRedListEntriesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByScoreEventsCount orders the results by score_events count.
 func ByScoreEventsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -441,6 +464,13 @@ func newCommitmentsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CommitmentsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, CommitmentsTable, CommitmentsColumn),
+	)
+}
+func newRedListEntriesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RedListEntriesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, RedListEntriesTable, RedListEntriesColumn),
 	)
 }
 func newScoreEventsStep() *sqlgraph.Step {

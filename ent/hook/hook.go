@@ -213,6 +213,18 @@ func (f HolidayFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.HolidayMutation", m)
 }
 
+// The IncentiveMeasureFunc type is an adapter to allow the use of ordinary
+// function as IncentiveMeasure mutator.
+type IncentiveMeasureFunc func(context.Context, *ent.IncentiveMeasureMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f IncentiveMeasureFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.IncentiveMeasureMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.IncentiveMeasureMutation", m)
+}
+
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary
 // function as InspectionPlan mutator.
 type InspectionPlanFunc func(context.Context, *ent.InspectionPlanMutation) (ent.Value, error)
@@ -331,6 +343,18 @@ func (f PublicityRuleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PublicityRuleMutation", m)
+}
+
+// The RedListEntryFunc type is an adapter to allow the use of ordinary
+// function as RedListEntry mutator.
+type RedListEntryFunc func(context.Context, *ent.RedListEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RedListEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RedListEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RedListEntryMutation", m)
 }
 
 // The RepairApplicationFunc type is an adapter to allow the use of ordinary

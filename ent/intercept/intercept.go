@@ -25,6 +25,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -36,6 +37,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -560,6 +562,33 @@ func (f TraverseHoliday) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.HolidayQuery", q)
 }
 
+// The IncentiveMeasureFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IncentiveMeasureFunc func(context.Context, *ent.IncentiveMeasureQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IncentiveMeasureFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IncentiveMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IncentiveMeasureQuery", q)
+}
+
+// The TraverseIncentiveMeasure type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIncentiveMeasure func(context.Context, *ent.IncentiveMeasureQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIncentiveMeasure) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIncentiveMeasure) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IncentiveMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IncentiveMeasureQuery", q)
+}
+
 // The InspectionPlanFunc type is an adapter to allow the use of ordinary function as a Querier.
 type InspectionPlanFunc func(context.Context, *ent.InspectionPlanQuery) (ent.Value, error)
 
@@ -830,6 +859,33 @@ func (f TraversePublicityRule) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.PublicityRuleQuery", q)
 }
 
+// The RedListEntryFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RedListEntryFunc func(context.Context, *ent.RedListEntryQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RedListEntryFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RedListEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RedListEntryQuery", q)
+}
+
+// The TraverseRedListEntry type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRedListEntry func(context.Context, *ent.RedListEntryQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRedListEntry) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRedListEntry) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RedListEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RedListEntryQuery", q)
+}
+
 // The RepairApplicationFunc type is an adapter to allow the use of ordinary function as a Querier.
 type RepairApplicationFunc func(context.Context, *ent.RepairApplicationQuery) (ent.Value, error)
 
@@ -1056,6 +1112,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.GovernmentIntegrityRecordQuery, predicate.GovernmentIntegrityRecord, governmentintegrityrecord.OrderOption]{typ: ent.TypeGovernmentIntegrityRecord, tq: q}, nil
 	case *ent.HolidayQuery:
 		return &query[*ent.HolidayQuery, predicate.Holiday, holiday.OrderOption]{typ: ent.TypeHoliday, tq: q}, nil
+	case *ent.IncentiveMeasureQuery:
+		return &query[*ent.IncentiveMeasureQuery, predicate.IncentiveMeasure, incentivemeasure.OrderOption]{typ: ent.TypeIncentiveMeasure, tq: q}, nil
 	case *ent.InspectionPlanQuery:
 		return &query[*ent.InspectionPlanQuery, predicate.InspectionPlan, inspectionplan.OrderOption]{typ: ent.TypeInspectionPlan, tq: q}, nil
 	case *ent.JointPunishmentMeasureQuery:
@@ -1076,6 +1134,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PriorNoticeQuery, predicate.PriorNotice, priornotice.OrderOption]{typ: ent.TypePriorNotice, tq: q}, nil
 	case *ent.PublicityRuleQuery:
 		return &query[*ent.PublicityRuleQuery, predicate.PublicityRule, publicityrule.OrderOption]{typ: ent.TypePublicityRule, tq: q}, nil
+	case *ent.RedListEntryQuery:
+		return &query[*ent.RedListEntryQuery, predicate.RedListEntry, redlistentry.OrderOption]{typ: ent.TypeRedListEntry, tq: q}, nil
 	case *ent.RepairApplicationQuery:
 		return &query[*ent.RepairApplicationQuery, predicate.RepairApplication, repairapplication.OrderOption]{typ: ent.TypeRepairApplication, tq: q}, nil
 	case *ent.RepairTransitionQuery:

@@ -1470,6 +1470,29 @@ func HasCommitmentsWith(preds ...predicate.CreditCommitment) predicate.MarketEnt
 	})
 }
 
+// HasRedListEntries applies the HasEdge predicate on the "red_list_entries" edge.
+func HasRedListEntries() predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, RedListEntriesTable, RedListEntriesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRedListEntriesWith applies the HasEdge predicate on the "red_list_entries" edge with a given conditions (other predicates).
+func HasRedListEntriesWith(preds ...predicate.RedListEntry) predicate.MarketEntity {
+	return predicate.MarketEntity(func(s *sql.Selector) {
+		step := newRedListEntriesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasScoreEvents applies the HasEdge predicate on the "score_events" edge.
 func HasScoreEvents() predicate.MarketEntity {
 	return predicate.MarketEntity(func(s *sql.Selector) {

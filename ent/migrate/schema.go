@@ -680,6 +680,25 @@ var (
 		Columns:    HolidaysColumns,
 		PrimaryKey: []*schema.Column{HolidaysColumns[0]},
 	}
+	// IncentiveMeasuresColumns holds the columns for the "incentive_measures" table.
+	IncentiveMeasuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "implementing_department", Type: field.TypeString, Size: 255},
+		{Name: "legal_basis", Type: field.TypeString, Size: 2147483647},
+		{Name: "red_list_types", Type: field.TypeJSON},
+		{Name: "purposes", Type: field.TypeJSON},
+		{Name: "inspection_factor", Type: field.TypeFloat64, Nullable: true},
+		{Name: "effective_from", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "effective_to", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+	}
+	// IncentiveMeasuresTable holds the schema information for the "incentive_measures" table.
+	IncentiveMeasuresTable = &schema.Table{
+		Name:       "incentive_measures",
+		Columns:    IncentiveMeasuresColumns,
+		PrimaryKey: []*schema.Column{IncentiveMeasuresColumns[0]},
+	}
 	// InspectionPlansColumns holds the columns for the "inspection_plans" table.
 	InspectionPlansColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1163,6 +1182,84 @@ var (
 		Columns:    PublicityRulesColumns,
 		PrimaryKey: []*schema.Column{PublicityRulesColumns[0]},
 	}
+	// RedListEntriesColumns holds the columns for the "red_list_entries" table.
+	RedListEntriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "sector", Type: field.TypeEnum, Enums: []string{"ENVIRONMENT", "LABOUR", "TRANSPORT", "MARKET", "CREDIT_OFFICE"}},
+		{Name: "severity", Type: field.TypeEnum, Nullable: true, Enums: []string{"MINOR", "GENERAL", "SERIOUS"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"PUBLISHED", "REPAIRED", "EXPIRED", "WITHDRAWN", "CORRECTED"}, Default: "PUBLISHED"},
+		{Name: "source_system", Type: field.TypeString, Size: 64},
+		{Name: "source_record_id", Type: field.TypeString, Size: 128},
+		{Name: "under_objection", Type: field.TypeBool, Default: false},
+		{Name: "epidemic_related", Type: field.TypeBool, Default: false},
+		{Name: "sme", Type: field.TypeBool, Default: false},
+		{Name: "exemption", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "list_type", Type: field.TypeEnum, Enums: []string{"TAX_A_GRADE", "LABOUR_A_GRADE", "ENV_GREEN", "SAMR_CONTRACT_HONOUR", "TRANSPORT_AA_GRADE"}},
+		{Name: "source", Type: field.TypeString, Size: 255},
+		{Name: "decision_no", Type: field.TypeString, Size: 128},
+		{Name: "recognised_on", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "valid_until", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "removed_on", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "date"}},
+		{Name: "basis", Type: field.TypeString, Size: 2147483647},
+		{Name: "department_id", Type: field.TypeInt},
+		{Name: "entity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "person_id", Type: field.TypeInt, Nullable: true},
+	}
+	// RedListEntriesTable holds the schema information for the "red_list_entries" table.
+	RedListEntriesTable = &schema.Table{
+		Name:       "red_list_entries",
+		Columns:    RedListEntriesColumns,
+		PrimaryKey: []*schema.Column{RedListEntriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "red_list_entries_departments_red_list_entries",
+				Columns:    []*schema.Column{RedListEntriesColumns[19]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "red_list_entries_market_entities_red_list_entries",
+				Columns:    []*schema.Column{RedListEntriesColumns[20]},
+				RefColumns: []*schema.Column{MarketEntitiesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "red_list_entries_natural_persons_red_list_entries",
+				Columns:    []*schema.Column{RedListEntriesColumns[21]},
+				RefColumns: []*schema.Column{NaturalPersonsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "redlistentry_source_system_source_record_id",
+				Unique:  true,
+				Columns: []*schema.Column{RedListEntriesColumns[6], RedListEntriesColumns[7]},
+			},
+			{
+				Name:    "redlistentry_entity_id_sector",
+				Unique:  false,
+				Columns: []*schema.Column{RedListEntriesColumns[20], RedListEntriesColumns[3]},
+			},
+			{
+				Name:    "redlistentry_person_id",
+				Unique:  false,
+				Columns: []*schema.Column{RedListEntriesColumns[21]},
+			},
+			{
+				Name:    "redlistentry_department_id",
+				Unique:  false,
+				Columns: []*schema.Column{RedListEntriesColumns[19]},
+			},
+			{
+				Name:    "redlistentry_list_type_recognised_on",
+				Unique:  false,
+				Columns: []*schema.Column{RedListEntriesColumns[12], RedListEntriesColumns[15]},
+			},
+		},
+	}
 	// RepairApplicationsColumns holds the columns for the "repair_applications" table.
 	RepairApplicationsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1500,6 +1597,7 @@ var (
 		ExemptionPeriodsTable,
 		GovernmentIntegrityRecordsTable,
 		HolidaysTable,
+		IncentiveMeasuresTable,
 		InspectionPlansTable,
 		JointPunishmentMeasuresTable,
 		ListEntriesTable,
@@ -1510,6 +1608,7 @@ var (
 		PractitionersTable,
 		PriorNoticesTable,
 		PublicityRulesTable,
+		RedListEntriesTable,
 		RepairApplicationsTable,
 		RepairTransitionsTable,
 		ScaleRulesTable,
@@ -1587,6 +1686,9 @@ func init() {
 	HolidaysTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(94489280512),
 	}
+	IncentiveMeasuresTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(146028888064),
+	}
 	InspectionPlansTable.ForeignKeys[0].RefTable = DepartmentsTable
 	InspectionPlansTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(77309411328),
@@ -1633,6 +1735,12 @@ func init() {
 	}
 	PublicityRulesTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	RedListEntriesTable.ForeignKeys[0].RefTable = DepartmentsTable
+	RedListEntriesTable.ForeignKeys[1].RefTable = MarketEntitiesTable
+	RedListEntriesTable.ForeignKeys[2].RefTable = NaturalPersonsTable
+	RedListEntriesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(150323855360),
 	}
 	RepairApplicationsTable.ForeignKeys[0].RefTable = AdministrativePenaltiesTable
 	RepairApplicationsTable.ForeignKeys[1].RefTable = CreditCommitmentsTable

@@ -57,6 +57,9 @@ type GovernmentIntegrityRecord func(*sql.Selector)
 // Holiday is the predicate function for holiday builders.
 type Holiday func(*sql.Selector)
 
+// IncentiveMeasure is the predicate function for incentivemeasure builders.
+type IncentiveMeasure func(*sql.Selector)
+
 // InspectionPlan is the predicate function for inspectionplan builders.
 type InspectionPlan func(*sql.Selector)
 
@@ -86,6 +89,9 @@ type PriorNotice func(*sql.Selector)
 
 // PublicityRule is the predicate function for publicityrule builders.
 type PublicityRule func(*sql.Selector)
+
+// RedListEntry is the predicate function for redlistentry builders.
+type RedListEntry func(*sql.Selector)
 
 // RepairApplication is the predicate function for repairapplication builders.
 type RepairApplication func(*sql.Selector)

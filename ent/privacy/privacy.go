@@ -519,6 +519,30 @@ func (f HolidayMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutatio
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.HolidayMutation", m)
 }
 
+// The IncentiveMeasureQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IncentiveMeasureQueryRuleFunc func(context.Context, *ent.IncentiveMeasureQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IncentiveMeasureQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IncentiveMeasureQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IncentiveMeasureQuery", q)
+}
+
+// The IncentiveMeasureMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IncentiveMeasureMutationRuleFunc func(context.Context, *ent.IncentiveMeasureMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IncentiveMeasureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IncentiveMeasureMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IncentiveMeasureMutation", m)
+}
+
 // The InspectionPlanQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type InspectionPlanQueryRuleFunc func(context.Context, *ent.InspectionPlanQuery) error
@@ -759,6 +783,30 @@ func (f PublicityRuleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PublicityRuleMutation", m)
 }
 
+// The RedListEntryQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type RedListEntryQueryRuleFunc func(context.Context, *ent.RedListEntryQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f RedListEntryQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RedListEntryQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.RedListEntryQuery", q)
+}
+
+// The RedListEntryMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type RedListEntryMutationRuleFunc func(context.Context, *ent.RedListEntryMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f RedListEntryMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.RedListEntryMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RedListEntryMutation", m)
+}
+
 // The RepairApplicationQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type RepairApplicationQueryRuleFunc func(context.Context, *ent.RepairApplicationQuery) error
@@ -996,6 +1044,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.HolidayQuery:
 		return q.Filter(), nil
+	case *ent.IncentiveMeasureQuery:
+		return q.Filter(), nil
 	case *ent.InspectionPlanQuery:
 		return q.Filter(), nil
 	case *ent.JointPunishmentMeasureQuery:
@@ -1015,6 +1065,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.PriorNoticeQuery:
 		return q.Filter(), nil
 	case *ent.PublicityRuleQuery:
+		return q.Filter(), nil
+	case *ent.RedListEntryQuery:
 		return q.Filter(), nil
 	case *ent.RepairApplicationQuery:
 		return q.Filter(), nil
@@ -1071,6 +1123,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.HolidayMutation:
 		return m.Filter(), nil
+	case *ent.IncentiveMeasureMutation:
+		return m.Filter(), nil
 	case *ent.InspectionPlanMutation:
 		return m.Filter(), nil
 	case *ent.JointPunishmentMeasureMutation:
@@ -1090,6 +1144,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.PriorNoticeMutation:
 		return m.Filter(), nil
 	case *ent.PublicityRuleMutation:
+		return m.Filter(), nil
+	case *ent.RedListEntryMutation:
 		return m.Filter(), nil
 	case *ent.RepairApplicationMutation:
 		return m.Filter(), nil

@@ -23,6 +23,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/governmentintegrityrecord"
 	"github.com/creditgraph/creditgraph/ent/holiday"
+	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/jointpunishmentmeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -33,6 +34,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
 	"github.com/creditgraph/creditgraph/ent/scalerule"
@@ -1442,6 +1444,93 @@ func init() {
 	holidayDescProvisional := holidayFields[3].Descriptor()
 	// holiday.DefaultProvisional holds the default value on creation for the provisional field.
 	holiday.DefaultProvisional = holidayDescProvisional.Default.(bool)
+	incentivemeasure.Policy = privacy.NewPolicies(schema.IncentiveMeasure{})
+	incentivemeasure.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := incentivemeasure.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	incentivemeasureFields := schema.IncentiveMeasure{}.Fields()
+	_ = incentivemeasureFields
+	// incentivemeasureDescCode is the schema descriptor for code field.
+	incentivemeasureDescCode := incentivemeasureFields[0].Descriptor()
+	// incentivemeasure.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	incentivemeasure.CodeValidator = func() func(string) error {
+		validators := incentivemeasureDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// incentivemeasureDescName is the schema descriptor for name field.
+	incentivemeasureDescName := incentivemeasureFields[1].Descriptor()
+	// incentivemeasure.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	incentivemeasure.NameValidator = func() func(string) error {
+		validators := incentivemeasureDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// incentivemeasureDescImplementingDepartment is the schema descriptor for implementing_department field.
+	incentivemeasureDescImplementingDepartment := incentivemeasureFields[2].Descriptor()
+	// incentivemeasure.ImplementingDepartmentValidator is a validator for the "implementing_department" field. It is called by the builders before save.
+	incentivemeasure.ImplementingDepartmentValidator = func() func(string) error {
+		validators := incentivemeasureDescImplementingDepartment.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(implementing_department string) error {
+			for _, fn := range fns {
+				if err := fn(implementing_department); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// incentivemeasureDescLegalBasis is the schema descriptor for legal_basis field.
+	incentivemeasureDescLegalBasis := incentivemeasureFields[3].Descriptor()
+	// incentivemeasure.LegalBasisValidator is a validator for the "legal_basis" field. It is called by the builders before save.
+	incentivemeasure.LegalBasisValidator = func() func(string) error {
+		validators := incentivemeasureDescLegalBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(legal_basis string) error {
+			for _, fn := range fns {
+				if err := fn(legal_basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// incentivemeasureDescInspectionFactor is the schema descriptor for inspection_factor field.
+	incentivemeasureDescInspectionFactor := incentivemeasureFields[6].Descriptor()
+	// incentivemeasure.InspectionFactorValidator is a validator for the "inspection_factor" field. It is called by the builders before save.
+	incentivemeasure.InspectionFactorValidator = incentivemeasureDescInspectionFactor.Validators[0].(func(float64) error)
 	inspectionplan.Policy = privacy.NewPolicies(schema.InspectionPlan{})
 	inspectionplan.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -2115,6 +2204,138 @@ func init() {
 	publicityruleDescBasis := publicityruleFields[18].Descriptor()
 	// publicityrule.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
 	publicityrule.BasisValidator = publicityruleDescBasis.Validators[0].(func(string) error)
+	redlistentryMixin := schema.RedListEntry{}.Mixin()
+	redlistentry.Policy = privacy.NewPolicies(schema.RedListEntry{})
+	redlistentry.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := redlistentry.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	redlistentryMixinFields0 := redlistentryMixin[0].Fields()
+	_ = redlistentryMixinFields0
+	redlistentryMixinFields1 := redlistentryMixin[1].Fields()
+	_ = redlistentryMixinFields1
+	redlistentryFields := schema.RedListEntry{}.Fields()
+	_ = redlistentryFields
+	// redlistentryDescCreatedAt is the schema descriptor for created_at field.
+	redlistentryDescCreatedAt := redlistentryMixinFields0[0].Descriptor()
+	// redlistentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	redlistentry.DefaultCreatedAt = redlistentryDescCreatedAt.Default.(func() time.Time)
+	// redlistentryDescUpdatedAt is the schema descriptor for updated_at field.
+	redlistentryDescUpdatedAt := redlistentryMixinFields0[1].Descriptor()
+	// redlistentry.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	redlistentry.DefaultUpdatedAt = redlistentryDescUpdatedAt.Default.(func() time.Time)
+	// redlistentry.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	redlistentry.UpdateDefaultUpdatedAt = redlistentryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// redlistentryDescSourceSystem is the schema descriptor for source_system field.
+	redlistentryDescSourceSystem := redlistentryMixinFields1[3].Descriptor()
+	// redlistentry.SourceSystemValidator is a validator for the "source_system" field. It is called by the builders before save.
+	redlistentry.SourceSystemValidator = func() func(string) error {
+		validators := redlistentryDescSourceSystem.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_system string) error {
+			for _, fn := range fns {
+				if err := fn(source_system); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// redlistentryDescSourceRecordID is the schema descriptor for source_record_id field.
+	redlistentryDescSourceRecordID := redlistentryMixinFields1[4].Descriptor()
+	// redlistentry.SourceRecordIDValidator is a validator for the "source_record_id" field. It is called by the builders before save.
+	redlistentry.SourceRecordIDValidator = func() func(string) error {
+		validators := redlistentryDescSourceRecordID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source_record_id string) error {
+			for _, fn := range fns {
+				if err := fn(source_record_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// redlistentryDescUnderObjection is the schema descriptor for under_objection field.
+	redlistentryDescUnderObjection := redlistentryMixinFields1[5].Descriptor()
+	// redlistentry.DefaultUnderObjection holds the default value on creation for the under_objection field.
+	redlistentry.DefaultUnderObjection = redlistentryDescUnderObjection.Default.(bool)
+	// redlistentryDescEpidemicRelated is the schema descriptor for epidemic_related field.
+	redlistentryDescEpidemicRelated := redlistentryMixinFields1[6].Descriptor()
+	// redlistentry.DefaultEpidemicRelated holds the default value on creation for the epidemic_related field.
+	redlistentry.DefaultEpidemicRelated = redlistentryDescEpidemicRelated.Default.(bool)
+	// redlistentryDescSme is the schema descriptor for sme field.
+	redlistentryDescSme := redlistentryMixinFields1[7].Descriptor()
+	// redlistentry.DefaultSme holds the default value on creation for the sme field.
+	redlistentry.DefaultSme = redlistentryDescSme.Default.(bool)
+	// redlistentryDescExemption is the schema descriptor for exemption field.
+	redlistentryDescExemption := redlistentryMixinFields1[8].Descriptor()
+	// redlistentry.ExemptionValidator is a validator for the "exemption" field. It is called by the builders before save.
+	redlistentry.ExemptionValidator = redlistentryDescExemption.Validators[0].(func(string) error)
+	// redlistentryDescSource is the schema descriptor for source field.
+	redlistentryDescSource := redlistentryFields[1].Descriptor()
+	// redlistentry.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	redlistentry.SourceValidator = func() func(string) error {
+		validators := redlistentryDescSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(source string) error {
+			for _, fn := range fns {
+				if err := fn(source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// redlistentryDescDecisionNo is the schema descriptor for decision_no field.
+	redlistentryDescDecisionNo := redlistentryFields[2].Descriptor()
+	// redlistentry.DecisionNoValidator is a validator for the "decision_no" field. It is called by the builders before save.
+	redlistentry.DecisionNoValidator = func() func(string) error {
+		validators := redlistentryDescDecisionNo.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(decision_no string) error {
+			for _, fn := range fns {
+				if err := fn(decision_no); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// redlistentryDescBasis is the schema descriptor for basis field.
+	redlistentryDescBasis := redlistentryFields[6].Descriptor()
+	// redlistentry.BasisValidator is a validator for the "basis" field. It is called by the builders before save.
+	redlistentry.BasisValidator = func() func(string) error {
+		validators := redlistentryDescBasis.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(basis string) error {
+			for _, fn := range fns {
+				if err := fn(basis); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	repairapplicationMixin := schema.RepairApplication{}.Mixin()
 	repairapplication.Policy = privacy.NewPolicies(schema.RepairApplication{})
 	repairapplication.Hooks[0] = func(next ent.Mutator) ent.Mutator {

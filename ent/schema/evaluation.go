@@ -68,6 +68,39 @@ func (JointPunishmentMeasure) Edges() []ent.Edge {
 		Annotations(entgql.Skip(entgql.SkipAll))}
 }
 
+// IncentiveMeasure is an entry of the joint-incentive catalogue (守信联合激励措施): which red lists
+// earn it, for which purposes, from when to when. It is dated data like the punishment
+// catalogue; an incentive never lifts a restriction (sectors/incentives).
+type IncentiveMeasure struct{ ent.Schema }
+
+// Fields of the IncentiveMeasure.
+func (IncentiveMeasure) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("code").Unique().NotEmpty().MaxLen(64).Comment("Catalogue code."),
+		field.String("name").NotEmpty().MaxLen(255).Comment("What the incentive grants (激励措施)."),
+		field.String("implementing_department").NotEmpty().MaxLen(255).Comment("Who grants it (实施单位)."),
+		field.Text("legal_basis").Validate(boundedText).NotEmpty().Comment("Legal basis (设定依据)."),
+		field.Strings("red_list_types").Comment("Red lists whose entries in force earn it.").
+			Annotations(entgql.Type("[RedListEntryListType!]")),
+		field.Strings("purposes").Comment("Purposes it serves.").Annotations(entgql.Type("[Purpose!]")),
+		field.Float("inspection_factor").Optional().Nillable().Range(0.01, 1).
+			Comment("For INSPECTION incentives: the share of the tier's sampling ratio an entity earning it is drawn at (0.5 halves its random inspections)."),
+		field.Time("effective_from").SchemaType(dateType).Annotations(dateGQL).Comment("First day it applies."),
+		field.Time("effective_to").Optional().Nillable().SchemaType(dateType).Annotations(dateGQL).
+			Comment("First day it no longer applies; empty while in force."),
+	}
+}
+
+// Policy of the IncentiveMeasure: a published catalogue; the credit office manages it.
+func (IncentiveMeasure) Policy() ent.Policy {
+	return registryPolicy(rule.Everyone, rule.ListWriter)
+}
+
+// Annotations of the IncentiveMeasure.
+func (IncentiveMeasure) Annotations() []schema.Annotation {
+	return listed("A joint-incentive measure (守信联合激励措施) of the published catalogue, with its effective dates.")
+}
+
 // Policy of the JointPunishmentMeasure: a published catalogue; the credit office manages it.
 func (JointPunishmentMeasure) Policy() ent.Policy {
 	return registryPolicy(rule.Everyone, rule.ListWriter)

@@ -243,6 +243,49 @@ func (ListEntry) Annotations() []schema.Annotation {
 	return recordAnnotations("An entry on a credit list (名单) for an entity or a person.")
 }
 
+// RedListEntry puts an entity on a red list (守信红名单): a recognition of trustworthiness by its
+// source — an A-grade taxpayer, a labour-security A grade, an environmental GREEN rating, a
+// SAMR honour — that earns the joint incentives of the catalogue (IncentiveMeasure). It is a
+// record like the others: recorded by a department of its sector, public while in force.
+type RedListEntry struct{ ent.Schema }
+
+// Mixin of the RedListEntry.
+func (RedListEntry) Mixin() []ent.Mixin {
+	return []ent.Mixin{TimeMixin{}, RecordMixin{Ref: "red_list_entries"}}
+}
+
+// Fields of the RedListEntry.
+func (RedListEntry) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("list_type").Values("TAX_A_GRADE", "LABOUR_A_GRADE", "ENV_GREEN", "SAMR_CONTRACT_HONOUR", "TRANSPORT_AA_GRADE").
+			Comment("Red list: TAX_A_GRADE A级纳税人 (credit office, from the tax authority), LABOUR_A_GRADE 劳动保障守法诚信A级 (labour), ENV_GREEN 环保信用绿色等级 (environment), SAMR_CONTRACT_HONOUR 守合同重信用企业 (market), TRANSPORT_AA_GRADE 交通运输信用AA级 (transport)."),
+		field.String("source").NotEmpty().MaxLen(255).
+			Comment("Who recognised it (认定机关): the tax authority, the sector's department, the SAMR honour's publisher."),
+		field.String("decision_no").NotEmpty().MaxLen(128).Comment("Recognition document number (认定文号)."),
+		field.Time("recognised_on").SchemaType(dateType).Annotations(dateGQL, entgql.OrderField("RECOGNISED_ON")).
+			Comment("Day recognised (认定日期)."),
+		field.Time("valid_until").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Last day the recognition holds (有效期至), e.g. the end of the tax year after the A grade; empty until withdrawn."),
+		field.Time("removed_on").SchemaType(dateType).Annotations(dateGQL).Optional().Nillable().
+			Comment("Day withdrawn (撤销日期), e.g. after dishonest conduct."),
+		field.Text("basis").Validate(boundedText).NotEmpty().Comment("Basis of the recognition (认定依据)."),
+	}
+}
+
+// Indexes of the RedListEntry.
+func (RedListEntry) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("list_type", "recognised_on")}
+}
+
+// Policy of the RedListEntry: readable per sector (public rows to public readers), writable by
+// the recognising department's sector and by the list managers (the credit office).
+func (RedListEntry) Policy() ent.Policy { return recordPolicy(vocab.RecordRedList, true) }
+
+// Annotations of the RedListEntry.
+func (RedListEntry) Annotations() []schema.Annotation {
+	return recordAnnotations("An entry on a red list (守信红名单): a recognition of trustworthiness that earns joint incentives.")
+}
+
 // SectorRating is a sector's credit grade for an entity over a period (domain.md §3).
 type SectorRating struct{ ent.Schema }
 

@@ -122,6 +122,7 @@ func recordEdges() []ent.Edge {
 		{"ratings", SectorRating.Type, "Sector credit ratings (行业信用评级)."},
 		{"spot_checks", SpotCheck.Type, "Random spot-check results (双随机抽查结果)."},
 		{"commitments", CreditCommitment.Type, "Credit commitments (信用承诺)."},
+		{"red_list_entries", RedListEntry.Type, "Entries on red lists (守信红名单)."},
 		{"score_events", CreditScoreEvent.Type, "Scored events of the environmental and EIA credit scores (记分事件)."},
 	} {
 		// No where-predicates across these edges: an EXISTS subquery is not filtered by the

@@ -42,7 +42,7 @@ import (
 )
 
 // Purposes a department checks restrictions for.
-var Purposes = []string{"BIDDING", "SUBSIDY", "LICENSING", "OFFICE_HOLDING", "NOTIFY_AND_COMMIT", "PROCUREMENT", "HONOURS", "FINANCING"}
+var Purposes = []string{"BIDDING", "SUBSIDY", "LICENSING", "OFFICE_HOLDING", "NOTIFY_AND_COMMIT", "PROCUREMENT", "HONOURS", "FINANCING", "INSPECTION"}
 
 // Restriction is one measure that applies, with its basis.
 type Restriction struct {

@@ -269,6 +269,9 @@ func Predicate(t vocab.RecordType, day time.Time) entql.P {
 		return entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day))
 	case vocab.RecordCommitment:
 		return entql.And(published, entql.FieldGTE("publicity_deadline", day))
+	case vocab.RecordRedList:
+		return entql.And(published, entql.FieldNil("removed_on"),
+			entql.Or(entql.FieldNil("valid_until"), entql.FieldGTE("valid_until", day)))
 	case vocab.RecordLicence, vocab.RecordSpotCheck, vocab.RecordScoreEvent:
 		return published
 	default: // anything not named here is never public

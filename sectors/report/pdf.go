@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -57,6 +58,11 @@ var listLabels = map[string]string{
 	"HR_MAJOR_VIOLATION_PUBLICATION": "重大劳动保障违法行为社会公布", "EE_EIA_RECTIFICATION": "环评限期整改名单",
 	"EE_EIA_BLACKLIST": "环评失信黑名单", "TR_SERIOUS_DISHONEST": "交通运输严重失信名单", "TR_KEY_SUPERVISION": "交通运输重点关注名单",
 	"COURT_DISHONEST_JUDGMENT_DEBTOR": "失信被执行人名单", "COMMITMENT_BREACH": "违背信用承诺名单",
+}
+
+var redListLabels = map[string]string{
+	"TAX_A_GRADE": "A级纳税人", "LABOUR_A_GRADE": "劳动保障守法诚信A级", "ENV_GREEN": "环保信用绿色等级",
+	"SAMR_CONTRACT_HONOUR": "守合同重信用企业", "TRANSPORT_AA_GRADE": "交通运输信用AA级",
 }
 
 var commitmentLabels = map[string]string{
@@ -230,7 +236,19 @@ func (s *Service) PDF(r *Report) ([]byte, error) {
 		p.MultiCell(0, 5.5, fmt.Sprintf("依据名单：%s（%s，%s 列入），至 %s", label(listLabels, string(x.ListType)), x.Department, x.ListedOn.Format(time.DateOnly), date(x.Until)), "", "L", false)
 	}
 
-	heading("七、信用修复记录")
+	heading("七、守信激励措施（" + label(purposeLabels, r.Purpose) + "）")
+	if len(r.IncentivesWithheldBy) > 0 {
+		p.MultiCell(0, 5.5, "存在在效的失信名单（"+strings.Join(r.IncentivesWithheldBy, "；")+"），失信惩戒优先，不享受守信激励。", "", "L", false)
+	} else if len(r.Incentives) == 0 {
+		none()
+	}
+	for _, x := range r.Incentives {
+		p.MultiCell(0, 5.5, x.MeasureCode+" "+x.Measure, "T", "L", false)
+		p.MultiCell(0, 5.5, fmt.Sprintf("依据红名单：%s（%s，%s 认定，%s），至 %s", label(redListLabels, string(x.ListType)), x.Source,
+			x.RecognisedOn.Format(time.DateOnly), x.DecisionNo, date(x.Until)), "", "L", false)
+	}
+
+	heading("八、信用修复记录")
 	if len(r.Repairs) == 0 {
 		none()
 	}

@@ -34,10 +34,12 @@ import (
 	"github.com/creditgraph/creditgraph/ent/creditreportissue"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/redlistentry"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -65,16 +67,19 @@ type Report struct {
 	IssuedTo string `json:"issuedTo"`
 	Role     string `json:"role"`
 	// AsOf is the day the report speaks for: publicity and restrictions are as of that day.
-	AsOf         time.Time      `json:"asOf"`
-	Subject      Subject        `json:"subject"`
-	Evaluation   *vocab.Result  `json:"evaluation,omitempty"`
-	EvaluatedAt  *time.Time     `json:"evaluatedAt,omitempty"`
-	Records      []Record       `json:"records"`
-	Listings     []Listing      `json:"listings"`
-	Commitments  []Commitment   `json:"commitments"`
-	Restrictions []Restriction  `json:"restrictions"`
-	Repairs      []Repair       `json:"repairs"`
-	Omitted      map[string]int `json:"omitted,omitempty"`
+	AsOf         time.Time     `json:"asOf"`
+	Subject      Subject       `json:"subject"`
+	Evaluation   *vocab.Result `json:"evaluation,omitempty"`
+	EvaluatedAt  *time.Time    `json:"evaluatedAt,omitempty"`
+	Records      []Record      `json:"records"`
+	Listings     []Listing     `json:"listings"`
+	Commitments  []Commitment  `json:"commitments"`
+	Restrictions []Restriction `json:"restrictions"`
+	Incentives   []Incentive   `json:"incentives"`
+	// IncentivesWithheldBy names the listings in force that withhold every incentive.
+	IncentivesWithheldBy []string       `json:"incentivesWithheldBy,omitempty"`
+	Repairs              []Repair       `json:"repairs"`
+	Omitted              map[string]int `json:"omitted,omitempty"`
 
 	// VerificationCode and Digest are not part of the content: the digest is of the content,
 	// and the code is the keyed MAC of number and digest.
@@ -156,6 +161,18 @@ type Restriction struct {
 	ListedOn    time.Time          `json:"listedOn"`
 	Until       *time.Time         `json:"until,omitempty"`
 	Basis       string             `json:"basis"`
+}
+
+// Incentive is a joint incentive the subject earns for the report's purpose.
+type Incentive struct {
+	MeasureCode  string                `json:"measureCode"`
+	Measure      string                `json:"measure"`
+	ListType     redlistentry.ListType `json:"listType"`
+	DecisionNo   string                `json:"decisionNo"`
+	Source       string                `json:"source"`
+	RecognisedOn time.Time             `json:"recognisedOn"`
+	Until        *time.Time            `json:"until,omitempty"`
+	Basis        string                `json:"basis"`
 }
 
 // Repair is a credit-repair application about one of the subject's records.
@@ -357,7 +374,7 @@ func (s *Service) build(ctx context.Context, uscc, purpose string, day time.Time
 		return nil, err
 	}
 	r := &Report{Purpose: purpose, AsOf: day, Subject: subjectOf(ctx, e), Evaluation: e.Evaluation, EvaluatedAt: e.EvaluatedAt,
-		Records: []Record{}, Listings: []Listing{}, Commitments: []Commitment{}, Restrictions: []Restriction{}, Repairs: []Repair{}}
+		Records: []Record{}, Listings: []Listing{}, Commitments: []Commitment{}, Restrictions: []Restriction{}, Incentives: []Incentive{}, Repairs: []Repair{}}
 	omit := func(section string, n int) {
 		if n > MaxPerSection {
 			if r.Omitted == nil {
@@ -465,6 +482,18 @@ func (s *Service) build(ctx context.Context, uscc, purpose string, day time.Time
 		r.Restrictions = append(r.Restrictions, Restriction{MeasureCode: x.Measure.Code, Measure: x.Measure.Name, ListType: listentry.ListType(x.ListType),
 			DecisionNo: x.DecisionNo, Department: x.Department, ListedOn: x.ListedOn, Until: x.Until, Basis: x.Basis})
 	}
+
+	// Incentives from red lists in force, withheld while any listing is in force; both are
+	// public, like the restrictions.
+	inc, err := incentives.ForEntity(ctx, db, code, purpose, day)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range inc.Granted {
+		r.Incentives = append(r.Incentives, Incentive{MeasureCode: x.Measure.Code, Measure: x.Measure.Name, ListType: x.ListType,
+			DecisionNo: x.DecisionNo, Source: x.Source, RecognisedOn: x.RecognisedOn, Until: x.Until, Basis: x.Basis})
+	}
+	r.IncentivesWithheldBy = inc.WithheldBy
 
 	repairs, err := db.RepairApplication.Query().
 		Where(repairapplication.Or(

@@ -7,13 +7,16 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/inspectionplan"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/sampling"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -22,7 +25,11 @@ import (
 // (a city code covers its counties) and stores it. The same department, division, ratios and
 // seed return the stored plan: a draw is reproducible and recorded once. Writing the plan is
 // subject to the department's write permission (the data layer checks it).
-func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode string, ratios map[vocab.Tier]float64, seed int64) (*ent.InspectionPlan, error) {
+//
+// Entities that earn fewer inspections on day (a red list in force and no listing: the
+// INSPECTION incentives of the catalogue) are drawn at their tier's ratio times the incentive's
+// factor (sectors/incentives.InspectionFactors).
+func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode string, ratios map[vocab.Tier]float64, seed int64, day time.Time) (*ent.InspectionPlan, error) {
 	div, ok := ident.LookupDivision(divisionCode)
 	if !ok {
 		return nil, derrors.Field("divisionCode", "%q is not a Jiangsu division code", divisionCode)
@@ -47,14 +54,15 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 	} else if !ent.IsNotFound(err) {
 		return nil, err
 	}
-	q := c.MarketEntity.Query().Where(marketentity.RiskTierNotNil(),
-		marketentity.StatusIn(marketentity.StatusEXISTING, marketentity.StatusOPERATING))
+	where := []predicate.MarketEntity{marketentity.RiskTierNotNil(),
+		marketentity.StatusIn(marketentity.StatusEXISTING, marketentity.StatusOPERATING)}
 	switch div.Level {
 	case ident.LevelCity:
-		q = q.Where(marketentity.CityCode(div.Code))
+		where = append(where, marketentity.CityCode(div.Code))
 	case ident.LevelCounty:
-		q = q.Where(marketentity.DivisionCode(div.Code))
+		where = append(where, marketentity.DivisionCode(div.Code))
 	}
+	q := c.MarketEntity.Query().Where(where...)
 	var rows []struct {
 		ID       int        `json:"id"`
 		RiskTier vocab.Tier `json:"risk_tier"`
@@ -63,9 +71,13 @@ func Draw(ctx context.Context, c *ent.Client, departmentID int, divisionCode str
 	if err := q.Select(marketentity.FieldID, marketentity.FieldRiskTier).Scan(authz.AsSystem(ctx), &rows); err != nil {
 		return nil, err
 	}
+	factors, err := incentives.InspectionFactors(ctx, c, marketentity.And(where...), day)
+	if err != nil {
+		return nil, err
+	}
 	cands := make([]sampling.Candidate, len(rows))
 	for i, r := range rows {
-		cands[i] = sampling.Candidate{ID: r.ID, Tier: r.RiskTier}
+		cands[i] = sampling.Candidate{ID: r.ID, Tier: r.RiskTier, Factor: factors[r.ID]}
 	}
 	drawn, err := sampling.Draw(cands, ratios, dep.Inspectors, uint64(seed))
 	if err != nil {
