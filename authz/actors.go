@@ -7,7 +7,8 @@ import "github.com/creditgraph/creditgraph/vocab"
 type Actor string
 
 const (
-	// Applicant is a writer of the record's sector acting for the subject.
+	// Applicant is a writer of the record's sector acting for the subject, or the subject itself
+	// (a subject or person token on its own record).
 	Applicant Actor = "APPLICANT"
 	// CreditOffice is the provincial credit office (the platform).
 	CreditOffice Actor = "CREDIT_OFFICE"
@@ -21,7 +22,8 @@ const (
 	// record's sector with its decide permission — a supervisor in the built-in policy, the
 	// role above the initial reviewer.
 	Decider Actor = "DECIDER"
-	// Filer is anyone who may act for the credit office or the record's sector.
+	// Filer is anyone who may act for the credit office or the record's sector, or the subject
+	// of the record itself.
 	Filer Actor = "FILER"
 )
 
@@ -29,6 +31,16 @@ const (
 type Owner struct {
 	Sector     vocab.Sector
 	Department string
+	// Entity and Person are the record's subject, when known: a subject or person token acts
+	// for itself on its own records (applies for repair, files objections).
+	Entity, Person int
+}
+
+// ownRecord reports whether the viewer is a subject or person token that may write its own file
+// and the record is about the subject it acts for.
+func ownRecord(v *Viewer, o Owner) bool {
+	p := v.Perms
+	return p.OwnFileWrite && (p.Own.EntityID != 0 && p.Own.EntityID == o.Entity || p.Own.PersonID != 0 && p.Own.PersonID == o.Person)
 }
 
 // Handles reports whether the viewer acts for department dep: a token of one unit for that
@@ -44,14 +56,16 @@ func May(v *Viewer, actor Actor, o Owner) bool {
 	switch actor {
 	case CreditOffice:
 		return p.System || p.ManagePolicy
-	case Applicant, Determining:
+	case Applicant:
+		return p.CanWrite(o.Sector) && v.Handles(o.Department) || ownRecord(v, o)
+	case Determining:
 		return p.CanWrite(o.Sector) && v.Handles(o.Department)
 	case InitialReviewer:
 		return p.CanWrite(o.Sector) && !p.CanDecide(o.Sector) && v.Handles(o.Department)
 	case Decider:
 		return p.CanWrite(o.Sector) && p.CanDecide(o.Sector) && v.Handles(o.Department)
 	case Filer:
-		return p.System || p.ManagePolicy || p.CanWrite(o.Sector) && v.Handles(o.Department)
+		return p.System || p.ManagePolicy || p.CanWrite(o.Sector) && v.Handles(o.Department) || ownRecord(v, o)
 	}
 	return false
 }

@@ -375,6 +375,8 @@ func (a *Authorizer) Permissions(sub string) *Permissions {
 		p.PersonalData = p.PersonalData || enforce(dom, PersonalData, Read)
 		p.ManagePolicy = p.ManagePolicy || enforce(dom, Policy, Manage)
 		p.ManageTokens = p.ManageTokens || enforce(dom, Tokens, Manage)
+		p.OwnFile = p.OwnFile || enforce(dom, OwnFile, Read)
+		p.OwnFileWrite = p.OwnFileWrite || enforce(dom, OwnFile, Write)
 		if enforce(dom, AuditLog, Read) {
 			p.audit[dom] = true
 		}

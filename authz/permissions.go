@@ -37,6 +37,12 @@ type Permissions struct {
 	ManageTokens       bool
 	Auditor            bool // every query is logged
 	System             bool // internal jobs: everything allowed
+	OwnFile            bool // reads the own file of the entity or person it is bound to (Own)
+	OwnFileWrite       bool // signs commitments, applies for repair, files objections there
+
+	// Own is the credit subject a subject or person token is bound to; its rows are the own
+	// file. Zero for every other caller.
+	Own Own
 
 	// inPublicity and today come from the Authorizer's Config: which rows of a record type
 	// are public, and on which day.
@@ -57,6 +63,15 @@ func (p *Permissions) InPublicity(t vocab.RecordType) entql.P {
 	}
 	return p.inPublicity(t, p.today())
 }
+
+// Own is the entity or natural person a token acts for (at most one of the two is set).
+type Own struct {
+	EntityID int
+	PersonID int
+}
+
+// Bound reports whether a subject is bound.
+func (o Own) Bound() bool { return o.EntityID != 0 || o.PersonID != 0 }
 
 // SystemPermissions allow everything; seeding, migrations and CLI jobs run with them.
 var SystemPermissions = &Permissions{Subject: "system", System: true}
@@ -88,7 +103,33 @@ func (p *Permissions) CanDecide(s vocab.Sector) bool { return p.System || p.deci
 // CanWriteAnything reports whether any mutation at all is open to the subject.
 func (p *Permissions) CanWriteAnything() bool {
 	return p.System || p.RegistryWrite || p.ManageDepartments || p.ManageLists || p.ManagePolicy ||
-		len(p.sectorsWhere(p.write)) > 0
+		len(p.sectorsWhere(p.write)) > 0 || p.OwnFileWrite && p.Own.Bound()
+}
+
+// AsksAbout reports whether the caller of ctx may ask about the entity or person s names —
+// everyone may, except a subject or person token about anyone but itself. Checks that read
+// across departments by a subject's key (restrictions, incentives, reports, EIA status) ask it
+// and answer another subject like a missing one.
+func AsksAbout(ctx context.Context, s Own) bool {
+	v := FromContext(ctx)
+	if v == nil || v.Perms == nil || !v.Perms.ReadsOwnFileOnly() {
+		return true
+	}
+	return s == v.Perms.Own
+}
+
+// WithOwn is a copy of p bound to own: the permissions of one subject or person token.
+func (p *Permissions) WithOwn(own Own) *Permissions {
+	c := *p
+	c.Own = own
+	return &c
+}
+
+// ReadsOwnFileOnly reports whether the caller reads nothing but the own file of the subject it
+// is bound to: a subject or person token. Queries that name an entity or a person answer such
+// a caller only about its own.
+func (p *Permissions) ReadsOwnFileOnly() bool {
+	return p != nil && !p.System && p.Own.Bound()
 }
 
 // AuditDepartments are the departments whose audit-log entries are visible; all reports

@@ -26,6 +26,10 @@ const (
 	AuditLog     Resource = "audit_log"
 	Policy       Resource = "policy"
 	Tokens       Resource = "tokens"
+	// OwnFile is a credit subject's own file (主体自助): the whole credit record of the entity
+	// or person a subject or person token is bound to — read; and write: sign commitments,
+	// apply for repair, file objections about its own records.
+	OwnFile Resource = "own_file"
 )
 
 // RecordsOf is the resource of one sector's records.
@@ -54,10 +58,14 @@ const (
 	RoleClerk        = "clerk"
 	RoleAuditor      = "auditor"
 	RolePublic       = "public"
+	// RoleSubject is a market entity acting for itself, bound to its USCC at issue.
+	RoleSubject = "subject"
+	// RolePerson is a natural person acting for themself, bound to their person record.
+	RolePerson = "person"
 )
 
 // Roles are the roles the built-in policy knows.
-var Roles = []string{RoleCreditOffice, RoleSupervisor, RoleClerk, RoleAuditor, RolePublic}
+var Roles = []string{RoleCreditOffice, RoleSupervisor, RoleClerk, RoleAuditor, RolePublic, RoleSubject, RolePerson}
 
 // PublicSubject is the subject of callers without a token: the public role itself.
 const PublicSubject = "public"
@@ -92,7 +100,7 @@ func SectorOf(code string) (vocab.Sector, error) {
 	return "", fmt.Errorf("unknown department %q (one of environment, labour, transport, market, credit_office)", code)
 }
 
-var resourceNames = []Resource{Registry, Departments, Lists, PersonalData, AuditLog, Policy, Tokens}
+var resourceNames = []Resource{Registry, Departments, Lists, PersonalData, AuditLog, Policy, Tokens, OwnFile}
 
 // validResource accepts a resource name as it may appear in a policy line.
 func validResource(obj string) bool {

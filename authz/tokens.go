@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/apitoken"
 	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -38,7 +39,11 @@ type IssueRequest struct {
 	Role       string   // one of Roles, not public
 	Scope      []string // auditors: departments (or "*"); default the token's department
 	Unit       string   // clerks and supervisors: their own Department code in the sector; "" for all
-	Expires    time.Duration
+	// SubjectUSCC binds a subject token to the market entity it acts for; PersonID binds a
+	// person token to the natural person (the registry's ID).
+	SubjectUSCC string
+	PersonID    int
+	Expires     time.Duration
 }
 
 // TokenService issues, lists and revokes bearer tokens. Users and tokens live in our own table;
@@ -58,6 +63,10 @@ func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, erro
 	if err := t.validateUnit(ctx, req); err != nil {
 		return "", err
 	}
+	own, err := t.validateOwn(ctx, req)
+	if err != nil {
+		return "", err
+	}
 	domains := bindingDomains(req)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -66,6 +75,12 @@ func (t TokenService) Issue(ctx context.Context, req IssueRequest) (string, erro
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	create := t.Client.APIToken.Create().SetName(req.Name).SetSecretHash(hashSecret(secret)).
 		SetRole(req.Role).SetDepartment(req.Department).SetScope(domains).SetUnit(req.Unit)
+	if own.EntityID != 0 {
+		create.SetSubjectEntityID(own.EntityID)
+	}
+	if own.PersonID != 0 {
+		create.SetSubjectPersonID(own.PersonID)
+	}
 	if req.Expires > 0 {
 		create.SetExpiresAt(t.now().Add(req.Expires))
 	}
@@ -98,7 +113,7 @@ func (t TokenService) validate(req IssueRequest) error {
 		return derrors.Field("department", "%s", err)
 	}
 	if !slices.Contains(Roles, req.Role) || req.Role == RolePublic {
-		return derrors.Field("role", "unknown role %q (credit_office, supervisor, clerk, auditor)", req.Role)
+		return derrors.Field("role", "unknown role %q (credit_office, supervisor, clerk, auditor, subject, person)", req.Role)
 	}
 	if req.Role != RoleAuditor && len(req.Scope) > 0 {
 		return derrors.Field("scope", "only auditor tokens take a scope")
@@ -134,6 +149,43 @@ func (t TokenService) validateUnit(ctx context.Context, req IssueRequest) error 
 		return derrors.Field("unit", "department %s is not of the %s sector", req.Unit, req.Department)
 	}
 	return nil
+}
+
+// validateOwn checks a subject's or person's binding: a subject token names the USCC of a
+// stored entity, a person token the ID of a stored person, and no other token names either.
+func (t TokenService) validateOwn(ctx context.Context, req IssueRequest) (Own, error) {
+	switch {
+	case req.Role == RoleSubject:
+		if req.PersonID != 0 {
+			return Own{}, derrors.Field("personID", "a subject token acts for an entity; issue a person token for a person")
+		}
+		e, err := t.Client.MarketEntity.Query().Where(marketentity.Uscc(strings.ToUpper(strings.TrimSpace(req.SubjectUSCC)))).Only(ctx)
+		if ent.IsNotFound(err) {
+			return Own{}, derrors.Field("subject", "no entity with USCC %q: a subject token names the entity it acts for", req.SubjectUSCC)
+		}
+		if err != nil {
+			return Own{}, err
+		}
+		return Own{EntityID: e.ID}, nil
+	case req.Role == RolePerson:
+		if req.SubjectUSCC != "" {
+			return Own{}, derrors.Field("subject", "a person token acts for a person; issue a subject token for an entity")
+		}
+		if req.PersonID <= 0 {
+			return Own{}, derrors.Field("personID", "a person token names the person it acts for")
+		}
+		if _, err := t.Client.NaturalPerson.Get(ctx, req.PersonID); ent.IsNotFound(err) {
+			return Own{}, derrors.Field("personID", "no person with ID %d", req.PersonID)
+		} else if err != nil {
+			return Own{}, err
+		}
+		return Own{PersonID: req.PersonID}, nil
+	case req.SubjectUSCC != "":
+		return Own{}, derrors.Field("subject", "only subject tokens act for an entity")
+	case req.PersonID != 0:
+		return Own{}, derrors.Field("personID", "only person tokens act for a person")
+	}
+	return Own{}, nil
 }
 
 // bindingDomains are the departments a valid request's role is bound in.
@@ -206,7 +258,15 @@ func (t TokenService) Authenticate(ctx context.Context, header string) (*Viewer,
 	if err := t.Authorizer.Known(ctx, sub); err != nil {
 		return nil, fmt.Errorf("%w: loading the policy: %w", derrors.Unavailable, err)
 	}
-	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Unit: tok.Unit, Perms: t.Authorizer.Permissions(sub)}, nil
+	perms := t.Authorizer.Permissions(sub)
+	if own := (Own{EntityID: tok.SubjectEntityID, PersonID: tok.SubjectPersonID}); own.Bound() {
+		if !perms.OwnFile {
+			// A bound token whose role no longer reads an own file reads nothing of it.
+			own = Own{}
+		}
+		perms = perms.WithOwn(own)
+	}
+	return &Viewer{TokenName: tok.Name, Role: tok.Role, Department: tok.Department, Unit: tok.Unit, Perms: perms}, nil
 }
 
 // Middleware authenticates every request and puts its Viewer in the context. It decides

@@ -30,6 +30,10 @@ type APIToken struct {
 	Unit string `json:"unit,omitempty"`
 	// Departments an auditor token is scoped to; * for all.
 	Scope []string `json:"scope,omitempty"`
+	// The market entity a subject token acts for.
+	SubjectEntityID int `json:"subject_entity_id,omitempty"`
+	// The natural person a person token acts for.
+	SubjectPersonID int `json:"subject_person_id,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// When it stops working; empty for never.
@@ -46,7 +50,7 @@ func (*APIToken) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case apitoken.FieldScope:
 			values[i] = new([]byte)
-		case apitoken.FieldID:
+		case apitoken.FieldID, apitoken.FieldSubjectEntityID, apitoken.FieldSubjectPersonID:
 			values[i] = new(sql.NullInt64)
 		case apitoken.FieldName, apitoken.FieldSecretHash, apitoken.FieldRole, apitoken.FieldDepartment, apitoken.FieldUnit:
 			values[i] = new(sql.NullString)
@@ -110,6 +114,18 @@ func (_m *APIToken) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.Scope); err != nil {
 					return fmt.Errorf("unmarshal field scope: %w", err)
 				}
+			}
+		case apitoken.FieldSubjectEntityID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field subject_entity_id", values[i])
+			} else if value.Valid {
+				_m.SubjectEntityID = int(value.Int64)
+			}
+		case apitoken.FieldSubjectPersonID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field subject_person_id", values[i])
+			} else if value.Valid {
+				_m.SubjectPersonID = int(value.Int64)
 			}
 		case apitoken.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -183,6 +199,12 @@ func (_m *APIToken) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("scope=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Scope))
+	builder.WriteString(", ")
+	builder.WriteString("subject_entity_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SubjectEntityID))
+	builder.WriteString(", ")
+	builder.WriteString("subject_person_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.SubjectPersonID))
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))

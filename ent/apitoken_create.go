@@ -66,6 +66,34 @@ func (_c *APITokenCreate) SetScope(v []string) *APITokenCreate {
 	return _c
 }
 
+// SetSubjectEntityID sets the "subject_entity_id" field.
+func (_c *APITokenCreate) SetSubjectEntityID(v int) *APITokenCreate {
+	_c.mutation.SetSubjectEntityID(v)
+	return _c
+}
+
+// SetNillableSubjectEntityID sets the "subject_entity_id" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableSubjectEntityID(v *int) *APITokenCreate {
+	if v != nil {
+		_c.SetSubjectEntityID(*v)
+	}
+	return _c
+}
+
+// SetSubjectPersonID sets the "subject_person_id" field.
+func (_c *APITokenCreate) SetSubjectPersonID(v int) *APITokenCreate {
+	_c.mutation.SetSubjectPersonID(v)
+	return _c
+}
+
+// SetNillableSubjectPersonID sets the "subject_person_id" field if the given value is not nil.
+func (_c *APITokenCreate) SetNillableSubjectPersonID(v *int) *APITokenCreate {
+	if v != nil {
+		_c.SetSubjectPersonID(*v)
+	}
+	return _c
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (_c *APITokenCreate) SetCreatedAt(v time.Time) *APITokenCreate {
 	_c.mutation.SetCreatedAt(v)
@@ -247,6 +275,14 @@ func (_c *APITokenCreate) createSpec() (*APIToken, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Scope(); ok {
 		_spec.SetField(apitoken.FieldScope, field.TypeJSON, value)
 		_node.Scope = value
+	}
+	if value, ok := _c.mutation.SubjectEntityID(); ok {
+		_spec.SetField(apitoken.FieldSubjectEntityID, field.TypeInt, value)
+		_node.SubjectEntityID = value
+	}
+	if value, ok := _c.mutation.SubjectPersonID(); ok {
+		_spec.SetField(apitoken.FieldSubjectPersonID, field.TypeInt, value)
+		_node.SubjectPersonID = value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(apitoken.FieldCreatedAt, field.TypeTime, value)
@@ -443,6 +479,12 @@ func (u *APITokenUpsert) ClearRevokedAt() *APITokenUpsert {
 func (u *APITokenUpsertOne) UpdateNewValues() *APITokenUpsertOne {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.SubjectEntityID(); exists {
+			s.SetIgnore(apitoken.FieldSubjectEntityID)
+		}
+		if _, exists := u.create.mutation.SubjectPersonID(); exists {
+			s.SetIgnore(apitoken.FieldSubjectPersonID)
+		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(apitoken.FieldCreatedAt)
 		}
@@ -793,6 +835,12 @@ func (u *APITokenUpsertBulk) UpdateNewValues() *APITokenUpsertBulk {
 	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
 	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
 		for _, b := range u.create.builders {
+			if _, exists := b.mutation.SubjectEntityID(); exists {
+				s.SetIgnore(apitoken.FieldSubjectEntityID)
+			}
+			if _, exists := b.mutation.SubjectPersonID(); exists {
+				s.SetIgnore(apitoken.FieldSubjectPersonID)
+			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(apitoken.FieldCreatedAt)
 			}

@@ -273,6 +273,12 @@ func (_u *APITokenUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ScopeCleared() {
 		_spec.ClearField(apitoken.FieldScope, field.TypeJSON)
 	}
+	if _u.mutation.SubjectEntityIDCleared() {
+		_spec.ClearField(apitoken.FieldSubjectEntityID, field.TypeInt)
+	}
+	if _u.mutation.SubjectPersonIDCleared() {
+		_spec.ClearField(apitoken.FieldSubjectPersonID, field.TypeInt)
+	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(apitoken.FieldExpiresAt, field.TypeTime, value)
 	}
@@ -579,6 +585,12 @@ func (_u *APITokenUpdateOne) sqlSave(ctx context.Context) (_node *APIToken, err 
 	}
 	if _u.mutation.ScopeCleared() {
 		_spec.ClearField(apitoken.FieldScope, field.TypeJSON)
+	}
+	if _u.mutation.SubjectEntityIDCleared() {
+		_spec.ClearField(apitoken.FieldSubjectEntityID, field.TypeInt)
+	}
+	if _u.mutation.SubjectPersonIDCleared() {
+		_spec.ClearField(apitoken.FieldSubjectPersonID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(apitoken.FieldExpiresAt, field.TypeTime, value)

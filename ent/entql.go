@@ -61,15 +61,17 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "APIToken",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			apitoken.FieldName:       {Type: field.TypeString, Column: apitoken.FieldName},
-			apitoken.FieldSecretHash: {Type: field.TypeString, Column: apitoken.FieldSecretHash},
-			apitoken.FieldRole:       {Type: field.TypeString, Column: apitoken.FieldRole},
-			apitoken.FieldDepartment: {Type: field.TypeString, Column: apitoken.FieldDepartment},
-			apitoken.FieldUnit:       {Type: field.TypeString, Column: apitoken.FieldUnit},
-			apitoken.FieldScope:      {Type: field.TypeJSON, Column: apitoken.FieldScope},
-			apitoken.FieldCreatedAt:  {Type: field.TypeTime, Column: apitoken.FieldCreatedAt},
-			apitoken.FieldExpiresAt:  {Type: field.TypeTime, Column: apitoken.FieldExpiresAt},
-			apitoken.FieldRevokedAt:  {Type: field.TypeTime, Column: apitoken.FieldRevokedAt},
+			apitoken.FieldName:            {Type: field.TypeString, Column: apitoken.FieldName},
+			apitoken.FieldSecretHash:      {Type: field.TypeString, Column: apitoken.FieldSecretHash},
+			apitoken.FieldRole:            {Type: field.TypeString, Column: apitoken.FieldRole},
+			apitoken.FieldDepartment:      {Type: field.TypeString, Column: apitoken.FieldDepartment},
+			apitoken.FieldUnit:            {Type: field.TypeString, Column: apitoken.FieldUnit},
+			apitoken.FieldScope:           {Type: field.TypeJSON, Column: apitoken.FieldScope},
+			apitoken.FieldSubjectEntityID: {Type: field.TypeInt, Column: apitoken.FieldSubjectEntityID},
+			apitoken.FieldSubjectPersonID: {Type: field.TypeInt, Column: apitoken.FieldSubjectPersonID},
+			apitoken.FieldCreatedAt:       {Type: field.TypeTime, Column: apitoken.FieldCreatedAt},
+			apitoken.FieldExpiresAt:       {Type: field.TypeTime, Column: apitoken.FieldExpiresAt},
+			apitoken.FieldRevokedAt:       {Type: field.TypeTime, Column: apitoken.FieldRevokedAt},
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
@@ -2163,6 +2165,16 @@ func (f *APITokenFilter) WhereUnit(p entql.StringP) {
 // WhereScope applies the entql json.RawMessage predicate on the scope field.
 func (f *APITokenFilter) WhereScope(p entql.BytesP) {
 	f.Where(p.Field(apitoken.FieldScope))
+}
+
+// WhereSubjectEntityID applies the entql int predicate on the subject_entity_id field.
+func (f *APITokenFilter) WhereSubjectEntityID(p entql.IntP) {
+	f.Where(p.Field(apitoken.FieldSubjectEntityID))
+}
+
+// WhereSubjectPersonID applies the entql int predicate on the subject_person_id field.
+func (f *APITokenFilter) WhereSubjectPersonID(p entql.IntP) {
+	f.Where(p.Field(apitoken.FieldSubjectPersonID))
 }
 
 // WhereCreatedAt applies the entql time.Time predicate on the created_at field.

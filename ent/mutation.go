@@ -102,23 +102,27 @@ const (
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
 type APITokenMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	name          *string
-	secret_hash   *string
-	role          *string
-	department    *string
-	unit          *string
-	scope         *[]string
-	appendscope   []string
-	created_at    *time.Time
-	expires_at    *time.Time
-	revoked_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*APIToken, error)
-	predicates    []predicate.APIToken
+	op                   Op
+	typ                  string
+	id                   *int
+	name                 *string
+	secret_hash          *string
+	role                 *string
+	department           *string
+	unit                 *string
+	scope                *[]string
+	appendscope          []string
+	subject_entity_id    *int
+	addsubject_entity_id *int
+	subject_person_id    *int
+	addsubject_person_id *int
+	created_at           *time.Time
+	expires_at           *time.Time
+	revoked_at           *time.Time
+	clearedFields        map[string]struct{}
+	done                 bool
+	oldValue             func(context.Context) (*APIToken, error)
+	predicates           []predicate.APIToken
 }
 
 var _ ent.Mutation = (*APITokenMutation)(nil)
@@ -477,6 +481,146 @@ func (m *APITokenMutation) ResetScope() {
 	delete(m.clearedFields, apitoken.FieldScope)
 }
 
+// SetSubjectEntityID sets the "subject_entity_id" field.
+func (m *APITokenMutation) SetSubjectEntityID(i int) {
+	m.subject_entity_id = &i
+	m.addsubject_entity_id = nil
+}
+
+// SubjectEntityID returns the value of the "subject_entity_id" field in the mutation.
+func (m *APITokenMutation) SubjectEntityID() (r int, exists bool) {
+	v := m.subject_entity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectEntityID returns the old "subject_entity_id" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldSubjectEntityID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectEntityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectEntityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectEntityID: %w", err)
+	}
+	return oldValue.SubjectEntityID, nil
+}
+
+// AddSubjectEntityID adds i to the "subject_entity_id" field.
+func (m *APITokenMutation) AddSubjectEntityID(i int) {
+	if m.addsubject_entity_id != nil {
+		*m.addsubject_entity_id += i
+	} else {
+		m.addsubject_entity_id = &i
+	}
+}
+
+// AddedSubjectEntityID returns the value that was added to the "subject_entity_id" field in this mutation.
+func (m *APITokenMutation) AddedSubjectEntityID() (r int, exists bool) {
+	v := m.addsubject_entity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSubjectEntityID clears the value of the "subject_entity_id" field.
+func (m *APITokenMutation) ClearSubjectEntityID() {
+	m.subject_entity_id = nil
+	m.addsubject_entity_id = nil
+	m.clearedFields[apitoken.FieldSubjectEntityID] = struct{}{}
+}
+
+// SubjectEntityIDCleared returns if the "subject_entity_id" field was cleared in this mutation.
+func (m *APITokenMutation) SubjectEntityIDCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldSubjectEntityID]
+	return ok
+}
+
+// ResetSubjectEntityID resets all changes to the "subject_entity_id" field.
+func (m *APITokenMutation) ResetSubjectEntityID() {
+	m.subject_entity_id = nil
+	m.addsubject_entity_id = nil
+	delete(m.clearedFields, apitoken.FieldSubjectEntityID)
+}
+
+// SetSubjectPersonID sets the "subject_person_id" field.
+func (m *APITokenMutation) SetSubjectPersonID(i int) {
+	m.subject_person_id = &i
+	m.addsubject_person_id = nil
+}
+
+// SubjectPersonID returns the value of the "subject_person_id" field in the mutation.
+func (m *APITokenMutation) SubjectPersonID() (r int, exists bool) {
+	v := m.subject_person_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectPersonID returns the old "subject_person_id" field's value of the APIToken entity.
+// If the APIToken object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *APITokenMutation) OldSubjectPersonID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectPersonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectPersonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectPersonID: %w", err)
+	}
+	return oldValue.SubjectPersonID, nil
+}
+
+// AddSubjectPersonID adds i to the "subject_person_id" field.
+func (m *APITokenMutation) AddSubjectPersonID(i int) {
+	if m.addsubject_person_id != nil {
+		*m.addsubject_person_id += i
+	} else {
+		m.addsubject_person_id = &i
+	}
+}
+
+// AddedSubjectPersonID returns the value that was added to the "subject_person_id" field in this mutation.
+func (m *APITokenMutation) AddedSubjectPersonID() (r int, exists bool) {
+	v := m.addsubject_person_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSubjectPersonID clears the value of the "subject_person_id" field.
+func (m *APITokenMutation) ClearSubjectPersonID() {
+	m.subject_person_id = nil
+	m.addsubject_person_id = nil
+	m.clearedFields[apitoken.FieldSubjectPersonID] = struct{}{}
+}
+
+// SubjectPersonIDCleared returns if the "subject_person_id" field was cleared in this mutation.
+func (m *APITokenMutation) SubjectPersonIDCleared() bool {
+	_, ok := m.clearedFields[apitoken.FieldSubjectPersonID]
+	return ok
+}
+
+// ResetSubjectPersonID resets all changes to the "subject_person_id" field.
+func (m *APITokenMutation) ResetSubjectPersonID() {
+	m.subject_person_id = nil
+	m.addsubject_person_id = nil
+	delete(m.clearedFields, apitoken.FieldSubjectPersonID)
+}
+
 // SetCreatedAt sets the "created_at" field.
 func (m *APITokenMutation) SetCreatedAt(t time.Time) {
 	m.created_at = &t
@@ -645,7 +789,7 @@ func (m *APITokenMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *APITokenMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 11)
 	if m.name != nil {
 		fields = append(fields, apitoken.FieldName)
 	}
@@ -663,6 +807,12 @@ func (m *APITokenMutation) Fields() []string {
 	}
 	if m.scope != nil {
 		fields = append(fields, apitoken.FieldScope)
+	}
+	if m.subject_entity_id != nil {
+		fields = append(fields, apitoken.FieldSubjectEntityID)
+	}
+	if m.subject_person_id != nil {
+		fields = append(fields, apitoken.FieldSubjectPersonID)
 	}
 	if m.created_at != nil {
 		fields = append(fields, apitoken.FieldCreatedAt)
@@ -693,6 +843,10 @@ func (m *APITokenMutation) Field(name string) (ent.Value, bool) {
 		return m.Unit()
 	case apitoken.FieldScope:
 		return m.Scope()
+	case apitoken.FieldSubjectEntityID:
+		return m.SubjectEntityID()
+	case apitoken.FieldSubjectPersonID:
+		return m.SubjectPersonID()
 	case apitoken.FieldCreatedAt:
 		return m.CreatedAt()
 	case apitoken.FieldExpiresAt:
@@ -720,6 +874,10 @@ func (m *APITokenMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldUnit(ctx)
 	case apitoken.FieldScope:
 		return m.OldScope(ctx)
+	case apitoken.FieldSubjectEntityID:
+		return m.OldSubjectEntityID(ctx)
+	case apitoken.FieldSubjectPersonID:
+		return m.OldSubjectPersonID(ctx)
 	case apitoken.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
 	case apitoken.FieldExpiresAt:
@@ -777,6 +935,20 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetScope(v)
 		return nil
+	case apitoken.FieldSubjectEntityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectEntityID(v)
+		return nil
+	case apitoken.FieldSubjectPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectPersonID(v)
+		return nil
 	case apitoken.FieldCreatedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -805,13 +977,26 @@ func (m *APITokenMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *APITokenMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addsubject_entity_id != nil {
+		fields = append(fields, apitoken.FieldSubjectEntityID)
+	}
+	if m.addsubject_person_id != nil {
+		fields = append(fields, apitoken.FieldSubjectPersonID)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *APITokenMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case apitoken.FieldSubjectEntityID:
+		return m.AddedSubjectEntityID()
+	case apitoken.FieldSubjectPersonID:
+		return m.AddedSubjectPersonID()
+	}
 	return nil, false
 }
 
@@ -820,6 +1005,20 @@ func (m *APITokenMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *APITokenMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case apitoken.FieldSubjectEntityID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectEntityID(v)
+		return nil
+	case apitoken.FieldSubjectPersonID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjectPersonID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown APIToken numeric field %s", name)
 }
@@ -833,6 +1032,12 @@ func (m *APITokenMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(apitoken.FieldScope) {
 		fields = append(fields, apitoken.FieldScope)
+	}
+	if m.FieldCleared(apitoken.FieldSubjectEntityID) {
+		fields = append(fields, apitoken.FieldSubjectEntityID)
+	}
+	if m.FieldCleared(apitoken.FieldSubjectPersonID) {
+		fields = append(fields, apitoken.FieldSubjectPersonID)
 	}
 	if m.FieldCleared(apitoken.FieldExpiresAt) {
 		fields = append(fields, apitoken.FieldExpiresAt)
@@ -859,6 +1064,12 @@ func (m *APITokenMutation) ClearField(name string) error {
 		return nil
 	case apitoken.FieldScope:
 		m.ClearScope()
+		return nil
+	case apitoken.FieldSubjectEntityID:
+		m.ClearSubjectEntityID()
+		return nil
+	case apitoken.FieldSubjectPersonID:
+		m.ClearSubjectPersonID()
 		return nil
 	case apitoken.FieldExpiresAt:
 		m.ClearExpiresAt()
@@ -891,6 +1102,12 @@ func (m *APITokenMutation) ResetField(name string) error {
 		return nil
 	case apitoken.FieldScope:
 		m.ResetScope()
+		return nil
+	case apitoken.FieldSubjectEntityID:
+		m.ResetSubjectEntityID()
+		return nil
+	case apitoken.FieldSubjectPersonID:
+		m.ResetSubjectPersonID()
 		return nil
 	case apitoken.FieldCreatedAt:
 		m.ResetCreatedAt()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
 	"github.com/creditgraph/creditgraph/ent/timelimit"
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
@@ -436,6 +437,8 @@ type DemoToken struct {
 	Role       string `json:"role"`
 	Department string `json:"department"`
 	Unit       string `json:"unit,omitempty"`
+	Subject    string `json:"subject,omitempty"`  // a subject token's entity (USCC)
+	PersonID   int    `json:"personID,omitempty"` // a person token's person (registry ID)
 	Token      string `json:"token"`
 }
 
@@ -467,6 +470,29 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 			return nil, fmt.Errorf("issuing %s: %w", r.Name, err)
 		}
 		out = append(out, DemoToken{Name: r.Name, Role: r.Role, Department: r.Department, Unit: r.Unit, Token: secret})
+	}
+	return out, nil
+}
+
+// DemoSelfTokens issues the tokens of the enterprise's own window (主体自助) over the demo data: a
+// subject token for the first entity by USCC and a person token for its legal representative.
+func DemoSelfTokens(ctx context.Context, svc authz.TokenService, c *ent.Client) ([]DemoToken, error) {
+	ctx = authz.SystemContext(ctx)
+	e, err := c.MarketEntity.Query().Where(marketentity.LegalRepresentativeIDNotNil()).Order(ent.Asc(marketentity.FieldUscc)).First(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("choosing the demo subject: %w", err)
+	}
+	reqs := []authz.IssueRequest{
+		{Name: "demo-subject", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: e.Uscc},
+		{Name: "demo-person", Role: authz.RolePerson, Department: "credit_office", PersonID: e.LegalRepresentativeID},
+	}
+	out := make([]DemoToken, 0, len(reqs))
+	for _, r := range reqs {
+		secret, err := svc.Issue(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("issuing %s: %w", r.Name, err)
+		}
+		out = append(out, DemoToken{Name: r.Name, Role: r.Role, Department: r.Department, Subject: r.SubjectUSCC, PersonID: r.PersonID, Token: secret})
 	}
 	return out, nil
 }

@@ -99,6 +99,9 @@ func readable(p *authz.Permissions, t vocab.RecordType) entql.P {
 	if pub := p.PublicOnlySectors(); len(pub) > 0 {
 		ors = append(ors, entql.And(entql.FieldIn("sector", anyOf(pub)...), p.InPublicity(t)))
 	}
+	if own := ownRecords(p); own != nil {
+		ors = append(ors, own)
+	}
 	switch len(ors) {
 	case 0:
 		return nothing
@@ -107,6 +110,35 @@ func readable(p *authz.Permissions, t vocab.RecordType) entql.P {
 	default:
 		return entql.Or(ors[0], ors[1], ors[2:]...)
 	}
+}
+
+// ownRecords is the predicate of the records of the subject a subject or person token is bound
+// to — all of them, in publicity or not (主体自助) — or nil for other callers.
+func ownRecords(p *authz.Permissions) entql.P {
+	switch {
+	case !p.OwnFile:
+		return nil
+	case p.Own.EntityID != 0:
+		return entql.FieldEQ("entity_id", p.Own.EntityID)
+	case p.Own.PersonID != 0:
+		return entql.FieldEQ("person_id", p.Own.PersonID)
+	}
+	return nil
+}
+
+// FilterOwn shows a registry type to the viewers read allows, and to a subject or person token
+// only its own row: the entity (own is "entity") or the person ("person") it is bound to.
+func FilterOwn(read Reader, own string) privacy.QueryMutationRule {
+	return filter(read, func(p *authz.Permissions) entql.P {
+		switch {
+		case !p.OwnFile:
+		case own == "entity" && p.Own.EntityID != 0:
+			return entql.FieldEQ("id", p.Own.EntityID)
+		case own == "person" && p.Own.PersonID != 0:
+			return entql.FieldEQ("id", p.Own.PersonID)
+		}
+		return nothing
+	})
 }
 
 // FilterThrough shows rows derived from a record (a measure application from its listing) to
@@ -225,13 +257,127 @@ func inUnit(ctx context.Context, m recordMutation) error {
 // objections, prior notices — to the departments that read that department's sector in full
 // (the determining department, auditors in scope) and to the credit office; other departments
 // and the public see none.
-func FilterWorkflow() privacy.QueryMutationRule {
+//
+// A subject or person token sees the documents about its own records, reached through the
+// edges named in recordEdges (a repair application's or objection's penalty and listing), and
+// a person token those whose person_id is its person when recordEdges names "person_id" (a
+// prior notice).
+func FilterWorkflow(recordEdges ...string) privacy.QueryMutationRule {
 	return filter(func(p *authz.Permissions) bool { return p.ManagePolicy }, func(p *authz.Permissions) entql.P {
 		if read := p.ReadSectors(); len(read) > 0 && p.RegistryRead {
 			return entql.HasEdgeWith("department", entql.FieldIn("sector", anyOf(read)...))
 		}
+		if own := ownRecords(p); own != nil {
+			var ors []entql.P
+			for _, e := range recordEdges {
+				if e == "person_id" {
+					if p.Own.PersonID != 0 {
+						ors = append(ors, own)
+					}
+					continue
+				}
+				ors = append(ors, entql.HasEdgeWith(e, own))
+			}
+			switch len(ors) {
+			case 0:
+			case 1:
+				return ors[0]
+			default:
+				return entql.Or(ors[0], ors[1], ors[2:]...)
+			}
+		}
 		return nothing
 	})
+}
+
+// SignOwnCommitment lets a subject or person token sign a credit commitment (信用承诺) of its
+// own: a new, PENDING commitment of the entity or person it is bound to, addressed to any
+// department. Its other writes are refused; other callers are left to the next rule.
+func SignOwnCommitment() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		p := perms(ctx)
+		if p == nil || !p.ReadsOwnFileOnly() {
+			return privacy.Skip
+		}
+		if !p.OwnFileWrite || !m.Op().Is(ent.OpCreate) {
+			return forbidden("%s may sign new commitments of its own, not change commitments", p.Subject)
+		}
+		if f, ok := m.Field("fulfilment"); ok && fmt.Sprint(f) != "PENDING" {
+			return forbidden("a commitment is signed PENDING; its keeping is recorded by the department")
+		}
+		if !ownSubject(p, m) {
+			return forbidden("%s may sign commitments only for the subject it acts for", p.Subject)
+		}
+		return privacy.Allow
+	})
+}
+
+// ownSubject reports whether a new record names exactly the caller's own subject.
+func ownSubject(p *authz.Permissions, m ent.Mutation) bool {
+	e, hasE := m.Field("entity_id")
+	pe, hasP := m.Field("person_id")
+	switch {
+	case p.Own.EntityID != 0:
+		return hasE && e.(int) == p.Own.EntityID && !hasP
+	case p.Own.PersonID != 0:
+		return hasP && pe.(int) == p.Own.PersonID && !hasE
+	}
+	return false
+}
+
+// ApplyForOwnRecord lets a subject or person token start a repair application about one of its
+// own records (the workflow's steps check who takes each one; they write as the system). Any
+// other write is refused, and a record that is not its own is answered like a missing one.
+func ApplyForOwnRecord() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, mu ent.Mutation) error {
+		p := perms(ctx)
+		if p == nil || !p.ReadsOwnFileOnly() {
+			return privacy.Skip
+		}
+		if !p.OwnFileWrite || !mu.Op().Is(ent.OpCreate) {
+			return forbidden("%s acts on its applications through their workflow steps", p.Subject)
+		}
+		m, ok := mu.(interface {
+			ent.Mutation
+			Client() *gen.Client
+		})
+		if !ok {
+			return forbidden("unexpected mutation %T", mu)
+		}
+		sys := authz.AsSystem(ctx)
+		var entityID, personID int
+		switch {
+		case fieldInt(m, "penalty_id") != 0:
+			r, err := m.Client().AdministrativePenalty.Get(sys, fieldInt(m, "penalty_id"))
+			if err != nil && !gen.IsNotFound(err) {
+				return err
+			}
+			if r != nil {
+				entityID, personID = r.EntityID, r.PersonID
+			}
+		case fieldInt(m, "list_entry_id") != 0:
+			r, err := m.Client().ListEntry.Get(sys, fieldInt(m, "list_entry_id"))
+			if err != nil && !gen.IsNotFound(err) {
+				return err
+			}
+			if r != nil {
+				entityID, personID = r.EntityID, r.PersonID
+			}
+		}
+		if p.Own.EntityID != 0 && entityID == p.Own.EntityID || p.Own.PersonID != 0 && personID == p.Own.PersonID {
+			return privacy.Allow
+		}
+		return forbidden("%s applies only about its own records", p.Subject)
+	})
+}
+
+func fieldInt(m ent.Mutation, name string) int {
+	if v, ok := m.Field(name); ok {
+		if i, ok := v.(int); ok {
+			return i
+		}
+	}
+	return 0
 }
 
 // Reader says which viewers may see a registry type at all.

@@ -5,7 +5,7 @@
 //	creditgraph [serve] [--addr 127.0.0.1:8080] [--db PATH|mysql://…] [--migrate] [--demo]
 //	creditgraph migrate [--db …]
 //	creditgraph seed    [--db …] [--entities N] [--seed S]
-//	creditgraph token issue --name N --department D --role R [--scope a,b|all] [--expires 720h]
+//	creditgraph token issue --name N --department D --role R [--scope a,b|all] [--subject USCC | --person-id ID] [--expires 720h]
 //	creditgraph token list | token revoke --name N
 //	creditgraph policy check FILE
 //	creditgraph recompute [--db …] [--due]
@@ -87,6 +87,8 @@ type config struct {
 	batch               int
 	// token subcommands
 	name, department, role, scope, unit string
+	subject                             string
+	personID                            int
 	expires                             time.Duration
 	due                                 bool
 }
@@ -129,7 +131,9 @@ func parse(cmd string, args []string) (config, error) {
 	case "token issue":
 		fs.StringVar(&c.name, "name", "", "unique token name, e.g. market-suzhou-clerk-1")
 		fs.StringVar(&c.department, "department", "", "department code: environment, labour, transport, market, credit_office")
-		fs.StringVar(&c.role, "role", "", "role: credit_office, supervisor, clerk, auditor")
+		fs.StringVar(&c.role, "role", "", "role: credit_office, supervisor, clerk, auditor, subject (an entity acting for itself), person (a natural person)")
+		fs.StringVar(&c.subject, "subject", "", "subject tokens: the USCC of the entity the token acts for")
+		fs.IntVar(&c.personID, "person-id", 0, "person tokens: the registry ID of the person the token acts for")
 		fs.StringVar(&c.scope, "scope", "", "auditors: comma-separated departments, or all (default: --department)")
 		fs.StringVar(&c.unit, "unit", "", "clerks and supervisors: their own department within the sector (a department code, e.g. market-320500); default the whole sector")
 		fs.DurationVar(&c.expires, "expires", 0, "lifetime, e.g. 720h; leave it out for a token that does not expire")
@@ -240,7 +244,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		logger.Info("evaluations recomputed", "entities", n)
 		return nil
 	case "token issue":
-		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires, Unit: cfg.unit}
+		req := authz.IssueRequest{Name: cfg.name, Department: cfg.department, Role: cfg.role, Expires: cfg.expires, Unit: cfg.unit,
+			SubjectUSCC: cfg.subject, PersonID: cfg.personID}
 		if cfg.scope != "" {
 			req.Scope = strings.Split(cfg.scope, ",")
 		}
@@ -417,6 +422,11 @@ func writeDemoTokens(ctx context.Context, db *storage.DB, tokens authz.TokenServ
 	if err != nil {
 		return err
 	}
+	self, err := seed.DemoSelfTokens(ctx, tokens, db.Client)
+	if err != nil {
+		return err
+	}
+	list = append(list, self...)
 	path := demoTokenFile(db.Target.Path)
 	b, err := json.MarshalIndent(list, "", "  ")
 	if err != nil {

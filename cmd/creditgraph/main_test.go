@@ -103,7 +103,8 @@ func TestServeAnswersOnAFreshDatabase(t *testing.T) {
 			t.Errorf("token %s: %d %s", tok.Name, res.StatusCode, b)
 		}
 	}
-	if roles["credit_office"] != 1 || roles["supervisor"] != 6 || roles["clerk"] != 9 || roles["auditor"] != 2 {
+	if roles["credit_office"] != 1 || roles["supervisor"] != 6 || roles["clerk"] != 9 || roles["auditor"] != 2 ||
+		roles["subject"] != 1 || roles["person"] != 1 {
 		t.Errorf("demo tokens per role = %v", roles)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "creditgraph.db")); err != nil {
@@ -126,6 +127,15 @@ func TestTokenAndPolicyCommands(t *testing.T) {
 		args := append([]string{"token", "issue", "--db", db, "--name", "unit-bad", "--department", "market"}, bad...)
 		if err := run(ctx, args, quiet()); err == nil || !strings.Contains(err.Error(), "unit") {
 			t.Errorf("%v: %v, want a refusal naming unit", bad, err)
+		}
+	}
+	// A subject token names a stored entity, a person token a stored person, and no other
+	// token names either.
+	for _, bad := range [][]string{{"--role", "subject", "--subject", "91320000MA1XXXXXXX"}, {"--role", "person"},
+		{"--role", "clerk", "--subject", "91320000MA1XXXXXXX"}, {"--role", "subject", "--person-id", "1"}} {
+		args := append([]string{"token", "issue", "--db", db, "--name", "self-bad", "--department", "credit_office"}, bad...)
+		if err := run(ctx, args, quiet()); err == nil || !strings.Contains(err.Error(), "subject") && !strings.Contains(err.Error(), "person") {
+			t.Errorf("%v: %v, want a refusal naming the subject or person", bad, err)
 		}
 	}
 	if err := run(ctx, []string{"token", "issue", "--db", db, "--name", "unit-ok", "--department", "market", "--role", "clerk", "--unit", "market-320500"}, quiet()); err != nil {

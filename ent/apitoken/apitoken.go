@@ -26,6 +26,10 @@ const (
 	FieldUnit = "unit"
 	// FieldScope holds the string denoting the scope field in the database.
 	FieldScope = "scope"
+	// FieldSubjectEntityID holds the string denoting the subject_entity_id field in the database.
+	FieldSubjectEntityID = "subject_entity_id"
+	// FieldSubjectPersonID holds the string denoting the subject_person_id field in the database.
+	FieldSubjectPersonID = "subject_person_id"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
@@ -45,6 +49,8 @@ var Columns = []string{
 	FieldDepartment,
 	FieldUnit,
 	FieldScope,
+	FieldSubjectEntityID,
+	FieldSubjectPersonID,
 	FieldCreatedAt,
 	FieldExpiresAt,
 	FieldRevokedAt,
@@ -113,6 +119,16 @@ func ByDepartment(opts ...sql.OrderTermOption) OrderOption {
 // ByUnit orders the results by the unit field.
 func ByUnit(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnit, opts...).ToFunc()
+}
+
+// BySubjectEntityID orders the results by the subject_entity_id field.
+func BySubjectEntityID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubjectEntityID, opts...).ToFunc()
+}
+
+// BySubjectPersonID orders the results by the subject_person_id field.
+func BySubjectPersonID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubjectPersonID, opts...).ToFunc()
 }
 
 // ByCreatedAt orders the results by the created_at field.

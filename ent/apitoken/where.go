@@ -79,6 +79,16 @@ func Unit(v string) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldUnit, v))
 }
 
+// SubjectEntityID applies equality check predicate on the "subject_entity_id" field. It's identical to SubjectEntityIDEQ.
+func SubjectEntityID(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldSubjectEntityID, v))
+}
+
+// SubjectPersonID applies equality check predicate on the "subject_person_id" field. It's identical to SubjectPersonIDEQ.
+func SubjectPersonID(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldSubjectPersonID, v))
+}
+
 // CreatedAt applies equality check predicate on the "created_at" field. It's identical to CreatedAtEQ.
 func CreatedAt(v time.Time) predicate.APIToken {
 	return predicate.APIToken(sql.FieldEQ(FieldCreatedAt, v))
@@ -437,6 +447,106 @@ func ScopeIsNil() predicate.APIToken {
 // ScopeNotNil applies the NotNil predicate on the "scope" field.
 func ScopeNotNil() predicate.APIToken {
 	return predicate.APIToken(sql.FieldNotNull(FieldScope))
+}
+
+// SubjectEntityIDEQ applies the EQ predicate on the "subject_entity_id" field.
+func SubjectEntityIDEQ(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDNEQ applies the NEQ predicate on the "subject_entity_id" field.
+func SubjectEntityIDNEQ(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDIn applies the In predicate on the "subject_entity_id" field.
+func SubjectEntityIDIn(vs ...int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldSubjectEntityID, vs...))
+}
+
+// SubjectEntityIDNotIn applies the NotIn predicate on the "subject_entity_id" field.
+func SubjectEntityIDNotIn(vs ...int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldSubjectEntityID, vs...))
+}
+
+// SubjectEntityIDGT applies the GT predicate on the "subject_entity_id" field.
+func SubjectEntityIDGT(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDGTE applies the GTE predicate on the "subject_entity_id" field.
+func SubjectEntityIDGTE(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDLT applies the LT predicate on the "subject_entity_id" field.
+func SubjectEntityIDLT(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDLTE applies the LTE predicate on the "subject_entity_id" field.
+func SubjectEntityIDLTE(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldSubjectEntityID, v))
+}
+
+// SubjectEntityIDIsNil applies the IsNil predicate on the "subject_entity_id" field.
+func SubjectEntityIDIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldSubjectEntityID))
+}
+
+// SubjectEntityIDNotNil applies the NotNil predicate on the "subject_entity_id" field.
+func SubjectEntityIDNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldSubjectEntityID))
+}
+
+// SubjectPersonIDEQ applies the EQ predicate on the "subject_person_id" field.
+func SubjectPersonIDEQ(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldEQ(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDNEQ applies the NEQ predicate on the "subject_person_id" field.
+func SubjectPersonIDNEQ(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNEQ(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDIn applies the In predicate on the "subject_person_id" field.
+func SubjectPersonIDIn(vs ...int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldIn(FieldSubjectPersonID, vs...))
+}
+
+// SubjectPersonIDNotIn applies the NotIn predicate on the "subject_person_id" field.
+func SubjectPersonIDNotIn(vs ...int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotIn(FieldSubjectPersonID, vs...))
+}
+
+// SubjectPersonIDGT applies the GT predicate on the "subject_person_id" field.
+func SubjectPersonIDGT(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGT(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDGTE applies the GTE predicate on the "subject_person_id" field.
+func SubjectPersonIDGTE(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldGTE(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDLT applies the LT predicate on the "subject_person_id" field.
+func SubjectPersonIDLT(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLT(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDLTE applies the LTE predicate on the "subject_person_id" field.
+func SubjectPersonIDLTE(v int) predicate.APIToken {
+	return predicate.APIToken(sql.FieldLTE(FieldSubjectPersonID, v))
+}
+
+// SubjectPersonIDIsNil applies the IsNil predicate on the "subject_person_id" field.
+func SubjectPersonIDIsNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldIsNull(FieldSubjectPersonID))
+}
+
+// SubjectPersonIDNotNil applies the NotNil predicate on the "subject_person_id" field.
+func SubjectPersonIDNotNil() predicate.APIToken {
+	return predicate.APIToken(sql.FieldNotNull(FieldSubjectPersonID))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.

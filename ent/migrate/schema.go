@@ -18,6 +18,8 @@ var (
 		{Name: "department", Type: field.TypeString, Size: 32},
 		{Name: "unit", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "scope", Type: field.TypeJSON, Nullable: true},
+		{Name: "subject_entity_id", Type: field.TypeInt, Nullable: true},
+		{Name: "subject_person_id", Type: field.TypeInt, Nullable: true},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "expires_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},

@@ -126,7 +126,7 @@ func init() {
 	// apitoken.UnitValidator is a validator for the "unit" field. It is called by the builders before save.
 	apitoken.UnitValidator = apitokenDescUnit.Validators[0].(func(string) error)
 	// apitokenDescCreatedAt is the schema descriptor for created_at field.
-	apitokenDescCreatedAt := apitokenFields[6].Descriptor()
+	apitokenDescCreatedAt := apitokenFields[8].Descriptor()
 	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
 	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
 	administrativelicenseMixin := schema.AdministrativeLicense{}.Mixin()

@@ -30,6 +30,8 @@ func (APIToken) Fields() []ent.Field {
 		field.String("unit").Optional().MaxLen(64).
 			Comment("A clerk's or supervisor's own department within its sector (a Department code, e.g. market-320500): its records are the only ones it writes and the only repairs and objections it handles (谁认定、谁修复). Empty: every department of the sector."),
 		field.Strings("scope").Optional().Comment("Departments an auditor token is scoped to; * for all."),
+		field.Int("subject_entity_id").Optional().Immutable().Comment("The market entity a subject token acts for."),
+		field.Int("subject_person_id").Optional().Immutable().Comment("The natural person a person token acts for."),
 		field.Time("created_at").Default(time.Now).Immutable().SchemaType(timeType),
 		field.Time("expires_at").Optional().Nillable().SchemaType(timeType).Comment("When it stops working; empty for never."),
 		field.Time("revoked_at").Optional().Nillable().SchemaType(timeType).Comment("When it was revoked."),

@@ -392,8 +392,13 @@ func (CreditCommitment) Edges() []ent.Edge {
 }
 
 // Policy of the CreditCommitment: readable per sector (public rows to public readers), writable by the
-// deciding department's sector.
-func (CreditCommitment) Policy() ent.Policy { return recordPolicy(vocab.RecordCommitment, false) }
+// deciding department's sector; a subject or person token signs its own (rule.SignOwnCommitment).
+func (CreditCommitment) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterRecords(vocab.RecordCommitment)},
+		Mutation: privacy.MutationPolicy{rule.SignOwnCommitment(), rule.WriteRecords(false)},
+	}
+}
 
 // Annotations of the CreditCommitment.
 func (CreditCommitment) Annotations() []schema.Annotation {

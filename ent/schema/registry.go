@@ -236,7 +236,10 @@ func (MarketEntity) Indexes() []ent.Index {
 
 // Policy of the MarketEntity.
 func (MarketEntity) Policy() ent.Policy {
-	return registryPolicy(rule.Entities, rule.RegistryWriter)
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterOwn(rule.Entities, "entity")},
+		Mutation: privacy.MutationPolicy{rule.Write(rule.RegistryWriter)},
+	}
 }
 
 // Annotations of the MarketEntity.
@@ -306,7 +309,10 @@ func (NaturalPerson) Indexes() []ent.Index {
 
 // Policy of the NaturalPerson.
 func (NaturalPerson) Policy() ent.Policy {
-	return registryPolicy(rule.RegistryOnly, rule.RegistryWriter)
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.FilterOwn(rule.RegistryOnly, "person")},
+		Mutation: privacy.MutationPolicy{rule.Write(rule.RegistryWriter)},
+	}
 }
 
 // Annotations of the NaturalPerson.

@@ -62,7 +62,7 @@ func (PriorNotice) Indexes() []ent.Index {
 }
 
 // Policy of the PriorNotice: departments read; a department's writers serve notices.
-func (PriorNotice) Policy() ent.Policy { return workflowPolicy() }
+func (PriorNotice) Policy() ent.Policy { return workflowPolicy(nil, "person_id") }
 
 // Annotations of the PriorNotice.
 func (PriorNotice) Annotations() []schema.Annotation {
@@ -171,7 +171,9 @@ func (RepairApplication) Indexes() []ent.Index {
 
 // Policy of the RepairApplication: departments read; writers of the determining sector create
 // drafts; transitions are made by sectors/repair after its own role table.
-func (RepairApplication) Policy() ent.Policy { return workflowPolicy() }
+func (RepairApplication) Policy() ent.Policy {
+	return workflowPolicy(rule.ApplyForOwnRecord(), "penalty", "list_entry")
+}
 
 // Annotations of the RepairApplication.
 func (RepairApplication) Annotations() []schema.Annotation {
@@ -264,7 +266,7 @@ func (Objection) Edges() []ent.Edge {
 }
 
 // Policy of the Objection: departments read; filed and moved by sectors/objection.
-func (Objection) Policy() ent.Policy { return workflowPolicy() }
+func (Objection) Policy() ent.Policy { return workflowPolicy(nil, "penalty", "list_entry") }
 
 // Annotations of the Objection.
 func (Objection) Annotations() []schema.Annotation {
@@ -293,10 +295,16 @@ func (ExemptionPeriod) Mixin() []ent.Mixin {
 
 // workflowPolicy governs workflow documents tied to a department: the departments that read
 // its sector, auditors in scope and the credit office read them (not every department, not
-// the public); writers of the department's sector create and change them.
-func workflowPolicy() ent.Policy {
+// the public), and a subject or person token those about its own records, reached through
+// ownEdges; writers of the department's sector create and change them, and own (when given)
+// lets a subject act for itself.
+func workflowPolicy(own privacy.MutationRule, ownEdges ...string) ent.Policy {
+	mutation := privacy.MutationPolicy{rule.WriteRecords(false)}
+	if own != nil {
+		mutation = append(privacy.MutationPolicy{own}, mutation...)
+	}
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.FilterWorkflow()},
-		Mutation: privacy.MutationPolicy{rule.WriteRecords(false)},
+		Query:    privacy.QueryPolicy{rule.FilterWorkflow(ownEdges...)},
+		Mutation: mutation,
 	}
 }

@@ -71,7 +71,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	}
 	ctx = authz.AsSystem(ctx)
 	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
-	if ent.IsNotFound(err) {
+	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
 		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
 	}
 	if err != nil {

@@ -82,7 +82,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	}
 	ctx = authz.AsSystem(ctx)
 	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
-	if ent.IsNotFound(err) {
+	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
 		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
 	}
 	if err != nil {
@@ -114,7 +114,7 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 		return nil, err
 	}
 	ctx = authz.AsSystem(ctx)
-	if ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx); err != nil || !ok {
+	if ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx); err != nil || !ok || !authz.AsksAbout(ctx, authz.Own{PersonID: personID}) {
 		if err == nil {
 			err = fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
 		}

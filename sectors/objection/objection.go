@@ -68,7 +68,9 @@ type record struct {
 	sector       vocab.Sector
 	departmentID int
 	underObj     bool
-	owner        authz.Owner // who decided it: its sector and department
+	entityID     int
+	personID     int
+	owner        authz.Owner // who decided it, and its subject
 }
 
 // load reads the record objected to, locked, with its owner.
@@ -78,6 +80,7 @@ func load(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) (recor
 		return record{}, err
 	}
 	rec.owner, err = refdata.Owner(ctx, c, rec.departmentID)
+	rec.owner.Entity, rec.owner.Person = rec.entityID, rec.personID
 	return rec, err
 }
 
@@ -88,13 +91,13 @@ func lockRecord(ctx context.Context, c *ent.Client, penaltyID, listEntryID int) 
 		if err != nil {
 			return record{}, err
 		}
-		return record{sector: p.Sector, departmentID: p.DepartmentID, underObj: p.UnderObjection}, nil
+		return record{sector: p.Sector, departmentID: p.DepartmentID, underObj: p.UnderObjection, entityID: p.EntityID, personID: p.PersonID}, nil
 	case listEntryID != 0 && penaltyID == 0:
 		l, err := c.ListEntry.Query().Where(listentry.ID(listEntryID), predicate.ListEntry(workflow.ForUpdate)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
-		return record{sector: l.Sector, departmentID: l.DepartmentID, underObj: l.UnderObjection}, nil
+		return record{sector: l.Sector, departmentID: l.DepartmentID, underObj: l.UnderObjection, entityID: l.EntityID, personID: l.PersonID}, nil
 	}
 	return record{}, derrors.Field("penaltyID", "name exactly one record: penaltyID or listEntryID")
 }

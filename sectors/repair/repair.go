@@ -150,6 +150,7 @@ func Transition(ctx context.Context, c *ent.Client, env workflow.Env, id int, to
 	if err != nil {
 		return nil, err
 	}
+	owner.Entity, owner.Person = rec.entityID, rec.personID
 	edge, err := Transitions.Step("a repair application", app.State, to, v, owner, reason)
 	if err != nil {
 		return nil, err

@@ -218,6 +218,16 @@ func (s *Service) Issue(ctx context.Context, uscc string, edition Edition, purpo
 	default:
 		return nil, derrors.Field("edition", "unknown edition %q (PUBLIC, AUTHORITY)", edition)
 	}
+	if v.Perms.ReadsOwnFileOnly() {
+		// A subject's token reads only its own file, in either edition.
+		ok, err := s.client(ctx).MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Exist(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, ident.NormalizeUSCC(uscc))
+		}
+	}
 	now := s.Clock.Now().UTC().Truncate(time.Second)
 	r, err := s.build(build, uscc, purpose, vocab.DateOf(now))
 	if err != nil {

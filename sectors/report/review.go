@@ -71,7 +71,7 @@ var inactive = map[marketentity.Status]string{
 // official act: the public cannot ask for one.
 func (s *Service) Review(ctx context.Context, uscc, purpose string) (*Review, error) {
 	v := authz.FromContext(ctx)
-	if v == nil || v.Perms == nil || v.TokenName == authz.PublicSubject {
+	if v == nil || v.Perms == nil || v.TokenName == authz.PublicSubject || v.Perms.ReadsOwnFileOnly() {
 		return nil, fmt.Errorf("%w: a credit review is for the reviewing department; the public may issue a PUBLIC credit report", derrors.Forbidden)
 	}
 	if purpose != "LICENSING" {
