@@ -475,10 +475,12 @@ func DemoTokens(ctx context.Context, svc authz.TokenService) ([]DemoToken, error
 }
 
 // DemoSelfTokens issues the tokens of the enterprise's own window (主体自助) over the demo data: a
-// subject token for the first entity by USCC and a person token for its legal representative.
+// subject token for the first entity by USCC with penalties and commitments, and a person token
+// for its legal representative.
 func DemoSelfTokens(ctx context.Context, svc authz.TokenService, c *ent.Client) ([]DemoToken, error) {
 	ctx = authz.SystemContext(ctx)
-	e, err := c.MarketEntity.Query().Where(marketentity.LegalRepresentativeIDNotNil()).Order(ent.Asc(marketentity.FieldUscc)).First(ctx)
+	e, err := c.MarketEntity.Query().Where(marketentity.LegalRepresentativeIDNotNil(), marketentity.HasPenalties(), marketentity.HasCommitments()).
+		Order(ent.Asc(marketentity.FieldUscc)).First(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("choosing the demo subject: %w", err)
 	}
