@@ -41,6 +41,7 @@ import (
 	"github.com/creditgraph/creditgraph/graph/scalars"
 	"github.com/creditgraph/creditgraph/sectors/environment"
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
@@ -68,6 +69,7 @@ type ResolverRoot interface {
 	CreditReportRecord() CreditReportRecordResolver
 	CreditReview() CreditReviewResolver
 	EIAStatus() EIAStatusResolver
+	ImportReport() ImportReportResolver
 	Incentive() IncentiveResolver
 	IncentiveMeasure() IncentiveMeasureResolver
 	JointPunishmentMeasure() JointPunishmentMeasureResolver
@@ -647,6 +649,24 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ImportProblem struct {
+		Column  func(childComplexity int) int
+		Problem func(childComplexity int) int
+		Row     func(childComplexity int) int
+	}
+
+	ImportReport struct {
+		Committed  func(childComplexity int) int
+		Department func(childComplexity int) int
+		Existing   func(childComplexity int) int
+		Imported   func(childComplexity int) int
+		Mode       func(childComplexity int) int
+		Problems   func(childComplexity int) int
+		Rejected   func(childComplexity int) int
+		ReportXlsx func(childComplexity int) int
+		Rows       func(childComplexity int) int
+	}
+
 	Incentive struct {
 		Basis        func(childComplexity int) int
 		DecisionNo   func(childComplexity int) int
@@ -890,6 +910,7 @@ type ComplexityRoot struct {
 		DrawInspectionPlan              func(childComplexity int, departmentID int, divisionCode string, ratios *TierRatiosInput, seed int) int
 		FileObjection                   func(childComplexity int, input FileObjectionInput) int
 		HandlePriorNoticeReply          func(childComplexity int, id int, outcome string) int
+		ImportRecords                   func(childComplexity int, kind ImportKind, department string, file graphql.Upload, mode exchange.Mode, severity *vocab.Severity) int
 		RecomputeEvaluations            func(childComplexity int) int
 		RemovePolicyRule                func(childComplexity int, input PolicyRuleInput) int
 		ReplyToPriorNotice              func(childComplexity int, id int, input PriorNoticeReplyInput) int
@@ -1445,6 +1466,11 @@ type EIAStatusResolver interface {
 	RestrictedUntil(ctx context.Context, obj *environment.EIAState) (*time.Time, error)
 	AcceptsReports(ctx context.Context, obj *environment.EIAState) (bool, error)
 }
+type ImportReportResolver interface {
+	Rows(ctx context.Context, obj *exchange.Report) (int, error)
+
+	ReportXlsx(ctx context.Context, obj *exchange.Report) (string, error)
+}
 type IncentiveResolver interface {
 	Purpose(ctx context.Context, obj *incentives.Incentive) (Purpose, error)
 }
@@ -1481,6 +1507,7 @@ type MutationResolver interface {
 	CreateCreditScoreEvent(ctx context.Context, input ent.CreateCreditScoreEventInput) (*ent.CreditScoreEvent, error)
 	SnapshotEnvironmentalCredit(ctx context.Context, departmentID int, halfYear string) (int, error)
 	CreateGovernmentIntegrityRecord(ctx context.Context, input ent.CreateGovernmentIntegrityRecordInput) (*ent.GovernmentIntegrityRecord, error)
+	ImportRecords(ctx context.Context, kind ImportKind, department string, file graphql.Upload, mode exchange.Mode, severity *vocab.Severity) (*exchange.Report, error)
 	CreateAdministrativePenalty(ctx context.Context, input ent.CreateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
 	CreateAdministrativePenalties(ctx context.Context, input []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error)
 	UpdateAdministrativePenalty(ctx context.Context, id int, input ent.UpdateAdministrativePenaltyInput) (*ent.AdministrativePenalty, error)
@@ -4105,6 +4132,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HolidayEdge.Node(childComplexity), true
 
+	case "ImportProblem.column":
+		if e.ComplexityRoot.ImportProblem.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Column(childComplexity), true
+	case "ImportProblem.problem":
+		if e.ComplexityRoot.ImportProblem.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Problem(childComplexity), true
+	case "ImportProblem.row":
+		if e.ComplexityRoot.ImportProblem.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportProblem.Row(childComplexity), true
+
+	case "ImportReport.committed":
+		if e.ComplexityRoot.ImportReport.Committed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Committed(childComplexity), true
+	case "ImportReport.department":
+		if e.ComplexityRoot.ImportReport.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Department(childComplexity), true
+	case "ImportReport.existing":
+		if e.ComplexityRoot.ImportReport.Existing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Existing(childComplexity), true
+	case "ImportReport.imported":
+		if e.ComplexityRoot.ImportReport.Imported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Imported(childComplexity), true
+	case "ImportReport.mode":
+		if e.ComplexityRoot.ImportReport.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Mode(childComplexity), true
+	case "ImportReport.problems":
+		if e.ComplexityRoot.ImportReport.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Problems(childComplexity), true
+	case "ImportReport.rejected":
+		if e.ComplexityRoot.ImportReport.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Rejected(childComplexity), true
+	case "ImportReport.reportXLSX":
+		if e.ComplexityRoot.ImportReport.ReportXlsx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.ReportXlsx(childComplexity), true
+	case "ImportReport.rows":
+		if e.ComplexityRoot.ImportReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReport.Rows(childComplexity), true
+
 	case "Incentive.basis":
 		if e.ComplexityRoot.Incentive.Basis == nil {
 			break
@@ -5377,6 +5478,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandlePriorNoticeReply(childComplexity, args["id"].(int), args["outcome"].(string)), true
+	case "Mutation.importRecords":
+		if e.ComplexityRoot.Mutation.ImportRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportRecords(childComplexity, args["kind"].(ImportKind), args["department"].(string), args["file"].(graphql.Upload), args["mode"].(exchange.Mode), args["severity"].(*vocab.Severity)), true
 	case "Mutation.recomputeEvaluations":
 		if e.ComplexityRoot.Mutation.RecomputeEvaluations == nil {
 			break
@@ -8250,7 +8362,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "access.graphql" "dashboards.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "records.graphql" "registry.graphql" "reports.graphql" "scalars.graphql" "workflow.graphql"
+//go:embed "access.graphql" "dashboards.graphql" "ent.graphql" "evaluation.graphql" "events.graphql" "exchange.graphql" "records.graphql" "registry.graphql" "reports.graphql" "scalars.graphql" "workflow.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -8267,6 +8379,7 @@ var sources = []*ast.Source{
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 	{Name: "evaluation.graphql", Input: sourceData("evaluation.graphql"), BuiltIn: false},
 	{Name: "events.graphql", Input: sourceData("events.graphql"), BuiltIn: false},
+	{Name: "exchange.graphql", Input: sourceData("exchange.graphql"), BuiltIn: false},
 	{Name: "records.graphql", Input: sourceData("records.graphql"), BuiltIn: false},
 	{Name: "registry.graphql", Input: sourceData("registry.graphql"), BuiltIn: false},
 	{Name: "reports.graphql", Input: sourceData("reports.graphql"), BuiltIn: false},
@@ -9395,6 +9508,42 @@ func (ec *executionContext) childFields_HolidayEdge(ctx context.Context, field g
 		return ec.fieldContext_HolidayEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HolidayEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportProblem_row(ctx, field)
+	case "column":
+		return ec.fieldContext_ImportProblem_column(ctx, field)
+	case "problem":
+		return ec.fieldContext_ImportProblem_problem(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "department":
+		return ec.fieldContext_ImportReport_department(ctx, field)
+	case "mode":
+		return ec.fieldContext_ImportReport_mode(ctx, field)
+	case "rows":
+		return ec.fieldContext_ImportReport_rows(ctx, field)
+	case "imported":
+		return ec.fieldContext_ImportReport_imported(ctx, field)
+	case "existing":
+		return ec.fieldContext_ImportReport_existing(ctx, field)
+	case "rejected":
+		return ec.fieldContext_ImportReport_rejected(ctx, field)
+	case "committed":
+		return ec.fieldContext_ImportReport_committed(ctx, field)
+	case "problems":
+		return ec.fieldContext_ImportReport_problems(ctx, field)
+	case "reportXLSX":
+		return ec.fieldContext_ImportReport_reportXLSX(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Incentive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12064,6 +12213,52 @@ func (ec *executionContext) field_Mutation_handlePriorNoticeReply_args(ctx conte
 		return nil, err
 	}
 	args["outcome"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (ImportKind, error) {
+			return ec.unmarshalNImportKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐImportKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "department",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["department"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "mode",
+		func(ctx context.Context, v any) (exchange.Mode, error) {
+			return ec.unmarshalNImportMode2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐMode(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mode"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "severity",
+		func(ctx context.Context, v any) (*vocab.Severity, error) {
+			return ec.unmarshalOSeverity2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐSeverity(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["severity"] = arg4
 	return args, nil
 }
 
@@ -24841,6 +25036,291 @@ func (ec *executionContext) fieldContext_HolidayEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("HolidayEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ImportProblem_row(ctx context.Context, field graphql.CollectedField, obj *exchange.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportProblem_column(ctx context.Context, field graphql.CollectedField, obj *exchange.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_column(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Column, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportProblem_problem(ctx context.Context, field graphql.CollectedField, obj *exchange.Problem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportProblem_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportProblem_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportProblem", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportReport_department(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_department(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Department, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportReport_mode(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_mode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Mode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v exchange.Mode) graphql.Marshaler {
+			return ec.marshalNImportMode2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "ImportMode")
+}
+
+func (ec *executionContext) _ImportReport_rows(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportReport().Rows(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ImportReport_imported(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_imported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_imported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportReport_existing(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_existing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Existing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_existing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportReport_rejected(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportReport_committed(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_committed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Committed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_committed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ImportReport_problems(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_problems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []exchange.Problem) graphql.Marshaler {
+			return ec.marshalNImportProblem2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐProblemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_problems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportProblem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportReport_reportXLSX(ctx context.Context, field graphql.CollectedField, obj *exchange.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReport_reportXLSX(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportReport().ReportXlsx(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReport_reportXLSX(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReport", field, true, true, "String")
+}
+
 func (ec *executionContext) _Incentive_measure(ctx context.Context, field graphql.CollectedField, obj *incentives.Incentive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30136,6 +30616,68 @@ func (ec *executionContext) fieldContext_Mutation_createGovernmentIntegrityRecor
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createGovernmentIntegrityRecord_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportRecords(ctx, fc.Args["kind"].(ImportKind), fc.Args["department"].(string), fc.Args["file"].(graphql.Upload), fc.Args["mode"].(exchange.Mode), fc.Args["severity"].(*vocab.Severity))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNPermission2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐPermission(ctx, "WRITE")
+				if err != nil {
+					var zeroVal *exchange.Report
+					return zeroVal, err
+				}
+				if ec.Directives.Requires == nil {
+					var zeroVal *exchange.Report
+					return zeroVal, errors.New("directive requires is not implemented")
+				}
+				return ec.Directives.Requires(ctx, nil, directive0, permission)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *exchange.Report) graphql.Marshaler {
+			return ec.marshalNImportReport2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -79435,6 +79977,124 @@ func (ec *executionContext) _HolidayEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var importProblemImplementors = []string{"ImportProblem"}
+
+func (ec *executionContext) _ImportProblem(ctx context.Context, sel ast.SelectionSet, obj *exchange.Problem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importProblemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportProblem")
+		case "row":
+			out.Values[i] = ec._ImportProblem_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "column":
+			out.Values[i] = ec._ImportProblem_column(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "problem":
+			out.Values[i] = ec._ImportProblem_problem(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importReportImplementors = []string{"ImportReport"}
+
+func (ec *executionContext) _ImportReport(ctx context.Context, sel ast.SelectionSet, obj *exchange.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportReport")
+		case "department":
+			out.Values[i] = ec._ImportReport_department(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mode":
+			out.Values[i] = ec._ImportReport_mode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rows":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportReport_rows(ctx, field, obj)
+				})
+		case "imported":
+			out.Values[i] = ec._ImportReport_imported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "existing":
+			out.Values[i] = ec._ImportReport_existing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rejected":
+			out.Values[i] = ec._ImportReport_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "committed":
+			out.Values[i] = ec._ImportReport_committed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "problems":
+			out.Values[i] = ec._ImportReport_problems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reportXLSX":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportReport_reportXLSX(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var incentiveImplementors = []string{"Incentive"}
 
 func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet, obj *incentives.Incentive) graphql.Marshaler {
@@ -80965,6 +81625,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "createGovernmentIntegrityRecord":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createGovernmentIntegrityRecord(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importRecords":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importRecords(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -86142,6 +86809,54 @@ func (ec *executionContext) marshalNIDType2githubᚗcomᚋcreditgraphᚋcreditgr
 	return v
 }
 
+func (ec *executionContext) unmarshalNImportKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐImportKind(ctx context.Context, v any) (ImportKind, error) {
+	var res ImportKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportKind2githubᚗcomᚋcreditgraphᚋcreditgraphᚋgraphᚐImportKind(ctx context.Context, sel ast.SelectionSet, v ImportKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNImportMode2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐMode(ctx context.Context, v any) (exchange.Mode, error) {
+	var res exchange.Mode
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNImportMode2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐMode(ctx context.Context, sel ast.SelectionSet, v exchange.Mode) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNImportProblem2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐProblem(ctx context.Context, sel ast.SelectionSet, v exchange.Problem) graphql.Marshaler {
+	return ec._ImportProblem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImportProblem2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐProblemᚄ(ctx context.Context, sel ast.SelectionSet, v []exchange.Problem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportProblem2githubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐProblem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportReport2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋexchangeᚐReport(ctx context.Context, sel ast.SelectionSet, v *exchange.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportReport!")
+		return graphql.Null
+	}
+	return ec._ImportReport(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNIncentive2ᚕᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋsectorsᚋincentivesᚐIncentiveᚄ(ctx context.Context, sel ast.SelectionSet, v []*incentives.Incentive) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -88036,6 +88751,20 @@ func (ec *executionContext) unmarshalNUpdateServiceProviderInput2githubᚗcomᚋ
 func (ec *executionContext) unmarshalNUpdateSpotCheckInput2githubᚗcomᚋcreditgraphᚋcreditgraphᚋentᚐUpdateSpotCheckInput(ctx context.Context, v any) (ent.UpdateSpotCheckInput, error) {
 	res, err := ec.unmarshalInputUpdateSpotCheckInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋcreditgraphᚋcreditgraphᚋauthzᚐViewer(ctx context.Context, sel ast.SelectionSet, v *authz.Viewer) graphql.Marshaler {

@@ -503,6 +503,61 @@ func (e EntityDimension) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a file holds.
+type ImportKind string
+
+const (
+	// Administrative penalties in the national 双公示 layout (Chinese headers or CF_* codes).
+	ImportKindPenalties ImportKind = "PENALTIES"
+)
+
+var AllImportKind = []ImportKind{
+	ImportKindPenalties,
+}
+
+func (e ImportKind) IsValid() bool {
+	switch e {
+	case ImportKindPenalties:
+		return true
+	}
+	return false
+}
+
+func (e ImportKind) String() string {
+	return string(e)
+}
+
+func (e *ImportKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ImportKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ImportKind", str)
+	}
+	return nil
+}
+
+func (e ImportKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ImportKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ImportKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A permission checked by @requires.
 type Permission string
 

@@ -64,6 +64,9 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(overHTTP{transport.GET{}})
 	srv.AddTransport(overHTTP{transport.POST{}})
+	// File uploads (importRecords): the GraphQL multipart request spec. Tokens travel in the
+	// Authorization header, never in cookies, so a cross-site form cannot send one.
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: 64 << 20, MaxMemory: 16 << 20})
 	limits := cfg.Limits
 	if limits == (Limits{}) {
 		limits = DefaultLimits
@@ -84,8 +87,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		TxOpener: client,
 		// Policy changes go through the authorizer's own store and apply at once; they are
 		// one row each and need no request transaction (which SQLite would make them wait on).
-		// recomputeEvaluations commits batch by batch.
-		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations"),
+		// recomputeEvaluations and importRecords commit batch by batch.
+		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations", "importRecords"),
 	}})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {

@@ -320,3 +320,33 @@ func TestCommandLineHelps(t *testing.T) {
 		t.Errorf("demo data were loaded before the address was checked (%v, %s)", err, time.Since(start))
 	}
 }
+
+// import reads a department's file, reports bad rows with row and column (and as an XLSX file
+// when asked) and refuses a file whose header lacks required columns.
+func TestImportCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "cg.db")
+	ctx := context.Background()
+	if err := run(ctx, []string{"seed", "--db", db, "--entities", "5"}, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad-header.csv")
+	_ = os.WriteFile(bad, []byte("行政相对人名称,处罚内容\n某公司,警告\n"), 0o600)
+	if err := run(ctx, []string{"import", "--db", db, "--department", "market-320000", bad}, quiet()); err == nil || !strings.Contains(err.Error(), "CF_WSH") {
+		t.Errorf("a header without the decision number: %v", err)
+	}
+	file := filepath.Join(dir, "penalties.csv")
+	_ = os.WriteFile(file, []byte("行政相对人名称,行政相对人类别,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码\n"+
+		"某公司,法人及非法人组织,91320000MA1XXXXXX7,苏罚1号,虚假宣传,事实,依据,警告,警告,2026-03-01,某局,11320000014000003C,某局,11320000014000003C\n"), 0o600)
+	report := filepath.Join(dir, "report.xlsx")
+	err := run(ctx, []string{"import", "--db", db, "--department", "market-320000", "--severity", "GENERAL", "--report", report, file}, quiet())
+	if err == nil || !strings.Contains(err.Error(), "1 rows were rejected") {
+		t.Errorf("a file with a bad row: %v", err)
+	}
+	if st, err := os.Stat(report); err != nil || st.Size() == 0 {
+		t.Errorf("no report written: %v", err)
+	}
+	if err := run(ctx, []string{"import", "--db", db, "--department", "market-320000", "--severity", "HIGH", file}, quiet()); err == nil || !strings.Contains(err.Error(), "severity") {
+		t.Errorf("a bad --severity: %v", err)
+	}
+}

@@ -1,0 +1,427 @@
+// Package exchange imports the files departments export (归集): spreadsheets (XLSX) and CSV
+// (UTF-8 or GB18030) in the national column layouts, one row at a time through the write engine,
+// so every row passes the validation, publicity and evaluation the API applies. The result is a
+// per-row report (row, column, problem), also as an XLSX file. Rows are keyed by their source
+// (the department's exchange and the decision number), so importing a file again writes nothing
+// new, and an interrupted import is finished by running it again (or from a row on).
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ledger"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// Mode says what a file with bad rows does.
+type Mode string
+
+const (
+	// GoodRows imports the good rows and reports the others.
+	GoodRows Mode = "GOOD_ROWS"
+	// AllOrNothing imports every row or, when any is bad, none (and reports them all).
+	AllOrNothing Mode = "ALL_OR_NOTHING"
+)
+
+// Values are the modes, for GraphQL.
+func (Mode) Values() []string { return []string{string(GoodRows), string(AllOrNothing)} }
+
+// MarshalGQL writes the mode as a GraphQL enum.
+func (m Mode) MarshalGQL(w io.Writer) { vocab.MarshalEnum(w, string(m)) }
+
+// UnmarshalGQL reads a GraphQL enum.
+func (m *Mode) UnmarshalGQL(v any) error { return vocab.UnmarshalEnum(v, m, "import mode") }
+
+// Problem is one bad row: its line in the file (the header is row 1), the column and what is
+// wrong.
+type Problem struct {
+	Row     int
+	Column  string
+	Problem string
+}
+
+// Report is the result of an import.
+type Report struct {
+	Kind       string
+	Department string
+	Mode       Mode
+	// Rows read (after From, blank rows left out) = Imported (written now) + Existing (stored
+	// before under the same source key: written nothing) + Rejected (bad).
+	Rows, Imported, Existing, Rejected int
+	// Committed: the good rows were written (false for an all-or-nothing file with bad rows).
+	Committed bool
+	Problems  []Problem
+}
+
+// Importer imports files through the write engine.
+type Importer struct {
+	Client *ent.Client
+	Ledger *ledger.Engine
+	// Batch is how many rows go into one transaction (default 500, at most ledger.MaxBatch).
+	Batch int
+	// Progress, when set, is told the rows done after each batch.
+	Progress func(rows int)
+	// Severity is the severity of penalties in files without a 严重程度 column; empty refuses
+	// such rows.
+	Severity vocab.Severity
+	// From skips the rows before this line (resuming a long import); 0 or 2 reads all.
+	From int
+}
+
+// Kinds are what can be imported.
+var Kinds = []string{"penalties"}
+
+// Import reads a file of kind for the department with code dep (e.g. market-320500) and imports
+// it in mode. ctx's viewer must be allowed to write the department's records (the data layer
+// checks each row as for the API).
+func (im *Importer) Import(ctx context.Context, kind, dep string, r io.Reader, format Format, mode Mode) (*Report, error) {
+	if kind != "penalties" {
+		return nil, derrors.Field("kind", "import reads %v today, not %q", Kinds, kind)
+	}
+	if mode != GoodRows && mode != AllOrNothing {
+		return nil, derrors.Field("mode", "unknown mode %q (GOOD_ROWS, ALL_OR_NOTHING)", mode)
+	}
+	d, err := im.Client.Department.Query().Where(department.Code(dep)).Only(authz.AsSystem(ctx))
+	if ent.IsNotFound(err) {
+		return nil, derrors.Field("department", "no department with code %q", dep)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !authz.May(authz.FromContext(ctx), authz.Determining, authz.Owner{Sector: d.Sector, Department: d.Code}) {
+		return nil, fmt.Errorf("%w: importing records of %s needs the right to record them", derrors.Forbidden, d.Code)
+	}
+	if mode == AllOrNothing {
+		// A dry run finds every bad row, writing nothing; a clean file is then written in one
+		// transaction, so it stands or falls whole.
+		rep, err := im.run(ctx, kind, d, r, format, mode, true)
+		if err != nil || len(rep.Problems) > 0 {
+			return rep, err
+		}
+		seeker, ok := r.(io.Seeker)
+		if !ok {
+			return nil, errors.New("an all-or-nothing import reads the file twice: give a seekable file")
+		}
+		if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return im.run(ctx, kind, d, r, format, mode, false)
+	}
+	return im.run(ctx, kind, d, r, format, mode, false)
+}
+
+// header maps a file's columns to the API fields, by Chinese header or field code.
+func header(cols []string) (map[string]int, error) {
+	byName := map[string]string{}
+	for _, c := range PenaltyColumns {
+		byName[c.Header], byName[c.Code] = c.Field, c.Field
+	}
+	idx := map[string]int{}
+	for i, h := range cols {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		h = strings.NewReplacer("(", "（", ")", "）").Replace(h)
+		if f, ok := byName[h]; ok {
+			idx[f] = i
+		} else if f, ok := byName[strings.ToUpper(h)]; ok {
+			idx[f] = i
+		}
+	}
+	var missing []string
+	for _, c := range PenaltyColumns {
+		if _, ok := idx[c.Field]; c.Required && !ok {
+			missing = append(missing, c.Header+" ("+c.Code+")")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, derrors.Field("file", "the header row lacks the required columns %s", strings.Join(missing, ", "))
+	}
+	return idx, nil
+}
+
+// columnName is how a report names a field's column.
+func columnName(field string) string {
+	for _, c := range PenaltyColumns {
+		if c.Field == field {
+			return c.Header + " (" + c.Code + ")"
+		}
+	}
+	return field
+}
+
+type pending struct {
+	line int
+	in   *ent.CreateAdministrativePenaltyInput
+}
+
+func (im *Importer) run(ctx context.Context, kind string, d *ent.Department, r io.Reader, format Format, mode Mode, dry bool) (*Report, error) {
+	rep := &Report{Kind: kind, Department: d.Code, Mode: mode, Problems: []Problem{}}
+	rs, err := openRows(r, format)
+	if err != nil {
+		return nil, derrors.Field("file", "%s", err)
+	}
+	defer rs.Close()
+	cols, err := rs.Next()
+	if err == io.EOF {
+		return nil, derrors.Field("file", "the file is empty")
+	}
+	if err != nil {
+		return nil, derrors.Field("file", "%s", err)
+	}
+	idx, err := header(cols)
+	if err != nil {
+		return nil, err
+	}
+	batch := im.Batch
+	if batch <= 0 || batch > ledger.MaxBatch {
+		batch = 500
+	}
+	system := "exchange:" + d.Code
+	var one *ent.Tx // the all-or-nothing write's one transaction
+	if mode == AllOrNothing && !dry {
+		if one, err = im.Client.Tx(ctx); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if one != nil {
+				_ = one.Rollback()
+			}
+		}()
+	}
+	var chunk []pending
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if err := im.write(ctx, chunk, rep, one, dry); err != nil {
+			return err
+		}
+		chunk = chunk[:0]
+		if im.Progress != nil {
+			im.Progress(rep.Rows)
+		}
+		return nil
+	}
+	for line := 2; ; line++ {
+		row, err := rs.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, derrors.Field("file", "row %d: %s", line, err)
+		}
+		if line < im.From || blank(row) {
+			continue
+		}
+		rep.Rows++
+		get := func(field string) string {
+			if i, ok := idx[field]; ok && i < len(row) {
+				return strings.TrimSpace(row[i])
+			}
+			return ""
+		}
+		chunk = append(chunk, pending{line: line})
+		p := &chunk[len(chunk)-1]
+		// Entities are resolved per batch (write): -1 marks a legal person's USCC to look up.
+		in, bad := penaltyRow(get, func(string) int { return -1 }, d, system, im.Severity)
+		if bad != nil {
+			rep.Problems = append(rep.Problems, Problem{line, columnName(bad.column), bad.problem})
+			rep.Rejected++
+			chunk = chunk[:len(chunk)-1]
+			continue
+		}
+		p.in = in
+		if len(chunk) >= batch {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if one != nil {
+		if err := one.Commit(); err != nil {
+			return nil, err
+		}
+		one = nil
+	}
+	slices.SortStableFunc(rep.Problems, func(a, b Problem) int { return a.Row - b.Row })
+	rep.Committed = !dry && (mode == GoodRows || len(rep.Problems) == 0)
+	if dry {
+		rep.Imported, rep.Existing = 0, 0
+	}
+	return rep, nil
+}
+
+func blank(row []string) bool {
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+var rowField = regexp.MustCompile(`input\[(\d+)\](?:\.([A-Za-z]+))?`)
+
+// write records a batch: entities resolved by USCC, then the engine's batch create in a
+// transaction; a row the engine refuses is reported and dropped, and the rest retried.
+func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
+	// Resolve the legal persons' USCCs to registry entities in one query.
+	var codes []string
+	for _, p := range chunk {
+		if p.in.EntityID != nil && p.in.CounterpartyUscc != nil {
+			codes = append(codes, *p.in.CounterpartyUscc)
+		}
+	}
+	ids := map[string]int{}
+	if len(codes) > 0 {
+		var found []struct {
+			ID   int    `json:"id"`
+			Uscc string `json:"uscc"`
+		}
+		err := im.Client.MarketEntity.Query().Where(marketentity.UsccIn(codes...)).
+			Select(marketentity.FieldID, marketentity.FieldUscc).Scan(authz.AsSystem(ctx), &found)
+		if err != nil {
+			return err
+		}
+		for _, f := range found {
+			ids[f.Uscc] = f.ID
+		}
+	}
+	live := chunk[:0:0]
+	for _, p := range chunk {
+		if p.in.EntityID != nil && p.in.CounterpartyUscc != nil {
+			id, ok := ids[*p.in.CounterpartyUscc]
+			if !ok {
+				rep.Problems = append(rep.Problems, Problem{p.line, columnName("counterpartyUscc"),
+					fmt.Sprintf("no entity with USCC %s in the registry", ident.NormalizeUSCC(*p.in.CounterpartyUscc))})
+				rep.Rejected++
+				continue
+			}
+			p.in.EntityID = &id
+		}
+		live = append(live, p)
+	}
+	for len(live) > 0 {
+		inputs := make([]*ent.CreateAdministrativePenaltyInput, len(live))
+		for i, p := range live {
+			inputs[i] = p.in
+		}
+		existing, err := im.stored(ctx, inputs)
+		if err != nil {
+			return err
+		}
+		tx := one
+		if tx == nil {
+			if tx, err = im.Client.Tx(ctx); err != nil {
+				return err
+			}
+		}
+		_, err = im.Ledger.Penalties(ctx, tx.Client(), inputs)
+		if err == nil {
+			if one == nil {
+				if dry {
+					err = tx.Rollback()
+				} else {
+					err = tx.Commit()
+				}
+				if err != nil {
+					return err
+				}
+			}
+			rep.Existing += existing
+			rep.Imported += len(inputs) - existing
+			return nil
+		}
+		if one == nil {
+			_ = tx.Rollback()
+		}
+		m := rowField.FindStringSubmatch(err.Error())
+		if m == nil {
+			return err // not a row's fault: the database, the caller's rights
+		}
+		i, _ := strconv.Atoi(m[1])
+		if i >= len(live) {
+			return err
+		}
+		if one != nil {
+			// Inside the one transaction of an all-or-nothing write (its dry run found no bad
+			// row): a row refused now fails the whole file.
+			return err
+		}
+		msg := err.Error()
+		var fe *derrors.FieldError
+		if errors.As(err, &fe) {
+			msg = fe.Msg
+		}
+		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(m[2]), msg})
+		rep.Rejected++
+		live = append(live[:i], live[i+1:]...)
+	}
+	return nil
+}
+
+// stored counts the inputs already stored under their source key (the engine returns them
+// unchanged).
+func (im *Importer) stored(ctx context.Context, inputs []*ent.CreateAdministrativePenaltyInput) (int, error) {
+	keys := make([]string, len(inputs))
+	for i, in := range inputs {
+		keys[i] = in.SourceRecordID
+	}
+	return im.Client.AdministrativePenalty.Query().
+		Where(administrativepenalty.SourceSystem(inputs[0].SourceSystem), administrativepenalty.SourceRecordIDIn(keys...)).
+		Count(authz.AsSystem(ctx))
+}
+
+// WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.
+func WriteXLSX(w io.Writer, rep *Report) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	const summary, problems = "导入结果", "问题"
+	if err := f.SetSheetName("Sheet1", summary); err != nil {
+		return err
+	}
+	rows := [][]any{
+		{"类别", rep.Kind}, {"部门", rep.Department}, {"方式", string(rep.Mode)},
+		{"读取行数", rep.Rows}, {"本次导入", rep.Imported}, {"已存在（未重复写入）", rep.Existing},
+		{"问题行", rep.Rejected}, {"已提交", map[bool]string{true: "是", false: "否（全部或全不：有问题行，未写入任何行）"}[rep.Committed]},
+	}
+	for i, r := range rows {
+		if err := f.SetSheetRow(summary, "A"+strconv.Itoa(i+1), &r); err != nil {
+			return err
+		}
+	}
+	if _, err := f.NewSheet(problems); err != nil {
+		return err
+	}
+	head := []any{"行", "列", "问题"}
+	if err := f.SetSheetRow(problems, "A1", &head); err != nil {
+		return err
+	}
+	for i, p := range rep.Problems {
+		row := []any{p.Row, p.Column, p.Problem}
+		if err := f.SetSheetRow(problems, "A"+strconv.Itoa(i+2), &row); err != nil {
+			return err
+		}
+	}
+	_ = f.SetColWidth(problems, "B", "B", 36)
+	_ = f.SetColWidth(problems, "C", "C", 80)
+	return f.Write(w)
+}

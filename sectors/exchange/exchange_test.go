@@ -1,0 +1,180 @@
+package exchange_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/sectors/exchange"
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// header is the national layout's Chinese headers, as a department exports them.
+var header = []string{"行政相对人名称", "行政相对人类别", "统一社会信用代码", "法定代表人", "行政处罚决定书文号", "违法行为类型",
+	"违法事实", "处罚依据", "处罚类别", "处罚内容", "罚款金额（万元）", "处罚决定日期", "处罚机关", "处罚机关统一社会信用代码",
+	"数据来源单位", "数据来源单位统一社会信用代码", "严重程度"}
+
+// rows are good rows for the entities' USCCs, with decision numbers prefixed by tag, and two bad
+// ones: a date that is not one, and a USCC the registry does not have.
+func rows(usccs []string, names []string, tag string) [][]string {
+	const authority = "11320000014000003C"
+	var out [][]string
+	for i, u := range usccs {
+		out = append(out, []string{names[i], "法人及非法人组织", u, "张三", fmt.Sprintf("苏市监罚〔2026〕%s%d号", tag, i), "虚假宣传",
+			"发布虚假广告", "《广告法》第五十五条", "警告；罚款", "警告，罚款2万元", "2", "2026/3/1", "江苏省市场监督管理局", authority,
+			"江苏省市场监督管理局", authority, "一般"})
+	}
+	bad := append([]string(nil), out[0]...)
+	bad[4], bad[11] = "苏市监罚〔2026〕"+tag+"坏日期号", "2026年13月1日"
+	unknown := append([]string(nil), out[0]...)
+	unknown[4], unknown[2] = "苏市监罚〔2026〕"+tag+"无主体号", "91320000MA1XXXXXX7"
+	return append(out[:1], append([][]string{bad}, append(out[1:], unknown)...)...)
+}
+
+func xlsxOf(t *testing.T, rs [][]string) []byte {
+	f := excelize.NewFile()
+	all := append([][]string{header}, rs...)
+	for i, r := range all {
+		row := make([]any, len(r))
+		for j, c := range r {
+			row[j] = c
+		}
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func gb18030CSV(t *testing.T, rs [][]string) []byte {
+	var b bytes.Buffer
+	w := csv.NewWriter(simplifiedchinese.GB18030.NewEncoder().Writer(&b))
+	if err := w.WriteAll(append([][]string{header}, rs...)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// An XLSX and a GB18030 CSV with good and bad rows: the good rows are imported through the
+// engine (publicity computed), the bad ones reported with row and column; importing again
+// writes nothing new; ALL_OR_NOTHING writes nothing when a row is bad; the report is an XLSX.
+func TestImportPenalties(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		o := seed.DefaultOptions()
+		o.Entities = 6
+		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+			t.Fatal(err)
+		}
+		ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var usccs, names []string
+		for _, x := range ents {
+			usccs, names = append(usccs, x.Uscc), append(names, x.Name)
+		}
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 2}
+		imported := func() int {
+			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem("exchange:market-320000")).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		for _, tc := range []struct {
+			name   string
+			file   []byte
+			format exchange.Format
+			tag    string
+		}{
+			{"xlsx", xlsxOf(t, rows(usccs, names, "X")), exchange.XLSX, "X"},
+			{"gb18030", gb18030CSV(t, rows(usccs, names, "G")), exchange.CSV, "G"},
+		} {
+			before := imported()
+			rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(tc.file), tc.format, exchange.GoodRows)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if rep.Rows != 5 || rep.Imported != 3 || rep.Rejected != 2 || !rep.Committed || imported()-before != 3 {
+				t.Errorf("%s: %+v, %d stored", tc.name, rep, imported()-before)
+			}
+			want := map[int]string{3: "处罚决定日期 (CF_JDRQ)", 6: "统一社会信用代码 (CF_XDR_SHXYM)"}
+			for _, p := range rep.Problems {
+				if want[p.Row] != p.Column {
+					t.Errorf("%s: problem %+v, want rows 3 and 6 named by column", tc.name, p)
+				}
+			}
+			// The Chinese text arrived intact and the engine computed the publicity window.
+			p, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNo("苏市监罚〔2026〕" + tc.tag + "0号")).Only(ctx)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if p.CounterpartyName != names[0] || p.PublicityDeadline == nil || p.EntityID != ents[0].ID || len(p.PenaltyCategories) != 2 {
+				t.Errorf("%s: stored %q, deadline %v, entity %d, categories %v", tc.name, p.CounterpartyName, p.PublicityDeadline, p.EntityID, p.PenaltyCategories)
+			}
+			// Again: nothing new.
+			again, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(tc.file), tc.format, exchange.GoodRows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Rows != 5 || again.Imported != 0 || again.Existing != 3 || again.Rejected != 2 || imported()-before != 3 {
+				t.Errorf("%s again: %+v, %d stored", tc.name, again, imported()-before)
+			}
+			// The report as a workbook: its problems sheet lists the rows.
+			var b bytes.Buffer
+			if err := exchange.WriteXLSX(&b, rep); err != nil {
+				t.Fatal(err)
+			}
+			wb, err := excelize.OpenReader(&b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := wb.GetRows("问题")
+			if len(got) != 3 || got[1][0] != "3" || !strings.Contains(got[2][1], "CF_XDR_SHXYM") {
+				t.Errorf("%s: report rows %v", tc.name, got)
+			}
+		}
+
+		// All or nothing: a file with a bad row writes none; a clean one writes all.
+		before := imported()
+		bad := xlsxOf(t, rows(usccs, names, "A"))
+		rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(bad), exchange.XLSX, exchange.AllOrNothing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Committed || rep.Rejected != 2 || imported() != before {
+			t.Errorf("all or nothing with bad rows: %+v, %d written", rep, imported()-before)
+		}
+		clean := rows(usccs, names, "C")
+		clean = append(clean[:1], clean[2:4]...)
+		rep, err = im.Import(ctx, "penalties", "market-320000", bytes.NewReader(xlsxOf(t, clean)), exchange.XLSX, exchange.AllOrNothing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Committed || rep.Imported != 3 || imported()-before != 3 {
+			t.Errorf("all or nothing, clean: %+v, %d written", rep, imported()-before)
+		}
+		// A header without a required column is refused before any row, naming the columns.
+		_, err = im.Import(ctx, "penalties", "market-320000", strings.NewReader("行政相对人名称,处罚内容\n某公司,警告\n"), exchange.CSV, exchange.GoodRows)
+		if err == nil || !strings.Contains(err.Error(), "CF_WSH") {
+			t.Errorf("a header without the decision number: %v", err)
+		}
+	})
+}

@@ -1,0 +1,118 @@
+package exchange
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// Format is a file's format.
+type Format string
+
+// The formats departments export.
+const (
+	XLSX Format = "XLSX"
+	CSV  Format = "CSV"
+)
+
+// FormatOf tells the format from a file name: .xlsx, or .csv/.txt.
+func FormatOf(name string) (Format, error) {
+	switch n := strings.ToLower(name); {
+	case strings.HasSuffix(n, ".xlsx"):
+		return XLSX, nil
+	case strings.HasSuffix(n, ".csv"), strings.HasSuffix(n, ".txt"):
+		return CSV, nil
+	}
+	return "", fmt.Errorf("%q: import reads .xlsx and .csv files", name)
+}
+
+// rows reads a file's rows one at a time: the header first. It streams, so a large file is never
+// held in memory whole.
+type rows interface {
+	Next() ([]string, error) // io.EOF after the last row
+	Close() error
+}
+
+// openRows opens r as format. A CSV file may be UTF-8 (with or without a byte-order mark) or
+// GB18030, which many government systems still write: the encoding is told from the first
+// 64 KiB (GB18030 Chinese is practically never valid UTF-8).
+func openRows(r io.Reader, format Format) (rows, error) {
+	switch format {
+	case XLSX:
+		f, err := excelize.OpenReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("the file is not a readable XLSX workbook: %w", err)
+		}
+		sheet := f.GetSheetName(0)
+		it, err := f.Rows(sheet)
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return &xlsxRows{f: f, it: it}, nil
+	case CSV:
+		br := bufio.NewReaderSize(r, 64<<10)
+		head, _ := br.Peek(64 << 10)
+		var src io.Reader = br
+		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+			_, _ = br.Discard(3)
+		} else if !validUTF8Prefix(head) {
+			src = transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder())
+		}
+		cr := csv.NewReader(src)
+		cr.FieldsPerRecord = -1
+		cr.LazyQuotes = true
+		return csvRows{cr}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+// validUTF8Prefix reports whether b is UTF-8, allowing a character cut at its end.
+func validUTF8Prefix(b []byte) bool {
+	for i := 0; i < 3 && len(b) > 0 && !utf8.Valid(b); i++ {
+		b = b[:len(b)-1]
+	}
+	return utf8.Valid(b)
+}
+
+type csvRows struct{ r *csv.Reader }
+
+func (c csvRows) Next() ([]string, error) {
+	rec, err := c.r.Read()
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("line %d: %w", pe.Line, pe.Err)
+	}
+	return rec, err
+}
+
+func (csvRows) Close() error { return nil }
+
+type xlsxRows struct {
+	f  *excelize.File
+	it *excelize.Rows
+}
+
+func (x *xlsxRows) Next() ([]string, error) {
+	if !x.it.Next() {
+		if err := x.it.Error(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	return x.it.Columns()
+}
+
+func (x *xlsxRows) Close() error {
+	_ = x.it.Close()
+	return x.f.Close()
+}
