@@ -509,15 +509,24 @@ type ImportKind string
 const (
 	// Administrative penalties in the national 双公示 layout (Chinese headers or CF_* codes).
 	ImportKindPenalties ImportKind = "PENALTIES"
+	// Administrative licences in the national 双公示 layout (XK_* codes).
+	ImportKindLicences ImportKind = "LICENCES"
+	// List entries: 名称, 统一社会信用代码, 名单类型, 列入日期, 列入事由, 列入依据, 列入决定书文号, 计划移出日期, 严重程度.
+	ImportKindListEntries ImportKind = "LIST_ENTRIES"
+	// Sector ratings: 名称, 统一社会信用代码, 评价体系, 信用等级, 得分, 评价周期, 有效期自, 有效期至, 评价文号.
+	ImportKindRatings ImportKind = "RATINGS"
 )
 
 var AllImportKind = []ImportKind{
 	ImportKindPenalties,
+	ImportKindLicences,
+	ImportKindListEntries,
+	ImportKindRatings,
 }
 
 func (e ImportKind) IsValid() bool {
 	switch e {
-	case ImportKindPenalties:
+	case ImportKindPenalties, ImportKindLicences, ImportKindListEntries, ImportKindRatings:
 		return true
 	}
 	return false

@@ -145,7 +145,7 @@ func parse(cmd string, args []string) (config, error) {
 		fs.StringVar(&c.name, "name", "", "name of the token to revoke")
 	case "import":
 		fs.StringVar(&c.department, "department", "", "code of the department whose file it is, e.g. market-320500")
-		fs.StringVar(&c.kind, "kind", "penalties", "what the file holds: penalties (the national 双公示 layout)")
+		fs.StringVar(&c.kind, "kind", "penalties", "what the file holds: penalties or licences (the national 双公示 layouts), list_entries or ratings")
 		fs.StringVar(&c.mode, "mode", string(exchange.GoodRows), "GOOD_ROWS imports the good rows and reports the rest; ALL_OR_NOTHING imports nothing when a row is bad")
 		fs.StringVar(&c.report, "report", "", "write the per-row report as an XLSX file here")
 		fs.StringVar(&c.severity, "severity", "", "severity of rows without a 严重程度 column: MINOR, GENERAL or SERIOUS; empty refuses them")

@@ -21,11 +21,9 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ledger"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/vocab"
 )
 
@@ -85,14 +83,15 @@ type Importer struct {
 }
 
 // Kinds are what can be imported.
-var Kinds = []string{"penalties"}
+var Kinds = []string{"penalties", "licences", "list_entries", "ratings"}
 
 // Import reads a file of kind for the department with code dep (e.g. market-320500) and imports
 // it in mode. ctx's viewer must be allowed to write the department's records (the data layer
 // checks each row as for the API).
 func (im *Importer) Import(ctx context.Context, kind, dep string, r io.Reader, format Format, mode Mode) (*Report, error) {
-	if kind != "penalties" {
-		return nil, derrors.Field("kind", "import reads %v today, not %q", Kinds, kind)
+	sp, ok := specs[kind]
+	if !ok {
+		return nil, derrors.Field("kind", "import reads %v, not %q", Kinds, kind)
 	}
 	if mode != GoodRows && mode != AllOrNothing {
 		return nil, derrors.Field("mode", "unknown mode %q (GOOD_ROWS, ALL_OR_NOTHING)", mode)
@@ -110,7 +109,7 @@ func (im *Importer) Import(ctx context.Context, kind, dep string, r io.Reader, f
 	if mode == AllOrNothing {
 		// A dry run finds every bad row, writing nothing; a clean file is then written in one
 		// transaction, so it stands or falls whole.
-		rep, err := im.run(ctx, kind, d, r, format, mode, true)
+		rep, err := im.run(ctx, kind, sp, d, r, format, mode, true)
 		if err != nil || len(rep.Problems) > 0 {
 			return rep, err
 		}
@@ -121,15 +120,15 @@ func (im *Importer) Import(ctx context.Context, kind, dep string, r io.Reader, f
 		if _, err := seeker.Seek(0, io.SeekStart); err != nil {
 			return nil, err
 		}
-		return im.run(ctx, kind, d, r, format, mode, false)
+		return im.run(ctx, kind, sp, d, r, format, mode, false)
 	}
-	return im.run(ctx, kind, d, r, format, mode, false)
+	return im.run(ctx, kind, sp, d, r, format, mode, false)
 }
 
 // header maps a file's columns to the API fields, by Chinese header or field code.
-func header(cols []string) (map[string]int, error) {
+func header(cols []string, layout []Column) (map[string]int, error) {
 	byName := map[string]string{}
-	for _, c := range PenaltyColumns {
+	for _, c := range layout {
 		byName[c.Header], byName[c.Code] = c.Field, c.Field
 	}
 	idx := map[string]int{}
@@ -143,7 +142,7 @@ func header(cols []string) (map[string]int, error) {
 		}
 	}
 	var missing []string
-	for _, c := range PenaltyColumns {
+	for _, c := range layout {
 		if _, ok := idx[c.Field]; c.Required && !ok {
 			missing = append(missing, c.Header+" ("+c.Code+")")
 		}
@@ -155,8 +154,8 @@ func header(cols []string) (map[string]int, error) {
 }
 
 // columnName is how a report names a field's column.
-func columnName(field string) string {
-	for _, c := range PenaltyColumns {
+func columnName(layout []Column, field string) string {
+	for _, c := range layout {
 		if c.Field == field {
 			return c.Header + " (" + c.Code + ")"
 		}
@@ -166,10 +165,12 @@ func columnName(field string) string {
 
 type pending struct {
 	line int
-	in   *ent.CreateAdministrativePenaltyInput
+	key  string // the source record ID
+	uscc string // the legal person's USCC to resolve to its entity; "" for none
+	in   any    // the create input
 }
 
-func (im *Importer) run(ctx context.Context, kind string, d *ent.Department, r io.Reader, format Format, mode Mode, dry bool) (*Report, error) {
+func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Department, r io.Reader, format Format, mode Mode, dry bool) (*Report, error) {
 	rep := &Report{Kind: kind, Department: d.Code, Mode: mode, Problems: []Problem{}}
 	rs, err := openRows(r, format)
 	if err != nil {
@@ -183,7 +184,7 @@ func (im *Importer) run(ctx context.Context, kind string, d *ent.Department, r i
 	if err != nil {
 		return nil, derrors.Field("file", "%s", err)
 	}
-	idx, err := header(cols)
+	idx, err := header(cols, sp.columns)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +209,7 @@ func (im *Importer) run(ctx context.Context, kind string, d *ent.Department, r i
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := im.write(ctx, chunk, rep, one, dry); err != nil {
+		if err := im.write(ctx, sp, system, chunk, rep, one, dry); err != nil {
 			return err
 		}
 		chunk = chunk[:0]
@@ -235,17 +236,13 @@ func (im *Importer) run(ctx context.Context, kind string, d *ent.Department, r i
 			}
 			return ""
 		}
-		chunk = append(chunk, pending{line: line})
-		p := &chunk[len(chunk)-1]
-		// Entities are resolved per batch (write): -1 marks a legal person's USCC to look up.
-		in, bad := penaltyRow(get, func(string) int { return -1 }, d, system, im.Severity)
+		in, key, uscc, bad := sp.build(get, d, system, im)
 		if bad != nil {
-			rep.Problems = append(rep.Problems, Problem{line, columnName(bad.column), bad.problem})
+			rep.Problems = append(rep.Problems, Problem{line, columnName(sp.columns, bad.column), bad.problem})
 			rep.Rejected++
-			chunk = chunk[:len(chunk)-1]
 			continue
 		}
-		p.in = in
+		chunk = append(chunk, pending{line: line, key: key, uscc: uscc, in: in})
 		if len(chunk) >= batch {
 			if err := flush(); err != nil {
 				return nil, err
@@ -280,14 +277,14 @@ func blank(row []string) bool {
 
 var rowField = regexp.MustCompile(`input\[(\d+)\](?:\.([A-Za-z]+))?`)
 
-// write records a batch: entities resolved by USCC, then the engine's batch create in a
+// write records a batch: entities resolved by USCC, then the kind's batch create in a
 // transaction; a row the engine refuses is reported and dropped, and the rest retried.
-func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
+func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
 	// Resolve the legal persons' USCCs to registry entities in one query.
 	var codes []string
 	for _, p := range chunk {
-		if p.in.EntityID != nil && p.in.CounterpartyUscc != nil {
-			codes = append(codes, *p.in.CounterpartyUscc)
+		if p.uscc != "" {
+			codes = append(codes, p.uscc)
 		}
 	}
 	ids := map[string]int{}
@@ -305,26 +302,26 @@ func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one
 			ids[f.Uscc] = f.ID
 		}
 	}
-	live := chunk[:0:0]
+	live := make([]pending, 0, len(chunk))
 	for _, p := range chunk {
-		if p.in.EntityID != nil && p.in.CounterpartyUscc != nil {
-			id, ok := ids[*p.in.CounterpartyUscc]
+		if p.uscc != "" {
+			id, ok := ids[p.uscc]
 			if !ok {
-				rep.Problems = append(rep.Problems, Problem{p.line, columnName("counterpartyUscc"),
-					fmt.Sprintf("no entity with USCC %s in the registry", ident.NormalizeUSCC(*p.in.CounterpartyUscc))})
+				rep.Problems = append(rep.Problems, Problem{p.line, columnName(sp.columns, "counterpartyUscc"),
+					fmt.Sprintf("no entity with USCC %s in the registry", p.uscc)})
 				rep.Rejected++
 				continue
 			}
-			p.in.EntityID = &id
+			sp.entity(p.in, id)
 		}
 		live = append(live, p)
 	}
 	for len(live) > 0 {
-		inputs := make([]*ent.CreateAdministrativePenaltyInput, len(live))
+		inputs, keys := make([]any, len(live)), make([]string, len(live))
 		for i, p := range live {
-			inputs[i] = p.in
+			inputs[i], keys[i] = p.in, p.key
 		}
-		existing, err := im.stored(ctx, inputs)
+		existing, err := sp.stored(authz.AsSystem(ctx), im.Client, system, keys)
 		if err != nil {
 			return err
 		}
@@ -334,7 +331,7 @@ func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one
 				return err
 			}
 		}
-		_, err = im.Ledger.Penalties(ctx, tx.Client(), inputs)
+		err = sp.create(ctx, im, tx.Client(), inputs)
 		if err == nil {
 			if one == nil {
 				if dry {
@@ -358,12 +355,9 @@ func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one
 			return err // not a row's fault: the database, the caller's rights
 		}
 		i, _ := strconv.Atoi(m[1])
-		if i >= len(live) {
-			return err
-		}
-		if one != nil {
+		if i >= len(live) || one != nil {
 			// Inside the one transaction of an all-or-nothing write (its dry run found no bad
-			// row): a row refused now fails the whole file.
+			// row), a row refused now fails the whole file.
 			return err
 		}
 		msg := err.Error()
@@ -371,23 +365,11 @@ func (im *Importer) write(ctx context.Context, chunk []pending, rep *Report, one
 		if errors.As(err, &fe) {
 			msg = fe.Msg
 		}
-		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(m[2]), msg})
+		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(sp.columns, m[2]), msg})
 		rep.Rejected++
 		live = append(live[:i], live[i+1:]...)
 	}
 	return nil
-}
-
-// stored counts the inputs already stored under their source key (the engine returns them
-// unchanged).
-func (im *Importer) stored(ctx context.Context, inputs []*ent.CreateAdministrativePenaltyInput) (int, error) {
-	keys := make([]string, len(inputs))
-	for i, in := range inputs {
-		keys[i] = in.SourceRecordID
-	}
-	return im.Client.AdministrativePenalty.Query().
-		Where(administrativepenalty.SourceSystem(inputs[0].SourceSystem), administrativepenalty.SourceRecordIDIn(keys...)).
-		Count(authz.AsSystem(ctx))
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.

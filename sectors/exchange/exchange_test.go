@@ -178,3 +178,61 @@ func TestImportPenalties(t *testing.T) {
 		}
 	})
 }
+
+// Licences (the national XK_ layout), list entries and ratings import like penalties: good rows
+// through the engine, bad ones reported by row and column, nothing new the second time.
+func TestImportOtherKinds(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		o := seed.DefaultOptions()
+		o.Entities = 4
+		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+			t.Fatal(err)
+		}
+		ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(2).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := ents[0].Uscc, ents[1].Uscc
+		const auth = "11320000014000003C"
+		for _, tc := range []struct {
+			kind, file string
+			badRow     int
+			badColumn  string
+		}{
+			{"licences", "行政相对人名称,统一社会信用代码,行政许可决定文书名称,行政许可决定文书号,许可类别,许可证书名称,许可编号,许可内容,许可决定日期,有效期自,有效期至,许可机关,许可机关统一社会信用代码,当前状态\n" +
+				"甲公司," + a + ",准予行政许可决定书,苏许1号,普通,食品经营许可证,JY1,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
+				"乙公司," + b + ",准予行政许可决定书,苏许2号,特别,食品经营许可证,JY2,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
+				"乙公司," + b + ",准予行政许可决定书,苏许3号,登记,,,预包装食品销售,2026/2/1,2026/2/1,,江苏省市场监督管理局," + auth + ",\n",
+				3, "XK_XKLB"},
+			{"list_entries", "名称,统一社会信用代码,名单类型,列入日期,列入事由,列入依据,列入决定书文号,严重程度\n" +
+				"甲公司," + a + ",经营异常名录,2026-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异1号,一般\n" +
+				"乙公司," + b + ",经营异常名录,2099-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异2号,一般\n" +
+				"乙公司," + b + ",MS_ABNORMAL_OPERATION,2026-10-09,未按期公示年报,《企业经营异常名录管理暂行办法》第八条,苏异3号,一般\n",
+				3, "LRRQ"},
+			{"ratings", "名称,统一社会信用代码,评价体系,信用等级,评价周期,有效期自,评价文号\n" +
+				"甲公司," + a + ",企业信用风险分类,B,2026,2026-06-01,苏评1号\n" +
+				"乙公司," + b + ",企业信用风险分类,E,2026,2026-06-01,苏评1号\n" +
+				"乙公司," + b + ",MARKET_RISK_CLASS,C,2025,2025-06-01,苏评0号\n",
+				3, "XYDJ"},
+		} {
+			im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
+			rep, err := im.Import(ctx, tc.kind, "market-320000", strings.NewReader(tc.file), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.kind, err)
+			}
+			if rep.Rows != 3 || rep.Imported != 2 || rep.Rejected != 1 || len(rep.Problems) != 1 ||
+				rep.Problems[0].Row != tc.badRow || !strings.Contains(rep.Problems[0].Column, tc.badColumn) {
+				t.Errorf("%s: %+v", tc.kind, rep)
+			}
+			again, err := im.Import(ctx, tc.kind, "market-320000", strings.NewReader(tc.file), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Imported != 0 || again.Existing != 2 {
+				t.Errorf("%s again: %+v", tc.kind, again)
+			}
+		}
+	})
+}

@@ -73,9 +73,10 @@ var severityOf = map[string]vocab.Severity{"轻微": vocab.Minor, "一般": voca
 // rowError is a problem with one cell.
 type rowError struct{ column, problem string }
 
-// penaltyRow turns one row into a create input. get reads a cell by API field; entity resolves a
-// USCC to a registry entity ID (0 when none).
-func penaltyRow(get func(field string) string, entity func(uscc string) int, dep *ent.Department, system string, severity vocab.Severity) (*ent.CreateAdministrativePenaltyInput, *rowError) {
+// penaltyRow turns one row into a create input; get reads a cell by API field.
+// A legal person's USCC is resolved to its registry entity per batch: EntityID is set to a
+// placeholder here.
+func penaltyRow(get func(field string) string, dep *ent.Department, system string, severity vocab.Severity) (*ent.CreateAdministrativePenaltyInput, *rowError) {
 	in := &ent.CreateAdministrativePenaltyInput{DepartmentID: dep.ID, SourceSystem: system}
 	for _, c := range PenaltyColumns {
 		if c.Required && get(c.Field) == "" {
@@ -95,11 +96,8 @@ func penaltyRow(get func(field string) string, entity func(uscc string) int, dep
 		code := ident.NormalizeUSCC(u)
 		in.CounterpartyUscc = &code
 		if cat != "NATURAL_PERSON" {
-			id := entity(code)
-			if id == 0 {
-				return nil, &rowError{"counterpartyUscc", fmt.Sprintf("no entity with USCC %s in the registry", code)}
-			}
-			in.EntityID = &id
+			placeholder := -1
+			in.EntityID = &placeholder
 		}
 	} else if cat == "LEGAL_PERSON" {
 		return nil, &rowError{"counterpartyUscc", "is required for 法人及非法人组织"}
