@@ -42,7 +42,7 @@ func subscribe(ctx context.Context, client *ent.Client, b *events.Broker, depart
 				// whoever may read the entity, whatever the department filter.
 				if len(departments) > 0 && e.Sector != "" && !slices.Contains(departments, strings.ToLower(string(e.Sector))) ||
 					len(types) > 0 && !slices.Contains(types, CreditEventType(e.Type)) ||
-					e.Sector != "" && !v.Perms.SeesRecordOf(e.Sector, true) { // cannot read even the sector's public records
+					e.Sector != "" && !v.Perms.SeesRecordOf(e.Sector, true) && !v.Perms.ReadsOwnFileOnly() { // cannot read even the sector's public records (a subject's own records: the node check below)
 					continue
 				}
 				if _, err := client.Noder(ctx, e.RecordID); err != nil {

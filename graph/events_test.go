@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -251,7 +252,10 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 3)
 		const q = `subscription { creditEvents { type recordType recordID } }`
-		who := []string{"", "demo-labour-clerk", "demo-environment-supervisor", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office"}
+		// The subject the records are about watches its own file too.
+		env.issue(authz.IssueRequest{Name: "subject-evs", Role: authz.RoleSubject, Department: "credit_office",
+			SubjectUSCC: penaltyInput(env, "market-320500", "EVS-0")["in"].(map[string]any)["counterpartyUscc"].(string)})
+		who := []string{"", "demo-labour-clerk", "demo-environment-supervisor", "demo-market-nanjing-clerk", "demo-auditor-market", "demo-credit-office", "subject-evs"}
 		subs := map[string]*subscriber{}
 		for _, w := range who {
 			subs[w] = subscribeAs(t, env, w, q)
@@ -319,7 +323,7 @@ func TestEventsAreWhatEachSubscriberMayRead(t *testing.T) {
 					n++
 				}
 			}
-			if w == "demo-credit-office" && n != len(written) {
+			if (w == "demo-credit-office" || w == "subject-evs") && n != len(written) {
 				t.Errorf("the credit office reads %d of the %d records written", n, len(written))
 			}
 			if w == "" && n == len(written) {

@@ -14,14 +14,11 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/incentivemeasure"
 	"github.com/creditgraph/creditgraph/ent/listentry"
-	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/redlistentry"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -70,10 +67,7 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 		return nil, err
 	}
 	ctx = authz.AsSystem(ctx)
-	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
-	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
-		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
-	}
+	e, err := jointpunishment.Subject(ctx, c, uscc)
 	if err != nil {
 		return nil, err
 	}

@@ -75,16 +75,24 @@ func CheckPurpose(purpose string) error {
 	return nil
 }
 
+// Subject finds the entity with the USCC for a check by key that reads across departments
+// (restrictions, incentives): NOT_FOUND when there is none — and, to a subject or person
+// token, when it is another's (authz.AsksAbout).
+func Subject(ctx context.Context, c *ent.Client, uscc string) (*ent.MarketEntity, error) {
+	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(authz.AsSystem(ctx))
+	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
+		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
+	}
+	return e, err
+}
+
 // ForEntity lists the restrictions on the entity with the USCC for purpose on day.
 func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day time.Time) ([]*Restriction, error) {
 	if err := CheckPurpose(purpose); err != nil {
 		return nil, err
 	}
 	ctx = authz.AsSystem(ctx)
-	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(ctx)
-	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
-		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
-	}
+	e, err := Subject(ctx, c, uscc)
 	if err != nil {
 		return nil, err
 	}
