@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -25,7 +26,13 @@ func TestWritesAnswerHiddenRowsAsMissingOnes(t *testing.T) {
 		workflowDocuments(t, env)
 		sch := introspect(env)
 		nodes := nodeTypes(sch)
-		callers := []string{"demo-labour-clerk", "demo-market-supervisor", "demo-environment-clerk", "demo-auditor-market", ""}
+		// A subject token of one entity: everything about any other subject is hidden from it.
+		var subject string
+		if err := env.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&subject); err != nil {
+			t.Fatal(err)
+		}
+		env.issue(authz.IssueRequest{Name: "subject-oracle", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: subject})
+		callers := []string{"demo-labour-clerk", "demo-market-supervisor", "demo-environment-clerk", "demo-auditor-market", "", "subject-oracle"}
 		hidden := map[string]map[string]int{} // caller → type → a row hidden from it
 		for _, c := range callers {
 			hidden[c] = map[string]int{}
