@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -48,6 +49,10 @@ func xlsxOf(t *testing.T, rs [][]string) []byte {
 		row := make([]any, len(r))
 		for j, c := range r {
 			row[j] = c
+			// Dates as spreadsheets hold them: date cells, shown in a display format.
+			if d, err := time.Parse("2006/1/2", c); err == nil && i > 0 {
+				row[j] = d
+			}
 		}
 		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
 			t.Fatal(err)
@@ -235,4 +240,19 @@ func TestImportOtherKinds(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestParseDateForms(t *testing.T) {
+	for in, want := range map[string]string{"2026-03-01": "2026-03-01", "2026/3/1": "2026-03-01", "20260301": "2026-03-01",
+		"2026年3月1日": "2026-03-01", "46082": "2026-03-01", "46082.75": "2026-03-01", "2026-03-01 10:30:00": "2026-03-01"} {
+		got, err := exchange.ParseDate(in)
+		if err != nil || got.Format("2006-01-02") != want {
+			t.Errorf("%q: %v %v, want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "2026-13-01", "Mar-26", "3/1/26", "123"} {
+		if _, err := exchange.ParseDate(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
 }

@@ -308,7 +308,7 @@ func optional(v string) *string {
 }
 
 func date(get func(string) string, field string) (t time.Time, bad *rowError) {
-	d, err := parseDate(get(field))
+	d, err := ParseDate(get(field))
 	if err != nil {
 		return d, &rowError{field, err.Error()}
 	}

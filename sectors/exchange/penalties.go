@@ -134,13 +134,13 @@ func penaltyRow(get func(field string) string, dep *ent.Department, system strin
 		}
 	}
 	in.SuspendedOrRevokedLicence = opt("suspendedOrRevokedLicence")
-	d, err := parseDate(get("decisionDate"))
+	d, err := ParseDate(get("decisionDate"))
 	if err != nil {
 		return nil, &rowError{"decisionDate", err.Error()}
 	}
 	in.DecisionDate = d
 	if v := get("validUntil"); v != "" {
-		d, err := parseDate(v)
+		d, err := ParseDate(v)
 		if err != nil {
 			return nil, &rowError{"validUntil", err.Error()}
 		}
@@ -170,9 +170,9 @@ func splitList(s string) []string {
 	return f
 }
 
-// parseDate reads the date forms departments' systems write: 2025-03-01, 2025/3/1, 20250301,
+// ParseDate reads the date forms departments' systems write: 2025-03-01, 2025/3/1, 20250301,
 // 2025年3月1日, an Excel serial day number, or a timestamp whose date part is one of these.
-func parseDate(s string) (time.Time, error) {
+func ParseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, " T"); i > 0 {
 		s = s[:i]
@@ -182,8 +182,8 @@ func parseDate(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if n, err := strconv.Atoi(s); err == nil && n > 20000 && n < 80000 { // Excel's serial days (1954–2118)
-		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), nil
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 20000 && f < 80000 { // Excel's serial days (1954–2118), a time of day after the point
+		return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(f)), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date (2025-03-01, 2025/3/1, 20250301 or 2025年3月1日)", s)
 }

@@ -109,7 +109,9 @@ func (x *xlsxRows) Next() ([]string, error) {
 		}
 		return nil, io.EOF
 	}
-	return x.it.Columns()
+	// Raw values: a date cell is its serial day number (ParseDate reads it), not the text its
+	// display format happens to give (3/1/26).
+	return x.it.Columns(excelize.Options{RawCellValue: true})
 }
 
 func (x *xlsxRows) Close() error {
