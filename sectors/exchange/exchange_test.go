@@ -256,3 +256,22 @@ func TestParseDateForms(t *testing.T) {
 		}
 	}
 }
+
+// A GB18030 file whose first 64 KiB are plain ASCII (a header of field codes, then padding
+// rows) still reads its Chinese rows as Chinese.
+func TestGB18030AfterAnASCIIStart(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("CF_XDR_MC,CF_WSH\n")
+	for b.Len() < 70<<10 {
+		b.WriteString("ascii,padding\n")
+	}
+	w := simplifiedchinese.GB18030.NewEncoder().Writer(&b)
+	_, _ = w.Write([]byte("南京某某科技有限公司,苏罚1号\n"))
+	got, err := exchange.ReadAll(bytes.NewReader(b.Bytes()), exchange.CSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := got[len(got)-1]; last[0] != "南京某某科技有限公司" || last[1] != "苏罚1号" {
+		t.Errorf("last row %q", last)
+	}
+}

@@ -92,6 +92,15 @@ func (c csvRows) Next() ([]string, error) {
 	if errors.As(err, &pe) {
 		return nil, fmt.Errorf("line %d: %w", pe.Line, pe.Err)
 	}
+	// A file whose first 64 KiB were plain ASCII was taken for UTF-8; a later GB18030 field
+	// is not valid UTF-8, and is decoded as what it is.
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			if d, err := simplifiedchinese.GB18030.NewDecoder().String(f); err == nil {
+				rec[i] = d
+			}
+		}
+	}
 	return rec, err
 }
 
@@ -117,4 +126,24 @@ func (x *xlsxRows) Next() ([]string, error) {
 func (x *xlsxRows) Close() error {
 	_ = x.it.Close()
 	return x.f.Close()
+}
+
+// ReadAll reads every row of a file, the header first: for tools and tests; imports stream.
+func ReadAll(r io.Reader, format Format) ([][]string, error) {
+	rs, err := openRows(r, format)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out [][]string
+	for {
+		row, err := rs.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
 }
