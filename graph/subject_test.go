@@ -145,6 +145,12 @@ func TestSubjectAndPersonSeeExactlyTheirOwn(t *testing.T) {
 			sub.mustData(q, map[string]any{"u": uscc}, nil)
 		}
 		sub.wantError(`query($u: String!) { creditReview(uscc: $u, purpose: LICENSING) { conclusion } }`, map[string]any{"u": uscc}, "FORBIDDEN", "")
+		// A person's restrictions by ID: a subject token asks only about itself; the person
+		// token about itself (the public's check by person ID stays as it was).
+		const byPerson = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via } }`
+		sub.wantError(byPerson, map[string]any{"p": person.ID}, "NOT_FOUND", "")
+		env.as("person-a").mustData(byPerson, map[string]any{"p": person.ID}, nil)
+		env.as("demo-labour-clerk").mustData(byPerson, map[string]any{"p": person.ID}, nil)
 		// Its own entity, without its legal representative's personal data.
 		var mine struct {
 			MarketEntities edges[struct {
