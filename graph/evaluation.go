@@ -2,10 +2,8 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/sectors/environment"
@@ -51,9 +49,6 @@ func eiaStatus(ctx context.Context, c *ent.Client, entityID, personID *int, toda
 		p = *personID
 	default:
 		return nil, derrors.Field("entityID", "name exactly one subject: entityID or personID")
-	}
-	if !authz.AsksAbout(ctx, authz.Own{EntityID: e, PersonID: p}) {
-		return nil, fmt.Errorf("%w: no such provider or practitioner", derrors.NotFound)
 	}
 	st, err := scorer.EIA(ctx, c, e, p, today)
 	return &st, err

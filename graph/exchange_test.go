@@ -104,6 +104,11 @@ func TestImportRecordsUpload(t *testing.T) {
 		if n := env.count("administrative_penalties", "source_system = 'exchange:market-320000'"); n != 1 {
 			t.Errorf("%d rows stored, want 1", n)
 		}
+		// An unknown department is refused naming the field, and nothing is written.
+		r0 := env.as("demo-market-clerk").upload(strings.Replace(q, `"market-320000"`, `"market-999999"`, 1), map[string]any{}, "penalties.csv", []byte(csvFile))
+		if len(r0.Errors) != 1 || r0.Errors[0].Extensions["code"] != "BAD_USER_INPUT" || r0.Errors[0].Extensions["field"] != "department" {
+			t.Errorf("unknown department: %+v", r0.Errors)
+		}
 		// Another sector's token may not import the market department's file.
 		r := env.as("demo-environment-clerk").upload(q, map[string]any{}, "penalties.csv", []byte(csvFile))
 		if len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "FORBIDDEN" {

@@ -239,6 +239,8 @@ func TestCreditReportMasksAndAudit(t *testing.T) {
 				t.Errorf("public report %s carries the legal representative's name", r.Number)
 			}
 		}
+		// Bad input is refused naming the field, and issues nothing.
+		env.as("demo-market-clerk").wantError(reportQuery, map[string]any{"u": "91320000MA1XXXXXX", "e": "AUTHORITY", "p": "LICENSING"}, "BAD_USER_INPUT", "uscc")
 		if n := env.count("credit_report_issues", "token_name = 'demo-market-clerk' AND uscc = ?", uscc); n != 2 {
 			t.Errorf("%d issues stored for the clerk, want 2", n)
 		}

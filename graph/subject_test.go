@@ -145,6 +145,14 @@ func TestSubjectAndPersonSeeExactlyTheirOwn(t *testing.T) {
 			sub.mustData(q, map[string]any{"u": uscc}, nil)
 		}
 		sub.wantError(`query($u: String!) { creditReview(uscc: $u, purpose: LICENSING) { conclusion } }`, map[string]any{"u": uscc}, "FORBIDDEN", "")
+		// EIA status by entity ID: its own, not another's.
+		var otherGID struct {
+			MarketEntities edges[struct{ ID string }]
+		}
+		env.mustData(`query($u: String!) { marketEntities(first: 1, where: {uscc: $u}) { edges { node { id } } } }`, map[string]any{"u": other}, &otherGID)
+		const eia = `query($e: ID!) { eiaStatus(entityID: $e) { status } }`
+		sub.wantError(eia, map[string]any{"e": otherGID.MarketEntities.Edges[0].Node.ID}, "NOT_FOUND", "")
+		sub.mustData(eia, map[string]any{"e": s.entityID}, nil)
 		// A person's restrictions by ID: a subject token asks only about itself; the person
 		// token about itself (the public's check by person ID stays as it was).
 		const byPerson = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via } }`

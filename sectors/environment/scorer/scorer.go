@@ -110,6 +110,10 @@ func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day 
 
 // EIA is a provider's or practitioner's EIA integrity state on day; subject names one of them.
 func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Time) (environment.EIAState, error) {
+	// A subject or person token asks only about itself; another is answered like a missing one.
+	if !authz.AsksAbout(ctx, authz.Own{EntityID: entityID, PersonID: personID}) {
+		return environment.EIAState{}, fmt.Errorf("%w: no such provider or practitioner", derrors.NotFound)
+	}
 	ctx = authz.AsSystem(ctx)
 	q := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeEIA_POINTS), counted())
 	if entityID != 0 {
