@@ -40,6 +40,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/outboxsequence"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -110,6 +112,10 @@ type Client struct {
 	NaturalPerson *NaturalPersonClient
 	// Objection is the client for interacting with the Objection builders.
 	Objection *ObjectionClient
+	// OutboxEvent is the client for interacting with the OutboxEvent builders.
+	OutboxEvent *OutboxEventClient
+	// OutboxSequence is the client for interacting with the OutboxSequence builders.
+	OutboxSequence *OutboxSequenceClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
 	// PriorNotice is the client for interacting with the PriorNotice builders.
@@ -168,6 +174,8 @@ func (c *Client) init() {
 	c.MeasureApplication = NewMeasureApplicationClient(c.config)
 	c.NaturalPerson = NewNaturalPersonClient(c.config)
 	c.Objection = NewObjectionClient(c.config)
+	c.OutboxEvent = NewOutboxEventClient(c.config)
+	c.OutboxSequence = NewOutboxSequenceClient(c.config)
 	c.Practitioner = NewPractitionerClient(c.config)
 	c.PriorNotice = NewPriorNoticeClient(c.config)
 	c.PublicityRule = NewPublicityRuleClient(c.config)
@@ -296,6 +304,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		MeasureApplication:        NewMeasureApplicationClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Objection:                 NewObjectionClient(cfg),
+		OutboxEvent:               NewOutboxEventClient(cfg),
+		OutboxSequence:            NewOutboxSequenceClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
@@ -351,6 +361,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		MeasureApplication:        NewMeasureApplicationClient(cfg),
 		NaturalPerson:             NewNaturalPersonClient(cfg),
 		Objection:                 NewObjectionClient(cfg),
+		OutboxEvent:               NewOutboxEventClient(cfg),
+		OutboxSequence:            NewOutboxSequenceClient(cfg),
 		Practitioner:              NewPractitionerClient(cfg),
 		PriorNotice:               NewPriorNoticeClient(cfg),
 		PublicityRule:             NewPublicityRuleClient(cfg),
@@ -397,9 +409,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
 		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
 		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
-		c.Practitioner, c.PriorNotice, c.PublicityRule, c.RedListEntry,
-		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.OutboxEvent, c.OutboxSequence, c.Practitioner, c.PriorNotice,
+		c.PublicityRule, c.RedListEntry, c.RepairApplication, c.RepairTransition,
+		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Use(hooks...)
 	}
@@ -415,9 +427,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.EvaluationRuleSet, c.ExemptionPeriod, c.GovernmentIntegrityRecord, c.Holiday,
 		c.IncentiveMeasure, c.InspectionPlan, c.JointPunishmentMeasure, c.ListEntry,
 		c.MarketEntity, c.MeasureApplication, c.NaturalPerson, c.Objection,
-		c.Practitioner, c.PriorNotice, c.PublicityRule, c.RedListEntry,
-		c.RepairApplication, c.RepairTransition, c.ScaleRule, c.SectorRating,
-		c.ServiceProvider, c.SpotCheck, c.TimeLimit,
+		c.OutboxEvent, c.OutboxSequence, c.Practitioner, c.PriorNotice,
+		c.PublicityRule, c.RedListEntry, c.RepairApplication, c.RepairTransition,
+		c.ScaleRule, c.SectorRating, c.ServiceProvider, c.SpotCheck, c.TimeLimit,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -476,6 +488,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.NaturalPerson.mutate(ctx, m)
 	case *ObjectionMutation:
 		return c.Objection.mutate(ctx, m)
+	case *OutboxEventMutation:
+		return c.OutboxEvent.mutate(ctx, m)
+	case *OutboxSequenceMutation:
+		return c.OutboxSequence.mutate(ctx, m)
 	case *PractitionerMutation:
 		return c.Practitioner.mutate(ctx, m)
 	case *PriorNoticeMutation:
@@ -4989,6 +5005,274 @@ func (c *ObjectionClient) mutate(ctx context.Context, m *ObjectionMutation) (Val
 	}
 }
 
+// OutboxEventClient is a client for the OutboxEvent schema.
+type OutboxEventClient struct {
+	config
+}
+
+// NewOutboxEventClient returns a client for the OutboxEvent from the given config.
+func NewOutboxEventClient(c config) *OutboxEventClient {
+	return &OutboxEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxevent.Hooks(f(g(h())))`.
+func (c *OutboxEventClient) Use(hooks ...Hook) {
+	c.hooks.OutboxEvent = append(c.hooks.OutboxEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxevent.Intercept(f(g(h())))`.
+func (c *OutboxEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxEvent = append(c.inters.OutboxEvent, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxEvent entity.
+func (c *OutboxEventClient) Create() *OutboxEventCreate {
+	mutation := newOutboxEventMutation(c.config, OpCreate)
+	return &OutboxEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxEvent entities.
+func (c *OutboxEventClient) CreateBulk(builders ...*OutboxEventCreate) *OutboxEventCreateBulk {
+	return &OutboxEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxEventClient) MapCreateBulk(slice any, setFunc func(*OutboxEventCreate, int)) *OutboxEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxEventCreateBulk{err: fmt.Errorf("calling to OutboxEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxEvent.
+func (c *OutboxEventClient) Update() *OutboxEventUpdate {
+	mutation := newOutboxEventMutation(c.config, OpUpdate)
+	return &OutboxEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxEventClient) UpdateOne(_m *OutboxEvent) *OutboxEventUpdateOne {
+	mutation := newOutboxEventMutation(c.config, OpUpdateOne, withOutboxEvent(_m))
+	return &OutboxEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxEventClient) UpdateOneID(id int) *OutboxEventUpdateOne {
+	mutation := newOutboxEventMutation(c.config, OpUpdateOne, withOutboxEventID(id))
+	return &OutboxEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxEvent.
+func (c *OutboxEventClient) Delete() *OutboxEventDelete {
+	mutation := newOutboxEventMutation(c.config, OpDelete)
+	return &OutboxEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxEventClient) DeleteOne(_m *OutboxEvent) *OutboxEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxEventClient) DeleteOneID(id int) *OutboxEventDeleteOne {
+	builder := c.Delete().Where(outboxevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxEventDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxEvent.
+func (c *OutboxEventClient) Query() *OutboxEventQuery {
+	return &OutboxEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxEvent entity by its id.
+func (c *OutboxEventClient) Get(ctx context.Context, id int) (*OutboxEvent, error) {
+	return c.Query().Where(outboxevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxEventClient) GetX(ctx context.Context, id int) *OutboxEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxEventClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxEvent
+	return append(hooks[:len(hooks):len(hooks)], outboxevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxEventClient) Interceptors() []Interceptor {
+	return c.inters.OutboxEvent
+}
+
+func (c *OutboxEventClient) mutate(ctx context.Context, m *OutboxEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxEvent mutation op: %q", m.Op())
+	}
+}
+
+// OutboxSequenceClient is a client for the OutboxSequence schema.
+type OutboxSequenceClient struct {
+	config
+}
+
+// NewOutboxSequenceClient returns a client for the OutboxSequence from the given config.
+func NewOutboxSequenceClient(c config) *OutboxSequenceClient {
+	return &OutboxSequenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboxsequence.Hooks(f(g(h())))`.
+func (c *OutboxSequenceClient) Use(hooks ...Hook) {
+	c.hooks.OutboxSequence = append(c.hooks.OutboxSequence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboxsequence.Intercept(f(g(h())))`.
+func (c *OutboxSequenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboxSequence = append(c.inters.OutboxSequence, interceptors...)
+}
+
+// Create returns a builder for creating a OutboxSequence entity.
+func (c *OutboxSequenceClient) Create() *OutboxSequenceCreate {
+	mutation := newOutboxSequenceMutation(c.config, OpCreate)
+	return &OutboxSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboxSequence entities.
+func (c *OutboxSequenceClient) CreateBulk(builders ...*OutboxSequenceCreate) *OutboxSequenceCreateBulk {
+	return &OutboxSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboxSequenceClient) MapCreateBulk(slice any, setFunc func(*OutboxSequenceCreate, int)) *OutboxSequenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboxSequenceCreateBulk{err: fmt.Errorf("calling to OutboxSequenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboxSequenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboxSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboxSequence.
+func (c *OutboxSequenceClient) Update() *OutboxSequenceUpdate {
+	mutation := newOutboxSequenceMutation(c.config, OpUpdate)
+	return &OutboxSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboxSequenceClient) UpdateOne(_m *OutboxSequence) *OutboxSequenceUpdateOne {
+	mutation := newOutboxSequenceMutation(c.config, OpUpdateOne, withOutboxSequence(_m))
+	return &OutboxSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboxSequenceClient) UpdateOneID(id int) *OutboxSequenceUpdateOne {
+	mutation := newOutboxSequenceMutation(c.config, OpUpdateOne, withOutboxSequenceID(id))
+	return &OutboxSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboxSequence.
+func (c *OutboxSequenceClient) Delete() *OutboxSequenceDelete {
+	mutation := newOutboxSequenceMutation(c.config, OpDelete)
+	return &OutboxSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboxSequenceClient) DeleteOne(_m *OutboxSequence) *OutboxSequenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboxSequenceClient) DeleteOneID(id int) *OutboxSequenceDeleteOne {
+	builder := c.Delete().Where(outboxsequence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboxSequenceDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboxSequence.
+func (c *OutboxSequenceClient) Query() *OutboxSequenceQuery {
+	return &OutboxSequenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboxSequence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboxSequence entity by its id.
+func (c *OutboxSequenceClient) Get(ctx context.Context, id int) (*OutboxSequence, error) {
+	return c.Query().Where(outboxsequence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboxSequenceClient) GetX(ctx context.Context, id int) *OutboxSequence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboxSequenceClient) Hooks() []Hook {
+	hooks := c.hooks.OutboxSequence
+	return append(hooks[:len(hooks):len(hooks)], outboxsequence.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboxSequenceClient) Interceptors() []Interceptor {
+	return c.inters.OutboxSequence
+}
+
+func (c *OutboxSequenceClient) mutate(ctx context.Context, m *OutboxSequenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboxSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboxSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboxSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboxSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboxSequence mutation op: %q", m.Op())
+	}
+}
+
 // PractitionerClient is a client for the Practitioner schema.
 type PractitionerClient struct {
 	config
@@ -6807,9 +7091,9 @@ type (
 		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
 		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
-		NaturalPerson, Objection, Practitioner, PriorNotice, PublicityRule,
-		RedListEntry, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Hook
+		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
+		PriorNotice, PublicityRule, RedListEntry, RepairApplication, RepairTransition,
+		ScaleRule, SectorRating, ServiceProvider, SpotCheck, TimeLimit []ent.Hook
 	}
 	inters struct {
 		APIToken, AdministrativeLicense, AdministrativePenalty, AuditLog, CasbinRule,
@@ -6817,9 +7101,10 @@ type (
 		EntityRole, EntityTally, EntityTallyDelta, EvaluationRuleSet, ExemptionPeriod,
 		GovernmentIntegrityRecord, Holiday, IncentiveMeasure, InspectionPlan,
 		JointPunishmentMeasure, ListEntry, MarketEntity, MeasureApplication,
-		NaturalPerson, Objection, Practitioner, PriorNotice, PublicityRule,
-		RedListEntry, RepairApplication, RepairTransition, ScaleRule, SectorRating,
-		ServiceProvider, SpotCheck, TimeLimit []ent.Interceptor
+		NaturalPerson, Objection, OutboxEvent, OutboxSequence, Practitioner,
+		PriorNotice, PublicityRule, RedListEntry, RepairApplication, RepairTransition,
+		ScaleRule, SectorRating, ServiceProvider, SpotCheck,
+		TimeLimit []ent.Interceptor
 	}
 )
 

@@ -37,6 +37,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/outboxsequence"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -133,6 +135,8 @@ func checkColumn(t, c string) error {
 			measureapplication.Table:        measureapplication.ValidColumn,
 			naturalperson.Table:             naturalperson.ValidColumn,
 			objection.Table:                 objection.ValidColumn,
+			outboxevent.Table:               outboxevent.ValidColumn,
+			outboxsequence.Table:            outboxsequence.ValidColumn,
 			practitioner.Table:              practitioner.ValidColumn,
 			priornotice.Table:               priornotice.ValidColumn,
 			publicityrule.Table:             publicityrule.ValidColumn,

@@ -28,6 +28,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/outboxsequence"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -49,7 +51,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 38)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -696,6 +698,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxevent.Table,
+			Columns: outboxevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxevent.FieldID,
+			},
+		},
+		Type: "OutboxEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxevent.FieldSeq:      {Type: field.TypeInt64, Column: outboxevent.FieldSeq},
+			outboxevent.FieldType:     {Type: field.TypeString, Column: outboxevent.FieldType},
+			outboxevent.FieldKind:     {Type: field.TypeString, Column: outboxevent.FieldKind},
+			outboxevent.FieldSector:   {Type: field.TypeString, Column: outboxevent.FieldSector},
+			outboxevent.FieldRecordID: {Type: field.TypeInt, Column: outboxevent.FieldRecordID},
+			outboxevent.FieldEntityID: {Type: field.TypeInt, Column: outboxevent.FieldEntityID},
+			outboxevent.FieldSummary:  {Type: field.TypeString, Column: outboxevent.FieldSummary},
+			outboxevent.FieldAt:       {Type: field.TypeTime, Column: outboxevent.FieldAt},
+			outboxevent.FieldOrigin:   {Type: field.TypeString, Column: outboxevent.FieldOrigin},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxsequence.Table,
+			Columns: outboxsequence.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: outboxsequence.FieldID,
+			},
+		},
+		Type: "OutboxSequence",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxsequence.FieldN: {Type: field.TypeInt64, Column: outboxsequence.FieldN},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   practitioner.Table,
 			Columns: practitioner.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -715,7 +753,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			practitioner.FieldPersonID:       {Type: field.TypeInt, Column: practitioner.FieldPersonID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   priornotice.Table,
 			Columns: priornotice.Columns,
@@ -744,7 +782,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			priornotice.FieldDepartmentID:     {Type: field.TypeInt, Column: priornotice.FieldDepartmentID},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   publicityrule.Table,
 			Columns: publicityrule.Columns,
@@ -776,7 +814,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			publicityrule.FieldBasis:               {Type: field.TypeString, Column: publicityrule.FieldBasis},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   redlistentry.Table,
 			Columns: redlistentry.Columns,
@@ -810,7 +848,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			redlistentry.FieldBasis:           {Type: field.TypeString, Column: redlistentry.FieldBasis},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairapplication.Table,
 			Columns: repairapplication.Columns,
@@ -840,7 +878,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairapplication.FieldLastReason:           {Type: field.TypeString, Column: repairapplication.FieldLastReason},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   repairtransition.Table,
 			Columns: repairtransition.Columns,
@@ -861,7 +899,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			repairtransition.FieldApplicationID:   {Type: field.TypeInt, Column: repairtransition.FieldApplicationID},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   scalerule.Table,
 			Columns: scalerule.Columns,
@@ -880,7 +918,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			scalerule.FieldCreatedAt:     {Type: field.TypeTime, Column: scalerule.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   sectorrating.Table,
 			Columns: sectorrating.Columns,
@@ -914,7 +952,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			sectorrating.FieldValidUntil:      {Type: field.TypeTime, Column: sectorrating.FieldValidUntil},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   serviceprovider.Table,
 			Columns: serviceprovider.Columns,
@@ -933,7 +971,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			serviceprovider.FieldEntityID:     {Type: field.TypeInt, Column: serviceprovider.FieldEntityID},
 		},
 	}
-	graph.Nodes[34] = &sqlgraph.Node{
+	graph.Nodes[36] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   spotcheck.Table,
 			Columns: spotcheck.Columns,
@@ -965,7 +1003,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			spotcheck.FieldRiskClassAtSelection: {Type: field.TypeEnum, Column: spotcheck.FieldRiskClassAtSelection},
 		},
 	}
-	graph.Nodes[35] = &sqlgraph.Node{
+	graph.Nodes[37] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelimit.Table,
 			Columns: timelimit.Columns,
@@ -5687,6 +5725,136 @@ func (f *ObjectionFilter) WhereHasDepartmentWith(preds ...predicate.Department) 
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *OutboxEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxEventQuery builder.
+func (_q *OutboxEventQuery) Filter() *OutboxEventFilter {
+	return &OutboxEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxEventMutation builder.
+func (m *OutboxEventMutation) Filter() *OutboxEventFilter {
+	return &OutboxEventFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxEventFilter provides a generic filtering capability at runtime for OutboxEventQuery.
+type OutboxEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxEventFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxevent.FieldID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *OutboxEventFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(outboxevent.FieldSeq))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *OutboxEventFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(outboxevent.FieldType))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OutboxEventFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(outboxevent.FieldKind))
+}
+
+// WhereSector applies the entql string predicate on the sector field.
+func (f *OutboxEventFilter) WhereSector(p entql.StringP) {
+	f.Where(p.Field(outboxevent.FieldSector))
+}
+
+// WhereRecordID applies the entql int predicate on the record_id field.
+func (f *OutboxEventFilter) WhereRecordID(p entql.IntP) {
+	f.Where(p.Field(outboxevent.FieldRecordID))
+}
+
+// WhereEntityID applies the entql int predicate on the entity_id field.
+func (f *OutboxEventFilter) WhereEntityID(p entql.IntP) {
+	f.Where(p.Field(outboxevent.FieldEntityID))
+}
+
+// WhereSummary applies the entql string predicate on the summary field.
+func (f *OutboxEventFilter) WhereSummary(p entql.StringP) {
+	f.Where(p.Field(outboxevent.FieldSummary))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *OutboxEventFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(outboxevent.FieldAt))
+}
+
+// WhereOrigin applies the entql string predicate on the origin field.
+func (f *OutboxEventFilter) WhereOrigin(p entql.StringP) {
+	f.Where(p.Field(outboxevent.FieldOrigin))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OutboxSequenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxSequenceQuery builder.
+func (_q *OutboxSequenceQuery) Filter() *OutboxSequenceFilter {
+	return &OutboxSequenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxSequenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxSequenceMutation builder.
+func (m *OutboxSequenceMutation) Filter() *OutboxSequenceFilter {
+	return &OutboxSequenceFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxSequenceFilter provides a generic filtering capability at runtime for OutboxSequenceQuery.
+type OutboxSequenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxSequenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *OutboxSequenceFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(outboxsequence.FieldID))
+}
+
+// WhereN applies the entql int64 predicate on the n field.
+func (f *OutboxSequenceFilter) WhereN(p entql.Int64P) {
+	f.Where(p.Field(outboxsequence.FieldN))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PractitionerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -5715,7 +5883,7 @@ type PractitionerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PractitionerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5823,7 +5991,7 @@ type PriorNoticeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PriorNoticeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5971,7 +6139,7 @@ type PublicityRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PublicityRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6106,7 +6274,7 @@ type RedListEntryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RedListEntryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6293,7 +6461,7 @@ type RepairApplicationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairApplicationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6488,7 +6656,7 @@ type RepairTransitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RepairTransitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6582,7 +6750,7 @@ type ScaleRuleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScaleRuleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6652,7 +6820,7 @@ type SectorRatingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SectorRatingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6839,7 +7007,7 @@ type ServiceProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ServiceProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6937,7 +7105,7 @@ type SpotCheckFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SpotCheckFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[36].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -7114,7 +7282,7 @@ type TimeLimitFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimeLimitFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[37].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

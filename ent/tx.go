@@ -64,6 +64,10 @@ type Tx struct {
 	NaturalPerson *NaturalPersonClient
 	// Objection is the client for interacting with the Objection builders.
 	Objection *ObjectionClient
+	// OutboxEvent is the client for interacting with the OutboxEvent builders.
+	OutboxEvent *OutboxEventClient
+	// OutboxSequence is the client for interacting with the OutboxSequence builders.
+	OutboxSequence *OutboxSequenceClient
 	// Practitioner is the client for interacting with the Practitioner builders.
 	Practitioner *PractitionerClient
 	// PriorNotice is the client for interacting with the PriorNotice builders.
@@ -242,6 +246,8 @@ func (tx *Tx) init() {
 	tx.MeasureApplication = NewMeasureApplicationClient(tx.config)
 	tx.NaturalPerson = NewNaturalPersonClient(tx.config)
 	tx.Objection = NewObjectionClient(tx.config)
+	tx.OutboxEvent = NewOutboxEventClient(tx.config)
+	tx.OutboxSequence = NewOutboxSequenceClient(tx.config)
 	tx.Practitioner = NewPractitionerClient(tx.config)
 	tx.PriorNotice = NewPriorNoticeClient(tx.config)
 	tx.PublicityRule = NewPublicityRuleClient(tx.config)

@@ -80,10 +80,10 @@ func factsOf(v ent.Value) (facts, bool) {
 }
 
 // ObserveTiers makes the evaluation recomputes in ctx publish a TIER_CHANGED event, after
-// commit, for every entity whose risk tier they change — when anyone subscribes: with no
-// subscriber the recompute does not read the old tiers.
+// commit, for every entity whose risk tier they change — when anyone may subscribe
+// (events.Broker.Wanted): with no subscriber the recompute does not read the old tiers.
 func (e *Engine) ObserveTiers(ctx context.Context) context.Context {
-	if e.Events == nil || e.Events.Subscribers() == 0 {
+	if !e.Events.Wanted() {
 		return ctx
 	}
 	return evaluator.ObserveTiers(ctx, func(ctx context.Context, t evaluator.TierChange) {

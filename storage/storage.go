@@ -149,10 +149,13 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 }
 
 // Migrate applies the ent schema (creating or altering tables and indexes) and installs the
-// entity tallies' triggers; it is idempotent.
+// entity tallies' triggers and the shared events' sequence row; it is idempotent.
 func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.Client.Schema.Create(authz.SystemContext(ctx)); err != nil {
 		return fmt.Errorf("applying the schema: %w", err)
+	}
+	if err := events.Install(ctx, d.Client); err != nil {
+		return fmt.Errorf("the outbox sequence: %w", err)
 	}
 	return d.Tallies.Install(ctx)
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
+	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/report"
@@ -92,6 +93,7 @@ type config struct {
 	personID                            int
 	expires                             time.Duration
 	due                                 bool
+	sharedEvents                        bool
 	// import
 	kind, mode, report, severity string
 	fromRow                      int
@@ -121,6 +123,8 @@ func parse(cmd string, args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("creditgraph "+cmd, flag.ContinueOnError)
 	fs.StringVar(&c.db, "db", env("CREDITGRAPH_DB", storage.DefaultPath), "SQLite file path, or mysql://user:pass@host:port/dbname (CREDITGRAPH_DB)")
+	fs.BoolVar(&c.sharedEvents, "shared-events", envBool("CREDITGRAPH_SHARED_EVENTS", false),
+		"several instances share one database: credit events go through its outbox table, so every instance's subscribers hear every write (CREDITGRAPH_SHARED_EVENTS)")
 	switch cmd {
 	case "serve":
 		fs.StringVar(&c.addr, "addr", env("CREDITGRAPH_ADDR", "127.0.0.1:8080"), "listen address (CREDITGRAPH_ADDR)")
@@ -227,6 +231,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	if cfg.sharedEvents {
+		host, _ := os.Hostname()
+		db.Events.Share(db.Client, fmt.Sprintf("%s:%d", host, os.Getpid()), func(err error) { logger.Warn("shared events", "err", err) })
+	}
 	if cmd == "migrate" || cmd == "seed" || target.Dialect == dialect.SQLite || cfg.migrate {
 		if err := db.Migrate(ctx); err != nil {
 			return err
@@ -465,7 +473,8 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 		}()
 		defer dbg.Close()
 	}
-	go authorizer.Watch(ctx, 2*time.Second) // policy changes from any instance apply within seconds
+	go authorizer.Watch(ctx, 2*time.Second)      // policy changes from any instance apply within seconds
+	go db.Events.Relay(ctx, events.DefaultRelay) // with --shared-events: every instance's writes to this one's subscribers
 	go recomputeDue(ctx, db, logger, 10*time.Minute)
 	go db.Tallies.Keep(ctx, time.Second, func(err error) { logger.Warn("compacting the entity tallies failed", "err", err) })
 	errc := make(chan error, 1)

@@ -309,6 +309,30 @@ func (f ObjectionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ObjectionMutation", m)
 }
 
+// The OutboxEventFunc type is an adapter to allow the use of ordinary
+// function as OutboxEvent mutator.
+type OutboxEventFunc func(context.Context, *ent.OutboxEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboxEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboxEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxEventMutation", m)
+}
+
+// The OutboxSequenceFunc type is an adapter to allow the use of ordinary
+// function as OutboxSequence mutator.
+type OutboxSequenceFunc func(context.Context, *ent.OutboxSequenceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboxSequenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboxSequenceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboxSequenceMutation", m)
+}
+
 // The PractitionerFunc type is an adapter to allow the use of ordinary
 // function as Practitioner mutator.
 type PractitionerFunc func(context.Context, *ent.PractitionerMutation) (ent.Value, error)

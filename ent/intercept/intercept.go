@@ -33,6 +33,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/outboxsequence"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
@@ -778,6 +780,60 @@ func (f TraverseObjection) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.ObjectionQuery", q)
 }
 
+// The OutboxEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxEventFunc func(context.Context, *ent.OutboxEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxEventQuery", q)
+}
+
+// The TraverseOutboxEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxEvent func(context.Context, *ent.OutboxEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxEventQuery", q)
+}
+
+// The OutboxSequenceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxSequenceFunc func(context.Context, *ent.OutboxSequenceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxSequenceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxSequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxSequenceQuery", q)
+}
+
+// The TraverseOutboxSequence type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxSequence func(context.Context, *ent.OutboxSequenceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxSequence) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxSequence) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxSequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxSequenceQuery", q)
+}
+
 // The PractitionerFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PractitionerFunc func(context.Context, *ent.PractitionerQuery) (ent.Value, error)
 
@@ -1128,6 +1184,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.NaturalPersonQuery, predicate.NaturalPerson, naturalperson.OrderOption]{typ: ent.TypeNaturalPerson, tq: q}, nil
 	case *ent.ObjectionQuery:
 		return &query[*ent.ObjectionQuery, predicate.Objection, objection.OrderOption]{typ: ent.TypeObjection, tq: q}, nil
+	case *ent.OutboxEventQuery:
+		return &query[*ent.OutboxEventQuery, predicate.OutboxEvent, outboxevent.OrderOption]{typ: ent.TypeOutboxEvent, tq: q}, nil
+	case *ent.OutboxSequenceQuery:
+		return &query[*ent.OutboxSequenceQuery, predicate.OutboxSequence, outboxsequence.OrderOption]{typ: ent.TypeOutboxSequence, tq: q}, nil
 	case *ent.PractitionerQuery:
 		return &query[*ent.PractitionerQuery, predicate.Practitioner, practitioner.OrderOption]{typ: ent.TypePractitioner, tq: q}, nil
 	case *ent.PriorNoticeQuery:

@@ -1059,6 +1059,43 @@ var (
 			},
 		},
 	}
+	// OutboxEventsColumns holds the columns for the "outbox_events" table.
+	OutboxEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "type", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "sector", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "record_id", Type: field.TypeInt},
+		{Name: "entity_id", Type: field.TypeInt, Default: 0},
+		{Name: "summary", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "origin", Type: field.TypeString, Size: 64, Default: ""},
+	}
+	// OutboxEventsTable holds the schema information for the "outbox_events" table.
+	OutboxEventsTable = &schema.Table{
+		Name:       "outbox_events",
+		Columns:    OutboxEventsColumns,
+		PrimaryKey: []*schema.Column{OutboxEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxevent_seq",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[1]},
+			},
+		},
+	}
+	// OutboxSequencesColumns holds the columns for the "outbox_sequences" table.
+	OutboxSequencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "n", Type: field.TypeInt64, Default: 0},
+	}
+	// OutboxSequencesTable holds the schema information for the "outbox_sequences" table.
+	OutboxSequencesTable = &schema.Table{
+		Name:       "outbox_sequences",
+		Columns:    OutboxSequencesColumns,
+		PrimaryKey: []*schema.Column{OutboxSequencesColumns[0]},
+	}
 	// PractitionersColumns holds the columns for the "practitioners" table.
 	PractitionersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -1607,6 +1644,8 @@ var (
 		MeasureApplicationsTable,
 		NaturalPersonsTable,
 		ObjectionsTable,
+		OutboxEventsTable,
+		OutboxSequencesTable,
 		PractitionersTable,
 		PriorNoticesTable,
 		PublicityRulesTable,
@@ -1724,6 +1763,12 @@ func init() {
 	ObjectionsTable.ForeignKeys[2].RefTable = ListEntriesTable
 	ObjectionsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(115964116992),
+	}
+	OutboxEventsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(154618822656),
+	}
+	OutboxSequencesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(158913789952),
 	}
 	PractitionersTable.ForeignKeys[0].RefTable = NaturalPersonsTable
 	PractitionersTable.ForeignKeys[1].RefTable = ServiceProvidersTable

@@ -81,6 +81,12 @@ type NaturalPerson func(*sql.Selector)
 // Objection is the predicate function for objection builders.
 type Objection func(*sql.Selector)
 
+// OutboxEvent is the predicate function for outboxevent builders.
+type OutboxEvent func(*sql.Selector)
+
+// OutboxSequence is the predicate function for outboxsequence builders.
+type OutboxSequence func(*sql.Selector)
+
 // Practitioner is the predicate function for practitioner builders.
 type Practitioner func(*sql.Selector)
 

@@ -711,6 +711,54 @@ func (f ObjectionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ObjectionMutation", m)
 }
 
+// The OutboxEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OutboxEventQueryRuleFunc func(context.Context, *ent.OutboxEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OutboxEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OutboxEventQuery", q)
+}
+
+// The OutboxEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OutboxEventMutationRuleFunc func(context.Context, *ent.OutboxEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OutboxEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OutboxEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxEventMutation", m)
+}
+
+// The OutboxSequenceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type OutboxSequenceQueryRuleFunc func(context.Context, *ent.OutboxSequenceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f OutboxSequenceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxSequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.OutboxSequenceQuery", q)
+}
+
+// The OutboxSequenceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type OutboxSequenceMutationRuleFunc func(context.Context, *ent.OutboxSequenceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f OutboxSequenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.OutboxSequenceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.OutboxSequenceMutation", m)
+}
+
 // The PractitionerQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type PractitionerQueryRuleFunc func(context.Context, *ent.PractitionerQuery) error
@@ -1060,6 +1108,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ObjectionQuery:
 		return q.Filter(), nil
+	case *ent.OutboxEventQuery:
+		return q.Filter(), nil
+	case *ent.OutboxSequenceQuery:
+		return q.Filter(), nil
 	case *ent.PractitionerQuery:
 		return q.Filter(), nil
 	case *ent.PriorNoticeQuery:
@@ -1138,6 +1190,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.NaturalPersonMutation:
 		return m.Filter(), nil
 	case *ent.ObjectionMutation:
+		return m.Filter(), nil
+	case *ent.OutboxEventMutation:
+		return m.Filter(), nil
+	case *ent.OutboxSequenceMutation:
 		return m.Filter(), nil
 	case *ent.PractitionerMutation:
 		return m.Filter(), nil

@@ -31,6 +31,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
 	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/objection"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/outboxsequence"
 	"github.com/creditgraph/creditgraph/ent/practitioner"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
 	"github.com/creditgraph/creditgraph/ent/publicityrule"
@@ -2020,6 +2022,64 @@ func init() {
 	objectionDescCorrection := objectionFields[10].Descriptor()
 	// objection.CorrectionValidator is a validator for the "correction" field. It is called by the builders before save.
 	objection.CorrectionValidator = objectionDescCorrection.Validators[0].(func(string) error)
+	outboxevent.Policy = privacy.NewPolicies(schema.OutboxEvent{})
+	outboxevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxeventFields := schema.OutboxEvent{}.Fields()
+	_ = outboxeventFields
+	// outboxeventDescType is the schema descriptor for type field.
+	outboxeventDescType := outboxeventFields[1].Descriptor()
+	// outboxevent.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	outboxevent.TypeValidator = outboxeventDescType.Validators[0].(func(string) error)
+	// outboxeventDescKind is the schema descriptor for kind field.
+	outboxeventDescKind := outboxeventFields[2].Descriptor()
+	// outboxevent.DefaultKind holds the default value on creation for the kind field.
+	outboxevent.DefaultKind = outboxeventDescKind.Default.(string)
+	// outboxevent.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	outboxevent.KindValidator = outboxeventDescKind.Validators[0].(func(string) error)
+	// outboxeventDescSector is the schema descriptor for sector field.
+	outboxeventDescSector := outboxeventFields[3].Descriptor()
+	// outboxevent.DefaultSector holds the default value on creation for the sector field.
+	outboxevent.DefaultSector = outboxeventDescSector.Default.(string)
+	// outboxevent.SectorValidator is a validator for the "sector" field. It is called by the builders before save.
+	outboxevent.SectorValidator = outboxeventDescSector.Validators[0].(func(string) error)
+	// outboxeventDescEntityID is the schema descriptor for entity_id field.
+	outboxeventDescEntityID := outboxeventFields[5].Descriptor()
+	// outboxevent.DefaultEntityID holds the default value on creation for the entity_id field.
+	outboxevent.DefaultEntityID = outboxeventDescEntityID.Default.(int)
+	// outboxeventDescSummary is the schema descriptor for summary field.
+	outboxeventDescSummary := outboxeventFields[6].Descriptor()
+	// outboxevent.DefaultSummary holds the default value on creation for the summary field.
+	outboxevent.DefaultSummary = outboxeventDescSummary.Default.(string)
+	// outboxevent.SummaryValidator is a validator for the "summary" field. It is called by the builders before save.
+	outboxevent.SummaryValidator = outboxeventDescSummary.Validators[0].(func(string) error)
+	// outboxeventDescOrigin is the schema descriptor for origin field.
+	outboxeventDescOrigin := outboxeventFields[8].Descriptor()
+	// outboxevent.DefaultOrigin holds the default value on creation for the origin field.
+	outboxevent.DefaultOrigin = outboxeventDescOrigin.Default.(string)
+	// outboxevent.OriginValidator is a validator for the "origin" field. It is called by the builders before save.
+	outboxevent.OriginValidator = outboxeventDescOrigin.Validators[0].(func(string) error)
+	outboxsequence.Policy = privacy.NewPolicies(schema.OutboxSequence{})
+	outboxsequence.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxsequence.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxsequenceFields := schema.OutboxSequence{}.Fields()
+	_ = outboxsequenceFields
+	// outboxsequenceDescN is the schema descriptor for n field.
+	outboxsequenceDescN := outboxsequenceFields[0].Descriptor()
+	// outboxsequence.DefaultN holds the default value on creation for the n field.
+	outboxsequence.DefaultN = outboxsequenceDescN.Default.(int64)
 	practitionerMixin := schema.Practitioner{}.Mixin()
 	practitioner.Policy = privacy.NewPolicies(schema.Practitioner{})
 	practitioner.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -1,14 +1,20 @@
 // Package events carries credit events — every sector record created, corrected or ended,
 // listings and removals, entities' tier changes, repair and objection decisions — from the
-// transactions that make them to the GraphQL subscribers of this instance. Events are
-// published only after their transaction commits (AfterCommit), and each
-// subscriber gets only what its role may see.
+// transactions that make them to the GraphQL subscribers. Events are published only after their
+// transaction commits (AfterCommit), and each subscriber gets only what its role may see.
+//
+// One instance hands events to its subscribers in memory. Several instances on one database
+// share them (Broker.Share): a transaction writes its events into the outbox table as it
+// commits, and every instance's relay (Broker.Relay) reads that table and hands each event, once,
+// to its own subscribers — so a subscriber on instance B hears a write committed through A.
 package events
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/creditgraph/creditgraph/ent"
@@ -62,6 +68,12 @@ type Broker struct {
 	next int
 	subs map[int]chan Event
 	now  vocab.Clock
+	// shared, when set, is the client of the database whose outbox carries the events
+	// (Share); origin names this instance in the rows it writes.
+	shared *ent.Client
+	origin string
+	warn   func(error)
+	seqRow atomic.Int64 // id of the outbox sequence's row, once known
 }
 
 // NewBroker returns an empty broker that stamps events with clock's time.
@@ -108,22 +120,40 @@ func (b *Broker) Subscribe(buffer int) (<-chan Event, func()) {
 	}
 }
 
-// Subscribers is how many subscriptions are open (for readiness checks and tests).
+// Subscribers is how many subscriptions are open on this instance (for readiness checks and
+// tests).
 func (b *Broker) Subscribers() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.subs)
 }
 
+// Wanted reports whether an event made now may have a subscriber: one on this instance, or,
+// with shared events, possibly one on another — producers that must do extra work to make an
+// event (reading an entity's tier before a recompute) skip it when no one can hear it.
+func (b *Broker) Wanted() bool {
+	return b != nil && (b.shared != nil || b.Subscribers() > 0)
+}
+
 // AfterCommit publishes e through b when the transaction in ctx commits, or at once outside a
 // transaction: an event of a rolled-back change is never seen. The events of one transaction
-// are published in the order they were made.
+// are published in the order they were made. With shared events they are written to the
+// outbox in the transaction, just before it commits, and published by the relays.
 func AfterCommit(ctx context.Context, b *Broker, e Event) {
 	if b == nil {
 		return
 	}
+	if e.At.IsZero() {
+		e.At = b.now()
+	}
 	tx := ent.TxFromContext(ctx)
 	if tx == nil {
+		if b.shared != nil {
+			// Outside a transaction the change the event reports is already made: a
+			// failure to write it is for the log (Share's warn).
+			_ = b.append(ctx, b.shared, []Event{e})
+			return
+		}
 		b.Publish(e)
 		return
 	}
@@ -136,6 +166,16 @@ func AfterCommit(ctx context.Context, b *Broker, e Event) {
 	}
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
+			if b.shared != nil {
+				q, _ := pending.LoadAndDelete(tx)
+				if q != nil {
+					if err := b.append(ctx, tx.Client(), q.(*queue).events); err != nil {
+						_ = tx.Rollback()
+						return fmt.Errorf("writing the transaction's events: %w", err)
+					}
+				}
+				return next.Commit(ctx, tx)
+			}
 			err := next.Commit(ctx, tx)
 			q, _ := pending.LoadAndDelete(tx)
 			if err == nil && q != nil {

@@ -150,3 +150,11 @@ func Count(t testing.TB, db *storage.DB, table, where string, args ...any) int {
 	}
 	return n
 }
+
+// Reopen opens a second handle on db's database, as another instance of the service would:
+// its own pool, client and event broker, with o's options. The schema is already applied.
+func Reopen(t testing.TB, db *storage.DB, o Options) *storage.DB {
+	t.Helper()
+	o.NoMigrate = true
+	return open(t, db.Target, o)
+}

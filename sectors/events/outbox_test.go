@@ -1,0 +1,200 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/department"
+	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/ident"
+	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
+)
+
+// Two instances on one database with shared events: a subscriber on B hears every event of a
+// write committed through A, exactly once, the events of each entity in the order they were
+// committed, and nothing of a transaction that rolled back — while writers on A and B work
+// at once. A's own subscriber hears the same through its relay.
+func TestSharedEventsReachEveryInstanceOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		a := e.Open(t, storagetest.Options{})
+		b := storagetest.Reopen(t, a, storagetest.Options{})
+		ExerciseSharedEvents(t, a, b)
+	})
+}
+
+// ExerciseSharedEvents is the shared-events check on any two handles of one database (also run
+// on two nodes of a Galera cluster).
+func ExerciseSharedEvents(t *testing.T, a, b *storage.DB) {
+	ctx, cancel := context.WithCancel(authz.SystemContext(context.Background()))
+	defer cancel()
+	if err := seed.Reference(ctx, a.Client); err != nil {
+		t.Fatal(err)
+	}
+	for i, db := range []*storage.DB{a, b} {
+		db.Events.Share(db.Client, fmt.Sprintf("instance-%d", i), func(err error) { t.Logf("instance %d: %v", i, err) })
+		go db.Events.Relay(ctx, events.RelayOptions{Interval: 20 * time.Millisecond})
+	}
+	onA, stopA := a.Events.Subscribe(10000)
+	defer stopA()
+	onB, stopB := b.Events.Subscribe(10000)
+	defer stopB()
+	time.Sleep(100 * time.Millisecond) // both relays have started after the table's last row
+
+	dep := a.Client.Department.Query().Where(department.SectorEQ(vocab.Environment)).FirstIDX(ctx)
+	const writers, each = 4, 15
+	entities := make([]int, writers)
+	for w := range entities {
+		uscc := usccs[w]
+		entities[w] = a.Client.MarketEntity.Create().SetUscc(uscc).SetName(fmt.Sprintf("某某%d有限公司", w)).SaveX(ctx).ID
+	}
+	// Entity creation makes no event; everything from here on is a record.
+	var (
+		mu        sync.Mutex
+		committed = map[int][]int{} // entity → its penalties' ids in commit order
+		wg        sync.WaitGroup
+	)
+	for w := range writers {
+		db := []*storage.DB{a, b}[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				tx, err := db.Client.Tx(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				txCtx := ent.NewTxContext(ctx, tx)
+				p, err := penalty(txCtx, tx.Client(), dep, entities[w], usccs[w], fmt.Sprintf("W%d-%d", w, i))
+				if err != nil {
+					_ = tx.Rollback()
+					t.Error(err)
+					return
+				}
+				if i%5 == 4 { // every fifth is rolled back: its event must never be seen
+					if err := tx.Rollback(); err != nil {
+						t.Error(err)
+					}
+					continue
+				}
+				if err := tx.Commit(); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				committed[entities[w]] = append(committed[entities[w]], p)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	want := 0
+	for _, ids := range committed {
+		want += len(ids)
+	}
+	order := map[string][]int{} // each subscriber's penalties in the order heard
+	for name, ch := range map[string]<-chan events.Event{"A": onA, "B": onB} {
+		got := map[int][]int{}
+		seen := map[int]bool{}
+		tiers := map[string]bool{}
+		n := 0
+		timeout := time.After(15 * time.Second)
+	collect:
+		for n < want {
+			select {
+			case ev := <-ch:
+				if ev.Type == events.TierChanged { // the first penalty moves an entity's tier
+					key := fmt.Sprint(ev.EntityID, ev.Summary)
+					if seen[-ev.EntityID] && tiers[key] {
+						t.Errorf("%s: tier change %s delivered twice", name, key)
+					}
+					tiers[key], seen[-ev.EntityID] = true, true
+					continue
+				}
+				if ev.Type != events.Recorded || ev.Kind != vocab.RecordPenalty {
+					t.Errorf("%s: unexpected event %+v", name, ev)
+					continue
+				}
+				if seen[ev.RecordID] {
+					t.Errorf("%s: penalty %d delivered twice", name, ev.RecordID)
+				}
+				seen[ev.RecordID] = true
+				got[ev.EntityID] = append(got[ev.EntityID], ev.RecordID)
+				order[name] = append(order[name], ev.RecordID)
+				n++
+			case <-timeout:
+				break collect
+			}
+		}
+		// Nothing more arrives: no duplicate, no event of a rolled-back write.
+		for quiet := time.After(300 * time.Millisecond); ; {
+			select {
+			case ev := <-ch:
+				if ev.Type != events.TierChanged || tiers[fmt.Sprint(ev.EntityID, ev.Summary)] {
+					t.Errorf("%s: event beyond the %d committed: %+v", name, want, ev)
+				}
+				continue
+			case <-quiet:
+			}
+			break
+		}
+		for ent, ids := range committed {
+			if fmt.Sprint(got[ent]) != fmt.Sprint(ids) {
+				t.Errorf("%s: entity %d's events %v, committed %v", name, ent, got[ent], ids)
+			}
+		}
+		t.Logf("%s: %d of %d events", name, n, want)
+		if t.Failed() {
+			for _, r := range a.Client.OutboxEvent.Query().Order(ent.Asc(outboxevent.FieldID)).AllX(ctx) {
+				t.Logf("outbox %d: %s %d entity %d %s", r.ID, r.Type, r.RecordID, r.EntityID, r.Origin)
+			}
+		}
+	}
+	// One commit order for everyone: both instances hear the same sequence.
+	if fmt.Sprint(order["A"]) != fmt.Sprint(order["B"]) {
+		t.Errorf("A heard %v, B heard %v", order["A"], order["B"])
+	}
+	if rows := a.Client.OutboxEvent.Query().Where(outboxevent.TypeEQ(string(events.Recorded))).CountX(ctx); rows != want {
+		t.Errorf("outbox holds %d recorded events, want %d", rows, want)
+	}
+}
+
+var usccs = func() []string {
+	var out []string
+	for i := range 4 {
+		body := fmt.Sprintf("MA1E%04d", 7100+i)
+		oc, err := ident.OrgCodeCheckChar(body)
+		if err != nil {
+			panic(err)
+		}
+		first17 := "91320500" + body + string(oc)
+		cc, err := ident.USCCCheckChar(first17)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, first17+string(cc))
+	}
+	return out
+}()
+
+func penalty(ctx context.Context, c *ent.Client, dep, entity int, uscc, src string) (int, error) {
+	p, err := c.AdministrativePenalty.Create().SetDepartmentID(dep).SetEntityID(entity).SetSourceSystem("t").
+		SetSourceRecordID(src).SetSeverity(vocab.General).SetCounterpartyName("某某有限公司").SetCounterpartyCategory("LEGAL_PERSON").
+		SetCounterpartyUscc(uscc).SetDecisionNo("罚" + src).SetViolationType("v").SetViolationFacts("f").SetLegalBasis("b").
+		SetPenaltyCategories([]vocab.PenaltyCategory{vocab.Warning}).SetPenaltyContent("警告").SetDecisionDate(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)).
+		SetAuthorityName("某局").SetAuthorityUscc(uscc).SetDataSourceUnit("某局").SetDataSourceUnitUscc(uscc).Save(ctx)
+	if err != nil {
+		return 0, errors.Join(fmt.Errorf("penalty %s", src), err)
+	}
+	return p.ID, nil
+}
