@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/go-sql-driver/mysql"
 )
 
 var (
@@ -82,4 +84,15 @@ func WriteHTTP(w http.ResponseWriter, status int, code, msg string) {
 		"data":   nil,
 	})
 	_, _ = w.Write(body)
+}
+
+// WriteClash reports a transaction MariaDB rolled back because it clashed with a concurrent
+// one: a deadlock (1213, also how a Galera cluster reports a certification failure — another
+// node committed a write to the same rows first) or a lock wait timeout (1205). After a
+// deadlock the database has rolled the whole transaction back, and statements sent after it no
+// longer run in it; after a lock wait the statement was undone. Either way the one safe answer
+// is to roll back and run the whole transaction again (or report CONFLICT).
+func WriteClash(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
 }

@@ -39,7 +39,8 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	start := time.Now()
 	resp := next(ctx)
 	v := authz.FromContext(ctx)
-	if !graphql.HasOperationContext(ctx) || v == nil || v.Perms == nil {
+	if !graphql.HasOperationContext(ctx) || v == nil || v.Perms == nil || !attemptOf(ctx).final() {
+		// (An attempt that clashed and runs again wrote nothing; the one that answers is audited.)
 		return resp
 	}
 	oc := graphql.GetOperationContext(ctx)

@@ -50,6 +50,8 @@ type HandlerConfig struct {
 	// Extensions run around every operation before the audit trail and the transaction (the
 	// HTTP edge's logs and metrics).
 	Extensions []graphql.HandlerExtension
+	// Retried, when set, hears every rerun of a mutation whose transaction clashed (a metric).
+	Retried func()
 }
 
 // NewHandler builds the GraphQL endpoint: POST, GET and WebSocket transports, the cost gate,
@@ -82,14 +84,13 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	for _, ext := range cfg.Extensions {
 		srv.Use(ext)
 	}
+	srv.Use(writeRetry{retries: cfg.Retried})
 	srv.Use(auditTrail{client: client, logger: logger})
-	srv.Use(transactioner{entgql.Transactioner{
-		TxOpener: client,
-		// Policy changes go through the authorizer's own store and apply at once; they are
-		// one row each and need no request transaction (which SQLite would make them wait on).
-		// recomputeEvaluations and importRecords commit batch by batch.
-		SkipTxFunc: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations", "importRecords"),
-	}})
+	// Policy changes go through the authorizer's own store and apply at once; they are one row
+	// each and need no request transaction (which SQLite would make them wait on).
+	// recomputeEvaluations and importRecords commit batch by batch.
+	srv.Use(transactioner{client: client, logger: logger,
+		skip: entgql.SkipIfHasFields("addPolicyRule", "removePolicyRule", "recomputeEvaluations", "importRecords")})
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", v, "path", graphql.GetPath(ctx).String(), "stack", string(debug.Stack()))
@@ -112,15 +113,4 @@ func (c bounded[T]) Add(ctx context.Context, key string, v T) {
 		return
 	}
 	c.LRU.Add(ctx, key, v)
-}
-
-// transactioner is entgql.Transactioner made safe for requests that fail before an operation
-// exists (an undecodable body): entgql's InterceptResponse panics without an operation context.
-type transactioner struct{ entgql.Transactioner }
-
-func (t transactioner) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	if !graphql.HasOperationContext(ctx) {
-		return next(ctx)
-	}
-	return t.Transactioner.InterceptResponse(ctx, next)
 }

@@ -106,8 +106,13 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 // blame names the row that made a batch fail. A bulk insert reports what went wrong but not in
 // which row, so the rows are written again one at a time, in the same transaction, until one
 // fails the same way; the transaction is rolled back afterwards whatever happens. When no single
-// row fails alone (two rows clash with each other), the batch's own error is returned.
+// row fails alone (two rows clash with each other), the batch's own error is returned. A write
+// clash is no row's fault, and after one the database has already rolled the transaction back
+// (statements sent now would commit on their own): it is returned at once.
 func blame(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput, fresh []int, batchErr error) error {
+	if derrors.WriteClash(batchErr) {
+		return batchErr
+	}
 	for _, i := range fresh {
 		if err := c.AdministrativePenalty.Create().SetInput(*inputs[i]).Exec(ctx); err != nil {
 			return derrors.Row("input", i, err)
