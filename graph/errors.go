@@ -227,18 +227,17 @@ func describeConstraint(raw string) (field, msg string) {
 	return "", "the input conflicts with a stored record"
 }
 
-// writeClash reports a transaction MySQL rolled back for a deadlock (1213) or a lock wait
-// timeout (1205): nothing was written and the same request may simply be sent again.
-func writeClash(err error) bool {
-	var my *mysql.MySQLError
-	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
-}
+// writeClash reports a write clash (derrors.WriteClash): nothing was written and the same
+// request may simply be sent again.
+func writeClash(err error) bool { return derrors.WriteClash(err) }
 
 // databaseDown recognises a database that does not answer (refused or broken connections), so
 // callers get UNAVAILABLE — retry later — instead of an internal error.
 func databaseDown(err error) bool {
 	var netErr *net.OpError
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) {
+	var my *mysql.MySQLError
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) ||
+		errors.As(err, &my) && my.Number == 1047 { // a Galera node outside the primary component
 		return true
 	}
 	msg := err.Error()

@@ -39,6 +39,12 @@ type EdgeConfig struct {
 	RatePerToken float64
 	// RateBurst is how many requests above the rate a token may make at once.
 	RateBurst int
+	// Instances is how many instances serve behind one load balancer (0 or 1: this one only).
+	// RatePerToken and RateBurst are then the whole service's: each instance enforces its share
+	// (rate/Instances, burst/Instances, at least 1), so a token's requests spread over the
+	// instances get the configured rate in all. A client pinned to one instance gets that
+	// instance's share; the limit needs no shared state, no write per request (see SCALING.md).
+	Instances int
 	// Registry receives the service's metrics; /metrics serves it.
 	Registry *prometheus.Registry
 }
@@ -52,6 +58,7 @@ type metrics struct {
 	requests *prometheus.CounterVec   // by operation and outcome
 	duration *prometheus.HistogramVec // by operation
 	denials  *prometheus.CounterVec   // by kind
+	retries  prometheus.Counter       // mutations run again after a write clash
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -62,9 +69,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help: "GraphQL operation latency by operation name.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"operation"}),
 		denials: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "creditgraph_authz_denials_total",
 			Help: "Requests refused by authentication, authorization or rate limiting."}, []string{"kind"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{Name: "creditgraph_write_retries_total",
+			Help: "Mutations run again because their transaction clashed with another (deadlock, lock wait, Galera certification)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.denials)
+		reg.MustRegister(m.requests, m.duration, m.denials, m.retries)
 	}
 	return m
 }
@@ -277,5 +286,43 @@ func metricsHandler(reg *prometheus.Registry) http.Handler {
 			return
 		}
 		h.ServeHTTP(w, r)
+	})
+}
+
+// readiness remembers, for a second, whether the database answers, so an instance whose
+// database is gone (a Galera node killed or cut off) answers 503 UNAVAILABLE at once instead
+// of holding every request until its query fails — and serves again by itself as soon as the
+// database answers. One check a second at most, made by whichever request comes first.
+type readiness struct {
+	check func(context.Context) error
+	mu    sync.Mutex
+	at    time.Time
+	err   error
+}
+
+func (r *readiness) ready(ctx context.Context) error {
+	if r.check == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if time.Since(r.at) < time.Second {
+		return r.err
+	}
+	c, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	r.err, r.at = r.check(c), time.Now()
+	return r.err
+}
+
+// wrap answers 503 with UNAVAILABLE and Retry-After while the database does not answer.
+func (r *readiness) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if err := r.ready(req.Context()); err != nil {
+			w.Header().Set("Retry-After", "1")
+			derrors.WriteHTTP(w, http.StatusServiceUnavailable, derrors.CodeUnavailable, "the service's database is unavailable; try again shortly or use another instance")
+			return
+		}
+		next.ServeHTTP(w, req)
 	})
 }

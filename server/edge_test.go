@@ -87,6 +87,26 @@ func TestEdgeHeadersCORSBodyLimitRateLimitMetrics(t *testing.T) {
 		t.Errorf("another token was limited: %d", res.StatusCode)
 	}
 	post(q, map[string]string{"Authorization": "Bearer cg_unknown"})
+	// Behind a load balancer with three instances, each enforces a third of the rate: a token
+	// sending 30 requests at once to one instance of a service allowed a burst of 30 gets 10.
+	third := edgeServer(t, env, server.EdgeConfig{RatePerToken: 3, RateBurst: 30, Instances: 3})
+	passed := 0
+	for range 30 {
+		req, _ := http.NewRequest(http.MethodPost, third.URL+"/query", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+env.secrets["demo-labour-clerk"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			passed++
+		}
+	}
+	if passed < 10 || passed > 11 { // 11: a tenth of a second may refill one
+		t.Errorf("one of three instances let %d of 30 requests through, want its share of the burst, 10", passed)
+	}
 	// Metrics: for the credit office and auditors only.
 	metrics := func(token string) (int, []byte) { return env.get(t, srv.URL+"/metrics", token) }
 	if code, _ := metrics(""); code != http.StatusForbidden {

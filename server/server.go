@@ -44,8 +44,11 @@ type Config struct {
 	// Limits bound each operation's cost, depth and page size; zero means graph.DefaultLimits.
 	Limits graph.Limits
 	// Ready reports whether the database answers; /readyz calls it.
-	Ready  func(context.Context) error
-	Logger *slog.Logger
+	Ready func(context.Context) error
+	// Database names the database the instance uses (host:port or file, no credentials), for
+	// /readyz: behind a load balancer on a cluster, which node an instance writes to.
+	Database string
+	Logger   *slog.Logger
 	// Playground serves GraphiQL at "/" when set.
 	Playground bool
 }
@@ -69,16 +72,19 @@ func New(cfg Config) http.Handler {
 	if cfg.DB != nil {
 		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "creditgraph"))
 	}
-	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken), burst: edge.RateBurst, buckets: map[string]*rate.Limiter{}, m: m}
+	share := float64(max(edge.Instances, 1))
+	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken / share), burst: max(1, int(float64(edge.RateBurst)/share)),
+		buckets: map[string]*rate.Limiter{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies, ReportFont: cfg.ReportFont,
 		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
-		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}})
-	mux.Handle("/query", withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
+		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}, Retried: m.retries.Inc})
+	db := &readiness{check: cfg.Ready}
+	mux.Handle("/query", db.wrap(withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))))
 	// Exports page through the same handler with the caller's context; one export is one
 	// request of the caller's rate.
-	mux.Handle("GET /export", authn(limiter.wrap(exportHandler(gql, cfg.Client, cfg.Logger)), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))
+	mux.Handle("GET /export", db.wrap(authn(limiter.wrap(exportHandler(gql, cfg.Client, cfg.Logger)), func() { m.denials.WithLabelValues("unauthenticated").Inc() })))
 	if cfg.Playground {
 		pg := playground.Handler("creditgraph", "/query")
 		mux.Handle("/{$}", pg)
@@ -94,10 +100,10 @@ func New(cfg Config) http.Handler {
 		defer cancel()
 		if err := cfg.Ready(ctx); err != nil {
 			cfg.Logger.WarnContext(ctx, "not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable", "database": cfg.Database, "error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": cfg.Database})
 	})
 	return withRequestID(withSecurityHeaders(withCORS(edge.CORSOrigins, mux)))
 }

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/creditgraph/creditgraph/server"
 )
@@ -63,19 +65,47 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200", path, res.StatusCode)
 		}
 	}
-	// A database that does not answer makes /readyz fail while /healthz stays up.
+	// A database that does not answer makes /readyz fail, naming the database, while /healthz
+	// stays up; /query answers 503 UNAVAILABLE at once, and serves again by itself when the
+	// database is back.
+	var gone atomic.Bool
+	gone.Store(true)
 	down := httptest.NewServer(server.New(server.Config{
 		Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready: func(context.Context) error { return errors.New("connection refused") },
+		Database: "node2:13312/creditgraph",
+		Ready: func(ctx context.Context) error {
+			if gone.Load() {
+				return errors.New("connection refused")
+			}
+			return env.db.Ready(ctx)
+		},
 	}))
 	defer down.Close()
 	res, err := http.Get(down.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("GET /readyz with the database down = %d, want 503", res.StatusCode)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "node2:13312/creditgraph") {
+		t.Errorf("GET /readyz with the database down = %d %s, want 503 naming the database", res.StatusCode, body)
+	}
+	query := func() (int, string, string) {
+		res, err := http.Post(down.URL+"/query", "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Retry-After"), string(b)
+	}
+	if code, retry, body := query(); code != http.StatusServiceUnavailable || retry == "" || !strings.Contains(body, `"UNAVAILABLE"`) {
+		t.Errorf("POST /query with the database down = %d (Retry-After %q) %s, want 503 UNAVAILABLE with Retry-After", code, retry, body)
+	}
+	gone.Store(false)
+	time.Sleep(1100 * time.Millisecond) // the instance looks again after a second
+	if code, _, body := query(); code != http.StatusOK {
+		t.Errorf("POST /query after the database came back = %d %s, want 200", code, body)
 	}
 }
 

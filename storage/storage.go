@@ -19,6 +19,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	_ "github.com/creditgraph/creditgraph/ent/runtime" // privacy policies and defaults
 	"github.com/creditgraph/creditgraph/ledger"
@@ -36,6 +37,7 @@ type Target struct {
 	Driver  string // database/sql driver name
 	DSN     string // driver DSN
 	Path    string // the SQLite file, empty for MySQL
+	Where   string // host:port/dbname or the SQLite file: where the data is, without credentials
 }
 
 // ParseTarget reads a --db value: a SQLite file path (optionally file:…), or
@@ -74,14 +76,14 @@ func ParseTarget(db string) (Target, error) {
 		for k, v := range u.Query() {
 			cfg.Params[k] = v[0]
 		}
-		return Target{Dialect: dialect.MySQL, Driver: "mysql", DSN: cfg.FormatDSN()}, nil
+		return Target{Dialect: dialect.MySQL, Driver: "mysql", DSN: cfg.FormatDSN(), Where: cfg.Addr + "/" + name}, nil
 	}
 	path := strings.TrimPrefix(db, "file:")
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	return Target{Dialect: dialect.SQLite, Driver: "sqlite", DSN: dsn, Path: path}, nil
+	return Target{Dialect: dialect.SQLite, Driver: "sqlite", DSN: dsn, Path: path, Where: path}, nil
 }
 
 // DB is an open database: the ent client (with the write engine's hooks) and the *sql.DB
@@ -160,8 +162,30 @@ func (d *DB) Migrate(ctx context.Context) error {
 	return d.Tallies.Install(ctx)
 }
 
-// Ready reports whether the database answers within the context's deadline.
-func (d *DB) Ready(ctx context.Context) error { return d.SQL.PingContext(ctx) }
+// Ready reports whether the database answers within the context's deadline and, on a Galera
+// cluster node, whether the node takes queries (wsrep_ready: a node cut off from the
+// cluster's majority answers pings but refuses statements).
+func (d *DB) Ready(ctx context.Context) error {
+	if err := d.SQL.PingContext(ctx); err != nil {
+		return err
+	}
+	if d.Target.Dialect == dialect.SQLite {
+		return nil
+	}
+	// MariaDB builds carry wsrep whether or not they run in a cluster: wsrep_on says.
+	var on int
+	if err := d.SQL.QueryRowContext(ctx, "SELECT @@wsrep_on").Scan(&on); err != nil || on == 0 {
+		return nil // MySQL (no such variable) or a MariaDB outside a cluster
+	}
+	var name, value string
+	switch err := d.SQL.QueryRowContext(ctx, "SHOW STATUS LIKE 'wsrep_ready'").Scan(&name, &value); {
+	case err != nil:
+		return err
+	case value != "ON":
+		return fmt.Errorf("%w: this Galera node is not part of the cluster's primary component (wsrep_ready %s)", derrors.Unavailable, value)
+	}
+	return nil
+}
 
 // Close closes the client and the pool.
 func (d *DB) Close() error { return d.Client.Close() }

@@ -29,6 +29,9 @@ func TestParseTarget(t *testing.T) {
 		if err != nil || got.Dialect != tt.dialect || !strings.Contains(got.DSN, tt.dsnHas) {
 			t.Errorf("ParseTarget(%q) = %+v, %v; want dialect %s and DSN containing %q", tt.in, got, err, tt.dialect, tt.dsnHas)
 		}
+		if strings.Contains(got.Where, "s3cret") || got.Where == "" {
+			t.Errorf("ParseTarget(%q).Where = %q: empty or carries the password", tt.in, got.Where)
+		}
 		if tt.dialect == "mysql" && !strings.Contains(got.DSN, "parseTime=true") {
 			t.Errorf("ParseTarget(%q): MySQL DSN %q lacks parseTime=true", tt.in, got.DSN)
 		}

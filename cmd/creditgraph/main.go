@@ -84,6 +84,7 @@ type config struct {
 	publicIntrospection bool
 	corsOrigins         string
 	rateLimit           float64
+	instances           int
 	bodyLimit           int64
 	debugAddr           string
 	batch               int
@@ -133,6 +134,7 @@ func parse(cmd string, args []string) (config, error) {
 		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
 		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
 		fs.StringVar(&c.corsOrigins, "cors-origins", env("CREDITGRAPH_CORS_ORIGINS", ""), "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
+		fs.IntVar(&c.instances, "instances", int(envFloat("CREDITGRAPH_INSTANCES", 1)), "instances behind one load balancer: each enforces its share of --rate-limit (CREDITGRAPH_INSTANCES)")
 		fs.Float64Var(&c.rateLimit, "rate-limit", envFloat("CREDITGRAPH_RATE_LIMIT", server.DefaultEdge.RatePerToken), "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
 		fs.Int64Var(&c.bodyLimit, "body-limit", server.DefaultEdge.BodyLimit, "largest request body in bytes")
 		fs.BoolVar(&c.publicIntrospection, "public-introspection", envBool("CREDITGRAPH_PUBLIC_INTROSPECTION", false), "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
@@ -443,11 +445,11 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Logger: logger,
+			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Database: db.Target.Where, Logger: logger,
 			Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger),
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
-				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst},
+				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst, Instances: cfg.instances},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -455,10 +457,7 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	where := db.Target.Path
-	if !sqlite {
-		where = "mysql"
-	}
+	where := db.Target.Where
 	fmt.Fprintf(os.Stderr, "creditgraph serving on http://%s/ (GraphQL at http://%s/query, database %s)\n", ln.Addr(), ln.Addr(), where)
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
