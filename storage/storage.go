@@ -21,6 +21,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz/pii"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/migrate"
 	_ "github.com/creditgraph/creditgraph/ent/runtime" // privacy policies and defaults
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/events"
@@ -71,6 +72,12 @@ func ParseTarget(db string) (Target, error) {
 		cfg.ParseTime = true
 		cfg.Loc = time.UTC
 		cfg.Params = map[string]string{"charset": "utf8mb4"}
+		// Statements with their arguments in one COM_QUERY, not prepare/execute/close: one
+		// round trip instead of three, and on a Galera node a transaction aborted by a
+		// replicated write gets its deadlock error on the next statement — around a prepared
+		// statement's close the server may hold the error back, and our writes then ran on
+		// outside the rolled-back transaction (lost acknowledged writes under cluster.sh load).
+		cfg.InterpolateParams = true
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Timeout = 5 * time.Second
 		for k, v := range u.Query() {
@@ -97,6 +104,9 @@ type DB struct {
 	Events *events.Broker
 	// Tallies count market entities by key in time that does not grow with them.
 	Tallies *tally.Store
+	// plain is the driver without the transaction guard, for migrations: DDL ends a
+	// transaction on MySQL, which is what the guard looks for.
+	plain dialect.Driver
 }
 
 // Options tune Open.
@@ -134,10 +144,31 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to the %s database: %w", t.Dialect, err)
 	}
-	var drv dialect.Driver = entsql.OpenDB(t.Dialect, db)
+	if t.Dialect == dialect.MySQL {
+		// ent numbers the rows of a multi-row INSERT from LAST_INSERT_ID() one by one. A server
+		// that hands out ids in steps (a Galera node with wsrep_auto_increment_control, which
+		// ignores a session's own setting) made ent give rows the ids of other rows, and the
+		// hooks after the INSERT then wrote about rows that were not theirs.
+		var step int
+		if err := db.QueryRowContext(pctx, "SELECT @@auto_increment_increment").Scan(&step); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("reading auto_increment_increment: %w", err)
+		}
+		if step != 1 {
+			db.Close()
+			return nil, fmt.Errorf("the MySQL server hands out AUTO_INCREMENT ids in steps of %d; creditgraph needs steps of 1 "+
+				"(on a Galera cluster: wsrep_auto_increment_control=OFF and auto_increment_increment=1; see SCALING.md)", step)
+		}
+	}
+	plain := entsql.OpenDB(t.Dialect, db)
+	var drv dialect.Driver = plain
+	if t.Dialect == dialect.MySQL {
+		drv = guarded{Driver: drv, db: db}
+	}
 	if opts.Debug != nil {
 		drv = dialect.DebugWithContext(drv, opts.Debug)
 	}
+
 	if opts.Clock == nil {
 		opts.Clock = vocab.SystemClock
 	}
@@ -147,13 +178,13 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	client := ent.NewClient(ent.Driver(drv))
 	engine := &ledger.Engine{Clock: opts.Clock, Events: opts.Events, Cipher: opts.Cipher}
 	engine.Register(client)
-	return &DB{Target: t, SQL: db, Client: client, Ledger: engine, Events: opts.Events, Tallies: &tally.Store{DB: db, Dialect: t.Dialect}}, nil
+	return &DB{Target: t, SQL: db, Client: client, Ledger: engine, Events: opts.Events, Tallies: &tally.Store{DB: db, Dialect: t.Dialect}, plain: plain}, nil
 }
 
 // Migrate applies the ent schema (creating or altering tables and indexes) and installs the
 // entity tallies' triggers and the shared events' sequence row; it is idempotent.
 func (d *DB) Migrate(ctx context.Context) error {
-	if err := d.Client.Schema.Create(authz.SystemContext(ctx)); err != nil {
+	if err := migrate.NewSchema(d.plain).Create(authz.SystemContext(ctx)); err != nil {
 		return fmt.Errorf("applying the schema: %w", err)
 	}
 	if err := events.Install(ctx, d.Client); err != nil {

@@ -158,3 +158,56 @@ func Reopen(t testing.TB, db *storage.DB, o Options) *storage.DB {
 	o.NoMigrate = true
 	return open(t, db.Target, o)
 }
+
+// EnvGalera names the variable holding the nodes of a Galera cluster, comma-separated
+// mysql://user:pass@host:port/ addresses (scripts/cluster.sh nodes starts one; .ci/run sets it).
+const EnvGalera = "CREDITGRAPH_TEST_GALERA_DSNS"
+
+// GaleraNodes creates a fresh database on the cluster named by EnvGalera, migrated through the
+// first node, and opens it through every node — as instances on different nodes would, with
+// causal reads (wsrep_sync_wait=1) — or skips the test when EnvGalera is not set.
+func GaleraNodes(t testing.TB, o Options) []*storage.DB {
+	t.Helper()
+	raw := os.Getenv(EnvGalera)
+	if raw == "" {
+		t.Skipf("%s is not set (scripts/cluster.sh nodes starts a cluster)", EnvGalera)
+	}
+	name := fmt.Sprintf("creditgraph_galera_%d_%d", os.Getpid(), counter.Add(1))
+	var dbs []*storage.DB
+	for i, node := range strings.Split(raw, ",") {
+		u, err := url.Parse(strings.TrimSpace(node))
+		if err != nil {
+			t.Fatalf("%s: %v", EnvGalera, err)
+		}
+		if i == 0 {
+			admin := *u
+			admin.Path = "/information_schema"
+			target, err := storage.ParseTarget(admin.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			adm, err := sql.Open(target.Driver, target.DSN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := adm.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+				adm.Close()
+				t.Fatalf("creating the test database on the cluster: %v", err)
+			}
+			t.Cleanup(func() {
+				_, _ = adm.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+				adm.Close()
+			})
+		}
+		u.Path = "/" + name
+		u.RawQuery = "wsrep_sync_wait=1"
+		target, err := storage.ParseTarget(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		no := o
+		no.NoMigrate = i > 0 // DDL replicates to every node before it returns (total order isolation)
+		dbs = append(dbs, open(t, target, no))
+	}
+	return dbs
+}
