@@ -24,7 +24,7 @@ import (
 // half-applied batch: each attempt is all or nothing.
 
 // maxAttempts bounds how often one mutation runs.
-const maxAttempts = 4
+const maxAttempts = 5
 
 // attempt is one run of a mutation, shared through the context by writeRetry (which starts
 // it), the transactioner (which notes a clash) and the audit trail (which records only the
@@ -78,7 +78,7 @@ func (r writeRetry) InterceptOperation(ctx context.Context, next graphql.Operati
 				r.retries()
 			}
 			// Back off a little, more each time, with jitter so two clashing writers part.
-			wait := time.Duration(n*n)*5*time.Millisecond + rand.N(5*time.Millisecond)
+			wait := time.Duration(n*n)*10*time.Millisecond + rand.N(time.Duration(n)*10*time.Millisecond)
 			select {
 			case <-rctx.Done():
 				return resp

@@ -35,7 +35,7 @@ func clashes(env *testEnv, n int64) *atomic.Int64 {
 
 const retryQ = `mutation Retried($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`
 
-// A mutation whose transaction clashes runs again, whole, up to four times: after two clashes
+// A mutation whose transaction clashes runs again, whole, up to five times: after two clashes
 // the batch is written once, every row exactly once, and audited once; when every attempt
 // clashes the caller gets CONFLICT and nothing is written; other errors are not retried.
 func TestMutationsRetryWriteClashes(t *testing.T) {
@@ -55,10 +55,10 @@ func TestMutationsRetryWriteClashes(t *testing.T) {
 			t.Errorf("%d audit rows for the retried mutation, want 1", n)
 		}
 
-		clashes(env, 4)
+		clashes(env, 5)
 		clerk.wantError(retryQ, map[string]any{"in": penaltyBatch(env, 5, "S")}, "CONFLICT", "")
 		if n := env.count("administrative_penalties", "source_record_id LIKE 'S-%'"); n != 0 {
-			t.Errorf("%d penalties stored after four clashes, want none", n)
+			t.Errorf("%d penalties stored after five clashes, want none", n)
 		}
 		if n := env.count("audit_logs", "operation = 'Retried' AND outcome = 'CONFLICT'"); n != 1 {
 			t.Errorf("%d audit rows for the mutation that kept clashing, want 1", n)

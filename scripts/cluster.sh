@@ -6,8 +6,8 @@
 #   bash scripts/cluster.sh up       # fresh cluster, ENTITIES generated entities, three instances
 #   bash scripts/cluster.sh status   # each node's cluster view, each instance's /readyz
 #   bash scripts/cluster.sh load     # clerks write and supervisors read through all instances
-#                                    # for LOAD_SECONDS; node KILL (2) is killed -9 a third of
-#                                    # the way in and restarted at two thirds; then the report,
+#                                    # for LOAD_SECONDS (120); node KILL (2) is killed -9 a quarter
+#                                    # of the way in and restarted at half; then the report,
 #                                    # every acknowledged write on every node, checksums per table
 #   bash scripts/cluster.sh kill-node [i]   # kill -9 node i's MariaDB (default KILL)
 #   bash scripts/cluster.sh start-node [i]  # start it again; it rejoins by IST or SST
@@ -33,10 +33,11 @@ sock() { echo "$DIR/node$1/sock"; }
 q() { mariadb --socket="$(sock "$1")" -uroot -N -e "$2"; }
 wsrep() { q "$1" "SHOW STATUS LIKE '$2'" 2>/dev/null | cut -f2; }
 # wsrep_sync_wait=1: a read waits until its node has applied every write the cluster committed
-# before it (causal reads), so what one instance wrote or revoked is what every instance reads.
-dsn() { echo "mysql://root@127.0.0.1:$(mysql_port "$1")/creditgraph?wsrep_sync_wait=1"; }
+# before it (causal reads), so what one instance wrote or revoked is what every instance reads
+# (SYNC_WAIT=0 turns it off, to measure what it costs).
+dsn() { echo "mysql://root@127.0.0.1:$(mysql_port "$1")/creditgraph?wsrep_sync_wait=${SYNC_WAIT:-1}"; }
 KILL=${KILL:-2}
-LOAD_SECONDS=${LOAD_SECONDS:-90}
+LOAD_SECONDS=${LOAD_SECONDS:-120}
 now_ms() { date +%s%3N; }
 
 need() {
@@ -75,7 +76,7 @@ start_node() { # i [bootstrap]
 
 start_instance() { # i
   local i=$1
-  CREDITGRAPH_DATA_KEY=$(cat "$DIR/key") CREDITGRAPH_SHARED_EVENTS=true CREDITGRAPH_INSTANCES=${#NODES[@]} CREDITGRAPH_RATE_LIMIT=1000 \
+  CREDITGRAPH_DATA_KEY=$(cat "$DIR/key") CREDITGRAPH_SHARED_EVENTS=true CREDITGRAPH_INSTANCES=${#NODES[@]} CREDITGRAPH_RATE_LIMIT=30000 \
     nohup "$DIR/cg" serve --db "$(dsn "$i")" --addr "127.0.0.1:$(http_port "$i")" \
     >"$DIR/instance$i.log" 2>&1 &
   echo $! >"$DIR/instance$i.pid"
@@ -177,16 +178,16 @@ urls() { local u=() i; for i in "$@"; do u+=("http://127.0.0.1:$(http_port "$i")
 
 load() {
   [ -f "$DIR/clusterload" ] || { echo "no cluster in $DIR: run up first" >&2; exit 1; }
-  local log="$DIR/load.csv" third=$((LOAD_SECONDS / 3)) killed rejoin_start synced
+  local log="$DIR/load.csv" quarter=$((LOAD_SECONDS / 4)) killed rejoin_start synced
   "$DIR/clusterload" run --urls "$(urls "${NODES[@]}")" --clerk "$(cat "$DIR/token.clerk")" --supervisor "$(cat "$DIR/token.supervisor")" \
     --writers 3 --readers 6 --duration "${LOAD_SECONDS}s" --log "$log" &
   local pid=$!
-  sleep "$third"
+  sleep "$quarter"
   killed=$(now_ms)
   kill_node "$KILL"
   sleep 3
   echo "instance $KILL /readyz while its node is down: $(curl -s "http://127.0.0.1:$(http_port "$KILL")/readyz")"
-  sleep $((third - 3))
+  sleep $((quarter - 3))
   rejoin_start=$(now_ms)
   start_node "$KILL"
   synced=$(now_ms)
@@ -245,7 +246,7 @@ readscale() {
       --writers 0 --readers "$readers" --duration "${secs}s" --log "$DIR/read-$(echo "$set" | tr -d ' ').csv"
     echo "reads through instance(s) $set, $readers readers:"
     "$DIR/clusterload" report --log "$DIR/read-$(echo "$set" | tr -d ' ').csv" | grep -v "^| phase\|^|---" |
-      awk -F'|' '{n+=$6; ok+=$8; s=$3} END {printf "  %d requests in %s s: %.0f per second, %d OK\n", n, s, n/s, ok}'
+      awk -F'|' '{n+=$6; ok+=$8; s=$3; if ($9 ~ /[A-Z]/) e = e $9} END {printf "  %d requests in %s s: %.0f OK per second (%d OK; errors:%s)\n", n, s, ok/s, ok, e}'
   done
 }
 
