@@ -9,6 +9,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/creditgraph/creditgraph/derrors"
 )
 
 // ErrTxLost is how a transaction the server ended on its own is reported: as the write clash it
@@ -42,6 +44,22 @@ func (d guarded) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, 
 	if opts != nil && (opts.ReadOnly || opts.Isolation != sql.LevelDefault) {
 		return nil, fmt.Errorf("storage: transaction options %+v are not supported", *opts)
 	}
+	for attempt := 1; ; attempt++ {
+		t, err := d.begin(ctx)
+		// A connection can carry a deadlock error the server held back from an earlier
+		// transaction's abort; nothing is begun yet, so another connection is simply tried.
+		switch {
+		case err == nil:
+			return t, nil
+		case derrors.WriteClash(err) && attempt < 3:
+			continue
+		default:
+			return nil, err
+		}
+	}
+}
+
+func (d guarded) begin(ctx context.Context) (*guardedTx, error) {
 	c, err := d.db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -53,11 +71,19 @@ func (d guarded) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, 
 		"INSERT INTO creditgraph_tx_marker (id) VALUES (1)",
 	} {
 		if _, err := c.ExecContext(ctx, q); err != nil {
-			t.end(ctx, "ROLLBACK")
+			t.discard()
 			return nil, err
 		}
 	}
 	return t, nil
+}
+
+// discard rolls back and closes the connection instead of returning it to the pool.
+func (t *guardedTx) discard() {
+	_, _ = t.c.ExecContext(context.Background(), "ROLLBACK")
+	_ = t.c.Raw(func(any) error { return driver.ErrBadConn })
+	_ = t.c.Close()
+	t.c = nil
 }
 
 type guardedTx struct {

@@ -74,6 +74,9 @@ func ExerciseSharedEvents(t *testing.T, a, b *storage.DB) {
 				for attempt := 1; ; attempt++ { // on a cluster, a write clash is retried whole
 					tx, err := db.Client.Tx(ctx)
 					if err != nil {
+						if derrors.WriteClash(err) && attempt < 10 {
+							continue
+						}
 						t.Error(err)
 						return
 					}

@@ -80,9 +80,21 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 		prefix = "creditgraph_test"
 	}
 	name := fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), counter.Add(1))
-	admin := *u
-	admin.Path = "/information_schema" // any user may connect to it
-	target, err := storage.ParseTarget(admin.String())
+	createDatabase(t, *u, name)
+	u.Path = "/" + name
+	target, err := storage.ParseTarget(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return open(t, target, o)
+}
+
+// createDatabase creates database name on the server at u (any database path) and drops it
+// when the test ends.
+func createDatabase(t testing.TB, u url.URL, name string) {
+	t.Helper()
+	u.Path = "/information_schema" // any user may connect to it
+	target, err := storage.ParseTarget(u.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,12 +112,6 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 		_, _ = adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
 		adm.Close()
 	})
-	u.Path = "/" + name
-	target, err = storage.ParseTarget(u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return open(t, target, o)
 }
 
 // TestCipher seals personal data in tests with a fixed key.
@@ -180,24 +186,7 @@ func GaleraNodes(t testing.TB, o Options) []*storage.DB {
 			t.Fatalf("%s: %v", EnvGalera, err)
 		}
 		if i == 0 {
-			admin := *u
-			admin.Path = "/information_schema"
-			target, err := storage.ParseTarget(admin.String())
-			if err != nil {
-				t.Fatal(err)
-			}
-			adm, err := sql.Open(target.Driver, target.DSN)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := adm.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-				adm.Close()
-				t.Fatalf("creating the test database on the cluster: %v", err)
-			}
-			t.Cleanup(func() {
-				_, _ = adm.Exec("DROP DATABASE IF EXISTS `" + name + "`")
-				adm.Close()
-			})
+			createDatabase(t, *u, name)
 		}
 		u.Path = "/" + name
 		u.RawQuery = "wsrep_sync_wait=1"
