@@ -3,9 +3,9 @@ package graph_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -40,7 +40,7 @@ func TestGaleraConcurrentWritesThroughTwoNodes(t *testing.T) {
 	b.db = nodes[1]
 	b.srv = httptest.NewServer(server.New(server.Config{Client: nodes[1].Client, Ledger: nodes[1].Ledger, Tallies: nodes[1].Tallies,
 		Authorizer: a.authorizer, Tokens: authz.TokenService{Client: nodes[1].Client, Authorizer: a.authorizer}, Ready: nodes[1].Ready,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Edge: server.EdgeConfig{Registry: reg}}))
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Edge: server.EdgeConfig{Registry: reg}}))
 	t.Cleanup(b.srv.Close)
 	envs := []*testEnv{a.as("demo-market-clerk"), b.as("demo-market-clerk")}
 

@@ -129,6 +129,11 @@ func (t *guardedTx) end(ctx context.Context, verb string) error {
 		_ = c.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	_ = c.Close()
+	if verb == "ROLLBACK" && derrors.WriteClash(err) {
+		// The server had already rolled the transaction back (an abort it reports on the next
+		// statement, here the ROLLBACK): what was asked for is done.
+		return nil
+	}
 	return err
 }
 
