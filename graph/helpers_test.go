@@ -47,10 +47,15 @@ func (e *testEnv) as(name string) *testEnv {
 // entities (none when 0) and starts the HTTP server.
 func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 	t.Helper()
+	return newEnvWith(t, e, entities, storage.Options{})
+}
+
+// newEnvWith is newEnv with options for the database (its Debug is the statement counter).
+func newEnvWith(t testing.TB, e storagetest.Engine, entities int, o storage.Options) *testEnv {
+	t.Helper()
 	env := &testEnv{t: t, stmts: new(atomic.Int64), token: "demo-market-clerk"}
-	env.db = e.Open(t, storagetest.Options{Options: storage.Options{
-		Debug: func(context.Context, ...any) { env.stmts.Add(1) },
-	}})
+	o.Debug = func(context.Context, ...any) { env.stmts.Add(1) }
+	env.db = e.Open(t, storagetest.Options{Options: o})
 	ctx := context.Background()
 	acc := seedtest.DemoAccess(t, env.db)
 	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets

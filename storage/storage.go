@@ -119,6 +119,8 @@ type Options struct {
 	Events *events.Broker
 	// Clock is the service's one clock; the system clock when nil.
 	Clock vocab.Clock
+	// Wrap, when set, wraps the driver ent uses, under Debug (tests inject faults with it).
+	Wrap func(dialect.Driver) dialect.Driver
 }
 
 // Open connects to target, checks that the database answers and builds the ent client with the
@@ -164,6 +166,9 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	var drv dialect.Driver = plain
 	if t.Dialect == dialect.MySQL {
 		drv = guarded{Driver: drv, db: db}
+	}
+	if opts.Wrap != nil {
+		drv = opts.Wrap(drv)
 	}
 	if opts.Debug != nil {
 		drv = dialect.DebugWithContext(drv, opts.Debug)

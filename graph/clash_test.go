@@ -1,0 +1,124 @@
+package graph_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// A write clash — a deadlock, a lock wait timeout, on a Galera cluster a certification failure
+// — can be reported by any statement of a mutation's transaction or by its COMMIT, depending on
+// which rows another node wrote first. Wherever it comes, the mutation runs again and the caller
+// gets its answer: never INTERNAL (an error wrapped so that its cause is lost), never a write
+// swallowed (an error ignored, so the rerun is skipped and the rest commits without it). For
+// each kind of mutation below the test counts the statements of its transaction, then runs it
+// once per statement, and once more for the COMMIT, with that one failing as a deadlock, and
+// checks that each run's effect is stored exactly once and audited once.
+func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		env := newEnvWith(t, e, 6, storage.Options{Wrap: faults.Wrap})
+		clerk, co := env.as("demo-market-clerk"), env.as("demo-credit-office")
+		penalty := func(src string) string {
+			var p struct{ CreateAdministrativePenalty struct{ ID string } }
+			clerk.mustData(createPenaltyQ, penaltyInput(env, "market-320500", src), &p)
+			return p.CreateAdministrativePenalty.ID
+		}
+		corrected := penalty("CL-CORR")
+		one := func(table, where string, args ...any) error {
+			if n := env.count(table, where, args...); n != 1 {
+				return fmt.Errorf("%d rows in %s where %s %v, want 1", n, table, where, args)
+			}
+			return nil
+		}
+		cases := []struct {
+			name, query string
+			as          *testEnv
+			vars        func(i int) map[string]any
+			check       func(i int) error
+		}{
+			{"a batch of penalties", `mutation ClashBatch($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`, clerk,
+				func(i int) map[string]any { return map[string]any{"in": penaltyBatch(env, 4, fmt.Sprintf("CLB%d", i))} },
+				func(i int) error {
+					if n := env.count("administrative_penalties", "source_record_id LIKE ?", fmt.Sprintf("CLB%d-%%", i)); n != 4 {
+						return fmt.Errorf("%d of the batch's 4 penalties stored", n)
+					}
+					return nil
+				}},
+			{"a penalty", `mutation ClashPenalty($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`, clerk,
+				func(i int) map[string]any { return penaltyInput(env, "market-320500", fmt.Sprintf("CLP%d", i)) },
+				func(i int) error {
+					return one("administrative_penalties", "source_record_id = ?", fmt.Sprintf("CLP%d", i))
+				}},
+			{"a correction", `mutation ClashCorrection($id: ID!, $r: String!) { updateAdministrativePenalty(id: $id, input: {remark: $r}) { id } }`, clerk,
+				func(i int) map[string]any { return map[string]any{"id": corrected, "r": fmt.Sprintf("更正%d", i)} },
+				func(i int) error { return one("administrative_penalties", "remark = ?", fmt.Sprintf("更正%d", i)) }},
+			{"a serious listing", `mutation ClashListing($d: ID!, $e: ID!, $src: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "clash", sourceRecordID: $src, severity: SERIOUS, listType: HR_WAGE_ARREARS, listedOn: "2026-01-02", reason: "欠薪",
+				basis: "第五条", decisionNo: $src}) { id } }`, co,
+				func(i int) map[string]any {
+					return map[string]any{"d": env.departmentID("labour-320000"), "e": penaltyInput(env, "labour-320000", "x")["in"].(map[string]any)["entityID"],
+						"src": fmt.Sprintf("CLL%d", i)}
+				},
+				func(i int) error { return one("list_entries", "source_record_id = ?", fmt.Sprintf("CLL%d", i)) }},
+			{"an entity", `mutation ClashEntity($u: String!) { createMarketEntity(input: {uscc: $u, name: "冲突测试某公司"}) { id } }`, clerk,
+				func(i int) map[string]any {
+					return map[string]any{"u": validUSCC("91320500", fmt.Sprintf("%08d", 71000000+i))}
+				},
+				func(i int) error {
+					return one("market_entities", "uscc = ?", validUSCC("91320500", fmt.Sprintf("%08d", 71000000+i)))
+				}},
+			{"an objection", `mutation ClashObjection($p: ID!) { fileObjection(input: {penaltyID: $p, grounds: WRONG, description: "罚款金额有误"}) { id } }`, co,
+				func(i int) map[string]any { return map[string]any{"p": penalty(fmt.Sprintf("CLO%d", i))} },
+				func(i int) error {
+					return one("objections", "penalty_id = (SELECT id FROM administrative_penalties WHERE source_record_id = ?)", fmt.Sprintf("CLO%d", i))
+				}},
+		}
+		deadlock := &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
+		for _, c := range cases {
+			run := 0
+			do := func(fail int) {
+				run++
+				vars := c.vars(run)
+				if fail >= 0 {
+					faults.FailNext(fail, deadlock)
+				} else {
+					faults.ObserveNext()
+				}
+				res := c.as.post(c.query, vars)
+				where := fmt.Sprintf("%s with statement %d of %d failing", c.name, fail, faults.Statements())
+				if fail == 0 {
+					where = c.name + " with its COMMIT failing"
+				}
+				if len(res.Errors) > 0 {
+					t.Errorf("%s: %+v", where, res.Errors)
+					return
+				}
+				if fail >= 0 && !faults.Fired() {
+					t.Errorf("%s: the fault was not returned", where)
+				}
+				if err := c.check(run); err != nil {
+					t.Errorf("%s: %v", where, err)
+				}
+			}
+			do(-1)
+			n := faults.Statements()
+			if n == 0 {
+				t.Fatalf("%s: no statements observed in its transaction", c.name)
+			}
+			for k := 0; k <= n; k++ {
+				do(k)
+			}
+			op, _, _ := strings.Cut(strings.Fields(c.query)[1], "(")
+			if got := env.count("audit_logs", "operation = ? AND outcome = 'OK'", op); got != run {
+				t.Errorf("%s: %d audit rows for %d runs", c.name, got, run)
+			}
+			t.Logf("%s: %d statements, each failed once", c.name, n)
+		}
+	})
+}

@@ -1,0 +1,186 @@
+package storagetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"entgo.io/ent/dialect"
+)
+
+// Faults wraps ent's driver (storage.Options.Wrap) so that a test can make one statement of a
+// transaction fail the way the database would, e.g. with the deadlock a Galera node reports for
+// a certification failure, wherever in the transaction that statement is.
+type Faults struct {
+	mu      sync.Mutex
+	pending *fault // taken by the next transaction that begins
+	last    int    // statements the last observed transaction ran
+	fired   bool
+}
+
+type fault struct {
+	at  int // the statement to fail, from 1; 0 fails the commit; < 0 fails nothing
+	err error
+}
+
+// Wrap is for storage.Options.Wrap.
+func (f *Faults) Wrap(d dialect.Driver) dialect.Driver { return faultDriver{Driver: d, f: f} }
+
+// FailNext makes statement at (from 1; 0 means the COMMIT) of the next transaction that begins
+// return err instead of running. The statement counts as run.
+func (f *Faults) FailNext(at int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pending, f.fired = &fault{at: at, err: err}, false
+}
+
+// ObserveNext counts the statements of the next transaction that begins, failing none.
+func (f *Faults) ObserveNext() { f.FailNext(-1, nil) }
+
+// Statements is how many statements the last observed transaction ran (Exec and Query, raw
+// ones included; not its COMMIT).
+func (f *Faults) Statements() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.last
+}
+
+// Fired reports whether the fault asked for last has been returned.
+func (f *Faults) Fired() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fired
+}
+
+func (f *Faults) take() *fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.pending
+	f.pending = nil
+	return p
+}
+
+type faultDriver struct {
+	dialect.Driver
+	f *Faults
+}
+
+func (d faultDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &faultTx{Tx: tx, f: d.f, fault: d.f.take()}, nil
+}
+
+func (d faultDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	b, ok := d.Driver.(interface {
+		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("storagetest: the driver has no BeginTx")
+	}
+	tx, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &faultTx{Tx: tx, f: d.f, fault: d.f.take()}, nil
+}
+
+func (d faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}).ExecContext(ctx, query, args...)
+}
+
+func (d faultDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, query, args...)
+}
+
+// faultTx is a transaction that counts its statements and fails the one its fault names.
+type faultTx struct {
+	dialect.Tx
+	f     *Faults
+	fault *fault // nil: not observed
+	n     int
+	dead  bool // the fault was returned: the database has rolled the transaction back
+}
+
+// next counts a statement and returns the error it is to fail with, if any.
+func (t *faultTx) next() error {
+	if t.fault == nil {
+		return nil
+	}
+	t.n++
+	if t.fault.at == t.n {
+		t.f.mu.Lock()
+		t.f.fired = true
+		t.f.mu.Unlock()
+		t.dead = true
+		return t.fault.err
+	}
+	return nil
+}
+
+func (t *faultTx) Exec(ctx context.Context, query string, args, v any) error {
+	if err := t.next(); err != nil {
+		return err
+	}
+	return t.Tx.Exec(ctx, query, args, v)
+}
+
+func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
+	if err := t.next(); err != nil {
+		return err
+	}
+	return t.Tx.Query(ctx, query, args, v)
+}
+
+func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := t.next(); err != nil {
+		return nil, err
+	}
+	return t.Tx.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}).ExecContext(ctx, query, args...)
+}
+
+func (t *faultTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := t.next(); err != nil {
+		return nil, err
+	}
+	return t.Tx.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	}).QueryContext(ctx, query, args...)
+}
+
+func (t *faultTx) Commit() error {
+	if t.fault != nil {
+		t.f.mu.Lock()
+		t.f.last = t.n
+		t.f.mu.Unlock()
+		// A transaction the database ended cannot commit, even when the caller went on
+		// after the error (storage's guard reports that on MySQL); a commit that fails
+		// leaves nothing either.
+		if t.fault.at == 0 || t.dead {
+			_ = t.Tx.Rollback()
+			t.f.mu.Lock()
+			t.f.fired = true
+			t.f.mu.Unlock()
+			return t.fault.err
+		}
+	}
+	return t.Tx.Commit()
+}
+
+func (t *faultTx) Rollback() error {
+	if t.fault != nil {
+		t.f.mu.Lock()
+		t.f.last = t.n
+		t.f.mu.Unlock()
+	}
+	return t.Tx.Rollback()
+}
