@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -119,6 +120,8 @@ type Options struct {
 	Events *events.Broker
 	// Clock is the service's one clock; the system clock when nil.
 	Clock vocab.Clock
+	// Logger hears what the storage layer repairs on its own; slog's default when nil.
+	Logger *slog.Logger
 	// Wrap, when set, wraps the driver ent uses, under Debug (tests inject faults with it).
 	Wrap func(dialect.Driver) dialect.Driver
 }
@@ -165,7 +168,11 @@ func Open(ctx context.Context, t Target, opts Options) (*DB, error) {
 	plain := entsql.OpenDB(t.Dialect, db)
 	var drv dialect.Driver = plain
 	if t.Dialect == dialect.MySQL {
-		drv = guarded{Driver: drv, db: db}
+		logger := opts.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
+		drv = guarded{Driver: drv, db: db, warn: logger.Warn}
 	}
 	if opts.Wrap != nil {
 		drv = opts.Wrap(drv)

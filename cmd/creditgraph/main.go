@@ -228,7 +228,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return err
 	}
 	clock := vocab.SystemClock
-	db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher, Clock: clock})
+	db, err := storage.Open(ctx, target, storage.Options{Cipher: cipher, Clock: clock, Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,12 @@ func Engines() []Engine {
 	return es
 }
 
+// MySQLConfigured reports whether EnvMySQL names a server.
+func MySQLConfigured() bool { return os.Getenv(EnvMySQL) != "" }
+
+// GaleraConfigured reports whether EnvGalera names a cluster's nodes.
+func GaleraConfigured() bool { return os.Getenv(EnvGalera) != "" }
+
 // Each runs fn as a subtest on every engine.
 func Each(t *testing.T, fn func(t *testing.T, e Engine)) {
 	for _, e := range Engines() {

@@ -1,0 +1,76 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/storage"
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// A table definition damaged in a node's cache (a trigger that failed to parse, a definition
+// file that failed to read) is reloaded and the statement reported as a write clash, so that
+// the mutation runs again against the reloaded definition; other errors pass unchanged. The
+// reload needs the RELOAD privilege: without it, the error stays what it was and the operator
+// is told what to run. Runs on MariaDB (the CI account has no RELOAD) and on a Galera node
+// (root).
+func TestDamagedTableDefinitionIsReloadedOnMariaDBAndGalera(t *testing.T) {
+	var dbs []*storage.DB
+	if storagetest.MySQLConfigured() {
+		dbs = append(dbs, storagetest.OpenMySQL(t, storagetest.Options{}))
+	}
+	if storagetest.GaleraConfigured() {
+		dbs = append(dbs, storagetest.GaleraNodes(t, storagetest.Options{})[0])
+	}
+	if len(dbs) == 0 {
+		t.Skip("needs MariaDB or a Galera cluster")
+	}
+	ctx := context.Background()
+	for _, db := range dbs {
+		var name string
+		if err := db.SQL.QueryRow("SELECT DATABASE()").Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		var grants int
+		if err := db.SQL.QueryRow("SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'RELOAD'").Scan(&grants); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: RELOAD privilege %v", name, grants > 0)
+		table := "`" + name + "`.`market_entities`"
+		for _, damaged := range []*mysql.MySQLError{
+			{Number: 1064, Message: "Trigger 'market_entities_tally_insert_v1' has an error in its body: 'You have an error in your SQL syntax; " +
+				"check the manual that corresponds to your MariaDB server version for the right syntax to use near '' at line 1'"},
+			{Number: 1033, Message: fmt.Sprintf("Incorrect information in file: './%s/market_entities.frm'", name)},
+		} {
+			var heard []string
+			warn := func(msg string, args ...any) { heard = append(heard, fmt.Sprint(append([]any{msg}, args...)...)) }
+			err := db.Repair(ctx, fmt.Errorf("storing evaluations: %w", damaged), warn)
+			switch {
+			case grants > 0:
+				if !errors.Is(err, storage.ErrTableReloaded) || !derrors.WriteClash(err) {
+					t.Errorf("%s with RELOAD: %v, want the table reloaded and the statement reported as a clash", damaged.Message, err)
+				}
+				if len(heard) != 1 || !strings.Contains(heard[0], "reloaded a table definition") || !strings.Contains(heard[0], table) {
+					t.Errorf("%s: warnings %q, want one naming %s reloaded", damaged.Message, heard, table)
+				}
+			default:
+				if !errors.Is(err, damaged) || errors.Is(err, storage.ErrTableReloaded) {
+					t.Errorf("%s without RELOAD: %v, want the error unchanged", damaged.Message, err)
+				}
+				if len(heard) != 1 || !strings.Contains(heard[0], "needs FLUSH TABLES "+table) {
+					t.Errorf("%s: warnings %q, want one telling the operator to flush %s", damaged.Message, heard, table)
+				}
+			}
+		}
+		other := &mysql.MySQLError{Number: 1064, Message: "You have an error in your SQL syntax near 'x'"}
+		if err := db.Repair(ctx, other, func(string, ...any) { t.Error("warned about an ordinary error") }); err != other {
+			t.Errorf("an ordinary error came back as %v", err)
+		}
+	}
+}
