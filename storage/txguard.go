@@ -204,7 +204,7 @@ var ErrTableReloaded = &mysql.MySQLError{Number: 1213,
 // repair recognises the errors of a table definition damaged in this node's table cache and
 // reloads it. On a Galera node a table instance opened under load sometimes enters the cache
 // with triggers that failed to parse ("Trigger 'x' has an error in its body", the parser
-// stopping short of the end) or a definition that failed to read ("Incorrect information in
+// stopping short of the end; "Unknown trigger …" when it stopped before the name) or a definition that failed to read ("Incorrect information in
 // file"). Our reading: the opening session was interrupted by a brute-force abort (a replicated
 // write conflicting with it) while it parsed; the flush below is interrupted the same way at
 // times. The files on disk are sound, but every later statement that picks that instance
@@ -244,14 +244,17 @@ func (d guarded) repair(ctx context.Context, err error) error {
 	return fmt.Errorf("%w (%v)", ErrTableReloaded, err)
 }
 
-// triggerBroken and frmBroken match the two messages of a damaged cached definition.
+// triggerBroken and frmBroken match the messages of a damaged cached definition: a trigger
+// that failed to parse (named, or "Unknown trigger" when the parse failed before its name) and a
+// definition file that failed to read.
 var (
-	triggerBroken = regexp.MustCompile("^Trigger '([^']+)' has an error in its body")
+	triggerBroken = regexp.MustCompile("^(?:Trigger '([^']+)'|Unknown trigger) has an error in its body")
 	frmBroken     = regexp.MustCompile(`^Incorrect information in file: '\./([^/']+)/([^/']+)\.frm'`)
 )
 
-// damagedTable names the table (`db`.`table`) whose cached definition err reports damaged, or
-// "".
+// damagedTable names the tables (`db`.`table`, comma-separated) whose cached definition err
+// reports damaged, or "". A trigger's table is looked up by the trigger's name; when the
+// message names none, every table of the database that has triggers is named.
 func damagedTable(ctx context.Context, db *sql.DB, err error) string {
 	var my *mysql.MySQLError
 	if !errors.As(err, &my) {
@@ -264,14 +267,31 @@ func damagedTable(ctx context.Context, db *sql.DB, err error) string {
 	if m == nil {
 		return ""
 	}
-	var schema, table string
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if db.QueryRowContext(qctx, "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS "+
-		"WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = ?", m[1]).Scan(&schema, &table) != nil {
+	q := "SELECT DISTINCT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"
+	var args []any
+	if m[1] != "" {
+		q += " AND TRIGGER_NAME = ?"
+		args = append(args, m[1])
+	}
+	rows, qerr := db.QueryContext(qctx, q+" ORDER BY 1, 2", args...)
+	if qerr != nil {
 		return ""
 	}
-	return quoteName(schema) + "." + quoteName(table)
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var schema, table string
+		if rows.Scan(&schema, &table) != nil {
+			return ""
+		}
+		tables = append(tables, quoteName(schema)+"."+quoteName(table))
+	}
+	if rows.Err() != nil {
+		return ""
+	}
+	return strings.Join(tables, ", ")
 }
 
 func quoteName(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
