@@ -68,16 +68,32 @@ func (a auditTrail) InterceptResponse(ctx context.Context, next graphql.Response
 	h := sha256.New()
 	_ = json.NewEncoder(h).Encode(oc.Variables)
 	digest := h.Sum(nil)
-	err := a.client.AuditLog.Create().
+	row := a.client.AuditLog.Create().
 		SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).SetKind(kind).
 		SetOperation(OperationName(oc)).SetVariablesDigest(hex.EncodeToString(digest[:])).
 		SetPurpose(truncate(strings.Join(purposes, "; "), 255)).SetOutcome(outcome).
-		SetDurationMs(int(time.Since(start).Milliseconds())).
-		Exec(authz.SystemContext(context.WithoutCancel(ctx)))
+		SetDurationMs(int(time.Since(start).Milliseconds()))
+	err := AppendAudit(ctx, row)
 	if err != nil {
 		a.logger.ErrorContext(ctx, "writing the audit log failed", "err", err, "token", v.TokenName, "operation", OperationName(oc))
 	}
 	return resp
+}
+
+// AppendAudit writes an audit row on its own, after the answer it records is known, as the
+// system. On a Galera cluster two nodes can take the same id at once and one insert is refused
+// as a clash (seen under the cluster test): the row is written again, a few times, rather than
+// lost.
+func AppendAudit(ctx context.Context, row *ent.AuditLogCreate) error {
+	ctx = authz.SystemContext(context.WithoutCancel(ctx))
+	var err error
+	for n := 1; n <= maxAttempts; n++ {
+		if err = row.Exec(ctx); err == nil || !writeClash(err) {
+			return err
+		}
+		time.Sleep(time.Duration(n) * 10 * time.Millisecond)
+	}
+	return err
 }
 
 // OperationName is the operation's name, or its first field when it has none.

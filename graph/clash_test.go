@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -119,6 +120,33 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 				t.Errorf("%s: %d audit rows for %d runs", c.name, got, run)
 			}
 			t.Logf("%s: %d statements, each failed once", c.name, n)
+		}
+	})
+}
+
+// The audit row of an operation is written after the answer, on its own; when that insert
+// clashes (two Galera nodes taking the same id) it is written again, not lost.
+func TestAClashWritingTheAuditRowIsWrittenAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		env := newEnvWith(t, e, 3, storage.Options{Wrap: faults.Wrap})
+		deadlock := &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
+		faults.FailMatching("INSERT INTO `audit_logs`", 2, deadlock)
+		env.as("demo-market-clerk").mustData(`mutation AuditClash($in: CreateAdministrativePenaltyInput!) { createAdministrativePenalty(input: $in) { id } }`,
+			penaltyInput(env, "market-320500", "AUD-1"), nil)
+		if n := env.count("audit_logs", "operation = 'AuditClash' AND outcome = 'OK'"); n != 1 {
+			t.Errorf("%d audit rows after two clashes writing it, want 1", n)
+		}
+		if n := env.count("administrative_penalties", "source_record_id = 'AUD-1'"); n != 1 {
+			t.Errorf("%d penalties, want 1", n)
+		}
+		// An export's audit row the same way.
+		faults.FailMatching("INSERT INTO `audit_logs`", 2, deadlock)
+		if res, body := exportAs(t, env, "demo-market-clerk", url.Values{"connection": {"listEntries"}, "format": {"csv"}}); res.StatusCode != 200 {
+			t.Fatalf("export: %d %.300s", res.StatusCode, body)
+		}
+		if n := env.count("audit_logs", "kind = 'EXPORT'"); n != 1 {
+			t.Errorf("%d export audit rows after two clashes writing it, want 1", n)
 		}
 	})
 }

@@ -366,9 +366,9 @@ func (x *export) audit(ctx context.Context, client *ent.Client, logger *slog.Log
 	}
 	digest := sha256.Sum256(x.where)
 	op := fmt.Sprintf("export %s %s %d rows", x.connection, x.format, rows)
-	err := client.AuditLog.Create().SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).
+	err := graph.AppendAudit(ctx, client.AuditLog.Create().SetTokenName(v.TokenName).SetRole(v.Role).SetDepartment(v.Department).
 		SetKind(auditlog.KindEXPORT).SetOperation(op[:min(len(op), 128)]).SetVariablesDigest(hex.EncodeToString(digest[:])).
-		SetOutcome(outcome).SetDurationMs(int(took.Milliseconds())).Exec(authz.SystemContext(context.WithoutCancel(ctx)))
+		SetOutcome(outcome).SetDurationMs(int(took.Milliseconds())))
 	if err != nil {
 		logger.ErrorContext(ctx, "writing the export's audit entry", "err", err)
 	}

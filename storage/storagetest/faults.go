@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 
 	"entgo.io/ent/dialect"
@@ -17,6 +18,29 @@ type Faults struct {
 	pending *fault // taken by the next transaction that begins
 	last    int    // statements the last observed transaction ran
 	fired   bool
+	// matching fails the next times statements, in a transaction or not, containing match.
+	match string
+	times int
+	merr  error
+}
+
+// FailMatching makes the next times statements whose text contains match return err, in a
+// transaction or outside one.
+func (f *Faults) FailMatching(match string, times int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.match, f.times, f.merr = match, times, err
+}
+
+// matching returns the error a statement is to fail with by FailMatching, if any.
+func (f *Faults) matching(query string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.times > 0 && strings.Contains(query, f.match) {
+		f.times--
+		return f.merr
+	}
+	return nil
 }
 
 type fault struct {
@@ -88,13 +112,33 @@ func (d faultDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.
 	return &faultTx{Tx: tx, f: d.f, fault: d.f.take()}, nil
 }
 
+func (d faultDriver) Exec(ctx context.Context, query string, args, v any) error {
+	if err := d.f.matching(query); err != nil {
+		return err
+	}
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d faultDriver) Query(ctx context.Context, query string, args, v any) error {
+	if err := d.f.matching(query); err != nil {
+		return err
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
+
 func (d faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.f.matching(query); err != nil {
+		return nil, err
+	}
 	return d.Driver.(interface {
 		ExecContext(context.Context, string, ...any) (sql.Result, error)
 	}).ExecContext(ctx, query, args...)
 }
 
 func (d faultDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := d.f.matching(query); err != nil {
+		return nil, err
+	}
 	return d.Driver.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	}).QueryContext(ctx, query, args...)
@@ -103,14 +147,18 @@ func (d faultDriver) QueryContext(ctx context.Context, query string, args ...any
 // faultTx is a transaction that counts its statements and fails the one its fault names.
 type faultTx struct {
 	dialect.Tx
-	f     *Faults
-	fault *fault // nil: not observed
-	n     int
-	dead  bool // the fault was returned: the database has rolled the transaction back
+	f      *Faults
+	fault  *fault // nil: not observed
+	n      int
+	failed error // the error a statement returned: the database has rolled the transaction back
 }
 
 // next counts a statement and returns the error it is to fail with, if any.
-func (t *faultTx) next() error {
+func (t *faultTx) next(query string) error {
+	if err := t.f.matching(query); err != nil {
+		t.failed = err
+		return err
+	}
 	if t.fault == nil {
 		return nil
 	}
@@ -119,28 +167,28 @@ func (t *faultTx) next() error {
 		t.f.mu.Lock()
 		t.f.fired = true
 		t.f.mu.Unlock()
-		t.dead = true
+		t.failed = t.fault.err
 		return t.fault.err
 	}
 	return nil
 }
 
 func (t *faultTx) Exec(ctx context.Context, query string, args, v any) error {
-	if err := t.next(); err != nil {
+	if err := t.next(query); err != nil {
 		return err
 	}
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
 func (t *faultTx) Query(ctx context.Context, query string, args, v any) error {
-	if err := t.next(); err != nil {
+	if err := t.next(query); err != nil {
 		return err
 	}
 	return t.Tx.Query(ctx, query, args, v)
 }
 
 func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := t.next(); err != nil {
+	if err := t.next(query); err != nil {
 		return nil, err
 	}
 	return t.Tx.(interface {
@@ -149,7 +197,7 @@ func (t *faultTx) ExecContext(ctx context.Context, query string, args ...any) (s
 }
 
 func (t *faultTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := t.next(); err != nil {
+	if err := t.next(query); err != nil {
 		return nil, err
 	}
 	return t.Tx.(interface {
@@ -158,20 +206,20 @@ func (t *faultTx) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 func (t *faultTx) Commit() error {
+	t.f.mu.Lock()
 	if t.fault != nil {
-		t.f.mu.Lock()
 		t.f.last = t.n
-		t.f.mu.Unlock()
-		// A transaction the database ended cannot commit, even when the caller went on
-		// after the error (storage's guard reports that on MySQL); a commit that fails
-		// leaves nothing either.
-		if t.fault.at == 0 || t.dead {
-			_ = t.Tx.Rollback()
-			t.f.mu.Lock()
+		if t.fault.at == 0 && t.failed == nil {
 			t.f.fired = true
-			t.f.mu.Unlock()
-			return t.fault.err
+			t.failed = t.fault.err
 		}
+	}
+	t.f.mu.Unlock()
+	// A transaction the database ended cannot commit, even when the caller went on after the
+	// error (storage's guard reports that on MySQL); a commit that fails leaves nothing either.
+	if t.failed != nil {
+		_ = t.Tx.Rollback()
+		return t.failed
 	}
 	return t.Tx.Commit()
 }
