@@ -92,7 +92,13 @@ func WriteHTTP(w http.ResponseWriter, status int, code, msg string) {
 // deadlock the database has rolled the whole transaction back, and statements sent after it no
 // longer run in it; after a lock wait the statement was undone. Either way the one safe answer
 // is to roll back and run the whole transaction again (or report CONFLICT).
+//
+// A duplicate primary key (1062 on PRIMARY) is one too: creditgraph never chooses a row's id,
+// the database numbers it, and on a Galera cluster a node can hand out an id that a row
+// replicated from another node took a moment before (seen under the cluster test). The next
+// attempt gets a fresh id. A duplicate on any other key is the caller's (CONFLICT, not retried).
 func WriteClash(err error) bool {
 	var my *mysql.MySQLError
-	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205)
+	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205 ||
+		my.Number == 1062 && strings.HasSuffix(my.Message, "for key 'PRIMARY'"))
 }
