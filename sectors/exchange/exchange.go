@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -316,6 +317,7 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		}
 		live = append(live, p)
 	}
+	clashes := 0
 	for len(live) > 0 {
 		inputs, keys := make([]any, len(live)), make([]string, len(live))
 		for i, p := range live {
@@ -340,6 +342,9 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 					err = tx.Commit()
 				}
 				if err != nil {
+					if !dry && again(ctx, err, &clashes) {
+						continue
+					}
 					return err
 				}
 			}
@@ -349,6 +354,9 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		}
 		if one == nil {
 			_ = tx.Rollback()
+			if again(ctx, err, &clashes) {
+				continue
+			}
 		}
 		m := rowField.FindStringSubmatch(err.Error())
 		if m == nil {
@@ -370,6 +378,22 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		live = append(live[:i], live[i+1:]...)
 	}
 	return nil
+}
+
+// batchAttempts bounds how often one batch is written when it clashes.
+const batchAttempts = 5
+
+// again reports whether a batch whose transaction failed with err is written again: a write
+// clash (a deadlock, a lock wait, on a Galera cluster a certification failure) wrote nothing,
+// so the batch runs again, a bounded number of times with a growing pause — the committed
+// batches before it stay, and a file sent again would skip them anyway (source keys).
+func again(ctx context.Context, err error, clashes *int) bool {
+	if !derrors.WriteClash(err) || *clashes >= batchAttempts-1 || ctx.Err() != nil {
+		return false
+	}
+	*clashes++
+	time.Sleep(time.Duration(*clashes**clashes) * 10 * time.Millisecond)
+	return true
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -274,4 +276,40 @@ func TestGB18030AfterAnASCIIStart(t *testing.T) {
 	if last := got[len(got)-1]; last[0] != "南京某某科技有限公司" || last[1] != "苏罚1号" {
 		t.Errorf("last row %q", last)
 	}
+}
+
+// A batch whose transaction clashes (a deadlock; on a Galera cluster a certification failure)
+// is written again: the file imports as if nothing had happened, each row once.
+func TestImportWritesAClashedBatchAgain(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		db := e.Open(t, storagetest.Options{Options: storage.Options{Wrap: faults.Wrap}})
+		ctx := authz.SystemContext(context.Background())
+		o := seed.DefaultOptions()
+		o.Entities = 6
+		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+			t.Fatal(err)
+		}
+		ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var usccs, names []string
+		for _, x := range ents {
+			usccs, names = append(usccs, x.Uscc), append(names, x.Name)
+		}
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 2}
+		faults.FailMatching("INSERT INTO `administrative_penalties`", 3, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
+		rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, rows(usccs, names, "C"))), exchange.CSV, exchange.GoodRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕C")).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Imported != 3 || rep.Rejected != 2 || !rep.Committed || n != 3 {
+			t.Errorf("after three clashes: %+v, %d stored; want 3 imported, 2 rejected, 3 stored", rep, n)
+		}
+	})
 }
