@@ -13,7 +13,8 @@
 // Personal data is sealed with the key in CREDITGRAPH_DATA_KEY (32 bytes, base64); on the
 // embedded SQLite default a key file creditgraph.key beside the database is created instead.
 //
-// Every flag can also be set by an environment variable (CREDITGRAPH_ADDR, CREDITGRAPH_DB, …).
+// Every flag can also be set by the environment variable its usage names (CREDITGRAPH_ADDR,
+// CREDITGRAPH_DB, …); a value that does not parse is an error.
 // main only wires: configuration in, packages together, errors out.
 package main
 
@@ -31,8 +32,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -100,44 +101,48 @@ type config struct {
 	fromRow                      int
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
+// envName finds the environment variable a flag's usage names, e.g. "(CREDITGRAPH_DB)".
+var envName = regexp.MustCompile(`\((CREDITGRAPH_[A-Z_]+)\)`)
 
-func envFloat(name string, def float64) float64 {
-	f, err := strconv.ParseFloat(env(name, strconv.FormatFloat(def, 'f', -1, 64)), 64)
-	if err != nil {
-		return def
-	}
-	return f
-}
-
-func envBool(name string, def bool) bool {
-	b, err := strconv.ParseBool(env(name, strconv.FormatBool(def)))
-	return err == nil && b || err != nil && def
+// fromEnv sets each flag not given on the command line from the environment variable its usage
+// names, through the flag's own parser: a value that does not parse is an error naming the
+// variable, never a silent fall-back to the default.
+func fromEnv(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		m := envName.FindStringSubmatch(f.Usage)
+		if err != nil || m == nil || given[f.Name] {
+			return
+		}
+		if v, ok := os.LookupEnv(m[1]); ok {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s=%q is not a valid --%s: %v", m[1], v, f.Name, serr)
+			}
+		}
+	})
+	return err
 }
 
 func parse(cmd string, args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("creditgraph "+cmd, flag.ContinueOnError)
-	fs.StringVar(&c.db, "db", env("CREDITGRAPH_DB", storage.DefaultPath), "SQLite file path, or mysql://user:pass@host:port/dbname (CREDITGRAPH_DB)")
-	fs.BoolVar(&c.sharedEvents, "shared-events", envBool("CREDITGRAPH_SHARED_EVENTS", false),
+	fs.StringVar(&c.db, "db", storage.DefaultPath, "SQLite file path, or mysql://user:pass@host:port/dbname (CREDITGRAPH_DB)")
+	fs.BoolVar(&c.sharedEvents, "shared-events", false,
 		"several instances share one database: credit events go through its outbox table, so every instance's subscribers hear every write (CREDITGRAPH_SHARED_EVENTS)")
 	switch cmd {
 	case "serve":
-		fs.StringVar(&c.addr, "addr", env("CREDITGRAPH_ADDR", "127.0.0.1:8080"), "listen address (CREDITGRAPH_ADDR)")
-		fs.StringVar(&c.debugAddr, "debug-addr", env("CREDITGRAPH_DEBUG_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (CREDITGRAPH_DEBUG_ADDR)")
-		fs.BoolVar(&c.migrate, "migrate", envBool("CREDITGRAPH_MIGRATE", false), "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
-		fs.StringVar(&c.demo, "demo", env("CREDITGRAPH_DEMO", "auto"), "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
-		fs.BoolVar(&c.playground, "playground", envBool("CREDITGRAPH_PLAYGROUND", true), "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
-		fs.StringVar(&c.corsOrigins, "cors-origins", env("CREDITGRAPH_CORS_ORIGINS", ""), "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
-		fs.IntVar(&c.instances, "instances", int(envFloat("CREDITGRAPH_INSTANCES", 1)), "instances behind one load balancer: each enforces its share of --rate-limit (CREDITGRAPH_INSTANCES)")
-		fs.Float64Var(&c.rateLimit, "rate-limit", envFloat("CREDITGRAPH_RATE_LIMIT", server.DefaultEdge.RatePerToken), "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
+		fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address (CREDITGRAPH_ADDR)")
+		fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty (CREDITGRAPH_DEBUG_ADDR)")
+		fs.BoolVar(&c.migrate, "migrate", false, "apply the schema on MySQL before serving (CREDITGRAPH_MIGRATE); SQLite always migrates")
+		fs.StringVar(&c.demo, "demo", "auto", "load demo data when the database has none: auto (SQLite only), true or false (CREDITGRAPH_DEMO)")
+		fs.BoolVar(&c.playground, "playground", true, "serve the GraphiQL playground at / (CREDITGRAPH_PLAYGROUND)")
+		fs.StringVar(&c.corsOrigins, "cors-origins", "", "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
+		fs.IntVar(&c.instances, "instances", 1, "instances behind one load balancer: each enforces its share of --rate-limit (CREDITGRAPH_INSTANCES)")
+		fs.Float64Var(&c.rateLimit, "rate-limit", server.DefaultEdge.RatePerToken, "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
 		fs.Int64Var(&c.bodyLimit, "body-limit", server.DefaultEdge.BodyLimit, "largest request body in bytes")
-		fs.BoolVar(&c.publicIntrospection, "public-introspection", envBool("CREDITGRAPH_PUBLIC_INTROSPECTION", false), "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
+		fs.BoolVar(&c.publicIntrospection, "public-introspection", false, "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
 	case "token issue":
 		fs.StringVar(&c.name, "name", "", "unique token name, e.g. market-suzhou-clerk-1")
 		fs.StringVar(&c.department, "department", "", "department code: environment, labour, transport, market, credit_office")
@@ -165,6 +170,9 @@ func parse(cmd string, args []string) (config, error) {
 		fs.IntVar(&c.batch, "batch", 2000, "entities per transaction")
 	}
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := fromEnv(fs); err != nil {
 		return c, err
 	}
 	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {

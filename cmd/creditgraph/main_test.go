@@ -350,3 +350,27 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("a bad --severity: %v", err)
 	}
 }
+
+// Every flag that names an environment variable takes its value from it unless the command line
+// gives one; a value that does not parse is an error naming the variable, not a quiet default.
+func TestFlagsFromTheEnvironment(t *testing.T) {
+	t.Setenv("CREDITGRAPH_RATE_LIMIT", "5")
+	t.Setenv("CREDITGRAPH_INSTANCES", "3")
+	t.Setenv("CREDITGRAPH_PLAYGROUND", "false")
+	c, err := parse("serve", []string{"--instances", "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.rateLimit != 5 || c.instances != 2 || c.playground {
+		t.Errorf("rate %v, instances %d, playground %v; want 5 from the environment, 2 from the command line, false", c.rateLimit, c.instances, c.playground)
+	}
+	for name, bad := range map[string]string{"CREDITGRAPH_INSTANCES": "three", "CREDITGRAPH_PLAYGROUND": "maybe", "CREDITGRAPH_RATE_LIMIT": "fast",
+		"CREDITGRAPH_SHARED_EVENTS": "yes please"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, bad)
+			if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), bad) {
+				t.Errorf("%s=%q: error %v, want one naming the variable and the value", name, bad, err)
+			}
+		})
+	}
+}
