@@ -75,3 +75,29 @@ func TestDamagedTableDefinitionIsReloadedOnMariaDBAndGalera(t *testing.T) {
 		}
 	}
 }
+
+// ent numbers a multi-row INSERT's rows from LAST_INSERT_ID() one by one, so a server that hands
+// out ids in steps (a Galera node with wsrep_auto_increment_control) would give rows the ids of
+// other rows: Open refuses it, naming the settings to change.
+func TestOpenRefusesAutoIncrementSteps(t *testing.T) {
+	if !storagetest.MySQLConfigured() {
+		t.Skip("needs MariaDB")
+	}
+	db := storagetest.OpenMySQL(t, storagetest.Options{NoMigrate: true})
+	target := db.Target
+	sep := "?"
+	if strings.Contains(target.DSN, "?") {
+		sep = "&"
+	}
+	target.DSN += sep + "auto_increment_increment=3" // as a three-node cluster would set it
+	got, err := storage.Open(context.Background(), target, storage.Options{})
+	if err == nil {
+		got.Close()
+		t.Fatal("opened a server that hands out ids in steps of 3")
+	}
+	for _, want := range []string{"steps of 3", "auto_increment_increment=1", "wsrep_auto_increment_control=OFF"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
