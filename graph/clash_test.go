@@ -150,3 +150,15 @@ func TestAClashWritingTheAuditRowIsWrittenAgain(t *testing.T) {
 		}
 	})
 }
+
+// A read that meets a clash (a lock of a concurrent write, or a table the database reloaded
+// under it) is told to try again shortly — UNAVAILABLE, not a write's CONFLICT nor INTERNAL.
+func TestAClashDuringAReadIsUnavailable(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		env := newEnvWith(t, e, 3, storage.Options{Wrap: faults.Wrap})
+		faults.FailMatching("FROM `market_entities`", 1, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
+		env.as("demo-market-supervisor").wantError(`{ marketEntities(first: 5) { edges { node { uscc } } } }`, nil, "UNAVAILABLE", "")
+		env.as("demo-market-supervisor").mustData(`{ marketEntities(first: 5) { edges { node { uscc } } } }`, nil, nil)
+	})
+}

@@ -103,8 +103,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, derrors.CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):
 			set(gqlErr, derrors.CodeConflict, "", msg)
-		case writeClash(err):
+		case writeClash(err) && !isQuery(ctx):
 			set(gqlErr, derrors.CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
+		case writeClash(err):
+			// A read that met a concurrent write's locks, or a table the database reloaded
+			// under it (storage's guard): nothing is wrong with the request.
+			set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case errors.Is(err, derrors.Unavailable), databaseDown(err):
 			set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
 		case isInputCoercion(gqlErr):
@@ -230,6 +234,15 @@ func describeConstraint(raw string) (field, msg string) {
 // writeClash reports a write clash (derrors.WriteClash): nothing was written and the same
 // request may simply be sent again.
 func writeClash(err error) bool { return derrors.WriteClash(err) }
+
+// isQuery reports whether ctx is a query operation's (a read; mutations write).
+func isQuery(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	op := graphql.GetOperationContext(ctx).Operation
+	return op != nil && op.Operation == ast.Query
+}
 
 // databaseDown recognises a database that does not answer (refused or broken connections), so
 // callers get UNAVAILABLE — retry later — instead of an internal error.
