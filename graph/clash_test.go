@@ -2,12 +2,15 @@ package graph_test
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -19,7 +22,8 @@ import (
 // swallowed (an error ignored, so the rerun is skipped and the rest commits without it). For
 // each kind of mutation below the test counts the statements of its transaction, then runs it
 // once per statement, and once more for the COMMIT, with that one failing as a deadlock, and
-// checks that each run's effect is stored exactly once and audited once.
+// checks that each run's effect is stored exactly once, audited once, and announced by the same
+// credit events as a run without a clash (an attempt rolled back publishes nothing).
 func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		faults := new(storagetest.Faults)
@@ -81,8 +85,28 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 				}},
 		}
 		deadlock := &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}
+		// The record events a run published (tier changes left out: whether a tier moves
+		// depends on the runs before), by type: a rerun must not publish twice, nor an attempt
+		// that was rolled back at all.
+		heard, stop := env.db.Events.Subscribe(10000)
+		defer stop()
+		published := func() map[events.Type]int {
+			got := map[events.Type]int{}
+			for {
+				select {
+				case ev := <-heard:
+					if ev.Type != events.TierChanged {
+						got[ev.Type]++
+					}
+				case <-time.After(20 * time.Millisecond):
+					return got
+				}
+			}
+		}
 		for _, c := range cases {
 			run := 0
+			var want map[events.Type]int // what the run without a fault published
+			total := 0                   // statements of the run without a fault
 			do := func(fail int) {
 				run++
 				vars := c.vars(run)
@@ -92,7 +116,7 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 					faults.ObserveNext()
 				}
 				res := c.as.post(c.query, vars)
-				where := fmt.Sprintf("%s with statement %d of %d failing", c.name, fail, faults.Statements())
+				where := fmt.Sprintf("%s with statement %d of %d failing", c.name, fail, total)
 				if fail == 0 {
 					where = c.name + " with its COMMIT failing"
 				}
@@ -106,9 +130,16 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 				if err := c.check(run); err != nil {
 					t.Errorf("%s: %v", where, err)
 				}
+				got := published()
+				if fail < 0 {
+					want = got
+				} else if !maps.Equal(got, want) {
+					t.Errorf("%s: published %v, want %v as without the clash", where, got, want)
+				}
 			}
 			do(-1)
 			n := faults.Statements()
+			total = n
 			if n == 0 {
 				t.Fatalf("%s: no statements observed in its transaction", c.name)
 			}
@@ -119,7 +150,7 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 			if got := env.count("audit_logs", "operation = ? AND outcome = 'OK'", op); got != run {
 				t.Errorf("%s: %d audit rows for %d runs", c.name, got, run)
 			}
-			t.Logf("%s: %d statements, each failed once", c.name, n)
+			t.Logf("%s: %d statements, each failed once; events each run %v", c.name, n, want)
 		}
 	})
 }
