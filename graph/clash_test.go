@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -191,5 +193,42 @@ func TestAClashDuringAReadIsUnavailable(t *testing.T) {
 		faults.FailMatching("FROM `market_entities`", 1, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
 		env.as("demo-market-supervisor").wantError(`{ marketEntities(first: 5) { edges { node { uscc } } } }`, nil, "UNAVAILABLE", "")
 		env.as("demo-market-supervisor").mustData(`{ marketEntities(first: 5) { edges { node { uscc } } } }`, nil, nil)
+	})
+}
+
+// A mutation that clashed twice and then answered is one request in the metrics (creditgraph_graphql_requests_total) and the log, with
+// the caller's outcome (OK); the reruns are counted apart, in creditgraph_write_retries_total.
+func TestARerunMutationIsMeasuredOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		env := newEnvWith(t, e, 3, storage.Options{Wrap: faults.Wrap})
+		reg := prometheus.NewRegistry()
+		measured := *env
+		measured.srv = edgeServer(t, env, server.EdgeConfig{Registry: reg})
+		faults.FailMatching("INSERT INTO `administrative_penalties`", 2, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
+		measured.as("demo-market-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320500", "MET-1"), nil)
+		series := map[string]float64{}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				name := mf.GetName()
+				for _, l := range m.GetLabel() {
+					name += " " + l.GetName() + "=" + l.GetValue()
+				}
+				series[name] = m.GetCounter().GetValue()
+			}
+		}
+		if got := series["creditgraph_graphql_requests_total operation=mutation createAdministrativePenalty outcome=OK"]; got != 1 {
+			t.Errorf("%v OK requests measured for one mutation answered OK", got)
+		}
+		if got := series["creditgraph_graphql_requests_total operation=mutation createAdministrativePenalty outcome=CONFLICT"]; got != 0 {
+			t.Errorf("%v CONFLICT requests measured; the caller saw none", got)
+		}
+		if got := series["creditgraph_write_retries_total"]; got != 2 {
+			t.Errorf("%v reruns counted, want 2", got)
+		}
 	})
 }

@@ -44,6 +44,11 @@ func attemptOf(ctx context.Context) *attempt {
 // final reports whether the response of this attempt is the one the caller gets.
 func (a *attempt) final() bool { return a == nil || !a.clashed.Load() || a.n >= maxAttempts }
 
+// FinalAttempt reports, after an operation's response is made, whether that response is the
+// one the caller gets — false for an attempt that clashed and runs again. Extensions that log,
+// measure or audit an operation count only the final attempt.
+func FinalAttempt(ctx context.Context) bool { return attemptOf(ctx).final() }
+
 // writeRetry runs a mutation again when its transaction clashed; retries counts the reruns.
 type writeRetry struct{ retries func() }
 

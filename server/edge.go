@@ -233,6 +233,12 @@ func (o observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if resp == nil && (oc.Operation == nil || oc.Operation.Operation != ast.Subscription) {
 		return resp // a socket asking past a query's one response: nothing ran
 	}
+	if !graph.FinalAttempt(ctx) {
+		return resp // a mutation that clashed and runs again: its answer is the next attempt's
+	}
+	if oc.Operation != nil && oc.Operation.Operation == ast.Mutation && !oc.Stats.OperationStart.IsZero() {
+		start = oc.Stats.OperationStart // a rerun mutation's duration includes every attempt
+	}
 	op := graph.OperationName(oc)
 	outcome := "OK"
 	if resp != nil && len(resp.Errors) > 0 {
