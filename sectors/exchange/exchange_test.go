@@ -76,6 +76,25 @@ func gb18030CSV(t *testing.T, rs [][]string) []byte {
 	return b.Bytes()
 }
 
+// registry seeds six demo entities into db and returns the first three's USCCs and names, for
+// the rows of a file.
+func registry(t *testing.T, ctx context.Context, db *storage.DB) (usccs, names []string) {
+	t.Helper()
+	o := seed.DefaultOptions()
+	o.Entities = 6
+	if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ents {
+		usccs, names = append(usccs, x.Uscc), append(names, x.Name)
+	}
+	return usccs, names
+}
+
 // An XLSX and a GB18030 CSV with good and bad rows: the good rows are imported through the
 // engine (publicity computed), the bad ones reported with row and column; importing again
 // writes nothing new; ALL_OR_NOTHING writes nothing when a row is bad; the report is an XLSX.
@@ -83,19 +102,7 @@ func TestImportPenalties(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		db := e.Open(t, storagetest.Options{})
 		ctx := authz.SystemContext(context.Background())
-		o := seed.DefaultOptions()
-		o.Entities = 6
-		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
-			t.Fatal(err)
-		}
-		ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var usccs, names []string
-		for _, x := range ents {
-			usccs, names = append(usccs, x.Uscc), append(names, x.Name)
-		}
+		usccs, names := registry(t, ctx, db)
 		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 2}
 		imported := func() int {
 			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem("exchange:market-320000")).Count(ctx)
@@ -133,7 +140,7 @@ func TestImportPenalties(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}
-			if p.CounterpartyName != names[0] || p.PublicityDeadline == nil || p.EntityID != ents[0].ID || len(p.PenaltyCategories) != 2 {
+			if p.CounterpartyName != names[0] || p.PublicityDeadline == nil || p.EntityID != db.Client.MarketEntity.Query().Where(marketentity.Uscc(usccs[0])).OnlyIDX(ctx) || len(p.PenaltyCategories) != 2 {
 				t.Errorf("%s: stored %q, deadline %v, entity %d, categories %v", tc.name, p.CounterpartyName, p.PublicityDeadline, p.EntityID, p.PenaltyCategories)
 			}
 			// Again: nothing new.
@@ -285,19 +292,7 @@ func TestImportWritesAClashedBatchAgain(t *testing.T) {
 		faults := new(storagetest.Faults)
 		db := e.Open(t, storagetest.Options{Options: storage.Options{Wrap: faults.Wrap}})
 		ctx := authz.SystemContext(context.Background())
-		o := seed.DefaultOptions()
-		o.Entities = 6
-		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
-			t.Fatal(err)
-		}
-		ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var usccs, names []string
-		for _, x := range ents {
-			usccs, names = append(usccs, x.Uscc), append(names, x.Name)
-		}
+		usccs, names := registry(t, ctx, db)
 		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 2}
 		faults.FailMatching("INSERT INTO `administrative_penalties`", 3, &mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"})
 		rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, rows(usccs, names, "C"))), exchange.CSV, exchange.GoodRows)
