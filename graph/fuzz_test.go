@@ -9,7 +9,10 @@ import (
 // Any input to the main mutations is either accepted or refused as the caller's mistake: never
 // an internal error, never a crash.
 //
-//	go test ./graph -run '^$' -fuzz FuzzMutationInputs -fuzztime 60s
+//	go test ./graph -run '^$' -fuzz FuzzMutationInputs -fuzztime 60s -fuzzminimizetime 5s
+//
+// (One execution is an HTTP request and a database write, so minimizing a new input is slow;
+// the short bound keeps the run from pausing up to a minute per input.)
 func FuzzMutationInputs(f *testing.F) {
 	env := newEnv(f, storagetest.Engines()[0], 0)
 	for _, s := range [][3]string{
