@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -127,6 +128,18 @@ func fromEnv(fs *flag.FlagSet) error {
 
 func parse(cmd string, args []string) (config, error) {
 	var c config
+	fs := declareFlags(cmd, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := fromEnv(fs); err != nil {
+		return c, err
+	}
+	return c, check(cmd, fs, &c)
+}
+
+// declareFlags declares cmd's flags into c.
+func declareFlags(cmd string, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet("creditgraph "+cmd, flag.ContinueOnError)
 	fs.StringVar(&c.db, "db", storage.DefaultPath, "SQLite file path, or mysql://user:pass@host:port/dbname (CREDITGRAPH_DB)")
 	fs.BoolVar(&c.sharedEvents, "shared-events", false,
@@ -169,24 +182,26 @@ func parse(cmd string, args []string) (config, error) {
 		fs.Uint64Var(&c.seed, "seed", seed.DefaultOptions().Seed, "random seed; the same seed gives the same data")
 		fs.IntVar(&c.batch, "batch", 2000, "entities per transaction")
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if err := fromEnv(fs); err != nil {
-		return c, err
+	return fs
+}
+
+// check refuses flag combinations and arguments cmd does not take.
+func check(cmd string, fs *flag.FlagSet, c *config) error {
+	if cmd == "serve" && !slices.Contains([]string{"auto", "true", "false"}, c.demo) {
+		return fmt.Errorf("--demo (CREDITGRAPH_DEMO) must be auto, true or false, got %q", c.demo)
 	}
 	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {
-		return c, fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
+		return fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
 	}
 	if cmd == "policy check" || cmd == "import" {
 		if fs.NArg() != 1 {
-			return c, fmt.Errorf("%s takes one file", cmd)
+			return fmt.Errorf("%s takes one file", cmd)
 		}
 		c.name = fs.Arg(0)
 	} else if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return c, nil
+	return nil
 }
 
 func run(ctx context.Context, args []string, logger *slog.Logger) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
@@ -364,13 +365,39 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 	if c.rateLimit != 5 || c.instances != 2 || c.playground {
 		t.Errorf("rate %v, instances %d, playground %v; want 5 from the environment, 2 from the command line, false", c.rateLimit, c.instances, c.playground)
 	}
-	for name, bad := range map[string]string{"CREDITGRAPH_INSTANCES": "three", "CREDITGRAPH_PLAYGROUND": "maybe", "CREDITGRAPH_RATE_LIMIT": "fast",
-		"CREDITGRAPH_SHARED_EVENTS": "yes please"} {
-		t.Run(name, func(t *testing.T) {
-			t.Setenv(name, bad)
-			if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), bad) {
-				t.Errorf("%s=%q: error %v, want one naming the variable and the value", name, bad, err)
+	// Every typed flag of every command that names a variable, found from the flag set itself:
+	// a value its type cannot hold is refused, naming the variable and the value.
+	checked := 0
+	for _, cmd := range []string{"serve", "migrate", "seed", "recompute", "import", "token issue", "token list", "token revoke", "policy check"} {
+		declareFlags(cmd, &config{}).VisitAll(func(f *flag.Flag) {
+			m := envName.FindStringSubmatch(f.Usage)
+			if m == nil {
+				return
 			}
+			switch f.Value.(flag.Getter).Get().(type) {
+			case bool, int, int64, uint64, float64, time.Duration:
+			default:
+				return // a string: any value parses; its meaning is checked where it is used
+			}
+			checked++
+			t.Run(cmd+"/"+m[1], func(t *testing.T) {
+				t.Setenv(m[1], "not-a-value")
+				args := []string{}
+				if cmd == "import" || cmd == "policy check" {
+					args = append(args, "file")
+				}
+				if _, err := parse(cmd, args); err == nil || !strings.Contains(err.Error(), m[1]) || !strings.Contains(err.Error(), "not-a-value") {
+					t.Errorf("%s with %s=not-a-value: error %v, want one naming the variable and the value", cmd, m[1], err)
+				}
+			})
 		})
+	}
+	// The one string flag with a closed set of values.
+	t.Setenv("CREDITGRAPH_DEMO", "maybe")
+	if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_DEMO") {
+		t.Errorf("CREDITGRAPH_DEMO=maybe: error %v, want one naming the variable", err)
+	}
+	if checked < 5 {
+		t.Errorf("only %d typed flags with a variable found; the test no longer sees them", checked)
 	}
 }
