@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/creditgraph/creditgraph/ent/migrate"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -79,7 +80,7 @@ func TestBadInputTable(t *testing.T) {
 
 // edgeServer is the demo environment's server with edge settings.
 func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Server {
-	srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
+	srv := httptest.NewServer(server.New(server.Config{Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer}, Tokens: env.tokens,
 		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
 	t.Cleanup(srv.Close)
 	return srv

@@ -37,7 +37,7 @@ func BenchmarkNestedQuery(b *testing.B) {
 	if _, err := tokens.Issue(ctx, authz.IssueRequest{Name: "bench-supervisor", Role: authz.RoleSupervisor, Department: "market"}); err != nil {
 		b.Fatal(err)
 	}
-	h := graph.NewHandler(graph.HandlerConfig{Client: db.Client, Ledger: db.Ledger, Authorizer: authorizer, Logger: logger})
+	h := graph.NewHandler(graph.HandlerConfig{Deps: graph.Deps{Client: db.Client, Ledger: db.Ledger, Authorizer: authorizer}, Logger: logger})
 	body := []byte(`{"query":"{ marketEntities(first: 50, orderBy: [{field: USCC}]) { totalCount edges { node { uscc name ` +
 		`legalRepresentative { name represents { uscc } } penalties(first: 5) { totalCount edges { node { decisionNo department { name } } } } ` +
 		`listEntries(first: 5) { totalCount edges { node { listType } } } } } } }"}`)

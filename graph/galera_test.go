@@ -17,6 +17,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/server"
@@ -38,8 +39,8 @@ func TestGaleraConcurrentWritesThroughTwoNodes(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	b := *a
 	b.db = nodes[1]
-	b.srv = httptest.NewServer(server.New(server.Config{Client: nodes[1].Client, Ledger: nodes[1].Ledger, Tallies: nodes[1].Tallies,
-		Authorizer: a.authorizer, Tokens: authz.TokenService{Client: nodes[1].Client, Authorizer: a.authorizer}, Ready: nodes[1].Ready,
+	b.srv = httptest.NewServer(server.New(server.Config{Deps: graph.Deps{Client: nodes[1].Client, Ledger: nodes[1].Ledger, Tallies: nodes[1].Tallies, Authorizer: a.authorizer},
+		Tokens: authz.TokenService{Client: nodes[1].Client, Authorizer: a.authorizer}, Ready: nodes[1].Ready,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Edge: server.EdgeConfig{Registry: reg}}))
 	t.Cleanup(b.srv.Close)
 	envs := []*testEnv{a.as("demo-market-clerk"), b.as("demo-market-clerk")}

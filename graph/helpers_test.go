@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/sectors/report"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/seed/seedtest"
@@ -68,8 +69,8 @@ func newEnvWith(t testing.TB, e storagetest.Engine, entities int, o storage.Opti
 		}
 	}
 	env.srv = httptest.NewServer(server.New(server.Config{
-		Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies, Authorizer: env.authorizer, Tokens: env.tokens,
-		Ready: env.db.Ready, Logger: logger, Playground: true, ReportFont: reportFont(t),
+		Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies, Authorizer: env.authorizer, ReportFont: reportFont(t)}, Tokens: env.tokens,
+		Ready: env.db.Ready, Logger: logger, Playground: true,
 	}))
 	t.Cleanup(env.srv.Close)
 	return env

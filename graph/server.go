@@ -15,23 +15,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
-	"github.com/creditgraph/creditgraph/ent"
-	"github.com/creditgraph/creditgraph/ledger"
-	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // HandlerConfig is what the GraphQL endpoint needs from the composition root.
 type HandlerConfig struct {
-	Client     *ent.Client
-	Authorizer *authz.Authorizer
-	// Ledger is the write engine registered on Client (Deps).
-	Ledger *ledger.Engine
-	// Tallies answer entity counts in constant time (Deps).
-	Tallies *tally.Store
-	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs (Deps).
-	ReportFont []byte
+	// Deps are the resolvers' dependencies (the ent client, the authorizer, the ledger, …).
+	Deps
 	// Tokens authenticate WebSocket connections, whose token comes in connection_init, and
 	// each operation on them.
 	Tokens authz.TokenService
@@ -60,7 +51,7 @@ type HandlerConfig struct {
 // request context (authz.TokenService.Middleware); package server puts it there.
 func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
-	srv := handler.New(NewSchema(Deps{Client: client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies, ReportFont: cfg.ReportFont}))
+	srv := handler.New(NewSchema(cfg.Deps))
 	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})

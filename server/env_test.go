@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/seed/seedtest"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
@@ -35,8 +36,8 @@ func newEnvOn(t *testing.T, e storagetest.Engine) *testEnv {
 	env := &testEnv{db: e.Open(t, storagetest.Options{})}
 	acc := seedtest.DemoAccess(t, env.db)
 	env.authorizer, env.tokens, env.secrets = acc.Authorizer, acc.Tokens, acc.Secrets
-	env.srv = httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies,
-		Authorizer: env.authorizer, Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	env.srv = httptest.NewServer(server.New(server.Config{Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Tallies: env.db.Tallies, Authorizer: env.authorizer},
+		Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Playground: true}))
 	t.Cleanup(env.srv.Close)
 	return env
@@ -44,7 +45,7 @@ func newEnvOn(t *testing.T, e storagetest.Engine) *testEnv {
 
 // edgeServer is the demo environment's server with edge settings.
 func edgeServer(t *testing.T, env *testEnv, edge server.EdgeConfig) *httptest.Server {
-	srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens,
+	srv := httptest.NewServer(server.New(server.Config{Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer}, Tokens: env.tokens,
 		Ready: env.db.Ready, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), DB: env.db.SQL, Edge: edge}))
 	t.Cleanup(srv.Close)
 	return srv

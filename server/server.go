@@ -14,11 +14,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/creditgraph/creditgraph/authz"
-	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/graph"
-	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/server/playground"
-	"github.com/creditgraph/creditgraph/storage/tally"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/time/rate"
@@ -26,15 +23,9 @@ import (
 
 // Config is what the HTTP surface needs from main.
 type Config struct {
-	Client     *ent.Client
-	Authorizer *authz.Authorizer
-	// Ledger is the write engine registered on Client (graph.Deps).
-	Ledger *ledger.Engine
-	// Tallies answer entity counts in constant time (graph.Deps).
-	Tallies *tally.Store
-	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs (graph.Deps).
-	ReportFont []byte
-	Tokens     authz.TokenService
+	// Deps are what the GraphQL resolvers need (the ent client, the authorizer, the ledger, …).
+	graph.Deps
+	Tokens authz.TokenService
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
 	// Edge sets limits, CORS, rate limits and metrics; zero fields take DefaultEdge's.
@@ -77,7 +68,7 @@ func New(cfg Config) http.Handler {
 		buckets: map[string]*rate.Limiter{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(graph.HandlerConfig{Client: cfg.Client, Authorizer: cfg.Authorizer, Ledger: cfg.Ledger, Tallies: cfg.Tallies, ReportFont: cfg.ReportFont,
+	gql := graph.NewHandler(graph.HandlerConfig{Deps: cfg.Deps,
 		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
 		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}, Retried: m.retries.Inc})
 	db := &readiness{check: cfg.Ready}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/server"
 )
 
@@ -71,7 +72,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	var gone atomic.Bool
 	gone.Store(true)
 	down := httptest.NewServer(server.New(server.Config{
-		Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer}, Tokens: env.tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Database: "node2:13312/creditgraph",
 		Ready: func(ctx context.Context) error {
 			if gone.Load() {

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
@@ -160,7 +161,7 @@ func TestWebSocketIsHTTP(t *testing.T) {
 		ctx := context.Background()
 		logs := &lockedBuffer{}
 		serve := func(edge server.EdgeConfig) *httptest.Server {
-			srv := httptest.NewServer(server.New(server.Config{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer,
+			srv := httptest.NewServer(server.New(server.Config{Deps: graph.Deps{Client: env.db.Client, Ledger: env.db.Ledger, Authorizer: env.authorizer},
 				Tokens: env.tokens, Ready: env.db.Ready, Logger: slog.New(slog.NewJSONHandler(logs, nil)), Edge: edge}))
 			t.Cleanup(srv.Close)
 			return srv

@@ -44,6 +44,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/authz/pii"
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
@@ -468,8 +469,8 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Client: db.Client, Authorizer: authorizer, Tokens: tokens, Ready: db.Ready, Database: db.Target.Where, Logger: logger,
-			Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger),
+			Deps:   graph.Deps{Client: db.Client, Authorizer: authorizer, Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger)},
+			Tokens: tokens, Ready: db.Ready, Database: db.Target.Where, Logger: logger,
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
 				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst, Instances: cfg.instances},
