@@ -241,6 +241,21 @@ type entry struct {
 	rejected bool
 }
 
+// readCommand parses the flags of a subcommand that reads the request log (-log, and one
+// repeatable flag of its own) and reads the log, which must not be empty.
+func readCommand(name string, args []string, listFlag, listUsage string) ([]entry, list, error) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	logPath := fs.String("log", "clusterload.csv", "request log")
+	var values list
+	fs.Var(&values, listFlag, listUsage)
+	_ = fs.Parse(args)
+	log, err := readLog(*logPath)
+	if err == nil && len(log) == 0 {
+		err = fmt.Errorf("%s is empty", *logPath)
+	}
+	return log, values, err
+}
+
 func readLog(path string) ([]entry, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -268,17 +283,9 @@ func readLog(path string) ([]entry, error) {
 }
 
 func report(args []string) error {
-	fs := flag.NewFlagSet("report", flag.ExitOnError)
-	logPath := fs.String("log", "clusterload.csv", "request log")
-	var marks list
-	fs.Var(&marks, "mark", "name=UNIXMS: a moment that starts a phase (repeatable, in time order)")
-	_ = fs.Parse(args)
-	log, err := readLog(*logPath)
+	log, marks, err := readCommand("report", args, "mark", "name=UNIXMS: a moment that starts a phase (repeatable, in time order)")
 	if err != nil {
 		return err
-	}
-	if len(log) == 0 {
-		return fmt.Errorf("%s is empty", *logPath)
 	}
 	type phase struct {
 		name     string
@@ -352,12 +359,7 @@ func pct(sorted []float64, q float64) string {
 // verify checks that every penalty the log says was acknowledged is stored on every node,
 // and that no node holds a source key twice (rows of other runs are not counted).
 func verify(args []string) error {
-	fs := flag.NewFlagSet("verify", flag.ExitOnError)
-	logPath := fs.String("log", "clusterload.csv", "request log")
-	var dsns list
-	fs.Var(&dsns, "dsn", "mysql://… of a node's database (repeatable)")
-	_ = fs.Parse(args)
-	log, err := readLog(*logPath)
+	log, dsns, err := readCommand("verify", args, "dsn", "mysql://… of a node's database (repeatable)")
 	if err != nil {
 		return err
 	}
