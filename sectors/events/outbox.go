@@ -112,6 +112,9 @@ type RelayOptions struct {
 	Interval time.Duration
 	// Retention is how long rows stay in the table after the relay has read past them.
 	Retention time.Duration
+	// Clock measures Retention; the system's clock when nil. (Not the broker's clock, which
+	// stamps events and may stand still in tests and demos.)
+	Clock vocab.Clock
 }
 
 // DefaultRelay polls ten times a second and keeps rows for an hour.
@@ -130,6 +133,9 @@ func (b *Broker) Relay(ctx context.Context, opts RelayOptions) {
 	}
 	if opts.Retention <= 0 {
 		opts.Retention = DefaultRelay.Retention
+	}
+	if opts.Clock == nil {
+		opts.Clock = vocab.SystemClock
 	}
 	ctx = authz.SystemContext(ctx)
 	r := relay{b: b, opts: opts}
@@ -203,7 +209,7 @@ func (r *relay) poll(ctx context.Context) error {
 			break
 		}
 	}
-	now := time.Now()
+	now := r.opts.Clock.Now()
 	if len(r.marks) == 0 || now.Sub(r.marks[len(r.marks)-1].at) >= time.Minute {
 		r.marks = append(r.marks, mark{seq: r.seq, at: now})
 	}

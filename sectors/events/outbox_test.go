@@ -13,6 +13,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/outboxevent"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/seed"
@@ -222,4 +223,119 @@ func penalty(ctx context.Context, c *ent.Client, dep, entity int, uscc, src stri
 func TestGaleraSharedEventsAcrossNodes(t *testing.T) {
 	nodes := storagetest.GaleraNodes(t, storagetest.Options{})
 	ExerciseSharedEvents(t, nodes[0], nodes[1])
+}
+
+// The relay keeps a row for Retention after it has read past it, and no longer: rows are
+// trimmed by the marks it takes a minute apart, by its own clock (set here).
+func TestRelayTrimsRowsAfterRetention(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx, cancel := context.WithCancel(authz.SystemContext(context.Background()))
+		defer cancel()
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		clock := newStepClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		db.Events.Share(db.Client, "instance", func(err error) { t.Logf("relay: %v", err) })
+		go db.Events.Relay(ctx, events.RelayOptions{Interval: 5 * time.Millisecond, Retention: 5 * time.Minute, Clock: clock.now})
+		heard, stop := db.Events.Subscribe(100)
+		defer stop()
+		clock.polled(t) // the relay started after the table's last row and took its first mark
+
+		dep := db.Client.Department.Query().Where(department.SectorEQ(vocab.Environment)).FirstIDX(ctx)
+		entity := db.Client.MarketEntity.Create().SetUscc(usccs[0]).SetName("某某有限公司").SaveX(ctx).ID
+		rows := func(where ...predicate.OutboxEvent) int {
+			return db.Client.OutboxEvent.Query().Where(where...).CountX(ctx)
+		}
+		last := func() int64 {
+			if rows() == 0 {
+				return 0
+			}
+			return int64(db.Client.OutboxEvent.Query().Aggregate(ent.Max(outboxevent.FieldSeq)).IntX(ctx))
+		}
+		// write commits three penalties and waits until the relay has delivered every row they
+		// added (a penalty may add more than its own event); it returns the last row's seq.
+		write := func(batch string) int64 {
+			before := last()
+			for i := range 3 {
+				if _, err := penalty(ctx, db.Client, dep, entity, usccs[0], fmt.Sprintf("%s-%d", batch, i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range rows(outboxevent.SeqGT(before)) {
+				select {
+				case <-heard:
+				case <-time.After(30 * time.Second):
+					t.Fatalf("the relay did not deliver batch %s", batch)
+				}
+			}
+			return last()
+		}
+
+		first := write("A")
+		clock.advance(t, time.Minute) // a mark: read up to the first batch at 09:01
+		write("B")
+		clock.advance(t, 4*time.Minute) // 09:05: the 09:00 mark is 5 minutes old; it covered nothing
+		both := rows()
+		if got := rows(outboxevent.SeqLTE(first)); got == 0 || got == both {
+			t.Fatalf("%d of %d rows are the first batch's; want some and not all", got, both)
+		}
+		clock.advance(t, 0) // another whole poll at 09:05 changes nothing either
+		if got := rows(); got != both {
+			t.Fatalf("at 09:05 the table holds %d rows, want both batches' %d", got, both)
+		}
+		second := both - rows(outboxevent.SeqLTE(first))
+		clock.advance(t, time.Minute) // 09:06: the 09:01 mark is 5 minutes old: the first batch goes
+		if got := rows(outboxevent.SeqLTE(first)); got != 0 {
+			t.Errorf("at 09:06 %d rows of the first batch remain, want 0", got)
+		}
+		if got := rows(); got != second {
+			t.Errorf("at 09:06 the table holds %d rows, want the second batch's %d", got, second)
+		}
+	})
+}
+
+// stepClock is a clock the test moves; it counts how often it was read, so the test knows
+// that the relay has polled at the new time.
+type stepClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	reads int
+}
+
+func newStepClock(t time.Time) *stepClock { return &stepClock{t: t} }
+
+func (c *stepClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reads++
+	return c.t
+}
+
+// advance moves the clock and returns once the relay has finished a whole poll at the new time.
+func (c *stepClock) advance(t *testing.T, d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+	c.polled(t)
+}
+
+// polled waits for two more reads: the poll that read the time has ended once the next has begun.
+func (c *stepClock) polled(t *testing.T) {
+	c.mu.Lock()
+	from := c.reads
+	c.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c.mu.Lock()
+		n := c.reads
+		c.mu.Unlock()
+		if n >= from+2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the relay did not poll within 30 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
