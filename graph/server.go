@@ -33,6 +33,10 @@ type HandlerConfig struct {
 	// WebSocket (HTTP requests are limited at the edge): it answers how long the caller must
 	// wait, 0 when the operation may run. Nil for no limit.
 	RateLimit func(context.Context) time.Duration
+	// Hold bounds what a caller keeps open: it takes one of the caller's places for what
+	// ("socket" or "subscription") and answers how to give it back, or false when the caller
+	// holds as many as it may. Nil for no bound.
+	Hold func(ctx context.Context, what string) (release func(), ok bool)
 	// PublicIntrospection lets callers without a token introspect the schema (development).
 	PublicIntrospection bool
 	// Limits bound each operation's cost, depth and page size; zero means DefaultLimits.
@@ -52,7 +56,7 @@ type HandlerConfig struct {
 func NewHandler(cfg HandlerConfig) http.Handler {
 	client, logger := cfg.Client, cfg.Logger
 	srv := handler.New(NewSchema(cfg.Deps))
-	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit}
+	ss := sockets{tokens: cfg.Tokens, logger: logger, rateLimit: cfg.RateLimit, hold: cfg.Hold}
 	srv.AddTransport(ss.transport(cfg.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(overHTTP{transport.GET{}})

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -24,6 +25,9 @@ import (
 const (
 	closeForbidden    = 4403
 	closeUnauthorized = 4401
+	// closeTooMany ends a connection over the caller's bound of open sockets; graphql-ws
+	// clients treat it as fatal, so they do not reconnect at once.
+	closeTooMany = 4429
 )
 
 // socketRecheck is how often an open socket's token is checked again: revocation and expiry
@@ -78,6 +82,8 @@ type sockets struct {
 	// rateLimit is the edge's per-caller rate limit, applied to each operation; nil for none.
 	rateLimit func(context.Context) time.Duration
 	recheck   time.Duration
+	// hold bounds the sockets and subscriptions a caller keeps open (HandlerConfig.Hold).
+	hold func(ctx context.Context, what string) (release func(), ok bool)
 }
 
 // transport is the WebSocket transport: origins allowed by CORS may open a socket (same-origin
@@ -117,7 +123,16 @@ func (ss sockets) init(ctx context.Context, p transport.InitPayload) (context.Co
 		ctx = transport.AppendCloseReason(ctx, "Forbidden: "+publicMessage(err))
 		return transport.WithWebsocketCloseCode(ctx, closeForbidden), nil, err
 	}
-	ctx, cancel := context.WithCancel(authz.NewContext(ctx, v))
+	ctx = authz.NewContext(ctx, v)
+	if ss.hold != nil {
+		release, ok := ss.hold(ctx, "socket")
+		if !ok {
+			ctx = transport.AppendCloseReason(ctx, "Too many open connections for this caller")
+			return transport.WithWebsocketCloseCode(ctx, closeTooMany), nil, errors.New("too many open connections")
+		}
+		context.AfterFunc(ctx, release) // the connection's context ends with it
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	s.mu.Lock()
 	s.cancel = cancel
 	s.mu.Unlock()
@@ -150,10 +165,12 @@ func (ss sockets) watch(ctx context.Context, s *socket) {
 }
 
 // The gate runs before any other check of an operation: over a socket, the token is
-// authenticated again and the caller's rate limit applies, exactly as at the HTTP edge.
+// authenticated again and the caller's rate limit applies, exactly as at the HTTP edge; a
+// subscription takes one of the caller's places (Hold) for as long as it runs.
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
+	graphql.OperationInterceptor
 } = sockets{}
 
 func (sockets) ExtensionName() string                          { return "SocketGate" }
@@ -179,6 +196,22 @@ func (ss sockets) MutateOperationContext(ctx context.Context, oc *graphql.Operat
 		}
 	}
 	return nil
+}
+
+func (ss sockets) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if ss.hold == nil || socketOf(ctx) == nil {
+		return next(ctx)
+	}
+	if oc := graphql.GetOperationContext(ctx); oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
+		return next(ctx)
+	}
+	release, ok := ss.hold(ctx, "subscription")
+	if !ok {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{Message: "too many open subscriptions for this caller; complete one first",
+			Extensions: map[string]any{"code": derrors.CodeRateLimited}}}})
+	}
+	context.AfterFunc(ctx, release) // the operation's context ends when the subscription does
+	return next(ctx)
 }
 
 // publicMessage is an authentication error as callers may read it: the category's sentence,

@@ -39,6 +39,10 @@ type EdgeConfig struct {
 	RatePerToken float64
 	// RateBurst is how many requests above the rate a token may make at once.
 	RateBurst int
+	// OpenPerCaller is how many WebSocket connections each token (each client address for
+	// the public) may hold open on this instance at once, and how many subscriptions across
+	// them; over it a connection closes with 4429 and a subscription is refused RATE_LIMITED.
+	OpenPerCaller int
 	// Instances is how many instances serve behind one load balancer (0 or 1: this one only).
 	// RatePerToken and RateBurst are then the whole service's: each instance enforces its share
 	// (rate/Instances, burst/Instances, at least 1), so a token's requests spread over the
@@ -51,7 +55,10 @@ type EdgeConfig struct {
 
 // DefaultEdge are the edge settings of a server started without flags.
 // A body of 4 MiB leaves room for a batch of 1,000 penalties (about 1 MiB).
-var DefaultEdge = EdgeConfig{BodyLimit: 4 << 20, RatePerToken: 50, RateBurst: 100}
+// 32 open sockets and subscriptions leave a department's frontend a socket for each of its
+// users' browser tabs on a shared token, while one caller cannot hold a goroutine, a token
+// check every 2 s and a query per event for thousands.
+var DefaultEdge = EdgeConfig{BodyLimit: 4 << 20, RatePerToken: 50, RateBurst: 100, OpenPerCaller: 32}
 
 // metrics are the service's Prometheus instruments.
 type metrics struct {
@@ -181,11 +188,7 @@ func (l *rateLimiter) wait(ctx context.Context) time.Duration {
 	if l.limit <= 0 {
 		return 0
 	}
-	addr, _ := ctx.Value(clientAddrKey{}).(string)
-	key := "public:" + addr
-	if v := authz.FromContext(ctx); v != nil && v.TokenName != authz.PublicSubject {
-		key = "token:" + v.TokenName
-	}
+	key := callerKey(ctx)
 	l.mu.Lock()
 	b, ok := l.buckets[key]
 	if !ok {
@@ -203,6 +206,46 @@ func (l *rateLimiter) wait(ctx context.Context) time.Duration {
 		l.m.denials.WithLabelValues("rate_limited").Inc()
 	}
 	return d
+}
+
+// callerKey names who is limited: the token, or for the public the client's address.
+func callerKey(ctx context.Context) string {
+	if v := authz.FromContext(ctx); v != nil && v.TokenName != authz.PublicSubject {
+		return "token:" + v.TokenName
+	}
+	addr, _ := ctx.Value(clientAddrKey{}).(string)
+	return "public:" + addr
+}
+
+// holds counts what each caller keeps open — WebSocket connections, and subscriptions across
+// them — against a bound per caller (EdgeConfig.OpenPerCaller).
+type holds struct {
+	limit int
+	mu    sync.Mutex
+	open  map[string]int
+	m     *metrics
+}
+
+// hold takes one of the caller's places for what, or answers false when all are taken.
+func (h *holds) hold(ctx context.Context, what string) (release func(), ok bool) {
+	key := what + " " + callerKey(ctx)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.open[key] >= h.limit {
+		h.m.denials.WithLabelValues("too_many_open").Inc()
+		return nil, false
+	}
+	h.open[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.open[key]--; h.open[key] <= 0 {
+				delete(h.open, key)
+			}
+		})
+	}, true
 }
 
 func clientIP(r *http.Request) string {

@@ -55,6 +55,9 @@ func New(cfg Config) http.Handler {
 	if edge.RateBurst == 0 {
 		edge.RateBurst = DefaultEdge.RateBurst
 	}
+	if edge.OpenPerCaller == 0 {
+		edge.OpenPerCaller = DefaultEdge.OpenPerCaller
+	}
 	reg := edge.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
@@ -66,10 +69,11 @@ func New(cfg Config) http.Handler {
 	share := float64(max(edge.Instances, 1))
 	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken / share), burst: max(1, int(float64(edge.RateBurst)/share)),
 		buckets: map[string]*rate.Limiter{}, m: m}
+	open := &holds{limit: edge.OpenPerCaller, open: map[string]int{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(graph.HandlerConfig{Deps: cfg.Deps,
-		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
+		Tokens: cfg.Tokens, AllowedOrigins: edge.CORSOrigins, RateLimit: limiter.wait, Hold: open.hold, PublicIntrospection: cfg.PublicIntrospection, Limits: cfg.Limits, Logger: cfg.Logger,
 		Extensions: []graphql.HandlerExtension{observe{logger: cfg.Logger, m: m}}, Retried: m.retries.Inc})
 	db := &readiness{check: cfg.Ready}
 	mux.Handle("/query", db.wrap(withBodyLimit(edge.BodyLimit, authn(limiter.wrap(gql), func() { m.denials.WithLabelValues("unauthenticated").Inc() }))))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -310,6 +311,147 @@ func TestWebSocketIsHTTP(t *testing.T) {
 			}
 			if outcomes["OK"] != ok || outcomes["RATE_LIMITED"] != refused {
 				t.Errorf("logged outcomes %v for %d that ran and %d refused:\n%s", outcomes, ok, refused, logs.String())
+			}
+		})
+	})
+}
+
+// A caller holds at most OpenPerCaller sockets open, and as many subscriptions across them;
+// a place is given back when its socket or subscription ends. Tokens are counted apart, the
+// public by address; queries over a socket take no place.
+func TestOpenPerCaller(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnvOn(t, e)
+		srv := edgeServer(t, env, server.EdgeConfig{OpenPerCaller: 2})
+		open := func(t *testing.T, secret string) (*wsClient, int) {
+			t.Helper()
+			c, _, err := dialWS(t, srv, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := c.init(secret)
+			var ce *websocket.CloseError
+			switch {
+			case errors.As(err, &ce):
+				return c, ce.Code
+			case err != nil:
+				t.Fatal(err)
+			case m["type"] != "connection_ack":
+				t.Fatalf("connection_init answered %v", m)
+			}
+			return c, 0
+		}
+		// reopen waits until the caller's place is given back: a socket is opened again.
+		reopen := func(t *testing.T, secret string) *wsClient {
+			t.Helper()
+			for deadline := time.Now().Add(10 * time.Second); ; {
+				c, code := open(t, secret)
+				if code == 0 {
+					return c
+				}
+				if code != 4429 || time.Now().After(deadline) {
+					t.Fatalf("closed with %d; want a socket once one was closed", code)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		clerk, other := env.secrets["demo-market-clerk"], env.secrets["demo-environment-clerk"]
+		for _, caller := range []struct{ name, secret string }{{"the public", ""}, {"a token", clerk}} {
+			t.Run(caller.name+": sockets", func(t *testing.T) {
+				first, _ := open(t, caller.secret)
+				if _, code := open(t, caller.secret); code != 0 {
+					t.Fatalf("the second socket closed with %d", code)
+				}
+				if _, code := open(t, caller.secret); code != 4429 {
+					t.Fatalf("the third socket got %d; want it closed with 4429", code)
+				}
+				if caller.secret != "" { // another token has places of its own
+					if _, code := open(t, other); code != 0 {
+						t.Fatalf("another token's socket closed with %d", code)
+					}
+				}
+				first.conn.Close()
+				reopen(t, caller.secret)
+			})
+		}
+
+		t.Run("subscriptions", func(t *testing.T) {
+			// The clerk's sockets of the subtest above are closed by now or soon.
+			c := reopen(t, clerk)
+			subscribe := func(id string) {
+				c.send(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": `subscription { creditEvents { type } }`}})
+			}
+			// One reader for the socket's whole life: a read that times out would end it.
+			msgs := make(chan map[string]any, 100)
+			go func() {
+				defer close(msgs)
+				for {
+					_, raw, err := c.conn.ReadMessage()
+					if err != nil {
+						return
+					}
+					var m map[string]any
+					_ = json.Unmarshal(raw, &m)
+					if m["type"] != "ping" && m["type"] != "complete" {
+						msgs <- m
+					}
+				}
+			}()
+			// answer returns operation id's first answer, or nil when none came within wait.
+			answer := func(id string, wait time.Duration) map[string]any {
+				t.Helper()
+				timeout := time.After(wait)
+				for {
+					select {
+					case m, ok := <-msgs:
+						if !ok {
+							t.Fatal("the socket closed")
+						}
+						if m["id"] == id {
+							return m
+						}
+					case <-timeout:
+						return nil
+					}
+				}
+			}
+			// refused tells whether operation id was refused RATE_LIMITED within wait; any other
+			// answer fails the test.
+			refused := func(id string, wait time.Duration) bool {
+				t.Helper()
+				m := answer(id, wait)
+				if m != nil && !strings.Contains(fmt.Sprint(m), "RATE_LIMITED") {
+					t.Fatalf("operation %s: %v", id, m)
+				}
+				return m != nil
+			}
+			subscribe("s1")
+			subscribe("s2")
+			if refused("s2", 300*time.Millisecond) {
+				t.Fatal("the second subscription was refused")
+			}
+			subscribe("s3")
+			if !refused("s3", 10*time.Second) {
+				t.Fatal("the third subscription ran; want RATE_LIMITED")
+			}
+			c.send(map[string]any{"id": "q", "type": "subscribe", "payload": map[string]any{"query": `{ viewer { role } }`}})
+			if m := answer("q", 10*time.Second); m == nil || strings.Contains(fmt.Sprint(m), "error") {
+				t.Fatalf("a query beside two subscriptions: %v", m)
+			}
+			c.send(map[string]any{"id": "s1", "type": "complete"})
+			for i := 0; ; i++ { // s1's place comes back once the server has ended it
+				id := fmt.Sprintf("s4-%d", i)
+				subscribe(id)
+				if !refused(id, 300*time.Millisecond) {
+					break
+				}
+				if i == 30 {
+					t.Fatal("completing a subscription did not give its place back")
+				}
+			}
+			subscribe("s5")
+			if !refused("s5", 10*time.Second) {
+				t.Fatal("a subscription over the bound ran after one was completed and another started")
 			}
 		})
 	})

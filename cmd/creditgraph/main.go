@@ -87,6 +87,7 @@ type config struct {
 	publicIntrospection bool
 	corsOrigins         string
 	rateLimit           float64
+	openPerCaller       int
 	instances           int
 	bodyLimit           int64
 	debugAddr           string
@@ -155,6 +156,7 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 		fs.StringVar(&c.corsOrigins, "cors-origins", "", "comma-separated origins of department frontends allowed from browsers (CREDITGRAPH_CORS_ORIGINS)")
 		fs.IntVar(&c.instances, "instances", 1, "instances behind one load balancer: each enforces its share of --rate-limit (CREDITGRAPH_INSTANCES)")
 		fs.Float64Var(&c.rateLimit, "rate-limit", server.DefaultEdge.RatePerToken, "requests per second per token (per address for the public); 0 turns it off (CREDITGRAPH_RATE_LIMIT)")
+		fs.IntVar(&c.openPerCaller, "open-per-caller", server.DefaultEdge.OpenPerCaller, "WebSocket connections, and subscriptions across them, each token (each address for the public) may hold open on this instance (CREDITGRAPH_OPEN_PER_CALLER)")
 		fs.Int64Var(&c.bodyLimit, "body-limit", server.DefaultEdge.BodyLimit, "largest request body in bytes")
 		fs.BoolVar(&c.publicIntrospection, "public-introspection", false, "let callers without a token introspect the schema; for development (CREDITGRAPH_PUBLIC_INTROSPECTION)")
 	case "token issue":
@@ -190,6 +192,9 @@ func declareFlags(cmd string, c *config) *flag.FlagSet {
 func check(cmd string, fs *flag.FlagSet, c *config) error {
 	if cmd == "serve" && !slices.Contains([]string{"auto", "true", "false"}, c.demo) {
 		return fmt.Errorf("--demo (CREDITGRAPH_DEMO) must be auto, true or false, got %q", c.demo)
+	}
+	if cmd == "serve" && c.openPerCaller < 1 {
+		return fmt.Errorf("--open-per-caller (CREDITGRAPH_OPEN_PER_CALLER) must be at least 1, got %d", c.openPerCaller)
 	}
 	if cmd == "token issue" && c.expires <= 0 && flagSet(fs, "expires") {
 		return fmt.Errorf("--expires must be a positive duration such as 720h, got %s; leave it out for a token that does not expire", c.expires)
@@ -473,7 +478,8 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 			Tokens: tokens, Ready: db.Ready, Database: db.Target.Where, Logger: logger,
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,
-				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst, Instances: cfg.instances},
+				RatePerToken: cfg.rateLimit, RateBurst: server.DefaultEdge.RateBurst, Instances: cfg.instances,
+				OpenPerCaller: cfg.openPerCaller},
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,

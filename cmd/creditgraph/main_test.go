@@ -392,6 +392,14 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 			})
 		})
 	}
+	// A number that parses but means nothing: no connection would ever be allowed.
+	for _, v := range []string{"0", "-1"} {
+		t.Setenv("CREDITGRAPH_OPEN_PER_CALLER", v)
+		if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_OPEN_PER_CALLER") {
+			t.Errorf("CREDITGRAPH_OPEN_PER_CALLER=%s: error %v, want one naming the variable", v, err)
+		}
+	}
+	t.Setenv("CREDITGRAPH_OPEN_PER_CALLER", "1")
 	// The one string flag with a closed set of values.
 	t.Setenv("CREDITGRAPH_DEMO", "maybe")
 	if _, err := parse("serve", nil); err == nil || !strings.Contains(err.Error(), "CREDITGRAPH_DEMO") {
