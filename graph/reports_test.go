@@ -456,3 +456,56 @@ func TestCreditReviewForLicensing(t *testing.T) {
 		env.as("demo-market-clerk").wantError(`{ creditReview(uscc: "91320000MA1X", purpose: LICENSING) { conclusion } }`, nil, "BAD_USER_INPUT", "uscc")
 	})
 }
+
+// The public asks without a token, so its requests must not grow the register one stored report
+// each: the same PUBLIC report (subject, purpose, day and content) is the issue already stored,
+// with its number and code. Another purpose or a changed file is a new issue; a token holder
+// always gets an issue of its own.
+func TestPublicReportsAreIssuedOncePerContent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 10)
+		penalty := penaltyInput(env, "market-320000", "REPORT-ONCE")
+		uscc := penalty["in"].(map[string]any)["counterpartyUscc"].(string)
+		issue := func(token, purpose string) issuedReport {
+			t.Helper()
+			var out struct{ CreditReport issuedReport }
+			env.as(token).mustData(reportQuery, map[string]any{"u": uscc, "e": "PUBLIC", "p": purpose}, &out)
+			return out.CreditReport
+		}
+		stored := func() int { return env.count("credit_report_issues", "uscc = ?", uscc) }
+
+		first, again := issue("", "FINANCING"), issue("", "FINANCING")
+		if again.Number != first.Number || again.VerificationCode != first.VerificationCode || again.Digest != first.Digest {
+			t.Errorf("the same public report twice: %s/%s, then %s/%s; want the stored issue again",
+				first.Number, first.VerificationCode, again.Number, again.VerificationCode)
+		}
+		if n := stored(); n != 1 {
+			t.Errorf("%d issues stored for the same public report, want 1", n)
+		}
+		var v struct{ VerifyCreditReport struct{ Genuine bool } }
+		env.as("").mustData(`query($n: String!, $c: String!) { verifyCreditReport(number: $n, code: $c) { genuine } }`,
+			map[string]any{"n": again.Number, "c": again.VerificationCode}, &v)
+		if !v.VerifyCreditReport.Genuine {
+			t.Error("the public report handed out again does not verify")
+		}
+		if other := issue("", "BIDDING"); other.Number == first.Number {
+			t.Error("another purpose got the same issue")
+		}
+		if a, b := issue("demo-credit-office", "FINANCING"), issue("demo-credit-office", "FINANCING"); a.Number == b.Number || a.Number == first.Number {
+			t.Errorf("a token holder's issues %s, %s (the public's %s): want one each", a.Number, b.Number, first.Number)
+		}
+		env.as("demo-market-clerk").mustData(createPenaltyQ, penalty, nil)
+		changed := issue("", "FINANCING")
+		if changed.Number == first.Number || changed.Digest == first.Digest {
+			t.Errorf("after a penalty entered publicity the public got issue %s again", first.Number)
+		}
+		if !slices.ContainsFunc(changed.Records, func(r struct{ Kind, Sector, DecisionNo, Title string }) bool {
+			return r.DecisionNo == penalty["in"].(map[string]any)["decisionNo"]
+		}) {
+			t.Errorf("the new issue lacks the new penalty: %+v", changed.Records)
+		}
+		if n := stored(); n != 5 {
+			t.Errorf("%d issues stored; want 5 (public FINANCING twice, BIDDING, the office's two)", n)
+		}
+	})
+}

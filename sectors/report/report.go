@@ -233,11 +233,19 @@ func (s *Service) Issue(ctx context.Context, uscc string, edition Edition, purpo
 	if err != nil {
 		return nil, err
 	}
+	r.Edition, r.IssuedTo, r.Role = edition, v.TokenName, v.Role
+	if v.TokenName == authz.PublicSubject {
+		// The public needs no token, so what it asks for must not grow the register with every
+		// request: the same report on the same day is the issue already stored.
+		if same, err := s.sameIssue(ctx, r, edition, purpose); err != nil || same != nil {
+			return same, err
+		}
+	}
 	number, err := newNumber(now)
 	if err != nil {
 		return nil, err
 	}
-	r.Number, r.Edition, r.IssuedAt, r.IssuedTo, r.Role = number, edition, now, v.TokenName, v.Role
+	r.Number, r.IssuedAt = number, now
 	content, digest, err := Digest(r)
 	if err != nil {
 		return nil, err
@@ -251,6 +259,33 @@ func (s *Service) Issue(ctx context.Context, uscc string, edition Edition, purpo
 	}
 	r.Digest, r.VerificationCode = digest, s.code(number, digest)
 	return r, nil
+}
+
+// sameIssue returns the stored public issue of r's subject, edition and purpose whose report
+// is r — same day, same content — with its number, time and code; nil when there is none.
+func (s *Service) sameIssue(ctx context.Context, r *Report, edition Edition, purpose string) (*Report, error) {
+	prev, err := s.client(ctx).CreditReportIssue.Query().
+		Where(creditreportissue.Uscc(r.Subject.USCC), creditreportissue.IssuedAtGTE(r.AsOf.Add(-24*time.Hour)),
+			creditreportissue.Edition(string(edition)), creditreportissue.Purpose(purpose), creditreportissue.TokenName(authz.PublicSubject)).
+		Order(ent.Desc(creditreportissue.FieldIssuedAt), ent.Desc(creditreportissue.FieldID)).
+		First(authz.SystemContext(ctx))
+	switch {
+	case ent.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	var stored Report
+	if err := json.Unmarshal([]byte(prev.Content), &stored); err != nil || !stored.AsOf.Equal(r.AsOf) {
+		return nil, nil // another day's report, or content this version cannot read: issue anew
+	}
+	same := *r
+	same.Number, same.IssuedAt = stored.Number, stored.IssuedAt
+	if _, digest, err := Digest(&same); err != nil || digest != prev.Digest {
+		return nil, err // the file changed since: a new report
+	}
+	same.Digest, same.VerificationCode = prev.Digest, s.code(prev.Number, prev.Digest)
+	return &same, nil
 }
 
 // Digest is the report's canonical JSON and its SHA-256, hex.
