@@ -4,11 +4,14 @@
 package derrors
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -101,4 +104,19 @@ func WriteClash(err error) bool {
 	var my *mysql.MySQLError
 	return errors.As(err, &my) && (my.Number == 1213 || my.Number == 1205 ||
 		my.Number == 1062 && strings.HasSuffix(my.Message, "for key 'PRIMARY'"))
+}
+
+// AfterClash waits before running again work whose attempt n (from 1) ended in a write clash:
+// n² × 10 ms and up to n × 10 ms more at random, so two writers that clashed part. It answers
+// false, at once, when ctx ends first. Every retry of a clash waits by it.
+func AfterClash(ctx context.Context, n int) bool {
+	wait := time.Duration(n*n)*10*time.Millisecond + rand.N(time.Duration(n)*10*time.Millisecond)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

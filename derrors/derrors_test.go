@@ -1,8 +1,10 @@
 package derrors_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -25,5 +27,25 @@ func TestWriteClash(t *testing.T) {
 		if got := derrors.WriteClash(tt.err); got != tt.want {
 			t.Errorf("WriteClash(%v) = %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// AfterClash waits and answers true, or answers false as soon as the context ends, however
+// long the wait would have been.
+func TestAfterClash(t *testing.T) {
+	if !derrors.AfterClash(context.Background(), 1) {
+		t.Error("a live context's wait answered false")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan bool)
+	go func() { done <- derrors.AfterClash(ctx, 1000) }() // a wait of almost three hours
+	cancel()
+	select {
+	case ok := <-done:
+		if ok {
+			t.Error("an ended context's wait answered true")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the wait did not end with its context")
 	}
 }

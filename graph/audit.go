@@ -15,6 +15,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/auditlog"
 )
@@ -91,7 +92,7 @@ func AppendAudit(ctx context.Context, row *ent.AuditLogCreate) error {
 		if err = row.Exec(ctx); err == nil || !writeClash(err) {
 			return err
 		}
-		time.Sleep(time.Duration(n) * 10 * time.Millisecond)
+		derrors.AfterClash(ctx, n)
 	}
 	return err
 }

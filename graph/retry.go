@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 )
 
@@ -82,12 +81,8 @@ func (r writeRetry) InterceptOperation(ctx context.Context, next graphql.Operati
 			if r.retries != nil {
 				r.retries()
 			}
-			// Back off a little, more each time, with jitter so two clashing writers part.
-			wait := time.Duration(n*n)*10*time.Millisecond + rand.N(time.Duration(n)*10*time.Millisecond)
-			select {
-			case <-rctx.Done():
+			if !derrors.AfterClash(rctx, n) {
 				return resp
-			case <-time.After(wait):
 			}
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -392,8 +391,7 @@ func again(ctx context.Context, err error, clashes *int) bool {
 		return false
 	}
 	*clashes++
-	time.Sleep(time.Duration(*clashes**clashes) * 10 * time.Millisecond)
-	return true
+	return derrors.AfterClash(ctx, *clashes)
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.
