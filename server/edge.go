@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -156,13 +157,22 @@ func withBodyLimit(limit int64, next http.Handler) http.Handler {
 	})
 }
 
-// rateLimiter keeps one token bucket per caller.
+// maxBuckets bounds the rate limiter's memory: the buckets of the callers seen most recently.
+const maxBuckets = 100_000
+
+// rateLimiter keeps one token bucket per caller, for the maxBuckets callers seen most recently:
+// a caller who keeps coming keeps its bucket however many other addresses appear, so a spray of
+// addresses cannot refill anyone's spent bucket.
 type rateLimiter struct {
 	limit   rate.Limit
 	burst   int
-	mu      sync.Mutex
-	buckets map[string]*rate.Limiter
+	buckets *lru.Cache[string, *rate.Limiter]
 	m       *metrics
+}
+
+func newRateLimiter(limit rate.Limit, burst int, m *metrics) *rateLimiter {
+	buckets, _ := lru.New[string, *rate.Limiter](maxBuckets) // errs only for a size below 1
+	return &rateLimiter{limit: limit, burst: burst, buckets: buckets, m: m}
 }
 
 // wrap answers 429 with Retry-After when a caller exceeds its rate. It runs after
@@ -189,16 +199,13 @@ func (l *rateLimiter) wait(ctx context.Context) time.Duration {
 		return 0
 	}
 	key := callerKey(ctx)
-	l.mu.Lock()
-	b, ok := l.buckets[key]
+	b, ok := l.buckets.Get(key)
 	if !ok {
-		if len(l.buckets) > 100000 { // bounded memory under address scans
-			l.buckets = map[string]*rate.Limiter{}
-		}
 		b = rate.NewLimiter(l.limit, l.burst)
-		l.buckets[key] = b
+		if prev, found, _ := l.buckets.PeekOrAdd(key, b); found { // another request added it first
+			b = prev
+		}
 	}
-	l.mu.Unlock()
 	res := b.Reserve()
 	d := res.Delay()
 	if d > 0 {

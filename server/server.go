@@ -67,8 +67,7 @@ func New(cfg Config) http.Handler {
 		reg.MustRegister(collectors.NewDBStatsCollector(cfg.DB, "creditgraph"))
 	}
 	share := float64(max(edge.Instances, 1))
-	limiter := &rateLimiter{limit: rate.Limit(edge.RatePerToken / share), burst: max(1, int(float64(edge.RateBurst)/share)),
-		buckets: map[string]*rate.Limiter{}, m: m}
+	limiter := newRateLimiter(rate.Limit(edge.RatePerToken/share), max(1, int(float64(edge.RateBurst)/share)), m)
 	open := &holds{limit: edge.OpenPerCaller, open: map[string]int{}, m: m}
 	authn := cfg.Tokens.Middleware
 	mux := http.NewServeMux()
