@@ -198,15 +198,7 @@ func (l *rateLimiter) wait(ctx context.Context) time.Duration {
 	if l.limit <= 0 {
 		return 0
 	}
-	key := callerKey(ctx)
-	b, ok := l.buckets.Get(key)
-	if !ok {
-		b = rate.NewLimiter(l.limit, l.burst)
-		if prev, found, _ := l.buckets.PeekOrAdd(key, b); found { // another request added it first
-			b = prev
-		}
-	}
-	res := b.Reserve()
+	res := l.bucket(ctx).Reserve()
 	d := res.Delay()
 	if d > 0 {
 		res.Cancel()
@@ -253,6 +245,29 @@ func (h *holds) hold(ctx context.Context, what string) (release func(), ok bool)
 			}
 		})
 	}, true
+}
+
+// bucket is the caller's bucket, made on its first request.
+func (l *rateLimiter) bucket(ctx context.Context) *rate.Limiter {
+	key := callerKey(ctx)
+	b, ok := l.buckets.Get(key)
+	if !ok {
+		b = rate.NewLimiter(l.limit, l.burst)
+		if prev, found, _ := l.buckets.PeekOrAdd(key, b); found { // another request added it first
+			b = prev
+		}
+	}
+	return b
+}
+
+// pace takes one request from the caller's bucket for work a request does beyond its own
+// (an export's pages after the first), waiting for the bucket to refill rather than refusing:
+// the work has begun and its answer is streaming. It fails only when ctx ends first.
+func (l *rateLimiter) pace(ctx context.Context) error {
+	if l.limit <= 0 {
+		return nil
+	}
+	return l.bucket(ctx).Wait(ctx)
 }
 
 func clientIP(r *http.Request) string {

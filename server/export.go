@@ -38,12 +38,14 @@ import (
 // MaxExportRows bounds one export.
 const MaxExportRows = 100000
 
-// exportPage is how many rows each internal query reads.
-const exportPage = 500
+// exportPage is how many rows each internal query reads (a variable for tests).
+var exportPage = 500
 
 // exportHandler serves /export through gql, the GraphQL handler (which expects the caller's
 // Viewer in the request context, like /query).
-func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger) http.Handler {
+// Each page after the first waits for pace, which takes one request from the caller's rate: an
+// export costs the caller what its pages would cost as queries.
+func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger, pace func(context.Context) error) http.Handler {
 	schema := graph.NewSchema(graph.Deps{Client: client}).Schema()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -52,7 +54,7 @@ func exportHandler(gql http.Handler, client *ent.Client, logger *slog.Logger) ht
 			derrors.WriteHTTP(w, http.StatusBadRequest, derrors.CodeBadUserInput, err.Error())
 			return
 		}
-		rows, truncated, err := x.run(r.Context(), gql, w)
+		rows, truncated, err := x.run(r.Context(), gql, w, pace)
 		outcome := "OK"
 		switch {
 		case err != nil:
@@ -202,12 +204,17 @@ func (x *export) query() string {
 
 // run pages through the connection and writes the rows; it returns how many it wrote and
 // whether it stopped at the limit.
-func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWriter) (int, bool, error) {
+func (x *export) run(ctx context.Context, gql http.Handler, w http.ResponseWriter, pace func(context.Context) error) (int, bool, error) {
 	var out rowWriter
 	query := x.query()
 	var after any
 	rows, truncated := 0, false
 	for {
+		if after != nil { // the first page was paid by the request itself
+			if err := pace(ctx); err != nil {
+				return rows, false, err
+			}
+		}
 		vars := map[string]any{"first": min(exportPage, x.limit-rows), "after": after}
 		if x.where != nil {
 			vars["where"] = x.where
