@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -506,6 +507,40 @@ func TestPublicReportsAreIssuedOncePerContent(t *testing.T) {
 		}
 		if n := stored(); n != 5 {
 			t.Errorf("%d issues stored; want 5 (public FINANCING twice, BIDDING, the office's two)", n)
+		}
+	})
+}
+
+// Printing is the dearest thing an operation can ask for (about 20 ms a PDF): the cost gate
+// counts each pdf as thousands of rows, so aliases cannot make one request print hundreds —
+// refused before anything is issued — and the same report asked for twice is printed once.
+func TestPDFsAreBoundedPerOperation(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 10)
+		var uscc string
+		if err := env.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&uscc); err != nil {
+			t.Fatal(err)
+		}
+		aliases := func(n int) string {
+			var b strings.Builder
+			for i := range n {
+				fmt.Fprintf(&b, " p%d: pdf", i)
+			}
+			return b.String()
+		}
+		q := func(n int) string {
+			return `mutation($u: String!) { creditReport(uscc: $u, edition: PUBLIC, purpose: FINANCING) { number` + aliases(n) + ` } }`
+		}
+		before := env.count("credit_report_issues", "")
+		env.as("").wantError(q(200), map[string]any{"u": uscc}, "QUERY_TOO_COMPLEX", "")
+		env.as("demo-credit-office").wantError(q(11), map[string]any{"u": uscc}, "QUERY_TOO_COMPLEX", "")
+		if n := env.count("credit_report_issues", ""); n != before {
+			t.Errorf("%d reports issued by refused operations", n-before)
+		}
+		var out struct{ CreditReport map[string]string }
+		env.as("").mustData(q(3), map[string]any{"u": uscc}, &out)
+		if p := out.CreditReport; p["p0"] == "" || p["p0"] != p["p1"] || p["p1"] != p["p2"] {
+			t.Errorf("three prints of one report differ or are empty (%d, %d, %d bytes)", len(p["p0"]), len(p["p1"]), len(p["p2"]))
 		}
 	})
 }

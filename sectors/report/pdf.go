@@ -14,6 +14,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/vocab"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // FontPaths are where Debian's packages put TrueType fonts with Chinese glyphs: AR PL SungtiL GB
@@ -96,6 +97,22 @@ func (s *Service) PDF(r *Report) ([]byte, error) {
 	if len(s.Font) == 0 {
 		return nil, ErrNoFont
 	}
+	// The same report prints the same bytes: an issue printed again (or asked for under
+	// several aliases) is not printed anew.
+	s.printedOnce.Do(func() { s.printed, _ = lru.New[string, []byte](64) })
+	key := r.Number + "\x00" + r.Digest
+	if b, ok := s.printed.Get(key); ok && r.Digest != "" {
+		return b, nil
+	}
+	b, err := s.print(r)
+	if err == nil && r.Digest != "" {
+		s.printed.Add(key, b)
+	}
+	return b, err
+}
+
+// print lays the report out as an A4 PDF.
+func (s *Service) print(r *Report) ([]byte, error) {
 	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCreationDate(r.IssuedAt)
 	p.SetModificationDate(r.IssuedAt)

@@ -21,8 +21,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/shopspring/decimal"
 
 	"github.com/creditgraph/creditgraph/authz"
@@ -195,6 +197,9 @@ type Service struct {
 	Sign func(msg []byte) []byte
 	// Font is a TrueType font with CJK glyphs for the PDF; without one, PDFs are unavailable.
 	Font []byte
+
+	printedOnce sync.Once
+	printed     *lru.Cache[string, []byte] // the PDFs printed last, by number and digest
 }
 
 // Issue builds the report on uscc for edition and purpose as the caller of ctx may, stores it
