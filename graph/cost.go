@@ -31,6 +31,62 @@ var DefaultLimits = Limits{MaxCost: 100000, MaxDepth: 12, MaxPage: 1000}
 // rows the page returns, so a request cannot hide thousands of counts behind aliases.
 const countCost = 100
 
+// writeCost is what a mutation's root field costs unless fieldCosts says otherwise: a write
+// runs its validation, hooks, the evaluation recompute and the audit, tens of statements, and a
+// statement is worth about a hundred rows of a page. An operation holds about a hundred writes at
+// most; a batch is one root field with a list input (at most ledger.MaxBatch rows).
+const writeCost = 1000
+
+// wholeBudget marks a field that must be the operation's only work: it costs all of MaxCost.
+const wholeBudget = -1
+
+// fieldCosts weigh the fields whose resolvers run statements of their own instead of reading
+// one page of rows, by "Type.field", in rows (a statement ≈ 100). Every root field of Query that
+// is neither a connection (counted by first/last) nor node/nodes must be here, and so must any
+// Mutation field that costs more than writeCost: TestEveryRootFieldIsWeighed checks the schema.
+var fieldCosts = map[string]int{
+	"CreditReport.pdf": pdfCost,
+
+	"Query.viewer":             1, // the request's own token, already read
+	"Query.personByIdNumber":   300,
+	"Query.policyRules":        300,
+	"Query.entityCounts":       1000, // GROUP BY over what the caller may see, unless the tallies answer
+	"Query.recordCounts":       1000,
+	"Query.restrictions":       500,
+	"Query.incentives":         500,
+	"Query.eiaStatus":          300,
+	"Query.verifyCreditReport": 200,
+	"Query.issuedCreditReport": 300,
+	"Query.creditReview":       2000, // builds a report
+	"Query.repairReport":       500,
+
+	"Mutation.creditReport":                2000,
+	"Mutation.drawInspectionPlan":          5000,
+	"Mutation.snapshotEnvironmentalCredit": 5000,
+	"Mutation.importRecords":               10000,
+	"Mutation.recomputeEvaluations":        wholeBudget, // every entity of the province
+}
+
+// ownCost is what field s costs itself, before what it contains.
+func (g costGate) ownCost(s *ast.Field) int {
+	if s.Name == "totalCount" && len(s.SelectionSet) == 0 {
+		return countCost
+	}
+	if s.ObjectDefinition == nil {
+		return 1
+	}
+	if c, ok := fieldCosts[s.ObjectDefinition.Name+"."+s.Name]; ok {
+		if c == wholeBudget {
+			return g.MaxCost
+		}
+		return c
+	}
+	if s.ObjectDefinition.Name == "Mutation" {
+		return writeCost
+	}
+	return 1
+}
+
 // pdfCost is what printing a credit report costs: about 20 ms of CPU (measured on this machine
 // through the HTTP API, 40 aliases of pdf in 0.75 s), the work of thousands of rows, so one
 // operation prints a handful of reports at most however many aliases it writes.
@@ -127,14 +183,9 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 				c, d, err = 1, level, introspectionShape(s.SelectionSet, 1, 0, false)
 				break
 			}
+			own := g.ownCost(s)
 			if len(s.SelectionSet) == 0 {
-				c, d = 1, level
-				switch {
-				case s.Name == "totalCount":
-					c = countCost
-				case s.Name == "pdf" && s.ObjectDefinition != nil && s.ObjectDefinition.Name == "CreditReport":
-					c = pdfCost
-				}
+				c, d = own, level
 				break
 			}
 			mult := 1
@@ -159,11 +210,11 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 				if e != nil {
 					return 0, 0, e
 				}
-				c, d = 1+sub, sd
+				c, d = own+sub, sd
 				break
 			}
 			// A page: its edges and nodes repeat per row, its totalCount and pageInfo do not.
-			c, d = 1, level
+			c, d = own, level
 			for _, child := range s.SelectionSet {
 				sub, sd, e := g.measure(ast.SelectionSet{child}, vars, level+1)
 				if e != nil {

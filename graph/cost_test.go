@@ -32,6 +32,9 @@ func TestCostLimits(t *testing.T) {
 		{"negative page", `query($n: Int) { marketEntities(first: $n) { totalCount } }`, map[string]any{"n": -1}, "BAD_USER_INPUT"},
 		{"thousands of aliased counts", aliased(1200, `a%d: marketEntities(first: 1) { totalCount }`), nil, "QUERY_TOO_COMPLEX"},
 		{"thousands of node lookups", `{ nodes(ids: [` + strings.Repeat(`"1",`, 5000) + `"1"]) { id ... on MarketEntity { penalties(first: 100) { totalCount } } } }`, nil, "QUERY_TOO_COMPLEX"},
+		{"hundreds of aliased restrictions", aliased(201, `a%d: restrictions(uscc: "91320000000000000X", purpose: BIDDING) { via }`), nil, "QUERY_TOO_COMPLEX"},
+		{"a hundred and one aliased writes", "mutation " + aliased(101, `a%d: removePolicyRule(input: {kind: PERMISSION, role: "clerk", department: "market"}) { role }`), nil, "QUERY_TOO_COMPLEX"},
+		{"the province recomputed twice", `mutation { a: recomputeEvaluations b: recomputeEvaluations }`, nil, "QUERY_TOO_COMPLEX"},
 		{"too deep", `{ marketEntities(first: 1) { edges { node { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { legalRepresentative { represents { id } } } } } } } } } } } } } }`, nil, "QUERY_TOO_COMPLEX"},
 	}
 	for _, tt := range tests {
@@ -41,8 +44,13 @@ func TestCostLimits(t *testing.T) {
 			t.Errorf("%s: %d errors (first %+v), want %s", tt.name, len(r.Errors), first(r.Errors), tt.code)
 			continue
 		}
-		if n := env.stmts.Load(); n != 0 {
-			t.Errorf("%s: %d SQL statements ran before the refusal", tt.name, n)
+		// A mutation's attempt is audited whatever its outcome: that row is the one statement.
+		want := int64(0)
+		if strings.HasPrefix(tt.query, "mutation") {
+			want = 1
+		}
+		if n := env.stmts.Load(); n != want {
+			t.Errorf("%s: %d SQL statements ran with the refusal, want %d", tt.name, n, want)
 		}
 		if strings.Contains(r.Errors[0].Message, "SELECT") {
 			t.Errorf("%s: message leaks SQL", tt.name)
