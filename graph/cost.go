@@ -183,6 +183,9 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 				c, d, err = 1, level, introspectionShape(s.SelectionSet, 1, 0, false)
 				break
 			}
+			if err = g.checkArguments(s, vars); err != nil {
+				break
+			}
 			own := g.ownCost(s)
 			if len(s.SelectionSet) == 0 {
 				c, d = own, level
@@ -241,6 +244,66 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 		depth = max(depth, d)
 	}
 	return cost, depth, nil
+}
+
+// The bounds of what one statement may be asked to hold, the same on every engine: SQLite
+// refuses an expression nested deeper than 1,000 (a filter's conditions are chained) and more
+// than 32,766 bound values; MariaDB would take more, slowly. Past them a request is bad input,
+// not an internal error.
+const (
+	maxFilterTerms  = 500    // conditions and and/or/not entries in one where input
+	maxFilterValues = 10_000 // values in its In/NotIn lists together
+)
+
+// checkArguments refuses arguments too large for one statement: a where input over the filter
+// bounds, or nodes(ids:) over a page of IDs.
+func (g costGate) checkArguments(s *ast.Field, vars map[string]any) *gqlerror.Error {
+	if s.Definition == nil || len(s.Arguments) == 0 {
+		return nil
+	}
+	args := s.ArgumentMap(vars)
+	if ids, ok := args["ids"].([]any); ok && s.Name == "nodes" && len(ids) > g.MaxPage {
+		return badArgument("ids", "at most %d IDs, got %d", g.MaxPage, len(ids))
+	}
+	w, ok := args["where"]
+	if !ok || w == nil {
+		return nil
+	}
+	terms, values := filterSize(w)
+	switch {
+	case terms > maxFilterTerms:
+		return badArgument("where", "the filter has %d conditions; at most %d are allowed", terms, maxFilterTerms)
+	case values > maxFilterValues:
+		return badArgument("where", "the filter lists %d values; at most %d are allowed", values, maxFilterValues)
+	}
+	return nil
+}
+
+// filterSize counts a where input's conditions (every field given, and every entry of and/or)
+// and the values of its lists of scalars.
+func filterSize(v any) (terms, values int) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			t, n := filterSize(e)
+			terms, values = terms+1+t, values+n
+		}
+	case []any:
+		for _, e := range x {
+			if _, object := e.(map[string]any); !object {
+				values++
+				continue
+			}
+			t, n := filterSize(e)
+			terms, values = terms+1+t, values+n
+		}
+	}
+	return terms, values
+}
+
+func badArgument(field, format string, args ...any) *gqlerror.Error {
+	return &gqlerror.Error{Message: field + ": " + fmt.Sprintf(format, args...),
+		Extensions: map[string]any{"code": derrors.CodeBadUserInput, "field": field}}
 }
 
 // toInt reads an integer argument, given inline (int64) or as a variable (json.Number).

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/graph"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -31,7 +32,8 @@ func TestCostLimits(t *testing.T) {
 		{"page too large", `{ marketEntities(first: 5000) { totalCount } }`, nil, "BAD_USER_INPUT"},
 		{"negative page", `query($n: Int) { marketEntities(first: $n) { totalCount } }`, map[string]any{"n": -1}, "BAD_USER_INPUT"},
 		{"thousands of aliased counts", aliased(1200, `a%d: marketEntities(first: 1) { totalCount }`), nil, "QUERY_TOO_COMPLEX"},
-		{"thousands of node lookups", `{ nodes(ids: [` + strings.Repeat(`"1",`, 5000) + `"1"]) { id ... on MarketEntity { penalties(first: 100) { totalCount } } } }`, nil, "QUERY_TOO_COMPLEX"},
+		{"a thousand node lookups with counts", `{ nodes(ids: [` + strings.Repeat(`"1",`, 999) + `"1"]) { id ... on MarketEntity { penalties(first: 100) { totalCount } } } }`, nil, "QUERY_TOO_COMPLEX"},
+		{"more IDs than a page", `{ nodes(ids: [` + strings.Repeat(`"1",`, 1000) + `"1"]) { id } }`, nil, "BAD_USER_INPUT"},
 		{"hundreds of aliased restrictions", aliased(201, `a%d: restrictions(uscc: "91320000000000000X", purpose: BIDDING) { via }`), nil, "QUERY_TOO_COMPLEX"},
 		{"a hundred and one aliased writes", "mutation " + aliased(101, `a%d: removePolicyRule(input: {kind: PERMISSION, role: "clerk", department: "market"}) { role }`), nil, "QUERY_TOO_COMPLEX"},
 		{"the province recomputed twice", `mutation { a: recomputeEvaluations b: recomputeEvaluations }`, nil, "QUERY_TOO_COMPLEX"},
@@ -149,4 +151,50 @@ func TestStandardIntrospectionForTokenHolders(t *testing.T) {
 		}
 		t.Logf("%s: %s", r.Errors[0].Extensions["code"], q)
 	}
+}
+
+// Every filter of every connection is bounded the same way on every engine: a where input with
+// more conditions or listed values than one statement can hold is refused as bad input naming
+// where — SQLite would have failed deep in the query (an expression tree over 1,000 deep, over
+// 32,766 bound values) and answered INTERNAL — while a filter at the bounds runs. Generated from
+// the schema's connections, on both engines.
+func TestFiltersAreBoundedOnEveryEngine(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		office := env.as("demo-credit-office")
+		ids := func(n int) string {
+			s := make([]string, n)
+			for i := range s {
+				s[i] = fmt.Sprintf(`"%d"`, i+1)
+			}
+			return strings.Join(s, ", ")
+		}
+		ors := func(n int) string { return strings.TrimSuffix(strings.Repeat(`{idNEQ: "1"}, `, n), ", ") }
+		checked := 0
+		for _, f := range graph.NewSchema(graph.Deps{}).Schema().Query.Fields {
+			if f.Arguments.ForName("where") == nil || f.Arguments.ForName("first") == nil {
+				continue
+			}
+			checked++
+			q := func(where string) string {
+				return fmt.Sprintf(`{ %s(first: 1, where: %s) { totalCount } }`, f.Name, where)
+			}
+			// 1 + 2 per entry: the or, each entry and its condition.
+			office.wantError(q(`{or: [`+ors(250)+`]}`), nil, "BAD_USER_INPUT", "where")
+			office.wantError(q(`{idNotIn: [`+ids(10_001)+`]}`), nil, "BAD_USER_INPUT", "where")
+			if r := office.post(q(`{or: [`+ors(249)+`]}`), nil); len(r.Errors) > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+				t.Errorf("%s with a filter of 499 conditions: %+v", f.Name, r.Errors[0])
+			}
+			if r := office.post(q(`{idNotIn: [`+ids(10_000)+`]}`), nil); len(r.Errors) > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+				t.Errorf("%s with a filter of 10,000 values: %+v", f.Name, r.Errors[0])
+			}
+		}
+		if checked < 20 {
+			t.Fatalf("only %d connections with a where argument found", checked)
+		}
+		// Nested connections' filters are held to the same bounds.
+		office.wantError(`{ divisions(first: 1) { edges { node { entities(first: 1, where: {or: [`+ors(250)+`]}) { totalCount } } } } }`, nil, "BAD_USER_INPUT", "where")
+		// And the case that failed on SQLite before: thousands of alternatives.
+		office.wantError(`{ marketEntities(first: 1, where: {or: [`+ors(5000)+`]}) { totalCount } }`, nil, "BAD_USER_INPUT", "where")
+	})
 }
