@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -253,6 +254,9 @@ func (g costGate) measure(set ast.SelectionSet, vars map[string]any, level int) 
 const (
 	maxFilterTerms  = 500    // conditions and and/or/not entries in one where input
 	maxFilterValues = 10_000 // values in its In/NotIn lists together
+	// maxFilterText bounds each text a filter compares with (SQLite refuses LIKE patterns over
+	// 50,000 bytes); the longest code or name we store is far shorter.
+	maxFilterText = 1000
 )
 
 // checkArguments refuses arguments too large for one statement: a where input over the filter
@@ -269,36 +273,42 @@ func (g costGate) checkArguments(s *ast.Field, vars map[string]any) *gqlerror.Er
 	if !ok || w == nil {
 		return nil
 	}
-	terms, values := filterSize(w)
+	var size filterSize
+	size.add(w)
 	switch {
-	case terms > maxFilterTerms:
-		return badArgument("where", "the filter has %d conditions; at most %d are allowed", terms, maxFilterTerms)
-	case values > maxFilterValues:
-		return badArgument("where", "the filter lists %d values; at most %d are allowed", values, maxFilterValues)
+	case size.terms > maxFilterTerms:
+		return badArgument("where", "the filter has %d conditions; at most %d are allowed", size.terms, maxFilterTerms)
+	case size.values > maxFilterValues:
+		return badArgument("where", "the filter lists %d values; at most %d are allowed", size.values, maxFilterValues)
+	case size.longest > maxFilterText:
+		return badArgument("where", "the filter compares with a text of %d characters; at most %d are allowed", size.longest, maxFilterText)
 	}
 	return nil
 }
 
-// filterSize counts a where input's conditions (every field given, and every entry of and/or)
-// and the values of its lists of scalars.
-func filterSize(v any) (terms, values int) {
+// filterSize measures a where input: its conditions (every field given, and every entry of
+// and/or), the values of its lists of scalars, and its longest text.
+type filterSize struct{ terms, values, longest int }
+
+func (f *filterSize) add(v any) {
 	switch x := v.(type) {
 	case map[string]any:
 		for _, e := range x {
-			t, n := filterSize(e)
-			terms, values = terms+1+t, values+n
+			f.terms++
+			f.add(e)
 		}
 	case []any:
 		for _, e := range x {
-			if _, object := e.(map[string]any); !object {
-				values++
-				continue
+			if _, object := e.(map[string]any); object {
+				f.terms++
+			} else {
+				f.values++
 			}
-			t, n := filterSize(e)
-			terms, values = terms+1+t, values+n
+			f.add(e)
 		}
+	case string:
+		f.longest = max(f.longest, utf8.RuneCountInString(x))
 	}
-	return terms, values
 }
 
 func badArgument(field, format string, args ...any) *gqlerror.Error {

@@ -154,9 +154,10 @@ func TestStandardIntrospectionForTokenHolders(t *testing.T) {
 }
 
 // Every filter of every connection is bounded the same way on every engine: a where input with
-// more conditions or listed values than one statement can hold is refused as bad input naming
-// where — SQLite would have failed deep in the query (an expression tree over 1,000 deep, over
-// 32,766 bound values) and answered INTERNAL — while a filter at the bounds runs. Generated from
+// more conditions, listed values or text than one statement can hold is refused as bad input
+// naming where — SQLite would have failed deep in the query (an expression tree over 1,000 deep,
+// over 32,766 bound values, a LIKE pattern over 50,000 bytes) and answered INTERNAL — while a
+// filter at the bounds runs. Generated from
 // the schema's connections, on both engines.
 func TestFiltersAreBoundedOnEveryEngine(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
@@ -170,8 +171,9 @@ func TestFiltersAreBoundedOnEveryEngine(t *testing.T) {
 			return strings.Join(s, ", ")
 		}
 		ors := func(n int) string { return strings.TrimSuffix(strings.Repeat(`{idNEQ: "1"}, `, n), ", ") }
-		checked := 0
-		for _, f := range graph.NewSchema(graph.Deps{}).Schema().Query.Fields {
+		checked, texts := 0, 0
+		schema := graph.NewSchema(graph.Deps{}).Schema()
+		for _, f := range schema.Query.Fields {
 			if f.Arguments.ForName("where") == nil || f.Arguments.ForName("first") == nil {
 				continue
 			}
@@ -188,9 +190,22 @@ func TestFiltersAreBoundedOnEveryEngine(t *testing.T) {
 			if r := office.post(q(`{idNotIn: [`+ids(10_000)+`]}`), nil); len(r.Errors) > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
 				t.Errorf("%s with a filter of 10,000 values: %+v", f.Name, r.Errors[0])
 			}
+			// Texts: the first ...Contains condition of the input, if it has one.
+			for _, in := range schema.Types[f.Arguments.ForName("where").Type.Name()].Fields {
+				if !strings.HasSuffix(in.Name, "Contains") {
+					continue
+				}
+				text := func(n int) string { return fmt.Sprintf(`{%s: "%s"}`, in.Name, strings.Repeat("%", n)) }
+				office.wantError(q(text(1001)), nil, "BAD_USER_INPUT", "where")
+				if r := office.post(q(text(1000)), nil); len(r.Errors) > 0 && r.Errors[0].Extensions["code"] != "FORBIDDEN" {
+					t.Errorf("%s with a text of 1,000 characters: %+v", f.Name, r.Errors[0])
+				}
+				texts++
+				break
+			}
 		}
-		if checked < 20 {
-			t.Fatalf("only %d connections with a where argument found", checked)
+		if checked < 20 || texts < 10 {
+			t.Fatalf("only %d connections with a where argument found, %d with a text condition", checked, texts)
 		}
 		// Nested connections' filters are held to the same bounds.
 		office.wantError(`{ divisions(first: 1) { edges { node { entities(first: 1, where: {or: [`+ors(250)+`]}) { totalCount } } } } }`, nil, "BAD_USER_INPUT", "where")
