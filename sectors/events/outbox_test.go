@@ -75,7 +75,7 @@ func ExerciseSharedEvents(t *testing.T, a, b *storage.DB) {
 				for attempt := 1; ; attempt++ { // on a cluster, a write clash is retried whole
 					tx, err := db.Client.Tx(ctx)
 					if err != nil {
-						if derrors.WriteClash(err) && attempt < 10 {
+						if derrors.WriteClash(err) && attempt < 10 && derrors.AfterClash(ctx, attempt) {
 							continue
 						}
 						t.Error(err)
@@ -85,7 +85,7 @@ func ExerciseSharedEvents(t *testing.T, a, b *storage.DB) {
 					p, err = penalty(txCtx, tx.Client(), dep, entities[w], usccs[w], fmt.Sprintf("W%d-%d", w, i))
 					if err != nil {
 						_ = tx.Rollback()
-						if derrors.WriteClash(err) && attempt < 10 {
+						if derrors.WriteClash(err) && attempt < 10 && derrors.AfterClash(ctx, attempt) {
 							continue
 						}
 						t.Error(err)
@@ -99,7 +99,7 @@ func ExerciseSharedEvents(t *testing.T, a, b *storage.DB) {
 						break
 					}
 					if err = tx.Commit(); err != nil {
-						if derrors.WriteClash(err) && attempt < 10 {
+						if derrors.WriteClash(err) && attempt < 10 && derrors.AfterClash(ctx, attempt) {
 							continue
 						}
 						t.Error(err)
