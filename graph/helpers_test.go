@@ -178,3 +178,13 @@ func (e *testEnv) departmentID(code string) int {
 func todayMinus(n int) string {
 	return vocab.SystemClock.Today().AddDate(0, 0, -n).Format(time.DateOnly)
 }
+
+// firstUSCC is the USCC of the environment's first entity (by ID).
+func (e *testEnv) firstUSCC() string {
+	e.t.Helper()
+	var uscc string
+	if err := e.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&uscc); err != nil {
+		e.t.Fatal(err)
+	}
+	return uscc
+}

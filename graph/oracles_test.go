@@ -27,10 +27,7 @@ func TestWritesAnswerHiddenRowsAsMissingOnes(t *testing.T) {
 		sch := introspect(env)
 		nodes := nodeTypes(sch)
 		// A subject token of one entity: everything about any other subject is hidden from it.
-		var subject string
-		if err := env.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&subject); err != nil {
-			t.Fatal(err)
-		}
+		subject := env.firstUSCC()
 		env.issue(authz.IssueRequest{Name: "subject-oracle", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: subject})
 		callers := []string{"demo-labour-clerk", "demo-market-supervisor", "demo-environment-clerk", "demo-auditor-market", "", "subject-oracle"}
 		hidden := map[string]map[string]int{} // caller → type → a row hidden from it

@@ -259,10 +259,7 @@ func TestCreditReportMasksAndAudit(t *testing.T) {
 func TestVerifyCreditReport(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 10)
-		var uscc string
-		if err := env.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&uscc); err != nil {
-			t.Fatal(err)
-		}
+		uscc := env.firstUSCC()
 		var out struct{ CreditReport issuedReport }
 		env.as("demo-credit-office").mustData(reportQuery, map[string]any{"u": uscc, "e": "AUTHORITY", "p": "FINANCING"}, &out)
 		r := out.CreditReport
@@ -517,10 +514,7 @@ func TestPublicReportsAreIssuedOncePerContent(t *testing.T) {
 func TestPDFsAreBoundedPerOperation(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 10)
-		var uscc string
-		if err := env.db.SQL.QueryRow("SELECT uscc FROM market_entities ORDER BY id LIMIT 1").Scan(&uscc); err != nil {
-			t.Fatal(err)
-		}
+		uscc := env.firstUSCC()
 		aliases := func(n int) string {
 			var b strings.Builder
 			for i := range n {
