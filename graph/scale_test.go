@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -58,6 +59,124 @@ func TestBenchmarkQueriesStatementCounts(t *testing.T) {
 		const c = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via listType entity { uscc } measure { code } } }`
 		if x, y := count(c, map[string]any{"p": one}), count(c, map[string]any{"p": many}); x != y {
 			t.Errorf("(c): %d statements for a person heading one entity, %d for one heading several", x, y)
+		}
+	})
+}
+
+// BenchmarkQueriesABC runs the supervisor's queries a–c of cmd/loadbench through the HTTP
+// server on 2,000 entities, to profile what a request costs beyond its SQL (the 1 M figures
+// come from scripts/scale.sh bench). On MariaDB, set CREDITGRAPH_TEST_MYSQL_DSN.
+//
+//	go test ./graph -run '^$' -bench QueriesABC -cpuprofile /tmp/abc.prof
+func BenchmarkQueriesABC(b *testing.B) {
+	for _, e := range storagetest.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			env := newEnv(b, e, 2000)
+			sup := env.as("demo-market-supervisor")
+			var uscc, person string
+			if err := env.db.SQL.QueryRow(`SELECT e.uscc FROM market_entities e JOIN sector_ratings r ON r.entity_id = e.id
+				GROUP BY e.uscc ORDER BY COUNT(*) DESC, e.uscc LIMIT 1`).Scan(&uscc); err != nil {
+				b.Fatal(err)
+			}
+			if err := env.db.SQL.QueryRow(`SELECT person_id FROM entity_roles WHERE role = 'LEGAL_REPRESENTATIVE'
+				GROUP BY person_id ORDER BY COUNT(*) DESC, person_id LIMIT 1`).Scan(&person); err != nil {
+				b.Fatal(err)
+			}
+			for _, q := range []struct {
+				name, query string
+				vars        map[string]any
+			}{
+				{"a", benchQueryA, nil},
+				{"b", benchQueryB, map[string]any{"u": uscc}},
+				{"c", benchQueryC, map[string]any{"p": person}},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					b.ReportAllocs()
+					env.stmts.Store(0)
+					for b.Loop() {
+						sup.mustData(q.query, q.vars, nil)
+					}
+					b.ReportMetric(float64(env.stmts.Load())/float64(b.N), "statements/op")
+				})
+			}
+		})
+	}
+}
+
+// The queries a–c of cmd/loadbench, without the city (the test data spread over few cities).
+const (
+	benchQueryA = `{ marketEntities(first: 50, where: {riskTier: D}, orderBy: [{field: CREDIT_SCORE}]) {
+		totalCount edges { node { uscc name creditScore legalRepresentative { name }
+		listEntries(first: 10) { edges { node { listType listedOn plannedEndOn removedOn } } } } } } }`
+	benchQueryB = `query($u: String!) { marketEntities(first: 1, where: {uscc: $u}) { edges { node { uscc name riskTier creditScore
+		evaluation { tier score gates components { scheme sourceGrade weight } }
+		penalties(first: 100) { edges { node { decisionNo decisionDate severity publicity { minEnd maxEnd } } } }
+		licenses(first: 100) { edges { node { licenseNo validTo } } }
+		listEntries(first: 100) { edges { node { listType listedOn } } } ratings(first: 100) { edges { node { scheme grade } } }
+		spotChecks(first: 100) { edges { node { result } } } commitments(first: 100) { edges { node { kind } } } } } }
+		restrictions(uscc: $u, purpose: BIDDING) { via listType measure { code } } }`
+	benchQueryC = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via listType entity { uscc } measure { code } } }`
+)
+
+// A person's restrictions cost the same statements however many listed entities the person
+// holds a role in: whether each reached listing's prior notice is complete is one read for all
+// of them, not one per listing (statements bounded by depth, issue 15).
+func TestPersonRestrictionsStatementsDoNotGrowWithListings(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 8)
+		clerk := env.as("demo-market-clerk")
+		var ents struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		clerk.mustData(`{ marketEntities(first: 4, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &ents)
+		if len(ents.MarketEntities.Edges) < 4 {
+			t.Fatalf("want 4 demo entities, got %d", len(ents.MarketEntities.Edges))
+		}
+		// One person is principal of one listed entity, another of three.
+		person := func(name, idNumber string, entities []string) string {
+			var p struct{ CreateNaturalPerson struct{ ID string } }
+			clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+				map[string]any{"n": name, "id": idNumber}, &p)
+			for _, e := range entities {
+				clerk.mustData(`mutation($e: ID!, $p: ID!, $from: Date!) { createEntityRole(input: {entityID: $e, personID: $p,
+					role: PRINCIPAL, startedOn: $from}) { id } }`, map[string]any{"e": e, "p": p.CreateNaturalPerson.ID, "from": todayMinus(400)}, nil)
+			}
+			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d,
+				personID: $p, noticeNo: $no, listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST,
+				replyDeadline: $r}) { id } }`, map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID,
+				"no": "SC-" + name, "s": todayMinus(29), "r": todayMinus(5)}, nil)
+			return p.CreateNaturalPerson.ID
+		}
+		id := func(i int) string { return ents.MarketEntities.Edges[i].Node.ID }
+		one := person("甲", "32050219800101123X", []string{id(0)})
+		three := person("乙", "110101199003077774", []string{id(1), id(2), id(3)})
+		for i := range 4 {
+			clerk.mustData(`mutation($d: ID!, $e: ID!, $no: String!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "sc", sourceRecordID: $no, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+				reason: "r", basis: "b", decisionNo: $no}) { id } }`,
+				map[string]any{"d": env.departmentID("market-320500"), "e": id(i), "no": fmt.Sprintf("SC-L%d", i), "on": todayMinus(30)}, nil)
+		}
+		sup := env.as("demo-market-supervisor")
+		count := func(p string, want int) int64 {
+			t.Helper()
+			var out restrictionsOut
+			env.stmts.Store(0)
+			sup.mustData(`query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via decisionNo entity { uscc } measure { code } } }`,
+				map[string]any{"p": p}, &out)
+			n := env.stmts.Load()
+			reached := map[string]bool{}
+			for _, r := range out.Restrictions {
+				reached[r.DecisionNo] = true
+			}
+			if len(reached) != want {
+				t.Fatalf("person %s is restricted through %d listings (%+v), want %d", p, len(reached), out.Restrictions, want)
+			}
+			return n
+		}
+		if x, y := count(one, 1), count(three, 3); x != y {
+			t.Errorf("restrictions of a person reached through 1 listing: %d statements; through 3: %d", x, y)
 		}
 	})
 }

@@ -153,16 +153,18 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	if err != nil {
 		return nil, err
 	}
+	var noticed map[priornotice.Kind]bool // read once, when a listing first needs it
 	for _, r := range roles {
 		for _, l := range r.Edges.Entity.Edges.ListEntries {
 			if !heldOn(r, l.ListedOn) {
 				continue // appointed after the listing, or gone before it
 			}
-			noticed, err := c.PriorNotice.Query().Where(priornotice.Completed(personID, string(l.ListType), l.Sector, day)).Exist(ctx)
-			if err != nil {
-				return nil, err
+			if noticed == nil {
+				if noticed, err = priornotice.CompletedKinds(ctx, c, personID, day); err != nil {
+					return nil, err
+				}
 			}
-			if !noticed {
+			if !noticed[priornotice.Kind{ListType: string(l.ListType), Sector: l.Sector}] {
 				continue // not yet given prior notice (§7)
 			}
 			out = append(out, matches(measures, rules, l, r.Edges.Entity, KindPerson, purpose, string(r.Role))...)

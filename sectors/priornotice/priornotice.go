@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
@@ -25,9 +27,42 @@ import (
 // sector as of day (domain.md §7): served by a department of that sector on or before day, whose
 // reply deadline passed before day or whose reply was handled.
 func Completed(personID int, listType string, sector vocab.Sector, day time.Time) predicate.PriorNotice {
-	return priornotice.And(priornotice.PersonID(personID), priornotice.ListType(listType), priornotice.ServedOnLTE(day),
-		priornotice.Or(priornotice.ReplyDeadlineLT(day), priornotice.ReplyHandled(true)),
+	return priornotice.And(completedBy(personID, day), priornotice.ListType(listType),
 		priornotice.HasDepartmentWith(department.SectorEQ(sector)))
+}
+
+// completedBy selects the notices to personID that are complete as of day, for any list.
+func completedBy(personID int, day time.Time) predicate.PriorNotice {
+	return priornotice.And(priornotice.PersonID(personID), priornotice.ServedOnLTE(day),
+		priornotice.Or(priornotice.ReplyDeadlineLT(day), priornotice.ReplyHandled(true)))
+}
+
+// Kind is a list by the sector of the department listing on it: what a notice allows.
+type Kind struct {
+	ListType string
+	Sector   vocab.Sector
+}
+
+// CompletedKinds are the kinds Completed admits for personID as of day, all in one read: a
+// person reached through many listings costs one statement, not one per listing.
+func CompletedKinds(ctx context.Context, c *ent.Client, personID int, day time.Time) (map[Kind]bool, error) {
+	var rows []struct {
+		ListType string       `json:"list_type"`
+		Sector   vocab.Sector `json:"sector"`
+	}
+	err := c.PriorNotice.Query().Where(completedBy(personID, day)).Modify(func(s *sql.Selector) {
+		d := sql.Table(department.Table)
+		s.Join(d).On(s.C(priornotice.FieldDepartmentID), d.C(department.FieldID))
+		s.Select(s.C(priornotice.FieldListType), sql.As(d.C(department.FieldSector), department.FieldSector)).Distinct()
+	}).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	kinds := make(map[Kind]bool, len(rows))
+	for _, r := range rows {
+		kinds[Kind{r.ListType, r.Sector}] = true
+	}
+	return kinds, nil
 }
 
 // Reply is the person's reply to a notice.
