@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,6 +33,7 @@ type testEnv struct {
 	db         *storage.DB
 	srv        *httptest.Server
 	stmts      *atomic.Int64 // SQL statements run since the last reset
+	statements *statementLog // their texts, while recording
 	authorizer *authz.Authorizer
 	tokens     authz.TokenService
 	secrets    map[string]string // demo token name → secret
@@ -54,8 +57,11 @@ func newEnv(t testing.TB, e storagetest.Engine, entities int) *testEnv {
 // newEnvWith is newEnv with options for the database (its Debug is the statement counter).
 func newEnvWith(t testing.TB, e storagetest.Engine, entities int, o storage.Options) *testEnv {
 	t.Helper()
-	env := &testEnv{t: t, stmts: new(atomic.Int64), token: "demo-market-clerk"}
-	o.Debug = func(context.Context, ...any) { env.stmts.Add(1) }
+	env := &testEnv{t: t, stmts: new(atomic.Int64), statements: new(statementLog), token: "demo-market-clerk"}
+	o.Debug = func(_ context.Context, v ...any) {
+		env.stmts.Add(1)
+		env.statements.add(v)
+	}
 	env.db = e.Open(t, storagetest.Options{Options: o})
 	ctx := context.Background()
 	acc := seedtest.DemoAccess(t, env.db)
@@ -187,4 +193,31 @@ func (e *testEnv) firstUSCC() string {
 		e.t.Fatal(err)
 	}
 	return uscc
+}
+
+// statementLog keeps the texts of the statements run while it records (ent's debug lines).
+type statementLog struct {
+	mu        sync.Mutex
+	recording bool
+	texts     []string
+}
+
+func (l *statementLog) add(v []any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.recording {
+		l.texts = append(l.texts, fmt.Sprint(v...))
+	}
+}
+
+// record runs f and returns the texts of the statements run meanwhile.
+func (l *statementLog) record(f func()) []string {
+	l.mu.Lock()
+	l.recording, l.texts = true, nil
+	l.mu.Unlock()
+	f()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recording = false
+	return l.texts
 }

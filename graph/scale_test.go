@@ -1,7 +1,11 @@
 package graph_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -179,4 +183,114 @@ func TestPersonRestrictionsStatementsDoNotGrowWithListings(t *testing.T) {
 			t.Errorf("restrictions of a person reached through 1 listing: %d statements; through 3: %d", x, y)
 		}
 	})
+}
+
+// No field costs a statement per row (issue 15: statements per request bounded by depth). For
+// every top-level connection of the served schema and every field of its node that takes no
+// required argument — scalars, to-one objects and lists with their scalars, nested connections'
+// first rows with theirs — a page of up to 50 rows selecting that field runs no statement more
+// than twice (a statement is its text without its bound values). A field that loaded its data
+// row by row would run its statement once per row. Fields the credit office may not read are
+// skipped.
+func TestNoStatementRunsPerRow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 120)
+		workflowDocuments(t, env)
+		sch := introspect(env)
+		who := env.as("demo-credit-office")
+		const most = 2
+		checked := 0
+		for _, q := range sch.types["Query"].Fields {
+			connType, _, _ := q.Type.named()
+			if !strings.HasSuffix(connType, "Connection") || !takesFirst(q) || requiresArgs(q, "first") {
+				continue
+			}
+			fields := sch.pageSelection(strings.TrimSuffix(connType, "Connection"), 1)
+			for _, name := range slices.Sorted(maps.Keys(fields)) {
+				query := fmt.Sprintf(`{ c: %s(first: 50) { edges { node { id %s } } } }`, q.Name, fields[name])
+				var r gqlResponse
+				texts := env.statements.record(func() { r = who.post(query, nil) })
+				var out struct {
+					C struct{ Edges []json.RawMessage }
+				}
+				if err := json.Unmarshal(r.Data, &out); err != nil || len(r.Errors) > 0 || len(out.C.Edges) <= most {
+					continue // not readable, or too few rows to tell
+				}
+				checked++
+				seen := map[string]int{}
+				for _, text := range texts {
+					seen[statementShape(text)]++
+				}
+				for shape, n := range seen {
+					if n > most {
+						t.Errorf("%s.%s: a page of %d rows ran one statement %d times:\n%.300s", q.Name, name, len(out.C.Edges), n, shape)
+					}
+				}
+			}
+		}
+		t.Logf("%d fields checked", checked)
+		if checked < 300 {
+			t.Errorf("only %d fields had rows enough to check", checked)
+		}
+	})
+}
+
+// statementShape is a statement's text from ent's debug line, without its bound values and
+// with lists of placeholders as one.
+func statementShape(debug string) string {
+	text, _, _ := strings.Cut(debug, " args=")
+	_, text, _ = strings.Cut(text, "query=")
+	for strings.Contains(text, "?, ?") {
+		text = strings.ReplaceAll(text, "?, ?", "?")
+	}
+	return text
+}
+
+func takesFirst(f gqlField) bool {
+	return slices.ContainsFunc(f.Args, func(a struct {
+		Name string
+		Type gqlType
+	}) bool {
+		return a.Name == "first"
+	})
+}
+
+// requiresArgs reports whether f has a non-null argument other than those named.
+func requiresArgs(f gqlField, except ...string) bool {
+	for _, a := range f.Args {
+		if a.Type.Kind == "NON_NULL" && !slices.Contains(except, a.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// pageSelection selects every field of typ that needs no argument, by name: scalars and enums,
+// and to depth more levels of objects and of connections' first three rows.
+func (s schemaInfo) pageSelection(typ string, depth int) map[string]string {
+	out := map[string]string{}
+	for _, f := range s.types[typ].Fields {
+		name, kind, _ := f.Type.named()
+		switch {
+		case strings.HasSuffix(name, "Connection") && takesFirst(f) && !requiresArgs(f, "first"):
+			if depth > 0 {
+				out[f.Name] = fmt.Sprintf("%s(first: 3) { totalCount edges { node { %s } } }", f.Name, joined(s.pageSelection(strings.TrimSuffix(name, "Connection"), depth-1)))
+			}
+		case requiresArgs(f):
+		case kind == "SCALAR" || kind == "ENUM":
+			out[f.Name] = f.Name
+		case kind == "OBJECT" && depth > 0:
+			out[f.Name] = fmt.Sprintf("%s { %s }", f.Name, joined(s.pageSelection(name, depth-1)))
+		case kind == "OBJECT" || kind == "INTERFACE" || kind == "UNION":
+			out[f.Name] = f.Name + " { __typename }"
+		}
+	}
+	return out
+}
+
+func joined(fields map[string]string) string {
+	if len(fields) == 0 {
+		return "__typename"
+	}
+	return strings.Join(slices.Sorted(maps.Values(fields)), " ")
 }
