@@ -311,15 +311,8 @@ func TestVerifyCreditReport(t *testing.T) {
 // The PDF is an A4 document whose text holds the report's Chinese content and number, and
 // whose first page renders. Needs a CJK font and poppler-utils (.ci/run installs both).
 func TestCreditReportPDF(t *testing.T) {
-	missing := func(what string) {
-		if os.Getenv("CREDITGRAPH_REQUIRE_PDF_TOOLS") != "" {
-			t.Fatalf("%s; .ci/run installs it", what)
-		}
-		t.Skipf("%s; .ci/run installs it", what)
-	}
-	if font, _, _ := report.FindFont(report.FontPaths...); font == nil {
-		missing("no CJK font (apt-get install fonts-arphic-gbsn00lp)")
-	}
+	missing := func(what string) { pdfToolMissing(t, what) }
+	needFont(t)
 	for _, tool := range []string{"pdftotext", "pdftoppm", "pdfinfo"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing(tool + " missing (apt-get install poppler-utils)")
@@ -512,6 +505,7 @@ func TestPublicReportsAreIssuedOncePerContent(t *testing.T) {
 // counts each pdf as thousands of rows, so aliases cannot make one request print hundreds —
 // refused before anything is issued — and the same report asked for twice is printed once.
 func TestPDFsAreBoundedPerOperation(t *testing.T) {
+	needFont(t)
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 10)
 		uscc := env.firstUSCC()
@@ -537,4 +531,22 @@ func TestPDFsAreBoundedPerOperation(t *testing.T) {
 			t.Errorf("three prints of one report differ or are empty (%d, %d, %d bytes)", len(p["p0"]), len(p["p1"]), len(p["p2"]))
 		}
 	})
+}
+
+// pdfToolMissing skips a test that needs what is missing, or fails it where
+// CREDITGRAPH_REQUIRE_PDF_TOOLS says the machine must have it (.ci/run).
+func pdfToolMissing(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("CREDITGRAPH_REQUIRE_PDF_TOOLS") != "" {
+		t.Fatalf("%s; .ci/run installs it", what)
+	}
+	t.Skipf("%s; .ci/run installs it", what)
+}
+
+// needFont stops a test that prints when no CJK font is installed.
+func needFont(t *testing.T) {
+	t.Helper()
+	if font, _, _ := report.FindFont(report.FontPaths...); font == nil {
+		pdfToolMissing(t, "no CJK font (apt-get install fonts-arphic-gbsn00lp)")
+	}
 }
