@@ -168,8 +168,14 @@ func (r *queryResolver) MarketEntities(ctx context.Context, after *entgql.Cursor
 	if conn, ok, err := r.talliedEntities(ctx, after, before, first, last, where); ok {
 		return conn, err
 	}
-	return r.client.MarketEntity.Query().
-		Paginate(ctx, after, first, before, last, ent.WithMarketEntityOrder(orderBy), ent.WithMarketEntityFilter(where.Filter))
+	paginate := func(ctx context.Context) (*ent.MarketEntityConnection, error) {
+		return r.client.MarketEntity.Query().
+			Paginate(ctx, after, first, before, last, ent.WithMarketEntityOrder(orderBy), ent.WithMarketEntityFilter(where.Filter))
+	}
+	if conn, ok, err := r.talliedPage(ctx, after, before, first, last, where, paginate); ok {
+		return conn, err
+	}
+	return paginate(ctx)
 }
 
 // MeasureApplications is the resolver for the measureApplications field.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"entgo.io/contrib/entgql"
 
@@ -139,5 +140,56 @@ func (r *Resolver) talliedEntities(ctx context.Context, after, before *entgql.Cu
 	conn := &ent.MarketEntityConnection{Edges: []*ent.MarketEntityEdge{}, TotalCount: int(gs[0].N)}
 	conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 	conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+	return conn, true, nil
+}
+
+// talliedPage reads a marketEntities page with edges whose totalCount the tallies answer:
+// Paginate reads the rows of the page only (its field context no longer selects totalCount or
+// pageInfo, so it counts nothing; it sets pageInfo from the rows it read) and totalCount comes
+// from the tallies. A supervisor's page of one tier in a city otherwise counts every index
+// entry of the range, which grows with the province. False when the page needs no count or the
+// tallies cannot answer.
+func (r *Resolver) talliedPage(ctx context.Context, after, before *entgql.Cursor[int], first, last *int, where *ent.MarketEntityWhereInput,
+	paginate func(context.Context) (*ent.MarketEntityConnection, error)) (*ent.MarketEntityConnection, bool, error) {
+	if after == nil && before == nil && first == nil && last == nil {
+		return nil, false, nil // Paginate counts the rows it read
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return nil, false, nil
+	}
+	counted := false
+	var rest ast.SelectionSet
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" {
+			counted = true
+		}
+		if f.Name == "totalCount" || f.Name == "pageInfo" {
+			continue
+		}
+		field := *f.Field
+		field.SelectionSet = f.Selections
+		rest = append(rest, &field)
+	}
+	if !counted {
+		return nil, false, nil
+	}
+	f, ok := tallyFilter(where)
+	if !ok {
+		return nil, false, nil
+	}
+	gs, ok, err := r.entityTallies(ctx, f, nil, 0)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	page := *fc
+	page.Field.Selections = rest
+	pageCtx := graphql.WithFieldContext(ctx, &page)
+	page.Parent = fc.Parent // the same field, not a child of itself
+	conn, err := paginate(pageCtx)
+	if err != nil {
+		return nil, true, err
+	}
+	conn.TotalCount = int(gs[0].N)
 	return conn, true, nil
 }

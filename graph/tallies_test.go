@@ -162,14 +162,15 @@ func TestTalliedCountsAreWhatTheCallerCanRead(t *testing.T) {
 						}
 					}
 					var got struct {
-						Fast, Slow struct {
+						Fast, Slow, Page struct {
 							TotalCount int
 							PageInfo   struct{ HasNextPage bool }
 							Edges      []struct{ Node struct{ ID string } }
 						}
 					}
 					as.mustData(fmt.Sprintf(`{ fast: marketEntities(first: 0, where: {%s}) { totalCount pageInfo { hasNextPage } }
-						slow: marketEntities(first: 1000, where: {%s}) { totalCount edges { node { id } } } }`, where, where), nil, &got)
+						slow: marketEntities(first: 1000, where: {%s}) { totalCount edges { node { id } } }
+						page: marketEntities(first: 1, where: {%s}) { totalCount pageInfo { hasNextPage } edges { node { id } } } }`, where, where, where), nil, &got)
 					if len(want) > 0 {
 						nonEmpty++
 					}
@@ -177,6 +178,10 @@ func TestTalliedCountsAreWhatTheCallerCanRead(t *testing.T) {
 						got.Fast.PageInfo.HasNextPage != (len(want) > 0) {
 						t.Fatalf("%s, %q, where {%s}: totalCount %d from the tallies, %d (%d edges) from rows, %d by the oracle, hasNextPage %v",
 							stage, who, where, got.Fast.TotalCount, got.Slow.TotalCount, len(got.Slow.Edges), len(want), got.Fast.PageInfo.HasNextPage)
+					}
+					if got.Page.TotalCount != len(want) || len(got.Page.Edges) != min(1, len(want)) || got.Page.PageInfo.HasNextPage != (len(want) > 1) {
+						t.Fatalf("%s, %q, where {%s}: a page of 1 has totalCount %d, %d edges, hasNextPage %v; the oracle counts %d",
+							stage, who, where, got.Page.TotalCount, len(got.Page.Edges), got.Page.PageInfo.HasNextPage, len(want))
 					}
 					by := slices.Clone(dimNames)
 					rng.Shuffle(len(by), func(i, j int) { by[i], by[j] = by[j], by[i] })
@@ -223,16 +228,22 @@ func TestTalliedCountsAreWhatTheCallerCanRead(t *testing.T) {
 		if nonEmpty < 100 {
 			t.Fatalf("only %d of the filters admitted an entity: the test proves little", nonEmpty)
 		}
-		// The tallies answer: a delta written by hand shows in the count without edges only.
-		var before, after struct{ MarketEntities struct{ TotalCount int } }
-		q := `{ marketEntities(first: 0, where: {riskTier: D}) { totalCount } }`
+		// The tallies answer: a delta written by hand shows in the count of a page without
+		// edges and of a page with them, and not when the where input names a field they do
+		// not count by.
+		type totals struct{ Bare, Page, Named struct{ TotalCount int } }
+		var before, after totals
+		q := `{ bare: marketEntities(first: 0, where: {riskTier: D}) { totalCount }
+			page: marketEntities(first: 2, where: {riskTier: D}) { totalCount edges { node { id } } }
+			named: marketEntities(first: 2, where: {riskTier: D, nameNEQ: "no such name"}) { totalCount edges { node { id } } } }`
 		env.as("demo-credit-office").mustData(q, nil, &before)
 		if _, err := env.db.SQL.Exec("INSERT INTO entity_tally_deltas (city_code, division_code, risk_tier, credit_grade, entity_kind, status, n) VALUES ('320500', '320505', 'D', '', 'ENTERPRISE', 'EXISTING', 1000)"); err != nil {
 			t.Fatal(err)
 		}
 		env.as("demo-credit-office").mustData(q, nil, &after)
-		if after.MarketEntities.TotalCount != before.MarketEntities.TotalCount+1000 {
-			t.Fatalf("totalCount %d, then %d with a delta of 1000 written: the tallies did not answer", before.MarketEntities.TotalCount, after.MarketEntities.TotalCount)
+		if after.Bare.TotalCount != before.Bare.TotalCount+1000 || after.Page.TotalCount != before.Page.TotalCount+1000 ||
+			after.Named.TotalCount != before.Named.TotalCount {
+			t.Fatalf("totalCount %+v, then %+v with a delta of 1000 written: the tallies did not answer as they should", before, after)
 		}
 	})
 }
