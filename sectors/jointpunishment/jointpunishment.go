@@ -96,11 +96,31 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err != nil {
 		return nil, err
 	}
-	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
+	lists, err := e.QueryListEntries().Where(publicity.ActiveListing(day)).WithDepartment().All(ctx)
+	if err != nil || len(lists) == 0 {
+		return nil, err
+	}
+	cat, err := catalogue(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	lists, err := e.QueryListEntries().Where(publicity.ActiveListing(day)).WithDepartment().All(ctx)
+	var out []*Restriction
+	for _, l := range lists {
+		out = append(out, cat.matches(l, e, KindEntity, purpose, "SELF")...)
+	}
+	return out, nil
+}
+
+// catalogueOf is what matching a listing to measures reads: the measures and the publicity
+// rules their basis cites. Most subjects have no listing in force, so it is read only once
+// one is found.
+type catalogueOf struct {
+	measures []*ent.JointPunishmentMeasure
+	rules    []*ent.PublicityRule
+}
+
+func catalogue(ctx context.Context, c *ent.Client) (*catalogueOf, error) {
+	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +128,11 @@ func ForEntity(ctx context.Context, c *ent.Client, uscc, purpose string, day tim
 	if err != nil {
 		return nil, err
 	}
-	var out []*Restriction
-	for _, l := range lists {
-		out = append(out, matches(measures, rules, l, e, KindEntity, purpose, "SELF")...)
-	}
-	return out, nil
+	return &catalogueOf{measures, rules}, nil
+}
+
+func (cat *catalogueOf) matches(l *ent.ListEntry, e *ent.MarketEntity, kind, purpose, via string) []*Restriction {
+	return matches(cat.measures, cat.rules, l, e, kind, purpose, via)
 }
 
 // ForPerson lists the restrictions on a natural person for purpose on day: the person's own
@@ -128,13 +148,15 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 		}
 		return nil, err
 	}
-	measures, err := c.JointPunishmentMeasure.Query().All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := refdata.PublicityRules(ctx, refdata.Of(c))
-	if err != nil {
-		return nil, err
+	var cat *catalogueOf // read when the first listing is found
+	match := func(l *ent.ListEntry, e *ent.MarketEntity, via string) ([]*Restriction, error) {
+		if cat == nil {
+			var err error
+			if cat, err = catalogue(ctx, c); err != nil {
+				return nil, err
+			}
+		}
+		return cat.matches(l, e, KindPerson, purpose, via), nil
 	}
 	own, err := c.ListEntry.Query().Where(listentry.PersonID(personID), publicity.ActiveListing(day)).WithDepartment().All(ctx)
 	if err != nil {
@@ -142,7 +164,11 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	}
 	var out []*Restriction
 	for _, l := range own {
-		out = append(out, matches(measures, rules, l, nil, KindPerson, purpose, "SELF")...)
+		found, err := match(l, nil, "SELF")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
 	}
 	// Every role the person ever held: which of them reach a listing depends on the listing's
 	// date, not on today.
@@ -167,7 +193,11 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 			if !noticed[priornotice.Kind{ListType: string(l.ListType), Sector: l.Sector}] {
 				continue // not yet given prior notice (§7)
 			}
-			out = append(out, matches(measures, rules, l, r.Edges.Entity, KindPerson, purpose, string(r.Role))...)
+			found, err := match(l, r.Edges.Entity, string(r.Role))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, found...)
 		}
 	}
 	return out, nil
