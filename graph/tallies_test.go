@@ -231,18 +231,26 @@ func TestTalliedCountsAreWhatTheCallerCanRead(t *testing.T) {
 		// The tallies answer: a delta written by hand shows in the count of a page without
 		// edges and of a page with them, and not when the where input names a field they do
 		// not count by.
-		type totals struct{ Bare, Page, Named struct{ TotalCount int } }
+		type totals struct {
+			Bare, Page, Named struct{ TotalCount int }
+			Spread            struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ ID string } }
+			}
+		}
 		var before, after totals
 		q := `{ bare: marketEntities(first: 0, where: {riskTier: D}) { totalCount }
 			page: marketEntities(first: 2, where: {riskTier: D}) { totalCount edges { node { id } } }
-			named: marketEntities(first: 2, where: {riskTier: D, nameNEQ: "no such name"}) { totalCount edges { node { id } } } }`
+			spread: marketEntities(first: 2, where: {riskTier: D}) { ...page }
+			named: marketEntities(first: 2, where: {riskTier: D, nameNEQ: "no such name"}) { totalCount edges { node { id } } } }
+			fragment page on MarketEntityConnection { totalCount edges { node { id } } }`
 		env.as("demo-credit-office").mustData(q, nil, &before)
 		if _, err := env.db.SQL.Exec("INSERT INTO entity_tally_deltas (city_code, division_code, risk_tier, credit_grade, entity_kind, status, n) VALUES ('320500', '320505', 'D', '', 'ENTERPRISE', 'EXISTING', 1000)"); err != nil {
 			t.Fatal(err)
 		}
 		env.as("demo-credit-office").mustData(q, nil, &after)
 		if after.Bare.TotalCount != before.Bare.TotalCount+1000 || after.Page.TotalCount != before.Page.TotalCount+1000 ||
-			after.Named.TotalCount != before.Named.TotalCount {
+			after.Spread.TotalCount != after.Page.TotalCount || len(after.Spread.Edges) != 2 || after.Named.TotalCount != before.Named.TotalCount {
 			t.Fatalf("totalCount %+v, then %+v with a delta of 1000 written: the tallies did not answer as they should", before, after)
 		}
 	})
