@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creditgraph/creditgraph/cmd/loadbench/queries"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 )
 
@@ -77,7 +78,11 @@ func BenchmarkQueriesABC(b *testing.B) {
 		b.Run(e.Name, func(b *testing.B) {
 			env := newEnv(b, e, 2000)
 			sup := env.as("demo-market-supervisor")
-			var uscc, person string
+			var city, uscc, person string
+			if err := env.db.SQL.QueryRow(`SELECT city_code FROM market_entities WHERE risk_tier = 'D'
+				GROUP BY city_code ORDER BY COUNT(*) DESC, city_code LIMIT 1`).Scan(&city); err != nil {
+				b.Fatal(err)
+			}
 			if err := env.db.SQL.QueryRow(`SELECT e.uscc FROM market_entities e JOIN sector_ratings r ON r.entity_id = e.id
 				GROUP BY e.uscc ORDER BY COUNT(*) DESC, e.uscc LIMIT 1`).Scan(&uscc); err != nil {
 				b.Fatal(err)
@@ -90,9 +95,9 @@ func BenchmarkQueriesABC(b *testing.B) {
 				name, query string
 				vars        map[string]any
 			}{
-				{"a", benchQueryA, nil},
-				{"b", benchQueryB, map[string]any{"u": uscc}},
-				{"c", benchQueryC, map[string]any{"p": person}},
+				{"a", queries.A, map[string]any{"city": city}},
+				{"b", queries.B, map[string]any{"u": uscc}},
+				{"c", queries.C, map[string]any{"p": person}},
 			} {
 				b.Run(q.name, func(b *testing.B) {
 					b.ReportAllocs()
@@ -106,21 +111,6 @@ func BenchmarkQueriesABC(b *testing.B) {
 		})
 	}
 }
-
-// The queries a–c of cmd/loadbench, without the city (the test data spread over few cities).
-const (
-	benchQueryA = `{ marketEntities(first: 50, where: {riskTier: D}, orderBy: [{field: CREDIT_SCORE}]) {
-		totalCount edges { node { uscc name creditScore legalRepresentative { name }
-		listEntries(first: 10) { edges { node { listType listedOn plannedEndOn removedOn } } } } } } }`
-	benchQueryB = `query($u: String!) { marketEntities(first: 1, where: {uscc: $u}) { edges { node { uscc name riskTier creditScore
-		evaluation { tier score gates components { scheme sourceGrade weight } }
-		penalties(first: 100) { edges { node { decisionNo decisionDate severity publicity { minEnd maxEnd } } } }
-		licenses(first: 100) { edges { node { licenseNo validTo } } }
-		listEntries(first: 100) { edges { node { listType listedOn } } } ratings(first: 100) { edges { node { scheme grade } } }
-		spotChecks(first: 100) { edges { node { result } } } commitments(first: 100) { edges { node { kind } } } } } }
-		restrictions(uscc: $u, purpose: BIDDING) { via listType measure { code } } }`
-	benchQueryC = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via listType entity { uscc } measure { code } } }`
-)
 
 // A person's restrictions cost the same statements however many listed entities the person
 // holds a role in: whether each reached listing's prior notice is complete is one read for all

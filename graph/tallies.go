@@ -114,6 +114,20 @@ func (r *Resolver) entityTallies(ctx context.Context, f tally.Filter, dims []tal
 	return gs, err == nil, err
 }
 
+// tallyTotal is how many entities where admits, from the tallies; false when they cannot
+// answer (see entityTallies).
+func (r *Resolver) tallyTotal(ctx context.Context, where *ent.MarketEntityWhereInput) (int, bool, error) {
+	f, ok := tallyFilter(where)
+	if !ok {
+		return 0, false, nil
+	}
+	gs, ok, err := r.entityTallies(ctx, f, nil, 0)
+	if !ok || err != nil {
+		return 0, ok, err
+	}
+	return int(gs[0].N), true, nil
+}
+
 // talliedEntities answers a marketEntities page that asks only for its count and page info
 // (no edges, or first or last 0; no cursor) from the tallies, as ent's Paginate would answer
 // it; false when it cannot.
@@ -129,15 +143,11 @@ func (r *Resolver) talliedEntities(ctx context.Context, after, before *entgql.Cu
 	if selected["edges"] && !zero || !selected["totalCount"] && !selected["pageInfo"] {
 		return nil, false, nil
 	}
-	f, ok := tallyFilter(where)
-	if !ok {
-		return nil, false, nil
-	}
-	gs, ok, err := r.entityTallies(ctx, f, nil, 0)
+	n, ok, err := r.tallyTotal(ctx, where)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	conn := &ent.MarketEntityConnection{Edges: []*ent.MarketEntityEdge{}, TotalCount: int(gs[0].N)}
+	conn := &ent.MarketEntityConnection{Edges: []*ent.MarketEntityEdge{}, TotalCount: n}
 	conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
 	conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
 	return conn, true, nil
@@ -174,11 +184,7 @@ func (r *Resolver) talliedPage(ctx context.Context, after, before *entgql.Cursor
 	if !counted {
 		return nil, false, nil
 	}
-	f, ok := tallyFilter(where)
-	if !ok {
-		return nil, false, nil
-	}
-	gs, ok, err := r.entityTallies(ctx, f, nil, 0)
+	n, ok, err := r.tallyTotal(ctx, where)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -190,6 +196,6 @@ func (r *Resolver) talliedPage(ctx context.Context, after, before *entgql.Cursor
 	if err != nil {
 		return nil, true, err
 	}
-	conn.TotalCount = int(gs[0].N)
+	conn.TotalCount = n
 	return conn, true, nil
 }

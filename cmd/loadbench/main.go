@@ -29,6 +29,8 @@ import (
 	"sync"
 	"time"
 
+	docs "github.com/creditgraph/creditgraph/cmd/loadbench/queries"
+
 	_ "github.com/go-sql-driver/mysql"
 
 	"github.com/creditgraph/creditgraph/storage"
@@ -290,29 +292,6 @@ type query struct {
 	raw  func(ctx context.Context, db *sql.DB, i int) error
 }
 
-const (
-	queryA = `query($city: String!) { marketEntities(first: 50, where: {riskTier: D, cityCode: $city}, orderBy: [{field: CREDIT_SCORE}]) {
-		totalCount edges { node { uscc name creditScore legalRepresentative { name }
-		listEntries(first: 10) { edges { node { listType listedOn plannedEndOn removedOn } } } } } } }`
-	queryB = `query($u: String!) { marketEntities(first: 1, where: {uscc: $u}) { edges { node { uscc name riskTier creditScore
-		evaluation { tier score gates components { scheme sourceGrade weight } }
-		penalties(first: 100) { edges { node { decisionNo decisionDate severity publicity { minEnd maxEnd } } } }
-		licenses(first: 100) { edges { node { licenseNo validTo } } }
-		listEntries(first: 100) { edges { node { listType listedOn } } } ratings(first: 100) { edges { node { scheme grade } } }
-		spotChecks(first: 100) { edges { node { result } } } commitments(first: 100) { edges { node { kind } } } } } }
-		restrictions(uscc: $u, purpose: BIDDING) { via listType measure { code } } }`
-	queryC = `query($p: ID!) { restrictions(personId: $p, purpose: BIDDING) { via listType entity { uscc } measure { code } } }`
-	queryD = `query($city: String!) {
-		a: marketEntities(first: 0, where: {cityCode: $city, riskTier: A}) { totalCount }
-		b: marketEntities(first: 0, where: {cityCode: $city, riskTier: B}) { totalCount }
-		c: marketEntities(first: 0, where: {cityCode: $city, riskTier: C}) { totalCount }
-		d: marketEntities(first: 0, where: {cityCode: $city, riskTier: D}) { totalCount } }`
-	queryG = `{ entityCounts(groupBy: [CITY, TIER]) { keys count } }`
-	queryH = `{ entityCounts(groupBy: [COUNTY, KIND, STATUS]) { keys count } }`
-	queryE = `query($from: Time!, $to: Time!) { auditLogs(first: 50, where: {department: "market", atGTE: $from, atLT: $to},
-		orderBy: {field: AT, direction: DESC}) { totalCount edges { node { at tokenName role kind operation outcome } } } }`
-)
-
 func queries(c config, p params) []query {
 	post := func(token, q string, vars func(i int) map[string]any) func(ctx context.Context, i int) error {
 		return func(ctx context.Context, i int) error { return graphQL(ctx, c.url, token, q, vars(i), nil) }
@@ -321,22 +300,22 @@ func queries(c config, p params) []query {
 		{name: "0. viewer only: the fixed cost of HTTP, token check and GraphQL, for reference",
 			api: post(c.supervisor, `{ viewer { role department } }`, func(int) map[string]any { return nil })},
 		{name: "a. supervisor: first 50 D-tier entities of a city, legal representatives, active list entries",
-			api: post(c.supervisor, queryA, func(int) map[string]any { return map[string]any{"city": p.city} }),
+			api: post(c.supervisor, docs.A, func(int) map[string]any { return map[string]any{"city": p.city} }),
 			raw: func(ctx context.Context, db *sql.DB, i int) error { return rawA(ctx, db, p.city) }},
 		{name: "b. one entity by USCC: all records, evaluation, restrictions",
-			api: post(c.supervisor, queryB, func(i int) map[string]any { return map[string]any{"u": p.busy[i%len(p.busy)]} }),
+			api: post(c.supervisor, docs.B, func(i int) map[string]any { return map[string]any{"u": p.busy[i%len(p.busy)]} }),
 			raw: func(ctx context.Context, db *sql.DB, i int) error { return rawB(ctx, db, p.busy[i%len(p.busy)]) }},
 		{name: "c. restrictions of a legal representative of several entities",
-			api: post(c.supervisor, queryC, func(i int) map[string]any { return map[string]any{"p": p.reps[i%len(p.reps)]} }),
+			api: post(c.supervisor, docs.C, func(i int) map[string]any { return map[string]any{"p": p.reps[i%len(p.reps)]} }),
 			raw: func(ctx context.Context, db *sql.DB, i int) error { return rawC(ctx, db, p.reps[i%len(p.reps)]) }},
 		{name: "d. totalCount of entities per tier in a city",
-			api: post(c.supervisor, queryD, func(int) map[string]any { return map[string]any{"city": p.city} })},
+			api: post(c.supervisor, docs.D, func(int) map[string]any { return map[string]any{"city": p.city} })},
 		{name: "e. auditor: a page of the audit log by department and week",
-			api: post(c.auditor, queryE, func(int) map[string]any { return map[string]any{"from": p.from, "to": p.to} })},
+			api: post(c.auditor, docs.E, func(int) map[string]any { return map[string]any{"from": p.from, "to": p.to} })},
 		{name: "g. supervisor's dashboard: entities by city × tier (52 groups)",
-			api: post(c.supervisor, queryG, func(int) map[string]any { return nil })},
+			api: post(c.supervisor, docs.G, func(int) map[string]any { return nil })},
 		{name: "h. a large dashboard: entities by county × kind × status (~900 groups)",
-			api: post(c.supervisor, queryH, func(int) map[string]any { return nil })},
+			api: post(c.supervisor, docs.H, func(int) map[string]any { return nil })},
 	}
 }
 
