@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"entgo.io/contrib/entgql"
 
@@ -164,34 +163,17 @@ func (r *Resolver) talliedPage(ctx context.Context, after, before *entgql.Cursor
 	if after == nil && before == nil && first == nil && last == nil {
 		return nil, false, nil // Paginate counts the rows it read
 	}
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
+	if graphql.GetFieldContext(ctx) == nil {
 		return nil, false, nil
 	}
-	counted := false
-	var rest ast.SelectionSet
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
-		if f.Name == "totalCount" {
-			counted = true
-		}
-		if f.Name == "totalCount" || f.Name == "pageInfo" {
-			continue
-		}
-		field := *f.Field
-		field.SelectionSet = f.Selections
-		rest = append(rest, &field)
-	}
-	if !counted {
+	pageCtx, selected := withoutFields(ctx, "totalCount", "pageInfo")
+	if !selected["totalCount"] {
 		return nil, false, nil
 	}
 	n, ok, err := r.tallyTotal(ctx, where)
 	if !ok || err != nil {
 		return nil, ok, err
 	}
-	page := *fc
-	page.Field.Selections = rest
-	pageCtx := graphql.WithFieldContext(ctx, &page)
-	page.Parent = fc.Parent // the same field, not a child of itself
 	conn, err := paginate(pageCtx)
 	if err != nil {
 		return nil, true, err
