@@ -185,18 +185,11 @@ func TestPersonRestrictionsStatementsDoNotGrowWithListings(t *testing.T) {
 // skipped.
 func TestNoStatementRunsPerRow(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		env := newEnv(t, e, 120)
-		workflowDocuments(t, env)
-		sch := introspect(env)
-		who := env.as("demo-credit-office")
+		env, sch, who := schemaWalk(t, e, 120)
 		const most = 2
 		checked := 0
-		for _, q := range sch.types["Query"].Fields {
-			connType, _, _ := q.Type.named()
-			if !strings.HasSuffix(connType, "Connection") || !takesFirst(q) || requiresArgs(q, "first") {
-				continue
-			}
-			fields := sch.pageSelection(strings.TrimSuffix(connType, "Connection"), 1)
+		for _, q := range sch.pagedConnections() {
+			fields := sch.pageSelection(q.node, 1)
 			for _, name := range slices.Sorted(maps.Keys(fields)) {
 				query := fmt.Sprintf(`{ c: %s(first: 50) { edges { node { id %s } } } }`, q.Name, fields[name])
 				var r gqlResponse
@@ -235,6 +228,32 @@ func statementShape(debug string) string {
 		text = strings.ReplaceAll(text, "?, ?", "?")
 	}
 	return text
+}
+
+// schemaWalk is the set-up of the tests generated from the served schema: a database with
+// entities and workflow documents, its schema, and the credit office, who reads the most.
+func schemaWalk(t *testing.T, e storagetest.Engine, entities int) (env *testEnv, sch schemaInfo, office *testEnv) {
+	t.Helper()
+	env = newEnv(t, e, entities)
+	workflowDocuments(t, env)
+	return env, introspect(env), env.as("demo-credit-office")
+}
+
+// pagedConnection is a top-level connection that pages with first and needs no other argument.
+type pagedConnection struct {
+	Name string // the Query field
+	node string // its node type
+}
+
+func (s schemaInfo) pagedConnections() []pagedConnection {
+	var out []pagedConnection
+	for _, q := range s.types["Query"].Fields {
+		connType, _, _ := q.Type.named()
+		if strings.HasSuffix(connType, "Connection") && takesFirst(q) && !requiresArgs(q, "first") {
+			out = append(out, pagedConnection{q.Name, strings.TrimSuffix(connType, "Connection")})
+		}
+	}
+	return out
 }
 
 func takesFirst(f gqlField) bool {
@@ -292,10 +311,7 @@ func joined(fields map[string]string) string {
 // schema, forwards and backwards, from the start and after a cursor.
 func TestPagesCountOnlyWhenAsked(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		env := newEnv(t, e, 40)
-		workflowDocuments(t, env)
-		sch := introspect(env)
-		who := env.as("demo-credit-office")
+		env, sch, who := schemaWalk(t, e, 40)
 		type page struct {
 			C struct {
 				TotalCount int
@@ -308,11 +324,7 @@ func TestPagesCountOnlyWhenAsked(t *testing.T) {
 		}
 		const info = `pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor }`
 		checked := 0
-		for _, q := range sch.types["Query"].Fields {
-			connType, _, _ := q.Type.named()
-			if !strings.HasSuffix(connType, "Connection") || !takesFirst(q) || requiresArgs(q, "first") {
-				continue
-			}
+		for _, q := range sch.pagedConnections() {
 			var start page
 			if r := who.post(fmt.Sprintf(`{ c: %s(first: 2) { totalCount %s } }`, q.Name, info), nil); len(r.Errors) > 0 || json.Unmarshal(r.Data, &start) != nil {
 				continue // not the credit office's to list
