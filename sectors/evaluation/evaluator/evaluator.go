@@ -151,17 +151,28 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		inputs[l.EntityID].Listings = append(inputs[l.EntityID].Listings, evaluation.Listing{ListType: string(l.ListType), Severity: l.Severity})
 		lapse(l.EntityID, l.PlannedEndOn)
 	}
-	pens, err := c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
+	// A severity gate asks only whether an entity has a penalty of that severity, and the lapse
+	// only the earliest deadline: one row per entity and severity, however many penalties an
+	// entity has gathered.
+	var pens []struct {
+		EntityID int            `json:"entity_id"`
+		Severity vocab.Severity `json:"severity"`
+		Deadline storedDay      `json:"deadline"`
+	}
+	err = c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
 		administrativepenalty.StatusEQ(vocab.Published), administrativepenalty.UnderObjection(false),
 		administrativepenalty.Or(administrativepenalty.ExemptionIsNil(), administrativepenalty.Exemption("")),
 		administrativepenalty.PublicityDeadlineGTE(day)).
-		Select(administrativepenalty.FieldEntityID, administrativepenalty.FieldSeverity, administrativepenalty.FieldPublicityDeadline).All(ctx)
+		GroupBy(administrativepenalty.FieldEntityID, administrativepenalty.FieldSeverity).
+		Aggregate(func(s *sql.Selector) string {
+			return sql.As(sql.Min(s.C(administrativepenalty.FieldPublicityDeadline)), "deadline")
+		}).Scan(ctx, &pens)
 	if err != nil {
 		return err
 	}
 	for _, p := range pens {
 		inputs[p.EntityID].Penalties = append(inputs[p.EntityID].Penalties, evaluation.Penalty{Severity: p.Severity})
-		lapse(p.EntityID, p.PublicityDeadline)
+		lapse(p.EntityID, p.Deadline.Time)
 	}
 	results := make([]stored, 0, len(ids))
 	for _, id := range ids {
@@ -194,6 +205,41 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 	}
 	return nil
+}
+
+// storedDay scans a stored date that an aggregate returns: MariaDB gives a time, SQLite the
+// text it stored (an aggregate's result carries no column type for its driver to parse).
+type storedDay struct{ Time *time.Time }
+
+// storedDayLayouts are the forms a time is stored in as text in SQLite (Go's time.String form,
+// which modernc's SQLite driver writes), then other forms a database may return.
+var storedDayLayouts = []string{"2006-01-02 15:04:05.999999999 -0700 MST", "2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05", time.DateOnly}
+
+// Scan implements sql.Scanner.
+func (d *storedDay) Scan(src any) error {
+	var text string
+	switch v := src.(type) {
+	case nil:
+		d.Time = nil
+		return nil
+	case time.Time:
+		d.Time = &v
+		return nil
+	case string:
+		text = v
+	case []byte:
+		text = string(v)
+	default:
+		return fmt.Errorf("a stored day of type %T", src)
+	}
+	for _, layout := range storedDayLayouts {
+		if t, err := time.Parse(layout, text); err == nil {
+			t = t.UTC()
+			d.Time = &t
+			return nil
+		}
+	}
+	return fmt.Errorf("a stored day %q in no known form", text)
 }
 
 // stored is one entity's new evaluation.
