@@ -19,7 +19,7 @@ import (
 // importRecords imports an uploaded file as the caller; each batch commits on its own (the
 // operation runs outside the request transaction: SkipTxFunc), so a large file's good rows are
 // kept even when a later batch fails.
-func importRecords(ctx context.Context, c *ent.Client, l *ledger.Engine, kind ImportKind, department string, file graphql.Upload,
+func importRecords(ctx context.Context, c *ent.Client, l *ledger.Engine, workers int, kind ImportKind, department string, file graphql.Upload,
 	mode exchange.Mode, severity *vocab.Severity) (*exchange.Report, error) {
 	format, err := exchange.FormatOf(file.Filename)
 	if err != nil {
@@ -33,7 +33,7 @@ func importRecords(ctx context.Context, c *ent.Client, l *ledger.Engine, kind Im
 		}
 		r = bytes.NewReader(b)
 	}
-	im := &exchange.Importer{Client: c, Ledger: l}
+	im := &exchange.Importer{Client: c, Ledger: l, Workers: workers}
 	if severity != nil {
 		im.Severity = *severity
 	}

@@ -25,7 +25,7 @@ func (r *importReportResolver) ReportXlsx(ctx context.Context, obj *exchange.Rep
 
 // ImportRecords is the resolver for the importRecords field.
 func (r *mutationResolver) ImportRecords(ctx context.Context, kind ImportKind, department string, file graphql.Upload, mode exchange.Mode, severity *vocab.Severity) (*exchange.Report, error) {
-	return importRecords(ctx, r.client, r.ledger, kind, department, file, mode, severity)
+	return importRecords(ctx, r.client, r.ledger, r.importWorkers, kind, department, file, mode, severity)
 }
 
 // ImportReport returns ImportReportResolver implementation.

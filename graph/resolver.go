@@ -29,6 +29,9 @@ type Deps struct {
 	// ReportFont is a TrueType font with Chinese glyphs for credit reports' PDFs; without it
 	// reports are issued but not printed.
 	ReportFont []byte
+	// ImportWorkers is how many batches of an uploaded file are written at once
+	// (exchange.Importer.Workers; storage.Target.Writers says what suits the database).
+	ImportWorkers int
 }
 
 // Resolver is the root resolver and the one place its dependencies are injected.
@@ -40,11 +43,14 @@ type Resolver struct {
 	clock      vocab.Clock
 	tallies    *tally.Store
 	reports    *report.Service
+	// importWorkers: Deps.ImportWorkers
+	importWorkers int
 }
 
 // NewSchema builds the executable schema over the resolvers' dependencies.
 func NewSchema(d Deps) graphql.ExecutableSchema {
-	r := &Resolver{client: d.Client, authorizer: d.Authorizer, ledger: d.Ledger, clock: vocab.SystemClock, tallies: d.Tallies}
+	r := &Resolver{client: d.Client, authorizer: d.Authorizer, ledger: d.Ledger, clock: vocab.SystemClock, tallies: d.Tallies,
+		importWorkers: d.ImportWorkers}
 	if d.Ledger != nil {
 		r.clock, r.workflows = d.Ledger.Clock, workflow.Env{Clock: d.Ledger.Clock, Events: d.Ledger.Events}
 	}

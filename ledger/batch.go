@@ -7,11 +7,13 @@ package ledger
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 )
@@ -115,8 +117,28 @@ func blame(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativ
 	}
 	for _, i := range fresh {
 		if err := c.AdministrativePenalty.Create().SetInput(*inputs[i]).Exec(ctx); err != nil {
+			if !RowFault(err) {
+				return err
+			}
 			return derrors.Row("input", i, err)
 		}
 	}
 	return batchErr
+}
+
+// RowFault reports whether err is a row's own doing, which a batch names the row for and an
+// import reports against it: input the caller must fix, a constraint the row breaks, a row it
+// names that does not exist, a write the caller may not make. Anything else — the database
+// failing or unreachable, a clash, a cancelled request — is no row's fault: naming a row for it
+// would report good data as bad, and an import would skip the row for good.
+func RowFault(err error) bool {
+	var (
+		field      *derrors.FieldError
+		validation *ent.ValidationError
+		constraint *ent.ConstraintError
+		notFound   *ent.NotFoundError
+	)
+	return errors.As(err, &field) || errors.As(err, &validation) || errors.As(err, &constraint) || errors.As(err, &notFound) ||
+		errors.Is(err, derrors.InvalidArgument) || errors.Is(err, derrors.NotFound) || errors.Is(err, derrors.Conflict) ||
+		errors.Is(err, derrors.Forbidden) || errors.Is(err, privacy.Deny)
 }

@@ -42,6 +42,17 @@ type Target struct {
 	Where   string // host:port/dbname or the SQLite file: where the data is, without credentials
 }
 
+// Writers is how many write transactions are worth running at once, e.g. an import's batches
+// (exchange.Importer.Workers): SQLite runs one writer at a time, so 1; MariaDB runs them side by
+// side, and on this 2-core machine two writers imported 40–50 % more rows a second than one and
+// three fewer than two (BENCHMARKS.md, "Import with two writers").
+func (t Target) Writers() int {
+	if t.Dialect == dialect.MySQL {
+		return 2
+	}
+	return 1
+}
+
 // ParseTarget reads a --db value: a SQLite file path (optionally file:…), or
 // mysql://user:pass@host:port/dbname[?params] for MySQL/MariaDB.
 func ParseTarget(db string) (Target, error) {

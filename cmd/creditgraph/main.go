@@ -375,6 +375,7 @@ func importFile(ctx context.Context, db *storage.DB, cfg config) error {
 	defer f.Close()
 	start := time.Now()
 	im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: cfg.batch, Severity: vocab.Severity(cfg.severity), From: cfg.fromRow,
+		Workers:  db.Target.Writers(),
 		Progress: func(n int) { fmt.Fprintf(os.Stderr, "\r%d rows (%.0f/s)", n, float64(n)/time.Since(start).Seconds()) }}
 	rep, err := im.Import(authz.SystemContext(ctx), cfg.kind, cfg.department, f, format, exchange.Mode(cfg.mode))
 	fmt.Fprintln(os.Stderr)
@@ -474,7 +475,8 @@ func serve(ctx context.Context, cfg config, db *storage.DB, authorizer *authz.Au
 	}
 	srv := &http.Server{
 		Handler: server.New(server.Config{
-			Deps:   graph.Deps{Client: db.Client, Authorizer: authorizer, Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger)},
+			Deps: graph.Deps{Client: db.Client, Authorizer: authorizer, Ledger: db.Ledger, Tallies: db.Tallies, ReportFont: reportFont(logger),
+				ImportWorkers: db.Target.Writers()},
 			Tokens: tokens, Ready: db.Ready, Database: db.Target.Where, Logger: logger,
 			Playground: cfg.playground, PublicIntrospection: cfg.publicIntrospection, DB: db.SQL,
 			Edge: server.EdgeConfig{CORSOrigins: splitList(cfg.corsOrigins), BodyLimit: cfg.bodyLimit,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -193,6 +194,35 @@ func TestImportPenalties(t *testing.T) {
 	})
 }
 
+// kindFile is a three-row file of a kind other than penalties; one row is bad.
+type kindFile struct {
+	kind, table, file string
+	badRow            int
+	badColumn         string
+}
+
+// otherKinds are files of licences, list entries and ratings for the entities a and b.
+func otherKinds(a, b string) []kindFile {
+	const auth = "11320000014000003C"
+	return []kindFile{
+		{"licences", "administrative_licenses", "行政相对人名称,统一社会信用代码,行政许可决定文书名称,行政许可决定文书号,许可类别,许可证书名称,许可编号,许可内容,许可决定日期,有效期自,有效期至,许可机关,许可机关统一社会信用代码,当前状态\n" +
+			"甲公司," + a + ",准予行政许可决定书,苏许1号,普通,食品经营许可证,JY1,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
+			"乙公司," + b + ",准予行政许可决定书,苏许2号,特别,食品经营许可证,JY2,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
+			"乙公司," + b + ",准予行政许可决定书,苏许3号,登记,,,预包装食品销售,2026/2/1,2026/2/1,,江苏省市场监督管理局," + auth + ",\n",
+			3, "XK_XKLB"},
+		{"list_entries", "list_entries", "名称,统一社会信用代码,名单类型,列入日期,列入事由,列入依据,列入决定书文号,严重程度\n" +
+			"甲公司," + a + ",经营异常名录,2026-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异1号,一般\n" +
+			"乙公司," + b + ",经营异常名录,2099-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异2号,一般\n" +
+			"乙公司," + b + ",MS_ABNORMAL_OPERATION,2026-10-09,未按期公示年报,《企业经营异常名录管理暂行办法》第八条,苏异3号,一般\n",
+			3, "LRRQ"},
+		{"ratings", "sector_ratings", "名称,统一社会信用代码,评价体系,信用等级,评价周期,有效期自,评价文号\n" +
+			"甲公司," + a + ",企业信用风险分类,B,2026,2026-06-01,苏评1号\n" +
+			"乙公司," + b + ",企业信用风险分类,E,2026,2026-06-01,苏评1号\n" +
+			"乙公司," + b + ",MARKET_RISK_CLASS,C,2025,2025-06-01,苏评0号\n",
+			3, "XYDJ"},
+	}
+}
+
 // Licences (the national XK_ layout), list entries and ratings import like penalties: good rows
 // through the engine, bad ones reported by row and column, nothing new the second time.
 func TestImportOtherKinds(t *testing.T) {
@@ -208,29 +238,7 @@ func TestImportOtherKinds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, b := ents[0].Uscc, ents[1].Uscc
-		const auth = "11320000014000003C"
-		for _, tc := range []struct {
-			kind, file string
-			badRow     int
-			badColumn  string
-		}{
-			{"licences", "行政相对人名称,统一社会信用代码,行政许可决定文书名称,行政许可决定文书号,许可类别,许可证书名称,许可编号,许可内容,许可决定日期,有效期自,有效期至,许可机关,许可机关统一社会信用代码,当前状态\n" +
-				"甲公司," + a + ",准予行政许可决定书,苏许1号,普通,食品经营许可证,JY1,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
-				"乙公司," + b + ",准予行政许可决定书,苏许2号,特别,食品经营许可证,JY2,预包装食品销售,2026-01-05,2026-01-05,2031-01-04,江苏省市场监督管理局," + auth + ",有效\n" +
-				"乙公司," + b + ",准予行政许可决定书,苏许3号,登记,,,预包装食品销售,2026/2/1,2026/2/1,,江苏省市场监督管理局," + auth + ",\n",
-				3, "XK_XKLB"},
-			{"list_entries", "名称,统一社会信用代码,名单类型,列入日期,列入事由,列入依据,列入决定书文号,严重程度\n" +
-				"甲公司," + a + ",经营异常名录,2026-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异1号,一般\n" +
-				"乙公司," + b + ",经营异常名录,2099-10-08,通过登记的住所无法联系,《企业经营异常名录管理暂行办法》第四条,苏异2号,一般\n" +
-				"乙公司," + b + ",MS_ABNORMAL_OPERATION,2026-10-09,未按期公示年报,《企业经营异常名录管理暂行办法》第八条,苏异3号,一般\n",
-				3, "LRRQ"},
-			{"ratings", "名称,统一社会信用代码,评价体系,信用等级,评价周期,有效期自,评价文号\n" +
-				"甲公司," + a + ",企业信用风险分类,B,2026,2026-06-01,苏评1号\n" +
-				"乙公司," + b + ",企业信用风险分类,E,2026,2026-06-01,苏评1号\n" +
-				"乙公司," + b + ",MARKET_RISK_CLASS,C,2025,2025-06-01,苏评0号\n",
-				3, "XYDJ"},
-		} {
+		for _, tc := range otherKinds(ents[0].Uscc, ents[1].Uscc) {
 			im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
 			rep, err := im.Import(ctx, tc.kind, "market-320000", strings.NewReader(tc.file), exchange.CSV, exchange.GoodRows)
 			if err != nil {
@@ -305,6 +313,185 @@ func TestImportWritesAClashedBatchAgain(t *testing.T) {
 		}
 		if rep.Imported != 3 || rep.Rejected != 2 || !rep.Committed || n != 3 {
 			t.Errorf("after three clashes: %+v, %d stored; want 3 imported, 2 rejected, 3 stored", rep, n)
+		}
+	})
+}
+
+// fileOf is n rows over the entities' USCCs, decision numbers prefixed by tag; every seventh
+// row has a date that is not one and every eleventh a USCC the registry lacks.
+func fileOf(usccs, names []string, tag string, n int) (rs [][]string, good []string) {
+	const authority = "11320000014000003C"
+	for i := range n {
+		u, name, date, no := usccs[i%len(usccs)], names[i%len(names)], "2026/3/1", fmt.Sprintf("苏市监罚〔2026〕%s%d号", tag, i)
+		switch {
+		case i%7 == 6:
+			date = "2026年13月1日"
+		case i%11 == 10:
+			u = "91320000MA1XXXXXX7"
+		default:
+			good = append(good, no)
+		}
+		rs = append(rs, []string{name, "法人及非法人组织", u, "张三", no, "虚假宣传", "发布虚假广告", "《广告法》第五十五条", "警告；罚款",
+			"警告，罚款2万元", "2", date, "江苏省市场监督管理局", authority, "江苏省市场监督管理局", authority, "一般"})
+	}
+	return rs, good
+}
+
+// manyEntities seeds n demo entities and returns their USCCs and names.
+func manyEntities(t *testing.T, ctx context.Context, db *storage.DB, n int) (usccs, names []string) {
+	t.Helper()
+	o := seed.DefaultOptions()
+	o.Entities = n
+	if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range ents {
+		usccs, names = append(usccs, x.Uscc), append(names, x.Name)
+	}
+	return usccs, names
+}
+
+// Batches written by several workers at once make the same report, and the same progress
+// counts in the same order, as one worker writing them in turn; the file imported again
+// writes nothing.
+func TestImportWithWorkersReportsAsOne(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 40)
+		run := func(workers int, tag string) (*exchange.Report, []int) {
+			var progress []int
+			im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 3, Workers: workers,
+				Progress: func(n int) { progress = append(progress, n) }}
+			rs, _ := fileOf(usccs, names, tag, 90)
+			rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, rs)), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatalf("%d workers: %v", workers, err)
+			}
+			return rep, progress
+		}
+		one, oneProgress := run(1, "S")
+		three, threeProgress := run(3, "P")
+		if one.Imported == 0 || one.Rejected == 0 {
+			t.Fatalf("one worker: %+v", one)
+		}
+		if fmt.Sprint(one) != fmt.Sprint(three) {
+			t.Errorf("three workers reported\n%+v\none reported\n%+v", three, one)
+		}
+		if fmt.Sprint(oneProgress) != fmt.Sprint(threeProgress) {
+			t.Errorf("three workers' progress %v, one's %v", threeProgress, oneProgress)
+		}
+		again, _ := run(3, "P")
+		if again.Imported != 0 || again.Existing != one.Imported {
+			t.Errorf("the file again: %+v, want nothing imported and %d existing", again, one.Imported)
+		}
+	})
+}
+
+// When a batch fails, the workers stop, and every row up to the last progress count is
+// written or reported: resuming from the row after it imports the rest, each row once.
+func TestImportWithWorkersResumesAfterAFailure(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		db := e.Open(t, storagetest.Options{Options: storage.Options{Wrap: faults.Wrap}})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 40)
+		rs, good := fileOf(usccs, names, "R", 120)
+		file := gb18030CSV(t, rs)
+		stored := func() map[string]int {
+			var nos []string
+			err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕R")).
+				Select(administrativepenalty.FieldDecisionNo).Scan(ctx, &nos)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := map[string]int{}
+			for _, no := range nos {
+				n[no]++
+			}
+			return n
+		}
+		last := 0
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 4, Workers: 3, Progress: func(n int) { last = n }}
+		// The disk fills up after five batches' INSERTs, whichever workers run them.
+		faults.FailMatchingAfter("INSERT INTO `administrative_penalties`", 5, 1000, errors.New("injected: no space left on device"))
+		_, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(file), exchange.CSV, exchange.GoodRows)
+		if err == nil || !strings.Contains(err.Error(), "no space left") {
+			t.Fatalf("the import with a failing batch: %v", err)
+		}
+		now := stored()
+		for _, no := range good {
+			if row := goodRow(rs, no); row < last && now[no] != 1 {
+				t.Errorf("line %d (%s), within the last progress count %d, stored %d times", row+2, no, last, now[no])
+			}
+		}
+		if last >= len(rs) {
+			t.Fatalf("progress reached %d of %d rows before the failure", last, len(rs))
+		}
+		faults.FailMatching("", 0, nil) // space freed
+		// Lines count from 2 (the header is line 1): the next line after `last` rows is last+2.
+		im = &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 4, Workers: 3, From: last + 2}
+		if _, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(file), exchange.CSV, exchange.GoodRows); err != nil {
+			t.Fatal(err)
+		}
+		now = stored()
+		for _, no := range good {
+			if now[no] != 1 {
+				t.Errorf("%s stored %d times after resuming from line %d", no, now[no], last+2)
+			}
+		}
+		if len(now) != len(good) {
+			t.Errorf("%d rows stored, want the %d good ones", len(now), len(good))
+		}
+	})
+}
+
+// goodRow is the index in rs of the row with decision number no.
+func goodRow(rs [][]string, no string) int {
+	for i, r := range rs {
+		if r[4] == no {
+			return i
+		}
+	}
+	return -1
+}
+
+// A database that fails while a file is imported fails the import: no row is reported bad for
+// it (a row blamed for the database's failure would be skipped for good, also when the file is
+// imported again), nothing is written, and the same file imports whole once the database
+// works. Every kind, written by one worker and by several; penalties go through the batch
+// create, whose rows are retried one by one to find a bad one.
+func TestADatabaseFailureIsNoRowsFault(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		faults := new(storagetest.Faults)
+		db := e.Open(t, storagetest.Options{Options: storage.Options{Wrap: faults.Wrap}})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := registry(t, ctx, db)
+		files := append(otherKinds(usccs[0], usccs[1]), kindFile{kind: "penalties", table: "administrative_penalties",
+			file: string(gb18030CSV(t, rows(usccs, names, "F"))), badRow: 3})
+		for _, workers := range []int{1, 2} {
+			for _, f := range files {
+				name := fmt.Sprintf("%s, %d workers", f.kind, workers)
+				im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 1, Workers: workers}
+				faults.FailMatching("INSERT INTO `"+f.table+"`", 1000, errors.New("injected: no space left on device"))
+				rep, err := im.Import(ctx, f.kind, "market-320000", strings.NewReader(f.file), exchange.CSV, exchange.GoodRows)
+				faults.FailMatching("", 0, nil)
+				if err == nil || !strings.Contains(err.Error(), "no space left") {
+					t.Errorf("%s, the database failing: %+v, %v; want the database's error", name, rep, err)
+				}
+				rep, err = im.Import(ctx, f.kind, "market-320000", strings.NewReader(f.file), exchange.CSV, exchange.GoodRows)
+				if err != nil || rep.Existing != 0 || rep.Imported == 0 || rep.Imported+rep.Rejected != rep.Rows {
+					t.Errorf("%s, the database working again: %+v, %v; want every good row imported now", name, rep, err)
+				}
+				// Gone again for the next round.
+				if _, err := db.Client.ExecContext(ctx, "DELETE FROM "+f.table+" WHERE source_system = ?", "exchange:market-320000"); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -116,6 +117,9 @@ var specs = map[string]spec{
 func eachRow(ins []any, create func(any) error) error {
 	for i, in := range ins {
 		if err := create(in); err != nil {
+			if !ledger.RowFault(err) {
+				return err
+			}
 			return derrors.Row("input", i, err)
 		}
 	}

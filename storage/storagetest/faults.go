@@ -18,18 +18,24 @@ type Faults struct {
 	pending *fault // taken by the next transaction that begins
 	last    int    // statements the last observed transaction ran
 	fired   bool
-	// matching fails the next times statements, in a transaction or not, containing match.
-	match string
-	times int
-	merr  error
+	// matching fails the next times statements, in a transaction or not, containing match,
+	// after letting skip of them run.
+	match       string
+	skip, times int
+	merr        error
 }
 
 // FailMatching makes the next times statements whose text contains match return err, in a
 // transaction or outside one.
 func (f *Faults) FailMatching(match string, times int, err error) {
+	f.FailMatchingAfter(match, 0, times, err)
+}
+
+// FailMatchingAfter is FailMatching after skip statements containing match have run.
+func (f *Faults) FailMatchingAfter(match string, skip, times int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.match, f.times, f.merr = match, times, err
+	f.match, f.skip, f.times, f.merr = match, skip, times, err
 }
 
 // matching returns the error a statement is to fail with by FailMatching, if any.
@@ -37,6 +43,10 @@ func (f *Faults) matching(query string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.times > 0 && strings.Contains(query, f.match) {
+		if f.skip > 0 {
+			f.skip--
+			return nil
+		}
 		f.times--
 		return f.merr
 	}
