@@ -30,6 +30,16 @@ func TestBulkMatchesHooks(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		db := e.Open(t, storagetest.Options{})
 		ctx := authz.SystemContext(context.Background())
+		analyzed := []string{"market_entities", "sector_ratings", "entity_roles", "natural_persons"}
+		if e.Name == "mysql" {
+			// As when InnoDB's background recalculation has not come round yet after a load
+			// (it runs when it gets to it): only the loader's own ANALYZE updates these.
+			for _, table := range analyzed {
+				if _, err := db.SQL.Exec("ALTER TABLE " + table + " STATS_AUTO_RECALC = 0"); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		o := seed.BulkOptions{Entities: 3000, Seed: 7, Batch: 400, Cipher: storagetest.TestCipher()}
 		st, err := seed.Bulk(ctx, db, o)
 		if err != nil {
@@ -51,6 +61,22 @@ func TestBulkMatchesHooks(t *testing.T) {
 		} {
 			if p.got < p.lo || p.got > p.high {
 				t.Errorf("%d %s for 3,000 entities, want %d-%d", p.got, p.name, p.lo, p.high)
+			}
+		}
+		// MariaDB's index statistics know the rows: with more values in an IN list than it
+		// dives into the index for (eq_range_index_dive_limit), the optimizer estimates from the
+		// indexes' statistics, which for a table filled from empty describe a few rows until the
+		// table is analyzed. The primary key's cardinality is its estimate of the rows.
+		if e.Name == "mysql" {
+			for _, table := range analyzed {
+				var estimate sql.NullInt64
+				if err := db.SQL.QueryRow("SELECT CARDINALITY FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = 'PRIMARY'",
+					table).Scan(&estimate); err != nil {
+					t.Fatal(err)
+				}
+				if n := count(table, ""); !estimate.Valid || estimate.Int64 < int64(n/2) {
+					t.Errorf("%s: the index statistics describe %v rows, %d are stored", table, estimate, n)
+				}
 			}
 		}
 		// Every reference resolves (the loader writes with MySQL's foreign key checks off).
