@@ -81,19 +81,8 @@ func gb18030CSV(t *testing.T, rs [][]string) []byte {
 // the rows of a file.
 func registry(t *testing.T, ctx context.Context, db *storage.DB) (usccs, names []string) {
 	t.Helper()
-	o := seed.DefaultOptions()
-	o.Entities = 6
-	if _, err := seed.Demo(ctx, db.Client, o); err != nil {
-		t.Fatal(err)
-	}
-	ents, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).Limit(3).All(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, x := range ents {
-		usccs, names = append(usccs, x.Uscc), append(names, x.Name)
-	}
-	return usccs, names
+	usccs, names = manyEntities(t, ctx, db, 6)
+	return usccs[:3], names[:3]
 }
 
 // An XLSX and a GB18030 CSV with good and bad rows: the good rows are imported through the
