@@ -374,11 +374,18 @@ func importFile(ctx context.Context, db *storage.DB, cfg config) error {
 	}
 	defer f.Close()
 	start := time.Now()
+	done := 0 // every line up to this one is written or reported
 	im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: cfg.batch, Severity: vocab.Severity(cfg.severity), From: cfg.fromRow,
-		Workers:  db.Target.Writers(),
-		Progress: func(n int) { fmt.Fprintf(os.Stderr, "\r%d rows (%.0f/s)", n, float64(n)/time.Since(start).Seconds()) }}
+		Workers: db.Target.Writers(),
+		Progress: func(n, line int) {
+			done = line
+			fmt.Fprintf(os.Stderr, "\r%d rows (%.0f/s), through line %d", n, float64(n)/time.Since(start).Seconds(), line)
+		}}
 	rep, err := im.Import(authz.SystemContext(ctx), cfg.kind, cfg.department, f, format, exchange.Mode(cfg.mode))
 	fmt.Fprintln(os.Stderr)
+	if err != nil && done > 0 && exchange.Mode(cfg.mode) == exchange.GoodRows {
+		return fmt.Errorf("%w\nevery row through line %d is written or reported; the rest follows with --from-row %d (or the file again, which skips what is stored)", err, done, done+1)
+	}
 	if err != nil {
 		return err
 	}

@@ -74,9 +74,10 @@ type Importer struct {
 	Ledger *ledger.Engine
 	// Batch is how many rows go into one transaction (default 500, at most ledger.MaxBatch).
 	Batch int
-	// Progress, when set, is told the rows done after each batch: every row up to that count
-	// is written or reported, so an import resumed from there (From) misses none.
-	Progress func(rows int)
+	// Progress, when set, is told after each batch how many rows are done and the file line of
+	// the last of them: every row up to that line is written or reported, so an import resumed
+	// from the line after it (From) misses none.
+	Progress func(rows, line int)
 	// Workers is how many batches of a GOOD_ROWS import are written at once, each in its own
 	// transaction (default 1). The file is still read in order and the report and progress
 	// are the same; a database that runs writers side by side (MariaDB) imports faster with
@@ -212,13 +213,14 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 		}()
 	}
 	var chunk []pending
+	read := 1 // the file line last read; 1 is the header
 	write := im.writer(ctx, sp, system, rep, one, dry, mode)
 	defer write.stop()
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := write.batch(chunk, rep.Rows); err != nil {
+		if err := write.batch(chunk, rep.Rows, read); err != nil {
 			return err
 		}
 		chunk = nil // a worker may still be writing it
@@ -232,6 +234,7 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 		if err != nil {
 			return nil, derrors.Field("file", "row %d: %s", line, err)
 		}
+		read = line
 		if line < im.From || blank(row) {
 			continue
 		}
@@ -302,6 +305,7 @@ type writeJob struct {
 	seq   int
 	chunk []pending
 	rows  int // the report's row count when the batch was cut
+	line  int // and the file line it had reached
 	rep   *Report
 }
 
@@ -350,18 +354,18 @@ func (im *Importer) writer(ctx context.Context, sp spec, system string, rep *Rep
 	return w
 }
 
-// batch writes chunk, whose last row made the report's row count rows.
-func (w *writer) batch(chunk []pending, rows int) error {
+// batch writes chunk, cut when the report's row count was rows and the file's line line.
+func (w *writer) batch(chunk []pending, rows, line int) error {
 	if w.jobs == nil {
 		if err := w.do(w.ctx, chunk, w.rep); err != nil {
 			return err
 		}
 		if w.im.Progress != nil {
-			w.im.Progress(rows)
+			w.im.Progress(rows, line)
 		}
 		return nil
 	}
-	j := writeJob{seq: w.sent, chunk: chunk, rows: rows}
+	j := writeJob{seq: w.sent, chunk: chunk, rows: rows, line: line}
 	w.sent++
 	select {
 	case w.jobs <- j:
@@ -399,7 +403,7 @@ func (w *writer) done(j writeJob, err error) {
 		w.written.Rejected += j.rep.Rejected
 		w.written.Problems = append(w.written.Problems, j.rep.Problems...)
 		if w.im.Progress != nil {
-			w.im.Progress(j.rows)
+			w.im.Progress(j.rows, j.line)
 		}
 	}
 }
