@@ -31,11 +31,23 @@ func requires(ctx context.Context, _ any, next graphql.Resolver, permission Perm
 	return next(ctx)
 }
 
-// hidePersonIDs answers null for every personID field to callers who may not read persons: a
-// person's internal ID on a public record would let the public link one person's records.
-func hidePersonIDs(ctx context.Context, next graphql.Resolver) (any, error) {
-	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Name == "personID" && !authz.FromContext(ctx).SeesPersons() {
+// aroundFields runs the rules that apply around every field, with one look-up of the field's
+// context for all of them: the look-up walks the request's context chain, and a page of 50
+// entities with their list entries resolves some 2,400 fields (two interceptors looking it up
+// each were 6 % of the server's CPU on query a at 1 M).
+func aroundFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return next(ctx)
+	}
+	if hidePersonID(ctx, fc) {
 		return nil, nil
 	}
-	return next(ctx)
+	return uncountedPages(ctx, fc, next)
+}
+
+// hidePersonID says to answer null for a personID field to a caller who may not read persons:
+// a person's internal ID on a public record would let the public link one person's records.
+func hidePersonID(ctx context.Context, fc *graphql.FieldContext) bool {
+	return fc.Field.Name == "personID" && !authz.FromContext(ctx).SeesPersons()
 }

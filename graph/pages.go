@@ -16,9 +16,8 @@ import (
 // export, paid for that count: at 10.43 M entities, every index entry of a city. With edges
 // read and no totalCount selected, the resolver now sees a selection without pageInfo; the
 // answer is the same (the executor writes pageInfo from the selection as asked).
-func uncountedPages(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Query" || fc.Field.Definition == nil ||
+func uncountedPages(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (any, error) {
+	if fc.Object != "Query" || fc.Field.Definition == nil ||
 		!strings.HasSuffix(fc.Field.Definition.Type.Name(), "Connection") || emptyPage(fc.Args) {
 		return next(ctx)
 	}

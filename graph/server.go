@@ -68,8 +68,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 	if limits == (Limits{}) {
 		limits = DefaultLimits
 	}
-	srv.AroundFields(hidePersonIDs)
-	srv.AroundFields(uncountedPages)
+	srv.AroundFields(aroundFields)
 	srv.Use(ss) // first: a socket's token and rate limit are checked before anything else
 	srv.Use(costGate{limits})
 	// Parsed and validated documents by their text: a frontend sends the same few queries again
