@@ -375,14 +375,15 @@ func importFile(ctx context.Context, db *storage.DB, cfg config) error {
 	defer f.Close()
 	start := time.Now()
 	done := 0 // every line up to this one is written or reported
+	progress := newProgress(os.Stderr, start)
 	im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: cfg.batch, Severity: vocab.Severity(cfg.severity), From: cfg.fromRow,
 		Workers: db.Target.Writers(),
 		Progress: func(n, line int) {
 			done = line
-			fmt.Fprintf(os.Stderr, "\r%d rows (%.0f/s), through line %d", n, float64(n)/time.Since(start).Seconds(), line)
+			progress.report(n, line, time.Now())
 		}}
 	rep, err := im.Import(authz.SystemContext(ctx), cfg.kind, cfg.department, f, format, exchange.Mode(cfg.mode))
-	fmt.Fprintln(os.Stderr)
+	progress.end()
 	if err != nil && done > 0 && exchange.Mode(cfg.mode) == exchange.GoodRows {
 		return fmt.Errorf("%w\nevery row through line %d is written or reported; the rest follows with --from-row %d (or the file again, which skips what is stored)", err, done, done+1)
 	}
@@ -603,6 +604,48 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// progress prints an import's progress: on a terminal one line rewritten in place after each
+// batch; into a file or a pipe (a scheduler's log) one line every two seconds, like seed's, so
+// that a log holds readable lines rather than one line of thousands of overwrites.
+type progress struct {
+	w          io.Writer
+	live       bool // a terminal: rewrite the line
+	start      time.Time
+	last       time.Time // when a line was last written to a log
+	pending    bool      // a terminal's line is open
+	every      time.Duration
+	rows, line int
+}
+
+func newProgress(f *os.File, start time.Time) *progress {
+	st, err := f.Stat()
+	live := err == nil && st.Mode()&os.ModeCharDevice != 0
+	return &progress{w: f, live: live, start: start, last: start, every: 2 * time.Second}
+}
+
+// report tells that rows rows are done, through the file's line line, at now.
+func (p *progress) report(rows, line int, now time.Time) {
+	p.rows, p.line = rows, line
+	if !p.live && now.Sub(p.last) < p.every {
+		return
+	}
+	p.last = now
+	text := fmt.Sprintf("%d rows (%.0f/s), through line %d", rows, float64(rows)/max(now.Sub(p.start).Seconds(), 1e-9), line)
+	if p.live {
+		fmt.Fprint(p.w, "\r"+text)
+		p.pending = true
+		return
+	}
+	fmt.Fprintln(p.w, text)
+}
+
+// end closes a terminal's line.
+func (p *progress) end() {
+	if p.pending {
+		fmt.Fprintln(p.w)
+	}
 }
 
 // debugMux serves net/http/pprof's handlers.

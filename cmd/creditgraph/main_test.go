@@ -409,3 +409,46 @@ func TestFlagsFromTheEnvironment(t *testing.T) {
 		t.Errorf("only %d typed flags with a variable found; the test no longer sees them", checked)
 	}
 }
+
+// Import progress written into a log comes as whole lines, one every two seconds; on a terminal
+// it is one line rewritten in place and closed at the end.
+func TestImportProgressLines(t *testing.T) {
+	log, err := os.Create(filepath.Join(t.TempDir(), "import.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	p := newProgress(log, start)
+	for i, after := range []time.Duration{500 * time.Millisecond, time.Second, 2100 * time.Millisecond, 3 * time.Second, 4200 * time.Millisecond} {
+		p.report(500*(i+1), 500*(i+1)+1, start.Add(after))
+	}
+	p.end()
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(log.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "1500 rows (714/s), through line 1501\n2500 rows (595/s), through line 2501\n"
+	if string(got) != want {
+		t.Errorf("a log got %q, want %q", got, want)
+	}
+
+	var term strings.Builder
+	p = &progress{w: &term, live: true, start: start, last: start, every: 2 * time.Second}
+	p.report(500, 501, start.Add(time.Second))
+	p.report(1000, 1001, start.Add(2*time.Second))
+	p.end()
+	if want := "\r500 rows (500/s), through line 501\r1000 rows (500/s), through line 1001\n"; term.String() != want {
+		t.Errorf("a terminal got %q, want %q", term.String(), want)
+	}
+	dev, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if !newProgress(dev, start).live {
+		t.Errorf("%s, a character device, is not written live", os.DevNull)
+	}
+}
