@@ -3,11 +3,15 @@ package ledger_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -44,6 +48,43 @@ func TestEngineUsesTheInjectedClock(t *testing.T) {
 		}
 		if me.EvaluationDueOn == nil || !me.EvaluationDueOn.Equal(clock.Today()) {
 			t.Errorf("evaluationDueOn = %v, want the clock's day %s", me.EvaluationDueOn, clock.Today().Format(time.DateOnly))
+		}
+	})
+}
+
+// A value no column of either engine holds alike is refused with the field's API name, and
+// nothing is written: a date outside 1900–2200, an amount beyond DECIMAL(18,6) or finer than
+// its six places.
+func TestOutOfRangeValuesNameTheirField(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		if err := seed.Reference(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			name, field, says string
+			set               func(*ent.MarketEntityCreate)
+		}{
+			{"a date before 1900", "establishedOn", "outside 1900–2200", func(m *ent.MarketEntityCreate) {
+				m.SetEstablishedOn(time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC))
+			}},
+			{"an amount of seven places", "registeredCapital", "more than 6 decimal places", func(m *ent.MarketEntityCreate) {
+				m.SetRegisteredCapital(decimal.RequireFromString("1.0000001"))
+			}},
+			{"an amount beyond DECIMAL(18,6)", "registeredCapital", "must be at most", func(m *ent.MarketEntityCreate) {
+				m.SetRegisteredCapital(decimal.RequireFromString("1000000000000"))
+			}},
+		} {
+			m := db.Client.MarketEntity.Create().SetUscc("91320000134834003C").SetName("某某有限公司")
+			c.set(m)
+			var fe *derrors.FieldError
+			if err := m.Exec(ctx); !errors.As(err, &fe) || fe.Field != c.field || !strings.Contains(fe.Msg, c.says) {
+				t.Errorf("%s: %v, want %s: …%s…", c.name, err, c.field, c.says)
+			}
+		}
+		if n := db.Client.MarketEntity.Query().CountX(ctx); n != 0 {
+			t.Errorf("%d entities written, want none", n)
 		}
 	})
 }
