@@ -34,8 +34,9 @@ import (
 
 // The bulk loader builds a province-sized data set fast: it computes in Go what the schema's
 // hooks would derive — USCC facts, sealed and hashed ID numbers, publicity windows from the
-// stored rules, evaluations with the rule set in force — and writes rows with multi-row INSERTs,
-// one transaction per batch of entities. Its proportions are those of Jiangsu (domain.md §0; per
+// stored rules, evaluations with the rule set in force — and writes rows with LOAD DATA LOCAL
+// INFILE on MariaDB (loaddata.go) and multi-row INSERTs on SQLite, one transaction per batch of
+// entities. Its proportions are those of Jiangsu (domain.md §0; per
 // 10.43 M entities: 1.39 M licences, about 449 k penalties, 215 k listed person-times, 45 k
 // entities on serious lists) and every entity has a rating in every sector. Entity i is drawn
 // from its own random stream (seed, i), so the data are the same however the load is split, and
@@ -58,8 +59,6 @@ type BulkOptions struct {
 	Cipher *pii.Cipher
 	// Progress, when set, receives a line every two seconds and a summary.
 	Progress io.Writer
-	// noLoadData makes a test load with INSERTs where LOAD DATA would be used.
-	noLoadData bool
 }
 
 // BulkStats count what a load wrote.
@@ -296,7 +295,7 @@ func newLoader(ctx context.Context, db *storage.DB, o BulkOptions) (*loader, err
 		if err := db.SQL.QueryRowContext(ctx, "SELECT @@local_infile").Scan(&on); err != nil {
 			return nil, err
 		}
-		l.loadData = on == 1 && !o.noLoadData
+		l.loadData = on == 1
 	}
 	l.cities, l.counties = ident.JiangsuCities(), countiesByCity()
 	// IDs continue each table's range (ent's global IDs give every type its own 2^32 block).
