@@ -1,14 +1,11 @@
 package evaluator_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
-	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -22,13 +19,7 @@ import (
 func BenchmarkRecompute(b *testing.B) {
 	for _, e := range storagetest.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
-			db := e.Open(b, storagetest.Options{})
-			ctx := authz.SystemContext(context.Background())
-			o := seed.DefaultOptions()
-			o.Entities = 2000
-			if _, err := seed.Demo(ctx, db.Client, o); err != nil {
-				b.Fatal(err)
-			}
+			db, ctx := demo(b, e, 2000)
 			ids, err := db.Client.MarketEntity.Query().Order(marketentity.ByID()).IDs(ctx)
 			if err != nil {
 				b.Fatal(err)

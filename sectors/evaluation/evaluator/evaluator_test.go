@@ -12,9 +12,22 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/evaluation"
 	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/seed"
+	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
+
+// demo opens a database of e holding the demo data with n entities, and the system's context.
+func demo(tb testing.TB, e storagetest.Engine, n int) (*storage.DB, context.Context) {
+	db := e.Open(tb, storagetest.Options{})
+	ctx := authz.SystemContext(context.Background())
+	o := seed.DefaultOptions()
+	o.Entities = n
+	if _, err := seed.Demo(ctx, db.Client, o); err != nil {
+		tb.Fatal(err)
+	}
+	return db, ctx
+}
 
 // Recompute stores, for every entity, what evaluation.Evaluate gives on all of its records as
 // plain Go filters them — whatever the queries behind Recompute aggregate or leave out — and the
@@ -23,13 +36,7 @@ import (
 // extra penalties of every severity so that several of one severity meet.
 func TestRecomputeAgreesWithAPlainReading(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
-		db := e.Open(t, storagetest.Options{})
-		ctx := authz.SystemContext(context.Background())
-		o := seed.DefaultOptions()
-		o.Entities = 1000
-		if _, err := seed.Demo(ctx, db.Client, o); err != nil {
-			t.Fatal(err)
-		}
+		db, ctx := demo(t, e, 1000)
 		c := db.Client
 		pens, err := c.AdministrativePenalty.Query().All(ctx)
 		if err != nil || len(pens) == 0 {
