@@ -47,7 +47,7 @@ func TestLoadDataStoresWhatInsertStores(t *testing.T) {
 	ctx := context.Background()
 	const cols = "(id BIGINT PRIMARY KEY, s VARCHAR(64), t LONGTEXT, b VARBINARY(64), d DATE, dt DATETIME(6), " +
 		"amount DECIMAL(18,6), f DOUBLE, flag BOOL, n BIGINT, js LONGTEXT CHECK (JSON_VALID(js)))"
-	for _, table := range []string{"by_insert", "by_load"} {
+	for _, table := range []string{"by_insert", "by_load", "by_load_nbe"} {
 		if _, err := db.SQL.ExecContext(ctx, "CREATE TABLE "+table+" "+cols+" DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"); err != nil {
 			t.Fatal(err)
 		}
@@ -71,6 +71,14 @@ func TestLoadDataStoresWhatInsertStores(t *testing.T) {
 	}{
 		{"by_insert", func(r *rowSet, tx *sql.Tx) error { return r.insert(ctx, tx, 60000) }},
 		{"by_load", func(r *rowSet, tx *sql.Tx) error { return r.loadData(ctx, tx, 0, r.n()) }},
+		// A server whose sql_mode has NO_BACKSLASH_ESCAPES reads string literals otherwise.
+		{"by_load_nbe", func(r *rowSet, tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, "SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')"); err != nil {
+				return err
+			}
+			defer tx.ExecContext(ctx, "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')")
+			return r.loadData(ctx, tx, 0, r.n())
+		}},
 	} {
 		r := newRows(target.table, "id", "s", "t", "b", "d", "dt", "amount", "f", "flag", "n", "js")
 		for _, row := range rows {
@@ -121,6 +129,9 @@ func TestLoadDataStoresWhatInsertStores(t *testing.T) {
 	}
 	if !reflect.DeepEqual(inserted, loaded) {
 		t.Errorf("LOAD DATA stored\n%q\nwhere INSERT stored\n%q", loaded, inserted)
+	}
+	if nbe := read("by_load_nbe"); !reflect.DeepEqual(inserted, nbe) {
+		t.Errorf("LOAD DATA under NO_BACKSLASH_ESCAPES stored\n%q\nwhere INSERT stored\n%q", nbe, inserted)
 	}
 
 	// What an INSERT refuses, the load refuses too, and the transaction stores nothing.

@@ -54,9 +54,11 @@ func (r *rowSet) loadData(ctx context.Context, tx *sql.Tx, lo, hi int) error {
 	mysql.RegisterReaderHandler(name, func() io.Reader { return bytes.NewReader(data) })
 	defer mysql.DeregisterReaderHandler(name)
 	// CHARACTER SET binary: the bytes go into each column as they are, UTF-8 text and sealed
-	// ID numbers alike. The field and line separators are LOAD DATA's defaults, spelled out.
+	// ID numbers alike. The separators are LOAD DATA's defaults (tab, backslash, newline),
+	// spelled out in hex so that they mean the same under any sql_mode (NO_BACKSLASH_ESCAPES
+	// would make '\t' two characters).
 	q := "LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE `" + r.table + "` CHARACTER SET binary " +
-		`FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' ` +
+		"FIELDS TERMINATED BY X'09' ESCAPED BY X'5C' LINES TERMINATED BY X'0A' " +
 		"(`" + strings.Join(r.cols, "`, `") + "`)"
 	res, err := tx.ExecContext(ctx, q)
 	if err != nil {
