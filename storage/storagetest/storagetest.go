@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -95,6 +96,9 @@ func OpenMySQL(t testing.TB, o Options) *storage.DB {
 	return open(t, target, o)
 }
 
+// dropLockWait is how many seconds dropping a test's database waits for locks.
+const dropLockWait = 20
+
 // createDatabase creates database name on the server at u (any database path) and drops it
 // when the test ends.
 func createDatabase(t testing.TB, u url.URL, name string) {
@@ -115,8 +119,24 @@ func createDatabase(t testing.TB, u url.URL, name string) {
 		t.Fatalf("creating test database: %v", err)
 	}
 	t.Cleanup(func() {
-		_, _ = adm.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`")
-		adm.Close()
+		defer adm.Close()
+		// A transaction the test left open (one that failed before its rollback) keeps its
+		// locks, and the DROP would wait for them for MariaDB's default of a year: the whole
+		// test binary then hangs until go test's timeout. Wait a bounded time and say why.
+		ctx := context.Background()
+		conn, err := adm.Conn(ctx)
+		if err != nil {
+			t.Errorf("dropping test database %s: %v", name, err)
+			return
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SET SESSION lock_wait_timeout = "+strconv.Itoa(dropLockWait)); err != nil {
+			t.Errorf("dropping test database %s: %v", name, err)
+			return
+		}
+		if _, err := conn.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
+			t.Errorf("dropping test database %s: %v (is a transaction of the test still open, holding its locks?)", name, err)
+		}
 	})
 }
 
