@@ -610,13 +610,12 @@ func splitList(s string) []string {
 // batch; into a file or a pipe (a scheduler's log) one line every two seconds, like seed's, so
 // that a log holds readable lines rather than one line of thousands of overwrites.
 type progress struct {
-	w          io.Writer
-	live       bool // a terminal: rewrite the line
-	start      time.Time
-	last       time.Time // when a line was last written to a log
-	pending    bool      // a terminal's line is open
-	every      time.Duration
-	rows, line int
+	w       io.Writer
+	live    bool // a terminal: rewrite the line
+	start   time.Time
+	last    time.Time // when a line was last written to a log
+	pending bool      // a terminal's line is open
+	every   time.Duration
 }
 
 func newProgress(f *os.File, start time.Time) *progress {
@@ -627,7 +626,6 @@ func newProgress(f *os.File, start time.Time) *progress {
 
 // report tells that rows rows are done, through the file's line line, at now.
 func (p *progress) report(rows, line int, now time.Time) {
-	p.rows, p.line = rows, line
 	if !p.live && now.Sub(p.last) < p.every {
 		return
 	}
