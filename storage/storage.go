@@ -90,6 +90,11 @@ func ParseTarget(db string) (Target, error) {
 		// statement's close the server may hold the error back, and our writes then ran on
 		// outside the rolled-back transaction (lost acknowledged writes under cluster.sh load).
 		cfg.InterpolateParams = true
+		// Times go at the microsecond the DATETIME(6) columns keep. Sent with Go's nanoseconds,
+		// every stored time drew a truncation note, and the tally trigger copies its statement's
+		// notes for every row it runs on (in a profiled import, the evaluation UPDATE's share of
+		// server CPU fell from 26.8 % to 24.8 % of all samples without them).
+		cfg.Apply(mysql.TimeTruncate(time.Microsecond))
 		cfg.Collation = "utf8mb4_unicode_ci"
 		cfg.Timeout = 5 * time.Second
 		for k, v := range u.Query() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -99,5 +100,39 @@ func TestOpenRefusesAutoIncrementSteps(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// Times reach MariaDB at the microsecond its DATETIME(6) columns keep: a time with nanoseconds
+// is stored as its microsecond without a truncation note. Each note costs the server a little,
+// and a trigger copies its statement's notes for every row it runs on.
+func TestTimesAreSentToTheMicrosecond(t *testing.T) {
+	if !storagetest.MySQLConfigured() {
+		t.Skip("needs MariaDB")
+	}
+	db := storagetest.OpenMySQL(t, storagetest.Options{NoMigrate: true})
+	ctx := context.Background()
+	conn, err := db.SQL.Conn(ctx) // a temporary table and SHOW WARNINGS are the connection's
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TEMPORARY TABLE times (at DATETIME(6) NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 3, 9, 30, 15, 123456789, time.UTC)
+	if _, err := conn.ExecContext(ctx, "INSERT INTO times (at) VALUES (?)", at); err != nil {
+		t.Fatal(err)
+	}
+	var notes int
+	if err := conn.QueryRowContext(ctx, "SHOW COUNT(*) WARNINGS").Scan(&notes); err != nil {
+		t.Fatal(err)
+	}
+	var stored time.Time
+	if err := conn.QueryRowContext(ctx, "SELECT at FROM times").Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if want := at.Truncate(time.Microsecond); notes != 0 || !stored.Equal(want) {
+		t.Errorf("stored %v with %d notes; want %v and none", stored, notes, want)
 	}
 }
