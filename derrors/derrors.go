@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -119,4 +120,36 @@ func AfterClash(ctx context.Context, n int) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// uniqueKeys maps the columns of unique indexes to what a clerk should be told.
+var uniqueKeys = []struct{ match, field, msg string }{
+	{"uscc", "uscc", "an entity with this unified social credit code is already registered"},
+	{"id_number", "idNumber", "a person with this ID number is already recorded"},
+	{"decision_no", "decisionNo", "this department has already recorded a decision with this number"},
+	{"source_record_id", "sourceRecordId", "a record with this source key already exists"},
+	{"provider_id", "personID", "the person is already registered at this provider"},
+	{"entity_id", "entityID", "this entity already has one"},
+	{"code", "code", "the code is already used"},
+}
+
+var keyName = regexp.MustCompile(`(?i)(?:unique constraint failed: ([\w., ]+))|(?:for key '([\w.]+)')`)
+
+// DescribeConstraint says which field a constraint failure of the database (raw, its message)
+// is about and what a clerk should be told, without the SQL: for a unique key, the field
+// behind it ("" when none is known); for a foreign key, that the input refers to a missing row.
+func DescribeConstraint(raw string) (field, msg string) {
+	if strings.Contains(strings.ToLower(raw), "foreign key") {
+		return "", "the input refers to a row that does not exist"
+	}
+	m := keyName.FindStringSubmatch(raw)
+	if m != nil {
+		key := strings.ToLower(m[1] + m[2])
+		for _, k := range uniqueKeys {
+			if strings.Contains(key, k.match) {
+				return k.field, k.msg
+			}
+		}
+	}
+	return "", "the input conflicts with a stored record"
 }

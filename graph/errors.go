@@ -7,7 +7,6 @@ import (
 
 	"errors"
 	"log/slog"
-	"regexp"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -84,7 +83,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			field := derrors.GraphQLName(validErr.Name)
 			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+humanValidation(validErr.Unwrap()))
 		case errors.As(err, &constraint):
-			field, msg := describeConstraint(constraint.Error())
+			field, msg := derrors.DescribeConstraint(constraint.Error())
 			code := derrors.CodeConflict
 			if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
 				code = derrors.CodeBadUserInput
@@ -199,36 +198,6 @@ func humanValidation(err error) string {
 	default:
 		return msg
 	}
-}
-
-// uniqueKeys maps the columns of unique indexes to what a clerk should be told.
-var uniqueKeys = []struct{ match, field, msg string }{
-	{"uscc", "uscc", "an entity with this unified social credit code is already registered"},
-	{"id_number", "idNumber", "a person with this ID number is already recorded"},
-	{"decision_no", "decisionNo", "this department has already recorded a decision with this number"},
-	{"source_record_id", "sourceRecordId", "a record with this source key already exists"},
-	{"provider_id", "personID", "the person is already registered at this provider"},
-	{"entity_id", "entityID", "this entity already has one"},
-	{"code", "code", "the code is already used"},
-}
-
-var keyName = regexp.MustCompile(`(?i)(?:unique constraint failed: ([\w., ]+))|(?:for key '([\w.]+)')`)
-
-// describeConstraint names the field behind a unique-key clash without leaking SQL.
-func describeConstraint(raw string) (field, msg string) {
-	if strings.Contains(strings.ToLower(raw), "foreign key") {
-		return "", "the input refers to a row that does not exist"
-	}
-	m := keyName.FindStringSubmatch(raw)
-	if m != nil {
-		key := strings.ToLower(m[1] + m[2])
-		for _, k := range uniqueKeys {
-			if strings.Contains(key, k.match) {
-				return k.field, k.msg
-			}
-		}
-	}
-	return "", "the input conflicts with a stored record"
 }
 
 // writeClash reports a write clash (derrors.WriteClash): nothing was written and the same

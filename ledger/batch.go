@@ -30,8 +30,16 @@ const insertChunk = 250
 // hooks one by one (validation, publicity), and the evaluations of the entities they name are
 // recomputed once at the end instead of once per row.
 func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) ([]*ent.AdministrativePenalty, error) {
+	out, _, err := e.RecordPenalties(ctx, c, inputs)
+	return out, err
+}
+
+// RecordPenalties is Penalties that also says how many rows were stored already under their
+// source key (returned as stored, not written): an import reports them from the transaction
+// that skipped them, not from a count taken before it.
+func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*ent.CreateAdministrativePenaltyInput) (out []*ent.AdministrativePenalty, existing int, err error) {
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
-		return nil, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
+		return nil, 0, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
 	}
 	type key struct{ system, record string }
 	index := make(map[key]int, len(inputs))
@@ -40,7 +48,7 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 	for i, in := range inputs {
 		k := key{in.SourceSystem, in.SourceRecordID}
 		if j, dup := index[k]; dup {
-			return nil, derrors.Row("input", i, derrors.Field("sourceRecordId", "repeats input[%d]", j))
+			return nil, 0, derrors.Row("input", i, derrors.Field("sourceRecordId", "repeats input[%d]", j))
 		}
 		index[k] = i
 		records = append(records, in.SourceRecordID)
@@ -48,16 +56,17 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 			systems = append(systems, in.SourceSystem)
 		}
 	}
-	out := make([]*ent.AdministrativePenalty, len(inputs))
+	out = make([]*ent.AdministrativePenalty, len(inputs))
 	// Both columns, so the unique index on (source_system, source_record_id) answers.
 	stored, err := c.AdministrativePenalty.Query().
 		Where(administrativepenalty.SourceSystemIn(systems...), administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for _, p := range stored {
 		if i, ok := index[key{p.SourceSystem, p.SourceRecordID}]; ok {
 			out[i] = p
+			existing++
 		}
 	}
 	// Lock the entities named before writing (evaluator.Lock says why).
@@ -68,7 +77,7 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 		}
 	}
 	if err := evaluator.Lock(ctx, c, named...); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// One multi-row INSERT through the hooks, with reference rows read once for the batch and
 	// the evaluations recomputed once at the end.
@@ -89,7 +98,7 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 		to := min(from+insertChunk, len(builders))
 		created, err := c.AdministrativePenalty.CreateBulk(builders[from:to]...).Save(bulk)
 		if err != nil {
-			return nil, blame(bulk, c, inputs, fresh[from:to], err)
+			return nil, 0, blame(bulk, c, inputs, fresh[from:to], err)
 		}
 		for k, p := range created {
 			out[fresh[from+k]] = p
@@ -100,9 +109,9 @@ func (e *Engine) Penalties(ctx context.Context, c *ent.Client, inputs []*ent.Cre
 		}
 	}
 	if err := evaluator.Recompute(e.ObserveTiers(ctx), c, e.Clock, entities...); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return out, nil
+	return out, existing, nil
 }
 
 // blame names the row that made a batch fail. A bulk insert reports what went wrong but not in

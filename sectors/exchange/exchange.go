@@ -464,17 +464,14 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		for i, p := range live {
 			inputs[i], keys[i] = p.in, p.key
 		}
-		existing, err := sp.stored(authz.AsSystem(ctx), im.Client, system, keys)
-		if err != nil {
-			return err
-		}
 		tx := one
 		if tx == nil {
+			var err error
 			if tx, err = im.Client.Tx(ctx); err != nil {
 				return err
 			}
 		}
-		err = sp.create(ctx, im, tx.Client(), inputs)
+		existing, err := sp.create(ctx, im, tx.Client(), system, keys, inputs)
 		if err == nil {
 			if one == nil {
 				if dry {
@@ -509,12 +506,22 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 			// row), a row refused now fails the whole file.
 			return err
 		}
-		msg := err.Error()
-		var fe *derrors.FieldError
-		if errors.As(err, &fe) {
+		msg, field := err.Error(), m[2]
+		var (
+			fe *derrors.FieldError
+			ce *ent.ConstraintError
+		)
+		switch {
+		case errors.As(err, &fe):
 			msg = fe.Msg
+		case errors.As(err, &ce):
+			// What the API would say, not the database's message with its SQL.
+			field, msg = derrors.DescribeConstraint(ce.Error())
+			if field == "sourceRecordId" {
+				field = "decisionNo" // every kind's source key is made from its decision number
+			}
 		}
-		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(sp.columns, m[2]), msg})
+		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(sp.columns, field), msg})
 		rep.Rejected++
 		live = append(live[:i], live[i+1:]...)
 	}
@@ -527,13 +534,27 @@ const batchAttempts = 5
 // again reports whether a batch whose transaction failed with err is written again: a write
 // clash (a deadlock, a lock wait, on a Galera cluster a certification failure) wrote nothing,
 // so the batch runs again, a bounded number of times with a growing pause — the committed
-// batches before it stay, and a file sent again would skip them anyway (source keys).
+// batches before it stay, and a file sent again would skip them anyway (source keys). So does
+// a batch that met a source key stored since it looked (another import of the same file, or a
+// department's system sending the same record): written again, it finds the row stored and
+// counts it as such. A key still taken after the last attempt (by a record the importer
+// cannot see) is the row's problem.
 func again(ctx context.Context, err error, clashes *int) bool {
-	if !derrors.WriteClash(err) || *clashes >= batchAttempts-1 || ctx.Err() != nil {
+	if !(derrors.WriteClash(err) || keyTaken(err)) || *clashes >= batchAttempts-1 || ctx.Err() != nil {
 		return false
 	}
 	*clashes++
 	return derrors.AfterClash(ctx, *clashes)
+}
+
+// keyTaken reports whether err is a row's source key found taken by the unique index.
+func keyTaken(err error) bool {
+	var c *ent.ConstraintError
+	if !errors.As(err, &c) {
+		return false
+	}
+	field, _ := derrors.DescribeConstraint(c.Error())
+	return field == "sourceRecordId"
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.

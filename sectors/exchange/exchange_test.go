@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -378,6 +379,47 @@ func TestImportWithWorkersReportsAsOne(t *testing.T) {
 		again, _ := run(3, "P")
 		if again.Imported != 0 || again.Existing != one.Imported {
 			t.Errorf("the file again: %+v, want nothing imported and %d existing", again, one.Imported)
+		}
+	})
+}
+
+// Two imports of the same file at once report each good row imported by exactly one of them and
+// found stored by the other: a row is counted as imported only by the transaction that wrote it.
+func TestConcurrentImportsReportEachRowOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 40)
+		rs, good := fileOf(usccs, names, "R", 120)
+		file := gb18030CSV(t, rs)
+		reps := make([]*exchange.Report, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i := range reps {
+			wg.Go(func() {
+				im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 2, Workers: db.Target.Writers()}
+				reps[i], errs[i] = im.Import(ctx, "penalties", "market-320000", bytes.NewReader(file), exchange.CSV, exchange.GoodRows)
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("import %d: %v", i, err)
+			}
+		}
+		stored, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕R")).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := reps[0], reps[1]
+		if stored != len(good) || a.Imported+b.Imported != len(good) || a.Existing+b.Existing != len(good) {
+			t.Errorf("%d good rows, %d stored; the imports reported %d+%d imported and %d+%d stored before",
+				len(good), stored, a.Imported, b.Imported, a.Existing, b.Existing)
+		}
+		for i, rep := range reps {
+			if bad := len(rs) - len(good); rep.Rejected != bad {
+				t.Errorf("import %d rejected %d rows, want the %d bad ones; first problems: %+v", i, rep.Rejected, bad, rep.Problems[:min(3, len(rep.Problems))])
+			}
 		}
 	})
 }

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
-	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ledger"
@@ -23,8 +23,9 @@ type spec struct {
 	columns []Column
 	build   func(get func(string) string, d *ent.Department, system string, im *Importer) (in any, key, uscc string, bad *rowError)
 	entity  func(in any, id int)
-	create  func(ctx context.Context, im *Importer, c *ent.Client, ins []any) error
-	stored  func(ctx context.Context, c *ent.Client, system string, keys []string) (int, error)
+	// create writes a batch with c, the batch's transaction, and says how many of its rows
+	// were stored already under their source keys (skipped, not written again).
+	create func(ctx context.Context, im *Importer, c *ent.Client, system string, keys []string, ins []any) (existing int, err error)
 }
 
 // specs are the kinds a file may hold.
@@ -43,16 +44,13 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateAdministrativePenaltyInput).EntityID = &id },
-		create: func(ctx context.Context, im *Importer, c *ent.Client, ins []any) error {
+		create: func(ctx context.Context, im *Importer, c *ent.Client, _ string, _ []string, ins []any) (int, error) {
 			inputs := make([]*ent.CreateAdministrativePenaltyInput, len(ins))
 			for i, in := range ins {
 				inputs[i] = in.(*ent.CreateAdministrativePenaltyInput)
 			}
-			_, err := im.Ledger.Penalties(ctx, c, inputs)
-			return err
-		},
-		stored: func(ctx context.Context, c *ent.Client, system string, keys []string) (int, error) {
-			return c.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem(system), administrativepenalty.SourceRecordIDIn(keys...)).Count(ctx)
+			_, existing, err := im.Ledger.RecordPenalties(ctx, c, inputs)
+			return existing, err
 		},
 	},
 	"licences": {
@@ -65,13 +63,12 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateAdministrativeLicenseInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, ins []any) error {
-			return eachRow(ins, func(in any) error {
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+			return eachRow(ins, func() (int, error) {
+				return c.AdministrativeLicense.Query().Where(administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+			}, func(in any) error {
 				return c.AdministrativeLicense.Create().SetInput(*in.(*ent.CreateAdministrativeLicenseInput)).Exec(ctx)
 			})
-		},
-		stored: func(ctx context.Context, c *ent.Client, system string, keys []string) (int, error) {
-			return c.AdministrativeLicense.Query().Where(administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(ctx)
 		},
 	},
 	"list_entries": {
@@ -84,11 +81,10 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateListEntryInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, ins []any) error {
-			return eachRow(ins, func(in any) error { return c.ListEntry.Create().SetInput(*in.(*ent.CreateListEntryInput)).Exec(ctx) })
-		},
-		stored: func(ctx context.Context, c *ent.Client, system string, keys []string) (int, error) {
-			return c.ListEntry.Query().Where(listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(ctx)
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+			return eachRow(ins, func() (int, error) {
+				return c.ListEntry.Query().Where(listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+			}, func(in any) error { return c.ListEntry.Create().SetInput(*in.(*ent.CreateListEntryInput)).Exec(ctx) })
 		},
 	},
 	"ratings": {
@@ -101,29 +97,33 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateSectorRatingInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, ins []any) error {
-			return eachRow(ins, func(in any) error {
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+			return eachRow(ins, func() (int, error) {
+				return c.SectorRating.Query().Where(sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+			}, func(in any) error {
 				return c.SectorRating.Create().SetInput(*in.(*ent.CreateSectorRatingInput)).Exec(ctx)
 			})
-		},
-		stored: func(ctx context.Context, c *ent.Client, system string, keys []string) (int, error) {
-			return c.SectorRating.Query().Where(sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(ctx)
 		},
 	},
 }
 
-// eachRow creates rows one by one (each through the write engine's hooks, idempotent on its
-// source key), naming the row of an error as the batch mutations do.
-func eachRow(ins []any, create func(any) error) error {
+// eachRow counts the rows stored already (whatever the caller may read), then creates the rows one by one (each through the
+// write engine's hooks, idempotent on its source key), naming the row of an error as the batch
+// mutations do.
+func eachRow(ins []any, stored func() (int, error), create func(any) error) (int, error) {
+	existing, err := stored()
+	if err != nil {
+		return 0, err
+	}
 	for i, in := range ins {
 		if err := create(in); err != nil {
 			if !ledger.RowFault(err) {
-				return err
+				return 0, err
 			}
-			return derrors.Row("input", i, err)
+			return 0, derrors.Row("input", i, err)
 		}
 	}
-	return nil
+	return existing, nil
 }
 
 // LicenceColumns are the national licensing-publication columns (双公示 行政许可, XK_*).
