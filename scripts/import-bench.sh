@@ -39,6 +39,6 @@ with open(sys.argv[2], "w", encoding="gb18030", newline="") as f:
                     "警告；罚款", "警告，罚款2万元", "2", "2026-03-01", "江苏省市场监督管理局", auth, "江苏省市场监督管理局", auth, "一般"])
 PY
 echo "== first import of $N rows ($(du -h "$dir/penalties.csv" | cut -f1) GB18030 CSV)"
-/usr/bin/time -f "%e s elapsed, %M KB peak memory" "$dir/cg" import --db "$db" --department market-320000 "$dir/penalties.csv"
+/usr/bin/time -f "%e s elapsed, %U user %S sys, %M KB peak memory" "$dir/cg" import --db "$db" --department market-320000 "$dir/penalties.csv"
 echo "== the same file again"
-/usr/bin/time -f "%e s elapsed, %M KB peak memory" "$dir/cg" import --db "$db" --department market-320000 "$dir/penalties.csv"
+/usr/bin/time -f "%e s elapsed, %U user %S sys, %M KB peak memory" "$dir/cg" import --db "$db" --department market-320000 "$dir/penalties.csv"
