@@ -421,6 +421,24 @@ func TestConcurrentImportsReportEachRowOnce(t *testing.T) {
 				t.Errorf("import %d rejected %d rows, want the %d bad ones; first problems: %+v", i, rep.Rejected, bad, rep.Problems[:min(3, len(rep.Problems))])
 			}
 		}
+		// The other kinds, a row a batch: two good rows and a bad one each.
+		for _, tc := range otherKinds(usccs[0], usccs[1]) {
+			var wg sync.WaitGroup
+			for i := range reps {
+				wg.Go(func() {
+					im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 1}
+					reps[i], errs[i] = im.Import(ctx, tc.kind, "market-320000", strings.NewReader(tc.file), exchange.CSV, exchange.GoodRows)
+				})
+			}
+			wg.Wait()
+			if errs[0] != nil || errs[1] != nil {
+				t.Fatalf("%s: %v, %v", tc.kind, errs[0], errs[1])
+			}
+			a, b := reps[0], reps[1]
+			if a.Imported+b.Imported != 2 || a.Existing+b.Existing != 2 || a.Rejected != 1 || b.Rejected != 1 {
+				t.Errorf("%s: two imports at once reported\n%+v\n%+v", tc.kind, a, b)
+			}
+		}
 	})
 }
 
