@@ -214,6 +214,11 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 	}
 	var chunk []pending
 	read := 1 // the file line last read; 1 is the header
+	// first holds the line of each source key's first row. A file's later row with the same
+	// key is reported against it here, as it is read, so what happens to a row never depends
+	// on how the file is cut into batches or spread over writers: a repeat in another batch
+	// would otherwise be found stored and counted as such, its differing content dropped.
+	first := map[string]int{}
 	write := im.writer(ctx, sp, system, rep, one, dry, mode)
 	defer write.stop()
 	flush := func() error {
@@ -251,6 +256,12 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 			rep.Rejected++
 			continue
 		}
+		if at, ok := first[key]; ok {
+			rep.Problems = append(rep.Problems, Problem{line, columnName(sp.columns, "decisionNo"), fmt.Sprintf("repeats row %d: %s", at, sp.key)})
+			rep.Rejected++
+			continue
+		}
+		first[strings.Clone(key)] = line // not the whole row the key is cut from
 		chunk = append(chunk, pending{line: line, key: key, uscc: uscc, in: in})
 		if len(chunk) >= batch {
 			if err := flush(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/sectors/exchange"
 	"github.com/creditgraph/creditgraph/seed"
 	"github.com/creditgraph/creditgraph/storage"
@@ -437,6 +438,57 @@ func TestConcurrentImportsReportEachRowOnce(t *testing.T) {
 			a, b := reps[0], reps[1]
 			if a.Imported+b.Imported != 2 || a.Existing+b.Existing != 2 || a.Rejected != 1 || b.Rejected != 1 {
 				t.Errorf("%s: two imports at once reported\n%+v\n%+v", tc.kind, a, b)
+			}
+		}
+	})
+}
+
+// What an import does with each row does not depend on how the file is cut into batches or
+// spread over writers: a file with bad rows and rows that repeat an earlier row's decision
+// number (some with other content) makes the same report, and stores the same rows, in
+// batches of 1 to 7 rows with one writer or two as in one batch. A repeat is reported
+// against the row it repeats.
+func TestImportReportDoesNotDependOnBatches(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 12)
+		file := func(tag string) [][]string {
+			rs, _ := fileOf(usccs, names, tag, 40)
+			for i := 4; i < len(rs); i += 5 { // every fifth row takes the decision number of the row three before
+				rs[i][4], rs[i][10] = rs[i-3][4], "9"
+			}
+			return rs
+		}
+		run := func(batch, workers int, tag string) (*exchange.Report, int) {
+			im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: batch, Workers: workers}
+			rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, file(tag))), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatalf("batches of %d, %d writers: %v", batch, workers, err)
+			}
+			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕" + tag)).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep, n
+		}
+		want, stored := run(ledger.MaxBatch, 1, "W")
+		repeats := 0
+		for _, p := range want.Problems {
+			if strings.HasPrefix(p.Problem, "repeats row ") && strings.Contains(p.Column, "CF_WSH") {
+				repeats++
+			}
+		}
+		if repeats < 5 || stored != want.Imported || want.Imported+want.Rejected != want.Rows {
+			t.Fatalf("one batch: %d repeats reported, %d stored: %+v", repeats, stored, want)
+		}
+		for _, workers := range []int{1, 2} {
+			for _, batch := range []int{1, 2, 3, 7} {
+				tag := fmt.Sprintf("B%dW%d", batch, workers)
+				got, n := run(batch, workers, tag)
+				if fmt.Sprint(got) != fmt.Sprint(want) || n != stored {
+					t.Errorf("batches of %d, %d writers: %d stored, reported\n%+v\nin one batch: %d stored,\n%+v", batch, workers, n, got, stored, want)
+				}
 			}
 		}
 	})

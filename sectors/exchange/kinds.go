@@ -26,11 +26,14 @@ type spec struct {
 	// create writes a batch with c, the batch's transaction, and says how many of its rows
 	// were stored already under their source keys (skipped, not written again).
 	create func(ctx context.Context, im *Importer, c *ent.Client, system string, keys []string, ins []any) (existing int, err error)
+	// key says what a row's source key is made of, for a row that repeats another's.
+	key string
 }
 
 // specs are the kinds a file may hold.
 var specs = map[string]spec{
 	"penalties": {
+		key:     "the same decision number",
 		columns: PenaltyColumns,
 		build: func(get func(string) string, d *ent.Department, system string, im *Importer) (any, string, string, *rowError) {
 			in, bad := penaltyRow(get, d, system, im.Severity)
@@ -54,6 +57,7 @@ var specs = map[string]spec{
 		},
 	},
 	"licences": {
+		key:     "the same decision number",
 		columns: LicenceColumns,
 		build: func(get func(string) string, d *ent.Department, system string, _ *Importer) (any, string, string, *rowError) {
 			in, uscc, bad := licenceRow(get, d, system)
@@ -72,6 +76,7 @@ var specs = map[string]spec{
 		},
 	},
 	"list_entries": {
+		key:     "the same decision number",
 		columns: ListColumns,
 		build: func(get func(string) string, d *ent.Department, system string, im *Importer) (any, string, string, *rowError) {
 			in, uscc, bad := listRow(get, d, system, im.Severity)
@@ -88,6 +93,7 @@ var specs = map[string]spec{
 		},
 	},
 	"ratings": {
+		key:     "the same decision number and USCC",
 		columns: RatingColumns,
 		build: func(get func(string) string, d *ent.Department, system string, _ *Importer) (any, string, string, *rowError) {
 			in, uscc, bad := ratingRow(get, d, system)
