@@ -127,7 +127,7 @@ var uniqueKeys = []struct{ match, field, msg string }{
 	{"uscc", "uscc", "an entity with this unified social credit code is already registered"},
 	{"id_number", "idNumber", "a person with this ID number is already recorded"},
 	{"decision_no", "decisionNo", "this department has already recorded a decision with this number"},
-	{"source_record_id", "sourceRecordId", "a record with this source key already exists"},
+	{"source_record_id", "sourceRecordID", "a record with this source key already exists"},
 	{"provider_id", "personID", "the person is already registered at this provider"},
 	{"entity_id", "entityID", "this entity already has one"},
 	{"code", "code", "the code is already used"},
@@ -152,4 +152,24 @@ func DescribeConstraint(raw string) (field, msg string) {
 		}
 	}
 	return "", "the input conflicts with a stored record"
+}
+
+// DescribeValidation rewords the ORM's built-in validator messages (err, what the validator
+// returned) for a department clerk.
+func DescribeValidation(err error) string {
+	if err == nil {
+		return "is invalid"
+	}
+	switch msg := err.Error(); {
+	case strings.Contains(msg, "less than the required length"):
+		return "must not be empty or is too short"
+	case strings.Contains(msg, "greater than the required length"):
+		return "is too long"
+	case strings.Contains(msg, "missing required"):
+		return "is required"
+	case strings.Contains(msg, "invalid enum value"):
+		return "is not one of the allowed values"
+	default:
+		return msg
+	}
 }

@@ -81,9 +81,15 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			set(gqlErr, derrors.CodeBadUserInput, fieldErr.Field, fieldErr.Error())
 		case errors.As(err, &validErr):
 			field := derrors.GraphQLName(validErr.Name)
-			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+humanValidation(validErr.Unwrap()))
+			if row := (*derrors.RowError)(nil); errors.As(err, &row) {
+				field = row.Field(field)
+			}
+			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+derrors.DescribeValidation(validErr.Unwrap()))
 		case errors.As(err, &constraint):
 			field, msg := derrors.DescribeConstraint(constraint.Error())
+			if row := (*derrors.RowError)(nil); field != "" && errors.As(err, &row) {
+				field = row.Field(field)
+			}
 			code := derrors.CodeConflict
 			if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
 				code = derrors.CodeBadUserInput
@@ -179,25 +185,6 @@ func notFoundLabel(err error) string {
 		return nf.Error()
 	}
 	return err.Error()
-}
-
-// humanValidation rewords ent's built-in validator messages for a department clerk.
-func humanValidation(err error) string {
-	if err == nil {
-		return "is invalid"
-	}
-	switch msg := err.Error(); {
-	case strings.Contains(msg, "less than the required length"):
-		return "must not be empty or is too short"
-	case strings.Contains(msg, "greater than the required length"):
-		return "is too long"
-	case strings.Contains(msg, "missing required"):
-		return "is required"
-	case strings.Contains(msg, "invalid enum value"):
-		return "is not one of the allowed values"
-	default:
-		return msg
-	}
 }
 
 // writeClash reports a write clash (derrors.WriteClash): nothing was written and the same

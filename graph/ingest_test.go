@@ -97,13 +97,75 @@ func TestCreateAdministrativePenaltiesBatch(t *testing.T) {
 		}
 		dup := penaltyBatch(env, 5, "D")
 		dup[3]["sourceRecordID"] = dup[1]["sourceRecordID"]
-		clerk.wantError(createPenaltiesQ, map[string]any{"in": dup}, "BAD_USER_INPUT", "input[3].sourceRecordId")
+		clerk.wantError(createPenaltiesQ, map[string]any{"in": dup}, "BAD_USER_INPUT", "input[3].sourceRecordID")
+		// A value over the schema's limit, and a decision number the department has recorded
+		// already under another source key, are named with their row like any other problem.
+		long := penaltyBatch(env, 5, "G")
+		long[2]["counterpartyName"] = strings.Repeat("长", 300)
+		clerk.wantError(createPenaltiesQ, map[string]any{"in": long}, "BAD_USER_INPUT", "input[2].counterpartyName")
+		clash := penaltyBatch(env, 5, "H")
+		clash[4]["decisionNo"] = rows[0]["decisionNo"]
+		clerk.wantError(createPenaltiesQ, map[string]any{"in": clash}, "CONFLICT", "input[4].decisionNo")
 		clerk.wantError(createPenaltiesQ, map[string]any{"in": []map[string]any{}}, "BAD_USER_INPUT", "input")
 		clerk.wantError(createPenaltiesQ, map[string]any{"in": penaltyBatch(env, 1001, "E")}, "BAD_USER_INPUT", "input")
 		// A labour clerk may not record market penalties: refused whole.
 		env.as("demo-labour-clerk").wantError(createPenaltiesQ, map[string]any{"in": penaltyBatch(env, 4, "F")}, "FORBIDDEN", "")
 		if n := env.count("administrative_penalties", ""); n != stored {
 			t.Errorf("refused batches wrote %d rows", n-stored)
+		}
+	})
+}
+
+// Every String field of a batch's rows, made 3,000 characters long in one row, is either
+// taken or refused naming that row and field (input[2].legalBasis) in words, never the ORM's
+// or the database's message and never an internal error. The fields come from the served
+// schema, so a field added later is checked too.
+func TestBatchNamesTheRowOfAnOverlongValue(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 10)
+		clerk := env.as("demo-market-clerk")
+		var schema struct {
+			Type struct {
+				InputFields []struct {
+					Name string
+					Type struct {
+						Kind, Name string
+						OfType     *struct{ Name string }
+					}
+				}
+			} `json:"__type"`
+		}
+		env.mustData(`{ __type(name: "CreateAdministrativePenaltyInput") { inputFields { name type { kind name ofType { name } } } } }`, nil, &schema)
+		checked := 0
+		for i, f := range schema.Type.InputFields {
+			name := f.Type.Name
+			if f.Type.OfType != nil {
+				name = f.Type.OfType.Name
+			}
+			if name != "String" {
+				continue
+			}
+			checked++
+			rows := penaltyBatch(env, 4, fmt.Sprintf("O%d-", i))
+			rows[2][f.Name] = strings.Repeat("长", 3000)
+			r := clerk.post(createPenaltiesQ, map[string]any{"in": rows})
+			if len(r.Errors) == 0 {
+				continue // no limit on this field
+			}
+			got := r.Errors[0]
+			want := "input[2]." + f.Name
+			if got.Extensions["code"] != "BAD_USER_INPUT" || got.Extensions["field"] != want {
+				t.Errorf("%s too long: %q %v, want BAD_USER_INPUT naming %s", f.Name, got.Message, got.Extensions, want)
+				continue
+			}
+			for _, bad := range []string{"ent:", "validator", "Error 1", "AdministrativePenalty"} {
+				if strings.Contains(got.Message, bad) {
+					t.Errorf("%s too long: the message %q says %q", f.Name, got.Message, bad)
+				}
+			}
+		}
+		if checked < 10 {
+			t.Fatalf("only %d String fields found in CreateAdministrativePenaltyInput", checked)
 		}
 	})
 }

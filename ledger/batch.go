@@ -48,7 +48,7 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 	for i, in := range inputs {
 		k := key{in.SourceSystem, in.SourceRecordID}
 		if j, dup := index[k]; dup {
-			return nil, 0, derrors.Row("input", i, derrors.Field("sourceRecordId", "repeats input[%d]", j))
+			return nil, 0, derrors.Row("input", i, derrors.Field("sourceRecordID", "repeats input[%d]", j))
 		}
 		index[k] = i
 		records = append(records, in.SourceRecordID)

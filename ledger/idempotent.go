@@ -63,7 +63,7 @@ func keysChecked(ctx context.Context) context.Context {
 // the unique index.
 func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
 
-// once makes creating a record idempotent on its source key (sourceSystem, sourceRecordId):
+// once makes creating a record idempotent on its source key (sourceSystem, sourceRecordID):
 // when a record with the same key exists and the caller can see it, it is returned unchanged
 // and nothing is written, so a department's system can retry a send it is unsure of. Two
 // concurrent first sends meet the unique index, and the loser gets a CONFLICT error; so does a

@@ -252,12 +252,12 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 		}
 		in, key, uscc, bad := sp.build(get, d, system, im)
 		if bad != nil {
-			rep.Problems = append(rep.Problems, Problem{line, columnName(sp.columns, bad.column), bad.problem})
+			rep.Problems = append(rep.Problems, problem(line, columnName(sp.columns, bad.column), bad.problem))
 			rep.Rejected++
 			continue
 		}
 		if at, ok := first[key]; ok {
-			rep.Problems = append(rep.Problems, Problem{line, columnName(sp.columns, "decisionNo"), fmt.Sprintf("repeats row %d: %s", at, sp.key)})
+			rep.Problems = append(rep.Problems, problem(line, columnName(sp.columns, "decisionNo"), fmt.Sprintf("repeats row %d: %s", at, sp.key)))
 			rep.Rejected++
 			continue
 		}
@@ -460,8 +460,8 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		if p.uscc != "" {
 			id, ok := ids[p.uscc]
 			if !ok {
-				rep.Problems = append(rep.Problems, Problem{p.line, columnName(sp.columns, "counterpartyUscc"),
-					fmt.Sprintf("no entity with USCC %s in the registry", p.uscc)})
+				rep.Problems = append(rep.Problems, problem(p.line, columnName(sp.columns, "counterpartyUscc"),
+					fmt.Sprintf("no entity with USCC %q in the registry", p.uscc)))
 				rep.Rejected++
 				continue
 			}
@@ -520,19 +520,24 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 		msg, field := err.Error(), m[2]
 		var (
 			fe *derrors.FieldError
+			ve *ent.ValidationError
 			ce *ent.ConstraintError
 		)
 		switch {
 		case errors.As(err, &fe):
 			msg = fe.Msg
+		case errors.As(err, &ve):
+			// A limit of the schema (a name too long): the field in the API's terms, the
+			// problem in the API's words, not the ORM's.
+			field, msg = derrors.GraphQLName(ve.Name), derrors.DescribeValidation(ve.Unwrap())
 		case errors.As(err, &ce):
 			// What the API would say, not the database's message with its SQL.
 			field, msg = derrors.DescribeConstraint(ce.Error())
-			if field == "sourceRecordId" {
-				field = "decisionNo" // every kind's source key is made from its decision number
-			}
 		}
-		rep.Problems = append(rep.Problems, Problem{live[i].line, columnName(sp.columns, field), msg})
+		if field == "sourceRecordID" {
+			field = "decisionNo" // every kind's source key is made from its decision number
+		}
+		rep.Problems = append(rep.Problems, problem(live[i].line, columnName(sp.columns, field), msg))
 		rep.Rejected++
 		live = append(live[:i], live[i+1:]...)
 	}
@@ -558,6 +563,15 @@ func again(ctx context.Context, err error, clashes *int) bool {
 	return derrors.AfterClash(ctx, *clashes)
 }
 
+// quoted is a quoted value in a problem longer than 40 characters.
+var quoted = regexp.MustCompile(`"([^"]{40})[^"]+"`)
+
+// problem is a row's problem for the report, a value it quotes cut to its first 40 characters:
+// a clerk needs to recognise the value, and a spreadsheet cell holds at most 32,767.
+func problem(line int, column, msg string) Problem {
+	return Problem{line, column, quoted.ReplaceAllString(msg, `"$1…"`)}
+}
+
 // keyTaken reports whether err is a row's source key found taken by the unique index.
 func keyTaken(err error) bool {
 	var c *ent.ConstraintError
@@ -565,7 +579,7 @@ func keyTaken(err error) bool {
 		return false
 	}
 	field, _ := derrors.DescribeConstraint(c.Error())
-	return field == "sourceRecordId"
+	return field == "sourceRecordID"
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.

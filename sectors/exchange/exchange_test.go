@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/xuri/excelize/v2"
@@ -488,6 +489,74 @@ func TestImportReportDoesNotDependOnBatches(t *testing.T) {
 				got, n := run(batch, workers, tag)
 				if fmt.Sprint(got) != fmt.Sprint(want) || n != stored {
 					t.Errorf("batches of %d, %d writers: %d stored, reported\n%+v\nin one batch: %d stored,\n%+v", batch, workers, n, got, stored, want)
+				}
+			}
+		}
+	})
+}
+
+// A value too long for its field, in any column of any kind's layout, is refused in that
+// column with words a clerk can act on — never as the database's or the ORM's message, never
+// as the failure of the whole import. The rows are a good row of each kind with one column
+// made 3,000 characters long.
+func TestOverlongValuesAreReportedInTheirColumn(t *testing.T) {
+	internals := []string{"ent:", "input[", "validator", "Error 1", "SQL", "sql", "AdministrativePenalty", "AdministrativeLicense", "ListEntry", "SectorRating"}
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 4)
+		penalties, _ := fileOf(usccs, names, "O", 1)
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		_ = w.WriteAll(append([][]string{header}, penalties[0]))
+		files := []kindFile{{kind: "penalties", file: b.String()}}
+		files = append(files, otherKinds(usccs[0], usccs[1])...)
+		for _, kf := range files {
+			rows, err := csv.NewReader(strings.NewReader(kf.file)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, good := rows[0], rows[1]
+			layout := map[string][]exchange.Column{"penalties": exchange.PenaltyColumns, "licences": exchange.LicenceColumns,
+				"list_entries": exchange.ListColumns, "ratings": exchange.RatingColumns}[kf.kind]
+			decision := -1
+			for j, h := range head {
+				for _, c := range layout {
+					if c.Header == h && c.Field == "decisionNo" {
+						decision = j
+					}
+				}
+			}
+			for j, h := range head {
+				row := slices.Clone(good)
+				if decision >= 0 {
+					row[decision] = fmt.Sprintf("%s-长%d号", row[decision], j) // a key of its own
+				}
+				row[j] = strings.Repeat("长", 3000)
+				var f strings.Builder
+				cw := csv.NewWriter(&f)
+				_ = cw.WriteAll([][]string{head, row})
+				im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
+				rep, err := im.Import(ctx, kf.kind, "market-320000", strings.NewReader(f.String()), exchange.CSV, exchange.GoodRows)
+				if err != nil {
+					t.Errorf("%s, %s too long: the import failed: %v", kf.kind, h, err)
+					continue
+				}
+				if rep.Imported == 1 {
+					continue // a column without a limit
+				}
+				if rep.Rejected != 1 || len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0].Column, h) {
+					t.Errorf("%s, %s too long: %+v", kf.kind, h, rep)
+					continue
+				}
+				if n := utf8.RuneCountInString(rep.Problems[0].Problem); n > 200 {
+					t.Errorf("%s, %s too long: a problem of %d characters", kf.kind, h, n)
+				}
+				for _, bad := range internals {
+					if strings.Contains(rep.Problems[0].Problem, bad) {
+						t.Errorf("%s, %s too long: the problem %q says %q", kf.kind, h, rep.Problems[0].Problem, bad)
+						break
+					}
 				}
 			}
 		}
