@@ -118,8 +118,9 @@ func TestCreateAdministrativePenaltiesBatch(t *testing.T) {
 
 // Every String field of a batch's rows, made 3,000 characters long in one row, is either
 // taken or refused naming that row and field (input[2].legalBasis) in words, never the ORM's
-// or the database's message and never an internal error. The fields come from the served
-// schema, so a field added later is checked too.
+// or the database's message and never an internal error; every ID field pointing at no stored
+// row is refused naming the row, the field and the ID. The fields come from the served schema,
+// so a field added later is checked too.
 func TestBatchNamesTheRowOfAnOverlongValue(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 10)
@@ -166,6 +167,27 @@ func TestBatchNamesTheRowOfAnOverlongValue(t *testing.T) {
 		}
 		if checked < 10 {
 			t.Fatalf("only %d String fields found in CreateAdministrativePenaltyInput", checked)
+		}
+		// Every ID field pointing at no stored row: refused naming the row and the field.
+		ids := 0
+		for i, f := range schema.Type.InputFields {
+			name := f.Type.Name
+			if f.Type.OfType != nil {
+				name = f.Type.OfType.Name
+			}
+			if name != "ID" {
+				continue
+			}
+			ids++
+			rows := penaltyBatch(env, 4, fmt.Sprintf("R%d-", i))
+			rows[2][f.Name] = "99999999"
+			want := "input[2]." + f.Name
+			if e := clerk.wantError(createPenaltiesQ, map[string]any{"in": rows}, "BAD_USER_INPUT", want); !strings.Contains(e.Message, "99999999") {
+				t.Errorf("%s: %q does not say which ID", f.Name, e.Message)
+			}
+		}
+		if ids < 3 {
+			t.Fatalf("only %d ID fields found in CreateAdministrativePenaltyInput", ids)
 		}
 	})
 }

@@ -42,7 +42,8 @@ func (e *Engine) Register(c *gen.Client) {
 	if e.Clock == nil {
 		e.Clock = vocab.SystemClock
 	}
-	c.Use(sane) // every type: finite numbers, amounts and dates within range
+	c.Use(sane)            // every type: finite numbers, amounts and dates within range
+	c.Use(namedReferences) // every type: a reference to no stored row named by its field
 	c.MarketEntity.Use(e.marketEntity)
 	c.NaturalPerson.Use(e.naturalPerson)
 	c.EntityRole.Use(e.entityRole, e.roleMeasures)
