@@ -12,25 +12,23 @@ import (
 	"github.com/creditgraph/creditgraph/ent/migrate"
 )
 
-// reference is what a foreign-key column points at.
-type reference struct{ table, column string }
-
-// references maps each foreign-key column to the table and column it points at, read from the
-// generated schema so that an edge added later is covered. A column name that points at
-// different tables from different tables is left out: its failure stays unnamed.
-var references = func() map[string]reference {
-	refs := map[string]reference{}
+// references maps each foreign-key column to the table whose rows it points at, read from the
+// generated schema so that an edge added later is covered. A column of that name pointing at
+// one table from some tables and at another from others is left out (its refusal stays
+// unnamed).
+var references = func() map[string]string {
+	refs := map[string]string{}
 	ambiguous := map[string]bool{}
 	for _, t := range migrate.Tables {
 		for _, fk := range t.ForeignKeys {
-			if len(fk.Columns) != 1 || fk.RefTable == nil || len(fk.RefColumns) != 1 {
+			if len(fk.Columns) != 1 || fk.RefTable == nil {
 				continue
 			}
-			col, ref := fk.Columns[0].Name, reference{fk.RefTable.Name, fk.RefColumns[0].Name}
-			if have, ok := refs[col]; ok && have != ref {
+			col := fk.Columns[0].Name
+			if have, ok := refs[col]; ok && have != fk.RefTable.Name {
 				ambiguous[col] = true
 			}
-			refs[col] = ref
+			refs[col] = fk.RefTable.Name
 		}
 	}
 	for col := range ambiguous {
@@ -59,18 +57,18 @@ func namedReferences(next ent.Mutator) ent.Mutator {
 			return v, err
 		}
 		for _, f := range m.Fields() {
-			ref, isRef := references[f]
+			table, isRef := references[f]
 			value, _ := m.Field(f)
 			id, isID := value.(int)
 			if !isRef || !isID {
 				continue
 			}
-			_, lerr := c.Client().Noder(ctx, id, gen.WithFixedNodeType(ref.table))
+			_, lerr := c.Client().Noder(ctx, id, gen.WithFixedNodeType(table))
 			switch {
 			case lerr == nil:
 				continue
 			case gen.IsNotFound(lerr):
-				return nil, derrors.Field(derrors.GraphQLName(f), "%d is not the ID of a stored %s", id, noun(ref.table))
+				return nil, derrors.Field(derrors.GraphQLName(f), "%d is not the ID of a stored %s", id, noun(table))
 			default:
 				return v, err // the refusal as it was: the look-up is only to word it
 			}
