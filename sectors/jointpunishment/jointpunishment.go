@@ -79,11 +79,27 @@ func CheckPurpose(purpose string) error {
 // (restrictions, incentives): NOT_FOUND when there is none — and, to a subject or person
 // token, when it is another's (authz.AsksAbout).
 func Subject(ctx context.Context, c *ent.Client, uscc string) (*ent.MarketEntity, error) {
-	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Only(authz.AsSystem(ctx))
+	code, err := SubjectCode(uscc)
+	if err != nil {
+		return nil, err
+	}
+	e, err := c.MarketEntity.Query().Where(marketentity.Uscc(code)).Only(authz.AsSystem(ctx))
 	if ent.IsNotFound(err) || err == nil && !authz.AsksAbout(ctx, authz.Own{EntityID: e.ID}) {
-		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, uscc)
+		return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, code)
 	}
 	return e, err
+}
+
+// SubjectCode is the normalised form of a uscc argument that names a subject, or an error
+// naming the argument when the code cannot be any entity's (every stored entity's code passed
+// this check). It comes before any lookup, so a malformed code is answered as bad input, in
+// words of its own rather than echoed whole, and never as an entity that is missing.
+func SubjectCode(uscc string) (string, error) {
+	code := ident.NormalizeUSCC(uscc)
+	if _, err := ident.ValidateUSCC(code, false); err != nil {
+		return "", derrors.Field("uscc", "%s", err)
+	}
+	return code, nil
 }
 
 // ForEntity lists the restrictions on the entity with the USCC for purpose on day.

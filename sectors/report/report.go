@@ -40,7 +40,6 @@ import (
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/incentives"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -223,18 +222,22 @@ func (s *Service) Issue(ctx context.Context, uscc string, edition Edition, purpo
 	default:
 		return nil, derrors.Field("edition", "unknown edition %q (PUBLIC, AUTHORITY)", edition)
 	}
+	code, err := jointpunishment.SubjectCode(uscc)
+	if err != nil {
+		return nil, err
+	}
 	if v.Perms.ReadsOwnFileOnly() {
 		// A subject's token reads only its own file, in either edition.
-		ok, err := s.client(ctx).MarketEntity.Query().Where(marketentity.Uscc(ident.NormalizeUSCC(uscc))).Exist(ctx)
+		ok, err := s.client(ctx).MarketEntity.Query().Where(marketentity.Uscc(code)).Exist(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, ident.NormalizeUSCC(uscc))
+			return nil, fmt.Errorf("%w: no entity with USCC %s", derrors.NotFound, code)
 		}
 	}
 	now := s.Clock.Now().UTC().Truncate(time.Second)
-	r, err := s.build(build, uscc, purpose, vocab.DateOf(now))
+	r, err := s.build(build, code, purpose, vocab.DateOf(now))
 	if err != nil {
 		return nil, err
 	}
@@ -411,9 +414,9 @@ func (s *Service) client(ctx context.Context) *ent.Client {
 // build reads the subject's file through the data layer as the viewer of ctx may.
 func (s *Service) build(ctx context.Context, uscc, purpose string, day time.Time) (*Report, error) {
 	db := s.client(ctx)
-	code := ident.NormalizeUSCC(uscc)
-	if _, err := ident.ValidateUSCC(code, false); err != nil {
-		return nil, derrors.Field("uscc", "%s", err)
+	code, err := jointpunishment.SubjectCode(uscc)
+	if err != nil {
+		return nil, err
 	}
 	e, err := db.MarketEntity.Query().Where(marketentity.Uscc(code)).
 		WithDivision().WithLegalRepresentative().Only(ctx)

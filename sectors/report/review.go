@@ -11,7 +11,6 @@ import (
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
-	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -77,9 +76,9 @@ func (s *Service) Review(ctx context.Context, uscc, purpose string) (*Review, er
 	if purpose != "LICENSING" {
 		return nil, derrors.Field("purpose", "credit reviews are defined for LICENSING; got %q", purpose)
 	}
-	code := ident.NormalizeUSCC(uscc)
-	if _, err := ident.ValidateUSCC(code, false); err != nil {
-		return nil, derrors.Field("uscc", "%s", err)
+	code, err := jointpunishment.SubjectCode(uscc)
+	if err != nil {
+		return nil, err
 	}
 	e, err := s.client(ctx).MarketEntity.Query().Where(marketentity.Uscc(code)).Only(ctx)
 	if ent.IsNotFound(err) {
