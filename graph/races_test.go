@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -190,4 +191,55 @@ func TestWorkflowStateIsNotInGenericInputs(t *testing.T) {
 	if checked < 100 {
 		t.Errorf("only %d input fields checked", checked)
 	}
+}
+
+// A record sent many times at once — a department's system retrying a send it is unsure of —
+// is stored once, and every send is answered with that record: the sends that looked before
+// the first committed meet its source key and run again (ledger's once), on one record and on
+// a batch alike.
+func TestConcurrentSendsOfOneRecordAreAllAnsweredWithIt(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		one := penaltyInput(env, "market-320500", "SEND-1")
+		var rows []any
+		for i := range 3 {
+			r := penaltyInput(env, "market-320500", fmt.Sprintf("SEND-B%d", i))["in"].(map[string]any)
+			rows = append(rows, r)
+		}
+		tests := []struct {
+			name, query string
+			vars        map[string]any
+			where       string
+			want        int
+		}{
+			{"one record", `mutation($in: CreateAdministrativePenaltyInput!) { r: createAdministrativePenalty(input: $in) { id } }`, one,
+				"source_record_id = 'SEND-1'", 1},
+			{"a batch", `mutation($in: [CreateAdministrativePenaltyInput!]!) { r: createAdministrativePenalties(input: $in) { id } }`,
+				map[string]any{"in": rows}, "source_record_id LIKE 'SEND-B%'", 3},
+		}
+		for _, tt := range tests {
+			answers := make([]string, 16)
+			var wg sync.WaitGroup
+			for i := range answers {
+				wg.Go(func() {
+					r := clerk.post(tt.query, tt.vars)
+					if len(r.Errors) > 0 {
+						answers[i] = fmt.Sprintf("errors %+v", r.Errors)
+						return
+					}
+					answers[i] = string(r.Data)
+				})
+			}
+			wg.Wait()
+			for i, a := range answers {
+				if a != answers[0] || strings.HasPrefix(a, "errors") {
+					t.Errorf("%s: send %d was answered %s; send 0 %s", tt.name, i, a, answers[0])
+				}
+			}
+			if n := env.count("administrative_penalties", tt.where); n != tt.want {
+				t.Errorf("%s: %d rows stored, want %d", tt.name, n, tt.want)
+			}
+		}
+	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ledger"
 )
 
 // A mutation runs in one transaction, and a transaction the database rolls back for a write
@@ -162,9 +163,12 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 	return resp
 }
 
-// note marks the attempt clashed when err is a write clash.
+// note marks the attempt clashed when err is a write clash, or, on the first attempt, a source
+// key that a concurrent send of the same record took after this one looked (ledger's once):
+// run again, the mutation finds that record and answers it, as a retried send is answered. A
+// key still taken on the second attempt belongs to a record the caller cannot see: CONFLICT.
 func (a *attempt) note(err error) {
-	if a != nil && writeClash(err) {
+	if a != nil && (writeClash(err) || a.n == 1 && ledger.SourceKeyTaken(err)) {
 		a.clashed.Store(true)
 	}
 }

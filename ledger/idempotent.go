@@ -2,9 +2,11 @@ package ledger
 
 import (
 	"context"
+	"errors"
 
 	"entgo.io/ent"
 
+	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/administrativelicense"
 	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
@@ -66,8 +68,10 @@ func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
 // once makes creating a record idempotent on its source key (sourceSystem, sourceRecordID):
 // when a record with the same key exists and the caller can see it, it is returned unchanged
 // and nothing is written, so a department's system can retry a send it is unsure of. Two
-// concurrent first sends meet the unique index, and the loser gets a CONFLICT error; so does a
-// key taken by a record the caller cannot see.
+// concurrent first sends both look before either commits; the loser meets the unique index
+// (SourceKeyTaken), and its caller — the GraphQL mutation, the importer — writes the batch
+// again, which then finds the winner's record. A key taken by a record the caller cannot see
+// stays taken: CONFLICT.
 func once(find finder) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -90,4 +94,15 @@ func once(find finder) ent.Hook {
 			return next.Mutate(ctx, m)
 		})
 	}
+}
+
+// SourceKeyTaken reports whether err is a record's source key found taken by the unique index:
+// a concurrent send of the same record committed between this one's lookup and its write.
+func SourceKeyTaken(err error) bool {
+	var c *gen.ConstraintError
+	if !errors.As(err, &c) {
+		return false
+	}
+	field, _ := derrors.DescribeConstraint(c.Error())
+	return field == "sourceRecordID"
 }

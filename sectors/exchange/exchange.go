@@ -556,7 +556,7 @@ const batchAttempts = 5
 // counts it as such. A key still taken after the last attempt (by a record the importer
 // cannot see) is the row's problem.
 func again(ctx context.Context, err error, clashes *int) bool {
-	if !(derrors.WriteClash(err) || keyTaken(err)) || *clashes >= batchAttempts-1 || ctx.Err() != nil {
+	if !(derrors.WriteClash(err) || ledger.SourceKeyTaken(err)) || *clashes >= batchAttempts-1 || ctx.Err() != nil {
 		return false
 	}
 	*clashes++
@@ -570,16 +570,6 @@ var quoted = regexp.MustCompile(`"([^"]{40})[^"]+"`)
 // a clerk needs to recognise the value, and a spreadsheet cell holds at most 32,767.
 func problem(line int, column, msg string) Problem {
 	return Problem{line, column, quoted.ReplaceAllString(msg, `"$1…"`)}
-}
-
-// keyTaken reports whether err is a row's source key found taken by the unique index.
-func keyTaken(err error) bool {
-	var c *ent.ConstraintError
-	if !errors.As(err, &c) {
-		return false
-	}
-	field, _ := derrors.DescribeConstraint(c.Error())
-	return field == "sourceRecordID"
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.
