@@ -95,8 +95,10 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 				code = derrors.CodeBadUserInput
 			}
 			set(gqlErr, code, field, msg)
-		case errors.As(err, &notFound), errors.Is(err, derrors.NotFound):
-			set(gqlErr, derrors.CodeNotFound, "", "not found: "+strings.TrimPrefix(notFoundLabel(err), "ent: "))
+		case errors.As(err, &notFound):
+			set(gqlErr, derrors.CodeNotFound, "", "not found: "+strings.TrimPrefix(notFound.Error(), "ent: "))
+		case errors.Is(err, derrors.NotFound):
+			set(gqlErr, derrors.CodeNotFound, "", msg) // "not found: no entity with USCC …"
 		case errors.Is(err, derrors.InvalidArgument):
 			set(gqlErr, derrors.CodeBadUserInput, "", msg)
 		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
@@ -177,14 +179,6 @@ func isInputCoercion(e *gqlerror.Error) bool {
 		inner = errors.Unwrap(inner)
 	}
 	return strings.Contains(e.Message, "is not a") || strings.Contains(e.Message, "must be a")
-}
-
-func notFoundLabel(err error) string {
-	var nf *ent.NotFoundError
-	if errors.As(err, &nf) {
-		return nf.Error()
-	}
-	return err.Error()
 }
 
 // writeClash reports a write clash (derrors.WriteClash): nothing was written and the same

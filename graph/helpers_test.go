@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -130,8 +131,18 @@ func (e *testEnv) post(query string, vars map[string]any) gqlResponse {
 		e.t.Fatalf("decoding %s: %v", raw, err)
 	}
 	r.Status = res.StatusCode
+	for _, ge := range r.Errors {
+		// Every answer of every test: a message is the problem's words, not gqlgen's
+		// rendering of the error with its location and path ("input:1:44: restrictions …").
+		if gqlgenPrefix.MatchString(ge.Message) {
+			e.t.Errorf("error message carries gqlgen's location prefix: %.200q", ge.Message)
+		}
+	}
 	return r
 }
+
+// gqlgenPrefix is what gqlgen's rendering of an error puts before its text.
+var gqlgenPrefix = regexp.MustCompile(`input:\d+:\d+: `)
 
 // mustData posts and fails the test on any GraphQL error, decoding data into out.
 func (e *testEnv) mustData(query string, vars map[string]any, out any) {
