@@ -154,6 +154,17 @@ func DescribeConstraint(raw string) (field, msg string) {
 	return "", "the input conflicts with a stored record"
 }
 
+// DescribeDenial is a refused write's message (raw, as the error says it) for the caller: from
+// the words of its Forbidden on, without the privacy layer's "ent/privacy: deny rule" before it.
+func DescribeDenial(raw string) string {
+	if i := strings.LastIndex(raw, "forbidden: "); i >= 0 {
+		return raw[i:]
+	}
+	raw = strings.TrimPrefix(raw, "ent/privacy: deny rule: ") // privacy.Deny wrapping a reason
+	raw = strings.TrimSuffix(raw, ": ent/privacy: deny rule") // privacy.Denyf's reason
+	return "forbidden: " + raw
+}
+
 // DescribeValidation rewords the ORM's built-in validator messages (err, what the validator
 // returned) for a department clerk.
 func DescribeValidation(err error) string {

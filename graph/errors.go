@@ -102,10 +102,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		case errors.Is(err, derrors.InvalidArgument):
 			set(gqlErr, derrors.CodeBadUserInput, "", msg)
 		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
-			if i := strings.LastIndex(msg, "forbidden: "); i >= 0 {
-				msg = msg[i:]
-			}
-			set(gqlErr, derrors.CodeForbidden, "", msg)
+			set(gqlErr, derrors.CodeForbidden, "", derrors.DescribeDenial(msg))
 		case errors.Is(err, derrors.Unauthenticated):
 			set(gqlErr, derrors.CodeUnauthenticated, "", msg)
 		case errors.Is(err, derrors.Conflict):

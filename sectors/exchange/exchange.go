@@ -24,6 +24,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/department"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/ledger"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -517,31 +518,48 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 			// row), a row refused now fails the whole file.
 			return err
 		}
-		msg, field := err.Error(), m[2]
-		var (
-			fe *derrors.FieldError
-			ve *ent.ValidationError
-			ce *ent.ConstraintError
-		)
-		switch {
-		case errors.As(err, &fe):
-			msg = fe.Msg
-		case errors.As(err, &ve):
-			// A limit of the schema (a name too long): the field in the API's terms, the
-			// problem in the API's words, not the ORM's.
-			field, msg = derrors.GraphQLName(ve.Name), derrors.DescribeValidation(ve.Unwrap())
-		case errors.As(err, &ce):
-			// What the API would say, not the database's message with its SQL.
-			field, msg = derrors.DescribeConstraint(ce.Error())
-		}
-		if field == "sourceRecordID" {
-			field = "decisionNo" // every kind's source key is made from its decision number
-		}
+		field, msg := rowProblem(err, m[2])
 		rep.Problems = append(rep.Problems, problem(live[i].line, columnName(sp.columns, field), msg))
 		rep.Rejected++
 		live = append(live[:i], live[i+1:]...)
 	}
 	return nil
+}
+
+// rowProblem is what a report says of a row's fault err, whose text named the row's field
+// (or none): the field in the API's terms and the problem in the API's words — not the ORM's
+// or the database's, and without the batch's input[i] prefix, since the report names the row
+// by its line.
+func rowProblem(err error, field string) (string, string) {
+	var (
+		fe  *derrors.FieldError
+		ve  *ent.ValidationError
+		ce  *ent.ConstraintError
+		nf  *ent.NotFoundError
+		row *derrors.RowError
+	)
+	inner := err
+	if errors.As(err, &row) {
+		inner = row.Err
+	}
+	msg := inner.Error()
+	switch {
+	case errors.As(err, &fe):
+		msg = fe.Msg
+	case errors.As(err, &ve):
+		// A limit of the schema (a name too long).
+		field, msg = derrors.GraphQLName(ve.Name), derrors.DescribeValidation(ve.Unwrap())
+	case errors.As(err, &ce):
+		field, msg = derrors.DescribeConstraint(ce.Error())
+	case errors.As(err, &nf):
+		msg = "not found: " + strings.TrimPrefix(nf.Error(), "ent: ")
+	case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
+		msg = derrors.DescribeDenial(msg)
+	}
+	if field == "sourceRecordID" {
+		field = "decisionNo" // every kind's source key is made from its decision number
+	}
+	return field, msg
 }
 
 // batchAttempts bounds how often one batch is written when it clashes.
