@@ -241,10 +241,9 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 			return nil, derrors.Field("file", "row %d: %s", line, err)
 		}
 		read = line
-		if line < im.From || blank(row) {
+		if blank(row) {
 			continue
 		}
-		rep.Rows++
 		get := func(field string) string {
 			if i, ok := idx[field]; ok && i < len(row) {
 				return strings.TrimSpace(row[i])
@@ -252,6 +251,15 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 			return ""
 		}
 		in, key, uscc, bad := sp.build(get, d, system, im)
+		if line < im.From {
+			// Skipped when resuming, but its key is still the first: a later row repeating
+			// it is reported as a repeat, as the whole import reported it.
+			if _, ok := first[key]; bad == nil && !ok {
+				first[strings.Clone(key)] = line
+			}
+			continue
+		}
+		rep.Rows++
 		if bad != nil {
 			rep.Problems = append(rep.Problems, problem(line, columnName(sp.columns, bad.column), bad.problem))
 			rep.Rejected++

@@ -483,6 +483,25 @@ func TestImportReportDoesNotDependOnBatches(t *testing.T) {
 		if repeats < 5 || stored != want.Imported || want.Imported+want.Rejected != want.Rows {
 			t.Fatalf("one batch: %d repeats reported, %d stored: %+v", repeats, stored, want)
 		}
+		// Resumed at a later row (--from-row), the same file reports the rows from there as the
+		// whole import did: a row repeating one before the resume point is still a repeat, not
+		// a row "stored before".
+		for _, from := range []int{3, 6, 11, 20} {
+			im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, From: from}
+			got, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(gb18030CSV(t, file("W"))), exchange.CSV, exchange.GoodRows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var later []exchange.Problem
+			for _, p := range want.Problems {
+				if p.Row >= from {
+					later = append(later, p)
+				}
+			}
+			if fmt.Sprint(got.Problems) != fmt.Sprint(later) || got.Imported != 0 || got.Existing+got.Rejected != got.Rows {
+				t.Errorf("resumed at row %d: %+v; the whole import reported from there %+v", from, got, later)
+			}
+		}
 		for _, workers := range []int{1, 2} {
 			for _, batch := range []int{1, 2, 3, 7} {
 				tag := fmt.Sprintf("B%dW%d", batch, workers)
