@@ -154,6 +154,24 @@ func DescribeConstraint(raw string) (field, msg string) {
 	return "", "the input conflicts with a stored record"
 }
 
+// quoted is a value quoted in a message (as %q writes it, escapes included) longer than 40
+// characters.
+var quoted = regexp.MustCompile(`"((?:[^"\\]|\\.){40})(?:[^"\\]|\\.)+"`)
+
+// maxMessage bounds a message in characters, whatever it quotes.
+const maxMessage = 500
+
+// Clip shortens what a message for a caller quotes of the caller's input: each quoted value to
+// its first 40 characters, the whole message to 500. A clerk recognises the value from its
+// start; the whole of a 3,000-character input sent back only grows answers and logs.
+func Clip(msg string) string {
+	msg = quoted.ReplaceAllString(msg, `"$1…"`)
+	if r := []rune(msg); len(r) > maxMessage {
+		msg = string(r[:maxMessage]) + "…"
+	}
+	return msg
+}
+
 // DescribeDenial is a refused write's message (raw, as the error says it) for the caller: from
 // the words of its Forbidden on, without the privacy layer's "ent/privacy: deny rule" before it.
 func DescribeDenial(raw string) string {

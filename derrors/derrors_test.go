@@ -3,6 +3,7 @@ package derrors_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +48,28 @@ func TestAfterClash(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the wait did not end with its context")
+	}
+}
+
+// Clip cuts every quoted value to 40 characters, escapes and all, and any message to 500,
+// whatever the quotes in the input do.
+func TestClip(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`decisionDate: "2026-13-01" is not a date`, `decisionDate: "2026-13-01" is not a date`},
+		{fmt.Sprintf("name: %q is too long", strings.Repeat("长", 100)), `name: "` + strings.Repeat("长", 40) + `…" is too long`},
+		{fmt.Sprintf("x: %q", strings.Repeat(`a\`, 50)), `x: "` + strings.Repeat(`a\\`, 20) + `…"`}, // an escape is one character
+	} {
+		if got := derrors.Clip(tt.in); got != tt.want {
+			t.Errorf("Clip(%.60q…) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	for _, in := range []string{
+		fmt.Sprintf("name: %q", strings.Repeat(`a"`, 2000)), // escaped quotes all the way
+		strings.Repeat(`"a" `, 2000),                        // many short quoted values
+		strings.Repeat("长", 3000),                           // nothing quoted at all
+	} {
+		if got := []rune(derrors.Clip(in)); len(got) > 501 {
+			t.Errorf("Clip(%.40q…) keeps %d characters", in, len(got))
+		}
 	}
 }

@@ -26,107 +26,116 @@ import (
 // server; internal errors are logged with their path instead.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if gqlErr.Extensions == nil {
-			gqlErr.Extensions = map[string]any{}
-		}
-		v := authz.FromContext(ctx)
-		if fc := graphql.GetFieldContext(ctx); fc != nil && strings.HasPrefix(fc.Field.Name, "__") && !authz.MayIntrospect(v, false) {
-			// The introspection gate turned introspection off for this caller.
-			set(gqlErr, derrors.CodeUnauthenticated, "", "introspection needs a bearer token")
-			return gqlErr
-		}
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Args == nil && len(fc.Field.Arguments) > 0 && gqlErr.Err != nil {
-			// The field's arguments did not decode (a bad ID, cursor, time or date): the
-			// caller's input, named by the argument's path.
-			field := lastName(gqlErr.Path)
-			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+argumentProblem(gqlErr.Err))
-			return gqlErr
-		}
-		if code, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
-			if code == "GRAPHQL_VALIDATION_FAILED" && !authz.MayIntrospect(v, false) {
-				// No schema hints for callers who may not read the schema.
-				if i := strings.Index(gqlErr.Message, " Did you mean"); i >= 0 {
-					gqlErr.Message = gqlErr.Message[:i]
-				}
+		gqlErr := present(ctx, err, logger)
+		// What any message quotes of the caller's input is cut short: no answer carries a
+		// long input back whole.
+		gqlErr.Message = derrors.Clip(gqlErr.Message)
+		return gqlErr
+	}
+}
+
+// present is err for the caller: its code, field and words.
+func present(ctx context.Context, err error, logger *slog.Logger) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if gqlErr.Extensions == nil {
+		gqlErr.Extensions = map[string]any{}
+	}
+	v := authz.FromContext(ctx)
+	if fc := graphql.GetFieldContext(ctx); fc != nil && strings.HasPrefix(fc.Field.Name, "__") && !authz.MayIntrospect(v, false) {
+		// The introspection gate turned introspection off for this caller.
+		set(gqlErr, derrors.CodeUnauthenticated, "", "introspection needs a bearer token")
+		return gqlErr
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Args == nil && len(fc.Field.Arguments) > 0 && gqlErr.Err != nil {
+		// The field's arguments did not decode (a bad ID, cursor, time or date): the
+		// caller's input, named by the argument's path.
+		field := lastName(gqlErr.Path)
+		set(gqlErr, derrors.CodeBadUserInput, field, field+": "+argumentProblem(gqlErr.Err))
+		return gqlErr
+	}
+	if code, ok := gqlErr.Extensions["code"]; ok && gqlErr.Err == nil {
+		if code == "GRAPHQL_VALIDATION_FAILED" && !authz.MayIntrospect(v, false) {
+			// No schema hints for callers who may not read the schema.
+			if i := strings.Index(gqlErr.Message, " Did you mean"); i >= 0 {
+				gqlErr.Message = gqlErr.Message[:i]
 			}
-			if code == "GRAPHQL_VALIDATION_FAILED" && len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
-				// A variable of the wrong type or an unknown enum value is the caller's input.
-				gqlErr.Extensions["code"] = derrors.CodeBadUserInput
-				if name := lastName(gqlErr.Path); name != "" {
-					gqlErr.Extensions["field"] = name
-					gqlErr.Message = name + ": " + gqlErr.Message
-				}
-			}
-			return gqlErr // parser and validation errors already carry their code
 		}
-		if gqlErr.Err == nil && gqlErr.Extensions["code"] == nil {
-			// gqlgen's own protocol errors (an undecodable body, an unknown operation) are
-			// the caller's to fix and say what is wrong.
-			gqlErr.Extensions["code"] = derrors.CodeBadUserInput
-			return gqlErr
-		}
-		msg := err.Error()
-		if gqlErr.Err != nil {
-			msg = gqlErr.Err.Error() // without gqlgen's location and path prefix
-		}
-		var (
-			fieldErr   *derrors.FieldError
-			validErr   *ent.ValidationError
-			constraint *ent.ConstraintError
-			notFound   *ent.NotFoundError
-		)
-		switch {
-		case errors.As(err, &fieldErr):
-			set(gqlErr, derrors.CodeBadUserInput, fieldErr.Field, fieldErr.Error())
-		case errors.As(err, &validErr):
-			field := derrors.GraphQLName(validErr.Name)
-			if row := (*derrors.RowError)(nil); errors.As(err, &row) {
-				field = row.Field(field)
-			}
-			set(gqlErr, derrors.CodeBadUserInput, field, field+": "+derrors.DescribeValidation(validErr.Unwrap()))
-		case errors.As(err, &constraint):
-			field, msg := derrors.DescribeConstraint(constraint.Error())
-			if row := (*derrors.RowError)(nil); field != "" && errors.As(err, &row) {
-				field = row.Field(field)
-			}
-			code := derrors.CodeConflict
-			if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
-				code = derrors.CodeBadUserInput
-			}
-			set(gqlErr, code, field, msg)
-		case errors.As(err, &notFound):
-			set(gqlErr, derrors.CodeNotFound, "", "not found: "+strings.TrimPrefix(notFound.Error(), "ent: "))
-		case errors.Is(err, derrors.NotFound):
-			set(gqlErr, derrors.CodeNotFound, "", msg) // "not found: no entity with USCC …"
-		case errors.Is(err, derrors.InvalidArgument):
-			set(gqlErr, derrors.CodeBadUserInput, "", msg)
-		case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
-			set(gqlErr, derrors.CodeForbidden, "", derrors.DescribeDenial(msg))
-		case errors.Is(err, derrors.Unauthenticated):
-			set(gqlErr, derrors.CodeUnauthenticated, "", msg)
-		case errors.Is(err, derrors.Conflict):
-			set(gqlErr, derrors.CodeConflict, "", msg)
-		case writeClash(err) && !isQuery(ctx):
-			set(gqlErr, derrors.CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
-		case writeClash(err):
-			// A read that met a concurrent write's locks, or a table the database reloaded
-			// under it (storage's guard): nothing is wrong with the request.
-			set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
-		case errors.Is(err, derrors.Unavailable), databaseDown(err):
-			set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
-		case isInputCoercion(gqlErr):
+		if code == "GRAPHQL_VALIDATION_FAILED" && len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
+			// A variable of the wrong type or an unknown enum value is the caller's input.
 			gqlErr.Extensions["code"] = derrors.CodeBadUserInput
 			if name := lastName(gqlErr.Path); name != "" {
 				gqlErr.Extensions["field"] = name
 				gqlErr.Message = name + ": " + gqlErr.Message
 			}
-		default:
-			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
-			set(gqlErr, derrors.CodeInternal, "", "internal error")
 		}
+		return gqlErr // parser and validation errors already carry their code
+	}
+	if gqlErr.Err == nil && gqlErr.Extensions["code"] == nil {
+		// gqlgen's own protocol errors (an undecodable body, an unknown operation) are
+		// the caller's to fix and say what is wrong.
+		gqlErr.Extensions["code"] = derrors.CodeBadUserInput
 		return gqlErr
 	}
+	msg := err.Error()
+	if gqlErr.Err != nil {
+		msg = gqlErr.Err.Error() // without gqlgen's location and path prefix
+	}
+	var (
+		fieldErr   *derrors.FieldError
+		validErr   *ent.ValidationError
+		constraint *ent.ConstraintError
+		notFound   *ent.NotFoundError
+	)
+	switch {
+	case errors.As(err, &fieldErr):
+		set(gqlErr, derrors.CodeBadUserInput, fieldErr.Field, fieldErr.Error())
+	case errors.As(err, &validErr):
+		field := derrors.GraphQLName(validErr.Name)
+		if row := (*derrors.RowError)(nil); errors.As(err, &row) {
+			field = row.Field(field)
+		}
+		set(gqlErr, derrors.CodeBadUserInput, field, field+": "+derrors.DescribeValidation(validErr.Unwrap()))
+	case errors.As(err, &constraint):
+		field, msg := derrors.DescribeConstraint(constraint.Error())
+		if row := (*derrors.RowError)(nil); field != "" && errors.As(err, &row) {
+			field = row.Field(field)
+		}
+		code := derrors.CodeConflict
+		if field == "" && strings.Contains(strings.ToLower(constraint.Error()), "foreign key") {
+			code = derrors.CodeBadUserInput
+		}
+		set(gqlErr, code, field, msg)
+	case errors.As(err, &notFound):
+		set(gqlErr, derrors.CodeNotFound, "", "not found: "+strings.TrimPrefix(notFound.Error(), "ent: "))
+	case errors.Is(err, derrors.NotFound):
+		set(gqlErr, derrors.CodeNotFound, "", msg) // "not found: no entity with USCC …"
+	case errors.Is(err, derrors.InvalidArgument):
+		set(gqlErr, derrors.CodeBadUserInput, "", msg)
+	case errors.Is(err, derrors.Forbidden), errors.Is(err, privacy.Deny):
+		set(gqlErr, derrors.CodeForbidden, "", derrors.DescribeDenial(msg))
+	case errors.Is(err, derrors.Unauthenticated):
+		set(gqlErr, derrors.CodeUnauthenticated, "", msg)
+	case errors.Is(err, derrors.Conflict):
+		set(gqlErr, derrors.CodeConflict, "", msg)
+	case writeClash(err) && !isQuery(ctx):
+		set(gqlErr, derrors.CodeConflict, "", "the write clashed with a concurrent one and was rolled back whole; send it again")
+	case writeClash(err):
+		// A read that met a concurrent write's locks, or a table the database reloaded
+		// under it (storage's guard): nothing is wrong with the request.
+		set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
+	case errors.Is(err, derrors.Unavailable), databaseDown(err):
+		set(gqlErr, derrors.CodeUnavailable, "", "the service is temporarily unavailable; try again shortly")
+	case isInputCoercion(gqlErr):
+		gqlErr.Extensions["code"] = derrors.CodeBadUserInput
+		if name := lastName(gqlErr.Path); name != "" {
+			gqlErr.Extensions["field"] = name
+			gqlErr.Message = name + ": " + gqlErr.Message
+		}
+	default:
+		logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+		set(gqlErr, derrors.CodeInternal, "", "internal error")
+	}
+	return gqlErr
 }
 
 // argumentProblem says what is wrong with an argument in words a caller can act on, without

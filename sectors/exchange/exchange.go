@@ -589,13 +589,10 @@ func again(ctx context.Context, err error, clashes *int) bool {
 	return derrors.AfterClash(ctx, *clashes)
 }
 
-// quoted is a quoted value in a problem longer than 40 characters.
-var quoted = regexp.MustCompile(`"([^"]{40})[^"]+"`)
-
-// problem is a row's problem for the report, a value it quotes cut to its first 40 characters:
-// a clerk needs to recognise the value, and a spreadsheet cell holds at most 32,767.
+// problem is a row's problem for the report, a value it quotes cut short (derrors.Clip): a
+// clerk needs to recognise the value, and a spreadsheet cell holds at most 32,767 characters.
 func problem(line int, column, msg string) Problem {
-	return Problem{line, column, quoted.ReplaceAllString(msg, `"$1…"`)}
+	return Problem{line, column, derrors.Clip(msg)}
 }
 
 // WriteXLSX writes the report as a workbook: a summary sheet and one row per problem.

@@ -1,0 +1,86 @@
+package graph_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/creditgraph/creditgraph/storage/storagetest"
+)
+
+// No answer echoes an unbounded input whole. Generated from the served schema: every String
+// argument of every root field, and every String field of an input object a root field takes,
+// set in turn to 3,000 characters, for a clerk and the public. Whatever the answer (bad input,
+// not found, forbidden, or data), no error message carries the value.
+func TestNoErrorEchoesALongInput(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		sch := introspect(env)
+		long := strings.Repeat("长", 1500) + strings.Repeat("Z", 1500)
+		tried := 0
+		for _, root := range []string{"Query", "Mutation"} {
+			for _, f := range sch.types[root].Fields {
+				for _, a := range f.Args {
+					name, kind, list := a.Type.named()
+					var slots [][]string
+					switch {
+					case name == "String" && !list:
+						slots = append(slots, []string{a.Name})
+					case kind == "INPUT_OBJECT" && !list:
+						for _, in := range sch.types[name].InputFields {
+							if n, _, l := in.Type.named(); n == "String" && !l {
+								slots = append(slots, []string{a.Name, in.Name})
+							}
+						}
+					}
+					for _, slot := range slots {
+						q, vars := longRequest(sch, root, f, slot, long)
+						for _, c := range []string{"demo-market-clerk", ""} {
+							tried++
+							for _, ge := range env.as(c).post(q, vars).Errors {
+								if strings.Contains(ge.Message, long[:300]) || len(ge.Message) > 1000 {
+									t.Errorf("%s %s(%s): the error echoes the input: %.160q… (%d bytes)", c, f.Name, strings.Join(slot, "."), ge.Message, len(ge.Message))
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%d requests", tried)
+		if tried < 100 {
+			t.Errorf("only %d requests: the test lost its reach", tried)
+		}
+	})
+}
+
+// longRequest is a request for the root field f with every required argument filled with a
+// plausible value and the slot (an argument, or an argument's input field) set to v.
+func longRequest(sch schemaInfo, root string, f gqlField, slot []string, v string) (string, map[string]any) {
+	vars := map[string]any{}
+	var decls, args []string
+	for _, a := range f.Args {
+		if a.Type.Kind != "NON_NULL" && a.Name != slot[0] {
+			continue
+		}
+		val := sampleValue(sch, a.Type, nil, 1)
+		switch {
+		case len(slot) == 1 && a.Name == slot[0]:
+			val = v
+		case a.Name == slot[0]:
+			obj, _ := val.(map[string]any)
+			if obj == nil {
+				obj = map[string]any{}
+			}
+			obj[slot[1]] = v
+			val = obj
+		}
+		vars[a.Name] = val
+		decls = append(decls, "$"+a.Name+": "+typeString(a.Type))
+		args = append(args, a.Name+": $"+a.Name)
+	}
+	sel := ""
+	if _, kind, _ := f.Type.named(); kind == "OBJECT" || kind == "INTERFACE" || kind == "UNION" {
+		sel = "{ __typename }"
+	}
+	return "" + strings.ToLower(root) + "(" + strings.Join(decls, ", ") + ") { " + f.Name + "(" + strings.Join(args, ", ") + ") " + sel + " }", vars
+}
