@@ -1,6 +1,7 @@
 package exchange_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -686,6 +687,77 @@ func TestADatabaseFailureIsNoRowsFault(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		}
+	})
+}
+
+// A workbook that unpacks to far more than a spreadsheet holds — zipped zeros under a part
+// name, or a sheet whose zip directory declares gigabytes — is refused before it is unpacked,
+// naming what is wrong, and nothing is written.
+func TestAWorkbookThatUnpacksTooFarIsRefused(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := registry(t, ctx, db)
+		good := xlsxOf(t, rows(usccs, names, "Z"))
+		// with is the good workbook with one more part: size bytes of zeros, really zipped, or
+		// (declared) a zip directory entry claiming size with a few bytes of data.
+		with := func(name string, size uint64, declared bool) []byte {
+			zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			zw := zip.NewWriter(&b)
+			for _, f := range zr.File {
+				if err := zw.Copy(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if declared {
+				w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, UncompressedSize64: size, CompressedSize64: 4})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = w.Write([]byte("<a/>"))
+			} else {
+				w, err := zw.Create(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				zero := make([]byte, 1<<20)
+				for range size >> 20 {
+					_, _ = w.Write(zero)
+				}
+			}
+			if err := zw.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return b.Bytes()
+		}
+		im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger}
+		before := storagetest.Count(t, db, "administrative_penalties", "")
+		for _, tc := range []struct {
+			name, want string
+			file       []byte
+		}{
+			{"64 MiB of zeros as an image", `"xl/media/image1.png" unpacks to 64 MiB`, with("xl/media/image1.png", 64<<20, false)},
+			{"a sheet declaring 3 GiB", "unpacks to more than 2 GiB", with("xl/worksheets/sheet2.xml", 3<<30, true)},
+		} {
+			if len(tc.file) > 1<<20 {
+				t.Fatalf("%s: the test's file is %d bytes; it should zip small", tc.name, len(tc.file))
+			}
+			_, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(tc.file), exchange.XLSX, exchange.GoodRows)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %v, want an error saying %s", tc.name, err, tc.want)
+			}
+		}
+		if n := storagetest.Count(t, db, "administrative_penalties", ""); n != before {
+			t.Errorf("%d penalties written", n-before)
+		}
+		// The good workbook itself still imports.
+		if rep, err := im.Import(ctx, "penalties", "market-320000", bytes.NewReader(good), exchange.XLSX, exchange.GoodRows); err != nil || rep.Imported == 0 {
+			t.Errorf("the good workbook: %+v, %v", rep, err)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"encoding/csv"
@@ -48,7 +49,14 @@ type rows interface {
 func openRows(r io.Reader, format Format) (rows, error) {
 	switch format {
 	case XLSX:
-		f, err := excelize.OpenReader(r)
+		b, err := io.ReadAll(r) // a workbook is a zip, read from its end: not a stream
+		if err != nil {
+			return nil, err
+		}
+		if err := checkParts(b); err != nil {
+			return nil, err
+		}
+		f, err := excelize.OpenReader(bytes.NewReader(b), excelize.Options{UnzipSizeLimit: maxUnzipped})
 		if err != nil {
 			return nil, fmt.Errorf("the file is not a readable XLSX workbook: %w", err)
 		}
@@ -74,6 +82,37 @@ func openRows(r io.Reader, format Format) (rows, error) {
 		return csvRows{cr}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+// What a workbook may unpack to. excelize unpacks its sheets and shared strings to temporary
+// files past 16 MiB, and every other part into memory, up to 16 GiB in all unless told: a few
+// megabytes of zipped zeros under any part name would take the server's memory. A sheet of
+// Excel's 1,048,576 rows by the national layouts' columns is well under the total.
+const (
+	maxUnzipped = 2 << 30  // all parts
+	maxPart     = 16 << 20 // a part other than a sheet or the shared strings
+)
+
+// checkParts refuses a workbook whose parts unpack to more than the limits, from the sizes its
+// zip directory declares (archive/zip fails a part that unpacks to more than it declared).
+func checkParts(b []byte) error {
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("the file is not a readable XLSX workbook: %w", err)
+	}
+	var total uint64
+	for _, p := range zr.File {
+		total += p.UncompressedSize64
+		name := strings.ToLower(p.Name)
+		bulky := strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml"
+		if !bulky && p.UncompressedSize64 > maxPart {
+			return fmt.Errorf("the workbook's part %.60q unpacks to %d MiB, more than a workbook's part other than a sheet has (%d MiB)", p.Name, p.UncompressedSize64>>20, maxPart>>20)
+		}
+		if total > maxUnzipped {
+			return fmt.Errorf("the workbook unpacks to more than %d GiB; split the file", maxUnzipped>>30)
+		}
+	}
+	return nil
 }
 
 // validUTF8Prefix reports whether b is UTF-8, allowing a character cut at its end.
