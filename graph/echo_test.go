@@ -55,7 +55,7 @@ func TestNoErrorEchoesALongInput(t *testing.T) {
 
 // longRequest is a request for the root field f with every required argument filled with a
 // plausible value and the slot (an argument, or an argument's input field) set to v.
-func longRequest(sch schemaInfo, root string, f gqlField, slot []string, v string) (string, map[string]any) {
+func longRequest(sch schemaInfo, root string, f gqlField, slot []string, v any) (string, map[string]any) {
 	vars := map[string]any{}
 	var decls, args []string
 	for _, a := range f.Args {
@@ -83,4 +83,64 @@ func longRequest(sch schemaInfo, root string, f gqlField, slot []string, v strin
 		sel = "{ __typename }"
 	}
 	return "" + strings.ToLower(root) + "(" + strings.Join(decls, ", ") + ") { " + f.Name + "(" + strings.Join(args, ", ") + ") " + sel + " }", vars
+}
+
+// Edge values of every scalar argument of every root field, and of every scalar field of an
+// input object a root field takes, are answered as data or as the caller's mistake — never
+// INTERNAL, never an error without a code. Queries are asked as a supervisor and mutations as
+// a clerk, the roles that get past authorization to the input on most fields.
+func TestEdgeValuesAreNeverInternal(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		sch := introspect(env)
+		edges := map[string][]any{
+			"Int":     {-1, 2147483647},
+			"ID":      {"-1", "18446744073709551616"},
+			"String":  {"", "\x00%_'; --"},
+			"Date":    {"0001-01-01", "9999-12-31"},
+			"Time":    {"0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"},
+			"Decimal": {"1e400", "-0.0000001"},
+			"Float":   {-1, 1e308},
+		}
+		tried := 0
+		for _, root := range []string{"Query", "Mutation"} {
+			for _, f := range sch.types[root].Fields {
+				for _, a := range f.Args {
+					name, kind, list := a.Type.named()
+					type slot struct {
+						path []string
+						typ  string
+					}
+					var slots []slot
+					switch {
+					case edges[name] != nil && !list:
+						slots = append(slots, slot{[]string{a.Name}, name})
+					case kind == "INPUT_OBJECT" && !list:
+						for _, in := range sch.types[name].InputFields {
+							if n, _, l := in.Type.named(); edges[n] != nil && !l {
+								slots = append(slots, slot{[]string{a.Name, in.Name}, n})
+							}
+						}
+					}
+					for _, s := range slots {
+						for _, v := range edges[s.typ] {
+							q, vars := longRequest(sch, root, f, s.path, v)
+							c := map[string]string{"Query": "demo-market-supervisor", "Mutation": "demo-market-clerk"}[root]
+							tried++
+							for _, ge := range env.as(c).post(q, vars).Errors {
+								if code := ge.Extensions["code"]; code == nil || code == "INTERNAL" {
+									t.Errorf("%s %s(%s: %v): %s %v", c, f.Name, strings.Join(s.path, "."), v, ge.Message, ge.Extensions)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%d requests", tried)
+		if tried < 2000 {
+			t.Errorf("only %d requests: the test lost its reach", tried)
+		}
+		env.mustData(`{ viewer { role } }`, nil, nil) // still serving
+	})
 }

@@ -320,8 +320,14 @@ type ReportRow struct {
 // from and to (inclusive): submitted → accepted → initial approval → re-review → completed, as
 // the source counts them.
 func Report(ctx context.Context, c *ent.Client, from, to time.Time) ([]*ReportRow, error) {
+	where := []predicate.RepairTransition{repairtransition.AtGTE(from)}
+	if next := to.AddDate(0, 0, 1); next.Year() <= 9999 {
+		// Before the next day. After 9999-12-31 there is nothing to bound, and no date
+		// MariaDB could compare with.
+		where = append(where, repairtransition.AtLT(next))
+	}
 	ts, err := c.RepairTransition.Query().
-		Where(repairtransition.AtGTE(from), repairtransition.AtLT(to.AddDate(0, 0, 1))).
+		Where(where...).
 		WithApplication(func(q *ent.RepairApplicationQuery) { q.WithDepartment() }).All(ctx)
 	if err != nil {
 		return nil, err
