@@ -137,8 +137,36 @@ func TestEdgeValuesAreNeverInternal(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%d requests", tried)
-		if tried < 2000 {
+		// The arguments of the fields of every listed type, inside a page of its connection.
+		nested := 0 // requests that reached execution
+		for typ, conn := range nodeTypes(sch) {
+			for _, f := range sch.types[typ].Fields {
+				for _, a := range f.Args {
+					name, _, list := a.Type.named()
+					if edges[name] == nil || list {
+						continue
+					}
+					for _, v := range edges[name] {
+						q, vars := longRequest(sch, "Query", f, []string{a.Name}, v)
+						// query(...) { f(...) sel } → query(...) { conn(first: 2) { edges { node { f(...) sel } } } }
+						open := strings.Index(q, "{ ") + 2
+						q = q[:open] + conn + "(first: 2) { edges { node { " + q[open:len(q)-1] + "} } } }"
+						tried++
+						r := env.as("demo-market-supervisor").post(q, vars)
+						if !hasCode(r, "GRAPHQL_PARSE_FAILED") && !hasCode(r, "GRAPHQL_VALIDATION_FAILED") {
+							nested++
+						}
+						for _, ge := range r.Errors {
+							if code := ge.Extensions["code"]; code == nil || code == "INTERNAL" {
+								t.Errorf("%s.%s(%s: %v): %s %v", typ, f.Name, a.Name, v, ge.Message, ge.Extensions)
+							}
+						}
+					}
+				}
+			}
+		}
+		t.Logf("%d requests, %d of them nested that reached execution", tried, nested)
+		if tried < 2000 || nested < 50 {
 			t.Errorf("only %d requests: the test lost its reach", tried)
 		}
 		env.mustData(`{ viewer { role } }`, nil, nil) // still serving
