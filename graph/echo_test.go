@@ -33,7 +33,7 @@ func TestNoErrorEchoesALongInput(t *testing.T) {
 						}
 					}
 					for _, slot := range slots {
-						q, vars := longRequest(sch, root, f, slot, long)
+						q, vars := rootRequest(sch, root, f, slot, long)
 						for _, c := range []string{"demo-market-clerk", ""} {
 							tried++
 							for _, ge := range env.as(c).post(q, vars).Errors {
@@ -53,9 +53,10 @@ func TestNoErrorEchoesALongInput(t *testing.T) {
 	})
 }
 
-// longRequest is a request for the root field f with every required argument filled with a
-// plausible value and the slot (an argument, or an argument's input field) set to v.
-func longRequest(sch schemaInfo, root string, f gqlField, slot []string, v any) (string, map[string]any) {
+// rootRequest is a request for the root field f (of root, Query or Mutation) with every required
+// argument filled with a plausible value and the slot (an argument, or an argument's input
+// field) set to v.
+func rootRequest(sch schemaInfo, root string, f gqlField, slot []string, v any) (string, map[string]any) {
 	vars := map[string]any{}
 	var decls, args []string
 	for _, a := range f.Args {
@@ -124,7 +125,7 @@ func TestEdgeValuesAreNeverInternal(t *testing.T) {
 					}
 					for _, s := range slots {
 						for _, v := range edges[s.typ] {
-							q, vars := longRequest(sch, root, f, s.path, v)
+							q, vars := rootRequest(sch, root, f, s.path, v)
 							c := map[string]string{"Query": "demo-market-supervisor", "Mutation": "demo-market-clerk"}[root]
 							tried++
 							for _, ge := range env.as(c).post(q, vars).Errors {
@@ -147,7 +148,7 @@ func TestEdgeValuesAreNeverInternal(t *testing.T) {
 						continue
 					}
 					for _, v := range edges[name] {
-						q, vars := longRequest(sch, "Query", f, []string{a.Name}, v)
+						q, vars := rootRequest(sch, "Query", f, []string{a.Name}, v)
 						// query(...) { f(...) sel } → query(...) { conn(first: 2) { edges { node { f(...) sel } } } }
 						open := strings.Index(q, "{ ") + 2
 						q = q[:open] + conn + "(first: 2) { edges { node { " + q[open:len(q)-1] + "} } } }"

@@ -52,7 +52,7 @@ func TestUSCCArgumentsAreCheckedAndAnswerHiddenAsMissing(t *testing.T) {
 					}
 					checked++
 					ask := func(caller, code string) gqlResponse {
-						return env.as(caller).post(usccRequest(sch, root, f, a.Name, code))
+						return env.as(caller).post(rootRequest(sch, root, f, []string{a.Name}, code))
 					}
 					for _, c := range callers {
 						gone := ask(c, missing)
@@ -92,30 +92,6 @@ func TestUSCCArgumentsAreCheckedAndAnswerHiddenAsMissing(t *testing.T) {
 			t.Errorf("only %d USCC arguments found: the test lost its reach", checked)
 		}
 	})
-}
-
-// usccRequest is a request for the root field f with argument arg set to code and every other
-// required argument filled with a plausible value.
-func usccRequest(sch schemaInfo, root string, f gqlField, arg, code string) (string, map[string]any) {
-	vars := map[string]any{}
-	var decls, args []string
-	for _, a := range f.Args {
-		if a.Type.Kind != "NON_NULL" && a.Name != arg {
-			continue
-		}
-		v := sampleValue(sch, a.Type, nil, 1)
-		if a.Name == arg {
-			v = code
-		}
-		vars[a.Name] = v
-		decls = append(decls, "$"+a.Name+": "+typeString(a.Type))
-		args = append(args, a.Name+": $"+a.Name)
-	}
-	sel := ""
-	if _, kind, _ := f.Type.named(); kind == "OBJECT" || kind == "INTERFACE" || kind == "UNION" {
-		sel = "{ __typename }"
-	}
-	return fmt.Sprintf("%s(%s) { %s(%s) %s }", strings.ToLower(root), strings.Join(decls, ", "), f.Name, strings.Join(args, ", "), sel), vars
 }
 
 // unusedUSCC is a well-formed code of a Jiangsu division that no stored entity has.
