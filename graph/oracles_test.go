@@ -54,31 +54,39 @@ func TestWritesAnswerHiddenRowsAsMissingOnes(t *testing.T) {
 			}
 		}
 		compared, reached := 0, 0
-		for _, m := range sch.types["Mutation"].Fields {
-			for _, s := range idSlots(sch, m) {
-				target := slotType(s, m.Name, nodes)
-				if target == "" {
-					t.Errorf("%s: cannot tell which type %s names; name the ID after its type", m.Name, strings.Join(s, "."))
-					continue
+		for _, root := range []string{"Mutation", "Query"} {
+			for _, m := range sch.types[root].Fields {
+				if root == "Query" && m.Name == "node" {
+					continue // node(id:) answers null for both, by design
 				}
-				for _, c := range callers {
-					id, ok := hidden[c][target]
-					if !ok {
+				for _, s := range idSlots(sch, m) {
+					if root == "Query" && len(s) > 1 {
+						continue // filters' IDs: TestFiltersSeeOnlyWhatTheCallerSees
+					}
+					target := slotType(s, m.Name, nodes)
+					if target == "" {
+						t.Errorf("%s: cannot tell which type %s names; name the ID after its type", m.Name, strings.Join(s, "."))
 						continue
 					}
-					missing := id + 1<<30 // same type (its global-ID range), never used
-					a := env.as(c).post(mutationFor(sch, m, s, id))
-					b := env.as(c).post(mutationFor(sch, m, s, missing))
-					compared++
-					ga, gb := normalise(a, id), normalise(b, missing)
-					if testing.Verbose() {
-						t.Logf("%s %s.%s (%s): %s", c, m.Name, strings.Join(s, "."), target, ga)
-					}
-					if ga != gb {
-						t.Errorf("%s %s.%s: a hidden %s answers\n  %s\nbut a missing one\n  %s", c, m.Name, strings.Join(s, "."), target, ga, gb)
-					}
-					if strings.Contains(ga, "NOT_FOUND") {
-						reached++
+					for _, c := range callers {
+						id, ok := hidden[c][target]
+						if !ok {
+							continue
+						}
+						missing := id + 1<<30 // same type (its global-ID range), never used
+						a := env.as(c).post(rootRequest(sch, root, m, s, strconv.Itoa(id)))
+						b := env.as(c).post(rootRequest(sch, root, m, s, strconv.Itoa(missing)))
+						compared++
+						ga, gb := normalise(a, id), normalise(b, missing)
+						if testing.Verbose() {
+							t.Logf("%s %s.%s (%s): %s", c, m.Name, strings.Join(s, "."), target, ga)
+						}
+						if ga != gb {
+							t.Errorf("%s %s.%s: a hidden %s answers\n  %s\nbut a missing one\n  %s", c, m.Name, strings.Join(s, "."), target, ga, gb)
+						}
+						if strings.Contains(ga, "NOT_FOUND") {
+							reached++
+						}
 					}
 				}
 			}
@@ -164,7 +172,7 @@ func slotType(slot []string, mutation string, nodes map[string]string) string {
 		i := strings.IndexFunc(mutation, func(r rune) bool { return r >= 'A' && r <= 'Z' })
 		base = mutation[i:]
 	} else {
-		base = strings.ToUpper(base[:1]) + strings.TrimSuffix(base[1:], "ID")
+		base = strings.ToUpper(base[:1]) + strings.TrimSuffix(strings.TrimSuffix(base[1:], "ID"), "Id")
 	}
 	var suffix, prefix []string
 	for typ := range nodes {

@@ -157,8 +157,17 @@ func ForPerson(ctx context.Context, c *ent.Client, personID int, purpose string,
 	if err := CheckPurpose(purpose); err != nil {
 		return nil, err
 	}
+	v := authz.FromContext(ctx)
+	public := v != nil && v.TokenName == authz.PublicSubject
 	ctx = authz.AsSystem(ctx)
-	if ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx); err != nil || !ok || !authz.AsksAbout(ctx, authz.Own{PersonID: personID}) {
+	ok, err := c.NaturalPerson.Query().Where(naturalperson.ID(personID)).Exist(ctx)
+	if err == nil && !ok && public {
+		// The public may ask about a person's restrictions but is shown no person: an ID of no
+		// person answers as one of a person without restrictions, or the answer would tell
+		// which IDs are persons.
+		return nil, nil
+	}
+	if err != nil || !ok || !authz.AsksAbout(ctx, authz.Own{PersonID: personID}) {
 		if err == nil {
 			err = fmt.Errorf("%w: no person with ID %d", derrors.NotFound, personID)
 		}
