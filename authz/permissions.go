@@ -202,8 +202,25 @@ const MaxPersonLookups = 5
 // permission and a stated purpose, which the audit log records, and a request makes at most
 // MaxPersonLookups of them.
 func (v *Viewer) LookUpPerson(purpose *string) error {
+	return v.lookUp("looking a person up by identity number", purpose)
+}
+
+// RegistrationPurpose is what the audit log records as the purpose of recording a person.
+const RegistrationPurpose = "registering a person by identity number"
+
+// RegisterPerson decides the recording of a person's identity number. A number is recorded
+// once, so the answer tells whether it is recorded already: recording is a lookup by identity
+// number like LookUpPerson — it needs the personal-data permission, is counted against the
+// request's MaxPersonLookups, and is logged with RegistrationPurpose.
+func (v *Viewer) RegisterPerson() error {
+	purpose := RegistrationPurpose
+	return v.lookUp("recording a person's identity number, which tells whether it is recorded already,", &purpose)
+}
+
+// lookUp decides one lookup by identity number (what, for the refusal).
+func (v *Viewer) lookUp(what string, purpose *string) error {
 	if v == nil || v.Perms == nil || !v.Perms.PersonalData && !v.Perms.System {
-		return fmt.Errorf("%w: looking a person up by identity number needs the personal-data permission", derrors.Forbidden)
+		return fmt.Errorf("%w: %s needs the personal-data permission", derrors.Forbidden, what)
 	}
 	if purpose == nil || strings.TrimSpace(*purpose) == "" {
 		return derrors.Field("purpose", "state the purpose of looking a person up by identity number; it is logged")

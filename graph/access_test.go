@@ -211,7 +211,7 @@ func TestPersonalDataMaskedAndLogged(t *testing.T) {
 		env := newEnv(t, e, 5)
 		clerk := env.as("demo-market-clerk")
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
 		// Stored sealed: the number appears nowhere in the table.
 		if n := env.count("natural_persons", "id_number LIKE '%19800101%' OR id_number_masked = '32050219800101123X'"); n != 0 {
 			t.Fatal("the ID number is stored in clear")
@@ -297,12 +297,14 @@ func TestPersonalDataMaskedAndLogged(t *testing.T) {
 func TestAuditLog(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 20)
-		env.as("demo-market-clerk").mustData(`mutation Register { createNaturalPerson(input: {idNumber: "11010519491231002X", name: "李四"}) { id } }`, nil, nil)
+		env.as("demo-market-clerk").mustData(`mutation Register { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州审计测试有限公司"}) { id } }`, nil, nil)
+		env.as("demo-credit-office").mustData(`mutation Record { createNaturalPerson(input: {idNumber: "11010519491231002X", name: "李四"}) { id } }`, nil, nil)
 		env.as("demo-labour-clerk").wantError(createPenaltyQ, penaltyInput(env, "market-320500", "A-1"), "FORBIDDEN", "")
 		env.as("demo-auditor-market").mustData(`query Inspect { marketEntities(first: 1) { totalCount } }`, nil, nil)
 		env.as("demo-market-supervisor").mustData(`{ marketEntities(first: 1) { totalCount } }`, nil, nil) // not logged
 		checks := []struct{ where string }{
 			{"token_name = 'demo-market-clerk' AND kind = 'MUTATION' AND operation = 'Register' AND outcome = 'OK' AND department = 'market' AND role = 'clerk'"},
+			{"token_name = 'demo-credit-office' AND kind = 'MUTATION' AND operation = 'Record' AND outcome = 'OK' AND purpose = 'registering a person by identity number'"},
 			{"token_name = 'demo-labour-clerk' AND kind = 'MUTATION' AND outcome = 'FORBIDDEN'"},
 			{"token_name = 'demo-auditor-market' AND kind = 'AUDITOR_READ' AND operation = 'Inspect'"},
 		}
@@ -510,7 +512,7 @@ func TestPersonalDataCannotBeNarrowed(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
 		env := newEnv(t, e, 0)
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		env.mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {idNumber: "32050219800101123X", name: "张三丰"}) { id } }`, nil, &p)
 		var fields []string
 		for _, f := range introspect(env).types["NaturalPerson"].Fields {
 			if name, kind, list := f.Type.named(); !list && (kind == "SCALAR" || kind == "ENUM") && len(f.Args) == 0 || name == "String" && f.Name == "idNumber" {
@@ -559,7 +561,7 @@ func TestPersonIDsAreNotShownToThePublic(t *testing.T) {
 		env := newEnv(t, e, 3)
 		in := penaltyInput(env, "market-320500", "PID-1")["in"].(map[string]any)
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		env.mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		in["personID"] = p.CreateNaturalPerson.ID
 		in["counterpartyCategory"] = "NATURAL_PERSON"
 		in["decisionDate"] = vocab.SystemClock.Today().AddDate(0, -1, 0).Format(time.DateOnly)

@@ -107,8 +107,8 @@ func TestJointPunishmentReachesTheLegalRepresentative(t *testing.T) {
 		}
 		clerk.mustData(`mutation {
 			e1: createMarketEntity(input: {uscc: "913205056082348768", name: "苏州虎丘某公司"}) { id uscc }
-			e2: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡新吴某公司"}) { id uscc }
-			p: createNaturalPerson(input: {idNumber: "34052419800101001X", name: "周某"}) { id } }`, nil, &setup)
+			e2: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡新吴某公司"}) { id uscc } }`, nil, &setup)
+		env.as("demo-credit-office").mustData(`mutation { p: createNaturalPerson(input: {idNumber: "34052419800101001X", name: "周某"}) { id } }`, nil, &setup)
 		for _, ent := range []string{setup.E1.ID, setup.E2.ID} {
 			clerk.mustData(`mutation($e: ID!, $p: ID!) { createEntityRole(input: {entityID: $e, personID: $p, role: LEGAL_REPRESENTATIVE}) { id } }`,
 				map[string]any{"e": ent, "p": setup.P.ID}, nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -113,7 +114,7 @@ func workflowDocuments(t *testing.T, env *testEnv) {
 	clerk.mustData(`mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "已撤销"}) { id } }`,
 		map[string]any{"l": l.CreateListEntry.ID}, nil)
 	var p struct{ CreateNaturalPerson struct{ ID string } }
-	clerk.mustData(`mutation { createNaturalPerson(input: {name: "李四", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+	env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "李四", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 	today := vocab.SystemClock.Today()
 	clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 		noticeNo: "N-1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: ELECTRONIC, replyDeadline: $r}) { id } }`,
@@ -290,4 +291,80 @@ func normalise(r gqlResponse, id int) string {
 		Errors []gqlError
 	}{r.Data, errs})
 	return string(b)
+}
+
+// No write confirms personal data (the createNaturalPerson oracle): a unique identity number
+// refused as "already recorded" told any registry writer whether a number belongs to someone,
+// which personByIdNumber treats as personal data (permission, purpose, audit, five a request).
+// Generated from the served schema: every input field of a mutation that names a field of the
+// mutation's result type read only with a stated purpose (personal data, like
+// NaturalPerson.idNumber), sent by callers without the personal-data permission with a stored
+// value and with a fresh one; the two answers must be the same. And, lest the test pass by
+// refusing everyone, the credit office — which holds the permission — records a person, and the
+// recording is logged as a lookup.
+func TestWritesDoNotConfirmPersonalData(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		sch := introspect(env)
+		personal := map[string]map[string]bool{} // type → fields read with a purpose
+		for name, typ := range sch.types {
+			for _, f := range typ.Fields {
+				for _, a := range f.Args {
+					if a.Name == "purpose" {
+						if personal[name] == nil {
+							personal[name] = map[string]bool{}
+						}
+						personal[name][f.Name] = true
+					}
+				}
+			}
+		}
+		serial := 100
+		fresh := func() string { // a resident ID number no one holds yet
+			serial++
+			first17 := fmt.Sprintf("32050219800101%03d", serial)
+			c, err := ident.ResidentIDCheckChar(first17)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return first17 + string(c)
+		}
+		stored := fresh()
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		env.as("demo-credit-office").mustData(`mutation Register($n: String!) { createNaturalPerson(input: {idNumber: $n, name: "登记人"}) { id } }`,
+			map[string]any{"n": stored}, &p)
+		if n := env.count("audit_logs", "token_name = 'demo-credit-office' AND operation = 'Register' AND purpose LIKE '%registering%'"); n != 1 {
+			t.Errorf("the credit office's registration is logged %d times as a lookup, want 1", n)
+		}
+		subject := env.firstUSCC()
+		env.issue(authz.IssueRequest{Name: "subject-personal", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: subject})
+		callers := []string{"demo-market-clerk", "demo-labour-supervisor", "demo-environment-reviewer", "demo-market-nanjing-clerk", "demo-auditor-market", "subject-personal", ""}
+		compared := 0
+		for _, m := range sch.types["Mutation"].Fields {
+			result, _, _ := m.Type.named()
+			for _, a := range m.Args {
+				in, kind, list := a.Type.named()
+				if kind != "INPUT_OBJECT" || list {
+					continue
+				}
+				for _, f := range sch.types[in].InputFields {
+					if !personal[result][f.Name] {
+						continue
+					}
+					for _, c := range callers {
+						slot := []string{a.Name, f.Name}
+						ga := normalise(env.as(c).post(rootRequest(sch, "Mutation", m, slot, stored)), 0)
+						gb := normalise(env.as(c).post(rootRequest(sch, "Mutation", m, slot, fresh())), 0)
+						compared++
+						if ga != gb {
+							t.Errorf("%s %s.%s: a stored value answers\n  %s\nbut a fresh one\n  %s", c, m.Name, strings.Join(slot, "."), ga, gb)
+						}
+					}
+				}
+			}
+		}
+		if compared < len(callers) {
+			t.Errorf("only %d comparisons: the test lost its reach", compared)
+		}
+	})
 }

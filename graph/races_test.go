@@ -94,7 +94,7 @@ func TestConcurrentIdenticalSubmissionsHaveOneEffect(t *testing.T) {
 
 		// A prior notice's reply, and its handling, recorded twenty times at once: once each.
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "王五", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		var n struct{ CreatePriorNotice struct{ ID string } }
 		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 			noticeNo: "RACE-N1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
@@ -126,7 +126,7 @@ func TestWorkflowDocumentsAreReadByTheirSectorOnly(t *testing.T) {
 		co.mustData(`mutation($l: ID!) { fileObjection(input: {listEntryID: $l, grounds: SHOULD_NOT_PUBLISH, description: "已撤销"}) { id } }`,
 			map[string]any{"l": l.CreateListEntry.ID}, nil)
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {name: "李四", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "李四", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		today := vocab.SystemClock.Today()
 		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 			noticeNo: "N-1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "事实", servedOn: $s, serviceMethod: ELECTRONIC, replyDeadline: $r}) { id } }`,

@@ -196,7 +196,7 @@ func newJPScenario(t *testing.T, env *testEnv) jpScenario {
 	s := jpScenario{entity: ent.CreateMarketEntity.ID, uscc: ent.CreateMarketEntity.Uscc, listedOn: todayMinus(30), persons: map[string]string{}}
 	person := func(name, id, role string, from, to *int, noticeDeadline int) {
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+		env.as("demo-credit-office").mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
 			map[string]any{"n": name, "id": id}, &p)
 		vars := map[string]any{"e": s.entity, "p": p.CreateNaturalPerson.ID, "r": role, "from": nil, "to": nil}
 		if from != nil {
@@ -324,7 +324,7 @@ func TestNewInputsRefuseBadValues(t *testing.T) {
 			t.Error("the refused listing was stored")
 		}
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {name: "钱七", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "钱七", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		var n struct{ CreatePriorNotice struct{ ID string } }
 		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
 			noticeNo: "BI-N", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,

@@ -145,7 +145,7 @@ func TestPersonRestrictionsStatementsDoNotGrowWithListings(t *testing.T) {
 		// One person is principal of one listed entity, another of three.
 		person := func(name, idNumber string, entities []string) string {
 			var p struct{ CreateNaturalPerson struct{ ID string } }
-			clerk.mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
+			env.as("demo-credit-office").mustData(`mutation($n: String!, $id: String!) { createNaturalPerson(input: {name: $n, idNumber: $id}) { id } }`,
 				map[string]any{"n": name, "id": idNumber}, &p)
 			for _, e := range entities {
 				clerk.mustData(`mutation($e: ID!, $p: ID!, $from: Date!) { createEntityRole(input: {entityID: $e, personID: $p,

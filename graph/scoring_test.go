@@ -105,8 +105,8 @@ func TestEIAPointsListAndRefuseReports(t *testing.T) {
 			E struct{ ID string }
 			P struct{ ID string }
 		}
-		clerk.mustData(`mutation { e: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡某环评有限公司"}) { id }
-			p: createNaturalPerson(input: {idNumber: "360426199101010071", name: "吴某"}) { id } }`, nil, &setup)
+		clerk.mustData(`mutation { e: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡某环评有限公司"}) { id } }`, nil, &setup)
+		env.as("demo-credit-office").mustData(`mutation { p: createNaturalPerson(input: {idNumber: "360426199101010071", name: "吴某"}) { id } }`, nil, &setup)
 		today := vocab.SystemClock.Today()
 		dep := env.departmentID("environment-320000")
 		score := func(src, subjectKey, subject string, points int, category string, from time.Time, expires *time.Time) {

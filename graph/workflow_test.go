@@ -19,7 +19,7 @@ func TestPriorNoticeCannotBeSkipped(t *testing.T) {
 		env := newEnv(t, e, 0)
 		clerk := env.as("demo-labour-clerk")
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {idNumber: "440524188001010014", name: "欠薪负责人"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {idNumber: "440524188001010014", name: "欠薪负责人"}) { id } }`, nil, &p)
 		person := p.CreateNaturalPerson.ID
 		today := vocab.SystemClock.Today()
 		dep := env.departmentID("labour-320200")
@@ -86,7 +86,7 @@ func TestPriorNoticeReplyIsAWorkflow(t *testing.T) {
 		env := newEnv(t, e, 0)
 		clerk := env.as("demo-market-clerk")
 		var p struct{ CreateNaturalPerson struct{ ID string } }
-		clerk.mustData(`mutation { createNaturalPerson(input: {name: "赵六", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
+		env.as("demo-credit-office").mustData(`mutation { createNaturalPerson(input: {name: "赵六", idNumber: "32050219800101123X"}) { id } }`, nil, &p)
 		serve := func(no string, served, deadline int) string {
 			var n struct{ CreatePriorNotice struct{ ID string } }
 			clerk.mustData(`mutation($d: ID!, $p: ID!, $no: String!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,

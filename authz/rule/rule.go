@@ -7,6 +7,7 @@ package rule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"entgo.io/ent"
@@ -15,6 +16,7 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/naturalperson"
 	"github.com/creditgraph/creditgraph/ent/privacy"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -428,6 +430,26 @@ func Write(w Writer) privacy.MutationRule {
 			return privacy.Skip
 		}
 		return forbidden("%s may not change %s", p.Subject, m.Type())
+	})
+}
+
+// RegisterPerson lets a write set a person's identity number only as a lookup by that number
+// (authz.Viewer.RegisterPerson): that the number is recorded already shows in the answer, so
+// recording it is personal data like personByIdNumber — not something every registry writer
+// may probe. Internal jobs (the seed) are let through.
+func RegisterPerson() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		if _, set := m.Field(naturalperson.FieldIDNumber); !set {
+			return privacy.Skip
+		}
+		if _, decided := writer(ctx); decided != nil {
+			return decided
+		}
+		err := authz.FromContext(ctx).RegisterPerson()
+		if errors.Is(err, derrors.Forbidden) {
+			return fmt.Errorf("%w: %w", privacy.Deny, err)
+		}
+		return err
 	})
 }
 

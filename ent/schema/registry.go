@@ -311,7 +311,7 @@ func (NaturalPerson) Indexes() []ent.Index {
 func (NaturalPerson) Policy() ent.Policy {
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{rule.FilterOwn(rule.RegistryOnly, "person")},
-		Mutation: privacy.MutationPolicy{rule.Write(rule.RegistryWriter)},
+		Mutation: privacy.MutationPolicy{rule.Write(rule.RegistryWriter), rule.RegisterPerson()},
 	}
 }
 
