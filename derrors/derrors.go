@@ -128,6 +128,7 @@ var uniqueKeys = []struct{ match, field, msg string }{
 	{"id_number", "idNumber", "a person with this ID number is already recorded"},
 	{"decision_no", "decisionNo", "this department has already recorded a decision with this number"},
 	{"source_record_id", "sourceRecordID", "a record with this source key already exists"},
+	{"source_key", "sourceRecordID", "a record with this source key already exists"}, // a record type's index, named <ref>_source_key
 	{"provider_id", "personID", "the person is already registered at this provider"},
 	{"entity_id", "entityID", "this entity already has one"},
 	{"code", "code", "the code is already used"},

@@ -41,12 +41,16 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 	if len(inputs) == 0 || len(inputs) > MaxBatch {
 		return nil, 0, derrors.Field("input", "a batch holds 1 to %d penalties, got %d", MaxBatch, len(inputs))
 	}
-	type key struct{ system, record string }
+	type key struct {
+		dep            int
+		system, record string
+	}
 	index := make(map[key]int, len(inputs))
 	records := make([]string, 0, len(inputs))
 	var systems []string
+	var deps []int
 	for i, in := range inputs {
-		k := key{in.SourceSystem, in.SourceRecordID}
+		k := key{in.DepartmentID, in.SourceSystem, in.SourceRecordID}
 		if j, dup := index[k]; dup {
 			return nil, 0, derrors.Row("input", i, derrors.Field("sourceRecordID", "repeats input[%d]", j))
 		}
@@ -55,16 +59,19 @@ func (e *Engine) RecordPenalties(ctx context.Context, c *ent.Client, inputs []*e
 		if !slices.Contains(systems, in.SourceSystem) {
 			systems = append(systems, in.SourceSystem)
 		}
+		if !slices.Contains(deps, in.DepartmentID) {
+			deps = append(deps, in.DepartmentID)
+		}
 	}
 	out = make([]*ent.AdministrativePenalty, len(inputs))
-	// Both columns, so the unique index on (source_system, source_record_id) answers.
-	stored, err := c.AdministrativePenalty.Query().
-		Where(administrativepenalty.SourceSystemIn(systems...), administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
+	// All three columns, so the unique index on the department's source key answers.
+	stored, err := c.AdministrativePenalty.Query().Where(administrativepenalty.DepartmentIDIn(deps...),
+		administrativepenalty.SourceSystemIn(systems...), administrativepenalty.SourceRecordIDIn(records...)).All(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	for _, p := range stored {
-		if i, ok := index[key{p.SourceSystem, p.SourceRecordID}]; ok {
+		if i, ok := index[key{p.DepartmentID, p.SourceSystem, p.SourceRecordID}]; ok {
 			out[i] = p
 			existing++
 		}

@@ -18,37 +18,37 @@ import (
 	"github.com/creditgraph/creditgraph/ent/spotcheck"
 )
 
-// finder reads the record stored under a source key, as the caller may see it.
-type finder func(ctx context.Context, c *gen.Client, system, record string) (ent.Value, error)
+// finder reads the record stored under a department's source key, as the caller may see it.
+type finder func(ctx context.Context, c *gen.Client, dep int, system, record string) (ent.Value, error)
 
 // finders are the source-key lookups of the record types; once is the one implementation that
 // uses them.
 var finders = struct {
 	penalty, licence, listEntry, rating, spotCheck, commitment, scoreEvent, redList finder
 }{
-	penalty: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.AdministrativePenalty.Query().Where(administrativepenalty.SourceSystem(s), administrativepenalty.SourceRecordID(r)).Only(ctx)
+	penalty: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.AdministrativePenalty.Query().Where(administrativepenalty.DepartmentID(d), administrativepenalty.SourceSystem(s), administrativepenalty.SourceRecordID(r)).Only(ctx)
 	},
-	licence: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.AdministrativeLicense.Query().Where(administrativelicense.SourceSystem(s), administrativelicense.SourceRecordID(r)).Only(ctx)
+	licence: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.AdministrativeLicense.Query().Where(administrativelicense.DepartmentID(d), administrativelicense.SourceSystem(s), administrativelicense.SourceRecordID(r)).Only(ctx)
 	},
-	listEntry: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.ListEntry.Query().Where(listentry.SourceSystem(s), listentry.SourceRecordID(r)).Only(ctx)
+	listEntry: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.ListEntry.Query().Where(listentry.DepartmentID(d), listentry.SourceSystem(s), listentry.SourceRecordID(r)).Only(ctx)
 	},
-	rating: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.SectorRating.Query().Where(sectorrating.SourceSystem(s), sectorrating.SourceRecordID(r)).Only(ctx)
+	rating: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.SectorRating.Query().Where(sectorrating.DepartmentID(d), sectorrating.SourceSystem(s), sectorrating.SourceRecordID(r)).Only(ctx)
 	},
-	spotCheck: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.SpotCheck.Query().Where(spotcheck.SourceSystem(s), spotcheck.SourceRecordID(r)).Only(ctx)
+	spotCheck: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.SpotCheck.Query().Where(spotcheck.DepartmentID(d), spotcheck.SourceSystem(s), spotcheck.SourceRecordID(r)).Only(ctx)
 	},
-	commitment: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.CreditCommitment.Query().Where(creditcommitment.SourceSystem(s), creditcommitment.SourceRecordID(r)).Only(ctx)
+	commitment: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.CreditCommitment.Query().Where(creditcommitment.DepartmentID(d), creditcommitment.SourceSystem(s), creditcommitment.SourceRecordID(r)).Only(ctx)
 	},
-	scoreEvent: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.CreditScoreEvent.Query().Where(creditscoreevent.SourceSystem(s), creditscoreevent.SourceRecordID(r)).Only(ctx)
+	scoreEvent: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.CreditScoreEvent.Query().Where(creditscoreevent.DepartmentID(d), creditscoreevent.SourceSystem(s), creditscoreevent.SourceRecordID(r)).Only(ctx)
 	},
-	redList: func(ctx context.Context, c *gen.Client, s, r string) (ent.Value, error) {
-		return c.RedListEntry.Query().Where(redlistentry.SourceSystem(s), redlistentry.SourceRecordID(r)).Only(ctx)
+	redList: func(ctx context.Context, c *gen.Client, d int, s, r string) (ent.Value, error) {
+		return c.RedListEntry.Query().Where(redlistentry.DepartmentID(d), redlistentry.SourceSystem(s), redlistentry.SourceRecordID(r)).Only(ctx)
 	},
 }
 
@@ -65,8 +65,9 @@ func keysChecked(ctx context.Context) context.Context {
 // the unique index.
 func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
 
-// once makes creating a record idempotent on its source key (sourceSystem, sourceRecordID):
-// when a record with the same key exists and the caller can see it, it is returned unchanged
+// once makes creating a record idempotent on its department's source key (sourceSystem,
+// sourceRecordID): when the department has a record with the key and the caller can see it,
+// it is returned unchanged
 // and nothing is written, so a department's system can retry a send it is unsure of. Two
 // concurrent first sends both look before either commits; the loser meets the unique index
 // (SourceKeyTaken), and its caller — the GraphQL mutation, the importer — writes the batch
@@ -78,13 +79,14 @@ func once(find finder) ent.Hook {
 			if !m.Op().Is(ent.OpCreate) || ctx.Value(keysCheckedKey{}) != nil {
 				return next.Mutate(ctx, m)
 			}
+			dep, ok0 := m.Field("department_id")
 			system, ok1 := m.Field("source_system")
 			record, ok2 := m.Field("source_record_id")
-			if !ok1 || !ok2 {
+			if !ok0 || !ok1 || !ok2 {
 				return next.Mutate(ctx, m)
 			}
 			c := m.(interface{ Client() *gen.Client }).Client()
-			v, err := find(ctx, c, system.(string), record.(string))
+			v, err := find(ctx, c, dep.(int), system.(string), record.(string))
 			switch {
 			case err == nil:
 				return v, nil

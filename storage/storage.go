@@ -15,6 +15,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
 	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -215,10 +216,71 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err := migrate.NewSchema(d.plain).Create(authz.SystemContext(ctx)); err != nil {
 		return fmt.Errorf("applying the schema: %w", err)
 	}
+	if err := d.retireIndexes(ctx); err != nil {
+		return err
+	}
 	if err := events.Install(ctx, d.Client); err != nil {
 		return fmt.Errorf("the outbox sequence: %w", err)
 	}
 	return d.Tallies.Install(ctx)
+}
+
+// retireIndexes drops the indexes earlier versions created that the schema replaced; ent's
+// migration adds indexes but never drops one. A record's source key was unique across all
+// departments (<type>_source_system_source_record_id), beside an index of its own on the
+// department (<type>_department_id); the unique index on the department's source key took the
+// place of both. Run after the schema is applied, so the department's foreign key always has
+// an index.
+func (d *DB) retireIndexes(ctx context.Context) error {
+	for _, t := range migrate.Tables {
+		for _, ix := range t.Indexes {
+			var cols []string
+			for _, c := range ix.Columns {
+				cols = append(cols, c.Name)
+			}
+			if !ix.Unique || strings.Join(cols, ",") != "department_id,source_system,source_record_id" {
+				continue
+			}
+			prefix := typePrefix(t)
+			if prefix == "" {
+				continue
+			}
+			for _, old := range []string{prefix + "_source_system_source_record_id", prefix + "_department_id"} {
+				if err := d.dropIndex(ctx, t.Name, old); err != nil {
+					return fmt.Errorf("dropping the retired index %s: %w", old, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// typePrefix is how ent begins the names of table t's indexes, <type>_: taken from the record
+// index on person_id (ent shortens long index names in place, so not from the source key's).
+func typePrefix(t *schema.Table) string {
+	for _, ix := range t.Indexes {
+		if len(ix.Columns) == 1 && ix.Columns[0].Name == "person_id" {
+			if p, ok := strings.CutSuffix(ix.Name, "_person_id"); ok {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// dropIndex drops index name of table when it exists.
+func (d *DB) dropIndex(ctx context.Context, table, name string) error {
+	if d.Target.Dialect == dialect.SQLite {
+		_, err := d.SQL.ExecContext(ctx, "DROP INDEX IF EXISTS `"+name+"`")
+		return err
+	}
+	var n int
+	if err := d.SQL.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?",
+		table, name).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	_, err := d.SQL.ExecContext(ctx, "ALTER TABLE `"+table+"` DROP INDEX `"+name+"`")
+	return err
 }
 
 // Ready reports whether the database answers within the context's deadline and, on a Galera

@@ -87,9 +87,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "administrativelicense_source_system_source_record_id",
+				Name:    "licenses_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[6], AdministrativeLicensesColumns[7]},
+				Columns: []*schema.Column{AdministrativeLicensesColumns[24], AdministrativeLicensesColumns[6], AdministrativeLicensesColumns[7]},
 			},
 			{
 				Name:    "administrativelicense_entity_id_sector",
@@ -100,11 +100,6 @@ var (
 				Name:    "administrativelicense_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{AdministrativeLicensesColumns[26]},
-			},
-			{
-				Name:    "administrativelicense_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{AdministrativeLicensesColumns[24]},
 			},
 			{
 				Name:    "administrativelicense_department_id_decision_no",
@@ -196,9 +191,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "administrativepenalty_source_system_source_record_id",
+				Name:    "penalties_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "administrativepenalty_entity_id_sector",
@@ -209,11 +204,6 @@ var (
 				Name:    "administrativepenalty_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{AdministrativePenaltiesColumns[47]},
-			},
-			{
-				Name:    "administrativepenalty_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{AdministrativePenaltiesColumns[45]},
 			},
 			{
 				Name:    "administrativepenalty_department_id_decision_no",
@@ -345,9 +335,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "creditcommitment_source_system_source_record_id",
+				Name:    "commitments_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{CreditCommitmentsColumns[6], CreditCommitmentsColumns[7]},
+				Columns: []*schema.Column{CreditCommitmentsColumns[19], CreditCommitmentsColumns[6], CreditCommitmentsColumns[7]},
 			},
 			{
 				Name:    "creditcommitment_entity_id_sector",
@@ -358,11 +348,6 @@ var (
 				Name:    "creditcommitment_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{CreditCommitmentsColumns[21]},
-			},
-			{
-				Name:    "creditcommitment_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{CreditCommitmentsColumns[19]},
 			},
 		},
 	}
@@ -443,9 +428,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "creditscoreevent_source_system_source_record_id",
+				Name:    "score_events_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{CreditScoreEventsColumns[6], CreditScoreEventsColumns[7]},
+				Columns: []*schema.Column{CreditScoreEventsColumns[17], CreditScoreEventsColumns[6], CreditScoreEventsColumns[7]},
 			},
 			{
 				Name:    "creditscoreevent_entity_id_sector",
@@ -456,11 +441,6 @@ var (
 				Name:    "creditscoreevent_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{CreditScoreEventsColumns[19]},
-			},
-			{
-				Name:    "creditscoreevent_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{CreditScoreEventsColumns[17]},
 			},
 		},
 	}
@@ -802,9 +782,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "listentry_source_system_source_record_id",
+				Name:    "list_entries_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{ListEntriesColumns[6], ListEntriesColumns[7]},
+				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[6], ListEntriesColumns[7]},
 			},
 			{
 				Name:    "listentry_entity_id_sector",
@@ -815,11 +795,6 @@ var (
 				Name:    "listentry_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{ListEntriesColumns[26]},
-			},
-			{
-				Name:    "listentry_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{ListEntriesColumns[24]},
 			},
 			{
 				Name:    "listentry_list_type_listed_on",
@@ -1273,9 +1248,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "redlistentry_source_system_source_record_id",
+				Name:    "red_list_entries_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{RedListEntriesColumns[6], RedListEntriesColumns[7]},
+				Columns: []*schema.Column{RedListEntriesColumns[19], RedListEntriesColumns[6], RedListEntriesColumns[7]},
 			},
 			{
 				Name:    "redlistentry_entity_id_sector",
@@ -1286,11 +1261,6 @@ var (
 				Name:    "redlistentry_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{RedListEntriesColumns[21]},
-			},
-			{
-				Name:    "redlistentry_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{RedListEntriesColumns[19]},
 			},
 			{
 				Name:    "redlistentry_list_type_recognised_on",
@@ -1465,9 +1435,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "sectorrating_source_system_source_record_id",
+				Name:    "ratings_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{SectorRatingsColumns[6], SectorRatingsColumns[7]},
+				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[6], SectorRatingsColumns[7]},
 			},
 			{
 				Name:    "sectorrating_entity_id_sector",
@@ -1478,11 +1448,6 @@ var (
 				Name:    "sectorrating_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{SectorRatingsColumns[21]},
-			},
-			{
-				Name:    "sectorrating_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{SectorRatingsColumns[19]},
 			},
 			{
 				Name:    "sectorrating_scheme_grade",
@@ -1570,9 +1535,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "spotcheck_source_system_source_record_id",
+				Name:    "spot_checks_source_key",
 				Unique:  true,
-				Columns: []*schema.Column{SpotChecksColumns[6], SpotChecksColumns[7]},
+				Columns: []*schema.Column{SpotChecksColumns[17], SpotChecksColumns[6], SpotChecksColumns[7]},
 			},
 			{
 				Name:    "spotcheck_entity_id_sector",
@@ -1583,11 +1548,6 @@ var (
 				Name:    "spotcheck_person_id",
 				Unique:  false,
 				Columns: []*schema.Column{SpotChecksColumns[19]},
-			},
-			{
-				Name:    "spotcheck_department_id",
-				Unique:  false,
-				Columns: []*schema.Column{SpotChecksColumns[17]},
 			},
 			{
 				Name:    "spotcheck_task_id",

@@ -127,13 +127,16 @@ func (m RecordMixin) Edges() []ent.Edge {
 	}
 }
 
-// Indexes of the RecordMixin.
-func (RecordMixin) Indexes() []ent.Index {
+// Indexes of the RecordMixin. A source key is its department's: another department sending
+// the same key writes a record of its own, and cannot learn of or squat on the first one. The
+// key's index leads with department_id, so it also serves the department's foreign key. Its
+// name is short and says what it is (<ref>_source_key): ent would shorten the long name to a
+// hash, and a duplicate key on MySQL is reported by the index's name only.
+func (m RecordMixin) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("source_system", "source_record_id").Unique(),
+		index.Fields("department_id", "source_system", "source_record_id").Unique().StorageKey(m.Ref + "_source_key"),
 		index.Fields("entity_id", "sector"),
 		index.Fields("person_id"),
-		index.Fields("department_id"),
 	}
 }
 

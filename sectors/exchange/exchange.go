@@ -220,7 +220,7 @@ func (im *Importer) run(ctx context.Context, kind string, sp spec, d *ent.Depart
 	// on how the file is cut into batches or spread over writers: a repeat in another batch
 	// would otherwise be found stored and counted as such, its differing content dropped.
 	first := map[string]int{}
-	write := im.writer(ctx, sp, system, rep, one, dry, mode)
+	write := im.writer(ctx, sp, d.ID, system, rep, one, dry, mode)
 	defer write.stop()
 	flush := func() error {
 		if len(chunk) == 0 {
@@ -329,10 +329,10 @@ type writeJob struct {
 	rep   *Report
 }
 
-func (im *Importer) writer(ctx context.Context, sp spec, system string, rep *Report, one *ent.Tx, dry bool, mode Mode) *writer {
+func (im *Importer) writer(ctx context.Context, sp spec, dep int, system string, rep *Report, one *ent.Tx, dry bool, mode Mode) *writer {
 	w := &writer{im: im, rep: rep, ctx: ctx}
 	w.do = func(ctx context.Context, chunk []pending, r *Report) error {
-		return im.write(ctx, sp, system, chunk, r, one, dry)
+		return im.write(ctx, sp, dep, system, chunk, r, one, dry)
 	}
 	if im.Workers <= 1 || one != nil || dry || mode != GoodRows {
 		w.stop = func() error { return nil }
@@ -441,7 +441,7 @@ var rowField = regexp.MustCompile(`input\[(\d+)\](?:\.([A-Za-z]+))?`)
 
 // write records a batch: entities resolved by USCC, then the kind's batch create in a
 // transaction; a row the engine refuses is reported and dropped, and the rest retried.
-func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
+func (im *Importer) write(ctx context.Context, sp spec, dep int, system string, chunk []pending, rep *Report, one *ent.Tx, dry bool) error {
 	// Resolve the legal persons' USCCs to registry entities in one query.
 	var codes []string
 	for _, p := range chunk {
@@ -491,7 +491,7 @@ func (im *Importer) write(ctx context.Context, sp spec, system string, chunk []p
 				return err
 			}
 		}
-		existing, err := sp.create(ctx, im, tx.Client(), system, keys, inputs)
+		existing, err := sp.create(ctx, im, tx.Client(), dep, system, keys, inputs)
 		if err == nil {
 			if one == nil {
 				if dry {

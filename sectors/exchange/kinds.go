@@ -25,7 +25,7 @@ type spec struct {
 	entity  func(in any, id int)
 	// create writes a batch with c, the batch's transaction, and says how many of its rows
 	// were stored already under their source keys (skipped, not written again).
-	create func(ctx context.Context, im *Importer, c *ent.Client, system string, keys []string, ins []any) (existing int, err error)
+	create func(ctx context.Context, im *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (existing int, err error)
 	// key says what a row's source key is made of, for a row that repeats another's.
 	key string
 }
@@ -47,7 +47,7 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateAdministrativePenaltyInput).EntityID = &id },
-		create: func(ctx context.Context, im *Importer, c *ent.Client, _ string, _ []string, ins []any) (int, error) {
+		create: func(ctx context.Context, im *Importer, c *ent.Client, _ int, _ string, _ []string, ins []any) (int, error) {
 			inputs := make([]*ent.CreateAdministrativePenaltyInput, len(ins))
 			for i, in := range ins {
 				inputs[i] = in.(*ent.CreateAdministrativePenaltyInput)
@@ -67,9 +67,9 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateAdministrativeLicenseInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.AdministrativeLicense.Query().Where(administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.AdministrativeLicense.Query().Where(administrativelicense.DepartmentID(dep), administrativelicense.SourceSystem(system), administrativelicense.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error {
 				return c.AdministrativeLicense.Create().SetInput(*in.(*ent.CreateAdministrativeLicenseInput)).Exec(ctx)
 			})
@@ -86,9 +86,9 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateListEntryInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.ListEntry.Query().Where(listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.ListEntry.Query().Where(listentry.DepartmentID(dep), listentry.SourceSystem(system), listentry.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error { return c.ListEntry.Create().SetInput(*in.(*ent.CreateListEntryInput)).Exec(ctx) })
 		},
 	},
@@ -103,9 +103,9 @@ var specs = map[string]spec{
 			return in, in.SourceRecordID, uscc, nil
 		},
 		entity: func(in any, id int) { in.(*ent.CreateSectorRatingInput).EntityID = &id },
-		create: func(ctx context.Context, _ *Importer, c *ent.Client, system string, keys []string, ins []any) (int, error) {
+		create: func(ctx context.Context, _ *Importer, c *ent.Client, dep int, system string, keys []string, ins []any) (int, error) {
 			return eachRow(ins, func() (int, error) {
-				return c.SectorRating.Query().Where(sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
+				return c.SectorRating.Query().Where(sectorrating.DepartmentID(dep), sectorrating.SourceSystem(system), sectorrating.SourceRecordIDIn(keys...)).Count(authz.AsSystem(ctx))
 			}, func(in any) error {
 				return c.SectorRating.Create().SetInput(*in.(*ent.CreateSectorRatingInput)).Exec(ctx)
 			})
