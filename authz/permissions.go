@@ -73,6 +73,16 @@ type Own struct {
 // Bound reports whether a subject is bound.
 func (o Own) Bound() bool { return o.EntityID != 0 || o.PersonID != 0 }
 
+// SourceSystem is the source system of what the subject records itself (the commitments it
+// signs): its own, so that its source keys can neither meet another subject's — which it may
+// not read — nor squat on those a department's system will send.
+func (o Own) SourceSystem() string {
+	if o.EntityID != 0 {
+		return fmt.Sprintf("self:entity:%d", o.EntityID)
+	}
+	return fmt.Sprintf("self:person:%d", o.PersonID)
+}
+
 // SystemPermissions allow everything; seeding, migrations and CLI jobs run with them.
 var SystemPermissions = &Permissions{Subject: "system", System: true}
 

@@ -180,32 +180,39 @@ func TestSubjectActsForItself(t *testing.T) {
 		env := newEnv(t, e, 10)
 		s := setupRepair(t, env, "SELF-1")
 		env.issue(authz.IssueRequest{Name: "subject-self", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: s.uscc})
-		var otherGID string
+		var otherGID, otherUSCC string
 		var others struct {
 			MarketEntities edges[struct{ ID, Uscc string }]
 		}
 		env.as("demo-credit-office").mustData(`{ marketEntities(first: 2, orderBy: [{field: USCC, direction: DESC}]) { edges { node { id uscc } } } }`, nil, &others)
 		for _, x := range others.MarketEntities.Edges {
 			if x.Node.Uscc != s.uscc {
-				otherGID = x.Node.ID
+				otherGID, otherUSCC = x.Node.ID, x.Node.Uscc
 			}
 		}
 		me := env.as("subject-self")
-		const sign = `mutation($d: ID!, $e: ID!, $src: String!, $f: CreditCommitmentFulfilment) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
-			sourceSystem: "self", sourceRecordID: $src, kind: VOLUNTARY, text: "诚信经营", signedOn: "2026-11-01", relatedMatter: "主动承诺", fulfilment: $f}) { id fulfilment } }`
+		const sign = `mutation($d: ID!, $e: ID!, $sys: String!, $src: String!, $f: CreditCommitmentFulfilment) { createCreditCommitment(input: {departmentID: $d, entityID: $e,
+			sourceSystem: $sys, sourceRecordID: $src, kind: VOLUNTARY, text: "诚信经营", signedOn: "2026-11-01", relatedMatter: "主动承诺", fulfilment: $f}) { id fulfilment } }`
 		dep := env.departmentID("market-320500")
+		own := "self:entity:" + s.entityID // the subject's own source system
 		var signed struct {
 			CreateCreditCommitment struct{ ID, Fulfilment string }
 		}
-		me.mustData(sign, map[string]any{"d": dep, "e": s.entityID, "src": "S1"}, &signed)
+		me.mustData(sign, map[string]any{"d": dep, "e": s.entityID, "sys": own, "src": "S1"}, &signed)
 		if signed.CreateCreditCommitment.Fulfilment != "PENDING" {
 			t.Errorf("signed commitment is %s", signed.CreateCreditCommitment.Fulfilment)
 		}
-		me.wantError(sign, map[string]any{"d": dep, "e": otherGID, "src": "S2"}, "FORBIDDEN", "")
-		me.wantError(sign, map[string]any{"d": dep, "e": s.entityID, "src": "S3", "f": "FULFILLED"}, "FORBIDDEN", "")
+		me.wantError(sign, map[string]any{"d": dep, "e": otherGID, "sys": own, "src": "S2"}, "FORBIDDEN", "")
+		me.wantError(sign, map[string]any{"d": dep, "e": s.entityID, "sys": own, "src": "S3", "f": "FULFILLED"}, "FORBIDDEN", "")
+		// Its keys are its own: in a department's system (where it could squat on the keys the
+		// department will send) it is refused, naming the field; another subject signing the same
+		// key in its own system meets nothing of this one's.
+		me.wantError(sign, map[string]any{"d": dep, "e": s.entityID, "sys": "js-credit-commit", "src": "S4"}, "BAD_USER_INPUT", "sourceSystem")
+		env.issue(authz.IssueRequest{Name: "subject-other", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: otherUSCC})
+		env.as("subject-other").mustData(sign, map[string]any{"d": dep, "e": otherGID, "sys": "self:entity:" + otherGID, "src": "S1"}, nil)
 		me.wantError(`mutation($id: ID!) { updateCreditCommitment(id: $id, input: {fulfilment: FULFILLED}) { id } }`,
 			map[string]any{"id": signed.CreateCreditCommitment.ID}, "FORBIDDEN", "")
-		if n := env.count("credit_commitments", "source_system = 'self'"); n != 1 {
+		if n := env.count("credit_commitments", "source_system = ?", own); n != 1 {
 			t.Errorf("%d self-signed commitments stored, want 1", n)
 		}
 		// Repair of its own penalty: a draft, then submitted by the subject as the applicant.

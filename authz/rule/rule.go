@@ -310,6 +310,9 @@ func SignOwnCommitment() privacy.MutationRule {
 		if !ownSubject(p, m) {
 			return forbidden("%s may sign commitments only for the subject it acts for", p.Subject)
 		}
+		if s, _ := m.Field("source_system"); s != p.Own.SourceSystem() {
+			return derrors.Field("sourceSystem", "a subject signs in its own source system: send %q", p.Own.SourceSystem())
+		}
 		return privacy.Allow
 	})
 }
