@@ -78,10 +78,14 @@ func (o Own) Bound() bool { return o.EntityID != 0 || o.PersonID != 0 }
 // not read — nor squat on those a department's system will send.
 func (o Own) SourceSystem() string {
 	if o.EntityID != 0 {
-		return fmt.Sprintf("self:entity:%d", o.EntityID)
+		return fmt.Sprintf("%sentity:%d", SelfSource, o.EntityID)
 	}
-	return fmt.Sprintf("self:person:%d", o.PersonID)
+	return fmt.Sprintf("%sperson:%d", SelfSource, o.PersonID)
 }
+
+// SelfSource begins the source systems of subjects (Own.SourceSystem); no department's
+// writer may use one, or it could take the keys a subject will sign with.
+const SelfSource = "self:"
 
 // SystemPermissions allow everything; seeding, migrations and CLI jobs run with them.
 var SystemPermissions = &Permissions{Subject: "system", System: true}

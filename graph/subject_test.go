@@ -208,6 +208,8 @@ func TestSubjectActsForItself(t *testing.T) {
 		// department will send) it is refused, naming the field; another subject signing the same
 		// key in its own system meets nothing of this one's.
 		me.wantError(sign, map[string]any{"d": dep, "e": s.entityID, "sys": "js-credit-commit", "src": "S4"}, "BAD_USER_INPUT", "sourceSystem")
+		// Nor may a department's writer take a subject's keys.
+		env.as("demo-market-clerk").wantError(sign, map[string]any{"d": dep, "e": s.entityID, "sys": own, "src": "S5"}, "BAD_USER_INPUT", "sourceSystem")
 		env.issue(authz.IssueRequest{Name: "subject-other", Role: authz.RoleSubject, Department: "credit_office", SubjectUSCC: otherUSCC})
 		env.as("subject-other").mustData(sign, map[string]any{"d": dep, "e": otherGID, "sys": "self:entity:" + otherGID, "src": "S1"}, nil)
 		me.wantError(`mutation($id: ID!) { updateCreditCommitment(id: $id, input: {fulfilment: FULFILLED}) { id } }`,

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
@@ -213,6 +214,9 @@ func WriteRecords(lists bool) privacy.MutationRule {
 			sector = dep.Sector
 		default:
 			return forbidden("bulk changes of records are not allowed")
+		}
+		if s, ok := m.Field("source_system"); ok && strings.HasPrefix(fmt.Sprint(s), authz.SelfSource) {
+			return derrors.Field("sourceSystem", "source systems beginning %q are the subjects' own", authz.SelfSource)
 		}
 		switch {
 		case p.CanWrite(sector):
