@@ -123,7 +123,8 @@ func (e *Engine) commitmentBreach(next ent.Mutator) ent.Mutator {
 		key := fmt.Sprintf("BREACH-%d", cm.ID)
 		c := m.Client()
 		sys := authz.AsSystem(ctx)
-		if exists, err := c.ListEntry.Query().Where(listentry.SourceSystem("creditgraph-commitments"), listentry.SourceRecordID(key)).Exist(sys); err != nil || exists {
+		if exists, err := c.ListEntry.Query().Where(listentry.DepartmentID(cm.DepartmentID), listentry.SourceSystem("creditgraph-commitments"),
+			listentry.SourceRecordID(key)).Exist(sys); err != nil || exists {
 			return v, err
 		}
 		create := c.ListEntry.Create().SetDepartmentID(cm.DepartmentID).SetSourceSystem("creditgraph-commitments").SetSourceRecordID(key).

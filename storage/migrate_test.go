@@ -29,7 +29,7 @@ func TestMigrateRetiresTheSourceKeyAcrossDepartments(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for _, name := range []string{old, dep} {
+		for _, name := range []string{old, dep, "penalties_source_key", "penalties_source"} {
 			var n int
 			q := "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?"
 			if e.Name != "sqlite" {
@@ -38,8 +38,8 @@ func TestMigrateRetiresTheSourceKeyAcrossDepartments(t *testing.T) {
 			if err := db.SQL.QueryRowContext(ctx, q, name).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
-			if n != 0 {
-				t.Errorf("%s: still there after Migrate", name)
+			if want := map[bool]int{true: 0, false: 1}[name == old || name == dep]; n != want {
+				t.Errorf("%s: %d indexes after Migrate, want %d", name, n, want)
 			}
 		}
 	})

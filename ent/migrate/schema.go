@@ -92,6 +92,11 @@ var (
 				Columns: []*schema.Column{AdministrativeLicensesColumns[24], AdministrativeLicensesColumns[6], AdministrativeLicensesColumns[7]},
 			},
 			{
+				Name:    "licenses_source",
+				Unique:  false,
+				Columns: []*schema.Column{AdministrativeLicensesColumns[6], AdministrativeLicensesColumns[7]},
+			},
+			{
 				Name:    "administrativelicense_entity_id_sector",
 				Unique:  false,
 				Columns: []*schema.Column{AdministrativeLicensesColumns[25], AdministrativeLicensesColumns[3]},
@@ -194,6 +199,11 @@ var (
 				Name:    "penalties_source_key",
 				Unique:  true,
 				Columns: []*schema.Column{AdministrativePenaltiesColumns[45], AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
+			},
+			{
+				Name:    "penalties_source",
+				Unique:  false,
+				Columns: []*schema.Column{AdministrativePenaltiesColumns[6], AdministrativePenaltiesColumns[7]},
 			},
 			{
 				Name:    "administrativepenalty_entity_id_sector",
@@ -340,6 +350,11 @@ var (
 				Columns: []*schema.Column{CreditCommitmentsColumns[19], CreditCommitmentsColumns[6], CreditCommitmentsColumns[7]},
 			},
 			{
+				Name:    "commitments_source",
+				Unique:  false,
+				Columns: []*schema.Column{CreditCommitmentsColumns[6], CreditCommitmentsColumns[7]},
+			},
+			{
 				Name:    "creditcommitment_entity_id_sector",
 				Unique:  false,
 				Columns: []*schema.Column{CreditCommitmentsColumns[20], CreditCommitmentsColumns[3]},
@@ -431,6 +446,11 @@ var (
 				Name:    "score_events_source_key",
 				Unique:  true,
 				Columns: []*schema.Column{CreditScoreEventsColumns[17], CreditScoreEventsColumns[6], CreditScoreEventsColumns[7]},
+			},
+			{
+				Name:    "score_events_source",
+				Unique:  false,
+				Columns: []*schema.Column{CreditScoreEventsColumns[6], CreditScoreEventsColumns[7]},
 			},
 			{
 				Name:    "creditscoreevent_entity_id_sector",
@@ -785,6 +805,11 @@ var (
 				Name:    "list_entries_source_key",
 				Unique:  true,
 				Columns: []*schema.Column{ListEntriesColumns[24], ListEntriesColumns[6], ListEntriesColumns[7]},
+			},
+			{
+				Name:    "list_entries_source",
+				Unique:  false,
+				Columns: []*schema.Column{ListEntriesColumns[6], ListEntriesColumns[7]},
 			},
 			{
 				Name:    "listentry_entity_id_sector",
@@ -1253,6 +1278,11 @@ var (
 				Columns: []*schema.Column{RedListEntriesColumns[19], RedListEntriesColumns[6], RedListEntriesColumns[7]},
 			},
 			{
+				Name:    "red_list_entries_source",
+				Unique:  false,
+				Columns: []*schema.Column{RedListEntriesColumns[6], RedListEntriesColumns[7]},
+			},
+			{
 				Name:    "redlistentry_entity_id_sector",
 				Unique:  false,
 				Columns: []*schema.Column{RedListEntriesColumns[20], RedListEntriesColumns[3]},
@@ -1440,6 +1470,11 @@ var (
 				Columns: []*schema.Column{SectorRatingsColumns[19], SectorRatingsColumns[6], SectorRatingsColumns[7]},
 			},
 			{
+				Name:    "ratings_source",
+				Unique:  false,
+				Columns: []*schema.Column{SectorRatingsColumns[6], SectorRatingsColumns[7]},
+			},
+			{
 				Name:    "sectorrating_entity_id_sector",
 				Unique:  false,
 				Columns: []*schema.Column{SectorRatingsColumns[20], SectorRatingsColumns[3]},
@@ -1538,6 +1573,11 @@ var (
 				Name:    "spot_checks_source_key",
 				Unique:  true,
 				Columns: []*schema.Column{SpotChecksColumns[17], SpotChecksColumns[6], SpotChecksColumns[7]},
+			},
+			{
+				Name:    "spot_checks_source",
+				Unique:  false,
+				Columns: []*schema.Column{SpotChecksColumns[6], SpotChecksColumns[7]},
 			},
 			{
 				Name:    "spotcheck_entity_id_sector",

@@ -131,10 +131,13 @@ func (m RecordMixin) Edges() []ent.Edge {
 // the same key writes a record of its own, and cannot learn of or squat on the first one. The
 // key's index leads with department_id, so it also serves the department's foreign key. Its
 // name is short and says what it is (<ref>_source_key): ent would shorten the long name to a
-// hash, and a duplicate key on MySQL is reported by the index's name only.
+// hash, and a duplicate key on MySQL is reported by the index's name only. Lookups by the key
+// alone (the system's own derived records, a frontend's filter on sourceRecordID) keep an
+// index of their own (<ref>_source), not unique.
 func (m RecordMixin) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("department_id", "source_system", "source_record_id").Unique().StorageKey(m.Ref + "_source_key"),
+		index.Fields("source_system", "source_record_id").StorageKey(m.Ref + "_source"),
 		index.Fields("entity_id", "sector"),
 		index.Fields("person_id"),
 	}
