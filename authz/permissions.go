@@ -250,6 +250,18 @@ func (v *Viewer) lookUp(what string, purpose *string) error {
 	return nil
 }
 
+// Retry forgets the lookups and reveals of an attempt that wrote nothing (a mutation rolled
+// back for a write clash, which runs again): its answer is never sent, so the attempt that
+// answers has the request's whole allowance and the audit log records what it revealed.
+func (v *Viewer) Retry() {
+	if v == nil {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.lookups, v.reveals = 0, nil
+}
+
 // NoteReveal records that the request read unmasked personal data for purpose; the audit
 // log writes it down.
 func (v *Viewer) NoteReveal(purpose string) {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/creditgraph/creditgraph/sectors/events"
+	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/server"
 	"github.com/creditgraph/creditgraph/storage"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
@@ -73,6 +74,30 @@ func TestAClashAnywhereInAMutationIsRunAgain(t *testing.T) {
 						"src": fmt.Sprintf("CLL%d", i)}
 				},
 				func(i int) error { return one("list_entries", "source_record_id = ?", fmt.Sprintf("CLL%d", i)) }},
+			// As many registrations as one request may make: each is a lookup by ID number,
+			// counted per request, and a rerun must not count the rolled-back attempt's.
+			{"five persons", `mutation ClashPersons($a: String!, $b: String!, $c: String!, $d: String!, $e: String!, $n: String!) {
+				a: createNaturalPerson(input: {idNumber: $a, name: $n}) { id } b: createNaturalPerson(input: {idNumber: $b, name: $n}) { id }
+				c: createNaturalPerson(input: {idNumber: $c, name: $n}) { id } d: createNaturalPerson(input: {idNumber: $d, name: $n}) { id }
+				e: createNaturalPerson(input: {idNumber: $e, name: $n}) { id } }`, co,
+				func(i int) map[string]any {
+					vars := map[string]any{"n": fmt.Sprintf("冲突%d", i)}
+					for j, k := range []string{"a", "b", "c", "d", "e"} {
+						first17 := fmt.Sprintf("320502198001%02d%03d", 1+i%28, 100+j)
+						c, err := ident.ResidentIDCheckChar(first17)
+						if err != nil {
+							t.Fatal(err)
+						}
+						vars[k] = first17 + string(c)
+					}
+					return vars
+				},
+				func(i int) error {
+					if n := env.count("natural_persons", "name = ?", fmt.Sprintf("冲突%d", i)); n != 5 {
+						return fmt.Errorf("%d of the 5 persons stored", n)
+					}
+					return nil
+				}},
 			{"an entity", `mutation ClashEntity($u: String!) { createMarketEntity(input: {uscc: $u, name: "冲突测试某公司"}) { id } }`, clerk,
 				func(i int) map[string]any {
 					return map[string]any{"u": validUSCC("91320500", fmt.Sprintf("%08d", 71000000+i))}

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ledger"
@@ -85,6 +86,7 @@ func (r writeRetry) InterceptOperation(ctx context.Context, next graphql.Operati
 			if !derrors.AfterClash(rctx, n) {
 				return resp
 			}
+			authz.FromContext(ctx).Retry()
 		}
 	}
 }
