@@ -67,12 +67,11 @@ func FreshKeys(ctx context.Context) context.Context { return keysChecked(ctx) }
 
 // once makes creating a record idempotent on its department's source key (sourceSystem,
 // sourceRecordID): when the department has a record with the key and the caller can see it,
-// it is returned unchanged
-// and nothing is written, so a department's system can retry a send it is unsure of. Two
-// concurrent first sends both look before either commits; the loser meets the unique index
-// (SourceKeyTaken), and its caller — the GraphQL mutation, the importer — writes the batch
-// again, which then finds the winner's record. A key taken by a record the caller cannot see
-// stays taken: CONFLICT.
+// it is returned unchanged and nothing is written, so a department's system can retry a send
+// it is unsure of. Two concurrent first sends both look before either commits; the loser
+// meets the unique index (SourceKeyTaken), and its caller — the GraphQL mutation, the
+// importer — writes the batch again, which then finds the winner's record. A key taken by a
+// record the caller cannot see stays taken: CONFLICT.
 func once(find finder) ent.Hook {
 	return func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
