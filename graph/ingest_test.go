@@ -263,3 +263,82 @@ func TestConcurrentWritesOnSharedEntities(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent writers about the same entities leave every evaluation as a recompute from
+// scratch gives it. A write recomputes its entities in its own transaction, after waiting for
+// their locks; if it read the records as of a snapshot taken before another writer committed
+// (MariaDB's repeatable read), it would store an evaluation without that writer's record, and
+// the tier would stay wrong until the next write. The oracle: recomputeEvaluations after the
+// writers changes no entity's tier, score, grade or due day.
+func TestConcurrentWritesLeaveEvaluationsCurrent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 10)
+		clerk := env.as("demo-market-clerk")
+		snapshot := func() map[int]string {
+			rows, err := env.db.SQL.Query("SELECT id, COALESCE(risk_tier, ''), COALESCE(credit_score, -1), COALESCE(credit_grade, ''), COALESCE(evaluation_due_on, '') FROM market_entities")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			out := map[int]string{}
+			for rows.Next() {
+				var id int
+				var tier, grade, due string
+				var score float64
+				if err := rows.Scan(&id, &tier, &score, &grade, &due); err != nil {
+					t.Fatal(err)
+				}
+				out[id] = fmt.Sprintf("%s %.2f %s %.10s", tier, score, grade, due)
+			}
+			return out
+		}
+		before := snapshot()
+		const writers, rounds = 8, 4
+		singles := map[[2]int]map[string]any{}
+		for w := range writers {
+			for r := range rounds {
+				// Two entities for all writers, so that every write waits for another's; later
+				// writes decided earlier, so the evaluation's due day (the earliest publicity
+				// deadline) follows the last ones written, and a write that missed a concurrent
+				// one would store a later day.
+				in := penaltyBatch(env, 4, fmt.Sprintf("EV%d-%d", w, r))[(w+r)%2*2]
+				in["decisionDate"] = todayMinus(100 + 20*r + w)
+				singles[[2]int{w, r}] = in
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*rounds)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := range rounds {
+					if res := clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}); len(res.Errors) > 0 {
+						errs <- fmt.Errorf("writer %d/%d: %+v", w, r, res.Errors)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		written := snapshot()
+		changed := 0
+		for id, s := range written {
+			if before[id] != s {
+				changed++
+			}
+		}
+		if changed == 0 {
+			t.Fatal("the writes changed no evaluation: the test lost its reach")
+		}
+		env.as("demo-credit-office").mustData(`mutation { recomputeEvaluations }`, nil, nil)
+		for id, s := range snapshot() {
+			if written[id] != s {
+				t.Errorf("entity %d: after the writers %q, recomputed %q", id, written[id], s)
+			}
+		}
+	})
+}

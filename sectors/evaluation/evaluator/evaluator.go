@@ -77,6 +77,19 @@ func Lock(ctx context.Context, c *ent.Client, ids ...int) error {
 	return err
 }
 
+// Current makes a read inside a writing transaction see the rows committed so far, not the
+// transaction's snapshot. On MySQL (repeatable read) every plain read of a transaction sees the
+// database as of its first read, which came before the transaction waited for its entities'
+// locks (Lock): a writer that held them and committed meanwhile would be missed, and the
+// evaluation stored without its record until the entity's next write. A locking read (LOCK IN
+// SHARE MODE) reads the latest committed rows. SQLite lets one writer in at a time, so there
+// every read is current.
+func Current(s *sql.Selector) {
+	if s.Dialect() == dialect.MySQL {
+		s.ForShare(sql.WithLockClause("LOCK IN SHARE MODE"))
+	}
+}
+
 // RuleSetAt returns the rule set in force on day, or the built-in default when none is stored.
 func RuleSetAt(ctx context.Context, c *ent.Client, day time.Time) (vocab.RuleSet, error) {
 	rs, err := c.EvaluationRuleSet.Query().
@@ -119,7 +132,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 	}
 	var d string // the dialect, for store's statement
-	ratings, err := c.SectorRating.Query().Where(func(s *sql.Selector) { d = s.Dialect() }, sectorrating.EntityIDIn(ids...),
+	ratings, err := c.SectorRating.Query().Where(func(s *sql.Selector) { d = s.Dialect(); Current(s) }, sectorrating.EntityIDIn(ids...),
 		sectorrating.StatusEQ(vocab.Published), sectorrating.UnderObjection(false),
 		sectorrating.ValidFromLTE(day), sectorrating.Or(sectorrating.ValidUntilIsNil(), sectorrating.ValidUntilGTE(day))).
 		Order(ent.Asc(sectorrating.FieldValidFrom), ent.Asc(sectorrating.FieldID)).
@@ -142,7 +155,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 		}
 		lapse(r.EntityID, r.ValidUntil)
 	}
-	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day)).
+	lists, err := c.ListEntry.Query().Where(listentry.EntityIDIn(ids...), publicity.ActiveListing(day), predicate.ListEntry(Current)).
 		Select(listentry.FieldEntityID, listentry.FieldListType, listentry.FieldSeverity, listentry.FieldPlannedEndOn).All(ctx)
 	if err != nil {
 		return err
@@ -162,7 +175,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 	err = c.AdministrativePenalty.Query().Where(administrativepenalty.EntityIDIn(ids...),
 		administrativepenalty.StatusEQ(vocab.Published), administrativepenalty.UnderObjection(false),
 		administrativepenalty.Or(administrativepenalty.ExemptionIsNil(), administrativepenalty.Exemption("")),
-		administrativepenalty.PublicityDeadlineGTE(day)).
+		administrativepenalty.PublicityDeadlineGTE(day), predicate.AdministrativePenalty(Current)).
 		GroupBy(administrativepenalty.FieldEntityID, administrativepenalty.FieldSeverity).
 		Aggregate(func(s *sql.Selector) string {
 			return sql.As(sql.Min(s.C(administrativepenalty.FieldPublicityDeadline)), "deadline")
@@ -185,7 +198,7 @@ func Recompute(ctx context.Context, c *ent.Client, clock vocab.Clock, ids ...int
 	observe, _ := ctx.Value(tierObserverKey{}).(func(context.Context, TierChange))
 	var before map[int]vocab.Tier
 	if observe != nil {
-		old, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...)).Select(marketentity.FieldID, marketentity.FieldRiskTier).All(ctx)
+		old, err := c.MarketEntity.Query().Where(marketentity.IDIn(ids...), predicate.MarketEntity(Current)).Select(marketentity.FieldID, marketentity.FieldRiskTier).All(ctx)
 		if err != nil {
 			return err
 		}
