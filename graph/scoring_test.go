@@ -1,10 +1,15 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -235,6 +240,60 @@ func TestEnvironmentalScoreStartsFromTheImportedScore(t *testing.T) {
 			map[string]any{"id": ent.CreateMarketEntity.ID}, &out)
 		if len(out.SectorRatings.Edges) != 1 || out.SectorRatings.Edges[0].Node.Score != 8 {
 			t.Errorf("rolling scores %+v, want one of 8 (imported 11, then −3)", out.SectorRatings.Edges)
+		}
+	})
+}
+
+// Environmental events for one entity sent at once, by two departments, leave one rolling
+// rating whose score is the entity's score recomputed afterwards. The scorer reads the entity's
+// events and then writes its rating; without holding the entity's lock first, and with reads as
+// of the transaction's snapshot on MariaDB, a write could miss another's event, or two writes
+// could each create the rolling rating (its key is unique per department, and the rating's
+// department follows the event).
+func TestConcurrentEnvironmentalEventsLeaveOneCurrentScore(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-environment-clerk")
+		var ent struct{ CreateMarketEntity struct{ ID string } }
+		clerk.mustData(`mutation { createMarketEntity(input: {uscc: "913205056082348768", name: "苏州某化工有限公司"}) { id } }`, nil, &ent)
+		entity, _ := strconv.Atoi(ent.CreateMarketEntity.ID)
+		deps := []int{env.departmentID("environment-320000"), env.departmentID("environment-320500")}
+		const writers, rounds = 6, 3
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*rounds)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for r := range rounds {
+					in := map[string]any{"departmentID": deps[(w+r)%2], "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env",
+						"sourceRecordID": fmt.Sprintf("C%d-%d", w, r), "scheme": "ENV_CREDIT_JS", "points": -1 - (w+r)%3, "category": "超标排放",
+						"effectiveFrom": todayMinus(10 + w)}
+					if res := clerk.post(createEvent, map[string]any{"in": in}); len(res.Errors) > 0 {
+						errs <- fmt.Errorf("writer %d/%d: %+v", w, r, res.Errors)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		key := fmt.Sprintf("ENV-ROLLING-%d", entity)
+		if n := env.count("sector_ratings", "source_record_id = ?", key); n != 1 {
+			t.Fatalf("%d rolling ratings for the entity, want 1", n)
+		}
+		var stored float64
+		if err := env.db.SQL.QueryRow("SELECT score FROM sector_ratings WHERE source_record_id = ?", key).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := scorer.EnvScore(authz.SystemContext(context.Background()), env.db.Client, entity, vocab.SystemClock.Today())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored != float64(want) {
+			t.Errorf("the rolling rating's score is %v after the writers, recomputed %d", stored, want)
 		}
 	})
 }

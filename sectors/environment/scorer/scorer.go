@@ -18,6 +18,7 @@ import (
 	"github.com/creditgraph/creditgraph/ent/sectorrating"
 	"github.com/creditgraph/creditgraph/ent/serviceprovider"
 	"github.com/creditgraph/creditgraph/sectors/environment"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -47,7 +48,7 @@ func counted() predicate.CreditScoreEvent {
 // EnvScore is the entity's environmental credit score and colour on day.
 func EnvScore(ctx context.Context, c *ent.Client, entityID int, day time.Time) (int, environment.Colour, error) {
 	rows, err := c.CreditScoreEvent.Query().Where(creditscoreevent.EntityID(entityID),
-		creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), counted()).All(authz.AsSystem(ctx))
+		creditscoreevent.SchemeEQ(creditscoreevent.SchemeENV_CREDIT_JS), counted(), predicate.CreditScoreEvent(evaluator.Current)).All(authz.AsSystem(ctx))
 	if err != nil {
 		return 0, "", err
 	}
@@ -91,12 +92,18 @@ func importedBase(ctx context.Context, c *ent.Client, entityID int, day time.Tim
 }
 
 func applyEnv(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
+	// The entity's lock first, then its events and rolling rating as committed (Current): a
+	// concurrent event's transaction either committed before (and is read) or waits.
+	if err := evaluator.Lock(ctx, c, ev.EntityID); err != nil {
+		return err
+	}
 	score, colour, err := EnvScore(ctx, c, ev.EntityID, day)
 	if err != nil {
 		return err
 	}
 	key := fmt.Sprintf("ENV-ROLLING-%d", ev.EntityID)
-	existing, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key)).Only(ctx)
+	existing, err := c.SectorRating.Query().Where(sectorrating.SourceSystem(source), sectorrating.SourceRecordID(key),
+		predicate.SectorRating(evaluator.Current)).Only(ctx)
 	switch {
 	case ent.IsNotFound(err):
 		return c.SectorRating.Create().SetDepartmentID(ev.DepartmentID).SetEntityID(ev.EntityID).
