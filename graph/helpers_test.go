@@ -232,3 +232,35 @@ func (l *statementLog) record(f func()) []string {
 	l.recording = false
 	return l.texts
 }
+
+// concurrently runs writers goroutines making rounds calls each, write(w, r), and reports every
+// error they return once all have finished (a test may only stop itself from its own goroutine).
+func concurrently(t *testing.T, writers, rounds int, write func(w, r int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				if err := write(w, r); err != nil {
+					errs <- fmt.Errorf("writer %d, round %d: %w", w, r, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// answered is a response's errors as one error, or nil when it has none.
+func answered(r gqlResponse) error {
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%+v", r.Errors)
+	}
+	return nil
+}

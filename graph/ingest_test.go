@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -233,31 +232,13 @@ func TestConcurrentWritesOnSharedEntities(t *testing.T) {
 				}
 			}
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, (batchWriters+singleWriters)*rounds)
-		for w := range batchWriters + singleWriters {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for r := range rounds {
-					if rows, ok := batches[[2]int{w, r}]; ok {
-						if res := clerk.post(`mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`,
-							map[string]any{"in": rows}); len(res.Errors) > 0 {
-							errs <- fmt.Errorf("batch %d/%d: %+v", w, r, res.Errors)
-						}
-						continue
-					}
-					if res := clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}); len(res.Errors) > 0 {
-						errs <- fmt.Errorf("single %d/%d: %+v", w, r, res.Errors)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		concurrently(t, batchWriters+singleWriters, rounds, func(w, r int) error {
+			if rows, ok := batches[[2]int{w, r}]; ok {
+				return answered(clerk.post(`mutation($in: [CreateAdministrativePenaltyInput!]!) { createAdministrativePenalties(input: $in) { id } }`,
+					map[string]any{"in": rows}))
+			}
+			return answered(clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}))
+		})
 		if n, want := env.count("administrative_penalties", "")-before, batchWriters*rounds*40+singleWriters*rounds; n != want {
 			t.Errorf("%d penalties stored, want %d", n, want)
 		}
@@ -306,24 +287,9 @@ func TestConcurrentWritesLeaveEvaluationsCurrent(t *testing.T) {
 				singles[[2]int{w, r}] = in
 			}
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, writers*rounds)
-		for w := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for r := range rounds {
-					if res := clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}); len(res.Errors) > 0 {
-						errs <- fmt.Errorf("writer %d/%d: %+v", w, r, res.Errors)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		concurrently(t, writers, rounds, func(w, r int) error {
+			return answered(clerk.post(createPenaltyQ, map[string]any{"in": singles[[2]int{w, r}]}))
+		})
 		written := snapshot()
 		changed := 0
 		for id, s := range written {

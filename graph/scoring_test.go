@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -259,27 +258,12 @@ func TestConcurrentEnvironmentalEventsLeaveOneCurrentScore(t *testing.T) {
 		entity, _ := strconv.Atoi(ent.CreateMarketEntity.ID)
 		deps := []int{env.departmentID("environment-320000"), env.departmentID("environment-320500")}
 		const writers, rounds = 6, 3
-		var wg sync.WaitGroup
-		errs := make(chan error, writers*rounds)
-		for w := range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for r := range rounds {
-					in := map[string]any{"departmentID": deps[(w+r)%2], "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env",
-						"sourceRecordID": fmt.Sprintf("C%d-%d", w, r), "scheme": "ENV_CREDIT_JS", "points": -1 - (w+r)%3, "category": "超标排放",
-						"effectiveFrom": todayMinus(10 + w)}
-					if res := clerk.post(createEvent, map[string]any{"in": in}); len(res.Errors) > 0 {
-						errs <- fmt.Errorf("writer %d/%d: %+v", w, r, res.Errors)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		concurrently(t, writers, rounds, func(w, r int) error {
+			in := map[string]any{"departmentID": deps[(w+r)%2], "entityID": ent.CreateMarketEntity.ID, "sourceSystem": "js-env",
+				"sourceRecordID": fmt.Sprintf("C%d-%d", w, r), "scheme": "ENV_CREDIT_JS", "points": -1 - (w+r)%3, "category": "超标排放",
+				"effectiveFrom": todayMinus(10 + w)}
+			return answered(clerk.post(createEvent, map[string]any{"in": in}))
+		})
 		key := fmt.Sprintf("ENV-ROLLING-%d", entity)
 		if n := env.count("sector_ratings", "source_record_id = ?", key); n != 1 {
 			t.Fatalf("%d rolling ratings for the entity, want 1", n)
