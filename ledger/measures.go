@@ -10,15 +10,19 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 )
 
 // The stored joint-punishment measure applications (domain.md §8) follow every change that
 // decides them, in the same transaction: a listing's, a role's at a listed entity (who held it
 // on the listing date) and a prior notice's (a reached person is restricted once notified).
-// Time alone changes them in one way — a notice's reply deadline passing — which the calendar
-// job covers (SyncNoticesDue); planned ends need nothing, the rows carry them.
+// Every read that decides them reads what is committed (evaluator.Current): the writes that
+// decide them can run at once. Time alone changes them in one way — a notice's reply deadline
+// passing — which the calendar job covers (SyncNoticesDue); planned ends need nothing, the rows
+// carry them.
 
 // listingMeasures syncs the applications of the listings a mutation changed.
 func (e *Engine) listingMeasures(next ent.Mutator) ent.Mutator {
@@ -52,7 +56,7 @@ func (e *Engine) roleMeasures(next ent.Mutator) ent.Mutator {
 		if !ok {
 			return v, nil
 		}
-		ids, err := m.Client().ListEntry.Query().Where(listentry.EntityID(r.EntityID)).IDs(authz.AsSystem(ctx))
+		ids, err := m.Client().ListEntry.Query().Where(listentry.EntityID(r.EntityID), predicate.ListEntry(evaluator.Current)).IDs(authz.AsSystem(ctx))
 		if err != nil {
 			return nil, err
 		}
@@ -82,12 +86,13 @@ func (e *Engine) syncPersons(ctx context.Context, c *gen.Client, persons ...int)
 		return nil
 	}
 	ctx = authz.AsSystem(ctx)
-	entities, err := c.EntityRole.Query().Where(entityrole.PersonIDIn(persons...)).Unique(true).
+	entities, err := c.EntityRole.Query().Where(entityrole.PersonIDIn(persons...), predicate.EntityRole(evaluator.Current)).Unique(true).
 		Select(entityrole.FieldEntityID).Ints(ctx)
 	if err != nil {
 		return err
 	}
-	ids, err := c.ListEntry.Query().Where(listentry.Or(listentry.PersonIDIn(persons...), listentry.EntityIDIn(entities...))).IDs(ctx)
+	ids, err := c.ListEntry.Query().Where(listentry.Or(listentry.PersonIDIn(persons...), listentry.EntityIDIn(entities...)),
+		predicate.ListEntry(evaluator.Current)).IDs(ctx)
 	if err != nil {
 		return err
 	}

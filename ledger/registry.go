@@ -17,6 +17,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/marketentity"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/ident"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -108,7 +110,8 @@ func (e *Engine) naturalPerson(next ent.Mutator) ent.Mutator {
 }
 
 // entityRole checks a role's dates and keeps MarketEntity.legalRepresentative equal to the
-// current LEGAL_REPRESENTATIVE role (the latest started one that has not ended).
+// current LEGAL_REPRESENTATIVE role (the latest started one that has not ended), read as
+// committed (evaluator.Current) so that two appointments at once leave the later one.
 func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 	return hook.EntityRoleFunc(func(ctx context.Context, m *gen.EntityRoleMutation) (ent.Value, error) {
 		if err := e.notFuture(m, "started_on"); err != nil {
@@ -129,7 +132,7 @@ func (e *Engine) entityRole(next ent.Mutator) ent.Mutator {
 		ctx = authz.AsSystem(ctx) // maintaining a derived field, not a read or write of the caller's
 		current, err := c.EntityRole.Query().
 			Where(entityrole.EntityID(role.EntityID), entityrole.RoleEQ(entityrole.RoleLEGAL_REPRESENTATIVE),
-				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(e.today()))).
+				entityrole.Or(entityrole.EndedOnIsNil(), entityrole.EndedOnGTE(e.today())), predicate.EntityRole(evaluator.Current)).
 			Order(gen.Desc(entityrole.FieldStartedOn), gen.Desc(entityrole.FieldID)).
 			First(ctx)
 		upd := c.MarketEntity.UpdateOneID(role.EntityID)

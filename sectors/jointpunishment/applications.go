@@ -10,7 +10,9 @@ import (
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/measureapplication"
+	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/priornotice"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	pn "github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/sectors/publicity"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
@@ -56,16 +58,21 @@ func storedKey(a *ent.MeasureApplication) appKey {
 // it. An application that merely reached its planned end stays as it was: its to date says
 // so. It is idempotent; the write engine calls it after every change of a listing, a role or
 // a prior notice, and the calendar job for notices whose reply deadline has passed.
+//
+// It runs inside the writing transaction and reads what is committed, waiting for what another
+// transaction is writing (evaluator.Current): a listing, a role and a notice written at once
+// each see the others, so no person the listing reaches goes free (the graph test
+// InterleavedWritesLeaveDerivedRowsCurrent).
 func Sync(ctx context.Context, c *ent.Client, day time.Time, listingIDs ...int) error {
 	if len(listingIDs) == 0 {
 		return nil
 	}
 	ctx = authz.AsSystem(ctx)
-	listings, err := c.ListEntry.Query().Where(listentry.IDIn(listingIDs...)).All(ctx)
+	listings, err := c.ListEntry.Query().Where(listentry.IDIn(listingIDs...), predicate.ListEntry(evaluator.Current)).All(ctx)
 	if err != nil {
 		return err
 	}
-	active, err := c.ListEntry.Query().Where(listentry.IDIn(listingIDs...), publicity.ActiveListing(day)).IDs(ctx)
+	active, err := c.ListEntry.Query().Where(listentry.IDIn(listingIDs...), publicity.ActiveListing(day), predicate.ListEntry(evaluator.Current)).IDs(ctx)
 	if err != nil {
 		return err
 	}
@@ -110,7 +117,7 @@ func applicationsOf(ctx context.Context, c *ent.Client, measures []*ent.JointPun
 	if l.EntityID == 0 {
 		return out, nil
 	}
-	roles, err := c.EntityRole.Query().Where(entityrole.EntityID(l.EntityID)).All(ctx)
+	roles, err := c.EntityRole.Query().Where(entityrole.EntityID(l.EntityID), predicate.EntityRole(evaluator.Current)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -153,7 +160,7 @@ func AppliesTo(m *ent.JointPunishmentMeasure, kind string) bool {
 // noticeComplete is the first day a prior notice to the person for the listing was complete
 // (its reply handled, or the day after its reply deadline), if one is by day.
 func noticeComplete(ctx context.Context, c *ent.Client, personID int, l *ent.ListEntry, day time.Time) (time.Time, bool, error) {
-	notices, err := c.PriorNotice.Query().Where(pn.Completed(personID, string(l.ListType), l.Sector, day)).
+	notices, err := c.PriorNotice.Query().Where(pn.Completed(personID, string(l.ListType), l.Sector, day), predicate.PriorNotice(evaluator.Current)).
 		Order(ent.Asc(priornotice.FieldID)).All(ctx)
 	if err != nil || len(notices) == 0 {
 		return time.Time{}, false, err
@@ -173,7 +180,7 @@ func noticeComplete(ctx context.Context, c *ent.Client, personID int, l *ent.Lis
 
 // store writes the difference between the applications the listing gives and those stored.
 func store(ctx context.Context, c *ent.Client, rules []*ent.PublicityRule, l *ent.ListEntry, want []application, day time.Time) error {
-	stored, err := c.MeasureApplication.Query().Where(measureapplication.ListEntryID(l.ID)).All(ctx)
+	stored, err := c.MeasureApplication.Query().Where(measureapplication.ListEntryID(l.ID), predicate.MeasureApplication(evaluator.Current)).All(ctx)
 	if err != nil {
 		return err
 	}

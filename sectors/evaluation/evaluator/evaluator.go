@@ -82,8 +82,10 @@ func Lock(ctx context.Context, c *ent.Client, ids ...int) error {
 // database as of its first read, which came before the transaction waited for its entities'
 // locks (Lock): a writer that held them and committed meanwhile would be missed, and the
 // evaluation stored without its record until the entity's next write. A locking read (LOCK IN
-// SHARE MODE) reads the latest committed rows. SQLite lets one writer in at a time, so there
-// every read is current.
+// SHARE MODE) reads the latest committed rows, and waits for rows another transaction is
+// writing. Every derivation a write makes in its transaction reads this way: the evaluation, the
+// environmental score, the joint-punishment measures and the legal representative. SQLite lets
+// one writer in at a time, so there every read is current.
 func Current(s *sql.Selector) {
 	if s.Dialect() == dialect.MySQL {
 		s.ForShare(sql.WithLockClause("LOCK IN SHARE MODE"))
