@@ -126,10 +126,18 @@ func (im *Importer) Import(ctx context.Context, kind, dep string, r io.Reader, f
 		if !ok {
 			return nil, errors.New("an all-or-nothing import reads the file twice: give a seekable file")
 		}
-		if _, err := seeker.Seek(0, io.SeekStart); err != nil {
-			return nil, err
+		// The one transaction holds every entity the file names until it commits, so another
+		// writer can clash with it — a deadlock, or a source key the other committed first.
+		// The attempt wrote nothing: the file is written again whole, a bounded number of times.
+		for clashes := 0; ; {
+			if _, err := seeker.Seek(0, io.SeekStart); err != nil {
+				return nil, err
+			}
+			rep, err := im.run(ctx, kind, sp, d, r, format, mode, false)
+			if err == nil || !again(ctx, err, &clashes) {
+				return rep, err
+			}
 		}
-		return im.run(ctx, kind, sp, d, r, format, mode, false)
 	}
 	return im.run(ctx, kind, sp, d, r, format, mode, false)
 }

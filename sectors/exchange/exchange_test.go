@@ -445,6 +445,64 @@ func TestConcurrentImportsReportEachRowOnce(t *testing.T) {
 	})
 }
 
+// All-or-nothing imports at once all commit: two of one clean file (one writes every row, the
+// other finds them stored) and one of another file about the same entities in the opposite
+// order, whose batches lock the entities the others' later batches need. The one transaction
+// of such an import that clashes with another writer (a deadlock, or a source key the other
+// committed first) wrote nothing, so it is run again whole, as a batch is in GOOD_ROWS mode.
+func TestConcurrentAllOrNothingImportsAllCommit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		db := e.Open(t, storagetest.Options{})
+		ctx := authz.SystemContext(context.Background())
+		usccs, names := manyEntities(t, ctx, db, 40)
+		clean := func(tag string) [][]string {
+			all, _ := fileOf(usccs, names, tag, 140)
+			var rs [][]string
+			for _, r := range all {
+				if r[2] != "91320000MA1XXXXXX7" && !strings.Contains(r[11], "13月") {
+					rs = append(rs, r)
+				}
+			}
+			return rs
+		}
+		same, other := clean("W"), clean("X")
+		slices.Reverse(other)
+		files := [][]byte{gb18030CSV(t, same), gb18030CSV(t, same), gb18030CSV(t, other)}
+		reps := make([]*exchange.Report, len(files))
+		errs := make([]error, len(files))
+		var wg sync.WaitGroup
+		for i := range files {
+			wg.Go(func() {
+				im := &exchange.Importer{Client: db.Client, Ledger: db.Ledger, Batch: 3, Workers: db.Target.Writers()}
+				reps[i], errs[i] = im.Import(ctx, "penalties", "market-320000", bytes.NewReader(files[i]), exchange.CSV, exchange.AllOrNothing)
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("import %d: %v", i, err)
+			}
+		}
+		for _, tag := range []string{"W", "X"} {
+			n, err := db.Client.AdministrativePenalty.Query().Where(administrativepenalty.DecisionNoHasPrefix("苏市监罚〔2026〕" + tag)).Count(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != len(same) {
+				t.Errorf("file %s: %d of its %d rows stored", tag, n, len(same))
+			}
+		}
+		a, b, c := reps[0], reps[1], reps[2]
+		if !a.Committed || !b.Committed || !c.Committed || a.Rejected+b.Rejected+c.Rejected != 0 ||
+			[2]int{min(a.Imported, b.Imported), max(a.Imported, b.Imported)} != [2]int{0, len(same)} ||
+			a.Imported+a.Existing != len(same) || b.Imported+b.Existing != len(same) || c.Imported != len(other) {
+			t.Errorf("the imports reported %d+%d+%d imported, %d+%d+%d stored before, %d+%d+%d rejected, committed %v %v %v",
+				a.Imported, b.Imported, c.Imported, a.Existing, b.Existing, c.Existing, a.Rejected, b.Rejected, c.Rejected,
+				a.Committed, b.Committed, c.Committed)
+		}
+	})
+}
+
 // What an import does with each row does not depend on how the file is cut into batches or
 // spread over writers: a file with bad rows and rows that repeat an earlier row's decision
 // number (some with other content) makes the same report, and stores the same rows, in
