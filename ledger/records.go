@@ -431,6 +431,9 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 // it is the grade their score (and points) give (sectors/transport).
 func ratingRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.SectorRatingMutation)
+	if err := notBefore(ctx, m, "valid_from", "valid_until"); err != nil {
+		return err
+	}
 	grade, ok := m.Grade()
 	if !ok {
 		return nil
@@ -462,7 +465,7 @@ func ratingRules(ctx context.Context, mu ent.Mutation) error {
 			return derrors.Field("grade", "%s does not follow from score %g and %d points on %s: the grade is %s", grade, score, points, scheme, want)
 		}
 	}
-	return notBefore(ctx, m, "valid_from", "valid_until")
+	return nil
 }
 
 // licenseRules checks the validity period.
