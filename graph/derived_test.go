@@ -2,8 +2,13 @@ package graph_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +17,7 @@ import (
 
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
+	"github.com/creditgraph/creditgraph/ent"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/entityrole"
 	"github.com/creditgraph/creditgraph/ent/listentry"
@@ -208,4 +214,207 @@ func atoi(t *testing.T, id string) int {
 		t.Fatalf("node ID %q: %v", id, err)
 	}
 	return n
+}
+
+// Every date-order rule of the write engine (an end not before its start: notBefore in package
+// ledger, found there by this test) holds however two corrections of one row interleave: one
+// moving the end before a start the other moves later. Each correction alone is valid against
+// the row as it was; the second, run while the first is open and uncommitted, must check
+// against the row the first commits, and be refused. On MariaDB a check that read the row from
+// the transaction's snapshot let both through and stored an end before its start.
+func TestInterleavedCorrectionsKeepDateOrder(t *testing.T) {
+	src, err := filepath.Glob("../ledger/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules [][2]string
+	call := regexp.MustCompile(`notBefore\(ctx, m, "(\w+)", "(\w+)"\)`)
+	for _, f := range src {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range call.FindAllStringSubmatch(string(b), -1) {
+			rules = append(rules, [2]string{m[1], m[2]})
+		}
+	}
+	if len(rules) < 10 {
+		t.Fatalf("found %d date-order rules in package ledger: the test lost its reach", len(rules))
+	}
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		ctx := authz.AsSystem(context.Background())
+		var first struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+			NaturalPersons struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		env.as("demo-credit-office").mustData(`{ marketEntities(first: 1, orderBy: [{field: USCC}]) { edges { node { id } } }
+			naturalPersons(first: 1) { edges { node { id } } } }`, nil, &first)
+		entity, person := first.MarketEntities.Edges[0].Node.ID, first.NaturalPersons.Edges[0].Node.ID
+		day0 := todayMinus(60)
+		record := func(dep, key string, more map[string]any) map[string]any {
+			in := map[string]any{"departmentID": env.departmentID(dep), "entityID": entity, "sourceSystem": "order", "sourceRecordID": key}
+			maps.Copy(in, more)
+			return in
+		}
+		listing := correctable{"demo-market-clerk", "createListEntry", func(key string) map[string]any {
+			return record("market-320000", key, map[string]any{"severity": "SERIOUS", "listType": "MS_ABNORMAL_OPERATION", "listedOn": day0,
+				"reason": "无法联系", "basis": "办法第四条", "decisionNo": "列" + key})
+		}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+			u := c.ListEntry.UpdateOneID(id)
+			return u.Mutation(), func() error { return u.Exec(ctx) }
+		}}
+		redList := correctable{"demo-market-clerk", "createRedListEntry", func(key string) map[string]any {
+			return record("market-320000", key, map[string]any{"listType": "SAMR_CONTRACT_HONOUR", "source": "省市场监管局", "decisionNo": "荣" + key,
+				"recognisedOn": day0, "validUntil": todayMinus(-300), "basis": "办法"})
+		}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+			u := c.RedListEntry.UpdateOneID(id)
+			return u.Mutation(), func() error { return u.Exec(ctx) }
+		}}
+		kinds := map[[2]string]correctable{
+			{"decision_date", "valid_until"}: {"demo-market-clerk", "createAdministrativePenalty", func(key string) map[string]any {
+				in := penaltyInput(env, "market-320000", key)["in"].(map[string]any)
+				in["decisionDate"] = day0
+				return in
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.AdministrativePenalty.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			{"listed_on", "planned_end_on"}:  listing,
+			{"listed_on", "removed_on"}:      listing,
+			{"listed_on", "measures_end_on"}: listing,
+			{"valid_from", "valid_until"}: {"demo-market-clerk", "createSectorRating", func(key string) map[string]any {
+				return record("market-320000", key, map[string]any{"scheme": "MARKET_RISK_CLASS", "grade": "B", "period": "2025-12", "validFrom": day0})
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.SectorRating.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			{"valid_from", "valid_to"}: {"demo-market-clerk", "createAdministrativeLicense", func(key string) map[string]any {
+				return record("market-320000", key, map[string]any{"decisionDocName": "准予许可决定书", "decisionNo": "许" + key,
+					"licenseCategory": "ORDINARY", "content": "食品销售", "decisionDate": day0, "validFrom": day0, "validTo": "2030-01-01",
+					"authorityName": "省局", "authorityUscc": "11320000014000003W"})
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.AdministrativeLicense.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			{"recognised_on", "valid_until"}: redList,
+			{"recognised_on", "removed_on"}:  redList,
+			{"effective_from", "expires_on"}: {"demo-environment-clerk", "createCreditScoreEvent", func(key string) map[string]any {
+				return record("environment-320000", key, map[string]any{"scheme": "ENV_CREDIT_JS", "points": 1, "category": "超标排放", "effectiveFrom": day0})
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.CreditScoreEvent.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			{"started_on", "ended_on"}: {"demo-market-clerk", "createEntityRole", func(string) map[string]any {
+				return map[string]any{"entityID": entity, "personID": person, "role": "PRINCIPAL", "startedOn": day0}
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.EntityRole.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+			{"served_on", "reply_deadline"}: {"demo-market-clerk", "createPriorNotice", func(key string) map[string]any {
+				return map[string]any{"departmentID": env.departmentID("market-320500"), "personID": person, "noticeNo": key,
+					"listType": "MS_SERIOUS_ILLEGAL_DISHONEST", "facts": "f", "servedOn": day0, "serviceMethod": "POST", "replyDeadline": todayMinus(40)}
+			}, func(c *gen.Client, id int) (ent.Mutation, func() error) {
+				u := c.PriorNotice.UpdateOneID(id)
+				return u.Mutation(), func() error { return u.Exec(ctx) }
+			}},
+		}
+		// A correction: a field set to a day (a removal with its reason).
+		correct := func(k correctable, c *gen.Client, id int, field, day string) error {
+			m, exec := k.update(c, id)
+			d, err := time.Parse(time.DateOnly, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := m.SetField(field, d); err != nil {
+				t.Fatal(err)
+			}
+			if l, ok := m.(*gen.ListEntryMutation); ok && field == "removed_on" {
+				l.SetRemovalReason(listentry.RemovalReasonCORRECTED)
+			}
+			return exec()
+		}
+		n := 0
+		for _, rule := range rules {
+			k, ok := kinds[rule]
+			if !ok {
+				t.Errorf("date-order rule %s ≤ %s: give it a kind here", rule[0], rule[1])
+				continue
+			}
+			start, end := rule[0], rule[1]
+			for _, endFirst := range []bool{true, false} {
+				t.Run(fmt.Sprintf("%s≤%s,%s first", start, end, map[bool]string{true: "end", false: "start"}[endFirst]), func(t *testing.T) {
+					n++
+					var made map[string]struct{ ID string }
+					env.as(k.token).mustData(`mutation($in: Create`+k.create[6:]+`Input!) { r: `+k.create+`(input: $in) { id } }`,
+						map[string]any{"in": k.input(fmt.Sprintf("ORD-%d", n))}, &made)
+					id := atoi(t, made["r"].ID)
+					first, second := [2]string{end, todayMinus(55)}, [2]string{start, todayMinus(50)}
+					if !endFirst {
+						first, second = second, first
+					}
+					open, err := env.db.Client.Tx(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := open.Department.Get(ctx, env.departmentID("market-320000")); err != nil { // a read first, as a request's
+						t.Fatal(err)
+					}
+					if err := correct(k, open.Client(), id, first[0], first[1]); err != nil {
+						t.Fatal(err)
+					}
+					done := make(chan error)
+					go func() {
+						for n := 1; ; n++ {
+							tx, err := env.db.Client.Tx(ctx)
+							if err == nil {
+								if _, err = tx.Department.Get(ctx, env.departmentID("market-320000")); err == nil {
+									err = correct(k, tx.Client(), id, second[0], second[1])
+								}
+								if err == nil {
+									err = tx.Commit()
+								} else {
+									err = errors.Join(err, tx.Rollback())
+								}
+							}
+							if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
+								done <- err
+								return
+							}
+						}
+					}()
+					time.Sleep(150 * time.Millisecond) // the second correction runs now, to its end or to a lock
+					if err := open.Commit(); err != nil {
+						t.Fatal(err)
+					}
+					if err := <-done; err != nil && !strings.Contains(err.Error(), "is before") {
+						t.Fatalf("the second correction failed otherwise than by the rule: %v", err)
+					}
+					var s, en sql.NullString
+					table := map[string]string{"createAdministrativePenalty": "administrative_penalties", "createListEntry": "list_entries",
+						"createSectorRating": "sector_ratings", "createAdministrativeLicense": "administrative_licenses",
+						"createRedListEntry": "red_list_entries", "createCreditScoreEvent": "credit_score_events",
+						"createEntityRole": "entity_roles", "createPriorNotice": "prior_notices"}[k.create]
+					if err := env.db.SQL.QueryRow("SELECT "+start+", "+end+" FROM "+table+" WHERE id = ?", id).Scan(&s, &en); err != nil {
+						t.Fatal(err)
+					}
+					if en.Valid && en.String[:10] < s.String[:10] {
+						t.Errorf("stored %s %.10s before %s %.10s", end, en.String, start, s.String)
+					}
+				})
+			}
+		}
+	})
+}
+
+// correctable is how a date-order test makes a row (a create mutation, sent with a token) and
+// corrects one of its fields through the write engine.
+type correctable struct {
+	token, create string
+	input         func(key string) map[string]any
+	update        func(c *gen.Client, id int) (ent.Mutation, func() error)
 }

@@ -42,6 +42,8 @@ func (e *Engine) Register(c *gen.Client) {
 	if e.Clock == nil {
 		e.Clock = vocab.SystemClock
 	}
+	c.Intercept(lockedReads)
+	c.Use(currentOld)      // every type: an updated row's stored values read as committed, first
 	c.Use(sane)            // every type: finite numbers, amounts and dates within range
 	c.Use(namedReferences) // every type: a reference to no stored row named by its field
 	c.MarketEntity.Use(e.marketEntity)
