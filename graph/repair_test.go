@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"entgo.io/ent"
 
+	"github.com/creditgraph/creditgraph/authz"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
+	"github.com/creditgraph/creditgraph/vocab"
 )
 
 const transition = `mutation($id: ID!, $to: RepairApplicationState!, $r: String) { transitionRepair(id: $id, to: $to, reason: $r) {
@@ -295,6 +298,41 @@ func TestRepairSeparatesDuties(t *testing.T) {
 		}
 		if n != 4 {
 			t.Errorf("%d people took the four duties, want 4", n)
+		}
+	})
+}
+
+// A submission checks the record as committed: a record withdrawn by a transaction still open
+// when the application is submitted is not repaired. The submission waits for the withdrawal
+// and is refused (the record is not published); on MariaDB it had read the record from its
+// snapshot and been accepted.
+func TestRepairSubmissionSeesTheRecordAsCommitted(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 5)
+		s := setupRepair(t, env, "R-W")
+		app := createApplication(t, env, s, nil)
+		ctx := authz.AsSystem(context.Background())
+		open, err := env.db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := open.AdministrativePenalty.UpdateOneID(atoi(t, s.penaltyID)).SetStatus(vocab.Withdrawn).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan gqlResponse)
+		go func() {
+			done <- env.as("demo-market-clerk").post(transition, map[string]any{"id": app, "to": "SUBMITTED"})
+		}()
+		time.Sleep(150 * time.Millisecond) // the submission runs now, to its end or to a lock
+		if err := open.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		r := <-done
+		if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "CONFLICT" || !strings.Contains(r.Errors[0].Message, "WITHDRAWN") {
+			t.Errorf("submitting the repair of a penalty withdrawn meanwhile: %s %+v, want CONFLICT naming WITHDRAWN", r.Data, r.Errors)
+		}
+		if n := env.count("repair_applications", "state = 'DRAFT'"); n != 1 {
+			t.Errorf("%d applications in DRAFT, want the one", n)
 		}
 	})
 }

@@ -15,12 +15,14 @@ import (
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
+	"github.com/creditgraph/creditgraph/ent/administrativepenalty"
 	"github.com/creditgraph/creditgraph/ent/creditcommitment"
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/listentry"
 	"github.com/creditgraph/creditgraph/ent/predicate"
 	"github.com/creditgraph/creditgraph/ent/repairapplication"
 	"github.com/creditgraph/creditgraph/ent/repairtransition"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/events"
 	"github.com/creditgraph/creditgraph/sectors/refdata"
 	"github.com/creditgraph/creditgraph/sectors/workflow"
@@ -112,16 +114,19 @@ type record struct {
 	actOn        time.Time // the decision or listing date: when the conduct was determined
 }
 
+// load reads the application's record as committed (evaluator.Current), holding it until the
+// step ends: a step's checks are against the record as it stands, never a snapshot older than a
+// correction or withdrawal committed while the step waited.
 func load(ctx context.Context, c *ent.Client, app *ent.RepairApplication) (record, error) {
 	ctx = authz.AsSystem(ctx)
 	if app.PenaltyID != 0 {
-		p, err := c.AdministrativePenalty.Get(ctx, app.PenaltyID)
+		p, err := c.AdministrativePenalty.Query().Where(administrativepenalty.ID(app.PenaltyID), predicate.AdministrativePenalty(evaluator.Current)).Only(ctx)
 		if err != nil {
 			return record{}, err
 		}
 		return record{p.Sector, p.DepartmentID, p.Status, p.PublicityMinEnd, p.Repairable, p.EntityID, p.PersonID, p.DecisionDate}, nil
 	}
-	l, err := c.ListEntry.Get(ctx, app.ListEntryID)
+	l, err := c.ListEntry.Query().Where(listentry.ID(app.ListEntryID), predicate.ListEntry(evaluator.Current)).Only(ctx)
 	if err != nil {
 		return record{}, err
 	}
