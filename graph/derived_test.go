@@ -418,3 +418,50 @@ type correctable struct {
 	input         func(key string) map[string]any
 	update        func(c *gen.Client, id int) (ent.Mutation, func() error)
 }
+
+// Listing a person checks the prior notice as committed: a notice whose reply deadline is moved
+// into the future by a transaction still open when the listing is sent no longer completes it,
+// and the listing is refused once the correction commits. On MariaDB the listing had read the
+// notice from its snapshot and been stored.
+func TestListingAPersonSeesTheNoticeAsCommitted(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-market-clerk")
+		ctx := authz.AsSystem(context.Background())
+		first17 := "32050219850401123"
+		c, err := ident.ResidentIDCheckChar(first17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ CreateNaturalPerson struct{ ID string } }
+		env.as("demo-credit-office").mustData(`mutation($id: String!) { createNaturalPerson(input: {name: "告知某人", idNumber: $id}) { id } }`,
+			map[string]any{"id": first17 + string(c)}, &p)
+		var n struct{ CreatePriorNotice struct{ ID string } }
+		clerk.mustData(`mutation($d: ID!, $p: ID!, $s: Date!, $r: Date!) { createPriorNotice(input: {departmentID: $d, personID: $p,
+			noticeNo: "LN-1", listType: "MS_SERIOUS_ILLEGAL_DISHONEST", facts: "f", servedOn: $s, serviceMethod: POST, replyDeadline: $r}) { id } }`,
+			map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "s": todayMinus(29), "r": todayMinus(5)}, &n)
+		open, err := env.db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := open.PriorNotice.UpdateOneID(atoi(t, n.CreatePriorNotice.ID)).SetReplyDeadline(vocab.SystemClock.Today().AddDate(0, 0, 10)).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan gqlResponse)
+		go func() {
+			done <- clerk.post(`mutation($d: ID!, $p: ID!, $on: Date!) { createListEntry(input: {departmentID: $d, personID: $p, sourceSystem: "ln",
+				sourceRecordID: "LN-1", severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on, reason: "r", basis: "b",
+				decisionNo: "LN-1"}) { id } }`, map[string]any{"d": env.departmentID("market-320500"), "p": p.CreateNaturalPerson.ID, "on": todayMinus(1)})
+		}()
+		time.Sleep(150 * time.Millisecond) // the listing runs now, to its end or to a lock
+		if err := open.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-done; len(r.Errors) == 0 || r.Errors[0].Extensions["code"] != "CONFLICT" {
+			t.Errorf("listing a person whose notice is no longer complete: %s %+v, want CONFLICT", r.Data, r.Errors)
+		}
+		if n := env.count("list_entries", "person_id IS NOT NULL"); n != 0 {
+			t.Errorf("%d listings of the person stored", n)
+		}
+	})
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/creditgraph/creditgraph/ent/exemptionperiod"
 	"github.com/creditgraph/creditgraph/ent/hook"
 	"github.com/creditgraph/creditgraph/ent/listentry"
+	"github.com/creditgraph/creditgraph/ent/predicate"
+	"github.com/creditgraph/creditgraph/sectors/evaluation/evaluator"
 	"github.com/creditgraph/creditgraph/sectors/priornotice"
 	"github.com/creditgraph/creditgraph/vocab"
 )
@@ -48,7 +50,9 @@ func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
 	if err != nil {
 		return err
 	}
-	served, err := m.Client().PriorNotice.Query().Where(priornotice.Completed(personID, string(listType), dep.Sector, listed)).Exist(ctx)
+	// As committed (evaluator.Current): a correction of the notice made meanwhile counts.
+	served, err := m.Client().PriorNotice.Query().Where(priornotice.Completed(personID, string(listType), dep.Sector, listed),
+		predicate.PriorNotice(evaluator.Current)).Exist(ctx)
 	if err != nil {
 		return err
 	}
