@@ -26,6 +26,7 @@ import (
 	"github.com/creditgraph/creditgraph/sectors/jointpunishment"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
+	"github.com/shopspring/decimal"
 )
 
 // A row a write derives from other rows — the joint-punishment measure applications from a
@@ -462,6 +463,77 @@ func TestListingAPersonSeesTheNoticeAsCommitted(t *testing.T) {
 		}
 		if n := env.count("list_entries", "person_id IS NOT NULL"); n != 0 {
 			t.Errorf("%d listings of the person stored", n)
+		}
+	})
+}
+
+// What an update derives from the fields it leaves — a penalty's publicity window from its
+// decision date — follows the row as committed: a correction of the fine, run while another
+// correction of the decision date is open, stores the window of the corrected date. The oracle
+// derives the window afresh from the stored row (the date set again to its own value). On
+// MariaDB the fine's correction read the penalty from its snapshot and stored the window of
+// the old date over the new one's.
+func TestInterleavedCorrectionsKeepDerivedFields(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		ctx := authz.AsSystem(context.Background())
+		var made struct{ CreateAdministrativePenalty struct{ ID string } }
+		env.as("demo-market-clerk").mustData(createPenaltyQ, penaltyInput(env, "market-320000", "DF-1"), &made)
+		id := atoi(t, made.CreateAdministrativePenalty.ID)
+		window := func() string {
+			var start, minEnd, deadline sql.NullString
+			var severity string
+			if err := env.db.SQL.QueryRow("SELECT severity, publicity_start, publicity_min_end, publicity_deadline FROM administrative_penalties WHERE id = ?", id).
+				Scan(&severity, &start, &minEnd, &deadline); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("%s: publicity %.10s, at least to %.10s, at most to %.10s", severity, start.String, minEnd.String, deadline.String)
+		}
+		before := window()
+		moved := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		open, err := env.db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := open.Department.Get(ctx, env.departmentID("market-320000")); err != nil {
+			t.Fatal(err)
+		}
+		if err := open.AdministrativePenalty.UpdateOneID(id).SetDecisionDate(moved).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() {
+			for n := 1; ; n++ {
+				tx, err := env.db.Client.Tx(ctx)
+				if err == nil {
+					if _, err = tx.Department.Get(ctx, env.departmentID("market-320000")); err == nil {
+						err = tx.AdministrativePenalty.UpdateOneID(id).SetFineAmount(decimal.RequireFromString("6")).Exec(ctx)
+					}
+					if err == nil {
+						err = tx.Commit()
+					} else {
+						err = errors.Join(err, tx.Rollback())
+					}
+				}
+				if !derrors.WriteClash(err) || n == 5 || !derrors.AfterClash(ctx, n) {
+					done <- err
+					return
+				}
+			}
+		}()
+		time.Sleep(150 * time.Millisecond) // the fine's correction runs now, to its end or to a lock
+		if err := open.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		written := window()
+		if err := env.db.Client.AdministrativePenalty.UpdateOneID(id).SetDecisionDate(moved).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if afresh := window(); written != afresh || written == before {
+			t.Errorf("after the corrections %q; derived afresh %q (before: %q)", written, afresh, before)
 		}
 	})
 }

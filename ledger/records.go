@@ -9,7 +9,6 @@ import (
 
 	"entgo.io/ent"
 
-	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	gen "github.com/creditgraph/creditgraph/ent"
 	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
@@ -279,31 +278,50 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 		p.ValidUntil = &validUntil
 	}
 	if !m.Op().Is(ent.OpCreate) {
-		old, err := m.Client().AdministrativePenalty.Get(authz.AsSystem(ctx), idOf(m))
-		if err != nil {
+		// The stored values the update leaves, from the row as committed (currentOld), not a
+		// read of the transaction's snapshot: a correction committed meanwhile counts.
+		var err error
+		if sector, err = m.OldSector(ctx); err != nil {
 			return err
 		}
-		sector = old.Sector
 		if !okDate {
-			decided = old.DecisionDate
+			if decided, err = m.OldDecisionDate(ctx); err != nil {
+				return err
+			}
 		}
 		if !okSev {
-			severity = old.Severity
+			if severity, err = m.OldSeverity(ctx); err != nil {
+				return err
+			}
 		}
 		if !okCats {
-			cats = old.PenaltyCategories
+			if cats, err = m.OldPenaltyCategories(ctx); err != nil {
+				return err
+			}
 		}
-		if !okDomain && old.Domain != nil {
-			domain = *old.Domain
+		if !okDomain {
+			old, err := m.OldDomain(ctx)
+			if err != nil {
+				return err
+			}
+			if old != nil {
+				domain = *old
+			}
 		}
 		if !okProc {
-			procedure = old.Procedure
+			if procedure, err = m.OldProcedure(ctx); err != nil {
+				return err
+			}
 		}
 		if !okFine && !clearedFine {
-			p.Fine = old.FineAmount
+			if p.Fine, err = m.OldFineAmount(ctx); err != nil {
+				return err
+			}
 		}
 		if !okValid && !clearedValid {
-			p.ValidUntil = old.ValidUntil
+			if p.ValidUntil, err = m.OldValidUntil(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	rules, err := refdata.PublicityRules(ctx, m)
@@ -334,9 +352,6 @@ func setPenaltyPublicity(ctx context.Context, m *gen.AdministrativePenaltyMutati
 	m.SetPublicityRuleSet(rule.RuleSet)
 	return nil
 }
-
-// idOf is the ID of the row an update-one mutation changes.
-func idOf(m *gen.AdministrativePenaltyMutation) int { id, _ := m.ID(); return id }
 
 // listEntryRules checks that a listing's dates are in order and a removal has a reason, that a
 // person was given prior notice, and sets the window of the list's publicity rule.
