@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditgraph/creditgraph/authz"
+	"github.com/creditgraph/creditgraph/ent/creditscoreevent"
 	"github.com/creditgraph/creditgraph/sectors/environment/scorer"
 	"github.com/creditgraph/creditgraph/storage/storagetest"
 	"github.com/creditgraph/creditgraph/vocab"
@@ -278,6 +279,46 @@ func TestConcurrentEnvironmentalEventsLeaveOneCurrentScore(t *testing.T) {
 		}
 		if stored != float64(want) {
 			t.Errorf("the rolling rating's score is %v after the writers, recomputed %d", stored, want)
+		}
+	})
+}
+
+// Two EIA point events of one provider written at once are counted together: 10 points in a
+// transaction still open and 10 more sent meanwhile reach the 20 that restrict it, and it is
+// listed once. On MariaDB each event's derivation had read the provider's events without the
+// other's and neither listed it.
+func TestConcurrentEIAPointsAreCountedTogether(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 0)
+		clerk := env.as("demo-environment-clerk")
+		var setup struct{ E struct{ ID string } }
+		clerk.mustData(`mutation { e: createMarketEntity(input: {uscc: "91320214745555318W", name: "无锡某环评有限公司"}) { id } }`, nil, &setup)
+		today := vocab.SystemClock.Today()
+		dep := env.departmentID("environment-320000")
+		ctx := authz.AsSystem(context.Background())
+		open, err := env.db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := open.CreditScoreEvent.Create().SetDepartmentID(dep).SetEntityID(atoi(t, setup.E.ID)).SetSourceSystem("eia").SetSourceRecordID("C1").
+			SetScheme(creditscoreevent.SchemeEIA_POINTS).SetPoints(10).SetCategory("环评文件存在严重质量问题").SetEffectiveFrom(today.AddDate(0, -2, 0)).
+			Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan gqlResponse)
+		go func() {
+			done <- clerk.post(createEvent, map[string]any{"in": map[string]any{"departmentID": dep, "entityID": setup.E.ID, "sourceSystem": "eia",
+				"sourceRecordID": "C2", "scheme": "EIA_POINTS", "points": 10, "category": "弄虚作假", "effectiveFrom": today.AddDate(0, -1, 0).Format(time.DateOnly)}})
+		}()
+		time.Sleep(150 * time.Millisecond) // the second event runs now, to its end or to a lock
+		if err := open.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if r := <-done; len(r.Errors) > 0 {
+			t.Fatalf("the second event: %+v", r.Errors)
+		}
+		if n := env.count("list_entries", "list_type = 'EE_EIA_RECTIFICATION' AND entity_id IS NOT NULL"); n != 1 {
+			t.Errorf("%d rectification listings after 20 points, want 1", n)
 		}
 	})
 }

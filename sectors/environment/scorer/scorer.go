@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/creditgraph/creditgraph/authz"
 	"github.com/creditgraph/creditgraph/derrors"
 	"github.com/creditgraph/creditgraph/ent"
@@ -121,8 +122,13 @@ func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 	if !authz.AsksAbout(ctx, authz.Own{EntityID: entityID, PersonID: personID}) {
 		return environment.EIAState{}, fmt.Errorf("%w: no such provider or practitioner", derrors.NotFound)
 	}
-	ctx = authz.AsSystem(ctx)
-	q := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeEIA_POINTS), counted())
+	return eia(authz.AsSystem(ctx), c, entityID, personID, day, func(*sql.Selector) {})
+}
+
+// eia is EIA without the caller's check; read is added to the read of the events
+// (evaluator.Current when an event's derivation asks, in its writing transaction).
+func eia(ctx context.Context, c *ent.Client, entityID, personID int, day time.Time, read func(*sql.Selector)) (environment.EIAState, error) {
+	q := c.CreditScoreEvent.Query().Where(creditscoreevent.SchemeEQ(creditscoreevent.SchemeEIA_POINTS), counted(), predicate.CreditScoreEvent(read))
 	if entityID != 0 {
 		q = q.Where(creditscoreevent.EntityID(entityID))
 	} else {
@@ -181,7 +187,10 @@ func EIA(ctx context.Context, c *ent.Client, entityID, personID int, day time.Ti
 }
 
 func applyEIA(ctx context.Context, c *ent.Client, ev *ent.CreditScoreEvent, day time.Time) error {
-	st, err := EIA(ctx, c, ev.EntityID, ev.PersonID, day)
+	// The provider's events as committed, waiting for another event being written: two events
+	// at once are counted together (one of them reruns after a deadlock), so a threshold they
+	// reach together lists the provider.
+	st, err := eia(authz.AsSystem(ctx), c, ev.EntityID, ev.PersonID, day, evaluator.Current)
 	if err != nil {
 		return err
 	}
