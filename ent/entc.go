@@ -22,7 +22,7 @@ func main() {
 		entgql.WithSchemaPath("./graph/ent.graphql"),
 		entgql.WithWhereInputs(true),
 		entgql.WithRelaySpec(true),
-		entgql.WithSchemaHook(describe, typeable, describeInputs),
+		entgql.WithSchemaHook(describe, typeable, describeInputs, noAppends),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -208,9 +208,6 @@ func describeInputs(_ *gen.Graph, s *ast.Schema) error {
 				if rest, ok := strings.CutPrefix(f.Name, "clear"); ok && f.Description == "" {
 					f.Description = "Empty " + strings.ToLower(rest[:1]) + rest[1:] + "."
 				}
-				if rest, ok := strings.CutPrefix(f.Name, "append"); ok && f.Description == "" {
-					f.Description = "Add these to " + strings.ToLower(rest[:1]) + rest[1:] + ", keeping those it has."
-				}
 			}
 			describeFromType(def, s.Types[typeName])
 			continue
@@ -293,4 +290,24 @@ func firstSentence(s string) string {
 func pascal(s string) string {
 	c := lowerCamel(s)
 	return strings.ToUpper(c[:1]) + c[1:]
+}
+
+// noAppends takes the append… fields out of the update inputs. entgql v0.7.0's Update…Input
+// Mutate appends the set field's value when append… is given (m.AppendX(i.X), not i.AppendX;
+// ent/contrib pull request 639): an append alone changed nothing though it answered success,
+// and an append beside a set added the set list twice. A list is changed by setting it whole.
+func noAppends(_ *gen.Graph, s *ast.Schema) error {
+	for name, def := range s.Types {
+		if !strings.HasPrefix(name, "Update") || !strings.HasSuffix(name, "Input") {
+			continue
+		}
+		kept := def.Fields[:0]
+		for _, f := range def.Fields {
+			if !strings.HasPrefix(f.Name, "append") {
+				kept = append(kept, f)
+			}
+		}
+		def.Fields = kept
+	}
+	return nil
 }

@@ -74741,7 +74741,7 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"severity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "appendPenaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
+	fieldsInOrder := [...]string{"severity", "sourceSystem", "counterpartyName", "counterpartyCategory", "counterpartyUscc", "clearCounterpartyUscc", "registrationNo", "clearRegistrationNo", "orgCode", "clearOrgCode", "taxRegNo", "clearTaxRegNo", "publicInstitutionCertNo", "clearPublicInstitutionCertNo", "socialOrgRegNo", "clearSocialOrgRegNo", "legalRepName", "clearLegalRepName", "decisionNo", "violationType", "violationFacts", "legalBasis", "penaltyCategories", "penaltyContent", "fineAmount", "clearFineAmount", "confiscatedAmount", "clearConfiscatedAmount", "suspendedOrRevokedLicence", "clearSuspendedOrRevokedLicence", "domain", "clearDomain", "procedure", "decisionDate", "validUntil", "clearValidUntil", "authorityName", "authorityUscc", "dataSourceUnit", "dataSourceUnitUscc", "remark", "clearRemark"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -74909,13 +74909,6 @@ func (ec *executionContext) unmarshalInputUpdateAdministrativePenaltyInput(ctx c
 				return it, err
 			}
 			it.PenaltyCategories = data
-		case "appendPenaltyCategories":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendPenaltyCategories"))
-			data, err := ec.unmarshalOPenaltyCategory2ᚕgithubᚗcomᚋcreditgraphᚋcreditgraphᚋvocabᚐPenaltyCategoryᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AppendPenaltyCategories = data
 		case "penaltyContent":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("penaltyContent"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -75266,7 +75259,7 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc", "clearUscc", "inspectors", "appendInspectors", "clearInspectors"}
+	fieldsInOrder := [...]string{"code", "name", "sector", "divisionCode", "level", "uscc", "clearUscc", "inspectors", "clearInspectors"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -75329,13 +75322,6 @@ func (ec *executionContext) unmarshalInputUpdateDepartmentInput(ctx context.Cont
 				return it, err
 			}
 			it.Inspectors = data
-		case "appendInspectors":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendInspectors"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AppendInspectors = data
 		case "clearInspectors":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearInspectors"))
 			data, err := ec.unmarshalOBoolean2bool(ctx, v)
@@ -75770,7 +75756,7 @@ func (ec *executionContext) unmarshalInputUpdatePractitionerInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"qualifications", "appendQualifications", "clearQualifications", "certificateNo", "clearCertificateNo", "startedOn", "clearStartedOn", "endedOn", "clearEndedOn"}
+	fieldsInOrder := [...]string{"qualifications", "clearQualifications", "certificateNo", "clearCertificateNo", "startedOn", "clearStartedOn", "endedOn", "clearEndedOn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -75784,13 +75770,6 @@ func (ec *executionContext) unmarshalInputUpdatePractitionerInput(ctx context.Co
 				return it, err
 			}
 			it.Qualifications = data
-		case "appendQualifications":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendQualifications"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AppendQualifications = data
 		case "clearQualifications":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearQualifications"))
 			data, err := ec.unmarshalOBoolean2bool(ctx, v)
