@@ -195,42 +195,50 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 	m := mu.(*gen.AdministrativePenaltyMutation)
 	if raw, ok := m.CounterpartyUscc(); ok && raw != "" {
 		code := ident.NormalizeUSCC(raw)
-		status, err := ident.ValidateUSCC(code, true)
-		if err != nil {
+		if _, err := ident.ValidateUSCC(code, true); err != nil {
 			return derrors.Field("counterpartyUscc", "%s", err)
-		}
-		if status == ident.USCCPlaceholder {
-			if no, _ := m.RegistrationNo(); strings.TrimSpace(no) == "" {
-				return derrors.Field("registrationNo", "is required when counterpartyUscc is the placeholder %s", ident.PlaceholderUSCC)
-			}
 		}
 		m.SetCounterpartyUscc(code)
 	}
-	if m.Op().Is(ent.OpCreate) {
-		if cat, _ := m.CounterpartyCategory(); cat == "LEGAL_PERSON" {
-			if v, _ := m.CounterpartyUscc(); v == "" {
-				return derrors.Field("counterpartyUscc", "is required for a legal person")
-			}
-		}
-		if _, ok := m.PenaltyCategories(); !ok {
-			return derrors.Field("penaltyCategories", "at least one penalty category is required")
-		}
+	// The fields that depend on each other are checked on the penalty as it will be — the
+	// stored values standing in for those an update leaves — so that no update makes a penalty
+	// a create refuses.
+	touched := m.Op().Is(ent.OpCreate)
+	for _, f := range []string{"counterparty_category", "counterparty_uscc", "registration_no", "penalty_categories", "fine_amount"} {
+		_, set := m.Field(f)
+		touched = touched || set || m.FieldCleared(f)
 	}
-	if cats, ok := m.PenaltyCategories(); ok {
-		if len(cats) == 0 {
-			return derrors.Field("penaltyCategories", "at least one penalty category is required")
-		}
-		seen := map[vocab.PenaltyCategory]bool{}
-		for _, c := range cats {
-			if seen[c] {
-				return derrors.Field("penaltyCategories", "%s is listed twice", c)
-			}
-			seen[c] = true
-		}
-		if _, hasFine := m.FineAmount(); seen[vocab.Fine] && !hasFine && m.Op().Is(ent.OpCreate) {
-			return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
-		}
+	if _, appended := m.AppendedPenaltyCategories(); !touched && !appended {
+		return e.penaltyFields(ctx, m)
 	}
+	f, err := penaltyAfter(ctx, m)
+	if err != nil {
+		return err
+	}
+	if f.category == "LEGAL_PERSON" && f.uscc == "" {
+		return derrors.Field("counterpartyUscc", "is required for a legal person")
+	}
+	if f.uscc == ident.PlaceholderUSCC && strings.TrimSpace(f.regNo) == "" {
+		return derrors.Field("registrationNo", "is required when counterpartyUscc is the placeholder %s", ident.PlaceholderUSCC)
+	}
+	if len(f.cats) == 0 {
+		return derrors.Field("penaltyCategories", "at least one penalty category is required")
+	}
+	seen := map[vocab.PenaltyCategory]bool{}
+	for _, c := range f.cats {
+		if seen[c] {
+			return derrors.Field("penaltyCategories", "%s is listed twice", c)
+		}
+		seen[c] = true
+	}
+	if seen[vocab.Fine] && !f.fine {
+		return derrors.Field("fineAmount", "is required when the penalty categories include FINE")
+	}
+	return e.penaltyFields(ctx, m)
+}
+
+// penaltyFields checks the penalty's other publication fields and sets its publicity.
+func (e *Engine) penaltyFields(ctx context.Context, m *gen.AdministrativePenaltyMutation) error {
 	for _, f := range []string{"decision_no", "authority_uscc", "data_source_unit_uscc"} {
 		if v, ok := m.Field(f); ok && strings.TrimSpace(v.(string)) == "" {
 			return derrors.Field(derrors.GraphQLName(f), "must not be blank")
@@ -249,6 +257,64 @@ func (e *Engine) penaltyRules(ctx context.Context, mu ent.Mutation) error {
 		return err
 	}
 	return setPenaltyPublicity(ctx, m)
+}
+
+// dependent is what the rules about a penalty's dependent fields look at.
+type dependent struct {
+	category, uscc, regNo string
+	cats                  []vocab.PenaltyCategory
+	fine                  bool // a fine amount is given
+}
+
+// penaltyAfter is the penalty's dependent fields once m is applied: what m sets (or clears, or
+// appends), else on an update of one row the stored value (read as committed: currentOld).
+func penaltyAfter(ctx context.Context, m *gen.AdministrativePenaltyMutation) (dependent, error) {
+	var f dependent
+	stored := m.Op().Is(ent.OpUpdateOne)
+	if v, ok := m.CounterpartyCategory(); ok {
+		f.category = string(v)
+	} else if stored {
+		v, err := m.OldCounterpartyCategory(ctx)
+		if err != nil {
+			return f, err
+		}
+		f.category = string(v)
+	}
+	var err error
+	if v, ok := m.CounterpartyUscc(); ok {
+		f.uscc = v
+	} else if stored && !m.CounterpartyUsccCleared() {
+		if f.uscc, err = m.OldCounterpartyUscc(ctx); err != nil {
+			return f, err
+		}
+	}
+	if v, ok := m.RegistrationNo(); ok {
+		f.regNo = v
+	} else if stored && !m.RegistrationNoCleared() {
+		if f.regNo, err = m.OldRegistrationNo(ctx); err != nil {
+			return f, err
+		}
+	}
+	if v, ok := m.PenaltyCategories(); ok {
+		f.cats = v
+	} else if stored {
+		if f.cats, err = m.OldPenaltyCategories(ctx); err != nil {
+			return f, err
+		}
+	}
+	if more, ok := m.AppendedPenaltyCategories(); ok {
+		f.cats = append(slices.Clone(f.cats), more...)
+	}
+	if _, ok := m.FineAmount(); ok {
+		f.fine = true
+	} else if stored && !m.FineAmountCleared() {
+		v, err := m.OldFineAmount(ctx)
+		if err != nil {
+			return f, err
+		}
+		f.fine = v != nil
+	}
+	return f, nil
 }
 
 // setPenaltyPublicity stores a penalty's publicity window, repairability and — where a class
@@ -375,15 +441,19 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 		return derrors.Field("removalReason", "is required when removedOn is set")
 	}
 	create := m.Op().Is(ent.OpCreate)
-	planned, replanned := m.PlannedEndOn()
-	met, metNow := m.ObligationsMetOn()
-	if !create && !replanned && !metNow {
-		return nil
-	}
-	if create {
+	_, moved := m.ListedOn()
+	_, relisted := m.ListType()
+	if create || moved || relisted {
+		// On the listing as it will be: an update moving a person's listing before its notice,
+		// or to a list without one, is refused as the create would be.
 		if err := priorNoticeServed(ctx, m); err != nil {
 			return err
 		}
+	}
+	planned, replanned := m.PlannedEndOn()
+	met, metNow := m.ObligationsMetOn()
+	if !create && !replanned && !metNow && !moved && !relisted {
+		return nil
 	}
 	// The list's publicity rule in force at the listing date sets the earliest repair and,
 	// when the department gave none, the planned end; a planned end may not pass the rule's

@@ -38,13 +38,32 @@ func (e *Engine) priorNotice(next ent.Mutator) ent.Mutator {
 // deadline passed or its reply was handled (domain.md §7). It runs for every writer: API,
 // imports, CLI and derived listings alike.
 func priorNoticeServed(ctx context.Context, m *gen.ListEntryMutation) error {
-	personID, ok := m.PersonID()
-	if !ok {
+	personID, _ := m.PersonID()
+	listed, okListed := m.ListedOn()
+	listType, okType := m.ListType()
+	depID, _ := m.DepartmentID()
+	if m.Op().Is(ent.OpUpdateOne) { // the stored values stand in for those the update leaves
+		var err error
+		if personID, err = m.OldPersonID(ctx); err != nil {
+			return err
+		}
+		if depID, err = m.OldDepartmentID(ctx); err != nil {
+			return err
+		}
+		if !okListed {
+			if listed, err = m.OldListedOn(ctx); err != nil {
+				return err
+			}
+		}
+		if !okType {
+			if listType, err = m.OldListType(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	if personID == 0 {
 		return nil
 	}
-	listed, _ := m.ListedOn()
-	listType, _ := m.ListType()
-	depID, _ := m.DepartmentID()
 	ctx = authz.AsSystem(ctx)
 	dep, err := m.Client().Department.Get(ctx, depID)
 	if err != nil {
