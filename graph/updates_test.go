@@ -114,3 +114,40 @@ func TestUpdatesCannotMakeWhatCreatesRefuse(t *testing.T) {
 		}
 	})
 }
+
+// What a create derives from a listing's date and list — the minimum publicity (earliest
+// repair) and whether it may be repaired — an update changing them derives again: a listing
+// whose date is corrected has the window of a listing created on the corrected date.
+func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		var first struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		clerk.mustData(`{ marketEntities(first: 2, orderBy: [{field: USCC}]) { edges { node { id } } } }`, nil, &first)
+		const listQ = `mutation($d: ID!, $e: ID!, $on: Date!, $k: String!) { createListEntry(input: {departmentID: $d, entityID: $e,
+			sourceSystem: "window", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+			reason: "r", basis: "b", decisionNo: $k}) { id publicityMinEnd repairable } }`
+		type listing struct {
+			ID, PublicityMinEnd string
+			Repairable          bool
+		}
+		list := func(entity int, on, key string) listing {
+			var out struct{ CreateListEntry listing }
+			clerk.mustData(listQ, map[string]any{"d": env.departmentID("market-320500"), "e": first.MarketEntities.Edges[entity].Node.ID,
+				"on": on, "k": key}, &out)
+			return out.CreateListEntry
+		}
+		corrected := list(0, todayMinus(400), "W-1")
+		want := list(1, todayMinus(100), "W-2")
+		var out struct{ UpdateListEntry listing }
+		clerk.mustData(`mutation($id: ID!, $on: Date!) { updateListEntry(id: $id, input: {listedOn: $on}) { id publicityMinEnd repairable } }`,
+			map[string]any{"id": corrected.ID, "on": todayMinus(100)}, &out)
+		if got := out.UpdateListEntry; got.PublicityMinEnd != want.PublicityMinEnd || got.Repairable != want.Repairable {
+			t.Errorf("corrected to the date of a listing with %+v, the listing has %+v (created with %+v)", want, got, corrected)
+		}
+	})
+}

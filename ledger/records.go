@@ -501,6 +501,20 @@ func (e *Engine) listEntryRules(ctx context.Context, mu ent.Mutation) error {
 	if metNow {
 		m.SetPublicityMinEnd(w.MinEnd) // the minimum now counts from the day obligations were met
 	}
+	if !create && (moved || relisted) {
+		// A corrected date or list is the listing's from the start: its minimum publicity and
+		// repairability are the rule's for it, and a planned end it keeps must still fit.
+		m.SetPublicityMinEnd(w.MinEnd)
+		m.SetRepairable(r.Repairable)
+		if !replanned {
+			if stored, err := m.OldPlannedEndOn(ctx); err != nil {
+				return err
+			} else if stored != nil && stored.After(w.MaxEnd) {
+				return derrors.Field("plannedEndOn", "the planned end %s is after %s, the end of the longest publicity (%d months from listing) of %s listings under %s: correct plannedEndOn with it",
+					stored.Format(time.DateOnly), w.MaxEnd.Format(time.DateOnly), r.MaxMonths, listType, r.RuleSet)
+			}
+		}
+	}
 	if !create {
 		return nil
 	}
