@@ -151,3 +151,49 @@ func TestCorrectedListingsHaveTheWindowOfTheirDate(t *testing.T) {
 		}
 	})
 }
+
+// An epidemic exemption follows the record's date (domain.md §5.4): flagged SME conduct is
+// exempt while a declared period covers its date, so a listing whose date is corrected out of
+// the period loses the exemption and restricts, and one corrected into it gains it, as listings
+// created on those dates would.
+func TestCorrectedDatesDecideTheExemption(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, e storagetest.Engine) {
+		env := newEnv(t, e, 3)
+		clerk := env.as("demo-market-clerk")
+		var first struct {
+			MarketEntities struct {
+				Edges []struct{ Node struct{ ID, Uscc string } }
+			}
+		}
+		clerk.mustData(`{ marketEntities(first: 2, orderBy: [{field: USCC}]) { edges { node { id uscc } } } }`, nil, &first)
+		dep := env.departmentID("market-320500")
+		list := func(entity int, on, key string) string {
+			var l struct{ CreateListEntry struct{ ID string } }
+			clerk.mustData(`mutation($d: ID!, $e: ID!, $k: String!, $on: Date!) { createListEntry(input: {departmentID: $d, entityID: $e,
+				sourceSystem: "epi", sourceRecordID: $k, severity: SERIOUS, listType: MS_SERIOUS_ILLEGAL_DISHONEST, listedOn: $on,
+				reason: "r", basis: "b", decisionNo: $k, epidemicRelated: true, sme: true}) { id } }`,
+				map[string]any{"d": dep, "e": first.MarketEntities.Edges[entity].Node.ID, "k": key, "on": on}, &l)
+			return l.CreateListEntry.ID
+		}
+		correct := func(id, on, until string) string {
+			var out struct{ UpdateListEntry struct{ Exemption string } }
+			clerk.mustData(`mutation($id: ID!, $on: Date!, $until: Date!) { updateListEntry(id: $id, input: {listedOn: $on, plannedEndOn: $until}) { exemption } }`,
+				map[string]any{"id": id, "on": on, "until": until}, &out)
+			return out.UpdateListEntry.Exemption
+		}
+		restricted := func(entity int) int {
+			var bid restrictionsOut
+			env.as("").mustData(`query($u: String!) { restrictions(uscc: $u, purpose: BIDDING) { listType } }`,
+				map[string]any{"u": first.MarketEntities.Edges[entity].Node.Uscc}, &bid)
+			return len(bid.Restrictions)
+		}
+		out := list(0, "2020-03-01", "EPI-OUT")
+		if ex := correct(out, todayMinus(30), todayMinus(-300)); ex != "" || restricted(0) != 1 {
+			t.Errorf("corrected out of the period: exemption %q, %d restrictions; want none and 1", ex, restricted(0))
+		}
+		in := list(1, todayMinus(30), "EPI-IN")
+		if ex := correct(in, "2020-03-01", "2022-03-01"); ex != "COVID-19-SME" || restricted(1) != 0 {
+			t.Errorf("corrected into the period: exemption %q, %d restrictions; want COVID-19-SME and none", ex, restricted(1))
+		}
+	})
+}

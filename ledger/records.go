@@ -98,7 +98,7 @@ func (e *Engine) record(rules recordRules) ent.Hook {
 					return nil, err
 				}
 			}
-			if m.Op().Is(ent.OpCreate) && len(rules.pastDates) > 0 {
+			if m.Op().Is(ent.OpCreate|ent.OpUpdateOne) && len(rules.pastDates) > 0 {
 				if err := exempt(ctx, m, rules.pastDates[0]); err != nil {
 					return nil, err
 				}

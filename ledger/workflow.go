@@ -167,27 +167,48 @@ func (e *Engine) commitmentBreach(next ent.Mutator) ent.Mutator {
 	})
 }
 
-// exempt marks a new record exempt when it is flagged as an SME's conduct caused by the
-// epidemic and a declared exemption period covers its date: it is recorded, but triggers no
-// listing effects, measures or gates.
+// exempt marks a record exempt when it is flagged as an SME's conduct caused by the epidemic
+// and a declared exemption period covers its date: it is recorded, but triggers no listing
+// effects, measures or gates. A correction of the date decides again: out of every period the
+// record is no longer exempt, into one it is (the stored flags standing in).
 func exempt(ctx context.Context, m ent.Mutation, dateField string) error {
-	epi, _ := m.Field("epidemic_related")
-	sme, _ := m.Field("sme")
-	if epi != true || sme != true {
-		return nil
-	}
+	update := m.Op().Is(ent.OpUpdateOne)
 	v, ok := m.Field(dateField)
 	if !ok {
-		return nil
+		return nil // a create without the date is refused elsewhere; an update keeps the decision
 	}
-	day := v.(time.Time)
-	c := m.(interface{ Client() *gen.Client }).Client()
-	p, err := c.ExemptionPeriod.Query().Where(exemptionperiod.StartsOnLTE(day), exemptionperiod.EndsOnGTE(day)).First(authz.AsSystem(ctx))
-	switch {
-	case gen.IsNotFound(err):
-		return nil // no declared period covers it: recorded as usual
-	case err != nil:
+	flag := func(name string) (bool, error) {
+		f, ok := m.Field(name)
+		if !ok && update {
+			var err error
+			if f, err = m.OldField(ctx, name); err != nil {
+				return false, err
+			}
+		}
+		return f == true, nil
+	}
+	epi, err := flag("epidemic_related")
+	if err != nil {
 		return err
 	}
-	return m.SetField("exemption", p.Name)
+	sme, err := flag("sme")
+	if err != nil {
+		return err
+	}
+	name := ""
+	if epi && sme {
+		day := v.(time.Time)
+		c := m.(interface{ Client() *gen.Client }).Client()
+		p, err := c.ExemptionPeriod.Query().Where(exemptionperiod.StartsOnLTE(day), exemptionperiod.EndsOnGTE(day)).First(authz.AsSystem(ctx))
+		switch {
+		case err == nil:
+			name = p.Name
+		case !gen.IsNotFound(err):
+			return err
+		}
+	}
+	if name == "" && !update {
+		return nil // no declared period covers it: recorded as usual
+	}
+	return m.SetField("exemption", name)
 }
